@@ -1,0 +1,617 @@
+/* The check: which threads should not be there, in what state, and why.
+ *
+ * 1. Grace: goleak-style retries with backoff (1 ms doubling to 100 ms) until no thread is
+ *    left or grace_ms has passed; threads that are winding down get that long to go. Only the
+ *    registry and /proc/self/task are read in this loop.
+ * 2. Classify what is left: blocked in our wrapper (exact call, object and duration), else the
+ *    kernel's view (syscall and arguments), else running; finished-unjoined threads are
+ *    `exited`; tasks we never saw created are `untracked`.
+ * 3. Capture current stacks (capture.c), symbolize, refine (a futex wait under
+ *    __lll_lock_wait is pthread_mutex_lock), name objects and owners, find deadlock cycles,
+ *    apply suppressions, and hand the result to the report writers. */
+#include "tl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+atomic_bool tl_checking;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct known_tid {
+	pid_t tid;
+	uint64_t number;
+	pthread_t handle;
+};
+
+struct gather {
+	struct tl_seen *v;
+	size_t n, cap;
+	struct known_tid *known; /* every record's tid, reported or not */
+	size_t nknown;
+};
+
+static struct tl_seen *add(struct gather *g)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct tl_seen *v = realloc(g->v, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		g->v = v;
+		g->cap = cap;
+	}
+	struct tl_seen *s = &g->v[g->n++];
+	memset(s, 0, sizeof(*s));
+	s->sysno = -2;
+	return s;
+}
+
+/* tids that threadleak_ignore_current() saw but that we never tracked (libc's own threads) */
+static pid_t ignored_tids[256];
+static int nignored_tids;
+
+static bool tid_ignored(pid_t tid)
+{
+	for (int i = 0; i < nignored_tids; i++)
+		if (ignored_tids[i] == tid)
+			return true;
+	return false;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool tid_in(const pid_t *tids, int n, pid_t tid)
+{
+	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
+}
+
+/* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
+static bool gather(struct gather *g, pid_t self_tid)
+{
+	g->n = 0;
+	g->nknown = 0;
+	tl_registry_lock();
+	size_t count = 0;
+	TL_REGISTRY_FOREACH(t)
+	count++;
+	struct known_tid *known = realloc(g->known, (count + 1) * sizeof(*known));
+	if (known == NULL) {
+		tl_registry_unlock();
+		return false;
+	}
+	g->known = known;
+	TL_REGISTRY_FOREACH(t)
+	{
+		pid_t tid = atomic_load(&t->tid);
+		g->known[g->nknown++] = (struct known_tid){tid, t->number, t->handle};
+		unsigned f = t->flags;
+		if ((f & (TL_F_MAIN | TL_F_IGNORED)) || tid == self_tid || t == tl_self)
+			continue;
+		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
+			continue;
+		struct tl_seen *s = add(g);
+		if (s == NULL)
+			break;
+		s->number = t->number;
+		s->tid = tid;
+		s->handle = t->handle;
+		s->creator = t->creator;
+		s->flags = f;
+		s->start = t->start;
+		s->c11 = t->c11;
+		s->ncreate = t->ncreate;
+		memcpy(s->create_pcs, t->create_pcs, sizeof(uintptr_t) * (size_t)t->ncreate);
+		s->state = (f & TL_F_FINISHED) ? TL_ST_EXITED : TL_ST_RUNNING;
+		uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+		if ((seq & 1) && s->state != TL_ST_EXITED) {
+			s->call = t->blk.call;
+			s->kind = t->blk.kind;
+			s->obj = t->blk.obj;
+			s->obj2 = t->blk.obj2;
+			s->since_ns = t->blk.since_ns;
+			memcpy(s->regs, t->blk.regs, sizeof(s->regs));
+			atomic_thread_fence(memory_order_acquire);
+			if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) == seq) {
+				s->in_wrapper = true;
+				s->seq = seq;
+				s->state = TL_ST_BLOCKED;
+			} else {
+				s->call = NULL;
+			}
+		}
+	}
+	tl_registry_unlock();
+
+	/* Tasks we never saw created. Threads of our own records that vanished without passing
+	 * our exit hook (a raw SYS_exit) count as exited. */
+	pid_t stack_tids[1024];
+	pid_t *tids = stack_tids;
+	int ntasks = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(stack_tids));
+	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids)) {
+		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
+		if (tids == NULL)
+			return false;
+		ntasks = tl_list_tasks(tids, ntasks + 256);
+	}
+	if (ntasks < 0)
+		return true; /* no /proc: what the registry knows is all we have */
+	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].state != TL_ST_EXITED && g->v[i].tid != 0 && !tid_in(tids, ntasks, g->v[i].tid))
+			g->v[i].state = TL_ST_EXITED;
+	pid_t *ktids = malloc(sizeof(pid_t) * (g->nknown + 1));
+	if (ktids != NULL) {
+		for (size_t i = 0; i < g->nknown; i++)
+			ktids[i] = g->known[i].tid;
+		qsort(ktids, g->nknown, sizeof(pid_t), cmp_tid);
+		for (int i = 0; i < ntasks; i++) {
+			pid_t tid = tids[i];
+			if (tid == self_tid || tid_ignored(tid) || tid_in(ktids, (int)g->nknown, tid))
+				continue;
+			struct tl_seen *s = add(g);
+			if (s == NULL)
+				break;
+			s->tid = tid;
+			s->state = TL_ST_UNTRACKED;
+		}
+		free(ktids);
+	}
+	if (tids != stack_tids)
+		free(tids);
+	return true;
+}
+
+/* The kernel's word for a thread outside our wrappers. */
+static void kernel_call(struct tl_seen *s)
+{
+	if (s->sysno < 0)
+		return;
+	const char *name = tl_syscall_name(s->sysno);
+	if (name == NULL) {
+		snprintf(s->call_buf, sizeof(s->call_buf), "syscall %ld", s->sysno);
+		name = s->call_buf;
+	}
+	s->call = name;
+	uintptr_t a0 = s->sysargs[0];
+	switch (s->sysno) {
+	case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
+	case SYS_pwrite64: case SYS_recvfrom: case SYS_recvmsg: case SYS_sendto: case SYS_sendmsg:
+	case SYS_accept: case SYS_accept4: case SYS_connect: case SYS_flock: case SYS_fcntl:
+		s->kind = TL_OBJ_FD; s->obj = a0; break;
+	case SYS_poll: case SYS_ppoll:
+		s->kind = TL_OBJ_POLL; s->obj = a0; s->obj2 = s->sysargs[1]; break;
+	case SYS_select: case SYS_pselect6:
+		s->kind = TL_OBJ_SELECT; s->obj = a0; break;
+	case SYS_epoll_wait: case SYS_epoll_pwait:
+		s->kind = TL_OBJ_EPOLL; s->obj = a0; break;
+	case SYS_futex:
+		s->kind = TL_OBJ_FUTEX; s->obj = a0; break;
+	case SYS_mq_timedsend: case SYS_mq_timedreceive:
+		s->kind = TL_OBJ_MQ; s->obj = a0; break;
+	case SYS_msgsnd: case SYS_msgrcv:
+		s->kind = TL_OBJ_MSGQ; s->obj = a0; break;
+	case SYS_wait4: case SYS_waitid:
+		s->kind = TL_OBJ_PID; s->obj = a0; break;
+	case SYS_nanosleep: case SYS_clock_nanosleep:
+		s->kind = TL_OBJ_SLEEP; s->obj = (uintptr_t)-1; break;
+	default:
+		s->kind = TL_OBJ_NONE;
+	}
+}
+
+static void classify(struct tl_seen *s)
+{
+	if (s->state == TL_ST_EXITED)
+		return;
+	if (!s->in_wrapper || s->tid) {
+		bool alive = tl_kernel_view(s);
+		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper && s->sysno == -2) {
+			s->state = TL_ST_EXITED;
+			return;
+		}
+	}
+	if (s->in_wrapper)
+		return;
+	if (s->sysno >= 0) {
+		kernel_call(s);
+		if (s->state == TL_ST_RUNNING)
+			s->state = TL_ST_BLOCKED;
+	}
+}
+
+static uint64_t number_of_tid(struct gather *g, pid_t tid)
+{
+	for (size_t i = 0; i < g->nknown; i++)
+		if (g->known[i].tid == tid)
+			return g->known[i].number;
+	return 0;
+}
+
+static uint64_t number_of_handle(struct gather *g, pthread_t h)
+{
+	for (size_t i = 0; i < g->nknown; i++)
+		if (g->known[i].handle == h)
+			return g->known[i].number;
+	return 0;
+}
+
+static pid_t tid_of_number(struct gather *g, uint64_t n)
+{
+	for (size_t i = 0; i < g->nknown; i++)
+		if (g->known[i].number == n)
+			return g->known[i].tid;
+	return 0;
+}
+
+static bool frame_is(const struct tl_frame *f, const char *const *names)
+{
+	if (f->function == NULL)
+		return false;
+	for (; *names; names++)
+		if (strcmp(f->function, *names) == 0)
+			return true;
+	return false;
+}
+
+/* A futex wait seen from outside is usually a lock: say which, from the top frames. */
+static void refine_from_stack(struct tl_report *r, struct tl_seen *s)
+{
+	static const char *const mutex_fns[] = {"__lll_lock_wait", "___pthread_mutex_lock",
+						"__pthread_mutex_lock", "pthread_mutex_lock",
+						"__pthread_mutex_lock_full", "lll_mutex_lock_optimized",
+						"__GI___pthread_mutex_lock", NULL};
+	static const char *const cond_fns[] = {"___pthread_cond_wait", "__pthread_cond_wait",
+					       "__pthread_cond_wait_common", "pthread_cond_wait",
+					       "___pthread_cond_timedwait64", NULL};
+	static const char *const join_fns[] = {"__pthread_clockjoin_ex", NULL};
+	if (s->in_wrapper || s->kind != TL_OBJ_FUTEX || s->stack.n == 0)
+		return;
+	for (int i = 0; i < s->stack.n && i < 4; i++) {
+		struct tl_frame fr[8];
+		int k = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr, 8);
+		for (int j = 0; j < k; j++) {
+			if (frame_is(&fr[j], mutex_fns)) {
+				s->call = "pthread_mutex_lock";
+				s->kind = TL_OBJ_MUTEX;
+				return;
+			}
+			if (frame_is(&fr[j], cond_fns)) {
+				s->call = "pthread_cond_wait";
+				s->kind = TL_OBJ_FUTEX;
+				return;
+			}
+			if (frame_is(&fr[j], join_fns)) {
+				s->call = "pthread_join";
+				return;
+			}
+		}
+	}
+}
+
+static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf, size_t len)
+{
+	char sym[128];
+	if (tl_sym_data(r->sym, addr, sym, sizeof(sym)))
+		snprintf(buf, len, "%s %s (0x%lx)", what, sym, (unsigned long)addr);
+	else
+		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);
+}
+
+static void describe_object(struct tl_report *r, struct gather *g, struct tl_seen *s)
+{
+	char a[160], b[160];
+	switch (s->kind) {
+	case TL_OBJ_COND:
+		describe_addr(r, "cond", s->obj, a, sizeof(a));
+		describe_addr(r, "mutex", s->obj2, b, sizeof(b));
+		snprintf(s->object, sizeof(s->object), "%s, %s", a, b);
+		break;
+	case TL_OBJ_MUTEX: {
+		describe_addr(r, "mutex", s->obj, s->object, sizeof(s->object));
+		/* glibc records the owner's tid: __owner (offset 8) for normal, recursive,
+		 * errorcheck and adaptive mutexes; PI and robust ones keep it in __lock. */
+		const int *m = (const int *)s->obj;
+		int kind = m[4];
+		pid_t owner = (kind & 0x30) ? (m[0] & 0x3fffffff) : m[2];
+		if (owner > 0) {
+			s->held_by_tid = owner;
+			s->held_by = number_of_tid(g, owner);
+		}
+		break;
+	}
+	case TL_OBJ_RWLOCK: {
+		describe_addr(r, "rwlock", s->obj, s->object, sizeof(s->object));
+		const int *l = (const int *)s->obj;
+		pid_t writer = l[6]; /* __cur_writer */
+		if (writer > 0) {
+			s->held_by_tid = writer;
+			s->held_by = number_of_tid(g, writer);
+		}
+		break;
+	}
+	case TL_OBJ_SEM: {
+		int val = 0;
+		describe_addr(r, "semaphore", s->obj, a, sizeof(a));
+		sem_getvalue((sem_t *)s->obj, &val);
+		snprintf(s->object, sizeof(s->object), "%s (value %d)", a, val);
+		break;
+	}
+	case TL_OBJ_BARRIER:
+		describe_addr(r, "barrier", s->obj, s->object, sizeof(s->object));
+		break;
+	case TL_OBJ_FUTEX:
+		describe_addr(r, "futex", s->obj, s->object, sizeof(s->object));
+		break;
+	case TL_OBJ_THREAD: {
+		uint64_t n = number_of_handle(g, (pthread_t)s->obj);
+		if (n) {
+			s->held_by = n;
+			s->held_by_tid = tid_of_number(g, n);
+			snprintf(s->object, sizeof(s->object), "thread %llu (tid %d)",
+				 (unsigned long long)n, (int)s->held_by_tid);
+		} else {
+			snprintf(s->object, sizeof(s->object), "thread 0x%lx", (unsigned long)s->obj);
+		}
+		break;
+	}
+	case TL_OBJ_FD:
+		tl_describe_fd((int)s->obj, s->object, sizeof(s->object));
+		break;
+	case TL_OBJ_EPOLL:
+		tl_describe_fd((int)s->obj, a, sizeof(a));
+		snprintf(s->object, sizeof(s->object), "epoll %s", a);
+		break;
+	case TL_OBJ_MQ:
+		tl_describe_fd((int)s->obj, a, sizeof(a));
+		snprintf(s->object, sizeof(s->object), "message queue %s", a);
+		break;
+	case TL_OBJ_POLL: {
+		const struct pollfd *p = (const struct pollfd *)s->obj;
+		size_t n = s->obj2, used = 0;
+		used += (size_t)snprintf(s->object, sizeof(s->object), "%zu fd%s:", n, n == 1 ? "" : "s");
+		for (size_t i = 0; i < n && i < 3 && used < sizeof(s->object); i++) {
+			tl_describe_fd(p[i].fd, a, sizeof(a));
+			used += (size_t)snprintf(s->object + used, sizeof(s->object) - used, "%s %s", i ? "," : "", a);
+		}
+		if (n > 3 && used < sizeof(s->object))
+			snprintf(s->object + used, sizeof(s->object) - used, ", ...");
+		break;
+	}
+	case TL_OBJ_SELECT:
+		snprintf(s->object, sizeof(s->object), "fds below %d", (int)s->obj);
+		break;
+	case TL_OBJ_MSGQ:
+		snprintf(s->object, sizeof(s->object), "SysV message queue %d", (int)s->obj);
+		break;
+	case TL_OBJ_PID:
+		if ((intptr_t)s->obj > 0)
+			snprintf(s->object, sizeof(s->object), "child pid %d", (int)s->obj);
+		else
+			snprintf(s->object, sizeof(s->object), "any child");
+		break;
+	case TL_OBJ_SIGNALS: {
+		const sigset_t *set = (const sigset_t *)s->obj;
+		size_t used = (size_t)snprintf(s->object, sizeof(s->object), "signals");
+		for (int sig = 1; sig < 65 && set && used < sizeof(s->object) - 16; sig++)
+			if (sigismember(set, sig) == 1)
+				used += (size_t)snprintf(s->object + used, sizeof(s->object) - used, " %s%s",
+							 sig < SIGRTMIN ? "SIG" : "", sig < SIGRTMIN ? sigabbrev_np(sig) : "RT");
+		break;
+	}
+	case TL_OBJ_SLEEP:
+		if (s->obj != (uintptr_t)-1)
+			snprintf(s->object, sizeof(s->object), "a sleep of %lu ms", (unsigned long)s->obj);
+		break;
+	default:
+		break;
+	}
+}
+
+/* "deadlock: thread 2 waits for mutex lock_b held by thread 3, which waits for mutex lock_a
+ * held by thread 2" */
+static void find_deadlock(struct tl_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		size_t cur = i;
+		size_t path[16];
+		int len = 0;
+		while (len < 16) {
+			struct tl_seen *s = &r->v[cur];
+			if (s->held_by == 0 || s->state != TL_ST_BLOCKED)
+				break;
+			path[len++] = cur;
+			size_t next = r->n;
+			for (size_t j = 0; j < r->n; j++)
+				if (r->v[j].number == s->held_by)
+					next = j;
+			if (next == r->n)
+				break;
+			if (next == i) {
+				/* report each cycle once: from its smallest thread number */
+				bool smallest = true;
+				for (int k = 0; k < len; k++)
+					if (r->v[path[k]].number < r->v[i].number)
+						smallest = false;
+				if (!smallest || r->deadlock[0])
+					break;
+				size_t used = (size_t)snprintf(r->deadlock, sizeof(r->deadlock), "deadlock: ");
+				for (int k = 0; k < len && used < sizeof(r->deadlock); k++) {
+					struct tl_seen *p = &r->v[path[k]];
+					if (k == 0)
+						used += (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
+									 "thread %llu waits for", (unsigned long long)p->number);
+					else
+						used += (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
+									 ", which waits for");
+					if (used < sizeof(r->deadlock))
+						used += (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
+									 " %s held by thread %llu", p->object,
+									 (unsigned long long)p->held_by);
+				}
+				return;
+			}
+			cur = next;
+		}
+	}
+}
+
+static bool same_stacks(const struct tl_seen *a, const struct tl_seen *b)
+{
+	return a->state == b->state && a->call == b->call && a->start == b->start &&
+	       a->stack.n == b->stack.n && a->ncreate == b->ncreate &&
+	       a->creator == b->creator &&
+	       memcmp(a->stack.pcs, b->stack.pcs, sizeof(uintptr_t) * (size_t)a->stack.n) == 0 &&
+	       memcmp(a->create_pcs, b->create_pcs, sizeof(uintptr_t) * (size_t)a->ncreate) == 0;
+}
+
+static int by_number(const void *x, const void *y)
+{
+	const struct tl_seen *a = x, *b = y;
+	uint64_t ka = a->number ? a->number : (1ull << 40) + (uint64_t)a->tid;
+	uint64_t kb = b->number ? b->number : (1ull << 40) + (uint64_t)b->tid;
+	return (ka > kb) - (ka < kb);
+}
+
+static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int tl_check(int kind, int exit_status, bool print, char **json)
+{
+	pthread_mutex_lock(&check_lock);
+	atomic_store(&tl_checking, true);
+	int64_t t0 = mono_ns();
+	pid_t self_tid = tl_gettid();
+	struct gather g = {0};
+	int64_t backoff = 1000000, deadline = t0 + (int64_t)tl_opt.grace_ms * 1000000;
+	bool ok;
+	for (;;) {
+		ok = gather(&g, self_tid);
+		if (!ok || g.n == 0 || mono_ns() >= deadline)
+			break;
+		int64_t left = deadline - mono_ns();
+		int64_t nap = backoff < left ? backoff : left;
+		struct timespec ts = {nap / 1000000000, nap % 1000000000};
+		while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
+			;
+		backoff = backoff * 2 > 100000000 ? 100000000 : backoff * 2;
+	}
+	struct tl_report r = {.kind = kind, .exit_status = exit_status};
+	int leaked = 0;
+	if (!ok)
+		tl_warn("out of memory during the check");
+	if (g.n > 0) {
+		for (size_t i = 0; i < g.n; i++)
+			classify(&g.v[i]);
+		tl_capture_stacks(g.v, g.n);
+		/* A thread that left its wrapped call while we unwound it: its stack is not to be
+		 * trusted; it is running again. */
+		tl_registry_lock();
+		TL_REGISTRY_FOREACH(t)
+		{
+			for (size_t i = 0; i < g.n; i++) {
+				struct tl_seen *s = &g.v[i];
+				if (s->number == t->number && s->in_wrapper &&
+				    atomic_load(&t->blk.seq) != s->seq) {
+					s->in_wrapper = false;
+					s->state = TL_ST_RUNNING;
+					s->call = NULL;
+					s->kind = TL_OBJ_NONE;
+					s->stack.n = 0;
+					s->stack_note = "the thread was moving while its stack was taken";
+				}
+			}
+		}
+		tl_registry_unlock();
+		r.v = g.v;
+		r.n = g.n;
+		r.sym = tl_sym_open();
+		qsort(r.v, r.n, sizeof(*r.v), by_number);
+		int64_t now = tl_now_ns();
+		for (size_t i = 0; i < r.n; i++) {
+			struct tl_seen *s = &r.v[i];
+			refine_from_stack(&r, s);
+			describe_object(&r, &g, s);
+			if (s->since_ns && !s->in_wrapper)
+				s->since_ns = 0;
+			(void)now;
+		}
+		find_deadlock(&r);
+		for (size_t i = 0; i < r.n; i++) {
+			struct tl_seen *s = &r.v[i];
+			s->suppressed_by = tl_suppress_match(s, &r);
+			if (s->suppressed_by)
+				r.nsuppressed++;
+			else
+				r.nleaked++;
+			s->group = (int)i;
+			for (size_t j = 0; j < i; j++) {
+				if (same_stacks(&r.v[j], s) && r.v[j].group == (int)j) {
+					s->group = (int)j;
+					break;
+				}
+			}
+		}
+	}
+	leaked = (int)r.nleaked;
+	r.check_ns = mono_ns() - t0;
+	/* A clean run prints nothing; in JSON, a log_path file still records that it was clean. */
+	bool to_file = tl_opt.log_path && tl_opt.log_path[0] && strcmp(tl_opt.log_path, "stderr") != 0 &&
+		       strcmp(tl_opt.log_path, "stdout") != 0;
+	bool emit = print && (r.nleaked > 0 || (tl_opt.format == TL_FORMAT_JSON && to_file));
+	if (emit || json) {
+		size_t len = 0;
+		char *out = NULL;
+		if (emit) {
+			out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(&r, &len) : tl_report_text(&r, &len);
+			if (out)
+				tl_output(out, len);
+		}
+		if (json) {
+			if (tl_opt.format == TL_FORMAT_JSON && out) {
+				*json = out;
+				out = NULL;
+			} else {
+				*json = tl_report_json(&r, &len);
+			}
+		}
+		free(out);
+	}
+	if (r.sym)
+		tl_sym_close(r.sym);
+	free(g.v);
+	free(g.known);
+	atomic_store(&tl_checking, false);
+	pthread_mutex_unlock(&check_lock);
+	return leaked;
+}
+
+/* threadleak_ignore_current(): every thread alive now is expected from now on. */
+void tl_ignore_current(void)
+{
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH(t)
+	t->flags |= TL_F_IGNORED;
+	tl_registry_unlock();
+	/* untracked tasks too (libc's helper threads) */
+	pid_t tids[256];
+	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
+	for (int i = 0; i < n && i < (int)TL_ARRAY_SIZE(tids) && nignored_tids < (int)TL_ARRAY_SIZE(ignored_tids); i++)
+		if (!tid_ignored(tids[i]))
+			ignored_tids[nignored_tids++] = tids[i];
+}

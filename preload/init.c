@@ -1,0 +1,87 @@
+/* Process lifecycle: the constructor, fork, and the exit check.
+ *
+ * Exit order (PLATFORM-NOTES): application atexit handlers and destructors, other libraries'
+ * destructors, and last the on_exit handler registered here, in our constructor, which also
+ * receives the exit status. So the check sees the program after all its own cleanup (a C++
+ * static thread pool joined by its destructor is not a leak). To change the exit status the
+ * way LeakSanitizer does, we flush stdio ourselves and _exit(). */
+#include "tl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+pid_t tl_pid;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static atomic_bool exit_checked;
+
+/* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
+ * it locks every stream, and a leaked thread blocked in fgets() holds stdin's lock forever.
+ * glibc's own exit-time flush takes no locks either; flush only streams with pending output
+ * (fflush on an input stream would move a shared file offset). */
+extern FILE *_IO_list_all; /* exported by glibc; the head of its list of open streams */
+
+static void flush_stdio(void)
+{
+	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain)
+		if (f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0)
+			fflush_unlocked(f);
+}
+
+static void at_exit(int status, void *arg)
+{
+	(void)arg;
+	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_exchange(&exit_checked, true))
+		return;
+	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+	if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
+		flush_stdio();
+		_exit(tl_opt.exitcode);
+	}
+}
+
+static void atfork_prepare(void)
+{
+	tl_registry_lock();
+}
+
+static void atfork_parent(void)
+{
+	tl_registry_unlock();
+}
+
+static void atfork_child(void)
+{
+	tl_registry_unlock();
+	tl_registry_after_fork_child();
+	tl_pid = getpid();
+	atomic_store(&exit_checked, false);
+	atomic_store(&tl_checking, false);
+}
+
+static void init(void)
+{
+	tl_real_resolve();
+	tl_options_defaults();
+	tl_log_init();
+	tl_pid = getpid();
+	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	if (tl_opt.help)
+		tl_options_print_help();
+	tl_capture_init();
+	tl_registry_init();
+	tl_suppress_load();
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	on_exit(at_exit, NULL);
+}
+
+void tl_ensure_init(void)
+{
+	pthread_once(&init_once, init);
+}
+
+__attribute__((constructor)) static void constructor(void)
+{
+	tl_ensure_init();
+}

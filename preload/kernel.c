@@ -1,0 +1,231 @@
+/* What the kernel says about our threads: /proc/self/task/TID/{syscall,status,comm} and
+ * /proc/self/fd/N. Used at the check only, for threads that are not inside one of our
+ * wrappers (libc calling itself, raw syscalls, untracked threads) and to name fds. */
+#include "tl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static ssize_t read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n, total = 0;
+	while ((size_t)total < len - 1 && (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static const struct {
+	long nr;
+	const char *name;
+	bool restarts; /* transparently restarted after a SA_RESTART handler (PLATFORM-NOTES) */
+} syscalls[] = {
+	{SYS_read, "read", true},
+	{SYS_write, "write", true},
+	{SYS_readv, "readv", true},
+	{SYS_writev, "writev", true},
+	{SYS_pread64, "pread", true},
+	{SYS_pwrite64, "pwrite", true},
+	{SYS_recvfrom, "recvfrom", true},
+	{SYS_recvmsg, "recvmsg", true},
+	{SYS_sendto, "sendto", true},
+	{SYS_sendmsg, "sendmsg", true},
+	{SYS_accept, "accept", true},
+	{SYS_accept4, "accept4", true},
+	{SYS_connect, "connect", true},
+	{SYS_wait4, "wait4", true},
+	{SYS_waitid, "waitid", true},
+	{SYS_futex, "futex", true},
+	{SYS_flock, "flock", true},
+	{SYS_fcntl, "fcntl", true},
+	{SYS_mq_timedsend, "mq_timedsend", true},
+	{SYS_mq_timedreceive, "mq_timedreceive", true},
+	{SYS_poll, "poll", false},
+	{SYS_ppoll, "ppoll", false},
+	{SYS_select, "select", false},
+	{SYS_pselect6, "pselect6", false},
+	{SYS_epoll_wait, "epoll_wait", false},
+	{SYS_epoll_pwait, "epoll_pwait", false},
+#ifdef SYS_epoll_pwait2
+	{SYS_epoll_pwait2, "epoll_pwait2", false},
+#endif
+	{SYS_nanosleep, "nanosleep", false},
+	{SYS_clock_nanosleep, "clock_nanosleep", false},
+	{SYS_pause, "pause", false},
+	{SYS_rt_sigtimedwait, "sigtimedwait", false},
+	{SYS_rt_sigsuspend, "sigsuspend", false},
+	{SYS_msgsnd, "msgsnd", false},
+	{SYS_msgrcv, "msgrcv", false},
+	{SYS_recvmmsg, "recvmmsg", false},
+	{SYS_semop, "semop", false},
+	{SYS_semtimedop, "semtimedop", false},
+	{SYS_io_getevents, "io_getevents", false},
+	{SYS_sched_yield, "sched_yield", true},
+};
+
+const char *tl_syscall_name(long nr)
+{
+	for (size_t i = 0; i < TL_ARRAY_SIZE(syscalls); i++)
+		if (syscalls[i].nr == nr)
+			return syscalls[i].name;
+	return NULL;
+}
+
+static bool socket_has_timeout(int fd, int opt)
+{
+	struct timeval tv = {0, 0};
+	socklen_t len = sizeof(tv);
+	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len) != 0)
+		return false; /* not a socket */
+	return tv.tv_sec != 0 || tv.tv_usec != 0;
+}
+
+/* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
+bool tl_signal_is_transparent(const struct tl_seen *s)
+{
+	if (s->sysno == -1)
+		return true; /* running in user space */
+	for (size_t i = 0; i < TL_ARRAY_SIZE(syscalls); i++) {
+		if (syscalls[i].nr != s->sysno)
+			continue;
+		if (!syscalls[i].restarts)
+			return false;
+		/* socket calls with a timeout return EINTR (socket(7)) */
+		switch (s->sysno) {
+		case SYS_recvfrom:
+		case SYS_recvmsg:
+		case SYS_accept:
+		case SYS_accept4:
+		case SYS_read:
+		case SYS_readv:
+			return !socket_has_timeout((int)s->sysargs[0], SO_RCVTIMEO);
+		case SYS_sendto:
+		case SYS_sendmsg:
+		case SYS_write:
+		case SYS_writev:
+		case SYS_connect:
+			return !socket_has_timeout((int)s->sysargs[0], SO_SNDTIMEO);
+		default:
+			return true;
+		}
+	}
+	return false;
+}
+
+bool tl_kernel_view(struct tl_seen *s)
+{
+	char path[64], buf[512];
+	s->sysno = -2;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)s->tid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
+	if (strncmp(buf, "running", 7) == 0) {
+		s->sysno = -1;
+	} else {
+		char *p = buf;
+		long nr = strtol(p, &p, 10);
+		uintptr_t v[8] = {0};
+		int k = 0;
+		while (k < 8 && *p) {
+			char *q;
+			unsigned long x = strtoul(p, &q, 16);
+			if (q == p)
+				break;
+			v[k++] = x;
+			p = q;
+		}
+		if (nr >= 0 && k == 8) {
+			s->sysno = nr;
+			memcpy(s->sysargs, v, sizeof(s->sysargs));
+			s->sys_sp = v[6];
+			s->sys_pc = v[7];
+		} else if (nr == -1 && k >= 2) { /* blocked, but not in a syscall */
+			s->sysno = -3;
+			s->sys_sp = v[0];
+			s->sys_pc = v[1];
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)s->tid);
+	char status[2048];
+	if (read_file(path, status, sizeof(status)) > 0) {
+		char *b = strstr(status, "\nSigBlk:");
+		int sig = tl_opt.signal;
+		if (b && sig > 0) {
+			unsigned long long mask = strtoull(b + 8, NULL, 16);
+			s->sig_blocked = (mask >> (sig - 1)) & 1;
+		}
+		char *st = strstr(status, "\nState:");
+		if (st && (st[8] == 'Z' || st[8] == 'X'))
+			return false;
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)s->tid);
+	ssize_t n = read_file(path, s->name, sizeof(s->name));
+	if (n > 0 && s->name[n - 1] == '\n')
+		s->name[n - 1] = '\0';
+	return true;
+}
+
+/* "pipe:[5882]", "socket:[1234] (unix stream)", "anon_inode:[eventfd]", "/path". */
+void tl_describe_fd(int fd, char *buf, size_t len)
+{
+	char path[64], target[256];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		snprintf(buf, len, "fd %d", fd);
+		return;
+	}
+	target[n] = '\0';
+	if (strncmp(target, "socket:", 7) == 0) {
+		int type = 0, dom = 0;
+		socklen_t sl = sizeof(int);
+		getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl);
+		sl = sizeof(int);
+		getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &sl);
+		const char *d = dom == AF_UNIX ? "unix" : dom == AF_INET ? "inet" : dom == AF_INET6 ? "inet6" : dom == AF_NETLINK ? "netlink" : "socket";
+		const char *t = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" : type == SOCK_SEQPACKET ? "seqpacket" : type == SOCK_RAW ? "raw" : "?";
+		int listening = 0;
+		sl = sizeof(int);
+		getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &sl);
+		snprintf(buf, len, "fd %d (%s, %s %s%s)", fd, target, d, t, listening ? ", listening" : "");
+		return;
+	}
+	snprintf(buf, len, "fd %d (%s)", fd, target);
+}
+
+/* List our tasks. Returns the count (at most max), or -1 if /proc is not there. */
+int tl_list_tasks(pid_t *tids, int max)
+{
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[8192];
+	int n = 0;
+	for (;;) {
+		long got = TL_REAL(syscall)(SYS_getdents64, fd, buf, sizeof(buf));
+		if (got <= 0)
+			break;
+		for (long off = 0; off < got;) {
+			unsigned short reclen = *(unsigned short *)(buf + off + 16);
+			const char *name = buf + off + 19;
+			if (name[0] >= '0' && name[0] <= '9') {
+				if (n < max)
+					tids[n] = (pid_t)atoi(name);
+				n++;
+			}
+			off += reclen;
+		}
+	}
+	close(fd);
+	return n;
+}

@@ -1,0 +1,135 @@
+/* The real functions behind every wrapper, resolved once from one table (real.c). */
+#ifndef TL_REAL_H
+#define TL_REAL_H
+
+#include <mqueue.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/msg.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <threads.h>
+#include <time.h>
+
+/* X(return type, name, parameter list) for symbols resolved with dlsym(RTLD_NEXT). */
+#define TL_REAL_LIST(X)                                                                            \
+	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))   \
+	X(int, pthread_join, (pthread_t, void **))                                                 \
+	X(int, pthread_tryjoin_np, (pthread_t, void **))                                           \
+	X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *))                \
+	X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *))     \
+	X(int, pthread_detach, (pthread_t))                                                        \
+	X(int, thrd_create, (thrd_t *, thrd_start_t, void *))                                      \
+	X(int, thrd_join, (thrd_t, int *))                                                         \
+	X(int, thrd_detach, (thrd_t))                                                              \
+	X(int, pthread_cond_clockwait,                                                             \
+	  (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *))               \
+	X(int, cnd_wait, (cnd_t *, mtx_t *))                                                       \
+	X(int, cnd_timedwait, (cnd_t *, mtx_t *, const struct timespec *))                         \
+	X(int, mtx_timedlock, (mtx_t *, const struct timespec *))                                  \
+	X(int, pthread_mutex_trylock, (pthread_mutex_t *))                                         \
+	X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *))              \
+	X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t, const struct timespec *))   \
+	X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))                                        \
+	X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *))                                        \
+	X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *))                                     \
+	X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))                                     \
+	X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *))          \
+	X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *))          \
+	X(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *, clockid_t, const struct timespec *)) \
+	X(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *, clockid_t, const struct timespec *)) \
+	X(int, pthread_barrier_wait, (pthread_barrier_t *))                                        \
+	X(int, sem_wait, (sem_t *))                                                                \
+	X(int, sem_trywait, (sem_t *))                                                             \
+	X(int, sem_timedwait, (sem_t *, const struct timespec *))                                  \
+	X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                       \
+	X(ssize_t, read, (int, void *, size_t))                                                    \
+	X(ssize_t, write, (int, const void *, size_t))                                             \
+	X(ssize_t, readv, (int, const struct iovec *, int))                                        \
+	X(ssize_t, writev, (int, const struct iovec *, int))                                       \
+	X(ssize_t, pread, (int, void *, size_t, off_t))                                            \
+	X(ssize_t, pwrite, (int, const void *, size_t, off_t))                                     \
+	X(ssize_t, pread64, (int, void *, size_t, off_t))                                          \
+	X(ssize_t, pwrite64, (int, const void *, size_t, off_t))                                   \
+	X(ssize_t, __read_chk, (int, void *, size_t, size_t))                                      \
+	X(ssize_t, __pread_chk, (int, void *, size_t, off_t, size_t))                              \
+	X(ssize_t, __pread64_chk, (int, void *, size_t, off_t, size_t))                            \
+	X(ssize_t, recv, (int, void *, size_t, int))                                               \
+	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))           \
+	X(ssize_t, recvmsg, (int, struct msghdr *, int))                                           \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned int, int, struct timespec *))            \
+	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))                                 \
+	X(ssize_t, __recvfrom_chk,                                                                 \
+	  (int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *))                      \
+	X(ssize_t, send, (int, const void *, size_t, int))                                         \
+	X(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))   \
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int))                                     \
+	X(int, accept, (int, struct sockaddr *, socklen_t *))                                      \
+	X(int, accept4, (int, struct sockaddr *, socklen_t *, int))                                \
+	X(int, connect, (int, const struct sockaddr *, socklen_t))                                 \
+	X(int, poll, (struct pollfd *, nfds_t, int))                                               \
+	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))        \
+	X(int, __poll_chk, (struct pollfd *, nfds_t, int, size_t))                                 \
+	X(int, __ppoll_chk,                                                                        \
+	  (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t))            \
+	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                      \
+	X(int, pselect,                                                                            \
+	  (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))          \
+	X(int, epoll_wait, (int, struct epoll_event *, int, int))                                  \
+	X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))               \
+	X(int, epoll_pwait2,                                                                       \
+	  (int, struct epoll_event *, int, const struct timespec *, const sigset_t *))             \
+	X(int, mq_send, (mqd_t, const char *, size_t, unsigned int))                               \
+	X(ssize_t, mq_receive, (mqd_t, char *, size_t, unsigned int *))                            \
+	X(int, mq_timedsend, (mqd_t, const char *, size_t, unsigned int, const struct timespec *)) \
+	X(ssize_t, mq_timedreceive,                                                                \
+	  (mqd_t, char *, size_t, unsigned int *, const struct timespec *))                        \
+	X(int, msgsnd, (int, const void *, size_t, int))                                           \
+	X(ssize_t, msgrcv, (int, void *, size_t, long, int))                                       \
+	X(int, nanosleep, (const struct timespec *, struct timespec *))                            \
+	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *))      \
+	X(unsigned int, sleep, (unsigned int))                                                     \
+	X(int, usleep, (useconds_t))                                                               \
+	X(int, pause, (void))                                                                      \
+	X(int, sigwait, (const sigset_t *, int *))                                                 \
+	X(int, sigwaitinfo, (const sigset_t *, siginfo_t *))                                       \
+	X(int, sigtimedwait, (const sigset_t *, siginfo_t *, const struct timespec *))             \
+	X(int, sigsuspend, (const sigset_t *))                                                     \
+	X(pid_t, wait, (int *))                                                                    \
+	X(pid_t, waitpid, (pid_t, int *, int))                                                     \
+	X(int, waitid, (idtype_t, id_t, siginfo_t *, int))                                         \
+	X(pid_t, wait3, (int *, int, struct rusage *))                                             \
+	X(pid_t, wait4, (pid_t, int *, int, struct rusage *))                                      \
+	X(int, flock, (int, int))                                                                  \
+	X(int, lockf, (int, int, off_t))                                                           \
+	X(int, lockf64, (int, int, off_t))                                                         \
+	X(int, fcntl, (int, int, ...))                                                             \
+	X(int, fcntl64, (int, int, ...))                                                           \
+	X(long, syscall, (long, ...))
+
+/* XV(return type, our name, symbol, version, parameters): symbols that exist in two
+ * implementations; each of our two wrappers must call its own (PLATFORM-NOTES). */
+#define TL_REAL_VERSIONED(XV)                                                                      \
+	XV(int, cond_wait_new, "pthread_cond_wait", "GLIBC_2.3.2",                                 \
+	   (pthread_cond_t *, pthread_mutex_t *))                                                  \
+	XV(int, cond_wait_old, "pthread_cond_wait", "GLIBC_2.2.5",                                 \
+	   (pthread_cond_t *, pthread_mutex_t *))                                                  \
+	XV(int, cond_timedwait_new, "pthread_cond_timedwait", "GLIBC_2.3.2",                       \
+	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))                         \
+	XV(int, cond_timedwait_old, "pthread_cond_timedwait", "GLIBC_2.2.5",                       \
+	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
+
+#define TL_DECLARE_REAL(ret, name, params) extern ret(*tl_real_##name) params;
+#define TL_DECLARE_REALV(ret, name, sym, ver, params) extern ret(*tl_real_##name) params;
+TL_REAL_LIST(TL_DECLARE_REAL)
+TL_REAL_VERSIONED(TL_DECLARE_REALV)
+
+void tl_real_resolve(void);
+/* The real function, resolving the table first if a wrapper runs before our constructor. */
+#define TL_REAL(name) (TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name : (tl_real_resolve(), tl_real_##name))
+
+#endif

@@ -1,0 +1,208 @@
+/* The registry: one record per thread we saw created, keyed by pthread_t (uthash), under one
+ * lock. Records of threads that are gone for good (joined, or detached and finished) are freed
+ * at once, so memory stays bounded however many threads a program makes. The wrappers only
+ * touch their own thread's record (tl_self); the lock is taken on create/exit/join/detach. */
+#include "tl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+__thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tl_thread *registry;
+static uint64_t next_number = 1;
+static atomic_int starting;    /* created, not yet in the registry */
+static pthread_key_t exit_key; /* its destructor marks a thread finished */
+
+pid_t tl_gettid(void)
+{
+	return gettid();
+}
+
+int64_t tl_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void tl_registry_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void tl_registry_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+struct tl_thread *tl_registry_first(void)
+{
+	return registry;
+}
+
+int tl_registry_starting(void)
+{
+	return atomic_load(&starting);
+}
+
+/* A record can go when nobody will ask about it again. Lock held. */
+static void maybe_free(struct tl_thread *t)
+{
+	unsigned f = t->flags;
+	if (!(f & TL_F_CREATOR_DONE))
+		return;
+	if (!((f & TL_F_JOINED) || ((f & TL_F_DETACHED) && (f & TL_F_FINISHED))))
+		return;
+	if (f & TL_F_IN_HASH)
+		HASH_DEL(registry, t);
+	free(t);
+}
+
+/* Lock held. */
+static void insert(struct tl_thread *t, pthread_t handle)
+{
+	if (t->flags & TL_F_IN_HASH)
+		return;
+	t->handle = handle;
+	struct tl_thread *old = NULL;
+	HASH_FIND(hh, registry, &handle, sizeof(handle), old);
+	if (old != NULL) {
+		/* a finished, never joined thread whose handle was reused: keep reporting it, but
+		 * lookups by handle now find the new thread */
+		HASH_DEL(registry, old);
+		old->flags &= ~TL_F_IN_HASH;
+		old->flags |= TL_F_DETACHED | TL_F_FINISHED;
+		maybe_free(old);
+	}
+	HASH_ADD(hh, registry, handle, sizeof(handle), t);
+	t->flags |= TL_F_IN_HASH;
+	atomic_fetch_sub(&starting, 1);
+}
+
+static struct tl_thread *find(pthread_t handle)
+{
+	struct tl_thread *t = NULL;
+	HASH_FIND(hh, registry, &handle, sizeof(handle), t);
+	return t;
+}
+
+static void on_thread_exit(void *p)
+{
+	struct tl_thread *t = p;
+	tl_self = NULL; /* later destructors of this thread must not touch the record */
+	tl_registry_lock();
+	t->flags |= TL_F_FINISHED;
+	maybe_free(t);
+	tl_registry_unlock();
+}
+
+void tl_registry_init(void)
+{
+	pthread_key_create(&exit_key, on_thread_exit);
+	struct tl_thread *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return;
+	t->number = next_number++;
+	t->tid = getpid();
+	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
+	atomic_fetch_add(&starting, 1);
+	insert(t, pthread_self());
+	tl_self = t;
+}
+
+struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
+{
+	struct tl_thread *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->start = start;
+	t->arg = arg;
+	t->c11 = c11;
+	struct tl_thread *self = tl_self;
+	t->creator = self ? self->number : 0;
+	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper */
+	t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2);
+	tl_registry_lock();
+	t->number = next_number++;
+	atomic_fetch_add(&starting, 1);
+	tl_registry_unlock();
+	return t;
+}
+
+void tl_thread_started(struct tl_thread *t)
+{
+	atomic_store(&t->tid, tl_gettid());
+	tl_self = t;
+	pthread_setspecific(exit_key, t);
+	tl_registry_lock();
+	insert(t, pthread_self());
+	tl_registry_unlock();
+}
+
+void tl_thread_created(struct tl_thread *t, pthread_t handle)
+{
+	/* The thread's cpu-clock id encodes its tid (~tid << 3 | 6): the tid is known before the
+	 * thread first runs, so a check never sees it as an unknown thread. */
+	clockid_t cid;
+	if (atomic_load(&t->tid) == 0 && pthread_getcpuclockid(handle, &cid) == 0)
+		atomic_store(&t->tid, (pid_t)~((int)cid >> 3));
+	tl_registry_lock();
+	insert(t, handle);
+	t->flags |= TL_F_CREATOR_DONE;
+	maybe_free(t);
+	tl_registry_unlock();
+}
+
+void tl_thread_create_failed(struct tl_thread *t)
+{
+	atomic_fetch_sub(&starting, 1);
+	free(t);
+}
+
+void tl_thread_joined(pthread_t handle)
+{
+	tl_registry_lock();
+	struct tl_thread *t = find(handle);
+	if (t != NULL) {
+		t->flags |= TL_F_JOINED;
+		maybe_free(t);
+	}
+	tl_registry_unlock();
+}
+
+void tl_thread_detached(pthread_t handle)
+{
+	tl_registry_lock();
+	struct tl_thread *t = find(handle);
+	if (t != NULL) {
+		t->flags |= TL_F_DETACHED;
+		maybe_free(t);
+	}
+	tl_registry_unlock();
+}
+
+/* In the child of fork(): only the forking thread exists. Keep its record (it is the child's
+ * main thread now) and drop every other one. */
+void tl_registry_after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	struct tl_thread *self = tl_self, *t, *tmp;
+	HASH_ITER(hh, registry, t, tmp)
+	{
+		if (t == self)
+			continue;
+		HASH_DEL(registry, t);
+		free(t);
+	}
+	atomic_store(&starting, 0);
+	if (self != NULL) {
+		self->tid = getpid();
+		self->flags |= TL_F_MAIN | TL_F_CREATOR_DONE;
+		self->flags &= ~TL_F_IGNORED;
+	}
+}

@@ -1,0 +1,325 @@
+/* threadleak internal interfaces. Every cross-file name is tl_*; public ones are threadleak_*.
+ * Layout: init.c (constructor, exit), options.c, log.c, registry.c, capture.c (current stacks),
+ * symbolize.c (libdw), check.c (what is a leak), report.c (text/JSON), suppress.c, api.c,
+ * and the wrappers by family: wrap_thread.c, wrap_sync.c, wrap_io.c, wrap_wait.c. */
+#ifndef TL_H
+#define TL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "uthash.h"
+
+#define TL_EXPORT __attribute__((visibility("default")))
+#define TL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Hard upper bound of frames in any captured stack; option max_frames picks the depth used. */
+#define TL_MAX_FRAMES 64
+
+/* ---- options (options.c) ---- */
+enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
+
+struct tl_options {
+	int exitcode;
+	const char *log_path;
+	int format;
+	int grace_ms;
+	int max_frames;
+	bool help;
+	bool check_at_exit;
+	bool default_suppressions;
+	int signal;    /* 0: pick a free real-time signal at the check */
+	int verbosity; /* 0 quiet, 1 notices, 2 debug */
+	bool color;
+	const char *suppressions[8];
+	int nsuppressions;
+	const char *disable_sets; /* comma list of default suppression sets turned off */
+};
+extern struct tl_options tl_opt;
+/* Parse "k=v:k=v" into tl_opt. Problems are reported through tl_warn(), one line each; a bad
+ * value keeps the previous value. `origin` names the source in messages. Returns #problems. */
+int tl_options_parse(const char *s, const char *origin);
+void tl_options_defaults(void);
+void tl_options_print_help(void);
+
+/* ---- logging and output (log.c) ---- */
+void tl_log_init(void);
+void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write a whole report: to log_path.PID when set, else to the saved stderr. */
+void tl_output(const char *buf, size_t len);
+
+/* ---- real functions (real.c) ---- */
+#include "real.h"
+
+/* ---- per-thread record (registry.c) ---- */
+enum tl_obj_kind {
+	TL_OBJ_NONE,
+	TL_OBJ_COND, /* obj: cond, obj2: mutex */
+	TL_OBJ_MUTEX,
+	TL_OBJ_RWLOCK,
+	TL_OBJ_SEM,
+	TL_OBJ_BARRIER,
+	TL_OBJ_THREAD, /* obj: pthread_t */
+	TL_OBJ_FD,     /* obj: fd */
+	TL_OBJ_POLL,   /* obj: struct pollfd *, obj2: nfds */
+	TL_OBJ_SELECT, /* obj: nfds */
+	TL_OBJ_EPOLL,  /* obj: epoll fd */
+	TL_OBJ_MQ,     /* obj: mqd_t */
+	TL_OBJ_MSGQ,   /* obj: SysV msqid */
+	TL_OBJ_PID,    /* obj: pid (or -1) */
+	TL_OBJ_FUTEX,  /* obj: futex address */
+	TL_OBJ_SIGNALS,
+	TL_OBJ_SLEEP, /* obj: requested ms, or -1 */
+};
+
+enum tl_flags {
+	TL_F_JOINED = 1u << 0,
+	TL_F_DETACHED = 1u << 1,
+	TL_F_FINISHED = 1u << 2,
+	TL_F_CREATOR_DONE = 1u << 3, /* creator's wrapper is done with the record */
+	TL_F_IGNORED = 1u << 4,      /* threadleak_ignore_current() */
+	TL_F_IN_HASH = 1u << 5,
+	TL_F_MAIN = 1u << 6,
+};
+
+/* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
+ * it is inside a wrapped call; a reader copies the fields and trusts them only if `seq` did
+ * not change meanwhile. `regs` is a minimal register context taken inside the wrapper's frame,
+ * enough for libunwind to unwind the blocked thread without sending it a signal. */
+struct tl_block {
+	_Atomic uint32_t seq;
+	uint32_t depth;
+	const char *call;
+	int kind;
+	uintptr_t obj, obj2;
+	int64_t since_ns;
+	uintptr_t regs[9]; /* rip rsp rbp rbx r12 r13 r14 r15 (x86_64), see TL_SAVE_REGS */
+};
+
+struct tl_thread {
+	UT_hash_handle hh; /* in tl_registry, keyed by handle */
+	pthread_t handle;
+	uint64_t number;
+	_Atomic pid_t tid;
+	uint64_t creator;
+	void *start; /* start routine as passed to pthread_create/thrd_create */
+	void *arg;
+	bool c11;
+	unsigned flags; /* tl_flags, under tl_reg_lock */
+	uintptr_t create_module_base;
+	int ncreate;
+	uintptr_t create_pcs[TL_MAX_FRAMES];
+	struct tl_block blk;
+};
+
+extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
+
+void tl_registry_init(void);
+void tl_registry_after_fork_child(void);
+struct tl_thread *tl_thread_new(void *start, void *arg, bool c11);
+void tl_thread_started(struct tl_thread *t);   /* in the new thread, first thing */
+void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after success */
+void tl_thread_create_failed(struct tl_thread *t);
+void tl_thread_joined(pthread_t handle);
+void tl_thread_detached(pthread_t handle);
+void tl_registry_lock(void);
+void tl_registry_unlock(void);
+/* Iterate with the lock held. */
+#define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
+struct tl_thread *tl_registry_first(void);
+pid_t tl_gettid(void);
+int64_t tl_now_ns(void); /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution */
+int tl_registry_starting(void);
+
+/* ---- wrapper state helpers ---- */
+#if defined(__x86_64__)
+/* Capture the registers libunwind needs to unwind from this point of the calling function:
+ * about 2 ns, against about 24 ns for unw_getcontext (which also saves FP state). */
+#define TL_SAVE_REGS(r)                                                                            \
+	__asm__ volatile("leaq 0(%%rip), %%rax\n\t"                                                \
+			 "movq %%rax, 0(%0)\n\t"                                                   \
+			 "movq %%rsp, 8(%0)\n\t"                                                   \
+			 "movq %%rbp, 16(%0)\n\t"                                                  \
+			 "movq %%rbx, 24(%0)\n\t"                                                  \
+			 "movq %%r12, 32(%0)\n\t"                                                  \
+			 "movq %%r13, 40(%0)\n\t"                                                  \
+			 "movq %%r14, 48(%0)\n\t"                                                  \
+			 "movq %%r15, 56(%0)\n\t"                                                  \
+			 :                                                                         \
+			 : "r"(r)                                                                  \
+			 : "rax", "memory")
+#define TL_HAVE_SAVED_REGS 1
+#else
+#define TL_SAVE_REGS(r) ((void)(r))
+#define TL_HAVE_SAVED_REGS 0
+#endif
+
+/* Enter/leave a blocking call. Must be macros: the register snapshot has to be taken in the
+ * wrapper's own frame, which stays live while the real call blocks. */
+#define TL_BLOCK_ENTER(t, name, k, o1, o2)                                                         \
+	do {                                                                                       \
+		(t)->blk.depth = 1;                                                                \
+		(t)->blk.call = (name);                                                            \
+		(t)->blk.kind = (k);                                                               \
+		(t)->blk.obj = (uintptr_t)(o1);                                                    \
+		(t)->blk.obj2 = (uintptr_t)(o2);                                                   \
+		(t)->blk.since_ns = tl_now_ns();                                                   \
+		TL_SAVE_REGS((t)->blk.regs);                                                       \
+		atomic_store_explicit(&(t)->blk.seq,                                               \
+				      atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
+				      memory_order_release);                                       \
+	} while (0)
+#define TL_BLOCK_LEAVE(t)                                                                          \
+	do {                                                                                       \
+		atomic_store_explicit(&(t)->blk.seq,                                               \
+				      atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
+				      memory_order_release);                                       \
+		(t)->blk.depth = 0;                                                                \
+	} while (0)
+
+/* The body of a blocking wrapper: record, call through, clear. Re-entrant calls (a signal
+ * handler interrupting a wrapped call) and untracked threads go straight through. */
+#define TL_BLOCKING(type, name, k, o1, o2, realcall)                                               \
+	do {                                                                                       \
+		struct tl_thread *tl_t_ = tl_self;                                                 \
+		if (TL_UNLIKELY(tl_t_ == NULL || tl_t_->blk.depth != 0))                           \
+			return realcall;                                                           \
+		TL_BLOCK_ENTER(tl_t_, name, k, o1, o2);                                            \
+		type tl_r_ = realcall;                                                             \
+		TL_BLOCK_LEAVE(tl_t_);                                                             \
+		return tl_r_;                                                                      \
+	} while (0)
+
+/* ---- stacks (capture.c) ---- */
+struct tl_stack {
+	int n;
+	uint64_t exact; /* bit i: pcs[i] is an exact pc (not a return address) */
+	uintptr_t pcs[TL_MAX_FRAMES];
+};
+/* Creation stack of the calling thread, skipping `skip` innermost frames. */
+int tl_backtrace_here(uintptr_t *pcs, int max, int skip);
+
+/* ---- one thread as seen by a check (check.c) ---- */
+enum tl_state { TL_ST_NONE, TL_ST_BLOCKED, TL_ST_RUNNING, TL_ST_EXITED, TL_ST_UNTRACKED };
+
+struct tl_seen {
+	uint64_t number; /* 0 for untracked */
+	pid_t tid;
+	pthread_t handle;
+	uint64_t creator;
+	unsigned flags;
+	void *start;
+	bool c11;
+	int state;
+	char name[32];
+	/* blocking call: from our wrapper, else from the kernel */
+	const char *call;
+	char call_buf[32];
+	int kind;
+	uintptr_t obj, obj2;
+	int64_t since_ns; /* 0: unknown */
+	bool in_wrapper;
+	uintptr_t regs[9];
+	uint32_t seq;
+	/* kernel view */
+	long sysno; /* -1 running, -2 unknown */
+	uintptr_t sysargs[6], sys_sp, sys_pc;
+	bool sig_blocked;
+	/* stacks */
+	struct tl_stack stack;
+	const char *stack_note;
+	int ncreate;
+	uintptr_t create_pcs[TL_MAX_FRAMES];
+	/* derived */
+	char object[400];
+	uint64_t held_by;   /* thread number, 0 none */
+	pid_t held_by_tid;  /* 0 none */
+	const char *suppressed_by; /* rule text, NULL if reported */
+	const char *start_name;    /* symbolized start routine */
+	int group;          /* index of the first thread with the same stacks */
+};
+
+/* Capture current stacks of the given live threads without disturbing them. */
+void tl_capture_stacks(struct tl_seen *v, size_t n);
+/* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
+bool tl_kernel_view(struct tl_seen *s);
+const char *tl_syscall_name(long nr);
+void tl_describe_fd(int fd, char *buf, size_t len);
+bool tl_signal_is_transparent(const struct tl_seen *s);
+int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
+void tl_capture_init(void);
+
+/* ---- symbolization (symbolize.c) ---- */
+struct tl_frame {
+	uintptr_t pc;
+	const char *module; /* owned by the symbolizer */
+	uintptr_t offset;
+	const char *function; /* demangled, owned by the symbolizer; NULL unknown */
+	const char *file;
+	int line;
+	bool inlined; /* this frame was inlined into the next one */
+	bool own;     /* inside libthreadleak itself */
+};
+struct tl_symbolizer;
+struct tl_symbolizer *tl_sym_open(void);
+void tl_sym_close(struct tl_symbolizer *s);
+/* Expand one pc into frames (inlined ones first). Returns the count written (>= 1). */
+int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max);
+/* Name of a data object containing addr ("lock_a (deadlock.c:5)"), or false. */
+bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len);
+char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
+bool tl_pc_is_own(uintptr_t pc);
+
+/* ---- the check (check.c) and report (report.c) ---- */
+enum tl_check_kind { TL_CHECK_EXIT, TL_CHECK_API };
+struct tl_report {
+	int kind;
+	int exit_status; /* exit check only */
+	struct tl_seen *v;
+	size_t n; /* leaked and suppressed threads */
+	size_t nleaked, nsuppressed;
+	struct tl_symbolizer *sym;
+	int64_t check_ns;
+	char deadlock[512];
+};
+/* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
+ * (malloc'd) and prints the report when `print`. */
+int tl_check(int kind, int exit_status, bool print, char **json);
+void tl_ignore_current(void);
+char *tl_report_text(struct tl_report *r, size_t *len);
+char *tl_report_json(struct tl_report *r, size_t *len);
+
+/* growable string buffer (report.c) */
+struct tl_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void tl_buf_printf(struct tl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
+void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
+
+/* ---- suppressions (suppress.c) ---- */
+void tl_suppress_load(void);
+const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
+void tl_suppress_used(struct tl_buf *b, bool json);
+void tl_suppress_reset_counts(void);
+int tl_suppress_parse(const char *text, const char *origin); /* returns #problems */
+
+/* ---- process state (init.c) ---- */
+extern atomic_bool tl_checking;
+extern pid_t tl_pid;
+void tl_ensure_init(void);
+
+#endif

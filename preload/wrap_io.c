@@ -1,0 +1,220 @@
+/* Overridden libc: file descriptors, sockets, polling, message queues. FORTIFY builds call the
+ * __*_chk variants instead of the plain functions, so those are wrapped too and report under
+ * the plain name. libc's calls to itself (fgets -> read) are not interposable: check.c falls
+ * back to the kernel's view for those. */
+#include "tl.h"
+
+/* glibc declares these only inside its FORTIFY headers */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *a,
+		       socklen_t *alen);
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *m,
+		size_t fdslen);
+
+#define FD_CALL(type, name, fd, realcall) TL_BLOCKING(type, name, TL_OBJ_FD, fd, 0, realcall)
+
+TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	FD_CALL(ssize_t, "read", fd, TL_REAL(read)(fd, buf, n));
+}
+
+TL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	FD_CALL(ssize_t, "read", fd, TL_REAL(__read_chk)(fd, buf, n, buflen));
+}
+
+TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	FD_CALL(ssize_t, "write", fd, TL_REAL(write)(fd, buf, n));
+}
+
+TL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	FD_CALL(ssize_t, "readv", fd, TL_REAL(readv)(fd, iov, cnt));
+}
+
+TL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	FD_CALL(ssize_t, "writev", fd, TL_REAL(writev)(fd, iov, cnt));
+}
+
+TL_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	FD_CALL(ssize_t, "pread", fd, TL_REAL(pread)(fd, buf, n, off));
+}
+
+TL_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	FD_CALL(ssize_t, "pread", fd, TL_REAL(pread64)(fd, buf, n, off));
+}
+
+TL_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	FD_CALL(ssize_t, "pread", fd, TL_REAL(__pread_chk)(fd, buf, n, off, buflen));
+}
+
+TL_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	FD_CALL(ssize_t, "pread", fd, TL_REAL(__pread64_chk)(fd, buf, n, off, buflen));
+}
+
+TL_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	FD_CALL(ssize_t, "pwrite", fd, TL_REAL(pwrite)(fd, buf, n, off));
+}
+
+TL_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	FD_CALL(ssize_t, "pwrite", fd, TL_REAL(pwrite64)(fd, buf, n, off));
+}
+
+TL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	FD_CALL(ssize_t, "recv", fd, TL_REAL(recv)(fd, buf, n, flags));
+}
+
+TL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	FD_CALL(ssize_t, "recv", fd, TL_REAL(__recv_chk)(fd, buf, n, buflen, flags));
+}
+
+TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
+			   socklen_t *alen)
+{
+	FD_CALL(ssize_t, "recvfrom", fd, TL_REAL(recvfrom)(fd, buf, n, flags, a, alen));
+}
+
+TL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+				 struct sockaddr *a, socklen_t *alen)
+{
+	FD_CALL(ssize_t, "recvfrom", fd,
+		TL_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, a, alen));
+}
+
+TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	FD_CALL(ssize_t, "recvmsg", fd, TL_REAL(recvmsg)(fd, msg, flags));
+}
+
+TL_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *ts)
+{
+	FD_CALL(int, "recvmmsg", fd, TL_REAL(recvmmsg)(fd, v, n, flags, ts));
+}
+
+TL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	FD_CALL(ssize_t, "send", fd, TL_REAL(send)(fd, buf, n, flags));
+}
+
+TL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
+			 socklen_t alen)
+{
+	FD_CALL(ssize_t, "sendto", fd, TL_REAL(sendto)(fd, buf, n, flags, a, alen));
+}
+
+TL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	FD_CALL(ssize_t, "sendmsg", fd, TL_REAL(sendmsg)(fd, msg, flags));
+}
+
+TL_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *alen)
+{
+	FD_CALL(int, "accept", fd, TL_REAL(accept)(fd, a, alen));
+}
+
+TL_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *alen, int flags)
+{
+	FD_CALL(int, "accept4", fd, TL_REAL(accept4)(fd, a, alen, flags));
+}
+
+TL_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t alen)
+{
+	FD_CALL(int, "connect", fd, TL_REAL(connect)(fd, a, alen));
+}
+
+TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	TL_BLOCKING(int, "poll", TL_OBJ_POLL, fds, n, TL_REAL(poll)(fds, n, timeout));
+}
+
+TL_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	TL_BLOCKING(int, "poll", TL_OBJ_POLL, fds, n, TL_REAL(__poll_chk)(fds, n, timeout, fdslen));
+}
+
+TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *m)
+{
+	TL_BLOCKING(int, "ppoll", TL_OBJ_POLL, fds, n, TL_REAL(ppoll)(fds, n, ts, m));
+}
+
+TL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			  const sigset_t *m, size_t fdslen)
+{
+	TL_BLOCKING(int, "ppoll", TL_OBJ_POLL, fds, n, TL_REAL(__ppoll_chk)(fds, n, ts, m, fdslen));
+}
+
+TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	TL_BLOCKING(int, "select", TL_OBJ_SELECT, n, 0, TL_REAL(select)(n, r, w, e, tv));
+}
+
+TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
+		      const sigset_t *m)
+{
+	TL_BLOCKING(int, "pselect", TL_OBJ_SELECT, n, 0, TL_REAL(pselect)(n, r, w, e, ts, m));
+}
+
+TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
+{
+	TL_BLOCKING(int, "epoll_wait", TL_OBJ_EPOLL, ep, 0, TL_REAL(epoll_wait)(ep, ev, max, timeout));
+}
+
+TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, const sigset_t *m)
+{
+	TL_BLOCKING(int, "epoll_pwait", TL_OBJ_EPOLL, ep, 0,
+		    TL_REAL(epoll_pwait)(ep, ev, max, timeout, m));
+}
+
+TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
+			   const sigset_t *m)
+{
+	TL_BLOCKING(int, "epoll_pwait2", TL_OBJ_EPOLL, ep, 0,
+		    TL_REAL(epoll_pwait2)(ep, ev, max, ts, m));
+}
+
+TL_EXPORT int mq_send(mqd_t q, const char *msg, size_t n, unsigned int prio)
+{
+	TL_BLOCKING(int, "mq_send", TL_OBJ_MQ, q, 0, TL_REAL(mq_send)(q, msg, n, prio));
+}
+
+TL_EXPORT ssize_t mq_receive(mqd_t q, char *msg, size_t n, unsigned int *prio)
+{
+	TL_BLOCKING(ssize_t, "mq_receive", TL_OBJ_MQ, q, 0, TL_REAL(mq_receive)(q, msg, n, prio));
+}
+
+TL_EXPORT int mq_timedsend(mqd_t q, const char *msg, size_t n, unsigned int prio,
+			   const struct timespec *ts)
+{
+	TL_BLOCKING(int, "mq_timedsend", TL_OBJ_MQ, q, 0, TL_REAL(mq_timedsend)(q, msg, n, prio, ts));
+}
+
+TL_EXPORT ssize_t mq_timedreceive(mqd_t q, char *msg, size_t n, unsigned int *prio,
+				  const struct timespec *ts)
+{
+	TL_BLOCKING(ssize_t, "mq_timedreceive", TL_OBJ_MQ, q, 0,
+		    TL_REAL(mq_timedreceive)(q, msg, n, prio, ts));
+}
+
+TL_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags)
+{
+	TL_BLOCKING(int, "msgsnd", TL_OBJ_MSGQ, id, 0, TL_REAL(msgsnd)(id, msg, n, flags));
+}
+
+TL_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
+{
+	TL_BLOCKING(ssize_t, "msgrcv", TL_OBJ_MSGQ, id, 0, TL_REAL(msgrcv)(id, msg, n, type, flags));
+}

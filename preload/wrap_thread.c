@@ -1,0 +1,128 @@
+/* Overridden libc: thread lifecycle. Creation wraps the start routine so the new thread
+ * registers itself; joins and detaches tell the registry a record may go. pthread_exit and
+ * thrd_exit need no wrapper: the registry's thread-specific-data destructor sees every way a
+ * thread finishes (return from the start routine, pthread_exit, thrd_exit, cancellation). */
+#include "tl.h"
+
+#include <errno.h>
+
+static void *thread_start(void *p)
+{
+	struct tl_thread *t = p;
+	tl_thread_started(t);
+	void *(*start)(void *) = (void *(*)(void *))t->start;
+	void *r = start(t->arg);
+	__asm__ volatile(""); /* not a tail call: keep this frame recognisable in stacks */
+	return r;
+}
+
+static int thrd_start(void *p)
+{
+	struct tl_thread *t = p;
+	tl_thread_started(t);
+	thrd_start_t start = (thrd_start_t)t->start;
+	int r = start(t->arg);
+	__asm__ volatile("");
+	return r;
+}
+
+static bool attr_detached(const pthread_attr_t *attr)
+{
+	int state;
+	return attr != NULL && pthread_attr_getdetachstate(attr, &state) == 0 &&
+	       state == PTHREAD_CREATE_DETACHED;
+}
+
+TL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *),
+			     void *arg)
+{
+	tl_ensure_init();
+	struct tl_thread *t = tl_thread_new((void *)start, arg, false);
+	if (t == NULL)
+		return TL_REAL(pthread_create)(th, attr, start, arg);
+	if (attr_detached(attr))
+		t->flags |= TL_F_DETACHED;
+	int r = TL_REAL(pthread_create)(th, attr, thread_start, t);
+	if (r != 0) {
+		tl_thread_create_failed(t);
+		return r;
+	}
+	tl_thread_created(t, *th);
+	return 0;
+}
+
+TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
+{
+	tl_ensure_init();
+	struct tl_thread *t = tl_thread_new((void *)start, arg, true);
+	if (t == NULL)
+		return TL_REAL(thrd_create)(th, start, arg);
+	int r = TL_REAL(thrd_create)(th, thrd_start, t);
+	if (r != thrd_success) {
+		tl_thread_create_failed(t);
+		return r;
+	}
+	tl_thread_created(t, (pthread_t)*th);
+	return r;
+}
+
+/* A join blocks like any other call; when it succeeds the joined thread's record can go. */
+#define JOIN_BODY(name, handle, okval, realcall)                                                   \
+	int r;                                                                                     \
+	struct tl_thread *t = tl_self;                                                             \
+	if (t != NULL && t->blk.depth == 0) {                                                      \
+		TL_BLOCK_ENTER(t, name, TL_OBJ_THREAD, handle, 0);                                 \
+		r = realcall;                                                                      \
+		TL_BLOCK_LEAVE(t);                                                                 \
+	} else {                                                                                   \
+		r = realcall;                                                                      \
+	}                                                                                          \
+	if (r == (okval))                                                                          \
+		tl_thread_joined((pthread_t)(handle));                                             \
+	return r
+
+TL_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+	JOIN_BODY("pthread_join", th, 0, TL_REAL(pthread_join)(th, ret));
+}
+
+TL_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+	int r = TL_REAL(pthread_tryjoin_np)(th, ret);
+	if (r == 0)
+		tl_thread_joined(th);
+	return r;
+}
+
+TL_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abstime)
+{
+	JOIN_BODY("pthread_timedjoin_np", th, 0, TL_REAL(pthread_timedjoin_np)(th, ret, abstime));
+}
+
+TL_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock,
+				   const struct timespec *abstime)
+{
+	JOIN_BODY("pthread_clockjoin_np", th, 0,
+		  TL_REAL(pthread_clockjoin_np)(th, ret, clock, abstime));
+}
+
+TL_EXPORT int thrd_join(thrd_t th, int *res)
+{
+	JOIN_BODY("thrd_join", th, thrd_success, TL_REAL(thrd_join)(th, res));
+}
+
+TL_EXPORT int pthread_detach(pthread_t th)
+{
+	int r = TL_REAL(pthread_detach)(th);
+	if (r == 0)
+		tl_thread_detached(th);
+	return r;
+}
+
+TL_EXPORT int thrd_detach(thrd_t th)
+{
+	int r = TL_REAL(thrd_detach)(th);
+	if (r == thrd_success)
+		tl_thread_detached((pthread_t)th);
+	return r;
+}

@@ -1,0 +1,169 @@
+/* Overridden libc: sleeps, signal waits, child waits, file locks, raw futex waits. */
+#include "tl.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static uintptr_t ms_of(const struct timespec *ts)
+{
+	return ts ? (uintptr_t)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) : (uintptr_t)-1;
+}
+
+TL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	TL_BLOCKING(int, "nanosleep", TL_OBJ_SLEEP, ms_of(req), 0, TL_REAL(nanosleep)(req, rem));
+}
+
+TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+			      struct timespec *rem)
+{
+	TL_BLOCKING(int, "clock_nanosleep", TL_OBJ_SLEEP, (flags & TIMER_ABSTIME) ? (uintptr_t)-1 : ms_of(req),
+		    0, TL_REAL(clock_nanosleep)(clk, flags, req, rem));
+}
+
+TL_EXPORT unsigned int sleep(unsigned int s)
+{
+	TL_BLOCKING(unsigned int, "sleep", TL_OBJ_SLEEP, (uintptr_t)s * 1000, 0, TL_REAL(sleep)(s));
+}
+
+TL_EXPORT int usleep(useconds_t us)
+{
+	TL_BLOCKING(int, "usleep", TL_OBJ_SLEEP, us / 1000, 0, TL_REAL(usleep)(us));
+}
+
+TL_EXPORT int pause(void)
+{
+	TL_BLOCKING(int, "pause", TL_OBJ_NONE, 0, 0, TL_REAL(pause)());
+}
+
+TL_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	TL_BLOCKING(int, "sigwait", TL_OBJ_SIGNALS, set, 0, TL_REAL(sigwait)(set, sig));
+}
+
+TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	TL_BLOCKING(int, "sigwaitinfo", TL_OBJ_SIGNALS, set, 0, TL_REAL(sigwaitinfo)(set, info));
+}
+
+TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+{
+	TL_BLOCKING(int, "sigtimedwait", TL_OBJ_SIGNALS, set, 0,
+		    TL_REAL(sigtimedwait)(set, info, ts));
+}
+
+TL_EXPORT int sigsuspend(const sigset_t *set)
+{
+	TL_BLOCKING(int, "sigsuspend", TL_OBJ_SIGNALS, set, 0, TL_REAL(sigsuspend)(set));
+}
+
+TL_EXPORT pid_t wait(int *status)
+{
+	TL_BLOCKING(pid_t, "wait", TL_OBJ_PID, -1, 0, TL_REAL(wait)(status));
+}
+
+TL_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	if (options & WNOHANG)
+		return TL_REAL(waitpid)(pid, status, options);
+	TL_BLOCKING(pid_t, "waitpid", TL_OBJ_PID, pid, 0, TL_REAL(waitpid)(pid, status, options));
+}
+
+TL_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	if (options & WNOHANG)
+		return TL_REAL(waitid)(type, id, info, options);
+	TL_BLOCKING(int, "waitid", TL_OBJ_PID, type == P_PID ? (intptr_t)id : -1, 0,
+		    TL_REAL(waitid)(type, id, info, options));
+}
+
+TL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+	if (options & WNOHANG)
+		return TL_REAL(wait3)(status, options, ru);
+	TL_BLOCKING(pid_t, "wait3", TL_OBJ_PID, -1, 0, TL_REAL(wait3)(status, options, ru));
+}
+
+TL_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	if (options & WNOHANG)
+		return TL_REAL(wait4)(pid, status, options, ru);
+	TL_BLOCKING(pid_t, "wait4", TL_OBJ_PID, pid, 0, TL_REAL(wait4)(pid, status, options, ru));
+}
+
+TL_EXPORT int flock(int fd, int op)
+{
+	if (op & LOCK_NB)
+		return TL_REAL(flock)(fd, op);
+	TL_BLOCKING(int, "flock", TL_OBJ_FD, fd, 0, TL_REAL(flock)(fd, op));
+}
+
+TL_EXPORT int lockf(int fd, int cmd, off_t len)
+{
+	if (cmd != F_LOCK)
+		return TL_REAL(lockf)(fd, cmd, len);
+	TL_BLOCKING(int, "lockf", TL_OBJ_FD, fd, 0, TL_REAL(lockf)(fd, cmd, len));
+}
+
+TL_EXPORT int lockf64(int fd, int cmd, off_t len)
+{
+	if (cmd != F_LOCK)
+		return TL_REAL(lockf64)(fd, cmd, len);
+	TL_BLOCKING(int, "lockf", TL_OBJ_FD, fd, 0, TL_REAL(lockf64)(fd, cmd, len));
+}
+
+/* fcntl is variadic; every command takes at most one argument, passed through as a pointer-
+ * sized integer (what glibc itself does). Only the waiting lock commands are recorded. */
+static bool fcntl_waits(int cmd)
+{
+	return cmd == F_SETLKW || cmd == F_OFD_SETLKW
+#ifdef F_SETLKW64
+	       || cmd == F_SETLKW64
+#endif
+		;
+}
+
+TL_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!fcntl_waits(cmd))
+		return TL_REAL(fcntl)(fd, cmd, arg);
+	TL_BLOCKING(int, "fcntl(F_SETLKW)", TL_OBJ_FD, fd, 0, TL_REAL(fcntl)(fd, cmd, arg));
+}
+
+TL_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!fcntl_waits(cmd))
+		return TL_REAL(fcntl64)(fd, cmd, arg);
+	TL_BLOCKING(int, "fcntl(F_SETLKW)", TL_OBJ_FD, fd, 0, TL_REAL(fcntl64)(fd, cmd, arg));
+}
+
+/* syscall() is variadic too: the kernel takes six register arguments, so pass six through.
+ * Only futex waits are recorded (Rust's Mutex, Condvar and channels block this way). */
+TL_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_futex) {
+		int op = (int)a2 & FUTEX_CMD_MASK;
+		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI ||
+		    op == FUTEX_WAIT_REQUEUE_PI)
+			TL_BLOCKING(long, "futex", TL_OBJ_FUTEX, a1, 0,
+				    TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6));
+	}
+	return TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6);
+}

@@ -1,0 +1,124 @@
+"""Helpers for threadleak's scenario tests: run a program as a real process under the preloaded
+library and read back its JSON reports. Each test script asserts on what it gets and exits
+non-zero (with a readable message) when an assertion fails."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+LIB = os.environ.get("TL_LIB", "")
+SCENARIOS = os.environ.get("TL_SCENARIOS", "")
+
+
+def exe(name):
+    """Path of a scenario program built by tests/meson.build."""
+    path = os.path.join(SCENARIOS, name)
+    if not os.path.exists(path):
+        fail(f"scenario {name} not built at {path}")
+    return path
+
+
+class Result:
+    def __init__(self, rc, stdout, stderr, reports, seconds):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.reports = reports  # every JSON report written, one per process
+        self.seconds = seconds
+
+    @property
+    def report(self):
+        """The single report of a single-process run (None when nothing was written)."""
+        if not self.reports:
+            return None
+        if len(self.reports) != 1:
+            fail(f"expected one report, got {len(self.reports)}")
+        return self.reports[0]
+
+    @property
+    def leaks(self):
+        r = self.report
+        return r["leaks"] if r else []
+
+
+def run(argv, options="", preload=True, env=None, timeout=120, stdin=None, json_format=True, cwd=None):
+    """Run argv; with preload, under libthreadleak.so with format=json and log_path in a
+    temporary directory. Returns a Result."""
+    e = dict(os.environ)
+    e.pop("LD_PRELOAD", None)
+    e.pop("THREADLEAK_OPTIONS", None)
+    tmp = tempfile.mkdtemp(prefix="tltest.")
+    if preload:
+        e["LD_PRELOAD"] = LIB
+        opts = []
+        if json_format:
+            opts += ["format=json", f"log_path={tmp}/report"]
+        if options:
+            opts.append(options)
+        e["THREADLEAK_OPTIONS"] = ":".join(opts)
+    if env:
+        e.update(env)
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(argv, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, input=stdin, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        fail(f"{argv} hung (no exit within {timeout}s)")
+    seconds = time.monotonic() - t0
+    reports = []
+    for path in sorted(glob.glob(f"{tmp}/report.*")):
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            reports.append(json.loads(data))
+        except ValueError as err:
+            fail(f"{path} is not valid JSON: {err}\n{data[:2000]!r}")
+        os.unlink(path)
+    os.rmdir(tmp)
+    return Result(p.returncode, p.stdout, p.stderr, reports, seconds)
+
+
+def fail(msg):
+    print(f"FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg, *context):
+    if not cond:
+        for c in context:
+            if isinstance(c, (dict, list)):
+                c = json.dumps(c, indent=1)[:6000]
+            elif isinstance(c, bytes):
+                c = c.decode(errors="replace")[-6000:]
+            print(c, file=sys.stderr)
+        fail(msg)
+
+
+def functions(frames):
+    """Function names of a frame list, innermost first."""
+    return [f.get("function") for f in frames]
+
+
+def frame(frames, function):
+    """The first frame of a function, or None."""
+    for f in frames:
+        if f.get("function") == function:
+            return f
+    return None
+
+
+def source_line(path, marker):
+    """Line number (1-based) of the first line of path containing marker."""
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if marker in line:
+                return i
+    fail(f"marker {marker!r} not in {path}")
+
+
+def ok(msg="ok"):
+    print(msg)
+    sys.exit(0)
