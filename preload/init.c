@@ -7,6 +7,7 @@
  * way LeakSanitizer does, we flush stdio ourselves and _exit(). */
 #include "tl.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,46 @@ static void atfork_child(void)
 	atomic_store(&tl_checking, false);
 }
 
+/* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
+static void unpreload_children(void)
+{
+	Dl_info info;
+	const char *env = getenv("LD_PRELOAD");
+	if (env == NULL || !dladdr((void *)unpreload_children, &info) || info.dli_fname == NULL)
+		return;
+	const char *base = strrchr(info.dli_fname, '/');
+	base = base ? base + 1 : info.dli_fname;
+	size_t n = strlen(env);
+	char *out = malloc(n + 1);
+	if (out == NULL)
+		return;
+	size_t o = 0;
+	for (const char *p = env; *p;) {
+		while (*p == ' ' || *p == ':')
+			p++;
+		const char *q = p;
+		while (*q && *q != ' ' && *q != ':')
+			q++;
+		size_t len = (size_t)(q - p);
+		const char *slash = memrchr(p, '/', len);
+		const char *b = slash ? slash + 1 : p;
+		bool ours = len && (size_t)(q - b) == strlen(base) && memcmp(b, base, strlen(base)) == 0;
+		if (len && !ours) {
+			if (o)
+				out[o++] = ':';
+			memcpy(out + o, p, len);
+			o += len;
+		}
+		p = q;
+	}
+	out[o] = '\0';
+	if (o)
+		setenv("LD_PRELOAD", out, 1);
+	else
+		unsetenv("LD_PRELOAD");
+	free(out);
+}
+
 static void init(void)
 {
 	tl_real_resolve();
@@ -69,6 +110,8 @@ static void init(void)
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
 	if (tl_opt.help)
 		tl_options_print_help();
+	if (!tl_opt.children)
+		unpreload_children();
 	tl_capture_init();
 	tl_registry_init();
 	tl_suppress_load();

@@ -32,6 +32,8 @@ static const struct option_def defs[] = {
 	 "how long the check waits for threads that are winding down (retry with backoff)"},
 	{"max_frames", K_INT, &tl_opt.max_frames, 1, TL_MAX_FRAMES, "32",
 	 "frames kept per stack (current and creation)"},
+	{"children", K_BOOL, &tl_opt.children, 0, 1, "1",
+	 "also check child processes (0: remove threadleak from their LD_PRELOAD)"},
 	{"check_at_exit", K_BOOL, &tl_opt.check_at_exit, 0, 1, "1", "check for leaks when the process exits"},
 	{"suppressions", K_LIST, &tl_opt.suppressions, 0, 0, "",
 	 "suppression file (may be given several times)"},

@@ -38,6 +38,7 @@ struct tl_options {
 	int max_frames;
 	bool help;
 	bool check_at_exit;
+	bool children;
 	bool default_suppressions;
 	int signal;    /* 0: pick a free real-time signal at the check */
 	int verbosity; /* 0 quiet, 1 notices, 2 debug */
@@ -297,6 +298,16 @@ struct tl_report {
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
 void tl_ignore_current(void);
+
+/* objects.c */
+struct tl_known {
+	pid_t tid;
+	uint64_t number;
+	pthread_t handle;
+};
+void tl_kernel_call(struct tl_seen *s);
+void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
+void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk, struct tl_seen *s);
 char *tl_report_text(struct tl_report *r, size_t *len);
 char *tl_report_json(struct tl_report *r, size_t *len);
 
