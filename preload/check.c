@@ -309,6 +309,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		r.v = g.v;
 		r.n = g.n;
 		r.sym = tl_sym_open();
+		tl_options_apply_hook(r.sym);
+		tl_suppress_load(r.sym);
 		qsort(r.v, r.n, sizeof(*r.v), by_number);
 		int64_t now = tl_now_ns();
 		for (size_t i = 0; i < r.n; i++) {
@@ -320,8 +322,11 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			(void)now;
 		}
 		find_deadlock(&r);
+		tl_suppress_reset_counts();
 		for (size_t i = 0; i < r.n; i++) {
 			struct tl_seen *s = &r.v[i];
+			if (s->start)
+				s->start_name = tl_start_name(&r, s);
 			s->suppressed_by = tl_suppress_match(s, &r);
 			if (s->suppressed_by)
 				r.nsuppressed++;

@@ -101,6 +101,43 @@ static void unpreload_children(void)
 	free(out);
 }
 
+/* Hooks the program may define, the LeakSanitizer way. dlsym finds them when the program
+ * exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_* as the
+ * pkg-config file adds); with a symbolizer at hand we also look in the symbol table. */
+const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
+{
+	const char *(*fn)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, name);
+	if (fn == NULL && sym != NULL)
+		fn = (const char *(*)(void))tl_sym_find_function(sym, name);
+	return fn ? fn() : NULL;
+}
+
+static bool options_hook_done;
+
+/* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
+static void load_options(struct tl_symbolizer *sym)
+{
+	const char *hook = tl_hook_string("threadleak_default_options", sym);
+	if (hook == NULL)
+		return;
+	options_hook_done = true;
+	tl_options_defaults();
+	tl_options_parse(hook, "threadleak_default_options()");
+	bool quiet = tl_log_quiet;
+	tl_log_quiet = sym != NULL; /* THREADLEAK_OPTIONS was already checked at start-up */
+	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	tl_log_quiet = quiet;
+}
+
+/* At the check, for programs that do not export their hook: look in the symbol table. */
+void tl_options_apply_hook(struct tl_symbolizer *sym)
+{
+	if (!options_hook_done) {
+		options_hook_done = true;
+		load_options(sym);
+	}
+}
+
 static void init(void)
 {
 	tl_real_resolve();
@@ -108,13 +145,13 @@ static void init(void)
 	tl_log_init();
 	tl_pid = getpid();
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	load_options(NULL);
 	if (tl_opt.help)
 		tl_options_print_help();
 	if (!tl_opt.children)
 		unpreload_children();
 	tl_capture_init();
 	tl_registry_init();
-	tl_suppress_load();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	on_exit(at_exit, NULL);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 static int err_fd = 2;
+bool tl_log_quiet;
 
 void tl_log_init(void)
 {
@@ -46,6 +47,8 @@ static void write_all(int fd, const char *buf, size_t len)
 
 void tl_warn(const char *fmt, ...)
 {
+	if (tl_log_quiet)
+		return;
 	int saved = errno;
 	char buf[1024];
 	va_list ap;

@@ -156,8 +156,10 @@ static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exa
 	return k;
 }
 
-static const char *start_name(struct tl_report *r, struct tl_seen *s)
+const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 {
+	if (s->start_name)
+		return s->start_name;
 	if (s->start == NULL)
 		return NULL;
 	struct tl_frame fr[8];
@@ -286,7 +288,7 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 			if (k == 0 && !s->stack_note)
 				tl_buf_printf(&b, "    (no stack)\n");
 		}
-		const char *sn = start_name(r, s);
+		const char *sn = tl_start_name(r, s);
 		if (s->number) {
 			int k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
 			if (k > 0) {
@@ -364,7 +366,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		tl_buf_printf(b, ", \"held_by\": null");
 	}
 	tl_buf_printf(b, ", \"start_routine\": ");
-	tl_buf_json_str(b, start_name(r, s));
+	tl_buf_json_str(b, tl_start_name(r, s));
 	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", s->group);
 	int k = s->state == TL_ST_EXITED ? 0 : expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
 	json_frames(b, fr, k);

@@ -1,30 +1,350 @@
-/* Suppressions: which threads are expected. (Filled in by issue #4.) */
+/* Suppressions: threads that are meant to live. One rule per line, `type:pattern`, `#`
+ * comments, surrounding blanks ignored. Patterns use LeakSanitizer's matching: a substring
+ * match where `*` matches anything, `^` anchors the start and `$` the end.
+ *   top:P         innermost frame of the current stack outside threadleak and libc
+ *   any:P         any frame of the current stack
+ *   start:P       the thread's start routine
+ *   created_by:P  any frame of the creation stack
+ *   name:P        the thread's name (pthread_setname_np)
+ *   module:P      the shared object that created the thread
+ * Sources, all loaded at the first check (nothing at start-up): the default sets
+ * (default_suppressions.c, unless default_suppressions=0 or disabled by name), the
+ * program's threadleak_default_suppressions() hook, and every suppressions=FILE. A malformed
+ * line is reported with its file and line number; the valid rules still apply. */
 #include "tl.h"
 
-void tl_suppress_load(void)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum rule_type { R_TOP, R_ANY, R_START, R_CREATED_BY, R_NAME, R_MODULE };
+static const char *const type_names[] = {"top", "any", "start", "created_by", "name", "module"};
+
+struct rule {
+	int type;
+	char *pattern;
+	char *text; /* "type:pattern" as written */
+	const char *set; /* default set name, NULL for the user's */
+	size_t count;
+};
+
+static struct rule *rules;
+static size_t nrules, caprules;
+static bool loaded;
+
+/* LeakSanitizer's TemplateMatch (sanitizer_common): '*' wildcards, '^' anchors the start,
+ * '$' the end, otherwise a substring match. */
+bool tl_pattern_match(const char *templ, const char *str)
 {
+	if (str == NULL || str[0] == '\0')
+		return false;
+	bool start = false, asterisk = false;
+	if (templ[0] == '^') {
+		start = true;
+		templ++;
+	}
+	while (templ[0]) {
+		if (templ[0] == '*') {
+			templ++;
+			start = false;
+			asterisk = true;
+			continue;
+		}
+		if (templ[0] == '$')
+			return str[0] == '\0' || asterisk;
+		if (str[0] == '\0')
+			return false;
+		size_t len = strcspn(templ, "*$");
+		char piece[256];
+		if (len >= sizeof(piece))
+			len = sizeof(piece) - 1;
+		memcpy(piece, templ, len);
+		piece[len] = '\0';
+		const char *spos = strstr(str, piece);
+		if (spos == NULL || (start && spos != str))
+			return false;
+		str = spos + len;
+		templ += strcspn(templ, "*$");
+		start = false;
+		asterisk = false;
+	}
+	return true;
 }
 
-const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r)
+static int add_rule(int type, const char *pattern, const char *set)
 {
-	(void)s;
-	(void)r;
-	return NULL;
+	if (nrules == caprules) {
+		size_t cap = caprules ? caprules * 2 : 32;
+		struct rule *v = realloc(rules, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		rules = v;
+		caprules = cap;
+	}
+	struct rule *r = &rules[nrules];
+	r->type = type;
+	r->pattern = strdup(pattern);
+	size_t n = strlen(type_names[type]) + strlen(pattern) + 2;
+	r->text = malloc(n);
+	if (r->pattern == NULL || r->text == NULL) {
+		free(r->pattern);
+		free(r->text);
+		return -1;
+	}
+	snprintf(r->text, n, "%s:%s", type_names[type], pattern);
+	r->set = set;
+	r->count = 0;
+	nrules++;
+	return 0;
 }
 
-void tl_suppress_used(struct tl_buf *b, bool json)
+static void shown(const char *s, size_t n, char *out, size_t outlen)
 {
-	if (json)
-		tl_buf_put(b, "[]", 2);
+	size_t j = 0;
+	for (size_t i = 0; i < n && j + 4 < outlen; i++) {
+		if (i == 60) {
+			memcpy(out + j, "...", 3);
+			j += 3;
+			break;
+		}
+		unsigned char c = (unsigned char)s[i];
+		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[j] = '\0';
 }
 
-void tl_suppress_reset_counts(void)
+/* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
+static int parse(const char *text, const char *origin, const char *set)
 {
+	int problems = 0, lineno = 0;
+	const char *p = text;
+	while (*p) {
+		lineno++;
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		const char *b = p, *e = p + len;
+		p = eol ? eol + 1 : p + len;
+		while (b < e && (*b == ' ' || *b == '\t' || *b == '\r'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (b == e || *b == '#')
+			continue;
+		char what[80];
+		shown(b, (size_t)(e - b), what, sizeof(what));
+		const char *colon = memchr(b, ':', (size_t)(e - b));
+		if (colon == NULL) {
+			tl_warn("%s:%d: '%s' is not type:pattern; rule ignored", origin, lineno, what);
+			problems++;
+			continue;
+		}
+		int type = -1;
+		for (size_t i = 0; i < TL_ARRAY_SIZE(type_names); i++)
+			if ((size_t)(colon - b) == strlen(type_names[i]) &&
+			    strncmp(b, type_names[i], (size_t)(colon - b)) == 0)
+				type = (int)i;
+		if (type < 0) {
+			tl_warn("%s:%d: unknown rule type in '%s' (expected top, any, start, created_by, "
+				"name or module); rule ignored",
+				origin, lineno, what);
+			problems++;
+			continue;
+		}
+		const char *pb = colon + 1;
+		while (pb < e && (*pb == ' ' || *pb == '\t'))
+			pb++;
+		if (pb == e) {
+			tl_warn("%s:%d: empty pattern in '%s'; rule ignored", origin, lineno, what);
+			problems++;
+			continue;
+		}
+		bool bad = false;
+		for (const char *q = pb; q < e; q++)
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				bad = true;
+		if (bad) {
+			tl_warn("%s:%d: control characters in '%s'; rule ignored", origin, lineno, what);
+			problems++;
+			continue;
+		}
+		char *pat = strndup(pb, (size_t)(e - pb));
+		if (pat == NULL || add_rule(type, pat, set) != 0) {
+			free(pat);
+			tl_warn("%s:%d: out of memory", origin, lineno);
+			return problems + 1;
+		}
+		free(pat);
+	}
+	return problems;
 }
 
 int tl_suppress_parse(const char *text, const char *origin)
 {
-	(void)text;
-	(void)origin;
-	return 0;
+	return parse(text, origin, NULL);
+}
+
+static void load_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tl_warn("cannot read suppressions file %s: %s", path, strerror(errno));
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
+		tl_warn("suppressions file %s is not a regular file of at most 16 MiB; ignored", path);
+		close(fd);
+		return;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	ssize_t n;
+	while (buf && got < (size_t)st.st_size &&
+	       (n = TL_REAL(read)(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (buf == NULL)
+		return;
+	buf[got] = '\0';
+	if (memchr(buf, '\0', got) != NULL)
+		tl_warn("suppressions file %s contains NUL bytes; reading it up to the first one", path);
+	parse(buf, path, NULL);
+	free(buf);
+}
+
+static bool set_disabled(const char *name)
+{
+	const char *list = tl_opt.disable_sets;
+	size_t n = strlen(name);
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		if (len == n && strncmp(list, name, n) == 0)
+			return true;
+		list = end ? end + 1 : list + len;
+	}
+	return false;
+}
+
+void tl_suppress_load(struct tl_symbolizer *sym)
+{
+	if (loaded)
+		return;
+	loaded = true;
+	if (tl_opt.default_suppressions) {
+		for (const struct tl_default_set *d = tl_default_sets; d->name; d++) {
+			if (set_disabled(d->name))
+				continue;
+			char origin[64];
+			snprintf(origin, sizeof(origin), "default set %s", d->name);
+			parse(d->rules, origin, d->name);
+		}
+	}
+	const char *hook = tl_hook_string("threadleak_default_suppressions", sym);
+	if (hook)
+		parse(hook, "threadleak_default_suppressions()", NULL);
+	for (int i = 0; i < tl_opt.nsuppressions; i++)
+		load_file(tl_opt.suppressions[i]);
+}
+
+void tl_suppress_reset_counts(void)
+{
+	for (size_t i = 0; i < nrules; i++)
+		rules[i].count = 0;
+}
+
+static bool system_module(const char *m)
+{
+	if (m == NULL)
+		return false;
+	const char *b = strrchr(m, '/');
+	b = b ? b + 1 : m;
+	return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "ld-linux", 8) == 0 ||
+	       strncmp(b, "libpthread.so", 13) == 0;
+}
+
+static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
+		      const char *pat, int which /* 0 any, 1 top, 2 module of creator */)
+{
+	for (int i = 0; i < n; i++) {
+		struct tl_frame fr[8];
+		int k = tl_sym_pc(r->sym, pcs[i], (exact >> i) & 1, fr, 8);
+		for (int j = 0; j < k; j++) {
+			if (fr[j].own)
+				continue;
+			if (which == 0) {
+				if (tl_pattern_match(pat, fr[j].function))
+					return true;
+				continue;
+			}
+			if (system_module(fr[j].module))
+				continue;
+			/* the innermost frame outside threadleak and libc */
+			return which == 1 ? tl_pattern_match(pat, fr[j].function)
+					  : tl_pattern_match(pat, fr[j].module);
+		}
+	}
+	return false;
+}
+
+static bool matches(const struct rule *rl, struct tl_seen *s, struct tl_report *r)
+{
+	switch (rl->type) {
+	case R_TOP:
+		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, rl->pattern, 1);
+	case R_ANY:
+		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, rl->pattern, 0);
+	case R_START:
+		return tl_pattern_match(rl->pattern, s->start_name);
+	case R_CREATED_BY:
+		return any_frame(r, s->create_pcs, s->ncreate, 0, rl->pattern, 0);
+	case R_NAME:
+		return s->name[0] && tl_pattern_match(rl->pattern, s->name);
+	case R_MODULE:
+		return any_frame(r, s->create_pcs, s->ncreate, 0, rl->pattern, 2);
+	}
+	return false;
+}
+
+const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r)
+{
+	for (size_t i = 0; i < nrules; i++) {
+		if (matches(&rules[i], s, r)) {
+			rules[i].count++;
+			return rules[i].text;
+		}
+	}
+	return NULL;
+}
+
+/* LeakSanitizer's "Suppressions used:" table; JSON: [{"rule", "count", "set"}]. */
+void tl_suppress_used(struct tl_buf *b, bool json)
+{
+	bool first = true;
+	if (json)
+		tl_buf_put(b, "[", 1);
+	for (size_t i = 0; i < nrules; i++) {
+		const struct rule *rl = &rules[i];
+		if (rl->count == 0)
+			continue;
+		if (json) {
+			tl_buf_printf(b, "%s{\"rule\": ", first ? "" : ", ");
+			tl_buf_json_str(b, rl->text);
+			tl_buf_printf(b, ", \"count\": %zu, \"set\": ", rl->count);
+			tl_buf_json_str(b, rl->set);
+			tl_buf_put(b, "}", 1);
+		} else {
+			if (first)
+				tl_buf_printf(b, "threadleak: suppressions used:\n  count rule\n");
+			tl_buf_printf(b, "  %5zu %s%s%s%s\n", rl->count, rl->text, rl->set ? " (default set " : "",
+				      rl->set ? rl->set : "", rl->set ? ")" : "");
+		}
+		first = false;
+	}
+	if (json)
+		tl_buf_put(b, "]", 1);
 }

@@ -397,3 +397,70 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	free(plain);
 	return true;
 }
+
+static int find_main(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)start;
+	struct {
+		const char *exe;
+		Dwfl_Module *found;
+	} *want = arg;
+	if (modname && strcmp(modname, want->exe) == 0) {
+		want->found = mod;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+struct find_fn {
+	const char *name;
+	void *addr;
+};
+
+static int find_in_module(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)modname;
+	(void)start;
+	struct find_fn *f = arg;
+	int n = dwfl_module_getsymtab(mod);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+		if (name && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
+		    strcmp(name, f->name) == 0) {
+			f->addr = (void *)(uintptr_t)addr;
+			return DWARF_CB_ABORT;
+		}
+	}
+	return DWARF_CB_ABORT; /* the main program is the first module reported */
+}
+
+void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
+{
+	if (s == NULL || s->dwfl == NULL)
+		return NULL;
+	/* the main program: the module that contains our caller's caller chain root, found as the
+	 * module holding the executable's entry point */
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	struct find_fn f = {name, NULL};
+	Dwfl_Module *mod = NULL;
+	ptrdiff_t off = 0;
+	(void)off;
+	struct {
+		const char *exe;
+		Dwfl_Module *found;
+	} want = {exe, NULL};
+	dwfl_getmodules(s->dwfl, find_main, &want, 0);
+	mod = want.found;
+	if (mod == NULL)
+		return NULL;
+	find_in_module(mod, NULL, NULL, 0, &f);
+	return f.addr;
+}

@@ -19,6 +19,8 @@
 
 #include "uthash.h"
 
+struct tl_symbolizer;
+
 #define TL_EXPORT __attribute__((visibility("default")))
 #define TL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -272,7 +274,6 @@ struct tl_frame {
 	bool inlined; /* this frame was inlined into the next one */
 	bool own;     /* inside libthreadleak itself */
 };
-struct tl_symbolizer;
 struct tl_symbolizer *tl_sym_open(void);
 void tl_sym_close(struct tl_symbolizer *s);
 /* Expand one pc into frames (inlined ones first). Returns the count written (>= 1). */
@@ -308,6 +309,7 @@ struct tl_known {
 void tl_kernel_call(struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk, struct tl_seen *s);
+const char *tl_start_name(struct tl_report *r, struct tl_seen *s);
 char *tl_report_text(struct tl_report *r, size_t *len);
 char *tl_report_json(struct tl_report *r, size_t *len);
 
@@ -322,11 +324,24 @@ void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
 void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
 
 /* ---- suppressions (suppress.c) ---- */
-void tl_suppress_load(void);
+void tl_suppress_load(struct tl_symbolizer *sym);
 const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
 void tl_suppress_used(struct tl_buf *b, bool json);
 void tl_suppress_reset_counts(void);
 int tl_suppress_parse(const char *text, const char *origin); /* returns #problems */
+bool tl_pattern_match(const char *pattern, const char *str);
+struct tl_default_set {
+	const char *name;
+	const char *doc;
+	const char *rules;
+};
+extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
+/* A string returned by a hook function the program defines (threadleak_default_options, ...),
+ * found with dlsym or, for executables that do not export it, in the symbol table. */
+const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
+void *tl_sym_find_function(struct tl_symbolizer *s, const char *name); /* in the main program */
+void tl_options_apply_hook(struct tl_symbolizer *sym);
+extern bool tl_log_quiet;
 
 /* ---- process state (init.c) ---- */
 extern atomic_bool tl_checking;
