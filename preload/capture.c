@@ -217,6 +217,11 @@ static bool install_handler(void)
 	return true;
 }
 
+bool tl_capture_prepare(void)
+{
+	return install_handler();
+}
+
 static bool grow_slots(size_t n)
 {
 	if (n <= slots_cap)

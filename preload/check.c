@@ -109,6 +109,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->creator = t->creator;
 		s->flags = f;
 		s->start = t->start;
+		s->start_name = t->start_label;
 		s->c11 = t->c11;
 		s->ncreate = t->ncreate;
 		memcpy(s->create_pcs, t->create_pcs, sizeof(uintptr_t) * (size_t)t->ncreate);
@@ -147,9 +148,15 @@ static bool gather(struct gather *g, pid_t self_tid)
 	if (ntasks < 0)
 		return true; /* no /proc: what the registry knows is all we have */
 	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
-	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].state != TL_ST_EXITED && g->v[i].tid != 0 && !tid_in(tids, ntasks, g->v[i].tid))
-			g->v[i].state = TL_ST_EXITED;
+	for (size_t i = 0; i < g->n; i++) {
+		struct tl_seen *s = &g->v[i];
+		if (s->state == TL_ST_EXITED || s->tid == 0 || tid_in(tids, ntasks, s->tid))
+			continue;
+		if (s->flags & TL_F_ADOPTED) /* libc's helper went away: nothing to report */
+			*s-- = g->v[--g->n], i--;
+		else
+			s->state = TL_ST_EXITED;
+	}
 	pid_t *ktids = malloc(sizeof(pid_t) * (g->nknown + 1));
 	if (ktids != NULL) {
 		for (size_t i = 0; i < g->nknown; i++)
@@ -284,6 +291,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	if (!ok)
 		tl_warn("out of memory during the check");
 	if (g.n > 0) {
+		tl_capture_prepare();
 		for (size_t i = 0; i < g.n; i++)
 			classify(&g.v[i]);
 		tl_capture_stacks(g.v, g.n);

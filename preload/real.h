@@ -2,7 +2,9 @@
 #ifndef TL_REAL_H
 #define TL_REAL_H
 
+#include <aio.h>
 #include <mqueue.h>
+#include <netdb.h>
 #include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -109,7 +111,18 @@
 	X(int, lockf64, (int, int, off_t))                                                         \
 	X(int, fcntl, (int, int, ...))                                                             \
 	X(int, fcntl64, (int, int, ...))                                                           \
-	X(long, syscall, (long, ...))
+	X(long, syscall, (long, ...))                                                              \
+	X(int, timer_create, (clockid_t, struct sigevent *, timer_t *))                            \
+	X(int, mq_notify, (mqd_t, const struct sigevent *))                                        \
+	X(int, aio_read, (struct aiocb *))                                                         \
+	X(int, aio_write, (struct aiocb *))                                                        \
+	X(int, aio_fsync, (int, struct aiocb *))                                                   \
+	X(int, lio_listio, (int, struct aiocb *const[], int, struct sigevent *))                   \
+	X(int, aio_read64, (struct aiocb64 *))                                                     \
+	X(int, aio_write64, (struct aiocb64 *))                                                    \
+	X(int, aio_fsync64, (int, struct aiocb64 *))                                               \
+	X(int, lio_listio64, (int, struct aiocb64 *const[], int, struct sigevent *))               \
+	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))
 
 /* XV(return type, our name, symbol, version, parameters): symbols that exist in two
  * implementations; each of our two wrappers must call its own (PLATFORM-NOTES). */

@@ -206,3 +206,57 @@ void tl_registry_after_fork_child(void)
 		self->flags &= ~TL_F_IGNORED;
 	}
 }
+
+static bool tid_known(pid_t tid)
+{
+	TL_REGISTRY_FOREACH(t)
+	if (atomic_load(&t->tid) == tid)
+		return true;
+	return false;
+}
+
+void tl_adopt_new_tasks(const char *label)
+{
+	pid_t tids[512];
+	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
+	if (n <= 0)
+		return;
+	if (n > (int)TL_ARRAY_SIZE(tids))
+		n = TL_ARRAY_SIZE(tids);
+	uintptr_t pcs[TL_MAX_FRAMES];
+	int npcs = tl_backtrace_here(pcs, tl_opt.max_frames, 0);
+	struct tl_thread *self = tl_self;
+	tl_registry_lock();
+	/* adopted threads that are gone: forget them (aio workers come and go) */
+	struct tl_thread *t, *tmp;
+	HASH_ITER(hh, registry, t, tmp)
+	{
+		if (!(t->flags & TL_F_ADOPTED))
+			continue;
+		bool alive = false;
+		for (int i = 0; i < n && !alive; i++)
+			alive = tids[i] == t->tid;
+		if (!alive) {
+			HASH_DEL(registry, t);
+			free(t);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (tid_known(tids[i]) || atomic_load(&starting) > 0)
+			continue;
+		struct tl_thread *a = calloc(1, sizeof(*a));
+		if (a == NULL)
+			break;
+		a->number = next_number++;
+		a->tid = tids[i];
+		a->creator = self ? self->number : 0;
+		a->start_label = label;
+		a->flags = TL_F_ADOPTED | TL_F_DETACHED | TL_F_CREATOR_DONE | TL_F_IN_HASH;
+		a->ncreate = npcs;
+		memcpy(a->create_pcs, pcs, sizeof(uintptr_t) * (size_t)npcs);
+		/* no pthread_t is known: key it by its own address, which no real handle can be */
+		a->handle = (pthread_t)(uintptr_t)a;
+		HASH_ADD(hh, registry, handle, sizeof(a->handle), a);
+	}
+	tl_registry_unlock();
+}

@@ -94,6 +94,7 @@ enum tl_flags {
 	TL_F_IGNORED = 1u << 4,      /* threadleak_ignore_current() */
 	TL_F_IN_HASH = 1u << 5,
 	TL_F_MAIN = 1u << 6,
+	TL_F_ADOPTED = 1u << 7, /* a thread libc started for us, seen appear during a call */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -117,6 +118,7 @@ struct tl_thread {
 	_Atomic pid_t tid;
 	uint64_t creator;
 	void *start; /* start routine as passed to pthread_create/thrd_create */
+	const char *start_label; /* adopted threads: libc's start routine, by name */
 	void *arg;
 	bool c11;
 	unsigned flags; /* tl_flags, under tl_reg_lock */
@@ -136,6 +138,9 @@ void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after
 void tl_thread_create_failed(struct tl_thread *t);
 void tl_thread_joined(pthread_t handle);
 void tl_thread_detached(pthread_t handle);
+/* After a libc call that may start helper threads: tasks that appeared and that nobody
+ * created through our wrappers are recorded as threads with start routine `label`. */
+void tl_adopt_new_tasks(const char *label);
 void tl_registry_lock(void);
 void tl_registry_unlock(void);
 /* Iterate with the lock held. */
@@ -255,6 +260,8 @@ struct tl_seen {
 
 /* Capture current stacks of the given live threads without disturbing them. */
 void tl_capture_stacks(struct tl_seen *v, size_t n);
+/* Choose and install the sampling signal (before reading which threads block it). */
+bool tl_capture_prepare(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
 const char *tl_syscall_name(long nr);

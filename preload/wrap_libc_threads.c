@@ -1,0 +1,52 @@
+/* Overridden libc: calls after which glibc may have started a thread of its own, through its
+ * internal pthread_create that no wrapper sees (PLATFORM-NOTES): the timer_create(SIGEV_THREAD)
+ * and mq_notify(SIGEV_THREAD) helpers, POSIX aio workers, getaddrinfo_a workers. Tasks that
+ * appear during such a call are recorded under libc's start routine, so that reports name them
+ * and the default "libc" suppression set can recognise them. */
+#include "tl.h"
+
+TL_EXPORT int timer_create(clockid_t clk, struct sigevent *sev, timer_t *timer)
+{
+	int r = TL_REAL(timer_create)(clk, sev, timer);
+	if (r == 0 && sev && sev->sigev_notify == SIGEV_THREAD)
+		tl_adopt_new_tasks("timer_helper_thread");
+	return r;
+}
+
+TL_EXPORT int mq_notify(mqd_t q, const struct sigevent *sev)
+{
+	int r = TL_REAL(mq_notify)(q, sev);
+	if (r == 0 && sev && sev->sigev_notify == SIGEV_THREAD)
+		tl_adopt_new_tasks("mq_notify_helper_thread");
+	return r;
+}
+
+#define AIO_WRAPPER(name, params, args)                                                            \
+	TL_EXPORT int name params                                                                  \
+	{                                                                                          \
+		int r = TL_REAL(name) args;                                                        \
+		if (r == 0)                                                                        \
+			tl_adopt_new_tasks("handle_fildes_io");                                    \
+		return r;                                                                          \
+	}
+
+AIO_WRAPPER(aio_read, (struct aiocb * cb), (cb))
+AIO_WRAPPER(aio_write, (struct aiocb * cb), (cb))
+AIO_WRAPPER(aio_fsync, (int op, struct aiocb *cb), (op, cb))
+AIO_WRAPPER(lio_listio, (int mode, struct aiocb *const list[], int n, struct sigevent *sev),
+	    (mode, list, n, sev))
+
+/* The 64-bit-offset variants (what _FILE_OFFSET_BITS=64 programs call). */
+AIO_WRAPPER(aio_read64, (struct aiocb64 * cb), (cb))
+AIO_WRAPPER(aio_write64, (struct aiocb64 * cb), (cb))
+AIO_WRAPPER(aio_fsync64, (int op, struct aiocb64 *cb), (op, cb))
+AIO_WRAPPER(lio_listio64, (int mode, struct aiocb64 *const list[], int n, struct sigevent *sev),
+	    (mode, list, n, sev))
+
+TL_EXPORT int getaddrinfo_a(int mode, struct gaicb **list, int n, struct sigevent *sev)
+{
+	int r = TL_REAL(getaddrinfo_a)(mode, list, n, sev);
+	if (r == 0)
+		tl_adopt_new_tasks("handle_requests");
+	return r;
+}
