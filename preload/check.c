@@ -35,6 +35,7 @@ struct gather {
 	size_t n, cap;
 	struct tl_known *known; /* every record's tid, reported or not */
 	size_t nknown;
+	bool no_proc;
 };
 
 static struct tl_seen *add(struct gather *g)
@@ -96,7 +97,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		pid_t tid = atomic_load(&t->tid);
 		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
 		unsigned f = t->flags;
-		if ((f & (TL_F_MAIN | TL_F_IGNORED)) || tid == self_tid || t == tl_self)
+		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self)
 			continue;
 		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
 			continue;
@@ -145,8 +146,10 @@ static bool gather(struct gather *g, pid_t self_tid)
 			return false;
 		ntasks = tl_list_tasks(tids, ntasks + 256);
 	}
-	if (ntasks < 0)
+	if (ntasks < 0) {
+		g->no_proc = true;
 		return true; /* no /proc: what the registry knows is all we have */
+	}
 	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
 	for (size_t i = 0; i < g->n; i++) {
 		struct tl_seen *s = &g->v[i];
@@ -179,9 +182,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 	return true;
 }
 
-static void classify(struct tl_seen *s)
+static void classify(struct tl_seen *s, bool no_proc)
 {
-	if (s->state == TL_ST_EXITED)
+	if (s->state == TL_ST_EXITED || no_proc)
 		return;
 	if (!s->in_wrapper || s->tid) {
 		bool alive = tl_kernel_view(s);
@@ -292,8 +295,11 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		tl_warn("out of memory during the check");
 	if (g.n > 0) {
 		tl_capture_prepare();
+		if (g.no_proc)
+			tl_warn("/proc is not available: reporting what threadleak saw itself (no untracked "
+				"threads, no kernel view, stacks only of threads blocked in wrapped calls)");
 		for (size_t i = 0; i < g.n; i++)
-			classify(&g.v[i]);
+			classify(&g.v[i], g.no_proc);
 		tl_capture_stacks(g.v, g.n);
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted; it is running again. */

@@ -8,7 +8,9 @@
 #include "tl.h"
 
 #include <dlfcn.h>
+#include <sys/auxv.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,15 +32,34 @@ static void flush_stdio(void)
 			fflush_unlocked(f);
 }
 
+static atomic_bool exit_check_done;
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_exchange(&exit_checked, true))
-		return;
-	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
-	if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
-		flush_stdio();
-		_exit(tl_opt.exitcode);
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+		int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
+			flush_stdio();
+			_exit(tl_opt.exitcode);
+		}
+	}
+	atomic_store(&exit_check_done, true);
+}
+
+/* When two threads call exit() at once, glibc lets both run the handler list, each taking
+ * the next handler: one runs the check while the other would reach _exit() first and end
+ * the process with no report. This handler is registered before the check's, so it runs
+ * after it in whichever thread takes it, and holds that thread until the check is done. */
+static void exit_gate(int status, void *arg)
+{
+	(void)status;
+	(void)arg;
+	if (getpid() == tl_pid && !atomic_load(&exit_check_done))
+		tl_thread_exiting(); /* itself in exit(): not a leak */
+	while (getpid() == tl_pid && !atomic_load(&exit_check_done)) {
+		struct timespec ts = {0, 1000000};
+		TL_REAL(nanosleep)(&ts, NULL);
 	}
 }
 
@@ -58,6 +79,7 @@ static void atfork_child(void)
 	tl_registry_after_fork_child();
 	tl_pid = getpid();
 	atomic_store(&exit_checked, false);
+	atomic_store(&exit_check_done, false);
 	atomic_store(&tl_checking, false);
 }
 
@@ -138,6 +160,19 @@ void tl_options_apply_hook(struct tl_symbolizer *sym)
 	}
 }
 
+/* Under secure execution (setuid, setgid, file capabilities) the environment is not to be
+ * trusted with file names: an attacker could make a privileged program write or read them. */
+static void secure_execution(void)
+{
+	if (!getauxval(AT_SECURE))
+		return;
+	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
+		tl_warn("secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
+		tl_opt.log_path = NULL;
+		tl_opt.nsuppressions = 0;
+	}
+}
+
 static void init(void)
 {
 	tl_real_resolve();
@@ -146,6 +181,7 @@ static void init(void)
 	tl_pid = getpid();
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
 	load_options(NULL);
+	secure_execution();
 	if (tl_opt.help)
 		tl_options_print_help();
 	if (!tl_opt.children)
@@ -153,6 +189,7 @@ static void init(void)
 	tl_capture_init();
 	tl_registry_init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
 }
 

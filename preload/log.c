@@ -72,7 +72,8 @@ static int open_log(void)
 		return 1;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s.%d", p, (int)getpid());
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* no O_TRUNC before we know the file is ours */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 	if (fd < 0) {
 		tl_warn("cannot open log_path file %s: %s; writing the report to stderr", path,
 			strerror(errno));
@@ -83,6 +84,10 @@ static int open_log(void)
 		close(fd);
 		tl_warn("log_path file %s is not a regular file of ours; writing the report to stderr",
 			path);
+		return err_fd;
+	}
+	if (ftruncate(fd, 0) != 0) {
+		close(fd);
 		return err_fd;
 	}
 	return fd;

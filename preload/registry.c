@@ -260,3 +260,13 @@ void tl_adopt_new_tasks(const char *label)
 	}
 	tl_registry_unlock();
 }
+
+void tl_thread_exiting(void)
+{
+	struct tl_thread *t = tl_self;
+	if (t == NULL)
+		return;
+	tl_registry_lock();
+	t->flags |= TL_F_EXITING;
+	tl_registry_unlock();
+}

@@ -95,6 +95,7 @@ enum tl_flags {
 	TL_F_IN_HASH = 1u << 5,
 	TL_F_MAIN = 1u << 6,
 	TL_F_ADOPTED = 1u << 7, /* a thread libc started for us, seen appear during a call */
+	TL_F_EXITING = 1u << 8, /* inside exit() itself, waiting for another thread's check */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -138,6 +139,7 @@ void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after
 void tl_thread_create_failed(struct tl_thread *t);
 void tl_thread_joined(pthread_t handle);
 void tl_thread_detached(pthread_t handle);
+void tl_thread_exiting(void);
 /* After a libc call that may start helper threads: tasks that appeared and that nobody
  * created through our wrappers are recorded as threads with start routine `label`. */
 void tl_adopt_new_tasks(const char *label);
