@@ -322,7 +322,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		tl_registry_unlock();
 		r.v = g.v;
 		r.n = g.n;
-		r.sym = tl_sym_open();
+		r.sym = tl_sym_get();
 		tl_options_apply_hook(r.sym);
 		tl_suppress_load(r.sym);
 		qsort(r.v, r.n, sizeof(*r.v), by_number);
@@ -379,13 +379,18 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		}
 		free(out);
 	}
-	if (r.sym)
-		tl_sym_close(r.sym);
 	free(g.v);
 	free(g.known);
 	atomic_store(&tl_checking, false);
 	pthread_mutex_unlock(&check_lock);
 	return leaked;
+}
+
+/* In a child of fork(): a check that another thread of the parent was running is not ours. */
+void tl_check_after_fork(void)
+{
+	pthread_mutex_init(&check_lock, NULL);
+	tl_sym_forget();
 }
 
 /* threadleak_ignore_current(): every thread alive now is expected from now on. */

@@ -77,6 +77,7 @@ static void atfork_child(void)
 {
 	tl_registry_unlock();
 	tl_registry_after_fork_child();
+	tl_check_after_fork();
 	tl_pid = getpid();
 	atomic_store(&exit_checked, false);
 	atomic_store(&exit_check_done, false);

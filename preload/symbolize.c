@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <link.h>
 #include <unistd.h>
 
 #define MAX_INLINE 8
@@ -151,6 +152,43 @@ static const char *comp_dir(Dwarf_Die *cu)
 {
 	Dwarf_Attribute attr;
 	return cu ? dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr)) : NULL;
+}
+
+/* The loader's counts of objects added and removed: when they change, modules moved. */
+struct phdr_counts {
+	unsigned long long adds, subs;
+};
+
+static int read_counts(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct phdr_counts *c = data;
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+		c->adds = info->dlpi_adds;
+		c->subs = info->dlpi_subs;
+	}
+	return 1;
+}
+
+static struct tl_symbolizer *cached;
+static struct phdr_counts cached_counts;
+
+/* Checks reuse one symbolizer (a test runner may check a thousand times) until a library is
+ * loaded or unloaded. */
+struct tl_symbolizer *tl_sym_get(void)
+{
+	struct phdr_counts now = {0, 0};
+	dl_iterate_phdr(read_counts, &now);
+	if (cached && now.adds == cached_counts.adds && now.subs == cached_counts.subs)
+		return cached;
+	tl_sym_close(cached);
+	cached = tl_sym_open();
+	cached_counts = now;
+	return cached;
+}
+
+void tl_sym_forget(void)
+{
+	cached = NULL; /* after fork: the child's maps are the parent's, but keep it simple */
 }
 
 struct tl_symbolizer *tl_sym_open(void)

@@ -284,6 +284,9 @@ struct tl_frame {
 	bool own;     /* inside libthreadleak itself */
 };
 struct tl_symbolizer *tl_sym_open(void);
+struct tl_symbolizer *tl_sym_get(void); /* shared across checks; do not close */
+void tl_sym_forget(void);
+void tl_check_after_fork(void);
 void tl_sym_close(struct tl_symbolizer *s);
 /* Expand one pc into frames (inlined ones first). Returns the count written (>= 1). */
 int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max);
