@@ -12,7 +12,7 @@
  *    libunwind inside a signal handler deadlocks (PLATFORM-NOTES): the handler never unwinds.
  * 3. A thread with the signal blocked, or in a call a signal would interrupt (poll, nanosleep,
  *    a socket with a timeout), gets only the program counter the kernel reports, and a note. */
-#include "tl.h"
+#include "deps.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -53,9 +53,6 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 void tl_capture_init(void)
 {
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_capture_init);
-	/* Per-thread caches: libunwind's global cache lock must never be held by a parked thread
-	 * (it blocks signals while holding it, so it is not, but keep the two apart anyway). */
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 bool tl_pc_is_own(uintptr_t pc)
@@ -66,6 +63,8 @@ bool tl_pc_is_own(uintptr_t pc)
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 {
 	void *buf[TL_MAX_FRAMES + 16];
+	if (!tl_deps_unwind())
+		return 0;
 	int want = max + skip + 8;
 	if (want > (int)TL_ARRAY_SIZE(buf))
 		want = TL_ARRAY_SIZE(buf);
@@ -105,6 +104,8 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 static bool unwind_saved_regs(struct tl_seen *s)
 {
 #if TL_HAVE_SAVED_REGS
+	if (!tl_deps_unwind())
+		return false;
 	ucontext_t uc;
 	memset(&uc, 0, sizeof(uc));
 	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)s->regs[0];
@@ -323,7 +324,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 	}
 	if (npark == 0)
 		return;
-	if (!install_handler() || !grow_slots(npark)) {
+	if (!tl_deps_unwind() || !install_handler() || !grow_slots(npark)) {
 		for (size_t i = 0; i < n; i++)
 			if (v[i].state != TL_ST_EXITED && v[i].stack.n == 0 && !v[i].stack_note)
 				pc_only(&v[i], "no signal available to sample the stack");

@@ -3,10 +3,8 @@
  * /usr/lib/debug), demangled with GNU libiberty (C++, Rust legacy and v0). Runs only after
  * every sampled thread has been released: it mallocs and opens files. Results are cached per
  * pc: leaked threads share most of their frames. */
-#include "tl.h"
+#include "deps.h"
 
-#include <elfutils/libdw.h>
-#include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
 #include <dwarf.h>
 #include <stdio.h>
@@ -194,14 +192,13 @@ void tl_sym_forget(void)
 struct tl_symbolizer *tl_sym_open(void)
 {
 	static char *debuginfo_path = NULL;
-	static const Dwfl_Callbacks cb = {
-		.find_elf = dwfl_linux_proc_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
-		.debuginfo_path = &debuginfo_path,
-	};
+	static Dwfl_Callbacks cb;
 	struct tl_symbolizer *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return NULL;
+	if (s == NULL || !tl_deps_dw())
+		return s;
+	cb.find_elf = dwfl_linux_proc_find_elf;
+	cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	cb.debuginfo_path = &debuginfo_path;
 	s->dwfl = dwfl_begin(&cb);
 	if (s->dwfl) {
 		dwfl_report_begin(s->dwfl);

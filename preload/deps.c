@@ -1,0 +1,75 @@
+/* Loading libunwind and libdw on first use (see deps.h for why). */
+#include "deps.h"
+
+#include <dlfcn.h>
+
+struct tl_deps tl_deps;
+
+#define TL_XSTR_(x) #x
+#define TL_XSTR(x) TL_XSTR_(x)
+
+static bool unwind_ok, dw_ok;
+static pthread_once_t unwind_once = PTHREAD_ONCE_INIT, dw_once = PTHREAD_ONCE_INIT;
+
+static void *open_first(const char *const *names)
+{
+	for (; *names; names++) {
+		void *h = dlopen(*names, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+		if (h)
+			return h;
+	}
+	return NULL;
+}
+
+static void load_unwind(void)
+{
+	static const char *const names[] = {"libunwind.so.8", "libunwind.so", NULL};
+	void *h = open_first(names);
+	if (h == NULL) {
+		tl_warn("cannot load libunwind (%s): stacks are not available", dlerror());
+		return;
+	}
+	bool ok = true;
+#define TL_UNW_LOAD(sym, member)                                                                   \
+	ok = ok && (*(void **)&tl_deps.member = dlsym(h, TL_XSTR(sym))) != NULL;
+	TL_UNW_FUNCS(TL_UNW_LOAD)
+	ok = ok && (tl_deps.unw_local_addr_space_ = dlsym(h, TL_XSTR(UNW_OBJ(local_addr_space)))) != NULL;
+	ok = ok && (*(void **)&tl_deps.unw_backtrace_ = dlsym(h, "unw_backtrace")) != NULL;
+	if (!ok) {
+		tl_warn("libunwind lacks a function threadleak needs: stacks are not available");
+		return;
+	}
+	/* Per-thread caches, so no parked thread can hold a lock the unwinder needs. */
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	unwind_ok = true;
+}
+
+static void load_dw(void)
+{
+	static const char *const names[] = {"libdw.so.1", "libdw.so", NULL};
+	void *h = open_first(names);
+	if (h == NULL) {
+		tl_warn("cannot load libdw (%s): frames are shown without names and lines", dlerror());
+		return;
+	}
+	bool ok = true;
+#define TL_DW_LOAD(sym) ok = ok && (*(void **)&tl_deps.sym##_ = dlsym(h, #sym)) != NULL;
+	TL_DW_FUNCS(TL_DW_LOAD)
+	if (!ok) {
+		tl_warn("libdw lacks a function threadleak needs: frames are shown without names");
+		return;
+	}
+	dw_ok = true;
+}
+
+bool tl_deps_unwind(void)
+{
+	pthread_once(&unwind_once, load_unwind);
+	return unwind_ok;
+}
+
+bool tl_deps_dw(void)
+{
+	pthread_once(&dw_once, load_dw);
+	return dw_ok;
+}

@@ -1,0 +1,123 @@
+/* libunwind and libdw are loaded on first use (dlopen), not at start-up: linking them would
+ * load eight shared objects into every process, /bin/true included, and double its start-up
+ * time. Code that uses them includes this header after their own headers and calls them by
+ * their usual names; each name is redirected to a pointer in tl_deps. */
+#ifndef TL_DEPS_H
+#define TL_DEPS_H
+
+#include "tl.h"
+
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#define TL_UNW_FUNCS(X)                                                                            \
+	X(UNW_OBJ(init_local), unw_init_local_)                                                    \
+	X(UNW_OBJ(init_local2), unw_init_local2_)                                                  \
+	X(UNW_OBJ(step), unw_step_)                                                                \
+	X(UNW_OBJ(get_reg), unw_get_reg_)                                                          \
+	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_)                                          \
+	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
+
+#define TL_DW_FUNCS(X)                                                                             \
+	X(dwfl_begin)                                                                              \
+	X(dwfl_end)                                                                                \
+	X(dwfl_linux_proc_find_elf)                                                                \
+	X(dwfl_standard_find_debuginfo)                                                            \
+	X(dwfl_report_begin)                                                                       \
+	X(dwfl_report_end)                                                                         \
+	X(dwfl_linux_proc_report)                                                                  \
+	X(dwfl_addrmodule)                                                                         \
+	X(dwfl_module_info)                                                                        \
+	X(dwfl_module_addrinfo)                                                                    \
+	X(dwfl_module_getsrc)                                                                      \
+	X(dwfl_lineinfo)                                                                           \
+	X(dwfl_line_comp_dir)                                                                      \
+	X(dwfl_module_addrdie)                                                                     \
+	X(dwfl_module_nextcu)                                                                      \
+	X(dwfl_module_getsymtab)                                                                   \
+	X(dwfl_module_getsym_info)                                                                 \
+	X(dwfl_getmodules)                                                                         \
+	X(dwarf_getscopes)                                                                         \
+	X(dwarf_tag)                                                                               \
+	X(dwarf_attr)                                                                              \
+	X(dwarf_attr_integrate)                                                                    \
+	X(dwarf_formstring)                                                                        \
+	X(dwarf_formudata)                                                                         \
+	X(dwarf_diename)                                                                           \
+	X(dwarf_getsrcfiles)                                                                       \
+	X(dwarf_filesrc)                                                                           \
+	X(dwarf_child)                                                                             \
+	X(dwarf_siblingof)                                                                         \
+	X(dwarf_decl_line)                                                                         \
+	X(dwarf_decl_file)                                                                         \
+	X(dwarf_hasattr)
+
+struct tl_deps {
+#define TL_UNW_MEMBER(sym, member) __typeof__(sym) *member;
+#define TL_DW_MEMBER(sym) __typeof__(sym) *sym##_;
+	TL_UNW_FUNCS(TL_UNW_MEMBER)
+	unw_addr_space_t *unw_local_addr_space_;
+	__typeof__(unw_backtrace) *unw_backtrace_;
+	TL_DW_FUNCS(TL_DW_MEMBER)
+};
+extern struct tl_deps tl_deps;
+
+/* Load once; false when the library is not installed (stacks or symbols are then missing,
+ * and the report says so). */
+bool tl_deps_unwind(void);
+bool tl_deps_dw(void);
+
+/* Redirect the names. libunwind's are macros (unw_step -> _ULx86_64_step): redirect the
+ * names they expand to. */
+#define TL_CAT_(a, b) a##b
+#undef unw_backtrace
+#define unw_backtrace (*tl_deps.unw_backtrace_)
+#undef unw_init_local
+#define unw_init_local (*tl_deps.unw_init_local_)
+#undef unw_init_local2
+#define unw_init_local2 (*tl_deps.unw_init_local2_)
+#undef unw_step
+#define unw_step (*tl_deps.unw_step_)
+#undef unw_get_reg
+#define unw_get_reg (*tl_deps.unw_get_reg_)
+#undef unw_is_signal_frame
+#define unw_is_signal_frame (*tl_deps.unw_is_signal_frame_)
+#undef unw_set_caching_policy
+#define unw_set_caching_policy (*tl_deps.unw_set_caching_policy_)
+#undef unw_local_addr_space
+#define unw_local_addr_space (*tl_deps.unw_local_addr_space_)
+
+#define dwfl_begin (*tl_deps.dwfl_begin_)
+#define dwfl_end (*tl_deps.dwfl_end_)
+#define dwfl_linux_proc_find_elf (*tl_deps.dwfl_linux_proc_find_elf_)
+#define dwfl_standard_find_debuginfo (*tl_deps.dwfl_standard_find_debuginfo_)
+#define dwfl_report_begin (*tl_deps.dwfl_report_begin_)
+#define dwfl_report_end (*tl_deps.dwfl_report_end_)
+#define dwfl_linux_proc_report (*tl_deps.dwfl_linux_proc_report_)
+#define dwfl_addrmodule (*tl_deps.dwfl_addrmodule_)
+#define dwfl_module_info (*tl_deps.dwfl_module_info_)
+#define dwfl_module_addrinfo (*tl_deps.dwfl_module_addrinfo_)
+#define dwfl_module_getsrc (*tl_deps.dwfl_module_getsrc_)
+#define dwfl_lineinfo (*tl_deps.dwfl_lineinfo_)
+#define dwfl_line_comp_dir (*tl_deps.dwfl_line_comp_dir_)
+#define dwfl_module_addrdie (*tl_deps.dwfl_module_addrdie_)
+#define dwfl_module_nextcu (*tl_deps.dwfl_module_nextcu_)
+#define dwfl_module_getsymtab (*tl_deps.dwfl_module_getsymtab_)
+#define dwfl_module_getsym_info (*tl_deps.dwfl_module_getsym_info_)
+#define dwfl_getmodules (*tl_deps.dwfl_getmodules_)
+#define dwarf_getscopes (*tl_deps.dwarf_getscopes_)
+#define dwarf_tag (*tl_deps.dwarf_tag_)
+#define dwarf_attr (*tl_deps.dwarf_attr_)
+#define dwarf_attr_integrate (*tl_deps.dwarf_attr_integrate_)
+#define dwarf_formstring (*tl_deps.dwarf_formstring_)
+#define dwarf_formudata (*tl_deps.dwarf_formudata_)
+#define dwarf_diename (*tl_deps.dwarf_diename_)
+#define dwarf_getsrcfiles (*tl_deps.dwarf_getsrcfiles_)
+#define dwarf_filesrc (*tl_deps.dwarf_filesrc_)
+#define dwarf_child (*tl_deps.dwarf_child_)
+#define dwarf_siblingof (*tl_deps.dwarf_siblingof_)
+#define dwarf_decl_line (*tl_deps.dwarf_decl_line_)
+#define dwarf_decl_file (*tl_deps.dwarf_decl_file_)
+#define dwarf_hasattr (*tl_deps.dwarf_hasattr_)
+
+#endif
