@@ -43,8 +43,6 @@ static const struct option_def defs[] = {
 	 "comma-separated default suppression sets to turn off (see README)"},
 	{"signal", K_INT, &tl_opt.signal, 0, 64, "0",
 	 "signal used to sample running threads' stacks (0: a free real-time signal)"},
-	{"verbosity", K_INT, &tl_opt.verbosity, 0, 2, "0", "0 quiet, 1 notices, 2 debug"},
-	{"color", K_BOOL, &tl_opt.color, 0, 1, "0", "color the text report"},
 	{"help", K_BOOL, &tl_opt.help, 0, 1, "0", "print the options and their defaults"},
 };
 

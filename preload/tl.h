@@ -43,8 +43,6 @@ struct tl_options {
 	bool children;
 	bool default_suppressions;
 	int signal;    /* 0: pick a free real-time signal at the check */
-	int verbosity; /* 0 quiet, 1 notices, 2 debug */
-	bool color;
 	const char *suppressions[8];
 	int nsuppressions;
 	const char *disable_sets; /* comma list of default suppression sets turned off */
