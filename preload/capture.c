@@ -344,6 +344,10 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 	}
 	atomic_store(&nslots, k);
 	atomic_fetch_add(&park_gen, 1);
+	/* Warm up the unwinder on this thread first (its caches, lazy bindings, TLS), so nothing in
+	 * it has to allocate while other threads are parked, one of which may hold a malloc lock. */
+	void *warm[4];
+	unw_backtrace(warm, 4);
 	struct park_job job = {k, 0};
 	dl_iterate_phdr(park_all, &job);
 	for (size_t i = 0; i < k; i++) {
