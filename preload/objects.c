@@ -4,12 +4,22 @@
  * it (glibc records mutex owners and rwlock writers). */
 #include "tl.h"
 
+#include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/msg.h>
+#include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* The kernel's word for a thread outside our wrappers. */
 void tl_kernel_call(struct tl_seen *s)
@@ -30,18 +40,38 @@ void tl_kernel_call(struct tl_seen *s)
 		s->kind = TL_OBJ_FD; s->obj = a0; break;
 	case SYS_poll: case SYS_ppoll:
 		s->kind = TL_OBJ_POLL; s->obj = a0; s->obj2 = s->sysargs[1]; break;
-	case SYS_select: case SYS_pselect6:
-		s->kind = TL_OBJ_SELECT; s->obj = a0; break;
+	case SYS_select: case SYS_pselect6: {
+		/* obj2: the first fd set given, tagged in its low bits as wrap_io.c does */
+		uintptr_t r = s->sysargs[1], w = s->sysargs[2], e = s->sysargs[3];
+		s->kind = TL_OBJ_SELECT; s->obj = a0;
+		s->obj2 = r ? r : w ? (w | 1) : e ? (e | 2) : 0;
+		break;
+	}
 	case SYS_epoll_wait: case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+#endif
 		s->kind = TL_OBJ_EPOLL; s->obj = a0; break;
+	case SYS_pause:
+		s->kind = TL_OBJ_SIGNALS; s->obj = 0; break;
+	case SYS_rt_sigtimedwait:
+		s->kind = TL_OBJ_SIGNALS; s->obj = a0; break;
+	case SYS_rt_sigsuspend: /* a0 is the mask: the signals it waits for are the others */
+		s->kind = TL_OBJ_SIGNALS; s->obj = a0; s->obj2 = 1; break;
 	case SYS_futex:
 		s->kind = TL_OBJ_FUTEX; s->obj = a0; break;
 	case SYS_mq_timedsend: case SYS_mq_timedreceive:
 		s->kind = TL_OBJ_MQ; s->obj = a0; break;
 	case SYS_msgsnd: case SYS_msgrcv:
 		s->kind = TL_OBJ_MSGQ; s->obj = a0; break;
-	case SYS_wait4: case SYS_waitid:
+	case SYS_wait4:
 		s->kind = TL_OBJ_PID; s->obj = a0; break;
+	case SYS_waitid: /* (idtype, id, ...): as the waitid wrapper records it */
+		s->kind = TL_OBJ_PID;
+		s->obj = a0 == P_PID ? s->sysargs[1]
+			 : a0 == P_PGID && (intptr_t)s->sysargs[1] > 1 ? (uintptr_t) - (intptr_t)s->sysargs[1]
+								    : (uintptr_t)-1;
+		break;
 	case SYS_nanosleep: case SYS_clock_nanosleep:
 		s->kind = TL_OBJ_SLEEP; s->obj = (uintptr_t)-1; break;
 	default:
@@ -118,6 +148,275 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 	}
 }
 
+/* ---- small /proc readers for the descriptions below (the checking thread only) ---- */
+
+/* Read a whole small file; never through our own read wrapper. */
+static ssize_t slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n, total = 0;
+	while ((size_t)total < len - 1 && (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+/* Call fn on every line of a file of any size; stops when fn returns false. */
+static void each_line(const char *path, bool (*fn)(char *line, void *arg), void *arg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[4096];
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = TL_REAL(read)(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *start = buf, *nl;
+		while ((nl = strchr(start, '\n')) != NULL) {
+			*nl = '\0';
+			if (!fn(start, arg))
+				goto out;
+			start = nl + 1;
+		}
+		have -= (size_t)(start - buf);
+		memmove(buf, start, have);
+		if (have == sizeof(buf) - 1) /* a line longer than the buffer: drop it */
+			have = 0;
+	}
+out:
+	close(fd);
+}
+
+/* " (comm)" of a process, or "" */
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64], c[32];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	ssize_t n = slurp(path, c, sizeof(c));
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	if (c[n - 1] == '\n')
+		c[n - 1] = '\0';
+	snprintf(buf, len, " (%s)", c);
+}
+
+/* Append to a fixed buffer; `used` may pass the end (then nothing more is written). */
+static void add(char *buf, size_t len, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	if (*used >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used += (size_t)n;
+}
+
+/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/fdinfo/EPFD. */
+struct epoll_list {
+	char *buf;
+	size_t len, *used;
+	int count;
+};
+
+static bool epoll_line(char *line, void *arg)
+{
+	struct epoll_list *l = arg;
+	if (strncmp(line, "tfd:", 4) != 0)
+		return true;
+	int fd = atoi(line + 4);
+	if (l->count < 4) {
+		char d[160];
+		tl_describe_fd(fd, d, sizeof(d));
+		add(l->buf, l->len, l->used, "%s %s", l->count ? "," : " watching", d);
+	}
+	l->count++;
+	return true;
+}
+
+static void describe_epoll(int epfd, char *buf, size_t len)
+{
+	char path[64], d[160];
+	size_t used = 0;
+	tl_describe_fd(epfd, d, sizeof(d));
+	add(buf, len, &used, "epoll %s", d);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	struct epoll_list l = {buf, len, &used, 0};
+	each_line(path, epoll_line, &l);
+	if (l.count > 4)
+		add(buf, len, &used, ", and %d more", l.count - 4);
+	else if (l.count == 0)
+		add(buf, len, &used, " watching no fd");
+}
+
+/* Who holds the file lock an fd waits for: /proc/locks lines
+ * "1: POSIX  ADVISORY  WRITE 4610 00:2d:61560 0 EOF" (waiters have "->" after the number). */
+struct lock_query {
+	unsigned maj, min;
+	unsigned long ino;
+	bool flock; /* FLOCK entries, else POSIX and OFDLCK */
+	pid_t holders[4];
+	char rw[4][8];
+	int count;
+};
+
+static bool lock_line(char *line, void *arg)
+{
+	struct lock_query *q = arg;
+	char *p = strchr(line, ':');
+	if (p == NULL)
+		return true;
+	char type[16], mode[16], rw[16];
+	int pid;
+	unsigned maj, min;
+	unsigned long ino;
+	if (strstr(p, "->") != NULL)
+		return true;
+	if (sscanf(p + 1, "%15s %15s %15s %d %x:%x:%lu", type, mode, rw, &pid, &maj, &min, &ino) != 7)
+		return true;
+	if (maj != q->maj || min != q->min || ino != q->ino)
+		return true;
+	if ((strcmp(type, "FLOCK") == 0) != q->flock)
+		return true;
+	if (q->count < 4) {
+		q->holders[q->count] = pid;
+		snprintf(q->rw[q->count], sizeof(q->rw[0]), "%s", strcmp(rw, "READ") == 0 ? "read" : "write");
+	}
+	q->count++;
+	return true;
+}
+
+static bool is_lock_call(const char *call, bool *flock)
+{
+	if (call == NULL)
+		return false;
+	*flock = strcmp(call, "flock") == 0;
+	return *flock || strncmp(call, "fcntl", 5) == 0 || strcmp(call, "lockf") == 0;
+}
+
+static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return;
+	struct lock_query q = {major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, flock, {0}, {{0}}, 0};
+	each_line("/proc/locks", lock_line, &q);
+	size_t used = strlen(buf);
+	for (int i = 0; i < q.count && i < 4; i++) {
+		char c[48];
+		add(buf, len, &used, "%s", i ? ", " : ", ");
+		if (q.holders[i] == getpid()) {
+			add(buf, len, &used, "%s lock held by this process", q.rw[i]);
+		} else if (q.holders[i] <= 0) {
+			add(buf, len, &used, "%s lock held by an open file description", q.rw[i]);
+		} else {
+			comm_of(q.holders[i], c, sizeof(c));
+			add(buf, len, &used, "%s lock held by pid %d%s", q.rw[i], (int)q.holders[i], c);
+		}
+	}
+	if (q.count > 4)
+		add(buf, len, &used, ", and %d more", q.count - 4);
+}
+
+/* A signal's name: "SIGUSR1", "SIGRTMIN+3". */
+static void signal_name(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+	if (abbrev)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, len, "signal %d", sig);
+}
+
+/* Signals a program can wait for: not SIGKILL/SIGSTOP, not glibc's internal 32 and 33. */
+static bool waitable_signal(int sig)
+{
+	return sig != SIGKILL && sig != SIGSTOP && !(sig >= 32 && sig < SIGRTMIN);
+}
+
+static void list_signals(const bool *in, bool want, char *buf, size_t len, size_t *used)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (!waitable_signal(sig) || in[sig] != want)
+			continue;
+		char n[24];
+		signal_name(sig, n, sizeof(n));
+		add(buf, len, used, " %s", n);
+	}
+}
+
+/* What a signal wait waits for. `set` is the set waited for, or, when `is_mask`, the mask
+ * in force during the wait (sigsuspend): then it waits for every other signal. */
+static void describe_signals(const sigset_t *set, bool is_mask, char *buf, size_t len)
+{
+	bool in[NSIG] = {false};
+	int n = 0, all = 0;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (!waitable_signal(sig))
+			continue;
+		all++;
+		bool member = set ? sigismember(set, sig) == 1 : false;
+		in[sig] = is_mask || set == NULL ? !member : member;
+		n += in[sig];
+	}
+	size_t used = 0;
+	if (n == all)
+		add(buf, len, &used, "any signal");
+	else if (n == 0)
+		add(buf, len, &used, "no signal (all blocked)");
+	else if (n <= 6) {
+		add(buf, len, &used, "signal%s", n == 1 ? "" : "s");
+		list_signals(in, true, buf, len, &used);
+	} else if (all - n <= 6) {
+		add(buf, len, &used, "any signal but");
+		list_signals(in, false, buf, len, &used);
+	} else {
+		add(buf, len, &used, "%d signals", n);
+	}
+}
+
+/* select: obj is nfds, obj2 the first non-null fd set, tagged in its low bits: 0 read,
+ * 1 write, 2 except (fd_set is 8-byte aligned). */
+static void describe_select(struct tl_seen *s, char *buf, size_t len)
+{
+	int nfds = (int)s->obj;
+	const fd_set *set = (const fd_set *)(s->obj2 & ~(uintptr_t)3);
+	static const char *const what[] = {"to read", "to write", "for exceptions", "?"};
+	size_t used = 0;
+	if (set == NULL || nfds <= 0 || nfds > FD_SETSIZE) {
+		add(buf, len, &used, "no fd (nfds %d)", nfds);
+		return;
+	}
+	int count = 0;
+	for (int fd = 0; fd < nfds; fd++)
+		count += FD_ISSET(fd, set) ? 1 : 0;
+	add(buf, len, &used, "%d fd%s %s:", count, count == 1 ? "" : "s", what[s->obj2 & 3]);
+	int shown = 0;
+	for (int fd = 0; fd < nfds && shown < 3; fd++) {
+		if (!FD_ISSET(fd, set))
+			continue;
+		char d[160];
+		tl_describe_fd(fd, d, sizeof(d));
+		add(buf, len, &used, "%s %s", shown ? "," : "", d);
+		shown++;
+	}
+	if (count > shown)
+		add(buf, len, &used, ", ...");
+}
+
 static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf, size_t len)
 {
 	char sym[128];
@@ -184,53 +483,70 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		}
 		break;
 	}
-	case TL_OBJ_FD:
+	case TL_OBJ_FD: {
+		bool flock;
 		tl_describe_fd((int)s->obj, s->object, sizeof(s->object));
+		if (is_lock_call(s->call, &flock))
+			describe_lock_holders((int)s->obj, flock, s->object, sizeof(s->object));
 		break;
+	}
 	case TL_OBJ_EPOLL:
-		tl_describe_fd((int)s->obj, a, sizeof(a));
-		snprintf(s->object, sizeof(s->object), "epoll %s", a);
+		describe_epoll((int)s->obj, s->object, sizeof(s->object));
 		break;
-	case TL_OBJ_MQ:
+	case TL_OBJ_MQ: {
+		struct mq_attr at;
 		tl_describe_fd((int)s->obj, a, sizeof(a));
-		snprintf(s->object, sizeof(s->object), "message queue %s", a);
+		if (mq_getattr((mqd_t)s->obj, &at) == 0)
+			snprintf(s->object, sizeof(s->object), "message queue %s holding %ld of %ld messages", a,
+				 (long)at.mq_curmsgs, (long)at.mq_maxmsg);
+		else
+			snprintf(s->object, sizeof(s->object), "message queue %s", a);
 		break;
+	}
 	case TL_OBJ_POLL: {
 		const struct pollfd *p = (const struct pollfd *)s->obj;
 		size_t n = s->obj2, used = 0;
-		used += (size_t)snprintf(s->object, sizeof(s->object), "%zu fd%s:", n, n == 1 ? "" : "s");
-		for (size_t i = 0; i < n && i < 3 && used < sizeof(s->object); i++) {
+		add(s->object, sizeof(s->object), &used, "%zu fd%s:", n, n == 1 ? "" : "s");
+		for (size_t i = 0; i < n && i < 3; i++) {
 			tl_describe_fd(p[i].fd, a, sizeof(a));
-			used += (size_t)snprintf(s->object + used, sizeof(s->object) - used, "%s %s", i ? "," : "", a);
+			add(s->object, sizeof(s->object), &used, "%s %s", i ? "," : "", a);
 		}
-		if (n > 3 && used < sizeof(s->object))
-			snprintf(s->object + used, sizeof(s->object) - used, ", ...");
+		if (n > 3)
+			add(s->object, sizeof(s->object), &used, ", ...");
 		break;
 	}
 	case TL_OBJ_SELECT:
-		snprintf(s->object, sizeof(s->object), "fds below %d", (int)s->obj);
+		describe_select(s, s->object, sizeof(s->object));
 		break;
-	case TL_OBJ_MSGQ:
-		snprintf(s->object, sizeof(s->object), "SysV message queue %d", (int)s->obj);
-		break;
-	case TL_OBJ_PID:
-		if ((intptr_t)s->obj > 0)
-			snprintf(s->object, sizeof(s->object), "child pid %d", (int)s->obj);
+	case TL_OBJ_MSGQ: {
+		struct msqid_ds ds;
+		if (msgctl((int)s->obj, IPC_STAT, &ds) == 0)
+			snprintf(s->object, sizeof(s->object), "SysV message queue %d holding %lu messages",
+				 (int)s->obj, (unsigned long)ds.msg_qnum);
 		else
-			snprintf(s->object, sizeof(s->object), "any child");
-		break;
-	case TL_OBJ_SIGNALS: {
-		const sigset_t *set = (const sigset_t *)s->obj;
-		size_t used = (size_t)snprintf(s->object, sizeof(s->object), "signals");
-		for (int sig = 1; sig < 65 && set && used < sizeof(s->object) - 16; sig++)
-			if (sigismember(set, sig) == 1)
-				used += (size_t)snprintf(s->object + used, sizeof(s->object) - used, " %s%s",
-							 sig < SIGRTMIN ? "SIG" : "", sig < SIGRTMIN ? sigabbrev_np(sig) : "RT");
+			snprintf(s->object, sizeof(s->object), "SysV message queue %d", (int)s->obj);
 		break;
 	}
+	case TL_OBJ_PID: {
+		intptr_t pid = (intptr_t)s->obj;
+		if (pid > 0) {
+			comm_of((pid_t)pid, a, sizeof(a));
+			snprintf(s->object, sizeof(s->object), "child pid %d%s", (int)pid, a);
+		} else if (pid < -1) {
+			snprintf(s->object, sizeof(s->object), "any child in process group %d", (int)-pid);
+		} else {
+			snprintf(s->object, sizeof(s->object), "any child");
+		}
+		break;
+	}
+	case TL_OBJ_SIGNALS:
+		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, s->object, sizeof(s->object));
+		break;
 	case TL_OBJ_SLEEP:
-		if (s->obj != (uintptr_t)-1)
-			snprintf(s->object, sizeof(s->object), "a sleep of %lu ms", (unsigned long)s->obj);
+		if (s->obj != (uintptr_t)-1 && s->obj >= 10000 && s->obj % 1000 == 0)
+			snprintf(s->object, sizeof(s->object), "a sleep of %lus", (unsigned long)s->obj / 1000);
+		else if (s->obj != (uintptr_t)-1)
+			snprintf(s->object, sizeof(s->object), "a sleep of %lums", (unsigned long)s->obj);
 		break;
 	default:
 		break;

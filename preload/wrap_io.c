@@ -157,15 +157,22 @@ TL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t
 	TL_BLOCKING(int, "ppoll", TL_OBJ_POLL, fds, n, TL_REAL(__ppoll_chk)(fds, n, ts, m, fdslen));
 }
 
+/* select records the first fd set it is given, tagged in its low bits (0 read, 1 write,
+ * 2 except; an fd_set is 8-byte aligned), for objects.c to name the fds. */
+#define SELECT_SET(r, w, e)                                                                        \
+	((r) ? (uintptr_t)(r) : (w) ? (uintptr_t)(w) | 1 : (e) ? (uintptr_t)(e) | 2 : 0)
+
 TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-	TL_BLOCKING(int, "select", TL_OBJ_SELECT, n, 0, TL_REAL(select)(n, r, w, e, tv));
+	TL_BLOCKING(int, "select", TL_OBJ_SELECT, n, SELECT_SET(r, w, e),
+		    TL_REAL(select)(n, r, w, e, tv));
 }
 
 TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
 		      const sigset_t *m)
 {
-	TL_BLOCKING(int, "pselect", TL_OBJ_SELECT, n, 0, TL_REAL(pselect)(n, r, w, e, ts, m));
+	TL_BLOCKING(int, "pselect", TL_OBJ_SELECT, n, SELECT_SET(r, w, e),
+		    TL_REAL(pselect)(n, r, w, e, ts, m));
 }
 
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)

@@ -37,7 +37,7 @@ TL_EXPORT int usleep(useconds_t us)
 
 TL_EXPORT int pause(void)
 {
-	TL_BLOCKING(int, "pause", TL_OBJ_NONE, 0, 0, TL_REAL(pause)());
+	TL_BLOCKING(int, "pause", TL_OBJ_SIGNALS, 0, 0, TL_REAL(pause)()); /* any signal */
 }
 
 TL_EXPORT int sigwait(const sigset_t *set, int *sig)
@@ -58,7 +58,8 @@ TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct ti
 
 TL_EXPORT int sigsuspend(const sigset_t *set)
 {
-	TL_BLOCKING(int, "sigsuspend", TL_OBJ_SIGNALS, set, 0, TL_REAL(sigsuspend)(set));
+	/* obj2 1: the set is the mask during the wait; it waits for the other signals */
+	TL_BLOCKING(int, "sigsuspend", TL_OBJ_SIGNALS, set, 1, TL_REAL(sigsuspend)(set));
 }
 
 TL_EXPORT pid_t wait(int *status)
@@ -77,7 +78,9 @@ TL_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
 	if (options & WNOHANG)
 		return TL_REAL(waitid)(type, id, info, options);
-	TL_BLOCKING(int, "waitid", TL_OBJ_PID, type == P_PID ? (intptr_t)id : -1, 0,
+	/* obj: the pid, -pgid for a process group (as waitpid), -1 for any child */
+	TL_BLOCKING(int, "waitid", TL_OBJ_PID,
+		    type == P_PID ? (intptr_t)id : type == P_PGID && id > 1 ? -(intptr_t)id : -1, 0,
 		    TL_REAL(waitid)(type, id, info, options));
 }
 

@@ -1,0 +1,50 @@
+"""Issue #3: an AB-BA deadlock on two global mutexes (tests/scenarios/calls_deadlock.c). Neither
+pthread_mutex_lock is wrapped: both threads are found from the kernel and their stacks, each
+names its mutex by symbol and its owner, and the report starts with the cycle."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from tl_test import *  # noqa: E402,F403
+from calls_util import *  # noqa: E402,F403
+
+prog = exe("calls_deadlock")
+SRC = "calls_deadlock.c"
+lock_a = global_obj("mutex", "lock_a", SRC, "pthread_mutex_t lock_a")
+lock_b = global_obj("mutex", "lock_b", SRC, "pthread_mutex_t lock_b")
+cycle = (rf"deadlock: thread 2 waits for {lock_a} held by thread 3, "
+         rf"which waits for {lock_b} held by thread 2")
+
+bare = run([prog], preload=False, timeout=60)
+check(bare.rc == 0 and bare.stdout == b"deadlocked\n", f"bare run: {bare.rc}", bare.stdout, bare.stderr)
+
+r = run([prog], timeout=60)
+check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
+rep = r.report
+leaks = by_name(rep)
+check(rep["leaked"] == 2 and set(leaks) == {"takes_b_then_a", "takes_a_then_b"}, "two leaks", rep)
+t2, t3 = leaks["takes_b_then_a"], leaks["takes_a_then_b"]
+check(t2["thread"] == 2 and t3["thread"] == 3, "thread numbers", rep)
+expect(t2, "pthread_mutex_lock", lock_a, held_by=t3, duration=False, context=rep)
+expect(t3, "pthread_mutex_lock", lock_b, held_by=t2, duration=False, context=rep)
+for leak, fn in ((t2, "second"), (t3, "third")):
+    check(fn in functions(leak["stack"]), f"{fn} in the stack", leak)
+check(isinstance(rep["deadlock"], str) and re.fullmatch(cycle, rep["deadlock"]) is not None,
+      f"deadlock {rep['deadlock']!r} does not match {cycle!r}", rep)
+
+t = run([prog], json_format=False, timeout=60)
+check(t.rc == 23, f"text exit status {t.rc}", t.stderr)
+err = t.stderr.decode(errors="replace")
+lines = err.splitlines()
+dl = [i for i, line in enumerate(lines) if line.startswith("deadlock:")]
+check(len(dl) == 1 and re.fullmatch(cycle, lines[dl[0]]) is not None, "text deadlock line", err)
+first_thread = min(i for i, line in enumerate(lines) if line.startswith("Thread "))
+check(dl[0] < first_thread, "the cycle comes before the threads", err)
+threads = text_threads(t.stderr)
+expect_text(threads, "takes_b_then_a", "pthread_mutex_lock", lock_a, held_by=threads["takes_a_then_b"],
+            duration=False, context=t.stderr)
+expect_text(threads, "takes_a_then_b", "pthread_mutex_lock", lock_b, held_by=threads["takes_b_then_a"],
+            duration=False, context=t.stderr)
+ok()
