@@ -18,7 +18,6 @@ for fn in ("pthread_cond_wait", "pthread_cond_signal", "pthread_cond_broadcast",
 SRC = "calls_oldcond.c"
 obj = (global_obj("cond", "never", SRC, "static pthread_cond_t ping, pong, never;") + ", "
        + global_obj("mutex", "mu", SRC, "static pthread_mutex_t mu"))
-# the symbol of `never` is found by its address inside the declaration line's objects
 bare = run([prog], preload=False, timeout=60)
 check(bare.rc == 0 and bare.stdout == b"1000 rounds\n", f"bare run {bare.rc}", bare.stdout, bare.stderr)
 for _ in range(3):
