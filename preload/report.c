@@ -217,7 +217,9 @@ static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_se
 		text_duration(b, blocked_ms(r, s));
 		if (s->object[0])
 			tl_buf_printf(b, " on %s", s->object);
-		if (s->held_by)
+		if (s->kind == TL_OBJ_THREAD)
+			; /* the object already names the awaited thread */
+		else if (s->held_by)
 			tl_buf_printf(b, " held by thread %llu (tid %d)", (unsigned long long)s->held_by, (int)s->held_by_tid);
 		else if (s->held_by_tid)
 			tl_buf_printf(b, " held by tid %d", (int)s->held_by_tid);
