@@ -1,0 +1,30 @@
+"""C11 threads (thrd_create does not pass through pthread_create): the thread blocked in
+cnd_wait and the finished-but-unjoined one are reported; the joined one (thrd_join) and the
+detached one that finished (thrd_detach) are not. Start routines, lines and creation stacks
+are those of the C11 calls."""
+from coreutil import *  # noqa: F403
+
+prog = exe("c11")
+S = "c11.c"
+bare, r = bare_and_preloaded([prog])
+check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
+check(r.stdout == bare.stdout == b"joined returned 7\n", "stdout (thrd_join's result too)", r.stdout)
+rep = r.report
+check(rep["leaked"] == 2 and len(rep["leaks"]) == 2, "2 leaks expected", rep)
+leaks = by_start(rep["leaks"])
+check(set(leaks) == {"stuck", "forgotten"}, f"start routines {sorted(leaks, key=str)}, expected stuck and forgotten", rep)
+
+st = leaks["stuck"]
+check(st["state"] == "blocked" and st["blocked_in"] == "cnd_wait", f"stuck: {st['state']} in {st['blocked_in']}", st)
+check((st["object"] or "").startswith(f"cond never_signalled ({S}:") and f"mutex mu ({S}:" in st["object"],
+      f"stuck: object {st['object']!r}", st)
+check_frame(top(st), "stuck", S, line(S, "STUCK_WAITS"), "stuck: top frame", st)
+check_created_by(st, 1, ["start_c11", "main"], S, [line(S, "CREATE_STUCK"), line(S, "start_c11();")])
+
+fg = leaks["forgotten"]
+check(fg["state"] == "exited" and fg["stack"] == [], f"forgotten: state {fg['state']}", fg)
+check_created_by(fg, 1, ["start_c11", "main"], S, [line(S, "CREATE_FORGOTTEN"), line(S, "start_c11();")])
+for l in (st, fg):
+    check(l["detached"] is False, "joinable", l)
+    no_own_frames(l)
+ok()

@@ -1,0 +1,42 @@
+"""fork: the child leaks one thread, the parent none. Two processes, two reports (log_path
+writes PATH.PID for each): the child's lists exactly its worker (not the parent's worker that
+existed at fork time), created by child_main in the forking thread; the parent's is empty.
+The child's status becomes 23, which the parent prints; the parent itself exits 0. Twice:
+fork from main, and fork from a worker thread (thread 3)."""
+import re
+
+from coreutil import *  # noqa: F403
+
+prog = exe("fork_leak")
+S = "fork_leak.c"
+pat = re.compile(rb"^child (\d+) exited (\d+)\n$")
+for mode in ("main", "worker"):
+    bare, r = bare_and_preloaded([prog, mode])
+    check(pat.match(bare.stdout) and pat.match(bare.stdout).group(2) == b"0", f"{mode}: bare output", bare.stdout)
+    check(r.rc == 0, f"{mode}: parent exit status {r.rc}, expected 0", r.stderr)
+    m = pat.match(r.stdout)
+    check(m is not None, f"{mode}: stdout", r.stdout)
+    child_pid, child_status = int(m.group(1)), int(m.group(2))
+    check(child_status == 23, f"{mode}: child exit status {child_status}, expected 23", r.stderr)
+    check(len(r.reports) == 2, f"{mode}: {len(r.reports)} reports, expected one per process", r.reports)
+    pids = {rep["pid"]: rep for rep in r.reports}
+    check(child_pid in pids and len(pids) == 2, f"{mode}: report pids {sorted(pids)}, child {child_pid}", r.reports)
+    child = pids.pop(child_pid)
+    parent = next(iter(pids.values()))
+
+    check(parent["leaked"] == 0 and parent["leaks"] == [] and parent["exit_status"] == 0, f"{mode}: parent: 0 leaks", parent)
+    check(child["exit_status"] == 0 and child["leaked"] == 1 and len(child["leaks"]) == 1, f"{mode}: child: 1 leak", child)
+    l = child["leaks"][0]
+    check(l["start_routine"] == "child_worker", f"{mode}: child's leak is its own worker", l)
+    check(l["state"] == "blocked" and l["blocked_in"] == "read", f"{mode}: blocked in read", l)
+    check((l["object"] or "").startswith("fd ") and "(pipe:[" in l["object"], f"{mode}: object {l['object']!r}", l)
+    check(l["detached"] is False, f"{mode}: joinable", l)
+    check_frame(top(l), "child_worker", S, line(S, "CHILD_BLOCKS"), f"{mode}: top frame", l)
+    if mode == "main":
+        check_created_by(l, 1, ["child_main", "fork_and_wait", "main"], S,
+                         [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_CALL"), line(S, "FORK_FROM_MAIN")])
+    else:
+        check_created_by(l, 3, ["child_main", "fork_and_wait", "forker"], S,
+                         [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_CALL"), line(S, "FORKER_CALL")])
+    no_own_frames(l)
+ok()

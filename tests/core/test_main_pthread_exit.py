@@ -1,0 +1,51 @@
+"""main() calls pthread_exit() while leaked workers block; the process ends when another
+worker calls exit(0) (mode "exit": two leaks, blocked in pthread_cond_wait and in read on a
+pipe) or returns as the last thread (mode "return": one leak, a finished-unjoined worker).
+No crash, exactly those leaks, main and the finishing worker not reported, main's buffered
+output kept, and a report as complete as usual: by then the main thread is a zombie task, so
+/proc/PID/{maps,fd,exe} are empty, yet functions, lines, objects (`fd 4 (pipe:[...])`, the
+condition variable's name) and the exe path must still be there. The program is started by
+a relative path so that a fallback to argv[0] for the exe shows."""
+from coreutil import *  # noqa: F403
+
+prog = exe("main_pthread_exit")
+S = "main_pthread_exit.c"
+cwd, rel = os.path.dirname(prog), "./" + os.path.basename(prog)
+for mode in ("exit", "return"):
+    bare, r = bare_and_preloaded([prog, mode])
+    check(bare.stdout == b"main leaves", f"{mode}: bare output", bare.stdout)
+    r = run([rel, mode], cwd=cwd)
+    check(r.rc == 23, f"{mode}: exit status {r.rc}, expected 23 (negative: killed by a signal)", r.stderr)
+    check(r.stdout == bare.stdout, f"{mode}: stdout differs (buffered output lost?)", r.stdout)
+    rep = r.report
+    n = 2 if mode == "exit" else 1
+    check(rep["exit_status"] == 0 and rep["leaked"] == n and len(rep["leaks"]) == n, f"{mode}: {n} leaks expected", rep)
+    check(all(l["thread"] != 1 for l in rep["leaks"]), f"{mode}: main reported", rep)
+    # the finisher, once symbolized, has start routine "finisher"; its number is the last one
+    check(all(l["thread"] != n + 2 and l["start_routine"] != "finisher" for l in rep["leaks"]),
+          f"{mode}: the finisher (thread {n + 2}) reported", rep)
+    leaks = {l["thread"]: l for l in rep["leaks"]}
+    check(2 in leaks, f"{mode}: thread 2 not reported", rep)
+    l = leaks[2]
+    check(l["detached"] is False, f"{mode}: joinable", l)
+    fns = functions(l["stack"]) + functions(l["created_by"]["stack"])
+    check(all(fns), f"{mode}: frames without a function name: {fns} (symbolization failed)", l)
+    if mode == "exit":
+        check(l["state"] == "blocked" and l["blocked_in"] == "pthread_cond_wait", f"{mode}: blocked in pthread_cond_wait", l)
+        check(l["start_routine"] == "stuck", f"{mode}: start routine {l['start_routine']!r}, expected 'stuck'", l)
+        check_frame(top(l), "stuck", S, line(S, "STUCK_BLOCKS"), f"{mode}: top frame", l)
+        check((l["object"] or "").startswith(f"cond never_signalled ({S}:"), f"{mode}: object {l['object']!r}", l)
+        check(3 in leaks, f"{mode}: the reader (thread 3) not reported", rep)
+        rd = leaks[3]
+        check(rd["state"] == "blocked" and rd["blocked_in"] == "read" and rd["start_routine"] == "reader",
+              f"{mode}: reader blocked in read", rd)
+        check((rd["object"] or "").startswith("fd ") and "(pipe:[" in rd["object"],
+              f"{mode}: reader object {rd['object']!r}, expected the fd named as a pipe", rd)
+        check_frame(top(rd), "reader", S, line(S, "READER_BLOCKS"), f"{mode}: reader top frame", rd)
+    else:
+        check(l["state"] == "exited" and l["stack"] == [], f"{mode}: exited", l)
+        check(l["start_routine"] == "gone", f"{mode}: start routine {l['start_routine']!r}, expected 'gone'", l)
+    check_created_by(l, 1, ["main"], S, [line(S, "pthread_create(&l, NULL")])
+    no_own_frames(l)
+    check(rep["exe"] == prog, f"{mode}: exe {rep['exe']!r}, expected {prog!r}", rep["exe"])
+ok()

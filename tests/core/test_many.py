@@ -1,0 +1,56 @@
+"""1000 leaked threads, all reported (blocked in pthread_cond_wait, distinct tids), and the
+time the exit check adds: check_ms (from the JSON report; the default grace period of 250 ms
+is part of it, since leaked threads never go away) and wall time against a bare run. Three
+runs each; the median check_ms must stay well under a second. The numbers are printed for
+the README."""
+import statistics
+
+from coreutil import *  # noqa: F403
+
+prog = exe("many")
+N = 1000
+S = "many.c"
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+bare_s = []
+for _ in range(3):
+    b = run([prog, str(N)], preload=False, timeout=60)
+    check(b.rc == 0 and b.stdout == f"parked {N}\n".encode(), "bare run", b.stdout + b.stderr)
+    bare_s.append(b.seconds)
+
+results = {}
+for opts in ("", "grace_ms=0"):
+    wall, check_ms = [], []
+    for i in range(3):
+        r = run([prog, str(N)], options=opts, timeout=60)
+        check(r.rc == 23, f"[{opts}] run {i}: exit status {r.rc}", r.stderr)
+        check(r.stdout == f"parked {N}\n".encode(), "stdout", r.stdout)
+        rep = r.report
+        check(rep["leaked"] == N and len(rep["leaks"]) == N, f"[{opts}] run {i}: {rep['leaked']} leaks, expected {N}", {k: v for k, v in rep.items() if k != "leaks"})
+        check(len({l["tid"] for l in rep["leaks"]}) == N, "distinct tids", rep["leaks"][:3])
+        check(len({l["thread"] for l in rep["leaks"]}) == N, "distinct thread numbers", rep["leaks"][:3])
+        parked_line = line(S, "PARKED")
+        for l in rep["leaks"]:
+            if not (l["state"] == "blocked" and l["blocked_in"] == "pthread_cond_wait" and
+                    l["start_routine"] == "parked" and l["stack"] and l["stack"][0]["function"] == "parked"
+                    and l["stack"][0]["line"] == parked_line):
+                fail(f"[{opts}] run {i}: leak not blocked in pthread_cond_wait in parked:{parked_line}: {l}")
+        # the text report groups them: one group
+        check(len({l["group"] for l in rep["leaks"]}) == 1, "identical stacks form one group", rep["leaks"][:2])
+        wall.append(r.seconds)
+        check_ms.append(rep["check_ms"])
+    results[opts or "default grace (250 ms)"] = (wall, check_ms)
+
+print(f"{N} leaked threads: bare run median {median(bare_s) * 1000:.0f} ms wall")
+for name, (wall, check_ms) in results.items():
+    print(f"  {name}: check_ms {', '.join(f'{c:.0f}' for c in check_ms)} (median {median(check_ms):.0f}); "
+          f"wall {', '.join(f'{w * 1000:.0f}' for w in wall)} ms (median {median(wall) * 1000:.0f}, "
+          f"+{(median(wall) - median(bare_s)) * 1000:.0f} ms over bare)")
+default_ms = median(results["default grace (250 ms)"][1])
+check(default_ms < 1000, f"median check_ms {default_ms} with the default grace: not well under a second")
+check(median(results["grace_ms=0"][1]) < 750, "median check_ms without grace")
+ok()

@@ -1,0 +1,25 @@
+"""threadleak_default_options() in the program (applied first; THREADLEAK_OPTIONS wins),
+exported (-rdynamic: found with dlsym at start-up) or not (found in the symbol table at the
+check). Either way a malformed THREADLEAK_OPTIONS item gets exactly one warning, and the
+hook's exitcode applies unless THREADLEAK_OPTIONS overrides it."""
+from coreutil import *  # noqa: F403
+
+for name in ("hook_options", "hook_options_dyn"):
+    prog = exe(name)
+    bare = run([prog], preload=False)
+    check(bare.rc == 0 and bare.stdout == b"hook\n", f"{name}: bare run", bare.stdout + bare.stderr)
+
+    r = run([prog])
+    check(r.rc == 5, f"{name}: status {r.rc}, expected the hook's exitcode=5", r.stderr)
+    check(r.report["leaked"] == 1, f"{name}: 1 leak", r.report)
+    check(warnings(r.stderr) == [], f"{name}: warnings with valid options", r.stderr)
+
+    r = run([prog], options="exitcode=9")
+    check(r.rc == 9, f"{name}: status {r.rc}, expected THREADLEAK_OPTIONS' exitcode=9 to win", r.stderr)
+
+    r = run([prog], options="grace_ms=abc")
+    w = warnings(r.stderr)
+    check(len(w) == 1, f"{name}: {len(w)} warning lines for one malformed item, expected exactly 1", r.stderr)
+    check("grace_ms" in w[0] and "abc" in w[0], f"{name}: warning {w[0]}", r.stderr)
+    check(r.rc == 5 and r.report["leaked"] == 1, f"{name}: status {r.rc}, the check still runs", r.stderr)
+ok()

@@ -1,0 +1,45 @@
+"""The seed in C++ (std::thread, std::condition_variable, a lambda, a class template): 15
+senders blocked in pthread_cond_wait inside Channel<int>::send(int), called from submit's
+lambda; created (through std::thread's constructor) by submit(int) called from main. Every
+name demangled. Skipped when no C++ compiler was found."""
+from coreutil import *  # noqa: F403
+
+if os.environ.get("TL_NO_CPP"):
+    skip("no C++ compiler: seed_cpp not built")
+prog = exe("seed_cpp")
+S = "seed_cpp.cpp"
+bare, r = bare_and_preloaded([prog])
+check(bare.stdout == b"got 5 answers\n", "bare output", bare.stdout)
+check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
+check(r.stdout == bare.stdout, "stdout", r.stdout)
+rep = r.report
+check(rep["leaked"] == 15 and len(rep["leaks"]) == 15, "15 leaks expected", rep)
+check(len({l["tid"] for l in rep["leaks"]}) == 15, "distinct tids", rep)
+send_lines = {line(S, "one value at a time") + 1, line(S, "rendezvous: wait until ours is taken") + 1}
+spawn = line(S, "SPAWN")
+for l in rep["leaks"]:
+    check(l["state"] == "blocked" and l["blocked_in"] == "pthread_cond_wait", "state", l)
+    check(l["detached"] is True, "std::thread::detach()ed", l)
+    fns = functions(l["stack"])
+    check_frame(top(l), "Channel<int>::send(int)", S, send_lines, "top frame", l)
+    check("lambda" in (fns[1] or "") and "submit(int)" in fns[1],
+          f"second frame {fns[1]!r}: expected submit's lambda", l)
+    check(l["stack"][1]["line"] == spawn, "lambda line", l)
+    cfns = functions(l["created_by"]["stack"])
+    check(l["created_by"]["thread"] == 1, "created by thread 1", l)
+    i = cfns.index("submit(int)") if "submit(int)" in cfns else -1
+    check(i >= 0, f"creation stack {cfns} lacks submit(int)", l)
+    check(l["created_by"]["stack"][i]["line"] == spawn, "submit line", l)
+    check(cfns[i + 1] == "main" and l["created_by"]["stack"][i + 1]["line"] == line(S, "CALL_SUBMIT"),
+          "main calls submit", l)
+    check(any("lambda" in (f or "") for f in cfns[:i]), f"creation stack {cfns}: no lambda (std::thread ctor) before submit", l)
+    for f in l["stack"] + l["created_by"]["stack"]:
+        name = f.get("function") or ""
+        check(not name.startswith("_Z"), f"mangled name {name}", l)
+    no_own_frames(l)
+
+t = run([prog], json_format=False)
+err = t.stderr.decode()
+check(t.rc == 23 and "found 15 leaked threads" in err and "Channel<int>::send(int) at" in err and
+      "submit(int)" in err, "text report", err)
+ok()
