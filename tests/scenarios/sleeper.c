@@ -1,8 +1,13 @@
 /* Detached threads that sleep in a loop forever (a poller nobody stops), one per sleep call:
- * sleep(), usleep() and nanosleep(). Expected: 3 leaks, state "blocked" in the respective call,
- * detached true, the loop function on the stack. */
+ * sleep(), usleep() and nanosleep(), and argv[1] (default 1) fast pollers with a 1 ms tick
+ * (usleep(1000)): each is in usleep ~99% of the time, but leaves and re-enters the call every
+ * millisecond, so the check must cope with threads that move between their snapshot and their
+ * unwinding (the more fast pollers, the longer the check takes to unwind them all).
+ * Expected: 3 + argv[1] leaks, state "blocked" in the respective call, detached true, the loop
+ * function on the stack. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,15 +33,23 @@ static void *poll_nanosleep(void *arg)
 	return NULL;
 }
 
-int main(void)
+static void *poll_fast(void *arg)
 {
+	for (;;)
+		usleep(1000); /* FAST_LOOP */
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int fast = argc > 1 ? atoi(argv[1]) : 1;
 	void *(*fns[3])(void *) = {poll_sleep, poll_usleep, poll_nanosleep};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 3 + fast; i++) {
 		pthread_t t;
-		pthread_create(&t, NULL, fns[i], NULL);
+		pthread_create(&t, NULL, i < 3 ? fns[i] : poll_fast, NULL);
 		pthread_detach(t);
 	}
-	usleep(50000); /* let them reach their sleeps */
+	usleep(20000); /* let them reach their sleeps */
 	printf("pollers started\n");
 	return 0;
 }
