@@ -302,14 +302,35 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			classify(&g.v[i], g.no_proc);
 		tl_capture_stacks(g.v, g.n);
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
-		 * trusted; it is running again. */
-		tl_registry_lock();
-		TL_REGISTRY_FOREACH(t)
-		{
-			for (size_t i = 0; i < g.n; i++) {
-				struct tl_seen *s = &g.v[i];
-				if (s->number == t->number && s->in_wrapper &&
-				    atomic_load(&t->blk.seq) != s->seq) {
+		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
+		 * new snapshot and unwind that, alone (microseconds); after a few tries, or when it
+		 * is outside any wrapped call, it is running. */
+		bool *redo = calloc(g.n, sizeof(bool));
+		for (int attempt = 0;; attempt++) {
+			bool again = false;
+			tl_registry_lock();
+			TL_REGISTRY_FOREACH(t)
+			{
+				for (size_t i = 0; i < g.n; i++) {
+					struct tl_seen *s = &g.v[i];
+					if (s->number != t->number || !s->in_wrapper ||
+					    atomic_load(&t->blk.seq) == s->seq)
+						continue;
+					uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+					if (redo != NULL && attempt < 8 && (seq & 1)) {
+						s->call = t->blk.call;
+						s->kind = t->blk.kind;
+						s->obj = t->blk.obj;
+						s->obj2 = t->blk.obj2;
+						s->since_ns = t->blk.since_ns;
+						memcpy(s->regs, t->blk.regs, sizeof(s->regs));
+						atomic_thread_fence(memory_order_acquire);
+						if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) == seq) {
+							s->seq = seq;
+							redo[i] = again = true;
+							continue;
+						}
+					}
 					s->in_wrapper = false;
 					s->state = TL_ST_RUNNING;
 					s->call = NULL;
@@ -318,8 +339,16 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 					s->stack_note = "the thread was moving while its stack was taken";
 				}
 			}
+			tl_registry_unlock();
+			if (!again)
+				break;
+			for (size_t i = 0; i < g.n; i++)
+				if (redo[i]) {
+					redo[i] = false;
+					tl_capture_stacks(&g.v[i], 1);
+				}
 		}
-		tl_registry_unlock();
+		free(redo);
 		r.v = g.v;
 		r.n = g.n;
 		r.sym = tl_sym_get();

@@ -147,7 +147,7 @@ static void load_options(struct tl_symbolizer *sym)
 	tl_options_defaults();
 	tl_options_parse(hook, "threadleak_default_options()");
 	bool quiet = tl_log_quiet;
-	tl_log_quiet = sym != NULL; /* THREADLEAK_OPTIONS was already checked at start-up */
+	tl_log_quiet = true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 }

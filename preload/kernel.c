@@ -179,7 +179,7 @@ bool tl_kernel_view(struct tl_seen *s)
 void tl_describe_fd(int fd, char *buf, size_t len)
 {
 	char path[64], target[256];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", fd);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0) {
 		snprintf(buf, len, "fd %d", fd);

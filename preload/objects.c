@@ -119,7 +119,7 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 	static const char *const mutex_fns[] = {"__lll_lock_wait", "___pthread_mutex_lock",
 						"__pthread_mutex_lock", "pthread_mutex_lock",
 						"__pthread_mutex_lock_full", "lll_mutex_lock_optimized",
-						"__GI___pthread_mutex_lock", NULL};
+						"__GI___pthread_mutex_lock", "__GI___lll_lock_wait", NULL};
 	static const char *const cond_fns[] = {"___pthread_cond_wait", "__pthread_cond_wait",
 					       "__pthread_cond_wait_common", "pthread_cond_wait",
 					       "___pthread_cond_timedwait64", NULL};
@@ -251,7 +251,7 @@ static void describe_epoll(int epfd, char *buf, size_t len)
 	size_t used = 0;
 	tl_describe_fd(epfd, d, sizeof(d));
 	add(buf, len, &used, "epoll %s", d);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", epfd);
 	struct epoll_list l = {buf, len, &used, 0};
 	each_line(path, epoll_line, &l);
 	if (l.count > 4)

@@ -127,8 +127,8 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 bad:
 	sanitize(val, strlen(val), shown, sizeof(shown));
 	if (d->kind == K_INT)
-		tl_warn("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); keeping %s",
-			origin, shown, d->name, d->min, d->max, d->def);
+		tl_warn("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); keeping %d",
+			origin, shown, d->name, d->min, d->max, *(int *)d->ptr);
 	else if (d->kind == K_BOOL)
 		tl_warn("%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
 			origin, shown, d->name);

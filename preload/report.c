@@ -134,7 +134,7 @@ static int64_t blocked_ms(const struct tl_report *r, const struct tl_seen *s)
 
 static void exe_path(char *buf, size_t len)
 {
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	ssize_t n = readlink("/proc/thread-self/exe", buf, len - 1);
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';

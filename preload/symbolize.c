@@ -202,7 +202,7 @@ struct tl_symbolizer *tl_sym_open(void)
 	s->dwfl = dwfl_begin(&cb);
 	if (s->dwfl) {
 		dwfl_report_begin(s->dwfl);
-		if (dwfl_linux_proc_report(s->dwfl, getpid()) != 0) {
+		if (dwfl_linux_proc_report(s->dwfl, gettid()) != 0) {
 			dwfl_end(s->dwfl);
 			s->dwfl = NULL;
 		} else {
@@ -480,7 +480,7 @@ void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
 	/* the main program: the module that contains our caller's caller chain root, found as the
 	 * module holding the executable's entry point */
 	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ssize_t n = readlink("/proc/thread-self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
 		return NULL;
 	exe[n] = '\0';
