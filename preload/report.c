@@ -217,9 +217,7 @@ static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_se
 		text_duration(b, blocked_ms(r, s));
 		if (s->object[0])
 			tl_buf_printf(b, " on %s", s->object);
-		if (s->kind == TL_OBJ_THREAD)
-			; /* the object already names the awaited thread */
-		else if (s->held_by)
+		if (s->held_by)
 			tl_buf_printf(b, " held by thread %llu (tid %d)", (unsigned long long)s->held_by, (int)s->held_by_tid);
 		else if (s->held_by_tid)
 			tl_buf_printf(b, " held by tid %d", (int)s->held_by_tid);
@@ -294,7 +292,12 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		if (s->number) {
 			int k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
 			if (k > 0) {
-				const struct tl_frame *f = &fr[0];
+				/* name the creator in the user's code: std::thread's constructor
+				 * and other runtime frames are still listed below in JSON only */
+				int h = 0;
+				while (h + 1 < k && tl_module_is_system(fr[h].module))
+					h++;
+				const struct tl_frame *f = &fr[h];
 				tl_buf_printf(&b, "  created by %s", f->function ? f->function : "??");
 				if (f->file && f->line > 0)
 					tl_buf_printf(&b, " at %s:%d", shorten(f->file, cwd, cwdlen), f->line);
@@ -302,7 +305,7 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 				if (sn)
 					tl_buf_printf(&b, ", start routine %s", sn);
 				tl_buf_printf(&b, ":\n");
-				for (int j = 1; j < k; j++)
+				for (int j = h + 1; j < k; j++)
 					text_frame(&b, &fr[j], cwd, cwdlen);
 			}
 		}

@@ -257,16 +257,6 @@ void tl_suppress_reset_counts(void)
 		rules[i].count = 0;
 }
 
-static bool system_module(const char *m)
-{
-	if (m == NULL)
-		return false;
-	const char *b = strrchr(m, '/');
-	b = b ? b + 1 : m;
-	return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "ld-linux", 8) == 0 ||
-	       strncmp(b, "libpthread.so", 13) == 0;
-}
-
 static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
 		      const char *pat, int which /* 0 any, 1 top, 2 module of creator */)
 {
@@ -281,7 +271,7 @@ static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t
 					return true;
 				continue;
 			}
-			if (system_module(fr[j].module))
+			if (tl_module_is_system(fr[j].module))
 				continue;
 			/* the innermost frame outside threadleak and libc */
 			return which == 1 ? tl_pattern_match(pat, fr[j].function)

@@ -499,3 +499,18 @@ void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
 	find_in_module(mod, NULL, NULL, 0, &f);
 	return f.addr;
 }
+
+/* libc, the loader and the C++ runtime: frames users did not write. */
+bool tl_module_is_system(const char *m)
+{
+	if (m == NULL)
+		return false;
+	const char *b = strrchr(m, '/');
+	b = b ? b + 1 : m;
+	static const char *const prefixes[] = {"libc.so", "ld-linux", "libpthread.so", "libstdc++.so",
+					       "libgcc_s.so", "libc++.so", "libc++abi.so"};
+	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
+		if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}

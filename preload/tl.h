@@ -292,6 +292,7 @@ int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame
 bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len);
 char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
 bool tl_pc_is_own(uintptr_t pc);
+bool tl_module_is_system(const char *module);
 
 /* ---- the check (check.c) and report (report.c) ---- */
 enum tl_check_kind { TL_CHECK_EXIT, TL_CHECK_API };
