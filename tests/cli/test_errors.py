@@ -1,0 +1,59 @@
+"""Clear errors: a command not found (127) or not executable (126), unknown options and a
+missing command (2), help texts, and a statically linked program (125: cannot be preloaded)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import *  # noqa: E402,F403
+
+leaky = exe("leaky")
+work = tmpdir()
+
+
+def expect(args, rc, *words, where="stderr"):
+    r = tl(*args, cwd=work)
+    text = err(r) if where == "stderr" else out(r)
+    check(r.rc == rc, f"{args}: status {r.rc}, expected {rc}", err(r), out(r))
+    for w in words:
+        check(w in text, f"{args}: {w!r} not in {where}", text)
+    return r
+
+
+# the command cannot be run: like a shell
+expect(["run", "--", "/nonexistent/prog"], 127, "threadleak: /nonexistent/prog: command not found")
+expect(["run", "--", "no-such-command-tl5"], 127, "threadleak: no-such-command-tl5: command not found")
+expect(["run", "--", LEAKY_C], 126, f"threadleak: {LEAKY_C}: Permission denied")
+expect(["run", "--", work], 126, "threadleak: ")
+# command line mistakes: status 2, what was wrong, where to look
+expect(["run", "--bogus", "--", leaky], 2, "unknown option '--bogus'", "threadleak run --help")
+expect(["run"], 2, "missing command")
+expect(["run", "--"], 2, "missing command")
+expect(["run", "--grace"], 2, "option '--grace' needs a value")
+expect(["run", "--grace", "soon", "--", leaky], 2, "--grace: 'soon'")
+expect(["run", "--exitcode", "300", "--", leaky], 2, "--exitcode: '300'")
+expect(["run", "--suppressions", "/nonexistent.supp", "--", leaky], 2, "--suppressions /nonexistent.supp")
+expect(["run", "--update-baseline", "--", leaky], 2, "--update-baseline needs --baseline")
+expect(["frobnicate"], 2, "unknown command 'frobnicate'")
+expect(["--frobnicate"], 2, "unknown option '--frobnicate'")
+expect([], 2, "Usage:")
+expect(["report"], 2, "no report file given")
+expect(["report", "--bogus", "x.json"], 2, "unknown option '--bogus'")
+expect(["report", "--exe-map", "nonsense", "x.json"], 2, "--exe-map: 'nonsense' is not OLD=NEW")
+# help
+expect(["--help"], 0, "Usage: threadleak run", "threadleak report", where="stdout")
+expect(["run", "--help"], 0, "--suppressions FILE", "--baseline FILE", "--sarif FILE", "--junit FILE",
+       "--no-children", "--exitcode N", "--grace MS", "--options", where="stdout")
+expect(["report", "--help"], 0, "--debug-dir DIR", "--exe-map OLD=NEW", "--no-color", where="stdout")
+expect(["help", "run"], 0, "Usage: threadleak run", where="stdout")
+expect(["--version"], 0, "threadleak ", where="stdout")
+
+# a statically linked program cannot be preloaded: say so instead of reporting nothing
+static = os.path.join(SCENARIOS, "static_prog")
+if os.path.exists(static):
+    r = expect(["run", "--", static], 125, "is statically linked", "cannot be preloaded")
+    check(r.stdout == b"", "the static program was not run", r.stdout)
+    r = expect(["run", "--allow-static", "--", static], 0, "is statically linked: it is not checked")
+    check(out(r) == "static program ran\n", "--allow-static runs it", r.stdout)
+else:
+    print("static linking unavailable: static program part skipped")
+ok()

@@ -1,0 +1,130 @@
+"""--json, --sarif and --junit: the merged JSON document, SARIF checked against the 2.1.0
+required fields (and its locations against real files and lines), JUnit XML parsed back."""
+import json
+import os
+import sys
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import *  # noqa: E402,F403
+
+leaky, tidy, forker = exe("leaky"), exe("tidy"), exe("forker")
+three = os.path.join(HERE, "three.sh")
+work = tmpdir()
+J, S, X = (os.path.join(work, n) for n in ("r.json", "r.sarif", "r.xml"))
+
+r = tl("run", "--json", J, "--sarif", S, "--junit", X, "--source-root", SOURCE_ROOT, "--",
+       "sh", three, leaky, cwd=work)
+check(r.rc == 23, f"status {r.rc}", err(r))
+
+# ---- merged JSON ----
+doc = json.load(open(J))
+check(doc["tool"] == "threadleak" and doc["schema"] == 1, "merged header", doc)
+check(doc["command"] == ["sh", three, leaky] and doc["command_status"] == 0 and doc["exit_status"] == 23,
+      "command and statuses", doc)
+check(doc["leaked"] == 5 and doc["processes_checked"] == len(doc["processes"]) == 3, "counts", doc)
+for p in doc["processes"]:
+    check(p["tool"] == "threadleak" and "leaks" in p and p["exe"] == leaky, "each process report as written", p)
+
+# ---- SARIF 2.1.0 ----
+s = json.load(open(S))
+check(s.get("version") == "2.1.0", "version", s)
+check("sarif" in s.get("$schema", "") and "2.1.0" in s["$schema"], "$schema", s)
+check(isinstance(s.get("runs"), list) and len(s["runs"]) == 1, "runs", s)
+run_ = s["runs"][0]
+driver = run_["tool"]["driver"]
+check(driver["name"] == "threadleak" and driver.get("version"), "tool.driver", driver)
+rule_ids = [ru["id"] for ru in driver["rules"]]
+check("leaked-thread/blocked" in rule_ids, "a rule per state", rule_ids)
+for ru in driver["rules"]:
+    check(ru["shortDescription"]["text"] and ru["fullDescription"]["text"], "rule descriptions", ru)
+bases = run_.get("originalUriBaseIds", {})
+check(bases.get("SRCROOT", {}).get("uri", "").endswith("/"), "SRCROOT ends with /", bases)
+
+
+def resolve(art):
+    uri = art["uri"]
+    if "uriBaseId" in art:
+        uri = bases[art["uriBaseId"]]["uri"] + uri
+    u = urllib.parse.urlparse(uri)
+    check(u.scheme == "file", f"file URI {uri}")
+    return urllib.parse.unquote(u.path)
+
+
+def check_location(loc, what):
+    phys = loc["physicalLocation"]
+    path = resolve(phys["artifactLocation"])
+    check(os.path.isfile(path), f"{what}: {path} is a real file", loc)
+    n = phys["region"]["startLine"]
+    with open(path) as f:
+        nlines = sum(1 for _ in f)
+    check(isinstance(n, int) and 1 <= n <= nlines, f"{what}: line {n} inside {path}", loc)
+    return path, n
+
+
+results = run_["results"]
+check(len(results) == 2, f"one result per leak (threads with the same stacks together): {len(results)}", results)
+sites = set()
+for res in results:
+    check(res["ruleId"] in rule_ids and rule_ids[res["ruleIndex"]] == res["ruleId"], "ruleId/ruleIndex", res)
+    check(res["ruleId"] == "leaked-thread/blocked" and res["level"] == "error", "blocked leak", res)
+    check(res["message"]["text"].strip(), "message text", res)
+    check(len(res["locations"]) >= 1, "locations", res)
+    path, n = check_location(res["locations"][0], "result location")
+    check(path == os.path.realpath(LEAKY_C), f"located in the user's code, not libc: {path}", res)
+    check(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tests/cli/leaky.c",
+          "relative to the source root", res)
+    sites.add(n)
+    for rel in res.get("relatedLocations", []):
+        check_location(rel, "related location")
+    ids = [rel["id"] for rel in res["relatedLocations"]]
+    check(len(ids) == len(set(ids)), "related location ids unique", res)
+    check([st["message"]["text"] for st in res["stacks"]] == ["current stack", "creation stack"], "two stacks", res)
+    for st in res["stacks"]:
+        check(st["frames"] and all("location" in fr for fr in st["frames"]), "stack frames", st)
+    check(res["occurrenceCount"] == len(res["properties"]["threads"]), "occurrenceCount", res)
+    check(res["partialFingerprints"]["threadleakSignature/v1"], "fingerprint", res)
+check(sites == {line("CREATE A"), line("CREATE B")}, f"located at the pthread_create calls: {sites}")
+counts = sorted(res["occurrenceCount"] for res in results)
+check(counts == [1, 4], f"4 start_a threads over two processes, 1 start_b: {counts}", results)
+
+# without a source root under the file: absolute file:// URIs
+S2 = os.path.join(work, "abs.sarif")
+r = tl("run", "--sarif", S2, "--", leaky, cwd=work)
+res = json.load(open(S2))["runs"][0]["results"][0]
+art = res["locations"][0]["physicalLocation"]["artifactLocation"]
+check(art["uri"].startswith("file:///") and "uriBaseId" not in art, "absolute URI", art)
+check(resolve(art) == os.path.realpath(LEAKY_C), "absolute URI resolves", art)
+
+# ---- JUnit ----
+root = ET.parse(X).getroot()
+check(root.tag == "testsuites", "root element", root.tag)
+suite = root.find("testsuite")
+check(suite.get("tests") == "3" and suite.get("failures") == "3", "three failing processes", ET.tostring(root))
+for tc in suite.findall("testcase"):
+    f = tc.find("failure")
+    check(f is not None and f.get("message") in ("2 leaked threads", "1 leaked thread"), "failure", ET.tostring(tc))
+    check("leaked thread" in f.text and "created by start_" in f.text, "failure body is the text report", f.text)
+    check(tc.get("classname") == "threadleak.leaky" and "(pid " in tc.get("name"), "test case names", tc.attrib)
+
+# a clean process is a passing test case
+r = tl("run", "--junit", X, "--", forker, leaky, cwd=work)
+suite = ET.parse(X).getroot().find("testsuite")
+cases = suite.findall("testcase")
+check(suite.get("tests") == "2" and suite.get("failures") == "1", "one passing, one failing", ET.tostring(suite))
+check(cases[0].get("classname") == "threadleak.forker" and cases[0].find("failure") is None, "parent passes",
+      ET.tostring(suite))
+check(cases[1].find("failure") is not None, "child fails", ET.tostring(suite))
+
+# a clean run still writes all three files, with nothing in them
+r = tl("run", "--json", J, "--sarif", S, "--junit", X, "--", tidy, cwd=work)
+check(r.rc == 0 and r.stderr == b"", "clean run", err(r))
+check(json.load(open(S))["runs"][0]["results"] == [], "no SARIF results", open(S).read())
+check(ET.parse(X).getroot().find("testsuite").get("failures") == "0", "no JUnit failures", open(X).read())
+check(json.load(open(J))["leaked"] == 0, "merged JSON", open(J).read())
+
+# an output that cannot be written fails the run (125), after the report
+r = tl("run", "--sarif", "/nonexistent/dir/x.sarif", "--", tidy, cwd=work)
+check(r.rc == 125 and "cannot write /nonexistent/dir/x.sarif" in err(r), f"unwritable output: {r.rc}", err(r))
+ok()

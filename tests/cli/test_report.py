@@ -1,0 +1,119 @@
+"""threadleak report: JSON reports rendered as text; a report made with a stripped binary is
+symbolized offline where the unstripped one is (--exe-map, --debug-dir by name or build-id);
+a file that is not valid JSON is named and skipped, the rest still reported (status 1);
+colors only when asked or on a terminal."""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import *  # noqa: E402,F403
+
+leaky = exe("leaky")
+work = tmpdir()
+strip, objcopy = shutil.which("strip"), shutil.which("objcopy")
+if strip is None:
+    print("strip not installed: skipped")
+    sys.exit(77)
+
+# a stripped copy, and the unstripped one elsewhere
+bindir, debugdir = os.path.join(work, "bin"), os.path.join(work, "debug")
+os.makedirs(bindir)
+os.makedirs(debugdir)
+stripped, unstripped = os.path.join(bindir, "leaky"), os.path.join(debugdir, "leaky")
+shutil.copy(leaky, stripped)
+shutil.copy(leaky, unstripped)
+subprocess.run([strip, "--strip-all", stripped], check=True)
+
+# the report, as the library writes it for the stripped binary
+rr = run([stripped, "a"])
+check(rr.rc == 23 and len(rr.reports) == 1, "stripped program under the library", rr.stderr)
+R = os.path.join(work, "stripped.json")
+with open(R, "w") as f:
+    json.dump(rr.reports[0], f)
+leak = rr.reports[0]["leaks"][0]
+check(leak["stack"][0]["module"] == stripped and leak["stack"][0]["file"] is None, "no file:line when stripped", leak)
+want_cur = frame_re("wait_forever", "LEAK: blocked forever")
+want_site = frame_re("created by start_a", "CREATE A")
+
+# as it is: module+offset
+r = tl("report", R, cwd=work)
+check(r.rc == 0 and "(leaky+0x" in out(r) and not want_cur.search(out(r)), "unsymbolized frames", out(r), err(r))
+check(out(r).rstrip().endswith("threadleak: 2 leaked threads in 1 of 1 process"), "summary", out(r))
+
+# --exe-map OLD=NEW (a path, or a file name)
+for m in (f"{stripped}={unstripped}", f"leaky={unstripped}"):
+    r = tl("report", "--exe-map", m, R, cwd=work)
+    o = out(r)
+    check(r.rc == 0 and want_cur.search(o) and want_site.search(o), f"--exe-map {m}: symbolized", o, err(r))
+    check("start routine wait_forever" in o, "start routine recovered", o)
+
+# --debug-dir: a file of the same name (the build-id matches the stripped original's)
+r = tl("report", "--debug-dir", debugdir, R, cwd=work)
+check(want_cur.search(out(r)) and want_site.search(out(r)), "--debug-dir by name", out(r), err(r))
+
+# --debug-dir with a build-id tree only (objcopy --only-keep-debug), given as a relative path
+if objcopy:
+    note = subprocess.run(["readelf", "-n", leaky], stdout=subprocess.PIPE, text=True).stdout
+    bid = re.search(r"Build ID: ([0-9a-f]+)", note).group(1)
+    dbg = os.path.join(work, "dbg", ".build-id", bid[:2])
+    os.makedirs(dbg)
+    subprocess.run([objcopy, "--only-keep-debug", leaky, os.path.join(dbg, bid[2:] + ".debug")], check=True)
+    r = tl("report", "--debug-dir", "dbg", R, cwd=work)
+    check(want_cur.search(out(r)) and want_site.search(out(r)), "--debug-dir by build-id", out(r), err(r))
+
+# the symbolized frames in the JSON written by report
+J = os.path.join(work, "sym.json")
+r = tl("report", "--exe-map", f"{stripped}={unstripped}", "--json", J, R, cwd=work)
+fr = json.load(open(J))["processes"][0]["leaks"][0]["stack"][0]
+check(fr["function"] == "wait_forever" and fr["file"].endswith("tests/cli/leaky.c") and
+      fr["line"] == line("LEAK: blocked forever") and fr["symbolized_from"] == unstripped, "symbolized frame", fr)
+
+# the binary is gone from where the report says it was: the debug dir still works by name
+os.unlink(stripped)
+r = tl("report", "--debug-dir", debugdir, R, cwd=work)
+check(want_cur.search(out(r)), "original gone: symbolized by name", out(r), err(r))
+
+# invalid files are named and skipped; the valid one is still reported; status 1
+bad = os.path.join(work, "bad.json")
+with open(bad, "w") as f:
+    f.write("{this is not json")
+half = os.path.join(work, "half.json")
+with open(half, "w") as f:
+    f.write(open(R).read()[:200])
+other = os.path.join(work, "other.json")
+with open(other, "w") as f:
+    f.write('{"some": "json"}')
+r = tl("report", "--exe-map", f"leaky={unstripped}", bad, R, half, os.path.join(work, "missing.json"), other, cwd=work)
+e = err(r)
+check(r.rc == 1, f"invalid files: status {r.rc}", e)
+check(f"threadleak: {bad}: not valid JSON" in e and f"threadleak: {half}: not valid JSON" in e, "named", e)
+check("missing.json: No such file or directory; skipped" in e, "missing file named", e)
+check(f"{other}: not a threadleak report" in e and "4 files skipped" in e, "not a report", e)
+check(want_cur.search(out(r)) and "2 leaked threads in 1 of 1 process" in out(r), "the valid one reported", out(r))
+
+# a merged document (run --json) and standard input are read too
+M = os.path.join(work, "merged.json")
+tl("run", "--json", M, "--", "sh", os.path.join(HERE, "three.sh"), leaky, cwd=work)
+r = tl("report", "-", cwd=work, stdin=open(M, "rb").read())
+check(r.rc == 0 and "5 leaked threads in 3 of 3 processes" in out(r), "merged document on stdin", out(r), err(r))
+
+# colors: never through a pipe unless asked
+r = tl("report", R, cwd=work)
+check(b"\x1b[" not in r.stdout, "no colors through a pipe", r.stdout)
+r = tl("report", "--color=always", R, cwd=work)
+check(b"\x1b[1;31mThread 2" in r.stdout, "colors when asked", r.stdout)
+r = tl("report", "--color=always", "--no-color", R, cwd=work)
+check(b"\x1b[" not in r.stdout, "--no-color", r.stdout)
+
+# a clean report
+rr = run([exe("tidy")])
+C = os.path.join(work, "clean.json")
+json.dump(rr.reports[0], open(C, "w"))
+r = tl("report", C, cwd=work)
+check(r.rc == 0 and out(r) == "threadleak: 0 leaked threads in 0 of 1 process\n", "clean report", out(r))
+ok()

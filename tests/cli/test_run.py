@@ -1,0 +1,78 @@
+"""threadleak run on one program: a leak (non-zero, stacks shown), a clean program (0, silent),
+a failing program (its status kept), and the options passed to the library."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import *  # noqa: E402,F403
+
+leaky, tidy = exe("leaky"), exe("tidy")
+work = tmpdir()
+
+# a leaking program: status 23, goleak-style report on stderr, its own stdout untouched
+r = tl("run", "--", leaky, cwd=work)
+e = err(r)
+check(r.rc == 23, f"leaking program: status {r.rc}, expected 23", e)
+check(out(r) == "leaky a done\n", "stdout of the program kept", r.stdout)
+check("threadleak: 2 leaked threads in " in e and "leaky (pid " in e, "header names the program", e)
+check("Thread 2 (tid " in e and "joinable) blocked in pthread_cond_wait" in e, "thread line", e)
+check("and 1 more with the same stacks:" in e, "identical stacks grouped", e)
+check(frame_re("wait_forever", "LEAK: blocked forever").search(e), "current stack frame with file:line", e)
+check(frame_re("created by start_a", "CREATE A").search(e) and "in thread 1, start routine wait_forever:" in e,
+      "creation site", e)
+check(frame_re("main", "start_a();").search(e), "creation stack below the site", e)
+check(e.rstrip().endswith("threadleak: 2 leaked threads in 1 of 1 process; exit status 0 becomes 23"),
+      "summary line last", e)
+
+# no `--` works too
+r = tl("run", leaky, "b", cwd=work)
+check(r.rc == 23 and "start routine other_wait" in err(r), "run without --", err(r))
+
+# a clean program: status 0, nothing from threadleak
+r = tl("run", "--", tidy, cwd=work)
+check(r.rc == 0, f"clean program: status {r.rc}", err(r))
+check(r.stderr == b"", "clean program: threadleak says nothing", err(r))
+check(out(r) == "tidy done\n", "clean stdout", r.stdout)
+
+# a program that fails keeps its own status, leaks or not
+r = tl("run", "--", leaky, "a", "--exit", "3", cwd=work)
+check(r.rc == 3, f"failing leaky program: status {r.rc}, expected 3", err(r))
+check("the command's own exit status 3 is kept" in err(r) and "wait_forever" in err(r), "failing: still reported", err(r))
+r = tl("run", "--", leaky, "-", "--exit", "4", cwd=work)
+check(r.rc == 4 and r.stderr == b"", f"failing clean program: status {r.rc}", err(r))
+
+# --exitcode, and exitcode given as a raw option
+r = tl("run", "--exitcode", "5", "--", leaky, cwd=work)
+check(r.rc == 5 and "exit status 0 becomes 5" in err(r), f"--exitcode 5: {r.rc}", err(r))
+r = tl("run", "--exitcode", "0", "--", leaky, cwd=work)
+check(r.rc == 0 and "wait_forever" in err(r), f"--exitcode 0: report, status 0 ({r.rc})", err(r))
+r = tl("run", "--options", "exitcode=7", "--", leaky, cwd=work)
+check(r.rc == 7, f"--options exitcode=7: {r.rc}", err(r))
+
+# --grace, raw --options reach the library (max_frames=1: one frame per stack)
+j = os.path.join(work, "r.json")
+r = tl("run", "--grace", "20", "--options", "max_frames=1", "--json", j, "--", leaky, cwd=work)
+check(r.rc == 23, "grace/options run", err(r))
+doc = json.load(open(j))
+leak = doc["processes"][0]["leaks"][0]
+check(len(leak["stack"]) == 1 and len(leak["created_by"]["stack"]) == 1, "max_frames=1 applied", leak)
+check(doc["processes"][0]["check_ms"] < 250, "grace 20 applied (check took less than the default 250ms)", doc)
+
+# suppressions: a file given with --suppressions, and THREADLEAK_OPTIONS from the environment
+supp = os.path.join(work, "tl.supp")
+with open(supp, "w") as f:
+    f.write("# known\nstart:wait_forever\n")
+r = tl("run", "--suppressions", supp, "--json", j, "--", leaky, cwd=work)
+check(r.rc == 0 and r.stderr == b"", f"suppressed: status {r.rc}", err(r))
+check(json.load(open(j))["processes"][0]["suppressed"] == 2, "two threads suppressed", open(j).read())
+r = tl("run", "--", leaky, cwd=work, env={"THREADLEAK_OPTIONS": f"suppressions={supp}"})
+check(r.rc == 0, f"THREADLEAK_OPTIONS from the environment kept: {r.rc}", err(r))
+r = tl("run", "--", leaky, "ab", cwd=work, env={"THREADLEAK_OPTIONS": f"suppressions={supp}"})
+check(r.rc == 23 and "other_wait" in err(r) and "2 threads suppressed by start:wait_forever (2)" in err(r),
+      "suppressed threads summarized", err(r))
+
+# format and log_path belong to run
+r = tl("run", "--options", "format=text", "--", leaky, cwd=work)
+check(r.rc == 2 and "'format' is set by threadleak run" in err(r), "format rejected", err(r))
+ok()

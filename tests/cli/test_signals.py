@@ -1,0 +1,72 @@
+"""Signals: SIGTERM and SIGINT sent to threadleak reach the command; a command killed by a
+signal makes threadleak end with the same signal (what a shell or meson expects)."""
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import *  # noqa: E402,F403
+
+leaky = exe("leaky")
+
+
+def start(*args):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("THREADLEAK_OPTIONS", None)
+    return subprocess.Popen([CLI, "run", "--", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True)
+
+
+def wait_line(p, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([p.stdout], [], [], 0.2)
+        if ready:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            buf += chunk
+            if text.encode() in buf:
+                return buf
+    p.kill()
+    p.communicate()
+    fail(f"no {text!r} from the command (got {buf!r})")
+
+
+def finish(p):
+    try:
+        o, e = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        ps = subprocess.run(["ps", "-o", "pid,ppid,stat,wchan:24,args", "-g", str(p.pid)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+        os.killpg(p.pid, signal.SIGKILL)
+        o, e = p.communicate()
+        check(False, "threadleak did not end after the signal", ps, o, e)
+    return o, e
+
+
+# SIGTERM to threadleak alone (not its process group): forwarded, the program handles it and
+# exits normally, and its leaks are still reported
+p = start(leaky, "a", "--term-wait")
+wait_line(p, "waiting for SIGTERM")
+os.kill(p.pid, signal.SIGTERM)
+o, e = finish(p)
+check(p.returncode == 23, f"SIGTERM forwarded: status {p.returncode}", e, o)
+check(b"got SIGTERM" in o and b"wait_forever" in e, "the program got it and its leaks were reported", e, o)
+
+# SIGINT kills the program (default action): threadleak ends by SIGINT too
+p = start(leaky, "a", "--term-wait")
+wait_line(p, "waiting for SIGTERM")
+os.kill(p.pid, signal.SIGINT)
+o, e = finish(p)
+check(p.returncode == -signal.SIGINT, f"SIGINT: threadleak status {p.returncode}, expected -SIGINT", e)
+
+# a command killed by a signal: same signal, no core dump of ours
+r = tl("run", "--", "sh", "-c", "kill -TERM $$")
+check(r.rc == -signal.SIGTERM, f"killed command: status {r.rc}", err(r))
+ok()

@@ -1,0 +1,198 @@
+/* threadleak, the command: runs a program under libthreadleak.so and turns the JSON reports of
+ * every process into text, merged JSON, SARIF and JUnit. Layout: main.c (subcommands, help),
+ * run.c (`threadleak run`), exec.c (library lookup, environment, child, signals), reports.c
+ * (reading reports with json-c, frames, signatures), render.c (text), outputs.c (merged
+ * JSON, JUnit), sarif.c, baseline.c, symbolize.c (offline libdw), report_cmd.c
+ * (`threadleak report`). */
+#ifndef TL_CLI_H
+#define TL_CLI_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses of threadleak itself (the command's own status is passed through). */
+enum {
+	TL_EXIT_USAGE = 2,     /* bad command line */
+	TL_EXIT_INTERNAL = 125, /* threadleak could not do its job (no library, static binary, ...) */
+	TL_EXIT_NOEXEC = 126,   /* the command exists but cannot be executed */
+	TL_EXIT_NOTFOUND = 127, /* the command was not found */
+};
+
+#define TL_DEFAULT_EXITCODE 23
+
+/* main.c */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern const char *cli_version;
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+void usage_run(FILE *out);
+void usage_report(FILE *out);
+/* Parse a whole decimal integer in [min, max]. */
+bool parse_int(const char *s, long min, long max, long *out);
+/* Collect a repeatable option's value. */
+void strv_push(char ***v, size_t *n, const char *s);
+
+/* ---- reports.c: the process reports, as json-c objects ---- */
+struct proc {
+	json_object *doc; /* the library's document for one process (docs/report-schema.md) */
+	char *source;     /* the file it was read from */
+	int pid;
+	const char *exe;
+	bool root; /* the command itself, in `run` */
+};
+
+struct procset {
+	struct proc *v;
+	size_t n, cap;
+	int bad_files; /* files that could not be read or were not valid reports */
+};
+
+/* Read one file: a process report, a merged document (`--json`) or a JSON array of either.
+ * A file that is not valid JSON is named on stderr and counted in bad_files. */
+void procset_read(struct procset *s, const char *path);
+void procset_add(struct procset *s, json_object *doc, const char *source);
+void procset_sort(struct procset *s, int root_pid);
+void procset_free(struct procset *s);
+size_t procset_leaked(const struct procset *s);   /* leaked threads, all processes */
+size_t procset_new_leaks(const struct procset *s); /* leaked threads not in the baseline */
+
+/* json-c accessors: NULL / default when missing, null, or of another type. */
+const char *jstr(json_object *o, const char *key);
+int64_t jint(json_object *o, const char *key, int64_t def);
+bool jbool(json_object *o, const char *key);
+json_object *jarr(json_object *o, const char *key);
+json_object *jobj(json_object *o, const char *key);
+
+struct frame {
+	const char *function, *module, *file;
+	int line; /* 0 unknown */
+	unsigned long offset;
+	bool inlined;
+};
+void frame_get(json_object *f, struct frame *out);
+json_object *leak_creation_stack(json_object *leak); /* created_by.stack, or NULL */
+/* A frame in the user's code: an absolute file that exists and is not under /usr. */
+bool frame_is_user(const struct frame *f);
+/* Index of the frame where the thread was created in the user's code: the first user frame
+ * of the creation stack (else of the current stack, for untracked threads), or -1. */
+int leak_site(json_object *leak, json_object **stack);
+/* Key of a leak's state and stacks: threads with equal keys are printed once. malloc'd. */
+char *leak_group_key(json_object *leak);
+/* A path relative to root when under it, else the path itself. */
+const char *path_under(const char *path, const char *root);
+const char *base_name(const char *path);
+bool leak_baselined(json_object *leak);
+
+/* ---- groups.c: programs, and threads with the same stacks ---- */
+struct member {
+	const struct proc *p;
+	json_object *leak;
+};
+struct group {
+	char *key;
+	struct member *m; /* m[0] stands for the group */
+	size_t n, cap;
+};
+struct program {
+	const char *exe;
+	const struct proc **procs; /* its processes that leaked */
+	size_t nprocs;
+	struct group *g;
+	size_t ng;
+	size_t leaked; /* threads, baselined ones included */
+	size_t hidden; /* baselined threads left out of the groups */
+};
+/* Programs in order of first appearance; baselined leaks only when with_baselined. */
+struct program *programs(const struct procset *s, bool with_baselined, size_t *np);
+void programs_free(struct program *v, size_t n);
+void *cli_realloc(void *p, size_t n);
+
+/* ---- render.c: text ---- */
+struct render_opts {
+	bool color;
+	bool show_baselined; /* print baselined leaks like new ones (the run that records them) */
+	const char *cwd; /* paths under it are shown relative */
+};
+/* The combined report, grouped by program. Prints nothing for clean processes. */
+void render_text(FILE *out, const struct procset *s, const struct render_opts *o);
+/* One process alone (JUnit failure bodies), without colors. malloc'd. */
+char *render_process(const struct proc *p, const char *cwd);
+
+/* ---- outputs.c, sarif.c ---- */
+struct run_info {
+	char **argv;       /* the command, NULL for `report` */
+	int cmd_status;    /* wait status as exit code (128+sig for signals), -1 unknown */
+	int exit_status;   /* threadleak's own */
+	const char *baseline;
+	json_object *gone; /* baseline entries that no longer occur, or NULL */
+	bool recorded;     /* the baseline was recorded by this run */
+};
+int write_json_file(const char *path, json_object *o); /* pretty, newline at the end */
+int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri);
+int write_junit(const char *path, const struct procset *s, const char *cwd);
+int write_sarif(const char *path, const struct procset *s, const char *root);
+
+/* ---- baseline.c ---- */
+struct baseline {
+	const char *path;
+	json_object *entries; /* array of signatures */
+	bool *seen;
+	size_t n;
+	bool existed;
+};
+/* Returns 0, or -1 after a message (unreadable or invalid file). A missing file is fine. */
+int baseline_load(struct baseline *b, const char *path);
+/* Mark each leak "baselined": true/false; every leak is with accept_all or no existing file. */
+void baseline_apply(struct baseline *b, struct procset *s, const char *root, bool accept_all);
+/* Record every leak signature of s. Returns 0, or -1 after a message. */
+int baseline_record(const char *path, const struct procset *s, const char *root);
+/* Entries of an existing baseline that no run matched (new array). */
+json_object *baseline_gone(const struct baseline *b);
+void baseline_free(struct baseline *b);
+/* A leak's signature object: state, start routine, creation site (function, file, line). */
+json_object *leak_signature(json_object *leak, const char *root);
+
+/* ---- symbolize.c: offline symbolization of frames that lack file:line ---- */
+struct osym_opts {
+	char **debug_dirs;
+	size_t ndebug_dirs;
+	char **maps; /* OLD=NEW module paths */
+	size_t nmaps;
+	bool verbose;
+};
+/* Returns the number of frames that got a file:line. */
+size_t symbolize_offline(struct procset *s, const struct osym_opts *o);
+
+/* ---- exec.c ---- */
+char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */
+/* 1: a statically linked ELF executable; 0: dynamic or not ELF (scripts); -1: unreadable */
+int elf_is_static(const char *path);
+/* Resolve a command as execvp would. malloc'd, or NULL with errno set. */
+char *resolve_command(const char *cmd);
+struct child {
+	int pid;
+	int status;    /* raw wait status */
+	int exec_errno; /* execvp failed in the child */
+	char **still_running; /* descendants left running at the end (text for messages) */
+	size_t nstill;
+};
+struct spawn_opts {
+	const char *preload; /* new LD_PRELOAD value */
+	const char *options; /* THREADLEAK_OPTIONS value */
+	int orphan_wait_ms;  /* how long to wait for orphaned descendants after the command */
+};
+/* Run argv with the environment changes, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to us,
+ * and wait for it (and for orphaned descendants, as a subreaper). Returns 0 or -1. */
+int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c);
+/* The command's status as a shell shows it: exit code, or 128+signal. */
+int child_exit_code(int status);
+/* Terminate like the child did: exit with its code or raise its signal. */
+void exit_like(int status) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,343 @@
+/* Running the command: where the library is, whether the program can be preloaded at all,
+ * the child itself (exec errors reported like a shell), signals, and the processes it leaves
+ * behind (we are their subreaper, so orphaned grandchildren still end with a report). */
+#include "cli.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TL_PREFIX
+#define TL_PREFIX "/usr/local"
+#endif
+#ifndef TL_BINDIR
+#define TL_BINDIR "bin"
+#endif
+#ifndef TL_LIBDIR
+#define TL_LIBDIR "lib"
+#endif
+
+#define LIBNAME "libthreadleak.so"
+
+/* ---- the library ---- */
+static char *existing(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s/%s", dir, rel, LIBNAME) >= (int)sizeof(path))
+		return NULL;
+	return access(path, R_OK) == 0 ? realpath(path, NULL) : NULL;
+}
+
+/* The prefix the program is installed under, if its directory ends with the bindir. */
+static bool installed_prefix(const char *dir, char *prefix, size_t len)
+{
+	size_t n = strlen(dir), b = strlen(TL_BINDIR);
+	if (TL_BINDIR[0] == '/' || n <= b || strcmp(dir + n - b, TL_BINDIR) != 0 || dir[n - b - 1] != '/')
+		return false;
+	snprintf(prefix, len, "%.*s", (int)(n - b - 1), dir);
+	return true;
+}
+
+char *find_library(const char *argv0)
+{
+	const char *env = getenv("THREADLEAK_LIB");
+	if (env && env[0])
+		return access(env, R_OK) == 0 ? realpath(env, NULL) : NULL;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		if (realpath(argv0, exe) == NULL)
+			return NULL;
+		n = (ssize_t)strlen(exe);
+	}
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	char *found = existing(exe, "../preload"); /* build tree: build/tools, build/preload */
+	char prefix[PATH_MAX];
+	if (found == NULL && TL_LIBDIR[0] != '/' && installed_prefix(exe, prefix, sizeof(prefix)))
+		found = existing(prefix, TL_LIBDIR); /* relocated install */
+	if (found == NULL)
+		found = existing(TL_LIBDIR[0] == '/' ? "" : TL_PREFIX, TL_LIBDIR);
+	return found;
+}
+
+/* ---- static executables ---- */
+int elf_is_static(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	unsigned char ident[EI_NIDENT];
+	int result = 0;
+	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) || memcmp(ident, ELFMAG, SELFMAG) != 0)
+		goto out; /* not ELF: a script, whose interpreter is what runs */
+	bool is64 = ident[EI_CLASS] == ELFCLASS64;
+	uint64_t phoff;
+	unsigned phnum, phentsize;
+	if (is64) {
+		Elf64_Ehdr eh;
+		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+			goto out;
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+	} else {
+		Elf32_Ehdr eh;
+		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+			goto out;
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+	}
+	result = 1;
+	for (unsigned i = 0; i < phnum && result; i++) {
+		uint32_t type;
+		if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) != (ssize_t)sizeof(type))
+			result = 0; /* unreadable: let the loader decide */
+		else if (type == PT_INTERP)
+			result = 0;
+	}
+out:
+	close(fd);
+	return result;
+}
+
+/* ---- the command ---- */
+char *resolve_command(const char *cmd)
+{
+	if (cmd[0] == '\0') {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (strchr(cmd, '/')) {
+		if (access(cmd, X_OK) != 0)
+			return NULL;
+		return strdup(cmd);
+	}
+	const char *path = getenv("PATH");
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	int err = ENOENT;
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		char full[PATH_MAX];
+		int len = (int)(end - p);
+		snprintf(full, sizeof(full), "%.*s%s%s", len, p, len ? "/" : "", cmd);
+		struct stat st;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(full, X_OK) == 0)
+				return strdup(full);
+			err = EACCES;
+		}
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	errno = err;
+	return NULL;
+}
+
+/* ---- signals: forward what other processes send us ---- */
+static volatile sig_atomic_t child_pid;
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct sigaction saved[4];
+
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* si_code <= 0: kill(), sigqueue(), tgkill() from a process. A terminal's ^C (SI_KERNEL)
+	 * already reaches the child, which is in our process group. */
+	if (child_pid > 0 && si->si_code <= 0)
+		kill(child_pid, sig);
+}
+
+static void signals_install(void)
+{
+	for (size_t i = 0; i < 4; i++) {
+		sigaction(forwarded[i], NULL, &saved[i]);
+		if (saved[i].sa_handler == SIG_IGN)
+			continue; /* an ignored signal stays ignored, for us and the child */
+		struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+		sigemptyset(&sa.sa_mask);
+		sigaction(forwarded[i], &sa, NULL);
+	}
+}
+
+static void signals_restore(void)
+{
+	for (size_t i = 0; i < 4; i++)
+		sigaction(forwarded[i], &saved[i], NULL);
+}
+
+static void signals_block(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < 4; i++)
+		sigaddset(&set, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* ---- the child ---- */
+__attribute__((noreturn)) static void child(char **argv, const struct spawn_opts *o, int errfd, const sigset_t *mask)
+{
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (o->preload)
+		setenv("LD_PRELOAD", o->preload, 1);
+	if (o->options)
+		setenv("THREADLEAK_OPTIONS", o->options, 1);
+	execvp(argv[0], argv);
+	int e = errno;
+	ssize_t w = write(errfd, &e, sizeof(e));
+	(void)w;
+	_exit(e == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Our children now (orphans that came to us): "pid N (comm)". */
+static void list_children(struct child *c)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f == NULL)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+		int ppid;
+		char state;
+		if (open == NULL || close == NULL || sscanf(close + 1, " %c %d", &state, &ppid) != 2 ||
+		    ppid != getpid() || state == 'Z')
+			continue;
+		char *text;
+		if (asprintf(&text, "pid %s %.*s", e->d_name, (int)(close - open + 1), open) > 0)
+			strv_push(&c->still_running, &c->nstill, text);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* After the command: orphaned descendants that end soon still get their report read. */
+static void reap_orphans(struct child *c, int wait_ms)
+{
+	int64_t deadline = now_ms() + wait_ms;
+	for (;;) {
+		int st;
+		pid_t r = waitpid(-1, &st, WNOHANG);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return; /* ECHILD: nobody left */
+		if (now_ms() >= deadline)
+			break;
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	list_children(c);
+}
+
+int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c)
+{
+	memset(c, 0, sizeof(*c));
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		cli_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	sigset_t old;
+	signals_block(&old);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		cli_err("fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child(argv, o, pfd[1], &old);
+	}
+	close(pfd[1]);
+	child_pid = pid;
+	c->pid = pid;
+	signals_install();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	int e = 0;
+	ssize_t r;
+	while ((r = read(pfd[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(pfd[0]);
+	if (r == (ssize_t)sizeof(e))
+		c->exec_errno = e;
+	for (;;) {
+		int st;
+		pid_t w = waitpid(-1, &st, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			cli_err("waitpid: %s", strerror(errno));
+			signals_restore();
+			return -1;
+		}
+		if (w == pid) {
+			c->status = st;
+			break;
+		}
+	}
+	child_pid = 0;
+	if (c->exec_errno == 0)
+		reap_orphans(c, o->orphan_wait_ms);
+	signals_restore();
+	return 0;
+}
+
+int child_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+void exit_like(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit no_core = {0, 0};
+		setrlimit(RLIMIT_CORE, &no_core); /* the child dumped its own core */
+		fflush(NULL);
+		signal(sig, SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+	}
+	exit(child_exit_code(status));
+}

@@ -1,0 +1,159 @@
+/* Files for machines: the merged JSON of a run, and JUnit XML (one test case per process:
+ * failing when it leaked threads that are not in the baseline). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int write_json_file(const char *path, json_object *o)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL) {
+		cli_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	fputs(text, f);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		cli_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *strv_json(char **v)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri)
+{
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "tool", json_object_new_string("threadleak"));
+	json_object_object_add(doc, "schema", json_object_new_int(1));
+	json_object_object_add(doc, "version", json_object_new_string(cli_version));
+	json_object_object_add(doc, "command", ri->argv ? strv_json(ri->argv) : NULL);
+	json_object_object_add(doc, "command_status", ri->cmd_status >= 0 ? json_object_new_int(ri->cmd_status) : NULL);
+	json_object_object_add(doc, "exit_status", ri->exit_status >= 0 ? json_object_new_int(ri->exit_status) : NULL);
+	json_object_object_add(doc, "processes_checked", json_object_new_int64((int64_t)s->n));
+	json_object_object_add(doc, "leaked", json_object_new_int64((int64_t)procset_leaked(s)));
+	if (ri->baseline) {
+		json_object *b = json_object_new_object();
+		json_object_object_add(b, "file", json_object_new_string(ri->baseline));
+		json_object_object_add(b, "recorded", json_object_new_boolean(ri->recorded));
+		json_object_object_add(b, "new_leaks", json_object_new_int64((int64_t)procset_new_leaks(s)));
+		json_object_object_add(b, "gone", ri->gone ? json_object_get(ri->gone) : json_object_new_array());
+		json_object_object_add(doc, "baseline", b);
+	} else {
+		json_object_object_add(doc, "baseline", NULL);
+	}
+	json_object *procs = json_object_new_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_object_array_add(procs, json_object_get(s->v[i].doc));
+	json_object_object_add(doc, "processes", procs);
+	int rc = write_json_file(path, doc);
+	json_object_put(doc);
+	return rc;
+}
+
+/* Text as XML character data or attribute value: escaped, and without the control
+ * characters XML 1.0 forbids. */
+static void xml_text(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		default:
+			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+				fputc('?', f);
+			else
+				fputc(*p, f);
+		}
+	}
+}
+
+static size_t new_leaks_of(const struct proc *p)
+{
+	json_object *leaks = jarr(p->doc, "leaks");
+	size_t n = 0;
+	for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
+		n += !leak_baselined(json_object_array_get_idx(leaks, j));
+	return n;
+}
+
+static void junit_case(FILE *f, const struct proc *p, const char *cwd)
+{
+	size_t n = new_leaks_of(p);
+	size_t all = json_object_array_length(jarr(p->doc, "leaks"));
+	fputs("    <testcase classname=\"threadleak.", f);
+	xml_text(f, base_name(p->exe));
+	fputs("\" name=\"", f);
+	xml_text(f, path_under(p->exe, cwd));
+	fprintf(f, " (pid %d)\" time=\"%.3f\"", p->pid, (double)jint(p->doc, "check_ms", 0) / 1000.0);
+	if (n == 0 && all == 0) {
+		fputs("/>\n", f);
+		return;
+	}
+	fputs(">\n", f);
+	char *text = render_process(p, cwd);
+	if (n > 0) {
+		fprintf(f, "      <failure type=\"threadleak.leak\" message=\"%zu leaked thread%s\">", n, n == 1 ? "" : "s");
+		xml_text(f, text);
+		fputs("</failure>\n", f);
+	} else {
+		fprintf(f, "      <system-out>%zu leaked thread%s, all in the baseline</system-out>\n", all,
+			all == 1 ? "" : "s");
+	}
+	free(text);
+	fputs("    </testcase>\n", f);
+}
+
+int write_junit(const char *path, const struct procset *s, const char *cwd)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL) {
+		cli_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t failures = 0;
+	double secs = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		failures += new_leaks_of(&s->v[i]) > 0;
+		secs += (double)jint(s->v[i].doc, "check_ms", 0) / 1000.0;
+	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f, "<testsuites name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", s->n,
+		failures, secs);
+	fprintf(f,
+		"  <testsuite name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+		"time=\"%.3f\">\n",
+		s->n, failures, secs);
+	for (size_t i = 0; i < s->n; i++)
+		junit_case(f, &s->v[i], cwd);
+	fputs("  </testsuite>\n</testsuites>\n", f);
+	if (fclose(f) != 0) {
+		cli_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

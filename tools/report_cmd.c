@@ -1,0 +1,164 @@
+/* threadleak report [OPTIONS] FILE...: JSON reports (one per process, or run --json documents)
+ * rendered as text, after symbolizing offline the frames that lack file:line. A file that
+ * cannot be read or is not valid JSON is named and skipped; the status is then 1. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void usage_report(FILE *out)
+{
+	fprintf(out,
+		"Usage: threadleak report [OPTIONS] FILE...\n"
+		"\n"
+		"Renders threadleak JSON reports (THREADLEAK_OPTIONS=format=json:log_path=P writes P.PID;\n"
+		"threadleak run --json FILE writes a merged one) as text on standard output. Frames without\n"
+		"file:line are symbolized offline with libdw from module+offset, so a report made with a\n"
+		"stripped binary can be read where the unstripped one (or its debug file) is. FILE '-' is\n"
+		"standard input. Status: 0, or 1 when a file could not be read (it is named and skipped).\n"
+		"\n"
+		"Options:\n"
+		"  --debug-dir DIR       look for modules by name in DIR (same build-id when the original\n"
+		"                        is at hand), and for DIR/.build-id/xx/yyyy.debug; may be repeated\n"
+		"  --exe-map OLD=NEW     symbolize module OLD (a path, or a file name) with the file NEW\n"
+		"  --no-symbolize        print the frames as they are\n"
+		"  --json FILE           write the reports as one merged JSON document\n"
+		"  --sarif FILE          write SARIF 2.1.0\n"
+		"  --junit FILE          write JUnit XML\n"
+		"  --source-root DIR     SARIF paths are relative to DIR (default: .)\n"
+		"  --color[=WHEN], --no-color   auto (on a terminal), always, never\n"
+		"  -v, --verbose         say which modules could not be symbolized\n"
+		"  -h, --help            this help\n");
+}
+
+struct report_opts {
+	struct osym_opts sym;
+	bool no_symbolize;
+	const char *json, *sarif, *junit, *source_root;
+	int color;
+};
+
+static int parse_report(int argc, char **argv, struct report_opts *o)
+{
+	static const struct option longs[] = {
+		{"debug-dir", required_argument, NULL, 'd'}, {"exe-map", required_argument, NULL, 'm'},
+		{"no-symbolize", no_argument, NULL, 'n'},    {"json", required_argument, NULL, 'j'},
+		{"sarif", required_argument, NULL, 'S'},     {"junit", required_argument, NULL, 'J'},
+		{"source-root", required_argument, NULL, 'r'}, {"color", optional_argument, NULL, 'c'},
+		{"no-color", no_argument, NULL, 'C'},        {"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+	};
+	*o = (struct report_opts){.color = -1};
+	opterr = 0;
+	optind = 1;
+	int c, bad = 0;
+	while ((c = getopt_long(argc, argv, ":hv", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': {
+			char *abs = realpath(optarg, NULL); /* libdw reads build-id folders by absolute path */
+			if (abs == NULL)
+				bad += (cli_err("--debug-dir %s: %s", optarg, strerror(errno)), 1);
+			else
+				strv_push(&o->sym.debug_dirs, &o->sym.ndebug_dirs, abs);
+			break;
+		}
+		case 'm':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				bad += (cli_err("--exe-map: '%s' is not OLD=NEW", optarg), 1);
+			strv_push(&o->sym.maps, &o->sym.nmaps, optarg);
+			break;
+		case 'n':
+			o->no_symbolize = true;
+			break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'S':
+			o->sarif = optarg;
+			break;
+		case 'J':
+			o->junit = optarg;
+			break;
+		case 'r':
+			o->source_root = optarg;
+			break;
+		case 'c':
+			o->color = optarg == NULL || strcmp(optarg, "always") == 0 ? 1
+				   : strcmp(optarg, "never") == 0		   ? 0
+				   : strcmp(optarg, "auto") == 0		   ? -1
+										   : -2;
+			if (o->color == -2)
+				bad += (cli_err("--color: '%s' is not auto, always or never", optarg), 1);
+			break;
+		case 'C':
+			o->color = 0;
+			break;
+		case 'v':
+			o->sym.verbose = true;
+			break;
+		case 'h':
+			usage_report(stdout);
+			exit(0);
+		case ':':
+			cli_err("report: option '%s' needs a value", argv[optind - 1]);
+			bad++;
+			break;
+		default:
+			cli_err("report: unknown option '%s'", argv[optind - 1]);
+			bad++;
+		}
+	}
+	if (!bad && optind >= argc)
+		bad += (cli_err("report: no report file given"), 1);
+	if (bad) {
+		fprintf(stderr, "Try 'threadleak report --help'.\n");
+		return -1;
+	}
+	return optind;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_opts o;
+	int first = parse_report(argc, argv, &o);
+	if (first < 0)
+		return TL_EXIT_USAGE;
+	struct procset set = {0};
+	for (int i = first; i < argc; i++)
+		procset_read(&set, argv[i]);
+	if (!o.no_symbolize)
+		symbolize_offline(&set, &o.sym);
+	char cwd[PATH_MAX], root[PATH_MAX];
+	const char *here = getcwd(cwd, sizeof(cwd)) ? cwd : NULL;
+	if (realpath(o.source_root ? o.source_root : ".", root) == NULL)
+		snprintf(root, sizeof(root), "%s", here ? here : "/");
+	const char *term = getenv("TERM");
+	bool color = o.color >= 0 ? o.color
+				  : isatty(1) && getenv("NO_COLOR") == NULL && !(term && strcmp(term, "dumb") == 0);
+	struct render_opts ro = {.color = color, .cwd = here};
+	size_t leaked = procset_leaked(&set), leaky = 0;
+	for (size_t i = 0; i < set.n; i++)
+		leaky += jint(set.v[i].doc, "leaked", 0) > 0;
+	if (leaked)
+		render_text(stdout, &set, &ro);
+	printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked, leaked == 1 ? "" : "s", leaky,
+	       set.n, set.n == 1 ? "" : "es");
+	fflush(stdout);
+	struct run_info ri = {.cmd_status = -1, .exit_status = -1};
+	int werr = 0;
+	if (o.json)
+		werr |= write_merged_json(o.json, &set, &ri);
+	if (o.sarif)
+		werr |= write_sarif(o.sarif, &set, root);
+	if (o.junit)
+		werr |= write_junit(o.junit, &set, here);
+	int bad = set.bad_files;
+	if (bad)
+		cli_err("%d file%s skipped", bad, bad == 1 ? "" : "s");
+	procset_free(&set);
+	return bad || werr ? 1 : 0;
+}

@@ -1,0 +1,489 @@
+/* threadleak run [OPTIONS] -- COMMAND [ARGS...]: the command runs with libthreadleak.so
+ * preloaded (children and grandchildren too), every process writes a JSON report into a
+ * private folder, and at the end one text report covers them all. Exit status: the command's
+ * own when it failed, else the leak exit code when threads leaked (outside the baseline),
+ * else 0. The library itself is told exitcode=0, so that the programs of the run behave as
+ * they would without threadleak (a script that checks its children's status still works). */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct run_opts {
+	char **supps, **raw;
+	size_t nsupps, nraw;
+	long grace, exitcode, orphan_wait;
+	bool exitcode_set, no_children, allow_static, update_baseline;
+	const char *json, *sarif, *junit, *baseline, *source_root;
+	int color; /* -1 auto */
+};
+
+void usage_run(FILE *out)
+{
+	fprintf(out,
+		"Usage: threadleak run [OPTIONS] [--] COMMAND [ARGS...]\n"
+		"\n"
+		"Runs COMMAND with libthreadleak.so preloaded into it and into every process it starts,\n"
+		"then prints one report of the threads each process leaked, grouped by program.\n"
+		"Exit status: the command's own when it failed; else the leak exit code (23) when any\n"
+		"thread leaked; else 0. 127: the command was not found; 126: it could not be executed;\n"
+		"125: threadleak could not do its job (no library, statically linked program, ...).\n"
+		"\n"
+		"Options for the library:\n"
+		"  --suppressions FILE   suppression rules (see README); may be repeated\n"
+		"  --grace MS            how long the exit check waits for threads winding down (250)\n"
+		"  --no-children         check only COMMAND itself, not the processes it starts\n"
+		"  --options K=V:K=V     raw THREADLEAK_OPTIONS (format and log_path are set by run)\n"
+		"Result:\n"
+		"  --exitcode N          exit status when threads leaked and the command succeeded (23)\n"
+		"  --json FILE           write every process report into one JSON document\n"
+		"  --sarif FILE          write SARIF 2.1.0 (code scanning), one result per leak\n"
+		"  --junit FILE          write JUnit XML, one test case per process\n"
+		"  --baseline FILE       known leaks: record them when FILE does not exist, else fail\n"
+		"                        only on leaks not in FILE and list entries that no longer occur\n"
+		"  --update-baseline     rewrite the baseline FILE with this run's leaks\n"
+		"  --source-root DIR     SARIF and baseline paths are relative to DIR (default: .)\n"
+		"Running:\n"
+		"  --orphan-wait MS      after COMMAND ends, wait up to MS for processes it left\n"
+		"                        running, to read their reports too (1000)\n"
+		"  --allow-static        run a statically linked COMMAND anyway (it cannot be checked)\n"
+		"  --color[=WHEN], --no-color   colors in the report: auto (on a terminal), always, never\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"Environment: THREADLEAK_OPTIONS is kept (run's options come after it); THREADLEAK_LIB\n"
+		"names the library when it is not next to threadleak. Example, in CI:\n"
+		"  meson test -C build --wrapper 'threadleak run --'\n");
+}
+
+static bool has_separator(const char *s)
+{
+	return strpbrk(s, ": \t\n\r") != NULL;
+}
+
+/* --options: format and log_path belong to run; exitcode becomes run's own. */
+static int check_raw(struct run_opts *o, const char *raw)
+{
+	char *copy = strdup(raw);
+	int bad = 0;
+	for (char *save = NULL, *t = strtok_r(copy, ": \t\n\r", &save); t; t = strtok_r(NULL, ": \t\n\r", &save)) {
+		char *eq = strchr(t, '=');
+		size_t klen = eq ? (size_t)(eq - t) : strlen(t);
+		if ((klen == 6 && strncmp(t, "format", 6) == 0) || (klen == 8 && strncmp(t, "log_path", 8) == 0)) {
+			cli_err("--options: '%.*s' is set by threadleak run itself (use --json FILE for JSON)", (int)klen, t);
+			bad++;
+		} else if (klen == 8 && strncmp(t, "exitcode", 8) == 0 && eq && !o->exitcode_set &&
+			   !parse_int(eq + 1, 0, 255, &o->exitcode)) {
+			cli_err("--options: invalid exitcode '%s' (0 to 255)", eq + 1);
+			bad++;
+		}
+	}
+	free(copy);
+	return bad;
+}
+
+static int color_arg(const char *v)
+{
+	if (v == NULL || strcmp(v, "always") == 0)
+		return 1;
+	if (strcmp(v, "never") == 0)
+		return 0;
+	if (strcmp(v, "auto") == 0)
+		return -1;
+	return -2;
+}
+
+static int parse_run(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longs[] = {
+		{"suppressions", required_argument, NULL, 's'}, {"grace", required_argument, NULL, 'g'},
+		{"exitcode", required_argument, NULL, 'e'},     {"no-children", no_argument, NULL, 'N'},
+		{"options", required_argument, NULL, 'o'},      {"json", required_argument, NULL, 'j'},
+		{"sarif", required_argument, NULL, 'S'},        {"junit", required_argument, NULL, 'J'},
+		{"baseline", required_argument, NULL, 'b'},     {"update-baseline", no_argument, NULL, 'U'},
+		{"source-root", required_argument, NULL, 'r'},  {"orphan-wait", required_argument, NULL, 'w'},
+		{"allow-static", no_argument, NULL, 'A'},       {"color", optional_argument, NULL, 'c'},
+		{"no-color", no_argument, NULL, 'C'},           {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct run_opts){.grace = -1, .exitcode = TL_DEFAULT_EXITCODE, .orphan_wait = 1000, .color = -1};
+	opterr = 0;
+	optind = 1;
+	int c, bad = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			strv_push(&o->supps, &o->nsupps, optarg);
+			break;
+		case 'g':
+			if (!parse_int(optarg, 0, 60000, &o->grace))
+				bad += (cli_err("--grace: '%s' is not a number of milliseconds from 0 to 60000", optarg), 1);
+			break;
+		case 'e':
+			if (!parse_int(optarg, 0, 255, &o->exitcode))
+				bad += (cli_err("--exitcode: '%s' is not a status from 0 to 255", optarg), 1);
+			o->exitcode_set = true;
+			break;
+		case 'N':
+			o->no_children = true;
+			break;
+		case 'o':
+			strv_push(&o->raw, &o->nraw, optarg);
+			break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'S':
+			o->sarif = optarg;
+			break;
+		case 'J':
+			o->junit = optarg;
+			break;
+		case 'b':
+			o->baseline = optarg;
+			break;
+		case 'U':
+			o->update_baseline = true;
+			break;
+		case 'r':
+			o->source_root = optarg;
+			break;
+		case 'w':
+			if (!parse_int(optarg, 0, 3600000, &o->orphan_wait))
+				bad += (cli_err("--orphan-wait: '%s' is not a number of milliseconds", optarg), 1);
+			break;
+		case 'A':
+			o->allow_static = true;
+			break;
+		case 'c':
+			if ((o->color = color_arg(optarg)) == -2)
+				bad += (cli_err("--color: '%s' is not auto, always or never", optarg), 1);
+			break;
+		case 'C':
+			o->color = 0;
+			break;
+		case 'h':
+			usage_run(stdout);
+			exit(0);
+		case ':':
+			cli_err("run: option '%s' needs a value", argv[optind - 1]);
+			bad++;
+			break;
+		default:
+			cli_err("run: unknown option '%s'", argv[optind - 1]);
+			bad++;
+		}
+	}
+	for (size_t i = 0; i < o->nraw; i++)
+		bad += check_raw(o, o->raw[i]);
+	if (o->update_baseline && o->baseline == NULL)
+		bad += (cli_err("--update-baseline needs --baseline FILE"), 1);
+	if (!bad && optind >= argc)
+		bad += (cli_err("run: missing command: threadleak run [OPTIONS] -- COMMAND [ARGS...]"), 1);
+	if (bad) {
+		fprintf(stderr, "Try 'threadleak run --help'.\n");
+		return -1;
+	}
+	return optind;
+}
+
+/* THREADLEAK_OPTIONS for the command: the user's, then ours (later values win). */
+static char *library_options(const struct run_opts *o, const char *dir)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	const char *env = getenv("THREADLEAK_OPTIONS");
+	if (env && env[0])
+		fprintf(m, "%s:", env);
+	for (size_t i = 0; i < o->nraw; i++)
+		fprintf(m, "%s:", o->raw[i]);
+	for (size_t i = 0; i < o->nsupps; i++)
+		fprintf(m, "suppressions=%s:", o->supps[i]);
+	if (o->grace >= 0)
+		fprintf(m, "grace_ms=%ld:", o->grace);
+	if (o->no_children)
+		fprintf(m, "children=0:");
+	fprintf(m, "exitcode=0:format=json:log_path=%s/report", dir);
+	fclose(m);
+	return buf;
+}
+
+/* Suppression files as absolute paths (the command may change directory). */
+static int check_suppressions(struct run_opts *o)
+{
+	if (o->nsupps > 8) {
+		cli_err("--suppressions: at most 8 files");
+		return -1;
+	}
+	for (size_t i = 0; i < o->nsupps; i++) {
+		char *abs = realpath(o->supps[i], NULL);
+		if (abs == NULL || access(abs, R_OK) != 0) {
+			cli_err("--suppressions %s: %s", o->supps[i], strerror(errno));
+			free(abs);
+			return -1;
+		}
+		if (has_separator(abs)) {
+			cli_err("--suppressions %s: the path cannot contain ':' or blanks (THREADLEAK_OPTIONS "
+				"separators); copy or link the file elsewhere",
+				abs);
+			free(abs);
+			return -1;
+		}
+		o->supps[i] = abs;
+	}
+	return 0;
+}
+
+static char *private_dir(void)
+{
+	const char *base = getenv("TMPDIR");
+	if (base == NULL || base[0] != '/' || has_separator(base))
+		base = "/tmp";
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/threadleak.XXXXXX", base) < 0)
+		return NULL;
+	if (mkdtemp(dir) == NULL) {
+		cli_err("cannot create a folder in %s for the reports: %s", base, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* Read every report in dir (one per process), and remove them with the folder. */
+static void collect(struct procset *set, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = NULL;
+		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0)
+			continue;
+		if (strncmp(e->d_name, "report.", 7) == 0)
+			procset_read(set, path);
+		unlink(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	if (rmdir(dir) != 0)
+		cli_err("could not remove %s: %s", dir, strerror(errno));
+}
+
+static char *preload_value(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *v = NULL;
+	if (old && old[0]) {
+		/* already there (threadleak run inside threadleak run): keep it once */
+		char *copy = strdup(old);
+		bool present = false;
+		for (char *save = NULL, *t = strtok_r(copy, ": ", &save); t; t = strtok_r(NULL, ": ", &save))
+			present = present || strcmp(t, lib) == 0;
+		free(copy);
+		if (present || asprintf(&v, "%s:%s", lib, old) < 0)
+			v = strdup(old);
+	} else {
+		v = strdup(lib);
+	}
+	return v;
+}
+
+/* Everything up to the fork: the library, the command, and whether it can be preloaded. */
+static int prepare(struct run_opts *o, char **cmd, char **lib)
+{
+	if (check_suppressions(o) != 0)
+		return TL_EXIT_USAGE;
+	*lib = find_library(cmd[0]);
+	if (*lib == NULL) {
+		cli_err("cannot find libthreadleak.so (looked next to this program, in the build tree and "
+			"the install folders); set THREADLEAK_LIB=/path/to/libthreadleak.so");
+		return TL_EXIT_INTERNAL;
+	}
+	if (has_separator(*lib)) {
+		cli_err("the library path %s contains ':' or blanks, which LD_PRELOAD cannot hold", *lib);
+		return TL_EXIT_INTERNAL;
+	}
+	char *path = resolve_command(cmd[0]);
+	if (path == NULL) {
+		int e = errno;
+		if (e == ENOENT)
+			cli_err("%s: command not found", cmd[0]);
+		else
+			cli_err("%s: %s", cmd[0], strerror(e));
+		return e == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
+	}
+	int st = elf_is_static(path);
+	if (st == 1 && !o->allow_static) {
+		cli_err("%s is statically linked: libthreadleak.so cannot be preloaded into it, so its "
+			"threads cannot be checked. Link it dynamically, or use --allow-static to run it "
+			"anyway and check only the programs it starts.",
+			path);
+		free(path);
+		return TL_EXIT_INTERNAL;
+	}
+	if (st == 1)
+		cli_err("%s is statically linked: it is not checked (only the programs it starts are)", path);
+	free(path);
+	return 0;
+}
+
+struct outcome {
+	size_t leaked, fresh, leaky_procs;
+	bool recording;
+	json_object *gone;
+};
+
+static void summary(const struct run_opts *o, const struct procset *set, const struct child *c,
+		    const struct outcome *r)
+{
+	bool failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
+	if (r->fresh > 0) {
+		fprintf(stderr, "threadleak: %zu leaked thread%s in %zu of %zu process%s", r->fresh,
+			r->fresh == 1 ? "" : "s", r->leaky_procs, set->n, set->n == 1 ? "" : "es");
+		if (WIFSIGNALED(c->status))
+			fprintf(stderr, "; the command was killed by signal %d\n", WTERMSIG(c->status));
+		else if (failed)
+			fprintf(stderr, "; the command's own exit status %d is kept\n", WEXITSTATUS(c->status));
+		else if (o->exitcode)
+			fprintf(stderr, "; exit status 0 becomes %ld\n", o->exitcode);
+		else
+			fprintf(stderr, "; exit status stays 0 (--exitcode 0)\n");
+	}
+	if (o->baseline && !r->recording && r->leaked > r->fresh)
+		fprintf(stderr, "threadleak: %zu leaked thread%s match the baseline %s\n", r->leaked - r->fresh,
+			r->leaked - r->fresh == 1 ? "" : "s", o->baseline);
+	size_t ngone = r->gone ? json_object_array_length(r->gone) : 0;
+	if (ngone)
+		fprintf(stderr, "threadleak: %zu baseline entr%s no longer occur%s (fixed? --update-baseline removes them):\n",
+			ngone, ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "");
+	for (size_t i = 0; i < ngone; i++) {
+		json_object *e = json_object_array_get_idx(r->gone, i), *at = jobj(e, "created_at");
+		const char *fn = jstr(at, "function"), *file = jstr(at, "file"), *sr = jstr(e, "start_routine");
+		fprintf(stderr, "  %s thread, start routine %s, created by %s", jstr(e, "state") ? jstr(e, "state") : "?",
+			sr ? sr : "?", fn ? fn : "?");
+		if (file)
+			fprintf(stderr, " at %s:%lld", file, (long long)jint(at, "line", 0));
+		fputc('\n', stderr);
+	}
+	for (size_t i = 0; i < c->nstill; i++)
+		fprintf(stderr, "threadleak: %s, started by the command, is still running; its report is not included\n",
+			c->still_running[i]);
+	if (set->n == 0 && WIFEXITED(c->status))
+		fprintf(stderr,
+			"threadleak: no process of the command wrote a report: each ended without running exit "
+			"handlers (_exit, a fatal signal) or the check was turned off\n");
+}
+
+static bool use_color(int mode)
+{
+	if (mode >= 0)
+		return mode;
+	const char *term = getenv("TERM");
+	return isatty(2) && getenv("NO_COLOR") == NULL && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* Baseline, report, summary and files; returns threadleak's status for a command that succeeded. */
+static int finish(const struct run_opts *o, struct baseline *b, struct procset *set, const struct child *c,
+		  char **cmd, const char *root)
+{
+	struct outcome r = {0};
+	r.recording = o->baseline && (!b->existed || o->update_baseline);
+	if (o->baseline) {
+		baseline_apply(b, set, root, r.recording);
+		r.gone = baseline_gone(b);
+	}
+	r.leaked = procset_leaked(set);
+	r.fresh = procset_new_leaks(set);
+	for (size_t i = 0; i < set->n; i++) {
+		json_object *leaks = jarr(set->v[i].doc, "leaks");
+		size_t fresh = 0;
+		for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
+			fresh += !leak_baselined(json_object_array_get_idx(leaks, j));
+		r.leaky_procs += fresh > 0;
+	}
+	char cwd[PATH_MAX];
+	struct render_opts ro = {.color = use_color(o->color), .show_baselined = r.recording,
+				 .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL};
+	if (r.fresh > 0 || (r.recording && r.leaked > 0))
+		render_text(stderr, set, &ro);
+	summary(o, set, c, &r);
+	int status = r.fresh > 0 ? (int)o->exitcode : 0;
+	bool cmd_failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
+	struct run_info ri = {.argv = cmd, .cmd_status = child_exit_code(c->status), .baseline = o->baseline,
+			      .gone = r.gone, .recorded = r.recording};
+	ri.exit_status = cmd_failed ? ri.cmd_status : status;
+	int werr = 0;
+	if (o->json)
+		werr |= write_merged_json(o->json, set, &ri);
+	if (o->sarif)
+		werr |= write_sarif(o->sarif, set, root);
+	if (o->junit)
+		werr |= write_junit(o->junit, set, cwd);
+	if (r.recording) {
+		werr |= baseline_record(o->baseline, set, root);
+		if (werr == 0)
+			fprintf(stderr, "threadleak: recorded %zu leaked thread%s in the baseline %s; later runs fail only on others\n",
+				r.leaked, r.leaked == 1 ? "" : "s", o->baseline);
+	}
+	json_object_put(r.gone);
+	return werr ? TL_EXIT_INTERNAL : status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	int first = parse_run(argc, argv, &o);
+	if (first < 0)
+		return TL_EXIT_USAGE;
+	char **cmd = argv + first;
+	char *lib = NULL;
+	int rc = prepare(&o, cmd, &lib);
+	if (rc != 0)
+		return rc;
+	char root[PATH_MAX];
+	if (realpath(o.source_root ? o.source_root : ".", root) == NULL) {
+		cli_err("--source-root %s: %s", o.source_root, strerror(errno));
+		return TL_EXIT_USAGE;
+	}
+	struct baseline b = {0};
+	if (o.baseline && baseline_load(&b, o.baseline) != 0)
+		return TL_EXIT_INTERNAL;
+	char *dir = private_dir();
+	if (dir == NULL)
+		return TL_EXIT_INTERNAL;
+	char *options = library_options(&o, dir);
+	char *preload = preload_value(lib);
+	struct spawn_opts so = {.preload = preload, .options = options, .orphan_wait_ms = (int)o.orphan_wait};
+	struct child c;
+	if (spawn_wait(cmd, &so, &c) != 0) {
+		collect(&(struct procset){0}, dir);
+		return TL_EXIT_INTERNAL;
+	}
+	struct procset set = {0};
+	collect(&set, dir);
+	if (c.exec_errno) {
+		cli_err("%s: %s", cmd[0], c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
+		return c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
+	}
+	procset_sort(&set, c.pid);
+	int status = finish(&o, &b, &set, &c, cmd, root);
+	baseline_free(&b);
+	procset_free(&set);
+	free(options);
+	free(preload);
+	free(dir);
+	free(lib);
+	if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0))
+		exit_like(c.status);
+	return status;
+}

@@ -1,0 +1,335 @@
+/* SARIF 2.1.0 for code scanning: one result per leak (threads of one program with the same
+ * state and stacks make one result, with occurrenceCount), located where the thread was
+ * created in the user's code; the current and creation stacks as SARIF stacks, their frames
+ * in the user's code as related locations. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rule {
+	const char *state, *id, *name, *text, *help;
+};
+
+static const struct rule rules[] = {
+	{"blocked", "leaked-thread/blocked", "LeakedBlockedThread", "A thread was still blocked when the program exited",
+	 "A thread the program started was blocked in a call (a condition variable, a lock, a read, a join, ...) "
+	 "when the program exited: nothing will wake it, so it and everything it holds leak, once per call "
+	 "of the code that started it. Make what it waits for happen (close the channel, signal the "
+	 "condition, cancel it) and join it before returning."},
+	{"running", "leaked-thread/running", "LeakedRunningThread", "A thread was still running when the program exited",
+	 "A thread the program started was still running (or in a call threadleak does not know) when the "
+	 "program exited. Stop it and join it before returning, or suppress it if it is meant to live as "
+	 "long as the process."},
+	{"exited", "leaked-thread/exited", "UnjoinedThread", "A thread finished but was never joined nor detached",
+	 "A joinable thread finished but nobody joined it: its stack and thread-local storage are never freed. "
+	 "Join it, or detach it when it is created."},
+	{"untracked", "leaked-thread/untracked", "UntrackedThread", "A thread nobody saw created was alive at exit",
+	 "A thread that threadleak never saw created (started by libc internals, before threadleak, or with a "
+	 "raw clone) was alive when the program exited."},
+};
+
+static int rule_index(const char *state)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (state && strcmp(state, rules[i].state) == 0)
+			return (int)i;
+	return 1; /* running: a thread doing something unknown */
+}
+
+static json_object *text_msg(const char *text)
+{
+	json_object *m = json_object_new_object();
+	json_object_object_add(m, "text", json_object_new_string(text));
+	return m;
+}
+
+static json_object *rule_json(const struct rule *r)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(r->id));
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "shortDescription", text_msg(r->text));
+	json_object_object_add(o, "fullDescription", text_msg(r->help));
+	json_object_object_add(o, "help", text_msg(r->help));
+	json_object *conf = json_object_new_object();
+	json_object_object_add(conf, "level", json_object_new_string("error"));
+	json_object_object_add(o, "defaultConfiguration", conf);
+	return o;
+}
+
+/* An RFC 3986 path: unreserved characters and '/' as they are, the rest percent-encoded. */
+static char *uri_path(const char *prefix, const char *path)
+{
+	size_t n = strlen(prefix) + strlen(path) * 3 + 1;
+	char *out = malloc(n), *o = out;
+	if (out == NULL)
+		return NULL;
+	o = stpcpy(o, prefix);
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~+", *p))
+			*o++ = (char)*p;
+		else
+			o += sprintf(o, "%%%02X", *p);
+	}
+	*o = '\0';
+	return out;
+}
+
+static json_object *artifact(const char *file, const char *root)
+{
+	json_object *a = json_object_new_object();
+	const char *rel = path_under(file, root);
+	char *uri = rel != file ? uri_path("", rel) : uri_path("file://", file);
+	json_object_object_add(a, "uri", json_object_new_string(uri ? uri : file));
+	if (rel != file)
+		json_object_object_add(a, "uriBaseId", json_object_new_string("SRCROOT"));
+	free(uri);
+	return a;
+}
+
+/* A location for a frame: physical when its file is an absolute path, logical always. */
+static json_object *frame_location(const struct frame *f, const char *root, const char *text)
+{
+	json_object *loc = json_object_new_object();
+	if (f->file && f->file[0] == '/' && f->line > 0) {
+		json_object *phys = json_object_new_object();
+		json_object_object_add(phys, "artifactLocation", artifact(f->file, root));
+		json_object *region = json_object_new_object();
+		json_object_object_add(region, "startLine", json_object_new_int(f->line));
+		json_object_object_add(phys, "region", region);
+		json_object_object_add(loc, "physicalLocation", phys);
+	}
+	if (f->function) {
+		json_object *ll = json_object_new_object();
+		json_object_object_add(ll, "name", json_object_new_string(f->function));
+		json_object_object_add(ll, "kind", json_object_new_string("function"));
+		json_object *lls = json_object_new_array();
+		json_object_array_add(lls, ll);
+		json_object_object_add(loc, "logicalLocations", lls);
+	}
+	if (text)
+		json_object_object_add(loc, "message", text_msg(text));
+	return loc;
+}
+
+static char *frame_text(const struct frame *f)
+{
+	char *t = NULL;
+	int r;
+	if (f->file && f->line > 0)
+		r = asprintf(&t, "%s at %s:%d", f->function ? f->function : "??", f->file, f->line);
+	else
+		r = asprintf(&t, "%s (%s+0x%lx)", f->function ? f->function : "??", base_name(f->module), f->offset);
+	return r < 0 ? NULL : t;
+}
+
+static json_object *stack_json(json_object *stack, const char *what, const char *root)
+{
+	json_object *st = json_object_new_object();
+	json_object_object_add(st, "message", text_msg(what));
+	json_object *frames = json_object_new_array();
+	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
+		struct frame f;
+		frame_get(json_object_array_get_idx(stack, i), &f);
+		char *t = frame_text(&f);
+		json_object *fr = json_object_new_object();
+		json_object_object_add(fr, "location", frame_location(&f, root, t));
+		if (f.module)
+			json_object_object_add(fr, "module", json_object_new_string(f.module));
+		json_object_array_add(frames, fr);
+		free(t);
+	}
+	json_object_object_add(st, "frames", frames);
+	return st;
+}
+
+static void add_related(json_object *rel, json_object *stack, const char *what, const char *root, json_object *skip)
+{
+	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
+		json_object *fo = json_object_array_get_idx(stack, i);
+		struct frame f;
+		frame_get(fo, &f);
+		if (fo == skip || !frame_is_user(&f))
+			continue;
+		char *t = NULL;
+		if (asprintf(&t, "%s: %s", what, f.function ? f.function : "??") < 0)
+			t = NULL;
+		json_object *loc = frame_location(&f, root, t);
+		json_object_object_add(loc, "id", json_object_new_int((int)json_object_array_length(rel) + 1));
+		json_object_array_add(rel, loc);
+		free(t);
+	}
+}
+
+static char *result_text(const struct program *pg, const struct group *g)
+{
+	json_object *leak = g->m[0].leak;
+	const char *state = jstr(leak, "state");
+	const char *call = jstr(leak, "blocked_in");
+	const char *sr = jstr(leak, "start_routine");
+	char *what = NULL, *t = NULL;
+	bool blocked = state && strcmp(state, "blocked") == 0;
+	/* no object: its address changes from run to run (it is in the properties) */
+	if (blocked && asprintf(&what, "blocked in %s", call ? call : "?") < 0)
+		what = NULL;
+	else if (!blocked)
+		what = strdup(state && strcmp(state, "exited") == 0      ? "finished but never joined"
+			      : state && strcmp(state, "untracked") == 0 ? "never seen created"
+									 : "running");
+	int r;
+	if (g->n == 1)
+		r = asprintf(&t, "Thread %lld of %s (pid %d) leaked: %s. Start routine %s.",
+			     (long long)jint(leak, "thread", 0), base_name(pg->exe), g->m[0].p->pid, what ? what : "?",
+			     sr ? sr : "unknown");
+	else
+		r = asprintf(&t, "%zu threads of %s leaked with the same stacks: %s. Start routine %s.", g->n,
+			     base_name(pg->exe), what ? what : "?", sr ? sr : "unknown");
+	free(what);
+	return r < 0 ? NULL : t;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static json_object *threads_json(const struct group *g)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < g->n; i++) {
+		json_object *t = json_object_new_object();
+		json_object_object_add(t, "pid", json_object_new_int(g->m[i].p->pid));
+		int64_t num = jint(g->m[i].leak, "thread", 0);
+		json_object_object_add(t, "thread", num ? json_object_new_int64(num) : NULL);
+		json_object_object_add(t, "tid", json_object_new_int64(jint(g->m[i].leak, "tid", 0)));
+		json_object_array_add(a, t);
+	}
+	return a;
+}
+
+static json_object *primary_location(json_object *leak, const struct program *pg, const char *root, json_object **site)
+{
+	json_object *stack = NULL;
+	int i = leak_site(leak, &stack);
+	json_object *locs = json_object_new_array();
+	*site = NULL;
+	if (i >= 0) {
+		*site = json_object_array_get_idx(stack, (size_t)i);
+		struct frame f;
+		frame_get(*site, &f);
+		json_object_array_add(locs, frame_location(&f, root, NULL));
+	} else {
+		/* no frame in the user's code: the program itself */
+		json_object *loc = json_object_new_object();
+		json_object *phys = json_object_new_object();
+		json_object_object_add(phys, "artifactLocation", artifact(pg->exe, root));
+		json_object_object_add(loc, "physicalLocation", phys);
+		json_object_array_add(locs, loc);
+	}
+	return locs;
+}
+
+static json_object *result_json(const struct program *pg, const struct group *g, const char *root)
+{
+	json_object *leak = g->m[0].leak;
+	int ri = rule_index(jstr(leak, "state"));
+	json_object *res = json_object_new_object();
+	json_object_object_add(res, "ruleId", json_object_new_string(rules[ri].id));
+	json_object_object_add(res, "ruleIndex", json_object_new_int(ri));
+	json_object_object_add(res, "level", json_object_new_string("error"));
+	char *text = result_text(pg, g);
+	json_object_object_add(res, "message", text_msg(text ? text : "leaked thread"));
+	free(text);
+	json_object *site;
+	json_object_object_add(res, "locations", primary_location(leak, pg, root, &site));
+	json_object *rel = json_object_new_array();
+	add_related(rel, leak_creation_stack(leak), "creation stack", root, site);
+	add_related(rel, jarr(leak, "stack"), "current stack", root, NULL);
+	json_object_object_add(res, "relatedLocations", rel);
+	json_object *stacks = json_object_new_array();
+	if (jarr(leak, "stack") && json_object_array_length(jarr(leak, "stack")) > 0)
+		json_object_array_add(stacks, stack_json(jarr(leak, "stack"), "current stack", root));
+	if (leak_creation_stack(leak))
+		json_object_array_add(stacks, stack_json(leak_creation_stack(leak), "creation stack", root));
+	json_object_object_add(res, "stacks", stacks);
+	json_object *sig = leak_signature(leak, root);
+	char fp[32];
+	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)fnv1a(json_object_to_json_string(sig)));
+	json_object_put(sig);
+	json_object *fps = json_object_new_object();
+	json_object_object_add(fps, "threadleakSignature/v1", json_object_new_string(fp));
+	json_object_object_add(res, "partialFingerprints", fps);
+	json_object_object_add(res, "occurrenceCount", json_object_new_int64((int64_t)g->n));
+	json_object *has;
+	if (json_object_object_get_ex(leak, "baselined", &has))
+		json_object_object_add(res, "baselineState", json_object_new_string(leak_baselined(leak) ? "unchanged" : "new"));
+	json_object *props = json_object_new_object();
+	json_object_object_add(props, "program", json_object_new_string(pg->exe));
+	const char *object = jstr(leak, "object");
+	json_object_object_add(props, "object", object ? json_object_new_string(object) : NULL);
+	json_object_object_add(props, "threads", threads_json(g));
+	json_object_object_add(res, "properties", props);
+	return res;
+}
+
+static json_object *tool_json(void)
+{
+	json_object *driver = json_object_new_object();
+	json_object_object_add(driver, "name", json_object_new_string("threadleak"));
+	json_object_object_add(driver, "version", json_object_new_string(cli_version));
+	json_object_object_add(driver, "informationUri", json_object_new_string("https://github.com/threadleak/threadleak"));
+	json_object *rs = json_object_new_array();
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		json_object_array_add(rs, rule_json(&rules[i]));
+	json_object_object_add(driver, "rules", rs);
+	json_object *tool = json_object_new_object();
+	json_object_object_add(tool, "driver", driver);
+	return tool;
+}
+
+int write_sarif(const char *path, const struct procset *s, const char *root)
+{
+	json_object *run = json_object_new_object();
+	json_object_object_add(run, "tool", tool_json());
+	char *rooturi = uri_path("file://", root);
+	size_t n = strlen(rooturi);
+	json_object *base = json_object_new_object(), *srcroot = json_object_new_object();
+	if (n && rooturi[n - 1] != '/') {
+		char *with = NULL;
+		if (asprintf(&with, "%s/", rooturi) > 0) {
+			free(rooturi);
+			rooturi = with;
+		}
+	}
+	json_object_object_add(srcroot, "uri", json_object_new_string(rooturi));
+	free(rooturi);
+	json_object_object_add(base, "SRCROOT", srcroot);
+	json_object_object_add(run, "originalUriBaseIds", base);
+	json_object *inv = json_object_new_object();
+	json_object_object_add(inv, "executionSuccessful", json_object_new_boolean(true));
+	json_object *invs = json_object_new_array();
+	json_object_array_add(invs, inv);
+	json_object_object_add(run, "invocations", invs);
+	json_object *results = json_object_new_array();
+	size_t np;
+	struct program *pg = programs(s, true, &np);
+	for (size_t i = 0; i < np; i++)
+		for (size_t j = 0; j < pg[i].ng; j++)
+			json_object_array_add(results, result_json(&pg[i], &pg[i].g[j], root));
+	programs_free(pg, np);
+	json_object_object_add(run, "results", results);
+	json_object *runs = json_object_new_array();
+	json_object_array_add(runs, run);
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "$schema", json_object_new_string("https://json.schemastore.org/sarif-2.1.0.json"));
+	json_object_object_add(doc, "version", json_object_new_string("2.1.0"));
+	json_object_object_add(doc, "runs", runs);
+	int rc = write_json_file(path, doc);
+	json_object_put(doc);
+	return rc;
+}
