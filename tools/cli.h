@@ -61,6 +61,7 @@ void procset_sort(struct procset *s, int root_pid);
 void procset_free(struct procset *s);
 size_t procset_leaked(const struct procset *s);   /* leaked threads, all processes */
 size_t procset_new_leaks(const struct procset *s); /* leaked threads not in the baseline */
+size_t proc_new_leaks(const struct proc *p);
 
 /* json-c accessors: NULL / default when missing, null, or of another type. */
 const char *jstr(json_object *o, const char *key);

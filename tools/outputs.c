@@ -92,18 +92,9 @@ static void xml_text(FILE *f, const char *s)
 	}
 }
 
-static size_t new_leaks_of(const struct proc *p)
-{
-	json_object *leaks = jarr(p->doc, "leaks");
-	size_t n = 0;
-	for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
-		n += !leak_baselined(json_object_array_get_idx(leaks, j));
-	return n;
-}
-
 static void junit_case(FILE *f, const struct proc *p, const char *cwd)
 {
-	size_t n = new_leaks_of(p);
+	size_t n = proc_new_leaks(p);
 	size_t all = json_object_array_length(jarr(p->doc, "leaks"));
 	fputs("    <testcase classname=\"threadleak.", f);
 	xml_text(f, base_name(p->exe));
@@ -138,7 +129,7 @@ int write_junit(const char *path, const struct procset *s, const char *cwd)
 	size_t failures = 0;
 	double secs = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		failures += new_leaks_of(&s->v[i]) > 0;
+		failures += proc_new_leaks(&s->v[i]) > 0;
 		secs += (double)jint(s->v[i].doc, "check_ms", 0) / 1000.0;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);

@@ -121,12 +121,22 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 	return optind;
 }
 
+static void report_opts_free(struct report_opts *o)
+{
+	for (size_t i = 0; i < o->sym.ndebug_dirs; i++)
+		free(o->sym.debug_dirs[i]); /* realpath'd */
+	free(o->sym.debug_dirs);
+	free(o->sym.maps);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
 	int first = parse_report(argc, argv, &o);
-	if (first < 0)
+	if (first < 0) {
+		report_opts_free(&o);
 		return TL_EXIT_USAGE;
+	}
 	struct procset set = {0};
 	for (int i = first; i < argc; i++)
 		procset_read(&set, argv[i]);
@@ -160,5 +170,6 @@ int cmd_report(int argc, char **argv)
 	if (bad)
 		cli_err("%d file%s skipped", bad, bad == 1 ? "" : "s");
 	procset_free(&set);
+	report_opts_free(&o);
 	return bad || werr ? 1 : 0;
 }

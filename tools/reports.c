@@ -97,49 +97,87 @@ static int add_any(struct procset *s, json_object *o, const char *path, int dept
 	return procs ? add_any(s, procs, path, depth + 1) : 0;
 }
 
+/* The whole file, NUL-terminated (malloc'd), or NULL with errno. */
+static char *slurp(FILE *f, size_t *len)
+{
+	size_t cap = 65536, n = 0, r;
+	char *buf = malloc(cap);
+	while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += r;
+		if (cap - n - 1 == 0) {
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		return NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Parse one JSON document; NULL with a reason when it is not exactly one valid document. */
+static json_object *parse_document(const char *buf, size_t len, const char **why)
+{
+	if (len == 0) {
+		*why = "the file is empty";
+		return NULL;
+	}
+	json_tokener *tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = (size_t)json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (jerr == json_tokener_continue || (jerr == json_tokener_success && o == NULL)) {
+		*why = "the document is incomplete";
+		return NULL;
+	}
+	if (jerr != json_tokener_success) {
+		*why = json_tokener_error_desc(jerr);
+		return NULL;
+	}
+	for (size_t i = end; i < len; i++) {
+		if (!strchr(" \t\r\n", buf[i])) {
+			*why = "text after the document";
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 void procset_read(struct procset *s, const char *path)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	if (f == NULL) {
-		cli_err("%s: %s; skipped", path, strerror(errno));
+	size_t len = 0;
+	char *buf = f ? slurp(f, &len) : NULL;
+	int e = errno;
+	if (f && !is_stdin)
+		fclose(f);
+	if (buf == NULL) {
+		cli_err("%s: %s; skipped", path, strerror(e));
 		s->bad_files++;
 		return;
 	}
-	json_tokener *tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
-	json_object *o = NULL;
-	enum json_tokener_error jerr = json_tokener_continue;
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		o = json_tokener_parse_ex(tok, buf, (int)n);
-		jerr = json_tokener_get_error(tok);
-		if (jerr != json_tokener_continue)
-			break;
-	}
-	/* anything but whitespace after the document is an error too */
-	size_t used = (size_t)json_tokener_get_parse_end(tok);
-	bool trailing = false;
-	if (jerr == json_tokener_success)
-		for (size_t i = used; i < n; i++)
-			trailing = trailing || !(buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r');
-	if (jerr == json_tokener_success && !trailing && fread(buf, 1, 1, f) > 0)
-		trailing = true;
-	if (!is_stdin)
-		fclose(f);
-	if (jerr != json_tokener_success || o == NULL || trailing) {
-		cli_err("%s: not valid JSON (%s); skipped", path,
-			trailing ? "text after the document"
-			: jerr == json_tokener_continue ? "the document is incomplete"
-							: json_tokener_error_desc(jerr));
+	const char *why = NULL;
+	json_object *o = len > (size_t)INT32_MAX ? NULL : parse_document(buf, len, &why);
+	free(buf);
+	if (o == NULL) {
+		cli_err("%s: not valid JSON (%s); skipped", path, why ? why : "too large");
 		s->bad_files++;
 	} else if (add_any(s, o, path, 0) == 0) {
 		cli_err("%s: not a threadleak report (no \"tool\": \"threadleak\" with \"leaks\"); skipped", path);
 		s->bad_files++;
 	}
 	json_object_put(o);
-	json_tokener_free(tok);
 }
 
 static int by_pid(const void *a, const void *b)
@@ -154,7 +192,8 @@ void procset_sort(struct procset *s, int root_pid)
 {
 	for (size_t i = 0; i < s->n; i++)
 		s->v[i].root = root_pid > 0 && s->v[i].pid == root_pid;
-	qsort(s->v, s->n, sizeof(*s->v), by_pid);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), by_pid);
 }
 
 void procset_free(struct procset *s)
@@ -182,14 +221,20 @@ bool leak_baselined(json_object *leak)
 	return jbool(leak, "baselined");
 }
 
+size_t proc_new_leaks(const struct proc *p)
+{
+	json_object *leaks = jarr(p->doc, "leaks");
+	size_t n = 0;
+	for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
+		n += !leak_baselined(json_object_array_get_idx(leaks, j));
+	return n;
+}
+
 size_t procset_new_leaks(const struct procset *s)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		json_object *leaks = jarr(s->v[i].doc, "leaks");
-		for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
-			n += !leak_baselined(json_object_array_get_idx(leaks, j));
-	}
+	for (size_t i = 0; i < s->n; i++)
+		n += proc_new_leaks(&s->v[i]);
 	return n;
 }
 

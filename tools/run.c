@@ -119,7 +119,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, "+:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			strv_push(&o->supps, &o->nsupps, optarg);
+			strv_push(&o->supps, &o->nsupps, strdup(optarg));
 			break;
 		case 'g':
 			if (!parse_int(optarg, 0, 60000, &o->grace))
@@ -236,6 +236,7 @@ static int check_suppressions(struct run_opts *o)
 			free(abs);
 			return -1;
 		}
+		free(o->supps[i]);
 		o->supps[i] = abs;
 	}
 	return 0;
@@ -304,6 +305,11 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 	if (check_suppressions(o) != 0)
 		return TL_EXIT_USAGE;
 	*lib = find_library(cmd[0]);
+	const char *env = getenv("THREADLEAK_LIB");
+	if (*lib == NULL && env && env[0]) {
+		cli_err("THREADLEAK_LIB=%s: %s", env, strerror(errno));
+		return TL_EXIT_INTERNAL;
+	}
 	if (*lib == NULL) {
 		cli_err("cannot find libthreadleak.so (looked next to this program, in the build tree and "
 			"the install folders); set THREADLEAK_LIB=/path/to/libthreadleak.so");
@@ -363,7 +369,10 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 		fprintf(stderr, "threadleak: %zu leaked thread%s match the baseline %s\n", r->leaked - r->fresh,
 			r->leaked - r->fresh == 1 ? "" : "s", o->baseline);
 	size_t ngone = r->gone ? json_object_array_length(r->gone) : 0;
-	if (ngone)
+	if (ngone && r->recording)
+		fprintf(stderr, "threadleak: %zu baseline entr%s no longer occur%s and %s removed:\n", ngone,
+			ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "", ngone == 1 ? "is" : "are");
+	else if (ngone)
 		fprintf(stderr, "threadleak: %zu baseline entr%s no longer occur%s (fixed? --update-baseline removes them):\n",
 			ngone, ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "");
 	for (size_t i = 0; i < ngone; i++) {
@@ -404,13 +413,8 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	}
 	r.leaked = procset_leaked(set);
 	r.fresh = procset_new_leaks(set);
-	for (size_t i = 0; i < set->n; i++) {
-		json_object *leaks = jarr(set->v[i].doc, "leaks");
-		size_t fresh = 0;
-		for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
-			fresh += !leak_baselined(json_object_array_get_idx(leaks, j));
-		r.leaky_procs += fresh > 0;
-	}
+	for (size_t i = 0; i < set->n; i++)
+		r.leaky_procs += proc_new_leaks(&set->v[i]) > 0;
 	char cwd[PATH_MAX];
 	struct render_opts ro = {.color = use_color(o->color), .show_baselined = r.recording,
 				 .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL};
@@ -439,51 +443,76 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	return werr ? TL_EXIT_INTERNAL : status;
 }
 
-int cmd_run(int argc, char **argv)
+static void run_opts_free(struct run_opts *o)
 {
-	struct run_opts o;
-	int first = parse_run(argc, argv, &o);
-	if (first < 0)
-		return TL_EXIT_USAGE;
-	char **cmd = argv + first;
-	char *lib = NULL;
-	int rc = prepare(&o, cmd, &lib);
-	if (rc != 0)
-		return rc;
-	char root[PATH_MAX];
-	if (realpath(o.source_root ? o.source_root : ".", root) == NULL) {
-		cli_err("--source-root %s: %s", o.source_root, strerror(errno));
-		return TL_EXIT_USAGE;
-	}
+	for (size_t i = 0; i < o->nsupps; i++)
+		free(o->supps[i]); /* realpath'd by check_suppressions */
+	free(o->supps);
+	free(o->raw);
+}
+
+/* The command, then its reports. Returns threadleak's status; *raw_status gets the command's
+ * wait status (-1 when it did not run). */
+static int run_command(struct run_opts *o, char **cmd, const char *lib, const char *root, int *raw_status)
+{
 	struct baseline b = {0};
-	if (o.baseline && baseline_load(&b, o.baseline) != 0)
+	if (o->baseline && baseline_load(&b, o->baseline) != 0)
 		return TL_EXIT_INTERNAL;
 	char *dir = private_dir();
-	if (dir == NULL)
+	if (dir == NULL) {
+		baseline_free(&b);
 		return TL_EXIT_INTERNAL;
-	char *options = library_options(&o, dir);
+	}
+	char *options = library_options(o, dir);
 	char *preload = preload_value(lib);
-	struct spawn_opts so = {.preload = preload, .options = options, .orphan_wait_ms = (int)o.orphan_wait};
+	struct spawn_opts so = {.preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
 	struct child c;
-	if (spawn_wait(cmd, &so, &c) != 0) {
-		collect(&(struct procset){0}, dir);
-		return TL_EXIT_INTERNAL;
-	}
 	struct procset set = {0};
+	int rc = spawn_wait(cmd, &so, &c);
 	collect(&set, dir);
-	if (c.exec_errno) {
+	if (rc != 0) {
+		rc = TL_EXIT_INTERNAL;
+	} else if (c.exec_errno) {
 		cli_err("%s: %s", cmd[0], c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
-		return c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
+		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
+	} else {
+		procset_sort(&set, c.pid);
+		rc = finish(o, &b, &set, &c, cmd, root);
+		*raw_status = c.status;
 	}
-	procset_sort(&set, c.pid);
-	int status = finish(&o, &b, &set, &c, cmd, root);
+	for (size_t i = 0; i < c.nstill; i++)
+		free(c.still_running[i]);
+	free(c.still_running);
 	baseline_free(&b);
 	procset_free(&set);
 	free(options);
 	free(preload);
 	free(dir);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	int first = parse_run(argc, argv, &o);
+	if (first < 0) {
+		run_opts_free(&o);
+		return TL_EXIT_USAGE;
+	}
+	char **cmd = argv + first;
+	char *lib = NULL;
+	char root[PATH_MAX];
+	int raw_status = -1;
+	int rc = prepare(&o, cmd, &lib);
+	if (rc == 0 && realpath(o.source_root ? o.source_root : ".", root) == NULL) {
+		cli_err("--source-root %s: %s", o.source_root, strerror(errno));
+		rc = TL_EXIT_USAGE;
+	}
+	if (rc == 0)
+		rc = run_command(&o, cmd, lib, root, &raw_status);
 	free(lib);
-	if (!(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0))
-		exit_like(c.status);
-	return status;
+	run_opts_free(&o);
+	if (raw_status != -1 && !(WIFEXITED(raw_status) && WEXITSTATUS(raw_status) == 0))
+		exit_like(raw_status); /* the command failed: its status, or its signal */
+	return rc;
 }

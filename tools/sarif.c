@@ -179,10 +179,13 @@ static char *result_text(const struct program *pg, const struct group *g)
 			      : state && strcmp(state, "untracked") == 0 ? "never seen created"
 									 : "running");
 	int r;
-	if (g->n == 1)
-		r = asprintf(&t, "Thread %lld of %s (pid %d) leaked: %s. Start routine %s.",
-			     (long long)jint(leak, "thread", 0), base_name(pg->exe), g->m[0].p->pid, what ? what : "?",
-			     sr ? sr : "unknown");
+	int64_t number = jint(leak, "thread", 0);
+	if (g->n == 1 && number)
+		r = asprintf(&t, "Thread %lld of %s (pid %d) leaked: %s. Start routine %s.", (long long)number,
+			     base_name(pg->exe), g->m[0].p->pid, what ? what : "?", sr ? sr : "unknown");
+	else if (g->n == 1)
+		r = asprintf(&t, "Thread tid %lld of %s (pid %d) leaked: %s.", (long long)jint(leak, "tid", 0),
+			     base_name(pg->exe), g->m[0].p->pid, what ? what : "?");
 	else
 		r = asprintf(&t, "%zu threads of %s leaked with the same stacks: %s. Start routine %s.", g->n,
 			     base_name(pg->exe), what ? what : "?", sr ? sr : "unknown");
@@ -282,7 +285,6 @@ static json_object *tool_json(void)
 	json_object *driver = json_object_new_object();
 	json_object_object_add(driver, "name", json_object_new_string("threadleak"));
 	json_object_object_add(driver, "version", json_object_new_string(cli_version));
-	json_object_object_add(driver, "informationUri", json_object_new_string("https://github.com/threadleak/threadleak"));
 	json_object *rs = json_object_new_array();
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		json_object_array_add(rs, rule_json(&rules[i]));

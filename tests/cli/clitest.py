@@ -1,6 +1,8 @@
 """Helpers for the CLI tests (issue #5): run tools/threadleak as a real process."""
+import atexit
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -39,4 +41,7 @@ def frame_re(function, marker, path="tests/cli/leaky.c"):
 
 
 def tmpdir():
-    return tempfile.mkdtemp(prefix="tlcli.")
+    """A scratch folder, removed when the test ends."""
+    d = tempfile.mkdtemp(prefix="tlcli.")
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d

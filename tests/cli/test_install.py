@@ -39,6 +39,11 @@ check(r.stdout == b"" or r.rc == 0, "the command did not run without the library
 r = run([os.path.join(alone, "threadleak"), "run", "--", leaky], preload=False, env={"THREADLEAK_LIB": LIB})
 check(r.rc == 23, f"THREADLEAK_LIB: status {r.rc}", r.stderr)
 
+r = run([os.path.join(alone, "threadleak"), "run", "--", leaky], preload=False,
+        env={"THREADLEAK_LIB": "/nonexistent/libthreadleak.so"})
+check(r.rc == 125 and b"THREADLEAK_LIB=/nonexistent/libthreadleak.so: No such file" in r.stderr,
+      f"THREADLEAK_LIB pointing nowhere: {r.rc}", r.stderr)
+
 # an LD_PRELOAD already set is kept, after the library
 r = run([CLI, "run", "--", "sh", "-c", 'echo "$LD_PRELOAD"'], preload=False, env={"LD_PRELOAD": "libm.so.6"})
 check(r.stdout.decode().strip() == f"{os.path.realpath(LIB)}:libm.so.6", "LD_PRELOAD prepended", r.stdout)

@@ -42,7 +42,8 @@ if part("meson", "meson"):
         f.write("project('demo', 'c')\n"
                 "threads = dependency('threads')\n"
                 "test('tidy', executable('tidy', 'tidy.c', dependencies : threads))\n"
-                "test('leaky', executable('leaky', 'leaky.c', dependencies : threads))\n")
+                "test('leaky', executable('leaky', 'leaky.c', dependencies : threads))\n"
+                "add_test_setup('threadleak', exe_wrapper : [find_program('threadleak'), 'run', '--'])\n")
     rc, o = sh(["meson", "setup", "bmeson"])
     check(rc == 0, "meson setup", o)
     rc, o = sh(["meson", "test", "-C", "bmeson", "--wrapper", "threadleak run --", "--print-errorlogs"])
@@ -53,6 +54,10 @@ if part("meson", "meson"):
     check("created by start_a at" in o, "its report in the error log", o)
     rc, o = sh(["meson", "test", "-C", "bmeson", "--wrapper", "threadleak run --", "tidy"])
     check(rc == 0, "meson test of the clean test alone passes", o)
+    rc, o = sh(["meson", "test", "-C", "bmeson", "--setup", "threadleak", "--print-errorlogs"])
+    check(rc != 0 and "created by start_a at" in o, "meson test --setup threadleak (add_test_setup)", o)
+    rc, o = sh(["meson", "test", "-C", "bmeson"])
+    check(rc == 0, "without the wrapper the leak goes unnoticed", o)
 
 # ---- CTest ----
 if part("ctest", "cmake"):
