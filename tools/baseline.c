@@ -28,7 +28,8 @@ json_object *leak_signature(json_object *leak, const char *root)
 		frame_get(json_object_array_get_idx(stack, (size_t)i), &f);
 	add_str(site, "function", f.function);
 	add_str(site, "file", f.file && f.line > 0 ? path_under(f.file, root) : NULL);
-	json_object_object_add(site, "line", f.file && f.line > 0 ? json_object_new_int(f.line) : NULL);
+	json_object_object_add(site, "line",
+	                       f.file && f.line > 0 ? json_object_new_int(f.line) : NULL);
 	json_object_object_add(sig, "created_at", site);
 	return sig;
 }
@@ -43,7 +44,8 @@ static bool sig_eq(json_object *a, json_object *b)
 	json_object *sa = jobj(a, "created_at"), *sb = jobj(b, "created_at");
 	return str_eq(jstr(a, "state"), jstr(b, "state")) &&
 	       str_eq(jstr(a, "start_routine"), jstr(b, "start_routine")) &&
-	       str_eq(jstr(sa, "function"), jstr(sb, "function")) && str_eq(jstr(sa, "file"), jstr(sb, "file")) &&
+	       str_eq(jstr(sa, "function"), jstr(sb, "function")) &&
+	       str_eq(jstr(sa, "file"), jstr(sb, "file")) &&
 	       jint(sa, "line", 0) == jint(sb, "line", 0);
 }
 
@@ -63,7 +65,8 @@ int baseline_load(struct baseline *b, const char *path)
 	json_object *entries = jarr(doc, "entries");
 	if (entries == NULL) {
 		cli_err("baseline %s: %s", path,
-			doc ? "not a threadleak baseline (no \"entries\" array)" : json_util_get_last_err());
+		        doc ? "not a threadleak baseline (no \"entries\" array)"
+		            : json_util_get_last_err());
 		json_object_put(doc);
 		return -1;
 	}
@@ -100,7 +103,8 @@ json_object *baseline_gone(const struct baseline *b)
 	json_object *gone = json_object_new_array();
 	for (size_t k = 0; k < b->n; k++)
 		if (!b->seen[k])
-			json_object_array_add(gone, json_object_get(json_object_array_get_idx(b->entries, k)));
+			json_object_array_add(
+			    gone, json_object_get(json_object_array_get_idx(b->entries, k)));
 	return gone;
 }
 
@@ -132,7 +136,8 @@ int baseline_record(const char *path, const struct procset *s, const char *root)
 	for (size_t i = 0; i < s->n; i++) {
 		json_object *leaks = jarr(s->v[i].doc, "leaks");
 		for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++) {
-			json_object *sig = leak_signature(json_object_array_get_idx(leaks, j), root);
+			json_object *sig =
+			    leak_signature(json_object_array_get_idx(leaks, j), root);
 			bool dup = false;
 			for (size_t k = 0; k < json_object_array_length(entries) && !dup; k++)
 				dup = sig_eq(sig, json_object_array_get_idx(entries, k));

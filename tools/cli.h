@@ -16,12 +16,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Exit statuses of threadleak itself (the command's own status is passed through). */
+/* Exit statuses of threadleak itself (the command's own status is passed through):
+ * 2 a bad command line; 125 threadleak could not do its job (no library, a static binary, ...);
+ * 126 the command exists but cannot be executed; 127 the command was not found. */
 enum {
-	TL_EXIT_USAGE = 2,     /* bad command line */
-	TL_EXIT_INTERNAL = 125, /* threadleak could not do its job (no library, static binary, ...) */
-	TL_EXIT_NOEXEC = 126,   /* the command exists but cannot be executed */
-	TL_EXIT_NOTFOUND = 127, /* the command was not found */
+	TL_EXIT_USAGE = 2,
+	TL_EXIT_INTERNAL = 125,
+	TL_EXIT_NOEXEC = 126,
+	TL_EXIT_NOTFOUND = 127,
 };
 
 #define TL_DEFAULT_EXITCODE 23
@@ -59,7 +61,7 @@ void procset_read(struct procset *s, const char *path);
 void procset_add(struct procset *s, json_object *doc, const char *source);
 void procset_sort(struct procset *s, int root_pid);
 void procset_free(struct procset *s);
-size_t procset_leaked(const struct procset *s);   /* leaked threads, all processes */
+size_t procset_leaked(const struct procset *s);    /* leaked threads, all processes */
 size_t procset_new_leaks(const struct procset *s); /* leaked threads not in the baseline */
 size_t proc_new_leaks(const struct proc *p);
 
@@ -106,8 +108,9 @@ struct program {
 	size_t nprocs;
 	struct group *g;
 	size_t ng;
-	size_t leaked; /* threads, baselined ones included */
-	size_t hidden; /* baselined threads left out of the groups */
+	size_t leaked;      /* threads, baselined ones included */
+	size_t hidden;      /* baselined threads left out of the groups */
+	json_object *index; /* group key -> index in g */
 };
 /* Programs in order of first appearance; baselined leaks only when with_baselined. */
 struct program *programs(const struct procset *s, bool with_baselined, size_t *np);
@@ -118,7 +121,7 @@ void *cli_realloc(void *p, size_t n);
 struct render_opts {
 	bool color;
 	bool show_baselined; /* print baselined leaks like new ones (the run that records them) */
-	const char *cwd; /* paths under it are shown relative */
+	const char *cwd;     /* paths under it are shown relative */
 };
 /* The combined report, grouped by program. Prints nothing for clean processes. */
 void render_text(FILE *out, const struct procset *s, const struct render_opts *o);
@@ -127,9 +130,9 @@ char *render_process(const struct proc *p, const char *cwd);
 
 /* ---- outputs.c, sarif.c ---- */
 struct run_info {
-	char **argv;       /* the command, NULL for `report` */
-	int cmd_status;    /* wait status as exit code (128+sig for signals), -1 unknown */
-	int exit_status;   /* threadleak's own */
+	char **argv;     /* the command, NULL for `report` */
+	int cmd_status;  /* wait status as exit code (128+sig for signals), -1 unknown */
+	int exit_status; /* threadleak's own */
 	const char *baseline;
 	json_object *gone; /* baseline entries that no longer occur, or NULL */
 	bool recorded;     /* the baseline was recorded by this run */
@@ -178,8 +181,8 @@ int elf_is_static(const char *path);
 char *resolve_command(const char *cmd);
 struct child {
 	int pid;
-	int status;    /* raw wait status */
-	int exec_errno; /* execvp failed in the child */
+	int status;           /* raw wait status */
+	int exec_errno;       /* execvp failed in the child */
 	char **still_running; /* descendants left running at the end (text for messages) */
 	size_t nstill;
 };

@@ -43,7 +43,8 @@ static char *existing(const char *dir, const char *rel)
 static bool installed_prefix(const char *dir, char *prefix, size_t len)
 {
 	size_t n = strlen(dir), b = strlen(TL_BINDIR);
-	if (TL_BINDIR[0] == '/' || n <= b || strcmp(dir + n - b, TL_BINDIR) != 0 || dir[n - b - 1] != '/')
+	if (TL_BINDIR[0] == '/' || n <= b || strcmp(dir + n - b, TL_BINDIR) != 0 ||
+	    dir[n - b - 1] != '/')
 		return false;
 	snprintf(prefix, len, "%.*s", (int)(n - b - 1), dir);
 	return true;
@@ -82,7 +83,8 @@ int elf_is_static(const char *path)
 		return -1;
 	unsigned char ident[EI_NIDENT];
 	int result = 0;
-	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) || memcmp(ident, ELFMAG, SELFMAG) != 0)
+	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
+	    memcmp(ident, ELFMAG, SELFMAG) != 0)
 		goto out; /* not ELF: a script, whose interpreter is what runs */
 	bool is64 = ident[EI_CLASS] == ELFCLASS64;
 	uint64_t phoff;
@@ -101,7 +103,8 @@ int elf_is_static(const char *path)
 	result = 1;
 	for (unsigned i = 0; i < phnum && result; i++) {
 		uint32_t type;
-		if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) != (ssize_t)sizeof(type))
+		if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
+		    (ssize_t)sizeof(type))
 			result = 0; /* unreadable: let the loader decide */
 		else if (type == PT_INTERP)
 			result = 0;
@@ -166,7 +169,8 @@ static void signals_install(void)
 		sigaction(forwarded[i], NULL, &saved[i]);
 		if (saved[i].sa_handler == SIG_IGN)
 			continue; /* an ignored signal stays ignored, for us and the child */
-		struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+		struct sigaction sa = {.sa_sigaction = forward,
+		                       .sa_flags = SA_SIGINFO | SA_RESTART};
 		sigemptyset(&sa.sa_mask);
 		sigaction(forwarded[i], &sa, NULL);
 	}
@@ -188,7 +192,8 @@ static void signals_block(sigset_t *old)
 }
 
 /* ---- the child ---- */
-__attribute__((noreturn)) static void child(char **argv, const struct spawn_opts *o, int errfd, const sigset_t *mask)
+__attribute__((noreturn)) static void child(char **argv, const struct spawn_opts *o, int errfd,
+                                            const sigset_t *mask)
 {
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (o->preload)
@@ -228,8 +233,9 @@ static void list_children(struct child *c)
 		char *open = strchr(buf, '('), *close = strrchr(buf, ')');
 		int ppid;
 		char state;
-		if (open == NULL || close == NULL || sscanf(close + 1, " %c %d", &state, &ppid) != 2 ||
-		    ppid != getpid() || state == 'Z')
+		if (open == NULL || close == NULL ||
+		    sscanf(close + 1, " %c %d", &state, &ppid) != 2 || ppid != getpid() ||
+		    state == 'Z')
 			continue;
 		char *text;
 		if (asprintf(&text, "pid %s %.*s", e->d_name, (int)(close - open + 1), open) > 0)

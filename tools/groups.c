@@ -15,19 +15,20 @@ void *cli_realloc(void *p, size_t n)
 	return q;
 }
 
+/* Groups are found by key through a json-c object used as a hash map (key -> index). */
 static void group_add(struct program *pg, const struct proc *p, json_object *leak)
 {
 	char *key = leak_group_key(leak);
-	struct group *g = NULL;
-	for (size_t i = 0; i < pg->ng && g == NULL; i++)
-		if (strcmp(pg->g[i].key, key) == 0)
-			g = &pg->g[i];
-	if (g == NULL) {
+	json_object *idx;
+	struct group *g;
+	if (json_object_object_get_ex(pg->index, key, &idx)) {
+		g = &pg->g[json_object_get_int(idx)];
+		free(key);
+	} else {
+		json_object_object_add(pg->index, key, json_object_new_int((int)pg->ng));
 		pg->g = cli_realloc(pg->g, sizeof(*pg->g) * (pg->ng + 1));
 		g = &pg->g[pg->ng++];
 		*g = (struct group){.key = key};
-	} else {
-		free(key);
 	}
 	if (g->n == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 4;
@@ -43,7 +44,7 @@ static struct program *program_of(struct program **v, size_t *n, const char *exe
 			return &(*v)[j];
 	*v = cli_realloc(*v, sizeof(**v) * (*n + 1));
 	struct program *pg = &(*v)[(*n)++];
-	*pg = (struct program){.exe = exe};
+	*pg = (struct program){.exe = exe, .index = json_object_new_object()};
 	return pg;
 }
 
@@ -82,6 +83,7 @@ void programs_free(struct program *v, size_t n)
 		}
 		free(v[i].g);
 		free(v[i].procs);
+		json_object_put(v[i].index);
 	}
 	free(v);
 }

@@ -46,23 +46,23 @@ void strv_push(char ***v, size_t *n, const char *s)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: threadleak run [OPTIONS] -- COMMAND [ARGS...]\n"
-		"       threadleak report [OPTIONS] FILE...\n"
-		"       threadleak --help | --version\n"
-		"\n"
-		"Finds threads that a program leaves behind: still running, blocked forever, or\n"
-		"finished but never joined, with where they are and where they were created.\n"
-		"\n"
-		"Commands:\n"
-		"  run      run COMMAND with libthreadleak.so preloaded into it and every process it\n"
-		"           starts; print one report at the end; exit with the command's status when\n"
-		"           it failed, else 23 when threads leaked, else 0\n"
-		"  report   render JSON reports (THREADLEAK_OPTIONS=format=json, or run --json) as\n"
-		"           text, symbolizing frames offline; also converts them to SARIF and JUnit\n"
-		"\n"
-		"`threadleak run --help` and `threadleak report --help` list the options.\n"
-		"Manual: man threadleak. Library options: THREADLEAK_OPTIONS=help=1.\n");
+	fputs("Usage: threadleak run [OPTIONS] -- COMMAND [ARGS...]\n"
+	      "       threadleak report [OPTIONS] FILE...\n"
+	      "       threadleak --help | --version\n"
+	      "\n"
+	      "Finds threads that a program leaves behind: still running, blocked forever,\n"
+	      "or finished but never joined, with where they are and where they were made.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run     run COMMAND with libthreadleak.so preloaded into it and into every\n"
+	      "          process it starts; print one report at the end; exit with the\n"
+	      "          command's status when it failed, else 23 when threads leaked, else 0\n"
+	      "  report  render JSON reports (THREADLEAK_OPTIONS=format=json, run --json)\n"
+	      "          as text, symbolizing frames offline; convert them to SARIF, JUnit\n"
+	      "\n"
+	      "`threadleak run --help` and `threadleak report --help` list the options.\n"
+	      "Manual: man threadleak. Library options: THREADLEAK_OPTIONS=help=1.\n",
+	      out);
 }
 
 int main(int argc, char **argv)
@@ -92,8 +92,9 @@ int main(int argc, char **argv)
 	if (cmd[0] == '-')
 		cli_err("unknown option '%s'", cmd);
 	else
-		cli_err("unknown command '%s' (expected run or report; to run a program: threadleak run -- %s)",
-			cmd, cmd);
+		cli_err("unknown command '%s' (expected run or report; to run a program: "
+		        "threadleak run -- %s)",
+		        cmd, cmd);
 	fprintf(stderr, "Try 'threadleak --help'.\n");
 	return TL_EXIT_USAGE;
 }

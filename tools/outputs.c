@@ -13,8 +13,8 @@ int write_json_file(const char *path, json_object *o)
 		cli_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	fputs(text, f);
 	fputc('\n', f);
 	if (fclose(f) != 0) {
@@ -39,16 +39,20 @@ int write_merged_json(const char *path, const struct procset *s, const struct ru
 	json_object_object_add(doc, "schema", json_object_new_int(1));
 	json_object_object_add(doc, "version", json_object_new_string(cli_version));
 	json_object_object_add(doc, "command", ri->argv ? strv_json(ri->argv) : NULL);
-	json_object_object_add(doc, "command_status", ri->cmd_status >= 0 ? json_object_new_int(ri->cmd_status) : NULL);
-	json_object_object_add(doc, "exit_status", ri->exit_status >= 0 ? json_object_new_int(ri->exit_status) : NULL);
+	json_object_object_add(doc, "command_status",
+	                       ri->cmd_status >= 0 ? json_object_new_int(ri->cmd_status) : NULL);
+	json_object_object_add(doc, "exit_status",
+	                       ri->exit_status >= 0 ? json_object_new_int(ri->exit_status) : NULL);
 	json_object_object_add(doc, "processes_checked", json_object_new_int64((int64_t)s->n));
 	json_object_object_add(doc, "leaked", json_object_new_int64((int64_t)procset_leaked(s)));
 	if (ri->baseline) {
 		json_object *b = json_object_new_object();
 		json_object_object_add(b, "file", json_object_new_string(ri->baseline));
 		json_object_object_add(b, "recorded", json_object_new_boolean(ri->recorded));
-		json_object_object_add(b, "new_leaks", json_object_new_int64((int64_t)procset_new_leaks(s)));
-		json_object_object_add(b, "gone", ri->gone ? json_object_get(ri->gone) : json_object_new_array());
+		json_object_object_add(b, "new_leaks",
+		                       json_object_new_int64((int64_t)procset_new_leaks(s)));
+		json_object_object_add(
+		    b, "gone", ri->gone ? json_object_get(ri->gone) : json_object_new_array());
 		json_object_object_add(doc, "baseline", b);
 	} else {
 		json_object_object_add(doc, "baseline", NULL);
@@ -100,7 +104,8 @@ static void junit_case(FILE *f, const struct proc *p, const char *cwd)
 	xml_text(f, base_name(p->exe));
 	fputs("\" name=\"", f);
 	xml_text(f, path_under(p->exe, cwd));
-	fprintf(f, " (pid %d)\" time=\"%.3f\"", p->pid, (double)jint(p->doc, "check_ms", 0) / 1000.0);
+	fprintf(f, " (pid %d)\" time=\"%.3f\"", p->pid,
+	        (double)jint(p->doc, "check_ms", 0) / 1000.0);
 	if (n == 0 && all == 0) {
 		fputs("/>\n", f);
 		return;
@@ -108,12 +113,15 @@ static void junit_case(FILE *f, const struct proc *p, const char *cwd)
 	fputs(">\n", f);
 	char *text = render_process(p, cwd);
 	if (n > 0) {
-		fprintf(f, "      <failure type=\"threadleak.leak\" message=\"%zu leaked thread%s\">", n, n == 1 ? "" : "s");
+		fprintf(f,
+		        "      <failure type=\"threadleak.leak\" message=\"%zu leaked thread%s\">",
+		        n, n == 1 ? "" : "s");
 		xml_text(f, text);
 		fputs("</failure>\n", f);
 	} else {
-		fprintf(f, "      <system-out>%zu leaked thread%s, all in the baseline</system-out>\n", all,
-			all == 1 ? "" : "s");
+		fprintf(f,
+		        "      <system-out>%zu leaked thread%s, all in the baseline</system-out>\n",
+		        all, all == 1 ? "" : "s");
 	}
 	free(text);
 	fputs("    </testcase>\n", f);
@@ -133,12 +141,15 @@ int write_junit(const char *path, const struct procset *s, const char *cwd)
 		secs += (double)jint(s->v[i].doc, "check_ms", 0) / 1000.0;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", s->n,
-		failures, secs);
 	fprintf(f,
-		"  <testsuite name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
-		"time=\"%.3f\">\n",
-		s->n, failures, secs);
+	        "<testsuites name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+	        "time=\"%.3f\">\n",
+	        s->n, failures, secs);
+	fprintf(f,
+	        "  <testsuite name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+	        "skipped=\"0\" "
+	        "time=\"%.3f\">\n",
+	        s->n, failures, secs);
 	for (size_t i = 0; i < s->n; i++)
 		junit_case(f, &s->v[i], cwd);
 	fputs("  </testsuite>\n</testsuites>\n", f);

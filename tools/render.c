@@ -43,7 +43,8 @@ static void duration(FILE *out, int64_t ms)
 	else if (ms < 60000)
 		fprintf(out, " for %.1fs", (double)ms / 1000.0);
 	else
-		fprintf(out, " for %lldm%llds", (long long)(ms / 60000), (long long)(ms % 60000) / 1000);
+		fprintf(out, " for %lldm%llds", (long long)(ms / 60000),
+		        (long long)(ms % 60000) / 1000);
 }
 
 static void state_words(FILE *out, json_object *leak)
@@ -60,7 +61,8 @@ static void state_words(FILE *out, json_object *leak)
 		json_object *held = jobj(leak, "held_by");
 		int64_t hn = jint(held, "thread", 0), ht = jint(held, "tid", 0);
 		if (hn)
-			fprintf(out, " held by thread %lld (tid %lld)", (long long)hn, (long long)ht);
+			fprintf(out, " held by thread %lld (tid %lld)", (long long)hn,
+			        (long long)ht);
 		else if (ht)
 			fprintf(out, " held by tid %lld", (long long)ht);
 	} else if (strcmp(state, "running") == 0) {
@@ -78,7 +80,8 @@ static void state_words(FILE *out, json_object *leak)
 	}
 }
 
-static void thread_line(FILE *out, const struct style *st, const struct member *m, bool show_pid, bool first)
+static void thread_line(FILE *out, const struct style *st, const struct member *m, bool show_pid,
+                        bool first)
 {
 	json_object *leak = m->leak;
 	int64_t number = jint(leak, "thread", 0);
@@ -109,7 +112,8 @@ static void frame_line(FILE *out, const struct style *st, const struct frame *f,
 	bool user = frame_is_user(f);
 	const char *fn = f->function ? cl(f->function) : "??";
 	fputs(user ? "" : st->dim, out);
-	fprintf(out, "    %s%s%s%s", user ? st->bold : "", fn, user ? st->reset : "", f->inlined ? " (inlined)" : "");
+	fprintf(out, "    %s%s%s%s", user ? st->bold : "", fn, user ? st->reset : "",
+	        f->inlined ? " (inlined)" : "");
 	if (f->file && f->line > 0)
 		fprintf(out, " at %s:%d", cl(path_under(f->file, cwd)), f->line);
 	else
@@ -118,7 +122,8 @@ static void frame_line(FILE *out, const struct style *st, const struct frame *f,
 	fputc('\n', out);
 }
 
-static void stack_lines(FILE *out, const struct style *st, json_object *stack, size_t from, const char *cwd)
+static void stack_lines(FILE *out, const struct style *st, json_object *stack, size_t from,
+                        const char *cwd)
 {
 	for (size_t i = from; stack && i < json_object_array_length(stack); i++) {
 		struct frame f;
@@ -153,7 +158,8 @@ static void created_by(FILE *out, const struct style *st, json_object *leak, con
 	stack_lines(out, st, stack, 1, cwd);
 }
 
-static void group_text(FILE *out, const struct style *st, const struct group *g, bool show_pid, const char *cwd)
+static void group_text(FILE *out, const struct style *st, const struct group *g, bool show_pid,
+                       const char *cwd)
 {
 	thread_line(out, st, &g->m[0], show_pid, true);
 	if (g->n > 1) {
@@ -181,11 +187,12 @@ static void group_text(FILE *out, const struct style *st, const struct group *g,
 	fputc('\n', out);
 }
 
-static void program_header(FILE *out, const struct style *st, const struct program *pg, const char *cwd)
+static void program_header(FILE *out, const struct style *st, const struct program *pg,
+                           const char *cwd)
 {
 	size_t shown = pg->leaked - pg->hidden;
-	fprintf(out, "%sthreadleak: %zu leaked thread%s in %s", st->bold, shown, shown == 1 ? "" : "s",
-		cl(path_under(pg->exe, cwd)));
+	fprintf(out, "%sthreadleak: %zu leaked thread%s in %s", st->bold, shown,
+	        shown == 1 ? "" : "s", cl(path_under(pg->exe, cwd)));
 	if (pg->nprocs == 1) {
 		const struct proc *p = pg->procs[0];
 		fprintf(out, " (pid %d", p->pid);
@@ -205,7 +212,8 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 	for (size_t i = 0; i < pg->nprocs; i++) {
 		const char *dl = cl(jstr(pg->procs[i]->doc, "deadlock"));
 		if (dl && pg->nprocs > 1)
-			fprintf(out, "%spid %d: %s%s\n\n", st->red, pg->procs[i]->pid, dl, st->reset);
+			fprintf(out, "%spid %d: %s%s\n\n", st->red, pg->procs[i]->pid, dl,
+			        st->reset);
 		else if (dl)
 			fprintf(out, "%s%s%s\n\n", st->red, dl, st->reset);
 	}
@@ -232,11 +240,13 @@ static void suppressed_summary(FILE *out, const struct procset *s)
 		}
 	}
 	if (total > 0) {
-		fprintf(out, "threadleak: %lld thread%s suppressed", (long long)total, total == 1 ? "" : "s");
+		fprintf(out, "threadleak: %lld thread%s suppressed", (long long)total,
+		        total == 1 ? "" : "s");
 		const char *sep = " by ";
 		json_object_object_foreach(rules, rule, count)
 		{
-			fprintf(out, "%s%s (%lld)", sep, cl(rule), (long long)json_object_get_int64(count));
+			fprintf(out, "%s%s (%lld)", sep, cl(rule),
+			        (long long)json_object_get_int64(count));
 			sep = ", ";
 		}
 		fputc('\n', out);

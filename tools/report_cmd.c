@@ -12,27 +12,30 @@
 
 void usage_report(FILE *out)
 {
-	fprintf(out,
-		"Usage: threadleak report [OPTIONS] FILE...\n"
-		"\n"
-		"Renders threadleak JSON reports (THREADLEAK_OPTIONS=format=json:log_path=P writes P.PID;\n"
-		"threadleak run --json FILE writes a merged one) as text on standard output. Frames without\n"
-		"file:line are symbolized offline with libdw from module+offset, so a report made with a\n"
-		"stripped binary can be read where the unstripped one (or its debug file) is. FILE '-' is\n"
-		"standard input. Status: 0, or 1 when a file could not be read (it is named and skipped).\n"
-		"\n"
-		"Options:\n"
-		"  --debug-dir DIR       look for modules by name in DIR (same build-id when the original\n"
-		"                        is at hand), and for DIR/.build-id/xx/yyyy.debug; may be repeated\n"
-		"  --exe-map OLD=NEW     symbolize module OLD (a path, or a file name) with the file NEW\n"
-		"  --no-symbolize        print the frames as they are\n"
-		"  --json FILE           write the reports as one merged JSON document\n"
-		"  --sarif FILE          write SARIF 2.1.0\n"
-		"  --junit FILE          write JUnit XML\n"
-		"  --source-root DIR     SARIF paths are relative to DIR (default: .)\n"
-		"  --color[=WHEN], --no-color   auto (on a terminal), always, never\n"
-		"  -v, --verbose         say which modules could not be symbolized\n"
-		"  -h, --help            this help\n");
+	fputs("Usage: threadleak report [OPTIONS] FILE...\n"
+	      "\n"
+	      "Renders threadleak JSON reports as text on standard output: the files of\n"
+	      "THREADLEAK_OPTIONS=format=json:log_path=P (P.PID), or of run --json. Frames\n"
+	      "without file:line are symbolized offline with libdw from module+offset, so a\n"
+	      "report made with a stripped binary can be read where the unstripped one (or\n"
+	      "its debug file) is. FILE '-' is standard input. Status: 0, or 1 when a file\n"
+	      "could not be read or parsed (it is named and skipped).\n"
+	      "\n"
+	      "Options:\n"
+	      "  --debug-dir DIR      look for modules by name in DIR (with the same build-id\n"
+	      "                       when the original is at hand), and for build-id debug\n"
+	      "                       files in DIR/.build-id/xx/yyyy.debug; repeatable\n"
+	      "  --exe-map OLD=NEW    symbolize module OLD (a path, or a file name) with NEW\n"
+	      "  --no-symbolize       print the frames as they are\n"
+	      "  --json FILE          write the reports as one merged JSON document\n"
+	      "  --sarif FILE         write SARIF 2.1.0\n"
+	      "  --junit FILE         write JUnit XML\n"
+	      "  --source-root DIR    SARIF paths are relative to DIR (default: .)\n"
+	      "  --color[=WHEN]       auto (on a terminal), always, never\n"
+	      "  --no-color           no colors\n"
+	      "  -v, --verbose        say which modules could not be symbolized\n"
+	      "  -h, --help           this help\n",
+	      out);
 }
 
 struct report_opts {
@@ -45,12 +48,18 @@ struct report_opts {
 static int parse_report(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longs[] = {
-		{"debug-dir", required_argument, NULL, 'd'}, {"exe-map", required_argument, NULL, 'm'},
-		{"no-symbolize", no_argument, NULL, 'n'},    {"json", required_argument, NULL, 'j'},
-		{"sarif", required_argument, NULL, 'S'},     {"junit", required_argument, NULL, 'J'},
-		{"source-root", required_argument, NULL, 'r'}, {"color", optional_argument, NULL, 'c'},
-		{"no-color", no_argument, NULL, 'C'},        {"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"exe-map", required_argument, NULL, 'm'},
+	    {"no-symbolize", no_argument, NULL, 'n'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"sarif", required_argument, NULL, 'S'},
+	    {"junit", required_argument, NULL, 'J'},
+	    {"source-root", required_argument, NULL, 'r'},
+	    {"color", optional_argument, NULL, 'c'},
+	    {"no-color", no_argument, NULL, 'C'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct report_opts){.color = -1};
 	opterr = 0;
@@ -59,7 +68,8 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 	while ((c = getopt_long(argc, argv, ":hv", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd': {
-			char *abs = realpath(optarg, NULL); /* libdw reads build-id folders by absolute path */
+			char *abs = realpath(
+			    optarg, NULL); /* libdw reads build-id folders by absolute path */
 			if (abs == NULL)
 				bad += (cli_err("--debug-dir %s: %s", optarg, strerror(errno)), 1);
 			else
@@ -88,11 +98,13 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 			break;
 		case 'c':
 			o->color = optarg == NULL || strcmp(optarg, "always") == 0 ? 1
-				   : strcmp(optarg, "never") == 0		   ? 0
-				   : strcmp(optarg, "auto") == 0		   ? -1
-										   : -2;
+			           : strcmp(optarg, "never") == 0                  ? 0
+			           : strcmp(optarg, "auto") == 0                   ? -1
+			                                                           : -2;
 			if (o->color == -2)
-				bad += (cli_err("--color: '%s' is not auto, always or never", optarg), 1);
+				bad +=
+				    (cli_err("--color: '%s' is not auto, always or never", optarg),
+				     1);
 			break;
 		case 'C':
 			o->color = 0;
@@ -148,15 +160,16 @@ int cmd_report(int argc, char **argv)
 		snprintf(root, sizeof(root), "%s", here ? here : "/");
 	const char *term = getenv("TERM");
 	bool color = o.color >= 0 ? o.color
-				  : isatty(1) && getenv("NO_COLOR") == NULL && !(term && strcmp(term, "dumb") == 0);
+	                          : isatty(1) && getenv("NO_COLOR") == NULL &&
+	                                !(term && strcmp(term, "dumb") == 0);
 	struct render_opts ro = {.color = color, .cwd = here};
 	size_t leaked = procset_leaked(&set), leaky = 0;
 	for (size_t i = 0; i < set.n; i++)
 		leaky += jint(set.v[i].doc, "leaked", 0) > 0;
 	if (leaked)
 		render_text(stdout, &set, &ro);
-	printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked, leaked == 1 ? "" : "s", leaky,
-	       set.n, set.n == 1 ? "" : "es");
+	printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked,
+	       leaked == 1 ? "" : "s", leaky, set.n, set.n == 1 ? "" : "es");
 	fflush(stdout);
 	struct run_info ri = {.cmd_status = -1, .exit_status = -1};
 	int werr = 0;

@@ -29,8 +29,8 @@ int64_t jint(json_object *o, const char *key, int64_t def)
 bool jbool(json_object *o, const char *key)
 {
 	json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_boolean) &&
-	       json_object_get_boolean(v);
+	return o && json_object_object_get_ex(o, key, &v) &&
+	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
 json_object *jarr(json_object *o, const char *key)
@@ -174,7 +174,9 @@ void procset_read(struct procset *s, const char *path)
 		cli_err("%s: not valid JSON (%s); skipped", path, why ? why : "too large");
 		s->bad_files++;
 	} else if (add_any(s, o, path, 0) == 0) {
-		cli_err("%s: not a threadleak report (no \"tool\": \"threadleak\" with \"leaks\"); skipped", path);
+		cli_err("%s: not a threadleak report (no \"tool\": \"threadleak\" with \"leaks\"); "
+		        "skipped",
+		        path);
 		s->bad_files++;
 	}
 	json_object_put(o);
@@ -294,8 +296,8 @@ static void key_frames(FILE *m, json_object *stack)
 		if (f.file && f.line > 0)
 			fprintf(m, "|%s@%s:%d", f.function ? f.function : "?", f.file, f.line);
 		else
-			fprintf(m, "|%s@%s+%lx", f.function ? f.function : "?", f.module ? f.module : "?",
-				f.offset);
+			fprintf(m, "|%s@%s+%lx", f.function ? f.function : "?",
+			        f.module ? f.module : "?", f.offset);
 	}
 }
 
@@ -310,7 +312,7 @@ char *leak_group_key(json_object *leak)
 	const char *call = jstr(leak, "blocked_in");
 	const char *note = jstr(leak, "stack_note");
 	fprintf(m, "%s/%s/%s/%s", state ? state : "", call ? call : "", note ? note : "",
-		leak_baselined(leak) ? "b" : "");
+	        leak_baselined(leak) ? "b" : "");
 	key_frames(m, jarr(leak, "stack"));
 	fputs("||", m);
 	key_frames(m, leak_creation_stack(leak));

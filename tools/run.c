@@ -27,39 +27,43 @@ struct run_opts {
 
 void usage_run(FILE *out)
 {
-	fprintf(out,
-		"Usage: threadleak run [OPTIONS] [--] COMMAND [ARGS...]\n"
-		"\n"
-		"Runs COMMAND with libthreadleak.so preloaded into it and into every process it starts,\n"
-		"then prints one report of the threads each process leaked, grouped by program.\n"
-		"Exit status: the command's own when it failed; else the leak exit code (23) when any\n"
-		"thread leaked; else 0. 127: the command was not found; 126: it could not be executed;\n"
-		"125: threadleak could not do its job (no library, statically linked program, ...).\n"
-		"\n"
-		"Options for the library:\n"
-		"  --suppressions FILE   suppression rules (see README); may be repeated\n"
-		"  --grace MS            how long the exit check waits for threads winding down (250)\n"
-		"  --no-children         check only COMMAND itself, not the processes it starts\n"
-		"  --options K=V:K=V     raw THREADLEAK_OPTIONS (format and log_path are set by run)\n"
-		"Result:\n"
-		"  --exitcode N          exit status when threads leaked and the command succeeded (23)\n"
-		"  --json FILE           write every process report into one JSON document\n"
-		"  --sarif FILE          write SARIF 2.1.0 (code scanning), one result per leak\n"
-		"  --junit FILE          write JUnit XML, one test case per process\n"
-		"  --baseline FILE       known leaks: record them when FILE does not exist, else fail\n"
-		"                        only on leaks not in FILE and list entries that no longer occur\n"
-		"  --update-baseline     rewrite the baseline FILE with this run's leaks\n"
-		"  --source-root DIR     SARIF and baseline paths are relative to DIR (default: .)\n"
-		"Running:\n"
-		"  --orphan-wait MS      after COMMAND ends, wait up to MS for processes it left\n"
-		"                        running, to read their reports too (1000)\n"
-		"  --allow-static        run a statically linked COMMAND anyway (it cannot be checked)\n"
-		"  --color[=WHEN], --no-color   colors in the report: auto (on a terminal), always, never\n"
-		"  -h, --help            this help\n"
-		"\n"
-		"Environment: THREADLEAK_OPTIONS is kept (run's options come after it); THREADLEAK_LIB\n"
-		"names the library when it is not next to threadleak. Example, in CI:\n"
-		"  meson test -C build --wrapper 'threadleak run --'\n");
+	fputs("Usage: threadleak run [OPTIONS] [--] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Runs COMMAND with libthreadleak.so preloaded into it and into every process it\n"
+	      "starts, then prints one report of the threads each process leaked, grouped by\n"
+	      "program. Exit status: the command's own when it failed; else the leak exit\n"
+	      "code (23) when any thread leaked; else 0. 127: the command was not found;\n"
+	      "126: it could not be executed; 125: threadleak could not do its job (no\n"
+	      "library, a statically linked command, ...); 2: a wrong command line.\n"
+	      "\n"
+	      "Options for the library:\n"
+	      "  --suppressions FILE  suppression rules (see the README); repeatable\n"
+	      "  --grace MS           how long the exit check waits for threads winding down\n"
+	      "                       (250)\n"
+	      "  --no-children        check only COMMAND, not the processes it starts\n"
+	      "  --options K=V:K=V    raw THREADLEAK_OPTIONS (not format nor log_path)\n"
+	      "Result:\n"
+	      "  --exitcode N         status when threads leaked and COMMAND succeeded (23)\n"
+	      "  --json FILE          write every process report into one JSON document\n"
+	      "  --sarif FILE         write SARIF 2.1.0 (code scanning), a result per leak\n"
+	      "  --junit FILE         write JUnit XML, a test case per process\n"
+	      "  --baseline FILE      known leaks: record them when FILE does not exist;\n"
+	      "                       else fail only on leaks not in FILE, and list the\n"
+	      "                       entries that no longer occur\n"
+	      "  --update-baseline    rewrite the baseline FILE with this run's leaks\n"
+	      "  --source-root DIR    SARIF and baseline paths are relative to DIR (.)\n"
+	      "Running:\n"
+	      "  --orphan-wait MS     after COMMAND ends, wait up to MS for the processes it\n"
+	      "                       left running, to read their reports too (1000)\n"
+	      "  --allow-static       run a statically linked COMMAND anyway (unchecked)\n"
+	      "  --color[=WHEN]       colors: auto (on a terminal), always, never\n"
+	      "  --no-color           no colors\n"
+	      "  -h, --help           this help\n"
+	      "\n"
+	      "Environment: THREADLEAK_OPTIONS is kept (run's options come after it);\n"
+	      "THREADLEAK_LIB names the library when it is not next to threadleak.\n"
+	      "In CI: meson test -C build --wrapper 'threadleak run --'\n",
+	      out);
 }
 
 static bool has_separator(const char *s)
@@ -72,14 +76,18 @@ static int check_raw(struct run_opts *o, const char *raw)
 {
 	char *copy = strdup(raw);
 	int bad = 0;
-	for (char *save = NULL, *t = strtok_r(copy, ": \t\n\r", &save); t; t = strtok_r(NULL, ": \t\n\r", &save)) {
+	for (char *save = NULL, *t = strtok_r(copy, ": \t\n\r", &save); t;
+	     t = strtok_r(NULL, ": \t\n\r", &save)) {
 		char *eq = strchr(t, '=');
 		size_t klen = eq ? (size_t)(eq - t) : strlen(t);
-		if ((klen == 6 && strncmp(t, "format", 6) == 0) || (klen == 8 && strncmp(t, "log_path", 8) == 0)) {
-			cli_err("--options: '%.*s' is set by threadleak run itself (use --json FILE for JSON)", (int)klen, t);
+		if ((klen == 6 && strncmp(t, "format", 6) == 0) ||
+		    (klen == 8 && strncmp(t, "log_path", 8) == 0)) {
+			cli_err("--options: '%.*s' is set by threadleak run itself (use --json "
+			        "FILE for JSON)",
+			        (int)klen, t);
 			bad++;
 		} else if (klen == 8 && strncmp(t, "exitcode", 8) == 0 && eq && !o->exitcode_set &&
-			   !parse_int(eq + 1, 0, 255, &o->exitcode)) {
+		           !parse_int(eq + 1, 0, 255, &o->exitcode)) {
 			cli_err("--options: invalid exitcode '%s' (0 to 255)", eq + 1);
 			bad++;
 		}
@@ -102,17 +110,26 @@ static int color_arg(const char *v)
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longs[] = {
-		{"suppressions", required_argument, NULL, 's'}, {"grace", required_argument, NULL, 'g'},
-		{"exitcode", required_argument, NULL, 'e'},     {"no-children", no_argument, NULL, 'N'},
-		{"options", required_argument, NULL, 'o'},      {"json", required_argument, NULL, 'j'},
-		{"sarif", required_argument, NULL, 'S'},        {"junit", required_argument, NULL, 'J'},
-		{"baseline", required_argument, NULL, 'b'},     {"update-baseline", no_argument, NULL, 'U'},
-		{"source-root", required_argument, NULL, 'r'},  {"orphan-wait", required_argument, NULL, 'w'},
-		{"allow-static", no_argument, NULL, 'A'},       {"color", optional_argument, NULL, 'c'},
-		{"no-color", no_argument, NULL, 'C'},           {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"suppressions", required_argument, NULL, 's'},
+	    {"grace", required_argument, NULL, 'g'},
+	    {"exitcode", required_argument, NULL, 'e'},
+	    {"no-children", no_argument, NULL, 'N'},
+	    {"options", required_argument, NULL, 'o'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"sarif", required_argument, NULL, 'S'},
+	    {"junit", required_argument, NULL, 'J'},
+	    {"baseline", required_argument, NULL, 'b'},
+	    {"update-baseline", no_argument, NULL, 'U'},
+	    {"source-root", required_argument, NULL, 'r'},
+	    {"orphan-wait", required_argument, NULL, 'w'},
+	    {"allow-static", no_argument, NULL, 'A'},
+	    {"color", optional_argument, NULL, 'c'},
+	    {"no-color", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct run_opts){.grace = -1, .exitcode = TL_DEFAULT_EXITCODE, .orphan_wait = 1000, .color = -1};
+	*o = (struct run_opts){
+	    .grace = -1, .exitcode = TL_DEFAULT_EXITCODE, .orphan_wait = 1000, .color = -1};
 	opterr = 0;
 	optind = 1;
 	int c, bad = 0;
@@ -123,11 +140,16 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'g':
 			if (!parse_int(optarg, 0, 60000, &o->grace))
-				bad += (cli_err("--grace: '%s' is not a number of milliseconds from 0 to 60000", optarg), 1);
+				bad += (cli_err("--grace: '%s' is not a number of milliseconds "
+				                "from 0 to 60000",
+				                optarg),
+				        1);
 			break;
 		case 'e':
 			if (!parse_int(optarg, 0, 255, &o->exitcode))
-				bad += (cli_err("--exitcode: '%s' is not a status from 0 to 255", optarg), 1);
+				bad += (cli_err("--exitcode: '%s' is not a status from 0 to 255",
+				                optarg),
+				        1);
 			o->exitcode_set = true;
 			break;
 		case 'N':
@@ -156,14 +178,19 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'w':
 			if (!parse_int(optarg, 0, 3600000, &o->orphan_wait))
-				bad += (cli_err("--orphan-wait: '%s' is not a number of milliseconds", optarg), 1);
+				bad +=
+				    (cli_err("--orphan-wait: '%s' is not a number of milliseconds",
+				             optarg),
+				     1);
 			break;
 		case 'A':
 			o->allow_static = true;
 			break;
 		case 'c':
 			if ((o->color = color_arg(optarg)) == -2)
-				bad += (cli_err("--color: '%s' is not auto, always or never", optarg), 1);
+				bad +=
+				    (cli_err("--color: '%s' is not auto, always or never", optarg),
+				     1);
 			break;
 		case 'C':
 			o->color = 0;
@@ -185,7 +212,9 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	if (o->update_baseline && o->baseline == NULL)
 		bad += (cli_err("--update-baseline needs --baseline FILE"), 1);
 	if (!bad && optind >= argc)
-		bad += (cli_err("run: missing command: threadleak run [OPTIONS] -- COMMAND [ARGS...]"), 1);
+		bad +=
+		    (cli_err("run: missing command: threadleak run [OPTIONS] -- COMMAND [ARGS...]"),
+		     1);
 	if (bad) {
 		fprintf(stderr, "Try 'threadleak run --help'.\n");
 		return -1;
@@ -230,9 +259,10 @@ static int check_suppressions(struct run_opts *o)
 			return -1;
 		}
 		if (has_separator(abs)) {
-			cli_err("--suppressions %s: the path cannot contain ':' or blanks (THREADLEAK_OPTIONS "
-				"separators); copy or link the file elsewhere",
-				abs);
+			cli_err("--suppressions %s: the path cannot contain ':' or blanks "
+			        "(THREADLEAK_OPTIONS "
+			        "separators); copy or link the file elsewhere",
+			        abs);
 			free(abs);
 			return -1;
 		}
@@ -288,7 +318,8 @@ static char *preload_value(const char *lib)
 		/* already there (threadleak run inside threadleak run): keep it once */
 		char *copy = strdup(old);
 		bool present = false;
-		for (char *save = NULL, *t = strtok_r(copy, ": ", &save); t; t = strtok_r(NULL, ": ", &save))
+		for (char *save = NULL, *t = strtok_r(copy, ": ", &save); t;
+		     t = strtok_r(NULL, ": ", &save))
 			present = present || strcmp(t, lib) == 0;
 		free(copy);
 		if (present || asprintf(&v, "%s:%s", lib, old) < 0)
@@ -311,12 +342,14 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 		return TL_EXIT_INTERNAL;
 	}
 	if (*lib == NULL) {
-		cli_err("cannot find libthreadleak.so (looked next to this program, in the build tree and "
-			"the install folders); set THREADLEAK_LIB=/path/to/libthreadleak.so");
+		cli_err("cannot find libthreadleak.so (looked next to this program, in the build "
+		        "tree and "
+		        "the install folders); set THREADLEAK_LIB=/path/to/libthreadleak.so");
 		return TL_EXIT_INTERNAL;
 	}
 	if (has_separator(*lib)) {
-		cli_err("the library path %s contains ':' or blanks, which LD_PRELOAD cannot hold", *lib);
+		cli_err("the library path %s contains ':' or blanks, which LD_PRELOAD cannot hold",
+		        *lib);
 		return TL_EXIT_INTERNAL;
 	}
 	char *path = resolve_command(cmd[0]);
@@ -330,15 +363,19 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 	}
 	int st = elf_is_static(path);
 	if (st == 1 && !o->allow_static) {
-		cli_err("%s is statically linked: libthreadleak.so cannot be preloaded into it, so its "
-			"threads cannot be checked. Link it dynamically, or use --allow-static to run it "
-			"anyway and check only the programs it starts.",
-			path);
+		cli_err(
+		    "%s is statically linked: libthreadleak.so cannot be preloaded into it, so its "
+		    "threads cannot be checked. Link it dynamically, or use --allow-static to run "
+		    "it "
+		    "anyway and check only the programs it starts.",
+		    path);
 		free(path);
 		return TL_EXIT_INTERNAL;
 	}
 	if (st == 1)
-		cli_err("%s is statically linked: it is not checked (only the programs it starts are)", path);
+		cli_err(
+		    "%s is statically linked: it is not checked (only the programs it starts are)",
+		    path);
 	free(path);
 	return 0;
 }
@@ -350,47 +387,56 @@ struct outcome {
 };
 
 static void summary(const struct run_opts *o, const struct procset *set, const struct child *c,
-		    const struct outcome *r)
+                    const struct outcome *r)
 {
 	bool failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
 	if (r->fresh > 0) {
 		fprintf(stderr, "threadleak: %zu leaked thread%s in %zu of %zu process%s", r->fresh,
-			r->fresh == 1 ? "" : "s", r->leaky_procs, set->n, set->n == 1 ? "" : "es");
+		        r->fresh == 1 ? "" : "s", r->leaky_procs, set->n, set->n == 1 ? "" : "es");
 		if (WIFSIGNALED(c->status))
-			fprintf(stderr, "; the command was killed by signal %d\n", WTERMSIG(c->status));
+			fprintf(stderr, "; the command was killed by signal %d\n",
+			        WTERMSIG(c->status));
 		else if (failed)
-			fprintf(stderr, "; the command's own exit status %d is kept\n", WEXITSTATUS(c->status));
+			fprintf(stderr, "; the command's own exit status %d is kept\n",
+			        WEXITSTATUS(c->status));
 		else if (o->exitcode)
 			fprintf(stderr, "; exit status 0 becomes %ld\n", o->exitcode);
 		else
 			fprintf(stderr, "; exit status stays 0 (--exitcode 0)\n");
 	}
 	if (o->baseline && !r->recording && r->leaked > r->fresh)
-		fprintf(stderr, "threadleak: %zu leaked thread%s match the baseline %s\n", r->leaked - r->fresh,
-			r->leaked - r->fresh == 1 ? "" : "s", o->baseline);
+		fprintf(stderr, "threadleak: %zu leaked thread%s match the baseline %s\n",
+		        r->leaked - r->fresh, r->leaked - r->fresh == 1 ? "" : "s", o->baseline);
 	size_t ngone = r->gone ? json_object_array_length(r->gone) : 0;
 	if (ngone && r->recording)
-		fprintf(stderr, "threadleak: %zu baseline entr%s no longer occur%s and %s removed:\n", ngone,
-			ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "", ngone == 1 ? "is" : "are");
+		fprintf(stderr,
+		        "threadleak: %zu baseline entr%s no longer occur%s and %s removed:\n",
+		        ngone, ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "",
+		        ngone == 1 ? "is" : "are");
 	else if (ngone)
-		fprintf(stderr, "threadleak: %zu baseline entr%s no longer occur%s (fixed? --update-baseline removes them):\n",
-			ngone, ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "");
+		fprintf(stderr,
+		        "threadleak: %zu baseline entr%s no longer occur%s (fixed? "
+		        "--update-baseline removes them):\n",
+		        ngone, ngone == 1 ? "y" : "ies", ngone == 1 ? "s" : "");
 	for (size_t i = 0; i < ngone; i++) {
 		json_object *e = json_object_array_get_idx(r->gone, i), *at = jobj(e, "created_at");
-		const char *fn = jstr(at, "function"), *file = jstr(at, "file"), *sr = jstr(e, "start_routine");
-		fprintf(stderr, "  %s thread, start routine %s, created by %s", jstr(e, "state") ? jstr(e, "state") : "?",
-			sr ? sr : "?", fn ? fn : "?");
+		const char *fn = jstr(at, "function"), *file = jstr(at, "file"),
+		           *sr = jstr(e, "start_routine");
+		fprintf(stderr, "  %s thread, start routine %s, created by %s",
+		        jstr(e, "state") ? jstr(e, "state") : "?", sr ? sr : "?", fn ? fn : "?");
 		if (file)
 			fprintf(stderr, " at %s:%lld", file, (long long)jint(at, "line", 0));
 		fputc('\n', stderr);
 	}
 	for (size_t i = 0; i < c->nstill; i++)
-		fprintf(stderr, "threadleak: %s, started by the command, is still running; its report is not included\n",
-			c->still_running[i]);
-	if (set->n == 0 && WIFEXITED(c->status))
 		fprintf(stderr,
-			"threadleak: no process of the command wrote a report: each ended without running exit "
-			"handlers (_exit, a fatal signal) or the check was turned off\n");
+		        "threadleak: %s, started by the command, is still running; its report is "
+		        "not included\n",
+		        c->still_running[i]);
+	if (set->n == 0 && WIFEXITED(c->status))
+		fprintf(stderr, "threadleak: no process of the command wrote a report: each ended "
+		                "without running exit "
+		                "handlers (_exit, a fatal signal) or the check was turned off\n");
 }
 
 static bool use_color(int mode)
@@ -402,8 +448,8 @@ static bool use_color(int mode)
 }
 
 /* Baseline, report, summary and files; returns threadleak's status for a command that succeeded. */
-static int finish(const struct run_opts *o, struct baseline *b, struct procset *set, const struct child *c,
-		  char **cmd, const char *root)
+static int finish(const struct run_opts *o, struct baseline *b, struct procset *set,
+                  const struct child *c, char **cmd, const char *root)
 {
 	struct outcome r = {0};
 	r.recording = o->baseline && (!b->existed || o->update_baseline);
@@ -416,15 +462,19 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	for (size_t i = 0; i < set->n; i++)
 		r.leaky_procs += proc_new_leaks(&set->v[i]) > 0;
 	char cwd[PATH_MAX];
-	struct render_opts ro = {.color = use_color(o->color), .show_baselined = r.recording,
-				 .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL};
+	struct render_opts ro = {.color = use_color(o->color),
+	                         .show_baselined = r.recording,
+	                         .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL};
 	if (r.fresh > 0 || (r.recording && r.leaked > 0))
 		render_text(stderr, set, &ro);
 	summary(o, set, c, &r);
 	int status = r.fresh > 0 ? (int)o->exitcode : 0;
 	bool cmd_failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
-	struct run_info ri = {.argv = cmd, .cmd_status = child_exit_code(c->status), .baseline = o->baseline,
-			      .gone = r.gone, .recorded = r.recording};
+	struct run_info ri = {.argv = cmd,
+	                      .cmd_status = child_exit_code(c->status),
+	                      .baseline = o->baseline,
+	                      .gone = r.gone,
+	                      .recorded = r.recording};
 	ri.exit_status = cmd_failed ? ri.cmd_status : status;
 	int werr = 0;
 	if (o->json)
@@ -436,8 +486,10 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	if (r.recording) {
 		werr |= baseline_record(o->baseline, set, root);
 		if (werr == 0)
-			fprintf(stderr, "threadleak: recorded %zu leaked thread%s in the baseline %s; later runs fail only on others\n",
-				r.leaked, r.leaked == 1 ? "" : "s", o->baseline);
+			fprintf(stderr,
+			        "threadleak: recorded %zu leaked thread%s in the baseline %s; "
+			        "later runs fail only on others\n",
+			        r.leaked, r.leaked == 1 ? "" : "s", o->baseline);
 	}
 	json_object_put(r.gone);
 	return werr ? TL_EXIT_INTERNAL : status;
@@ -453,7 +505,8 @@ static void run_opts_free(struct run_opts *o)
 
 /* The command, then its reports. Returns threadleak's status; *raw_status gets the command's
  * wait status (-1 when it did not run). */
-static int run_command(struct run_opts *o, char **cmd, const char *lib, const char *root, int *raw_status)
+static int run_command(struct run_opts *o, char **cmd, const char *lib, const char *root,
+                       int *raw_status)
 {
 	struct baseline b = {0};
 	if (o->baseline && baseline_load(&b, o->baseline) != 0)
@@ -465,7 +518,8 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	}
 	char *options = library_options(o, dir);
 	char *preload = preload_value(lib);
-	struct spawn_opts so = {.preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
+	struct spawn_opts so = {
+	    .preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
 	struct child c;
 	struct procset set = {0};
 	int rc = spawn_wait(cmd, &so, &c);
@@ -473,7 +527,8 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	if (rc != 0) {
 		rc = TL_EXIT_INTERNAL;
 	} else if (c.exec_errno) {
-		cli_err("%s: %s", cmd[0], c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
+		cli_err("%s: %s", cmd[0],
+		        c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
 		procset_sort(&set, c.pid);

@@ -12,21 +12,42 @@ struct rule {
 };
 
 static const struct rule rules[] = {
-	{"blocked", "leaked-thread/blocked", "LeakedBlockedThread", "A thread was still blocked when the program exited",
-	 "A thread the program started was blocked in a call (a condition variable, a lock, a read, a join, ...) "
-	 "when the program exited: nothing will wake it, so it and everything it holds leak, once per call "
-	 "of the code that started it. Make what it waits for happen (close the channel, signal the "
-	 "condition, cancel it) and join it before returning."},
-	{"running", "leaked-thread/running", "LeakedRunningThread", "A thread was still running when the program exited",
-	 "A thread the program started was still running (or in a call threadleak does not know) when the "
-	 "program exited. Stop it and join it before returning, or suppress it if it is meant to live as "
-	 "long as the process."},
-	{"exited", "leaked-thread/exited", "UnjoinedThread", "A thread finished but was never joined nor detached",
-	 "A joinable thread finished but nobody joined it: its stack and thread-local storage are never freed. "
-	 "Join it, or detach it when it is created."},
-	{"untracked", "leaked-thread/untracked", "UntrackedThread", "A thread nobody saw created was alive at exit",
-	 "A thread that threadleak never saw created (started by libc internals, before threadleak, or with a "
-	 "raw clone) was alive when the program exited."},
+    {
+        .state = "blocked",
+        .id = "leaked-thread/blocked",
+        .name = "LeakedBlockedThread",
+        .text = "A thread was still blocked when the program exited",
+        .help = "A thread the program started was blocked in a call (a condition variable, a "
+                "lock, a read, a join, ...) when the program exited: nothing will wake it, so "
+                "it and everything it holds leak, once per call of the code that started it. "
+                "Make what it waits for happen (close the channel, signal the condition, "
+                "cancel it) and join it before returning.",
+    },
+    {
+        .state = "running",
+        .id = "leaked-thread/running",
+        .name = "LeakedRunningThread",
+        .text = "A thread was still running when the program exited",
+        .help = "A thread the program started was still running (or in a call threadleak "
+                "does not know) when the program exited. Stop it and join it before "
+                "returning, or suppress it if it is meant to live as long as the process.",
+    },
+    {
+        .state = "exited",
+        .id = "leaked-thread/exited",
+        .name = "UnjoinedThread",
+        .text = "A thread finished but was never joined nor detached",
+        .help = "A joinable thread finished but nobody joined it: its stack and thread-local "
+                "storage are never freed. Join it, or detach it when it is created.",
+    },
+    {
+        .state = "untracked",
+        .id = "leaked-thread/untracked",
+        .name = "UntrackedThread",
+        .text = "A thread nobody saw created was alive at exit",
+        .help = "A thread that threadleak never saw created (started by libc internals, "
+                "before threadleak, or with a raw clone) was alive when the program exited.",
+    },
 };
 
 static int rule_index(const char *state)
@@ -67,8 +88,8 @@ static char *uri_path(const char *prefix, const char *path)
 		return NULL;
 	o = stpcpy(o, prefix);
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("/-._~+", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~+", *p))
 			*o++ = (char)*p;
 		else
 			o += sprintf(o, "%%%02X", *p);
@@ -121,7 +142,8 @@ static char *frame_text(const struct frame *f)
 	if (f->file && f->line > 0)
 		r = asprintf(&t, "%s at %s:%d", f->function ? f->function : "??", f->file, f->line);
 	else
-		r = asprintf(&t, "%s (%s+0x%lx)", f->function ? f->function : "??", base_name(f->module), f->offset);
+		r = asprintf(&t, "%s (%s+0x%lx)", f->function ? f->function : "??",
+		             base_name(f->module), f->offset);
 	return r < 0 ? NULL : t;
 }
 
@@ -145,7 +167,8 @@ static json_object *stack_json(json_object *stack, const char *what, const char 
 	return st;
 }
 
-static void add_related(json_object *rel, json_object *stack, const char *what, const char *root, json_object *skip)
+static void add_related(json_object *rel, json_object *stack, const char *what, const char *root,
+                        json_object *skip)
 {
 	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
 		json_object *fo = json_object_array_get_idx(stack, i);
@@ -157,7 +180,8 @@ static void add_related(json_object *rel, json_object *stack, const char *what, 
 		if (asprintf(&t, "%s: %s", what, f.function ? f.function : "??") < 0)
 			t = NULL;
 		json_object *loc = frame_location(&f, root, t);
-		json_object_object_add(loc, "id", json_object_new_int((int)json_object_array_length(rel) + 1));
+		json_object_object_add(loc, "id",
+		                       json_object_new_int((int)json_object_array_length(rel) + 1));
 		json_object_array_add(rel, loc);
 		free(t);
 	}
@@ -175,20 +199,23 @@ static char *result_text(const struct program *pg, const struct group *g)
 	if (blocked && asprintf(&what, "blocked in %s", call ? call : "?") < 0)
 		what = NULL;
 	else if (!blocked)
-		what = strdup(state && strcmp(state, "exited") == 0      ? "finished but never joined"
-			      : state && strcmp(state, "untracked") == 0 ? "never seen created"
-									 : "running");
+		what = strdup(state && strcmp(state, "exited") == 0 ? "finished but never joined"
+		              : state && strcmp(state, "untracked") == 0 ? "never seen created"
+		                                                         : "running");
 	int r;
 	int64_t number = jint(leak, "thread", 0);
 	if (g->n == 1 && number)
-		r = asprintf(&t, "Thread %lld of %s (pid %d) leaked: %s. Start routine %s.", (long long)number,
-			     base_name(pg->exe), g->m[0].p->pid, what ? what : "?", sr ? sr : "unknown");
+		r = asprintf(&t, "Thread %lld of %s (pid %d) leaked: %s. Start routine %s.",
+		             (long long)number, base_name(pg->exe), g->m[0].p->pid,
+		             what ? what : "?", sr ? sr : "unknown");
 	else if (g->n == 1)
-		r = asprintf(&t, "Thread tid %lld of %s (pid %d) leaked: %s.", (long long)jint(leak, "tid", 0),
-			     base_name(pg->exe), g->m[0].p->pid, what ? what : "?");
+		r = asprintf(&t, "Thread tid %lld of %s (pid %d) leaked: %s.",
+		             (long long)jint(leak, "tid", 0), base_name(pg->exe), g->m[0].p->pid,
+		             what ? what : "?");
 	else
-		r = asprintf(&t, "%zu threads of %s leaked with the same stacks: %s. Start routine %s.", g->n,
-			     base_name(pg->exe), what ? what : "?", sr ? sr : "unknown");
+		r = asprintf(&t,
+		             "%zu threads of %s leaked with the same stacks: %s. Start routine %s.",
+		             g->n, base_name(pg->exe), what ? what : "?", sr ? sr : "unknown");
 	free(what);
 	return r < 0 ? NULL : t;
 }
@@ -209,13 +236,15 @@ static json_object *threads_json(const struct group *g)
 		json_object_object_add(t, "pid", json_object_new_int(g->m[i].p->pid));
 		int64_t num = jint(g->m[i].leak, "thread", 0);
 		json_object_object_add(t, "thread", num ? json_object_new_int64(num) : NULL);
-		json_object_object_add(t, "tid", json_object_new_int64(jint(g->m[i].leak, "tid", 0)));
+		json_object_object_add(t, "tid",
+		                       json_object_new_int64(jint(g->m[i].leak, "tid", 0)));
 		json_object_array_add(a, t);
 	}
 	return a;
 }
 
-static json_object *primary_location(json_object *leak, const struct program *pg, const char *root, json_object **site)
+static json_object *primary_location(json_object *leak, const struct program *pg, const char *root,
+                                     json_object **site)
 {
 	json_object *stack = NULL;
 	int i = leak_site(leak, &stack);
@@ -256,13 +285,16 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 	json_object_object_add(res, "relatedLocations", rel);
 	json_object *stacks = json_object_new_array();
 	if (jarr(leak, "stack") && json_object_array_length(jarr(leak, "stack")) > 0)
-		json_object_array_add(stacks, stack_json(jarr(leak, "stack"), "current stack", root));
+		json_object_array_add(stacks,
+		                      stack_json(jarr(leak, "stack"), "current stack", root));
 	if (leak_creation_stack(leak))
-		json_object_array_add(stacks, stack_json(leak_creation_stack(leak), "creation stack", root));
+		json_object_array_add(
+		    stacks, stack_json(leak_creation_stack(leak), "creation stack", root));
 	json_object_object_add(res, "stacks", stacks);
 	json_object *sig = leak_signature(leak, root);
 	char fp[32];
-	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)fnv1a(json_object_to_json_string(sig)));
+	snprintf(fp, sizeof(fp), "%016llx",
+	         (unsigned long long)fnv1a(json_object_to_json_string(sig)));
 	json_object_put(sig);
 	json_object *fps = json_object_new_object();
 	json_object_object_add(fps, "threadleakSignature/v1", json_object_new_string(fp));
@@ -270,7 +302,9 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 	json_object_object_add(res, "occurrenceCount", json_object_new_int64((int64_t)g->n));
 	json_object *has;
 	if (json_object_object_get_ex(leak, "baselined", &has))
-		json_object_object_add(res, "baselineState", json_object_new_string(leak_baselined(leak) ? "unchanged" : "new"));
+		json_object_object_add(
+		    res, "baselineState",
+		    json_object_new_string(leak_baselined(leak) ? "unchanged" : "new"));
 	json_object *props = json_object_new_object();
 	json_object_object_add(props, "program", json_object_new_string(pg->exe));
 	const char *object = jstr(leak, "object");
@@ -328,7 +362,9 @@ int write_sarif(const char *path, const struct procset *s, const char *root)
 	json_object *runs = json_object_new_array();
 	json_object_array_add(runs, run);
 	json_object *doc = json_object_new_object();
-	json_object_object_add(doc, "$schema", json_object_new_string("https://json.schemastore.org/sarif-2.1.0.json"));
+	json_object_object_add(
+	    doc, "$schema",
+	    json_object_new_string("https://json.schemastore.org/sarif-2.1.0.json"));
 	json_object_object_add(doc, "version", json_object_new_string("2.1.0"));
 	json_object_object_add(doc, "runs", runs);
 	int rc = write_json_file(path, doc);

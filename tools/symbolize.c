@@ -54,11 +54,13 @@ static char *normalize(const char *dir, const char *rel)
 	char *out = malloc(strlen(in) + 2);
 	size_t o = 0;
 	bool abs = in[0] == '/';
-	for (char *save = NULL, *seg = strtok_r(in, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+	for (char *save = NULL, *seg = strtok_r(in, "/", &save); seg;
+	     seg = strtok_r(NULL, "/", &save)) {
 		if (strcmp(seg, ".") == 0)
 			continue;
-		if (strcmp(seg, "..") == 0 && o > 0 && !(o >= 2 && strncmp(out + o - 2, "..", 2) == 0 &&
-							 (o == 2 || out[o - 3] == '/'))) {
+		if (strcmp(seg, "..") == 0 && o > 0 &&
+		    !(o >= 2 && strncmp(out + o - 2, "..", 2) == 0 &&
+		      (o == 2 || out[o - 3] == '/'))) {
 			while (o > 0 && out[o - 1] != '/')
 				o--;
 			if (o > 0)
@@ -265,7 +267,8 @@ static json_object *frame_json(json_object *orig, const struct sym *sy, const ch
 	const char *fn = sy->function ? sy->function : keep_fn;
 	json_object_object_add(f, "function", fn ? json_object_new_string(fn) : NULL);
 	json_object_object_add(f, "file", sy->file ? json_object_new_string(sy->file) : NULL);
-	json_object_object_add(f, "line", sy->file && sy->line > 0 ? json_object_new_int(sy->line) : NULL);
+	json_object_object_add(f, "line",
+	                       sy->file && sy->line > 0 ? json_object_new_int(sy->line) : NULL);
 	json_object_object_add(f, "inlined", json_object_new_boolean(sy->inlined));
 	json_object_object_add(f, "symbolized_from", json_object_new_string(from));
 	return f;
@@ -278,7 +281,8 @@ static json_object *symbolize_stack(struct osym *s, json_object *stack, bool cur
 		json_object *fo = json_object_array_get_idx(stack, i);
 		struct frame f;
 		frame_get(fo, &f);
-		struct module *m = (f.file == NULL || f.line == 0) && f.module ? module_for(s, f.module) : NULL;
+		struct module *m =
+		    (f.file == NULL || f.line == 0) && f.module ? module_for(s, f.module) : NULL;
 		struct sym sy[MAX_INLINE];
 		int n = 0;
 		if (m && m->mod) {
@@ -322,7 +326,8 @@ static void infer_start_routine(json_object *t)
 		frame_get(json_object_array_get_idx(stack, k), &f);
 		frame_get(json_object_array_get_idx(stack, k - 1), &inner);
 		if (f.function && strcmp(f.function, "start_thread") == 0 && inner.function) {
-			json_object_object_add(t, "start_routine", json_object_new_string(inner.function));
+			json_object_object_add(t, "start_routine",
+			                       json_object_new_string(inner.function));
 			return;
 		}
 	}
@@ -352,9 +357,9 @@ size_t symbolize_offline(struct procset *ps, const struct osym_opts *o)
 	for (size_t i = 0; i < o->ndebug_dirs; i++)
 		p += sprintf(p, ":%s", o->debug_dirs[i]);
 	s.cb = (Dwfl_Callbacks){.find_elf = dwfl_build_id_find_elf,
-				.find_debuginfo = dwfl_standard_find_debuginfo,
-				.section_address = dwfl_offline_section_address,
-				.debuginfo_path = &s.debuginfo_path};
+	                        .find_debuginfo = dwfl_standard_find_debuginfo,
+	                        .section_address = dwfl_offline_section_address,
+	                        .debuginfo_path = &s.debuginfo_path};
 	for (size_t i = 0; i < ps->n; i++) {
 		symbolize_threads(&s, jarr(ps->v[i].doc, "leaks"));
 		symbolize_threads(&s, jarr(ps->v[i].doc, "suppressed_threads"));
