@@ -7,7 +7,10 @@
  * on first pthread_create, glibc's stack cache), then times a fixed amount of work with
  * CLOCK_MONOTONIC and prints
  *
- *   CASE ITERATIONS ops ELAPSED s NS ns/op
+ *   CASE ITERATIONS ops ELAPSED s NS ns/op objects=a.so,b.so,...
+ *
+ * where objects lists the shared objects loaded, so that bench/run can check that a run it
+ * meant to preload did have the library, and that a bare one did not.
  *
  * The iteration counts make each case take roughly 0.1 to 0.5 s on a 2-core VM.
  *
@@ -16,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <spawn.h>
@@ -251,6 +255,16 @@ static const struct bench_case {
 	{"process-start", process_start, 200, "posix_spawn of /bin/true + waitpid"},
 };
 
+static int print_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	int *n = data;
+	const char *name = info->dlpi_name, *slash = strrchr(name, '/');
+	if (name[0] == '\0')
+		return 0; /* the program itself, or the vDSO */
+	printf("%s%s", (*n)++ ? "," : " objects=", slash ? slash + 1 : name);
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -286,7 +300,10 @@ int main(int argc, char **argv)
 		double t0 = now();
 		c->fn(n);
 		double dt = now() - t0;
-		printf("%s %ld ops %.6f s %.2f ns/op\n", c->name, n, dt, dt * 1e9 / (double)n);
+		printf("%s %ld ops %.6f s %.2f ns/op", c->name, n, dt, dt * 1e9 / (double)n);
+		int nobj = 0;
+		dl_iterate_phdr(print_object, &nobj);
+		printf("\n");
 		return 0;
 	}
 	fprintf(stderr, "bench: unknown case '%s' (try: %s list)\n", argv[1], argv[0]);
