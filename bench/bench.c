@@ -5,7 +5,8 @@
  *
  * Each case does a short warm-up (a tenth of the iterations: lazy binding, libunwind loaded
  * on first pthread_create, glibc's stack cache), then times a fixed amount of work with
- * CLOCK_MONOTONIC and prints
+ * CLOCK_MONOTONIC in SLICES equal slices and prints the median slice's time per operation
+ * (a burst of another process's work spoils one slice, not the result):
  *
  *   CASE ITERATIONS ops ELAPSED s NS ns/op objects=a.so,b.so,...
  *
@@ -252,7 +253,7 @@ static const struct bench_case {
 	{"rwlock-rd", rwlock_rd, 20000000, "pthread_rwlock_rdlock + unlock"},
 	{"sem-post-wait", sem_post_wait, 20000000, "sem_post + sem_wait, never blocking"},
 	{"write-devnull", write_devnull, 2000000, "write of one byte to /dev/null"},
-	{"process-start", process_start, 200, "posix_spawn of /bin/true + waitpid"},
+	{"process-start", process_start, 220, "posix_spawn of /bin/true + waitpid"},
 };
 
 static int print_object(struct dl_phdr_info *info, size_t size, void *data)
@@ -263,6 +264,14 @@ static int print_object(struct dl_phdr_info *info, size_t size, void *data)
 		return 0; /* the program itself, or the vDSO */
 	printf("%s%s", (*n)++ ? "," : " objects=", slash ? slash + 1 : name);
 	return 0;
+}
+
+#define SLICES 11
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
 }
 
 static double now(void)
@@ -297,10 +306,16 @@ int main(int argc, char **argv)
 			}
 		}
 		c->fn(n / 10 > 0 ? n / 10 : 1); /* warm-up */
-		double t0 = now();
-		c->fn(n);
+		long per = n / SLICES > 0 ? n / SLICES : 1;
+		double slice[SLICES], t0 = now();
+		for (int k = 0; k < SLICES; k++) {
+			double s0 = now();
+			c->fn(per);
+			slice[k] = (now() - s0) * 1e9 / (double)per;
+		}
 		double dt = now() - t0;
-		printf("%s %ld ops %.6f s %.2f ns/op", c->name, n, dt, dt * 1e9 / (double)n);
+		qsort(slice, SLICES, sizeof(slice[0]), cmp_double);
+		printf("%s %ld ops %.6f s %.2f ns/op", c->name, per * SLICES, dt, slice[SLICES / 2]);
 		int nobj = 0;
 		dl_iterate_phdr(print_object, &nobj);
 		printf("\n");
