@@ -4,6 +4,7 @@ non-zero (with a readable message) when an assertion fails."""
 import glob
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,12 @@ def run(argv, options="", preload=True, env=None, timeout=120, stdin=None, json_
         e["THREADLEAK_OPTIONS"] = ":".join(opts)
     if env:
         e.update(env)
+    # TL_WRAPPER: a prefix command for the program when preload is on, e.g.
+    # TL_WRAPPER="valgrind -q --error-exitcode=99" (timeouts grow by TL_WRAPPER_TIMEOUT_SCALE)
+    wrapper = os.environ.get("TL_WRAPPER", "")
+    if preload and wrapper:
+        argv = shlex.split(wrapper) + list(argv)
+        timeout *= float(os.environ.get("TL_WRAPPER_TIMEOUT_SCALE", "10"))
     t0 = time.monotonic()
     try:
         p = subprocess.run(argv, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -1,0 +1,212 @@
+/* libFuzzer target: suppression rules (preload/suppress.c tl_suppress_parse, tl_pattern_match,
+ * tl_suppress_match, tl_suppress_used). suppress.c is included whole so that its rule list can
+ * be emptied between inputs.
+ * Input: rule text, then NUL-separated fields: thread name, start routine, then up to 8
+ * (function, module) pairs for the frames of the current and creation stacks.
+ * Properties: no crash or sanitizer report; every rule kept is well formed (known type,
+ * non-empty pattern without control characters or surrounding blanks); warnings are free of
+ * raw control bytes; tl_pattern_match agrees with LeakSanitizer's TemplateMatch (a reference
+ * copy below); tl_suppress_match returns the first rule that matches by the README's
+ * definitions; the "suppressions used" JSON is valid.
+ * Known limitation, left out of the comparison unless FUZZ_LONG_PIECES=1: tl_pattern_match
+ * cuts each literal piece of a pattern to 255 bytes (tests/robust/test_bad_suppressions.py
+ * shows the wrong match this causes). */
+#include "../preload/suppress.c"
+
+#include "fuzz.h"
+
+/* LeakSanitizer's TemplateMatch (sanitizer_common.cpp), on a private copy of the template. */
+static bool ref_match(const char *templ_in, const char *str)
+{
+	if (str == NULL || str[0] == '\0')
+		return false;
+	char *copy = strdup(templ_in), *templ = copy;
+	bool start = false, asterisk = false, result = true;
+	if (templ[0] == '^') {
+		start = true;
+		templ++;
+	}
+	while (templ && templ[0]) {
+		if (templ[0] == '*') {
+			templ++;
+			start = false;
+			asterisk = true;
+			continue;
+		}
+		if (templ[0] == '$') {
+			result = str[0] == '\0' || asterisk;
+			goto out;
+		}
+		if (str[0] == '\0') {
+			result = false;
+			goto out;
+		}
+		char *tpos = strchr(templ, '*'), *tpos1 = strchr(templ, '$');
+		if (!tpos || (tpos1 && tpos1 < tpos))
+			tpos = tpos1;
+		if (tpos)
+			tpos[0] = '\0';
+		const char *str0 = str;
+		const char *spos = strstr(str, templ);
+		str = spos ? spos + strlen(templ) : str;
+		templ = tpos;
+		if (tpos)
+			tpos[0] = tpos == tpos1 ? '$' : '*';
+		if (!spos || (start && spos != str0)) {
+			result = false;
+			goto out;
+		}
+		start = false;
+		asterisk = false;
+	}
+out:
+	free(copy);
+	return result;
+}
+
+static bool long_piece(const char *p)
+{
+	size_t run = 0;
+	for (; *p; p++) {
+		run = (*p == '*' || *p == '$') ? 0 : run + 1;
+		if (run >= 255)
+			return true;
+	}
+	return false;
+}
+
+static void reset_rules(void)
+{
+	for (size_t i = 0; i < nrules; i++) {
+		free(rules[i].pattern);
+		free(rules[i].text);
+	}
+	free(rules);
+	rules = NULL;
+	nrules = caprules = 0;
+}
+
+/* The README's definitions, evaluated with the reference matcher. */
+static bool ref_rule(const struct rule *rl, const struct tl_seen *s, int nframes)
+{
+	switch (rl->type) {
+	case R_NAME:
+		return s->name[0] && ref_match(rl->pattern, s->name);
+	case R_START:
+		return ref_match(rl->pattern, s->start_name);
+	case R_ANY:
+	case R_CREATED_BY:
+		for (int i = 0; i < nframes; i++)
+			if (ref_match(rl->pattern, fuzz_fn[i]))
+				return true;
+		return false;
+	case R_TOP:
+	case R_MODULE:
+		for (int i = 0; i < nframes; i++) {
+			if (tl_module_is_system(fuzz_mod[i]))
+				continue;
+			return ref_match(rl->pattern, rl->type == R_TOP ? fuzz_fn[i] : fuzz_mod[i]);
+		}
+		return false;
+	}
+	fuzz_fail("rule type %d", rl->type);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = malloc(size + 2);
+	memcpy(buf, data, size);
+	buf[size] = buf[size + 1] = '\0';
+	/* fields */
+	const char *field[2 + 2 * FUZZ_MAX_FRAMES] = {0};
+	size_t nf = 0;
+	const char *text = buf;
+	for (char *p = buf + strlen(buf) + 1; p <= buf + size && nf < TL_ARRAY_SIZE(field); p += strlen(p) + 1)
+		field[nf++] = p;
+	struct tl_seen s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "%s", field[0] ? field[0] : "");
+	s.start_name = field[1] && field[1][0] ? field[1] : NULL;
+	int nframes = 0;
+	for (size_t i = 2; i + 1 < nf + 1 && nframes < FUZZ_MAX_FRAMES; i += 2) {
+		if (field[i] == NULL)
+			break;
+		fuzz_fn[nframes] = field[i][0] ? field[i] : NULL;
+		fuzz_mod[nframes] = field[i + 1] && field[i + 1][0] ? field[i + 1] : NULL;
+		nframes++;
+	}
+	for (int i = 0; i < nframes; i++)
+		s.stack.pcs[i] = s.create_pcs[i] = (uintptr_t)(i + 1);
+	s.stack.n = s.ncreate = nframes;
+
+	reset_rules();
+	fuzz_warnings = 0;
+	int problems = tl_suppress_parse(text, "fuzz.supp");
+	if (problems != fuzz_warnings)
+		fuzz_fail("%d problems, %d warnings", problems, fuzz_warnings);
+	bool strict = getenv("FUZZ_LONG_PIECES") != NULL;
+	for (size_t i = 0; i < nrules; i++) {
+		const struct rule *rl = &rules[i];
+		if (rl->type < 0 || rl->type >= (int)TL_ARRAY_SIZE(type_names))
+			fuzz_fail("rule %zu: type %d", i, rl->type);
+		size_t n = strlen(rl->pattern);
+		if (n == 0 || rl->pattern[0] == ' ' || rl->pattern[0] == '\t' || rl->pattern[n - 1] == ' ' ||
+		    rl->pattern[n - 1] == '\t' || rl->pattern[n - 1] == '\r')
+			fuzz_fail("rule %zu: pattern '%s' empty or with surrounding blanks", i, rl->pattern);
+		for (const char *q = rl->pattern; *q; q++)
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				fuzz_fail("rule %zu: control byte in the pattern", i);
+		char want[8192];
+		snprintf(want, sizeof(want), "%s:%s", type_names[rl->type], rl->pattern);
+		if (n < 8000 && strcmp(want, rl->text) != 0)
+			fuzz_fail("rule %zu: text '%s' is not type:pattern", i, rl->text);
+		/* the matcher against the reference, on every subject string we have */
+		if (!strict && long_piece(rl->pattern))
+			continue;
+		const char *subjects[3 + 2 * FUZZ_MAX_FRAMES];
+		size_t ns = 0;
+		subjects[ns++] = s.name;
+		subjects[ns++] = s.start_name;
+		subjects[ns++] = text;
+		for (int k = 0; k < nframes; k++) {
+			subjects[ns++] = fuzz_fn[k];
+			subjects[ns++] = fuzz_mod[k];
+		}
+		for (size_t k = 0; k < ns; k++) {
+			bool a = tl_pattern_match(rl->pattern, subjects[k]);
+			bool b = ref_match(rl->pattern, subjects[k]);
+			if (a != b)
+				fuzz_fail("tl_pattern_match('%s', '%.100s') = %d, TemplateMatch says %d", rl->pattern,
+					  subjects[k] ? subjects[k] : "(null)", a, b);
+		}
+	}
+
+	/* the first matching rule wins and is counted */
+	struct tl_report r;
+	memset(&r, 0, sizeof(r));
+	tl_suppress_reset_counts();
+	const char *m = tl_suppress_match(&s, &r);
+	const char *ref = NULL;
+	bool comparable = true;
+	for (size_t i = 0; i < nrules && ref == NULL; i++) {
+		if (!strict && long_piece(rules[i].pattern))
+			comparable = false;
+		if (ref_rule(&rules[i], &s, nframes))
+			ref = rules[i].text;
+	}
+	if (comparable && m != ref)
+		fuzz_fail("tl_suppress_match gave '%s', the first matching rule is '%s'", m ? m : "(none)",
+			  ref ? ref : "(none)");
+	/* the report's "suppressions used": valid JSON, and text without a crash */
+	struct tl_buf jb = {0}, tb = {0};
+	tl_suppress_used(&jb, true);
+	const char *why = NULL;
+	if (jb.oom || !fuzz_json_valid(jb.p, jb.len, &why))
+		fuzz_fail("suppressions used: not valid JSON (%s): %.300s", why, jb.p);
+	tl_suppress_used(&tb, false);
+	free(jb.p);
+	free(tb.p);
+	free(buf);
+	return 0;
+}

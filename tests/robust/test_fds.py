@@ -1,0 +1,58 @@
+"""A program that closes or redirects its descriptors before exiting (issue #7): the report
+still reaches the original stderr (threadleak's private close-on-exec copy) or log_path, and
+never lands in a file of the program's."""
+import os
+import tempfile
+
+from robust import *  # noqa: F403
+
+leaky = exe("leaky")
+
+# fd 2 closed: the text report still reaches the stderr the process started with
+r = run([leaky, "-s", "2", "-c", "close2"], json_format=False)
+check(r.rc == 23, f"close2: exit status {r.rc}, expected 23", r.stderr)
+check(b"found 2 leaked threads" in r.stderr, "close2: no report on the original stderr", r.stderr)
+check(r.stdout == b"ready\n", "close2: stdout", r.stdout)
+
+# the same in JSON on stderr (no log_path)
+r = run([leaky, "-s", "2", "-r", "1", "-c", "close2"], json_format=False, options="format=json")
+check(r.rc == 23, f"close2 json: exit status {r.rc}", r.stderr)
+docs = json_docs(r.stderr)
+check(len(docs) == 1 and docs[0]["leaked"] == 3, "close2 json: one report with 3 leaks", r.stderr)
+check_report_shape(docs[0])
+
+# fd 2 now /dev/null: the report still goes to the original stderr
+r = run([leaky, "-s", "1", "-c", "dup2null"], json_format=False)
+check(r.rc == 23 and b"found 1 leaked thread" in r.stderr, "dup2null: report on the original stderr", r.stderr)
+
+# every descriptor closed (threadleak's own copy too): log_path still gets the report
+r = run([leaky, "-s", "2", "-r", "1", "-c", "closeall"])
+check(r.rc == 23, f"closeall + log_path: exit status {r.rc}", r.stderr)
+check(r.report is not None and r.report["leaked"] == 3, "closeall + log_path: report with 3 leaks", r.stderr)
+check_report_shape(r.report)
+
+# every descriptor closed, report to stderr: nowhere to write, but no crash and the status
+# still says so
+r = run([leaky, "-s", "2", "-c", "closeall"], json_format=False)
+check(r.rc == 23, f"closeall, stderr: exit status {r.rc}, expected 23 (no crash)", r.stderr)
+
+# every descriptor closed, then the table filled again with the program's own data file (a
+# daemon that closed everything, then opened many files or sockets): threadleak's old
+# descriptor number now belongs to the program, and the report must not be written into it.
+# A low descriptor limit keeps it quick (prlimit execs the program with it).
+if have("prlimit"):
+    with tempfile.TemporaryDirectory(prefix="tlfds.") as d:
+        data = os.path.join(d, "data")
+        r = run(["prlimit", "--nofile=256:256", leaky, "-s", "2", "-c", "closeall_reopen:" + data],
+                json_format=False)
+        check(r.rc == 23, f"closeall_reopen: exit status {r.rc}", r.stderr)
+        with open(data, "rb") as f:
+            content = f.read()
+        check(b"threadleak" not in content and b"leaked" not in content,
+              "closeall_reopen: the report was written into the program's own file (threadleak "
+              "kept writing to its saved descriptor number after the program closed it and "
+              "reused the number)", content[:1500])
+else:
+    print("SKIP closeall_reopen: prlimit not installed")
+
+ok()

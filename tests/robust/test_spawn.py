@@ -1,0 +1,72 @@
+"""Starting programs under the library (issue #7): a shell script of many commands (fork,
+pipes, subshells, command substitution, background jobs), Python's subprocess from several
+threads at once (vfork + exec), and the C scenarios for vfork, posix_spawn and exec while
+threads run (spawn.c). No crash, output intact, every process reports for itself and clean
+processes report nothing."""
+import os
+import sys
+
+from robust import *  # noqa: F403
+
+spawn = exe("spawn")
+
+SCRIPT = r'''
+set -e
+i=0
+while [ $i -lt 40 ]; do
+  i=$((i+1))
+  echo "line $i" | tr a-z A-Z | sed 's/LINE/L/'
+  x=$(expr $i \* 2); echo "x=$x"
+  (cd / && ls -d /tmp >/dev/null)
+  printf '%s\n' "$i" | cat | wc -l | tr -d ' '
+  true & wait
+  sh -c 'exit 3' || echo "status $?"
+done
+echo end
+'''
+
+for shell in ("sh", "bash"):
+    if not have(shell):
+        print(f"SKIP {shell}: not installed")
+        continue
+    bare = run([shell, "-c", SCRIPT], preload=False)
+    check(bare.rc == 0 and bare.stdout.endswith(b"end\n"), f"{shell}: the script itself", bare.stdout, bare.stderr)
+    r = run([shell, "-c", SCRIPT], timeout=240)
+    check(r.rc == 0, f"{shell} script under the library: exit status {r.rc}", r.stderr)
+    check(r.stdout == bare.stdout, f"{shell} script under the library: output changed", r.stdout)
+    check(not r.stderr, f"{shell} script under the library: unexpected stderr", r.stderr)
+    check(len(r.reports) >= 200, f"{shell}: only {len(r.reports)} processes reported (every one writes its log file)")
+    leaky_ones = [rep for rep in r.reports if rep["leaked"] != 0]
+    check(not leaky_ones, f"{shell}: a process of the script reported leaks", leaky_ones[:2])
+    print(f"{shell}: {len(r.reports)} processes, all clean")
+
+# Python's subprocess uses vfork; four threads start 60 programs between them
+PY = r'''
+import concurrent.futures, subprocess
+def one(i):
+    return subprocess.run(["/bin/echo", "p%d" % i], stdout=subprocess.PIPE, check=True).stdout
+with concurrent.futures.ThreadPoolExecutor(4) as ex:
+    out = b"".join(ex.map(one, range(60)))
+print(out.decode().split() == ["p%d" % i for i in range(60)])
+'''
+r = run([sys.executable, "-c", PY], timeout=240)
+check(r.rc == 0 and r.stdout == b"True\n", f"python subprocess from threads: status {r.rc}", r.stdout, r.stderr)
+check(len(r.reports) == 61, f"python subprocess: {len(r.reports)} reports, expected 61")
+check(all(rep["leaked"] == 0 for rep in r.reports), "python subprocess: leaks reported",
+      [rep for rep in r.reports if rep["leaked"]][:1])
+
+# the C scenarios once each with the default grace period (test_stress.py repeats them)
+r = run([spawn, "vfork", "4", "10"], timeout=120)
+check(r.rc == 0 and b"done vfork 40 0" in r.stdout, f"vfork: status {r.rc}", r.stdout, r.stderr)
+check(len(r.reports) == 41 and all(rep["leaked"] == 0 for rep in r.reports), "vfork: 41 clean reports")
+r = run([spawn, "spawn", "4", "10"], timeout=120)
+check(r.rc == 0 and b"done spawn 80 0" in r.stdout, f"posix_spawn: status {r.rc}", r.stdout, r.stderr)
+check(len(r.reports) == 81 and all(rep["leaked"] == 0 for rep in r.reports), "posix_spawn: 81 clean reports")
+for mode in ("exec", "exec_worker"):
+    r = run([spawn, mode], timeout=60)
+    check(r.rc == 0 and r.stdout == b"exec-ok\n", f"{mode}: status {r.rc}, stdout {r.stdout!r}", r.stderr)
+    check(len(r.reports) == 1 and r.reports[0]["leaked"] == 0, f"{mode}: one clean report (the new image's)")
+r = run([spawn, "exec_self"], timeout=60)
+check(r.rc == 23 and r.report and start_routines(r.report) == ["sem_blocker"],
+      f"exec_self: the new image reports its own leak (status {r.rc})", r.stderr)
+ok()
