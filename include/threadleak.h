@@ -10,9 +10,20 @@
  *       fail("leaked threads");
  *
  * The functions are looked up at run time (dlsym), so no link flag is needed; with glibc
- * before 2.34 link with -ldl. Usable from C and C++. */
+ * before 2.34 link with -ldl. Usable from C (C89 on) and C++; the header defines no feature
+ * macro. `pkg-config --cflags --libs threadleak` gives the include directory, -ldl when
+ * needed, and -Wl,--export-dynamic-symbol for the hooks a program may define,
+ * threadleak_default_options() and threadleak_default_suppressions() (without it they are
+ * still found, in the symbol table, at the first check). */
 #ifndef THREADLEAK_H
 #define THREADLEAK_H
+
+#ifndef THREADLEAK_BUILDING
+/* No feature macro is defined here: the program's own choice (say, the XSI strerror_r) must
+ * not depend on whether this header comes first. */
+#include <dlfcn.h>
+#include <stddef.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,28 +38,43 @@ void threadleak_set_exit_check(int enabled);
 int threadleak_active(void);
 #else
 
-#ifndef _GNU_SOURCE
-#define THREADLEAK_UNDEF_GNU_SOURCE
-#define _GNU_SOURCE
+#ifdef RTLD_DEFAULT
+#define THREADLEAK_DEFAULT_ RTLD_DEFAULT
+#else
+#define THREADLEAK_DEFAULT_ ((void *)0) /* glibc before 2.34 defines it only with _GNU_SOURCE */
 #endif
-#include <dlfcn.h>
-#ifdef THREADLEAK_UNDEF_GNU_SOURCE
-#undef _GNU_SOURCE
-#undef THREADLEAK_UNDEF_GNU_SOURCE
+/* dlsym returns an object pointer: ISO C has no cast to a function pointer (-pedantic says so),
+ * POSIX guarantees it works. */
+#if defined(__cplusplus) && defined(__GNUC__)
+#define THREADLEAK_FN_(name, type) (__extension__ reinterpret_cast<type>(dlsym(THREADLEAK_DEFAULT_, name)))
+#elif defined(__cplusplus)
+#define THREADLEAK_FN_(name, type) (reinterpret_cast<type>(dlsym(THREADLEAK_DEFAULT_, name)))
+#elif defined(__GNUC__)
+#define THREADLEAK_FN_(name, type) (__extension__(type)dlsym(THREADLEAK_DEFAULT_, name))
+#else
+#define THREADLEAK_FN_(name, type) ((type)dlsym(THREADLEAK_DEFAULT_, name))
 #endif
-
-#define THREADLEAK_FN_(name, type) ((type)dlsym(RTLD_DEFAULT, name))
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define THREADLEAK_NULL_ nullptr
+#else
+#define THREADLEAK_NULL_ NULL
+#endif
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define THREADLEAK_INLINE_ static inline
+#else
+#define THREADLEAK_INLINE_ static __inline__ /* C89 */
+#endif
 
 /* Nonzero when the program runs under threadleak. */
-static inline int threadleak_active(void)
+THREADLEAK_INLINE_ int threadleak_active(void)
 {
-	return THREADLEAK_FN_("threadleak_active", int (*)(void)) != 0;
+	return THREADLEAK_FN_("threadleak_active", int (*)(void)) != THREADLEAK_NULL_;
 }
 
 /* Check now: every live thread but the caller and the ignored ones, after the grace period
  * (grace_ms). Prints the report (text or JSON, per THREADLEAK_OPTIONS) when there are leaks.
  * Returns the number of leaked threads (suppressed ones excluded); 0 without threadleak. */
-static inline int threadleak_verify_none(void)
+THREADLEAK_INLINE_ int threadleak_verify_none(void)
 {
 	int (*f)(void) = THREADLEAK_FN_("threadleak_verify_none", int (*)(void));
 	return f ? f() : 0;
@@ -56,18 +82,18 @@ static inline int threadleak_verify_none(void)
 
 /* Like threadleak_verify_none() but prints nothing: returns the JSON report (free() it), or
  * NULL without threadleak; *leaked (if not NULL) gets the number of leaked threads. */
-static inline char *threadleak_report_json(int *leaked)
+THREADLEAK_INLINE_ char *threadleak_report_json(int *leaked)
 {
 	char *(*f)(int *) = THREADLEAK_FN_("threadleak_report_json", char *(*)(int *));
 	if (f)
 		return f(leaked);
 	if (leaked)
 		*leaked = 0;
-	return 0;
+	return THREADLEAK_NULL_;
 }
 
 /* Every thread alive now is expected from now on (goleak's IgnoreCurrent). */
-static inline void threadleak_ignore_current(void)
+THREADLEAK_INLINE_ void threadleak_ignore_current(void)
 {
 	void (*f)(void) = THREADLEAK_FN_("threadleak_ignore_current", void (*)(void));
 	if (f)
@@ -75,7 +101,7 @@ static inline void threadleak_ignore_current(void)
 }
 
 /* Turn the check at exit off (0) or on (1), e.g. when a test runner checks after each test. */
-static inline void threadleak_set_exit_check(int enabled)
+THREADLEAK_INLINE_ void threadleak_set_exit_check(int enabled)
 {
 	void (*f)(int) = THREADLEAK_FN_("threadleak_set_exit_check", void (*)(int));
 	if (f)
@@ -83,6 +109,9 @@ static inline void threadleak_set_exit_check(int enabled)
 }
 
 #undef THREADLEAK_FN_
+#undef THREADLEAK_DEFAULT_
+#undef THREADLEAK_INLINE_
+#undef THREADLEAK_NULL_
 #endif /* THREADLEAK_BUILDING */
 
 #ifdef __cplusplus

@@ -5,17 +5,31 @@
 
 #include <stdlib.h>
 
+/* threadleak_set_exit_check()'s last word, -1 before any call. The first check may load the
+ * program's threadleak_default_options() from the symbol table and parse every option again
+ * (init.c, load_options), which would undo the call: apply it again after each check. */
+static atomic_int exit_check_api = -1;
+
+static int api_check(bool print, char **json)
+{
+	int n = tl_check(TL_CHECK_API, 0, print, json);
+	int on = atomic_load(&exit_check_api);
+	if (on >= 0)
+		tl_opt.check_at_exit = on;
+	return n;
+}
+
 TL_EXPORT int threadleak_verify_none(void)
 {
 	tl_ensure_init();
-	return tl_check(TL_CHECK_API, 0, true, NULL);
+	return api_check(true, NULL);
 }
 
 TL_EXPORT char *threadleak_report_json(int *leaked)
 {
 	tl_ensure_init();
 	char *json = NULL;
-	int n = tl_check(TL_CHECK_API, 0, false, &json);
+	int n = api_check(false, &json);
 	if (leaked)
 		*leaked = n;
 	return json;
@@ -30,6 +44,7 @@ TL_EXPORT void threadleak_ignore_current(void)
 TL_EXPORT void threadleak_set_exit_check(int enabled)
 {
 	tl_ensure_init();
+	atomic_store(&exit_check_api, enabled != 0);
 	tl_opt.check_at_exit = enabled != 0;
 }
 

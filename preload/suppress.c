@@ -1,6 +1,7 @@
 /* Suppressions: threads that are meant to live. One rule per line, `type:pattern`, `#`
- * comments, surrounding blanks ignored. Patterns use LeakSanitizer's matching: a substring
- * match where `*` matches anything, `^` anchors the start and `$` the end.
+ * comments (a whole line, or after a blank following the rule), surrounding blanks ignored.
+ * Patterns use LeakSanitizer's matching: a substring match where `*` matches anything, `^`
+ * anchors the start and `$` the end.
  *   top:P         innermost frame of the current stack outside threadleak and libc
  *   any:P         any frame of the current stack
  *   start:P       the thread's start routine
@@ -10,7 +11,8 @@
  * Sources, all loaded at the first check (nothing at start-up): the default sets
  * (default_suppressions.c, unless default_suppressions=0 or disabled by name), the
  * program's threadleak_default_suppressions() hook, and every suppressions=FILE. A malformed
- * line is reported with its file and line number; the valid rules still apply. */
+ * line is reported with its file and line number (the first 20 of a source, then a count);
+ * the valid rules still apply. */
 #include "tl.h"
 
 #include <errno.h>
@@ -37,10 +39,12 @@ static size_t nrules, caprules;
 static bool loaded;
 
 /* LeakSanitizer's TemplateMatch (sanitizer_common): '*' wildcards, '^' anchors the start,
- * '$' the end, otherwise a substring match. */
+ * '$' the end, otherwise a substring match. Two differences: pieces are compared in place,
+ * whatever their length, and a piece before '$' must end the string (TemplateMatch only
+ * looks at the piece's first occurrence, so "wait$" would not match "wait_for_wait"). */
 bool tl_pattern_match(const char *templ, const char *str)
 {
-	if (str == NULL || str[0] == '\0')
+	if (templ == NULL || str == NULL || str[0] == '\0')
 		return false;
 	bool start = false, asterisk = false;
 	if (templ[0] == '^') {
@@ -58,17 +62,16 @@ bool tl_pattern_match(const char *templ, const char *str)
 			return str[0] == '\0' || asterisk;
 		if (str[0] == '\0')
 			return false;
-		size_t len = strcspn(templ, "*$");
-		char piece[256];
-		if (len >= sizeof(piece))
-			len = sizeof(piece) - 1;
-		memcpy(piece, templ, len);
-		piece[len] = '\0';
-		const char *spos = strstr(str, piece);
+		size_t len = strcspn(templ, "*$"), slen = strlen(str);
+		const char *spos;
+		if (templ[len] == '$') /* the last piece: it must end the string */
+			spos = slen >= len && memcmp(str + slen - len, templ, len) == 0 ? str + slen - len : NULL;
+		else
+			spos = memmem(str, slen, templ, len);
 		if (spos == NULL || (start && spos != str))
 			return false;
 		str = spos + len;
-		templ += strcspn(templ, "*$");
+		templ += len;
 		start = false;
 		asterisk = false;
 	}
@@ -117,6 +120,16 @@ static void shown(const char *s, size_t n, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
+/* One warning line per malformed line, for the first MAX_LINE_WARNINGS of a source; then one
+ * line with the count of the rest (a file in another format, say valgrind's, would otherwise
+ * flood the program's stderr). */
+#define MAX_LINE_WARNINGS 20
+#define LINE_WARN(...)                                                                             \
+	do {                                                                                       \
+		if (++problems <= MAX_LINE_WARNINGS)                                               \
+			tl_warn(__VA_ARGS__);                                                      \
+	} while (0)
+
 /* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
 static int parse(const char *text, const char *origin, const char *set)
 {
@@ -130,36 +143,44 @@ static int parse(const char *text, const char *origin, const char *set)
 		p = eol ? eol + 1 : p + len;
 		while (b < e && (*b == ' ' || *b == '\t' || *b == '\r'))
 			b++;
+		if (b < e && *b == '#')
+			continue;
+		/* a comment after the rule: '#' after a blank ("name:logger  # why") */
+		for (const char *q = b + 1; q < e; q++)
+			if (*q == '#' && (q[-1] == ' ' || q[-1] == '\t')) {
+				e = q;
+				break;
+			}
 		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 			e--;
-		if (b == e || *b == '#')
+		if (b == e)
 			continue;
 		char what[80];
 		shown(b, (size_t)(e - b), what, sizeof(what));
 		const char *colon = memchr(b, ':', (size_t)(e - b));
 		if (colon == NULL) {
-			tl_warn("%s:%d: '%s' is not type:pattern; rule ignored", origin, lineno, what);
-			problems++;
+			LINE_WARN("%s:%d: '%s' is not type:pattern; rule ignored", origin, lineno, what);
 			continue;
 		}
+		const char *te = colon; /* blanks between the type and the colon are fine */
+		while (te > b && (te[-1] == ' ' || te[-1] == '\t'))
+			te--;
 		int type = -1;
 		for (size_t i = 0; i < TL_ARRAY_SIZE(type_names); i++)
-			if ((size_t)(colon - b) == strlen(type_names[i]) &&
-			    strncmp(b, type_names[i], (size_t)(colon - b)) == 0)
+			if ((size_t)(te - b) == strlen(type_names[i]) &&
+			    strncmp(b, type_names[i], (size_t)(te - b)) == 0)
 				type = (int)i;
 		if (type < 0) {
-			tl_warn("%s:%d: unknown rule type in '%s' (expected top, any, start, created_by, "
-				"name or module); rule ignored",
-				origin, lineno, what);
-			problems++;
+			LINE_WARN("%s:%d: unknown rule type in '%s' (expected top, any, start, created_by, "
+				  "name or module); rule ignored",
+				  origin, lineno, what);
 			continue;
 		}
 		const char *pb = colon + 1;
 		while (pb < e && (*pb == ' ' || *pb == '\t'))
 			pb++;
 		if (pb == e) {
-			tl_warn("%s:%d: empty pattern in '%s'; rule ignored", origin, lineno, what);
-			problems++;
+			LINE_WARN("%s:%d: empty pattern in '%s'; rule ignored", origin, lineno, what);
 			continue;
 		}
 		bool bad = false;
@@ -167,8 +188,7 @@ static int parse(const char *text, const char *origin, const char *set)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
 				bad = true;
 		if (bad) {
-			tl_warn("%s:%d: control characters in '%s'; rule ignored", origin, lineno, what);
-			problems++;
+			LINE_WARN("%s:%d: control characters in '%s'; rule ignored", origin, lineno, what);
 			continue;
 		}
 		char *pat = strndup(pb, (size_t)(e - pb));
@@ -179,6 +199,9 @@ static int parse(const char *text, const char *origin, const char *set)
 		}
 		free(pat);
 	}
+	if (problems > MAX_LINE_WARNINGS)
+		tl_warn("%s: %d more malformed lines not shown; their rules are ignored", origin,
+			problems - MAX_LINE_WARNINGS);
 	return problems;
 }
 
@@ -230,11 +253,38 @@ static bool set_disabled(const char *name)
 	return false;
 }
 
+/* disable_default_sets naming no set is a typo that would leave a set on: say so. */
+static void check_disabled_names(void)
+{
+	const char *list = tl_opt.disable_sets;
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		bool known = len == 0;
+		for (const struct tl_default_set *d = tl_default_sets; d->name && !known; d++)
+			known = strlen(d->name) == len && strncmp(d->name, list, len) == 0;
+		if (!known) {
+			char what[80], names[256];
+			size_t used = 0;
+			names[0] = '\0';
+			for (const struct tl_default_set *d = tl_default_sets; d->name; d++)
+				if (used < sizeof(names))
+					used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+								 used ? ", " : "", d->name);
+			shown(list, len, what, sizeof(what));
+			tl_warn("disable_default_sets: no default suppression set named '%s' (sets: %s)", what,
+				names);
+		}
+		list = end ? end + 1 : list + len;
+	}
+}
+
 void tl_suppress_load(struct tl_symbolizer *sym)
 {
 	if (loaded)
 		return;
 	loaded = true;
+	check_disabled_names();
 	if (tl_opt.default_suppressions) {
 		for (const struct tl_default_set *d = tl_default_sets; d->name; d++) {
 			if (set_disabled(d->name))

@@ -1,0 +1,72 @@
+"""Hooks the program defines, the LeakSanitizer way, exported (-rdynamic: found with dlsym) or
+not (found in the symbol table at the check):
+  threadleak_default_suppressions(): its rules apply (default_suppressions=0 does not turn
+    the program's own rules off), with files after them; its malformed line is named
+    threadleak_default_suppressions():3
+  threadleak_default_options() returning "exitcode=42": the status with leaks is 42;
+    THREADLEAK_OPTIONS wins over it."""
+import shutil
+import subprocess
+
+from apiutil import *  # noqa: F403
+
+work = workdir()
+
+
+def dynamic_symbols(path):
+    nm = shutil.which("nm")
+    if nm is None:
+        return None
+    p = subprocess.run([nm, "-D", "--defined-only", path], stdout=subprocess.PIPE, text=True)
+    return {l.split()[-1] for l in p.stdout.splitlines() if l.strip()}
+
+
+try:
+    for name, exported in (("api_hook_supp", False), ("api_hook_supp_dyn", True)):
+        prog = exe(name)
+        syms = dynamic_symbols(prog)
+        if syms is not None:
+            check(("threadleak_default_suppressions" in syms) == exported,
+                  f"{name}: hook {'not ' if not exported else ''}expected in the dynamic symbol table", sorted(syms))
+        bare = run([prog], preload=False)
+        check(bare.rc == 0 and bare.stdout == b"ready\n" and bare.stderr == b"", f"{name}: bare run", bare.stderr)
+
+        for opts in ("", "default_suppressions=0", "disable_default_sets=libc"):
+            r = run([prog], options=opts)
+            logger_suppressed(r, "name:^logger$", f"{name} {opts}")
+            ws = warnings(r.stderr)
+            check(len(ws) == 1 and ws[0].startswith("threadleak: threadleak_default_suppressions():3: ")
+                  and "bogus line" in ws[0], f"{name} {opts}: one warning naming the hook's line 3", r.stderr)
+
+        # a file adds to the hook's rules
+        f = supp_file(work, "w.supp", "start:worker_loop\n")
+        r = run([prog], options=f"suppressions={f}")
+        rep = r.report
+        check(r.rc == 0 and rep["leaked"] == 0 and rep["suppressed"] == 2
+              and used(rep) == {"name:^logger$": 1, "start:worker_loop": 1}, f"{name}: hook and file", rep)
+
+        t = run([prog], json_format=False)
+        err = t.stderr.decode(errors="replace")
+        check(t.rc == 23 and err.endswith("suppressions used:\n  count rule\n      1 name:^logger$\n"),
+              f"{name}: text report lists the hook's rule", err)
+
+    for name, exported in (("api_hook_opts", False), ("api_hook_opts_dyn", True)):
+        prog = exe(name)
+        syms = dynamic_symbols(prog)
+        if syms is not None:
+            check(("threadleak_default_options" in syms) == exported, f"{name}: dynamic symbol table", sorted(syms))
+        bare = run([prog], preload=False)
+        check(bare.rc == 0 and bare.stdout == b"ready\n", f"{name}: bare run", bare.stderr)
+        r = run([prog])
+        check(r.rc == 42 and r.report["leaked"] == 2, f"{name}: status {r.rc}, expected the hook's 42", r.stderr,
+              r.report)
+        check(warnings(r.stderr) == [], f"{name}: no warnings", r.stderr)
+        r = run([prog], options="exitcode=9")
+        check(r.rc == 9, f"{name}: status {r.rc}, THREADLEAK_OPTIONS exitcode=9 wins", r.stderr)
+        # all suppressed: the program's own status
+        f = supp_file(work, "both.supp", "name:logger\nname:worker\n")
+        r = run([prog], options=f"suppressions={f}")
+        check(r.rc == 0 and r.report["leaked"] == 0, f"{name}: nothing leaked, status {r.rc}", r.report)
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+ok()
