@@ -54,7 +54,7 @@ int tl_registry_starting(void)
 static void maybe_free(struct tl_thread *t)
 {
 	unsigned f = t->flags;
-	if (!(f & TL_F_CREATOR_DONE))
+	if (!(f & TL_F_CREATOR_DONE) || (f & TL_F_PINNED))
 		return;
 	if (!((f & TL_F_JOINED) || ((f & TL_F_DETACHED) && (f & TL_F_FINISHED))))
 		return;
@@ -63,11 +63,13 @@ static void maybe_free(struct tl_thread *t)
 	free(t);
 }
 
-/* Lock held. */
+/* Lock held. Both the thread itself and its creator call this; whichever comes second must not
+ * insert again: by then a short-lived thread's handle may already belong to another thread. */
 static void insert(struct tl_thread *t, pthread_t handle)
 {
-	if (t->flags & TL_F_IN_HASH)
+	if (t->flags & TL_F_INSERTED)
 		return;
+	t->flags |= TL_F_INSERTED;
 	t->handle = handle;
 	struct tl_thread *old = NULL;
 	HASH_FIND(hh, registry, &handle, sizeof(handle), old);
@@ -164,26 +166,35 @@ void tl_thread_create_failed(struct tl_thread *t)
 	free(t);
 }
 
-void tl_thread_joined(pthread_t handle)
+struct tl_thread *tl_thread_pin(pthread_t handle)
 {
 	tl_registry_lock();
 	struct tl_thread *t = find(handle);
-	if (t != NULL) {
-		t->flags |= TL_F_JOINED;
-		maybe_free(t);
-	}
+	if (t != NULL)
+		t->flags |= TL_F_PINNED;
+	tl_registry_unlock();
+	return t;
+}
+
+static void settle(struct tl_thread *t, unsigned flag)
+{
+	if (t == NULL)
+		return;
+	tl_registry_lock();
+	t->flags &= ~TL_F_PINNED;
+	t->flags |= flag;
+	maybe_free(t);
 	tl_registry_unlock();
 }
 
-void tl_thread_detached(pthread_t handle)
+void tl_thread_joined(struct tl_thread *t, bool ok)
 {
-	tl_registry_lock();
-	struct tl_thread *t = find(handle);
-	if (t != NULL) {
-		t->flags |= TL_F_DETACHED;
-		maybe_free(t);
-	}
-	tl_registry_unlock();
+	settle(t, ok ? TL_F_JOINED : 0);
+}
+
+void tl_thread_detached(struct tl_thread *t, bool ok)
+{
+	settle(t, ok ? TL_F_DETACHED : 0);
 }
 
 /* In the child of fork(): only the forking thread exists. Keep its record (it is the child's
@@ -215,8 +226,12 @@ static bool tid_known(pid_t tid)
 	return false;
 }
 
-void tl_adopt_new_tasks(const char *label)
+void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 {
+	/* Without a complete list from before the call we cannot tell which tasks it started:
+	 * adopt none (they are reported as untracked rather than risk hiding a real leak). */
+	if (nbefore < 0 || nbefore > TL_MAX_TASKS_BEFORE)
+		return;
 	pid_t tids[512];
 	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
 	if (n <= 0)
@@ -242,7 +257,10 @@ void tl_adopt_new_tasks(const char *label)
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		if (tid_known(tids[i]) || atomic_load(&starting) > 0)
+		bool old = false;
+		for (int j = 0; j < nbefore && !old; j++)
+			old = before[j] == tids[i];
+		if (old || tid_known(tids[i]) || atomic_load(&starting) > 0)
 			continue;
 		struct tl_thread *a = calloc(1, sizeof(*a));
 		if (a == NULL)

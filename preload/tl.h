@@ -94,6 +94,8 @@ enum tl_flags {
 	TL_F_MAIN = 1u << 6,
 	TL_F_ADOPTED = 1u << 7, /* a thread libc started for us, seen appear during a call */
 	TL_F_EXITING = 1u << 8, /* inside exit() itself, waiting for another thread's check */
+	TL_F_INSERTED = 1u << 9, /* was put in the hash once; never again (its handle may be reused) */
+	TL_F_PINNED = 1u << 10,  /* a join or detach of it is in progress: do not free it */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -135,12 +137,18 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11);
 void tl_thread_started(struct tl_thread *t);   /* in the new thread, first thing */
 void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after success */
 void tl_thread_create_failed(struct tl_thread *t);
-void tl_thread_joined(pthread_t handle);
-void tl_thread_detached(pthread_t handle);
+/* Join and detach: pin the record while the handle is still valid (before the real call; after
+ * it the handle may already name a new thread), then settle it with the call's outcome. */
+struct tl_thread *tl_thread_pin(pthread_t handle);
+void tl_thread_joined(struct tl_thread *t, bool ok);
+void tl_thread_detached(struct tl_thread *t, bool ok);
 void tl_thread_exiting(void);
 /* After a libc call that may start helper threads: tasks that appeared and that nobody
  * created through our wrappers are recorded as threads with start routine `label`. */
-void tl_adopt_new_tasks(const char *label);
+/* Record as libc's own (start routine `label`) the tasks that are not in before[0..nbefore),
+ * the tasks listed before the call that may have started them. */
+#define TL_MAX_TASKS_BEFORE 1024
+void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore);
 void tl_registry_lock(void);
 void tl_registry_unlock(void);
 /* Iterate with the lock held. */
@@ -262,6 +270,7 @@ struct tl_seen {
 void tl_capture_stacks(struct tl_seen *v, size_t n);
 /* Choose and install the sampling signal (before reading which threads block it). */
 bool tl_capture_prepare(void);
+int tl_capture_signal(void); /* the signal that samples stacks, once prepared; else 0 */
 /* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
 const char *tl_syscall_name(long nr);

@@ -66,9 +66,11 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
 	return r;
 }
 
-/* A join blocks like any other call; when it succeeds the joined thread's record can go. */
+/* A join blocks like any other call; when it succeeds the joined thread's record can go. The
+ * record is pinned first: once the real join returns, the handle may name a new thread. */
 #define JOIN_BODY(name, handle, okval, realcall)                                                   \
 	int r;                                                                                     \
+	struct tl_thread *joined = tl_thread_pin((pthread_t)(handle));                             \
 	struct tl_thread *t = tl_self;                                                             \
 	if (t != NULL && t->blk.depth == 0) {                                                      \
 		TL_BLOCK_ENTER(t, name, TL_OBJ_THREAD, handle, 0);                                 \
@@ -77,8 +79,7 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
 	} else {                                                                                   \
 		r = realcall;                                                                      \
 	}                                                                                          \
-	if (r == (okval))                                                                          \
-		tl_thread_joined((pthread_t)(handle));                                             \
+	tl_thread_joined(joined, r == (okval));                                                    \
 	return r
 
 TL_EXPORT int pthread_join(pthread_t th, void **ret)
@@ -88,9 +89,9 @@ TL_EXPORT int pthread_join(pthread_t th, void **ret)
 
 TL_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
 {
+	struct tl_thread *joined = tl_thread_pin(th);
 	int r = TL_REAL(pthread_tryjoin_np)(th, ret);
-	if (r == 0)
-		tl_thread_joined(th);
+	tl_thread_joined(joined, r == 0);
 	return r;
 }
 
@@ -113,16 +114,16 @@ TL_EXPORT int thrd_join(thrd_t th, int *res)
 
 TL_EXPORT int pthread_detach(pthread_t th)
 {
+	struct tl_thread *t = tl_thread_pin(th);
 	int r = TL_REAL(pthread_detach)(th);
-	if (r == 0)
-		tl_thread_detached(th);
+	tl_thread_detached(t, r == 0);
 	return r;
 }
 
 TL_EXPORT int thrd_detach(thrd_t th)
 {
+	struct tl_thread *t = tl_thread_pin((pthread_t)th);
 	int r = TL_REAL(thrd_detach)(th);
-	if (r == thrd_success)
-		tl_thread_detached((pthread_t)th);
+	tl_thread_detached(t, r == thrd_success);
 	return r;
 }
