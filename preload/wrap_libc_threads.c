@@ -5,29 +5,35 @@
  * and the default "libc" suppression set can recognise them. */
 #include "tl.h"
 
+/* Run `call`; if `ok`, adopt the tasks that appeared meanwhile. The list of tasks from before
+ * the call keeps a thread that was already there (another call's stuck helper, a thread created
+ * by raw clone) from being hidden under libc's name. */
+#define ADOPT_AROUND(label, call, ok)                                                              \
+	pid_t before_[TL_MAX_TASKS_BEFORE];                                                        \
+	int nbefore_ = tl_list_tasks(before_, TL_MAX_TASKS_BEFORE);                                \
+	int r = call;                                                                              \
+	if (ok)                                                                                    \
+		tl_adopt_new_tasks(label, before_, nbefore_);                                      \
+	return r
+
 TL_EXPORT int timer_create(clockid_t clk, struct sigevent *sev, timer_t *timer)
 {
-	int r = TL_REAL(timer_create)(clk, sev, timer);
-	if (r == 0 && sev && sev->sigev_notify == SIGEV_THREAD)
-		tl_adopt_new_tasks("timer_helper_thread");
-	return r;
+	if (sev == NULL || sev->sigev_notify != SIGEV_THREAD)
+		return TL_REAL(timer_create)(clk, sev, timer);
+	ADOPT_AROUND("timer_helper_thread", TL_REAL(timer_create)(clk, sev, timer), r == 0);
 }
 
 TL_EXPORT int mq_notify(mqd_t q, const struct sigevent *sev)
 {
-	int r = TL_REAL(mq_notify)(q, sev);
-	if (r == 0 && sev && sev->sigev_notify == SIGEV_THREAD)
-		tl_adopt_new_tasks("mq_notify_helper_thread");
-	return r;
+	if (sev == NULL || sev->sigev_notify != SIGEV_THREAD)
+		return TL_REAL(mq_notify)(q, sev);
+	ADOPT_AROUND("mq_notify_helper_thread", TL_REAL(mq_notify)(q, sev), r == 0);
 }
 
 #define AIO_WRAPPER(name, params, args)                                                            \
 	TL_EXPORT int name params                                                                  \
 	{                                                                                          \
-		int r = TL_REAL(name) args;                                                        \
-		if (r == 0)                                                                        \
-			tl_adopt_new_tasks("handle_fildes_io");                                    \
-		return r;                                                                          \
+		ADOPT_AROUND("handle_fildes_io", TL_REAL(name) args, r == 0);                       \
 	}
 
 AIO_WRAPPER(aio_read, (struct aiocb * cb), (cb))
@@ -45,8 +51,5 @@ AIO_WRAPPER(lio_listio64, (int mode, struct aiocb64 *const list[], int n, struct
 
 TL_EXPORT int getaddrinfo_a(int mode, struct gaicb **list, int n, struct sigevent *sev)
 {
-	int r = TL_REAL(getaddrinfo_a)(mode, list, n, sev);
-	if (r == 0)
-		tl_adopt_new_tasks("handle_requests");
-	return r;
+	ADOPT_AROUND("handle_requests", TL_REAL(getaddrinfo_a)(mode, list, n, sev), r == 0);
 }
