@@ -63,6 +63,29 @@ static void exit_gate(int status, void *arg)
 	}
 }
 
+/* exit() from several threads at once: glibc hands each caller the next exit handler, so with
+ * more callers than handlers a third thread finds the list empty and ends the process while the
+ * first is still checking. Only the first caller goes on; the others wait here for the end of
+ * the process, as they would inside glibc, marked as exiting so the check does not count them.
+ * A nested exit() (from an atexit handler) in the first caller goes on too. The main thread
+ * returning from main calls glibc's internal exit and is met by exit_gate instead. */
+static _Atomic pid_t exit_owner;
+
+TL_EXPORT void exit(int status)
+{
+	pid_t me = tl_gettid(), none = 0;
+	if (getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
+	    none != me) {
+		tl_thread_exiting();
+		for (;;) {
+			struct timespec ts = {3600, 0};
+			TL_REAL(nanosleep)(&ts, NULL);
+		}
+	}
+	TL_REAL(exit)(status);
+	__builtin_unreachable();
+}
+
 static void atfork_prepare(void)
 {
 	tl_registry_lock();
@@ -81,6 +104,7 @@ static void atfork_child(void)
 	tl_pid = getpid();
 	atomic_store(&exit_checked, false);
 	atomic_store(&exit_check_done, false);
+	atomic_store(&exit_owner, 0);
 	atomic_store(&tl_checking, false);
 }
 
@@ -135,6 +159,19 @@ const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
 	return fn ? fn() : NULL;
 }
 
+/* Under secure execution (setuid, setgid, file capabilities) the environment is not to be
+ * trusted with file names: an attacker could make a privileged program write or read them. */
+static void secure_execution(void)
+{
+	if (!getauxval(AT_SECURE))
+		return;
+	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
+		tl_warn("secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
+		tl_opt.log_path = NULL;
+		tl_opt.nsuppressions = 0;
+	}
+}
+
 static bool options_hook_done;
 
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
@@ -150,6 +187,7 @@ static void load_options(struct tl_symbolizer *sym)
 	tl_log_quiet = true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
+	secure_execution();
 }
 
 /* At the check, for programs that do not export their hook: look in the symbol table. */
@@ -158,19 +196,6 @@ void tl_options_apply_hook(struct tl_symbolizer *sym)
 	if (!options_hook_done) {
 		options_hook_done = true;
 		load_options(sym);
-	}
-}
-
-/* Under secure execution (setuid, setgid, file capabilities) the environment is not to be
- * trusted with file names: an attacker could make a privileged program write or read them. */
-static void secure_execution(void)
-{
-	if (!getauxval(AT_SECURE))
-		return;
-	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
-		tl_warn("secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
-		tl_opt.log_path = NULL;
-		tl_opt.nsuppressions = 0;
 	}
 }
 

@@ -122,7 +122,8 @@
 	X(int, aio_write64, (struct aiocb64 *))                                                    \
 	X(int, aio_fsync64, (int, struct aiocb64 *))                                               \
 	X(int, lio_listio64, (int, struct aiocb64 *const[], int, struct sigevent *))               \
-	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))
+	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))                      \
+	X(void, exit, (int))
 
 /* XV(return type, our name, symbol, version, parameters): symbols that exist in two
  * implementations; each of our two wrappers must call its own (PLATFORM-NOTES). */
