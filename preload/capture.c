@@ -186,7 +186,9 @@ static bool handler_is_ours(int sig)
 
 /* Pick a real-time signal nobody uses (or the configured one) and install our handler.
  * The handler stays installed: a signal still pending for a thread that had it blocked must
- * never reach the default action (which would kill the process). */
+ * never reach the default action (which would kill the process). If the program later puts
+ * its own handler on the signal we picked, that signal is the program's now: the next check
+ * picks another free one (a configured signal is taken as the user's explicit choice). */
 static bool install_handler(void)
 {
 	if (park_signal && handler_is_ours(park_signal))
@@ -214,13 +216,17 @@ static bool install_handler(void)
 	if (sigaction(sig, &sa, NULL) != 0)
 		return false;
 	park_signal = sig;
-	tl_opt.signal = sig;
 	return true;
 }
 
 bool tl_capture_prepare(void)
 {
 	return install_handler();
+}
+
+int tl_capture_signal(void)
+{
+	return park_signal;
 }
 
 static bool grow_slots(size_t n)

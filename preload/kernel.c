@@ -3,6 +3,8 @@
  * wrappers (libc calling itself, raw syscalls, untracked threads) and to name fds. */
 #include "tl.h"
 
+#include <linux/futex.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -102,6 +104,18 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 			return false;
 		/* socket calls with a timeout return EINTR (socket(7)) */
 		switch (s->sysno) {
+		case SYS_futex: {
+			/* A wait with a timeout is restarted through the restart block, which a
+			 * handler turns into EINTR (sem_timedwait, timed condition waits); so is
+			 * FUTEX_WAIT_REQUEUE_PI. A plain wait restarts: glibc and Rust retry it;
+			 * the PI locks always restart (ERESTARTNOINTR). */
+			int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
+			if (op == FUTEX_LOCK_PI || op == FUTEX_LOCK_PI2)
+				return true;
+			if (op == FUTEX_WAIT_REQUEUE_PI)
+				return false;
+			return s->sysargs[3] == 0;
+		}
 		case SYS_recvfrom:
 		case SYS_recvmsg:
 		case SYS_accept:
@@ -159,7 +173,7 @@ bool tl_kernel_view(struct tl_seen *s)
 	char status[2048];
 	if (read_file(path, status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
-		int sig = tl_opt.signal;
+		int sig = tl_capture_signal();
 		if (b && sig > 0) {
 			unsigned long long mask = strtoull(b + 8, NULL, 16);
 			s->sig_blocked = (mask >> (sig - 1)) & 1;
