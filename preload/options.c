@@ -11,7 +11,7 @@
 
 struct tl_options tl_opt;
 
-enum kind { K_INT, K_BOOL, K_STR, K_FORMAT, K_LIST };
+enum kind { K_INT, K_BOOL, K_STR, K_FORMAT, K_LIST, K_SIGNAL };
 
 struct option_def {
 	const char *name;
@@ -41,7 +41,7 @@ static const struct option_def defs[] = {
 	 "suppress threads that libc and common runtimes keep for the process lifetime"},
 	{"disable_default_sets", K_STR, &tl_opt.disable_sets, 0, 0, "",
 	 "comma-separated default suppression sets to turn off (see README)"},
-	{"signal", K_INT, &tl_opt.signal, 0, 64, "0",
+	{"signal", K_SIGNAL, &tl_opt.signal, 0, 0, "0",
 	 "signal used to sample running threads' stacks (0: a free real-time signal)"},
 	{"help", K_BOOL, &tl_opt.help, 0, 1, "0", "print the options and their defaults"},
 };
@@ -87,10 +87,31 @@ static void sanitize(const char *s, size_t n, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
+/* One parse's warnings: a few name the problems, the rest are counted (a megabyte of garbage
+ * in THREADLEAK_OPTIONS must not become a megabyte of warnings on the program's stderr). */
+enum { SHOWN_WARNINGS = 10 };
+static int warnings_shown;
+#define complain(...)                                                                              \
+	do {                                                                                       \
+		if (warnings_shown++ < SHOWN_WARNINGS)                                             \
+			tl_warn(__VA_ARGS__);                                                      \
+	} while (0)
+
+static bool uses_copy; /* an option now points into this parse's copy of the input */
+
 static int set_one(const struct option_def *d, const char *val, const char *origin)
 {
 	char shown[64];
 	switch (d->kind) {
+	case K_SIGNAL: {
+		/* 0 (pick a free one) or a real-time signal: only those are free of default
+		 * meanings; SIGRTMIN is computed at run time (glibc reserves the first ones). */
+		long v;
+		if (!parse_long(val, 0, SIGRTMAX, &v) || (v != 0 && v < SIGRTMIN))
+			goto bad;
+		*(int *)d->ptr = (int)v;
+		return 0;
+	}
 	case K_INT: {
 		long v;
 		if (!parse_long(val, d->min, d->max, &v))
@@ -104,6 +125,7 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		return 0;
 	case K_STR:
 		*(const char **)d->ptr = val;
+		uses_copy = true;
 		return 0;
 	case K_FORMAT:
 		if (strcmp(val, "text") == 0)
@@ -117,25 +139,30 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		if (*val == '\0')
 			return 0;
 		if (tl_opt.nsuppressions >= (int)TL_ARRAY_SIZE(tl_opt.suppressions)) {
-			tl_warn("%s: too many suppression files (at most %zu); ignoring the rest", origin,
-				TL_ARRAY_SIZE(tl_opt.suppressions));
+			complain("%s: too many suppression files (at most %zu); ignoring the rest",
+				 origin, TL_ARRAY_SIZE(tl_opt.suppressions));
 			return 1;
 		}
 		tl_opt.suppressions[tl_opt.nsuppressions++] = val;
+		uses_copy = true;
 		return 0;
 	}
 bad:
 	sanitize(val, strlen(val), shown, sizeof(shown));
 	if (d->kind == K_INT)
-		tl_warn("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); keeping %d",
-			origin, shown, d->name, d->min, d->max, *(int *)d->ptr);
+		complain("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); keeping %d",
+			 origin, shown, d->name, d->min, d->max, *(int *)d->ptr);
+	else if (d->kind == K_SIGNAL)
+		complain("%s: invalid value '%s' for %s (expected 0 or a real-time signal from %d to "
+			 "%d); keeping %d",
+			 origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)d->ptr);
 	else if (d->kind == K_BOOL)
-		tl_warn("%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
-			origin, shown, d->name);
+		complain("%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
+			 origin, shown, d->name);
 	else
-		tl_warn("%s: invalid value '%s' for %s (expected text or json); keeping the previous "
-			"value",
-			origin, shown, d->name);
+		complain("%s: invalid value '%s' for %s (expected text or json); keeping the previous "
+			 "value",
+			 origin, shown, d->name);
 	return 1;
 }
 
@@ -154,14 +181,19 @@ static bool is_sep(char c)
 	return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* The parsed strings are kept for the process lifetime: values point into one copy. */
+/* String values point into a copy of the input, kept for the process lifetime when they do
+ * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. */
 int tl_options_parse(const char *input, const char *origin)
 {
+	static char *kept[8];
+	static size_t nkept;
 	if (input == NULL)
 		return 0;
 	char *s = strdup(input);
 	if (s == NULL)
 		return 1;
+	uses_copy = false;
+	warnings_shown = 0;
 	int problems = 0;
 	char *p = s;
 	while (*p) {
@@ -178,7 +210,7 @@ int tl_options_parse(const char *input, const char *origin)
 		char shown[64];
 		if (eq == NULL) {
 			sanitize(start, strlen(start), shown, sizeof(shown));
-			tl_warn("%s: '%s' is not key=value; ignored", origin, shown);
+			complain("%s: '%s' is not key=value; ignored", origin, shown);
 			problems++;
 			continue;
 		}
@@ -189,13 +221,18 @@ int tl_options_parse(const char *input, const char *origin)
 				d = &defs[i];
 		if (d == NULL) {
 			sanitize(start, strlen(start), shown, sizeof(shown));
-			tl_warn("%s: unknown option '%s' (help=1 lists them); ignored", origin, shown);
+			complain("%s: unknown option '%s' (help=1 lists them); ignored", origin, shown);
 			problems++;
 			continue;
 		}
 		problems += set_one(d, eq + 1, origin);
 	}
-	/* s is intentionally kept: string options point into it */
+	if (warnings_shown > SHOWN_WARNINGS)
+		tl_warn("%s: %d more problems not shown", origin, warnings_shown - SHOWN_WARNINGS);
+	if (!uses_copy)
+		free(s);
+	else if (nkept < TL_ARRAY_SIZE(kept))
+		kept[nkept++] = s;
 	return problems;
 }
 
