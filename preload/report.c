@@ -200,14 +200,38 @@ static void text_duration(struct tl_buf *b, int64_t ms)
 		tl_buf_printf(b, " for %lldm%llds", (long long)(ms / 60000), (long long)(ms % 60000) / 1000);
 }
 
+/* Text meant for a terminal: control bytes (thread names, file names and paths are the
+ * program's to choose) are written as \xNN, so an escape sequence cannot retitle or clear the
+ * terminal; newlines too, unless they are the report's own line ends. */
+static void text_str(struct tl_buf *b, const char *s, size_t n, bool escape_newlines)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != 0x7f)
+			j++;
+		while (j < n && s[j] == '\n' && !escape_newlines)
+			j++;
+		if (j > i) {
+			tl_buf_put(b, s + i, j - i);
+			i = j;
+			continue;
+		}
+		tl_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+		i++;
+	}
+}
+
 static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, bool first)
 {
 	if (s->number)
 		tl_buf_printf(b, "%s %llu (tid %d", first ? "Thread" : "  thread", (unsigned long long)s->number, (int)s->tid);
 	else
 		tl_buf_printf(b, "%s tid %d (untracked", first ? "Thread" : "  thread", (int)s->tid);
-	if (s->name[0])
-		tl_buf_printf(b, ", \"%s\"", s->name);
+	if (s->name[0]) {
+		tl_buf_put(b, ", \"", 3);
+		text_str(b, s->name, strlen(s->name), true);
+		tl_buf_put(b, "\"", 1);
+	}
 	if (s->number)
 		tl_buf_printf(b, ", %s", (s->flags & TL_F_DETACHED) ? "detached" : "joinable");
 	tl_buf_printf(b, ")");
@@ -315,12 +339,15 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	if (r->nsuppressed)
 		tl_buf_printf(&b, "threadleak: %zu thread%s suppressed\n", r->nsuppressed, r->nsuppressed == 1 ? "" : "s");
 	tl_suppress_used(&b, false);
-	if (b.oom) {
-		free(b.p);
+	struct tl_buf clean = {0};
+	text_str(&clean, b.p, b.len, false);
+	free(b.p);
+	if (clean.oom) {
+		free(clean.p);
 		return NULL;
 	}
-	*len = b.len;
-	return b.p;
+	*len = clean.len;
+	return clean.p;
 }
 
 /* ---- JSON ---- */
