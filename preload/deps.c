@@ -30,10 +30,11 @@ static void load_unwind(void)
 		return;
 	}
 	bool ok = true;
-#define TL_UNW_LOAD(sym, member)                                                                   \
+#define TL_UNW_LOAD(sym, member) \
 	ok = ok && (*(void **)&tl_deps.member = dlsym(h, TL_XSTR(sym))) != NULL;
 	TL_UNW_FUNCS(TL_UNW_LOAD)
-	ok = ok && (tl_deps.unw_local_addr_space_ = dlsym(h, TL_XSTR(UNW_OBJ(local_addr_space)))) != NULL;
+	ok = ok &&
+	     (tl_deps.unw_local_addr_space_ = dlsym(h, TL_XSTR(UNW_OBJ(local_addr_space)))) != NULL;
 	ok = ok && (*(void **)&tl_deps.unw_backtrace_ = dlsym(h, "unw_backtrace")) != NULL;
 	if (!ok) {
 		tl_warn("libunwind lacks a function threadleak needs: stacks are not available");
@@ -49,7 +50,8 @@ static void load_dw(void)
 	static const char *const names[] = {"libdw.so.1", "libdw.so", NULL};
 	void *h = open_first(names);
 	if (h == NULL) {
-		tl_warn("cannot load libdw (%s): frames are shown without names and lines", dlerror());
+		tl_warn("cannot load libdw (%s): frames are shown without names and lines",
+		        dlerror());
 		return;
 	}
 	bool ok = true;

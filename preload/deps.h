@@ -10,47 +10,56 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
-#define TL_UNW_FUNCS(X)                                                                            \
-	X(UNW_OBJ(init_local), unw_init_local_)                                                    \
-	X(UNW_OBJ(init_local2), unw_init_local2_)                                                  \
-	X(UNW_OBJ(step), unw_step_)                                                                \
-	X(UNW_OBJ(get_reg), unw_get_reg_)                                                          \
-	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_)                                          \
+#define TL_UNW_FUNCS(X)                                   \
+	X(UNW_OBJ(init_local), unw_init_local_)           \
+	X(UNW_OBJ(init_local2), unw_init_local2_)         \
+	X(UNW_OBJ(step), unw_step_)                       \
+	X(UNW_OBJ(get_reg), unw_get_reg_)                 \
+	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_) \
 	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
 
-#define TL_DW_FUNCS(X)                                                                             \
-	X(dwfl_begin)                                                                              \
-	X(dwfl_end)                                                                                \
-	X(dwfl_linux_proc_find_elf)                                                                \
-	X(dwfl_standard_find_debuginfo)                                                            \
-	X(dwfl_report_begin)                                                                       \
-	X(dwfl_report_end)                                                                         \
-	X(dwfl_linux_proc_report)                                                                  \
-	X(dwfl_addrmodule)                                                                         \
-	X(dwfl_module_info)                                                                        \
-	X(dwfl_module_addrinfo)                                                                    \
-	X(dwfl_module_getsrc)                                                                      \
-	X(dwfl_lineinfo)                                                                           \
-	X(dwfl_line_comp_dir)                                                                      \
-	X(dwfl_module_addrdie)                                                                     \
-	X(dwfl_module_nextcu)                                                                      \
-	X(dwfl_module_getsymtab)                                                                   \
-	X(dwfl_module_getsym_info)                                                                 \
-	X(dwfl_getmodules)                                                                         \
-	X(dwarf_getscopes)                                                                         \
-	X(dwarf_tag)                                                                               \
-	X(dwarf_attr)                                                                              \
-	X(dwarf_attr_integrate)                                                                    \
-	X(dwarf_formstring)                                                                        \
-	X(dwarf_formudata)                                                                         \
-	X(dwarf_diename)                                                                           \
-	X(dwarf_getsrcfiles)                                                                       \
-	X(dwarf_filesrc)                                                                           \
-	X(dwarf_child)                                                                             \
-	X(dwarf_siblingof)                                                                         \
-	X(dwarf_decl_line)                                                                         \
-	X(dwarf_decl_file)                                                                         \
-	X(dwarf_hasattr)
+/* libdw's functions, and libelf's elf_memory (the vDSO is read from memory): dlsym on libdw's
+ * handle also searches libelf, which libdw depends on. */
+#define TL_DW_FUNCS(X)                  \
+	X(dwfl_begin)                   \
+	X(dwfl_end)                     \
+	X(dwfl_build_id_find_debuginfo) \
+	X(dwfl_report_begin)            \
+	X(dwfl_report_end)              \
+	X(dwfl_report_module)           \
+	X(dwfl_addrmodule)              \
+	X(dwfl_module_info)             \
+	X(dwfl_module_addrinfo)         \
+	X(dwfl_module_getsrc)           \
+	X(dwfl_lineinfo)                \
+	X(dwfl_line_comp_dir)           \
+	X(dwfl_module_addrdie)          \
+	X(dwfl_module_nextcu)           \
+	X(dwfl_module_getsymtab)        \
+	X(dwfl_module_getsym_info)      \
+	X(dwfl_getmodules)              \
+	X(dwarf_tag)                    \
+	X(dwarf_attr)                   \
+	X(dwarf_attr_integrate)         \
+	X(dwarf_formstring)             \
+	X(dwarf_formudata)              \
+	X(dwarf_formref_die)            \
+	X(dwarf_diename)                \
+	X(dwarf_diecu)                  \
+	X(dwarf_dieoffset)              \
+	X(dwarf_haspc)                  \
+	X(dwarf_ranges)                 \
+	X(dwarf_getsrc_die)             \
+	X(dwarf_linesrc)                \
+	X(dwarf_lineno)                 \
+	X(dwarf_getsrcfiles)            \
+	X(dwarf_filesrc)                \
+	X(dwarf_child)                  \
+	X(dwarf_siblingof)              \
+	X(dwarf_decl_line)              \
+	X(dwarf_decl_file)              \
+	X(dwarf_hasattr)                \
+	X(elf_memory)
 
 struct tl_deps {
 #define TL_UNW_MEMBER(sym, member) __typeof__(sym) *member;
@@ -89,11 +98,10 @@ bool tl_deps_dw(void);
 
 #define dwfl_begin (*tl_deps.dwfl_begin_)
 #define dwfl_end (*tl_deps.dwfl_end_)
-#define dwfl_linux_proc_find_elf (*tl_deps.dwfl_linux_proc_find_elf_)
-#define dwfl_standard_find_debuginfo (*tl_deps.dwfl_standard_find_debuginfo_)
+#define dwfl_build_id_find_debuginfo (*tl_deps.dwfl_build_id_find_debuginfo_)
 #define dwfl_report_begin (*tl_deps.dwfl_report_begin_)
 #define dwfl_report_end (*tl_deps.dwfl_report_end_)
-#define dwfl_linux_proc_report (*tl_deps.dwfl_linux_proc_report_)
+#define dwfl_report_module (*tl_deps.dwfl_report_module_)
 #define dwfl_addrmodule (*tl_deps.dwfl_addrmodule_)
 #define dwfl_module_info (*tl_deps.dwfl_module_info_)
 #define dwfl_module_addrinfo (*tl_deps.dwfl_module_addrinfo_)
@@ -105,13 +113,20 @@ bool tl_deps_dw(void);
 #define dwfl_module_getsymtab (*tl_deps.dwfl_module_getsymtab_)
 #define dwfl_module_getsym_info (*tl_deps.dwfl_module_getsym_info_)
 #define dwfl_getmodules (*tl_deps.dwfl_getmodules_)
-#define dwarf_getscopes (*tl_deps.dwarf_getscopes_)
 #define dwarf_tag (*tl_deps.dwarf_tag_)
 #define dwarf_attr (*tl_deps.dwarf_attr_)
 #define dwarf_attr_integrate (*tl_deps.dwarf_attr_integrate_)
 #define dwarf_formstring (*tl_deps.dwarf_formstring_)
 #define dwarf_formudata (*tl_deps.dwarf_formudata_)
+#define dwarf_formref_die (*tl_deps.dwarf_formref_die_)
 #define dwarf_diename (*tl_deps.dwarf_diename_)
+#define dwarf_diecu (*tl_deps.dwarf_diecu_)
+#define dwarf_dieoffset (*tl_deps.dwarf_dieoffset_)
+#define dwarf_haspc (*tl_deps.dwarf_haspc_)
+#define dwarf_ranges (*tl_deps.dwarf_ranges_)
+#define dwarf_getsrc_die (*tl_deps.dwarf_getsrc_die_)
+#define dwarf_linesrc (*tl_deps.dwarf_linesrc_)
+#define dwarf_lineno (*tl_deps.dwarf_lineno_)
 #define dwarf_getsrcfiles (*tl_deps.dwarf_getsrcfiles_)
 #define dwarf_filesrc (*tl_deps.dwarf_filesrc_)
 #define dwarf_child (*tl_deps.dwarf_child_)
@@ -119,5 +134,6 @@ bool tl_deps_dw(void);
 #define dwarf_decl_line (*tl_deps.dwarf_decl_line_)
 #define dwarf_decl_file (*tl_deps.dwarf_decl_file_)
 #define dwarf_hasattr (*tl_deps.dwarf_hasattr_)
+#define elf_memory (*tl_deps.elf_memory_)
 
 #endif

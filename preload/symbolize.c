@@ -2,7 +2,7 @@
  * too), file:line and inlined frames from DWARF (including build-id debug files under
  * /usr/lib/debug), demangled with GNU libiberty (C++, Rust legacy and v0). Runs only after
  * every sampled thread has been released: it mallocs and opens files. Results are cached per
- * pc: leaked threads share most of their frames. */
+ * pc: leaked threads share most of their frames; the modules are the loader's (see below). */
 #include "deps.h"
 
 #include <libiberty/demangle.h>
@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <link.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
-#define MAX_INLINE 8
+/* frames one pc expands to: Rust's std nests ten inlined calls and more */
+#define MAX_INLINE 24
 
 struct sym_entry {
 	UT_hash_handle hh;
@@ -24,6 +28,7 @@ struct sym_entry {
 
 struct tl_symbolizer {
 	Dwfl *dwfl;
+	Dwfl_Module *main_mod; /* the executable, NULL if unknown */
 	struct sym_entry *cache;
 	char **strings; /* every string we own */
 	size_t nstrings, capstrings;
@@ -119,7 +124,8 @@ static char *normalize_path_in(const char *dir, const char *rel)
 			size_t back = o;
 			while (back > 0 && out[back - 1] != '/')
 				back--;
-			bool prev_dotdot = (o - back == 2 && out[back] == '.' && out[back + 1] == '.');
+			bool prev_dotdot =
+			    (o - back == 2 && out[back] == '.' && out[back + 1] == '.');
 			if (o > 0 && !prev_dotdot) {
 				o = back > 0 ? back - 1 : 0;
 				if (o == 0 && abs)
@@ -189,27 +195,260 @@ void tl_sym_forget(void)
 	cached = NULL; /* after fork: the child's maps are the parent's, but keep it simple */
 }
 
+/* ---- modules ----
+ * Modules come from the loader (dl_iterate_phdr), not from /proc/PID/maps: that works without
+ * /proc, and the loader's names are exact where maps escapes a newline in a path as "\012".
+ * They are reported by address range only; find_elf opens a file when a pc first falls in it,
+ * so a process with hundreds of libraries opens only those its stacks touch. */
+
+struct cu_range {
+	Dwarf_Addr lo, hi; /* module-relative (bias removed) */
+	Dwarf_Die *cu;     /* owned by the Dwfl */
+};
+
+/* What we keep per module, in its libdwfl userdata slot. */
+struct mod_data {
+	bool main;        /* the executable: open /proc/self/exe if its path does not open */
+	const void *vdso; /* the vDSO's image in memory, read with elf_memory */
+	size_t vdso_size;
+	bool cus_indexed; /* cus: every CU's ranges, for modules without .debug_aranges */
+	struct cu_range *cus;
+	size_t ncus;
+};
+
+struct loaded {
+	char *name;
+	uintptr_t lo, hi;
+	struct mod_data *md;
+};
+
+struct loaded_list {
+	struct loaded *v;
+	size_t n, cap;
+	int seen;        /* entries the loader listed, skipped ones too */
+	const char *exe; /* path of the main program, or NULL */
+};
+
+static int collect_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct loaded_list *l = data;
+	bool first = l->seen++ == 0; /* the loader lists the main program first */
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	bool have_lo = false;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		/* libdwfl takes the first PT_LOAD's aligned address as the module start and
+		 * derives the bias from it when the file is opened: report exactly that */
+		if (!have_lo) {
+			lo = info->dlpi_addr + (ph->p_vaddr & -(ph->p_align ? ph->p_align : 1));
+			have_lo = true;
+		}
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	if (!have_lo || hi <= lo)
+		return 0;
+	struct mod_data *md = calloc(1, sizeof(*md));
+	if (md == NULL)
+		return 0;
+	uintptr_t vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	char *name = NULL;
+	if (vdso && vdso >= lo && vdso < hi) {
+		long page = sysconf(_SC_PAGESIZE);
+		md->vdso = (const void *)vdso;
+		md->vdso_size = ((hi - vdso) + (size_t)page - 1) & ~((size_t)page - 1);
+		name = strdup("[vdso]");
+	} else if (info->dlpi_name && info->dlpi_name[0]) {
+		name = strdup(info->dlpi_name);
+	} else if (first && l->exe) {
+		md->main = true;
+		name = strdup(l->exe);
+	}
+	if (name == NULL) {
+		free(md);
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap < 32 ? 32 : l->cap * 2;
+		struct loaded *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL) {
+			free(name);
+			free(md);
+			return 0;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct loaded){name, lo, hi, md};
+	return 0;
+}
+
+/* The executable's path: exact from /proc/self/exe; without /proc, the name it was executed
+ * by (relative to the directory it started in, which is the best we have). */
+static char *main_program_path(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		return strdup(buf);
+	}
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	if (fn == NULL || fn[0] == '\0')
+		return NULL;
+	char *real = realpath(fn, NULL);
+	return real ? real : strdup(fn);
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                    char **file_name, Elf **elfp)
+{
+	(void)mod;
+	(void)base;
+	struct mod_data *md = *userdata;
+	*elfp = NULL;
+	if (md && md->vdso) {
+		/* elf_memory only reads; the image stays mapped for the process's life */
+		*elfp = elf_memory((char *)md->vdso, md->vdso_size);
+		return -1;
+	}
+	const char *path = modname;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && md && md->main) {
+		/* deleted or replaced since exec; the kernel still has the file */
+		path = "/proc/self/exe";
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd >= 0)
+		*file_name = strdup(path);
+	return fd;
+}
+
+/* CRC-32 of a file, as .gnu_debuglink records it. */
+static bool file_crc32(int fd, uint32_t *out)
+{
+	uint32_t table[256];
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		table[i] = c;
+	}
+	unsigned char buf[65536];
+	uint32_t crc = 0xffffffffu;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			return false;
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			crc = table[(crc ^ buf[i]) & 0xff] ^ (crc >> 8);
+	}
+	*out = crc ^ 0xffffffffu;
+	return lseek(fd, 0, SEEK_SET) == 0;
+}
+
+/* Separate debug information, from local files only. libdw's dwfl_standard_find_debuginfo
+ * ends, when nothing local matches and DEBUGINFOD_URLS is set, by loading libdebuginfod and
+ * libcurl and querying servers: seconds at exit, and it has crashed there. So: the build-id
+ * tree (/usr/lib/debug/.build-id/xx/yyyy.debug, which also finds dwz's alternate files), then
+ * .gnu_debuglink where GDB looks: next to the file, in its .debug folder, under /usr/lib/debug. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debuginfo_file_name)
+{
+	int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
+	                                      crc, debuginfo_file_name);
+	if (fd >= 0 || debuglink == NULL || debuglink[0] == '\0')
+		return fd;
+	char dir[PATH_MAX] = "";
+	if (file_name) {
+		const char *slash = strrchr(file_name, '/');
+		if (slash && (size_t)(slash - file_name) < sizeof(dir))
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
+	}
+	char cand[4][PATH_MAX];
+	int ncand = 0;
+	if (debuglink[0] == '/') {
+		snprintf(cand[ncand++], PATH_MAX, "%s", debuglink);
+	} else if (dir[0] == '/') {
+		snprintf(cand[ncand++], PATH_MAX, "%s/%s", dir, debuglink);
+		snprintf(cand[ncand++], PATH_MAX, "%s/.debug/%s", dir, debuglink);
+		snprintf(cand[ncand++], PATH_MAX, "/usr/lib/debug%s/%s", dir, debuglink);
+	}
+	for (int i = 0; i < ncand; i++) {
+		if (file_name && strcmp(cand[i], file_name) == 0)
+			continue;
+		fd = open(cand[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		uint32_t got;
+		/* crc 0: a dwz alternate file named by .gnu_debugaltlink, which has no CRC */
+		if (crc == 0 || (file_crc32(fd, &got) && got == crc)) {
+			*debuginfo_file_name = strdup(cand[i]);
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
 struct tl_symbolizer *tl_sym_open(void)
 {
-	static char *debuginfo_path = NULL;
+	static char *debuginfo_path = NULL; /* libdw's default: ":.debug:/usr/lib/debug" */
 	static Dwfl_Callbacks cb;
 	struct tl_symbolizer *s = calloc(1, sizeof(*s));
 	if (s == NULL || !tl_deps_dw())
 		return s;
-	cb.find_elf = dwfl_linux_proc_find_elf;
-	cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	cb.find_elf = find_elf;
+	cb.find_debuginfo = find_debuginfo;
 	cb.debuginfo_path = &debuginfo_path;
 	s->dwfl = dwfl_begin(&cb);
-	if (s->dwfl) {
-		dwfl_report_begin(s->dwfl);
-		if (dwfl_linux_proc_report(s->dwfl, gettid()) != 0) {
-			dwfl_end(s->dwfl);
-			s->dwfl = NULL;
-		} else {
-			dwfl_report_end(s->dwfl, NULL, NULL);
+	if (s->dwfl == NULL)
+		return s;
+	/* collect first, report after: libdw opens nothing here, but the loader lock is held
+	 * inside dl_iterate_phdr and nothing beyond copying needs it */
+	struct loaded_list l = {.exe = NULL};
+	char *exe = main_program_path();
+	l.exe = exe;
+	dl_iterate_phdr(collect_module, &l);
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < l.n; i++) {
+		Dwfl_Module *m = dwfl_report_module(s->dwfl, l.v[i].name, l.v[i].lo, l.v[i].hi);
+		void **ud = NULL;
+		if (m && dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL) && ud &&
+		    *ud == NULL) {
+			*ud = l.v[i].md;
+			l.v[i].md = NULL;
+			if (i == 0 && ((struct mod_data *)*ud)->main)
+				s->main_mod = m;
 		}
+		free(l.v[i].md);
+		free(l.v[i].name);
 	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	free(l.v);
+	free(exe);
 	return s;
+}
+
+static int free_mod_data(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)mod;
+	(void)name;
+	(void)start;
+	(void)arg;
+	struct mod_data *md = *ud;
+	if (md) {
+		free(md->cus);
+		free(md);
+		*ud = NULL;
+	}
+	return DWARF_CB_OK;
 }
 
 void tl_sym_close(struct tl_symbolizer *s)
@@ -217,29 +456,199 @@ void tl_sym_close(struct tl_symbolizer *s)
 	if (s == NULL)
 		return;
 	struct sym_entry *e, *tmp;
-	HASH_ITER(hh, s->cache, e, tmp)
-	{
+	HASH_ITER (hh, s->cache, e, tmp) {
 		HASH_DEL(s->cache, e);
 		free(e);
 	}
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
 	free(s->strings);
-	if (s->dwfl)
+	if (s->dwfl) {
+		dwfl_getmodules(s->dwfl, free_mod_data, NULL, 0);
 		dwfl_end(s->dwfl);
+	}
 	free(s);
 }
 
+/* ---- compilation units ---- */
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Every CU's address ranges, sorted, built once per module. */
+static void index_cus(Dwfl_Module *mod, struct mod_data *md)
+{
+	md->cus_indexed = true;
+	size_t cap = 0;
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = NULL;
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
+		Dwarf_Addr basep, lo, hi;
+		ptrdiff_t off = 0;
+		while ((off = dwarf_ranges(cu, off, &basep, &lo, &hi)) > 0) {
+			if (hi <= lo)
+				continue;
+			if (md->ncus == cap) {
+				cap = cap ? cap * 2 : 64;
+				struct cu_range *v = realloc(md->cus, cap * sizeof(*v));
+				if (v == NULL)
+					goto done;
+				md->cus = v;
+			}
+			md->cus[md->ncus++] = (struct cu_range){lo, hi, cu};
+		}
+	}
+done:
+	qsort(md->cus, md->ncus, sizeof(*md->cus), cmp_range);
+}
+
+/* The CU holding addr. libdwfl finds it through .debug_aranges, which clang does not emit
+ * and which can be partial: then look in the module's own index of CU ranges. */
+static Dwarf_Die *find_cu(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+	if (cu)
+		return cu;
+	void **ud = NULL;
+	if (dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL) == NULL || ud == NULL ||
+	    *ud == NULL)
+		return NULL;
+	struct mod_data *md = *ud;
+	if (!md->cus_indexed)
+		index_cus(mod, md);
+	if (md->ncus == 0)
+		return NULL;
+	/* the bias is the module's: any CU's answer gives it */
+	if (dwfl_module_nextcu(mod, NULL, bias) == NULL)
+		return NULL;
+	Dwarf_Addr rel = addr - *bias;
+	size_t lo = 0, hi = md->ncus; /* first range with lo > rel */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (md->cus[mid].lo <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges of different CUs do not overlap; a few steps back cover nested oddities */
+	for (size_t i = lo, k = 0; i > 0 && k < 8; i--, k++)
+		if (rel >= md->cus[i - 1].lo && rel < md->cus[i - 1].hi)
+			return md->cus[i - 1].cu;
+	return NULL;
+}
+
+/* ---- names ---- */
+
+static bool is_type_scope(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_module || tag == DW_TAG_structure_type ||
+	       tag == DW_TAG_class_type || tag == DW_TAG_union_type ||
+	       tag == DW_TAG_enumeration_type || tag == DW_TAG_interface_type;
+}
+
+/* Append "a" then "b" to the malloc'd string *p (NULL: empty); false when out of memory. */
+static bool append2(char **p, const char *a, const char *b)
+{
+	size_t have = *p ? strlen(*p) : 0, na = strlen(a), nb = strlen(b);
+	char *q = realloc(*p, have + na + nb + 1);
+	if (q == NULL)
+		return false;
+	memcpy(q + have, a, na);
+	memcpy(q + have + na, b, nb + 1);
+	*p = q;
+	return true;
+}
+
+/* "outer::inner::" for the namespaces, types and functions enclosing `target`, appended to
+ * *out: libdw keeps no parent links, so descend from the CU into the child whose span holds
+ * the offset. */
+static bool qualifier(Dwarf_Die *target, char **out)
+{
+	Dwarf_Die cudie;
+	if (dwarf_diecu(target, &cudie, NULL, NULL) == NULL)
+		return true;
+	Dwarf_Off want = dwarf_dieoffset(target), end = (Dwarf_Off)-1;
+	Dwarf_Die cur = cudie;
+	for (int depth = 0; depth < 64; depth++) {
+		Dwarf_Die child, next;
+		if (dwarf_child(&cur, &child) != 0)
+			return true;
+		for (;;) {
+			Dwarf_Off o = dwarf_dieoffset(&child);
+			if (o == want)
+				return true;
+			int r = dwarf_siblingof(&child, &next);
+			Dwarf_Off no = r == 0 ? dwarf_dieoffset(&next) : end;
+			if (want > o && want < no) {
+				end = no;
+				break;
+			}
+			if (r != 0)
+				return true;
+			child = next;
+		}
+		int tag = dwarf_tag(&child);
+		Dwarf_Attribute attr;
+		const char *linkage = NULL;
+		if (tag == DW_TAG_subprogram &&
+		    (dwarf_attr_integrate(&child, DW_AT_linkage_name, &attr) ||
+		     dwarf_attr_integrate(&child, DW_AT_MIPS_linkage_name, &attr)))
+			linkage = dwarf_formstring(&attr);
+		char *d = linkage ? tl_demangle(linkage) : NULL;
+		if (d) {
+			/* a local type's function: the enclosing function's full name replaces
+			 * what we have, as C++'s demangler writes "f(int)::Local::g()" */
+			free(*out);
+			*out = NULL;
+			bool ok = append2(out, d, "::");
+			free(d);
+			if (!ok)
+				return false;
+		} else if (is_type_scope(tag) || tag == DW_TAG_subprogram) {
+			const char *n = dwarf_diename(&child);
+			if (n == NULL && tag == DW_TAG_namespace)
+				n = "(anonymous namespace)";
+			if (n && !append2(out, n, "::"))
+				return false;
+		}
+		cur = child;
+	}
+	return true;
+}
+
+/* A function's name from DWARF: its linkage name demangled when it has one (exact, with the
+ * template arguments and parameters), else its name qualified by where it is declared (C++
+ * constructors, and Rust closures in some rustc versions, have no linkage name). */
 static const char *die_name(struct tl_symbolizer *s, Dwarf_Die *die)
 {
 	Dwarf_Attribute attr;
-	const char *name = NULL;
+	const char *linkage = NULL;
 	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
 	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
-		name = dwarf_formstring(&attr);
+		linkage = dwarf_formstring(&attr);
+	if (linkage)
+		return nice_name(s, linkage);
+	const char *name = dwarf_diename(die);
 	if (name == NULL)
-		name = dwarf_diename(die);
-	return nice_name(s, name);
+		return NULL;
+	/* the declaration: through the abstract origin, then the specification */
+	Dwarf_Die decl = *die, ref;
+	for (int i = 0; i < 4; i++) {
+		if ((dwarf_attr(&decl, DW_AT_abstract_origin, &attr) ||
+		     dwarf_attr(&decl, DW_AT_specification, &attr)) &&
+		    dwarf_formref_die(&attr, &ref))
+			decl = ref;
+		else
+			break;
+	}
+	char *q = NULL;
+	if (qualifier(&decl, &q) && append2(&q, name, ""))
+		return keep(s, q);
+	free(q);
+	return keep(s, strdup(name));
 }
 
 static const char *src_file(struct tl_symbolizer *s, Dwarf_Die *cu, Dwarf_Word idx)
@@ -252,7 +661,53 @@ static const char *src_file(struct tl_symbolizer *s, Dwarf_Die *cu, Dwarf_Word i
 	return f ? keep(s, normalize_path_in(comp_dir(cu), f)) : NULL;
 }
 
-static int lookup(struct tl_symbolizer *s, uintptr_t pc, uintptr_t addr, struct tl_frame *out, int max)
+/* ---- inlined frames ---- */
+
+#define MAX_SCOPES 32
+
+struct scope_chain {
+	int n;
+	Dwarf_Die
+	    d[MAX_SCOPES]; /* subprograms and inlined subroutines holding pc, outermost first */
+};
+
+/* Descend to pc: into functions, inlined calls and blocks whose ranges hold it, and into every
+ * namespace and type (rustc nests functions there; libdw 0.188's dwarf_getscopes does not
+ * look inside them, and for an inlined call it continues with the abstract definition's
+ * lexical scopes rather than with the calls it was inlined into). */
+static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c, int depth)
+{
+	Dwarf_Die child;
+	if (depth > 64 || dwarf_child(parent, &child) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&child);
+		switch (tag) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+		case DW_TAG_with_stmt:
+			if (dwarf_haspc(&child, pc) <= 0)
+				break;
+			if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+				if (c->n < MAX_SCOPES)
+					c->d[c->n++] = child;
+			}
+			walk_scopes(&child, pc, c, depth + 1);
+			return true;
+		default:
+			if (is_type_scope(tag) && walk_scopes(&child, pc, c, depth + 1))
+				return true;
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+static int lookup(struct tl_symbolizer *s, uintptr_t pc, uintptr_t addr, struct tl_frame *out,
+                  int max)
 {
 	struct tl_frame base = {.pc = pc, .own = tl_pc_is_own(pc)};
 	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
@@ -269,60 +724,57 @@ static int lookup(struct tl_symbolizer *s, uintptr_t pc, uintptr_t addr, struct 
 	const char *symname = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
 	base.function = nice_name(s, symname);
 
-	/* source line of the innermost frame */
-	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = find_cu(mod, addr, &bias);
+
+	/* source line of the innermost frame; libdwfl's lookup needs the aranges too */
 	const char *file = NULL;
 	int lineno = 0;
+	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	Dwarf_Line *dline = line == NULL && cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
 	if (line) {
 		const char *f = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 		file = f ? keep(s, normalize_path_in(dwfl_line_comp_dir(line), f)) : NULL;
+	} else if (dline) {
+		const char *f = dwarf_linesrc(dline, NULL, NULL);
+		if (dwarf_lineno(dline, &lineno) != 0)
+			lineno = 0;
+		file = f ? keep(s, normalize_path_in(comp_dir(cu), f)) : NULL;
 	}
 
 	/* inlined frames, innermost first (what eu-addr2line -i prints) */
-	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
-	Dwarf_Die *scopes = NULL;
-	int nscopes = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
+	struct scope_chain *ch = calloc(1, sizeof(*ch));
+	if (ch && cu)
+		walk_scopes(cu, addr - bias, ch, 0);
+	int outer = -1; /* the innermost subprogram: the function the code belongs to */
+	for (int i = 0; ch && i < ch->n; i++)
+		if (dwarf_tag(&ch->d[i]) == DW_TAG_subprogram)
+			outer = i;
 	int n = 0;
-	for (int i = 0; i < nscopes && n < max; i++) {
-		Dwarf_Die *die = &scopes[i];
-		int tag = dwarf_tag(die);
-		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
-			continue;
+	for (int i = ch ? ch->n - 1 : -1; i > outer && n < max - 1; i--) {
 		struct tl_frame f = base;
+		f.function = die_name(s, &ch->d[i]);
 		f.file = file;
 		f.line = lineno;
-		if (tag == DW_TAG_inlined_subroutine) {
-			f.function = die_name(s, die);
-			f.inlined = true;
-			out[n++] = f;
-			/* the caller's location is where this was inlined */
-			Dwarf_Attribute attr;
-			Dwarf_Word v;
-			file = NULL;
-			lineno = 0;
-			if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &v) == 0)
-				file = src_file(s, cu, v);
-			if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &v) == 0)
-				lineno = (int)v;
-			continue;
-		}
-		if (f.function == NULL)
-			f.function = die_name(s, die);
+		f.inlined = true;
 		out[n++] = f;
-		break;
+		/* the caller's location is where this was inlined */
+		Dwarf_Attribute attr;
+		Dwarf_Word v;
+		file = NULL;
+		lineno = 0;
+		if (dwarf_formudata(dwarf_attr(&ch->d[i], DW_AT_call_file, &attr), &v) == 0)
+			file = src_file(s, cu, v);
+		if (dwarf_formudata(dwarf_attr(&ch->d[i], DW_AT_call_line, &attr), &v) == 0)
+			lineno = (int)v;
 	}
-	free(scopes);
-	if (n == 0) {
-		base.file = file;
-		base.line = lineno;
-		out[n++] = base;
-	} else if (out[n - 1].inlined && n < max) {
-		/* no subprogram scope found: the symbol table names the outer function */
-		base.file = file;
-		base.line = lineno;
-		out[n++] = base;
-	}
+	/* the function itself: the symbol table names it exactly; DWARF when it has no symbol */
+	base.file = file;
+	base.line = lineno;
+	if (base.function == NULL && outer >= 0)
+		base.function = die_name(s, &ch->d[outer]);
+	out[n++] = base;
+	free(ch);
 	return n;
 }
 
@@ -346,15 +798,23 @@ int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame
 		e->n = lookup(s, pc, addr, e->f, MAX_INLINE);
 		HASH_ADD(hh, s->cache, key, sizeof(e->key), e);
 	}
+	if (max <= 0)
+		return 0;
 	int n = e->n < max ? e->n : max;
-	memcpy(out, e->f, sizeof(struct tl_frame) * (size_t)n);
+	/* too deep for the caller: drop calls from the middle, keeping where the code is (the
+	 * innermost frames) and the function with the calls nearest to it (the outermost) */
+	int inner = e->n <= max ? n : max / 2;
+	memcpy(out, e->f, sizeof(struct tl_frame) * (size_t)inner);
+	memcpy(out + inner, e->f + e->n - (n - inner),
+	       sizeof(struct tl_frame) * (size_t)(n - inner));
 	for (int i = 0; i < n; i++)
 		out[i].pc = pc;
 	return n;
 }
 
 /* Find where a global or static variable was declared: walk the CU's top-level variables. */
-static bool var_decl(struct tl_symbolizer *s, Dwfl_Module *mod, const char *name, char *where, size_t len)
+static bool var_decl(struct tl_symbolizer *s, Dwfl_Module *mod, const char *name, char *where,
+                     size_t len)
 {
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = NULL;
@@ -368,7 +828,8 @@ static bool var_decl(struct tl_symbolizer *s, Dwfl_Module *mod, const char *name
 			/* function-local statics sit one level down */
 			if (tag == DW_TAG_subprogram && dwarf_child(&child, &inner) == 0) {
 				do {
-					if (dwarf_tag(&inner) == DW_TAG_variable && dwarf_diename(&inner) &&
+					if (dwarf_tag(&inner) == DW_TAG_variable &&
+					    dwarf_diename(&inner) &&
 					    strcmp(dwarf_diename(&inner), name) == 0 &&
 					    dwarf_hasattr(&inner, DW_AT_location)) {
 						int line = 0;
@@ -376,7 +837,8 @@ static bool var_decl(struct tl_symbolizer *s, Dwfl_Module *mod, const char *name
 						const char *f = dwarf_decl_file(&inner);
 						char *nf = normalize_path(f);
 						const char *base = nf ? strrchr(nf, '/') : NULL;
-						snprintf(where, len, "%s:%d", base ? base + 1 : (nf ? nf : "?"), line);
+						snprintf(where, len, "%s:%d",
+						         base ? base + 1 : (nf ? nf : "?"), line);
 						free(nf);
 						return true;
 					}
@@ -411,7 +873,8 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	GElf_Off off;
 	GElf_Sym sym;
 	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-	if (name == NULL || GELF_ST_TYPE(sym.st_info) != STT_OBJECT || off >= sym.st_size + (sym.st_size == 0))
+	if (name == NULL || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+	    off >= sym.st_size + (sym.st_size == 0))
 		return false;
 	char *d = tl_demangle(name);
 	char *plain = plain_name(name);
@@ -433,71 +896,22 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	return true;
 }
 
-static int find_main(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr start, void *arg)
+/* A function of the main program by its symbol-table name (static ones too). */
+void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
 {
-	(void)ud;
-	(void)start;
-	struct {
-		const char *exe;
-		Dwfl_Module *found;
-	} *want = arg;
-	if (modname && strcmp(modname, want->exe) == 0) {
-		want->found = mod;
-		return DWARF_CB_ABORT;
-	}
-	return DWARF_CB_OK;
-}
-
-struct find_fn {
-	const char *name;
-	void *addr;
-};
-
-static int find_in_module(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr start, void *arg)
-{
-	(void)ud;
-	(void)modname;
-	(void)start;
-	struct find_fn *f = arg;
-	int n = dwfl_module_getsymtab(mod);
+	if (s == NULL || s->main_mod == NULL)
+		return NULL;
+	int n = dwfl_module_getsymtab(s->main_mod);
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
 		GElf_Addr addr;
-		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
-		if (name && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
-		    strcmp(name, f->name) == 0) {
-			f->addr = (void *)(uintptr_t)addr;
-			return DWARF_CB_ABORT;
-		}
+		const char *sn =
+		    dwfl_module_getsym_info(s->main_mod, i, &sym, &addr, NULL, NULL, NULL);
+		if (sn && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
+		    strcmp(sn, name) == 0)
+			return (void *)(uintptr_t)addr;
 	}
-	return DWARF_CB_ABORT; /* the main program is the first module reported */
-}
-
-void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
-{
-	if (s == NULL || s->dwfl == NULL)
-		return NULL;
-	/* the main program: the module that contains our caller's caller chain root, found as the
-	 * module holding the executable's entry point */
-	char exe[4096];
-	ssize_t n = readlink("/proc/thread-self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	struct find_fn f = {name, NULL};
-	Dwfl_Module *mod = NULL;
-	ptrdiff_t off = 0;
-	(void)off;
-	struct {
-		const char *exe;
-		Dwfl_Module *found;
-	} want = {exe, NULL};
-	dwfl_getmodules(s->dwfl, find_main, &want, 0);
-	mod = want.found;
-	if (mod == NULL)
-		return NULL;
-	find_in_module(mod, NULL, NULL, 0, &f);
-	return f.addr;
+	return NULL;
 }
 
 /* libc, the loader and the C++ runtime: frames users did not write. */
@@ -507,8 +921,9 @@ bool tl_module_is_system(const char *m)
 		return false;
 	const char *b = strrchr(m, '/');
 	b = b ? b + 1 : m;
-	static const char *const prefixes[] = {"libc.so", "ld-linux", "libpthread.so", "libstdc++.so",
-					       "libgcc_s.so", "libc++.so", "libc++abi.so"};
+	static const char *const prefixes[] = {"libc.so",      "ld-linux",    "libpthread.so",
+	                                       "libstdc++.so", "libgcc_s.so", "libc++.so",
+	                                       "libc++abi.so"};
 	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
 		if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
