@@ -167,6 +167,24 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 	return fr[m - 1].function;
 }
 
+/* Frames of the runtime that starts threads for the program: libc and libstdc++, C++'s
+ * std::thread (inlined into the program at -O2), and Rust's std, which is linked into the
+ * program itself. The "created by" headline names the first frame past them. */
+static bool creator_runtime_frame(const struct tl_frame *f)
+{
+	static const char *const prefixes[] = {"std::thread::", "<std::thread::", "std::sys::",
+					       "<std::sys::", "std::rt::", "core::ops::function::",
+					       "<core::ops::function::"};
+	if (tl_module_is_system(f->module))
+		return true;
+	if (f->function == NULL)
+		return false;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
+		if (strncmp(f->function, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return strstr(f->function, "__rust_begin_short_backtrace") != NULL;
+}
+
 /* ---- text ---- */
 static const char *shorten(const char *path, const char *cwd, size_t cwdlen)
 {
@@ -319,10 +337,11 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 				/* name the creator in the user's code: std::thread's constructor
 				 * and other runtime frames are still listed below in JSON only */
 				int h = 0;
-				while (h + 1 < k && tl_module_is_system(fr[h].module))
+				while (h + 1 < k && creator_runtime_frame(&fr[h]))
 					h++;
 				const struct tl_frame *f = &fr[h];
-				tl_buf_printf(&b, "  created by %s", f->function ? f->function : "??");
+				tl_buf_printf(&b, "  created by %s%s", f->function ? f->function : "??",
+					      f->inlined ? " (inlined)" : "");
 				if (f->file && f->line > 0)
 					tl_buf_printf(&b, " at %s:%d", shorten(f->file, cwd, cwdlen), f->line);
 				tl_buf_printf(&b, " in thread %llu", (unsigned long long)s->creator);
