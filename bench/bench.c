@@ -150,8 +150,8 @@ static void *cond_other(void *p)
 static void cond_pingpong(long n)
 {
 	struct turn s = {.m = PTHREAD_MUTEX_INITIALIZER,
-			 .c = {PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER},
-			 .n = n};
+	                 .c = {PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER},
+	                 .n = n};
 	pthread_t t;
 	check(pthread_create(&t, NULL, cond_other, &s), "pthread_create");
 	cond_player(&s, 0);
@@ -228,7 +228,8 @@ static void process_start(long n)
 	for (long i = 0; i < n; i++) {
 		pid_t pid;
 		int st;
-		check(posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ), "posix_spawn /bin/true");
+		check(posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ),
+		      "posix_spawn /bin/true");
 		if (waitpid(pid, &st, 0) != pid)
 			die("waitpid");
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -244,16 +245,16 @@ static const struct bench_case {
 	long iterations;
 	const char *what;
 } cases[] = {
-	{"create-join", create_join, 5000, "pthread_create + pthread_join of a thread that returns"},
-	{"create-join-deep", create_join_deep, 5000, "the same, 24 frames deep"},
-	{"pipe-pingpong", pipe_pingpong, 50000, "round trip of one byte over two pipes"},
-	{"cond-pingpong", cond_pingpong, 50000, "round trip of a turn with a mutex and two condvars"},
-	{"mutex-uncontended", mutex_uncontended, 50000000, "pthread_mutex_lock + unlock"},
-	{"mutex-timedlock", mutex_timedlock, 20000000, "pthread_mutex_timedlock + unlock"},
-	{"rwlock-rd", rwlock_rd, 20000000, "pthread_rwlock_rdlock + unlock"},
-	{"sem-post-wait", sem_post_wait, 20000000, "sem_post + sem_wait, never blocking"},
-	{"write-devnull", write_devnull, 2000000, "write of one byte to /dev/null"},
-	{"process-start", process_start, 220, "posix_spawn of /bin/true + waitpid"},
+    {"create-join", create_join, 5000, "pthread_create + pthread_join of a thread that returns"},
+    {"create-join-deep", create_join_deep, 5000, "the same, 24 frames deep"},
+    {"pipe-pingpong", pipe_pingpong, 50000, "round trip of one byte over two pipes"},
+    {"cond-pingpong", cond_pingpong, 50000, "round trip of a turn with a mutex and two condvars"},
+    {"mutex-uncontended", mutex_uncontended, 50000000, "pthread_mutex_lock + unlock"},
+    {"mutex-timedlock", mutex_timedlock, 20000000, "pthread_mutex_timedlock + unlock"},
+    {"rwlock-rd", rwlock_rd, 20000000, "pthread_rwlock_rdlock + unlock"},
+    {"sem-post-wait", sem_post_wait, 20000000, "sem_post + sem_wait, never blocking"},
+    {"write-devnull", write_devnull, 2000000, "write of one byte to /dev/null"},
+    {"process-start", process_start, 220, "posix_spawn of /bin/true + waitpid"},
 };
 
 static int print_object(struct dl_phdr_info *info, size_t size, void *data)
@@ -289,7 +290,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "list") == 0) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			printf("%-18s %10ld  %s\n", cases[i].name, cases[i].iterations, cases[i].what);
+			printf("%-18s %10ld  %s\n", cases[i].name, cases[i].iterations,
+			       cases[i].what);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -315,7 +317,8 @@ int main(int argc, char **argv)
 		}
 		double dt = now() - t0;
 		qsort(slice, SLICES, sizeof(slice[0]), cmp_double);
-		printf("%s %ld ops %.6f s %.2f ns/op", c->name, per * SLICES, dt, slice[SLICES / 2]);
+		printf("%s %ld ops %.6f s %.2f ns/op", c->name, per * SLICES, dt,
+		       slice[SLICES / 2]);
 		int nobj = 0;
 		dl_iterate_phdr(print_object, &nobj);
 		printf("\n");

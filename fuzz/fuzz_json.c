@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("not one string literal (%s)", why ? why : "trailing bytes");
 	expected((const unsigned char *)s, n, &want);
 	if (got.len != want.len || (got.len && memcmp(got.p, want.p, got.len) != 0))
-		fuzz_fail("decoded output differs from the input (%zu vs %zu bytes)", got.len, want.len);
+		fuzz_fail("decoded output differs from the input (%zu vs %zu bytes)", got.len,
+		          want.len);
 	if (b.len != strlen(b.p))
 		fuzz_fail("NUL byte inside the output");
 

@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("signal %d", tl_opt.signal);
 	if (tl_opt.format != TL_FORMAT_TEXT && tl_opt.format != TL_FORMAT_JSON)
 		fuzz_fail("format %d", tl_opt.format);
-	if (tl_opt.nsuppressions < 0 || tl_opt.nsuppressions > (int)TL_ARRAY_SIZE(tl_opt.suppressions))
+	if (tl_opt.nsuppressions < 0 ||
+	    tl_opt.nsuppressions > (int)TL_ARRAY_SIZE(tl_opt.suppressions))
 		fuzz_fail("nsuppressions %d", tl_opt.nsuppressions);
 	for (int i = 0; i < tl_opt.nsuppressions; i++) {
 		if (tl_opt.suppressions[i] == NULL || tl_opt.suppressions[i][0] == '\0')

@@ -6,11 +6,11 @@
  * Properties: no crash or sanitizer report; every rule kept is well formed (known type,
  * non-empty pattern without control characters or surrounding blanks); warnings are free of
  * raw control bytes; tl_pattern_match agrees with LeakSanitizer's TemplateMatch (a reference
- * copy below, with threadleak's anchored '$'); tl_suppress_match returns the first rule that matches by the README's
- * definitions; the "suppressions used" JSON is valid.
- * Known limitation, left out of the comparison unless FUZZ_LONG_PIECES=1: tl_pattern_match
- * cuts each literal piece of a pattern to 255 bytes (tests/robust/test_bad_suppressions.py
- * shows the wrong match this causes). */
+ * copy below, with threadleak's anchored '$'); tl_suppress_match returns the first rule that
+ * matches by the README's definitions; the "suppressions used" JSON is valid. Known limitation,
+ * left out of the comparison unless FUZZ_LONG_PIECES=1: tl_pattern_match cuts each literal piece of
+ * a pattern to 255 bytes (tests/robust/test_bad_suppressions.py shows the wrong match this causes).
+ */
 #include "../preload/suppress.c"
 
 #include "fuzz.h"
@@ -129,7 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *field[2 + 2 * FUZZ_MAX_FRAMES] = {0};
 	size_t nf = 0;
 	const char *text = buf;
-	for (char *p = buf + strlen(buf) + 1; p <= buf + size && nf < TL_ARRAY_SIZE(field); p += strlen(p) + 1)
+	for (char *p = buf + strlen(buf) + 1; p <= buf + size && nf < TL_ARRAY_SIZE(field);
+	     p += strlen(p) + 1)
 		field[nf++] = p;
 	struct tl_seen s;
 	memset(&s, 0, sizeof(s));
@@ -160,9 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rl->type < 0 || rl->type >= (int)TL_ARRAY_SIZE(type_names))
 			fuzz_fail("rule %zu: type %d", i, rl->type);
 		size_t n = strlen(rl->pattern);
-		if (n == 0 || rl->pattern[0] == ' ' || rl->pattern[0] == '\t' || rl->pattern[n - 1] == ' ' ||
-		    rl->pattern[n - 1] == '\t' || rl->pattern[n - 1] == '\r')
-			fuzz_fail("rule %zu: pattern '%s' empty or with surrounding blanks", i, rl->pattern);
+		if (n == 0 || rl->pattern[0] == ' ' || rl->pattern[0] == '\t' ||
+		    rl->pattern[n - 1] == ' ' || rl->pattern[n - 1] == '\t' ||
+		    rl->pattern[n - 1] == '\r')
+			fuzz_fail("rule %zu: pattern '%s' empty or with surrounding blanks", i,
+			          rl->pattern);
 		for (const char *q = rl->pattern; *q; q++)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
 				fuzz_fail("rule %zu: control byte in the pattern", i);
@@ -186,8 +189,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bool a = tl_pattern_match(rl->pattern, subjects[k]);
 			bool b = ref_match(rl->pattern, subjects[k]);
 			if (a != b)
-				fuzz_fail("tl_pattern_match('%s', '%.100s') = %d, TemplateMatch says %d", rl->pattern,
-					  subjects[k] ? subjects[k] : "(null)", a, b);
+				fuzz_fail(
+				    "tl_pattern_match('%s', '%.100s') = %d, TemplateMatch says %d",
+				    rl->pattern, subjects[k] ? subjects[k] : "(null)", a, b);
 		}
 	}
 
@@ -205,8 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ref = rules[i].text;
 	}
 	if (comparable && m != ref)
-		fuzz_fail("tl_suppress_match gave '%s', the first matching rule is '%s'", m ? m : "(none)",
-			  ref ? ref : "(none)");
+		fuzz_fail("tl_suppress_match gave '%s', the first matching rule is '%s'",
+		          m ? m : "(none)", ref ? ref : "(none)");
 	/* the report's "suppressions used": valid JSON, and text without a crash */
 	struct tl_buf jb = {0}, tb = {0};
 	tl_suppress_used(&jb, true);

@@ -59,13 +59,17 @@ static void put_utf8(struct fuzz_bytes *out, uint32_t cp)
 	if (cp < 0x80) {
 		b[0] = (unsigned char)cp, n = 1;
 	} else if (cp < 0x800) {
-		b[0] = (unsigned char)(0xc0 | (cp >> 6)), b[1] = (unsigned char)(0x80 | (cp & 0x3f)), n = 2;
+		b[0] = (unsigned char)(0xc0 | (cp >> 6)),
+		b[1] = (unsigned char)(0x80 | (cp & 0x3f)), n = 2;
 	} else if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xe0 | (cp >> 12)), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		b[0] = (unsigned char)(0xe0 | (cp >> 12)),
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
 		b[2] = (unsigned char)(0x80 | (cp & 0x3f)), n = 3;
 	} else {
-		b[0] = (unsigned char)(0xf0 | (cp >> 18)), b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		b[0] = (unsigned char)(0xf0 | (cp >> 18)),
+		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
+		b[3] = (unsigned char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
 	if (out)
@@ -79,8 +83,10 @@ static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
 	*v = 0;
 	for (int i = 0; i < 4; i++) {
 		unsigned c = p[i];
-		int d = c >= '0' && c <= '9' ? (int)(c - '0') : c >= 'a' && c <= 'f' ? (int)(c - 'a' + 10)
-			: c >= 'A' && c <= 'F' ? (int)(c - 'A' + 10) : -1;
+		int d = c >= '0' && c <= '9'   ? (int)(c - '0')
+		        : c >= 'a' && c <= 'f' ? (int)(c - 'a' + 10)
+		        : c >= 'A' && c <= 'F' ? (int)(c - 'A' + 10)
+		                               : -1;
 		if (d < 0)
 			return 0;
 		*v = *v * 16 + (uint32_t)d;
@@ -123,8 +129,8 @@ size_t fuzz_json_string(const char *s, size_t len, struct fuzz_bytes *out, const
 				return *why = "string: lone low surrogate escape", 0;
 			if (u >= 0xd800 && u <= 0xdbff) {
 				uint32_t lo;
-				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &lo) ||
-				    lo < 0xdc00 || lo > 0xdfff)
+				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    !hex4(p + 2, end, &lo) || lo < 0xdc00 || lo > 0xdfff)
 					return *why = "string: unpaired high surrogate escape", 0;
 				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 				p += 6;

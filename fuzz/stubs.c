@@ -81,8 +81,8 @@ WEAK bool tl_pc_is_own(uintptr_t pc)
 }
 
 WEAK const struct tl_default_set tl_default_sets[] = {
-	{"libc", "glibc's helpers", "start:timer_helper_thread\nstart:helper_thread\n"},
-	{NULL, NULL, NULL},
+    {"libc", "glibc's helpers", "start:timer_helper_thread\nstart:helper_thread\n"},
+    {NULL, NULL, NULL},
 };
 
 WEAK ssize_t (*tl_real_read)(int, void *, size_t) = read;

@@ -46,11 +46,12 @@ int threadleak_active(void);
 /* dlsym returns an object pointer: ISO C has no cast to a function pointer (-pedantic says so),
  * POSIX guarantees it works. */
 #if defined(__cplusplus) && defined(__GNUC__)
-#define THREADLEAK_FN_(name, type) (__extension__ reinterpret_cast<type>(dlsym(THREADLEAK_DEFAULT_, name)))
+#define THREADLEAK_FN_(name, type) \
+	(__extension__ reinterpret_cast<type>(dlsym(THREADLEAK_DEFAULT_, name)))
 #elif defined(__cplusplus)
 #define THREADLEAK_FN_(name, type) (reinterpret_cast<type>(dlsym(THREADLEAK_DEFAULT_, name)))
 #elif defined(__GNUC__)
-#define THREADLEAK_FN_(name, type) (__extension__(type)dlsym(THREADLEAK_DEFAULT_, name))
+#define THREADLEAK_FN_(name, type) (__extension__(type) dlsym(THREADLEAK_DEFAULT_, name))
 #else
 #define THREADLEAK_FN_(name, type) ((type)dlsym(THREADLEAK_DEFAULT_, name))
 #endif

@@ -41,7 +41,8 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 			own_lo = info->dlpi_addr;
 			for (int j = 0; j < info->dlpi_phnum; j++) {
 				const ElfW(Phdr) *q = &info->dlpi_phdr[j];
-				if (q->p_type == PT_LOAD && info->dlpi_addr + q->p_vaddr + q->p_memsz > own_hi)
+				if (q->p_type == PT_LOAD &&
+				    info->dlpi_addr + q->p_vaddr + q->p_memsz > own_hi)
 					own_hi = info->dlpi_addr + q->p_vaddr + q->p_memsz;
 			}
 			return 1;
@@ -237,7 +238,7 @@ static bool grow_slots(size_t n)
 	while (cap < n)
 		cap *= 2;
 	void *p = mmap(NULL, cap * sizeof(struct park_slot), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return false;
 	atomic_store(&nslots, 0);
@@ -268,7 +269,8 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	for (size_t i = 0; i < job->n; i++)
 		if (TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
-	int64_t deadline = mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
+	int64_t deadline =
+	    mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
 	for (size_t i = 0; i < job->n; i++) {
 		for (;;) {
 			int st = atomic_load(&sl[i].state);
@@ -319,12 +321,14 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		if (s->state == TL_ST_EXITED)
 			continue;
 		if (s->in_wrapper && unwind_saved_regs(s))
-			continue; /* validated by the caller against the sequence number */
+			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
 		if (s->sig_blocked)
-			pc_only(s, "the thread blocks threadleak's signal: only its program counter is known");
+			pc_only(s, "the thread blocks threadleak's signal: only its program "
+			           "counter is known");
 		else if (!tl_signal_is_transparent(s))
-			pc_only(s, "a signal would interrupt this call: only its program counter is known");
+			pc_only(s, "a signal would interrupt this call: only its program counter "
+			           "is known");
 		else
 			npark++;
 	}
@@ -351,7 +355,8 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 	atomic_store(&nslots, k);
 	atomic_fetch_add(&park_gen, 1);
 	/* Warm up the unwinder on this thread first (its caches, lazy bindings, TLS), so nothing in
-	 * it has to allocate while other threads are parked, one of which may hold a malloc lock. */
+	 * it has to allocate while other threads are parked, one of which may hold a malloc lock.
+	 */
 	void *warm[4];
 	unw_backtrace(warm, 4);
 	struct park_job job = {k, 0};
@@ -360,7 +365,8 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		struct tl_seen *s = sl[i].seen;
 		if (s->stack.n == 0 && !s->stack_note) {
 			tl_kernel_view(s);
-			pc_only(s, "the thread did not answer threadleak's signal: only its program counter is known");
+			pc_only(s, "the thread did not answer threadleak's signal: only its "
+			           "program counter is known");
 		}
 	}
 }

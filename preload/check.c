@@ -84,20 +84,20 @@ static bool gather(struct gather *g, pid_t self_tid)
 	g->nknown = 0;
 	tl_registry_lock();
 	size_t count = 0;
-	TL_REGISTRY_FOREACH(t)
-	count++;
+	TL_REGISTRY_FOREACH (t)
+		count++;
 	struct tl_known *known = realloc(g->known, (count + 1) * sizeof(*known));
 	if (known == NULL) {
 		tl_registry_unlock();
 		return false;
 	}
 	g->known = known;
-	TL_REGISTRY_FOREACH(t)
-	{
+	TL_REGISTRY_FOREACH (t) {
 		pid_t tid = atomic_load(&t->tid);
 		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
 		unsigned f = t->flags;
-		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self)
+		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
+		    t == tl_self)
 			continue;
 		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
 			continue;
@@ -167,7 +167,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		qsort(ktids, g->nknown, sizeof(pid_t), cmp_tid);
 		for (int i = 0; i < ntasks; i++) {
 			pid_t tid = tids[i];
-			if (tid == self_tid || tid_ignored(tid) || tid_in(ktids, (int)g->nknown, tid))
+			if (tid == self_tid || tid_ignored(tid) ||
+			    tid_in(ktids, (int)g->nknown, tid))
 				continue;
 			struct tl_seen *s = add(g);
 			if (s == NULL)
@@ -229,19 +230,24 @@ static void find_deadlock(struct tl_report *r)
 						smallest = false;
 				if (!smallest || r->deadlock[0])
 					break;
-				size_t used = (size_t)snprintf(r->deadlock, sizeof(r->deadlock), "deadlock: ");
+				size_t used = (size_t)snprintf(r->deadlock, sizeof(r->deadlock),
+				                               "deadlock: ");
 				for (int k = 0; k < len && used < sizeof(r->deadlock); k++) {
 					struct tl_seen *p = &r->v[path[k]];
 					if (k == 0)
-						used += (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
-									 "thread %llu waits for", (unsigned long long)p->number);
+						used += (size_t)snprintf(
+						    r->deadlock + used, sizeof(r->deadlock) - used,
+						    "thread %llu waits for",
+						    (unsigned long long)p->number);
 					else
-						used += (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
-									 ", which waits for");
+						used += (size_t)snprintf(r->deadlock + used,
+						                         sizeof(r->deadlock) - used,
+						                         ", which waits for");
 					if (used < sizeof(r->deadlock))
-						used += (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
-									 " %s held by thread %llu", p->object,
-									 (unsigned long long)p->held_by);
+						used += (size_t)snprintf(
+						    r->deadlock + used, sizeof(r->deadlock) - used,
+						    " %s held by thread %llu", p->object,
+						    (unsigned long long)p->held_by);
 				}
 				return;
 			}
@@ -253,8 +259,7 @@ static void find_deadlock(struct tl_report *r)
 static bool same_stacks(const struct tl_seen *a, const struct tl_seen *b)
 {
 	return a->state == b->state && a->call == b->call && a->start == b->start &&
-	       a->stack.n == b->stack.n && a->ncreate == b->ncreate &&
-	       a->creator == b->creator &&
+	       a->stack.n == b->stack.n && a->ncreate == b->ncreate && a->creator == b->creator &&
 	       memcmp(a->stack.pcs, b->stack.pcs, sizeof(uintptr_t) * (size_t)a->stack.n) == 0 &&
 	       memcmp(a->create_pcs, b->create_pcs, sizeof(uintptr_t) * (size_t)a->ncreate) == 0;
 }
@@ -296,8 +301,10 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	if (g.n > 0) {
 		tl_capture_prepare();
 		if (g.no_proc)
-			tl_warn("/proc is not available: reporting what threadleak saw itself (no untracked "
-				"threads, no kernel view, stacks only of threads blocked in wrapped calls)");
+			tl_warn("/proc is not available: reporting what threadleak saw itself (no "
+			        "untracked "
+			        "threads, no kernel view, stacks only of threads blocked in "
+			        "wrapped calls)");
 		for (size_t i = 0; i < g.n; i++)
 			classify(&g.v[i], g.no_proc);
 		tl_capture_stacks(g.v, g.n);
@@ -309,14 +316,14 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		for (int attempt = 0;; attempt++) {
 			bool again = false;
 			tl_registry_lock();
-			TL_REGISTRY_FOREACH(t)
-			{
+			TL_REGISTRY_FOREACH (t) {
 				for (size_t i = 0; i < g.n; i++) {
 					struct tl_seen *s = &g.v[i];
 					if (s->number != t->number || !s->in_wrapper ||
 					    atomic_load(&t->blk.seq) == s->seq)
 						continue;
-					uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+					uint32_t seq =
+					    atomic_load_explicit(&t->blk.seq, memory_order_acquire);
 					if (redo != NULL && attempt < 8 && (seq & 1)) {
 						s->call = t->blk.call;
 						s->kind = t->blk.kind;
@@ -325,7 +332,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 						s->since_ns = t->blk.since_ns;
 						memcpy(s->regs, t->blk.regs, sizeof(s->regs));
 						atomic_thread_fence(memory_order_acquire);
-						if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) == seq) {
+						if (atomic_load_explicit(
+						        &t->blk.seq, memory_order_relaxed) == seq) {
 							s->seq = seq;
 							redo[i] = again = true;
 							continue;
@@ -336,7 +344,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 					s->call = NULL;
 					s->kind = TL_OBJ_NONE;
 					s->stack.n = 0;
-					s->stack_note = "the thread was moving while its stack was taken";
+					s->stack_note =
+					    "the thread was moving while its stack was taken";
 				}
 			}
 			tl_registry_unlock();
@@ -387,14 +396,16 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	leaked = (int)r.nleaked;
 	r.check_ns = mono_ns() - t0;
 	/* A clean run prints nothing; in JSON, a log_path file still records that it was clean. */
-	bool to_file = tl_opt.log_path && tl_opt.log_path[0] && strcmp(tl_opt.log_path, "stderr") != 0 &&
-		       strcmp(tl_opt.log_path, "stdout") != 0;
+	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
+	               strcmp(tl_opt.log_path, "stderr") != 0 &&
+	               strcmp(tl_opt.log_path, "stdout") != 0;
 	bool emit = print && (r.nleaked > 0 || (tl_opt.format == TL_FORMAT_JSON && to_file));
 	if (emit || json) {
 		size_t len = 0;
 		char *out = NULL;
 		if (emit) {
-			out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(&r, &len) : tl_report_text(&r, &len);
+			out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(&r, &len)
+			                                      : tl_report_text(&r, &len);
 			if (out)
 				tl_output(out, len);
 		}
@@ -426,13 +437,15 @@ void tl_check_after_fork(void)
 void tl_ignore_current(void)
 {
 	tl_registry_lock();
-	TL_REGISTRY_FOREACH(t)
-	t->flags |= TL_F_IGNORED;
+	TL_REGISTRY_FOREACH (t)
+		t->flags |= TL_F_IGNORED;
 	tl_registry_unlock();
 	/* untracked tasks too (libc's helper threads) */
 	pid_t tids[256];
 	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
-	for (int i = 0; i < n && i < (int)TL_ARRAY_SIZE(tids) && nignored_tids < (int)TL_ARRAY_SIZE(ignored_tids); i++)
+	for (int i = 0; i < n && i < (int)TL_ARRAY_SIZE(tids) &&
+	                nignored_tids < (int)TL_ARRAY_SIZE(ignored_tids);
+	     i++)
 		if (!tid_ignored(tids[i]))
 			ignored_tids[nignored_tids++] = tids[i];
 }

@@ -131,7 +131,8 @@ static void unpreload_children(void)
 		size_t len = (size_t)(q - p);
 		const char *slash = memrchr(p, '/', len);
 		const char *b = slash ? slash + 1 : p;
-		bool ours = len && (size_t)(q - b) == strlen(base) && memcmp(b, base, strlen(base)) == 0;
+		bool ours =
+		    len && (size_t)(q - b) == strlen(base) && memcmp(b, base, strlen(base)) == 0;
 		if (len && !ours) {
 			if (o)
 				out[o++] = ':';
@@ -166,7 +167,8 @@ static void secure_execution(void)
 	if (!getauxval(AT_SECURE))
 		return;
 	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
-		tl_warn("secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
+		tl_warn(
+		    "secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
 		tl_opt.log_path = NULL;
 		tl_opt.nsuppressions = 0;
 	}
@@ -184,7 +186,8 @@ static void load_options(struct tl_symbolizer *sym)
 	tl_options_defaults();
 	tl_options_parse(hook, "threadleak_default_options()");
 	bool quiet = tl_log_quiet;
-	tl_log_quiet = true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
+	tl_log_quiet =
+	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 	secure_execution();

@@ -22,7 +22,8 @@ static ssize_t read_file(const char *path, char *buf, size_t len)
 	if (fd < 0)
 		return -1;
 	ssize_t n, total = 0;
-	while ((size_t)total < len - 1 && (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
+	while ((size_t)total < len - 1 &&
+	       (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
 		total += n;
 	close(fd);
 	buf[total] = '\0';
@@ -34,47 +35,47 @@ static const struct {
 	const char *name;
 	bool restarts; /* transparently restarted after a SA_RESTART handler (PLATFORM-NOTES) */
 } syscalls[] = {
-	{SYS_read, "read", true},
-	{SYS_write, "write", true},
-	{SYS_readv, "readv", true},
-	{SYS_writev, "writev", true},
-	{SYS_pread64, "pread", true},
-	{SYS_pwrite64, "pwrite", true},
-	{SYS_recvfrom, "recvfrom", true},
-	{SYS_recvmsg, "recvmsg", true},
-	{SYS_sendto, "sendto", true},
-	{SYS_sendmsg, "sendmsg", true},
-	{SYS_accept, "accept", true},
-	{SYS_accept4, "accept4", true},
-	{SYS_connect, "connect", true},
-	{SYS_wait4, "wait4", true},
-	{SYS_waitid, "waitid", true},
-	{SYS_futex, "futex", true},
-	{SYS_flock, "flock", true},
-	{SYS_fcntl, "fcntl", true},
-	{SYS_mq_timedsend, "mq_timedsend", true},
-	{SYS_mq_timedreceive, "mq_timedreceive", true},
-	{SYS_poll, "poll", false},
-	{SYS_ppoll, "ppoll", false},
-	{SYS_select, "select", false},
-	{SYS_pselect6, "pselect6", false},
-	{SYS_epoll_wait, "epoll_wait", false},
-	{SYS_epoll_pwait, "epoll_pwait", false},
+    {SYS_read, "read", true},
+    {SYS_write, "write", true},
+    {SYS_readv, "readv", true},
+    {SYS_writev, "writev", true},
+    {SYS_pread64, "pread", true},
+    {SYS_pwrite64, "pwrite", true},
+    {SYS_recvfrom, "recvfrom", true},
+    {SYS_recvmsg, "recvmsg", true},
+    {SYS_sendto, "sendto", true},
+    {SYS_sendmsg, "sendmsg", true},
+    {SYS_accept, "accept", true},
+    {SYS_accept4, "accept4", true},
+    {SYS_connect, "connect", true},
+    {SYS_wait4, "wait4", true},
+    {SYS_waitid, "waitid", true},
+    {SYS_futex, "futex", true},
+    {SYS_flock, "flock", true},
+    {SYS_fcntl, "fcntl", true},
+    {SYS_mq_timedsend, "mq_timedsend", true},
+    {SYS_mq_timedreceive, "mq_timedreceive", true},
+    {SYS_poll, "poll", false},
+    {SYS_ppoll, "ppoll", false},
+    {SYS_select, "select", false},
+    {SYS_pselect6, "pselect6", false},
+    {SYS_epoll_wait, "epoll_wait", false},
+    {SYS_epoll_pwait, "epoll_pwait", false},
 #ifdef SYS_epoll_pwait2
-	{SYS_epoll_pwait2, "epoll_pwait2", false},
+    {SYS_epoll_pwait2, "epoll_pwait2", false},
 #endif
-	{SYS_nanosleep, "nanosleep", false},
-	{SYS_clock_nanosleep, "clock_nanosleep", false},
-	{SYS_pause, "pause", false},
-	{SYS_rt_sigtimedwait, "sigtimedwait", false},
-	{SYS_rt_sigsuspend, "sigsuspend", false},
-	{SYS_msgsnd, "msgsnd", false},
-	{SYS_msgrcv, "msgrcv", false},
-	{SYS_recvmmsg, "recvmmsg", false},
-	{SYS_semop, "semop", false},
-	{SYS_semtimedop, "semtimedop", false},
-	{SYS_io_getevents, "io_getevents", false},
-	{SYS_sched_yield, "sched_yield", true},
+    {SYS_nanosleep, "nanosleep", false},
+    {SYS_clock_nanosleep, "clock_nanosleep", false},
+    {SYS_pause, "pause", false},
+    {SYS_rt_sigtimedwait, "sigtimedwait", false},
+    {SYS_rt_sigsuspend, "sigsuspend", false},
+    {SYS_msgsnd, "msgsnd", false},
+    {SYS_msgrcv, "msgrcv", false},
+    {SYS_recvmmsg, "recvmmsg", false},
+    {SYS_semop, "semop", false},
+    {SYS_semtimedop, "semtimedop", false},
+    {SYS_io_getevents, "io_getevents", false},
+    {SYS_sched_yield, "sched_yield", true},
 };
 
 const char *tl_syscall_name(long nr)
@@ -208,12 +209,21 @@ void tl_describe_fd(int fd, char *buf, size_t len)
 		getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl);
 		sl = sizeof(int);
 		getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &sl);
-		const char *d = dom == AF_UNIX ? "unix" : dom == AF_INET ? "inet" : dom == AF_INET6 ? "inet6" : dom == AF_NETLINK ? "netlink" : "socket";
-		const char *t = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" : type == SOCK_SEQPACKET ? "seqpacket" : type == SOCK_RAW ? "raw" : "?";
+		const char *d = dom == AF_UNIX      ? "unix"
+		                : dom == AF_INET    ? "inet"
+		                : dom == AF_INET6   ? "inet6"
+		                : dom == AF_NETLINK ? "netlink"
+		                                    : "socket";
+		const char *t = type == SOCK_STREAM      ? "stream"
+		                : type == SOCK_DGRAM     ? "dgram"
+		                : type == SOCK_SEQPACKET ? "seqpacket"
+		                : type == SOCK_RAW       ? "raw"
+		                                         : "?";
 		int listening = 0;
 		sl = sizeof(int);
 		getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &sl);
-		snprintf(buf, len, "fd %d (%s, %s %s%s)", fd, target, d, t, listening ? ", listening" : "");
+		snprintf(buf, len, "fd %d (%s, %s %s%s)", fd, target, d, t,
+		         listening ? ", listening" : "");
 		return;
 	}
 	snprintf(buf, len, "fd %d (%s)", fd, target);

@@ -25,8 +25,9 @@ void tl_log_init(void)
 	struct rlimit rl;
 	int min = 3;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
-		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000 ? 1000
-									       : (int)rl.rlim_cur - 16;
+		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
+		          ? 1000
+		          : (int)rl.rlim_cur - 16;
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, min);
 	if (fd < 0)
 		fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
@@ -78,7 +79,10 @@ void tl_warn(const char *fmt, ...)
 	int n = snprintf(buf, sizeof(buf), "threadleak: ");
 	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	size_t len = (size_t)n + (m < 0 ? 0 : ((size_t)m > sizeof(buf) - (size_t)n - 2 ? sizeof(buf) - (size_t)n - 2 : (size_t)m));
+	size_t len = (size_t)n +
+	             (m < 0 ? 0
+	                    : ((size_t)m > sizeof(buf) - (size_t)n - 2 ? sizeof(buf) - (size_t)n - 2
+	                                                               : (size_t)m));
 	buf[len++] = '\n';
 	write_all(stderr_fd(), buf, len);
 	errno = saved;
@@ -95,21 +99,23 @@ static int open_log(void)
 	char path[4096];
 	int n = snprintf(path, sizeof(path), "%s.%d", p, (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(path)) {
-		tl_warn("log_path is too long (%zu bytes); writing the report to stderr", strlen(p));
+		tl_warn("log_path is too long (%zu bytes); writing the report to stderr",
+		        strlen(p));
 		return stderr_fd();
 	}
 	/* no O_TRUNC before we know the file is ours */
 	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 	if (fd < 0) {
 		tl_warn("cannot open log_path file %s: %s; writing the report to stderr", path,
-			strerror(errno));
+		        strerror(errno));
 		return stderr_fd();
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		close(fd);
-		tl_warn("log_path file %s is not a regular file of ours; writing the report to stderr",
-			path);
+		tl_warn(
+		    "log_path file %s is not a regular file of ours; writing the report to stderr",
+		    path);
 		return stderr_fd();
 	}
 	if (ftruncate(fd, 0) != 0) {

@@ -34,46 +34,90 @@ void tl_kernel_call(struct tl_seen *s)
 	s->call = name;
 	uintptr_t a0 = s->sysargs[0];
 	switch (s->sysno) {
-	case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
-	case SYS_pwrite64: case SYS_recvfrom: case SYS_recvmsg: case SYS_sendto: case SYS_sendmsg:
-	case SYS_accept: case SYS_accept4: case SYS_connect: case SYS_flock: case SYS_fcntl:
-		s->kind = TL_OBJ_FD; s->obj = a0; break;
-	case SYS_poll: case SYS_ppoll:
-		s->kind = TL_OBJ_POLL; s->obj = a0; s->obj2 = s->sysargs[1]; break;
-	case SYS_select: case SYS_pselect6: {
+	case SYS_read:
+	case SYS_write:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_pread64:
+	case SYS_pwrite64:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_connect:
+	case SYS_flock:
+	case SYS_fcntl:
+		s->kind = TL_OBJ_FD;
+		s->obj = a0;
+		break;
+	case SYS_poll:
+	case SYS_ppoll:
+		s->kind = TL_OBJ_POLL;
+		s->obj = a0;
+		s->obj2 = s->sysargs[1];
+		break;
+	case SYS_select:
+	case SYS_pselect6: {
 		/* obj2: the first fd set given, tagged in its low bits as wrap_io.c does */
 		uintptr_t r = s->sysargs[1], w = s->sysargs[2], e = s->sysargs[3];
-		s->kind = TL_OBJ_SELECT; s->obj = a0;
+		s->kind = TL_OBJ_SELECT;
+		s->obj = a0;
 		s->obj2 = r ? r : w ? (w | 1) : e ? (e | 2) : 0;
 		break;
 	}
-	case SYS_epoll_wait: case SYS_epoll_pwait:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
 #ifdef SYS_epoll_pwait2
 	case SYS_epoll_pwait2:
 #endif
-		s->kind = TL_OBJ_EPOLL; s->obj = a0; break;
+		s->kind = TL_OBJ_EPOLL;
+		s->obj = a0;
+		break;
 	case SYS_pause:
-		s->kind = TL_OBJ_SIGNALS; s->obj = 0; break;
+		s->kind = TL_OBJ_SIGNALS;
+		s->obj = 0;
+		break;
 	case SYS_rt_sigtimedwait:
-		s->kind = TL_OBJ_SIGNALS; s->obj = a0; break;
+		s->kind = TL_OBJ_SIGNALS;
+		s->obj = a0;
+		break;
 	case SYS_rt_sigsuspend: /* a0 is the mask: the signals it waits for are the others */
-		s->kind = TL_OBJ_SIGNALS; s->obj = a0; s->obj2 = 1; break;
+		s->kind = TL_OBJ_SIGNALS;
+		s->obj = a0;
+		s->obj2 = 1;
+		break;
 	case SYS_futex:
-		s->kind = TL_OBJ_FUTEX; s->obj = a0; break;
-	case SYS_mq_timedsend: case SYS_mq_timedreceive:
-		s->kind = TL_OBJ_MQ; s->obj = a0; break;
-	case SYS_msgsnd: case SYS_msgrcv:
-		s->kind = TL_OBJ_MSGQ; s->obj = a0; break;
+		s->kind = TL_OBJ_FUTEX;
+		s->obj = a0;
+		break;
+	case SYS_mq_timedsend:
+	case SYS_mq_timedreceive:
+		s->kind = TL_OBJ_MQ;
+		s->obj = a0;
+		break;
+	case SYS_msgsnd:
+	case SYS_msgrcv:
+		s->kind = TL_OBJ_MSGQ;
+		s->obj = a0;
+		break;
 	case SYS_wait4:
-		s->kind = TL_OBJ_PID; s->obj = a0; break;
+		s->kind = TL_OBJ_PID;
+		s->obj = a0;
+		break;
 	case SYS_waitid: /* (idtype, id, ...): as the waitid wrapper records it */
 		s->kind = TL_OBJ_PID;
 		s->obj = a0 == P_PID ? s->sysargs[1]
-			 : a0 == P_PGID && (intptr_t)s->sysargs[1] > 1 ? (uintptr_t) - (intptr_t)s->sysargs[1]
-								    : (uintptr_t)-1;
+		         : a0 == P_PGID && (intptr_t)s->sysargs[1] > 1
+		             ? (uintptr_t) - (intptr_t)s->sysargs[1]
+		             : (uintptr_t)-1;
 		break;
-	case SYS_nanosleep: case SYS_clock_nanosleep:
-		s->kind = TL_OBJ_SLEEP; s->obj = (uintptr_t)-1; break;
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+		s->kind = TL_OBJ_SLEEP;
+		s->obj = (uintptr_t)-1;
+		break;
 	default:
 		s->kind = TL_OBJ_NONE;
 	}
@@ -116,13 +160,13 @@ static bool frame_is(const struct tl_frame *f, const char *const *names)
 /* A futex wait seen from outside is usually a lock: say which, from the top frames. */
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 {
-	static const char *const mutex_fns[] = {"__lll_lock_wait", "___pthread_mutex_lock",
-						"__pthread_mutex_lock", "pthread_mutex_lock",
-						"__pthread_mutex_lock_full", "lll_mutex_lock_optimized",
-						"__GI___pthread_mutex_lock", "__GI___lll_lock_wait", NULL};
-	static const char *const cond_fns[] = {"___pthread_cond_wait", "__pthread_cond_wait",
-					       "__pthread_cond_wait_common", "pthread_cond_wait",
-					       "___pthread_cond_timedwait64", NULL};
+	static const char *const mutex_fns[] = {
+	    "__lll_lock_wait",           "___pthread_mutex_lock",     "__pthread_mutex_lock",
+	    "pthread_mutex_lock",        "__pthread_mutex_lock_full", "lll_mutex_lock_optimized",
+	    "__GI___pthread_mutex_lock", "__GI___lll_lock_wait",      NULL};
+	static const char *const cond_fns[] = {"___pthread_cond_wait",        "__pthread_cond_wait",
+	                                       "__pthread_cond_wait_common",  "pthread_cond_wait",
+	                                       "___pthread_cond_timedwait64", NULL};
 	static const char *const join_fns[] = {"__pthread_clockjoin_ex", NULL};
 	if (s->in_wrapper || s->kind != TL_OBJ_FUTEX || s->stack.n == 0)
 		return;
@@ -157,7 +201,8 @@ static ssize_t slurp(const char *path, char *buf, size_t len)
 	if (fd < 0)
 		return -1;
 	ssize_t n, total = 0;
-	while ((size_t)total < len - 1 && (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
+	while ((size_t)total < len - 1 &&
+	       (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
 		total += n;
 	close(fd);
 	buf[total] = '\0';
@@ -210,7 +255,8 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 }
 
 /* Append to a fixed buffer; `used` may pass the end (then nothing more is written). */
-static void add(char *buf, size_t len, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
 {
 	if (*used >= len)
@@ -283,7 +329,8 @@ static bool lock_line(char *line, void *arg)
 	unsigned long ino;
 	if (strstr(p, "->") != NULL)
 		return true;
-	if (sscanf(p + 1, "%15s %15s %15s %d %x:%x:%lu", type, mode, rw, &pid, &maj, &min, &ino) != 7)
+	if (sscanf(p + 1, "%15s %15s %15s %d %x:%x:%lu", type, mode, rw, &pid, &maj, &min, &ino) !=
+	    7)
 		return true;
 	if (maj != q->maj || min != q->min || ino != q->ino)
 		return true;
@@ -291,7 +338,8 @@ static bool lock_line(char *line, void *arg)
 		return true;
 	if (q->count < 4) {
 		q->holders[q->count] = pid;
-		snprintf(q->rw[q->count], sizeof(q->rw[0]), "%s", strcmp(rw, "READ") == 0 ? "read" : "write");
+		snprintf(q->rw[q->count], sizeof(q->rw[0]), "%s",
+		         strcmp(rw, "READ") == 0 ? "read" : "write");
 	}
 	q->count++;
 	return true;
@@ -310,7 +358,8 @@ static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return;
-	struct lock_query q = {major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, flock, {0}, {{0}}, 0};
+	struct lock_query q = {
+	    major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, flock, {0}, {{0}}, 0};
 	each_line("/proc/locks", lock_line, &q);
 	size_t used = strlen(buf);
 	for (int i = 0; i < q.count && i < 4; i++) {
@@ -322,7 +371,8 @@ static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
 			add(buf, len, &used, "%s lock held by an open file description", q.rw[i]);
 		} else {
 			comm_of(q.holders[i], c, sizeof(c));
-			add(buf, len, &used, "%s lock held by pid %d%s", q.rw[i], (int)q.holders[i], c);
+			add(buf, len, &used, "%s lock held by pid %d%s", q.rw[i], (int)q.holders[i],
+			    c);
 		}
 	}
 	if (q.count > 4)
@@ -417,7 +467,8 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		add(buf, len, &used, ", ...");
 }
 
-static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf, size_t len)
+static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf,
+                          size_t len)
 {
 	char sym[128];
 	if (tl_sym_data(r->sym, addr, sym, sizeof(sym)))
@@ -477,9 +528,10 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			s->held_by = n;
 			s->held_by_tid = tid_of_number(k, nk, n);
 			snprintf(s->object, sizeof(s->object), "thread %llu (tid %d)",
-				 (unsigned long long)n, (int)s->held_by_tid);
+			         (unsigned long long)n, (int)s->held_by_tid);
 		} else {
-			snprintf(s->object, sizeof(s->object), "thread 0x%lx", (unsigned long)s->obj);
+			snprintf(s->object, sizeof(s->object), "thread 0x%lx",
+			         (unsigned long)s->obj);
 		}
 		break;
 	}
@@ -497,8 +549,9 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		struct mq_attr at;
 		tl_describe_fd((int)s->obj, a, sizeof(a));
 		if (mq_getattr((mqd_t)s->obj, &at) == 0)
-			snprintf(s->object, sizeof(s->object), "message queue %s holding %ld of %ld messages", a,
-				 (long)at.mq_curmsgs, (long)at.mq_maxmsg);
+			snprintf(s->object, sizeof(s->object),
+			         "message queue %s holding %ld of %ld messages", a,
+			         (long)at.mq_curmsgs, (long)at.mq_maxmsg);
 		else
 			snprintf(s->object, sizeof(s->object), "message queue %s", a);
 		break;
@@ -521,10 +574,12 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_MSGQ: {
 		struct msqid_ds ds;
 		if (msgctl((int)s->obj, IPC_STAT, &ds) == 0)
-			snprintf(s->object, sizeof(s->object), "SysV message queue %d holding %lu messages",
-				 (int)s->obj, (unsigned long)ds.msg_qnum);
+			snprintf(s->object, sizeof(s->object),
+			         "SysV message queue %d holding %lu messages", (int)s->obj,
+			         (unsigned long)ds.msg_qnum);
 		else
-			snprintf(s->object, sizeof(s->object), "SysV message queue %d", (int)s->obj);
+			snprintf(s->object, sizeof(s->object), "SysV message queue %d",
+			         (int)s->obj);
 		break;
 	}
 	case TL_OBJ_PID: {
@@ -533,23 +588,26 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			comm_of((pid_t)pid, a, sizeof(a));
 			snprintf(s->object, sizeof(s->object), "child pid %d%s", (int)pid, a);
 		} else if (pid < -1) {
-			snprintf(s->object, sizeof(s->object), "any child in process group %d", (int)-pid);
+			snprintf(s->object, sizeof(s->object), "any child in process group %d",
+			         (int)-pid);
 		} else {
 			snprintf(s->object, sizeof(s->object), "any child");
 		}
 		break;
 	}
 	case TL_OBJ_SIGNALS:
-		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, s->object, sizeof(s->object));
+		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, s->object,
+		                 sizeof(s->object));
 		break;
 	case TL_OBJ_SLEEP:
 		if (s->obj != (uintptr_t)-1 && s->obj >= 10000 && s->obj % 1000 == 0)
-			snprintf(s->object, sizeof(s->object), "a sleep of %lus", (unsigned long)s->obj / 1000);
+			snprintf(s->object, sizeof(s->object), "a sleep of %lus",
+			         (unsigned long)s->obj / 1000);
 		else if (s->obj != (uintptr_t)-1)
-			snprintf(s->object, sizeof(s->object), "a sleep of %lums", (unsigned long)s->obj);
+			snprintf(s->object, sizeof(s->object), "a sleep of %lums",
+			         (unsigned long)s->obj);
 		break;
 	default:
 		break;
 	}
 }
-

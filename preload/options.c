@@ -23,27 +23,28 @@ struct option_def {
 };
 
 static const struct option_def defs[] = {
-	{"exitcode", K_INT, &tl_opt.exitcode, 0, 255, "23",
-	 "exit status when leaks are found and the program itself exited with 0"},
-	{"log_path", K_STR, &tl_opt.log_path, 0, 0, "",
-	 "write the report to PATH.PID instead of stderr ('stderr' and 'stdout' also work)"},
-	{"format", K_FORMAT, &tl_opt.format, 0, 0, "text", "report format: text or json"},
-	{"grace_ms", K_INT, &tl_opt.grace_ms, 0, 60000, "250",
-	 "how long the check waits for threads that are winding down (retry with backoff)"},
-	{"max_frames", K_INT, &tl_opt.max_frames, 1, TL_MAX_FRAMES, "32",
-	 "frames kept per stack (current and creation)"},
-	{"children", K_BOOL, &tl_opt.children, 0, 1, "1",
-	 "also check child processes (0: remove threadleak from their LD_PRELOAD)"},
-	{"check_at_exit", K_BOOL, &tl_opt.check_at_exit, 0, 1, "1", "check for leaks when the process exits"},
-	{"suppressions", K_LIST, &tl_opt.suppressions, 0, 0, "",
-	 "suppression file (may be given several times)"},
-	{"default_suppressions", K_BOOL, &tl_opt.default_suppressions, 0, 1, "1",
-	 "suppress threads that libc and common runtimes keep for the process lifetime"},
-	{"disable_default_sets", K_STR, &tl_opt.disable_sets, 0, 0, "",
-	 "comma-separated default suppression sets to turn off (see README)"},
-	{"signal", K_SIGNAL, &tl_opt.signal, 0, 0, "0",
-	 "signal used to sample running threads' stacks (0: a free real-time signal)"},
-	{"help", K_BOOL, &tl_opt.help, 0, 1, "0", "print the options and their defaults"},
+    {"exitcode", K_INT, &tl_opt.exitcode, 0, 255, "23",
+     "exit status when leaks are found and the program itself exited with 0"},
+    {"log_path", K_STR, &tl_opt.log_path, 0, 0, "",
+     "write the report to PATH.PID instead of stderr ('stderr' and 'stdout' also work)"},
+    {"format", K_FORMAT, &tl_opt.format, 0, 0, "text", "report format: text or json"},
+    {"grace_ms", K_INT, &tl_opt.grace_ms, 0, 60000, "250",
+     "how long the check waits for threads that are winding down (retry with backoff)"},
+    {"max_frames", K_INT, &tl_opt.max_frames, 1, TL_MAX_FRAMES, "32",
+     "frames kept per stack (current and creation)"},
+    {"children", K_BOOL, &tl_opt.children, 0, 1, "1",
+     "also check child processes (0: remove threadleak from their LD_PRELOAD)"},
+    {"check_at_exit", K_BOOL, &tl_opt.check_at_exit, 0, 1, "1",
+     "check for leaks when the process exits"},
+    {"suppressions", K_LIST, &tl_opt.suppressions, 0, 0, "",
+     "suppression file (may be given several times)"},
+    {"default_suppressions", K_BOOL, &tl_opt.default_suppressions, 0, 1, "1",
+     "suppress threads that libc and common runtimes keep for the process lifetime"},
+    {"disable_default_sets", K_STR, &tl_opt.disable_sets, 0, 0, "",
+     "comma-separated default suppression sets to turn off (see README)"},
+    {"signal", K_SIGNAL, &tl_opt.signal, 0, 0, "0",
+     "signal used to sample running threads' stacks (0: a free real-time signal)"},
+    {"help", K_BOOL, &tl_opt.help, 0, 1, "0", "print the options and their defaults"},
 };
 
 /* Parse a whole decimal integer within [min, max]. */
@@ -91,10 +92,10 @@ static void sanitize(const char *s, size_t n, char *out, size_t outlen)
  * in THREADLEAK_OPTIONS must not become a megabyte of warnings on the program's stderr). */
 enum { SHOWN_WARNINGS = 10 };
 static int warnings_shown;
-#define complain(...)                                                                              \
-	do {                                                                                       \
-		if (warnings_shown++ < SHOWN_WARNINGS)                                             \
-			tl_warn(__VA_ARGS__);                                                      \
+#define complain(...)                                  \
+	do {                                           \
+		if (warnings_shown++ < SHOWN_WARNINGS) \
+			tl_warn(__VA_ARGS__);          \
 	} while (0)
 
 static bool uses_copy; /* an option now points into this parse's copy of the input */
@@ -140,7 +141,7 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 			return 0;
 		if (tl_opt.nsuppressions >= (int)TL_ARRAY_SIZE(tl_opt.suppressions)) {
 			complain("%s: too many suppression files (at most %zu); ignoring the rest",
-				 origin, TL_ARRAY_SIZE(tl_opt.suppressions));
+			         origin, TL_ARRAY_SIZE(tl_opt.suppressions));
 			return 1;
 		}
 		tl_opt.suppressions[tl_opt.nsuppressions++] = val;
@@ -150,19 +151,23 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 bad:
 	sanitize(val, strlen(val), shown, sizeof(shown));
 	if (d->kind == K_INT)
-		complain("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); keeping %d",
-			 origin, shown, d->name, d->min, d->max, *(int *)d->ptr);
+		complain("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); "
+		         "keeping %d",
+		         origin, shown, d->name, d->min, d->max, *(int *)d->ptr);
 	else if (d->kind == K_SIGNAL)
-		complain("%s: invalid value '%s' for %s (expected 0 or a real-time signal from %d to "
-			 "%d); keeping %d",
-			 origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)d->ptr);
+		complain(
+		    "%s: invalid value '%s' for %s (expected 0 or a real-time signal from %d to "
+		    "%d); keeping %d",
+		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)d->ptr);
 	else if (d->kind == K_BOOL)
-		complain("%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
-			 origin, shown, d->name);
+		complain(
+		    "%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
+		    origin, shown, d->name);
 	else
-		complain("%s: invalid value '%s' for %s (expected text or json); keeping the previous "
-			 "value",
-			 origin, shown, d->name);
+		complain(
+		    "%s: invalid value '%s' for %s (expected text or json); keeping the previous "
+		    "value",
+		    origin, shown, d->name);
 	return 1;
 }
 
@@ -221,7 +226,8 @@ int tl_options_parse(const char *input, const char *origin)
 				d = &defs[i];
 		if (d == NULL) {
 			sanitize(start, strlen(start), shown, sizeof(shown));
-			complain("%s: unknown option '%s' (help=1 lists them); ignored", origin, shown);
+			complain("%s: unknown option '%s' (help=1 lists them); ignored", origin,
+			         shown);
 			problems++;
 			continue;
 		}
@@ -240,6 +246,6 @@ void tl_options_print_help(void)
 {
 	tl_warn("options (THREADLEAK_OPTIONS=key=value:key=value):");
 	for (size_t i = 0; i < TL_ARRAY_SIZE(defs); i++)
-		tl_warn("  %-22s default %-6s %s", defs[i].name, defs[i].def[0] ? defs[i].def : "''",
-			defs[i].help);
+		tl_warn("  %-22s default %-6s %s", defs[i].name,
+		        defs[i].def[0] ? defs[i].def : "''", defs[i].help);
 }

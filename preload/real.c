@@ -15,7 +15,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void resolve(void)
 {
 #define TL_RESOLVE(ret, name, params) tl_real_##name = (ret(*) params)dlsym(RTLD_NEXT, #name);
-#define TL_RESOLVEV(ret, name, sym, ver, params) tl_real_##name = (ret(*) params)dlvsym(RTLD_NEXT, sym, ver);
+#define TL_RESOLVEV(ret, name, sym, ver, params) \
+	tl_real_##name = (ret(*) params)dlvsym(RTLD_NEXT, sym, ver);
 	TL_REAL_LIST(TL_RESOLVE)
 	TL_REAL_VERSIONED(TL_RESOLVEV)
 }

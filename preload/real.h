@@ -42,8 +42,10 @@
 	X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))                                     \
 	X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *))          \
 	X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *))          \
-	X(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *, clockid_t, const struct timespec *)) \
-	X(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *, clockid_t, const struct timespec *)) \
+	X(int, pthread_rwlock_clockrdlock,                                                         \
+	  (pthread_rwlock_t *, clockid_t, const struct timespec *))                                \
+	X(int, pthread_rwlock_clockwrlock,                                                         \
+	  (pthread_rwlock_t *, clockid_t, const struct timespec *))                                \
 	X(int, pthread_barrier_wait, (pthread_barrier_t *))                                        \
 	X(int, sem_wait, (sem_t *))                                                                \
 	X(int, sem_trywait, (sem_t *))                                                             \
@@ -127,14 +129,14 @@
 
 /* XV(return type, our name, symbol, version, parameters): symbols that exist in two
  * implementations; each of our two wrappers must call its own (PLATFORM-NOTES). */
-#define TL_REAL_VERSIONED(XV)                                                                      \
-	XV(int, cond_wait_new, "pthread_cond_wait", "GLIBC_2.3.2",                                 \
-	   (pthread_cond_t *, pthread_mutex_t *))                                                  \
-	XV(int, cond_wait_old, "pthread_cond_wait", "GLIBC_2.2.5",                                 \
-	   (pthread_cond_t *, pthread_mutex_t *))                                                  \
-	XV(int, cond_timedwait_new, "pthread_cond_timedwait", "GLIBC_2.3.2",                       \
-	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))                         \
-	XV(int, cond_timedwait_old, "pthread_cond_timedwait", "GLIBC_2.2.5",                       \
+#define TL_REAL_VERSIONED(XV)                                                \
+	XV(int, cond_wait_new, "pthread_cond_wait", "GLIBC_2.3.2",           \
+	   (pthread_cond_t *, pthread_mutex_t *))                            \
+	XV(int, cond_wait_old, "pthread_cond_wait", "GLIBC_2.2.5",           \
+	   (pthread_cond_t *, pthread_mutex_t *))                            \
+	XV(int, cond_timedwait_new, "pthread_cond_timedwait", "GLIBC_2.3.2", \
+	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))   \
+	XV(int, cond_timedwait_old, "pthread_cond_timedwait", "GLIBC_2.2.5", \
 	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
 
 #define TL_DECLARE_REAL(ret, name, params) extern ret(*tl_real_##name) params;
@@ -144,6 +146,7 @@ TL_REAL_VERSIONED(TL_DECLARE_REALV)
 
 void tl_real_resolve(void);
 /* The real function, resolving the table first if a wrapper runs before our constructor. */
-#define TL_REAL(name) (TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name : (tl_real_resolve(), tl_real_##name))
+#define TL_REAL(name) \
+	(TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name : (tl_real_resolve(), tl_real_##name))
 
 #endif

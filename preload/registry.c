@@ -152,7 +152,7 @@ void tl_thread_created(struct tl_thread *t, pthread_t handle)
 	 * thread first runs, so a check never sees it as an unknown thread. */
 	clockid_t cid;
 	if (atomic_load(&t->tid) == 0 && pthread_getcpuclockid(handle, &cid) == 0)
-		atomic_store(&t->tid, (pid_t)~((int)cid >> 3));
+		atomic_store(&t->tid, (pid_t) ~((int)cid >> 3));
 	tl_registry_lock();
 	insert(t, handle);
 	t->flags |= TL_F_CREATOR_DONE;
@@ -203,8 +203,7 @@ void tl_registry_after_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
 	struct tl_thread *self = tl_self, *t, *tmp;
-	HASH_ITER(hh, registry, t, tmp)
-	{
+	HASH_ITER (hh, registry, t, tmp) {
 		if (t == self)
 			continue;
 		HASH_DEL(registry, t);
@@ -220,9 +219,9 @@ void tl_registry_after_fork_child(void)
 
 static bool tid_known(pid_t tid)
 {
-	TL_REGISTRY_FOREACH(t)
-	if (atomic_load(&t->tid) == tid)
-		return true;
+	TL_REGISTRY_FOREACH (t)
+		if (atomic_load(&t->tid) == tid)
+			return true;
 	return false;
 }
 
@@ -244,8 +243,7 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 	tl_registry_lock();
 	/* adopted threads that are gone: forget them (aio workers come and go) */
 	struct tl_thread *t, *tmp;
-	HASH_ITER(hh, registry, t, tmp)
-	{
+	HASH_ITER (hh, registry, t, tmp) {
 		if (!(t->flags & TL_F_ADOPTED))
 			continue;
 		bool alive = false;

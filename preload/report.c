@@ -61,7 +61,10 @@ static int utf8_len(const unsigned char *s)
 {
 	if (s[0] < 0x80)
 		return 1;
-	int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	int n = (s[0] & 0xe0) == 0xc0   ? 2
+	        : (s[0] & 0xf0) == 0xe0 ? 3
+	        : (s[0] & 0xf8) == 0xf0 ? 4
+	                                : 0;
 	if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
 		return 0;
 	for (int i = 1; i < n; i++)
@@ -143,7 +146,8 @@ static void exe_path(char *buf, size_t len)
 }
 
 /* Frames of a stack, inline expanded, our own dropped. Returns count written to out. */
-static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact, struct tl_frame *out, int max)
+static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
+                  struct tl_frame *out, int max)
 {
 	int k = 0;
 	for (int i = 0; i < n && k < max; i++) {
@@ -172,9 +176,10 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
  * program itself. The "created by" headline names the first frame past them. */
 static bool creator_runtime_frame(const struct tl_frame *f)
 {
-	static const char *const prefixes[] = {"std::thread::", "<std::thread::", "std::sys::",
-					       "<std::sys::", "std::rt::", "core::ops::function::",
-					       "<core::ops::function::"};
+	static const char *const prefixes[] = {
+	    "std::thread::",         "<std::thread::", "std::sys::",
+	    "<std::sys::",           "std::rt::",      "core::ops::function::",
+	    "<core::ops::function::"};
 	if (tl_module_is_system(f->module))
 		return true;
 	if (f->function == NULL)
@@ -198,7 +203,7 @@ static void text_frame(struct tl_buf *b, const struct tl_frame *f, const char *c
 	const char *fn = f->function ? f->function : "??";
 	if (f->file && f->line > 0) {
 		tl_buf_printf(b, "    %s%s at %s:%d\n", fn, f->inlined ? " (inlined)" : "",
-			      shorten(f->file, cwd, cwdlen), f->line);
+		              shorten(f->file, cwd, cwdlen), f->line);
 	} else {
 		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
 		mod = mod ? mod + 1 : (f->module ? f->module : "?");
@@ -215,7 +220,8 @@ static void text_duration(struct tl_buf *b, int64_t ms)
 	else if (ms < 60000)
 		tl_buf_printf(b, " for %.1fs", (double)ms / 1000.0);
 	else
-		tl_buf_printf(b, " for %lldm%llds", (long long)(ms / 60000), (long long)(ms % 60000) / 1000);
+		tl_buf_printf(b, " for %lldm%llds", (long long)(ms / 60000),
+		              (long long)(ms % 60000) / 1000);
 }
 
 /* Text meant for a terminal: control bytes (thread names, file names and paths are the
@@ -242,9 +248,11 @@ static void text_str(struct tl_buf *b, const char *s, size_t n, bool escape_newl
 static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, bool first)
 {
 	if (s->number)
-		tl_buf_printf(b, "%s %llu (tid %d", first ? "Thread" : "  thread", (unsigned long long)s->number, (int)s->tid);
+		tl_buf_printf(b, "%s %llu (tid %d", first ? "Thread" : "  thread",
+		              (unsigned long long)s->number, (int)s->tid);
 	else
-		tl_buf_printf(b, "%s tid %d (untracked", first ? "Thread" : "  thread", (int)s->tid);
+		tl_buf_printf(b, "%s tid %d (untracked", first ? "Thread" : "  thread",
+		              (int)s->tid);
 	if (s->name[0]) {
 		tl_buf_put(b, ", \"", 3);
 		text_str(b, s->name, strlen(s->name), true);
@@ -260,7 +268,8 @@ static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_se
 		if (s->object[0])
 			tl_buf_printf(b, " on %s", s->object);
 		if (s->held_by)
-			tl_buf_printf(b, " held by thread %llu (tid %d)", (unsigned long long)s->held_by, (int)s->held_by_tid);
+			tl_buf_printf(b, " held by thread %llu (tid %d)",
+			              (unsigned long long)s->held_by, (int)s->held_by_tid);
 		else if (s->held_by_tid)
 			tl_buf_printf(b, " held by tid %d", (int)s->held_by_tid);
 		break;
@@ -290,7 +299,7 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		cwd[0] = '\0';
 	size_t cwdlen = strlen(cwd);
 	tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d)", r->nleaked,
-		      r->nleaked == 1 ? "" : "s", exe, (int)getpid());
+	              r->nleaked == 1 ? "" : "s", exe, (int)getpid());
 	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode)
 		tl_buf_printf(&b, "; exit status 0 becomes %d", tl_opt.exitcode);
 	tl_buf_printf(&b, "\n\n");
@@ -322,7 +331,8 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 			}
 		}
 		if (s->state != TL_ST_EXITED) {
-			int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
+			int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr,
+			               TL_MAX_FRAMES * 4);
 			if (s->stack_note)
 				tl_buf_printf(&b, "    (%s)\n", s->stack_note);
 			for (int j = 0; j < k; j++)
@@ -340,11 +350,14 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 				while (h + 1 < k && creator_runtime_frame(&fr[h]))
 					h++;
 				const struct tl_frame *f = &fr[h];
-				tl_buf_printf(&b, "  created by %s%s", f->function ? f->function : "??",
-					      f->inlined ? " (inlined)" : "");
+				tl_buf_printf(&b, "  created by %s%s",
+				              f->function ? f->function : "??",
+				              f->inlined ? " (inlined)" : "");
 				if (f->file && f->line > 0)
-					tl_buf_printf(&b, " at %s:%d", shorten(f->file, cwd, cwdlen), f->line);
-				tl_buf_printf(&b, " in thread %llu", (unsigned long long)s->creator);
+					tl_buf_printf(&b, " at %s:%d",
+					              shorten(f->file, cwd, cwdlen), f->line);
+				tl_buf_printf(&b, " in thread %llu",
+				              (unsigned long long)s->creator);
 				if (sn)
 					tl_buf_printf(&b, ", start routine %s", sn);
 				tl_buf_printf(&b, ":\n");
@@ -356,7 +369,8 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	}
 	free(fr);
 	if (r->nsuppressed)
-		tl_buf_printf(&b, "threadleak: %zu thread%s suppressed\n", r->nsuppressed, r->nsuppressed == 1 ? "" : "s");
+		tl_buf_printf(&b, "threadleak: %zu thread%s suppressed\n", r->nsuppressed,
+		              r->nsuppressed == 1 ? "" : "s");
 	tl_suppress_used(&b, false);
 	struct tl_buf clean = {0};
 	text_str(&clean, b.p, b.len, false);
@@ -375,9 +389,11 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 	tl_buf_put(b, "[", 1);
 	for (int j = 0; j < k; j++) {
 		const struct tl_frame *f = &fr[j];
-		tl_buf_printf(b, "%s{\"pc\": \"0x%lx\", \"module\": ", j ? ", " : "", (unsigned long)f->pc);
+		tl_buf_printf(b, "%s{\"pc\": \"0x%lx\", \"module\": ", j ? ", " : "",
+		              (unsigned long)f->pc);
 		tl_buf_json_str(b, f->module);
-		tl_buf_printf(b, ", \"offset\": \"0x%lx\", \"function\": ", (unsigned long)f->offset);
+		tl_buf_printf(b,
+		              ", \"offset\": \"0x%lx\", \"function\": ", (unsigned long)f->offset);
 		tl_buf_json_str(b, f->function);
 		tl_buf_printf(b, ", \"file\": ");
 		tl_buf_json_str(b, f->file);
@@ -390,7 +406,8 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 	tl_buf_put(b, "]", 1);
 }
 
-static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, struct tl_frame *fr)
+static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s,
+                        struct tl_frame *fr)
 {
 	if (s->number)
 		tl_buf_printf(b, "{\"thread\": %llu", (unsigned long long)s->number);
@@ -398,8 +415,8 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		tl_buf_printf(b, "{\"thread\": null");
 	tl_buf_printf(b, ", \"tid\": %d, \"name\": ", (int)s->tid);
 	tl_buf_json_str(b, s->name[0] ? s->name : NULL);
-	tl_buf_printf(b, ", \"state\": \"%s\", \"detached\": %s, \"blocked_in\": ", state_name(s->state),
-		      (s->flags & TL_F_DETACHED) ? "true" : "false");
+	tl_buf_printf(b, ", \"state\": \"%s\", \"detached\": %s, \"blocked_in\": ",
+	              state_name(s->state), (s->flags & TL_F_DETACHED) ? "true" : "false");
 	tl_buf_json_str(b, s->call);
 	tl_buf_printf(b, ", \"object\": ");
 	tl_buf_json_str(b, s->object[0] ? s->object : NULL);
@@ -410,21 +427,26 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		tl_buf_printf(b, ", \"blocked_ms\": null");
 	if (s->held_by || s->held_by_tid) {
 		if (s->held_by)
-			tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}", (unsigned long long)s->held_by, (int)s->held_by_tid);
+			tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}",
+			              (unsigned long long)s->held_by, (int)s->held_by_tid);
 		else
-			tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d}", (int)s->held_by_tid);
+			tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d}",
+			              (int)s->held_by_tid);
 	} else {
 		tl_buf_printf(b, ", \"held_by\": null");
 	}
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
 	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", s->group);
-	int k = s->state == TL_ST_EXITED ? 0 : expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
+	int k = s->state == TL_ST_EXITED
+	            ? 0
+	            : expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
 	json_frames(b, fr, k);
 	tl_buf_printf(b, ", \"stack_note\": ");
 	tl_buf_json_str(b, s->stack_note);
 	if (s->number) {
-		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ", (unsigned long long)s->creator);
+		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
+		              (unsigned long long)s->creator);
 		k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
 		json_frames(b, fr, k);
 		tl_buf_put(b, "}", 1);
@@ -443,21 +465,24 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 	struct tl_buf b = {0};
 	char exe[512];
 	exe_path(exe, sizeof(exe));
-	tl_buf_printf(&b, "{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": ", (int)getpid());
+	tl_buf_printf(
+	    &b, "{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": ", (int)getpid());
 	tl_buf_json_str(&b, exe);
 	tl_buf_printf(&b, ", \"check\": \"%s\"", r->kind == TL_CHECK_EXIT ? "exit" : "api");
 	if (r->kind == TL_CHECK_EXIT)
 		tl_buf_printf(&b, ", \"exit_status\": %d", r->exit_status);
 	else
 		tl_buf_printf(&b, ", \"exit_status\": null");
-	tl_buf_printf(&b, ", \"leaked\": %zu, \"suppressed\": %zu, \"check_ms\": %.1f, \"deadlock\": ", r->nleaked,
-		      r->nsuppressed, (double)r->check_ns / 1e6);
+	tl_buf_printf(&b,
+	              ", \"leaked\": %zu, \"suppressed\": %zu, \"check_ms\": %.1f, \"deadlock\": ",
+	              r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
 	tl_buf_json_str(&b, r->deadlock[0] ? r->deadlock : NULL);
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
 	if (fr == NULL)
 		return NULL;
 	for (int pass = 0; pass < 2; pass++) {
-		tl_buf_printf(&b, pass == 0 ? ",\n \"leaks\": [" : "],\n \"suppressed_threads\": [");
+		tl_buf_printf(&b,
+		              pass == 0 ? ",\n \"leaks\": [" : "],\n \"suppressed_threads\": [");
 		bool first = true;
 		for (size_t i = 0; i < r->n; i++) {
 			struct tl_seen *s = &r->v[i];

@@ -29,7 +29,7 @@ static const char *const type_names[] = {"top", "any", "start", "created_by", "n
 struct rule {
 	int type;
 	char *pattern;
-	char *text; /* "type:pattern" as written */
+	char *text;      /* "type:pattern" as written */
 	const char *set; /* default set name, NULL for the user's */
 	size_t count;
 };
@@ -65,7 +65,9 @@ bool tl_pattern_match(const char *templ, const char *str)
 		size_t len = strcspn(templ, "*$"), slen = strlen(str);
 		const char *spos;
 		if (templ[len] == '$') /* the last piece: it must end the string */
-			spos = slen >= len && memcmp(str + slen - len, templ, len) == 0 ? str + slen - len : NULL;
+			spos = slen >= len && memcmp(str + slen - len, templ, len) == 0
+			           ? str + slen - len
+			           : NULL;
 		else
 			spos = memmem(str, slen, templ, len);
 		if (spos == NULL || (start && spos != str))
@@ -124,10 +126,10 @@ static void shown(const char *s, size_t n, char *out, size_t outlen)
  * line with the count of the rest (a file in another format, say valgrind's, would otherwise
  * flood the program's stderr). */
 #define MAX_LINE_WARNINGS 20
-#define LINE_WARN(...)                                                                             \
-	do {                                                                                       \
-		if (++problems <= MAX_LINE_WARNINGS)                                               \
-			tl_warn(__VA_ARGS__);                                                      \
+#define LINE_WARN(...)                               \
+	do {                                         \
+		if (++problems <= MAX_LINE_WARNINGS) \
+			tl_warn(__VA_ARGS__);        \
 	} while (0)
 
 /* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
@@ -159,7 +161,8 @@ static int parse(const char *text, const char *origin, const char *set)
 		shown(b, (size_t)(e - b), what, sizeof(what));
 		const char *colon = memchr(b, ':', (size_t)(e - b));
 		if (colon == NULL) {
-			LINE_WARN("%s:%d: '%s' is not type:pattern; rule ignored", origin, lineno, what);
+			LINE_WARN("%s:%d: '%s' is not type:pattern; rule ignored", origin, lineno,
+			          what);
 			continue;
 		}
 		const char *te = colon; /* blanks between the type and the colon are fine */
@@ -171,16 +174,18 @@ static int parse(const char *text, const char *origin, const char *set)
 			    strncmp(b, type_names[i], (size_t)(te - b)) == 0)
 				type = (int)i;
 		if (type < 0) {
-			LINE_WARN("%s:%d: unknown rule type in '%s' (expected top, any, start, created_by, "
-				  "name or module); rule ignored",
-				  origin, lineno, what);
+			LINE_WARN("%s:%d: unknown rule type in '%s' (expected top, any, start, "
+			          "created_by, "
+			          "name or module); rule ignored",
+			          origin, lineno, what);
 			continue;
 		}
 		const char *pb = colon + 1;
 		while (pb < e && (*pb == ' ' || *pb == '\t'))
 			pb++;
 		if (pb == e) {
-			LINE_WARN("%s:%d: empty pattern in '%s'; rule ignored", origin, lineno, what);
+			LINE_WARN("%s:%d: empty pattern in '%s'; rule ignored", origin, lineno,
+			          what);
 			continue;
 		}
 		bool bad = false;
@@ -188,7 +193,8 @@ static int parse(const char *text, const char *origin, const char *set)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
 				bad = true;
 		if (bad) {
-			LINE_WARN("%s:%d: control characters in '%s'; rule ignored", origin, lineno, what);
+			LINE_WARN("%s:%d: control characters in '%s'; rule ignored", origin, lineno,
+			          what);
 			continue;
 		}
 		char *pat = strndup(pb, (size_t)(e - pb));
@@ -201,7 +207,7 @@ static int parse(const char *text, const char *origin, const char *set)
 	}
 	if (problems > MAX_LINE_WARNINGS)
 		tl_warn("%s: %d more malformed lines not shown; their rules are ignored", origin,
-			problems - MAX_LINE_WARNINGS);
+		        problems - MAX_LINE_WARNINGS);
 	return problems;
 }
 
@@ -219,7 +225,8 @@ static void load_file(const char *path)
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
-		tl_warn("suppressions file %s is not a regular file of at most 16 MiB; ignored", path);
+		tl_warn("suppressions file %s is not a regular file of at most 16 MiB; ignored",
+		        path);
 		close(fd);
 		return;
 	}
@@ -234,7 +241,8 @@ static void load_file(const char *path)
 		return;
 	buf[got] = '\0';
 	if (memchr(buf, '\0', got) != NULL)
-		tl_warn("suppressions file %s contains NUL bytes; reading it up to the first one", path);
+		tl_warn("suppressions file %s contains NUL bytes; reading it up to the first one",
+		        path);
 	parse(buf, path, NULL);
 	free(buf);
 }
@@ -269,11 +277,12 @@ static void check_disabled_names(void)
 			names[0] = '\0';
 			for (const struct tl_default_set *d = tl_default_sets; d->name; d++)
 				if (used < sizeof(names))
-					used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
-								 used ? ", " : "", d->name);
+					used += (size_t)snprintf(names + used, sizeof(names) - used,
+					                         "%s%s", used ? ", " : "", d->name);
 			shown(list, len, what, sizeof(what));
-			tl_warn("disable_default_sets: no default suppression set named '%s' (sets: %s)", what,
-				names);
+			tl_warn("disable_default_sets: no default suppression set named '%s' "
+			        "(sets: %s)",
+			        what, names);
 		}
 		list = end ? end + 1 : list + len;
 	}
@@ -308,7 +317,7 @@ void tl_suppress_reset_counts(void)
 }
 
 static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
-		      const char *pat, int which /* 0 any, 1 top, 2 module of creator */)
+                      const char *pat, int which /* 0 any, 1 top, 2 module of creator */)
 {
 	for (int i = 0; i < n; i++) {
 		struct tl_frame fr[8];
@@ -325,7 +334,7 @@ static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t
 				continue;
 			/* the innermost frame outside threadleak and libc */
 			return which == 1 ? tl_pattern_match(pat, fr[j].function)
-					  : tl_pattern_match(pat, fr[j].module);
+			                  : tl_pattern_match(pat, fr[j].module);
 		}
 	}
 	return false;
@@ -380,8 +389,9 @@ void tl_suppress_used(struct tl_buf *b, bool json)
 		} else {
 			if (first)
 				tl_buf_printf(b, "threadleak: suppressions used:\n  count rule\n");
-			tl_buf_printf(b, "  %5zu %s%s%s%s\n", rl->count, rl->text, rl->set ? " (default set " : "",
-				      rl->set ? rl->set : "", rl->set ? ")" : "");
+			tl_buf_printf(b, "  %5zu %s%s%s%s\n", rl->count, rl->text,
+			              rl->set ? " (default set " : "", rl->set ? rl->set : "",
+			              rl->set ? ")" : "");
 		}
 		first = false;
 	}

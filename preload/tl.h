@@ -42,7 +42,7 @@ struct tl_options {
 	bool check_at_exit;
 	bool children;
 	bool default_suppressions;
-	int signal;    /* 0: pick a free real-time signal at the check */
+	int signal; /* 0: pick a free real-time signal at the check */
 	const char *suppressions[8];
 	int nsuppressions;
 	const char *disable_sets; /* comma list of default suppression sets turned off */
@@ -94,8 +94,9 @@ enum tl_flags {
 	TL_F_MAIN = 1u << 6,
 	TL_F_ADOPTED = 1u << 7, /* a thread libc started for us, seen appear during a call */
 	TL_F_EXITING = 1u << 8, /* inside exit() itself, waiting for another thread's check */
-	TL_F_INSERTED = 1u << 9, /* was put in the hash once; never again (its handle may be reused) */
-	TL_F_PINNED = 1u << 10,  /* a join or detach of it is in progress: do not free it */
+	TL_F_INSERTED =
+	    1u << 9, /* was put in the hash once; never again (its handle may be reused) */
+	TL_F_PINNED = 1u << 10, /* a join or detach of it is in progress: do not free it */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -118,7 +119,7 @@ struct tl_thread {
 	uint64_t number;
 	_Atomic pid_t tid;
 	uint64_t creator;
-	void *start; /* start routine as passed to pthread_create/thrd_create */
+	void *start;             /* start routine as passed to pthread_create/thrd_create */
 	const char *start_label; /* adopted threads: libc's start routine, by name */
 	void *arg;
 	bool c11;
@@ -134,7 +135,7 @@ extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec
 void tl_registry_init(void);
 void tl_registry_after_fork_child(void);
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11);
-void tl_thread_started(struct tl_thread *t);   /* in the new thread, first thing */
+void tl_thread_started(struct tl_thread *t);                   /* in the new thread, first thing */
 void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after success */
 void tl_thread_create_failed(struct tl_thread *t);
 /* Join and detach: pin the record while the handle is still valid (before the real call; after
@@ -162,19 +163,19 @@ int tl_registry_starting(void);
 #if defined(__x86_64__)
 /* Capture the registers libunwind needs to unwind from this point of the calling function:
  * about 2 ns, against about 24 ns for unw_getcontext (which also saves FP state). */
-#define TL_SAVE_REGS(r)                                                                            \
-	__asm__ volatile("leaq 0(%%rip), %%rax\n\t"                                                \
-			 "movq %%rax, 0(%0)\n\t"                                                   \
-			 "movq %%rsp, 8(%0)\n\t"                                                   \
-			 "movq %%rbp, 16(%0)\n\t"                                                  \
-			 "movq %%rbx, 24(%0)\n\t"                                                  \
-			 "movq %%r12, 32(%0)\n\t"                                                  \
-			 "movq %%r13, 40(%0)\n\t"                                                  \
-			 "movq %%r14, 48(%0)\n\t"                                                  \
-			 "movq %%r15, 56(%0)\n\t"                                                  \
-			 :                                                                         \
-			 : "r"(r)                                                                  \
-			 : "rax", "memory")
+#define TL_SAVE_REGS(r)                             \
+	__asm__ volatile("leaq 0(%%rip), %%rax\n\t" \
+	                 "movq %%rax, 0(%0)\n\t"    \
+	                 "movq %%rsp, 8(%0)\n\t"    \
+	                 "movq %%rbp, 16(%0)\n\t"   \
+	                 "movq %%rbx, 24(%0)\n\t"   \
+	                 "movq %%r12, 32(%0)\n\t"   \
+	                 "movq %%r13, 40(%0)\n\t"   \
+	                 "movq %%r14, 48(%0)\n\t"   \
+	                 "movq %%r15, 56(%0)\n\t"   \
+	                 :                          \
+	                 : "r"(r)                   \
+	                 : "rax", "memory")
 #define TL_HAVE_SAVED_REGS 1
 #else
 #define TL_SAVE_REGS(r) ((void)(r))
@@ -183,38 +184,38 @@ int tl_registry_starting(void);
 
 /* Enter/leave a blocking call. Must be macros: the register snapshot has to be taken in the
  * wrapper's own frame, which stays live while the real call blocks. */
-#define TL_BLOCK_ENTER(t, name, k, o1, o2)                                                         \
-	do {                                                                                       \
-		(t)->blk.depth = 1;                                                                \
-		(t)->blk.call = (name);                                                            \
-		(t)->blk.kind = (k);                                                               \
-		(t)->blk.obj = (uintptr_t)(o1);                                                    \
-		(t)->blk.obj2 = (uintptr_t)(o2);                                                   \
-		(t)->blk.since_ns = tl_now_ns();                                                   \
-		TL_SAVE_REGS((t)->blk.regs);                                                       \
-		atomic_store_explicit(&(t)->blk.seq,                                               \
-				      atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-				      memory_order_release);                                       \
+#define TL_BLOCK_ENTER(t, name, k, o1, o2)                                                        \
+	do {                                                                                      \
+		(t)->blk.depth = 1;                                                               \
+		(t)->blk.call = (name);                                                           \
+		(t)->blk.kind = (k);                                                              \
+		(t)->blk.obj = (uintptr_t)(o1);                                                   \
+		(t)->blk.obj2 = (uintptr_t)(o2);                                                  \
+		(t)->blk.since_ns = tl_now_ns();                                                  \
+		TL_SAVE_REGS((t)->blk.regs);                                                      \
+		atomic_store_explicit(                                                            \
+		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
+		    memory_order_release);                                                        \
 	} while (0)
-#define TL_BLOCK_LEAVE(t)                                                                          \
-	do {                                                                                       \
-		atomic_store_explicit(&(t)->blk.seq,                                               \
-				      atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-				      memory_order_release);                                       \
-		(t)->blk.depth = 0;                                                                \
+#define TL_BLOCK_LEAVE(t)                                                                         \
+	do {                                                                                      \
+		atomic_store_explicit(                                                            \
+		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
+		    memory_order_release);                                                        \
+		(t)->blk.depth = 0;                                                               \
 	} while (0)
 
 /* The body of a blocking wrapper: record, call through, clear. Re-entrant calls (a signal
  * handler interrupting a wrapped call) and untracked threads go straight through. */
-#define TL_BLOCKING(type, name, k, o1, o2, realcall)                                               \
-	do {                                                                                       \
-		struct tl_thread *tl_t_ = tl_self;                                                 \
-		if (TL_UNLIKELY(tl_t_ == NULL || tl_t_->blk.depth != 0))                           \
-			return realcall;                                                           \
-		TL_BLOCK_ENTER(tl_t_, name, k, o1, o2);                                            \
-		type tl_r_ = realcall;                                                             \
-		TL_BLOCK_LEAVE(tl_t_);                                                             \
-		return tl_r_;                                                                      \
+#define TL_BLOCKING(type, name, k, o1, o2, realcall)                     \
+	do {                                                             \
+		struct tl_thread *tl_t_ = tl_self;                       \
+		if (TL_UNLIKELY(tl_t_ == NULL || tl_t_->blk.depth != 0)) \
+			return realcall;                                 \
+		TL_BLOCK_ENTER(tl_t_, name, k, o1, o2);                  \
+		type tl_r_ = realcall;                                   \
+		TL_BLOCK_LEAVE(tl_t_);                                   \
+		return tl_r_;                                            \
 	} while (0)
 
 /* ---- stacks (capture.c) ---- */
@@ -259,11 +260,11 @@ struct tl_seen {
 	uintptr_t create_pcs[TL_MAX_FRAMES];
 	/* derived */
 	char object[400];
-	uint64_t held_by;   /* thread number, 0 none */
-	pid_t held_by_tid;  /* 0 none */
+	uint64_t held_by;          /* thread number, 0 none */
+	pid_t held_by_tid;         /* 0 none */
 	const char *suppressed_by; /* rule text, NULL if reported */
 	const char *start_name;    /* symbolized start routine */
-	int group;          /* index of the first thread with the same stacks */
+	int group;                 /* index of the first thread with the same stacks */
 };
 
 /* Capture current stacks of the given live threads without disturbing them. */
@@ -328,7 +329,8 @@ struct tl_known {
 };
 void tl_kernel_call(struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
-void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk, struct tl_seen *s);
+void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
+                        struct tl_seen *s);
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s);
 char *tl_report_text(struct tl_report *r, size_t *len);
 char *tl_report_json(struct tl_report *r, size_t *len);

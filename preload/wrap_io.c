@@ -10,10 +10,10 @@ ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *a,
-		       socklen_t *alen);
+                       socklen_t *alen);
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *m,
-		size_t fdslen);
+                size_t fdslen);
 
 #define FD_CALL(type, name, fd, realcall) TL_BLOCKING(type, name, TL_OBJ_FD, fd, 0, realcall)
 
@@ -83,16 +83,16 @@ TL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
 }
 
 TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
-			   socklen_t *alen)
+                           socklen_t *alen)
 {
 	FD_CALL(ssize_t, "recvfrom", fd, TL_REAL(recvfrom)(fd, buf, n, flags, a, alen));
 }
 
 TL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
-				 struct sockaddr *a, socklen_t *alen)
+                                 struct sockaddr *a, socklen_t *alen)
 {
 	FD_CALL(ssize_t, "recvfrom", fd,
-		TL_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, a, alen));
+	        TL_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, a, alen));
 }
 
 TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -111,7 +111,7 @@ TL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 }
 
 TL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
-			 socklen_t alen)
+                         socklen_t alen)
 {
 	FD_CALL(ssize_t, "sendto", fd, TL_REAL(sendto)(fd, buf, n, flags, a, alen));
 }
@@ -152,45 +152,46 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
 }
 
 TL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
-			  const sigset_t *m, size_t fdslen)
+                          const sigset_t *m, size_t fdslen)
 {
 	TL_BLOCKING(int, "ppoll", TL_OBJ_POLL, fds, n, TL_REAL(__ppoll_chk)(fds, n, ts, m, fdslen));
 }
 
 /* select records the first fd set it is given, tagged in its low bits (0 read, 1 write,
  * 2 except; an fd_set is 8-byte aligned), for objects.c to name the fds. */
-#define SELECT_SET(r, w, e)                                                                        \
+#define SELECT_SET(r, w, e) \
 	((r) ? (uintptr_t)(r) : (w) ? (uintptr_t)(w) | 1 : (e) ? (uintptr_t)(e) | 2 : 0)
 
 TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	TL_BLOCKING(int, "select", TL_OBJ_SELECT, n, SELECT_SET(r, w, e),
-		    TL_REAL(select)(n, r, w, e, tv));
+	            TL_REAL(select)(n, r, w, e, tv));
 }
 
 TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
-		      const sigset_t *m)
+                      const sigset_t *m)
 {
 	TL_BLOCKING(int, "pselect", TL_OBJ_SELECT, n, SELECT_SET(r, w, e),
-		    TL_REAL(pselect)(n, r, w, e, ts, m));
+	            TL_REAL(pselect)(n, r, w, e, ts, m));
 }
 
 TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 {
-	TL_BLOCKING(int, "epoll_wait", TL_OBJ_EPOLL, ep, 0, TL_REAL(epoll_wait)(ep, ev, max, timeout));
+	TL_BLOCKING(int, "epoll_wait", TL_OBJ_EPOLL, ep, 0,
+	            TL_REAL(epoll_wait)(ep, ev, max, timeout));
 }
 
 TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, const sigset_t *m)
 {
 	TL_BLOCKING(int, "epoll_pwait", TL_OBJ_EPOLL, ep, 0,
-		    TL_REAL(epoll_pwait)(ep, ev, max, timeout, m));
+	            TL_REAL(epoll_pwait)(ep, ev, max, timeout, m));
 }
 
 TL_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
-			   const sigset_t *m)
+                           const sigset_t *m)
 {
 	TL_BLOCKING(int, "epoll_pwait2", TL_OBJ_EPOLL, ep, 0,
-		    TL_REAL(epoll_pwait2)(ep, ev, max, ts, m));
+	            TL_REAL(epoll_pwait2)(ep, ev, max, ts, m));
 }
 
 TL_EXPORT int mq_send(mqd_t q, const char *msg, size_t n, unsigned int prio)
@@ -204,16 +205,17 @@ TL_EXPORT ssize_t mq_receive(mqd_t q, char *msg, size_t n, unsigned int *prio)
 }
 
 TL_EXPORT int mq_timedsend(mqd_t q, const char *msg, size_t n, unsigned int prio,
-			   const struct timespec *ts)
+                           const struct timespec *ts)
 {
-	TL_BLOCKING(int, "mq_timedsend", TL_OBJ_MQ, q, 0, TL_REAL(mq_timedsend)(q, msg, n, prio, ts));
+	TL_BLOCKING(int, "mq_timedsend", TL_OBJ_MQ, q, 0,
+	            TL_REAL(mq_timedsend)(q, msg, n, prio, ts));
 }
 
 TL_EXPORT ssize_t mq_timedreceive(mqd_t q, char *msg, size_t n, unsigned int *prio,
-				  const struct timespec *ts)
+                                  const struct timespec *ts)
 {
 	TL_BLOCKING(ssize_t, "mq_timedreceive", TL_OBJ_MQ, q, 0,
-		    TL_REAL(mq_timedreceive)(q, msg, n, prio, ts));
+	            TL_REAL(mq_timedreceive)(q, msg, n, prio, ts));
 }
 
 TL_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags)
@@ -223,5 +225,6 @@ TL_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags)
 
 TL_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
 {
-	TL_BLOCKING(ssize_t, "msgrcv", TL_OBJ_MSGQ, id, 0, TL_REAL(msgrcv)(id, msg, n, type, flags));
+	TL_BLOCKING(ssize_t, "msgrcv", TL_OBJ_MSGQ, id, 0,
+	            TL_REAL(msgrcv)(id, msg, n, type, flags));
 }

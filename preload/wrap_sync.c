@@ -12,19 +12,19 @@
 /* pthread_cond_wait and pthread_cond_timedwait exist twice in glibc (GLIBC_2.2.5, the old
  * implementation, and GLIBC_2.3.2): each wrapper forwards to the implementation its caller was
  * linked against. Forwarding an old binary to the new one crashes (PLATFORM-NOTES). */
-#define COND_WAIT_WRAPPERS(suffix, ver, defver)                                                    \
-	TL_EXPORT int tl_cond_wait_##suffix(pthread_cond_t *c, pthread_mutex_t *m)                 \
-	{                                                                                          \
-		TL_BLOCKING(int, "pthread_cond_wait", TL_OBJ_COND, c, m,                           \
-			    TL_REAL(cond_wait_##suffix)(c, m));                                    \
-	}                                                                                          \
-	TL_EXPORT int tl_cond_timedwait_##suffix(pthread_cond_t *c, pthread_mutex_t *m,            \
-						 const struct timespec *ts)                        \
-	{                                                                                          \
-		TL_BLOCKING(int, "pthread_cond_timedwait", TL_OBJ_COND, c, m,                      \
-			    TL_REAL(cond_timedwait_##suffix)(c, m, ts));                           \
-	}                                                                                          \
-	__asm__(".symver tl_cond_wait_" #suffix ", pthread_cond_wait" defver ver);                 \
+#define COND_WAIT_WRAPPERS(suffix, ver, defver)                                         \
+	TL_EXPORT int tl_cond_wait_##suffix(pthread_cond_t *c, pthread_mutex_t *m)      \
+	{                                                                               \
+		TL_BLOCKING(int, "pthread_cond_wait", TL_OBJ_COND, c, m,                \
+		            TL_REAL(cond_wait_##suffix)(c, m));                         \
+	}                                                                               \
+	TL_EXPORT int tl_cond_timedwait_##suffix(pthread_cond_t *c, pthread_mutex_t *m, \
+	                                         const struct timespec *ts)             \
+	{                                                                               \
+		TL_BLOCKING(int, "pthread_cond_timedwait", TL_OBJ_COND, c, m,           \
+		            TL_REAL(cond_timedwait_##suffix)(c, m, ts));                \
+	}                                                                               \
+	__asm__(".symver tl_cond_wait_" #suffix ", pthread_cond_wait" defver ver);      \
 	__asm__(".symver tl_cond_timedwait_" #suffix ", pthread_cond_timedwait" defver ver);
 
 int tl_cond_wait_new(pthread_cond_t *c, pthread_mutex_t *m);
@@ -35,10 +35,10 @@ COND_WAIT_WRAPPERS(new, "GLIBC_2.3.2", "@@")
 COND_WAIT_WRAPPERS(old, "GLIBC_2.2.5", "@")
 
 TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
-				     const struct timespec *ts)
+                                     const struct timespec *ts)
 {
 	TL_BLOCKING(int, "pthread_cond_clockwait", TL_OBJ_COND, c, m,
-		    TL_REAL(pthread_cond_clockwait)(c, m, clk, ts));
+	            TL_REAL(pthread_cond_clockwait)(c, m, clk, ts));
 }
 
 TL_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
@@ -52,26 +52,26 @@ TL_EXPORT int cnd_timedwait(cnd_t *c, mtx_t *m, const struct timespec *ts)
 }
 
 /* Try first: the uncontended path must cost nothing. */
-#define TRY_FIRST(trycall)                                                                         \
-	do {                                                                                       \
-		int e_ = errno;                                                                    \
-		if ((trycall) == 0)                                                                \
-			return 0;                                                                  \
-		errno = e_;                                                                        \
+#define TRY_FIRST(trycall)          \
+	do {                        \
+		int e_ = errno;     \
+		if ((trycall) == 0) \
+			return 0;   \
+		errno = e_;         \
 	} while (0)
 
 TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 {
 	TRY_FIRST(TL_REAL(pthread_mutex_trylock)(m));
 	TL_BLOCKING(int, "pthread_mutex_timedlock", TL_OBJ_MUTEX, m, 0,
-		    TL_REAL(pthread_mutex_timedlock)(m, ts));
+	            TL_REAL(pthread_mutex_timedlock)(m, ts));
 }
 
 TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
 {
 	TRY_FIRST(TL_REAL(pthread_mutex_trylock)(m));
 	TL_BLOCKING(int, "pthread_mutex_clocklock", TL_OBJ_MUTEX, m, 0,
-		    TL_REAL(pthread_mutex_clocklock)(m, clk, ts));
+	            TL_REAL(pthread_mutex_clocklock)(m, clk, ts));
 }
 
 TL_EXPORT int mtx_timedlock(mtx_t *m, const struct timespec *ts)
@@ -84,50 +84,50 @@ TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
 	TRY_FIRST(TL_REAL(pthread_rwlock_tryrdlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_rdlock", TL_OBJ_RWLOCK, l, 0,
-		    TL_REAL(pthread_rwlock_rdlock)(l));
+	            TL_REAL(pthread_rwlock_rdlock)(l));
 }
 
 TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
 	TRY_FIRST(TL_REAL(pthread_rwlock_trywrlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_wrlock", TL_OBJ_RWLOCK, l, 0,
-		    TL_REAL(pthread_rwlock_wrlock)(l));
+	            TL_REAL(pthread_rwlock_wrlock)(l));
 }
 
 TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
 	TRY_FIRST(TL_REAL(pthread_rwlock_tryrdlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_timedrdlock", TL_OBJ_RWLOCK, l, 0,
-		    TL_REAL(pthread_rwlock_timedrdlock)(l, ts));
+	            TL_REAL(pthread_rwlock_timedrdlock)(l, ts));
 }
 
 TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
 	TRY_FIRST(TL_REAL(pthread_rwlock_trywrlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_timedwrlock", TL_OBJ_RWLOCK, l, 0,
-		    TL_REAL(pthread_rwlock_timedwrlock)(l, ts));
+	            TL_REAL(pthread_rwlock_timedwrlock)(l, ts));
 }
 
 TL_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk,
-					 const struct timespec *ts)
+                                         const struct timespec *ts)
 {
 	TRY_FIRST(TL_REAL(pthread_rwlock_tryrdlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_clockrdlock", TL_OBJ_RWLOCK, l, 0,
-		    TL_REAL(pthread_rwlock_clockrdlock)(l, clk, ts));
+	            TL_REAL(pthread_rwlock_clockrdlock)(l, clk, ts));
 }
 
 TL_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk,
-					 const struct timespec *ts)
+                                         const struct timespec *ts)
 {
 	TRY_FIRST(TL_REAL(pthread_rwlock_trywrlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_clockwrlock", TL_OBJ_RWLOCK, l, 0,
-		    TL_REAL(pthread_rwlock_clockwrlock)(l, clk, ts));
+	            TL_REAL(pthread_rwlock_clockwrlock)(l, clk, ts));
 }
 
 TL_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
 	TL_BLOCKING(int, "pthread_barrier_wait", TL_OBJ_BARRIER, b, 0,
-		    TL_REAL(pthread_barrier_wait)(b));
+	            TL_REAL(pthread_barrier_wait)(b));
 }
 
 TL_EXPORT int sem_wait(sem_t *s)

@@ -34,7 +34,7 @@ static bool attr_detached(const pthread_attr_t *attr)
 }
 
 TL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *),
-			     void *arg)
+                             void *arg)
 {
 	tl_ensure_init();
 	struct tl_thread *t = tl_thread_new((void *)start, arg, false);
@@ -68,18 +68,18 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
 
 /* A join blocks like any other call; when it succeeds the joined thread's record can go. The
  * record is pinned first: once the real join returns, the handle may name a new thread. */
-#define JOIN_BODY(name, handle, okval, realcall)                                                   \
-	int r;                                                                                     \
-	struct tl_thread *joined = tl_thread_pin((pthread_t)(handle));                             \
-	struct tl_thread *t = tl_self;                                                             \
-	if (t != NULL && t->blk.depth == 0) {                                                      \
-		TL_BLOCK_ENTER(t, name, TL_OBJ_THREAD, handle, 0);                                 \
-		r = realcall;                                                                      \
-		TL_BLOCK_LEAVE(t);                                                                 \
-	} else {                                                                                   \
-		r = realcall;                                                                      \
-	}                                                                                          \
-	tl_thread_joined(joined, r == (okval));                                                    \
+#define JOIN_BODY(name, handle, okval, realcall)                       \
+	int r;                                                         \
+	struct tl_thread *joined = tl_thread_pin((pthread_t)(handle)); \
+	struct tl_thread *t = tl_self;                                 \
+	if (t != NULL && t->blk.depth == 0) {                          \
+		TL_BLOCK_ENTER(t, name, TL_OBJ_THREAD, handle, 0);     \
+		r = realcall;                                          \
+		TL_BLOCK_LEAVE(t);                                     \
+	} else {                                                       \
+		r = realcall;                                          \
+	}                                                              \
+	tl_thread_joined(joined, r == (okval));                        \
 	return r
 
 TL_EXPORT int pthread_join(pthread_t th, void **ret)
@@ -101,10 +101,10 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
 }
 
 TL_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock,
-				   const struct timespec *abstime)
+                                   const struct timespec *abstime)
 {
 	JOIN_BODY("pthread_clockjoin_np", th, 0,
-		  TL_REAL(pthread_clockjoin_np)(th, ret, clock, abstime));
+	          TL_REAL(pthread_clockjoin_np)(th, ret, clock, abstime));
 }
 
 TL_EXPORT int thrd_join(thrd_t th, int *res)

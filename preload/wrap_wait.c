@@ -19,10 +19,11 @@ TL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 }
 
 TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
-			      struct timespec *rem)
+                              struct timespec *rem)
 {
-	TL_BLOCKING(int, "clock_nanosleep", TL_OBJ_SLEEP, (flags & TIMER_ABSTIME) ? (uintptr_t)-1 : ms_of(req),
-		    0, TL_REAL(clock_nanosleep)(clk, flags, req, rem));
+	TL_BLOCKING(int, "clock_nanosleep", TL_OBJ_SLEEP,
+	            (flags & TIMER_ABSTIME) ? (uintptr_t)-1 : ms_of(req), 0,
+	            TL_REAL(clock_nanosleep)(clk, flags, req, rem));
 }
 
 TL_EXPORT unsigned int sleep(unsigned int s)
@@ -53,7 +54,7 @@ TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
 	TL_BLOCKING(int, "sigtimedwait", TL_OBJ_SIGNALS, set, 0,
-		    TL_REAL(sigtimedwait)(set, info, ts));
+	            TL_REAL(sigtimedwait)(set, info, ts));
 }
 
 TL_EXPORT int sigsuspend(const sigset_t *set)
@@ -80,8 +81,10 @@ TL_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 		return TL_REAL(waitid)(type, id, info, options);
 	/* obj: the pid, -pgid for a process group (as waitpid), -1 for any child */
 	TL_BLOCKING(int, "waitid", TL_OBJ_PID,
-		    type == P_PID ? (intptr_t)id : type == P_PGID && id > 1 ? -(intptr_t)id : -1, 0,
-		    TL_REAL(waitid)(type, id, info, options));
+	            type == P_PID              ? (intptr_t)id
+	            : type == P_PGID && id > 1 ? -(intptr_t)id
+	                                       : -1,
+	            0, TL_REAL(waitid)(type, id, info, options));
 }
 
 TL_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
@@ -127,7 +130,7 @@ static bool fcntl_waits(int cmd)
 #ifdef F_SETLKW64
 	       || cmd == F_SETLKW64
 #endif
-		;
+	    ;
 }
 
 TL_EXPORT int fcntl(int fd, int cmd, ...)
@@ -166,7 +169,7 @@ TL_EXPORT long syscall(long nr, ...)
 		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI ||
 		    op == FUTEX_WAIT_REQUEUE_PI)
 			TL_BLOCKING(long, "futex", TL_OBJ_FUTEX, a1, 0,
-				    TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6));
+			            TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6));
 	}
 	return TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6);
 }
