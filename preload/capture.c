@@ -129,7 +129,9 @@ static bool unwind_saved_regs(struct tl_seen *s)
 }
 
 /* ---- parking ---- */
-enum { P_REQUESTED = 1, P_PARKED, P_ABANDONED, P_DONE };
+/* A slot's life: REQUESTED (signal sent) -> PARKED (in the handler) -> DONE (unwound) ->
+ * LEFT (the handler is returning), or ABANDONED when the thread did not answer in time. */
+enum { P_REQUESTED = 1, P_PARKED, P_ABANDONED, P_DONE, P_LEFT };
 
 struct park_slot {
 	pid_t tid;
@@ -172,6 +174,11 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 			uint32_t r;
 			while ((r = atomic_load(&release_gen)) != gen)
 				futex(&release_gen, FUTEX_WAIT, r, NULL);
+			/* only if the slot was not handed to another thread since (a late handler)
+			 */
+			int done = P_DONE;
+			if (atomic_compare_exchange_strong(&sl[i].state, &done, P_LEFT))
+				futex((_Atomic uint32_t *)&sl[i].state, FUTEX_WAKE, 1, NULL);
 		}
 		break;
 	}
@@ -298,6 +305,19 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	atomic_store(&release_gen, atomic_load(&park_gen));
 	futex(&release_gen, FUTEX_WAKE, 0x7fffffff, NULL);
+	/* Wait until every parked thread is on its way out of the handler (whose mask blocks every
+	 * signal): a check right after this one must not see it as blocking our signal, nor as
+	 * running, when it is back in its call a moment later. */
+	deadline = mono_ns() + 100 * 1000000LL;
+	for (size_t i = 0; i < job->n; i++) {
+		while (atomic_load(&sl[i].state) == P_DONE) {
+			int64_t left = deadline - mono_ns();
+			if (left <= 0)
+				break;
+			struct timespec ts = {left / 1000000000, left % 1000000000};
+			futex((_Atomic uint32_t *)&sl[i].state, FUTEX_WAIT, P_DONE, &ts);
+		}
+	}
 	return 1; /* stop iterating: we only wanted the lock */
 }
 

@@ -78,6 +78,24 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 }
 
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
+/* Copy what thread t is blocked in, as it was at sequence number `seq` (odd: inside a wrapped
+ * call). The thread writes these fields without a lock; the copy holds only if the sequence
+ * number did not move meanwhile. */
+static bool copy_block(struct tl_seen *s, struct tl_thread *t, uint32_t seq)
+{
+	s->call = t->blk.call;
+	s->kind = t->blk.kind;
+	s->obj = t->blk.obj;
+	s->obj2 = t->blk.obj2;
+	s->since_ns = t->blk.since_ns;
+	memcpy(s->regs, t->blk.regs, sizeof(s->regs));
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) != seq)
+		return false;
+	s->seq = seq;
+	return true;
+}
+
 static bool gather(struct gather *g, pid_t self_tid)
 {
 	g->n = 0;
@@ -117,16 +135,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->state = (f & TL_F_FINISHED) ? TL_ST_EXITED : TL_ST_RUNNING;
 		uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
 		if ((seq & 1) && s->state != TL_ST_EXITED) {
-			s->call = t->blk.call;
-			s->kind = t->blk.kind;
-			s->obj = t->blk.obj;
-			s->obj2 = t->blk.obj2;
-			s->since_ns = t->blk.since_ns;
-			memcpy(s->regs, t->blk.regs, sizeof(s->regs));
-			atomic_thread_fence(memory_order_acquire);
-			if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) == seq) {
+			if (copy_block(s, t, seq)) {
 				s->in_wrapper = true;
-				s->seq = seq;
 				s->state = TL_ST_BLOCKED;
 			} else {
 				s->call = NULL;
@@ -305,8 +315,21 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			        "untracked "
 			        "threads, no kernel view, stacks only of threads blocked in "
 			        "wrapped calls)");
-		for (size_t i = 0; i < g.n; i++)
+		bool seen_running = false;
+		for (size_t i = 0; i < g.n; i++) {
 			classify(&g.v[i], g.no_proc);
+			seen_running |= g.v[i].sysno == -1 && !g.v[i].in_wrapper;
+		}
+		/* "running" may be a thread caught between two system calls, or returning from a
+		 * signal handler into its restarted call (the previous check's sampling signal):
+		 * look again a moment later, so that a blocked thread is not reported running. */
+		if (seen_running) {
+			struct timespec ts = {0, 1000000};
+			TL_REAL(nanosleep)(&ts, NULL);
+			for (size_t i = 0; i < g.n; i++)
+				if (g.v[i].sysno == -1 && !g.v[i].in_wrapper)
+					classify(&g.v[i], g.no_proc);
+		}
 		tl_capture_stacks(g.v, g.n);
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
@@ -325,16 +348,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 					uint32_t seq =
 					    atomic_load_explicit(&t->blk.seq, memory_order_acquire);
 					if (redo != NULL && attempt < 8 && (seq & 1)) {
-						s->call = t->blk.call;
-						s->kind = t->blk.kind;
-						s->obj = t->blk.obj;
-						s->obj2 = t->blk.obj2;
-						s->since_ns = t->blk.since_ns;
-						memcpy(s->regs, t->blk.regs, sizeof(s->regs));
-						atomic_thread_fence(memory_order_acquire);
-						if (atomic_load_explicit(
-						        &t->blk.seq, memory_order_relaxed) == seq) {
-							s->seq = seq;
+						if (copy_block(s, t, seq)) {
 							redo[i] = again = true;
 							continue;
 						}

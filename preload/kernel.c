@@ -16,7 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
+/* Read a whole small file (NUL-terminated); never through our own read wrapper. */
+ssize_t tl_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -144,7 +145,7 @@ bool tl_kernel_view(struct tl_seen *s)
 	char path[64], buf[512];
 	s->sysno = -2;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)s->tid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (tl_read_file(path, buf, sizeof(buf)) < 0)
 		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
 	if (strncmp(buf, "running", 7) == 0) {
 		s->sysno = -1;
@@ -174,7 +175,7 @@ bool tl_kernel_view(struct tl_seen *s)
 	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)s->tid);
 	char status[2048];
-	if (read_file(path, status, sizeof(status)) > 0) {
+	if (tl_read_file(path, status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
 		int sig = tl_capture_signal();
 		if (b && sig > 0) {
@@ -186,7 +187,7 @@ bool tl_kernel_view(struct tl_seen *s)
 			return false;
 	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)s->tid);
-	ssize_t n = read_file(path, s->name, sizeof(s->name));
+	ssize_t n = tl_read_file(path, s->name, sizeof(s->name));
 	if (n > 0 && s->name[n - 1] == '\n')
 		s->name[n - 1] = '\0';
 	return true;

@@ -194,21 +194,6 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 
 /* ---- small /proc readers for the descriptions below (the checking thread only) ---- */
 
-/* Read a whole small file; never through our own read wrapper. */
-static ssize_t slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n, total = 0;
-	while ((size_t)total < len - 1 &&
-	       (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
 /* Call fn on every line of a file of any size; stops when fn returns false. */
 static void each_line(const char *path, bool (*fn)(char *line, void *arg), void *arg)
 {
@@ -244,7 +229,7 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 {
 	char path[64], c[32];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	ssize_t n = slurp(path, c, sizeof(c));
+	ssize_t n = tl_read_file(path, c, sizeof(c));
 	if (n <= 0) {
 		buf[0] = '\0';
 		return;

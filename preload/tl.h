@@ -278,6 +278,7 @@ const char *tl_syscall_name(long nr);
 void tl_describe_fd(int fd, char *buf, size_t len);
 bool tl_signal_is_transparent(const struct tl_seen *s);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
+ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
 void tl_capture_init(void);
 
 /* ---- symbolization (symbolize.c) ---- */
