@@ -193,6 +193,28 @@ static bool gather(struct gather *g, pid_t self_tid)
 	return true;
 }
 
+/* A thread of ours that was between two wrapped calls when gathered (a poller's loop) and that
+ * the kernel now shows in a system call is usually inside its next wrapped call: take that
+ * call's snapshot, which names the call the program made (usleep, not clock_nanosleep). */
+static void rejoin_wrappers(struct gather *g)
+{
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (t) {
+		for (size_t i = 0; i < g->n; i++) {
+			struct tl_seen *s = &g->v[i];
+			if (s->number != t->number || s->in_wrapper || s->sysno < 0 ||
+			    s->state == TL_ST_EXITED)
+				continue;
+			uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+			if ((seq & 1) && copy_block(s, t, seq)) {
+				s->in_wrapper = true;
+				s->state = TL_ST_BLOCKED;
+			}
+		}
+	}
+	tl_registry_unlock();
+}
+
 static void classify(struct tl_seen *s, bool no_proc)
 {
 	if (s->state == TL_ST_EXITED || no_proc)
@@ -330,6 +352,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 				if (g.v[i].sysno == -1 && !g.v[i].in_wrapper)
 					classify(&g.v[i], g.no_proc);
 		}
+		rejoin_wrappers(&g);
 		tl_capture_stacks(g.v, g.n);
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
