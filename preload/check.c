@@ -260,10 +260,15 @@ static void find_deadlock(struct tl_report *r)
 				for (int k = 0; k < len; k++)
 					if (r->v[path[k]].number < r->v[i].number)
 						smallest = false;
-				if (!smallest || r->deadlock[0])
+				if (!smallest)
 					break;
-				size_t used = (size_t)snprintf(r->deadlock, sizeof(r->deadlock),
-				                               "deadlock: ");
+				/* every cycle, one line each */
+				size_t used = strlen(r->deadlock);
+				if (used + 16 >= sizeof(r->deadlock))
+					break;
+				used +=
+				    (size_t)snprintf(r->deadlock + used, sizeof(r->deadlock) - used,
+				                     "%sdeadlock: ", used ? "\n" : "");
 				for (int k = 0; k < len && used < sizeof(r->deadlock); k++) {
 					struct tl_seen *p = &r->v[path[k]];
 					if (k == 0)
@@ -281,7 +286,7 @@ static void find_deadlock(struct tl_report *r)
 						    " %s held by thread %llu", p->object,
 						    (unsigned long long)p->held_by);
 				}
-				return;
+				break;
 			}
 			cur = next;
 		}

@@ -182,6 +182,11 @@ static bool creator_runtime_frame(const struct tl_frame *f)
 	    "<core::ops::function::"};
 	if (tl_module_is_system(f->module))
 		return true;
+	/* inlined from the C++ library's headers or Rust's std sources */
+	static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/rustc/"};
+	for (size_t i = 0; f->file && i < TL_ARRAY_SIZE(dirs); i++)
+		if (strncmp(f->file, dirs[i], strlen(dirs[i])) == 0)
+			return true;
 	if (f->function == NULL)
 		return false;
 	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
@@ -198,6 +203,12 @@ static const char *shorten(const char *path, const char *cwd, size_t cwdlen)
 	return path;
 }
 
+static const char *module_base(const char *module)
+{
+	const char *slash = module ? strrchr(module, '/') : NULL;
+	return slash ? slash + 1 : (module ? module : "?");
+}
+
 static void text_frame(struct tl_buf *b, const struct tl_frame *f, const char *cwd, size_t cwdlen)
 {
 	const char *fn = f->function ? f->function : "??";
@@ -205,9 +216,8 @@ static void text_frame(struct tl_buf *b, const struct tl_frame *f, const char *c
 		tl_buf_printf(b, "    %s%s at %s:%d\n", fn, f->inlined ? " (inlined)" : "",
 		              shorten(f->file, cwd, cwdlen), f->line);
 	} else {
-		const char *mod = f->module ? strrchr(f->module, '/') : NULL;
-		mod = mod ? mod + 1 : (f->module ? f->module : "?");
-		tl_buf_printf(b, "    %s (%s+0x%lx)\n", fn, mod, (unsigned long)f->offset);
+		tl_buf_printf(b, "    %s (%s+0x%lx)\n", fn, module_base(f->module),
+		              (unsigned long)f->offset);
 	}
 }
 
@@ -356,6 +366,9 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 				if (f->file && f->line > 0)
 					tl_buf_printf(&b, " at %s:%d",
 					              shorten(f->file, cwd, cwdlen), f->line);
+				else
+					tl_buf_printf(&b, " (%s+0x%lx)", module_base(f->module),
+					              (unsigned long)f->offset);
 				tl_buf_printf(&b, " in thread %llu",
 				              (unsigned long long)s->creator);
 				if (sn)

@@ -315,7 +315,7 @@ struct tl_report {
 	size_t nleaked, nsuppressed;
 	struct tl_symbolizer *sym;
 	int64_t check_ns;
-	char deadlock[512];
+	char deadlock[2048]; /* one line per wait-for cycle */
 };
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
