@@ -190,7 +190,8 @@ static bool is_sep(char c)
  * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. */
 int tl_options_parse(const char *input, const char *origin)
 {
-	static char *kept[8];
+	/* volatile: never read, so the compiler would drop the stores otherwise */
+	static char *volatile kept[8];
 	static size_t nkept;
 	if (input == NULL)
 		return 0;
