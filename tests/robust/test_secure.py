@@ -1,4 +1,4 @@
-"""Secure execution (issue #7): under setuid (AT_SECURE), log_path and suppression files from
+"""Secure execution (issue #7): under setuid or setgid (AT_SECURE), log_path and suppression files from
 the environment are ignored with a notice. The test runs a setuid copy of a scenario owned by
 user nobody (so root running it gets euid 65534 and AT_SECURE). The loader ignores an
 LD_PRELOAD path for such a program (checked below too), so the copy dlopen()s the library
@@ -54,19 +54,32 @@ with tempfile.TemporaryDirectory(prefix="tlsecure.") as d:
     check(rep["leaked"] == 0 and rep["suppressed"] == 1, "control run: suppression file honoured", rep)
     os.unlink(os.path.join(out, files[0]))
 
+    def secure_run(what, path):
+        rc, so, se = run_raw([path, "-d", lib, "-s", "1"], timeout=60, env={"THREADLEAK_OPTIONS": opts})
+        check(rc == 23, f"{what} run: status {rc}, expected 23 (the leak is not suppressed)", se)
+        check(b"secure execution" in se, f"{what} run: no notice about secure execution", se)
+        check(os.listdir(out) == [], f"{what} run: log_path from the environment was used: {os.listdir(out)}")
+        docs = json_docs(se)
+        check(len(docs) == 1 and docs[0]["leaked"] == 1 and docs[0]["suppressed"] == 0,
+              f"{what} run: the report goes to stderr and the suppression file is not read", se)
+        print(f"{what} copy: notice given, log_path and suppressions ignored, report on stderr")
+
     # setuid: the copy runs with euid nobody
-    rc, so, se = run_raw([prog, "-d", lib, "-s", "1"], timeout=60, env={"THREADLEAK_OPTIONS": opts})
     st = os.stat(prog)
     if not st.st_mode & stat.S_ISUID:
         print("SKIP: the setuid bit did not stick")
         sys.exit(77)
-    check(rc == 23, f"setuid run: status {rc}, expected 23 (the leak is not suppressed)", se)
-    check(b"secure execution" in se, "setuid run: no notice about secure execution", se)
-    check(os.listdir(out) == [], f"setuid run: log_path from the environment was used: {os.listdir(out)}")
-    docs = json_docs(se)
-    check(len(docs) == 1 and docs[0]["leaked"] == 1 and docs[0]["suppressed"] == 0,
-          "setuid run: the report goes to stderr and the suppression file is not read", se)
-    print("setuid copy: notice given, log_path and suppressions ignored, report on stderr")
+    secure_run("setuid", prog)
+
+    # setgid: a copy owned by root and group nobody's, run by root with egid nobody's group
+    sgid = os.path.join(d, "leaky-setgid")
+    shutil.copy(leaky, sgid)
+    os.chown(sgid, 0, nobody.pw_gid)
+    os.chmod(sgid, 0o2755)
+    if os.getegid() == nobody.pw_gid or not os.stat(sgid).st_mode & stat.S_ISGID:
+        print("SKIP setgid: the setgid bit did not stick, or we are already in that group")
+    else:
+        secure_run("setgid", sgid)
 
     # and the loader refuses LD_PRELOAD with a path for a setuid program: nothing runs
     rc, so, se = run_raw([prog, "-s", "1"], timeout=60, env={"LD_PRELOAD": lib, "THREADLEAK_OPTIONS": opts})
