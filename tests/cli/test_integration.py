@@ -75,6 +75,7 @@ if part("ctest", "cmake"):
                 "  add_executable(${t} ${t}.c)\n"
                 "  target_link_libraries(${t} Threads::Threads)\n"
                 "  add_test(NAME ${t} COMMAND ${THREADLEAK} run -- $<TARGET_FILE:${t}>)\n"
+                "  add_test(NAME plain_${t} COMMAND $<TARGET_FILE:${t}>)\n"
                 "endforeach()\n")
     rc, o = sh(["cmake", "-S", ".", "-B", "bcmake", "-DCMAKE_BUILD_TYPE=Debug"])
     check(rc == 0, "cmake configure", o)
@@ -87,6 +88,12 @@ if part("ctest", "cmake"):
     J = os.path.join(work, "ctest.json")
     rc, o = sh(["threadleak", "run", "--json", J, "--", "ctest", "--test-dir", "bcmake", "-R", "^tidy$"])
     check(rc == 0, f"threadleak run -- ctest (clean test): {rc}", o)
+    # tests registered without the wrapper: only the outer run sees the leak
+    rc, o = sh(["ctest", "--test-dir", "bcmake", "-R", "^plain_"])
+    check(rc == 0, f"ctest of the plain tests alone passes: {rc}", o)
+    rc, o = sh(["threadleak", "run", "--", "ctest", "--test-dir", "bcmake", "-R", "^plain_"])
+    check(rc == 23 and "created by start_a at" in o and "leaky" in o,
+          f"threadleak run -- ctest follows the test processes: {rc}", o)
 
 # ---- make check ----
 if part("make check", "make"):
@@ -98,13 +105,20 @@ if part("make check", "make"):
                 "check: $(TESTS)\n"
                 "\t@for t in $(TESTS); do $(THREADLEAK) run -- ./$$t || exit 1; done\n"
                 "check-tidy: tidy\n"
-                "\t$(THREADLEAK) run -- ./tidy\n")
+                "\t$(THREADLEAK) run -- ./tidy\n"
+                "check-plain: $(TESTS)\n"
+                "\t@for t in $(TESTS); do ./$$t || exit 1; done\n")
     rc, o = sh(["make", "check"])
     check(rc != 0 and "tidy done" in o and "created by start_a at" in o, f"make check fails on the leak: {rc}", o)
     rc, o = sh(["make", "check-tidy"])
     check(rc == 0, "make check of the clean test passes", o)
     rc, o = sh(["threadleak", "run", "--", "make", "-s", "check"])
     check(rc != 0 and "created by start_a" in o, "threadleak run -- make check", o)
+    # a check target that runs the tests bare: the outer run alone must catch the leak
+    rc, o = sh(["make", "-s", "check-plain"])
+    check(rc == 0, f"make check-plain without threadleak passes: {rc}", o)
+    rc, o = sh(["threadleak", "run", "--", "make", "-s", "check-plain"])
+    check(rc == 23 and "created by start_a" in o, f"threadleak run -- make check-plain: {rc}", o)
 if not ran:
     print("no test runner installed: skipped")
     sys.exit(77)
