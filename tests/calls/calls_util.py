@@ -4,6 +4,7 @@ whole object), duration and owner, the same in both."""
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import check, fail, source_line  # noqa: E402
@@ -106,3 +107,26 @@ def pid_alive(pid):
     except OSError:
         return False
     return st[st.rindex(")") + 2] not in "ZX"
+
+
+def posix_queues_and_children_gone(s, libc):
+    """True once the run's POSIX queues and child processes are gone."""
+    for name in (s["mq_full_name"], s["mq_empty_name"]):
+        q = libc.mq_open(name.encode(), os.O_RDONLY)
+        if q != -1:
+            os.close(q)
+            return False
+    return not any(pid_alive(int(s[k])) for k in ("reaper", "lock_child", "waited_child"))
+
+
+def wait_clean(s, gone):
+    """Wait (10 s at most) until gone(s): the run's queues and children are gone."""
+    deadline = time.monotonic() + 10
+    while not gone(s):
+        if time.monotonic() > deadline:
+            fail(f"queues or children of the run still there after 10s: {s}")
+        time.sleep(0.05)
+
+
+def pipe(fd):
+    return rf"fd {fd} \(pipe:\[\d+\]\)"

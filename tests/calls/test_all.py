@@ -49,24 +49,7 @@ def ipc_gone(s):
         ids = {line.split()[1] for line in f.readlines()[1:] if line.split()}
     if s["msqid"] in ids:
         return False
-    for name in (s["mq_full_name"], s["mq_empty_name"]):
-        q = libc.mq_open(name.encode(), os.O_RDONLY)
-        if q != -1:
-            os.close(q)
-            return False
-    return not any(pid_alive(int(s[k])) for k in ("reaper", "lock_child", "waited_child"))
-
-
-def wait_clean(s):
-    deadline = time.monotonic() + 10
-    while not ipc_gone(s):
-        if time.monotonic() > deadline:
-            fail(f"queues or children of the run still there after 10s: {s}")
-        time.sleep(0.05)
-
-
-def pipe(fd):
-    return rf"fd {fd} \(pipe:\[\d+\]\)"
+    return posix_queues_and_children_gone(s, libc)
 
 
 def expectations(s):
@@ -124,7 +107,7 @@ check(bare.rc == 0, f"bare calls_all exits {bare.rc}", bare.stdout, bare.stderr)
 bs = setup_values(bare.stdout)
 runs.append(bs)
 check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
-wait_clean(bs)
+wait_clean(bs, ipc_gone)
 
 # JSON
 r = run([prog], timeout=60)
@@ -155,7 +138,7 @@ for name, (call, obj, owner, dur) in exp.items():
           f"{name}: frames of threadleak itself", leak)
 check(leaks["mutex_lock"]["stack"][0]["function"] != "t_mutex_lock", "mutex_lock: libc frames on top",
       leaks["mutex_lock"])
-wait_clean(s)
+wait_clean(s, ipc_gone)
 
 # text: the same, on stderr
 t = run([prog], json_format=False, timeout=60)
@@ -172,5 +155,5 @@ texp["join"] = ("pthread_join", rf"thread {target['number']} \(tid {target['tid'
 for name, (call, obj, owner, dur) in texp.items():
     expect_text(threads, name, call, obj, held_by=threads[owner] if owner else None, duration=dur,
                 context=t.stderr)
-wait_clean(ts)
+wait_clean(ts, ipc_gone)
 ok()

@@ -75,24 +75,7 @@ def ipc_gone(s):
     present = sysv_queues()
     if any(present.get(qid) == key for qid, key in our_queues(s).items()):
         return False
-    for name in (s["mq_full_name"], s["mq_empty_name"]):
-        q = libc.mq_open(name.encode(), os.O_RDONLY)
-        if q != -1:
-            os.close(q)
-            return False
-    return not any(pid_alive(int(s[k])) for k in ("reaper", "lock_child", "waited_child"))
-
-
-def wait_clean(s):
-    deadline = time.monotonic() + 10
-    while not ipc_gone(s):
-        if time.monotonic() > deadline:
-            fail(f"queues or children of the run still there after 10s: {s}")
-        time.sleep(0.05)
-
-
-def pipe(fd):
-    return rf"fd {fd} \(pipe:\[\d+\]\)"
+    return posix_queues_and_children_gone(s, libc)
 
 
 def sock(fd, kind):
@@ -188,7 +171,7 @@ check(bare.rc == 0, f"bare calls_more exits {bare.rc}", bare.stdout, bare.stderr
 bs = setup_values(bare.stdout)
 runs.append(bs)
 check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
-wait_clean(bs)
+wait_clean(bs, ipc_gone)
 
 # JSON
 r = run([prog], timeout=60)
@@ -215,7 +198,7 @@ for name, (call, obj, owner) in exp.items():
     check(leak["detached"] is False, f"{name}: joinable", leak)
     check(leak["stack_note"] is None, f"{name}: stack note {leak['stack_note']!r}", leak)
     check_top(name, leak)
-wait_clean(s)
+wait_clean(s, ipc_gone)
 
 # text: the same, on stderr
 t = run([prog], json_format=False, timeout=60)
@@ -232,5 +215,5 @@ for join, target in (("timedjoin", "readv"), ("clockjoin", "recvfrom")):
     texp[join] = (texp[join][0], rf"thread {tt['number']} \(tid {tt['tid']}\)", target)
 for name, (call, obj, owner) in texp.items():
     expect_text(threads, name, call, obj, held_by=threads[owner] if owner else None, context=t.stderr)
-wait_clean(ts)
+wait_clean(ts, ipc_gone)
 ok()

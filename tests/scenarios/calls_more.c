@@ -38,16 +38,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static int lifeline[2];     /* main holds [1]; children read [0] */
-static int never_pipe[2];   /* nobody ever writes: the lock holders block reading it */
+static int lifeline[2];   /* main holds [1]; children read [0] */
+static int never_pipe[2]; /* nobody ever writes: the lock holders block reading it */
 static int readv_pipe[2];
-static int full_pipe[2];    /* [1] is full: writev blocks */
+static int full_pipe[2]; /* [1] is full: writev blocks */
 static int kmsg_fd = -1;
-static int dgram_fds[3][2]; /* recvfrom, recvmsg, recvmmsg: unix dgram pairs, nothing sent */
+static int dgram_fds[3][2];  /* recvfrom, recvmsg, recvmmsg: unix dgram pairs, nothing sent */
 static int full_socks[3][2]; /* send, sendto, sendmsg: [0]'s buffer is full */
-static int listen_fd;       /* unix stream, listening: accept4 blocks */
-static int conn_listen_fd;  /* unix stream, backlog 0, one connection pending */
-static int conn_fd;         /* connect blocks on it */
+static int listen_fd;        /* unix stream, listening: accept4 blocks */
+static int conn_listen_fd;   /* unix stream, backlog 0, one connection pending */
+static int conn_fd;          /* connect blocks on it */
 static struct sockaddr_un conn_addr;
 static socklen_t conn_addr_len;
 static int ppoll_pipe[2], pselect_pipe[2], ep_pipe[2], ep2_pipe[2];
@@ -389,7 +389,8 @@ static void *t_cond_clockwait(void *a)
 	struct timespec ts = far(CLOCK_MONOTONIC);
 	pthread_mutex_lock(&cv_mutex);
 	announce("cond_clockwait");
-	pthread_cond_clockwait(&clock_cond, &cv_mutex, CLOCK_MONOTONIC, &ts); /* AT_cond_clockwait */
+	clockid_t clk = CLOCK_MONOTONIC;
+	pthread_cond_clockwait(&clock_cond, &cv_mutex, clk, &ts); /* AT_cond_clockwait */
 	pthread_mutex_unlock(&cv_mutex);
 	return NULL;
 }
@@ -535,8 +536,7 @@ int main(void)
 	if (pipe2(lifeline, O_CLOEXEC) || pipe2(never_pipe, O_CLOEXEC) ||
 	    pipe2(readv_pipe, O_CLOEXEC) || pipe2(full_pipe, O_CLOEXEC) ||
 	    pipe2(ppoll_pipe, O_CLOEXEC) || pipe2(pselect_pipe, O_CLOEXEC) ||
-	    pipe2(ep_pipe, O_CLOEXEC) || pipe2(ep2_pipe, O_CLOEXEC) ||
-	    pipe2(ready_pipe, O_CLOEXEC))
+	    pipe2(ep_pipe, O_CLOEXEC) || pipe2(ep2_pipe, O_CLOEXEC) || pipe2(ready_pipe, O_CLOEXEC))
 		die("pipe");
 	for (int i = 0; i < 3; i++) {
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dgram_fds[i]) ||
@@ -624,8 +624,8 @@ int main(void)
 	       dgram_fds[1][0], dgram_fds[2][0], full_socks[0][0], full_socks[1][0],
 	       full_socks[2][0], listen_fd, conn_fd, ppoll_pipe[0], pselect_pipe[0], ep_fd,
 	       ep_pipe[0], ep2_fd, ep2_pipe[0], (int)mq_full, mq_full_name, (int)mq_empty,
-	       mq_empty_name, msq_full, msq_full_count, msq_empty, lockf_fd, lock_path,
-	       (int)reaper, (int)lock_child, (int)waited_child, (int)getpid());
+	       mq_empty_name, msq_full, msq_full_count, msq_empty, lockf_fd, lock_path, (int)reaper,
+	       (int)lock_child, (int)waited_child, (int)getpid());
 	fflush(stdout);
 
 	/* in this order: thread 2, 3, ... */

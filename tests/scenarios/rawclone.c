@@ -70,7 +70,8 @@ int main(void)
 		perror("mmap");
 		return 2;
 	}
-	int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+	int flags =
+	    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 	pid_t tid = clone(raw_reader, stack + STACK_SIZE, flags, NULL); /* RAW_CLONE */
 	if (tid < 0) {
 		perror("clone");
