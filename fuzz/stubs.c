@@ -1,4 +1,4 @@
-/* Stubs for what the fuzzed library files need from the rest of libthreadleak (issue #7): the
+/* Stubs for what the fuzzed library files need from the rest of libthreadleak: the
  * fuzz targets link preload/options.c, suppress.c and report.c directly, not the library.
  * Everything here is weak, so a target that links the real definition gets the real one.
  * tl_warn formats like log.c and checks the property log.c relies on: a warning built from

@@ -1,4 +1,4 @@
-/* Mid-run checks must not disturb the threads they inspect (issue #4). Six threads block with
+/* Mid-run checks must not disturb the threads they inspect. Six threads block with
  * long timeouts (TIMEOUT_S): epoll_wait, poll, nanosleep, sem_timedwait, read on a pipe and
  * read on a socket with SO_RCVTIMEO. The main thread waits until the kernel shows all six
  * asleep, runs N checks (threadleak_verify_none() and threadleak_report_json() in turn; each

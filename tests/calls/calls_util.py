@@ -1,4 +1,4 @@
-"""Helpers of the calls suite (issue #3): find a leaked thread by its name, in the JSON report and
+"""Helpers of the calls suite: find a leaked thread by its name, in the JSON report and
 in the text report, and assert its state, call, object (a regular expression that must match the
 whole object), duration and owner, the same in both."""
 import os

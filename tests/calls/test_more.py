@@ -1,4 +1,4 @@
-"""Issue #3, continued: one thread blocked in each of the blocking calls calls_all does not cover
+"""One thread blocked in each of the blocking calls calls_all does not cover
 (tests/scenarios/calls_more.c): readv, writev on a full pipe, pread (/dev/kmsg at its end, when
 readable), recvfrom/recvmsg/recvmmsg, send/sendto/sendmsg on full socket buffers, accept4,
 connect to a unix listener whose backlog is full, ppoll, pselect, epoll_pwait(2), timed POSIX

@@ -1,4 +1,4 @@
-"""The seed (issue #2): 15 senders blocked in pthread_cond_wait inside chan_send, created by
+"""The seed: 15 senders blocked in pthread_cond_wait inside chan_send, created by
 submit from main; exit status becomes non-zero; without the library it exits 0."""
 import os
 import sys

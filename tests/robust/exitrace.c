@@ -1,4 +1,4 @@
-/* Races at exit (issue #7). Usage: exitrace MODE K [N]
+/* Races at exit. Usage: exitrace MODE K [N]
  * Every mode first leaves K threads blocked in sem_wait (the leaks the report must count
  * exactly), then:
  *   exit N     N threads (N >= 2) wait on a barrier and call exit(0) at once; main blocks in

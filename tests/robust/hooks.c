@@ -1,4 +1,4 @@
-/* The program's own hooks return untrusted, possibly huge text (issue #7):
+/* The program's own hooks return untrusted, possibly huge text:
  * threadleak_default_options() returns the contents of $HOOK_OPTIONS_FILE and
  * threadleak_default_suppressions() those of $HOOK_SUPP_FILE (read whole, MBs allowed).
  * Usage: hooks N [NAME]: N threads blocked in sem_wait, named NAME (\xHH decoded). */

@@ -1,4 +1,4 @@
-/* A program that leaks threads and then fights the detector (issue #7). Options, in any order:
+/* A program that leaks threads and then fights the detector. Options, in any order:
  *   -s N     N threads blocked in sem_wait (a wrapped call: full stack from the saved registers)
  *   -r N     N threads blocked in read() on a pipe (wrapped)
  *   -k N     N threads blocked in a raw read syscall (inline asm: not wrapped; the kernel's

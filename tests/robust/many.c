@@ -1,4 +1,4 @@
-/* 1,000,000 short-lived threads over a run (issue #7): memory must stay bounded and the exit
+/* 1,000,000 short-lived threads over a run: memory must stay bounded and the exit
  * check fast. Usage: many TOTAL [CONCURRENCY] [LEAKED]
  * Threads are made in waves of CONCURRENCY: half joinable and joined, half detached (a
  * detached thread's record goes when it finishes). After each checkpoint (10k, 100k, 1M, and

@@ -1,4 +1,4 @@
-"""Helpers shared by the robust suite (issue #7): JSON documents found in captured output,
+"""Helpers shared by the robust suite: JSON documents found in captured output,
 strict validity checks, and a stress driver that repeats a racy scenario."""
 import json
 import os

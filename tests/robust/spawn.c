@@ -1,4 +1,4 @@
-/* Starting programs while threads run (issue #7). Usage: spawn MODE [T] [N]
+/* Starting programs while threads run. Usage: spawn MODE [T] [N]
  *   vfork T N    T threads each run N times: vfork(); the child first tries a program that
  *                does not exist, writes a line with write() (a wrapped call, in a child that
  *                shares the parent's memory), then execs /bin/echo "v-T-I"; the parent waits.

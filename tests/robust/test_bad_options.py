@@ -1,4 +1,4 @@
-"""Bad THREADLEAK_OPTIONS (issue #7): huge, truncated, control characters, invalid UTF-8,
+"""Bad THREADLEAK_OPTIONS: huge, truncated, control characters, invalid UTF-8,
 repeated keys, numbers out of range, and a threadleak_default_options() hook that returns
 megabytes. Expected: a clear warning naming what is wrong (with no raw control bytes), sane
 defaults, the check still runs, no crash. An environment string is at most 128 KiB on Linux

@@ -1,4 +1,4 @@
-"""Bad suppression files (issue #7): huge (MBs, and over the 16 MiB limit), truncated, CRLF,
+"""Bad suppression files: huge (MBs, and over the 16 MiB limit), truncated, CRLF,
 control characters, NUL bytes, invalid UTF-8, repeated rules, patterns longer than any buffer,
 and a threadleak_default_suppressions() hook returning megabytes. Expected: warnings with file
 and line, the valid rules still apply, the JSON report stays valid, no crash."""

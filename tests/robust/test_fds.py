@@ -1,4 +1,4 @@
-"""A program that closes or redirects its descriptors before exiting (issue #7): the report
+"""A program that closes or redirects its descriptors before exiting: the report
 still reaches the original stderr (threadleak's private close-on-exec copy) or log_path, and
 never lands in a file of the program's."""
 import os

@@ -1,4 +1,4 @@
-"""Hostile strings in reports (issue #7): thread names (pthread_setname_np), the program's path,
+"""Hostile strings in reports: thread names (pthread_setname_np), the program's path,
 source file paths (#line) and symbols (an assembly start routine) with quotes, backslashes,
 control characters and invalid UTF-8. The JSON report must be valid JSON and valid UTF-8
 (run() parses every report strictly), valid text must come back unchanged and invalid bytes

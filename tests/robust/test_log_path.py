@@ -1,4 +1,4 @@
-"""log_path files (issue #7): PATH.PID is never opened through a symlink, never clobbers a file
+"""log_path files: PATH.PID is never opened through a symlink, never clobbers a file
 of another user, never blocks on a FIFO, and a stale file of our own is replaced whole. When
 the file cannot be used, a warning names it and the report goes to stderr."""
 import os

@@ -1,4 +1,4 @@
-"""1,000,000 short-lived threads over a run (issue #7): peak RSS stays flat (measured at 10k,
+"""1,000,000 short-lived threads over a run: peak RSS stays flat (measured at 10k,
 100k and 1M threads: VmHWM, the peak RSS of the program's own image; getrusage's ru_maxrss is
 printed too, but it keeps the peak of the Python driver that forked before exec) and the exit check still takes well under a
 second. TL_MANY_THREADS changes the total (default 1000000). Prints the numbers for the

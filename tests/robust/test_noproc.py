@@ -1,4 +1,4 @@
-"""A process without /proc (issue #7): a private mount namespace (unshare -m as root, else
+"""A process without /proc: a private mount namespace (unshare -m as root, else
 unshare -rm) where /proc is unmounted (or hidden under an empty tmpfs). Expected: a clear
 notice, and a report from what the registry knows: every thread threadleak saw created,
 those blocked in wrapped calls with their symbolized stacks. Skipped (status 77) when no

@@ -1,4 +1,4 @@
-"""Secure execution (issue #7): under setuid or setgid (AT_SECURE), log_path and suppression files from
+"""Secure execution: under setuid or setgid (AT_SECURE), log_path and suppression files from
 the environment are ignored with a notice. The test runs a setuid copy of a scenario owned by
 user nobody (so root running it gets euid 65534 and AT_SECURE). The loader ignores an
 LD_PRELOAD path for such a program (checked below too), so the copy dlopen()s the library

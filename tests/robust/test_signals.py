@@ -1,4 +1,4 @@
-"""Programs that fight the sampling signal (issue #7): their own handlers on every real-time
+"""Programs that fight the sampling signal: their own handlers on every real-time
 signal, every real-time signal ignored, every signal blocked in every thread, handlers
 installed after threadleak picked its signal, and a `signal` option that names a signal the
 program needs. No hang, the report still comes, degraded stacks say so in stack_note, and

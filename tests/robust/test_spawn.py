@@ -1,4 +1,4 @@
-"""Starting programs under the library (issue #7): a shell script of many commands (fork,
+"""Starting programs under the library: a shell script of many commands (fork,
 pipes, subshells, command substitution, background jobs), Python's subprocess from several
 threads at once (vfork + exec), and the C scenarios for vfork, posix_spawn and exec while
 threads run (spawn.c). No crash, output intact, every process reports for itself and clean

@@ -1,4 +1,4 @@
-"""The stress driver (issue #7): racy scenarios run many times each (TL_STRESS_RUNS, default
+"""The stress driver: racy scenarios run many times each (TL_STRESS_RUNS, default
 100), bounded by a time budget (TL_STRESS_SECONDS, default 90, shared among scenarios), and
 every hang, crash or wrong count is listed at the end.
   exit2       two threads call exit() at once: one report, K leaks, status 23

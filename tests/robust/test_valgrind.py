@@ -1,4 +1,4 @@
-"""Scenario programs under valgrind memcheck with the library preloaded (issue #7): zero
+"""Scenario programs under valgrind memcheck with the library preloaded: zero
 errors. Uses tl_test.run()'s TL_WRAPPER prefix (valgrind passes LD_PRELOAD on to the client;
 the tool itself is static). Noise from libunwind's memory probing is suppressed by
 tests/robust/valgrind.supp, which documents each entry. Skipped (77) without valgrind.

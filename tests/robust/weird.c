@@ -1,4 +1,4 @@
-/* Source paths and symbols that are hostile to a JSON writer (issue #7): the #line below gives
+/* Source paths and symbols that are hostile to a JSON writer: the #line below gives
  * the code a file name with a quote, a backslash, a control character and an invalid UTF-8
  * byte, and the start routine is an assembly trampoline whose symbol has the same kinds of
  * bytes. One thread stays blocked in sem_wait under both; the JSON report must stay valid. */

@@ -1,4 +1,4 @@
-/* Issue #3: one thread blocked in each blocking call, each named with pthread_setname_np so that
+/* One thread blocked in each blocking call, each named with pthread_setname_np so that
  * the test finds it in the report. main starts them one at a time, waits until each sleeps in
  * the kernel (so thread numbers are fixed: main is 1, the first thread 2, ...), then exits 0:
  * every thread is a leak, blocked in its call.

@@ -1,4 +1,4 @@
-/* Issue #3: an AB-BA deadlock on two global mutexes. Thread 2 takes lock_b then wants lock_a;
+/* An AB-BA deadlock on two global mutexes. Thread 2 takes lock_b then wants lock_a;
  * thread 3 takes lock_a then wants lock_b. Neither mutex_lock is wrapped: the check finds both
  * from the kernel (futex waits) and their stacks, names the mutexes by symbol, their owners,
  * and the cycle. */

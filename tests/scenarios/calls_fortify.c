@@ -1,4 +1,4 @@
-/* Issue #3: built with -O2 -D_FORTIFY_SOURCE=2, so read, recv and poll become __read_chk,
+/* Built with -O2 -D_FORTIFY_SOURCE=2, so read, recv and poll become __read_chk,
  * __recv_chk and __poll_chk (the buffers' sizes are known, the lengths are not). The report
  * must still name read, recv and poll. */
 #define _GNU_SOURCE

@@ -1,4 +1,4 @@
-/* Issue #3: a thread blocked in read on a pipe for about a second before the exit check. */
+/* A thread blocked in read on a pipe for about a second before the exit check. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>

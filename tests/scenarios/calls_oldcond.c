@@ -1,4 +1,4 @@
-/* Issue #3: a binary linked against the old condition variables (pthread_cond_*@GLIBC_2.2.5,
+/* A binary linked against the old condition variables (pthread_cond_*@GLIBC_2.2.5,
  * glibc's pre-2.3.2 implementation). The detector must forward each call to the version the
  * program asked for: a ping-pong of 1000 rounds must work, then one waiter stays blocked. */
 #define _GNU_SOURCE
