@@ -14,7 +14,6 @@ The programs are built with `go build` into the build folder (GOCACHE there too,
 Skipped when go is not installed (Debian: golang-go)."""
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -25,33 +24,13 @@ go = os.environ.get("TL_GO") or shutil.which("go")
 if go is None:
     lang_util.skip("go not found (Debian: golang-go)")
 RULE = "created_by:^_cgo_try_pthread_create$"
-GODIR = os.path.join(SCENARIOS, "go")
-
-
-def go_build(pkg, out, *flags):
-    """Build tests/lang/go/<pkg> into the build folder, unless it is newer than its sources."""
-    src = os.path.join(lang_util.SRC, "go", pkg)
-    path = os.path.join(GODIR, out)
-    newest = max(os.path.getmtime(os.path.join(src, f)) for f in os.listdir(src))
-    if os.path.exists(path) and os.path.getmtime(path) >= newest:
-        return path
-    env = dict(os.environ, GOCACHE=os.path.join(GODIR, "cache"), GOPATH=os.path.join(GODIR, "path"),
-               GOFLAGS="-mod=mod", GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="1")
-    env.pop("LD_PRELOAD", None)
-    p = subprocess.run([go, "build", *flags, "-o", path + ".tmp", "."], cwd=src, env=env,
-                       capture_output=True, text=True, timeout=300)
-    check(p.returncode == 0, f"go build {pkg} {flags}", p.stderr)
-    os.replace(path + ".tmp", path)
-    return path
-
-
 def go_thread(t):
     return "_cgo_try_pthread_create" in functions(t["created_by"]["stack"])
 
 
 src = os.path.join(lang_util.SRC, "go", "prog", "main.go")
 for name, flags in [("cgo_prog", ()), ("cgo_prog_stripped", ("-ldflags=-s -w",))]:
-    prog = go_build("prog", name, *flags)
+    prog = lang_util.go_build(go, "prog", name, *flags)
     bare = run([prog, "exit"], preload=False)
     check(bare.rc == 0 and bare.stdout.strip().isdigit(), f"bare {name}", bare.stdout, bare.stderr)
 
@@ -93,7 +72,7 @@ for name, flags in [("cgo_prog", ()), ("cgo_prog_stripped", ("-ldflags=-s -w",))
           f"{name} return: no check, output unchanged", r.stdout, r.stderr)
 
 # a Go shared library in a C program (Python's ctypes)
-lib = go_build("shared", "libtlgoshared.so", "-buildmode=c-shared")
+lib = lang_util.go_build(go, "shared", "libtlgoshared.so", "-buildmode=c-shared")
 py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 code = ("import ctypes, sys; l = ctypes.CDLL(sys.argv[1]); print(l.GoSum(200000)); "
         "sys.argv[2:] and print(l.GoLeak())")

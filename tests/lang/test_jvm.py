@@ -13,7 +13,6 @@ The Java program is compiled once with javac into the build folder. Skipped when
 is not installed (Debian: default-jdk-headless)."""
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -70,11 +69,8 @@ check("Agent_OnLoad" in functions(l["created_by"]["stack"]), "created by Agent_O
 # a Java program: a pool shut down and awaited, a daemon thread left waiting, a JNI library
 classes = os.path.join(SCENARIOS, "java")
 src = os.path.join(lang_util.SRC, "JvmWork.java")
-cls = os.path.join(classes, "JvmWork.class")
-if not os.path.exists(cls) or os.path.getmtime(cls) < os.path.getmtime(src):
-    p = subprocess.run([javac, "-J-XX:TieredStopAtLevel=1", "-d", classes, src],
-                       capture_output=True, text=True, timeout=240)
-    check(p.returncode == 0, "javac JvmWork.java", p.stderr)
+lang_util.build_cached(os.path.join(classes, "JvmWork.class"), [src],
+                       [javac, "-J-XX:TieredStopAtLevel=1", "-d", classes, src])
 prog = [java, *JOPTS, "-cp", classes, "JvmWork"]
 bare = run(prog, preload=False)
 check(bare.rc == 0 and bare.stdout == b"1499991\n", "bare JvmWork", bare.stdout, bare.stderr)
