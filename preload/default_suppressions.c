@@ -43,11 +43,14 @@ const struct tl_default_set tl_default_sets[] = {
     {"jvm",
      "The HotSpot JVM: the threads it creates itself (GC and JIT compiler workers, Reference "
      "Handler, Finalizer, Service Thread, ... and the java.lang.Thread threads it runs, "
-     "daemon threads included, which the JVM abandons at exit by design). Threads a JNI or "
-     "JVMTI library creates itself are still reported",
-     /* every JVM thread is created by os::create_thread in libjvm.so; named by module, not
-      * by symbol, so a stripped libjvm is recognised too */
-     "module:/libjvm.so$\n"},
+     "daemon threads included, which the JVM abandons at exit by design), and the launcher's "
+     "thread that runs main() (left waiting in vm_exit when the program calls System.exit). "
+     "Threads a JNI or JVMTI library creates itself are still reported",
+     /* every JVM thread is created by os::create_thread in libjvm.so, the main thread by
+      * the launcher's libjli.so; named by module, not by symbol, so a stripped libjvm is
+      * recognised too */
+     "module:/libjvm.so$\n"
+     "module:/libjli.so$\n"},
     {"go",
      "The Go runtime in cgo programs and in Go shared libraries (-buildmode=c-shared) loaded "
      "by a C program: its Ms, the threads that run goroutines, which Go never ends. Threads "

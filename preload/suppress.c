@@ -336,6 +336,11 @@ static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t
 			}
 			if (tl_module_is_system(fr[j].module))
 				continue;
+			/* another interposer's pthread_create, preloaded before us, is not the
+			 * creator: the caller is */
+			if (which == 2 && fr[j].function &&
+			    strcmp(fr[j].function, "pthread_create") == 0)
+				continue;
 			if (which == 3) {
 				/* a frame of unknown module (JIT code) is not the library's */
 				if (!tl_pattern_match(pat, fr[j].module))

@@ -1,7 +1,8 @@
 // A Java program using threads the way programs do: a fixed pool that it shuts down and
 // awaits, and a daemon thread that it leaves waiting (the JVM abandons daemon threads at exit
 // by design). With an argument it loads that native library first (System.load runs its
-// JNI_OnLoad). Prints the pool's sum.
+// JNI_OnLoad). Prints the pool's sum; with -Dtl.exit=true it then calls System.exit(0), which
+// the JVM runs on its VM thread while main's thread waits.
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -41,5 +42,7 @@ public class JvmWork {
         pool.shutdown();
         pool.awaitTermination(30, TimeUnit.SECONDS);
         System.out.println(sum);
+        if (Boolean.getBoolean("tl.exit"))
+            System.exit(0);
     }
 }

@@ -1,11 +1,13 @@
 """The HotSpot JVM keeps its own threads until the process ends (GC and JIT compiler workers,
 Reference Handler, Finalizer, Service Thread, ...), and abandons daemon threads at exit by
-design. The default set "jvm" (module:/libjvm.so$: threads created by the JVM's own code)
-suppresses them:
+design. The default set "jvm" (module:/libjvm.so$: threads created by the JVM's own code;
+module:/libjli.so$: the launcher's thread running main, left waiting in vm_exit when the program
+calls System.exit) suppresses them:
 - `java -version`: set on, no report and its output and status unchanged, the threads counted
   as suppressed; set off (disable_default_sets=jvm, default_suppressions=0): reported, named
   (GC Thread#0, C1/C2 CompilerThread...), with libjvm's frames (thread_native_entry);
-- a Java program with a thread pool it shuts down and a daemon thread it leaves: no report;
+- a Java program with a thread pool it shuts down and a daemon thread it leaves: no report,
+  also when it ends with System.exit (without the set: the launcher's thread reported);
 - a thread that a native library creates itself is reported with its own frames, both when the
   JVM loads it as a JNI library (System.load runs JNI_OnLoad) and as a JVMTI agent
   (-agentpath runs Agent_OnLoad).
@@ -79,6 +81,15 @@ check(r.rc == 0 and r.stdout == bare.stdout and r.stderr == bare.stderr, f"JvmWo
 rep = r.report
 check(rep["leaked"] == 0 and any(s["name"] == "tl-daemon" for s in rep["suppressed_threads"]),
       "JvmWork: nothing reported, the daemon thread is the JVM's", rep)
+# System.exit: the launcher's main thread (created by libjli.so) waits in vm_exit
+r = run([java, *JOPTS, "-Dtl.exit=true", "-cp", classes, "JvmWork"])
+check(r.rc == 0 and r.stdout == bare.stdout and r.report["leaked"] == 0, "System.exit: nothing reported",
+      r.report)
+check("module:/libjli.so$" in [u["rule"] for u in r.report["suppressions_used"]],
+      "System.exit: the launcher's thread suppressed by the jvm set", r.report)
+r = run([java, *JOPTS, "-Dtl.exit=true", "-cp", classes, "JvmWork"], options="disable_default_sets=jvm")
+check(r.rc == 23 and any(l["start_routine"] == "ThreadJavaMain" for l in r.report["leaks"]),
+      "System.exit without the set: the launcher's thread reported", r.report)
 r = run(prog + [lib])
 check(r.rc == 23 and r.stdout == bare.stdout, f"JvmWork with the JNI library: status {r.rc}", r.stderr)
 rep = r.report
