@@ -90,7 +90,8 @@ if shutil.which("git"):
         subprocess.run(["git", "-C", repo, *cmd], env=genv, check=True, capture_output=True, timeout=120)
     pack = glob.glob(os.path.join(repo, ".git/objects/pack/*.pack"))[0]
 
-# curl's threaded resolver: a name from /etc/hosts (curl resolves "localhost" itself)
+# curl's threaded resolver: a name the resolver finds in /etc/hosts (curl resolves "localhost"
+# itself), served on the address it names (a container names its own address, not 127.0.0.1)
 www = os.path.join(tmp, "www")
 os.makedirs(www)
 shutil.copy(small, www)
@@ -101,15 +102,25 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=www))
-threading.Thread(target=server.serve_forever, daemon=True).start()
-host = socket.gethostname()
+names = [socket.gethostname(), "localhost.localdomain"]
 try:
-    resolvable = any(a[4][0] == "127.0.0.1" for a in socket.getaddrinfo(host, None))
+    with open("/etc/hosts") as f:
+        names += [n for line in f if not line.startswith("#") for n in line.split()[1:]]
 except OSError:
-    resolvable = False
-if not resolvable:
-    host = "localhost.localdomain"  # Debian's /etc/hosts names it on most machines
+    pass
+host = addr = None
+for n in names:
+    if n == "localhost" or n.endswith(".localhost"):
+        continue
+    try:
+        addr = socket.getaddrinfo(n, None, socket.AF_INET)[0][4][0]
+    except (OSError, IndexError):
+        continue
+    host = n
+    break
+check(host is not None, "no host name resolves to an IPv4 address (curl's resolver needs one)", names)
+server = http.server.ThreadingHTTPServer((addr, 0), functools.partial(Quiet, directory=www))
+threading.Thread(target=server.serve_forever, daemon=True).start()
 url = f"http://{host}:{server.server_address[1]}/small.txt"
 
 with open(os.path.join(tmp, "Makefile"), "w") as f:
@@ -176,7 +187,7 @@ CORPUS = [
       "-adfq"], "git", threads=0, same_output=False),
     P("rg --threads 4", ["rg", "--threads", "4", "-c", "theta kappa", repo], "ripgrep", threads=2,
       unordered=True),
-    P("curl (threaded resolver)", ["curl", "-s", "-o", "{out}", url], "curl", threads=1),
+    P("curl (threaded resolver)", ["curl", "-s", "--noproxy", "*", "-o", "{out}", url], "curl", threads=1),
     P("rsync -a (processes)", ["rsync", "-a", "{tmp}/../rsync-src/", "{tmp}/dst/"], "rsync", threads=0),
     P("make -j4 (threaded recipes)", ["make", "-s", "-j4", "-f", os.path.join(tmp, "Makefile")], "make",
       threads=4),
