@@ -32,5 +32,31 @@ const struct tl_default_set tl_default_sets[] = {
      "name:^gdbus$\n"
      "name:^pool-spawner$\n"
      "top:^g_cond_wait_until$\n"},
+    {"libgomp",
+     "GCC's OpenMP runtime: the worker threads of libgomp's pool, which it keeps for the "
+     "process lifetime and parks between parallel regions (or spins, with "
+     "OMP_WAIT_POLICY=active). A worker still running the user's code at exit (a task left "
+     "without a taskwait, a region the program exited from) is still reported",
+     /* libgomp is stripped: its workers are recognised by running nothing but libgomp's
+      * code; a user frame anywhere on the stack makes the thread the user's */
+     "only_in:/libgomp.so.\n"},
+    {"jvm",
+     "The HotSpot JVM: the threads it creates itself (GC and JIT compiler workers, Reference "
+     "Handler, Finalizer, Service Thread, ... and the java.lang.Thread threads it runs, "
+     "daemon threads included, which the JVM abandons at exit by design), and the launcher's "
+     "thread that runs main() (left waiting in vm_exit when the program calls System.exit). "
+     "Threads a JNI or JVMTI library creates itself are still reported",
+     /* every JVM thread is created by os::create_thread in libjvm.so, the main thread by
+      * the launcher's libjli.so; named by module, not by symbol, so a stripped libjvm is
+      * recognised too */
+     "module:/libjvm.so$\n"
+     "module:/libjli.so$\n"},
+    {"go",
+     "The Go runtime in cgo programs and in Go shared libraries (-buildmode=c-shared) loaded "
+     "by a C program: its Ms, the threads that run goroutines, which Go never ends. Threads "
+     "the program's own C code creates are still reported",
+     /* runtime/cgo creates every M through _cgo_try_pthread_create (gcc_libinit.c), which
+      * Go exports in the dynamic symbol table, so a stripped binary still names it */
+     "created_by:^_cgo_try_pthread_create$\n"},
     {NULL, NULL, NULL},
 };

@@ -8,6 +8,9 @@
  *   created_by:P  any frame of the creation stack
  *   name:P        the thread's name (pthread_setname_np)
  *   module:P      the shared object that created the thread
+ *   only_in:P     every frame of the current stack outside threadleak and libc is in a
+ *                 shared object matching P: the thread runs nothing but that library's code
+ *                 (a runtime's idle worker, not one running the user's task)
  * Sources, all loaded at the first check (nothing at start-up): the default sets
  * (default_suppressions.c, unless default_suppressions=0 or disabled by name), the
  * program's threadleak_default_suppressions() hook, and every suppressions=FILE. A malformed
@@ -23,8 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum rule_type { R_TOP, R_ANY, R_START, R_CREATED_BY, R_NAME, R_MODULE };
-static const char *const type_names[] = {"top", "any", "start", "created_by", "name", "module"};
+enum rule_type { R_TOP, R_ANY, R_START, R_CREATED_BY, R_NAME, R_MODULE, R_ONLY_IN };
+static const char *const type_names[] = {"top",  "any",    "start",  "created_by",
+                                         "name", "module", "only_in"};
 
 struct rule {
 	int type;
@@ -175,8 +179,7 @@ static int parse(const char *text, const char *origin, const char *set)
 				type = (int)i;
 		if (type < 0) {
 			LINE_WARN("%s:%d: unknown rule type in '%s' (expected top, any, start, "
-			          "created_by, "
-			          "name or module); rule ignored",
+			          "created_by, name, module or only_in); rule ignored",
 			          origin, lineno, what);
 			continue;
 		}
@@ -317,8 +320,9 @@ void tl_suppress_reset_counts(void)
 }
 
 static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
-                      const char *pat, int which /* 0 any, 1 top, 2 module of creator */)
+                      const char *pat, int which /* 0 any, 1 top, 2 module of creator, 3 only_in */)
 {
+	int in = 0;
 	for (int i = 0; i < n; i++) {
 		struct tl_frame fr[8];
 		int k = tl_sym_pc(r->sym, pcs[i], (exact >> i) & 1, fr, 8);
@@ -332,12 +336,24 @@ static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t
 			}
 			if (tl_module_is_system(fr[j].module))
 				continue;
+			/* another interposer's pthread_create, preloaded before us, is not the
+			 * creator: the caller is */
+			if (which == 2 && fr[j].function &&
+			    strcmp(fr[j].function, "pthread_create") == 0)
+				continue;
+			if (which == 3) {
+				/* a frame of unknown module (JIT code) is not the library's */
+				if (!tl_pattern_match(pat, fr[j].module))
+					return false;
+				in++;
+				continue;
+			}
 			/* the innermost frame outside threadleak and libc */
 			return which == 1 ? tl_pattern_match(pat, fr[j].function)
 			                  : tl_pattern_match(pat, fr[j].module);
 		}
 	}
-	return false;
+	return in > 0;
 }
 
 static bool matches(const struct rule *rl, struct tl_seen *s, struct tl_report *r)
@@ -355,6 +371,8 @@ static bool matches(const struct rule *rl, struct tl_seen *s, struct tl_report *
 		return s->name[0] && tl_pattern_match(rl->pattern, s->name);
 	case R_MODULE:
 		return any_frame(r, s->create_pcs, s->ncreate, 0, rl->pattern, 2);
+	case R_ONLY_IN:
+		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, rl->pattern, 3);
 	}
 	return false;
 }

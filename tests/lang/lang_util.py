@@ -65,3 +65,33 @@ def pythons():
                 seen.add(real)
                 out.append(real)
     return out
+
+
+def build_cached(out, srcs, argv, cwd=None, env=None, timeout=300):
+    """Run the build command argv (which writes `out`) unless out is newer than every file in
+    srcs (files or folders); returns out. For programs the suite builds with a toolchain
+    meson does not drive (go, javac, a second C compiler)."""
+    files = []
+    for s in srcs:
+        files += [os.path.join(s, f) for f in os.listdir(s)] if os.path.isdir(s) else [s]
+    newest = max(os.path.getmtime(f) for f in files)
+    if os.path.exists(out) and os.path.getmtime(out) >= newest:
+        return out
+    e = dict(os.environ)
+    e.pop("LD_PRELOAD", None)
+    e.update(env or {})
+    p = subprocess.run(argv, cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
+    check(p.returncode == 0 and os.path.exists(out), f"build of {out} failed: {argv}", p.stderr)
+    os.utime(out)
+    return out
+
+
+def go_build(go, pkg, name, *flags):
+    """Build tests/lang/go/<pkg> with `go build` into the suite's build folder (its own
+    GOCACHE and GOPATH there, no network); returns the path."""
+    godir = os.path.join(SCENARIOS, "go")
+    out = os.path.join(godir, name)
+    env = {"GOCACHE": os.path.join(godir, "cache"), "GOPATH": os.path.join(godir, "path"),
+           "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local", "CGO_ENABLED": "1"}
+    src = os.path.join(SRC, "go", pkg)
+    return build_cached(out, [src], [go, "build", *flags, "-o", out, "."], cwd=src, env=env)

@@ -1,0 +1,3 @@
+module tlcgoprog
+
+go 1.19

@@ -1,0 +1,3 @@
+module tlcgoshared
+
+go 1.19
