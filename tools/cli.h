@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "report.h"
+
 /* Exit statuses of threadleak itself (the command's own status is passed through):
  * 2 a bad command line; 125 threadleak could not do its job (no library, a static binary, ...);
  * 126 the command exists but cannot be executed; 127 the command was not found. */
