@@ -89,6 +89,61 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	};
 }
 
+/* The block of thread s (threads as given), its frames expanded into fr (TL_MAX_FRAMES * 8). */
+static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *fr,
+                       const struct tl_text_thread *t, size_t n, struct tl_text_group *g)
+{
+	*g = (struct tl_text_group){.t = t, .n = n, .stack_note = s->stack_note};
+	if (s->state != TL_ST_EXITED) {
+		g->stack = fr;
+		g->nstack =
+		    expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
+	}
+	if (s->number) {
+		g->created = true;
+		g->creator = s->creator;
+		g->create = fr + TL_MAX_FRAMES * 4;
+		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, fr + TL_MAX_FRAMES * 4,
+		                    TL_MAX_FRAMES * 4);
+		g->headline = tl_creator_headline(g->create, g->ncreate);
+		g->start_routine = tl_start_name(r, s);
+	}
+}
+
+/* Threads are one group when their blocks print the same (report/text.c's key, which the CLI
+ * groups by too): the check's grouping by pcs keeps apart threads whose pcs differ within the
+ * same lines. Suppressed threads group only among themselves. */
+static void regroup(struct tl_report *r)
+{
+	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 8);
+	char **keys = calloc(r->n ? r->n : 1, sizeof(char *));
+	for (size_t i = 0; fr && keys && i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		struct tl_text_thread t;
+		struct tl_text_group g;
+		text_thread(r, s, &t);
+		text_block(r, s, fr, &t, 1, &g);
+		struct tl_buf b = {0};
+		tl_buf_printf(&b, "%c", s->suppressed_by ? 's' : 'l');
+		tl_text_group_key(&b, &g);
+		keys[i] = b.oom ? NULL : b.p;
+		if (keys[i] == NULL) {
+			free(b.p);
+			continue; /* keep the check's group */
+		}
+		s->group = (int)i;
+		for (size_t j = 0; j < i; j++)
+			if (keys[j] && r->v[j].group == (int)j && strcmp(keys[j], keys[i]) == 0) {
+				s->group = (int)j;
+				break;
+			}
+	}
+	for (size_t i = 0; keys && i < r->n; i++)
+		free(keys[i]);
+	free(keys);
+	free(fr);
+}
+
 char *tl_report_text(struct tl_report *r, size_t *len)
 {
 	struct tl_buf b = {0};
@@ -105,6 +160,7 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	tl_buf_printf(&b, "\n\n");
 	if (r->deadlock[0])
 		tl_buf_printf(&b, "%s\n\n", r->deadlock);
+	regroup(r);
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 8);
 	struct tl_text_thread *tv = malloc(sizeof(*tv) * (r->n ? r->n : 1));
 	if (fr == NULL || tv == NULL) {
@@ -120,21 +176,8 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		for (size_t j = i; j < r->n; j++)
 			if (r->v[j].group == (int)i && !r->v[j].suppressed_by)
 				text_thread(r, &r->v[j], &tv[n++]);
-		struct tl_text_group g = {.t = tv, .n = n, .stack_note = s->stack_note};
-		if (s->state != TL_ST_EXITED) {
-			g.stack = fr;
-			g.nstack = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr,
-			                  TL_MAX_FRAMES * 4);
-		}
-		if (s->number) {
-			g.created = true;
-			g.creator = s->creator;
-			g.create = fr + TL_MAX_FRAMES * 4;
-			g.ncreate = expand(r, s->create_pcs, s->ncreate, 0, fr + TL_MAX_FRAMES * 4,
-			                   TL_MAX_FRAMES * 4);
-			g.headline = tl_creator_headline(g.create, g.ncreate);
-			g.start_routine = tl_start_name(r, s);
-		}
+		struct tl_text_group g;
+		text_block(r, s, fr, tv, n, &g);
 		tl_text_group(&b, &st, &g);
 	}
 	free(fr);
@@ -239,6 +282,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 
 char *tl_report_json(struct tl_report *r, size_t *len)
 {
+	regroup(r);
 	struct tl_buf b = {0};
 	char exe[512];
 	exe_path(exe, sizeof(exe));

@@ -118,6 +118,9 @@ struct tl_text_style {
 };
 extern const struct tl_text_style tl_text_plain, tl_text_colors;
 void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struct tl_text_group *g);
+/* Appends what makes threads print as one group: state, call, stack note, both stacks as
+ * printed (g->t[0] stands for the thread; threads with equal keys are printed once). */
+void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g);
 void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f);
 
 #endif

@@ -404,12 +404,46 @@ static bool file_crc32(int fd, uint32_t *out)
  * libcurl and querying servers: seconds at exit, and it has crashed there. So: the build-id
  * tree (/usr/lib/debug/.build-id/xx/yyyy.debug, which also finds dwz's alternate files), then
  * .gnu_debuglink where GDB looks: next to the file, in its .debug folder, under /usr/lib/debug. */
+#ifndef TL_PRELOADED
+/* libdw opens the build-id tree's .build-id/xx/yyyy.debug with a plain open(): a FIFO there
+ * (in a debug folder from elsewhere) would block it. False when a candidate is not a regular
+ * file; the build-id lookup is then skipped. */
+static bool build_id_files_regular(Dwfl_Module *mod, const struct tl_sym_files *o)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (n <= 1)
+		return true;
+	if (n > 64)
+		return false;
+	char hex[2 * 64 + 1];
+	for (int i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	for (size_t i = 0; o && i <= o->ndebug_dirs; i++) {
+		const char *dir = i < o->ndebug_dirs ? o->debug_dirs[i] : "/usr/lib/debug";
+		char path[PATH_MAX];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2);
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return false;
+	}
+	return true;
+}
+#endif
+
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
                           const char *file_name, const char *debuglink, GElf_Word crc,
                           char **debuginfo_file_name)
 {
-	int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
-	                                      crc, debuginfo_file_name);
+	struct mod_data *md = *userdata;
+	const struct tl_sym_files *o = md ? md->opts : NULL;
+	int fd = -1;
+#ifndef TL_PRELOADED
+	if (build_id_files_regular(mod, o))
+#endif
+		fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+		                                  debuglink, crc, debuginfo_file_name);
 	if (fd >= 0 || debuglink == NULL || debuglink[0] == '\0')
 		return fd;
 	char dir[PATH_MAX] = "";
@@ -419,8 +453,6 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
 	}
 	/* and, for a report's modules, in the --debug-dir folders */
-	struct mod_data *md = *userdata;
-	const struct tl_sym_files *o = md ? md->opts : NULL;
 	size_t ndirs = o ? (o->ndebug_dirs < 8 ? o->ndebug_dirs : 8) : 0;
 	char cand[4 + 8][PATH_MAX];
 	int ncand = 0;
@@ -774,6 +806,8 @@ static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c,
  * read at the check (the mapping may be gone later), at most 16 MiB of it. */
 static int outside_modules(uintptr_t pc)
 {
+	if (pc >= ((uintptr_t)1 << 47))
+		return TL_MAP_UNKNOWN; /* not a user-space address: a stack unwound past its end */
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return TL_MAP_UNKNOWN;

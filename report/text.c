@@ -196,3 +196,26 @@ void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struc
 		created_by(b, st, g);
 	tl_buf_put(b, "\n", 1);
 }
+
+static void key_frames(struct tl_buf *b, const struct tl_frame *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *fn = f[i].function ? f[i].function : "?";
+		if (f[i].file && f[i].line > 0)
+			tl_buf_printf(b, "|%s@%s:%d", fn, f[i].file, f[i].line);
+		else if (f[i].module)
+			tl_buf_printf(b, "|%s@%s+%lx", fn, f[i].module, (unsigned long)f[i].offset);
+		else
+			tl_buf_printf(b, "|%s@%lx", fn, (unsigned long)f[i].pc);
+	}
+}
+
+void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g)
+{
+	const struct tl_text_thread *t = &g->t[0];
+	tl_buf_printf(b, "%s/%s/%s/", t->state ? t->state : "", t->call ? t->call : "",
+	              g->stack_note ? g->stack_note : "");
+	key_frames(b, g->stack, g->nstack);
+	tl_buf_put(b, "||", 2);
+	key_frames(b, g->create, g->ncreate);
+}

@@ -87,8 +87,6 @@ bool frame_is_user(const struct frame *f);
 /* Index of the frame where the thread was created in the user's code: the first user frame
  * of the creation stack (else of the current stack, for untracked threads), or -1. */
 int leak_site(json_object *leak, json_object **stack);
-/* Key of a leak's state and stacks: threads with equal keys are printed once. malloc'd. */
-char *leak_group_key(json_object *leak);
 /* A path relative to root when under it, else the path itself. */
 const char *path_under(const char *path, const char *root);
 const char *base_name(const char *path);
@@ -118,6 +116,8 @@ struct program {
 struct program *programs(const struct procset *s, bool with_baselined, size_t *np);
 void programs_free(struct program *v, size_t n);
 void *cli_realloc(void *p, size_t n);
+/* A JSON stack as frames for report/ (strings point into the document); *n frames, malloc'd. */
+struct tl_frame *stack_frames(json_object *stack, int *n);
 
 /* ---- render.c: text ---- */
 struct render_opts {

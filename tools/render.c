@@ -35,31 +35,6 @@ static const char *cl(const char *s)
 	return b;
 }
 
-/* A JSON stack as frames for the renderer (pointers into the document). */
-static struct tl_frame *frames_of(json_object *stack, int *n)
-{
-	size_t len = stack ? json_object_array_length(stack) : 0;
-	struct tl_frame *v = cli_realloc(NULL, sizeof(*v) * (len ? len : 1));
-	for (size_t i = 0; i < len; i++) {
-		json_object *fo = json_object_array_get_idx(stack, i);
-		struct frame f;
-		frame_get(fo, &f);
-		const char *pc = jstr(fo, "pc");
-		v[i] = (struct tl_frame){
-		    .pc = pc ? strtoul(pc, NULL, 16) : 0,
-		    .module = f.module,
-		    .offset = f.offset,
-		    .function = f.function,
-		    .file = f.file,
-		    .line = f.line,
-		    .inlined = f.inlined,
-		    .mapping = tl_mapping_parse(jstr(fo, "mapping"), f.module != NULL),
-		};
-	}
-	*n = (int)len;
-	return v;
-}
-
 static bool is_user(const struct tl_frame *t)
 {
 	struct frame f = {.function = t->function,
@@ -101,8 +76,8 @@ static void group_text(FILE *out, const struct style *st, const struct group *g,
 	for (size_t j = 0; j < g->n; j++)
 		member_thread(&g->m[j], show_pid, &tv[j]);
 	struct tl_text_group tg = {.t = tv, .n = g->n, .stack_note = jstr(leak, "stack_note")};
-	struct tl_frame *stack = frames_of(jarr(leak, "stack"), &tg.nstack);
-	struct tl_frame *create = frames_of(jarr(cb, "stack"), &tg.ncreate);
+	struct tl_frame *stack = stack_frames(jarr(leak, "stack"), &tg.nstack);
+	struct tl_frame *create = stack_frames(jarr(cb, "stack"), &tg.ncreate);
 	tg.stack = stack;
 	if (cb) {
 		tg.created = true;

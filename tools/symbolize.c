@@ -94,15 +94,9 @@ static void infer_start_routine(json_object *t)
 /* The headline frame again, on the frames the stack has now. */
 static int creator_headline(json_object *stack)
 {
-	size_t n = json_object_array_length(stack);
-	struct tl_frame *v = cli_realloc(NULL, sizeof(*v) * (n ? n : 1));
-	for (size_t i = 0; i < n; i++) {
-		struct frame f;
-		frame_get(json_object_array_get_idx(stack, i), &f);
-		v[i] = (struct tl_frame){
-		    .module = f.module, .function = f.function, .file = f.file, .line = f.line};
-	}
-	int h = tl_creator_headline(v, (int)n);
+	int n;
+	struct tl_frame *v = stack_frames(stack, &n);
+	int h = tl_creator_headline(v, n);
 	free(v);
 	return h;
 }
