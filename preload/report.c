@@ -226,7 +226,7 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 	tl_buf_put(b, "]", 1);
 }
 
-static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s,
+static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, int group,
                         struct tl_frame *fr)
 {
 	if (s->number)
@@ -257,7 +257,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	}
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
-	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", s->group);
+	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", group);
 	int k = s->state == TL_ST_EXITED
 	            ? 0
 	            : expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
@@ -299,8 +299,20 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 	              r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
 	tl_buf_json_str(&b, r->deadlock[0] ? r->deadlock : NULL);
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
-	if (fr == NULL)
+	/* "group" is an index in the document, which lists the leaks before the suppressed
+	 * threads (a group's threads are all one or all the other) */
+	int *docidx = malloc(sizeof(int) * (r->n ? r->n : 1));
+	if (fr == NULL || docidx == NULL) {
+		free(fr);
+		free(docidx);
+		free(b.p);
 		return NULL;
+	}
+	int next = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < r->n; i++)
+			if ((r->v[i].suppressed_by != NULL) == (pass == 1))
+				docidx[i] = next++;
 	for (int pass = 0; pass < 2; pass++) {
 		tl_buf_printf(&b,
 		              pass == 0 ? ",\n \"leaks\": [" : "],\n \"suppressed_threads\": [");
@@ -311,10 +323,11 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 				continue;
 			tl_buf_printf(&b, "%s\n  ", first ? "" : ",");
 			first = false;
-			json_thread(&b, r, s, fr);
+			json_thread(&b, r, s, docidx[s->group], fr);
 		}
 	}
 	free(fr);
+	free(docidx);
 	tl_buf_printf(&b, "],\n \"suppressions_used\": ");
 	tl_suppress_used(&b, true);
 	tl_buf_printf(&b, "}\n");
