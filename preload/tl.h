@@ -1,7 +1,8 @@
 /* threadleak internal interfaces. Every cross-file name is tl_*; public ones are threadleak_*.
  * Layout: init.c (constructor, exit), options.c, log.c, registry.c, capture.c (current stacks),
- * symbolize.c (libdw), check.c (what is a leak), report.c (text/JSON), suppress.c, api.c,
- * and the wrappers by family: wrap_thread.c, wrap_sync.c, wrap_io.c, wrap_wait.c. */
+ * check.c (what is a leak), report.c (text/JSON from a check), suppress.c, api.c, and the
+ * wrappers by family: wrap_thread.c, wrap_sync.c, wrap_io.c, wrap_wait.c. The symbolizer and
+ * the text renderer are in ../report/ (report.h), shared with the CLI. */
 #ifndef TL_H
 #define TL_H
 

@@ -1,9 +1,10 @@
 /* threadleak, the command: runs a program under libthreadleak.so and turns the JSON reports of
  * every process into text, merged JSON, SARIF and JUnit. Layout: main.c (subcommands, help),
  * run.c (`threadleak run`), exec.c (library lookup, environment, child, signals), reports.c
- * (reading reports with json-c, frames, signatures), render.c (text), outputs.c (merged
- * JSON, JUnit), sarif.c, baseline.c, symbolize.c (offline libdw), report_cmd.c
- * (`threadleak report`). */
+ * (reading reports with json-c, frames, signatures), groups.c (programs and groups), render.c
+ * (text: each group through report/text.c, the library's renderer), outputs.c (merged JSON,
+ * JUnit), sarif.c, baseline.c, symbolize.c (frames symbolized again offline through
+ * report/symbolize.c, the library's symbolizer), report_cmd.c (`threadleak report`). */
 #ifndef TL_CLI_H
 #define TL_CLI_H
 
