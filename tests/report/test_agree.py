@@ -5,6 +5,7 @@ exactly what `run` printed (same data), and the library's text (another run of t
 has the same stacks and creator headlines for the same number of threads, the thread lines
 equal once tids, durations and addresses are set aside. Optimized C++ (g++ and clang++), the
 Rust seed and a program without debug information included."""
+import json
 import os
 import re
 import shutil
@@ -145,6 +146,21 @@ for what, argv, head in programs:
     b_run, b_rep = blocks(run_text), blocks(rep_text)
     check(b_run and b_run == b_rep, f"{what}: threadleak report of the saved JSON prints other thread blocks "
           "than threadleak run did", run_text, rep_text)
+    # a report of an older version (no headline, no mapping) reads the same
+    with open(jpath) as f:
+        doc = json.load(f)
+    for proc in doc["processes"]:
+        for t in proc["leaks"] + proc["suppressed_threads"]:
+            for fr in t["stack"] + ((t.get("created_by") or {}).get("stack") or []):
+                fr.pop("mapping", None)
+            if t.get("created_by"):
+                t["created_by"].pop("headline", None)
+    old = os.path.join(work, "old.json")
+    with open(old, "w") as f:
+        json.dump(doc, f)
+    rep_old = run([CLI, "report", old], preload=False, cwd=SRC, timeout=120)
+    check(blocks(rep_old.stdout.decode(errors="replace")) == b_run,
+          f"{what}: a report without headline and mapping prints other blocks", run_text, rep_old.stdout)
     check(headlines(lib_text) == headlines(run_text),
           f"{what}: creator headlines differ: library {headlines(lib_text)}, run {headlines(run_text)}",
           lib_text, run_text)
