@@ -597,7 +597,8 @@ static void index_cus(Dwfl_Module *mod, struct mod_data *md)
 		}
 	}
 done:
-	qsort(md->cus, md->ncus, sizeof(*md->cus), cmp_range);
+	if (md->ncus > 0) /* a module without DWARF has none, and no array */
+		qsort(md->cus, md->ncus, sizeof(*md->cus), cmp_range);
 }
 
 /* The CU holding addr. libdwfl finds it through .debug_aranges, which clang does not emit
