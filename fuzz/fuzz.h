@@ -1,5 +1,5 @@
 /* Shared by the fuzz targets: property failures, the fake symbolizer's frames, and a strict
- * JSON / UTF-8 checker written independently of preload/report.c. */
+ * JSON / UTF-8 checker written independently of report/buf.c. */
 #ifndef TL_FUZZ_H
 #define TL_FUZZ_H
 

@@ -1,4 +1,4 @@
-/* libFuzzer target: the JSON string writer (preload/report.c tl_buf_json_str).
+/* libFuzzer target: the JSON string writer (report/buf.c tl_buf_json_str).
  * Properties: the output is one valid JSON string literal and valid UTF-8 (checked by
  * json_check.c, written independently); decoding it gives back the input with each byte
  * that does not start a valid UTF-8 sequence replaced by U+FFFD (and nothing else changed);
@@ -10,7 +10,7 @@
 
 #include "fuzz.h"
 
-/* What the decoded output must be, computed without report.c's code. */
+/* What the decoded output must be, computed without buf.c's code. */
 static void expected(const unsigned char *s, size_t n, struct fuzz_bytes *out)
 {
 	const unsigned char *p = s, *end = s + n;

@@ -1,5 +1,5 @@
 /* A strict JSON and UTF-8 checker for the fuzz targets, written from RFC 8259 and RFC 3629
- * without looking at preload/report.c, so that the two do not share a mistake. */
+ * without looking at report/buf.c, so that the two do not share a mistake. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Stubs for what the fuzzed library files need from the rest of libthreadleak: the
- * fuzz targets link preload/options.c, suppress.c and report.c directly, not the library.
+ * fuzz targets link preload/options.c, suppress.c and report/buf.c directly, not the library.
  * Everything here is weak, so a target that links the real definition gets the real one.
  * tl_warn formats like log.c and checks the property log.c relies on: a warning built from
  * untrusted text never carries raw control bytes to the terminal. */

@@ -1,5 +1,6 @@
-/* The report writers: goleak-style text for people, one JSON document per process for
- * machines (schema in docs/report-schema.md). Both read a finished struct tl_report. */
+/* The report writers: goleak-style text for people (the thread blocks are report/text.c's, as
+ * for the CLI), one JSON document per process for machines (schema in docs/report-schema.md).
+ * Both read a finished struct tl_report. */
 #include "tl.h"
 
 #include <errno.h>
@@ -8,107 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- buffer ---- */
-void tl_buf_put(struct tl_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void tl_buf_printf(struct tl_buf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		tl_buf_put(b, small, (size_t)n);
-		return;
-	}
-	char *big = malloc((size_t)n + 1);
-	if (big == NULL) {
-		b->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	tl_buf_put(b, big, (size_t)n);
-	free(big);
-}
-
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	int n = (s[0] & 0xe0) == 0xc0   ? 2
-	        : (s[0] & 0xf0) == 0xe0 ? 3
-	        : (s[0] & 0xf8) == 0xf0 ? 4
-	                                : 0;
-	if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
-		return 0;
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0; /* overlong, surrogates */
-	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
-/* A JSON string: escapes quotes, backslashes and control characters; invalid UTF-8 bytes
- * become U+FFFD, so the document is always valid. NULL is written as null. */
-void tl_buf_json_str(struct tl_buf *b, const char *s)
-{
-	if (s == NULL) {
-		tl_buf_put(b, "null", 4);
-		return;
-	}
-	tl_buf_put(b, "\"", 1);
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			char e[2] = {'\\', (char)c};
-			tl_buf_put(b, e, 2);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			tl_buf_printf(b, "\\u%04x", c);
-			p++;
-		} else {
-			int n = utf8_len(p);
-			if (n == 0) {
-				tl_buf_put(b, "\xef\xbf\xbd", 3);
-				p++;
-			} else {
-				tl_buf_put(b, (const char *)p, (size_t)n);
-				p += n;
-			}
-		}
-	}
-	tl_buf_put(b, "\"", 1);
-}
 
 /* ---- shared helpers ---- */
 static const char *state_name(int st)
@@ -151,11 +51,12 @@ static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exa
 {
 	int k = 0;
 	for (int i = 0; i < n && k < max; i++) {
-		struct tl_frame fr[8];
-		int m = tl_sym_pc(r->sym, pcs[i], (exact >> i) & 1, fr, 8);
+		struct tl_frame fr[TL_SYM_MAX_INLINE];
+		int m = tl_sym_pc(r->sym, pcs[i], (exact >> i) & 1, fr, TL_SYM_MAX_INLINE);
+		if (tl_pc_is_own(pcs[i]))
+			continue;
 		for (int j = 0; j < m && k < max; j++)
-			if (!fr[j].own)
-				out[k++] = fr[j];
+			out[k++] = fr[j];
 	}
 	return k;
 }
@@ -171,133 +72,76 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 	return fr[m - 1].function;
 }
 
-/* Frames of the runtime that starts threads for the program: libc and libstdc++, C++'s
- * std::thread (inlined into the program at -O2), and Rust's std, which is linked into the
- * program itself. The "created by" headline names the first frame past them. */
-static bool creator_runtime_frame(const struct tl_frame *f)
-{
-	static const char *const prefixes[] = {
-	    "std::thread::",         "<std::thread::", "std::sys::",
-	    "<std::sys::",           "std::rt::",      "core::ops::function::",
-	    "<core::ops::function::"};
-	if (tl_module_is_system(f->module))
-		return true;
-	/* inlined from the C++ library's headers or Rust's std sources */
-	static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/rustc/"};
-	for (size_t i = 0; f->file && i < TL_ARRAY_SIZE(dirs); i++)
-		if (strncmp(f->file, dirs[i], strlen(dirs[i])) == 0)
-			return true;
-	if (f->function == NULL)
-		return false;
-	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
-		if (strncmp(f->function, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return strstr(f->function, "__rust_begin_short_backtrace") != NULL;
-}
-
 /* ---- text ---- */
-static const char *shorten(const char *path, const char *cwd, size_t cwdlen)
+static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_thread *t)
 {
-	if (path && cwdlen > 1 && strncmp(path, cwd, cwdlen) == 0 && path[cwdlen] == '/')
-		return path + cwdlen + 1;
-	return path;
+	*t = (struct tl_text_thread){
+	    .number = s->number,
+	    .tid = s->tid,
+	    .name = s->name[0] ? s->name : NULL,
+	    .detached = (s->flags & TL_F_DETACHED) != 0,
+	    .state = state_name(s->state),
+	    .call = s->call,
+	    .object = s->object[0] ? s->object : NULL,
+	    .blocked_ms = blocked_ms(r, s),
+	    .held_by = s->held_by,
+	    .held_by_tid = s->held_by_tid,
+	};
 }
 
-static const char *module_base(const char *module)
+/* The block of thread s (threads as given), its frames expanded into fr (TL_MAX_FRAMES * 8). */
+static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *fr,
+                       const struct tl_text_thread *t, size_t n, struct tl_text_group *g)
 {
-	const char *slash = module ? strrchr(module, '/') : NULL;
-	return slash ? slash + 1 : (module ? module : "?");
-}
-
-static void text_frame(struct tl_buf *b, const struct tl_frame *f, const char *cwd, size_t cwdlen)
-{
-	const char *fn = f->function ? f->function : "??";
-	if (f->file && f->line > 0) {
-		tl_buf_printf(b, "    %s%s at %s:%d\n", fn, f->inlined ? " (inlined)" : "",
-		              shorten(f->file, cwd, cwdlen), f->line);
-	} else {
-		tl_buf_printf(b, "    %s (%s+0x%lx)\n", fn, module_base(f->module),
-		              (unsigned long)f->offset);
+	*g = (struct tl_text_group){.t = t, .n = n, .stack_note = s->stack_note};
+	if (s->state != TL_ST_EXITED) {
+		g->stack = fr;
+		g->nstack =
+		    expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
+	}
+	if (s->number) {
+		g->created = true;
+		g->creator = s->creator;
+		g->create = fr + TL_MAX_FRAMES * 4;
+		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, fr + TL_MAX_FRAMES * 4,
+		                    TL_MAX_FRAMES * 4);
+		g->headline = tl_creator_headline(g->create, g->ncreate);
+		g->start_routine = tl_start_name(r, s);
 	}
 }
 
-static void text_duration(struct tl_buf *b, int64_t ms)
+/* Threads are one group when their blocks print the same (report/text.c's key, which the CLI
+ * groups by too): the check's grouping by pcs keeps apart threads whose pcs differ within the
+ * same lines. Suppressed threads group only among themselves. */
+static void regroup(struct tl_report *r)
 {
-	if (ms < 0)
-		return;
-	if (ms < 1000)
-		tl_buf_printf(b, " for %lldms", (long long)ms);
-	else if (ms < 60000)
-		tl_buf_printf(b, " for %.1fs", (double)ms / 1000.0);
-	else
-		tl_buf_printf(b, " for %lldm%llds", (long long)(ms / 60000),
-		              (long long)(ms % 60000) / 1000);
-}
-
-/* Text meant for a terminal: control bytes (thread names, file names and paths are the
- * program's to choose) are written as \xNN, so an escape sequence cannot retitle or clear the
- * terminal; newlines too, unless they are the report's own line ends. */
-static void text_str(struct tl_buf *b, const char *s, size_t n, bool escape_newlines)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != 0x7f)
-			j++;
-		while (j < n && s[j] == '\n' && !escape_newlines)
-			j++;
-		if (j > i) {
-			tl_buf_put(b, s + i, j - i);
-			i = j;
-			continue;
+	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 8);
+	char **keys = calloc(r->n ? r->n : 1, sizeof(char *));
+	for (size_t i = 0; fr && keys && i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		struct tl_text_thread t;
+		struct tl_text_group g;
+		text_thread(r, s, &t);
+		text_block(r, s, fr, &t, 1, &g);
+		struct tl_buf b = {0};
+		tl_buf_printf(&b, "%c", s->suppressed_by ? 's' : 'l');
+		tl_text_group_key(&b, &g);
+		keys[i] = b.oom ? NULL : b.p;
+		if (keys[i] == NULL) {
+			free(b.p);
+			continue; /* keep the check's group */
 		}
-		tl_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
-		i++;
+		s->group = (int)i;
+		for (size_t j = 0; j < i; j++)
+			if (keys[j] && r->v[j].group == (int)j && strcmp(keys[j], keys[i]) == 0) {
+				s->group = (int)j;
+				break;
+			}
 	}
-}
-
-static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, bool first)
-{
-	if (s->number)
-		tl_buf_printf(b, "%s %llu (tid %d", first ? "Thread" : "  thread",
-		              (unsigned long long)s->number, (int)s->tid);
-	else
-		tl_buf_printf(b, "%s tid %d (untracked", first ? "Thread" : "  thread",
-		              (int)s->tid);
-	if (s->name[0]) {
-		tl_buf_put(b, ", \"", 3);
-		text_str(b, s->name, strlen(s->name), true);
-		tl_buf_put(b, "\"", 1);
-	}
-	if (s->number)
-		tl_buf_printf(b, ", %s", (s->flags & TL_F_DETACHED) ? "detached" : "joinable");
-	tl_buf_printf(b, ")");
-	switch (s->state) {
-	case TL_ST_BLOCKED:
-		tl_buf_printf(b, " blocked in %s", s->call ? s->call : "?");
-		text_duration(b, blocked_ms(r, s));
-		if (s->object[0])
-			tl_buf_printf(b, " on %s", s->object);
-		if (s->held_by)
-			tl_buf_printf(b, " held by thread %llu (tid %d)",
-			              (unsigned long long)s->held_by, (int)s->held_by_tid);
-		else if (s->held_by_tid)
-			tl_buf_printf(b, " held by tid %d", (int)s->held_by_tid);
-		break;
-	case TL_ST_RUNNING:
-		tl_buf_printf(b, " running");
-		break;
-	case TL_ST_EXITED:
-		tl_buf_printf(b, " exited without join");
-		break;
-	case TL_ST_UNTRACKED:
-		tl_buf_printf(b, " never seen created");
-		if (s->call)
-			tl_buf_printf(b, ", blocked in %s", s->call);
-		if (s->object[0])
-			tl_buf_printf(b, " on %s", s->object);
-		break;
-	}
-	tl_buf_put(b, "\n", 1);
+	for (size_t i = 0; keys && i < r->n; i++)
+		free(keys[i]);
+	free(keys);
+	free(fr);
 }
 
 char *tl_report_text(struct tl_report *r, size_t *len)
@@ -307,7 +151,8 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	exe_path(exe, sizeof(exe));
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		cwd[0] = '\0';
-	size_t cwdlen = strlen(cwd);
+	struct tl_text_style st = tl_text_plain;
+	st.cwd = cwd;
 	tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d)", r->nleaked,
 	              r->nleaked == 1 ? "" : "s", exe, (int)getpid());
 	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode)
@@ -315,78 +160,35 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	tl_buf_printf(&b, "\n\n");
 	if (r->deadlock[0])
 		tl_buf_printf(&b, "%s\n\n", r->deadlock);
-	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
-	if (fr == NULL)
+	regroup(r);
+	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 8);
+	struct tl_text_thread *tv = malloc(sizeof(*tv) * (r->n ? r->n : 1));
+	if (fr == NULL || tv == NULL) {
+		free(fr);
+		free(tv);
 		return NULL;
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
 		if (s->suppressed_by || s->group != (int)i)
 			continue;
-		text_thread_line(&b, r, s, true);
-		size_t more = 0;
-		for (size_t j = i + 1; j < r->n; j++)
+		size_t n = 0;
+		for (size_t j = i; j < r->n; j++)
 			if (r->v[j].group == (int)i && !r->v[j].suppressed_by)
-				more++;
-		if (more) {
-			tl_buf_printf(&b, "  and %zu more with the same stacks:\n", more);
-			size_t shown = 0;
-			for (size_t j = i + 1; j < r->n; j++) {
-				if (r->v[j].group != (int)i || r->v[j].suppressed_by)
-					continue;
-				if (shown++ == 8) {
-					tl_buf_printf(&b, "  ... (%zu more)\n", more - 8);
-					break;
-				}
-				text_thread_line(&b, r, &r->v[j], false);
-			}
-		}
-		if (s->state != TL_ST_EXITED) {
-			int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr,
-			               TL_MAX_FRAMES * 4);
-			if (s->stack_note)
-				tl_buf_printf(&b, "    (%s)\n", s->stack_note);
-			for (int j = 0; j < k; j++)
-				text_frame(&b, &fr[j], cwd, cwdlen);
-			if (k == 0 && !s->stack_note)
-				tl_buf_printf(&b, "    (no stack)\n");
-		}
-		const char *sn = tl_start_name(r, s);
-		if (s->number) {
-			int k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
-			if (k > 0) {
-				/* name the creator in the user's code: std::thread's constructor
-				 * and other runtime frames are still listed below in JSON only */
-				int h = 0;
-				while (h + 1 < k && creator_runtime_frame(&fr[h]))
-					h++;
-				const struct tl_frame *f = &fr[h];
-				tl_buf_printf(&b, "  created by %s%s",
-				              f->function ? f->function : "??",
-				              f->inlined ? " (inlined)" : "");
-				if (f->file && f->line > 0)
-					tl_buf_printf(&b, " at %s:%d",
-					              shorten(f->file, cwd, cwdlen), f->line);
-				else
-					tl_buf_printf(&b, " (%s+0x%lx)", module_base(f->module),
-					              (unsigned long)f->offset);
-				tl_buf_printf(&b, " in thread %llu",
-				              (unsigned long long)s->creator);
-				if (sn)
-					tl_buf_printf(&b, ", start routine %s", sn);
-				tl_buf_printf(&b, ":\n");
-				for (int j = h + 1; j < k; j++)
-					text_frame(&b, &fr[j], cwd, cwdlen);
-			}
-		}
-		tl_buf_put(&b, "\n", 1);
+				text_thread(r, &r->v[j], &tv[n++]);
+		struct tl_text_group g;
+		text_block(r, s, fr, tv, n, &g);
+		tl_text_group(&b, &st, &g);
 	}
 	free(fr);
+	free(tv);
 	if (r->nsuppressed)
 		tl_buf_printf(&b, "threadleak: %zu thread%s suppressed\n", r->nsuppressed,
 		              r->nsuppressed == 1 ? "" : "s");
 	tl_suppress_used(&b, false);
+	/* the header, deadlock lines and rules are the program's text too */
 	struct tl_buf clean = {0};
-	text_str(&clean, b.p, b.len, false);
+	tl_buf_text(&clean, b.p, b.len, false);
 	free(b.p);
 	if (clean.oom) {
 		free(clean.p);
@@ -405,8 +207,13 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 		tl_buf_printf(b, "%s{\"pc\": \"0x%lx\", \"module\": ", j ? ", " : "",
 		              (unsigned long)f->pc);
 		tl_buf_json_str(b, f->module);
-		tl_buf_printf(b,
-		              ", \"offset\": \"0x%lx\", \"function\": ", (unsigned long)f->offset);
+		if (f->module)
+			tl_buf_printf(b, ", \"offset\": \"0x%lx\"", (unsigned long)f->offset);
+		else
+			tl_buf_printf(b, ", \"offset\": null");
+		tl_buf_printf(b, ", \"mapping\": ");
+		tl_buf_json_str(b, tl_mapping_name(f->mapping));
+		tl_buf_printf(b, ", \"function\": ");
 		tl_buf_json_str(b, f->function);
 		tl_buf_printf(b, ", \"file\": ");
 		tl_buf_json_str(b, f->file);
@@ -419,7 +226,7 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 	tl_buf_put(b, "]", 1);
 }
 
-static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s,
+static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, int group,
                         struct tl_frame *fr)
 {
 	if (s->number)
@@ -450,7 +257,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	}
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
-	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", s->group);
+	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", group);
 	int k = s->state == TL_ST_EXITED
 	            ? 0
 	            : expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
@@ -462,7 +269,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		              (unsigned long long)s->creator);
 		k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
 		json_frames(b, fr, k);
-		tl_buf_put(b, "}", 1);
+		tl_buf_printf(b, ", \"headline\": %d}", tl_creator_headline(fr, k));
 	} else {
 		tl_buf_printf(b, ", \"created_by\": null");
 	}
@@ -475,6 +282,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 
 char *tl_report_json(struct tl_report *r, size_t *len)
 {
+	regroup(r);
 	struct tl_buf b = {0};
 	char exe[512];
 	exe_path(exe, sizeof(exe));
@@ -491,8 +299,20 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 	              r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
 	tl_buf_json_str(&b, r->deadlock[0] ? r->deadlock : NULL);
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
-	if (fr == NULL)
+	/* "group" is an index in the document, which lists the leaks before the suppressed
+	 * threads (a group's threads are all one or all the other) */
+	int *docidx = malloc(sizeof(int) * (r->n ? r->n : 1));
+	if (fr == NULL || docidx == NULL) {
+		free(fr);
+		free(docidx);
+		free(b.p);
 		return NULL;
+	}
+	int next = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < r->n; i++)
+			if ((r->v[i].suppressed_by != NULL) == (pass == 1))
+				docidx[i] = next++;
 	for (int pass = 0; pass < 2; pass++) {
 		tl_buf_printf(&b,
 		              pass == 0 ? ",\n \"leaks\": [" : "],\n \"suppressed_threads\": [");
@@ -503,10 +323,11 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 				continue;
 			tl_buf_printf(&b, "%s\n  ", first ? "" : ",");
 			first = false;
-			json_thread(&b, r, s, fr);
+			json_thread(&b, r, s, docidx[s->group], fr);
 		}
 	}
 	free(fr);
+	free(docidx);
 	tl_buf_printf(&b, "],\n \"suppressions_used\": ");
 	tl_suppress_used(&b, true);
 	tl_buf_printf(&b, "}\n");

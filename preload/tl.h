@@ -1,7 +1,8 @@
 /* threadleak internal interfaces. Every cross-file name is tl_*; public ones are threadleak_*.
  * Layout: init.c (constructor, exit), options.c, log.c, registry.c, capture.c (current stacks),
- * symbolize.c (libdw), check.c (what is a leak), report.c (text/JSON), suppress.c, api.c,
- * and the wrappers by family: wrap_thread.c, wrap_sync.c, wrap_io.c, wrap_wait.c. */
+ * check.c (what is a leak), report.c (text/JSON from a check), suppress.c, api.c, and the
+ * wrappers by family: wrap_thread.c, wrap_sync.c, wrap_io.c, wrap_wait.c. The symbolizer and
+ * the text renderer are in ../report/ (report.h), shared with the CLI. */
 #ifndef TL_H
 #define TL_H
 
@@ -281,29 +282,10 @@ int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 withou
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
 void tl_capture_init(void);
 
-/* ---- symbolization (symbolize.c) ---- */
-struct tl_frame {
-	uintptr_t pc;
-	const char *module; /* owned by the symbolizer */
-	uintptr_t offset;
-	const char *function; /* demangled, owned by the symbolizer; NULL unknown */
-	const char *file;
-	int line;
-	bool inlined; /* this frame was inlined into the next one */
-	bool own;     /* inside libthreadleak itself */
-};
-struct tl_symbolizer *tl_sym_open(void);
-struct tl_symbolizer *tl_sym_get(void); /* shared across checks; do not close */
-void tl_sym_forget(void);
-void tl_check_after_fork(void);
-void tl_sym_close(struct tl_symbolizer *s);
-/* Expand one pc into frames (inlined ones first). Returns the count written (>= 1). */
-int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max);
-/* Name of a data object containing addr ("lock_a (deadlock.c:5)"), or false. */
-bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len);
-char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
+/* ---- symbolization and text (report/: report.h) ---- */
+#include "report.h"
 bool tl_pc_is_own(uintptr_t pc);
-bool tl_module_is_system(const char *module);
+void tl_check_after_fork(void);
 
 /* ---- the check (check.c) and report (report.c) ---- */
 enum tl_check_kind { TL_CHECK_EXIT, TL_CHECK_API };
@@ -336,16 +318,6 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s);
 char *tl_report_text(struct tl_report *r, size_t *len);
 char *tl_report_json(struct tl_report *r, size_t *len);
 
-/* growable string buffer (report.c) */
-struct tl_buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-void tl_buf_printf(struct tl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
-void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
-
 /* ---- suppressions (suppress.c) ---- */
 void tl_suppress_load(struct tl_symbolizer *sym);
 const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
@@ -362,7 +334,6 @@ extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c 
 /* A string returned by a hook function the program defines (threadleak_default_options, ...),
  * found with dlsym or, for executables that do not export it, in the symbol table. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
-void *tl_sym_find_function(struct tl_symbolizer *s, const char *name); /* in the main program */
 void tl_options_apply_hook(struct tl_symbolizer *sym);
 extern bool tl_log_quiet;
 

@@ -1,9 +1,10 @@
 /* threadleak, the command: runs a program under libthreadleak.so and turns the JSON reports of
  * every process into text, merged JSON, SARIF and JUnit. Layout: main.c (subcommands, help),
  * run.c (`threadleak run`), exec.c (library lookup, environment, child, signals), reports.c
- * (reading reports with json-c, frames, signatures), render.c (text), outputs.c (merged
- * JSON, JUnit), sarif.c, baseline.c, symbolize.c (offline libdw), report_cmd.c
- * (`threadleak report`). */
+ * (reading reports with json-c, frames, signatures), groups.c (programs and groups), render.c
+ * (text: each group through report/text.c, the library's renderer), outputs.c (merged JSON,
+ * JUnit), sarif.c, baseline.c, symbolize.c (frames symbolized again offline through
+ * report/symbolize.c, the library's symbolizer), report_cmd.c (`threadleak report`). */
 #ifndef TL_CLI_H
 #define TL_CLI_H
 
@@ -15,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "report.h"
 
 /* Exit statuses of threadleak itself (the command's own status is passed through):
  * 2 a bad command line; 125 threadleak could not do its job (no library, a static binary, ...);
@@ -85,8 +88,6 @@ bool frame_is_user(const struct frame *f);
 /* Index of the frame where the thread was created in the user's code: the first user frame
  * of the creation stack (else of the current stack, for untracked threads), or -1. */
 int leak_site(json_object *leak, json_object **stack);
-/* Key of a leak's state and stacks: threads with equal keys are printed once. malloc'd. */
-char *leak_group_key(json_object *leak);
 /* A path relative to root when under it, else the path itself. */
 const char *path_under(const char *path, const char *root);
 const char *base_name(const char *path);
@@ -116,6 +117,8 @@ struct program {
 struct program *programs(const struct procset *s, bool with_baselined, size_t *np);
 void programs_free(struct program *v, size_t n);
 void *cli_realloc(void *p, size_t n);
+/* A JSON stack as frames for report/ (strings point into the document); *n frames, malloc'd. */
+struct tl_frame *stack_frames(json_object *stack, int *n);
 
 /* ---- render.c: text ---- */
 struct render_opts {

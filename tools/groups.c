@@ -15,10 +15,56 @@ void *cli_realloc(void *p, size_t n)
 	return q;
 }
 
+struct tl_frame *stack_frames(json_object *stack, int *n)
+{
+	size_t len = stack ? json_object_array_length(stack) : 0;
+	struct tl_frame *v = cli_realloc(NULL, sizeof(*v) * (len ? len : 1));
+	for (size_t i = 0; i < len; i++) {
+		json_object *fo = json_object_array_get_idx(stack, i);
+		struct frame f;
+		frame_get(fo, &f);
+		const char *pc = jstr(fo, "pc");
+		v[i] = (struct tl_frame){
+		    .pc = pc ? strtoul(pc, NULL, 16) : 0,
+		    .module = f.module,
+		    .offset = f.offset,
+		    .function = f.function,
+		    .file = f.file,
+		    .line = f.line,
+		    .inlined = f.inlined,
+		    .mapping = tl_mapping_parse(jstr(fo, "mapping"), f.module != NULL),
+		};
+	}
+	*n = (int)len;
+	return v;
+}
+
+/* What makes threads print as one block (report/text.c's key, as the library groups them),
+ * and whether they are in the baseline. malloc'd. */
+static char *group_key(json_object *leak)
+{
+	struct tl_text_thread t = {.state = jstr(leak, "state"), .call = jstr(leak, "blocked_in")};
+	struct tl_text_group g = {.t = &t, .n = 1, .stack_note = jstr(leak, "stack_note")};
+	struct tl_frame *stack = stack_frames(jarr(leak, "stack"), &g.nstack);
+	struct tl_frame *create = stack_frames(leak_creation_stack(leak), &g.ncreate);
+	g.stack = stack;
+	g.create = create;
+	struct tl_buf b = {0};
+	tl_buf_printf(&b, "%s", leak_baselined(leak) ? "b" : "n");
+	tl_text_group_key(&b, &g);
+	free(stack);
+	free(create);
+	if (b.oom) {
+		cli_err("out of memory");
+		exit(TL_EXIT_INTERNAL);
+	}
+	return b.p;
+}
+
 /* Groups are found by key through a json-c object used as a hash map (key -> index). */
 static void group_add(struct program *pg, const struct proc *p, json_object *leak)
 {
-	char *key = leak_group_key(leak);
+	char *key = group_key(leak);
 	json_object *idx;
 	struct group *g;
 	if (json_object_object_get_ex(pg->index, key, &idx)) {

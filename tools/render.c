@@ -1,6 +1,7 @@
-/* The text report: goleak-style, like the library's own, for every process of a run at once,
- * grouped by program. Threads with the same state and stacks are printed once (across the
- * processes of a program too), with the list of the others. Colors only when asked. */
+/* The text report for every process of a run at once, grouped by program: threads with the
+ * same state and stacks are printed once (across the processes of a program too), each group
+ * by the renderer the library uses (report/text.c), so a saved JSON reads as the program's own
+ * report did. Colors only when asked. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -34,157 +35,66 @@ static const char *cl(const char *s)
 	return b;
 }
 
-static void duration(FILE *out, int64_t ms)
+static bool is_user(const struct tl_frame *t)
 {
-	if (ms < 0)
-		return;
-	if (ms < 1000)
-		fprintf(out, " for %lldms", (long long)ms);
-	else if (ms < 60000)
-		fprintf(out, " for %.1fs", (double)ms / 1000.0);
-	else
-		fprintf(out, " for %lldm%llds", (long long)(ms / 60000),
-		        (long long)(ms % 60000) / 1000);
+	struct frame f = {.function = t->function,
+	                  .module = t->module,
+	                  .file = t->file,
+	                  .line = t->line,
+	                  .offset = t->offset,
+	                  .inlined = t->inlined};
+	return frame_is_user(&f);
 }
 
-static void state_words(FILE *out, json_object *leak)
+static void member_thread(const struct member *m, bool show_pid, struct tl_text_thread *t)
 {
-	const char *state = jstr(leak, "state");
-	const char *call = cl(jstr(leak, "blocked_in"));
-	const char *object = cl(jstr(leak, "object"));
-	state = state ? state : "?";
-	if (strcmp(state, "blocked") == 0) {
-		fprintf(out, " blocked in %s", call ? call : "?");
-		duration(out, jint(leak, "blocked_ms", -1));
-		if (object)
-			fprintf(out, " on %s", object);
-		json_object *held = jobj(leak, "held_by");
-		int64_t hn = jint(held, "thread", 0), ht = jint(held, "tid", 0);
-		if (hn)
-			fprintf(out, " held by thread %lld (tid %lld)", (long long)hn,
-			        (long long)ht);
-		else if (ht)
-			fprintf(out, " held by tid %lld", (long long)ht);
-	} else if (strcmp(state, "running") == 0) {
-		fprintf(out, " running");
-	} else if (strcmp(state, "exited") == 0) {
-		fprintf(out, " exited without join");
-	} else if (strcmp(state, "untracked") == 0) {
-		fprintf(out, " never seen created");
-		if (call)
-			fprintf(out, ", blocked in %s", call);
-		if (object)
-			fprintf(out, " on %s", object);
-	} else {
-		fprintf(out, " %s", state);
-	}
+	json_object *leak = m->leak, *held = jobj(leak, "held_by");
+	*t = (struct tl_text_thread){
+	    .number = (uint64_t)jint(leak, "thread", 0),
+	    .tid = (long)jint(leak, "tid", 0),
+	    .pid = show_pid ? m->p->pid : 0,
+	    .name = jstr(leak, "name"),
+	    .detached = jbool(leak, "detached"),
+	    .state = jstr(leak, "state"),
+	    .call = jstr(leak, "blocked_in"),
+	    .object = jstr(leak, "object"),
+	    .blocked_ms = jint(leak, "blocked_ms", -1),
+	    .held_by = (uint64_t)jint(held, "thread", 0),
+	    .held_by_tid = (long)jint(held, "tid", 0),
+	};
 }
 
-static void thread_line(FILE *out, const struct style *st, const struct member *m, bool show_pid,
-                        bool first)
-{
-	json_object *leak = m->leak;
-	int64_t number = jint(leak, "thread", 0);
-	const char *name = cl(jstr(leak, "name"));
-	const char *label = first ? "Thread" : "  thread";
-	long long tid = (long long)jint(leak, "tid", 0);
-	fputs(first ? st->red : "", out);
-	if (number && show_pid)
-		fprintf(out, "%s %lld (pid %d, tid %lld", label, (long long)number, m->p->pid, tid);
-	else if (number)
-		fprintf(out, "%s %lld (tid %lld", label, (long long)number, tid);
-	else if (show_pid)
-		fprintf(out, "%s tid %lld (untracked, pid %d", label, tid, m->p->pid);
-	else
-		fprintf(out, "%s tid %lld (untracked", label, tid);
-	if (name)
-		fprintf(out, ", \"%s\"", name);
-	if (number)
-		fprintf(out, ", %s", jbool(leak, "detached") ? "detached" : "joinable");
-	fputc(')', out);
-	fputs(first ? st->reset : "", out);
-	state_words(out, leak);
-	fputc('\n', out);
-}
-
-static void frame_line(FILE *out, const struct style *st, const struct frame *f, const char *cwd)
-{
-	bool user = frame_is_user(f);
-	const char *fn = f->function ? cl(f->function) : "??";
-	fputs(user ? "" : st->dim, out);
-	fprintf(out, "    %s%s%s%s", user ? st->bold : "", fn, user ? st->reset : "",
-	        f->inlined ? " (inlined)" : "");
-	if (f->file && f->line > 0)
-		fprintf(out, " at %s:%d", cl(path_under(f->file, cwd)), f->line);
-	else
-		fprintf(out, " (%s+0x%lx)", cl(base_name(f->module)), f->offset);
-	fputs(user ? "" : st->reset, out);
-	fputc('\n', out);
-}
-
-static void stack_lines(FILE *out, const struct style *st, json_object *stack, size_t from,
-                        const char *cwd)
-{
-	for (size_t i = from; stack && i < json_object_array_length(stack); i++) {
-		struct frame f;
-		frame_get(json_object_array_get_idx(stack, i), &f);
-		frame_line(out, st, &f, cwd);
-	}
-}
-
-static void created_by(FILE *out, const struct style *st, json_object *leak, const char *cwd)
-{
-	json_object *cb = jobj(leak, "created_by");
-	if (cb == NULL)
-		return;
-	json_object *stack = jarr(cb, "stack");
-	const char *sr = cl(jstr(leak, "start_routine"));
-	fputs(st->yellow, out);
-	if (stack && json_object_array_length(stack) > 0) {
-		struct frame f;
-		frame_get(json_object_array_get_idx(stack, 0), &f);
-		fprintf(out, "  created by %s", f.function ? cl(f.function) : "??");
-		if (f.file && f.line > 0)
-			fprintf(out, " at %s:%d", cl(path_under(f.file, cwd)), f.line);
-		else
-			fprintf(out, " (%s+0x%lx)", cl(base_name(f.module)), f.offset);
-	} else {
-		fprintf(out, "  created");
-	}
-	fprintf(out, " in thread %lld", (long long)jint(cb, "thread", 0));
-	if (sr)
-		fprintf(out, ", start routine %s", sr);
-	fprintf(out, ":%s\n", st->reset);
-	stack_lines(out, st, stack, 1, cwd);
-}
-
+/* One group through the shared renderer (report/text.c), as the library prints it. */
 static void group_text(FILE *out, const struct style *st, const struct group *g, bool show_pid,
                        const char *cwd)
 {
-	thread_line(out, st, &g->m[0], show_pid, true);
-	if (g->n > 1) {
-		fprintf(out, "  and %zu more with the same stacks:\n", g->n - 1);
-		for (size_t j = 1; j < g->n; j++) {
-			if (j == 9 && g->n > 10) {
-				fprintf(out, "  ... (%zu more)\n", g->n - 9);
-				break;
-			}
-			thread_line(out, st, &g->m[j], show_pid, false);
-		}
+	struct tl_text_style ts = st == &colors ? tl_text_colors : tl_text_plain;
+	ts.cwd = cwd;
+	ts.is_user = is_user;
+	json_object *leak = g->m[0].leak, *cb = jobj(leak, "created_by");
+	struct tl_text_thread *tv = cli_realloc(NULL, sizeof(*tv) * g->n);
+	for (size_t j = 0; j < g->n; j++)
+		member_thread(&g->m[j], show_pid, &tv[j]);
+	struct tl_text_group tg = {.t = tv, .n = g->n, .stack_note = jstr(leak, "stack_note")};
+	struct tl_frame *stack = stack_frames(jarr(leak, "stack"), &tg.nstack);
+	struct tl_frame *create = stack_frames(jarr(cb, "stack"), &tg.ncreate);
+	tg.stack = stack;
+	if (cb) {
+		tg.created = true;
+		tg.creator = (uint64_t)jint(cb, "thread", 0);
+		tg.create = create;
+		/* reports of older versions have no headline: the same heuristic picks it */
+		tg.headline = (int)jint(cb, "headline", -1);
+		tg.start_routine = jstr(leak, "start_routine");
 	}
-	json_object *leak = g->m[0].leak;
-	const char *state = jstr(leak, "state");
-	json_object *stack = jarr(leak, "stack");
-	const char *note = cl(jstr(leak, "stack_note"));
-	if (!(state && strcmp(state, "exited") == 0)) {
-		if (note)
-			fprintf(out, "    (%s)\n", note);
-		stack_lines(out, st, stack, 0, cwd);
-		if ((stack == NULL || json_object_array_length(stack) == 0) && note == NULL)
-			fprintf(out, "    (no stack)\n");
-	}
-	created_by(out, st, leak, cwd);
-	fputc('\n', out);
+	struct tl_buf b = {0};
+	tl_text_group(&b, &ts, &tg);
+	if (b.p)
+		fwrite(b.p, 1, b.len, out);
+	free(b.p);
+	free(stack);
+	free(create);
+	free(tv);
 }
 
 static void program_header(FILE *out, const struct style *st, const struct program *pg,

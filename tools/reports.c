@@ -288,38 +288,6 @@ int leak_site(json_object *leak, json_object **stack)
 	return i;
 }
 
-static void key_frames(FILE *m, json_object *stack)
-{
-	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
-		struct frame f;
-		frame_get(json_object_array_get_idx(stack, i), &f);
-		if (f.file && f.line > 0)
-			fprintf(m, "|%s@%s:%d", f.function ? f.function : "?", f.file, f.line);
-		else
-			fprintf(m, "|%s@%s+%lx", f.function ? f.function : "?",
-			        f.module ? f.module : "?", f.offset);
-	}
-}
-
-char *leak_group_key(json_object *leak)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	if (m == NULL)
-		return strdup("");
-	const char *state = jstr(leak, "state");
-	const char *call = jstr(leak, "blocked_in");
-	const char *note = jstr(leak, "stack_note");
-	fprintf(m, "%s/%s/%s/%s", state ? state : "", call ? call : "", note ? note : "",
-	        leak_baselined(leak) ? "b" : "");
-	key_frames(m, jarr(leak, "stack"));
-	fputs("||", m);
-	key_frames(m, leak_creation_stack(leak));
-	fclose(m);
-	return buf;
-}
-
 const char *path_under(const char *path, const char *root)
 {
 	if (path == NULL || root == NULL)

@@ -1,4 +1,4 @@
-/* Demangling as threadleak does it: linked with preload/symbolize.c, calls tl_demangle (GNU
+/* Demangling as threadleak does it: linked with report/symbolize.c, calls tl_demangle (GNU
  * libiberty's cplus_demangle with DMGL_PARAMS | DMGL_ANSI) on each line of stdin and prints
  * "mangled<TAB>demangled", or "mangled<TAB>-" when the name is not mangled (NULL). The names
  * come from real binaries (test_demangle.py). */

@@ -1,4 +1,4 @@
-"""Demangling as the report does it (tl_demangle in preload/symbolize.c: GNU libiberty's
+"""Demangling as the report does it (tl_demangle in report/symbolize.c: GNU libiberty's
 cplus_demangle with DMGL_PARAMS | DMGL_ANSI), on real symbols: a fixed table copied from
 libstdc++.so.6, node and Rust binaries (legacy and v0 mangling, rustc 1.95), then every C++
 symbol that libstdc++ exports and every symbol of a freshly built Rust binary when rustc is

@@ -1,12 +1,17 @@
-/* Symbolization with elfutils' libdw: function names from the symbol table (static functions
- * too), file:line and inlined frames from DWARF (including build-id debug files under
- * /usr/lib/debug), demangled with GNU libiberty (C++, Rust legacy and v0). Runs only after
- * every sampled thread has been released: it mallocs and opens files. Results are cached per
- * pc: leaked threads share most of their frames; the modules are the loader's (see below). */
-#include "deps.h"
+/* Symbolization with elfutils' libdw, for the library at the check (this process's modules,
+ * from the loader) and for `threadleak report` (module files named by a saved report): function
+ * names from the symbol table (static functions too), file:line and inlined frames from DWARF
+ * (including build-id debug files under /usr/lib/debug, never debuginfod), names qualified by
+ * their namespaces and types, demangled with GNU libiberty (C++, Rust legacy and v0). In the
+ * library it runs only after every sampled thread has been released: it mallocs and opens
+ * files. Results are cached per pc: leaked threads share most of their frames. */
+#include "dw.h"
+
+#include "uthash.h"
 
 #include <libiberty/demangle.h>
 #include <dwarf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +19,34 @@
 #include <limits.h>
 #include <link.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* frames one pc expands to: Rust's std nests ten inlined calls and more */
-#define MAX_INLINE 24
+#ifndef TL_ARRAY_SIZE
+#define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define MAX_INLINE TL_SYM_MAX_INLINE
+
+struct sym_key {
+	uintptr_t addr; /* lookup address */
+	uintptr_t file; /* 0: this process; else 1 + index in files */
+};
 
 struct sym_entry {
 	UT_hash_handle hh;
-	uintptr_t key; /* lookup pc */
+	struct sym_key key;
 	int n;
 	struct tl_frame f[MAX_INLINE];
+};
+
+/* A module file named by a report, with its own Dwfl. */
+struct file_mod {
+	char *name; /* as in the report */
+	char *file; /* what was opened, NULL if nothing usable */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr start;
 };
 
 struct tl_symbolizer {
@@ -32,6 +55,12 @@ struct tl_symbolizer {
 	struct sym_entry *cache;
 	char **strings; /* every string we own */
 	size_t nstrings, capstrings;
+	/* report files (tl_sym_open_files) */
+	const struct tl_sym_files *opts;
+	char *debuginfo_path;
+	Dwfl_Callbacks cb;
+	struct file_mod *files;
+	size_t nfiles;
 };
 
 static char *keep(struct tl_symbolizer *s, char *str)
@@ -214,6 +243,7 @@ struct mod_data {
 	bool cus_indexed; /* cus: every CU's ranges, for modules without .debug_aranges */
 	struct cu_range *cus;
 	size_t ncus;
+	const struct tl_sym_files *opts; /* report files: the --debug-dir folders */
 };
 
 struct loaded {
@@ -303,6 +333,23 @@ static char *main_program_path(void)
 	return real ? real : strdup(fn);
 }
 
+/* Open a file for libdw: a regular file only, without waiting (O_NONBLOCK: a FIFO named by an
+ * untrusted report would block open() until a writer comes), and no larger than
+ * TL_SYM_MAX_FILE, so what libdw maps and reads is bounded. */
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TL_SYM_MAX_FILE) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
                     char **file_name, Elf **elfp)
 {
@@ -316,11 +363,11 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		return -1;
 	}
 	const char *path = modname;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path);
 	if (fd < 0 && md && md->main) {
 		/* deleted or replaced since exec; the kernel still has the file */
 		path = "/proc/self/exe";
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open_regular(path);
 	}
 	if (fd >= 0)
 		*file_name = strdup(path);
@@ -357,12 +404,46 @@ static bool file_crc32(int fd, uint32_t *out)
  * libcurl and querying servers: seconds at exit, and it has crashed there. So: the build-id
  * tree (/usr/lib/debug/.build-id/xx/yyyy.debug, which also finds dwz's alternate files), then
  * .gnu_debuglink where GDB looks: next to the file, in its .debug folder, under /usr/lib/debug. */
+#ifndef TL_PRELOADED
+/* libdw opens the build-id tree's .build-id/xx/yyyy.debug with a plain open(): a FIFO there
+ * (in a debug folder from elsewhere) would block it. False when a candidate is not a regular
+ * file; the build-id lookup is then skipped. */
+static bool build_id_files_regular(Dwfl_Module *mod, const struct tl_sym_files *o)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (n <= 1)
+		return true;
+	if (n > 64)
+		return false;
+	char hex[2 * 64 + 1];
+	for (int i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	for (size_t i = 0; o && i <= o->ndebug_dirs; i++) {
+		const char *dir = i < o->ndebug_dirs ? o->debug_dirs[i] : "/usr/lib/debug";
+		char path[PATH_MAX];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2);
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return false;
+	}
+	return true;
+}
+#endif
+
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
                           const char *file_name, const char *debuglink, GElf_Word crc,
                           char **debuginfo_file_name)
 {
-	int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
-	                                      crc, debuginfo_file_name);
+	struct mod_data *md = *userdata;
+	const struct tl_sym_files *o = md ? md->opts : NULL;
+	int fd = -1;
+#ifndef TL_PRELOADED
+	if (build_id_files_regular(mod, o))
+#endif
+		fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+		                                  debuglink, crc, debuginfo_file_name);
 	if (fd >= 0 || debuglink == NULL || debuglink[0] == '\0')
 		return fd;
 	char dir[PATH_MAX] = "";
@@ -371,7 +452,9 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		if (slash && (size_t)(slash - file_name) < sizeof(dir))
 			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
 	}
-	char cand[4][PATH_MAX];
+	/* and, for a report's modules, in the --debug-dir folders */
+	size_t ndirs = o ? (o->ndebug_dirs < 8 ? o->ndebug_dirs : 8) : 0;
+	char cand[4 + 8][PATH_MAX];
 	int ncand = 0;
 	if (debuglink[0] == '/') {
 		snprintf(cand[ncand++], PATH_MAX, "%s", debuglink);
@@ -380,10 +463,12 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		snprintf(cand[ncand++], PATH_MAX, "%s/.debug/%s", dir, debuglink);
 		snprintf(cand[ncand++], PATH_MAX, "/usr/lib/debug%s/%s", dir, debuglink);
 	}
+	for (size_t i = 0; debuglink[0] != '/' && i < ndirs; i++)
+		snprintf(cand[ncand++], PATH_MAX, "%s/%s", o->debug_dirs[i], debuglink);
 	for (int i = 0; i < ncand; i++) {
 		if (file_name && strcmp(cand[i], file_name) == 0)
 			continue;
-		fd = open(cand[i], O_RDONLY | O_CLOEXEC);
+		fd = open_regular(cand[i]);
 		if (fd < 0)
 			continue;
 		uint32_t got;
@@ -467,6 +552,16 @@ void tl_sym_close(struct tl_symbolizer *s)
 		dwfl_getmodules(s->dwfl, free_mod_data, NULL, 0);
 		dwfl_end(s->dwfl);
 	}
+	for (size_t i = 0; i < s->nfiles; i++) {
+		if (s->files[i].dwfl) {
+			dwfl_getmodules(s->files[i].dwfl, free_mod_data, NULL, 0);
+			dwfl_end(s->files[i].dwfl);
+		}
+		free(s->files[i].name);
+		free(s->files[i].file);
+	}
+	free(s->files);
+	free(s->debuginfo_path);
 	free(s);
 }
 
@@ -502,7 +597,8 @@ static void index_cus(Dwfl_Module *mod, struct mod_data *md)
 		}
 	}
 done:
-	qsort(md->cus, md->ncus, sizeof(*md->cus), cmp_range);
+	if (md->ncus > 0) /* a module without DWARF has none, and no array */
+		qsort(md->cus, md->ncus, sizeof(*md->cus), cmp_range);
 }
 
 /* The CU holding addr. libdwfl finds it through .debug_aranges, which clang does not emit
@@ -706,19 +802,54 @@ static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c,
 	return false;
 }
 
-static int lookup(struct tl_symbolizer *s, uintptr_t pc, uintptr_t addr, struct tl_frame *out,
-                  int max)
+/* Where a pc in no module the loader lists is: JIT code in an anonymous executable mapping,
+ * or a library dlclose'd since the stack was taken. /proc/self/maps tells them apart; it is
+ * read at the check (the mapping may be gone later), at most 16 MiB of it. */
+static int outside_modules(uintptr_t pc)
 {
-	struct tl_frame base = {.pc = pc, .own = tl_pc_is_own(pc)};
-	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
-	if (mod == NULL) {
-		out[0] = base;
-		return 1;
+	if (pc >= ((uintptr_t)1 << 47))
+		return TL_MAP_UNKNOWN; /* not a user-space address: a stack unwound past its end */
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return TL_MAP_UNKNOWN;
+	char buf[4096];
+	size_t have = 0, total = 0;
+	int result = TL_MAP_UNLOADED;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0 || (total += (size_t)n) > ((size_t)16 << 20))
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			unsigned long lo, hi;
+			char perms[8];
+			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && pc >= lo &&
+			    pc < hi) {
+				result = strchr(perms, 'x') ? TL_MAP_ANONYMOUS : TL_MAP_UNLOADED;
+				close(fd);
+				return result;
+			}
+			line = nl + 1;
+		}
+		have = strlen(line);
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than the buffer: its path, skipped */
+		memmove(buf, line, have);
 	}
-	Dwarf_Addr start = 0;
-	const char *modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
-	base.module = modname ? keep(s, strdup(modname)) : NULL;
-	base.offset = pc - start;
+	close(fd);
+	return result;
+}
+
+/* Frames for addr in mod, innermost (inlined) first; the module is reported as `modname` at
+ * `offset`. */
+static int lookup(struct tl_symbolizer *s, Dwfl_Module *mod, uintptr_t addr, const char *modname,
+                  uintptr_t offset, struct tl_frame *out, int max)
+{
+	struct tl_frame base = {.module = modname ? keep(s, strdup(modname)) : NULL,
+	                        .offset = offset};
 	GElf_Off off;
 	GElf_Sym sym;
 	const char *symname = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
@@ -778,24 +909,25 @@ static int lookup(struct tl_symbolizer *s, uintptr_t pc, uintptr_t addr, struct 
 	return n;
 }
 
-int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max)
+/* Look up (file, addr) through the cache and copy at most max frames to out. */
+static int sym_cached(struct tl_symbolizer *s, uintptr_t file, Dwfl_Module *mod, uintptr_t addr,
+                      const char *modname, uintptr_t offset, struct tl_frame *out, int max)
 {
-	/* return addresses are looked up at pc-1, or the line is the one after the call */
-	uintptr_t addr = exact ? pc : pc - 1;
-	if (s == NULL) {
-		out[0] = (struct tl_frame){.pc = pc, .own = tl_pc_is_own(pc)};
-		return 1;
-	}
+	struct sym_key key;
+	memset(&key, 0, sizeof(key));
+	key.addr = addr;
+	key.file = file;
 	struct sym_entry *e = NULL;
-	HASH_FIND(hh, s->cache, &addr, sizeof(addr), e);
+	HASH_FIND(hh, s->cache, &key, sizeof(key), e);
 	if (e == NULL) {
 		e = calloc(1, sizeof(*e));
-		if (e == NULL) {
-			out[0] = (struct tl_frame){.pc = pc};
-			return 1;
-		}
-		e->key = addr;
-		e->n = lookup(s, pc, addr, e->f, MAX_INLINE);
+		if (e == NULL)
+			return 0;
+		e->key = key;
+		if (mod)
+			e->n = lookup(s, mod, addr, modname, offset, e->f, MAX_INLINE);
+		else
+			e->f[e->n++] = (struct tl_frame){.mapping = outside_modules(addr)};
 		HASH_ADD(hh, s->cache, key, sizeof(e->key), e);
 	}
 	if (max <= 0)
@@ -807,6 +939,22 @@ int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame
 	memcpy(out, e->f, sizeof(struct tl_frame) * (size_t)inner);
 	memcpy(out + inner, e->f + e->n - (n - inner),
 	       sizeof(struct tl_frame) * (size_t)(n - inner));
+	return n;
+}
+
+int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max)
+{
+	/* return addresses are looked up at pc-1, or the line is the one after the call */
+	uintptr_t addr = exact ? pc : pc - 1;
+	Dwfl_Module *mod = s && s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
+	Dwarf_Addr start = 0;
+	const char *modname =
+	    mod ? dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL) : NULL;
+	int n = s && s->dwfl ? sym_cached(s, 0, mod, addr, modname, pc - start, out, max) : 0;
+	if (n == 0) {
+		out[0] = (struct tl_frame){.mapping = TL_MAP_UNKNOWN};
+		n = 1;
+	}
 	for (int i = 0; i < n; i++)
 		out[i].pc = pc;
 	return n;
@@ -929,3 +1077,243 @@ bool tl_module_is_system(const char *m)
 			return true;
 	return false;
 }
+
+/* ---- the creator headline ---- */
+
+/* Frames of the runtime that starts threads for the program: libc and libstdc++, C++'s
+ * std::thread (inlined into the program at -O2), and Rust's std, which is linked into the
+ * program itself. */
+static bool creator_runtime_frame(const struct tl_frame *f)
+{
+	static const char *const prefixes[] = {
+	    "std::thread::",         "<std::thread::", "std::sys::",
+	    "<std::sys::",           "std::rt::",      "core::ops::function::",
+	    "<core::ops::function::"};
+	if (tl_module_is_system(f->module))
+		return true;
+	/* inlined from the C++ library's headers or Rust's std sources */
+	static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/rustc/"};
+	for (size_t i = 0; f->file && i < TL_ARRAY_SIZE(dirs); i++)
+		if (strncmp(f->file, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	if (f->function == NULL)
+		return false;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
+		if (strncmp(f->function, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return strstr(f->function, "__rust_begin_short_backtrace") != NULL;
+}
+
+int tl_creator_headline(const struct tl_frame *f, int n)
+{
+	int h = 0;
+	while (h + 1 < n && creator_runtime_frame(&f[h]))
+		h++;
+	return h;
+}
+
+/* ---- frames outside every module ---- */
+
+static const char *const mapping_names[] = {
+    [TL_MAP_UNKNOWN] = "unknown",
+    [TL_MAP_ANONYMOUS] = "anonymous",
+    [TL_MAP_UNLOADED] = "unloaded",
+};
+
+const char *tl_mapping_name(int mapping)
+{
+	if (mapping <= TL_MAP_MODULE || (size_t)mapping >= TL_ARRAY_SIZE(mapping_names))
+		return NULL;
+	return mapping_names[mapping];
+}
+
+int tl_mapping_parse(const char *name, bool has_module)
+{
+	if (has_module)
+		return TL_MAP_MODULE;
+	for (size_t i = TL_MAP_UNKNOWN; name && i < TL_ARRAY_SIZE(mapping_names); i++)
+		if (strcmp(name, mapping_names[i]) == 0)
+			return (int)i;
+	return TL_MAP_UNKNOWN;
+}
+
+#ifndef TL_PRELOADED
+/* ---- module files named by a report (the CLI) ----
+ * Each module gets its own Dwfl, reported offline from the file chosen for it: the one given
+ * by a map OLD=NEW, one of the same name in a debug folder (with the same build-id when the
+ * original is at hand), or the module path itself. */
+
+static void say(const struct tl_symbolizer *s, const char *fmt, const char *a, const char *b)
+{
+	if (s->opts->verbose && s->opts->err)
+		s->opts->err(fmt, a, b);
+}
+
+static Dwfl_Module *report_file(struct tl_symbolizer *s, const char *name, const char *file,
+                                Dwfl **out)
+{
+	int fd = open_regular(file);
+	if (fd < 0)
+		return NULL;
+	Dwfl *d = dwfl_begin(&s->cb);
+	if (d == NULL) {
+		close(fd);
+		return NULL;
+	}
+	dwfl_report_begin(d);
+	Dwfl_Module *m = dwfl_report_offline(d, name, file, fd); /* takes fd */
+	dwfl_report_end(d, NULL, NULL);
+	if (m == NULL) {
+		dwfl_end(d);
+		return NULL;
+	}
+	*out = d;
+	return m;
+}
+
+/* The build-id of a file, as a malloc'd hex string, or NULL. */
+static char *build_id(struct tl_symbolizer *s, const char *file)
+{
+	Dwfl *d;
+	Dwfl_Module *m = report_file(s, file, file, &d);
+	if (m == NULL)
+		return NULL;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(m, &bits, &vaddr);
+	char *hex = n > 0 ? malloc((size_t)n * 2 + 1) : NULL;
+	for (int i = 0; hex && i < n; i++)
+		sprintf(hex + 2 * i, "%02x", bits[i]);
+	dwfl_end(d);
+	return hex;
+}
+
+static bool is_regular(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool same_build(struct tl_symbolizer *s, const char *orig, const char *cand)
+{
+	if (!is_regular(orig))
+		return true; /* the original is elsewhere: trust the name */
+	char *a = build_id(s, orig), *b = build_id(s, cand);
+	bool same = a == NULL || b == NULL || strcmp(a, b) == 0;
+	if (!same)
+		say(s, "%s has another build-id than %s; not used", cand, orig);
+	free(a);
+	free(b);
+	return same;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static char *choose_file(struct tl_symbolizer *s, const char *name)
+{
+	const struct tl_sym_files *o = s->opts;
+	for (size_t i = 0; i < o->nmaps; i++) {
+		const char *eq = strchr(o->maps[i], '=');
+		if (eq == NULL)
+			continue;
+		size_t n = (size_t)(eq - o->maps[i]);
+		bool by_base = memchr(o->maps[i], '/', n) == NULL;
+		const char *cmp = by_base ? base_of(name) : name;
+		if (strlen(cmp) == n && strncmp(cmp, o->maps[i], n) == 0)
+			return strdup(eq + 1);
+	}
+	for (size_t i = 0; i < o->ndebug_dirs; i++) {
+		char *cand = NULL;
+		if (asprintf(&cand, "%s/%s", o->debug_dirs[i], base_of(name)) < 0)
+			continue;
+		if (is_regular(cand) && same_build(s, name, cand))
+			return cand;
+		free(cand);
+	}
+	return strdup(name);
+}
+
+/* Files a report may name before the rest are left unsymbolized: each costs a Dwfl. */
+#define MAX_FILES 512
+
+static struct file_mod *file_for(struct tl_symbolizer *s, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (strcmp(s->files[i].name, name) == 0) {
+			*index = i;
+			return &s->files[i];
+		}
+	if (s->nfiles == MAX_FILES)
+		return NULL;
+	struct file_mod *v = realloc(s->files, sizeof(*v) * (s->nfiles + 1));
+	if (v == NULL)
+		return NULL;
+	s->files = v;
+	struct file_mod *m = &s->files[s->nfiles];
+	*m = (struct file_mod){.name = strdup(name), .file = choose_file(s, name)};
+	if (m->name == NULL) {
+		free(m->file);
+		return NULL;
+	}
+	*index = s->nfiles++;
+	if (m->file)
+		m->mod = report_file(s, name, m->file, &m->dwfl);
+	void **ud = NULL;
+	struct mod_data *md = m->mod ? calloc(1, sizeof(*md)) : NULL;
+	if (md && dwfl_module_info(m->mod, &ud, &m->start, NULL, NULL, NULL, NULL, NULL) && ud &&
+	    *ud == NULL) {
+		md->opts = s->opts;
+		*ud = md;
+	} else {
+		free(md);
+	}
+	if (m->mod == NULL) {
+		say(s, "%s: no file to symbolize it with%s", name,
+		    m->file && !is_regular(m->file) ? " (not a regular file)" : "");
+		free(m->file);
+		m->file = NULL;
+	}
+	return m;
+}
+
+struct tl_symbolizer *tl_sym_open_files(const struct tl_sym_files *o)
+{
+	struct tl_symbolizer *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->opts = o;
+	/* build-id debug files: the usual places, then the debug folders */
+	size_t len = 32;
+	for (size_t i = 0; i < o->ndebug_dirs; i++)
+		len += strlen(o->debug_dirs[i]) + 1;
+	s->debuginfo_path = malloc(len);
+	if (s->debuginfo_path == NULL) {
+		free(s);
+		return NULL;
+	}
+	char *p = stpcpy(s->debuginfo_path, ":.debug:/usr/lib/debug");
+	for (size_t i = 0; i < o->ndebug_dirs; i++)
+		p += sprintf(p, ":%s", o->debug_dirs[i]);
+	s->cb = (Dwfl_Callbacks){.find_elf = find_elf,
+	                         .find_debuginfo = find_debuginfo,
+	                         .section_address = dwfl_offline_section_address,
+	                         .debuginfo_path = &s->debuginfo_path};
+	return s;
+}
+
+int tl_sym_module(struct tl_symbolizer *s, const char *module, uintptr_t offset, bool exact,
+                  struct tl_frame *out, int max, const char **used)
+{
+	size_t i = 0;
+	struct file_mod *m = s && module ? file_for(s, module, &i) : NULL;
+	if (m == NULL || m->mod == NULL)
+		return 0;
+	*used = m->file;
+	uintptr_t addr = m->start + offset - (exact ? 0 : 1);
+	return sym_cached(s, i + 1, m->mod, addr, module, offset, out, max);
+}
+#endif

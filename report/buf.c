@@ -1,0 +1,129 @@
+/* The growable buffer the reports are written into, and the two escapings they need: JSON
+ * strings that are always valid, and terminal text without control bytes. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tl_buf_put(struct tl_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void tl_buf_printf(struct tl_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		tl_buf_put(b, small, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (big == NULL) {
+		b->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	tl_buf_put(b, big, (size_t)n);
+	free(big);
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	int n = (s[0] & 0xe0) == 0xc0   ? 2
+	        : (s[0] & 0xf0) == 0xe0 ? 3
+	        : (s[0] & 0xf8) == 0xf0 ? 4
+	                                : 0;
+	if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0; /* overlong, surrogates */
+	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* A JSON string: escapes quotes, backslashes and control characters; invalid UTF-8 bytes
+ * become U+FFFD, so the document is always valid. NULL is written as null. */
+void tl_buf_json_str(struct tl_buf *b, const char *s)
+{
+	if (s == NULL) {
+		tl_buf_put(b, "null", 4);
+		return;
+	}
+	tl_buf_put(b, "\"", 1);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			char e[2] = {'\\', (char)c};
+			tl_buf_put(b, e, 2);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			tl_buf_printf(b, "\\u%04x", c);
+			p++;
+		} else {
+			int n = utf8_len(p);
+			if (n == 0) {
+				tl_buf_put(b, "\xef\xbf\xbd", 3);
+				p++;
+			} else {
+				tl_buf_put(b, (const char *)p, (size_t)n);
+				p += n;
+			}
+		}
+	}
+	tl_buf_put(b, "\"", 1);
+}
+
+/* Text meant for a terminal: control bytes (thread names, file names and paths are the
+ * program's to choose) are written as \xNN, so an escape sequence cannot retitle or clear the
+ * terminal; newlines too, unless they are the report's own line ends. */
+void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != 0x7f)
+			j++;
+		while (j < n && s[j] == '\n' && !escape_newlines)
+			j++;
+		if (j > i) {
+			tl_buf_put(b, s + i, j - i);
+			i = j;
+			continue;
+		}
+		tl_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+		i++;
+	}
+}

@@ -1,0 +1,126 @@
+/* The report, whichever way it is made: the library at the check, `threadleak run` from the
+ * library's JSON, `threadleak report` from a saved JSON. One symbolizer (symbolize.c: libdw,
+ * for this process's modules or for module files named in a report) and one text renderer
+ * (text.c) are compiled into both the library and the CLI from this folder. In the library
+ * (TL_PRELOADED) libdw is dlopen'ed (preload/deps.h); everything here runs after the sampled
+ * threads are released, so it may allocate and open files. */
+#ifndef TL_REPORT_H
+#define TL_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tl_symbolizer;
+
+/* growable string buffer (buf.c) */
+struct tl_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void tl_buf_printf(struct tl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
+void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
+/* Text for a terminal: control bytes written as \xNN (newlines too when escape_newlines). */
+void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines);
+
+/* ---- frames and the symbolizer (symbolize.c) ---- */
+/* Where a pc outside every module is: JSON "mapping" of a frame whose module is null. */
+enum tl_mapping {
+	TL_MAP_MODULE,    /* in a module (module names it) */
+	TL_MAP_UNKNOWN,   /* outside every module, nothing more known */
+	TL_MAP_ANONYMOUS, /* an executable mapping the loader does not know: JIT code */
+	TL_MAP_UNLOADED,  /* no executable mapping holds it: a library dlclose'd since */
+};
+struct tl_frame {
+	uintptr_t pc;
+	const char *module; /* owned by the symbolizer (or the JSON document) */
+	uintptr_t offset;
+	const char *function; /* demangled, qualified; NULL unknown */
+	const char *file;
+	int line;
+	bool inlined; /* this frame was inlined into the next one */
+	bool own;     /* inside libthreadleak itself (set by the library) */
+	int mapping;  /* enum tl_mapping */
+};
+const char *tl_mapping_name(int mapping); /* JSON value: NULL for TL_MAP_MODULE */
+int tl_mapping_parse(const char *name, bool has_module);
+
+/* This process's modules, from the loader (the library). */
+struct tl_symbolizer *tl_sym_open(void);
+struct tl_symbolizer *tl_sym_get(void); /* shared across checks; do not close */
+void tl_sym_forget(void);
+void tl_sym_close(struct tl_symbolizer *s);
+/* Frames one pc expands to at most: Rust's std nests ten inlined calls and more. */
+#define TL_SYM_MAX_INLINE 24
+/* Expand one pc into frames (inlined ones first). Returns the count written (>= 1). */
+int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max);
+/* Name of a data object containing addr ("lock_a (deadlock.c:5)"), or false. */
+bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len);
+void *tl_sym_find_function(struct tl_symbolizer *s, const char *name); /* in the main program */
+
+/* Module files named by a report, opened when first asked for (the CLI). Only regular files
+ * are opened, never waiting (a FIFO named by an untrusted report), and none larger than
+ * TL_SYM_MAX_FILE. */
+#define TL_SYM_MAX_FILE ((int64_t)4 << 30)
+struct tl_sym_files {
+	char **debug_dirs; /* searched for NAME and .build-id/xx/yyyy.debug */
+	size_t ndebug_dirs;
+	char **maps; /* "OLD=NEW" module paths ("NAME=NEW" by base name) */
+	size_t nmaps;
+	bool verbose; /* say why a module is not used */
+	void (*err)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+};
+struct tl_symbolizer *tl_sym_open_files(const struct tl_sym_files *o);
+/* Expand module+offset into frames, as tl_sym_pc; 0 when the module has no usable file.
+ * *used names the file that was read. */
+int tl_sym_module(struct tl_symbolizer *s, const char *module, uintptr_t offset, bool exact,
+                  struct tl_frame *out, int max, const char **used);
+
+char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
+bool tl_module_is_system(const char *module);
+/* Index of the creation-stack frame the "created by" headline names: the first past the
+ * runtime that starts threads (libc, libstdc++, std::thread inlined, Rust's std). */
+int tl_creator_headline(const struct tl_frame *f, int n);
+
+/* ---- the text renderer (text.c) ---- */
+struct tl_text_thread {
+	uint64_t number; /* threadleak's number; 0 untracked */
+	long tid;
+	int pid; /* shown when > 0 (a run of several processes) */
+	const char *name;
+	bool detached;
+	const char *state; /* "blocked", "running", "exited", "untracked" */
+	const char *call, *object;
+	int64_t blocked_ms; /* -1 unknown */
+	uint64_t held_by;   /* thread number, 0 none */
+	long held_by_tid;   /* 0 none */
+};
+/* Threads with the same state and stacks, printed once. */
+struct tl_text_group {
+	const struct tl_text_thread *t; /* t[0] stands for the group */
+	size_t n;
+	const struct tl_frame *stack;
+	int nstack;
+	const char *stack_note;
+	bool created; /* a creation record: creator, create[], headline */
+	uint64_t creator;
+	const struct tl_frame *create;
+	int ncreate;
+	int headline; /* index in create[] */
+	const char *start_routine;
+};
+struct tl_text_style {
+	const char *bold, *red, *yellow, *dim, *reset;
+	const char *cwd;                           /* paths under it are shown relative */
+	bool (*is_user)(const struct tl_frame *f); /* emphasised frames; NULL: none */
+};
+extern const struct tl_text_style tl_text_plain, tl_text_colors;
+void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struct tl_text_group *g);
+/* Appends what makes threads print as one group: state, call, stack note, both stacks as
+ * printed (g->t[0] stands for the thread; threads with equal keys are printed once). */
+void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g);
+void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f);
+
+#endif

@@ -1,0 +1,221 @@
+/* The text report's thread blocks, goleak-style, for the library at the check and for the CLI
+ * from JSON: a thread line (and the others with the same stacks), the current stack, and
+ * "created by" the creator headline with the rest of the creation stack. Every string from the
+ * program (names, paths, objects) is written with control bytes escaped. */
+#include "report.h"
+
+#include <string.h>
+
+const struct tl_text_style tl_text_plain = {"", "", "", "", "", NULL, NULL};
+const struct tl_text_style tl_text_colors = {"\033[1m", "\033[1;31m", "\033[33m", "\033[2m",
+                                             "\033[0m", NULL,         NULL};
+
+/* Members listed under a group before "... (N more)". */
+#define TL_TEXT_MEMBERS 9
+
+static void str(struct tl_buf *b, const char *s)
+{
+	tl_buf_text(b, s, strlen(s), true);
+}
+
+static const char *relative(const char *path, const char *cwd)
+{
+	size_t n = cwd ? strlen(cwd) : 0;
+	while (n > 1 && cwd[n - 1] == '/')
+		n--;
+	if (path && n > 1 && strncmp(path, cwd, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+static const char *base_of(const char *module)
+{
+	const char *slash = module ? strrchr(module, '/') : NULL;
+	return slash ? slash + 1 : module;
+}
+
+/* " at file:line", or where the code is when there is no line: "(libc.so.6+0x1234)", and for
+ * a pc outside every module the pc and why. */
+static void where(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f)
+{
+	if (f->file && f->line > 0) {
+		tl_buf_put(b, " at ", 4);
+		str(b, relative(f->file, st->cwd));
+		tl_buf_printf(b, ":%d", f->line);
+	} else if (f->module) {
+		tl_buf_put(b, " (", 2);
+		str(b, base_of(f->module));
+		tl_buf_printf(b, "+0x%lx)", (unsigned long)f->offset);
+	} else {
+		tl_buf_printf(b, " (0x%lx, %s)", (unsigned long)f->pc,
+		              f->mapping == TL_MAP_ANONYMOUS  ? "anonymous executable mapping"
+		              : f->mapping == TL_MAP_UNLOADED ? "module unloaded"
+		                                              : "in no module");
+	}
+}
+
+void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f)
+{
+	bool user = st->is_user && st->is_user(f);
+	tl_buf_printf(b, "    %s%s", user ? "" : st->dim, user ? st->bold : "");
+	str(b, f->function ? f->function : "??");
+	tl_buf_printf(b, "%s%s", user ? st->reset : "", f->inlined ? " (inlined)" : "");
+	where(b, st, f);
+	tl_buf_printf(b, "%s\n", user ? "" : st->reset);
+}
+
+static void duration(struct tl_buf *b, int64_t ms)
+{
+	if (ms < 0)
+		return;
+	if (ms < 1000)
+		tl_buf_printf(b, " for %lldms", (long long)ms);
+	else if (ms < 60000)
+		tl_buf_printf(b, " for %.1fs", (double)ms / 1000.0);
+	else
+		tl_buf_printf(b, " for %lldm%llds", (long long)(ms / 60000),
+		              (long long)(ms % 60000) / 1000);
+}
+
+static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
+{
+	const char *state = t->state ? t->state : "?";
+	if (strcmp(state, "blocked") == 0) {
+		tl_buf_put(b, " blocked in ", 12);
+		str(b, t->call ? t->call : "?");
+		duration(b, t->blocked_ms);
+		if (t->object) {
+			tl_buf_put(b, " on ", 4);
+			str(b, t->object);
+		}
+		if (t->held_by)
+			tl_buf_printf(b, " held by thread %llu (tid %ld)",
+			              (unsigned long long)t->held_by, t->held_by_tid);
+		else if (t->held_by_tid)
+			tl_buf_printf(b, " held by tid %ld", t->held_by_tid);
+	} else if (strcmp(state, "running") == 0) {
+		tl_buf_put(b, " running", 8);
+	} else if (strcmp(state, "exited") == 0) {
+		tl_buf_put(b, " exited without join", 20);
+	} else if (strcmp(state, "untracked") == 0) {
+		tl_buf_put(b, " never seen created", 19);
+		if (t->call) {
+			tl_buf_put(b, ", blocked in ", 13);
+			str(b, t->call);
+		}
+		if (t->object) {
+			tl_buf_put(b, " on ", 4);
+			str(b, t->object);
+		}
+	} else {
+		tl_buf_put(b, " ", 1);
+		str(b, state);
+	}
+}
+
+static void thread_line(struct tl_buf *b, const struct tl_text_style *st,
+                        const struct tl_text_thread *t, bool first)
+{
+	const char *label = first ? "Thread" : "  thread";
+	tl_buf_printf(b, "%s", first ? st->red : "");
+	if (t->number && t->pid > 0)
+		tl_buf_printf(b, "%s %llu (pid %d, tid %ld", label, (unsigned long long)t->number,
+		              t->pid, t->tid);
+	else if (t->number)
+		tl_buf_printf(b, "%s %llu (tid %ld", label, (unsigned long long)t->number, t->tid);
+	else if (t->pid > 0)
+		tl_buf_printf(b, "%s tid %ld (untracked, pid %d", label, t->tid, t->pid);
+	else
+		tl_buf_printf(b, "%s tid %ld (untracked", label, t->tid);
+	if (t->name && t->name[0]) {
+		tl_buf_put(b, ", \"", 3);
+		str(b, t->name);
+		tl_buf_put(b, "\"", 1);
+	}
+	if (t->number)
+		tl_buf_printf(b, ", %s", t->detached ? "detached" : "joinable");
+	tl_buf_printf(b, ")%s", first ? st->reset : "");
+	state_words(b, t);
+	tl_buf_put(b, "\n", 1);
+}
+
+static void created_by(struct tl_buf *b, const struct tl_text_style *st,
+                       const struct tl_text_group *g)
+{
+	int h = g->headline;
+	if (h < 0 || h >= g->ncreate)
+		h = tl_creator_headline(g->create, g->ncreate);
+	tl_buf_printf(b, "%s", st->yellow);
+	if (g->ncreate > 0) {
+		const struct tl_frame *f = &g->create[h];
+		tl_buf_put(b, "  created by ", 13);
+		str(b, f->function ? f->function : "??");
+		if (f->inlined)
+			tl_buf_put(b, " (inlined)", 10);
+		where(b, st, f);
+	} else {
+		tl_buf_put(b, "  created", 9);
+	}
+	tl_buf_printf(b, " in thread %llu", (unsigned long long)g->creator);
+	if (g->start_routine) {
+		tl_buf_put(b, ", start routine ", 16);
+		str(b, g->start_routine);
+	}
+	tl_buf_printf(b, ":%s\n", st->reset);
+	/* the runtime frames before the headline are in the JSON only */
+	for (int j = h + 1; j < g->ncreate; j++)
+		tl_text_frame(b, st, &g->create[j]);
+}
+
+void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struct tl_text_group *g)
+{
+	thread_line(b, st, &g->t[0], true);
+	if (g->n > 1) {
+		tl_buf_printf(b, "  and %zu more with the same stacks:\n", g->n - 1);
+		for (size_t j = 1; j < g->n; j++) {
+			if (j == TL_TEXT_MEMBERS && g->n > TL_TEXT_MEMBERS + 1) {
+				tl_buf_printf(b, "  ... (%zu more)\n", g->n - j);
+				break;
+			}
+			thread_line(b, st, &g->t[j], false);
+		}
+	}
+	const char *state = g->t[0].state;
+	if (!(state && strcmp(state, "exited") == 0)) {
+		if (g->stack_note) {
+			tl_buf_put(b, "    (", 5);
+			str(b, g->stack_note);
+			tl_buf_put(b, ")\n", 2);
+		}
+		for (int j = 0; j < g->nstack; j++)
+			tl_text_frame(b, st, &g->stack[j]);
+		if (g->nstack == 0 && !g->stack_note)
+			tl_buf_printf(b, "    (no stack)\n");
+	}
+	if (g->created)
+		created_by(b, st, g);
+	tl_buf_put(b, "\n", 1);
+}
+
+static void key_frames(struct tl_buf *b, const struct tl_frame *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *fn = f[i].function ? f[i].function : "?";
+		if (f[i].file && f[i].line > 0)
+			tl_buf_printf(b, "|%s@%s:%d", fn, f[i].file, f[i].line);
+		else if (f[i].module)
+			tl_buf_printf(b, "|%s@%s+%lx", fn, f[i].module, (unsigned long)f[i].offset);
+		else
+			tl_buf_printf(b, "|%s@%lx", fn, (unsigned long)f[i].pc);
+	}
+}
+
+void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g)
+{
+	const struct tl_text_thread *t = &g->t[0];
+	tl_buf_printf(b, "%s/%s/%s/", t->state ? t->state : "", t->call ? t->call : "",
+	              g->stack_note ? g->stack_note : "");
+	key_frames(b, g->stack, g->nstack);
+	tl_buf_put(b, "||", 2);
+	key_frames(b, g->create, g->ncreate);
+}

@@ -1,0 +1,179 @@
+"""One report whichever way it is made. For each scenario whose text report the other suites
+check, three texts: the library's own (LD_PRELOAD, format=text), `threadleak run`'s, and
+`threadleak report` of the JSON that run saved. The thread blocks must agree: `report` prints
+exactly what `run` printed (same data), and the library's text (another run of the program)
+has the same stacks and creator headlines for the same number of threads, the thread lines
+equal once tids, durations and addresses are set aside. Optimized C++ (g++ and clang++), the
+Rust seed and a program without debug information included."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tl_test import *  # noqa: E402,F403
+
+CLI = os.environ["TL_CLI"]
+BUILD = os.environ["TL_BUILD_ROOT"]
+SRC = os.environ["TL_SOURCE_ROOT"]
+work = tempfile.mkdtemp(prefix="tlagree.")
+
+
+def built(suite, name):
+    path = os.path.join(BUILD, "tests", suite, name)
+    return path if os.path.exists(path) else None
+
+
+def compile_with(compiler, args, out):
+    p = subprocess.run([compiler, *args, "-o", out], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"{compiler} {args} failed", p.stderr)
+    return out
+
+
+programs = []  # (what, argv, headline expected in the creator line or None)
+for what, suite, name, head in [
+        ("C seed -O0", "core", "seed", "submit at"),
+        ("C seed without debug info", "report", "seed_nodebug", "seed_nodebug+0x"),
+        ("C++ seed g++ -O0", "core", "seed_cpp", "submit(int) at"),
+        ("C++ seed g++ -O1", "report", "seed_cpp_O1", "submit"),
+        ("C++ inline g++ -O2", "report", "inline_cpp_O2", "app::submit(int)"),
+        ("unjoined threads", "core", "unjoined", None),
+        ("untracked threads (raw clone)", "core", "rawclone", None),
+        ("deadlock", "calls", "calls_deadlock", None),
+        ("names with control bytes", "robust", "weird", None)]:
+    path = built(suite, name)
+    if path is None:
+        print(f"skipped: {what}: {suite}/{name} not built")
+        continue
+    programs.append((what, [path], head))
+
+clang = shutil.which("clang++")
+if clang:
+    programs.append(("C++ seed clang++ -O1", [compile_with(clang, [
+        "-g", "-O1", "-pthread", os.path.join(SRC, "tests", "scenarios", "seed_cpp.cpp")],
+        os.path.join(work, "seed_cpp_clang_O1"))], "submit"))
+    programs.append(("C++ inline clang++ -O2", [compile_with(clang, [
+        "-g", "-O2", "-pthread", os.path.join(SRC, "tests", "lang", "inline_cpp.cpp")],
+        os.path.join(work, "inline_cpp_clang_O2"))], "app::submit(int)"))
+else:
+    print("skipped: clang++ not found")
+rustc = next((c for c in [os.environ.get("RUSTC"), shutil.which("rustc"),
+                          os.path.expanduser("~/.cargo/bin/rustc")] if c and os.path.exists(c)), None)
+if rustc:
+    programs.append(("Rust seed", [compile_with(rustc, [
+        "-g", "-C", "opt-level=1", os.path.join(SRC, "tests", "lang", "seed.rs")],
+        os.path.join(work, "seed_rs"))], "seed::submit"))
+else:
+    print("skipped: rustc not found")
+check(len(programs) >= 6, f"too few scenarios built: {[p[0] for p in programs]}")
+
+
+def blocks(text):
+    """The thread blocks: (thread lines, body lines) from each "Thread" line to the blank line."""
+    out, cur = [], None
+    for ln in text.splitlines():
+        if ln.startswith("Thread "):
+            cur = ([ln], [])
+            out.append(cur)
+        elif cur is not None and ln == "":
+            cur = None
+        elif cur is not None:
+            # the thread lines come first, then the stacks
+            if not cur[1] and ln.startswith(("  thread ", "  and ", "  ... (")):
+                cur[0].append(ln)
+            else:
+                cur[1].append(ln)
+    return out
+
+
+def normal_thread(ln):
+    ln = re.sub(r"^(Thread|  thread) \d+ \(", r"\1 N (", ln)
+    ln = re.sub(r"\b(tid|pid) \d+", r"\1 T", ln)
+    ln = re.sub(r"held by thread \d+", "held by thread N", ln)
+    ln = re.sub(r" for (\d+m\d+s|[\d.]+m?s)", "", ln)
+    ln = re.sub(r"(pipe|socket|anon_inode):\[\d+\]", r"\1:[N]", ln)
+    return re.sub(r"0x[0-9a-f]+", "0x?", ln)
+
+
+def normal_body(lines):
+    return "\n".join(re.sub(r"\?\? \(0x[0-9a-f]+,", "?? (0x?,", ln) for ln in lines)
+
+
+def summary(text):
+    """body -> thread count, body -> normalized thread lines."""
+    count, lines = Counter(), defaultdict(set)
+    for threads, body in blocks(text):
+        key = normal_body(body)
+        n = 1
+        for ln in threads[1:]:
+            m = re.match(r"  and (\d+) more", ln)
+            if m:
+                continue
+            m = re.match(r"  \.\.\. \((\d+) more\)", ln)
+            n += int(m.group(1)) if m else 1
+        count[key] += n
+        lines[key] |= {normal_thread(ln) for ln in threads if not ln.startswith(("  and ", "  ... ("))}
+    return count, lines
+
+
+def headlines(text):
+    return sorted({ln for ln in text.splitlines() if ln.startswith("  created by ")})
+
+
+def leaked(text, pattern):
+    m = re.search(pattern, text)
+    return int(m.group(1)) if m else None
+
+
+for what, argv, head in programs:
+    lib = run(argv, json_format=False, cwd=SRC, timeout=120)
+    lib_text = lib.stderr.decode(errors="replace")
+    jpath = os.path.join(work, "run.json")
+    ran = run([CLI, "run", "--json", jpath, "--", *argv], preload=False, cwd=SRC, timeout=120)
+    run_text = ran.stderr.decode(errors="replace")
+    rep = run([CLI, "report", jpath], preload=False, cwd=SRC, timeout=120)
+    rep_text = rep.stdout.decode(errors="replace")
+    check(lib.rc == 23 and ran.rc == 23 and rep.rc == 0,
+          f"{what}: statuses library {lib.rc}, run {ran.rc}, report {rep.rc}", lib_text, run_text, rep_text)
+    n_lib = leaked(lib_text, r"threadleak: found (\d+) leaked thread")
+    n_run = leaked(run_text, r"threadleak: (\d+) leaked threads? in ")
+    check(n_lib is not None and n_lib == n_run, f"{what}: {n_lib} leaked (library), {n_run} (run)",
+          lib_text, run_text)
+    b_run, b_rep = blocks(run_text), blocks(rep_text)
+    check(b_run and b_run == b_rep, f"{what}: threadleak report of the saved JSON prints other thread blocks "
+          "than threadleak run did", run_text, rep_text)
+    # a report of an older version (no headline, no mapping) reads the same
+    with open(jpath) as f:
+        doc = json.load(f)
+    for proc in doc["processes"]:
+        for t in proc["leaks"] + proc["suppressed_threads"]:
+            for fr in t["stack"] + ((t.get("created_by") or {}).get("stack") or []):
+                fr.pop("mapping", None)
+            if t.get("created_by"):
+                t["created_by"].pop("headline", None)
+    old = os.path.join(work, "old.json")
+    with open(old, "w") as f:
+        json.dump(doc, f)
+    rep_old = run([CLI, "report", old], preload=False, cwd=SRC, timeout=120)
+    check(blocks(rep_old.stdout.decode(errors="replace")) == b_run,
+          f"{what}: a report without headline and mapping prints other blocks", run_text, rep_old.stdout)
+    check(headlines(lib_text) == headlines(run_text),
+          f"{what}: creator headlines differ: library {headlines(lib_text)}, run {headlines(run_text)}",
+          lib_text, run_text)
+    if head:
+        check(headlines(lib_text) and all(head in h for h in headlines(lib_text)),
+              f"{what}: headline should name {head!r}: {headlines(lib_text)}", lib_text)
+    c_lib, l_lib = summary(lib_text)
+    c_run, l_run = summary(run_text)
+    for body in set(c_lib) | set(c_run):
+        check(c_lib[body] == c_run[body],
+              f"{what}: {c_lib[body]} threads (library) against {c_run[body]} (run) with the stacks\n{body}",
+              lib_text, run_text)
+        check(l_lib[body] == l_run[body], f"{what}: thread lines differ for the stacks\n{body}\n"
+              f"library {sorted(l_lib[body])}\nrun {sorted(l_run[body])}", lib_text, run_text)
+    print(f"ok: {what}: {n_lib} threads, {len(c_lib)} distinct stacks, headlines {headlines(lib_text)}")
+shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,74 @@
+"""Frames in no module: a thread started by a library that was dlclose'd since, and a thread
+running generated code in an anonymous executable mapping (JIT). The JSON keeps the pc with a
+null module and says which ("mapping": "unloaded" / "anonymous"); the text says
+`?? (0x..., module unloaded)` / `?? (0x..., anonymous executable mapping)`, from the library
+and from `threadleak report` of the JSON alike."""
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tl_test import *  # noqa: E402,F403
+
+CLI = os.environ["TL_CLI"]
+prog = exe("outside")
+lib = os.path.join(SCENARIOS, "libtlspawner.so")
+src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outside.c")
+block_line = source_line(src, "BLOCK")
+work = tempfile.mkdtemp(prefix="tloutside.")
+
+
+def outside_frames(frames):
+    return [f for f in frames if f.get("module") is None]
+
+
+def text_of_report(rep):
+    path = os.path.join(work, "rep.json")
+    with open(path, "w") as f:
+        json.dump(rep, f)
+    t = run([CLI, "report", path], preload=False, timeout=60)
+    check(t.rc == 0, f"threadleak report: status {t.rc}", t.stderr)
+    return t.stdout.decode(errors="replace")
+
+
+# -- a library dlclose'd after it started the thread
+r = run([prog, "unloaded", lib])
+check(r.rc == 23 and r.stdout == b"unloaded\n", f"unloaded: status {r.rc}", r.stdout, r.stderr)
+leak = r.report["leaks"][0]
+check(leak["blocked_in"] == "read", "blocked in read", leak)
+cs = leak["created_by"]["stack"]
+gone = outside_frames(cs)
+check(gone and gone[0].get("mapping") == "unloaded" and int(gone[0]["pc"], 16) > 0 and gone[0].get("offset") is None,
+      "the library's frame: pc kept, module null, mapping unloaded", cs)
+check(cs[leak["created_by"].get("headline", 0)] == gone[0],
+      "headline: the first frame past pthread_create, in the unloaded library", leak["created_by"])
+pat = re.compile(r"  created by \?\? \(0x[0-9a-f]+, module unloaded\) in thread 1")
+t = run([prog, "unloaded", lib], json_format=False)
+text = t.stderr.decode(errors="replace")
+check(pat.search(text) and "?+0x0" not in text, "library text: module unloaded", text)
+text = text_of_report(r.report)
+check(pat.search(text) and "?+0x0" not in text, "threadleak report: module unloaded", text)
+pc = gone[0]["pc"]
+check(f"?? ({pc}, module unloaded)" in text, f"threadleak report: the pc {pc}", text)
+
+# -- JIT code in an anonymous executable mapping
+r = run([prog, "jit"])
+m = re.match(rb"region 0x([0-9a-f]+) (\d+)", r.stdout)
+check(r.rc == 23 and m, f"jit: status {r.rc}", r.stdout, r.stderr)
+lo, size = int(m.group(1), 16), int(m.group(2))
+leak = r.report["leaks"][0]
+jit = outside_frames(leak["stack"])
+check(jit and jit[0].get("mapping") == "anonymous" and lo <= int(jit[0]["pc"], 16) < lo + size,
+      f"the JIT frame: pc in [{lo:#x}, {lo + size:#x}), module null, mapping anonymous", leak["stack"])
+check(any(f.get("line") == block_line for f in leak["stack"]), "blocker() below the JIT frame", leak["stack"])
+t = run([prog, "jit"], json_format=False)
+text = t.stderr.decode(errors="replace")
+pat = re.compile(r"    \?\? \(0x[0-9a-f]+, anonymous executable mapping\)")
+check(pat.search(text) and "?+0x0" not in text, "library text: anonymous executable mapping", text)
+text = text_of_report(r.report)
+check(f"    ?? ({jit[0]['pc']}, anonymous executable mapping)" in text, "threadleak report: the JIT frame", text)
+print("ok: frames in no module keep their pc and say why")
+shutil.rmtree(work, ignore_errors=True)
