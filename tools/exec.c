@@ -79,7 +79,8 @@ char *find_library(const char *argv0)
 /* ---- static executables ---- */
 int elf_is_static(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named as the command must not stop run here (execvp fails on it) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	unsigned char ident[EI_NIDENT];

@@ -84,7 +84,8 @@ static int check_raw(struct run_opts *o, const char *raw)
 		char *eq = strchr(t, '=');
 		size_t klen = eq ? (size_t)(eq - t) : strlen(t);
 		if ((klen == 6 && strncmp(t, "format", 6) == 0) ||
-		    (klen == 8 && strncmp(t, "log_path", 8) == 0)) {
+		    (klen == 8 && strncmp(t, "log_path", 8) == 0) ||
+		    (klen == 10 && strncmp(t, "log_dir_id", 10) == 0)) {
 			cli_err("--options: '%.*s' is set by threadleak run itself (use --json "
 			        "FILE for JSON)",
 			        (int)klen, t);
@@ -268,8 +269,14 @@ static int check_suppressions(struct run_opts *o)
 	}
 	for (size_t i = 0; i < o->nsupps; i++) {
 		char *abs = realpath(o->supps[i], NULL);
-		if (abs == NULL || access(abs, R_OK) != 0) {
+		struct stat st;
+		if (abs == NULL || access(abs, R_OK) != 0 || stat(abs, &st) != 0) {
 			cli_err("--suppressions %s: %s", o->supps[i], strerror(errno));
+			free(abs);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			cli_err("--suppressions %s: not a regular file", o->supps[i]);
 			free(abs);
 			return -1;
 		}

@@ -121,4 +121,14 @@ for args in (["--json", X, "--sarif", X], ["--sarif", X, "--junit", "./" + os.pa
     check(r.stdout == b"" and not os.path.exists(X), f"{args}: nothing ran, nothing written", r.stdout)
 r = tl("report", "--json", X, "--junit", X, good, cwd=work)
 check(r.rc == 2 and "--json and --junit name the same file" in err(r), f"report: status {r.rc}", err(r))
+
+# the same cause elsewhere: a FIFO as a suppressions file (run refuses it; the library, given
+# it directly, skips it with a warning instead of waiting for a writer) or as the command
+r = tl("run", "--suppressions", fifo, "--", leaky, "a", timeout=20)
+check(r.rc == 2 and "not a regular file" in err(r), f"run --suppressions FIFO: status {r.rc}", err(r))
+rr = run([leaky, "a"], options=f"suppressions={fifo}", timeout=20)
+check(rr.rc == 23 and b"not a regular file" in rr.stderr, f"suppressions=FIFO: status {rr.rc}", rr.stderr)
+os.chmod(fifo, 0o755)
+r = tl("run", "--", fifo, timeout=20)
+check(r.rc == 126, f"run FIFO: status {r.rc}", err(r))
 ok()

@@ -123,6 +123,10 @@ check(r.rc == 23 and "threadleak." in out(r), f"TMPDIR with a blank: status {r.r
 check("2 leaked threads" in err(r), "TMPDIR with a blank: the leaks reported", err(r))
 check(os.listdir(tmp) == [], "TMPDIR with a blank: the folder removed", os.listdir(tmp))
 
+# the folder's identity is run's own, like log_path
+r = tl("run", "--options", "log_dir_id=1,2", "--", leaky)
+check(r.rc == 2 and "'log_dir_id' is set by threadleak run" in err(r), f"--options log_dir_id: {r.rc}", err(r))
+
 # log_path=stdout: fd 1 now a data file of the program's own; the report must not go there
 data = os.path.join(work, "data")
 r = run([redirect, "stdout", data], json_format=False, options="log_path=stdout")
