@@ -1,9 +1,10 @@
 /* Starts a daemon the classic way and exits at once: fork, setsid, fork again. The daemon
  * sends its stdio to /dev/null, leaks a blocked thread, writes its pid to PIDFILE, sleeps
- * MS milliseconds and exits normally (so its exit check runs then).
+ * MS milliseconds (or until SIGUSR1) and exits normally (so its exit check runs then).
  *   daemon MS PIDFILE */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -19,6 +20,11 @@ static void *daemon_wait(void *arg)
 	for (;;)
 		pthread_cond_wait(&never, &mu);
 	return arg;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
 }
 
 int main(int argc, char **argv)
@@ -40,6 +46,7 @@ int main(int argc, char **argv)
 	dup2(null, 1);
 	dup2(null, 2);
 	close(null);
+	signal(SIGUSR1, on_usr1); /* ends the sleep early (EINTR) */
 	pthread_t t;
 	pthread_create(&t, NULL, daemon_wait, NULL);
 	FILE *f = fopen(argv[2], "w");

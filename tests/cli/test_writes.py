@@ -6,6 +6,7 @@ that the program put at fd 1 since."""
 import glob
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -94,7 +95,7 @@ for how in ("recreated", "symlink"):
     pidfile = os.path.join(work, "pid-" + how)
     errfile = os.path.join(work, "err-" + how)  # a file: run's end is seen whatever holds it
     with open(errfile, "wb") as ef:
-        p = subprocess.Popen([CLI, "run", "--orphan-wait", "1500", "--", daemon, "3000", pidfile],
+        p = subprocess.Popen([CLI, "run", "--orphan-wait", "300", "--", daemon, "60000", pidfile],
                              stdout=ef, stderr=ef, env=clean_env(TMPDIR=tmp))
     pid = daemon_pid(pidfile)
     folders = glob.glob(os.path.join(tmp, "threadleak.*"))
@@ -109,10 +110,14 @@ for how in ("recreated", "symlink"):
     else:
         os.symlink(target, folders[0])
         where = target
+    os.kill(pid, signal.SIGUSR1)  # now it ends, with its exit check
     wait_gone(pid)
     time.sleep(0.2)
     check(os.listdir(where) == [], f"{how}: the report of a process that outlived run was written in "
           f"{where}: {os.listdir(where)}")
+    late = open(errfile, "rb").read()
+    check(b"threadleak run has ended" in late and b"{" not in late,
+          f"{how}: the late process says where its report did not go (and nothing else)", late)
 
 # TMPDIR with a blank (and a colon): run's folder is made there, and the reports are read
 tmp = os.path.join(work, "with blank: and colon")
