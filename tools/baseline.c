@@ -128,7 +128,9 @@ int baseline_load(struct baseline *b, const char *path)
 	json_object *doc = json_read_file(path, TL_MAX_BASELINE, why, sizeof(why));
 	const char *bad = doc ? baseline_check(doc, why, sizeof(why)) : why;
 	if (bad) {
-		cli_err("baseline %s: %s", path, bad);
+		cli_err("baseline %s: %s; checking without it (every leak is new; the file is kept "
+		        "as it is)",
+		        path, bad);
 		json_object_put(doc);
 		return -1;
 	}

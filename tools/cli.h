@@ -161,7 +161,8 @@ struct baseline {
 	size_t n;
 	bool existed;
 };
-/* Returns 0, or -1 after a message (unreadable or invalid file). A missing file is fine. */
+/* Returns 0, or -1 after a one-line message (unreadable or invalid file: run then checks
+ * without it). A missing file is fine. */
 int baseline_load(struct baseline *b, const char *path);
 /* Mark each leak "baselined": true/false; every leak is with accept_all or no existing file. */
 void baseline_apply(struct baseline *b, struct procset *s, const char *root, bool accept_all);

@@ -553,9 +553,16 @@ static void run_opts_free(struct run_opts *o)
 static int run_command(struct run_opts *o, char **cmd, const char *lib, const char *root,
                        int *raw_status)
 {
+	/* A broken baseline is named, and the command still runs, checked as without one: every
+	 * leak is new, the file is left as it is, and the status says that run could not do all
+	 * of its job. */
 	struct baseline b = {0};
-	if (o->baseline && baseline_load(&b, o->baseline) != 0)
-		return TL_EXIT_INTERNAL;
+	bool bad_baseline = o->baseline && baseline_load(&b, o->baseline) != 0;
+	struct run_opts eff = *o;
+	if (bad_baseline) {
+		eff.baseline = NULL;
+		eff.update_baseline = false;
+	}
 	struct report_dir dir;
 	if (private_dir(&dir) != 0) {
 		baseline_free(&b);
@@ -578,7 +585,8 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
 		procset_sort(&set, c.pid);
-		rc = finish(o, &b, &set, &c, cmd, root);
+		rc = finish(&eff, &b, &set, &c, cmd, root);
+		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
 	}
 	for (size_t i = 0; i < c.nstill; i++)
