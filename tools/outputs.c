@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A path as the file it will be: its own real path when it exists, else its folder's plus
  * its name. malloc'd. */
@@ -29,8 +30,11 @@ int outputs_distinct(const char *const *names, const char *const *paths, size_t 
 {
 	char *c[8] = {0};
 	int rc = 0;
-	for (size_t i = 0; i < n && i < 8; i++)
-		c[i] = paths[i] ? canonical(paths[i]) : NULL;
+	struct stat st;
+	for (size_t i = 0; i < n && i < 8; i++) /* /dev/null twice is fine */
+		c[i] = paths[i] && (stat(paths[i], &st) != 0 || S_ISREG(st.st_mode))
+		           ? canonical(paths[i])
+		           : NULL;
 	for (size_t i = 0; i < n && i < 8 && rc == 0; i++)
 		for (size_t j = i + 1; j < n && j < 8 && rc == 0; j++)
 			if (c[i] && c[j] && strcmp(c[i], c[j]) == 0) {

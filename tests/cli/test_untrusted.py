@@ -126,6 +126,8 @@ for args in (["--json", X, "--sarif", X], ["--sarif", X, "--junit", "./" + os.pa
     lines = threadleak_lines(err(r))
     check(r.rc == 2 and len(lines) == 1 and "name the same file" in lines[0], f"{args}: status {r.rc}", err(r))
     check(r.stdout == b"" and not os.path.exists(X), f"{args}: nothing ran, nothing written", r.stdout)
+r = tl("run", "--json", "/dev/null", "--sarif", "/dev/null", "--", leaky, "a", cwd=work)
+check(r.rc == 23, f"/dev/null twice is fine: status {r.rc}", err(r))
 r = tl("report", "--json", X, "--junit", X, good, cwd=work)
 check(r.rc == 2 and "--json and --junit name the same file" in err(r), f"report: status {r.rc}", err(r))
 
