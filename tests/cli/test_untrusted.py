@@ -47,6 +47,11 @@ big = os.path.join(work, "big.json")
 with open(big, "w") as f:
     f.truncate(65 << 20)
 report_of(big, "larger than the limit of 64 MiB")
+# standard input is streamed, and bounded the same way
+r = tl("report", "--no-symbolize", "-", stdin=b" " * ((64 << 20) + 1), timeout=30)
+check(r.rc == 1 and "-: larger than the limit of 64 MiB" in err(r), f"stdin over the bound: status {r.rc}", err(r))
+r = tl("report", "--no-symbolize", "-", stdin=text.encode())
+check(r.rc == 0 and "2 leaked threads" in out(r), f"stdin: status {r.rc}", err(r))
 # truncated: where, in words a user knows
 half = os.path.join(work, "half.json")
 with open(half, "w") as f:
