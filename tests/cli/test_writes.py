@@ -85,6 +85,15 @@ check(b"{" not in late and late.count(b"\n") <= 1, "the daemon wrote its report 
       late)
 p.stdout.close()
 
+# the same without run: `LD_PRELOAD=... ./daemon | cat` ends when the command does
+pidfile = os.path.join(work, "pid-bare")
+r = run([daemon, "6000", pidfile], json_format=False)
+pid = daemon_pid(pidfile)
+check(r.rc == 0 and r.seconds < 4, f"bare: the pipes stayed open {r.seconds:.1f} s, until the daemon ended",
+      r.stderr)
+os.kill(pid, signal.SIGUSR1)
+wait_gone(pid)
+
 # a process that outlives run: its report goes nowhere, even where run's folder was; run's
 # folder is recreated (another user could) or replaced by a symlink to another folder
 for how in ("recreated", "symlink"):
