@@ -1,71 +1,158 @@
-/* Where threadleak writes: its own close-on-exec copy of the original stderr (so a program that
- * closes or redirects fd 2 before exiting still gets its report), or log_path.PID. One
- * function formats every message: a stack buffer and write(2), prefix "threadleak: ". */
+/* Where threadleak writes: the stderr the process started with (even after the program closed
+ * or redirected fd 2), log_path.PID, or stdout. One function formats every message: a stack
+ * buffer and write(2), prefix "threadleak: ". Every descriptor is checked against the file
+ * it stood for at start (device and inode) before anything is written to it. */
 #include "tl.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-static int err_fd = 2;
-static dev_t err_dev;
-static ino_t err_ino;
+struct ident {
+	bool known;
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct ident err_id, out_id; /* fd 2 and fd 1 at start */
+/* Ours, close-on-exec: a copy of stderr, or for a pipe an O_PATH reference (see below). */
+static int err_fd = -1;
+static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
 bool tl_log_quiet;
 
-void tl_log_init(void)
+static void ident_of(int fd, struct ident *id)
 {
-	/* A high number, so that the program's own descriptors keep the numbers they would have
-	 * had without us (programs and tests often expect the next open() to return 3); at most
-	 * 1000, as a number near a limit of a million would grow the kernel's descriptor table. */
+	struct stat st;
+	id->known = fstat(fd, &st) == 0;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+}
+
+static bool is(int fd, const struct ident *id)
+{
+	struct stat st;
+	return id->known && fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == id->dev &&
+	       st.st_ino == id->ino;
+}
+
+/* A high number, so that the program's own descriptors keep the numbers they would have had
+ * without us (programs and tests often expect the next open() to return 3); at most 1000, as a
+ * number near a limit of a million would grow the kernel's descriptor table. */
+static int high_fd(int fd)
+{
 	struct rlimit rl;
 	int min = 3;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
 		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
 		          ? 1000
 		          : (int)rl.rlim_cur - 16;
-	int fd = fcntl(2, F_DUPFD_CLOEXEC, min);
-	if (fd < 0)
-		fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
-	if (fd >= 0)
-		err_fd = fd;
-	struct stat st;
-	if (fstat(err_fd, &st) == 0) {
-		err_dev = st.st_dev;
-		err_ino = st.st_ino;
-	}
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	return high >= 0 ? high : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-/* Our copy of stderr, if it is still ours: a program that closes every descriptor and opens
- * files until the table is full gets our number for its own data, which must not receive the
- * report. Then fd 2, if it is still the original stderr; else nowhere (-1). */
+/* Keep stderr reachable for a program that closes or redirects fd 2 before it exits. A pipe
+ * or a socket is never held open by a copy: its reader waits for the last writer, so `cmd |
+ * cat` would wait for a daemon that cmd started and that sent its own stdio to /dev/null.
+ * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
+ * (possible only while the pipe still has a reader); for a socket, nothing. */
+void tl_log_init(void)
+{
+	ident_of(1, &out_id);
+	struct stat st;
+	if (fstat(2, &st) != 0)
+		return;
+	err_id = (struct ident){true, st.st_dev, st.st_ino};
+	if (S_ISSOCK(st.st_mode))
+		return;
+	if (!S_ISFIFO(st.st_mode)) {
+		err_fd = high_fd(2);
+		return;
+	}
+	int ref = open("/proc/self/fd/2", O_PATH | O_CLOEXEC);
+	if (ref < 0)
+		return; /* no /proc: fd 2 only */
+	err_fd = high_fd(ref);
+	err_reopen = err_fd >= 0;
+	close(ref);
+}
+
+/* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
+ * it is still ours (a program that closes every descriptor and opens files until the table is
+ * full gets our number for its own data, which must not receive the report); else nowhere
+ * (-1). The result is released with release(). */
 static int stderr_fd(void)
 {
-	struct stat st;
-	int flags = fcntl(err_fd, F_GETFD);
-	if (flags >= 0 && (err_fd == 2 || (flags & FD_CLOEXEC)) && fstat(err_fd, &st) == 0 &&
-	    st.st_dev == err_dev && st.st_ino == err_ino)
-		return err_fd;
-	if (fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino)
+	if (is(2, &err_id))
 		return 2;
-	return -1;
+	int fdflags = err_fd >= 0 ? fcntl(err_fd, F_GETFD) : -1;
+	if (fdflags < 0 || !(fdflags & FD_CLOEXEC) || !is(err_fd, &err_id))
+		return -1;
+	if (!err_reopen)
+		return err_fd;
+	if (!(fcntl(err_fd, F_GETFL) & O_PATH))
+		return -1;
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", err_fd);
+	/* O_NONBLOCK: a pipe without a reader fails at once (ENXIO) instead of waiting for one */
+	int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && (!is(fd, &err_id) || fcntl(fd, F_SETFL, O_APPEND) != 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
+/* log_path=stdout: fd 1 only while it is still the original stdout, else stderr. */
+static int stdout_fd(void)
+{
+	if (is(1, &out_id))
+		return 1;
+	tl_warn("log_path=stdout: fd 1 is no longer the standard output the process started with; "
+	        "writing the report to stderr");
+	return stderr_fd();
+}
+
+static void release(int fd)
+{
+	if (fd > 2 && fd != err_fd)
+		close(fd);
+}
+
+/* A reader that has gone (a pipe whose reader saw the program close it) must cost the report,
+ * not the program: SIGPIPE is held while we write, and one we caused is taken back. */
 static void write_all(int fd, const char *buf, size_t len)
 {
+	sigset_t pipe_set, old, pending;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	bool was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	bool broken = false;
 	while (fd >= 0 && len > 0) {
 		ssize_t w = TL_REAL(write)(fd, buf, len);
 		if (w < 0 && errno == EINTR)
 			continue;
+		broken = w < 0 && errno == EPIPE;
 		if (w <= 0)
-			return;
+			break;
 		buf += w;
 		len -= (size_t)w;
 	}
+	if (broken && !was_pending) {
+		struct timespec zero = {0, 0};
+		TL_REAL(sigtimedwait)(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void tl_warn(const char *fmt, ...)
@@ -84,18 +171,90 @@ void tl_warn(const char *fmt, ...)
 	                    : ((size_t)m > sizeof(buf) - (size_t)n - 2 ? sizeof(buf) - (size_t)n - 2
 	                                                               : (size_t)m));
 	buf[len++] = '\n';
-	write_all(stderr_fd(), buf, len);
+	int fd = stderr_fd();
+	write_all(fd, buf, len);
+	release(fd);
 	errno = saved;
 }
 
-/* Open PATH.PID for the report: never through a symlink, never over a file of another user. */
+/* A newly opened log file: written only when it is a regular file of ours with no other name
+ * (not a hard link to a file elsewhere); emptied only then. -1 after a warning otherwise. */
+static int claim(int fd, const char *path, const char *then)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1) {
+		close(fd);
+		tl_warn("log_path file %s is not a regular file of ours%s", path, then);
+		return -1;
+	}
+	if (ftruncate(fd, 0) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Under `threadleak run` (log_dir_id=DEV,INO): the folder of log_path must be the very folder
+ * run made. run names it through its own descriptor (/proc/RUNPID/fd/N), so a process that
+ * outlives run finds no folder, or the folder of whatever process now has that number, and
+ * writes nothing: anything else would put a report in a folder of someone else's choosing,
+ * or raw JSON on a terminal. */
+static int open_run_log(const char *p, const char *id)
+{
+	unsigned long long dev, ino;
+	const char *slash = strrchr(p, '/');
+	char dir[4096], name[256];
+	int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash - p), p) : -1;
+	if (sscanf(id, "%llu,%llu", &dev, &ino) != 2 || n <= 0 || (size_t)n >= sizeof(dir) ||
+	    snprintf(name, sizeof(name), "%s.%d", slash + 1, (int)getpid()) >= (int)sizeof(name)) {
+		tl_warn(
+		    "log_path and log_dir_id are not those of threadleak run; report not written");
+		return -1;
+	}
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int err = errno;
+	struct stat st;
+	if (dfd < 0 || fstat(dfd, &st) != 0 || st.st_dev != (dev_t)dev || st.st_ino != (ino_t)ino ||
+	    st.st_uid != geteuid()) {
+		if (dfd >= 0)
+			close(dfd);
+		if (dfd < 0 && err != ENOENT)
+			tl_warn(
+			    "cannot open the report folder of threadleak run: %s; report of pid "
+			    "%d not written",
+			    strerror(err), (int)getpid());
+		else
+			tl_warn("threadleak run has ended (pid %d outlived it): its report is not "
+			        "written",
+			        (int)getpid());
+		return -1;
+	}
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	err = errno;
+	close(dfd);
+	if (fd < 0) {
+		tl_warn(err == ENOENT
+		            ? "threadleak run has ended (pid %d outlived it): its report is "
+		              "not written"
+		            : "cannot write the report of pid %d for threadleak run: %s",
+		        (int)getpid(), strerror(err));
+		return -1;
+	}
+	return claim(fd, name, "; report not written");
+}
+
+/* Open PATH.PID for the report: never through a symlink in the last component, never over a
+ * file of another user. */
 static int open_log(void)
 {
 	const char *p = tl_opt.log_path;
 	if (strcmp(p, "stderr") == 0)
 		return stderr_fd();
 	if (strcmp(p, "stdout") == 0)
-		return 1;
+		return stdout_fd();
+	if (tl_opt.log_dir_id && tl_opt.log_dir_id[0])
+		return open_run_log(p, tl_opt.log_dir_id);
 	char path[4096];
 	int n = snprintf(path, sizeof(path), "%s.%d", p, (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(path)) {
@@ -110,19 +269,8 @@ static int open_log(void)
 		        strerror(errno));
 		return stderr_fd();
 	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		close(fd);
-		tl_warn(
-		    "log_path file %s is not a regular file of ours; writing the report to stderr",
-		    path);
-		return stderr_fd();
-	}
-	if (ftruncate(fd, 0) != 0) {
-		close(fd);
-		return stderr_fd();
-	}
-	return fd;
+	fd = claim(fd, path, "; writing the report to stderr");
+	return fd >= 0 ? fd : stderr_fd();
 }
 
 void tl_output(const char *buf, size_t len)
@@ -130,6 +278,5 @@ void tl_output(const char *buf, size_t len)
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0];
 	int fd = to_file ? open_log() : stderr_fd();
 	write_all(fd, buf, len);
-	if (fd > 2 && fd != err_fd)
-		close(fd);
+	release(fd);
 }

@@ -27,6 +27,8 @@ static const struct option_def defs[] = {
      "exit status when leaks are found and the program itself exited with 0"},
     {"log_path", K_STR, &tl_opt.log_path, 0, 0, "",
      "write the report to PATH.PID instead of stderr ('stderr' and 'stdout' also work)"},
+    {"log_dir_id", K_STR, &tl_opt.log_dir_id, 0, 0, "",
+     "set by threadleak run: DEV,INO of log_path's folder; no report is written elsewhere"},
     {"format", K_FORMAT, &tl_opt.format, 0, 0, "text", "report format: text or json"},
     {"grace_ms", K_INT, &tl_opt.grace_ms, 0, 60000, "250",
      "how long the check waits for threads that are winding down (retry with backoff)"},

@@ -221,7 +221,7 @@ int tl_suppress_parse(const char *text, const char *origin)
 
 static void load_file(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO: no wait for a writer */
 	if (fd < 0) {
 		tl_warn("cannot read suppressions file %s: %s", path, strerror(errno));
 		return;

@@ -36,6 +36,7 @@ enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
 struct tl_options {
 	int exitcode;
 	const char *log_path;
+	const char *log_dir_id; /* "DEV,INO" the folder of log_path must have (threadleak run) */
 	int format;
 	int grace_ms;
 	int max_frames;

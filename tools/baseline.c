@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void add_str(json_object *o, const char *key, const char *v)
 {
@@ -49,27 +50,91 @@ static bool sig_eq(json_object *a, json_object *b)
 	       jint(sa, "line", 0) == jint(sb, "line", 0);
 }
 
+/* A member that must be a string or null when present; NULL, or what is wrong. */
+static const char *str_or_null(json_object *o, const char *key, char *why, size_t n, size_t entry,
+                               const char *in)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL ||
+	    json_object_is_type(v, json_type_string))
+		return NULL;
+	snprintf(why, n, "entry %zu: \"%s\"%s is %s, not a string or null", entry, key, in,
+	         json_type_to_name(json_object_get_type(v)));
+	return why;
+}
+
+/* The file's shape (docs/cli.md), checked whole before any entry is used. */
+static const char *baseline_check(json_object *doc, char *why, size_t n)
+{
+	if (!json_object_is_type(doc, json_type_object))
+		return "not a threadleak baseline (not a JSON object)";
+	const char *tool = jstr(doc, "tool");
+	if (tool == NULL || strcmp(tool, "threadleak") != 0)
+		return "not a threadleak baseline (no \"tool\": \"threadleak\")";
+	json_object *v;
+	if (!json_object_object_get_ex(doc, "baseline", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return "not a threadleak baseline (no \"baseline\" version number)";
+	if (json_object_get_int64(v) != 1) {
+		snprintf(why, n,
+		         "baseline version %s is not supported (this threadleak reads version 1)",
+		         json_object_to_json_string(v));
+		return why;
+	}
+	json_object *entries = jarr(doc, "entries");
+	if (entries == NULL)
+		return "not a threadleak baseline (no \"entries\" array)";
+	for (size_t i = 0; i < json_object_array_length(entries); i++) {
+		json_object *e = json_object_array_get_idx(entries, i), *at = NULL;
+		if (!json_object_is_type(e, json_type_object)) {
+			snprintf(why, n, "entry %zu is %s, not an object", i + 1,
+			         json_type_to_name(json_object_get_type(e)));
+			return why;
+		}
+		if (str_or_null(e, "state", why, n, i + 1, "") ||
+		    str_or_null(e, "start_routine", why, n, i + 1, ""))
+			return why;
+		if (json_object_object_get_ex(e, "created_at", &at) && at != NULL &&
+		    !json_object_is_type(at, json_type_object)) {
+			snprintf(why, n, "entry %zu: \"created_at\" is %s, not an object", i + 1,
+			         json_type_to_name(json_object_get_type(at)));
+			return why;
+		}
+		if (at == NULL)
+			continue;
+		if (str_or_null(at, "function", why, n, i + 1, " of created_at") ||
+		    str_or_null(at, "file", why, n, i + 1, " of created_at"))
+			return why;
+		if (json_object_object_get_ex(at, "line", &v) && v != NULL &&
+		    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+		     json_object_get_int64(v) > INT32_MAX)) {
+			snprintf(why, n,
+			         "entry %zu: \"line\" of created_at is %s, not a line number",
+			         i + 1, json_object_to_json_string(v));
+			return why;
+		}
+	}
+	return NULL;
+}
+
 int baseline_load(struct baseline *b, const char *path)
 {
 	memset(b, 0, sizeof(*b));
 	b->path = path;
-	FILE *f = fopen(path, "r");
-	if (f == NULL && errno == ENOENT)
-		return 0;
-	if (f == NULL) {
-		cli_err("baseline %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fclose(f);
-	json_object *doc = json_object_from_file(path);
-	json_object *entries = jarr(doc, "entries");
-	if (entries == NULL) {
-		cli_err("baseline %s: %s", path,
-		        doc ? "not a threadleak baseline (no \"entries\" array)"
-		            : json_util_get_last_err());
+	struct stat st;
+	if (lstat(path, &st) != 0 && errno == ENOENT)
+		return 0; /* recorded by this run */
+	char why[512];
+	json_object *doc = json_read_file(path, TL_MAX_BASELINE, why, sizeof(why));
+	const char *bad = doc ? baseline_check(doc, why, sizeof(why)) : why;
+	if (bad) {
+		cli_err("baseline %s: %s; checking without it (every leak is new; the file is kept "
+		        "as it is)",
+		        path, bad);
 		json_object_put(doc);
 		return -1;
 	}
+	json_object *entries = jarr(doc, "entries");
 	b->entries = json_object_get(entries);
 	json_object_put(doc);
 	b->n = json_object_array_length(entries);

@@ -58,9 +58,17 @@ struct procset {
 	int bad_files; /* files that could not be read or were not valid reports */
 };
 
+/* Reports and baselines may come from anywhere (CI artifacts): only a regular file ("-":
+ * stdin) of at most MAX bytes is read (a FIFO would block, a device never end), streamed to
+ * the parser; a UTF-8 byte-order mark is skipped. NULL with a one-line reason in WHY. */
+json_object *json_read_file(const char *path, size_t max, char *why, size_t whylen);
+/* json-c needs about ten times the text in memory */
+#define TL_MAX_REPORT ((size_t)64 << 20)    /* a file given to `threadleak report` */
+#define TL_MAX_OWN_REPORT ((size_t)1 << 30) /* a report of run's own processes */
+#define TL_MAX_BASELINE ((size_t)16 << 20)
 /* Read one file: a process report, a merged document (`--json`) or a JSON array of either.
  * A file that is not valid JSON is named on stderr and counted in bad_files. */
-void procset_read(struct procset *s, const char *path);
+void procset_read(struct procset *s, const char *path, size_t max);
 void procset_add(struct procset *s, json_object *doc, const char *source);
 void procset_sort(struct procset *s, int root_pid);
 void procset_free(struct procset *s);
@@ -141,6 +149,9 @@ struct run_info {
 	bool recorded;     /* the baseline was recorded by this run */
 };
 int write_json_file(const char *path, json_object *o); /* pretty, newline at the end */
+/* -1 after a one-line message when two of the (at most 8) files named by options NAMES are
+ * one file (the same path, or links to one file): one would silently replace the other. */
+int outputs_distinct(const char *const *names, const char *const *paths, size_t n);
 int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri);
 int write_junit(const char *path, const struct procset *s, const char *cwd);
 int write_sarif(const char *path, const struct procset *s, const char *root);
@@ -153,7 +164,8 @@ struct baseline {
 	size_t n;
 	bool existed;
 };
-/* Returns 0, or -1 after a message (unreadable or invalid file). A missing file is fine. */
+/* Returns 0, or -1 after a one-line message (unreadable or invalid file: run then checks
+ * without it). A missing file is fine. */
 int baseline_load(struct baseline *b, const char *path);
 /* Mark each leak "baselined": true/false; every leak is with accept_all or no existing file. */
 void baseline_apply(struct baseline *b, struct procset *s, const char *root, bool accept_all);
@@ -180,6 +192,9 @@ size_t symbolize_offline(struct procset *s, const struct osym_opts *o);
 char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */
 /* 1: a statically linked ELF executable; 0: dynamic or not ELF (scripts); -1: unreadable */
 int elf_is_static(const char *path);
+/* Why the program at PATH (run as ARGV) gets no library although LD_PRELOAD names it
+ * (setuid, `env -i`), or NULL. */
+const char *preload_dropped(const char *path, char **argv);
 /* Resolve a command as execvp would. malloc'd, or NULL with errno set. */
 char *resolve_command(const char *cmd);
 struct child {
@@ -194,9 +209,11 @@ struct spawn_opts {
 	const char *options; /* THREADLEAK_OPTIONS value */
 	int orphan_wait_ms;  /* how long to wait for orphaned descendants after the command */
 };
-/* Run argv with the environment changes, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to us,
- * and wait for it (and for orphaned descendants, as a subreaper). Returns 0 or -1. */
+/* Run argv with the environment changes, forwarding to it the signals other processes send
+ * us, and wait for it (and for orphaned descendants, as a subreaper). Returns 0 or -1.
+ * spawn_done() ends the forwarding, once the reports are read. */
 int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c);
+void spawn_done(void);
 /* The command's status as a shell shows it: exit code, or 128+signal. */
 int child_exit_code(int status);
 /* Terminate like the child did: exit with its code or raise its signal. */

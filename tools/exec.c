@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,7 +79,8 @@ char *find_library(const char *argv0)
 /* ---- static executables ---- */
 int elf_is_static(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named as the command must not stop run here (execvp fails on it) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	unsigned char ident[EI_NIDENT];
@@ -112,6 +114,43 @@ int elf_is_static(const char *path)
 out:
 	close(fd);
 	return result;
+}
+
+/* ---- programs that start without the library ---- */
+static bool env_clears(char **argv)
+{
+	for (size_t i = 1; argv[i] && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-") == 0 || strcmp(a, "--ignore-environment") == 0 ||
+		    strcmp(a, "--unset=LD_PRELOAD") == 0 || strcmp(a, "-uLD_PRELOAD") == 0 ||
+		    (a[1] != '-' && a[1] != 'u' && strchr(a, 'i')))
+			return true;
+		if (strcmp(a, "-u") == 0 || strcmp(a, "--unset") == 0) {
+			if (argv[i + 1] && strcmp(argv[i + 1], "LD_PRELOAD") == 0)
+				return true;
+			if (argv[i + 1])
+				i++;
+		}
+	}
+	return false;
+}
+
+const char *preload_dropped(const char *path, char **argv)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return NULL;
+	/* the kernel asks for secure execution when the program changes the user or group
+	 * ids, or gains capabilities; the loader then ignores an LD_PRELOAD path */
+	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getgid()) ||
+	    (getuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0))
+		return "it runs in secure execution (set-user-ID, set-group-ID or file "
+		       "capabilities), where the loader ignores LD_PRELOAD";
+	const char *base = strrchr(path, '/');
+	if (strcmp(base ? base + 1 : path, "env") == 0 && env_clears(argv))
+		return "env removed LD_PRELOAD from the environment of the program it started";
+	return NULL;
 }
 
 /* ---- the command ---- */
@@ -150,45 +189,71 @@ char *resolve_command(const char *cmd)
 }
 
 /* ---- signals: forward what other processes send us ---- */
+/* Every signal whose default action would end run, leaving its folder behind and the command
+ * orphaned, except the faults of run itself: what a CI timeout, a supervisor or a user
+ * sends to run is meant for the command (as `timeout` does). Real-time signals too. */
 static volatile sig_atomic_t child_pid;
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-static struct sigaction saved[4];
+static const int forwarded_std[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,   SIGUSR1,
+                                    SIGUSR2, SIGALRM, SIGPIPE, SIGVTALRM, SIGPROF,
+                                    SIGIO,   SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGPWR};
+static struct sigaction saved[NSIG];
+static bool installed[NSIG];
 
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	/* si_code <= 0: kill(), sigqueue(), tgkill() from a process. A terminal's ^C (SI_KERNEL)
-	 * already reaches the child, which is in our process group. */
-	if (child_pid > 0 && si->si_code <= 0)
+	/* si_code <= 0: kill(), sigqueue(), tgkill() from another process. A terminal's ^C
+	 * (SI_KERNEL) already reaches the child, which is in our process group; a SIGPIPE or
+	 * SIGXFSZ of our own write (sent with our own pid) makes the write fail instead. */
+	int saved_errno = errno;
+	if (child_pid > 0 && si->si_code <= 0 && si->si_pid != getpid())
 		kill(child_pid, sig);
+	errno = saved_errno;
 }
 
-static void signals_install(void)
+static void for_each_forwarded(void (*fn)(int sig))
 {
-	for (size_t i = 0; i < 4; i++) {
-		sigaction(forwarded[i], NULL, &saved[i]);
-		if (saved[i].sa_handler == SIG_IGN)
-			continue; /* an ignored signal stays ignored, for us and the child */
-		struct sigaction sa = {.sa_sigaction = forward,
-		                       .sa_flags = SA_SIGINFO | SA_RESTART};
-		sigemptyset(&sa.sa_mask);
-		sigaction(forwarded[i], &sa, NULL);
-	}
+	for (size_t i = 0; i < sizeof(forwarded_std) / sizeof(forwarded_std[0]); i++)
+		fn(forwarded_std[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		fn(sig);
 }
 
-static void signals_restore(void)
+static void install_one(int sig)
 {
-	for (size_t i = 0; i < 4; i++)
-		sigaction(forwarded[i], &saved[i], NULL);
+	sigaction(sig, NULL, &saved[sig]);
+	if (saved[sig].sa_handler == SIG_IGN)
+		return; /* an ignored signal stays ignored, for us and the child */
+	struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	installed[sig] = sigaction(sig, &sa, NULL) == 0;
+}
+
+static void restore_one(int sig)
+{
+	if (installed[sig])
+		sigaction(sig, &saved[sig], NULL);
+	installed[sig] = false;
+}
+
+static sigset_t forwarded_set;
+static void add_one(int sig)
+{
+	sigaddset(&forwarded_set, sig);
 }
 
 static void signals_block(sigset_t *old)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	for (size_t i = 0; i < 4; i++)
-		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, old);
+	sigemptyset(&forwarded_set);
+	for_each_forwarded(add_one);
+	sigprocmask(SIG_BLOCK, &forwarded_set, old);
+}
+
+/* Until the reports are read and the folder removed: a signal then is for nobody. */
+void spawn_done(void)
+{
+	child_pid = 0;
+	for_each_forwarded(restore_one);
 }
 
 /* ---- the child ---- */
@@ -291,7 +356,7 @@ int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c)
 	close(pfd[1]);
 	child_pid = pid;
 	c->pid = pid;
-	signals_install();
+	for_each_forwarded(install_one);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	int e = 0;
 	ssize_t r;
@@ -307,7 +372,6 @@ int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c)
 			continue;
 		if (w < 0) {
 			cli_err("waitpid: %s", strerror(errno));
-			signals_restore();
 			return -1;
 		}
 		if (w == pid) {
@@ -318,7 +382,6 @@ int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c)
 	child_pid = 0;
 	if (c->exec_errno == 0)
 		reap_orphans(c, o->orphan_wait_ms);
-	signals_restore();
 	return 0;
 }
 

@@ -5,6 +5,47 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* A path as the file it will be: its own real path when it exists, else its folder's plus
+ * its name. malloc'd. */
+static char *canonical(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (real)
+		return real;
+	char *copy = strdup(path), *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+	if (slash)
+		*slash = '\0';
+	char *rdir = realpath(dir, NULL), *out = NULL;
+	if (rdir == NULL || asprintf(&out, "%s/%s", rdir, slash ? slash + 1 : path) < 0)
+		out = strdup(path);
+	free(rdir);
+	free(copy);
+	return out;
+}
+
+int outputs_distinct(const char *const *names, const char *const *paths, size_t n)
+{
+	char *c[8] = {0};
+	int rc = 0;
+	struct stat st;
+	for (size_t i = 0; i < n && i < 8; i++) /* /dev/null twice is fine */
+		c[i] = paths[i] && (stat(paths[i], &st) != 0 || S_ISREG(st.st_mode))
+		           ? canonical(paths[i])
+		           : NULL;
+	for (size_t i = 0; i < n && i < 8 && rc == 0; i++)
+		for (size_t j = i + 1; j < n && j < 8 && rc == 0; j++)
+			if (c[i] && c[j] && strcmp(c[i], c[j]) == 0) {
+				cli_err("%s and %s name the same file %s: each needs its own",
+				        names[i], names[j], paths[j]);
+				rc = -1;
+			}
+	for (size_t i = 0; i < n && i < 8; i++)
+		free(c[i]);
+	return rc;
+}
 
 int write_json_file(const char *path, json_object *o)
 {

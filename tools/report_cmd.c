@@ -126,6 +126,7 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 	}
 	if (!bad && optind >= argc)
 		bad += (cli_err("report: no report file given"), 1);
+
 	if (bad) {
 		fprintf(stderr, "Try 'threadleak report --help'.\n");
 		return -1;
@@ -145,13 +146,15 @@ int cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
 	int first = parse_report(argc, argv, &o);
-	if (first < 0) {
+	const char *names[] = {"--json", "--sarif", "--junit"};
+	const char *paths[] = {o.json, o.sarif, o.junit};
+	if (first < 0 || outputs_distinct(names, paths, 3) != 0) {
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}
 	struct procset set = {0};
 	for (int i = first; i < argc; i++)
-		procset_read(&set, argv[i]);
+		procset_read(&set, argv[i], TL_MAX_REPORT);
 	if (!o.no_symbolize)
 		symbolize_offline(&set, &o.sym);
 	char cwd[PATH_MAX], root[PATH_MAX];

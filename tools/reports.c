@@ -4,8 +4,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- accessors ---- */
@@ -97,81 +100,144 @@ static int add_any(struct procset *s, json_object *o, const char *path, int dept
 	return procs ? add_any(s, procs, path, depth + 1) : 0;
 }
 
-/* The whole file, NUL-terminated (malloc'd), or NULL with errno. */
-static char *slurp(FILE *f, size_t *len)
+/* json-c's error, in the words of someone who wrote or truncated the file. */
+static const char *json_error_words(enum json_tokener_error e)
 {
-	size_t cap = 65536, n = 0, r;
-	char *buf = malloc(cap);
-	while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (cap - n - 1 == 0) {
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				free(buf);
-			buf = nb;
-			cap *= 2;
-		}
+	switch (e) {
+	case json_tokener_error_depth:
+		return "nested too deeply";
+	case json_tokener_error_parse_utf8_string:
+		return "invalid UTF-8";
+	case json_tokener_error_parse_string:
+		return "a broken string (a control character or a bad escape)";
+	case json_tokener_error_parse_object_key_name:
+	case json_tokener_error_parse_object_key_sep:
+	case json_tokener_error_parse_object_value_sep:
+		return "a broken object (expected \"name\": value pairs separated by commas)";
+	case json_tokener_error_parse_array:
+		return "a broken array (expected values separated by commas)";
+	case json_tokener_error_parse_null:
+	case json_tokener_error_parse_boolean:
+	case json_tokener_error_parse_number:
+		return "an invalid number, true, false or null";
+	case json_tokener_error_parse_comment:
+		return "a broken comment";
+	case json_tokener_error_size:
+		return "a value too large";
+	default:
+		return "an unexpected character";
 	}
-	if (buf && ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
-/* Parse one JSON document; NULL with a reason when it is not exactly one valid document. */
-static json_object *parse_document(const char *buf, size_t len, const char **why)
+static bool all_blank(const char *p, size_t n)
 {
-	if (len == 0) {
-		*why = "the file is empty";
-		return NULL;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(" \t\r\n", p[i]))
+			return false;
+	return true;
+}
+
+/* Feed the file to the tokenizer in chunks, counting lines for the messages. */
+static json_object *parse_fd(int fd, size_t max, char *why, size_t whylen)
+{
 	json_tokener *tok = json_tokener_new();
 	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
-	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = (size_t)json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_continue || (jerr == json_tokener_success && o == NULL)) {
-		*why = "the document is incomplete";
-		return NULL;
-	}
-	if (jerr != json_tokener_success) {
-		*why = json_tokener_error_desc(jerr);
-		return NULL;
-	}
-	for (size_t i = end; i < len; i++) {
-		if (!strchr(" \t\r\n", buf[i])) {
-			*why = "text after the document";
-			json_object_put(o);
-			return NULL;
+	json_object *o = NULL;
+	char buf[65536];
+	size_t total = 0, line = 1, line_start = 0;
+	bool done = false, seen = false;
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			goto fail;
 		}
+		if (r == 0)
+			break;
+		size_t off = 0, n = (size_t)r;
+		if (total == 0 && n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+			off = 3; /* a UTF-8 byte-order mark, as some editors write */
+		if (total + n > max) {
+			snprintf(why, whylen, "larger than the limit of %zu MiB", max >> 20);
+			goto fail;
+		}
+		size_t end = n;
+		enum json_tokener_error e = json_tokener_success;
+		if (!done) {
+			seen = seen || !all_blank(buf + off, n - off);
+			o = json_tokener_parse_ex(tok, buf + off, (int)(n - off));
+			e = json_tokener_get_error(tok);
+			end = off + (size_t)json_tokener_get_parse_end(tok);
+			done = e == json_tokener_success && o != NULL;
+		}
+		if (e != json_tokener_success && e != json_tokener_continue) {
+			for (size_t i = 0; i < end; i++)
+				if (buf[i] == '\n')
+					line++, line_start = total + i + 1;
+			snprintf(
+			    why, whylen, "not valid JSON: %s at line %zu, column %zu (byte %zu)",
+			    json_error_words(e), line, total + end - line_start + 1, total + end);
+			goto fail;
+		}
+		if (done && !all_blank(buf + end, n - end)) {
+			snprintf(why, whylen, "not valid JSON: text after the document");
+			goto fail;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (buf[i] == '\n')
+				line++, line_start = total + i + 1;
+		total += n;
 	}
+	if (!done) {
+		if (!seen)
+			snprintf(why, whylen, "not valid JSON: the file is empty");
+		else
+			snprintf(
+			    why, whylen,
+			    "not valid JSON: the file ends in the middle of the document, at byte "
+			    "%zu (truncated?)",
+			    total);
+		goto fail;
+	}
+	json_tokener_free(tok);
+	return o;
+fail:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+json_object *json_read_file(const char *path, size_t max, char *why, size_t whylen)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = is_stdin ? 0 : open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	json_object *o = NULL;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		snprintf(why, whylen, "%s", strerror(errno));
+	else if (!is_stdin && !S_ISREG(st.st_mode))
+		snprintf(why, whylen, "not a regular file");
+	else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
+		snprintf(why, whylen, "%jd bytes, larger than the limit of %zu MiB",
+		         (intmax_t)st.st_size, max >> 20);
+	else if (!is_stdin && fcntl(fd, F_SETFL, 0) != 0)
+		snprintf(why, whylen, "%s", strerror(errno));
+	else
+		o = parse_fd(fd, max, why, whylen);
+	if (fd > 0)
+		close(fd);
 	return o;
 }
 
-void procset_read(struct procset *s, const char *path)
+void procset_read(struct procset *s, const char *path, size_t max)
 {
-	bool is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	size_t len = 0;
-	char *buf = f ? slurp(f, &len) : NULL;
-	int e = errno;
-	if (f && !is_stdin)
-		fclose(f);
-	if (buf == NULL) {
-		cli_err("%s: %s; skipped", path, strerror(e));
-		s->bad_files++;
-		return;
-	}
-	const char *why = NULL;
-	json_object *o = len > (size_t)INT32_MAX ? NULL : parse_document(buf, len, &why);
-	free(buf);
+	char why[256];
+	json_object *o = json_read_file(path, max, why, sizeof(why));
 	if (o == NULL) {
-		cli_err("%s: not valid JSON (%s); skipped", path, why ? why : "too large");
+		cli_err("%s: %s; skipped", path, why);
 		s->bad_files++;
 	} else if (add_any(s, o, path, 0) == 0) {
 		cli_err("%s: not a threadleak report (no \"tool\": \"threadleak\" with \"leaks\"); "

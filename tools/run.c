@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ struct run_opts {
 	size_t nsupps, nraw;
 	long grace, exitcode, orphan_wait;
 	bool exitcode_set, no_children, allow_static, update_baseline;
+	const char *unchecked; /* why the command itself will not get the library, or NULL */
+	const char *cmd0;
 	const char *json, *sarif, *junit, *baseline, *source_root;
 	int color; /* -1 auto */
 };
@@ -81,7 +84,8 @@ static int check_raw(struct run_opts *o, const char *raw)
 		char *eq = strchr(t, '=');
 		size_t klen = eq ? (size_t)(eq - t) : strlen(t);
 		if ((klen == 6 && strncmp(t, "format", 6) == 0) ||
-		    (klen == 8 && strncmp(t, "log_path", 8) == 0)) {
+		    (klen == 8 && strncmp(t, "log_path", 8) == 0) ||
+		    (klen == 10 && strncmp(t, "log_dir_id", 10) == 0)) {
 			cli_err("--options: '%.*s' is set by threadleak run itself (use --json "
 			        "FILE for JSON)",
 			        (int)klen, t);
@@ -211,6 +215,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		bad += check_raw(o, o->raw[i]);
 	if (o->update_baseline && o->baseline == NULL)
 		bad += (cli_err("--update-baseline needs --baseline FILE"), 1);
+
 	if (!bad && optind >= argc)
 		bad +=
 		    (cli_err("run: missing command: threadleak run [OPTIONS] -- COMMAND [ARGS...]"),
@@ -222,8 +227,18 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	return optind;
 }
 
+/* run's private folder for the reports. The library finds it through run's own descriptor,
+ * /proc/RUNPID/fd/N, and checks its device and inode (log_dir_id): once run has ended, a
+ * process that outlived it writes nothing, wherever the old path now leads. The path also
+ * holds no ':' or blank of TMPDIR, which THREADLEAK_OPTIONS could not carry. */
+struct report_dir {
+	char *path;
+	int fd;
+	unsigned long long dev, ino;
+};
+
 /* THREADLEAK_OPTIONS for the command: the user's, then ours (later values win). */
-static char *library_options(const struct run_opts *o, const char *dir)
+static char *library_options(const struct run_opts *o, const struct report_dir *d)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -239,7 +254,8 @@ static char *library_options(const struct run_opts *o, const char *dir)
 		fprintf(m, "grace_ms=%ld:", o->grace);
 	if (o->no_children)
 		fprintf(m, "children=0:");
-	fprintf(m, "exitcode=0:format=json:log_path=%s/report", dir);
+	fprintf(m, "exitcode=0:format=json:log_path=/proc/%d/fd/%d/report:log_dir_id=%llu,%llu",
+	        (int)getpid(), d->fd, d->dev, d->ino);
 	fclose(m);
 	return buf;
 }
@@ -253,8 +269,14 @@ static int check_suppressions(struct run_opts *o)
 	}
 	for (size_t i = 0; i < o->nsupps; i++) {
 		char *abs = realpath(o->supps[i], NULL);
-		if (abs == NULL || access(abs, R_OK) != 0) {
+		struct stat st;
+		if (abs == NULL || access(abs, R_OK) != 0 || stat(abs, &st) != 0) {
 			cli_err("--suppressions %s: %s", o->supps[i], strerror(errno));
+			free(abs);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			cli_err("--suppressions %s: not a regular file", o->supps[i]);
 			free(abs);
 			return -1;
 		}
@@ -272,42 +294,55 @@ static int check_suppressions(struct run_opts *o)
 	return 0;
 }
 
-static char *private_dir(void)
+static int private_dir(struct report_dir *d)
 {
 	const char *base = getenv("TMPDIR");
-	if (base == NULL || base[0] != '/' || has_separator(base))
+	if (base == NULL || base[0] == '\0')
 		base = "/tmp";
-	char *dir = NULL;
-	if (asprintf(&dir, "%s/threadleak.XXXXXX", base) < 0)
-		return NULL;
-	if (mkdtemp(dir) == NULL) {
-		cli_err("cannot create a folder in %s for the reports: %s", base, strerror(errno));
-		free(dir);
-		return NULL;
+	d->fd = -1;
+	if (asprintf(&d->path, "%s/threadleak.XXXXXX", base) < 0) {
+		d->path = NULL;
+		return -1;
 	}
-	return dir;
+	struct stat st;
+	if (mkdtemp(d->path) == NULL ||
+	    (d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(d->fd, &st) != 0) {
+		cli_err("cannot create a folder in %s for the reports: %s", base, strerror(errno));
+		if (d->fd >= 0)
+			close(d->fd);
+		free(d->path);
+		d->path = NULL;
+		return -1;
+	}
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	return 0;
 }
 
-/* Read every report in dir (one per process), and remove them with the folder. */
-static void collect(struct procset *set, const char *dir)
+/* Read every report in the folder (one per process), and remove them with the folder. */
+static void collect(struct procset *set, struct report_dir *d)
 {
-	DIR *d = opendir(dir);
+	int dup_fd = dup(d->fd);
+	DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
+	while (dir && (e = readdir(dir)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
 		char *path = NULL;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0)
+		if (asprintf(&path, "%s/%s", d->path, e->d_name) < 0)
 			continue;
 		if (strncmp(e->d_name, "report.", 7) == 0)
-			procset_read(set, path);
-		unlink(path);
+			procset_read(set, path, TL_MAX_OWN_REPORT);
+		unlinkat(d->fd, e->d_name, 0);
 		free(path);
 	}
-	if (d)
-		closedir(d);
-	if (rmdir(dir) != 0)
-		cli_err("could not remove %s: %s", dir, strerror(errno));
+	if (dir)
+		closedir(dir);
+	if (rmdir(d->path) != 0)
+		cli_err("could not remove %s: %s", d->path, strerror(errno));
+	/* d->fd stays open until run exits: /proc/RUNPID/fd/N names the removed folder until
+	 * then, in which nothing can be created */
 }
 
 static char *preload_value(const char *lib)
@@ -376,6 +411,8 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 		cli_err(
 		    "%s is statically linked: it is not checked (only the programs it starts are)",
 		    path);
+	o->unchecked = preload_dropped(path, cmd);
+	o->cmd0 = cmd[0];
 	free(path);
 	return 0;
 }
@@ -433,10 +470,18 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 		        "threadleak: %s, started by the command, is still running; its report is "
 		        "not included\n",
 		        c->still_running[i]);
-	if (set->n == 0 && WIFEXITED(c->status))
-		fprintf(stderr, "threadleak: no process of the command wrote a report: each ended "
-		                "without running exit "
-		                "handlers (_exit, a fatal signal) or the check was turned off\n");
+	bool root_reported = false;
+	for (size_t i = 0; i < set->n; i++)
+		root_reported = root_reported || set->v[i].root;
+	if (!root_reported && o->unchecked)
+		fprintf(stderr, "threadleak: %s was not checked: %s\n", o->cmd0, o->unchecked);
+	else if (set->n == 0 && WIFEXITED(c->status))
+		fprintf(
+		    stderr,
+		    "threadleak: no process of the command wrote a report: each ended without "
+		    "running exit handlers (_exit, a fatal signal), lost LD_PRELOAD from its "
+		    "environment (env -i, sudo), was statically linked, or had the check turned "
+		    "off\n");
 }
 
 static bool use_color(int mode)
@@ -508,22 +553,30 @@ static void run_opts_free(struct run_opts *o)
 static int run_command(struct run_opts *o, char **cmd, const char *lib, const char *root,
                        int *raw_status)
 {
+	/* A broken baseline is named, and the command still runs, checked as without one: every
+	 * leak is new, the file is left as it is, and the status says that run could not do all
+	 * of its job. */
 	struct baseline b = {0};
-	if (o->baseline && baseline_load(&b, o->baseline) != 0)
-		return TL_EXIT_INTERNAL;
-	char *dir = private_dir();
-	if (dir == NULL) {
+	bool bad_baseline = o->baseline && baseline_load(&b, o->baseline) != 0;
+	struct run_opts eff = *o;
+	if (bad_baseline) {
+		eff.baseline = NULL;
+		eff.update_baseline = false;
+	}
+	struct report_dir dir;
+	if (private_dir(&dir) != 0) {
 		baseline_free(&b);
 		return TL_EXIT_INTERNAL;
 	}
-	char *options = library_options(o, dir);
+	char *options = library_options(o, &dir);
 	char *preload = preload_value(lib);
 	struct spawn_opts so = {
 	    .preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
 	struct child c;
 	struct procset set = {0};
 	int rc = spawn_wait(cmd, &so, &c);
-	collect(&set, dir);
+	collect(&set, &dir);
+	spawn_done();
 	if (rc != 0) {
 		rc = TL_EXIT_INTERNAL;
 	} else if (c.exec_errno) {
@@ -532,7 +585,8 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
 		procset_sort(&set, c.pid);
-		rc = finish(o, &b, &set, &c, cmd, root);
+		rc = finish(&eff, &b, &set, &c, cmd, root);
+		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
 	}
 	for (size_t i = 0; i < c.nstill; i++)
@@ -542,7 +596,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	procset_free(&set);
 	free(options);
 	free(preload);
-	free(dir);
+	free(dir.path);
 	return rc;
 }
 
@@ -550,7 +604,9 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	int first = parse_run(argc, argv, &o);
-	if (first < 0) {
+	const char *names[] = {"--json", "--sarif", "--junit", "--baseline"};
+	const char *paths[] = {o.json, o.sarif, o.junit, o.baseline};
+	if (first < 0 || outputs_distinct(names, paths, 4) != 0) {
 		run_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}

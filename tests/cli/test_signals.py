@@ -13,10 +13,12 @@ from clitest import *  # noqa: E402,F403
 leaky = exe("leaky")
 
 
-def start(*args):
+def start(*args, tmp=None):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.pop("THREADLEAK_OPTIONS", None)
+    if tmp:
+        env["TMPDIR"] = tmp
     return subprocess.Popen([CLI, "run", "--", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, start_new_session=True)
 
@@ -65,6 +67,26 @@ wait_line(p, "waiting for SIGTERM")
 os.kill(p.pid, signal.SIGINT)
 o, e = finish(p)
 check(p.returncode == -signal.SIGINT, f"SIGINT: threadleak status {p.returncode}, expected -SIGINT", e)
+
+# every other signal whose default would end run (SIGUSR1, SIGALRM, SIGPIPE, a real-time
+# one...) is forwarded too, as `timeout` does: run must not die and leave its folder and an
+# orphaned command behind. The command dies of it; run then ends with the same signal.
+for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGPIPE, signal.SIGRTMIN + 3):
+    tmp = tmpdir()
+    p = start(leaky, "a", "--term-wait", tmp=tmp)
+    wait_line(p, "waiting for SIGTERM")
+    os.kill(p.pid, sig)
+    o, e = finish(p)
+    left = None
+    try:
+        os.killpg(p.pid, 0)
+        left = subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(p.pid)], stdout=subprocess.PIPE).stdout
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    check(left is None, f"signal {sig}: the command was left running", left)
+    check(p.returncode == -sig, f"signal {sig}: threadleak status {p.returncode}, expected -{int(sig)}", e)
+    check(os.listdir(tmp) == [], f"signal {sig}: run's folder left behind: {os.listdir(tmp)}", e)
 
 # a command killed by a signal: same signal, no core dump of ours
 r = tl("run", "--", "sh", "-c", "kill -TERM $$")

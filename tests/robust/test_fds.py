@@ -8,22 +8,37 @@ from robust import *  # noqa: F403
 
 leaky = exe("leaky")
 
+def run_err_file(args, **kw):
+    """run(), with the program's stderr a regular file: its contents replace r.stderr."""
+    with tempfile.NamedTemporaryFile(prefix="tlfds.") as f:
+        r = run(["sh", "-c", 'exec "$0" "$@" 2>"$TL_ERR"', *args], env={"TL_ERR": f.name}, **kw)
+        r.stderr = open(f.name, "rb").read()
+        return r
+
+
 # fd 2 closed: the text report still reaches the stderr the process started with
-r = run([leaky, "-s", "2", "-c", "close2"], json_format=False)
+r = run_err_file([leaky, "-s", "2", "-c", "close2"], json_format=False)
 check(r.rc == 23, f"close2: exit status {r.rc}, expected 23", r.stderr)
 check(b"found 2 leaked threads" in r.stderr, "close2: no report on the original stderr", r.stderr)
 check(r.stdout == b"ready\n", "close2: stdout", r.stdout)
 
 # the same in JSON on stderr (no log_path)
-r = run([leaky, "-s", "2", "-r", "1", "-c", "close2"], json_format=False, options="format=json")
+r = run_err_file([leaky, "-s", "2", "-r", "1", "-c", "close2"], json_format=False, options="format=json")
 check(r.rc == 23, f"close2 json: exit status {r.rc}", r.stderr)
 docs = json_docs(r.stderr)
 check(len(docs) == 1 and docs[0]["leaked"] == 3, "close2 json: one report with 3 leaks", r.stderr)
 check_report_shape(docs[0])
 
 # fd 2 now /dev/null: the report still goes to the original stderr
-r = run([leaky, "-s", "1", "-c", "dup2null"], json_format=False)
+r = run_err_file([leaky, "-s", "1", "-c", "dup2null"], json_format=False)
 check(r.rc == 23 and b"found 1 leaked thread" in r.stderr, "dup2null: report on the original stderr", r.stderr)
+
+# stderr a pipe: threadleak never holds it open (its reader waits for the last writer), so
+# the reader sees its end when the program closes it, and the report is lost; but the
+# program is not killed by SIGPIPE for it, and keeps its status
+for mode in ("close2", "dup2null"):
+    r = run([leaky, "-s", "1", "-c", mode], json_format=False)
+    check(r.rc == 23 and r.stdout == b"ready\n", f"{mode}, a pipe: exit status {r.rc}", r.stderr)
 
 # every descriptor closed (threadleak's own copy too): log_path still gets the report
 r = run([leaky, "-s", "2", "-r", "1", "-c", "closeall"])
