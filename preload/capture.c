@@ -20,6 +20,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -29,8 +30,53 @@
 /* ---- our own address range, to drop our frames from stacks ---- */
 static uintptr_t own_lo, own_hi;
 
+/* ---- the dynamic loader's locks ----
+ * A thread may block while it holds one of the loader's locks (inside a dl_iterate_phdr
+ * callback, or a constructor run by dlopen) and everything we do with the loader (unw_step
+ * and the symbolizer call dl_iterate_phdr; dlopen and dlsym of libunwind and libdw) would
+ * then wait forever. glibc keeps them in _rtld_global as three adjacent recursive
+ * pthread mutexes: dl_load_lock, dl_load_write_lock (dl_iterate_phdr), dl_load_tls_lock (see
+ * docs/internals.md). We find them once, from inside a dl_iterate_phdr callback where we own
+ * the write lock, and then take them ourselves with a timeout before using the loader: held
+ * by us (they are recursive) nothing of ours can block on them, and when one cannot be taken
+ * we know which thread holds it. */
+static pthread_mutex_t *loader_locks[3]; /* load, write, tls: in the order we take them */
+static _Atomic pid_t loader_holder;      /* who kept us out, at the last failed try */
+
+static bool looks_recursive(const pthread_mutex_t *m)
+{
+	return (m->__data.__kind & 0x7f) == PTHREAD_MUTEX_RECURSIVE_NP;
+}
+
+static void find_loader_locks(struct dl_phdr_info *info)
+{
+	pid_t me = tl_gettid();
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		lo = (lo + 7) & ~(uintptr_t)7;
+		for (uintptr_t a = lo + sizeof(pthread_mutex_t);
+		     a + 2 * sizeof(pthread_mutex_t) <= hi; a += 8) {
+			pthread_mutex_t *m = (pthread_mutex_t *)a;
+			if (m->__data.__owner != me || m->__data.__count < 1 ||
+			    !looks_recursive(m) || !looks_recursive(m - 1) ||
+			    !looks_recursive(m + 1))
+				continue;
+			loader_locks[0] = m - 1;
+			loader_locks[1] = m;
+			loader_locks[2] = m + 1;
+			return;
+		}
+	}
+}
+
 static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 {
+	(void)size;
+	if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && loader_locks[1] == NULL)
+		find_loader_locks(info);
 	uintptr_t me = (uintptr_t)data;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -45,15 +91,62 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 				    info->dlpi_addr + q->p_vaddr + q->p_memsz > own_hi)
 					own_hi = info->dlpi_addr + q->p_vaddr + q->p_memsz;
 			}
-			return 1;
 		}
 	}
-	return 0;
+	return 0; /* every module: the loader's may come after ours */
 }
 
 void tl_capture_init(void)
 {
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_capture_init);
+	/* Released now: otherwise what we found is not the lock dl_iterate_phdr takes. */
+	if (loader_locks[1] && loader_locks[1]->__data.__owner == tl_gettid())
+		loader_locks[0] = loader_locks[1] = loader_locks[2] = NULL;
+}
+
+bool tl_loader_enter(int timeout_ms)
+{
+	if (loader_locks[1] == NULL)
+		return true; /* not found: use the loader as before */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	for (int i = 0; i < 3; i++) {
+		pid_t owner = loader_locks[i]->__data.__owner;
+		pid_t stuck = atomic_load(&loader_holder);
+		if (stuck != 0 && owner == stuck)
+			ts = (struct timespec){0,
+			                       0}; /* still the thread that kept us out last time */
+		int rc = TL_REAL(pthread_mutex_clocklock)(loader_locks[i], CLOCK_MONOTONIC, &ts);
+		if (rc != 0) {
+			if (owner == 0)
+				owner = loader_locks[i]->__data.__owner;
+			atomic_store(&loader_holder, owner > 0 ? owner : -1);
+			while (i-- > 0)
+				pthread_mutex_unlock(loader_locks[i]);
+			return false;
+		}
+	}
+	atomic_store(&loader_holder, 0);
+	return true;
+}
+
+void tl_loader_leave(void)
+{
+	if (loader_locks[1] == NULL)
+		return;
+	for (int i = 3; i-- > 0;)
+		pthread_mutex_unlock(loader_locks[i]);
+}
+
+pid_t tl_loader_holder(void)
+{
+	return atomic_load(&loader_holder);
 }
 
 bool tl_pc_is_own(uintptr_t pc)
@@ -64,12 +157,19 @@ bool tl_pc_is_own(uintptr_t pc)
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 {
 	void *buf[TL_MAX_FRAMES + 16];
-	if (!tl_deps_unwind())
+	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
+	 * every thread creation (bare, pthread_create does not need that lock) */
+	if (!tl_loader_enter(100))
 		return 0;
+	if (!tl_deps_unwind()) {
+		tl_loader_leave();
+		return 0;
+	}
 	int want = max + skip + 8;
 	if (want > (int)TL_ARRAY_SIZE(buf))
 		want = TL_ARRAY_SIZE(buf);
 	int n = unw_backtrace(buf, want);
+	tl_loader_leave();
 	int i = 0;
 	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
 		i++;

@@ -309,6 +309,37 @@ static int by_number(const void *x, const void *y)
 	return (ka > kb) - (ka < kb);
 }
 
+/* A thread keeps one of the loader's locks: we take no stacks (unwinding needs the loader) and
+ * say why, naming the holder. */
+static void loader_note(const struct gather *g, char *note, size_t len)
+{
+	pid_t tid = tl_loader_holder();
+	uint64_t number = 0;
+	for (size_t i = 0; i < g->nknown && tid > 0; i++)
+		if (g->known[i].tid == tid)
+			number = g->known[i].number;
+	if (number)
+		snprintf(note, len,
+		         "thread %llu holds the dynamic loader's lock: stacks are not available",
+		         (unsigned long long)number);
+	else if (tid > 0)
+		snprintf(note, len,
+		         "task %d holds the dynamic loader's lock: stacks are not available",
+		         (int)tid);
+	else
+		snprintf(note, len,
+		         "another thread holds the dynamic loader's lock: stacks are "
+		         "not available");
+	for (size_t i = 0; i < g->n; i++) {
+		struct tl_seen *s = &g->v[i];
+		s->stack.n = 0;
+		if (s->sys_pc && !tl_pc_is_own(s->sys_pc)) {
+			s->stack.pcs[0] = s->sys_pc;
+			s->stack.n = 1;
+		}
+	}
+}
+
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int tl_check(int kind, int exit_status, bool print, char **json)
@@ -319,7 +350,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	pid_t self_tid = tl_gettid();
 	struct gather g = {0};
 	int64_t backoff = 1000000, deadline = t0 + (int64_t)tl_opt.grace_ms * 1000000;
-	bool ok;
+	bool ok, loader = false;
+	char note[160];
 	for (;;) {
 		ok = gather(&g, self_tid);
 		if (!ok || g.n == 0 || mono_ns() >= deadline)
@@ -358,12 +390,18 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 					classify(&g.v[i], g.no_proc);
 		}
 		rejoin_wrappers(&g);
-		tl_capture_stacks(g.v, g.n);
+		/* From here to the report's text we use the loader (unwinding, symbols, dlsym):
+		 * hold its locks, or learn that a thread keeps one and use nothing of it. */
+		loader = tl_loader_enter(500);
+		if (loader)
+			tl_capture_stacks(g.v, g.n);
+		else
+			loader_note(&g, note, sizeof(note));
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
 		 * new snapshot and unwind that, alone (microseconds); after a few tries, or when it
 		 * is outside any wrapped call, it is running. */
-		bool *redo = calloc(g.n, sizeof(bool));
+		bool *redo = loader ? calloc(g.n, sizeof(bool)) : NULL;
 		for (int attempt = 0;; attempt++) {
 			bool again = false;
 			tl_registry_lock();
@@ -402,13 +440,17 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		free(redo);
 		r.v = g.v;
 		r.n = g.n;
-		r.sym = tl_sym_get();
-		tl_options_apply_hook(r.sym);
+		if (loader) {
+			r.sym = tl_sym_get();
+			tl_options_apply_hook(r.sym);
+		}
 		tl_suppress_load(r.sym);
 		qsort(r.v, r.n, sizeof(*r.v), by_number);
 		int64_t now = tl_now_ns();
 		for (size_t i = 0; i < r.n; i++) {
 			struct tl_seen *s = &r.v[i];
+			if (!loader && s->state != TL_ST_EXITED)
+				s->stack_note = note;
 			tl_refine_from_stack(&r, s);
 			tl_describe_object(&r, g.known, g.nknown, s);
 			if (s->since_ns && !s->in_wrapper)
@@ -445,22 +487,21 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	if (emit || json) {
 		size_t len = 0;
 		char *out = NULL;
-		if (emit) {
+		if (emit)
 			out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(&r, &len)
 			                                      : tl_report_text(&r, &len);
-			if (out)
-				tl_output(out, len);
-		}
-		if (json) {
-			if (tl_opt.format == TL_FORMAT_JSON && out) {
-				*json = out;
-				out = NULL;
-			} else {
-				*json = tl_report_json(&r, &len);
-			}
-		}
+		if (json)
+			*json = tl_opt.format == TL_FORMAT_JSON && out ? strdup(out)
+			                                               : tl_report_json(&r, &len);
+		if (loader)
+			tl_loader_leave();
+		loader = false;
+		if (out)
+			tl_output(out, strlen(out));
 		free(out);
 	}
+	if (loader)
+		tl_loader_leave();
 	free(g.v);
 	free(g.known);
 	atomic_store(&tl_checking, false);

@@ -280,6 +280,12 @@ bool tl_signal_is_transparent(const struct tl_seen *s);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
 void tl_capture_init(void);
+/* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with
+ * the loader can wait on another thread; false when another thread keeps one of them
+ * (tl_loader_holder() says which tid, -1 unknown). Pair a true return with tl_loader_leave(). */
+bool tl_loader_enter(int timeout_ms);
+void tl_loader_leave(void);
+pid_t tl_loader_holder(void);
 
 /* ---- symbolization (symbolize.c) ---- */
 struct tl_frame {
