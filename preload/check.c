@@ -77,6 +77,29 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
+/* A task on its way out: the kernel sets PF_EXITING (stat's flags field) before it wakes a
+ * pthread_join, and the task stays listed until it is reaped (see docs/internals.md). A joined
+ * thread must not come back as "untracked" in that window. */
+static bool task_exiting(pid_t tid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return true; /* gone already */
+	const char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return false;
+	p += 2;
+	if (*p == 'Z' || *p == 'X' || *p == 'x')
+		return true;
+	for (int field = 3; field < 9 && p; field++) { /* to field 9, flags */
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p && (strtoul(p, NULL, 10) & 0x4 /* PF_EXITING */);
+}
+
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
 /* Copy what thread t is blocked in, as it was at sequence number `seq` (odd: inside a wrapped
  * call). The thread writes these fields without a lock; the copy holds only if the sequence
@@ -178,7 +201,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		for (int i = 0; i < ntasks; i++) {
 			pid_t tid = tids[i];
 			if (tid == self_tid || tid_ignored(tid) ||
-			    tid_in(ktids, (int)g->nknown, tid))
+			    tid_in(ktids, (int)g->nknown, tid) || task_exiting(tid))
 				continue;
 			struct tl_seen *s = add(g);
 			if (s == NULL)
