@@ -19,6 +19,8 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -251,13 +253,82 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 	return TL_REAL(syscall)(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
 }
 
+/* The thread was not in a system call when we looked, but entered one before our signal
+ * arrived, and the kernel made that call fail with EINTR because a handler ran (even with
+ * SA_RESTART: nanosleep, poll, epoll_wait, select, pause, timed futex waits; see
+ * docs/internals.md). Make that invisible: the interrupted `syscall` instruction is right before
+ * the pc, and glibc's wrappers load the call number just before it (mov $nr,%eax). A call the
+ * kernel left a restart block for (relative sleeps, timed futex waits, poll with a timeout) is
+ * finished with restart_syscall, which waits exactly the time that was left, with the
+ * program's signal mask (a signal of the program still interrupts it, as it would have); a call
+ * with nothing to lose by starting over (absolute sleeps, pause, waits without a timeout, the
+ * few microseconds of a relative epoll_wait) is executed again. Anything else keeps its EINTR
+ * (a raw syscall() whose number we cannot know). */
+static void repair_eintr(ucontext_t *uc, int sig)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	if (g[REG_RAX] != -EINTR)
+		return;
+	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+	if (((uintptr_t)ip & 0xfff) < 7 || ip[-2] != 0x0f || ip[-1] != 0x05 || ip[-7] != 0xb8)
+		return;
+	int32_t nr;
+	memcpy(&nr, ip - 6, sizeof(nr));
+	bool restart_block = false;
+	switch (nr) {
+	case SYS_nanosleep:
+	case SYS_futex: /* only timed waits fail with EINTR: they leave a restart block */
+		restart_block = true;
+		break;
+	case SYS_clock_nanosleep:
+		restart_block = !(g[REG_RSI] & TIMER_ABSTIME);
+		break;
+	case SYS_poll:
+		restart_block = (int)g[REG_RDX] >= 0;
+		break;
+	case SYS_pause:
+	case SYS_ppoll:      /* the kernel updated the timeout in place */
+	case SYS_pselect6:   /* likewise */
+	case SYS_select:     /* likewise */
+	case SYS_epoll_wait: /* a relative timeout, started microseconds ago */
+	case SYS_epoll_pwait:
+		break;
+	default:
+		return;
+	}
+	/* a signal of the program that is pending now must still interrupt the call */
+	sigset_t pending;
+	if (TL_REAL(syscall)(SYS_rt_sigpending, &pending, _NSIG / 8) != 0)
+		return;
+	for (int s = 1; s < _NSIG; s++)
+		if (s != sig && sigismember(&pending, s) && !sigismember(&uc->uc_sigmask, s))
+			return;
+	if (!restart_block) {
+		g[REG_RAX] = nr; /* the arguments are still in their registers */
+		g[REG_RIP] -= 2;
+		return;
+	}
+	sigset_t mask = uc->uc_sigmask, old;
+	sigaddset(&mask, sig); /* not our own signal: the next check takes its pc only */
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &mask, &old, _NSIG / 8);
+	long r = TL_REAL(syscall)(SYS_restart_syscall);
+	int err = errno;
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+	g[REG_RAX] = r == -1 ? -err : r;
+}
+
 /* Async-signal-safe: no locks, no malloc, no libunwind. */
 static void park_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	int saved = errno;
 	uint32_t gen = atomic_load(&park_gen);
-	if (si->si_code != SI_TKILL || si->si_pid != getpid() || gen == atomic_load(&release_gen)) {
+	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
+		errno = saved;
+		return;
+	}
+	if (gen == atomic_load(&release_gen)) { /* late: the check is over */
+		repair_eintr(uc, sig);
 		errno = saved;
 		return;
 	}
@@ -282,6 +353,7 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		}
 		break;
 	}
+	repair_eintr(uc, sig);
 	errno = saved;
 }
 
@@ -366,6 +438,26 @@ struct park_job {
 	int acked;
 };
 
+/* Look again right before the signal: a thread seen running a moment ago may be in a call
+ * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
+ * between this read and the signal, which repair_eintr covers. */
+static bool still_transparent(pid_t tid)
+{
+	static struct tl_seen scratch; /* the checker only, under check_lock */
+	scratch.tid = tid;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return true; /* gone, or no /proc: the signal does no harm then */
+	if (strncmp(buf, "running", 7) == 0)
+		return true;
+	char *p = buf;
+	scratch.sysno = strtol(p, &p, 10);
+	for (int k = 0; k < 6; k++)
+		scratch.sysargs[k] = strtoul(p, &p, 16);
+	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
+}
+
 static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)info;
@@ -374,7 +466,8 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	struct park_slot *sl = atomic_load(&slots);
 	pid_t pid = getpid();
 	for (size_t i = 0; i < job->n; i++)
-		if (TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
+		if (!still_transparent(sl[i].tid) ||
+		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
 	int64_t deadline =
 	    mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
