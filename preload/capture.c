@@ -277,9 +277,15 @@ static void repair_eintr(ucontext_t *uc, int sig)
 	bool restart_block = false;
 	switch (nr) {
 	case SYS_nanosleep:
-	case SYS_futex: /* only timed waits fail with EINTR: they leave a restart block */
 		restart_block = true;
 		break;
+	case SYS_futex: { /* timed waits fail with EINTR and leave a restart block */
+		int op = (int)g[REG_RSI] & FUTEX_CMD_MASK;
+		if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)
+			return;
+		restart_block = true;
+		break;
+	}
 	case SYS_clock_nanosleep:
 		restart_block = !(g[REG_RSI] & TIMER_ABSTIME);
 		break;

@@ -77,6 +77,26 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
+/* tids of records freed lately (joined, or detached and finished): their tasks go on a little
+ * in glibc's exit path, where they may even wait for a lock (the stack cache) behind a thread
+ * creating the next one. Written under the registry lock, read under it. */
+static pid_t gone[4096];
+static unsigned ngone;
+
+void tl_check_record_gone(pid_t tid)
+{
+	if (tid > 0)
+		gone[ngone++ % TL_ARRAY_SIZE(gone)] = tid;
+}
+
+static bool gone_in(const pid_t *list, pid_t tid)
+{
+	for (size_t i = 0; i < TL_ARRAY_SIZE(gone); i++)
+		if (list[i] == tid)
+			return true;
+	return false;
+}
+
 /* A task on its way out: the kernel sets PF_EXITING (stat's flags field) before it wakes a
  * pthread_join, and the task stays listed until it is reaped (see docs/internals.md). A joined
  * thread must not come back as "untracked" in that window. */
@@ -98,6 +118,19 @@ static bool task_exiting(pid_t tid)
 			p++;
 	}
 	return p && (strtoul(p, NULL, 10) & 0x4 /* PF_EXITING */);
+}
+
+/* A new thread starts with every signal blocked (pthread_create blocks them around clone and
+ * the thread restores its mask first thing); while a creation is in progress, a task we do
+ * not know yet with that mask is that thread (see docs/internals.md). */
+static bool task_newborn(pid_t tid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	const char *b = strstr(buf, "\nSigBlk:");
+	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= 62;
 }
 
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
@@ -140,7 +173,11 @@ static bool gather(struct gather *g, pid_t self_tid)
 		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
 		    t == tl_self)
 			continue;
-		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
+		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED | TL_F_PINNED)))
+			continue; /* pinned: a join or detach of the finished thread is under way */
+		/* Being created: its creator's pthread_create has not returned, so the program
+		 * could not have joined or detached it yet. */
+		if (!(f & (TL_F_ADOPTED | TL_F_CREATOR_DONE)))
 			continue;
 		struct tl_seen *s = add(g);
 		if (s == NULL)
@@ -166,6 +203,10 @@ static bool gather(struct gather *g, pid_t self_tid)
 			}
 		}
 	}
+	pid_t *gone_now = malloc(sizeof(gone));
+	if (gone_now != NULL)
+		memcpy(gone_now, gone, sizeof(gone));
+	bool creating = tl_registry_starting() > 0;
 	tl_registry_unlock();
 
 	/* Tasks we never saw created. Threads of our own records that vanished without passing
@@ -175,12 +216,15 @@ static bool gather(struct gather *g, pid_t self_tid)
 	int ntasks = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(stack_tids));
 	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids)) {
 		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
-		if (tids == NULL)
+		if (tids == NULL) {
+			free(gone_now);
 			return false;
+		}
 		ntasks = tl_list_tasks(tids, ntasks + 256);
 	}
 	if (ntasks < 0) {
 		g->no_proc = true;
+		free(gone_now);
 		return true; /* no /proc: what the registry knows is all we have */
 	}
 	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
@@ -201,7 +245,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 		for (int i = 0; i < ntasks; i++) {
 			pid_t tid = tids[i];
 			if (tid == self_tid || tid_ignored(tid) ||
-			    tid_in(ktids, (int)g->nknown, tid) || task_exiting(tid))
+			    tid_in(ktids, (int)g->nknown, tid) ||
+			    (gone_now && gone_in(gone_now, tid)) || task_exiting(tid) ||
+			    (creating && task_newborn(tid)))
 				continue;
 			struct tl_seen *s = add(g);
 			if (s == NULL)
@@ -213,6 +259,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 	}
 	if (tids != stack_tids)
 		free(tids);
+	free(gone_now);
 	return true;
 }
 
@@ -236,6 +283,68 @@ static void rejoin_wrappers(struct gather *g)
 		}
 	}
 	tl_registry_unlock();
+}
+
+/* Is s (same record, or the same untracked task) in the pass g? */
+static bool in_pass(const struct gather *g, const struct tl_seen *s)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (s->number ? g->v[i].number == s->number
+		              : g->v[i].number == 0 && g->v[i].tid == s->tid)
+			return true;
+	return false;
+}
+
+/* Keep only the threads of g that `other` also saw. Threads being created or joined while a
+ * pass runs (some of them waiting for the registry lock that pass holds) are in one pass and
+ * not in the next: they appeared or vanished, which is no leak. */
+static void keep_seen_in(struct gather *g, const struct gather *other)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++)
+		if (in_pass(other, &g->v[i]))
+			g->v[k++] = g->v[i];
+	g->n = k;
+}
+
+static bool any_unstarted(const struct gather *g, const struct gather *first)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].number &&
+		    !(g->v[i].flags & (TL_F_STARTED | TL_F_FINISHED | TL_F_ADOPTED | TL_F_MAIN)) &&
+		    in_pass(first, &g->v[i]))
+			return true;
+	return false;
+}
+
+/* A second pass a moment after the first one, with none of our locks held in between; only
+ * what both saw is a candidate. */
+static bool settle(struct gather *g, pid_t self_tid)
+{
+	struct gather first = *g;
+	struct gather second = {0};
+	struct timespec ts = {0, 2000000};
+	while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
+		;
+	bool ok = gather(&second, self_tid);
+	/* A thread that has not run yet cannot be told from one its creator is about to join:
+	 * give it a moment (a busy machine may keep a new thread waiting for a CPU). */
+	for (int waited = 2; ok && waited < 50 && any_unstarted(&second, &first); waited += 2) {
+		ts = (struct timespec){0, 2000000};
+		while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ok = gather(&second, self_tid);
+	}
+	if (ok) {
+		keep_seen_in(&second, &first);
+		free(first.v);
+		free(first.known);
+		*g = second;
+	} else {
+		free(second.v);
+		free(second.known);
+	}
+	return ok;
 }
 
 static void classify(struct tl_seen *s, bool no_proc)
@@ -386,6 +495,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			;
 		backoff = backoff * 2 > 100000000 ? 100000000 : backoff * 2;
 	}
+	if (ok && g.n > 0)
+		ok = settle(&g, self_tid);
 	struct tl_report r = {.kind = kind, .exit_status = exit_status};
 	int leaked = 0;
 	if (!ok)
@@ -461,6 +572,12 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 				}
 		}
 		free(redo);
+		/* and what vanished while we looked (joined, detached and finished, exited) */
+		struct gather last = {0};
+		if (gather(&last, self_tid))
+			keep_seen_in(&g, &last);
+		free(last.v);
+		free(last.known);
 		r.v = g.v;
 		r.n = g.n;
 		if (loader) {

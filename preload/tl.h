@@ -97,6 +97,7 @@ enum tl_flags {
 	TL_F_INSERTED =
 	    1u << 9, /* was put in the hash once; never again (its handle may be reused) */
 	TL_F_PINNED = 1u << 10, /* a join or detach of it is in progress: do not free it */
+	TL_F_STARTED = 1u << 11, /* the thread itself ran tl_thread_started */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -327,6 +328,9 @@ struct tl_report {
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
 void tl_ignore_current(void);
+/* The record of the thread with this tid is being freed (registry lock held): its task may
+ * still list in /proc for a while (glibc's exit path), which is no untracked thread. */
+void tl_check_record_gone(pid_t tid);
 
 /* objects.c */
 struct tl_known {
