@@ -240,7 +240,15 @@ struct park_slot {
 	_Atomic int state;
 	void *uc;
 	struct tl_seen *seen;
+	uintptr_t stack_lo; /* a small stack's lowest address: signal only with room; else 0 */
 };
+
+/* Stack a signal of ours takes on the interrupted thread: the kernel's frame (siginfo,
+ * ucontext and the vector registers' state: some KiB with AVX-512, more with AMX) plus the
+ * handler's own frames. Measured on ourselves, then a margin for what the handler calls. */
+static _Atomic uintptr_t frame_need;
+#define TL_HANDLER_MARGIN 3072
+#define TL_SMALL_STACK (256 * 1024)
 
 static struct park_slot *_Atomic slots; /* grown, never freed: a late handler may read it */
 static _Atomic size_t nslots;
@@ -333,6 +341,10 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
+	uintptr_t need = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP] -
+	                 (uintptr_t)__builtin_frame_address(0);
+	if (need > atomic_load(&frame_need) && need < (1u << 20))
+		atomic_store(&frame_need, need);
 	if (gen == atomic_load(&release_gen)) { /* late: the check is over */
 		repair_eintr(uc, sig);
 		errno = saved;
@@ -402,6 +414,9 @@ static bool install_handler(void)
 	if (sigaction(sig, &sa, NULL) != 0)
 		return false;
 	park_signal = sig;
+	/* measure the frame on ourselves: a late signal, which only returns */
+	if (atomic_load(&frame_need) == 0)
+		TL_REAL(syscall)(SYS_tgkill, getpid(), tl_gettid(), sig);
 	return true;
 }
 
@@ -444,23 +459,56 @@ struct park_job {
 	int acked;
 };
 
+static uintptr_t needed_room(void)
+{
+	uintptr_t need = atomic_load(&frame_need);
+	/* Not measured, or AMX allowed in this process (a thread that uses it has a larger
+	 * frame than ours): the kernel's worst case. */
+	unsigned long perm = 0;
+	if (need == 0 ||
+	    (TL_REAL(syscall)(SYS_arch_prctl, 0x1022 /* ARCH_GET_XCOMP_PERM */, &perm) == 0 &&
+	     (perm & (1ul << 18) /* XTILEDATA */)))
+		need = (uintptr_t)getauxval(AT_MINSIGSTKSZ) + 1024;
+	return need + TL_HANDLER_MARGIN;
+}
+
+/* The lowest address of a small stack (a signal frame might not fit), else 0. Only for
+ * joinable threads not joined yet, whose thread descriptor cannot be freed meanwhile. */
+static uintptr_t small_stack_lo(const struct tl_seen *s)
+{
+	if (s->number == 0 || (s->flags & (TL_F_DETACHED | TL_F_FINISHED | TL_F_MAIN)))
+		return 0;
+	pthread_attr_t a;
+	if (pthread_getattr_np(s->handle, &a) != 0)
+		return 0;
+	void *lo = NULL;
+	size_t size = 0;
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
+}
+
 /* Look again right before the signal: a thread seen running a moment ago may be in a call
  * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
  * between this read and the signal, which repair_eintr covers. */
-static bool still_transparent(pid_t tid)
+static bool still_transparent(const struct park_slot *sl)
 {
 	static struct tl_seen scratch; /* the checker only, under check_lock */
+	pid_t tid = sl->tid;
 	scratch.tid = tid;
 	char path[64], buf[256];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
-		return true; /* gone, or no /proc: the signal does no harm then */
+		return sl->stack_lo == 0; /* gone, or no /proc */
 	if (strncmp(buf, "running", 7) == 0)
-		return true;
+		return sl->stack_lo == 0; /* a small stack's room is unknown while it runs */
 	char *p = buf;
 	scratch.sysno = strtol(p, &p, 10);
 	for (int k = 0; k < 6; k++)
 		scratch.sysargs[k] = strtoul(p, &p, 16);
+	uintptr_t sp = strtoul(p, &p, 16);
+	if (sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < needed_room()))
+		return false;
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
 
@@ -472,7 +520,7 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	struct park_slot *sl = atomic_load(&slots);
 	pid_t pid = getpid();
 	for (size_t i = 0; i < job->n; i++)
-		if (!still_transparent(sl[i].tid) ||
+		if (!still_transparent(&sl[i]) ||
 		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
 	int64_t deadline =
@@ -568,6 +616,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		sl[k].tid = s->tid;
 		sl[k].uc = NULL;
 		sl[k].seen = s;
+		sl[k].stack_lo = small_stack_lo(s);
 		atomic_store(&sl[k].state, P_REQUESTED);
 		k++;
 	}
@@ -584,8 +633,14 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		struct tl_seen *s = sl[i].seen;
 		if (s->stack.n == 0 && !s->stack_note) {
 			tl_kernel_view(s);
-			pc_only(s, "the thread did not answer threadleak's signal: only its "
-			           "program counter is known");
+			pc_only(s, sl[i].stack_lo && s->sysno < 0
+			               ? "the thread runs on a small stack, whose free room is "
+			                 "unknown while it runs: no signal, only its state is known"
+			           : sl[i].stack_lo
+			               ? "the thread's small stack has no room for a signal: only "
+			                 "its program counter is known"
+			               : "the thread did not answer threadleak's signal: only its "
+			                 "program counter is known");
 		}
 	}
 }
