@@ -30,6 +30,13 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void nap(int64_t ns)
+{
+	struct timespec ts = {ns / 1000000000, ns % 1000000000};
+	while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 struct gather {
 	struct tl_seen *v;
 	size_t n, cap;
@@ -307,14 +314,33 @@ static void keep_seen_in(struct gather *g, const struct gather *other)
 	g->n = k;
 }
 
+static bool unstarted(const struct tl_seen *s)
+{
+	return s->number && !(s->flags & (TL_F_STARTED | TL_F_FINISHED | TL_F_ADOPTED | TL_F_MAIN));
+}
+
 static bool any_unstarted(const struct gather *g, const struct gather *first)
 {
 	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].number &&
-		    !(g->v[i].flags & (TL_F_STARTED | TL_F_FINISHED | TL_F_ADOPTED | TL_F_MAIN)) &&
-		    in_pass(first, &g->v[i]))
+		if (unstarted(&g->v[i]) && in_pass(first, &g->v[i]))
 			return true;
 	return false;
+}
+
+/* A thread that has still not run, while another thread waits in pthread_join for it: it
+ * will be joined as soon as a CPU runs it (a loaded machine can starve it that long). */
+static void drop_awaited_newborns(struct gather *g)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		bool awaited = false;
+		for (size_t j = 0; j < g->n && unstarted(&g->v[i]); j++)
+			awaited |= g->v[j].in_wrapper && g->v[j].kind == TL_OBJ_THREAD &&
+			           g->v[j].obj == (uintptr_t)g->v[i].handle;
+		if (!awaited)
+			g->v[k++] = g->v[i];
+	}
+	g->n = k;
 }
 
 /* A second pass a moment after the first one, with none of our locks held in between; only
@@ -323,20 +349,17 @@ static bool settle(struct gather *g, pid_t self_tid)
 {
 	struct gather first = *g;
 	struct gather second = {0};
-	struct timespec ts = {0, 2000000};
-	while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
-		;
+	nap(2000000);
 	bool ok = gather(&second, self_tid);
 	/* A thread that has not run yet cannot be told from one its creator is about to join:
 	 * give it a moment (a busy machine may keep a new thread waiting for a CPU). */
 	for (int waited = 2; ok && waited < 50 && any_unstarted(&second, &first); waited += 2) {
-		ts = (struct timespec){0, 2000000};
-		while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
-			;
+		nap(2000000);
 		ok = gather(&second, self_tid);
 	}
 	if (ok) {
 		keep_seen_in(&second, &first);
+		drop_awaited_newborns(&second);
 		free(first.v);
 		free(first.known);
 		*g = second;
@@ -489,10 +512,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		if (!ok || g.n == 0 || mono_ns() >= deadline)
 			break;
 		int64_t left = deadline - mono_ns();
-		int64_t nap = backoff < left ? backoff : left;
-		struct timespec ts = {nap / 1000000000, nap % 1000000000};
-		while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
-			;
+		int64_t wait = backoff < left ? backoff : left;
+		nap(wait);
 		backoff = backoff * 2 > 100000000 ? 100000000 : backoff * 2;
 	}
 	if (ok && g.n > 0)
@@ -591,6 +612,9 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			struct tl_seen *s = &r.v[i];
 			if (!loader && s->state != TL_ST_EXITED)
 				s->stack_note = note;
+			else if (unstarted(s) && s->stack.n == 0)
+				s->stack_note =
+				    "the thread has not run yet: created, waiting for a CPU";
 			tl_refine_from_stack(&r, s);
 			tl_describe_object(&r, g.known, g.nknown, s);
 			if (s->since_ns && !s->in_wrapper)
