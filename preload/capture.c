@@ -9,9 +9,13 @@
  *    handler only publishes its ucontext, acknowledges on a futex and waits. We unwind each
  *    parked context with libunwind (no malloc; libunwind's own dl_iterate_phdr calls cannot
  *    deadlock because we hold that lock and no parked thread can), then release them all.
- *    libunwind inside a signal handler deadlocks (PLATFORM-NOTES): the handler never unwinds.
+ *    libunwind inside a signal handler deadlocks (docs/internals.md): the handler never unwinds.
  * 3. A thread with the signal blocked, or in a call a signal would interrupt (poll, nanosleep,
- *    a socket with a timeout), gets only the program counter the kernel reports, and a note. */
+ *    a socket with a timeout), gets only the program counter the kernel reports, and a note.
+ *    So does a thread on a small stack without room for the signal's frame. Each thread is
+ *    looked at again right before its signal, and the handler undoes the EINTR of a call the
+ *    thread entered in between (repair_eintr).
+ * All of this uses the dynamic loader, whose locks the check takes first (tl_loader_enter). */
 #include "deps.h"
 
 #include <dlfcn.h>
