@@ -9,9 +9,13 @@
  *    handler only publishes its ucontext, acknowledges on a futex and waits. We unwind each
  *    parked context with libunwind (no malloc; libunwind's own dl_iterate_phdr calls cannot
  *    deadlock because we hold that lock and no parked thread can), then release them all.
- *    libunwind inside a signal handler deadlocks (PLATFORM-NOTES): the handler never unwinds.
+ *    libunwind inside a signal handler deadlocks (docs/internals.md): the handler never unwinds.
  * 3. A thread with the signal blocked, or in a call a signal would interrupt (poll, nanosleep,
- *    a socket with a timeout), gets only the program counter the kernel reports, and a note. */
+ *    a socket with a timeout), gets only the program counter the kernel reports, and a note.
+ *    So does a thread on a small stack without room for the signal's frame. Each thread is
+ *    looked at again right before its signal, and the handler undoes the EINTR of a call the
+ *    thread entered in between (repair_eintr).
+ * All of this uses the dynamic loader, whose locks the check takes first (tl_loader_enter). */
 #include "deps.h"
 
 #include <dlfcn.h>
@@ -19,7 +23,10 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -29,8 +36,53 @@
 /* ---- our own address range, to drop our frames from stacks ---- */
 static uintptr_t own_lo, own_hi;
 
+/* ---- the dynamic loader's locks ----
+ * A thread may block while it holds one of the loader's locks (inside a dl_iterate_phdr
+ * callback, or a constructor run by dlopen) and everything we do with the loader (unw_step
+ * and the symbolizer call dl_iterate_phdr; dlopen and dlsym of libunwind and libdw) would
+ * then wait forever. glibc keeps them in _rtld_global as three adjacent recursive
+ * pthread mutexes: dl_load_lock, dl_load_write_lock (dl_iterate_phdr), dl_load_tls_lock (see
+ * docs/internals.md). We find them once, from inside a dl_iterate_phdr callback where we own
+ * the write lock, and then take them ourselves with a timeout before using the loader: held
+ * by us (they are recursive) nothing of ours can block on them, and when one cannot be taken
+ * we know which thread holds it. */
+static pthread_mutex_t *loader_locks[3]; /* load, write, tls: in the order we take them */
+static _Atomic pid_t loader_holder;      /* who kept us out, at the last failed try */
+
+static bool looks_recursive(const pthread_mutex_t *m)
+{
+	return (m->__data.__kind & 0x7f) == PTHREAD_MUTEX_RECURSIVE_NP;
+}
+
+static void find_loader_locks(struct dl_phdr_info *info)
+{
+	pid_t me = tl_gettid();
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		lo = (lo + 7) & ~(uintptr_t)7;
+		for (uintptr_t a = lo + sizeof(pthread_mutex_t);
+		     a + 2 * sizeof(pthread_mutex_t) <= hi; a += 8) {
+			pthread_mutex_t *m = (pthread_mutex_t *)a;
+			if (m->__data.__owner != me || m->__data.__count < 1 ||
+			    !looks_recursive(m) || !looks_recursive(m - 1) ||
+			    !looks_recursive(m + 1))
+				continue;
+			loader_locks[0] = m - 1;
+			loader_locks[1] = m;
+			loader_locks[2] = m + 1;
+			return;
+		}
+	}
+}
+
 static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 {
+	(void)size;
+	if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && loader_locks[1] == NULL)
+		find_loader_locks(info);
 	uintptr_t me = (uintptr_t)data;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -45,15 +97,62 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *data)
 				    info->dlpi_addr + q->p_vaddr + q->p_memsz > own_hi)
 					own_hi = info->dlpi_addr + q->p_vaddr + q->p_memsz;
 			}
-			return 1;
 		}
 	}
-	return 0;
+	return 0; /* every module: the loader's may come after ours */
 }
 
 void tl_capture_init(void)
 {
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_capture_init);
+	/* Released now: otherwise what we found is not the lock dl_iterate_phdr takes. */
+	if (loader_locks[1] && loader_locks[1]->__data.__owner == tl_gettid())
+		loader_locks[0] = loader_locks[1] = loader_locks[2] = NULL;
+}
+
+bool tl_loader_enter(int timeout_ms)
+{
+	if (loader_locks[1] == NULL)
+		return true; /* not found: use the loader as before */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	for (int i = 0; i < 3; i++) {
+		pid_t owner = loader_locks[i]->__data.__owner;
+		pid_t stuck = atomic_load(&loader_holder);
+		if (stuck != 0 && owner == stuck)
+			ts = (struct timespec){0,
+			                       0}; /* still the thread that kept us out last time */
+		int rc = TL_REAL(pthread_mutex_clocklock)(loader_locks[i], CLOCK_MONOTONIC, &ts);
+		if (rc != 0) {
+			if (owner == 0)
+				owner = loader_locks[i]->__data.__owner;
+			atomic_store(&loader_holder, owner > 0 ? owner : -1);
+			while (i-- > 0)
+				pthread_mutex_unlock(loader_locks[i]);
+			return false;
+		}
+	}
+	atomic_store(&loader_holder, 0);
+	return true;
+}
+
+void tl_loader_leave(void)
+{
+	if (loader_locks[1] == NULL)
+		return;
+	for (int i = 3; i-- > 0;)
+		pthread_mutex_unlock(loader_locks[i]);
+}
+
+pid_t tl_loader_holder(void)
+{
+	return atomic_load(&loader_holder);
 }
 
 bool tl_pc_is_own(uintptr_t pc)
@@ -64,12 +163,19 @@ bool tl_pc_is_own(uintptr_t pc)
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 {
 	void *buf[TL_MAX_FRAMES + 16];
-	if (!tl_deps_unwind())
+	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
+	 * every thread creation (bare, pthread_create does not need that lock) */
+	if (!tl_loader_enter(100))
 		return 0;
+	if (!tl_deps_unwind()) {
+		tl_loader_leave();
+		return 0;
+	}
 	int want = max + skip + 8;
 	if (want > (int)TL_ARRAY_SIZE(buf))
 		want = TL_ARRAY_SIZE(buf);
 	int n = unw_backtrace(buf, want);
+	tl_loader_leave();
 	int i = 0;
 	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
 		i++;
@@ -138,7 +244,15 @@ struct park_slot {
 	_Atomic int state;
 	void *uc;
 	struct tl_seen *seen;
+	uintptr_t stack_lo; /* a small stack's lowest address: signal only with room; else 0 */
 };
+
+/* Stack a signal of ours takes on the interrupted thread: the kernel's frame (siginfo,
+ * ucontext and the vector registers' state: some KiB with AVX-512, more with AMX) plus the
+ * handler's own frames. Measured on ourselves, then a margin for what the handler calls. */
+static _Atomic uintptr_t frame_need;
+#define TL_HANDLER_MARGIN 3072
+#define TL_SMALL_STACK (256 * 1024)
 
 static struct park_slot *_Atomic slots; /* grown, never freed: a late handler may read it */
 static _Atomic size_t nslots;
@@ -151,13 +265,92 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 	return TL_REAL(syscall)(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
 }
 
+/* The thread was not in a system call when we looked, but entered one before our signal
+ * arrived, and the kernel made that call fail with EINTR because a handler ran (even with
+ * SA_RESTART: nanosleep, poll, epoll_wait, select, pause, timed futex waits; see
+ * docs/internals.md). Make that invisible: the interrupted `syscall` instruction is right before
+ * the pc, and glibc's wrappers load the call number just before it (mov $nr,%eax). A call the
+ * kernel left a restart block for (relative sleeps, timed futex waits, poll with a timeout) is
+ * finished with restart_syscall, which waits exactly the time that was left, with the
+ * program's signal mask (a signal of the program still interrupts it, as it would have); a call
+ * with nothing to lose by starting over (absolute sleeps, pause, waits without a timeout, the
+ * few microseconds of a relative epoll_wait) is executed again. Anything else keeps its EINTR
+ * (a raw syscall() whose number we cannot know). */
+static void repair_eintr(ucontext_t *uc, int sig)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	if (g[REG_RAX] != -EINTR)
+		return;
+	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+	if (((uintptr_t)ip & 0xfff) < 7 || ip[-2] != 0x0f || ip[-1] != 0x05 || ip[-7] != 0xb8)
+		return;
+	int32_t nr;
+	memcpy(&nr, ip - 6, sizeof(nr));
+	bool restart_block = false;
+	switch (nr) {
+	case SYS_nanosleep:
+		restart_block = true;
+		break;
+	case SYS_futex: { /* timed waits fail with EINTR and leave a restart block */
+		int op = (int)g[REG_RSI] & FUTEX_CMD_MASK;
+		if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)
+			return;
+		restart_block = true;
+		break;
+	}
+	case SYS_clock_nanosleep:
+		restart_block = !(g[REG_RSI] & TIMER_ABSTIME);
+		break;
+	case SYS_poll:
+		restart_block = (int)g[REG_RDX] >= 0;
+		break;
+	case SYS_pause:
+	case SYS_ppoll:      /* the kernel updated the timeout in place */
+	case SYS_pselect6:   /* likewise */
+	case SYS_select:     /* likewise */
+	case SYS_epoll_wait: /* a relative timeout, started microseconds ago */
+	case SYS_epoll_pwait:
+		break;
+	default:
+		return;
+	}
+	/* a signal of the program that is pending now must still interrupt the call */
+	sigset_t pending;
+	if (TL_REAL(syscall)(SYS_rt_sigpending, &pending, _NSIG / 8) != 0)
+		return;
+	for (int s = 1; s < _NSIG; s++)
+		if (s != sig && sigismember(&pending, s) && !sigismember(&uc->uc_sigmask, s))
+			return;
+	if (!restart_block) {
+		g[REG_RAX] = nr; /* the arguments are still in their registers */
+		g[REG_RIP] -= 2;
+		return;
+	}
+	sigset_t mask = uc->uc_sigmask, old;
+	sigaddset(&mask, sig); /* not our own signal: the next check takes its pc only */
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &mask, &old, _NSIG / 8);
+	long r = TL_REAL(syscall)(SYS_restart_syscall);
+	int err = errno;
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+	g[REG_RAX] = r == -1 ? -err : r;
+}
+
 /* Async-signal-safe: no locks, no malloc, no libunwind. */
 static void park_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	int saved = errno;
 	uint32_t gen = atomic_load(&park_gen);
-	if (si->si_code != SI_TKILL || si->si_pid != getpid() || gen == atomic_load(&release_gen)) {
+	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
+		errno = saved;
+		return;
+	}
+	uintptr_t need = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP] -
+	                 (uintptr_t)__builtin_frame_address(0);
+	if (need > atomic_load(&frame_need) && need < (1u << 20))
+		atomic_store(&frame_need, need);
+	if (gen == atomic_load(&release_gen)) { /* late: the check is over */
+		repair_eintr(uc, sig);
 		errno = saved;
 		return;
 	}
@@ -182,6 +375,7 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		}
 		break;
 	}
+	repair_eintr(uc, sig);
 	errno = saved;
 }
 
@@ -224,6 +418,9 @@ static bool install_handler(void)
 	if (sigaction(sig, &sa, NULL) != 0)
 		return false;
 	park_signal = sig;
+	/* measure the frame on ourselves: a late signal, which only returns */
+	if (atomic_load(&frame_need) == 0)
+		TL_REAL(syscall)(SYS_tgkill, getpid(), tl_gettid(), sig);
 	return true;
 }
 
@@ -266,6 +463,59 @@ struct park_job {
 	int acked;
 };
 
+static uintptr_t needed_room(void)
+{
+	uintptr_t need = atomic_load(&frame_need);
+	/* Not measured, or AMX allowed in this process (a thread that uses it has a larger
+	 * frame than ours): the kernel's worst case. */
+	unsigned long perm = 0;
+	if (need == 0 ||
+	    (TL_REAL(syscall)(SYS_arch_prctl, 0x1022 /* ARCH_GET_XCOMP_PERM */, &perm) == 0 &&
+	     (perm & (1ul << 18) /* XTILEDATA */)))
+		need = (uintptr_t)getauxval(AT_MINSIGSTKSZ) + 1024;
+	return need + TL_HANDLER_MARGIN;
+}
+
+/* The lowest address of a small stack (a signal frame might not fit), else 0. Only for
+ * joinable threads not joined yet, whose thread descriptor cannot be freed meanwhile. */
+static uintptr_t small_stack_lo(const struct tl_seen *s)
+{
+	if (s->number == 0 || (s->flags & (TL_F_DETACHED | TL_F_FINISHED | TL_F_MAIN)))
+		return 0;
+	pthread_attr_t a;
+	if (pthread_getattr_np(s->handle, &a) != 0)
+		return 0;
+	void *lo = NULL;
+	size_t size = 0;
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
+}
+
+/* Look again right before the signal: a thread seen running a moment ago may be in a call
+ * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
+ * between this read and the signal, which repair_eintr covers. */
+static bool still_transparent(const struct park_slot *sl)
+{
+	static struct tl_seen scratch; /* the checker only, under check_lock */
+	pid_t tid = sl->tid;
+	scratch.tid = tid;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return sl->stack_lo == 0; /* gone, or no /proc */
+	if (strncmp(buf, "running", 7) == 0)
+		return sl->stack_lo == 0; /* a small stack's room is unknown while it runs */
+	char *p = buf;
+	scratch.sysno = strtol(p, &p, 10);
+	for (int k = 0; k < 6; k++)
+		scratch.sysargs[k] = strtoul(p, &p, 16);
+	uintptr_t sp = strtoul(p, &p, 16);
+	if (sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < needed_room()))
+		return false;
+	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
+}
+
 static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)info;
@@ -274,7 +524,8 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	struct park_slot *sl = atomic_load(&slots);
 	pid_t pid = getpid();
 	for (size_t i = 0; i < job->n; i++)
-		if (TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
+		if (!still_transparent(&sl[i]) ||
+		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
 	int64_t deadline =
 	    mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
@@ -369,6 +620,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		sl[k].tid = s->tid;
 		sl[k].uc = NULL;
 		sl[k].seen = s;
+		sl[k].stack_lo = small_stack_lo(s);
 		atomic_store(&sl[k].state, P_REQUESTED);
 		k++;
 	}
@@ -385,8 +637,14 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		struct tl_seen *s = sl[i].seen;
 		if (s->stack.n == 0 && !s->stack_note) {
 			tl_kernel_view(s);
-			pc_only(s, "the thread did not answer threadleak's signal: only its "
-			           "program counter is known");
+			pc_only(s, sl[i].stack_lo && s->sysno < 0
+			               ? "the thread runs on a small stack, whose free room is "
+			                 "unknown while it runs: no signal, only its state is known"
+			           : sl[i].stack_lo
+			               ? "the thread's small stack has no room for a signal: only "
+			                 "its program counter is known"
+			               : "the thread did not answer threadleak's signal: only its "
+			                 "program counter is known");
 		}
 	}
 }

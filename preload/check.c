@@ -30,6 +30,13 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void nap(int64_t ns)
+{
+	struct timespec ts = {ns / 1000000000, ns % 1000000000};
+	while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 struct gather {
 	struct tl_seen *v;
 	size_t n, cap;
@@ -77,6 +84,62 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
+/* tids of records freed lately (joined, or detached and finished): their tasks go on a little
+ * in glibc's exit path, where they may even wait for a lock (the stack cache) behind a thread
+ * creating the next one. Written under the registry lock, read under it. */
+static pid_t gone[4096];
+static unsigned ngone;
+
+void tl_check_record_gone(pid_t tid)
+{
+	if (tid > 0)
+		gone[ngone++ % TL_ARRAY_SIZE(gone)] = tid;
+}
+
+static bool gone_in(const pid_t *list, pid_t tid)
+{
+	for (size_t i = 0; i < TL_ARRAY_SIZE(gone); i++)
+		if (list[i] == tid)
+			return true;
+	return false;
+}
+
+/* A task on its way out: the kernel sets PF_EXITING (stat's flags field) before it wakes a
+ * pthread_join, and the task stays listed until it is reaped (see docs/internals.md). A joined
+ * thread must not come back as "untracked" in that window. */
+static bool task_exiting(pid_t tid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return true; /* gone already */
+	const char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return false;
+	p += 2;
+	if (*p == 'Z' || *p == 'X' || *p == 'x')
+		return true;
+	for (int field = 3; field < 9 && p; field++) { /* to field 9, flags */
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p && (strtoul(p, NULL, 10) & 0x4 /* PF_EXITING */);
+}
+
+/* A new thread starts with every signal blocked (pthread_create blocks them around clone and
+ * the thread restores its mask first thing); while a creation is in progress, a task we do
+ * not know yet with that mask is that thread (see docs/internals.md). */
+static bool task_newborn(pid_t tid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	const char *b = strstr(buf, "\nSigBlk:");
+	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= 62;
+}
+
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
 /* Copy what thread t is blocked in, as it was at sequence number `seq` (odd: inside a wrapped
  * call). The thread writes these fields without a lock; the copy holds only if the sequence
@@ -117,7 +180,11 @@ static bool gather(struct gather *g, pid_t self_tid)
 		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
 		    t == tl_self)
 			continue;
-		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
+		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED | TL_F_PINNED)))
+			continue; /* pinned: a join or detach of the finished thread is under way */
+		/* Being created: its creator's pthread_create has not returned, so the program
+		 * could not have joined or detached it yet. */
+		if (!(f & (TL_F_ADOPTED | TL_F_CREATOR_DONE)))
 			continue;
 		struct tl_seen *s = add(g);
 		if (s == NULL)
@@ -143,6 +210,10 @@ static bool gather(struct gather *g, pid_t self_tid)
 			}
 		}
 	}
+	pid_t *gone_now = malloc(sizeof(gone));
+	if (gone_now != NULL)
+		memcpy(gone_now, gone, sizeof(gone));
+	bool creating = tl_registry_starting() > 0;
 	tl_registry_unlock();
 
 	/* Tasks we never saw created. Threads of our own records that vanished without passing
@@ -152,12 +223,15 @@ static bool gather(struct gather *g, pid_t self_tid)
 	int ntasks = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(stack_tids));
 	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids)) {
 		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
-		if (tids == NULL)
+		if (tids == NULL) {
+			free(gone_now);
 			return false;
+		}
 		ntasks = tl_list_tasks(tids, ntasks + 256);
 	}
 	if (ntasks < 0) {
 		g->no_proc = true;
+		free(gone_now);
 		return true; /* no /proc: what the registry knows is all we have */
 	}
 	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
@@ -178,7 +252,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 		for (int i = 0; i < ntasks; i++) {
 			pid_t tid = tids[i];
 			if (tid == self_tid || tid_ignored(tid) ||
-			    tid_in(ktids, (int)g->nknown, tid))
+			    tid_in(ktids, (int)g->nknown, tid) ||
+			    (gone_now && gone_in(gone_now, tid)) || task_exiting(tid) ||
+			    (creating && task_newborn(tid)))
 				continue;
 			struct tl_seen *s = add(g);
 			if (s == NULL)
@@ -190,6 +266,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 	}
 	if (tids != stack_tids)
 		free(tids);
+	free(gone_now);
 	return true;
 }
 
@@ -213,6 +290,84 @@ static void rejoin_wrappers(struct gather *g)
 		}
 	}
 	tl_registry_unlock();
+}
+
+/* Is s (same record, or the same untracked task) in the pass g? */
+static bool in_pass(const struct gather *g, const struct tl_seen *s)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (s->number ? g->v[i].number == s->number
+		              : g->v[i].number == 0 && g->v[i].tid == s->tid)
+			return true;
+	return false;
+}
+
+/* Keep only the threads of g that `other` also saw. Threads being created or joined while a
+ * pass runs (some of them waiting for the registry lock that pass holds) are in one pass and
+ * not in the next: they appeared or vanished, which is no leak. */
+static void keep_seen_in(struct gather *g, const struct gather *other)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++)
+		if (in_pass(other, &g->v[i]))
+			g->v[k++] = g->v[i];
+	g->n = k;
+}
+
+static bool unstarted(const struct tl_seen *s)
+{
+	return s->number && !(s->flags & (TL_F_STARTED | TL_F_FINISHED | TL_F_ADOPTED | TL_F_MAIN));
+}
+
+static bool any_unstarted(const struct gather *g, const struct gather *first)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (unstarted(&g->v[i]) && in_pass(first, &g->v[i]))
+			return true;
+	return false;
+}
+
+/* A thread that has still not run, while another thread waits in pthread_join for it: it
+ * will be joined as soon as a CPU runs it (a loaded machine can starve it that long). */
+static void drop_awaited_newborns(struct gather *g)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		bool awaited = false;
+		for (size_t j = 0; j < g->n && unstarted(&g->v[i]); j++)
+			awaited |= g->v[j].in_wrapper && g->v[j].kind == TL_OBJ_THREAD &&
+			           g->v[j].obj == (uintptr_t)g->v[i].handle;
+		if (!awaited)
+			g->v[k++] = g->v[i];
+	}
+	g->n = k;
+}
+
+/* A second pass a moment after the first one, with none of our locks held in between; only
+ * what both saw is a candidate. */
+static bool settle(struct gather *g, pid_t self_tid)
+{
+	struct gather first = *g;
+	struct gather second = {0};
+	nap(2000000);
+	bool ok = gather(&second, self_tid);
+	/* A thread that has not run yet cannot be told from one its creator is about to join:
+	 * give it a moment (a busy machine may keep a new thread waiting for a CPU). */
+	for (int waited = 2; ok && waited < 50 && any_unstarted(&second, &first); waited += 2) {
+		nap(2000000);
+		ok = gather(&second, self_tid);
+	}
+	if (ok) {
+		keep_seen_in(&second, &first);
+		drop_awaited_newborns(&second);
+		free(first.v);
+		free(first.known);
+		*g = second;
+	} else {
+		free(second.v);
+		free(second.known);
+	}
+	return ok;
 }
 
 static void classify(struct tl_seen *s, bool no_proc)
@@ -309,6 +464,37 @@ static int by_number(const void *x, const void *y)
 	return (ka > kb) - (ka < kb);
 }
 
+/* A thread keeps one of the loader's locks: we take no stacks (unwinding needs the loader) and
+ * say why, naming the holder. */
+static void loader_note(const struct gather *g, char *note, size_t len)
+{
+	pid_t tid = tl_loader_holder();
+	uint64_t number = 0;
+	for (size_t i = 0; i < g->nknown && tid > 0; i++)
+		if (g->known[i].tid == tid)
+			number = g->known[i].number;
+	if (number)
+		snprintf(note, len,
+		         "thread %llu holds the dynamic loader's lock: stacks are not available",
+		         (unsigned long long)number);
+	else if (tid > 0)
+		snprintf(note, len,
+		         "task %d holds the dynamic loader's lock: stacks are not available",
+		         (int)tid);
+	else
+		snprintf(note, len,
+		         "another thread holds the dynamic loader's lock: stacks are "
+		         "not available");
+	for (size_t i = 0; i < g->n; i++) {
+		struct tl_seen *s = &g->v[i];
+		s->stack.n = 0;
+		if (s->sys_pc && !tl_pc_is_own(s->sys_pc)) {
+			s->stack.pcs[0] = s->sys_pc;
+			s->stack.n = 1;
+		}
+	}
+}
+
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int tl_check(int kind, int exit_status, bool print, char **json)
@@ -319,18 +505,19 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	pid_t self_tid = tl_gettid();
 	struct gather g = {0};
 	int64_t backoff = 1000000, deadline = t0 + (int64_t)tl_opt.grace_ms * 1000000;
-	bool ok;
+	bool ok, loader = false;
+	char note[160];
 	for (;;) {
 		ok = gather(&g, self_tid);
 		if (!ok || g.n == 0 || mono_ns() >= deadline)
 			break;
 		int64_t left = deadline - mono_ns();
-		int64_t nap = backoff < left ? backoff : left;
-		struct timespec ts = {nap / 1000000000, nap % 1000000000};
-		while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
-			;
+		int64_t wait = backoff < left ? backoff : left;
+		nap(wait);
 		backoff = backoff * 2 > 100000000 ? 100000000 : backoff * 2;
 	}
+	if (ok && g.n > 0)
+		ok = settle(&g, self_tid);
 	struct tl_report r = {.kind = kind, .exit_status = exit_status};
 	int leaked = 0;
 	if (!ok)
@@ -358,12 +545,18 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 					classify(&g.v[i], g.no_proc);
 		}
 		rejoin_wrappers(&g);
-		tl_capture_stacks(g.v, g.n);
+		/* From here to the report's text we use the loader (unwinding, symbols, dlsym):
+		 * hold its locks, or learn that a thread keeps one and use nothing of it. */
+		loader = tl_loader_enter(500);
+		if (loader)
+			tl_capture_stacks(g.v, g.n);
+		else
+			loader_note(&g, note, sizeof(note));
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
 		 * new snapshot and unwind that, alone (microseconds); after a few tries, or when it
 		 * is outside any wrapped call, it is running. */
-		bool *redo = calloc(g.n, sizeof(bool));
+		bool *redo = loader ? calloc(g.n, sizeof(bool)) : NULL;
 		for (int attempt = 0;; attempt++) {
 			bool again = false;
 			tl_registry_lock();
@@ -400,15 +593,28 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 				}
 		}
 		free(redo);
+		/* and what vanished while we looked (joined, detached and finished, exited) */
+		struct gather last = {0};
+		if (gather(&last, self_tid))
+			keep_seen_in(&g, &last);
+		free(last.v);
+		free(last.known);
 		r.v = g.v;
 		r.n = g.n;
-		r.sym = tl_sym_get();
-		tl_options_apply_hook(r.sym);
+		if (loader) {
+			r.sym = tl_sym_get();
+			tl_options_apply_hook(r.sym);
+		}
 		tl_suppress_load(r.sym);
 		qsort(r.v, r.n, sizeof(*r.v), by_number);
 		int64_t now = tl_now_ns();
 		for (size_t i = 0; i < r.n; i++) {
 			struct tl_seen *s = &r.v[i];
+			if (!loader && s->state != TL_ST_EXITED)
+				s->stack_note = note;
+			else if (unstarted(s) && s->stack.n == 0)
+				s->stack_note =
+				    "the thread has not run yet: created, waiting for a CPU";
 			tl_refine_from_stack(&r, s);
 			tl_describe_object(&r, g.known, g.nknown, s);
 			if (s->since_ns && !s->in_wrapper)
@@ -445,22 +651,21 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	if (emit || json) {
 		size_t len = 0;
 		char *out = NULL;
-		if (emit) {
+		if (emit)
 			out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(&r, &len)
 			                                      : tl_report_text(&r, &len);
-			if (out)
-				tl_output(out, len);
-		}
-		if (json) {
-			if (tl_opt.format == TL_FORMAT_JSON && out) {
-				*json = out;
-				out = NULL;
-			} else {
-				*json = tl_report_json(&r, &len);
-			}
-		}
+		if (json)
+			*json = tl_opt.format == TL_FORMAT_JSON && out ? strdup(out)
+			                                               : tl_report_json(&r, &len);
+		if (loader)
+			tl_loader_leave();
+		loader = false;
+		if (out)
+			tl_output(out, strlen(out));
 		free(out);
 	}
+	if (loader)
+		tl_loader_leave();
 	free(g.v);
 	free(g.known);
 	atomic_store(&tl_checking, false);

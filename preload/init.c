@@ -154,6 +154,8 @@ static void unpreload_children(void)
  * pkg-config file adds); with a symbolizer at hand we also look in the symbol table. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
 {
+	if (tl_loader_holder() != 0)
+		return NULL; /* a thread keeps the loader's lock: dlsym would wait forever */
 	const char *(*fn)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, name);
 	if (fn == NULL && sym != NULL)
 		fn = (const char *(*)(void))tl_sym_find_function(sym, name);

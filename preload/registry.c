@@ -60,6 +60,7 @@ static void maybe_free(struct tl_thread *t)
 		return;
 	if (f & TL_F_IN_HASH)
 		HASH_DEL(registry, t);
+	tl_check_record_gone(atomic_load(&t->tid));
 	free(t);
 }
 
@@ -142,6 +143,7 @@ void tl_thread_started(struct tl_thread *t)
 	tl_self = t;
 	pthread_setspecific(exit_key, t);
 	tl_registry_lock();
+	t->flags |= TL_F_STARTED;
 	insert(t, pthread_self());
 	tl_registry_unlock();
 }

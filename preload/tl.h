@@ -99,6 +99,7 @@ enum tl_flags {
 	TL_F_INSERTED =
 	    1u << 9, /* was put in the hash once; never again (its handle may be reused) */
 	TL_F_PINNED = 1u << 10, /* a join or detach of it is in progress: do not free it */
+	TL_F_STARTED = 1u << 11, /* the thread itself ran tl_thread_started */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -282,6 +283,12 @@ bool tl_signal_is_transparent(const struct tl_seen *s);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
 void tl_capture_init(void);
+/* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with
+ * the loader can wait on another thread; false when another thread keeps one of them
+ * (tl_loader_holder() says which tid, -1 unknown). Pair a true return with tl_loader_leave(). */
+bool tl_loader_enter(int timeout_ms);
+void tl_loader_leave(void);
+pid_t tl_loader_holder(void);
 
 /* ---- symbolization and text (report/: report.h) ---- */
 #include "report.h"
@@ -304,6 +311,9 @@ struct tl_report {
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
 void tl_ignore_current(void);
+/* The record of the thread with this tid is being freed (registry lock held): its task may
+ * still list in /proc for a while (glibc's exit path), which is no untracked thread. */
+void tl_check_record_gone(pid_t tid);
 
 /* objects.c */
 struct tl_known {
