@@ -31,10 +31,28 @@ ssize_t tl_read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
+/* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
+ * them: they come from the common table). */
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef SYS_futex_wake
+#define SYS_futex_wake 454
+#endif
+#ifndef SYS_futex_wait
+#define SYS_futex_wait 455
+#endif
+#ifndef SYS_futex_requeue
+#define SYS_futex_requeue 456
+#endif
+
+/* Every syscall a thread can wait in for long: the kernel reports a bare number for the others
+ * (a thread shown in one of those is reported as "syscall N"). */
 static const struct {
 	long nr;
 	const char *name;
-	bool restarts; /* transparently restarted after a SA_RESTART handler (PLATFORM-NOTES) */
+	bool restarts; /* transparently restarted after a SA_RESTART handler (see docs/internals.md)
+	                */
 } syscalls[] = {
     {SYS_read, "read", true},
     {SYS_write, "write", true},
@@ -42,10 +60,15 @@ static const struct {
     {SYS_writev, "writev", true},
     {SYS_pread64, "pread", true},
     {SYS_pwrite64, "pwrite", true},
+    {SYS_preadv, "preadv", true},
+    {SYS_pwritev, "pwritev", true},
+    {SYS_preadv2, "preadv2", true},
+    {SYS_pwritev2, "pwritev2", true},
     {SYS_recvfrom, "recvfrom", true},
     {SYS_recvmsg, "recvmsg", true},
     {SYS_sendto, "sendto", true},
     {SYS_sendmsg, "sendmsg", true},
+    {SYS_sendmmsg, "sendmmsg", true},
     {SYS_accept, "accept", true},
     {SYS_accept4, "accept4", true},
     {SYS_connect, "connect", true},
@@ -56,17 +79,33 @@ static const struct {
     {SYS_fcntl, "fcntl", true},
     {SYS_mq_timedsend, "mq_timedsend", true},
     {SYS_mq_timedreceive, "mq_timedreceive", true},
+    {SYS_sendfile, "sendfile", false},
+    {SYS_splice, "splice", false},
+    {SYS_tee, "tee", false},
+    {SYS_vmsplice, "vmsplice", false},
+    {SYS_copy_file_range, "copy_file_range", false},
+    {SYS_ioctl, "ioctl", false},
+    {SYS_open, "open", false},
+    {SYS_openat, "openat", false},
+    {SYS_openat2, "openat2", false},
+    {SYS_close, "close", false},
+    {SYS_fsync, "fsync", false},
+    {SYS_fdatasync, "fdatasync", false},
+    {SYS_sync_file_range, "sync_file_range", false},
+    {SYS_sync, "sync", false},
+    {SYS_syncfs, "syncfs", false},
+    {SYS_msync, "msync", false},
+    {SYS_getrandom, "getrandom", false},
     {SYS_poll, "poll", false},
     {SYS_ppoll, "ppoll", false},
     {SYS_select, "select", false},
     {SYS_pselect6, "pselect6", false},
     {SYS_epoll_wait, "epoll_wait", false},
     {SYS_epoll_pwait, "epoll_pwait", false},
-#ifdef SYS_epoll_pwait2
     {SYS_epoll_pwait2, "epoll_pwait2", false},
-#endif
     {SYS_nanosleep, "nanosleep", false},
     {SYS_clock_nanosleep, "clock_nanosleep", false},
+    {SYS_restart_syscall, "restart_syscall", false},
     {SYS_pause, "pause", false},
     {SYS_rt_sigtimedwait, "sigtimedwait", false},
     {SYS_rt_sigsuspend, "sigsuspend", false},
@@ -76,6 +115,19 @@ static const struct {
     {SYS_semop, "semop", false},
     {SYS_semtimedop, "semtimedop", false},
     {SYS_io_getevents, "io_getevents", false},
+    {SYS_io_pgetevents, "io_pgetevents", false},
+    {SYS_io_uring_enter, "io_uring_enter", false},
+    {SYS_futex_waitv, "futex_waitv", false},
+    {SYS_futex_wait, "futex_wait", false},
+    {SYS_futex_requeue, "futex_requeue", false},
+    {SYS_futex_wake, "futex_wake", false},
+    {SYS_vfork, "vfork", false},
+    {SYS_clone, "clone", false},
+    {SYS_clone3, "clone3", false},
+    {SYS_execve, "execve", false},
+    {SYS_execveat, "execveat", false},
+    {SYS_exit, "exit", false},
+    {SYS_exit_group, "exit_group", false},
     {SYS_sched_yield, "sched_yield", true},
 };
 

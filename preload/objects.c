@@ -49,6 +49,24 @@ void tl_kernel_call(struct tl_seen *s)
 	case SYS_connect:
 	case SYS_flock:
 	case SYS_fcntl:
+	case SYS_preadv:
+	case SYS_pwritev:
+	case SYS_preadv2:
+	case SYS_pwritev2:
+	case SYS_sendmmsg:
+	case SYS_recvmmsg:
+	case SYS_sendfile: /* the fd written to: the one that usually waits */
+	case SYS_splice:   /* the fd read from */
+	case SYS_tee:
+	case SYS_vmsplice:
+	case SYS_copy_file_range:
+	case SYS_ioctl:
+	case SYS_close:
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_sync_file_range:
+	case SYS_syncfs:
+	case SYS_io_uring_enter: /* the ring's fd */
 		s->kind = TL_OBJ_FD;
 		s->obj = a0;
 		break;
