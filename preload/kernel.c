@@ -1,5 +1,5 @@
 /* What the kernel says about our threads: /proc/self/task/TID/{syscall,status,comm} and
- * /proc/self/fd/N. Used at the check only, for threads that are not inside one of our
+ * /proc/self/task/TID/fd/N. Used at the check only, for threads that are not inside one of our
  * wrappers (libc calling itself, raw syscalls, untracked threads) and to name fds. */
 #include "tl.h"
 
@@ -139,10 +139,14 @@ const char *tl_syscall_name(long nr)
 	return NULL;
 }
 
-static bool socket_has_timeout(int fd, int opt)
+/* A socket of another fd table cannot be asked: say it may have one (then the thread is not
+ * signalled, which is always safe). */
+static bool socket_has_timeout(pid_t tid, int fd, int opt)
 {
 	struct timeval tv = {0, 0};
 	socklen_t len = sizeof(tv);
+	if (!tl_fd_shared(tid, fd))
+		return true;
 	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len) != 0)
 		return false; /* not a socket */
 	return tv.tv_sec != 0 || tv.tv_usec != 0;
@@ -178,13 +182,13 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 		case SYS_accept4:
 		case SYS_read:
 		case SYS_readv:
-			return !socket_has_timeout((int)s->sysargs[0], SO_RCVTIMEO);
+			return !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_RCVTIMEO);
 		case SYS_sendto:
 		case SYS_sendmsg:
 		case SYS_write:
 		case SYS_writev:
 		case SYS_connect:
-			return !socket_has_timeout((int)s->sysargs[0], SO_SNDTIMEO);
+			return !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_SNDTIMEO);
 		default:
 			return true;
 		}
@@ -196,7 +200,7 @@ bool tl_kernel_view(struct tl_seen *s)
 {
 	char path[64], buf[512];
 	s->sysno = -2;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)s->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tl_proc_tid(s->tid));
 	if (tl_read_file(path, buf, sizeof(buf)) < 0)
 		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
 	if (strncmp(buf, "running", 7) == 0) {
@@ -225,7 +229,7 @@ bool tl_kernel_view(struct tl_seen *s)
 			s->sys_pc = v[1];
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)s->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(s->tid));
 	char status[2048];
 	if (tl_read_file(path, status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
@@ -238,25 +242,59 @@ bool tl_kernel_view(struct tl_seen *s)
 		if (st && (st[8] == 'Z' || st[8] == 'X'))
 			return false;
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)s->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tl_proc_tid(s->tid));
 	ssize_t n = tl_read_file(path, s->name, sizeof(s->name));
 	if (n > 0 && s->name[n - 1] == '\n')
 		s->name[n - 1] = '\0';
 	return true;
 }
 
-/* "pipe:[5882]", "socket:[1234] (unix stream)", "anon_inode:[eventfd]", "/path". */
-void tl_describe_fd(int fd, char *buf, size_t len)
+/* /proc/self/task/TID/<what>/FD: the fd as thread TID sees it. A thread may have a table of its
+ * own (unshare(CLONE_FILES)), so the checking thread's view of the same number can be another
+ * file. tid 0: the calling thread. */
+void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len)
 {
-	char path[64], target[256];
-	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", fd);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
+	if (tid <= 0)
+		snprintf(buf, len, "/proc/thread-self/%s/%d", what, fd);
+	else
+		snprintf(buf, len, "/proc/self/task/%d/%s/%d", (int)tl_proc_tid(tid), what, fd);
+}
+
+static ssize_t fd_target(pid_t tid, int fd, char *target, size_t len)
+{
+	char path[80];
+	tl_fd_proc_path(tid, fd, "fd", path, sizeof(path));
+	ssize_t n = readlink(path, target, len - 1);
+	if (n >= 0)
+		target[n] = '\0';
+	return n;
+}
+
+/* Does the calling thread's fd N name the same file as thread tid's fd N? Only then may it be
+ * used to ask about that file (getsockopt, fstat, mq_getattr). */
+bool tl_fd_shared(pid_t tid, int fd)
+{
+	char mine[256], theirs[256];
+	if (tid <= 0 || tid == tl_gettid())
+		return true;
+	return fd_target(tid, fd, theirs, sizeof(theirs)) >= 0 &&
+	       fd_target(0, fd, mine, sizeof(mine)) >= 0 && strcmp(mine, theirs) == 0;
+}
+
+/* "pipe:[5882]", "socket:[1234] (unix stream)", "anon_inode:[eventfd]", "/path", as thread tid
+ * sees fd (tid 0: the calling thread). */
+void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
+{
+	char target[256];
+	if (fd_target(tid, fd, target, sizeof(target)) < 0) {
 		snprintf(buf, len, "fd %d", fd);
 		return;
 	}
-	target[n] = '\0';
 	if (strncmp(target, "socket:", 7) == 0) {
+		if (!tl_fd_shared(tid, fd)) {
+			snprintf(buf, len, "fd %d (%s, in the thread's own fd table)", fd, target);
+			return;
+		}
 		int type = 0, dom = 0;
 		socklen_t sl = sizeof(int);
 		getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl);
@@ -293,6 +331,77 @@ static bool alone(void)
 	       TL_REAL(syscall)(SYS_unshare, CLONE_THREAD) == 0;
 }
 
+/* PID namespaces. In a PID namespace whose /proc was not remounted (unshare --pid --fork),
+ * /proc/self/task lists the tids of /proc's namespace while gettid() answers in the thread's
+ * own: each task's "NSpid:" status line gives both (first field /proc's, last field ours).
+ * tl_list_tasks builds the map; the /proc paths of a thread go through tl_proc_tid. */
+#define NS_MAP_MAX 4096
+static struct {
+	pid_t ours, procs;
+} ns_map[NS_MAP_MAX];
+static int ns_mapped = -1; /* -1: /proc is in our namespace; else entries in ns_map */
+
+/* The NSpid line of a status file: its first and last field. False without one. */
+static bool nspid(const char *path, pid_t *first, pid_t *last, int *fields)
+{
+	char status[2048];
+	if (tl_read_file(path, status, sizeof(status)) <= 0)
+		return false;
+	char *p = strstr(status, "\nNSpid:");
+	if (p == NULL)
+		return false;
+	p += 7;
+	*fields = 0;
+	for (;;) {
+		char *q;
+		long v = strtol(p, &q, 10);
+		if (q == p)
+			break;
+		if ((*fields)++ == 0)
+			*first = (pid_t)v;
+		*last = (pid_t)v;
+		p = q;
+		if (*p == '\n')
+			break;
+	}
+	return *fields > 0;
+}
+
+bool tl_proc_foreign(void)
+{
+	return ns_mapped >= 0;
+}
+
+pid_t tl_proc_tid(pid_t tid)
+{
+	for (int i = 0; i < ns_mapped; i++)
+		if (ns_map[i].ours == tid)
+			return ns_map[i].procs;
+	return tid;
+}
+
+/* Is /proc in another PID namespace than ours? Then our NSpid line has more than one field. */
+static bool proc_elsewhere(void)
+{
+	pid_t first = 0, last = 0;
+	int fields = 0;
+	return nspid("/proc/self/status", &first, &last, &fields) && fields > 1;
+}
+
+/* /proc's name of a task -> ours, recorded in ns_map. */
+static pid_t map_task(pid_t procs)
+{
+	char path[64];
+	pid_t first = 0, last = 0;
+	int fields = 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)procs);
+	if (!nspid(path, &first, &last, &fields))
+		return procs; /* gone meanwhile: a name no thread of ours has */
+	if (ns_mapped >= 0 && ns_mapped < NS_MAP_MAX)
+		ns_map[ns_mapped++] = (typeof(ns_map[0])){last, procs};
+	return last;
+}
+
 int tl_list_tasks(pid_t *tids, int max)
 {
 	if (max >= 1 && alone()) {
@@ -302,6 +411,7 @@ int tl_list_tasks(pid_t *tids, int max)
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	ns_mapped = proc_elsewhere() ? 0 : -1;
 	char buf[8192];
 	int n = 0;
 	for (;;) {
@@ -313,7 +423,8 @@ int tl_list_tasks(pid_t *tids, int max)
 			const char *name = buf + off + 19;
 			if (name[0] >= '0' && name[0] <= '9') {
 				if (n < max)
-					tids[n] = (pid_t)atoi(name);
+					tids[n] = ns_mapped >= 0 ? map_task((pid_t)atoi(name))
+					                         : (pid_t)atoi(name);
 				n++;
 			}
 			off += reclen;

@@ -242,12 +242,13 @@ out:
 	close(fd);
 }
 
-/* " (comm)" of a process, or "" */
-static void comm_of(pid_t pid, char *buf, size_t len)
+/* " (comm)" of a process, or "". ours: pid is in our PID namespace, else in /proc's. */
+static void comm_of(pid_t pid, bool ours, char *buf, size_t len)
 {
 	char path[64], c[32];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	ssize_t n = tl_read_file(path, c, sizeof(c));
+	/* a pid of our PID namespace: in /proc of another one it names another process */
+	ssize_t n = ours && tl_proc_foreign() ? -1 : tl_read_file(path, c, sizeof(c));
 	if (n <= 0) {
 		buf[0] = '\0';
 		return;
@@ -272,8 +273,9 @@ static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
 		*used += (size_t)n;
 }
 
-/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/fdinfo/EPFD. */
+/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/task/TID/fdinfo/EPFD. */
 struct epoll_list {
+	pid_t tid;
 	char *buf;
 	size_t len, *used;
 	int count;
@@ -287,21 +289,21 @@ static bool epoll_line(char *line, void *arg)
 	int fd = atoi(line + 4);
 	if (l->count < 4) {
 		char d[160];
-		tl_describe_fd(fd, d, sizeof(d));
+		tl_describe_fd(l->tid, fd, d, sizeof(d));
 		add(l->buf, l->len, l->used, "%s %s", l->count ? "," : " watching", d);
 	}
 	l->count++;
 	return true;
 }
 
-static void describe_epoll(int epfd, char *buf, size_t len)
+static void describe_epoll(pid_t tid, int epfd, char *buf, size_t len)
 {
-	char path[64], d[160];
+	char path[80], d[160];
 	size_t used = 0;
-	tl_describe_fd(epfd, d, sizeof(d));
+	tl_describe_fd(tid, epfd, d, sizeof(d));
 	add(buf, len, &used, "epoll %s", d);
-	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", epfd);
-	struct epoll_list l = {buf, len, &used, 0};
+	tl_fd_proc_path(tid, epfd, "fdinfo", path, sizeof(path));
+	struct epoll_list l = {tid, buf, len, &used, 0};
 	each_line(path, epoll_line, &l);
 	if (l.count > 4)
 		add(buf, len, &used, ", and %d more", l.count - 4);
@@ -356,10 +358,12 @@ static bool is_lock_call(const char *call, bool *flock)
 	return *flock || strncmp(call, "fcntl", 5) == 0 || strcmp(call, "lockf") == 0;
 }
 
-static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
+static void describe_lock_holders(pid_t tid, int fd, bool flock, char *buf, size_t len)
 {
 	struct stat st;
-	if (fstat(fd, &st) != 0)
+	char path[80];
+	tl_fd_proc_path(tid, fd, "fd", path, sizeof(path));
+	if (stat(path, &st) != 0) /* the file itself, through the thread's own fd table */
 		return;
 	struct lock_query q = {
 	    major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, flock, {0}, {{0}}, 0};
@@ -368,12 +372,12 @@ static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
 	for (int i = 0; i < q.count && i < 4; i++) {
 		char c[48];
 		add(buf, len, &used, "%s", i ? ", " : ", ");
-		if (q.holders[i] == getpid()) {
+		if (q.holders[i] == tl_proc_tid(getpid())) { /* /proc/locks: /proc's pids */
 			add(buf, len, &used, "%s lock held by this process", q.rw[i]);
 		} else if (q.holders[i] <= 0) {
 			add(buf, len, &used, "%s lock held by an open file description", q.rw[i]);
 		} else {
-			comm_of(q.holders[i], c, sizeof(c));
+			comm_of(q.holders[i], false, c, sizeof(c));
 			add(buf, len, &used, "%s lock held by pid %d%s", q.rw[i], (int)q.holders[i],
 			    c);
 		}
@@ -462,7 +466,7 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		if (!FD_ISSET(fd, set))
 			continue;
 		char d[160];
-		tl_describe_fd(fd, d, sizeof(d));
+		tl_describe_fd(s->tid, fd, d, sizeof(d));
 		add(buf, len, &used, "%s %s", shown ? "," : "", d);
 		shown++;
 	}
@@ -540,18 +544,19 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	}
 	case TL_OBJ_FD: {
 		bool flock;
-		tl_describe_fd((int)s->obj, s->object, sizeof(s->object));
+		tl_describe_fd(s->tid, (int)s->obj, s->object, sizeof(s->object));
 		if (is_lock_call(s->call, &flock))
-			describe_lock_holders((int)s->obj, flock, s->object, sizeof(s->object));
+			describe_lock_holders(s->tid, (int)s->obj, flock, s->object,
+			                      sizeof(s->object));
 		break;
 	}
 	case TL_OBJ_EPOLL:
-		describe_epoll((int)s->obj, s->object, sizeof(s->object));
+		describe_epoll(s->tid, (int)s->obj, s->object, sizeof(s->object));
 		break;
 	case TL_OBJ_MQ: {
 		struct mq_attr at;
-		tl_describe_fd((int)s->obj, a, sizeof(a));
-		if (mq_getattr((mqd_t)s->obj, &at) == 0)
+		tl_describe_fd(s->tid, (int)s->obj, a, sizeof(a));
+		if (tl_fd_shared(s->tid, (int)s->obj) && mq_getattr((mqd_t)s->obj, &at) == 0)
 			snprintf(s->object, sizeof(s->object),
 			         "message queue %s holding %ld of %ld messages", a,
 			         (long)at.mq_curmsgs, (long)at.mq_maxmsg);
@@ -564,7 +569,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		size_t n = s->obj2, used = 0;
 		add(s->object, sizeof(s->object), &used, "%zu fd%s:", n, n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < 3; i++) {
-			tl_describe_fd(p[i].fd, a, sizeof(a));
+			tl_describe_fd(s->tid, p[i].fd, a, sizeof(a));
 			add(s->object, sizeof(s->object), &used, "%s %s", i ? "," : "", a);
 		}
 		if (n > 3)
@@ -588,7 +593,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_PID: {
 		intptr_t pid = (intptr_t)s->obj;
 		if (pid > 0) {
-			comm_of((pid_t)pid, a, sizeof(a));
+			comm_of((pid_t)pid, true, a, sizeof(a));
 			snprintf(s->object, sizeof(s->object), "child pid %d%s", (int)pid, a);
 		} else if (pid < -1) {
 			snprintf(s->object, sizeof(s->object), "any child in process group %d",

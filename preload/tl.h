@@ -275,7 +275,14 @@ int tl_capture_signal(void); /* the signal that samples stacks, once prepared; e
 /* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
 const char *tl_syscall_name(long nr);
-void tl_describe_fd(int fd, char *buf, size_t len);
+/* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
+void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
+bool tl_fd_shared(pid_t tid, int fd);
+void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len);
+/* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
+ * /proc belongs to another PID namespace). */
+pid_t tl_proc_tid(pid_t tid);
+bool tl_proc_foreign(void); /* /proc is another PID namespace's (as of the last task listing) */
 bool tl_signal_is_transparent(const struct tl_seen *s);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
