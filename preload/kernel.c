@@ -31,21 +31,6 @@ ssize_t tl_read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
-/* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
- * them: they come from the common table). */
-#ifndef SYS_futex_waitv
-#define SYS_futex_waitv 449
-#endif
-#ifndef SYS_futex_wake
-#define SYS_futex_wake 454
-#endif
-#ifndef SYS_futex_wait
-#define SYS_futex_wait 455
-#endif
-#ifndef SYS_futex_requeue
-#define SYS_futex_requeue 456
-#endif
-
 /* Every syscall a thread can wait in for long: the kernel reports a bare number for the others
  * (a thread shown in one of those is reported as "syscall N"). */
 static const struct {

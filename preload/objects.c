@@ -141,6 +141,67 @@ void tl_kernel_call(struct tl_seen *s)
 	}
 }
 
+/* Could a thread inside the wrapped call s records be in the system call the kernel shows
+ * (k, its kernel view named by tl_kernel_call)? Wrapped lock, semaphore, condition and join
+ * waits are futex waits; a call restarted after a signal shows as restart_syscall. */
+static bool kernel_agrees(const struct tl_seen *s, const struct tl_seen *k)
+{
+	if (k->sysno == SYS_restart_syscall)
+		return true;
+	switch (s->kind) {
+	case TL_OBJ_COND:
+	case TL_OBJ_MUTEX:
+	case TL_OBJ_RWLOCK:
+	case TL_OBJ_SEM:
+	case TL_OBJ_BARRIER:
+	case TL_OBJ_THREAD:
+	case TL_OBJ_FUTEX:
+		return k->sysno == SYS_futex || k->sysno == SYS_futex_waitv ||
+		       k->sysno == SYS_futex_wait;
+	case TL_OBJ_FD:
+	case TL_OBJ_EPOLL:
+	case TL_OBJ_MQ:
+	case TL_OBJ_MSGQ:
+	case TL_OBJ_POLL:
+	case TL_OBJ_SELECT:
+		return k->kind == s->kind && k->obj == s->obj;
+	case TL_OBJ_PID:
+	case TL_OBJ_SIGNALS:
+	case TL_OBJ_SLEEP:
+		return k->kind == s->kind;
+	default:
+		return true;
+	}
+}
+
+void tl_block_validate(struct tl_seen *s)
+{
+	if (!s->in_wrapper || s->sysno == -2 || s->sysno == -3)
+		return; /* no kernel view, or blocked outside a system call (a page fault) */
+	if (s->sysno >= 0) {
+		struct tl_seen k;
+		k.sysno = s->sysno;
+		memcpy(k.sysargs, s->sysargs, sizeof(k.sysargs));
+		k.kind = TL_OBJ_NONE;
+		k.obj = k.obj2 = 0;
+		tl_kernel_call(&k);
+		if (kernel_agrees(s, &k))
+			return;
+	}
+	/* The record outlived its call (a siglongjmp out of it), or a signal handler runs or
+	 * waits elsewhere inside it: the kernel's view is the truth. */
+	s->in_wrapper = false;
+	s->since_ns = 0;
+	s->obj = s->obj2 = 0;
+	s->kind = TL_OBJ_NONE;
+	s->call = NULL;
+	s->state = TL_ST_RUNNING;
+	if (s->sysno >= 0) {
+		tl_kernel_call(s);
+		s->state = TL_ST_BLOCKED;
+	}
+}
+
 static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 {
 	for (size_t i = 0; i < n; i++)

@@ -4,6 +4,7 @@
  * touch their own thread's record (tl_self); the lock is taken on create/exit/join/detach. */
 #include "tl.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -285,4 +286,91 @@ void tl_thread_exiting(void)
 	tl_registry_lock();
 	t->flags |= TL_F_EXITING;
 	tl_registry_unlock();
+}
+
+/* ---- nested and stale block records (the slow paths of TL_BLOCK_OPEN and TL_BLOCK_LEAVE) ---- */
+
+/* A signal frame is more than 1 KiB (ucontext, siginfo, the FPU state, the red zone): a call
+ * made by a handler that interrupted a wrapped call has its frame at least that far below the
+ * interrupted wrapper's. A call made after the wrapper's frame was abandoned (siglongjmp,
+ * cancellation) is at about the same depth, or above. */
+#define TL_SIGFRAME_MIN 1024
+
+static bool in_range(uintptr_t p, const stack_t *ss)
+{
+	return p >= (uintptr_t)ss->ss_sp && p - (uintptr_t)ss->ss_sp < ss->ss_size;
+}
+
+/* Is the wrapper frame `rec` still live below the frame `here` of a new call? */
+static bool frame_live(uintptr_t rec, uintptr_t here, const stack_t *alt)
+{
+	if (alt != NULL && in_range(here, alt) != in_range(rec, alt))
+		/* on the alternate signal stack in a handler that interrupted rec: live; rec on
+		 * it and we are not: the handler is gone */
+		return in_range(here, alt);
+	return here + TL_SIGFRAME_MIN < rec;
+}
+
+static void copy_record(struct tl_block *to, const struct tl_block *from)
+{
+	to->call = from->call;
+	to->kind = from->kind;
+	to->obj = from->obj;
+	to->obj2 = from->obj2;
+	to->since_ns = from->since_ns;
+	to->frame = from->frame;
+	memcpy(to->regs, from->regs, sizeof(to->regs));
+}
+
+static void set_seq(struct tl_block *b, uint32_t seq)
+{
+	atomic_store_explicit(&b->seq, seq, memory_order_release);
+}
+
+bool tl_block_nest(struct tl_thread *t)
+{
+	struct tl_block *b = &t->blk;
+	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
+	if (!(seq & 1))
+		return false; /* we interrupted ENTER or LEAVE: the record is half written */
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	stack_t ss;
+	bool alt = sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE);
+	int nsaved = (int)b->depth - 1;
+	if (frame_live(b->frame, here, alt ? &ss : NULL)) {
+		if (nsaved >= TL_BLOCK_SAVED)
+			return false;
+		set_seq(b, seq + 1);
+		copy_record(&t->saved[nsaved++], b);
+	} else {
+		set_seq(b, seq + 1);
+		while (nsaved > 0 &&
+		       !frame_live(t->saved[nsaved - 1].frame, here, alt ? &ss : NULL))
+			nsaved--;
+	}
+	b->depth = (uint32_t)nsaved; /* TL_BLOCK_ENTER adds the new call */
+	return true;
+}
+
+void tl_block_leave(struct tl_thread *t, uintptr_t frame)
+{
+	struct tl_block *b = &t->blk;
+	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
+	if (b->depth == 0 || !(seq & 1))
+		return; /* our record was found stale and dropped */
+	int nsaved = (int)b->depth - 1, keep = -1;
+	if (b->frame == frame)
+		keep = nsaved;
+	else
+		for (int i = nsaved - 1; i >= 0 && keep < 0; i--)
+			if (t->saved[i].frame == frame)
+				keep = i; /* calls nested in ours never returned: drop them too */
+	if (keep < 0)
+		return; /* not ours: ours was dropped, the one there belongs to someone else */
+	set_seq(b, seq + 1);
+	b->depth = (uint32_t)keep;
+	if (keep > 0) {
+		copy_record(b, &t->saved[keep - 1]);
+		set_seq(b, seq + 2);
+	}
 }

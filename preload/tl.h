@@ -15,7 +15,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+
+/* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
+ * them: they come from the common table). */
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef SYS_futex_wake
+#define SYS_futex_wake 454
+#endif
+#ifndef SYS_futex_wait
+#define SYS_futex_wait 455
+#endif
+#ifndef SYS_futex_requeue
+#define SYS_futex_requeue 456
+#endif
 
 #include "uthash.h"
 
@@ -102,16 +118,24 @@ enum tl_flags {
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
  * it is inside a wrapped call; a reader copies the fields and trusts them only if `seq` did
  * not change meanwhile. `regs` is a minimal register context taken inside the wrapper's frame,
- * enough for libunwind to unwind the blocked thread without sending it a signal. */
+ * enough for libunwind to unwind the blocked thread without sending it a signal.
+ *
+ * Calls nest: a signal handler may block in a wrapped call while the thread is inside another.
+ * `blk` is always the innermost call; the calls it interrupted wait in tl_thread.saved
+ * (depth - 1 of them). A call may also never return (cancellation, siglongjmp out of a
+ * handler): its record is found stale by the next wrapped call, whose frame is not below it
+ * (tl_block_nest), or by the check, when the kernel's view disagrees. */
 struct tl_block {
 	_Atomic uint32_t seq;
-	uint32_t depth;
+	uint32_t depth; /* calls this thread is inside: 0 none, 1 + saved ones */
 	const char *call;
 	int kind;
 	uintptr_t obj, obj2;
 	int64_t since_ns;
+	uintptr_t frame;   /* the wrapper's frame address: whose record this is */
 	uintptr_t regs[9]; /* rip rsp rbp rbx r12 r13 r14 r15 (x86_64), see TL_SAVE_REGS */
 };
+#define TL_BLOCK_SAVED 3 /* interrupted calls kept; deeper nesting goes unrecorded */
 
 struct tl_thread {
 	UT_hash_handle hh; /* in tl_registry, keyed by handle */
@@ -128,6 +152,7 @@ struct tl_thread {
 	int ncreate;
 	uintptr_t create_pcs[TL_MAX_FRAMES];
 	struct tl_block blk;
+	struct tl_block saved[TL_BLOCK_SAVED]; /* the calls blk interrupted, outermost first */
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
@@ -182,35 +207,53 @@ int tl_registry_starting(void);
 #define TL_HAVE_SAVED_REGS 0
 #endif
 
+/* Slow paths of the macros below (registry.c): another record is there already (a nested or
+ * a stale call), or the record to clear is not the innermost one. */
+bool tl_block_nest(struct tl_thread *t);
+void tl_block_leave(struct tl_thread *t, uintptr_t frame);
+
+/* May this thread record a call now? Usually nothing is recorded (depth 0); else decide
+ * whether the record there is a call this one is nested in, or stale. */
+#define TL_BLOCK_OPEN(t) (TL_LIKELY((t)->blk.depth == 0) || tl_block_nest(t))
+
 /* Enter/leave a blocking call. Must be macros: the register snapshot has to be taken in the
- * wrapper's own frame, which stays live while the real call blocks. */
+ * wrapper's own frame, which stays live while the real call blocks. depth is written first:
+ * a signal handler that interrupts ENTER or LEAVE sees depth != 0 with seq even, and lets
+ * its own call go unrecorded. */
 #define TL_BLOCK_ENTER(t, name, k, o1, o2)                                                        \
 	do {                                                                                      \
-		(t)->blk.depth = 1;                                                               \
+		(t)->blk.depth++;                                                                 \
 		(t)->blk.call = (name);                                                           \
 		(t)->blk.kind = (k);                                                              \
 		(t)->blk.obj = (uintptr_t)(o1);                                                   \
 		(t)->blk.obj2 = (uintptr_t)(o2);                                                  \
 		(t)->blk.since_ns = tl_now_ns();                                                  \
+		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0);                           \
 		TL_SAVE_REGS((t)->blk.regs);                                                      \
 		atomic_store_explicit(                                                            \
 		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
 		    memory_order_release);                                                        \
 	} while (0)
-#define TL_BLOCK_LEAVE(t)                                                                         \
-	do {                                                                                      \
-		atomic_store_explicit(                                                            \
-		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-		    memory_order_release);                                                        \
-		(t)->blk.depth = 0;                                                               \
+#define TL_BLOCK_LEAVE(t)                                                                  \
+	do {                                                                               \
+		if (TL_LIKELY((t)->blk.depth == 1 &&                                       \
+		              (t)->blk.frame == (uintptr_t)__builtin_frame_address(0))) {  \
+			atomic_store_explicit(                                             \
+			    &(t)->blk.seq,                                                 \
+			    atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
+			    memory_order_release);                                         \
+			(t)->blk.depth = 0;                                                \
+		} else {                                                                   \
+			tl_block_leave((t), (uintptr_t)__builtin_frame_address(0));        \
+		}                                                                          \
 	} while (0)
 
-/* The body of a blocking wrapper: record, call through, clear. Re-entrant calls (a signal
- * handler interrupting a wrapped call) and untracked threads go straight through. */
+/* The body of a blocking wrapper: record, call through, clear. Untracked threads, and calls
+ * nested deeper than TL_BLOCK_SAVED, go straight through. */
 #define TL_BLOCKING(type, name, k, o1, o2, realcall)                     \
 	do {                                                             \
 		struct tl_thread *tl_t_ = tl_self;                       \
-		if (TL_UNLIKELY(tl_t_ == NULL || tl_t_->blk.depth != 0)) \
+		if (TL_UNLIKELY(tl_t_ == NULL || !TL_BLOCK_OPEN(tl_t_))) \
 			return realcall;                                 \
 		TL_BLOCK_ENTER(tl_t_, name, k, o1, o2);                  \
 		type tl_r_ = realcall;                                   \
@@ -336,6 +379,9 @@ struct tl_known {
 	pthread_t handle;
 };
 void tl_kernel_call(struct tl_seen *s);
+/* A wrapper's record is trusted only if the kernel's view agrees (the thread in a compatible
+ * system call); else s takes the kernel's view. After two looks at a running thread. */
+void tl_block_validate(struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
                         struct tl_seen *s);

@@ -4,7 +4,11 @@
  *   cancel      a thread cancelled in read(A) whose cleanup handler then blocks in read(B)
  *   jmp_spin    siglongjmp out of read(A) from a signal handler, then spin
  *   jmp_sem     siglongjmp out of read(A), then sem_wait
+ *   jmp_raw     siglongjmp out of read(A), then a raw read(B) system call (not wrapped)
  *   handler     a signal handler that blocks in read(B) while the thread is in read(A)
+ *   handler_spin  a signal handler that spins while the thread is in read(A)
+ *   sigstorm    wrapped calls in a loop, interrupted by handlers making wrapped calls, then
+ *               read(A)
  *   altstack    the same, the handler on an alternate signal stack
  *   tsd         a joinable and a detached thread blocked in their TSD destructor (read(B))
  *   pi          an AB-BA deadlock on priority-inheritance mutexes
@@ -17,6 +21,7 @@
 #define _GNU_SOURCE
 #include <linux/io_uring.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
@@ -26,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int a[2], b[2];
@@ -61,6 +67,8 @@ static void *jmp_thread(void *arg)
 	} else if (arg == NULL) {
 		for (;;)
 			spin++; /* SPIN_AFTER_JUMP */
+	} else if (arg == (void *)2) {
+		syscall(SYS_read, b[0], &c, 1); /* RAW_AFTER_JUMP */
 	} else {
 		sem_wait(&sem); /* SEM_AFTER_JUMP */
 	}
@@ -71,6 +79,35 @@ static void handler_reads(int sig)
 {
 	char c;
 	read(b[0], &c, 1); /* HANDLER_READ */
+}
+
+static void handler_spins(int sig)
+{
+	for (;;)
+		spin++; /* HANDLER_SPIN */
+}
+
+static int devnull = -1;
+static volatile int storm_done;
+
+static void handler_writes(int sig)
+{
+	struct timespec ts = {0, 0};
+	write(devnull, "x", 1);
+	nanosleep(&ts, NULL);
+}
+
+static void *storm_thread(void *arg)
+{
+	struct timespec ts = {0, 0};
+	for (int i = 0; i < 3000; i++) {
+		write(devnull, "y", 1);
+		nanosleep(&ts, NULL);
+	}
+	storm_done = 1;
+	char c;
+	read(a[0], &c, 1); /* STORM_READ */
+	return NULL;
 }
 
 static void *handler_thread(void *arg)
@@ -161,11 +198,25 @@ int main(int argc, char **argv)
 	} else if (strncmp(what, "jmp_", 4) == 0) {
 		sem_init(&sem, 0, 0);
 		signal(SIGUSR1, jump_out);
-		pthread_create(&t, NULL, jmp_thread, strcmp(what, "jmp_sem") == 0 ? (void *)1 : NULL);
+		void *how = strcmp(what, "jmp_sem") == 0 ? (void *)1
+		            : strcmp(what, "jmp_raw") == 0 ? (void *)2
+		                                           : NULL;
+		pthread_create(&t, NULL, jmp_thread, how);
 		settle();
 		pthread_kill(t, SIGUSR1);
-	} else if (strcmp(what, "handler") == 0 || strcmp(what, "altstack") == 0) {
+	} else if (strcmp(what, "sigstorm") == 0) {
+		struct sigaction sa = {.sa_handler = handler_writes, .sa_flags = SA_RESTART};
+		sigaction(SIGUSR1, &sa, NULL);
+		devnull = open("/dev/null", O_WRONLY);
+		pthread_create(&t, NULL, storm_thread, NULL);
+		while (!storm_done) {
+			pthread_kill(t, SIGUSR1);
+			sched_yield();
+		}
+	} else if (strncmp(what, "handler", 7) == 0 || strcmp(what, "altstack") == 0) {
 		struct sigaction sa = {.sa_handler = handler_reads};
+		if (strcmp(what, "handler_spin") == 0)
+			sa.sa_handler = handler_spins;
 		if (strcmp(what, "altstack") == 0)
 			sa.sa_flags = SA_ONSTACK;
 		sigaction(SIGUSR1, &sa, NULL);
