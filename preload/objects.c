@@ -247,6 +247,18 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 	                                       "__pthread_cond_wait_common",  "pthread_cond_wait",
 	                                       "___pthread_cond_timedwait64", NULL};
 	static const char *const join_fns[] = {"__pthread_clockjoin_ex", NULL};
+	/* A thread past its start routine: the report must not read as if it were still in it. */
+	static const char *const dtor_fns[] = {
+	    "__nptl_deallocate_tsd", "__GI___nptl_deallocate_tsd", "__call_tls_dtors", NULL};
+	for (int i = 0; i < s->stack.n && s->stack_note == NULL; i++) {
+		struct tl_frame fr[8];
+		int k = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr, 8);
+		for (int j = 0; j < k; j++)
+			if (frame_is(&fr[j], dtor_fns))
+				s->stack_note = strstr(fr[j].function, "tls")
+				                    ? "in a C++ thread_local destructor"
+				                    : "in a thread-specific data destructor";
+	}
 	if (s->in_wrapper || s->kind != TL_OBJ_FUTEX || s->stack.n == 0)
 		return;
 	for (int i = 0; i < s->stack.n && i < 4; i++) {

@@ -4,6 +4,7 @@
  * touch their own thread's record (tl_self); the lock is taken on create/exit/join/detach. */
 #include "tl.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +95,19 @@ static struct tl_thread *find(pthread_t handle)
 	return t;
 }
 
+/* glibc calls the thread-specific data destructors in rounds, by key in creation order: ours,
+ * created first, comes before the program's, which may still block (or wait in a wrapped
+ * call) for as long as they like. So put the value back for the next round, and finish the
+ * thread only in the last round glibc makes (PTHREAD_DESTRUCTOR_ITERATIONS): by then every
+ * destructor of the program has run at least once, and one that sets its value again comes
+ * back only once more. (C++ thread_local destructors and cleanup handlers run earlier.) */
+static __thread int exit_rounds __attribute__((tls_model("initial-exec")));
+
 static void on_thread_exit(void *p)
 {
 	struct tl_thread *t = p;
+	if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && pthread_setspecific(exit_key, t) == 0)
+		return;
 	tl_self = NULL; /* later destructors of this thread must not touch the record */
 	tl_registry_lock();
 	t->flags |= TL_F_FINISHED;

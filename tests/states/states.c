@@ -11,6 +11,8 @@
  *               read(A)
  *   altstack    the same, the handler on an alternate signal stack
  *   tsd         a joinable and a detached thread blocked in their TSD destructor (read(B))
+ *   tls_dtor    a thread blocked in its thread_local destructor (__cxa_thread_atexit_impl)
+ *   exit_cleanup  a thread blocked in a cleanup handler run by pthread_exit
  *   pi          an AB-BA deadlock on priority-inheritance mutexes
  *   robust      an AB-BA deadlock on robust mutexes
  *   pirobust    an AB-BA deadlock on robust priority-inheritance mutexes
@@ -135,6 +137,23 @@ static void *tsd_thread(void *arg)
 	return NULL;
 }
 
+extern void *__dso_handle;
+int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso);
+
+static void *tls_dtor_thread(void *arg)
+{
+	__cxa_thread_atexit_impl(tsd_destructor, NULL, &__dso_handle);
+	return NULL;
+}
+
+static void *exit_cleanup_thread(void *arg)
+{
+	pthread_cleanup_push(cleanup_reader, NULL);
+	pthread_exit(NULL);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
 static pthread_mutex_t ma, mb;
 static pthread_barrier_t bar;
 
@@ -230,6 +249,10 @@ int main(int argc, char **argv)
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 		pthread_create(&t, NULL, tsd_thread, (void *)1);
 		pthread_create(&u, &at, tsd_thread, (void *)2);
+	} else if (strcmp(what, "tls_dtor") == 0) {
+		pthread_create(&t, NULL, tls_dtor_thread, NULL);
+	} else if (strcmp(what, "exit_cleanup") == 0) {
+		pthread_create(&t, NULL, exit_cleanup_thread, NULL);
 	} else if (strcmp(what, "pi") == 0 || strcmp(what, "robust") == 0 ||
 	           strcmp(what, "pirobust") == 0) {
 		pthread_mutexattr_t ma_attr;
