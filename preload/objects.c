@@ -5,6 +5,7 @@
 #include "tl.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <semaphore.h>
@@ -17,6 +18,7 @@
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -557,6 +559,81 @@ static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr,
 		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);
 }
 
+/* ---- mutex owners ---- */
+
+/* Copy memory of our own process that may not be mapped (an address found on a stack): the
+ * kernel checks it, no fault. */
+static bool read_mem(uintptr_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)addr, len};
+	return addr != 0 && process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)
+{
+	return (addr & (__alignof__(pthread_mutex_t) - 1)) == 0 && read_mem(addr, m, sizeof(*m));
+}
+
+/* glibc's internal mutex kind bits (nptl/pthreadP.h): the type in the low bits, then robust,
+ * priority inheritance, priority protection, process-shared, elision. */
+#define MUTEX_ROBUST 16
+#define MUTEX_PI 32
+#define MUTEX_PP 64
+#define MUTEX_PSHARED 128
+#define MUTEX_ELISION (256 | 512)
+#define MUTEX_KNOWN (3 | MUTEX_ROBUST | MUTEX_PI | MUTEX_PP | MUTEX_PSHARED | MUTEX_ELISION)
+
+/* The owner's tid as glibc records it: in __owner for the plain kinds, in the futex word
+ * (__lock, FUTEX_TID_MASK) for robust and PI mutexes, the kernel's own format. False when the
+ * words cannot be a mutex. */
+static bool mutex_owner(const struct __pthread_mutex_s *m, pid_t *owner, bool *died)
+{
+	int kind = m->__kind;
+	if (kind < 0 || (kind & ~MUTEX_KNOWN) != 0)
+		return false;
+	*died = false;
+	if (kind & (MUTEX_ROBUST | MUTEX_PI)) {
+		unsigned lock = (unsigned)m->__lock;
+		*owner = (pid_t)(lock & FUTEX_TID_MASK);
+		*died = (lock & FUTEX_OWNER_DIED) != 0;
+	} else {
+		*owner = m->__owner;
+	}
+	return *owner >= 0;
+}
+
+static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
+{
+	if (number_of_tid(k, nk, tid) != 0)
+		return true;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tl_proc_tid(tid));
+	return access(path, F_OK) == 0;
+}
+
+/* A priority-inheritance lock the kernel refused with EDEADLK (a deadlock it detected) is not
+ * returned to a caller of pthread_mutex_lock: glibc waits forever on a local word instead.
+ * The mutex is still in the frames of pthread_mutex_lock, just above: take the first word
+ * there that points to a PI mutex owned by another thread of ours. */
+static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_known *k, size_t nk)
+{
+	uintptr_t words[256];
+	if (s->sys_sp == 0 || s->obj < s->sys_sp || s->obj - s->sys_sp > sizeof(words) ||
+	    !read_mem(s->sys_sp, words, sizeof(words)))
+		return 0;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(words); i++) {
+		struct __pthread_mutex_s m;
+		pid_t owner = 0;
+		bool died;
+		if (words[i] == s->obj || !read_mutex(words[i], &m) || !(m.__kind & MUTEX_PI) ||
+		    !mutex_owner(&m, &owner, &died))
+			continue;
+		if (owner > 0 && owner != s->tid && number_of_tid(k, nk, owner) != 0)
+			return words[i];
+	}
+	return 0;
+}
+
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk, struct tl_seen *s)
 {
 	char a[160], b[160];
@@ -567,12 +644,24 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		snprintf(s->object, sizeof(s->object), "%s, %s", a, b);
 		break;
 	case TL_OBJ_MUTEX: {
+		struct __pthread_mutex_s m;
+		bool died = false;
+		pid_t owner = 0;
+		if (!read_mutex(s->obj, &m) || !mutex_owner(&m, &owner, &died) ||
+		    (owner != 0 && !is_our_thread(k, nk, owner))) {
+			/* not a mutex: a PI lock glibc gave up on (the kernel said EDEADLK) waits
+			 * forever on a local; find the mutex it wanted on its stack */
+			uintptr_t found = pi_mutex_on_stack(s, k, nk);
+			if (found != 0 && read_mutex(found, &m) && mutex_owner(&m, &owner, &died))
+				s->obj = found;
+			else
+				owner = 0;
+		}
 		describe_addr(r, "mutex", s->obj, s->object, sizeof(s->object));
-		/* glibc records the owner's tid: __owner (offset 8) for normal, recursive,
-		 * errorcheck and adaptive mutexes; PI and robust ones keep it in __lock. */
-		const int *m = (const int *)s->obj;
-		int kind = m[4];
-		pid_t owner = (kind & 0x30) ? (m[0] & 0x3fffffff) : m[2];
+		if (died) {
+			size_t used = strlen(s->object);
+			add(s->object, sizeof(s->object), &used, " (its owner died)");
+		}
 		if (owner > 0) {
 			s->held_by_tid = owner;
 			s->held_by = number_of_tid(k, nk, owner);
@@ -581,9 +670,9 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	}
 	case TL_OBJ_RWLOCK: {
 		describe_addr(r, "rwlock", s->obj, s->object, sizeof(s->object));
-		const int *l = (const int *)s->obj;
-		pid_t writer = l[6]; /* __cur_writer */
-		if (writer > 0) {
+		struct __pthread_rwlock_arch_t l;
+		pid_t writer = read_mem(s->obj, &l, sizeof(l)) ? l.__cur_writer : 0;
+		if (writer > 0 && is_our_thread(k, nk, writer)) {
 			s->held_by_tid = writer;
 			s->held_by = number_of_tid(k, nk, writer);
 		}
