@@ -180,6 +180,10 @@ void tl_block_validate(struct tl_seen *s)
 {
 	if (!s->in_wrapper || s->sysno == -2 || s->sysno == -3)
 		return; /* no kernel view, or blocked outside a system call (a page fault) */
+	/* Running at both looks, inside a call that began moments ago: a thread that makes
+	 * short calls in a loop (a poller) and waits for a CPU between them. */
+	if (s->sysno == -1 && tl_now_ns() - s->since_ns < 50 * 1000000LL)
+		return;
 	if (s->sysno >= 0) {
 		struct tl_seen k;
 		k.sysno = s->sysno;
