@@ -615,6 +615,12 @@ static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+/* The futex word is a local of the waiter (just above its stack pointer), not a lock. */
+static bool on_own_stack(const struct tl_seen *s)
+{
+	return s->sys_sp != 0 && s->obj >= s->sys_sp && s->obj - s->sys_sp < 2048;
+}
+
 /* A priority-inheritance lock the kernel refused with EDEADLK (a deadlock it detected) is not
  * returned to a caller of pthread_mutex_lock: glibc waits forever on a local word instead.
  * The mutex is still in the frames of pthread_mutex_lock, just above: take the first word
@@ -622,8 +628,7 @@ static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
 static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_known *k, size_t nk)
 {
 	uintptr_t words[256];
-	if (s->sys_sp == 0 || s->obj < s->sys_sp || s->obj - s->sys_sp > sizeof(words) ||
-	    !read_mem(s->sys_sp, words, sizeof(words)))
+	if (!on_own_stack(s) || !read_mem(s->sys_sp, words, sizeof(words)))
 		return 0;
 	for (size_t i = 0; i < TL_ARRAY_SIZE(words); i++) {
 		struct __pthread_mutex_s m;
@@ -651,8 +656,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		struct __pthread_mutex_s m;
 		bool died = false;
 		pid_t owner = 0;
-		if (!read_mutex(s->obj, &m) || !mutex_owner(&m, &owner, &died) ||
-		    (owner != 0 && !is_our_thread(k, nk, owner))) {
+		if (on_own_stack(s) || !read_mutex(s->obj, &m) || !mutex_owner(&m, &owner, &died)) {
 			/* not a mutex: a PI lock glibc gave up on (the kernel said EDEADLK) waits
 			 * forever on a local; find the mutex it wanted on its stack */
 			uintptr_t found = pi_mutex_on_stack(s, k, nk);
@@ -662,10 +666,11 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 				owner = 0;
 		}
 		describe_addr(r, "mutex", s->obj, s->object, sizeof(s->object));
-		if (died) {
-			size_t used = strlen(s->object);
+		size_t used = strlen(s->object);
+		if (died)
 			add(s->object, sizeof(s->object), &used, " (its owner died)");
-		}
+		else if (owner > 0 && !is_our_thread(k, nk, owner))
+			add(s->object, sizeof(s->object), &used, " (its owner has exited)");
 		if (owner > 0) {
 			s->held_by_tid = owner;
 			s->held_by = number_of_tid(k, nk, owner);

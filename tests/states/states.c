@@ -16,6 +16,7 @@
  *   pi          an AB-BA deadlock on priority-inheritance mutexes
  *   robust      an AB-BA deadlock on robust mutexes
  *   pirobust    an AB-BA deadlock on robust priority-inheritance mutexes
+ *   dead_owner  a thread waits for a mutex whose owner returned without unlocking it
  *   fdtable     a thread with its own fd table blocked on its own fd numbered like a pipe
  *               of the process
  *   uring       a thread waiting in io_uring_enter for a completion
@@ -166,6 +167,20 @@ static void *lock_ab(void *arg)
 	return NULL;
 }
 
+static pthread_mutex_t mc = PTHREAD_MUTEX_INITIALIZER;
+
+static void *lock_and_return(void *arg)
+{
+	pthread_mutex_lock(&mc);
+	return NULL;
+}
+
+static void *lock_mc(void *arg)
+{
+	pthread_mutex_lock(&mc); /* DEAD_OWNER_LOCK */
+	return NULL;
+}
+
 static int private_fd = -1;
 
 static void *fdtable_thread(void *arg)
@@ -266,6 +281,10 @@ int main(int argc, char **argv)
 		pthread_barrier_init(&bar, NULL, 2);
 		pthread_create(&t, NULL, lock_ab, NULL);
 		pthread_create(&u, NULL, lock_ab, (void *)1);
+	} else if (strcmp(what, "dead_owner") == 0) {
+		pthread_create(&t, NULL, lock_and_return, NULL);
+		pthread_join(t, NULL);
+		pthread_create(&u, NULL, lock_mc, NULL);
 	} else if (strcmp(what, "fdtable") == 0) {
 		pthread_create(&t, NULL, fdtable_thread, NULL);
 		settle();

@@ -2,7 +2,7 @@
 reported, each thread waits for the mutex the other holds, held_by names the other thread.
 For PI mutexes the kernel detects the deadlock and one of the two lock calls gets EDEADLK,
 after which glibc waits forever on a local word: which one varies, so each runs several
-times."""
+times. A mutex whose owner returned without unlocking it says so."""
 from states import *  # noqa: F403
 
 for case, runs in (("pi", 6), ("pirobust", 4), ("robust", 2)):
@@ -32,4 +32,9 @@ for case, runs in (("pi", 6), ("pirobust", 4), ("robust", 2)):
         text = dl if isinstance(dl, str) else " ".join(dl or [])
         check("deadlock: thread" in text and "mutex ma" in text and "mutex mb" in text,
               f"{case}: no deadlock cycle reported: {dl!r}", rep)
+r, v = run_case("dead_owner")
+l = only_leak(r, "dead_owner")
+obj = l.get("object") or ""
+check(l["blocked_in"] == "pthread_mutex_lock" and obj.startswith("mutex mc ") and "its owner has exited" in obj
+      and (l.get("held_by") or {}).get("tid"), f"dead_owner: object {obj!r}, held_by {l.get('held_by')}", l)
 ok()
