@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static bool read_mem(uintptr_t addr, void *buf, size_t len);
+
 /* The kernel's word for a thread outside our wrappers. */
 void tl_kernel_call(struct tl_seen *s)
 {
@@ -109,9 +111,19 @@ void tl_kernel_call(struct tl_seen *s)
 		s->obj2 = 1;
 		break;
 	case SYS_futex:
+	case SYS_futex_wait:
 		s->kind = TL_OBJ_FUTEX;
 		s->obj = a0;
 		break;
+	case SYS_futex_waitv: { /* (waiters, n, ...): the first waiter's word */
+		struct futex_waitv w;
+		s->kind = TL_OBJ_NONE;
+		if (s->sysargs[1] >= 1 && read_mem(a0, &w, sizeof(w))) {
+			s->kind = TL_OBJ_FUTEX;
+			s->obj = (uintptr_t)w.uaddr;
+		}
+		break;
+	}
 	case SYS_mq_timedsend:
 	case SYS_mq_timedreceive:
 		s->kind = TL_OBJ_MQ;
@@ -127,6 +139,11 @@ void tl_kernel_call(struct tl_seen *s)
 		s->obj = a0;
 		break;
 	case SYS_waitid: /* (idtype, id, ...): as the waitid wrapper records it */
+		if (a0 == TL_P_PIDFD) {
+			s->kind = TL_OBJ_FD;
+			s->obj = s->sysargs[1];
+			break;
+		}
 		s->kind = TL_OBJ_PID;
 		s->obj = a0 == P_PID ? s->sysargs[1]
 		         : a0 == P_PGID && (intptr_t)s->sysargs[1] > 1

@@ -29,6 +29,7 @@
 #ifndef SYS_futex_wait
 #define SYS_futex_wait 455
 #endif
+#define TL_P_PIDFD 3 /* waitid(P_PIDFD, fd, ...), Linux 5.4 */
 #ifndef SYS_futex_requeue
 #define SYS_futex_requeue 456
 #endif

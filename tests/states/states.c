@@ -20,8 +20,12 @@
  *   fdtable     a thread with its own fd table blocked on its own fd numbered like a pipe
  *               of the process
  *   uring       a thread waiting in io_uring_enter for a completion
+ *   waitv       a thread in futex_waitv (raw), one in waitid(P_PIDFD) (wrapped), one in a raw
+ *               waitid(P_PIDFD) system call, for a child that exits with the process
  *   three       three threads blocked in read (run under a PID namespace) */
 #define _GNU_SOURCE
+#include <linux/futex.h>
+#include <stdint.h>
 #include <linux/io_uring.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -35,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int a[2], b[2];
@@ -206,6 +211,26 @@ static void *uring_thread(void *arg)
 	return NULL;
 }
 
+static int pidfd = -1;
+
+static void *waitv_thread(void *arg)
+{
+	static uint32_t word;
+	struct futex_waitv w = {.val = 0, .uaddr = (uintptr_t)&word, .flags = FUTEX_32};
+	syscall(SYS_futex_waitv, &w, 1, 0, NULL, CLOCK_MONOTONIC); /* WAITV */
+	return NULL;
+}
+
+static void *pidfd_thread(void *arg)
+{
+	siginfo_t si;
+	if (arg)
+		syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED, NULL); /* RAW_WAITID */
+	else
+		waitid(P_PIDFD, pidfd, &si, WEXITED); /* WAITID */
+	return NULL;
+}
+
 static void *reader(void *arg)
 {
 	char c;
@@ -293,6 +318,19 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, uring_thread, NULL);
 		settle();
 		printf("ring=%d\n", ring_fd);
+	} else if (strcmp(what, "waitv") == 0) {
+		pid_t child = fork();
+		if (child == 0) { /* lives until the parent is gone (EOF on the pipe) */
+			char c;
+			close(a[1]);
+			read(a[0], &c, 1);
+			_exit(0);
+		}
+		pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+		printf("pidfd=%d\n", pidfd);
+		pthread_create(&t, NULL, waitv_thread, NULL);
+		pthread_create(&t, NULL, pidfd_thread, NULL);
+		pthread_create(&t, NULL, pidfd_thread, (void *)1);
 	} else if (strcmp(what, "three") == 0) {
 		for (int i = 0; i < 3; i++)
 			pthread_create(&t, NULL, reader, NULL);
