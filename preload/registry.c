@@ -333,33 +333,45 @@ static void copy_record(struct tl_block *to, const struct tl_block *from)
 	memcpy(to->regs, from->regs, sizeof(to->regs));
 }
 
+/* Odd: publish what was written before. Even: what is written after must not be seen (by a
+ * reader, or a handler of this thread) before the record reads as changing. */
 static void set_seq(struct tl_block *b, uint32_t seq)
 {
-	atomic_store_explicit(&b->seq, seq, memory_order_release);
+	if (seq & 1) {
+		atomic_store_explicit(&b->seq, seq, memory_order_release);
+	} else {
+		atomic_store_explicit(&b->seq, seq, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+	}
 }
 
 bool tl_block_nest(struct tl_thread *t)
 {
 	struct tl_block *b = &t->blk;
 	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
-	if (!(seq & 1))
-		return false; /* we interrupted ENTER or LEAVE: the record is half written */
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	stack_t ss;
-	bool alt = sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE);
+	const stack_t *alt =
+	    sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) ? &ss : NULL;
 	int nsaved = (int)b->depth - 1;
-	if (frame_live(b->frame, here, alt ? &ss : NULL)) {
+	bool live = frame_live(b->frame, here, alt);
+	if (!(seq & 1)) {
+		if (live)
+			return false; /* we interrupted its ENTER or LEAVE: half written */
+		/* a handler that interrupted ENTER or LEAVE never returned: drop the half */
+	} else if (live) {
 		if (nsaved >= TL_BLOCK_SAVED)
 			return false;
 		set_seq(b, seq + 1);
-		copy_record(&t->saved[nsaved++], b);
+		copy_record(&t->saved[nsaved], b);
+		b->depth = (uint32_t)nsaved + 1; /* TL_BLOCK_ENTER adds the new call */
+		return true;
 	} else {
 		set_seq(b, seq + 1);
-		while (nsaved > 0 &&
-		       !frame_live(t->saved[nsaved - 1].frame, here, alt ? &ss : NULL))
-			nsaved--;
 	}
-	b->depth = (uint32_t)nsaved; /* TL_BLOCK_ENTER adds the new call */
+	while (nsaved > 0 && !frame_live(t->saved[nsaved - 1].frame, here, alt))
+		nsaved--;
+	b->depth = (uint32_t)(nsaved > 0 ? nsaved : 0);
 	return true;
 }
 

@@ -218,35 +218,44 @@ void tl_block_leave(struct tl_thread *t, uintptr_t frame);
 #define TL_BLOCK_OPEN(t) (TL_LIKELY((t)->blk.depth == 0) || tl_block_nest(t))
 
 /* Enter/leave a blocking call. Must be macros: the register snapshot has to be taken in the
- * wrapper's own frame, which stays live while the real call blocks. depth is written first:
- * a signal handler that interrupts ENTER or LEAVE sees depth != 0 with seq even, and lets
- * its own call go unrecorded. */
-#define TL_BLOCK_ENTER(t, name, k, o1, o2)                                                        \
-	do {                                                                                      \
-		(t)->blk.depth++;                                                                 \
-		(t)->blk.call = (name);                                                           \
-		(t)->blk.kind = (k);                                                              \
-		(t)->blk.obj = (uintptr_t)(o1);                                                   \
-		(t)->blk.obj2 = (uintptr_t)(o2);                                                  \
-		(t)->blk.since_ns = tl_now_ns();                                                  \
-		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0);                           \
-		TL_SAVE_REGS((t)->blk.regs);                                                      \
-		atomic_store_explicit(                                                            \
-		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-		    memory_order_release);                                                        \
+ * wrapper's own frame, which stays live while the real call blocks. A signal handler may
+ * interrupt any step: `frame` is written first (and again, in case a handler's own call
+ * overwrote it before depth was raised), then depth: a handler that sees depth != 0 with seq
+ * even knows it interrupted ENTER or LEAVE of the call at `frame`, and lets its own call go
+ * unrecorded (or, when that frame was abandoned, drops it). seq's parity is set, never
+ * toggled, so an interrupted step cannot invert it. The signal fences keep the compiler from
+ * reordering these steps (a handler runs on the same thread, between any two). */
+#define TL_SEQ_SET(t, odd)                                                                 \
+	atomic_store_explicit(                                                             \
+	    &(t)->blk.seq,                                                                 \
+	    (odd) ? (atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1) | 1    \
+	          : (atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1) & ~1u, \
+	    memory_order_release)
+#define TL_BLOCK_ENTER(t, name, k, o1, o2)                              \
+	do {                                                            \
+		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0); \
+		atomic_signal_fence(memory_order_seq_cst);              \
+		(t)->blk.depth++;                                       \
+		atomic_signal_fence(memory_order_seq_cst);              \
+		(t)->blk.call = (name);                                 \
+		(t)->blk.kind = (k);                                    \
+		(t)->blk.obj = (uintptr_t)(o1);                         \
+		(t)->blk.obj2 = (uintptr_t)(o2);                        \
+		(t)->blk.since_ns = tl_now_ns();                        \
+		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0); \
+		TL_SAVE_REGS((t)->blk.regs);                            \
+		TL_SEQ_SET(t, true);                                    \
 	} while (0)
-#define TL_BLOCK_LEAVE(t)                                                                  \
-	do {                                                                               \
-		if (TL_LIKELY((t)->blk.depth == 1 &&                                       \
-		              (t)->blk.frame == (uintptr_t)__builtin_frame_address(0))) {  \
-			atomic_store_explicit(                                             \
-			    &(t)->blk.seq,                                                 \
-			    atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-			    memory_order_release);                                         \
-			(t)->blk.depth = 0;                                                \
-		} else {                                                                   \
-			tl_block_leave((t), (uintptr_t)__builtin_frame_address(0));        \
-		}                                                                          \
+#define TL_BLOCK_LEAVE(t)                                                                 \
+	do {                                                                              \
+		if (TL_LIKELY((t)->blk.depth == 1 &&                                      \
+		              (t)->blk.frame == (uintptr_t)__builtin_frame_address(0))) { \
+			TL_SEQ_SET(t, false);                                             \
+			atomic_signal_fence(memory_order_seq_cst);                        \
+			(t)->blk.depth = 0;                                               \
+		} else {                                                                  \
+			tl_block_leave((t), (uintptr_t)__builtin_frame_address(0));       \
+		}                                                                         \
 	} while (0)
 
 /* The body of a blocking wrapper: record, call through, clear. Untracked threads, and calls
