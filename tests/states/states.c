@@ -9,6 +9,7 @@
  *   handler_spin  a signal handler that spins while the thread is in read(A)
  *   sigstorm    wrapped calls in a loop, interrupted by handlers making wrapped calls, then
  *               read(A)
+ *   jmpstorm    the same, the handlers siglongjmp out of wherever they interrupted the loop
  *   altstack    the same, the handler on an alternate signal stack
  *   tsd         a joinable and a detached thread blocked in their TSD destructor (read(B))
  *   tls_dtor    a thread blocked in its thread_local destructor (__cxa_thread_atexit_impl)
@@ -25,6 +26,7 @@
  *   three       three threads blocked in read (run under a PID namespace) */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/io_uring.h>
 #include <pthread.h>
@@ -115,6 +117,33 @@ static void *storm_thread(void *arg)
 	storm_done = 1;
 	char c;
 	read(a[0], &c, 1); /* STORM_READ */
+	return NULL;
+}
+
+static sigjmp_buf storm_jb;
+static volatile int jumps, storm_ready;
+
+static void handler_jumps(int sig)
+{
+	struct timespec ts = {0, 0};
+	nanosleep(&ts, NULL);
+	jumps++;
+	siglongjmp(storm_jb, 1);
+}
+
+static void *jmpstorm_thread(void *arg)
+{
+	struct timespec ts = {0, 0};
+	static volatile int i;
+	sigsetjmp(storm_jb, 1);
+	storm_ready = 1;
+	for (; i < 3000; i++) {
+		write(devnull, "y", 1);
+		nanosleep(&ts, NULL);
+	}
+	storm_done = 1;
+	char c;
+	read(a[0], &c, 1); /* JMPSTORM_READ */
 	return NULL;
 }
 
@@ -263,13 +292,21 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, jmp_thread, how);
 		settle();
 		pthread_kill(t, SIGUSR1);
-	} else if (strcmp(what, "sigstorm") == 0) {
-		struct sigaction sa = {.sa_handler = handler_writes, .sa_flags = SA_RESTART};
+	} else if (strcmp(what, "sigstorm") == 0 || strcmp(what, "jmpstorm") == 0) {
+		bool jmp = strcmp(what, "jmpstorm") == 0;
+		struct sigaction sa = {.sa_handler = jmp ? handler_jumps : handler_writes,
+		                       .sa_flags = SA_RESTART};
 		sigaction(SIGUSR1, &sa, NULL);
 		devnull = open("/dev/null", O_WRONLY);
-		pthread_create(&t, NULL, storm_thread, NULL);
+		pthread_create(&t, NULL, jmp ? jmpstorm_thread : storm_thread, NULL);
+		while (jmp && !storm_ready)
+			sched_yield();
 		while (!storm_done) {
+			int before = jumps;
 			pthread_kill(t, SIGUSR1);
+			/* jumping: one signal at a time (siglongjmp unblocks it before it jumps) */
+			while (jmp && jumps == before && !storm_done)
+				sched_yield();
 			sched_yield();
 		}
 	} else if (strncmp(what, "handler", 7) == 0 || strcmp(what, "altstack") == 0) {
@@ -339,6 +376,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	settle();
+	if (jumps)
+		printf("jumps=%d\n", jumps);
 	printf("ready\n");
 	fflush(stdout);
 	return 0;

@@ -63,4 +63,11 @@ top(l, "handler_spins", "HANDLER_SPIN")
 for i in range(5):
     l = blocked("sigstorm", "read", "fd {a} (pipe:")
     top(l, "storm_thread", "STORM_READ")
+# handlers that siglongjmp out of wherever they interrupted the loop (inside a wrapped call,
+# or in the middle of recording one): the final read(A) is still recorded by its wrapper
+# (blocked_ms comes only from a wrapper's record, not from the kernel's view)
+for i in range(3):
+    l = blocked("jmpstorm", "read", "fd {a} (pipe:")
+    top(l, "jmpstorm_thread", "JMPSTORM_READ")
+    check(l.get("blocked_ms") is not None, "jmpstorm: the read was not recorded by its wrapper", l)
 ok()
