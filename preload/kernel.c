@@ -319,7 +319,8 @@ static bool alone(void)
 /* PID namespaces. In a PID namespace whose /proc was not remounted (unshare --pid --fork),
  * /proc/self/task lists the tids of /proc's namespace while gettid() answers in the thread's
  * own: each task's "NSpid:" status line gives both (first field /proc's, last field ours).
- * tl_list_tasks builds the map; the /proc paths of a thread go through tl_proc_tid. */
+ * tl_list_tasks builds the map (see docs/internals.md); the /proc paths of a thread go through
+ * tl_proc_tid. */
 #define NS_MAP_MAX 4096
 static struct {
 	pid_t ours, procs;

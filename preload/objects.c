@@ -595,8 +595,8 @@ static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)
 	return (addr & (__alignof__(pthread_mutex_t) - 1)) == 0 && read_mem(addr, m, sizeof(*m));
 }
 
-/* glibc's internal mutex kind bits (nptl/pthreadP.h): the type in the low bits, then robust,
- * priority inheritance, priority protection, process-shared, elision. */
+/* glibc's internal mutex kind bits (nptl/pthreadP.h, see docs/internals.md): the type in the low
+ * bits, then robust, priority inheritance, priority protection, process-shared, elision. */
 #define MUTEX_ROBUST 16
 #define MUTEX_PI 32
 #define MUTEX_PP 64
@@ -640,7 +640,8 @@ static bool on_own_stack(const struct tl_seen *s)
 
 /* A priority-inheritance lock the kernel refused with EDEADLK (a deadlock it detected) is not
  * returned to a caller of pthread_mutex_lock: glibc waits forever on a local word instead.
- * The mutex is still in the frames of pthread_mutex_lock, just above: take the first word
+ * (see docs/internals.md). The mutex is still in the frames of pthread_mutex_lock, just
+ * above: take the first word
  * there that points to a PI mutex owned by another thread of ours. */
 static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_known *k, size_t nk)
 {

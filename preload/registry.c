@@ -100,7 +100,8 @@ static struct tl_thread *find(pthread_t handle)
  * call) for as long as they like. So put the value back for the next round, and finish the
  * thread only in the last round glibc makes (PTHREAD_DESTRUCTOR_ITERATIONS): by then every
  * destructor of the program has run at least once, and one that sets its value again comes
- * back only once more. (C++ thread_local destructors and cleanup handlers run earlier.) */
+ * back only once more. (C++ thread_local destructors and cleanup handlers run earlier; see
+ * docs/internals.md.) */
 static __thread int exit_rounds __attribute__((tls_model("initial-exec")));
 
 static void on_thread_exit(void *p)
@@ -304,7 +305,7 @@ void tl_thread_exiting(void)
 /* A signal frame is more than 1 KiB (ucontext, siginfo, the FPU state, the red zone): a call
  * made by a handler that interrupted a wrapped call has its frame at least that far below the
  * interrupted wrapper's. A call made after the wrapper's frame was abandoned (siglongjmp,
- * cancellation) is at about the same depth, or above. */
+ * cancellation) is at about the same depth, or above (sizes: see docs/internals.md). */
 #define TL_SIGFRAME_MIN 1024
 
 static bool in_range(uintptr_t p, const stack_t *ss)
