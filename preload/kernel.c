@@ -322,10 +322,22 @@ static bool alone(void)
  * tl_list_tasks builds the map (see docs/internals.md); the /proc paths of a thread go through
  * tl_proc_tid. */
 #define NS_MAP_MAX 4096
-static struct {
-	pid_t ours, procs;
-} ns_map[NS_MAP_MAX];
-static int ns_mapped = -1; /* -1: /proc is in our namespace; else entries in ns_map */
+struct ns_map {
+	int n;
+	struct {
+		pid_t ours, procs;
+	} e[NS_MAP_MAX];
+};
+/* Any thread may list tasks (libc-thread adoption) while the checking thread reads the map: a
+ * listing fills the map not in use and then publishes it; one listing at a time fills. */
+static struct ns_map ns_maps[2];
+static _Atomic(struct ns_map *) ns_active; /* NULL: /proc is in our namespace */
+static atomic_flag ns_filling = ATOMIC_FLAG_INIT;
+
+void tl_kernel_after_fork_child(void)
+{
+	atomic_flag_clear(&ns_filling);
+}
 
 /* The NSpid line of a status file: its first and last field. False without one. */
 static bool nspid(const char *path, pid_t *first, pid_t *last, int *fields)
@@ -355,14 +367,15 @@ static bool nspid(const char *path, pid_t *first, pid_t *last, int *fields)
 
 bool tl_proc_foreign(void)
 {
-	return ns_mapped >= 0;
+	return atomic_load(&ns_active) != NULL;
 }
 
 pid_t tl_proc_tid(pid_t tid)
 {
-	for (int i = 0; i < ns_mapped; i++)
-		if (ns_map[i].ours == tid)
-			return ns_map[i].procs;
+	const struct ns_map *m = atomic_load(&ns_active);
+	for (int i = 0; m != NULL && i < m->n && i < NS_MAP_MAX; i++)
+		if (m->e[i].ours == tid)
+			return m->e[i].procs;
 	return tid;
 }
 
@@ -374,8 +387,8 @@ static bool proc_elsewhere(void)
 	return nspid("/proc/self/status", &first, &last, &fields) && fields > 1;
 }
 
-/* /proc's name of a task -> ours, recorded in ns_map. */
-static pid_t map_task(pid_t procs)
+/* /proc's name of a task -> ours, recorded in m (when not NULL). */
+static pid_t map_task(pid_t procs, struct ns_map *m)
 {
 	char path[64];
 	pid_t first = 0, last = 0;
@@ -383,8 +396,10 @@ static pid_t map_task(pid_t procs)
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)procs);
 	if (!nspid(path, &first, &last, &fields))
 		return procs; /* gone meanwhile: a name no thread of ours has */
-	if (ns_mapped >= 0 && ns_mapped < NS_MAP_MAX)
-		ns_map[ns_mapped++] = (typeof(ns_map[0])){last, procs};
+	if (m != NULL && m->n < NS_MAP_MAX) {
+		m->e[m->n].ours = last;
+		m->e[m->n++].procs = procs;
+	}
 	return last;
 }
 
@@ -397,7 +412,15 @@ int tl_list_tasks(pid_t *tids, int max)
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ns_mapped = proc_elsewhere() ? 0 : -1;
+	bool foreign = proc_elsewhere(), filling = false;
+	struct ns_map *m = NULL;
+	if (!foreign) {
+		atomic_store(&ns_active, NULL);
+	} else if (!atomic_flag_test_and_set(&ns_filling)) {
+		filling = true;
+		m = atomic_load(&ns_active) == &ns_maps[0] ? &ns_maps[1] : &ns_maps[0];
+		m->n = 0;
+	}
 	char buf[8192];
 	int n = 0;
 	for (;;) {
@@ -409,13 +432,17 @@ int tl_list_tasks(pid_t *tids, int max)
 			const char *name = buf + off + 19;
 			if (name[0] >= '0' && name[0] <= '9') {
 				if (n < max)
-					tids[n] = ns_mapped >= 0 ? map_task((pid_t)atoi(name))
-					                         : (pid_t)atoi(name);
+					tids[n] = foreign ? map_task((pid_t)atoi(name), m)
+					                  : (pid_t)atoi(name);
 				n++;
 			}
 			off += reclen;
 		}
 	}
 	close(fd);
+	if (filling) {
+		atomic_store(&ns_active, m);
+		atomic_flag_clear(&ns_filling);
+	}
 	return n;
 }

@@ -215,6 +215,7 @@ void tl_thread_detached(struct tl_thread *t, bool ok)
 void tl_registry_after_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
+	tl_kernel_after_fork_child();
 	struct tl_thread *self = tl_self, *t, *tmp;
 	HASH_ITER (hh, registry, t, tmp) {
 		if (t == self)

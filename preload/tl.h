@@ -335,7 +335,9 @@ void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len)
 /* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
  * /proc belongs to another PID namespace). */
 pid_t tl_proc_tid(pid_t tid);
-bool tl_proc_foreign(void); /* /proc is another PID namespace's (as of the last task listing) */
+/* /proc is another PID namespace's (as of the last task listing) */
+bool tl_proc_foreign(void);
+void tl_kernel_after_fork_child(void);
 bool tl_signal_is_transparent(const struct tl_seen *s);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
