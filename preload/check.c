@@ -283,7 +283,7 @@ static void rejoin_wrappers(struct gather *g)
 			    s->state == TL_ST_EXITED)
 				continue;
 			uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
-			if ((seq & 1) && copy_block(s, t, seq)) {
+			if ((seq & 1) && seq != s->seq && copy_block(s, t, seq)) {
 				s->in_wrapper = true;
 				s->state = TL_ST_BLOCKED;
 			}
@@ -532,7 +532,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		bool seen_running = false;
 		for (size_t i = 0; i < g.n; i++) {
 			classify(&g.v[i], g.no_proc);
-			seen_running |= g.v[i].sysno == -1 && !g.v[i].in_wrapper;
+			seen_running |= g.v[i].sysno == -1;
 		}
 		/* "running" may be a thread caught between two system calls, or returning from a
 		 * signal handler into its restarted call (the previous check's sampling signal):
@@ -541,9 +541,11 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			struct timespec ts = {0, 1000000};
 			TL_REAL(nanosleep)(&ts, NULL);
 			for (size_t i = 0; i < g.n; i++)
-				if (g.v[i].sysno == -1 && !g.v[i].in_wrapper)
+				if (g.v[i].sysno == -1)
 					classify(&g.v[i], g.no_proc);
 		}
+		for (size_t i = 0; i < g.n; i++)
+			tl_block_validate(&g.v[i]);
 		rejoin_wrappers(&g);
 		/* From here to the report's text we use the loader (unwinding, symbols, dlsym):
 		 * hold its locks, or learn that a thread keeps one and use nothing of it. */

@@ -1,5 +1,5 @@
 /* What the kernel says about our threads: /proc/self/task/TID/{syscall,status,comm} and
- * /proc/self/fd/N. Used at the check only, for threads that are not inside one of our
+ * /proc/self/task/TID/fd/N. Used at the check only, for threads that are not inside one of our
  * wrappers (libc calling itself, raw syscalls, untracked threads) and to name fds. */
 #include "tl.h"
 
@@ -31,10 +31,13 @@ ssize_t tl_read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
+/* Every syscall a thread can wait in for long: the kernel reports a bare number for the others
+ * (a thread shown in one of those is reported as "syscall N"). */
 static const struct {
 	long nr;
 	const char *name;
-	bool restarts; /* transparently restarted after a SA_RESTART handler (PLATFORM-NOTES) */
+	bool restarts; /* transparently restarted after a SA_RESTART handler (see docs/internals.md)
+	                */
 } syscalls[] = {
     {SYS_read, "read", true},
     {SYS_write, "write", true},
@@ -42,10 +45,15 @@ static const struct {
     {SYS_writev, "writev", true},
     {SYS_pread64, "pread", true},
     {SYS_pwrite64, "pwrite", true},
+    {SYS_preadv, "preadv", true},
+    {SYS_pwritev, "pwritev", true},
+    {SYS_preadv2, "preadv2", true},
+    {SYS_pwritev2, "pwritev2", true},
     {SYS_recvfrom, "recvfrom", true},
     {SYS_recvmsg, "recvmsg", true},
     {SYS_sendto, "sendto", true},
     {SYS_sendmsg, "sendmsg", true},
+    {SYS_sendmmsg, "sendmmsg", true},
     {SYS_accept, "accept", true},
     {SYS_accept4, "accept4", true},
     {SYS_connect, "connect", true},
@@ -56,17 +64,33 @@ static const struct {
     {SYS_fcntl, "fcntl", true},
     {SYS_mq_timedsend, "mq_timedsend", true},
     {SYS_mq_timedreceive, "mq_timedreceive", true},
+    {SYS_sendfile, "sendfile", false},
+    {SYS_splice, "splice", false},
+    {SYS_tee, "tee", false},
+    {SYS_vmsplice, "vmsplice", false},
+    {SYS_copy_file_range, "copy_file_range", false},
+    {SYS_ioctl, "ioctl", false},
+    {SYS_open, "open", false},
+    {SYS_openat, "openat", false},
+    {SYS_openat2, "openat2", false},
+    {SYS_close, "close", false},
+    {SYS_fsync, "fsync", false},
+    {SYS_fdatasync, "fdatasync", false},
+    {SYS_sync_file_range, "sync_file_range", false},
+    {SYS_sync, "sync", false},
+    {SYS_syncfs, "syncfs", false},
+    {SYS_msync, "msync", false},
+    {SYS_getrandom, "getrandom", false},
     {SYS_poll, "poll", false},
     {SYS_ppoll, "ppoll", false},
     {SYS_select, "select", false},
     {SYS_pselect6, "pselect6", false},
     {SYS_epoll_wait, "epoll_wait", false},
     {SYS_epoll_pwait, "epoll_pwait", false},
-#ifdef SYS_epoll_pwait2
     {SYS_epoll_pwait2, "epoll_pwait2", false},
-#endif
     {SYS_nanosleep, "nanosleep", false},
     {SYS_clock_nanosleep, "clock_nanosleep", false},
+    {SYS_restart_syscall, "restart_syscall", false},
     {SYS_pause, "pause", false},
     {SYS_rt_sigtimedwait, "sigtimedwait", false},
     {SYS_rt_sigsuspend, "sigsuspend", false},
@@ -76,6 +100,19 @@ static const struct {
     {SYS_semop, "semop", false},
     {SYS_semtimedop, "semtimedop", false},
     {SYS_io_getevents, "io_getevents", false},
+    {SYS_io_pgetevents, "io_pgetevents", false},
+    {SYS_io_uring_enter, "io_uring_enter", false},
+    {SYS_futex_waitv, "futex_waitv", false},
+    {SYS_futex_wait, "futex_wait", false},
+    {SYS_futex_requeue, "futex_requeue", false},
+    {SYS_futex_wake, "futex_wake", false},
+    {SYS_vfork, "vfork", false},
+    {SYS_clone, "clone", false},
+    {SYS_clone3, "clone3", false},
+    {SYS_execve, "execve", false},
+    {SYS_execveat, "execveat", false},
+    {SYS_exit, "exit", false},
+    {SYS_exit_group, "exit_group", false},
     {SYS_sched_yield, "sched_yield", true},
 };
 
@@ -87,10 +124,14 @@ const char *tl_syscall_name(long nr)
 	return NULL;
 }
 
-static bool socket_has_timeout(int fd, int opt)
+/* A socket of another fd table cannot be asked: say it may have one (then the thread is not
+ * signalled, which is always safe). */
+static bool socket_has_timeout(pid_t tid, int fd, int opt)
 {
 	struct timeval tv = {0, 0};
 	socklen_t len = sizeof(tv);
+	if (!tl_fd_shared(tid, fd))
+		return true;
 	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len) != 0)
 		return false; /* not a socket */
 	return tv.tv_sec != 0 || tv.tv_usec != 0;
@@ -126,13 +167,13 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 		case SYS_accept4:
 		case SYS_read:
 		case SYS_readv:
-			return !socket_has_timeout((int)s->sysargs[0], SO_RCVTIMEO);
+			return !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_RCVTIMEO);
 		case SYS_sendto:
 		case SYS_sendmsg:
 		case SYS_write:
 		case SYS_writev:
 		case SYS_connect:
-			return !socket_has_timeout((int)s->sysargs[0], SO_SNDTIMEO);
+			return !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_SNDTIMEO);
 		default:
 			return true;
 		}
@@ -144,7 +185,7 @@ bool tl_kernel_view(struct tl_seen *s)
 {
 	char path[64], buf[512];
 	s->sysno = -2;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)s->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tl_proc_tid(s->tid));
 	if (tl_read_file(path, buf, sizeof(buf)) < 0)
 		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
 	if (strncmp(buf, "running", 7) == 0) {
@@ -173,7 +214,7 @@ bool tl_kernel_view(struct tl_seen *s)
 			s->sys_pc = v[1];
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)s->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(s->tid));
 	char status[2048];
 	if (tl_read_file(path, status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
@@ -186,25 +227,59 @@ bool tl_kernel_view(struct tl_seen *s)
 		if (st && (st[8] == 'Z' || st[8] == 'X'))
 			return false;
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)s->tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tl_proc_tid(s->tid));
 	ssize_t n = tl_read_file(path, s->name, sizeof(s->name));
 	if (n > 0 && s->name[n - 1] == '\n')
 		s->name[n - 1] = '\0';
 	return true;
 }
 
-/* "pipe:[5882]", "socket:[1234] (unix stream)", "anon_inode:[eventfd]", "/path". */
-void tl_describe_fd(int fd, char *buf, size_t len)
+/* /proc/self/task/TID/<what>/FD: the fd as thread TID sees it. A thread may have a table of its
+ * own (unshare(CLONE_FILES)), so the checking thread's view of the same number can be another
+ * file. tid 0: the calling thread. */
+void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len)
 {
-	char path[64], target[256];
-	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", fd);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
+	if (tid <= 0)
+		snprintf(buf, len, "/proc/thread-self/%s/%d", what, fd);
+	else
+		snprintf(buf, len, "/proc/self/task/%d/%s/%d", (int)tl_proc_tid(tid), what, fd);
+}
+
+static ssize_t fd_target(pid_t tid, int fd, char *target, size_t len)
+{
+	char path[80];
+	tl_fd_proc_path(tid, fd, "fd", path, sizeof(path));
+	ssize_t n = readlink(path, target, len - 1);
+	if (n >= 0)
+		target[n] = '\0';
+	return n;
+}
+
+/* Does the calling thread's fd N name the same file as thread tid's fd N? Only then may it be
+ * used to ask about that file (getsockopt, fstat, mq_getattr). */
+bool tl_fd_shared(pid_t tid, int fd)
+{
+	char mine[256], theirs[256];
+	if (tid <= 0 || tid == tl_gettid())
+		return true;
+	return fd_target(tid, fd, theirs, sizeof(theirs)) >= 0 &&
+	       fd_target(0, fd, mine, sizeof(mine)) >= 0 && strcmp(mine, theirs) == 0;
+}
+
+/* "pipe:[5882]", "socket:[1234] (unix stream)", "anon_inode:[eventfd]", "/path", as thread tid
+ * sees fd (tid 0: the calling thread). */
+void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
+{
+	char target[256];
+	if (fd_target(tid, fd, target, sizeof(target)) < 0) {
 		snprintf(buf, len, "fd %d", fd);
 		return;
 	}
-	target[n] = '\0';
 	if (strncmp(target, "socket:", 7) == 0) {
+		if (!tl_fd_shared(tid, fd)) {
+			snprintf(buf, len, "fd %d (%s, in the thread's own fd table)", fd, target);
+			return;
+		}
 		int type = 0, dom = 0;
 		socklen_t sl = sizeof(int);
 		getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl);
@@ -241,6 +316,93 @@ static bool alone(void)
 	       TL_REAL(syscall)(SYS_unshare, CLONE_THREAD) == 0;
 }
 
+/* PID namespaces. In a PID namespace whose /proc was not remounted (unshare --pid --fork),
+ * /proc/self/task lists the tids of /proc's namespace while gettid() answers in the thread's
+ * own: each task's "NSpid:" status line gives both (first field /proc's, last field ours).
+ * tl_list_tasks builds the map (see docs/internals.md); the /proc paths of a thread go through
+ * tl_proc_tid. */
+#define NS_MAP_MAX 4096
+struct ns_map {
+	int n;
+	struct {
+		pid_t ours, procs;
+	} e[NS_MAP_MAX];
+};
+/* Any thread may list tasks (libc-thread adoption) while the checking thread reads the map: a
+ * listing fills the map not in use and then publishes it; one listing at a time fills. */
+static struct ns_map ns_maps[2];
+static _Atomic(struct ns_map *) ns_active; /* NULL: /proc is in our namespace */
+static atomic_flag ns_filling = ATOMIC_FLAG_INIT;
+
+void tl_kernel_after_fork_child(void)
+{
+	atomic_flag_clear(&ns_filling);
+}
+
+/* The NSpid line of a status file: its first and last field. False without one. */
+static bool nspid(const char *path, pid_t *first, pid_t *last, int *fields)
+{
+	char status[2048];
+	if (tl_read_file(path, status, sizeof(status)) <= 0)
+		return false;
+	char *p = strstr(status, "\nNSpid:");
+	if (p == NULL)
+		return false;
+	p += 7;
+	*fields = 0;
+	for (;;) {
+		char *q;
+		long v = strtol(p, &q, 10);
+		if (q == p)
+			break;
+		if ((*fields)++ == 0)
+			*first = (pid_t)v;
+		*last = (pid_t)v;
+		p = q;
+		if (*p == '\n')
+			break;
+	}
+	return *fields > 0;
+}
+
+bool tl_proc_foreign(void)
+{
+	return atomic_load(&ns_active) != NULL;
+}
+
+pid_t tl_proc_tid(pid_t tid)
+{
+	const struct ns_map *m = atomic_load(&ns_active);
+	for (int i = 0; m != NULL && i < m->n && i < NS_MAP_MAX; i++)
+		if (m->e[i].ours == tid)
+			return m->e[i].procs;
+	return tid;
+}
+
+/* Is /proc in another PID namespace than ours? Then our NSpid line has more than one field. */
+static bool proc_elsewhere(void)
+{
+	pid_t first = 0, last = 0;
+	int fields = 0;
+	return nspid("/proc/self/status", &first, &last, &fields) && fields > 1;
+}
+
+/* /proc's name of a task -> ours, recorded in m (when not NULL). */
+static pid_t map_task(pid_t procs, struct ns_map *m)
+{
+	char path[64];
+	pid_t first = 0, last = 0;
+	int fields = 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)procs);
+	if (!nspid(path, &first, &last, &fields))
+		return procs; /* gone meanwhile: a name no thread of ours has */
+	if (m != NULL && m->n < NS_MAP_MAX) {
+		m->e[m->n].ours = last;
+		m->e[m->n++].procs = procs;
+	}
+	return last;
+}
+
 int tl_list_tasks(pid_t *tids, int max)
 {
 	if (max >= 1 && alone()) {
@@ -250,6 +412,15 @@ int tl_list_tasks(pid_t *tids, int max)
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	bool foreign = proc_elsewhere(), filling = false;
+	struct ns_map *m = NULL;
+	if (!foreign) {
+		atomic_store(&ns_active, NULL);
+	} else if (!atomic_flag_test_and_set(&ns_filling)) {
+		filling = true;
+		m = atomic_load(&ns_active) == &ns_maps[0] ? &ns_maps[1] : &ns_maps[0];
+		m->n = 0;
+	}
 	char buf[8192];
 	int n = 0;
 	for (;;) {
@@ -261,12 +432,17 @@ int tl_list_tasks(pid_t *tids, int max)
 			const char *name = buf + off + 19;
 			if (name[0] >= '0' && name[0] <= '9') {
 				if (n < max)
-					tids[n] = (pid_t)atoi(name);
+					tids[n] = foreign ? map_task((pid_t)atoi(name), m)
+					                  : (pid_t)atoi(name);
 				n++;
 			}
 			off += reclen;
 		}
 	}
 	close(fd);
+	if (filling) {
+		atomic_store(&ns_active, m);
+		atomic_flag_clear(&ns_filling);
+	}
 	return n;
 }

@@ -5,6 +5,7 @@
 #include "tl.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <semaphore.h>
@@ -17,9 +18,12 @@
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static bool read_mem(uintptr_t addr, void *buf, size_t len);
 
 /* The kernel's word for a thread outside our wrappers. */
 void tl_kernel_call(struct tl_seen *s)
@@ -49,6 +53,24 @@ void tl_kernel_call(struct tl_seen *s)
 	case SYS_connect:
 	case SYS_flock:
 	case SYS_fcntl:
+	case SYS_preadv:
+	case SYS_pwritev:
+	case SYS_preadv2:
+	case SYS_pwritev2:
+	case SYS_sendmmsg:
+	case SYS_recvmmsg:
+	case SYS_sendfile: /* the fd written to: the one that usually waits */
+	case SYS_splice:   /* the fd read from */
+	case SYS_tee:
+	case SYS_vmsplice:
+	case SYS_copy_file_range:
+	case SYS_ioctl:
+	case SYS_close:
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_sync_file_range:
+	case SYS_syncfs:
+	case SYS_io_uring_enter: /* the ring's fd */
 		s->kind = TL_OBJ_FD;
 		s->obj = a0;
 		break;
@@ -89,9 +111,19 @@ void tl_kernel_call(struct tl_seen *s)
 		s->obj2 = 1;
 		break;
 	case SYS_futex:
+	case SYS_futex_wait:
 		s->kind = TL_OBJ_FUTEX;
 		s->obj = a0;
 		break;
+	case SYS_futex_waitv: { /* (waiters, n, ...): the first waiter's word */
+		struct futex_waitv w;
+		s->kind = TL_OBJ_NONE;
+		if (s->sysargs[1] >= 1 && read_mem(a0, &w, sizeof(w))) {
+			s->kind = TL_OBJ_FUTEX;
+			s->obj = (uintptr_t)w.uaddr;
+		}
+		break;
+	}
 	case SYS_mq_timedsend:
 	case SYS_mq_timedreceive:
 		s->kind = TL_OBJ_MQ;
@@ -107,6 +139,11 @@ void tl_kernel_call(struct tl_seen *s)
 		s->obj = a0;
 		break;
 	case SYS_waitid: /* (idtype, id, ...): as the waitid wrapper records it */
+		if (a0 == TL_P_PIDFD) {
+			s->kind = TL_OBJ_FD;
+			s->obj = s->sysargs[1];
+			break;
+		}
 		s->kind = TL_OBJ_PID;
 		s->obj = a0 == P_PID ? s->sysargs[1]
 		         : a0 == P_PGID && (intptr_t)s->sysargs[1] > 1
@@ -120,6 +157,71 @@ void tl_kernel_call(struct tl_seen *s)
 		break;
 	default:
 		s->kind = TL_OBJ_NONE;
+	}
+}
+
+/* Could a thread inside the wrapped call s records be in the system call the kernel shows
+ * (k, its kernel view named by tl_kernel_call)? Wrapped lock, semaphore, condition and join
+ * waits are futex waits; a call restarted after a signal shows as restart_syscall. */
+static bool kernel_agrees(const struct tl_seen *s, const struct tl_seen *k)
+{
+	if (k->sysno == SYS_restart_syscall)
+		return true;
+	switch (s->kind) {
+	case TL_OBJ_COND:
+	case TL_OBJ_MUTEX:
+	case TL_OBJ_RWLOCK:
+	case TL_OBJ_SEM:
+	case TL_OBJ_BARRIER:
+	case TL_OBJ_THREAD:
+	case TL_OBJ_FUTEX:
+		return k->sysno == SYS_futex || k->sysno == SYS_futex_waitv ||
+		       k->sysno == SYS_futex_wait;
+	case TL_OBJ_FD:
+	case TL_OBJ_EPOLL:
+	case TL_OBJ_MQ:
+	case TL_OBJ_MSGQ:
+	case TL_OBJ_POLL:
+	case TL_OBJ_SELECT:
+		return k->kind == s->kind && k->obj == s->obj;
+	case TL_OBJ_PID:
+	case TL_OBJ_SIGNALS:
+	case TL_OBJ_SLEEP:
+		return k->kind == s->kind;
+	default:
+		return true;
+	}
+}
+
+void tl_block_validate(struct tl_seen *s)
+{
+	if (!s->in_wrapper || s->sysno == -2 || s->sysno == -3)
+		return; /* no kernel view, or blocked outside a system call (a page fault) */
+	/* Running at both looks, inside a call that began moments ago: a thread that makes
+	 * short calls in a loop (a poller) and waits for a CPU between them. */
+	if (s->sysno == -1 && tl_now_ns() - s->since_ns < 50 * 1000000LL)
+		return;
+	if (s->sysno >= 0) {
+		struct tl_seen k;
+		k.sysno = s->sysno;
+		memcpy(k.sysargs, s->sysargs, sizeof(k.sysargs));
+		k.kind = TL_OBJ_NONE;
+		k.obj = k.obj2 = 0;
+		tl_kernel_call(&k);
+		if (kernel_agrees(s, &k))
+			return;
+	}
+	/* The record outlived its call (a siglongjmp out of it), or a signal handler runs or
+	 * waits elsewhere inside it: the kernel's view is the truth. */
+	s->in_wrapper = false;
+	s->since_ns = 0;
+	s->obj = s->obj2 = 0;
+	s->kind = TL_OBJ_NONE;
+	s->call = NULL;
+	s->state = TL_ST_RUNNING;
+	if (s->sysno >= 0) {
+		tl_kernel_call(s);
+		s->state = TL_ST_BLOCKED;
 	}
 }
 
@@ -168,6 +270,18 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 	                                       "__pthread_cond_wait_common",  "pthread_cond_wait",
 	                                       "___pthread_cond_timedwait64", NULL};
 	static const char *const join_fns[] = {"__pthread_clockjoin_ex", NULL};
+	/* A thread past its start routine: the report must not read as if it were still in it. */
+	static const char *const dtor_fns[] = {
+	    "__nptl_deallocate_tsd", "__GI___nptl_deallocate_tsd", "__call_tls_dtors", NULL};
+	for (int i = 0; i < s->stack.n && s->stack_note == NULL; i++) {
+		struct tl_frame fr[8];
+		int k = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr, 8);
+		for (int j = 0; j < k; j++)
+			if (frame_is(&fr[j], dtor_fns))
+				s->stack_note = strstr(fr[j].function, "tls")
+				                    ? "in a C++ thread_local destructor"
+				                    : "in a thread-specific data destructor";
+	}
 	if (s->in_wrapper || s->kind != TL_OBJ_FUTEX || s->stack.n == 0)
 		return;
 	for (int i = 0; i < s->stack.n && i < 4; i++) {
@@ -224,12 +338,13 @@ out:
 	close(fd);
 }
 
-/* " (comm)" of a process, or "" */
-static void comm_of(pid_t pid, char *buf, size_t len)
+/* " (comm)" of a process, or "". ours: pid is in our PID namespace, else in /proc's. */
+static void comm_of(pid_t pid, bool ours, char *buf, size_t len)
 {
 	char path[64], c[32];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	ssize_t n = tl_read_file(path, c, sizeof(c));
+	/* a pid of our PID namespace: in /proc of another one it names another process */
+	ssize_t n = ours && tl_proc_foreign() ? -1 : tl_read_file(path, c, sizeof(c));
 	if (n <= 0) {
 		buf[0] = '\0';
 		return;
@@ -254,8 +369,9 @@ static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
 		*used += (size_t)n;
 }
 
-/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/fdinfo/EPFD. */
+/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/task/TID/fdinfo/EPFD. */
 struct epoll_list {
+	pid_t tid;
 	char *buf;
 	size_t len, *used;
 	int count;
@@ -269,21 +385,21 @@ static bool epoll_line(char *line, void *arg)
 	int fd = atoi(line + 4);
 	if (l->count < 4) {
 		char d[160];
-		tl_describe_fd(fd, d, sizeof(d));
+		tl_describe_fd(l->tid, fd, d, sizeof(d));
 		add(l->buf, l->len, l->used, "%s %s", l->count ? "," : " watching", d);
 	}
 	l->count++;
 	return true;
 }
 
-static void describe_epoll(int epfd, char *buf, size_t len)
+static void describe_epoll(pid_t tid, int epfd, char *buf, size_t len)
 {
-	char path[64], d[160];
+	char path[80], d[160];
 	size_t used = 0;
-	tl_describe_fd(epfd, d, sizeof(d));
+	tl_describe_fd(tid, epfd, d, sizeof(d));
 	add(buf, len, &used, "epoll %s", d);
-	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", epfd);
-	struct epoll_list l = {buf, len, &used, 0};
+	tl_fd_proc_path(tid, epfd, "fdinfo", path, sizeof(path));
+	struct epoll_list l = {tid, buf, len, &used, 0};
 	each_line(path, epoll_line, &l);
 	if (l.count > 4)
 		add(buf, len, &used, ", and %d more", l.count - 4);
@@ -338,10 +454,12 @@ static bool is_lock_call(const char *call, bool *flock)
 	return *flock || strncmp(call, "fcntl", 5) == 0 || strcmp(call, "lockf") == 0;
 }
 
-static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
+static void describe_lock_holders(pid_t tid, int fd, bool flock, char *buf, size_t len)
 {
 	struct stat st;
-	if (fstat(fd, &st) != 0)
+	char path[80];
+	tl_fd_proc_path(tid, fd, "fd", path, sizeof(path));
+	if (stat(path, &st) != 0) /* the file itself, through the thread's own fd table */
 		return;
 	struct lock_query q = {
 	    major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, flock, {0}, {{0}}, 0};
@@ -350,12 +468,12 @@ static void describe_lock_holders(int fd, bool flock, char *buf, size_t len)
 	for (int i = 0; i < q.count && i < 4; i++) {
 		char c[48];
 		add(buf, len, &used, "%s", i ? ", " : ", ");
-		if (q.holders[i] == getpid()) {
+		if (q.holders[i] == tl_proc_tid(getpid())) { /* /proc/locks: /proc's pids */
 			add(buf, len, &used, "%s lock held by this process", q.rw[i]);
 		} else if (q.holders[i] <= 0) {
 			add(buf, len, &used, "%s lock held by an open file description", q.rw[i]);
 		} else {
-			comm_of(q.holders[i], c, sizeof(c));
+			comm_of(q.holders[i], false, c, sizeof(c));
 			add(buf, len, &used, "%s lock held by pid %d%s", q.rw[i], (int)q.holders[i],
 			    c);
 		}
@@ -444,7 +562,7 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		if (!FD_ISSET(fd, set))
 			continue;
 		char d[160];
-		tl_describe_fd(fd, d, sizeof(d));
+		tl_describe_fd(s->tid, fd, d, sizeof(d));
 		add(buf, len, &used, "%s %s", shown ? "," : "", d);
 		shown++;
 	}
@@ -462,6 +580,87 @@ static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr,
 		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);
 }
 
+/* ---- mutex owners ---- */
+
+/* Copy memory of our own process that may not be mapped (an address found on a stack): the
+ * kernel checks it, no fault. */
+static bool read_mem(uintptr_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)addr, len};
+	return addr != 0 && process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)
+{
+	return (addr & (__alignof__(pthread_mutex_t) - 1)) == 0 && read_mem(addr, m, sizeof(*m));
+}
+
+/* glibc's internal mutex kind bits (nptl/pthreadP.h, see docs/internals.md): the type in the low
+ * bits, then robust, priority inheritance, priority protection, process-shared, elision. */
+#define MUTEX_ROBUST 16
+#define MUTEX_PI 32
+#define MUTEX_PP 64
+#define MUTEX_PSHARED 128
+#define MUTEX_ELISION (256 | 512)
+#define MUTEX_KNOWN (3 | MUTEX_ROBUST | MUTEX_PI | MUTEX_PP | MUTEX_PSHARED | MUTEX_ELISION)
+
+/* The owner's tid as glibc records it: in __owner for the plain kinds, in the futex word
+ * (__lock, FUTEX_TID_MASK) for robust and PI mutexes, the kernel's own format. False when the
+ * words cannot be a mutex. */
+static bool mutex_owner(const struct __pthread_mutex_s *m, pid_t *owner, bool *died)
+{
+	int kind = m->__kind;
+	if (kind < 0 || (kind & ~MUTEX_KNOWN) != 0)
+		return false;
+	*died = false;
+	if (kind & (MUTEX_ROBUST | MUTEX_PI)) {
+		unsigned lock = (unsigned)m->__lock;
+		*owner = (pid_t)(lock & FUTEX_TID_MASK);
+		*died = (lock & FUTEX_OWNER_DIED) != 0;
+	} else {
+		*owner = m->__owner;
+	}
+	return *owner >= 0;
+}
+
+static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
+{
+	if (number_of_tid(k, nk, tid) != 0)
+		return true;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tl_proc_tid(tid));
+	return access(path, F_OK) == 0;
+}
+
+/* The futex word is a local of the waiter (just above its stack pointer), not a lock. */
+static bool on_own_stack(const struct tl_seen *s)
+{
+	return s->sys_sp != 0 && s->obj >= s->sys_sp && s->obj - s->sys_sp < 2048;
+}
+
+/* A priority-inheritance lock the kernel refused with EDEADLK (a deadlock it detected) is not
+ * returned to a caller of pthread_mutex_lock: glibc waits forever on a local word instead.
+ * (see docs/internals.md). The mutex is still in the frames of pthread_mutex_lock, just
+ * above: take the first word
+ * there that points to a PI mutex owned by another thread of ours. */
+static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_known *k, size_t nk)
+{
+	uintptr_t words[256];
+	if (!on_own_stack(s) || !read_mem(s->sys_sp, words, sizeof(words)))
+		return 0;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(words); i++) {
+		struct __pthread_mutex_s m;
+		pid_t owner = 0;
+		bool died;
+		if (words[i] == s->obj || !read_mutex(words[i], &m) || !(m.__kind & MUTEX_PI) ||
+		    !mutex_owner(&m, &owner, &died))
+			continue;
+		if (owner > 0 && owner != s->tid && number_of_tid(k, nk, owner) != 0)
+			return words[i];
+	}
+	return 0;
+}
+
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk, struct tl_seen *s)
 {
 	char a[160], b[160];
@@ -472,12 +671,24 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		snprintf(s->object, sizeof(s->object), "%s, %s", a, b);
 		break;
 	case TL_OBJ_MUTEX: {
+		struct __pthread_mutex_s m;
+		bool died = false;
+		pid_t owner = 0;
+		if (on_own_stack(s) || !read_mutex(s->obj, &m) || !mutex_owner(&m, &owner, &died)) {
+			/* not a mutex: a PI lock glibc gave up on (the kernel said EDEADLK) waits
+			 * forever on a local; find the mutex it wanted on its stack */
+			uintptr_t found = pi_mutex_on_stack(s, k, nk);
+			if (found != 0 && read_mutex(found, &m) && mutex_owner(&m, &owner, &died))
+				s->obj = found;
+			else
+				owner = 0;
+		}
 		describe_addr(r, "mutex", s->obj, s->object, sizeof(s->object));
-		/* glibc records the owner's tid: __owner (offset 8) for normal, recursive,
-		 * errorcheck and adaptive mutexes; PI and robust ones keep it in __lock. */
-		const int *m = (const int *)s->obj;
-		int kind = m[4];
-		pid_t owner = (kind & 0x30) ? (m[0] & 0x3fffffff) : m[2];
+		size_t used = strlen(s->object);
+		if (died)
+			add(s->object, sizeof(s->object), &used, " (its owner died)");
+		else if (owner > 0 && !is_our_thread(k, nk, owner))
+			add(s->object, sizeof(s->object), &used, " (its owner has exited)");
 		if (owner > 0) {
 			s->held_by_tid = owner;
 			s->held_by = number_of_tid(k, nk, owner);
@@ -486,9 +697,9 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	}
 	case TL_OBJ_RWLOCK: {
 		describe_addr(r, "rwlock", s->obj, s->object, sizeof(s->object));
-		const int *l = (const int *)s->obj;
-		pid_t writer = l[6]; /* __cur_writer */
-		if (writer > 0) {
+		struct __pthread_rwlock_arch_t l;
+		pid_t writer = read_mem(s->obj, &l, sizeof(l)) ? l.__cur_writer : 0;
+		if (writer > 0 && is_our_thread(k, nk, writer)) {
 			s->held_by_tid = writer;
 			s->held_by = number_of_tid(k, nk, writer);
 		}
@@ -522,18 +733,19 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	}
 	case TL_OBJ_FD: {
 		bool flock;
-		tl_describe_fd((int)s->obj, s->object, sizeof(s->object));
+		tl_describe_fd(s->tid, (int)s->obj, s->object, sizeof(s->object));
 		if (is_lock_call(s->call, &flock))
-			describe_lock_holders((int)s->obj, flock, s->object, sizeof(s->object));
+			describe_lock_holders(s->tid, (int)s->obj, flock, s->object,
+			                      sizeof(s->object));
 		break;
 	}
 	case TL_OBJ_EPOLL:
-		describe_epoll((int)s->obj, s->object, sizeof(s->object));
+		describe_epoll(s->tid, (int)s->obj, s->object, sizeof(s->object));
 		break;
 	case TL_OBJ_MQ: {
 		struct mq_attr at;
-		tl_describe_fd((int)s->obj, a, sizeof(a));
-		if (mq_getattr((mqd_t)s->obj, &at) == 0)
+		tl_describe_fd(s->tid, (int)s->obj, a, sizeof(a));
+		if (tl_fd_shared(s->tid, (int)s->obj) && mq_getattr((mqd_t)s->obj, &at) == 0)
 			snprintf(s->object, sizeof(s->object),
 			         "message queue %s holding %ld of %ld messages", a,
 			         (long)at.mq_curmsgs, (long)at.mq_maxmsg);
@@ -546,7 +758,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		size_t n = s->obj2, used = 0;
 		add(s->object, sizeof(s->object), &used, "%zu fd%s:", n, n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < 3; i++) {
-			tl_describe_fd(p[i].fd, a, sizeof(a));
+			tl_describe_fd(s->tid, p[i].fd, a, sizeof(a));
 			add(s->object, sizeof(s->object), &used, "%s %s", i ? "," : "", a);
 		}
 		if (n > 3)
@@ -570,7 +782,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_PID: {
 		intptr_t pid = (intptr_t)s->obj;
 		if (pid > 0) {
-			comm_of((pid_t)pid, a, sizeof(a));
+			comm_of((pid_t)pid, true, a, sizeof(a));
 			snprintf(s->object, sizeof(s->object), "child pid %d%s", (int)pid, a);
 		} else if (pid < -1) {
 			snprintf(s->object, sizeof(s->object), "any child in process group %d",

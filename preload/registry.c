@@ -4,6 +4,8 @@
  * touch their own thread's record (tl_self); the lock is taken on create/exit/join/detach. */
 #include "tl.h"
 
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -94,9 +96,20 @@ static struct tl_thread *find(pthread_t handle)
 	return t;
 }
 
+/* glibc calls the thread-specific data destructors in rounds, by key in creation order: ours,
+ * created first, comes before the program's, which may still block (or wait in a wrapped
+ * call) for as long as they like. So put the value back for the next round, and finish the
+ * thread only in the last round glibc makes (PTHREAD_DESTRUCTOR_ITERATIONS): by then every
+ * destructor of the program has run at least once, and one that sets its value again comes
+ * back only once more. (C++ thread_local destructors and cleanup handlers run earlier; see
+ * docs/internals.md.) */
+static __thread int exit_rounds __attribute__((tls_model("initial-exec")));
+
 static void on_thread_exit(void *p)
 {
 	struct tl_thread *t = p;
+	if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && pthread_setspecific(exit_key, t) == 0)
+		return;
 	tl_self = NULL; /* later destructors of this thread must not touch the record */
 	tl_registry_lock();
 	t->flags |= TL_F_FINISHED;
@@ -204,6 +217,7 @@ void tl_thread_detached(struct tl_thread *t, bool ok)
 void tl_registry_after_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
+	tl_kernel_after_fork_child();
 	struct tl_thread *self = tl_self, *t, *tmp;
 	HASH_ITER (hh, registry, t, tmp) {
 		if (t == self)
@@ -287,4 +301,103 @@ void tl_thread_exiting(void)
 	tl_registry_lock();
 	t->flags |= TL_F_EXITING;
 	tl_registry_unlock();
+}
+
+/* ---- nested and stale block records (the slow paths of TL_BLOCK_OPEN and TL_BLOCK_LEAVE) ---- */
+
+/* A signal frame is more than 1 KiB (ucontext, siginfo, the FPU state, the red zone): a call
+ * made by a handler that interrupted a wrapped call has its frame at least that far below the
+ * interrupted wrapper's. A call made after the wrapper's frame was abandoned (siglongjmp,
+ * cancellation) is at about the same depth, or above (sizes: see docs/internals.md). */
+#define TL_SIGFRAME_MIN 1024
+
+static bool in_range(uintptr_t p, const stack_t *ss)
+{
+	return p >= (uintptr_t)ss->ss_sp && p - (uintptr_t)ss->ss_sp < ss->ss_size;
+}
+
+/* Is the wrapper frame `rec` still live below the frame `here` of a new call? */
+static bool frame_live(uintptr_t rec, uintptr_t here, const stack_t *alt)
+{
+	if (alt != NULL && in_range(here, alt) != in_range(rec, alt))
+		/* on the alternate signal stack in a handler that interrupted rec: live; rec on
+		 * it and we are not: the handler is gone */
+		return in_range(here, alt);
+	return here + TL_SIGFRAME_MIN < rec;
+}
+
+static void copy_record(struct tl_block *to, const struct tl_block *from)
+{
+	to->call = from->call;
+	to->kind = from->kind;
+	to->obj = from->obj;
+	to->obj2 = from->obj2;
+	to->since_ns = from->since_ns;
+	to->frame = from->frame;
+	memcpy(to->regs, from->regs, sizeof(to->regs));
+}
+
+/* Odd: publish what was written before. Even: what is written after must not be seen (by a
+ * reader, or a handler of this thread) before the record reads as changing. */
+static void set_seq(struct tl_block *b, uint32_t seq)
+{
+	if (seq & 1) {
+		atomic_store_explicit(&b->seq, seq, memory_order_release);
+	} else {
+		atomic_store_explicit(&b->seq, seq, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+	}
+}
+
+bool tl_block_nest(struct tl_thread *t)
+{
+	struct tl_block *b = &t->blk;
+	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	stack_t ss;
+	const stack_t *alt =
+	    sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) ? &ss : NULL;
+	int nsaved = (int)b->depth - 1;
+	bool live = frame_live(b->frame, here, alt);
+	if (!(seq & 1)) {
+		if (live)
+			return false; /* we interrupted its ENTER or LEAVE: half written */
+		/* a handler that interrupted ENTER or LEAVE never returned: drop the half */
+	} else if (live) {
+		if (nsaved >= TL_BLOCK_SAVED)
+			return false;
+		set_seq(b, seq + 1);
+		copy_record(&t->saved[nsaved], b);
+		b->depth = (uint32_t)nsaved + 1; /* TL_BLOCK_ENTER adds the new call */
+		return true;
+	} else {
+		set_seq(b, seq + 1);
+	}
+	while (nsaved > 0 && !frame_live(t->saved[nsaved - 1].frame, here, alt))
+		nsaved--;
+	b->depth = (uint32_t)(nsaved > 0 ? nsaved : 0);
+	return true;
+}
+
+void tl_block_leave(struct tl_thread *t, uintptr_t frame)
+{
+	struct tl_block *b = &t->blk;
+	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
+	if (b->depth == 0 || !(seq & 1))
+		return; /* our record was found stale and dropped */
+	int nsaved = (int)b->depth - 1, keep = -1;
+	if (b->frame == frame)
+		keep = nsaved;
+	else
+		for (int i = nsaved - 1; i >= 0 && keep < 0; i--)
+			if (t->saved[i].frame == frame)
+				keep = i; /* calls nested in ours never returned: drop them too */
+	if (keep < 0)
+		return; /* not ours: ours was dropped, the one there belongs to someone else */
+	set_seq(b, seq + 1);
+	b->depth = (uint32_t)keep;
+	if (keep > 0) {
+		copy_record(b, &t->saved[keep - 1]);
+		set_seq(b, seq + 2);
+	}
 }

@@ -16,7 +16,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+
+/* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
+ * them: they come from the common table). */
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef SYS_futex_wake
+#define SYS_futex_wake 454
+#endif
+#ifndef SYS_futex_wait
+#define SYS_futex_wait 455
+#endif
+#define TL_P_PIDFD 3 /* waitid(P_PIDFD, fd, ...), Linux 5.4 */
+#ifndef SYS_futex_requeue
+#define SYS_futex_requeue 456
+#endif
 
 #include "uthash.h"
 
@@ -105,16 +122,24 @@ enum tl_flags {
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
  * it is inside a wrapped call; a reader copies the fields and trusts them only if `seq` did
  * not change meanwhile. `regs` is a minimal register context taken inside the wrapper's frame,
- * enough for libunwind to unwind the blocked thread without sending it a signal. */
+ * enough for libunwind to unwind the blocked thread without sending it a signal.
+ *
+ * Calls nest: a signal handler may block in a wrapped call while the thread is inside another.
+ * `blk` is always the innermost call; the calls it interrupted wait in tl_thread.saved
+ * (depth - 1 of them). A call may also never return (cancellation, siglongjmp out of a
+ * handler): its record is found stale by the next wrapped call, whose frame is not below it
+ * (tl_block_nest), or by the check, when the kernel's view disagrees. */
 struct tl_block {
 	_Atomic uint32_t seq;
-	uint32_t depth;
+	uint32_t depth; /* calls this thread is inside: 0 none, 1 + saved ones */
 	const char *call;
 	int kind;
 	uintptr_t obj, obj2;
 	int64_t since_ns;
+	uintptr_t frame;   /* the wrapper's frame address: whose record this is */
 	uintptr_t regs[9]; /* rip rsp rbp rbx r12 r13 r14 r15 (x86_64), see TL_SAVE_REGS */
 };
+#define TL_BLOCK_SAVED 3 /* interrupted calls kept; deeper nesting goes unrecorded */
 
 struct tl_thread {
 	UT_hash_handle hh; /* in tl_registry, keyed by handle */
@@ -131,6 +156,7 @@ struct tl_thread {
 	int ncreate;
 	uintptr_t create_pcs[TL_MAX_FRAMES];
 	struct tl_block blk;
+	struct tl_block saved[TL_BLOCK_SAVED]; /* the calls blk interrupted, outermost first */
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
@@ -185,35 +211,62 @@ int tl_registry_starting(void);
 #define TL_HAVE_SAVED_REGS 0
 #endif
 
+/* Slow paths of the macros below (registry.c): another record is there already (a nested or
+ * a stale call), or the record to clear is not the innermost one. */
+bool tl_block_nest(struct tl_thread *t);
+void tl_block_leave(struct tl_thread *t, uintptr_t frame);
+
+/* May this thread record a call now? Usually nothing is recorded (depth 0); else decide
+ * whether the record there is a call this one is nested in, or stale. */
+#define TL_BLOCK_OPEN(t) (TL_LIKELY((t)->blk.depth == 0) || tl_block_nest(t))
+
 /* Enter/leave a blocking call. Must be macros: the register snapshot has to be taken in the
- * wrapper's own frame, which stays live while the real call blocks. */
-#define TL_BLOCK_ENTER(t, name, k, o1, o2)                                                        \
-	do {                                                                                      \
-		(t)->blk.depth = 1;                                                               \
-		(t)->blk.call = (name);                                                           \
-		(t)->blk.kind = (k);                                                              \
-		(t)->blk.obj = (uintptr_t)(o1);                                                   \
-		(t)->blk.obj2 = (uintptr_t)(o2);                                                  \
-		(t)->blk.since_ns = tl_now_ns();                                                  \
-		TL_SAVE_REGS((t)->blk.regs);                                                      \
-		atomic_store_explicit(                                                            \
-		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-		    memory_order_release);                                                        \
+ * wrapper's own frame, which stays live while the real call blocks. A signal handler may
+ * interrupt any step: `frame` is written first (and again, in case a handler's own call
+ * overwrote it before depth was raised), then depth: a handler that sees depth != 0 with seq
+ * even knows it interrupted ENTER or LEAVE of the call at `frame`, and lets its own call go
+ * unrecorded (or, when that frame was abandoned, drops it). seq's parity is set, never
+ * toggled, so an interrupted step cannot invert it. The signal fences keep the compiler from
+ * reordering these steps (a handler runs on the same thread, between any two). */
+#define TL_SEQ_SET(t, odd)                                                                 \
+	atomic_store_explicit(                                                             \
+	    &(t)->blk.seq,                                                                 \
+	    (odd) ? (atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1) | 1    \
+	          : (atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1) & ~1u, \
+	    memory_order_release)
+#define TL_BLOCK_ENTER(t, name, k, o1, o2)                              \
+	do {                                                            \
+		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0); \
+		atomic_signal_fence(memory_order_seq_cst);              \
+		(t)->blk.depth++;                                       \
+		atomic_signal_fence(memory_order_seq_cst);              \
+		(t)->blk.call = (name);                                 \
+		(t)->blk.kind = (k);                                    \
+		(t)->blk.obj = (uintptr_t)(o1);                         \
+		(t)->blk.obj2 = (uintptr_t)(o2);                        \
+		(t)->blk.since_ns = tl_now_ns();                        \
+		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0); \
+		TL_SAVE_REGS((t)->blk.regs);                            \
+		TL_SEQ_SET(t, true);                                    \
 	} while (0)
-#define TL_BLOCK_LEAVE(t)                                                                         \
-	do {                                                                                      \
-		atomic_store_explicit(                                                            \
-		    &(t)->blk.seq, atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1, \
-		    memory_order_release);                                                        \
-		(t)->blk.depth = 0;                                                               \
+#define TL_BLOCK_LEAVE(t)                                                                 \
+	do {                                                                              \
+		if (TL_LIKELY((t)->blk.depth == 1 &&                                      \
+		              (t)->blk.frame == (uintptr_t)__builtin_frame_address(0))) { \
+			TL_SEQ_SET(t, false);                                             \
+			atomic_signal_fence(memory_order_seq_cst);                        \
+			(t)->blk.depth = 0;                                               \
+		} else {                                                                  \
+			tl_block_leave((t), (uintptr_t)__builtin_frame_address(0));       \
+		}                                                                         \
 	} while (0)
 
-/* The body of a blocking wrapper: record, call through, clear. Re-entrant calls (a signal
- * handler interrupting a wrapped call) and untracked threads go straight through. */
+/* The body of a blocking wrapper: record, call through, clear. Untracked threads, and calls
+ * nested deeper than TL_BLOCK_SAVED, go straight through. */
 #define TL_BLOCKING(type, name, k, o1, o2, realcall)                     \
 	do {                                                             \
 		struct tl_thread *tl_t_ = tl_self;                       \
-		if (TL_UNLIKELY(tl_t_ == NULL || tl_t_->blk.depth != 0)) \
+		if (TL_UNLIKELY(tl_t_ == NULL || !TL_BLOCK_OPEN(tl_t_))) \
 			return realcall;                                 \
 		TL_BLOCK_ENTER(tl_t_, name, k, o1, o2);                  \
 		type tl_r_ = realcall;                                   \
@@ -278,7 +331,16 @@ int tl_capture_signal(void); /* the signal that samples stacks, once prepared; e
 /* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
 const char *tl_syscall_name(long nr);
-void tl_describe_fd(int fd, char *buf, size_t len);
+/* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
+void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
+bool tl_fd_shared(pid_t tid, int fd);
+void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len);
+/* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
+ * /proc belongs to another PID namespace). */
+pid_t tl_proc_tid(pid_t tid);
+/* /proc is another PID namespace's (as of the last task listing) */
+bool tl_proc_foreign(void);
+void tl_kernel_after_fork_child(void);
 bool tl_signal_is_transparent(const struct tl_seen *s);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
@@ -322,6 +384,9 @@ struct tl_known {
 	pthread_t handle;
 };
 void tl_kernel_call(struct tl_seen *s);
+/* A wrapper's record is trusted only if the kernel's view agrees (the thread in a compatible
+ * system call); else s takes the kernel's view. After two looks at a running thread. */
+void tl_block_validate(struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
                         struct tl_seen *s);

@@ -1,8 +1,8 @@
 /* Overridden libc: calls after which glibc may have started a thread of its own, through its
- * internal pthread_create that no wrapper sees (PLATFORM-NOTES): the timer_create(SIGEV_THREAD)
- * and mq_notify(SIGEV_THREAD) helpers, POSIX aio workers, getaddrinfo_a workers. Tasks that
- * appear during such a call are recorded under libc's start routine, so that reports name them
- * and the default "libc" suppression set can recognise them. */
+ * internal pthread_create that no wrapper sees (see docs/internals.md): the
+ * timer_create(SIGEV_THREAD) and mq_notify(SIGEV_THREAD) helpers, POSIX aio workers, getaddrinfo_a
+ * workers. Tasks that appear during such a call are recorded under libc's start routine, so that
+ * reports name them and the default "libc" suppression set can recognise them. */
 #include "tl.h"
 
 /* Run `call`; if `ok`, adopt the tasks that appeared meanwhile. The list of tasks from before

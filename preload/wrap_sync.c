@@ -11,7 +11,7 @@
 
 /* pthread_cond_wait and pthread_cond_timedwait exist twice in glibc (GLIBC_2.2.5, the old
  * implementation, and GLIBC_2.3.2): each wrapper forwards to the implementation its caller was
- * linked against. Forwarding an old binary to the new one crashes (PLATFORM-NOTES). */
+ * linked against. Forwarding an old binary to the new one crashes (see docs/internals.md). */
 #define COND_WAIT_WRAPPERS(suffix, ver, defver)                                         \
 	TL_EXPORT int tl_cond_wait_##suffix(pthread_cond_t *c, pthread_mutex_t *m)      \
 	{                                                                               \

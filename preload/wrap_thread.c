@@ -72,7 +72,7 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
 	int r;                                                         \
 	struct tl_thread *joined = tl_thread_pin((pthread_t)(handle)); \
 	struct tl_thread *t = tl_self;                                 \
-	if (t != NULL && t->blk.depth == 0) {                          \
+	if (t != NULL && TL_BLOCK_OPEN(t)) {                           \
 		TL_BLOCK_ENTER(t, name, TL_OBJ_THREAD, handle, 0);     \
 		r = realcall;                                          \
 		TL_BLOCK_LEAVE(t);                                     \

@@ -79,6 +79,9 @@ TL_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
 	if (options & WNOHANG)
 		return TL_REAL(waitid)(type, id, info, options);
+	if ((int)type == TL_P_PIDFD) /* the child's pidfd */
+		TL_BLOCKING(int, "waitid", TL_OBJ_FD, id, 0,
+		            TL_REAL(waitid)(type, id, info, options));
 	/* obj: the pid, -pgid for a process group (as waitpid), -1 for any child */
 	TL_BLOCKING(int, "waitid", TL_OBJ_PID,
 	            type == P_PID              ? (intptr_t)id
