@@ -416,6 +416,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			(void)now;
 		}
 		find_deadlock(&r);
+		r.known = g.known;
+		tl_reach_classify(&r);
 		tl_suppress_reset_counts();
 		for (size_t i = 0; i < r.n; i++) {
 			struct tl_seen *s = &r.v[i];
@@ -436,6 +438,12 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		}
 	}
 	leaked = (int)r.nleaked;
+	if (tl_opt.fail_on == TL_FAIL_UNREACHABLE) { /* proven leaks only decide the status */
+		leaked = 0;
+		for (size_t i = 0; i < r.n; i++)
+			leaked += !r.v[i].suppressed_by && (r.v[i].verdict == TL_V_UNREACHABLE ||
+			                                    r.v[i].verdict == TL_V_FREED);
+	}
 	r.check_ns = mono_ns() - t0;
 	/* A clean run prints nothing; in JSON, a log_path file still records that it was clean. */
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&

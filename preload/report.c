@@ -297,6 +297,10 @@ static void text_thread_line(struct tl_buf *b, struct tl_report *r, struct tl_se
 			tl_buf_printf(b, " on %s", s->object);
 		break;
 	}
+	if (s->verdict == TL_V_UNREACHABLE)
+		tl_buf_printf(b, "; blocked forever: %s", s->verdict_reason);
+	else if (s->verdict == TL_V_FREED)
+		tl_buf_printf(b, "; waits on freed memory: %s", s->verdict_reason);
 	tl_buf_put(b, "\n", 1);
 }
 
@@ -448,6 +452,10 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	} else {
 		tl_buf_printf(b, ", \"held_by\": null");
 	}
+	tl_buf_printf(b, ", \"verdict\": ");
+	tl_buf_json_str(b, tl_verdict_name(s->verdict));
+	tl_buf_printf(b, ", \"verdict_reason\": ");
+	tl_buf_json_str(b, s->verdict_reason[0] ? s->verdict_reason : NULL);
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
 	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", s->group);

@@ -46,6 +46,7 @@ struct tl_options {
 	const char *suppressions[8];
 	int nsuppressions;
 	const char *disable_sets; /* comma list of default suppression sets turned off */
+	int fail_on;              /* tl_fail_on */
 };
 extern struct tl_options tl_opt;
 /* Parse "k=v:k=v" into tl_opt. Problems are reported through tl_warn(), one line each; a bad
@@ -265,6 +266,8 @@ struct tl_seen {
 	const char *suppressed_by; /* rule text, NULL if reported */
 	const char *start_name;    /* symbolized start routine */
 	int group;                 /* index of the first thread with the same stacks */
+	int verdict;               /* tl_verdict (reach.c) */
+	char verdict_reason[192];
 };
 
 /* Capture current stacks of the given live threads without disturbing them. */
@@ -316,6 +319,7 @@ struct tl_report {
 	struct tl_symbolizer *sym;
 	int64_t check_ns;
 	char deadlock[2048]; /* one line per wait-for cycle */
+	const struct tl_known *known; /* the check's own copy of thread handles */
 };
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
@@ -345,6 +349,13 @@ struct tl_buf {
 void tl_buf_printf(struct tl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
 void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
+
+/* ---- reachability of what blocked threads wait on (reach.c) ---- */
+enum tl_verdict { TL_V_NONE, TL_V_UNREACHABLE, TL_V_FREED, TL_V_REACHABLE, TL_V_UNKNOWN };
+enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
+/* Set each thread's verdict and verdict_reason: after stacks are captured and objects named. */
+void tl_reach_classify(struct tl_report *r);
+const char *tl_verdict_name(int v); /* NULL for TL_V_NONE */
 
 /* ---- suppressions (suppress.c) ---- */
 void tl_suppress_load(struct tl_symbolizer *sym);
