@@ -219,11 +219,12 @@ static bool add_block(uintptr_t lo, uintptr_t hi, uint8_t f)
 	return true;
 }
 
-static ssize_t find_block(uintptr_t v)
+/* Page index of each heap region (sorted by address): the first block reaching into each
+ * page, so that a lookup is a short search within one page's blocks. NULL: plain search. */
+static uint32_t *page_first[TL_ARRAY_SIZE(heap_regions)];
+
+static ssize_t search_blocks(uintptr_t v, size_t lo, size_t hi)
 {
-	if (v < heap_lo || v >= heap_hi)
-		return -1;
-	size_t lo = 0, hi = nblocks;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (v < blocks[mid].lo)
@@ -234,6 +235,57 @@ static ssize_t find_block(uintptr_t v)
 			return (ssize_t)mid;
 	}
 	return -1;
+}
+
+static ssize_t find_block(uintptr_t v)
+{
+	if (v < heap_lo || v >= heap_hi)
+		return -1;
+	size_t lo = 0, hi = nregions;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v < heap_regions[mid].lo)
+			hi = mid;
+		else if (v >= heap_regions[mid].hi)
+			lo = mid + 1;
+		else if (page_first[mid] == NULL)
+			break;
+		else {
+			size_t p = (v - heap_regions[mid].lo) >> 12;
+			size_t end = (size_t)page_first[mid][p + 1] + 1; /* one may straddle */
+			return search_blocks(v, page_first[mid][p], end < nblocks ? end : nblocks);
+		}
+	}
+	return search_blocks(v, 0, nblocks);
+}
+
+static void *take(size_t n);
+
+/* After the walk: regions sorted, and their page indexes built. */
+static void index_regions(void)
+{
+	sort_ranges(heap_regions, nregions);
+	size_t j = 0;
+	for (size_t r = 0; r < nregions; r++) {
+		uintptr_t base = heap_regions[r].lo;
+		size_t npages = (heap_regions[r].hi - base + 4095) >> 12;
+		page_first[r] = take(sizeof(uint32_t) * (npages + 1));
+		if (page_first[r] == NULL)
+			continue;
+		while (j < nblocks && blocks[j].hi <= base)
+			j++;
+		size_t k = j;
+		for (size_t p = 0; p < npages; p++) {
+			while (k < nblocks && blocks[k].hi <= base + (p << 12))
+				k++;
+			page_first[r][p] = (uint32_t)k;
+		}
+		/* the end: past the last block that starts in the region */
+		size_t e = k;
+		while (e < nblocks && blocks[e].lo < heap_regions[r].hi)
+			e++;
+		page_first[r][npages] = (uint32_t)e;
+	}
 }
 
 static bool in_heap_region(uintptr_t v)
@@ -269,7 +321,7 @@ static bool win_word(struct window *w, uintptr_t a, uintptr_t *out)
 }
 
 static struct tl_report *tl_reach_report;
-static bool debug; /* THREADLEAK_REACH_DEBUG: trace what marks what */
+static int debug; /* THREADLEAK_REACH_DEBUG: 1 timing, 2 trace what marks what */
 static uintptr_t tcache_key;
 static bool have_tcache_key;
 
@@ -551,14 +603,20 @@ static struct th *cand_of(uintptr_t v)
 	return NULL;
 }
 
+/* The last heap block marked: neighbouring words often point into the same one. */
+static uintptr_t last_lo, last_hi;
 static uintptr_t debug_src; /* address of the word being scanned, for the debug trace */
 
 static void mark_value(uintptr_t v)
 {
 	ssize_t b = find_block(v);
 	if (b >= 0) {
+		if (bflags[b] & B_MARK) {
+			last_lo = blocks[b].lo;
+			last_hi = blocks[b].hi;
+		}
 		if (!(bflags[b] & (B_MARK | B_FREE | B_EXCL))) {
-			if (debug) {
+			if (debug > 1) {
 				struct vma *sv = vma_of(debug_src);
 				fprintf(stderr,
 				        "reach: block %#lx-%#lx marked from %#lx (vma %#lx)\n",
@@ -567,6 +625,8 @@ static void mark_value(uintptr_t v)
 			}
 			bflags[b] |= B_MARK;
 			work[nwork++] = (uint32_t)b;
+			last_lo = blocks[b].lo;
+			last_hi = blocks[b].hi;
 		}
 		return;
 	}
@@ -576,7 +636,7 @@ static void mark_value(uintptr_t v)
 	if (v == (uintptr_t)t->handle)
 		t->handle_held = true; /* pthread_cancel, pthread_kill can reach it */
 	else if (v < t->tls_lo) {
-		if (debug && !t->stack_marked) {
+		if (debug > 1 && !t->stack_marked) {
 			struct vma *sv = vma_of(debug_src);
 			fprintf(stderr, "reach: stack of %d marked by %#lx from %#lx (vma %#lx)\n",
 			        t->tid, (unsigned long)v, (unsigned long)debug_src,
@@ -592,10 +652,15 @@ static void scan_words(const uintptr_t *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t v = w[i];
-		if (debug)
+		if (v >= heap_lo && v < heap_hi) {
+			if (v - last_lo < last_hi - last_lo)
+				continue;
+		} else if (v < cand_lo || v >= cand_hi) {
+			continue;
+		}
+		if (debug > 1)
 			debug_src = scan_base + i * 8;
-		if ((v >= heap_lo && v < heap_hi) || (v >= cand_lo && v < cand_hi))
-			mark_value(v);
+		mark_value(v);
 	}
 }
 
@@ -641,11 +706,45 @@ static void scan_range(uintptr_t lo, uintptr_t hi)
 	}
 }
 
+/* Scan the marked blocks on the work list, many small ones per system call. */
 static void drain(void)
 {
+	static struct iovec remote[1024];
+	static uint32_t batch[1024];
 	while (nwork > 0 && !incomplete) {
-		uint32_t b = work[--nwork];
-		scan_direct(blocks[b].lo, blocks[b].hi);
+		size_t n = 0, total = 0;
+		while (nwork > 0 && n < TL_ARRAY_SIZE(batch)) {
+			uint32_t b = work[nwork - 1];
+			size_t len = blocks[b].hi - blocks[b].lo;
+			if (len > WIN && n == 0) { /* a big one, alone */
+				nwork--;
+				scan_direct(blocks[b].lo, blocks[b].hi);
+				break;
+			}
+			if (total + len > WIN)
+				break;
+			nwork--;
+			remote[n] = (struct iovec){(void *)blocks[b].lo, len};
+			batch[n++] = b;
+			total += len;
+		}
+		if (n == 0)
+			continue;
+		struct iovec local = {scanbuf, total};
+		if (syscall(SYS_process_vm_readv, self_pid, &local, 1, remote, n, 0) !=
+		    (long)total) {
+			give_up("memory could not be read during the scan");
+			return;
+		}
+		size_t off = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t len = remote[i].iov_len;
+			scan_base = blocks[batch[i]].lo;
+			scan_words((const uintptr_t *)(scanbuf + off), len / 8);
+			off += len;
+		}
+		if (mono() > scan_deadline)
+			give_up("the scan hit its time limit");
 	}
 }
 
@@ -709,10 +808,10 @@ static void exclude_dead_stacks(void)
 		if (rd(pd, w, sizeof(w)) && w[0] == pd && w[2] == pd &&
 		    rd(pd + (uintptr_t)tid_off, &tid, sizeof(tid)) && tid == 0) {
 			exclude(v->lo, pd);
-			if (debug)
+			if (debug > 1)
 				fprintf(stderr, "reach: dead stack %#lx-%#lx\n",
 				        (unsigned long)v->lo, (unsigned long)pd);
-		} else if (debug && rd(pd, w, sizeof(w))) {
+		} else if (debug > 1 && rd(pd, w, sizeof(w))) {
 			fprintf(stderr, "reach: vma %#lx-%#lx: %#lx %#lx %#lx\n",
 			        (unsigned long)v->lo, (unsigned long)v->hi, (unsigned long)w[0],
 			        (unsigned long)w[1], (unsigned long)w[2]);
@@ -724,6 +823,7 @@ static void exclude_dead_stacks(void)
 static bool attempt(uintptr_t checker_sp, char *wbuf)
 {
 	nblocks = nwork = nexcl = nregions = 0;
+	last_lo = last_hi = 0;
 	heap_lo = UINTPTR_MAX, heap_hi = 0;
 	cand_lo = UINTPTR_MAX, cand_hi = 0;
 	incomplete = false;
@@ -735,6 +835,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		t->why = NULL;
 		t->stamp = t->checker ? 0 : stamp_of(t->tid, &t->state);
 	}
+	int64_t ph0 = mono();
 	if (!read_maps())
 		return give_up("/proc/self/maps could not be read"), true;
 	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
@@ -765,12 +866,13 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 	}
 	normalize_excl();
 	exclude_dead_stacks();
-	if (debug)
+	if (debug > 1)
 		fprintf(stderr, "reach: tcb_from_top %#lx tid_off %ld\n",
 		        (unsigned long)tcb_from_top, (long)tid_off);
 	const char *why = find_heap(wbuf);
 	if (why)
 		return give_up(why), true;
+	index_regions();
 	normalize_excl();
 	/* registry records and the check's own arrays never count */
 	tl_registry_lock();
@@ -866,6 +968,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 	} else {
 		give_up("/proc/self/fdinfo could not be read");
 	}
+	int64_t ph1 = mono();
 	/* fixpoint */
 	for (;;) {
 		drain();
@@ -911,6 +1014,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		if (!changed)
 			break;
 	}
+	int64_t ph2 = mono();
 	/* stamps after: did anything move? */
 	bool still = true;
 	for (int i = 0; i < nths && still; i++) {
@@ -925,6 +1029,11 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		    atomic_load_explicit(&t->rec->blk.seq, memory_order_acquire) != t->seq)
 			still = false;
 	}
+	if (debug)
+		fprintf(stderr,
+		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
+		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
+		        (double)(mono() - ph2) / 1e6);
 	pid_t tids[64];
 	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
 	if (n != nths)
@@ -986,7 +1095,11 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	if (!glibc_malloc())
 		return set_all(r, TL_V_UNKNOWN, "another allocator provides malloc");
 	self_pid = getpid();
-	debug = getenv("THREADLEAK_REACH_DEBUG") != NULL;
+	const char *dbg = getenv("THREADLEAK_REACH_DEBUG");
+	debug = dbg ? atoi(dbg) : 0;
+	int64_t t_start = mono();
+	struct timespec cpu0, cpu1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	{
 		uintptr_t w;
 		if (!rd((uintptr_t)&w, &w, sizeof(w)))
@@ -1167,7 +1280,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			cands[j] = cands[j - 1];
 		cands[j] = i;
 	}
-	for (int i = 0; debug && i < nths; i++)
+	for (int i = 0; debug > 1 && i < nths; i++)
 		fprintf(stderr,
 		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
 		        ths[i].tid, ths[i].parked, ths[i].candidate, (unsigned long)ths[i].stk_lo,
@@ -1238,6 +1351,15 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s",
 			         why ? why : "");
 	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	if (debug)
+		fprintf(stderr,
+		        "reach: %d threads, %d waiting, %zu heap blocks, %s, classified in %.1f ms "
+		        "(%.1f ms of CPU)\n",
+		        nths, ncands, nblocks, still ? "snapshot" : "no snapshot",
+		        (double)(mono() - t_start) / 1e6,
+		        (double)(cpu1.tv_sec - cpu0.tv_sec) * 1e3 +
+		            (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
 	munmap(arena, arena_size);
 	arena = NULL;
 }
