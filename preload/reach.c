@@ -475,6 +475,15 @@ static const char *find_heap(char *wbuf)
 	return NULL;
 }
 
+static int cmp_th_tid(const void *a, const void *b)
+{
+	const struct th *x = a, *y = b;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* The checking thread's stack's low end when it is not the main thread (0: its mapping's). */
+static uintptr_t checker_lo;
+
 static bool untimed_memory_wait(const char *call)
 {
 	static const char *const calls[] = {
@@ -842,8 +851,11 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 	exclude((uintptr_t)arena, (uintptr_t)arena + arena_size);
 	for (size_t i = 0; i < nown; i++)
 		exclude(own_excl[i].lo, own_excl[i].hi);
+	/* the checking thread's stack below its current frames: our own dead data */
 	struct vma *cv = vma_of(checker_sp);
-	if (cv)
+	if (checker_lo)
+		exclude(checker_lo, checker_sp);
+	else if (cv && cv->lo < checker_sp)
 		exclude(cv->lo, checker_sp);
 	for (int i = 0; i < nths; i++) {
 		struct th *t = &ths[i];
@@ -1025,10 +1037,17 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		long s = stamp_of(t->tid, &st);
 		if (s < 0 || s != t->stamp || st == 'R' || t->state == 'R')
 			still = false;
-		if (t->rec && t->parked &&
-		    atomic_load_explicit(&t->rec->blk.seq, memory_order_acquire) != t->seq)
+	}
+	/* and every waiting thread is still in the same wrapped call */
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (rec) {
+		struct th key = {.tid = atomic_load(&rec->tid)};
+		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+		if (t && t->parked && t->rec == rec &&
+		    atomic_load_explicit(&rec->blk.seq, memory_order_acquire) != t->seq)
 			still = false;
 	}
+	tl_registry_unlock();
 	if (debug)
 		fprintf(stderr,
 		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
@@ -1059,12 +1078,6 @@ static void set_all(struct tl_report *r, int verdict, const char *why)
 		r->v[i].verdict = verdict;
 		snprintf(r->v[i].verdict_reason, sizeof(r->v[i].verdict_reason), "%s", why);
 	}
-}
-
-static int cmp_rec_tid(const void *a, const void *b)
-{
-	const struct th *x = a, *y = b;
-	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
 static void classify(struct tl_report *r, uintptr_t checker_sp);
@@ -1166,13 +1179,13 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	}
 	if (tids != stack_tids)
 		free(tids);
-	qsort(ths, (size_t)nths, sizeof(*ths), cmp_rec_tid);
+	qsort(ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
 	/* what each tracked thread is waiting in, as its wrapper recorded it */
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (rec) {
 		pid_t tid = atomic_load(&rec->tid);
 		struct th key = {.tid = tid};
-		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_rec_tid);
+		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
 		if (t == NULL || (rec->flags & TL_F_FINISHED))
 			continue;
 		t->tracked = true;
@@ -1211,6 +1224,18 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			t->stk_hi = (uintptr_t)addr + size;
 		}
 		pthread_attr_destroy(&a);
+	}
+	checker_lo = 0;
+	if (me != getpid()) {
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
+			    (uintptr_t)addr < checker_sp && checker_sp < (uintptr_t)addr + size)
+				checker_lo = (uintptr_t)addr;
+			pthread_attr_destroy(&a);
+		}
 	}
 	/* the TCB's place in a glibc stack and the tid's place in the TCB, checked on every
 	 * tracked thread whose bounds are known */
@@ -1289,16 +1314,16 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	size_t mark = arena_used;
 	tl_reach_report = r;
 	bool still = false;
+	/* a few tries, within one time budget, for a scan during which nothing moved */
+	int64_t budget_end = mono() + SCAN_BUDGET_NS;
 	for (int tries = 0; tries < 4 && !still; tries++) {
 		arena_used = mark;
-		scan_deadline = mono() + SCAN_BUDGET_NS;
+		scan_deadline = budget_end;
 		still = attempt(checker_sp, wbuf);
-		if (incomplete)
+		if (still || mono() >= budget_end)
 			break;
-		if (!still) {
-			struct timespec ts = {0, 2000000};
-			TL_REAL(nanosleep)(&ts, NULL);
-		}
+		struct timespec ts = {0, 2000000};
+		TL_REAL(nanosleep)(&ts, NULL);
 	}
 	tl_reach_report = NULL;
 	/* verdicts */
@@ -1306,7 +1331,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		struct tl_seen *s = &r->v[i];
 		struct th key = {.tid = s->tid}, *t = NULL;
 		if (s->tid)
-			t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_rec_tid);
+			t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
 		const char *why = NULL;
 		int v = TL_V_UNKNOWN;
 		if (s->state == TL_ST_EXITED) {
@@ -1315,13 +1340,19 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			why = "not found in /proc";
 		} else if (!t->candidate) {
 			v = TL_V_REACHABLE;
-			why = t->parked && !untimed_memory_wait(t->call)
-			          ? "it can run again on its own (not an untimed wait on memory)"
-			          : "it can run";
 			if (t->parked && untimed_memory_wait(t->call))
-				v = TL_V_UNKNOWN, why = "its stack bounds are unknown";
-			if (!t->parked && s->state == TL_ST_BLOCKED && s->in_wrapper)
+				v = TL_V_UNKNOWN,
+				why = "its stack is not where threadleak can find it";
+			else if (t->parked)
+				why = "it can run again on its own (a timed wait, or a wait on "
+				      "something "
+				      "outside memory)";
+			else if (s->state == TL_ST_RUNNING)
+				why = "it is running";
+			else if (s->in_wrapper)
 				v = TL_V_UNKNOWN, why = "it moved during the check";
+			else
+				v = TL_V_UNKNOWN, why = "it waits outside threadleak's wrappers";
 		} else if (s->seq != t->seq) {
 			why = "it moved during the check";
 		} else if (t->obj_freed) {
@@ -1330,10 +1361,10 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		} else if (t->root) {
 			v = TL_V_REACHABLE;
 			why = t->why;
-		} else if (incomplete) {
-			why = incomplete_why;
 		} else if (!still) {
 			why = "other threads ran during every scan";
+		} else if (incomplete) {
+			why = incomplete_why;
 		} else {
 			v = TL_V_UNREACHABLE;
 			why = NULL;
