@@ -1206,11 +1206,23 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		t->parked = true;
 	}
 	tl_registry_unlock();
-	/* stack bounds of parked threads (pthread_getattr_np may allocate: before the scan) */
+	/* stack bounds of parked threads (pthread_getattr_np may allocate: before the scan).
+	 * Under the registry lock, and only while the thread is still in the same wrapped call:
+	 * it cannot finish exiting meanwhile, so its handle stays valid. */
+	tl_registry_lock();
 	for (int i = 0; i < nths; i++) {
 		struct th *t = &ths[i];
 		if (!t->parked || t->main)
 			continue;
+		bool same = false;
+		TL_REGISTRY_FOREACH (rec)
+			if (rec == t->rec)
+				same = atomic_load_explicit(&rec->blk.seq, memory_order_acquire) ==
+				       t->seq;
+		if (!same) {
+			t->parked = false;
+			continue;
+		}
 		pthread_attr_t a;
 		void *addr;
 		size_t size;
@@ -1225,6 +1237,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		}
 		pthread_attr_destroy(&a);
 	}
+	tl_registry_unlock();
 	checker_lo = 0;
 	if (me != getpid()) {
 		pthread_attr_t a;
