@@ -85,11 +85,11 @@ static __attribute__((noinline)) void start_joinable(void *(*fn)(void *), void *
 	memset(&t, 0, sizeof(t));
 }
 
-/* The seed with a heap channel: 4 senders, the first answer wins, 3 stay blocked. */
-static struct chan *submit(void)
+/* n senders on a fresh heap channel; the first answer is taken, the others stay blocked. */
+static struct chan *senders(int n)
 {
 	struct chan *c = chan_new();
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < n; i++) {
 		struct job *j = malloc(sizeof(*j));
 		j->c = c;
 		j->id = i + 1;
@@ -97,6 +97,12 @@ static struct chan *submit(void)
 	}
 	chan_recv(c);
 	return c;
+}
+
+/* The seed with a heap channel: 4 senders, the first answer wins, 3 stay blocked. */
+static struct chan *submit(void)
+{
+	return senders(4);
 }
 
 /* Wipe what is left of the callers' frames below main's, so that no stale copy of a pointer
@@ -229,20 +235,6 @@ static struct chan *submit_and_free(void)
 	return NULL;
 }
 
-/* One sender blocked on a fresh channel, kept by `keep`. */
-static struct chan *one_blocked(void)
-{
-	struct chan *c = chan_new();
-	for (int i = 0; i < 2; i++) {
-		struct job *j = malloc(sizeof(*j));
-		j->c = c;
-		j->id = i + 1;
-		start_detached(sender, j);
-	}
-	chan_recv(c);
-	return c;
-}
-
 struct node {
 	struct node *next;
 	void *payload;
@@ -313,7 +305,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "mixed") == 0) {
 		/* unreachable and reachable side by side */
 		seed();
-		global_chan = one_blocked();
+		global_chan = senders(2);
 	} else {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;
