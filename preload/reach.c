@@ -72,8 +72,8 @@ static bool rd_word(uintptr_t addr, uintptr_t *w)
 /* ---- mappings ---- */
 struct vma {
 	uintptr_t lo, hi;
-	bool r, w, anon, special; /* special: [vvar] and the like, devices */
-	bool heap;                /* main [heap] */
+	bool r, w, x, anon, special; /* special: [vvar] and the like, devices */
+	bool heap;                   /* main [heap] */
 };
 static struct vma *vmas;
 static int nvmas;
@@ -118,6 +118,7 @@ static bool read_maps(void)
 			v->hi = hi;
 			v->r = perms[0] == 'r';
 			v->w = perms[1] == 'w';
+			v->x = perms[2] == 'x';
 			v->anon = path[0] == '\0';
 			v->heap = strcmp(path, "[heap]") == 0;
 			v->special =
@@ -288,6 +289,14 @@ static void index_regions(void)
 	}
 }
 
+static bool add_region(uintptr_t lo, uintptr_t hi)
+{
+	if (nregions >= TL_ARRAY_SIZE(heap_regions))
+		return false;
+	heap_regions[nregions++] = (struct range){lo, hi};
+	return true;
+}
+
 static bool in_heap_region(uintptr_t v)
 {
 	for (size_t i = 0; i < nregions; i++)
@@ -378,8 +387,8 @@ static const char *find_heap(char *wbuf)
 			size_t before = nblocks;
 			if (!walk_chunks(wbuf, (v->lo + 15) & ~(uintptr_t)15, brk))
 				return "the malloc heap layout was not recognized (main arena)";
-			if (nregions < TL_ARRAY_SIZE(heap_regions))
-				heap_regions[nregions++] = (struct range){v->lo, v->hi};
+			if (!add_region(v->lo, v->hi))
+				return "too many large heap blocks";
 			(void)before;
 			continue;
 		}
@@ -404,8 +413,8 @@ static const char *find_heap(char *wbuf)
 			first = (first + 15) & ~(uintptr_t)15;
 			if (!walk_chunks(wbuf, first, h + hi[2]))
 				return "the malloc heap layout was not recognized (thread arena)";
-			if (nregions < TL_ARRAY_SIZE(heap_regions))
-				heap_regions[nregions++] = (struct range){h, h + hi[2]};
+			if (!add_region(h, h + hi[2]))
+				return "too many large heap blocks";
 			exclude(h, h + hi[2]);
 			any = true;
 		}
@@ -424,8 +433,8 @@ static const char *find_heap(char *wbuf)
 				break;
 			if (!add_block(c + 16, c + size, 0))
 				return "too many heap blocks";
-			if (nregions < TL_ARRAY_SIZE(heap_regions))
-				heap_regions[nregions++] = (struct range){c, c + size};
+			if (!add_region(c, c + size))
+				return "too many large heap blocks";
 			exclude(c, c + size);
 			c += size;
 		}
@@ -460,8 +469,8 @@ static const char *find_heap(char *wbuf)
 			}
 			blocks[at] = (struct block){c + 16, c + size};
 			bflags[at] = 0;
-			if (nregions < TL_ARRAY_SIZE(heap_regions))
-				heap_regions[nregions++] = (struct range){c, c + size};
+			if (!add_region(c, c + size))
+				return "too many large heap blocks";
 			exclude(c, c + size);
 			break;
 		}
@@ -915,10 +924,11 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		t->obj_owner = o && t->obj < o->tls_lo ? (int)(o - ths) : -1;
 		t->obj_static = t->obj_block < 0 && !t->obj_freed && t->obj_owner < 0;
 	}
-	/* roots: every readable, writable mapping that is not heap; excluded parts skipped */
+	/* roots: every readable mapping that is neither code nor heap (read-only data too: a
+	 * program may mprotect what it set up); excluded parts skipped */
 	for (int i = 0; i < nvmas && !incomplete; i++) {
 		struct vma *v = &vmas[i];
-		if (!v->r || !v->w)
+		if (!v->r || v->x || (v->special && !v->w))
 			continue;
 		if (v->special) {
 			give_up("a device mapping could not be scanned");
