@@ -358,6 +358,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 					classify(&g.v[i], g.no_proc);
 		}
 		rejoin_wrappers(&g);
+		struct tl_report pre = {.v = g.v, .n = g.n, .known = g.known};
+		tl_reach_classify(&pre); /* before the unwinder leaves copies of pointers */
 		tl_capture_stacks(g.v, g.n);
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
@@ -416,8 +418,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			(void)now;
 		}
 		find_deadlock(&r);
-		r.known = g.known;
-		tl_reach_classify(&r);
+		tl_reach_finish(&r);
 		tl_suppress_reset_counts();
 		for (size_t i = 0; i < r.n; i++) {
 			struct tl_seen *s = &r.v[i];

@@ -74,6 +74,7 @@ struct vma {
 	uintptr_t lo, hi;
 	bool r, w, x, anon, special; /* special: [vvar] and the like, devices */
 	bool heap;                   /* main [heap] */
+	const char *path;
 };
 static struct vma *vmas;
 static int nvmas;
@@ -121,6 +122,7 @@ static bool read_maps(void)
 			v->x = perms[2] == 'x';
 			v->anon = path[0] == '\0';
 			v->heap = strcmp(path, "[heap]") == 0;
+			v->path = path;
 			v->special =
 			    (path[0] == '[' && !v->heap && strncmp(path, "[stack", 6) != 0 &&
 			     strncmp(path, "[anon", 5) != 0) ||
@@ -330,6 +332,9 @@ static bool win_word(struct window *w, uintptr_t a, uintptr_t *out)
 }
 
 static struct tl_report *tl_reach_report;
+static uintptr_t last_chunk;      /* of the last walk: the top chunk */
+static struct range libc_data[4]; /* libc's writable segments, where main_arena lives */
+static size_t nlibc_data;
 static int debug; /* THREADLEAK_REACH_DEBUG: 1 timing, 2 trace what marks what */
 static uintptr_t tcache_key;
 static bool have_tcache_key;
@@ -351,6 +356,7 @@ static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
 		uintptr_t next = c + size;
 		if (next == end) {
 			/* the last chunk: top (free) or the second fencepost */
+			last_chunk = c;
 			break;
 		}
 		uintptr_t nhdr;
@@ -372,6 +378,26 @@ static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
 	return true;
 }
 
+/* main_arena (in libc's data, a root) holds malloc's own pointers: bins point to free chunks'
+ * headers, which are the last word of the block before them. Found by its `top` (offset 0x60),
+ * the main heap's top chunk. Not a root. */
+static void exclude_main_arena(char *wbuf, uintptr_t top)
+{
+	for (size_t i = 0; top && i < nlibc_data; i++) {
+		struct window w = {0, 0, libc_data[i].hi, wbuf};
+		for (uintptr_t a = (libc_data[i].lo + 7) & ~(uintptr_t)7; a + 8 <= libc_data[i].hi;
+		     a += 8) {
+			uintptr_t v;
+			if (!win_word(&w, a, &v))
+				break;
+			if (v == top && a - libc_data[i].lo >= 0x60) {
+				exclude(a - 0x60, a - 0x60 + MSTATE_SIZE);
+				return;
+			}
+		}
+	}
+}
+
 /* glibc's heaps: the main arena's [heap], other arenas' 64 MiB-aligned heaps, mmapped chunks.
  * Returns NULL when all is well, else why the heap could not be read. */
 static const char *find_heap(char *wbuf)
@@ -385,8 +411,10 @@ static const char *find_heap(char *wbuf)
 			if (brk <= v->lo || brk > v->hi)
 				return "the brk heap is not where malloc left it";
 			size_t before = nblocks;
+			last_chunk = 0;
 			if (!walk_chunks(wbuf, (v->lo + 15) & ~(uintptr_t)15, brk))
 				return "the malloc heap layout was not recognized (main arena)";
+			exclude_main_arena(wbuf, last_chunk);
 			if (!add_region(v->lo, v->hi))
 				return "too many large heap blocks";
 			(void)before;
@@ -554,9 +582,17 @@ static int phdr_cb(struct dl_phdr_info *info, size_t sz, void *data)
 {
 	(void)sz;
 	uintptr_t tp = (uintptr_t)data;
-	bool own = helper_module(info->dlpi_name ? info->dlpi_name : "", info->dlpi_addr);
+	const char *name = info->dlpi_name ? info->dlpi_name : "";
+	bool own = helper_module(name, info->dlpi_addr);
+	const char *base = strrchr(name, '/');
+	bool libc = strcmp(base ? base + 1 : name, "libc.so.6") == 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (libc && ph->p_type == PT_LOAD && (ph->p_flags & PF_W) &&
+		    nlibc_data < TL_ARRAY_SIZE(libc_data))
+			libc_data[nlibc_data++] =
+			    (struct range){info->dlpi_addr + ph->p_vaddr,
+			                   info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
 		if (own && ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
 			uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)4095;
 			uintptr_t hi =
@@ -637,9 +673,16 @@ static void mark_value(uintptr_t v)
 			if (debug > 1) {
 				struct vma *sv = vma_of(debug_src);
 				fprintf(stderr,
-				        "reach: block %#lx-%#lx marked from %#lx (vma %#lx)\n",
+				        "reach: block %#lx-%#lx marked from %#lx (vma %#lx %s)\n",
 				        (unsigned long)blocks[b].lo, (unsigned long)blocks[b].hi,
-				        (unsigned long)debug_src, sv ? (unsigned long)sv->lo : 0ul);
+				        (unsigned long)debug_src, sv ? (unsigned long)sv->lo : 0ul,
+				        sv ? sv->path : "");
+				Dl_info di;
+				if (dladdr((void *)debug_src, &di))
+					fprintf(
+					    stderr, "reach:   (in %s, %s+%#lx)\n",
+					    di.dli_sname ? di.dli_sname : "?", di.dli_fname,
+					    (unsigned long)(debug_src - (uintptr_t)di.dli_fbase));
 			}
 			bflags[b] |= B_MARK;
 			work[nwork++] = (uint32_t)b;
@@ -810,9 +853,22 @@ static void scan_tls(const struct th *t)
 static uintptr_t tcb_from_top;
 static ptrdiff_t tid_off = -1;
 
-/* Stacks glibc keeps for reuse, and those of threads that exited unjoined, hold stale data:
- * not roots. Such a stack ends with a TCB that points to itself and whose tid the kernel
- * cleared. The TCB itself (a joiner reads its result) stays a root. */
+/* Stacks glibc keeps for reuse, and those of threads that exited, hold stale data: not roots.
+ * Such a stack ends with a TCB that points to itself and whose tid the kernel cleared. Only
+ * a thread that exited unjoined keeps something live there (its return value, in its TCB):
+ * those TCBs stay roots. */
+static pthread_t *unjoined; /* sorted handles of our threads that exited unjoined */
+static size_t nunjoined;
+static bool unjoined_overflow; /* too many to list: keep every dead TCB */
+
+static bool is_unjoined(uintptr_t pd)
+{
+	for (size_t i = 0; i < nunjoined; i++)
+		if ((uintptr_t)unjoined[i] == pd)
+			return true;
+	return unjoined_overflow;
+}
+
 static void exclude_dead_stacks(void)
 {
 	if (tcb_from_top == 0 || tid_off < 0)
@@ -825,14 +881,10 @@ static void exclude_dead_stacks(void)
 		int32_t tid;
 		if (rd(pd, w, sizeof(w)) && w[0] == pd && w[2] == pd &&
 		    rd(pd + (uintptr_t)tid_off, &tid, sizeof(tid)) && tid == 0) {
-			exclude(v->lo, pd);
+			exclude(v->lo, is_unjoined(pd) ? pd : v->hi);
 			if (debug > 1)
 				fprintf(stderr, "reach: dead stack %#lx-%#lx\n",
-				        (unsigned long)v->lo, (unsigned long)pd);
-		} else if (debug > 1 && rd(pd, w, sizeof(w))) {
-			fprintf(stderr, "reach: vma %#lx-%#lx: %#lx %#lx %#lx\n",
-			        (unsigned long)v->lo, (unsigned long)v->hi, (unsigned long)w[0],
-			        (unsigned long)w[1], (unsigned long)w[2]);
+				        (unsigned long)v->lo, (unsigned long)v->hi);
 		}
 	}
 }
@@ -895,6 +947,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		return give_up(why), true;
 	index_regions();
 	normalize_excl();
+	/* our helpers' dynamic TLS blocks are heap blocks: never scanned */
+	for (size_t i = 0; i < nown; i++) {
+		ssize_t b = find_block(own_excl[i].lo);
+		if (b >= 0)
+			bflags[b] |= B_EXCL;
+	}
 	/* registry records and the check's own arrays never count */
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (rec) {
@@ -1086,11 +1144,37 @@ static void set_all(struct tl_report *r, int verdict, const char *why)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		r->v[i].verdict = verdict;
+		r->v[i].verdict_seq = r->v[i].seq;
 		snprintf(r->v[i].verdict_reason, sizeof(r->v[i].verdict_reason), "%s", why);
 	}
 }
 
 static void classify(struct tl_report *r, uintptr_t checker_sp);
+
+/* After stacks are captured and objects named: a thread that left the call it was judged in
+ * is no longer judged; the proven ones get their reason in words. */
+void tl_reach_finish(struct tl_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		if (s->verdict == TL_V_NONE || s->state == TL_ST_EXITED)
+			continue;
+		bool moved = s->seq != s->verdict_seq || ((s->verdict_seq & 1) && !s->in_wrapper);
+		if (moved && (s->verdict == TL_V_UNREACHABLE || s->verdict == TL_V_FREED)) {
+			s->verdict = TL_V_UNKNOWN;
+			snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s",
+			         "it moved during the check");
+		} else if (s->verdict == TL_V_UNREACHABLE && s->kind == TL_OBJ_THREAD) {
+			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
+			         "it joins %.150s, which nothing can wake",
+			         s->object[0] ? s->object : "a thread");
+		} else if (s->verdict == TL_V_UNREACHABLE) {
+			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
+			         "nothing can reach %.170s",
+			         s->object[0] ? s->object : "its object");
+		}
+	}
+}
 
 /* Entry: spill the callee-saved registers of every caller into this frame, so that a
  * pointer the program keeps only in a register at the check is on the scanned stack. */
@@ -1191,11 +1275,20 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		free(tids);
 	qsort(ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
 	/* what each tracked thread is waiting in, as its wrapper recorded it */
+	nunjoined = 0;
+	unjoined_overflow = false;
+	unjoined = take(sizeof(pthread_t) * ((size_t)nths + 64));
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (rec) {
 		pid_t tid = atomic_load(&rec->tid);
 		struct th key = {.tid = tid};
 		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+		if ((rec->flags & TL_F_FINISHED) && !(rec->flags & (TL_F_DETACHED | TL_F_JOINED))) {
+			if (nunjoined < (size_t)nths + 64)
+				unjoined[nunjoined++] = rec->handle;
+			else
+				unjoined_overflow = true;
+		}
 		if (t == NULL || (rec->flags & TL_F_FINISHED))
 			continue;
 		t->tracked = true;
@@ -1305,6 +1398,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	own_base = dladdr((void *)tl_reach_classify, &di) ? (uintptr_t)di.dli_fbase : 0;
 	nown = 0;
 	ntlsmods = 0;
+	nlibc_data = 0;
 	dl_iterate_phdr(phdr_cb, (void *)pthread_self());
 	/* static TLS: [tp - (static size - TCB size), tp) in every thread (TLS above TCB) */
 	size_t static_size = 0, static_align = 0;
@@ -1393,17 +1487,8 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			why = NULL;
 		}
 		s->verdict = v;
-		if (v == TL_V_UNREACHABLE && t->kind == TL_OBJ_THREAD)
-			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
-			         "it joins %.150s, which nothing can wake",
-			         s->object[0] ? s->object : "a thread");
-		else if (v == TL_V_UNREACHABLE)
-			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
-			         "nothing can reach %.170s",
-			         s->object[0] ? s->object : "its object");
-		else
-			snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s",
-			         why ? why : "");
+		s->verdict_seq = s->seq;
+		snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s", why ? why : "");
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	if (debug)

@@ -267,6 +267,7 @@ struct tl_seen {
 	const char *start_name;    /* symbolized start routine */
 	int group;                 /* index of the first thread with the same stacks */
 	int verdict;               /* tl_verdict (reach.c) */
+	uint32_t verdict_seq;      /* seq when judged */
 	char verdict_reason[192];
 };
 
@@ -353,8 +354,11 @@ void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid
 /* ---- reachability of what blocked threads wait on (reach.c) ---- */
 enum tl_verdict { TL_V_NONE, TL_V_UNREACHABLE, TL_V_FREED, TL_V_REACHABLE, TL_V_UNKNOWN };
 enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
-/* Set each thread's verdict and verdict_reason: after stacks are captured and objects named. */
+/* Set each thread's verdict and verdict_reason, on the gathered threads (r->v, r->n, r->known)
+ * before stacks are captured (the unwinder and symbolizer leave copies of pointers behind);
+ * tl_reach_finish() then words the proven ones and drops threads that moved meanwhile. */
 void tl_reach_classify(struct tl_report *r);
+void tl_reach_finish(struct tl_report *r);
 const char *tl_verdict_name(int v); /* NULL for TL_V_NONE */
 
 /* ---- suppressions (suppress.c) ---- */

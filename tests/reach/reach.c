@@ -65,6 +65,8 @@ struct job {
 static void *sender(void *arg)
 {
 	struct job j = *(struct job *)arg;
+	/* no stale copy in memory malloc hands out again (a conservative scan would see it) */
+	memset(arg, 0, sizeof(j));
 	free(arg);
 	chan_send(j.c, j.id);
 	return NULL;
@@ -157,11 +159,28 @@ static void *piper(void *arg)
 
 /* Only in a register: the thread keeps the pointer in a callee-saved register (rbx) around a
  * blocking call; its frames hold no copy. */
+/* A thread's start argument stays in its thread descriptor: hand the channel over in a box
+ * that the thread empties and frees, so that its own copy is the only one. */
+static void *boxed(struct chan *c)
+{
+	struct chan **box = malloc(sizeof(*box));
+	*box = c;
+	return box;
+}
+
+static void *unbox(void *arg)
+{
+	struct chan **box = arg, *c = *box;
+	*box = NULL;
+	free(box);
+	return c;
+}
+
 static void *regkeeper(void *arg)
 {
 #if defined(__x86_64__)
 	char b;
-	register void *keep __asm__("rbx") = arg;
+	register void *keep __asm__("rbx") = unbox(arg);
 	__asm__ volatile("" : "+r"(keep));
 	arg = NULL;
 	read(pipefd[0], &b, 1);
@@ -173,7 +192,7 @@ static void *regkeeper(void *arg)
 /* __thread variable of a thread that can run. */
 static void *tlskeeper(void *arg)
 {
-	tls_chan = arg;
+	tls_chan = unbox(arg);
 	arg = NULL;
 	char b;
 	read(pipefd[0], &b, 1);
@@ -264,9 +283,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "pipe") == 0) {
 		start_detached(piper, submit());
 	} else if (strcmp(mode, "register") == 0) {
-		start_detached(regkeeper, submit());
+		start_detached(regkeeper, boxed(submit()));
 	} else if (strcmp(mode, "tls") == 0) {
-		start_detached(tlskeeper, submit());
+		start_detached(tlskeeper, boxed(submit()));
 	} else if (strcmp(mode, "heapchain") == 0) {
 		/* global -> node -> node -> node -> channel */
 		struct node *n = NULL;
