@@ -319,7 +319,7 @@ struct tl_report {
 	size_t nleaked, nsuppressed;
 	struct tl_symbolizer *sym;
 	int64_t check_ns;
-	char deadlock[2048]; /* one line per wait-for cycle */
+	char deadlock[2048];          /* one line per wait-for cycle */
 	const struct tl_known *known; /* the check's own copy of thread handles */
 };
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
