@@ -1151,6 +1151,13 @@ static void set_all(struct tl_report *r, int verdict, const char *why)
 
 static void classify(struct tl_report *r, uintptr_t checker_sp);
 
+/* The check cannot let us judge (the loader's lock is held by a thread that may never let it
+ * go: dlopen, dlsym and dl_iterate_phdr would wait for it): every verdict is unknown. */
+void tl_reach_skip(struct tl_report *r, const char *why)
+{
+	set_all(r, TL_V_UNKNOWN, why);
+}
+
 /* After stacks are captured and objects named: a thread that left the call it was judged in
  * is no longer judged; the proven ones get their reason in words. */
 void tl_reach_finish(struct tl_report *r)

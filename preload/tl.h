@@ -359,7 +359,8 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
  * tl_reach_finish() then words the proven ones and drops threads that moved meanwhile. */
 void tl_reach_classify(struct tl_report *r);
 void tl_reach_finish(struct tl_report *r);
-const char *tl_verdict_name(int v); /* NULL for TL_V_NONE */
+void tl_reach_skip(struct tl_report *r, const char *why); /* all unknown, with the reason */
+const char *tl_verdict_name(int v);                       /* NULL for TL_V_NONE */
 
 /* ---- suppressions (suppress.c) ---- */
 void tl_suppress_load(struct tl_symbolizer *sym);
