@@ -550,10 +550,14 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		/* From here to the report's text we use the loader (unwinding, symbols, dlsym):
 		 * hold its locks, or learn that a thread keeps one and use nothing of it. */
 		loader = tl_loader_enter(500);
-		if (loader)
+		struct tl_report pre = {.v = g.v, .n = g.n, .known = g.known};
+		if (loader) {
+			tl_reach_classify(&pre); /* before the unwinder leaves copies of pointers */
 			tl_capture_stacks(g.v, g.n);
-		else
+		} else {
+			tl_reach_skip(&pre, "the dynamic loader's lock is held by another thread");
 			loader_note(&g, note, sizeof(note));
+		}
 		/* A thread that left its wrapped call while we unwound it: its stack is not to be
 		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
 		 * new snapshot and unwind that, alone (microseconds); after a few tries, or when it
@@ -624,6 +628,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			(void)now;
 		}
 		find_deadlock(&r);
+		tl_reach_finish(&r);
 		tl_suppress_reset_counts();
 		for (size_t i = 0; i < r.n; i++) {
 			struct tl_seen *s = &r.v[i];
@@ -644,6 +649,12 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		}
 	}
 	leaked = (int)r.nleaked;
+	if (tl_opt.fail_on == TL_FAIL_UNREACHABLE) { /* proven leaks only decide the status */
+		leaked = 0;
+		for (size_t i = 0; i < r.n; i++)
+			leaked += !r.v[i].suppressed_by && (r.v[i].verdict == TL_V_UNREACHABLE ||
+			                                    r.v[i].verdict == TL_V_FREED);
+	}
 	r.check_ns = mono_ns() - t0;
 	/* A clean run prints nothing; in JSON, a log_path file still records that it was clean. */
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&

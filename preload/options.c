@@ -11,7 +11,7 @@
 
 struct tl_options tl_opt;
 
-enum kind { K_INT, K_BOOL, K_STR, K_FORMAT, K_LIST, K_SIGNAL };
+enum kind { K_INT, K_BOOL, K_STR, K_FORMAT, K_LIST, K_SIGNAL, K_FAIL_ON };
 
 struct option_def {
 	const char *name;
@@ -46,6 +46,8 @@ static const struct option_def defs[] = {
      "comma-separated default suppression sets to turn off (see README)"},
     {"signal", K_SIGNAL, &tl_opt.signal, 0, 0, "0",
      "signal used to sample running threads' stacks (0: a free real-time signal)"},
+    {"fail_on", K_FAIL_ON, &tl_opt.fail_on, 0, 0, "all",
+     "which leaks change the exit status: all, or unreachable (proven: nothing can wake them)"},
     {"help", K_BOOL, &tl_opt.help, 0, 1, "0", "print the options and their defaults"},
 };
 
@@ -138,6 +140,14 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		else
 			goto bad;
 		return 0;
+	case K_FAIL_ON:
+		if (strcmp(val, "all") == 0)
+			tl_opt.fail_on = TL_FAIL_ALL;
+		else if (strcmp(val, "unreachable") == 0)
+			tl_opt.fail_on = TL_FAIL_UNREACHABLE;
+		else
+			goto bad;
+		return 0;
 	case K_LIST:
 		if (*val == '\0')
 			return 0;
@@ -165,6 +175,10 @@ bad:
 		complain(
 		    "%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
 		    origin, shown, d->name);
+	else if (d->kind == K_FAIL_ON)
+		complain("%s: invalid value '%s' for %s (expected all or unreachable); keeping the "
+		         "previous value",
+		         origin, shown, d->name);
 	else
 		complain(
 		    "%s: invalid value '%s' for %s (expected text or json); keeping the previous "

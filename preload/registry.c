@@ -63,6 +63,9 @@ static void maybe_free(struct tl_thread *t)
 	if (f & TL_F_IN_HASH)
 		HASH_DEL(registry, t);
 	tl_check_record_gone(atomic_load(&t->tid));
+	/* no stale copy of the program's pointers (objects, registers, start argument) in memory
+	 * malloc hands out again: the verdicts' conservative scan would see them (reach.c) */
+	memset(t, 0, sizeof(*t));
 	free(t);
 }
 

@@ -86,6 +86,8 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .blocked_ms = blocked_ms(r, s),
 	    .held_by = s->held_by,
 	    .held_by_tid = s->held_by_tid,
+	    .verdict = tl_verdict_name(s->verdict),
+	    .verdict_reason = s->verdict_reason[0] ? s->verdict_reason : NULL,
 	};
 }
 
@@ -255,6 +257,10 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	} else {
 		tl_buf_printf(b, ", \"held_by\": null");
 	}
+	tl_buf_printf(b, ", \"verdict\": ");
+	tl_buf_json_str(b, tl_verdict_name(s->verdict));
+	tl_buf_printf(b, ", \"verdict_reason\": ");
+	tl_buf_json_str(b, s->verdict_reason[0] ? s->verdict_reason : NULL);
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
 	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", group);

@@ -65,6 +65,7 @@ struct tl_options {
 	const char *suppressions[8];
 	int nsuppressions;
 	const char *disable_sets; /* comma list of default suppression sets turned off */
+	int fail_on;              /* tl_fail_on */
 };
 extern struct tl_options tl_opt;
 /* Parse "k=v:k=v" into tl_opt. Problems are reported through tl_warn(), one line each; a bad
@@ -321,6 +322,9 @@ struct tl_seen {
 	const char *suppressed_by; /* rule text, NULL if reported */
 	const char *start_name;    /* symbolized start routine */
 	int group;                 /* index of the first thread with the same stacks */
+	int verdict;               /* tl_verdict (reach.c) */
+	uint32_t verdict_seq;      /* seq when judged */
+	char verdict_reason[192];
 };
 
 /* Capture current stacks of the given live threads without disturbing them. */
@@ -367,7 +371,8 @@ struct tl_report {
 	size_t nleaked, nsuppressed;
 	struct tl_symbolizer *sym;
 	int64_t check_ns;
-	char deadlock[2048]; /* one line per wait-for cycle */
+	char deadlock[2048];          /* one line per wait-for cycle */
+	const struct tl_known *known; /* the check's own copy of thread handles */
 };
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
@@ -393,6 +398,17 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s);
 char *tl_report_text(struct tl_report *r, size_t *len);
 char *tl_report_json(struct tl_report *r, size_t *len);
+
+/* ---- reachability of what blocked threads wait on (reach.c) ---- */
+enum tl_verdict { TL_V_NONE, TL_V_UNREACHABLE, TL_V_FREED, TL_V_REACHABLE, TL_V_UNKNOWN };
+enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
+/* Set each thread's verdict and verdict_reason, on the gathered threads (r->v, r->n, r->known)
+ * before stacks are captured (the unwinder and symbolizer leave copies of pointers behind);
+ * tl_reach_finish() then words the proven ones and drops threads that moved meanwhile. */
+void tl_reach_classify(struct tl_report *r);
+void tl_reach_finish(struct tl_report *r);
+void tl_reach_skip(struct tl_report *r, const char *why); /* all unknown, with the reason */
+const char *tl_verdict_name(int v);                       /* NULL for TL_V_NONE */
 
 /* ---- suppressions (suppress.c) ---- */
 void tl_suppress_load(struct tl_symbolizer *sym);

@@ -111,6 +111,14 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 		tl_buf_put(b, " ", 1);
 		str(b, state);
 	}
+	/* the proven verdicts say it in words; reachable and unknown stay in the JSON */
+	if (t->verdict && t->verdict_reason && strcmp(t->verdict, "unreachable") == 0) {
+		tl_buf_put(b, "; blocked forever: ", 19);
+		str(b, t->verdict_reason);
+	} else if (t->verdict && t->verdict_reason && strcmp(t->verdict, "freed") == 0) {
+		tl_buf_put(b, "; waits on freed memory: ", 25);
+		str(b, t->verdict_reason);
+	}
 }
 
 static void thread_line(struct tl_buf *b, const struct tl_text_style *st,

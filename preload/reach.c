@@ -1,0 +1,1511 @@
+/* Leaks that can be proven: a thread in an untimed wait on an object in memory that no thread
+ * able to run can reach is blocked forever. Decided at check time, LeakSanitizer-style:
+ * mark conservatively from the roots (every writable mapping that is neither malloc heap nor
+ * a waiting thread's stack, TLS, the stacks and registers of threads that can run, the data
+ * words of epoll registrations) through the heap blocks found by walking glibc's malloc heap;
+ * a waiting thread whose object gets marked may be woken, so its stack becomes a root; repeat
+ * to a fixpoint. Nothing runs while the program runs: no hook in malloc.
+ *
+ * Other threads are not stopped. The scan is a snapshot only if no thread that could move a
+ * pointer ran meanwhile: every other task is stamped (state, context switches, wrapper
+ * sequence number) before and after, and the scan is retried a few times; if a thread ran,
+ * or a thread's registers cannot be known (blocked outside our wrappers), unmarked waiters
+ * are "unknown", never "unreachable". Memory is read only through process_vm_readv, which
+ * fails cleanly on a mapping that went away. The heap layout is glibc 2.36's, checked while
+ * walking (each heap's walk must land exactly on its end); see docs/internals.md. */
+#include "tl.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEAP_MAX (64ul << 20) /* a non-main arena's heap size and alignment (64-bit) */
+#define HEAP_INFO_SIZE 0x30   /* sizeof(heap_info) */
+#define MSTATE_SIZE 0x898     /* sizeof(struct malloc_state), glibc 2.36 x86_64 */
+#define MAX_BLOCKS (32u << 20)
+#define SCAN_BUDGET_NS (5ll * 1000000000)
+#define WIN 65536
+
+const char *tl_verdict_name(int v)
+{
+	static const char *const names[] = {NULL, "unreachable", "freed", "reachable", "unknown"};
+	return v > 0 && v < (int)TL_ARRAY_SIZE(names) ? names[v] : NULL;
+}
+
+/* ---- work memory: one private mapping, excluded from the roots ---- */
+static char *arena;
+static size_t arena_size, arena_used;
+
+static void *take(size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (arena_used + n > arena_size)
+		return NULL;
+	void *p = arena + arena_used;
+	arena_used += n;
+	return p;
+}
+
+/* ---- reading memory that may go away under us ---- */
+static pid_t self_pid;
+
+static bool rd(uintptr_t addr, void *out, size_t n)
+{
+	struct iovec l = {out, n}, r = {(void *)addr, n};
+	return syscall(SYS_process_vm_readv, self_pid, &l, 1, &r, 1, 0) == (long)n;
+}
+
+static bool rd_word(uintptr_t addr, uintptr_t *w)
+{
+	return rd(addr, w, sizeof(*w));
+}
+
+/* ---- mappings ---- */
+struct vma {
+	uintptr_t lo, hi;
+	bool r, w, x, anon, special; /* special: [vvar] and the like, devices */
+	bool heap;                   /* main [heap] */
+	const char *path;
+};
+static struct vma *vmas;
+static int nvmas;
+
+static bool read_maps(void)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	size_t cap = 1 << 20, len = 0;
+	char *buf = take(cap);
+	if (buf == NULL) {
+		close(fd);
+		return false;
+	}
+	ssize_t n;
+	while (len < cap - 1 && (n = TL_REAL(read)(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (len >= cap - 1)
+		return false;
+	buf[len] = '\0';
+	int count = 0;
+	for (size_t i = 0; i < len; i++)
+		count += buf[i] == '\n';
+	vmas = take(sizeof(*vmas) * (size_t)(count + 1));
+	if (vmas == NULL)
+		return false;
+	nvmas = 0;
+	for (char *p = buf; *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		unsigned long lo, hi;
+		char perms[8];
+		int pos = 0;
+		if (sscanf(p, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &pos) >= 3) {
+			struct vma *v = &vmas[nvmas++];
+			const char *path = pos ? p + pos : "";
+			v->lo = lo;
+			v->hi = hi;
+			v->r = perms[0] == 'r';
+			v->w = perms[1] == 'w';
+			v->x = perms[2] == 'x';
+			v->anon = path[0] == '\0';
+			v->heap = strcmp(path, "[heap]") == 0;
+			v->path = path;
+			v->special =
+			    (path[0] == '[' && !v->heap && strncmp(path, "[stack", 6) != 0 &&
+			     strncmp(path, "[anon", 5) != 0) ||
+			    (strncmp(path, "/dev/", 5) == 0 && strncmp(path, "/dev/shm/", 9) != 0 &&
+			     strcmp(path, "/dev/zero") != 0 &&
+			     strncmp(path, "/dev/zero ", 10) != 0);
+		}
+		p = nl + 1;
+	}
+	return true;
+}
+
+static struct vma *vma_of(uintptr_t a)
+{
+	int lo = 0, hi = nvmas;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (a < vmas[mid].lo)
+			hi = mid;
+		else if (a >= vmas[mid].hi)
+			lo = mid + 1;
+		else
+			return &vmas[mid];
+	}
+	return NULL;
+}
+
+/* ---- excluded ranges (our own data, work memory, waiting threads' stacks, dead stack) ---- */
+struct range {
+	uintptr_t lo, hi;
+};
+static struct range *excl;
+static size_t nexcl, capexcl;
+
+static void exclude(uintptr_t lo, uintptr_t hi)
+{
+	if (lo < hi && nexcl < capexcl)
+		excl[nexcl++] = (struct range){lo, hi};
+}
+
+static void sort_ranges(struct range *a, size_t n)
+{
+	/* shell sort: no allocation */
+	for (size_t gap = n / 2; gap > 0; gap /= 2)
+		for (size_t i = gap; i < n; i++)
+			for (size_t j = i; j >= gap && a[j - gap].lo > a[j].lo; j -= gap) {
+				struct range t = a[j];
+				a[j] = a[j - gap];
+				a[j - gap] = t;
+			}
+}
+
+/* ---- threads ---- */
+struct th {
+	pid_t tid;
+	pthread_t handle;
+	bool tracked, parked, main, checker;
+	bool candidate, root, stack_marked, stack_scanned, handle_held;
+	int kind;
+	const char *call;
+	uintptr_t obj;
+	uint32_t seq;
+	struct tl_thread *rec;
+	uintptr_t regs[9];
+	uintptr_t stk_lo, stk_hi, tls_lo; /* own stack block, from pthread_getattr_np */
+	long stamp;                       /* context switches, -1 unknown */
+	char state;
+	int join_target; /* index, or -1 */
+	ssize_t obj_block;
+	int obj_owner; /* the waiting thread whose stack holds the object, or -1 */
+	bool obj_static, obj_freed;
+	const char *why; /* reachable: why */
+};
+static struct th *ths;
+static int nths;
+
+/* ---- heap blocks ---- */
+enum { B_MARK = 1, B_FREE = 2, B_EXCL = 4 };
+struct block {
+	uintptr_t lo, hi;
+};
+static struct block *blocks;
+static uint8_t *bflags;
+static size_t nblocks;
+static uintptr_t heap_lo = UINTPTR_MAX, heap_hi;
+static struct range heap_regions[4096];
+static size_t nregions;
+static uint32_t *work;
+static size_t nwork;
+
+static bool add_block(uintptr_t lo, uintptr_t hi, uint8_t f)
+{
+	if (nblocks >= MAX_BLOCKS)
+		return false;
+	blocks[nblocks] = (struct block){lo, hi};
+	bflags[nblocks++] = f;
+	return true;
+}
+
+/* Page index of each heap region (sorted by address): the first block reaching into each
+ * page, so that a lookup is a short search within one page's blocks. NULL: plain search. */
+static uint32_t *page_first[TL_ARRAY_SIZE(heap_regions)];
+
+static ssize_t search_blocks(uintptr_t v, size_t lo, size_t hi)
+{
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v < blocks[mid].lo)
+			hi = mid;
+		else if (v >= blocks[mid].hi)
+			lo = mid + 1;
+		else
+			return (ssize_t)mid;
+	}
+	return -1;
+}
+
+static ssize_t find_block(uintptr_t v)
+{
+	if (v < heap_lo || v >= heap_hi)
+		return -1;
+	size_t lo = 0, hi = nregions;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v < heap_regions[mid].lo)
+			hi = mid;
+		else if (v >= heap_regions[mid].hi)
+			lo = mid + 1;
+		else if (page_first[mid] == NULL)
+			break;
+		else {
+			size_t p = (v - heap_regions[mid].lo) >> 12;
+			size_t end = (size_t)page_first[mid][p + 1] + 1; /* one may straddle */
+			return search_blocks(v, page_first[mid][p], end < nblocks ? end : nblocks);
+		}
+	}
+	return search_blocks(v, 0, nblocks);
+}
+
+static void *take(size_t n);
+
+/* After the walk: regions sorted, and their page indexes built. */
+static void index_regions(void)
+{
+	sort_ranges(heap_regions, nregions);
+	size_t j = 0;
+	for (size_t r = 0; r < nregions; r++) {
+		uintptr_t base = heap_regions[r].lo;
+		size_t npages = (heap_regions[r].hi - base + 4095) >> 12;
+		page_first[r] = take(sizeof(uint32_t) * (npages + 1));
+		if (page_first[r] == NULL)
+			continue;
+		while (j < nblocks && blocks[j].hi <= base)
+			j++;
+		size_t k = j;
+		for (size_t p = 0; p < npages; p++) {
+			while (k < nblocks && blocks[k].hi <= base + (p << 12))
+				k++;
+			page_first[r][p] = (uint32_t)k;
+		}
+		/* the end: past the last block that starts in the region */
+		size_t e = k;
+		while (e < nblocks && blocks[e].lo < heap_regions[r].hi)
+			e++;
+		page_first[r][npages] = (uint32_t)e;
+	}
+}
+
+static bool add_region(uintptr_t lo, uintptr_t hi)
+{
+	if (nregions >= TL_ARRAY_SIZE(heap_regions))
+		return false;
+	heap_regions[nregions++] = (struct range){lo, hi};
+	return true;
+}
+
+static bool in_heap_region(uintptr_t v)
+{
+	for (size_t i = 0; i < nregions; i++)
+		if (v >= heap_regions[i].lo && v < heap_regions[i].hi)
+			return true;
+	return false;
+}
+
+/* A windowed reader for walking chunk headers. */
+struct window {
+	uintptr_t base, end; /* bytes valid in buf: [base, end) */
+	uintptr_t limit;     /* never read at or past this */
+	char *buf;
+};
+
+static bool win_word(struct window *w, uintptr_t a, uintptr_t *out)
+{
+	if (a < w->base || a + 8 > w->end) {
+		uintptr_t len = w->limit - a;
+		if (a >= w->limit || len < 8)
+			return false;
+		if (len > WIN)
+			len = WIN;
+		if (!rd(a, w->buf, len))
+			return false;
+		w->base = a;
+		w->end = a + len;
+	}
+	memcpy(out, w->buf + (a - w->base), 8);
+	return true;
+}
+
+static struct tl_report *tl_reach_report;
+static uintptr_t last_chunk;      /* of the last walk: the top chunk */
+static struct range libc_data[4]; /* libc's writable segments, where main_arena lives */
+static size_t nlibc_data;
+static int debug; /* THREADLEAK_REACH_DEBUG: 1 timing, 2 trace what marks what */
+static uintptr_t tcache_key;
+static bool have_tcache_key;
+
+/* Walk chunks from `first` to exactly `end` (the top chunk's end or the heap's end).
+ * Returns false when the layout does not hold. */
+static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
+{
+	struct window w = {0, 0, end + 8, wbuf};
+	size_t start_n = nblocks;
+	uintptr_t c = first, size;
+	uintptr_t hdr;
+	if (!win_word(&w, c + 8, &hdr))
+		return false;
+	while (c < end) {
+		size = hdr & ~(uintptr_t)7;
+		if (size < 16 || (size & 15) || c + size > end || (hdr & 2))
+			return false;
+		uintptr_t next = c + size;
+		if (next == end) {
+			/* the last chunk: top (free) or the second fencepost */
+			last_chunk = c;
+			break;
+		}
+		uintptr_t nhdr;
+		if (!win_word(&w, next + 8, &nhdr))
+			return false;
+		if (size >= 32) {
+			uint8_t f = (nhdr & 1) ? 0 : B_FREE;
+			uintptr_t key;
+			if (!f && have_tcache_key && win_word(&w, c + 24, &key) &&
+			    key == tcache_key)
+				f = B_FREE;
+			if (!add_block(c + 16, next + 8, f))
+				return false;
+		}
+		c = next;
+		hdr = nhdr;
+	}
+	(void)start_n;
+	return true;
+}
+
+/* main_arena (in libc's data, a root) holds malloc's own pointers: bins point to free chunks'
+ * headers, which are the last word of the block before them. Found by its `top` (offset 0x60),
+ * the main heap's top chunk. Not a root. */
+static void exclude_main_arena(char *wbuf, uintptr_t top)
+{
+	for (size_t i = 0; top && i < nlibc_data; i++) {
+		struct window w = {0, 0, libc_data[i].hi, wbuf};
+		for (uintptr_t a = (libc_data[i].lo + 7) & ~(uintptr_t)7; a + 8 <= libc_data[i].hi;
+		     a += 8) {
+			uintptr_t v;
+			if (!win_word(&w, a, &v))
+				break;
+			if (v == top && a - libc_data[i].lo >= 0x60) {
+				exclude(a - 0x60, a - 0x60 + MSTATE_SIZE);
+				return;
+			}
+		}
+	}
+}
+
+/* glibc's heaps: the main arena's [heap], other arenas' 64 MiB-aligned heaps, mmapped chunks.
+ * Returns NULL when all is well, else why the heap could not be read. */
+static const char *find_heap(char *wbuf)
+{
+	for (int i = 0; i < nvmas; i++) {
+		struct vma *v = &vmas[i];
+		if (!v->r || !v->w || v->special)
+			continue;
+		if (v->heap) {
+			uintptr_t brk = (uintptr_t)syscall(SYS_brk, 0);
+			if (brk <= v->lo || brk > v->hi)
+				return "the brk heap is not where malloc left it";
+			size_t before = nblocks;
+			last_chunk = 0;
+			if (!walk_chunks(wbuf, (v->lo + 15) & ~(uintptr_t)15, brk))
+				return "the malloc heap layout was not recognized (main arena)";
+			exclude_main_arena(wbuf, last_chunk);
+			if (!add_region(v->lo, v->hi))
+				return "too many large heap blocks";
+			(void)before;
+			continue;
+		}
+		if (!v->anon)
+			continue;
+		/* other arenas' heaps: heap_info at each 64 MiB boundary (a heap may share its
+		 * mapping with a neighbour: a thread stack, another heap) */
+		bool any = false;
+		for (uintptr_t h = (v->lo + HEAP_MAX - 1) & ~(HEAP_MAX - 1); h < v->hi;
+		     h += HEAP_MAX) {
+			uintptr_t hi[5];
+			if (!rd(h, hi, sizeof(hi)))
+				continue;
+			if (hi[4] != 4096 || hi[2] == 0 || hi[2] > HEAP_MAX || (hi[2] & 4095) ||
+			    h + hi[2] > v->hi || hi[3] < hi[2] || hi[0] == 0 || (hi[0] & 7))
+				continue;
+			uintptr_t first;
+			if (hi[0] == h + HEAP_INFO_SIZE)
+				first = hi[0] + MSTATE_SIZE;
+			else
+				first = h + HEAP_INFO_SIZE;
+			first = (first + 15) & ~(uintptr_t)15;
+			if (!walk_chunks(wbuf, first, h + hi[2]))
+				return "the malloc heap layout was not recognized (thread arena)";
+			if (!add_region(h, h + hi[2]))
+				return "too many large heap blocks";
+			exclude(h, h + hi[2]);
+			any = true;
+		}
+		if (any)
+			continue;
+		/* mmapped chunks: prev_size 0, size|IS_MMAPPED, page multiples; adjacent ones may
+		 * share a mapping */
+		uintptr_t c = v->lo;
+		while (c + 16 <= v->hi) {
+			uintptr_t hd[2];
+			if (!rd(c, hd, sizeof(hd)))
+				break;
+			uintptr_t size = hd[1] & ~(uintptr_t)7;
+			if (hd[0] != 0 || (hd[1] & 7) != 2 || size == 0 || (size & 4095) ||
+			    c + size > v->hi)
+				break;
+			if (!add_block(c + 16, c + size, 0))
+				return "too many heap blocks";
+			if (!add_region(c, c + size))
+				return "too many large heap blocks";
+			exclude(c, c + size);
+			c += size;
+		}
+	}
+	/* A large block that shares its mapping with a neighbour is not at the mapping's start:
+	 * look for its header below each waiting thread's object. */
+	for (int i = 0; i < nths; i++) {
+		const struct th *t = &ths[i];
+		const struct vma *v =
+		    t->candidate && t->kind != TL_OBJ_THREAD ? vma_of(t->obj) : NULL;
+		if (v == NULL || !v->anon || !v->w || v->heap)
+			continue;
+		bool known = false;
+		for (size_t k = 0; k < nregions; k++)
+			known |= t->obj >= heap_regions[k].lo && t->obj < heap_regions[k].hi;
+		for (uintptr_t c = t->obj & ~(uintptr_t)4095;
+		     !known && c >= v->lo && t->obj - c < HEAP_MAX; c -= 4096) {
+			uintptr_t hd[2];
+			if (!rd(c, hd, sizeof(hd)))
+				break;
+			uintptr_t size = hd[1] & ~(uintptr_t)7;
+			if (hd[0] != 0 || (hd[1] & 7) != 2 || size == 0 || (size & 4095) ||
+			    c + size > v->hi || c + size <= t->obj)
+				continue;
+			size_t at = nblocks;
+			if (!add_block(0, 0, 0))
+				return "too many heap blocks";
+			while (at > 0 && blocks[at - 1].lo > c) { /* keep the list sorted */
+				blocks[at] = blocks[at - 1];
+				bflags[at] = bflags[at - 1];
+				at--;
+			}
+			blocks[at] = (struct block){c + 16, c + size};
+			bflags[at] = 0;
+			if (!add_region(c, c + size))
+				return "too many large heap blocks";
+			exclude(c, c + size);
+			break;
+		}
+	}
+	for (size_t i = 0; i < nregions; i++) {
+		if (heap_regions[i].lo < heap_lo)
+			heap_lo = heap_regions[i].lo;
+		if (heap_regions[i].hi > heap_hi)
+			heap_hi = heap_regions[i].hi;
+	}
+	return NULL;
+}
+
+static int cmp_th_tid(const void *a, const void *b)
+{
+	const struct th *x = a, *y = b;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* The checking thread's stack's low end when it is not the main thread (0: its mapping's). */
+static uintptr_t checker_lo;
+
+static bool untimed_memory_wait(const char *call)
+{
+	static const char *const calls[] = {
+	    "pthread_cond_wait",    "cnd_wait", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
+	    "pthread_barrier_wait", "sem_wait", "pthread_join",          "thrd_join",
+	    "pthread_mutex_lock",   "mtx_lock",
+	};
+	for (size_t i = 0; call && i < TL_ARRAY_SIZE(calls); i++)
+		if (strcmp(call, calls[i]) == 0)
+			return true;
+	return false;
+}
+
+/* State letter and voluntary + involuntary context switches of one task. */
+static long stamp_of(pid_t tid, char *state)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	*state = '?';
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	const char *st = strstr(buf, "\nState:");
+	const char *vol = strstr(buf, "\nvoluntary_ctxt_switches:");
+	const char *inv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
+	if (st == NULL || vol == NULL || inv == NULL)
+		return -1;
+	st += 7;
+	while (*st == ' ' || *st == '\t')
+		st++;
+	*state = *st;
+	return strtol(vol + 26, NULL, 10) * 1000003 + strtol(inv + 29, NULL, 10);
+}
+
+/* ---- our own module ---- */
+static uintptr_t own_base;
+static struct range own_excl[16]; /* our library's writable data */
+static size_t nown;
+struct tlsmod {
+	ptrdiff_t off; /* from the thread pointer */
+	size_t size;
+	bool own; /* a helper's: skipped */
+};
+static struct tlsmod tlsmods[256];
+static int ntlsmods;
+
+/* Our library and the libraries it loads for itself (unwinding, debug info) keep copies of
+ * stack addresses and pointers from the check: their data is not a root. */
+static bool helper_module(const char *name, uintptr_t base)
+{
+	if (base == own_base)
+		return true;
+	const char *slash = strrchr(name, '/');
+	const char *b = slash ? slash + 1 : name;
+	return strncmp(b, "libunwind", 9) == 0 || strncmp(b, "libdw.", 6) == 0 ||
+	       strncmp(b, "libdw-", 6) == 0 || strncmp(b, "libelf", 6) == 0;
+}
+
+static int phdr_cb(struct dl_phdr_info *info, size_t sz, void *data)
+{
+	(void)sz;
+	uintptr_t tp = (uintptr_t)data;
+	const char *name = info->dlpi_name ? info->dlpi_name : "";
+	bool own = helper_module(name, info->dlpi_addr);
+	const char *base = strrchr(name, '/');
+	bool libc = strcmp(base ? base + 1 : name, "libc.so.6") == 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (libc && ph->p_type == PT_LOAD && (ph->p_flags & PF_W) &&
+		    nlibc_data < TL_ARRAY_SIZE(libc_data))
+			libc_data[nlibc_data++] =
+			    (struct range){info->dlpi_addr + ph->p_vaddr,
+			                   info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
+		if (own && ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+			uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)4095;
+			uintptr_t hi =
+			    (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + 4095) & ~(uintptr_t)4095;
+			if (nown < TL_ARRAY_SIZE(own_excl))
+				own_excl[nown++] = (struct range){lo, hi};
+		}
+		if (ph->p_type != PT_TLS || info->dlpi_tls_data == NULL || !own)
+			continue;
+		uintptr_t at = (uintptr_t)info->dlpi_tls_data;
+		if (nown < TL_ARRAY_SIZE(own_excl)) /* the checking thread's copy */
+			own_excl[nown++] = (struct range){at, at + ph->p_memsz};
+		ptrdiff_t off = (ptrdiff_t)(at - tp);
+		if (off < 0 && off > -(ptrdiff_t)(16 << 20) &&
+		    ntlsmods < (int)TL_ARRAY_SIZE(tlsmods))
+			tlsmods[ntlsmods++] = (struct tlsmod){off, ph->p_memsz, true};
+	}
+	return 0;
+}
+
+/* ---- marking ---- */
+static bool incomplete;
+static const char *incomplete_why;
+static int64_t scan_deadline;
+static char *scanbuf;
+
+static int64_t mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void give_up(const char *why)
+{
+	if (!incomplete) {
+		incomplete = true;
+		incomplete_why = why;
+	}
+}
+
+/* Waiting threads by stack address: their stack blocks [stk_lo, stk_hi) do not overlap. */
+static int *cands;
+static int ncands;
+static uintptr_t cand_lo = UINTPTR_MAX, cand_hi;
+
+static struct th *cand_of(uintptr_t v)
+{
+	if (v < cand_lo || v >= cand_hi)
+		return NULL;
+	int lo = 0, hi = ncands;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		struct th *t = &ths[cands[mid]];
+		if (v < t->stk_lo)
+			hi = mid;
+		else if (v >= t->stk_hi)
+			lo = mid + 1;
+		else
+			return t;
+	}
+	return NULL;
+}
+
+/* The last heap block marked: neighbouring words often point into the same one. */
+static uintptr_t last_lo, last_hi;
+static uintptr_t debug_src; /* address of the word being scanned, for the debug trace */
+
+static void mark_value(uintptr_t v)
+{
+	ssize_t b = find_block(v);
+	if (b >= 0) {
+		if (bflags[b] & B_MARK) {
+			last_lo = blocks[b].lo;
+			last_hi = blocks[b].hi;
+		}
+		if (!(bflags[b] & (B_MARK | B_FREE | B_EXCL))) {
+			if (debug > 1) {
+				struct vma *sv = vma_of(debug_src);
+				fprintf(stderr,
+				        "reach: block %#lx-%#lx marked from %#lx (vma %#lx %s)\n",
+				        (unsigned long)blocks[b].lo, (unsigned long)blocks[b].hi,
+				        (unsigned long)debug_src, sv ? (unsigned long)sv->lo : 0ul,
+				        sv ? sv->path : "");
+				Dl_info di;
+				if (dladdr((void *)debug_src, &di))
+					fprintf(
+					    stderr, "reach:   (in %s, %s+%#lx)\n",
+					    di.dli_sname ? di.dli_sname : "?", di.dli_fname,
+					    (unsigned long)(debug_src - (uintptr_t)di.dli_fbase));
+			}
+			bflags[b] |= B_MARK;
+			work[nwork++] = (uint32_t)b;
+			last_lo = blocks[b].lo;
+			last_hi = blocks[b].hi;
+		}
+		return;
+	}
+	struct th *t = cand_of(v);
+	if (t == NULL)
+		return;
+	if (v == (uintptr_t)t->handle)
+		t->handle_held = true; /* pthread_cancel, pthread_kill can reach it */
+	else if (v < t->tls_lo) {
+		if (debug > 1 && !t->stack_marked) {
+			struct vma *sv = vma_of(debug_src);
+			fprintf(stderr, "reach: stack of %d marked by %#lx from %#lx (vma %#lx)\n",
+			        t->tid, (unsigned long)v, (unsigned long)debug_src,
+			        sv ? (unsigned long)sv->lo : 0ul);
+		}
+		t->stack_marked = true;
+	}
+}
+
+static uintptr_t scan_base; /* where the words being scanned were read from */
+
+static void scan_words(const uintptr_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t v = w[i];
+		if (v >= heap_lo && v < heap_hi) {
+			if (v - last_lo < last_hi - last_lo)
+				continue;
+		} else if (v < cand_lo || v >= cand_hi) {
+			continue;
+		}
+		if (debug > 1)
+			debug_src = scan_base + i * 8;
+		mark_value(v);
+	}
+}
+
+/* Sort and merge the excluded ranges into a disjoint list. */
+static void normalize_excl(void)
+{
+	sort_ranges(excl, nexcl);
+	size_t j = 0;
+	for (size_t i = 0; i < nexcl; i++) {
+		if (j > 0 && excl[i].lo <= excl[j - 1].hi) {
+			if (excl[i].hi > excl[j - 1].hi)
+				excl[j - 1].hi = excl[i].hi;
+		} else {
+			excl[j++] = excl[i];
+		}
+	}
+	nexcl = j;
+}
+
+static void scan_direct(uintptr_t lo, uintptr_t hi);
+
+/* Scan [lo, hi) minus the excluded ranges. */
+static void scan_range(uintptr_t lo, uintptr_t hi)
+{
+	size_t a = 0, b = nexcl;
+	while (a < b) { /* first range ending after lo */
+		size_t mid = (a + b) / 2;
+		if (excl[mid].hi <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	uintptr_t pos = lo;
+	for (; pos < hi && !incomplete; a++) {
+		if (a >= nexcl || excl[a].lo >= hi) {
+			scan_direct(pos, hi);
+			return;
+		}
+		if (excl[a].lo > pos)
+			scan_direct(pos, excl[a].lo);
+		if (excl[a].hi > pos)
+			pos = excl[a].hi;
+	}
+}
+
+/* Scan the marked blocks on the work list, many small ones per system call. */
+static void drain(void)
+{
+	static struct iovec remote[1024];
+	static uint32_t batch[1024];
+	while (nwork > 0 && !incomplete) {
+		size_t n = 0, total = 0;
+		while (nwork > 0 && n < TL_ARRAY_SIZE(batch)) {
+			uint32_t b = work[nwork - 1];
+			size_t len = blocks[b].hi - blocks[b].lo;
+			if (len > WIN && n == 0) { /* a big one, alone */
+				nwork--;
+				scan_direct(blocks[b].lo, blocks[b].hi);
+				break;
+			}
+			if (total + len > WIN)
+				break;
+			nwork--;
+			remote[n] = (struct iovec){(void *)blocks[b].lo, len};
+			batch[n++] = b;
+			total += len;
+		}
+		if (n == 0)
+			continue;
+		struct iovec local = {scanbuf, total};
+		if (syscall(SYS_process_vm_readv, self_pid, &local, 1, remote, n, 0) !=
+		    (long)total) {
+			give_up("memory could not be read during the scan");
+			return;
+		}
+		size_t off = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t len = remote[i].iov_len;
+			scan_base = blocks[batch[i]].lo;
+			scan_words((const uintptr_t *)(scanbuf + off), len / 8);
+			off += len;
+		}
+		if (mono() > scan_deadline)
+			give_up("the scan hit its time limit");
+	}
+}
+
+static void scan_direct(uintptr_t lo, uintptr_t hi)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	while (lo < hi && !incomplete) {
+		size_t len = hi - lo > WIN ? WIN : hi - lo;
+		len &= ~(size_t)7;
+		if (len == 0)
+			break;
+		if (!rd(lo, scanbuf, len)) {
+			give_up("memory could not be read during the scan");
+			return;
+		}
+		scan_base = lo;
+		scan_words((const uintptr_t *)scanbuf, len / 8);
+		lo += len;
+		if (mono() > scan_deadline)
+			give_up("the scan hit its time limit");
+	}
+}
+
+/* A thread's static TLS, [tls_lo, tp), minus our helpers' blocks; and its dynamic TLS. */
+static void scan_tls(const struct th *t)
+{
+	uintptr_t tp = (uintptr_t)t->handle, pos = t->tls_lo;
+	while (pos < tp && !incomplete) {
+		uintptr_t next = tp, skip_to = tp;
+		for (int m = 0; m < ntlsmods; m++) {
+			uintptr_t lo = tp + (uintptr_t)tlsmods[m].off, hi = lo + tlsmods[m].size;
+			if (hi > pos && lo < next)
+				next = lo > pos ? lo : pos, skip_to = hi;
+		}
+		scan_direct(pos, next);
+		pos = skip_to;
+	}
+	uintptr_t dtv;
+	if (rd_word(tp + 8, &dtv)) /* tcbhead_t.dtv: dynamic TLS blocks live in the heap */
+		mark_value(dtv);
+}
+
+/* Where the TCB sits below a glibc stack's end, and where its tid is: measured on live threads
+ * at each check. 0: unknown. */
+static uintptr_t tcb_from_top;
+static ptrdiff_t tid_off = -1;
+
+/* Stacks glibc keeps for reuse, and those of threads that exited, hold stale data: not roots.
+ * Such a stack ends with a TCB that points to itself and whose tid the kernel cleared. Only
+ * a thread that exited unjoined keeps something live there (its return value, in its TCB):
+ * those TCBs stay roots. */
+static pthread_t *unjoined; /* sorted handles of our threads that exited unjoined */
+static size_t nunjoined;
+static bool unjoined_overflow; /* too many to list: keep every dead TCB */
+
+static bool is_unjoined(uintptr_t pd)
+{
+	for (size_t i = 0; i < nunjoined; i++)
+		if ((uintptr_t)unjoined[i] == pd)
+			return true;
+	return unjoined_overflow;
+}
+
+static void exclude_dead_stacks(void)
+{
+	if (tcb_from_top == 0 || tid_off < 0)
+		return;
+	for (int i = 0; i < nvmas; i++) {
+		struct vma *v = &vmas[i];
+		if (!v->r || !v->w || !v->anon || v->hi - v->lo <= tcb_from_top)
+			continue;
+		uintptr_t pd = v->hi - tcb_from_top, w[3];
+		int32_t tid;
+		if (rd(pd, w, sizeof(w)) && w[0] == pd && w[2] == pd &&
+		    rd(pd + (uintptr_t)tid_off, &tid, sizeof(tid)) && tid == 0) {
+			exclude(v->lo, is_unjoined(pd) ? pd : v->hi);
+			if (debug > 1)
+				fprintf(stderr, "reach: dead stack %#lx-%#lx\n",
+				        (unsigned long)v->lo, (unsigned long)v->hi);
+		}
+	}
+}
+
+/* One attempt. Returns true when the result is a snapshot (nothing moved). */
+static bool attempt(uintptr_t checker_sp, char *wbuf)
+{
+	nblocks = nwork = nexcl = nregions = 0;
+	last_lo = last_hi = 0;
+	heap_lo = UINTPTR_MAX, heap_hi = 0;
+	cand_lo = UINTPTR_MAX, cand_hi = 0;
+	incomplete = false;
+	incomplete_why = NULL;
+	/* stamps before */
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		t->root = t->stack_marked = t->stack_scanned = t->handle_held = false;
+		t->why = NULL;
+		t->stamp = t->checker ? 0 : stamp_of(t->tid, &t->state);
+	}
+	int64_t ph0 = mono();
+	if (!read_maps())
+		return give_up("/proc/self/maps could not be read"), true;
+	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
+	exclude((uintptr_t)arena, (uintptr_t)arena + arena_size);
+	for (size_t i = 0; i < nown; i++)
+		exclude(own_excl[i].lo, own_excl[i].hi);
+	/* the checking thread's stack below its current frames: our own dead data */
+	struct vma *cv = vma_of(checker_sp);
+	if (checker_lo)
+		exclude(checker_lo, checker_sp);
+	else if (cv && cv->lo < checker_sp)
+		exclude(cv->lo, checker_sp);
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (t->tracked && !t->main && t->stk_lo) {
+			/* each thread's own TLS copy of our module's TLS */
+			for (int m = 0; m < ntlsmods; m++)
+				if (tlsmods[m].own)
+					exclude((uintptr_t)t->handle + (uintptr_t)tlsmods[m].off,
+					        (uintptr_t)t->handle + (uintptr_t)tlsmods[m].off +
+					            tlsmods[m].size);
+			if (t->parked)
+				exclude(t->stk_lo, t->stk_hi); /* scanned from its sp below */
+		}
+		if (t->candidate) {
+			if (t->stk_lo < cand_lo)
+				cand_lo = t->stk_lo;
+			if (t->stk_hi > cand_hi)
+				cand_hi = t->stk_hi;
+		}
+	}
+	normalize_excl();
+	exclude_dead_stacks();
+	if (debug > 1)
+		fprintf(stderr, "reach: tcb_from_top %#lx tid_off %ld\n",
+		        (unsigned long)tcb_from_top, (long)tid_off);
+	const char *why = find_heap(wbuf);
+	if (why)
+		return give_up(why), true;
+	index_regions();
+	normalize_excl();
+	/* our helpers' dynamic TLS blocks are heap blocks: never scanned */
+	for (size_t i = 0; i < nown; i++) {
+		ssize_t b = find_block(own_excl[i].lo);
+		if (b >= 0)
+			bflags[b] |= B_EXCL;
+	}
+	/* registry records and the check's own arrays never count */
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (rec) {
+		ssize_t b = find_block((uintptr_t)rec);
+		if (b >= 0)
+			bflags[b] |= B_EXCL;
+	}
+	tl_registry_unlock();
+	if (tl_reach_report) {
+		ssize_t b = find_block((uintptr_t)tl_reach_report->v);
+		if (b >= 0)
+			bflags[b] |= B_EXCL;
+		b = find_block((uintptr_t)tl_reach_report->known);
+		if (b >= 0)
+			bflags[b] |= B_EXCL;
+	}
+	/* objects */
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (!t->candidate)
+			continue;
+		t->obj_block = find_block(t->obj);
+		t->obj_freed = (t->obj_block >= 0 && (bflags[t->obj_block] & B_FREE)) ||
+		               (t->obj_block < 0 && in_heap_region(t->obj)) ||
+		               (t->kind != TL_OBJ_THREAD && vma_of(t->obj) == NULL);
+		struct th *o = t->obj_block < 0 ? cand_of(t->obj) : NULL;
+		t->obj_owner = o && t->obj < o->tls_lo ? (int)(o - ths) : -1;
+		t->obj_static = t->obj_block < 0 && !t->obj_freed && t->obj_owner < 0;
+	}
+	/* roots: every readable mapping that is neither code nor heap (read-only data too: a
+	 * program may mprotect what it set up); excluded parts skipped */
+	for (int i = 0; i < nvmas && !incomplete; i++) {
+		struct vma *v = &vmas[i];
+		if (!v->r || v->x || (v->special && !v->w))
+			continue;
+		if (v->special) {
+			give_up("a device mapping could not be scanned");
+			break;
+		}
+		if (v->heap)
+			continue;
+		scan_range(v->lo, v->hi);
+	}
+	/* registers and stacks of threads that can run; TLS of every thread */
+	for (int i = 0; i < nths && !incomplete; i++) {
+		struct th *t = &ths[i];
+		if (t->checker)
+			continue;
+		if (t->parked && t->stk_lo)
+			scan_tls(t);
+		if (t->candidate)
+			continue;
+		if (t->parked) {
+			scan_words(t->regs, TL_ARRAY_SIZE(t->regs));
+			mark_value(t->regs[1]); /* a stack inside a heap block */
+			if (t->stk_lo)
+				scan_direct(t->regs[1] & ~(uintptr_t)7, t->stk_hi);
+		} else if (t->state != 'R') {
+			give_up("a thread is blocked outside threadleak's wrappers: its registers "
+			        "cannot be read");
+		}
+	}
+	/* the kernel's references: epoll registrations */
+	int dfd = open("/proc/self/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		char dents[4096];
+		long got;
+		while ((got = syscall(SYS_getdents64, dfd, dents, sizeof(dents))) > 0) {
+			for (long off = 0; off < got;) {
+				unsigned short reclen = *(unsigned short *)(dents + off + 16);
+				const char *name = dents + off + 19;
+				off += reclen;
+				if (name[0] < '0' || name[0] > '9')
+					continue;
+				char path[64], link[64];
+				snprintf(path, sizeof(path), "/proc/self/fd/%s", name);
+				ssize_t n = readlink(path, link, sizeof(link) - 1);
+				if (n <= 0 ||
+				    (link[n] = '\0', strcmp(link, "anon_inode:[eventpoll]") != 0))
+					continue;
+				snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", name);
+				char *buf = scanbuf;
+				if (tl_read_file(path, buf, WIN) < 0)
+					continue;
+				for (char *p = strstr(buf, "tfd:"); p; p = strstr(p + 4, "tfd:")) {
+					char *d = strstr(p, " data: ");
+					if (d)
+						mark_value((uintptr_t)strtoull(d + 7, NULL, 16));
+				}
+			}
+		}
+		close(dfd);
+	} else {
+		give_up("/proc/self/fdinfo could not be read");
+	}
+	int64_t ph1 = mono();
+	/* fixpoint */
+	for (;;) {
+		drain();
+		if (incomplete)
+			break;
+		bool changed = false;
+		for (int i = 0; i < nths; i++) {
+			struct th *t = &ths[i];
+			if (!t->candidate)
+				continue;
+			if (t->stack_marked && !t->stack_scanned && !t->root) {
+				/* a pointer into its stack: scan the stack, not its TCB */
+				t->stack_scanned = true;
+				scan_direct(t->regs[1], t->tls_lo);
+				scan_words(t->regs, TL_ARRAY_SIZE(t->regs));
+				changed = true;
+			}
+			if (t->root)
+				continue;
+			const char *because = NULL;
+			if (t->kind == TL_OBJ_THREAD) {
+				if (t->join_target < 0 || ths[t->join_target].root)
+					because = "the thread it joins can run";
+			} else if (t->obj_static) {
+				because = "its object is in memory any thread can name";
+			} else if (t->obj_block >= 0 && (bflags[t->obj_block] & B_MARK)) {
+				because = "its object is reachable";
+			} else if (t->obj_owner >= 0 &&
+			           (ths[t->obj_owner].stack_marked || ths[t->obj_owner].root)) {
+				because = "its object is on a stack that is reachable";
+			}
+			if (!because && t->handle_held)
+				because = "its pthread_t is held by a thread that can run";
+			if (because) {
+				t->root = true;
+				t->why = because;
+				t->stack_marked = t->stack_scanned = true;
+				scan_direct(t->regs[1], t->stk_hi);
+				scan_words(t->regs, TL_ARRAY_SIZE(t->regs));
+				changed = true;
+			}
+		}
+		if (!changed)
+			break;
+	}
+	int64_t ph2 = mono();
+	/* stamps after: did anything move? */
+	bool still = true;
+	for (int i = 0; i < nths && still; i++) {
+		struct th *t = &ths[i];
+		if (t->checker)
+			continue;
+		char st;
+		long s = stamp_of(t->tid, &st);
+		if (s < 0 || s != t->stamp || st == 'R' || t->state == 'R')
+			still = false;
+	}
+	/* and every waiting thread is still in the same wrapped call */
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (rec) {
+		struct th key = {.tid = atomic_load(&rec->tid)};
+		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+		if (t && t->parked && t->rec == rec &&
+		    atomic_load_explicit(&rec->blk.seq, memory_order_acquire) != t->seq)
+			still = false;
+	}
+	tl_registry_unlock();
+	if (debug)
+		fprintf(stderr,
+		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
+		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
+		        (double)(mono() - ph2) / 1e6);
+	pid_t tids[64];
+	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
+	if (n != nths)
+		still = false;
+	return still;
+}
+
+/* Does malloc come from libc? Another allocator's heap is not walked. */
+static bool glibc_malloc(void)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	if (libc == NULL)
+		return false;
+	void *theirs = dlsym(libc, "malloc");
+	dlclose(libc);
+	void *used = dlsym(RTLD_DEFAULT, "malloc");
+	return theirs != NULL && theirs == used;
+}
+
+static void set_all(struct tl_report *r, int verdict, const char *why)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		r->v[i].verdict = verdict;
+		r->v[i].verdict_seq = r->v[i].seq;
+		snprintf(r->v[i].verdict_reason, sizeof(r->v[i].verdict_reason), "%s", why);
+	}
+}
+
+static void classify(struct tl_report *r, uintptr_t checker_sp);
+
+/* The check cannot let us judge (the loader's lock is held by a thread that may never let it
+ * go: dlopen, dlsym and dl_iterate_phdr would wait for it): every verdict is unknown. */
+void tl_reach_skip(struct tl_report *r, const char *why)
+{
+	set_all(r, TL_V_UNKNOWN, why);
+}
+
+/* After stacks are captured and objects named: a thread that left the call it was judged in
+ * is no longer judged; the proven ones get their reason in words. */
+void tl_reach_finish(struct tl_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		if (s->verdict == TL_V_NONE || s->state == TL_ST_EXITED)
+			continue;
+		bool moved = s->seq != s->verdict_seq || ((s->verdict_seq & 1) && !s->in_wrapper);
+		if (moved && (s->verdict == TL_V_UNREACHABLE || s->verdict == TL_V_FREED)) {
+			s->verdict = TL_V_UNKNOWN;
+			snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s",
+			         "it moved during the check");
+		} else if (s->verdict == TL_V_UNREACHABLE && s->kind == TL_OBJ_THREAD) {
+			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
+			         "it joins %.150s, which nothing can wake",
+			         s->object[0] ? s->object : "a thread");
+		} else if (s->verdict == TL_V_UNREACHABLE) {
+			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
+			         "nothing can reach %.170s",
+			         s->object[0] ? s->object : "its object");
+		}
+	}
+}
+
+/* Entry: spill the callee-saved registers of every caller into this frame, so that a
+ * pointer the program keeps only in a register at the check is on the scanned stack. */
+__attribute__((noinline)) void tl_reach_classify(struct tl_report *r)
+{
+	__builtin_unwind_init();
+	uintptr_t sp;
+#if defined(__x86_64__)
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+#else
+	sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+	classify(r, sp);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void classify(struct tl_report *r, uintptr_t checker_sp)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		r->v[i].verdict = TL_V_UNKNOWN;
+		r->v[i].verdict_reason[0] = '\0';
+	}
+	if (!TL_HAVE_SAVED_REGS)
+		return set_all(r, TL_V_UNKNOWN, "not supported on this architecture");
+	if (!glibc_malloc())
+		return set_all(r, TL_V_UNKNOWN, "another allocator provides malloc");
+	self_pid = getpid();
+	const char *dbg = getenv("THREADLEAK_REACH_DEBUG");
+	debug = dbg ? atoi(dbg) : 0;
+	int64_t t_start = mono();
+	struct timespec cpu0, cpu1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+	{
+		uintptr_t w;
+		if (!rd((uintptr_t)&w, &w, sizeof(w)))
+			return set_all(r, TL_V_UNKNOWN, "process_vm_readv is not available");
+	}
+	/* tcache_key: what free() writes at offset 8 of a chunk it puts in the tcache */
+	have_tcache_key = false;
+	{
+		uintptr_t *p = malloc(40), k = 0;
+		if (p) {
+			p[1] = 0;
+			uintptr_t where = (uintptr_t)(p + 1);
+			__asm__("" : "+r"(where)); /* an address, no longer a pointer */
+			free(p);
+			/* our own freed chunk, read once, on purpose */
+			if (rd(where, &k, sizeof(k)) && k != 0) {
+				tcache_key = k;
+				have_tcache_key = true;
+			}
+		}
+	}
+	pid_t stack_tids[1024];
+	int ntasks = tl_list_tasks(stack_tids, (int)TL_ARRAY_SIZE(stack_tids));
+	if (ntasks < 0)
+		return set_all(r, TL_V_UNKNOWN, "/proc is not readable");
+	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids) - 8) {
+		/* many threads: a bigger list */
+	}
+	size_t cap = (size_t)ntasks + 4096;
+	pid_t *tids =
+	    ntasks > (int)TL_ARRAY_SIZE(stack_tids) ? malloc(sizeof(pid_t) * cap) : stack_tids;
+	if (tids == NULL)
+		return set_all(r, TL_V_UNKNOWN, "out of memory");
+	if (tids != stack_tids)
+		ntasks = tl_list_tasks(tids, (int)cap);
+	/* work memory: virtual, touched as used */
+	arena_size = (size_t)MAX_BLOCKS * (sizeof(struct block) + 1 + 4) + ((size_t)64 << 20) +
+	             (size_t)ntasks * 256;
+	arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE,
+	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED) {
+		arena = NULL;
+		if (tids != stack_tids)
+			free(tids);
+		return set_all(r, TL_V_UNKNOWN, "out of memory");
+	}
+	arena_used = 0;
+	blocks = take(sizeof(struct block) * MAX_BLOCKS);
+	bflags = take(MAX_BLOCKS);
+	work = take(sizeof(uint32_t) * MAX_BLOCKS);
+	scanbuf = take(WIN);
+	char *wbuf = take(WIN);
+	capexcl = (size_t)ntasks * 2 + 8192;
+	excl = take(sizeof(struct range) * capexcl);
+	nths = ntasks;
+	ths = take(sizeof(struct th) * (size_t)(ntasks + 1));
+	pid_t me = tl_gettid();
+	for (int i = 0; i < nths; i++) {
+		memset(&ths[i], 0, sizeof(ths[i]));
+		ths[i].tid = tids[i];
+		ths[i].checker = tids[i] == me;
+		ths[i].join_target = -1;
+		ths[i].obj_block = -1;
+	}
+	if (tids != stack_tids)
+		free(tids);
+	qsort(ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+	/* what each tracked thread is waiting in, as its wrapper recorded it */
+	nunjoined = 0;
+	unjoined_overflow = false;
+	unjoined = take(sizeof(pthread_t) * ((size_t)nths + 64));
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (rec) {
+		pid_t tid = atomic_load(&rec->tid);
+		struct th key = {.tid = tid};
+		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+		if ((rec->flags & TL_F_FINISHED) && !(rec->flags & (TL_F_DETACHED | TL_F_JOINED))) {
+			if (nunjoined < (size_t)nths + 64)
+				unjoined[nunjoined++] = rec->handle;
+			else
+				unjoined_overflow = true;
+		}
+		if (t == NULL || (rec->flags & TL_F_FINISHED))
+			continue;
+		t->tracked = true;
+		t->rec = rec;
+		t->handle = rec->handle;
+		t->main = (rec->flags & TL_F_MAIN) != 0;
+		uint32_t seq = atomic_load_explicit(&rec->blk.seq, memory_order_acquire);
+		if (!(seq & 1) || t->checker)
+			continue;
+		t->call = rec->blk.call;
+		t->kind = rec->blk.kind;
+		t->obj = rec->blk.obj;
+		memcpy(t->regs, rec->blk.regs, sizeof(t->regs));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&rec->blk.seq, memory_order_relaxed) != seq)
+			continue;
+		t->seq = seq;
+		t->parked = true;
+	}
+	tl_registry_unlock();
+	/* stack bounds of parked threads (pthread_getattr_np may allocate: before the scan).
+	 * Under the registry lock, and only while the thread is still in the same wrapped call:
+	 * it cannot finish exiting meanwhile, so its handle stays valid. */
+	tl_registry_lock();
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (!t->parked || t->main)
+			continue;
+		bool same = false;
+		TL_REGISTRY_FOREACH (rec)
+			if (rec == t->rec)
+				same = atomic_load_explicit(&rec->blk.seq, memory_order_acquire) ==
+				       t->seq;
+		if (!same) {
+			t->parked = false;
+			continue;
+		}
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		if (pthread_getattr_np(t->handle, &a) != 0)
+			continue;
+		if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
+		    (uintptr_t)addr + size > t->regs[1] && (uintptr_t)addr <= t->regs[1] &&
+		    (uintptr_t)t->handle >= (uintptr_t)addr &&
+		    (uintptr_t)t->handle < (uintptr_t)addr + size) {
+			t->stk_lo = (uintptr_t)addr;
+			t->stk_hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&a);
+	}
+	tl_registry_unlock();
+	checker_lo = 0;
+	if (me != getpid()) {
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
+			    (uintptr_t)addr < checker_sp && checker_sp < (uintptr_t)addr + size)
+				checker_lo = (uintptr_t)addr;
+			pthread_attr_destroy(&a);
+		}
+	}
+	/* the TCB's place in a glibc stack and the tid's place in the TCB, checked on every
+	 * tracked thread whose bounds are known */
+	tcb_from_top = 0;
+	tid_off = -1;
+	{
+		pid_t mytid = tl_gettid();
+		const char *pd = (const char *)pthread_self();
+		for (ptrdiff_t off = 0; off < 4096; off += 4) {
+			int32_t v;
+			if (rd((uintptr_t)pd + (uintptr_t)off, &v, sizeof(v)) && v == mytid) {
+				tid_off = off;
+				break;
+			}
+		}
+		for (int i = 0; i < nths; i++) {
+			struct th *t = &ths[i];
+			int32_t v;
+			if (!t->stk_lo)
+				continue;
+			if (tcb_from_top == 0)
+				tcb_from_top = t->stk_hi - (uintptr_t)t->handle;
+			if (tcb_from_top != t->stk_hi - (uintptr_t)t->handle)
+				tcb_from_top = 1, tid_off = -1; /* not one layout: do without */
+			if (tid_off >= 0 &&
+			    (!rd((uintptr_t)t->handle + (uintptr_t)tid_off, &v, sizeof(v)) ||
+			     v != t->tid))
+				tid_off = -1;
+		}
+	}
+	/* candidates: untimed waits on memory, with a stack of their own */
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (!t->parked || t->main || !t->stk_lo || !untimed_memory_wait(t->call))
+			continue;
+		t->candidate = true;
+		if (t->kind == TL_OBJ_THREAD)
+			for (int j = 0; j < nths; j++)
+				if (ths[j].tracked && ths[j].handle == (pthread_t)t->obj)
+					t->join_target = j;
+	}
+	/* our data, and where each module's static TLS sits from a thread pointer */
+	Dl_info di;
+	own_base = dladdr((void *)tl_reach_classify, &di) ? (uintptr_t)di.dli_fbase : 0;
+	nown = 0;
+	ntlsmods = 0;
+	nlibc_data = 0;
+	dl_iterate_phdr(phdr_cb, (void *)pthread_self());
+	/* static TLS: [tp - (static size - TCB size), tp) in every thread (TLS above TCB) */
+	size_t static_size = 0, static_align = 0;
+	void (*get_static)(size_t *, size_t *) =
+	    (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+	if (get_static)
+		get_static(&static_size, &static_align);
+	ncands = 0;
+	cands = take(sizeof(int) * (size_t)(nths + 1));
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		t->tls_lo = 0;
+		if (t->stk_lo && static_size > tcb_from_top && tcb_from_top > 1)
+			t->tls_lo = (uintptr_t)t->handle - (static_size - tcb_from_top);
+		if (t->candidate && (t->tls_lo <= t->regs[1] || t->tls_lo > t->stk_hi))
+			t->candidate = false; /* not the layout we know */
+		if (!t->candidate)
+			continue;
+		int j = ncands++;
+		for (; j > 0 && ths[cands[j - 1]].stk_lo > t->stk_lo; j--)
+			cands[j] = cands[j - 1];
+		cands[j] = i;
+	}
+	for (int i = 0; debug > 1 && i < nths; i++)
+		fprintf(stderr,
+		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
+		        ths[i].tid, ths[i].parked, ths[i].candidate, (unsigned long)ths[i].stk_lo,
+		        (unsigned long)ths[i].stk_hi, (unsigned long)ths[i].tls_lo,
+		        (unsigned long)ths[i].regs[1]);
+	size_t mark = arena_used;
+	tl_reach_report = r;
+	bool still = false;
+	/* a few tries, within one time budget, for a scan during which nothing moved */
+	int64_t budget_end = mono() + SCAN_BUDGET_NS;
+	for (int tries = 0; tries < 4 && !still; tries++) {
+		arena_used = mark;
+		scan_deadline = budget_end;
+		still = attempt(checker_sp, wbuf);
+		if (still || mono() >= budget_end)
+			break;
+		struct timespec ts = {0, 2000000};
+		TL_REAL(nanosleep)(&ts, NULL);
+	}
+	tl_reach_report = NULL;
+	/* verdicts */
+	for (size_t i = 0; i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		struct th key = {.tid = s->tid}, *t = NULL;
+		if (s->tid)
+			t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+		const char *why = NULL;
+		int v = TL_V_UNKNOWN;
+		if (s->state == TL_ST_EXITED) {
+			why = "not waiting: it has exited";
+		} else if (t == NULL) {
+			why = "not found in /proc";
+		} else if (!t->candidate) {
+			v = TL_V_REACHABLE;
+			if (t->parked && untimed_memory_wait(t->call))
+				v = TL_V_UNKNOWN,
+				why = "its stack is not where threadleak can find it";
+			else if (t->parked)
+				why = "it can run again on its own (a timed wait, or a wait on "
+				      "something "
+				      "outside memory)";
+			else if (s->state == TL_ST_RUNNING)
+				why = "it is running";
+			else if (s->in_wrapper)
+				v = TL_V_UNKNOWN, why = "it moved during the check";
+			else
+				v = TL_V_UNKNOWN, why = "it waits outside threadleak's wrappers";
+		} else if (s->seq != t->seq) {
+			why = "it moved during the check";
+		} else if (t->obj_freed) {
+			v = TL_V_FREED;
+			why = "its object lies in freed memory";
+		} else if (t->root) {
+			v = TL_V_REACHABLE;
+			why = t->why;
+		} else if (!still) {
+			why = "other threads ran during every scan";
+		} else if (incomplete) {
+			why = incomplete_why;
+		} else {
+			v = TL_V_UNREACHABLE;
+			why = NULL;
+		}
+		s->verdict = v;
+		s->verdict_seq = s->seq;
+		snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s", why ? why : "");
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	if (debug)
+		fprintf(stderr,
+		        "reach: %d threads, %d waiting, %zu heap blocks, %s, classified in %.1f ms "
+		        "(%.1f ms of CPU)\n",
+		        nths, ncands, nblocks, still ? "snapshot" : "no snapshot",
+		        (double)(mono() - t_start) / 1e6,
+		        (double)(cpu1.tv_sec - cpu0.tv_sec) * 1e3 +
+		            (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
+	munmap(arena, arena_size);
+	arena = NULL;
+}

@@ -1,0 +1,335 @@
+/* Reachability scenarios: one program, the case named by argv[1]. Each case leaves threads
+ * blocked at exit, waiting on a channel (the seed's rendezvous) that is or is not reachable
+ * from a thread that can still run. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#ifndef BIG
+#define BIG 8
+#endif
+
+struct chan {
+	pthread_mutex_t mu;
+	char pad[BIG]; /* BIG: a channel malloc serves with its own mapping */
+	pthread_cond_t sent;
+	pthread_cond_t taken;
+	int value;
+	int full;
+};
+
+static struct chan *chan_new(void)
+{
+	struct chan *c = calloc(1, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->sent, NULL);
+	pthread_cond_init(&c->taken, NULL);
+	return c;
+}
+
+static void chan_send(struct chan *c, int v)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->full)
+		pthread_cond_wait(&c->taken, &c->mu);
+	c->value = v;
+	c->full = 1;
+	pthread_cond_broadcast(&c->sent);
+	while (c->full && c->value == v)
+		pthread_cond_wait(&c->taken, &c->mu); /* blocked forever */
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int chan_recv(struct chan *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (!c->full)
+		pthread_cond_wait(&c->sent, &c->mu);
+	int v = c->value;
+	c->full = 0;
+	pthread_cond_broadcast(&c->taken);
+	pthread_mutex_unlock(&c->mu);
+	return v;
+}
+
+struct job {
+	struct chan *c;
+	int id;
+};
+
+static void *sender(void *arg)
+{
+	struct job j = *(struct job *)arg;
+	/* no stale copy in memory malloc hands out again (a conservative scan would see it) */
+	memset(arg, 0, sizeof(j));
+	free(arg);
+	chan_send(j.c, j.id);
+	return NULL;
+}
+
+static void start_detached(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, fn, arg);
+	pthread_detach(t);
+}
+
+/* Joinable, and the handle forgotten at once (a frame that returns). */
+static __attribute__((noinline)) void start_joinable(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, fn, arg);
+	memset(&t, 0, sizeof(t));
+}
+
+/* n senders on a fresh heap channel; the first answer is taken, the others stay blocked. */
+static struct chan *senders(int n)
+{
+	struct chan *c = chan_new();
+	for (int i = 0; i < n; i++) {
+		struct job *j = malloc(sizeof(*j));
+		j->c = c;
+		j->id = i + 1;
+		start_detached(sender, j);
+	}
+	chan_recv(c);
+	return c;
+}
+
+/* The seed with a heap channel: 4 senders, the first answer wins, 3 stay blocked. */
+static struct chan *submit(void)
+{
+	return senders(4);
+}
+
+/* Wipe what is left of the callers' frames below main's, so that no stale copy of a pointer
+ * stays on main's stack. */
+static __attribute__((noinline)) void scrub(void)
+{
+	volatile char junk[16384];
+	memset((char *)junk, 0, sizeof(junk));
+}
+
+static struct chan *global_chan;
+static void *global_root;
+static __thread struct chan *tls_chan;
+
+static void seed(void)
+{
+	for (int r = 0; r < 5; r++)
+		submit();
+}
+
+/* A running thread keeps the channel in a local. */
+static volatile int spin_go = 1;
+static void *spinner(void *arg)
+{
+	struct chan *volatile c = arg;
+	while (spin_go)
+		(void)c;
+	return NULL;
+}
+
+/* A thread sleeping in a loop keeps it. */
+static void *sleeper(void *arg)
+{
+	struct chan *volatile c = arg;
+	for (;;) {
+		usleep(2000);
+		(void)c;
+	}
+	return NULL;
+}
+
+/* A thread waiting on a pipe keeps it. */
+static int pipefd[2];
+static void *piper(void *arg)
+{
+	struct chan *volatile c = arg;
+	char b;
+	read(pipefd[0], &b, 1);
+	(void)c;
+	return NULL;
+}
+
+/* Only in a register: the thread keeps the pointer in a callee-saved register (rbx) around a
+ * blocking call; its frames hold no copy. */
+/* A thread's start argument stays in its thread descriptor: hand the channel over in a box
+ * that the thread empties and frees, so that its own copy is the only one. */
+static void *boxed(struct chan *c)
+{
+	struct chan **box = malloc(sizeof(*box));
+	*box = c;
+	return box;
+}
+
+static void *unbox(void *arg)
+{
+	struct chan **box = arg, *c = *box;
+	*box = NULL;
+	free(box);
+	return c;
+}
+
+static void *regkeeper(void *arg)
+{
+#if defined(__x86_64__)
+	char b;
+	register void *keep __asm__("rbx") = unbox(arg);
+	__asm__ volatile("" : "+r"(keep));
+	arg = NULL;
+	read(pipefd[0], &b, 1);
+	__asm__ volatile("" : "+r"(keep));
+#endif
+	return NULL;
+}
+
+/* __thread variable of a thread that can run. */
+static void *tlskeeper(void *arg)
+{
+	tls_chan = unbox(arg);
+	arg = NULL;
+	char b;
+	read(pipefd[0], &b, 1);
+	return NULL;
+}
+
+/* A blocked thread that is itself reachable: it waits on a global semaphore and holds the
+ * channel on its stack. */
+static sem_t gsem;
+static void *semwaiter(void *arg)
+{
+	struct chan *volatile c = arg;
+	sem_wait(&gsem);
+	(void)c;
+	return NULL;
+}
+
+/* Chain: the head waits on an unreachable channel; each next thread joins the previous. */
+static void *joiner(void *arg)
+{
+	pthread_t prev = (pthread_t)arg;
+	pthread_join(prev, NULL);
+	return NULL;
+}
+
+static void *chain_head(void *arg)
+{
+	int n = (int)(long)arg;
+	pthread_t prev = pthread_self();
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		pthread_create(&t, NULL, joiner, (void *)prev);
+		prev = t;
+	}
+	prev = 0;
+	struct chan *c = chan_new();
+	chan_send(c, 1); /* nobody receives */
+	return NULL;
+}
+
+/* An idle pool: workers wait on a global queue's cond. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static void *worker(void *arg)
+{
+	pthread_mutex_lock(&pool_mu);
+	for (;;)
+		pthread_cond_wait(&pool_cv, &pool_mu);
+	return NULL;
+}
+
+/* Freed: the channel is freed while senders still wait on it. */
+static struct chan *submit_and_free(void)
+{
+	struct chan *c = submit();
+	usleep(50000); /* the sender whose value was taken is gone by now */
+	/* freeing a cond with waiters is the bug this finds */
+	free(c);
+	return NULL;
+}
+
+struct node {
+	struct node *next;
+	void *payload;
+};
+
+static void settle(void)
+{
+	usleep(100000);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "seed";
+	pipe(pipefd);
+	sem_init(&gsem, 0, 0);
+	if (strcmp(mode, "seed") == 0) {
+		seed();
+	} else if (strcmp(mode, "global") == 0) {
+		global_chan = submit();
+	} else if (strcmp(mode, "pool") == 0) {
+		for (int i = 0; i < 4; i++)
+			start_detached(worker, NULL);
+	} else if (strcmp(mode, "stack") == 0) {
+		start_detached(spinner, submit());
+	} else if (strcmp(mode, "sleeper") == 0) {
+		start_detached(sleeper, submit());
+	} else if (strcmp(mode, "pipe") == 0) {
+		start_detached(piper, submit());
+	} else if (strcmp(mode, "register") == 0) {
+		start_detached(regkeeper, boxed(submit()));
+	} else if (strcmp(mode, "tls") == 0) {
+		start_detached(tlskeeper, boxed(submit()));
+	} else if (strcmp(mode, "heapchain") == 0) {
+		/* global -> node -> node -> node -> channel */
+		struct node *n = NULL;
+		struct chan *c = submit();
+		for (int i = 0; i < 3; i++) {
+			struct node *m = malloc(sizeof(*m));
+			m->next = n;
+			m->payload = n ? NULL : c;
+			n = m;
+		}
+		global_root = n;
+	} else if (strcmp(mode, "epoll") == 0) {
+		int ep = epoll_create1(0);
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = submit()};
+		epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev);
+		memset(&ev, 0, sizeof(ev));
+	} else if (strcmp(mode, "viablocked") == 0) {
+		start_detached(semwaiter, submit());
+	} else if (strcmp(mode, "chain") == 0) {
+		start_joinable(chain_head, (void *)4L);
+	} else if (strcmp(mode, "freed") == 0) {
+		submit_and_free();
+	} else if (strcmp(mode, "bigheap") == 0) {
+		/* argv[2] MiB of heap made of pointers (1 MiB blocks, each word pointing into the
+		 * next block), kept by a global, and the seed's leaks beside it */
+		long mib = argc > 2 ? atol(argv[2]) : 1024;
+		void **prev = NULL;
+		for (long i = 0; i < mib; i++) {
+			void **b = malloc(1 << 20);
+			for (size_t k = 0; k < (1 << 20) / sizeof(void *); k++)
+				b[k] = prev ? (void *)&prev[k] : NULL;
+			prev = b;
+		}
+		global_root = prev;
+		seed();
+	} else if (strcmp(mode, "mixed") == 0) {
+		/* unreachable and reachable side by side */
+		seed();
+		global_chan = senders(2);
+	} else {
+		fprintf(stderr, "unknown mode %s\n", mode);
+		return 2;
+	}
+	settle();
+	scrub();
+	return 0;
+}

@@ -1,0 +1,15 @@
+"""A heap of 1 GiB of pointers, all reachable from a global, beside the seed's leaks: the check
+ends within its time limit, and the seed's threads are unreachable (the scan finished) or
+unknown because the scan hit its limit; never reachable through the big heap."""
+import reachutil as U
+import tl_test as T
+
+r, leaks = U.run_case("bigheap", args=["1024"])
+T.check(r.seconds < 60, f"the check took {r.seconds:.1f}s", r.stderr)
+T.check(len(leaks) == 15, f"{len(leaks)} leaks", leaks)
+for l in leaks:
+    ok = l["verdict"] == "unreachable" or (l["verdict"] == "unknown" and
+                                           "limit" in l["verdict_reason"])
+    T.check(ok, f"thread {l['thread']}: {l['verdict']} ({l['verdict_reason']})", leaks)
+T.ok(f"ok: {r.seconds:.1f}s, check {r.report['check_ms']} ms, "
+     f"verdicts {dict(U.verdicts(leaks))}")

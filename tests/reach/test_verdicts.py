@@ -1,0 +1,86 @@
+"""Each case of the reach scenario gets the verdict it deserves: the seed's senders wait on a
+channel only they can see (unreachable); the same channel kept anywhere a thread that can
+run can find it is reachable; a chain of joins behind an unreachable head is unreachable; a
+channel freed under its waiters is freed. The text says it in words, and fail_on=unreachable
+lets only proven leaks change the exit status."""
+import os
+
+import reachutil as U
+import tl_test as T
+
+# the seed: 5 rounds of 4 senders, the first answer taken: 15 blocked forever
+r, leaks = U.run_case("seed")
+T.check(len(leaks) == 15, f"seed: {len(leaks)} leaks, expected 15", leaks)
+for l in leaks:
+    T.check(l["verdict"] == "unreachable", f"seed: thread {l['thread']} is {l['verdict']} "
+            f"({l['verdict_reason']}), expected unreachable", leaks)
+    T.check(l["verdict_reason"].startswith("nothing can reach cond "), "seed: reason", l)
+T.check(r.rc == 23, f"seed: exit status {r.rc}, expected 23", r.stderr)
+
+# reachable from: a global, another running thread's stack, a thread sleeping in a loop, one
+# waiting on a pipe, a callee-saved register of a blocked thread, a __thread variable, a chain
+# of heap blocks from a global, an epoll registration, a blocked thread that is itself
+# reachable (waits on a global semaphore)
+for case, keeper in [("global", None), ("stack", "spinner"), ("sleeper", "sleeper"),
+                     ("pipe", "piper"), ("register", "regkeeper"), ("tls", "tlskeeper"),
+                     ("heapchain", None), ("epoll", None), ("viablocked", "semwaiter")]:
+    r, leaks = U.run_case(case)
+    U.assert_reachable(case, leaks, count=3)
+    if keeper:
+        U.assert_reachable(case, leaks, routine=keeper, count=1)
+
+# an idle pool waiting on a global condition variable
+r, leaks = U.run_case("pool")
+U.assert_reachable("pool", leaks, routine="worker", count=4)
+
+# a chain of joins: each joiner waits for the previous thread, the head for a channel nobody
+# else has: all 5 blocked forever
+r, leaks = U.run_case("chain")
+T.check(len(leaks) == 5, f"chain: {len(leaks)} leaks, expected 5", leaks)
+for l in leaks:
+    T.check(l["verdict"] == "unreachable", f"chain: thread {l['thread']} is {l['verdict']} "
+            f"({l['verdict_reason']})", leaks)
+joins = [l for l in leaks if l["start_routine"] == "joiner"]
+T.check(len(joins) == 4 and all("which nothing can wake" in l["verdict_reason"] for l in joins),
+        "chain: the joiners' reason", joins)
+
+# unreachable and reachable side by side
+r, leaks = U.run_case("mixed")
+c = U.verdicts(leaks)
+T.check(sum(n for (v, _), n in c.items() if v == "unreachable") == 15 and
+        sum(n for (v, _), n in c.items() if v == "reachable") == 1, f"mixed: {c}", leaks)
+
+# freed while its senders wait: a channel in a mapping of its own, unmapped by free()
+r, leaks = U.run_case("freed", prog="reach_big")
+T.check(len(leaks) == 3, f"freed: {len(leaks)} leaks", leaks)
+for l in leaks:
+    T.check(l["verdict"] == "freed", f"freed: thread {l['thread']} is {l['verdict']} "
+            f"({l['verdict_reason']})", leaks)
+# the same with a small channel (in the tcache): freed, or unreachable when the check itself
+# reused that memory before it looked
+r, leaks = U.run_case("freed")
+T.check(len(leaks) == 3, f"freed, small: {len(leaks)} leaks", leaks)
+for l in leaks:
+    T.check(l["verdict"] in ("freed", "unreachable"), f"freed, small: {l['verdict']}", leaks)
+
+# the seed with channels in mappings of their own (large blocks)
+r, leaks = U.run_case("seed", prog="reach_big")
+T.check(len(leaks) == 15 and all(l["verdict"] == "unreachable" for l in leaks),
+        f"seed, large channels: {U.verdicts(leaks)}", leaks)
+
+# fail_on=unreachable: a reachable leak keeps exit status 0, a proven one changes it; the
+# report lists every leak either way
+r, leaks = U.run_case("global", options="fail_on=unreachable")
+T.check(r.rc == 0 and len(leaks) == 3, f"fail_on=unreachable, reachable leaks: status {r.rc}",
+        r.stderr)
+r, leaks = U.run_case("seed", options="fail_on=unreachable")
+T.check(r.rc == 23, f"fail_on=unreachable, seed: status {r.rc}", r.stderr)
+r = T.run([T.exe("reach"), "global"], options="fail_on=sometimes", json_format=False)
+T.check(b"invalid value 'sometimes' for fail_on" in r.stderr, "fail_on: bad value", r.stderr)
+
+# the text headline says it in words
+r = T.run([T.exe("reach"), "seed"], json_format=False)
+T.check(b"; blocked forever: nothing can reach cond " in r.stderr, "text headline", r.stderr)
+r = T.run([T.exe("reach_big"), "freed"], json_format=False)
+T.check(b"; waits on freed memory: " in r.stderr, "text headline, freed", r.stderr)
+T.ok()
