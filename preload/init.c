@@ -1,10 +1,15 @@
 /* Process lifecycle: the constructor, fork, and the exit check.
  *
- * Exit order (PLATFORM-NOTES): application atexit handlers and destructors, other libraries'
- * destructors, and last the on_exit handler registered here, in our constructor, which also
- * receives the exit status. So the check sees the program after all its own cleanup (a C++
- * static thread pool joined by its destructor is not a leak). To change the exit status the
- * way LeakSanitizer does, we flush stdio ourselves and _exit(). */
+ * Exit order (docs/internals.md): application atexit handlers and destructors, then _dl_fini runs
+ * the destructors of every object in turn - the executable's, ours, then those of the libraries
+ * preloaded after us and of the program's own shared libraries (a C++ static thread pool there
+ * is joined now) - and last the on_exit handler registered in our constructor, which also
+ * receives the exit status. The check that needs other objects (libdw, libunwind, the files it
+ * opens, the clock) runs in our destructor, before those objects' destructors tear them down
+ * (libfaketime frees its semaphore there). The last handler only confirms, with raw system
+ * calls, that the threads reported are all still there, then writes the report; when one went
+ * away meanwhile (a library's destructor joined it), the check runs again there, as a whole. To
+ * change the exit status the way LeakSanitizer does, we flush stdio ourselves and _exit(). */
 #include "tl.h"
 
 #include <dlfcn.h>
@@ -12,7 +17,9 @@
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 pid_t tl_pid;
@@ -34,11 +41,138 @@ static void flush_stdio(void)
 
 static atomic_bool exit_check_done;
 
+/* System calls that reach the kernel whatever other libraries interpose, for the last exit
+ * handler, which runs after their destructors. */
+static long raw_syscall(long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = 0;
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	long ret = TL_REAL(syscall)(nr, a, b, c);
+	return ret < 0 ? -errno : ret;
+#endif
+}
+
+static int clock_gettime_syscall(clockid_t clock, struct timespec *ts)
+{
+	long r = raw_syscall(SYS_clock_gettime, clock, (long)ts, 0);
+	return r < 0 ? (errno = (int)-r, -1) : 0;
+}
+
+int (*tl_clock_gettime)(clockid_t, struct timespec *) = clock_gettime_syscall;
+
+/* libc's clock_gettime (the vDSO's speed), not whichever library comes next after us */
+static void resolve_libc_clock(void)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *fn = libc ? dlsym(libc, "clock_gettime") : NULL;
+	if (fn)
+		tl_clock_gettime = (int (*)(clockid_t, struct timespec *))fn;
+}
+
+static void raw_nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
+}
+
+static void raw_write_all(int fd, const char *buf, size_t len)
+{
+	while (fd >= 0 && len > 0) {
+		long w = raw_syscall(SYS_write, fd, (long)buf, (long)len);
+		if (w == -EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+/* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
+ * exit directly, and is taken as 0 until the last handler says otherwise. */
+static atomic_int exit_status_arg;
+
+/* The check taken in our destructor: EARLY_NONE, EARLY_RUNNING, EARLY_DONE (early_result and
+ * early_fd valid), EARLY_SKIPPED (the last handler came first, or the destructor did not run). */
+enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
+static atomic_int early_state;
+static struct tl_deferred early_result;
+static int early_status, early_leaked, early_fd = -1;
+
+__attribute__((destructor)) static void exit_check_early(void)
+{
+	int none = EARLY_NONE;
+	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
+	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
+		return;
+	/* Children forked while the check waits must not inherit the program's buffered output
+	 * (they would write it again when they exit). */
+	flush_stdio();
+	early_status = atomic_load(&exit_status_arg);
+	tl_defer = &early_result;
+	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
+	tl_defer = NULL;
+	if (early_result.out)
+		early_fd = tl_output_open();
+	atomic_store(&early_state, EARLY_DONE);
+}
+
+/* Does the early check's verdict still hold? Not when a destructor that ran after ours joined
+ * or detached a thread it reported (a C++ static pool in the program's own library). A thread
+ * that ended on its own (detached) meanwhile stays reported: it was still there after the
+ * grace period, as with grace_ms=0. Our own registry only: no call into other objects. */
+static bool early_result_holds(int status)
+{
+	if (status != early_status || (size_t)early_leaked != early_result.n)
+		return false;
+	bool holds = true;
+	tl_registry_lock();
+	for (size_t i = 0; i < early_result.n && holds; i++) {
+		struct tl_deferred_thread *d = &early_result.v[i];
+		if (d->number == 0) /* untracked: nobody joins it through us */
+			continue;
+		bool found = false;
+		TL_REGISTRY_FOREACH (t) {
+			if (t->number != d->number)
+				continue;
+			found = true;
+			if ((t->flags & TL_F_JOINED) ||
+			    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)))
+				holds = false;
+		}
+		/* a record goes once joined, or once detached and finished */
+		if (!found && !(d->flags & TL_F_DETACHED))
+			holds = false;
+	}
+	tl_registry_unlock();
+	return holds;
+}
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
 	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
-		int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+		int none = EARLY_NONE;
+		if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
+			while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
+				raw_nap_ms(1);
+		int leaked;
+		if (none == EARLY_NONE || !early_result_holds(status)) {
+			tl_output_close(early_fd);
+			flush_stdio();
+			leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+		} else {
+			leaked = early_leaked;
+			raw_write_all(early_fd, early_result.out, early_result.len);
+			tl_output_close(early_fd);
+		}
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
 			flush_stdio();
 			_exit(tl_opt.exitcode);
@@ -57,10 +191,8 @@ static void exit_gate(int status, void *arg)
 	(void)arg;
 	if (getpid() == tl_pid && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
-	while (getpid() == tl_pid && !atomic_load(&exit_check_done)) {
-		struct timespec ts = {0, 1000000};
-		TL_REAL(nanosleep)(&ts, NULL);
-	}
+	while (getpid() == tl_pid && !atomic_load(&exit_check_done))
+		raw_nap_ms(1);
 }
 
 /* exit() from several threads at once: glibc hands each caller the next exit handler, so with
@@ -77,11 +209,10 @@ TL_EXPORT void exit(int status)
 	if (getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
 	    none != me) {
 		tl_thread_exiting();
-		for (;;) {
-			struct timespec ts = {3600, 0};
-			TL_REAL(nanosleep)(&ts, NULL);
-		}
+		for (;;)
+			raw_nap_ms(3600 * 1000);
 	}
+	atomic_store(&exit_status_arg, status);
 	TL_REAL(exit)(status);
 	__builtin_unreachable();
 }
@@ -105,6 +236,11 @@ static void atfork_child(void)
 	atomic_store(&exit_checked, false);
 	atomic_store(&exit_check_done, false);
 	atomic_store(&exit_owner, 0);
+	atomic_store(&early_state, EARLY_NONE);
+	atomic_store(&exit_status_arg, 0);
+	early_result = (struct tl_deferred){0};
+	early_leaked = 0;
+	early_fd = -1;
 	atomic_store(&tl_checking, false);
 }
 
@@ -205,6 +341,7 @@ void tl_options_apply_hook(struct tl_symbolizer *sym)
 static void init(void)
 {
 	tl_real_resolve();
+	resolve_libc_clock();
 	tl_options_defaults();
 	tl_log_init();
 	tl_pid = getpid();

@@ -125,11 +125,23 @@ static int open_log(void)
 	return fd;
 }
 
-void tl_output(const char *buf, size_t len)
+/* The report's destination, opened now (the exit check opens it in our destructor and writes
+ * at the very end, when other libraries' open() may no longer work); -1: nowhere. */
+int tl_output_open(void)
 {
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0];
-	int fd = to_file ? open_log() : stderr_fd();
-	write_all(fd, buf, len);
+	return to_file ? open_log() : stderr_fd();
+}
+
+void tl_output_close(int fd)
+{
 	if (fd > 2 && fd != err_fd)
 		close(fd);
+}
+
+void tl_output(const char *buf, size_t len)
+{
+	int fd = tl_output_open();
+	write_all(fd, buf, len);
+	tl_output_close(fd);
 }
