@@ -217,6 +217,32 @@ TL_EXPORT void exit(int status)
 	__builtin_unreachable();
 }
 
+/* quick_exit() runs only the at_quick_exit handlers, ours last (registered in our constructor):
+ * the check runs there, after the program's own. It gets no status: our wrapper keeps it. It
+ * flushes nothing either, and neither do we: output the program left buffered is lost, as bare. */
+static atomic_int quick_status;
+
+static void at_quick(void)
+{
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+		int status = atomic_load(&quick_status);
+		if (tl_check(TL_CHECK_EXIT, status, true, NULL) > 0 && status == 0 &&
+		    tl_opt.exitcode != 0)
+			_exit(tl_opt.exitcode);
+	}
+}
+
+TL_EXPORT void quick_exit(int status)
+{
+	static void (*real)(int);
+	atomic_store(&quick_status, status);
+	if (real == NULL)
+		real = (void (*)(int))dlsym(RTLD_NEXT, "quick_exit");
+	if (real != NULL)
+		real(status);
+	_exit(status);
+}
+
 static void atfork_prepare(void)
 {
 	tl_registry_lock();
@@ -357,6 +383,7 @@ static void init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
+	at_quick_exit(at_quick);
 }
 
 void tl_ensure_init(void)
