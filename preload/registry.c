@@ -35,6 +35,12 @@ void tl_registry_lock(void)
 	pthread_mutex_lock(&lock);
 }
 
+/* For code that may run in a signal handler that interrupted a holder of the lock. */
+bool tl_registry_trylock(void)
+{
+	return pthread_mutex_trylock(&lock) == 0;
+}
+
 void tl_registry_unlock(void)
 {
 	pthread_mutex_unlock(&lock);

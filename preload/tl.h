@@ -158,6 +158,7 @@ void tl_thread_exiting(void);
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore);
 void tl_registry_lock(void);
 void tl_registry_unlock(void);
+bool tl_registry_trylock(void);
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);
@@ -341,6 +342,8 @@ struct tl_deferred {
 	size_t n;
 };
 extern struct tl_deferred *tl_defer;
+/* Is the calling thread running a signal handler (init.c)? Allocation- and lock-free. */
+bool tl_in_signal_handler(void);
 void tl_ignore_current(void);
 
 /* objects.c */
