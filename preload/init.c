@@ -496,20 +496,24 @@ static void at_quick(void)
 {
 	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
 		int status = atomic_load(&quick_status);
-		if (tl_check(TL_CHECK_EXIT, status, true, NULL) > 0 && status == 0 &&
-		    tl_opt.exitcode != 0)
+		int leaked = atomic_load(&exit_reduced)
+		                 ? reduced_check(status)
+		                 : tl_check(TL_CHECK_EXIT, status, true, NULL);
+		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0)
 			_exit(tl_opt.exitcode);
 	}
 }
 
+static void (*real_quick_exit)(int); /* resolved in init: dlsym is no function for a handler */
+
 TL_EXPORT void quick_exit(int status)
 {
-	static void (*real)(int);
 	atomic_store(&quick_status, status);
-	if (real == NULL)
-		real = (void (*)(int))dlsym(RTLD_NEXT, "quick_exit");
-	if (real != NULL)
-		real(status);
+	/* quick_exit is async-signal-safe, made to be called from a handler */
+	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+		atomic_store(&exit_reduced, true);
+	if (real_quick_exit != NULL)
+		real_quick_exit(status);
 	_exit(status);
 }
 
@@ -654,6 +658,7 @@ static void init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
+	real_quick_exit = (void (*)(int))dlsym(RTLD_NEXT, "quick_exit");
 	at_quick_exit(at_quick);
 }
 

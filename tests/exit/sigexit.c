@@ -1,6 +1,8 @@
 /* A SIGALRM handler that interrupts main while it allocates in a tight loop (often inside
  * malloc, holding the arena's lock), with two threads leaked, blocked in read. argv[1]:
  *   exit: the handler calls exit(0);
+ *   altstack: the same, the handler running on an alternate signal stack;
+ *   quick: the handler calls quick_exit(0) (async-signal-safe, made for handlers);
  *   api:  the handler calls threadleak_verify_none() (looked up beforehand: dlsym is no
  *         function for a handler), then main prints what it returned and returns 0. */
 #define _GNU_SOURCE
@@ -17,7 +19,7 @@
 static int fds[2];
 static int (*verify_none)(void);
 static volatile sig_atomic_t done, api_result = 1000;
-static int api_mode;
+static int api_mode, quick_mode;
 
 static atomic_int readers;
 
@@ -33,6 +35,8 @@ static void *reader(void *arg)
 static void on_alarm(int sig)
 {
 	(void)sig;
+	if (quick_mode)
+		quick_exit(0);
 	if (!api_mode)
 		exit(0);
 	api_result = verify_none ? verify_none() : -2;
@@ -41,7 +45,9 @@ static void on_alarm(int sig)
 
 int main(int argc, char **argv)
 {
-	api_mode = argc > 1 && strcmp(argv[1], "api") == 0;
+	const char *mode = argc > 1 ? argv[1] : "exit";
+	api_mode = strcmp(mode, "api") == 0;
+	quick_mode = strcmp(mode, "quick") == 0;
 	verify_none = (int (*)(void))dlsym(RTLD_DEFAULT, "threadleak_verify_none");
 	pipe(fds);
 	pthread_t t;
@@ -57,6 +63,12 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
+	if (strcmp(mode, "altstack") == 0) {
+		static char altstack[1 << 16];
+		stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+		sigaltstack(&ss, NULL);
+		sa.sa_flags = SA_ONSTACK;
+	}
 	sigaction(SIGALRM, &sa, NULL);
 	srand((unsigned)getpid());
 	struct itimerval it = {{0, 0}, {0, 2000 + rand() % 8000}};
