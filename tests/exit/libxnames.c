@@ -6,13 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *xmalloc(size_t n);
-void *xrealloc(void *p, size_t n);
-void *xcalloc(size_t a, size_t b);
-char *xstrdup(const char *s);
-void xfree(void *p);
-void xexit(int code);
-char *cplus_demangle(const char *name, int options);
+#include "xnames.h"
 
 #define MAGIC 0x5eedf00dcafeULL
 
