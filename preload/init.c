@@ -539,6 +539,8 @@ static void atfork_child(void)
 	atomic_store(&early_state, EARLY_NONE);
 	atomic_store(&exit_status_arg, 0);
 	atomic_store(&exit_reduced, false);
+	/* forked during our early check: the child's own checks print what they find */
+	tl_defer = NULL;
 	early_result = (struct tl_deferred){0};
 	early_leaked = 0;
 	early_fd = -1;

@@ -23,4 +23,10 @@ with tempfile.TemporaryDirectory() as d:
             data = f.read()
         n = data.count(b"the one line")
         check(n == 1, f"file run {i}: the line appeared {n} times", data[:400], r.stderr)
+# a child forked during the parent's check runs checks of its own, and prints them
+for i in range(4):
+    r = run([exe("forker"), "child-check"], options="grace_ms=250")
+    api = [rep for rep in r.reports if rep["check"] == "api"]
+    check(len(api) >= 1 and all(len(rep["leaks"]) == 1 for rep in api),
+          f"run {i}: the child's own check printed nothing", r.reports, r.stderr)
 ok()
