@@ -74,7 +74,9 @@ THREADLEAK_INLINE_ int threadleak_active(void)
 
 /* Check now: every live thread but the caller and the ignored ones, after the grace period
  * (grace_ms). Prints the report (text or JSON, per THREADLEAK_OPTIONS) when there are leaks.
- * Returns the number of leaked threads (suppressed ones excluded); 0 without threadleak. */
+ * Returns the number of leaked threads (suppressed ones excluded); 0 without threadleak.
+ * From a signal handler it refuses (the check takes locks that the interrupted code may hold,
+ * malloc's among them): it returns -1 and says so once on stderr. */
 THREADLEAK_INLINE_ int threadleak_verify_none(void)
 {
 	int (*f)(void) = THREADLEAK_FN_("threadleak_verify_none", int (*)(void));
@@ -82,7 +84,8 @@ THREADLEAK_INLINE_ int threadleak_verify_none(void)
 }
 
 /* Like threadleak_verify_none() but prints nothing: returns the JSON report (free() it), or
- * NULL without threadleak; *leaked (if not NULL) gets the number of leaked threads. */
+ * NULL without threadleak; *leaked (if not NULL) gets the number of leaked threads. From a
+ * signal handler it refuses: NULL, and *leaked gets -1. */
 THREADLEAK_INLINE_ char *threadleak_report_json(int *leaked)
 {
 	char *(*f)(int *) = THREADLEAK_FN_("threadleak_report_json", char *(*)(int *));

@@ -10,8 +10,23 @@
  * (init.c, load_options), which would undo the call: apply it again after each check. */
 static atomic_int exit_check_api = -1;
 
+/* From a signal handler the check could wait forever on a lock the interrupted code holds
+ * (malloc's, the loader's): refuse, and say so once. */
+static bool refused_in_handler(void)
+{
+	static atomic_bool warned;
+	if (!tl_in_signal_handler())
+		return false;
+	if (!atomic_exchange(&warned, true))
+		tl_warn("threadleak_verify_none() and threadleak_report_json() cannot check from a "
+		        "signal handler: refused (they return -1 and NULL)");
+	return true;
+}
+
 static int api_check(bool print, char **json)
 {
+	if (refused_in_handler())
+		return -1;
 	int n = tl_check(TL_CHECK_API, 0, print, json);
 	int on = atomic_load(&exit_check_api);
 	if (on >= 0)
@@ -32,7 +47,7 @@ TL_EXPORT char *threadleak_report_json(int *leaked)
 	int n = api_check(false, &json);
 	if (leaked)
 		*leaked = n;
-	return json;
+	return n < 0 ? NULL : json;
 }
 
 TL_EXPORT void threadleak_ignore_current(void)

@@ -22,11 +22,12 @@
 #include <unistd.h>
 
 atomic_bool tl_checking;
+struct tl_deferred *tl_defer;
 
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -673,12 +674,22 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		if (loader)
 			tl_loader_leave();
 		loader = false;
-		if (out)
+		if (out && tl_defer) { /* the exit check writes it at the very end (init.c) */
+			tl_defer->out = out;
+			tl_defer->len = strlen(out);
+			out = NULL;
+		} else if (out) {
 			tl_output(out, strlen(out));
+		}
 		free(out);
 	}
 	if (loader)
 		tl_loader_leave();
+	if (tl_defer && r.nleaked && (tl_defer->v = calloc(r.nleaked, sizeof(*tl_defer->v))))
+		for (size_t i = 0; i < r.n; i++)
+			if (!r.v[i].suppressed_by)
+				tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
+				    r.v[i].tid, r.v[i].number, r.v[i].state, r.v[i].flags};
 	free(g.v);
 	free(g.known);
 	atomic_store(&tl_checking, false);

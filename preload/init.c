@@ -1,10 +1,15 @@
 /* Process lifecycle: the constructor, fork, and the exit check.
  *
- * Exit order (PLATFORM-NOTES): application atexit handlers and destructors, other libraries'
- * destructors, and last the on_exit handler registered here, in our constructor, which also
- * receives the exit status. So the check sees the program after all its own cleanup (a C++
- * static thread pool joined by its destructor is not a leak). To change the exit status the
- * way LeakSanitizer does, we flush stdio ourselves and _exit(). */
+ * Exit order (docs/internals.md): application atexit handlers and destructors, then _dl_fini runs
+ * the destructors of every object in turn - the executable's, ours, then those of the libraries
+ * preloaded after us and of the program's own shared libraries (a C++ static thread pool there
+ * is joined now) - and last the on_exit handler registered in our constructor, which also
+ * receives the exit status. The check that needs other objects (libdw, libunwind, the files it
+ * opens, the clock) runs in our destructor, before those objects' destructors tear them down
+ * (libfaketime frees its semaphore there). The last handler only confirms, with raw system
+ * calls, that the threads reported are all still there, then writes the report; when one went
+ * away meanwhile (a library's destructor joined it), the check runs again there, as a whole. To
+ * change the exit status the way LeakSanitizer does, we flush stdio ourselves and _exit(). */
 #include "tl.h"
 
 #include <dlfcn.h>
@@ -12,7 +17,11 @@
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 pid_t tl_pid;
@@ -34,11 +43,391 @@ static void flush_stdio(void)
 
 static atomic_bool exit_check_done;
 
+/* System calls that reach the kernel whatever other libraries interpose, for the last exit
+ * handler, which runs after their destructors, and for code that may run in a signal handler.
+ * Returns -errno on failure. */
+static long raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	long ret = TL_REAL(syscall)(nr, a, b, c, d, e, f);
+	return ret < 0 ? -errno : ret;
+#endif
+}
+
+static long raw_syscall(long nr, long a, long b, long c)
+{
+	return raw_syscall6(nr, a, b, c, 0, 0, 0);
+}
+
+static int clock_gettime_syscall(clockid_t clock, struct timespec *ts)
+{
+	long r = raw_syscall(SYS_clock_gettime, clock, (long)ts, 0);
+	return r < 0 ? (errno = (int)-r, -1) : 0;
+}
+
+int (*tl_clock_gettime)(clockid_t, struct timespec *) = clock_gettime_syscall;
+
+/* libc's clock_gettime (the vDSO's speed), not whichever library comes next after us */
+static void resolve_libc_clock(void)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *fn = libc ? dlsym(libc, "clock_gettime") : NULL;
+	if (fn)
+		tl_clock_gettime = (int (*)(clockid_t, struct timespec *))fn;
+}
+
+static void raw_nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
+}
+
+/* Is this thread running a signal handler? Then the code it interrupted may hold the malloc
+ * arena's lock, the loader's, stdio's or our registry's, and the check, which takes them all,
+ * would wait forever. On the alternate signal stack, the kernel says so. Else we look for the
+ * frame the kernel pushed: the handler's return address is the sa_restorer of an installed
+ * handler (glibc's __restore_rt), followed by the ucontext of the interrupted code; we scan
+ * the stack from here up to its top (main: __libc_stack_end; other threads: glibc keeps the
+ * thread descriptor at the top of their stack), reading through process_vm_readv so that a
+ * stack we misjudged cannot fault. No allocation, no lock: see docs/internals.md. */
+extern void *__libc_stack_end;
+
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	unsigned long mask;
+};
+
+#define TL_SA_RESTORER 0x04000000
+
+static int handler_restorers(uintptr_t *out, int max)
+{
+	int n = 0;
+	for (int sig = 1; sig <= 64; sig++) {
+		struct ksigaction ka;
+		if (raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) != 0)
+			continue;
+		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN ||
+		    !(ka.flags & TL_SA_RESTORER) || ka.restorer == NULL)
+			continue;
+		bool seen = false;
+		for (int i = 0; i < n; i++)
+			seen |= out[i] == (uintptr_t)ka.restorer;
+		if (!seen && n < max)
+			out[n++] = (uintptr_t)ka.restorer;
+	}
+	return n;
+}
+
+#if defined(__x86_64__)
+/* rt_sigframe: the return address (pretcode), then the ucontext, whose first fields glibc's
+ * ucontext_t shares with the kernel's. */
+static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const stack_t *ss)
+{
+	/* words after pretcode: uc_flags, uc_link, uc_stack (sp, flags, size: the alternate stack
+	 * as configured when the signal came, which a handler rarely changes; the kernel's flags
+	 * differ from what sigaltstack says), then gregs (rsp 15, rip 16) */
+	if (nw < 1 + 5 + 17)
+		return false;
+	uintptr_t uc_flags = w[1], uc_link = w[2], rsp = w[6 + 15], rip = w[6 + 16];
+	bool same_altstack = w[3] == (uintptr_t)ss->ss_sp && w[5] == ss->ss_size;
+	return uc_flags < 16 && uc_link == 0 && rip != 0 && rsp > at && rsp - at < (1u << 20) &&
+	       same_altstack;
+}
+#endif
+
+bool tl_in_signal_handler(void)
+{
+	stack_t ss;
+	if (raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
+		return false;
+	if (ss.ss_flags & SS_ONSTACK)
+		return true;
+#if defined(__x86_64__)
+	uintptr_t restorers[8];
+	int nr = handler_restorers(restorers, (int)TL_ARRAY_SIZE(restorers));
+	if (nr == 0)
+		return false;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
+	uintptr_t top = raw_syscall(SYS_gettid, 0, 0, 0) == tl_pid ? (uintptr_t)__libc_stack_end
+	                                                           : (uintptr_t)pthread_self();
+	if (top <= sp || top - sp > (64u << 20))
+		return false;
+	static const size_t chunk = 4096;
+	uintptr_t buf[(4096 + 256) / sizeof(uintptr_t)];
+	pid_t pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
+	for (uintptr_t at = sp; at < top; at += chunk) {
+		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
+		size_t want = top - at < chunk + 256 ? top - at : chunk + 256;
+		struct iovec local = {buf, want}, remote = {(void *)at, want};
+		long got =
+		    raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+		if (got <= 0)
+			return false;
+		size_t nw = (size_t)got / sizeof(uintptr_t);
+		for (size_t i = 0; i < nw && i < chunk / sizeof(uintptr_t); i++)
+			for (int r = 0; r < nr; r++)
+				if (buf[i] == restorers[r] &&
+				    plausible_frame(at + i * sizeof(uintptr_t), buf + i, nw - i,
+				                    &ss))
+					return true;
+	}
+#endif
+	return false;
+}
+
+/* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
+ * exit directly, and is taken as 0 until the last handler says otherwise. */
+static atomic_int exit_status_arg;
+static atomic_bool exit_reduced; /* exit() was called from a signal handler */
+
+/* The check taken in our destructor: EARLY_NONE, EARLY_RUNNING, EARLY_DONE (early_result and
+ * early_fd valid), EARLY_SKIPPED (the last handler came first, or the destructor did not run). */
+enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
+static atomic_int early_state;
+static struct tl_deferred early_result;
+static int early_status, early_leaked, early_fd = -1;
+
+__attribute__((destructor)) static void exit_check_early(void)
+{
+	int none = EARLY_NONE;
+	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
+	    atomic_load(&exit_reduced) ||
+	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
+		return;
+	/* Children forked while the check waits must not inherit the program's buffered output
+	 * (they would write it again when they exit). */
+	flush_stdio();
+	early_status = atomic_load(&exit_status_arg);
+	tl_defer = &early_result;
+	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
+	tl_defer = NULL;
+	if (early_result.out)
+		early_fd = tl_output_open();
+	atomic_store(&early_state, EARLY_DONE);
+}
+
+/* Does the early check's verdict still hold? Not when a destructor that ran after ours joined
+ * or detached a thread it reported (a C++ static pool in the program's own library). A thread
+ * that ended on its own (detached) meanwhile stays reported: it was still there after the
+ * grace period, as with grace_ms=0. Our own registry only: no call into other objects. */
+static bool early_result_holds(int status)
+{
+	if (status != early_status || (size_t)early_leaked != early_result.n)
+		return false;
+	bool holds = true;
+	tl_registry_lock();
+	for (size_t i = 0; i < early_result.n && holds; i++) {
+		struct tl_deferred_thread *d = &early_result.v[i];
+		if (d->number == 0) /* untracked: nobody joins it through us */
+			continue;
+		bool found = false;
+		TL_REGISTRY_FOREACH (t) {
+			if (t->number != d->number)
+				continue;
+			found = true;
+			if ((t->flags & TL_F_JOINED) ||
+			    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)))
+				holds = false;
+		}
+		/* a record goes once joined, or once detached and finished */
+		if (!found && !(d->flags & TL_F_DETACHED))
+			holds = false;
+	}
+	tl_registry_unlock();
+	return holds;
+}
+
+/* exit() from a signal handler: the check, reduced to what needs no allocation and no lock that
+ * the interrupted code may hold (registry: trylock; no stacks, no symbols, no suppressions; libc's
+ * own helper threads are not counted). It waits the grace period as the full check does, and
+ * names each thread by number, tid, state and the wrapped call it is blocked in. */
+struct reduced_thread {
+	uint64_t number;
+	pid_t tid;
+	int state;
+	bool detached;
+	const char *call;
+};
+
+static bool tid_listed(const pid_t *v, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == tid)
+			return true;
+	return false;
+}
+
+static int reduced_gather(struct reduced_thread *out, int max, pid_t self)
+{
+	static pid_t tasks[1024], known[1024];
+	int ntasks = tl_list_tasks(tasks, (int)TL_ARRAY_SIZE(tasks)), nknown = 0, n = 0;
+	if (ntasks > (int)TL_ARRAY_SIZE(tasks))
+		ntasks = (int)TL_ARRAY_SIZE(tasks);
+	bool locked = false;
+	for (int i = 0; i < 50 && !(locked = tl_registry_trylock()); i++)
+		raw_nap_ms(1);
+	if (locked) {
+		TL_REGISTRY_FOREACH (t) {
+			pid_t tid = atomic_load(&t->tid);
+			if (nknown < (int)TL_ARRAY_SIZE(known))
+				known[nknown++] = tid;
+			unsigned f = t->flags;
+			if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING | TL_F_ADOPTED)) ||
+			    tid == self ||
+			    ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED))))
+				continue;
+			struct reduced_thread r = {t->number, tid, TL_ST_RUNNING,
+			                           (f & TL_F_DETACHED) != 0, NULL};
+			uint32_t seq = atomic_load(&t->blk.seq);
+			if ((f & TL_F_FINISHED) || (ntasks >= 0 && !tid_listed(tasks, ntasks, tid)))
+				r.state = TL_ST_EXITED;
+			else if (seq & 1) {
+				r.state = TL_ST_BLOCKED;
+				r.call = t->blk.call; /* a string constant of a wrapper */
+			}
+			if (n < max)
+				out[n++] = r;
+		}
+		tl_registry_unlock();
+	}
+	for (int i = 0; i < ntasks; i++)
+		if (tasks[i] != self && !tid_listed(known, nknown, tasks[i]) && n < max)
+			out[n++] =
+			    (struct reduced_thread){0, tasks[i], TL_ST_UNTRACKED, false, NULL};
+	return n;
+}
+
+static const char *const state_names[] = {
+    [TL_ST_BLOCKED] = "blocked",
+    [TL_ST_RUNNING] = "running",
+    [TL_ST_EXITED] = "exited",
+    [TL_ST_UNTRACKED] = "untracked",
+};
+
+static int reduced_check(int status)
+{
+	static struct reduced_thread v[256];
+	static char out[256 * 160 + 512];
+	pid_t self = (pid_t)raw_syscall(SYS_gettid, 0, 0, 0);
+	struct timespec t0, now;
+	tl_clock_gettime(CLOCK_MONOTONIC, &t0);
+	long nap = 1;
+	int n;
+	for (;;) {
+		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self);
+		tl_clock_gettime(CLOCK_MONOTONIC, &now);
+		long waited =
+		    (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (n == 0 || waited >= tl_opt.grace_ms)
+			break;
+		long left = tl_opt.grace_ms - waited;
+		raw_nap_ms(nap < left ? nap : left);
+		nap = nap * 2 > 100 ? 100 : nap * 2;
+	}
+	bool json = tl_opt.format == TL_FORMAT_JSON;
+	const char *note = "exit() was called from a signal handler: the check ran in reduced "
+	                   "mode (no stacks, no suppressions)";
+	size_t len = 0;
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		int w_ = snprintf(out + len, sizeof(out) - len, __VA_ARGS__);                      \
+		if (w_ > 0)                                                                        \
+			len = len + (size_t)w_ < sizeof(out) ? len + (size_t)w_ : sizeof(out) - 1; \
+	} while (0)
+	if (json) {
+		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": null, "
+		    "\"check\": \"exit\", \"exit_status\": %d, \"leaked\": %d, \"suppressed\": 0, "
+		    "\"check_ms\": null, \"deadlock\": null, \"reduced\": \"%s\",\n \"leaks\": [",
+		    (int)tl_pid, status, n, note);
+		for (int i = 0; i < n; i++) {
+			struct reduced_thread *r = &v[i];
+			if (r->number)
+				PUT("%s\n  {\"thread\": %llu", i ? "," : "",
+				    (unsigned long long)r->number);
+			else
+				PUT("%s\n  {\"thread\": null", i ? "," : "");
+			PUT(", \"tid\": %d, \"name\": null, \"state\": \"%s\", \"detached\": %s, "
+			    "\"blocked_in\": ",
+			    (int)r->tid, state_names[r->state], r->detached ? "true" : "false");
+			if (r->call)
+				PUT("\"%s\"", r->call);
+			else
+				PUT("null");
+			PUT(", \"object\": null, \"blocked_ms\": null, \"held_by\": null, "
+			    "\"start_routine\": null, \"group\": %d, \"stack\": [], "
+			    "\"stack_note\": "
+			    "\"%s\", \"created_by\": null}",
+			    i, note);
+		}
+		PUT("],\n \"suppressed_threads\": [],\n \"suppressions_used\": []}\n");
+	} else if (n > 0) {
+		PUT("\nthreadleak: found %d leaked thread%s (pid %d)", n, n == 1 ? "" : "s",
+		    (int)tl_pid);
+		if (status == 0 && tl_opt.exitcode)
+			PUT("; exit status 0 becomes %d", tl_opt.exitcode);
+		PUT("\nthreadleak: %s\n\n", note);
+		for (int i = 0; i < n; i++) {
+			struct reduced_thread *r = &v[i];
+			if (r->number)
+				PUT("thread %llu (tid %d%s) %s", (unsigned long long)r->number,
+				    (int)r->tid, r->detached ? ", detached" : "",
+				    state_names[r->state]);
+			else
+				PUT("a thread threadleak did not see created (tid %d) %s",
+				    (int)r->tid, state_names[r->state]);
+			PUT("%s%s\n", r->call ? " in " : "", r->call ? r->call : "");
+		}
+	}
+#undef PUT
+	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
+	               strcmp(tl_opt.log_path, "stderr") != 0 &&
+	               strcmp(tl_opt.log_path, "stdout") != 0;
+	if (n > 0 || (json && to_file)) {
+		int fd = tl_output_open();
+		tl_output_write(fd, out, len);
+		tl_output_close(fd);
+	}
+	return n;
+}
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
 	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
-		int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+		if (atomic_load(&exit_reduced)) {
+			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
+				flush_stdio();
+				_exit(tl_opt.exitcode);
+			}
+			atomic_store(&exit_check_done, true);
+			return;
+		}
+		int none = EARLY_NONE;
+		if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
+			while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
+				raw_nap_ms(1);
+		int leaked;
+		if (none == EARLY_NONE || !early_result_holds(status)) {
+			tl_output_close(early_fd);
+			flush_stdio();
+			leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+		} else {
+			leaked = early_leaked;
+			tl_output_write(early_fd, early_result.out, early_result.len);
+			tl_output_close(early_fd);
+		}
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
 			flush_stdio();
 			_exit(tl_opt.exitcode);
@@ -57,10 +446,8 @@ static void exit_gate(int status, void *arg)
 	(void)arg;
 	if (getpid() == tl_pid && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
-	while (getpid() == tl_pid && !atomic_load(&exit_check_done)) {
-		struct timespec ts = {0, 1000000};
-		TL_REAL(nanosleep)(&ts, NULL);
-	}
+	while (getpid() == tl_pid && !atomic_load(&exit_check_done))
+		raw_nap_ms(1);
 }
 
 /* exit() from several threads at once: glibc hands each caller the next exit handler, so with
@@ -77,13 +464,44 @@ TL_EXPORT void exit(int status)
 	if (getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
 	    none != me) {
 		tl_thread_exiting();
-		for (;;) {
-			struct timespec ts = {3600, 0};
-			TL_REAL(nanosleep)(&ts, NULL);
-		}
+		for (;;)
+			raw_nap_ms(3600 * 1000);
 	}
+	atomic_store(&exit_status_arg, status);
+	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+		atomic_store(&exit_reduced, true);
 	TL_REAL(exit)(status);
 	__builtin_unreachable();
+}
+
+/* quick_exit() runs only the at_quick_exit handlers, ours last (registered in our constructor):
+ * the check runs there, after the program's own. It gets no status: our wrapper keeps it. It
+ * flushes nothing either, and neither do we: output the program left buffered is lost, as bare. */
+static atomic_int quick_status;
+
+static void at_quick(void)
+{
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+		int status = atomic_load(&quick_status);
+		int leaked = atomic_load(&exit_reduced)
+		                 ? reduced_check(status)
+		                 : tl_check(TL_CHECK_EXIT, status, true, NULL);
+		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0)
+			_exit(tl_opt.exitcode);
+	}
+}
+
+static void (*real_quick_exit)(int); /* resolved in init: dlsym is no function for a handler */
+
+TL_EXPORT void quick_exit(int status)
+{
+	atomic_store(&quick_status, status);
+	/* quick_exit is async-signal-safe, made to be called from a handler */
+	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+		atomic_store(&exit_reduced, true);
+	if (real_quick_exit != NULL)
+		real_quick_exit(status);
+	_exit(status);
 }
 
 static void atfork_prepare(void)
@@ -105,6 +523,14 @@ static void atfork_child(void)
 	atomic_store(&exit_checked, false);
 	atomic_store(&exit_check_done, false);
 	atomic_store(&exit_owner, 0);
+	atomic_store(&early_state, EARLY_NONE);
+	atomic_store(&exit_status_arg, 0);
+	atomic_store(&exit_reduced, false);
+	/* forked during our early check: the child's own checks print what they find */
+	tl_defer = NULL;
+	early_result = (struct tl_deferred){0};
+	early_leaked = 0;
+	early_fd = -1;
 	atomic_store(&tl_checking, false);
 }
 
@@ -207,6 +633,7 @@ void tl_options_apply_hook(struct tl_symbolizer *sym)
 static void init(void)
 {
 	tl_real_resolve();
+	resolve_libc_clock();
 	tl_options_defaults();
 	tl_log_init();
 	tl_pid = getpid();
@@ -222,6 +649,8 @@ static void init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
+	real_quick_exit = (void (*)(int))dlsym(RTLD_NEXT, "quick_exit");
+	at_quick_exit(at_quick);
 }
 
 void tl_ensure_init(void)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,8 +129,10 @@ static void release(int fd)
 }
 
 /* A reader that has gone (a pipe whose reader saw the program close it) must cost the report,
- * not the program: SIGPIPE is held while we write, and one we caused is taken back. */
-static void write_all(int fd, const char *buf, size_t len)
+ * not the program: SIGPIPE is held while we write, and one we caused is taken back. The write
+ * itself is the system call: at the very end of exit, another interposer's write() may no longer
+ * work (see docs/internals.md, Exit), and everything here is async-signal-safe. */
+void tl_output_write(int fd, const char *buf, size_t len)
 {
 	sigset_t pipe_set, old, pending;
 	sigemptyset(&pipe_set);
@@ -139,7 +142,7 @@ static void write_all(int fd, const char *buf, size_t len)
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	bool broken = false;
 	while (fd >= 0 && len > 0) {
-		ssize_t w = TL_REAL(write)(fd, buf, len);
+		ssize_t w = syscall(SYS_write, fd, buf, len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		broken = w < 0 && errno == EPIPE;
@@ -172,7 +175,7 @@ void tl_warn(const char *fmt, ...)
 	                                                               : (size_t)m));
 	buf[len++] = '\n';
 	int fd = stderr_fd();
-	write_all(fd, buf, len);
+	tl_output_write(fd, buf, len);
 	release(fd);
 	errno = saved;
 }
@@ -273,10 +276,22 @@ static int open_log(void)
 	return fd >= 0 ? fd : stderr_fd();
 }
 
-void tl_output(const char *buf, size_t len)
+/* The report's destination, opened now (the exit check opens it in our destructor and writes
+ * at the very end, when other libraries' open() may no longer work); -1: nowhere. */
+int tl_output_open(void)
 {
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0];
-	int fd = to_file ? open_log() : stderr_fd();
-	write_all(fd, buf, len);
+	return to_file ? open_log() : stderr_fd();
+}
+
+void tl_output_close(int fd)
+{
 	release(fd);
+}
+
+void tl_output(const char *buf, size_t len)
+{
+	int fd = tl_output_open();
+	tl_output_write(fd, buf, len);
+	tl_output_close(fd);
 }

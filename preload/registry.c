@@ -28,13 +28,19 @@ pid_t tl_gettid(void)
 int64_t tl_now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	tl_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void tl_registry_lock(void)
 {
 	pthread_mutex_lock(&lock);
+}
+
+/* For code that may run in a signal handler that interrupted a holder of the lock. */
+bool tl_registry_trylock(void)
+{
+	return pthread_mutex_trylock(&lock) == 0;
 }
 
 void tl_registry_unlock(void)

@@ -79,9 +79,16 @@ void tl_log_init(void);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */
 void tl_output(const char *buf, size_t len);
+int tl_output_open(void);     /* tl_output in two steps: the descriptor (-1: nowhere), */
+void tl_output_close(int fd); /* and closing it after writing */
+void tl_output_write(int fd, const char *buf, size_t len); /* SIGPIPE held; signal-safe */
 
 /* ---- real functions (real.c) ---- */
 #include "real.h"
+/* libc's own clock_gettime (init.c): our durations must not go through another library's
+ * (libfaketime fakes them, and crashes once its destructor ran, while leaked threads still use
+ * our wrappers). A raw system call until the constructor resolves it. */
+extern int (*tl_clock_gettime)(clockid_t, struct timespec *);
 
 /* ---- per-thread record (registry.c) ---- */
 enum tl_obj_kind {
@@ -182,6 +189,7 @@ void tl_thread_exiting(void);
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore);
 void tl_registry_lock(void);
 void tl_registry_unlock(void);
+bool tl_registry_trylock(void);
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);
@@ -377,6 +385,23 @@ struct tl_report {
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
+/* The exit check taken early (init.c): while tl_defer is set, tl_check keeps the report it would
+ * print (out, len) and lists the threads it reports, instead of writing anything. */
+struct tl_deferred_thread {
+	pid_t tid;
+	uint64_t number;
+	int state;
+	unsigned flags;
+};
+struct tl_deferred {
+	char *out;
+	size_t len;
+	struct tl_deferred_thread *v;
+	size_t n;
+};
+extern struct tl_deferred *tl_defer;
+/* Is the calling thread running a signal handler (init.c)? Allocation- and lock-free. */
+bool tl_in_signal_handler(void);
 void tl_ignore_current(void);
 /* The record of the thread with this tid is being freed (registry lock held): its task may
  * still list in /proc for a while (glibc's exit path), which is no untracked thread. */

@@ -1,0 +1,27 @@
+/* Uses libpool (whose destructor joins its workers). With an argument, also leaks a thread of
+ * its own, blocked in read. */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int fds[2];
+
+static void *reader(void *arg)
+{
+	char c;
+	(void)arg;
+	read(fds[0], &c, 1); /* marker: reader blocks */
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		pthread_t t;
+		pipe(fds);
+		pthread_create(&t, NULL, reader, NULL);
+	}
+	printf("main returns\n");
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* A SIGALRM handler that interrupts main while it allocates in a tight loop (often inside
+ * malloc, holding the arena's lock), with two threads leaked, blocked in read. argv[1]:
+ *   exit: the handler calls exit(0);
+ *   altstack: the same, the handler running on an alternate signal stack;
+ *   quick: the handler calls quick_exit(0) (async-signal-safe, made for handlers);
+ *   api:  the handler calls threadleak_verify_none() (looked up beforehand: dlsym is no
+ *         function for a handler), then main prints what it returned and returns 0. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static int fds[2];
+static int (*verify_none)(void);
+static volatile sig_atomic_t done, api_result = 1000;
+static int api_mode, quick_mode;
+
+static atomic_int readers;
+
+static void *reader(void *arg)
+{
+	char c;
+	(void)arg;
+	atomic_fetch_add(&readers, 1);
+	read(fds[0], &c, 1); /* marker: blocked */
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (quick_mode)
+		quick_exit(0);
+	if (!api_mode)
+		exit(0);
+	api_result = verify_none ? verify_none() : -2;
+	done = 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "exit";
+	api_mode = strcmp(mode, "api") == 0;
+	quick_mode = strcmp(mode, "quick") == 0;
+	verify_none = (int (*)(void))dlsym(RTLD_DEFAULT, "threadleak_verify_none");
+	pipe(fds);
+	pthread_t t;
+	sigset_t alrm;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL); /* the readers block it: main takes it */
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t, NULL, reader, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+	while (atomic_load(&readers) < 2)
+		usleep(1000);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	if (strcmp(mode, "altstack") == 0) {
+		static char altstack[1 << 16];
+		stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+		sigaltstack(&ss, NULL);
+		sa.sa_flags = SA_ONSTACK;
+	}
+	sigaction(SIGALRM, &sa, NULL);
+	srand((unsigned)getpid());
+	struct itimerval it = {{0, 0}, {0, 2000 + rand() % 8000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	void *keep[64] = {0};
+	for (unsigned i = 0; !done; i++) {
+		unsigned k = i % 64;
+		free(keep[k]);
+		keep[k] = malloc(16 + (i * 7919) % 3000);
+	}
+	printf("api returned %d\n", (int)api_result);
+	return 0;
+}
