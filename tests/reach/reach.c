@@ -140,7 +140,7 @@ static void *sleeper(void *arg)
 {
 	struct chan *volatile c = arg;
 	for (;;) {
-		usleep(2000);
+		usleep(20000); /* long enough for a scan to see it inside one call */
 		(void)c;
 	}
 	return NULL;
