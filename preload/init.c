@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <sys/auxv.h>
+#include <sys/single_threaded.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -34,10 +35,23 @@ static void flush_stdio(void)
 
 static atomic_bool exit_check_done;
 
+/* A process that never started a thread (glibc clears __libc_single_threaded at the first
+ * pthread_create, in this process or since fork) and has no other task now (a raw clone()
+ * thread) has nothing to report: most processes a CI job starts. The check would still
+ * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
+static bool nothing_to_check(void)
+{
+	pid_t tid;
+	return __libc_single_threaded &&
+	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
+	       tl_list_tasks(&tid, 1) == 1;
+}
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true) &&
+	    !nothing_to_check()) {
 		int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
 			flush_stdio();
@@ -149,12 +163,13 @@ static void unpreload_children(void)
 	free(out);
 }
 
-/* Hooks the program may define, the LeakSanitizer way. dlsym finds them when the program
- * exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_* as the
- * pkg-config file adds); with a symbolizer at hand we also look in the symbol table. */
+/* Hooks the program may define, the LeakSanitizer way. The dynamic symbol tables have them
+ * when the program exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_*
+ * as the pkg-config file adds); with a symbolizer at hand we also look in the symbol table.
+ * Not dlsym: an absent hook is the common case, and dlsym's error path allocates. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
 {
-	const char *(*fn)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, name);
+	const char *(*fn)(void) = (const char *(*)(void))tl_lookup_global(name);
 	if (fn == NULL && sym != NULL)
 		fn = (const char *(*)(void))tl_sym_find_function(sym, name);
 	return fn ? fn() : NULL;
@@ -204,8 +219,6 @@ void tl_options_apply_hook(struct tl_symbolizer *sym)
 
 static void init(void)
 {
-	tl_real_resolve();
-	tl_options_defaults();
 	tl_log_init();
 	tl_pid = getpid();
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");

@@ -26,32 +26,14 @@ struct tl_symbolizer;
 #define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Hard upper bound of frames in any captured stack; option max_frames picks the depth used. */
-#define TL_MAX_FRAMES 64
+/* ---- options (options.h: the table; options.c: parser, defaults, help) ---- */
+#include "options.h"
 
-/* ---- options (options.c) ---- */
-enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
-
-struct tl_options {
-	int exitcode;
-	const char *log_path;
-	int format;
-	int grace_ms;
-	int max_frames;
-	bool help;
-	bool check_at_exit;
-	bool children;
-	bool default_suppressions;
-	int signal; /* 0: pick a free real-time signal at the check */
-	const char *suppressions[8];
-	int nsuppressions;
-	const char *disable_sets; /* comma list of default suppression sets turned off */
-};
 extern struct tl_options tl_opt;
 /* Parse "k=v:k=v" into tl_opt. Problems are reported through tl_warn(), one line each; a bad
  * value keeps the previous value. `origin` names the source in messages. Returns #problems. */
 int tl_options_parse(const char *s, const char *origin);
-void tl_options_defaults(void);
+void tl_options_defaults(void); /* back to the static defaults */
 void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
