@@ -29,31 +29,24 @@
 /* ---- our own address range, to drop our frames from stacks ---- */
 static uintptr_t own_lo, own_hi;
 
-static int find_own(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t me = (uintptr_t)data;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		if (me >= lo && me < hi) {
-			own_lo = info->dlpi_addr;
-			for (int j = 0; j < info->dlpi_phnum; j++) {
-				const ElfW(Phdr) *q = &info->dlpi_phdr[j];
-				if (q->p_type == PT_LOAD &&
-				    info->dlpi_addr + q->p_vaddr + q->p_memsz > own_hi)
-					own_hi = info->dlpi_addr + q->p_vaddr + q->p_memsz;
-			}
-			return 1;
-		}
-	}
-	return 0;
-}
+extern const ElfW(Ehdr) __ehdr_start; /* our own ELF header, placed by the linker */
 
+/* From our own program headers, mapped with our first segment: no dl_iterate_phdr at start
+ * (its loader lock, and a page fault per object whose headers it reads). */
 void tl_capture_init(void)
 {
-	dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_capture_init);
+	const ElfW(Ehdr) *eh = &__ehdr_start;
+	const ElfW(Phdr) *ph = (const void *)((const char *)eh + eh->e_phoff);
+	uintptr_t bias = 0;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+			bias = (uintptr_t)eh - ph[i].p_vaddr;
+			break;
+		}
+	own_lo = bias;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && bias + ph[i].p_vaddr + ph[i].p_memsz > own_hi)
+			own_hi = bias + ph[i].p_vaddr + ph[i].p_memsz;
 }
 
 bool tl_pc_is_own(uintptr_t pc)

@@ -176,15 +176,21 @@ static bool is_sep(char c)
 }
 
 /* String values point into a copy of the input, kept for the process lifetime when they do
- * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. */
+ * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. The
+ * first copy that fits goes to a static buffer: the start-up parse of THREADLEAK_OPTIONS
+ * allocates nothing. */
 int tl_options_parse(const char *input, const char *origin)
 {
 	/* volatile: never read, so the compiler would drop the stores otherwise */
 	static char *volatile kept[8];
 	static size_t nkept;
+	static char first[1024];
+	static bool first_kept;
 	if (input == NULL)
 		return 0;
-	char *s = strdup(input);
+	size_t len = strlen(input);
+	bool in_first = !first_kept && len < sizeof(first);
+	char *s = in_first ? memcpy(first, input, len + 1) : strdup(input);
 	if (s == NULL)
 		return 1;
 	uses_copy = false;
@@ -225,7 +231,9 @@ int tl_options_parse(const char *input, const char *origin)
 	}
 	if (warnings_shown > SHOWN_WARNINGS)
 		tl_warn("%s: %d more problems not shown", origin, warnings_shown - SHOWN_WARNINGS);
-	if (!uses_copy)
+	if (in_first)
+		first_kept = uses_copy;
+	else if (!uses_copy)
 		free(s);
 	else if (nkept < TL_ARRAY_SIZE(kept))
 		kept[nkept++] = s;
