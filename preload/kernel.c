@@ -238,7 +238,7 @@ void tl_describe_fd(int fd, char *buf, size_t len)
 static bool alone(void)
 {
 	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0 &&
-	       TL_REAL(syscall)(SYS_unshare, CLONE_THREAD) == 0;
+	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
 }
 
 int tl_list_tasks(pid_t *tids, int max)

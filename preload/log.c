@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int err_fd = 2;
@@ -28,9 +29,9 @@ void tl_log_init(void)
 		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
 		          ? 1000
 		          : (int)rl.rlim_cur - 16;
-	int fd = fcntl(2, F_DUPFD_CLOEXEC, min);
+	int fd = (int)tl_raw_syscall(SYS_fcntl, 2, F_DUPFD_CLOEXEC, min);
 	if (fd < 0)
-		fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		fd = (int)tl_raw_syscall(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)
 		err_fd = fd;
 	struct stat st;

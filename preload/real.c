@@ -8,25 +8,51 @@
 #include "tl.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <elf.h>
 #include <link.h>
+#include <stddef.h>
 
 #define TL_DEFINE_REAL(ret, name, params) ret(*tl_real_##name) params;
 #define TL_DEFINE_REALV(ret, name, sym, ver, params) ret(*tl_real_##name) params;
 TL_REAL_LIST(TL_DEFINE_REAL)
 TL_REAL_VERSIONED(TL_DEFINE_REALV)
 
-/* What tl_real_find needs per id: the name, the version (NULL: the default one) and where the
- * pointer lives. */
+/* Each id's symbol name and version (empty: the default one), as offsets into one block of
+ * characters rather than pointers: a table of pointers would need a relocation per entry at
+ * load time, and a page of relocated data copied, in every process. */
+#define TL_REAL_NAME(ret, name, params) char name[sizeof(#name)], name##_v[1];
+#define TL_REAL_NAMEV(ret, name, sym, ver, params) char name[sizeof(sym)], name##_v[sizeof(ver)];
 static const struct {
-	const char *name, *version;
-	void **slot;
-} reals[TL_REAL_COUNT] = {
-#define TL_REAL_ENTRY(ret, name, params) \
-	[TL_REAL_ID_##name] = {#name, NULL, (void **)&tl_real_##name},
-#define TL_REAL_ENTRYV(ret, name, sym, ver, params) \
-	[TL_REAL_ID_##name] = {sym, ver, (void **)&tl_real_##name},
-    TL_REAL_LIST(TL_REAL_ENTRY) TL_REAL_VERSIONED(TL_REAL_ENTRYV)};
+	TL_REAL_LIST(TL_REAL_NAME) TL_REAL_VERSIONED(TL_REAL_NAMEV)
+} names = {
+#define TL_REAL_NAME_INIT(ret, name, params) #name, "",
+#define TL_REAL_NAME_INITV(ret, name, sym, ver, params) sym, ver,
+    TL_REAL_LIST(TL_REAL_NAME_INIT) TL_REAL_VERSIONED(TL_REAL_NAME_INITV)};
+static const struct {
+	unsigned short name, version;
+} offsets[TL_REAL_COUNT] = {
+#define TL_REAL_OFFSETS(ret, name, params) \
+	[TL_REAL_ID_##                     \
+	    name] = {offsetof(__typeof__(names), name), offsetof(__typeof__(names), name##_v)},
+#define TL_REAL_OFFSETSV(ret, name, sym, ver, params) TL_REAL_OFFSETS(ret, name, params)
+    TL_REAL_LIST(TL_REAL_OFFSETS) TL_REAL_VERSIONED(TL_REAL_OFFSETSV)};
+
+/* Store p in id's pointer: a switch, not a table of addresses, for the same reason. */
+static void store(enum tl_real_id id, void *p)
+{
+	switch (id) {
+#define TL_REAL_STORE(ret, name, params)                                         \
+	case TL_REAL_ID_##name:                                                  \
+		__atomic_store_n((void **)&tl_real_##name, p, __ATOMIC_RELEASE); \
+		break;
+#define TL_REAL_STOREV(ret, name, sym, ver, params) TL_REAL_STORE(ret, name, params)
+		TL_REAL_LIST(TL_REAL_STORE)
+		TL_REAL_VERSIONED(TL_REAL_STOREV)
+	case TL_REAL_COUNT:
+		break;
+	}
+}
 
 atomic_uint tl_real_fallbacks;
 
@@ -234,18 +260,39 @@ void tl_real_find(enum tl_real_id id)
 		me = self_map();
 		atomic_store_explicit(&self, me, memory_order_release);
 	}
-	void *p = me != NULL ? lookup(me->l_next, reals[id].name, reals[id].version) : NULL;
+	const char *name = (const char *)&names + offsets[id].name;
+	const char *version = (const char *)&names + offsets[id].version;
+	if (*version == '\0')
+		version = NULL;
+	void *p = me != NULL ? lookup(me->l_next, name, version) : NULL;
 	/* not found the fast way (a loader without the list we read, a function defined only in
 	 * an object loaded later): ask the loader */
 	if (p == NULL) {
 		atomic_fetch_add_explicit(&tl_real_fallbacks, 1, memory_order_relaxed);
-		p = reals[id].version ? dlvsym(RTLD_NEXT, reals[id].name, reals[id].version)
-		                      : dlsym(RTLD_NEXT, reals[id].name);
+		p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
 	}
-	__atomic_store_n(reals[id].slot, p, __ATOMIC_RELEASE);
+	store(id, p);
 }
 
 void *tl_lookup_global(const char *name)
 {
 	return lookup(_r_debug.r_map, name, NULL);
+}
+
+/* A system call without libc's syscall() (which we wrap) nor a lookup: for the start and exit
+ * of a process that calls nothing we wrap, so that it never reads libc's symbol tables (a few
+ * page faults). Returns -errno on failure, as the kernel does. */
+long tl_raw_syscall(long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "a"(nr), "D"(a), "S"(b), "d"(c)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	long ret = TL_REAL(syscall)(nr, a, b, c);
+	return ret == -1 ? -errno : ret;
+#endif
 }

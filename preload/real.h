@@ -166,4 +166,7 @@ extern atomic_uint tl_real_fallbacks;
  * object defines it (the program's optional hooks). Async-signal-safe. */
 void *tl_lookup_global(const char *name);
 
+/* A raw system call (returns -errno), for the start and exit paths: see real.c. */
+long tl_raw_syscall(long nr, long a, long b, long c);
+
 #endif
