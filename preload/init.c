@@ -8,6 +8,7 @@
 #include "tl.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <sys/auxv.h>
 #include <sys/single_threaded.h>
 #include <stdio.h>
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 pid_t tl_pid;
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_bool exit_checked;
 
 /* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
@@ -235,9 +235,26 @@ static void init(void)
 	on_exit(at_exit, NULL);
 }
 
+/* Once, as pthread_once, whose completion is a futex wake that every process would pay:
+ * 0 not started, 1 running, 2 done. A thread that finds another one inside (a thread started
+ * from another library's constructor) waits; init() itself reaching here again goes on. */
+static _Atomic int init_state;
+static __thread bool in_init __attribute__((tls_model("initial-exec")));
+
 void tl_ensure_init(void)
 {
-	pthread_once(&init_once, init);
+	if (TL_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == 2) || in_init)
+		return;
+	int idle = 0;
+	if (atomic_compare_exchange_strong(&init_state, &idle, 1)) {
+		in_init = true;
+		init();
+		in_init = false;
+		atomic_store_explicit(&init_state, 2, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
+		sched_yield();
 }
 
 __attribute__((constructor)) static void constructor(void)

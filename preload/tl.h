@@ -342,7 +342,8 @@ struct tl_default_set {
 };
 extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
 /* A string returned by a hook function the program defines (threadleak_default_options, ...),
- * found with dlsym or, for executables that do not export it, in the symbol table. */
+ * found in the dynamic symbol tables (tl_lookup_global) or, for executables that do not export
+ * it, in the symbol table. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
 void *tl_sym_find_function(struct tl_symbolizer *s, const char *name); /* in the main program */
 void tl_options_apply_hook(struct tl_symbolizer *sym);
