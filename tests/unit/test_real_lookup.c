@@ -46,6 +46,33 @@ static const struct entry entries[] = {
 
 static volatile sig_atomic_t handler_ok;
 
+/* Several threads making their first call of the same functions at once: each lookup is
+ * independent and stores the same answer. */
+enum { THREADS = 8, ROUNDS = 300 };
+static void *expected[TL_REAL_COUNT];
+static pthread_barrier_t barrier;
+static atomic_int wrong;
+
+static void *racer(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < ROUNDS; r++) {
+		pthread_barrier_wait(&barrier); /* the main thread cleared every pointer */
+		for (size_t i = 0; i < TL_ARRAY_SIZE(entries); i++) {
+			size_t k = (i + (size_t)r) % TL_ARRAY_SIZE(entries);
+			void *p = __atomic_load_n(entries[k].slot, __ATOMIC_ACQUIRE);
+			if (p == NULL) {
+				tl_real_find(entries[k].id);
+				p = __atomic_load_n(entries[k].slot, __ATOMIC_ACQUIRE);
+			}
+			if (p != expected[entries[k].id])
+				atomic_fetch_add(&wrong, 1);
+		}
+		pthread_barrier_wait(&barrier);
+	}
+	return NULL;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -87,6 +114,24 @@ int main(void)
 	CHECK(tl_lookup_global("memcpy") == dlsym(RTLD_DEFAULT, "memcpy"),
 	      "memcpy: %p, dlsym says %p", tl_lookup_global("memcpy"),
 	      dlsym(RTLD_DEFAULT, "memcpy"));
+
+	/* first use from several threads at once */
+	for (size_t i = 0; i < TL_ARRAY_SIZE(entries); i++)
+		expected[entries[i].id] = *entries[i].slot;
+	pthread_barrier_init(&barrier, NULL, THREADS + 1);
+	pthread_t th[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, racer, NULL);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (size_t i = 0; i < TL_ARRAY_SIZE(entries); i++)
+			__atomic_store_n(entries[i].slot, NULL, __ATOMIC_RELEASE);
+		pthread_barrier_wait(&barrier);
+		pthread_barrier_wait(&barrier);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	CHECK(atomic_load(&wrong) == 0, "%d concurrent first lookups got another answer",
+	      atomic_load(&wrong));
 
 	/* first use inside a signal handler */
 	signal(SIGUSR1, on_signal);
