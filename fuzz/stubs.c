@@ -87,8 +87,9 @@ WEAK const struct tl_default_set tl_default_sets[] = {
 
 WEAK ssize_t (*tl_real_read)(int, void *, size_t) = read;
 
-WEAK void tl_real_resolve(void)
+WEAK void tl_real_find(enum tl_real_id id)
 {
+	(void)id;
 }
 
 WEAK int64_t tl_now_ns(void)

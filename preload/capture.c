@@ -78,40 +78,53 @@ static void find_loader_locks(struct dl_phdr_info *info)
 	}
 }
 
-static int find_own(struct dl_phdr_info *info, size_t size, void *data)
+static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
+	(void)data;
 	if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && loader_locks[1] == NULL)
 		find_loader_locks(info);
-	uintptr_t me = (uintptr_t)data;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		if (me >= lo && me < hi) {
-			own_lo = info->dlpi_addr;
-			for (int j = 0; j < info->dlpi_phnum; j++) {
-				const ElfW(Phdr) *q = &info->dlpi_phdr[j];
-				if (q->p_type == PT_LOAD &&
-				    info->dlpi_addr + q->p_vaddr + q->p_memsz > own_hi)
-					own_hi = info->dlpi_addr + q->p_vaddr + q->p_memsz;
-			}
-		}
-	}
-	return 0; /* every module: the loader's may come after ours */
+	return 0;
 }
 
-void tl_capture_init(void)
+/* Found on first use, not at start (process start must not walk the loader's list): the
+ * first user is the first pthread_create, when the only other tasks can be raw clone()s. */
+static void locate_loader_locks(void)
 {
-	dl_iterate_phdr(find_own, (void *)(uintptr_t)&tl_capture_init);
-	/* Released now: otherwise what we found is not the lock dl_iterate_phdr takes. */
+	static atomic_bool located;
+	if (atomic_load_explicit(&located, memory_order_acquire))
+		return;
+	dl_iterate_phdr(find_loader, NULL);
+	/* Still ours after the walk: we were inside another walk's callback, and what we found is
+	 * not the lock dl_iterate_phdr takes. */
 	if (loader_locks[1] && loader_locks[1]->__data.__owner == tl_gettid())
 		loader_locks[0] = loader_locks[1] = loader_locks[2] = NULL;
+	atomic_store_explicit(&located, true, memory_order_release);
+}
+
+extern const ElfW(Ehdr) __ehdr_start; /* our own ELF header, placed by the linker */
+
+/* From our own program headers, mapped with our first segment: no dl_iterate_phdr at start
+ * (its loader lock, and a page fault per object whose headers it reads). */
+void tl_capture_init(void)
+{
+	const ElfW(Ehdr) *eh = &__ehdr_start;
+	const ElfW(Phdr) *ph = (const void *)((const char *)eh + eh->e_phoff);
+	uintptr_t bias = 0;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+			bias = (uintptr_t)eh - ph[i].p_vaddr;
+			break;
+		}
+	own_lo = bias;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && bias + ph[i].p_vaddr + ph[i].p_memsz > own_hi)
+			own_hi = bias + ph[i].p_vaddr + ph[i].p_memsz;
 }
 
 bool tl_loader_enter(int timeout_ms)
 {
+	locate_loader_locks();
 	if (loader_locks[1] == NULL)
 		return true; /* not found: use the loader as before */
 	struct timespec ts;

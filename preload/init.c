@@ -13,7 +13,9 @@
 #include "tl.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <sys/auxv.h>
+#include <sys/single_threaded.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -25,7 +27,6 @@
 #include <unistd.h>
 
 pid_t tl_pid;
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_bool exit_checked;
 
 /* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
@@ -43,53 +44,31 @@ static void flush_stdio(void)
 
 static atomic_bool exit_check_done;
 
-/* System calls that reach the kernel whatever other libraries interpose, for the last exit
- * handler, which runs after their destructors, and for code that may run in a signal handler.
- * Returns -errno on failure. */
-static long raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
-{
-#if defined(__x86_64__)
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	__asm__ volatile("syscall"
-	                 : "=a"(ret)
-	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	return ret;
-#else
-	long ret = TL_REAL(syscall)(nr, a, b, c, d, e, f);
-	return ret < 0 ? -errno : ret;
-#endif
-}
-
-static long raw_syscall(long nr, long a, long b, long c)
-{
-	return raw_syscall6(nr, a, b, c, 0, 0, 0);
-}
-
 static int clock_gettime_syscall(clockid_t clock, struct timespec *ts)
 {
-	long r = raw_syscall(SYS_clock_gettime, clock, (long)ts, 0);
+	long r = tl_raw_syscall(SYS_clock_gettime, clock, (long)ts, 0);
 	return r < 0 ? (errno = (int)-r, -1) : 0;
 }
 
-int (*tl_clock_gettime)(clockid_t, struct timespec *) = clock_gettime_syscall;
-
-/* libc's clock_gettime (the vDSO's speed), not whichever library comes next after us */
-static void resolve_libc_clock(void)
+/* libc's clock_gettime (the vDSO's speed), not whichever library comes next after us (an
+ * interposer such as libfaketime, whose clock dies with its destructor): looked up on first use,
+ * lock-free, so that process start pays nothing and a wrapper in a signal handler may be first. */
+static int clock_gettime_first(clockid_t clock, struct timespec *ts)
 {
-	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-	void *fn = libc ? dlsym(libc, "clock_gettime") : NULL;
-	if (fn)
-		tl_clock_gettime = (int (*)(clockid_t, struct timespec *))fn;
+	int (*fn)(clockid_t, struct timespec *) =
+	    (int (*)(clockid_t, struct timespec *))tl_lookup_libc("clock_gettime");
+	if (fn == NULL)
+		fn = clock_gettime_syscall;
+	tl_clock_gettime = fn;
+	return fn(clock, ts);
 }
+
+int (*tl_clock_gettime)(clockid_t, struct timespec *) = clock_gettime_first;
 
 static void raw_nap_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
+	tl_raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
 }
 
 /* Is this thread running a signal handler? Then the code it interrupted may hold the malloc
@@ -116,7 +95,7 @@ static int handler_restorers(uintptr_t *out, int max)
 	int n = 0;
 	for (int sig = 1; sig <= 64; sig++) {
 		struct ksigaction ka;
-		if (raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) != 0)
+		if (tl_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) != 0)
 			continue;
 		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN ||
 		    !(ka.flags & TL_SA_RESTORER) || ka.restorer == NULL)
@@ -150,7 +129,7 @@ static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const s
 bool tl_in_signal_handler(void)
 {
 	stack_t ss;
-	if (raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
+	if (tl_raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
 		return false;
 	if (ss.ss_flags & SS_ONSTACK)
 		return true;
@@ -160,19 +139,19 @@ bool tl_in_signal_handler(void)
 	if (nr == 0)
 		return false;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
-	uintptr_t top = raw_syscall(SYS_gettid, 0, 0, 0) == tl_pid ? (uintptr_t)__libc_stack_end
+	uintptr_t top = tl_raw_syscall(SYS_gettid, 0, 0, 0) == tl_pid ? (uintptr_t)__libc_stack_end
 	                                                           : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
 		return false;
 	static const size_t chunk = 4096;
 	uintptr_t buf[(4096 + 256) / sizeof(uintptr_t)];
-	pid_t pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
+	pid_t pid = (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
 	for (uintptr_t at = sp; at < top; at += chunk) {
 		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
 		size_t want = top - at < chunk + 256 ? top - at : chunk + 256;
 		struct iovec local = {buf, want}, remote = {(void *)at, want};
 		long got =
-		    raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+		    tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
 		if (got <= 0)
 			return false;
 		size_t nw = (size_t)got / sizeof(uintptr_t);
@@ -320,7 +299,7 @@ static int reduced_check(int status)
 {
 	static struct reduced_thread v[256];
 	static char out[256 * 160 + 512];
-	pid_t self = (pid_t)raw_syscall(SYS_gettid, 0, 0, 0);
+	pid_t self = (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
 	struct timespec t0, now;
 	tl_clock_gettime(CLOCK_MONOTONIC, &t0);
 	long nap = 1;
@@ -402,10 +381,23 @@ static int reduced_check(int status)
 	return n;
 }
 
+/* A process that never started a thread (glibc clears __libc_single_threaded at the first
+ * pthread_create, in this process or since fork) and has no other task now (a raw clone()
+ * thread) has nothing to report: most processes a CI job starts. The check would still
+ * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
+static bool nothing_to_check(void)
+{
+	pid_t tid;
+	return __libc_single_threaded &&
+	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
+	       tl_list_tasks(&tid, 1) == 1;
+}
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true) &&
+	    !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio();
@@ -491,16 +483,13 @@ static void at_quick(void)
 	}
 }
 
-static void (*real_quick_exit)(int); /* resolved in init: dlsym is no function for a handler */
-
 TL_EXPORT void quick_exit(int status)
 {
 	atomic_store(&quick_status, status);
 	/* quick_exit is async-signal-safe, made to be called from a handler */
 	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
-	if (real_quick_exit != NULL)
-		real_quick_exit(status);
+	TL_REAL(quick_exit)(status); /* the lookup is signal-safe (real.c) */
 	_exit(status);
 }
 
@@ -575,14 +564,13 @@ static void unpreload_children(void)
 	free(out);
 }
 
-/* Hooks the program may define, the LeakSanitizer way. dlsym finds them when the program
- * exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_* as the
- * pkg-config file adds); with a symbolizer at hand we also look in the symbol table. */
+/* Hooks the program may define, the LeakSanitizer way. The dynamic symbol tables have them
+ * when the program exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_*
+ * as the pkg-config file adds); with a symbolizer at hand we also look in the symbol table.
+ * Not dlsym: an absent hook is the common case, and dlsym's error path allocates. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
 {
-	if (tl_loader_holder() != 0)
-		return NULL; /* a thread keeps the loader's lock: dlsym would wait forever */
-	const char *(*fn)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, name);
+	const char *(*fn)(void) = (const char *(*)(void))tl_lookup_global(name);
 	if (fn == NULL && sym != NULL)
 		fn = (const char *(*)(void))tl_sym_find_function(sym, name);
 	return fn ? fn() : NULL;
@@ -632,9 +620,6 @@ void tl_options_apply_hook(struct tl_symbolizer *sym)
 
 static void init(void)
 {
-	tl_real_resolve();
-	resolve_libc_clock();
-	tl_options_defaults();
 	tl_log_init();
 	tl_pid = getpid();
 	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
@@ -649,13 +634,29 @@ static void init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
-	real_quick_exit = (void (*)(int))dlsym(RTLD_NEXT, "quick_exit");
 	at_quick_exit(at_quick);
 }
 
+/* Once, as pthread_once, whose completion is a futex wake that every process would pay:
+ * 0 not started, 1 running, 2 done. A thread that finds another one inside (a thread started
+ * from another library's constructor) waits; init() itself reaching here again goes on. */
+static _Atomic int init_state;
+static __thread bool in_init __attribute__((tls_model("initial-exec")));
+
 void tl_ensure_init(void)
 {
-	pthread_once(&init_once, init);
+	if (TL_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == 2) || in_init)
+		return;
+	int idle = 0;
+	if (atomic_compare_exchange_strong(&init_state, &idle, 1)) {
+		in_init = true;
+		init();
+		in_init = false;
+		atomic_store_explicit(&init_state, 2, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
+		sched_yield();
 }
 
 __attribute__((constructor)) static void constructor(void)

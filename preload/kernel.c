@@ -313,7 +313,7 @@ void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
 static bool alone(void)
 {
 	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0 &&
-	       TL_REAL(syscall)(SYS_unshare, CLONE_THREAD) == 0;
+	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
 }
 
 /* PID namespaces. In a PID namespace whose /proc was not remounted (unshare --pid --fork),

@@ -56,8 +56,9 @@ static int high_fd(int fd)
 		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
 		          ? 1000
 		          : (int)rl.rlim_cur - 16;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, min);
-	return high >= 0 ? high : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	/* raw: our own fcntl wrapper, or libc's lazy binding, would cost every process's start */
+	int high = (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, min);
+	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }
 
 /* Keep stderr reachable for a program that closes or redirects fd 2 before it exits. A pipe

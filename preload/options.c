@@ -1,6 +1,8 @@
-/* THREADLEAK_OPTIONS="k=v:k=v", the sanitizers' convention. One table: name, kind, limits,
- * default, help. A value must parse whole; a bad one is named in one warning and the previous
- * value is kept, so the check always runs. Pure code: unit-tested in tests/unit/. */
+/* THREADLEAK_OPTIONS="k=v:k=v", the sanitizers' convention. The options are one table
+ * (options.h); this file parses them. A value must parse whole; a bad one is named in one
+ * warning and the previous value is kept, so the check always runs. The defaults are static:
+ * a process whose THREADLEAK_OPTIONS is empty parses nothing at start. Pure code: unit-tested
+ * in tests/unit/. */
 #include "tl.h"
 
 #include <errno.h>
@@ -9,47 +11,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct tl_options tl_opt;
+struct tl_options tl_opt = TL_OPTIONS_DEFAULTS;
+static const struct tl_options defaults = TL_OPTIONS_DEFAULTS;
 
 enum kind { K_INT, K_BOOL, K_STR, K_FORMAT, K_LIST, K_SIGNAL, K_FAIL_ON };
 
 struct option_def {
 	const char *name;
 	int kind;
-	void *ptr;
+	size_t offset; /* of the field in struct tl_options */
+	int *count;    /* LIST: how many values are set */
 	long min, max;
-	const char *def;
 	const char *help;
 };
 
-static const struct option_def defs[] = {
-    {"exitcode", K_INT, &tl_opt.exitcode, 0, 255, "23",
-     "exit status when leaks are found and the program itself exited with 0"},
-    {"log_path", K_STR, &tl_opt.log_path, 0, 0, "",
-     "write the report to PATH.PID instead of stderr ('stderr' and 'stdout' also work)"},
-    {"log_dir_id", K_STR, &tl_opt.log_dir_id, 0, 0, "",
-     "set by threadleak run: DEV,INO of log_path's folder; no report is written elsewhere"},
-    {"format", K_FORMAT, &tl_opt.format, 0, 0, "text", "report format: text or json"},
-    {"grace_ms", K_INT, &tl_opt.grace_ms, 0, 60000, "250",
-     "how long the check waits for threads that are winding down (retry with backoff)"},
-    {"max_frames", K_INT, &tl_opt.max_frames, 1, TL_MAX_FRAMES, "32",
-     "frames kept per stack (current and creation)"},
-    {"children", K_BOOL, &tl_opt.children, 0, 1, "1",
-     "also check child processes (0: remove threadleak from their LD_PRELOAD)"},
-    {"check_at_exit", K_BOOL, &tl_opt.check_at_exit, 0, 1, "1",
-     "check for leaks when the process exits"},
-    {"suppressions", K_LIST, &tl_opt.suppressions, 0, 0, "",
-     "suppression file (may be given several times)"},
-    {"default_suppressions", K_BOOL, &tl_opt.default_suppressions, 0, 1, "1",
-     "suppress threads that libc and common runtimes keep for the process lifetime"},
-    {"disable_default_sets", K_STR, &tl_opt.disable_sets, 0, 0, "",
-     "comma-separated default suppression sets to turn off (see README)"},
-    {"signal", K_SIGNAL, &tl_opt.signal, 0, 0, "0",
-     "signal used to sample running threads' stacks (0: a free real-time signal)"},
-    {"fail_on", K_FAIL_ON, &tl_opt.fail_on, 0, 0, "all",
-     "which leaks change the exit status: all, or unreachable (proven: nothing can wake them)"},
-    {"help", K_BOOL, &tl_opt.help, 0, 1, "0", "print the options and their defaults"},
-};
+#define COUNT_INT(field) NULL
+#define COUNT_BOOL(field) NULL
+#define COUNT_STR(field) NULL
+#define COUNT_FORMAT(field) NULL
+#define COUNT_SIGNAL(field) NULL
+#define COUNT_FAIL_ON(field) NULL
+#define COUNT_LIST(field) &tl_opt.n##field
+#define OPTION_DEF(kind, name, field, def, min, max, help) \
+	{#name, K_##kind, offsetof(struct tl_options, field), COUNT_##kind(field), min, max, help},
+static const struct option_def defs[] = {TL_OPTIONS(OPTION_DEF)};
+
+static void *field_of(struct tl_options *o, const struct option_def *d)
+{
+	return (char *)o + d->offset;
+}
 
 /* Parse a whole decimal integer within [min, max]. */
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -107,6 +97,7 @@ static bool uses_copy; /* an option now points into this parse's copy of the inp
 static int set_one(const struct option_def *d, const char *val, const char *origin)
 {
 	char shown[64];
+	void *ptr = field_of(&tl_opt, d);
 	switch (d->kind) {
 	case K_SIGNAL: {
 		/* 0 (pick a free one) or a real-time signal: only those are free of default
@@ -114,49 +105,49 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		long v;
 		if (!parse_long(val, 0, SIGRTMAX, &v) || (v != 0 && v < SIGRTMIN))
 			goto bad;
-		*(int *)d->ptr = (int)v;
+		*(int *)ptr = (int)v;
 		return 0;
 	}
 	case K_INT: {
 		long v;
 		if (!parse_long(val, d->min, d->max, &v))
 			goto bad;
-		*(int *)d->ptr = (int)v;
+		*(int *)ptr = (int)v;
 		return 0;
 	}
 	case K_BOOL:
-		if (!parse_bool(val, (bool *)d->ptr))
+		if (!parse_bool(val, (bool *)ptr))
 			goto bad;
 		return 0;
 	case K_STR:
-		*(const char **)d->ptr = val;
+		*(const char **)ptr = val;
 		uses_copy = true;
 		return 0;
 	case K_FORMAT:
 		if (strcmp(val, "text") == 0)
-			tl_opt.format = TL_FORMAT_TEXT;
+			*(int *)ptr = TL_FORMAT_TEXT;
 		else if (strcmp(val, "json") == 0)
-			tl_opt.format = TL_FORMAT_JSON;
+			*(int *)ptr = TL_FORMAT_JSON;
 		else
 			goto bad;
 		return 0;
 	case K_FAIL_ON:
 		if (strcmp(val, "all") == 0)
-			tl_opt.fail_on = TL_FAIL_ALL;
+			*(int *)ptr = TL_FAIL_ALL;
 		else if (strcmp(val, "unreachable") == 0)
-			tl_opt.fail_on = TL_FAIL_UNREACHABLE;
+			*(int *)ptr = TL_FAIL_UNREACHABLE;
 		else
 			goto bad;
 		return 0;
 	case K_LIST:
 		if (*val == '\0')
 			return 0;
-		if (tl_opt.nsuppressions >= (int)TL_ARRAY_SIZE(tl_opt.suppressions)) {
-			complain("%s: too many suppression files (at most %zu); ignoring the rest",
-			         origin, TL_ARRAY_SIZE(tl_opt.suppressions));
+		if (*d->count >= d->max) {
+			complain("%s: too many suppression files (at most %ld); ignoring the rest",
+			         origin, d->max);
 			return 1;
 		}
-		tl_opt.suppressions[tl_opt.nsuppressions++] = val;
+		((const char **)ptr)[(*d->count)++] = val;
 		uses_copy = true;
 		return 0;
 	}
@@ -165,12 +156,12 @@ bad:
 	if (d->kind == K_INT)
 		complain("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); "
 		         "keeping %d",
-		         origin, shown, d->name, d->min, d->max, *(int *)d->ptr);
+		         origin, shown, d->name, d->min, d->max, *(int *)ptr);
 	else if (d->kind == K_SIGNAL)
 		complain(
 		    "%s: invalid value '%s' for %s (expected 0 or a real-time signal from %d to "
 		    "%d); keeping %d",
-		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)d->ptr);
+		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)ptr);
 	else if (d->kind == K_BOOL)
 		complain(
 		    "%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
@@ -189,12 +180,7 @@ bad:
 
 void tl_options_defaults(void)
 {
-	memset(&tl_opt, 0, sizeof(tl_opt));
-	for (size_t i = 0; i < TL_ARRAY_SIZE(defs); i++)
-		if (defs[i].kind != K_LIST)
-			set_one(&defs[i], defs[i].def, "defaults");
-	tl_opt.log_path = NULL;
-	tl_opt.disable_sets = NULL;
+	tl_opt = defaults;
 }
 
 static bool is_sep(char c)
@@ -203,15 +189,21 @@ static bool is_sep(char c)
 }
 
 /* String values point into a copy of the input, kept for the process lifetime when they do
- * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. */
+ * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. The
+ * first copy that fits goes to a static buffer: the start-up parse of THREADLEAK_OPTIONS
+ * allocates nothing. */
 int tl_options_parse(const char *input, const char *origin)
 {
 	/* volatile: never read, so the compiler would drop the stores otherwise */
 	static char *volatile kept[8];
 	static size_t nkept;
+	static char first[1024];
+	static bool first_kept;
 	if (input == NULL)
 		return 0;
-	char *s = strdup(input);
+	size_t len = strlen(input);
+	bool in_first = !first_kept && len < sizeof(first);
+	char *s = in_first ? memcpy(first, input, len + 1) : strdup(input);
 	if (s == NULL)
 		return 1;
 	uses_copy = false;
@@ -252,17 +244,35 @@ int tl_options_parse(const char *input, const char *origin)
 	}
 	if (warnings_shown > SHOWN_WARNINGS)
 		tl_warn("%s: %d more problems not shown", origin, warnings_shown - SHOWN_WARNINGS);
-	if (!uses_copy)
+	if (in_first)
+		first_kept = uses_copy;
+	else if (!uses_copy)
 		free(s);
 	else if (nkept < TL_ARRAY_SIZE(kept))
 		kept[nkept++] = s;
 	return problems;
 }
 
+/* Each option with its default (not its present value): the README's table shows the same. */
 void tl_options_print_help(void)
 {
 	tl_warn("options (THREADLEAK_OPTIONS=key=value:key=value):");
-	for (size_t i = 0; i < TL_ARRAY_SIZE(defs); i++)
-		tl_warn("  %-22s default %-6s %s", defs[i].name,
-		        defs[i].def[0] ? defs[i].def : "''", defs[i].help);
+	for (size_t i = 0; i < TL_ARRAY_SIZE(defs); i++) {
+		const struct option_def *d = &defs[i];
+		const void *p = field_of((struct tl_options *)&defaults, d);
+		char def[32] = "''";
+		if (d->kind == K_INT || d->kind == K_SIGNAL)
+			snprintf(def, sizeof(def), "%d", *(const int *)p);
+		else if (d->kind == K_BOOL)
+			snprintf(def, sizeof(def), "%d", *(const bool *)p);
+		else if (d->kind == K_FORMAT)
+			snprintf(def, sizeof(def), "%s",
+			         *(const int *)p == TL_FORMAT_JSON ? "json" : "text");
+		else if (d->kind == K_FAIL_ON)
+			snprintf(def, sizeof(def), "%s",
+			         *(const int *)p == TL_FAIL_UNREACHABLE ? "unreachable" : "all");
+		else if (d->kind == K_STR && *(const char *const *)p != NULL)
+			snprintf(def, sizeof(def), "%s", *(const char *const *)p);
+		tl_warn("  %-22s default %-6s %s", d->name, def, d->help);
+	}
 }

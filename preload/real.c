@@ -1,28 +1,327 @@
-/* One table of every real function, resolved eagerly in the constructor (and on first use if a
- * wrapper runs before it, from another library's constructor). Never dlsym on a hot path. */
+/* The real functions behind the wrappers, each looked up on its first use. dlsym(RTLD_NEXT)
+ * costs about 900 instructions a name and takes the loader's lock; a failed dlsym allocates
+ * on its error path. Here one lookup reads the GNU hash table (or the SysV one) of each object
+ * after us in the list of objects loaded at start, libc usually being the first: a few hundred
+ * instructions, no lock, no allocation, so that a wrapper may be the first user of its real
+ * function in a signal handler or before our constructor. See docs/internals.md (symbol
+ * lookup) for what this honours of RTLD_NEXT. */
 #include "tl.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
+#include <errno.h>
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <stddef.h>
 
 #define TL_DEFINE_REAL(ret, name, params) ret(*tl_real_##name) params;
 #define TL_DEFINE_REALV(ret, name, sym, ver, params) ret(*tl_real_##name) params;
 TL_REAL_LIST(TL_DEFINE_REAL)
 TL_REAL_VERSIONED(TL_DEFINE_REALV)
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* Each id's symbol name and version (empty: the default one), as offsets into one block of
+ * characters rather than pointers: a table of pointers would need a relocation per entry at
+ * load time, and a page of relocated data copied, in every process. */
+#define TL_REAL_NAME(ret, name, params) char name[sizeof(#name)], name##_v[1];
+#define TL_REAL_NAMEV(ret, name, sym, ver, params) char name[sizeof(sym)], name##_v[sizeof(ver)];
+static const struct {
+	TL_REAL_LIST(TL_REAL_NAME) TL_REAL_VERSIONED(TL_REAL_NAMEV)
+} names = {
+#define TL_REAL_NAME_INIT(ret, name, params) #name, "",
+#define TL_REAL_NAME_INITV(ret, name, sym, ver, params) sym, ver,
+    TL_REAL_LIST(TL_REAL_NAME_INIT) TL_REAL_VERSIONED(TL_REAL_NAME_INITV)};
+static const struct {
+	unsigned short name, version;
+} offsets[TL_REAL_COUNT] = {
+#define TL_REAL_OFFSETS(ret, name, params) \
+	[TL_REAL_ID_##                     \
+	    name] = {offsetof(__typeof__(names), name), offsetof(__typeof__(names), name##_v)},
+#define TL_REAL_OFFSETSV(ret, name, sym, ver, params) TL_REAL_OFFSETS(ret, name, params)
+    TL_REAL_LIST(TL_REAL_OFFSETS) TL_REAL_VERSIONED(TL_REAL_OFFSETSV)};
 
-static void resolve(void)
+/* Store p in id's pointer: a switch, not a table of addresses, for the same reason. */
+static void store(enum tl_real_id id, void *p)
 {
-#define TL_RESOLVE(ret, name, params) tl_real_##name = (ret(*) params)dlsym(RTLD_NEXT, #name);
-#define TL_RESOLVEV(ret, name, sym, ver, params) \
-	tl_real_##name = (ret(*) params)dlvsym(RTLD_NEXT, sym, ver);
-	TL_REAL_LIST(TL_RESOLVE)
-	TL_REAL_VERSIONED(TL_RESOLVEV)
+	switch (id) {
+#define TL_REAL_STORE(ret, name, params)                                         \
+	case TL_REAL_ID_##name:                                                  \
+		__atomic_store_n((void **)&tl_real_##name, p, __ATOMIC_RELEASE); \
+		break;
+#define TL_REAL_STOREV(ret, name, sym, ver, params) TL_REAL_STORE(ret, name, params)
+		TL_REAL_LIST(TL_REAL_STORE)
+		TL_REAL_VERSIONED(TL_REAL_STOREV)
+	case TL_REAL_COUNT:
+		break;
+	}
 }
 
-void tl_real_resolve(void)
+atomic_uint tl_real_fallbacks;
+
+extern ElfW(Dyn) _DYNAMIC[]; /* ours, set by the linker: finds our entry in the list */
+
+/* One object's dynamic symbol tables. */
+struct object {
+	uintptr_t base;
+	const ElfW(Sym) * symtab;
+	const char *strtab;
+	const uint32_t *gnu_hash, *sysv_hash;
+	const ElfW(Half) * versym;
+	const ElfW(Verdef) * verdef;
+};
+
+/* No libc calls here: a first call through our PLT would cost the loader's lazy binding. */
+static bool same(const char *a, const char *b)
 {
-	/* pthread_once is not wrapped, so this cannot recurse into a wrapper. */
-	pthread_once(&once, resolve);
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static bool open_object(const struct link_map *l, struct object *o)
+{
+	*o = (struct object){.base = l->l_addr};
+	if (l->l_ld == NULL)
+		return false;
+	for (const ElfW(Dyn) *d = l->l_ld; d->d_tag != DT_NULL; d++) {
+		/* the loader relocates these in place, except in a read-only dynamic section (the
+		 * vDSO's) where they stay offsets */
+		uintptr_t p = d->d_un.d_ptr;
+		if (p < o->base)
+			p += o->base;
+		switch (d->d_tag) {
+		case DT_SYMTAB:
+			o->symtab = (const ElfW(Sym) *)p;
+			break;
+		case DT_STRTAB:
+			o->strtab = (const char *)p;
+			break;
+		case DT_GNU_HASH:
+			o->gnu_hash = (const uint32_t *)p;
+			break;
+		case DT_HASH:
+			o->sysv_hash = (const uint32_t *)p;
+			break;
+		case DT_VERSYM:
+			o->versym = (const ElfW(Half) *)p;
+			break;
+		case DT_VERDEF:
+			o->verdef = (const ElfW(Verdef) *)p;
+			break;
+		}
+	}
+	return o->symtab && o->strtab && (o->gnu_hash || o->sysv_hash);
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static uint32_t sysv_hash(const char *s)
+{
+	uint32_t h = 0;
+	for (; *s; s++) {
+		h = (h << 4) + (unsigned char)*s;
+		h ^= (h >> 24) & 0xf0;
+	}
+	return h & 0x0fffffff;
+}
+
+/* The name of version index ndx in the object's definitions. */
+static const char *version_name(const struct object *o, unsigned ndx)
+{
+	const ElfW(Verdef) *vd = o->verdef;
+	while (vd != NULL) {
+		if (vd->vd_ndx == ndx) {
+			const ElfW(Verdaux) *aux = (const void *)((const char *)vd + vd->vd_aux);
+			return o->strtab + aux->vda_name;
+		}
+		if (vd->vd_next == 0)
+			break;
+		vd = (const void *)((const char *)vd + vd->vd_next);
+	}
+	return NULL;
+}
+
+/* The loader's rules (check_match in glibc's dl-lookup.c): a defined global or weak symbol of
+ * a type that has an address; without a version, the default one (a hidden, non-default
+ * version such as pthread_cond_wait@GLIBC_2.2.5 is skipped); with one, that one. */
+static bool matches(const struct object *o, uint32_t i, const char *name, const char *version)
+{
+	const ElfW(Sym) *s = &o->symtab[i];
+	unsigned type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
+	if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+	    (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE &&
+	     type != STT_GNU_IFUNC) ||
+	    (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) ||
+	    !same(o->strtab + s->st_name, name))
+		return false;
+	if (o->versym == NULL)
+		return true;
+	unsigned v = o->versym[i];
+	if (version == NULL)
+		return (v & 0x7fff) < 2 || !(v & 0x8000);
+	const char *have = version_name(o, v & 0x7fff);
+	return have != NULL && same(have, version);
+}
+
+static const ElfW(Sym) *
+    find_in(const struct object *o, const char *name, uint32_t gh, const char *version)
+{
+	if (o->gnu_hash != NULL) {
+		const uint32_t *h = o->gnu_hash;
+		uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2], shift = h[3];
+		const ElfW(Addr) *bloom = (const ElfW(Addr) *)&h[4];
+		const uint32_t *buckets = (const uint32_t *)&bloom[bloom_size];
+		const uint32_t *chain = &buckets[nbuckets];
+		const unsigned bits = sizeof(ElfW(Addr)) * 8;
+		if (nbuckets == 0 || bloom_size == 0)
+			return NULL;
+		ElfW(Addr) word = bloom[(gh / bits) % bloom_size];
+		ElfW(Addr) mask =
+		    ((ElfW(Addr))1 << (gh % bits)) | ((ElfW(Addr))1 << ((gh >> shift) % bits));
+		if ((word & mask) != mask)
+			return NULL;
+		uint32_t i = buckets[gh % nbuckets];
+		if (i < symoffset)
+			return NULL;
+		for (;; i++) {
+			uint32_t ch = chain[i - symoffset];
+			if ((ch | 1) == (gh | 1) && matches(o, i, name, version))
+				return &o->symtab[i];
+			if (ch & 1)
+				return NULL;
+		}
+	}
+	const uint32_t *h = o->sysv_hash;
+	uint32_t nbucket = h[0];
+	const uint32_t *bucket = &h[2], *chain = &h[2 + nbucket];
+	if (nbucket == 0)
+		return NULL;
+	for (uint32_t i = bucket[sysv_hash(name) % nbucket]; i != STN_UNDEF; i = chain[i])
+		if (matches(o, i, name, version))
+			return &o->symtab[i];
+	return NULL;
+}
+
+/* The objects loaded at start end here: objects dlopen'ed later without RTLD_GLOBAL are not
+ * in the scope that dlsym searches, and they come after this one in the list. */
+static _Atomic(struct link_map *) last_initial;
+
+static struct link_map *initial_end(void)
+{
+	struct link_map *end = atomic_load_explicit(&last_initial, memory_order_acquire);
+	if (end == NULL) {
+		end = _r_debug.r_map;
+		while (end != NULL && end->l_next != NULL)
+			end = end->l_next;
+		atomic_store_explicit(&last_initial, end, memory_order_release);
+	}
+	return end;
+}
+
+/* The first definition in the objects from `from` to the last one loaded at start. */
+static void *lookup(struct link_map *from, const char *name, const char *version)
+{
+	struct link_map *end = initial_end();
+	uint32_t gh = gnu_hash(name);
+	for (struct link_map *l = from; l != NULL; l = l == end ? NULL : l->l_next) {
+		struct object o;
+		if (!open_object(l, &o))
+			continue;
+		const ElfW(Sym) *s = find_in(&o, name, gh, version);
+		if (s == NULL)
+			continue;
+		void *p = (void *)(o.base + s->st_value);
+		/* an indirect function: its resolver returns the implementation for this CPU
+		 * (x86_64 resolvers take no arguments) */
+		if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+			p = ((void *(*)(void))p)();
+		return p;
+	}
+	return NULL;
+}
+
+static struct link_map *self_map(void)
+{
+	for (struct link_map *l = _r_debug.r_map; l != NULL; l = l->l_next)
+		if (l->l_ld == _DYNAMIC)
+			return l;
+	return NULL;
+}
+
+void tl_real_find(enum tl_real_id id)
+{
+	static _Atomic(struct link_map *) self;
+	struct link_map *me = atomic_load_explicit(&self, memory_order_acquire);
+	if (me == NULL) {
+		me = self_map();
+		atomic_store_explicit(&self, me, memory_order_release);
+	}
+	const char *name = (const char *)&names + offsets[id].name;
+	const char *version = (const char *)&names + offsets[id].version;
+	if (*version == '\0')
+		version = NULL;
+	void *p = me != NULL ? lookup(me->l_next, name, version) : NULL;
+	/* not found the fast way (a loader without the list we read, a function defined only in
+	 * an object loaded later): ask the loader */
+	if (p == NULL) {
+		atomic_fetch_add_explicit(&tl_real_fallbacks, 1, memory_order_relaxed);
+		p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+	}
+	store(id, p);
+}
+
+void *tl_lookup_global(const char *name)
+{
+	return lookup(_r_debug.r_map, name, NULL);
+}
+
+void *tl_lookup_libc(const char *name)
+{
+	for (struct link_map *l = _r_debug.r_map; l != NULL; l = l->l_next) {
+		const char *slash = l->l_name ? strrchr(l->l_name, '/') : NULL;
+		if (slash != NULL && strcmp(slash + 1, "libc.so.6") == 0) {
+			struct object o;
+			if (!open_object(l, &o))
+				return NULL;
+			const ElfW(Sym) *sym = find_in(&o, name, gnu_hash(name), NULL);
+			if (sym == NULL)
+				return NULL;
+			void *p = (void *)(o.base + sym->st_value);
+			if (ELF64_ST_TYPE(sym->st_info) == STT_GNU_IFUNC)
+				p = ((void *(*)(void))p)();
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* A system call without libc's syscall() (which we wrap) nor a lookup: for the start and exit
+ * of a process that calls nothing we wrap, so that it never reads libc's symbol tables (a few
+ * page faults). Returns -errno on failure, as the kernel does. */
+long tl_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	long ret = TL_REAL(syscall)(nr, a, b, c, d, e, f);
+	return ret == -1 ? -errno : ret;
+#endif
+}
+
+long tl_raw_syscall(long nr, long a, long b, long c)
+{
+	return tl_raw_syscall6(nr, a, b, c, 0, 0, 0);
 }

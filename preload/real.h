@@ -1,4 +1,5 @@
-/* The real functions behind every wrapper, resolved once from one table (real.c). */
+/* The real functions behind every wrapper, from one table, each resolved on its first use by a
+ * lock-free lookup in the symbol hash tables of the objects loaded after us (real.c). */
 #ifndef TL_REAL_H
 #define TL_REAL_H
 
@@ -17,7 +18,7 @@
 #include <threads.h>
 #include <time.h>
 
-/* X(return type, name, parameter list) for symbols resolved with dlsym(RTLD_NEXT). */
+/* X(return type, name, parameter list): the next definition after us, as dlsym(RTLD_NEXT). */
 #define TL_REAL_LIST(X)                                                                            \
 	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))   \
 	X(int, pthread_join, (pthread_t, void **))                                                 \
@@ -125,10 +126,11 @@
 	X(int, aio_fsync64, (int, struct aiocb64 *))                                               \
 	X(int, lio_listio64, (int, struct aiocb64 *const[], int, struct sigevent *))               \
 	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))                      \
-	X(void, exit, (int))
+	X(void, exit, (int))                                                                       \
+	X(void, quick_exit, (int))
 
 /* XV(return type, our name, symbol, version, parameters): symbols that exist in two
- * implementations; each of our two wrappers must call its own (PLATFORM-NOTES). */
+ * implementations; each of our two wrappers must call its own (see docs/internals.md). */
 #define TL_REAL_VERSIONED(XV)                                                \
 	XV(int, cond_wait_new, "pthread_cond_wait", "GLIBC_2.3.2",           \
 	   (pthread_cond_t *, pthread_mutex_t *))                            \
@@ -144,9 +146,34 @@
 TL_REAL_LIST(TL_DECLARE_REAL)
 TL_REAL_VERSIONED(TL_DECLARE_REALV)
 
-void tl_real_resolve(void);
-/* The real function, resolving the table first if a wrapper runs before our constructor. */
-#define TL_REAL(name) \
-	(TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name : (tl_real_resolve(), tl_real_##name))
+#define TL_REAL_ID(ret, name, params) TL_REAL_ID_##name,
+#define TL_REAL_IDV(ret, name, sym, ver, params) TL_REAL_ID_##name,
+enum tl_real_id { TL_REAL_LIST(TL_REAL_ID) TL_REAL_VERSIONED(TL_REAL_IDV) TL_REAL_COUNT };
+
+/* Look up one real function and store it in its pointer; async-signal-safe (no lock, no
+ * allocation), so a wrapper may be the first user in a signal handler or before our
+ * constructor. */
+void tl_real_find(enum tl_real_id id);
+/* How many lookups had to ask the loader (dlsym): none in a normal process (a unit test
+ * checks it). */
+extern atomic_uint tl_real_fallbacks;
+/* The real function: one load and a test once it is known. */
+#define TL_REAL(name)                                       \
+	(TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name \
+	                                   : (tl_real_find(TL_REAL_ID_##name), tl_real_##name))
+
+/* The first definition of `name` (its default version) in the objects loaded at start, in
+ * load order from the program, as dlsym(RTLD_DEFAULT) without its error path: NULL when no
+ * object defines it (the program's optional hooks). Async-signal-safe. */
+void *tl_lookup_global(const char *name);
+
+/* libc's own definition of `name`, not the next interposer's (RTLD_NEXT may find libfaketime
+ * first): for what the exit check calls after other libraries' destructors. Async-signal-safe. */
+void *tl_lookup_libc(const char *name);
+
+/* A raw system call (returns -errno), for the start and exit paths and for code that may run
+ * after other libraries' destructors or in a signal handler: see real.c. */
+long tl_raw_syscall(long nr, long a, long b, long c);
+long tl_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f);
 
 #endif

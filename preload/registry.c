@@ -20,6 +20,51 @@ static uint64_t next_number = 1;
 static atomic_int starting;    /* created, not yet in the registry */
 static pthread_key_t exit_key; /* its destructor marks a thread finished */
 
+/* The main thread's record and the hash table's first allocations are static: a process that
+ * never starts a thread allocates nothing, and does not even set up malloc. */
+static struct tl_thread main_record;
+static struct {
+	UT_hash_table tbl;
+	UT_hash_bucket buckets[HASH_INITIAL_NUM_BUCKETS];
+	bool tbl_used, buckets_used;
+} first_table;
+
+static void *table_alloc(size_t size)
+{
+	if (size == sizeof(first_table.tbl) && !first_table.tbl_used) {
+		first_table.tbl_used = true;
+		return &first_table.tbl;
+	}
+	if (size == sizeof(first_table.buckets) && !first_table.buckets_used) {
+		first_table.buckets_used = true;
+		return first_table.buckets;
+	}
+	return malloc(size);
+}
+
+static void table_free(void *p)
+{
+	if (p == &first_table.tbl)
+		first_table.tbl_used = false;
+	else if (p == first_table.buckets)
+		first_table.buckets_used = false;
+	else
+		free(p);
+}
+#undef uthash_malloc
+#undef uthash_free
+#define uthash_malloc(size) table_alloc(size)
+#define uthash_free(p, size) table_free(p)
+
+/* No stale copy of the program's pointers (objects, registers, start argument) is left in
+ * memory malloc hands out again: the verdicts' conservative scan would see them (reach.c). */
+static void free_record(struct tl_thread *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (t != &main_record)
+		free(t);
+}
+
 pid_t tl_gettid(void)
 {
 	return gettid();
@@ -69,10 +114,7 @@ static void maybe_free(struct tl_thread *t)
 	if (f & TL_F_IN_HASH)
 		HASH_DEL(registry, t);
 	tl_check_record_gone(atomic_load(&t->tid));
-	/* no stale copy of the program's pointers (objects, registers, start argument) in memory
-	 * malloc hands out again: the verdicts' conservative scan would see them (reach.c) */
-	memset(t, 0, sizeof(*t));
-	free(t);
+	free_record(t);
 }
 
 /* Lock held. Both the thread itself and its creator call this; whichever comes second must not
@@ -129,9 +171,7 @@ static void on_thread_exit(void *p)
 void tl_registry_init(void)
 {
 	pthread_key_create(&exit_key, on_thread_exit);
-	struct tl_thread *t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		return;
+	struct tl_thread *t = &main_record;
 	t->number = next_number++;
 	t->tid = getpid();
 	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
@@ -232,7 +272,7 @@ void tl_registry_after_fork_child(void)
 		if (t == self)
 			continue;
 		HASH_DEL(registry, t);
-		free(t);
+		free_record(t);
 	}
 	atomic_store(&starting, 0);
 	if (self != NULL) {

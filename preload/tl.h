@@ -44,34 +44,14 @@ struct tl_symbolizer;
 #define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Hard upper bound of frames in any captured stack; option max_frames picks the depth used. */
-#define TL_MAX_FRAMES 64
+/* ---- options (options.h: the table; options.c: parser, defaults, help) ---- */
+#include "options.h"
 
-/* ---- options (options.c) ---- */
-enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
-
-struct tl_options {
-	int exitcode;
-	const char *log_path;
-	const char *log_dir_id; /* "DEV,INO" the folder of log_path must have (threadleak run) */
-	int format;
-	int grace_ms;
-	int max_frames;
-	bool help;
-	bool check_at_exit;
-	bool children;
-	bool default_suppressions;
-	int signal; /* 0: pick a free real-time signal at the check */
-	const char *suppressions[8];
-	int nsuppressions;
-	const char *disable_sets; /* comma list of default suppression sets turned off */
-	int fail_on;              /* tl_fail_on */
-};
 extern struct tl_options tl_opt;
 /* Parse "k=v:k=v" into tl_opt. Problems are reported through tl_warn(), one line each; a bad
  * value keeps the previous value. `origin` names the source in messages. Returns #problems. */
 int tl_options_parse(const char *s, const char *origin);
-void tl_options_defaults(void);
+void tl_options_defaults(void); /* back to the static defaults */
 void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
@@ -426,7 +406,6 @@ char *tl_report_json(struct tl_report *r, size_t *len);
 
 /* ---- reachability of what blocked threads wait on (reach.c) ---- */
 enum tl_verdict { TL_V_NONE, TL_V_UNREACHABLE, TL_V_FREED, TL_V_REACHABLE, TL_V_UNKNOWN };
-enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 /* Set each thread's verdict and verdict_reason, on the gathered threads (r->v, r->n, r->known)
  * before stacks are captured (the unwinder and symbolizer leave copies of pointers behind);
  * tl_reach_finish() then words the proven ones and drops threads that moved meanwhile. */
@@ -449,7 +428,8 @@ struct tl_default_set {
 };
 extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
 /* A string returned by a hook function the program defines (threadleak_default_options, ...),
- * found with dlsym or, for executables that do not export it, in the symbol table. */
+ * found in the dynamic symbol tables (tl_lookup_global) or, for executables that do not export
+ * it, in the symbol table. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
 void tl_options_apply_hook(struct tl_symbolizer *sym);
 extern bool tl_log_quiet;

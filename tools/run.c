@@ -5,6 +5,7 @@
  * else 0. The library itself is told exitcode=0, so that the programs of the run behave as
  * they would without threadleak (a script that checks its children's status still works). */
 #include "cli.h"
+#include "../preload/options.h" /* the library's options: limits and defaults */
 
 #include <dirent.h>
 #include <errno.h>
@@ -91,8 +92,10 @@ static int check_raw(struct run_opts *o, const char *raw)
 			        (int)klen, t);
 			bad++;
 		} else if (klen == 8 && strncmp(t, "exitcode", 8) == 0 && eq && !o->exitcode_set &&
-		           !parse_int(eq + 1, 0, 255, &o->exitcode)) {
-			cli_err("--options: invalid exitcode '%s' (0 to 255)", eq + 1);
+		           !parse_int(eq + 1, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode,
+		                      &o->exitcode)) {
+			cli_err("--options: invalid exitcode '%s' (%d to %d)", eq + 1,
+			        TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode);
 			bad++;
 		}
 	}
@@ -133,7 +136,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct run_opts){
-	    .grace = -1, .exitcode = TL_DEFAULT_EXITCODE, .orphan_wait = 1000, .color = -1};
+	    .grace = -1, .exitcode = TL_OPT_DEFAULT_exitcode, .orphan_wait = 1000, .color = -1};
 	opterr = 0;
 	optind = 1;
 	int c, bad = 0;
@@ -143,16 +146,17 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			strv_push(&o->supps, &o->nsupps, strdup(optarg));
 			break;
 		case 'g':
-			if (!parse_int(optarg, 0, 60000, &o->grace))
+			if (!parse_int(optarg, TL_OPT_MIN_grace_ms, TL_OPT_MAX_grace_ms, &o->grace))
 				bad += (cli_err("--grace: '%s' is not a number of milliseconds "
-				                "from 0 to 60000",
-				                optarg),
+				                "from %d to %d",
+				                optarg, TL_OPT_MIN_grace_ms, TL_OPT_MAX_grace_ms),
 				        1);
 			break;
 		case 'e':
-			if (!parse_int(optarg, 0, 255, &o->exitcode))
-				bad += (cli_err("--exitcode: '%s' is not a status from 0 to 255",
-				                optarg),
+			if (!parse_int(optarg, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode,
+			               &o->exitcode))
+				bad += (cli_err("--exitcode: '%s' is not a status from %d to %d",
+				                optarg, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode),
 				        1);
 			o->exitcode_set = true;
 			break;
@@ -263,8 +267,8 @@ static char *library_options(const struct run_opts *o, const struct report_dir *
 /* Suppression files as absolute paths (the command may change directory). */
 static int check_suppressions(struct run_opts *o)
 {
-	if (o->nsupps > 8) {
-		cli_err("--suppressions: at most 8 files");
+	if (o->nsupps > TL_MAX_SUPPRESSION_FILES) {
+		cli_err("--suppressions: at most %d files", TL_MAX_SUPPRESSION_FILES);
 		return -1;
 	}
 	for (size_t i = 0; i < o->nsupps; i++) {

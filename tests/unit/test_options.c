@@ -60,6 +60,18 @@ static bool contains(const char *hay, const char *needle)
 }
 
 /* ---- the cases ---- */
+/* The defaults are in tl_opt before any call: the library's constructor parses nothing when
+ * THREADLEAK_OPTIONS is empty. Runs first, before anything sets tl_opt. */
+static void test_static_defaults(void)
+{
+	current = "static defaults";
+	CHECK(tl_opt.exitcode == 23 && tl_opt.grace_ms == 250 && tl_opt.max_frames == 32 &&
+	          tl_opt.format == TL_FORMAT_TEXT && tl_opt.children && tl_opt.check_at_exit &&
+	          tl_opt.default_suppressions && !tl_opt.help && tl_opt.signal == 0 &&
+	          tl_opt.log_path == NULL && tl_opt.nsuppressions == 0,
+	      "tl_opt is not initialized with the defaults");
+}
+
 static void test_defaults(void)
 {
 	begin("defaults");
@@ -332,6 +344,7 @@ static void test_help(void)
 
 int main(void)
 {
+	test_static_defaults();
 	test_defaults();
 	test_all_valid();
 	test_malformed();

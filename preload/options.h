@@ -1,0 +1,93 @@
+/* The library's options (THREADLEAK_OPTIONS=k=v:k=v), one row each. This list generates the
+ * struct tl_options, its static defaults, the parser's table and help=1 (options.c), the
+ * limits the CLI checks (tools/run.c), and the README's options table must match help=1's
+ * output (tests/core/test_options_table.py checks it). Plain C: the CLI includes it too. */
+#ifndef TL_OPTIONS_H
+#define TL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Hard upper bound of frames in any captured stack; option max_frames picks the depth used. */
+#define TL_MAX_FRAMES 64
+/* How many suppression files THREADLEAK_OPTIONS may name. */
+#define TL_MAX_SUPPRESSION_FILES 8
+
+enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
+enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
+
+/* X(kind, name, field, default, min, max, help). Kinds: INT (a whole decimal number from min
+ * to max), BOOL (1/0, true/false, yes/no, on/off), STR (text, NULL by default), FORMAT (text
+ * or json), SIGNAL (0 or a real-time signal), LIST (repeatable: up to max values), FAIL_ON
+ * (all or unreachable). */
+#define TL_OPTIONS(X)                                                                             \
+	X(INT, exitcode, exitcode, 23, 0, 255,                                                    \
+	  "exit status when leaks are found and the program exited with 0 (a failing program "    \
+	  "keeps its own status)")                                                                \
+	X(STR, log_path, log_path, NULL, 0, 0,                                                    \
+	  "write the report to PATH.PID instead of stderr (never through a symlink, never over "  \
+	  "another user's file); 'stderr' and 'stdout' also work")                                \
+	X(STR, log_dir_id, log_dir_id, NULL, 0, 0,                                                \
+	  "set by threadleak run: DEV,INO of log_path's folder; no report is written elsewhere")  \
+	X(FORMAT, format, format, TL_FORMAT_TEXT, 0, 0, "report format: text or json")            \
+	X(INT, grace_ms, grace_ms, 250, 0, 60000,                                                 \
+	  "how long the check waits for threads that are winding down (retries with backoff)")    \
+	X(INT, max_frames, max_frames, 32, 1, TL_MAX_FRAMES,                                      \
+	  "frames kept per stack (current and creation), at most 64")                             \
+	X(BOOL, children, children, true, 0, 1,                                                   \
+	  "also check child processes (0: remove threadleak from their LD_PRELOAD)")              \
+	X(BOOL, check_at_exit, check_at_exit, true, 0, 1,                                         \
+	  "check for leaks when the process exits (0: only when the program asks, through the "   \
+	  "API)")                                                                                 \
+	X(LIST, suppressions, suppressions, {NULL}, 0, TL_MAX_SUPPRESSION_FILES,                  \
+	  "a suppression file; may be given several times (at most 8)")                           \
+	X(BOOL, default_suppressions, default_suppressions, true, 0, 1,                           \
+	  "suppress the threads that libc and common runtimes keep for the process lifetime (0: " \
+	  "turn off every default set)")                                                          \
+	X(STR, disable_default_sets, disable_sets, NULL, 0, 0,                                    \
+	  "default suppression sets to turn off, comma-separated (libc,node,glib)")               \
+	X(SIGNAL, signal, signal, 0, 0, 0,                                                        \
+	  "signal used to sample the stacks of running threads (0: a free real-time signal)")     \
+	X(FAIL_ON, fail_on, fail_on, TL_FAIL_ALL, 0, 0,                                           \
+	  "which leaks change the exit status: all, or unreachable (proven ones: verdict "        \
+	  "unreachable or freed)")                                                                \
+	X(BOOL, help, help, false, 0, 1, "print the options and their defaults")
+
+#define TL_OPT_FIELD_INT(field, max) int field;
+#define TL_OPT_FIELD_BOOL(field, max) bool field;
+#define TL_OPT_FIELD_STR(field, max) const char *field;
+#define TL_OPT_FIELD_FORMAT(field, max) int field;
+#define TL_OPT_FIELD_SIGNAL(field, max) int field;
+#define TL_OPT_FIELD_FAIL_ON(field, max) int field;
+#define TL_OPT_FIELD_LIST(field, max) \
+	const char *field[max];       \
+	int n##field;
+#define TL_OPT_FIELD(kind, name, field, def, min, max, help) TL_OPT_FIELD_##kind(field, max)
+
+struct tl_options {
+	TL_OPTIONS(TL_OPT_FIELD)
+};
+
+/* Each option's limits and default as constants: TL_OPT_MIN_grace_ms, TL_OPT_DEFAULT_exitcode,
+ * ... (defaults only for the numeric kinds). */
+#define TL_OPT_LIMITS(kind, name, field, def, min, max, help) \
+	TL_OPT_MIN_##name = (min), TL_OPT_MAX_##name = (max),
+enum { TL_OPTIONS(TL_OPT_LIMITS) };
+#define TL_OPT_DEFAULT_INT(name, def) TL_OPT_DEFAULT_##name = (def),
+#define TL_OPT_DEFAULT_BOOL(name, def) TL_OPT_DEFAULT_##name = (def),
+#define TL_OPT_DEFAULT_STR(name, def)
+#define TL_OPT_DEFAULT_FORMAT(name, def) TL_OPT_DEFAULT_##name = (def),
+#define TL_OPT_DEFAULT_SIGNAL(name, def) TL_OPT_DEFAULT_##name = (def),
+#define TL_OPT_DEFAULT_FAIL_ON(name, def) TL_OPT_DEFAULT_##name = (def),
+#define TL_OPT_DEFAULT_LIST(name, def)
+#define TL_OPT_DEFAULT(kind, name, field, def, min, max, help) TL_OPT_DEFAULT_##kind(name, def)
+enum { TL_OPTIONS(TL_OPT_DEFAULT) };
+
+/* The static initializer of struct tl_options: every default, nothing parsed at start. */
+#define TL_OPT_INIT(kind, name, field, def, min, max, help) .field = def,
+#define TL_OPTIONS_DEFAULTS             \
+	{                               \
+		TL_OPTIONS(TL_OPT_INIT) \
+	}
+
+#endif
