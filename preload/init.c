@@ -178,6 +178,23 @@ static atomic_int early_state;
 static struct tl_deferred early_result;
 static int early_status, early_leaked, early_fd = -1;
 
+/* A process that never started a thread (glibc clears __libc_single_threaded at the first
+ * pthread_create, in this process or since fork) and has no other task now (a raw clone()
+ * thread) has nothing to report: most processes a CI job starts. The check would still
+ * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
+static bool nothing_seen_early; /* our destructor found nothing to check */
+
+static bool nothing_to_check(void)
+{
+	pid_t tid;
+	/* no thread can have started since the destructor's look without clearing the flag */
+	if (nothing_seen_early && __libc_single_threaded)
+		return true;
+	return __libc_single_threaded &&
+	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
+	       tl_list_tasks(&tid, 1) == 1;
+}
+
 __attribute__((destructor)) static void exit_check_early(void)
 {
 	int none = EARLY_NONE;
@@ -185,6 +202,11 @@ __attribute__((destructor)) static void exit_check_early(void)
 	    atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
+	if (nothing_to_check()) {
+		nothing_seen_early = true;
+		atomic_store(&early_state, EARLY_SKIPPED);
+		return;
+	}
 	/* Children forked while the check waits must not inherit the program's buffered output
 	 * (they would write it again when they exit). */
 	flush_stdio();
@@ -381,17 +403,6 @@ static int reduced_check(int status)
 	return n;
 }
 
-/* A process that never started a thread (glibc clears __libc_single_threaded at the first
- * pthread_create, in this process or since fork) and has no other task now (a raw clone()
- * thread) has nothing to report: most processes a CI job starts. The check would still
- * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
-static bool nothing_to_check(void)
-{
-	pid_t tid;
-	return __libc_single_threaded &&
-	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
-	       tl_list_tasks(&tid, 1) == 1;
-}
 
 static void at_exit(int status, void *arg)
 {
@@ -411,7 +422,7 @@ static void at_exit(int status, void *arg)
 			while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
 				raw_nap_ms(1);
 		int leaked;
-		if (none == EARLY_NONE || !early_result_holds(status)) {
+		if (none != EARLY_DONE || !early_result_holds(status)) {
 			tl_output_close(early_fd);
 			flush_stdio();
 			leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);

@@ -100,11 +100,14 @@ static void handler_spins(int sig)
 static int devnull = -1;
 static volatile int storm_done;
 
+static volatile int handled;
+
 static void handler_writes(int sig)
 {
 	struct timespec ts = {0, 0};
 	write(devnull, "x", 1);
 	nanosleep(&ts, NULL);
+	handled++;
 }
 
 static void *storm_thread(void *arg)
@@ -121,7 +124,7 @@ static void *storm_thread(void *arg)
 }
 
 static sigjmp_buf storm_jb;
-static volatile int jumps, storm_ready;
+static volatile int jumps, storm_ready, storm_i;
 
 static void handler_jumps(int sig)
 {
@@ -134,10 +137,9 @@ static void handler_jumps(int sig)
 static void *jmpstorm_thread(void *arg)
 {
 	struct timespec ts = {0, 0};
-	static volatile int i;
 	sigsetjmp(storm_jb, 1);
 	storm_ready = 1;
-	for (; i < 3000; i++) {
+	for (; storm_i < 3000; storm_i++) {
 		write(devnull, "y", 1);
 		nanosleep(&ts, NULL);
 	}
@@ -302,10 +304,14 @@ int main(int argc, char **argv)
 		while (jmp && !storm_ready)
 			sched_yield();
 		while (!storm_done) {
-			int before = jumps;
+			int before = jmp ? jumps : handled, at = storm_i;
 			pthread_kill(t, SIGUSR1);
-			/* jumping: one signal at a time (siglongjmp unblocks it before it jumps) */
-			while (jmp && jumps == before && !storm_done)
+			/* one signal at a time: each handler runs before the next is sent (siglongjmp
+			 * unblocks it before it jumps), or the thread could spend all its time in
+			 * handlers and never finish its loop; a jumping loop must also move on */
+			while ((jmp ? jumps : handled) == before && !storm_done)
+				sched_yield();
+			while (jmp && storm_i == at && !storm_done)
 				sched_yield();
 			sched_yield();
 		}

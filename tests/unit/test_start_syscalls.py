@@ -3,7 +3,10 @@ system calls of /bin/true preloaded with it, against /bin/true preloaded with an
 Nothing may be allocated (malloc's first use shows as getrandom and brk calls), no file opened
 (no /proc read at exit), no futex (no lock contention, no dlsym), whatever the hook lookup and
 the exit check do. What it may add is listed: saving stderr (prlimit64, fcntl, newfstatat),
-getpid, and the exit path's task count (prctl, unshare, gettid). Needs strace (skips without)."""
+getpid, and the exit path's task count (prctl, unshare, gettid); when stderr is a pipe (as here),
+also the O_PATH reference to it that preload/log.c keeps instead of a copy (a copy would hold the
+pipe open for a reader waiting for its end): one openat of /proc/self/fd/2 and one close. Needs
+strace (skips without)."""
 import collections
 import os
 import shutil
@@ -45,7 +48,17 @@ def syscalls(lib, options=None):
     return count, lines[last + 1:]
 
 
+def pipe_reference(lines, count):
+    """Take out the O_PATH reference to a pipe stderr (log.c), and only that."""
+    opens = [l for l in lines if "openat(" in l and '"/proc/self/fd/2"' in l and "O_PATH" in l]
+    if opens and count["openat"] >= len(opens):
+        count["openat"] -= len(opens)
+        count["close"] -= min(count["close"], len(opens))
+    return +count
+
+
 ours, ours_lines = syscalls(LIB)
+ours = pipe_reference(ours_lines, ours)
 empty, _ = syscalls(EMPTY)
 extra = ours - empty
 print("after loading, ours:", dict(ours), " empty:", dict(empty))
@@ -56,6 +69,7 @@ if bad:
     sys.exit(1)
 # and the same with options set (the parse of THREADLEAK_OPTIONS allocates nothing either)
 opt, opt_lines = syscalls(LIB, "grace_ms=100:max_frames=20:disable_default_sets=node")
+opt = pipe_reference(opt_lines, opt)
 bad = {k: v for k, v in (opt - empty).items() if k not in ALLOWED_EXTRA}
 if bad:
     print(f"FAIL: with THREADLEAK_OPTIONS set: {bad}")
