@@ -1,4 +1,4 @@
-"""Helpers for the CLI tests (issue #5): run tools/threadleak as a real process."""
+"""Helpers for the CLI tests: run tools/threadleak as a real process."""
 import atexit
 import os
 import re

@@ -1,4 +1,4 @@
-"""C++ names and inlined frames in optimized builds (issue #6). tests/lang/inline_cpp.cpp is the
+"""C++ names and inlined frames in optimized builds. tests/lang/inline_cpp.cpp is the
 seed written as C++ code is: a class template channel in a namespace, detached std::threads
 running a lambda. Built at -O1 and -O2 by g++ (meson) and by clang++ when present (here): the
 channel's send is inlined into the thread's _M_run at -O2, and clang emits no .debug_aranges

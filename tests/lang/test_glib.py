@@ -1,4 +1,4 @@
-"""GLib and GIO (issue #6): a correct GLib program leaves GLib's own threads behind at exit, and
+"""GLib and GIO: a correct GLib program leaves GLib's own threads behind at exit, and
 the default set "glib" suppresses them; each rule is shown needed (the thread is reported with
 the set disabled) and sufficient (nothing reported by default), the threads still counted in
 "suppressed" and the rules listed in "suppressions_used":

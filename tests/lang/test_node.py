@@ -1,4 +1,4 @@
-"""Node.js (issue #6): the runtime keeps one thread of its own at exit, the inspector's I/O
+"""Node.js: the runtime keeps one thread of its own at exit, the inspector's I/O
 thread (node::inspector::(anonymous namespace)::StartIoThreadMain, created by
 node::inspector::Agent::Start, blocked in sem_wait until SIGUSR1). The default set "node"
 suppresses it:

@@ -1,4 +1,4 @@
-"""Python on pthreads (issue #6). python3 is an ELF program whose threading.Thread.start goes
+"""Python on pthreads. python3 is an ELF program whose threading.Thread.start goes
 through PyThread_start_new_thread -> pthread_create, so its threads are tracked:
 - py_daemon.py: 3 daemon threads blocked forever in queue.Queue.get are reported as blocked
   (a lock acquire: sem_wait), created by PyThread_start_new_thread, exit status 23;

@@ -1,4 +1,4 @@
-"""The seed in Rust (issue #6): std::sync::mpsc::sync_channel(0), 4 spawned senders per round,
+"""The seed in Rust: std::sync::mpsc::sync_channel(0), 4 spawned senders per round,
 one recv, 5 rounds: 15 threads blocked at exit while main returns normally. Built here with
 rustc -g -C opt-level=1, so Sender::send and the closure are inlined: the report must still
 name them, demangled (legacy and v0 mangling). Skipped when rustc is not installed."""
