@@ -476,9 +476,10 @@ static struct debuginfod_api *debuginfod_api(void)
 	return api.client ? &api : NULL;
 }
 
-/* Where the debuginfod client keeps a build-id's debug file (its cache layout): it open()s a
- * cached file without looking at what it is, so a FIFO planted there would block us. */
-static bool debuginfod_cache_file(const char *hex, char *path, size_t len)
+/* Where the debuginfod client keeps a build-id's debug file (it chooses its cache folder this
+ * way): it open()s a cached file without looking at what it is, so a FIFO planted there would
+ * block us. False when that is not a regular file. */
+static bool debuginfod_cache_regular(const char *hex)
 {
 	const char *env = getenv("DEBUGINFOD_CACHE_PATH");
 	const char *home = getenv("HOME");
@@ -495,15 +496,18 @@ static bool debuginfod_cache_file(const char *hex, char *path, size_t len)
 		snprintf(dir, sizeof(dir), "%s/debuginfod_client", xdg);
 	else
 		snprintf(dir, sizeof(dir), "%s/.cache/debuginfod_client", home ? home : "");
-	return snprintf(path, len, "%s/%s/debuginfo", dir, hex) < (int)len;
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s/debuginfo", dir, hex);
+	return n > 0 && (size_t)n < sizeof(path) && !exists_not_regular(path);
 }
 
-static int debuginfod_fetch(Dwfl_Module *mod, const struct tl_sym_files *o, char **name)
+static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
+                            char **name)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
-	char hex[2 * 64 + 1], cached[PATH_MAX];
+	char hex[2 * 64 + 1];
 	if (o == NULL || urls == NULL || urls[0] == '\0' || !module_build_id(mod, hex) ||
-	    !debuginfod_cache_file(hex, cached, sizeof(cached)) || exists_not_regular(cached))
+	    !debuginfod_cache_regular(hex))
 		return -1;
 	struct debuginfod_api *api = debuginfod_api();
 	if (api == NULL)
@@ -521,7 +525,7 @@ static int debuginfod_fetch(Dwfl_Module *mod, const struct tl_sym_files *o, char
 		path = NULL;
 	}
 	if (fd < 0 && o->verbose && o->err)
-		o->err("debuginfod: no debug info for build-id %s\n", hex);
+		o->err("%s: debuginfod has no debug info for build-id %s", modname, hex);
 	free(path);
 	return fd;
 }
@@ -585,7 +589,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 #ifndef TL_PRELOADED
 	/* crc 0 with a name: libdw asks for a dwz alternate file, which has its own build-id */
 	if (fd < 0 && !(crc == 0 && debuglink))
-		fd = debuginfod_fetch(mod, o, debuginfo_file_name);
+		fd = debuginfod_fetch(mod, modname, o, debuginfo_file_name);
 #endif
 	return fd;
 }

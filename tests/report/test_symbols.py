@@ -67,7 +67,7 @@ def report_text(doc, *args, env=None):
     path = os.path.join(work, "saved.json")
     with open(path, "w") as f:
         json.dump(doc, f)
-    r = run([CLI, "report", *args, path], preload=False, env=env, timeout=60)
+    r = run([CLI, "report", *args, path], preload=False, env=env, timeout=30)
     out = r.stdout.decode(errors="replace")
     check(r.rc == 0 and "1 leaked thread in 1 of 1 process" in out,
           f"threadleak report {args}: status {r.rc}", out, r.stderr)
