@@ -22,7 +22,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifndef TL_PRELOADED
+#if !defined(TL_PRELOADED) && defined(TL_HAVE_DEBUGINFOD)
 #include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #endif
@@ -450,6 +450,7 @@ static bool build_id_files_regular(Dwfl_Module *mod, const struct tl_sym_files *
 	return true;
 }
 
+#ifdef TL_HAVE_DEBUGINFOD
 /* ---- debuginfod, for `threadleak report` only ----
  * libdebuginfod is dlopen'ed (as libdw itself does) only when DEBUGINFOD_URLS is set and a
  * module's debug info is found nowhere local; its client lives as long as the process. */
@@ -529,6 +530,14 @@ static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct 
 	free(path);
 	return fd;
 }
+#else
+static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
+                            char **name)
+{
+	(void)mod, (void)modname, (void)o, (void)name;
+	return -1; /* built without libdebuginfod-dev's header */
+}
+#endif
 #endif
 
 /* .gnu_debuglink where GDB looks, and in the report's debug folders. */
