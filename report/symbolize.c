@@ -25,6 +25,7 @@
 #if !defined(TL_PRELOADED) && defined(TL_HAVE_DEBUGINFOD)
 #include <dlfcn.h>
 #include <elfutils/debuginfod.h>
+#include <gelf.h>
 #endif
 
 #ifndef TL_ARRAY_SIZE
@@ -502,13 +503,39 @@ static bool debuginfod_cache_regular(const char *hex)
 	return n > 0 && (size_t)n < sizeof(path) && !exists_not_regular(path);
 }
 
-static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
-                            char **name)
+/* The build-id of the dwz alternate file a debug file names: .gnu_debugaltlink holds its path,
+ * a NUL, then the build-id. */
+static bool altlink_build_id(const char *debug_file, char *hex)
 {
-	const char *urls = getenv("DEBUGINFOD_URLS");
-	char hex[2 * 64 + 1];
-	if (o == NULL || urls == NULL || urls[0] == '\0' || !module_build_id(mod, hex) ||
-	    !debuginfod_cache_regular(hex))
+	bool found = false;
+	int fd = debug_file ? open_regular(debug_file) : -1;
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	while (e && !found && elf_getshdrstrndx(e, &shstrndx) == 0 &&
+	       (scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(e, shstrndx, sh.sh_name) : NULL;
+		Elf_Data *d =
+		    n && strcmp(n, ".gnu_debugaltlink") == 0 ? elf_getdata(scn, NULL) : NULL;
+		const unsigned char *p = d ? d->d_buf : NULL;
+		const unsigned char *nul = p ? memchr(p, 0, d->d_size) : NULL;
+		size_t len = nul ? d->d_size - (size_t)(nul + 1 - p) : 0;
+		for (size_t i = 0; len > 1 && len <= 64 && i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", nul[1 + i]);
+		found = len > 1 && len <= 64;
+	}
+	elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/* The debug file of a build-id (hex) from the servers of DEBUGINFOD_URLS. */
+static int debuginfod_fetch_id(const char *hex, const char *modname, const struct tl_sym_files *o,
+                               char **name)
+{
+	if (!debuginfod_cache_regular(hex))
 		return -1;
 	struct debuginfod_api *api = debuginfod_api();
 	if (api == NULL)
@@ -530,11 +557,28 @@ static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct 
 	free(path);
 	return fd;
 }
-#else
+
+/* The module's debug file, or (crc 0 with a name: libdw asks for it after reading debug_file)
+ * the dwz alternate file that debug file names. */
 static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
+                            const char *debug_file, const char *debuglink, GElf_Word crc,
                             char **name)
 {
-	(void)mod, (void)modname, (void)o, (void)name;
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	char hex[2 * 64 + 1];
+	if (o == NULL || urls == NULL || urls[0] == '\0')
+		return -1;
+	bool alt = crc == 0 && debuglink;
+	if (alt ? !altlink_build_id(debug_file, hex) : !module_build_id(mod, hex))
+		return -1;
+	return debuginfod_fetch_id(hex, modname, o, name);
+}
+#else
+static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
+                            const char *debug_file, const char *debuglink, GElf_Word crc,
+                            char **name)
+{
+	(void)mod, (void)modname, (void)o, (void)debug_file, (void)debuglink, (void)crc, (void)name;
 	return -1; /* built without libdebuginfod-dev's header */
 }
 #endif
@@ -596,9 +640,9 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	if (fd < 0 && debuglink && debuglink[0])
 		fd = find_debuglink(file_name, debuglink, crc, o, debuginfo_file_name);
 #ifndef TL_PRELOADED
-	/* crc 0 with a name: libdw asks for a dwz alternate file, which has its own build-id */
-	if (fd < 0 && !(crc == 0 && debuglink))
-		fd = debuginfod_fetch(mod, modname, o, debuginfo_file_name);
+	if (fd < 0)
+		fd = debuginfod_fetch(mod, modname, o, file_name, debuglink, crc,
+		                      debuginfo_file_name);
 #endif
 	return fd;
 }

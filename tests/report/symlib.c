@@ -12,10 +12,16 @@ __asm__(".text\n"
 
 static int fds[2];
 
+/* inlined even at -O0: its name lives in DWARF only (in a dwz alternate file, when dwz'd) */
+static inline __attribute__((always_inline)) long symlib_read(char *c)
+{
+	return read(fds[0], c, 1); /* marker: symlib_read read */
+}
+
 __attribute__((noinline)) static void symlib_block(void)
 {
 	char c;
-	while (read(fds[0], &c, 1) != 0) /* marker: symlib_block read */
+	while (symlib_read(&c) != 0) /* marker: symlib_block call */
 		;
 	__asm__ volatile("" ::: "memory");
 }

@@ -22,7 +22,8 @@ from tl_test import *  # noqa: E402,F403
 
 CLI = os.environ["TL_CLI"]
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "symlib.c")
-LINE_READ = source_line(SRC, "marker: symlib_block read")
+LINE_READ = source_line(SRC, "marker: symlib_read read")
+LINE_BLOCK = source_line(SRC, "marker: symlib_block call")
 LINE_CALL = source_line(SRC, "marker: symlib_worker call")
 # only the debuginfod part below talks to a server, and only to ours
 os.environ.pop("DEBUGINFOD_URLS", None)
@@ -132,7 +133,8 @@ check(".debug_info" not in sh("readelf", "-S", split), "split.so has no DWARF")
 r, leak = leak_of(split)
 saved = r.report
 check(all(f["file"] is None for f in lib_frames(leak["stack"], split)), "no file:line at exit", leak)
-want = [rf"symlib_block at \S*tests/report/symlib\.c:{LINE_READ}\n",
+want = [rf"symlib_read \(inlined\) at \S*tests/report/symlib\.c:{LINE_READ}\n",
+        rf"symlib_block at \S*tests/report/symlib\.c:{LINE_BLOCK}\n",
         rf"symlib_worker at \S*tests/report/symlib\.c:{LINE_CALL}\n"]
 
 
@@ -152,29 +154,42 @@ print("ok: split debug info by build-id in a --debug-dir")
 # ---- debuginfod on 127.0.0.1 serving the split-off debug info ----
 debuginfod = shutil.which("debuginfod")
 check(debuginfod, "debuginfod is installed (Debian package debuginfod)")
-srv = variant("srv")
-os.makedirs(srv)
-shutil.copy(split_debug, srv)
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-url = f"http://127.0.0.1:{port}"
-log = open(variant("debuginfod.log"), "w")
-server = subprocess.Popen([debuginfod, "-F", "-p", str(port), "-d", variant("index.sqlite"),
-                           "-t", "0", "-g", "0", srv], stdout=log, stderr=subprocess.STDOUT)
-try:
+servers = []
+
+
+def serve(name, files, ids):
+    """A debuginfod on a free port of 127.0.0.1 serving files, once it has indexed ids."""
+    srv = variant(name)
+    os.makedirs(srv)
+    for f in files:
+        shutil.copy(f, srv)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    logpath = variant(name + ".log")
+    with open(logpath, "w") as log:
+        servers.append(subprocess.Popen(
+            [debuginfod, "-F", "-p", str(port), "-d", variant(name + ".sqlite"), "-t", "0",
+             "-g", "0", srv], stdout=log, stderr=subprocess.STDOUT))
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:  # until the scan has indexed the debug file
-        check(server.poll() is None, "debuginfod is running", open(variant("debuginfod.log")).read())
-        try:
-            with urllib.request.urlopen(f"{url}/buildid/{bid}/debuginfo", timeout=5) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        check(time.monotonic() < deadline, "debuginfod indexed the debug file within 60 s",
-              open(variant("debuginfod.log")).read())
-        time.sleep(0.2)
+    for i in ids:  # until the scan has indexed them
+        while True:
+            check(servers[-1].poll() is None, "debuginfod is running", open(logpath).read())
+            try:
+                with urllib.request.urlopen(f"{url}/buildid/{i}/debuginfo", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            check(time.monotonic() < deadline, f"debuginfod indexed {i} within 60 s",
+                  open(logpath).read())
+            time.sleep(0.2)
+    return url
+
+
+try:
+    url = serve("srv", [split_debug], [bid])
     cache = variant("cache")
     env = {"DEBUGINFOD_URLS": url, "DEBUGINFOD_CACHE_PATH": cache, "DEBUGINFOD_TIMEOUT": "20"}
 
@@ -185,8 +200,7 @@ try:
     check(not os.path.exists(os.path.join(cache, bid)), "nothing fetched at exit", os.listdir(work))
 
     out = report_text(saved, env=env)
-    check(has_lines(out), f"threadleak report: file:line through debuginfod: {want}",
-          out)
+    check(has_lines(out), f"threadleak report: file:line through debuginfod: {want}", out)
     check(os.path.isfile(os.path.join(cache, bid, "debuginfo")), "fetched into the cache")
     print("ok: threadleak report fetches debug info through debuginfod")
 
@@ -197,13 +211,39 @@ try:
     out = report_text(saved, env=dict(env, DEBUGINFOD_CACHE_PATH=fifo_cache))
     check(not has_lines(out), "the FIFO was not used", out)
     print("ok: a FIFO in debuginfod's cache is not opened")
+
+    # Debian's debug files are dwz'd: what several share (here the inlined function's DWARF)
+    # moves to an alternate file, named by path and build-id, served by its own build-id
+    dwz = shutil.which("dwz")
+    check(dwz, "dwz is installed (Debian package dwz)")
+    twin = [variant("dwz1.debug"), variant("dwz2.debug")]
+    for t in twin:
+        shutil.copy(split_debug, t)
+    alt = variant("alt.debug")
+    sh(dwz, "-m", alt, "-M", "/usr/lib/debug/.dwz/tlsym-test.debug", *twin)
+    alt_bid = re.search(r"Build ID: ([0-9a-f]+)", sh("readelf", "-n", alt)).group(1)
+    check(".gnu_debugaltlink" in sh("readelf", "-S", twin[0]), "dwz made an alternate file")
+    # without the alternate file, the inlined frame has no name (not its caller's)
+    dbg_dwz = variant("dbg_dwz")
+    os.makedirs(os.path.join(dbg_dwz, ".build-id", bid[:2]))
+    shutil.copy(twin[0], os.path.join(dbg_dwz, ".build-id", bid[:2], bid[2:] + ".debug"))
+    out = report_text(saved, "--debug-dir", dbg_dwz)
+    check(re.search(rf"\?\? \(inlined\) at \S*symlib\.c:{LINE_READ}\n", out)
+          and "symlib_block (inlined)" not in out,
+          "an inlined frame without its name in reach stays ??", out)
+    url2 = serve("srv_dwz", [twin[0], alt], [bid, alt_bid])
+    env2 = {"DEBUGINFOD_URLS": url2, "DEBUGINFOD_CACHE_PATH": variant("cache_dwz"),
+            "DEBUGINFOD_TIMEOUT": "20"}
+    out = report_text(saved, env=env2)
+    check(has_lines(out), f"threadleak report: dwz'd debug info through debuginfod: {want}", out)
+    print("ok: and the dwz alternate file it names")
 finally:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    log.close()
+    for server in servers:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 shutil.rmtree(work, ignore_errors=True)
 ok("ok: symbol fallbacks")
