@@ -1,10 +1,11 @@
 /* Symbolization with elfutils' libdw, for the library at the check (this process's modules,
  * from the loader) and for `threadleak report` (module files named by a saved report): function
  * names from the symbol table (static functions too), file:line and inlined frames from DWARF
- * (including build-id debug files under /usr/lib/debug, never debuginfod), names qualified by
- * their namespaces and types, demangled with GNU libiberty (C++, Rust legacy and v0). In the
- * library it runs only after every sampled thread has been released: it mallocs and opens
- * files. Results are cached per pc: leaked threads share most of their frames. */
+ * (including build-id debug files under /usr/lib/debug and MiniDebugInfo's .gnu_debugdata;
+ * debuginfod in `threadleak report` only, never at exit), names qualified by their namespaces and
+ * types, demangled with GNU libiberty (C++, Rust legacy and v0). In the library it runs only after
+ * every sampled thread has been released: it mallocs and opens files. Results are cached per pc:
+ * leaked threads share most of their frames. */
 #include "dw.h"
 
 #include "uthash.h"
@@ -21,6 +22,11 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if !defined(TL_PRELOADED) && defined(TL_HAVE_DEBUGINFOD)
+#include <dlfcn.h>
+#include <elfutils/debuginfod.h>
+#include <gelf.h>
+#endif
 
 #ifndef TL_ARRAY_SIZE
 #define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -399,53 +405,190 @@ static bool file_crc32(int fd, uint32_t *out)
 	return lseek(fd, 0, SEEK_SET) == 0;
 }
 
-/* Separate debug information, from local files only. libdw's dwfl_standard_find_debuginfo
- * ends, when nothing local matches and DEBUGINFOD_URLS is set, by loading libdebuginfod and
- * libcurl and querying servers: seconds at exit, and it has crashed there. So: the build-id
- * tree (/usr/lib/debug/.build-id/xx/yyyy.debug, which also finds dwz's alternate files), then
- * .gnu_debuglink where GDB looks: next to the file, in its .debug folder, under /usr/lib/debug. */
+/* Separate debug information. libdw's dwfl_standard_find_debuginfo ends, when nothing local
+ * matches and DEBUGINFOD_URLS is set, by loading libdebuginfod and libcurl and querying
+ * servers: seconds at exit, and it has crashed there. So: the build-id tree
+ * (/usr/lib/debug/.build-id/xx/yyyy.debug, which also finds dwz's alternate files), then
+ * .gnu_debuglink where GDB looks: next to the file, in its .debug folder, under /usr/lib/debug;
+ * then, in `threadleak report` only, debuginfod. (MiniDebugInfo needs nothing here: libdw
+ * reads .gnu_debugdata itself when a file has no .symtab.) */
 #ifndef TL_PRELOADED
+/* The module's build-id as hex into hex[2 * 64 + 1]: false when it has none (or a longer one). */
+static bool module_build_id(Dwfl_Module *mod, char *hex)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (n <= 1 || n > 64)
+		return false;
+	for (int i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	return true;
+}
+
+/* Not a regular file where one is expected: a FIFO would block open(), a device be read. */
+static bool exists_not_regular(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 /* libdw opens the build-id tree's .build-id/xx/yyyy.debug with a plain open(): a FIFO there
  * (in a debug folder from elsewhere) would block it. False when a candidate is not a regular
  * file; the build-id lookup is then skipped. */
 static bool build_id_files_regular(Dwfl_Module *mod, const struct tl_sym_files *o)
 {
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	int n = dwfl_module_build_id(mod, &bits, &vaddr);
-	if (n <= 1)
-		return true;
-	if (n > 64)
-		return false;
 	char hex[2 * 64 + 1];
-	for (int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	if (!module_build_id(mod, hex))
+		return true;
 	for (size_t i = 0; o && i <= o->ndebug_dirs; i++) {
 		const char *dir = i < o->ndebug_dirs ? o->debug_dirs[i] : "/usr/lib/debug";
 		char path[PATH_MAX];
-		struct stat st;
 		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2);
-		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		if (exists_not_regular(path))
 			return false;
 	}
 	return true;
 }
+
+#ifdef TL_HAVE_DEBUGINFOD
+/* ---- debuginfod, for `threadleak report` only ----
+ * libdebuginfod is dlopen'ed (as libdw itself does) only when DEBUGINFOD_URLS is set and a
+ * module's debug info is found nowhere local; its client lives as long as the process. */
+struct debuginfod_api {
+	__typeof__(debuginfod_begin) *begin;
+	__typeof__(debuginfod_find_debuginfo) *find_debuginfo;
+	debuginfod_client *client;
+};
+
+static struct debuginfod_api *debuginfod_api(void)
+{
+	static struct debuginfod_api api;
+	static bool tried;
+	if (tried)
+		return api.client ? &api : NULL;
+	tried = true;
+	void *h = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_LOCAL);
+	if (h == NULL)
+		return NULL;
+	api.begin = (__typeof__(api.begin))dlsym(h, "debuginfod_begin");
+	api.find_debuginfo = (__typeof__(api.find_debuginfo))dlsym(h, "debuginfod_find_debuginfo");
+	if (api.begin && api.find_debuginfo)
+		api.client = api.begin();
+	return api.client ? &api : NULL;
+}
+
+/* Where the debuginfod client keeps a build-id's debug file (it chooses its cache folder this
+ * way): it open()s a cached file without looking at what it is, so a FIFO planted there would
+ * block us. False when that is not a regular file. */
+static bool debuginfod_cache_regular(const char *hex)
+{
+	const char *env = getenv("DEBUGINFOD_CACHE_PATH");
+	const char *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	char legacy[PATH_MAX];
+	snprintf(legacy, sizeof(legacy), "%s/.debuginfod_client_cache", home ? home : "");
+	char dir[PATH_MAX];
+	struct stat st;
+	if (env && env[0])
+		snprintf(dir, sizeof(dir), "%s", env);
+	else if (home && stat(legacy, &st) == 0)
+		snprintf(dir, sizeof(dir), "%s", legacy);
+	else if (xdg && xdg[0])
+		snprintf(dir, sizeof(dir), "%s/debuginfod_client", xdg);
+	else
+		snprintf(dir, sizeof(dir), "%s/.cache/debuginfod_client", home ? home : "");
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s/debuginfo", dir, hex);
+	return n > 0 && (size_t)n < sizeof(path) && !exists_not_regular(path);
+}
+
+/* The build-id of the dwz alternate file a debug file names: .gnu_debugaltlink holds its path,
+ * a NUL, then the build-id. */
+static bool altlink_build_id(const char *debug_file, char *hex)
+{
+	bool found = false;
+	int fd = debug_file ? open_regular(debug_file) : -1;
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	while (e && !found && elf_getshdrstrndx(e, &shstrndx) == 0 &&
+	       (scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(e, shstrndx, sh.sh_name) : NULL;
+		Elf_Data *d =
+		    n && strcmp(n, ".gnu_debugaltlink") == 0 ? elf_getdata(scn, NULL) : NULL;
+		const unsigned char *p = d ? d->d_buf : NULL;
+		const unsigned char *nul = p ? memchr(p, 0, d->d_size) : NULL;
+		size_t len = nul ? d->d_size - (size_t)(nul + 1 - p) : 0;
+		for (size_t i = 0; len > 1 && len <= 64 && i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", nul[1 + i]);
+		found = len > 1 && len <= 64;
+	}
+	elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/* The debug file of a build-id (hex) from the servers of DEBUGINFOD_URLS. */
+static int debuginfod_fetch_id(const char *hex, const char *modname, const struct tl_sym_files *o,
+                               char **name)
+{
+	if (!debuginfod_cache_regular(hex))
+		return -1;
+	struct debuginfod_api *api = debuginfod_api();
+	if (api == NULL)
+		return -1;
+	char *path = NULL;
+	int fd = api->find_debuginfo(api->client, (const unsigned char *)hex, 0, &path);
+	struct stat st;
+	if (fd >= 0 &&
+	    (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TL_SYM_MAX_FILE)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && path) {
+		*name = path;
+		path = NULL;
+	}
+	if (fd < 0 && o->verbose && o->err)
+		o->err("%s: debuginfod has no debug info for build-id %s", modname, hex);
+	free(path);
+	return fd;
+}
+
+/* The module's debug file, or (crc 0 with a name: libdw asks for it after reading debug_file)
+ * the dwz alternate file that debug file names. */
+static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
+                            const char *debug_file, const char *debuglink, GElf_Word crc,
+                            char **name)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	char hex[2 * 64 + 1];
+	if (o == NULL || urls == NULL || urls[0] == '\0')
+		return -1;
+	bool alt = crc == 0 && debuglink;
+	if (alt ? !altlink_build_id(debug_file, hex) : !module_build_id(mod, hex))
+		return -1;
+	return debuginfod_fetch_id(hex, modname, o, name);
+}
+#else
+static int debuginfod_fetch(Dwfl_Module *mod, const char *modname, const struct tl_sym_files *o,
+                            const char *debug_file, const char *debuglink, GElf_Word crc,
+                            char **name)
+{
+	(void)mod, (void)modname, (void)o, (void)debug_file, (void)debuglink, (void)crc, (void)name;
+	return -1; /* built without libdebuginfod-dev's header */
+}
+#endif
 #endif
 
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink, GElf_Word crc,
-                          char **debuginfo_file_name)
+/* .gnu_debuglink where GDB looks, and in the report's debug folders. */
+static int find_debuglink(const char *file_name, const char *debuglink, GElf_Word crc,
+                          const struct tl_sym_files *o, char **debuginfo_file_name)
 {
-	struct mod_data *md = *userdata;
-	const struct tl_sym_files *o = md ? md->opts : NULL;
-	int fd = -1;
-#ifndef TL_PRELOADED
-	if (build_id_files_regular(mod, o))
-#endif
-		fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-		                                  debuglink, crc, debuginfo_file_name);
-	if (fd >= 0 || debuglink == NULL || debuglink[0] == '\0')
-		return fd;
+	int fd;
 	char dir[PATH_MAX] = "";
 	if (file_name) {
 		const char *slash = strrchr(file_name, '/');
@@ -480,6 +623,28 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		close(fd);
 	}
 	return -1;
+}
+
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debuginfo_file_name)
+{
+	struct mod_data *md = *userdata;
+	const struct tl_sym_files *o = md ? md->opts : NULL;
+	int fd = -1;
+#ifndef TL_PRELOADED
+	if (build_id_files_regular(mod, o))
+#endif
+		fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+		                                  debuglink, crc, debuginfo_file_name);
+	if (fd < 0 && debuglink && debuglink[0])
+		fd = find_debuglink(file_name, debuglink, crc, o, debuginfo_file_name);
+#ifndef TL_PRELOADED
+	if (fd < 0)
+		fd = debuginfod_fetch(mod, modname, o, file_name, debuglink, crc,
+		                      debuginfo_file_name);
+#endif
+	return fd;
 }
 
 struct tl_symbolizer *tl_sym_open(void)
@@ -853,6 +1018,11 @@ static int lookup(struct tl_symbolizer *s, Dwfl_Module *mod, uintptr_t addr, con
 	GElf_Off off;
 	GElf_Sym sym;
 	const char *symname = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	/* a symbol names the code only inside its size: libdwfl falls back to the nearest
+	 * sizeless symbol before addr (an assembly label), which in a library without .symtab
+	 * is an exported function far from the static code that really runs here */
+	if (symname && off >= sym.st_size)
+		symname = NULL;
 	base.function = nice_name(s, symname);
 
 	Dwarf_Addr bias = 0;

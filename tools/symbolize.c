@@ -29,7 +29,8 @@ static json_object *frame_json(json_object *orig, const struct tl_frame *sy, con
 	if (json_object_object_get_ex(orig, "mapping", &v))
 		json_object_object_add(f, "mapping", json_object_get(v));
 	const char *keep_fn = jstr(orig, "function");
-	const char *fn = sy->function ? sy->function : keep_fn;
+	/* the report's name is the outer function's: never an inlined frame's */
+	const char *fn = sy->function ? sy->function : sy->inlined ? NULL : keep_fn;
 	json_object_object_add(f, "function", fn ? json_object_new_string(fn) : NULL);
 	json_object_object_add(f, "file", sy->file ? json_object_new_string(sy->file) : NULL);
 	json_object_object_add(f, "line",
@@ -105,7 +106,11 @@ static void symbolize_threads(struct osym *s, json_object *threads)
 {
 	for (size_t j = 0; threads && j < json_object_array_length(threads); j++) {
 		json_object *t = json_object_array_get_idx(threads, j);
-		replace_stack(s, t, "stack", true);
+		/* a blocked thread's first frame called the blocking function (threadleak's own
+		 * frames are not shown): a return address, like the rest; only a thread stopped
+		 * by a signal where it ran has its exact pc there */
+		const char *state = jstr(t, "state");
+		replace_stack(s, t, "stack", !(state && strcmp(state, "blocked") == 0));
 		infer_start_routine(t);
 		json_object *cb = jobj(t, "created_by");
 		if (cb && jarr(cb, "stack")) {
