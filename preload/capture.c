@@ -49,9 +49,13 @@ static uintptr_t own_lo, own_hi;
 static pthread_mutex_t *loader_locks[3]; /* load, write, tls: in the order we take them */
 static _Atomic pid_t loader_holder;      /* who kept us out, at the last failed try */
 
+/* glibc's PTHREAD_MUTEX_TYPE: the kind with its robust, PI and PP bits, without the
+ * process-shared and elision ones */
+#define MUTEX_TYPE_MASK 0x7f
+
 static bool looks_recursive(const pthread_mutex_t *m)
 {
-	return (m->__data.__kind & 0x7f) == PTHREAD_MUTEX_RECURSIVE_NP;
+	return (m->__data.__kind & MUTEX_TYPE_MASK) == PTHREAD_MUTEX_RECURSIVE_NP;
 }
 
 static void find_loader_locks(struct dl_phdr_info *info)
@@ -128,7 +132,7 @@ bool tl_loader_enter(int timeout_ms)
 	if (loader_locks[1] == NULL)
 		return true; /* not found: use the loader as before */
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += timeout_ms / 1000;
 	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -367,7 +371,7 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
-	pid_t me = (pid_t)TL_REAL(syscall)(SYS_gettid);
+	pid_t me = tl_gettid();
 	struct park_slot *sl = atomic_load(&slots);
 	size_t n = atomic_load(&nslots);
 	for (size_t i = 0; i < n; i++) {
@@ -442,11 +446,6 @@ bool tl_capture_prepare(void)
 	return install_handler();
 }
 
-int tl_capture_signal(void)
-{
-	return park_signal;
-}
-
 static bool grow_slots(size_t n)
 {
 	if (n <= slots_cap)
@@ -462,13 +461,6 @@ static bool grow_slots(size_t n)
 	atomic_store(&slots, (struct park_slot *)p); /* the old array is kept: see above */
 	slots_cap = cap;
 	return true;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 struct park_job {
@@ -541,13 +533,13 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
 	int64_t deadline =
-	    mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
+	    tl_mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
 	for (size_t i = 0; i < job->n; i++) {
 		for (;;) {
 			int st = atomic_load(&sl[i].state);
 			if (st != P_REQUESTED)
 				break;
-			int64_t left = deadline - mono_ns();
+			int64_t left = deadline - tl_mono_ns();
 			if (left <= 0) {
 				int expect = P_REQUESTED;
 				atomic_compare_exchange_strong(&sl[i].state, &expect, P_ABANDONED);
@@ -572,10 +564,10 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	/* Wait until every parked thread is on its way out of the handler (whose mask blocks every
 	 * signal): a check right after this one must not see it as blocking our signal, nor as
 	 * running, when it is back in its call a moment later. */
-	deadline = mono_ns() + 100 * 1000000LL;
+	deadline = tl_mono_ns() + 100 * 1000000LL;
 	for (size_t i = 0; i < job->n; i++) {
 		while (atomic_load(&sl[i].state) == P_DONE) {
-			int64_t left = deadline - mono_ns();
+			int64_t left = deadline - tl_mono_ns();
 			if (left <= 0)
 				break;
 			struct timespec ts = {left / 1000000000, left % 1000000000};
@@ -607,7 +599,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		if (s->in_wrapper && unwind_saved_regs(s))
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
-		if (s->sig_blocked)
+		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
 			pc_only(s, "the thread blocks threadleak's signal: only its program "
 			           "counter is known");
 		else if (!tl_signal_is_transparent(s))

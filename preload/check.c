@@ -24,13 +24,6 @@
 atomic_bool tl_checking;
 struct tl_deferred *tl_defer;
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void nap(int64_t ns)
 {
 	struct timespec ts = {ns / 1000000000, ns % 1000000000};
@@ -58,7 +51,7 @@ static struct tl_seen *add(struct gather *g)
 	}
 	struct tl_seen *s = &g->v[g->n++];
 	memset(s, 0, sizeof(*s));
-	s->sysno = -2;
+	s->sysno = TL_SYSNO_UNKNOWN;
 	return s;
 }
 
@@ -85,21 +78,9 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
-/* tids of records freed lately (joined, or detached and finished): their tasks go on a little
- * in glibc's exit path, where they may even wait for a lock (the stack cache) behind a thread
- * creating the next one. Written under the registry lock, read under it. */
-static pid_t gone[4096];
-static unsigned ngone;
-
-void tl_check_record_gone(pid_t tid)
-{
-	if (tid > 0)
-		gone[ngone++ % TL_ARRAY_SIZE(gone)] = tid;
-}
-
 static bool gone_in(const pid_t *list, pid_t tid)
 {
-	for (size_t i = 0; i < TL_ARRAY_SIZE(gone); i++)
+	for (size_t i = 0; i < TL_GONE_TIDS; i++)
 		if (list[i] == tid)
 			return true;
 	return false;
@@ -211,9 +192,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 			}
 		}
 	}
-	pid_t *gone_now = malloc(sizeof(gone));
+	pid_t *gone_now = malloc(sizeof(pid_t) * TL_GONE_TIDS);
 	if (gone_now != NULL)
-		memcpy(gone_now, gone, sizeof(gone));
+		tl_registry_gone_tids(gone_now);
 	bool creating = tl_registry_starting() > 0;
 	tl_registry_unlock();
 
@@ -377,7 +358,8 @@ static void classify(struct tl_seen *s, bool no_proc)
 		return;
 	if (!s->in_wrapper || s->tid) {
 		bool alive = tl_kernel_view(s);
-		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper && s->sysno == -2) {
+		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper &&
+		    s->sysno == TL_SYSNO_UNKNOWN) {
 			s->state = TL_ST_EXITED;
 			return;
 		}
@@ -502,7 +484,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 {
 	pthread_mutex_lock(&check_lock);
 	atomic_store(&tl_checking, true);
-	int64_t t0 = mono_ns();
+	int64_t t0 = tl_mono_ns();
 	pid_t self_tid = tl_gettid();
 	struct gather g = {0};
 	int64_t backoff = 1000000, deadline = t0 + (int64_t)tl_opt.grace_ms * 1000000;
@@ -510,9 +492,9 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	char note[160];
 	for (;;) {
 		ok = gather(&g, self_tid);
-		if (!ok || g.n == 0 || mono_ns() >= deadline)
+		if (!ok || g.n == 0 || tl_mono_ns() >= deadline)
 			break;
-		int64_t left = deadline - mono_ns();
+		int64_t left = deadline - tl_mono_ns();
 		int64_t wait = backoff < left ? backoff : left;
 		nap(wait);
 		backoff = backoff * 2 > 100000000 ? 100000000 : backoff * 2;
@@ -533,7 +515,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		bool seen_running = false;
 		for (size_t i = 0; i < g.n; i++) {
 			classify(&g.v[i], g.no_proc);
-			seen_running |= g.v[i].sysno == -1;
+			seen_running |= g.v[i].sysno == TL_SYSNO_RUNNING;
 		}
 		/* "running" may be a thread caught between two system calls, or returning from a
 		 * signal handler into its restarted call (the previous check's sampling signal):
@@ -542,7 +524,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			struct timespec ts = {0, 1000000};
 			TL_REAL(nanosleep)(&ts, NULL);
 			for (size_t i = 0; i < g.n; i++)
-				if (g.v[i].sysno == -1)
+				if (g.v[i].sysno == TL_SYSNO_RUNNING)
 					classify(&g.v[i], g.no_proc);
 		}
 		for (size_t i = 0; i < g.n; i++)
@@ -656,7 +638,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			leaked += !r.v[i].suppressed_by && (r.v[i].verdict == TL_V_UNREACHABLE ||
 			                                    r.v[i].verdict == TL_V_FREED);
 	}
-	r.check_ns = mono_ns() - t0;
+	r.check_ns = tl_mono_ns() - t0;
 	/* A clean run prints nothing; in JSON, a log_path file still records that it was clean. */
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
 	               strcmp(tl_opt.log_path, "stderr") != 0 &&

@@ -619,13 +619,6 @@ static const char *incomplete_why;
 static int64_t scan_deadline;
 static char *scanbuf;
 
-static int64_t mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void give_up(const char *why)
 {
 	if (!incomplete) {
@@ -804,7 +797,7 @@ static void drain(void)
 			scan_words((const uintptr_t *)(scanbuf + off), len / 8);
 			off += len;
 		}
-		if (mono() > scan_deadline)
+		if (tl_mono_ns() > scan_deadline)
 			give_up("the scan hit its time limit");
 	}
 }
@@ -824,7 +817,7 @@ static void scan_direct(uintptr_t lo, uintptr_t hi)
 		scan_base = lo;
 		scan_words((const uintptr_t *)scanbuf, len / 8);
 		lo += len;
-		if (mono() > scan_deadline)
+		if (tl_mono_ns() > scan_deadline)
 			give_up("the scan hit its time limit");
 	}
 }
@@ -905,7 +898,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		t->why = NULL;
 		t->stamp = t->checker ? 0 : stamp_of(t->tid, &t->state);
 	}
-	int64_t ph0 = mono();
+	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
 		return give_up("/proc/self/maps could not be read"), true;
 	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
@@ -1048,7 +1041,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 	} else {
 		give_up("/proc/self/fdinfo could not be read");
 	}
-	int64_t ph1 = mono();
+	int64_t ph1 = tl_mono_ns();
 	/* fixpoint */
 	for (;;) {
 		drain();
@@ -1094,7 +1087,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		if (!changed)
 			break;
 	}
-	int64_t ph2 = mono();
+	int64_t ph2 = tl_mono_ns();
 	/* stamps after: did anything move? */
 	bool still = true;
 	for (int i = 0; i < nths && still; i++) {
@@ -1120,7 +1113,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		fprintf(stderr,
 		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
 		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
-		        (double)(mono() - ph2) / 1e6);
+		        (double)(tl_mono_ns() - ph2) / 1e6);
 	pid_t tids[64];
 	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
 	if (n != nths)
@@ -1211,9 +1204,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	self_pid = getpid();
 	const char *dbg = getenv("THREADLEAK_REACH_DEBUG");
 	debug = dbg ? atoi(dbg) : 0;
-	int64_t t_start = mono();
+	int64_t t_start = tl_mono_ns();
 	struct timespec cpu0, cpu1;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	{
 		uintptr_t w;
 		if (!rd((uintptr_t)&w, &w, sizeof(w)))
@@ -1439,12 +1432,12 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	tl_reach_report = r;
 	bool still = false;
 	/* a few tries, within one time budget, for a scan during which nothing moved */
-	int64_t budget_end = mono() + SCAN_BUDGET_NS;
+	int64_t budget_end = tl_mono_ns() + SCAN_BUDGET_NS;
 	for (int tries = 0; tries < 4 && !still; tries++) {
 		arena_used = mark;
 		scan_deadline = budget_end;
 		still = attempt(checker_sp, wbuf);
-		if (still || mono() >= budget_end)
+		if (still || tl_mono_ns() >= budget_end)
 			break;
 		struct timespec ts = {0, 2000000};
 		TL_REAL(nanosleep)(&ts, NULL);
@@ -1497,13 +1490,13 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		s->verdict_seq = s->seq;
 		snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s", why ? why : "");
 	}
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	if (debug)
 		fprintf(stderr,
 		        "reach: %d threads, %d waiting, %zu heap blocks, %s, classified in %.1f ms "
 		        "(%.1f ms of CPU)\n",
 		        nths, ncands, nblocks, still ? "snapshot" : "no snapshot",
-		        (double)(mono() - t_start) / 1e6,
+		        (double)(tl_mono_ns() - t_start) / 1e6,
 		        (double)(cpu1.tv_sec - cpu0.tv_sec) * 1e3 +
 		            (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
 	munmap(arena, arena_size);

@@ -62,13 +62,17 @@ void tl_output(const char *buf, size_t len);
 int tl_output_open(void);     /* tl_output in two steps: the descriptor (-1: nowhere), */
 void tl_output_close(int fd); /* and closing it after writing */
 void tl_output_write(int fd, const char *buf, size_t len); /* SIGPIPE held; signal-safe */
+extern bool tl_log_quiet;
 
-/* ---- real functions (real.c) ---- */
+/* ---- real functions, clocks and the thread id (real.c, real.h) ---- */
 #include "real.h"
-/* libc's own clock_gettime (init.c): our durations must not go through another library's
- * (libfaketime fakes them, and crashes once its destructor ran, while leaked threads still use
- * our wrappers). A raw system call until the constructor resolves it. */
+/* libc's own clock_gettime: our durations must not go through another library's (libfaketime
+ * fakes them, and crashes once its destructor ran, while leaked threads still use our
+ * wrappers). Looked up on first use; a raw system call when libc has none. */
 extern int (*tl_clock_gettime)(clockid_t, struct timespec *);
+int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own durations */
+int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
+pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
 
 /* ---- per-thread record (registry.c) ---- */
 enum tl_obj_kind {
@@ -103,7 +107,7 @@ enum tl_flags {
 	TL_F_EXITING = 1u << 8, /* inside exit() itself, waiting for another thread's check */
 	TL_F_INSERTED =
 	    1u << 9, /* was put in the hash once; never again (its handle may be reused) */
-	TL_F_PINNED = 1u << 10, /* a join or detach of it is in progress: do not free it */
+	TL_F_PINNED = 1u << 10,  /* a join or detach of it is in progress: do not free it */
 	TL_F_STARTED = 1u << 11, /* the thread itself ran tl_thread_started */
 };
 
@@ -173,9 +177,11 @@ bool tl_registry_trylock(void);
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);
-pid_t tl_gettid(void);
-int64_t tl_now_ns(void); /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution */
 int tl_registry_starting(void);
+/* tids of the records freed lately (lock held): their tasks may still list in /proc for a
+ * while (glibc's exit path), which is no untracked thread. Unused entries are 0. */
+#define TL_GONE_TIDS 4096
+void tl_registry_gone_tids(pid_t out[TL_GONE_TIDS]);
 
 /* ---- wrapper state helpers ---- */
 #if defined(__x86_64__)
@@ -275,6 +281,13 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip);
 /* ---- one thread as seen by a check (check.c) ---- */
 enum tl_state { TL_ST_NONE, TL_ST_BLOCKED, TL_ST_RUNNING, TL_ST_EXITED, TL_ST_UNTRACKED };
 
+/* tl_seen.sysno: a system call number (>= 0), or what /proc/TID/syscall said instead */
+enum tl_sysno {
+	TL_SYSNO_BLOCKED = -3, /* blocked, but not in a system call (a page fault...) */
+	TL_SYSNO_UNKNOWN = -2, /* not read, unreadable, or the thread is gone */
+	TL_SYSNO_RUNNING = -1, /* running in user space */
+};
+
 struct tl_seen {
 	uint64_t number; /* 0 for untracked */
 	pid_t tid;
@@ -295,9 +308,9 @@ struct tl_seen {
 	uintptr_t regs[9];
 	uint32_t seq;
 	/* kernel view */
-	long sysno; /* -1 running, -2 unknown */
+	long sysno; /* >= 0, or enum tl_sysno */
 	uintptr_t sysargs[6], sys_sp, sys_pc;
-	bool sig_blocked;
+	uint64_t sig_mask; /* the signals it blocks (bit n-1: signal n) */
 	/* stacks */
 	struct tl_stack stack;
 	const char *stack_note;
@@ -319,8 +332,7 @@ struct tl_seen {
 void tl_capture_stacks(struct tl_seen *v, size_t n);
 /* Choose and install the sampling signal (before reading which threads block it). */
 bool tl_capture_prepare(void);
-int tl_capture_signal(void); /* the signal that samples stacks, once prepared; else 0 */
-/* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
+/* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
 const char *tl_syscall_name(long nr);
 /* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
@@ -383,9 +395,6 @@ extern struct tl_deferred *tl_defer;
 /* Is the calling thread running a signal handler (init.c)? Allocation- and lock-free. */
 bool tl_in_signal_handler(void);
 void tl_ignore_current(void);
-/* The record of the thread with this tid is being freed (registry lock held): its task may
- * still list in /proc for a while (glibc's exit path), which is no untracked thread. */
-void tl_check_record_gone(pid_t tid);
 
 /* objects.c */
 struct tl_known {
@@ -427,12 +436,14 @@ struct tl_default_set {
 	const char *rules;
 };
 extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
+
+/* ---- the program's hooks, and the order options apply in (hooks.c) ---- */
 /* A string returned by a hook function the program defines (threadleak_default_options, ...),
  * found in the dynamic symbol tables (tl_lookup_global) or, for executables that do not export
  * it, in the symbol table. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
-void tl_options_apply_hook(struct tl_symbolizer *sym);
-extern bool tl_log_quiet;
+void tl_options_load(void); /* at start: THREADLEAK_OPTIONS and an exported hook */
+void tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook not exported */
 
 /* ---- process state (init.c) ---- */
 extern atomic_bool tl_checking;
