@@ -177,12 +177,15 @@ bool tl_pc_is_own(uintptr_t pc)
 	return pc >= own_lo && pc < own_hi;
 }
 
+/* How long a thread creation waits for the loader's locks before it goes without a stack. */
+#define CREATION_LOADER_WAIT_MS 100
+
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 {
 	void *buf[TL_MAX_FRAMES + 16];
 	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
 	 * every thread creation (bare, pthread_create does not need that lock) */
-	if (!tl_loader_enter(100))
+	if (!tl_loader_enter(CREATION_LOADER_WAIT_MS))
 		return 0;
 	if (!tl_deps_unwind()) {
 		tl_loader_leave();
@@ -521,6 +524,11 @@ static bool still_transparent(const struct park_slot *sl)
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
 
+/* How long we wait for the parked threads: to answer (they do in microseconds), then to be
+ * on their way out of the handler. */
+#define PARK_ANSWER_NS (250 * 1000000LL)
+#define PARK_LEAVE_NS (100 * 1000000LL)
+
 static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)info;
@@ -532,8 +540,7 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		if (!still_transparent(&sl[i]) ||
 		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
-	int64_t deadline =
-	    tl_mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
+	int64_t deadline = tl_mono_ns() + PARK_ANSWER_NS;
 	for (size_t i = 0; i < job->n; i++) {
 		for (;;) {
 			int st = atomic_load(&sl[i].state);
@@ -564,7 +571,7 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	/* Wait until every parked thread is on its way out of the handler (whose mask blocks every
 	 * signal): a check right after this one must not see it as blocking our signal, nor as
 	 * running, when it is back in its call a moment later. */
-	deadline = tl_mono_ns() + 100 * 1000000LL;
+	deadline = tl_mono_ns() + PARK_LEAVE_NS;
 	for (size_t i = 0; i < job->n; i++) {
 		while (atomic_load(&sl[i].state) == P_DONE) {
 			int64_t left = deadline - tl_mono_ns();

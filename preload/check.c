@@ -31,8 +31,8 @@ struct tl_deferred *tl_defer;
 
 #define MS (1000000LL) /* in ns */
 enum {
-	GRACE_FIRST_NAP_NS = 1 * MS,    /* the grace loop's naps double from this */
-	GRACE_MAX_NAP_NS = 100 * MS,    /* to this */
+	GRACE_FIRST_NAP_NS = TL_GRACE_FIRST_NAP_MS * MS,
+	GRACE_MAX_NAP_NS = TL_GRACE_MAX_NAP_MS * MS,
 	SETTLE_NAP_NS = 2 * MS,         /* between the passes that must agree */
 	NEWBORN_WAIT_MS = 50,           /* at most, for threads created but not yet run */
 	RUNNING_LOOK_AGAIN_NS = 1 * MS, /* before a second look at threads seen running */

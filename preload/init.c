@@ -278,20 +278,17 @@ static int reduced_check(int status)
 	static struct reduced_thread v[256];
 	static char out[256 * 160 + 512];
 	pid_t self = tl_gettid();
-	struct timespec t0, now;
-	tl_clock_gettime(CLOCK_MONOTONIC, &t0);
-	long nap = 1;
+	int64_t t0 = tl_mono_ns();
+	long nap = TL_GRACE_FIRST_NAP_MS;
 	int n;
-	for (;;) {
+	for (;;) { /* the check's grace loop (check.c), signal-safe */
 		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self);
-		tl_clock_gettime(CLOCK_MONOTONIC, &now);
-		long waited =
-		    (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		long waited = (long)((tl_mono_ns() - t0) / 1000000);
 		if (n == 0 || waited >= tl_opt.grace_ms)
 			break;
 		long left = tl_opt.grace_ms - waited;
 		raw_nap_ms(nap < left ? nap : left);
-		nap = nap * 2 > 100 ? 100 : nap * 2;
+		nap = nap * 2 > TL_GRACE_MAX_NAP_MS ? TL_GRACE_MAX_NAP_MS : nap * 2;
 	}
 	bool json = tl_opt.format == TL_FORMAT_JSON;
 	const char *note = "exit() was called from a signal handler: the check ran in reduced "

@@ -438,6 +438,9 @@ char *tl_report_json(struct tl_report *r, size_t *len);
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
+/* The grace loop's naps double from the first to the longest (also init.c's reduced check). */
+#define TL_GRACE_FIRST_NAP_MS 1
+#define TL_GRACE_MAX_NAP_MS 100
 extern atomic_bool tl_checking; /* a check is running */
 /* The exit check taken early (init.c): while tl_defer is set, tl_check keeps the report it would
  * print (out, len) and lists the threads it reports, instead of writing anything. */
