@@ -49,9 +49,13 @@ static uintptr_t own_lo, own_hi;
 static pthread_mutex_t *loader_locks[3]; /* load, write, tls: in the order we take them */
 static _Atomic pid_t loader_holder;      /* who kept us out, at the last failed try */
 
+/* glibc's PTHREAD_MUTEX_TYPE: the kind with its robust, PI and PP bits, without the
+ * process-shared and elision ones */
+#define MUTEX_TYPE_MASK 0x7f
+
 static bool looks_recursive(const pthread_mutex_t *m)
 {
-	return (m->__data.__kind & 0x7f) == PTHREAD_MUTEX_RECURSIVE_NP;
+	return (m->__data.__kind & MUTEX_TYPE_MASK) == PTHREAD_MUTEX_RECURSIVE_NP;
 }
 
 static void find_loader_locks(struct dl_phdr_info *info)
@@ -128,7 +132,7 @@ bool tl_loader_enter(int timeout_ms)
 	if (loader_locks[1] == NULL)
 		return true; /* not found: use the loader as before */
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += timeout_ms / 1000;
 	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -173,12 +177,15 @@ bool tl_pc_is_own(uintptr_t pc)
 	return pc >= own_lo && pc < own_hi;
 }
 
+/* How long a thread creation waits for the loader's locks before it goes without a stack. */
+#define CREATION_LOADER_WAIT_MS 100
+
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 {
 	void *buf[TL_MAX_FRAMES + 16];
 	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
 	 * every thread creation (bare, pthread_create does not need that lock) */
-	if (!tl_loader_enter(100))
+	if (!tl_loader_enter(CREATION_LOADER_WAIT_MS))
 		return 0;
 	if (!tl_deps_unwind()) {
 		tl_loader_leave();
@@ -367,7 +374,7 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
-	pid_t me = (pid_t)TL_REAL(syscall)(SYS_gettid);
+	pid_t me = tl_gettid();
 	struct park_slot *sl = atomic_load(&slots);
 	size_t n = atomic_load(&nslots);
 	for (size_t i = 0; i < n; i++) {
@@ -442,11 +449,6 @@ bool tl_capture_prepare(void)
 	return install_handler();
 }
 
-int tl_capture_signal(void)
-{
-	return park_signal;
-}
-
 static bool grow_slots(size_t n)
 {
 	if (n <= slots_cap)
@@ -462,13 +464,6 @@ static bool grow_slots(size_t n)
 	atomic_store(&slots, (struct park_slot *)p); /* the old array is kept: see above */
 	slots_cap = cap;
 	return true;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 struct park_job {
@@ -529,6 +524,11 @@ static bool still_transparent(const struct park_slot *sl)
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
 
+/* How long we wait for the parked threads: to answer (they do in microseconds), then to be
+ * on their way out of the handler. */
+#define PARK_ANSWER_NS (250 * 1000000LL)
+#define PARK_LEAVE_NS (100 * 1000000LL)
+
 static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)info;
@@ -540,14 +540,13 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		if (!still_transparent(&sl[i]) ||
 		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
 			atomic_store(&sl[i].state, P_ABANDONED);
-	int64_t deadline =
-	    mono_ns() + 250 * 1000000LL; /* a parked thread answers in microseconds */
+	int64_t deadline = tl_mono_ns() + PARK_ANSWER_NS;
 	for (size_t i = 0; i < job->n; i++) {
 		for (;;) {
 			int st = atomic_load(&sl[i].state);
 			if (st != P_REQUESTED)
 				break;
-			int64_t left = deadline - mono_ns();
+			int64_t left = deadline - tl_mono_ns();
 			if (left <= 0) {
 				int expect = P_REQUESTED;
 				atomic_compare_exchange_strong(&sl[i].state, &expect, P_ABANDONED);
@@ -572,10 +571,10 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	/* Wait until every parked thread is on its way out of the handler (whose mask blocks every
 	 * signal): a check right after this one must not see it as blocking our signal, nor as
 	 * running, when it is back in its call a moment later. */
-	deadline = mono_ns() + 100 * 1000000LL;
+	deadline = tl_mono_ns() + PARK_LEAVE_NS;
 	for (size_t i = 0; i < job->n; i++) {
 		while (atomic_load(&sl[i].state) == P_DONE) {
-			int64_t left = deadline - mono_ns();
+			int64_t left = deadline - tl_mono_ns();
 			if (left <= 0)
 				break;
 			struct timespec ts = {left / 1000000000, left % 1000000000};
@@ -607,7 +606,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		if (s->in_wrapper && unwind_saved_regs(s))
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
-		if (s->sig_blocked)
+		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
 			pc_only(s, "the thread blocks threadleak's signal: only its program "
 			           "counter is known");
 		else if (!tl_signal_is_transparent(s))

@@ -1,14 +1,19 @@
-/* The check: which threads should not be there, in what state, and why.
+/* The check: which threads should not be there, in what state, and why. tl_check() is the list
+ * of its phases, in the shape of LeakSanitizer's CheckForLeaks:
  *
- * 1. Grace: goleak-style retries with backoff (1 ms doubling to 100 ms) until no thread is
- *    left or grace_ms has passed; threads that are winding down get that long to go. Only the
- *    registry and /proc/self/task are read in this loop.
- * 2. Classify what is left: blocked in our wrapper (exact call, object and duration), else the
+ * 1. wait_out_grace: goleak-style retries with backoff until no thread is left or grace_ms has
+ *    passed, then settle (a second pass: only what both saw). Only the registry and
+ *    /proc/self/task are read here.
+ * 2. classify_threads: blocked in our wrapper (exact call, object and duration), else the
  *    kernel's view (syscall and arguments), else running; finished-unjoined threads are
  *    `exited`; tasks we never saw created are `untracked`.
- * 3. Capture current stacks (capture.c), symbolize, refine (a futex wait under
- *    __lll_lock_wait is pthread_mutex_lock), name objects and owners, find deadlock cycles,
- *    apply suppressions, and hand the result to the report writers. */
+ * 3. judge_reachability: the verdicts' memory scan (reach.c), before anything of ours leaves
+ *    copies of pointers behind; it needs the loader's locks, taken first.
+ * 4. capture_stacks (capture.c), taken again for threads that moved meanwhile.
+ * 5. describe_threads: symbols, refinement (a futex wait under __lll_lock_wait is
+ *    pthread_mutex_lock), objects and owners, deadlock cycles, start routines.
+ * 6. word_verdicts, 7. suppress_and_group, 8. emit (report.c writes the text and JSON), and the
+ *    list of reported threads that the deferred exit check needs. */
 #include "tl.h"
 
 #include <errno.h>
@@ -24,12 +29,17 @@
 atomic_bool tl_checking;
 struct tl_deferred *tl_defer;
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#define MS (1000000LL) /* in ns */
+enum {
+	GRACE_FIRST_NAP_NS = TL_GRACE_FIRST_NAP_MS * MS,
+	GRACE_MAX_NAP_NS = TL_GRACE_MAX_NAP_MS * MS,
+	SETTLE_NAP_NS = 2 * MS,         /* between the passes that must agree */
+	NEWBORN_WAIT_MS = 50,           /* at most, for threads created but not yet run */
+	RUNNING_LOOK_AGAIN_NS = 1 * MS, /* before a second look at threads seen running */
+	LOADER_WAIT_MS = 500,           /* for the dynamic loader's locks */
+	RETAKE_TRIES = 8,               /* stacks taken again for threads that moved meanwhile */
+	DEADLOCK_MAX_CYCLE = 16,        /* threads in one wait-for cycle */
+};
 
 static void nap(int64_t ns)
 {
@@ -58,7 +68,7 @@ static struct tl_seen *add(struct gather *g)
 	}
 	struct tl_seen *s = &g->v[g->n++];
 	memset(s, 0, sizeof(*s));
-	s->sysno = -2;
+	s->sysno = TL_SYSNO_UNKNOWN;
 	return s;
 }
 
@@ -85,21 +95,9 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
-/* tids of records freed lately (joined, or detached and finished): their tasks go on a little
- * in glibc's exit path, where they may even wait for a lock (the stack cache) behind a thread
- * creating the next one. Written under the registry lock, read under it. */
-static pid_t gone[4096];
-static unsigned ngone;
-
-void tl_check_record_gone(pid_t tid)
-{
-	if (tid > 0)
-		gone[ngone++ % TL_ARRAY_SIZE(gone)] = tid;
-}
-
 static bool gone_in(const pid_t *list, pid_t tid)
 {
-	for (size_t i = 0; i < TL_ARRAY_SIZE(gone); i++)
+	for (size_t i = 0; i < TL_GONE_TIDS; i++)
 		if (list[i] == tid)
 			return true;
 	return false;
@@ -108,6 +106,9 @@ static bool gone_in(const pid_t *list, pid_t tid)
 /* A task on its way out: the kernel sets PF_EXITING (stat's flags field) before it wakes a
  * pthread_join, and the task stays listed until it is reaped (see docs/internals.md). A joined
  * thread must not come back as "untracked" in that window. */
+#define STAT_FLAGS_FIELD 9 /* of /proc/TID/stat, counting from 1 */
+#define PF_EXITING 0x4     /* linux/sched.h */
+
 static bool task_exiting(pid_t tid)
 {
 	char path[64], buf[1024];
@@ -120,17 +121,19 @@ static bool task_exiting(pid_t tid)
 	p += 2;
 	if (*p == 'Z' || *p == 'X' || *p == 'x')
 		return true;
-	for (int field = 3; field < 9 && p; field++) { /* to field 9, flags */
+	for (int field = 3; field < STAT_FLAGS_FIELD && p; field++) {
 		p = strchr(p, ' ');
 		if (p)
 			p++;
 	}
-	return p && (strtoul(p, NULL, 10) & 0x4 /* PF_EXITING */);
+	return p && (strtoul(p, NULL, 10) & PF_EXITING);
 }
 
 /* A new thread starts with every signal blocked (pthread_create blocks them around clone and
  * the thread restores its mask first thing); while a creation is in progress, a task we do
  * not know yet with that mask is that thread (see docs/internals.md). */
+#define ALL_BLOCKABLE_SIGNALS 62 /* 64 but SIGKILL and SIGSTOP */
+
 static bool task_newborn(pid_t tid)
 {
 	char path[64], buf[2048];
@@ -138,7 +141,7 @@ static bool task_newborn(pid_t tid)
 	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
 		return false;
 	const char *b = strstr(buf, "\nSigBlk:");
-	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= 62;
+	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= ALL_BLOCKABLE_SIGNALS;
 }
 
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
@@ -211,9 +214,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 			}
 		}
 	}
-	pid_t *gone_now = malloc(sizeof(gone));
+	pid_t *gone_now = malloc(sizeof(pid_t) * TL_GONE_TIDS);
 	if (gone_now != NULL)
-		memcpy(gone_now, gone, sizeof(gone));
+		tl_registry_gone_tids(gone_now);
 	bool creating = tl_registry_starting() > 0;
 	tl_registry_unlock();
 
@@ -350,12 +353,14 @@ static bool settle(struct gather *g, pid_t self_tid)
 {
 	struct gather first = *g;
 	struct gather second = {0};
-	nap(2000000);
+	nap(SETTLE_NAP_NS);
 	bool ok = gather(&second, self_tid);
 	/* A thread that has not run yet cannot be told from one its creator is about to join:
 	 * give it a moment (a busy machine may keep a new thread waiting for a CPU). */
-	for (int waited = 2; ok && waited < 50 && any_unstarted(&second, &first); waited += 2) {
-		nap(2000000);
+	for (int64_t waited = SETTLE_NAP_NS;
+	     ok && waited < NEWBORN_WAIT_MS * MS && any_unstarted(&second, &first);
+	     waited += SETTLE_NAP_NS) {
+		nap(SETTLE_NAP_NS);
 		ok = gather(&second, self_tid);
 	}
 	if (ok) {
@@ -377,7 +382,8 @@ static void classify(struct tl_seen *s, bool no_proc)
 		return;
 	if (!s->in_wrapper || s->tid) {
 		bool alive = tl_kernel_view(s);
-		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper && s->sysno == -2) {
+		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper &&
+		    s->sysno == TL_SYSNO_UNKNOWN) {
 			s->state = TL_ST_EXITED;
 			return;
 		}
@@ -397,9 +403,9 @@ static void find_deadlock(struct tl_report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		size_t cur = i;
-		size_t path[16];
+		size_t path[DEADLOCK_MAX_CYCLE];
 		int len = 0;
-		while (len < 16) {
+		while (len < DEADLOCK_MAX_CYCLE) {
 			struct tl_seen *s = &r->v[cur];
 			if (s->held_by == 0 || s->state != TL_ST_BLOCKED)
 				break;
@@ -457,11 +463,14 @@ static bool same_stacks(const struct tl_seen *a, const struct tl_seen *b)
 	       memcmp(a->create_pcs, b->create_pcs, sizeof(uintptr_t) * (size_t)a->ncreate) == 0;
 }
 
+#define UNTRACKED_ORDER (1ull << 40)
+
 static int by_number(const void *x, const void *y)
 {
 	const struct tl_seen *a = x, *b = y;
-	uint64_t ka = a->number ? a->number : (1ull << 40) + (uint64_t)a->tid;
-	uint64_t kb = b->number ? b->number : (1ull << 40) + (uint64_t)b->tid;
+	/* untracked tasks (no number) after every numbered thread, by tid */
+	uint64_t ka = a->number ? a->number : UNTRACKED_ORDER + (uint64_t)a->tid;
+	uint64_t kb = b->number ? b->number : UNTRACKED_ORDER + (uint64_t)b->tid;
 	return (ka > kb) - (ka < kb);
 }
 
@@ -496,202 +505,286 @@ static void loader_note(const struct gather *g, char *note, size_t len)
 	}
 }
 
+/* One check's state, handed from phase to phase. */
+struct check {
+	int64_t t0;
+	pid_t self_tid;
+	struct gather g;
+	bool loader; /* we hold the dynamic loader's locks */
+	char loader_note[160];
+	struct tl_report r;
+};
+
+/* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
+ * read again and again, with backoff, until nothing is left or the time is up; then a second
+ * pass that must agree. False when out of memory. */
+static bool wait_out_grace(struct check *c)
+{
+	int64_t nap_ns = GRACE_FIRST_NAP_NS;
+	int64_t deadline = c->t0 + (int64_t)tl_opt.grace_ms * MS;
+	bool ok;
+	for (;;) {
+		ok = gather(&c->g, c->self_tid);
+		if (!ok || c->g.n == 0 || tl_mono_ns() >= deadline)
+			break;
+		int64_t left = deadline - tl_mono_ns();
+		nap(nap_ns < left ? nap_ns : left);
+		nap_ns = nap_ns * 2 > GRACE_MAX_NAP_NS ? GRACE_MAX_NAP_NS : nap_ns * 2;
+	}
+	if (ok && c->g.n > 0)
+		ok = settle(&c->g, c->self_tid);
+	return ok;
+}
+
+/* 2. What each thread is doing: its wrapper's record, checked against the kernel's view. */
+static void classify_threads(struct check *c)
+{
+	struct gather *g = &c->g;
+	tl_capture_prepare(); /* the sampling signal, before we read who blocks it */
+	if (g->no_proc)
+		tl_warn("/proc is not available: reporting what threadleak saw itself (no "
+		        "untracked threads, no kernel view, stacks only of threads blocked in "
+		        "wrapped calls)");
+	bool seen_running = false;
+	for (size_t i = 0; i < g->n; i++) {
+		classify(&g->v[i], g->no_proc);
+		seen_running |= g->v[i].sysno == TL_SYSNO_RUNNING;
+	}
+	/* "running" may be a thread caught between two system calls, or returning from a signal
+	 * handler into its restarted call (the previous check's sampling signal): look again a
+	 * moment later, so that a blocked thread is not reported running. */
+	if (seen_running) {
+		struct timespec ts = {0, RUNNING_LOOK_AGAIN_NS};
+		TL_REAL(nanosleep)(&ts, NULL);
+		for (size_t i = 0; i < g->n; i++)
+			if (g->v[i].sysno == TL_SYSNO_RUNNING)
+				classify(&g->v[i], g->no_proc);
+	}
+	for (size_t i = 0; i < g->n; i++)
+		tl_block_validate(&g->v[i]);
+	rejoin_wrappers(g);
+}
+
+/* 3. From here to the report's text we use the loader (unwinding, symbols, dlsym): hold its
+ * locks, or learn that a thread keeps one and use nothing of it. The verdicts' scan runs
+ * first: the unwinder and the symbolizer leave copies of pointers behind. */
+static void judge_reachability(struct check *c)
+{
+	c->loader = tl_loader_enter(LOADER_WAIT_MS);
+	struct tl_report pre = {.v = c->g.v, .n = c->g.n, .known = c->g.known};
+	if (c->loader)
+		tl_reach_classify(&pre);
+	else
+		tl_reach_skip(&pre, "the dynamic loader's lock is held by another thread");
+}
+
+/* A thread that left its wrapped call while we unwound it: its stack is not to be trusted. If
+ * it is inside a wrapped call again (a sleep loop, a poller), take its new snapshot and unwind
+ * that, alone (microseconds); after a few tries, or when it is outside any wrapped call, it is
+ * running. `retake` is NULL when stacks cannot be taken. */
+static void retake_moved_stacks(struct gather *g, bool *retake)
+{
+	for (int attempt = 0;; attempt++) {
+		bool again = false;
+		tl_registry_lock();
+		TL_REGISTRY_FOREACH (t) {
+			for (size_t i = 0; i < g->n; i++) {
+				struct tl_seen *s = &g->v[i];
+				if (s->number != t->number || !s->in_wrapper ||
+				    atomic_load(&t->blk.seq) == s->seq)
+					continue;
+				uint32_t seq =
+				    atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+				if (retake != NULL && attempt < RETAKE_TRIES && (seq & 1)) {
+					if (copy_block(s, t, seq)) {
+						retake[i] = again = true;
+						continue;
+					}
+				}
+				s->in_wrapper = false;
+				s->state = TL_ST_RUNNING;
+				s->call = NULL;
+				s->kind = TL_OBJ_NONE;
+				s->stack.n = 0;
+				s->stack_note = "the thread was moving while its stack was taken";
+			}
+		}
+		tl_registry_unlock();
+		if (!again)
+			break;
+		for (size_t i = 0; i < g->n; i++)
+			if (retake[i]) {
+				retake[i] = false;
+				tl_capture_stacks(&g->v[i], 1);
+			}
+	}
+}
+
+/* 4. Current stacks (capture.c), then what vanished while we looked (joined, detached and
+ * finished, exited). */
+static void capture_stacks(struct check *c)
+{
+	struct gather *g = &c->g;
+	if (c->loader)
+		tl_capture_stacks(g->v, g->n);
+	else
+		loader_note(g, c->loader_note, sizeof(c->loader_note));
+	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;
+	retake_moved_stacks(g, retake);
+	free(retake);
+	struct gather last = {0};
+	if (gather(&last, c->self_tid))
+		keep_seen_in(g, &last);
+	free(last.v);
+	free(last.known);
+	c->r.v = g->v;
+	c->r.n = g->n;
+}
+
+/* 5. Symbols, and what they let the program add: its hooks (options, suppressions, found in
+ * the symbol table when not exported); then each thread's call, object, owner and start
+ * routine, in thread order, and the wait-for cycles among them. */
+static void describe_threads(struct check *c)
+{
+	struct tl_report *r = &c->r;
+	if (c->loader) {
+		r->sym = tl_sym_get();
+		tl_options_apply_hook(r->sym);
+	}
+	tl_suppress_load(r->sym);
+	qsort(r->v, r->n, sizeof(*r->v), by_number);
+	for (size_t i = 0; i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		if (!c->loader && s->state != TL_ST_EXITED)
+			s->stack_note = c->loader_note;
+		else if (unstarted(s) && s->stack.n == 0)
+			s->stack_note = "the thread has not run yet: created, waiting for a CPU";
+		tl_refine_from_stack(r, s);
+		tl_describe_object(r, c->g.known, c->g.nknown, s);
+		if (s->since_ns && !s->in_wrapper)
+			s->since_ns = 0;
+	}
+	find_deadlock(r);
+}
+
+/* 6. The verdicts in words, now that objects have names (reach.c). */
+static void word_verdicts(struct check *c)
+{
+	tl_reach_finish(&c->r);
+}
+
+/* 7. Suppressions, and threads with the same stacks as one group (the first one's index). */
+static void suppress_and_group(struct check *c)
+{
+	struct tl_report *r = &c->r;
+	tl_suppress_reset_counts();
+	for (size_t i = 0; i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		if (s->start)
+			s->start_name = tl_start_name(r, s);
+		s->suppressed_by = tl_suppress_match(s, r);
+		if (s->suppressed_by)
+			r->nsuppressed++;
+		else
+			r->nleaked++;
+		s->group = (int)i;
+		for (size_t j = 0; j < i; j++) {
+			if (same_stacks(&r->v[j], s) && r->v[j].group == (int)j) {
+				s->group = (int)j;
+				break;
+			}
+		}
+	}
+}
+
+/* The leaks that decide the exit status: all reported ones, or with fail_on=unreachable only
+ * the proven ones. */
+static int count_failing_leaks(const struct tl_report *r)
+{
+	if (tl_opt.fail_on != TL_FAIL_UNREACHABLE)
+		return (int)r->nleaked;
+	int leaked = 0;
+	for (size_t i = 0; i < r->n; i++)
+		leaked += !r->v[i].suppressed_by &&
+		          (r->v[i].verdict == TL_V_UNREACHABLE || r->v[i].verdict == TL_V_FREED);
+	return leaked;
+}
+
+static void leave_loader(struct check *c)
+{
+	if (c->loader)
+		tl_loader_leave();
+	c->loader = false;
+}
+
+/* 8. The report: printed (or kept for the deferred exit check, init.c), and as JSON for the
+ * caller. A clean run prints nothing; in JSON, a log_path file still records that it was
+ * clean. The loader's locks go before the output is written. */
+static void emit(struct check *c, bool print, char **json)
+{
+	struct tl_report *r = &c->r;
+	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
+	               strcmp(tl_opt.log_path, "stderr") != 0 &&
+	               strcmp(tl_opt.log_path, "stdout") != 0;
+	bool printed = print && (r->nleaked > 0 || (tl_opt.format == TL_FORMAT_JSON && to_file));
+	if (!printed && !json)
+		return;
+	size_t len = 0;
+	char *out = NULL;
+	if (printed)
+		out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(r, &len)
+		                                      : tl_report_text(r, &len);
+	if (json)
+		*json =
+		    tl_opt.format == TL_FORMAT_JSON && out ? strdup(out) : tl_report_json(r, &len);
+	leave_loader(c);
+	if (out && tl_defer) { /* the exit check writes it at the very end (init.c) */
+		tl_defer->out = out;
+		tl_defer->len = strlen(out);
+		out = NULL;
+	} else if (out) {
+		tl_output(out, strlen(out));
+	}
+	free(out);
+}
+
+/* The deferred exit check (init.c) needs to know which threads the report names. */
+static void list_deferred(const struct tl_report *r)
+{
+	if (!tl_defer || !r->nleaked || !(tl_defer->v = calloc(r->nleaked, sizeof(*tl_defer->v))))
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->v[i].suppressed_by)
+			tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
+			    r->v[i].tid, r->v[i].number, r->v[i].state, r->v[i].flags};
+}
+
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
 	pthread_mutex_lock(&check_lock);
 	atomic_store(&tl_checking, true);
-	int64_t t0 = mono_ns();
-	pid_t self_tid = tl_gettid();
-	struct gather g = {0};
-	int64_t backoff = 1000000, deadline = t0 + (int64_t)tl_opt.grace_ms * 1000000;
-	bool ok, loader = false;
-	char note[160];
-	for (;;) {
-		ok = gather(&g, self_tid);
-		if (!ok || g.n == 0 || mono_ns() >= deadline)
-			break;
-		int64_t left = deadline - mono_ns();
-		int64_t wait = backoff < left ? backoff : left;
-		nap(wait);
-		backoff = backoff * 2 > 100000000 ? 100000000 : backoff * 2;
-	}
-	if (ok && g.n > 0)
-		ok = settle(&g, self_tid);
-	struct tl_report r = {.kind = kind, .exit_status = exit_status};
-	int leaked = 0;
-	if (!ok)
+	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
+	c.r.kind = kind;
+	c.r.exit_status = exit_status;
+	if (!wait_out_grace(&c))
 		tl_warn("out of memory during the check");
-	if (g.n > 0) {
-		tl_capture_prepare();
-		if (g.no_proc)
-			tl_warn("/proc is not available: reporting what threadleak saw itself (no "
-			        "untracked "
-			        "threads, no kernel view, stacks only of threads blocked in "
-			        "wrapped calls)");
-		bool seen_running = false;
-		for (size_t i = 0; i < g.n; i++) {
-			classify(&g.v[i], g.no_proc);
-			seen_running |= g.v[i].sysno == -1;
-		}
-		/* "running" may be a thread caught between two system calls, or returning from a
-		 * signal handler into its restarted call (the previous check's sampling signal):
-		 * look again a moment later, so that a blocked thread is not reported running. */
-		if (seen_running) {
-			struct timespec ts = {0, 1000000};
-			TL_REAL(nanosleep)(&ts, NULL);
-			for (size_t i = 0; i < g.n; i++)
-				if (g.v[i].sysno == -1)
-					classify(&g.v[i], g.no_proc);
-		}
-		for (size_t i = 0; i < g.n; i++)
-			tl_block_validate(&g.v[i]);
-		rejoin_wrappers(&g);
-		/* From here to the report's text we use the loader (unwinding, symbols, dlsym):
-		 * hold its locks, or learn that a thread keeps one and use nothing of it. */
-		loader = tl_loader_enter(500);
-		struct tl_report pre = {.v = g.v, .n = g.n, .known = g.known};
-		if (loader) {
-			tl_reach_classify(&pre); /* before the unwinder leaves copies of pointers */
-			tl_capture_stacks(g.v, g.n);
-		} else {
-			tl_reach_skip(&pre, "the dynamic loader's lock is held by another thread");
-			loader_note(&g, note, sizeof(note));
-		}
-		/* A thread that left its wrapped call while we unwound it: its stack is not to be
-		 * trusted. If it is inside a wrapped call again (a sleep loop, a poller), take its
-		 * new snapshot and unwind that, alone (microseconds); after a few tries, or when it
-		 * is outside any wrapped call, it is running. */
-		bool *redo = loader ? calloc(g.n, sizeof(bool)) : NULL;
-		for (int attempt = 0;; attempt++) {
-			bool again = false;
-			tl_registry_lock();
-			TL_REGISTRY_FOREACH (t) {
-				for (size_t i = 0; i < g.n; i++) {
-					struct tl_seen *s = &g.v[i];
-					if (s->number != t->number || !s->in_wrapper ||
-					    atomic_load(&t->blk.seq) == s->seq)
-						continue;
-					uint32_t seq =
-					    atomic_load_explicit(&t->blk.seq, memory_order_acquire);
-					if (redo != NULL && attempt < 8 && (seq & 1)) {
-						if (copy_block(s, t, seq)) {
-							redo[i] = again = true;
-							continue;
-						}
-					}
-					s->in_wrapper = false;
-					s->state = TL_ST_RUNNING;
-					s->call = NULL;
-					s->kind = TL_OBJ_NONE;
-					s->stack.n = 0;
-					s->stack_note =
-					    "the thread was moving while its stack was taken";
-				}
-			}
-			tl_registry_unlock();
-			if (!again)
-				break;
-			for (size_t i = 0; i < g.n; i++)
-				if (redo[i]) {
-					redo[i] = false;
-					tl_capture_stacks(&g.v[i], 1);
-				}
-		}
-		free(redo);
-		/* and what vanished while we looked (joined, detached and finished, exited) */
-		struct gather last = {0};
-		if (gather(&last, self_tid))
-			keep_seen_in(&g, &last);
-		free(last.v);
-		free(last.known);
-		r.v = g.v;
-		r.n = g.n;
-		if (loader) {
-			r.sym = tl_sym_get();
-			tl_options_apply_hook(r.sym);
-		}
-		tl_suppress_load(r.sym);
-		qsort(r.v, r.n, sizeof(*r.v), by_number);
-		int64_t now = tl_now_ns();
-		for (size_t i = 0; i < r.n; i++) {
-			struct tl_seen *s = &r.v[i];
-			if (!loader && s->state != TL_ST_EXITED)
-				s->stack_note = note;
-			else if (unstarted(s) && s->stack.n == 0)
-				s->stack_note =
-				    "the thread has not run yet: created, waiting for a CPU";
-			tl_refine_from_stack(&r, s);
-			tl_describe_object(&r, g.known, g.nknown, s);
-			if (s->since_ns && !s->in_wrapper)
-				s->since_ns = 0;
-			(void)now;
-		}
-		find_deadlock(&r);
-		tl_reach_finish(&r);
-		tl_suppress_reset_counts();
-		for (size_t i = 0; i < r.n; i++) {
-			struct tl_seen *s = &r.v[i];
-			if (s->start)
-				s->start_name = tl_start_name(&r, s);
-			s->suppressed_by = tl_suppress_match(s, &r);
-			if (s->suppressed_by)
-				r.nsuppressed++;
-			else
-				r.nleaked++;
-			s->group = (int)i;
-			for (size_t j = 0; j < i; j++) {
-				if (same_stacks(&r.v[j], s) && r.v[j].group == (int)j) {
-					s->group = (int)j;
-					break;
-				}
-			}
-		}
+	if (c.g.n > 0) {
+		classify_threads(&c);
+		judge_reachability(&c);
+		capture_stacks(&c);
+		describe_threads(&c);
+		word_verdicts(&c);
+		suppress_and_group(&c);
 	}
-	leaked = (int)r.nleaked;
-	if (tl_opt.fail_on == TL_FAIL_UNREACHABLE) { /* proven leaks only decide the status */
-		leaked = 0;
-		for (size_t i = 0; i < r.n; i++)
-			leaked += !r.v[i].suppressed_by && (r.v[i].verdict == TL_V_UNREACHABLE ||
-			                                    r.v[i].verdict == TL_V_FREED);
-	}
-	r.check_ns = mono_ns() - t0;
-	/* A clean run prints nothing; in JSON, a log_path file still records that it was clean. */
-	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
-	               strcmp(tl_opt.log_path, "stderr") != 0 &&
-	               strcmp(tl_opt.log_path, "stdout") != 0;
-	bool emit = print && (r.nleaked > 0 || (tl_opt.format == TL_FORMAT_JSON && to_file));
-	if (emit || json) {
-		size_t len = 0;
-		char *out = NULL;
-		if (emit)
-			out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(&r, &len)
-			                                      : tl_report_text(&r, &len);
-		if (json)
-			*json = tl_opt.format == TL_FORMAT_JSON && out ? strdup(out)
-			                                               : tl_report_json(&r, &len);
-		if (loader)
-			tl_loader_leave();
-		loader = false;
-		if (out && tl_defer) { /* the exit check writes it at the very end (init.c) */
-			tl_defer->out = out;
-			tl_defer->len = strlen(out);
-			out = NULL;
-		} else if (out) {
-			tl_output(out, strlen(out));
-		}
-		free(out);
-	}
-	if (loader)
-		tl_loader_leave();
-	if (tl_defer && r.nleaked && (tl_defer->v = calloc(r.nleaked, sizeof(*tl_defer->v))))
-		for (size_t i = 0; i < r.n; i++)
-			if (!r.v[i].suppressed_by)
-				tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
-				    r.v[i].tid, r.v[i].number, r.v[i].state, r.v[i].flags};
-	free(g.v);
-	free(g.known);
+	int leaked = count_failing_leaks(&c.r);
+	c.r.check_ns = tl_mono_ns() - c.t0;
+	emit(&c, print, json);
+	leave_loader(&c);
+	list_deferred(&c.r);
+	free(c.g.v);
+	free(c.g.known);
 	atomic_store(&tl_checking, false);
 	pthread_mutex_unlock(&check_lock);
 	return leaked;

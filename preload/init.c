@@ -14,7 +14,6 @@
 
 #include <dlfcn.h>
 #include <sched.h>
-#include <sys/auxv.h>
 #include <sys/single_threaded.h>
 #include <stdio.h>
 #include <time.h>
@@ -43,27 +42,6 @@ static void flush_stdio(void)
 }
 
 static atomic_bool exit_check_done;
-
-static int clock_gettime_syscall(clockid_t clock, struct timespec *ts)
-{
-	long r = tl_raw_syscall(SYS_clock_gettime, clock, (long)ts, 0);
-	return r < 0 ? (errno = (int)-r, -1) : 0;
-}
-
-/* libc's clock_gettime (the vDSO's speed), not whichever library comes next after us (an
- * interposer such as libfaketime, whose clock dies with its destructor): looked up on first use,
- * lock-free, so that process start pays nothing and a wrapper in a signal handler may be first. */
-static int clock_gettime_first(clockid_t clock, struct timespec *ts)
-{
-	int (*fn)(clockid_t, struct timespec *) =
-	    (int (*)(clockid_t, struct timespec *))tl_lookup_libc("clock_gettime");
-	if (fn == NULL)
-		fn = clock_gettime_syscall;
-	tl_clock_gettime = fn;
-	return fn(clock, ts);
-}
-
-int (*tl_clock_gettime)(clockid_t, struct timespec *) = clock_gettime_first;
 
 static void raw_nap_ms(long ms)
 {
@@ -139,8 +117,8 @@ bool tl_in_signal_handler(void)
 	if (nr == 0)
 		return false;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
-	uintptr_t top = tl_raw_syscall(SYS_gettid, 0, 0, 0) == tl_pid ? (uintptr_t)__libc_stack_end
-	                                                           : (uintptr_t)pthread_self();
+	uintptr_t top =
+	    tl_gettid() == tl_pid ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
 		return false;
 	static const size_t chunk = 4096;
@@ -150,8 +128,8 @@ bool tl_in_signal_handler(void)
 		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
 		size_t want = top - at < chunk + 256 ? top - at : chunk + 256;
 		struct iovec local = {buf, want}, remote = {(void *)at, want};
-		long got =
-		    tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+		long got = tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1,
+		                           (long)&remote, 1, 0);
 		if (got <= 0)
 			return false;
 		size_t nw = (size_t)got / sizeof(uintptr_t);
@@ -321,21 +299,18 @@ static int reduced_check(int status)
 {
 	static struct reduced_thread v[256];
 	static char out[256 * 160 + 512];
-	pid_t self = (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
-	struct timespec t0, now;
-	tl_clock_gettime(CLOCK_MONOTONIC, &t0);
-	long nap = 1;
+	pid_t self = tl_gettid();
+	int64_t t0 = tl_mono_ns();
+	long nap = TL_GRACE_FIRST_NAP_MS;
 	int n;
-	for (;;) {
+	for (;;) { /* the check's grace loop (check.c), signal-safe */
 		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self);
-		tl_clock_gettime(CLOCK_MONOTONIC, &now);
-		long waited =
-		    (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		long waited = (long)((tl_mono_ns() - t0) / 1000000);
 		if (n == 0 || waited >= tl_opt.grace_ms)
 			break;
 		long left = tl_opt.grace_ms - waited;
 		raw_nap_ms(nap < left ? nap : left);
-		nap = nap * 2 > 100 ? 100 : nap * 2;
+		nap = nap * 2 > TL_GRACE_MAX_NAP_MS ? TL_GRACE_MAX_NAP_MS : nap * 2;
 	}
 	bool json = tl_opt.format == TL_FORMAT_JSON;
 	const char *note = "exit() was called from a signal handler: the check ran in reduced "
@@ -575,67 +550,11 @@ static void unpreload_children(void)
 	free(out);
 }
 
-/* Hooks the program may define, the LeakSanitizer way. The dynamic symbol tables have them
- * when the program exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_*
- * as the pkg-config file adds); with a symbolizer at hand we also look in the symbol table.
- * Not dlsym: an absent hook is the common case, and dlsym's error path allocates. */
-const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
-{
-	const char *(*fn)(void) = (const char *(*)(void))tl_lookup_global(name);
-	if (fn == NULL && sym != NULL)
-		fn = (const char *(*)(void))tl_sym_find_function(sym, name);
-	return fn ? fn() : NULL;
-}
-
-/* Under secure execution (setuid, setgid, file capabilities) the environment is not to be
- * trusted with file names: an attacker could make a privileged program write or read them. */
-static void secure_execution(void)
-{
-	if (!getauxval(AT_SECURE))
-		return;
-	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
-		tl_warn(
-		    "secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
-		tl_opt.log_path = NULL;
-		tl_opt.nsuppressions = 0;
-	}
-}
-
-static bool options_hook_done;
-
-/* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
-static void load_options(struct tl_symbolizer *sym)
-{
-	const char *hook = tl_hook_string("threadleak_default_options", sym);
-	if (hook == NULL)
-		return;
-	options_hook_done = true;
-	tl_options_defaults();
-	tl_options_parse(hook, "threadleak_default_options()");
-	bool quiet = tl_log_quiet;
-	tl_log_quiet =
-	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
-	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
-	tl_log_quiet = quiet;
-	secure_execution();
-}
-
-/* At the check, for programs that do not export their hook: look in the symbol table. */
-void tl_options_apply_hook(struct tl_symbolizer *sym)
-{
-	if (!options_hook_done) {
-		options_hook_done = true;
-		load_options(sym);
-	}
-}
-
 static void init(void)
 {
 	tl_log_init();
 	tl_pid = getpid();
-	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
-	load_options(NULL);
-	secure_execution();
+	tl_options_load();
 	if (tl_opt.help)
 		tl_options_print_help();
 	if (!tl_opt.children)

@@ -140,7 +140,7 @@ static bool socket_has_timeout(pid_t tid, int fd, int opt)
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s)
 {
-	if (s->sysno == -1)
+	if (s->sysno == TL_SYSNO_RUNNING)
 		return true; /* running in user space */
 	for (size_t i = 0; i < TL_ARRAY_SIZE(syscalls); i++) {
 		if (syscalls[i].nr != s->sysno)
@@ -184,12 +184,12 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 bool tl_kernel_view(struct tl_seen *s)
 {
 	char path[64], buf[512];
-	s->sysno = -2;
+	s->sysno = TL_SYSNO_UNKNOWN;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tl_proc_tid(s->tid));
 	if (tl_read_file(path, buf, sizeof(buf)) < 0)
 		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
 	if (strncmp(buf, "running", 7) == 0) {
-		s->sysno = -1;
+		s->sysno = TL_SYSNO_RUNNING;
 	} else {
 		char *p = buf;
 		long nr = strtol(p, &p, 10);
@@ -209,7 +209,7 @@ bool tl_kernel_view(struct tl_seen *s)
 			s->sys_sp = v[6];
 			s->sys_pc = v[7];
 		} else if (nr == -1 && k >= 2) { /* blocked, but not in a syscall */
-			s->sysno = -3;
+			s->sysno = TL_SYSNO_BLOCKED;
 			s->sys_sp = v[0];
 			s->sys_pc = v[1];
 		}
@@ -218,11 +218,8 @@ bool tl_kernel_view(struct tl_seen *s)
 	char status[2048];
 	if (tl_read_file(path, status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
-		int sig = tl_capture_signal();
-		if (b && sig > 0) {
-			unsigned long long mask = strtoull(b + 8, NULL, 16);
-			s->sig_blocked = (mask >> (sig - 1)) & 1;
-		}
+		if (b)
+			s->sig_mask = strtoull(b + 8, NULL, 16);
 		char *st = strstr(status, "\nState:");
 		if (st && (st[8] == 'Z' || st[8] == 'X'))
 			return false;

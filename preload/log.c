@@ -95,18 +95,18 @@ static int stderr_fd(void)
 {
 	if (is(2, &err_id))
 		return 2;
-	int fdflags = err_fd >= 0 ? fcntl(err_fd, F_GETFD) : -1;
+	int fdflags = err_fd >= 0 ? TL_REAL(fcntl)(err_fd, F_GETFD) : -1;
 	if (fdflags < 0 || !(fdflags & FD_CLOEXEC) || !is(err_fd, &err_id))
 		return -1;
 	if (!err_reopen)
 		return err_fd;
-	if (!(fcntl(err_fd, F_GETFL) & O_PATH))
+	if (!(TL_REAL(fcntl)(err_fd, F_GETFL) & O_PATH))
 		return -1;
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", err_fd);
 	/* O_NONBLOCK: a pipe without a reader fails at once (ENXIO) instead of waiting for one */
 	int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd >= 0 && (!is(fd, &err_id) || fcntl(fd, F_SETFL, O_APPEND) != 0)) {
+	if (fd >= 0 && (!is(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
 		close(fd);
 		fd = -1;
 	}
@@ -143,7 +143,7 @@ void tl_output_write(int fd, const char *buf, size_t len)
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	bool broken = false;
 	while (fd >= 0 && len > 0) {
-		ssize_t w = syscall(SYS_write, fd, buf, len);
+		ssize_t w = TL_REAL(syscall)(SYS_write, fd, buf, len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		broken = w < 0 && errno == EPIPE;

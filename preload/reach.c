@@ -28,9 +28,35 @@
 #include <time.h>
 #include <unistd.h>
 
+/* glibc malloc's layout (malloc/malloc.c and arena.c, 2.36, 64-bit), read from outside. */
 #define HEAP_MAX (64ul << 20) /* a non-main arena's heap size and alignment (64-bit) */
 #define HEAP_INFO_SIZE 0x30   /* sizeof(heap_info) */
 #define MSTATE_SIZE 0x898     /* sizeof(struct malloc_state), glibc 2.36 x86_64 */
+#define MSTATE_TOP 0x60       /* offsetof(struct malloc_state, top) */
+#define PAGE 4096ul
+/* heap_info: at the start of each non-main arena's heap */
+struct heap_info {
+	uintptr_t ar_ptr; /* its struct malloc_state */
+	uintptr_t prev;
+	uintptr_t size; /* in use, page multiple */
+	uintptr_t mprotect_size;
+	uintptr_t pagesize;
+};
+/* A chunk's header; malloc hands out what follows it. The next chunk's prev_size belongs to
+ * this chunk's block while it is in use. */
+struct chunk {
+	uintptr_t prev_size;
+	uintptr_t size; /* | the flags below */
+};
+#define CHUNK_PREV_INUSE 1ul
+#define CHUNK_IS_MMAPPED 2ul
+#define CHUNK_FLAGS 7ul
+#define CHUNK_ALIGN 16ul
+#define CHUNK_MIN 32ul /* MINSIZE: smaller ones are fenceposts */
+#define CHUNK_MEM(c) ((c) + sizeof(struct chunk))
+#define CHUNK_SIZE_AT(c) ((c) + offsetof(struct chunk, size))
+#define CHUNK_END_OF_BLOCK(next) CHUNK_SIZE_AT(next)
+#define TCACHE_KEY_AT(c) (CHUNK_MEM(c) + sizeof(uintptr_t)) /* tcache_entry.key */
 #define MAX_BLOCKS (32u << 20)
 #define SCAN_BUDGET_NS (5ll * 1000000000)
 #define WIN 65536
@@ -61,7 +87,7 @@ static pid_t self_pid;
 static bool rd(uintptr_t addr, void *out, size_t n)
 {
 	struct iovec l = {out, n}, r = {(void *)addr, n};
-	return syscall(SYS_process_vm_readv, self_pid, &l, 1, &r, 1, 0) == (long)n;
+	return TL_REAL(syscall)(SYS_process_vm_readv, self_pid, &l, 1, &r, 1, 0) == (long)n;
 }
 
 static bool rd_word(uintptr_t addr, uintptr_t *w)
@@ -343,15 +369,16 @@ static bool have_tcache_key;
  * Returns false when the layout does not hold. */
 static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
 {
-	struct window w = {0, 0, end + 8, wbuf};
+	struct window w = {0, 0, CHUNK_SIZE_AT(end), wbuf};
 	size_t start_n = nblocks;
 	uintptr_t c = first, size;
 	uintptr_t hdr;
-	if (!win_word(&w, c + 8, &hdr))
+	if (!win_word(&w, CHUNK_SIZE_AT(c), &hdr))
 		return false;
 	while (c < end) {
-		size = hdr & ~(uintptr_t)7;
-		if (size < 16 || (size & 15) || c + size > end || (hdr & 2))
+		size = hdr & ~CHUNK_FLAGS;
+		if (size < sizeof(struct chunk) || (size & (CHUNK_ALIGN - 1)) || c + size > end ||
+		    (hdr & CHUNK_IS_MMAPPED))
 			return false;
 		uintptr_t next = c + size;
 		if (next == end) {
@@ -360,15 +387,15 @@ static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
 			break;
 		}
 		uintptr_t nhdr;
-		if (!win_word(&w, next + 8, &nhdr))
+		if (!win_word(&w, CHUNK_SIZE_AT(next), &nhdr))
 			return false;
-		if (size >= 32) {
-			uint8_t f = (nhdr & 1) ? 0 : B_FREE;
+		if (size >= CHUNK_MIN) {
+			uint8_t f = (nhdr & CHUNK_PREV_INUSE) ? 0 : B_FREE;
 			uintptr_t key;
-			if (!f && have_tcache_key && win_word(&w, c + 24, &key) &&
+			if (!f && have_tcache_key && win_word(&w, TCACHE_KEY_AT(c), &key) &&
 			    key == tcache_key)
 				f = B_FREE;
-			if (!add_block(c + 16, next + 8, f))
+			if (!add_block(CHUNK_MEM(c), CHUNK_END_OF_BLOCK(next), f))
 				return false;
 		}
 		c = next;
@@ -379,7 +406,7 @@ static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
 }
 
 /* main_arena (in libc's data, a root) holds malloc's own pointers: bins point to free chunks'
- * headers, which are the last word of the block before them. Found by its `top` (offset 0x60),
+ * headers, which are the last word of the block before them. Found by its `top` (MSTATE_TOP),
  * the main heap's top chunk. Not a root. */
 static void exclude_main_arena(char *wbuf, uintptr_t top)
 {
@@ -390,8 +417,8 @@ static void exclude_main_arena(char *wbuf, uintptr_t top)
 			uintptr_t v;
 			if (!win_word(&w, a, &v))
 				break;
-			if (v == top && a - libc_data[i].lo >= 0x60) {
-				exclude(a - 0x60, a - 0x60 + MSTATE_SIZE);
+			if (v == top && a - libc_data[i].lo >= MSTATE_TOP) {
+				exclude(a - MSTATE_TOP, a - MSTATE_TOP + MSTATE_SIZE);
 				return;
 			}
 		}
@@ -407,12 +434,12 @@ static const char *find_heap(char *wbuf)
 		if (!v->r || !v->w || v->special)
 			continue;
 		if (v->heap) {
-			uintptr_t brk = (uintptr_t)syscall(SYS_brk, 0);
+			uintptr_t brk = (uintptr_t)TL_REAL(syscall)(SYS_brk, 0);
 			if (brk <= v->lo || brk > v->hi)
 				return "the brk heap is not where malloc left it";
 			size_t before = nblocks;
 			last_chunk = 0;
-			if (!walk_chunks(wbuf, (v->lo + 15) & ~(uintptr_t)15, brk))
+			if (!walk_chunks(wbuf, (v->lo + CHUNK_ALIGN - 1) & ~(CHUNK_ALIGN - 1), brk))
 				return "the malloc heap layout was not recognized (main arena)";
 			exclude_main_arena(wbuf, last_chunk);
 			if (!add_region(v->lo, v->hi))
@@ -427,23 +454,24 @@ static const char *find_heap(char *wbuf)
 		bool any = false;
 		for (uintptr_t h = (v->lo + HEAP_MAX - 1) & ~(HEAP_MAX - 1); h < v->hi;
 		     h += HEAP_MAX) {
-			uintptr_t hi[5];
-			if (!rd(h, hi, sizeof(hi)))
+			struct heap_info hi;
+			if (!rd(h, &hi, sizeof(hi)))
 				continue;
-			if (hi[4] != 4096 || hi[2] == 0 || hi[2] > HEAP_MAX || (hi[2] & 4095) ||
-			    h + hi[2] > v->hi || hi[3] < hi[2] || hi[0] == 0 || (hi[0] & 7))
+			if (hi.pagesize != PAGE || hi.size == 0 || hi.size > HEAP_MAX ||
+			    (hi.size & (PAGE - 1)) || h + hi.size > v->hi ||
+			    hi.mprotect_size < hi.size || hi.ar_ptr == 0 || (hi.ar_ptr & 7))
 				continue;
 			uintptr_t first;
-			if (hi[0] == h + HEAP_INFO_SIZE)
-				first = hi[0] + MSTATE_SIZE;
+			if (hi.ar_ptr == h + HEAP_INFO_SIZE) /* the arena's first heap holds it */
+				first = hi.ar_ptr + MSTATE_SIZE;
 			else
 				first = h + HEAP_INFO_SIZE;
-			first = (first + 15) & ~(uintptr_t)15;
-			if (!walk_chunks(wbuf, first, h + hi[2]))
+			first = (first + CHUNK_ALIGN - 1) & ~(CHUNK_ALIGN - 1);
+			if (!walk_chunks(wbuf, first, h + hi.size))
 				return "the malloc heap layout was not recognized (thread arena)";
-			if (!add_region(h, h + hi[2]))
+			if (!add_region(h, h + hi.size))
 				return "too many large heap blocks";
-			exclude(h, h + hi[2]);
+			exclude(h, h + hi.size);
 			any = true;
 		}
 		if (any)
@@ -451,15 +479,15 @@ static const char *find_heap(char *wbuf)
 		/* mmapped chunks: prev_size 0, size|IS_MMAPPED, page multiples; adjacent ones may
 		 * share a mapping */
 		uintptr_t c = v->lo;
-		while (c + 16 <= v->hi) {
-			uintptr_t hd[2];
-			if (!rd(c, hd, sizeof(hd)))
+		while (c + sizeof(struct chunk) <= v->hi) {
+			struct chunk hd;
+			if (!rd(c, &hd, sizeof(hd)))
 				break;
-			uintptr_t size = hd[1] & ~(uintptr_t)7;
-			if (hd[0] != 0 || (hd[1] & 7) != 2 || size == 0 || (size & 4095) ||
-			    c + size > v->hi)
+			uintptr_t size = hd.size & ~CHUNK_FLAGS;
+			if (hd.prev_size != 0 || (hd.size & CHUNK_FLAGS) != CHUNK_IS_MMAPPED ||
+			    size == 0 || (size & (PAGE - 1)) || c + size > v->hi)
 				break;
-			if (!add_block(c + 16, c + size, 0))
+			if (!add_block(CHUNK_MEM(c), c + size, 0))
 				return "too many heap blocks";
 			if (!add_region(c, c + size))
 				return "too many large heap blocks";
@@ -478,14 +506,15 @@ static const char *find_heap(char *wbuf)
 		bool known = false;
 		for (size_t k = 0; k < nregions; k++)
 			known |= t->obj >= heap_regions[k].lo && t->obj < heap_regions[k].hi;
-		for (uintptr_t c = t->obj & ~(uintptr_t)4095;
-		     !known && c >= v->lo && t->obj - c < HEAP_MAX; c -= 4096) {
-			uintptr_t hd[2];
-			if (!rd(c, hd, sizeof(hd)))
+		for (uintptr_t c = t->obj & ~(PAGE - 1);
+		     !known && c >= v->lo && t->obj - c < HEAP_MAX; c -= PAGE) {
+			struct chunk hd;
+			if (!rd(c, &hd, sizeof(hd)))
 				break;
-			uintptr_t size = hd[1] & ~(uintptr_t)7;
-			if (hd[0] != 0 || (hd[1] & 7) != 2 || size == 0 || (size & 4095) ||
-			    c + size > v->hi || c + size <= t->obj)
+			uintptr_t size = hd.size & ~CHUNK_FLAGS;
+			if (hd.prev_size != 0 || (hd.size & CHUNK_FLAGS) != CHUNK_IS_MMAPPED ||
+			    size == 0 || (size & (PAGE - 1)) || c + size > v->hi ||
+			    c + size <= t->obj)
 				continue;
 			size_t at = nblocks;
 			if (!add_block(0, 0, 0))
@@ -495,7 +524,7 @@ static const char *find_heap(char *wbuf)
 				bflags[at] = bflags[at - 1];
 				at--;
 			}
-			blocks[at] = (struct block){c + 16, c + size};
+			blocks[at] = (struct block){CHUNK_MEM(c), c + size};
 			bflags[at] = 0;
 			if (!add_region(c, c + size))
 				return "too many large heap blocks";
@@ -618,13 +647,6 @@ static bool incomplete;
 static const char *incomplete_why;
 static int64_t scan_deadline;
 static char *scanbuf;
-
-static int64_t mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void give_up(const char *why)
 {
@@ -792,7 +814,7 @@ static void drain(void)
 		if (n == 0)
 			continue;
 		struct iovec local = {scanbuf, total};
-		if (syscall(SYS_process_vm_readv, self_pid, &local, 1, remote, n, 0) !=
+		if (TL_REAL(syscall)(SYS_process_vm_readv, self_pid, &local, 1, remote, n, 0) !=
 		    (long)total) {
 			give_up("memory could not be read during the scan");
 			return;
@@ -804,7 +826,7 @@ static void drain(void)
 			scan_words((const uintptr_t *)(scanbuf + off), len / 8);
 			off += len;
 		}
-		if (mono() > scan_deadline)
+		if (tl_mono_ns() > scan_deadline)
 			give_up("the scan hit its time limit");
 	}
 }
@@ -824,7 +846,7 @@ static void scan_direct(uintptr_t lo, uintptr_t hi)
 		scan_base = lo;
 		scan_words((const uintptr_t *)scanbuf, len / 8);
 		lo += len;
-		if (mono() > scan_deadline)
+		if (tl_mono_ns() > scan_deadline)
 			give_up("the scan hit its time limit");
 	}
 }
@@ -905,7 +927,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		t->why = NULL;
 		t->stamp = t->checker ? 0 : stamp_of(t->tid, &t->state);
 	}
-	int64_t ph0 = mono();
+	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
 		return give_up("/proc/self/maps could not be read"), true;
 	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
@@ -1020,7 +1042,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 	if (dfd >= 0) {
 		char dents[4096];
 		long got;
-		while ((got = syscall(SYS_getdents64, dfd, dents, sizeof(dents))) > 0) {
+		while ((got = TL_REAL(syscall)(SYS_getdents64, dfd, dents, sizeof(dents))) > 0) {
 			for (long off = 0; off < got;) {
 				unsigned short reclen = *(unsigned short *)(dents + off + 16);
 				const char *name = dents + off + 19;
@@ -1048,7 +1070,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 	} else {
 		give_up("/proc/self/fdinfo could not be read");
 	}
-	int64_t ph1 = mono();
+	int64_t ph1 = tl_mono_ns();
 	/* fixpoint */
 	for (;;) {
 		drain();
@@ -1094,7 +1116,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		if (!changed)
 			break;
 	}
-	int64_t ph2 = mono();
+	int64_t ph2 = tl_mono_ns();
 	/* stamps after: did anything move? */
 	bool still = true;
 	for (int i = 0; i < nths && still; i++) {
@@ -1120,7 +1142,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		fprintf(stderr,
 		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
 		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
-		        (double)(mono() - ph2) / 1e6);
+		        (double)(tl_mono_ns() - ph2) / 1e6);
 	pid_t tids[64];
 	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
 	if (n != nths)
@@ -1211,9 +1233,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	self_pid = getpid();
 	const char *dbg = getenv("THREADLEAK_REACH_DEBUG");
 	debug = dbg ? atoi(dbg) : 0;
-	int64_t t_start = mono();
+	int64_t t_start = tl_mono_ns();
 	struct timespec cpu0, cpu1;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	{
 		uintptr_t w;
 		if (!rd((uintptr_t)&w, &w, sizeof(w)))
@@ -1439,12 +1461,12 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	tl_reach_report = r;
 	bool still = false;
 	/* a few tries, within one time budget, for a scan during which nothing moved */
-	int64_t budget_end = mono() + SCAN_BUDGET_NS;
+	int64_t budget_end = tl_mono_ns() + SCAN_BUDGET_NS;
 	for (int tries = 0; tries < 4 && !still; tries++) {
 		arena_used = mark;
 		scan_deadline = budget_end;
 		still = attempt(checker_sp, wbuf);
-		if (still || mono() >= budget_end)
+		if (still || tl_mono_ns() >= budget_end)
 			break;
 		struct timespec ts = {0, 2000000};
 		TL_REAL(nanosleep)(&ts, NULL);
@@ -1497,13 +1519,13 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		s->verdict_seq = s->seq;
 		snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s", why ? why : "");
 	}
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	if (debug)
 		fprintf(stderr,
 		        "reach: %d threads, %d waiting, %zu heap blocks, %s, classified in %.1f ms "
 		        "(%.1f ms of CPU)\n",
 		        nths, ncands, nblocks, still ? "snapshot" : "no snapshot",
-		        (double)(mono() - t_start) / 1e6,
+		        (double)(tl_mono_ns() - t_start) / 1e6,
 		        (double)(cpu1.tv_sec - cpu0.tv_sec) * 1e3 +
 		            (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
 	munmap(arena, arena_size);

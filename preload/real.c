@@ -325,3 +325,47 @@ long tl_raw_syscall(long nr, long a, long b, long c)
 {
 	return tl_raw_syscall6(nr, a, b, c, 0, 0, 0);
 }
+
+/* ---- clocks and the thread id: their one home ---- */
+
+static int clock_gettime_syscall(clockid_t clock, struct timespec *ts)
+{
+	long r = tl_raw_syscall(SYS_clock_gettime, clock, (long)ts, 0);
+	return r < 0 ? (errno = (int)-r, -1) : 0;
+}
+
+/* libc's clock_gettime (the vDSO's speed), not whichever library comes next after us (an
+ * interposer such as libfaketime, whose clock dies with its destructor): looked up on first use,
+ * lock-free, so that process start pays nothing and a wrapper in a signal handler may be first. */
+static int clock_gettime_first(clockid_t clock, struct timespec *ts)
+{
+	int (*fn)(clockid_t, struct timespec *) =
+	    (int (*)(clockid_t, struct timespec *))tl_lookup_libc("clock_gettime");
+	if (fn == NULL)
+		fn = clock_gettime_syscall;
+	tl_clock_gettime = fn;
+	return fn(clock, ts);
+}
+
+int (*tl_clock_gettime)(clockid_t, struct timespec *) = clock_gettime_first;
+
+int64_t tl_mono_ns(void)
+{
+	struct timespec ts;
+	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t tl_now_ns(void)
+{
+	struct timespec ts;
+	tl_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A raw system call: the same as libc's gettid(), usable at start, at exit and in a signal
+ * handler alike. */
+pid_t tl_gettid(void)
+{
+	return (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
+}

@@ -17,6 +17,11 @@ __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tl_thread *registry;
 static uint64_t next_number = 1;
+/* tids of records freed lately (joined, or detached and finished): their tasks go on a little
+ * in glibc's exit path, where they may even wait for a lock (the stack cache) behind a thread
+ * creating the next one; the check must not take them for untracked threads. */
+static pid_t gone[TL_GONE_TIDS];
+static unsigned ngone;
 static atomic_int starting;    /* created, not yet in the registry */
 static pthread_key_t exit_key; /* its destructor marks a thread finished */
 
@@ -65,16 +70,9 @@ static void free_record(struct tl_thread *t)
 		free(t);
 }
 
-pid_t tl_gettid(void)
+void tl_registry_gone_tids(pid_t out[TL_GONE_TIDS])
 {
-	return gettid();
-}
-
-int64_t tl_now_ns(void)
-{
-	struct timespec ts;
-	tl_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	memcpy(out, gone, sizeof(gone));
 }
 
 void tl_registry_lock(void)
@@ -113,7 +111,9 @@ static void maybe_free(struct tl_thread *t)
 		return;
 	if (f & TL_F_IN_HASH)
 		HASH_DEL(registry, t);
-	tl_check_record_gone(atomic_load(&t->tid));
+	pid_t tid = atomic_load(&t->tid);
+	if (tid > 0)
+		gone[ngone++ % TL_GONE_TIDS] = tid;
 	free_record(t);
 }
 

@@ -1,8 +1,12 @@
 /* threadleak internal interfaces. Every cross-file name is tl_*; public ones are threadleak_*.
- * Layout: init.c (constructor, exit), options.c, log.c, registry.c, capture.c (current stacks),
- * check.c (what is a leak), report.c (text/JSON from a check), suppress.c, api.c, and the
- * wrappers by family: wrap_thread.c, wrap_sync.c, wrap_io.c, wrap_wait.c. The symbolizer and
- * the text renderer are in ../report/ (report.h), shared with the CLI. */
+ * One section per file, in the order a thread's life goes through them:
+ *   options.c, log.c, real.c (libc's functions, clocks, tids): used by everything below;
+ *   wrap_thread.c (pthread_create) -> registry.c (one record per thread); the other wrappers
+ *   (wrap_sync.c, wrap_io.c, wrap_wait.c, wrap_libc_threads.c) record blocking calls;
+ *   init.c (constructor, exit) -> check.c (the check's phases), which reads kernel.c (/proc),
+ *   capture.c (stacks), objects.c (calls and objects), reach.c (verdicts), suppress.c and
+ *   hooks.c -> report.c (text and JSON). The symbolizer and the text renderer are in ../report/
+ *   (report.h), shared with the CLI. api.c is the public API. */
 #ifndef TL_H
 #define TL_H
 
@@ -62,13 +66,17 @@ void tl_output(const char *buf, size_t len);
 int tl_output_open(void);     /* tl_output in two steps: the descriptor (-1: nowhere), */
 void tl_output_close(int fd); /* and closing it after writing */
 void tl_output_write(int fd, const char *buf, size_t len); /* SIGPIPE held; signal-safe */
+extern bool tl_log_quiet;
 
-/* ---- real functions (real.c) ---- */
+/* ---- real functions, clocks and the thread id (real.c, real.h) ---- */
 #include "real.h"
-/* libc's own clock_gettime (init.c): our durations must not go through another library's
- * (libfaketime fakes them, and crashes once its destructor ran, while leaked threads still use
- * our wrappers). A raw system call until the constructor resolves it. */
+/* libc's own clock_gettime: our durations must not go through another library's (libfaketime
+ * fakes them, and crashes once its destructor ran, while leaked threads still use our
+ * wrappers). Looked up on first use; a raw system call when libc has none. */
 extern int (*tl_clock_gettime)(clockid_t, struct timespec *);
+int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own durations */
+int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
+pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
 
 /* ---- per-thread record (registry.c) ---- */
 enum tl_obj_kind {
@@ -103,7 +111,7 @@ enum tl_flags {
 	TL_F_EXITING = 1u << 8, /* inside exit() itself, waiting for another thread's check */
 	TL_F_INSERTED =
 	    1u << 9, /* was put in the hash once; never again (its handle may be reused) */
-	TL_F_PINNED = 1u << 10, /* a join or detach of it is in progress: do not free it */
+	TL_F_PINNED = 1u << 10,  /* a join or detach of it is in progress: do not free it */
 	TL_F_STARTED = 1u << 11, /* the thread itself ran tl_thread_started */
 };
 
@@ -161,10 +169,9 @@ struct tl_thread *tl_thread_pin(pthread_t handle);
 void tl_thread_joined(struct tl_thread *t, bool ok);
 void tl_thread_detached(struct tl_thread *t, bool ok);
 void tl_thread_exiting(void);
-/* After a libc call that may start helper threads: tasks that appeared and that nobody
- * created through our wrappers are recorded as threads with start routine `label`. */
-/* Record as libc's own (start routine `label`) the tasks that are not in before[0..nbefore),
- * the tasks listed before the call that may have started them. */
+/* After a libc call that may start helper threads: record as libc's own (start routine `label`) the
+ * tasks that are not in before[0..nbefore), the tasks listed before the call that may have started
+ * them. */
 #define TL_MAX_TASKS_BEFORE 1024
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore);
 void tl_registry_lock(void);
@@ -173,11 +180,13 @@ bool tl_registry_trylock(void);
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);
-pid_t tl_gettid(void);
-int64_t tl_now_ns(void); /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution */
 int tl_registry_starting(void);
+/* tids of the records freed lately (lock held): their tasks may still list in /proc for a
+ * while (glibc's exit path), which is no untracked thread. Unused entries are 0. */
+#define TL_GONE_TIDS 4096
+void tl_registry_gone_tids(pid_t out[TL_GONE_TIDS]);
 
-/* ---- wrapper state helpers ---- */
+/* ---- what a blocking wrapper records (macros here; slow paths in registry.c) ---- */
 #if defined(__x86_64__)
 /* Capture the registers libunwind needs to unwind from this point of the calling function:
  * about 2 ns, against about 24 ns for unw_getcontext (which also saves FP state). */
@@ -263,17 +272,21 @@ void tl_block_leave(struct tl_thread *t, uintptr_t frame);
 		return tl_r_;                                            \
 	} while (0)
 
-/* ---- stacks (capture.c) ---- */
+/* ---- one thread as a check sees it: what every phase of the check fills in (check.c) ---- */
 struct tl_stack {
 	int n;
 	uint64_t exact; /* bit i: pcs[i] is an exact pc (not a return address) */
 	uintptr_t pcs[TL_MAX_FRAMES];
 };
-/* Creation stack of the calling thread, skipping `skip` innermost frames. */
-int tl_backtrace_here(uintptr_t *pcs, int max, int skip);
 
-/* ---- one thread as seen by a check (check.c) ---- */
 enum tl_state { TL_ST_NONE, TL_ST_BLOCKED, TL_ST_RUNNING, TL_ST_EXITED, TL_ST_UNTRACKED };
+
+/* tl_seen.sysno: a system call number (>= 0), or what /proc/TID/syscall said instead */
+enum tl_sysno {
+	TL_SYSNO_BLOCKED = -3, /* blocked, but not in a system call (a page fault...) */
+	TL_SYSNO_UNKNOWN = -2, /* not read, unreadable, or the thread is gone */
+	TL_SYSNO_RUNNING = -1, /* running in user space */
+};
 
 struct tl_seen {
 	uint64_t number; /* 0 for untracked */
@@ -295,9 +308,9 @@ struct tl_seen {
 	uintptr_t regs[9];
 	uint32_t seq;
 	/* kernel view */
-	long sysno; /* -1 running, -2 unknown */
+	long sysno; /* >= 0, or enum tl_sysno */
 	uintptr_t sysargs[6], sys_sp, sys_pc;
-	bool sig_blocked;
+	uint64_t sig_mask; /* the signals it blocks (bit n-1: signal n) */
 	/* stacks */
 	struct tl_stack stack;
 	const char *stack_note;
@@ -315,42 +328,14 @@ struct tl_seen {
 	char verdict_reason[192];
 };
 
-/* Capture current stacks of the given live threads without disturbing them. */
-void tl_capture_stacks(struct tl_seen *v, size_t n);
-/* Choose and install the sampling signal (before reading which threads block it). */
-bool tl_capture_prepare(void);
-int tl_capture_signal(void); /* the signal that samples stacks, once prepared; else 0 */
-/* Fill kernel view (sysno/args/sp/pc, sig_blocked) for one tid. Returns false if gone. */
-bool tl_kernel_view(struct tl_seen *s);
-const char *tl_syscall_name(long nr);
-/* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
-void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
-bool tl_fd_shared(pid_t tid, int fd);
-void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len);
-/* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
- * /proc belongs to another PID namespace). */
-pid_t tl_proc_tid(pid_t tid);
-/* /proc is another PID namespace's (as of the last task listing) */
-bool tl_proc_foreign(void);
-void tl_kernel_after_fork_child(void);
-bool tl_signal_is_transparent(const struct tl_seen *s);
-int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
-ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
-void tl_capture_init(void);
-/* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with
- * the loader can wait on another thread; false when another thread keeps one of them
- * (tl_loader_holder() says which tid, -1 unknown). Pair a true return with tl_loader_leave(). */
-bool tl_loader_enter(int timeout_ms);
-void tl_loader_leave(void);
-pid_t tl_loader_holder(void);
-
-/* ---- symbolization and text (report/: report.h) ---- */
-#include "report.h"
-bool tl_pc_is_own(uintptr_t pc);
-void tl_check_after_fork(void);
-
-/* ---- the check (check.c) and report (report.c) ---- */
+/* The threads of one check as handed to the phases after gathering, and to the writers. */
 enum tl_check_kind { TL_CHECK_EXIT, TL_CHECK_API };
+/* Every record's tid at the check, reported or not. */
+struct tl_known {
+	pid_t tid;
+	uint64_t number;
+	pthread_t handle;
+};
 struct tl_report {
 	int kind;
 	int exit_status; /* exit check only */
@@ -362,9 +347,101 @@ struct tl_report {
 	char deadlock[2048];          /* one line per wait-for cycle */
 	const struct tl_known *known; /* the check's own copy of thread handles */
 };
+
+/* ---- the kernel's view, from /proc (kernel.c) ---- */
+ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
+int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
+/* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
+ * /proc belongs to another PID namespace). */
+pid_t tl_proc_tid(pid_t tid);
+/* /proc is another PID namespace's (as of the last task listing) */
+bool tl_proc_foreign(void);
+/* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
+bool tl_kernel_view(struct tl_seen *s);
+const char *tl_syscall_name(long nr);
+/* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
+bool tl_signal_is_transparent(const struct tl_seen *s);
+/* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
+void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
+bool tl_fd_shared(pid_t tid, int fd);
+void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len);
+void tl_kernel_after_fork_child(void);
+
+/* ---- stacks: creation stacks, current stacks, the loader's locks (capture.c) ---- */
+void tl_capture_init(void);
+/* Creation stack of the calling thread, skipping `skip` innermost frames. */
+int tl_backtrace_here(uintptr_t *pcs, int max, int skip);
+bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
+/* Choose and install the sampling signal (before reading which threads block it). */
+bool tl_capture_prepare(void);
+/* Capture current stacks of the given live threads without disturbing them. */
+void tl_capture_stacks(struct tl_seen *v, size_t n);
+/* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with
+ * the loader can wait on another thread; false when another thread keeps one of them
+ * (tl_loader_holder() says which tid, -1 unknown). Pair a true return with tl_loader_leave(). */
+bool tl_loader_enter(int timeout_ms);
+void tl_loader_leave(void);
+pid_t tl_loader_holder(void);
+
+/* ---- symbolization and text (report/: report.h) ---- */
+#include "report.h"
+
+/* ---- what a thread waits in and on, and who holds it (objects.c) ---- */
+/* Name the call and object of a thread from its kernel view (system call and arguments). */
+void tl_kernel_call(struct tl_seen *s);
+/* A wrapper's record is trusted only if the kernel's view agrees (the thread in a compatible
+ * system call); else s takes the kernel's view. After two looks at a running thread. */
+void tl_block_validate(struct tl_seen *s);
+void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
+void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
+                        struct tl_seen *s);
+
+/* ---- reachability of what blocked threads wait on (reach.c) ---- */
+enum tl_verdict { TL_V_NONE, TL_V_UNREACHABLE, TL_V_FREED, TL_V_REACHABLE, TL_V_UNKNOWN };
+/* Set each thread's verdict and verdict_reason, on the gathered threads (r->v, r->n, r->known)
+ * before stacks are captured (the unwinder and symbolizer leave copies of pointers behind);
+ * tl_reach_finish() then words the proven ones, and takes back those of threads that moved
+ * meanwhile. */
+void tl_reach_classify(struct tl_report *r);
+void tl_reach_finish(struct tl_report *r);
+void tl_reach_skip(struct tl_report *r, const char *why); /* all unknown, with the reason */
+const char *tl_verdict_name(int v);                       /* NULL for TL_V_NONE */
+
+/* ---- suppressions (suppress.c, default_suppressions.c) ---- */
+void tl_suppress_load(struct tl_symbolizer *sym);
+const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
+void tl_suppress_used(struct tl_buf *b, bool json);
+void tl_suppress_reset_counts(void);
+int tl_suppress_parse(const char *text, const char *origin); /* returns #problems */
+bool tl_pattern_match(const char *pattern, const char *str);
+struct tl_default_set {
+	const char *name;
+	const char *doc;
+	const char *rules;
+};
+extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
+
+/* ---- the program's hooks, and the order options apply in (hooks.c) ---- */
+/* A string returned by a hook function the program defines (threadleak_default_options, ...),
+ * found in the dynamic symbol tables (tl_lookup_global) or, for executables that do not export
+ * it, in the symbol table. */
+const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
+void tl_options_load(void); /* at start: THREADLEAK_OPTIONS and an exported hook */
+void tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook not exported */
+
+/* ---- the report's text and JSON (report.c) ---- */
+const char *tl_start_name(struct tl_report *r, struct tl_seen *s); /* symbolized, cached */
+char *tl_report_text(struct tl_report *r, size_t *len);
+char *tl_report_json(struct tl_report *r, size_t *len);
+
+/* ---- the check (check.c) ---- */
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
+/* The grace loop's naps double from the first to the longest (also init.c's reduced check). */
+#define TL_GRACE_FIRST_NAP_MS 1
+#define TL_GRACE_MAX_NAP_MS 100
+extern atomic_bool tl_checking; /* a check is running */
 /* The exit check taken early (init.c): while tl_defer is set, tl_check keeps the report it would
  * print (out, len) and lists the threads it reports, instead of writing anything. */
 struct tl_deferred_thread {
@@ -380,63 +457,13 @@ struct tl_deferred {
 	size_t n;
 };
 extern struct tl_deferred *tl_defer;
-/* Is the calling thread running a signal handler (init.c)? Allocation- and lock-free. */
-bool tl_in_signal_handler(void);
-void tl_ignore_current(void);
-/* The record of the thread with this tid is being freed (registry lock held): its task may
- * still list in /proc for a while (glibc's exit path), which is no untracked thread. */
-void tl_check_record_gone(pid_t tid);
+void tl_check_after_fork(void);
+void tl_ignore_current(void); /* threadleak_ignore_current() */
 
-/* objects.c */
-struct tl_known {
-	pid_t tid;
-	uint64_t number;
-	pthread_t handle;
-};
-void tl_kernel_call(struct tl_seen *s);
-/* A wrapper's record is trusted only if the kernel's view agrees (the thread in a compatible
- * system call); else s takes the kernel's view. After two looks at a running thread. */
-void tl_block_validate(struct tl_seen *s);
-void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
-void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
-                        struct tl_seen *s);
-const char *tl_start_name(struct tl_report *r, struct tl_seen *s);
-char *tl_report_text(struct tl_report *r, size_t *len);
-char *tl_report_json(struct tl_report *r, size_t *len);
-
-/* ---- reachability of what blocked threads wait on (reach.c) ---- */
-enum tl_verdict { TL_V_NONE, TL_V_UNREACHABLE, TL_V_FREED, TL_V_REACHABLE, TL_V_UNKNOWN };
-/* Set each thread's verdict and verdict_reason, on the gathered threads (r->v, r->n, r->known)
- * before stacks are captured (the unwinder and symbolizer leave copies of pointers behind);
- * tl_reach_finish() then words the proven ones and drops threads that moved meanwhile. */
-void tl_reach_classify(struct tl_report *r);
-void tl_reach_finish(struct tl_report *r);
-void tl_reach_skip(struct tl_report *r, const char *why); /* all unknown, with the reason */
-const char *tl_verdict_name(int v);                       /* NULL for TL_V_NONE */
-
-/* ---- suppressions (suppress.c) ---- */
-void tl_suppress_load(struct tl_symbolizer *sym);
-const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
-void tl_suppress_used(struct tl_buf *b, bool json);
-void tl_suppress_reset_counts(void);
-int tl_suppress_parse(const char *text, const char *origin); /* returns #problems */
-bool tl_pattern_match(const char *pattern, const char *str);
-struct tl_default_set {
-	const char *name;
-	const char *doc;
-	const char *rules;
-};
-extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
-/* A string returned by a hook function the program defines (threadleak_default_options, ...),
- * found in the dynamic symbol tables (tl_lookup_global) or, for executables that do not export
- * it, in the symbol table. */
-const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
-void tl_options_apply_hook(struct tl_symbolizer *sym);
-extern bool tl_log_quiet;
-
-/* ---- process state (init.c) ---- */
-extern atomic_bool tl_checking;
+/* ---- process state: constructor, fork, exit (init.c) ---- */
 extern pid_t tl_pid;
 void tl_ensure_init(void);
+/* Is the calling thread running a signal handler? Allocation- and lock-free. */
+bool tl_in_signal_handler(void);
 
 #endif

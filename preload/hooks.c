@@ -1,0 +1,70 @@
+/* The program's hooks, the LeakSanitizer way: threadleak_default_options() and
+ * threadleak_default_suppressions(), and the order in which options are applied (defaults, the
+ * hook, THREADLEAK_OPTIONS, then what secure execution forbids). Apart from options.c, which is
+ * pure parsing, because finding a hook needs the symbol tables. */
+#include "tl.h"
+
+#include <stdlib.h>
+#include <sys/auxv.h>
+
+/* Hooks the program may define, the LeakSanitizer way. The dynamic symbol tables have them
+ * when the program exports them (-rdynamic, or -Wl,--export-dynamic-symbol=threadleak_default_*
+ * as the pkg-config file adds); with a symbolizer at hand we also look in the symbol table.
+ * Not dlsym: an absent hook is the common case, and dlsym's error path allocates. */
+const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
+{
+	const char *(*fn)(void) = (const char *(*)(void))tl_lookup_global(name);
+	if (fn == NULL && sym != NULL)
+		fn = (const char *(*)(void))tl_sym_find_function(sym, name);
+	return fn ? fn() : NULL;
+}
+
+/* Under secure execution (setuid, setgid, file capabilities) the environment is not to be
+ * trusted with file names: an attacker could make a privileged program write or read them. */
+static void secure_execution(void)
+{
+	if (!getauxval(AT_SECURE))
+		return;
+	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
+		tl_warn(
+		    "secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
+		tl_opt.log_path = NULL;
+		tl_opt.nsuppressions = 0;
+	}
+}
+
+static bool options_hook_done;
+
+/* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
+static void load_options(struct tl_symbolizer *sym)
+{
+	const char *hook = tl_hook_string("threadleak_default_options", sym);
+	if (hook == NULL)
+		return;
+	options_hook_done = true;
+	tl_options_defaults();
+	tl_options_parse(hook, "threadleak_default_options()");
+	bool quiet = tl_log_quiet;
+	tl_log_quiet =
+	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
+	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	tl_log_quiet = quiet;
+	secure_execution();
+}
+
+/* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
+void tl_options_load(void)
+{
+	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	load_options(NULL);
+	secure_execution();
+}
+
+/* At the check, for programs that do not export their hook: look in the symbol table. */
+void tl_options_apply_hook(struct tl_symbolizer *sym)
+{
+	if (!options_hook_done) {
+		options_hook_done = true;
+		load_options(sym);
+	}
+}
