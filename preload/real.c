@@ -253,7 +253,7 @@ static struct link_map *self_map(void)
 	return NULL;
 }
 
-void tl_real_find(enum tl_real_id id)
+static struct link_map *self_cached(void)
 {
 	static _Atomic(struct link_map *) self;
 	struct link_map *me = atomic_load_explicit(&self, memory_order_acquire);
@@ -261,6 +261,18 @@ void tl_real_find(enum tl_real_id id)
 		me = self_map();
 		atomic_store_explicit(&self, me, memory_order_release);
 	}
+	return me;
+}
+
+const char *tl_self_path(void)
+{
+	struct link_map *me = self_cached();
+	return me != NULL ? me->l_name : NULL;
+}
+
+void tl_real_find(enum tl_real_id id)
+{
+	struct link_map *me = self_cached();
 	const char *name = (const char *)&names + offsets[id].name;
 	const char *version = (const char *)&names + offsets[id].version;
 	if (*version == '\0')
