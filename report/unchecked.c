@@ -35,7 +35,8 @@ static long sys4(long nr, long a, long b, long c, long d)
 #define ST_NOSUID 2
 #endif
 
-/* The kernel sets AT_SECURE when the new program's effective ids differ from the real ones
+/* FD: the open file, or -1 (then mount options and capabilities are not looked at). The
+ * kernel sets AT_SECURE when the new program's effective ids differ from the real ones
  * (a set-user-ID or set-group-ID file, honoured unless the file system is mounted nosuid or
  * the process set no_new_privs), or when a file capability raises what a non-root user has. */
 static bool secure(int fd, const struct stat *st)
@@ -43,12 +44,12 @@ static bool secure(int fd, const struct stat *st)
 	bool setid =
 	    ((st->st_mode & S_ISUID) && st->st_uid != (uid_t)SYS(SYS_getuid, 0, 0, 0, 0)) ||
 	    ((st->st_mode & S_ISGID) && st->st_gid != (gid_t)SYS(SYS_getgid, 0, 0, 0, 0));
-	bool caps = SYS(SYS_getuid, 0, 0, 0, 0) != 0 &&
+	bool caps = fd >= 0 && SYS(SYS_getuid, 0, 0, 0, 0) != 0 &&
 	            SYS(SYS_fgetxattr, fd, "security.capability", NULL, 0) > 0;
 	if (!setid && !caps)
 		return false;
 	struct statfs sf;
-	if (SYS(SYS_fstatfs, fd, &sf, 0, 0) == 0 && (sf.f_flags & ST_NOSUID))
+	if (fd >= 0 && SYS(SYS_fstatfs, fd, &sf, 0, 0) == 0 && (sf.f_flags & ST_NOSUID))
 		return false;
 	return SYS(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0) != 1;
 }
@@ -112,9 +113,15 @@ enum tl_unchecked tl_unchecked_program(int dirfd, const char *path, int fd_in)
 			/* O_NONBLOCK: a FIFO must not stop us here (exec fails on it anyway) */
 			fd =
 			    (int)SYS(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
-		if (fd < 0)
-			return TL_UNCHECKED_NO; /* an exec-only file, or the exec will fail */
 		struct stat st;
+		if (fd < 0) {
+			/* an execute-only file (mode 4711): its set-ID bits still count; else the
+			 * exec will fail */
+			bool setid = SYS(SYS_newfstatat, dirfd, path, &st, 0) == 0 &&
+			             S_ISREG(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)) &&
+			             secure(-1, &st);
+			return setid ? TL_UNCHECKED_SECURE : TL_UNCHECKED_NO;
+		}
 		long n = -1;
 		enum tl_unchecked why = TL_UNCHECKED_NO;
 		if (SYS(SYS_fstat, fd, &st, 0, 0) == 0 && S_ISREG(st.st_mode) &&
