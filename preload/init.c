@@ -140,7 +140,7 @@ bool tl_in_signal_handler(void)
 		return false;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
 	uintptr_t top = tl_raw_syscall(SYS_gettid, 0, 0, 0) == tl_pid ? (uintptr_t)__libc_stack_end
-	                                                           : (uintptr_t)pthread_self();
+	                                                              : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
 		return false;
 	static const size_t chunk = 4096;
@@ -150,8 +150,8 @@ bool tl_in_signal_handler(void)
 		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
 		size_t want = top - at < chunk + 256 ? top - at : chunk + 256;
 		struct iovec local = {buf, want}, remote = {(void *)at, want};
-		long got =
-		    tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+		long got = tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1,
+		                           (long)&remote, 1, 0);
 		if (got <= 0)
 			return false;
 		size_t nw = (size_t)got / sizeof(uintptr_t);
@@ -526,35 +526,23 @@ static void atfork_child(void)
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
 static void unpreload_children(void)
 {
-	Dl_info info;
 	const char *env = getenv("LD_PRELOAD");
-	if (env == NULL || !dladdr((void *)unpreload_children, &info) || info.dli_fname == NULL)
+	if (env == NULL || tl_self_path() == NULL)
 		return;
-	const char *base = strrchr(info.dli_fname, '/');
-	base = base ? base + 1 : info.dli_fname;
 	size_t n = strlen(env);
 	char *out = malloc(n + 1);
 	if (out == NULL)
 		return;
-	size_t o = 0;
-	for (const char *p = env; *p;) {
-		while (*p == ' ' || *p == ':')
-			p++;
-		const char *q = p;
-		while (*q && *q != ' ' && *q != ':')
-			q++;
-		size_t len = (size_t)(q - p);
-		const char *slash = memrchr(p, '/', len);
-		const char *b = slash ? slash + 1 : p;
-		bool ours =
-		    len && (size_t)(q - b) == strlen(base) && memcmp(b, base, strlen(base)) == 0;
-		if (len && !ours) {
+	size_t o = 0, len;
+	const char *entry;
+	bool ours;
+	for (const char *p = env; tl_preload_next(&p, &entry, &len, &ours);) {
+		if (!ours) {
 			if (o)
 				out[o++] = ':';
-			memcpy(out + o, p, len);
+			memcpy(out + o, entry, len);
 			o += len;
 		}
-		p = q;
 	}
 	out[o] = '\0';
 	if (o)

@@ -270,6 +270,25 @@ const char *tl_self_path(void)
 	return me != NULL ? me->l_name : NULL;
 }
 
+bool tl_preload_next(const char **p, const char **entry, size_t *len, bool *ours)
+{
+	const char *self = tl_self_path(), *slash = self ? strrchr(self, '/') : NULL;
+	const char *base = slash ? slash + 1 : self;
+	const char *s = *p;
+	while (*s == ' ' || *s == ':')
+		s++;
+	const char *q = s;
+	while (*q && *q != ' ' && *q != ':')
+		q++;
+	*entry = s;
+	*len = (size_t)(q - s);
+	*p = q;
+	size_t blen = base ? strlen(base) : 0;
+	*ours = blen && *len >= blen && memcmp(q - blen, base, blen) == 0 &&
+	        (q - blen == s || q[-(long)blen - 1] == '/');
+	return *len > 0;
+}
+
 void tl_real_find(enum tl_real_id id)
 {
 	struct link_map *me = self_cached();

@@ -181,6 +181,10 @@ void *tl_lookup_global(const char *name);
 
 /* Our own file name as the loader recorded it (the LD_PRELOAD entry), or NULL. */
 const char *tl_self_path(void);
+/* The next entry of an LD_PRELOAD list (entries separated by ':' or blanks, as the loader
+ * reads them) from *p, which moves past it: false at the end. *ours: it names a file with our
+ * file name. No allocation, no libc state (the exec wrappers run in vfork children). */
+bool tl_preload_next(const char **p, const char **entry, size_t *len, bool *ours);
 
 /* libc's own definition of `name`, not the next interposer's (RTLD_NEXT may find libfaketime
  * first): for what the exit check calls after other libraries' destructors. Async-signal-safe. */

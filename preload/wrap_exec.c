@@ -41,32 +41,18 @@ static const char *env_value(char *const envp[], const char *name)
 	return NULL;
 }
 
-static bool starts(const char *s, const char *prefix, size_t n)
-{
-	return memcmp(s, prefix, n) == 0;
-}
-
-/* Does LD_PRELOAD (entries separated by ':' or blanks, as the loader reads it) name a file
- * with our file name? */
 static bool preloads_us(const char *list)
 {
-	const char *self = tl_self_path(), *slash = self ? strrchr(self, '/') : NULL;
-	const char *base = slash ? slash + 1 : self;
-	if (list == NULL || base == NULL || base[0] == '\0')
-		return list != NULL; /* cannot tell: say nothing */
-	size_t blen = strlen(base);
-	for (const char *p = list; *p;) {
-		while (*p == ' ' || *p == ':')
-			p++;
-		const char *q = p;
-		while (*q && *q != ' ' && *q != ':')
-			q++;
-		if ((size_t)(q - p) >= blen && starts(q - blen, base, blen) &&
-		    (q - blen == p || q[-(long)blen - 1] == '/'))
-			return true;
-		p = q;
-	}
-	return false;
+	const char *entry;
+	size_t len;
+	bool ours = false;
+	if (list == NULL)
+		return false;
+	if (tl_self_path() == NULL)
+		return true; /* cannot tell: say nothing */
+	while (!ours && tl_preload_next(&list, &entry, &len, &ours))
+		;
+	return ours;
 }
 
 /* What the new program will lack: the library (from the file or the environment), or only
