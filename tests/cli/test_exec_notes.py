@@ -83,6 +83,12 @@ if os.geteuid() == 0 and nobody is not None:
         e = err(r)
         check(r.rc == 0 and "leaky - done" in out(r), f"setuid: status {r.rc}", e)
         check(named(e, prog, "it runs in secure execution"), "setuid child named", e)
+        # as the command itself
+        r = tl("run", "--", prog, "a")
+        e = err(r)
+        check(r.rc == 0 and out(r) == "leaky a done\n", f"setuid command: status {r.rc}", e)
+        check(f"threadleak: {prog} was not checked: it runs in secure execution" in e,
+              "setuid command: the reason", e)
     else:
         print("setuid bit ignored here: setuid part skipped")
 else:

@@ -1,17 +1,13 @@
 """A command that runs without the library although run preloaded it is named with the real
-reason: a set-user-ID program (secure execution: the loader ignores LD_PRELOAD), `env -i` or
-`env -u LD_PRELOAD` (the variable removed); when run cannot tell, the message lists these
+reason: `env -i` or `env -u LD_PRELOAD` (the variable removed); when run cannot tell, the message lists these
 causes too, not only "_exit, a fatal signal, or the check was turned off"."""
 import os
-import pwd
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import *  # noqa: E402,F403
 
 leaky = exe("leaky")
-work = tmpdir()
 
 for args in (["env", "-i", leaky, "a"], ["env", "-u", "LD_PRELOAD", leaky, "a"],
              ["env", "--ignore-environment", leaky, "a"]):
@@ -34,25 +30,5 @@ e = err(r)
 check(r.rc == 0 and "no process of the command wrote a report" in e and "lost LD_PRELOAD" in e
       and "statically linked" in e, f"_exit: status {r.rc}", e)
 
-
-# a set-user-ID program owned by another user: secure execution (as root only)
-try:
-    nobody = pwd.getpwnam("nobody")
-except KeyError:
-    nobody = None
-if os.geteuid() == 0 and nobody is not None:
-    os.chmod(work, 0o755)
-    prog = os.path.join(work, "leaky-setuid")
-    shutil.copy(leaky, prog)
-    os.chown(prog, nobody.pw_uid, nobody.pw_gid)
-    os.chmod(prog, 0o4755)
-    if os.stat(prog).st_mode & 0o4000:
-        r = tl("run", "--", prog, "a")
-        e = err(r)
-        check(r.rc == 0 and out(r) == "leaky a done\n", f"setuid: status {r.rc}", e)
-        check(f"threadleak: {prog} was not checked: it runs in secure execution" in e, "setuid: the reason", e)
-    else:
-        print("setuid bit ignored here: setuid part skipped")
-else:
-    print("not root or no user nobody: setuid part skipped")
+# a set-user-ID command: tests/cli/test_exec_notes.py (with the same copy run deeper)
 ok()
