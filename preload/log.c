@@ -222,7 +222,7 @@ int tl_run_dir_open(const char **leaf)
 	const char *p = tl_opt.log_path, *id = tl_opt.log_dir_id;
 	unsigned long long dev, ino;
 	const char *slash = p ? strrchr(p, '/') : NULL;
-	char dir[4096];
+	char dir[256]; /* run's is /proc/PID/fd/N: small, for the stack of a small thread */
 	size_t n = slash ? (size_t)(slash - p) : 0;
 	if (id == NULL || !parse_ull(&id, &dev) || *id++ != ',' || !parse_ull(&id, &ino) || *id ||
 	    n == 0 || n >= sizeof(dir))

@@ -144,20 +144,22 @@ static bool write_note(struct note *n, long pid, enum tl_unchecked why, const ch
 		tl_raw_syscall(SYS_close, n->dfd, 0, 0);
 		return false;
 	}
-	char reason[8], cwd[PATH_MAX], fdpath[PATH_MAX];
+	/* one buffer: an fd's path (absolute) or the current folder (for a relative path); the
+	 * stack may be a small thread's */
+	char reason[8], cwd[PATH_MAX], *fdpath = cwd, link[32] = "/proc/self/fd/";
 	size_t rlen = put_uint(reason, (unsigned long)why);
 	reason[rlen++] = '\n';
 	if (fd >= 0) {
-		char link[32] = "/proc/self/fd/";
 		put_uint(link + 14, (unsigned long)fd);
 		long len = tl_raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)link, (long)fdpath,
-		                           sizeof(fdpath) - 1, 0, 0);
+		                           sizeof(cwd) - 1, 0, 0);
 		fdpath[len > 0 ? len : 0] = '\0';
 		path = len > 0 ? fdpath : link;
 	}
 	while (path[0] == '.' && path[1] == '/')
 		path += 2;
-	long clen = path[0] == '/' ? -1 : tl_raw_syscall(SYS_getcwd, (long)cwd, sizeof(cwd), 0);
+	long clen =
+	    path[0] == '/' || fd >= 0 ? -1 : tl_raw_syscall(SYS_getcwd, (long)cwd, sizeof(cwd), 0);
 	const char *caller = program_invocation_short_name;
 	struct iovec v[] = {
 	    {reason, rlen},

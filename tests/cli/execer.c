@@ -3,9 +3,11 @@
  *                         ENOENT), then PROG; exits with PROG's status
  *   execer spawn PROG     posix_spawn PROG and wait for it
  *   execer envi PROG      execle PROG with an empty environment
+ *   execer fexecve PROG   fexecve of PROG opened read-only
  *   execer errno PATH     execv PATH, which must fail: prints "errno N" */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,11 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "envi") == 0) {
 		char *empty[] = {NULL};
 		execle(prog, prog, "-", (char *)NULL, empty);
+		return 127;
+	}
+	if (strcmp(argv[1], "fexecve") == 0) {
+		int fd = open(prog, O_RDONLY | O_CLOEXEC);
+		fexecve(fd, args, environ);
 		return 127;
 	}
 	if (strcmp(argv[1], "errno") == 0) {

@@ -50,6 +50,8 @@ check(r.rc == 0 and named(err(r), leaky, "execer removed LD_PRELOAD from its env
 if have_static:
     r = tl("run", "--", execer, "spawn", static)
     check(r.rc == 0 and named(err(r), static, "statically linked"), f"posix_spawn: status {r.rc}", err(r))
+    r = tl("run", "--", execer, "fexecve", static)
+    check(r.rc == 0 and named(err(r), static, "statically linked"), f"fexecve: status {r.rc}", err(r))
     # vfork: the child's failed exec (ENOENT) leaves errno as it was, then the static program runs
     r = tl("run", "--", execer, "vfork", static)
     check(r.rc == 0 and "static program ran" in out(r) and named(err(r), static, "statically linked"),
