@@ -512,35 +512,23 @@ static void atfork_child(void)
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
 static void unpreload_children(void)
 {
-	Dl_info info;
 	const char *env = getenv("LD_PRELOAD");
-	if (env == NULL || !dladdr((void *)unpreload_children, &info) || info.dli_fname == NULL)
+	if (env == NULL || tl_self_path() == NULL)
 		return;
-	const char *base = strrchr(info.dli_fname, '/');
-	base = base ? base + 1 : info.dli_fname;
 	size_t n = strlen(env);
 	char *out = malloc(n + 1);
 	if (out == NULL)
 		return;
-	size_t o = 0;
-	for (const char *p = env; *p;) {
-		while (*p == ' ' || *p == ':')
-			p++;
-		const char *q = p;
-		while (*q && *q != ' ' && *q != ':')
-			q++;
-		size_t len = (size_t)(q - p);
-		const char *slash = memrchr(p, '/', len);
-		const char *b = slash ? slash + 1 : p;
-		bool ours =
-		    len && (size_t)(q - b) == strlen(base) && memcmp(b, base, strlen(base)) == 0;
-		if (len && !ours) {
+	size_t o = 0, len;
+	const char *entry;
+	bool ours;
+	for (const char *p = env; tl_preload_next(&p, &entry, &len, &ours);) {
+		if (!ours) {
 			if (o)
 				out[o++] = ':';
-			memcpy(out + o, p, len);
+			memcpy(out + o, entry, len);
 			o += len;
 		}
-		p = q;
 	}
 	out[o] = '\0';
 	if (o)

@@ -199,35 +199,69 @@ static int claim(int fd, const char *path, const char *then)
 	return fd;
 }
 
+static bool parse_ull(const char **s, unsigned long long *v)
+{
+	const char *p = *s;
+	*v = 0;
+	while (*p >= '0' && *p <= '9')
+		*v = *v * 10 + (unsigned)(*p++ - '0');
+	if (p == *s)
+		return false;
+	*s = p;
+	return true;
+}
+
 /* Under `threadleak run` (log_dir_id=DEV,INO): the folder of log_path must be the very folder
  * run made. run names it through its own descriptor (/proc/RUNPID/fd/N), so a process that
  * outlives run finds no folder, or the folder of whatever process now has that number, and
  * writes nothing: anything else would put a report in a folder of someone else's choosing,
- * or raw JSON on a terminal. */
-static int open_run_log(const char *p, const char *id)
+ * or raw JSON on a terminal. System calls only, no errno: the exec wrappers call this in
+ * vfork children (wrap_exec.c). */
+int tl_run_dir_open(const char **leaf)
 {
+	const char *p = tl_opt.log_path, *id = tl_opt.log_dir_id;
 	unsigned long long dev, ino;
-	const char *slash = strrchr(p, '/');
-	char dir[4096], name[256];
-	int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash - p), p) : -1;
-	if (sscanf(id, "%llu,%llu", &dev, &ino) != 2 || n <= 0 || (size_t)n >= sizeof(dir) ||
-	    snprintf(name, sizeof(name), "%s.%d", slash + 1, (int)getpid()) >= (int)sizeof(name)) {
+	const char *slash = p ? strrchr(p, '/') : NULL;
+	char dir[256]; /* run's is /proc/PID/fd/N: small, for the stack of a small thread */
+	size_t n = slash ? (size_t)(slash - p) : 0;
+	if (id == NULL || !parse_ull(&id, &dev) || *id++ != ',' || !parse_ull(&id, &ino) || *id ||
+	    n == 0 || n >= sizeof(dir))
+		return -EINVAL;
+	memcpy(dir, p, n);
+	dir[n] = '\0';
+	*leaf = slash + 1;
+	int dfd = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)dir,
+	                               O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dfd < 0)
+		return dfd;
+	struct stat st;
+	if (tl_raw_syscall(SYS_fstat, dfd, (long)&st, 0) != 0 || st.st_dev != (dev_t)dev ||
+	    st.st_ino != (ino_t)ino || st.st_uid != (uid_t)tl_raw_syscall(SYS_geteuid, 0, 0, 0)) {
+		tl_raw_syscall(SYS_close, dfd, 0, 0);
+		return -ESTALE;
+	}
+	return dfd;
+}
+
+static int open_run_log(void)
+{
+	const char *leaf;
+	char name[256];
+	int dfd = tl_run_dir_open(&leaf);
+	if (dfd == -EINVAL || (dfd >= 0 && snprintf(name, sizeof(name), "%s.%d", leaf,
+	                                            (int)getpid()) >= (int)sizeof(name))) {
+		if (dfd >= 0)
+			close(dfd);
 		tl_warn(
 		    "log_path and log_dir_id are not those of threadleak run; report not written");
 		return -1;
 	}
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int err = errno;
-	struct stat st;
-	if (dfd < 0 || fstat(dfd, &st) != 0 || st.st_dev != (dev_t)dev || st.st_ino != (ino_t)ino ||
-	    st.st_uid != geteuid()) {
-		if (dfd >= 0)
-			close(dfd);
-		if (dfd < 0 && err != ENOENT)
+	if (dfd < 0) {
+		if (dfd != -ENOENT && dfd != -ESTALE)
 			tl_warn(
 			    "cannot open the report folder of threadleak run: %s; report of pid "
 			    "%d not written",
-			    strerror(err), (int)getpid());
+			    strerror(-dfd), (int)getpid());
 		else
 			tl_warn("threadleak run has ended (pid %d outlived it): its report is not "
 			        "written",
@@ -235,7 +269,7 @@ static int open_run_log(const char *p, const char *id)
 		return -1;
 	}
 	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-	err = errno;
+	int err = errno;
 	close(dfd);
 	if (fd < 0) {
 		tl_warn(err == ENOENT
@@ -258,7 +292,7 @@ static int open_log(void)
 	if (strcmp(p, "stdout") == 0)
 		return stdout_fd();
 	if (tl_opt.log_dir_id && tl_opt.log_dir_id[0])
-		return open_run_log(p, tl_opt.log_dir_id);
+		return open_run_log();
 	char path[4096];
 	int n = snprintf(path, sizeof(path), "%s.%d", p, (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(path)) {

@@ -253,7 +253,7 @@ static struct link_map *self_map(void)
 	return NULL;
 }
 
-void tl_real_find(enum tl_real_id id)
+static struct link_map *self_cached(void)
 {
 	static _Atomic(struct link_map *) self;
 	struct link_map *me = atomic_load_explicit(&self, memory_order_acquire);
@@ -261,6 +261,37 @@ void tl_real_find(enum tl_real_id id)
 		me = self_map();
 		atomic_store_explicit(&self, me, memory_order_release);
 	}
+	return me;
+}
+
+const char *tl_self_path(void)
+{
+	struct link_map *me = self_cached();
+	return me != NULL ? me->l_name : NULL;
+}
+
+bool tl_preload_next(const char **p, const char **entry, size_t *len, bool *ours)
+{
+	const char *self = tl_self_path(), *slash = self ? strrchr(self, '/') : NULL;
+	const char *base = slash ? slash + 1 : self;
+	const char *s = *p;
+	while (*s == ' ' || *s == ':')
+		s++;
+	const char *q = s;
+	while (*q && *q != ' ' && *q != ':')
+		q++;
+	*entry = s;
+	*len = (size_t)(q - s);
+	*p = q;
+	size_t blen = base ? strlen(base) : 0;
+	*ours = blen && *len >= blen && memcmp(q - blen, base, blen) == 0 &&
+	        (q - blen == s || q[-(long)blen - 1] == '/');
+	return *len > 0;
+}
+
+void tl_real_find(enum tl_real_id id)
+{
+	struct link_map *me = self_cached();
 	const char *name = (const char *)&names + offsets[id].name;
 	const char *version = (const char *)&names + offsets[id].version;
 	if (*version == '\0')

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/msg.h>
 #include <sys/select.h>
@@ -127,7 +128,18 @@
 	X(int, lio_listio64, (int, struct aiocb64 *const[], int, struct sigevent *))               \
 	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))                      \
 	X(void, exit, (int))                                                                       \
-	X(void, quick_exit, (int))
+	X(void, quick_exit, (int))                                                                 \
+	X(int, execve, (const char *, char *const[], char *const[]))                               \
+	X(int, execv, (const char *, char *const[]))                                               \
+	X(int, execvp, (const char *, char *const[]))                                              \
+	X(int, execvpe, (const char *, char *const[], char *const[]))                              \
+	X(int, fexecve, (int, char *const[], char *const[]))                                       \
+	X(int, posix_spawn,                                                                        \
+	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,   \
+	   char *const[], char *const[]))                                                          \
+	X(int, posix_spawnp,                                                                       \
+	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,   \
+	   char *const[], char *const[]))
 
 /* XV(return type, our name, symbol, version, parameters): symbols that exist in two
  * implementations; each of our two wrappers must call its own (see docs/internals.md). */
@@ -166,6 +178,13 @@ extern atomic_uint tl_real_fallbacks;
  * load order from the program, as dlsym(RTLD_DEFAULT) without its error path: NULL when no
  * object defines it (the program's optional hooks). Async-signal-safe. */
 void *tl_lookup_global(const char *name);
+
+/* Our own file name as the loader recorded it (the LD_PRELOAD entry), or NULL. */
+const char *tl_self_path(void);
+/* The next entry of an LD_PRELOAD list (entries separated by ':' or blanks, as the loader
+ * reads them) from *p, which moves past it: false at the end. *ours: it names a file with our
+ * file name. No allocation, no libc state (the exec wrappers run in vfork children). */
+bool tl_preload_next(const char **p, const char **entry, size_t *len, bool *ours);
 
 /* libc's own definition of `name`, not the next interposer's (RTLD_NEXT may find libfaketime
  * first): for what the exit check calls after other libraries' destructors. Async-signal-safe. */

@@ -65,6 +65,9 @@ void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tl_output(const char *buf, size_t len);
 int tl_output_open(void);     /* tl_output in two steps: the descriptor (-1: nowhere), */
 void tl_output_close(int fd); /* and closing it after writing */
+/* Under threadleak run: its report folder (O_PATH descriptor) and in *leaf log_path's last
+ * component; -EINVAL not run's options, -ESTALE not run's folder (run ended), -errno. */
+int tl_run_dir_open(const char **leaf);
 void tl_output_write(int fd, const char *buf, size_t len); /* SIGPIPE held; signal-safe */
 extern bool tl_log_quiet;
 

@@ -25,6 +25,18 @@ void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid
 /* Text for a terminal: control bytes written as \xNN (newlines too when escape_newlines). */
 void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines);
 
+/* ---- programs that run without the library (unchecked.c) ---- */
+enum tl_unchecked {
+	TL_UNCHECKED_NO,      /* it gets the library (as far as we can tell) */
+	TL_UNCHECKED_STATIC,  /* statically linked: no loader */
+	TL_UNCHECKED_SECURE,  /* secure execution: the loader ignores LD_PRELOAD */
+	TL_UNCHECKED_NOENV,   /* the environment it was given lacks the library in LD_PRELOAD */
+	TL_UNCHECKED_NOOPTS,  /* it gets the library, but not run's THREADLEAK_OPTIONS */
+};
+/* The program exec would start from PATH (relative to DIRFD), or from FD when FD >= 0;
+ * scripts are followed to their interpreter. Async-signal-safe, no allocation, errno kept. */
+enum tl_unchecked tl_unchecked_program(int dirfd, const char *path, int fd);
+
 /* ---- frames and the symbolizer (symbolize.c) ---- */
 /* Where a pc outside every module is: JSON "mapping" of a frame whose module is null. */
 enum tl_mapping {

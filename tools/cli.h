@@ -190,11 +190,12 @@ size_t symbolize_offline(struct procset *s, const struct osym_opts *o);
 
 /* ---- exec.c ---- */
 char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */
-/* 1: a statically linked ELF executable; 0: dynamic or not ELF (scripts); -1: unreadable */
-int elf_is_static(const char *path);
-/* Why the program at PATH (run as ARGV) gets no library although LD_PRELOAD names it
- * (setuid, `env -i`), or NULL. */
-const char *preload_dropped(const char *path, char **argv);
+/* Why the program at PATH (run as ARGV) gets no library although LD_PRELOAD names it: statically
+ * linked, secure execution (set-ID), or `env -i` (report/unchecked.c for the file). */
+enum tl_unchecked program_unchecked(const char *path, char **argv);
+/* One line on stderr: PATH (pid PID, when > 0) was not checked, and why (CALLER: the program
+ * that started it). */
+void print_unchecked(const char *path, int pid, enum tl_unchecked why, const char *caller);
 /* Resolve a command as execvp would. malloc'd, or NULL with errno set. */
 char *resolve_command(const char *cmd);
 struct child {

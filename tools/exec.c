@@ -4,7 +4,6 @@
 #include "cli.h"
 
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,7 +14,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,46 +74,6 @@ char *find_library(const char *argv0)
 	return found;
 }
 
-/* ---- static executables ---- */
-int elf_is_static(const char *path)
-{
-	/* O_NONBLOCK: a FIFO named as the command must not stop run here (execvp fails on it) */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	unsigned char ident[EI_NIDENT];
-	int result = 0;
-	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
-	    memcmp(ident, ELFMAG, SELFMAG) != 0)
-		goto out; /* not ELF: a script, whose interpreter is what runs */
-	bool is64 = ident[EI_CLASS] == ELFCLASS64;
-	uint64_t phoff;
-	unsigned phnum, phentsize;
-	if (is64) {
-		Elf64_Ehdr eh;
-		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			goto out;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-	} else {
-		Elf32_Ehdr eh;
-		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			goto out;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-	}
-	result = 1;
-	for (unsigned i = 0; i < phnum && result; i++) {
-		uint32_t type;
-		if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
-		    (ssize_t)sizeof(type))
-			result = 0; /* unreadable: let the loader decide */
-		else if (type == PT_INTERP)
-			result = 0;
-	}
-out:
-	close(fd);
-	return result;
-}
-
 /* ---- programs that start without the library ---- */
 static bool env_clears(char **argv)
 {
@@ -135,22 +93,48 @@ static bool env_clears(char **argv)
 	return false;
 }
 
-const char *preload_dropped(const char *path, char **argv)
+enum tl_unchecked program_unchecked(const char *path, char **argv)
 {
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return NULL;
-	/* the kernel asks for secure execution when the program changes the user or group
-	 * ids, or gains capabilities; the loader then ignores an LD_PRELOAD path */
-	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
-	    ((st.st_mode & S_ISGID) && st.st_gid != getgid()) ||
-	    (getuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0))
-		return "it runs in secure execution (set-user-ID, set-group-ID or file "
-		       "capabilities), where the loader ignores LD_PRELOAD";
+	enum tl_unchecked why = tl_unchecked_program(AT_FDCWD, path, -1);
 	const char *base = strrchr(path, '/');
-	if (strcmp(base ? base + 1 : path, "env") == 0 && env_clears(argv))
-		return "env removed LD_PRELOAD from the environment of the program it started";
-	return NULL;
+	if (why == TL_UNCHECKED_NO && strcmp(base ? base + 1 : path, "env") == 0 &&
+	    env_clears(argv))
+		why = TL_UNCHECKED_NOENV;
+	return why;
+}
+
+void print_unchecked(const char *path, int pid, enum tl_unchecked why, const char *caller)
+{
+	char who[64] = "";
+	if (pid > 0)
+		snprintf(who, sizeof(who), " (pid %d)", pid);
+	switch (why) {
+	case TL_UNCHECKED_NO:
+		break;
+	case TL_UNCHECKED_STATIC:
+		fprintf(stderr, "threadleak: %s%s was not checked: statically linked\n", path, who);
+		break;
+	case TL_UNCHECKED_SECURE:
+		fprintf(stderr,
+		        "threadleak: %s%s was not checked: it runs in secure execution "
+		        "(set-user-ID, set-group-ID or file capabilities), where the loader "
+		        "ignores LD_PRELOAD\n",
+		        path, who);
+		break;
+	case TL_UNCHECKED_NOENV:
+		fprintf(stderr,
+		        "threadleak: %s%s was not checked: %s removed LD_PRELOAD from its "
+		        "environment\n",
+		        path, who, caller);
+		break;
+	case TL_UNCHECKED_NOOPTS:
+		fprintf(stderr,
+		        "threadleak: %s%s is not in this report: %s removed threadleak run's "
+		        "THREADLEAK_OPTIONS from its environment, so its report (if any) went to "
+		        "its own stderr\n",
+		        path, who, caller);
+		break;
+	}
 }
 
 /* ---- the command ---- */

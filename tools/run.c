@@ -23,7 +23,7 @@ struct run_opts {
 	size_t nsupps, nraw;
 	long grace, exitcode, orphan_wait;
 	bool exitcode_set, no_children, allow_static, update_baseline;
-	const char *unchecked; /* why the command itself will not get the library, or NULL */
+	enum tl_unchecked unchecked; /* why the command itself will not get the library */
 	const char *cmd0;
 	const char *json, *sarif, *junit, *baseline, *source_root;
 	int color; /* -1 auto */
@@ -324,8 +324,59 @@ static int private_dir(struct report_dir *d)
 	return 0;
 }
 
-/* Read every report in the folder (one per process), and remove them with the folder. */
-static void collect(struct procset *set, struct report_dir *d)
+/* The library's notes (preload/wrap_exec.c): a program started without it, note.PID holding
+ * "REASON\nCALLER\nPATH". */
+struct note {
+	int pid;
+	enum tl_unchecked why;
+	char *caller, *path;
+};
+struct notes {
+	struct note *v;
+	size_t n;
+};
+
+static void read_note(struct notes *ns, int dfd, const char *name)
+{
+	char buf[2 * PATH_MAX + 64], *end;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+	                ? read(fd, buf, sizeof(buf) - 1)
+	                : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	long why = strtol(buf, &end, 10), pid = strtol(name + 5, NULL, 10);
+	char *caller = *end == '\n' ? end + 1 : NULL, *path = caller ? strchr(caller, '\n') : NULL;
+	if (path == NULL || why <= TL_UNCHECKED_NO || why > TL_UNCHECKED_NOOPTS || pid <= 0)
+		return;
+	*path++ = '\0';
+	ns->v = cli_realloc(ns->v, (ns->n + 1) * sizeof(*ns->v));
+	ns->v[ns->n++] =
+	    (struct note){(int)pid, (enum tl_unchecked)why, strdup(caller), strdup(path)};
+}
+
+static int note_by_pid(const void *a, const void *b)
+{
+	const struct note *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void notes_free(struct notes *ns)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		free(ns->v[i].caller);
+		free(ns->v[i].path);
+	}
+	free(ns->v);
+}
+
+/* Read every report in the folder (one per process) and every note, and remove them with the
+ * folder. */
+static void collect(struct procset *set, struct notes *ns, struct report_dir *d)
 {
 	int dup_fd = dup(d->fd);
 	DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -338,11 +389,15 @@ static void collect(struct procset *set, struct report_dir *d)
 			continue;
 		if (strncmp(e->d_name, "report.", 7) == 0)
 			procset_read(set, path, TL_MAX_OWN_REPORT);
+		else if (strncmp(e->d_name, "note.", 5) == 0)
+			read_note(ns, d->fd, e->d_name);
 		unlinkat(d->fd, e->d_name, 0);
 		free(path);
 	}
 	if (dir)
 		closedir(dir);
+	if (ns->n > 1)
+		qsort(ns->v, ns->n, sizeof(*ns->v), note_by_pid);
 	if (rmdir(d->path) != 0)
 		cli_err("could not remove %s: %s", d->path, strerror(errno));
 	/* d->fd stays open until run exits: /proc/RUNPID/fd/N names the removed folder until
@@ -400,8 +455,8 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 			cli_err("%s: %s", cmd[0], strerror(e));
 		return e == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	}
-	int st = elf_is_static(path);
-	if (st == 1 && !o->allow_static) {
+	o->unchecked = program_unchecked(path, cmd);
+	if (o->unchecked == TL_UNCHECKED_STATIC && !o->allow_static) {
 		cli_err(
 		    "%s is statically linked: libthreadleak.so cannot be preloaded into it, so its "
 		    "threads cannot be checked. Link it dynamically, or use --allow-static to run "
@@ -411,11 +466,10 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 		free(path);
 		return TL_EXIT_INTERNAL;
 	}
-	if (st == 1)
+	if (o->unchecked == TL_UNCHECKED_STATIC)
 		cli_err(
 		    "%s is statically linked: it is not checked (only the programs it starts are)",
 		    path);
-	o->unchecked = preload_dropped(path, cmd);
 	o->cmd0 = cmd[0];
 	free(path);
 	return 0;
@@ -427,8 +481,8 @@ struct outcome {
 	json_object *gone;
 };
 
-static void summary(const struct run_opts *o, const struct procset *set, const struct child *c,
-                    const struct outcome *r)
+static void summary(const struct run_opts *o, const struct procset *set, const struct notes *ns,
+                    const struct child *c, const struct outcome *r)
 {
 	bool failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
 	if (r->fresh > 0) {
@@ -474,12 +528,16 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 		        "threadleak: %s, started by the command, is still running; its report is "
 		        "not included\n",
 		        c->still_running[i]);
-	bool root_reported = false;
+	bool root_explained = false;
 	for (size_t i = 0; i < set->n; i++)
-		root_reported = root_reported || set->v[i].root;
-	if (!root_reported && o->unchecked)
-		fprintf(stderr, "threadleak: %s was not checked: %s\n", o->cmd0, o->unchecked);
-	else if (set->n == 0 && WIFEXITED(c->status))
+		root_explained = root_explained || set->v[i].root;
+	for (size_t i = 0; i < ns->n; i++) {
+		print_unchecked(ns->v[i].path, ns->v[i].pid, ns->v[i].why, ns->v[i].caller);
+		root_explained = root_explained || ns->v[i].pid == c->pid;
+	}
+	if (!root_explained && o->unchecked != TL_UNCHECKED_NO)
+		print_unchecked(o->cmd0, 0, o->unchecked, "env");
+	else if (set->n == 0 && ns->n == 0 && WIFEXITED(c->status))
 		fprintf(
 		    stderr,
 		    "threadleak: no process of the command wrote a report: each ended without "
@@ -498,7 +556,7 @@ static bool use_color(int mode)
 
 /* Baseline, report, summary and files; returns threadleak's status for a command that succeeded. */
 static int finish(const struct run_opts *o, struct baseline *b, struct procset *set,
-                  const struct child *c, char **cmd, const char *root)
+                  const struct notes *ns, const struct child *c, char **cmd, const char *root)
 {
 	struct outcome r = {0};
 	r.recording = o->baseline && (!b->existed || o->update_baseline);
@@ -516,7 +574,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	                         .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL};
 	if (r.fresh > 0 || (r.recording && r.leaked > 0))
 		render_text(stderr, set, &ro);
-	summary(o, set, c, &r);
+	summary(o, set, ns, c, &r);
 	int status = r.fresh > 0 ? (int)o->exitcode : 0;
 	bool cmd_failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
 	struct run_info ri = {.argv = cmd,
@@ -578,8 +636,9 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	    .preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
 	struct child c;
 	struct procset set = {0};
+	struct notes notes = {0};
 	int rc = spawn_wait(cmd, &so, &c);
-	collect(&set, &dir);
+	collect(&set, &notes, &dir);
 	spawn_done();
 	if (rc != 0) {
 		rc = TL_EXIT_INTERNAL;
@@ -589,7 +648,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
 		procset_sort(&set, c.pid);
-		rc = finish(&eff, &b, &set, &c, cmd, root);
+		rc = finish(&eff, &b, &set, &notes, &c, cmd, root);
 		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
 	}
@@ -598,6 +657,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	free(c.still_running);
 	baseline_free(&b);
 	procset_free(&set);
+	notes_free(&notes);
 	free(options);
 	free(preload);
 	free(dir.path);
