@@ -3,10 +3,9 @@ in the text report, and assert its state, call, object (a regular expression tha
 whole object), duration and owner, the same in both."""
 import os
 import re
-import sys
+import signal
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import check, fail, source_line  # noqa: E402
 
 SCENARIOS_SRC = os.path.join(os.path.dirname(__file__), "..", "scenarios")
@@ -117,6 +116,25 @@ def posix_queues_and_children_gone(s, libc):
             os.close(q)
             return False
     return not any(pid_alive(int(s[k])) for k in ("reaper", "lock_child", "waited_child"))
+
+
+def leftovers_removed(runs, prog, libc, remove_sysv):
+    """After a test, whatever its outcome: kill the children of each run that are still there
+    (only processes of `prog`), unlink its POSIX queues, and remove_sysv(s) its SysV queues
+    (the program's reaper should have done all of it)."""
+    for s in runs:
+        for pid in (s.get("reaper"), s.get("lock_child"), s.get("waited_child")):
+            if pid and pid_alive(int(pid)):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if prog.encode() in f.read():
+                            os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+        for name in (s.get("mq_full_name"), s.get("mq_empty_name")):
+            if name:
+                libc.mq_unlink(name.encode())
+        remove_sysv(s)
 
 
 def wait_clean(s, gone):

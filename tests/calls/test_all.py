@@ -10,8 +10,6 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 
@@ -26,21 +24,11 @@ runs = []  # setup values of every run, for the cleanup
 
 @atexit.register
 def cleanup():
-    """Whatever the outcome: no queue, no child left (the program's reaper should have done it)."""
-    for s in runs:
-        for pid in (s.get("reaper"), s.get("lock_child"), s.get("waited_child")):
-            if pid and pid_alive(int(pid)):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if b"calls_all" in f.read():
-                            os.kill(int(pid), signal.SIGKILL)
-                except OSError:
-                    pass
-        for name in (s.get("mq_full_name"), s.get("mq_empty_name")):
-            if name:
-                libc.mq_unlink(name.encode())
+    """Whatever the outcome: no queue, no child left."""
+    def remove_sysv(s):
         if s.get("msqid"):
             libc.msgctl(int(s["msqid"]), 0, None)  # IPC_RMID
+    leftovers_removed(runs, "calls_all", libc, remove_sysv)
 
 
 def ipc_gone(s):

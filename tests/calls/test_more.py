@@ -19,8 +19,6 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 
@@ -51,23 +49,13 @@ def our_queues(s):
 
 @atexit.register
 def cleanup():
-    """Whatever the outcome: no queue, no child left (the program's reaper should have done it)."""
-    for s in runs:
-        for pid in (s.get("reaper"), s.get("lock_child"), s.get("waited_child")):
-            if pid and pid_alive(int(pid)):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if b"calls_more" in f.read():
-                            os.kill(int(pid), signal.SIGKILL)
-                except OSError:
-                    pass
-        for name in (s.get("mq_full_name"), s.get("mq_empty_name")):
-            if name:
-                libc.mq_unlink(name.encode())
+    """Whatever the outcome: no queue, no child left."""
+    def remove_sysv(s):
         present = sysv_queues()
         for qid, key in our_queues(s).items():
             if present.get(qid) == key:
                 libc.msgctl(qid, IPC_RMID, None)
+    leftovers_removed(runs, "calls_more", libc, remove_sysv)
 
 
 def ipc_gone(s):

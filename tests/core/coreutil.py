@@ -1,9 +1,7 @@
 """Small helpers shared by the core suite's scripts (on top of tests/tl_test.py)."""
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tl_test import *  # noqa: E402,F401,F403
+from tl_test import *  # noqa: F401,F403
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "scenarios")
 
@@ -16,18 +14,6 @@ def src(name):
 def line(name, marker):
     """Line of the first line of scenario source `name` containing marker."""
     return source_line(src(name), marker)
-
-
-def skip(msg):
-    """Skip the test visibly (meson counts exit status 77 as skipped)."""
-    print(f"SKIP: {msg}")
-    sys.exit(77)
-
-
-def warnings(stderr):
-    """threadleak's warning lines on stderr (with format=json and log_path, nothing else of
-    ours goes there)."""
-    return [l for l in stderr.decode(errors="replace").splitlines() if l.startswith("threadleak:")]
 
 
 def by_start(leaks):

@@ -2,21 +2,17 @@
 strict validity checks, and a stress driver that repeats a racy scenario."""
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tl_test import *  # noqa: E402,F403
-from tl_test import LIB, check, fail  # noqa: E402
+from tl_test import *  # noqa: F403
+from tl_test import LIB, SOURCE_ROOT, check, fail, no_core_files, show  # noqa: F401
 
-# scenarios that expose a crash must not litter the build directory with core files
-resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+no_core_files()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_ROOT = os.environ.get("TL_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
 SEED = os.environ.get("TL_SEED", "")
 VALID_STATES = {"blocked", "running", "exited", "untracked"}
 
@@ -77,14 +73,6 @@ def start_routines(rep):
 def control_bytes(data):
     """Raw control bytes other than newline and tab: must never come out of a warning."""
     return sorted({c for c in data if (c < 0x20 and c not in (0x0A, 0x09)) or c == 0x7F})
-
-
-def stderr_lines(r):
-    return r.stderr.decode("utf-8", errors="replace").splitlines()
-
-
-def warnings(r):
-    return [l for l in stderr_lines(r) if l.startswith("threadleak: ")]
 
 
 class Stress:
@@ -161,12 +149,7 @@ def expect(cond, msg, *context):
     finish() (so one defect does not hide the next)."""
     if cond:
         return True
-    for c in context:
-        if isinstance(c, (dict, list)):
-            c = json.dumps(c, indent=1)[:3000]
-        elif isinstance(c, bytes):
-            c = c.decode(errors="replace")[-3000:]
-        print(c, file=sys.stderr)
+    show(context, 3000)
     print(f"FAIL: {msg}", file=sys.stderr, flush=True)
     _soft_failures.append(msg)
     return False
