@@ -8,7 +8,7 @@ import time
 
 from tl_test import check, fail, source_line  # noqa: E402
 
-SCENARIOS_SRC = os.path.join(os.path.dirname(__file__), "..", "scenarios")
+SCENARIOS_SRC = os.path.dirname(os.path.abspath(__file__))
 ADDR = r"\(0x[0-9a-f]+\)"
 
 

@@ -1,4 +1,4 @@
-"""One thread blocked in each blocking call (tests/scenarios/calls_all.c). Every thread
+"""One thread blocked in each blocking call (tests/calls/calls_all.c). Every thread
 is named; for each, the JSON and the text report must say: blocked, in exactly which call, on
 exactly which object (the fd numbers, queue names, lock file and child pids the program prints),
 for how long, and who holds it. Also: the program's IPC objects and children are gone after."""

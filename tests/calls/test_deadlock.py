@@ -1,4 +1,4 @@
-"""An AB-BA deadlock on two global mutexes (tests/scenarios/calls_deadlock.c). Neither
+"""An AB-BA deadlock on two global mutexes (tests/calls/calls_deadlock.c). Neither
 pthread_mutex_lock is wrapped: both threads are found from the kernel and their stacks, each
 names its mutex by symbol and its owner, and the report starts with the cycle."""
 import os

@@ -1,4 +1,4 @@
-"""A program built with -O2 -D_FORTIFY_SOURCE=2 (tests/scenarios/calls_fortify.c)
+"""A program built with -O2 -D_FORTIFY_SOURCE=2 (tests/calls/calls_fortify.c)
 calls __read_chk, __recv_chk and __poll_chk; the report still names read, recv and poll, with
 their fds."""
 import os

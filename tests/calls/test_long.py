@@ -1,4 +1,4 @@
-"""A thread blocked in read for about a second (tests/scenarios/calls_long.c): its
+"""A thread blocked in read for about a second (tests/calls/calls_long.c): its
 duration, from the wrapper's entry timestamp, is reported in JSON (blocked_ms) and in the text
 ("for 1.2s")."""
 import os

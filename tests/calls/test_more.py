@@ -1,5 +1,5 @@
 """One thread blocked in each of the blocking calls calls_all does not cover
-(tests/scenarios/calls_more.c): readv, writev on a full pipe, pread (/dev/kmsg at its end, when
+(tests/calls/calls_more.c): readv, writev on a full pipe, pread (/dev/kmsg at its end, when
 readable), recvfrom/recvmsg/recvmmsg, send/sendto/sendmsg on full socket buffers, accept4,
 connect to a unix listener whose backlog is full, ppoll, pselect, epoll_pwait(2), timed POSIX
 message queue calls, msgsnd on a full SysV queue, msgrcv, clock_nanosleep, sigtimedwait,
@@ -146,7 +146,7 @@ def check_top(name, leak):
     check(stack, f"{name}: empty stack", leak)
     f = stack[0]
     check(f.get("function") == fn and f.get("line") == want
-          and (f.get("file") or "").endswith("tests/scenarios/" + SRC),
+          and (f.get("file") or "").endswith("tests/calls/" + SRC),
           f"{name}: top frame {f.get('function')} at {f.get('file')}:{f.get('line')}, expected {fn} at "
           f"{SRC}:{want}", leak)
     check(not any((fr.get("module") or "").endswith("libthreadleak.so") for fr in stack),

@@ -1,5 +1,5 @@
 """A binary linked against the old condition variables, pthread_cond_*@GLIBC_2.2.5
-(tests/scenarios/calls_oldcond.c). Under the library it must run correctly (a 1000-round
+(tests/calls/calls_oldcond.c). Under the library it must run correctly (a 1000-round
 ping-pong on old condvars), not crash, and report its blocked waiter in pthread_cond_wait."""
 import os
 import subprocess

@@ -3,12 +3,20 @@ import os
 
 from tl_test import *  # noqa: F401,F403
 
-SRC = os.path.join(os.path.dirname(__file__), "..", "scenarios")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(HERE, "..", "scenarios")
 
 
 def src(name):
-    """Path of a scenario source file."""
-    return os.path.join(SRC, name)
+    """Path of a scenario source file: beside the scripts, or one of the seeds in
+    tests/scenarios/ that other suites build too."""
+    here = os.path.join(HERE, name)
+    return here if os.path.exists(here) else os.path.join(SHARED, name)
+
+
+def src_rel(name):
+    """The same path relative to the source root, as the report's file names end."""
+    return os.path.relpath(os.path.realpath(src(name)), os.path.realpath(os.path.join(HERE, "..", "..")))
 
 
 def line(name, marker):
@@ -37,8 +45,8 @@ def check_frame(f, function, srcname, line_numbers, what, context):
     check(f is not None, f"{what}: no frame", context)
     check(f.get("function") == function, f"{what}: function {f.get('function')!r}, expected {function!r}",
           context)
-    check((f.get("file") or "").endswith("tests/scenarios/" + srcname),
-          f"{what}: file {f.get('file')!r}, expected tests/scenarios/{srcname}", context)
+    check((f.get("file") or "").endswith(src_rel(srcname)),
+          f"{what}: file {f.get('file')!r}, expected {src_rel(srcname)}", context)
     if isinstance(line_numbers, int):
         line_numbers = {line_numbers}
     check(f.get("line") in line_numbers, f"{what}: line {f.get('line')}, expected one of {sorted(line_numbers)}",

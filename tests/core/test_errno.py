@@ -1,4 +1,4 @@
-"""Wrapped calls keep errno and leave no block state behind (tests/scenarios/errno_keep.c): a
+"""Wrapped calls keep errno and leave no block state behind (tests/core/errno_keep.c): a
 thread makes calls that fail at once through threadleak's wrappers (read on an empty
 O_NONBLOCK pipe: EAGAIN; sem_trywait: EAGAIN; sem_timedwait past its deadline: ETIMEDOUT;
 pthread_mutex_timedlock and pthread_mutex_clocklock past their deadline: ETIMEDOUT returned,

@@ -1,4 +1,4 @@
-"""Joins other than pthread_join, and reused thread handles (tests/scenarios/joins.c):
+"""Joins other than pthread_join, and reused thread handles (tests/core/joins.c):
 - clean: threads joined by pthread_tryjoin_np, pthread_timedjoin_np and pthread_clockjoin_np
   that succeed are not leaks: no report on stderr, 0 leaks in JSON, exit status 0.
 - busy: a pthread_tryjoin_np that fails with EBUSY (the thread still runs) does not count as a
