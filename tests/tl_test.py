@@ -108,6 +108,43 @@ def read_reports(pattern):
     return reports
 
 
+def strict_json(data, what="document"):
+    """Parse bytes as one JSON document that is valid UTF-8 with no raw control characters
+    inside strings (Python's json is strict about those by default)."""
+    try:
+        text = data.decode("utf-8")  # strict: invalid UTF-8 raises
+    except UnicodeDecodeError as err:
+        fail(f"{what} is not valid UTF-8: {err}\n{data[:600]!r}")
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        fail(f"{what} is not valid JSON: {err}\n{data[:2000]!r}")
+
+
+def json_docs(data):
+    """Every threadleak JSON document embedded in captured output (stderr may also carry
+    warnings and the program's own lines). Each must be valid UTF-8 and valid JSON."""
+    marker = b'{"tool": "threadleak"'
+    docs = []
+    pos = data.find(marker)
+    while pos >= 0:
+        try:
+            text = data[pos:].decode("utf-8")
+        except UnicodeDecodeError:
+            # only the document itself has to be valid: cut at the first line after it
+            text = data[pos:].decode("utf-8", errors="replace")
+        try:
+            doc, used = json.JSONDecoder().raw_decode(text)
+        except ValueError as err:
+            fail(f"embedded JSON document is not valid: {err}\n{data[pos:pos + 2000]!r}")
+        raw = text[:used].encode("utf-8")
+        check(b"\xef\xbf\xbd" not in raw or raw in data, "embedded JSON document is not valid UTF-8",
+              data[pos:pos + 2000])
+        docs.append(doc)
+        pos = data.find(marker, pos + len(raw))
+    return docs
+
+
 def fail(msg):
     print(f"FAIL: {msg}", file=sys.stderr)
     sys.exit(1)

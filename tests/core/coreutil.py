@@ -77,3 +77,14 @@ def bare_and_preloaded(argv, **kw):
     check(bare.rc == 0, f"bare run exits {bare.rc}", bare.stderr)
     check(bare.stderr == b"", "bare run wrote to stderr", bare.stderr)
     return bare, run(argv, **kw)
+
+
+def run_vs_bare(argv, stdout, rc=23, what="", **kw):
+    """Run argv bare, which must print `stdout`, then under the library, which must print the
+    same and exit with rc. Returns (bare, preloaded run, its report)."""
+    p = f"{what}: " if what else ""
+    bare, r = bare_and_preloaded(argv, **kw)
+    check(bare.stdout == stdout, f"{p}bare output", bare.stdout)
+    check(r.rc == rc, f"{p}exit status {r.rc}, expected {rc}", r.stdout, r.stderr)
+    check(r.stdout == bare.stdout, f"{p}stdout differs from the bare run", r.stdout, r.stderr)
+    return bare, r, r.report
