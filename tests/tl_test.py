@@ -13,6 +13,7 @@ import os
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,16 @@ SCENARIOS = os.environ.get("TL_SCENARIOS", "")  # the suite's build folder
 SOURCE_ROOT = os.environ.get("TL_SOURCE_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS_SRC = os.path.join(SOURCE_ROOT, "tests")
 SKIP = 77  # meson counts this exit status as a skipped test
+
+
+def _terminated(signum, frame):
+    """meson ends a test that runs out of time with SIGTERM: leave through Python, so that the
+    program running is killed (subprocess.run does it) and scratch folders are removed."""
+    sys.exit(128 + signum)
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _terminated)
 
 
 def exe(name):

@@ -89,28 +89,10 @@ def expectations(s):
 
 START = {"mutex_lock": "t_mutex_lock", "fgets": "t_fgets"}
 
-# without the library: runs, exits 0, cleans up
-bare = run([prog], preload=False, timeout=60)
-check(bare.rc == 0, f"bare calls_all exits {bare.rc}", bare.stdout, bare.stderr)
-bs = setup_values(bare.stdout)
-runs.append(bs)
-check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
-wait_clean(bs, ipc_gone)
+run_bare(prog, runs, ipc_gone)
 
 # JSON
-r = run([prog], timeout=60)
-s = setup_values(r.stdout)
-runs.append(s)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stdout, r.stderr)
-check(r.stdout.endswith(b"all blocked\n"), "stdout", r.stdout, r.stderr)
-rep = r.report
-exp = expectations(s)
-leaks = by_name(rep)
-check(rep["leaked"] == len(exp) and set(leaks) == set(exp),
-      f"leaked {rep['leaked']}: {sorted(leaks)}, expected {sorted(exp)}", rep)
-check(rep["deadlock"] is None, "no deadlock here", rep)
-numbers = [leaks[n]["thread"] for n in exp]
-check(numbers == list(range(2, 2 + len(exp))), f"thread numbers in creation order: {numbers}", rep)
+s, rep, exp, leaks = run_json(prog, runs, expectations)
 target = leaks["pipe_read"]
 exp["join"] = ("pthread_join", rf"thread {target['thread']} \(tid {target['tid']}\)", "pipe_read", True)
 for name, (call, obj, owner, dur) in exp.items():

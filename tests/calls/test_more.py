@@ -153,30 +153,12 @@ def check_top(name, leak):
           f"{name}: frames of threadleak itself", leak)
 
 
-# without the library: runs, exits 0, cleans up
-bare = run([prog], preload=False, timeout=60)
-check(bare.rc == 0, f"bare calls_more exits {bare.rc}", bare.stdout, bare.stderr)
-bs = setup_values(bare.stdout)
-runs.append(bs)
-check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
-wait_clean(bs, ipc_gone)
+run_bare(prog, runs, ipc_gone)
 
 # JSON
-r = run([prog], timeout=60)
-s = setup_values(r.stdout)
-runs.append(s)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stdout, r.stderr)
-check(r.stdout.endswith(b"all blocked\n"), "stdout", r.stdout, r.stderr)
-rep = r.report
-exp = expectations(s)
+s, rep, exp, leaks = run_json(prog, runs, expectations)
 if "pread" not in exp:
     print("note: /dev/kmsg is not readable here: pread not tested")
-leaks = by_name(rep)
-check(rep["leaked"] == len(exp) and set(leaks) == set(exp),
-      f"leaked {rep['leaked']}: {sorted(leaks)}, expected {sorted(exp)}", rep)
-check(rep["deadlock"] is None, "no deadlock here", rep)
-numbers = [leaks[n]["thread"] for n in exp]
-check(numbers == list(range(2, 2 + len(exp))), f"thread numbers in creation order: {numbers}", rep)
 for join, target in (("timedjoin", "readv"), ("clockjoin", "recvfrom")):
     t = leaks[target]
     exp[join] = (exp[join][0], rf"thread {t['thread']} \(tid {t['tid']}\)", target)
