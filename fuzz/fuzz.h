@@ -1,5 +1,7 @@
-/* Shared by the fuzz targets: property failures, the fake symbolizer's frames, and a strict
- * JSON / UTF-8 checker written independently of report/buf.c. */
+/* Shared by the fuzz targets: property failures (common.c) and a strict JSON / UTF-8 checker
+ * written independently of report/buf.c (json_check.c). The stubs for the rest of the library,
+ * with the fake symbolizer's frames and the recorded warnings, are tests/unit/stubs.h, shared
+ * with the unit tests. */
 #ifndef TL_FUZZ_H
 #define TL_FUZZ_H
 
@@ -7,11 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FUZZ_MAX_FRAMES 8
+#include "stubs.h"
+
+#define FUZZ_MAX_FRAMES STUB_MAX_FRAMES
 
 void fuzz_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-extern int fuzz_warnings;
-extern const char *fuzz_fn[FUZZ_MAX_FRAMES], *fuzz_mod[FUZZ_MAX_FRAMES];
 
 /* A growable byte string. */
 struct fuzz_bytes {

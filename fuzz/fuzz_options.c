@@ -2,7 +2,7 @@
  * Properties: no crash or sanitizer report; every option stays within its documented range
  * whatever the input (a bad value keeps the previous one); string options are NUL-terminated
  * text from the input; at most 8 suppression files; every warning is free of raw control
- * bytes (stubs.c tl_warn); as many warnings as problems reported
+ * bytes (tests/unit/stubs.c tl_warn); as many warnings as problems reported
  * (at most 10 per source, then one line that counts the rest). */
 #include "tl.h"
 
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	tl_options_defaults();
-	fuzz_warnings = 0;
+	stub_nmsgs = 0;
 	/* the parsed copy is kept for the process lifetime by design (values point into it) */
 	__lsan_disable();
 	int p1 = tl_options_parse(s, "fuzz");
@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	__lsan_enable();
 	/* each source names its first 10 problems and counts the rest in one more line */
 	int want = (p1 > 10 ? 11 : p1) + (p2 > 10 ? 11 : p2);
-	if (want != fuzz_warnings)
-		fuzz_fail("%d+%d problems but %d warnings", p1, p2, fuzz_warnings);
+	if (want != stub_nmsgs)
+		fuzz_fail("%d+%d problems but %d warnings", p1, p2, stub_nmsgs);
 	if (tl_opt.exitcode < 0 || tl_opt.exitcode > 255)
 		fuzz_fail("exitcode %d", tl_opt.exitcode);
 	if (tl_opt.grace_ms < 0 || tl_opt.grace_ms > 60000)

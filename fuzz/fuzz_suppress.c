@@ -104,17 +104,33 @@ static bool ref_rule(const struct rule *rl, const struct tl_seen *s, int nframes
 	case R_ANY:
 	case R_CREATED_BY:
 		for (int i = 0; i < nframes; i++)
-			if (ref_match(rl->pattern, fuzz_fn[i]))
+			if (ref_match(rl->pattern, stub_fn[i]))
 				return true;
 		return false;
 	case R_TOP:
 	case R_MODULE:
 		for (int i = 0; i < nframes; i++) {
-			if (tl_module_is_system(fuzz_mod[i]))
+			if (tl_module_is_system(stub_mod[i]))
 				continue;
-			return ref_match(rl->pattern, rl->type == R_TOP ? fuzz_fn[i] : fuzz_mod[i]);
+			/* another interposer's pthread_create is not the creator: its caller is */
+			if (rl->type == R_MODULE && stub_fn[i] &&
+			    strcmp(stub_fn[i], "pthread_create") == 0)
+				continue;
+			return ref_match(rl->pattern, rl->type == R_TOP ? stub_fn[i] : stub_mod[i]);
 		}
 		return false;
+	case R_ONLY_IN: {
+		/* every frame outside libc is in a matching module, and there is one */
+		int in = 0;
+		for (int i = 0; i < nframes; i++) {
+			if (tl_module_is_system(stub_mod[i]))
+				continue;
+			if (!ref_match(rl->pattern, stub_mod[i]))
+				return false;
+			in++;
+		}
+		return in > 0;
+	}
 	}
 	fuzz_fail("rule type %d", rl->type);
 }
@@ -140,8 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 2; i + 1 < nf + 1 && nframes < FUZZ_MAX_FRAMES; i += 2) {
 		if (field[i] == NULL)
 			break;
-		fuzz_fn[nframes] = field[i][0] ? field[i] : NULL;
-		fuzz_mod[nframes] = field[i + 1] && field[i + 1][0] ? field[i + 1] : NULL;
+		stub_fn[nframes] = field[i][0] ? field[i] : NULL;
+		stub_mod[nframes] = field[i + 1] && field[i + 1][0] ? field[i + 1] : NULL;
 		nframes++;
 	}
 	for (int i = 0; i < nframes; i++)
@@ -149,12 +165,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.stack.n = s.ncreate = nframes;
 
 	reset_rules();
-	fuzz_warnings = 0;
+	stub_nmsgs = 0;
 	int problems = tl_suppress_parse(text, "fuzz.supp");
 	/* the first MAX_LINE_WARNINGS problems are named, the rest counted in one more line */
 	int want = problems > MAX_LINE_WARNINGS ? MAX_LINE_WARNINGS + 1 : problems;
-	if (want != fuzz_warnings)
-		fuzz_fail("%d problems, %d warnings", problems, fuzz_warnings);
+	if (want != stub_nmsgs)
+		fuzz_fail("%d problems, %d warnings", problems, stub_nmsgs);
 	bool strict = getenv("FUZZ_LONG_PIECES") != NULL;
 	for (size_t i = 0; i < nrules; i++) {
 		const struct rule *rl = &rules[i];
@@ -182,8 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		subjects[ns++] = s.start_name;
 		subjects[ns++] = text;
 		for (int k = 0; k < nframes; k++) {
-			subjects[ns++] = fuzz_fn[k];
-			subjects[ns++] = fuzz_mod[k];
+			subjects[ns++] = stub_fn[k];
+			subjects[ns++] = stub_mod[k];
 		}
 		for (size_t k = 0; k < ns; k++) {
 			bool a = tl_pattern_match(rl->pattern, subjects[k]);

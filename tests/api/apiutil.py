@@ -1,25 +1,10 @@
 """Helpers shared by the api suite's scripts (on top of tests/tl_test.py)."""
 import os
-import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from tl_test import *  # noqa: E402,F401,F403
-from tl_test import check, fail  # noqa: E402
+from tl_test import *  # noqa: F401,F403
+from tl_test import check, tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def skip(msg):
-    """Skip the test visibly (meson counts exit status 77 as skipped)."""
-    print(f"SKIP: {msg}")
-    sys.exit(77)
-
-
-def warnings(stderr):
-    """threadleak's lines on stderr (with format=json and log_path nothing else of ours goes
-    there)."""
-    return [l for l in stderr.decode(errors="replace").splitlines() if l.startswith("threadleak:")]
 
 
 def supp_file(dirname, name, data):
@@ -31,7 +16,7 @@ def supp_file(dirname, name, data):
 
 
 def workdir():
-    return tempfile.mkdtemp(prefix="tlapi.")
+    return tmpdir("tlapi.")
 
 
 def by_name(threads):

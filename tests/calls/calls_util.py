@@ -3,13 +3,12 @@ in the text report, and assert its state, call, object (a regular expression tha
 whole object), duration and owner, the same in both."""
 import os
 import re
-import sys
+import signal
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tl_test import check, fail, source_line  # noqa: E402
+from tl_test import check, fail, run, source_line
 
-SCENARIOS_SRC = os.path.join(os.path.dirname(__file__), "..", "scenarios")
+SCENARIOS_SRC = os.path.dirname(os.path.abspath(__file__))
 ADDR = r"\(0x[0-9a-f]+\)"
 
 
@@ -119,6 +118,25 @@ def posix_queues_and_children_gone(s, libc):
     return not any(pid_alive(int(s[k])) for k in ("reaper", "lock_child", "waited_child"))
 
 
+def leftovers_removed(runs, prog, libc, remove_sysv):
+    """After a test, whatever its outcome: kill the children of each run that are still there
+    (only processes of `prog`), unlink its POSIX queues, and remove_sysv(s) its SysV queues
+    (the program's reaper should have done all of it)."""
+    for s in runs:
+        for pid in (s.get("reaper"), s.get("lock_child"), s.get("waited_child")):
+            if pid and pid_alive(int(pid)):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if prog.encode() in f.read():
+                            os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+        for name in (s.get("mq_full_name"), s.get("mq_empty_name")):
+            if name:
+                libc.mq_unlink(name.encode())
+        remove_sysv(s)
+
+
 def wait_clean(s, gone):
     """Wait (10 s at most) until gone(s): the run's queues and children are gone."""
     deadline = time.monotonic() + 10
@@ -126,6 +144,36 @@ def wait_clean(s, gone):
         if time.monotonic() > deadline:
             fail(f"queues or children of the run still there after 10s: {s}")
         time.sleep(0.05)
+
+
+def run_bare(prog, runs, gone):
+    """Without the library the program runs, prints "all blocked", exits 0 and cleans up."""
+    bare = run([prog], preload=False, timeout=60)
+    check(bare.rc == 0, f"bare {os.path.basename(prog)} exits {bare.rc}", bare.stdout, bare.stderr)
+    bs = setup_values(bare.stdout)
+    runs.append(bs)
+    check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
+    wait_clean(bs, gone)
+
+
+def run_json(prog, runs, expectations):
+    """Under the library: exit status 23, the program's output unchanged, exactly the threads
+    of expectations(setup values) leaked, numbered in creation order, no deadlock. Returns
+    (setup values, report, expectations, leaks by name)."""
+    r = run([prog], timeout=60)
+    s = setup_values(r.stdout)
+    runs.append(s)
+    check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stdout, r.stderr)
+    check(r.stdout.endswith(b"all blocked\n"), "stdout", r.stdout, r.stderr)
+    rep = r.report
+    exp = expectations(s)
+    leaks = by_name(rep)
+    check(rep["leaked"] == len(exp) and set(leaks) == set(exp),
+          f"leaked {rep['leaked']}: {sorted(leaks)}, expected {sorted(exp)}", rep)
+    check(rep["deadlock"] is None, "no deadlock here", rep)
+    numbers = [leaks[n]["thread"] for n in exp]
+    check(numbers == list(range(2, 2 + len(exp))), f"thread numbers in creation order: {numbers}", rep)
+    return s, rep, exp, leaks
 
 
 def pipe(fd):

@@ -1,4 +1,4 @@
-"""One thread blocked in each blocking call (tests/scenarios/calls_all.c). Every thread
+"""One thread blocked in each blocking call (tests/calls/calls_all.c). Every thread
 is named; for each, the JSON and the text report must say: blocked, in exactly which call, on
 exactly which object (the fd numbers, queue names, lock file and child pids the program prints),
 for how long, and who holds it. Also: the program's IPC objects and children are gone after."""
@@ -10,8 +10,6 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 
@@ -26,21 +24,11 @@ runs = []  # setup values of every run, for the cleanup
 
 @atexit.register
 def cleanup():
-    """Whatever the outcome: no queue, no child left (the program's reaper should have done it)."""
-    for s in runs:
-        for pid in (s.get("reaper"), s.get("lock_child"), s.get("waited_child")):
-            if pid and pid_alive(int(pid)):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if b"calls_all" in f.read():
-                            os.kill(int(pid), signal.SIGKILL)
-                except OSError:
-                    pass
-        for name in (s.get("mq_full_name"), s.get("mq_empty_name")):
-            if name:
-                libc.mq_unlink(name.encode())
+    """Whatever the outcome: no queue, no child left."""
+    def remove_sysv(s):
         if s.get("msqid"):
             libc.msgctl(int(s["msqid"]), 0, None)  # IPC_RMID
+    leftovers_removed(runs, "calls_all", libc, remove_sysv)
 
 
 def ipc_gone(s):
@@ -101,28 +89,10 @@ def expectations(s):
 
 START = {"mutex_lock": "t_mutex_lock", "fgets": "t_fgets"}
 
-# without the library: runs, exits 0, cleans up
-bare = run([prog], preload=False, timeout=60)
-check(bare.rc == 0, f"bare calls_all exits {bare.rc}", bare.stdout, bare.stderr)
-bs = setup_values(bare.stdout)
-runs.append(bs)
-check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
-wait_clean(bs, ipc_gone)
+run_bare(prog, runs, ipc_gone)
 
 # JSON
-r = run([prog], timeout=60)
-s = setup_values(r.stdout)
-runs.append(s)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stdout, r.stderr)
-check(r.stdout.endswith(b"all blocked\n"), "stdout", r.stdout, r.stderr)
-rep = r.report
-exp = expectations(s)
-leaks = by_name(rep)
-check(rep["leaked"] == len(exp) and set(leaks) == set(exp),
-      f"leaked {rep['leaked']}: {sorted(leaks)}, expected {sorted(exp)}", rep)
-check(rep["deadlock"] is None, "no deadlock here", rep)
-numbers = [leaks[n]["thread"] for n in exp]
-check(numbers == list(range(2, 2 + len(exp))), f"thread numbers in creation order: {numbers}", rep)
+s, rep, exp, leaks = run_json(prog, runs, expectations)
 target = leaks["pipe_read"]
 exp["join"] = ("pthread_join", rf"thread {target['thread']} \(tid {target['tid']}\)", "pipe_read", True)
 for name, (call, obj, owner, dur) in exp.items():

@@ -1,12 +1,10 @@
-"""An AB-BA deadlock on two global mutexes (tests/scenarios/calls_deadlock.c). Neither
+"""An AB-BA deadlock on two global mutexes (tests/calls/calls_deadlock.c). Neither
 pthread_mutex_lock is wrapped: both threads are found from the kernel and their stacks, each
 names its mutex by symbol and its owner, and the report starts with the cycle."""
 import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 

@@ -1,12 +1,10 @@
-"""A program built with -O2 -D_FORTIFY_SOURCE=2 (tests/scenarios/calls_fortify.c)
+"""A program built with -O2 -D_FORTIFY_SOURCE=2 (tests/calls/calls_fortify.c)
 calls __read_chk, __recv_chk and __poll_chk; the report still names read, recv and poll, with
 their fds."""
 import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 

@@ -1,12 +1,10 @@
-"""A thread blocked in read for about a second (tests/scenarios/calls_long.c): its
+"""A thread blocked in read for about a second (tests/calls/calls_long.c): its
 duration, from the wrapper's entry timestamp, is reported in JSON (blocked_ms) and in the text
 ("for 1.2s")."""
 import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 

@@ -1,5 +1,5 @@
 """One thread blocked in each of the blocking calls calls_all does not cover
-(tests/scenarios/calls_more.c): readv, writev on a full pipe, pread (/dev/kmsg at its end, when
+(tests/calls/calls_more.c): readv, writev on a full pipe, pread (/dev/kmsg at its end, when
 readable), recvfrom/recvmsg/recvmmsg, send/sendto/sendmsg on full socket buffers, accept4,
 connect to a unix listener whose backlog is full, ppoll, pselect, epoll_pwait(2), timed POSIX
 message queue calls, msgsnd on a full SysV queue, msgrcv, clock_nanosleep, sigtimedwait,
@@ -19,8 +19,6 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 
@@ -51,23 +49,13 @@ def our_queues(s):
 
 @atexit.register
 def cleanup():
-    """Whatever the outcome: no queue, no child left (the program's reaper should have done it)."""
-    for s in runs:
-        for pid in (s.get("reaper"), s.get("lock_child"), s.get("waited_child")):
-            if pid and pid_alive(int(pid)):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if b"calls_more" in f.read():
-                            os.kill(int(pid), signal.SIGKILL)
-                except OSError:
-                    pass
-        for name in (s.get("mq_full_name"), s.get("mq_empty_name")):
-            if name:
-                libc.mq_unlink(name.encode())
+    """Whatever the outcome: no queue, no child left."""
+    def remove_sysv(s):
         present = sysv_queues()
         for qid, key in our_queues(s).items():
             if present.get(qid) == key:
                 libc.msgctl(qid, IPC_RMID, None)
+    leftovers_removed(runs, "calls_more", libc, remove_sysv)
 
 
 def ipc_gone(s):
@@ -158,37 +146,19 @@ def check_top(name, leak):
     check(stack, f"{name}: empty stack", leak)
     f = stack[0]
     check(f.get("function") == fn and f.get("line") == want
-          and (f.get("file") or "").endswith("tests/scenarios/" + SRC),
+          and (f.get("file") or "").endswith("tests/calls/" + SRC),
           f"{name}: top frame {f.get('function')} at {f.get('file')}:{f.get('line')}, expected {fn} at "
           f"{SRC}:{want}", leak)
     check(not any((fr.get("module") or "").endswith("libthreadleak.so") for fr in stack),
           f"{name}: frames of threadleak itself", leak)
 
 
-# without the library: runs, exits 0, cleans up
-bare = run([prog], preload=False, timeout=60)
-check(bare.rc == 0, f"bare calls_more exits {bare.rc}", bare.stdout, bare.stderr)
-bs = setup_values(bare.stdout)
-runs.append(bs)
-check(bare.stdout.endswith(b"all blocked\n"), "bare output", bare.stdout)
-wait_clean(bs, ipc_gone)
+run_bare(prog, runs, ipc_gone)
 
 # JSON
-r = run([prog], timeout=60)
-s = setup_values(r.stdout)
-runs.append(s)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stdout, r.stderr)
-check(r.stdout.endswith(b"all blocked\n"), "stdout", r.stdout, r.stderr)
-rep = r.report
-exp = expectations(s)
+s, rep, exp, leaks = run_json(prog, runs, expectations)
 if "pread" not in exp:
     print("note: /dev/kmsg is not readable here: pread not tested")
-leaks = by_name(rep)
-check(rep["leaked"] == len(exp) and set(leaks) == set(exp),
-      f"leaked {rep['leaked']}: {sorted(leaks)}, expected {sorted(exp)}", rep)
-check(rep["deadlock"] is None, "no deadlock here", rep)
-numbers = [leaks[n]["thread"] for n in exp]
-check(numbers == list(range(2, 2 + len(exp))), f"thread numbers in creation order: {numbers}", rep)
 for join, target in (("timedjoin", "readv"), ("clockjoin", "recvfrom")):
     t = leaks[target]
     exp[join] = (exp[join][0], rf"thread {t['thread']} \(tid {t['tid']}\)", target)

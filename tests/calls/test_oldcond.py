@@ -1,12 +1,10 @@
 """A binary linked against the old condition variables, pthread_cond_*@GLIBC_2.2.5
-(tests/scenarios/calls_oldcond.c). Under the library it must run correctly (a 1000-round
+(tests/calls/calls_oldcond.c). Under the library it must run correctly (a 1000-round
 ping-pong on old condvars), not crash, and report its blocked waiter in pthread_cond_wait."""
 import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
 

@@ -3,7 +3,6 @@ missing command (2), help texts, and a statically linked program (125: cannot be
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import *  # noqa: E402,F403
 
 leaky = exe("leaky")

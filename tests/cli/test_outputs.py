@@ -6,7 +6,6 @@ import sys
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import *  # noqa: E402,F403
 
 leaky, tidy, forker = exe("leaky"), exe("tidy"), exe("forker")

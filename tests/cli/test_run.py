@@ -4,7 +4,6 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import *  # noqa: E402,F403
 
 leaky, tidy = exe("leaky"), exe("tidy")

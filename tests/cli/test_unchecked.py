@@ -4,7 +4,6 @@ causes too, not only "_exit, a fatal signal, or the check was turned off"."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import *  # noqa: E402,F403
 
 leaky = exe("leaky")

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clitest import *  # noqa: E402,F403
 
 daemon, leaky, redirect = exe("daemon"), exe("leaky"), exe("redirect")

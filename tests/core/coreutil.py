@@ -1,33 +1,27 @@
 """Small helpers shared by the core suite's scripts (on top of tests/tl_test.py)."""
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tl_test import *  # noqa: E402,F401,F403
+from tl_test import *  # noqa: F401,F403
 
-SRC = os.path.join(os.path.dirname(__file__), "..", "scenarios")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(HERE, "..", "scenarios")
 
 
 def src(name):
-    """Path of a scenario source file."""
-    return os.path.join(SRC, name)
+    """Path of a scenario source file: beside the scripts, or one of the seeds in
+    tests/scenarios/ that other suites build too."""
+    here = os.path.join(HERE, name)
+    return here if os.path.exists(here) else os.path.join(SHARED, name)
+
+
+def src_rel(name):
+    """The same path relative to the source root, as the report's file names end."""
+    return os.path.relpath(os.path.realpath(src(name)), os.path.realpath(os.path.join(HERE, "..", "..")))
 
 
 def line(name, marker):
     """Line of the first line of scenario source `name` containing marker."""
     return source_line(src(name), marker)
-
-
-def skip(msg):
-    """Skip the test visibly (meson counts exit status 77 as skipped)."""
-    print(f"SKIP: {msg}")
-    sys.exit(77)
-
-
-def warnings(stderr):
-    """threadleak's warning lines on stderr (with format=json and log_path, nothing else of
-    ours goes there)."""
-    return [l for l in stderr.decode(errors="replace").splitlines() if l.startswith("threadleak:")]
 
 
 def by_start(leaks):
@@ -51,8 +45,8 @@ def check_frame(f, function, srcname, line_numbers, what, context):
     check(f is not None, f"{what}: no frame", context)
     check(f.get("function") == function, f"{what}: function {f.get('function')!r}, expected {function!r}",
           context)
-    check((f.get("file") or "").endswith("tests/scenarios/" + srcname),
-          f"{what}: file {f.get('file')!r}, expected tests/scenarios/{srcname}", context)
+    check((f.get("file") or "").endswith(src_rel(srcname)),
+          f"{what}: file {f.get('file')!r}, expected {src_rel(srcname)}", context)
     if isinstance(line_numbers, int):
         line_numbers = {line_numbers}
     check(f.get("line") in line_numbers, f"{what}: line {f.get('line')}, expected one of {sorted(line_numbers)}",
@@ -83,3 +77,14 @@ def bare_and_preloaded(argv, **kw):
     check(bare.rc == 0, f"bare run exits {bare.rc}", bare.stderr)
     check(bare.stderr == b"", "bare run wrote to stderr", bare.stderr)
     return bare, run(argv, **kw)
+
+
+def run_vs_bare(argv, stdout, rc=23, what="", **kw):
+    """Run argv bare, which must print `stdout`, then under the library, which must print the
+    same and exit with rc. Returns (bare, preloaded run, its report)."""
+    p = f"{what}: " if what else ""
+    bare, r = bare_and_preloaded(argv, **kw)
+    check(bare.stdout == stdout, f"{p}bare output", bare.stdout)
+    check(r.rc == rc, f"{p}exit status {r.rc}, expected {rc}", r.stdout, r.stderr)
+    check(r.stdout == bare.stdout, f"{p}stdout differs from the bare run", r.stdout, r.stderr)
+    return bare, r, r.report

@@ -6,10 +6,7 @@ from coreutil import *  # noqa: F403
 
 prog = exe("c11")
 S = "c11.c"
-bare, r = bare_and_preloaded([prog])
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
-check(r.stdout == bare.stdout == b"joined returned 7\n", "stdout (thrd_join's result too)", r.stdout)
-rep = r.report
+bare, r, rep = run_vs_bare([prog], b"joined returned 7\n")  # thrd_join's result too
 check(rep["leaked"] == 2 and len(rep["leaks"]) == 2, "2 leaks expected", rep)
 leaks = by_start(rep["leaks"])
 check(set(leaks) == {"stuck", "forgotten"}, f"start routines {sorted(leaks, key=str)}, expected stuck and forgotten", rep)

@@ -7,13 +7,8 @@ from coreutil import *  # noqa: F403
 prog = exe("clean_exit")
 expected = b"squares 30\npool 55, detached 4"
 
-bare, r = bare_and_preloaded([prog])
-check(bare.stdout == expected, "bare output", bare.stdout)
-
-check(r.rc == 0, f"exit status {r.rc}, expected 0", r.stderr)
-check(r.stdout == bare.stdout, "stdout differs from the bare run", r.stdout)
+bare, r, rep = run_vs_bare([prog], expected, rc=0)
 check(r.stderr == b"", "stderr not empty", r.stderr)
-rep = r.report
 check(rep is not None, "no JSON report written (log_path writes one even when clean)")
 check(rep["exit_status"] == 0 and rep["leaked"] == 0 and rep["leaks"] == [], "0 leaks expected", rep)
 check(rep["suppressed"] == 0 and rep["suppressed_threads"] == [], "nothing suppressed", rep)

@@ -6,11 +6,8 @@ from coreutil import *  # noqa: F403
 
 prog = exe("grace")
 S = "grace.c"
-bare, r = bare_and_preloaded([prog])
-check(r.rc == 0, f"exit status {r.rc}, expected 0", r.stderr)
-check(r.stdout == bare.stdout == b"main returns\n", "stdout", r.stdout)
+bare, r, rep = run_vs_bare([prog], b"main returns\n", rc=0)
 check(r.stderr == b"", "stderr", r.stderr)
-rep = r.report
 check(rep["leaked"] == 0 and rep["leaks"] == [], "no leak with the default grace period", rep)
 check(30 <= rep["check_ms"] < 250, f"check_ms {rep['check_ms']}: expected a wait of about 50 ms", rep)
 print(f"default grace: check_ms {rep['check_ms']}")

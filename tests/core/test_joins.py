@@ -1,4 +1,4 @@
-"""Joins other than pthread_join, and reused thread handles (tests/scenarios/joins.c):
+"""Joins other than pthread_join, and reused thread handles (tests/core/joins.c):
 - clean: threads joined by pthread_tryjoin_np, pthread_timedjoin_np and pthread_clockjoin_np
   that succeed are not leaks: no report on stderr, 0 leaks in JSON, exit status 0.
 - busy: a pthread_tryjoin_np that fails with EBUSY (the thread still runs) does not count as a
@@ -15,12 +15,8 @@ S = "joins.c"
 create = line(S, "/* CREATE */")
 
 # clean: JSON and text
-bare, r = bare_and_preloaded([prog, "clean"])
-check(bare.stdout == b"joined 5\n", "bare output", bare.stdout)
-check(r.rc == 0, f"clean: exit status {r.rc}, expected 0", r.stderr)
-check(r.stdout == bare.stdout, "clean: stdout differs from the bare run", r.stdout)
+bare, r, rep = run_vs_bare([prog, "clean"], b"joined 5\n", rc=0, what="clean")
 check(r.stderr == b"", "clean: stderr not empty", r.stderr)
-rep = r.report
 check(rep is not None, "clean: no JSON report written (log_path writes one even when clean)")
 check(rep["exit_status"] == 0 and rep["leaked"] == 0 and rep["leaks"] == [], "clean: 0 leaks expected", rep)
 for i in range(3):
@@ -30,11 +26,7 @@ for i in range(3):
     check(t.stdout == bare.stdout, f"clean text run {i}: stdout", t.stdout)
 
 # busy: tryjoin said EBUSY, the thread finished, nobody joined it
-bare, r = bare_and_preloaded([prog, "busy"])
-check(bare.stdout == b"tryjoin busy, then finished\n", "busy: bare output", bare.stdout)
-check(r.rc == 23, f"busy: exit status {r.rc}, expected 23", r.stdout, r.stderr)
-check(r.stdout == bare.stdout, "busy: stdout", r.stdout)
-rep = r.report
+bare, r, rep = run_vs_bare([prog, "busy"], b"tryjoin busy, then finished\n", what="busy")
 check(rep["leaked"] == 1 and len(rep["leaks"]) == 1, "busy: 1 leak expected", rep)
 l = rep["leaks"][0]
 check(l["state"] == "exited", f"busy: state {l['state']!r}, expected 'exited'", l)
@@ -50,10 +42,7 @@ err = t.stderr.decode(errors="replace")
 check(t.rc == 23 and "found 1 leaked thread" in err and "exited without join" in err, "busy: text report", err)
 
 # reuse: 2000 joined threads leave nothing behind; the 2 blocked ones are reported
-bare, r = bare_and_preloaded([prog, "reuse"])
-check(bare.stdout == b"2000 joined, 2 blocked\n", "reuse: bare output", bare.stdout)
-check(r.rc == 23, f"reuse: exit status {r.rc}, expected 23", r.stdout, r.stderr)
-rep = r.report
+bare, r, rep = run_vs_bare([prog, "reuse"], b"2000 joined, 2 blocked\n", what="reuse")
 check(rep["leaked"] == 2 and len(rep["leaks"]) == 2,
       f"reuse: {rep['leaked']} leaks, expected exactly 2: "
       f"{[(x['thread'], x['state'], x['start_routine']) for x in rep['leaks'][:10]]}", rep)

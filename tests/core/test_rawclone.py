@@ -1,6 +1,6 @@
 """A thread started with a raw clone() (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|
 CLONE_THREAD|CLONE_SYSVSEM), never seen created, blocked in a raw read system call on a pipe
-(tests/scenarios/rawclone.c): reported as "untracked" (no thread number, no creation stack),
+(tests/core/rawclone.c): reported as "untracked" (no thread number, no creation stack),
 blocked in "read" on the pipe (from the kernel's view), with its stack in raw_reader; the exit
 status becomes 23. The same in the text report."""
 import re

@@ -3,7 +3,6 @@ submit from main; exit status becomes non-zero; without the library it exits 0."
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 
 seed = exe("seed")

@@ -8,11 +8,7 @@ if os.environ.get("TL_NO_CPP"):
     skip("no C++ compiler: seed_cpp not built")
 prog = exe("seed_cpp")
 S = "seed_cpp.cpp"
-bare, r = bare_and_preloaded([prog])
-check(bare.stdout == b"got 5 answers\n", "bare output", bare.stdout)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
-check(r.stdout == bare.stdout, "stdout", r.stdout)
-rep = r.report
+bare, r, rep = run_vs_bare([prog], b"got 5 answers\n")
 check(rep["leaked"] == 15 and len(rep["leaks"]) == 15, "15 leaks expected", rep)
 check(len({l["tid"] for l in rep["leaks"]}) == 15, "distinct tids", rep)
 send_lines = {line(S, "one value at a time") + 1, line(S, "rendezvous: wait until ours is taken") + 1}

@@ -4,10 +4,7 @@ from coreutil import *  # noqa: F403
 
 prog = exe("spinner")
 S = "spinner.c"
-bare, r = bare_and_preloaded([prog])
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
-check(r.stdout == bare.stdout == b"spinning\n", "stdout", r.stdout)
-rep = r.report
+bare, r, rep = run_vs_bare([prog], b"spinning\n")
 check(rep["leaked"] == 1 and len(rep["leaks"]) == 1, "1 leak expected", rep)
 l = rep["leaks"][0]
 check(l["state"] == "running", f"state {l['state']}, expected running", l)

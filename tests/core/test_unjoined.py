@@ -5,11 +5,7 @@ from coreutil import *  # noqa: F403
 
 prog = exe("unjoined")
 S = "unjoined.c"
-bare, r = bare_and_preloaded([prog])
-check(bare.stdout == b"finished 4\n", "bare output", bare.stdout)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
-check(r.stdout == bare.stdout, "stdout differs from the bare run", r.stdout)
-rep = r.report
+bare, r, rep = run_vs_bare([prog], b"finished 4\n")
 check(rep["exit_status"] == 0 and rep["leaked"] == 3 and len(rep["leaks"]) == 3, "3 leaks expected", rep)
 create = line(S, "UNJOINED")
 main_call = line(S, "start_all();")

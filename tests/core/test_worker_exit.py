@@ -5,11 +5,7 @@ from coreutil import *  # noqa: F403
 
 prog = exe("worker_exit")
 S = "worker_exit.c"
-bare, r = bare_and_preloaded([prog])
-check(bare.stdout == b"worker calls exit", "bare output", bare.stdout)
-check(r.rc == 23, f"exit status {r.rc}, expected 23", r.stderr)
-check(r.stdout == bare.stdout, "stdout differs from the bare run (buffered output lost?)", r.stdout)
-rep = r.report
+bare, r, rep = run_vs_bare([prog], b"worker calls exit")  # a difference: buffered output lost
 check(rep["exit_status"] == 0 and rep["leaked"] == 2 and len(rep["leaks"]) == 2, "2 leaks expected", rep)
 check(all(l["thread"] != 1 for l in rep["leaks"]), "main thread reported", rep)
 leaks = by_start(rep["leaks"])

@@ -1,15 +1,10 @@
 """Helpers shared by the exit-path suite."""
-import os
-import resource
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tl_test import *  # noqa: E402,F403
-from tl_test import LIB, check, fail  # noqa: E402
+from tl_test import *  # noqa: F403
+from tl_test import LIB, check, fail, no_core_files  # noqa: F401
 
-# scenarios that expose a crash must not litter the build directory with core files
-resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+no_core_files()
 
 
 def libc_path():

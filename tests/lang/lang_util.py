@@ -4,15 +4,9 @@ import os
 import shutil
 import subprocess
 
-from tl_test import SCENARIOS, check, fail  # noqa: F401
+from tl_test import SCENARIOS, SKIP, check, fail, skip  # noqa: F401
 
 SRC = os.environ.get("TL_LANG_SRC", os.path.dirname(os.path.abspath(__file__)))
-SKIP = 77  # meson: the test was skipped
-
-
-def skip(why):
-    print(f"skipped: {why}")
-    raise SystemExit(SKIP)
 
 
 def find_rustc():

@@ -1,4 +1,4 @@
-"""C++ names and inlined frames in optimized builds. tests/lang/inline_cpp.cpp is the
+"""C++ names and inlined frames in optimized builds. tests/scenarios/inline_cpp.cpp is the
 seed written as C++ code is: a class template channel in a namespace, detached std::threads
 running a lambda. Built at -O1 and -O2 by g++ (meson) and by clang++ when present (here): the
 channel's send is inlined into the thread's _M_run at -O2, and clang emits no .debug_aranges
@@ -10,11 +10,10 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 import lang_util  # noqa: E402
 
-src = os.path.join(lang_util.SRC, "inline_cpp.cpp")
+src = os.path.join(lang_util.SRC, "..", "scenarios", "inline_cpp.cpp")
 wait_lines = {source_line(src, "one value at a time"), source_line(src, "rendezvous: wait until ours")}
 lambda_line = source_line(src, "ch->send(round * 10")
 spawn_line = source_line(src, "std::thread(sender).detach()")
@@ -54,7 +53,7 @@ for what, path, opt in builds:
         check(all(not f.startswith("_Z") for f in fns if f), f"{what}: mangled names {fns}", l)
         send = frame(l["stack"], "app::Channel<int>::send(int)")
         check(send is not None, f"{what}: no app::Channel<int>::send(int) in {fns}", l)
-        check(send["file"] and send["file"].endswith("tests/lang/inline_cpp.cpp") and send["line"] in wait_lines,
+        check(send["file"] and send["file"].endswith("tests/scenarios/inline_cpp.cpp") and send["line"] in wait_lines,
               f"{what}: send at {send['file']}:{send['line']}, expected one of {wait_lines}", l)
         # the wait inside send is inlined (condition_variable::wait with the predicate)
         i = fns.index("app::Channel<int>::send(int)")

@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 import lang_util  # noqa: E402
 
@@ -34,7 +33,7 @@ FIXED = {
         "node::MutexBase<node::LibuvMutexTraits> > >, bool)",
     "_ZN4node9inspector12_GLOBAL__N_117StartIoThreadMainEPv":
         "node::inspector::(anonymous namespace)::StartIoThreadMain(void*)",
-    # a C++ lambda in a function (g++), as in the stacks of tests/lang/inline_cpp.cpp
+    # a C++ lambda in a function (g++), as in the stacks of tests/scenarios/inline_cpp.cpp
     "_ZZN3app6submitEiENKUlvE_clEv": "app::submit(int)::{lambda()#1}::operator()() const",
     # Rust legacy mangling (tests/lang/seed.rs, rustc 1.95): hash dropped, $..$ escapes decoded,
     # LLVM's .llvm.N suffix dropped

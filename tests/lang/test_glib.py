@@ -12,7 +12,6 @@ without a timeout), and a dlopen'ed library's blocked thread. Skipped without GL
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 import lang_util  # noqa: E402
 

@@ -16,7 +16,6 @@ import os
 import shutil
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 import lang_util  # noqa: E402
 

@@ -9,7 +9,6 @@ Run with Debian's /usr/bin/python3 (stripped) and the interpreter running the te
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 import lang_util  # noqa: E402
 

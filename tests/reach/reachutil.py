@@ -3,7 +3,6 @@ import collections
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("TL_SOURCE_ROOT", ""), "tests"))
 import tl_test as T  # noqa: E402
 
 

@@ -6,15 +6,12 @@ import reachutil as U
 import tl_test as T
 
 bump = os.environ["TL_BUMP_MALLOC"]
-r = T.run([T.exe("reach"), "seed"], env={"LD_PRELOAD": f"{bump}:{T.LIB}"})
 # T.run sets LD_PRELOAD itself when preload is on: run without it and build the line here
 r = T.run([T.exe("reach"), "seed"], preload=False,
           env={"LD_PRELOAD": f"{bump}:{T.LIB}", "THREADLEAK_OPTIONS": "format=json"})
-import json
-out = r.stderr.decode(errors="replace")
-i = out.find('{"tool"')
-T.check(i >= 0, "no JSON report under another allocator", r.stderr)
-leaks = json.loads(out[i:])["leaks"]
+docs = T.json_docs(r.stderr)
+T.check(len(docs) == 1, f"{len(docs)} JSON reports under another allocator, expected 1", r.stderr)
+leaks = docs[0]["leaks"]
 T.check(len(leaks) == 15, f"{len(leaks)} leaks", leaks)
 for l in leaks:
     T.check(l["verdict"] == "unknown" and l["verdict_reason"] == "another allocator provides malloc",

@@ -14,7 +14,6 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from tl_test import *  # noqa: E402,F403
 
 CLI = os.environ["TL_CLI"]
@@ -57,7 +56,7 @@ if clang:
         "-g", "-O1", "-pthread", os.path.join(SRC, "tests", "scenarios", "seed_cpp.cpp")],
         os.path.join(work, "seed_cpp_clang_O1"))], "submit"))
     programs.append(("C++ inline clang++ -O2", [compile_with(clang, [
-        "-g", "-O2", "-pthread", os.path.join(SRC, "tests", "lang", "inline_cpp.cpp")],
+        "-g", "-O2", "-pthread", os.path.join(SRC, "tests", "scenarios", "inline_cpp.cpp")],
         os.path.join(work, "inline_cpp_clang_O2"))], "app::submit(int)"))
 else:
     print("skipped: clang++ not found")

@@ -10,7 +10,6 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from tl_test import *  # noqa: E402,F403
 
 CLI = os.environ["TL_CLI"]

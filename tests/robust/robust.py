@@ -2,60 +2,19 @@
 strict validity checks, and a stress driver that repeats a racy scenario."""
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tl_test import *  # noqa: E402,F403
-from tl_test import LIB, check, fail  # noqa: E402
+from tl_test import *  # noqa: F403
+from tl_test import LIB, SOURCE_ROOT, check, fail, no_core_files, show  # noqa: F401
 
-# scenarios that expose a crash must not litter the build directory with core files
-resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+no_core_files()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_ROOT = os.environ.get("TL_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
 SEED = os.environ.get("TL_SEED", "")
 VALID_STATES = {"blocked", "running", "exited", "untracked"}
-
-
-def strict_json(data, what="document"):
-    """Parse bytes as one JSON document that is valid UTF-8 with no raw control characters
-    inside strings (Python's json is strict about those by default)."""
-    try:
-        text = data.decode("utf-8")  # strict: invalid UTF-8 raises
-    except UnicodeDecodeError as err:
-        fail(f"{what} is not valid UTF-8: {err}\n{data[:600]!r}")
-    try:
-        return json.loads(text)
-    except ValueError as err:
-        fail(f"{what} is not valid JSON: {err}\n{data[:2000]!r}")
-
-
-def json_docs(data):
-    """Every threadleak JSON document embedded in captured output (stderr may also carry
-    warnings and the program's own lines). Each must be valid UTF-8 and valid JSON."""
-    marker = b'{"tool": "threadleak"'
-    docs = []
-    pos = data.find(marker)
-    while pos >= 0:
-        try:
-            text = data[pos:].decode("utf-8")
-        except UnicodeDecodeError:
-            # only the document itself has to be valid: cut at the first line after it
-            text = data[pos:].decode("utf-8", errors="replace")
-        try:
-            doc, used = json.JSONDecoder().raw_decode(text)
-        except ValueError as err:
-            fail(f"embedded JSON document is not valid: {err}\n{data[pos:pos + 2000]!r}")
-        raw = text[:used].encode("utf-8")
-        check(b"\xef\xbf\xbd" not in raw or raw in data, "embedded JSON document is not valid UTF-8",
-              data[pos:pos + 2000])
-        docs.append(doc)
-        pos = data.find(marker, pos + len(raw))
-    return docs
 
 
 def check_report_shape(rep, what="report"):
@@ -77,14 +36,6 @@ def start_routines(rep):
 def control_bytes(data):
     """Raw control bytes other than newline and tab: must never come out of a warning."""
     return sorted({c for c in data if (c < 0x20 and c not in (0x0A, 0x09)) or c == 0x7F})
-
-
-def stderr_lines(r):
-    return r.stderr.decode("utf-8", errors="replace").splitlines()
-
-
-def warnings(r):
-    return [l for l in stderr_lines(r) if l.startswith("threadleak: ")]
 
 
 class Stress:
@@ -161,12 +112,7 @@ def expect(cond, msg, *context):
     finish() (so one defect does not hide the next)."""
     if cond:
         return True
-    for c in context:
-        if isinstance(c, (dict, list)):
-            c = json.dumps(c, indent=1)[:3000]
-        elif isinstance(c, bytes):
-            c = c.decode(errors="replace")[-3000:]
-        print(c, file=sys.stderr)
+    show(context, 3000)
     print(f"FAIL: {msg}", file=sys.stderr, flush=True)
     _soft_failures.append(msg)
     return False

@@ -10,8 +10,7 @@ from robust import *  # noqa: F403
 leaky = exe("leaky")
 
 if not have("unshare"):
-    print("SKIP: unshare (util-linux) is not installed")
-    sys.exit(77)
+    skip("unshare (util-linux) is not installed")
 
 # The library is preloaded only into the program, not into unshare, sh or umount.
 HIDE = ('umount -l /proc 2>/dev/null || mount -t tmpfs none /proc 2>/dev/null || exit 77; '
@@ -23,9 +22,8 @@ for prefix in (["unshare", "-m"], ["unshare", "-rm"]):
         argv = prefix + ["sh", "-c", HIDE, "sh"]
         break
 if argv is None:
-    print("SKIP: cannot make a mount namespace without /proc here (unshare -m and unshare -rm "
-          f"failed: {probe.stderr.decode(errors='replace').strip()})")
-    sys.exit(77)
+    skip("cannot make a mount namespace without /proc here (unshare -m and unshare -rm "
+         f"failed: {probe.stderr.decode(errors='replace').strip()})")
 print("namespace:", " ".join(argv[:2]))
 
 r = run(argv + [leaky, "-s", "2", "-r", "1", "-p", "1"], env={"LD_PRELOAD": "", "TL_LIB_LATER": LIB})

@@ -16,13 +16,11 @@ from robust import *  # noqa: F403
 
 leaky = exe("leaky")
 if os.geteuid() != 0:
-    print("SKIP: needs root to make a setuid copy owned by another user")
-    sys.exit(77)
+    skip("needs root to make a setuid copy owned by another user")
 try:
     nobody = pwd.getpwnam("nobody")
 except KeyError:
-    print("SKIP: no user nobody")
-    sys.exit(77)
+    skip("no user nobody")
 
 with tempfile.TemporaryDirectory(prefix="tlsecure.") as d:
     os.chmod(d, 0o755)
@@ -67,8 +65,7 @@ with tempfile.TemporaryDirectory(prefix="tlsecure.") as d:
     # setuid: the copy runs with euid nobody
     st = os.stat(prog)
     if not st.st_mode & stat.S_ISUID:
-        print("SKIP: the setuid bit did not stick")
-        sys.exit(77)
+        skip("the setuid bit did not stick")
     secure_run("setuid", prog)
 
     # setgid: a copy owned by root and group nobody's, run by root with egid nobody's group

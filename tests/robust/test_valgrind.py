@@ -16,8 +16,7 @@ import sys
 from robust import *  # noqa: F403
 
 if not have("valgrind"):
-    print("SKIP: valgrind is not installed")
-    sys.exit(77)
+    skip("valgrind is not installed")
 
 SUPP = os.path.join(HERE, "valgrind.supp")
 os.environ["TL_WRAPPER"] = (f"valgrind --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "

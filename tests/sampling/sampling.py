@@ -2,7 +2,6 @@
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tl_test import *  # noqa: E402,F403
 from tl_test import check, fail  # noqa: E402
 

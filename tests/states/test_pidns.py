@@ -8,8 +8,7 @@ from states import *  # noqa: F403
 
 unshare = shutil.which("unshare")
 if unshare is None or subprocess.run([unshare, "-Urpf", "true"], capture_output=True).returncode != 0:
-    print("SKIP: unshare -Urpf is not permitted here")
-    sys.exit(77)
+    skip("unshare -Urpf is not permitted here")
 
 r, v = run_case("three", argv_prefix=[unshare, "-Urpf"])
 reports = [d for d in r.reports if d.get("leaked")]

@@ -1,5 +1,5 @@
 /* Unit test of the options parser (preload/options.c), linked directly with it: no preload, no
- * process under test. tl_warn() is replaced by a stub that records every message, so the
+ * process under test. tl_warn() is the stub of stubs.c that records every message, so the
  * tests can assert on the exact number of warnings and on what each one says.
  * Exit status: 0 when every check passed, 1 otherwise (each failure printed). */
 #include "tl.h"
@@ -9,49 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the stub: options.c reports problems only through tl_warn() ---- */
-#define MAX_MSGS 64
-static char msgs[MAX_MSGS][1024];
-static int nmsgs;
-
-void tl_warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (nmsgs < MAX_MSGS)
-		vsnprintf(msgs[nmsgs], sizeof(msgs[0]), fmt, ap);
-	nmsgs++;
-	va_end(ap);
-}
-
-/* ---- a tiny harness ---- */
-static int failures, checks;
-static const char *current;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "FAIL [%s] %s:%d: %s: ", current, __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			dump_msgs();                                                               \
-		}                                                                                  \
-	} while (0)
-
-static void dump_msgs(void)
-{
-	for (int i = 0; i < nmsgs && i < MAX_MSGS; i++)
-		fprintf(stderr, "    warning %d: %s\n", i, msgs[i]);
-}
+#include "stubs.h"
 
 /* Start a case from the defaults, with no recorded message. */
 static void begin(const char *name)
 {
-	current = name;
+	unit_current = name;
 	tl_options_defaults();
-	nmsgs = 0;
+	stub_nmsgs = 0;
 }
 
 static bool contains(const char *hay, const char *needle)
@@ -64,7 +29,7 @@ static bool contains(const char *hay, const char *needle)
  * THREADLEAK_OPTIONS is empty. Runs first, before anything sets tl_opt. */
 static void test_static_defaults(void)
 {
-	current = "static defaults";
+	unit_current = "static defaults";
 	CHECK(tl_opt.exitcode == 23 && tl_opt.grace_ms == 250 && tl_opt.max_frames == 32 &&
 	          tl_opt.format == TL_FORMAT_TEXT && tl_opt.children && tl_opt.check_at_exit &&
 	          tl_opt.default_suppressions && !tl_opt.help && tl_opt.signal == 0 &&
@@ -87,12 +52,12 @@ static void test_defaults(void)
 	CHECK(tl_opt.signal == 0, "signal %d", tl_opt.signal);
 	CHECK(tl_opt.nsuppressions == 0, "nsuppressions %d", tl_opt.nsuppressions);
 	CHECK(tl_opt.disable_sets == NULL, "disable_sets");
-	CHECK(nmsgs == 0, "setting the defaults warned %d times", nmsgs);
+	CHECK(stub_nmsgs == 0, "setting the defaults warned %d times", stub_nmsgs);
 	/* NULL and empty input: nothing to do */
 	CHECK(tl_options_parse(NULL, "T") == 0, "NULL input");
 	CHECK(tl_options_parse("", "T") == 0, "empty input");
 	CHECK(tl_options_parse(" : \t::\n", "T") == 0, "only separators");
-	CHECK(nmsgs == 0, "no warnings for empty input (%d)", nmsgs);
+	CHECK(stub_nmsgs == 0, "no warnings for empty input (%d)", stub_nmsgs);
 	CHECK(tl_opt.exitcode == 23 && tl_opt.grace_ms == 250, "defaults unchanged");
 }
 
@@ -104,7 +69,7 @@ static void test_all_valid(void)
 				 "default_suppressions=no:disable_default_sets=libc,node:signal=40:help=1",
 				 "T");
 	CHECK(p == 0, "problems %d", p);
-	CHECK(nmsgs == 0, "warnings %d", nmsgs);
+	CHECK(stub_nmsgs == 0, "warnings %d", stub_nmsgs);
 	CHECK(tl_opt.exitcode == 7, "exitcode %d", tl_opt.exitcode);
 	CHECK(tl_opt.log_path && strcmp(tl_opt.log_path, "/tmp/tl") == 0, "log_path");
 	CHECK(tl_opt.format == TL_FORMAT_JSON, "format");
@@ -131,7 +96,7 @@ static void test_all_valid(void)
 	/* separators: ':' and whitespace, repeated, leading and trailing */
 	begin("separators");
 	p = tl_options_parse("  exitcode=9 \t grace_ms=5\n::max_frames=3:", "T");
-	CHECK(p == 0 && nmsgs == 0, "problems %d warnings %d", p, nmsgs);
+	CHECK(p == 0 && stub_nmsgs == 0, "problems %d warnings %d", p, stub_nmsgs);
 	CHECK(tl_opt.exitcode == 9 && tl_opt.grace_ms == 5 && tl_opt.max_frames == 3, "values %d %d %d",
 	      tl_opt.exitcode, tl_opt.grace_ms, tl_opt.max_frames);
 
@@ -172,14 +137,14 @@ static void one_bad(const char *item, const char *must_name, const char *must_na
 	snprintf(input, sizeof(input), "grace_ms=7:%s:check_at_exit=0", item);
 	int p = tl_options_parse(input, "ORIGIN");
 	CHECK(p == 1, "%s: %d problems", item, p);
-	CHECK(nmsgs == 1, "%s: %d warnings, expected exactly 1", item, nmsgs);
-	if (nmsgs >= 1) {
-		CHECK(contains(msgs[0], "ORIGIN"), "%s: origin not named: %s", item, msgs[0]);
-		CHECK(contains(msgs[0], must_name), "%s: '%s' not named: %s", item, must_name, msgs[0]);
+	CHECK(stub_nmsgs == 1, "%s: %d warnings, expected exactly 1", item, stub_nmsgs);
+	if (stub_nmsgs >= 1) {
+		CHECK(contains(stub_msgs[0], "ORIGIN"), "%s: origin not named: %s", item, stub_msgs[0]);
+		CHECK(contains(stub_msgs[0], must_name), "%s: '%s' not named: %s", item, must_name, stub_msgs[0]);
 		if (must_name2)
-			CHECK(contains(msgs[0], must_name2), "%s: '%s' not named: %s", item, must_name2,
-			      msgs[0]);
-		CHECK(strchr(msgs[0], '\n') == NULL, "%s: one line: %s", item, msgs[0]);
+			CHECK(contains(stub_msgs[0], must_name2), "%s: '%s' not named: %s", item, must_name2,
+			      stub_msgs[0]);
+		CHECK(strchr(stub_msgs[0], '\n') == NULL, "%s: one line: %s", item, stub_msgs[0]);
 	}
 	if (field)
 		CHECK(*field == expected_kept, "%s: value %d, expected %d kept", item, *field, expected_kept);
@@ -211,14 +176,14 @@ static void test_malformed(void)
 
 	begin("bad format keeps the previous value");
 	int p = tl_options_parse("format=json:format=xml", "T");
-	CHECK(p == 1 && nmsgs == 1 && contains(msgs[0], "format") && contains(msgs[0], "xml"), "format=xml");
+	CHECK(p == 1 && stub_nmsgs == 1 && contains(stub_msgs[0], "format") && contains(stub_msgs[0], "xml"), "format=xml");
 	CHECK(tl_opt.format == TL_FORMAT_JSON, "format=xml did not keep json");
 
 	begin("bad boolean keeps the previous value");
 	p = tl_options_parse("children=0:children=maybe:check_at_exit=2", "T");
-	CHECK(p == 2 && nmsgs == 2, "problems %d warnings %d", p, nmsgs);
-	CHECK(nmsgs >= 2 && contains(msgs[0], "children") && contains(msgs[0], "maybe") &&
-		      contains(msgs[1], "check_at_exit"),
+	CHECK(p == 2 && stub_nmsgs == 2, "problems %d warnings %d", p, stub_nmsgs);
+	CHECK(stub_nmsgs >= 2 && contains(stub_msgs[0], "children") && contains(stub_msgs[0], "maybe") &&
+		      contains(stub_msgs[1], "check_at_exit"),
 	      "keys named");
 	CHECK(tl_opt.children == false && tl_opt.check_at_exit == true, "values kept");
 
@@ -226,12 +191,12 @@ static void test_malformed(void)
 	begin("several problems");
 	p = tl_options_parse("grace_ms=abc:exitcode=999:bogus=1:grace_ms:exitcode=5:format=json", "T");
 	CHECK(p == 4, "problems %d", p);
-	CHECK(nmsgs == 4, "warnings %d", nmsgs);
-	if (nmsgs == 4) {
-		CHECK(contains(msgs[0], "grace_ms") && contains(msgs[0], "abc"), "msg 0: %s", msgs[0]);
-		CHECK(contains(msgs[1], "exitcode") && contains(msgs[1], "999"), "msg 1: %s", msgs[1]);
-		CHECK(contains(msgs[2], "bogus"), "msg 2: %s", msgs[2]);
-		CHECK(contains(msgs[3], "grace_ms"), "msg 3: %s", msgs[3]);
+	CHECK(stub_nmsgs == 4, "warnings %d", stub_nmsgs);
+	if (stub_nmsgs == 4) {
+		CHECK(contains(stub_msgs[0], "grace_ms") && contains(stub_msgs[0], "abc"), "msg 0: %s", stub_msgs[0]);
+		CHECK(contains(stub_msgs[1], "exitcode") && contains(stub_msgs[1], "999"), "msg 1: %s", stub_msgs[1]);
+		CHECK(contains(stub_msgs[2], "bogus"), "msg 2: %s", stub_msgs[2]);
+		CHECK(contains(stub_msgs[3], "grace_ms"), "msg 3: %s", stub_msgs[3]);
 	}
 	CHECK(tl_opt.grace_ms == 250 && tl_opt.exitcode == 5 && tl_opt.format == TL_FORMAT_JSON,
 	      "values: grace %d exitcode %d", tl_opt.grace_ms, tl_opt.exitcode);
@@ -243,17 +208,17 @@ static void test_kept_value_named(void)
 {
 	begin("kept value named");
 	int p = tl_options_parse("exitcode=7:exitcode=999", "T");
-	CHECK(p == 1 && nmsgs == 1, "problems %d warnings %d", p, nmsgs);
+	CHECK(p == 1 && stub_nmsgs == 1, "problems %d warnings %d", p, stub_nmsgs);
 	CHECK(tl_opt.exitcode == 7, "exitcode %d, expected 7 kept", tl_opt.exitcode);
-	if (nmsgs == 1)
-		CHECK(!contains(msgs[0], "keeping 23"),
-		      "the warning claims the default 23 is kept while 7 is: %s", msgs[0]);
+	if (stub_nmsgs == 1)
+		CHECK(!contains(stub_msgs[0], "keeping 23"),
+		      "the warning claims the default 23 is kept while 7 is: %s", stub_msgs[0]);
 	begin("kept value named 2");
 	p = tl_options_parse("grace_ms=1000:grace_ms=-5", "T");
 	CHECK(tl_opt.grace_ms == 1000, "grace_ms %d, expected 1000 kept", tl_opt.grace_ms);
-	if (nmsgs == 1)
-		CHECK(!contains(msgs[0], "keeping 250"),
-		      "the warning claims the default 250 is kept while 1000 is: %s", msgs[0]);
+	if (stub_nmsgs == 1)
+		CHECK(!contains(stub_msgs[0], "keeping 250"),
+		      "the warning claims the default 250 is kept while 1000 is: %s", stub_msgs[0]);
 }
 
 /* Untrusted text in a warning: control bytes are not echoed, long text is cut. */
@@ -261,11 +226,11 @@ static void test_sanitized(void)
 {
 	begin("control bytes");
 	int p = tl_options_parse("exitcode=1\x1b[2J\x07", "T");
-	CHECK(p == 1 && nmsgs == 1, "problems %d warnings %d", p, nmsgs);
-	if (nmsgs == 1) {
-		CHECK(strchr(msgs[0], '\x1b') == NULL && strchr(msgs[0], '\x07') == NULL,
-		      "control bytes echoed: %s", msgs[0]);
-		CHECK(contains(msgs[0], "exitcode"), "key named: %s", msgs[0]);
+	CHECK(p == 1 && stub_nmsgs == 1, "problems %d warnings %d", p, stub_nmsgs);
+	if (stub_nmsgs == 1) {
+		CHECK(strchr(stub_msgs[0], '\x1b') == NULL && strchr(stub_msgs[0], '\x07') == NULL,
+		      "control bytes echoed: %s", stub_msgs[0]);
+		CHECK(contains(stub_msgs[0], "exitcode"), "key named: %s", stub_msgs[0]);
 	}
 	begin("long value");
 	char big[5000];
@@ -273,10 +238,10 @@ static void test_sanitized(void)
 	memcpy(big, "grace_ms=", 9);
 	big[sizeof(big) - 1] = '\0';
 	p = tl_options_parse(big, "T");
-	CHECK(p == 1 && nmsgs == 1, "problems %d warnings %d", p, nmsgs);
-	if (nmsgs == 1) {
-		CHECK(strlen(msgs[0]) < 300, "warning is %zu bytes long", strlen(msgs[0]));
-		CHECK(contains(msgs[0], "grace_ms") && contains(msgs[0], "..."), "cut and named: %s", msgs[0]);
+	CHECK(p == 1 && stub_nmsgs == 1, "problems %d warnings %d", p, stub_nmsgs);
+	if (stub_nmsgs == 1) {
+		CHECK(strlen(stub_msgs[0]) < 300, "warning is %zu bytes long", strlen(stub_msgs[0]));
+		CHECK(contains(stub_msgs[0], "grace_ms") && contains(stub_msgs[0], "..."), "cut and named: %s", stub_msgs[0]);
 	}
 	CHECK(tl_opt.grace_ms == 250, "grace_ms %d", tl_opt.grace_ms);
 	begin("long key");
@@ -285,7 +250,7 @@ static void test_sanitized(void)
 	big[4001] = '1';
 	big[4002] = '\0';
 	p = tl_options_parse(big, "T");
-	CHECK(p == 1 && nmsgs == 1 && strlen(msgs[0]) < 300, "long unknown key: %d warnings", nmsgs);
+	CHECK(p == 1 && stub_nmsgs == 1 && strlen(stub_msgs[0]) < 300, "long unknown key: %d warnings", stub_nmsgs);
 }
 
 static void test_suppression_files(void)
@@ -300,9 +265,9 @@ static void test_suppression_files(void)
 	int p = tl_options_parse(s, "T");
 	int cap = (int)TL_ARRAY_SIZE(tl_opt.suppressions);
 	CHECK(tl_opt.nsuppressions == cap, "nsuppressions %d", tl_opt.nsuppressions);
-	CHECK(p == 9 - cap && nmsgs == 9 - cap, "problems %d warnings %d", p, nmsgs);
-	if (nmsgs == 1)
-		CHECK(contains(msgs[0], "suppression"), "names suppressions: %s", msgs[0]);
+	CHECK(p == 9 - cap && stub_nmsgs == 9 - cap, "problems %d warnings %d", p, stub_nmsgs);
+	if (stub_nmsgs == 1)
+		CHECK(contains(stub_msgs[0], "suppression"), "names suppressions: %s", stub_msgs[0]);
 	CHECK(strcmp(tl_opt.suppressions[0], "f0") == 0 && strcmp(tl_opt.suppressions[cap - 1], "f7") == 0,
 	      "order kept");
 	begin("empty suppression file name");
@@ -321,11 +286,11 @@ static void test_help(void)
 					    "default_suppressions", "disable_default_sets", "signal", "help"};
 	begin("help");
 	tl_options_print_help();
-	CHECK(nmsgs >= (int)TL_ARRAY_SIZE(names) + 1, "help printed %d lines", nmsgs);
+	CHECK(stub_nmsgs >= (int)TL_ARRAY_SIZE(names) + 1, "help printed %d lines", stub_nmsgs);
 	for (size_t i = 0; i < TL_ARRAY_SIZE(names); i++) {
 		bool found = false;
-		for (int j = 1; j < nmsgs && j < MAX_MSGS; j++) {
-			const char *m = msgs[j];
+		for (int j = 1; j < stub_nmsgs && j < STUB_MAX_MSGS; j++) {
+			const char *m = stub_msgs[j];
 			while (*m == ' ')
 				m++;
 			size_t n = strlen(names[i]);
@@ -335,9 +300,9 @@ static void test_help(void)
 		CHECK(found, "help does not list %s with its default", names[i]);
 	}
 	bool has23 = false, has250 = false;
-	for (int j = 0; j < nmsgs && j < MAX_MSGS; j++) {
-		has23 |= contains(msgs[j], "exitcode") && contains(msgs[j], "23");
-		has250 |= contains(msgs[j], "grace_ms") && contains(msgs[j], "250");
+	for (int j = 0; j < stub_nmsgs && j < STUB_MAX_MSGS; j++) {
+		has23 |= contains(stub_msgs[j], "exitcode") && contains(stub_msgs[j], "23");
+		has250 |= contains(stub_msgs[j], "grace_ms") && contains(stub_msgs[j], "250");
 	}
 	CHECK(has23 && has250, "defaults shown");
 }
@@ -352,10 +317,5 @@ int main(void)
 	test_suppression_files();
 	test_help();
 	test_kept_value_named();
-	if (failures) {
-		fprintf(stderr, "%d of %d checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("ok: %d checks\n", checks);
-	return 0;
+	return unit_result();
 }

@@ -12,18 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		checks++;                                                                  \
-		if (!(cond)) {                                                             \
-			failures++;                                                        \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
-			fprintf(stderr, __VA_ARGS__);                                      \
-			fputc('\n', stderr);                                               \
-		}                                                                          \
-	} while (0)
+#include "stubs.h"
 
 /* exported (-rdynamic): found as the library finds the program's hooks */
 const char *threadleak_default_options(void);
@@ -138,10 +127,5 @@ int main(void)
 	raise(SIGUSR1);
 	CHECK(handler_ok, "no lookup in a signal handler");
 
-	if (failures) {
-		fprintf(stderr, "%d of %d checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("%d checks passed\n", checks);
-	return 0;
+	return unit_result();
 }

@@ -14,13 +14,14 @@ import subprocess
 import sys
 import tempfile
 
+from tl_test import skip
+
 LIB = os.environ["TL_LIB"]
 EMPTY = os.path.join(os.environ["TL_BUILD_ROOT"], "bench", "libtlbench-empty.so")
 ALLOWED_EXTRA = {"prlimit64", "fcntl", "newfstatat", "getpid", "prctl", "unshare", "gettid"}
 
 if shutil.which("strace") is None:
-    print("strace not installed: skipped")
-    sys.exit(77)
+    skip("strace not installed")
 
 
 def syscalls(lib, options=None):

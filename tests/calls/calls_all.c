@@ -33,7 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int lifeline[2];                    /* main holds [1]; children read [0] */
+#include "calls_common.h"
+
 static int pipe_fds[2];                    /* nobody ever writes: readers block */
 static int sock_fds[2];
 static int listen_fd;
@@ -54,14 +55,6 @@ static int flock_fd2;
 static int fcntl_fd;
 static pid_t waited_child;
 static char lock_path[64];
-
-static _Atomic pid_t announced;
-
-static void announce(const char *name)
-{
-	pthread_setname_np(pthread_self(), name);
-	atomic_store(&announced, gettid());
-}
 
 static void *t_pipe_read(void *a)
 {
@@ -266,33 +259,10 @@ static void *t_waitpid(void *a)
 	return NULL;
 }
 
-/* A child that lives until main's process is gone. */
-static pid_t child(void (*before)(void))
-{
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		exit(2);
-	}
-	if (pid == 0) {
-		char c;
-		close(lifeline[1]);
-		if (before)
-			before();
-		while (read(lifeline[0], &c, 1) != 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	return pid;
-}
-
 static void reap_ipc(void)
 {
 	/* runs in the reaper child, after main is gone */
-	char c;
-	close(lifeline[1]);
-	while (read(lifeline[0], &c, 1) != 0 && errno == EINTR)
-		;
+	wait_main_gone();
 	mq_unlink(mq_full_name);
 	mq_unlink(mq_empty_name);
 	if (msq_id >= 0)
@@ -309,58 +279,9 @@ static void lock_in_child(void)
 	write(ready_pipe[1], "r", 1);
 }
 
-static void state_of(pid_t tid, char *st)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	*st = '?';
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return;
-	if (fgets(buf, sizeof(buf), f)) {
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ')
-			*st = p[2];
-	}
-	fclose(f);
-}
-
-/* Start one thread and wait until it sleeps inside its call. */
-static pthread_t start(void *(*fn)(void *))
-{
-	pthread_t t;
-	atomic_store(&announced, 0);
-	if (pthread_create(&t, NULL, fn, NULL) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
-	pid_t tid;
-	while ((tid = atomic_load(&announced)) == 0)
-		sched_yield();
-	int asleep = 0;
-	for (int i = 0; i < 2000 && asleep < 3; i++) {
-		char st;
-		struct timespec ms = {0, 1000000};
-		state_of(tid, &st);
-		asleep = st == 'S' ? asleep + 1 : 0;
-		nanosleep(&ms, NULL);
-	}
-	if (asleep < 3) {
-		fprintf(stderr, "calls_all: thread %d never blocked\n", (int)tid);
-		exit(2);
-	}
-	return t;
-}
-
 int main(void)
 {
-	/* every thread inherits SIGUSR1/SIGUSR2 blocked: sigwait needs it, and no stray signal
-	 * ends pause or sigsuspend */
-	sigset_t block;
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	block_usr_signals();
 
 	if (pipe2(lifeline, O_CLOEXEC) || pipe2(pipe_fds, O_CLOEXEC) || pipe2(ep_pipe, O_CLOEXEC) ||
 	    pipe2(poll_pipe, O_CLOEXEC) || pipe2(sel_pipe, O_CLOEXEC) || pipe2(fgets_pipe, O_CLOEXEC) ||

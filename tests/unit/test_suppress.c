@@ -1,44 +1,17 @@
 /* Unit test of the suppression matcher and parser (preload/suppress.c), compiled into this
  * program (#include, so the test can reset suppress.c's static rule list between cases) with
- * the real default sets and stubs for what suppress.c calls: tl_warn() records messages, the
- * symbolizer is a table of fake frames, the hook string is whatever a case sets.
+ * the real default sets, report/buf.c, and the stubs of stubs.c for what suppress.c calls:
+ * tl_warn() records messages, the hook string is whatever a case sets; the symbolizer is a
+ * table of fake frames of its own.
  * Exit status: 0 when every check passed, 1 otherwise (each failure printed). */
 #include "suppress.c"
 #include "default_suppressions.c"
 
 #include <stdarg.h>
 
-/* ---- stubs ---- */
-struct tl_options tl_opt;
-ssize_t (*tl_real_read)(int, void *, size_t) = read;
-void tl_real_find(enum tl_real_id id)
-{
-	(void)id;
-}
+#include "stubs.h"
 
-#define MAX_MSGS 64
-static char msgs[MAX_MSGS][1024];
-static int nmsgs;
-
-void tl_warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (nmsgs < MAX_MSGS)
-		vsnprintf(msgs[nmsgs], sizeof(msgs[0]), fmt, ap);
-	nmsgs++;
-	va_end(ap);
-}
-
-static const char *hook_text;
-static const char *hook_asked;
-const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
-{
-	(void)sym;
-	hook_asked = name;
-	return strcmp(name, "threadleak_default_suppressions") == 0 ? hook_text : NULL;
-}
-
+/* ---- fakes of its own (the rest: stubs.c) ---- */
 /* fake symbolizer: pc N is fake_frames[N]; pc 7 expands to an inlined frame and its caller */
 struct fake {
 	const char *function, *module;
@@ -75,82 +48,27 @@ int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame
 	return k;
 }
 
-bool tl_module_is_system(const char *m)
-{
-	const char *b = m ? strrchr(m, '/') : NULL;
-	b = b ? b + 1 : m;
-	return b && (strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libstdc++.so", 12) == 0);
-}
-
-void tl_buf_put(struct tl_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void tl_buf_printf(struct tl_buf *b, const char *fmt, ...)
-{
-	char tmp[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	tl_buf_put(b, tmp, (size_t)n);
-}
-
-void tl_buf_json_str(struct tl_buf *b, const char *s)
-{
-	if (s == NULL) {
-		tl_buf_put(b, "null", 4);
-		return;
-	}
-	tl_buf_put(b, "\"", 1);
-	tl_buf_put(b, s, strlen(s));
-	tl_buf_put(b, "\"", 1);
-}
-
 /* ---- harness ---- */
-static int failures, checks;
-static const char *current;
-
-static void dump_msgs(void)
+/* after a failure: the warnings and the rules kept */
+void unit_explain(void)
 {
-	for (int i = 0; i < nmsgs && i < MAX_MSGS; i++)
-		fprintf(stderr, "    warning %d: %s\n", i, msgs[i]);
+	stub_dump_msgs();
 	for (size_t i = 0; i < nrules; i++)
 		fprintf(stderr, "    rule %zu: %s\n", i, rules[i].text);
 }
 
-#define CHECK(cond, ...)                                                                      \
-	do {                                                                                  \
-		checks++;                                                                     \
-		if (!(cond)) {                                                                \
-			failures++;                                                           \
-			fprintf(stderr, "FAIL [%s] %s:%d: %s: ", current, __FILE__, __LINE__, \
-			        #cond);                                                       \
-			fprintf(stderr, __VA_ARGS__);                                         \
-			fputc('\n', stderr);                                                  \
-			dump_msgs();                                                          \
-		}                                                                             \
-	} while (0)
-
 /* A fresh start: no rules, no messages, default options. */
 static void begin(const char *name)
 {
-	current = name;
+	unit_current = name;
 	for (size_t i = 0; i < nrules; i++) {
 		free(rules[i].pattern);
 		free(rules[i].text);
 	}
 	nrules = 0;
 	loaded = false;
-	nmsgs = 0;
-	hook_text = NULL;
+	stub_nmsgs = 0;
+	stub_hook_text = NULL;
 	memset(&tl_opt, 0, sizeof(tl_opt));
 	tl_opt.default_suppressions = true;
 }
@@ -176,7 +94,7 @@ struct pm {
 
 static void test_patterns(void)
 {
-	current = "patterns";
+	unit_current = "patterns";
 	static const struct pm cases[] = {
 	    {"abc", "xabcx", true},
 	    {"abc", "ab", false},
@@ -257,7 +175,7 @@ static void test_parser(void)
 	                          "name:logger\n"
 	                          "module:libvendor.so",
 	                          "t.supp");
-	CHECK(p == 0 && nmsgs == 0, "%d problems, %d warnings", p, nmsgs);
+	CHECK(p == 0 && stub_nmsgs == 0, "%d problems, %d warnings", p, stub_nmsgs);
 	CHECK(nrules == 6, "%zu rules, expected 6", nrules);
 	const char *want[] = {"top:wait_for_work",
 	                      "any:grpc_core::Executor*",
@@ -283,7 +201,7 @@ static void test_parser(void)
 	    "created_by:^init_pool$       # any frame of the creation stack\n"
 	    "module:libvendor.so          # the shared object that created the thread\n",
 	    "threadleak.supp");
-	CHECK(p == 0 && nmsgs == 0 && nrules == 6, "%d problems, %zu rules", p, nrules);
+	CHECK(p == 0 && stub_nmsgs == 0 && nrules == 6, "%d problems, %zu rules", p, nrules);
 	CHECK(strcmp(rule_text(0), "name:logger") == 0 &&
 	          strcmp(rule_text(5), "module:libvendor.so") == 0,
 	      "comments after rules are not part of the pattern: '%s', '%s'", rule_text(0),
@@ -309,7 +227,7 @@ static void test_parser(void)
 	                      ":logger\n"            /* 9 no type */
 	                      "start:worker_loop\n", /* 10 ok */
 	                      "bad.supp");
-	CHECK(p == 7 && nmsgs == 7, "%d problems, %d warnings, expected 7", p, nmsgs);
+	CHECK(p == 7 && stub_nmsgs == 7, "%d problems, %d warnings, expected 7", p, stub_nmsgs);
 	CHECK(nrules == 2 && strcmp(rule_text(0), "name:logger") == 0 &&
 	          strcmp(rule_text(1), "start:worker_loop") == 0,
 	      "the two valid rules are kept");
@@ -317,17 +235,17 @@ static void test_parser(void)
 	const char *why[] = {"unknown rule type", "is not type:pattern", "empty pattern",
 	                     "empty pattern",     "control characters",  "unknown rule type",
 	                     "unknown rule type"};
-	for (int i = 0; i < 7 && i < nmsgs; i++) {
+	for (int i = 0; i < 7 && i < stub_nmsgs; i++) {
 		char where[32];
 		snprintf(where, sizeof(where), "bad.supp:%d: ", lines[i]);
-		CHECK(strncmp(msgs[i], where, strlen(where)) == 0 && has(msgs[i], why[i]) &&
-		          has(msgs[i], "ignored"),
-		      "warning %d '%s': expected '%s...%s'", i, msgs[i], where, why[i]);
-		CHECK(strchr(msgs[i], '\x1b') == NULL && strchr(msgs[i], '\n') == NULL,
-		      "no raw control bytes in '%s'", msgs[i]);
+		CHECK(strncmp(stub_msgs[i], where, strlen(where)) == 0 && has(stub_msgs[i], why[i]) &&
+		          has(stub_msgs[i], "ignored"),
+		      "warning %d '%s': expected '%s...%s'", i, stub_msgs[i], where, why[i]);
+		CHECK(strchr(stub_msgs[i], '\x1b') == NULL && strchr(stub_msgs[i], '\n') == NULL,
+		      "no raw control bytes in '%s'", stub_msgs[i]);
 	}
-	CHECK(nmsgs > 4 && has(msgs[4], "name:?[31mred"), "control characters shown as '?': %s",
-	      msgs[4]);
+	CHECK(stub_nmsgs > 4 && has(stub_msgs[4], "name:?[31mred"), "control characters shown as '?': %s",
+	      stub_msgs[4]);
 
 	begin("long line");
 	char big[5000];
@@ -335,9 +253,9 @@ static void test_parser(void)
 	memset(big + 6, 'x', sizeof(big) - 7);
 	big[sizeof(big) - 1] = '\0';
 	p = tl_suppress_parse(big, "long.supp");
-	CHECK(p == 1 && nmsgs == 1 && strlen(msgs[0]) < 200 && has(msgs[0], "long.supp:1: ") &&
-	          has(msgs[0], "..."),
-	      "one short warning for a 5000-byte line: '%s'", msgs[0]);
+	CHECK(p == 1 && stub_nmsgs == 1 && strlen(stub_msgs[0]) < 200 && has(stub_msgs[0], "long.supp:1: ") &&
+	          has(stub_msgs[0], "..."),
+	      "one short warning for a 5000-byte line: '%s'", stub_msgs[0]);
 
 	/* a flood is cut: 20 lines, then one with the count of the rest */
 	begin("many malformed lines");
@@ -346,11 +264,11 @@ static void test_parser(void)
 		strcat(flood, "fun:malloc\n");
 	strcat(flood, "name:kept\n");
 	p = tl_suppress_parse(flood, "vg.supp");
-	CHECK(p == 30 && nmsgs == 21, "%d problems, %d warnings, expected 30 and 21", p, nmsgs);
-	CHECK(nmsgs == 21 && has(msgs[19], "vg.supp:20: ") &&
-	          strcmp(msgs[20], "vg.supp: 10 more malformed lines not "
+	CHECK(p == 30 && stub_nmsgs == 21, "%d problems, %d warnings, expected 30 and 21", p, stub_nmsgs);
+	CHECK(stub_nmsgs == 21 && has(stub_msgs[19], "vg.supp:20: ") &&
+	          strcmp(stub_msgs[20], "vg.supp: 10 more malformed lines not "
 	                           "shown; their rules are ignored") == 0,
-	      "the last two: '%s' '%s'", msgs[19], msgs[20]);
+	      "the last two: '%s' '%s'", stub_msgs[19], stub_msgs[20]);
 	CHECK(nrules == 1 && strcmp(rule_text(0), "name:kept") == 0,
 	      "the valid rule after them is kept");
 	begin("20 malformed lines: no summary");
@@ -358,7 +276,7 @@ static void test_parser(void)
 	for (int i = 0; i < 20; i++)
 		strcat(flood, "fun:malloc\n");
 	p = tl_suppress_parse(flood, "vg.supp");
-	CHECK(p == 20 && nmsgs == 20, "%d problems, %d warnings", p, nmsgs);
+	CHECK(p == 20 && stub_nmsgs == 20, "%d problems, %d warnings", p, stub_nmsgs);
 
 	begin("CRLF and no final newline");
 	p = tl_suppress_parse("name:a\r\nname:b\r\nname:c", "crlf.supp");
@@ -389,10 +307,10 @@ static void test_load(void)
 
 	begin("defaults");
 	tl_suppress_load(NULL);
-	CHECK((int)nrules == all && nmsgs == 0, "%zu rules, expected %d, %d warnings", nrules, all,
-	      nmsgs);
+	CHECK((int)nrules == all && stub_nmsgs == 0, "%zu rules, expected %d, %d warnings", nrules, all,
+	      stub_nmsgs);
 	CHECK((int)rules_of_set("libc") == libc, "libc rules tagged with their set");
-	CHECK(hook_asked && strcmp(hook_asked, "threadleak_default_suppressions") == 0,
+	CHECK(stub_hook_asked && strcmp(stub_hook_asked, "threadleak_default_suppressions") == 0,
 	      "hook asked for");
 	size_t before = nrules;
 	tl_suppress_load(NULL);
@@ -401,29 +319,29 @@ static void test_load(void)
 	begin("disable_default_sets=libc");
 	tl_opt.disable_sets = "libc";
 	tl_suppress_load(NULL);
-	CHECK((int)nrules == all - libc && rules_of_set("libc") == 0 && nmsgs == 0, "%zu rules",
+	CHECK((int)nrules == all - libc && rules_of_set("libc") == 0 && stub_nmsgs == 0, "%zu rules",
 	      nrules);
 
 	begin("disable_default_sets=every set");
 	tl_opt.disable_sets = "node,libc,glib,libgomp,jvm,go";
 	tl_suppress_load(NULL);
-	CHECK(nrules == 0 && nmsgs == 0, "%zu rules", nrules);
+	CHECK(nrules == 0 && stub_nmsgs == 0, "%zu rules", nrules);
 
 	begin("disable_default_sets with a typo");
 	tl_opt.disable_sets = "libcc,node";
 	tl_suppress_load(NULL);
-	CHECK(nmsgs == 1 && has(msgs[0], "'libcc'") && has(msgs[0], "libc, node, glib"),
+	CHECK(stub_nmsgs == 1 && has(stub_msgs[0], "'libcc'") && has(stub_msgs[0], "libc, node, glib"),
 	      "one warning naming it");
 	CHECK((int)rules_of_set("libc") == libc && rules_of_set("node") == 0,
 	      "libc still on, node off");
 
 	begin("default_suppressions=0 and the hook");
 	tl_opt.default_suppressions = false;
-	hook_text = "name:^logger$\nbogus\nstart:x\n";
+	stub_hook_text = "name:^logger$\nbogus\nstart:x\n";
 	tl_suppress_load(NULL);
 	CHECK(nrules == 2 && rules_of_set(NULL) == 2, "the hook's two rules only (%zu)", nrules);
-	CHECK(nmsgs == 1 && has(msgs[0], "threadleak_default_suppressions():2: "),
-	      "hook line 2 named: %s", msgs[0]);
+	CHECK(stub_nmsgs == 1 && has(stub_msgs[0], "threadleak_default_suppressions():2: "),
+	      "hook line 2 named: %s", stub_msgs[0]);
 
 	/* files, in order, after the hook; missing and unreadable ones get one warning each */
 	char dir[] = "/tmp/tlsuppunit.XXXXXX";
@@ -440,7 +358,7 @@ static void test_load(void)
 	fclose(f);
 	begin("files");
 	tl_opt.default_suppressions = false;
-	hook_text = "name:from_hook";
+	stub_hook_text = "name:from_hook";
 	tl_opt.suppressions[0] = a;
 	tl_opt.suppressions[1] = missing;
 	tl_opt.suppressions[2] = dir;
@@ -451,15 +369,15 @@ static void test_load(void)
 	          strcmp(rule_text(1), "name:from_a") == 0 &&
 	          strcmp(rule_text(2), "start:from_b") == 0,
 	      "hook, then the files in order");
-	CHECK(nmsgs == 3, "%d warnings, expected 3", nmsgs);
+	CHECK(stub_nmsgs == 3, "%d warnings, expected 3", stub_nmsgs);
 	char where[200];
 	snprintf(where, sizeof(where), "%s:3: ", a);
-	CHECK(nmsgs > 0 && strncmp(msgs[0], where, strlen(where)) == 0, "'%s' starts with '%s'",
-	      msgs[0], where);
-	CHECK(nmsgs > 1 && has(msgs[1], missing) && has(msgs[1], "No such file"),
-	      "missing file: %s", msgs[1]);
-	CHECK(nmsgs > 2 && has(msgs[2], dir) && has(msgs[2], "not a regular file"), "directory: %s",
-	      msgs[2]);
+	CHECK(stub_nmsgs > 0 && strncmp(stub_msgs[0], where, strlen(where)) == 0, "'%s' starts with '%s'",
+	      stub_msgs[0], where);
+	CHECK(stub_nmsgs > 1 && has(stub_msgs[1], missing) && has(stub_msgs[1], "No such file"),
+	      "missing file: %s", stub_msgs[1]);
+	CHECK(stub_nmsgs > 2 && has(stub_msgs[2], dir) && has(stub_msgs[2], "not a regular file"), "directory: %s",
+	      stub_msgs[2]);
 	unlink(a);
 	unlink(b);
 	rmdir(dir);
@@ -592,6 +510,5 @@ int main(void)
 	test_load();
 	test_match();
 	begin("end");
-	printf("%d checks, %d failures\n", checks, failures);
-	return failures ? 1 : 0;
+	return unit_result();
 }

@@ -38,7 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int lifeline[2];   /* main holds [1]; children read [0] */
+#include "calls_common.h"
+
 static int never_pipe[2]; /* nobody ever writes: the lock holders block reading it */
 static int readv_pipe[2];
 static int full_pipe[2]; /* [1] is full: writev blocks */
@@ -68,14 +69,6 @@ static pthread_mutex_t cv_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timed_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t clock_cond = PTHREAD_COND_INITIALIZER;
 static pthread_t readv_thread, recvfrom_thread;
-
-static _Atomic pid_t announced;
-
-static void announce(const char *name)
-{
-	pthread_setname_np(pthread_self(), name);
-	atomic_store(&announced, gettid());
-}
 
 /* An absolute time an hour from now on clock clk. */
 static struct timespec far(clockid_t clk)
@@ -411,37 +404,10 @@ static void *t_clockjoin(void *a)
 	return NULL;
 }
 
-static void die(const char *what)
-{
-	fprintf(stderr, "calls_more: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-/* A child that lives until main's process is gone. */
-static pid_t child(void (*before)(void))
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		char c;
-		close(lifeline[1]);
-		if (before)
-			before();
-		while (read(lifeline[0], &c, 1) != 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	return pid;
-}
-
 static void reap_ipc(void)
 {
 	/* runs in the reaper child, after main is gone: only what this process created */
-	char c;
-	close(lifeline[1]);
-	while (read(lifeline[0], &c, 1) != 0 && errno == EINTR)
-		;
+	wait_main_gone();
 	mq_unlink(mq_full_name);
 	mq_unlink(mq_empty_name);
 	if (msq_full >= 0)
@@ -457,45 +423,6 @@ static void lock_in_child(void)
 	if (lockf(lockf_fd, F_TLOCK, 0) != 0)
 		_exit(3);
 	write(ready_pipe[1], "r", 1);
-}
-
-static char state_of(pid_t tid)
-{
-	char path[64], buf[512], st = '?';
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return st;
-	if (fgets(buf, sizeof(buf), f)) {
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ')
-			st = p[2];
-	}
-	fclose(f);
-	return st;
-}
-
-/* Start one thread and wait until it sleeps inside its call. */
-static pthread_t start(void *(*fn)(void *))
-{
-	pthread_t t;
-	atomic_store(&announced, 0);
-	if (pthread_create(&t, NULL, fn, NULL) != 0)
-		die("pthread_create");
-	pid_t tid;
-	while ((tid = atomic_load(&announced)) == 0)
-		sched_yield();
-	int asleep = 0;
-	for (int i = 0; i < 4000 && asleep < 3; i++) {
-		struct timespec ms = {0, 1000000};
-		asleep = state_of(tid) == 'S' ? asleep + 1 : 0;
-		nanosleep(&ms, NULL);
-	}
-	if (asleep < 3) {
-		fprintf(stderr, "calls_more: thread %d never blocked\n", (int)tid);
-		exit(2);
-	}
-	return t;
 }
 
 /* Fill a nonblocking fd until it says EAGAIN, with big then single-byte writes. */
@@ -526,12 +453,7 @@ static void fill_socket(int fd)
 
 int main(void)
 {
-	/* every thread inherits SIGUSR1/SIGUSR2 blocked: the signal waits need it */
-	sigset_t block;
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	block_usr_signals();
 
 	if (pipe2(lifeline, O_CLOEXEC) || pipe2(never_pipe, O_CLOEXEC) ||
 	    pipe2(readv_pipe, O_CLOEXEC) || pipe2(full_pipe, O_CLOEXEC) ||
