@@ -1460,9 +1460,11 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	size_t mark = arena_used;
 	tl_reach_report = r;
 	bool still = false;
-	/* a few tries, within one time budget, for a scan during which nothing moved */
+	/* a few tries, within one time budget, for a scan during which nothing moved; none when
+	 * no thread is a candidate (every verdict is then decided without it: a per-test check of
+	 * a program whose threads all can run costs no scan) */
 	int64_t budget_end = tl_mono_ns() + SCAN_BUDGET_NS;
-	for (int tries = 0; tries < 4 && !still; tries++) {
+	for (int tries = 0; ncands > 0 && tries < 4 && !still; tries++) {
 		arena_used = mark;
 		scan_deadline = budget_end;
 		still = attempt(checker_sp, wbuf);
