@@ -378,7 +378,6 @@ static int reduced_check(int status)
 	return n;
 }
 
-
 static void at_exit(int status, void *arg)
 {
 	(void)arg;

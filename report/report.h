@@ -27,11 +27,11 @@ void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines
 
 /* ---- programs that run without the library (unchecked.c) ---- */
 enum tl_unchecked {
-	TL_UNCHECKED_NO,      /* it gets the library (as far as we can tell) */
-	TL_UNCHECKED_STATIC,  /* statically linked: no loader */
-	TL_UNCHECKED_SECURE,  /* secure execution: the loader ignores LD_PRELOAD */
-	TL_UNCHECKED_NOENV,   /* the environment it was given lacks the library in LD_PRELOAD */
-	TL_UNCHECKED_NOOPTS,  /* it gets the library, but not run's THREADLEAK_OPTIONS */
+	TL_UNCHECKED_NO,     /* it gets the library (as far as we can tell) */
+	TL_UNCHECKED_STATIC, /* statically linked: no loader */
+	TL_UNCHECKED_SECURE, /* secure execution: the loader ignores LD_PRELOAD */
+	TL_UNCHECKED_NOENV,  /* the environment it was given lacks the library in LD_PRELOAD */
+	TL_UNCHECKED_NOOPTS, /* it gets the library, but not run's THREADLEAK_OPTIONS */
 };
 /* The program exec would start from PATH (relative to DIRFD), or from FD when FD >= 0;
  * scripts are followed to their interpreter. Async-signal-safe, no allocation, errno kept. */
@@ -105,9 +105,9 @@ struct tl_text_thread {
 	bool detached;
 	const char *state; /* "blocked", "running", "exited", "untracked" */
 	const char *call, *object;
-	int64_t blocked_ms; /* -1 unknown */
-	uint64_t held_by;   /* thread number, 0 none */
-	long held_by_tid;   /* 0 none */
+	int64_t blocked_ms;                   /* -1 unknown */
+	uint64_t held_by;                     /* thread number, 0 none */
+	long held_by_tid;                     /* 0 none */
 	const char *verdict, *verdict_reason; /* "unreachable", "freed", ...; NULL: none */
 };
 /* Threads with the same state and stacks, printed once. */

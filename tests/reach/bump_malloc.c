@@ -19,7 +19,8 @@ static void *take(size_t n, size_t align)
 	uintptr_t p = ((uintptr_t)cur + 16 + align - 1) & ~(uintptr_t)(align - 1);
 	if (cur == NULL || p + n > (uintptr_t)end) {
 		size_t len = n + align + 16 > CHUNK ? n + align + 16 : CHUNK;
-		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *m =
+		    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED) {
 			pthread_mutex_unlock(&mu);
 			errno = ENOMEM;
@@ -35,8 +36,14 @@ static void *take(size_t n, size_t align)
 	return (void *)p;
 }
 
-void *malloc(size_t n) { return take(n, 16); }
-void free(void *p) { (void)p; }
+void *malloc(size_t n)
+{
+	return take(n, 16);
+}
+void free(void *p)
+{
+	(void)p;
+}
 void *calloc(size_t a, size_t b)
 {
 	void *p = take(a * b, 16);
@@ -53,11 +60,20 @@ void *realloc(void *p, size_t n)
 	}
 	return q;
 }
-void *memalign(size_t align, size_t n) { return take(n, align); }
-void *aligned_alloc(size_t align, size_t n) { return take(n, align); }
+void *memalign(size_t align, size_t n)
+{
+	return take(n, align);
+}
+void *aligned_alloc(size_t align, size_t n)
+{
+	return take(n, align);
+}
 int posix_memalign(void **out, size_t align, size_t n)
 {
 	*out = take(n, align);
 	return *out ? 0 : ENOMEM;
 }
-size_t malloc_usable_size(void *p) { return p ? ((size_t *)p)[-1] : 0; }
+size_t malloc_usable_size(void *p)
+{
+	return p ? ((size_t *)p)[-1] : 0;
+}

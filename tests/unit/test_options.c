@@ -64,10 +64,11 @@ static void test_defaults(void)
 static void test_all_valid(void)
 {
 	begin("all valid");
-	int p = tl_options_parse("exitcode=7:log_path=/tmp/tl:format=json:grace_ms=0:max_frames=64:"
-				 "children=0:check_at_exit=false:suppressions=a.supp:suppressions=b.supp:"
-				 "default_suppressions=no:disable_default_sets=libc,node:signal=40:help=1",
-				 "T");
+	int p = tl_options_parse(
+	    "exitcode=7:log_path=/tmp/tl:format=json:grace_ms=0:max_frames=64:"
+	    "children=0:check_at_exit=false:suppressions=a.supp:suppressions=b.supp:"
+	    "default_suppressions=no:disable_default_sets=libc,node:signal=40:help=1",
+	    "T");
 	CHECK(p == 0, "problems %d", p);
 	CHECK(stub_nmsgs == 0, "warnings %d", stub_nmsgs);
 	CHECK(tl_opt.exitcode == 7, "exitcode %d", tl_opt.exitcode);
@@ -78,7 +79,7 @@ static void test_all_valid(void)
 	CHECK(tl_opt.children == false, "children");
 	CHECK(tl_opt.check_at_exit == false, "check_at_exit");
 	CHECK(tl_opt.nsuppressions == 2 && strcmp(tl_opt.suppressions[0], "a.supp") == 0 &&
-		      strcmp(tl_opt.suppressions[1], "b.supp") == 0,
+	          strcmp(tl_opt.suppressions[1], "b.supp") == 0,
 	      "suppressions %d", tl_opt.nsuppressions);
 	CHECK(tl_opt.default_suppressions == false, "default_suppressions");
 	CHECK(tl_opt.disable_sets && strcmp(tl_opt.disable_sets, "libc,node") == 0, "disable_sets");
@@ -91,14 +92,15 @@ static void test_all_valid(void)
 	strcpy(buf, "log_path=/var/tmp/x:format=json");
 	tl_options_parse(buf, "T");
 	memset(buf, 'Z', sizeof(buf) - 1);
-	CHECK(tl_opt.log_path && strcmp(tl_opt.log_path, "/var/tmp/x") == 0, "log_path %s", tl_opt.log_path);
+	CHECK(tl_opt.log_path && strcmp(tl_opt.log_path, "/var/tmp/x") == 0, "log_path %s",
+	      tl_opt.log_path);
 
 	/* separators: ':' and whitespace, repeated, leading and trailing */
 	begin("separators");
 	p = tl_options_parse("  exitcode=9 \t grace_ms=5\n::max_frames=3:", "T");
 	CHECK(p == 0 && stub_nmsgs == 0, "problems %d warnings %d", p, stub_nmsgs);
-	CHECK(tl_opt.exitcode == 9 && tl_opt.grace_ms == 5 && tl_opt.max_frames == 3, "values %d %d %d",
-	      tl_opt.exitcode, tl_opt.grace_ms, tl_opt.max_frames);
+	CHECK(tl_opt.exitcode == 9 && tl_opt.grace_ms == 5 && tl_opt.max_frames == 3,
+	      "values %d %d %d", tl_opt.exitcode, tl_opt.grace_ms, tl_opt.max_frames);
 
 	/* the last one wins; a value may contain '=' */
 	begin("last wins");
@@ -119,8 +121,8 @@ static void test_all_valid(void)
 	/* the limits themselves are valid */
 	begin("limits");
 	p = tl_options_parse("exitcode=0:grace_ms=60000:max_frames=1:signal=64", "T");
-	CHECK(p == 0 && tl_opt.exitcode == 0 && tl_opt.grace_ms == 60000 && tl_opt.max_frames == 1 &&
-		      tl_opt.signal == 64,
+	CHECK(p == 0 && tl_opt.exitcode == 0 && tl_opt.grace_ms == 60000 &&
+	          tl_opt.max_frames == 1 && tl_opt.signal == 64,
 	      "limits rejected (%d problems)", p);
 	begin("limits 2");
 	p = tl_options_parse("exitcode=255:max_frames=64", "T");
@@ -130,7 +132,7 @@ static void test_all_valid(void)
 /* One malformed item: exactly one warning, naming the origin, the key (or the item) and the
  * value; the option keeps the value it had; the items around it still apply. */
 static void one_bad(const char *item, const char *must_name, const char *must_name2, int *field,
-		    int expected_kept)
+                    int expected_kept)
 {
 	char input[256];
 	begin(item);
@@ -139,15 +141,18 @@ static void one_bad(const char *item, const char *must_name, const char *must_na
 	CHECK(p == 1, "%s: %d problems", item, p);
 	CHECK(stub_nmsgs == 1, "%s: %d warnings, expected exactly 1", item, stub_nmsgs);
 	if (stub_nmsgs >= 1) {
-		CHECK(contains(stub_msgs[0], "ORIGIN"), "%s: origin not named: %s", item, stub_msgs[0]);
-		CHECK(contains(stub_msgs[0], must_name), "%s: '%s' not named: %s", item, must_name, stub_msgs[0]);
+		CHECK(contains(stub_msgs[0], "ORIGIN"), "%s: origin not named: %s", item,
+		      stub_msgs[0]);
+		CHECK(contains(stub_msgs[0], must_name), "%s: '%s' not named: %s", item, must_name,
+		      stub_msgs[0]);
 		if (must_name2)
-			CHECK(contains(stub_msgs[0], must_name2), "%s: '%s' not named: %s", item, must_name2,
-			      stub_msgs[0]);
+			CHECK(contains(stub_msgs[0], must_name2), "%s: '%s' not named: %s", item,
+			      must_name2, stub_msgs[0]);
 		CHECK(strchr(stub_msgs[0], '\n') == NULL, "%s: one line: %s", item, stub_msgs[0]);
 	}
 	if (field)
-		CHECK(*field == expected_kept, "%s: value %d, expected %d kept", item, *field, expected_kept);
+		CHECK(*field == expected_kept, "%s: value %d, expected %d kept", item, *field,
+		      expected_kept);
 	if (field != &tl_opt.grace_ms)
 		CHECK(tl_opt.grace_ms == 7, "%s: the item before was lost", item);
 	CHECK(tl_opt.check_at_exit == false, "%s: the item after was lost", item);
@@ -172,29 +177,35 @@ static void test_malformed(void)
 	one_bad("=5", "unknown", NULL, NULL, 0);
 	one_bad("grace_ms", "grace_ms", NULL, &tl_opt.grace_ms, 7);
 	one_bad("exitcode", "exitcode", NULL, &tl_opt.exitcode, 23);
-	one_bad("Exitcode=3", "Exitcode", NULL, &tl_opt.exitcode, 23); /* names are case-sensitive */
+	one_bad("Exitcode=3", "Exitcode", NULL, &tl_opt.exitcode,
+	        23); /* names are case-sensitive */
 
 	begin("bad format keeps the previous value");
 	int p = tl_options_parse("format=json:format=xml", "T");
-	CHECK(p == 1 && stub_nmsgs == 1 && contains(stub_msgs[0], "format") && contains(stub_msgs[0], "xml"), "format=xml");
+	CHECK(p == 1 && stub_nmsgs == 1 && contains(stub_msgs[0], "format") &&
+	          contains(stub_msgs[0], "xml"),
+	      "format=xml");
 	CHECK(tl_opt.format == TL_FORMAT_JSON, "format=xml did not keep json");
 
 	begin("bad boolean keeps the previous value");
 	p = tl_options_parse("children=0:children=maybe:check_at_exit=2", "T");
 	CHECK(p == 2 && stub_nmsgs == 2, "problems %d warnings %d", p, stub_nmsgs);
-	CHECK(stub_nmsgs >= 2 && contains(stub_msgs[0], "children") && contains(stub_msgs[0], "maybe") &&
-		      contains(stub_msgs[1], "check_at_exit"),
+	CHECK(stub_nmsgs >= 2 && contains(stub_msgs[0], "children") &&
+	          contains(stub_msgs[0], "maybe") && contains(stub_msgs[1], "check_at_exit"),
 	      "keys named");
 	CHECK(tl_opt.children == false && tl_opt.check_at_exit == true, "values kept");
 
 	/* several problems: one warning each, in order, and the good items still apply */
 	begin("several problems");
-	p = tl_options_parse("grace_ms=abc:exitcode=999:bogus=1:grace_ms:exitcode=5:format=json", "T");
+	p = tl_options_parse("grace_ms=abc:exitcode=999:bogus=1:grace_ms:exitcode=5:format=json",
+	                     "T");
 	CHECK(p == 4, "problems %d", p);
 	CHECK(stub_nmsgs == 4, "warnings %d", stub_nmsgs);
 	if (stub_nmsgs == 4) {
-		CHECK(contains(stub_msgs[0], "grace_ms") && contains(stub_msgs[0], "abc"), "msg 0: %s", stub_msgs[0]);
-		CHECK(contains(stub_msgs[1], "exitcode") && contains(stub_msgs[1], "999"), "msg 1: %s", stub_msgs[1]);
+		CHECK(contains(stub_msgs[0], "grace_ms") && contains(stub_msgs[0], "abc"),
+		      "msg 0: %s", stub_msgs[0]);
+		CHECK(contains(stub_msgs[1], "exitcode") && contains(stub_msgs[1], "999"),
+		      "msg 1: %s", stub_msgs[1]);
 		CHECK(contains(stub_msgs[2], "bogus"), "msg 2: %s", stub_msgs[2]);
 		CHECK(contains(stub_msgs[3], "grace_ms"), "msg 3: %s", stub_msgs[3]);
 	}
@@ -240,8 +251,10 @@ static void test_sanitized(void)
 	p = tl_options_parse(big, "T");
 	CHECK(p == 1 && stub_nmsgs == 1, "problems %d warnings %d", p, stub_nmsgs);
 	if (stub_nmsgs == 1) {
-		CHECK(strlen(stub_msgs[0]) < 300, "warning is %zu bytes long", strlen(stub_msgs[0]));
-		CHECK(contains(stub_msgs[0], "grace_ms") && contains(stub_msgs[0], "..."), "cut and named: %s", stub_msgs[0]);
+		CHECK(strlen(stub_msgs[0]) < 300, "warning is %zu bytes long",
+		      strlen(stub_msgs[0]));
+		CHECK(contains(stub_msgs[0], "grace_ms") && contains(stub_msgs[0], "..."),
+		      "cut and named: %s", stub_msgs[0]);
 	}
 	CHECK(tl_opt.grace_ms == 250, "grace_ms %d", tl_opt.grace_ms);
 	begin("long key");
@@ -250,7 +263,8 @@ static void test_sanitized(void)
 	big[4001] = '1';
 	big[4002] = '\0';
 	p = tl_options_parse(big, "T");
-	CHECK(p == 1 && stub_nmsgs == 1 && strlen(stub_msgs[0]) < 300, "long unknown key: %d warnings", stub_nmsgs);
+	CHECK(p == 1 && stub_nmsgs == 1 && strlen(stub_msgs[0]) < 300,
+	      "long unknown key: %d warnings", stub_nmsgs);
 }
 
 static void test_suppression_files(void)
@@ -267,8 +281,10 @@ static void test_suppression_files(void)
 	CHECK(tl_opt.nsuppressions == cap, "nsuppressions %d", tl_opt.nsuppressions);
 	CHECK(p == 9 - cap && stub_nmsgs == 9 - cap, "problems %d warnings %d", p, stub_nmsgs);
 	if (stub_nmsgs == 1)
-		CHECK(contains(stub_msgs[0], "suppression"), "names suppressions: %s", stub_msgs[0]);
-	CHECK(strcmp(tl_opt.suppressions[0], "f0") == 0 && strcmp(tl_opt.suppressions[cap - 1], "f7") == 0,
+		CHECK(contains(stub_msgs[0], "suppression"), "names suppressions: %s",
+		      stub_msgs[0]);
+	CHECK(strcmp(tl_opt.suppressions[0], "f0") == 0 &&
+	          strcmp(tl_opt.suppressions[cap - 1], "f7") == 0,
 	      "order kept");
 	begin("empty suppression file name");
 	p = tl_options_parse("suppressions=", "T");
@@ -281,9 +297,18 @@ static void test_suppression_files(void)
 
 static void test_help(void)
 {
-	static const char *const names[] = {"exitcode", "log_path", "format", "grace_ms", "max_frames",
-					    "children", "check_at_exit", "suppressions",
-					    "default_suppressions", "disable_default_sets", "signal", "help"};
+	static const char *const names[] = {"exitcode",
+	                                    "log_path",
+	                                    "format",
+	                                    "grace_ms",
+	                                    "max_frames",
+	                                    "children",
+	                                    "check_at_exit",
+	                                    "suppressions",
+	                                    "default_suppressions",
+	                                    "disable_default_sets",
+	                                    "signal",
+	                                    "help"};
 	begin("help");
 	tl_options_print_help();
 	CHECK(stub_nmsgs >= (int)TL_ARRAY_SIZE(names) + 1, "help printed %d lines", stub_nmsgs);

@@ -86,8 +86,8 @@ int main(void)
 
 	for (size_t i = 0; i < TL_ARRAY_SIZE(entries); i++) {
 		const struct entry *e = &entries[i];
-		void *want = e->version ? dlvsym(RTLD_NEXT, e->sym, e->version)
-		                        : dlsym(RTLD_NEXT, e->sym);
+		void *want =
+		    e->version ? dlvsym(RTLD_NEXT, e->sym, e->version) : dlsym(RTLD_NEXT, e->sym);
 		CHECK(*e->slot != NULL, "%s: not found", e->name);
 		CHECK(*e->slot == want, "%s: %p, dlsym says %p", e->name, *e->slot, want);
 	}

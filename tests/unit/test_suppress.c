@@ -238,14 +238,14 @@ static void test_parser(void)
 	for (int i = 0; i < 7 && i < stub_nmsgs; i++) {
 		char where[32];
 		snprintf(where, sizeof(where), "bad.supp:%d: ", lines[i]);
-		CHECK(strncmp(stub_msgs[i], where, strlen(where)) == 0 && has(stub_msgs[i], why[i]) &&
-		          has(stub_msgs[i], "ignored"),
+		CHECK(strncmp(stub_msgs[i], where, strlen(where)) == 0 &&
+		          has(stub_msgs[i], why[i]) && has(stub_msgs[i], "ignored"),
 		      "warning %d '%s': expected '%s...%s'", i, stub_msgs[i], where, why[i]);
 		CHECK(strchr(stub_msgs[i], '\x1b') == NULL && strchr(stub_msgs[i], '\n') == NULL,
 		      "no raw control bytes in '%s'", stub_msgs[i]);
 	}
-	CHECK(stub_nmsgs > 4 && has(stub_msgs[4], "name:?[31mred"), "control characters shown as '?': %s",
-	      stub_msgs[4]);
+	CHECK(stub_nmsgs > 4 && has(stub_msgs[4], "name:?[31mred"),
+	      "control characters shown as '?': %s", stub_msgs[4]);
 
 	begin("long line");
 	char big[5000];
@@ -253,8 +253,8 @@ static void test_parser(void)
 	memset(big + 6, 'x', sizeof(big) - 7);
 	big[sizeof(big) - 1] = '\0';
 	p = tl_suppress_parse(big, "long.supp");
-	CHECK(p == 1 && stub_nmsgs == 1 && strlen(stub_msgs[0]) < 200 && has(stub_msgs[0], "long.supp:1: ") &&
-	          has(stub_msgs[0], "..."),
+	CHECK(p == 1 && stub_nmsgs == 1 && strlen(stub_msgs[0]) < 200 &&
+	          has(stub_msgs[0], "long.supp:1: ") && has(stub_msgs[0], "..."),
 	      "one short warning for a 5000-byte line: '%s'", stub_msgs[0]);
 
 	/* a flood is cut: 20 lines, then one with the count of the rest */
@@ -264,10 +264,11 @@ static void test_parser(void)
 		strcat(flood, "fun:malloc\n");
 	strcat(flood, "name:kept\n");
 	p = tl_suppress_parse(flood, "vg.supp");
-	CHECK(p == 30 && stub_nmsgs == 21, "%d problems, %d warnings, expected 30 and 21", p, stub_nmsgs);
+	CHECK(p == 30 && stub_nmsgs == 21, "%d problems, %d warnings, expected 30 and 21", p,
+	      stub_nmsgs);
 	CHECK(stub_nmsgs == 21 && has(stub_msgs[19], "vg.supp:20: ") &&
 	          strcmp(stub_msgs[20], "vg.supp: 10 more malformed lines not "
-	                           "shown; their rules are ignored") == 0,
+	                                "shown; their rules are ignored") == 0,
 	      "the last two: '%s' '%s'", stub_msgs[19], stub_msgs[20]);
 	CHECK(nrules == 1 && strcmp(rule_text(0), "name:kept") == 0,
 	      "the valid rule after them is kept");
@@ -307,8 +308,8 @@ static void test_load(void)
 
 	begin("defaults");
 	tl_suppress_load(NULL);
-	CHECK((int)nrules == all && stub_nmsgs == 0, "%zu rules, expected %d, %d warnings", nrules, all,
-	      stub_nmsgs);
+	CHECK((int)nrules == all && stub_nmsgs == 0, "%zu rules, expected %d, %d warnings", nrules,
+	      all, stub_nmsgs);
 	CHECK((int)rules_of_set("libc") == libc, "libc rules tagged with their set");
 	CHECK(stub_hook_asked && strcmp(stub_hook_asked, "threadleak_default_suppressions") == 0,
 	      "hook asked for");
@@ -319,8 +320,8 @@ static void test_load(void)
 	begin("disable_default_sets=libc");
 	tl_opt.disable_sets = "libc";
 	tl_suppress_load(NULL);
-	CHECK((int)nrules == all - libc && rules_of_set("libc") == 0 && stub_nmsgs == 0, "%zu rules",
-	      nrules);
+	CHECK((int)nrules == all - libc && rules_of_set("libc") == 0 && stub_nmsgs == 0,
+	      "%zu rules", nrules);
 
 	begin("disable_default_sets=every set");
 	tl_opt.disable_sets = "node,libc,glib,libgomp,jvm,go";
@@ -330,7 +331,8 @@ static void test_load(void)
 	begin("disable_default_sets with a typo");
 	tl_opt.disable_sets = "libcc,node";
 	tl_suppress_load(NULL);
-	CHECK(stub_nmsgs == 1 && has(stub_msgs[0], "'libcc'") && has(stub_msgs[0], "libc, node, glib"),
+	CHECK(stub_nmsgs == 1 && has(stub_msgs[0], "'libcc'") &&
+	          has(stub_msgs[0], "libc, node, glib"),
 	      "one warning naming it");
 	CHECK((int)rules_of_set("libc") == libc && rules_of_set("node") == 0,
 	      "libc still on, node off");
@@ -372,12 +374,12 @@ static void test_load(void)
 	CHECK(stub_nmsgs == 3, "%d warnings, expected 3", stub_nmsgs);
 	char where[200];
 	snprintf(where, sizeof(where), "%s:3: ", a);
-	CHECK(stub_nmsgs > 0 && strncmp(stub_msgs[0], where, strlen(where)) == 0, "'%s' starts with '%s'",
-	      stub_msgs[0], where);
+	CHECK(stub_nmsgs > 0 && strncmp(stub_msgs[0], where, strlen(where)) == 0,
+	      "'%s' starts with '%s'", stub_msgs[0], where);
 	CHECK(stub_nmsgs > 1 && has(stub_msgs[1], missing) && has(stub_msgs[1], "No such file"),
 	      "missing file: %s", stub_msgs[1]);
-	CHECK(stub_nmsgs > 2 && has(stub_msgs[2], dir) && has(stub_msgs[2], "not a regular file"), "directory: %s",
-	      stub_msgs[2]);
+	CHECK(stub_nmsgs > 2 && has(stub_msgs[2], dir) && has(stub_msgs[2], "not a regular file"),
+	      "directory: %s", stub_msgs[2]);
 	unlink(a);
 	unlink(b);
 	rmdir(dir);
