@@ -92,16 +92,9 @@ static int cmp_tid(const void *a, const void *b)
 
 static bool tid_in(const pid_t *tids, int n, pid_t tid)
 {
-	return bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
+	return n > 0 && bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
-static bool gone_in(const pid_t *list, pid_t tid)
-{
-	for (size_t i = 0; i < TL_GONE_TIDS; i++)
-		if (list[i] == tid)
-			return true;
-	return false;
-}
 
 /* A task on its way out: the kernel sets PF_EXITING (stat's flags field) before it wakes a
  * pthread_join, and the task stays listed until it is reaped (see docs/internals.md). A joined
@@ -142,6 +135,46 @@ static bool task_newborn(pid_t tid)
 		return false;
 	const char *b = strstr(buf, "\nSigBlk:");
 	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= ALL_BLOCKABLE_SIGNALS;
+}
+
+/* The task list is read after the registry copy: a thread created in between (and one that
+ * finished and was forgotten in between) is ours, though that copy does not know it. Look at the
+ * registry again for the tasks it did not know; a thread still being created may not be in the
+ * registry yet, so while creations are under way look a few times. Keeps in tids (sorted) the
+ * tasks that are not ours and returns their count; *creating says whether a creation was still
+ * under way at the last look. */
+#define OURS_SINCE_TRIES 20
+
+static int drop_ours_since(pid_t *tids, int n, bool *creating)
+{
+	bool *ours = n > 0 ? calloc((size_t)n, sizeof(bool)) : NULL;
+	for (int try = 0; n > 0 && ours && try < OURS_SINCE_TRIES; try++) {
+		if (try > 0)
+			nap(SETTLE_NAP_NS / 4);
+		tl_registry_lock();
+		size_t ngone;
+		pid_t *gone = tl_registry_gone_copy(&ngone);
+		TL_REGISTRY_FOREACH (t) {
+			pid_t tid = atomic_load(&t->tid);
+			pid_t *hit = tid > 0 ? bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid)
+			                     : NULL;
+			if (hit != NULL)
+				ours[hit - tids] = true;
+		}
+		*creating = tl_registry_starting() > 0;
+		tl_registry_unlock();
+		int k = 0;
+		for (int i = 0; i < n; i++)
+			if (!ours[i] && !tid_in(gone, (int)ngone, tids[i]))
+				tids[k++] = tids[i];
+		n = k;
+		memset(ours, 0, sizeof(bool) * (size_t)n);
+		free(gone);
+		if (!*creating)
+			break;
+	}
+	free(ours);
+	return n;
 }
 
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
@@ -214,9 +247,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 			}
 		}
 	}
-	pid_t *gone_now = malloc(sizeof(pid_t) * TL_GONE_TIDS);
-	if (gone_now != NULL)
-		tl_registry_gone_tids(gone_now);
+	size_t ngone;
+	pid_t *gone = tl_registry_gone_copy(&ngone);
 	bool creating = tl_registry_starting() > 0;
 	tl_registry_unlock();
 
@@ -228,14 +260,14 @@ static bool gather(struct gather *g, pid_t self_tid)
 	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids)) {
 		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
 		if (tids == NULL) {
-			free(gone_now);
+			free(gone);
 			return false;
 		}
 		ntasks = tl_list_tasks(tids, ntasks + 256);
 	}
 	if (ntasks < 0) {
 		g->no_proc = true;
-		free(gone_now);
+		free(gone);
 		return true; /* no /proc: what the registry knows is all we have */
 	}
 	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
@@ -253,12 +285,19 @@ static bool gather(struct gather *g, pid_t self_tid)
 		for (size_t i = 0; i < g->nknown; i++)
 			ktids[i] = g->known[i].tid;
 		qsort(ktids, g->nknown, sizeof(pid_t), cmp_tid);
+		int nunknown = 0;
 		for (int i = 0; i < ntasks; i++) {
 			pid_t tid = tids[i];
 			if (tid == self_tid || tid_ignored(tid) ||
-			    tid_in(ktids, (int)g->nknown, tid) ||
-			    (gone_now && gone_in(gone_now, tid)) || task_exiting(tid) ||
-			    (creating && task_newborn(tid)))
+			    tid_in(ktids, (int)g->nknown, tid) || tid_in(gone, (int)ngone, tid))
+				continue;
+			tids[nunknown++] = tid; /* tids is sorted and i >= nunknown: in place */
+		}
+		free(ktids);
+		nunknown = drop_ours_since(tids, nunknown, &creating);
+		for (int i = 0; i < nunknown; i++) {
+			pid_t tid = tids[i];
+			if (task_exiting(tid) || (creating && task_newborn(tid)))
 				continue;
 			struct tl_seen *s = add(g);
 			if (s == NULL)
@@ -266,11 +305,10 @@ static bool gather(struct gather *g, pid_t self_tid)
 			s->tid = tid;
 			s->state = TL_ST_UNTRACKED;
 		}
-		free(ktids);
 	}
 	if (tids != stack_tids)
 		free(tids);
-	free(gone_now);
+	free(gone);
 	return true;
 }
 

@@ -279,6 +279,10 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self)
 			if (n < max)
 				out[n++] = r;
 		}
+		/* tasks of threads already forgotten (still in glibc's exit path) are ours */
+		for (int i = 0; i < ntasks; i++)
+			if (tl_registry_gone_has(tasks[i]) && nknown < (int)TL_ARRAY_SIZE(known))
+				known[nknown++] = tasks[i];
 		tl_registry_unlock();
 	}
 	for (int i = 0; i < ntasks; i++)

@@ -17,11 +17,15 @@ __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tl_thread *registry;
 static uint64_t next_number = 1;
-/* tids of records freed lately (joined, or detached and finished): their tasks go on a little
- * in glibc's exit path, where they may even wait for a lock (the stack cache) behind a thread
- * creating the next one; the check must not take them for untracked threads. */
-static pid_t gone[TL_GONE_TIDS];
-static unsigned ngone;
+/* tids of records freed (joined, or detached and finished) whose tasks may still be listed:
+ * they go on in glibc's exit path, where they may wait a long time for a lock (the stack
+ * cache, which a busy creator takes again and again before a waiter gets it); the check must
+ * not take them for untracked threads. Kept until /proc no longer lists the task (looked at
+ * when the table is full), so a task stuck there for thousands of creations stays ours. */
+#define GONE_STATIC 4096 /* no malloc for a program's first few thousand exits */
+static pid_t gone_static[GONE_STATIC];
+static pid_t *gone = gone_static;
+static size_t ngone, gone_cap = GONE_STATIC;
 static atomic_int starting;    /* created, not yet in the registry */
 static pthread_key_t exit_key; /* its destructor marks a thread finished */
 
@@ -70,9 +74,74 @@ static void free_record(struct tl_thread *t)
 		free(t);
 }
 
-void tl_registry_gone_tids(pid_t out[TL_GONE_TIDS])
+static int cmp_pid(const void *a, const void *b)
 {
-	memcpy(out, gone, sizeof(gone));
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+pid_t *tl_registry_gone_copy(size_t *n)
+{
+	pid_t *out = malloc(sizeof(pid_t) * (ngone + 1));
+	if (out == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	memcpy(out, gone, sizeof(pid_t) * ngone);
+	qsort(out, ngone, sizeof(pid_t), cmp_pid);
+	*n = ngone;
+	return out;
+}
+
+bool tl_registry_gone_has(pid_t tid)
+{
+	for (size_t i = 0; i < ngone; i++)
+		if (gone[i] == tid)
+			return true;
+	return false;
+}
+
+/* Drop the tids whose tasks /proc no longer lists. Lock held. */
+static void forget_reaped(void)
+{
+	pid_t stack_tids[1024], *tids = stack_tids;
+	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(stack_tids));
+	if (n > (int)TL_ARRAY_SIZE(stack_tids)) {
+		int room = n + 256;
+		tids = malloc(sizeof(pid_t) * (size_t)room);
+		n = tids ? tl_list_tasks(tids, room) : -1;
+		if (n > room) /* more tasks than room: keep everything */
+			n = -1;
+	}
+	if (n >= 0) {
+		qsort(tids, (size_t)n, sizeof(pid_t), cmp_pid);
+		size_t k = 0;
+		for (size_t i = 0; i < ngone; i++)
+			if (bsearch(&gone[i], tids, (size_t)n, sizeof(pid_t), cmp_pid))
+				gone[k++] = gone[i];
+		ngone = k;
+	}
+	if (tids != NULL && tids != stack_tids)
+		free(tids);
+}
+
+static void remember_gone(pid_t tid)
+{
+	if (ngone == gone_cap)
+		forget_reaped();
+	if (ngone == gone_cap) {
+		pid_t *bigger = malloc(sizeof(pid_t) * gone_cap * 2);
+		if (bigger != NULL) {
+			memcpy(bigger, gone, sizeof(pid_t) * ngone);
+			if (gone != gone_static)
+				free(gone);
+			gone = bigger;
+			gone_cap *= 2;
+		} else { /* no memory: forget the oldest */
+			memmove(gone, gone + 1, sizeof(pid_t) * --ngone);
+		}
+	}
+	gone[ngone++] = tid;
 }
 
 void tl_registry_lock(void)
@@ -113,7 +182,7 @@ static void maybe_free(struct tl_thread *t)
 		HASH_DEL(registry, t);
 	pid_t tid = atomic_load(&t->tid);
 	if (tid > 0)
-		gone[ngone++ % TL_GONE_TIDS] = tid;
+		remember_gone(tid);
 	free_record(t);
 }
 

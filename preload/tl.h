@@ -184,10 +184,10 @@ bool tl_registry_trylock(void);
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);
 int tl_registry_starting(void);
-/* tids of the records freed lately (lock held): their tasks may still list in /proc for a
- * while (glibc's exit path), which is no untracked thread. Unused entries are 0. */
-#define TL_GONE_TIDS 4096
-void tl_registry_gone_tids(pid_t out[TL_GONE_TIDS]);
+/* tids of the records freed whose tasks may still list in /proc (glibc's exit path), which
+ * is no untracked thread: a sorted malloc'ed copy, lock held; NULL (and *n 0) without memory. */
+pid_t *tl_registry_gone_copy(size_t *n);
+bool tl_registry_gone_has(pid_t tid); /* the same, without malloc (signal handlers) */
 
 /* ---- what a blocking wrapper records (macros here; slow paths in registry.c) ---- */
 #if defined(__x86_64__)
