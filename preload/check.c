@@ -95,7 +95,6 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 	return n > 0 && bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) != NULL;
 }
 
-
 /* A task on its way out: the kernel sets PF_EXITING (stat's flags field) before it wakes a
  * pthread_join, and the task stays listed until it is reaped (see docs/internals.md). A joined
  * thread must not come back as "untracked" in that window. */
@@ -156,8 +155,8 @@ static int drop_ours_since(pid_t *tids, int n, bool *creating)
 		pid_t *gone = tl_registry_gone_copy(&ngone);
 		TL_REGISTRY_FOREACH (t) {
 			pid_t tid = atomic_load(&t->tid);
-			pid_t *hit = tid > 0 ? bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid)
-			                     : NULL;
+			pid_t *hit =
+			    tid > 0 ? bsearch(&tid, tids, (size_t)n, sizeof(pid_t), cmp_tid) : NULL;
 			if (hit != NULL)
 				ours[hit - tids] = true;
 		}
