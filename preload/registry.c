@@ -205,7 +205,8 @@ static void insert(struct tl_thread *t, pthread_t handle)
 		maybe_free(old);
 	}
 	HASH_ADD(hh, registry, handle, sizeof(handle), t);
-	t->flags |= TL_F_IN_HASH;
+	if (t->hh.tbl != NULL) /* else out of memory: the thread goes untracked */
+		t->flags |= TL_F_IN_HASH;
 	atomic_fetch_sub(&starting, 1);
 }
 
@@ -407,6 +408,10 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 		/* no pthread_t is known: key it by its own address, which no real handle can be */
 		a->handle = (pthread_t)(uintptr_t)a;
 		HASH_ADD(hh, registry, handle, sizeof(a->handle), a);
+		if (a->hh.tbl == NULL) { /* out of memory: left untracked */
+			free(a);
+			break;
+		}
 	}
 	tl_registry_unlock();
 }

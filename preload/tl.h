@@ -39,6 +39,9 @@
 #define SYS_futex_requeue 456
 #endif
 
+/* A failed allocation inside uthash leaves the record out of the table (hh.tbl == NULL) instead
+ * of calling exit(-1) under the registry lock. */
+#define HASH_NONFATAL_OOM 1
 #include "uthash.h"
 
 struct tl_symbolizer;

@@ -29,8 +29,6 @@ enum {
 	TL_EXIT_NOTFOUND = 127,
 };
 
-#define TL_DEFAULT_EXITCODE 23
-
 /* main.c */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *cli_version;
