@@ -4,7 +4,8 @@ check, three texts: the library's own (LD_PRELOAD, format=text), `threadleak run
 exactly what `run` printed (same data), and the library's text (another run of the program)
 has the same stacks and creator headlines for the same number of threads, the thread lines
 equal once tids, durations and addresses are set aside. Optimized C++ (g++ and clang++), the
-Rust seed and a program without debug information included."""
+Rust seed, a program without debug information, the programs that block in every wrapped call,
+Python (Debian's stripped interpreter), Node.js and GLib included."""
 import json
 import os
 import re
@@ -33,7 +34,7 @@ def compile_with(compiler, args, out):
     return out
 
 
-programs = []  # (what, argv, headline expected in the creator line or None)
+programs = []  # (what, argv, headline expected in the creator line or None, environment)
 for what, suite, name, head in [
         ("C seed -O0", "core", "seed", "submit at"),
         ("C seed without debug info", "report", "seed_nodebug", "seed_nodebug+0x"),
@@ -43,21 +44,25 @@ for what, suite, name, head in [
         ("unjoined threads", "core", "unjoined", None),
         ("untracked threads (raw clone)", "core", "rawclone", None),
         ("deadlock", "calls", "calls_deadlock", None),
+        ("a thread blocked in every wrapped call", "calls", "calls_all", None),
+        ("more blocking calls", "calls", "calls_more", None),
+        ("fortified calls", "calls", "calls_fortify", None),
+        ("old condition variables", "calls", "calls_oldcond", None),
         ("names with control bytes", "robust", "weird", None)]:
     path = built(suite, name)
     if path is None:
         print(f"skipped: {what}: {suite}/{name} not built")
         continue
-    programs.append((what, [path], head))
+    programs.append((what, [path], head, None))
 
 clang = shutil.which("clang++")
 if clang:
     programs.append(("C++ seed clang++ -O1", [compile_with(clang, [
         "-g", "-O1", "-pthread", os.path.join(SRC, "tests", "scenarios", "seed_cpp.cpp")],
-        os.path.join(work, "seed_cpp_clang_O1"))], "submit"))
+        os.path.join(work, "seed_cpp_clang_O1"))], "submit", None))
     programs.append(("C++ inline clang++ -O2", [compile_with(clang, [
         "-g", "-O2", "-pthread", os.path.join(SRC, "tests", "scenarios", "inline_cpp.cpp")],
-        os.path.join(work, "inline_cpp_clang_O2"))], "app::submit(int)"))
+        os.path.join(work, "inline_cpp_clang_O2"))], "app::submit(int)", None))
 else:
     print("skipped: clang++ not found")
 rustc = next((c for c in [os.environ.get("RUSTC"), shutil.which("rustc"),
@@ -65,9 +70,32 @@ rustc = next((c for c in [os.environ.get("RUSTC"), shutil.which("rustc"),
 if rustc:
     programs.append(("Rust seed", [compile_with(rustc, [
         "-g", "-C", "opt-level=1", os.path.join(SRC, "tests", "lang", "seed.rs")],
-        os.path.join(work, "seed_rs"))], "seed::submit"))
+        os.path.join(work, "seed_rs"))], "seed::submit", None))
 else:
     print("skipped: rustc not found")
+LANG = os.path.join(SRC, "tests", "lang")
+addon = built("lang", "libtladdon.so")
+py_env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"}
+if os.path.exists("/usr/bin/python3"):
+    programs.append(("Python daemon threads", ["/usr/bin/python3", "-I",
+                     os.path.join(LANG, "py_daemon.py")], "PyThread_start_new_thread", py_env))
+    if addon:
+        programs.append(("a native library's thread in Python", ["/usr/bin/python3", "-I",
+                         os.path.join(LANG, "py_addon.py"), addon], "addon_start", py_env))
+node = shutil.which("node") or shutil.which("nodejs")
+if node and addon:
+    programs.append(("a native library's thread in Node.js", [node, "-e",
+                     "try { process.dlopen({exports: {}}, process.argv[1]); } catch (e) {} "
+                     "console.log('loaded');", addon], "addon_start", {"TL_ADDON_AUTOSTART": "1"}))
+else:
+    print("skipped: node or the addon not found")
+glib = built("lang", "glib_runtime")
+if glib and addon:
+    programs.append(("GLib pools and a library's thread", [glib, "pool", "task", "dbus", "resolve",
+                     "loop", "addon", "xpool"], None,
+                     {"TL_ADDON": addon, "GIO_USE_VFS": "local", "GSETTINGS_BACKEND": "memory"}))
+else:
+    print("skipped: glib_runtime not built")
 check(len(programs) >= 6, f"too few scenarios built: {[p[0] for p in programs]}")
 
 
@@ -95,10 +123,14 @@ def normal_thread(ln):
     ln = re.sub(r"held by thread \d+", "held by thread N", ln)
     ln = re.sub(r" for (\d+m\d+s|[\d.]+m?s)", "", ln)
     ln = re.sub(r"(pipe|socket|anon_inode):\[\d+\]", r"\1:[N]", ln)
+    # objects made anew by each run: SysV ids, names and fds that carry a pid or a counter
+    ln = re.sub(r"(SysV [a-z ]+?) \d+", r"\1 N", ln)
+    ln = re.sub(r"/tmp/[^ )]+", "/tmp/?", ln)  # mkstemp names
     # the library's run and run's run are two processes: a verdict may differ between them (a
     # stale pointer copy makes the scan say "reachable"); report of the same JSON is compared whole
     ln = re.sub(r"; (blocked forever|waits on freed memory): .*$", "", ln)
-    return re.sub(r"0x[0-9a-f]+", "0x?", ln)
+    ln = re.sub(r"0x[0-9a-f]+", "0x?", ln)
+    return re.sub(r"\b\d{4,}\b", "N", ln)
 
 
 def normal_body(lines):
@@ -131,11 +163,12 @@ def leaked(text, pattern):
     return int(m.group(1)) if m else None
 
 
-for what, argv, head in programs:
-    lib = run(argv, json_format=False, cwd=SRC, timeout=120)
+for what, argv, head, env in programs:
+    lib = run(argv, json_format=False, cwd=SRC, timeout=120, env=env)
     lib_text = lib.stderr.decode(errors="replace")
     jpath = os.path.join(work, "run.json")
-    ran = run([CLI, "run", "--json", jpath, "--", *argv], preload=False, cwd=SRC, timeout=120)
+    ran = run([CLI, "run", "--json", jpath, "--", *argv], preload=False, cwd=SRC, timeout=120,
+              env=env)
     run_text = ran.stderr.decode(errors="replace")
     rep = run([CLI, "report", jpath], preload=False, cwd=SRC, timeout=120)
     rep_text = rep.stdout.decode(errors="replace")
