@@ -217,6 +217,15 @@ static struct tl_thread *find(pthread_t handle)
 	return t;
 }
 
+/* Polling for a detach in progress (see tl_thread_pin_detach) */
+enum { DETACH_POLL_US = 20, DETACH_WAIT_MAX_US = 1000000 };
+
+static void nap_us(long us)
+{
+	struct timespec ts = {0, us * 1000};
+	TL_REAL(nanosleep)(&ts, NULL);
+}
+
 /* glibc calls the thread-specific data destructors in rounds, by key in creation order: ours,
  * created first, comes before the program's, which may still block (or wait in a wrapped
  * call) for as long as they like. So put the value back for the next round, and finish the
@@ -233,6 +242,11 @@ static void on_thread_exit(void *p)
 		return;
 	tl_self = NULL; /* later destructors of this thread must not touch the record */
 	tl_registry_lock();
+	while (t->flags & TL_F_DETACHING) { /* see tl_thread_pin_detach */
+		tl_registry_unlock();
+		nap_us(DETACH_POLL_US);
+		tl_registry_lock();
+	}
 	t->flags |= TL_F_FINISHED;
 	maybe_free(t);
 	tl_registry_unlock();
@@ -285,9 +299,11 @@ void tl_thread_created(struct tl_thread *t, pthread_t handle)
 	/* The thread's cpu-clock id encodes its tid (~tid << 3 | 6): the tid is known before the
 	 * thread first runs, so a check never sees it as an unknown thread. */
 	clockid_t cid;
+	tl_registry_lock();
+	/* under the lock: a thread created detached cannot finish (and free the descriptor the
+	 * handle points to) before its last destructor takes it */
 	if (atomic_load(&t->tid) == 0 && pthread_getcpuclockid(handle, &cid) == 0)
 		atomic_store(&t->tid, (pid_t) ~((int)cid >> 3));
-	tl_registry_lock();
 	insert(t, handle);
 	t->flags |= TL_F_CREATOR_DONE;
 	maybe_free(t);
@@ -298,6 +314,32 @@ void tl_thread_create_failed(struct tl_thread *t)
 {
 	atomic_fetch_sub(&starting, 1);
 	free(t);
+}
+
+/* glibc's pthread_detach marks the thread detached, then reads its descriptor again; a thread
+ * finishing at that moment sees the mark and frees its own stack, which glibc unmaps at once
+ * when its stack cache is over 40 MiB: the detach then reads unmapped memory and the program
+ * dies of SIGSEGV (seen under load with many threads exiting at once; see docs/internals.md,
+ * "Detaching a finishing thread"). So while a detach of a thread of ours is under way, the
+ * thread waits in its last destructor, before glibc marks it exiting; and a thread already past
+ * that point is let finish first: its handle stays valid (nobody detached or joined it), and
+ * pthread_getcpuclockid says ESRCH once the kernel has cleared its tid. */
+struct tl_thread *tl_thread_pin_detach(pthread_t handle)
+{
+	tl_registry_lock();
+	struct tl_thread *t = find(handle);
+	bool finished = false;
+	if (t != NULL) {
+		t->flags |= TL_F_PINNED | TL_F_DETACHING;
+		finished = (t->flags & TL_F_FINISHED) != 0;
+	}
+	tl_registry_unlock();
+	clockid_t cid;
+	for (long waited = 0;
+	     finished && waited < DETACH_WAIT_MAX_US && pthread_getcpuclockid(handle, &cid) == 0;
+	     waited += DETACH_POLL_US)
+		nap_us(DETACH_POLL_US);
+	return t;
 }
 
 struct tl_thread *tl_thread_pin(pthread_t handle)
@@ -315,7 +357,7 @@ static void settle(struct tl_thread *t, unsigned flag)
 	if (t == NULL)
 		return;
 	tl_registry_lock();
-	t->flags &= ~TL_F_PINNED;
+	t->flags &= ~(TL_F_PINNED | TL_F_DETACHING);
 	t->flags |= flag;
 	maybe_free(t);
 	tl_registry_unlock();

@@ -117,8 +117,9 @@ enum tl_flags {
 	TL_F_EXITING = 1u << 8, /* inside exit() itself, waiting for another thread's check */
 	TL_F_INSERTED =
 	    1u << 9, /* was put in the hash once; never again (its handle may be reused) */
-	TL_F_PINNED = 1u << 10,  /* a join or detach of it is in progress: do not free it */
-	TL_F_STARTED = 1u << 11, /* the thread itself ran tl_thread_started */
+	TL_F_PINNED = 1u << 10,    /* a join or detach of it is in progress: do not free it */
+	TL_F_STARTED = 1u << 11,   /* the thread itself ran tl_thread_started */
+	TL_F_DETACHING = 1u << 12, /* a detach is under way: the thread's exit waits for it */
 };
 
 /* What a thread is blocked in, written by the thread itself without locks. `seq` is odd while
@@ -172,6 +173,7 @@ void tl_thread_create_failed(struct tl_thread *t);
 /* Join and detach: pin the record while the handle is still valid (before the real call; after
  * it the handle may already name a new thread), then settle it with the call's outcome. */
 struct tl_thread *tl_thread_pin(pthread_t handle);
+struct tl_thread *tl_thread_pin_detach(pthread_t handle); /* also waits: see registry.c */
 void tl_thread_joined(struct tl_thread *t, bool ok);
 void tl_thread_detached(struct tl_thread *t, bool ok);
 void tl_thread_exiting(void);

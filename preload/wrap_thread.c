@@ -114,7 +114,7 @@ TL_EXPORT int thrd_join(thrd_t th, int *res)
 
 TL_EXPORT int pthread_detach(pthread_t th)
 {
-	struct tl_thread *t = tl_thread_pin(th);
+	struct tl_thread *t = tl_thread_pin_detach(th);
 	int r = TL_REAL(pthread_detach)(th);
 	tl_thread_detached(t, r == 0);
 	return r;
@@ -122,7 +122,7 @@ TL_EXPORT int pthread_detach(pthread_t th)
 
 TL_EXPORT int thrd_detach(thrd_t th)
 {
-	struct tl_thread *t = tl_thread_pin((pthread_t)th);
+	struct tl_thread *t = tl_thread_pin_detach((pthread_t)th);
 	int r = TL_REAL(thrd_detach)(th);
 	tl_thread_detached(t, r == thrd_success);
 	return r;
