@@ -369,7 +369,9 @@ static bool have_tcache_key;
  * Returns false when the layout does not hold. */
 static bool walk_chunks(char *wbuf, uintptr_t first, uintptr_t end)
 {
-	struct window w = {0, 0, CHUNK_SIZE_AT(end), wbuf};
+	/* the walk reads no word at or past `end` (it stops when a chunk ends there), and the
+	 * window must not either: at the main heap, `end` is the brk, often the mapping's end */
+	struct window w = {0, 0, end, wbuf};
 	size_t start_n = nblocks;
 	uintptr_t c = first, size;
 	uintptr_t hdr;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -321,6 +322,29 @@ int main(int argc, char **argv)
 		}
 		global_root = prev;
 		seed();
+	} else if (strcmp(mode, "smalltop") == 0) {
+		/* the seed's leaks, then the main heap filled so that a block of 100 KiB comes
+		 * right before a top chunk of about 40 KiB: the heap's last words are read in a
+		 * window that ends exactly at the brk (keepcost: the top chunk's size) */
+		seed();
+		mallopt(M_TOP_PAD, 1 << 20);         /* the heap grows by 1 MiB at a time */
+		mallopt(M_MMAP_THRESHOLD, 4 << 20); /* and serves these blocks itself */
+		for (;;) {
+			size_t k = mallinfo2().keepcost;
+			if (k >= (150 << 10) && k <= (210 << 10))
+				break;
+			/* too much: take 60 KiB; too little: more than there is, so the heap grows */
+			size_t n = k > (210 << 10) ? (60 << 10) : k + 4096;
+			memset(malloc(n), 0, n);
+		}
+		size_t rest = mallinfo2().keepcost - (140 << 10);
+		if (rest > 64)
+			memset(malloc(rest - 64), 0, rest - 64);
+		memset(malloc(100 << 10), 0, 100 << 10);
+		/* from now on the heap grows by what is asked, so the top stays small even if the
+		 * check allocates more than it holds */
+		mallopt(M_TOP_PAD, 0);
+		printf("top %zu\n", mallinfo2().keepcost);
 	} else if (strcmp(mode, "mixed") == 0) {
 		/* unreachable and reachable side by side */
 		seed();

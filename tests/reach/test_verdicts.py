@@ -19,6 +19,13 @@ for l in leaks:
     T.check(l["verdict_reason"].startswith("nothing can reach cond "), "seed: reason", l)
 T.check(r.rc == 23, f"seed: exit status {r.rc}, expected 23", r.stderr)
 
+# the same with the main heap's top chunk smaller than the window the heap is read through
+r, leaks = U.run_case("smalltop")
+top = int(r.stdout.split()[-1])
+T.check(20 << 10 < top < 60 << 10, f"smalltop: top chunk of {top} bytes", r.stdout)
+T.check(len(leaks) == 15 and all(l["verdict"] in ("unreachable", "reachable") for l in leaks),
+        f"smalltop: verdicts {dict(U.verdicts(leaks))}", leaks)
+
 # reachable from: a global, another running thread's stack, a thread sleeping in a loop, one
 # waiting on a pipe, a callee-saved register of a blocked thread, a __thread variable, a chain
 # of heap blocks from a global, an epoll registration, a blocked thread that is itself
