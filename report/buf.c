@@ -136,8 +136,12 @@ void tl_buf_html(struct tl_buf *b, const char *s)
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	while (*p) {
 		unsigned char c = *p;
-		const char *e = c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
-		                : c == '"' ? "&quot;" : c == '\'' ? "&#39;" : NULL;
+		const char *e = c == '<'    ? "&lt;"
+		                : c == '>'  ? "&gt;"
+		                : c == '&'  ? "&amp;"
+		                : c == '"'  ? "&quot;"
+		                : c == '\'' ? "&#39;"
+		                            : NULL;
 		if (e) {
 			tl_buf_put(b, e, strlen(e));
 			p++;

@@ -147,10 +147,10 @@ void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struc
 void tl_text_thread_line(struct tl_buf *b, const struct tl_text_style *st,
                          const struct tl_text_thread *t, bool first);
 /* The source line of f, as compilers show it under a diagnostic: its text (leading and
- * trailing blanks removed, tabs as blanks, cut with "..." to fit len) in out, and true; false when f is not
- * in the program's own sources (no absolute path, a system header or library, a runtime's
- * sources), or the file is unreadable, newer than f's module (changed since the build), too
- * short, or not text. */
+ * trailing blanks removed, tabs as blanks, cut with "..." to fit len) in out, and true; false
+ * when f is not in the program's own sources (no absolute path, a system header or library, a
+ * runtime's sources), or the file is unreadable, newer than f's module (changed since the
+ * build), too short, or not text. */
 #define TL_SOURCE_MAX 160
 bool tl_source_line(const struct tl_frame *f, char *out, size_t len);
 

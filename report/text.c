@@ -11,7 +11,7 @@
 
 const struct tl_text_style tl_text_plain = {"", "", "", "", "", NULL, NULL, false};
 const struct tl_text_style tl_text_colors = {"\033[1m", "\033[1;31m", "\033[33m", "\033[2m",
-                                             "\033[0m", NULL,         NULL,        false};
+                                             "\033[0m", NULL,         NULL,       false};
 
 /* Members listed under a group before "... (N more)". */
 #define TL_TEXT_MEMBERS 9
@@ -72,7 +72,7 @@ void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struc
  * (glibc's "../sysdeps/...", "./nptl/...") are relative to a build folder we do not know. */
 static bool system_source(const char *file)
 {
-	static const char *const dirs[] = {"/usr/include/", "/usr/lib/", "/usr/local/include/",
+	static const char *const dirs[] = {"/usr/include/", "/usr/lib/",   "/usr/local/include/",
 	                                   "/usr/src/",     "/usr/share/", "/rustc/"};
 	if (file[0] != '/')
 		return true;
@@ -125,7 +125,8 @@ static bool newer(int fd, const char *module)
 	if (module == NULL || fstat(fd, &src) != 0 || stat(module, &mod) != 0)
 		return false;
 	return src.st_mtim.tv_sec > mod.st_mtim.tv_sec ||
-	       (src.st_mtim.tv_sec == mod.st_mtim.tv_sec && src.st_mtim.tv_nsec > mod.st_mtim.tv_nsec);
+	       (src.st_mtim.tv_sec == mod.st_mtim.tv_sec &&
+	        src.st_mtim.tv_nsec > mod.st_mtim.tv_nsec);
 }
 
 bool tl_source_line(const struct tl_frame *f, char *out, size_t len)
