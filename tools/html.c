@@ -647,11 +647,13 @@ static void summary_html(struct tl_buf *b, const struct procset *s, const struct
 		leaky += jint(s->v[i].doc, "leaked", 0) > 0;
 		suppressed += jint(s->v[i].doc, "suppressed", 0);
 	}
-	tl_buf_printf(b,
-	              "<p class=\"total\"><b>%zu leaked thread%s</b> in %zu of %zu process%s; "
-	              "%lld suppressed</p>\n",
-	              leaked, leaked == 1 ? "" : "s", leaky, s->n, s->n == 1 ? "" : "es",
-	              (long long)suppressed);
+	if (s->n > 0) /* else a watch session alone */
+		tl_buf_printf(
+		    b,
+		    "<p class=\"total\"><b>%zu leaked thread%s</b> in %zu of %zu process%s; "
+		    "%lld suppressed</p>\n",
+		    leaked, leaked == 1 ? "" : "s", leaky, s->n, s->n == 1 ? "" : "es",
+		    (long long)suppressed);
 	if (np > 0) {
 		put(b, "<table class=\"summary\"><tr><th>program</th><th>processes</th><th>leaked "
 		       "threads</th><th>groups</th><th>deadlock</th></tr>\n");
