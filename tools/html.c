@@ -430,13 +430,14 @@ static double place_component(struct graph *g, const int *members, int m, double
 	return r2 > 0 ? r2 : 30;
 }
 
-/* A short label: up to the address or the second object, at most 26 bytes (whole UTF-8). */
+/* A short label: the first object without where it is ("mutex lock_a"), at most 26 bytes
+ * (whole UTF-8); the node's title has it all. */
 static void short_label(struct tl_buf *b, const char *s)
 {
 	size_t n = strcspn(s, ",");
-	const char *addr = strstr(s, " (0x");
-	if (addr && (size_t)(addr - s) < n)
-		n = (size_t)(addr - s);
+	const char *where = strstr(s, " (");
+	if (where && where != s && (size_t)(where - s) < n)
+		n = (size_t)(where - s);
 	bool cut = n > 26;
 	if (cut) {
 		n = 25;
@@ -639,7 +640,7 @@ static void program_html(struct tl_buf *b, const struct program *pg, const struc
 }
 
 static void summary_html(struct tl_buf *b, const struct procset *s, const struct program *pg,
-                         size_t np)
+                         size_t np, const char *cwd)
 {
 	size_t leaked = procset_leaked(s), leaky = 0;
 	int64_t suppressed = 0;
@@ -662,7 +663,7 @@ static void summary_html(struct tl_buf *b, const struct procset *s, const struct
 			for (size_t j = 0; j < pg[i].nprocs; j++)
 				dl = dl || jstr(pg[i].procs[j]->doc, "deadlock");
 			put(b, "<tr><td class=\"mono\">");
-			esc(b, pg[i].exe);
+			esc(b, path_under(pg[i].exe, cwd));
 			tl_buf_printf(
 			    b, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%s</td></tr>\n",
 			    pg[i].nprocs, pg[i].leaked - pg[i].hidden, pg[i].ng, dl ? "yes" : "");
@@ -781,6 +782,7 @@ static void watch_html(struct tl_buf *b, json_object *samples)
 	}
 	if (tmax <= tmin)
 		tmax = tmin + 1;
+	ymax = ceil(ymax / 4) * 4; /* whole numbers on the axis */
 	const double W = 900, H = 320, L = 56, R = 16, T = 16, B = 40;
 	tl_buf_printf(b,
 	              "<section class=\"watch\"><h2>Threads per creation site over time</h2>\n"
@@ -851,7 +853,7 @@ int write_html(const char *path, const struct procset *s, const struct watchset 
 	page_head(&b);
 	size_t np;
 	struct program *pg = programs(s, o->show_baselined, &np);
-	summary_html(&b, s, pg, np);
+	summary_html(&b, s, pg, np, o->cwd);
 	int ids = 0;
 	for (size_t i = 0; i < np; i++)
 		if (pg[i].ng > 0)
