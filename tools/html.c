@@ -8,6 +8,7 @@
  * markup. */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,7 +388,7 @@ static double place_component(struct graph *g, const int *members, int m, double
 	int ring[GRAPH_MAX_NODES], rest[GRAPH_MAX_NODES], nr = 0, no = 0, hub = -1;
 	for (int i = 0; i < m; i++) {
 		int v = members[i];
-		if (!g->n[v].cycle)
+		if (!g->n[v].cycle || g->n[v].object)
 			continue;
 		/* the cycle in order: thread, its object, the next thread, ... */
 		for (int u = v; nr < m && !g->n[u].placed && !g->n[u].object;) {
@@ -876,7 +877,7 @@ int write_html(const char *path, const struct procset *s, const struct watchset 
 		ok = false;
 	free(b.p);
 	if (!ok) {
-		cli_err("--html %s: cannot write", path);
+		cli_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
