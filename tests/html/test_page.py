@@ -109,6 +109,39 @@ check("submit at tests/scenarios/seed.c:65" in w.body and "21 threads at the end
       "watch: the growing site", w.body)
 print("ok: watch chart")
 
+# the suppressed threads and the rules used (a rule with markup in it, as text)
+supp = os.path.join(work, "names.supp")
+with open(supp, "w") as f:
+    f.write("name:<script>alert(\n")
+r = run([PROGRAMS["hostile"]], options=f"suppressions={supp}", cwd=SRC)
+check(r.rc == 23 and r.report and r.report["suppressed"] == 1, "hostile with a suppression", r.stderr)
+doc_s = os.path.join(work, "suppressed.json")
+with open(doc_s, "w") as f:
+    json.dump(r.report, f)
+page = os.path.join(work, "suppressed.html")
+p = subprocess.run([CLI, "report", "--html", page, doc_s], cwd=SRC, capture_output=True, text=True,
+                   timeout=120)
+sp = Page(page)
+check(p.returncode == 0 and "Suppressed threads (1)" in sp.body and "name:<script>alert(" in sp.body
+      and len(sp.all("table", "rules")) == 2 and len(sp.all("script")) == 1,
+      "the suppressed thread and its rule", sp.body)
+print("ok: suppressed threads and the rules used")
+
+# the graph is drawn for exit and hang checks and for deadlocks, not for a mid-run check
+with open(os.path.join(work, "deadlock.json")) as f:
+    dl_doc = json.load(f)
+for check_kind, deadlock, drawn in [("hang", None, True), ("api", None, False), ("api", "deadlock: x", True)]:
+    dl_doc["check"], dl_doc["deadlock"] = check_kind, deadlock
+    doc_k = os.path.join(work, f"dl_{check_kind}.json")
+    with open(doc_k, "w") as f:
+        json.dump(dl_doc, f)
+    page = os.path.join(work, f"dl_{check_kind}.html")
+    p = subprocess.run([CLI, "report", "--html", page, doc_k], cwd=SRC, capture_output=True,
+                       text=True, timeout=120)
+    check(p.returncode == 0 and bool(Page(page).all("svg", "waitfor")) == drawn,
+          f"check {check_kind}, deadlock {deadlock}: graph drawn should be {drawn}")
+print("ok: the graph for hang checks and deadlocks, not for a mid-run check")
+
 # --no-source
 page = os.path.join(work, "nosrc.html")
 p = subprocess.run([CLI, "report", "--no-source", "--html", page, os.path.join(work, "seed.json")],
