@@ -142,6 +142,15 @@ for check_kind, deadlock, drawn in [("hang", None, True), ("api", None, False), 
           f"check {check_kind}, deadlock {deadlock}: graph drawn should be {drawn}")
 print("ok: the graph for hang checks and deadlocks, not for a mid-run check")
 
+# --html names its own file: the same path as another output is refused
+same = os.path.join(work, "same.out")
+for cmd in (["report", "--html", same, "--json", same, os.path.join(work, "seed.json")],
+            ["run", "--html", same, "--junit", same, "--", PROGRAMS["seed"]]):
+    p = subprocess.run([CLI, *cmd], cwd=SRC, capture_output=True, text=True, timeout=120)
+    check(p.returncode == 2 and "--html" in p.stderr and not os.path.exists(same),
+          f"{cmd[0]}: --html and another output on one file", p.stderr)
+print("ok: --html and another output on one file refused")
+
 # --no-source
 page = os.path.join(work, "nosrc.html")
 p = subprocess.run([CLI, "report", "--no-source", "--html", page, os.path.join(work, "seed.json")],
