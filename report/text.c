@@ -67,6 +67,9 @@ void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struc
 	tl_buf_printf(b, "%s\n", user ? "" : st->reset);
 }
 
+/* How far into a file a source line is looked for. */
+#define TL_SOURCE_SCAN ((size_t)16 << 20)
+
 /* Sources that are not the program's own: system headers and libraries, the sources of a
  * distribution's packages and of Rust's std (as its debug info names them). Relative paths
  * (glibc's "../sysdeps/...", "./nptl/...") are relative to a build folder we do not know. */
@@ -84,19 +87,21 @@ static bool system_source(const char *file)
 
 /* Line `line` of the open file fd into out, its leading blanks skipped (NUL-terminated, at
  * most len - 1 bytes kept, *cut set when more followed), or false when the file has fewer
- * lines or the line holds a NUL (not text). Reads in small pieces: this runs at the library's
- * check too, on whatever stack the check has. */
+ * lines, the line holds a NUL (not text) or lies beyond the first TL_SOURCE_SCAN bytes. Reads in
+ * small pieces: this runs at the library's check too, on whatever stack the check has. */
 static bool read_line(int fd, int line, char *out, size_t len, bool *cut)
 {
 	char buf[512];
 	int at = 1;
-	size_t k = 0;
+	size_t k = 0, total = 0;
 	bool found = false;
 	out[0] = '\0';
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			return found; /* end of file: the last line may have no newline */
+		if ((total += (size_t)n) > TL_SOURCE_SCAN)
+			return false; /* not a source file a person reads */
 		for (ssize_t i = 0; i < n; i++) {
 			if (at < line) {
 				at += buf[i] == '\n';
