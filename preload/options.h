@@ -51,6 +51,9 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	X(FAIL_ON, fail_on, fail_on, TL_FAIL_ALL, 0, 0,                                           \
 	  "which leaks change the exit status: all, or unreachable (proven ones: verdict "        \
 	  "unreachable or freed)")                                                                \
+	X(BOOL, source_lines, source_lines, true, 0, 1,                                           \
+	  "text report: the source line under the innermost frame in the program's own sources "  \
+	  "and under the creator frame (0: off)")                                                 \
 	X(BOOL, help, help, false, 0, 1, "print the options and their defaults")
 
 #define TL_OPT_FIELD_INT(field, max) int field;

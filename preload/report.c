@@ -155,6 +155,7 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		cwd[0] = '\0';
 	struct tl_text_style st = tl_text_plain;
 	st.cwd = cwd;
+	st.no_source = !tl_opt.source_lines;
 	tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d)", r->nleaked,
 	              r->nleaked == 1 ? "" : "s", exe, (int)getpid());
 	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode)

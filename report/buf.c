@@ -127,3 +127,31 @@ void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines
 		i++;
 	}
 }
+
+/* Text inside HTML (element content or a quoted attribute): markup characters as entities,
+ * control bytes as \xNN as on a terminal, invalid UTF-8 as U+FFFD: whatever a program names
+ * its threads or files, the page shows it as text. */
+void tl_buf_html(struct tl_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		unsigned char c = *p;
+		const char *e = c == '<'    ? "&lt;"
+		                : c == '>'  ? "&gt;"
+		                : c == '&'  ? "&amp;"
+		                : c == '"'  ? "&quot;"
+		                : c == '\'' ? "&#39;"
+		                            : NULL;
+		if (e) {
+			tl_buf_put(b, e, strlen(e));
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			tl_buf_printf(b, "\\x%02x", c);
+			p++;
+		} else {
+			int n = utf8_len(p);
+			tl_buf_put(b, n ? (const char *)p : "\xef\xbf\xbd", n ? (size_t)n : 3);
+			p += n ? n : 1;
+		}
+	}
+}

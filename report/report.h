@@ -24,6 +24,8 @@ void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
 void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
 /* Text for a terminal: control bytes written as \xNN (newlines too when escape_newlines). */
 void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines);
+/* Text inside HTML: markup as entities, control bytes as \xNN, invalid UTF-8 as U+FFFD. */
+void tl_buf_html(struct tl_buf *b, const char *s);
 
 /* ---- programs that run without the library (unchecked.c) ---- */
 enum tl_unchecked {
@@ -90,6 +92,10 @@ struct tl_symbolizer *tl_sym_open_files(const struct tl_sym_files *o);
 int tl_sym_module(struct tl_symbolizer *s, const char *module, uintptr_t offset, bool exact,
                   struct tl_frame *out, int max, const char **used);
 
+/* Open a regular file read-only without waiting (never a FIFO or a device), at most
+ * TL_SYM_MAX_FILE bytes; -1 otherwise. */
+int tl_open_regular(const char *path);
+
 char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
 bool tl_module_is_system(const char *module);
 /* Index of the creation-stack frame the "created by" headline names: the first past the
@@ -128,6 +134,7 @@ struct tl_text_style {
 	const char *bold, *red, *yellow, *dim, *reset;
 	const char *cwd;                           /* paths under it are shown relative */
 	bool (*is_user)(const struct tl_frame *f); /* emphasised frames; NULL: none */
+	bool no_source; /* no source lines under the user's innermost frame and the creator */
 };
 extern const struct tl_text_style tl_text_plain, tl_text_colors;
 void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struct tl_text_group *g);
@@ -135,5 +142,16 @@ void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struc
  * printed (g->t[0] stands for the thread; threads with equal keys are printed once). */
 void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g);
 void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f);
+/* One thread's line: "Thread 3 (tid ..., "name", detached) blocked in ..." (first) or the
+ * indented line of another thread of the group. */
+void tl_text_thread_line(struct tl_buf *b, const struct tl_text_style *st,
+                         const struct tl_text_thread *t, bool first);
+/* The source line of f, as compilers show it under a diagnostic: its text (leading and
+ * trailing blanks removed, tabs as blanks, cut with "..." to fit len) in out, and true; false
+ * when f is not in the program's own sources (no absolute path, a system header or library, a
+ * runtime's sources), or the file is unreadable, newer than f's module (changed since the
+ * build), too short, or not text. */
+#define TL_SOURCE_MAX 160
+bool tl_source_line(const struct tl_frame *f, char *out, size_t len);
 
 #endif

@@ -342,7 +342,7 @@ static char *main_program_path(void)
 /* Open a file for libdw: a regular file only, without waiting (O_NONBLOCK: a FIFO named by an
  * untrusted report would block open() until a writer comes), and no larger than
  * TL_SYM_MAX_FILE, so what libdw maps and reads is bounded. */
-static int open_regular(const char *path)
+int tl_open_regular(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
@@ -369,11 +369,11 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		return -1;
 	}
 	const char *path = modname;
-	int fd = open_regular(path);
+	int fd = tl_open_regular(path);
 	if (fd < 0 && md && md->main) {
 		/* deleted or replaced since exec; the kernel still has the file */
 		path = "/proc/self/exe";
-		fd = open_regular(path);
+		fd = tl_open_regular(path);
 	}
 	if (fd >= 0)
 		*file_name = strdup(path);
@@ -508,7 +508,7 @@ static bool debuginfod_cache_regular(const char *hex)
 static bool altlink_build_id(const char *debug_file, char *hex)
 {
 	bool found = false;
-	int fd = debug_file ? open_regular(debug_file) : -1;
+	int fd = debug_file ? tl_open_regular(debug_file) : -1;
 	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -611,7 +611,7 @@ static int find_debuglink(const char *file_name, const char *debuglink, GElf_Wor
 	for (int i = 0; i < ncand; i++) {
 		if (file_name && strcmp(cand[i], file_name) == 0)
 			continue;
-		fd = open_regular(cand[i]);
+		fd = tl_open_regular(cand[i]);
 		if (fd < 0)
 			continue;
 		uint32_t got;
@@ -1322,7 +1322,7 @@ static void say(const struct tl_symbolizer *s, const char *fmt, const char *a, c
 static Dwfl_Module *report_file(struct tl_symbolizer *s, const char *name, const char *file,
                                 Dwfl **out)
 {
-	int fd = open_regular(file);
+	int fd = tl_open_regular(file);
 	if (fd < 0)
 		return NULL;
 	Dwfl *d = dwfl_begin(&s->cb);

@@ -4,11 +4,14 @@
  * program (names, paths, objects) is written with control bytes escaped. */
 #include "report.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-const struct tl_text_style tl_text_plain = {"", "", "", "", "", NULL, NULL};
+const struct tl_text_style tl_text_plain = {"", "", "", "", "", NULL, NULL, false};
 const struct tl_text_style tl_text_colors = {"\033[1m", "\033[1;31m", "\033[33m", "\033[2m",
-                                             "\033[0m", NULL,         NULL};
+                                             "\033[0m", NULL,         NULL,       false};
 
 /* Members listed under a group before "... (N more)". */
 #define TL_TEXT_MEMBERS 9
@@ -62,6 +65,114 @@ void tl_text_frame(struct tl_buf *b, const struct tl_text_style *st, const struc
 	tl_buf_printf(b, "%s%s", user ? st->reset : "", f->inlined ? " (inlined)" : "");
 	where(b, st, f);
 	tl_buf_printf(b, "%s\n", user ? "" : st->reset);
+}
+
+/* How far into a file a source line is looked for. */
+#define TL_SOURCE_SCAN ((size_t)16 << 20)
+
+/* Sources that are not the program's own: system headers and libraries, the sources of a
+ * distribution's packages and of Rust's std (as its debug info names them). Relative paths
+ * (glibc's "../sysdeps/...", "./nptl/...") are relative to a build folder we do not know. */
+static bool system_source(const char *file)
+{
+	static const char *const dirs[] = {"/usr/include/", "/usr/lib/",   "/usr/local/include/",
+	                                   "/usr/src/",     "/usr/share/", "/rustc/"};
+	if (file[0] != '/')
+		return true;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strncmp(file, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Line `line` of the open file fd into out, its leading blanks skipped (NUL-terminated, at
+ * most len - 1 bytes kept, *cut set when more followed), or false when the file has fewer
+ * lines, the line holds a NUL (not text) or lies beyond the first TL_SOURCE_SCAN bytes. Reads in
+ * small pieces: this runs at the library's check too, on whatever stack the check has. */
+static bool read_line(int fd, int line, char *out, size_t len, bool *cut)
+{
+	char buf[512];
+	int at = 1;
+	size_t k = 0, total = 0;
+	bool found = false;
+	out[0] = '\0';
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return found; /* end of file: the last line may have no newline */
+		if ((total += (size_t)n) > TL_SOURCE_SCAN)
+			return false; /* not a source file a person reads */
+		for (ssize_t i = 0; i < n; i++) {
+			if (at < line) {
+				at += buf[i] == '\n';
+				continue;
+			}
+			found = true;
+			if (buf[i] == '\n')
+				return true;
+			if (buf[i] == '\0')
+				return false;
+			if (k == 0 && (buf[i] == ' ' || buf[i] == '\t'))
+				continue;
+			if (k + 1 < len)
+				out[k++] = buf[i], out[k] = '\0';
+			else
+				*cut = true;
+		}
+	}
+}
+
+/* Newer than the module: the file changed since the build, and its lines may have moved
+ * (see docs/internals.md, "Source lines"). */
+static bool newer(int fd, const char *module)
+{
+	struct stat src, mod;
+	if (module == NULL || fstat(fd, &src) != 0 || stat(module, &mod) != 0)
+		return false;
+	return src.st_mtim.tv_sec > mod.st_mtim.tv_sec ||
+	       (src.st_mtim.tv_sec == mod.st_mtim.tv_sec &&
+	        src.st_mtim.tv_nsec > mod.st_mtim.tv_nsec);
+}
+
+bool tl_source_line(const struct tl_frame *f, char *out, size_t len)
+{
+	if (len < 8 || f->file == NULL || f->line <= 0 || system_source(f->file) ||
+	    tl_module_is_system(f->module))
+		return false;
+	int fd = tl_open_regular(f->file);
+	if (fd < 0)
+		return false;
+	bool cut = false;
+	bool ok = !newer(fd, f->module) && read_line(fd, f->line, out, len, &cut);
+	close(fd);
+	if (!ok)
+		return false;
+	size_t n = strlen(out);
+	if (cut) {
+		n = len - 4; /* room for "..." */
+		while (n > 0 && ((unsigned char)out[n] & 0xc0) == 0x80)
+			n--; /* not inside a UTF-8 sequence */
+		memcpy(out + n, "...", 4);
+		n += 3;
+	}
+	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '\t')
+			out[i] = ' ';
+	return n > 0;
+}
+
+/* "      25 | code" under a frame line, when the frame is in the program's sources. */
+static bool source(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f)
+{
+	char line[TL_SOURCE_MAX + 1];
+	if (st->no_source || !tl_source_line(f, line, sizeof(line)))
+		return false;
+	tl_buf_printf(b, "    %s%6d |%s ", st->dim, f->line, st->reset);
+	str(b, line);
+	tl_buf_put(b, "\n", 1);
+	return true;
 }
 
 static void duration(struct tl_buf *b, int64_t ms)
@@ -121,8 +232,8 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 	}
 }
 
-static void thread_line(struct tl_buf *b, const struct tl_text_style *st,
-                        const struct tl_text_thread *t, bool first)
+void tl_text_thread_line(struct tl_buf *b, const struct tl_text_style *st,
+                         const struct tl_text_thread *t, bool first)
 {
 	const char *label = first ? "Thread" : "  thread";
 	tl_buf_printf(b, "%s", first ? st->red : "");
@@ -170,6 +281,8 @@ static void created_by(struct tl_buf *b, const struct tl_text_style *st,
 		str(b, g->start_routine);
 	}
 	tl_buf_printf(b, ":%s\n", st->reset);
+	if (g->ncreate > 0)
+		source(b, st, &g->create[h]);
 	/* the runtime frames before the headline are in the JSON only */
 	for (int j = h + 1; j < g->ncreate; j++)
 		tl_text_frame(b, st, &g->create[j]);
@@ -177,7 +290,7 @@ static void created_by(struct tl_buf *b, const struct tl_text_style *st,
 
 void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struct tl_text_group *g)
 {
-	thread_line(b, st, &g->t[0], true);
+	tl_text_thread_line(b, st, &g->t[0], true);
 	if (g->n > 1) {
 		tl_buf_printf(b, "  and %zu more with the same stacks:\n", g->n - 1);
 		for (size_t j = 1; j < g->n; j++) {
@@ -185,7 +298,7 @@ void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struc
 				tl_buf_printf(b, "  ... (%zu more)\n", g->n - j);
 				break;
 			}
-			thread_line(b, st, &g->t[j], false);
+			tl_text_thread_line(b, st, &g->t[j], false);
 		}
 	}
 	const char *state = g->t[0].state;
@@ -195,8 +308,11 @@ void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struc
 			str(b, g->stack_note);
 			tl_buf_put(b, ")\n", 2);
 		}
-		for (int j = 0; j < g->nstack; j++)
+		bool shown = false; /* the innermost frame in the program's sources */
+		for (int j = 0; j < g->nstack; j++) {
 			tl_text_frame(b, st, &g->stack[j]);
+			shown = shown || source(b, st, &g->stack[j]);
+		}
 		if (g->nstack == 0 && !g->stack_note)
 			tl_buf_printf(b, "    (no stack)\n");
 	}

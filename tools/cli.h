@@ -131,9 +131,14 @@ struct render_opts {
 	bool color;
 	bool show_baselined; /* print baselined leaks like new ones (the run that records them) */
 	const char *cwd;     /* paths under it are shown relative */
+	bool no_source;      /* no source lines under the frames (report/text.c) */
 };
 /* The combined report, grouped by program. Prints nothing for clean processes. */
 void render_text(FILE *out, const struct procset *s, const struct render_opts *o);
+/* A group as report/text.c takes it: its threads and frames (free with text_group_free). */
+void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *tg);
+void text_group_free(struct tl_text_group *tg);
+bool text_frame_is_user(const struct tl_frame *f); /* frame_is_user, for report/text.c */
 /* One process alone (JUnit failure bodies), without colors. malloc'd. */
 char *render_process(const struct proc *p, const char *cwd);
 
@@ -153,6 +158,17 @@ int outputs_distinct(const char *const *names, const char *const *paths, size_t 
 int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri);
 int write_junit(const char *path, const struct procset *s, const char *cwd);
 int write_sarif(const char *path, const struct procset *s, const char *root);
+/* html.c: one self-contained page (no network): the groups with their stacks and source
+ * lines, the wait-for graph and, for watch sessions (JSON lines of "kind": "watch"), the
+ * thread count per creation site over time. Returns 0, or -1 after a message. */
+struct watchset {
+	json_object *samples; /* the watch objects of every file, in order */
+};
+/* Whether PATH holds a watch session (JSON lines, each {"kind": "watch", ...}); its lines
+ * are added to w. A file that is not one is left to procset_read. */
+bool watch_read(struct watchset *w, const char *path);
+int write_html(const char *path, const struct procset *s, const struct watchset *w,
+               const struct render_opts *o);
 
 /* ---- baseline.c ---- */
 struct baseline {

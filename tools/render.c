@@ -35,7 +35,7 @@ static const char *cl(const char *s)
 	return b;
 }
 
-static bool is_user(const struct tl_frame *t)
+bool text_frame_is_user(const struct tl_frame *t)
 {
 	struct frame f = {.function = t->function,
 	                  .module = t->module,
@@ -66,37 +66,47 @@ static void member_thread(const struct member *m, bool show_pid, struct tl_text_
 	};
 }
 
-/* One group through the shared renderer (report/text.c), as the library prints it. */
-static void group_text(FILE *out, const struct style *st, const struct group *g, bool show_pid,
-                       const char *cwd)
+void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *tg)
 {
-	struct tl_text_style ts = st == &colors ? tl_text_colors : tl_text_plain;
-	ts.cwd = cwd;
-	ts.is_user = is_user;
 	json_object *leak = g->m[0].leak, *cb = jobj(leak, "created_by");
 	struct tl_text_thread *tv = cli_realloc(NULL, sizeof(*tv) * g->n);
 	for (size_t j = 0; j < g->n; j++)
 		member_thread(&g->m[j], show_pid, &tv[j]);
-	struct tl_text_group tg = {.t = tv, .n = g->n, .stack_note = jstr(leak, "stack_note")};
-	struct tl_frame *stack = stack_frames(jarr(leak, "stack"), &tg.nstack);
-	struct tl_frame *create = stack_frames(jarr(cb, "stack"), &tg.ncreate);
-	tg.stack = stack;
+	*tg = (struct tl_text_group){.t = tv, .n = g->n, .stack_note = jstr(leak, "stack_note")};
+	tg->stack = stack_frames(jarr(leak, "stack"), &tg->nstack);
+	tg->create = stack_frames(jarr(cb, "stack"), &tg->ncreate);
 	if (cb) {
-		tg.created = true;
-		tg.creator = (uint64_t)jint(cb, "thread", 0);
-		tg.create = create;
+		tg->created = true;
+		tg->creator = (uint64_t)jint(cb, "thread", 0);
 		/* reports of older versions have no headline: the same heuristic picks it */
-		tg.headline = (int)jint(cb, "headline", -1);
-		tg.start_routine = jstr(leak, "start_routine");
+		tg->headline = (int)jint(cb, "headline", -1);
+		tg->start_routine = jstr(leak, "start_routine");
 	}
+}
+
+void text_group_free(struct tl_text_group *tg)
+{
+	free((void *)tg->t);
+	free((void *)tg->stack);
+	free((void *)tg->create);
+}
+
+/* One group through the shared renderer (report/text.c), as the library prints it. */
+static void group_text(FILE *out, const struct style *st, const struct group *g, bool show_pid,
+                       const char *cwd, bool no_source)
+{
+	struct tl_text_style ts = st == &colors ? tl_text_colors : tl_text_plain;
+	ts.cwd = cwd;
+	ts.is_user = text_frame_is_user;
+	ts.no_source = no_source;
+	struct tl_text_group tg;
+	text_group_of(g, show_pid, &tg);
 	struct tl_buf b = {0};
 	tl_text_group(&b, &ts, &tg);
 	if (b.p)
 		fwrite(b.p, 1, b.len, out);
 	free(b.p);
-	free(stack);
-	free(create);
-	free(tv);
+	text_group_free(&tg);
 }
 
 static void program_header(FILE *out, const struct style *st, const struct program *pg,
@@ -177,7 +187,7 @@ void render_text(FILE *out, const struct procset *s, const struct render_opts *o
 			continue; /* every leak of it is in the baseline */
 		program_header(out, st, &pg[i], o->cwd);
 		for (size_t j = 0; j < pg[i].ng; j++)
-			group_text(out, st, &pg[i].g[j], pg[i].nprocs > 1, o->cwd);
+			group_text(out, st, &pg[i].g[j], pg[i].nprocs > 1, o->cwd, o->no_source);
 	}
 	programs_free(pg, np);
 	suppressed_summary(out, s);

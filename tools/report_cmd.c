@@ -33,6 +33,10 @@ void usage_report(FILE *out)
 	      "  --sarif FILE         write SARIF 2.1.0\n"
 	      "  --junit FILE         write JUnit XML\n"
 	      "  --source-root DIR    SARIF paths are relative to DIR (default: .)\n"
+	      "  --html FILE          write one self-contained HTML page: groups, stacks,\n"
+	      "                       source lines, the wait-for graph; for watch sessions\n"
+	      "                       (JSON lines), threads per creation site over time\n"
+	      "  --no-source          no source lines under the frames\n"
 	      "  --color[=WHEN]       auto (on a terminal), always, never\n"
 	      "  --no-color           no colors\n"
 	      "  -v, --verbose        say which modules could not be symbolized\n"
@@ -43,8 +47,9 @@ void usage_report(FILE *out)
 struct report_opts {
 	struct osym_opts sym;
 	bool no_symbolize;
-	const char *json, *sarif, *junit, *source_root;
+	const char *json, *sarif, *junit, *source_root, *html;
 	int color;
+	bool no_source;
 };
 
 static int parse_report(int argc, char **argv, struct report_opts *o)
@@ -59,6 +64,8 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 	    {"source-root", required_argument, NULL, 'r'},
 	    {"color", optional_argument, NULL, 'c'},
 	    {"no-color", no_argument, NULL, 'C'},
+	    {"html", required_argument, NULL, 'H'},
+	    {"no-source", no_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -111,6 +118,12 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 		case 'C':
 			o->color = 0;
 			break;
+		case 'H':
+			o->html = optarg;
+			break;
+		case 'L':
+			o->no_source = true;
+			break;
 		case 'v':
 			o->sym.verbose = true;
 			break;
@@ -148,15 +161,17 @@ int cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
 	int first = parse_report(argc, argv, &o);
-	const char *names[] = {"--json", "--sarif", "--junit"};
-	const char *paths[] = {o.json, o.sarif, o.junit};
-	if (first < 0 || outputs_distinct(names, paths, 3) != 0) {
+	const char *names[] = {"--json", "--sarif", "--junit", "--html"};
+	const char *paths[] = {o.json, o.sarif, o.junit, o.html};
+	if (first < 0 || outputs_distinct(names, paths, 4) != 0) {
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}
 	struct procset set = {0};
+	struct watchset ws = {0};
 	for (int i = first; i < argc; i++)
-		procset_read(&set, argv[i], TL_MAX_REPORT);
+		if (!(o.html && watch_read(&ws, argv[i])))
+			procset_read(&set, argv[i], TL_MAX_REPORT);
 	if (!o.no_symbolize)
 		symbolize_offline(&set, &o.sym);
 	char cwd[PATH_MAX], root[PATH_MAX];
@@ -167,7 +182,7 @@ int cmd_report(int argc, char **argv)
 	bool color = o.color >= 0 ? o.color
 	                          : isatty(1) && getenv("NO_COLOR") == NULL &&
 	                                !(term && strcmp(term, "dumb") == 0);
-	struct render_opts ro = {.color = color, .cwd = here};
+	struct render_opts ro = {.color = color, .cwd = here, .no_source = o.no_source};
 	size_t leaked = procset_leaked(&set), leaky = 0;
 	for (size_t i = 0; i < set.n; i++)
 		leaky += jint(set.v[i].doc, "leaked", 0) > 0;
@@ -184,6 +199,9 @@ int cmd_report(int argc, char **argv)
 		werr |= write_sarif(o.sarif, &set, root);
 	if (o.junit)
 		werr |= write_junit(o.junit, &set, here);
+	if (o.html)
+		werr |= write_html(o.html, &set, &ws, &ro);
+	json_object_put(ws.samples);
 	int bad = set.bad_files;
 	if (bad)
 		cli_err("%d file%s skipped", bad, bad == 1 ? "" : "s");

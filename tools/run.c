@@ -25,8 +25,9 @@ struct run_opts {
 	bool exitcode_set, no_children, allow_static, update_baseline;
 	enum tl_unchecked unchecked; /* why the command itself will not get the library */
 	const char *cmd0;
-	const char *json, *sarif, *junit, *baseline, *source_root;
+	const char *json, *sarif, *junit, *baseline, *source_root, *html;
 	int color; /* -1 auto */
+	bool no_source;
 };
 
 void usage_run(FILE *out)
@@ -56,6 +57,8 @@ void usage_run(FILE *out)
 	      "                       entries that no longer occur\n"
 	      "  --update-baseline    rewrite the baseline FILE with this run's leaks\n"
 	      "  --source-root DIR    SARIF and baseline paths are relative to DIR (.)\n"
+	      "  --html FILE          write one self-contained HTML page of the report\n"
+	      "  --no-source          no source lines under the frames\n"
 	      "Running:\n"
 	      "  --orphan-wait MS     after COMMAND ends, wait up to MS for the processes it\n"
 	      "                       left running, to read their reports too (1000)\n"
@@ -132,6 +135,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	    {"allow-static", no_argument, NULL, 'A'},
 	    {"color", optional_argument, NULL, 'c'},
 	    {"no-color", no_argument, NULL, 'C'},
+	    {"html", required_argument, NULL, 'H'},
+	    {"no-source", no_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -202,6 +207,12 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'C':
 			o->color = 0;
+			break;
+		case 'H':
+			o->html = optarg;
+			break;
+		case 'L':
+			o->no_source = true;
 			break;
 		case 'h':
 			usage_run(stdout);
@@ -571,7 +582,8 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	char cwd[PATH_MAX];
 	struct render_opts ro = {.color = use_color(o->color),
 	                         .show_baselined = r.recording,
-	                         .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL};
+	                         .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL,
+	                         .no_source = o->no_source};
 	if (r.fresh > 0 || (r.recording && r.leaked > 0))
 		render_text(stderr, set, &ro);
 	summary(o, set, ns, c, &r);
@@ -590,6 +602,8 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 		werr |= write_sarif(o->sarif, set, root);
 	if (o->junit)
 		werr |= write_junit(o->junit, set, cwd);
+	if (o->html)
+		werr |= write_html(o->html, set, NULL, &ro);
 	if (r.recording) {
 		werr |= baseline_record(o->baseline, set, root);
 		if (werr == 0)
@@ -668,9 +682,9 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	int first = parse_run(argc, argv, &o);
-	const char *names[] = {"--json", "--sarif", "--junit", "--baseline"};
-	const char *paths[] = {o.json, o.sarif, o.junit, o.baseline};
-	if (first < 0 || outputs_distinct(names, paths, 4) != 0) {
+	const char *names[] = {"--json", "--sarif", "--junit", "--baseline", "--html"};
+	const char *paths[] = {o.json, o.sarif, o.junit, o.baseline, o.html};
+	if (first < 0 || outputs_distinct(names, paths, 5) != 0) {
 		run_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}
