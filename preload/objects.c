@@ -372,11 +372,13 @@ static void add(char *buf, size_t len, size_t *used, const char *fmt, ...)
 		*used += (size_t)n;
 }
 
-/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/task/TID/fdinfo/EPFD. */
+/* The fds an epoll instance watches: "tfd: N" lines of /proc/self/task/TID/fdinfo/EPFD, in
+ * the kernel's order (by file address, which differs from run to run): the report names the
+ * lowest EPOLL_SHOWN fds, in order, so two runs of a program print the same line. */
+enum { EPOLL_SHOWN = 4 };
+
 struct epoll_list {
-	pid_t tid;
-	char *buf;
-	size_t len, *used;
+	int fds[EPOLL_SHOWN]; /* the lowest seen so far, ascending */
 	int count;
 };
 
@@ -385,13 +387,14 @@ static bool epoll_line(char *line, void *arg)
 	struct epoll_list *l = arg;
 	if (strncmp(line, "tfd:", 4) != 0)
 		return true;
-	int fd = atoi(line + 4);
-	if (l->count < 4) {
-		char d[160];
-		tl_describe_fd(l->tid, fd, d, sizeof(d));
-		add(l->buf, l->len, l->used, "%s %s", l->count ? "," : " watching", d);
-	}
+	int fd = atoi(line + 4), n = l->count < EPOLL_SHOWN ? l->count : EPOLL_SHOWN;
 	l->count++;
+	if (n == EPOLL_SHOWN && fd >= l->fds[n - 1])
+		return true;
+	int i = n == EPOLL_SHOWN ? n - 1 : n;
+	for (; i > 0 && l->fds[i - 1] > fd; i--)
+		l->fds[i] = l->fds[i - 1];
+	l->fds[i] = fd;
 	return true;
 }
 
@@ -402,10 +405,14 @@ static void describe_epoll(pid_t tid, int epfd, char *buf, size_t len)
 	tl_describe_fd(tid, epfd, d, sizeof(d));
 	add(buf, len, &used, "epoll %s", d);
 	tl_fd_proc_path(tid, epfd, "fdinfo", path, sizeof(path));
-	struct epoll_list l = {tid, buf, len, &used, 0};
+	struct epoll_list l = {{0}, 0};
 	each_line(path, epoll_line, &l);
-	if (l.count > 4)
-		add(buf, len, &used, ", and %d more", l.count - 4);
+	for (int i = 0; i < l.count && i < EPOLL_SHOWN; i++) {
+		tl_describe_fd(tid, l.fds[i], d, sizeof(d));
+		add(buf, len, &used, "%s %s", i ? "," : " watching", d);
+	}
+	if (l.count > EPOLL_SHOWN)
+		add(buf, len, &used, ", and %d more", l.count - EPOLL_SHOWN);
 	else if (l.count == 0)
 		add(buf, len, &used, " watching no fd");
 }
