@@ -228,12 +228,18 @@ void tl_block_validate(struct tl_seen *s)
 	}
 }
 
+/* k is sorted by tid (check.c gather) */
 static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 {
-	for (size_t i = 0; i < n; i++)
-		if (k[i].tid == tid)
-			return k[i].number;
-	return 0;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && k[lo].tid == tid ? k[lo].number : 0;
 }
 
 static uint64_t number_of_handle(const struct tl_known *k, size_t n, pthread_t h)
@@ -573,11 +579,45 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		add(buf, len, &used, ", ...");
 }
 
+/* Many threads wait on the same few objects: their names are looked up once per check
+ * (direct-mapped by address; the symbolizer identifies the check). */
+#define NAME_CACHE_SIZE 256
+static struct {
+	const struct tl_symbolizer *sym;
+	uintptr_t addr;
+	bool found;
+	char name[128];
+} name_cache[NAME_CACHE_SIZE];
+static unsigned name_cache_check; /* the check the entries belong to */
+static unsigned name_cache_gen[NAME_CACHE_SIZE];
+
+void tl_objects_new_check(void)
+{
+	name_cache_check++;
+}
+
+static bool data_name(struct tl_report *r, uintptr_t addr, char *sym, size_t len)
+{
+	size_t i = (addr >> 3) % NAME_CACHE_SIZE;
+	if (name_cache_gen[i] == name_cache_check && name_cache[i].sym == r->sym &&
+	    name_cache[i].addr == addr) {
+		snprintf(sym, len, "%s", name_cache[i].name);
+		return name_cache[i].found;
+	}
+	bool found = tl_sym_data(r->sym, addr, sym, len);
+	name_cache_gen[i] = name_cache_check;
+	name_cache[i].sym = r->sym;
+	name_cache[i].addr = addr;
+	name_cache[i].found = found;
+	snprintf(name_cache[i].name, sizeof(name_cache[i].name), "%s", found ? sym : "");
+	return found;
+}
+
 static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf,
                           size_t len)
 {
 	char sym[128];
-	if (tl_sym_data(r->sym, addr, sym, sizeof(sym)))
+	if (data_name(r, addr, sym, sizeof(sym)))
 		snprintf(buf, len, "%s %s (0x%lx)", what, sym, (unsigned long)addr);
 	else
 		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);

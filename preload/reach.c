@@ -541,6 +541,20 @@ static const char *find_heap(char *wbuf)
 	return NULL;
 }
 
+static int cmp_uintptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* candidates (indexes into ths) by the low end of their stacks; equal ends keep index order */
+static int cmp_cand_stk_lo(const void *a, const void *b)
+{
+	int i = *(const int *)a, j = *(const int *)b;
+	uintptr_t x = ths[i].stk_lo, y = ths[j].stk_lo;
+	return x != y ? (x > y) - (x < y) : (i > j) - (i < j);
+}
+
 static int cmp_th_tid(const void *a, const void *b)
 {
 	const struct th *x = a, *y = b;
@@ -1342,15 +1356,20 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	 * Under the registry lock, and only while the thread is still in the same wrapped call:
 	 * it cannot finish exiting meanwhile, so its handle stays valid. */
 	tl_registry_lock();
+	/* the records still in the registry, sorted, to find each parked thread's in */
+	size_t nrecs = 0, caprecs = (size_t)nths + 64;
+	uintptr_t *recs = take(sizeof(uintptr_t) * caprecs);
+	TL_REGISTRY_FOREACH (rec)
+		if (nrecs < caprecs)
+			recs[nrecs++] = (uintptr_t)rec;
+	qsort(recs, nrecs, sizeof(*recs), cmp_uintptr);
 	for (int i = 0; i < nths; i++) {
 		struct th *t = &ths[i];
 		if (!t->parked || t->main)
 			continue;
-		bool same = false;
-		TL_REGISTRY_FOREACH (rec)
-			if (rec == t->rec)
-				same = atomic_load_explicit(&rec->blk.seq, memory_order_acquire) ==
-				       t->seq;
+		uintptr_t key = (uintptr_t)t->rec;
+		bool same = bsearch(&key, recs, nrecs, sizeof(*recs), cmp_uintptr) != NULL &&
+		            atomic_load_explicit(&t->rec->blk.seq, memory_order_acquire) == t->seq;
 		if (!same) {
 			t->parked = false;
 			continue;
@@ -1446,11 +1465,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			t->candidate = false; /* not the layout we know */
 		if (!t->candidate)
 			continue;
-		int j = ncands++;
-		for (; j > 0 && ths[cands[j - 1]].stk_lo > t->stk_lo; j--)
-			cands[j] = cands[j - 1];
-		cands[j] = i;
+		cands[ncands++] = i;
 	}
+	qsort(cands, (size_t)ncands, sizeof(*cands), cmp_cand_stk_lo);
 	for (int i = 0; debug > 1 && i < nths; i++)
 		fprintf(stderr,
 		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
