@@ -4,7 +4,8 @@
  *
  * cond: every thread waits, untimed, on one condition variable nobody signals; mutex: main
  * holds a mutex every thread is blocked locking. Once all N are blocked the program prints
- * the CLOCK_MONOTONIC time (ns) at which it calls exit() and calls it: the parent (bench/run)
+ * its resident memory (kB) and the CLOCK_MONOTONIC time (ns) at which it calls exit() ("NS
+ * KB"), and calls it: the parent (bench/run)
  * reaps it and takes the time between that moment and the reaping, bare and preloaded, so
  * creating the threads is not part of what is compared. */
 #define _GNU_SOURCE
@@ -65,9 +66,18 @@ int main(int argc, char **argv)
 		pthread_mutex_unlock(&mu);
 	}
 	usleep(20000);
+	/* resident memory before exit: the check's own peak is the process's peak beyond it */
+	long rss_kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			rss_kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	printf("%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	printf("%lld %ld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, rss_kb);
 	fflush(stdout);
 	exit(0);
 }

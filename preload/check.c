@@ -589,7 +589,8 @@ static bool no_timers(void)
  * thread when another one exits, a finished thread still listed), any running thread, any
  * timed wait, fd, signal wait or sleep: it may change, the grace period is waited out. The
  * kernel's view is read only when everything else agrees, and stops at the first thread that
- * may move (*from: where the last look stopped, looked at first next time). */
+ * may move (*from: where the last look stopped, looked at first next time). The kernel facts:
+ * docs/internals.md, "The exit check's cost". */
 static bool nothing_can_change(const struct gather *g, size_t *from)
 {
 	if (g->no_proc || g->ntasks != (int)g->n + 1)
