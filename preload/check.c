@@ -593,22 +593,31 @@ static bool no_timers(void)
  * docs/internals.md, "The exit check's cost". */
 static bool nothing_can_change(const struct gather *g, size_t *from)
 {
-	if (g->no_proc || g->ntasks != (int)g->n + 1)
-		return false; /* a task that is not a candidate, or a candidate whose task is gone
-		               */
+	if (g->no_proc)
+		return false;
+	int live = 0; /* a finished thread (exited, not joined) cannot change */
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_seen *s = &g->v[i];
+		if (s->state == TL_ST_EXITED)
+			continue;
+		live++;
 		if (s->state != TL_ST_BLOCKED && s->state != TL_ST_RUNNING)
-			return false; /* untracked, or finished and still listed */
+			return false; /* untracked */
 		if (s->state == TL_ST_BLOCKED && s->kind != TL_OBJ_COND &&
 		    s->kind != TL_OBJ_MUTEX && s->kind != TL_OBJ_SEM && s->kind != TL_OBJ_FUTEX &&
 		    s->kind != TL_OBJ_BARRIER && s->kind != TL_OBJ_RWLOCK &&
 		    s->kind != TL_OBJ_THREAD)
 			return false; /* an fd, a sleep, signals, a child: the world may answer */
 	}
+	/* every task but ours is a live candidate: none the check cannot judge, no finished
+	 * thread still on its way out */
+	if (g->ntasks != live + 1)
+		return false;
 	for (size_t k = 0; k < g->n; k++) {
 		size_t i = (*from + k) % g->n;
 		const struct tl_seen *s = &g->v[i];
+		if (s->state == TL_ST_EXITED)
+			continue;
 		bool join = s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_THREAD;
 		if (!tl_kernel_waits_forever(s->tid, join)) {
 			*from = i;

@@ -7,7 +7,9 @@
  *   grace busy N       the same, plus a detached thread that computes for 300 ms and ends
  *   grace pipe N       the same, plus a detached thread reading a pipe that a child process
  *                      writes to 300 ms later; it ends after the read
- *   grace sleep N      the same, plus a detached thread that sleeps 300 ms and ends */
+ *   grace sleep N      the same, plus a detached thread that sleeps 300 ms and ends
+ *   grace exited N     the same N cond waiters, plus a joinable thread that has returned and
+ *                      is never joined: nothing can change either */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdbool.h>
@@ -85,6 +87,11 @@ static void *sleeper(void *arg)
 	return arg;
 }
 
+static void *returner(void *arg)
+{
+	return arg;
+}
+
 static void start(void *(*fn)(void *), bool detached)
 {
 	pthread_t t;
@@ -102,7 +109,7 @@ static void start(void *(*fn)(void *), bool detached)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep N\n");
+		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep|exited N\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -135,6 +142,9 @@ int main(int argc, char **argv)
 		}
 		close(pipefd[1]);
 		start(pipe_reader, true);
+	} else if (strcmp(mode, "exited") == 0) {
+		start(returner, false);
+		usleep(100 * 1000); /* it has returned, and its task is gone */
 	} else if (strcmp(mode, "forever") != 0) {
 		fprintf(stderr, "grace: unknown mode %s\n", mode);
 		return 2;
