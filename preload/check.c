@@ -291,6 +291,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
 		if (tids == NULL) {
 			free(gone);
+			qsort(g->v, g->n, sizeof(*g->v), by_number); /* searched by number later */
+			qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
 			return false;
 		}
 		ntasks = tl_list_tasks(tids, ntasks + 256);
