@@ -615,7 +615,19 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	 * thread still on its way out */
 	if (g->ntasks != live + 1)
 		return false;
-	for (size_t k = 0; k < g->n; k++) {
+	/* The looks at the threads are not one instant: a thread seen asleep may be woken a moment
+	 * later by one that was still running then and is asleep when looked at. Stamps of every
+	 * thread before and after the looks: one that ran in between was switched out, or is
+	 * running, or was woken by one that was. */
+	long *stamps = malloc(sizeof(long) * g->n);
+	bool still = stamps != NULL;
+	for (size_t i = 0; still && i < g->n; i++) {
+		char st;
+		if (g->v[i].state != TL_ST_EXITED &&
+		    ((stamps[i] = tl_kernel_stamp(g->v[i].tid, &st)) < 0 || st == 'R'))
+			still = false;
+	}
+	for (size_t k = 0; still && k < g->n; k++) {
 		size_t i = (*from + k) % g->n;
 		const struct tl_seen *s = &g->v[i];
 		if (s->state == TL_ST_EXITED)
@@ -623,10 +635,18 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 		bool join = s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_THREAD;
 		if (!tl_kernel_waits_forever(s->tid, join)) {
 			*from = i;
-			return false;
+			still = false;
 		}
 	}
-	return no_timers();
+	still = still && no_timers();
+	for (size_t i = 0; still && i < g->n; i++) {
+		char st;
+		if (g->v[i].state != TL_ST_EXITED &&
+		    (tl_kernel_stamp(g->v[i].tid, &st) != stamps[i] || st == 'R'))
+			still = false;
+	}
+	free(stamps);
+	return still;
 }
 
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are

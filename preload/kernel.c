@@ -235,6 +235,27 @@ bool tl_kernel_waits_forever(pid_t tid, bool shared_ok)
 	       ((op & FUTEX_PRIVATE_FLAG) || shared_ok);
 }
 
+/* A task's state letter and a number that changes whenever it is switched out (its voluntary
+ * and involuntary context switches), from its status file; -1 when it cannot be read. */
+long tl_kernel_stamp(pid_t tid, char *state)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(tid));
+	*state = '?';
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	const char *st = strstr(buf, "\nState:");
+	const char *vol = strstr(buf, "\nvoluntary_ctxt_switches:");
+	const char *inv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
+	if (st == NULL || vol == NULL || inv == NULL)
+		return -1;
+	st += 7;
+	while (*st == ' ' || *st == '\t')
+		st++;
+	*state = *st;
+	return strtol(vol + 26, NULL, 10) * 1000003 + strtol(inv + 29, NULL, 10);
+}
+
 bool tl_kernel_view(struct tl_seen *s)
 {
 	char path[64];

@@ -578,24 +578,6 @@ static bool untimed_memory_wait(const char *call)
 }
 
 /* State letter and voluntary + involuntary context switches of one task. */
-static long stamp_of(pid_t tid, char *state)
-{
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	*state = '?';
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	const char *st = strstr(buf, "\nState:");
-	const char *vol = strstr(buf, "\nvoluntary_ctxt_switches:");
-	const char *inv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
-	if (st == NULL || vol == NULL || inv == NULL)
-		return -1;
-	st += 7;
-	while (*st == ' ' || *st == '\t')
-		st++;
-	*state = *st;
-	return strtol(vol + 26, NULL, 10) * 1000003 + strtol(inv + 29, NULL, 10);
-}
 
 /* ---- our own module ---- */
 static uintptr_t own_base;
@@ -939,7 +921,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		struct th *t = &ths[i];
 		t->root = t->stack_marked = t->stack_scanned = t->handle_held = false;
 		t->why = NULL;
-		t->stamp = t->checker ? 0 : stamp_of(t->tid, &t->state);
+		t->stamp = t->checker ? 0 : tl_kernel_stamp(t->tid, &t->state);
 	}
 	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
@@ -1138,7 +1120,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		if (t->checker)
 			continue;
 		char st;
-		long s = stamp_of(t->tid, &st);
+		long s = tl_kernel_stamp(t->tid, &st);
 		if (s < 0 || s != t->stamp || st == 'R' || t->state == 'R')
 			still = false;
 	}

@@ -363,6 +363,8 @@ bool tl_proc_foreign(void);
 bool tl_kernel_view(struct tl_seen *s);
 /* asleep in an untimed futex wait only this process can end (a join's shared wait: shared_ok) */
 bool tl_kernel_waits_forever(pid_t tid, bool shared_ok);
+/* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
+long tl_kernel_stamp(pid_t tid, char *state);
 const char *tl_syscall_name(long nr);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
