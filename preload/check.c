@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct gather {
 	size_t n, cap;
 	struct tl_known *known; /* every record's tid, reported or not */
 	size_t nknown;
+	int ntasks; /* in /proc/self/task, the checking thread included */
 	bool no_proc;
 };
 
@@ -88,6 +90,34 @@ static int cmp_tid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
 	return (x > y) - (x < y);
+}
+
+/* The order of a check's threads: by number, untracked tasks (no number) after every numbered
+ * thread, by tid. Each pass is kept in this order, so that a thread is found by bsearch. */
+#define UNTRACKED_ORDER (1ull << 40)
+
+static uint64_t seen_key(const struct tl_seen *s)
+{
+	return s->number ? s->number : UNTRACKED_ORDER + (uint64_t)s->tid;
+}
+
+static int by_number(const void *x, const void *y)
+{
+	uint64_t ka = seen_key(x), kb = seen_key(y);
+	return (ka > kb) - (ka < kb);
+}
+
+/* The entry of v (sorted by_number) for this record number, or NULL. */
+static struct tl_seen *find_number(struct tl_seen *v, size_t n, uint64_t number)
+{
+	struct tl_seen key = {.number = number};
+	return number ? bsearch(&key, v, n, sizeof(*v), by_number) : NULL;
+}
+
+static int known_by_tid(const void *x, const void *y)
+{
+	const struct tl_known *a = x, *b = y;
+	return (a->tid > b->tid) - (a->tid < b->tid);
 }
 
 static bool tid_in(const pid_t *tids, int n, pid_t tid)
@@ -199,6 +229,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 {
 	g->n = 0;
 	g->nknown = 0;
+	g->ntasks = 0;
 	tl_registry_lock();
 	size_t count = 0;
 	TL_REGISTRY_FOREACH (t)
@@ -260,6 +291,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
 		if (tids == NULL) {
 			free(gone);
+			qsort(g->v, g->n, sizeof(*g->v), by_number); /* searched by number later */
+			qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
 			return false;
 		}
 		ntasks = tl_list_tasks(tids, ntasks + 256);
@@ -267,9 +300,12 @@ static bool gather(struct gather *g, pid_t self_tid)
 	if (ntasks < 0) {
 		g->no_proc = true;
 		free(gone);
+		qsort(g->v, g->n, sizeof(*g->v), by_number);
+		qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
 		return true; /* no /proc: what the registry knows is all we have */
 	}
 	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
+	g->ntasks = ntasks;
 	for (size_t i = 0; i < g->n; i++) {
 		struct tl_seen *s = &g->v[i];
 		if (s->state == TL_ST_EXITED || s->tid == 0 || tid_in(tids, ntasks, s->tid))
@@ -279,20 +315,21 @@ static bool gather(struct gather *g, pid_t self_tid)
 		else
 			s->state = TL_ST_EXITED;
 	}
-	pid_t *ktids = malloc(sizeof(pid_t) * (g->nknown + 1));
-	if (ktids != NULL) {
-		for (size_t i = 0; i < g->nknown; i++)
-			ktids[i] = g->known[i].tid;
-		qsort(ktids, g->nknown, sizeof(pid_t), cmp_tid);
+	/* known by tid (objects.c looks owners up there), tids in it found by merging */
+	qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
+	{
 		int nunknown = 0;
+		size_t k = 0;
 		for (int i = 0; i < ntasks; i++) {
 			pid_t tid = tids[i];
+			while (k < g->nknown && g->known[k].tid < tid)
+				k++;
 			if (tid == self_tid || tid_ignored(tid) ||
-			    tid_in(ktids, (int)g->nknown, tid) || tid_in(gone, (int)ngone, tid))
+			    (k < g->nknown && g->known[k].tid == tid) ||
+			    tid_in(gone, (int)ngone, tid))
 				continue;
 			tids[nunknown++] = tid; /* tids is sorted and i >= nunknown: in place */
 		}
-		free(ktids);
 		nunknown = drop_ours_since(tids, nunknown, &creating);
 		for (int i = 0; i < nunknown; i++) {
 			pid_t tid = tids[i];
@@ -308,6 +345,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 	if (tids != stack_tids)
 		free(tids);
 	free(gone);
+	qsort(g->v, g->n, sizeof(*g->v), by_number);
 	return true;
 }
 
@@ -318,16 +356,13 @@ static void rejoin_wrappers(struct gather *g)
 {
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (t) {
-		for (size_t i = 0; i < g->n; i++) {
-			struct tl_seen *s = &g->v[i];
-			if (s->number != t->number || s->in_wrapper || s->sysno < 0 ||
-			    s->state == TL_ST_EXITED)
-				continue;
-			uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
-			if ((seq & 1) && seq != s->seq && copy_block(s, t, seq)) {
-				s->in_wrapper = true;
-				s->state = TL_ST_BLOCKED;
-			}
+		struct tl_seen *s = find_number(g->v, g->n, t->number);
+		if (s == NULL || s->in_wrapper || s->sysno < 0 || s->state == TL_ST_EXITED)
+			continue;
+		uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+		if ((seq & 1) && seq != s->seq && copy_block(s, t, seq)) {
+			s->in_wrapper = true;
+			s->state = TL_ST_BLOCKED;
 		}
 	}
 	tl_registry_unlock();
@@ -336,11 +371,7 @@ static void rejoin_wrappers(struct gather *g)
 /* Is s (same record, or the same untracked task) in the pass g? */
 static bool in_pass(const struct gather *g, const struct tl_seen *s)
 {
-	for (size_t i = 0; i < g->n; i++)
-		if (s->number ? g->v[i].number == s->number
-		              : g->v[i].number == 0 && g->v[i].tid == s->tid)
-			return true;
-	return false;
+	return g->n > 0 && bsearch(s, g->v, g->n, sizeof(*g->v), by_number) != NULL;
 }
 
 /* Keep only the threads of g that `other` also saw. Threads being created or joined while a
@@ -447,12 +478,10 @@ static void find_deadlock(struct tl_report *r)
 			if (s->held_by == 0 || s->state != TL_ST_BLOCKED)
 				break;
 			path[len++] = cur;
-			size_t next = r->n;
-			for (size_t j = 0; j < r->n; j++)
-				if (r->v[j].number == s->held_by)
-					next = j;
-			if (next == r->n)
+			struct tl_seen *h = find_number(r->v, r->n, s->held_by);
+			if (h == NULL)
 				break;
+			size_t next = (size_t)(h - r->v);
 			if (next == i) {
 				/* report each cycle once: from its smallest thread number */
 				bool smallest = true;
@@ -500,17 +529,6 @@ static bool same_stacks(const struct tl_seen *a, const struct tl_seen *b)
 	       memcmp(a->create_pcs, b->create_pcs, sizeof(uintptr_t) * (size_t)a->ncreate) == 0;
 }
 
-#define UNTRACKED_ORDER (1ull << 40)
-
-static int by_number(const void *x, const void *y)
-{
-	const struct tl_seen *a = x, *b = y;
-	/* untracked tasks (no number) after every numbered thread, by tid */
-	uint64_t ka = a->number ? a->number : UNTRACKED_ORDER + (uint64_t)a->tid;
-	uint64_t kb = b->number ? b->number : UNTRACKED_ORDER + (uint64_t)b->tid;
-	return (ka > kb) - (ka < kb);
-}
-
 /* A thread keeps one of the loader's locks: we take no stacks (unwinding needs the loader) and
  * say why, naming the holder. */
 static void loader_note(const struct gather *g, char *note, size_t len)
@@ -552,23 +570,108 @@ struct check {
 	struct tl_report r;
 };
 
+/* No timer of the process can fire a signal later: no interval timer (alarm, setitimer) and no
+ * POSIX timer (/proc/self/timers lists them; unreadable: unsure). */
+static bool no_timers(void)
+{
+	static const int which[] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
+	for (size_t i = 0; i < TL_ARRAY_SIZE(which); i++) {
+		struct itimerval it;
+		if (getitimer(which[i], &it) != 0 || it.it_value.tv_sec || it.it_value.tv_usec)
+			return false;
+	}
+	char buf[64];
+	return tl_read_file("/proc/self/timers", buf, sizeof(buf)) == 0;
+}
+
+/* Can the answer still change? Not when every other task of the process is a candidate asleep,
+ * without a timeout, on a word only this process can wake (a condition variable, mutex,
+ * semaphore or futex in private memory, or a join), so that none is left to wake another, and
+ * no timer can fire a handler. A task we cannot judge (untracked, ignored, exiting, the main
+ * thread when another one exits, a finished thread still listed), any running thread, any
+ * timed wait, fd, signal wait or sleep: it may change, the grace period is waited out. The
+ * kernel's view is read only when everything else agrees, and stops at the first thread that
+ * may move (*from: where the last look stopped, looked at first next time). The kernel facts:
+ * docs/internals.md, "The exit check's cost". */
+static bool nothing_can_change(const struct gather *g, size_t *from)
+{
+	if (g->no_proc)
+		return false;
+	int live = 0; /* a finished thread (exited, not joined) cannot change */
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_seen *s = &g->v[i];
+		if (s->state == TL_ST_EXITED)
+			continue;
+		live++;
+		if (s->state != TL_ST_BLOCKED && s->state != TL_ST_RUNNING)
+			return false; /* untracked */
+		if (s->state == TL_ST_BLOCKED && s->kind != TL_OBJ_COND &&
+		    s->kind != TL_OBJ_MUTEX && s->kind != TL_OBJ_SEM && s->kind != TL_OBJ_FUTEX &&
+		    s->kind != TL_OBJ_BARRIER && s->kind != TL_OBJ_RWLOCK &&
+		    s->kind != TL_OBJ_THREAD)
+			return false; /* an fd, a sleep, signals, a child: the world may answer */
+	}
+	/* every task but ours is a live candidate: none the check cannot judge, no finished
+	 * thread still on its way out */
+	if (g->ntasks != live + 1)
+		return false;
+	/* The looks at the threads are not one instant: a thread seen asleep may be woken a moment
+	 * later by one that was still running then and is asleep when looked at. Stamps of every
+	 * thread before and after the looks: one that ran in between was switched out, or is
+	 * running, or was woken by one that was. */
+	long *stamps = malloc(sizeof(long) * g->n);
+	bool still = stamps != NULL;
+	for (size_t i = 0; still && i < g->n; i++) {
+		char st;
+		if (g->v[i].state != TL_ST_EXITED &&
+		    ((stamps[i] = tl_kernel_stamp(g->v[i].tid, &st)) < 0 || st == 'R'))
+			still = false;
+	}
+	for (size_t k = 0; still && k < g->n; k++) {
+		size_t i = (*from + k) % g->n;
+		const struct tl_seen *s = &g->v[i];
+		if (s->state == TL_ST_EXITED)
+			continue;
+		bool join = s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_THREAD;
+		if (!tl_kernel_waits_forever(s->tid, join)) {
+			*from = i;
+			still = false;
+		}
+	}
+	still = still && no_timers();
+	for (size_t i = 0; still && i < g->n; i++) {
+		char st;
+		if (g->v[i].state != TL_ST_EXITED &&
+		    (tl_kernel_stamp(g->v[i].tid, &st) != stamps[i] || st == 'R'))
+			still = false;
+	}
+	free(stamps);
+	return still;
+}
+
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
- * read again and again, with backoff, until nothing is left or the time is up; then a second
- * pass that must agree. False when out of memory. */
+ * read again and again, with backoff, until nothing is left, nothing can change any more, or
+ * the time is up; then a second pass that must agree (not needed when nothing can change).
+ * False when out of memory. */
 static bool wait_out_grace(struct check *c)
 {
 	int64_t nap_ns = GRACE_FIRST_NAP_NS;
 	int64_t deadline = c->t0 + (int64_t)tl_opt.grace_ms * MS;
-	bool ok;
+	bool ok, settled = false;
+	size_t from = 0;
 	for (;;) {
 		ok = gather(&c->g, c->self_tid);
 		if (!ok || c->g.n == 0 || tl_mono_ns() >= deadline)
 			break;
+		if (nothing_can_change(&c->g, &from)) {
+			settled = true;
+			break;
+		}
 		int64_t left = deadline - tl_mono_ns();
 		nap(nap_ns < left ? nap_ns : left);
 		nap_ns = nap_ns * 2 > GRACE_MAX_NAP_NS ? GRACE_MAX_NAP_NS : nap_ns * 2;
 	}
-	if (ok && c->g.n > 0)
+	if (ok && c->g.n > 0 && !settled)
 		ok = settle(&c->g, c->self_tid);
 	return ok;
 }
@@ -625,26 +728,22 @@ static void retake_moved_stacks(struct gather *g, bool *retake)
 		bool again = false;
 		tl_registry_lock();
 		TL_REGISTRY_FOREACH (t) {
-			for (size_t i = 0; i < g->n; i++) {
-				struct tl_seen *s = &g->v[i];
-				if (s->number != t->number || !s->in_wrapper ||
-				    atomic_load(&t->blk.seq) == s->seq)
+			struct tl_seen *s = find_number(g->v, g->n, t->number);
+			if (s == NULL || !s->in_wrapper || atomic_load(&t->blk.seq) == s->seq)
+				continue;
+			uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
+			if (retake != NULL && attempt < RETAKE_TRIES && (seq & 1)) {
+				if (copy_block(s, t, seq)) {
+					retake[s - g->v] = again = true;
 					continue;
-				uint32_t seq =
-				    atomic_load_explicit(&t->blk.seq, memory_order_acquire);
-				if (retake != NULL && attempt < RETAKE_TRIES && (seq & 1)) {
-					if (copy_block(s, t, seq)) {
-						retake[i] = again = true;
-						continue;
-					}
 				}
-				s->in_wrapper = false;
-				s->state = TL_ST_RUNNING;
-				s->call = NULL;
-				s->kind = TL_OBJ_NONE;
-				s->stack.n = 0;
-				s->stack_note = "the thread was moving while its stack was taken";
 			}
+			s->in_wrapper = false;
+			s->state = TL_ST_RUNNING;
+			s->call = NULL;
+			s->kind = TL_OBJ_NONE;
+			s->stack.n = 0;
+			s->stack_note = "the thread was moving while its stack was taken";
 		}
 		tl_registry_unlock();
 		if (!again)
@@ -688,8 +787,10 @@ static void describe_threads(struct check *c)
 		r->sym = tl_sym_get();
 		tl_options_apply_hook(r->sym);
 	}
+	tl_sym_system_lines = tl_opt.system_lines; /* looked up from here on */
 	tl_suppress_load(r->sym);
 	qsort(r->v, r->n, sizeof(*r->v), by_number);
+	tl_objects_new_check();
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
 		if (!c->loader && s->state != TL_ST_EXITED)
@@ -710,10 +811,56 @@ static void word_verdicts(struct check *c)
 	tl_reach_finish(&c->r);
 }
 
+static uint64_t stacks_hash(const struct tl_seen *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a over what same_stacks compares */
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ull)
+	MIX(s->state);
+	MIX((uintptr_t)s->call);
+	MIX((uintptr_t)s->start);
+	MIX(s->creator);
+	for (int k = 0; k < s->stack.n; k++)
+		MIX(s->stack.pcs[k]);
+	for (int k = 0; k < s->ncreate; k++)
+		MIX(s->create_pcs[k]);
+#undef MIX
+	return h;
+}
+
+/* The first threads of each group, by their stacks' hash (open addressing; slot: index + 1). */
+struct groups {
+	size_t *slot, cap;
+};
+
+/* The index of the first of v[0..i] with the same stacks as v[i] (i itself when none). */
+static int first_with_stacks(struct groups *gr, const struct tl_seen *v, size_t i)
+{
+	if (gr->slot == NULL) { /* out of memory: the quadratic way */
+		for (size_t j = 0; j < i; j++)
+			if (same_stacks(&v[j], &v[i]) && v[j].group == (int)j)
+				return (int)j;
+		return (int)i;
+	}
+	size_t m = gr->cap - 1;
+	for (size_t h = (size_t)stacks_hash(&v[i]) & m;; h = (h + 1) & m) {
+		if (gr->slot[h] == 0) {
+			gr->slot[h] = i + 1;
+			return (int)i;
+		}
+		if (same_stacks(&v[gr->slot[h] - 1], &v[i]))
+			return (int)(gr->slot[h] - 1);
+	}
+}
+
 /* 7. Suppressions, and threads with the same stacks as one group (the first one's index). */
 static void suppress_and_group(struct check *c)
 {
 	struct tl_report *r = &c->r;
+	/* every thread may be a group of its own: room for all of them at half load */
+	struct groups groups = {.cap = 64};
+	while (groups.cap < 2 * r->n)
+		groups.cap *= 2;
+	groups.slot = calloc(groups.cap, sizeof(*groups.slot));
 	tl_suppress_reset_counts();
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
@@ -724,14 +871,9 @@ static void suppress_and_group(struct check *c)
 			r->nsuppressed++;
 		else
 			r->nleaked++;
-		s->group = (int)i;
-		for (size_t j = 0; j < i; j++) {
-			if (same_stacks(&r->v[j], s) && r->v[j].group == (int)j) {
-				s->group = (int)j;
-				break;
-			}
-		}
+		s->group = first_with_stacks(&groups, r->v, i);
 	}
+	free(groups.slot);
 }
 
 /* The leaks that decide the exit status: all reported ones, or with fail_on=unreachable only

@@ -181,13 +181,15 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 	return false;
 }
 
-bool tl_kernel_view(struct tl_seen *s)
+/* /proc/self/task/TID/syscall into s (sysno, arguments, sp, pc). False when it cannot be read
+ * (errno says why). */
+static bool read_syscall(struct tl_seen *s)
 {
 	char path[64], buf[512];
 	s->sysno = TL_SYSNO_UNKNOWN;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tl_proc_tid(s->tid));
 	if (tl_read_file(path, buf, sizeof(buf)) < 0)
-		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
+		return false;
 	if (strncmp(buf, "running", 7) == 0) {
 		s->sysno = TL_SYSNO_RUNNING;
 	} else {
@@ -214,6 +216,51 @@ bool tl_kernel_view(struct tl_seen *s)
 			s->sys_pc = v[1];
 		}
 	}
+	return true;
+}
+
+/* Asleep in a futex wait without a timeout, on a word that only this process can wake: the
+ * operation is FUTEX_PRIVATE_FLAG's (the kernel keys the wait by our address space), or
+ * shared_ok (a join: glibc waits on the joined thread's tid word with a shared operation,
+ * for the kernel's CLONE_CHILD_CLEARTID wake; the word is in our own private memory, see
+ * docs/internals.md). A woken thread shows "running" until it leaves the call. */
+bool tl_kernel_waits_forever(pid_t tid, bool shared_ok)
+{
+	struct tl_seen s = {.tid = tid};
+	if (!read_syscall(&s) || s.sysno != SYS_futex)
+		return false;
+	int op = (int)s.sysargs[1];
+	int cmd = op & FUTEX_CMD_MASK;
+	return (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && s.sysargs[3] == 0 &&
+	       ((op & FUTEX_PRIVATE_FLAG) || shared_ok);
+}
+
+/* A task's state letter and a number that changes whenever it is switched out (its voluntary
+ * and involuntary context switches), from its status file; -1 when it cannot be read. */
+long tl_kernel_stamp(pid_t tid, char *state)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(tid));
+	*state = '?';
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	const char *st = strstr(buf, "\nState:");
+	const char *vol = strstr(buf, "\nvoluntary_ctxt_switches:");
+	const char *inv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
+	if (st == NULL || vol == NULL || inv == NULL)
+		return -1;
+	st += 7;
+	while (*st == ' ' || *st == '\t')
+		st++;
+	*state = *st;
+	return strtol(vol + 26, NULL, 10) * 1000003 + strtol(inv + 29, NULL, 10);
+}
+
+bool tl_kernel_view(struct tl_seen *s)
+{
+	char path[64];
+	if (!read_syscall(s))
+		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(s->tid));
 	char status[2048];
 	if (tl_read_file(path, status, sizeof(status)) > 0) {
@@ -223,6 +270,16 @@ bool tl_kernel_view(struct tl_seen *s)
 		char *st = strstr(status, "\nState:");
 		if (st && (st[8] == 'Z' || st[8] == 'X'))
 			return false;
+		/* the name, from the same file: one read fewer per thread. status escapes
+		 * backslashes and control characters (see docs/internals.md): comm has it as is */
+		if (strncmp(status, "Name:\t", 6) == 0) {
+			size_t len = strcspn(status + 6, "\n");
+			if (len < sizeof(s->name) && memchr(status + 6, '\\', len) == NULL) {
+				memcpy(s->name, status + 6, len);
+				s->name[len] = '\0';
+				return true;
+			}
+		}
 	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tl_proc_tid(s->tid));
 	ssize_t n = tl_read_file(path, s->name, sizeof(s->name));

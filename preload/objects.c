@@ -228,28 +228,18 @@ void tl_block_validate(struct tl_seen *s)
 	}
 }
 
+/* k is sorted by tid (check.c gather) */
 static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 {
-	for (size_t i = 0; i < n; i++)
-		if (k[i].tid == tid)
-			return k[i].number;
-	return 0;
-}
-
-static uint64_t number_of_handle(const struct tl_known *k, size_t n, pthread_t h)
-{
-	for (size_t i = 0; i < n; i++)
-		if (k[i].handle == h)
-			return k[i].number;
-	return 0;
-}
-
-static pid_t tid_of_number(const struct tl_known *k, size_t nk, uint64_t n)
-{
-	for (size_t i = 0; i < nk; i++)
-		if (k[i].number == n)
-			return k[i].tid;
-	return 0;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && k[lo].tid == tid ? k[lo].number : 0;
 }
 
 static bool frame_is(const struct tl_frame *f, const char *const *names)
@@ -580,11 +570,82 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		add(buf, len, &used, ", ...");
 }
 
+/* Many threads wait on the same few objects: their names are looked up once per check
+ * (direct-mapped by address; the symbolizer identifies the check). */
+#define NAME_CACHE_SIZE 256
+static struct {
+	const struct tl_symbolizer *sym;
+	uintptr_t addr;
+	bool found;
+	char name[128];
+} name_cache[NAME_CACHE_SIZE];
+static unsigned name_cache_check; /* the check the entries belong to */
+static unsigned name_cache_gen[NAME_CACHE_SIZE];
+
+void tl_objects_new_check(void)
+{
+	name_cache_check++;
+}
+
+/* The known threads by handle, built once per check when a join is described (many threads
+ * may join). NULL when out of memory: then looked up one by one. */
+static const struct tl_known **by_handle;
+static size_t nby_handle;
+static unsigned by_handle_check;
+
+static int cmp_handle(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)(*(const struct tl_known *const *)a)->handle;
+	uintptr_t y = (uintptr_t)(*(const struct tl_known *const *)b)->handle;
+	return (x > y) - (x < y);
+}
+
+static const struct tl_known *known_of_handle(const struct tl_known *k, size_t n, pthread_t h)
+{
+	if (by_handle_check != name_cache_check || nby_handle != n) {
+		free(by_handle);
+		by_handle = malloc(sizeof(*by_handle) * (n + 1));
+		nby_handle = n;
+		by_handle_check = name_cache_check;
+		for (size_t i = 0; by_handle && i < n; i++)
+			by_handle[i] = &k[i];
+		if (by_handle)
+			qsort(by_handle, n, sizeof(*by_handle), cmp_handle);
+	}
+	if (by_handle == NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (k[i].handle == h)
+				return &k[i];
+		return NULL;
+	}
+	struct tl_known key = {.handle = h};
+	const struct tl_known *kp = &key;
+	const struct tl_known **hit = bsearch(&kp, by_handle, n, sizeof(*by_handle), cmp_handle);
+	return hit ? *hit : NULL;
+}
+
+static bool data_name(struct tl_report *r, uintptr_t addr, char *sym, size_t len)
+{
+	size_t i = (addr >> 3) % NAME_CACHE_SIZE;
+	if (name_cache_gen[i] == name_cache_check && name_cache[i].sym == r->sym &&
+	    name_cache[i].addr == addr) {
+		snprintf(sym, len, "%s", name_cache[i].name);
+		return name_cache[i].found;
+	}
+	bool found = tl_sym_data(r->sym, addr, sym, len);
+	name_cache_gen[i] = name_cache_check;
+	name_cache[i].sym = r->sym;
+	name_cache[i].addr = addr;
+	name_cache[i].found = found;
+	snprintf(name_cache[i].name, sizeof(name_cache[i].name), "%s", found ? sym : "");
+	return found;
+}
+
 static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf,
                           size_t len)
 {
 	char sym[128];
-	if (tl_sym_data(r->sym, addr, sym, sizeof(sym)))
+	if (data_name(r, addr, sym, sizeof(sym)))
 		snprintf(buf, len, "%s %s (0x%lx)", what, sym, (unsigned long)addr);
 	else
 		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);
@@ -729,10 +790,11 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		describe_addr(r, "futex", s->obj, s->object, sizeof(s->object));
 		break;
 	case TL_OBJ_THREAD: {
-		uint64_t n = number_of_handle(k, nk, (pthread_t)s->obj);
+		const struct tl_known *joined = known_of_handle(k, nk, (pthread_t)s->obj);
+		uint64_t n = joined ? joined->number : 0;
 		if (n) {
 			s->held_by = n;
-			s->held_by_tid = tid_of_number(k, nk, n);
+			s->held_by_tid = joined->tid;
 			snprintf(s->object, sizeof(s->object), "thread %llu (tid %d)",
 			         (unsigned long long)n, (int)s->held_by_tid);
 		} else {

@@ -32,6 +32,9 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	X(FORMAT, format, format, TL_FORMAT_TEXT, 0, 0, "report format: text or json")            \
 	X(INT, grace_ms, grace_ms, 250, 0, 60000,                                                 \
 	  "how long the check waits for threads that are winding down (retries with backoff)")    \
+	X(BOOL, system_lines, system_lines, false, 0, 1,                                          \
+	  "file:line also for frames in libc, the loader and libstdc++ (inflates their "          \
+	  "compressed debug info: about 60 ms and 16 MB per report)")                             \
 	X(INT, max_frames, max_frames, 32, 1, TL_MAX_FRAMES,                                      \
 	  "frames kept per stack (current and creation), at most 64")                             \
 	X(BOOL, children, children, true, 0, 1,                                                   \

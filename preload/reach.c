@@ -543,6 +543,20 @@ static const char *find_heap(char *wbuf)
 	return NULL;
 }
 
+static int cmp_uintptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* candidates (indexes into ths) by the low end of their stacks; equal ends keep index order */
+static int cmp_cand_stk_lo(const void *a, const void *b)
+{
+	int i = *(const int *)a, j = *(const int *)b;
+	uintptr_t x = ths[i].stk_lo, y = ths[j].stk_lo;
+	return x != y ? (x > y) - (x < y) : (i > j) - (i < j);
+}
+
 static int cmp_th_tid(const void *a, const void *b)
 {
 	const struct th *x = a, *y = b;
@@ -566,24 +580,6 @@ static bool untimed_memory_wait(const char *call)
 }
 
 /* State letter and voluntary + involuntary context switches of one task. */
-static long stamp_of(pid_t tid, char *state)
-{
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	*state = '?';
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	const char *st = strstr(buf, "\nState:");
-	const char *vol = strstr(buf, "\nvoluntary_ctxt_switches:");
-	const char *inv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
-	if (st == NULL || vol == NULL || inv == NULL)
-		return -1;
-	st += 7;
-	while (*st == ' ' || *st == '\t')
-		st++;
-	*state = *st;
-	return strtol(vol + 26, NULL, 10) * 1000003 + strtol(inv + 29, NULL, 10);
-}
 
 /* ---- our own module ---- */
 static uintptr_t own_base;
@@ -927,7 +923,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		struct th *t = &ths[i];
 		t->root = t->stack_marked = t->stack_scanned = t->handle_held = false;
 		t->why = NULL;
-		t->stamp = t->checker ? 0 : stamp_of(t->tid, &t->state);
+		t->stamp = t->checker ? 0 : tl_kernel_stamp(t->tid, &t->state);
 	}
 	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
@@ -1126,7 +1122,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		if (t->checker)
 			continue;
 		char st;
-		long s = stamp_of(t->tid, &st);
+		long s = tl_kernel_stamp(t->tid, &st);
 		if (s < 0 || s != t->stamp || st == 'R' || t->state == 'R')
 			still = false;
 	}
@@ -1344,15 +1340,20 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	 * Under the registry lock, and only while the thread is still in the same wrapped call:
 	 * it cannot finish exiting meanwhile, so its handle stays valid. */
 	tl_registry_lock();
+	/* the records still in the registry, sorted, to find each parked thread's in */
+	size_t nrecs = 0, caprecs = (size_t)nths + 64;
+	uintptr_t *recs = take(sizeof(uintptr_t) * caprecs);
+	TL_REGISTRY_FOREACH (rec)
+		if (nrecs < caprecs)
+			recs[nrecs++] = (uintptr_t)rec;
+	qsort(recs, nrecs, sizeof(*recs), cmp_uintptr);
 	for (int i = 0; i < nths; i++) {
 		struct th *t = &ths[i];
 		if (!t->parked || t->main)
 			continue;
-		bool same = false;
-		TL_REGISTRY_FOREACH (rec)
-			if (rec == t->rec)
-				same = atomic_load_explicit(&rec->blk.seq, memory_order_acquire) ==
-				       t->seq;
+		uintptr_t key = (uintptr_t)t->rec;
+		bool same = bsearch(&key, recs, nrecs, sizeof(*recs), cmp_uintptr) != NULL &&
+		            atomic_load_explicit(&t->rec->blk.seq, memory_order_acquire) == t->seq;
 		if (!same) {
 			t->parked = false;
 			continue;
@@ -1448,11 +1449,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			t->candidate = false; /* not the layout we know */
 		if (!t->candidate)
 			continue;
-		int j = ncands++;
-		for (; j > 0 && ths[cands[j - 1]].stk_lo > t->stk_lo; j--)
-			cands[j] = cands[j - 1];
-		cands[j] = i;
+		cands[ncands++] = i;
 	}
+	qsort(cands, (size_t)ncands, sizeof(*cands), cmp_cand_stk_lo);
 	for (int i = 0; debug > 1 && i < nths; i++)
 		fprintf(stderr,
 		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",

@@ -366,6 +366,10 @@ pid_t tl_proc_tid(pid_t tid);
 bool tl_proc_foreign(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
+/* asleep in an untimed futex wait only this process can end (a join's shared wait: shared_ok) */
+bool tl_kernel_waits_forever(pid_t tid, bool shared_ok);
+/* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
+long tl_kernel_stamp(pid_t tid, char *state);
 const char *tl_syscall_name(long nr);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
@@ -401,6 +405,7 @@ void tl_kernel_call(struct tl_seen *s);
  * system call); else s takes the kernel's view. After two looks at a running thread. */
 void tl_block_validate(struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
+void tl_objects_new_check(void); /* forget the names of objects described by the last check */
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
                         struct tl_seen *s);
 

@@ -63,6 +63,9 @@ int tl_mapping_parse(const char *name, bool has_module);
 
 /* This process's modules, from the loader (the library). */
 struct tl_symbolizer *tl_sym_open(void);
+/* file:line (and inlined frames) for system libraries' frames too (libc, the loader, the C++
+ * runtime); false: their symbol table only, nothing of their debug info inflated */
+extern bool tl_sym_system_lines;
 struct tl_symbolizer *tl_sym_get(void); /* shared across checks; do not close */
 void tl_sym_forget(void);
 void tl_sym_close(struct tl_symbolizer *s);

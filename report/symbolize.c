@@ -69,6 +69,8 @@ struct tl_symbolizer {
 	size_t nfiles;
 };
 
+bool tl_sym_system_lines = false;
+
 static char *keep(struct tl_symbolizer *s, char *str)
 {
 	if (str == NULL)
@@ -1024,6 +1026,12 @@ static int lookup(struct tl_symbolizer *s, Dwfl_Module *mod, uintptr_t addr, con
 	if (symname && off >= sym.st_size)
 		symname = NULL;
 	base.function = nice_name(s, symname);
+	/* libc, the loader, libstdc++: the symbol table names the function; their file and line
+	 * would cost inflating their compressed debug info (docs/internals.md, "Symbolization") */
+	if (!tl_sym_system_lines && tl_module_is_system(modname)) {
+		out[0] = base;
+		return 1;
+	}
 
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = find_cu(mod, addr, &bias);
@@ -1198,7 +1206,10 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	char *plain = plain_name(name);
 	const char *shown = d ? d : plain ? plain : name;
 	char where[128];
-	if (var_decl(s, mod, plain ? plain : name, where, sizeof(where))) {
+	bool lines =
+	    tl_sym_system_lines ||
+	    !tl_module_is_system(dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+	if (lines && var_decl(s, mod, plain ? plain : name, where, sizeof(where))) {
 		if (off)
 			snprintf(buf, len, "%s+%lu (%s)", shown, (unsigned long)off, where);
 		else
