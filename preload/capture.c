@@ -484,19 +484,18 @@ static uintptr_t needed_room(void)
 	return need + TL_HANDLER_MARGIN;
 }
 
-/* The lowest address of a small stack (a signal frame might not fit), else 0. Only for
- * joinable threads not joined yet, whose thread descriptor cannot be freed meanwhile. */
+/* The lowest address of a small stack (a signal frame might not fit), else 0. Read under the
+ * registry lock while the thread cannot free its descriptor (tl_thread_stack): the snapshot's
+ * flags are old by now, and a thread detached or joined since may have freed it (glibc unmaps
+ * stacks beyond its cache). Detached threads that still run are looked at too. */
 static uintptr_t small_stack_lo(const struct tl_seen *s)
 {
-	if (s->number == 0 || (s->flags & (TL_F_DETACHED | TL_F_FINISHED | TL_F_MAIN)))
-		return 0;
-	pthread_attr_t a;
-	if (pthread_getattr_np(s->handle, &a) != 0)
+	if (s->number == 0 || (s->flags & TL_F_MAIN))
 		return 0;
 	void *lo = NULL;
 	size_t size = 0;
-	pthread_attr_getstack(&a, &lo, &size);
-	pthread_attr_destroy(&a);
+	if (!tl_thread_stack(s->number, s->handle, &lo, &size))
+		return 0;
 	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
 }
 

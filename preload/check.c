@@ -244,6 +244,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		pid_t tid = atomic_load(&t->tid);
 		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
 		unsigned f = t->flags;
+		if (atomic_load(&t->finishing)) /* waiting for this lock to say so (registry.c) */
+			f |= TL_F_FINISHED;
 		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
 		    t == tl_self)
 			continue;

@@ -263,6 +263,8 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self)
 			if (nknown < (int)TL_ARRAY_SIZE(known))
 				known[nknown++] = tid;
 			unsigned f = t->flags;
+			if (atomic_load(&t->finishing))
+				f |= TL_F_FINISHED;
 			if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING | TL_F_ADOPTED)) ||
 			    tid == self ||
 			    ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED))))

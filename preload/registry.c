@@ -241,6 +241,7 @@ static void on_thread_exit(void *p)
 	if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && pthread_setspecific(exit_key, t) == 0)
 		return;
 	tl_self = NULL; /* later destructors of this thread must not touch the record */
+	atomic_store(&t->finishing, true);
 	tl_registry_lock();
 	while (t->flags & TL_F_DETACHING) { /* see tl_thread_pin_detach */
 		tl_registry_unlock();
@@ -340,6 +341,25 @@ struct tl_thread *tl_thread_pin_detach(pthread_t handle)
 	     waited += DETACH_POLL_US)
 		nap_us(DETACH_POLL_US);
 	return t;
+}
+
+bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size)
+{
+	bool ok = false;
+	tl_registry_lock();
+	struct tl_thread *t = find(handle);
+	/* under the lock, a thread that has not finished cannot free its descriptor (its last
+	 * destructor takes the lock first), and no join or detach can start (they pin first) */
+	if (t != NULL && t->number == number &&
+	    !(t->flags & (TL_F_FINISHED | TL_F_JOINED | TL_F_PINNED))) {
+		pthread_attr_t a;
+		if (pthread_getattr_np(handle, &a) == 0) {
+			ok = pthread_attr_getstack(&a, lo, size) == 0;
+			pthread_attr_destroy(&a);
+		}
+	}
+	tl_registry_unlock();
+	return ok;
 }
 
 struct tl_thread *tl_thread_pin(pthread_t handle)

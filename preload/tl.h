@@ -155,6 +155,9 @@ struct tl_thread {
 	void *arg;
 	bool c11;
 	unsigned flags; /* tl_flags, under tl_reg_lock */
+	/* set without the lock by the thread in its last destructor, before it waits for the lock
+	 * to mark itself finished: from then on it runs only our code and glibc's exit path */
+	atomic_bool finishing;
 	uintptr_t create_module_base;
 	int ncreate;
 	uintptr_t create_pcs[TL_MAX_FRAMES];
@@ -174,6 +177,8 @@ void tl_thread_create_failed(struct tl_thread *t);
  * it the handle may already name a new thread), then settle it with the call's outcome. */
 struct tl_thread *tl_thread_pin(pthread_t handle);
 struct tl_thread *tl_thread_pin_detach(pthread_t handle); /* also waits: see registry.c */
+/* The stack block of thread `number` (handle `handle`) if it is still ours and running. */
+bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size);
 void tl_thread_joined(struct tl_thread *t, bool ok);
 void tl_thread_detached(struct tl_thread *t, bool ok);
 void tl_thread_exiting(void);
