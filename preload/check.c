@@ -54,6 +54,7 @@ struct gather {
 	struct tl_known *known; /* every record's tid, reported or not */
 	size_t nknown;
 	bool no_proc;
+	bool all; /* TL_CHECK_HANG: every thread, the main thread and the checker's own included */
 };
 
 static struct tl_seen *add(struct gather *g)
@@ -213,6 +214,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		pid_t tid = atomic_load(&t->tid);
 		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
 		unsigned f = t->flags;
+		if (g->all && !(f & TL_F_FINISHED) && !(t == tl_self && !(t->blk.seq & 1)))
+			goto take; /* a hang: every live thread; the checker only inside a call */
 		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
 		    t == tl_self)
 			continue;
@@ -222,6 +225,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		 * could not have joined or detached it yet. */
 		if (!(f & (TL_F_ADOPTED | TL_F_CREATOR_DONE)))
 			continue;
+	take:;
 		struct tl_seen *s = add(g);
 		if (s == NULL)
 			break;
@@ -389,7 +393,7 @@ static void drop_awaited_newborns(struct gather *g)
 static bool settle(struct gather *g, pid_t self_tid)
 {
 	struct gather first = *g;
-	struct gather second = {0};
+	struct gather second = {.all = g->all};
 	nap(SETTLE_NAP_NS);
 	bool ok = gather(&second, self_tid);
 	/* A thread that has not run yet cannot be told from one its creator is about to join:
@@ -585,6 +589,8 @@ static void classify_threads(struct check *c)
 	bool seen_running = false;
 	for (size_t i = 0; i < g->n; i++) {
 		classify(&g->v[i], g->no_proc);
+		if (g->all && g->v[i].tid == c->self_tid && g->v[i].in_wrapper)
+			g->v[i].sysno = TL_SYSNO_UNKNOWN; /* a hang check in a signal handler */
 		seen_running |= g->v[i].sysno == TL_SYSNO_RUNNING;
 	}
 	/* "running" may be a thread caught between two system calls, or returning from a signal
@@ -669,7 +675,7 @@ static void capture_stacks(struct check *c)
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;
 	retake_moved_stacks(g, retake);
 	free(retake);
-	struct gather last = {0};
+	struct gather last = {.all = g->all};
 	if (gather(&last, c->self_tid))
 		keep_seen_in(g, &last);
 	free(last.v);
@@ -805,7 +811,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
 	c.r.kind = kind;
 	c.r.exit_status = exit_status;
-	if (!wait_out_grace(&c))
+	c.g.all = kind == TL_CHECK_HANG;
+	if (c.g.all ? !gather(&c.g, c.self_tid) || !settle(&c.g, c.self_tid) : !wait_out_grace(&c))
 		tl_warn("out of memory during the check");
 	if (c.g.n > 0) {
 		classify_threads(&c);

@@ -51,7 +51,13 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	X(FAIL_ON, fail_on, fail_on, TL_FAIL_ALL, 0, 0,                                           \
 	  "which leaks change the exit status: all, or unreachable (proven ones: verdict "        \
 	  "unreachable or freed)")                                                                \
-	X(BOOL, help, help, false, 0, 1, "print the options and their defaults")
+	X(BOOL, help, help, false, 0, 1, "print the options and their defaults")                  \
+	X(BOOL, dump_on_signal, dump_on_signal, false, 0, 1,                                      \
+	  "on SIGTERM, SIGINT and SIGQUIT, report every thread first (a hang report), then let "  \
+	  "the signal do what it did (set by threadleak run)")                                    \
+	X(SIGNAL, dump_signal, dump_signal, 0, 0, 0,                                              \
+	  "real-time signal on which threadleak dump and run --timeout ask for a hang report "    \
+	  "(0: none; set by threadleak run)")
 
 #define TL_OPT_FIELD_INT(field, max) int field;
 #define TL_OPT_FIELD_BOOL(field, max) bool field;
