@@ -231,6 +231,8 @@ static void make_report(int sig, siginfo_t *si, const struct target *to)
 	if (other > 0 && atomic_compare_exchange_strong(&handoff.tid, &none, other)) {
 		atomic_store(&handoff.done, 0);
 		siginfo_t copy = *si;
+		if (copy.si_code >= 0) /* the kernel takes only these from another thread */
+			copy.si_code = SI_QUEUE;
 		if (tl_raw_syscall6(SYS_rt_tgsigqueueinfo, getpid(), other, sig, (long)&copy, 0,
 		                    0) == 0) {
 			struct timespec ts = {1, 0};
