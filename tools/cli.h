@@ -24,6 +24,7 @@
  * 126 the command exists but cannot be executed; 127 the command was not found. */
 enum {
 	TL_EXIT_USAGE = 2,
+	TL_EXIT_TIMEOUT = 124, /* run --timeout expired, as timeout(1) */
 	TL_EXIT_INTERNAL = 125,
 	TL_EXIT_NOEXEC = 126,
 	TL_EXIT_NOTFOUND = 127,
@@ -187,6 +188,19 @@ struct osym_opts {
 };
 /* Returns the number of frames that got a file:line. */
 size_t symbolize_offline(struct procset *s, const struct osym_opts *o);
+
+/* ---- dump.c: hang reports of live processes (threadleak dump, run --timeout) ---- */
+int cmd_dump(int argc, char **argv);
+void usage_dump(FILE *out);
+int dump_signal_default(void); /* the dump_signal run gives the library */
+enum live_state { LIVE_READY, LIVE_GONE, LIVE_DENIED, LIVE_NO_LIBRARY, LIVE_NO_SIGNAL };
+enum live_state live_state(int pid, int sig);
+/* Ask pid for its hang report, written as hang.PID into the private folder dirfd (ours);
+ * final: a termination follows (the process then skips its own report on that signal). */
+int live_request(int pid, int sig, int dirfd, bool final);
+bool live_wait_report(int dirfd, int pid, int64_t deadline_ms);
+int64_t live_now_ms(void);
+void render_hang(FILE *out, const struct proc *p, const char *cwd);
 
 /* ---- exec.c ---- */
 char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */
