@@ -30,8 +30,8 @@ class Live:
             env["LD_PRELOAD"] = LIB
             env["THREADLEAK_OPTIONS"] = ":".join(
                 o for o in ["format=json", f"log_path={self.dir}/report", options] if o)
-        self.p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  start_new_session=True)
+        self.p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, start_new_session=True)
         self.out = self.err = ""
         self.first = ""
         while True:
@@ -47,6 +47,10 @@ class Live:
         """Send sig once the program is where it says it goes after "ready" (settle seconds)."""
         time.sleep(settle)
         self.p.send_signal(sig)
+
+    def tell(self, text):
+        self.p.stdin.write(text.encode())
+        self.p.stdin.flush()
 
     def wait(self, timeout=30):
         """The status as subprocess gives it (-N: killed by signal N), or None if still running."""
@@ -68,6 +72,7 @@ class Live:
 
     def close(self):
         self.kill()
+        self.p.stdin.close()
         self.p.stdout.close()
         self.p.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
