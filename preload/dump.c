@@ -117,29 +117,21 @@ static struct {
 	_Atomic uint32_t done;
 } handoff;
 
-/* A thread that a signal leaves alone (its call restarts unseen, see docs/internals.md) and
- * that can run the check (inside one of our wrappers, no handler below): its tid, or 0. */
-static const char *const quiet_calls[] = {
-    "pthread_cond_wait",
-    "cnd_wait",
-    "pthread_join",
-    "thrd_join",
-    "sem_wait",
-    "pthread_barrier_wait",
-    "pthread_rwlock_rdlock",
-    "pthread_rwlock_wrlock",
-    "waitpid",
-    "wait",
-    "wait4",
-    "waitid",
-};
-
-static bool quiet_call(const char *call)
+/* Would a signal leave thread tid's system call alone (restarted unseen: docs/internals.md,
+ * "Signals perturb")? From the kernel's view, as the sampling of stacks decides it. */
+static bool call_is_quiet(pid_t tid)
 {
-	for (size_t i = 0; call && i < TL_ARRAY_SIZE(quiet_calls); i++)
-		if (strcmp(call, quiet_calls[i]) == 0)
-			return true;
-	return false;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0 || strncmp(buf, "running", 7) == 0)
+		return false;
+	struct tl_seen k; /* on the stack: handlers of several threads may look at once */
+	char *p = buf;
+	k.tid = tid;
+	k.sysno = strtol(p, &p, 10);
+	for (int i = 0; i < 6; i++)
+		k.sysargs[i] = strtoul(p, &p, 16);
+	return k.sysno >= 0 && tl_signal_is_transparent(&k);
 }
 
 static bool blocks_signal(pid_t tid, int sig)
@@ -152,6 +144,8 @@ static bool blocks_signal(pid_t tid, int sig)
 	return b == NULL || ((strtoull(b + 8, NULL, 16) >> (sig - 1)) & 1);
 }
 
+/* A thread that can run the check (inside one of our wrappers, in which no handler of the
+ * program runs: depth 1) and that a signal leaves alone: its tid, or 0. */
 static pid_t quiet_thread(int sig)
 {
 	pid_t found = 0, me = tl_gettid();
@@ -161,9 +155,9 @@ static pid_t quiet_thread(int sig)
 		pid_t tid = atomic_load(&t->tid);
 		uint32_t seq = atomic_load(&t->blk.seq);
 		if (tid <= 0 || tid == me || !(seq & 1) || t->blk.depth != 1 ||
-		    (t->flags & TL_F_FINISHED) || !quiet_call(t->blk.call))
+		    (t->flags & TL_F_FINISHED))
 			continue;
-		if (!blocks_signal(tid, sig)) {
+		if (!blocks_signal(tid, sig) && call_is_quiet(tid)) {
 			found = tid;
 			break;
 		}

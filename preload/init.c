@@ -343,6 +343,8 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 		    note);
 		for (int i = 0; i < n; i++) {
 			const struct reduced_thread *r = &v[i];
+			if (len + 600 > cap) /* the rest would not fit: the document stays whole */
+				break;
 			if (r->number)
 				PUT("%s\n  {\"thread\": %llu", i ? "," : "",
 				    (unsigned long long)r->number);

@@ -2,7 +2,8 @@
  * and writers checking that every message arrives in order, semaphore ping-pong pairs (a lost
  * wake-up would stop a pair for good), sleepers in nanosleep, poll and epoll_wait checking that
  * no call fails with EINTR or returns before its time. Prints "ready", works until a line on
- * stdin, then joins everything and prints the counts. Usage: busy NTHREADS */
+ * stdin, then joins everything and prints the counts. Usage: busy NTHREADS [idle]; idle: every
+ * thread waits in a read of one pipe, with no work (for benchmarks of the dump itself). */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -118,9 +119,35 @@ static void *sleeper(void *arg)
 	return NULL;
 }
 
+static int idle_pipe[2];
+
+static void *idler(void *arg)
+{
+	char c;
+	while (read(idle_pipe[0], &c, 1) < 0)
+		eintr++;
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000;
+	if (argc > 2) { /* idle */
+		pthread_t *it = calloc((size_t)n, sizeof(*it));
+		if (pipe(idle_pipe) != 0)
+			return 2;
+		for (int i = 0; i < n; i++)
+			pthread_create(&it[i], NULL, idler, NULL);
+		puts("ready");
+		fflush(stdout);
+		char line[16];
+		char *got = fgets(line, sizeof(line), stdin);
+		close(idle_pipe[1]);
+		for (int i = 0; i < n; i++)
+			pthread_join(it[i], NULL);
+		printf("threads=%d eintr=%ld early=0 lost=0 msgs=0 rounds=0\n", n, (long)eintr);
+		return 0;
+	}
 	int npairs = n / 5;
 	struct pair *pairs = calloc((size_t)npairs, sizeof(*pairs));
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
