@@ -201,6 +201,13 @@ int live_request(int pid, int sig, int dirfd, bool final);
 bool live_wait_report(int dirfd, int pid, int64_t deadline_ms);
 int64_t live_now_ms(void);
 void render_hang(FILE *out, const struct proc *p, const char *cwd);
+int live_signal_of(int pid);       /* its dump_signal (from its environment), else run's */
+bool live_check(int pid, int sig); /* false after one line saying what is missing */
+int live_private_dir(char **path); /* a 0700 folder: descriptor, or -1 after a message */
+json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms);
+/* watch.c */
+int cmd_watch(int argc, char **argv);
+void usage_watch(FILE *out);
 
 /* ---- exec.c ---- */
 char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */

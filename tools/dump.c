@@ -178,6 +178,89 @@ static int signal_from_environ(int pid)
 	return sig;
 }
 
+/* The request signal of process pid: its dump_signal, else run's. */
+int live_signal_of(int pid)
+{
+	int sig = signal_from_environ(pid);
+	return sig ? sig : dump_signal_default();
+}
+
+/* Can process pid be asked? Else one line saying what is missing. */
+bool live_check(int pid, int sig)
+{
+	switch (live_state(pid, sig)) {
+	case LIVE_GONE:
+		cli_err("no process %d", pid);
+		return false;
+	case LIVE_DENIED:
+		cli_err("process %d belongs to another user: only its owner can ask for its "
+		        "report",
+		        pid);
+		return false;
+	case LIVE_NO_LIBRARY:
+		cli_err("process %d does not run libthreadleak.so: start it with `threadleak run "
+		        "-- CMD` (or LD_PRELOAD=libthreadleak.so "
+		        "THREADLEAK_OPTIONS=dump_signal=%d) to see its threads",
+		        pid, dump_signal_default());
+		return false;
+	case LIVE_NO_SIGNAL:
+		cli_err("process %d runs libthreadleak.so without a request signal: start it "
+		        "with THREADLEAK_OPTIONS=dump_signal=%d (threadleak run sets it), or name "
+		        "its signal with --signal",
+		        pid, dump_signal_default());
+		return false;
+	case LIVE_READY:
+		break;
+	}
+	return true;
+}
+
+/* A private folder (0700, mkdtemp) for the reports: its descriptor, or -1 after a message. */
+int live_private_dir(char **path)
+{
+	const char *base = getenv("TMPDIR");
+	if (asprintf(path, "%s/threadleak-dump.XXXXXX", base && base[0] ? base : "/tmp") < 0) {
+		*path = NULL;
+		return -1;
+	}
+	int dfd =
+	    mkdtemp(*path) ? open(*path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (dfd < 0) {
+		cli_err("cannot create a private folder: %s", strerror(errno));
+		free(*path);
+		*path = NULL;
+	}
+	return dfd;
+}
+
+/* Ask pid for its hang report and read it (the file is removed): the document, or NULL after
+ * a message. */
+json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "hang.%d", pid);
+	unlinkat(dfd, name, 0);
+	if (live_request(pid, sig, dfd, false) != 0) {
+		cli_err("cannot ask process %d: %s", pid, strerror(errno));
+		return NULL;
+	}
+	if (!live_wait_report(dfd, pid, live_now_ms() + wait_ms)) {
+		if (kill(pid, 0) == 0)
+			cli_err("process %d wrote no report within %d s", pid, wait_ms / 1000);
+		return NULL;
+	}
+	char *path = NULL, why[256];
+	json_object *doc = NULL;
+	if (asprintf(&path, "%s/%s", dir, name) > 0) {
+		doc = json_read_file(path, TL_MAX_OWN_REPORT, why, sizeof(why));
+		if (doc == NULL)
+			cli_err("%s: %s", path, why);
+	}
+	unlinkat(dfd, name, 0);
+	free(path);
+	return doc;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -224,74 +307,34 @@ int cmd_dump(int argc, char **argv)
 		return TL_EXIT_USAGE;
 	}
 	if (sig == 0)
-		sig = signal_from_environ((int)pid);
-	if (sig == 0)
-		sig = dump_signal_default();
-	switch (live_state((int)pid, (int)sig)) {
-	case LIVE_GONE:
-		cli_err("no process %ld", pid);
+		sig = live_signal_of((int)pid);
+	if (!live_check((int)pid, (int)sig))
 		return 1;
-	case LIVE_DENIED:
-		cli_err("process %ld belongs to another user: only its owner can ask for its "
-		        "report",
-		        pid);
-		return 1;
-	case LIVE_NO_LIBRARY:
-		cli_err("process %ld does not run libthreadleak.so: start it with `threadleak run "
-		        "-- CMD` (or LD_PRELOAD=libthreadleak.so "
-		        "THREADLEAK_OPTIONS=dump_signal=%d) to dump it",
-		        pid, dump_signal_default());
-		return 1;
-	case LIVE_NO_SIGNAL:
-		cli_err("process %ld runs libthreadleak.so without a request signal: start it "
-		        "with THREADLEAK_OPTIONS=dump_signal=%d (threadleak run sets it), or name "
-		        "its signal with --signal",
-		        pid, dump_signal_default());
-		return 1;
-	case LIVE_READY:
-		break;
-	}
 	char *dir = NULL;
-	const char *base = getenv("TMPDIR");
-	if (asprintf(&dir, "%s/threadleak-dump.XXXXXX", base && base[0] ? base : "/tmp") < 0 ||
-	    mkdtemp(dir) == NULL) {
-		cli_err("cannot create a private folder: %s", strerror(errno));
+	int dfd = live_private_dir(&dir);
+	if (dfd < 0)
 		return TL_EXIT_INTERNAL;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = 1;
-	if (dfd < 0 || live_request((int)pid, (int)sig, dfd, false) != 0) {
-		cli_err("cannot ask process %ld: %s", pid, strerror(errno));
-	} else if (!live_wait_report(dfd, (int)pid, live_now_ms() + wait_s * 1000)) {
-		cli_err("process %ld wrote no report within %ld s", pid, wait_s);
-	} else {
-		char *path = NULL;
+	json_object *doc = live_take((int)pid, (int)sig, dfd, dir, (int)wait_s * 1000);
+	int rc = doc ? 0 : 1;
+	if (doc && json) {
+		fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY), stdout);
+		fputc('\n', stdout);
+	} else if (doc) {
 		struct procset set = {0};
-		if (asprintf(&path, "%s/hang.%ld", dir, pid) > 0)
-			procset_read(&set, path, TL_MAX_OWN_REPORT);
-		if (set.n == 1 && json) {
-			fputs(json_object_to_json_string_ext(set.v[0].doc, JSON_C_TO_STRING_PRETTY),
-			      stdout);
-			fputc('\n', stdout);
-			rc = 0;
-		} else if (set.n == 1) {
-			char cwd[PATH_MAX];
+		procset_add(&set, json_object_get(doc), "dump");
+		char cwd[PATH_MAX];
+		if (set.n == 1)
 			render_hang(stdout, &set.v[0], getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
-			rc = 0;
-		}
 		procset_free(&set);
-		if (path)
-			unlink(path);
-		free(path);
 	}
-	if (dfd >= 0)
-		close(dfd);
+	json_object_put(doc);
 	/* a late report, and the temporary name of one being written */
-	char late[PATH_MAX];
-	snprintf(late, sizeof(late), "%s/.hang.%ld", dir, pid);
-	unlink(late);
-	snprintf(late, sizeof(late), "%s/hang.%ld", dir, pid);
-	unlink(late);
+	char late[64];
+	snprintf(late, sizeof(late), ".hang.%ld", pid);
+	unlinkat(dfd, late, 0);
+	snprintf(late, sizeof(late), "hang.%ld", pid);
+	unlinkat(dfd, late, 0);
+	close(dfd);
 	rmdir(dir);
 	free(dir);
 	return rc;
