@@ -4,6 +4,7 @@ import glob
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -15,6 +16,11 @@ CLI = os.environ.get("TL_CLI") or os.path.join(os.environ.get("TL_BUILD_ROOT", "
 
 # SIGQUIT's default action dumps core: not in the test folder
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+# A shell starts background jobs with SIGINT and SIGQUIT ignored, and exec keeps that: the
+# programs here start with the actions a terminal gives them.
+for _sig in (signal.SIGINT, signal.SIGQUIT):
+    if signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, signal.SIG_DFL)
 
 
 class Live:
