@@ -4,8 +4,9 @@ reports and exits 124, as timeout(1). The issue's hang, a hang in an atexit hand
 that handles SIGTERM and one that ignores it, a tree of two hung processes."""
 import os
 import re
+import shutil
 
-from liveutil import CLI, check, exe, ok, run, source_line
+from liveutil import CLI, check, exe, ok, run, source_line, tmpdir
 
 HANG_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hang.c")
 
@@ -60,7 +61,19 @@ heads = hang_reports(err)
 check(r.rc == 124 and len(heads) == 3 and sum("live/hang (pid" in h for h in heads) == 2,
       f"tree: status {r.rc}, reports {heads}", err)
 
-# 6. A command that finishes in time: its own status, no hang report.
+# 6. Inside `make check`: the hang is reported with make's own (make waits for its child).
+if shutil.which("make"):
+    work = tmpdir()
+    with open(os.path.join(work, "Makefile"), "w") as f:
+        f.write(f"check:\n\t{exe('hang')}\n")
+    r = run([CLI, "run", "--timeout", "1", "--", "make", "-s", "check"], preload=False, timeout=60, cwd=work)
+    err = r.stderr.decode()
+    heads = hang_reports(err)
+    check(r.rc == 124 and any("live/hang (pid" in h for h in heads) and any("make (pid" in h for h in heads),
+          f"make check: status {r.rc}, reports {heads}", err)
+    check(re.search(r"^main thread blocked in pthread_join on thread 2", err, re.M), "the chain", err)
+
+# 7. A command that finishes in time: its own status, no hang report.
 r = timeout_run("sh", "-c", "exit 7", limit="30")
 check(r.rc == 7 and not hang_reports(r.stderr.decode()), f"in time: status {r.rc}", r.stderr)
 ok()
