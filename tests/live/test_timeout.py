@@ -73,7 +73,21 @@ if shutil.which("make"):
           f"make check: status {r.rc}, reports {heads}", err)
     check(re.search(r"^main thread blocked in pthread_join on thread 2", err, re.M), "the chain", err)
 
-# 7. A command that finishes in time: its own status, no hang report.
+# 7. Inside `meson test`: the same (meson's own timeout is 30 s).
+if shutil.which("meson"):
+    work = tmpdir()
+    with open(os.path.join(work, "meson.build"), "w") as f:
+        f.write(f"project('hangs')\ntest('hang', find_program('{exe('hang')}'))\n")
+    setup = run(["meson", "setup", os.path.join(work, "b"), work], preload=False, timeout=120)
+    check(setup.rc == 0, "meson setup", setup.stdout, setup.stderr)
+    r = run([CLI, "run", "--timeout", "3", "--", "meson", "test", "-C", os.path.join(work, "b")],
+            preload=False, timeout=120)
+    err = r.stderr.decode()
+    check(r.rc == 124 and any("live/hang (pid" in h for h in hang_reports(err)),
+          f"meson test: status {r.rc}, reports {hang_reports(err)}", err)
+    check(re.search(r"^main thread blocked in pthread_join on thread 2", err, re.M), "the chain", err)
+
+# 8. A command that finishes in time: its own status, no hang report.
 r = timeout_run("sh", "-c", "exit 7", limit="30")
 check(r.rc == 7 and not hang_reports(r.stderr.decode()), f"in time: status {r.rc}", r.stderr)
 ok()
