@@ -773,9 +773,14 @@ static void emit(struct check *c, bool print, char **json)
 	               strcmp(tl_opt.log_path, "stderr") != 0 &&
 	               strcmp(tl_opt.log_path, "stdout") != 0;
 	bool printed = print && (r->nleaked > 0 || (tl_opt.format == TL_FORMAT_JSON && to_file));
+	size_t len = 0;
+	if (r->kind == TL_CHECK_HANG && json) { /* only handed back, in the format asked for */
+		*json = r->exit_status == TL_HANG_JSON ? tl_report_json(r, &len)
+		                                       : tl_report_text(r, &len);
+		return;
+	}
 	if (!printed && !json)
 		return;
-	size_t len = 0;
 	char *out = NULL;
 	if (printed)
 		out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(r, &len)

@@ -95,20 +95,13 @@ static bool thread_can_check(void)
 	       !tl_signal_frame_above(t->blk.frame);
 }
 
-/* The report as text or JSON (malloc'd), made here: the check keeps what it would print in
- * tl_defer (as for the deferred exit check) instead of writing it. */
+/* The report as text or JSON (malloc'd), made here. Neither tl_opt.format nor tl_defer is
+ * touched: an exit check may be running in another thread. */
 static char *full_report(bool json)
 {
-	struct tl_deferred kept = {0};
-	int fmt = tl_opt.format;
-	tl_opt.format = json ? TL_FORMAT_JSON : TL_FORMAT_TEXT;
-	struct tl_deferred *before = tl_defer;
-	tl_defer = &kept;
-	tl_check(TL_CHECK_HANG, 0, true, NULL);
-	tl_defer = before;
-	tl_opt.format = fmt;
-	free(kept.v);
-	return kept.out;
+	char *out = NULL;
+	tl_check(TL_CHECK_HANG, json ? TL_HANG_JSON : 0, false, &out);
+	return out;
 }
 
 /* The request a handler on the wrong thread handed to another one. */

@@ -443,6 +443,8 @@ char *tl_report_json(struct tl_report *r, size_t *len);
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
+/* For TL_CHECK_HANG, exit_status names the format *json gets: TL_HANG_JSON, else text. */
+#define TL_HANG_JSON 1
 /* The grace loop's naps double from the first to the longest (also init.c's reduced check). */
 #define TL_GRACE_FIRST_NAP_MS 1
 #define TL_GRACE_MAX_NAP_MS 100
