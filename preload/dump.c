@@ -164,7 +164,7 @@ static long futex_op(_Atomic uint32_t *addr, int op, uint32_t val, const struct 
 	return tl_raw_syscall6(SYS_futex, (long)addr, op | FUTEX_PRIVATE_FLAG, val, (long)ts, 0, 0);
 }
 
-#define HANDOFF_WAIT_S 30
+#define HANDOFF_WAIT_S 10
 
 /* Where a report goes: the folder of the process that asked, or the process's own output (under
  * threadleak run: hang.PID in run's folder, beside the exit reports). */
@@ -213,7 +213,9 @@ static void make_report(int sig, siginfo_t *si, const struct target *to)
 		free(text);
 		return;
 	}
-	pid_t other = quiet_thread(sig);
+	/* While a check runs (maybe in this very thread, which the other one would wait for),
+	 * nobody else can check: the reduced report, at once. */
+	pid_t other = atomic_load(&tl_checking) ? 0 : quiet_thread(sig);
 	pid_t none = 0;
 	if (other > 0 && atomic_compare_exchange_strong(&handoff.tid, &none, other)) {
 		atomic_store(&handoff.done, 0);
