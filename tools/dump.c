@@ -137,7 +137,8 @@ void usage_dump(FILE *out)
 	      "main thread included, with the chains of waits), without stopping it. PID must\n"
 	      "run under threadleak: `threadleak run`, or LD_PRELOAD=libthreadleak.so with\n"
 	      "THREADLEAK_OPTIONS=dump_signal=N (N: a real-time signal, 63 here by default).\n"
-	      "Only the process's owner (or root) can ask.\n"
+	      "Only the process's owner (or root) can ask. For a process without the library,\n"
+	      "what /proc shows of its threads (states, kernel waits, system calls).\n"
 	      "\n"
 	      "  --json       the library's JSON report (docs/report-schema.md)\n"
 	      "  --signal N   the real-time signal the process takes requests on (its\n"
@@ -261,6 +262,55 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 	return doc;
 }
 
+/* A process without the library: what /proc shows of its threads, one line each (state, kernel
+ * wait, system call): no stacks, no objects, no creation sites. */
+static void proc_fallback(int pid)
+{
+	char path[PATH_MAX], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	printf("threads of pid %d as /proc shows them (no stacks, objects or creation sites "
+	       "without the library):\n",
+	       pid);
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char comm[64] = "?", wchan[128] = "", sys[128] = "", state = '?';
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, e->d_name);
+		if (read_small(path, buf, sizeof(buf))) {
+			char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+			if (open && close && close > open) {
+				snprintf(comm, sizeof(comm), "%.*s", (int)(close - open - 1),
+				         open + 1);
+				sscanf(close + 1, " %c", &state);
+			}
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/wchan", pid, e->d_name);
+		if (read_small(path, wchan, sizeof(wchan)) && strcmp(wchan, "0") == 0)
+			wchan[0] = '\0';
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", pid, e->d_name);
+		if (read_small(path, sys, sizeof(sys)))
+			sys[strcspn(sys, " \n")] = '\0';
+		for (char *p = comm; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		printf("  tid %s (\"%s\") %s", e->d_name, comm,
+		       state == 'S' || state == 'D' ? "blocked"
+		       : state == 'R'               ? "running"
+		                                    : "state");
+		if (state != 'S' && state != 'D' && state != 'R')
+			printf(" %c", state);
+		if (wchan[0])
+			printf(" in %s", wchan);
+		if (sys[0] && strcmp(sys, "running") != 0)
+			printf(" (system call %s)", sys);
+		putchar('\n');
+	}
+	if (d)
+		closedir(d);
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -308,8 +358,11 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (sig == 0)
 		sig = live_signal_of((int)pid);
-	if (!live_check((int)pid, (int)sig))
+	if (!live_check((int)pid, (int)sig)) {
+		if (!json && live_state((int)pid, (int)sig) == LIVE_NO_LIBRARY)
+			proc_fallback((int)pid);
 		return 1;
+	}
 	char *dir = NULL;
 	int dfd = live_private_dir(&dir);
 	if (dfd < 0)

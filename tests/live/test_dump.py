@@ -3,6 +3,7 @@ in assorted blocking calls keep working while they are dumped several times: non
 EINTR, returns early or loses a message or a wake-up. A process without the library, or without
 the request signal, gets a one-line reason."""
 import json
+import re
 import signal
 import time
 
@@ -53,6 +54,10 @@ try:
     err = r.stderr.decode()
     check(r.rc == 1 and "does not run libthreadleak.so" in err and len(err.splitlines()) == 1,
           f"bare: status {r.rc}", err)
+    out = r.stdout.decode()
+    check(out.startswith(f"threads of pid {live.p.pid} as /proc shows them") and
+          len(re.findall(r"^  tid \d+ \(\"hang\"\) blocked in futex", out, re.M)) == 2,
+          "the /proc view of both threads, waiting in futexes", out)
     check(live.p.poll() is None, "the bare process is still running")
 finally:
     live.close()
