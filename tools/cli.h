@@ -208,6 +208,13 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms);
 /* watch.c */
 int cmd_watch(int argc, char **argv);
 void usage_watch(FILE *out);
+/* Groups of threads over the intervals of one process; a step prints (to out, each line after
+ * prefix) the groups that grew, or with json the interval's JSON line. */
+struct watch;
+struct watch *watch_new(void);
+void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, bool first,
+                FILE *out, const char *prefix);
+void watch_free(struct watch *w);
 
 /* ---- exec.c ---- */
 char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */

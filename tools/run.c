@@ -26,6 +26,7 @@ struct run_opts {
 	size_t nsupps, nraw;
 	long grace, exitcode, orphan_wait;
 	long timeout_ms; /* --timeout: 0 none */
+	double watch_s;  /* --watch: 0 none */
 	bool exitcode_set, no_children, allow_static, update_baseline;
 	bool timed_out;              /* the --timeout expired */
 	enum tl_unchecked unchecked; /* why the command itself will not get the library */
@@ -67,6 +68,8 @@ void usage_run(FILE *out)
 	      "                       a report of all its threads (a hang report); then the\n"
 	      "                       processes get SIGTERM, SIGKILL 2 s later; run prints the\n"
 	      "                       reports and exits with 124, as timeout(1)\n"
+	      "  --watch S            every S seconds, the groups of threads that grew in each\n"
+	      "                       process of the command, as threadleak watch prints them\n"
 	      "  --orphan-wait MS     after COMMAND ends, wait up to MS for the processes it\n"
 	      "                       left running, to read their reports too (1000)\n"
 	      "  --allow-static       run a statically linked COMMAND anyway (unchecked)\n"
@@ -161,6 +164,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	    {"source-root", required_argument, NULL, 'r'},
 	    {"orphan-wait", required_argument, NULL, 'w'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"watch", required_argument, NULL, 'W'},
 	    {"allow-static", no_argument, NULL, 'A'},
 	    {"color", optional_argument, NULL, 'c'},
 	    {"no-color", no_argument, NULL, 'C'},
@@ -226,6 +230,14 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'A':
 			o->allow_static = true;
 			break;
+		case 'W': {
+			char *end;
+			o->watch_s = strtod(optarg, &end);
+			if (*end || !(o->watch_s >= 0.05 && o->watch_s <= 86400))
+				bad += (cli_err("--watch: '%s' is not a number of seconds", optarg),
+				        1);
+			break;
+		}
 		case 'T':
 			if ((o->timeout_ms = parse_duration_ms(optarg)) <= 0)
 				bad +=
@@ -796,6 +808,98 @@ static bool deadline_stop(struct deadline *d)
 	return d->expired;
 }
 
+/* --watch: every interval, the threads of each process of the tree that runs the library, and
+ * the groups that grew (watch.c), on stderr. */
+#define WATCH_MAX_PROCS 64
+
+struct watcher {
+	double every;
+	int dirfd;
+	const char *dir;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool finished;
+};
+
+static void *watcher_thread(void *arg)
+{
+	struct watcher *wt = arg;
+	int pids[WATCH_MAX_PROCS];
+	struct watch *ws[WATCH_MAX_PROCS];
+	size_t nw = 0;
+	int sig = dump_signal_default();
+	int64_t t0 = live_now_ms();
+	for (long i = 1;; i++) {
+		int64_t at_ms = t0 + (int64_t)(wt->every * 1000 * (double)i);
+		struct timespec at = {at_ms / 1000, (at_ms % 1000) * 1000000};
+		pthread_mutex_lock(&wt->mu);
+		while (!wt->finished && pthread_cond_timedwait(&wt->cv, &wt->mu, &at) != ETIMEDOUT)
+			;
+		bool done = wt->finished;
+		pthread_mutex_unlock(&wt->mu);
+		if (done)
+			break;
+		static int tree[MAX_TREE];
+		size_t n = descendants(tree, MAX_TREE);
+		for (size_t k = 0; k < n; k++) {
+			if (live_state(tree[k], sig) != LIVE_READY)
+				continue;
+			size_t j = 0;
+			while (j < nw && pids[j] != tree[k])
+				j++;
+			if (j == nw && nw == WATCH_MAX_PROCS)
+				continue;
+			bool first = j == nw;
+			if (first) {
+				pids[nw] = tree[k];
+				ws[nw++] = watch_new();
+			}
+			json_object *doc = live_take(tree[k], sig, wt->dirfd, wt->dir, 5000);
+			if (doc == NULL)
+				continue;
+			char prefix[64];
+			snprintf(prefix, sizeof(prefix), "threadleak watch: pid %d: ", tree[k]);
+			watch_step(ws[j], doc, tree[k], (double)(live_now_ms() - t0) / 1000, false,
+			           first, stderr, prefix);
+			json_object_put(doc);
+		}
+	}
+	for (size_t j = 0; j < nw; j++)
+		watch_free(ws[j]);
+	return NULL;
+}
+
+static bool watcher_start(struct watcher *wt, double every, int dirfd, const char *dir)
+{
+	*wt = (struct watcher){.every = every, .dirfd = dirfd, .dir = dir};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wt->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&wt->mu, NULL);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	bool ok = pthread_create(&wt->thread, NULL, watcher_thread, wt) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok)
+		cli_err("--watch: cannot start a thread: %s", strerror(errno));
+	return ok;
+}
+
+static void watcher_stop(struct watcher *wt)
+{
+	pthread_mutex_lock(&wt->mu);
+	wt->finished = true;
+	pthread_cond_signal(&wt->cv);
+	pthread_mutex_unlock(&wt->mu);
+	pthread_join(wt->thread, NULL);
+	pthread_cond_destroy(&wt->cv);
+	pthread_mutex_destroy(&wt->mu);
+}
+
 /* Hang reports: the processes that had not exited, at the deadline or on a signal. */
 static void print_hangs(struct procset *hangs, int root_pid)
 {
@@ -834,7 +938,11 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	struct notes notes = {0};
 	struct deadline dl;
 	bool timing = o->timeout_ms > 0 && deadline_start(&dl, o->timeout_ms, dir.fd);
+	struct watcher wt;
+	bool watching = o->watch_s > 0 && watcher_start(&wt, o->watch_s, dir.fd, dir.path);
 	int rc = spawn_wait(cmd, &so, &c);
+	if (watching)
+		watcher_stop(&wt);
 	if (timing)
 		o->timed_out = deadline_stop(&dl);
 	collect(&set, &hangs, &notes, &dir);

@@ -35,6 +35,27 @@ struct watch {
 	size_t n;
 };
 
+struct watch *watch_new(void)
+{
+	struct watch *w = cli_realloc(NULL, sizeof(*w));
+	*w = (struct watch){0};
+	return w;
+}
+
+void watch_free(struct watch *w)
+{
+	for (size_t k = 0; w && k < w->n; k++) {
+		free(w->g[k].key);
+		free(w->g[k].site);
+		free(w->g[k].file);
+		free(w->g[k].state);
+		free(w->g[k].call);
+	}
+	if (w)
+		free(w->g);
+	free(w);
+}
+
 static const char *user_function(json_object *stack, const char **file, int *line)
 {
 	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
@@ -111,7 +132,8 @@ static json_object *watch_line(int pid, double t)
 }
 
 /* One interval: count the threads of doc by group; print (or JSON) what grew. */
-static void interval(struct watch *w, json_object *doc, int pid, double t, bool json, bool first)
+void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, bool first,
+                FILE *out, const char *prefix)
 {
 	for (size_t k = 0; k < w->n; k++) {
 		w->g[k].count = 0;
@@ -125,7 +147,7 @@ static void interval(struct watch *w, json_object *doc, int pid, double t, bool 
 			g->seen = true;
 		}
 	}
-	json_object *out = watch_line(pid, t);
+	json_object *line = watch_line(pid, t);
 	json_object *groups = json_object_new_array();
 	for (size_t k = 0; k < w->n; k++) {
 		struct wgroup *g = &w->g[k];
@@ -146,30 +168,30 @@ static void interval(struct watch *w, json_object *doc, int pid, double t, bool 
 			json_object_object_add(o, "grew", json_object_new_boolean(grew));
 			json_object_array_add(groups, o);
 		} else if (!json && grew) {
-			printf("%s", g->site);
+			fprintf(out, "%s%s", prefix ? prefix : "", g->site);
 			if (g->file)
-				printf(" (%s:%d)", g->file, g->line);
-			printf(": ");
+				fprintf(out, " (%s:%d)", g->file, g->line);
+			fprintf(out, ": ");
 			for (int h = 0; h < g->nhist; h++)
-				printf("%s%ld", h ? " -> " : "", g->hist[h]);
-			printf(" thread%s", g->count == 1 ? "" : "s");
+				fprintf(out, "%s%ld", h ? " -> " : "", g->hist[h]);
+			fprintf(out, " thread%s", g->count == 1 ? "" : "s");
 			if (g->nhist > 1) {
 				long per = (g->hist[g->nhist - 1] - g->hist[0]) / (g->nhist - 1);
-				printf(", %+ld per interval", per);
+				fprintf(out, ", %+ld per interval", per);
 			}
-			printf(", all %s%s%s\n", g->state,
-			       g->call && strcmp(g->state, "blocked") == 0 ? " in " : "",
-			       g->call && strcmp(g->state, "blocked") == 0 ? g->call : "");
+			fprintf(out, ", all %s%s%s\n", g->state,
+			        g->call && strcmp(g->state, "blocked") == 0 ? " in " : "",
+			        g->call && strcmp(g->state, "blocked") == 0 ? g->call : "");
 		}
 	}
 	if (json) {
-		json_object_object_add(out, "groups", groups);
-		puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+		json_object_object_add(line, "groups", groups);
+		fprintf(out, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
 	} else {
 		json_object_put(groups);
 	}
-	json_object_put(out);
-	fflush(stdout);
+	json_object_put(line);
+	fflush(out);
 }
 
 void usage_watch(FILE *out)
@@ -247,7 +269,7 @@ int cmd_watch(int argc, char **argv)
 	int dfd = live_private_dir(&dir);
 	if (dfd < 0)
 		return TL_EXIT_INTERNAL;
-	struct watch w = {0};
+	struct watch *w = watch_new();
 	int64_t t0 = live_now_ms();
 	int rc = 0;
 	for (long i = 0; count == 0 || i < count; i++) {
@@ -260,7 +282,8 @@ int cmd_watch(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		interval(&w, doc, (int)pid, (double)(live_now_ms() - t0) / 1000, json, i == 0);
+		watch_step(w, doc, (int)pid, (double)(live_now_ms() - t0) / 1000, json, i == 0,
+		           stdout, NULL);
 		json_object_put(doc);
 		int64_t left = next - live_now_ms();
 		if (left > 0 && (count == 0 || i + 1 < count)) {
@@ -271,13 +294,6 @@ int cmd_watch(int argc, char **argv)
 	close(dfd);
 	rmdir(dir);
 	free(dir);
-	for (size_t k = 0; k < w.n; k++) {
-		free(w.g[k].key);
-		free(w.g[k].site);
-		free(w.g[k].file);
-		free(w.g[k].state);
-		free(w.g[k].call);
-	}
-	free(w.g);
+	watch_free(w);
 	return rc;
 }

@@ -57,4 +57,11 @@ try:
     check(r.rc == 0 and not r.stdout.strip(), "text: nothing grew, nothing printed", r.stdout)
 finally:
     live.close()
+# The same from run: --watch prints the growth of each process of the command on stderr.
+r = run(["sh", "-c", f"(sleep 2.5; echo stop) | {CLI} run --watch 0.5 -- {exe('service')} leak"],
+        preload=False, timeout=60)
+err = r.stderr.decode()
+grew = re.findall(r"^threadleak watch: pid \d+: submit \(service\.c:%d\): [\d >-]+ threads, \+\d+ per "
+                  r"interval, all blocked in chan_send$" % line, err, re.M)
+check(len(grew) >= 2, f"run --watch: {len(grew)} growth lines", err)
 ok()
