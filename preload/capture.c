@@ -14,7 +14,7 @@
  *    a socket with a timeout), gets only the program counter the kernel reports, and a note.
  *    So does a thread on a small stack without room for the signal's frame. Each thread is
  *    looked at again right before its signal, and the handler undoes the EINTR of a call the
- *    thread entered in between (repair_eintr).
+ *    thread entered in between (tl_repair_eintr).
  * All of this uses the dynamic loader, whose locks the check takes first (tl_loader_enter). */
 #include "deps.h"
 
@@ -296,8 +296,9 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
  * with nothing to lose by starting over (absolute sleeps, pause, waits without a timeout, the
  * few microseconds of a relative epoll_wait) is executed again. Anything else keeps its EINTR
  * (a raw syscall() whose number we cannot know). */
-static void repair_eintr(ucontext_t *uc, int sig)
+void tl_repair_eintr(void *ucontext, int sig)
 {
+	ucontext_t *uc = ucontext;
 	greg_t *g = uc->uc_mcontext.gregs;
 	if (g[REG_RAX] != -EINTR)
 		return;
@@ -370,7 +371,7 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 	if (need > atomic_load(&frame_need) && need < (1u << 20))
 		atomic_store(&frame_need, need);
 	if (gen == atomic_load(&release_gen)) { /* late: the check is over */
-		repair_eintr(uc, sig);
+		tl_repair_eintr(uc, sig);
 		errno = saved;
 		return;
 	}
@@ -395,7 +396,7 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		}
 		break;
 	}
-	repair_eintr(uc, sig);
+	tl_repair_eintr(uc, sig);
 	errno = saved;
 }
 

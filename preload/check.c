@@ -56,6 +56,7 @@ struct gather {
 	size_t nknown;
 	int ntasks; /* in /proc/self/task, the checking thread included */
 	bool no_proc;
+	bool all; /* TL_CHECK_HANG: every thread, the main thread and the checker's own included */
 };
 
 static struct tl_seen *add(struct gather *g)
@@ -246,6 +247,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		unsigned f = t->flags;
 		if (atomic_load(&t->finishing)) /* waiting for this lock to say so (registry.c) */
 			f |= TL_F_FINISHED;
+		if (g->all && !(f & TL_F_FINISHED) && !(t == tl_self && !(t->blk.seq & 1)))
+			goto take; /* a hang: every live thread; the checker only inside a call */
 		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
 		    t == tl_self)
 			continue;
@@ -255,6 +258,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		 * could not have joined or detached it yet. */
 		if (!(f & (TL_F_ADOPTED | TL_F_CREATOR_DONE)))
 			continue;
+	take:;
 		struct tl_seen *s = add(g);
 		if (s == NULL)
 			break;
@@ -422,7 +426,7 @@ static void drop_awaited_newborns(struct gather *g)
 static bool settle(struct gather *g, pid_t self_tid)
 {
 	struct gather first = *g;
-	struct gather second = {0};
+	struct gather second = {.all = g->all};
 	nap(SETTLE_NAP_NS);
 	bool ok = gather(&second, self_tid);
 	/* A thread that has not run yet cannot be told from one its creator is about to join:
@@ -690,6 +694,8 @@ static void classify_threads(struct check *c)
 	bool seen_running = false;
 	for (size_t i = 0; i < g->n; i++) {
 		classify(&g->v[i], g->no_proc);
+		if (g->all && g->v[i].tid == c->self_tid && g->v[i].in_wrapper)
+			g->v[i].sysno = TL_SYSNO_UNKNOWN; /* a hang check in a signal handler */
 		seen_running |= g->v[i].sysno == TL_SYSNO_RUNNING;
 	}
 	/* "running" may be a thread caught between two system calls, or returning from a signal
@@ -713,6 +719,9 @@ static void classify_threads(struct check *c)
 static void judge_reachability(struct check *c)
 {
 	c->loader = tl_loader_enter(LOADER_WAIT_MS);
+	if (c->g.all) /* a hang report: no verdicts (the scan retries while threads run: 7x slower)
+	               */
+		return;
 	struct tl_report pre = {.v = c->g.v, .n = c->g.n, .known = c->g.known};
 	if (c->loader)
 		tl_reach_classify(&pre);
@@ -770,7 +779,7 @@ static void capture_stacks(struct check *c)
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;
 	retake_moved_stacks(g, retake);
 	free(retake);
-	struct gather last = {0};
+	struct gather last = {.all = g->all};
 	if (gather(&last, c->self_tid))
 		keep_seen_in(g, &last);
 	free(last.v);
@@ -908,9 +917,14 @@ static void emit(struct check *c, bool print, char **json)
 	               strcmp(tl_opt.log_path, "stderr") != 0 &&
 	               strcmp(tl_opt.log_path, "stdout") != 0;
 	bool printed = print && (r->nleaked > 0 || (tl_opt.format == TL_FORMAT_JSON && to_file));
+	size_t len = 0;
+	if (r->kind == TL_CHECK_HANG && json) { /* only handed back, in the format asked for */
+		*json = r->exit_status == TL_HANG_JSON ? tl_report_json(r, &len)
+		                                       : tl_report_text(r, &len);
+		return;
+	}
 	if (!printed && !json)
 		return;
-	size_t len = 0;
 	char *out = NULL;
 	if (printed)
 		out = tl_opt.format == TL_FORMAT_JSON ? tl_report_json(r, &len)
@@ -949,7 +963,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
 	c.r.kind = kind;
 	c.r.exit_status = exit_status;
-	if (!wait_out_grace(&c))
+	c.g.all = kind == TL_CHECK_HANG;
+	if (c.g.all ? !gather(&c.g, c.self_tid) || !settle(&c.g, c.self_tid) : !wait_out_grace(&c))
 		tl_warn("out of memory during the check");
 	if (c.g.n > 0) {
 		classify_threads(&c);

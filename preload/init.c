@@ -104,19 +104,20 @@ static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const s
 }
 #endif
 
-bool tl_in_signal_handler(void)
+bool tl_signal_frame_above(uintptr_t from)
 {
 	stack_t ss;
 	if (tl_raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
 		return false;
-	if (ss.ss_flags & SS_ONSTACK)
+	if (!(ss.ss_flags & SS_DISABLE) && from >= (uintptr_t)ss.ss_sp &&
+	    from - (uintptr_t)ss.ss_sp < ss.ss_size)
 		return true;
 #if defined(__x86_64__)
 	uintptr_t restorers[8];
 	int nr = handler_restorers(restorers, (int)TL_ARRAY_SIZE(restorers));
 	if (nr == 0)
 		return false;
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
+	uintptr_t sp = from & ~(uintptr_t)7;
 	uintptr_t top =
 	    tl_gettid() == tl_pid ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
@@ -142,6 +143,16 @@ bool tl_in_signal_handler(void)
 	}
 #endif
 	return false;
+}
+
+bool tl_in_signal_handler(void)
+{
+	stack_t ss;
+	if (tl_raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
+		return false;
+	if (ss.ss_flags & SS_ONSTACK)
+		return true;
+	return tl_signal_frame_above((uintptr_t)__builtin_frame_address(0));
 }
 
 /* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
@@ -248,7 +259,7 @@ static bool tid_listed(const pid_t *v, int n, pid_t tid)
 	return false;
 }
 
-static int reduced_gather(struct reduced_thread *out, int max, pid_t self)
+static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool all)
 {
 	static pid_t tasks[1024], known[1024];
 	int ntasks = tl_list_tasks(tasks, (int)TL_ARRAY_SIZE(tasks)), nknown = 0, n = 0;
@@ -265,9 +276,11 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self)
 			unsigned f = t->flags;
 			if (atomic_load(&t->finishing))
 				f |= TL_F_FINISHED;
-			if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING | TL_F_ADOPTED)) ||
-			    tid == self ||
-			    ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED))))
+			if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
+				continue;
+			if (!all &&
+			    ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING | TL_F_ADOPTED)) ||
+			     tid == self))
 				continue;
 			struct reduced_thread r = {t->number, tid, TL_ST_RUNNING,
 			                           (f & TL_F_DETACHED) != 0, NULL};
@@ -288,7 +301,7 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self)
 		tl_registry_unlock();
 	}
 	for (int i = 0; i < ntasks; i++)
-		if (tasks[i] != self && !tid_listed(known, nknown, tasks[i]) && n < max)
+		if ((all || tasks[i] != self) && !tid_listed(known, nknown, tasks[i]) && n < max)
 			out[n++] =
 			    (struct reduced_thread){0, tasks[i], TL_ST_UNTRACKED, false, NULL};
 	return n;
@@ -301,40 +314,39 @@ static const char *const state_names[] = {
     [TL_ST_UNTRACKED] = "untracked",
 };
 
-static int reduced_check(int status)
+/* The reduced report of threads v[0..n) into out (a static buffer of the caller): the exit
+ * check's (leaks), or a hang report (every thread). Returns its length. */
+static size_t reduced_format(char *out, size_t cap, const struct reduced_thread *v, int n,
+                             int status, bool hang, bool json)
 {
-	static struct reduced_thread v[256];
-	static char out[256 * 160 + 512];
-	pid_t self = tl_gettid();
-	int64_t t0 = tl_mono_ns();
-	long nap = TL_GRACE_FIRST_NAP_MS;
-	int n;
-	for (;;) { /* the check's grace loop (check.c), signal-safe */
-		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self);
-		long waited = (long)((tl_mono_ns() - t0) / 1000000);
-		if (n == 0 || waited >= tl_opt.grace_ms)
-			break;
-		long left = tl_opt.grace_ms - waited;
-		raw_nap_ms(nap < left ? nap : left);
-		nap = nap * 2 > TL_GRACE_MAX_NAP_MS ? TL_GRACE_MAX_NAP_MS : nap * 2;
-	}
-	bool json = tl_opt.format == TL_FORMAT_JSON;
-	const char *note = "exit() was called from a signal handler: the check ran in reduced "
-	                   "mode (no stacks, no suppressions)";
+	const char *note = hang ? "the signal came while no thread could take stacks safely: the "
+	                          "report is reduced (no stacks, no suppressions)"
+	                        : "exit() was called from a signal handler: the check ran in "
+	                          "reduced mode (no stacks, no suppressions)";
 	size_t len = 0;
-#define PUT(...)                                                                                   \
-	do {                                                                                       \
-		int w_ = snprintf(out + len, sizeof(out) - len, __VA_ARGS__);                      \
-		if (w_ > 0)                                                                        \
-			len = len + (size_t)w_ < sizeof(out) ? len + (size_t)w_ : sizeof(out) - 1; \
+#define PUT(...)                                                                   \
+	do {                                                                       \
+		int w_ = snprintf(out + len, cap - len, __VA_ARGS__);              \
+		if (w_ > 0)                                                        \
+			len = len + (size_t)w_ < cap ? len + (size_t)w_ : cap - 1; \
 	} while (0)
 	if (json) {
-		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": null, "
-		    "\"check\": \"exit\", \"exit_status\": %d, \"leaked\": %d, \"suppressed\": 0, "
-		    "\"check_ms\": null, \"deadlock\": null, \"reduced\": \"%s\",\n \"leaks\": [",
-		    (int)tl_pid, status, n, note);
+		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": null, ",
+		    (int)tl_pid);
+		if (hang)
+			PUT("\"check\": \"hang\", \"exit_status\": null, \"reason\": \"%s\", "
+			    "\"threads\": %d, \"waits\": [], \"leaked\": 0, ",
+			    tl_hang_reason ? tl_hang_reason : "on demand", n);
+		else
+			PUT("\"check\": \"exit\", \"exit_status\": %d, \"leaked\": %d, ", status,
+			    n);
+		PUT("\"suppressed\": 0, \"check_ms\": null, \"deadlock\": null, \"reduced\": "
+		    "\"%s\",\n \"leaks\": [",
+		    note);
 		for (int i = 0; i < n; i++) {
-			struct reduced_thread *r = &v[i];
+			const struct reduced_thread *r = &v[i];
+			if (len + 600 > cap) /* the rest would not fit: the document stays whole */
+				break;
 			if (r->number)
 				PUT("%s\n  {\"thread\": %llu", i ? "," : "",
 				    (unsigned long long)r->number);
@@ -355,13 +367,18 @@ static int reduced_check(int status)
 		}
 		PUT("],\n \"suppressed_threads\": [],\n \"suppressions_used\": []}\n");
 	} else if (n > 0) {
-		PUT("\nthreadleak: found %d leaked thread%s (pid %d)", n, n == 1 ? "" : "s",
-		    (int)tl_pid);
-		if (status == 0 && tl_opt.exitcode)
+		if (hang)
+			PUT("\nthreadleak: hang report (pid %d): the process has not exited (%s); "
+			    "all %d of its threads",
+			    (int)tl_pid, tl_hang_reason ? tl_hang_reason : "on demand", n);
+		else
+			PUT("\nthreadleak: found %d leaked thread%s (pid %d)", n, n == 1 ? "" : "s",
+			    (int)tl_pid);
+		if (!hang && status == 0 && tl_opt.exitcode)
 			PUT("; exit status 0 becomes %d", tl_opt.exitcode);
 		PUT("\nthreadleak: %s\n\n", note);
 		for (int i = 0; i < n; i++) {
-			struct reduced_thread *r = &v[i];
+			const struct reduced_thread *r = &v[i];
 			if (r->number)
 				PUT("thread %llu (tid %d%s) %s", (unsigned long long)r->number,
 				    (int)r->tid, r->detached ? ", detached" : "",
@@ -373,6 +390,28 @@ static int reduced_check(int status)
 		}
 	}
 #undef PUT
+	return len;
+}
+
+static int reduced_check(int status)
+{
+	static struct reduced_thread v[256];
+	static char out[256 * 160 + 512];
+	pid_t self = tl_gettid();
+	int64_t t0 = tl_mono_ns();
+	long nap = TL_GRACE_FIRST_NAP_MS;
+	int n;
+	for (;;) { /* the check's grace loop (check.c), signal-safe */
+		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self, false);
+		long waited = (long)((tl_mono_ns() - t0) / 1000000);
+		if (n == 0 || waited >= tl_opt.grace_ms)
+			break;
+		long left = tl_opt.grace_ms - waited;
+		raw_nap_ms(nap < left ? nap : left);
+		nap = nap * 2 > TL_GRACE_MAX_NAP_MS ? TL_GRACE_MAX_NAP_MS : nap * 2;
+	}
+	bool json = tl_opt.format == TL_FORMAT_JSON;
+	size_t len = reduced_format(out, sizeof(out), v, n, status, false, json);
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
 	               strcmp(tl_opt.log_path, "stderr") != 0 &&
 	               strcmp(tl_opt.log_path, "stdout") != 0;
@@ -382,6 +421,15 @@ static int reduced_check(int status)
 		tl_output_close(fd);
 	}
 	return n;
+}
+
+char *tl_reduced_hang_text(bool json)
+{
+	static struct reduced_thread v[256];
+	static char out[256 * 160 + 512];
+	int n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), tl_gettid(), true);
+	reduced_format(out, sizeof(out), v, n, 0, true, json);
+	return out;
 }
 
 static void at_exit(int status, void *arg)
@@ -499,6 +547,7 @@ static void atfork_child(void)
 	tl_registry_unlock();
 	tl_registry_after_fork_child();
 	tl_check_after_fork();
+	tl_dump_after_fork_child();
 	tl_pid = getpid();
 	atomic_store(&exit_checked, false);
 	atomic_store(&exit_check_done, false);
@@ -558,6 +607,8 @@ static void init(void)
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
 	at_quick_exit(at_quick);
+	if (tl_opt.dump_on_signal || tl_opt.dump_signal)
+		tl_dump_init();
 }
 
 /* Once, as pthread_once, whose completion is a futex wake that every process would pay:

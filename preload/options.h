@@ -57,6 +57,12 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	X(BOOL, source_lines, source_lines, true, 0, 1,                                           \
 	  "text report: the source line under the innermost frame in the program's own sources "  \
 	  "and under the creator frame (0: off)")                                                 \
+	X(BOOL, dump_on_signal, dump_on_signal, false, 0, 1,                                      \
+	  "on SIGTERM, SIGINT and SIGQUIT, report every thread first (a hang report), then let "  \
+	  "the signal do what it did (set by threadleak run)")                                    \
+	X(SIGNAL, dump_signal, dump_signal, 0, 0, 0,                                              \
+	  "real-time signal on which threadleak dump and run --timeout ask for a hang report "    \
+	  "(0: none; set by threadleak run)")                                                     \
 	X(BOOL, help, help, false, 0, 1, "print the options and their defaults")
 
 #define TL_OPT_FIELD_INT(field, max) int field;

@@ -104,6 +104,8 @@
 	X(int, sigwait, (const sigset_t *, int *))                                                 \
 	X(int, sigwaitinfo, (const sigset_t *, siginfo_t *))                                       \
 	X(int, sigtimedwait, (const sigset_t *, siginfo_t *, const struct timespec *))             \
+	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))                     \
+	X(__sighandler_t, signal, (int, __sighandler_t))                                           \
 	X(int, sigsuspend, (const sigset_t *))                                                     \
 	X(pid_t, wait, (int *))                                                                    \
 	X(pid_t, waitpid, (pid_t, int *, int))                                                     \

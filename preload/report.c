@@ -72,6 +72,100 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 	return fr[m - 1].function;
 }
 
+/* ---- a hang report (TL_CHECK_HANG): the chains of waits ---- */
+/* "main thread blocked in pthread_join on thread 2 (tid 7) for 3.0 s, which is blocked in
+ * pthread_cond_wait on cond cv (hang.c:3) for 3.0 s": one line per chain, from each blocked
+ * thread that no other thread waits for, along who holds what it waits on. A chain that comes
+ * back on itself is a cycle, which the deadlock lines already give. */
+#define CHAIN_MAX 16
+
+static void thread_name(struct tl_buf *b, const struct tl_seen *s)
+{
+	if (s->flags & TL_F_MAIN)
+		tl_buf_printf(b, "main thread");
+	else if (s->number)
+		tl_buf_printf(b, "thread %llu", (unsigned long long)s->number);
+	else
+		tl_buf_printf(b, "task %d", (int)s->tid);
+}
+
+/* One thread of a chain; after the first, the name only when what the previous one waits on
+ * does not name it already (a join names its thread; a mutex or rwlock, its holder). */
+static void wait_step(struct tl_buf *b, struct tl_report *r, const struct tl_seen *s,
+                      const struct tl_seen *prev)
+{
+	if (prev == NULL) {
+		thread_name(b, s);
+	} else {
+		if (prev->kind != TL_OBJ_THREAD) {
+			tl_buf_printf(b, ", held by ");
+			thread_name(b, s);
+		}
+		tl_buf_printf(b, ", which is");
+	}
+	if (s->state != TL_ST_BLOCKED) {
+		tl_buf_printf(b, " %s", state_name(s->state));
+		return;
+	}
+	tl_buf_printf(b, " blocked in %s", s->call ? s->call : "?");
+	if (s->object[0])
+		tl_buf_printf(b, " on %s", s->object);
+	int64_t ms = blocked_ms(r, s);
+	if (ms >= 1000)
+		tl_buf_printf(b, " for %.1f s", (double)ms / 1000);
+	else if (ms >= 0)
+		tl_buf_printf(b, " for %lld ms", (long long)ms);
+}
+
+static const struct tl_seen *holder(const struct tl_report *r, const struct tl_seen *s)
+{
+	if (s->state != TL_ST_BLOCKED || s->held_by == 0)
+		return NULL;
+	for (size_t j = 0; j < r->n; j++)
+		if (r->v[j].number == s->held_by)
+			return &r->v[j];
+	return NULL;
+}
+
+/* One chain per line into b (JSON: an array of strings); returns the number of chains. */
+static int wait_chains(struct tl_buf *b, struct tl_report *r, bool json)
+{
+	int n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct tl_seen *s = &r->v[i];
+		bool waited_for = false;
+		for (size_t j = 0; j < r->n && !waited_for; j++)
+			waited_for = holder(r, &r->v[j]) == s;
+		if (waited_for || holder(r, s) == NULL)
+			continue;
+		struct tl_buf line = {0};
+		const struct tl_seen *path[CHAIN_MAX];
+		int len = 0;
+		for (const struct tl_seen *at = s; at && len < CHAIN_MAX; at = holder(r, at)) {
+			bool again = false;
+			for (int k = 0; k < len; k++)
+				again |= path[k] == at;
+			if (again)
+				break;
+			wait_step(&line, r, at, len ? path[len - 1] : NULL);
+			path[len++] = at;
+		}
+		if (line.oom || line.p == NULL) {
+			free(line.p);
+			continue;
+		}
+		if (json) {
+			tl_buf_printf(b, "%s", n ? ", " : "");
+			tl_buf_json_str(b, line.p);
+		} else {
+			tl_buf_printf(b, "%s\n", line.p);
+		}
+		free(line.p);
+		n++;
+	}
+	return n;
+}
+
 /* ---- text ---- */
 static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_thread *t)
 {
@@ -101,7 +195,7 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 		g->nstack =
 		    expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
 	}
-	if (s->number) {
+	if (s->number && !(s->flags & TL_F_MAIN)) {
 		g->created = true;
 		g->creator = s->creator;
 		g->create = fr + TL_MAX_FRAMES * 4;
@@ -156,13 +250,23 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	struct tl_text_style st = tl_text_plain;
 	st.cwd = cwd;
 	st.no_source = !tl_opt.source_lines;
-	tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d)", r->nleaked,
-	              r->nleaked == 1 ? "" : "s", exe, (int)getpid());
+	if (r->kind == TL_CHECK_HANG)
+		tl_buf_printf(&b,
+		              "\nthreadleak: hang report of %s (pid %d): the process has not "
+		              "exited (%s); all %zu of its threads, the main thread included\n\n",
+		              exe, (int)getpid(), tl_hang_reason ? tl_hang_reason : "on demand",
+		              r->nleaked);
+	else
+		tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d)",
+		              r->nleaked, r->nleaked == 1 ? "" : "s", exe, (int)getpid());
 	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode)
 		tl_buf_printf(&b, "; exit status 0 becomes %d", tl_opt.exitcode);
-	tl_buf_printf(&b, "\n\n");
+	if (r->kind != TL_CHECK_HANG)
+		tl_buf_printf(&b, "\n\n");
 	if (r->deadlock[0])
 		tl_buf_printf(&b, "%s\n\n", r->deadlock);
+	if (r->kind == TL_CHECK_HANG && wait_chains(&b, r, false))
+		tl_buf_printf(&b, "\n");
 	regroup(r);
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 8);
 	struct tl_text_thread *tv = malloc(sizeof(*tv) * (r->n ? r->n : 1));
@@ -271,7 +375,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	json_frames(b, fr, k);
 	tl_buf_printf(b, ", \"stack_note\": ");
 	tl_buf_json_str(b, s->stack_note);
-	if (s->number) {
+	if (s->number && !(s->flags & TL_F_MAIN)) {
 		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
 		              (unsigned long long)s->creator);
 		k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
@@ -296,14 +400,24 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 	tl_buf_printf(
 	    &b, "{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": ", (int)getpid());
 	tl_buf_json_str(&b, exe);
-	tl_buf_printf(&b, ", \"check\": \"%s\"", r->kind == TL_CHECK_EXIT ? "exit" : "api");
+	tl_buf_printf(&b, ", \"check\": \"%s\"",
+	              r->kind == TL_CHECK_EXIT   ? "exit"
+	              : r->kind == TL_CHECK_HANG ? "hang"
+	                                         : "api");
 	if (r->kind == TL_CHECK_EXIT)
 		tl_buf_printf(&b, ", \"exit_status\": %d", r->exit_status);
 	else
 		tl_buf_printf(&b, ", \"exit_status\": null");
-	tl_buf_printf(&b,
-	              ", \"leaked\": %zu, \"suppressed\": %zu, \"check_ms\": %.1f, \"deadlock\": ",
-	              r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
+	if (r->kind == TL_CHECK_HANG) { /* every thread is listed under "leaks": none leaked */
+		tl_buf_printf(&b, ", \"reason\": ");
+		tl_buf_json_str(&b, tl_hang_reason ? tl_hang_reason : "on demand");
+		tl_buf_printf(&b, ", \"threads\": %zu, \"waits\": [", r->nleaked);
+		wait_chains(&b, r, true);
+		tl_buf_printf(&b, "]");
+	}
+	tl_buf_printf(
+	    &b, ", \"leaked\": %zu, \"suppressed\": %zu, \"check_ms\": %.1f, \"deadlock\": ",
+	    r->kind == TL_CHECK_HANG ? 0 : r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
 	tl_buf_json_str(&b, r->deadlock[0] ? r->deadlock : NULL);
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
 	/* "group" is an index in the document, which lists the leaks before the suppressed

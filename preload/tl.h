@@ -342,7 +342,9 @@ struct tl_seen {
 };
 
 /* The threads of one check as handed to the phases after gathering, and to the writers. */
-enum tl_check_kind { TL_CHECK_EXIT, TL_CHECK_API };
+/* TL_CHECK_HANG: a report of every thread of a process that has not exited (a hang, a dump on
+ * demand): the main thread and the known-good ones included, no grace period (preload/dump.c). */
+enum tl_check_kind { TL_CHECK_EXIT, TL_CHECK_API, TL_CHECK_HANG };
 /* Every record's tid at the check, reported or not. */
 struct tl_known {
 	pid_t tid;
@@ -456,6 +458,8 @@ char *tl_report_json(struct tl_report *r, size_t *len);
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
+/* For TL_CHECK_HANG, exit_status names the format *json gets: TL_HANG_JSON, else text. */
+#define TL_HANG_JSON 1
 /* The grace loop's naps double from the first to the longest (also init.c's reduced check). */
 #define TL_GRACE_FIRST_NAP_MS 1
 #define TL_GRACE_MAX_NAP_MS 100
@@ -483,5 +487,18 @@ extern pid_t tl_pid;
 void tl_ensure_init(void);
 /* Is the calling thread running a signal handler? Allocation- and lock-free. */
 bool tl_in_signal_handler(void);
+/* Is there a signal frame on this thread's stack above (older than) address `from`, or is
+ * `from` on the alternate signal stack? Allocation- and lock-free. */
+bool tl_signal_frame_above(uintptr_t from);
+/* The hang report reduced to what needs no lock and no allocation (no stacks, no symbols), as
+ * text or JSON, in a static buffer: for a signal handler that cannot run the check. */
+char *tl_reduced_hang_text(bool json);
+
+/* ---- reports of a live process: termination signals, requests (dump.c) ---- */
+void tl_dump_init(void); /* dump_on_signal, dump_signal: take the signals */
+void tl_dump_after_fork_child(void);
+extern const char *tl_hang_reason; /* why the hang report was made, for its headline */
+/* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
+void tl_repair_eintr(void *ucontext, int sig);
 
 #endif

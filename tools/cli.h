@@ -24,6 +24,7 @@
  * 126 the command exists but cannot be executed; 127 the command was not found. */
 enum {
 	TL_EXIT_USAGE = 2,
+	TL_EXIT_TIMEOUT = 124, /* run --timeout expired, as timeout(1) */
 	TL_EXIT_INTERNAL = 125,
 	TL_EXIT_NOEXEC = 126,
 	TL_EXIT_NOTFOUND = 127,
@@ -201,6 +202,33 @@ struct osym_opts {
 };
 /* Returns the number of frames that got a file:line. */
 size_t symbolize_offline(struct procset *s, const struct osym_opts *o);
+
+/* ---- dump.c: hang reports of live processes (threadleak dump, run --timeout) ---- */
+int cmd_dump(int argc, char **argv);
+void usage_dump(FILE *out);
+int dump_signal_default(void); /* the dump_signal run gives the library */
+enum live_state { LIVE_READY, LIVE_GONE, LIVE_DENIED, LIVE_NO_LIBRARY, LIVE_NO_SIGNAL };
+enum live_state live_state(int pid, int sig);
+/* Ask pid for its hang report, written as hang.PID into the private folder dirfd (ours);
+ * final: a termination follows (the process then skips its own report on that signal). */
+int live_request(int pid, int sig, int dirfd, bool final);
+bool live_wait_report(int dirfd, int pid, int64_t deadline_ms);
+int64_t live_now_ms(void);
+void render_hang(FILE *out, const struct proc *p, const char *cwd);
+int live_signal_of(int pid);       /* its dump_signal (from its environment), else run's */
+bool live_check(int pid, int sig); /* false after one line saying what is missing */
+int live_private_dir(char **path); /* a 0700 folder: descriptor, or -1 after a message */
+json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms);
+/* watch.c */
+int cmd_watch(int argc, char **argv);
+void usage_watch(FILE *out);
+/* Groups of threads over the intervals of one process; a step prints (to out, each line after
+ * prefix) the groups that grew, or with json the interval's JSON line. */
+struct watch;
+struct watch *watch_new(void);
+void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, bool first,
+                FILE *out, const char *prefix);
+void watch_free(struct watch *w);
 
 /* ---- exec.c ---- */
 char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */

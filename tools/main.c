@@ -1,4 +1,5 @@
-/* threadleak: the command line. Subcommands `run` and `report`; `--help` for each. */
+/* threadleak: the command line. Subcommands `run`, `report`, `dump` and `watch`; `--help` for each.
+ */
 #include "cli.h"
 
 #include <errno.h>
@@ -48,6 +49,8 @@ static void usage(FILE *out)
 {
 	fputs("Usage: threadleak run [OPTIONS] -- COMMAND [ARGS...]\n"
 	      "       threadleak report [OPTIONS] FILE...\n"
+	      "       threadleak dump [--json] PID\n"
+	      "       threadleak watch [--interval S] [--json] PID\n"
 	      "       threadleak --help | --version\n"
 	      "\n"
 	      "Finds threads that a program leaves behind: still running, blocked forever,\n"
@@ -59,6 +62,10 @@ static void usage(FILE *out)
 	      "          command's status when it failed, else 23 when threads leaked, else 0\n"
 	      "  report  render JSON reports (THREADLEAK_OPTIONS=format=json, run --json)\n"
 	      "          as text, symbolizing frames offline; convert them to SARIF, JUnit\n"
+	      "  dump    print every thread of a running process under threadleak, now,\n"
+	      "          without stopping it (a hang report)\n"
+	      "  watch   every interval, the groups of threads of a running process whose\n"
+	      "          count grew (a leak in a service)\n"
 	      "\n"
 	      "`threadleak run --help` and `threadleak report --help` list the options.\n"
 	      "Manual: man threadleak. Library options: THREADLEAK_OPTIONS=help=1.\n",
@@ -76,11 +83,19 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "dump") == 0)
+		return cmd_dump(argc - 1, argv + 1);
+	if (strcmp(cmd, "watch") == 0)
+		return cmd_watch(argc - 1, argv + 1);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			usage_run(stdout);
 		else if (argc > 2 && strcmp(argv[2], "report") == 0)
 			usage_report(stdout);
+		else if (argc > 2 && strcmp(argv[2], "dump") == 0)
+			usage_dump(stdout);
+		else if (argc > 2 && strcmp(argv[2], "watch") == 0)
+			usage_watch(stdout);
 		else
 			usage(stdout);
 		return 0;
@@ -92,9 +107,10 @@ int main(int argc, char **argv)
 	if (cmd[0] == '-')
 		cli_err("unknown option '%s'", cmd);
 	else
-		cli_err("unknown command '%s' (expected run or report; to run a program: "
-		        "threadleak run -- %s)",
-		        cmd, cmd);
+		cli_err(
+		    "unknown command '%s' (expected run, report, dump or watch; to run a program: "
+		    "threadleak run -- %s)",
+		    cmd, cmd);
 	fprintf(stderr, "Try 'threadleak --help'.\n");
 	return TL_EXIT_USAGE;
 }

@@ -15,14 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct run_opts {
 	char **supps, **raw;
 	size_t nsupps, nraw;
 	long grace, exitcode, orphan_wait;
+	long timeout_ms; /* --timeout: 0 none */
+	double watch_s;  /* --watch: 0 none */
 	bool exitcode_set, no_children, allow_static, update_baseline;
+	bool timed_out;              /* the --timeout expired */
 	enum tl_unchecked unchecked; /* why the command itself will not get the library */
 	const char *cmd0;
 	const char *json, *sarif, *junit, *baseline, *source_root, *html;
@@ -60,6 +66,13 @@ void usage_run(FILE *out)
 	      "  --html FILE          write one self-contained HTML page of the report\n"
 	      "  --no-source          no source lines under the frames\n"
 	      "Running:\n"
+	      "  --timeout DURATION   when COMMAND has not finished after DURATION (5, 2.5s,\n"
+	      "                       500ms, 2m), every process of it under the library writes\n"
+	      "                       a report of all its threads (a hang report); then the\n"
+	      "                       processes get SIGTERM, SIGKILL 2 s later; run prints the\n"
+	      "                       reports and exits with 124, as timeout(1)\n"
+	      "  --watch S            every S seconds, the groups of threads that grew in each\n"
+	      "                       process of the command, as threadleak watch prints them\n"
 	      "  --orphan-wait MS     after COMMAND ends, wait up to MS for the processes it\n"
 	      "                       left running, to read their reports too (1000)\n"
 	      "  --allow-static       run a statically linked COMMAND anyway (unchecked)\n"
@@ -106,6 +119,27 @@ static int check_raw(struct run_opts *o, const char *raw)
 	return bad;
 }
 
+/* "5", "2.5s", "500ms", "2m", "1h" in milliseconds; -1 when not a positive duration. */
+static long parse_duration_ms(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	double unit = 1000;
+	if (end == s || errno || !(v > 0))
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		unit = 1;
+	else if (strcmp(end, "m") == 0)
+		unit = 60000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600000;
+	else if (strcmp(end, "s") != 0 && *end != '\0')
+		return -1;
+	double ms = v * unit;
+	return ms >= 1 && ms <= 7 * 24 * 3600000.0 ? (long)ms : -1;
+}
+
 static int color_arg(const char *v)
 {
 	if (v == NULL || strcmp(v, "always") == 0)
@@ -132,6 +166,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	    {"update-baseline", no_argument, NULL, 'U'},
 	    {"source-root", required_argument, NULL, 'r'},
 	    {"orphan-wait", required_argument, NULL, 'w'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"watch", required_argument, NULL, 'W'},
 	    {"allow-static", no_argument, NULL, 'A'},
 	    {"color", optional_argument, NULL, 'c'},
 	    {"no-color", no_argument, NULL, 'C'},
@@ -198,6 +234,22 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'A':
 			o->allow_static = true;
+			break;
+		case 'W': {
+			char *end;
+			o->watch_s = strtod(optarg, &end);
+			if (*end || !(o->watch_s >= 0.05 && o->watch_s <= 86400))
+				bad += (cli_err("--watch: '%s' is not a number of seconds", optarg),
+				        1);
+			break;
+		}
+		case 'T':
+			if ((o->timeout_ms = parse_duration_ms(optarg)) <= 0)
+				bad +=
+				    (cli_err("--timeout: '%s' is not a duration (5, 2.5s, 500ms, "
+				             "2m)",
+				             optarg),
+				     1);
 			break;
 		case 'c':
 			if ((o->color = color_arg(optarg)) == -2)
@@ -269,6 +321,8 @@ static char *library_options(const struct run_opts *o, const struct report_dir *
 		fprintf(m, "grace_ms=%ld:", o->grace);
 	if (o->no_children)
 		fprintf(m, "children=0:");
+	/* hang reports: on the signals that end a process, and on our requests (--timeout) */
+	fprintf(m, "dump_on_signal=1:dump_signal=%d:", dump_signal_default());
 	fprintf(m, "exitcode=0:format=json:log_path=/proc/%d/fd/%d/report:log_dir_id=%llu,%llu",
 	        (int)getpid(), d->fd, d->dev, d->ino);
 	fclose(m);
@@ -387,7 +441,8 @@ static void notes_free(struct notes *ns)
 
 /* Read every report in the folder (one per process) and every note, and remove them with the
  * folder. */
-static void collect(struct procset *set, struct notes *ns, struct report_dir *d)
+static void collect(struct procset *set, struct procset *hangs, struct notes *ns,
+                    struct report_dir *d)
 {
 	int dup_fd = dup(d->fd);
 	DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -400,6 +455,8 @@ static void collect(struct procset *set, struct notes *ns, struct report_dir *d)
 			continue;
 		if (strncmp(e->d_name, "report.", 7) == 0)
 			procset_read(set, path, TL_MAX_OWN_REPORT);
+		else if (strncmp(e->d_name, "hang.", 5) == 0)
+			procset_read(hangs, path, TL_MAX_OWN_REPORT);
 		else if (strncmp(e->d_name, "note.", 5) == 0)
 			read_note(ns, d->fd, e->d_name);
 		unlinkat(d->fd, e->d_name, 0);
@@ -624,6 +681,248 @@ static void run_opts_free(struct run_opts *o)
 	free(o->raw);
 }
 
+/* ---- --timeout: hang reports, then the end of the tree ---- */
+#define TIMEOUT_REPORT_WAIT_MS 5000 /* for the hang reports of every process */
+#define TIMEOUT_KILL_AFTER_MS 2000  /* from SIGTERM to SIGKILL */
+#define MAX_TREE 8192
+
+struct deadline {
+	long ms;
+	int dirfd;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool finished, expired;
+};
+
+/* The live processes below us (our children, theirs, ...): /proc's parent links, zombies left
+ * out. Returns their count (at most max). */
+static size_t descendants(int *out, size_t max)
+{
+	static int pid[MAX_TREE * 4], ppid[MAX_TREE * 4];
+	size_t n = 0, k = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL && n < sizeof(pid) / sizeof(pid[0])) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t got = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = '\0';
+		char *close_paren = strrchr(buf, ')'), state;
+		int parent;
+		if (close_paren == NULL ||
+		    sscanf(close_paren + 1, " %c %d", &state, &parent) != 2 || state == 'Z' ||
+		    state == 'X')
+			continue;
+		pid[n] = atoi(e->d_name);
+		ppid[n++] = parent;
+	}
+	if (d)
+		closedir(d);
+	/* breadth first from us */
+	int me = getpid();
+	for (size_t i = 0; i < n && k < max; i++)
+		if (ppid[i] == me)
+			out[k++] = pid[i];
+	for (size_t at = 0; at < k; at++)
+		for (size_t i = 0; i < n && k < max; i++)
+			if (ppid[i] == out[at])
+				out[k++] = pid[i];
+	return k;
+}
+
+static size_t signal_tree(int sig)
+{
+	static int tree[MAX_TREE];
+	size_t n = descendants(tree, MAX_TREE);
+	for (size_t i = 0; i < n; i++)
+		kill(tree[i], sig);
+	return n;
+}
+
+/* At the deadline: every process of the tree that runs the library writes its hang report
+ * into our folder (we wait for each, up to TIMEOUT_REPORT_WAIT_MS in all); then SIGTERM to
+ * the tree, SIGKILL to what is left TIMEOUT_KILL_AFTER_MS later, as timeout --kill-after. */
+static void *deadline_thread(void *arg)
+{
+	struct deadline *d = arg;
+	struct timespec at;
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	at.tv_sec += d->ms / 1000;
+	at.tv_nsec += (d->ms % 1000) * 1000000;
+	if (at.tv_nsec >= 1000000000) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (!d->finished && pthread_cond_timedwait(&d->cv, &d->mu, &at) != ETIMEDOUT)
+		;
+	d->expired = !d->finished;
+	pthread_mutex_unlock(&d->mu);
+	if (!d->expired)
+		return NULL;
+	static int tree[MAX_TREE], asked[MAX_TREE];
+	size_t n = descendants(tree, MAX_TREE), nasked = 0;
+	int sig = dump_signal_default();
+	for (size_t i = 0; i < n; i++)
+		if (live_state(tree[i], sig) == LIVE_READY &&
+		    live_request(tree[i], sig, d->dirfd, true) == 0)
+			asked[nasked++] = tree[i];
+	int64_t until = live_now_ms() + TIMEOUT_REPORT_WAIT_MS;
+	for (size_t i = 0; i < nasked; i++)
+		live_wait_report(d->dirfd, asked[i], until);
+	signal_tree(SIGTERM);
+	until = live_now_ms() + TIMEOUT_KILL_AFTER_MS;
+	while (live_now_ms() < until && descendants(tree, 1) > 0) {
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	signal_tree(SIGKILL);
+	return NULL;
+}
+
+static bool deadline_start(struct deadline *d, long ms, int dirfd)
+{
+	*d = (struct deadline){.ms = ms, .dirfd = dirfd};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&d->mu, NULL);
+	/* the forwarded signals stay with the main thread, which forwards them */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	bool ok = pthread_create(&d->thread, NULL, deadline_thread, d) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok)
+		cli_err("--timeout: cannot start a thread: %s", strerror(errno));
+	return ok;
+}
+
+/* The command is over: stop the clock, or let the end of the tree finish. */
+static bool deadline_stop(struct deadline *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->finished = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thread, NULL);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	return d->expired;
+}
+
+/* --watch: every interval, the threads of each process of the tree that runs the library, and
+ * the groups that grew (watch.c), on stderr. */
+#define WATCH_MAX_PROCS 64
+
+struct watcher {
+	double every;
+	int dirfd;
+	const char *dir;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool finished;
+};
+
+static void *watcher_thread(void *arg)
+{
+	struct watcher *wt = arg;
+	int pids[WATCH_MAX_PROCS];
+	struct watch *ws[WATCH_MAX_PROCS];
+	size_t nw = 0;
+	int sig = dump_signal_default();
+	int64_t t0 = live_now_ms();
+	for (long i = 1;; i++) {
+		int64_t at_ms = t0 + (int64_t)(wt->every * 1000 * (double)i);
+		struct timespec at = {at_ms / 1000, (at_ms % 1000) * 1000000};
+		pthread_mutex_lock(&wt->mu);
+		while (!wt->finished && pthread_cond_timedwait(&wt->cv, &wt->mu, &at) != ETIMEDOUT)
+			;
+		bool done = wt->finished;
+		pthread_mutex_unlock(&wt->mu);
+		if (done)
+			break;
+		static int tree[MAX_TREE];
+		size_t n = descendants(tree, MAX_TREE);
+		for (size_t k = 0; k < n; k++) {
+			if (live_state(tree[k], sig) != LIVE_READY)
+				continue;
+			size_t j = 0;
+			while (j < nw && pids[j] != tree[k])
+				j++;
+			if (j == nw && nw == WATCH_MAX_PROCS)
+				continue;
+			bool first = j == nw;
+			if (first) {
+				pids[nw] = tree[k];
+				ws[nw++] = watch_new();
+			}
+			json_object *doc = live_take(tree[k], sig, wt->dirfd, wt->dir, 5000);
+			if (doc == NULL)
+				continue;
+			char prefix[64];
+			snprintf(prefix, sizeof(prefix), "threadleak watch: pid %d: ", tree[k]);
+			watch_step(ws[j], doc, tree[k], (double)(live_now_ms() - t0) / 1000, false,
+			           first, stderr, prefix);
+			json_object_put(doc);
+		}
+	}
+	for (size_t j = 0; j < nw; j++)
+		watch_free(ws[j]);
+	return NULL;
+}
+
+static bool watcher_start(struct watcher *wt, double every, int dirfd, const char *dir)
+{
+	*wt = (struct watcher){.every = every, .dirfd = dirfd, .dir = dir};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wt->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&wt->mu, NULL);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	bool ok = pthread_create(&wt->thread, NULL, watcher_thread, wt) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok)
+		cli_err("--watch: cannot start a thread: %s", strerror(errno));
+	return ok;
+}
+
+static void watcher_stop(struct watcher *wt)
+{
+	pthread_mutex_lock(&wt->mu);
+	wt->finished = true;
+	pthread_cond_signal(&wt->cv);
+	pthread_mutex_unlock(&wt->mu);
+	pthread_join(wt->thread, NULL);
+	pthread_cond_destroy(&wt->cv);
+	pthread_mutex_destroy(&wt->mu);
+}
+
+/* Hang reports: the processes that had not exited, at the deadline or on a signal. */
+static void print_hangs(struct procset *hangs, int root_pid)
+{
+	char cwd[PATH_MAX];
+	procset_sort(hangs, root_pid);
+	for (size_t i = 0; i < hangs->n; i++)
+		render_hang(stderr, &hangs->v[i], getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
+}
+
 /* The command, then its reports. Returns threadleak's status; *raw_status gets the command's
  * wait status (-1 when it did not run). */
 static int run_command(struct run_opts *o, char **cmd, const char *lib, const char *root,
@@ -649,10 +948,18 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	struct spawn_opts so = {
 	    .preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
 	struct child c;
-	struct procset set = {0};
+	struct procset set = {0}, hangs = {0};
 	struct notes notes = {0};
+	struct deadline dl;
+	bool timing = o->timeout_ms > 0 && deadline_start(&dl, o->timeout_ms, dir.fd);
+	struct watcher wt;
+	bool watching = o->watch_s > 0 && watcher_start(&wt, o->watch_s, dir.fd, dir.path);
 	int rc = spawn_wait(cmd, &so, &c);
-	collect(&set, &notes, &dir);
+	if (watching)
+		watcher_stop(&wt);
+	if (timing)
+		o->timed_out = deadline_stop(&dl);
+	collect(&set, &hangs, &notes, &dir);
 	spawn_done();
 	if (rc != 0) {
 		rc = TL_EXIT_INTERNAL;
@@ -661,16 +968,25 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		        c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
+		print_hangs(&hangs, c.pid);
 		procset_sort(&set, c.pid);
 		rc = finish(&eff, &b, &set, &notes, &c, cmd, root);
 		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
+		if (o->timed_out) {
+			cli_err(
+			    "%s did not finish within its --timeout: %zu hang report%s above; it "
+			    "was ended with SIGTERM (SIGKILL %d s later)",
+			    cmd[0], hangs.n, hangs.n == 1 ? "" : "s", TIMEOUT_KILL_AFTER_MS / 1000);
+			rc = TL_EXIT_TIMEOUT;
+		}
 	}
 	for (size_t i = 0; i < c.nstill; i++)
 		free(c.still_running[i]);
 	free(c.still_running);
 	baseline_free(&b);
 	procset_free(&set);
+	procset_free(&hangs);
 	notes_free(&notes);
 	free(options);
 	free(preload);
@@ -701,7 +1017,8 @@ int cmd_run(int argc, char **argv)
 		rc = run_command(&o, cmd, lib, root, &raw_status);
 	free(lib);
 	run_opts_free(&o);
-	if (raw_status != -1 && !(WIFEXITED(raw_status) && WEXITSTATUS(raw_status) == 0))
+	if (raw_status != -1 && !o.timed_out &&
+	    !(WIFEXITED(raw_status) && WEXITSTATUS(raw_status) == 0))
 		exit_like(raw_status); /* the command failed: its status, or its signal */
 	return rc;
 }

@@ -1,0 +1,424 @@
+/* Reports of a process that has not exited (TL_CHECK_HANG: every thread, the main thread
+ * included): when it is asked to end (SIGTERM, SIGINT, SIGQUIT with dump_on_signal=1) and on
+ * demand (the real-time signal dump_signal, which threadleak run --timeout and threadleak dump
+ * send with sigqueue). After the report the signal does what it did before: the program's
+ * handler runs, an ignored signal stays ignored, the default action ends the process with the
+ * same status; a request on dump_signal is invisible to the program.
+ *
+ * Where the report is made (see docs/internals.md, "Reports of a live process"): in the signal
+ * handler, on a thread that is inside one of our blocking wrappers and not in a handler of the
+ * program: it waits in a system call and holds none of the locks the check takes (malloc's, the
+ * loader's, our registry's). When the kernel picked another thread (running code that may hold
+ * them), the handler hands the same signal to a thread waiting in a call that a signal leaves
+ * alone (rt_tgsigqueueinfo with the same siginfo) and waits for its report; with no such thread,
+ * it writes the reduced report (init.c), which takes no lock and allocates nothing.
+ *
+ * The program's view: sigaction() and signal() on a signal we hold show the action the program
+ * believes is installed (SIG_DFL at first); a handler the program installs is called by ours,
+ * with its own mask and flags; SIG_IGN, or any action on dump_signal, hands the signal back. */
+#include "tl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+const char *tl_hang_reason;
+static char reason_buf[192];
+
+#define NSIGS 65
+static struct sigaction prog_act[NSIGS]; /* what the program believes is installed */
+static _Atomic bool held[NSIGS];         /* our handler is installed on the signal */
+static bool term_sig[NSIGS];             /* SIGTERM, SIGINT, SIGQUIT with dump_on_signal */
+
+/* A request of threadleak run --timeout that ends the process next: the termination signal
+ * run sends after it gets no second report. */
+static atomic_bool final_dumped;
+
+static bool is_held(int sig)
+{
+	return sig > 0 && sig < NSIGS && atomic_load(&held[sig]);
+}
+
+static const char *sig_name(int sig)
+{
+	return sig == SIGTERM   ? "SIGTERM"
+	       : sig == SIGINT  ? "SIGINT"
+	       : sig == SIGQUIT ? "SIGQUIT"
+	                        : "a signal";
+}
+
+/* ---- where the report goes ---- */
+/* The folder of the process that asked, /proc/PID/fd/FD, checked to be a private folder of
+ * our user (0700): threadleak run's and threadleak dump's own. The report appears at once
+ * under its final name (written under a temporary one first). */
+static void write_to_requester(pid_t pid, int fd, const char *buf, size_t len)
+{
+	char dir[64], tmp[64], name[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd/%d", (int)pid, fd);
+	int dfd = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)dir,
+	                               O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dfd < 0)
+		return;
+	struct stat st;
+	if (tl_raw_syscall(SYS_fstat, dfd, (long)&st, 0) != 0 ||
+	    st.st_uid != (uid_t)tl_raw_syscall(SYS_geteuid, 0, 0, 0) || (st.st_mode & 077) != 0) {
+		tl_raw_syscall(SYS_close, dfd, 0, 0);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), ".hang.%d", (int)getpid());
+	snprintf(name, sizeof(name), "hang.%d", (int)getpid());
+	int out =
+	    (int)tl_raw_syscall6(SYS_openat, dfd, (long)tmp,
+	                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600, 0, 0);
+	if (out >= 0) {
+		tl_output_write(out, buf, len);
+		tl_raw_syscall(SYS_close, out, 0, 0);
+		tl_raw_syscall6(SYS_renameat, dfd, (long)tmp, dfd, (long)name, 0, 0);
+	}
+	tl_raw_syscall(SYS_close, dfd, 0, 0);
+}
+
+/* ---- making the report ---- */
+/* Can this thread run the whole check now? Only inside one of our wrappers (a system call),
+ * and not in a handler of the program that may have interrupted malloc or the loader. */
+static bool thread_can_check(void)
+{
+	struct tl_thread *t = tl_self;
+	return t != NULL && (atomic_load(&t->blk.seq) & 1) && t->blk.depth == 1 &&
+	       !tl_signal_frame_above(t->blk.frame);
+}
+
+/* The report as text or JSON (malloc'd), made here. Neither tl_opt.format nor tl_defer is
+ * touched: an exit check may be running in another thread. */
+static char *full_report(bool json)
+{
+	char *out = NULL;
+	tl_check(TL_CHECK_HANG, json ? TL_HANG_JSON : 0, false, &out);
+	return out;
+}
+
+/* The request a handler on the wrong thread handed to another one. */
+static struct {
+	_Atomic pid_t tid; /* who does it */
+	_Atomic uint32_t done;
+} handoff;
+
+/* Would a signal leave thread tid's system call alone (restarted unseen: docs/internals.md,
+ * "Signals perturb")? From the kernel's view, as the sampling of stacks decides it. */
+static bool call_is_quiet(pid_t tid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0 || strncmp(buf, "running", 7) == 0)
+		return false;
+	struct tl_seen k; /* on the stack: handlers of several threads may look at once */
+	char *p = buf;
+	k.tid = tid;
+	k.sysno = strtol(p, &p, 10);
+	for (int i = 0; i < 6; i++)
+		k.sysargs[i] = strtoul(p, &p, 16);
+	return k.sysno >= 0 && tl_signal_is_transparent(&k);
+}
+
+static bool blocks_signal(pid_t tid, int sig)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+		return true;
+	const char *b = strstr(buf, "\nSigBlk:");
+	return b == NULL || ((strtoull(b + 8, NULL, 16) >> (sig - 1)) & 1);
+}
+
+/* A thread that can run the check (inside one of our wrappers, in which no handler of the
+ * program runs: depth 1) and that a signal leaves alone: its tid, or 0. */
+static pid_t quiet_thread(int sig)
+{
+	pid_t found = 0, me = tl_gettid();
+	if (!tl_registry_trylock())
+		return 0;
+	TL_REGISTRY_FOREACH (t) {
+		pid_t tid = atomic_load(&t->tid);
+		uint32_t seq = atomic_load(&t->blk.seq);
+		if (tid <= 0 || tid == me || !(seq & 1) || t->blk.depth != 1 ||
+		    (t->flags & TL_F_FINISHED))
+			continue;
+		if (!blocks_signal(tid, sig) && call_is_quiet(tid)) {
+			found = tid;
+			break;
+		}
+	}
+	tl_registry_unlock();
+	return found;
+}
+
+static long futex_op(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return tl_raw_syscall6(SYS_futex, (long)addr, op | FUTEX_PRIVATE_FLAG, val, (long)ts, 0, 0);
+}
+
+#define HANDOFF_WAIT_S 10
+
+/* Where a report goes: the folder of the process that asked, or the process's own output (under
+ * threadleak run: hang.PID in run's folder, beside the exit reports). */
+struct target {
+	pid_t pid; /* requester; 0: the process's own output */
+	int fd;
+};
+
+static void deliver(const struct target *to, char *text)
+{
+	if (text == NULL)
+		return;
+	if (to->pid > 0) {
+		write_to_requester(to->pid, to->fd, text, strlen(text));
+	} else {
+		const char *leaf;
+		int dfd = tl_run_dir_open(&leaf);
+		if (dfd >= 0) { /* under threadleak run: beside the exit reports, as hang.PID */
+			char name[64];
+			snprintf(name, sizeof(name), "hang.%d", (int)getpid());
+			int fd = (int)tl_raw_syscall6(
+			    SYS_openat, dfd, (long)name,
+			    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600, 0, 0);
+			if (fd >= 0) {
+				tl_output_write(fd, text, strlen(text));
+				tl_raw_syscall(SYS_close, fd, 0, 0);
+			}
+			tl_raw_syscall(SYS_close, dfd, 0, 0);
+		} else {
+			tl_output(text, strlen(text));
+		}
+	}
+}
+
+static bool report_json(const struct target *to)
+{
+	return to->pid > 0 || tl_opt.format == TL_FORMAT_JSON;
+}
+
+/* Make the report where it can be made: here, on a thread that can check, or the reduced one. */
+static void make_report(int sig, siginfo_t *si, const struct target *to)
+{
+	if (thread_can_check()) {
+		char *text = full_report(report_json(to));
+		deliver(to, text);
+		free(text);
+		return;
+	}
+	/* While a check runs (maybe in this very thread, which the other one would wait for),
+	 * nobody else can check: the reduced report, at once. */
+	pid_t other = atomic_load(&tl_checking) ? 0 : quiet_thread(sig);
+	pid_t none = 0;
+	if (other > 0 && atomic_compare_exchange_strong(&handoff.tid, &none, other)) {
+		atomic_store(&handoff.done, 0);
+		siginfo_t copy = *si;
+		if (copy.si_code >= 0) /* the kernel takes only these from another thread */
+			copy.si_code = SI_QUEUE;
+		if (tl_raw_syscall6(SYS_rt_tgsigqueueinfo, getpid(), other, sig, (long)&copy, 0,
+		                    0) == 0) {
+			struct timespec ts = {1, 0};
+			for (int i = 0; i < HANDOFF_WAIT_S && !atomic_load(&handoff.done); i++)
+				futex_op(&handoff.done, FUTEX_WAIT, 0, &ts);
+			if (atomic_load(&handoff.done))
+				return;
+		}
+		atomic_store(&handoff.tid, 0);
+	}
+	/* nobody can check safely: what needs no lock and no allocation (a static buffer) */
+	deliver(to, tl_reduced_hang_text(report_json(to)));
+}
+
+/* ---- the handler ---- */
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction *p = &prog_act[sig];
+	if (p->sa_handler == SIG_DFL && !(p->sa_flags & SA_SIGINFO)) {
+		/* the default action, with the same status: from our handler's return on */
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		atomic_store(&held[sig], false);
+		TL_REAL(sigaction)(sig, &dfl, NULL);
+		tl_raw_syscall(SYS_tgkill, getpid(), tl_gettid(), sig);
+		return;
+	}
+	struct sigaction act = *p;
+	if (act.sa_flags & SA_RESETHAND) { /* as the kernel would have, before the handler */
+		memset(&prog_act[sig], 0, sizeof(prog_act[sig]));
+		prog_act[sig].sa_handler = SIG_DFL;
+	}
+	if (act.sa_flags & SA_SIGINFO)
+		act.sa_sigaction(sig, si, uc);
+	else
+		act.sa_handler(sig);
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	if (sig == tl_opt.dump_signal) {
+		pid_t me = tl_gettid();
+		if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
+			struct target to = {0, 0};
+			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+			if (si->si_code == SI_QUEUE) {
+				to.pid = (pid_t)(v >> 32);
+				to.fd = (int)(v & 0x7fffffff);
+			}
+			char *text = full_report(report_json(&to));
+			deliver(&to, text);
+			free(text);
+			atomic_store(&handoff.tid, 0);
+			atomic_store(&handoff.done, 1);
+			futex_op(&handoff.done, FUTEX_WAKE, 1, NULL);
+		} else if (si->si_code == SI_QUEUE &&
+		           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
+			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+			struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
+			bool last = (v >> 31) & 1;
+			if (to.pid == si->si_pid && to.pid > 0) {
+				snprintf(reason_buf, sizeof(reason_buf),
+				         last ? "the --timeout of threadleak run (pid %d) expired"
+				              : "threadleak dump (pid %d) asked for it",
+				         (int)to.pid);
+				tl_hang_reason = reason_buf;
+				make_report(sig, si, &to);
+				if (last)
+					atomic_store(&final_dumped, true);
+			}
+		}
+		tl_repair_eintr(uc, sig);
+		errno = saved;
+		return;
+	}
+	pid_t me = tl_gettid();
+	if (atomic_load(&handoff.tid) == me) { /* a termination signal handed to us */
+		struct target to = {0, 0};
+		char *text = full_report(report_json(&to));
+		deliver(&to, text);
+		free(text);
+		atomic_store(&handoff.tid, 0);
+		atomic_store(&handoff.done, 1);
+		futex_op(&handoff.done, FUTEX_WAKE, 1, NULL);
+		errno = saved;
+		return;
+	}
+	if (!atomic_load(&final_dumped)) {
+		snprintf(reason_buf, sizeof(reason_buf), "it received %s from pid %d",
+		         sig_name(sig), (int)si->si_pid);
+		if (si->si_code > 0) /* from the kernel: a terminal's ^C or ^\ */
+			snprintf(reason_buf, sizeof(reason_buf), "it received %s", sig_name(sig));
+		tl_hang_reason = reason_buf;
+		struct target to = {0, 0};
+		make_report(sig, si, &to);
+	}
+	errno = saved;
+	chain(sig, si, uc);
+	errno = saved;
+}
+
+/* Install ours over `sig` with the program's mask and flags (SA_SIGINFO ours). */
+static int install(int sig, const struct sigaction *like)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	if (like && (like->sa_handler != SIG_DFL || (like->sa_flags & SA_SIGINFO)))
+		sa.sa_flags =
+		    SA_SIGINFO | (like->sa_flags & (SA_RESTART | SA_ONSTACK | SA_NODEFER));
+	if (like)
+		sa.sa_mask = like->sa_mask;
+	/* our signals do not nest on one thread */
+	for (int s = 1; s < NSIGS; s++)
+		if (term_sig[s] || s == tl_opt.dump_signal)
+			sigaddset(&sa.sa_mask, s);
+	return TL_REAL(sigaction)(sig, &sa, NULL);
+}
+
+void tl_dump_init(void)
+{
+	static const int terms[] = {SIGTERM, SIGINT, SIGQUIT};
+	if (tl_opt.dump_on_signal)
+		for (size_t i = 0; i < TL_ARRAY_SIZE(terms); i++)
+			term_sig[terms[i]] = true;
+	for (int sig = 1; sig < NSIGS; sig++) {
+		if (!term_sig[sig] && sig != tl_opt.dump_signal)
+			continue;
+		struct sigaction cur;
+		/* an ignored signal stays ignored, a handler stays the program's (it came
+		 * before us: exec keeps only SIG_IGN and SIG_DFL, so this is SIG_IGN) */
+		if (TL_REAL(sigaction)(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL ||
+		    (cur.sa_flags & SA_SIGINFO))
+			continue;
+		prog_act[sig] = cur;
+		if (install(sig, NULL) == 0)
+			atomic_store(&held[sig], true);
+	}
+}
+
+void tl_dump_after_fork_child(void)
+{
+	atomic_store(&handoff.tid, 0);
+	atomic_store(&final_dumped, false);
+}
+
+/* ---- the program's view of the signals we hold ---- */
+TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!is_held(sig))
+		return TL_REAL(sigaction)(sig, act, old);
+	struct sigaction before = prog_act[sig];
+	if (act == NULL) {
+		if (old)
+			*old = before;
+		return 0;
+	}
+	bool dfl = act->sa_handler == SIG_DFL && !(act->sa_flags & SA_SIGINFO);
+	bool ign = act->sa_handler == SIG_IGN && !(act->sa_flags & SA_SIGINFO);
+	int rc;
+	if (sig == tl_opt.dump_signal && !dfl) {
+		/* the program takes our request signal: it is its own from now on */
+		atomic_store(&held[sig], false);
+		rc = TL_REAL(sigaction)(sig, act, NULL);
+		if (rc != 0)
+			atomic_store(&held[sig], true);
+	} else if (ign) {
+		atomic_store(&held[sig], false);
+		rc = TL_REAL(sigaction)(sig, act, NULL);
+		if (rc != 0)
+			atomic_store(&held[sig], true);
+	} else {
+		prog_act[sig] = *act;
+		rc = install(sig, act);
+		if (rc != 0)
+			prog_act[sig] = before;
+	}
+	if (rc == 0 && old)
+		*old = before;
+	return rc;
+}
+
+TL_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+	if (!is_held(sig))
+		return TL_REAL(signal)(sig, handler);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART; /* glibc's signal(): BSD semantics */
+	sigemptyset(&sa.sa_mask);
+	if (handler != SIG_DFL && handler != SIG_IGN)
+		sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}

@@ -1,0 +1,74 @@
+"""threadleak dump PID: the hang report of a running process, without stopping it. 1000 threads
+in assorted blocking calls keep working while they are dumped several times: none of them sees
+EINTR, returns early or loses a message or a wake-up. A process without the library, or without
+the request signal, gets a one-line reason."""
+import json
+import re
+import signal
+import time
+
+from liveutil import CLI, Live, by_number, check, exe, ok, run
+
+SIG = signal.SIGRTMAX - 1  # what threadleak run gives the library
+
+
+def dump(pid, *args):
+    return run([CLI, "dump", *args, str(pid)], preload=False, timeout=120)
+
+
+N = 1000
+live = Live([exe("busy"), str(N)], options=f"dump_signal={SIG}")
+try:
+    times = []
+    for i in range(5):
+        time.sleep(0.3)
+        r = dump(live.p.pid, "--json")
+        times.append(r.seconds)
+        check(r.rc == 0, f"dump {i}: status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        check(doc["check"] == "hang" and doc["pid"] == live.p.pid, "a hang report of the process", doc["check"])
+        check(doc["threads"] == N + 1, f"dump {i}: {doc['threads']} threads, expected {N + 1}")
+        main = by_number(doc, 1)
+        check(main and main["state"] in ("blocked", "running"), "the main thread is listed", main)
+        check(live.p.poll() is None, f"the process ended after dump {i}", live.p.poll())
+    r = dump(live.p.pid)
+    out = r.stdout.decode()
+    check(r.rc == 0 and "threadleak: hang report of" in out and "threadleak dump (pid" in out,
+          "the text report", out[:2000])
+    live.tell("stop\n")
+    rc = live.wait(timeout=60)
+    check(rc == 0, f"busy ended with {rc}", live.err)
+    counts = dict(kv.split("=") for kv in live.out.split()[-6:])
+    check(counts["threads"] == str(N), "all threads joined", live.out)
+    for k in ("eintr", "early", "lost"):
+        check(counts[k] == "0", f"{k}={counts[k]} after 6 dumps", live.out)
+    check(int(counts["msgs"]) > 0 and int(counts["rounds"]) > 0, "work was done", live.out)
+    print(f"dump of {N} threads: " + ", ".join(f"{t:.2f}" for t in times) + " s")
+finally:
+    live.close()
+
+# A process without the library: one line saying what is missing.
+live = Live([exe("hang")], preload=False)
+try:
+    r = dump(live.p.pid)
+    err = r.stderr.decode()
+    check(r.rc == 1 and "does not run libthreadleak.so" in err and len(err.splitlines()) == 1,
+          f"bare: status {r.rc}", err)
+    out = r.stdout.decode()
+    check(out.startswith(f"threads of pid {live.p.pid} as /proc shows them") and
+          len(re.findall(r"^  tid \d+ \(\"hang\"\) blocked in futex", out, re.M)) == 2,
+          "the /proc view of both threads, waiting in futexes", out)
+    check(live.p.poll() is None, "the bare process is still running")
+finally:
+    live.close()
+
+# The library without a request signal: said so, and the process is left alone.
+live = Live([exe("hang")])
+try:
+    r = dump(live.p.pid)
+    err = r.stderr.decode()
+    check(r.rc == 1 and "without a request signal" in err, f"no dump_signal: status {r.rc}", err)
+    check(live.p.poll() is None, "the process is still running")
+finally:
+    live.close()
+ok()

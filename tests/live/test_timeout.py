@@ -1,0 +1,93 @@
+"""threadleak run --timeout: at the deadline every process of the command's tree that runs the
+library writes a hang report, then the tree gets SIGTERM (SIGKILL 2 s later); run prints the
+reports and exits 124, as timeout(1). The issue's hang, a hang in an atexit handler, a program
+that handles SIGTERM and one that ignores it, a tree of two hung processes."""
+import os
+import re
+import shutil
+
+from liveutil import CLI, check, exe, ok, run, source_line, tmpdir
+
+HANG_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hang.c")
+
+
+def timeout_run(*cmd, limit="1"):
+    return run([CLI, "run", "--timeout", limit, "--", *cmd], preload=False, timeout=60)
+
+
+def hang_reports(err):
+    return re.findall(r"^threadleak: hang report of .*$", err, re.M)
+
+
+# 1. The issue's program: "shutting down", then nothing; now the chain of waits, and 124.
+r = timeout_run(exe("hang"))
+err = r.stderr.decode()
+check(r.rc == 124, f"status {r.rc}, expected 124", err)
+check(len(hang_reports(err)) == 1 and "--timeout of threadleak run" in err, "one hang report", err)
+check(re.search(r"^main thread blocked in pthread_join on thread 2 \(tid \d+\) for [\d.]+ s, which is "
+                r"blocked in pthread_cond_wait on cond cv \(hang\.c:\d+\)", err, re.M),
+      "the chain of waits", err)
+check(re.search(r"main at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "MAIN_JOIN"), err),
+      "main's stack at its pthread_join", err)
+check(re.search(r"worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "WORKER_WAIT"), err),
+      "the worker's stack at its wait", err)
+check("did not finish within its --timeout: 1 hang report above" in err, "the closing line", err)
+
+# 2. A hang in an atexit handler (main already in exit()).
+r = timeout_run(exe("hang"), "atexit")
+err = r.stderr.decode()
+check(r.rc == 124 and len(hang_reports(err)) == 1, f"atexit: status {r.rc}", err)
+check(re.search(r"join_worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "ATEXIT_JOIN"), err)
+      and "exit" in err, "main in the atexit handler's pthread_join", err)
+
+# 3. A program that handles SIGTERM: one report (the request's, not a second on SIGTERM), its
+#    handler runs.
+r = timeout_run(exe("hang"), "handler")
+err = r.stderr.decode()
+check(r.rc == 124 and len(hang_reports(err)) == 1, f"handler: status {r.rc}, reports {hang_reports(err)}", err)
+check("handled" in r.stdout.decode(), "the program's SIGTERM handler ran", r.stdout)
+
+# 4. A program that ignores SIGTERM: SIGKILL ends it.
+r = timeout_run(exe("hang"), "ignore")
+err = r.stderr.decode()
+check(r.rc == 124 and len(hang_reports(err)) == 1, f"ignore: status {r.rc}", err)
+check(r.seconds >= 2.5, f"SIGKILL only after the 2 s grace ({r.seconds:.1f} s)")
+
+# 5. A tree: a shell and two hung programs, each with its report (the shell's too: it runs the
+#    library, waiting for its children).
+r = timeout_run("sh", "-c", f"{exe('hang')} & {exe('hang')}; wait")
+err = r.stderr.decode()
+heads = hang_reports(err)
+check(r.rc == 124 and len(heads) == 3 and sum("live/hang (pid" in h for h in heads) == 2,
+      f"tree: status {r.rc}, reports {heads}", err)
+
+# 6. Inside `make check`: the hang is reported with make's own (make waits for its child).
+if shutil.which("make"):
+    work = tmpdir()
+    with open(os.path.join(work, "Makefile"), "w") as f:
+        f.write(f"check:\n\t{exe('hang')}\n")
+    r = run([CLI, "run", "--timeout", "1", "--", "make", "-s", "check"], preload=False, timeout=60, cwd=work)
+    err = r.stderr.decode()
+    heads = hang_reports(err)
+    check(r.rc == 124 and any("live/hang (pid" in h for h in heads) and any("make (pid" in h for h in heads),
+          f"make check: status {r.rc}, reports {heads}", err)
+    check(re.search(r"^main thread blocked in pthread_join on thread 2", err, re.M), "the chain", err)
+
+# 7. Inside `meson test`: the same (meson's own timeout is 30 s).
+if shutil.which("meson"):
+    work = tmpdir()
+    with open(os.path.join(work, "meson.build"), "w") as f:
+        f.write(f"project('hangs')\ntest('hang', find_program('{exe('hang')}'))\n")
+    setup = run(["meson", "setup", os.path.join(work, "b"), work], preload=False, timeout=120)
+    check(setup.rc == 0, "meson setup", setup.stdout, setup.stderr)
+    r = run([CLI, "run", "--timeout", "3", "--", "meson", "test", "-C", os.path.join(work, "b")],
+            preload=False, timeout=120)
+    err = r.stderr.decode()
+    check(r.rc == 124 and any("live/hang (pid" in h for h in hang_reports(err)),
+          f"meson test: status {r.rc}, reports {hang_reports(err)}", err)
+    check(re.search(r"^main thread blocked in pthread_join on thread 2", err, re.M), "the chain", err)
+
+# 8. A command that finishes in time: its own status, no hang report.
+r = timeout_run("sh", "-c", "exit 7", limit="30")
+check(r.rc == 7 and not hang_reports(r.stderr.decode()), f"in time: status {r.rc}", r.stderr)
+ok()

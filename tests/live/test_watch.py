@@ -1,0 +1,67 @@
+"""threadleak watch PID: the seed run as a service (a request every 100 ms, 3 threads leaked per
+request) is flagged at every interval after the first, by its creation site and what its
+threads wait in; a stable pool serving the same requests is never flagged. JSON lines keep the
+documented shape."""
+import json
+import os
+import re
+
+from liveutil import CLI, Live, check, exe, ok, run, source_line
+
+SERVICE_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service.c")
+SIG = __import__("signal").SIGRTMAX - 1
+
+
+def watch(pid, *args):
+    return run([CLI, "watch", "--interval", "0.5", "--count", "4", *args, str(pid)], preload=False,
+               timeout=60)
+
+
+line = source_line(SERVICE_C, "SUBMIT_CREATE")
+live = Live([exe("service"), "leak"], options=f"dump_signal={SIG}")
+try:
+    r = watch(live.p.pid, "--json")
+    check(r.rc == 0, f"watch --json: status {r.rc}", r.stderr)
+    docs = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    check(len(docs) == 4, f"one line per interval: {len(docs)}", r.stdout)
+    counts = []
+    for i, d in enumerate(docs):
+        check(d["tool"] == "threadleak" and d["kind"] == "watch" and d["pid"] == live.p.pid
+              and isinstance(d["t"], (int, float)), "the line's fields", d)
+        sub = [g for g in d["groups"] if g["site"] == "submit"]
+        check(len(sub) == 1, f"interval {i}: one submit group", d)
+        g = sub[0]
+        check(set(g) == {"site", "file", "line", "state", "call", "count", "grew"}, "group fields", g)
+        check(g["file"] == "service.c" and g["line"] == line and g["state"] == "blocked"
+              and g["call"] == "chan_send", "where and in what", g)
+        check(g["grew"] == (i > 0), f"interval {i}: grew {g['grew']}", d)
+        counts.append(g["count"])
+    check(all(b > a for a, b in zip(counts, counts[1:])), f"counts grow: {counts}")
+    r = watch(live.p.pid)
+    out = r.stdout.decode()
+    check(r.rc == 0 and re.search(r"^submit \(service\.c:%d\): \d+ -> \d+ -> \d+ -> \d+ threads, \+\d+ per "
+                                  r"interval, all blocked in chan_send$" % line, out, re.M),
+          "the text line", out, r.stderr)
+finally:
+    live.close()
+
+live = Live([exe("service"), "pool"], options=f"dump_signal={SIG}")
+try:
+    r = watch(live.p.pid, "--json")
+    docs = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    check(r.rc == 0 and len(docs) == 4, f"pool: status {r.rc}", r.stderr)
+    grew = [g for d in docs for g in d["groups"] if g["grew"]]
+    check(not grew, f"a stable pool was flagged: {grew}", docs)
+    check(any(g["count"] == 8 for g in docs[-1]["groups"]), "the pool's 8 workers in one group", docs[-1])
+    r = watch(live.p.pid)
+    check(r.rc == 0 and not r.stdout.strip(), "text: nothing grew, nothing printed", r.stdout)
+finally:
+    live.close()
+# The same from run: --watch prints the growth of each process of the command on stderr.
+r = run(["sh", "-c", f"(sleep 2.5; echo stop) | {CLI} run --watch 0.5 -- {exe('service')} leak"],
+        preload=False, timeout=60)
+err = r.stderr.decode()
+grew = re.findall(r"^threadleak watch: pid \d+: submit \(service\.c:%d\): [\d >-]+ threads, \+\d+ per "
+                  r"interval, all blocked in chan_send$" % line, err, re.M)
+check(len(grew) >= 2, f"run --watch: {len(grew)} growth lines", err)
+ok()

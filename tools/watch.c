@@ -1,0 +1,299 @@
+/* threadleak watch PID: every interval, a hang report of the running process (as `threadleak
+ * dump` asks for it), its threads grouped by where they were created (the first frame in the
+ * program's own code), state and what they wait in (the innermost frame in the program's own
+ * code, else the call), and the groups whose count grew: "submit (seed.c:65): 3 -> 6 -> 9
+ * threads, +3 per interval, all blocked in chan_send". A pool that holds steady is never
+ * listed. With --json, one line per interval for machines:
+ * {"tool":"threadleak","kind":"watch","pid":P,"t":SECONDS,"groups":[{"site":"submit",
+ * "file":"seed.c","line":65,"state":"blocked","call":"chan_send","count":9,"grew":true}]} */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HISTORY 5 /* counts shown per group */
+
+struct wgroup {
+	char *key;
+	char *site, *file, *state, *call;
+	int line;
+	long hist[HISTORY]; /* oldest first */
+	int nhist;
+	long count; /* this interval */
+	bool seen;  /* in this interval */
+};
+
+struct watch {
+	struct wgroup *g;
+	size_t n;
+};
+
+struct watch *watch_new(void)
+{
+	struct watch *w = cli_realloc(NULL, sizeof(*w));
+	*w = (struct watch){0};
+	return w;
+}
+
+void watch_free(struct watch *w)
+{
+	for (size_t k = 0; w && k < w->n; k++) {
+		free(w->g[k].key);
+		free(w->g[k].site);
+		free(w->g[k].file);
+		free(w->g[k].state);
+		free(w->g[k].call);
+	}
+	if (w)
+		free(w->g);
+	free(w);
+}
+
+static const char *user_function(json_object *stack, const char **file, int *line)
+{
+	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
+		struct frame f;
+		frame_get(json_object_array_get_idx(stack, i), &f);
+		if (frame_is_user(&f)) {
+			*file = f.file;
+			*line = f.line;
+			return f.function;
+		}
+	}
+	return NULL;
+}
+
+static struct wgroup *group_of(struct watch *w, json_object *t)
+{
+	json_object *stack;
+	const char *site = NULL, *file = NULL;
+	int line = 0;
+	int i = leak_site(t, &stack);
+	if (i >= 0) {
+		struct frame f;
+		frame_get(json_object_array_get_idx(stack, (size_t)i), &f);
+		site = f.function;
+		file = f.file;
+		line = f.line;
+	}
+	if (site == NULL)
+		site = jstr(t, "start_routine");
+	const char *state = jstr(t, "state"), *cfile;
+	int cline;
+	const char *call = user_function(jarr(t, "stack"), &cfile, &cline);
+	if (call == NULL)
+		call = jstr(t, "blocked_in");
+	char *key = NULL;
+	if (asprintf(&key, "%s|%s|%d|%s|%s", site ? site : "?", file ? file : "", line,
+	             state ? state : "?", call ? call : "") < 0)
+		return NULL;
+	for (size_t k = 0; k < w->n; k++)
+		if (strcmp(w->g[k].key, key) == 0) {
+			free(key);
+			return &w->g[k];
+		}
+	w->g = cli_realloc(w->g, (w->n + 1) * sizeof(*w->g));
+	struct wgroup *g = &w->g[w->n++];
+	*g = (struct wgroup){.key = key,
+	                     .site = strdup(site ? site : "?"),
+	                     .file = file ? strdup(base_name(file)) : NULL,
+	                     .line = line,
+	                     .state = strdup(state ? state : "?"),
+	                     .call = call ? strdup(call) : NULL};
+	return g;
+}
+
+static void push(struct wgroup *g, long v)
+{
+	if (g->nhist == HISTORY) {
+		memmove(g->hist, g->hist + 1, sizeof(long) * (HISTORY - 1));
+		g->nhist--;
+	}
+	g->hist[g->nhist++] = v;
+}
+
+static json_object *watch_line(int pid, double t)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "tool", json_object_new_string("threadleak"));
+	json_object_object_add(o, "kind", json_object_new_string("watch"));
+	json_object_object_add(o, "pid", json_object_new_int(pid));
+	char ts[32];
+	snprintf(ts, sizeof(ts), "%.3f", t);
+	json_object_object_add(o, "t", json_object_new_double_s(t, ts));
+	return o;
+}
+
+/* One interval: count the threads of doc by group; print (or JSON) what grew. */
+void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, bool first,
+                FILE *out, const char *prefix)
+{
+	for (size_t k = 0; k < w->n; k++) {
+		w->g[k].count = 0;
+		w->g[k].seen = false;
+	}
+	json_object *threads = jarr(doc, "leaks");
+	for (size_t i = 0; threads && i < json_object_array_length(threads); i++) {
+		struct wgroup *g = group_of(w, json_object_array_get_idx(threads, i));
+		if (g) {
+			g->count++;
+			g->seen = true;
+		}
+	}
+	json_object *line = watch_line(pid, t);
+	json_object *groups = json_object_new_array();
+	for (size_t k = 0; k < w->n; k++) {
+		struct wgroup *g = &w->g[k];
+		long prev = g->nhist ? g->hist[g->nhist - 1] : 0;
+		bool grew = !first && g->count > prev;
+		push(g, g->count);
+		if (json && g->count > 0) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "site", json_object_new_string(g->site));
+			json_object_object_add(o, "file",
+			                       g->file ? json_object_new_string(g->file) : NULL);
+			json_object_object_add(o, "line",
+			                       g->line ? json_object_new_int(g->line) : NULL);
+			json_object_object_add(o, "state", json_object_new_string(g->state));
+			json_object_object_add(o, "call",
+			                       g->call ? json_object_new_string(g->call) : NULL);
+			json_object_object_add(o, "count", json_object_new_int64(g->count));
+			json_object_object_add(o, "grew", json_object_new_boolean(grew));
+			json_object_array_add(groups, o);
+		} else if (!json && grew) {
+			fprintf(out, "%s%s", prefix ? prefix : "", g->site);
+			if (g->file)
+				fprintf(out, " (%s:%d)", g->file, g->line);
+			fprintf(out, ": ");
+			for (int h = 0; h < g->nhist; h++)
+				fprintf(out, "%s%ld", h ? " -> " : "", g->hist[h]);
+			fprintf(out, " thread%s", g->count == 1 ? "" : "s");
+			if (g->nhist > 1) {
+				long per = (g->hist[g->nhist - 1] - g->hist[0]) / (g->nhist - 1);
+				fprintf(out, ", %+ld per interval", per);
+			}
+			fprintf(out, ", all %s%s%s\n", g->state,
+			        g->call && strcmp(g->state, "blocked") == 0 ? " in " : "",
+			        g->call && strcmp(g->state, "blocked") == 0 ? g->call : "");
+		}
+	}
+	if (json) {
+		json_object_object_add(line, "groups", groups);
+		fprintf(out, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
+	} else {
+		json_object_put(groups);
+	}
+	json_object_put(line);
+	fflush(out);
+}
+
+void usage_watch(FILE *out)
+{
+	fputs(
+	    "Usage: threadleak watch [--interval S] [--count N] [--json] PID\n"
+	    "\n"
+	    "Every S seconds (1), takes the threads of the running process PID (as\n"
+	    "`threadleak dump` does), groups them by creation site, state and what they wait\n"
+	    "in, and prints the groups whose count grew:\n"
+	    "  submit (seed.c:65): 3 -> 6 -> 9 threads, +3 per interval, all blocked in chan_send\n"
+	    "A pool that holds steady is not listed. Ends when PID ends, or after N intervals.\n"
+	    "\n"
+	    "  --json       one JSON object per interval, every group with its count and\n"
+	    "               whether it grew\n"
+	    "  --signal N   the real-time signal the process takes requests on\n"
+	    "  -h, --help   this help\n",
+	    out);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	static const struct option longs[] = {
+	    {"interval", required_argument, NULL, 'i'}, {"count", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},           {"signal", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	double every = 1;
+	long count = 0, sig = 0, pid = 0;
+	opterr = 0;
+	optind = 1;
+	int c, bad = 0;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			every = strtod(optarg, &end);
+			if (*end || !(every >= 0.05 && every <= 86400))
+				bad +=
+				    (cli_err("--interval: '%s' is not a number of seconds", optarg),
+				     1);
+			break;
+		case 'c':
+			if (!parse_int(optarg, 1, INT_MAX, &count))
+				bad += (cli_err("--count: '%s' is not a count", optarg), 1);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			if (!parse_int(optarg, SIGRTMIN, SIGRTMAX, &sig))
+				bad += (cli_err("--signal: '%s' is not a real-time signal", optarg),
+				        1);
+			break;
+		case 'h':
+			usage_watch(stdout);
+			return 0;
+		default:
+			cli_err("watch: unknown option '%s'", argv[optind - 1]);
+			bad++;
+		}
+	}
+	if (!bad && (optind != argc - 1 || !parse_int(argv[optind], 1, INT_MAX, &pid)))
+		bad += (cli_err("watch: expected one process id: threadleak watch PID"), 1);
+	if (bad) {
+		fprintf(stderr, "Try 'threadleak watch --help'.\n");
+		return TL_EXIT_USAGE;
+	}
+	if (sig == 0)
+		sig = live_signal_of((int)pid);
+	if (!live_check((int)pid, (int)sig))
+		return 1;
+	char *dir = NULL;
+	int dfd = live_private_dir(&dir);
+	if (dfd < 0)
+		return TL_EXIT_INTERNAL;
+	struct watch *w = watch_new();
+	int64_t t0 = live_now_ms();
+	int rc = 0;
+	for (long i = 0; count == 0 || i < count; i++) {
+		int64_t next = t0 + (int64_t)(every * 1000 * (double)(i + 1));
+		json_object *doc = live_take((int)pid, (int)sig, dfd, dir, 10000);
+		if (doc == NULL) {
+			if (kill((pid_t)pid, 0) != 0)
+				break; /* it ended */
+			cli_err("process %ld wrote no report", pid);
+			rc = 1;
+			break;
+		}
+		watch_step(w, doc, (int)pid, (double)(live_now_ms() - t0) / 1000, json, i == 0,
+		           stdout, NULL);
+		json_object_put(doc);
+		int64_t left = next - live_now_ms();
+		if (left > 0 && (count == 0 || i + 1 < count)) {
+			struct timespec ts = {left / 1000, (left % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	close(dfd);
+	rmdir(dir);
+	free(dir);
+	watch_free(w);
+	return rc;
+}
