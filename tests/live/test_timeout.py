@@ -24,7 +24,7 @@ r = timeout_run(exe("hang"))
 err = r.stderr.decode()
 check(r.rc == 124, f"status {r.rc}, expected 124", err)
 check(len(hang_reports(err)) == 1 and "--timeout of threadleak run" in err, "one hang report", err)
-check(re.search(r"^main thread blocked in pthread_join on thread 2 \(tid \d+\) for [\d.]+ s, which is "
+check(re.search(r"^main thread blocked in pthread_join on thread 2 \(tid \d+\) for [\d.]+ m?s, which is "
                 r"blocked in pthread_cond_wait on cond cv \(hang\.c:\d+\)", err, re.M),
       "the chain of waits", err)
 check(re.search(r"main at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "MAIN_JOIN"), err),
