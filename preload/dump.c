@@ -204,6 +204,17 @@ static bool report_json(const struct target *to)
 	return to->pid > 0 || tl_opt.format == TL_FORMAT_JSON;
 }
 
+/* On the thread a signal was handed to: the report, then wake the thread that handed it. */
+static void answer_handoff(const struct target *to)
+{
+	char *text = full_report(report_json(to));
+	deliver(to, text);
+	free(text);
+	atomic_store(&handoff.tid, 0);
+	atomic_store(&handoff.done, 1);
+	futex_op(&handoff.done, FUTEX_WAKE, 1, NULL);
+}
+
 /* Make the report where it can be made: here, on a thread that can check, or the reduced one. */
 static void make_report(int sig, siginfo_t *si, const struct target *to)
 {
@@ -273,12 +284,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 				to.pid = (pid_t)(v >> 32);
 				to.fd = (int)(v & 0x7fffffff);
 			}
-			char *text = full_report(report_json(&to));
-			deliver(&to, text);
-			free(text);
-			atomic_store(&handoff.tid, 0);
-			atomic_store(&handoff.done, 1);
-			futex_op(&handoff.done, FUTEX_WAKE, 1, NULL);
+			answer_handoff(&to);
 		} else if (si->si_code == SI_QUEUE &&
 		           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
 			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
@@ -302,12 +308,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	pid_t me = tl_gettid();
 	if (atomic_load(&handoff.tid) == me) { /* a termination signal handed to us */
 		struct target to = {0, 0};
-		char *text = full_report(report_json(&to));
-		deliver(&to, text);
-		free(text);
-		atomic_store(&handoff.tid, 0);
-		atomic_store(&handoff.done, 1);
-		futex_op(&handoff.done, FUTEX_WAKE, 1, NULL);
+		answer_handoff(&to);
 		errno = saved;
 		return;
 	}
