@@ -167,7 +167,7 @@ void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 			json_object_object_add(o, "count", json_object_new_int64(g->count));
 			json_object_object_add(o, "grew", json_object_new_boolean(grew));
 			json_object_array_add(groups, o);
-		} else if (!json && grew) {
+		} else if (!json && grew && out != NULL) {
 			fprintf(out, "%s%s", prefix ? prefix : "", g->site);
 			if (g->file)
 				fprintf(out, " (%s:%d)", g->file, g->line);
@@ -184,14 +184,55 @@ void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 			        g->call && strcmp(g->state, "blocked") == 0 ? g->call : "");
 		}
 	}
-	if (json) {
+	if (json && out != NULL) {
 		json_object_object_add(line, "groups", groups);
 		fprintf(out, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
+		fflush(out);
 	} else {
 		json_object_put(groups);
 	}
 	json_object_put(line);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct wgroup *x = *(struct wgroup *const *)a, *y = *(struct wgroup *const *)b;
+	return (y->count > x->count) - (y->count < x->count);
+}
+
+/* On a terminal: the whole table redrawn each interval, biggest groups first, the ones that
+ * grew marked with their growth. */
+static void watch_table(struct watch *w, int pid, double t, FILE *out)
+{
+	struct wgroup **v = cli_realloc(NULL, (w->n + 1) * sizeof(*v));
+	size_t n = 0;
+	long total = 0;
+	for (size_t k = 0; k < w->n; k++)
+		if (w->g[k].count > 0) {
+			v[n++] = &w->g[k];
+			total += w->g[k].count;
+		}
+	qsort(v, n, sizeof(*v), by_count);
+	fprintf(out, "\033[H\033[2J");
+	fprintf(out, "threadleak watch %d: %.0f s, %ld thread%s in %zu group%s\n\n", pid, t, total,
+	        total == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	fprintf(out, "%7s %8s  %-9s %-28s %s\n", "THREADS", "CHANGE", "STATE", "WAITING IN",
+	        "CREATED AT");
+	for (size_t k = 0; k < n; k++) {
+		struct wgroup *g = v[k];
+		long prev = g->nhist > 1 ? g->hist[g->nhist - 2] : g->count;
+		char change[24] = "", site[256];
+		if (g->count != prev)
+			snprintf(change, sizeof(change), "%+ld", g->count - prev);
+		if (g->file)
+			snprintf(site, sizeof(site), "%s (%s:%d)", g->site, g->file, g->line);
+		else
+			snprintf(site, sizeof(site), "%s", g->site);
+		fprintf(out, "%7ld %8s  %-9s %-28s %s%s\n", g->count, change, g->state,
+		        g->call ? g->call : "-", site, g->count > prev ? "  <- grew" : "");
+	}
 	fflush(out);
+	free(v);
 }
 
 void usage_watch(FILE *out)
@@ -204,9 +245,11 @@ void usage_watch(FILE *out)
 	    "in, and prints the groups whose count grew:\n"
 	    "  submit (seed.c:65): 3 -> 6 -> 9 threads, +3 per interval, all blocked in chan_send\n"
 	    "A pool that holds steady is not listed. Ends when PID ends, or after N intervals.\n"
+	    "On a terminal, a table of every group redrawn each interval instead.\n"
 	    "\n"
 	    "  --json       one JSON object per interval, every group with its count and\n"
 	    "               whether it grew\n"
+	    "  --lines      the growth lines even on a terminal\n"
 	    "  --signal N   the real-time signal the process takes requests on\n"
 	    "  -h, --help   this help\n",
 	    out);
@@ -215,11 +258,15 @@ void usage_watch(FILE *out)
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option longs[] = {
-	    {"interval", required_argument, NULL, 'i'}, {"count", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},           {"signal", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"signal", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"lines", no_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
 	};
-	bool json = false;
+	bool json = false, lines = false;
 	double every = 1;
 	long count = 0, sig = 0, pid = 0;
 	opterr = 0;
@@ -241,6 +288,9 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'l':
+			lines = true;
 			break;
 		case 's':
 			if (!parse_int(optarg, SIGRTMIN, SIGRTMAX, &sig))
@@ -282,8 +332,11 @@ int cmd_watch(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		watch_step(w, doc, (int)pid, (double)(live_now_ms() - t0) / 1000, json, i == 0,
-		           stdout, NULL);
+		double t = (double)(live_now_ms() - t0) / 1000;
+		bool table = !json && !lines && isatty(STDOUT_FILENO);
+		watch_step(w, doc, (int)pid, t, json, i == 0, table ? NULL : stdout, NULL);
+		if (table)
+			watch_table(w, (int)pid, t, stdout);
 		json_object_put(doc);
 		int64_t left = next - live_now_ms();
 		if (left > 0 && (count == 0 || i + 1 < count)) {

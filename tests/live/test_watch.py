@@ -42,6 +42,33 @@ try:
     check(r.rc == 0 and re.search(r"^submit \(service\.c:%d\): \d+ -> \d+ -> \d+ -> \d+ threads, \+\d+ per "
                                   r"interval, all blocked in chan_send$" % line, out, re.M),
           "the text line", out, r.stderr)
+    # on a terminal: the table, redrawn each interval, the growing group marked
+    import pty
+    import subprocess
+    master, slave = pty.openpty()
+    p = subprocess.Popen([CLI, "watch", "--interval", "0.5", "--count", "3", str(live.p.pid)],
+                         stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    buf = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    screens = buf.decode(errors="replace").split("\x1b[H\x1b[2J")[1:]
+    check(p.returncode == 0 and len(screens) == 3, f"tty: {len(screens)} screens", buf)
+    check(all(re.search(r"^threadleak watch %d: " % live.p.pid, sc, re.M) for sc in screens)
+          and all("CREATED AT" in sc for sc in screens), "tty: header", buf)
+    row = r"^\s+\d+\s+\+\d+\s+blocked\s+chan_send\s+submit \(service\.c:%d\)  <- grew\r?$" % line
+    check(all(re.search(row, sc, re.M) for sc in screens[1:]), "tty: the growing group's row", screens)
+    r = run([CLI, "watch", "--interval", "0.5", "--count", "2", "--lines", str(live.p.pid)],
+            preload=False, timeout=60)
+    check(r.rc == 0 and b"\x1b[" not in r.stdout, "--lines: no table", r.stdout)
 finally:
     live.close()
 
