@@ -39,6 +39,8 @@ void usage_run(FILE *out);
 void usage_report(FILE *out);
 /* Parse a whole decimal integer in [min, max]. */
 bool parse_int(const char *s, long min, long max, long *out);
+/* --color's value: 1 always (also no value), 0 never, -1 auto, -2 not one of them */
+int color_arg(const char *v);
 /* Collect a repeatable option's value. */
 void strv_push(char ***v, size_t *n, const char *s);
 

@@ -22,6 +22,17 @@ void cli_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+int color_arg(const char *v)
+{
+	if (v == NULL || strcmp(v, "always") == 0)
+		return 1;
+	if (strcmp(v, "never") == 0)
+		return 0;
+	if (strcmp(v, "auto") == 0)
+		return -1;
+	return -2;
+}
+
 bool parse_int(const char *s, long min, long max, long *out)
 {
 	char *end;

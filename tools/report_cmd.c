@@ -106,11 +106,7 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 			o->source_root = optarg;
 			break;
 		case 'c':
-			o->color = optarg == NULL || strcmp(optarg, "always") == 0 ? 1
-			           : strcmp(optarg, "never") == 0                  ? 0
-			           : strcmp(optarg, "auto") == 0                   ? -1
-			                                                           : -2;
-			if (o->color == -2)
+			if ((o->color = color_arg(optarg)) == -2)
 				bad +=
 				    (cli_err("--color: '%s' is not auto, always or never", optarg),
 				     1);

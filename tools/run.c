@@ -140,17 +140,6 @@ static long parse_duration_ms(const char *s)
 	return ms >= 1 && ms <= 7 * 24 * 3600000.0 ? (long)ms : -1;
 }
 
-static int color_arg(const char *v)
-{
-	if (v == NULL || strcmp(v, "always") == 0)
-		return 1;
-	if (strcmp(v, "never") == 0)
-		return 0;
-	if (strcmp(v, "auto") == 0)
-		return -1;
-	return -2;
-}
-
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longs[] = {
