@@ -257,12 +257,15 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		              exe, (int)getpid(), tl_hang_reason ? tl_hang_reason : "on demand",
 		              r->nleaked);
 	else
-		tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d)",
+		tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d",
 		              r->nleaked, r->nleaked == 1 ? "" : "s", exe, (int)getpid());
+	/* the same header as threadleak run's (tools/render.c program_header) */
+	if (r->kind == TL_CHECK_EXIT && r->exit_status >= 0)
+		tl_buf_printf(&b, ", exit status %d", r->exit_status);
 	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode)
-		tl_buf_printf(&b, "; exit status 0 becomes %d", tl_opt.exitcode);
+		tl_buf_printf(&b, " becomes %d", tl_opt.exitcode);
 	if (r->kind != TL_CHECK_HANG)
-		tl_buf_printf(&b, "\n\n");
+		tl_buf_printf(&b, ")\n\n");
 	if (r->deadlock[0])
 		tl_buf_printf(&b, "%s\n\n", r->deadlock);
 	if (r->kind == TL_CHECK_HANG && wait_chains(&b, r, false))

@@ -113,8 +113,9 @@ static void program_header(FILE *out, const struct style *st, const struct progr
                            const char *cwd)
 {
 	size_t shown = pg->leaked - pg->hidden;
-	fprintf(out, "%sthreadleak: %zu leaked thread%s in %s", st->bold, shown,
-	        shown == 1 ? "" : "s", cl(path_under(pg->exe, cwd)));
+	/* the same header as the library's (preload/report.c) */
+	fprintf(out, "%sthreadleak: found %zu leaked thread%s in %s", st->bold, shown,
+	        shown == 1 ? "" : "s", cl(pg->exe));
 	if (pg->nprocs == 1) {
 		const struct proc *p = pg->procs[0];
 		fprintf(out, " (pid %d", p->pid);

@@ -26,7 +26,7 @@ check(r.rc == 23, f"script: status {r.rc}", e)
 ps = [p for p in procs() if p["exe"] == leaky]
 check(len(ps) == 3 and len({p["pid"] for p in ps}) == 3, f"three leaky processes reported, got {len(ps)}", procs())
 check(sorted(p["leaked"] for p in ps) == [1, 2, 2], "their leaks", ps)
-m = re.search(r"threadleak: 5 leaked threads in \S*leaky \(3 processes: pids (\d+), (\d+), (\d+)\)", e)
+m = re.search(r"threadleak: found 5 leaked threads in \S*leaky \(3 processes: pids (\d+), (\d+), (\d+)\)", e)
 check(m, "one section for the program, with its three processes", e)
 check(sorted(int(x) for x in m.groups()) == sorted(p["pid"] for p in ps), "the pids listed", e)
 check(e.count("Thread ") == 2, "two groups: the start_a threads of two processes, the start_b thread", e)

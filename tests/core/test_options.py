@@ -90,7 +90,7 @@ try:
     m = re.fullmatch(r"tl\.(\d+)", os.path.basename(files[0]))
     check(m is not None, f"log_path: file name {files[0]}, expected tl.PID")
     text = open(files[0]).read()
-    check(f"found 15 leaked threads in {seed} (pid {m.group(1)})" in text,
+    check(f"found 15 leaked threads in {seed} (pid {m.group(1)}, exit status 0 becomes 23)" in text,
           "log_path: the report's header does not match the file's PID", text)
     check("chan_send at" in text and "created by submit at" in text, "log_path: report body", text)
     # log_path=stderr is stderr

@@ -175,7 +175,15 @@ for what, argv, head, env in programs:
     check(lib.rc == 23 and ran.rc == 23 and rep.rc == 0,
           f"{what}: statuses library {lib.rc}, run {ran.rc}, report {rep.rc}", lib_text, run_text, rep_text)
     n_lib = leaked(lib_text, r"threadleak: found (\d+) leaked thread")
-    n_run = leaked(run_text, r"threadleak: (\d+) leaked threads? in ")
+    n_run = leaked(run_text, r"threadleak: found (\d+) leaked thread")
+    # the process's header line too: the same but for the pid and who changes the status
+    # (the library says "becomes 23"; under run, run says it in its last line)
+    def header(text):
+        m = re.search(r"^threadleak: found .*$", text, re.M)
+        return m and re.sub(r"pid \d+", "pid N", re.sub(r" becomes \d+", "", m.group(0)))
+    check(header(lib_text) is not None and header(lib_text) == header(run_text),
+          f"{what}: headers differ: library {header(lib_text)!r}, run {header(run_text)!r}",
+          lib_text, run_text)
     check(n_lib is not None and n_lib == n_run, f"{what}: {n_lib} leaked (library), {n_run} (run)",
           lib_text, run_text)
     b_run, b_rep = blocks(run_text), blocks(rep_text)
