@@ -7,7 +7,7 @@
 
 /* threadleak_set_exit_check()'s last word, -1 before any call. The first check may load the
  * program's threadleak_default_options() from the symbol table and parse every option again
- * (init.c, load_options), which would undo the call: apply it again after each check. */
+ * (hooks.c, load_options), which would undo the call: apply it again after each check. */
 static atomic_int exit_check_api = -1;
 
 /* From a signal handler the check could wait forever on a lock the interrupted code holds

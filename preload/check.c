@@ -907,7 +907,7 @@ static void leave_loader(struct check *c)
 	c->loader = false;
 }
 
-/* 8. The report: printed (or kept for the deferred exit check, init.c), and as JSON for the
+/* 8. The report: printed (or kept for the deferred exit check, exit.c), and as JSON for the
  * caller. A clean run prints nothing; in JSON, a log_path file still records that it was
  * clean. The loader's locks go before the output is written. */
 static void emit(struct check *c, bool print, char **json)
@@ -933,7 +933,7 @@ static void emit(struct check *c, bool print, char **json)
 		*json =
 		    tl_opt.format == TL_FORMAT_JSON && out ? strdup(out) : tl_report_json(r, &len);
 	leave_loader(c);
-	if (out && tl_defer) { /* the exit check writes it at the very end (init.c) */
+	if (out && tl_defer) { /* the exit check writes it at the very end (exit.c) */
 		tl_defer->out = out;
 		tl_defer->len = strlen(out);
 		out = NULL;
@@ -943,7 +943,7 @@ static void emit(struct check *c, bool print, char **json)
 	free(out);
 }
 
-/* The deferred exit check (init.c) needs to know which threads the report names. */
+/* The deferred exit check (exit.c) needs to know which threads the report names. */
 static void list_deferred(const struct tl_report *r)
 {
 	if (!tl_defer || !r->nleaked || !(tl_defer->v = calloc(r->nleaked, sizeof(*tl_defer->v))))

@@ -11,7 +11,7 @@
  * loader's, our registry's). When the kernel picked another thread (running code that may hold
  * them), the handler hands the same signal to a thread waiting in a call that a signal leaves
  * alone (rt_tgsigqueueinfo with the same siginfo) and waits for its report; with no such thread,
- * it writes the reduced report (init.c), which takes no lock and allocates nothing.
+ * it writes the reduced report (exit.c), which takes no lock and allocates nothing.
  *
  * The program's view: sigaction() and signal() on a signal we hold show the action the program
  * believes is installed (SIG_DFL at first); a handler the program installs is called by ours,

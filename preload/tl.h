@@ -3,10 +3,10 @@
  *   options.c, log.c, real.c (libc's functions, clocks, tids): used by everything below;
  *   wrap_thread.c (pthread_create) -> registry.c (one record per thread); the other wrappers
  *   (wrap_sync.c, wrap_io.c, wrap_wait.c, wrap_libc_threads.c) record blocking calls;
- *   init.c (constructor, exit) -> check.c (the check's phases), which reads kernel.c (/proc),
- *   capture.c (stacks), objects.c (calls and objects), reach.c (verdicts), suppress.c and
- *   hooks.c -> report.c (text and JSON). The symbolizer and the text renderer are in ../report/
- *   (report.h), shared with the CLI. api.c is the public API. */
+ *   init.c (constructor) and exit.c (exit paths) -> check.c (the check's phases), which reads
+ * kernel.c (/proc), capture.c (stacks), objects.c (calls and objects), reach.c (verdicts),
+ * suppress.c and hooks.c -> report.c (text and JSON). The symbolizer and the text renderer are in
+ * ../report/ (report.h), shared with the CLI. api.c is the public API. */
 #ifndef TL_H
 #define TL_H
 
@@ -460,11 +460,11 @@ char *tl_report_json(struct tl_report *r, size_t *len);
 int tl_check(int kind, int exit_status, bool print, char **json);
 /* For TL_CHECK_HANG, exit_status names the format *json gets: TL_HANG_JSON, else text. */
 #define TL_HANG_JSON 1
-/* The grace loop's naps double from the first to the longest (also init.c's reduced check). */
+/* The grace loop's naps double from the first to the longest (also exit.c's reduced check). */
 #define TL_GRACE_FIRST_NAP_MS 1
 #define TL_GRACE_MAX_NAP_MS 100
 extern atomic_bool tl_checking; /* a check is running */
-/* The exit check taken early (init.c): while tl_defer is set, tl_check keeps the report it would
+/* The exit check taken early (exit.c): while tl_defer is set, tl_check keeps the report it would
  * print (out, len) and lists the threads it reports, instead of writing anything. */
 struct tl_deferred_thread {
 	pid_t tid;
@@ -482,9 +482,13 @@ extern struct tl_deferred *tl_defer;
 void tl_check_after_fork(void);
 void tl_ignore_current(void); /* threadleak_ignore_current() */
 
-/* ---- process state: constructor, fork, exit (init.c) ---- */
+/* ---- process state: constructor and fork (init.c) ---- */
 extern pid_t tl_pid;
 void tl_ensure_init(void);
+
+/* ---- the exit paths (exit.c) ---- */
+void tl_exit_install(void);          /* the constructor registers the exit handlers */
+void tl_exit_after_fork_child(void); /* no exit check has started in a child */
 /* Is the calling thread running a signal handler? Allocation- and lock-free. */
 bool tl_in_signal_handler(void);
 /* Is there a signal frame on this thread's stack above (older than) address `from`, or is

@@ -1,0 +1,578 @@
+/* The exit paths and the exit check: exit(), quick_exit(), our destructor, the last on_exit
+ * handler, exit from a signal handler (the reduced check), and whether a thread is in a handler.
+ *
+ * Exit order (docs/internals.md): application atexit handlers and destructors, then _dl_fini runs
+ * the destructors of every object in turn - the executable's, ours, then those of the libraries
+ * preloaded after us and of the program's own shared libraries (a C++ static thread pool there
+ * is joined now) - and last the on_exit handler registered in our constructor, which also
+ * receives the exit status. The check that needs other objects (libdw, libunwind, the files it
+ * opens, the clock) runs in our destructor, before those objects' destructors tear them down
+ * (libfaketime frees its semaphore there). The last handler only confirms, with raw system
+ * calls, that the threads reported are all still there, then writes the report; when one went
+ * away meanwhile (a library's destructor joined it), the check runs again there, as a whole. To
+ * change the exit status the way LeakSanitizer does, we flush stdio ourselves and _exit(). */
+#include "tl.h"
+
+#include <dlfcn.h>
+#include <sched.h>
+#include <sys/single_threaded.h>
+#include <stdio.h>
+#include <time.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static atomic_bool exit_checked;
+
+/* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
+ * it locks every stream, and a leaked thread blocked in fgets() holds stdin's lock forever.
+ * glibc's own exit-time flush takes no locks either; flush only streams with pending output
+ * (fflush on an input stream would move a shared file offset). */
+extern FILE *_IO_list_all; /* exported by glibc; the head of its list of open streams */
+
+static void flush_stdio(void)
+{
+	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain)
+		if (f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0)
+			fflush_unlocked(f);
+}
+
+static atomic_bool exit_check_done;
+
+static void raw_nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	tl_raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
+}
+
+/* Is this thread running a signal handler? Then the code it interrupted may hold the malloc
+ * arena's lock, the loader's, stdio's or our registry's, and the check, which takes them all,
+ * would wait forever. On the alternate signal stack, the kernel says so. Else we look for the
+ * frame the kernel pushed: the handler's return address is the sa_restorer of an installed
+ * handler (glibc's __restore_rt), followed by the ucontext of the interrupted code; we scan
+ * the stack from here up to its top (main: __libc_stack_end; other threads: glibc keeps the
+ * thread descriptor at the top of their stack), reading through process_vm_readv so that a
+ * stack we misjudged cannot fault. No allocation, no lock: see docs/internals.md. */
+extern void *__libc_stack_end;
+
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	unsigned long mask;
+};
+
+#define TL_SA_RESTORER 0x04000000
+
+static int handler_restorers(uintptr_t *out, int max)
+{
+	int n = 0;
+	for (int sig = 1; sig <= 64; sig++) {
+		struct ksigaction ka;
+		if (tl_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) != 0)
+			continue;
+		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN ||
+		    !(ka.flags & TL_SA_RESTORER) || ka.restorer == NULL)
+			continue;
+		bool seen = false;
+		for (int i = 0; i < n; i++)
+			seen |= out[i] == (uintptr_t)ka.restorer;
+		if (!seen && n < max)
+			out[n++] = (uintptr_t)ka.restorer;
+	}
+	return n;
+}
+
+#if defined(__x86_64__)
+/* rt_sigframe: the return address (pretcode), then the ucontext, whose first fields glibc's
+ * ucontext_t shares with the kernel's. */
+static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const stack_t *ss)
+{
+	/* words after pretcode: uc_flags, uc_link, uc_stack (sp, flags, size: the alternate stack
+	 * as configured when the signal came, which a handler rarely changes; the kernel's flags
+	 * differ from what sigaltstack says), then gregs (rsp 15, rip 16) */
+	if (nw < 1 + 5 + 17)
+		return false;
+	uintptr_t uc_flags = w[1], uc_link = w[2], rsp = w[6 + 15], rip = w[6 + 16];
+	bool same_altstack = w[3] == (uintptr_t)ss->ss_sp && w[5] == ss->ss_size;
+	return uc_flags < 16 && uc_link == 0 && rip != 0 && rsp > at && rsp - at < (1u << 20) &&
+	       same_altstack;
+}
+#endif
+
+bool tl_signal_frame_above(uintptr_t from)
+{
+	stack_t ss;
+	if (tl_raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
+		return false;
+	if (!(ss.ss_flags & SS_DISABLE) && from >= (uintptr_t)ss.ss_sp &&
+	    from - (uintptr_t)ss.ss_sp < ss.ss_size)
+		return true;
+#if defined(__x86_64__)
+	uintptr_t restorers[8];
+	int nr = handler_restorers(restorers, (int)TL_ARRAY_SIZE(restorers));
+	if (nr == 0)
+		return false;
+	uintptr_t sp = from & ~(uintptr_t)7;
+	uintptr_t top =
+	    tl_gettid() == tl_pid ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
+	if (top <= sp || top - sp > (64u << 20))
+		return false;
+	static const size_t chunk = 4096;
+	uintptr_t buf[(4096 + 256) / sizeof(uintptr_t)];
+	pid_t pid = (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
+	for (uintptr_t at = sp; at < top; at += chunk) {
+		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
+		size_t want = top - at < chunk + 256 ? top - at : chunk + 256;
+		struct iovec local = {buf, want}, remote = {(void *)at, want};
+		long got = tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1,
+		                           (long)&remote, 1, 0);
+		if (got <= 0)
+			return false;
+		size_t nw = (size_t)got / sizeof(uintptr_t);
+		for (size_t i = 0; i < nw && i < chunk / sizeof(uintptr_t); i++)
+			for (int r = 0; r < nr; r++)
+				if (buf[i] == restorers[r] &&
+				    plausible_frame(at + i * sizeof(uintptr_t), buf + i, nw - i,
+				                    &ss))
+					return true;
+	}
+#endif
+	return false;
+}
+
+bool tl_in_signal_handler(void)
+{
+	stack_t ss;
+	if (tl_raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
+		return false;
+	if (ss.ss_flags & SS_ONSTACK)
+		return true;
+	return tl_signal_frame_above((uintptr_t)__builtin_frame_address(0));
+}
+
+/* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
+ * exit directly, and is taken as 0 until the last handler says otherwise. */
+static atomic_int exit_status_arg;
+static atomic_bool exit_reduced; /* exit() was called from a signal handler */
+
+/* The check taken in our destructor: EARLY_NONE, EARLY_RUNNING, EARLY_DONE (early_result and
+ * early_fd valid), EARLY_SKIPPED (the last handler came first, or the destructor did not run). */
+enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
+static atomic_int early_state;
+static struct tl_deferred early_result;
+static int early_status, early_leaked, early_fd = -1;
+
+/* A process that never started a thread (glibc clears __libc_single_threaded at the first
+ * pthread_create, in this process or since fork) and has no other task now (a raw clone()
+ * thread) has nothing to report: most processes a CI job starts. The check would still
+ * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
+static bool nothing_seen_early; /* our destructor found nothing to check */
+
+static bool nothing_to_check(void)
+{
+	pid_t tid;
+	/* no thread can have started since the destructor's look without clearing the flag */
+	if (nothing_seen_early && __libc_single_threaded)
+		return true;
+	return __libc_single_threaded &&
+	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
+	       tl_list_tasks(&tid, 1) == 1;
+}
+
+__attribute__((destructor)) static void exit_check_early(void)
+{
+	int none = EARLY_NONE;
+	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
+	    atomic_load(&exit_reduced) ||
+	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
+		return;
+	if (nothing_to_check()) {
+		nothing_seen_early = true;
+		atomic_store(&early_state, EARLY_SKIPPED);
+		return;
+	}
+	/* Children forked while the check waits must not inherit the program's buffered output
+	 * (they would write it again when they exit). */
+	flush_stdio();
+	early_status = atomic_load(&exit_status_arg);
+	tl_defer = &early_result;
+	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
+	tl_defer = NULL;
+	if (early_result.out)
+		early_fd = tl_output_open();
+	atomic_store(&early_state, EARLY_DONE);
+}
+
+/* Does the early check's verdict still hold? Not when a destructor that ran after ours joined
+ * or detached a thread it reported (a C++ static pool in the program's own library). A thread
+ * that ended on its own (detached) meanwhile stays reported: it was still there after the
+ * grace period, as with grace_ms=0. Our own registry only: no call into other objects. */
+static int by_number(const void *a, const void *b)
+{
+	uint64_t x = ((const struct tl_deferred_thread *)a)->number,
+	         y = ((const struct tl_deferred_thread *)b)->number;
+	return (x > y) - (x < y);
+}
+
+/* One pass over the registry against the early result sorted by number: O(N log N) where a
+ * search per reported thread was O(N^2) (most of a 10,000-thread exit). */
+static bool early_result_holds(int status)
+{
+	if (status != early_status || (size_t)early_leaked != early_result.n)
+		return false;
+	size_t n = 0;
+	struct tl_deferred_thread *v = malloc(sizeof(*v) * (early_result.n + 1));
+	bool *found = calloc(early_result.n + 1, sizeof(bool));
+	if (v == NULL || found == NULL) {
+		free(v);
+		free(found);
+		return false;
+	}
+	for (size_t i = 0; i < early_result.n; i++)
+		if (early_result.v[i].number != 0) /* untracked: nobody joins it through us */
+			v[n++] = early_result.v[i];
+	qsort(v, n, sizeof(*v), by_number);
+	bool holds = true;
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (t) {
+		struct tl_deferred_thread key = {.number = t->number};
+		struct tl_deferred_thread *d =
+		    n ? bsearch(&key, v, n, sizeof(key), by_number) : NULL;
+		if (d == NULL)
+			continue;
+		found[d - v] = true;
+		if ((t->flags & TL_F_JOINED) ||
+		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)))
+			holds = false;
+	}
+	tl_registry_unlock();
+	/* a record goes once joined, or once detached and finished */
+	for (size_t i = 0; i < n && holds; i++)
+		if (!found[i] && !(v[i].flags & TL_F_DETACHED))
+			holds = false;
+	free(found);
+	free(v);
+	return holds;
+}
+
+/* exit() from a signal handler: the check, reduced to what needs no allocation and no lock that
+ * the interrupted code may hold (registry: trylock; no stacks, no symbols, no suppressions; libc's
+ * own helper threads are not counted). It waits the grace period as the full check does, and
+ * names each thread by number, tid, state and the wrapped call it is blocked in. */
+struct reduced_thread {
+	uint64_t number;
+	pid_t tid;
+	int state;
+	bool detached;
+	const char *call;
+};
+
+static bool tid_listed(const pid_t *v, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == tid)
+			return true;
+	return false;
+}
+
+static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool all)
+{
+	static pid_t tasks[1024], known[1024];
+	int ntasks = tl_list_tasks(tasks, (int)TL_ARRAY_SIZE(tasks)), nknown = 0, n = 0;
+	if (ntasks > (int)TL_ARRAY_SIZE(tasks))
+		ntasks = (int)TL_ARRAY_SIZE(tasks);
+	bool locked = false;
+	for (int i = 0; i < 50 && !(locked = tl_registry_trylock()); i++)
+		raw_nap_ms(1);
+	if (locked) {
+		TL_REGISTRY_FOREACH (t) {
+			pid_t tid = atomic_load(&t->tid);
+			if (nknown < (int)TL_ARRAY_SIZE(known))
+				known[nknown++] = tid;
+			unsigned f = t->flags;
+			if (atomic_load(&t->finishing))
+				f |= TL_F_FINISHED;
+			if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED)))
+				continue;
+			if (!all &&
+			    ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING | TL_F_ADOPTED)) ||
+			     tid == self))
+				continue;
+			struct reduced_thread r = {t->number, tid, TL_ST_RUNNING,
+			                           (f & TL_F_DETACHED) != 0, NULL};
+			uint32_t seq = atomic_load(&t->blk.seq);
+			if ((f & TL_F_FINISHED) || (ntasks >= 0 && !tid_listed(tasks, ntasks, tid)))
+				r.state = TL_ST_EXITED;
+			else if (seq & 1) {
+				r.state = TL_ST_BLOCKED;
+				r.call = t->blk.call; /* a string constant of a wrapper */
+			}
+			if (n < max)
+				out[n++] = r;
+		}
+		/* tasks of threads already forgotten (still in glibc's exit path) are ours */
+		for (int i = 0; i < ntasks; i++)
+			if (tl_registry_gone_has(tasks[i]) && nknown < (int)TL_ARRAY_SIZE(known))
+				known[nknown++] = tasks[i];
+		tl_registry_unlock();
+	}
+	for (int i = 0; i < ntasks; i++)
+		if ((all || tasks[i] != self) && !tid_listed(known, nknown, tasks[i]) && n < max)
+			out[n++] =
+			    (struct reduced_thread){0, tasks[i], TL_ST_UNTRACKED, false, NULL};
+	return n;
+}
+
+static const char *const state_names[] = {
+    [TL_ST_BLOCKED] = "blocked",
+    [TL_ST_RUNNING] = "running",
+    [TL_ST_EXITED] = "exited",
+    [TL_ST_UNTRACKED] = "untracked",
+};
+
+/* The reduced report of threads v[0..n) into out (a static buffer of the caller): the exit
+ * check's (leaks), or a hang report (every thread). Returns its length. */
+static size_t reduced_format(char *out, size_t cap, const struct reduced_thread *v, int n,
+                             int status, bool hang, bool json)
+{
+	const char *note = hang ? "the signal came while no thread could take stacks safely: the "
+	                          "report is reduced (no stacks, no suppressions)"
+	                        : "exit() was called from a signal handler: the check ran in "
+	                          "reduced mode (no stacks, no suppressions)";
+	size_t len = 0;
+#define PUT(...)                                                                   \
+	do {                                                                       \
+		int w_ = snprintf(out + len, cap - len, __VA_ARGS__);              \
+		if (w_ > 0)                                                        \
+			len = len + (size_t)w_ < cap ? len + (size_t)w_ : cap - 1; \
+	} while (0)
+	if (json) {
+		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": null, ",
+		    (int)tl_pid);
+		if (hang)
+			PUT("\"check\": \"hang\", \"exit_status\": null, \"reason\": \"%s\", "
+			    "\"threads\": %d, \"waits\": [], \"leaked\": 0, ",
+			    tl_hang_reason ? tl_hang_reason : "on demand", n);
+		else
+			PUT("\"check\": \"exit\", \"exit_status\": %d, \"leaked\": %d, ", status,
+			    n);
+		PUT("\"suppressed\": 0, \"check_ms\": null, \"deadlock\": null, \"reduced\": "
+		    "\"%s\",\n \"leaks\": [",
+		    note);
+		for (int i = 0; i < n; i++) {
+			const struct reduced_thread *r = &v[i];
+			if (len + 600 > cap) /* the rest would not fit: the document stays whole */
+				break;
+			if (r->number)
+				PUT("%s\n  {\"thread\": %llu", i ? "," : "",
+				    (unsigned long long)r->number);
+			else
+				PUT("%s\n  {\"thread\": null", i ? "," : "");
+			PUT(", \"tid\": %d, \"name\": null, \"state\": \"%s\", \"detached\": %s, "
+			    "\"blocked_in\": ",
+			    (int)r->tid, state_names[r->state], r->detached ? "true" : "false");
+			if (r->call)
+				PUT("\"%s\"", r->call);
+			else
+				PUT("null");
+			PUT(", \"object\": null, \"blocked_ms\": null, \"held_by\": null, "
+			    "\"start_routine\": null, \"group\": %d, \"stack\": [], "
+			    "\"stack_note\": "
+			    "\"%s\", \"created_by\": null}",
+			    i, note);
+		}
+		PUT("],\n \"suppressed_threads\": [],\n \"suppressions_used\": []}\n");
+	} else if (n > 0) {
+		if (hang)
+			PUT("\nthreadleak: hang report (pid %d): the process has not exited (%s); "
+			    "all %d of its threads",
+			    (int)tl_pid, tl_hang_reason ? tl_hang_reason : "on demand", n);
+		else
+			PUT("\nthreadleak: found %d leaked thread%s (pid %d)", n, n == 1 ? "" : "s",
+			    (int)tl_pid);
+		if (!hang && status == 0 && tl_opt.exitcode)
+			PUT("; exit status 0 becomes %d", tl_opt.exitcode);
+		PUT("\nthreadleak: %s\n\n", note);
+		for (int i = 0; i < n; i++) {
+			const struct reduced_thread *r = &v[i];
+			if (r->number)
+				PUT("thread %llu (tid %d%s) %s", (unsigned long long)r->number,
+				    (int)r->tid, r->detached ? ", detached" : "",
+				    state_names[r->state]);
+			else
+				PUT("a thread threadleak did not see created (tid %d) %s",
+				    (int)r->tid, state_names[r->state]);
+			PUT("%s%s\n", r->call ? " in " : "", r->call ? r->call : "");
+		}
+	}
+#undef PUT
+	return len;
+}
+
+static int reduced_check(int status)
+{
+	static struct reduced_thread v[256];
+	static char out[256 * 160 + 512];
+	pid_t self = tl_gettid();
+	int64_t t0 = tl_mono_ns();
+	long nap = TL_GRACE_FIRST_NAP_MS;
+	int n;
+	for (;;) { /* the check's grace loop (check.c), signal-safe */
+		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self, false);
+		long waited = (long)((tl_mono_ns() - t0) / 1000000);
+		if (n == 0 || waited >= tl_opt.grace_ms)
+			break;
+		long left = tl_opt.grace_ms - waited;
+		raw_nap_ms(nap < left ? nap : left);
+		nap = nap * 2 > TL_GRACE_MAX_NAP_MS ? TL_GRACE_MAX_NAP_MS : nap * 2;
+	}
+	bool json = tl_opt.format == TL_FORMAT_JSON;
+	size_t len = reduced_format(out, sizeof(out), v, n, status, false, json);
+	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
+	               strcmp(tl_opt.log_path, "stderr") != 0 &&
+	               strcmp(tl_opt.log_path, "stdout") != 0;
+	if (n > 0 || (json && to_file)) {
+		int fd = tl_output_open();
+		tl_output_write(fd, out, len);
+		tl_output_close(fd);
+	}
+	return n;
+}
+
+char *tl_reduced_hang_text(bool json)
+{
+	static struct reduced_thread v[256];
+	static char out[256 * 160 + 512];
+	int n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), tl_gettid(), true);
+	reduced_format(out, sizeof(out), v, n, 0, true, json);
+	return out;
+}
+
+static void at_exit(int status, void *arg)
+{
+	(void)arg;
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true) &&
+	    !nothing_to_check()) {
+		if (atomic_load(&exit_reduced)) {
+			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
+				flush_stdio();
+				_exit(tl_opt.exitcode);
+			}
+			atomic_store(&exit_check_done, true);
+			return;
+		}
+		int none = EARLY_NONE;
+		if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
+			while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
+				raw_nap_ms(1);
+		int leaked;
+		if (none != EARLY_DONE || !early_result_holds(status)) {
+			tl_output_close(early_fd);
+			flush_stdio();
+			leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+		} else {
+			leaked = early_leaked;
+			tl_output_write(early_fd, early_result.out, early_result.len);
+			tl_output_close(early_fd);
+		}
+		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
+			flush_stdio();
+			_exit(tl_opt.exitcode);
+		}
+	}
+	atomic_store(&exit_check_done, true);
+}
+
+/* When two threads call exit() at once, glibc lets both run the handler list, each taking
+ * the next handler: one runs the check while the other would reach _exit() first and end
+ * the process with no report. This handler is registered before the check's, so it runs
+ * after it in whichever thread takes it, and holds that thread until the check is done. */
+static void exit_gate(int status, void *arg)
+{
+	(void)status;
+	(void)arg;
+	if (getpid() == tl_pid && !atomic_load(&exit_check_done))
+		tl_thread_exiting(); /* itself in exit(): not a leak */
+	while (getpid() == tl_pid && !atomic_load(&exit_check_done))
+		raw_nap_ms(1);
+}
+
+/* exit() from several threads at once: glibc hands each caller the next exit handler, so with
+ * more callers than handlers a third thread finds the list empty and ends the process while the
+ * first is still checking. Only the first caller goes on; the others wait here for the end of
+ * the process, as they would inside glibc, marked as exiting so the check does not count them.
+ * A nested exit() (from an atexit handler) in the first caller goes on too. The main thread
+ * returning from main calls glibc's internal exit and is met by exit_gate instead. */
+static _Atomic pid_t exit_owner;
+
+TL_EXPORT void exit(int status)
+{
+	pid_t me = tl_gettid(), none = 0;
+	if (getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
+	    none != me) {
+		tl_thread_exiting();
+		for (;;)
+			raw_nap_ms(3600 * 1000);
+	}
+	atomic_store(&exit_status_arg, status);
+	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+		atomic_store(&exit_reduced, true);
+	TL_REAL(exit)(status);
+	__builtin_unreachable();
+}
+
+/* quick_exit() runs only the at_quick_exit handlers, ours last (registered in our constructor):
+ * the check runs there, after the program's own. It gets no status: our wrapper keeps it. It
+ * flushes nothing either, and neither do we: output the program left buffered is lost, as bare. */
+static atomic_int quick_status;
+
+static void at_quick(void)
+{
+	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+		int status = atomic_load(&quick_status);
+		int leaked = atomic_load(&exit_reduced)
+		                 ? reduced_check(status)
+		                 : tl_check(TL_CHECK_EXIT, status, true, NULL);
+		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0)
+			_exit(tl_opt.exitcode);
+	}
+}
+
+TL_EXPORT void quick_exit(int status)
+{
+	atomic_store(&quick_status, status);
+	/* quick_exit is async-signal-safe, made to be called from a handler */
+	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+		atomic_store(&exit_reduced, true);
+	TL_REAL(quick_exit)(status); /* the lookup is signal-safe (real.c) */
+	_exit(status);
+}
+
+/* In the child of fork(): no exit check has started there. */
+void tl_exit_after_fork_child(void)
+{
+	atomic_store(&exit_checked, false);
+	atomic_store(&exit_check_done, false);
+	atomic_store(&exit_owner, 0);
+	atomic_store(&early_state, EARLY_NONE);
+	atomic_store(&exit_status_arg, 0);
+	atomic_store(&exit_reduced, false);
+	/* forked during our early check: the child's own checks print what they find */
+	tl_defer = NULL;
+	early_result = (struct tl_deferred){0};
+	early_leaked = 0;
+	early_fd = -1;
+}
+
+/* From the constructor: the handlers that run the check at exit. */
+void tl_exit_install(void)
+{
+	on_exit(exit_gate, NULL);
+	on_exit(at_exit, NULL);
+	at_quick_exit(at_quick);
+}
