@@ -327,13 +327,14 @@ int main(int argc, char **argv)
 		 * right before a top chunk of about 40 KiB: the heap's last words are read in a
 		 * window that ends exactly at the brk (keepcost: the top chunk's size) */
 		seed();
-		mallopt(M_TOP_PAD, 1 << 20);         /* the heap grows by 1 MiB at a time */
+		mallopt(M_TOP_PAD, 1 << 20);        /* the heap grows by 1 MiB at a time */
 		mallopt(M_MMAP_THRESHOLD, 4 << 20); /* and serves these blocks itself */
 		for (;;) {
 			size_t k = mallinfo2().keepcost;
 			if (k >= (150 << 10) && k <= (210 << 10))
 				break;
-			/* too much: take 60 KiB; too little: more than there is, so the heap grows */
+			/* too much: take 60 KiB; too little: more than there is, so the heap grows
+			 */
 			size_t n = k > (210 << 10) ? (60 << 10) : k + 4096;
 			memset(malloc(n), 0, n);
 		}
