@@ -117,31 +117,47 @@ static void wait_step(struct tl_buf *b, struct tl_report *r, const struct tl_see
 		tl_buf_printf(b, " for %lld ms", (long long)ms);
 }
 
-static const struct tl_seen *holder(const struct tl_report *r, const struct tl_seen *s)
+static int seen_by_number(const void *a, const void *b)
 {
-	if (s->state != TL_ST_BLOCKED || s->held_by == 0)
-		return NULL;
-	for (size_t j = 0; j < r->n; j++)
-		if (r->v[j].number == s->held_by)
-			return &r->v[j];
-	return NULL;
+	uint64_t x = (*(const struct tl_seen *const *)a)->number,
+	         y = (*(const struct tl_seen *const *)b)->number;
+	return (x > y) - (x < y);
 }
 
-/* One chain per line into b (JSON: an array of strings); returns the number of chains. */
+/* One chain per line into b (JSON: an array of strings); returns the number of chains. Who
+ * holds what each thread waits on is looked up once, by number: O(N log N) for N threads. */
 static int wait_chains(struct tl_buf *b, struct tl_report *r, bool json)
 {
+	size_t n_all = r->n;
+	const struct tl_seen **by_num = malloc(sizeof(*by_num) * (n_all + 1));
+	const struct tl_seen **held = calloc(n_all + 1, sizeof(*held)); /* by index in r->v */
+	bool *waited_for = calloc(n_all + 1, sizeof(bool));
 	int n = 0;
-	for (size_t i = 0; i < r->n; i++) {
+	if (by_num == NULL || held == NULL || waited_for == NULL)
+		goto out;
+	for (size_t i = 0; i < n_all; i++)
+		by_num[i] = &r->v[i];
+	qsort(by_num, n_all, sizeof(*by_num), seen_by_number);
+	for (size_t i = 0; i < n_all; i++) {
 		const struct tl_seen *s = &r->v[i];
-		bool waited_for = false;
-		for (size_t j = 0; j < r->n && !waited_for; j++)
-			waited_for = holder(r, &r->v[j]) == s;
-		if (waited_for || holder(r, s) == NULL)
+		if (s->state != TL_ST_BLOCKED || s->held_by == 0)
+			continue;
+		struct tl_seen key = {.number = s->held_by};
+		const struct tl_seen *kp = &key, **h = bsearch(&kp, by_num, n_all, sizeof(*by_num),
+		                                               seen_by_number);
+		if (h != NULL) {
+			held[i] = *h;
+			waited_for[*h - r->v] = true;
+		}
+	}
+	for (size_t i = 0; i < n_all; i++) {
+		const struct tl_seen *s = &r->v[i];
+		if (waited_for[i] || held[i] == NULL)
 			continue;
 		struct tl_buf line = {0};
 		const struct tl_seen *path[CHAIN_MAX];
 		int len = 0;
-		for (const struct tl_seen *at = s; at && len < CHAIN_MAX; at = holder(r, at)) {
+		for (const struct tl_seen *at = s; at && len < CHAIN_MAX; at = held[at - r->v]) {
 			bool again = false;
 			for (int k = 0; k < len; k++)
 				again |= path[k] == at;
@@ -163,6 +179,10 @@ static int wait_chains(struct tl_buf *b, struct tl_report *r, bool json)
 		free(line.p);
 		n++;
 	}
+out:
+	free(by_num);
+	free(held);
+	free(waited_for);
 	return n;
 }
 
