@@ -4,6 +4,7 @@
  * touch their own thread's record (tl_self); the lock is taken on create/exit/join/detach. */
 #include "tl.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@ static uint64_t next_number = 1;
 /* tids of records freed (joined, or detached and finished) whose tasks may still be listed:
  * they go on in glibc's exit path, where they may wait a long time for a lock (the stack
  * cache, which a busy creator takes again and again before a waiter gets it); the check must
- * not take them for untracked threads. Kept until /proc no longer lists the task (looked at
- * when the table is full), so a task stuck there for thousands of creations stays ours. */
+ * not take them for untracked threads. Kept until the task is gone (looked at when the table
+ * is full), so a task stuck there for thousands of creations stays ours. */
 #define GONE_STATIC 4096 /* no malloc for a program's first few thousand exits */
 static pid_t gone_static[GONE_STATIC];
 static pid_t *gone = gone_static;
@@ -101,28 +102,18 @@ bool tl_registry_gone_has(pid_t tid)
 	return false;
 }
 
-/* Drop the tids whose tasks /proc no longer lists. Lock held. */
+/* Drop the tids whose tasks are gone. Asked task by task (tgkill with signal 0 says ESRCH):
+ * a listing of /proc/self/task can skip entries while tasks come and go, and a tid dropped
+ * while its task still waits in glibc's exit path would come back as an untracked thread.
+ * Lock held; once per GONE_STATIC exits at most. */
 static void forget_reaped(void)
 {
-	pid_t stack_tids[1024], *tids = stack_tids;
-	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(stack_tids));
-	if (n > (int)TL_ARRAY_SIZE(stack_tids)) {
-		int room = n + 256;
-		tids = malloc(sizeof(pid_t) * (size_t)room);
-		n = tids ? tl_list_tasks(tids, room) : -1;
-		if (n > room) /* more tasks than room: keep everything */
-			n = -1;
-	}
-	if (n >= 0) {
-		qsort(tids, (size_t)n, sizeof(pid_t), cmp_pid);
-		size_t k = 0;
-		for (size_t i = 0; i < ngone; i++)
-			if (bsearch(&gone[i], tids, (size_t)n, sizeof(pid_t), cmp_pid))
-				gone[k++] = gone[i];
-		ngone = k;
-	}
-	if (tids != NULL && tids != stack_tids)
-		free(tids);
+	long pid = getpid();
+	size_t k = 0;
+	for (size_t i = 0; i < ngone; i++)
+		if (tl_raw_syscall(SYS_tgkill, pid, gone[i], 0) != -ESRCH)
+			gone[k++] = gone[i];
+	ngone = k;
 }
 
 static void remember_gone(pid_t tid)
