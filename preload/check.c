@@ -35,7 +35,8 @@ enum {
 	GRACE_FIRST_NAP_NS = TL_GRACE_FIRST_NAP_MS * MS,
 	GRACE_MAX_NAP_NS = TL_GRACE_MAX_NAP_MS * MS,
 	SETTLE_NAP_NS = 2 * MS,         /* between the passes that must agree */
-	NEWBORN_WAIT_MS = 50,           /* at most, for threads created but not yet run */
+	NEWBORN_WAIT_MS = 500,          /* at most, for threads created but not yet run (a loaded
+	                                 * machine kept new threads off the CPU for over 50 ms) */
 	RUNNING_LOOK_AGAIN_NS = 1 * MS, /* before a second look at threads seen running */
 	LOADER_WAIT_MS = 500,           /* for the dynamic loader's locks */
 	RETAKE_TRIES = 8,               /* stacks taken again for threads that moved meanwhile */
@@ -167,12 +168,12 @@ static bool task_newborn(pid_t tid)
 	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= ALL_BLOCKABLE_SIGNALS;
 }
 
-/* The task list is read after the registry copy: a thread created in between (and one that
- * finished and was forgotten in between) is ours, though that copy does not know it. Look at the
- * registry again for the tasks it did not know; a thread still being created may not be in the
- * registry yet, so while creations are under way look a few times. Keeps in tids (sorted) the
- * tasks that are not ours and returns their count; *creating says whether a creation was still
- * under way at the last look. */
+/* The task list is read after the registry copy: a thread created in between is ours though
+ * that copy does not know it, and so is a forgotten one still in glibc's exit path (the
+ * registry's gone tids). Look at the registry again for the tasks the copy did not know; a thread
+ * still being created may not be in the registry yet, so while creations are under way look a few
+ * times. Keeps in tids (sorted) the tasks that are not ours and returns their count; *creating says
+ * whether a creation was still under way at the last look. */
 #define OURS_SINCE_TRIES 20
 
 static int drop_ours_since(pid_t *tids, int n, bool *creating)
@@ -207,7 +208,6 @@ static int drop_ours_since(pid_t *tids, int n, bool *creating)
 	return n;
 }
 
-/* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
 /* Copy what thread t is blocked in, as it was at sequence number `seq` (odd: inside a wrapped
  * call). The thread writes these fields without a lock; the copy holds only if the sequence
  * number did not move meanwhile. */
@@ -226,6 +226,7 @@ static bool copy_block(struct tl_seen *s, struct tl_thread *t, uint32_t seq)
 	return true;
 }
 
+/* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
 static bool gather(struct gather *g, pid_t self_tid)
 {
 	g->n = 0;
@@ -283,8 +284,6 @@ static bool gather(struct gather *g, pid_t self_tid)
 			}
 		}
 	}
-	size_t ngone;
-	pid_t *gone = tl_registry_gone_copy(&ngone);
 	bool creating = tl_registry_starting() > 0;
 	tl_registry_unlock();
 
@@ -296,7 +295,6 @@ static bool gather(struct gather *g, pid_t self_tid)
 	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids)) {
 		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
 		if (tids == NULL) {
-			free(gone);
 			qsort(g->v, g->n, sizeof(*g->v), by_number); /* searched by number later */
 			qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
 			return false;
@@ -305,7 +303,6 @@ static bool gather(struct gather *g, pid_t self_tid)
 	}
 	if (ntasks < 0) {
 		g->no_proc = true;
-		free(gone);
 		qsort(g->v, g->n, sizeof(*g->v), by_number);
 		qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
 		return true; /* no /proc: what the registry knows is all we have */
@@ -331,8 +328,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 			while (k < g->nknown && g->known[k].tid < tid)
 				k++;
 			if (tid == self_tid || tid_ignored(tid) ||
-			    (k < g->nknown && g->known[k].tid == tid) ||
-			    tid_in(gone, (int)ngone, tid))
+			    (k < g->nknown && g->known[k].tid == tid))
 				continue;
 			tids[nunknown++] = tid; /* tids is sorted and i >= nunknown: in place */
 		}
@@ -350,7 +346,6 @@ static bool gather(struct gather *g, pid_t self_tid)
 	}
 	if (tids != stack_tids)
 		free(tids);
-	free(gone);
 	qsort(g->v, g->n, sizeof(*g->v), by_number);
 	return true;
 }
