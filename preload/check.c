@@ -109,6 +109,17 @@ static int by_number(const void *x, const void *y)
 	return (ka > kb) - (ka < kb);
 }
 
+/* The registry lists its records in creation order, so a pass usually is in order already:
+ * qsort of kilobyte elements copies them all (and glibc's takes a buffer as big as the array). */
+static void sort_by_number(struct tl_seen *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (by_number(&v[i - 1], &v[i]) > 0) {
+			qsort(v, n, sizeof(*v), by_number);
+			return;
+		}
+}
+
 /* The entry of v (sorted by_number) for this record number, or NULL. */
 static struct tl_seen *find_number(struct tl_seen *v, size_t n, uint64_t number)
 {
@@ -135,9 +146,8 @@ static bool tid_in(const pid_t *tids, int n, pid_t tid)
 
 static bool task_exiting(pid_t tid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+	char buf[1024];
+	if (tl_read_task_file(tid, "stat", buf, sizeof(buf)) <= 0)
 		return true; /* gone already */
 	const char *p = strrchr(buf, ')');
 	if (p == NULL || p[1] != ' ')
@@ -160,9 +170,8 @@ static bool task_exiting(pid_t tid)
 
 static bool task_newborn(pid_t tid)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+	char buf[2048];
+	if (tl_read_task_file(tid, "status", buf, sizeof(buf)) <= 0)
 		return false;
 	const char *b = strstr(buf, "\nSigBlk:");
 	return b && __builtin_popcountll(strtoull(b + 8, NULL, 16)) >= ALL_BLOCKABLE_SIGNALS;
@@ -226,6 +235,26 @@ static bool copy_block(struct tl_seen *s, struct tl_thread *t, uint32_t seq)
 	return true;
 }
 
+/* Is record t a thread this pass looks at (its flags as of now in *flags)? Called with the
+ * registry locked. */
+static bool wanted(const struct gather *g, struct tl_thread *t, pid_t self_tid, unsigned *flags)
+{
+	pid_t tid = atomic_load(&t->tid);
+	unsigned f = t->flags;
+	if (atomic_load(&t->finishing)) /* waiting for this lock to say so (registry.c) */
+		f |= TL_F_FINISHED;
+	*flags = f;
+	if (g->all && !(f & TL_F_FINISHED) && !(t == tl_self && !(t->blk.seq & 1)))
+		return true; /* a hang: every live thread; the checker only inside a call */
+	if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self)
+		return false;
+	if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED | TL_F_PINNED)))
+		return false; /* pinned: a join or detach of the finished thread is under way */
+	/* Being created: its creator's pthread_create has not returned, so the program could not
+	 * have joined or detached it yet. */
+	return (f & (TL_F_ADOPTED | TL_F_CREATOR_DONE)) != 0;
+}
+
 /* One pass: registry copy plus /proc/self/task. Returns false on allocation failure. */
 static bool gather(struct gather *g, pid_t self_tid)
 {
@@ -245,21 +274,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 	TL_REGISTRY_FOREACH (t) {
 		pid_t tid = atomic_load(&t->tid);
 		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
-		unsigned f = t->flags;
-		if (atomic_load(&t->finishing)) /* waiting for this lock to say so (registry.c) */
-			f |= TL_F_FINISHED;
-		if (g->all && !(f & TL_F_FINISHED) && !(t == tl_self && !(t->blk.seq & 1)))
-			goto take; /* a hang: every live thread; the checker only inside a call */
-		if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid ||
-		    t == tl_self)
+		unsigned f;
+		if (!wanted(g, t, self_tid, &f))
 			continue;
-		if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED | TL_F_PINNED)))
-			continue; /* pinned: a join or detach of the finished thread is under way */
-		/* Being created: its creator's pthread_create has not returned, so the program
-		 * could not have joined or detached it yet. */
-		if (!(f & (TL_F_ADOPTED | TL_F_CREATOR_DONE)))
-			continue;
-	take:;
 		struct tl_seen *s = add(g);
 		if (s == NULL)
 			break;
@@ -289,25 +306,14 @@ static bool gather(struct gather *g, pid_t self_tid)
 
 	/* Tasks we never saw created. Threads of our own records that vanished without passing
 	 * our exit hook (a raw SYS_exit) count as exited. */
-	pid_t stack_tids[1024];
-	pid_t *tids = stack_tids;
-	int ntasks = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(stack_tids));
-	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids)) {
-		tids = malloc(sizeof(pid_t) * (size_t)(ntasks + 256));
-		if (tids == NULL) {
-			qsort(g->v, g->n, sizeof(*g->v), by_number); /* searched by number later */
-			qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
-			return false;
-		}
-		ntasks = tl_list_tasks(tids, ntasks + 256);
-	}
-	if (ntasks < 0) {
-		g->no_proc = true;
-		qsort(g->v, g->n, sizeof(*g->v), by_number);
+	int ntasks;
+	pid_t *tids = tl_list_tasks_sorted(&ntasks);
+	if (tids == NULL || ntasks < 0) {
+		g->no_proc = tids != NULL;
+		sort_by_number(g->v, g->n); /* searched by number later */
 		qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
-		return true; /* no /proc: what the registry knows is all we have */
+		return tids != NULL; /* no /proc: what the registry knows is all we have */
 	}
-	qsort(tids, (size_t)ntasks, sizeof(pid_t), cmp_tid);
 	g->ntasks = ntasks;
 	for (size_t i = 0; i < g->n; i++) {
 		struct tl_seen *s = &g->v[i];
@@ -344,9 +350,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 			s->state = TL_ST_UNTRACKED;
 		}
 	}
-	if (tids != stack_tids)
-		free(tids);
-	qsort(g->v, g->n, sizeof(*g->v), by_number);
+	sort_by_number(g->v, g->n);
 	return true;
 }
 
@@ -369,16 +373,38 @@ static void rejoin_wrappers(struct gather *g)
 	tl_registry_unlock();
 }
 
-/* Is s (same record, or the same untracked task) in the pass g? */
-static bool in_pass(const struct gather *g, const struct tl_seen *s)
+/* A pass as the next one compares with it: its threads' keys (seen_key), in its order. */
+struct keys {
+	uint64_t *k;
+	size_t n;
+};
+
+static bool pass_keys(const struct gather *g, struct keys *out)
 {
-	return g->n > 0 && bsearch(s, g->v, g->n, sizeof(*g->v), by_number) != NULL;
+	out->n = g->n;
+	out->k = malloc(sizeof(uint64_t) * (g->n ? g->n : 1));
+	for (size_t i = 0; out->k && i < g->n; i++)
+		out->k[i] = seen_key(&g->v[i]);
+	return out->k != NULL;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Is s (same record, or the same untracked task) in the pass whose keys are k? */
+static bool in_pass(const struct keys *k, const struct tl_seen *s)
+{
+	uint64_t key = seen_key(s);
+	return k->n > 0 && bsearch(&key, k->k, k->n, sizeof(uint64_t), cmp_key) != NULL;
 }
 
 /* Keep only the threads of g that `other` also saw. Threads being created or joined while a
  * pass runs (some of them waiting for the registry lock that pass holds) are in one pass and
  * not in the next: they appeared or vanished, which is no leak. */
-static void keep_seen_in(struct gather *g, const struct gather *other)
+static void keep_seen_in(struct gather *g, const struct keys *other)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < g->n; i++)
@@ -392,7 +418,7 @@ static bool unstarted(const struct tl_seen *s)
 	return s->number && !(s->flags & (TL_F_STARTED | TL_F_FINISHED | TL_F_ADOPTED | TL_F_MAIN));
 }
 
-static bool any_unstarted(const struct gather *g, const struct gather *first)
+static bool any_unstarted(const struct gather *g, const struct keys *first)
 {
 	for (size_t i = 0; i < g->n; i++)
 		if (unstarted(&g->v[i]) && in_pass(first, &g->v[i]))
@@ -420,8 +446,11 @@ static void drop_awaited_newborns(struct gather *g)
  * what both saw is a candidate. */
 static bool settle(struct gather *g, pid_t self_tid)
 {
-	struct gather first = *g;
-	struct gather second = {.all = g->all};
+	struct keys first; /* only its keys: a pass is two kilobytes a thread */
+	if (!pass_keys(g, &first))
+		return false;
+	struct gather second = {.all = g->all, .v = g->v, .cap = g->cap, .known = g->known};
+	*g = (struct gather){.all = g->all};
 	nap(SETTLE_NAP_NS);
 	bool ok = gather(&second, self_tid);
 	/* A thread that has not run yet cannot be told from one its creator is about to join:
@@ -435,13 +464,9 @@ static bool settle(struct gather *g, pid_t self_tid)
 	if (ok) {
 		keep_seen_in(&second, &first);
 		drop_awaited_newborns(&second);
-		free(first.v);
-		free(first.known);
-		*g = second;
-	} else {
-		free(second.v);
-		free(second.known);
 	}
+	*g = second; /* on failure, its threads are a pass's all the same */
+	free(first.k);
 	return ok;
 }
 
@@ -449,7 +474,7 @@ static void classify(struct tl_seen *s, bool no_proc)
 {
 	if (s->state == TL_ST_EXITED || no_proc)
 		return;
-	if (!s->in_wrapper || s->tid) {
+	if ((!s->in_wrapper || s->tid) && !s->viewed) {
 		bool alive = tl_kernel_view(s);
 		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper &&
 		    s->sysno == TL_SYSNO_UNKNOWN) {
@@ -512,7 +537,8 @@ static void find_deadlock(struct tl_report *r)
 					if (used < sizeof(r->deadlock))
 						used += (size_t)snprintf(
 						    r->deadlock + used, sizeof(r->deadlock) - used,
-						    " %s held by thread %llu", p->object,
+						    " %s held by thread %llu",
+						    p->object ? p->object : "an object",
 						    (unsigned long long)p->held_by);
 				}
 				break;
@@ -619,22 +645,18 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	/* The looks at the threads are not one instant: a thread seen asleep may be woken a moment
 	 * later by one that was still running then and is asleep when looked at. Stamps of every
 	 * thread before and after the looks: one that ran in between was switched out, or is
-	 * running, or was woken by one that was. */
-	long *stamps = malloc(sizeof(long) * g->n);
-	bool still = stamps != NULL;
-	for (size_t i = 0; still && i < g->n; i++) {
-		char st;
-		if (g->v[i].state != TL_ST_EXITED &&
-		    ((stamps[i] = tl_kernel_stamp(g->v[i].tid, &st)) < 0 || st == 'R'))
-			still = false;
-	}
+	 * running, or was woken by one that was. The looks are the kernel views the check needs
+	 * anyway: when nothing can change they still hold afterwards (viewed), and the verdicts'
+	 * scan starts from these stamps. */
+	bool still = true;
 	for (size_t k = 0; still && k < g->n; k++) {
 		size_t i = (*from + k) % g->n;
-		const struct tl_seen *s = &g->v[i];
+		struct tl_seen *s = &g->v[i];
 		if (s->state == TL_ST_EXITED)
 			continue;
 		bool join = s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_THREAD;
-		if (!tl_kernel_waits_forever(s->tid, join)) {
+		if (!tl_kernel_view(s) || s->stamp < 0 || s->kstate == 'R' ||
+		    !tl_kernel_waits_forever(s, join)) {
 			*from = i;
 			still = false;
 		}
@@ -643,10 +665,11 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	for (size_t i = 0; still && i < g->n; i++) {
 		char st;
 		if (g->v[i].state != TL_ST_EXITED &&
-		    (tl_kernel_stamp(g->v[i].tid, &st) != stamps[i] || st == 'R'))
+		    (tl_kernel_stamp(g->v[i].tid, &st) != g->v[i].stamp || st == 'R'))
 			still = false;
 	}
-	free(stamps);
+	for (size_t i = 0; still && i < g->n; i++)
+		g->v[i].viewed = g->v[i].state != TL_ST_EXITED;
 	return still;
 }
 
@@ -700,8 +723,10 @@ static void classify_threads(struct check *c)
 		struct timespec ts = {0, RUNNING_LOOK_AGAIN_NS};
 		TL_REAL(nanosleep)(&ts, NULL);
 		for (size_t i = 0; i < g->n; i++)
-			if (g->v[i].sysno == TL_SYSNO_RUNNING)
+			if (g->v[i].sysno == TL_SYSNO_RUNNING) {
+				g->v[i].viewed = false;
 				classify(&g->v[i], g->no_proc);
+			}
 	}
 	for (size_t i = 0; i < g->n; i++)
 		tl_block_validate(&g->v[i]);
@@ -762,6 +787,54 @@ static void retake_moved_stacks(struct gather *g, bool *retake)
 	}
 }
 
+/* Keep only the threads of g that a pass made now would list too: what the registry and
+ * /proc/self/task still show (gather's rules, without copying the threads again: a pass is
+ * two kilobytes a thread). Threads joined, detached or gone while we looked are dropped. */
+static void keep_still_listed(struct gather *g, pid_t self_tid)
+{
+	/* per thread: 0 gone, 1 listed, 2 listed if its task is (libc's helper: gone when its
+	 * task is, gather's rule) */
+	unsigned char *still = calloc(g->n ? g->n : 1, 1);
+	if (still == NULL)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		still[i] = g->v[i].number == 0; /* an untracked task, unless it is ours by now */
+	static struct tl_seen key;              /* the checker only, under check_lock */
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (t) {
+		unsigned f;
+		struct tl_seen *s =
+		    wanted(g, t, self_tid, &f) ? find_number(g->v, g->n, t->number) : NULL;
+		if (s != NULL)
+			still[s - g->v] =
+			    (f & TL_F_ADOPTED) && !(f & TL_F_FINISHED) && atomic_load(&t->tid) ? 2
+			                                                                       : 1;
+		key.tid = atomic_load(&t->tid);
+		s = key.tid > 0 ? bsearch(&key, g->v, g->n, sizeof(*g->v), by_number) : NULL;
+		if (s != NULL)
+			still[s - g->v] = 0;
+	}
+	tl_registry_unlock();
+	/* the task list matters only for untracked tasks and libc's helpers: with 10,000 threads
+	 * a listing is milliseconds */
+	bool need_tasks = false;
+	for (size_t i = 0; i < g->n && !need_tasks; i++)
+		need_tasks = g->v[i].number == 0 || still[i] == 2;
+	int ntasks = -1;
+	pid_t *tids = need_tasks ? tl_list_tasks_sorted(&ntasks) : NULL;
+	bool proc = tids != NULL && ntasks >= 0;
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_seen *s = &g->v[i];
+		bool listed = !proc || tid_in(tids, ntasks, s->tid);
+		if (s->number == 0 ? still[i] && listed && !task_exiting(s->tid)
+		                   : still[i] == 1 || (still[i] == 2 && listed))
+			g->v[k++] = *s;
+	}
+	g->n = k;
+	free(still);
+}
+
 /* 4. Current stacks (capture.c), then what vanished while we looked (joined, detached and
  * finished, exited). */
 static void capture_stacks(struct check *c)
@@ -774,11 +847,7 @@ static void capture_stacks(struct check *c)
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;
 	retake_moved_stacks(g, retake);
 	free(retake);
-	struct gather last = {.all = g->all};
-	if (gather(&last, c->self_tid))
-		keep_seen_in(g, &last);
-	free(last.v);
-	free(last.known);
+	keep_still_listed(g, c->self_tid);
 	c->r.v = g->v;
 	c->r.n = g->n;
 }
@@ -795,7 +864,7 @@ static void describe_threads(struct check *c)
 	}
 	tl_sym_system_lines = tl_opt.system_lines; /* looked up from here on */
 	tl_suppress_load(r->sym);
-	qsort(r->v, r->n, sizeof(*r->v), by_number);
+	sort_by_number(r->v, r->n);
 	tl_objects_new_check();
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
@@ -938,6 +1007,28 @@ static void emit(struct check *c, bool print, char **json)
 	free(out);
 }
 
+/* THREADLEAK_CHECK_DEBUG=1: each phase's time and the process's peak memory, on stderr (how
+ * the README's breakdown of the check was measured). */
+static void phase_done(const struct check *c, const char *name)
+{
+	static int debug = -1;
+	if (debug < 0) {
+		const char *e = getenv("THREADLEAK_CHECK_DEBUG");
+		debug = e && e[0] == '1';
+	}
+	if (!debug)
+		return;
+	char buf[2048];
+	long hwm = -1, rss = -1;
+	if (tl_read_file("/proc/self/status", buf, sizeof(buf)) > 0) {
+		const char *a = strstr(buf, "\nVmHWM:"), *b = strstr(buf, "\nVmRSS:");
+		hwm = a ? strtol(a + 7, NULL, 10) : -1;
+		rss = b ? strtol(b + 7, NULL, 10) : -1;
+	}
+	fprintf(stderr, "threadleak: check: %-10s done at %7.1f ms, peak RSS %ld kB, RSS %ld kB\n",
+	        name, (double)(tl_mono_ns() - c->t0) / 1e6, hwm, rss);
+}
+
 /* The deferred exit check (exit.c) needs to know which threads the report names. */
 static void list_deferred(const struct tl_report *r)
 {
@@ -955,23 +1046,35 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 {
 	pthread_mutex_lock(&check_lock);
 	atomic_store(&tl_checking, true);
+	tl_intern_reset(); /* the last check's texts: its report is written */
+	tl_kernel_tasks_open();
 	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
 	c.r.kind = kind;
 	c.r.exit_status = exit_status;
 	c.g.all = kind == TL_CHECK_HANG;
+	phase_done(&c, "start");
 	if (c.g.all ? !gather(&c.g, c.self_tid) || !settle(&c.g, c.self_tid) : !wait_out_grace(&c))
 		tl_warn("out of memory during the check");
+	phase_done(&c, "grace");
 	if (c.g.n > 0) {
 		classify_threads(&c);
+		phase_done(&c, "classify");
 		judge_reachability(&c);
+		phase_done(&c, "verdicts");
 		capture_stacks(&c);
+		phase_done(&c, "stacks");
 		describe_threads(&c);
 		word_verdicts(&c);
+		phase_done(&c, "describe");
 		suppress_and_group(&c);
+		phase_done(&c, "group");
 	}
 	int leaked = count_failing_leaks(&c.r);
 	c.r.check_ns = tl_mono_ns() - c.t0;
+	tl_kernel_tasks_close();
+	tl_tasks_release();
 	emit(&c, print, json);
+	phase_done(&c, "report");
 	leave_loader(&c);
 	list_deferred(&c.r);
 	free(c.g.v);

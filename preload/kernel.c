@@ -13,22 +13,85 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* one_show: a file the kernel writes in one piece (a /proc/PID/task/TID file made by
+ * single_open: status, syscall, stat): a read that returns less than asked reached its end, and
+ * the read that would return 0 is saved (10,000 threads, three files each). */
+static ssize_t read_fd(int fd, char *buf, size_t len, bool one_show)
+{
+	ssize_t n, total = 0;
+	while ((size_t)total < len - 1 &&
+	       (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0) {
+		total += n;
+		if (one_show && (size_t)total < len - 1)
+			break;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
 
 /* Read a whole small file (NUL-terminated); never through our own read wrapper. */
 ssize_t tl_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n, total = 0;
-	while ((size_t)total < len - 1 &&
-	       (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = '\0';
-	return total;
+	return fd < 0 ? -1 : read_fd(fd, buf, len, false);
+}
+
+/* /proc/self/task, open while a check runs: each thread's files are opened relative to it, a
+ * third cheaper than by the whole path (the kernel walks "/proc/self/task" once). The program
+ * may close the fd meanwhile (a loop closing every fd); then the number is no longer ours,
+ * whatever it names now, and only the whole path is used. */
+static int task_dir = -1;
+static dev_t task_dir_dev;
+static ino_t task_dir_ino;
+
+static bool task_dir_ours(void)
+{
+	struct stat st;
+	return task_dir >= 0 && fstat(task_dir, &st) == 0 && st.st_dev == task_dir_dev &&
+	       st.st_ino == task_dir_ino && S_ISDIR(st.st_mode);
+}
+
+void tl_kernel_tasks_open(void)
+{
+	struct stat st;
+	task_dir = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (task_dir >= 0 && fstat(task_dir, &st) == 0) {
+		task_dir_dev = st.st_dev;
+		task_dir_ino = st.st_ino;
+	} else if (task_dir >= 0) {
+		close(task_dir);
+		task_dir = -1;
+	}
+}
+
+void tl_kernel_tasks_close(void)
+{
+	if (task_dir_ours())
+		close(task_dir);
+	task_dir = -1;
+}
+
+/* /proc/self/task/TID/<what> into buf, as tl_read_file. */
+ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	if (task_dir >= 0) {
+		snprintf(path, sizeof(path), "%d/%s", (int)tl_proc_tid(tid), what);
+		int fd = openat(task_dir, path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return read_fd(fd, buf, len, true);
+		if (errno != ENOENT && errno != ESRCH) /* EBADF, ENOTDIR: not ours any more */
+			task_dir = -1;
+		else
+			return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tl_proc_tid(tid), what);
+	return tl_read_file(path, buf, len);
 }
 
 /* Every syscall a thread can wait in for long: the kernel reports a bare number for the others
@@ -185,10 +248,9 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
  * (errno says why). */
 static bool read_syscall(struct tl_seen *s)
 {
-	char path[64], buf[512];
+	char buf[512];
 	s->sysno = TL_SYSNO_UNKNOWN;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tl_proc_tid(s->tid));
-	if (tl_read_file(path, buf, sizeof(buf)) < 0)
+	if (tl_read_task_file(s->tid, "syscall", buf, sizeof(buf)) < 0)
 		return false;
 	if (strncmp(buf, "running", 7) == 0) {
 		s->sysno = TL_SYSNO_RUNNING;
@@ -223,30 +285,26 @@ static bool read_syscall(struct tl_seen *s)
  * operation is FUTEX_PRIVATE_FLAG's (the kernel keys the wait by our address space), or
  * shared_ok (a join: glibc waits on the joined thread's tid word with a shared operation,
  * for the kernel's CLONE_CHILD_CLEARTID wake; the word is in our own private memory, see
- * docs/internals.md). A woken thread shows "running" until it leaves the call. */
-bool tl_kernel_waits_forever(pid_t tid, bool shared_ok)
+ * docs/internals.md). A woken thread shows "running" until it leaves the call. s: as
+ * tl_kernel_view left it. */
+bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok)
 {
-	struct tl_seen s = {.tid = tid};
-	if (!read_syscall(&s) || s.sysno != SYS_futex)
+	if (s->sysno != SYS_futex)
 		return false;
-	int op = (int)s.sysargs[1];
+	int op = (int)s->sysargs[1];
 	int cmd = op & FUTEX_CMD_MASK;
-	return (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && s.sysargs[3] == 0 &&
+	return (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && s->sysargs[3] == 0 &&
 	       ((op & FUTEX_PRIVATE_FLAG) || shared_ok);
 }
 
-/* A task's state letter and a number that changes whenever it is switched out (its voluntary
- * and involuntary context switches), from its status file; -1 when it cannot be read. */
-long tl_kernel_stamp(pid_t tid, char *state)
+/* From a status file: the state letter and a number that changes whenever the task is
+ * switched out (its voluntary and involuntary context switches), -1 when not found. */
+static long status_stamp(const char *buf, char *state)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(tid));
-	*state = '?';
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
 	const char *st = strstr(buf, "\nState:");
 	const char *vol = strstr(buf, "\nvoluntary_ctxt_switches:");
 	const char *inv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
+	*state = '?';
 	if (st == NULL || vol == NULL || inv == NULL)
 		return -1;
 	st += 7;
@@ -256,20 +314,33 @@ long tl_kernel_stamp(pid_t tid, char *state)
 	return strtol(vol + 26, NULL, 10) * 1000003 + strtol(inv + 29, NULL, 10);
 }
 
+long tl_kernel_stamp(pid_t tid, char *state)
+{
+	char buf[2048];
+	*state = '?';
+	if (tl_read_task_file(tid, "status", buf, sizeof(buf)) <= 0)
+		return -1;
+	return status_stamp(buf, state);
+}
+
+/* The status file first, then the syscall file: a stamp taken later that equals this one
+ * (tl_kernel_stamp) says the task was not switched out since, so that what the syscall file
+ * said is still true then (docs/internals.md, "The exit check's cost"). */
 bool tl_kernel_view(struct tl_seen *s)
 {
-	char path[64];
-	if (!read_syscall(s))
-		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tl_proc_tid(s->tid));
 	char status[2048];
-	if (tl_read_file(path, status, sizeof(status)) > 0) {
+	bool named = false;
+	s->stamp = -1;
+	s->kstate = '?';
+	if (tl_read_task_file(s->tid, "status", status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
 		if (b)
 			s->sig_mask = strtoull(b + 8, NULL, 16);
-		char *st = strstr(status, "\nState:");
-		if (st && (st[8] == 'Z' || st[8] == 'X'))
+		s->stamp = status_stamp(status, &s->kstate);
+		if (s->kstate == 'Z' || s->kstate == 'X') {
+			s->sysno = TL_SYSNO_UNKNOWN;
 			return false;
+		}
 		/* the name, from the same file: one read fewer per thread. status escapes
 		 * backslashes and control characters (see docs/internals.md): comm has it as is */
 		if (strncmp(status, "Name:\t", 6) == 0) {
@@ -277,14 +348,17 @@ bool tl_kernel_view(struct tl_seen *s)
 			if (len < sizeof(s->name) && memchr(status + 6, '\\', len) == NULL) {
 				memcpy(s->name, status + 6, len);
 				s->name[len] = '\0';
-				return true;
+				named = true;
 			}
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tl_proc_tid(s->tid));
-	ssize_t n = tl_read_file(path, s->name, sizeof(s->name));
-	if (n > 0 && s->name[n - 1] == '\n')
-		s->name[n - 1] = '\0';
+	if (!read_syscall(s))
+		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
+	if (!named) {
+		ssize_t n = tl_read_task_file(s->tid, "comm", s->name, sizeof(s->name));
+		if (n > 0 && s->name[n - 1] == '\n')
+			s->name[n - 1] = '\0';
+	}
 	return true;
 }
 
@@ -499,4 +573,53 @@ int tl_list_tasks(pid_t *tids, int max)
 		atomic_flag_clear(&ns_filling);
 	}
 	return n;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The check lists the tasks several times: one buffer, grown to fit and kept until
+ * tl_tasks_release, so that a listing is one walk of /proc/self/task (each entry costs the
+ * kernel a dentry: with 10,000 threads a walk is milliseconds). */
+static pid_t *tasks_buf;
+static int tasks_cap;
+
+pid_t *tl_list_tasks_sorted(int *n)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		*n = tl_list_tasks(tasks_buf, tasks_cap);
+		if (*n < 0)
+			return tasks_buf ? tasks_buf : (pid_t *)&tasks_cap; /* no /proc */
+		if (*n <= tasks_cap && tasks_buf != NULL) {
+			qsort(tasks_buf, (size_t)*n, sizeof(pid_t), cmp_pid);
+			return tasks_buf;
+		}
+		int cap = *n + *n / 4 + 256;
+		pid_t *p = realloc(tasks_buf, sizeof(pid_t) * (size_t)cap);
+		if (p == NULL)
+			return NULL;
+		tasks_buf = p;
+		tasks_cap = cap;
+	}
+	return NULL; /* growing faster than we list */
+}
+
+void tl_tasks_release(void)
+{
+	free(tasks_buf);
+	tasks_buf = NULL;
+	tasks_cap = 0;
+}
+
+/* How many tasks the process has (status's Threads:, one small read), -1 unknown. */
+int tl_count_tasks(void)
+{
+	char buf[2048];
+	if (tl_read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
+		return -1;
+	const char *t = strstr(buf, "\nThreads:");
+	return t ? (int)strtol(t + 9, NULL, 10) : -1;
 }

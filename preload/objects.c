@@ -570,6 +570,83 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		add(buf, len, &used, ", ...");
 }
 
+/* ---- texts shared by the threads of one check ----
+ * Thousands of threads wait on the same few objects, with the same few reasons: each text is
+ * kept once per check (a chunked arena and an open-addressing set of its strings), so a pass
+ * holds pointers, not copies. Everything is freed when the next check starts (tl_check, under
+ * its lock). */
+struct intern_chunk {
+	struct intern_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+static struct intern_chunk *chunks;
+static const char **iset; /* NULL or an interned string */
+static size_t iset_cap, iset_n;
+
+void tl_intern_reset(void)
+{
+	while (chunks) {
+		struct intern_chunk *c = chunks;
+		chunks = c->next;
+		free(c);
+	}
+	free(iset);
+	iset = NULL;
+	iset_cap = iset_n = 0;
+}
+
+static uint64_t text_hash(const char *t)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ull;
+	return h;
+}
+
+static const char **iset_slot(const char **set, size_t cap, const char *t)
+{
+	for (size_t at = (size_t)text_hash(t) & (cap - 1);; at = (at + 1) & (cap - 1))
+		if (set[at] == NULL || strcmp(set[at], t) == 0)
+			return &set[at];
+}
+
+/* The check's copy of t ("" when out of memory: the text is lost, not the thread). */
+const char *tl_intern(const char *t)
+{
+	if (t == NULL || t[0] == '\0')
+		return "";
+	if (2 * (iset_n + 1) > iset_cap) {
+		size_t cap = iset_cap ? iset_cap * 2 : 64;
+		const char **set = calloc(cap, sizeof(*set));
+		if (set == NULL)
+			return "";
+		for (size_t i = 0; i < iset_cap; i++)
+			if (iset[i])
+				*iset_slot(set, cap, iset[i]) = iset[i];
+		free(iset);
+		iset = set;
+		iset_cap = cap;
+	}
+	const char **slot = iset_slot(iset, iset_cap, t);
+	if (*slot)
+		return *slot;
+	size_t len = strlen(t) + 1;
+	if (chunks == NULL || chunks->cap - chunks->used < len) {
+		size_t cap = len > 16384 ? len : 16384;
+		struct intern_chunk *c = malloc(sizeof(*c) + cap);
+		if (c == NULL)
+			return "";
+		*c = (struct intern_chunk){.next = chunks, .cap = cap};
+		chunks = c;
+	}
+	char *copy = chunks->data + chunks->used;
+	memcpy(copy, t, len);
+	chunks->used += len;
+	iset_n++;
+	return *slot = copy;
+}
+
 /* Many threads wait on the same few objects: their names are looked up once per check
  * (direct-mapped by address; the symbolizer identifies the check). */
 #define NAME_CACHE_SIZE 256
@@ -734,12 +811,13 @@ static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_know
 
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk, struct tl_seen *s)
 {
+	char o[TL_OBJECT_MAX] = "";
 	char a[160], b[160];
 	switch (s->kind) {
 	case TL_OBJ_COND:
 		describe_addr(r, "cond", s->obj, a, sizeof(a));
 		describe_addr(r, "mutex", s->obj2, b, sizeof(b));
-		snprintf(s->object, sizeof(s->object), "%s, %s", a, b);
+		snprintf(o, sizeof(o), "%s, %s", a, b);
 		break;
 	case TL_OBJ_MUTEX: {
 		struct __pthread_mutex_s m;
@@ -754,12 +832,12 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			else
 				owner = 0;
 		}
-		describe_addr(r, "mutex", s->obj, s->object, sizeof(s->object));
-		size_t used = strlen(s->object);
+		describe_addr(r, "mutex", s->obj, o, sizeof(o));
+		size_t used = strlen(o);
 		if (died)
-			add(s->object, sizeof(s->object), &used, " (its owner died)");
+			add(o, sizeof(o), &used, " (its owner died)");
 		else if (owner > 0 && !is_our_thread(k, nk, owner))
-			add(s->object, sizeof(s->object), &used, " (its owner has exited)");
+			add(o, sizeof(o), &used, " (its owner has exited)");
 		if (owner > 0) {
 			s->held_by_tid = owner;
 			s->held_by = number_of_tid(k, nk, owner);
@@ -767,7 +845,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		break;
 	}
 	case TL_OBJ_RWLOCK: {
-		describe_addr(r, "rwlock", s->obj, s->object, sizeof(s->object));
+		describe_addr(r, "rwlock", s->obj, o, sizeof(o));
 		struct __pthread_rwlock_arch_t l;
 		pid_t writer = read_mem(s->obj, &l, sizeof(l)) ? l.__cur_writer : 0;
 		if (writer > 0 && is_our_thread(k, nk, writer)) {
@@ -780,14 +858,14 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		int val = 0;
 		describe_addr(r, "semaphore", s->obj, a, sizeof(a));
 		sem_getvalue((sem_t *)s->obj, &val);
-		snprintf(s->object, sizeof(s->object), "%s (value %d)", a, val);
+		snprintf(o, sizeof(o), "%s (value %d)", a, val);
 		break;
 	}
 	case TL_OBJ_BARRIER:
-		describe_addr(r, "barrier", s->obj, s->object, sizeof(s->object));
+		describe_addr(r, "barrier", s->obj, o, sizeof(o));
 		break;
 	case TL_OBJ_FUTEX:
-		describe_addr(r, "futex", s->obj, s->object, sizeof(s->object));
+		describe_addr(r, "futex", s->obj, o, sizeof(o));
 		break;
 	case TL_OBJ_THREAD: {
 		const struct tl_known *joined = known_of_handle(k, nk, (pthread_t)s->obj);
@@ -795,88 +873,80 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		if (n) {
 			s->held_by = n;
 			s->held_by_tid = joined->tid;
-			snprintf(s->object, sizeof(s->object), "thread %llu (tid %d)",
-			         (unsigned long long)n, (int)s->held_by_tid);
+			snprintf(o, sizeof(o), "thread %llu (tid %d)", (unsigned long long)n,
+			         (int)s->held_by_tid);
 		} else {
-			snprintf(s->object, sizeof(s->object), "thread 0x%lx",
-			         (unsigned long)s->obj);
+			snprintf(o, sizeof(o), "thread 0x%lx", (unsigned long)s->obj);
 		}
 		break;
 	}
 	case TL_OBJ_FD: {
 		bool flock;
-		tl_describe_fd(s->tid, (int)s->obj, s->object, sizeof(s->object));
+		tl_describe_fd(s->tid, (int)s->obj, o, sizeof(o));
 		if (is_lock_call(s->call, &flock))
-			describe_lock_holders(s->tid, (int)s->obj, flock, s->object,
-			                      sizeof(s->object));
+			describe_lock_holders(s->tid, (int)s->obj, flock, o, sizeof(o));
 		break;
 	}
 	case TL_OBJ_EPOLL:
-		describe_epoll(s->tid, (int)s->obj, s->object, sizeof(s->object));
+		describe_epoll(s->tid, (int)s->obj, o, sizeof(o));
 		break;
 	case TL_OBJ_MQ: {
 		struct mq_attr at;
 		tl_describe_fd(s->tid, (int)s->obj, a, sizeof(a));
 		if (tl_fd_shared(s->tid, (int)s->obj) && mq_getattr((mqd_t)s->obj, &at) == 0)
-			snprintf(s->object, sizeof(s->object),
-			         "message queue %s holding %ld of %ld messages", a,
+			snprintf(o, sizeof(o), "message queue %s holding %ld of %ld messages", a,
 			         (long)at.mq_curmsgs, (long)at.mq_maxmsg);
 		else
-			snprintf(s->object, sizeof(s->object), "message queue %s", a);
+			snprintf(o, sizeof(o), "message queue %s", a);
 		break;
 	}
 	case TL_OBJ_POLL: {
 		const struct pollfd *p = (const struct pollfd *)s->obj;
 		size_t n = s->obj2, used = 0;
-		add(s->object, sizeof(s->object), &used, "%zu fd%s:", n, n == 1 ? "" : "s");
+		add(o, sizeof(o), &used, "%zu fd%s:", n, n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < 3; i++) {
 			tl_describe_fd(s->tid, p[i].fd, a, sizeof(a));
-			add(s->object, sizeof(s->object), &used, "%s %s", i ? "," : "", a);
+			add(o, sizeof(o), &used, "%s %s", i ? "," : "", a);
 		}
 		if (n > 3)
-			add(s->object, sizeof(s->object), &used, ", ...");
+			add(o, sizeof(o), &used, ", ...");
 		break;
 	}
 	case TL_OBJ_SELECT:
-		describe_select(s, s->object, sizeof(s->object));
+		describe_select(s, o, sizeof(o));
 		break;
 	case TL_OBJ_MSGQ: {
 		struct msqid_ds ds;
 		if (msgctl((int)s->obj, IPC_STAT, &ds) == 0)
-			snprintf(s->object, sizeof(s->object),
-			         "SysV message queue %d holding %lu messages", (int)s->obj,
-			         (unsigned long)ds.msg_qnum);
+			snprintf(o, sizeof(o), "SysV message queue %d holding %lu messages",
+			         (int)s->obj, (unsigned long)ds.msg_qnum);
 		else
-			snprintf(s->object, sizeof(s->object), "SysV message queue %d",
-			         (int)s->obj);
+			snprintf(o, sizeof(o), "SysV message queue %d", (int)s->obj);
 		break;
 	}
 	case TL_OBJ_PID: {
 		intptr_t pid = (intptr_t)s->obj;
 		if (pid > 0) {
 			comm_of((pid_t)pid, true, a, sizeof(a));
-			snprintf(s->object, sizeof(s->object), "child pid %d%s", (int)pid, a);
+			snprintf(o, sizeof(o), "child pid %d%s", (int)pid, a);
 		} else if (pid < -1) {
-			snprintf(s->object, sizeof(s->object), "any child in process group %d",
-			         (int)-pid);
+			snprintf(o, sizeof(o), "any child in process group %d", (int)-pid);
 		} else {
-			snprintf(s->object, sizeof(s->object), "any child");
+			snprintf(o, sizeof(o), "any child");
 		}
 		break;
 	}
 	case TL_OBJ_SIGNALS:
-		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, s->object,
-		                 sizeof(s->object));
+		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, o, sizeof(o));
 		break;
 	case TL_OBJ_SLEEP:
 		if (s->obj != (uintptr_t)-1 && s->obj >= 10000 && s->obj % 1000 == 0)
-			snprintf(s->object, sizeof(s->object), "a sleep of %lus",
-			         (unsigned long)s->obj / 1000);
+			snprintf(o, sizeof(o), "a sleep of %lus", (unsigned long)s->obj / 1000);
 		else if (s->obj != (uintptr_t)-1)
-			snprintf(s->object, sizeof(s->object), "a sleep of %lums",
-			         (unsigned long)s->obj);
+			snprintf(o, sizeof(o), "a sleep of %lums", (unsigned long)s->obj);
 		break;
 	default:
 		break;
 	}
+	s->object = tl_intern(o);
 }

@@ -216,6 +216,8 @@ struct th {
 	uintptr_t stk_lo, stk_hi, tls_lo; /* own stack block, from pthread_getattr_np */
 	long stamp;                       /* context switches, -1 unknown */
 	char state;
+	long early_stamp; /* the grace period's (tl_seen.viewed), -1 none */
+	char early_state;
 	int join_target; /* index, or -1 */
 	ssize_t obj_block;
 	int obj_owner; /* the waiting thread whose stack holds the object, or -1 */
@@ -909,8 +911,10 @@ static void exclude_dead_stacks(void)
 	}
 }
 
-/* One attempt. Returns true when the result is a snapshot (nothing moved). */
-static bool attempt(uintptr_t checker_sp, char *wbuf)
+/* One attempt. Returns true when the result is a snapshot (nothing moved). The first one
+ * starts from the stamps the grace period took when it found that nothing could change (a
+ * thread that was not switched out since then did not run during the scan either). */
+static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 {
 	nblocks = nwork = nexcl = nregions = 0;
 	last_lo = last_hi = 0;
@@ -923,7 +927,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		struct th *t = &ths[i];
 		t->root = t->stack_marked = t->stack_scanned = t->handle_held = false;
 		t->why = NULL;
-		t->stamp = t->checker ? 0 : tl_kernel_stamp(t->tid, &t->state);
+		if (t->checker)
+			t->stamp = 0;
+		else if (first && t->early_stamp >= 0)
+			t->stamp = t->early_stamp, t->state = t->early_state;
+		else
+			t->stamp = tl_kernel_stamp(t->tid, &t->state);
 	}
 	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
@@ -1141,9 +1150,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf)
 		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
 		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
 		        (double)(tl_mono_ns() - ph2) / 1e6);
-	pid_t tids[64];
-	int n = tl_list_tasks(tids, (int)TL_ARRAY_SIZE(tids));
-	if (n != nths)
+	if (tl_count_tasks() != nths) /* a thread came or went during the scan */
 		still = false;
 	return still;
 }
@@ -1165,7 +1172,7 @@ static void set_all(struct tl_report *r, int verdict, const char *why)
 	for (size_t i = 0; i < r->n; i++) {
 		r->v[i].verdict = verdict;
 		r->v[i].verdict_seq = r->v[i].seq;
-		snprintf(r->v[i].verdict_reason, sizeof(r->v[i].verdict_reason), "%s", why);
+		r->v[i].verdict_reason = why;
 	}
 }
 
@@ -1187,18 +1194,19 @@ void tl_reach_finish(struct tl_report *r)
 		if (s->verdict == TL_V_NONE || s->state == TL_ST_EXITED)
 			continue;
 		bool moved = s->seq != s->verdict_seq || ((s->verdict_seq & 1) && !s->in_wrapper);
+		char why[TL_OBJECT_MAX + 64];
+		const char *object = tl_text_or_null(s->object);
 		if (moved && (s->verdict == TL_V_UNREACHABLE || s->verdict == TL_V_FREED)) {
 			s->verdict = TL_V_UNKNOWN;
-			snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s",
-			         "it moved during the check");
+			s->verdict_reason = "it moved during the check";
 		} else if (s->verdict == TL_V_UNREACHABLE && s->kind == TL_OBJ_THREAD) {
-			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
-			         "it joins %.150s, which nothing can wake",
-			         s->object[0] ? s->object : "a thread");
+			snprintf(why, sizeof(why), "it joins %.150s, which nothing can wake",
+			         object ? object : "a thread");
+			s->verdict_reason = tl_intern(why);
 		} else if (s->verdict == TL_V_UNREACHABLE) {
-			snprintf(s->verdict_reason, sizeof(s->verdict_reason),
-			         "nothing can reach %.170s",
-			         s->object[0] ? s->object : "its object");
+			snprintf(why, sizeof(why), "nothing can reach %.170s",
+			         object ? object : "its object");
+			s->verdict_reason = tl_intern(why);
 		}
 	}
 }
@@ -1222,7 +1230,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		r->v[i].verdict = TL_V_UNKNOWN;
-		r->v[i].verdict_reason[0] = '\0';
+		r->v[i].verdict_reason = NULL;
 	}
 	if (!TL_HAVE_SAVED_REGS)
 		return set_all(r, TL_V_UNKNOWN, "not supported on this architecture");
@@ -1255,20 +1263,12 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			}
 		}
 	}
-	pid_t stack_tids[1024];
-	int ntasks = tl_list_tasks(stack_tids, (int)TL_ARRAY_SIZE(stack_tids));
-	if (ntasks < 0)
-		return set_all(r, TL_V_UNKNOWN, "/proc is not readable");
-	if (ntasks > (int)TL_ARRAY_SIZE(stack_tids) - 8) {
-		/* many threads: a bigger list */
-	}
-	size_t cap = (size_t)ntasks + 4096;
-	pid_t *tids =
-	    ntasks > (int)TL_ARRAY_SIZE(stack_tids) ? malloc(sizeof(pid_t) * cap) : stack_tids;
+	int ntasks;
+	pid_t *tids = tl_list_tasks_sorted(&ntasks);
 	if (tids == NULL)
 		return set_all(r, TL_V_UNKNOWN, "out of memory");
-	if (tids != stack_tids)
-		ntasks = tl_list_tasks(tids, (int)cap);
+	if (ntasks < 0)
+		return set_all(r, TL_V_UNKNOWN, "/proc is not readable");
 	/* work memory: virtual, touched as used */
 	arena_size = (size_t)MAX_BLOCKS * (sizeof(struct block) + 1 + 4) + ((size_t)64 << 20) +
 	             (size_t)ntasks * 256;
@@ -1276,8 +1276,6 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (arena == MAP_FAILED) {
 		arena = NULL;
-		if (tids != stack_tids)
-			free(tids);
 		return set_all(r, TL_V_UNKNOWN, "out of memory");
 	}
 	arena_used = 0;
@@ -1297,10 +1295,15 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		ths[i].checker = tids[i] == me;
 		ths[i].join_target = -1;
 		ths[i].obj_block = -1;
+		ths[i].early_stamp = -1;
 	}
-	if (tids != stack_tids)
-		free(tids);
 	qsort(ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+	for (size_t i = 0; i < r->n; i++) {
+		struct th key = {.tid = r->v[i].tid}, *t;
+		if (r->v[i].viewed &&
+		    (t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid)) != NULL)
+			t->early_stamp = r->v[i].stamp, t->early_state = r->v[i].kstate;
+	}
 	/* what each tracked thread is waiting in, as its wrapper recorded it */
 	nunjoined = 0;
 	unjoined_overflow = false;
@@ -1468,7 +1471,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	for (int tries = 0; ncands > 0 && tries < 4 && !still; tries++) {
 		arena_used = mark;
 		scan_deadline = budget_end;
-		still = attempt(checker_sp, wbuf);
+		still = attempt(checker_sp, wbuf, tries == 0);
 		if (still || tl_mono_ns() >= budget_end)
 			break;
 		struct timespec ts = {0, 2000000};
@@ -1520,7 +1523,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		}
 		s->verdict = v;
 		s->verdict_seq = s->seq;
-		snprintf(s->verdict_reason, sizeof(s->verdict_reason), "%s", why ? why : "");
+		s->verdict_reason = why;
 	}
 	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	if (debug)

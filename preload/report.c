@@ -108,7 +108,7 @@ static void wait_step(struct tl_buf *b, struct tl_report *r, const struct tl_see
 		return;
 	}
 	tl_buf_printf(b, " blocked in %s", s->call ? s->call : "?");
-	if (s->object[0])
+	if (tl_text_or_null(s->object))
 		tl_buf_printf(b, " on %s", s->object);
 	int64_t ms = blocked_ms(r, s);
 	if (ms >= 1000)
@@ -196,12 +196,12 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .detached = (s->flags & TL_F_DETACHED) != 0,
 	    .state = state_name(s->state),
 	    .call = s->call,
-	    .object = s->object[0] ? s->object : NULL,
+	    .object = tl_text_or_null(s->object),
 	    .blocked_ms = blocked_ms(r, s),
 	    .held_by = s->held_by,
 	    .held_by_tid = s->held_by_tid,
 	    .verdict = tl_verdict_name(s->verdict),
-	    .verdict_reason = s->verdict_reason[0] ? s->verdict_reason : NULL,
+	    .verdict_reason = tl_text_or_null(s->verdict_reason),
 	};
 }
 
@@ -231,9 +231,16 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
  * same lines. Suppressed threads group only among themselves. */
 static void regroup(struct tl_report *r)
 {
+	/* the groups' first threads by their key's hash (open addressing, at most half full;
+	 * slot: index + 1): only those keys are kept, so this is linear in the threads and its
+	 * memory is one key per group (a key spells out both stacks: kilobytes) */
+	size_t cap = 64;
+	while (cap < 2 * r->n)
+		cap *= 2;
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 8);
 	char **keys = calloc(r->n ? r->n : 1, sizeof(char *));
-	for (size_t i = 0; fr && keys && i < r->n; i++) {
+	size_t *slot = calloc(cap, sizeof(*slot));
+	for (size_t i = 0; fr && keys && slot && i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
 		struct tl_text_thread t;
 		struct tl_text_group g;
@@ -242,21 +249,31 @@ static void regroup(struct tl_report *r)
 		struct tl_buf b = {0};
 		tl_buf_printf(&b, "%c", s->suppressed_by ? 's' : 'l');
 		tl_text_group_key(&b, &g);
-		keys[i] = b.oom ? NULL : b.p;
-		if (keys[i] == NULL) {
+		if (b.oom) {
 			free(b.p);
 			continue; /* keep the check's group */
 		}
-		s->group = (int)i;
-		for (size_t j = 0; j < i; j++)
-			if (keys[j] && r->v[j].group == (int)j && strcmp(keys[j], keys[i]) == 0) {
-				s->group = (int)j;
+		uint64_t h = 1469598103934665603ull; /* FNV-1a */
+		for (size_t k = 0; k < b.len; k++)
+			h = (h ^ (unsigned char)b.p[k]) * 1099511628211ull;
+		for (size_t at = (size_t)h & (cap - 1);; at = (at + 1) & (cap - 1)) {
+			if (slot[at] == 0) {
+				slot[at] = i + 1;
+				s->group = (int)i;
+				keys[i] = b.p;
 				break;
 			}
+			if (strcmp(keys[slot[at] - 1], b.p) == 0) {
+				s->group = (int)(slot[at] - 1);
+				free(b.p);
+				break;
+			}
+		}
 	}
 	for (size_t i = 0; keys && i < r->n; i++)
 		free(keys[i]);
 	free(keys);
+	free(slot);
 	free(fr);
 }
 
@@ -298,20 +315,43 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		free(tv);
 		return NULL;
 	}
+	/* each group's threads, in thread order: `next` links them from their first (linear,
+	 * where scanning all threads for each group was quadratic in the groups) */
+	size_t *next = malloc(sizeof(*next) * (r->n ? r->n : 1));
+	size_t *last = malloc(sizeof(*last) * (r->n ? r->n : 1));
+	if (next == NULL || last == NULL) {
+		free(fr);
+		free(tv);
+		free(next);
+		free(last);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct tl_seen *s = &r->v[i];
+		next[i] = SIZE_MAX;
+		if (s->suppressed_by)
+			continue;
+		size_t g = (size_t)s->group;
+		if (g == i)
+			last[i] = i;
+		else if (g < i && !r->v[g].suppressed_by && r->v[g].group == (int)g)
+			next[last[g]] = i, last[g] = i;
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
 		if (s->suppressed_by || s->group != (int)i)
 			continue;
 		size_t n = 0;
-		for (size_t j = i; j < r->n; j++)
-			if (r->v[j].group == (int)i && !r->v[j].suppressed_by)
-				text_thread(r, &r->v[j], &tv[n++]);
+		for (size_t j = i; j != SIZE_MAX; j = next[j])
+			text_thread(r, &r->v[j], &tv[n++]);
 		struct tl_text_group g;
 		text_block(r, s, fr, tv, n, &g);
 		tl_text_group(&b, &st, &g);
 	}
 	free(fr);
 	free(tv);
+	free(next);
+	free(last);
 	if (r->nsuppressed)
 		tl_buf_printf(&b, "threadleak: %zu thread%s suppressed\n", r->nsuppressed,
 		              r->nsuppressed == 1 ? "" : "s");
@@ -369,7 +409,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	              state_name(s->state), (s->flags & TL_F_DETACHED) ? "true" : "false");
 	tl_buf_json_str(b, s->call);
 	tl_buf_printf(b, ", \"object\": ");
-	tl_buf_json_str(b, s->object[0] ? s->object : NULL);
+	tl_buf_json_str(b, tl_text_or_null(s->object));
 	int64_t ms = blocked_ms(r, s);
 	if (ms >= 0)
 		tl_buf_printf(b, ", \"blocked_ms\": %lld", (long long)ms);
@@ -388,7 +428,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	tl_buf_printf(b, ", \"verdict\": ");
 	tl_buf_json_str(b, tl_verdict_name(s->verdict));
 	tl_buf_printf(b, ", \"verdict_reason\": ");
-	tl_buf_json_str(b, s->verdict_reason[0] ? s->verdict_reason : NULL);
+	tl_buf_json_str(b, tl_text_or_null(s->verdict_reason));
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
 	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", group);

@@ -324,21 +324,24 @@ struct tl_seen {
 	long sysno; /* >= 0, or enum tl_sysno */
 	uintptr_t sysargs[6], sys_sp, sys_pc;
 	uint64_t sig_mask; /* the signals it blocks (bit n-1: signal n) */
+	long stamp;        /* tl_kernel_stamp's, read by tl_kernel_view (-1: unknown) */
+	char kstate;       /* the kernel's state letter, likewise */
+	bool viewed;       /* the view still holds: the grace period saw nothing move since */
 	/* stacks */
 	struct tl_stack stack;
 	const char *stack_note;
 	int ncreate;
 	uintptr_t create_pcs[TL_MAX_FRAMES];
 	/* derived */
-	char object[400];
-	uint64_t held_by;          /* thread number, 0 none */
-	pid_t held_by_tid;         /* 0 none */
-	const char *suppressed_by; /* rule text, NULL if reported */
-	const char *start_name;    /* symbolized start routine */
-	int group;                 /* index of the first thread with the same stacks */
-	int verdict;               /* tl_verdict (reach.c) */
-	uint32_t verdict_seq;      /* seq when judged */
-	char verdict_reason[192];
+	const char *object;         /* tl_intern'd, NULL or "": none */
+	uint64_t held_by;           /* thread number, 0 none */
+	pid_t held_by_tid;          /* 0 none */
+	const char *suppressed_by;  /* rule text, NULL if reported */
+	const char *start_name;     /* symbolized start routine */
+	int group;                  /* index of the first thread with the same stacks */
+	int verdict;                /* tl_verdict (reach.c) */
+	uint32_t verdict_seq;       /* seq when judged */
+	const char *verdict_reason; /* constant or tl_intern'd; NULL or "": none */
 };
 
 /* The threads of one check as handed to the phases after gathering, and to the writers. */
@@ -366,6 +369,11 @@ struct tl_report {
 /* ---- the kernel's view, from /proc (kernel.c) ---- */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
+/* every task, sorted, in a buffer kept until tl_tasks_release (the check's, under its lock);
+ * NULL when out of memory, *n -1 without /proc */
+pid_t *tl_list_tasks_sorted(int *n);
+void tl_tasks_release(void);
+int tl_count_tasks(void); /* /proc/self/status's Threads:, -1 unknown */
 /* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
  * /proc belongs to another PID namespace). */
 pid_t tl_proc_tid(pid_t tid);
@@ -373,10 +381,16 @@ pid_t tl_proc_tid(pid_t tid);
 bool tl_proc_foreign(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
-/* asleep in an untimed futex wait only this process can end (a join's shared wait: shared_ok) */
-bool tl_kernel_waits_forever(pid_t tid, bool shared_ok);
+/* as tl_kernel_view saw it: asleep in an untimed futex wait only this process can end (a
+ * join's shared wait: shared_ok) */
+bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);
 /* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
 long tl_kernel_stamp(pid_t tid, char *state);
+/* /proc/self/task/TID/<what>, as tl_read_file; opened relative to /proc/self/task between
+ * tl_kernel_tasks_open and _close (a check) */
+ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len);
+void tl_kernel_tasks_open(void);
+void tl_kernel_tasks_close(void);
 const char *tl_syscall_name(long nr);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
@@ -413,6 +427,16 @@ void tl_kernel_call(struct tl_seen *s);
 void tl_block_validate(struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
 void tl_objects_new_check(void); /* forget the names of objects described by the last check */
+#define TL_OBJECT_MAX 400        /* an object's description, at most */
+/* One copy per check of a text many threads share (objects, reasons); freed when the next
+ * check starts (tl_intern_reset). "" when out of memory. */
+const char *tl_intern(const char *t);
+void tl_intern_reset(void);
+/* t, or NULL when it is NULL or empty */
+static inline const char *tl_text_or_null(const char *t)
+{
+	return t && t[0] ? t : NULL;
+}
 void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk,
                         struct tl_seen *s);
 
