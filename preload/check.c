@@ -289,7 +289,11 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->start_name = t->start_label;
 		s->c11 = t->c11;
 		s->ncreate = t->ncreate;
-		memcpy(s->create_pcs, t->create_pcs, sizeof(uintptr_t) * (size_t)t->ncreate);
+		s->create_pcs = s->ncreate ? tl_intern_mem(t->create_pcs,
+		                                           sizeof(uintptr_t) * (size_t)t->ncreate)
+		                           : NULL;
+		if (s->create_pcs == NULL)
+			s->ncreate = 0;
 		s->state = (f & TL_F_FINISHED) ? TL_ST_EXITED : TL_ST_RUNNING;
 		uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
 		if ((seq & 1) && s->state != TL_ST_EXITED) {

@@ -570,18 +570,22 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 		add(buf, len, &used, ", ...");
 }
 
-/* ---- texts shared by the threads of one check ----
- * Thousands of threads wait on the same few objects, with the same few reasons: each text is
- * kept once per check (a chunked arena and an open-addressing set of its strings), so a pass
- * holds pointers, not copies. Everything is freed when the next check starts (tl_check, under
- * its lock). */
+/* ---- what the threads of one check share ----
+ * Thousands of threads wait on the same few objects, with the same few reasons, created from
+ * the same few places: each text and each creation stack is kept once per check (a chunked
+ * arena and an open-addressing set of its entries), so a pass holds pointers, not copies.
+ * Everything is freed when the next check starts (tl_check, under its lock). */
 struct intern_chunk {
 	struct intern_chunk *next;
 	size_t used, cap;
-	char data[];
+	uintptr_t data[]; /* aligned for pcs */
+};
+struct interned {
+	const void *p; /* NULL: a free slot */
+	size_t len;
 };
 static struct intern_chunk *chunks;
-static const char **iset; /* NULL or an interned string */
+static struct interned *iset;
 static size_t iset_cap, iset_n;
 
 void tl_intern_reset(void)
@@ -596,55 +600,56 @@ void tl_intern_reset(void)
 	iset_cap = iset_n = 0;
 }
 
-static uint64_t text_hash(const char *t)
+static struct interned *iset_slot(struct interned *set, size_t cap, const void *p, size_t len)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *t; t++)
-		h = (h ^ (unsigned char)*t) * 1099511628211ull;
-	return h;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+	for (size_t at = (size_t)h & (cap - 1);; at = (at + 1) & (cap - 1))
+		if (set[at].p == NULL || (set[at].len == len && memcmp(set[at].p, p, len) == 0))
+			return &set[at];
 }
 
-static const char **iset_slot(const char **set, size_t cap, const char *t)
+/* The check's copy of len bytes at p, 8-byte aligned; NULL when out of memory. */
+const void *tl_intern_mem(const void *p, size_t len)
 {
-	for (size_t at = (size_t)text_hash(t) & (cap - 1);; at = (at + 1) & (cap - 1))
-		if (set[at] == NULL || strcmp(set[at], t) == 0)
-			return &set[at];
+	if (2 * (iset_n + 1) > iset_cap) {
+		size_t cap = iset_cap ? iset_cap * 2 : 64;
+		struct interned *set = calloc(cap, sizeof(*set));
+		if (set == NULL)
+			return NULL;
+		for (size_t i = 0; i < iset_cap; i++)
+			if (iset[i].p)
+				*iset_slot(set, cap, iset[i].p, iset[i].len) = iset[i];
+		free(iset);
+		iset = set;
+		iset_cap = cap;
+	}
+	struct interned *slot = iset_slot(iset, iset_cap, p, len);
+	if (slot->p)
+		return slot->p;
+	size_t words = (len + sizeof(uintptr_t) - 1) / sizeof(uintptr_t);
+	if (chunks == NULL || chunks->cap - chunks->used < words) {
+		size_t cap = words > 2048 ? words : 2048;
+		struct intern_chunk *c = malloc(sizeof(*c) + cap * sizeof(uintptr_t));
+		if (c == NULL)
+			return NULL;
+		*c = (struct intern_chunk){.next = chunks, .cap = cap};
+		chunks = c;
+	}
+	uintptr_t *copy = chunks->data + chunks->used;
+	memcpy(copy, p, len);
+	chunks->used += words;
+	iset_n++;
+	*slot = (struct interned){copy, len};
+	return copy;
 }
 
 /* The check's copy of t ("" when out of memory: the text is lost, not the thread). */
 const char *tl_intern(const char *t)
 {
-	if (t == NULL || t[0] == '\0')
-		return "";
-	if (2 * (iset_n + 1) > iset_cap) {
-		size_t cap = iset_cap ? iset_cap * 2 : 64;
-		const char **set = calloc(cap, sizeof(*set));
-		if (set == NULL)
-			return "";
-		for (size_t i = 0; i < iset_cap; i++)
-			if (iset[i])
-				*iset_slot(set, cap, iset[i]) = iset[i];
-		free(iset);
-		iset = set;
-		iset_cap = cap;
-	}
-	const char **slot = iset_slot(iset, iset_cap, t);
-	if (*slot)
-		return *slot;
-	size_t len = strlen(t) + 1;
-	if (chunks == NULL || chunks->cap - chunks->used < len) {
-		size_t cap = len > 16384 ? len : 16384;
-		struct intern_chunk *c = malloc(sizeof(*c) + cap);
-		if (c == NULL)
-			return "";
-		*c = (struct intern_chunk){.next = chunks, .cap = cap};
-		chunks = c;
-	}
-	char *copy = chunks->data + chunks->used;
-	memcpy(copy, t, len);
-	chunks->used += len;
-	iset_n++;
-	return *slot = copy;
+	const char *c = t && t[0] ? tl_intern_mem(t, strlen(t) + 1) : NULL;
+	return c ? c : "";
 }
 
 /* Many threads wait on the same few objects: their names are looked up once per check

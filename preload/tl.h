@@ -331,7 +331,7 @@ struct tl_seen {
 	struct tl_stack stack;
 	const char *stack_note;
 	int ncreate;
-	uintptr_t create_pcs[TL_MAX_FRAMES];
+	const uintptr_t *create_pcs; /* tl_intern_mem'd: threads share their creation stacks */
 	/* derived */
 	const char *object;         /* tl_intern'd, NULL or "": none */
 	uint64_t held_by;           /* thread number, 0 none */
@@ -431,6 +431,7 @@ void tl_objects_new_check(void); /* forget the names of objects described by the
 /* One copy per check of a text many threads share (objects, reasons); freed when the next
  * check starts (tl_intern_reset). "" when out of memory. */
 const char *tl_intern(const char *t);
+const void *tl_intern_mem(const void *p, size_t len); /* 8-byte aligned; NULL: out of memory */
 void tl_intern_reset(void);
 /* t, or NULL when it is NULL or empty */
 static inline const char *tl_text_or_null(const char *t)

@@ -395,7 +395,7 @@ static void seen(struct tl_seen *s, const char *name, const char *start, const u
 	s->stack.n = n;
 	memcpy(s->stack.pcs, stack, sizeof(uintptr_t) * (size_t)n);
 	s->ncreate = nc;
-	memcpy(s->create_pcs, create, sizeof(uintptr_t) * (size_t)nc);
+	s->create_pcs = create; /* the caller keeps it while matching */
 }
 
 static const char *match1(const char *rule, struct tl_seen *s)
