@@ -1029,8 +1029,13 @@ static void phase_done(const struct check *c, const char *name)
 		hwm = a ? strtol(a + 7, NULL, 10) : -1;
 		rss = b ? strtol(b + 7, NULL, 10) : -1;
 	}
-	fprintf(stderr, "threadleak: check: %-10s done at %7.1f ms, peak RSS %ld kB, RSS %ld kB\n",
-	        name, (double)(tl_mono_ns() - c->t0) / 1e6, hwm, rss);
+	struct timespec cpu;
+	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	fprintf(stderr,
+	        "threadleak: check: %-8s done at %7.1f ms (this thread's CPU time %7.1f ms), peak "
+	        "RSS %ld kB, RSS %ld kB\n",
+	        name, (double)(tl_mono_ns() - c->t0) / 1e6,
+	        (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, hwm, rss);
 }
 
 /* The deferred exit check (exit.c) needs to know which threads the report names. */

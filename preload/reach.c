@@ -90,9 +90,25 @@ static bool rd(uintptr_t addr, void *out, size_t n)
 	return TL_REAL(syscall)(SYS_process_vm_readv, self_pid, &l, 1, &r, 1, 0) == (long)n;
 }
 
-static bool rd_word(uintptr_t addr, uintptr_t *w)
+/* Many small reads in few system calls (10,000 threads mean tens of thousands of them):
+ * remote[i] into local[i], of the same length; ok[i] says which were read. A transfer stops at
+ * the first region that cannot be read whole (process_vm_readv(2) never splits one): the rest
+ * is read again after it. */
+static void rd_many(struct iovec *local, struct iovec *remote, size_t n, bool *ok)
 {
-	return rd(addr, w, sizeof(*w));
+	for (size_t i = 0; i < n;) {
+		size_t k = n - i > 1024 ? 1024 : n - i, done = 0;
+		long got = TL_REAL(syscall)(SYS_process_vm_readv, self_pid, local + i, k,
+		                            remote + i, k, 0);
+		size_t left = got > 0 ? (size_t)got : 0;
+		while (done < k && left >= remote[i + done].iov_len) {
+			left -= remote[i + done].iov_len;
+			ok[i + done++] = true;
+		}
+		if (done < k)
+			ok[i + done++] = false;
+		i += done;
+	}
 }
 
 /* ---- mappings ---- */
@@ -851,23 +867,70 @@ static void scan_direct(uintptr_t lo, uintptr_t hi)
 	}
 }
 
-/* A thread's static TLS, [tls_lo, tp), minus our helpers' blocks; and its dynamic TLS. */
-static void scan_tls(const struct th *t)
+/* The static TLS of every parked thread, [tls_lo, tp) minus our helpers' blocks, many pieces
+ * per system call; and each one's dynamic TLS (its dtv, a heap block). */
+static void scan_tls_all(void)
 {
-	uintptr_t tp = (uintptr_t)t->handle, pos = t->tls_lo;
-	while (pos < tp && !incomplete) {
-		uintptr_t next = tp, skip_to = tp;
-		for (int m = 0; m < ntlsmods; m++) {
-			uintptr_t lo = tp + (uintptr_t)tlsmods[m].off, hi = lo + tlsmods[m].size;
-			if (hi > pos && lo < next)
-				next = lo > pos ? lo : pos, skip_to = hi;
+	static struct iovec remote[1024];
+	size_t cap = (size_t)(nths + 1) * (size_t)(ntlsmods + 1);
+	struct range *piece = take(sizeof(*piece) * cap);
+	struct iovec *dl = take(sizeof(*dl) * (size_t)(nths + 1));
+	struct iovec *dr = take(sizeof(*dr) * (size_t)(nths + 1));
+	uintptr_t *dtv = take(sizeof(*dtv) * (size_t)(nths + 1));
+	bool *ok = take(sizeof(*ok) * (size_t)(nths + 1));
+	if (!piece || !dl || !dr || !dtv || !ok)
+		return give_up("out of memory");
+	size_t npiece = 0, ndtv = 0;
+	for (int i = 0; i < nths; i++) {
+		const struct th *t = &ths[i];
+		if (t->checker || !t->parked || !t->stk_lo)
+			continue;
+		uintptr_t tp = (uintptr_t)t->handle, pos = t->tls_lo;
+		while (pos < tp && npiece < cap) {
+			uintptr_t next = tp, skip_to = tp;
+			for (int m = 0; m < ntlsmods; m++) {
+				uintptr_t lo = tp + (uintptr_t)tlsmods[m].off,
+				          hi = lo + tlsmods[m].size;
+				if (hi > pos && lo < next)
+					next = lo > pos ? lo : pos, skip_to = hi;
+			}
+			uintptr_t lo = (pos + 7) & ~(uintptr_t)7, hi = next & ~(uintptr_t)7;
+			if (lo < hi)
+				piece[npiece++] = (struct range){lo, hi};
+			pos = skip_to;
 		}
-		scan_direct(pos, next);
-		pos = skip_to;
+		dl[ndtv] = (struct iovec){&dtv[ndtv], sizeof(*dtv)};
+		dr[ndtv++] = (struct iovec){(void *)(tp + 8), sizeof(*dtv)};
 	}
-	uintptr_t dtv;
-	if (rd_word(tp + 8, &dtv)) /* tcbhead_t.dtv: dynamic TLS blocks live in the heap */
-		mark_value(dtv);
+	for (size_t k = 0; k < npiece && !incomplete;) {
+		size_t n = 0, total = 0;
+		while (k < npiece && n < TL_ARRAY_SIZE(remote) &&
+		       total + (piece[k].hi - piece[k].lo) <= WIN) {
+			remote[n++] =
+			    (struct iovec){(void *)piece[k].lo, piece[k].hi - piece[k].lo};
+			total += piece[k].hi - piece[k].lo;
+			k++;
+		}
+		if (n == 0) { /* bigger than the window: alone */
+			scan_direct(piece[k].lo, piece[k].hi);
+			k++;
+			continue;
+		}
+		struct iovec local = {scanbuf, total};
+		if (TL_REAL(syscall)(SYS_process_vm_readv, self_pid, &local, 1, remote, n, 0) !=
+		    (long)total)
+			return give_up("memory could not be read during the scan");
+		size_t off = 0;
+		for (size_t b = 0; b < n; b++) {
+			scan_base = (uintptr_t)remote[b].iov_base;
+			scan_words((const uintptr_t *)(scanbuf + off), remote[b].iov_len / 8);
+			off += remote[b].iov_len;
+		}
+	}
+	rd_many(dl, dr, ndtv, ok); /* tcbhead_t.dtv: dynamic TLS blocks live in the heap */
+	for (size_t k = 0; k < ndtv && !incomplete; k++)
+		if (ok[k])
+			mark_value(dtv[k]);
 }
 
 /* Where the TCB sits below a glibc stack's end, and where its tid is: measured on live threads
@@ -885,28 +948,50 @@ static bool unjoined_overflow; /* too many to list: keep every dead TCB */
 
 static bool is_unjoined(uintptr_t pd)
 {
-	for (size_t i = 0; i < nunjoined; i++)
-		if ((uintptr_t)unjoined[i] == pd)
-			return true;
-	return unjoined_overflow;
+	return unjoined_overflow ||
+	       (nunjoined > 0 &&
+	        bsearch(&pd, unjoined, nunjoined, sizeof(*unjoined), cmp_uintptr) != NULL);
 }
 
 static void exclude_dead_stacks(void)
 {
 	if (tcb_from_top == 0 || tid_off < 0)
 		return;
-	for (int i = 0; i < nvmas; i++) {
-		struct vma *v = &vmas[i];
-		if (!v->r || !v->w || !v->anon || v->hi - v->lo <= tcb_from_top)
-			continue;
-		uintptr_t pd = v->hi - tcb_from_top, w[3];
+	/* each stack-like mapping's would-be TCB (three words) and tid, read 512 at a time */
+	enum { BATCH = 512 };
+	static struct dead_probe {
+		uintptr_t w[3];
 		int32_t tid;
-		if (rd(pd, w, sizeof(w)) && w[0] == pd && w[2] == pd &&
-		    rd(pd + (uintptr_t)tid_off, &tid, sizeof(tid)) && tid == 0) {
-			exclude(v->lo, is_unjoined(pd) ? pd : v->hi);
-			if (debug > 1)
-				fprintf(stderr, "reach: dead stack %#lx-%#lx\n",
-				        (unsigned long)v->lo, (unsigned long)v->hi);
+		int vma;
+	} pr[BATCH];
+	static struct iovec loc[2 * BATCH], rem[2 * BATCH];
+	static bool ok[2 * BATCH];
+	for (int i = 0; i < nvmas;) {
+		size_t m = 0;
+		for (; i < nvmas && m < BATCH; i++) {
+			struct vma *v = &vmas[i];
+			if (!v->r || !v->w || !v->anon || v->hi - v->lo <= tcb_from_top)
+				continue;
+			uintptr_t pd = v->hi - tcb_from_top;
+			pr[m].vma = i;
+			loc[2 * m] = (struct iovec){pr[m].w, sizeof(pr[m].w)};
+			rem[2 * m] = (struct iovec){(void *)pd, sizeof(pr[m].w)};
+			loc[2 * m + 1] = (struct iovec){&pr[m].tid, sizeof(pr[m].tid)};
+			rem[2 * m + 1] =
+			    (struct iovec){(void *)(pd + (uintptr_t)tid_off), sizeof(int32_t)};
+			m++;
+		}
+		rd_many(loc, rem, 2 * m, ok);
+		for (size_t j = 0; j < m; j++) {
+			struct vma *v = &vmas[pr[j].vma];
+			uintptr_t pd = v->hi - tcb_from_top;
+			if (ok[2 * j] && ok[2 * j + 1] && pr[j].w[0] == pd && pr[j].w[2] == pd &&
+			    pr[j].tid == 0) {
+				exclude(v->lo, is_unjoined(pd) ? pd : v->hi);
+				if (debug > 1)
+					fprintf(stderr, "reach: dead stack %#lx-%#lx\n",
+					        (unsigned long)v->lo, (unsigned long)v->hi);
+			}
 		}
 	}
 }
@@ -1025,13 +1110,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 			continue;
 		scan_range(v->lo, v->hi);
 	}
-	/* registers and stacks of threads that can run; TLS of every thread */
+	/* TLS of every thread; registers and stacks of threads that can run */
+	scan_tls_all();
 	for (int i = 0; i < nths && !incomplete; i++) {
 		struct th *t = &ths[i];
 		if (t->checker)
 			continue;
-		if (t->parked && t->stk_lo)
-			scan_tls(t);
 		if (t->candidate)
 			continue;
 		if (t->parked) {
@@ -1339,6 +1423,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		t->parked = true;
 	}
 	tl_registry_unlock();
+	qsort(unjoined, nunjoined, sizeof(*unjoined), cmp_uintptr); /* is_unjoined */
 	/* stack bounds of parked threads (pthread_getattr_np may allocate: before the scan).
 	 * Under the registry lock, and only while the thread is still in the same wrapped call:
 	 * it cannot finish exiting meanwhile, so its handle stays valid. */
@@ -1402,20 +1487,33 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 				break;
 			}
 		}
+		int32_t *tid = take(sizeof(*tid) * (size_t)(nths + 1));
+		struct iovec *loc = take(sizeof(*loc) * (size_t)(nths + 1));
+		struct iovec *rem = take(sizeof(*rem) * (size_t)(nths + 1));
+		bool *ok = take(sizeof(*ok) * (size_t)(nths + 1));
+		int *who = take(sizeof(*who) * (size_t)(nths + 1));
+		size_t m = 0;
 		for (int i = 0; i < nths; i++) {
 			struct th *t = &ths[i];
-			int32_t v;
 			if (!t->stk_lo)
 				continue;
 			if (tcb_from_top == 0)
 				tcb_from_top = t->stk_hi - (uintptr_t)t->handle;
 			if (tcb_from_top != t->stk_hi - (uintptr_t)t->handle)
 				tcb_from_top = 1, tid_off = -1; /* not one layout: do without */
-			if (tid_off >= 0 &&
-			    (!rd((uintptr_t)t->handle + (uintptr_t)tid_off, &v, sizeof(v)) ||
-			     v != t->tid))
-				tid_off = -1;
+			if (tid_off >= 0 && tid && loc && rem && ok && who) {
+				loc[m] = (struct iovec){&tid[m], sizeof(*tid)};
+				rem[m] = (struct iovec){(char *)t->handle + tid_off, sizeof(*tid)};
+				who[m++] = i;
+			}
 		}
+		if (tid_off >= 0 && !(tid && loc && rem && ok && who))
+			tid_off = -1;
+		if (tid_off >= 0)
+			rd_many(loc, rem, m, ok);
+		for (size_t j = 0; j < m && tid_off >= 0; j++)
+			if (!ok[j] || tid[j] != ths[who[j]].tid)
+				tid_off = -1;
 	}
 	/* candidates: untimed waits on memory, with a stack of their own */
 	for (int i = 0; i < nths; i++) {
