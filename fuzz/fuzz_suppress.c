@@ -160,8 +160,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stub_mod[nframes] = field[i + 1] && field[i + 1][0] ? field[i + 1] : NULL;
 		nframes++;
 	}
+	static uintptr_t create[FUZZ_MAX_FRAMES];
 	for (int i = 0; i < nframes; i++)
-		s.stack.pcs[i] = s.create_pcs[i] = (uintptr_t)(i + 1);
+		s.stack.pcs[i] = create[i] = (uintptr_t)(i + 1);
+	s.create_pcs = create;
 	s.stack.n = s.ncreate = nframes;
 
 	reset_rules();

@@ -16,6 +16,8 @@
  *    list of reported threads that the deferred exit check needs. */
 #include "tl.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -975,6 +977,24 @@ static void leave_loader(struct check *c)
 	c->loader = false;
 }
 
+/* The deferred exit check's JSON, written to its log file as it is made, where holding the
+ * document until the last exit handler was the check's largest memory (18 MB at 10,000
+ * threads). The file is ours alone (log.c truncates it when opening it), so the last handler can
+ * still take it back: when its verdict does not hold, the check runs again and opening the file
+ * truncates it (exit.c). Not for stderr, a pipe or a terminal, which cannot be taken back. */
+static bool stream_deferred(struct tl_report *r)
+{
+	struct stat st;
+	int fd = tl_output_open(); /* opened once: a failure warns once */
+	tl_defer->fd = fd;
+	tl_defer->opened = true;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	tl_report_json_to(r, fd);
+	tl_defer->streamed = true;
+	return true;
+}
+
 /* 8. The report: printed (or kept for the deferred exit check, exit.c), and as JSON for the
  * caller. A clean run prints nothing; in JSON, a log_path file still records that it was
  * clean. The loader's locks go before the output is written. */
@@ -992,6 +1012,9 @@ static void emit(struct check *c, bool print, char **json)
 		return;
 	}
 	if (!printed && !json)
+		return;
+	if (printed && !json && tl_defer && to_file && tl_opt.format == TL_FORMAT_JSON &&
+	    stream_deferred(r))
 		return;
 	char *out = NULL;
 	if (printed)

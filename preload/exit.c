@@ -203,7 +203,9 @@ __attribute__((destructor)) static void exit_check_early(void)
 	tl_defer = &early_result;
 	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
 	tl_defer = NULL;
-	if (early_result.out)
+	if (early_result.opened)
+		early_fd = early_result.fd; /* the JSON may be written there already */
+	else if (early_result.out)
 		early_fd = tl_output_open();
 	atomic_store(&early_state, EARLY_DONE);
 }

@@ -454,10 +454,11 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	tl_buf_put(b, "}", 1);
 }
 
-char *tl_report_json(struct tl_report *r, size_t *len)
+/* The JSON document into b; false when out of memory. */
+static bool json_doc(struct tl_buf *bp, struct tl_report *r)
 {
 	regroup(r);
-	struct tl_buf b = {0};
+	struct tl_buf b = *bp;
 	char exe[512];
 	exe_path(exe, sizeof(exe));
 	tl_buf_printf(
@@ -489,8 +490,8 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 	if (fr == NULL || docidx == NULL) {
 		free(fr);
 		free(docidx);
-		free(b.p);
-		return NULL;
+		*bp = b;
+		return false;
 	}
 	int next = 0;
 	for (int pass = 0; pass < 2; pass++)
@@ -515,10 +516,33 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 	tl_buf_printf(&b, "],\n \"suppressions_used\": ");
 	tl_suppress_used(&b, true);
 	tl_buf_printf(&b, "}\n");
-	if (b.oom) {
+	*bp = b;
+	return !b.oom;
+}
+
+char *tl_report_json(struct tl_report *r, size_t *len)
+{
+	struct tl_buf b = {0};
+	if (!json_doc(&b, r)) {
 		free(b.p);
 		return NULL;
 	}
 	*len = b.len;
 	return b.p;
+}
+
+static void write_out(const char *p, size_t n, void *ctx)
+{
+	tl_output_write(*(int *)ctx, p, n);
+}
+
+/* The JSON document written to fd as it is made: at 10,000 threads it is 18 MB, which the exit
+ * check would otherwise hold until the process's last exit handler (check.c, emit). */
+bool tl_report_json_to(struct tl_report *r, int fd)
+{
+	struct tl_buf b = {.flush = write_out, .ctx = &fd};
+	bool ok = json_doc(&b, r);
+	tl_buf_flush(&b);
+	free(b.p);
+	return ok;
 }

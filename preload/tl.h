@@ -478,6 +478,7 @@ void tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook n
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s); /* symbolized, cached */
 char *tl_report_text(struct tl_report *r, size_t *len);
 char *tl_report_json(struct tl_report *r, size_t *len);
+bool tl_report_json_to(struct tl_report *r, int fd); /* written as it is made */
 
 /* ---- the check (check.c) ---- */
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
@@ -500,6 +501,9 @@ struct tl_deferred_thread {
 struct tl_deferred {
 	char *out;
 	size_t len;
+	int fd;        /* opened: the report's destination (-1: none) */
+	bool opened;   /* else the exit check opens it (tl_output_open) */
+	bool streamed; /* the report is in that log file already; else it is out[len] */
 	struct tl_deferred_thread *v;
 	size_t n;
 };

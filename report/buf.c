@@ -26,6 +26,17 @@ void tl_buf_put(struct tl_buf *b, const char *s, size_t n)
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+	if (b->flush && b->len >= TL_BUF_FLUSH_AT)
+		tl_buf_flush(b);
+}
+
+void tl_buf_flush(struct tl_buf *b)
+{
+	if (b->flush && b->len > 0 && !b->oom) {
+		b->flush(b->p, b->len, b->ctx);
+		b->len = 0;
+		b->p[0] = '\0';
+	}
 }
 
 void tl_buf_printf(struct tl_buf *b, const char *fmt, ...)

@@ -18,7 +18,13 @@ struct tl_buf {
 	char *p;
 	size_t len, cap;
 	bool oom;
+	/* set: what the buffer holds is handed to it every TL_BUF_FLUSH_AT bytes and dropped, so
+	 * that a big document is written as it is made (tl_buf_flush hands over the rest) */
+	void (*flush)(const char *p, size_t n, void *ctx);
+	void *ctx;
 };
+#define TL_BUF_FLUSH_AT 65536
+void tl_buf_flush(struct tl_buf *b);
 void tl_buf_printf(struct tl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
 void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
