@@ -981,7 +981,8 @@ static void leave_loader(struct check *c)
  * document until the last exit handler was the check's largest memory (18 MB at 10,000
  * threads). The file is ours alone (log.c truncates it when opening it), so the last handler can
  * still take it back: when its verdict does not hold, the check runs again and opening the file
- * truncates it (exit.c). Not for stderr, a pipe or a terminal, which cannot be taken back. */
+ * truncates it (exit.c). Not for stderr, a pipe or a terminal, which cannot be taken back
+ * (docs/internals.md, "The exit check's cost"). */
 static bool stream_deferred(struct tl_report *r)
 {
 	struct stat st;

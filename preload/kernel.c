@@ -44,7 +44,8 @@ ssize_t tl_read_file(const char *path, char *buf, size_t len)
 /* /proc/self/task, open while a check runs: each thread's files are opened relative to it, a
  * third cheaper than by the whole path (the kernel walks "/proc/self/task" once). The program
  * may close the fd meanwhile (a loop closing every fd); then the number is no longer ours,
- * whatever it names now, and only the whole path is used. */
+ * whatever it names now, and only the whole path is used (docs/internals.md, "The exit check's
+ * cost"). */
 static int task_dir = -1;
 static dev_t task_dir_dev;
 static ino_t task_dir_ino;
