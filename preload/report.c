@@ -396,8 +396,43 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 	tl_buf_put(b, "]", 1);
 }
 
+/* The last stack written, as JSON: the threads of a group follow one another and share their
+ * stacks, and expanding and formatting the same frames again was most of a big report's time. */
+struct frames_cache {
+	uintptr_t pcs[TL_MAX_FRAMES];
+	int n, headline;
+	uint64_t exact;
+	bool valid;
+	struct tl_buf json;
+};
+
+static void json_stack(struct tl_buf *b, struct tl_report *r, struct frames_cache *c,
+                       const uintptr_t *pcs, int n, uint64_t exact, struct tl_frame *fr,
+                       int *headline)
+{
+	if (n > TL_MAX_FRAMES)
+		n = TL_MAX_FRAMES;
+	if (!c->valid || c->n != n || c->exact != exact ||
+	    memcmp(c->pcs, pcs, sizeof(uintptr_t) * (size_t)n) != 0) {
+		int k = expand(r, pcs, n, exact, fr, TL_MAX_FRAMES * 4);
+		c->json.len = 0;
+		json_frames(&c->json, fr, k);
+		c->headline = tl_creator_headline(fr, k);
+		memcpy(c->pcs, pcs, sizeof(uintptr_t) * (size_t)n);
+		c->n = n;
+		c->exact = exact;
+		c->valid = !c->json.oom;
+	}
+	if (c->valid)
+		tl_buf_put(b, c->json.p, c->json.len);
+	else
+		b->oom = true;
+	if (headline)
+		*headline = c->headline;
+}
+
 static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s, int group,
-                        struct tl_frame *fr)
+                        struct tl_frame *fr, struct frames_cache *cache)
 {
 	if (s->number)
 		tl_buf_printf(b, "{\"thread\": %llu", (unsigned long long)s->number);
@@ -432,18 +467,18 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	tl_buf_printf(b, ", \"start_routine\": ");
 	tl_buf_json_str(b, tl_start_name(r, s));
 	tl_buf_printf(b, ", \"group\": %d, \"stack\": ", group);
-	int k = s->state == TL_ST_EXITED
-	            ? 0
-	            : expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
-	json_frames(b, fr, k);
+	if (s->state == TL_ST_EXITED)
+		json_frames(b, fr, 0);
+	else
+		json_stack(b, r, &cache[0], s->stack.pcs, s->stack.n, s->stack.exact, fr, NULL);
 	tl_buf_printf(b, ", \"stack_note\": ");
 	tl_buf_json_str(b, s->stack_note);
 	if (s->number && !(s->flags & TL_F_MAIN)) {
 		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
 		              (unsigned long long)s->creator);
-		k = expand(r, s->create_pcs, s->ncreate, 0, fr, TL_MAX_FRAMES * 4);
-		json_frames(b, fr, k);
-		tl_buf_printf(b, ", \"headline\": %d}", tl_creator_headline(fr, k));
+		int headline;
+		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, fr, &headline);
+		tl_buf_printf(b, ", \"headline\": %d}", headline);
 	} else {
 		tl_buf_printf(b, ", \"created_by\": null");
 	}
@@ -487,9 +522,11 @@ static bool json_doc(struct tl_buf *bp, struct tl_report *r)
 	/* "group" is an index in the document, which lists the leaks before the suppressed
 	 * threads (a group's threads are all one or all the other) */
 	int *docidx = malloc(sizeof(int) * (r->n ? r->n : 1));
-	if (fr == NULL || docidx == NULL) {
+	struct frames_cache *cache = calloc(2, sizeof(*cache)); /* current, creation */
+	if (fr == NULL || docidx == NULL || cache == NULL) {
 		free(fr);
 		free(docidx);
+		free(cache);
 		*bp = b;
 		return false;
 	}
@@ -508,11 +545,14 @@ static bool json_doc(struct tl_buf *bp, struct tl_report *r)
 				continue;
 			tl_buf_printf(&b, "%s\n  ", first ? "" : ",");
 			first = false;
-			json_thread(&b, r, s, docidx[s->group], fr);
+			json_thread(&b, r, s, docidx[s->group], fr, cache);
 		}
 	}
 	free(fr);
 	free(docidx);
+	free(cache[0].json.p);
+	free(cache[1].json.p);
+	free(cache);
 	tl_buf_printf(&b, "],\n \"suppressions_used\": ");
 	tl_suppress_used(&b, true);
 	tl_buf_printf(&b, "}\n");
