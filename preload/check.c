@@ -90,6 +90,12 @@ static bool tid_ignored(pid_t tid)
 	return false;
 }
 
+static int cmp_uintptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
+}
+
 static int cmp_tid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -433,19 +439,33 @@ static bool any_unstarted(const struct gather *g, const struct keys *first)
 }
 
 /* A thread that has still not run, while another thread waits in pthread_join for it: it
- * will be joined as soon as a CPU runs it (a loaded machine can starve it that long). */
+ * will be joined as soon as a CPU runs it (a loaded machine can starve it that long). The
+ * handles being joined are sorted once and searched (a loop over all threads for each
+ * unstarted one was quadratic when a program starts thousands at once). */
 static void drop_awaited_newborns(struct gather *g)
 {
+	uintptr_t *joined = malloc(sizeof(*joined) * (g->n ? g->n : 1));
+	size_t nj = 0;
+	for (size_t i = 0; joined && i < g->n; i++)
+		if (g->v[i].in_wrapper && g->v[i].kind == TL_OBJ_THREAD)
+			joined[nj++] = g->v[i].obj;
+	if (joined)
+		qsort(joined, nj, sizeof(*joined), cmp_uintptr);
 	size_t k = 0;
 	for (size_t i = 0; i < g->n; i++) {
+		uintptr_t h = (uintptr_t)g->v[i].handle;
 		bool awaited = false;
-		for (size_t j = 0; j < g->n && unstarted(&g->v[i]); j++)
-			awaited |= g->v[j].in_wrapper && g->v[j].kind == TL_OBJ_THREAD &&
-			           g->v[j].obj == (uintptr_t)g->v[i].handle;
+		if (unstarted(&g->v[i]) && joined)
+			awaited = nj && bsearch(&h, joined, nj, sizeof(*joined), cmp_uintptr);
+		else if (unstarted(&g->v[i])) /* out of memory: the slow way */
+			for (size_t j = 0; j < g->n; j++)
+				awaited |= g->v[j].in_wrapper && g->v[j].kind == TL_OBJ_THREAD &&
+				           g->v[j].obj == h;
 		if (!awaited)
 			g->v[k++] = g->v[i];
 	}
 	g->n = k;
+	free(joined);
 }
 
 /* A second pass a moment after the first one, with none of our locks held in between; only
