@@ -194,6 +194,7 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .tid = s->tid,
 	    .name = s->name[0] ? s->name : NULL,
 	    .detached = (s->flags & TL_F_DETACHED) != 0,
+	    .main = (s->flags & TL_F_MAIN) != 0,
 	    .state = state_name(s->state),
 	    .call = s->call,
 	    .object = tl_text_or_null(s->object),

@@ -118,6 +118,7 @@ struct tl_text_thread {
 	int pid; /* shown when > 0 (a run of several processes) */
 	const char *name;
 	bool detached;
+	bool main;         /* the process's main thread: neither joinable nor detached */
 	const char *state; /* "blocked", "running", "exited", "untracked" */
 	const char *call, *object;
 	int64_t blocked_ms;                   /* -1 unknown */

@@ -252,7 +252,7 @@ void tl_text_thread_line(struct tl_buf *b, const struct tl_text_style *st,
 		tl_buf_put(b, "\"", 1);
 	}
 	if (t->number)
-		tl_buf_printf(b, ", %s", t->detached ? "detached" : "joinable");
+		tl_buf_printf(b, ", %s", t->main ? "main" : t->detached ? "detached" : "joinable");
 	tl_buf_printf(b, ")%s", first ? st->reset : "");
 	state_words(b, t);
 	tl_buf_put(b, "\n", 1);

@@ -55,6 +55,8 @@ static void member_thread(const struct member *m, bool show_pid, struct tl_text_
 	    .pid = show_pid ? m->p->pid : 0,
 	    .name = jstr(leak, "name"),
 	    .detached = jbool(leak, "detached"),
+	    /* only the main thread has a number and no creation record */
+	    .main = jint(leak, "thread", 0) != 0 && jobj(leak, "created_by") == NULL,
 	    .state = jstr(leak, "state"),
 	    .call = jstr(leak, "blocked_in"),
 	    .object = jstr(leak, "object"),

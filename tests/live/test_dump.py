@@ -35,6 +35,9 @@ try:
     out = r.stdout.decode()
     check(r.rc == 0 and "threadleak: hang report of" in out and "threadleak dump (pid" in out,
           "the text report", out[:2000])
+    check(re.search(r'^Thread 1 \(tid \d+, "[^"]*", main\)', out, re.M) is not None and
+          not re.search(r'^Thread 1 \(tid \d+, "[^"]*", joinable\)', out, re.M),
+          "the main thread is called main, not joinable", out[:2000])
     live.tell("stop\n")
     rc = live.wait(timeout=60)
     check(rc == 0, f"busy ended with {rc}", live.err)
