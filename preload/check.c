@@ -617,8 +617,11 @@ static void loader_note(const struct gather *g, char *note, size_t len)
 struct check {
 	int64_t t0;
 	pid_t self_tid;
+	bool settled_early; /* nothing_can_change said so: to be confirmed (views_hold) */
+	bool no_early;      /* it said so wrongly: the whole grace period this time */
 	struct gather g;
-	bool loader; /* we hold the dynamic loader's locks */
+	bool loader;     /* we hold the dynamic loader's locks */
+	bool views_held; /* the verdicts' scan confirmed the grace period's looks */
 	char loader_note[160];
 	struct tl_report r;
 };
@@ -669,11 +672,12 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	if (g->ntasks != live + 1)
 		return false;
 	/* The looks at the threads are not one instant: a thread seen asleep may be woken a moment
-	 * later by one that was still running then and is asleep when looked at. Stamps of every
-	 * thread before and after the looks: one that ran in between was switched out, or is
-	 * running, or was woken by one that was. The looks are the kernel views the check needs
-	 * anyway: when nothing can change they still hold afterwards (viewed), and the verdicts'
-	 * scan starts from these stamps. */
+	 * later by one that was still running then and is asleep when looked at. Each look takes a
+	 * stamp; one that ran since was switched out, or is running, or was woken by one that was.
+	 * The answer is only a first one: the stamps are compared later (views_hold), by the
+	 * verdicts' scan, which starts from them, or after it, and when they moved the check starts
+	 * over with the whole grace period (tl_check). The looks are the kernel views the check
+	 * needs anyway (viewed). */
 	bool still = true;
 	for (size_t k = 0; still && k < g->n; k++) {
 		size_t i = (*from + k) % g->n;
@@ -688,15 +692,21 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 		}
 	}
 	still = still && no_timers();
-	for (size_t i = 0; still && i < g->n; i++) {
-		char st;
-		if (g->v[i].state != TL_ST_EXITED &&
-		    (tl_kernel_stamp(g->v[i].tid, &st) != g->v[i].stamp || st == 'R'))
-			still = false;
-	}
 	for (size_t i = 0; still && i < g->n; i++)
 		g->v[i].viewed = g->v[i].state != TL_ST_EXITED;
 	return still;
+}
+
+/* Was no thread viewed by nothing_can_change switched out since, nor is any running now? */
+static bool views_hold(const struct gather *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		char st;
+		if (g->v[i].viewed &&
+		    (tl_kernel_stamp(g->v[i].tid, &st) != g->v[i].stamp || st == 'R'))
+			return false;
+	}
+	return true;
 }
 
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
@@ -713,8 +723,8 @@ static bool wait_out_grace(struct check *c)
 		ok = gather(&c->g, c->self_tid);
 		if (!ok || c->g.n == 0 || tl_mono_ns() >= deadline)
 			break;
-		if (nothing_can_change(&c->g, &from)) {
-			settled = true;
+		if (!c->no_early && nothing_can_change(&c->g, &from)) {
+			settled = c->settled_early = true;
 			break;
 		}
 		int64_t left = deadline - tl_mono_ns();
@@ -773,6 +783,35 @@ static void judge_reachability(struct check *c)
 		tl_reach_classify(&pre);
 	else
 		tl_reach_skip(&pre, "the dynamic loader's lock is held by another thread");
+	c->views_held = pre.views_held;
+}
+
+static void leave_loader(struct check *c)
+{
+	if (c->loader)
+		tl_loader_leave();
+	c->loader = false;
+}
+
+/* The grace period ended early on the word of looks that may have been overtaken (see
+ * nothing_can_change): confirm them now, from the verdicts' scan or with a stamp of each
+ * thread; when they were overtaken, start again and wait the grace period out. */
+static void confirm_early_end(struct check *c)
+{
+	if (!c->settled_early || c->views_held || views_hold(&c->g))
+		return;
+	leave_loader(c);
+	free(c->g.v);
+	free(c->g.known);
+	c->g = (struct gather){.all = c->g.all};
+	c->settled_early = false;
+	c->no_early = true;
+	if (!wait_out_grace(c))
+		tl_warn("out of memory during the check");
+	if (c->g.n > 0) {
+		classify_threads(c);
+		judge_reachability(c);
+	}
 }
 
 /* A thread that left its wrapped call while we unwound it: its stack is not to be trusted. If
@@ -990,13 +1029,6 @@ static int count_failing_leaks(const struct tl_report *r)
 	return leaked;
 }
 
-static void leave_loader(struct check *c)
-{
-	if (c->loader)
-		tl_loader_leave();
-	c->loader = false;
-}
-
 /* The deferred exit check's JSON, written to its log file as it is made, where holding the
  * document until the last exit handler was the check's largest memory (18 MB at 10,000
  * threads). The file is ours alone (log.c truncates it when opening it), so the last handler can
@@ -1113,7 +1145,10 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		classify_threads(&c);
 		phase_done(&c, "classify");
 		judge_reachability(&c);
+		confirm_early_end(&c);
 		phase_done(&c, "verdicts");
+	}
+	if (c.g.n > 0) {
 		capture_stacks(&c);
 		phase_done(&c, "stacks");
 		describe_threads(&c);

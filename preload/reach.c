@@ -1382,11 +1382,14 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		ths[i].early_stamp = -1;
 	}
 	qsort(ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+	bool views_all_found = true; /* every viewed thread is still listed */
 	for (size_t i = 0; i < r->n; i++) {
-		struct th key = {.tid = r->v[i].tid}, *t;
+		struct th key = {.tid = r->v[i].tid}, *t = NULL;
 		if (r->v[i].viewed &&
 		    (t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid)) != NULL)
 			t->early_stamp = r->v[i].stamp, t->early_state = r->v[i].kstate;
+		else if (r->v[i].viewed)
+			views_all_found = false;
 	}
 	/* what each tracked thread is waiting in, as its wrapper recorded it */
 	nunjoined = 0;
@@ -1570,6 +1573,8 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		arena_used = mark;
 		scan_deadline = budget_end;
 		still = attempt(checker_sp, wbuf, tries == 0);
+		/* the first attempt started from the views' stamps */
+		r->views_held = still && tries == 0 && views_all_found;
 		if (still || tl_mono_ns() >= budget_end)
 			break;
 		struct timespec ts = {0, 2000000};

@@ -364,6 +364,9 @@ struct tl_report {
 	int64_t check_ns;
 	char deadlock[2048];          /* one line per wait-for cycle */
 	const struct tl_known *known; /* the check's own copy of thread handles */
+	/* the verdicts' scan found that no thread viewed before it (tl_seen.viewed) was switched
+	 * out from that view to the scan's end (reach.c) */
+	bool views_held;
 };
 
 /* ---- the kernel's view, from /proc (kernel.c) ---- */

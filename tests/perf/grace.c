@@ -9,9 +9,14 @@
  *                      writes to 300 ms later; it ends after the read
  *   grace sleep N      the same, plus a detached thread that sleeps 300 ms and ends
  *   grace exited N     the same N cond waiters, plus a joinable thread that has returned and
- *                      is never joined: nothing can change either */
+ *                      is never joined: nothing can change either
+ *   grace signaled N   the same N cond waiters, one of which a child process keeps sending
+ *                      SIGUSR1 (a handler that returns; the wait goes on) until we are gone:
+ *                      each look may find it asleep, but it does not stay that way */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,8 +31,19 @@ static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static atomic_int arrived;
 static int pipefd[2];
 
+static void nudged(int sig)
+{
+	(void)sig;
+}
+
 static void *cond_waiter(void *arg)
 {
+	if (arg != NULL) { /* the one that takes SIGUSR1 */
+		sigset_t usr1;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	}
 	pthread_mutex_lock(&mu);
 	atomic_fetch_add(&arrived, 1);
 	for (;;)
@@ -92,29 +108,45 @@ static void *returner(void *arg)
 	return arg;
 }
 
-static void start(void *(*fn)(void *), bool detached)
+static void start_arg(void *(*fn)(void *), bool detached, void *arg)
 {
 	pthread_t t;
 	pthread_attr_t a;
 	pthread_attr_init(&a);
 	if (detached)
 		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &a, fn, NULL) != 0) {
+	if (pthread_create(&t, &a, fn, arg) != 0) {
 		perror("pthread_create");
 		exit(2);
 	}
 	pthread_attr_destroy(&a);
 }
 
+static void start(void *(*fn)(void *), bool detached)
+{
+	start_arg(fn, detached, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep|exited N\n");
+		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep|exited|signaled N\n");
 		return 2;
 	}
 	const char *mode = argv[1];
 	int n = atoi(argv[2]), want = n;
 	pthread_mutex_lock(&held);
+	if (strcmp(mode, "signaled") == 0) {
+		/* SIGUSR1 reaches only the waiter that unblocks it */
+		struct sigaction sa = {.sa_handler = nudged, .sa_flags = SA_RESTART};
+		sigaction(SIGUSR1, &sa, NULL);
+		sigset_t usr1;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+		start_arg(cond_waiter, false, (void *)1);
+		want++;
+	}
 	for (int i = 0; i < n; i++)
 		start(cond_waiter, false);
 	if (strcmp(mode, "forever") == 0) {
@@ -142,6 +174,17 @@ int main(int argc, char **argv)
 		}
 		close(pipefd[1]);
 		start(pipe_reader, true);
+	} else if (strcmp(mode, "signaled") == 0) {
+		pid_t parent = getpid();
+		if (fork() == 0) {
+			/* until the parent is gone (a zombie still takes kill(): ask whose child we
+			 * are); holding no pipe of whoever waits for the parent's output */
+			for (int fd = 0; fd < 3; fd++)
+				close(fd);
+			while (getppid() == parent && kill(parent, SIGUSR1) == 0)
+				sched_yield(); /* as often as it can: a loaded machine thins them out */
+			_exit(0);
+		}
 	} else if (strcmp(mode, "exited") == 0) {
 		start(returner, false);
 		usleep(100 * 1000); /* it has returned, and its task is gone */
