@@ -24,8 +24,10 @@ kept = []
 for i in range(3):
     r = run([prog, "signaled", "500"], options="grace_ms=1000")
     check(r.rc == 23, f"signaled: exit status {r.rc}", r.stderr)
-    calls = sorted(str(leak["blocked_in"]) for leak in r.leaks)
-    check(calls == ["pthread_cond_wait"] * 501, f"signaled run {i}: {len(calls)} waiters reported",
+    # the signalled one may be caught in its handler (running)
+    calls = [str(leak["blocked_in"]) for leak in r.leaks]
+    check(len(calls) == 501 and calls.count("pthread_cond_wait") >= 500,
+          f"signaled run {i}: {len(calls)} threads, {calls.count('pthread_cond_wait')} waiting",
           r.report)
     kept.append(r.report["check_ms"])
 check(max(kept) >= 900, f"signaled: the grace period ended early in every run ({kept} ms) though "
