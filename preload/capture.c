@@ -594,6 +594,19 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
 	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
 }
 
+/* One read of /proc/self/task/NAME (`tasks`: that folder, open; -1 if it is not), for files the
+ * kernel makes in one go (seq_file): -1 when it cannot be read. */
+static ssize_t read_task_file(int tasks, const char *name, char *buf, size_t len)
+{
+	int fd = tasks < 0 ? -1 : openat(tasks, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = TL_REAL(read)(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* Look again right before the signal: a thread seen running a moment ago may be in a call
  * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
  * between this read and the signal, which repair_eintr covers. `tasks`: /proc/self/task, open
@@ -605,13 +618,8 @@ static bool still_transparent(int tasks, const struct park_slot *sl, uintptr_t r
 	scratch.tid = tid;
 	char name[32], buf[256];
 	snprintf(name, sizeof(name), "%d/syscall", (int)tl_proc_tid(tid));
-	int fd = tasks < 0 ? -1 : openat(tasks, name, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : TL_REAL(read)(fd, buf, sizeof(buf) - 1); /* one seq_file read */
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (read_task_file(tasks, name, buf, sizeof(buf)) <= 0)
 		return sl->stack_lo == 0; /* gone, or no /proc */
-	buf[n] = '\0';
 	if (strncmp(buf, "running", 7) == 0)
 		return sl->stack_lo == 0; /* a small stack's room is unknown while it runs */
 	char *p = buf;
@@ -625,9 +633,38 @@ static bool still_transparent(int tasks, const struct park_slot *sl, uintptr_t r
 }
 
 /* How long we wait for the parked threads: to answer (they do in microseconds), then to be
- * on their way out of the handler. */
+ * on their way out of the handler. A thread that has not answered in PARK_ANSWER_NS but still
+ * has our signal pending, not blocked, and is runnable, has not run since we sent it (a loaded
+ * machine, a thread of low priority): it is given PARK_PENDING_NS more at a time, up to
+ * PARK_PENDING_MAX_NS in all. A sleeping, stopped or traced thread is not waited for. */
 #define PARK_ANSWER_NS (250 * 1000000LL)
+#define PARK_PENDING_NS (50 * 1000000LL)
+#define PARK_PENDING_MAX_NS (2000 * 1000000LL)
 #define PARK_LEAVE_NS (100 * 1000000LL)
+
+/* Is our signal still pending for a thread that has not answered, not blocked by it, and is
+ * the thread runnable?
+ * (/proc/self/task/TID/status: State; SigPnd, the signals pending for the thread itself;
+ * SigBlk.) */
+static bool answer_pending(int tasks, const struct park_job *job)
+{
+	uint64_t bit = 1ull << (park_signal - 1);
+	for (size_t i = 0; i < job->n; i++) {
+		const struct park_slot *sl = &job->a->s[i];
+		if (atomic_load(&sl->state) != P_STATE(job->gen, P_REQUESTED))
+			continue;
+		char name[32], buf[2048];
+		snprintf(name, sizeof(name), "%d/status", (int)tl_proc_tid(sl->tid));
+		if (read_task_file(tasks, name, buf, sizeof(buf)) <= 0)
+			continue;
+		const char *st = strstr(buf, "\nState:\t"), *pnd = strstr(buf, "\nSigPnd:"),
+		           *blk = strstr(buf, "\nSigBlk:");
+		if (st && st[8] == 'R' && pnd && blk && (strtoull(pnd + 8, NULL, 16) & bit) &&
+		    !(strtoull(blk + 8, NULL, 16) & bit))
+			return true;
+	}
+	return false;
+}
 
 /* The answer time is over: a slot still requested is abandoned (its handler, if it comes,
  * finds it so and only returns). A handler that has claimed its slot but not yet published
@@ -661,10 +698,16 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		else
 			atomic_store(&sl[i].state, P_STATE(job->gen, P_ABANDONED));
 	}
+	int64_t sent_at = tl_mono_ns(), deadline = sent_at + PARK_ANSWER_NS;
+	while (!tally_wait(&parked, sent, deadline)) {
+		if (deadline - sent_at >= PARK_PENDING_MAX_NS || !answer_pending(tasks, job)) {
+			abandon_unanswered(job);
+			break;
+		}
+		deadline += PARK_PENDING_NS;
+	}
 	if (tasks >= 0)
 		close(tasks);
-	if (!tally_wait(&parked, sent, tl_mono_ns() + PARK_ANSWER_NS))
-		abandon_unanswered(job);
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
