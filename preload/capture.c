@@ -642,10 +642,9 @@ static bool still_transparent(int tasks, const struct park_slot *sl, uintptr_t r
 #define PARK_PENDING_MAX_NS (2000 * 1000000LL)
 #define PARK_LEAVE_NS (100 * 1000000LL)
 
-/* Is our signal still pending for a thread that has not answered, not blocked by it, and is
- * the thread runnable?
- * (/proc/self/task/TID/status: State; SigPnd, the signals pending for the thread itself;
- * SigBlk.) */
+/* Is our signal still pending for a thread that has not answered, not blocked by it, and is the
+ * thread runnable? (/proc/self/task/TID/status: State; SigPnd, the signals pending for the
+ * thread itself; SigBlk; see docs/internals.md.) */
 static bool answer_pending(int tasks, const struct park_job *job)
 {
 	uint64_t bit = 1ull << (park_signal - 1);
