@@ -6,9 +6,10 @@
  * 2. Any other thread that a signal cannot disturb (running in user space, or in a syscall
  *    the kernel restarts transparently) is "parked": while we hold the loader lock (inside a
  *    dl_iterate_phdr callback; the lock is recursive) we send it a real-time signal whose
- *    handler only publishes its ucontext, acknowledges on a futex and waits. We unwind each
+ *    handler only publishes its ucontext, counts itself parked and waits. We unwind each
  *    parked context with libunwind (no malloc; libunwind's own dl_iterate_phdr calls cannot
- *    deadlock because we hold that lock and no parked thread can), then release them all.
+ *    deadlock because we hold that lock and no parked thread can), then release them all, and
+ *    wait until they have left the handler. O(N) in the threads: see "parking" below.
  *    libunwind inside a signal handler deadlocks (docs/internals.md): the handler never unwinds.
  * 3. A thread with the signal blocked, or in a call a signal would interrupt (poll, nanosleep,
  *    a socket with a timeout), gets only the program counter the kernel reports, and a note.
@@ -20,6 +21,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -254,18 +256,41 @@ static bool unwind_saved_regs(struct tl_seen *s)
 #endif
 }
 
-/* ---- parking ---- */
-/* A slot's life: REQUESTED (signal sent) -> PARKED (in the handler) -> DONE (unwound) ->
- * LEFT (the handler is returning), or ABANDONED when the thread did not answer in time. */
-enum { P_REQUESTED = 1, P_PARKED, P_ABANDONED, P_DONE, P_LEFT };
+/* ---- parking ----
+ * Parking N threads costs O(N), with no futex call per thread but the wait each parked handler
+ * sleeps in. The signal carries its slot's index and the check's generation
+ * (rt_tgsigqueueinfo), so the handler finds its slot at once. The checker waits for counts
+ * (struct tally) of the handlers that parked and of those on their way out, and is woken once
+ * per count, when it is complete. A FUTEX_WAKE per thread would walk the futex hash's chains:
+ * since Linux 6.17 a process's private futexes hash into a small table of its own, and with
+ * thousands of threads asleep each bucket holds thousands of waiters (docs/internals.md).
+ *
+ * A slot's state holds the generation of the check that filled it, so a late handler (a signal
+ * of an earlier check, delivered once the thread unblocked it) can never take a slot of this
+ * one: REQUESTED (signal sent) -> CLAIMED (the handler writes its context) -> PARKED
+ * (published), or ABANDONED when the thread did not answer in time. */
+enum { P_REQUESTED = 1, P_CLAIMED, P_PARKED, P_ABANDONED };
+#define P_STATE(gen, st) ((uint64_t)(gen) << 8 | (uint64_t)(st))
 
 struct park_slot {
-	pid_t tid;
-	_Atomic int state;
+	_Atomic pid_t tid; /* a late handler may read it while the checker fills the slot */
+	_Atomic uint64_t state;
 	void *uc;
 	struct tl_seen *seen;
 	uintptr_t stack_lo; /* a small stack's lowest address: signal only with room; else 0 */
 };
+
+/* Grown, never freed: a late handler may read an old array. A new one is taken too when a
+ * handler that had claimed its slot was given up on: it still writes there. */
+struct park_slots {
+	size_t cap;
+	struct park_slot s[];
+};
+static struct park_slots *_Atomic slots;
+static bool slots_tainted;
+static uint32_t park_gen;            /* the checker's, under check_lock */
+static _Atomic uint32_t release_gen; /* the last generation released */
+static int park_signal;
 
 /* Stack a signal of ours takes on the interrupted thread: the kernel's frame (siginfo,
  * ucontext and the vector registers' state: some KiB with AVX-512, more with AMX) plus the
@@ -274,15 +299,77 @@ static _Atomic uintptr_t frame_need;
 #define TL_HANDLER_MARGIN 3072
 #define TL_SMALL_STACK (256 * 1024)
 
-static struct park_slot *_Atomic slots; /* grown, never freed: a late handler may read it */
-static _Atomic size_t nslots;
-static size_t slots_cap;
-static _Atomic uint32_t park_gen, release_gen;
-static int park_signal;
-
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
 	return TL_REAL(syscall)(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+/* How many handlers of one generation reached a point (parked; on their way out). The checker
+ * says that it sleeps before it sleeps on the count, and a handler wakes it only then, and only
+ * with the count it waits for: one FUTEX_WAKE per count instead of one per thread. A handler of
+ * another generation counts for nothing. */
+struct tally {
+	_Atomic uint64_t word; /* generation << 32 | count; the futex is the count's half */
+	_Atomic uint32_t want;
+	atomic_bool sleeping;
+};
+static struct tally parked, leaving;
+
+static _Atomic uint32_t *tally_futex(struct tally *t)
+{
+	return (_Atomic uint32_t *)&t->word + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+}
+
+static uint32_t tally_count(struct tally *t)
+{
+	return (uint32_t)atomic_load(&t->word);
+}
+
+static void tally_reset(struct tally *t, uint32_t gen)
+{
+	atomic_store(&t->want, UINT32_MAX);
+	atomic_store(&t->word, (uint64_t)gen << 32);
+}
+
+/* Async-signal-safe. */
+static void tally_add(struct tally *t, uint32_t gen)
+{
+	uint64_t w = atomic_load(&t->word);
+	do {
+		if ((uint32_t)(w >> 32) != gen)
+			return;
+	} while (!atomic_compare_exchange_weak(&t->word, &w, w + 1));
+	/* sequentially consistent with the checker's store of `sleeping` and its look at the
+	 * count after it: either it sees our count, or we see it asleep */
+	if (atomic_load(&t->sleeping) && (uint32_t)(w + 1) >= atomic_load(&t->want))
+		futex(tally_futex(t), FUTEX_WAKE, 1, NULL);
+}
+
+/* Wait until the count reaches want; false when the deadline came first. */
+static bool tally_wait(struct tally *t, uint32_t want, int64_t deadline)
+{
+	atomic_store(&t->want, want);
+	for (;;) {
+		uint32_t c = tally_count(t);
+		if (c >= want)
+			return true;
+		int64_t left = deadline - tl_mono_ns();
+		if (left <= 0)
+			return false;
+		atomic_store(&t->sleeping, true);
+		if (tally_count(t) == c) {
+			struct timespec ts = {left / 1000000000, left % 1000000000};
+			futex(tally_futex(t), FUTEX_WAIT, c, &ts);
+		}
+		atomic_store(&t->sleeping, false);
+	}
+}
+
+/* Has generation gen been released (the counter wraps)? */
+static bool released(uint32_t gen, uint32_t *now)
+{
+	*now = atomic_load(&release_gen);
+	return (int32_t)(*now - gen) >= 0;
 }
 
 /* The thread was not in a system call when we looked, but entered one before our signal
@@ -356,13 +443,13 @@ void tl_repair_eintr(void *ucontext, int sig)
 	g[REG_RAX] = r == -1 ? -err : r;
 }
 
-/* Async-signal-safe: no locks, no malloc, no libunwind. */
+/* Async-signal-safe: no locks, no malloc, no libunwind. A signal sent by this process: with
+ * SI_QUEUE, by send_park, whose value names the slot and the check; any other (tgkill) parks
+ * nothing, but its EINTR is undone like a late one's. */
 static void park_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
 	int saved = errno;
-	uint32_t gen = atomic_load(&park_gen);
-	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
+	if ((si->si_code != SI_QUEUE && si->si_code != SI_TKILL) || si->si_pid != getpid()) {
 		errno = saved;
 		return;
 	}
@@ -370,34 +457,36 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 	                 (uintptr_t)__builtin_frame_address(0);
 	if (need > atomic_load(&frame_need) && need < (1u << 20))
 		atomic_store(&frame_need, need);
-	if (gen == atomic_load(&release_gen)) { /* late: the check is over */
-		tl_repair_eintr(uc, sig);
-		errno = saved;
-		return;
-	}
-	pid_t me = tl_gettid();
-	struct park_slot *sl = atomic_load(&slots);
-	size_t n = atomic_load(&nslots);
-	for (size_t i = 0; i < n; i++) {
-		if (sl[i].tid != me)
-			continue;
-		int expect = P_REQUESTED;
-		sl[i].uc = uc;
-		if (atomic_compare_exchange_strong(&sl[i].state, &expect, P_PARKED)) {
-			futex((_Atomic uint32_t *)&sl[i].state, FUTEX_WAKE, 1, NULL);
-			uint32_t r;
-			while ((r = atomic_load(&release_gen)) != gen)
-				futex(&release_gen, FUTEX_WAIT, r, NULL);
-			/* only if the slot was not handed to another thread since (a late handler)
-			 */
-			int done = P_DONE;
-			if (atomic_compare_exchange_strong(&sl[i].state, &done, P_LEFT))
-				futex((_Atomic uint32_t *)&sl[i].state, FUTEX_WAKE, 1, NULL);
-		}
-		break;
+	uint64_t v = (uintptr_t)si->si_value.sival_ptr;
+	uint32_t gen = (uint32_t)(v >> 32), i = (uint32_t)v, now;
+	struct park_slots *a = atomic_load(&slots);
+	uint64_t expect = P_STATE(gen, P_REQUESTED);
+	/* late (the check is over, or the slot is another check's now): only return */
+	if (si->si_code == SI_QUEUE && a != NULL && i < a->cap && !released(gen, &now) &&
+	    atomic_load_explicit(&a->s[i].tid, memory_order_relaxed) == tl_gettid() &&
+	    atomic_compare_exchange_strong(&a->s[i].state, &expect, P_STATE(gen, P_CLAIMED))) {
+		a->s[i].uc = uc;
+		atomic_store(&a->s[i].state, P_STATE(gen, P_PARKED));
+		tally_add(&parked, gen);
+		while (!released(gen, &now))
+			futex(&release_gen, FUTEX_WAIT, now, NULL);
+		tally_add(&leaving, gen); /* the slot is not ours any more: not touched again */
 	}
 	tl_repair_eintr(uc, sig);
 	errno = saved;
+}
+
+/* Our signal to thread tid for slot i of generation gen. */
+static bool send_park(pid_t pid, uid_t uid, pid_t tid, uint32_t gen, uint32_t i)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = park_signal;
+	si.si_code = SI_QUEUE;
+	si.si_pid = pid;
+	si.si_uid = uid;
+	si.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)gen << 32 | i);
+	return TL_REAL(syscall)(SYS_rt_tgsigqueueinfo, pid, tid, park_signal, &si) == 0;
 }
 
 static bool handler_is_ours(int sig)
@@ -439,9 +528,9 @@ static bool install_handler(void)
 	if (sigaction(sig, &sa, NULL) != 0)
 		return false;
 	park_signal = sig;
-	/* measure the frame on ourselves: a late signal, which only returns */
+	/* measure the frame on ourselves: a signal that names no slot, which only returns */
 	if (atomic_load(&frame_need) == 0)
-		TL_REAL(syscall)(SYS_tgkill, getpid(), tl_gettid(), sig);
+		send_park(getpid(), getuid(), tl_gettid(), 0, UINT32_MAX);
 	return true;
 }
 
@@ -450,25 +539,30 @@ bool tl_capture_prepare(void)
 	return install_handler();
 }
 
-static bool grow_slots(size_t n)
+/* Room for n slots: the current array, or a new one (the old one is kept: see above). */
+static struct park_slots *slots_for(size_t n)
 {
-	if (n <= slots_cap)
-		return true;
-	size_t cap = slots_cap ? slots_cap : 64;
+	struct park_slots *a = atomic_load(&slots);
+	if (a != NULL && a->cap >= n && !slots_tainted)
+		return a;
+	size_t cap = a ? a->cap : 64;
 	while (cap < n)
 		cap *= 2;
-	void *p = mmap(NULL, cap * sizeof(struct park_slot), PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, sizeof(*a) + cap * sizeof(a->s[0]), PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		return false;
-	atomic_store(&nslots, 0);
-	atomic_store(&slots, (struct park_slot *)p); /* the old array is kept: see above */
-	slots_cap = cap;
-	return true;
+		return NULL;
+	a = p;
+	a->cap = cap;
+	atomic_store(&slots, a);
+	slots_tainted = false;
+	return a;
 }
 
 struct park_job {
+	struct park_slots *a;
 	size_t n;
+	uint32_t gen;
 	int acked;
 };
 
@@ -500,17 +594,31 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
 	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
 }
 
+/* One read of /proc/self/task/NAME (`tasks`: that folder, open; -1 if it is not), for files the
+ * kernel makes in one go (seq_file): -1 when it cannot be read. */
+static ssize_t read_task_file(int tasks, const char *name, char *buf, size_t len)
+{
+	int fd = tasks < 0 ? -1 : openat(tasks, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = TL_REAL(read)(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* Look again right before the signal: a thread seen running a moment ago may be in a call
  * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
- * between this read and the signal, which repair_eintr covers. */
-static bool still_transparent(const struct park_slot *sl)
+ * between this read and the signal, which repair_eintr covers. `tasks`: /proc/self/task, open
+ * (one path component to look up per thread instead of four); room: needed_room(). */
+static bool still_transparent(int tasks, const struct park_slot *sl, uintptr_t room)
 {
 	static struct tl_seen scratch; /* the checker only, under check_lock */
 	pid_t tid = sl->tid;
 	scratch.tid = tid;
-	char path[64], buf[256];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+	char name[32], buf[256];
+	snprintf(name, sizeof(name), "%d/syscall", (int)tl_proc_tid(tid));
+	if (read_task_file(tasks, name, buf, sizeof(buf)) <= 0)
 		return sl->stack_lo == 0; /* gone, or no /proc */
 	if (strncmp(buf, "running", 7) == 0)
 		return sl->stack_lo == 0; /* a small stack's room is unknown while it runs */
@@ -519,68 +627,102 @@ static bool still_transparent(const struct park_slot *sl)
 	for (int k = 0; k < 6; k++)
 		scratch.sysargs[k] = strtoul(p, &p, 16);
 	uintptr_t sp = strtoul(p, &p, 16);
-	if (sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < needed_room()))
+	if (sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < room))
 		return false;
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
 
 /* How long we wait for the parked threads: to answer (they do in microseconds), then to be
- * on their way out of the handler. */
+ * on their way out of the handler. A thread that has not answered in PARK_ANSWER_NS but still
+ * has our signal pending, not blocked, and is runnable, has not run since we sent it (a loaded
+ * machine, a thread of low priority): it is given PARK_PENDING_NS more at a time, up to
+ * PARK_PENDING_MAX_NS in all. A sleeping, stopped or traced thread is not waited for. */
 #define PARK_ANSWER_NS (250 * 1000000LL)
+#define PARK_PENDING_NS (50 * 1000000LL)
+#define PARK_PENDING_MAX_NS (2000 * 1000000LL)
 #define PARK_LEAVE_NS (100 * 1000000LL)
+
+/* Is our signal still pending for a thread that has not answered, not blocked by it, and is the
+ * thread runnable? (/proc/self/task/TID/status: State; SigPnd, the signals pending for the
+ * thread itself; SigBlk; see docs/internals.md.) */
+static bool answer_pending(int tasks, const struct park_job *job)
+{
+	uint64_t bit = 1ull << (park_signal - 1);
+	for (size_t i = 0; i < job->n; i++) {
+		const struct park_slot *sl = &job->a->s[i];
+		if (atomic_load(&sl->state) != P_STATE(job->gen, P_REQUESTED))
+			continue;
+		char name[32], buf[2048];
+		snprintf(name, sizeof(name), "%d/status", (int)tl_proc_tid(sl->tid));
+		if (read_task_file(tasks, name, buf, sizeof(buf)) <= 0)
+			continue;
+		const char *st = strstr(buf, "\nState:\t"), *pnd = strstr(buf, "\nSigPnd:"),
+		           *blk = strstr(buf, "\nSigBlk:");
+		if (st && st[8] == 'R' && pnd && blk && (strtoull(pnd + 8, NULL, 16) & bit) &&
+		    !(strtoull(blk + 8, NULL, 16) & bit))
+			return true;
+	}
+	return false;
+}
+
+/* The answer time is over: a slot still requested is abandoned (its handler, if it comes,
+ * finds it so and only returns). A handler that has claimed its slot but not yet published
+ * its context will still write into the array: the next check takes a new one. */
+static void abandon_unanswered(struct park_job *job)
+{
+	for (size_t i = 0; i < job->n; i++) {
+		uint64_t expect = P_STATE(job->gen, P_REQUESTED);
+		if (!atomic_compare_exchange_strong(&job->a->s[i].state, &expect,
+		                                    P_STATE(job->gen, P_ABANDONED)) &&
+		    expect == P_STATE(job->gen, P_CLAIMED))
+			slots_tainted = true;
+	}
+}
 
 static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)info;
 	(void)size;
 	struct park_job *job = data;
-	struct park_slot *sl = atomic_load(&slots);
+	struct park_slot *sl = job->a->s;
 	pid_t pid = getpid();
-	for (size_t i = 0; i < job->n; i++)
-		if (!still_transparent(&sl[i]) ||
-		    TL_REAL(syscall)(SYS_tgkill, pid, sl[i].tid, park_signal) != 0)
-			atomic_store(&sl[i].state, P_ABANDONED);
-	int64_t deadline = tl_mono_ns() + PARK_ANSWER_NS;
+	uid_t uid = getuid();
+	uintptr_t room = needed_room();
+	int tasks = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint32_t sent = 0;
 	for (size_t i = 0; i < job->n; i++) {
-		for (;;) {
-			int st = atomic_load(&sl[i].state);
-			if (st != P_REQUESTED)
-				break;
-			int64_t left = deadline - tl_mono_ns();
-			if (left <= 0) {
-				int expect = P_REQUESTED;
-				atomic_compare_exchange_strong(&sl[i].state, &expect, P_ABANDONED);
-				break;
-			}
-			struct timespec ts = {left / 1000000000, left % 1000000000};
-			futex((_Atomic uint32_t *)&sl[i].state, FUTEX_WAIT, P_REQUESTED, &ts);
-		}
+		if (still_transparent(tasks, &sl[i], room) &&
+		    send_park(pid, uid, sl[i].tid, job->gen, (uint32_t)i))
+			sent++;
+		else
+			atomic_store(&sl[i].state, P_STATE(job->gen, P_ABANDONED));
 	}
+	int64_t sent_at = tl_mono_ns(), deadline = sent_at + PARK_ANSWER_NS;
+	while (!tally_wait(&parked, sent, deadline)) {
+		if (deadline - sent_at >= PARK_PENDING_MAX_NS || !answer_pending(tasks, job)) {
+			abandon_unanswered(job);
+			break;
+		}
+		deadline += PARK_PENDING_NS;
+	}
+	if (tasks >= 0)
+		close(tasks);
 	for (size_t i = 0; i < job->n; i++) {
-		if (atomic_load(&sl[i].state) != P_PARKED)
+		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
 		unw_cursor_t cur;
 		if (unw_init_local2(&cur, (unw_context_t *)sl[i].uc, UNW_INIT_SIGNAL_FRAME) == 0) {
 			walk(&cur, &sl[i].seen->stack, true);
 			job->acked++;
 		}
-		atomic_store(&sl[i].state, P_DONE);
 	}
-	atomic_store(&release_gen, atomic_load(&park_gen));
-	futex(&release_gen, FUTEX_WAKE, 0x7fffffff, NULL);
+	atomic_store(&release_gen, job->gen);
+	futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
 	/* Wait until every parked thread is on its way out of the handler (whose mask blocks every
 	 * signal): a check right after this one must not see it as blocking our signal, nor as
-	 * running, when it is back in its call a moment later. */
-	deadline = tl_mono_ns() + PARK_LEAVE_NS;
-	for (size_t i = 0; i < job->n; i++) {
-		while (atomic_load(&sl[i].state) == P_DONE) {
-			int64_t left = deadline - tl_mono_ns();
-			if (left <= 0)
-				break;
-			struct timespec ts = {left / 1000000000, left % 1000000000};
-			futex((_Atomic uint32_t *)&sl[i].state, FUTEX_WAIT, P_DONE, &ts);
-		}
-	}
+	 * running, when it is back in its call a moment later. Every handler counted as parked
+	 * counts itself as leaving once released. */
+	tally_wait(&leaving, tally_count(&parked), tl_mono_ns() + PARK_LEAVE_NS);
 	return 1; /* stop iterating: we only wanted the lock */
 }
 
@@ -617,33 +759,36 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 	}
 	if (npark == 0)
 		return;
-	if (!tl_deps_unwind() || !install_handler() || !grow_slots(npark)) {
+	struct park_slots *a = NULL;
+	if (!tl_deps_unwind() || !install_handler() || npark > UINT32_MAX ||
+	    (a = slots_for(npark)) == NULL) {
 		for (size_t i = 0; i < n; i++)
 			if (v[i].state != TL_ST_EXITED && v[i].stack.n == 0 && !v[i].stack_note)
 				pc_only(&v[i], "no signal available to sample the stack");
 		return;
 	}
-	struct park_slot *sl = atomic_load(&slots);
+	uint32_t gen = ++park_gen;
+	tally_reset(&parked, gen);
+	tally_reset(&leaving, gen);
+	struct park_slot *sl = a->s;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		if (s->state == TL_ST_EXITED || s->in_wrapper || s->stack_note)
 			continue;
-		sl[k].tid = s->tid;
+		atomic_store_explicit(&sl[k].tid, s->tid, memory_order_relaxed);
 		sl[k].uc = NULL;
 		sl[k].seen = s;
 		sl[k].stack_lo = small_stack_lo(s);
-		atomic_store(&sl[k].state, P_REQUESTED);
+		atomic_store(&sl[k].state, P_STATE(gen, P_REQUESTED));
 		k++;
 	}
-	atomic_store(&nslots, k);
-	atomic_fetch_add(&park_gen, 1);
 	/* Warm up the unwinder on this thread first (its caches, lazy bindings, TLS), so nothing in
 	 * it has to allocate while other threads are parked, one of which may hold a malloc lock.
 	 */
 	void *warm[4];
 	unw_backtrace(warm, 4);
-	struct park_job job = {k, 0};
+	struct park_job job = {a, k, gen, 0};
 	dl_iterate_phdr(park_all, &job);
 	for (size_t i = 0; i < k; i++) {
 		struct tl_seen *s = sl[i].seen;
