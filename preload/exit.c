@@ -26,7 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static atomic_bool exit_checked;
+TL_START_DATA static atomic_bool exit_checked;
 
 /* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
  * it locks every stream, and a leaked thread blocked in fgets() holds stdin's lock forever.
@@ -41,7 +41,7 @@ static void flush_stdio(void)
 			fflush_unlocked(f);
 }
 
-static atomic_bool exit_check_done;
+TL_START_DATA static atomic_bool exit_check_done;
 
 static void raw_nap_ms(long ms)
 {
@@ -157,13 +157,13 @@ bool tl_in_signal_handler(void)
 
 /* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
  * exit directly, and is taken as 0 until the last handler says otherwise. */
-static atomic_int exit_status_arg;
-static atomic_bool exit_reduced; /* exit() was called from a signal handler */
+TL_START_DATA static atomic_int exit_status_arg;
+TL_START_DATA static atomic_bool exit_reduced; /* exit() was called from a signal handler */
 
 /* The check taken in our destructor: EARLY_NONE, EARLY_RUNNING, EARLY_DONE (early_result and
  * early_fd valid), EARLY_SKIPPED (the last handler came first, or the destructor did not run). */
 enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
-static atomic_int early_state;
+TL_START_DATA static atomic_int early_state;
 static struct tl_deferred early_result;
 static int early_status, early_leaked, early_fd = -1;
 
@@ -171,7 +171,7 @@ static int early_status, early_leaked, early_fd = -1;
  * pthread_create, in this process or since fork) and has no other task now (a raw clone()
  * thread) has nothing to report: most processes a CI job starts. The check would still
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
-static bool nothing_seen_early; /* our destructor found nothing to check */
+TL_START_DATA static bool nothing_seen_early; /* our destructor found nothing to check */
 
 static bool nothing_to_check(void)
 {
@@ -508,7 +508,7 @@ static void exit_gate(int status, void *arg)
  * the process, as they would inside glibc, marked as exiting so the check does not count them.
  * A nested exit() (from an atexit handler) in the first caller goes on too. The main thread
  * returning from main calls glibc's internal exit and is met by exit_gate instead. */
-static _Atomic pid_t exit_owner;
+TL_START_DATA static _Atomic pid_t exit_owner;
 
 TL_EXPORT void exit(int status)
 {
@@ -529,7 +529,7 @@ TL_EXPORT void exit(int status)
 /* quick_exit() runs only the at_quick_exit handlers, ours last (registered in our constructor):
  * the check runs there, after the program's own. It gets no status: our wrapper keeps it. It
  * flushes nothing either, and neither do we: output the program left buffered is lost, as bare. */
-static atomic_int quick_status;
+TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {

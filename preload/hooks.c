@@ -33,7 +33,7 @@ static void secure_execution(void)
 	}
 }
 
-static bool options_hook_done;
+TL_START_DATA static bool options_hook_done;
 
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
 static void load_options(struct tl_symbolizer *sym)

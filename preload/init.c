@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-pid_t tl_pid;
+TL_START_DATA pid_t tl_pid;
 
 static void atfork_prepare(void)
 {
@@ -79,7 +79,7 @@ static void init(void)
 /* Once, as pthread_once, whose completion is a futex wake that every process would pay:
  * 0 not started, 1 running, 2 done. A thread that finds another one inside (a thread started
  * from another library's constructor) waits; init() itself reaching here again goes on. */
-static _Atomic int init_state;
+TL_START_DATA static _Atomic int init_state;
 static __thread bool in_init __attribute__((tls_model("initial-exec")));
 
 void tl_ensure_init(void)

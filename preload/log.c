@@ -24,11 +24,11 @@ struct ident {
 	ino_t ino;
 };
 
-static struct ident err_id, out_id; /* fd 2 and fd 1 at start */
+TL_START_DATA static struct ident err_id, out_id; /* fd 2 and fd 1 at start */
 /* Ours, close-on-exec: a copy of stderr, or for a pipe an O_PATH reference (see below). */
 static int err_fd = -1;
-static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
-bool tl_log_quiet;
+TL_START_DATA static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
+TL_START_DATA bool tl_log_quiet;
 
 static void ident_of(int fd, struct ident *id)
 {

@@ -209,7 +209,7 @@ static const ElfW(Sym) *
 
 /* The objects loaded at start end here: objects dlopen'ed later without RTLD_GLOBAL are not
  * in the scope that dlsym searches, and they come after this one in the list. */
-static _Atomic(struct link_map *) last_initial;
+TL_START_DATA static _Atomic(struct link_map *) last_initial;
 
 static struct link_map *initial_end(void)
 {

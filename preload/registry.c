@@ -16,7 +16,7 @@
 __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tl_thread *registry;
+TL_START_DATA static struct tl_thread *registry;
 static uint64_t next_number = 1;
 /* tids of records freed (joined, or detached and finished) whose tasks may still be listed:
  * they go on in glibc's exit path, where they may wait a long time for a lock (the stack
@@ -27,13 +27,13 @@ static uint64_t next_number = 1;
 static pid_t gone_static[GONE_STATIC];
 static pid_t *gone = gone_static;
 static size_t ngone, gone_cap = GONE_STATIC;
-static atomic_int starting;    /* created, not yet in the registry */
-static pthread_key_t exit_key; /* its destructor marks a thread finished */
+TL_START_DATA static atomic_int starting;    /* created, not yet in the registry */
+TL_START_DATA static pthread_key_t exit_key; /* its destructor marks a thread finished */
 
 /* The main thread's record and the hash table's first allocations are static: a process that
  * never starts a thread allocates nothing, and does not even set up malloc. */
-static struct tl_thread main_record;
-static struct {
+TL_START_DATA static struct tl_thread main_record;
+TL_START_DATA static struct {
 	UT_hash_table tbl;
 	UT_hash_bucket buckets[HASH_INITIAL_NUM_BUCKETS];
 	bool tbl_used, buckets_used;
