@@ -15,6 +15,7 @@
 
 #include <dlfcn.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/single_threaded.h>
 #include <stdio.h>
 #include <time.h>
@@ -173,6 +174,16 @@ static int early_status, early_leaked, early_fd = -1;
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
 TL_START_DATA static bool nothing_seen_early; /* our destructor found nothing to check */
 
+/* The process's only task? unshare(CLONE_THREAD) succeeds, doing nothing, exactly when it is
+ * (not under a seccomp filter, which might answer it with a signal): tl_list_tasks's first
+ * look, here as two raw system calls, since its 8 KiB buffer on the stack and libc's prctl
+ * cost a thread-less process a page of stack and a lazy binding at exit. */
+static bool only_task(void)
+{
+	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) == 0 &&
+	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
+}
+
 static bool nothing_to_check(void)
 {
 	pid_t tid;
@@ -181,13 +192,13 @@ static bool nothing_to_check(void)
 		return true;
 	return __libc_single_threaded &&
 	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
-	       tl_list_tasks(&tid, 1) == 1;
+	       (only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
 __attribute__((destructor)) static void exit_check_early(void)
 {
 	int none = EARLY_NONE;
-	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
+	if (tl_getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
 	    atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
@@ -456,8 +467,8 @@ char *tl_reduced_hang_text(bool json)
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true) &&
-	    !nothing_to_check()) {
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
+	    !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio();
@@ -496,9 +507,9 @@ static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
-	if (getpid() == tl_pid && !atomic_load(&exit_check_done))
+	if (tl_getpid() == tl_pid && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
-	while (getpid() == tl_pid && !atomic_load(&exit_check_done))
+	while (tl_getpid() == tl_pid && !atomic_load(&exit_check_done))
 		raw_nap_ms(1);
 }
 
@@ -513,14 +524,14 @@ TL_START_DATA static _Atomic pid_t exit_owner;
 TL_EXPORT void exit(int status)
 {
 	pid_t me = tl_gettid(), none = 0;
-	if (getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
+	if (tl_getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
 	    none != me) {
 		tl_thread_exiting();
 		for (;;)
 			raw_nap_ms(3600 * 1000);
 	}
 	atomic_store(&exit_status_arg, status);
-	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(exit)(status);
 	__builtin_unreachable();
@@ -533,7 +544,8 @@ TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
-	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
+	    !atomic_exchange(&exit_checked, true)) {
 		int status = atomic_load(&quick_status);
 		int leaked = atomic_load(&exit_reduced)
 		                 ? reduced_check(status)
@@ -547,7 +559,7 @@ TL_EXPORT void quick_exit(int status)
 {
 	atomic_store(&quick_status, status);
 	/* quick_exit is async-signal-safe, made to be called from a handler */
-	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(quick_exit)(status); /* the lookup is signal-safe (real.c) */
 	_exit(status);
@@ -569,10 +581,15 @@ void tl_exit_after_fork_child(void)
 	early_fd = -1;
 }
 
+/* at_quick_exit itself comes from libc_nonshared.a, linked at the end of our text: calling what
+ * it calls saves every process a page fault there (docs/internals.md, Process start). */
+extern int __cxa_at_quick_exit(void (*fn)(void), void *dso_handle);
+extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+
 /* From the constructor: the handlers that run the check at exit. */
 void tl_exit_install(void)
 {
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
-	at_quick_exit(at_quick);
+	__cxa_at_quick_exit(at_quick, __dso_handle);
 }

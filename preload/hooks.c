@@ -5,6 +5,7 @@
 #include "tl.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/auxv.h>
 
 /* Hooks the program may define, the LeakSanitizer way. The dynamic symbol tables have them
@@ -35,6 +36,23 @@ static void secure_execution(void)
 
 TL_START_DATA static bool options_hook_done;
 
+/* THREADLEAK_OPTIONS, read from environ: libc's getenv, the first call to it through our PLT,
+ * would cost every process the loader's lazy binding and a page of libc (docs/internals.md,
+ * Process start). */
+static const char *options_env(void)
+{
+	/* with the start data: a constant would cost a page of our read-only data */
+	TL_START_DATA static char name[] = "THREADLEAK_OPTIONS=";
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		size_t i = 0;
+		while (name[i] && (*e)[i] == name[i])
+			i++;
+		if (name[i] == '\0')
+			return *e + i;
+	}
+	return NULL;
+}
+
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
 static void load_options(struct tl_symbolizer *sym)
 {
@@ -47,7 +65,7 @@ static void load_options(struct tl_symbolizer *sym)
 	bool quiet = tl_log_quiet;
 	tl_log_quiet =
 	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
-	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 	secure_execution();
 }
@@ -55,7 +73,7 @@ static void load_options(struct tl_symbolizer *sym)
 /* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
 void tl_options_load(void)
 {
-	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
 	load_options(NULL);
 	secure_execution();
 }

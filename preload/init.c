@@ -25,7 +25,7 @@ static void atfork_child(void)
 	tl_registry_after_fork_child();
 	tl_check_after_fork();
 	tl_dump_after_fork_child();
-	tl_pid = getpid();
+	tl_pid = tl_getpid();
 	tl_exit_after_fork_child();
 	atomic_store(&tl_checking, false);
 }
@@ -59,10 +59,16 @@ static void unpreload_children(void)
 	free(out);
 }
 
+/* pthread_atfork itself comes from libc_nonshared.a, linked at the end of our text: calling
+ * what it calls saves every process a page fault there (docs/internals.md, Process start). */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso_handle);
+extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+
 static void init(void)
 {
 	tl_log_init();
-	tl_pid = getpid();
+	tl_pid = tl_getpid();
 	tl_options_load();
 	if (tl_opt.help)
 		tl_options_print_help();
@@ -70,7 +76,7 @@ static void init(void)
 		unpreload_children();
 	tl_capture_init();
 	tl_registry_init();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	__register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
 	tl_exit_install();
 	if (tl_opt.dump_on_signal || tl_opt.dump_signal)
 		tl_dump_init();

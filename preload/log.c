@@ -30,10 +30,18 @@ static int err_fd = -1;
 TL_START_DATA static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
 TL_START_DATA bool tl_log_quiet;
 
+/* Raw system calls at start: libc's fstat (an fstatat of "" in libc's read-only data), getrlimit,
+ * open and close would each cost the loader's lazy binding and a page of libc's (docs/internals.md,
+ * Process start). */
+static bool raw_fstat(int fd, struct stat *st)
+{
+	return tl_raw_syscall(SYS_fstat, fd, (long)st, 0) == 0;
+}
+
 static void ident_of(int fd, struct ident *id)
 {
 	struct stat st;
-	id->known = fstat(fd, &st) == 0;
+	id->known = raw_fstat(fd, &st);
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
 }
@@ -52,11 +60,11 @@ static int high_fd(int fd)
 {
 	struct rlimit rl;
 	int min = 3;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
+	if (tl_raw_syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0 &&
+	    rl.rlim_cur > 64)
 		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
 		          ? 1000
 		          : (int)rl.rlim_cur - 16;
-	/* raw: our own fcntl wrapper, or libc's lazy binding, would cost every process's start */
 	int high = (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, min);
 	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }
@@ -70,7 +78,7 @@ void tl_log_init(void)
 {
 	ident_of(1, &out_id);
 	struct stat st;
-	if (fstat(2, &st) != 0)
+	if (!raw_fstat(2, &st))
 		return;
 	err_id = (struct ident){true, st.st_dev, st.st_ino};
 	if (S_ISSOCK(st.st_mode))
@@ -79,12 +87,22 @@ void tl_log_init(void)
 		err_fd = high_fd(2);
 		return;
 	}
-	int ref = open("/proc/self/fd/2", O_PATH | O_CLOEXEC);
+	/* "/proc/self/fd/2" stored as two immediates: a string constant would be read from a page
+	 * of our read-only data that nothing else at start touches */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	volatile uint64_t path[2];
+	path[0] = 0x65732f636f72702fULL; /* "/proc/se" */
+	path[1] = 0x00322f64662f666cULL; /* "lf/fd/2\0" */
+#else
+	const char *path = "/proc/self/fd/2";
+#endif
+	int ref =
+	    (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)path, O_PATH | O_CLOEXEC, 0, 0, 0);
 	if (ref < 0)
 		return; /* no /proc: fd 2 only */
 	err_fd = high_fd(ref);
 	err_reopen = err_fd >= 0;
-	close(ref);
+	tl_raw_syscall(SYS_close, ref, 0, 0);
 }
 
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if

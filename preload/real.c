@@ -400,3 +400,8 @@ pid_t tl_gettid(void)
 {
 	return (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
 }
+
+pid_t tl_getpid(void)
+{
+	return (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
+}

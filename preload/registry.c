@@ -244,12 +244,20 @@ static void on_thread_exit(void *p)
 	tl_registry_unlock();
 }
 
-void tl_registry_init(void)
+/* The key is made before the first thread, not at start: pthread_key_create costs a process
+ * that starts no thread a lazy binding and a page of libc's data (docs/internals.md). */
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void exit_key_create(void)
 {
 	pthread_key_create(&exit_key, on_thread_exit);
+}
+
+void tl_registry_init(void)
+{
 	struct tl_thread *t = &main_record;
 	t->number = next_number++;
-	t->tid = getpid();
+	t->tid = tl_pid;
 	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
 	atomic_fetch_add(&starting, 1);
 	insert(t, pthread_self());
@@ -258,6 +266,7 @@ void tl_registry_init(void)
 
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 {
+	pthread_once(&exit_key_once, exit_key_create);
 	struct tl_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;

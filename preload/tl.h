@@ -83,6 +83,7 @@ extern int (*tl_clock_gettime)(clockid_t, struct timespec *);
 int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own durations */
 int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
 pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
+pid_t tl_getpid(void);    /* getpid(), a raw system call: no lazy binding at start or exit */
 
 /* ---- per-thread record (registry.c) ---- */
 enum tl_obj_kind {
