@@ -507,9 +507,10 @@ static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
-	if (tl_getpid() == tl_pid && !atomic_load(&exit_check_done))
+	bool ours = tl_getpid() == tl_pid;
+	if (ours && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
-	while (tl_getpid() == tl_pid && !atomic_load(&exit_check_done))
+	while (ours && !atomic_load(&exit_check_done))
 		raw_nap_ms(1);
 }
 

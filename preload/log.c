@@ -69,11 +69,14 @@ static int high_fd(int fd)
 	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }
 
+TL_START_DATA static bool err_pipe; /* stderr was a pipe at start */
+
 /* Keep stderr reachable for a program that closes or redirects fd 2 before it exits. A pipe
  * or a socket is never held open by a copy: its reader waits for the last writer, so `cmd |
  * cat` would wait for a daemon that cmd started and that sent its own stdio to /dev/null.
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
- * (possible only while the pipe still has a reader); for a socket, nothing. */
+ * (possible only while the pipe still has a reader), taken before the first thread starts
+ * (tl_log_keep_pipe); for a socket, nothing. */
 void tl_log_init(void)
 {
 	ident_of(1, &out_id);
@@ -81,28 +84,32 @@ void tl_log_init(void)
 	if (!raw_fstat(2, &st))
 		return;
 	err_id = (struct ident){true, st.st_dev, st.st_ino};
-	if (S_ISSOCK(st.st_mode))
-		return;
-	if (!S_ISFIFO(st.st_mode)) {
+	err_pipe = S_ISFIFO(st.st_mode);
+	if (!S_ISSOCK(st.st_mode) && !err_pipe)
 		err_fd = high_fd(2);
+}
+
+/* The O_PATH reference to a pipe stderr, taken before the program's first thread starts rather
+ * than at start: opening /proc/self/fd/2 walks /proc, about 5 us that every process would pay
+ * (docs/internals.md, Process start). Taken only while fd 2 is still the pipe of the start: a
+ * program that moved its stderr away before its first thread gets its report on fd 2 if that
+ * is the pipe again at the report, else nowhere. */
+void tl_log_keep_pipe(void)
+{
+	if (!err_pipe || err_fd >= 0 || !is(2, &err_id))
 		return;
-	}
-	/* "/proc/self/fd/2" stored as two immediates: a string constant would be read from a page
-	 * of our read-only data that nothing else at start touches */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	volatile uint64_t path[2];
-	path[0] = 0x65732f636f72702fULL; /* "/proc/se" */
-	path[1] = 0x00322f64662f666cULL; /* "lf/fd/2\0" */
-#else
-	const char *path = "/proc/self/fd/2";
-#endif
-	int ref =
-	    (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)path, O_PATH | O_CLOEXEC, 0, 0, 0);
+	int ref = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
+	                               O_PATH | O_CLOEXEC, 0, 0, 0);
 	if (ref < 0)
 		return; /* no /proc: fd 2 only */
-	err_fd = high_fd(ref);
-	err_reopen = err_fd >= 0;
+	int fd = high_fd(ref);
 	tl_raw_syscall(SYS_close, ref, 0, 0);
+	if (fd >= 0 && !is(fd, &err_id)) { /* fd 2 changed meanwhile (another thread) */
+		tl_raw_syscall(SYS_close, fd, 0, 0);
+		return;
+	}
+	err_reopen = fd >= 0;
+	err_fd = fd;
 }
 
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if

@@ -244,13 +244,15 @@ static void on_thread_exit(void *p)
 	tl_registry_unlock();
 }
 
-/* The key is made before the first thread, not at start: pthread_key_create costs a process
- * that starts no thread a lazy binding and a page of libc's data (docs/internals.md). */
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+/* Before the first thread, not at start (a process that starts no thread would pay for them:
+ * docs/internals.md, Process start): the key, whose pthread_key_create costs a lazy binding
+ * and a page of libc's data, and the reference to a pipe stderr. */
+static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
 
-static void exit_key_create(void)
+static void before_first_thread(void)
 {
 	pthread_key_create(&exit_key, on_thread_exit);
+	tl_log_keep_pipe();
 }
 
 void tl_registry_init(void)
@@ -266,7 +268,7 @@ void tl_registry_init(void)
 
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 {
-	pthread_once(&exit_key_once, exit_key_create);
+	pthread_once(&first_thread_once, before_first_thread);
 	struct tl_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;

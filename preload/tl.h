@@ -63,6 +63,7 @@ void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
 void tl_log_init(void);
+void tl_log_keep_pipe(void); /* before the first thread: see log.c */
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */
 void tl_output(const char *buf, size_t len);
