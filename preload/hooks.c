@@ -56,7 +56,9 @@ static const char *options_env(void)
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
 static void load_options(struct tl_symbolizer *sym)
 {
-	const char *hook = tl_hook_string("threadleak_default_options", sym);
+	/* with the start data: a constant would cost a page of our read-only data */
+	TL_START_DATA static char hook_name[] = "threadleak_default_options";
+	const char *hook = tl_hook_string(hook_name, sym);
 	if (hook == NULL)
 		return;
 	options_hook_done = true;
