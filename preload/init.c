@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 TL_START_DATA pid_t tl_pid;
@@ -65,8 +66,22 @@ extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (
                              void *dso_handle);
 extern void *__dso_handle __attribute__((weak, visibility("hidden")));
 
+/* An interposer preloaded before us is initialised after us, and its destructor runs before
+ * ours, that is before the exit check, which still calls its functions (through libdw and
+ * libelf too). libfaketime's fstat initialises it when called first, before its constructor;
+ * initialised twice, its shared semaphore stays mapped after its destructor, and the check's
+ * fstat calls keep working. Start-up used to call fstat through our PLT anyway; it now does
+ * only in this case (docs/internals.md, Process start). */
+static void touch_earlier_interposers(void)
+{
+	struct stat st;
+	if (tl_preloaded_after_another())
+		fstat(2, &st);
+}
+
 static void init(void)
 {
+	touch_earlier_interposers();
 	tl_log_init();
 	tl_pid = tl_getpid();
 	tl_options_load();

@@ -255,13 +255,26 @@ static struct link_map *self_map(void)
 
 static struct link_map *self_cached(void)
 {
-	static _Atomic(struct link_map *) self;
+	TL_START_DATA static _Atomic(struct link_map *) self;
 	struct link_map *me = atomic_load_explicit(&self, memory_order_acquire);
 	if (me == NULL) {
 		me = self_map();
 		atomic_store_explicit(&self, me, memory_order_release);
 	}
 	return me;
+}
+
+/* Another object preloaded before us (LD_PRELOAD=other.so:libthreadleak.so)? Objects loaded at
+ * start come after the program and the vDSO (whose name has no slash) in the loader's list. */
+bool tl_preloaded_after_another(void)
+{
+	struct link_map *me = self_cached();
+	for (struct link_map *l = me ? me->l_prev : NULL; l != NULL && l->l_prev != NULL;
+	     l = l->l_prev)
+		for (const char *c = l->l_name; c != NULL && *c; c++)
+			if (*c == '/')
+				return true;
+	return false;
 }
 
 const char *tl_self_path(void)

@@ -190,6 +190,7 @@ void *tl_lookup_global(const char *name);
 
 /* Our own file name as the loader recorded it (the LD_PRELOAD entry), or NULL. */
 const char *tl_self_path(void);
+bool tl_preloaded_after_another(void);
 /* The next entry of an LD_PRELOAD list (entries separated by ':' or blanks, as the loader
  * reads them) from *p, which moves past it: false at the end. *ours: it names a file with our
  * file name. No allocation, no libc state (the exec wrappers run in vfork children). */
