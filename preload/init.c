@@ -119,6 +119,14 @@ void tl_ensure_init(void)
 		sched_yield();
 }
 
+/* DT_FINI (preload/meson.build: -Wl,-fini): the loader calls it at exit. The default, _fini,
+ * is an empty function of crti.o/crtn.o at the very end of our code, a 64 KiB window of code
+ * that every process would fault in at exit only to return from it. */
+void tl_fini(void);
+void tl_fini(void)
+{
+}
+
 __attribute__((constructor)) static void constructor(void)
 {
 	tl_ensure_init();
