@@ -24,9 +24,10 @@ const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
  * trusted with file names: an attacker could make a privileged program write or read them. */
 static void secure_execution(void)
 {
-	if (!getauxval(AT_SECURE))
-		return;
-	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
+	/* getauxval only when there is something to drop: its first call costs every process a
+	 * lazy binding (docs/internals.md, Process start) */
+	if (((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) &&
+	    getauxval(AT_SECURE)) {
 		tl_warn(
 		    "secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
 		tl_opt.log_path = NULL;
