@@ -426,6 +426,7 @@ static bool tid_known(pid_t tid)
 
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 {
+	pthread_once(&first_thread_once, before_first_thread); /* libc's threads count too */
 	/* Without a complete list from before the call we cannot tell which tasks it started:
 	 * adopt none (they are reported as untracked rather than risk hiding a real leak). */
 	if (nbefore < 0 || nbefore > TL_MAX_TASKS_BEFORE)
