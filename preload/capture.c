@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 /* ---- our own address range, to drop our frames from stacks ---- */
-static uintptr_t own_lo, own_hi;
+TL_START_DATA static uintptr_t own_lo, own_hi;
 
 /* ---- the dynamic loader's locks ----
  * A thread may block while it holds one of the loader's locks (inside a dl_iterate_phdr

@@ -15,6 +15,7 @@
 
 #include <dlfcn.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/single_threaded.h>
 #include <stdio.h>
 #include <time.h>
@@ -26,7 +27,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static atomic_bool exit_checked;
+TL_START_DATA static atomic_bool exit_checked;
 
 /* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
  * it locks every stream, and a leaked thread blocked in fgets() holds stdin's lock forever.
@@ -41,7 +42,7 @@ static void flush_stdio(void)
 			fflush_unlocked(f);
 }
 
-static atomic_bool exit_check_done;
+TL_START_DATA static atomic_bool exit_check_done;
 
 static void raw_nap_ms(long ms)
 {
@@ -157,13 +158,13 @@ bool tl_in_signal_handler(void)
 
 /* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
  * exit directly, and is taken as 0 until the last handler says otherwise. */
-static atomic_int exit_status_arg;
-static atomic_bool exit_reduced; /* exit() was called from a signal handler */
+TL_START_DATA static atomic_int exit_status_arg;
+TL_START_DATA static atomic_bool exit_reduced; /* exit() was called from a signal handler */
 
 /* The check taken in our destructor: EARLY_NONE, EARLY_RUNNING, EARLY_DONE (early_result and
  * early_fd valid), EARLY_SKIPPED (the last handler came first, or the destructor did not run). */
 enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
-static atomic_int early_state;
+TL_START_DATA static atomic_int early_state;
 static struct tl_deferred early_result;
 static int early_status, early_leaked, early_fd = -1;
 
@@ -171,7 +172,17 @@ static int early_status, early_leaked, early_fd = -1;
  * pthread_create, in this process or since fork) and has no other task now (a raw clone()
  * thread) has nothing to report: most processes a CI job starts. The check would still
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
-static bool nothing_seen_early; /* our destructor found nothing to check */
+TL_START_DATA static bool nothing_seen_early; /* our destructor found nothing to check */
+
+/* The process's only task? unshare(CLONE_THREAD) succeeds, doing nothing, exactly when it is
+ * (not under a seccomp filter, which might answer it with a signal): tl_list_tasks's first
+ * look, here as two raw system calls, since its 8 KiB buffer on the stack and libc's prctl
+ * cost a thread-less process a page of stack and a lazy binding at exit. */
+static bool only_task(void)
+{
+	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) == 0 &&
+	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
+}
 
 static bool nothing_to_check(void)
 {
@@ -181,13 +192,13 @@ static bool nothing_to_check(void)
 		return true;
 	return __libc_single_threaded &&
 	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
-	       tl_list_tasks(&tid, 1) == 1;
+	       (only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
 __attribute__((destructor)) static void exit_check_early(void)
 {
 	int none = EARLY_NONE;
-	if (getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
+	if (tl_getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
 	    atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
@@ -458,8 +469,8 @@ char *tl_reduced_hang_text(bool json)
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true) &&
-	    !nothing_to_check()) {
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
+	    !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio();
@@ -498,9 +509,10 @@ static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
-	if (getpid() == tl_pid && !atomic_load(&exit_check_done))
+	bool ours = tl_getpid() == tl_pid;
+	if (ours && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
-	while (getpid() == tl_pid && !atomic_load(&exit_check_done))
+	while (ours && !atomic_load(&exit_check_done))
 		raw_nap_ms(1);
 }
 
@@ -510,19 +522,19 @@ static void exit_gate(int status, void *arg)
  * the process, as they would inside glibc, marked as exiting so the check does not count them.
  * A nested exit() (from an atexit handler) in the first caller goes on too. The main thread
  * returning from main calls glibc's internal exit and is met by exit_gate instead. */
-static _Atomic pid_t exit_owner;
+TL_START_DATA static _Atomic pid_t exit_owner;
 
 TL_EXPORT void exit(int status)
 {
 	pid_t me = tl_gettid(), none = 0;
-	if (getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
+	if (tl_getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
 	    none != me) {
 		tl_thread_exiting();
 		for (;;)
 			raw_nap_ms(3600 * 1000);
 	}
 	atomic_store(&exit_status_arg, status);
-	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(exit)(status);
 	__builtin_unreachable();
@@ -531,11 +543,12 @@ TL_EXPORT void exit(int status)
 /* quick_exit() runs only the at_quick_exit handlers, ours last (registered in our constructor):
  * the check runs there, after the program's own. It gets no status: our wrapper keeps it. It
  * flushes nothing either, and neither do we: output the program left buffered is lost, as bare. */
-static atomic_int quick_status;
+TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
-	if (getpid() == tl_pid && tl_opt.check_at_exit && !atomic_exchange(&exit_checked, true)) {
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
+	    !atomic_exchange(&exit_checked, true)) {
 		int status = atomic_load(&quick_status);
 		int leaked = atomic_load(&exit_reduced)
 		                 ? reduced_check(status)
@@ -549,7 +562,7 @@ TL_EXPORT void quick_exit(int status)
 {
 	atomic_store(&quick_status, status);
 	/* quick_exit is async-signal-safe, made to be called from a handler */
-	if (getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(quick_exit)(status); /* the lookup is signal-safe (real.c) */
 	_exit(status);
@@ -571,10 +584,15 @@ void tl_exit_after_fork_child(void)
 	early_fd = -1;
 }
 
+/* at_quick_exit itself comes from libc_nonshared.a, linked at the end of our text: calling what
+ * it calls saves every process a page fault there (docs/internals.md, Process start). */
+extern int __cxa_at_quick_exit(void (*fn)(void), void *dso_handle);
+extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+
 /* From the constructor: the handlers that run the check at exit. */
 void tl_exit_install(void)
 {
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
-	at_quick_exit(at_quick);
+	__cxa_at_quick_exit(at_quick, __dso_handle);
 }

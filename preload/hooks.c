@@ -5,6 +5,7 @@
 #include "tl.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/auxv.h>
 
 /* Hooks the program may define, the LeakSanitizer way. The dynamic symbol tables have them
@@ -23,9 +24,10 @@ const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
  * trusted with file names: an attacker could make a privileged program write or read them. */
 static void secure_execution(void)
 {
-	if (!getauxval(AT_SECURE))
-		return;
-	if ((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) {
+	/* getauxval only when there is something to drop: its first call costs every process a
+	 * lazy binding (docs/internals.md, Process start) */
+	if (((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) &&
+	    getauxval(AT_SECURE)) {
 		tl_warn(
 		    "secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
 		tl_opt.log_path = NULL;
@@ -33,12 +35,31 @@ static void secure_execution(void)
 	}
 }
 
-static bool options_hook_done;
+TL_START_DATA static bool options_hook_done;
+
+/* THREADLEAK_OPTIONS, read from environ: libc's getenv, the first call to it through our PLT,
+ * would cost every process the loader's lazy binding and a page of libc (docs/internals.md,
+ * Process start). */
+static const char *options_env(void)
+{
+	/* with the start data: a constant would cost a page of our read-only data */
+	TL_START_DATA static char name[] = "THREADLEAK_OPTIONS=";
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		size_t i = 0;
+		while (name[i] && (*e)[i] == name[i])
+			i++;
+		if (name[i] == '\0')
+			return *e + i;
+	}
+	return NULL;
+}
 
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
 static void load_options(struct tl_symbolizer *sym)
 {
-	const char *hook = tl_hook_string("threadleak_default_options", sym);
+	/* with the start data: a constant would cost a page of our read-only data */
+	TL_START_DATA static char hook_name[] = "threadleak_default_options";
+	const char *hook = tl_hook_string(hook_name, sym);
 	if (hook == NULL)
 		return;
 	options_hook_done = true;
@@ -47,7 +68,7 @@ static void load_options(struct tl_symbolizer *sym)
 	bool quiet = tl_log_quiet;
 	tl_log_quiet =
 	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
-	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 	secure_execution();
 }
@@ -55,7 +76,7 @@ static void load_options(struct tl_symbolizer *sym)
 /* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
 void tl_options_load(void)
 {
-	tl_options_parse(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
+	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
 	load_options(NULL);
 	secure_execution();
 }

@@ -5,9 +5,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-pid_t tl_pid;
+TL_START_DATA pid_t tl_pid;
 
 static void atfork_prepare(void)
 {
@@ -25,7 +26,7 @@ static void atfork_child(void)
 	tl_registry_after_fork_child();
 	tl_check_after_fork();
 	tl_dump_after_fork_child();
-	tl_pid = getpid();
+	tl_pid = tl_getpid();
 	tl_exit_after_fork_child();
 	atomic_store(&tl_checking, false);
 }
@@ -59,10 +60,30 @@ static void unpreload_children(void)
 	free(out);
 }
 
+/* pthread_atfork itself comes from libc_nonshared.a, linked at the end of our text: calling
+ * what it calls saves every process a page fault there (docs/internals.md, Process start). */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso_handle);
+extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+
+/* An interposer preloaded before us is initialised after us, and its destructor runs before
+ * ours, that is before the exit check, which still calls its functions (through libdw and
+ * libelf too). libfaketime's fstat initialises it when called first, before its constructor;
+ * initialised twice, its shared semaphore stays mapped after its destructor, and the check's
+ * fstat calls keep working. Start-up used to call fstat through our PLT anyway; it now does
+ * only in this case (docs/internals.md, Process start). */
+static void touch_earlier_interposers(void)
+{
+	struct stat st;
+	if (tl_preloaded_after_another())
+		fstat(2, &st);
+}
+
 static void init(void)
 {
+	touch_earlier_interposers();
 	tl_log_init();
-	tl_pid = getpid();
+	tl_pid = tl_getpid();
 	tl_options_load();
 	if (tl_opt.help)
 		tl_options_print_help();
@@ -70,7 +91,7 @@ static void init(void)
 		unpreload_children();
 	tl_capture_init();
 	tl_registry_init();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	__register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
 	tl_exit_install();
 	if (tl_opt.dump_on_signal || tl_opt.dump_signal)
 		tl_dump_init();
@@ -79,7 +100,7 @@ static void init(void)
 /* Once, as pthread_once, whose completion is a futex wake that every process would pay:
  * 0 not started, 1 running, 2 done. A thread that finds another one inside (a thread started
  * from another library's constructor) waits; init() itself reaching here again goes on. */
-static _Atomic int init_state;
+TL_START_DATA static _Atomic int init_state;
 static __thread bool in_init __attribute__((tls_model("initial-exec")));
 
 void tl_ensure_init(void)
@@ -96,6 +117,14 @@ void tl_ensure_init(void)
 	}
 	while (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
 		sched_yield();
+}
+
+/* DT_FINI (preload/meson.build: -Wl,-fini): the loader calls it at exit. The default, _fini,
+ * is an empty function of crti.o/crtn.o at the very end of our code, a 64 KiB window of code
+ * that every process would fault in at exit only to return from it. */
+void tl_fini(void);
+void tl_fini(void)
+{
 }
 
 __attribute__((constructor)) static void constructor(void)

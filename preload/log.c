@@ -24,16 +24,24 @@ struct ident {
 	ino_t ino;
 };
 
-static struct ident err_id, out_id; /* fd 2 and fd 1 at start */
+TL_START_DATA static struct ident err_id, out_id; /* fd 2 and fd 1 at start */
 /* Ours, close-on-exec: a copy of stderr, or for a pipe an O_PATH reference (see below). */
 static int err_fd = -1;
-static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
-bool tl_log_quiet;
+TL_START_DATA static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
+TL_START_DATA bool tl_log_quiet;
+
+/* Raw system calls at start: libc's fstat (an fstatat of "" in libc's read-only data), getrlimit,
+ * open and close would each cost the loader's lazy binding and a page of libc's (docs/internals.md,
+ * Process start). */
+static bool raw_fstat(int fd, struct stat *st)
+{
+	return tl_raw_syscall(SYS_fstat, fd, (long)st, 0) == 0;
+}
 
 static void ident_of(int fd, struct ident *id)
 {
 	struct stat st;
-	id->known = fstat(fd, &st) == 0;
+	id->known = raw_fstat(fd, &st);
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
 }
@@ -52,39 +60,56 @@ static int high_fd(int fd)
 {
 	struct rlimit rl;
 	int min = 3;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
+	if (tl_raw_syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0 &&
+	    rl.rlim_cur > 64)
 		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
 		          ? 1000
 		          : (int)rl.rlim_cur - 16;
-	/* raw: our own fcntl wrapper, or libc's lazy binding, would cost every process's start */
 	int high = (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, min);
 	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }
+
+TL_START_DATA static bool err_pipe; /* stderr was a pipe at start */
 
 /* Keep stderr reachable for a program that closes or redirects fd 2 before it exits. A pipe
  * or a socket is never held open by a copy: its reader waits for the last writer, so `cmd |
  * cat` would wait for a daemon that cmd started and that sent its own stdio to /dev/null.
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
- * (possible only while the pipe still has a reader); for a socket, nothing. */
+ * (possible only while the pipe still has a reader), taken before the first thread starts
+ * (tl_log_keep_pipe); for a socket, nothing. */
 void tl_log_init(void)
 {
 	ident_of(1, &out_id);
 	struct stat st;
-	if (fstat(2, &st) != 0)
+	if (!raw_fstat(2, &st))
 		return;
 	err_id = (struct ident){true, st.st_dev, st.st_ino};
-	if (S_ISSOCK(st.st_mode))
-		return;
-	if (!S_ISFIFO(st.st_mode)) {
+	err_pipe = S_ISFIFO(st.st_mode);
+	if (!S_ISSOCK(st.st_mode) && !err_pipe)
 		err_fd = high_fd(2);
+}
+
+/* The O_PATH reference to a pipe stderr, taken before the program's first thread starts rather
+ * than at start: opening /proc/self/fd/2 walks /proc, about 5 us that every process would pay
+ * (docs/internals.md, Process start). Taken only while fd 2 is still the pipe of the start: a
+ * program that moved its stderr away before its first thread gets its report on fd 2 if that
+ * is the pipe again at the report, else nowhere. */
+void tl_log_keep_pipe(void)
+{
+	if (!err_pipe || err_fd >= 0 || !is(2, &err_id))
 		return;
-	}
-	int ref = open("/proc/self/fd/2", O_PATH | O_CLOEXEC);
+	int ref = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
+	                               O_PATH | O_CLOEXEC, 0, 0, 0);
 	if (ref < 0)
 		return; /* no /proc: fd 2 only */
-	err_fd = high_fd(ref);
-	err_reopen = err_fd >= 0;
-	close(ref);
+	int fd = high_fd(ref);
+	tl_raw_syscall(SYS_close, ref, 0, 0);
+	if (fd >= 0 && !is(fd, &err_id)) { /* fd 2 changed meanwhile (another thread) */
+		tl_raw_syscall(SYS_close, fd, 0, 0);
+		return;
+	}
+	err_reopen = fd >= 0;
+	err_fd = fd;
 }
 
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if

@@ -209,7 +209,7 @@ static const ElfW(Sym) *
 
 /* The objects loaded at start end here: objects dlopen'ed later without RTLD_GLOBAL are not
  * in the scope that dlsym searches, and they come after this one in the list. */
-static _Atomic(struct link_map *) last_initial;
+TL_START_DATA static _Atomic(struct link_map *) last_initial;
 
 static struct link_map *initial_end(void)
 {
@@ -255,13 +255,26 @@ static struct link_map *self_map(void)
 
 static struct link_map *self_cached(void)
 {
-	static _Atomic(struct link_map *) self;
+	TL_START_DATA static _Atomic(struct link_map *) self;
 	struct link_map *me = atomic_load_explicit(&self, memory_order_acquire);
 	if (me == NULL) {
 		me = self_map();
 		atomic_store_explicit(&self, me, memory_order_release);
 	}
 	return me;
+}
+
+/* Another object preloaded before us (LD_PRELOAD=other.so:libthreadleak.so)? Objects loaded at
+ * start come after the program and the vDSO (whose name has no slash) in the loader's list. */
+bool tl_preloaded_after_another(void)
+{
+	struct link_map *me = self_cached();
+	for (struct link_map *l = me ? me->l_prev : NULL; l != NULL && l->l_prev != NULL;
+	     l = l->l_prev)
+		for (const char *c = l->l_name; c != NULL && *c; c++)
+			if (*c == '/')
+				return true;
+	return false;
 }
 
 const char *tl_self_path(void)
@@ -399,4 +412,9 @@ int64_t tl_now_ns(void)
 pid_t tl_gettid(void)
 {
 	return (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
+}
+
+pid_t tl_getpid(void)
+{
+	return (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
 }

@@ -3,6 +3,13 @@
 #ifndef TL_REAL_H
 #define TL_REAL_H
 
+/* Data that every process touches at start or at exit, thread or not: kept together on the
+ * page the loader already writes when it relocates us (.data follows .got.plt), instead of a
+ * page of .bss each, where a first read and a first write cost two page faults apiece (see
+ * docs/internals.md, Process start). Only small variables: the section must stay within that
+ * page. */
+#define TL_START_DATA __attribute__((section(".data.tl_start")))
+
 #include <aio.h>
 #include <mqueue.h>
 #include <netdb.h>
@@ -183,6 +190,7 @@ void *tl_lookup_global(const char *name);
 
 /* Our own file name as the loader recorded it (the LD_PRELOAD entry), or NULL. */
 const char *tl_self_path(void);
+bool tl_preloaded_after_another(void);
 /* The next entry of an LD_PRELOAD list (entries separated by ':' or blanks, as the loader
  * reads them) from *p, which moves past it: false at the end. *ours: it names a file with our
  * file name. No allocation, no libc state (the exec wrappers run in vfork children). */

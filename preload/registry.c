@@ -16,7 +16,7 @@
 __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tl_thread *registry;
+TL_START_DATA static struct tl_thread *registry;
 static uint64_t next_number = 1;
 /* tids of records freed (joined, or detached and finished) whose tasks may still be listed:
  * they go on in glibc's exit path, where they may wait a long time for a lock (the stack
@@ -27,13 +27,13 @@ static uint64_t next_number = 1;
 static pid_t gone_static[GONE_STATIC];
 static pid_t *gone = gone_static;
 static size_t ngone, gone_cap = GONE_STATIC;
-static atomic_int starting;    /* created, not yet in the registry */
-static pthread_key_t exit_key; /* its destructor marks a thread finished */
+TL_START_DATA static atomic_int starting;    /* created, not yet in the registry */
+TL_START_DATA static pthread_key_t exit_key; /* its destructor marks a thread finished */
 
 /* The main thread's record and the hash table's first allocations are static: a process that
  * never starts a thread allocates nothing, and does not even set up malloc. */
-static struct tl_thread main_record;
-static struct {
+TL_START_DATA static struct tl_thread main_record;
+TL_START_DATA static struct {
 	UT_hash_table tbl;
 	UT_hash_bucket buckets[HASH_INITIAL_NUM_BUCKETS];
 	bool tbl_used, buckets_used;
@@ -244,12 +244,22 @@ static void on_thread_exit(void *p)
 	tl_registry_unlock();
 }
 
-void tl_registry_init(void)
+/* Before the first thread, not at start (a process that starts no thread would pay for them:
+ * docs/internals.md, Process start): the key, whose pthread_key_create costs a lazy binding
+ * and a page of libc's data, and the reference to a pipe stderr. */
+static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
+
+static void before_first_thread(void)
 {
 	pthread_key_create(&exit_key, on_thread_exit);
+	tl_log_keep_pipe();
+}
+
+void tl_registry_init(void)
+{
 	struct tl_thread *t = &main_record;
 	t->number = next_number++;
-	t->tid = getpid();
+	t->tid = tl_pid;
 	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
 	atomic_fetch_add(&starting, 1);
 	insert(t, pthread_self());
@@ -258,6 +268,7 @@ void tl_registry_init(void)
 
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 {
+	pthread_once(&first_thread_once, before_first_thread);
 	struct tl_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
@@ -415,6 +426,7 @@ static bool tid_known(pid_t tid)
 
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 {
+	pthread_once(&first_thread_once, before_first_thread); /* libc's threads count too */
 	/* Without a complete list from before the call we cannot tell which tasks it started:
 	 * adopt none (they are reported as untracked rather than risk hiding a real leak). */
 	if (nbefore < 0 || nbefore > TL_MAX_TASKS_BEFORE)

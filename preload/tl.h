@@ -63,6 +63,7 @@ void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
 void tl_log_init(void);
+void tl_log_keep_pipe(void); /* before the first thread: see log.c */
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */
 void tl_output(const char *buf, size_t len);
@@ -83,6 +84,7 @@ extern int (*tl_clock_gettime)(clockid_t, struct timespec *);
 int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own durations */
 int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
 pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
+pid_t tl_getpid(void);    /* getpid(), a raw system call: no lazy binding at start or exit */
 
 /* ---- per-thread record (registry.c) ---- */
 enum tl_obj_kind {

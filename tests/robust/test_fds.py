@@ -40,6 +40,14 @@ for mode in ("close2", "dup2null"):
     r = run([leaky, "-s", "1", "-c", mode], json_format=False)
     check(r.rc == 23 and r.stdout == b"ready\n", f"{mode}, a pipe: exit status {r.rc}", r.stderr)
 
+# stderr the same pipe as stdout (`cmd 2>&1 | cat`), fd 2 then moved to /dev/null: the pipe still
+# has its reader, and the report reaches it through threadleak's reference to the pipe (taken
+# before the program's first thread, not at start)
+for mode in ("close2", "dup2null"):
+    r = run(["sh", "-c", 'exec "$0" "$@" 2>&1', leaky, "-s", "1", "-c", mode], json_format=False)
+    check(r.rc == 23 and b"found 1 leaked thread" in r.stdout,
+          f"{mode}, stderr the pipe of stdout: the report reaches the pipe (status {r.rc})", r.stdout)
+
 # every descriptor closed (threadleak's own copy too): log_path still gets the report
 r = run([leaky, "-s", "2", "-r", "1", "-c", "closeall"])
 check(r.rc == 23, f"closeall + log_path: exit status {r.rc}", r.stderr)
