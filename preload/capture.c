@@ -594,31 +594,16 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
 	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
 }
 
-/* One read of /proc/self/task/NAME (`tasks`: that folder, open; -1 if it is not), for files the
- * kernel makes in one go (seq_file): -1 when it cannot be read. */
-static ssize_t read_task_file(int tasks, const char *name, char *buf, size_t len)
-{
-	int fd = tasks < 0 ? -1 : openat(tasks, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = TL_REAL(read)(fd, buf, len - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
-}
-
 /* Look again right before the signal: a thread seen running a moment ago may be in a call
  * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
- * between this read and the signal, which repair_eintr covers. `tasks`: /proc/self/task, open
- * (one path component to look up per thread instead of four); room: needed_room(). */
-static bool still_transparent(int tasks, const struct park_slot *sl, uintptr_t room)
+ * between this read and the signal, which repair_eintr covers. room: needed_room(). */
+static bool still_transparent(const struct park_slot *sl, uintptr_t room)
 {
 	static struct tl_seen scratch; /* the checker only, under check_lock */
 	pid_t tid = sl->tid;
 	scratch.tid = tid;
-	char name[32], buf[256];
-	snprintf(name, sizeof(name), "%d/syscall", (int)tl_proc_tid(tid));
-	if (read_task_file(tasks, name, buf, sizeof(buf)) <= 0)
+	char buf[256];
+	if (tl_read_task_file(tid, "syscall", buf, sizeof(buf)) <= 0)
 		return sl->stack_lo == 0; /* gone, or no /proc */
 	if (strncmp(buf, "running", 7) == 0)
 		return sl->stack_lo == 0; /* a small stack's room is unknown while it runs */
@@ -645,16 +630,15 @@ static bool still_transparent(int tasks, const struct park_slot *sl, uintptr_t r
 /* Is our signal still pending for a thread that has not answered, not blocked by it, and is the
  * thread runnable? (/proc/self/task/TID/status: State; SigPnd, the signals pending for the
  * thread itself; SigBlk; see docs/internals.md.) */
-static bool answer_pending(int tasks, const struct park_job *job)
+static bool answer_pending(const struct park_job *job)
 {
 	uint64_t bit = 1ull << (park_signal - 1);
 	for (size_t i = 0; i < job->n; i++) {
 		const struct park_slot *sl = &job->a->s[i];
 		if (atomic_load(&sl->state) != P_STATE(job->gen, P_REQUESTED))
 			continue;
-		char name[32], buf[2048];
-		snprintf(name, sizeof(name), "%d/status", (int)tl_proc_tid(sl->tid));
-		if (read_task_file(tasks, name, buf, sizeof(buf)) <= 0)
+		char buf[2048];
+		if (tl_read_task_file(sl->tid, "status", buf, sizeof(buf)) <= 0)
 			continue;
 		const char *st = strstr(buf, "\nState:\t"), *pnd = strstr(buf, "\nSigPnd:"),
 		           *blk = strstr(buf, "\nSigBlk:");
@@ -688,10 +672,9 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	pid_t pid = getpid();
 	uid_t uid = getuid();
 	uintptr_t room = needed_room();
-	int tasks = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	uint32_t sent = 0;
 	for (size_t i = 0; i < job->n; i++) {
-		if (still_transparent(tasks, &sl[i], room) &&
+		if (still_transparent(&sl[i], room) &&
 		    send_park(pid, uid, sl[i].tid, job->gen, (uint32_t)i))
 			sent++;
 		else
@@ -699,14 +682,12 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	int64_t sent_at = tl_mono_ns(), deadline = sent_at + PARK_ANSWER_NS;
 	while (!tally_wait(&parked, sent, deadline)) {
-		if (deadline - sent_at >= PARK_PENDING_MAX_NS || !answer_pending(tasks, job)) {
+		if (deadline - sent_at >= PARK_PENDING_MAX_NS || !answer_pending(job)) {
 			abandon_unanswered(job);
 			break;
 		}
 		deadline += PARK_PENDING_NS;
 	}
-	if (tasks >= 0)
-		close(tasks);
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;

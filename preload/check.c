@@ -128,11 +128,22 @@ static void sort_by_number(struct tl_seen *v, size_t n)
 		}
 }
 
+static int key_vs_seen(const void *key, const void *s)
+{
+	uint64_t a = *(const uint64_t *)key, b = seen_key(s);
+	return (a > b) - (a < b);
+}
+
+/* The entry of v (sorted by_number) with this seen_key, or NULL. */
+static struct tl_seen *find_key(struct tl_seen *v, size_t n, uint64_t key)
+{
+	return n ? bsearch(&key, v, n, sizeof(*v), key_vs_seen) : NULL;
+}
+
 /* The entry of v (sorted by_number) for this record number, or NULL. */
 static struct tl_seen *find_number(struct tl_seen *v, size_t n, uint64_t number)
 {
-	struct tl_seen key = {.number = number};
-	return number ? bsearch(&key, v, n, sizeof(*v), by_number) : NULL;
+	return number ? find_key(v, n, number) : NULL;
 }
 
 static int known_by_tid(const void *x, const void *y)
@@ -318,13 +329,13 @@ static bool gather(struct gather *g, pid_t self_tid)
 
 	/* Tasks we never saw created. Threads of our own records that vanished without passing
 	 * our exit hook (a raw SYS_exit) count as exited. */
-	int ntasks;
-	pid_t *tids = tl_list_tasks_sorted(&ntasks);
-	if (tids == NULL || ntasks < 0) {
-		g->no_proc = tids != NULL;
+	pid_t *tids;
+	int ntasks = tl_list_tasks_sorted(&tids);
+	if (ntasks < 0) {
+		g->no_proc = ntasks == -1;
 		sort_by_number(g->v, g->n); /* searched by number later */
 		qsort(g->known, g->nknown, sizeof(*g->known), known_by_tid);
-		return tids != NULL; /* no /proc: what the registry knows is all we have */
+		return g->no_proc; /* no /proc: what the registry knows is all we have */
 	}
 	g->ntasks = ntasks;
 	for (size_t i = 0; i < g->n; i++) {
@@ -864,7 +875,6 @@ static void keep_still_listed(struct gather *g, pid_t self_tid)
 		return;
 	for (size_t i = 0; i < g->n; i++)
 		still[i] = g->v[i].number == 0; /* an untracked task, unless it is ours by now */
-	static struct tl_seen key;              /* the checker only, under check_lock */
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (t) {
 		unsigned f;
@@ -874,8 +884,8 @@ static void keep_still_listed(struct gather *g, pid_t self_tid)
 			still[s - g->v] =
 			    (f & TL_F_ADOPTED) && !(f & TL_F_FINISHED) && atomic_load(&t->tid) ? 2
 			                                                                       : 1;
-		key.tid = atomic_load(&t->tid);
-		s = key.tid > 0 ? bsearch(&key, g->v, g->n, sizeof(*g->v), by_number) : NULL;
+		pid_t tid = atomic_load(&t->tid);
+		s = tid > 0 ? find_key(g->v, g->n, UNTRACKED_ORDER + (uint64_t)tid) : NULL;
 		if (s != NULL)
 			still[s - g->v] = 0;
 	}
@@ -885,9 +895,9 @@ static void keep_still_listed(struct gather *g, pid_t self_tid)
 	bool need_tasks = false;
 	for (size_t i = 0; i < g->n && !need_tasks; i++)
 		need_tasks = g->v[i].number == 0 || still[i] == 2;
-	int ntasks = -1;
-	pid_t *tids = need_tasks ? tl_list_tasks_sorted(&ntasks) : NULL;
-	bool proc = tids != NULL && ntasks >= 0;
+	pid_t *tids = NULL;
+	int ntasks = need_tasks ? tl_list_tasks_sorted(&tids) : -1;
+	bool proc = ntasks >= 0;
 	size_t k = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_seen *s = &g->v[i];
@@ -1044,7 +1054,6 @@ static bool stream_deferred(struct tl_report *r)
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	tl_report_json_to(r, fd);
-	tl_defer->streamed = true;
 	return true;
 }
 
@@ -1132,7 +1141,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	pthread_mutex_lock(&check_lock);
 	atomic_store(&tl_checking, true);
 	tl_intern_reset(); /* the last check's texts: its report is written */
-	tl_kernel_tasks_open();
+	tl_kernel_check_begin();
 	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
 	c.r.kind = kind;
 	c.r.exit_status = exit_status;
@@ -1159,8 +1168,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	}
 	int leaked = count_failing_leaks(&c.r);
 	c.r.check_ns = tl_mono_ns() - c.t0;
-	tl_kernel_tasks_close();
-	tl_tasks_release();
+	tl_kernel_check_end();
 	emit(&c, print, json);
 	phase_done(&c, "report");
 	leave_loader(&c);

@@ -15,7 +15,6 @@
 
 #include <dlfcn.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/single_threaded.h>
 #include <stdio.h>
 #include <time.h>
@@ -174,16 +173,6 @@ static int early_status, early_leaked, early_fd = -1;
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
 TL_START_DATA static bool nothing_seen_early; /* our destructor found nothing to check */
 
-/* The process's only task? unshare(CLONE_THREAD) succeeds, doing nothing, exactly when it is
- * (not under a seccomp filter, which might answer it with a signal): tl_list_tasks's first
- * look, here as two raw system calls, since its 8 KiB buffer on the stack and libc's prctl
- * cost a thread-less process a page of stack and a lazy binding at exit. */
-static bool only_task(void)
-{
-	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) == 0 &&
-	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
-}
-
 static bool nothing_to_check(void)
 {
 	pid_t tid;
@@ -192,7 +181,7 @@ static bool nothing_to_check(void)
 		return true;
 	return __libc_single_threaded &&
 	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
-	       (only_task() || tl_list_tasks(&tid, 1) == 1);
+	       (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
 __attribute__((destructor)) static void exit_check_early(void)

@@ -57,7 +57,9 @@ static bool task_dir_ours(void)
 	       st.st_ino == task_dir_ino && S_ISDIR(st.st_mode);
 }
 
-void tl_kernel_tasks_open(void)
+static void tasks_buf_release(void);
+
+void tl_kernel_check_begin(void)
 {
 	struct stat st;
 	task_dir = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -70,11 +72,12 @@ void tl_kernel_tasks_open(void)
 	}
 }
 
-void tl_kernel_tasks_close(void)
+void tl_kernel_check_end(void)
 {
 	if (task_dir_ours())
 		close(task_dir);
 	task_dir = -1;
+	tasks_buf_release();
 }
 
 /* /proc/self/task/TID/<what> into buf, as tl_read_file. */
@@ -86,10 +89,10 @@ ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len)
 		int fd = openat(task_dir, path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			return read_fd(fd, buf, len, true);
-		if (errno != ENOENT && errno != ESRCH) /* EBADF, ENOTDIR: not ours any more */
-			task_dir = -1;
-		else
+		if (errno == ENOENT || errno == ESRCH) /* the task is gone */
 			return -1;
+		if (errno == EBADF || errno == ENOTDIR) /* the number is not ours any more */
+			task_dir = -1;
 	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tl_proc_tid(tid), what);
 	return tl_read_file(path, buf, len);
@@ -434,14 +437,14 @@ void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
 	snprintf(buf, len, "fd %d (%s)", fd, target);
 }
 
-/* List our tasks. Returns the count (at most max), or -1 if /proc is not there. */
 /* Is this the process's only thread? unshare(CLONE_THREAD) succeeds, doing nothing, exactly
- * when it is: two system calls instead of reading /proc/self/task at every single-threaded
- * process's exit (most processes a CI job starts). Not under a seccomp filter, which might
- * answer unshare with a signal. */
-static bool alone(void)
+ * when it is: two raw system calls instead of reading /proc/self/task at every single-threaded
+ * process's exit (most processes a CI job starts; raw, so that this costs such a process no
+ * lazy binding and no stack page). Not under a seccomp filter, which might answer unshare with
+ * a signal. */
+bool tl_only_task(void)
 {
-	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0 &&
+	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) == 0 &&
 	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
 }
 
@@ -532,9 +535,11 @@ static pid_t map_task(pid_t procs, struct ns_map *m)
 	return last;
 }
 
+/* List our tasks. Returns their count (tids holds the first max), or -1 if /proc is not
+ * there. */
 int tl_list_tasks(pid_t *tids, int max)
 {
-	if (max >= 1 && alone()) {
+	if (max >= 1 && tl_only_task()) {
 		tids[0] = tl_gettid();
 		return 1;
 	}
@@ -582,33 +587,34 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The check lists the tasks several times: one buffer, grown to fit and kept until
- * tl_tasks_release, so that a listing is one walk of /proc/self/task (each entry costs the
- * kernel a dentry: with 10,000 threads a walk is milliseconds). */
+/* The check lists the tasks several times: one buffer, grown to fit and kept until the check
+ * ends (tl_kernel_check_end), so that a listing is one walk of /proc/self/task (each entry
+ * costs the kernel a dentry: with 10,000 threads a walk is milliseconds). */
 static pid_t *tasks_buf;
 static int tasks_cap;
 
-pid_t *tl_list_tasks_sorted(int *n)
+int tl_list_tasks_sorted(pid_t **tids)
 {
 	for (int tries = 0; tries < 4; tries++) {
-		*n = tl_list_tasks(tasks_buf, tasks_cap);
-		if (*n < 0)
-			return tasks_buf ? tasks_buf : (pid_t *)&tasks_cap; /* no /proc */
-		if (*n <= tasks_cap && tasks_buf != NULL) {
-			qsort(tasks_buf, (size_t)*n, sizeof(pid_t), cmp_pid);
-			return tasks_buf;
+		int n = tl_list_tasks(tasks_buf, tasks_cap);
+		if (n < 0)
+			return -1; /* no /proc */
+		if (n <= tasks_cap && tasks_buf != NULL) {
+			qsort(tasks_buf, (size_t)n, sizeof(pid_t), cmp_pid);
+			*tids = tasks_buf;
+			return n;
 		}
-		int cap = *n + *n / 4 + 256;
+		int cap = n + n / 4 + 256;
 		pid_t *p = realloc(tasks_buf, sizeof(pid_t) * (size_t)cap);
 		if (p == NULL)
-			return NULL;
+			return -2;
 		tasks_buf = p;
 		tasks_cap = cap;
 	}
-	return NULL; /* growing faster than we list */
+	return -2; /* growing faster than we list */
 }
 
-void tl_tasks_release(void)
+static void tasks_buf_release(void)
 {
 	free(tasks_buf);
 	tasks_buf = NULL;

@@ -602,10 +602,7 @@ void tl_intern_reset(void)
 
 static struct interned *iset_slot(struct interned *set, size_t cap, const void *p, size_t len)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
-	for (size_t at = (size_t)h & (cap - 1);; at = (at + 1) & (cap - 1))
+	for (size_t at = (size_t)tl_hash_bytes(p, len) & (cap - 1);; at = (at + 1) & (cap - 1))
 		if (set[at].p == NULL || (set[at].len == len && memcmp(set[at].p, p, len) == 0))
 			return &set[at];
 }

@@ -1347,12 +1347,11 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			}
 		}
 	}
-	int ntasks;
-	pid_t *tids = tl_list_tasks_sorted(&ntasks);
-	if (tids == NULL)
-		return set_all(r, TL_V_UNKNOWN, "out of memory");
+	pid_t *tids;
+	int ntasks = tl_list_tasks_sorted(&tids);
 	if (ntasks < 0)
-		return set_all(r, TL_V_UNKNOWN, "/proc is not readable");
+		return set_all(r, TL_V_UNKNOWN,
+		               ntasks == -1 ? "/proc is not readable" : "out of memory");
 	/* work memory: virtual, touched as used */
 	arena_size = (size_t)MAX_BLOCKS * (sizeof(struct block) + 1 + 4) + ((size_t)64 << 20) +
 	             (size_t)ntasks * 256;

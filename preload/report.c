@@ -254,10 +254,8 @@ static void regroup(struct tl_report *r)
 			free(b.p);
 			continue; /* keep the check's group */
 		}
-		uint64_t h = 1469598103934665603ull; /* FNV-1a */
-		for (size_t k = 0; k < b.len; k++)
-			h = (h ^ (unsigned char)b.p[k]) * 1099511628211ull;
-		for (size_t at = (size_t)h & (cap - 1);; at = (at + 1) & (cap - 1)) {
+		size_t at = (size_t)tl_hash_bytes(b.p, b.len) & (cap - 1);
+		for (;; at = (at + 1) & (cap - 1)) {
 			if (slot[at] == 0) {
 				slot[at] = i + 1;
 				s->group = (int)i;

@@ -374,10 +374,10 @@ struct tl_report {
 /* ---- the kernel's view, from /proc (kernel.c) ---- */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
-/* every task, sorted, in a buffer kept until tl_tasks_release (the check's, under its lock);
- * NULL when out of memory, *n -1 without /proc */
-pid_t *tl_list_tasks_sorted(int *n);
-void tl_tasks_release(void);
+/* every task, sorted, in *tids (a buffer kept until tl_kernel_check_end): their count, -1
+ * without /proc, -2 out of memory */
+int tl_list_tasks_sorted(pid_t **tids);
+bool tl_only_task(void);  /* the process has one task (two raw system calls) */
 int tl_count_tasks(void); /* /proc/self/status's Threads:, -1 unknown */
 /* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
  * /proc belongs to another PID namespace). */
@@ -391,11 +391,12 @@ bool tl_kernel_view(struct tl_seen *s);
 bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);
 /* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
 long tl_kernel_stamp(pid_t tid, char *state);
-/* /proc/self/task/TID/<what>, as tl_read_file; opened relative to /proc/self/task between
- * tl_kernel_tasks_open and _close (a check) */
+/* /proc/self/task/TID/<what> (a file the kernel makes in one piece), as tl_read_file; opened
+ * relative to /proc/self/task between tl_kernel_check_begin and _end (a check), which also
+ * bound the life of tl_list_tasks_sorted's buffer */
 ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len);
-void tl_kernel_tasks_open(void);
-void tl_kernel_tasks_close(void);
+void tl_kernel_check_begin(void);
+void tl_kernel_check_end(void);
 const char *tl_syscall_name(long nr);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
@@ -506,9 +507,9 @@ struct tl_deferred_thread {
 struct tl_deferred {
 	char *out;
 	size_t len;
-	int fd;        /* opened: the report's destination (-1: none) */
-	bool opened;   /* else the exit check opens it (tl_output_open) */
-	bool streamed; /* the report is in that log file already; else it is out[len] */
+	int fd;      /* opened: the report's destination (-1: none); a JSON report for a log file
+	              * is in it already (out is NULL) */
+	bool opened; /* else the exit check opens it (tl_output_open) */
 	struct tl_deferred_thread *v;
 	size_t n;
 };

@@ -13,6 +13,15 @@
 
 struct tl_symbolizer;
 
+/* FNV-1a of n bytes: for the hash tables of texts (group keys, interned texts, fingerprints) */
+static inline uint64_t tl_hash_bytes(const void *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+	return h;
+}
+
 /* growable string buffer (buf.c) */
 struct tl_buf {
 	char *p;

@@ -220,14 +220,6 @@ static char *result_text(const struct program *pg, const struct group *g)
 	return r < 0 ? NULL : t;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static json_object *threads_json(const struct group *g)
 {
 	json_object *a = json_object_new_array();
@@ -292,9 +284,10 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 		    stacks, stack_json(leak_creation_stack(leak), "creation stack", root));
 	json_object_object_add(res, "stacks", stacks);
 	json_object *sig = leak_signature(leak, root);
+	const char *sig_text = json_object_to_json_string(sig);
 	char fp[32];
 	snprintf(fp, sizeof(fp), "%016llx",
-	         (unsigned long long)fnv1a(json_object_to_json_string(sig)));
+	         (unsigned long long)tl_hash_bytes(sig_text, strlen(sig_text)));
 	json_object_put(sig);
 	json_object *fps = json_object_new_object();
 	json_object_object_add(fps, "threadleakSignature/v1", json_object_new_string(fp));
