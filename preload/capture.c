@@ -315,6 +315,31 @@ struct tally {
 };
 static struct tally parked, leaving;
 
+/* Releasing the parked threads. A check during the run wakes them all and waits until they are
+ * out of the handler, whose mask blocks every signal: the program goes on as it was, and a
+ * check right after never sees one of them blocking our signal, or running, a moment before it
+ * is back in its call (or still alive: a thread that was about to end). The exit check
+ * (release_late) does neither: it wakes one of them, the first handler out (release_passed)
+ * wakes all the others, and it writes its report while they leave (about 4 us a thread here,
+ * 90 ms at 10,000 threads, most of it on the other CPU). A check after it (a later exit
+ * handler's) waits for them first (wait_leaving). One wake of all, not a chain of small ones:
+ * a wake that finds fewer waiters than it asks for walks the whole futex hash bucket, and the
+ * threads already released are back in that bucket when their mutex shares it (1 in 16 here:
+ * seconds at 10,000 threads). leave_pending: the handlers of the last parking not yet counted
+ * as leaving (the checker's, under check_lock). */
+/* How long we wait for the parked threads: to answer (they do in microseconds), then to be
+ * on their way out of the handler. A thread that has not answered in PARK_ANSWER_NS but still
+ * has our signal pending, not blocked, and is runnable, has not run since we sent it (a loaded
+ * machine, a thread of low priority): it is given PARK_PENDING_NS more at a time, up to
+ * PARK_PENDING_MAX_NS in all. A sleeping, stopped or traced thread is not waited for. */
+#define PARK_ANSWER_NS (250 * 1000000LL)
+#define PARK_PENDING_NS (50 * 1000000LL)
+#define PARK_PENDING_MAX_NS (2000 * 1000000LL)
+#define PARK_LEAVE_NS (100 * 1000000LL)
+static _Atomic uint32_t release_passed; /* the last generation whose release was passed on */
+static uint32_t leave_pending;
+static bool release_late;
+
 static _Atomic uint32_t *tally_futex(struct tally *t)
 {
 	return (_Atomic uint32_t *)&t->word + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
@@ -470,6 +495,8 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 		tally_add(&parked, gen);
 		while (!released(gen, &now))
 			futex(&release_gen, FUTEX_WAIT, now, NULL);
+		if (atomic_exchange(&release_passed, gen) != gen) /* the first one out */
+			futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
 		tally_add(&leaving, gen); /* the slot is not ours any more: not touched again */
 	}
 	tl_repair_eintr(uc, sig);
@@ -534,9 +561,25 @@ static bool install_handler(void)
 	return true;
 }
 
-bool tl_capture_prepare(void)
+/* The last parking's threads are out of the handler (or PARK_LEAVE_NS went by). */
+static void wait_leaving(void)
 {
+	if (leave_pending) {
+		tally_wait(&leaving, leave_pending, tl_mono_ns() + PARK_LEAVE_NS);
+		leave_pending = 0;
+	}
+}
+
+bool tl_capture_prepare(bool at_exit)
+{
+	release_late = at_exit;
+	wait_leaving();
 	return install_handler();
+}
+
+void tl_capture_after_fork_child(void)
+{
+	leave_pending = 0; /* the parked threads were the parent's */
 }
 
 /* Room for n slots: the current array, or a new one (the old one is kept: see above). */
@@ -596,11 +639,23 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
 
 /* Look again right before the signal: a thread seen running a moment ago may be in a call
  * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
- * between this read and the signal, which repair_eintr covers. room: needed_room(). */
+ * between this read and the signal, which repair_eintr covers. room: needed_room().
+ * A thread the grace period looked at (viewed) that was not switched out since (its stamp)
+ * is still in the call it was in then: its view says all, and is confirmed by the same look
+ * (view_held: the exit check's early end needs no other stamp of it). */
 static bool still_transparent(const struct park_slot *sl, uintptr_t room)
 {
 	static struct tl_seen scratch; /* the checker only, under check_lock */
 	pid_t tid = sl->tid;
+	struct tl_seen *s = sl->seen;
+	if (s->viewed && s->stamp >= 0) {
+		char st;
+		if (tl_kernel_stamp(tid, &st) == s->stamp && st != 'R') {
+			s->view_held = true;
+			return sl->stack_lo == 0 ||
+			       (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room);
+		}
+	}
 	scratch.tid = tid;
 	char buf[256];
 	if (tl_read_task_file(tid, "syscall", buf, sizeof(buf)) <= 0)
@@ -616,16 +671,6 @@ static bool still_transparent(const struct park_slot *sl, uintptr_t room)
 		return false;
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
-
-/* How long we wait for the parked threads: to answer (they do in microseconds), then to be
- * on their way out of the handler. A thread that has not answered in PARK_ANSWER_NS but still
- * has our signal pending, not blocked, and is runnable, has not run since we sent it (a loaded
- * machine, a thread of low priority): it is given PARK_PENDING_NS more at a time, up to
- * PARK_PENDING_MAX_NS in all. A sleeping, stopped or traced thread is not waited for. */
-#define PARK_ANSWER_NS (250 * 1000000LL)
-#define PARK_PENDING_NS (50 * 1000000LL)
-#define PARK_PENDING_MAX_NS (2000 * 1000000LL)
-#define PARK_LEAVE_NS (100 * 1000000LL)
 
 /* Is our signal still pending for a thread that has not answered, not blocked by it, and is the
  * thread runnable? (/proc/self/task/TID/status: State; SigPnd, the signals pending for the
@@ -698,12 +743,14 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		}
 	}
 	atomic_store(&release_gen, job->gen);
-	futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
-	/* Wait until every parked thread is on its way out of the handler (whose mask blocks every
-	 * signal): a check right after this one must not see it as blocking our signal, nor as
-	 * running, when it is back in its call a moment later. Every handler counted as parked
-	 * counts itself as leaving once released. */
-	tally_wait(&leaving, tally_count(&parked), tl_mono_ns() + PARK_LEAVE_NS);
+	if (release_late) {
+		futex(&release_gen, FUTEX_WAKE, 1, NULL);
+		leave_pending = tally_count(&parked);
+	} else {
+		atomic_store(&release_passed, job->gen); /* nothing to pass on */
+		futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
+		tally_wait(&leaving, tally_count(&parked), tl_mono_ns() + PARK_LEAVE_NS);
+	}
 	return 1; /* stop iterating: we only wanted the lock */
 }
 
@@ -748,6 +795,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 				pc_only(&v[i], "no signal available to sample the stack");
 		return;
 	}
+	wait_leaving(); /* a second parking in one check (a stack taken again) */
 	uint32_t gen = ++park_gen;
 	tally_reset(&parked, gen);
 	tally_reset(&leaving, gen);
@@ -774,7 +822,11 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 	for (size_t i = 0; i < k; i++) {
 		struct tl_seen *s = sl[i].seen;
 		if (s->stack.n == 0 && !s->stack_note) {
+			/* its pc now; the grace period's stamp stays, for confirm_early_end */
+			long stamp = s->stamp;
 			tl_kernel_view(s);
+			if (s->viewed)
+				s->stamp = stamp;
 			pc_only(s, sl[i].stack_lo && s->sysno < 0
 			               ? "the thread runs on a small stack, whose free room is "
 			                 "unknown while it runs: no signal, only its state is known"

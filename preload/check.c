@@ -708,12 +708,14 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	return still;
 }
 
-/* Was no thread viewed by nothing_can_change switched out since, nor is any running now? */
+/* Was no thread viewed by nothing_can_change switched out since, nor is any running now? A
+ * thread whose view was confirmed right before its parking signal is not looked at again (the
+ * signal switched it out since). */
 static bool views_hold(const struct gather *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
 		char st;
-		if (g->v[i].viewed &&
+		if (g->v[i].viewed && !g->v[i].view_held &&
 		    (tl_kernel_stamp(g->v[i].tid, &st) != g->v[i].stamp || st == 'R'))
 			return false;
 	}
@@ -751,7 +753,6 @@ static bool wait_out_grace(struct check *c)
 static void classify_threads(struct check *c)
 {
 	struct gather *g = &c->g;
-	tl_capture_prepare(); /* the sampling signal, before we read who blocks it */
 	if (g->no_proc)
 		tl_warn("/proc is not available: reporting what threadleak saw itself (no "
 		        "untracked threads, no kernel view, stacks only of threads blocked in "
@@ -804,8 +805,11 @@ static void leave_loader(struct check *c)
 	c->loader = false;
 }
 
+static void take_stacks(struct check *c);
+
 /* The grace period ended early on the word of looks that may have been overtaken (see
- * nothing_can_change): confirm them now, from the verdicts' scan or with a stamp of each
+ * nothing_can_change): confirm them now, once the stacks are taken, from the verdicts' scan,
+ * the looks right before the parking signals (tl_seen.view_held) or a stamp of each other
  * thread; when they were overtaken, start again and wait the grace period out. */
 static void confirm_early_end(struct check *c)
 {
@@ -822,6 +826,7 @@ static void confirm_early_end(struct check *c)
 	if (c->g.n > 0) {
 		classify_threads(c);
 		judge_reachability(c);
+		take_stacks(c);
 	}
 }
 
@@ -910,9 +915,8 @@ static void keep_still_listed(struct gather *g, pid_t self_tid)
 	free(still);
 }
 
-/* 4. Current stacks (capture.c), then what vanished while we looked (joined, detached and
- * finished, exited). */
-static void capture_stacks(struct check *c)
+/* 4. Current stacks (capture.c). */
+static void take_stacks(struct check *c)
 {
 	struct gather *g = &c->g;
 	if (c->loader)
@@ -922,9 +926,14 @@ static void capture_stacks(struct check *c)
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;
 	retake_moved_stacks(g, retake);
 	free(retake);
-	keep_still_listed(g, c->self_tid);
-	c->r.v = g->v;
-	c->r.n = g->n;
+}
+
+/* Then what vanished while we looked (joined, detached and finished, exited). */
+static void drop_vanished(struct check *c)
+{
+	keep_still_listed(&c->g, c->self_tid);
+	c->r.v = c->g.v;
+	c->r.n = c->g.n;
 }
 
 /* 5. Symbols, and what they let the program add: its hooks (options, suppressions, found in
@@ -1146,6 +1155,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	c.r.kind = kind;
 	c.r.exit_status = exit_status;
 	c.g.all = kind == TL_CHECK_HANG;
+	tl_capture_prepare(kind == TL_CHECK_EXIT); /* before we read who blocks the signal */
 	phase_done(&c, "start");
 	if (c.g.all ? !gather(&c.g, c.self_tid) || !settle(&c.g, c.self_tid) : !wait_out_grace(&c))
 		tl_warn("out of memory during the check");
@@ -1154,11 +1164,12 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		classify_threads(&c);
 		phase_done(&c, "classify");
 		judge_reachability(&c);
-		confirm_early_end(&c);
 		phase_done(&c, "verdicts");
+		take_stacks(&c);
+		confirm_early_end(&c);
 	}
 	if (c.g.n > 0) {
-		capture_stacks(&c);
+		drop_vanished(&c);
 		phase_done(&c, "stacks");
 		describe_threads(&c);
 		word_verdicts(&c);

@@ -25,6 +25,7 @@ static void atfork_child(void)
 	tl_registry_unlock();
 	tl_registry_after_fork_child();
 	tl_check_after_fork();
+	tl_capture_after_fork_child();
 	tl_dump_after_fork_child();
 	tl_pid = tl_getpid();
 	tl_exit_after_fork_child();

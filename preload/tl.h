@@ -329,6 +329,7 @@ struct tl_seen {
 	long stamp;        /* tl_kernel_stamp's, read by tl_kernel_view (-1: unknown) */
 	char kstate;       /* the kernel's state letter, likewise */
 	bool viewed;       /* the view still holds: the grace period saw nothing move since */
+	bool view_held;    /* a later stamp equal to the view's confirmed it (before parking) */
 	/* stacks */
 	struct tl_stack stack;
 	const char *stack_note;
@@ -411,8 +412,11 @@ void tl_capture_init(void);
 /* Creation stack of the calling thread, skipping `skip` innermost frames. */
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip);
 bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
-/* Choose and install the sampling signal (before reading which threads block it). */
-bool tl_capture_prepare(void);
+/* Wait for the threads the last check parked to be out of its handler, then choose and install
+ * the sampling signal: first in a check, before any thread's signal mask is read. at_exit: the
+ * threads this check parks may still be leaving the handler when it returns. */
+bool tl_capture_prepare(bool at_exit);
+void tl_capture_after_fork_child(void);
 /* Capture current stacks of the given live threads without disturbing them. */
 void tl_capture_stacks(struct tl_seen *v, size_t n);
 /* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with

@@ -12,7 +12,10 @@
  *                      is never joined: nothing can change either
  *   grace signaled N   the same N cond waiters, one of which a child process keeps sending
  *                      SIGUSR1 (a handler that returns; the wait goes on) until we are gone:
- *                      each look may find it asleep, but it does not stay that way */
+ *                      each look may find it asleep, but it does not stay that way
+ *   grace signaled_lock N
+ *                      the same with N threads blocked locking the mutex main holds (no
+ *                      wrapper: their stacks are taken with threadleak's signal) */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -35,14 +38,18 @@ static void nudged(int sig)
 	(void)sig;
 }
 
+static void unblock_usr1(void)
+{
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+}
+
 static void *cond_waiter(void *arg)
 {
-	if (arg != NULL) { /* the one that takes SIGUSR1 */
-		sigset_t usr1;
-		sigemptyset(&usr1);
-		sigaddset(&usr1, SIGUSR1);
-		pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-	}
+	if (arg != NULL) /* the one that takes SIGUSR1 */
+		unblock_usr1();
 	pthread_mutex_lock(&mu);
 	atomic_fetch_add(&arrived, 1);
 	for (;;)
@@ -52,6 +59,8 @@ static void *cond_waiter(void *arg)
 
 static void *lock_waiter(void *arg)
 {
+	if (arg != NULL) /* the one that takes SIGUSR1 */
+		unblock_usr1();
 	atomic_fetch_add(&arrived, 1);
 	pthread_mutex_lock(&held);
 	return arg;
@@ -129,13 +138,14 @@ static void start(void *(*fn)(void *), bool detached)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep|exited|signaled N\n");
+		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep|exited|signaled|signaled_lock N\n");
 		return 2;
 	}
 	const char *mode = argv[1];
 	int n = atoi(argv[2]), want = n;
 	pthread_mutex_lock(&held);
-	if (strcmp(mode, "signaled") == 0) {
+	bool signaled = strcmp(mode, "signaled") == 0, on_lock = strcmp(mode, "signaled_lock") == 0;
+	if (signaled || on_lock) {
 		/* SIGUSR1 reaches only the waiter that unblocks it */
 		struct sigaction sa = {.sa_handler = nudged, .sa_flags = SA_RESTART};
 		sigaction(SIGUSR1, &sa, NULL);
@@ -143,11 +153,11 @@ int main(int argc, char **argv)
 		sigemptyset(&usr1);
 		sigaddset(&usr1, SIGUSR1);
 		pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-		start_arg(cond_waiter, false, (void *)1);
+		start_arg(on_lock ? lock_waiter : cond_waiter, false, (void *)1);
 		want++;
 	}
 	for (int i = 0; i < n; i++)
-		start(cond_waiter, false);
+		start(on_lock ? lock_waiter : cond_waiter, false);
 	if (strcmp(mode, "forever") == 0) {
 		for (int i = 0; i < n; i++)
 			start(lock_waiter, false);
@@ -173,7 +183,7 @@ int main(int argc, char **argv)
 		}
 		close(pipefd[1]);
 		start(pipe_reader, true);
-	} else if (strcmp(mode, "signaled") == 0) {
+	} else if (signaled || on_lock) {
 		pid_t parent = getpid();
 		if (fork() == 0) {
 			/* until the parent is gone (a zombie still takes kill(): ask whose child we
