@@ -153,13 +153,18 @@ struct run_info {
 	const char *baseline;
 	json_object *gone; /* baseline entries that no longer occur, or NULL */
 	bool recorded;     /* the baseline was recorded by this run */
+	/* run --timeout: the command did not finish in time; the hang reports of its processes
+	 * (NULL for `report`) */
+	bool timed_out;
+	const struct procset *hangs;
 };
 int write_json_file(const char *path, json_object *o); /* pretty, newline at the end */
 /* -1 after a one-line message when two of the (at most 8) files named by options NAMES are
  * one file (the same path, or links to one file): one would silently replace the other. */
 int outputs_distinct(const char *const *names, const char *const *paths, size_t n);
 int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri);
-int write_junit(const char *path, const struct procset *s, const char *cwd);
+int write_junit(const char *path, const struct procset *s, const struct procset *hangs,
+                const char *cwd); /* hangs: NULL, or run --timeout's hang reports */
 int write_sarif(const char *path, const struct procset *s, const char *root);
 /* html.c: one self-contained page (no network): the groups with their stacks and source
  * lines, the wait-for graph and, for watch sessions (JSON lines of "kind": "watch"), the

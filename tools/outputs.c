@@ -102,6 +102,12 @@ int write_merged_json(const char *path, const struct procset *s, const struct ru
 	for (size_t i = 0; i < s->n; i++)
 		json_object_array_add(procs, json_object_get(s->v[i].doc));
 	json_object_object_add(doc, "processes", procs);
+	/* run --timeout: whether it ended the command, and each process's hang report */
+	json_object_object_add(doc, "timed_out", json_object_new_boolean(ri->timed_out));
+	json_object *hangs = json_object_new_array();
+	for (size_t i = 0; ri->hangs && i < ri->hangs->n; i++)
+		json_object_array_add(hangs, json_object_get(ri->hangs->v[i].doc));
+	json_object_object_add(doc, "hangs", hangs);
 	int rc = write_json_file(path, doc);
 	json_object_put(doc);
 	return rc;
@@ -168,7 +174,31 @@ static void junit_case(FILE *f, const struct proc *p, const char *cwd)
 	fputs("    </testcase>\n", f);
 }
 
-int write_junit(const char *path, const struct procset *s, const char *cwd)
+/* A hang report (run --timeout) as a failed test case. */
+static void junit_hang(FILE *f, const struct proc *p, const char *cwd)
+{
+	fputs("    <testcase classname=\"threadleak.hang.", f);
+	xml_text(f, base_name(p->exe));
+	fputs("\" name=\"", f);
+	xml_text(f, path_under(p->exe, cwd));
+	fprintf(f, " (pid %d)\" time=\"0.000\">\n", p->pid);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (m != NULL) {
+		render_hang(m, p, cwd);
+		fclose(m);
+	}
+	fputs("      <failure type=\"threadleak.hang\" message=\"did not finish within the "
+	      "--timeout of threadleak run\">",
+	      f);
+	xml_text(f, text);
+	fputs("</failure>\n    </testcase>\n", f);
+	free(text);
+}
+
+int write_junit(const char *path, const struct procset *s, const struct procset *hangs,
+                const char *cwd)
 {
 	FILE *f = fopen(path, "w");
 	if (f == NULL) {
@@ -181,18 +211,22 @@ int write_junit(const char *path, const struct procset *s, const char *cwd)
 		failures += proc_new_leaks(&s->v[i]) > 0;
 		secs += (double)jint(s->v[i].doc, "check_ms", 0) / 1000.0;
 	}
+	size_t nhang = hangs ? hangs->n : 0, tests = s->n + nhang;
+	failures += nhang;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f,
 	        "<testsuites name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
 	        "time=\"%.3f\">\n",
-	        s->n, failures, secs);
+	        tests, failures, secs);
 	fprintf(f,
 	        "  <testsuite name=\"threadleak\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
 	        "skipped=\"0\" "
 	        "time=\"%.3f\">\n",
-	        s->n, failures, secs);
+	        tests, failures, secs);
 	for (size_t i = 0; i < s->n; i++)
 		junit_case(f, &s->v[i], cwd);
+	for (size_t i = 0; i < nhang; i++)
+		junit_hang(f, &hangs->v[i], cwd);
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	if (fclose(f) != 0) {
 		cli_err("cannot write %s: %s", path, strerror(errno));

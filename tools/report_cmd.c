@@ -194,7 +194,7 @@ int cmd_report(int argc, char **argv)
 	if (o.sarif)
 		werr |= write_sarif(o.sarif, &set, root);
 	if (o.junit)
-		werr |= write_junit(o.junit, &set, here);
+		werr |= write_junit(o.junit, &set, NULL, here);
 	if (o.html)
 		werr |= write_html(o.html, &set, &ws, &ro);
 	json_object_put(ws.samples);

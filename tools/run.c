@@ -613,7 +613,8 @@ static bool use_color(int mode)
 
 /* Baseline, report, summary and files; returns threadleak's status for a command that succeeded. */
 static int finish(const struct run_opts *o, struct baseline *b, struct procset *set,
-                  const struct notes *ns, const struct child *c, char **cmd, const char *root)
+                  const struct procset *hangs, const struct notes *ns, const struct child *c,
+                  char **cmd, const char *root)
 {
 	struct outcome r = {0};
 	r.recording = o->baseline && (!b->existed || o->update_baseline);
@@ -639,7 +640,9 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	                      .cmd_status = child_exit_code(c->status),
 	                      .baseline = o->baseline,
 	                      .gone = r.gone,
-	                      .recorded = r.recording};
+	                      .recorded = r.recording,
+	                      .timed_out = o->timed_out,
+	                      .hangs = hangs};
 	ri.exit_status = cmd_failed ? ri.cmd_status : status;
 	int werr = 0;
 	if (o->json)
@@ -647,7 +650,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	if (o->sarif)
 		werr |= write_sarif(o->sarif, set, root);
 	if (o->junit)
-		werr |= write_junit(o->junit, set, cwd);
+		werr |= write_junit(o->junit, set, hangs, cwd);
 	if (o->html)
 		werr |= write_html(o->html, set, NULL, &ro);
 	if (r.recording) {
@@ -947,7 +950,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	if (watching)
 		watcher_stop(&wt);
 	if (timing)
-		o->timed_out = deadline_stop(&dl);
+		eff.timed_out = o->timed_out = deadline_stop(&dl);
 	collect(&set, &hangs, &notes, &dir);
 	spawn_done();
 	if (rc != 0) {
@@ -959,7 +962,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	} else {
 		print_hangs(&hangs, c.pid);
 		procset_sort(&set, c.pid);
-		rc = finish(&eff, &b, &set, &notes, &c, cmd, root);
+		rc = finish(&eff, &b, &set, &hangs, &notes, &c, cmd, root);
 		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
 		if (o->timed_out) {

@@ -2,9 +2,11 @@
 library writes a hang report, then the tree gets SIGTERM (SIGKILL 2 s later); run prints the
 reports and exits 124, as timeout(1). The issue's hang, a hang in an atexit handler, a program
 that handles SIGTERM and one that ignores it, a tree of two hung processes."""
+import json
 import os
 import re
 import shutil
+import xml.etree.ElementTree as ET
 
 from liveutil import CLI, check, exe, ok, run, source_line, tmpdir
 
@@ -32,6 +34,27 @@ check(re.search(r"main at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "MAI
 check(re.search(r"worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "WORKER_WAIT"), err),
       "the worker's stack at its wait", err)
 check("did not finish within its --timeout: 1 hang report above" in err, "the closing line", err)
+
+# 1b. The same for machines: --json has "timed_out" and the hang report, --junit a failed test
+#     case that carries its text.
+work = tmpdir()
+jpath, xpath = os.path.join(work, "out.json"), os.path.join(work, "out.xml")
+r = run([CLI, "run", "--timeout", "1", "--json", jpath, "--junit", xpath, "--", exe("hang")],
+        preload=False, timeout=60)
+check(r.rc == 124, f"--json: status {r.rc}", r.stderr)
+with open(jpath) as f:
+    doc = json.load(f)
+check(doc["timed_out"] is True and len(doc["hangs"]) == 1 and doc["hangs"][0]["check"] == "hang",
+      "--json: timed_out and one hang report", doc)
+mains = [t for t in doc["hangs"][0]["leaks"] if t.get("thread") == 1]
+check(len(mains) == 1 and mains[0]["blocked_in"] == "pthread_join", "--json: main in pthread_join",
+      doc["hangs"][0])
+suite = ET.parse(xpath).getroot().find("testsuite")
+hung = [c for c in suite.findall("testcase") if c.get("classname") == "threadleak.hang.hang"]
+check(suite.get("failures") == str(len(suite.findall("testcase"))) and len(hung) == 1
+      and hung[0].find("failure") is not None
+      and "blocked in pthread_join" in hung[0].find("failure").text,
+      "--junit: the hang is a failed test case with its report", open(xpath).read())
 
 # 2. A hang in an atexit handler (main already in exit()).
 r = timeout_run(exe("hang"), "atexit")
@@ -88,6 +111,10 @@ if shutil.which("meson"):
     check(re.search(r"^main thread blocked in pthread_join on thread 2", err, re.M), "the chain", err)
 
 # 8. A command that finishes in time: its own status, no hang report.
-r = timeout_run("sh", "-c", "exit 7", limit="30")
+r = run([CLI, "run", "--timeout", "30", "--json", jpath, "--", "sh", "-c", "exit 7"],
+        preload=False, timeout=60)
 check(r.rc == 7 and not hang_reports(r.stderr.decode()), f"in time: status {r.rc}", r.stderr)
+with open(jpath) as f:
+    doc = json.load(f)
+check(doc["timed_out"] is False and doc["hangs"] == [], "in time: --json says so", doc)
 ok()
