@@ -742,12 +742,13 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 			job->acked++;
 		}
 	}
+	if (!release_late) /* nothing to pass on: set first, so no handler wakes all again */
+		atomic_store(&release_passed, job->gen);
 	atomic_store(&release_gen, job->gen);
 	if (release_late) {
 		futex(&release_gen, FUTEX_WAKE, 1, NULL);
 		leave_pending = tally_count(&parked);
 	} else {
-		atomic_store(&release_passed, job->gen); /* nothing to pass on */
 		futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
 		tally_wait(&leaving, tally_count(&parked), tl_mono_ns() + PARK_LEAVE_NS);
 	}

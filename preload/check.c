@@ -815,6 +815,9 @@ static void confirm_early_end(struct check *c)
 {
 	if (!c->settled_early || c->views_held || views_hold(&c->g))
 		return;
+	/* the threads parked for the stacks may still be leaving the handler (the exit check
+	 * does not wait for them): the new looks must not see them there */
+	tl_capture_prepare(c->r.kind == TL_CHECK_EXIT);
 	leave_loader(c);
 	free(c->g.v);
 	free(c->g.known);
