@@ -613,8 +613,8 @@ static bool use_color(int mode)
 
 /* Baseline, report, summary and files; returns threadleak's status for a command that succeeded. */
 static int finish(const struct run_opts *o, struct baseline *b, struct procset *set,
-                  const struct procset *hangs, const struct notes *ns, const struct child *c,
-                  char **cmd, const char *root)
+                  const struct procset *hangs, const struct procset *found_hangs,
+                  const struct notes *ns, const struct child *c, char **cmd, const char *root)
 {
 	struct outcome r = {0};
 	r.recording = o->baseline && (!b->existed || o->update_baseline);
@@ -650,7 +650,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	if (o->sarif)
 		werr |= write_sarif(o->sarif, set, root);
 	if (o->junit)
-		werr |= write_junit(o->junit, set, hangs, cwd);
+		werr |= write_junit(o->junit, set, found_hangs, cwd);
 	if (o->html)
 		werr |= write_html(o->html, set, NULL, &ro);
 	if (r.recording) {
@@ -906,13 +906,40 @@ static void watcher_stop(struct watcher *wt)
 	pthread_mutex_destroy(&wt->mu);
 }
 
-/* Hang reports: the processes that had not exited, at the deadline or on a signal. */
-static void print_hangs(struct procset *hangs, int root_pid)
+/* A hang report is a finding when the command failed or ran out of time, or when somebody
+ * asked for it (SIGQUIT, threadleak dump). A process that the command ended itself with
+ * SIGTERM, SIGINT or SIGHUP while the command succeeded (a test stopping the server it
+ * started) writes one too: that is the command working, not a finding. */
+static bool hang_is_finding(const struct proc *p, bool cmd_ok)
+{
+	static const char *const ends[] = {"received SIGTERM", "received SIGINT",
+	                                   "received SIGHUP"};
+	const char *why = jstr(p->doc, "reason");
+	if (!cmd_ok || why == NULL)
+		return true;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (strstr(why, ends[i]))
+			return false;
+	return true;
+}
+
+/* Hang reports: the processes that had not exited, at the deadline or on a signal. The
+ * findings come first in hangs and are printed (the others only in --json: a clean command
+ * gets no report); returns their count. */
+static size_t print_hangs(struct procset *hangs, int root_pid, bool cmd_ok)
 {
 	char cwd[PATH_MAX];
 	procset_sort(hangs, root_pid);
+	size_t k = 0;
 	for (size_t i = 0; i < hangs->n; i++)
+		if (hang_is_finding(&hangs->v[i], cmd_ok)) {
+			struct proc p = hangs->v[k];
+			hangs->v[k++] = hangs->v[i];
+			hangs->v[i] = p;
+		}
+	for (size_t i = 0; i < k; i++)
 		render_hang(stderr, &hangs->v[i], getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
+	return k;
 }
 
 /* The command, then its reports. Returns threadleak's status; *raw_status gets the command's
@@ -960,9 +987,11 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		        c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
-		print_hangs(&hangs, c.pid);
+		bool cmd_ok = !o->timed_out && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
+		struct procset found = hangs; /* the findings: the first ones (print_hangs) */
+		found.n = print_hangs(&hangs, c.pid, cmd_ok);
 		procset_sort(&set, c.pid);
-		rc = finish(&eff, &b, &set, &hangs, &notes, &c, cmd, root);
+		rc = finish(&eff, &b, &set, &hangs, &found, &notes, &c, cmd, root);
 		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
 		if (o->timed_out) {

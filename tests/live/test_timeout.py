@@ -1,7 +1,9 @@
 """threadleak run --timeout: at the deadline every process of the command's tree that runs the
 library writes a hang report, then the tree gets SIGTERM (SIGKILL 2 s later); run prints the
 reports and exits 124, as timeout(1). The issue's hang, a hang in an atexit handler, a program
-that handles SIGTERM and one that ignores it, a tree of two hung processes."""
+that handles SIGTERM and one that ignores it, a tree of two hung processes. Also: the reports
+in --json and --junit, and a server the command stops with SIGTERM (shown only when the command
+fails)."""
 import json
 import os
 import re
@@ -117,4 +119,23 @@ check(r.rc == 7 and not hang_reports(r.stderr.decode()), f"in time: status {r.rc
 with open(jpath) as f:
     doc = json.load(f)
 check(doc["timed_out"] is False and doc["hangs"] == [], "in time: --json says so", doc)
+# 9. A command that stops a server it started (SIGTERM) and succeeds: the server's hang report
+#    is no finding (a clean command gets no report), --json keeps it. The same command failing
+#    shows it.
+stop = f"{exe('hang')} & sleep 0.5; kill $!; wait; exit %d"
+r = run([CLI, "run", "--json", jpath, "--junit", xpath, "--", "sh", "-c", stop % 0],
+        preload=False, timeout=60)
+err = r.stderr.decode()
+check(r.rc == 0 and not hang_reports(err) and err.strip() == "",
+      f"stopped server, command ok: status {r.rc}", err)
+with open(jpath) as f:
+    doc = json.load(f)
+check(len(doc["hangs"]) == 1 and "SIGTERM" in doc["hangs"][0]["reason"] and not doc["timed_out"],
+      "stopped server: --json keeps its hang report", doc)
+suite = ET.parse(xpath).getroot().find("testsuite")
+check(suite.get("failures") == "0", "stopped server: no failed JUnit case", open(xpath).read())
+r = run([CLI, "run", "--", "sh", "-c", stop % 3], preload=False, timeout=60)
+err = r.stderr.decode()
+check(r.rc == 3 and len(hang_reports(err)) == 1 and "SIGTERM" in hang_reports(err)[0],
+      f"stopped server, command failed: status {r.rc}, reports {hang_reports(err)}", err)
 ok()
