@@ -315,6 +315,16 @@ struct tally {
 };
 static struct tally parked, leaving;
 
+/* How long we wait for the parked threads: to answer (they do in microseconds), then to be
+ * on their way out of the handler. A thread that has not answered in PARK_ANSWER_NS but still
+ * has our signal pending, not blocked, and is runnable, has not run since we sent it (a loaded
+ * machine, a thread of low priority): it is given PARK_PENDING_NS more at a time, up to
+ * PARK_PENDING_MAX_NS in all. A sleeping, stopped or traced thread is not waited for. */
+#define PARK_ANSWER_NS (250 * 1000000LL)
+#define PARK_PENDING_NS (50 * 1000000LL)
+#define PARK_PENDING_MAX_NS (2000 * 1000000LL)
+#define PARK_LEAVE_NS (100 * 1000000LL)
+
 /* Releasing the parked threads. A check during the run wakes them all and waits until they are
  * out of the handler, whose mask blocks every signal: the program goes on as it was, and a
  * check right after never sees one of them blocking our signal, or running, a moment before it
@@ -327,15 +337,6 @@ static struct tally parked, leaving;
  * threads already released are back in that bucket when their mutex shares it (1 in 16 here:
  * seconds at 10,000 threads). leave_pending: the handlers of the last parking not yet counted
  * as leaving (the checker's, under check_lock). */
-/* How long we wait for the parked threads: to answer (they do in microseconds), then to be
- * on their way out of the handler. A thread that has not answered in PARK_ANSWER_NS but still
- * has our signal pending, not blocked, and is runnable, has not run since we sent it (a loaded
- * machine, a thread of low priority): it is given PARK_PENDING_NS more at a time, up to
- * PARK_PENDING_MAX_NS in all. A sleeping, stopped or traced thread is not waited for. */
-#define PARK_ANSWER_NS (250 * 1000000LL)
-#define PARK_PENDING_NS (50 * 1000000LL)
-#define PARK_PENDING_MAX_NS (2000 * 1000000LL)
-#define PARK_LEAVE_NS (100 * 1000000LL)
 static _Atomic uint32_t release_passed; /* the last generation whose release was passed on */
 static uint32_t leave_pending;
 static bool release_late;
@@ -745,13 +746,10 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	if (!release_late) /* nothing to pass on: set first, so no handler wakes all again */
 		atomic_store(&release_passed, job->gen);
 	atomic_store(&release_gen, job->gen);
-	if (release_late) {
-		futex(&release_gen, FUTEX_WAKE, 1, NULL);
-		leave_pending = tally_count(&parked);
-	} else {
-		futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
-		tally_wait(&leaving, tally_count(&parked), tl_mono_ns() + PARK_LEAVE_NS);
-	}
+	futex(&release_gen, FUTEX_WAKE, release_late ? 1 : INT32_MAX, NULL);
+	leave_pending = tally_count(&parked);
+	if (!release_late)
+		wait_leaving();
 	return 1; /* stop iterating: we only wanted the lock */
 }
 

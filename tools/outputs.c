@@ -143,16 +143,22 @@ static void xml_text(FILE *f, const char *s)
 	}
 }
 
-static void junit_case(FILE *f, const struct proc *p, const char *cwd)
+/* `<testcase classname="threadleak.KINDPROGRAM" name="PATH (pid N)" time="..."`, unclosed. */
+static void junit_open(FILE *f, const struct proc *p, const char *kind, const char *cwd)
 {
-	size_t n = proc_new_leaks(p);
-	size_t all = json_object_array_length(jarr(p->doc, "leaks"));
-	fputs("    <testcase classname=\"threadleak.", f);
+	fprintf(f, "    <testcase classname=\"threadleak.%s", kind);
 	xml_text(f, base_name(p->exe));
 	fputs("\" name=\"", f);
 	xml_text(f, path_under(p->exe, cwd));
 	fprintf(f, " (pid %d)\" time=\"%.3f\"", p->pid,
 	        (double)jint(p->doc, "check_ms", 0) / 1000.0);
+}
+
+static void junit_case(FILE *f, const struct proc *p, const char *cwd)
+{
+	size_t n = proc_new_leaks(p);
+	size_t all = json_object_array_length(jarr(p->doc, "leaks"));
+	junit_open(f, p, "", cwd);
 	if (n == 0 && all == 0) {
 		fputs("/>\n", f);
 		return;
@@ -174,14 +180,11 @@ static void junit_case(FILE *f, const struct proc *p, const char *cwd)
 	fputs("    </testcase>\n", f);
 }
 
-/* A hang report (run --timeout) as a failed test case. */
+/* A hang report (the process had not exited) as a failed test case. */
 static void junit_hang(FILE *f, const struct proc *p, const char *cwd)
 {
-	fputs("    <testcase classname=\"threadleak.hang.", f);
-	xml_text(f, base_name(p->exe));
-	fputs("\" name=\"", f);
-	xml_text(f, path_under(p->exe, cwd));
-	fprintf(f, " (pid %d)\" time=\"0.000\">\n", p->pid);
+	junit_open(f, p, "hang.", cwd);
+	fputs(">\n", f);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
@@ -189,9 +192,13 @@ static void junit_hang(FILE *f, const struct proc *p, const char *cwd)
 		render_hang(m, p, cwd);
 		fclose(m);
 	}
-	fputs("      <failure type=\"threadleak.hang\" message=\"did not finish within the "
-	      "--timeout of threadleak run\">",
-	      f);
+	const char *why = jstr(p->doc, "reason");
+	fputs("      <failure type=\"threadleak.hang\" message=\"the process had not exited", f);
+	if (why) {
+		fputs(": ", f);
+		xml_text(f, why);
+	}
+	fputs("\">", f);
 	xml_text(f, text);
 	fputs("</failure>\n    </testcase>\n", f);
 	free(text);

@@ -138,7 +138,9 @@ static void start(void *(*fn)(void *), bool detached)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: grace forever|timed|busy|pipe|sleep|exited|signaled|signaled_lock N\n");
+		fprintf(
+		    stderr,
+		    "usage: grace forever|timed|busy|pipe|sleep|exited|signaled|signaled_lock N\n");
 		return 2;
 	}
 	const char *mode = argv[1];
