@@ -41,7 +41,9 @@ enum {
 	                                 * machine kept new threads off the CPU for over 50 ms) */
 	RUNNING_LOOK_AGAIN_NS = 1 * MS, /* before a second look at threads seen running */
 	LOADER_WAIT_MS = 500,           /* for the dynamic loader's locks */
-	RETAKE_TRIES = 8,               /* stacks taken again for threads that moved meanwhile */
+	RETAKE_TRIES = 8,               /* rounds of stacks taken again for threads that moved */
+	RETAKE_FIRST_NAP_NS = 200000,   /* naps between the rounds: at most */
+	RETAKE_MAX_NAP_NS = 1000000,    /* 0.2+0.4+0.8+1+1+1+1+1 = 6.4 ms in all */
 	DEADLOCK_MAX_CYCLE = 16,        /* threads in one wait-for cycle */
 };
 
@@ -833,40 +835,73 @@ static void confirm_early_end(struct check *c)
 	}
 }
 
-/* A thread that left its wrapped call while we unwound it: its stack is not to be trusted. If
- * it is inside a wrapped call again (a sleep loop, a poller), take its new snapshot and unwind
- * that, alone (microseconds); after a few tries, or when it is outside any wrapped call, it is
- * running. `retake` is NULL when stacks cannot be taken. */
+static void mark_moving(struct tl_seen *s)
+{
+	s->in_wrapper = false;
+	s->state = TL_ST_RUNNING;
+	s->call = NULL;
+	s->kind = TL_OBJ_NONE;
+	s->stack.n = 0;
+	s->stack_note = "the thread was moving while its stack was taken";
+}
+
+/* One thread that moved: its new snapshot, unwound alone, then confirmed unchanged right away,
+ * so it has only the few microseconds of its own unwinding to move in (taken again together,
+ * 50 pollers of 1 ms had all moved again by the time the last one was unwound). False: look
+ * again later (it was between two calls, or moved again). A thread gone meanwhile keeps what it
+ * has: drop_vanished decides about it. */
+static bool retake_one(struct tl_seen *s)
+{
+	tl_registry_lock();
+	struct tl_thread *t = tl_registry_find(s->handle, s->number);
+	uint32_t seq = t ? atomic_load_explicit(&t->blk.seq, memory_order_acquire) : 0;
+	bool inside = t != NULL && (seq & 1) && copy_block(s, t, seq);
+	tl_registry_unlock();
+	if (t == NULL)
+		return true;
+	if (!inside)
+		return false;
+	tl_capture_stacks(s, 1);
+	tl_registry_lock();
+	t = tl_registry_find(s->handle, s->number);
+	bool held = t == NULL || atomic_load(&t->blk.seq) == s->seq;
+	tl_registry_unlock();
+	return held;
+}
+
+/* The threads that left their wrapped call while we unwound them: their stacks are not to be
+ * trusted. Each one inside a wrapped call again (a sleep loop, a poller) is taken again
+ * (retake_one), in rounds with a short nap between them: woken by its tick, a poller may wait
+ * for a CPU before it enters its next call. After the last round, or when stacks cannot be
+ * taken (`retake` NULL), it is running. */
 static void retake_moved_stacks(struct gather *g, bool *retake)
 {
-	for (int attempt = 0;; attempt++) {
-		bool again = false;
-		tl_registry_lock();
-		TL_REGISTRY_FOREACH (t) {
-			struct tl_seen *s = find_number(g->v, g->n, t->number);
-			if (s == NULL || !s->in_wrapper || atomic_load(&t->blk.seq) == s->seq)
-				continue;
-			uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
-			if (retake != NULL && attempt < RETAKE_TRIES && (seq & 1)) {
-				if (copy_block(s, t, seq)) {
-					retake[s - g->v] = again = true;
-					continue;
-				}
-			}
-			s->in_wrapper = false;
-			s->state = TL_ST_RUNNING;
-			s->call = NULL;
-			s->kind = TL_OBJ_NONE;
-			s->stack.n = 0;
-			s->stack_note = "the thread was moving while its stack was taken";
+	size_t moved = 0;
+	tl_registry_lock();
+	TL_REGISTRY_FOREACH (t) {
+		struct tl_seen *s = find_number(g->v, g->n, t->number);
+		if (s == NULL || !s->in_wrapper || atomic_load(&t->blk.seq) == s->seq)
+			continue;
+		if (retake == NULL) {
+			mark_moving(s);
+			continue;
 		}
-		tl_registry_unlock();
-		if (!again)
-			break;
+		retake[s - g->v] = true;
+		moved++;
+	}
+	tl_registry_unlock();
+	int64_t nap_ns = RETAKE_FIRST_NAP_NS;
+	for (int round = 0; moved > 0; round++) {
+		if (round > 0) {
+			nap(nap_ns);
+			nap_ns = nap_ns * 2 > RETAKE_MAX_NAP_NS ? RETAKE_MAX_NAP_NS : nap_ns * 2;
+		}
 		for (size_t i = 0; i < g->n; i++)
-			if (retake[i]) {
+			if (retake[i] && (round == RETAKE_TRIES || retake_one(&g->v[i]))) {
+				if (round == RETAKE_TRIES)
+					mark_moving(&g->v[i]);
 				retake[i] = false;
-				tl_capture_stacks(&g->v[i], 1);
+				moved--;
 			}
 	}
 }

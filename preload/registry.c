@@ -208,6 +208,12 @@ static struct tl_thread *find(pthread_t handle)
 	return t;
 }
 
+struct tl_thread *tl_registry_find(pthread_t handle, uint64_t number)
+{
+	struct tl_thread *t = find(handle);
+	return t != NULL && t->number == number ? t : NULL;
+}
+
 /* Polling for a detach in progress (see tl_thread_pin_detach) */
 enum { DETACH_POLL_US = 20, DETACH_WAIT_MAX_US = 1000000 };
 

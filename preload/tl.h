@@ -195,6 +195,8 @@ bool tl_registry_trylock(void);
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);
+/* The record of thread `number` by its handle, lock held; NULL once it is gone. */
+struct tl_thread *tl_registry_find(pthread_t handle, uint64_t number);
 int tl_registry_starting(void);
 /* tids of the records freed whose tasks may still list in /proc (glibc's exit path), which
  * is no untracked thread: a sorted malloc'ed copy, lock held; NULL (and *n 0) without memory. */
