@@ -1,7 +1,10 @@
-/* Loading libunwind and libdw on first use (see deps.h for why). */
+/* Loading libunwind, libdw and the demangler on first use (see deps.h for why). */
 #include "deps.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 
 struct tl_deps tl_deps;
 
@@ -9,7 +12,9 @@ struct tl_deps tl_deps;
 #define TL_XSTR(x) TL_XSTR_(x)
 
 static bool unwind_ok, dw_ok;
-static pthread_once_t unwind_once = PTHREAD_ONCE_INIT, dw_once = PTHREAD_ONCE_INIT;
+static pthread_once_t unwind_once = PTHREAD_ONCE_INIT, dw_once = PTHREAD_ONCE_INIT,
+                      demangle_once = PTHREAD_ONCE_INIT;
+static char *(*demangle_fn)(const char *, int);
 
 static void *open_first(const char *const *names)
 {
@@ -74,4 +79,33 @@ bool tl_deps_dw(void)
 {
 	pthread_once(&dw_once, load_dw);
 	return dw_ok;
+}
+
+/* libthreadleak-demangle.so is installed beside libthreadleak.so. The loader's name for us may
+ * be relative to a directory the program has left since (LD_PRELOAD=build/preload/...), so
+ * our directory comes from /proc/self/maps, which names the file that holds this function; a
+ * bare name (the loader's search path) is the last resort. */
+static void load_demangle(void)
+{
+	static const char module[] = "libthreadleak-demangle.so";
+	char perms[8], path[PATH_MAX];
+	void *h = NULL;
+	if (tl_mapping_of((uintptr_t)load_demangle, perms, path, sizeof(path) - sizeof(module)) > 0 &&
+	    path[0] == '/') {
+		char *slash = strrchr(path, '/');
+		memcpy(slash + 1, module, sizeof(module));
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	}
+	if (h == NULL)
+		h = dlopen(module, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (h != NULL)
+		*(void **)&demangle_fn = dlsym(h, "tl_demangle_module");
+	if (demangle_fn == NULL)
+		tl_warn("cannot load %s: C++ and Rust names are shown mangled", module);
+}
+
+char *tl_deps_cplus_demangle(const char *name, int options)
+{
+	pthread_once(&demangle_once, load_demangle);
+	return demangle_fn ? demangle_fn(name, options) : NULL;
 }

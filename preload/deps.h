@@ -1,6 +1,7 @@
-/* libunwind and libdw are loaded on first use (dlopen), not at start-up: linking them would
- * load eight shared objects into every process, /bin/true included, and double its start-up
- * time. Code that uses them includes this header after their own headers and calls them by
+/* libunwind, libdw and our demangler module are loaded on first use (dlopen), not at start-up:
+ * linking libunwind and libdw would load eight shared objects into every process, /bin/true
+ * included, and double its start-up time; linking libiberty's demangler would cost every
+ * process a page fault (preload/demangle.c). Code that uses them includes this header after their own headers and calls them by
  * their usual names; each name is redirected to a pointer in tl_deps. */
 #ifndef TL_DEPS_H
 #define TL_DEPS_H
@@ -75,6 +76,9 @@ extern struct tl_deps tl_deps;
  * and the report says so). */
 bool tl_deps_unwind(void);
 bool tl_deps_dw(void);
+/* libiberty's cplus_demangle, from libthreadleak-demangle.so beside our own file: NULL (the
+ * name stays mangled) when that module cannot be loaded. */
+char *tl_deps_cplus_demangle(const char *name, int options);
 
 /* Redirect the names. libunwind's are macros (unw_step -> _ULx86_64_step): redirect the
  * names they expand to. */
@@ -95,6 +99,8 @@ bool tl_deps_dw(void);
 #define unw_set_caching_policy (*tl_deps.unw_set_caching_policy_)
 #undef unw_local_addr_space
 #define unw_local_addr_space (*tl_deps.unw_local_addr_space_)
+
+#define cplus_demangle tl_deps_cplus_demangle
 
 #define dwfl_begin (*tl_deps.dwfl_begin_)
 #define dwfl_end (*tl_deps.dwfl_end_)

@@ -102,7 +102,8 @@ ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len)
  * (a thread shown in one of those is reported as "syscall N"). */
 static const struct {
 	long nr;
-	const char *name;
+	char name[16]; /* not a pointer: a pointer is a relocation, written into a page of ours
+	                * by the loader in every process (docs/internals.md, Process start) */
 	bool restarts; /* transparently restarted after a SA_RESTART handler (see docs/internals.md)
 	                */
 } syscalls[] = {

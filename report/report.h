@@ -74,6 +74,7 @@ struct tl_frame {
 	int mapping;  /* enum tl_mapping */
 };
 const char *tl_mapping_name(int mapping); /* JSON value: NULL for TL_MAP_MODULE */
+int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen);
 int tl_mapping_parse(const char *name, bool has_module);
 
 /* This process's modules, from the loader (the library). */

@@ -969,19 +969,16 @@ static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c,
 	return false;
 }
 
-/* Where a pc in no module the loader lists is: JIT code in an anonymous executable mapping,
- * or a library dlclose'd since the stack was taken. /proc/self/maps tells them apart; it is
- * read at the check (the mapping may be gone later), at most 16 MiB of it. */
-static int outside_modules(uintptr_t pc)
+/* The mapping of /proc/self/maps that holds `addr`: its permissions ("r-xp") and its path
+ * ("" for an anonymous one), both cut to their buffers. At most 16 MiB of the file is read.
+ * 1: found; 0: no mapping holds it; -1: the file cannot be read. */
+int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen)
 {
-	if (pc >= ((uintptr_t)1 << 47))
-		return TL_MAP_UNKNOWN; /* not a user-space address: a stack unwound past its end */
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return TL_MAP_UNKNOWN;
+		return -1;
 	char buf[4096];
 	size_t have = 0, total = 0;
-	int result = TL_MAP_UNLOADED;
 	for (;;) {
 		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
 		if (n <= 0 || (total += (size_t)n) > ((size_t)16 << 20))
@@ -992,12 +989,15 @@ static int outside_modules(uintptr_t pc)
 		while ((nl = strchr(line, '\n')) != NULL) {
 			*nl = '\0';
 			unsigned long lo, hi;
-			char perms[8];
-			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && pc >= lo &&
-			    pc < hi) {
-				result = strchr(perms, 'x') ? TL_MAP_ANONYMOUS : TL_MAP_UNLOADED;
+			int end = 0;
+			if (sscanf(line, "%lx-%lx %7s %*s %*s %*s%n", &lo, &hi, perms, &end) == 3 &&
+			    addr >= lo && addr < hi) {
+				const char *p = line + end;
+				while (*p == ' ')
+					p++;
+				snprintf(path, pathlen, "%s", p);
 				close(fd);
-				return result;
+				return 1;
 			}
 			line = nl + 1;
 		}
@@ -1007,7 +1007,21 @@ static int outside_modules(uintptr_t pc)
 		memmove(buf, line, have);
 	}
 	close(fd);
-	return result;
+	return 0;
+}
+
+/* Where a pc in no module the loader lists is: JIT code in an anonymous executable mapping,
+ * or a library dlclose'd since the stack was taken. /proc/self/maps tells them apart; it is
+ * read at the check (the mapping may be gone later). */
+static int outside_modules(uintptr_t pc)
+{
+	if (pc >= ((uintptr_t)1 << 47))
+		return TL_MAP_UNKNOWN; /* not a user-space address: a stack unwound past its end */
+	char perms[8], path[8];
+	int found = tl_mapping_of(pc, perms, path, sizeof(path));
+	if (found <= 0)
+		return found < 0 ? TL_MAP_UNKNOWN : TL_MAP_UNLOADED;
+	return strchr(perms, 'x') ? TL_MAP_ANONYMOUS : TL_MAP_UNLOADED;
 }
 
 /* Frames for addr in mod, innermost (inlined) first; the module is reported as `modname` at

@@ -43,6 +43,9 @@ try:
     dest = os.path.join(work, "dest")
     sh([meson, "install", "-C", BUILD, "--destdir", dest, "--no-rebuild", "--quiet"], what="meson install")
     lib = find(dest, "libthreadleak.so")
+    demangler = find(dest, "libthreadleak-demangle.so")
+    check(os.path.dirname(demangler) == os.path.dirname(lib),
+          f"the demangler module beside the library, where it looks (preload/deps.c): {demangler}")
     header = find(dest, "threadleak.h")
     pc = find(dest, "threadleak.pc")
     check(filecmp.cmp(header, os.path.join(SOURCE, "include", "threadleak.h"), shallow=False),

@@ -34,6 +34,23 @@ for l in rep["leaks"]:
         check(not name.startswith("_Z"), f"mangled name {name}", l)
     no_own_frames(l)
 
+# The demangler is a module of its own beside the library (preload/demangle.c), found through
+# /proc/self/maps: a relative LD_PRELOAD finds it too. Without it the report is still whole,
+# with mangled names, and says why in one line.
+d = tmpdir()
+shutil.copy(LIB, d)
+solo = run([prog], env={"LD_PRELOAD": os.path.join(d, os.path.basename(LIB)), "LD_LIBRARY_PATH": ""})
+check(solo.rc == 23 and solo.report and solo.report["leaked"] == 15, "library alone: 15 leaks", solo)
+check(any(f.get("function") == "_ZN7ChannelIiE4sendEi" for f in solo.report["leaks"][0]["stack"]),
+      "library alone: the mangled name", solo.report["leaks"][0])
+check(warnings(solo) == ["threadleak: cannot load libthreadleak-demangle.so: C++ and Rust names are shown mangled"],
+      "library alone: one line says why", solo.stderr)
+shutil.copy(os.path.join(os.path.dirname(LIB), "libthreadleak-demangle.so"), d)
+rel = run([prog], env={"LD_PRELOAD": "./" + os.path.basename(LIB), "LD_LIBRARY_PATH": ""}, cwd=d)
+check(rel.rc == 23 and not warnings(rel) and
+      top(rel.report["leaks"][0])["function"] == "Channel<int>::send(int)",
+      "relative LD_PRELOAD beside the module: demangled", rel)
+
 t = run([prog], json_format=False)
 err = t.stderr.decode()
 check(t.rc == 23 and "found 15 leaked threads" in err and "Channel<int>::send(int) at" in err and
