@@ -135,15 +135,35 @@ static void remember_gone(pid_t tid)
 	gone[ngone++] = tid;
 }
 
+/* The main thread's record goes into the table when the registry is first locked, not at
+ * start: making the table reads a constant from .rodata, a page fault of its own that a process
+ * which never starts a thread would pay (docs/internals.md, Process start). Every reader of the
+ * table holds the lock, and the first thread's creation takes it. */
+TL_START_DATA static bool main_in_table;
+static void insert(struct tl_thread *t, pthread_t handle);
+
+static void insert_main(void)
+{
+	main_in_table = true;
+	atomic_fetch_add(&starting, 1);
+	insert(&main_record, main_record.handle);
+}
+
 void tl_registry_lock(void)
 {
 	pthread_mutex_lock(&lock);
+	if (TL_UNLIKELY(!main_in_table))
+		insert_main();
 }
 
 /* For code that may run in a signal handler that interrupted a holder of the lock. */
 bool tl_registry_trylock(void)
 {
-	return pthread_mutex_trylock(&lock) == 0;
+	if (pthread_mutex_trylock(&lock) != 0)
+		return false;
+	if (TL_UNLIKELY(!main_in_table))
+		insert_main();
+	return true;
 }
 
 void tl_registry_unlock(void)
@@ -251,12 +271,13 @@ static void on_thread_exit(void *p)
 }
 
 /* Before the first thread, not at start (a process that starts no thread would pay for them:
- * docs/internals.md, Process start): the key, whose pthread_key_create costs a lazy binding
- * and a page of libc's data, and the reference to a pipe stderr. */
+ * docs/internals.md, Process start): the fork handlers, the key, whose pthread_key_create costs
+ * a lazy binding and a page of libc's data, and the reference to a pipe stderr. */
 static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
 
 static void before_first_thread(void)
 {
+	tl_fork_handlers_install();
 	pthread_key_create(&exit_key, on_thread_exit);
 	tl_log_keep_pipe();
 }
@@ -267,8 +288,7 @@ void tl_registry_init(void)
 	t->number = next_number++;
 	t->tid = tl_pid;
 	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
-	atomic_fetch_add(&starting, 1);
-	insert(t, pthread_self());
+	t->handle = pthread_self(); /* in the table on first use: insert_main */
 	tl_self = t;
 }
 

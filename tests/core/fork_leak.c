@@ -3,7 +3,9 @@
  * exists there). The child starts one worker that blocks reading a pipe nobody writes and
  * exits with status 0 (which becomes the exitcode). The parent releases and joins its worker,
  * waits for the child and prints the child's exit status: the parent has 0 leaks.
- * argv[1] "worker": the fork is made by a worker thread (thread 3) instead of main. */
+ * argv[1] "worker": the fork is made by a worker thread (thread 3) instead of main.
+ * argv[1] "first": main forks before the process has ever started a thread (the library
+ * installs its fork handlers only with the first thread), and starts none itself. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,16 @@ static void *forker(void *arg)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "first") == 0) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			exit(child_main()); /* CHILD_MAIN_FIRST */
+		int status;
+		waitpid(pid, &status, 0);
+		printf("child %d exited %d\n", (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return 0;
+	}
 	pthread_t w;
 	pthread_create(&w, NULL, parent_worker, NULL);
 	pthread_mutex_lock(&mu);

@@ -1,8 +1,10 @@
 """fork: the child leaks one thread, the parent none. Two processes, two reports (log_path
 writes PATH.PID for each): the child's lists exactly its worker (not the parent's worker that
 existed at fork time), created by child_main in the forking thread; the parent's is empty.
-The child's status becomes 23, which the parent prints; the parent itself exits 0. Twice:
-fork from main, and fork from a worker thread (thread 3)."""
+The child's status becomes 23, which the parent prints; the parent itself exits 0. Three
+times: fork from main, from a worker thread (thread 3), and from main before the process's
+first thread (the fork handlers are not installed yet: the child resets itself on its first
+thread)."""
 import re
 
 from coreutil import *  # noqa: F403
@@ -10,7 +12,7 @@ from coreutil import *  # noqa: F403
 prog = exe("fork_leak")
 S = "fork_leak.c"
 pat = re.compile(rb"^child (\d+) exited (\d+)\n$")
-for mode in ("main", "worker"):
+for mode in ("main", "worker", "first"):
     bare, r = bare_and_preloaded([prog, mode])
     check(pat.match(bare.stdout) and pat.match(bare.stdout).group(2) == b"0", f"{mode}: bare output", bare.stdout)
     check(r.rc == 0, f"{mode}: parent exit status {r.rc}, expected 0", r.stderr)
@@ -32,7 +34,10 @@ for mode in ("main", "worker"):
     check((l["object"] or "").startswith("fd ") and "(pipe:[" in l["object"], f"{mode}: object {l['object']!r}", l)
     check(l["detached"] is False, f"{mode}: joinable", l)
     check_frame(top(l), "child_worker", S, line(S, "CHILD_BLOCKS"), f"{mode}: top frame", l)
-    if mode == "main":
+    if mode == "first":
+        check_created_by(l, 1, ["child_main", "main"], S,
+                         [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_FIRST")])
+    elif mode == "main":
         check_created_by(l, 1, ["child_main", "fork_and_wait", "main"], S,
                          [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_CALL"), line(S, "FORK_FROM_MAIN")])
     else:

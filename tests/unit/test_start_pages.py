@@ -22,7 +22,7 @@ from tl_test import skip
 
 LIB = os.environ["TL_LIB"]
 EMPTY = os.path.join(os.environ["TL_BUILD_ROOT"], "bench", "libtlbench-empty.so")
-BUDGET = 10  # extra minor faults over the empty library
+BUDGET = 2  # extra minor faults over the empty library
 
 if shutil.which("readelf") is None:
     skip("readelf not installed")
