@@ -217,6 +217,20 @@ static void sort_ranges(struct range *a, size_t n)
 			}
 }
 
+/* Is a in one of the first n excluded ranges (sorted and disjoint: normalize_excl)? */
+static bool excluded_at(uintptr_t a, size_t n)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (excl[mid].hi <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && excl[lo].lo <= a;
+}
+
 /* ---- threads ---- */
 struct th {
 	pid_t tid;
@@ -449,6 +463,11 @@ static void exclude_main_arena(char *wbuf, uintptr_t top)
  * Returns NULL when all is well, else why the heap could not be read. */
 static const char *find_heap(char *wbuf)
 {
+	/* No probe where no heap can be: the excluded ranges, the parked threads' stacks among
+	 * them. Not only time: reading an untouched page is not free on every kernel (on a
+	 * Firecracker guest it allocates the page: the first words of every thread's stack block
+	 * once cost 4 KiB of memory and a page fault per thread, 40 MB at 10,000 threads). */
+	size_t nsorted = nexcl; /* normalized before; what this function excludes comes after */
 	for (int i = 0; i < nvmas; i++) {
 		struct vma *v = &vmas[i];
 		if (!v->r || !v->w || v->special)
@@ -475,7 +494,7 @@ static const char *find_heap(char *wbuf)
 		for (uintptr_t h = (v->lo + HEAP_MAX - 1) & ~(HEAP_MAX - 1); h < v->hi;
 		     h += HEAP_MAX) {
 			struct heap_info hi;
-			if (!rd(h, &hi, sizeof(hi)))
+			if (excluded_at(h, nsorted) || !rd(h, &hi, sizeof(hi)))
 				continue;
 			if (hi.pagesize != PAGE || hi.size == 0 || hi.size > HEAP_MAX ||
 			    (hi.size & (PAGE - 1)) || h + hi.size > v->hi ||
@@ -501,7 +520,7 @@ static const char *find_heap(char *wbuf)
 		uintptr_t c = v->lo;
 		while (c + sizeof(struct chunk) <= v->hi) {
 			struct chunk hd;
-			if (!rd(c, &hd, sizeof(hd)))
+			if (excluded_at(c, nsorted) || !rd(c, &hd, sizeof(hd)))
 				break;
 			uintptr_t size = hd.size & ~CHUNK_FLAGS;
 			if (hd.prev_size != 0 || (hd.size & CHUNK_FLAGS) != CHUNK_IS_MMAPPED ||
@@ -957,6 +976,7 @@ static void exclude_dead_stacks(void)
 {
 	if (tcb_from_top == 0 || tid_off < 0)
 		return;
+	size_t nsorted = nexcl; /* normalized just before */
 	/* each stack-like mapping's would-be TCB (three words) and tid, read 512 at a time */
 	enum { BATCH = 512 };
 	static struct dead_probe {
@@ -970,7 +990,8 @@ static void exclude_dead_stacks(void)
 		size_t m = 0;
 		for (; i < nvmas && m < BATCH; i++) {
 			struct vma *v = &vmas[i];
-			if (!v->r || !v->w || !v->anon || v->hi - v->lo <= tcb_from_top)
+			if (!v->r || !v->w || !v->anon || v->hi - v->lo <= tcb_from_top ||
+			    excluded_at(v->hi - tcb_from_top, nsorted))
 				continue;
 			uintptr_t pd = v->hi - tcb_from_top;
 			pr[m].vma = i;
@@ -1053,6 +1074,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 	}
 	normalize_excl();
 	exclude_dead_stacks();
+	normalize_excl();
 	if (debug > 1)
 		fprintf(stderr, "reach: tcb_from_top %#lx tid_off %ld\n",
 		        (unsigned long)tcb_from_top, (long)tid_off);
