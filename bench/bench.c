@@ -240,6 +240,21 @@ static void process_start(long n)
 	}
 }
 
+/* ---- proc-status: open, read and close this thread's /proc/self/task/TID/status, the unit of
+ * the exit check's work per thread (bench/run measures it bare, to tell how fast this machine
+ * is at what the check does: see PROC_READ_SLOW_US there). ---- */
+static void proc_status(long n)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)gettid());
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+			die(path);
+		close(fd);
+	}
+}
+
 static const struct bench_case {
 	const char *name;
 	void (*fn)(long);
@@ -256,6 +271,7 @@ static const struct bench_case {
     {"sem-post-wait", sem_post_wait, 20000000, "sem_post + sem_wait, never blocking"},
     {"write-devnull", write_devnull, 2000000, "write of one byte to /dev/null"},
     {"process-start", process_start, 220, "posix_spawn of /bin/true + waitpid"},
+    {"proc-status", proc_status, 20000, "open + read + close of /proc/self/task/TID/status"},
 };
 
 static int print_object(struct dl_phdr_info *info, size_t size, void *data)
