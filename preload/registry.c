@@ -312,27 +312,37 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 	return t;
 }
 
+/* A thread's tid without a system call: its cpu-clock id encodes it (~tid << 3 | 6), read from
+ * its descriptor, where the kernel writes it before the thread first runs. 0 if unknown. */
+static pid_t tid_of(pthread_t handle)
+{
+	clockid_t cid;
+	return pthread_getcpuclockid(handle, &cid) == 0 ? (pid_t) ~((int)cid >> 3) : 0;
+}
+
 void tl_thread_started(struct tl_thread *t)
 {
-	atomic_store(&t->tid, tl_gettid());
+	pthread_t self = pthread_self();
+	pid_t tid = tid_of(self); /* a gettid would cost every creation a system call */
+	atomic_store(&t->tid, tid > 0 ? tid : tl_gettid());
 	tl_self = t;
 	pthread_setspecific(exit_key, t);
 	tl_registry_lock();
 	t->flags |= TL_F_STARTED;
-	insert(t, pthread_self());
+	insert(t, self);
 	tl_registry_unlock();
 }
 
 void tl_thread_created(struct tl_thread *t, pthread_t handle)
 {
-	/* The thread's cpu-clock id encodes its tid (~tid << 3 | 6): the tid is known before the
-	 * thread first runs, so a check never sees it as an unknown thread. */
-	clockid_t cid;
+	/* the tid is known before the thread first runs, so a check never sees it as an unknown
+	 * thread */
 	tl_registry_lock();
 	/* under the lock: a thread created detached cannot finish (and free the descriptor the
 	 * handle points to) before its last destructor takes it */
-	if (atomic_load(&t->tid) == 0 && pthread_getcpuclockid(handle, &cid) == 0)
-		atomic_store(&t->tid, (pid_t) ~((int)cid >> 3));
+	pid_t tid = atomic_load(&t->tid) == 0 ? tid_of(handle) : 0;
+	if (tid > 0)
+		atomic_store(&t->tid, tid);
 	insert(t, handle);
 	t->flags |= TL_F_CREATOR_DONE;
 	maybe_free(t);
