@@ -1185,7 +1185,6 @@ static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
-	tl_own_process(); /* a child forked before the fork handlers were installed: reset it */
 	pthread_mutex_lock(&check_lock);
 	atomic_store(&tl_checking, true);
 	tl_intern_reset(); /* the last check's texts: its report is written */

@@ -187,7 +187,7 @@ static bool nothing_to_check(void)
 __attribute__((destructor)) static void exit_check_early(void)
 {
 	int none = EARLY_NONE;
-	if (!tl_own_process() || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
+	if (tl_getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
 	    atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
@@ -458,7 +458,7 @@ char *tl_reduced_hang_text(bool json)
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (tl_own_process() && tl_opt.check_at_exit &&
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
 	    !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
@@ -498,7 +498,7 @@ static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
-	bool ours = tl_own_process();
+	bool ours = tl_getpid() == tl_pid;
 	if (ours && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
 	while (ours && !atomic_load(&exit_check_done))
@@ -516,14 +516,14 @@ TL_START_DATA static _Atomic pid_t exit_owner;
 TL_EXPORT void exit(int status)
 {
 	pid_t me = tl_gettid(), none = 0;
-	bool own = tl_own_process();
-	if (own && !atomic_compare_exchange_strong(&exit_owner, &none, me) && none != me) {
+	if (tl_getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
+	    none != me) {
 		tl_thread_exiting();
 		for (;;)
 			raw_nap_ms(3600 * 1000);
 	}
 	atomic_store(&exit_status_arg, status);
-	if (own && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(exit)(status);
 	__builtin_unreachable();
@@ -536,7 +536,7 @@ TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
-	if (tl_own_process() && tl_opt.check_at_exit &&
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
 	    !atomic_exchange(&exit_checked, true)) {
 		int status = atomic_load(&quick_status);
 		int leaked = atomic_load(&exit_reduced)
@@ -551,7 +551,7 @@ TL_EXPORT void quick_exit(int status)
 {
 	atomic_store(&quick_status, status);
 	/* quick_exit is async-signal-safe, made to be called from a handler */
-	if (tl_own_process() && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(quick_exit)(status); /* the lookup is signal-safe (real.c) */
 	_exit(status);

@@ -20,10 +20,9 @@ static void atfork_parent(void)
 	tl_registry_unlock();
 }
 
-/* What a child of fork() must reset: the registry (only the forking thread is left), the check,
- * the parking, the dump and the exit state, all made in the parent. */
-static void child_fixups(void)
+static void atfork_child(void)
 {
+	tl_registry_unlock();
 	tl_registry_after_fork_child();
 	tl_check_after_fork();
 	tl_capture_after_fork_child();
@@ -31,44 +30,6 @@ static void child_fixups(void)
 	tl_pid = tl_getpid();
 	tl_exit_after_fork_child();
 	atomic_store(&tl_checking, false);
-}
-
-static void atfork_child(void)
-{
-	tl_registry_unlock();
-	child_fixups();
-}
-
-/* The fork handlers are registered before the first thread starts, not at start:
- * __register_atfork costs every process two page faults of libc's, its code and its list of
- * handlers (docs/internals.md, Process start). Until then the process has one thread, so no
- * lock can be held across a fork and no other thread's record can be inherited: a child needs
- * only child_fixups(), which tl_own_process() makes on its first look. */
-TL_START_DATA static atomic_bool fork_handlers;
-
-bool tl_own_process(void)
-{
-	pid_t pid = tl_getpid();
-	if (TL_LIKELY(pid == tl_pid))
-		return true;
-	if (atomic_load(&fork_handlers))
-		return false; /* a vfork child, or a raw clone(): not the process we watch */
-	child_fixups();
-	return true;
-}
-
-/* pthread_atfork itself comes from libc_nonshared.a, linked at the end of our text: calling
- * what it calls saves a page fault there (docs/internals.md, Process start). */
-extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
-                             void *dso_handle);
-extern void *__dso_handle __attribute__((weak, visibility("hidden")));
-
-void tl_fork_handlers_install(void)
-{
-	bool no = false;
-	tl_own_process(); /* a child of fork that starts its first thread: reset first */
-	if (atomic_compare_exchange_strong(&fork_handlers, &no, true))
-		__register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
 }
 
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
@@ -100,6 +61,12 @@ static void unpreload_children(void)
 	free(out);
 }
 
+/* pthread_atfork itself comes from libc_nonshared.a, linked at the end of our text: calling
+ * what it calls saves every process a page fault there (docs/internals.md, Process start). */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso_handle);
+extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+
 /* An interposer preloaded before us is initialised after us, and its destructor runs before
  * ours, that is before the exit check, which still calls its functions (through libdw and
  * libelf too). libfaketime's fstat initialises it when called first, before its constructor;
@@ -125,6 +92,7 @@ static void init(void)
 		unpreload_children();
 	tl_capture_init();
 	tl_registry_init();
+	__register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
 	tl_exit_install();
 	if (tl_opt.dump_on_signal || tl_opt.dump_signal)
 		tl_dump_init();

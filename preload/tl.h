@@ -526,11 +526,6 @@ void tl_ignore_current(void); /* threadleak_ignore_current() */
 /* ---- process state: constructor and fork (init.c) ---- */
 extern pid_t tl_pid;
 void tl_ensure_init(void);
-/* Is this the process we watch (pid tl_pid)? A child of fork() is, once reset: by the fork
- * handlers, or here when the fork came before they were installed. A vfork child or a raw
- * clone() is not. */
-bool tl_own_process(void);
-void tl_fork_handlers_install(void); /* before the first thread (registry.c) */
 
 /* ---- the exit paths (exit.c) ---- */
 void tl_exit_install(void);          /* the constructor registers the exit handlers */

@@ -9,8 +9,9 @@ Process start): page faults, not system calls, were most of what the library cos
   stay within a budget (the fewest of several runs each: a page fault count does not depend on
   the machine's load, only on which pages are touched). Before the start data was grouped and
   libc kept out of the start path, the library cost 19 more than the empty one; then 3 to 6;
-  now 0 to 1 (the relocated pages above, the main thread's record put in the registry's table
-  on first use, the fork handlers installed with the first thread)."""
+  now 1 to 2 (the relocated pages above and the main thread's record put in the registry's
+  table on first use saved three): __register_atfork's code and its list of handlers, which
+  must be registered at start (docs/internals.md, Process start)."""
 import os
 import re
 import resource
