@@ -217,6 +217,11 @@ static void sort_ranges(struct range *a, size_t n)
 			}
 }
 
+/* The excluded ranges in which no heap is looked for (find_heap): the first nprobe_excl, sorted
+ * and disjoint; what is excluded later (dead stacks: whole mappings, which may have merged with
+ * a neighbouring mmapped block) is appended after them. */
+static size_t nprobe_excl;
+
 /* Is a in one of the first n excluded ranges (sorted and disjoint: normalize_excl)? */
 static bool excluded_at(uintptr_t a, size_t n)
 {
@@ -467,7 +472,7 @@ static const char *find_heap(char *wbuf)
 	 * them. Not only time: reading an untouched page is not free on every kernel (on a
 	 * Firecracker guest it allocates the page: the first words of every thread's stack block
 	 * once cost 4 KiB of memory and a page fault per thread, 40 MB at 10,000 threads). */
-	size_t nsorted = nexcl; /* normalized before; what this function excludes comes after */
+	size_t nsorted = nprobe_excl;
 	for (int i = 0; i < nvmas; i++) {
 		struct vma *v = &vmas[i];
 		if (!v->r || !v->w || v->special)
@@ -1073,8 +1078,8 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 		}
 	}
 	normalize_excl();
+	nprobe_excl = nexcl; /* exact blocks only: not the dead stacks, which are whole mappings */
 	exclude_dead_stacks();
-	normalize_excl();
 	if (debug > 1)
 		fprintf(stderr, "reach: tcb_from_top %#lx tid_off %ld\n",
 		        (unsigned long)tcb_from_top, (long)tid_off);
