@@ -1,8 +1,9 @@
 /* libunwind, libdw and our demangler module are loaded on first use (dlopen), not at start-up:
  * linking libunwind and libdw would load eight shared objects into every process, /bin/true
  * included, and double its start-up time; linking libiberty's demangler would cost every
- * process a page fault (preload/demangle.c). Code that uses them includes this header after their own headers and calls them by
- * their usual names; each name is redirected to a pointer in tl_deps. */
+ * process a page fault (preload/demangle.c). Code that uses them includes this header after their
+ * own headers and calls them by their usual names; each name is redirected to a pointer in tl_deps.
+ */
 #ifndef TL_DEPS_H
 #define TL_DEPS_H
 

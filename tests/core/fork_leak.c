@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 			exit(child_main()); /* CHILD_MAIN_FIRST */
 		int status;
 		waitpid(pid, &status, 0);
-		printf("child %d exited %d\n", (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		printf("child %d exited %d\n", (int)pid,
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return 0;
 	}
 	pthread_t w;

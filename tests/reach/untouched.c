@@ -47,7 +47,8 @@ static int present(int n, int fd, int *pages)
 	for (int i = 0; i < n; i++)
 		for (uintptr_t p = lo[i]; p < mid[i]; p += 4096) {
 			uint64_t e = 0;
-			if (pread(fd, &e, sizeof(e), (off_t)(p / 4096 * 8)) == sizeof(e) && (e >> 63))
+			if (pread(fd, &e, sizeof(e), (off_t)(p / 4096 * 8)) == sizeof(e) &&
+			    (e >> 63))
 				count++;
 			(*pages)++;
 		}
