@@ -43,7 +43,7 @@ enum {
 	LOADER_WAIT_MS = 500,           /* for the dynamic loader's locks */
 	RETAKE_TRIES = 8,               /* rounds of stacks taken again for threads that moved */
 	RETAKE_FIRST_NAP_NS = 200000,   /* naps between the rounds: at most */
-	RETAKE_MAX_NAP_NS = 1000000,    /* 0.2+0.4+0.8+1+1+1+1+1 = 6.4 ms in all */
+	RETAKE_MAX_NAP_NS = 1000000,    /* 0.2+0.4+0.8+1+1+1+1 = 5.4 ms in all */
 	DEADLOCK_MAX_CYCLE = 16,        /* threads in one wait-for cycle */
 };
 
@@ -891,19 +891,20 @@ static void retake_moved_stacks(struct gather *g, bool *retake)
 	}
 	tl_registry_unlock();
 	int64_t nap_ns = RETAKE_FIRST_NAP_NS;
-	for (int round = 0; moved > 0; round++) {
+	for (int round = 0; moved > 0 && round < RETAKE_TRIES; round++) {
 		if (round > 0) {
 			nap(nap_ns);
 			nap_ns = nap_ns * 2 > RETAKE_MAX_NAP_NS ? RETAKE_MAX_NAP_NS : nap_ns * 2;
 		}
 		for (size_t i = 0; i < g->n; i++)
-			if (retake[i] && (round == RETAKE_TRIES || retake_one(&g->v[i]))) {
-				if (round == RETAKE_TRIES)
-					mark_moving(&g->v[i]);
+			if (retake[i] && retake_one(&g->v[i])) {
 				retake[i] = false;
 				moved--;
 			}
 	}
+	for (size_t i = 0; i < g->n && moved > 0; i++)
+		if (retake[i])
+			mark_moving(&g->v[i]);
 }
 
 /* Keep only the threads of g that a pass made now would list too: what the registry and
