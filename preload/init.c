@@ -61,11 +61,22 @@ static void unpreload_children(void)
 	free(out);
 }
 
-/* pthread_atfork itself comes from libc_nonshared.a, linked at the end of our text: calling
- * what it calls saves every process a page fault there (docs/internals.md, Process start). */
-extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
-                             void *dso_handle);
 extern void *__dso_handle __attribute__((weak, visibility("hidden")));
+
+/* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into
+ * every caller. glibc runs prepare handlers newest first, parent and child handlers oldest
+ * first. Ours must be the oldest: a prepare handler that joins a library's workers (OpenBLAS,
+ * registered from its constructor, which may run before ours) calls our join wrapper, which
+ * takes the registry lock that our prepare handler holds until the fork is done. Registering
+ * ours before the first handler of anyone else's makes it run last (docs/internals.md, fork). */
+int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                      void *dso_handle);
+TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                                void *dso_handle)
+{
+	tl_ensure_init();
+	return TL_REAL(__register_atfork)(prepare, parent, child, dso_handle);
+}
 
 /* An interposer preloaded before us is initialised after us, and its destructor runs before
  * ours, that is before the exit check, which still calls its functions (through libdw and
@@ -92,7 +103,9 @@ static void init(void)
 		unpreload_children();
 	tl_capture_init();
 	tl_registry_init();
-	__register_atfork(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
+	/* Straight to libc's: calling pthread_atfork (libc_nonshared.a, at the end of our text)
+	 * would cost every process a page fault there (docs/internals.md, Process start). */
+	TL_REAL(__register_atfork)(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
 	tl_exit_install();
 	if (tl_opt.dump_on_signal || tl_opt.dump_signal)
 		tl_dump_init();
