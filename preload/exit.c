@@ -124,7 +124,7 @@ bool tl_signal_frame_above(uintptr_t from)
 		return false;
 	static const size_t chunk = 4096;
 	uintptr_t buf[(4096 + 256) / sizeof(uintptr_t)];
-	pid_t pid = (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
+	pid_t pid = (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0); /* see read_mem in objects.c */
 	for (uintptr_t at = sp; at < top; at += chunk) {
 		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
 		size_t want = top - at < chunk + 256 ? top - at : chunk + 256;

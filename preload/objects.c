@@ -733,11 +733,13 @@ static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr,
 /* ---- mutex owners ---- */
 
 /* Copy memory of our own process that may not be mapped (an address found on a stack): the
- * kernel checks it, no fault. */
+ * kernel checks it, no fault. Named by the calling thread's id, not the process's: once main
+ * has called pthread_exit, the process id names a zombie task without memory, and
+ * process_vm_readv fails with ESRCH (docs/internals.md). */
 static bool read_mem(uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
-	return addr != 0 && process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+	return addr != 0 && process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
 static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)

@@ -15,6 +15,8 @@
  * walking (each heap's walk must land exactly on its end); see docs/internals.md. */
 #include "tl.h"
 
+#include "report.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -123,7 +125,7 @@ static int nvmas;
 
 static bool read_maps(void)
 {
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = tl_open_maps();
 	if (fd < 0)
 		return false;
 	size_t cap = 1 << 20, len = 0;
@@ -1047,7 +1049,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 	}
 	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
-		return give_up("/proc/self/maps could not be read"), true;
+		return give_up("/proc/thread-self/maps could not be read"), true;
 	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
 	exclude((uintptr_t)arena, (uintptr_t)arena + arena_size);
 	for (size_t i = 0; i < nown; i++)
@@ -1150,7 +1152,8 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 			mark_value(t->regs[1]); /* a stack inside a heap block */
 			if (t->stk_lo)
 				scan_direct(t->regs[1] & ~(uintptr_t)7, t->stk_hi);
-		} else if (t->state != 'R') {
+		} else if (t->state != 'R' && t->state != 'Z' && t->state != 'X') {
+			/* a zombie (main after pthread_exit) never runs again: nothing to scan */
 			give_up("a thread is blocked outside threadleak's wrappers: its registers "
 			        "cannot be read");
 		}
@@ -1347,7 +1350,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		return set_all(r, TL_V_UNKNOWN, "not supported on this architecture");
 	if (!glibc_malloc())
 		return set_all(r, TL_V_UNKNOWN, "another allocator provides malloc");
-	self_pid = getpid();
+	self_pid = tl_gettid(); /* not getpid(): see read_mem in objects.c */
 	const char *dbg = getenv("THREADLEAK_REACH_DEBUG");
 	debug = dbg ? atoi(dbg) : 0;
 	int64_t t_start = tl_mono_ns();

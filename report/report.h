@@ -75,6 +75,10 @@ struct tl_frame {
 };
 const char *tl_mapping_name(int mapping); /* JSON value: NULL for TL_MAP_MODULE */
 int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen);
+/* /proc/thread-self/maps, opened (an fd, or -1): the process's mappings as the calling thread
+ * sees them, which are everyone's. Not /proc/self/maps: once main has called pthread_exit,
+ * "self" names a zombie task without memory, whose maps file is empty (docs/internals.md). */
+int tl_open_maps(void);
 int tl_mapping_parse(const char *name, bool has_module);
 
 /* This process's modules, from the loader (the library). */

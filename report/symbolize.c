@@ -969,12 +969,18 @@ static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c,
 	return false;
 }
 
-/* The mapping of /proc/self/maps that holds `addr`: its permissions ("r-xp") and its path
+int tl_open_maps(void)
+{
+	int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 ? fd : open("/proc/self/maps", O_RDONLY | O_CLOEXEC); /* before Linux 3.17 */
+}
+
+/* The mapping of /proc/thread-self/maps that holds `addr`: its permissions ("r-xp") and its path
  * ("" for an anonymous one), both cut to their buffers. At most 16 MiB of the file is read.
  * 1: found; 0: no mapping holds it; -1: the file cannot be read. */
 int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen)
 {
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = tl_open_maps();
 	if (fd < 0)
 		return -1;
 	char buf[4096];

@@ -4,7 +4,8 @@ pipe) or returns as the last thread (mode "return": one leak, a finished-unjoine
 No crash, exactly those leaks, main and the finishing worker not reported, main's buffered
 output kept, and a report as complete as usual: by then the main thread is a zombie task, so
 /proc/PID/{maps,fd,exe} are empty, yet functions, lines, objects (`fd 4 (pipe:[...])`, the
-condition variable's name) and the exe path must still be there. The program is started by
+condition variable's name), the verdict (reachable: a static object) and the exe path must
+still be there. The program is started by
 a relative path so that a fallback to argv[0] for the exe shows."""
 from coreutil import *  # noqa: F403
 
@@ -35,6 +36,10 @@ for mode in ("exit", "return"):
         check(l["start_routine"] == "stuck", f"{mode}: start routine {l['start_routine']!r}, expected 'stuck'", l)
         check_frame(top(l), "stuck", S, line(S, "STUCK_BLOCKS"), f"{mode}: top frame", l)
         check((l["object"] or "").startswith(f"cond never_signalled ({S}:"), f"{mode}: object {l['object']!r}", l)
+        # the verdicts' scan reads memory and mappings through the checking thread, not the
+        # zombie main: a static condition variable can be named by any thread
+        check(l["verdict"] == "reachable" and "any thread can name" in (l["verdict_reason"] or ""),
+              f"{mode}: verdict {l['verdict']!r} ({l['verdict_reason']!r}), expected reachable", l)
         check(3 in leaks, f"{mode}: the reader (thread 3) not reported", rep)
         rd = leaks[3]
         check(rd["state"] == "blocked" and rd["blocked_in"] == "read" and rd["start_routine"] == "reader",
