@@ -59,7 +59,8 @@ struct gather {
 	size_t n, cap;
 	struct tl_known *known; /* every record's tid, reported or not */
 	size_t nknown;
-	int ntasks; /* in /proc/self/task, the checking thread included */
+	int ntasks;        /* in /proc/self/task, the checking thread included */
+	long others_stamp; /* nothing_can_change's tl_kernel_others_stamp, before its views */
 	bool no_proc;
 	bool all; /* TL_CHECK_HANG: every thread, the main thread and the checker's own included */
 };
@@ -282,6 +283,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 	g->n = 0;
 	g->nknown = 0;
 	g->ntasks = 0;
+	g->others_stamp = -1;
 	tl_registry_lock();
 	size_t count = 0;
 	TL_REGISTRY_FOREACH (t)
@@ -662,7 +664,7 @@ static bool no_timers(void)
  * kernel's view is read only when everything else agrees, and stops at the first thread that
  * may move (*from: where the last look stopped, looked at first next time). The kernel facts:
  * docs/internals.md, "The exit check's cost". */
-static bool nothing_can_change(const struct gather *g, size_t *from)
+static bool nothing_can_change(struct gather *g, size_t *from)
 {
 	if (g->no_proc)
 		return false;
@@ -692,6 +694,7 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	 * over with the whole grace period (tl_check). The looks are the kernel views the check
 	 * needs anyway (viewed). */
 	bool still = true;
+	g->others_stamp = tl_kernel_others_stamp();
 	for (size_t k = 0; still && k < g->n; k++) {
 		size_t i = (*from + k) % g->n;
 		struct tl_seen *s = &g->v[i];
@@ -710,11 +713,15 @@ static bool nothing_can_change(const struct gather *g, size_t *from)
 	return still;
 }
 
-/* Was no thread viewed by nothing_can_change switched out since, nor is any running now? A
- * thread whose view was confirmed right before its parking signal is not looked at again (the
- * signal switched it out since). */
+/* Was no thread viewed by nothing_can_change switched out since, nor is any running now? When
+ * no other thread of the process was switched out since right before the views, all of them
+ * hold: each was asleep when viewed, and none could have woken another (docs/internals.md,
+ * "The exit check's cost"). Otherwise each one's stamp; a thread whose view was confirmed
+ * right before its parking signal is not looked at again (the signal switched it out since). */
 static bool views_hold(const struct gather *g)
 {
+	if (g->others_stamp >= 0 && tl_kernel_others_stamp() == g->others_stamp)
+		return true;
 	for (size_t i = 0; i < g->n; i++) {
 		char st;
 		if (g->v[i].viewed && !g->v[i].view_held &&
@@ -792,7 +799,10 @@ static void judge_reachability(struct check *c)
 	if (c->g.all) /* a hang report: no verdicts (the scan retries while threads run: 7x slower)
 	               */
 		return;
-	struct tl_report pre = {.v = c->g.v, .n = c->g.n, .known = c->g.known};
+	struct tl_report pre = {.v = c->g.v,
+	                        .n = c->g.n,
+	                        .known = c->g.known,
+	                        .views_others_stamp = c->settled_early ? c->g.others_stamp : -1};
 	if (c->loader)
 		tl_reach_classify(&pre);
 	else
@@ -1205,7 +1215,9 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		judge_reachability(&c);
 		phase_done(&c, "verdicts");
 		take_stacks(&c);
+		phase_done(&c, "unwind");
 		confirm_early_end(&c);
+		phase_done(&c, "confirm");
 	}
 	if (c.g.n > 0) {
 		drop_vanished(&c);

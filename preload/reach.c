@@ -1027,7 +1027,7 @@ static void exclude_dead_stacks(void)
 /* One attempt. Returns true when the result is a snapshot (nothing moved). The first one
  * starts from the stamps the grace period took when it found that nothing could change (a
  * thread that was not switched out since then did not run during the scan either). */
-static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
+static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_stamp)
 {
 	nblocks = nwork = nexcl = nregions = 0;
 	last_lo = last_hi = 0;
@@ -1035,17 +1035,20 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 	cand_lo = UINTPTR_MAX, cand_hi = 0;
 	incomplete = false;
 	incomplete_why = NULL;
-	/* stamps before */
+	/* stamps before; all_viewed: every one is the grace period's */
+	bool all_viewed = first && others_stamp >= 0;
 	for (int i = 0; i < nths; i++) {
 		struct th *t = &ths[i];
 		t->root = t->stack_marked = t->stack_scanned = t->handle_held = false;
 		t->why = NULL;
-		if (t->checker)
+		if (t->checker) {
 			t->stamp = 0;
-		else if (first && t->early_stamp >= 0)
+		} else if (first && t->early_stamp >= 0) {
 			t->stamp = t->early_stamp, t->state = t->early_state;
-		else
+		} else {
 			t->stamp = tl_kernel_stamp(t->tid, &t->state);
+			all_viewed = false;
+		}
 	}
 	int64_t ph0 = tl_mono_ns();
 	if (!read_maps())
@@ -1238,9 +1241,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first)
 			break;
 	}
 	int64_t ph2 = tl_mono_ns();
-	/* stamps after: did anything move? */
+	/* stamps after: did anything move? When every thread was asleep at its view and no thread
+	 * but ours was switched out since right before the views, nothing did (see views_hold in
+	 * check.c): one system call instead of a /proc read per thread */
 	bool still = true;
-	for (int i = 0; i < nths && still; i++) {
+	bool held = all_viewed && tl_kernel_others_stamp() == others_stamp;
+	for (int i = 0; i < nths && still && !held; i++) {
 		struct th *t = &ths[i];
 		if (t->checker)
 			continue;
@@ -1601,7 +1607,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	for (int tries = 0; ncands > 0 && tries < 4 && !still; tries++) {
 		arena_used = mark;
 		scan_deadline = budget_end;
-		still = attempt(checker_sp, wbuf, tries == 0);
+		still = attempt(checker_sp, wbuf, tries == 0, r->views_others_stamp);
 		/* the first attempt started from the views' stamps */
 		r->views_held = still && tries == 0 && views_all_found;
 		if (still || tl_mono_ns() >= budget_end)

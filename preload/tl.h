@@ -372,6 +372,9 @@ struct tl_report {
 	/* the verdicts' scan found that no thread viewed before it (tl_seen.viewed) was switched
 	 * out from that view to the scan's end (reach.c) */
 	bool views_held;
+	/* tl_kernel_others_stamp right before those views, -1: none (the views were not all
+	 * of sleepers) */
+	long views_others_stamp;
 };
 
 /* ---- the kernel's view, from /proc (kernel.c) ---- */
@@ -394,6 +397,9 @@ bool tl_kernel_view(struct tl_seen *s);
 bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);
 /* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
 long tl_kernel_stamp(pid_t tid, char *state);
+/* The same number for every other task of the process at once, from one getrusage: it
+ * changes whenever any of them is switched out (-1: unknown). */
+long tl_kernel_others_stamp(void);
 /* /proc/self/task/TID/<what> (a file the kernel makes in one piece), as tl_read_file; opened
  * relative to /proc/self/task between tl_kernel_check_begin and _end (a check), which also
  * bound the life of tl_list_tasks_sorted's buffer */
