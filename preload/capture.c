@@ -31,6 +31,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -207,11 +208,96 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 	return k;
 }
 
+/* libunwind masks every signal around each step, twice: its cache lock and its dl_iterate_phdr
+ * (Debian's 1.6 does so even with per-thread caches): eight system calls a thread, more than
+ * the steps themselves cost (docs/internals.md, "The exit check's cost"). Around a batch of
+ * unwinds the checker masks the signals once and libunwind's sigprocmask calls do nothing; the
+ * signals a fault raises stay unmasked, as libunwind leaves them. */
+static __thread bool unwinder_quiet __attribute__((tls_model("initial-exec")));
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old);
+TL_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (TL_UNLIKELY(unwinder_quiet)) {
+		if (old) /* what a caller restores later is ignored too */
+			sigfillset(old);
+		return 0;
+	}
+	return TL_REAL(sigprocmask)(how, set, old);
+}
+
+/* libunwind checks a page before it reads a word of it (x86_64 steps with c->validate set):
+ * mincore, then a read and a write on a pipe, three system calls a page, remembering only the
+ * last few pages, so that each thread's stack costs them again. In the checker's batches one
+ * process_vm_readv reads the word and checks the page at once (a page that is gone fails
+ * instead of faulting); pages read already while unwinding the same thread are read directly.
+ * Elsewhere, libunwind's own. */
+#define QUIET_PAGES 16
+static uintptr_t quiet_pages[QUIET_PAGES];
+static unsigned quiet_next;
+static pid_t quiet_tid; /* the checker's: see read_mem in objects.c */
+static int (*unwinder_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
+
+static bool quiet_page_known(uintptr_t page)
+{
+	for (int i = 0; i < QUIET_PAGES; i++)
+		if (quiet_pages[i] == page)
+			return true;
+	return false;
+}
+
+static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+                            void *arg)
+{
+	if (!unwinder_quiet || write)
+		return unwinder_access_mem(as, addr, val, write, arg);
+	uintptr_t first = addr & ~(uintptr_t)4095,
+	          last = (addr + sizeof(*val) - 1) & ~(uintptr_t)4095;
+	if (first != 0 && quiet_page_known(first) && quiet_page_known(last)) {
+		*val = *(const unw_word_t *)addr;
+		return 0;
+	}
+	struct iovec here = {val, sizeof(*val)}, there = {(void *)addr, sizeof(*val)};
+	if (process_vm_readv(quiet_tid, &here, 1, &there, 1, 0) != (ssize_t)sizeof(*val))
+		return -UNW_EINVAL;
+	quiet_pages[quiet_next++ % QUIET_PAGES] = first;
+	if (last != first)
+		quiet_pages[quiet_next++ % QUIET_PAGES] = last;
+	return 0;
+}
+
+static void quiet_begin(sigset_t *keep)
+{
+	/* once, by the checker (under the check's lock); a thread unwinding meanwhile calls
+	 * either function, both right */
+	quiet_tid = tl_gettid();
+	if (unwinder_access_mem == NULL && tl_deps_unwind()) {
+		unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
+		unwinder_access_mem = acc->access_mem;
+		__atomic_store_n(&acc->access_mem, quiet_access_mem, __ATOMIC_RELEASE);
+	}
+
+	static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
+	sigset_t mask;
+	sigfillset(&mask);
+	for (size_t i = 0; i < TL_ARRAY_SIZE(faults); i++)
+		sigdelset(&mask, faults[i]);
+	TL_REAL(sigprocmask)(SIG_SETMASK, &mask, keep);
+	unwinder_quiet = true;
+}
+
+static void quiet_end(const sigset_t *keep)
+{
+	unwinder_quiet = false;
+	TL_REAL(sigprocmask)(SIG_SETMASK, keep, NULL);
+}
+
 /* Unwind from a cursor into st; frames inside threadleak are dropped. */
 static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 {
 	int max = tl_opt.max_frames;
 	bool exact = first_exact;
+	memset(quiet_pages, 0, sizeof(quiet_pages)); /* another thread's stack */
 	st->n = 0;
 	st->exact = 0;
 	for (int guard = 0; guard < TL_MAX_FRAMES + 32 && st->n < max; guard++) {
@@ -734,6 +820,8 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		}
 		deadline += PARK_PENDING_NS;
 	}
+	sigset_t keep;
+	quiet_begin(&keep);
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
@@ -743,6 +831,7 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 			job->acked++;
 		}
 	}
+	quiet_end(&keep);
 	if (!release_late) /* nothing to pass on: set first, so no handler wakes all again */
 		atomic_store(&release_passed, job->gen);
 	atomic_store(&release_gen, job->gen);
@@ -767,6 +856,8 @@ static void pc_only(struct tl_seen *s, const char *note)
 void tl_capture_stacks(struct tl_seen *v, size_t n)
 {
 	size_t npark = 0;
+	sigset_t keep;
+	quiet_begin(&keep);
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;
@@ -784,6 +875,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n)
 		else
 			npark++;
 	}
+	quiet_end(&keep);
 	if (npark == 0)
 		return;
 	struct park_slots *a = NULL;

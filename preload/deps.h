@@ -12,13 +12,14 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
-#define TL_UNW_FUNCS(X)                                   \
-	X(UNW_OBJ(init_local), unw_init_local_)           \
-	X(UNW_OBJ(init_local2), unw_init_local2_)         \
-	X(UNW_OBJ(step), unw_step_)                       \
-	X(UNW_OBJ(get_reg), unw_get_reg_)                 \
-	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_) \
-	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
+#define TL_UNW_FUNCS(X)                                         \
+	X(UNW_OBJ(init_local), unw_init_local_)                 \
+	X(UNW_OBJ(init_local2), unw_init_local2_)               \
+	X(UNW_OBJ(step), unw_step_)                             \
+	X(UNW_OBJ(get_reg), unw_get_reg_)                       \
+	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_)       \
+	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_) \
+	X(UNW_ARCH_OBJ(get_accessors), unw_get_accessors_)
 
 /* libdw's functions, and libelf's elf_memory (the vDSO is read from memory): dlsym on libdw's
  * handle also searches libelf, which libdw depends on. */
@@ -98,6 +99,8 @@ char *tl_deps_cplus_demangle(const char *name, int options);
 #define unw_is_signal_frame (*tl_deps.unw_is_signal_frame_)
 #undef unw_set_caching_policy
 #define unw_set_caching_policy (*tl_deps.unw_set_caching_policy_)
+#undef unw_get_accessors
+#define unw_get_accessors (*tl_deps.unw_get_accessors_)
 #undef unw_local_addr_space
 #define unw_local_addr_space (*tl_deps.unw_local_addr_space_)
 
