@@ -1267,9 +1267,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 	tl_registry_unlock();
 	if (debug)
 		fprintf(stderr,
-		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms\n",
+		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms (%s)\n",
 		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
-		        (double)(tl_mono_ns() - ph2) / 1e6);
+		        (double)(tl_mono_ns() - ph2) / 1e6,
+		        held         ? "one for all"
+		        : all_viewed ? "the sum moved"
+		                     : "per thread");
 	if (tl_count_tasks() != nths) /* a thread came or went during the scan */
 		still = false;
 	return still;
