@@ -63,12 +63,30 @@ static void unpreload_children(void)
 
 extern void *__dso_handle __attribute__((weak, visibility("hidden")));
 
+/* Our fork handlers, registered first thing in init(), before anything of ours that may call
+ * into another library (an allocator registers its own handlers on first use). Straight to the
+ * next __register_atfork (libc's): calling pthread_atfork (libc_nonshared.a, at the end of our
+ * text) would cost every process a page fault there, and so would the table of names TL_REAL
+ * looks up in; the name is kept with the start data (docs/internals.md, Process start). */
+TL_START_DATA static char register_atfork_name[] = "__register_atfork";
+
+static void register_fork_handlers(void)
+{
+	int (*next)(void (*)(void), void (*)(void), void (*)(void), void *) =
+	    (int (*)(void (*)(void), void (*)(void), void (*)(void), void *))tl_lookup_next(
+	        register_atfork_name);
+	if (next == NULL)
+		next = TL_REAL(__register_atfork);
+	if (next != NULL)
+		next(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
+}
+
 /* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into
  * every caller. glibc runs prepare handlers newest first, parent and child handlers oldest
  * first. Ours must be the oldest: a prepare handler that joins a library's workers (OpenBLAS,
  * registered from its constructor, which may run before ours) calls our join wrapper, which
- * takes the registry lock that our prepare handler holds until the fork is done. Registering
- * ours before the first handler of anyone else's makes it run last (docs/internals.md, fork). */
+ * takes the registry lock that our prepare handler holds until the fork is done. Initialising
+ * on the first registration of anyone else's makes ours the oldest (docs/internals.md, fork). */
 int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
                       void *dso_handle);
 TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
@@ -93,19 +111,18 @@ static void touch_earlier_interposers(void)
 
 static void init(void)
 {
+	/* the registry before the fork handlers that lock it, and those before anything else */
+	tl_pid = tl_getpid();
+	tl_registry_init();
+	register_fork_handlers();
 	touch_earlier_interposers();
 	tl_log_init();
-	tl_pid = tl_getpid();
 	tl_options_load();
 	if (tl_opt.help)
 		tl_options_print_help();
 	if (!tl_opt.children)
 		unpreload_children();
 	tl_capture_init();
-	tl_registry_init();
-	/* Straight to libc's: calling pthread_atfork (libc_nonshared.a, at the end of our text)
-	 * would cost every process a page fault there (docs/internals.md, Process start). */
-	TL_REAL(__register_atfork)(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
 	tl_exit_install();
 	if (tl_opt.dump_on_signal || tl_opt.dump_signal)
 		tl_dump_init();

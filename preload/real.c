@@ -319,6 +319,12 @@ void tl_real_find(enum tl_real_id id)
 	store(id, p);
 }
 
+void *tl_lookup_next(const char *name)
+{
+	struct link_map *me = self_cached();
+	return me != NULL ? lookup(me->l_next, name, NULL) : NULL;
+}
+
 void *tl_lookup_global(const char *name)
 {
 	return lookup(_r_debug.r_map, name, NULL);

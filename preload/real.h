@@ -185,6 +185,11 @@ extern atomic_uint tl_real_fallbacks;
 	(TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name \
 	                                   : (tl_real_find(TL_REAL_ID_##name), tl_real_##name))
 
+/* The next definition of `name` after us (its default version), as TL_REAL without the table
+ * of names, whose page a process that starts no thread does not touch: NULL when not found.
+ * Async-signal-safe. */
+void *tl_lookup_next(const char *name);
+
 /* The first definition of `name` (its default version) in the objects loaded at start, in
  * load order from the program, as dlsym(RTLD_DEFAULT) without its error path: NULL when no
  * object defines it (the program's optional hooks). Async-signal-safe. */
