@@ -127,8 +127,10 @@ static int stderr_fd(void)
 		return err_fd;
 	if (!(TL_REAL(fcntl)(err_fd, F_GETFL) & O_PATH))
 		return -1;
-	char path[32];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", err_fd);
+	char path[48];
+	/* thread-self: once main has called pthread_exit, /proc/self's fds are gone (tl_open_maps)
+	 */
+	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", err_fd);
 	/* O_NONBLOCK: a pipe without a reader fails at once (ENXIO) instead of waiting for one */
 	int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && (!is(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {

@@ -146,11 +146,11 @@ static bool write_note(struct note *n, long pid, enum tl_unchecked why, const ch
 	}
 	/* one buffer: an fd's path (absolute) or the current folder (for a relative path); the
 	 * stack may be a small thread's */
-	char reason[8], cwd[PATH_MAX], *fdpath = cwd, link[32] = "/proc/self/fd/";
+	char reason[8], cwd[PATH_MAX], *fdpath = cwd, link[40] = "/proc/thread-self/fd/";
 	size_t rlen = put_uint(reason, (unsigned long)why);
 	reason[rlen++] = '\n';
 	if (fd >= 0) {
-		put_uint(link + 14, (unsigned long)fd);
+		put_uint(link + 21, (unsigned long)fd); /* thread-self: see tl_open_maps */
 		long len = tl_raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)link, (long)fdpath,
 		                           sizeof(cwd) - 1, 0, 0);
 		fdpath[len > 0 ? len : 0] = '\0';

@@ -7,11 +7,16 @@
  *   return  the leaked worker is a joinable thread that already returned (nobody joins it);
  *           the finisher returns after 50 ms, and being the last thread, glibc ends the
  *           process with exit(0) on its behalf: 1 leak (exited), no crash.
+ *   epoll   like exit, but the leaked worker waits on a condition variable in a heap block that
+ *           only an epoll registration points to (data.ptr): reachable, through the kernel's
+ *           list, which the scan reads from /proc/thread-self/fdinfo.
+ *   unreached  the same without the registration: nothing points to the block.
  * Output is buffered without a newline by main before pthread_exit(): it must not be lost. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -34,6 +39,47 @@ static void *stuck(void *arg)
 	return NULL;
 }
 
+struct waitpoint {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void *stuck_on_heap(void *arg)
+{
+	struct waitpoint *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;)
+		pthread_cond_wait(&w->cv, &w->mu); /* HEAP_BLOCKS */
+	return NULL;
+}
+
+/* the block's only pointers: the worker's registers and, with epoll, the registration */
+__attribute__((noinline)) static void start_on_heap(int epoll)
+{
+	struct waitpoint *w = malloc(sizeof(*w));
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (epoll) {
+		int ep = epoll_create1(0);
+		pipe(pipefd);
+		struct epoll_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = w;
+		epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev);
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, stuck_on_heap, w);
+	pthread_detach(t);
+}
+
+/* main's dead frames must not hold the block's address */
+__attribute__((noinline)) static void scrub(void)
+{
+	volatile char b[65536];
+	memset((char *)b, 0, sizeof(b));
+}
+
 static void *gone(void *arg)
 {
 	return NULL; /* GONE_RETURNS: joinable, never joined */
@@ -49,8 +95,17 @@ static void *finisher(void *arg)
 
 int main(int argc, char **argv)
 {
-	by_exit = argc > 1 && strcmp(argv[1], "exit") == 0;
 	pthread_t l, f, r;
+	if (argc > 1 && (strcmp(argv[1], "epoll") == 0 || strcmp(argv[1], "unreached") == 0)) {
+		by_exit = 1;
+		start_on_heap(strcmp(argv[1], "epoll") == 0);
+		scrub();
+		pthread_create(&f, NULL, finisher, NULL);
+		pthread_detach(f);
+		printf("main leaves");
+		pthread_exit(NULL);
+	}
+	by_exit = argc > 1 && strcmp(argv[1], "exit") == 0;
 	pthread_create(&l, NULL, by_exit ? stuck : gone, NULL);
 	if (by_exit) {
 		pipe(pipefd);

@@ -53,4 +53,16 @@ for mode in ("exit", "return"):
     check_created_by(l, 1, ["main"], S, [line(S, "pthread_create(&l, NULL")])
     no_own_frames(l)
     check(rep["exe"] == prog, f"{mode}: exe {rep['exe']!r}, expected {prog!r}", rep["exe"])
+
+# A block only an epoll registration points to: the scan reads the registrations from
+# /proc/thread-self/fdinfo (/proc/self/fdinfo of the zombie main lists none); without the
+# registration nothing points to it
+for mode, verdict in (("epoll", "reachable"), ("unreached", "unreachable")):
+    r = run([prog, mode])
+    check(r.rc == 23 and len(r.leaks) == 1, f"{mode}: status {r.rc}, leaks {len(r.leaks)}", r.reports, r.stderr)
+    l = r.leaks[0]
+    check(l["state"] == "blocked" and l["blocked_in"] == "pthread_cond_wait", f"{mode}: state", l)
+    check(l["verdict"] == verdict, f"{mode}: verdict {l['verdict']!r} ({l['verdict_reason']!r}), "
+          f"expected {verdict}", l)
+    check_frame(top(l), "stuck_on_heap", S, line(S, "HEAP_BLOCKS"), f"{mode}: top frame", l)
 ok()
