@@ -211,14 +211,16 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 /* libunwind masks every signal around each step, twice: its cache lock and its dl_iterate_phdr
  * (Debian's 1.6 does so even with per-thread caches): eight system calls a thread, more than
  * the steps themselves cost (docs/internals.md, "The exit check's cost"). Around a batch of
- * unwinds the checker masks the signals once and libunwind's sigprocmask calls do nothing; the
- * signals a fault raises stay unmasked, as libunwind leaves them. */
+ * unwinds the checker masks the signals once and libunwind's sigprocmask calls do nothing, in
+ * the checker's thread only. Unlike libunwind, it leaves unmasked the signals a fault raises:
+ * a fault in the checker is a crash either way, and the program's handler may report it. */
 static __thread bool unwinder_quiet __attribute__((tls_model("initial-exec")));
 
 int sigprocmask(int how, const sigset_t *set, sigset_t *old);
 TL_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-	if (TL_UNLIKELY(unwinder_quiet)) {
+	if (TL_UNLIKELY(unwinder_quiet) &&
+	    (how == SIG_BLOCK || how == SIG_UNBLOCK || how == SIG_SETMASK)) {
 		if (old) /* what a caller restores later is ignored too */
 			sigfillset(old);
 		return 0;
@@ -228,13 +230,15 @@ TL_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 
 /* libunwind checks a page before it reads a word of it (x86_64 steps with c->validate set):
  * mincore, then a read and a write on a pipe, three system calls a page, remembering only the
- * last few pages, so that each thread's stack costs them again. In the checker's batches one
- * process_vm_readv reads the word and checks the page at once (a page that is gone fails
- * instead of faulting); pages read already while unwinding the same thread are read directly.
- * Elsewhere, libunwind's own. */
+ * last few pages, so that each thread's stack costs them again; and a page can still go
+ * between its check and the read. In the checker's batches, process_vm_readv reads the word
+ * (a page that is gone fails instead of faulting). When no thread can move (quiet_direct: the
+ * threads are parked, or the grace period found that nothing can change), pages read already
+ * while unwinding the same thread are read directly. Elsewhere, libunwind's own. */
 #define QUIET_PAGES 16
 static uintptr_t quiet_pages[QUIET_PAGES];
 static unsigned quiet_next;
+static bool quiet_direct;
 static pid_t quiet_tid; /* the checker's: see read_mem in objects.c */
 static int (*unwinder_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
 
@@ -253,7 +257,7 @@ static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 		return unwinder_access_mem(as, addr, val, write, arg);
 	uintptr_t first = addr & ~(uintptr_t)4095,
 	          last = (addr + sizeof(*val) - 1) & ~(uintptr_t)4095;
-	if (first != 0 && quiet_page_known(first) && quiet_page_known(last)) {
+	if (quiet_direct && first != 0 && quiet_page_known(first) && quiet_page_known(last)) {
 		*val = *(const unw_word_t *)addr;
 		return 0;
 	}
@@ -266,12 +270,14 @@ static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 	return 0;
 }
 
-static void quiet_begin(sigset_t *keep)
+/* direct: no thread can move meanwhile (quiet_direct) */
+static void quiet_begin(sigset_t *keep, bool direct)
 {
 	/* once, by the checker (under the check's lock); a thread unwinding meanwhile calls
-	 * either function, both right */
+	 * either function, both right. A libunwind without unw_get_accessors keeps its own. */
 	quiet_tid = tl_gettid();
-	if (unwinder_access_mem == NULL && tl_deps_unwind()) {
+	quiet_direct = direct;
+	if (unwinder_access_mem == NULL && tl_deps_unwind() && tl_deps.unw_get_accessors_) {
 		unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
 		unwinder_access_mem = acc->access_mem;
 		__atomic_store_n(&acc->access_mem, quiet_access_mem, __ATOMIC_RELEASE);
@@ -821,7 +827,7 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		deadline += PARK_PENDING_NS;
 	}
 	sigset_t keep;
-	quiet_begin(&keep);
+	quiet_begin(&keep, true); /* the threads are parked */
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
@@ -853,11 +859,11 @@ static void pc_only(struct tl_seen *s, const char *note)
 	s->stack_note = note;
 }
 
-void tl_capture_stacks(struct tl_seen *v, size_t n)
+void tl_capture_stacks(struct tl_seen *v, size_t n, bool still)
 {
 	size_t npark = 0;
 	sigset_t keep;
-	quiet_begin(&keep);
+	quiet_begin(&keep, still);
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;

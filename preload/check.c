@@ -871,7 +871,7 @@ static bool retake_one(struct tl_seen *s)
 		return true;
 	if (!inside)
 		return false;
-	tl_capture_stacks(s, 1);
+	tl_capture_stacks(s, 1, false);
 	tl_registry_lock();
 	t = tl_registry_find(s->handle, s->number);
 	bool held = t == NULL || atomic_load(&t->blk.seq) == s->seq;
@@ -969,7 +969,7 @@ static void take_stacks(struct check *c)
 {
 	struct gather *g = &c->g;
 	if (c->loader)
-		tl_capture_stacks(g->v, g->n);
+		tl_capture_stacks(g->v, g->n, c->settled_early);
 	else
 		loader_note(g, c->loader_note, sizeof(c->loader_note));
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;

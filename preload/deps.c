@@ -45,6 +45,8 @@ static void load_unwind(void)
 		tl_warn("libunwind lacks a function threadleak needs: stacks are not available");
 		return;
 	}
+	/* only to read memory faster at the check (capture.c quiet_access_mem) */
+	*(void **)&tl_deps.unw_get_accessors_ = dlsym(h, TL_XSTR(UNW_ARCH_OBJ(get_accessors)));
 	/* Per-thread caches, so no parked thread can hold a lock the unwinder needs. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	unwind_ok = true;

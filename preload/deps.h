@@ -12,14 +12,13 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
-#define TL_UNW_FUNCS(X)                                         \
-	X(UNW_OBJ(init_local), unw_init_local_)                 \
-	X(UNW_OBJ(init_local2), unw_init_local2_)               \
-	X(UNW_OBJ(step), unw_step_)                             \
-	X(UNW_OBJ(get_reg), unw_get_reg_)                       \
-	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_)       \
-	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_) \
-	X(UNW_ARCH_OBJ(get_accessors), unw_get_accessors_)
+#define TL_UNW_FUNCS(X)                                   \
+	X(UNW_OBJ(init_local), unw_init_local_)           \
+	X(UNW_OBJ(init_local2), unw_init_local2_)         \
+	X(UNW_OBJ(step), unw_step_)                       \
+	X(UNW_OBJ(get_reg), unw_get_reg_)                 \
+	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_) \
+	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
 
 /* libdw's functions, and libelf's elf_memory (the vDSO is read from memory): dlsym on libdw's
  * handle also searches libelf, which libdw depends on. */
@@ -70,6 +69,7 @@ struct tl_deps {
 	TL_UNW_FUNCS(TL_UNW_MEMBER)
 	unw_addr_space_t *unw_local_addr_space_;
 	__typeof__(unw_backtrace) *unw_backtrace_;
+	__typeof__(UNW_ARCH_OBJ(get_accessors)) *unw_get_accessors_; /* optional: NULL */
 	TL_DW_FUNCS(TL_DW_MEMBER)
 };
 extern struct tl_deps tl_deps;

@@ -426,7 +426,7 @@ bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
 bool tl_capture_prepare(bool at_exit);
 void tl_capture_after_fork_child(void);
 /* Capture current stacks of the given live threads without disturbing them. */
-void tl_capture_stacks(struct tl_seen *v, size_t n);
+void tl_capture_stacks(struct tl_seen *v, size_t n, bool still);
 /* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with
  * the loader can wait on another thread; false when another thread keeps one of them
  * (tl_loader_holder() says which tid, -1 unknown). Pair a true return with tl_loader_leave(). */
