@@ -126,6 +126,7 @@ def normal_thread(ln):
     # objects made anew by each run: SysV ids, names and fds that carry a pid or a counter
     ln = re.sub(r"(SysV [a-z ]+?) \d+", r"\1 N", ln)
     ln = re.sub(r"/tmp/[^ )]+", "/tmp/?", ln)  # mkstemp names
+    ln = re.sub(r"(/calls_[a-z]+\.[a-z]+)\.\d+", r"\1.N", ln)  # message queues named by pid
     # the library's run and run's run are two processes: a verdict may differ between them (a
     # stale pointer copy makes the scan say "reachable"); report of the same JSON is compared whole
     ln = re.sub(r"; (blocked forever|waits on freed memory): .*$", "", ln)
