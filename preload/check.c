@@ -60,7 +60,8 @@ struct gather {
 	struct tl_known *known; /* every record's tid, reported or not */
 	size_t nknown;
 	int ntasks;        /* in /proc/self/task, the checking thread included */
-	long others_stamp; /* nothing_can_change's tl_kernel_others_stamp, before its views */
+	long others_stamp; /* when nothing_can_change said so: tl_kernel_others_stamp before its
+	                    * views; else -1 */
 	bool no_proc;
 	bool all; /* TL_CHECK_HANG: every thread, the main thread and the checker's own included */
 };
@@ -694,7 +695,7 @@ static bool nothing_can_change(struct gather *g, size_t *from)
 	 * over with the whole grace period (tl_check). The looks are the kernel views the check
 	 * needs anyway (viewed). */
 	bool still = true;
-	g->others_stamp = tl_kernel_others_stamp();
+	long others = tl_kernel_others_stamp();
 	for (size_t k = 0; still && k < g->n; k++) {
 		size_t i = (*from + k) % g->n;
 		struct tl_seen *s = &g->v[i];
@@ -710,6 +711,8 @@ static bool nothing_can_change(struct gather *g, size_t *from)
 	still = still && no_timers();
 	for (size_t i = 0; still && i < g->n; i++)
 		g->v[i].viewed = g->v[i].state != TL_ST_EXITED;
+	if (still)
+		g->others_stamp = others;
 	return still;
 }
 
@@ -799,10 +802,8 @@ static void judge_reachability(struct check *c)
 	if (c->g.all) /* a hang report: no verdicts (the scan retries while threads run: 7x slower)
 	               */
 		return;
-	struct tl_report pre = {.v = c->g.v,
-	                        .n = c->g.n,
-	                        .known = c->g.known,
-	                        .views_others_stamp = c->settled_early ? c->g.others_stamp : -1};
+	struct tl_report pre = {
+	    .v = c->g.v, .n = c->g.n, .known = c->g.known, .views_others_stamp = c->g.others_stamp};
 	if (c->loader)
 		tl_reach_classify(&pre);
 	else

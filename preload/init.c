@@ -72,9 +72,7 @@ TL_START_DATA static char register_atfork_name[] = "__register_atfork";
 
 static void register_fork_handlers(void)
 {
-	int (*next)(void (*)(void), void (*)(void), void (*)(void), void *) =
-	    (int (*)(void (*)(void), void (*)(void), void (*)(void), void *))tl_lookup_next(
-	        register_atfork_name);
+	__typeof__(tl_real___register_atfork) next = tl_lookup_next(register_atfork_name);
 	if (next == NULL)
 		next = TL_REAL(__register_atfork);
 	if (next != NULL)

@@ -1163,12 +1163,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 	}
 	/* the kernel's references: epoll registrations, in the checker's fd table (thread-self:
 	 * after main's pthread_exit, /proc/self's is empty, as its maps are: tl_open_maps) */
-	const char *fds = "/proc/thread-self";
 	int dfd = open("/proc/thread-self/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		fds = "/proc/self"; /* before Linux 3.17 */
-		dfd = open("/proc/self/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
 	if (dfd >= 0) {
 		char dents[4096];
 		long got;
@@ -1180,12 +1175,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 				if (name[0] < '0' || name[0] > '9')
 					continue;
 				char path[64], link[64];
-				snprintf(path, sizeof(path), "%s/fd/%s", fds, name);
+				snprintf(path, sizeof(path), "/proc/thread-self/fd/%s", name);
 				ssize_t n = readlink(path, link, sizeof(link) - 1);
 				if (n <= 0 ||
 				    (link[n] = '\0', strcmp(link, "anon_inode:[eventpoll]") != 0))
 					continue;
-				snprintf(path, sizeof(path), "%s/fdinfo/%s", fds, name);
+				snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%s", name);
 				char *buf = scanbuf;
 				if (tl_read_file(path, buf, WIN) < 0)
 					continue;
@@ -1198,7 +1193,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 		}
 		close(dfd);
 	} else {
-		give_up("/proc/self/fdinfo could not be read");
+		give_up("/proc/thread-self/fdinfo could not be read");
 	}
 	int64_t ph1 = tl_mono_ns();
 	/* fixpoint */

@@ -971,8 +971,7 @@ static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c,
 
 int tl_open_maps(void)
 {
-	int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
-	return fd >= 0 ? fd : open("/proc/self/maps", O_RDONLY | O_CLOEXEC); /* before Linux 3.17 */
+	return open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
 }
 
 /* The mapping of /proc/thread-self/maps that holds `addr`: its permissions ("r-xp") and its path
