@@ -243,6 +243,7 @@ struct th {
 	pid_t tid;
 	pthread_t handle;
 	bool tracked, parked, main, checker;
+	bool blocked_unparked; /* asleep, not in a wrapped call, at a try's first stamps */
 	bool candidate, root, stack_marked, stack_scanned, handle_held;
 	int kind;
 	const char *call;
@@ -400,7 +401,8 @@ static struct tl_report *tl_reach_report;
 static uintptr_t last_chunk;      /* of the last walk: the top chunk */
 static struct range libc_data[4]; /* libc's writable segments, where main_arena lives */
 static size_t nlibc_data;
-static int debug; /* THREADLEAK_REACH_DEBUG: 1 timing, 2 trace what marks what */
+static int debug; /* THREADLEAK_REACH_DEBUG: 1 timing, 2 trace what marks what; +4 blind_first */
+static bool blind_first;
 static uintptr_t tcache_key;
 static bool have_tcache_key;
 
@@ -689,6 +691,9 @@ static bool incomplete;
 static const char *incomplete_why;
 static int64_t scan_deadline;
 static char *scanbuf;
+
+#define BLOCKED_OUTSIDE \
+	"a thread is blocked outside threadleak's wrappers: its registers cannot be read"
 
 static void give_up(const char *why)
 {
@@ -1156,9 +1161,13 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 			if (t->stk_lo)
 				scan_direct(t->regs[1] & ~(uintptr_t)7, t->stk_hi);
 		} else if (t->state != 'R' && t->state != 'Z' && t->state != 'X') {
-			/* a zombie (main after pthread_exit) never runs again: nothing to scan */
-			give_up("a thread is blocked outside threadleak's wrappers: its registers "
-			        "cannot be read");
+			/* a zombie (main after pthread_exit) never runs again: nothing to scan. One
+			 * of ours may have entered a wrapped call since the snapshot: decided with
+			 * the registry below (another try, with a new snapshot) */
+			if (t->tracked)
+				t->blocked_unparked = true;
+			else
+				give_up(BLOCKED_OUTSIDE);
 		}
 	}
 	/* the kernel's references: epoll registrations, in the checker's fd table (thread-self:
@@ -1256,14 +1265,21 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 		if (s < 0 || s != t->stamp || st == 'R' || t->state == 'R')
 			still = false;
 	}
-	/* and every waiting thread is still in the same wrapped call */
+	/* and every waiting thread is still in the same wrapped call; one found asleep outside
+	 * them is in one now (try again) or gives up: its registers cannot be read */
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (rec) {
 		struct th key = {.tid = atomic_load(&rec->tid)};
 		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
-		if (t && t->parked && t->rec == rec &&
-		    atomic_load_explicit(&rec->blk.seq, memory_order_acquire) != t->seq)
+		if (t == NULL || t->rec != rec)
+			continue;
+		uint32_t seq = atomic_load_explicit(&rec->blk.seq, memory_order_acquire);
+		if (t->parked && seq != t->seq)
 			still = false;
+		if (t->blocked_unparked && (seq & 1))
+			still = false;
+		else if (t->blocked_unparked)
+			give_up(BLOCKED_OUTSIDE);
 	}
 	tl_registry_unlock();
 	if (debug)
@@ -1350,6 +1366,168 @@ __attribute__((noinline)) void tl_reach_classify(struct tl_report *r)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* ---- what each thread waits in: taken before each try of the scan ---- */
+static size_t static_tls_size; /* _dl_get_tls_static_info */
+static struct {
+	uintptr_t *recs; /* the registry's records, sorted */
+	size_t caprecs;
+	int32_t *tid; /* the layout check's reads */
+	struct iovec *loc, *rem;
+	bool *ok;
+	int *who;
+} snap;
+
+/* Work memory of snapshot_waits, taken once (the tries reset the arena above it). */
+static bool snapshot_room(void)
+{
+	size_t n = (size_t)nths + 1;
+	snap.caprecs = (size_t)nths + 64;
+	snap.recs = take(sizeof(uintptr_t) * snap.caprecs);
+	snap.tid = take(sizeof(int32_t) * n);
+	snap.loc = take(sizeof(struct iovec) * n);
+	snap.rem = take(sizeof(struct iovec) * n);
+	snap.ok = take(sizeof(bool) * n);
+	snap.who = take(sizeof(int) * n);
+	cands = take(sizeof(int) * n);
+	return snap.recs && snap.tid && snap.loc && snap.rem && snap.ok && snap.who && cands;
+}
+
+/* What each tracked thread is waiting in now, as its wrapper recorded it, and what follows:
+ * its stack's bounds, whether it is a candidate, where its TLS is. Taken again before each try:
+ * a thread that was between two calls, or moved, during one try may be asleep in its next call
+ * at the next one, and a try judged on the old snapshot would fail again, or give up. */
+static void snapshot_waits(bool blind)
+{
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		t->parked = t->candidate = t->blocked_unparked = false;
+		t->call = NULL;
+		t->kind = 0;
+		t->obj = 0;
+		t->seq = 0;
+		t->join_target = -1;
+		t->tls_lo = 0;
+	}
+	tl_registry_lock();
+	size_t nrecs = 0;
+	TL_REGISTRY_FOREACH (rec) {
+		if (nrecs < snap.caprecs)
+			snap.recs[nrecs++] = (uintptr_t)rec;
+		struct th key = {.tid = atomic_load(&rec->tid)};
+		struct th *t = bsearch(&key, ths, (size_t)nths, sizeof(*ths), cmp_th_tid);
+		if (t == NULL || t->rec != rec || t->checker || (rec->flags & TL_F_FINISHED) ||
+		    blind)
+			continue;
+		uint32_t seq = atomic_load_explicit(&rec->blk.seq, memory_order_acquire);
+		if (!(seq & 1))
+			continue;
+		t->call = rec->blk.call;
+		t->kind = rec->blk.kind;
+		t->obj = rec->blk.obj;
+		memcpy(t->regs, rec->blk.regs, sizeof(t->regs));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&rec->blk.seq, memory_order_relaxed) != seq)
+			continue;
+		t->seq = seq;
+		t->parked = true;
+	}
+	qsort(snap.recs, nrecs, sizeof(*snap.recs), cmp_uintptr);
+	/* stack bounds of parked threads (pthread_getattr_np may allocate: before the scan).
+	 * Under the registry lock, and only while the thread is still in the same wrapped call:
+	 * it cannot finish exiting meanwhile, so its handle stays valid. A stack does not move:
+	 * bounds known from an earlier try are kept when the new sp is in them. */
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (!t->parked || t->main) {
+			t->stk_lo = t->stk_hi = 0;
+			continue;
+		}
+		if (t->stk_lo && t->regs[1] >= t->stk_lo && t->regs[1] < t->stk_hi)
+			continue;
+		t->stk_lo = t->stk_hi = 0;
+		uintptr_t key = (uintptr_t)t->rec;
+		bool same =
+		    bsearch(&key, snap.recs, nrecs, sizeof(*snap.recs), cmp_uintptr) != NULL &&
+		    atomic_load_explicit(&t->rec->blk.seq, memory_order_acquire) == t->seq;
+		if (!same) {
+			t->parked = false;
+			continue;
+		}
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		if (pthread_getattr_np(t->handle, &a) != 0)
+			continue;
+		if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
+		    (uintptr_t)addr + size > t->regs[1] && (uintptr_t)addr <= t->regs[1] &&
+		    (uintptr_t)t->handle >= (uintptr_t)addr &&
+		    (uintptr_t)t->handle < (uintptr_t)addr + size) {
+			t->stk_lo = (uintptr_t)addr;
+			t->stk_hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&a);
+	}
+	tl_registry_unlock();
+	/* the TCB's place in a glibc stack and the tid's place in the TCB, checked on every
+	 * tracked thread whose bounds are known */
+	tcb_from_top = 0;
+	tid_off = -1;
+	pid_t mytid = tl_gettid();
+	const char *pd = (const char *)pthread_self();
+	for (ptrdiff_t off = 0; off < 4096; off += 4) {
+		int32_t v;
+		if (rd((uintptr_t)pd + (uintptr_t)off, &v, sizeof(v)) && v == mytid) {
+			tid_off = off;
+			break;
+		}
+	}
+	size_t m = 0;
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (!t->stk_lo)
+			continue;
+		if (tcb_from_top == 0)
+			tcb_from_top = t->stk_hi - (uintptr_t)t->handle;
+		if (tcb_from_top != t->stk_hi - (uintptr_t)t->handle)
+			tcb_from_top = 1, tid_off = -1; /* not one layout: do without */
+		if (tid_off >= 0) {
+			snap.loc[m] = (struct iovec){&snap.tid[m], sizeof(*snap.tid)};
+			snap.rem[m] =
+			    (struct iovec){(char *)t->handle + tid_off, sizeof(*snap.tid)};
+			snap.who[m++] = i;
+		}
+	}
+	if (tid_off >= 0)
+		rd_many(snap.loc, snap.rem, m, snap.ok);
+	for (size_t j = 0; j < m && tid_off >= 0; j++)
+		if (!snap.ok[j] || snap.tid[j] != ths[snap.who[j]].tid)
+			tid_off = -1;
+	/* candidates: untimed waits on memory, with a stack of their own and the TLS layout we
+	 * know */
+	ncands = 0;
+	for (int i = 0; i < nths; i++) {
+		struct th *t = &ths[i];
+		if (t->stk_lo && static_tls_size > tcb_from_top && tcb_from_top > 1)
+			t->tls_lo = (uintptr_t)t->handle - (static_tls_size - tcb_from_top);
+		if (!t->parked || t->main || !t->stk_lo || !untimed_memory_wait(t->call) ||
+		    t->tls_lo <= t->regs[1] || t->tls_lo > t->stk_hi)
+			continue;
+		t->candidate = true;
+		cands[ncands++] = i;
+		if (t->kind == TL_OBJ_THREAD)
+			for (int j = 0; j < nths; j++)
+				if (ths[j].tracked && ths[j].handle == (pthread_t)t->obj)
+					t->join_target = j;
+	}
+	qsort(cands, (size_t)ncands, sizeof(*cands), cmp_cand_stk_lo);
+	for (int i = 0; debug > 1 && i < nths; i++)
+		fprintf(stderr,
+		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
+		        ths[i].tid, ths[i].parked, ths[i].candidate, (unsigned long)ths[i].stk_lo,
+		        (unsigned long)ths[i].stk_hi, (unsigned long)ths[i].tls_lo,
+		        (unsigned long)ths[i].regs[1]);
+}
+
 static void classify(struct tl_report *r, uintptr_t checker_sp)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -1363,6 +1541,8 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	self_pid = tl_gettid(); /* not getpid(): see read_mem in objects.c */
 	const char *dbg = getenv("THREADLEAK_REACH_DEBUG");
 	debug = dbg ? atoi(dbg) : 0;
+	blind_first = debug & 4; /* tests: the first try sees every thread between two calls */
+	debug &= 3;
 	int64_t t_start = tl_mono_ns();
 	struct timespec cpu0, cpu1;
 	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
@@ -1430,7 +1610,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		else if (r->v[i].viewed)
 			views_all_found = false;
 	}
-	/* what each tracked thread is waiting in, as its wrapper recorded it */
+	/* which threads are ours, and the unjoined handles (is_unjoined) */
 	nunjoined = 0;
 	unjoined_overflow = false;
 	unjoined = take(sizeof(pthread_t) * ((size_t)nths + 64));
@@ -1451,58 +1631,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		t->rec = rec;
 		t->handle = rec->handle;
 		t->main = (rec->flags & TL_F_MAIN) != 0;
-		uint32_t seq = atomic_load_explicit(&rec->blk.seq, memory_order_acquire);
-		if (!(seq & 1) || t->checker)
-			continue;
-		t->call = rec->blk.call;
-		t->kind = rec->blk.kind;
-		t->obj = rec->blk.obj;
-		memcpy(t->regs, rec->blk.regs, sizeof(t->regs));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&rec->blk.seq, memory_order_relaxed) != seq)
-			continue;
-		t->seq = seq;
-		t->parked = true;
 	}
 	tl_registry_unlock();
 	qsort(unjoined, nunjoined, sizeof(*unjoined), cmp_uintptr); /* is_unjoined */
-	/* stack bounds of parked threads (pthread_getattr_np may allocate: before the scan).
-	 * Under the registry lock, and only while the thread is still in the same wrapped call:
-	 * it cannot finish exiting meanwhile, so its handle stays valid. */
-	tl_registry_lock();
-	/* the records still in the registry, sorted, to find each parked thread's in */
-	size_t nrecs = 0, caprecs = (size_t)nths + 64;
-	uintptr_t *recs = take(sizeof(uintptr_t) * caprecs);
-	TL_REGISTRY_FOREACH (rec)
-		if (nrecs < caprecs)
-			recs[nrecs++] = (uintptr_t)rec;
-	qsort(recs, nrecs, sizeof(*recs), cmp_uintptr);
-	for (int i = 0; i < nths; i++) {
-		struct th *t = &ths[i];
-		if (!t->parked || t->main)
-			continue;
-		uintptr_t key = (uintptr_t)t->rec;
-		bool same = bsearch(&key, recs, nrecs, sizeof(*recs), cmp_uintptr) != NULL &&
-		            atomic_load_explicit(&t->rec->blk.seq, memory_order_acquire) == t->seq;
-		if (!same) {
-			t->parked = false;
-			continue;
-		}
-		pthread_attr_t a;
-		void *addr;
-		size_t size;
-		if (pthread_getattr_np(t->handle, &a) != 0)
-			continue;
-		if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
-		    (uintptr_t)addr + size > t->regs[1] && (uintptr_t)addr <= t->regs[1] &&
-		    (uintptr_t)t->handle >= (uintptr_t)addr &&
-		    (uintptr_t)t->handle < (uintptr_t)addr + size) {
-			t->stk_lo = (uintptr_t)addr;
-			t->stk_hi = (uintptr_t)addr + size;
-		}
-		pthread_attr_destroy(&a);
-	}
-	tl_registry_unlock();
 	checker_lo = 0;
 	if (me != getpid()) {
 		pthread_attr_t a;
@@ -1515,59 +1646,6 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			pthread_attr_destroy(&a);
 		}
 	}
-	/* the TCB's place in a glibc stack and the tid's place in the TCB, checked on every
-	 * tracked thread whose bounds are known */
-	tcb_from_top = 0;
-	tid_off = -1;
-	{
-		pid_t mytid = tl_gettid();
-		const char *pd = (const char *)pthread_self();
-		for (ptrdiff_t off = 0; off < 4096; off += 4) {
-			int32_t v;
-			if (rd((uintptr_t)pd + (uintptr_t)off, &v, sizeof(v)) && v == mytid) {
-				tid_off = off;
-				break;
-			}
-		}
-		int32_t *tid = take(sizeof(*tid) * (size_t)(nths + 1));
-		struct iovec *loc = take(sizeof(*loc) * (size_t)(nths + 1));
-		struct iovec *rem = take(sizeof(*rem) * (size_t)(nths + 1));
-		bool *ok = take(sizeof(*ok) * (size_t)(nths + 1));
-		int *who = take(sizeof(*who) * (size_t)(nths + 1));
-		size_t m = 0;
-		for (int i = 0; i < nths; i++) {
-			struct th *t = &ths[i];
-			if (!t->stk_lo)
-				continue;
-			if (tcb_from_top == 0)
-				tcb_from_top = t->stk_hi - (uintptr_t)t->handle;
-			if (tcb_from_top != t->stk_hi - (uintptr_t)t->handle)
-				tcb_from_top = 1, tid_off = -1; /* not one layout: do without */
-			if (tid_off >= 0 && tid && loc && rem && ok && who) {
-				loc[m] = (struct iovec){&tid[m], sizeof(*tid)};
-				rem[m] = (struct iovec){(char *)t->handle + tid_off, sizeof(*tid)};
-				who[m++] = i;
-			}
-		}
-		if (tid_off >= 0 && !(tid && loc && rem && ok && who))
-			tid_off = -1;
-		if (tid_off >= 0)
-			rd_many(loc, rem, m, ok);
-		for (size_t j = 0; j < m && tid_off >= 0; j++)
-			if (!ok[j] || tid[j] != ths[who[j]].tid)
-				tid_off = -1;
-	}
-	/* candidates: untimed waits on memory, with a stack of their own */
-	for (int i = 0; i < nths; i++) {
-		struct th *t = &ths[i];
-		if (!t->parked || t->main || !t->stk_lo || !untimed_memory_wait(t->call))
-			continue;
-		t->candidate = true;
-		if (t->kind == TL_OBJ_THREAD)
-			for (int j = 0; j < nths; j++)
-				if (ths[j].tracked && ths[j].handle == (pthread_t)t->obj)
-					t->join_target = j;
-	}
 	/* our data, and where each module's static TLS sits from a thread pointer */
 	Dl_info di;
 	own_base = dladdr((void *)tl_reach_classify, &di) ? (uintptr_t)di.dli_fbase : 0;
@@ -1576,31 +1654,15 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	nlibc_data = 0;
 	dl_iterate_phdr(phdr_cb, (void *)pthread_self());
 	/* static TLS: [tp - (static size - TCB size), tp) in every thread (TLS above TCB) */
-	size_t static_size = 0, static_align = 0;
+	size_t static_align = 0;
+	static_tls_size = 0;
 	void (*get_static)(size_t *, size_t *) =
 	    (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
 	if (get_static)
-		get_static(&static_size, &static_align);
-	ncands = 0;
-	cands = take(sizeof(int) * (size_t)(nths + 1));
-	for (int i = 0; i < nths; i++) {
-		struct th *t = &ths[i];
-		t->tls_lo = 0;
-		if (t->stk_lo && static_size > tcb_from_top && tcb_from_top > 1)
-			t->tls_lo = (uintptr_t)t->handle - (static_size - tcb_from_top);
-		if (t->candidate && (t->tls_lo <= t->regs[1] || t->tls_lo > t->stk_hi))
-			t->candidate = false; /* not the layout we know */
-		if (!t->candidate)
-			continue;
-		cands[ncands++] = i;
-	}
-	qsort(cands, (size_t)ncands, sizeof(*cands), cmp_cand_stk_lo);
-	for (int i = 0; debug > 1 && i < nths; i++)
-		fprintf(stderr,
-		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
-		        ths[i].tid, ths[i].parked, ths[i].candidate, (unsigned long)ths[i].stk_lo,
-		        (unsigned long)ths[i].stk_hi, (unsigned long)ths[i].tls_lo,
-		        (unsigned long)ths[i].regs[1]);
+		get_static(&static_tls_size, &static_align);
+	if (!snapshot_room())
+		return set_all(r, TL_V_UNKNOWN, "out of memory");
+	snapshot_waits(blind_first);
 	size_t mark = arena_used;
 	tl_reach_report = r;
 	bool still = false;
@@ -1608,8 +1670,12 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	 * no thread is a candidate (every verdict is then decided without it: a per-test check of
 	 * a program whose threads all can run costs no scan) */
 	int64_t budget_end = tl_mono_ns() + SCAN_BUDGET_NS;
-	for (int tries = 0; ncands > 0 && tries < 4 && !still; tries++) {
+	for (int tries = 0; tries < 4 && !still; tries++) {
 		arena_used = mark;
+		if (tries > 0)
+			snapshot_waits(false);
+		if (ncands == 0 && !(tries == 0 && blind_first))
+			break;
 		scan_deadline = budget_end;
 		still = attempt(checker_sp, wbuf, tries == 0, r->views_others_stamp);
 		/* the first attempt started from the views' stamps */
