@@ -872,7 +872,7 @@ static bool retake_one(struct tl_seen *s)
 		return true;
 	if (!inside)
 		return false;
-	tl_capture_stacks(s, 1, false);
+	tl_capture_stacks(s, 1, -1);
 	tl_registry_lock();
 	t = tl_registry_find(s->handle, s->number);
 	bool held = t == NULL || atomic_load(&t->blk.seq) == s->seq;
@@ -970,7 +970,7 @@ static void take_stacks(struct check *c)
 {
 	struct gather *g = &c->g;
 	if (c->loader)
-		tl_capture_stacks(g->v, g->n, c->settled_early);
+		tl_capture_stacks(g->v, g->n, c->settled_early ? g->others_stamp : -1);
 	else
 		loader_note(g, c->loader_note, sizeof(c->loader_note));
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;

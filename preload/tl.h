@@ -425,8 +425,10 @@ bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
  * threads this check parks may still be leaving the handler when it returns. */
 bool tl_capture_prepare(bool at_exit);
 void tl_capture_after_fork_child(void);
-/* Capture current stacks of the given live threads without disturbing them. */
-void tl_capture_stacks(struct tl_seen *v, size_t n, bool still);
+/* Capture current stacks of the given live threads without disturbing them. views_stamp: the
+ * process-wide stamp (tl_kernel_others_stamp) of the grace period's views when it ended early
+ * (no thread can move), else -1. */
+void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp);
 /* Take the dynamic loader's locks (recursive) within timeout_ms, so that nothing we do with
  * the loader can wait on another thread; false when another thread keeps one of them
  * (tl_loader_holder() says which tid, -1 unknown). Pair a true return with tl_loader_leave(). */
