@@ -322,28 +322,30 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 	}
 }
 
-static bool unwind_saved_regs(struct tl_seen *s)
+/* Unwind from registers: rip, rsp, rbp, rbx, r12-r15 (what TL_SAVE_REGS keeps, and what a
+ * quick handler copies); interrupted: rip is where a signal interrupted the thread (exact),
+ * not a place inside a wrapper's frame. */
+static bool unwind_regs(const uintptr_t *r, struct tl_stack *st, bool interrupted)
 {
 #if TL_HAVE_SAVED_REGS
 	if (!tl_deps_unwind())
 		return false;
 	ucontext_t uc;
 	memset(&uc, 0, sizeof(uc));
-	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)s->regs[0];
-	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)s->regs[1];
-	uc.uc_mcontext.gregs[REG_RBP] = (greg_t)s->regs[2];
-	uc.uc_mcontext.gregs[REG_RBX] = (greg_t)s->regs[3];
-	uc.uc_mcontext.gregs[REG_R12] = (greg_t)s->regs[4];
-	uc.uc_mcontext.gregs[REG_R13] = (greg_t)s->regs[5];
-	uc.uc_mcontext.gregs[REG_R14] = (greg_t)s->regs[6];
-	uc.uc_mcontext.gregs[REG_R15] = (greg_t)s->regs[7];
+	static const int order[] = {REG_RIP, REG_RSP, REG_RBP, REG_RBX,
+	                            REG_R12, REG_R13, REG_R14, REG_R15};
+	for (size_t i = 0; i < TL_ARRAY_SIZE(order); i++)
+		uc.uc_mcontext.gregs[order[i]] = (greg_t)r[i];
 	unw_cursor_t cur;
-	if (unw_init_local(&cur, (unw_context_t *)&uc) < 0)
+	if ((interrupted ? unw_init_local2(&cur, (unw_context_t *)&uc, UNW_INIT_SIGNAL_FRAME)
+	                 : unw_init_local(&cur, (unw_context_t *)&uc)) < 0)
 		return false;
-	walk(&cur, &s->stack, true);
+	walk(&cur, st, true);
 	return true;
 #else
-	(void)s;
+	(void)r;
+	(void)st;
+	(void)interrupted;
 	return false;
 #endif
 }
@@ -370,6 +372,8 @@ struct park_slot {
 	void *uc;
 	struct tl_seen *seen;
 	uintptr_t stack_lo; /* a small stack's lowest address: signal only with room; else 0 */
+	bool quick;         /* copy the registers and return at once: see park_all */
+	uintptr_t regs[8];  /* quick: rip, rsp, rbp, rbx, r12-r15 (unwind_regs) */
 };
 
 /* Grown, never freed: a late handler may read an old array. A new one is taken too when a
@@ -583,6 +587,20 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 	if (si->si_code == SI_QUEUE && a != NULL && i < a->cap && !released(gen, &now) &&
 	    atomic_load_explicit(&a->s[i].tid, memory_order_relaxed) == tl_gettid() &&
 	    atomic_compare_exchange_strong(&a->s[i].state, &expect, P_STATE(gen, P_CLAIMED))) {
+		if (a->s[i].quick) {
+			const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+			uintptr_t *r = a->s[i].regs;
+			r[0] = (uintptr_t)g[REG_RIP], r[1] = (uintptr_t)g[REG_RSP];
+			r[2] = (uintptr_t)g[REG_RBP], r[3] = (uintptr_t)g[REG_RBX];
+			r[4] = (uintptr_t)g[REG_R12], r[5] = (uintptr_t)g[REG_R13];
+			r[6] = (uintptr_t)g[REG_R14], r[7] = (uintptr_t)g[REG_R15];
+			atomic_store(&a->s[i].state, P_STATE(gen, P_PARKED));
+			tally_add(&parked, gen);
+			tally_add(&leaving, gen);
+			tl_repair_eintr(uc, sig);
+			errno = saved;
+			return;
+		}
 		a->s[i].uc = uc;
 		atomic_store(&a->s[i].state, P_STATE(gen, P_PARKED));
 		tally_add(&parked, gen);
@@ -827,6 +845,11 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		job->v[i].view_held = job->v[i].viewed;
 	uint32_t sent = 0;
 	for (size_t i = 0; i < job->n; i++) {
+		/* quick: no thread can move, so a handler needs only copy its registers and
+		 * return; the stack they name stays as it is (the thread is back in the same wait
+		 * a moment later). Stored before the state again: the handler reads it after it */
+		sl[i].quick = views_held;
+		atomic_store(&sl[i].state, P_STATE(job->gen, P_REQUESTED));
 		if (still_transparent(&sl[i], room, views_held) &&
 		    send_park(pid, uid, sl[i].tid, job->gen, (uint32_t)i))
 			sent++;
@@ -847,12 +870,24 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
 		unw_cursor_t cur;
-		if (unw_init_local2(&cur, (unw_context_t *)sl[i].uc, UNW_INIT_SIGNAL_FRAME) == 0) {
+		if (sl[i].quick) {
+			if (unwind_regs(sl[i].regs, &sl[i].seen->stack, true))
+				job->acked++;
+		} else if (unw_init_local2(&cur, (unw_context_t *)sl[i].uc,
+		                           UNW_INIT_SIGNAL_FRAME) == 0) {
 			walk(&cur, &sl[i].seen->stack, true);
 			job->acked++;
 		}
 	}
 	quiet_end(&keep);
+	if (views_held) { /* quick: no handler waits to be released */
+		atomic_store(&release_passed, job->gen);
+		atomic_store(&release_gen, job->gen);
+		leave_pending = tally_count(&parked);
+		if (!release_late)
+			wait_leaving();
+		return 1;
+	}
 	if (!release_late) /* nothing to pass on: set first, so no handler wakes all again */
 		atomic_store(&release_passed, job->gen);
 	atomic_store(&release_gen, job->gen);
@@ -884,7 +919,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		s->stack.n = 0;
 		if (s->state == TL_ST_EXITED)
 			continue;
-		if (s->in_wrapper && unwind_saved_regs(s))
+		if (s->in_wrapper && unwind_regs(s->regs, &s->stack, false))
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
 		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
