@@ -1226,7 +1226,9 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 				continue;
 			const char *because = NULL;
 			if (t->kind == TL_OBJ_THREAD) {
-				if (t->join_target < 0 || ths[t->join_target].root)
+				/* not a candidate: it runs, or waits for time or the world */
+				if (t->join_target < 0 || !ths[t->join_target].candidate ||
+				    ths[t->join_target].root)
 					because = "the thread it joins can run";
 			} else if (t->obj_static) {
 				because = "its object is in memory any thread can name";

@@ -234,6 +234,24 @@ static void *chain_head(void *arg)
 	return NULL;
 }
 
+/* A thread joining one that can still run (a sleeper) can run too, and so can whatever only
+ * its stack reaches: the channel it keeps. */
+static pthread_t napper_thread;
+static void *napper(void *arg)
+{
+	for (;;)
+		usleep(20000);
+	return arg;
+}
+
+static void *sleepjoiner(void *arg)
+{
+	struct chan *volatile c = unbox(arg);
+	pthread_join(napper_thread, NULL);
+	(void)c;
+	return NULL;
+}
+
 /* An idle pool: workers wait on a global queue's cond. */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
@@ -303,6 +321,9 @@ int main(int argc, char **argv)
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = submit()};
 		epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev);
 		memset(&ev, 0, sizeof(ev));
+	} else if (strcmp(mode, "joinsleeper") == 0) {
+		pthread_create(&napper_thread, NULL, napper, NULL);
+		start_detached(sleepjoiner, boxed(submit()));
 	} else if (strcmp(mode, "viablocked") == 0) {
 		start_detached(semwaiter, submit());
 	} else if (strcmp(mode, "chain") == 0) {

@@ -42,6 +42,15 @@ for case, keeper in [("global", None), ("stack", "spinner"), ("sleeper", "sleepe
 r, leaks = U.run_case("pool")
 U.assert_reachable("pool", leaks, routine="worker", count=4)
 
+# a thread joining one that can still run (a sleeper) is reachable, and so is the channel only
+# its stack keeps
+r, leaks = U.run_case("joinsleeper")
+U.assert_reachable("joinsleeper", leaks, count=3)
+U.assert_reachable("joinsleeper", leaks, routine="sleepjoiner", count=1)
+T.check(U.verdicts(leaks, "sleepjoiner") ==
+        {("reachable", "the thread it joins can run"): 1}, "joinsleeper: the joiner's reason",
+        leaks)
+
 # a chain of joins: each joiner waits for the previous thread, the head for a channel nobody
 # else has: all 5 blocked forever
 r, leaks = U.run_case("chain")
