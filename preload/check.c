@@ -16,6 +16,7 @@
  *    list of reported threads that the deferred exit check needs. */
 #include "tl.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -1195,9 +1196,116 @@ static void list_deferred(const struct tl_report *r)
 
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* ---- the check's own stack ----
+ * The check runs in whichever thread calls exit(), the API or the dump, and that thread's
+ * stack may be small: a worker made with PTHREAD_STACK_MIN that calls exit(), a test runner's
+ * thread, `ulimit -s 128`. libdw's line tables alone take more than 128 KiB (dwarf_getsrclines:
+ * a crash even in a clean program). So the check runs on a stack of its own, mapped at the
+ * first check and kept (untouched pages cost nothing): the same path for every caller. The
+ * switch pushes the caller's callee-saved registers on the caller's stack first, so that a
+ * pointer the program keeps only in a register stays on a stack the verdicts' scan reads; the
+ * scan takes the caller's stack pointer at the switch as the checker's (reach.c) and leaves our
+ * own stack out. docs/internals.md, "The check's own stack". */
+#define CHECK_STACK_SIZE (8u << 20)
+uintptr_t tl_check_stack_lo, tl_check_stack_hi, tl_check_caller_sp;
+
+#if defined(__x86_64__)
+/* on_stack(top, fn, arg, &caller_sp): fn(arg) with rsp = top (16-aligned). CFI through rbp, so
+ * that an unwinder can go from fn back to the caller. */
+void tl_on_stack(void *top, void (*fn)(void *), void *arg, uintptr_t *caller_sp);
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".globl tl_on_stack\n"
+        ".hidden tl_on_stack\n"
+        ".type tl_on_stack,@function\n"
+        "tl_on_stack:\n"
+        ".cfi_startproc\n"
+        "push %rbp\n"
+        ".cfi_def_cfa_offset 16\n"
+        ".cfi_offset %rbp, -16\n"
+        "mov %rsp, %rbp\n"
+        ".cfi_def_cfa_register %rbp\n"
+        "push %rbx\n"
+        ".cfi_offset %rbx, -24\n"
+        "push %r12\n"
+        ".cfi_offset %r12, -32\n"
+        "push %r13\n"
+        ".cfi_offset %r13, -40\n"
+        "push %r14\n"
+        ".cfi_offset %r14, -48\n"
+        "push %r15\n"
+        ".cfi_offset %r15, -56\n"
+        "sub $8, %rsp\n"
+        "mov %rsp, (%rcx)\n"
+        "mov %rdi, %rsp\n"
+        "mov %rdx, %rdi\n"
+        "call *%rsi\n"
+        "lea -40(%rbp), %rsp\n"
+        "pop %r15\n"
+        "pop %r14\n"
+        "pop %r13\n"
+        "pop %r12\n"
+        "pop %rbx\n"
+        "pop %rbp\n"
+        ".cfi_def_cfa %rsp, 8\n"
+        "ret\n"
+        ".cfi_endproc\n"
+        ".size tl_on_stack, .-tl_on_stack\n");
+#endif
+
+/* Our stack's top, mapped at the first call (with a guard page below it); NULL: none. */
+static void *check_stack_top(void)
+{
+#if defined(__x86_64__)
+	if (tl_check_stack_hi == 0) {
+		size_t guard = (size_t)sysconf(_SC_PAGESIZE);
+		char *p = mmap(NULL, CHECK_STACK_SIZE + guard, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		mprotect(p, guard, PROT_NONE);
+		tl_check_stack_lo = (uintptr_t)p;
+		tl_check_stack_hi = (uintptr_t)p + guard + CHECK_STACK_SIZE;
+	}
+	return (void *)(tl_check_stack_hi & ~(uintptr_t)15);
+#else
+	return NULL;
+#endif
+}
+
+static int check_here(int kind, int exit_status, bool print, char **json);
+
+struct check_call {
+	int kind, exit_status;
+	bool print;
+	char **json;
+	int leaked;
+};
+
+static void check_call_run(void *arg)
+{
+	struct check_call *cc = arg;
+	cc->leaked = check_here(cc->kind, cc->exit_status, cc->print, cc->json);
+}
+
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
 	pthread_mutex_lock(&check_lock);
+	struct check_call cc = {kind, exit_status, print, json, 0};
+	void *top = check_stack_top();
+#if defined(__x86_64__)
+	if (top != NULL) {
+		tl_on_stack(top, check_call_run, &cc, &tl_check_caller_sp);
+		tl_check_caller_sp = 0;
+	} else
+#endif
+		check_call_run(&cc);
+	pthread_mutex_unlock(&check_lock);
+	return cc.leaked;
+}
+
+static int check_here(int kind, int exit_status, bool print, char **json)
+{
 	atomic_store(&tl_checking, true);
 	tl_intern_reset(); /* the last check's texts: its report is written */
 	tl_kernel_check_begin();
@@ -1239,7 +1347,6 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	free(c.g.v);
 	free(c.g.known);
 	atomic_store(&tl_checking, false);
-	pthread_mutex_unlock(&check_lock);
 	return leaked;
 }
 

@@ -1060,6 +1060,8 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 		return give_up("/proc/thread-self/maps could not be read"), true;
 	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
 	exclude((uintptr_t)arena, (uintptr_t)arena + arena_size);
+	if (tl_check_caller_sp) /* the check's own stack: our frames' copies of pointers */
+		exclude(tl_check_stack_lo, tl_check_stack_hi);
 	for (size_t i = 0; i < nown; i++)
 		exclude(own_excl[i].lo, own_excl[i].hi);
 	/* the checking thread's stack below its current frames: our own dead data */
@@ -1364,6 +1366,8 @@ __attribute__((noinline)) void tl_reach_classify(struct tl_report *r)
 #else
 	sp = (uintptr_t)__builtin_frame_address(0);
 #endif
+	if (tl_check_caller_sp) /* on the check's own stack: the caller's is the live one */
+		sp = tl_check_caller_sp;
 	classify(r, sp);
 	__asm__ volatile("" ::: "memory");
 }

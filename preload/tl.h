@@ -425,6 +425,10 @@ bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
  * threads this check parks may still be leaving the handler when it returns. */
 bool tl_capture_prepare(bool at_exit);
 void tl_capture_after_fork_child(void);
+/* The check runs on a stack of its own (check.c): its mapping (its guard page included), and
+ * the caller's stack pointer at the switch, below which the caller's stack is dead (0: the
+ * check runs on the caller's stack). */
+extern uintptr_t tl_check_stack_lo, tl_check_stack_hi, tl_check_caller_sp;
 /* Capture current stacks of the given live threads without disturbing them. views_stamp: the
  * process-wide stamp (tl_kernel_others_stamp) of the grace period's views when it ended early
  * (no thread can move), else -1. */

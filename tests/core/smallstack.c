@@ -1,0 +1,62 @@
+/* The check runs in the thread that calls exit() or the API, whatever its stack: a worker made
+ * with PTHREAD_STACK_MIN that calls exit(), a test runner's thread with a 32 KiB stack asking
+ * for a report, a main thread under `ulimit -s 128`. argv[1]: exit | api | main; argv[2]: how
+ * many threads to leak (blocked in pause). */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "threadleak.h"
+
+static void *blocked(void *arg)
+{
+	for (;;)
+		pause(); /* leak: nobody wakes it */
+	return arg;
+}
+
+static void *ender(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	exit(0); /* the check runs here, on a PTHREAD_STACK_MIN stack */
+}
+
+static void *asker(void *arg)
+{
+	(void)arg;
+	int leaked = -1;
+	char *json = threadleak_report_json(&leaked); /* the check runs here, on 32 KiB */
+	printf("api: %d leaked, %s\n", leaked, json ? "report" : "no report");
+	free(json);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "exit";
+	int n = argc > 2 ? atoi(argv[2]) : 2;
+	pthread_t t;
+	for (int i = 0; i < n; i++)
+		pthread_create(&t, NULL, blocked, NULL);
+	pthread_attr_t small;
+	pthread_attr_init(&small);
+	if (strcmp(mode, "exit") == 0) {
+		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
+		pthread_create(&t, &small, ender, NULL);
+		for (;;)
+			pause();
+	}
+	if (strcmp(mode, "api") == 0) {
+		pthread_attr_setstacksize(&small, 32 * 1024);
+		pthread_create(&t, &small, asker, NULL);
+		pthread_join(t, NULL);
+		threadleak_set_exit_check(0);
+		return 0;
+	}
+	usleep(20000);
+	return 0; /* main: the exit check on the main thread's small stack */
+}

@@ -1,0 +1,50 @@
+"""The check runs on a stack of its own: a thread with a PTHREAD_STACK_MIN stack that calls
+exit(), a 32 KiB thread that asks for a report, and a main thread under a 128 KiB stack limit
+all get the check, clean or leaking (before, each crashed with SIGSEGV inside libdw, even in a
+clean program)."""
+import resource
+
+import coreutil as U
+
+PROG = U.exe("smallstack")
+
+
+def small_main_stack():
+    resource.setrlimit(resource.RLIMIT_STACK, (128 * 1024, resource.RLIM_INFINITY))
+
+
+def run(mode, n, **kw):
+    return U.run([PROG, mode, str(n)], **kw)
+
+
+# clean: nothing leaked, its own exit status and output, no report
+r = run("exit", 0)
+U.check(r.rc == 0, f"exit 0: status {r.rc}, expected 0", r.stderr)
+U.check(not r.reports or not r.leaks, "exit 0: a report of a clean program", r.reports)
+U.check(not r.stderr, "exit 0: stderr", r.stderr)
+
+# leaking, the check on the 16 KiB stack: both threads with their frames and lines
+r = run("exit", 2)
+U.check(r.rc == 23, f"exit 2: status {r.rc}, expected 23", r.stderr)
+U.check(len(r.leaks) == 2, f"exit 2: {len(r.leaks)} leaks, expected 2", r.leaks)
+want = U.line("smallstack.c", "leak: nobody wakes it")
+for l in r.leaks:
+    f = U.frame(l["stack"], "blocked")
+    U.check(f and f.get("line") == want, f"exit 2: frame of blocked at line {want}", l)
+
+# the API from a 32 KiB thread
+r = run("api", 2)
+U.check(r.rc == 0, f"api: status {r.rc}", r.stderr)
+U.check(b"api: 2 leaked, report" in r.stdout, "api: the report of the two threads", r.stdout,
+        r.stderr)
+
+# the main thread under a 128 KiB stack limit (the run's own exec gets the limit)
+import subprocess  # noqa: E402
+import os  # noqa: E402
+env = dict(os.environ, LD_PRELOAD=U.LIB, THREADLEAK_OPTIONS="format=json")
+p = subprocess.run([PROG, "main", "2"], env=env, capture_output=True, timeout=120,
+                   preexec_fn=small_main_stack)
+U.check(p.returncode == 23, f"main: status {p.returncode}, expected 23", p.stderr)
+doc = U.strict_json(p.stderr)
+U.check(len(doc["leaks"]) == 2, f"main: {len(doc['leaks'])} leaks", p.stderr)
+U.ok()
