@@ -117,6 +117,7 @@ static void rd_many(struct iovec *local, struct iovec *remote, size_t n, bool *o
 struct vma {
 	uintptr_t lo, hi;
 	bool r, w, x, anon, special; /* special: [vvar] and the like, devices */
+	bool zero_fill;              /* private anonymous: a page never touched reads as zeros */
 	bool heap;                   /* main [heap] */
 	const char *path;
 };
@@ -166,6 +167,9 @@ static bool read_maps(void)
 			v->x = perms[2] == 'x';
 			v->anon = path[0] == '\0';
 			v->heap = strcmp(path, "[heap]") == 0;
+			v->zero_fill = perms[3] == 'p' &&
+			               (v->anon || v->heap || strncmp(path, "[stack", 6) == 0 ||
+			                strncmp(path, "[anon:", 6) == 0);
 			v->path = path;
 			v->special =
 			    (path[0] == '[' && !v->heap && strncmp(path, "[stack", 6) != 0 &&
@@ -192,6 +196,49 @@ static struct vma *vma_of(uintptr_t a)
 			return &vmas[mid];
 	}
 	return NULL;
+}
+
+/* Pages of private anonymous memory that were never touched (or were given back) are zeros,
+ * and reading them through process_vm_readv commits them (its read-only pin unshares the zero
+ * page): every running thread's 8 MiB stack, a big block malloc'd and never written, all
+ * committed by the check. /proc/thread-self/pagemap says which pages hold data (present, or
+ * swapped out: bits 63 and 62); only those are read. A shared mapping's page can hold data
+ * without being in our page table: not filtered (zero_fill). docs/internals.md. */
+static int pagemap_fd = -1;
+
+/* The first run of pages holding data in [lo, hi) (hi - lo <= WIN), as [*a, *b); false when
+ * there is none. Unknown (no pagemap): all of it. */
+static bool touched_run(uintptr_t lo, uintptr_t hi, uintptr_t *a, uintptr_t *b)
+{
+	*a = lo;
+	*b = hi;
+	uint64_t e[WIN / PAGE + 2];
+	size_t p0 = lo / PAGE, n = (hi + PAGE - 1) / PAGE - p0;
+	if (pagemap_fd < 0 || n > TL_ARRAY_SIZE(e) ||
+	    pread(pagemap_fd, e, n * sizeof(*e), (off_t)(p0 * sizeof(*e))) !=
+	        (ssize_t)(n * sizeof(*e)))
+		return true;
+	size_t i = 0;
+	while (i < n && !(e[i] >> 62))
+		i++;
+	if (i == n)
+		return false;
+	size_t j = i;
+	while (j < n && (e[j] >> 62))
+		j++;
+	if ((p0 + i) * PAGE > lo)
+		*a = (p0 + i) * PAGE;
+	if ((p0 + j) * PAGE < hi)
+		*b = (p0 + j) * PAGE;
+	return true;
+}
+
+/* A page of private anonymous memory that holds nothing yet (reading it would commit it). */
+static bool page_untouched(const struct vma *v, uintptr_t a)
+{
+	uintptr_t x, y;
+	a &= ~(uintptr_t)(PAGE - 1);
+	return v->zero_fill && !touched_run(a, a + PAGE, &x, &y);
 }
 
 /* ---- excluded ranges (our own data, work memory, waiting threads' stacks, dead stack) ---- */
@@ -503,7 +550,8 @@ static const char *find_heap(char *wbuf)
 		for (uintptr_t h = (v->lo + HEAP_MAX - 1) & ~(HEAP_MAX - 1); h < v->hi;
 		     h += HEAP_MAX) {
 			struct heap_info hi;
-			if (excluded_at(h, nsorted) || !rd(h, &hi, sizeof(hi)))
+			if (excluded_at(h, nsorted) || page_untouched(v, h) ||
+			    !rd(h, &hi, sizeof(hi)))
 				continue;
 			if (hi.pagesize != PAGE || hi.size == 0 || hi.size > HEAP_MAX ||
 			    (hi.size & (PAGE - 1)) || h + hi.size > v->hi ||
@@ -529,7 +577,8 @@ static const char *find_heap(char *wbuf)
 		uintptr_t c = v->lo;
 		while (c + sizeof(struct chunk) <= v->hi) {
 			struct chunk hd;
-			if (excluded_at(c, nsorted) || !rd(c, &hd, sizeof(hd)))
+			if (excluded_at(c, nsorted) || page_untouched(v, c) ||
+			    !rd(c, &hd, sizeof(hd)))
 				break;
 			uintptr_t size = hd.size & ~CHUNK_FLAGS;
 			if (hd.prev_size != 0 || (hd.size & CHUNK_FLAGS) != CHUNK_IS_MMAPPED ||
@@ -881,11 +930,27 @@ static void drain(void)
 static void scan_direct(uintptr_t lo, uintptr_t hi)
 {
 	lo = (lo + 7) & ~(uintptr_t)7;
+	const struct vma *v = NULL;
 	while (lo < hi && !incomplete) {
 		size_t len = hi - lo > WIN ? WIN : hi - lo;
 		len &= ~(size_t)7;
 		if (len == 0)
 			break;
+		if (v == NULL || lo < v->lo || lo >= v->hi)
+			v = vma_of(lo);
+		if (v != NULL && v->zero_fill) {
+			uintptr_t a, b, end = lo + len < v->hi ? lo + len : v->hi;
+			if (!touched_run(lo, end, &a, &b)) {
+				lo = end;
+				continue;
+			}
+			lo = a;
+			len = (b - a) & ~(size_t)7;
+			if (len == 0) {
+				lo = b;
+				continue;
+			}
+		}
 		if (!rd(lo, scanbuf, len)) {
 			give_up("memory could not be read during the scan");
 			return;
@@ -1675,6 +1740,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	/* a few tries, within one time budget, for a scan during which nothing moved; none when
 	 * no thread is a candidate (every verdict is then decided without it: a per-test check of
 	 * a program whose threads all can run costs no scan) */
+	pagemap_fd = open("/proc/thread-self/pagemap", O_RDONLY | O_CLOEXEC);
 	int64_t budget_end = tl_mono_ns() + SCAN_BUDGET_NS;
 	for (int tries = 0; tries < 4 && !still; tries++) {
 		arena_used = mark;
@@ -1692,6 +1758,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		TL_REAL(nanosleep)(&ts, NULL);
 	}
 	tl_reach_report = NULL;
+	if (pagemap_fd >= 0)
+		close(pagemap_fd);
+	pagemap_fd = -1;
 	/* verdicts */
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];

@@ -4,12 +4,13 @@
  * nobody signals; each records its stack block. main looks at which of those pages are in memory
  * (/proc/self/pagemap's present bit), takes a report through the API, and looks again; it
  * prints "untouched N, touched by the check M" over the stacks' lower halves (far below any
- * frame) and exits 0. Under the library the report lists the waiters (verdict: leaked). */
+ * frame) and exits 0. argv[2] threads (default 0) keep running meanwhile. Under the library the report lists the waiters (verdict: leaked). */
 #define _GNU_SOURCE
 #include "threadleak.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,30 @@ static void *waiter(void *arg)
 	return NULL;
 }
 
+/* A thread that keeps running through the check (it yields, to leave the CPUs to the others):
+ * the verdicts' scan cannot skip its stack as it skips a waiter's below its sp, and used to read
+ * (and so commit) all 8 MiB of it. */
+static volatile int spinning = 1;
+static void *spinner(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) == 0 &&
+	    pthread_attr_getstack(&a, &addr, &size) == 0) {
+		lo[i] = (uintptr_t)addr;
+		mid[i] = (uintptr_t)addr + size / 2;
+		pthread_attr_destroy(&a);
+	}
+	pthread_mutex_lock(&mu);
+	started++;
+	pthread_mutex_unlock(&mu);
+	while (spinning)
+		sched_yield(); /* RUNS */
+	return NULL;
+}
+
 static int present(int n, int fd, int *pages)
 {
 	int count = 0;
@@ -57,12 +82,13 @@ static int present(int n, int fd, int *pages)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 8;
-	if (n < 1 || n > MAXT)
+	int waiters = argc > 1 ? atoi(argv[1]) : 8, spinners = argc > 2 ? atoi(argv[2]) : 0;
+	int n = waiters + spinners;
+	if (waiters < 1 || spinners < 0 || n > MAXT)
 		return 2;
 	for (int i = 0; i < n; i++) {
 		pthread_t t;
-		pthread_create(&t, NULL, waiter, (void *)(intptr_t)i);
+		pthread_create(&t, NULL, i < waiters ? waiter : spinner, (void *)(intptr_t)i);
 	}
 	for (;;) {
 		pthread_mutex_lock(&mu);
