@@ -201,6 +201,8 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .blocked_ms = blocked_ms(r, s),
 	    .held_by = s->held_by,
 	    .held_by_tid = s->held_by_tid,
+	    .held_by_pid = s->held_by ? 0 : s->held_by_pid,
+	    .held_by_process = s->held_by_process[0] ? s->held_by_process : NULL,
 	    .verdict = tl_verdict_name(s->verdict),
 	    .verdict_reason = tl_text_or_null(s->verdict_reason),
 	};
@@ -449,13 +451,17 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		tl_buf_printf(b, ", \"blocked_ms\": %lld", (long long)ms);
 	else
 		tl_buf_printf(b, ", \"blocked_ms\": null");
-	if (s->held_by || s->held_by_tid) {
-		if (s->held_by)
-			tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}",
-			              (unsigned long long)s->held_by, (int)s->held_by_tid);
-		else
-			tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d}",
-			              (int)s->held_by_tid);
+	if (s->held_by) {
+		tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}",
+		              (unsigned long long)s->held_by, (int)s->held_by_tid);
+	} else if (s->held_by_tid) {
+		tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d",
+		              (int)s->held_by_tid);
+		if (s->held_by_pid > 0) { /* a thread of another process */
+			tl_buf_printf(b, ", \"pid\": %d, \"process\": ", (int)s->held_by_pid);
+			tl_buf_json_str(b, s->held_by_process[0] ? s->held_by_process : NULL);
+		}
+		tl_buf_put(b, "}", 1);
 	} else {
 		tl_buf_printf(b, ", \"held_by\": null");
 	}

@@ -341,6 +341,8 @@ struct tl_seen {
 	const char *object;         /* tl_intern'd, NULL or "": none */
 	uint64_t held_by;           /* thread number, 0 none */
 	pid_t held_by_tid;          /* 0 none */
+	pid_t held_by_pid;          /* the owner's process when it is another one, else 0 */
+	char held_by_process[16];   /* that process's name (comm) */
 	const char *suppressed_by;  /* rule text, NULL if reported */
 	const char *start_name;     /* symbolized start routine */
 	int group;                  /* index of the first thread with the same stacks */

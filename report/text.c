@@ -204,6 +204,14 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 			              (unsigned long long)t->held_by, t->held_by_tid);
 		else if (t->held_by_tid)
 			tl_buf_printf(b, " held by tid %ld", t->held_by_tid);
+		if (!t->held_by && t->held_by_tid && t->held_by_pid > 0) {
+			tl_buf_printf(b, " of process %ld", t->held_by_pid);
+			if (t->held_by_process) {
+				tl_buf_put(b, " (", 2);
+				str(b, t->held_by_process);
+				tl_buf_put(b, ")", 1);
+			}
+		}
 	} else if (strcmp(state, "running") == 0) {
 		tl_buf_put(b, " running", 8);
 	} else if (strcmp(state, "exited") == 0) {
