@@ -898,7 +898,15 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	return 1; /* stop iterating: we only wanted the lock */
 }
 
-static void pc_only(struct tl_seen *s, const char *note)
+/* The kernel's pc as the whole stack, and the note why (with_pc). A thread that runs has no
+ * such pc: /proc/TID/syscall says "running" for any runnable task, on a CPU or not, and
+ * /proc/TID/stat's kstkeip is 0 for a live one, so looking again later cannot catch it
+ * between time slices (a spinning thread is always runnable); then without_pc says so. */
+#define SMALL_RUNNING                                                                             \
+	"the thread runs on a small stack, whose free room is unknown while it runs: no signal, " \
+	"only its state is known"
+
+static void pc_only(struct tl_seen *s, const char *with_pc, const char *without_pc)
 {
 	s->stack.n = 0;
 	s->stack.exact = 0;
@@ -906,7 +914,7 @@ static void pc_only(struct tl_seen *s, const char *note)
 		s->stack.pcs[0] = s->sys_pc;
 		s->stack.n = 1;
 	}
-	s->stack_note = note;
+	s->stack_note = s->sys_pc ? with_pc : without_pc;
 }
 
 void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
@@ -923,11 +931,19 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
 		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
-			pc_only(s, "the thread blocks threadleak's signal: only its program "
-			           "counter is known");
+			pc_only(
+			    s,
+			    "the thread blocks threadleak's signal: only its program "
+			    "counter is known",
+			    s->sysno == TL_SYSNO_RUNNING
+			        ? "the thread blocks threadleak's signal and is running: its "
+			          "stack is unknown"
+			        : "the thread blocks threadleak's signal: its stack is unknown");
 		else if (!tl_signal_is_transparent(s))
-			pc_only(s, "a signal would interrupt this call: only its program counter "
-			           "is known");
+			pc_only(s,
+			        "a signal would interrupt this call: only its program counter "
+			        "is known",
+			        "a signal would interrupt this call: its stack is unknown");
 		else
 			npark++;
 	}
@@ -939,7 +955,8 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	    (a = slots_for(npark)) == NULL) {
 		for (size_t i = 0; i < n; i++)
 			if (v[i].state != TL_ST_EXITED && v[i].stack.n == 0 && !v[i].stack_note)
-				pc_only(&v[i], "no signal available to sample the stack");
+				pc_only(&v[i], "no signal available to sample the stack",
+				        "no signal available to sample the stack");
 		return;
 	}
 	wait_leaving(); /* a second parking in one check (a stack taken again) */
@@ -974,14 +991,25 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			tl_kernel_view(s);
 			if (s->viewed)
 				s->stamp = stamp;
-			pc_only(s, sl[i].stack_lo && s->sysno < 0
-			               ? "the thread runs on a small stack, whose free room is "
-			                 "unknown while it runs: no signal, only its state is known"
-			           : sl[i].stack_lo
-			               ? "the thread's small stack has no room for a signal: only "
-			                 "its program counter is known"
-			               : "the thread did not answer threadleak's signal: only its "
-			                 "program counter is known");
+			bool running = s->sysno == TL_SYSNO_RUNNING;
+			if (sl[i].stack_lo && s->sysno < 0)
+				pc_only(s, SMALL_RUNNING, SMALL_RUNNING);
+			else if (sl[i].stack_lo)
+				pc_only(
+				    s,
+				    "the thread's small stack has no room for a signal: only "
+				    "its program counter is known",
+				    "the thread's small stack has no room for a signal: its stack "
+				    "is unknown");
+			else
+				pc_only(s,
+				        "the thread did not answer threadleak's signal: only its "
+				        "program counter is known",
+				        running
+				            ? "the thread did not answer threadleak's signal and "
+				              "is running: its stack is unknown"
+				            : "the thread did not answer threadleak's signal: its "
+				              "stack is unknown");
 		}
 	}
 }
