@@ -214,6 +214,7 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 {
 	*g = (struct tl_text_group){.t = t, .n = n, .stack_note = s->stack_note};
 	if (s->state != TL_ST_EXITED) {
+		g->stack_cut = tl_stack_cut_words(s->stack.cut);
 		g->stack = fr;
 		g->nstack =
 		    expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
@@ -225,6 +226,7 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, fr + TL_MAX_FRAMES * 4,
 		                    TL_MAX_FRAMES * 4);
 		g->headline = tl_creator_headline(g->create, g->ncreate);
+		g->create_cut = s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL;
 		g->start_routine = tl_start_name(r, s);
 	}
 }
@@ -478,12 +480,16 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		json_stack(b, r, &cache[0], s->stack.pcs, s->stack.n, s->stack.exact, fr, NULL);
 	tl_buf_printf(b, ", \"stack_note\": ");
 	tl_buf_json_str(b, s->stack_note);
+	tl_buf_printf(b, ", \"stack_cut\": ");
+	tl_buf_json_str(b, s->state == TL_ST_EXITED ? NULL : tl_stack_cut_words(s->stack.cut));
 	if (s->number && !(s->flags & TL_F_MAIN)) {
 		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
 		              (unsigned long long)s->creator);
 		int headline;
 		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, fr, &headline);
-		tl_buf_printf(b, ", \"headline\": %d}", headline);
+		tl_buf_printf(b, ", \"headline\": %d, \"stack_cut\": ", headline);
+		tl_buf_json_str(b, s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL);
+		tl_buf_put(b, "}", 1);
 	} else {
 		tl_buf_printf(b, ", \"created_by\": null");
 	}

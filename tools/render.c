@@ -76,7 +76,10 @@ void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *t
 	struct tl_text_thread *tv = cli_realloc(NULL, sizeof(*tv) * g->n);
 	for (size_t j = 0; j < g->n; j++)
 		member_thread(&g->m[j], show_pid, &tv[j]);
-	*tg = (struct tl_text_group){.t = tv, .n = g->n, .stack_note = jstr(leak, "stack_note")};
+	*tg = (struct tl_text_group){.t = tv,
+	                             .n = g->n,
+	                             .stack_note = jstr(leak, "stack_note"),
+	                             .stack_cut = jstr(leak, "stack_cut")};
 	tg->stack = stack_frames(jarr(leak, "stack"), &tg->nstack);
 	tg->create = stack_frames(jarr(cb, "stack"), &tg->ncreate);
 	if (cb) {
@@ -84,6 +87,7 @@ void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *t
 		tg->creator = (uint64_t)jint(cb, "thread", 0);
 		/* reports of older versions have no headline: the same heuristic picks it */
 		tg->headline = (int)jint(cb, "headline", -1);
+		tg->create_cut = jstr(cb, "stack_cut");
 		tg->start_routine = jstr(leak, "start_routine");
 	}
 }
