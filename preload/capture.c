@@ -183,9 +183,11 @@ bool tl_pc_is_own(uintptr_t pc)
 /* How long a thread creation waits for the loader's locks before it goes without a stack. */
 #define CREATION_LOADER_WAIT_MS 100
 
-int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
+/* cut: set when the stack had more than max frames (past ours). */
+int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 {
 	void *buf[TL_MAX_FRAMES + 16];
+	*cut = false;
 	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
 	 * every thread creation (bare, pthread_create does not need that lock) */
 	if (!tl_loader_enter(CREATION_LOADER_WAIT_MS))
@@ -205,6 +207,7 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip)
 	int k = 0;
 	for (; i < n && k < max; i++)
 		pcs[k++] = (uintptr_t)buf[i];
+	*cut = i < n;
 	return k;
 }
 
@@ -298,6 +301,75 @@ static void quiet_end(const sigset_t *keep)
 	TL_REAL(sigprocmask)(SIG_SETMASK, keep, NULL);
 }
 
+/* ---- the loaded modules' code, for walk ----
+ * Read once per capture (tl_capture_stacks): the check holds the loader's locks meanwhile, so
+ * no library can be loaded or unloaded until it is over. Sorted by address. */
+#define EXEC_RANGES_MAX 1024
+static struct exec_range {
+	uintptr_t lo, hi;
+} exec_ranges[EXEC_RANGES_MAX];
+static int n_exec_ranges = -1; /* -1: unknown (too many, or not read): every pc is in one */
+
+static int add_exec_ranges(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (n_exec_ranges >= EXEC_RANGES_MAX) {
+			n_exec_ranges = -1;
+			return 1;
+		}
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		int j = n_exec_ranges++;
+		for (; j > 0 && exec_ranges[j - 1].lo > lo; j--) /* a handful: insertion sort */
+			exec_ranges[j] = exec_ranges[j - 1];
+		exec_ranges[j] = (struct exec_range){lo, lo + ph->p_memsz};
+	}
+	return 0;
+}
+
+static void read_exec_ranges(void)
+{
+	n_exec_ranges = 0;
+	dl_iterate_phdr(add_exec_ranges, NULL);
+}
+
+static bool in_loaded_code(uintptr_t pc)
+{
+	int lo = 0, hi = n_exec_ranges;
+	if (hi < 0)
+		return true;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (pc < exec_ranges[mid].lo)
+			hi = mid;
+		else if (pc >= exec_ranges[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+const char *tl_stack_cut_words(int cut)
+{
+	static char max_words[64];
+	switch (cut) {
+	case TL_CUT_MAX_FRAMES:
+		snprintf(max_words, sizeof(max_words), "stack cut at max_frames=%d",
+		         tl_opt.max_frames);
+		return max_words;
+	case TL_CUT_NO_MODULE:
+		return "stack cut after a frame in no loaded module: nothing past it can be "
+		       "unwound";
+	default:
+		return NULL;
+	}
+}
+
 /* Unwind from a cursor into st; frames inside threadleak are dropped. */
 static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 {
@@ -306,14 +378,32 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 	memset(quiet_pages, 0, sizeof(quiet_pages)); /* another thread's stack */
 	st->n = 0;
 	st->exact = 0;
-	for (int guard = 0; guard < TL_MAX_FRAMES + 32 && st->n < max; guard++) {
+	st->cut = TL_CUT_NONE;
+	for (int guard = 0; guard < TL_MAX_FRAMES + 32; guard++) {
 		unw_word_t ip = 0;
 		if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
 		if (!tl_pc_is_own((uintptr_t)ip)) {
+			if (st->n == max) { /* one frame more than we keep */
+				st->cut = TL_CUT_MAX_FRAMES;
+				break;
+			}
 			if (exact)
 				st->exact |= 1ull << st->n;
 			st->pcs[st->n++] = (uintptr_t)ip;
+		}
+		/* A pc in no loaded module's code (a return address into a library dlclose'd
+		 * since, or JIT code) has no unwind information: libunwind then falls back on
+		 * the frame pointer and finds whatever rbp holds, inventing frames (one inside the
+		 * thread's own stack was seen, and the outermost frames lost). The pc itself is
+		 * real and kept; past it nothing is trusted, not even a step that lands in a
+		 * module's code: a stale rbp points at old return addresses on the stack, which
+		 * are in modules' code just as often, and a wrong frame that looks right is worse
+		 * than a stack said to be cut. A return address is looked up at pc-1: a call that
+		 * ends a function returns to the next one's first byte. */
+		if (!in_loaded_code((uintptr_t)ip - (exact ? 0 : 1))) {
+			st->cut = TL_CUT_NO_MODULE;
+			break;
 		}
 		/* the frame above a signal frame was interrupted, not called: its pc is exact */
 		exact = unw_is_signal_frame(cur) > 0;
@@ -898,36 +988,55 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	return 1; /* stop iterating: we only wanted the lock */
 }
 
-static void pc_only(struct tl_seen *s, const char *note)
+/* The kernel's pc as the whole stack, and the note why (with_pc). A thread that runs has no
+ * such pc: /proc/TID/syscall says "running" for any runnable task, on a CPU or not, and
+ * /proc/TID/stat's kstkeip is 0 for a live one, so looking again later cannot catch it
+ * between time slices (a spinning thread is always runnable); then without_pc says so. */
+#define SMALL_RUNNING                                                                             \
+	"the thread runs on a small stack, whose free room is unknown while it runs: no signal, " \
+	"only its state is known"
+
+static void pc_only(struct tl_seen *s, const char *with_pc, const char *without_pc)
 {
 	s->stack.n = 0;
 	s->stack.exact = 0;
+	s->stack.cut = TL_CUT_NONE;
 	if (s->sys_pc) {
 		s->stack.pcs[0] = s->sys_pc;
 		s->stack.n = 1;
 	}
-	s->stack_note = note;
+	s->stack_note = s->sys_pc ? with_pc : without_pc;
 }
 
 void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 {
 	size_t npark = 0;
 	sigset_t keep;
+	read_exec_ranges();
 	quiet_begin(&keep, views_stamp >= 0);
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;
+		s->stack.cut = TL_CUT_NONE;
 		if (s->state == TL_ST_EXITED)
 			continue;
 		if (s->in_wrapper && unwind_regs(s->regs, &s->stack, false))
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
 		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
-			pc_only(s, "the thread blocks threadleak's signal: only its program "
-			           "counter is known");
+			pc_only(
+			    s,
+			    "the thread blocks threadleak's signal: only its program "
+			    "counter is known",
+			    s->sysno == TL_SYSNO_RUNNING
+			        ? "the thread blocks threadleak's signal and is running: its "
+			          "stack is unknown"
+			        : "the thread blocks threadleak's signal: its stack is unknown");
 		else if (!tl_signal_is_transparent(s))
-			pc_only(s, "a signal would interrupt this call: only its program counter "
-			           "is known");
+			pc_only(s,
+			        "a signal would interrupt this call: only its program counter "
+			        "is known",
+			        "a signal would interrupt this call: its stack is unknown");
 		else
 			npark++;
 	}
@@ -939,7 +1048,8 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	    (a = slots_for(npark)) == NULL) {
 		for (size_t i = 0; i < n; i++)
 			if (v[i].state != TL_ST_EXITED && v[i].stack.n == 0 && !v[i].stack_note)
-				pc_only(&v[i], "no signal available to sample the stack");
+				pc_only(&v[i], "no signal available to sample the stack",
+				        "no signal available to sample the stack");
 		return;
 	}
 	wait_leaving(); /* a second parking in one check (a stack taken again) */
@@ -974,14 +1084,25 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			tl_kernel_view(s);
 			if (s->viewed)
 				s->stamp = stamp;
-			pc_only(s, sl[i].stack_lo && s->sysno < 0
-			               ? "the thread runs on a small stack, whose free room is "
-			                 "unknown while it runs: no signal, only its state is known"
-			           : sl[i].stack_lo
-			               ? "the thread's small stack has no room for a signal: only "
-			                 "its program counter is known"
-			               : "the thread did not answer threadleak's signal: only its "
-			                 "program counter is known");
+			bool running = s->sysno == TL_SYSNO_RUNNING;
+			if (sl[i].stack_lo && s->sysno < 0)
+				pc_only(s, SMALL_RUNNING, SMALL_RUNNING);
+			else if (sl[i].stack_lo)
+				pc_only(
+				    s,
+				    "the thread's small stack has no room for a signal: only "
+				    "its program counter is known",
+				    "the thread's small stack has no room for a signal: its stack "
+				    "is unknown");
+			else
+				pc_only(s,
+				        "the thread did not answer threadleak's signal: only its "
+				        "program counter is known",
+				        running
+				            ? "the thread did not answer threadleak's signal and "
+				              "is running: its stack is unknown"
+				            : "the thread did not answer threadleak's signal: its "
+				              "stack is unknown");
 		}
 	}
 }

@@ -314,6 +314,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->start_name = t->start_label;
 		s->c11 = t->c11;
 		s->ncreate = t->ncreate;
+		s->create_cut = t->create_cut;
 		s->create_pcs = s->ncreate ? tl_intern_mem(t->create_pcs,
 		                                           sizeof(uintptr_t) * (size_t)t->ncreate)
 		                           : NULL;
@@ -594,7 +595,9 @@ static void find_deadlock(struct tl_report *r)
 static bool same_stacks(const struct tl_seen *a, const struct tl_seen *b)
 {
 	return a->state == b->state && a->call == b->call && a->start == b->start &&
-	       a->stack.n == b->stack.n && a->ncreate == b->ncreate && a->creator == b->creator &&
+	       a->stack.n == b->stack.n && a->stack.cut == b->stack.cut &&
+	       a->ncreate == b->ncreate && a->create_cut == b->create_cut &&
+	       a->creator == b->creator &&
 	       memcmp(a->stack.pcs, b->stack.pcs, sizeof(uintptr_t) * (size_t)a->stack.n) == 0 &&
 	       memcmp(a->create_pcs, b->create_pcs, sizeof(uintptr_t) * (size_t)a->ncreate) == 0;
 }
@@ -623,6 +626,7 @@ static void loader_note(const struct gather *g, char *note, size_t len)
 	for (size_t i = 0; i < g->n; i++) {
 		struct tl_seen *s = &g->v[i];
 		s->stack.n = 0;
+		s->stack.cut = TL_CUT_NONE;
 		if (s->sys_pc && !tl_pc_is_own(s->sys_pc)) {
 			s->stack.pcs[0] = s->sys_pc;
 			s->stack.n = 1;
@@ -854,6 +858,7 @@ static void mark_moving(struct tl_seen *s)
 	s->call = NULL;
 	s->kind = TL_OBJ_NONE;
 	s->stack.n = 0;
+	s->stack.cut = TL_CUT_NONE;
 	s->stack_note = "the thread was moving while its stack was taken";
 }
 

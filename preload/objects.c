@@ -784,6 +784,89 @@ static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+/* ---- owners in other processes ----
+ * A process-shared mutex (or rwlock) records its owner's tid as the owner's gettid() gave it,
+ * which names a thread of another process when the memory is shared with one, or when fork
+ * copied a locked mutex. Where the tid is now: */
+enum owner_place {
+	OWNER_GONE,    /* no such task, a zombie, or a task that cannot reach the lock */
+	OWNER_OTHER,   /* a live thread of process *pid that maps the same memory */
+	OWNER_COPIED,  /* a live thread of process *pid; ours is a private copy made by fork */
+	OWNER_UNKNOWN, /* /proc is another PID namespace's: the tid cannot be looked up */
+};
+
+/* Which object, and where in it, an address of ours lies: a /proc/PID/maps line
+ * "lo-hi perms offset dev inode path". */
+struct map_spot {
+	uintptr_t addr; /* ours, to find; or 0 to match `want` in another process */
+	const struct map_spot *want;
+	bool found, any, shared;
+	char dev[16];
+	unsigned long ino, off; /* off: the address's offset in the object */
+};
+
+static bool map_line(char *line, void *arg)
+{
+	struct map_spot *m = arg;
+	unsigned long lo, hi, off, ino;
+	char perms[8], dev[16];
+	m->any = true;
+	if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev, &ino) != 6)
+		return true;
+	bool shared = perms[3] == 's';
+	if (m->want == NULL) {
+		if (m->addr < lo || m->addr >= hi)
+			return true;
+		m->shared = shared;
+		m->ino = ino;
+		m->off = off + (m->addr - lo);
+		snprintf(m->dev, sizeof(m->dev), "%s", dev);
+	} else if (!shared || ino != m->want->ino || strcmp(dev, m->want->dev) != 0 ||
+	           m->want->off < off || m->want->off - off >= hi - lo) {
+		return true;
+	}
+	m->found = true;
+	return false;
+}
+
+/* tid owns the lock at addr and is no thread of ours: is it alive, and in which process?
+ * What cannot be known: a tid is only a number. When the owner exited, a later task of any
+ * process may have its tid; one that does not map the lock's memory (shared, same object and
+ * offset) cannot be the owner, so the owner is taken as gone. One that does may still be a
+ * later thread of the same process (the owner exited, its tid reused within the process that
+ * shares the lock): nothing tells those apart. A process whose maps we may not read (another
+ * user's) is believed. An owner in another PID namespace (a container sharing memory) has a
+ * tid that names another task here, or none: it is taken as gone too. */
+static enum owner_place foreign_owner(uintptr_t addr, pid_t tid, pid_t *pid, char *comm, size_t len)
+{
+	*pid = 0;
+	comm[0] = '\0';
+	if (tl_proc_foreign()) /* /proc's tids are not the ones the lock holds */
+		return OWNER_UNKNOWN;
+	char path[64], status[2048];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (tl_read_file(path, status, sizeof(status)) <= 0)
+		return OWNER_GONE;
+	const char *st = strstr(status, "\nState:\t"), *tg = strstr(status, "\nTgid:\t");
+	if (st == NULL || tg == NULL || st[8] == 'Z' || st[8] == 'X')
+		return OWNER_GONE; /* a zombie leader: its threads are gone */
+	*pid = (pid_t)atoi(tg + 7);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)*pid);
+	ssize_t n = tl_read_file(path, comm, len);
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+	struct map_spot ours = {.addr = addr};
+	each_line("/proc/self/maps", map_line, &ours);
+	if (ours.found && !ours.shared)
+		return OWNER_COPIED;
+	if (!ours.found)
+		return OWNER_OTHER;
+	struct map_spot theirs = {.want = &ours};
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)*pid);
+	each_line(path, map_line, &theirs);
+	return theirs.any && !theirs.found ? OWNER_GONE : OWNER_OTHER;
+}
+
 /* The futex word is a local of the waiter (just above its stack pointer), not a lock. */
 static bool on_own_stack(const struct tl_seen *s)
 {
@@ -838,10 +921,28 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		}
 		describe_addr(r, "mutex", s->obj, o, sizeof(o));
 		size_t used = strlen(o);
-		if (died)
+		if (died) {
 			add(o, sizeof(o), &used, " (its owner died)");
-		else if (owner > 0 && !is_our_thread(k, nk, owner))
-			add(o, sizeof(o), &used, " (its owner has exited)");
+		} else if (owner > 0 && !is_our_thread(k, nk, owner)) {
+			switch (foreign_owner(s->obj, owner, &s->held_by_pid, s->held_by_process,
+			                      sizeof(s->held_by_process))) {
+			case OWNER_GONE:
+				add(o, sizeof(o), &used, " (its owner has exited)");
+				s->held_by_pid = 0;
+				break;
+			case OWNER_COPIED: /* the owner unlocks its own copy, never this one */
+				add(o, sizeof(o), &used,
+				    " (copied locked from another process by fork: nothing unlocks "
+				    "this copy)");
+				break;
+			case OWNER_UNKNOWN:
+				add(o, sizeof(o), &used,
+				    " (its owner is no thread of this process)");
+				break;
+			case OWNER_OTHER:
+				break;
+			}
+		}
 		if (owner > 0) {
 			s->held_by_tid = owner;
 			s->held_by = number_of_tid(k, nk, owner);
@@ -855,6 +956,12 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		if (writer > 0 && is_our_thread(k, nk, writer)) {
 			s->held_by_tid = writer;
 			s->held_by = number_of_tid(k, nk, writer);
+		} else if (writer > 0 &&
+		           foreign_owner(s->obj, writer, &s->held_by_pid, s->held_by_process,
+		                         sizeof(s->held_by_process)) == OWNER_OTHER) {
+			s->held_by_tid = writer; /* a process-shared rwlock's writer elsewhere */
+		} else {
+			s->held_by_pid = 0;
 		}
 		break;
 	}

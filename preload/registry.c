@@ -303,7 +303,7 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 	struct tl_thread *self = tl_self;
 	t->creator = self ? self->number : 0;
 	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper */
-	t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2);
+	t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2, &t->create_cut);
 	tl_registry_lock();
 	t->number = next_number++;
 	atomic_fetch_add(&starting, 1);
@@ -473,7 +473,8 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 	if (n > (int)TL_ARRAY_SIZE(tids))
 		n = TL_ARRAY_SIZE(tids);
 	uintptr_t pcs[TL_MAX_FRAMES];
-	int npcs = tl_backtrace_here(pcs, tl_opt.max_frames, 0);
+	bool cut = false;
+	int npcs = tl_backtrace_here(pcs, tl_opt.max_frames, 0, &cut);
 	struct tl_thread *self = tl_self;
 	tl_registry_lock();
 	/* adopted threads that are gone: forget them (aio workers come and go) */
@@ -504,6 +505,7 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 		a->start_label = label;
 		a->flags = TL_F_ADOPTED | TL_F_DETACHED | TL_F_CREATOR_DONE | TL_F_IN_HASH;
 		a->ncreate = npcs;
+		a->create_cut = cut;
 		memcpy(a->create_pcs, pcs, sizeof(uintptr_t) * (size_t)npcs);
 		/* no pthread_t is known: key it by its own address, which no real handle can be */
 		a->handle = (pthread_t)(uintptr_t)a;

@@ -201,6 +201,8 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .blocked_ms = blocked_ms(r, s),
 	    .held_by = s->held_by,
 	    .held_by_tid = s->held_by_tid,
+	    .held_by_pid = s->held_by ? 0 : s->held_by_pid,
+	    .held_by_process = s->held_by_process[0] ? s->held_by_process : NULL,
 	    .verdict = tl_verdict_name(s->verdict),
 	    .verdict_reason = tl_text_or_null(s->verdict_reason),
 	};
@@ -212,6 +214,7 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 {
 	*g = (struct tl_text_group){.t = t, .n = n, .stack_note = s->stack_note};
 	if (s->state != TL_ST_EXITED) {
+		g->stack_cut = tl_stack_cut_words(s->stack.cut);
 		g->stack = fr;
 		g->nstack =
 		    expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
@@ -223,6 +226,7 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, fr + TL_MAX_FRAMES * 4,
 		                    TL_MAX_FRAMES * 4);
 		g->headline = tl_creator_headline(g->create, g->ncreate);
+		g->create_cut = s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL;
 		g->start_routine = tl_start_name(r, s);
 	}
 }
@@ -449,13 +453,17 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		tl_buf_printf(b, ", \"blocked_ms\": %lld", (long long)ms);
 	else
 		tl_buf_printf(b, ", \"blocked_ms\": null");
-	if (s->held_by || s->held_by_tid) {
-		if (s->held_by)
-			tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}",
-			              (unsigned long long)s->held_by, (int)s->held_by_tid);
-		else
-			tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d}",
-			              (int)s->held_by_tid);
+	if (s->held_by) {
+		tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}",
+		              (unsigned long long)s->held_by, (int)s->held_by_tid);
+	} else if (s->held_by_tid) {
+		tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d",
+		              (int)s->held_by_tid);
+		if (s->held_by_pid > 0) { /* a thread of another process */
+			tl_buf_printf(b, ", \"pid\": %d, \"process\": ", (int)s->held_by_pid);
+			tl_buf_json_str(b, s->held_by_process[0] ? s->held_by_process : NULL);
+		}
+		tl_buf_put(b, "}", 1);
 	} else {
 		tl_buf_printf(b, ", \"held_by\": null");
 	}
@@ -472,12 +480,16 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		json_stack(b, r, &cache[0], s->stack.pcs, s->stack.n, s->stack.exact, fr, NULL);
 	tl_buf_printf(b, ", \"stack_note\": ");
 	tl_buf_json_str(b, s->stack_note);
+	tl_buf_printf(b, ", \"stack_cut\": ");
+	tl_buf_json_str(b, s->state == TL_ST_EXITED ? NULL : tl_stack_cut_words(s->stack.cut));
 	if (s->number && !(s->flags & TL_F_MAIN)) {
 		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
 		              (unsigned long long)s->creator);
 		int headline;
 		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, fr, &headline);
-		tl_buf_printf(b, ", \"headline\": %d}", headline);
+		tl_buf_printf(b, ", \"headline\": %d, \"stack_cut\": ", headline);
+		tl_buf_json_str(b, s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL);
+		tl_buf_put(b, "}", 1);
 	} else {
 		tl_buf_printf(b, ", \"created_by\": null");
 	}

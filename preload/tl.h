@@ -162,6 +162,7 @@ struct tl_thread {
 	atomic_bool finishing;
 	uintptr_t create_module_base;
 	int ncreate;
+	bool create_cut; /* the creation stack had more than max_frames frames */
 	uintptr_t create_pcs[TL_MAX_FRAMES];
 	struct tl_block blk;
 	struct tl_block saved[TL_BLOCK_SAVED]; /* the calls blk interrupted, outermost first */
@@ -290,8 +291,17 @@ void tl_block_leave(struct tl_thread *t, uintptr_t frame);
 	} while (0)
 
 /* ---- one thread as a check sees it: what every phase of the check fills in (check.c) ---- */
+/* Why a stack stops before its outermost frame (tl_stack_cut_words says it in words). */
+enum tl_stack_cut {
+	TL_CUT_NONE,
+	TL_CUT_MAX_FRAMES, /* more frames than the option max_frames */
+	TL_CUT_NO_MODULE,  /* a frame in code no loaded module holds: nothing past it is known */
+};
+const char *tl_stack_cut_words(int cut); /* NULL for TL_CUT_NONE */
+
 struct tl_stack {
 	int n;
+	int cut;        /* enum tl_stack_cut */
 	uint64_t exact; /* bit i: pcs[i] is an exact pc (not a return address) */
 	uintptr_t pcs[TL_MAX_FRAMES];
 };
@@ -336,11 +346,14 @@ struct tl_seen {
 	struct tl_stack stack;
 	const char *stack_note;
 	int ncreate;
+	bool create_cut;             /* more creation frames than max_frames */
 	const uintptr_t *create_pcs; /* tl_intern_mem'd: threads share their creation stacks */
 	/* derived */
 	const char *object;         /* tl_intern'd, NULL or "": none */
 	uint64_t held_by;           /* thread number, 0 none */
 	pid_t held_by_tid;          /* 0 none */
+	pid_t held_by_pid;          /* the owner's process when it is another one, else 0 */
+	char held_by_process[16];   /* that process's name (comm) */
 	const char *suppressed_by;  /* rule text, NULL if reported */
 	const char *start_name;     /* symbolized start routine */
 	int group;                  /* index of the first thread with the same stacks */
@@ -418,7 +431,7 @@ void tl_kernel_after_fork_child(void);
 /* ---- stacks: creation stacks, current stacks, the loader's locks (capture.c) ---- */
 void tl_capture_init(void);
 /* Creation stack of the calling thread, skipping `skip` innermost frames. */
-int tl_backtrace_here(uintptr_t *pcs, int max, int skip);
+int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut);
 bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
 /* Wait for the threads the last check parked to be out of its handler, then choose and install
  * the sampling signal: first in a check, before any thread's signal mask is read. at_exit: the

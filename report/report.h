@@ -138,6 +138,8 @@ struct tl_text_thread {
 	int64_t blocked_ms;                   /* -1 unknown */
 	uint64_t held_by;                     /* thread number, 0 none */
 	long held_by_tid;                     /* 0 none */
+	long held_by_pid;                     /* the owner's process when another one, else 0 */
+	const char *held_by_process;          /* its name, or NULL */
 	const char *verdict, *verdict_reason; /* "unreachable", "freed", ...; NULL: none */
 };
 /* Threads with the same state and stacks, printed once. */
@@ -147,11 +149,14 @@ struct tl_text_group {
 	const struct tl_frame *stack;
 	int nstack;
 	const char *stack_note;
-	bool created; /* a creation record: creator, create[], headline */
+	const char
+	    *stack_cut; /* why the stack stops early ("stack cut at max_frames=32"), or NULL */
+	bool created;   /* a creation record: creator, create[], headline */
 	uint64_t creator;
 	const struct tl_frame *create;
 	int ncreate;
-	int headline; /* index in create[] */
+	int headline;           /* index in create[] */
+	const char *create_cut; /* as stack_cut, for create[] */
 	const char *start_routine;
 };
 struct tl_text_style {

@@ -204,6 +204,14 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 			              (unsigned long long)t->held_by, t->held_by_tid);
 		else if (t->held_by_tid)
 			tl_buf_printf(b, " held by tid %ld", t->held_by_tid);
+		if (!t->held_by && t->held_by_tid && t->held_by_pid > 0) {
+			tl_buf_printf(b, " of process %ld", t->held_by_pid);
+			if (t->held_by_process) {
+				tl_buf_put(b, " (", 2);
+				str(b, t->held_by_process);
+				tl_buf_put(b, ")", 1);
+			}
+		}
 	} else if (strcmp(state, "running") == 0) {
 		tl_buf_put(b, " running", 8);
 	} else if (strcmp(state, "exited") == 0) {
@@ -286,6 +294,11 @@ static void created_by(struct tl_buf *b, const struct tl_text_style *st,
 	/* the runtime frames before the headline are in the JSON only */
 	for (int j = h + 1; j < g->ncreate; j++)
 		tl_text_frame(b, st, &g->create[j]);
+	if (g->create_cut) {
+		tl_buf_put(b, "    (", 5);
+		str(b, g->create_cut);
+		tl_buf_put(b, ")\n", 2);
+	}
 }
 
 void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struct tl_text_group *g)
@@ -315,6 +328,11 @@ void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struc
 		}
 		if (g->nstack == 0 && !g->stack_note)
 			tl_buf_printf(b, "    (no stack)\n");
+		if (g->stack_cut) {
+			tl_buf_put(b, "    (", 5);
+			str(b, g->stack_cut);
+			tl_buf_put(b, ")\n", 2);
+		}
 	}
 	if (g->created)
 		created_by(b, st, g);
@@ -337,8 +355,9 @@ static void key_frames(struct tl_buf *b, const struct tl_frame *f, int n)
 void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g)
 {
 	const struct tl_text_thread *t = &g->t[0];
-	tl_buf_printf(b, "%s/%s/%s/", t->state ? t->state : "", t->call ? t->call : "",
-	              g->stack_note ? g->stack_note : "");
+	tl_buf_printf(b, "%s/%s/%s/%s/%s/", t->state ? t->state : "", t->call ? t->call : "",
+	              g->stack_note ? g->stack_note : "", g->stack_cut ? g->stack_cut : "",
+	              g->create_cut ? g->create_cut : "");
 	key_frames(b, g->stack, g->nstack);
 	tl_buf_put(b, "||", 2);
 	key_frames(b, g->create, g->ncreate);

@@ -44,7 +44,11 @@ struct tl_frame *stack_frames(json_object *stack, int *n)
 static char *group_key(json_object *leak)
 {
 	struct tl_text_thread t = {.state = jstr(leak, "state"), .call = jstr(leak, "blocked_in")};
-	struct tl_text_group g = {.t = &t, .n = 1, .stack_note = jstr(leak, "stack_note")};
+	struct tl_text_group g = {.t = &t,
+	                          .n = 1,
+	                          .stack_note = jstr(leak, "stack_note"),
+	                          .stack_cut = jstr(leak, "stack_cut"),
+	                          .create_cut = jstr(jobj(leak, "created_by"), "stack_cut")};
 	struct tl_frame *stack = stack_frames(jarr(leak, "stack"), &g.nstack);
 	struct tl_frame *create = stack_frames(leak_creation_stack(leak), &g.ncreate);
 	g.stack = stack;

@@ -225,6 +225,11 @@ static void group_html(struct tl_buf *b, const struct group *g, bool show_pid,
 			put(b, "</p>");
 		}
 		frames_html(b, tg.stack, 0, tg.nstack, o, true);
+		if (tg.stack_cut) {
+			put(b, "<p class=\"note\">");
+			esc(b, tg.stack_cut);
+			put(b, "</p>");
+		}
 		put(b, "</details>\n");
 	}
 	if (tg.created) {
@@ -250,6 +255,11 @@ static void group_html(struct tl_buf *b, const struct group *g, bool show_pid,
 			    tg.ncreate - h - 1, tg.ncreate - h - 1 == 1 ? "" : "s");
 			frames_html(b, tg.create, h + 1, tg.ncreate, o, false);
 			put(b, "</details>");
+		}
+		if (tg.create_cut) {
+			put(b, "<p class=\"note\">");
+			esc(b, tg.create_cut);
+			put(b, "</p>");
 		}
 	}
 	put(b, "</article>\n");

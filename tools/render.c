@@ -63,6 +63,8 @@ static void member_thread(const struct member *m, bool show_pid, struct tl_text_
 	    .blocked_ms = jint(leak, "blocked_ms", -1),
 	    .held_by = (uint64_t)jint(held, "thread", 0),
 	    .held_by_tid = (long)jint(held, "tid", 0),
+	    .held_by_pid = (long)jint(held, "pid", 0),
+	    .held_by_process = jstr(held, "process"),
 	    .verdict = jstr(leak, "verdict"),
 	    .verdict_reason = jstr(leak, "verdict_reason"),
 	};
@@ -74,7 +76,10 @@ void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *t
 	struct tl_text_thread *tv = cli_realloc(NULL, sizeof(*tv) * g->n);
 	for (size_t j = 0; j < g->n; j++)
 		member_thread(&g->m[j], show_pid, &tv[j]);
-	*tg = (struct tl_text_group){.t = tv, .n = g->n, .stack_note = jstr(leak, "stack_note")};
+	*tg = (struct tl_text_group){.t = tv,
+	                             .n = g->n,
+	                             .stack_note = jstr(leak, "stack_note"),
+	                             .stack_cut = jstr(leak, "stack_cut")};
 	tg->stack = stack_frames(jarr(leak, "stack"), &tg->nstack);
 	tg->create = stack_frames(jarr(cb, "stack"), &tg->ncreate);
 	if (cb) {
@@ -82,6 +87,7 @@ void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *t
 		tg->creator = (uint64_t)jint(cb, "thread", 0);
 		/* reports of older versions have no headline: the same heuristic picks it */
 		tg->headline = (int)jint(cb, "headline", -1);
+		tg->create_cut = jstr(cb, "stack_cut");
 		tg->start_routine = jstr(leak, "start_routine");
 	}
 }

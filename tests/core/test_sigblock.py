@@ -34,6 +34,13 @@ check(f"held ({S}:" in (lk["object"] or ""), f"lock_blocked: object {lk['object'
 check(lk["blocked_in"] == "pthread_mutex_lock",
       f"lock_blocked: blocked_in {lk['blocked_in']!r}, expected 'pthread_mutex_lock' "
       f"(top frames {functions(lk['stack'])})", lk)
+# A note must not promise what the stack lacks: a running thread has no pc from the kernel
+for l in (sp, lk):
+    note = l["stack_note"] or ""
+    check(l["stack"] or "program counter is known" not in note,
+          f"{l['start_routine']}: the note claims a program counter the stack lacks: {note!r}", l)
+check(sp["stack"] or "running: its stack is unknown" in (sp["stack_note"] or ""),
+      f"spin_blocked: no stack, and the note does not say why: {sp['stack_note']!r}", sp)
 for l in (sp, lk):
     check_created_by(l, 1, ["main"], S, [line(S, f"pthread_create(&{'a' if l is sp else 'b'}, NULL")])
 ok()

@@ -1,10 +1,12 @@
 /* Frames outside every module, one leaked thread blocked in read() on a pipe:
  *   outside unloaded LIB: the thread is started by LIB (spawner.c), which is dlclose'd after;
+ *   outside unloaded_stack LIB: the same, the thread's current stack through LIB's code;
  *   outside jit: the thread runs generated code in an anonymous executable mapping that calls
  *                blocker(), like JIT-compiled code calling into the runtime.
  * Prints "region 0xADDR SIZE" for the mapping (jit) so the test can check the pc. */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,13 +25,14 @@ int main(int argc, char **argv)
 {
 	if (pipe(fds) != 0)
 		return 2;
-	if (argc == 3 && strcmp(argv[1], "unloaded") == 0) {
+	bool in_stack = argc == 3 && strcmp(argv[1], "unloaded_stack") == 0;
+	if (argc == 3 && (strcmp(argv[1], "unloaded") == 0 || in_stack)) {
 		void *h = dlopen(argv[2], RTLD_NOW);
 		if (h == NULL) {
 			fprintf(stderr, "%s\n", dlerror());
 			return 2;
 		}
-		int (*start)(void *(*)(void *), void *) = (int (*)(void *(*)(void *), void *))dlsym(h, "spawner_start");
+		int (*start)(void *(*)(void *), void *) = (int (*)(void *(*)(void *), void *))dlsym(h, in_stack ? "spawner_run" : "spawner_start");
 		if (start == NULL || start(blocker, NULL) != 0)
 			return 2;
 		usleep(100 * 1000);
@@ -57,6 +60,6 @@ int main(int argc, char **argv)
 		printf("region %p %zu\n", (void *)code, size);
 		return 0;
 	}
-	fprintf(stderr, "usage: outside unloaded LIB | outside jit\n");
+	fprintf(stderr, "usage: outside unloaded LIB | outside unloaded_stack LIB | outside jit\n");
 	return 2;
 }

@@ -53,6 +53,24 @@ check(pat.search(text) and "?+0x0" not in text, "threadleak report: module unloa
 pc = gone[0]["pc"]
 check(f"?? ({pc}, module unloaded)" in text, f"threadleak report: the pc {pc}", text)
 
+# -- the thread's current stack runs through the unloaded library: its return address there is
+# kept, and the stack is said to be cut after it (no unwind information past unloaded code:
+# libunwind's frame-pointer guess invented frames, one of them inside the thread's own stack)
+r = run([prog, "unloaded_stack", lib])
+check(r.rc == 23 and r.stdout == b"unloaded\n", f"unloaded_stack: status {r.rc}", r.stdout, r.stderr)
+leak = r.report["leaks"][0]
+st = leak["stack"]
+check(leak["blocked_in"] == "read" and st and st[0].get("line") == block_line, "blocked in blocker's read", leak)
+gone = outside_frames(st)
+check(len(gone) == 1 and gone[0] is st[-1] and gone[0].get("mapping") == "unloaded",
+      "one unloaded frame, the last one: nothing guessed past it", st)
+check("no loaded module" in (leak.get("stack_cut") or ""), f"stack_cut says why: {leak.get('stack_cut')!r}", leak)
+t = run([prog, "unloaded_stack", lib], json_format=False)
+text = t.stderr.decode(errors="replace")
+pat = re.compile(r"    \?\? \(0x[0-9a-f]+, module unloaded\)\n    \(stack cut after a frame in no loaded module")
+check(pat.search(text), "library text: the stack is cut after the unloaded frame", text)
+check(pat.search(text_of_report(r.report)), "threadleak report: the same", r.report)
+
 # -- JIT code in an anonymous executable mapping
 r = run([prog, "jit"])
 m = re.match(rb"region 0x([0-9a-f]+) (\d+)", r.stdout)

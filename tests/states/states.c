@@ -18,6 +18,9 @@
  *   robust      an AB-BA deadlock on robust mutexes
  *   pirobust    an AB-BA deadlock on robust priority-inheritance mutexes
  *   dead_owner  a thread waits for a mutex whose owner returned without unlocking it
+ *   pshared     threads block on process-shared mutexes (a plain and a robust one) and a
+ *               rwlock that a child process holds; and on one whose holder, another child,
+ *               exited without unlocking it
  *   fdtable     a thread with its own fd table blocked on its own fd numbered like a pipe
  *               of the process
  *   uring       a thread waiting in io_uring_enter for a completion
@@ -38,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -217,6 +221,74 @@ static void *lock_mc(void *arg)
 	return NULL;
 }
 
+/* pshared: in memory shared with the children */
+static struct shared_locks {
+	pthread_mutex_t plain, robust, orphan;
+	pthread_rwlock_t rw;
+} * sh;
+
+static void *lock_plain(void *arg)
+{
+	pthread_mutex_lock(&sh->plain); /* PSHARED_LOCK */
+	return NULL;
+}
+
+static void *lock_robust(void *arg)
+{
+	pthread_mutex_lock(&sh->robust);
+	return NULL;
+}
+
+static void *lock_orphan(void *arg)
+{
+	pthread_mutex_lock(&sh->orphan);
+	return NULL;
+}
+
+static void *lock_rw(void *arg)
+{
+	pthread_rwlock_rdlock(&sh->rw);
+	return NULL;
+}
+
+static void pshared_setup(void)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_mutexattr_t at;
+	pthread_mutexattr_init(&at);
+	pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&sh->plain, &at);
+	pthread_mutex_init(&sh->orphan, &at);
+	pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&sh->robust, &at);
+	pthread_rwlockattr_t rat;
+	pthread_rwlockattr_init(&rat);
+	pthread_rwlockattr_setpshared(&rat, PTHREAD_PROCESS_SHARED);
+	pthread_rwlock_init(&sh->rw, &rat);
+	int ready[2];
+	pipe(ready);
+	pid_t holder = fork();
+	if (holder == 0) { /* holds the locks until the parent is gone (EOF on pipe a) */
+		char c;
+		pthread_mutex_lock(&sh->plain);
+		pthread_mutex_lock(&sh->robust);
+		pthread_rwlock_wrlock(&sh->rw);
+		write(ready[1], "x", 1);
+		close(a[1]);
+		read(a[0], &c, 1);
+		_exit(0);
+	}
+	pid_t quitter = fork();
+	if (quitter == 0) { /* locks and leaves: a plain mutex keeps its dead owner's tid */
+		pthread_mutex_lock(&sh->orphan);
+		_exit(0);
+	}
+	char c;
+	read(ready[0], &c, 1);
+	waitpid(quitter, NULL, 0);
+	printf("holder=%d quitter=%d\n", (int)holder, (int)quitter);
+}
+
 static int private_fd = -1;
 
 static void *fdtable_thread(void *arg)
@@ -353,6 +425,12 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, lock_and_return, NULL);
 		pthread_join(t, NULL);
 		pthread_create(&u, NULL, lock_mc, NULL);
+	} else if (strcmp(what, "pshared") == 0) {
+		pshared_setup();
+		pthread_create(&t, NULL, lock_plain, NULL);
+		pthread_create(&t, NULL, lock_robust, NULL);
+		pthread_create(&t, NULL, lock_orphan, NULL);
+		pthread_create(&t, NULL, lock_rw, NULL);
 	} else if (strcmp(what, "fdtable") == 0) {
 		pthread_create(&t, NULL, fdtable_thread, NULL);
 		settle();
