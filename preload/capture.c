@@ -354,6 +354,14 @@ static bool in_loaded_code(uintptr_t pc)
 	return false;
 }
 
+/* Is there memory at a? (one byte read through the kernel: no fault if not) */
+static bool mapped(uintptr_t a)
+{
+	char b;
+	struct iovec here = {&b, 1}, there = {(void *)a, 1};
+	return process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == 1;
+}
+
 const char *tl_stack_cut_words(int cut)
 {
 	static char max_words[64];
@@ -363,8 +371,8 @@ const char *tl_stack_cut_words(int cut)
 		         tl_opt.max_frames);
 		return max_words;
 	case TL_CUT_NO_MODULE:
-		return "stack cut after a frame in no loaded module: nothing past it can be "
-		       "unwound";
+		return "stack cut after a frame in unmapped code (a library unloaded since): "
+		       "nothing past it can be unwound";
 	default:
 		return NULL;
 	}
@@ -392,16 +400,20 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 				st->exact |= 1ull << st->n;
 			st->pcs[st->n++] = (uintptr_t)ip;
 		}
-		/* A pc in no loaded module's code (a return address into a library dlclose'd
-		 * since, or JIT code) has no unwind information: libunwind then falls back on
-		 * the frame pointer and finds whatever rbp holds, inventing frames (one inside the
-		 * thread's own stack was seen, and the outermost frames lost). The pc itself is
-		 * real and kept; past it nothing is trusted, not even a step that lands in a
+		/* A pc in no loaded module's code and in no mapping at all (a return address into
+		 * a library dlclose'd since) has no unwind information: libunwind then falls back
+		 * on the frame pointer and finds whatever rbp holds, inventing frames (one inside
+		 * the thread's own stack was seen, and the outermost frames lost). The pc itself
+		 * is real and kept; past it nothing is trusted, not even a step that lands in a
 		 * module's code: a stale rbp points at old return addresses on the stack, which
 		 * are in modules' code just as often, and a wrong frame that looks right is worse
-		 * than a stack said to be cut. A return address is looked up at pc-1: a call that
-		 * ends a function returns to the next one's first byte. */
-		if (!in_loaded_code((uintptr_t)ip - (exact ? 0 : 1))) {
+		 * than a stack said to be cut. Code that is mapped but in no module is a JIT's
+		 * (V8, HotSpot): those keep frame pointers, and libunwind's frame-pointer steps
+		 * through them reach the runtime's own frames, as before. A return address is
+		 * looked up at pc-1: a call that ends a function returns to the next one's first
+		 * byte. */
+		uintptr_t at = (uintptr_t)ip - (exact ? 0 : 1);
+		if (!in_loaded_code(at) && !mapped(at)) {
 			st->cut = TL_CUT_NO_MODULE;
 			break;
 		}

@@ -295,7 +295,7 @@ void tl_block_leave(struct tl_thread *t, uintptr_t frame);
 enum tl_stack_cut {
 	TL_CUT_NONE,
 	TL_CUT_MAX_FRAMES, /* more frames than the option max_frames */
-	TL_CUT_NO_MODULE,  /* a frame in code no loaded module holds: nothing past it is known */
+	TL_CUT_NO_MODULE,  /* a frame in unmapped code: nothing past it is known */
 };
 const char *tl_stack_cut_words(int cut); /* NULL for TL_CUT_NONE */
 
