@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 TL_START_DATA static atomic_bool exit_checked;
+/* a fork()ed child under children=0 */
+TL_START_DATA static atomic_bool child_unchecked;
 
 /* Flush what the program buffered, as exit() would after us. fflush(NULL) is not an option:
  * it locks every stream, and a leaked thread blocked in fgets() holds stdin's lock forever.
@@ -184,11 +186,16 @@ static bool nothing_to_check(void)
 	       (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
+/* Is this process's exit to be checked at all? */
+static bool checks_exit(void)
+{
+	return tl_getpid() == tl_pid && tl_opt.check_at_exit && !atomic_load(&child_unchecked);
+}
+
 __attribute__((destructor)) static void exit_check_early(void)
 {
 	int none = EARLY_NONE;
-	if (tl_getpid() != tl_pid || !tl_opt.check_at_exit || atomic_load(&exit_checked) ||
-	    atomic_load(&exit_reduced) ||
+	if (!checks_exit() || atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
 	if (nothing_to_check()) {
@@ -458,8 +465,7 @@ char *tl_reduced_hang_text(bool json)
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
-	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
-	    !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
+	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio();
@@ -536,8 +542,7 @@ TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
-	if (tl_getpid() == tl_pid && tl_opt.check_at_exit &&
-	    !atomic_exchange(&exit_checked, true)) {
+	if (checks_exit() && !atomic_exchange(&exit_checked, true)) {
 		int status = atomic_load(&quick_status);
 		int leaked = atomic_load(&exit_reduced)
 		                 ? reduced_check(status)
@@ -560,6 +565,10 @@ TL_EXPORT void quick_exit(int status)
 /* In the child of fork(): no exit check has started there. */
 void tl_exit_after_fork_child(void)
 {
+	/* children=0: only the first process is checked, a fork()ed child as much as an exec'd
+	 * one (init.c takes us out of LD_PRELOAD for those) */
+	if (!tl_opt.children)
+		atomic_store(&child_unchecked, true);
 	atomic_store(&exit_checked, false);
 	atomic_store(&exit_check_done, false);
 	atomic_store(&exit_owner, 0);

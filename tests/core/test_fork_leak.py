@@ -4,7 +4,7 @@ existed at fork time), created by child_main in the forking thread; the parent's
 The child's status becomes 23, which the parent prints; the parent itself exits 0. Three
 times: fork from main, from a worker thread (thread 3), and from main before the process's
 first thread (the fork handlers are not installed yet: the child resets itself on its first
-thread)."""
+thread). With children=0 the child is not checked."""
 import re
 
 from coreutil import *  # noqa: F403
@@ -44,4 +44,14 @@ for mode in ("main", "worker", "first"):
         check_created_by(l, 3, ["child_main", "fork_and_wait", "forker"], S,
                          [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_CALL"), line(S, "FORKER_CALL")])
     no_own_frames(l)
+
+# children=0: only the first process is checked, forked children too: the child keeps its status
+# and writes no report
+for mode in ("main", "worker"):
+    r = run([prog, mode], options="children=0")
+    m = pat.match(r.stdout)
+    check(m is not None and int(m.group(2)) == 0, f"children=0, {mode}: child status", r.stdout,
+          r.stderr)
+    check(r.rc == 0 and len(r.reports) == 1 and r.reports[0]["pid"] != int(m.group(1)) and
+          r.reports[0]["leaked"] == 0, f"children=0, {mode}: only the parent's report", r.reports)
 ok()
