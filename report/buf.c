@@ -118,15 +118,30 @@ void tl_buf_json_str(struct tl_buf *b, const char *s)
 	tl_buf_put(b, "\"", 1);
 }
 
-/* Text meant for a terminal: control bytes (thread names, file names and paths are the
- * program's to choose) are written as \xNN, so an escape sequence cannot retitle or clear the
- * terminal; newlines too, unless they are the report's own line ends. */
+/* The length of the valid UTF-8 character at s, within the n bytes left; 0 when invalid, or a
+ * C1 control (U+0080-U+009F: U+009B is CSI to some terminals). */
+static size_t utf8_printable(const unsigned char *s, size_t n)
+{
+	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : 4;
+	if (need > n || (s[0] == 0xc2 && s[1] < 0xa0 && s[1] >= 0x80))
+		return 0;
+	unsigned char c[4] = {0};
+	memcpy(c, s, need); /* utf8_len reads up to the length the lead byte says: no further */
+	return (size_t)utf8_len(c) == need ? need : 0;
+}
+
+/* Text meant for a terminal: control bytes, C1 controls included (thread names, file names
+ * and paths are the program's to choose), are written as \xNN, so an escape sequence cannot
+ * retitle or clear the terminal; newlines too, unless they are the report's own line ends.
+ * Bytes that are no UTF-8 become U+FFFD, as in the JSON (whose text `threadleak run` prints:
+ * both say the same). */
 void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines)
 {
 	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != 0x7f)
-			j++;
+		size_t j = i, k;
+		while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != 0x7f &&
+		       (k = utf8_printable((const unsigned char *)s + j, n - j)) > 0)
+			j += k;
 		while (j < n && s[j] == '\n' && !escape_newlines)
 			j++;
 		if (j > i) {
@@ -134,8 +149,17 @@ void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines
 			i = j;
 			continue;
 		}
-		tl_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
-		i++;
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			tl_buf_printf(b, "\\x%02x", c);
+			i++;
+		} else if (c == 0xc2 && i + 1 < n) { /* a C1 control */
+			tl_buf_printf(b, "\\x%02x\\x%02x", c, (unsigned char)s[i + 1]);
+			i += 2;
+		} else {
+			tl_buf_put(b, "\xef\xbf\xbd", 3);
+			i++;
+		}
 	}
 }
 
