@@ -556,6 +556,10 @@ static void describe_select(struct tl_seen *s, char *buf, size_t len)
 	int count = 0;
 	for (int fd = 0; fd < nfds; fd++)
 		count += FD_ISSET(fd, set) ? 1 : 0;
+	if (count == 0) {
+		add(buf, len, &used, "no fd %s", what[s->obj2 & 3]);
+		return;
+	}
 	add(buf, len, &used, "%d fd%s %s:", count, count == 1 ? "" : "s", what[s->obj2 & 3]);
 	int shown = 0;
 	for (int fd = 0; fd < nfds && shown < 3; fd++) {
@@ -1014,6 +1018,10 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_POLL: {
 		const struct pollfd *p = (const struct pollfd *)s->obj;
 		size_t n = s->obj2, used = 0;
+		if (n == 0) { /* poll(NULL, 0, ms): a sleep */
+			snprintf(o, sizeof(o), "no fd");
+			break;
+		}
 		add(o, sizeof(o), &used, "%zu fd%s:", n, n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < 3; i++) {
 			tl_describe_fd(s->tid, p[i].fd, a, sizeof(a));

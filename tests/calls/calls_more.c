@@ -183,6 +183,13 @@ static void *t_ppoll(void *a)
 	return NULL;
 }
 
+static void *t_ppoll_none(void *a)
+{
+	announce("ppoll_none");
+	ppoll(NULL, 0, NULL, NULL); /* AT_ppoll_none */
+	return NULL;
+}
+
 static void *t_pselect(void *a)
 {
 	fd_set r;
@@ -562,6 +569,7 @@ int main(void)
 	start(t_accept4);
 	start(t_connect);
 	start(t_ppoll);
+	start(t_ppoll_none);
 	start(t_pselect);
 	start(t_epoll_pwait);
 	start(t_epoll_pwait2);

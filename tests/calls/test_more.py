@@ -86,6 +86,7 @@ def expectations(s):
         "accept4": ("accept4", rf"fd {s['listen']} \(socket:\[\d+\], unix stream, listening\)", None),
         "connect": ("connect", sock(s["connect"], "stream"), None),
         "ppoll": ("ppoll", rf"1 fd: {pipe(s['ppoll'])}", None),
+        "ppoll_none": ("ppoll", r"no fd", None),
         "pselect": ("pselect", rf"1 fd to read: {pipe(s['pselect'])}", None),
         "epoll_pwait": ("epoll_pwait", rf"epoll fd {s['epoll']} \(anon_inode:\[eventpoll\]\) watching "
                         rf"{pipe(s['ep_pipe'])}", None),
