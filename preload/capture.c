@@ -234,23 +234,36 @@ TL_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 /* libunwind checks a page before it reads a word of it (x86_64 steps with c->validate set):
  * mincore, then a read and a write on a pipe, three system calls a page, remembering only the
  * last few pages, so that each thread's stack costs them again; and a page can still go
- * between its check and the read. In the checker's batches, process_vm_readv reads the word
- * (a page that is gone fails instead of faulting). When no thread can move (quiet_direct: the
- * threads are parked, or the grace period found that nothing can change), pages read already
- * while unwinding the same thread are read directly. Elsewhere, libunwind's own. */
+ * between its check and the read. In the checker's batches, a page of the stack being unwound
+ * is copied whole with process_vm_readv the first time a word of it is read (a page that is
+ * gone fails instead of faulting), and later words come from the copy: one system call a page
+ * of stack, and nothing the unwinder reads can fault, even when the thread moves meanwhile
+ * (a thread that a signal from outside wakes while its stack is unwound can only make that
+ * stack torn). A loaded module's memory (its unwind tables) is read directly: it stays mapped
+ * while the check holds the loader's locks. Elsewhere, libunwind's own. */
 #define QUIET_PAGES 16
-static uintptr_t quiet_pages[QUIET_PAGES];
+#define QUIET_PAGE 4096
+static uintptr_t quiet_pages[QUIET_PAGES]; /* the page each copy is of, 0: none */
+static unsigned char quiet_copy[QUIET_PAGES][QUIET_PAGE];
 static unsigned quiet_next;
-static bool quiet_direct;
 static pid_t quiet_tid; /* the checker's: see read_mem in objects.c */
 static int (*unwinder_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
 
-static bool quiet_page_known(uintptr_t page)
+static bool in_module(uintptr_t a);
+
+/* The copy of page (read now if not yet), NULL when it cannot be read. */
+static const unsigned char *quiet_page(uintptr_t page)
 {
 	for (int i = 0; i < QUIET_PAGES; i++)
 		if (quiet_pages[i] == page)
-			return true;
-	return false;
+			return quiet_copy[i];
+	unsigned k = quiet_next++ % QUIET_PAGES;
+	struct iovec here = {quiet_copy[k], QUIET_PAGE}, there = {(void *)page, QUIET_PAGE};
+	quiet_pages[k] = 0;
+	if (process_vm_readv(quiet_tid, &here, 1, &there, 1, 0) != QUIET_PAGE)
+		return NULL;
+	quiet_pages[k] = page;
+	return quiet_copy[k];
 }
 
 static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
@@ -258,28 +271,29 @@ static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 {
 	if (!unwinder_quiet || write)
 		return unwinder_access_mem(as, addr, val, write, arg);
-	uintptr_t first = addr & ~(uintptr_t)4095,
-	          last = (addr + sizeof(*val) - 1) & ~(uintptr_t)4095;
-	if (quiet_direct && first != 0 && quiet_page_known(first) && quiet_page_known(last)) {
+	uintptr_t first = addr & ~(uintptr_t)(QUIET_PAGE - 1),
+	          last = (addr + sizeof(*val) - 1) & ~(uintptr_t)(QUIET_PAGE - 1);
+	if (first != 0 && in_module(addr) && in_module(addr + sizeof(*val) - 1)) {
 		*val = *(const unw_word_t *)addr;
 		return 0;
 	}
-	struct iovec here = {val, sizeof(*val)}, there = {(void *)addr, sizeof(*val)};
-	if (process_vm_readv(quiet_tid, &here, 1, &there, 1, 0) != (ssize_t)sizeof(*val))
+	const unsigned char *a = first ? quiet_page(first) : NULL;
+	const unsigned char *b = a && last != first ? quiet_page(last) : a;
+	if (a == NULL || b == NULL)
 		return -UNW_EINVAL;
-	quiet_pages[quiet_next++ % QUIET_PAGES] = first;
-	if (last != first)
-		quiet_pages[quiet_next++ % QUIET_PAGES] = last;
+	size_t off = addr - first,
+	       in_a = QUIET_PAGE - off < sizeof(*val) ? QUIET_PAGE - off : sizeof(*val);
+	memcpy(val, a + off, in_a);
+	if (in_a < sizeof(*val))
+		memcpy((char *)val + in_a, b, sizeof(*val) - in_a);
 	return 0;
 }
 
-/* direct: no thread can move meanwhile (quiet_direct) */
-static void quiet_begin(sigset_t *keep, bool direct)
+static void quiet_begin(sigset_t *keep)
 {
 	/* once, by the checker (under the check's lock); a thread unwinding meanwhile calls
 	 * either function, both right. A libunwind without unw_get_accessors keeps its own. */
 	quiet_tid = tl_gettid();
-	quiet_direct = direct;
 	if (unwinder_access_mem == NULL && tl_deps_unwind() && tl_deps.unw_get_accessors_) {
 		unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
 		unwinder_access_mem = acc->access_mem;
@@ -301,57 +315,83 @@ static void quiet_end(const sigset_t *keep)
 	TL_REAL(sigprocmask)(SIG_SETMASK, keep, NULL);
 }
 
-/* ---- the loaded modules' code, for walk ----
+/* ---- the loaded modules' memory ----
  * Read once per capture (tl_capture_stacks): the check holds the loader's locks meanwhile, so
- * no library can be loaded or unloaded until it is over. Sorted by address. */
-#define EXEC_RANGES_MAX 1024
-static struct exec_range {
-	uintptr_t lo, hi;
-} exec_ranges[EXEC_RANGES_MAX];
-static int n_exec_ranges = -1; /* -1: unknown (too many, or not read): every pc is in one */
+ * no library can be loaded or unloaded until it is over. Sorted by address. Their code, for
+ * walk (where a stack is cut); all their segments, which quiet_access_mem reads directly (the
+ * unwinder's many reads of .eh_frame: mapped for as long as the module is loaded). */
+#define MODULE_RANGES_MAX 1024
+struct module_ranges {
+	int n; /* -1: unknown (too many, or not read) */
+	struct {
+		uintptr_t lo, hi;
+	} r[MODULE_RANGES_MAX];
+};
+static struct module_ranges exec_ranges = {.n = -1}, load_ranges = {.n = -1};
 
-static int add_exec_ranges(struct dl_phdr_info *info, size_t size, void *data)
+static void add_range(struct module_ranges *m, uintptr_t lo, uintptr_t hi)
+{
+	if (m->n < 0)
+		return;
+	if (m->n >= MODULE_RANGES_MAX) {
+		m->n = -1;
+		return;
+	}
+	int j = m->n++;
+	for (; j > 0 && m->r[j - 1].lo > lo; j--) /* a handful: insertion sort */
+		m->r[j] = m->r[j - 1];
+	m->r[j].lo = lo;
+	m->r[j].hi = hi;
+}
+
+static int add_module_ranges(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	(void)data;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+		if (ph->p_type != PT_LOAD)
 			continue;
-		if (n_exec_ranges >= EXEC_RANGES_MAX) {
-			n_exec_ranges = -1;
-			return 1;
-		}
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-		int j = n_exec_ranges++;
-		for (; j > 0 && exec_ranges[j - 1].lo > lo; j--) /* a handful: insertion sort */
-			exec_ranges[j] = exec_ranges[j - 1];
-		exec_ranges[j] = (struct exec_range){lo, lo + ph->p_memsz};
+		add_range(&load_ranges, lo, lo + ph->p_memsz);
+		if (ph->p_flags & PF_X)
+			add_range(&exec_ranges, lo, lo + ph->p_memsz);
 	}
 	return 0;
 }
 
-static void read_exec_ranges(void)
+static void read_module_ranges(void)
 {
-	n_exec_ranges = 0;
-	dl_iterate_phdr(add_exec_ranges, NULL);
+	exec_ranges.n = load_ranges.n = 0;
+	dl_iterate_phdr(add_module_ranges, NULL);
 }
 
-static bool in_loaded_code(uintptr_t pc)
+/* Is a in one of m's ranges? unknown: the answer when the ranges are not known. */
+static bool in_ranges(const struct module_ranges *m, uintptr_t a, bool unknown)
 {
-	int lo = 0, hi = n_exec_ranges;
+	int lo = 0, hi = m->n;
 	if (hi < 0)
-		return true;
+		return unknown;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
-		if (pc < exec_ranges[mid].lo)
+		if (a < m->r[mid].lo)
 			hi = mid;
-		else if (pc >= exec_ranges[mid].hi)
+		else if (a >= m->r[mid].hi)
 			lo = mid + 1;
 		else
 			return true;
 	}
 	return false;
+}
+
+static bool in_loaded_code(uintptr_t pc)
+{
+	return in_ranges(&exec_ranges, pc, true);
+}
+
+static bool in_module(uintptr_t a)
+{
+	return in_ranges(&load_ranges, a, false);
 }
 
 /* Is there memory at a? (one byte read through the kernel: no fault if not) */
@@ -383,7 +423,7 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 {
 	int max = tl_opt.max_frames;
 	bool exact = first_exact;
-	memset(quiet_pages, 0, sizeof(quiet_pages)); /* another thread's stack */
+	memset(quiet_pages, 0, sizeof(quiet_pages)); /* another thread's stack: read again */
 	st->n = 0;
 	st->exact = 0;
 	st->cut = TL_CUT_NONE;
@@ -967,7 +1007,7 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 		deadline += PARK_PENDING_NS;
 	}
 	sigset_t keep;
-	quiet_begin(&keep, true); /* the threads are parked */
+	quiet_begin(&keep);
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
@@ -1024,8 +1064,8 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 {
 	size_t npark = 0;
 	sigset_t keep;
-	read_exec_ranges();
-	quiet_begin(&keep, views_stamp >= 0);
+	read_module_ranges();
+	quiet_begin(&keep);
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;

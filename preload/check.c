@@ -1293,9 +1293,20 @@ static void check_call_run(void *arg)
 	cc->leaked = check_here(cc->kind, cc->exit_status, cc->print, cc->json);
 }
 
+/* This thread is running a check: a dump request it takes meanwhile must not start another
+ * (check_lock is ours already), and the wrapped calls the check makes (libdw's pread) are not
+ * the program's: they leave the thread's record alone (registry.c tl_block_nest). */
+static __thread bool checking_here __attribute__((tls_model("initial-exec")));
+
+bool tl_check_running_here(void)
+{
+	return checking_here;
+}
+
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
 	pthread_mutex_lock(&check_lock);
+	checking_here = true;
 	struct check_call cc = {kind, exit_status, print, json, 0};
 	void *top = check_stack_top();
 #if defined(__x86_64__)
@@ -1305,6 +1316,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	} else
 #endif
 		check_call_run(&cc);
+	checking_here = false;
 	pthread_mutex_unlock(&check_lock);
 	return cc.leaked;
 }

@@ -92,7 +92,7 @@ static bool thread_can_check(void)
 {
 	struct tl_thread *t = tl_self;
 	return t != NULL && (atomic_load(&t->blk.seq) & 1) && t->blk.depth == 1 &&
-	       !tl_signal_frame_above(t->blk.frame);
+	       !tl_check_running_here() && !tl_signal_frame_above(t->blk.frame);
 }
 
 /* The report as text or JSON (malloc'd), made here. Neither tl_opt.format nor tl_defer is

@@ -39,8 +39,8 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	  "frames kept per stack (current and creation), at most 64; a stack cut there says so "  \
 	  "(stack_cut)")                                                                          \
 	X(BOOL, children, children, true, 0, 1,                                                   \
-	  "also check child processes (0: remove threadleak from their LD_PRELOAD, and no check " \
-	  "in a forked child)")                                                                   \
+	  "also check child processes (0: remove threadleak from their LD_PRELOAD, and no exit "  \
+	  "check in a forked child)")                                                             \
 	X(BOOL, check_at_exit, check_at_exit, true, 0, 1,                                         \
 	  "check for leaks when the process exits (0: only when the program asks, through the "   \
 	  "API)")                                                                                 \

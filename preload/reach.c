@@ -215,7 +215,7 @@ static bool touched_run(uintptr_t lo, uintptr_t hi, uintptr_t *a, uintptr_t *b)
 	uint64_t e[WIN / PAGE + 2];
 	size_t p0 = lo / PAGE, n = (hi + PAGE - 1) / PAGE - p0;
 	if (pagemap_fd < 0 || n > TL_ARRAY_SIZE(e) ||
-	    pread(pagemap_fd, e, n * sizeof(*e), (off_t)(p0 * sizeof(*e))) !=
+	    TL_REAL(pread)(pagemap_fd, e, n * sizeof(*e), (off_t)(p0 * sizeof(*e))) !=
 	        (ssize_t)(n * sizeof(*e)))
 		return true;
 	size_t i = 0;
@@ -938,6 +938,8 @@ static void scan_direct(uintptr_t lo, uintptr_t hi)
 			break;
 		if (v == NULL || lo < v->lo || lo >= v->hi)
 			v = vma_of(lo);
+		if (v != NULL && lo + len > v->hi) /* the next mapping may be zero-fill */
+			len = (v->hi - lo) & ~(size_t)7;
 		if (v != NULL && v->zero_fill) {
 			uintptr_t a, b, end = lo + len < v->hi ? lo + len : v->hi;
 			if (!touched_run(lo, end, &a, &b)) {

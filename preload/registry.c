@@ -576,6 +576,8 @@ static void set_seq(struct tl_block *b, uint32_t seq)
 
 bool tl_block_nest(struct tl_thread *t)
 {
+	if (tl_check_running_here()) /* the check's own calls, perhaps on its own stack */
+		return false;
 	struct tl_block *b = &t->blk;
 	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);

@@ -442,6 +442,8 @@ void tl_capture_after_fork_child(void);
  * the caller's stack pointer at the switch, below which the caller's stack is dead (0: the
  * check runs on the caller's stack). */
 extern uintptr_t tl_check_stack_lo, tl_check_stack_hi, tl_check_caller_sp;
+/* Is the calling thread running a check? */
+bool tl_check_running_here(void);
 /* Capture current stacks of the given live threads without disturbing them. views_stamp: the
  * process-wide stamp (tl_kernel_others_stamp) of the grace period's views when it ended early
  * (no thread can move), else -1. */

@@ -153,7 +153,8 @@ void tl_buf_text(struct tl_buf *b, const char *s, size_t n, bool escape_newlines
 		if (c < 0x20 || c == 0x7f) {
 			tl_buf_printf(b, "\\x%02x", c);
 			i++;
-		} else if (c == 0xc2 && i + 1 < n) { /* a C1 control */
+		} else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+		           (unsigned char)s[i + 1] < 0xa0) { /* a C1 control */
 			tl_buf_printf(b, "\\x%02x\\x%02x", c, (unsigned char)s[i + 1]);
 			i += 2;
 		} else {

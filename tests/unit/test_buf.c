@@ -39,6 +39,13 @@ int main(void)
 	       "2J",
 	       false, "csi\\xc2\\x9b2J");
 	EXPECT("nbsp\xc2\xa0ok", false, "nbsp\xc2\xa0ok");
+	EXPECT("lone\xc2"
+	       "A",
+	       false,
+	       "lone\xef\xbf\xbd"
+	       "A");
+	EXPECT("lone\xc2\n", false, "lone\xef\xbf\xbd\n");
+	EXPECT("lone\xc2\xe2\x82\xac", false, "lone\xef\xbf\xbd\xe2\x82\xac");
 	EXPECT("overlong\xc0\xaf", false, "overlong\xef\xbf\xbd\xef\xbf\xbd");
 	EXPECT("surrogate\xed\xa0\x80", false, "surrogate\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	/* a name cut inside a character: the bytes that are there, escaped, nothing read past */
