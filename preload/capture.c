@@ -322,19 +322,20 @@ static void quiet_end(const sigset_t *keep)
  * unwinder's many reads of .eh_frame: mapped for as long as the module is loaded). */
 #define MODULE_RANGES_MAX 1024
 struct module_ranges {
-	int n; /* -1: unknown (too many, or not read) */
+	bool known; /* false: not read, or too many (zero: in .bss, not .data: Process start) */
+	int n;
 	struct {
 		uintptr_t lo, hi;
 	} r[MODULE_RANGES_MAX];
 };
-static struct module_ranges exec_ranges = {.n = -1}, load_ranges = {.n = -1};
+static struct module_ranges exec_ranges, load_ranges;
 
 static void add_range(struct module_ranges *m, uintptr_t lo, uintptr_t hi)
 {
-	if (m->n < 0)
+	if (!m->known)
 		return;
 	if (m->n >= MODULE_RANGES_MAX) {
-		m->n = -1;
+		m->known = false;
 		return;
 	}
 	int j = m->n++;
@@ -363,6 +364,7 @@ static int add_module_ranges(struct dl_phdr_info *info, size_t size, void *data)
 static void read_module_ranges(void)
 {
 	exec_ranges.n = load_ranges.n = 0;
+	exec_ranges.known = load_ranges.known = true;
 	dl_iterate_phdr(add_module_ranges, NULL);
 }
 
@@ -370,7 +372,7 @@ static void read_module_ranges(void)
 static bool in_ranges(const struct module_ranges *m, uintptr_t a, bool unknown)
 {
 	int lo = 0, hi = m->n;
-	if (hi < 0)
+	if (!m->known)
 		return unknown;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
