@@ -370,20 +370,23 @@ static void hold_signals(void)
 	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, _NSIG / 8, 0, 0);
 }
 
-/* A signal of ours, not the program's, among those pending now: the sampling's (its handler
- * is in this library, and is not on_signal). */
+/* Is s the sampling's signal (capture.c)? Its handler is in this library, and is not ours. */
+static bool is_sampling_signal(int s)
+{
+	struct sigaction cur;
+	return TL_REAL(sigaction)(s, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	       cur.sa_sigaction != on_signal && tl_pc_is_own((uintptr_t)cur.sa_sigaction);
+}
+
+/* The sampling's signal, if it is pending now: not the program's. */
 static void add_own_pending(sigset_t *set, int sig)
 {
 	sigset_t pending;
 	if (tl_raw_syscall(SYS_rt_sigpending, (long)&pending, _NSIG / 8, 0) != 0)
 		return;
-	for (int s = 1; s < _NSIG; s++) {
-		struct sigaction cur;
-		if (s != sig && sigismember(&pending, s) &&
-		    TL_REAL(sigaction)(s, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-		    cur.sa_sigaction != on_signal && tl_pc_is_own((uintptr_t)cur.sa_sigaction))
+	for (int s = 1; s < _NSIG; s++)
+		if (s != sig && sigismember(&pending, s) && is_sampling_signal(s))
 			sigaddset(set, s);
-	}
 }
 
 /* The program's call as if the request had never come: finished for the time that was left
@@ -425,37 +428,50 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		act.sa_handler(sig);
 }
 
+/* Requests this thread took in our handler: a sigwait that fails with EINTR meanwhile goes on
+ * (tl_dump_sigtimedwait). */
+static __thread uint32_t requests_here __attribute__((tls_model("initial-exec")));
+
+/* A request on dump_signal (from threadleak run or dump, or handed to us by another thread):
+ * the report, in a handler or in a sigwait of the program. Anything else on that signal is
+ * dropped: the program does not see the signal. */
+static void take_request(int sig, siginfo_t *si)
+{
+	pid_t me = tl_gettid();
+	if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
+		struct target to = {0, 0};
+		uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+		if (si->si_code == SI_QUEUE) {
+			to.pid = (pid_t)(v >> 32);
+			to.fd = (int)(v & 0x7fffffff);
+		}
+		answer_handoff(&to);
+	} else if (si->si_code == SI_QUEUE &&
+	           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
+		uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+		struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
+		bool last = (v >> 31) & 1;
+		if (to.pid == si->si_pid && to.pid > 0) {
+			snprintf(reason_buf, sizeof(reason_buf),
+			         last ? "the --timeout of threadleak run (pid %d) expired"
+			              : "threadleak dump (pid %d) asked for it",
+			         (int)to.pid);
+			tl_hang_reason = reason_buf;
+			make_report(sig, si, &to);
+			if (last)
+				atomic_store(&final_dumped, true);
+		}
+	}
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	if (sig == tl_opt.dump_signal) {
 		int64_t signal_ns = tl_mono_ns();
 		hold_signals();
-		pid_t me = tl_gettid();
-		if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
-			struct target to = {0, 0};
-			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
-			if (si->si_code == SI_QUEUE) {
-				to.pid = (pid_t)(v >> 32);
-				to.fd = (int)(v & 0x7fffffff);
-			}
-			answer_handoff(&to);
-		} else if (si->si_code == SI_QUEUE &&
-		           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
-			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
-			struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
-			bool last = (v >> 31) & 1;
-			if (to.pid == si->si_pid && to.pid > 0) {
-				snprintf(reason_buf, sizeof(reason_buf),
-				         last ? "the --timeout of threadleak run (pid %d) expired"
-				              : "threadleak dump (pid %d) asked for it",
-				         (int)to.pid);
-				tl_hang_reason = reason_buf;
-				make_report(sig, si, &to);
-				if (last)
-					atomic_store(&final_dumped, true);
-			}
-		}
+		requests_here++;
+		take_request(sig, si);
 		finish_interrupted_call(uc, sig, signal_ns);
 		errno = saved;
 		return;
@@ -525,6 +541,80 @@ void tl_dump_after_fork_child(void)
 {
 	atomic_store(&handoff.tid, 0);
 	atomic_store(&final_dumped, false);
+}
+
+/* ---- a program that waits for its signals: sigwait, sigwaitinfo, sigtimedwait ---- */
+/* A daemon blocks every signal in every thread and takes them in one thread with sigwaitinfo
+ * on the full set: the request, pending for the process, goes to that wait instead of our
+ * handler. Taken here, the report is made in this thread, in a normal context inside our
+ * wrapper (no handler below: the whole check can run), and the wait goes on, for what is left
+ * of its timeout: the program never sees the signal, nor the sampling's signal that the report
+ * sends its own thread. Unless the program put its own handler
+ * on dump_signal (then the signal is its own: not held). A wait that our handler interrupted
+ * (the set does not hold the signal, which this thread does not block) goes on too. A timeout
+ * out of range goes to libc as it is, for its EINVAL. */
+int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+{
+	int sig = tl_opt.dump_signal;
+	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+		return TL_REAL(sigtimedwait)(set, info, ts);
+	int64_t end = INT64_MAX;
+	if (ts != NULL && ts->tv_sec < INT64_MAX / 1000000000 - 1)
+		end = tl_mono_ns() + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+	for (;;) {
+		siginfo_t si;
+		struct timespec left = ts ? *ts : (struct timespec){0, 0};
+		if (ts != NULL && end != INT64_MAX) {
+			int64_t l = end - tl_mono_ns();
+			l = l > 0 ? l : 0;
+			left = (struct timespec){l / 1000000000, l % 1000000000};
+		}
+		uint32_t before = requests_here;
+		int r =
+		    ts ? TL_REAL(sigtimedwait)(set, &si, &left) : TL_REAL(sigwaitinfo)(set, &si);
+		int err = errno;
+		if (r == sig && is_held(sig)) {
+			take_request(sig, &si);
+		} else if (r > 0 && si.si_code == SI_QUEUE && si.si_pid == getpid() &&
+		           is_sampling_signal(r)) {
+			/* the report measured the sampling signal's frame on this thread, which
+			 * blocks it: not the program's either */
+		} else if (!(r < 0 && err == EINTR && requests_here != before)) {
+			if (r > 0 && info != NULL)
+				*info = si;
+			errno = err;
+			return r;
+		}
+		errno = err;
+	}
+}
+
+/* sigwait as glibc's: sigtimedwait again after EINTR, the error as the result. */
+int tl_dump_sigwait(const sigset_t *set, int *sig)
+{
+	int r;
+	do
+		r = tl_dump_sigtimedwait(set, NULL, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
+}
+
+/* A signalfd whose mask holds the request signal would hand it to the program as a signal of
+ * its own: the mask it gets leaves it out. If every thread blocks the signal and no sigwait
+ * asks for it, no report can be made: threadleak dump says so. */
+int tl_dump_signalfd(int fd, const sigset_t *mask, int flags)
+{
+	sigset_t m;
+	int sig = tl_opt.dump_signal;
+	if (mask != NULL && is_held(sig) && sigismember(mask, sig) == 1) {
+		m = *mask;
+		sigdelset(&m, sig);
+		mask = &m;
+	}
+	return TL_REAL(signalfd)(fd, mask, flags);
 }
 
 /* ---- the program's view of the signals we hold ---- */

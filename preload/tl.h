@@ -554,6 +554,11 @@ char *tl_reduced_hang_text(bool json);
 void tl_dump_init(void); /* dump_on_signal, dump_signal: take the signals */
 void tl_dump_after_fork_child(void);
 extern const char *tl_hang_reason; /* why the hang report was made, for its headline */
+/* sigwaitinfo (ts NULL), sigtimedwait, sigwait and signalfd when dump_signal is set: the
+ * request signal is never the program's (dump.c). */
+int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts);
+int tl_dump_sigwait(const sigset_t *set, int *sig);
+int tl_dump_signalfd(int fd, const sigset_t *mask, int flags);
 /* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
 void tl_repair_eintr(void *ucontext, int sig);
 
