@@ -48,13 +48,6 @@ enum {
 	DEADLOCK_MAX_CYCLE = 16,        /* threads in one wait-for cycle */
 };
 
-static void nap(int64_t ns)
-{
-	struct timespec ts = {ns / 1000000000, ns % 1000000000};
-	while (TL_REAL(nanosleep)(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 struct gather {
 	struct tl_seen *v;
 	size_t n, cap;
@@ -214,7 +207,7 @@ static int drop_ours_since(pid_t *tids, int n, bool *creating)
 	bool *ours = n > 0 ? calloc((size_t)n, sizeof(bool)) : NULL;
 	for (int try = 0; n > 0 && ours && try < OURS_SINCE_TRIES; try++) {
 		if (try > 0)
-			nap(SETTLE_NAP_NS / 4);
+			tl_nap_ns(SETTLE_NAP_NS / 4);
 		tl_registry_lock();
 		size_t ngone;
 		pid_t *gone = tl_registry_gone_copy(&ngone);
@@ -495,14 +488,14 @@ static bool settle(struct gather *g, pid_t self_tid)
 		return false;
 	struct gather second = {.all = g->all, .v = g->v, .cap = g->cap, .known = g->known};
 	*g = (struct gather){.all = g->all};
-	nap(SETTLE_NAP_NS);
+	tl_nap_ns(SETTLE_NAP_NS);
 	bool ok = gather(&second, self_tid);
 	/* A thread that has not run yet cannot be told from one its creator is about to join:
 	 * give it a moment (a busy machine may keep a new thread waiting for a CPU). */
 	for (int64_t waited = SETTLE_NAP_NS;
 	     ok && waited < NEWBORN_WAIT_MS * MS && any_unstarted(&second, &first);
 	     waited += SETTLE_NAP_NS) {
-		nap(SETTLE_NAP_NS);
+		tl_nap_ns(SETTLE_NAP_NS);
 		ok = gather(&second, self_tid);
 	}
 	if (ok) {
@@ -758,7 +751,7 @@ static bool wait_out_grace(struct check *c)
 			break;
 		}
 		int64_t left = deadline - tl_mono_ns();
-		nap(nap_ns < left ? nap_ns : left);
+		tl_nap_ns(nap_ns < left ? nap_ns : left);
 		nap_ns = nap_ns * 2 > GRACE_MAX_NAP_NS ? GRACE_MAX_NAP_NS : nap_ns * 2;
 	}
 	if (ok && c->g.n > 0 && !settled)
@@ -785,8 +778,7 @@ static void classify_threads(struct check *c)
 	 * handler into its restarted call (the previous check's sampling signal): look again a
 	 * moment later, so that a blocked thread is not reported running. */
 	if (seen_running) {
-		struct timespec ts = {0, RUNNING_LOOK_AGAIN_NS};
-		TL_REAL(nanosleep)(&ts, NULL);
+		tl_nap_ns(RUNNING_LOOK_AGAIN_NS);
 		for (size_t i = 0; i < g->n; i++)
 			if (g->v[i].sysno == TL_SYSNO_RUNNING) {
 				g->v[i].viewed = false;
@@ -910,7 +902,7 @@ static void retake_moved_stacks(struct gather *g, bool *retake)
 	int64_t nap_ns = RETAKE_FIRST_NAP_NS;
 	for (int round = 0; moved > 0 && round < RETAKE_TRIES; round++) {
 		if (round > 0) {
-			nap(nap_ns);
+			tl_nap_ns(nap_ns);
 			nap_ns = nap_ns * 2 > RETAKE_MAX_NAP_NS ? RETAKE_MAX_NAP_NS : nap_ns * 2;
 		}
 		for (size_t i = 0; i < g->n; i++)

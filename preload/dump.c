@@ -27,6 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 const char *tl_hang_reason;
@@ -247,6 +249,160 @@ static void make_report(int sig, siginfo_t *si, const struct target *to)
 	deliver(to, tl_reduced_hang_text(report_json(to)));
 }
 
+/* ---- the call the request interrupted ---- */
+static void on_signal(int sig, siginfo_t *si, void *uc);
+
+/* Would a signal of the program that is pending now have interrupted the call? Then the call
+ * keeps its EINTR, as it would have without us. */
+static bool program_signal_pending(const ucontext_t *uc, int sig)
+{
+	sigset_t pending;
+	if (tl_raw_syscall(SYS_rt_sigpending, (long)&pending, _NSIG / 8, 0) != 0)
+		return true;
+	for (int s = 1; s < _NSIG; s++)
+		if (s != sig && sigismember(&pending, s) && !sigismember(&uc->uc_sigmask, s))
+			return true;
+	return false;
+}
+
+/* Is the signal's EINTR that of system call nr, made by our wrapper named `call` (the thread's
+ * only record: not in a handler of the program)? The wrapper names the call, and a mov of nr to
+ * eax shortly before the syscall instruction at the pc confirms it (glibc may put other
+ * instructions in between, as its epoll_pwait does: tl_repair_eintr looks only right before). */
+static bool interrupted_in(const ucontext_t *uc, const char *call, int32_t nr)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+	struct tl_thread *t = tl_self;
+	enum { SCAN = 24 };
+	if (g[REG_RAX] != -EINTR || ((uintptr_t)ip & 0xfff) < SCAN || ip[-2] != 0x0f ||
+	    ip[-1] != 0x05 || t == NULL || !(atomic_load(&t->blk.seq) & 1) || t->blk.depth != 1 ||
+	    t->blk.call == NULL || strcmp(t->blk.call, call) != 0)
+		return false;
+	for (int back = 7; back <= SCAN; back++) {
+		int32_t imm;
+		memcpy(&imm, ip - back + 1, sizeof(imm));
+		if (ip[-back] == 0xb8 && imm == nr) /* mov $nr,%eax */
+			return true;
+	}
+	return false;
+}
+
+/* epoll_wait and epoll_pwait take a relative timeout that the kernel neither updates nor keeps
+ * (no restart block): executed again as it was, the call would wait its whole timeout once more
+ * after the report. The wrapper's entry time is known on the coarse clock: the call is executed
+ * again here with its timeout register lowered by the time since, less one resolution of that
+ * clock, so that it ends up to a few ms late, never early. A call outside our wrappers is left
+ * to tl_repair_eintr, which restarts its timeout in full. */
+static __thread struct {
+	uint32_t seq; /* the wrapper's entry (blk.seq) whose call a request executed again */
+	int timeout;  /* the timeout it had at that entry */
+} epoll_first __attribute__((tls_model("initial-exec")));
+
+static void redo_epoll(ucontext_t *uc, int sig)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	int32_t nr = interrupted_in(uc, "epoll_wait", SYS_epoll_wait)     ? SYS_epoll_wait
+	             : interrupted_in(uc, "epoll_pwait", SYS_epoll_pwait) ? SYS_epoll_pwait
+	                                                                  : -1;
+	struct tl_thread *t = tl_self;
+	if (nr < 0 || t->blk.obj != (uintptr_t)(int)g[REG_RDI] || program_signal_pending(uc, sig))
+		return;
+	int timeout = (int)g[REG_R10];
+	if (timeout > 0) {
+		/* a second request in the same call: the register holds what the first one left */
+		uint32_t seq = atomic_load(&t->blk.seq);
+		if (epoll_first.seq != seq) {
+			epoll_first.seq = seq;
+			epoll_first.timeout = timeout;
+		}
+		struct timespec res = {0, 4000000};
+		tl_raw_syscall(SYS_clock_getres, CLOCK_MONOTONIC_COARSE, (long)&res, 0);
+		int64_t gone =
+		    tl_now_ns() - t->blk.since_ns - (res.tv_sec * 1000000000 + res.tv_nsec);
+		int64_t left_ms = epoll_first.timeout - (gone > 0 ? gone / 1000000 : 0);
+		g[REG_R10] = left_ms > 0 ? left_ms : 0;
+	}
+	g[REG_RAX] = nr; /* the other arguments are still in their registers */
+	g[REG_RIP] -= 2;
+}
+
+/* select, pselect6 and ppoll: the kernel wrote the time that was left into the timeout when the
+ * signal came, and tl_repair_eintr executes the call again with it: less the time the report
+ * took since, or the report's time would be added to the wait. */
+static void shorten_updated_timeout(ucontext_t *uc, int64_t signal_ns)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	int64_t took = tl_mono_ns() - signal_ns;
+	struct timespec *ts = NULL;
+	if (interrupted_in(uc, "ppoll", SYS_ppoll))
+		ts = (struct timespec *)g[REG_RDX];
+	else if (interrupted_in(uc, "select", SYS_pselect6) ||
+	         interrupted_in(uc, "pselect", SYS_pselect6))
+		ts = (struct timespec *)g[REG_R8];
+	else if (interrupted_in(uc, "select", SYS_select) && g[REG_R8] != 0) {
+		struct timeval *tv = (struct timeval *)g[REG_R8];
+		int64_t left = (tv->tv_sec * 1000000 + tv->tv_usec) - took / 1000;
+		left = left > 0 ? left : 0;
+		tv->tv_sec = left / 1000000, tv->tv_usec = left % 1000000;
+	}
+	if (ts != NULL) {
+		int64_t left = (ts->tv_sec * 1000000000 + ts->tv_nsec) - took;
+		left = left > 0 ? left : 0;
+		ts->tv_sec = left / 1000000000, ts->tv_nsec = left % 1000000000;
+	}
+}
+
+/* No handler runs on this thread during a request's report: the return of each one
+ * (rt_sigreturn) resets the restart block that finish_interrupted_call needs, and the report
+ * may send one itself (the sampling measures its frame with a signal to its own thread when it
+ * chooses its signal). A signal of the program that comes meanwhile stays pending until our
+ * handler returns, and then interrupts the call as it would have without us. Signals of a
+ * fault are left alone: blocked, the kernel would kill the process instead. The handler's
+ * return restores the mask. */
+static void hold_signals(void)
+{
+	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+	sigset_t all;
+	sigfillset(&all);
+	for (size_t i = 0; i < TL_ARRAY_SIZE(faults); i++)
+		sigdelset(&all, faults[i]);
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, _NSIG / 8, 0, 0);
+}
+
+/* Is s the sampling's signal (capture.c)? Its handler is in this library, and is not ours. */
+static bool is_sampling_signal(int s)
+{
+	struct sigaction cur;
+	return TL_REAL(sigaction)(s, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	       cur.sa_sigaction != on_signal && tl_pc_is_own((uintptr_t)cur.sa_sigaction);
+}
+
+/* The sampling's signal, if it is pending now: not the program's. */
+static void add_own_pending(sigset_t *set, int sig)
+{
+	sigset_t pending;
+	if (tl_raw_syscall(SYS_rt_sigpending, (long)&pending, _NSIG / 8, 0) != 0)
+		return;
+	for (int s = 1; s < _NSIG; s++)
+		if (s != sig && sigismember(&pending, s) && is_sampling_signal(s))
+			sigaddset(set, s);
+}
+
+/* The program's call as if the request had never come: finished for the time that was left
+ * (tl_repair_eintr, with the restart block the report left alone: see tl_nap_ns), or executed
+ * again with its timeout lowered by the time gone. A sampling signal that came during the
+ * report is not the program's: it waits, blocked, until the call is finished. */
+static void finish_interrupted_call(ucontext_t *uc, int sig, int64_t signal_ns)
+{
+	sigset_t program_mask = uc->uc_sigmask;
+	add_own_pending(&uc->uc_sigmask, sig);
+	redo_epoll(uc, sig);
+	shorten_updated_timeout(uc, signal_ns);
+	tl_repair_eintr(uc, sig);
+	uc->uc_sigmask = program_mask;
+}
+
 /* ---- the handler ---- */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -272,36 +428,51 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		act.sa_handler(sig);
 }
 
+/* Requests this thread took in our handler: a sigwait that fails with EINTR meanwhile goes on
+ * (tl_dump_sigtimedwait). */
+static __thread uint32_t requests_here __attribute__((tls_model("initial-exec")));
+
+/* A request on dump_signal (from threadleak run or dump, or handed to us by another thread):
+ * the report, in a handler or in a sigwait of the program. Anything else on that signal is
+ * dropped: the program does not see the signal. */
+static void take_request(int sig, siginfo_t *si)
+{
+	pid_t me = tl_gettid();
+	if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
+		struct target to = {0, 0};
+		uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+		if (si->si_code == SI_QUEUE) {
+			to.pid = (pid_t)(v >> 32);
+			to.fd = (int)(v & 0x7fffffff);
+		}
+		answer_handoff(&to);
+	} else if (si->si_code == SI_QUEUE &&
+	           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
+		uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+		struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
+		bool last = (v >> 31) & 1;
+		if (to.pid == si->si_pid && to.pid > 0) {
+			snprintf(reason_buf, sizeof(reason_buf),
+			         last ? "the --timeout of threadleak run (pid %d) expired"
+			              : "threadleak dump (pid %d) asked for it",
+			         (int)to.pid);
+			tl_hang_reason = reason_buf;
+			make_report(sig, si, &to);
+			if (last)
+				atomic_store(&final_dumped, true);
+		}
+	}
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	if (sig == tl_opt.dump_signal) {
-		pid_t me = tl_gettid();
-		if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
-			struct target to = {0, 0};
-			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
-			if (si->si_code == SI_QUEUE) {
-				to.pid = (pid_t)(v >> 32);
-				to.fd = (int)(v & 0x7fffffff);
-			}
-			answer_handoff(&to);
-		} else if (si->si_code == SI_QUEUE &&
-		           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
-			uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
-			struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
-			bool last = (v >> 31) & 1;
-			if (to.pid == si->si_pid && to.pid > 0) {
-				snprintf(reason_buf, sizeof(reason_buf),
-				         last ? "the --timeout of threadleak run (pid %d) expired"
-				              : "threadleak dump (pid %d) asked for it",
-				         (int)to.pid);
-				tl_hang_reason = reason_buf;
-				make_report(sig, si, &to);
-				if (last)
-					atomic_store(&final_dumped, true);
-			}
-		}
-		tl_repair_eintr(uc, sig);
+		int64_t signal_ns = tl_mono_ns();
+		hold_signals();
+		requests_here++;
+		take_request(sig, si);
+		finish_interrupted_call(uc, sig, signal_ns);
 		errno = saved;
 		return;
 	}
@@ -370,6 +541,80 @@ void tl_dump_after_fork_child(void)
 {
 	atomic_store(&handoff.tid, 0);
 	atomic_store(&final_dumped, false);
+}
+
+/* ---- a program that waits for its signals: sigwait, sigwaitinfo, sigtimedwait ---- */
+/* A daemon blocks every signal in every thread and takes them in one thread with sigwaitinfo
+ * on the full set: the request, pending for the process, goes to that wait instead of our
+ * handler. Taken here, the report is made in this thread, in a normal context inside our
+ * wrapper (no handler below: the whole check can run), and the wait goes on, for what is left
+ * of its timeout: the program never sees the signal, nor the sampling's signal that the report
+ * sends its own thread. Unless the program put its own handler
+ * on dump_signal (then the signal is its own: not held). A wait that our handler interrupted
+ * (the set does not hold the signal, which this thread does not block) goes on too. A timeout
+ * out of range goes to libc as it is, for its EINVAL. */
+int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+{
+	int sig = tl_opt.dump_signal;
+	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+		return TL_REAL(sigtimedwait)(set, info, ts);
+	int64_t end = INT64_MAX;
+	if (ts != NULL && ts->tv_sec < INT64_MAX / 1000000000 - 1)
+		end = tl_mono_ns() + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+	for (;;) {
+		siginfo_t si;
+		struct timespec left = ts ? *ts : (struct timespec){0, 0};
+		if (ts != NULL && end != INT64_MAX) {
+			int64_t l = end - tl_mono_ns();
+			l = l > 0 ? l : 0;
+			left = (struct timespec){l / 1000000000, l % 1000000000};
+		}
+		uint32_t before = requests_here;
+		int r =
+		    ts ? TL_REAL(sigtimedwait)(set, &si, &left) : TL_REAL(sigwaitinfo)(set, &si);
+		int err = errno;
+		if (r == sig && is_held(sig)) {
+			take_request(sig, &si);
+		} else if (r > 0 && si.si_code == SI_QUEUE && si.si_pid == getpid() &&
+		           is_sampling_signal(r)) {
+			/* the report measured the sampling signal's frame on this thread, which
+			 * blocks it: not the program's either */
+		} else if (!(r < 0 && err == EINTR && requests_here != before)) {
+			if (r > 0 && info != NULL)
+				*info = si;
+			errno = err;
+			return r;
+		}
+		errno = err;
+	}
+}
+
+/* sigwait as glibc's: sigtimedwait again after EINTR, the error as the result. */
+int tl_dump_sigwait(const sigset_t *set, int *sig)
+{
+	int r;
+	do
+		r = tl_dump_sigtimedwait(set, NULL, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
+}
+
+/* A signalfd whose mask holds the request signal would hand it to the program as a signal of
+ * its own: the mask it gets leaves it out. If every thread blocks the signal and no sigwait
+ * asks for it, no report can be made: threadleak dump says so. */
+int tl_dump_signalfd(int fd, const sigset_t *mask, int flags)
+{
+	sigset_t m;
+	int sig = tl_opt.dump_signal;
+	if (mask != NULL && is_held(sig) && sigismember(mask, sig) == 1) {
+		m = *mask;
+		sigdelset(&m, sig);
+		mask = &m;
+	}
+	return TL_REAL(signalfd)(fd, mask, flags);
 }
 
 /* ---- the program's view of the signals we hold ---- */

@@ -1756,8 +1756,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		r->views_held = still && tries == 0 && views_all_found;
 		if (still || tl_mono_ns() >= budget_end)
 			break;
-		struct timespec ts = {0, 2000000};
-		TL_REAL(nanosleep)(&ts, NULL);
+		tl_nap_ns(2000000);
 	}
 	tl_reach_report = NULL;
 	if (pagemap_fd >= 0)

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <elf.h>
+#include <linux/futex.h>
 #include <link.h>
 #include <string.h>
 #include <stddef.h>
@@ -411,6 +412,22 @@ int64_t tl_now_ns(void)
 	struct timespec ts;
 	tl_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Not nanosleep: every nanosleep resets the thread's restart block, the kernel's record of the
+ * timed call a signal interrupted (its deadline), which a report made in the signal handler of
+ * a request must leave intact to finish the program's call for the time that was left (dump.c,
+ * docs/internals.md). A timed futex wait on a word nobody wakes touches it only when a signal
+ * interrupts the wait. Async-signal-safe. */
+void tl_nap_ns(int64_t ns)
+{
+	uint32_t word = 0;
+	int64_t end = tl_mono_ns() + ns;
+	for (int64_t left = ns; left > 0; left = end - tl_mono_ns()) {
+		struct timespec ts = {left / 1000000000, left % 1000000000};
+		tl_raw_syscall6(SYS_futex, (long)&word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0,
+		                (long)&ts, 0, 0);
+	}
 }
 
 /* A raw system call: the same as libc's gettid(), usable at start, at exit and in a signal

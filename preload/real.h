@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/msg.h>
 #include <sys/select.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -114,6 +115,7 @@
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))                     \
 	X(__sighandler_t, signal, (int, __sighandler_t))                                           \
 	X(int, sigsuspend, (const sigset_t *))                                                     \
+	X(int, signalfd, (int, const sigset_t *, int))                                             \
 	X(pid_t, wait, (int *))                                                                    \
 	X(pid_t, waitpid, (pid_t, int *, int))                                                     \
 	X(int, waitid, (idtype_t, id_t, siginfo_t *, int))                                         \

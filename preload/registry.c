@@ -239,8 +239,7 @@ enum { DETACH_POLL_US = 20, DETACH_WAIT_MAX_US = 1000000 };
 
 static void nap_us(long us)
 {
-	struct timespec ts = {0, us * 1000};
-	TL_REAL(nanosleep)(&ts, NULL);
+	tl_nap_ns((int64_t)us * 1000);
 }
 
 /* glibc calls the thread-specific data destructors in rounds, by key in creation order: ours,

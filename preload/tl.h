@@ -85,6 +85,9 @@ int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own dura
 int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
 pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
 pid_t tl_getpid(void);    /* getpid(), a raw system call: no lazy binding at start or exit */
+/* Sleep ns, not with nanosleep, which would reset the restart block of a call our signal
+ * interrupted (real.c). Async-signal-safe. */
+void tl_nap_ns(int64_t ns);
 
 /* ---- per-thread record (registry.c) ---- */
 enum tl_obj_kind {
@@ -570,6 +573,11 @@ char *tl_reduced_hang_text(bool json);
 void tl_dump_init(void); /* dump_on_signal, dump_signal: take the signals */
 void tl_dump_after_fork_child(void);
 extern const char *tl_hang_reason; /* why the hang report was made, for its headline */
+/* sigwaitinfo (ts NULL), sigtimedwait, sigwait and signalfd when dump_signal is set: the
+ * request signal is never the program's (dump.c). */
+int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts);
+int tl_dump_sigwait(const sigset_t *set, int *sig);
+int tl_dump_signalfd(int fd, const sigset_t *mask, int flags);
 /* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
 void tl_repair_eintr(void *ucontext, int sig);
 

@@ -220,6 +220,12 @@ enum live_state live_state(int pid, int sig);
  * final: a termination follows (the process then skips its own report on that signal). */
 int live_request(int pid, int sig, int dirfd, bool final);
 bool live_wait_report(int dirfd, int pid, int64_t deadline_ms);
+struct live_blocked {
+	int threads, blocking; /* threads of the process, those that block the signal */
+};
+void live_blocking(int pid, int sig, struct live_blocked *b);
+/* Why pid wrote no report: a clause (it ended; every thread blocks the signal; ...). */
+void live_silence(int pid, int sig, const struct live_blocked *b, char *why, size_t len);
 int64_t live_now_ms(void);
 void render_hang(FILE *out, const struct proc *p, const char *cwd);
 int live_signal_of(int pid);       /* its dump_signal (from its environment), else run's */

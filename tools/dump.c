@@ -68,6 +68,49 @@ int live_request(int pid, int sig, int dirfd, bool final)
 	return sigqueue(pid, sig, v);
 }
 
+/* How many threads of pid block sig (SigBlk in /proc/PID/task/TID/status), of how many. */
+void live_blocking(int pid, int sig, struct live_blocked *b)
+{
+	char path[64], buf[8192];
+	*b = (struct live_blocked){0, 0};
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, e->d_name);
+		if (!read_small(path, buf, sizeof(buf)))
+			continue;
+		const char *blk = strstr(buf, "\nSigBlk:");
+		b->threads++;
+		b->blocking += blk && ((strtoull(blk + 8, NULL, 16) >> (sig - 1)) & 1);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Why pid wrote no report for signal sig: a clause for "did not answer signal N: ...". b: how
+ * its threads stood when it was asked. The library takes the request in its handler, or in a
+ * sigwait whose set holds the signal; a thread that blocks the signal and waits for other
+ * signals only (or reads them from a signalfd, which leaves ours out) never sees it. */
+void live_silence(int pid, int sig, const struct live_blocked *b, char *why, size_t len)
+{
+	if (b->threads > 0 && b->blocking == b->threads)
+		snprintf(why, len,
+		         "%s %d thread%s block%s signal %d (SigBlk in /proc/%d/task/*/status) and "
+		         "none waits for it in sigwait, so the library never sees the request",
+		         b->threads == 1 ? "its" : "all", b->threads, b->threads == 1 ? "" : "s",
+		         b->threads == 1 ? "s" : "", sig, pid);
+	else if (kill(pid, 0) != 0)
+		snprintf(why, len, "it ended before it answered");
+	else
+		snprintf(why, len,
+		         "the library got no thread to make the report (%d of %d threads block "
+		         "signal %d)",
+		         b->blocking, b->threads, sig);
+}
+
 /* The lines of a hang report: our own header and its chains of waits, then the threads as
  * every report prints them (render.c, whose header line we leave out). */
 void render_hang(FILE *out, const struct proc *p, const char *cwd)
@@ -245,9 +288,13 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 		cli_err("cannot ask process %d: %s", pid, strerror(errno));
 		return NULL;
 	}
+	struct live_blocked b;
+	live_blocking(pid, sig, &b); /* now, while it may still end before the deadline */
 	if (!live_wait_report(dfd, pid, live_now_ms() + wait_ms)) {
-		if (kill(pid, 0) == 0)
-			cli_err("process %d wrote no report within %d s", pid, wait_ms / 1000);
+		char why[256];
+		live_silence(pid, sig, &b, why, sizeof(why));
+		cli_err("process %d did not answer signal %d within %d s: %s", pid, sig,
+		        wait_ms / 1000, why);
 		return NULL;
 	}
 	char *path = NULL, why[256];

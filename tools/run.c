@@ -685,6 +685,10 @@ struct deadline {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool finished, expired;
+	/* what the end of the tree did, for run's last line: SIGTERM, then SIGKILL, reached the
+	 * command alive; why a process asked for its hang report wrote none */
+	bool termed, killed;
+	char silent[512];
 };
 
 /* The live processes below us (our children, theirs, ...): /proc's parent links, zombies left
@@ -731,13 +735,20 @@ static size_t descendants(int *out, size_t max)
 	return k;
 }
 
-static size_t signal_tree(int sig)
+/* The signal to every live process of the tree. Returns whether it reached a child of ours (the
+ * command) alive: waitid on any other process fails with ECHILD. */
+static bool signal_tree(int sig)
 {
 	static int tree[MAX_TREE];
 	size_t n = descendants(tree, MAX_TREE);
-	for (size_t i = 0; i < n; i++)
-		kill(tree[i], sig);
-	return n;
+	bool child = false;
+	for (size_t i = 0; i < n; i++) {
+		siginfo_t si = {0};
+		if (kill(tree[i], sig) == 0 &&
+		    waitid(P_PID, (id_t)tree[i], &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			child = true;
+	}
+	return child;
 }
 
 /* At the deadline: every process of the tree that runs the library writes its hang report
@@ -762,22 +773,34 @@ static void *deadline_thread(void *arg)
 	if (!d->expired)
 		return NULL;
 	static int tree[MAX_TREE], asked[MAX_TREE];
+	static struct live_blocked blocked[MAX_TREE];
 	size_t n = descendants(tree, MAX_TREE), nasked = 0;
 	int sig = dump_signal_default();
 	for (size_t i = 0; i < n; i++)
 		if (live_state(tree[i], sig) == LIVE_READY &&
-		    live_request(tree[i], sig, d->dirfd, true) == 0)
+		    live_request(tree[i], sig, d->dirfd, true) == 0) {
+			live_blocking(tree[i], sig, &blocked[nasked]);
 			asked[nasked++] = tree[i];
+		}
 	int64_t until = live_now_ms() + TIMEOUT_REPORT_WAIT_MS;
-	for (size_t i = 0; i < nasked; i++)
-		live_wait_report(d->dirfd, asked[i], until);
-	signal_tree(SIGTERM);
+	size_t used = 0;
+	for (size_t i = 0; i < nasked; i++) {
+		if (live_wait_report(d->dirfd, asked[i], until))
+			continue;
+		char why[256];
+		live_silence(asked[i], sig, &blocked[i], why, sizeof(why));
+		int w = snprintf(d->silent + used, sizeof(d->silent) - used,
+		                 "%sprocess %d did not answer signal %d: %s", used ? "; " : "",
+		                 asked[i], sig, why);
+		used = w > 0 && (size_t)w < sizeof(d->silent) - used ? used + (size_t)w : used;
+	}
+	d->termed = signal_tree(SIGTERM);
 	until = live_now_ms() + TIMEOUT_KILL_AFTER_MS;
 	while (live_now_ms() < until && descendants(tree, 1) > 0) {
 		struct timespec ts = {0, 10 * 1000000};
 		nanosleep(&ts, NULL);
 	}
-	signal_tree(SIGKILL);
+	d->killed = signal_tree(SIGKILL);
 	return NULL;
 }
 
@@ -799,6 +822,28 @@ static bool deadline_start(struct deadline *d, long ms, int dirfd)
 	if (!ok)
 		cli_err("--timeout: cannot start a thread: %s", strerror(errno));
 	return ok;
+}
+
+/* How the command ended after its deadline, as a clause: only what was done. A process may
+ * block or handle SIGTERM, or end by itself while its report was awaited (before any signal). */
+static void timeout_end(const struct deadline *d, int status, char *out, size_t len)
+{
+	char how[64];
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "ended with signal %d (%s)", WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM && d->termed)
+		snprintf(out, len, "it was ended with SIGTERM");
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && d->killed)
+		snprintf(out, len,
+		         "it was ended with SIGKILL, %d s after a SIGTERM that did not end it",
+		         TIMEOUT_KILL_AFTER_MS / 1000);
+	else if (d->termed)
+		snprintf(out, len, "it was sent SIGTERM, then %s", how);
+	else
+		snprintf(out, len, "it %s by itself, before it was sent SIGTERM", how);
 }
 
 /* The command is over: stop the clock, or let the end of the tree finish. */
@@ -995,10 +1040,13 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		rc = bad_baseline ? TL_EXIT_INTERNAL : rc;
 		*raw_status = c.status;
 		if (o->timed_out) {
-			cli_err(
-			    "%s did not finish within its --timeout: %zu hang report%s above; it "
-			    "was ended with SIGTERM (SIGKILL %d s later)",
-			    cmd[0], hangs.n, hangs.n == 1 ? "" : "s", TIMEOUT_KILL_AFTER_MS / 1000);
+			char end[160];
+			timeout_end(&dl, c.status, end, sizeof(end));
+			cli_err("%s did not finish within its --timeout: %zu hang report%s "
+			        "above%s%s%s; "
+			        "%s",
+			        cmd[0], hangs.n, hangs.n == 1 ? "" : "s", dl.silent[0] ? " (" : "",
+			        dl.silent, dl.silent[0] ? ")" : "", end);
 			rc = TL_EXIT_TIMEOUT;
 		}
 	}

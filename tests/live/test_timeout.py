@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import xml.etree.ElementTree as ET
 
 from liveutil import CLI, check, exe, ok, run, source_line, tmpdir
@@ -35,7 +36,8 @@ check(re.search(r"main at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "MAI
       "main's stack at its pthread_join", err)
 check(re.search(r"worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "WORKER_WAIT"), err),
       "the worker's stack at its wait", err)
-check("did not finish within its --timeout: 1 hang report above" in err, "the closing line", err)
+check("did not finish within its --timeout: 1 hang report above; it was ended with SIGTERM" in err,
+      "the closing line", err)
 
 # 1b. The same for machines: --json has "timed_out" and the hang report, --junit a failed test
 #     case that carries its text.
@@ -139,4 +141,17 @@ r = run([CLI, "run", "--", "sh", "-c", stop % 3], preload=False, timeout=60)
 err = r.stderr.decode()
 check(r.rc == 3 and len(hang_reports(err)) == 1 and "SIGTERM" in hang_reports(err)[0],
       f"stopped server, command failed: status {r.rc}, reports {hang_reports(err)}", err)
+
+# 7. A daemon that blocks every signal in every thread and waits only for SIGUSR1 and SIGTERM
+#    cannot answer the request; it ends by itself 3 s in, while run still waits for its report.
+#    The closing line says why there is no report, and that nobody sent it SIGTERM.
+SIG = signal.SIGRTMAX - 1  # what threadleak run gives the library
+r = timeout_run(exe("sigthread"), "narrow", "3")
+err = r.stderr.decode()
+last = err.strip().splitlines()[-1] if err.strip() else ""
+check(r.rc == 124 and len(hang_reports(err)) == 0, f"narrow: status {r.rc}", err)
+check(re.search(rf"did not finish within its --timeout: 0 hang reports above \(process \d+ did not "
+                rf"answer signal {SIG}: all 2 threads block signal {SIG} .*\); it exited with status "
+                rf"0 by itself, before it was sent SIGTERM$", last) and "ended with SIGTERM" not in err,
+      "narrow: the closing line", err)
 ok()

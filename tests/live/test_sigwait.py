@@ -1,0 +1,58 @@
+"""threadleak dump of a daemon that blocks every signal in every thread and takes them in one
+thread (sigwaitinfo, sigwait, sigtimedwait on the full set): the request signal is pending for
+the process and that wait dequeues it. The library takes it there, makes the report in that
+thread and waits on: the program never sees the request (nor the sampling's signal), and a
+sigtimedwait still ends after its own timeout. A daemon whose waits leave the signal out (a
+narrow set, a signalfd) cannot answer: dump says why in one line and fails, and the daemon
+goes on undisturbed."""
+import json
+import re
+import signal
+import time
+
+from liveutil import CLI, Live, check, exe, ok, run
+
+SIG = signal.SIGRTMAX - 1  # what threadleak run gives the library
+
+
+def dump(pid, *args):
+    return run([CLI, "dump", *args, str(pid)], preload=False, timeout=60)
+
+
+for mode, call in (("sigwaitinfo", "sigwaitinfo"), ("sigwait", "sigwait"),
+                   ("sigtimedwait", "sigtimedwait")):
+    live = Live([exe("sigthread"), mode], options=f"dump_signal={SIG}")
+    try:
+        for i in range(3):
+            time.sleep(0.3)
+            r = dump(live.p.pid, "--json", "--wait", "10")
+            check(r.rc == 0, f"{mode}: dump {i}: status {r.rc}", r.stderr)
+            doc = json.loads(r.stdout)
+            calls = sorted(t.get("blocked_in") or "" for t in doc["leaks"])
+            check(doc["threads"] == 2 and call in calls, f"{mode}: dump {i}: threads {calls}", doc)
+        live.tell("stop\n")
+        rc = live.wait(timeout=30)
+        check(rc == 0 and live.out.rstrip().endswith("done"), f"{mode}: status {rc}", live.out, live.err)
+        check("unexpected" not in live.out and "bad wait" not in live.out,
+              f"{mode}: the program saw the requests", live.out)
+    finally:
+        live.close()
+
+# No wait of the program takes the signal, and every thread blocks it: no report possible.
+for mode in ("narrow", "signalfd"):
+    live = Live([exe("sigthread"), mode], options=f"dump_signal={SIG}")
+    try:
+        r = dump(live.p.pid, "--wait", "1")
+        err = r.stderr.decode()
+        check(r.rc == 1 and len(err.splitlines()) == 1 and
+              re.search(rf"process {live.p.pid} did not answer signal {SIG} within 1 s: all 2 "
+                        rf"threads block signal {SIG} .*none waits for it in sigwait", err),
+              f"{mode}: status {r.rc}", err)
+        check(r.stdout == b"", f"{mode}: nothing on stdout", r.stdout)
+        check(live.p.poll() is None, f"{mode}: the process ended")
+        live.tell("stop\n")
+        rc = live.wait(timeout=30)
+        check(rc == 0 and "unexpected" not in live.out, f"{mode}: status {rc}", live.out, live.err)
+    finally:
+        live.close()
+ok()
