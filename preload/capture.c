@@ -273,7 +273,11 @@ static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 		return unwinder_access_mem(as, addr, val, write, arg);
 	uintptr_t first = addr & ~(uintptr_t)(QUIET_PAGE - 1),
 	          last = (addr + sizeof(*val) - 1) & ~(uintptr_t)(QUIET_PAGE - 1);
-	if (first != 0 && in_module(addr) && in_module(addr + sizeof(*val) - 1)) {
+	/* a module's memory, or the checker's own stack (the context unwind_regs builds there,
+	 * another one for each thread at the same place) */
+	if (first != 0 &&
+	    ((in_module(addr) && in_module(addr + sizeof(*val) - 1)) ||
+	     (addr >= tl_check_stack_lo && addr + sizeof(*val) <= tl_check_stack_hi))) {
 		*val = *(const unw_word_t *)addr;
 		return 0;
 	}
@@ -287,6 +291,13 @@ static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *va
 	if (in_a < sizeof(*val))
 		memcpy((char *)val + in_a, b, sizeof(*val) - in_a);
 	return 0;
+}
+
+/* Before each thread's unwinding (its init reads the context it starts from): copies of
+ * another thread's pages are not to be used, nor of the place the last context was built. */
+static void quiet_forget(void)
+{
+	memset(quiet_pages, 0, sizeof(quiet_pages));
 }
 
 static void quiet_begin(sigset_t *keep)
@@ -425,7 +436,6 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 {
 	int max = tl_opt.max_frames;
 	bool exact = first_exact;
-	memset(quiet_pages, 0, sizeof(quiet_pages)); /* another thread's stack: read again */
 	st->n = 0;
 	st->exact = 0;
 	st->cut = TL_CUT_NONE;
@@ -466,6 +476,17 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 	}
 }
 
+/* Unwind a parked thread from the context its handler was given (on its own stack). */
+static bool unwind_context(void *uc, struct tl_stack *st)
+{
+	unw_cursor_t cur;
+	quiet_forget();
+	if (unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0)
+		return false;
+	walk(&cur, st, true);
+	return true;
+}
+
 /* Unwind from registers: rip, rsp, rbp, rbx, r12-r15 (what TL_SAVE_REGS keeps, and what a
  * quick handler copies); interrupted: rip is where a signal interrupted the thread (exact),
  * not a place inside a wrapper's frame. */
@@ -481,6 +502,7 @@ static bool unwind_regs(const uintptr_t *r, struct tl_stack *st, bool interrupte
 	for (size_t i = 0; i < TL_ARRAY_SIZE(order); i++)
 		uc.uc_mcontext.gregs[order[i]] = (greg_t)r[i];
 	unw_cursor_t cur;
+	quiet_forget();
 	if ((interrupted ? unw_init_local2(&cur, (unw_context_t *)&uc, UNW_INIT_SIGNAL_FRAME)
 	                 : unw_init_local(&cur, (unw_context_t *)&uc)) < 0)
 		return false;
@@ -1013,15 +1035,9 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
-		unw_cursor_t cur;
-		if (sl[i].quick) {
-			if (unwind_regs(sl[i].regs, &sl[i].seen->stack, true))
-				job->acked++;
-		} else if (unw_init_local2(&cur, (unw_context_t *)sl[i].uc,
-		                           UNW_INIT_SIGNAL_FRAME) == 0) {
-			walk(&cur, &sl[i].seen->stack, true);
+		if (sl[i].quick ? unwind_regs(sl[i].regs, &sl[i].seen->stack, true)
+		                : unwind_context(sl[i].uc, &sl[i].seen->stack))
 			job->acked++;
-		}
 	}
 	quiet_end(&keep);
 	if (views_held) { /* quick: no handler waits to be released */
