@@ -4,7 +4,8 @@
  * nobody signals; each records its stack block. main looks at which of those pages are in memory
  * (/proc/self/pagemap's present bit), takes a report through the API, and looks again; it
  * prints "untouched N, touched by the check M" over the stacks' lower halves (far below any
- * frame) and exits 0. argv[2] threads (default 0) keep running meanwhile. Under the library the report lists the waiters (verdict: leaked). */
+ * frame) and exits 0. argv[2] threads (default 0) keep running meanwhile. Under the library the
+ * report lists the waiters (verdict: leaked). */
 #define _GNU_SOURCE
 #include "threadleak.h"
 
@@ -22,9 +23,9 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static uintptr_t lo[MAXT], mid[MAXT];
 static int started;
 
-static void *waiter(void *arg)
+/* Thread i records its stack block's lower half and counts itself started (mu held after). */
+static void record_stack(int i)
 {
-	int i = (int)(intptr_t)arg;
 	pthread_attr_t a;
 	void *addr;
 	size_t size;
@@ -36,6 +37,11 @@ static void *waiter(void *arg)
 	}
 	pthread_mutex_lock(&mu);
 	started++;
+}
+
+static void *waiter(void *arg)
+{
+	record_stack((int)(intptr_t)arg);
 	for (;;)
 		pthread_cond_wait(&cv, &mu); /* WAITS */
 	return NULL;
@@ -47,18 +53,7 @@ static void *waiter(void *arg)
 static volatile int spinning = 1;
 static void *spinner(void *arg)
 {
-	int i = (int)(intptr_t)arg;
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	if (pthread_getattr_np(pthread_self(), &a) == 0 &&
-	    pthread_attr_getstack(&a, &addr, &size) == 0) {
-		lo[i] = (uintptr_t)addr;
-		mid[i] = (uintptr_t)addr + size / 2;
-		pthread_attr_destroy(&a);
-	}
-	pthread_mutex_lock(&mu);
-	started++;
+	record_stack((int)(intptr_t)arg);
 	pthread_mutex_unlock(&mu);
 	while (spinning)
 		sched_yield(); /* RUNS */
