@@ -124,12 +124,15 @@ struct vma {
 static struct vma *vmas;
 static int nvmas;
 
+static int nths; /* the threads of the scan (struct th, below) */
+
 static bool read_maps(void)
 {
 	int fd = tl_open_maps();
 	if (fd < 0)
 		return false;
-	size_t cap = 1 << 20, len = 0;
+	/* about 100 bytes a thread (its stack and guard page): 1 MiB was full at 10,700 threads */
+	size_t cap = ((size_t)1 << 20) + (size_t)nths * 256, len = 0;
 	char *buf = take(cap);
 	if (buf == NULL) {
 		close(fd);
