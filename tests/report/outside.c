@@ -32,7 +32,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", dlerror());
 			return 2;
 		}
-		int (*start)(void *(*)(void *), void *) = (int (*)(void *(*)(void *), void *))dlsym(h, in_stack ? "spawner_run" : "spawner_start");
+		int (*start)(void *(*)(void *), void *) = (int (*)(void *(*)(void *), void *))dlsym(
+		    h, in_stack ? "spawner_run" : "spawner_start");
 		if (start == NULL || start(blocker, NULL) != 0)
 			return 2;
 		usleep(100 * 1000);
@@ -47,13 +48,15 @@ int main(int argc, char **argv)
 		if (code == MAP_FAILED)
 			return 2;
 		/* sub rsp,8; movabs rax,blocker; call rax; add rsp,8; ret */
-		unsigned char stub[] = {0x48, 0x83, 0xec, 0x08, 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
+		unsigned char stub[] = {0x48, 0x83, 0xec, 0x08, 0x48, 0xb8, 0,
+		                        0,    0,    0,    0,    0,    0,    0,
 		                        0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3};
 		void *target = (void *)blocker;
 		memcpy(stub + 6, &target, sizeof(target));
 		memcpy(code, stub, sizeof(stub));
 		pthread_t t;
-		if (pthread_create(&t, NULL, (void *(*)(void *))(void *)code, NULL) != 0) /* SPAWN_JIT */
+		if (pthread_create(&t, NULL, (void *(*)(void *))(void *)code, NULL) !=
+		    0) /* SPAWN_JIT */
 			return 2;
 		pthread_detach(t);
 		usleep(100 * 1000);

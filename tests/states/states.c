@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 	} else if (strncmp(what, "jmp_", 4) == 0) {
 		sem_init(&sem, 0, 0);
 		signal(SIGUSR1, jump_out);
-		void *how = strcmp(what, "jmp_sem") == 0 ? (void *)1
+		void *how = strcmp(what, "jmp_sem") == 0   ? (void *)1
 		            : strcmp(what, "jmp_raw") == 0 ? (void *)2
 		                                           : NULL;
 		pthread_create(&t, NULL, jmp_thread, how);
@@ -378,9 +378,10 @@ int main(int argc, char **argv)
 		while (!storm_done) {
 			int before = jmp ? jumps : handled, at = storm_i;
 			pthread_kill(t, SIGUSR1);
-			/* one signal at a time: each handler runs before the next is sent (siglongjmp
-			 * unblocks it before it jumps), or the thread could spend all its time in
-			 * handlers and never finish its loop; a jumping loop must also move on */
+			/* one signal at a time: each handler runs before the next is sent
+			 * (siglongjmp unblocks it before it jumps), or the thread could spend all
+			 * its time in handlers and never finish its loop; a jumping loop must also
+			 * move on */
 			while ((jmp ? jumps : handled) == before && !storm_done)
 				sched_yield();
 			while (jmp && storm_i == at && !storm_done)
@@ -394,7 +395,8 @@ int main(int argc, char **argv)
 		if (strcmp(what, "altstack") == 0)
 			sa.sa_flags = SA_ONSTACK;
 		sigaction(SIGUSR1, &sa, NULL);
-		pthread_create(&t, NULL, handler_thread, strcmp(what, "altstack") == 0 ? (void *)1 : NULL);
+		pthread_create(&t, NULL, handler_thread,
+		               strcmp(what, "altstack") == 0 ? (void *)1 : NULL);
 		settle();
 		pthread_kill(t, SIGUSR1);
 	} else if (strcmp(what, "tsd") == 0) {
