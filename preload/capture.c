@@ -671,6 +671,27 @@ static bool released(uint32_t gen, uint32_t *now)
  * with nothing to lose by starting over (absolute sleeps, pause, waits without a timeout, the
  * few microseconds of a relative epoll_wait) is executed again. Anything else keeps its EINTR
  * (a raw syscall() whose number we cannot know). */
+/* Would a signal of the program that is pending now have interrupted the call the handler of
+ * sig interrupted (uc)? Then the call keeps its EINTR, as it would have without us. Unknown:
+ * yes. */
+bool tl_program_signal_pending(const void *ucontext, int sig)
+{
+	const ucontext_t *uc = ucontext;
+	sigset_t pending;
+	if (TL_REAL(syscall)(SYS_rt_sigpending, &pending, _NSIG / 8) != 0)
+		return true;
+	for (int s = 1; s < _NSIG; s++)
+		if (s != sig && sigismember(&pending, s) && !sigismember(&uc->uc_sigmask, s))
+			return true;
+	return false;
+}
+
+/* The sampling signal, 0 before the first check chose one. */
+int tl_capture_signal(void)
+{
+	return park_signal;
+}
+
 void tl_repair_eintr(void *ucontext, int sig)
 {
 	ucontext_t *uc = ucontext;
@@ -710,13 +731,8 @@ void tl_repair_eintr(void *ucontext, int sig)
 	default:
 		return;
 	}
-	/* a signal of the program that is pending now must still interrupt the call */
-	sigset_t pending;
-	if (TL_REAL(syscall)(SYS_rt_sigpending, &pending, _NSIG / 8) != 0)
+	if (tl_program_signal_pending(uc, sig))
 		return;
-	for (int s = 1; s < _NSIG; s++)
-		if (s != sig && sigismember(&pending, s) && !sigismember(&uc->uc_sigmask, s))
-			return;
 	if (!restart_block) {
 		g[REG_RAX] = nr; /* the arguments are still in their registers */
 		g[REG_RIP] -= 2;

@@ -252,19 +252,6 @@ static void make_report(int sig, siginfo_t *si, const struct target *to)
 /* ---- the call the request interrupted ---- */
 static void on_signal(int sig, siginfo_t *si, void *uc);
 
-/* Would a signal of the program that is pending now have interrupted the call? Then the call
- * keeps its EINTR, as it would have without us. */
-static bool program_signal_pending(const ucontext_t *uc, int sig)
-{
-	sigset_t pending;
-	if (tl_raw_syscall(SYS_rt_sigpending, (long)&pending, _NSIG / 8, 0) != 0)
-		return true;
-	for (int s = 1; s < _NSIG; s++)
-		if (s != sig && sigismember(&pending, s) && !sigismember(&uc->uc_sigmask, s))
-			return true;
-	return false;
-}
-
 /* Is the signal's EINTR that of system call nr, made by our wrapper named `call` (the thread's
  * only record: not in a handler of the program)? The wrapper names the call, and a mov of nr to
  * eax shortly before the syscall instruction at the pc confirms it (glibc may put other
@@ -306,7 +293,8 @@ static void redo_epoll(ucontext_t *uc, int sig)
 	             : interrupted_in(uc, "epoll_pwait", SYS_epoll_pwait) ? SYS_epoll_pwait
 	                                                                  : -1;
 	struct tl_thread *t = tl_self;
-	if (nr < 0 || t->blk.obj != (uintptr_t)(int)g[REG_RDI] || program_signal_pending(uc, sig))
+	if (nr < 0 || t->blk.obj != (uintptr_t)(int)g[REG_RDI] ||
+	    tl_program_signal_pending(uc, sig))
 		return;
 	int timeout = (int)g[REG_R10];
 	if (timeout > 0) {
@@ -370,14 +358,6 @@ static void hold_signals(void)
 	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, _NSIG / 8, 0, 0);
 }
 
-/* Is s the sampling's signal (capture.c)? Its handler is in this library, and is not ours. */
-static bool is_sampling_signal(int s)
-{
-	struct sigaction cur;
-	return TL_REAL(sigaction)(s, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-	       cur.sa_sigaction != on_signal && tl_pc_is_own((uintptr_t)cur.sa_sigaction);
-}
-
 /* The sampling's signal, if it is pending now: not the program's. */
 static void add_own_pending(sigset_t *set, int sig)
 {
@@ -385,7 +365,7 @@ static void add_own_pending(sigset_t *set, int sig)
 	if (tl_raw_syscall(SYS_rt_sigpending, (long)&pending, _NSIG / 8, 0) != 0)
 		return;
 	for (int s = 1; s < _NSIG; s++)
-		if (s != sig && sigismember(&pending, s) && is_sampling_signal(s))
+		if (s != sig && sigismember(&pending, s) && s == tl_capture_signal())
 			sigaddset(set, s);
 }
 
@@ -576,7 +556,7 @@ int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct time
 		if (r == sig && is_held(sig)) {
 			take_request(sig, &si);
 		} else if (r > 0 && si.si_code == SI_QUEUE && si.si_pid == getpid() &&
-		           is_sampling_signal(r)) {
+		           r == tl_capture_signal()) {
 			/* the report measured the sampling signal's frame on this thread, which
 			 * blocks it: not the program's either */
 		} else if (!(r < 0 && err == EINTR && requests_here != before)) {

@@ -580,5 +580,10 @@ int tl_dump_sigwait(const sigset_t *set, int *sig);
 int tl_dump_signalfd(int fd, const sigset_t *mask, int flags);
 /* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
 void tl_repair_eintr(void *ucontext, int sig);
+/* Would a pending signal of the program have interrupted the call a handler of sig
+ * interrupted? (capture.c) */
+bool tl_program_signal_pending(const void *ucontext, int sig);
+/* The sampling signal (capture.c), 0 before the first check chose one. */
+int tl_capture_signal(void);
 
 #endif
