@@ -250,8 +250,6 @@ static void make_report(int sig, siginfo_t *si, const struct target *to)
 }
 
 /* ---- the call the request interrupted ---- */
-static void on_signal(int sig, siginfo_t *si, void *uc);
-
 /* Is the signal's EINTR that of system call nr, made by our wrapper named `call` (the thread's
  * only record: not in a handler of the program)? The wrapper names the call, and a mov of nr to
  * eax shortly before the syscall instruction at the pc confirms it (glibc may put other
