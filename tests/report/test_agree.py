@@ -159,6 +159,20 @@ def headlines(text):
     return sorted({ln for ln in text.splitlines() if ln.startswith("  created by ")})
 
 
+def body_difference(what, lib_text, run_text):
+    """None when both texts have the same stacks for the same numbers of threads with the same
+    thread lines; else what differs."""
+    c_lib, l_lib = summary(lib_text)
+    c_run, l_run = summary(run_text)
+    for body in set(c_lib) | set(c_run):
+        if c_lib[body] != c_run[body]:
+            return f"{what}: {c_lib[body]} threads (library) against {c_run[body]} (run) with the stacks\n{body}"
+        if l_lib[body] != l_run[body]:
+            return (f"{what}: thread lines differ for the stacks\n{body}\n"
+                    f"library {sorted(l_lib[body])}\nrun {sorted(l_run[body])}")
+    return None
+
+
 def leaked(text, pattern):
     m = re.search(pattern, text)
     return int(m.group(1)) if m else None
@@ -211,13 +225,18 @@ for what, argv, head, env in programs:
     if head:
         check(headlines(lib_text) and all(head in h for h in headlines(lib_text)),
               f"{what}: headline should name {head!r}: {headlines(lib_text)}", lib_text)
-    c_lib, l_lib = summary(lib_text)
-    c_run, l_run = summary(run_text)
-    for body in set(c_lib) | set(c_run):
-        check(c_lib[body] == c_run[body],
-              f"{what}: {c_lib[body]} threads (library) against {c_run[body]} (run) with the stacks\n{body}",
-              lib_text, run_text)
-        check(l_lib[body] == l_run[body], f"{what}: thread lines differ for the stacks\n{body}\n"
-              f"library {sorted(l_lib[body])}\nrun {sorted(l_run[body])}", lib_text, run_text)
+    # GLib's own pool threads start and settle on their own schedule: on a loaded machine one
+    # may be caught between two calls in one of the two processes (a true report of a running
+    # thread, with another stack). Two more pairs of runs for that program only.
+    for attempt in range(3 if what.startswith("GLib") else 1):
+        differ = body_difference(what, lib_text, run_text)
+        if differ is None or attempt == 2 or not what.startswith("GLib"):
+            break
+        print(f"note: {what}: {differ.splitlines()[0]}: both runs once more")
+        lib_text = run(argv, json_format=False, cwd=SRC, timeout=120, env=env).stderr.decode(errors="replace")
+        run_text = run([CLI, "run", "--json", jpath, "--", *argv], preload=False, cwd=SRC, timeout=120,
+                       env=env).stderr.decode(errors="replace")
+    check(differ is None, differ, lib_text, run_text)
+    c_lib, _ = summary(lib_text)
     print(f"ok: {what}: {n_lib} threads, {len(c_lib)} distinct stacks, headlines {headlines(lib_text)}")
 shutil.rmtree(work, ignore_errors=True)
