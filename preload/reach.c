@@ -1102,6 +1102,41 @@ static void exclude_dead_stacks(void)
 /* One attempt. Returns true when the result is a snapshot (nothing moved). The first one
  * starts from the stamps the grace period took when it found that nothing could change (a
  * thread that was not switched out since then did not run during the scan either). */
+/* The candidates that can run whatever memory holds: their object is in memory any thread can
+ * name, or the thread they join can run (the first two rules of attempt's fixpoint). They are
+ * roots; their stacks are scanned with the others' when scanning is needed at all: true when
+ * every candidate is one of them, and then no verdict depends on memory (each is "reachable"
+ * for the reason set here) and nothing is scanned. */
+static bool promote_unconditional(void)
+{
+	bool all, changed;
+	do {
+		all = true;
+		changed = false;
+		for (int i = 0; i < nths; i++) {
+			struct th *t = &ths[i];
+			if (!t->candidate || t->root)
+				continue;
+			const char *because = NULL;
+			if (t->kind == TL_OBJ_THREAD) {
+				if (t->join_target < 0 || !ths[t->join_target].candidate ||
+				    ths[t->join_target].root)
+					because = "the thread it joins can run";
+			} else if (t->obj_static) {
+				because = "its object is in memory any thread can name";
+			}
+			if (because) {
+				t->root = t->stack_marked = true;
+				t->why = because;
+				changed = true;
+			} else {
+				all = false;
+			}
+		}
+	} while (changed);
+	return all;
+}
+
 static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_stamp)
 {
 	nblocks = nwork = nexcl = nregions = 0;
@@ -1205,9 +1240,14 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 		t->obj_owner = o && t->obj < o->tls_lo ? (int)(o - ths) : -1;
 		t->obj_static = t->obj_block < 0 && !t->obj_freed && t->obj_owner < 0;
 	}
+	/* When every candidate can be woken whatever memory holds, nothing needs scanning */
+	bool decided = promote_unconditional();
+	if (decided && debug)
+		fprintf(stderr, "reach: no scan: every waiting thread can be woken whatever "
+		                "memory holds\n");
 	/* roots: every readable mapping that is neither code nor heap (read-only data too: a
 	 * program may mprotect what it set up); excluded parts skipped */
-	for (int i = 0; i < nvmas && !incomplete; i++) {
+	for (int i = 0; i < nvmas && !incomplete && !decided; i++) {
 		struct vma *v = &vmas[i];
 		if (!v->r || v->x || (v->special && !v->w))
 			continue;
@@ -1220,12 +1260,15 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 		scan_range(v->lo, v->hi);
 	}
 	/* TLS of every thread; registers and stacks of threads that can run */
-	scan_tls_all();
+	if (!decided)
+		scan_tls_all();
 	for (int i = 0; i < nths && !incomplete; i++) {
 		struct th *t = &ths[i];
 		if (t->checker)
 			continue;
 		if (t->candidate)
+			continue;
+		if (t->parked && decided)
 			continue;
 		if (t->parked) {
 			scan_words(t->regs, TL_ARRAY_SIZE(t->regs));
@@ -1244,7 +1287,8 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 	}
 	/* the kernel's references: epoll registrations, in the checker's fd table (thread-self:
 	 * after main's pthread_exit, /proc/self's is empty, as its maps are: tl_open_maps) */
-	int dfd = open("/proc/thread-self/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd =
+	    decided ? -1 : open("/proc/thread-self/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		char dents[4096];
 		long got;
@@ -1273,12 +1317,21 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 			}
 		}
 		close(dfd);
-	} else {
+	} else if (!decided) {
 		give_up("/proc/thread-self/fdinfo could not be read");
 	}
 	int64_t ph1 = tl_mono_ns();
+	/* the stacks of the candidates promote_unconditional let run are roots too */
+	for (int i = 0; i < nths && !decided; i++) {
+		struct th *t = &ths[i];
+		if (t->candidate && t->root && !t->stack_scanned) {
+			t->stack_scanned = true;
+			scan_direct(t->regs[1], t->stk_hi);
+			scan_words(t->regs, TL_ARRAY_SIZE(t->regs));
+		}
+	}
 	/* fixpoint */
-	for (;;) {
+	for (; !decided;) {
 		drain();
 		if (incomplete)
 			break;
