@@ -266,11 +266,25 @@ static const unsigned char *quiet_page(uintptr_t page)
 	return quiet_copy[k];
 }
 
+/* While unwind_syscall unwinds from a pc and an sp, the context it starts from: every word of
+ * it but those two, and the frame pointer it may have guessed, is a register nobody knows, and
+ * reading one fails the unwinding. */
+static uintptr_t unknown_lo, unknown_hi, known_pc, known_sp, guessed_fp;
+static bool unknown_read, guess_read, guess_confirmed;
+
 static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
                             void *arg)
 {
 	if (!unwinder_quiet || write)
 		return unwinder_access_mem(as, addr, val, write, arg);
+	if (addr + sizeof(*val) > unknown_lo && addr < unknown_hi && addr != known_pc &&
+	    addr != known_sp) {
+		if (addr != guessed_fp) {
+			unknown_read = true;
+			return -UNW_EINVAL;
+		}
+		guess_read = true;
+	}
 	uintptr_t first = addr & ~(uintptr_t)(QUIET_PAGE - 1),
 	          last = (addr + sizeof(*val) - 1) & ~(uintptr_t)(QUIET_PAGE - 1);
 	/* a module's memory, or the checker's own stack (the context unwind_regs builds there,
@@ -443,6 +457,15 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 		unw_word_t ip = 0;
 		if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
+		if (guessed_fp && tl_pc_is_own((uintptr_t)ip)) {
+			/* our start wrapper (the only frame of ours in a stack unwind_syscall
+			 * takes): is rbp here still the value it started from? Then no frame
+			 * below saved it, so none changed it (callee-saved), and the guess is
+			 * the value it had all along */
+			unw_save_loc_t loc;
+			guess_confirmed = unw_get_save_loc(cur, UNW_X86_64_RBP, &loc) == 0 &&
+			                  loc.type == UNW_SLT_MEMORY && loc.u.addr == guessed_fp;
+		}
 		if (!tl_pc_is_own((uintptr_t)ip)) {
 			if (st->n == max) { /* one frame more than we keep */
 				st->cut = TL_CUT_MAX_FRAMES;
@@ -512,6 +535,56 @@ static bool unwind_regs(const uintptr_t *r, struct tl_stack *st, bool interrupte
 	(void)r;
 	(void)st;
 	(void)interrupted;
+	return false;
+#endif
+}
+
+/* Unwind a thread asleep in a system call from what the kernel shows of it (/proc/TID/syscall:
+ * its pc and sp), without a signal; docs/internals.md, "Stacks without a signal". Its other
+ * registers are unknown, and libunwind reads a register of the first frame only when a rule
+ * needs it: the CFA of a frame is its rbp in code built with frame pointers, and glibc's lock
+ * wait and pthread_mutex_lock do not save rbp, so the innermost such frame needs the live rbp.
+ * For a thread of ours, that is the frame pointer of our start wrapper (start_fp) if no frame
+ * below it saved rbp, which walk() confirms at that frame; any other read of an unknown
+ * register fails the unwinding (quiet_access_mem), which leaves the stack to the signal. Only
+ * for a thread that cannot move meanwhile: its view holds. The pc the kernel shows follows the
+ * syscall instruction; a signal would show that instruction (the call restarted), and so does
+ * this when the two bytes before the pc are one. */
+static bool unwind_syscall(const struct tl_seen *s, struct tl_stack *st)
+{
+#if defined(__x86_64__)
+	if (!tl_deps_unwind() || unwinder_access_mem == NULL || s->sys_pc < 2 || s->sys_sp == 0)
+		return false;
+	unsigned char insn[2];
+	struct iovec here = {insn, 2}, there = {(void *)(s->sys_pc - 2), 2};
+	bool at_syscall = process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == 2 &&
+	                  insn[0] == 0x0f && insn[1] == 0x05;
+	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc));
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)(at_syscall ? s->sys_pc - 2 : s->sys_pc);
+	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)s->sys_sp;
+	uc.uc_mcontext.gregs[REG_RBP] = (greg_t)s->start_fp;
+	unknown_lo = (uintptr_t)&uc;
+	unknown_hi = (uintptr_t)(&uc + 1);
+	known_pc = (uintptr_t)&uc.uc_mcontext.gregs[REG_RIP];
+	known_sp = (uintptr_t)&uc.uc_mcontext.gregs[REG_RSP];
+	guessed_fp = s->start_fp ? (uintptr_t)&uc.uc_mcontext.gregs[REG_RBP] : 0;
+	unknown_read = guess_read = guess_confirmed = false;
+	unw_cursor_t cur;
+	quiet_forget();
+	bool ok = unw_init_local2(&cur, (unw_context_t *)&uc, UNW_INIT_SIGNAL_FRAME) == 0;
+	if (ok)
+		walk(&cur, st, at_syscall);
+	unknown_lo = unknown_hi = guessed_fp = 0;
+	if (ok && !unknown_read && (!guess_read || guess_confirmed) && st->n > 0)
+		return true;
+	st->n = 0;
+	st->exact = 0;
+	st->cut = TL_CUT_NONE;
+	return false;
+#else
+	(void)s;
+	(void)st;
 	return false;
 #endif
 }
@@ -1100,6 +1173,10 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	sigset_t keep;
 	read_module_ranges();
 	quiet_begin(&keep);
+	/* No thread of the process was switched out since the grace period's views, each of a
+	 * thread asleep (nothing_can_change in check.c): each is still in the call it was seen
+	 * in, and its stack can be read without stopping it (unwind_syscall) */
+	bool views_held = views_stamp >= 0 && tl_kernel_others_stamp() == views_stamp;
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;
@@ -1109,6 +1186,10 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		if (s->in_wrapper && unwind_regs(s->regs, &s->stack, false))
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
+		if (views_held && s->viewed && s->sysno >= 0 && unwind_syscall(s, &s->stack)) {
+			s->view_held = true;
+			continue;
+		}
 		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
 			pc_only(
 			    s,

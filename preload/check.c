@@ -308,6 +308,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->c11 = t->c11;
 		s->ncreate = t->ncreate;
 		s->create_cut = t->create_cut;
+		s->start_fp = t->start_fp;
 		s->create_pcs = s->ncreate ? tl_intern_mem(t->create_pcs,
 		                                           sizeof(uintptr_t) * (size_t)t->ncreate)
 		                           : NULL;

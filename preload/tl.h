@@ -158,6 +158,10 @@ struct tl_thread {
 	void *start;             /* start routine as passed to pthread_create/thrd_create */
 	const char *start_label; /* adopted threads: libc's start routine, by name */
 	void *arg;
+	/* the frame pointer of our start wrapper while it runs the start routine (thread_start in
+	 * wrap_thread.c): the rbp a stack taken without a signal starts from (capture.c,
+	 * unwind_syscall); 0 before that */
+	uintptr_t start_fp;
 	bool c11;
 	unsigned flags; /* tl_flags, under tl_reg_lock */
 	/* set without the lock by the thread in its last destructor, before it waits for the lock
@@ -351,6 +355,7 @@ struct tl_seen {
 	int ncreate;
 	bool create_cut;             /* more creation frames than max_frames */
 	const uintptr_t *create_pcs; /* tl_intern_mem'd: threads share their creation stacks */
+	uintptr_t start_fp;          /* tl_thread's */
 	/* derived */
 	const char *object;         /* tl_intern'd, NULL or "": none */
 	uint64_t held_by;           /* thread number, 0 none */

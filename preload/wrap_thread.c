@@ -11,6 +11,7 @@ static void *thread_start(void *p)
 	struct tl_thread *t = p;
 	tl_thread_started(t);
 	void *(*start)(void *) = (void *(*)(void *))t->start;
+	t->start_fp = (uintptr_t)__builtin_frame_address(0); /* built with frame pointers */
 	void *r = start(t->arg);
 	__asm__ volatile(""); /* not a tail call: keep this frame recognisable in stacks */
 	return r;
@@ -21,6 +22,7 @@ static int thrd_start(void *p)
 	struct tl_thread *t = p;
 	tl_thread_started(t);
 	thrd_start_t start = (thrd_start_t)t->start;
+	t->start_fp = (uintptr_t)__builtin_frame_address(0);
 	int r = start(t->arg);
 	__asm__ volatile("");
 	return r;
