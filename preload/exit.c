@@ -462,9 +462,17 @@ char *tl_reduced_hang_text(bool json)
 	return out;
 }
 
+/* What the parent sees of exit(status): its low 8 bits. exit(256) ends the process with status
+ * 0, and -1 with 255: the report says so, and a status of 0 becomes exitcode. */
+static int seen_status(int status)
+{
+	return status & 0xff;
+}
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
+	status = seen_status(status);
 	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
@@ -528,7 +536,7 @@ TL_EXPORT void exit(int status)
 		for (;;)
 			raw_nap_ms(3600 * 1000);
 	}
-	atomic_store(&exit_status_arg, status);
+	atomic_store(&exit_status_arg, seen_status(status));
 	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	TL_REAL(exit)(status);
@@ -554,7 +562,7 @@ static void at_quick(void)
 
 TL_EXPORT void quick_exit(int status)
 {
-	atomic_store(&quick_status, status);
+	atomic_store(&quick_status, seen_status(status));
 	/* quick_exit is async-signal-safe, made to be called from a handler */
 	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
