@@ -184,6 +184,8 @@ void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 			        g->call && strcmp(g->state, "blocked") == 0 ? g->call : "");
 		}
 	}
+	if (!json && out != NULL)
+		fflush(out); /* a line when it is news, to a pipe or a file too */
 	if (json && out != NULL) {
 		json_object_object_add(line, "groups", groups);
 		fprintf(out, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
@@ -255,6 +257,15 @@ void usage_watch(FILE *out)
 	    out);
 }
 
+/* ^C or a SIGTERM ends the watch after the step under way: its lines are out (each step flushes
+ * them), the private folder is removed, and the status says which signal ended it. */
+static volatile sig_atomic_t watch_stop;
+
+static void on_stop(int sig)
+{
+	watch_stop = sig;
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -322,7 +333,12 @@ int cmd_watch(int argc, char **argv)
 	struct watch *w = watch_new();
 	int64_t t0 = live_now_ms();
 	int rc = 0;
-	for (long i = 0; count == 0 || i < count; i++) {
+	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: the sleep ends */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	for (long i = 0; (count == 0 || i < count) && !watch_stop; i++) {
 		int64_t next = t0 + (int64_t)(every * 1000 * (double)(i + 1));
 		json_object *doc = live_take((int)pid, (int)sig, dfd, dir, 10000);
 		if (doc == NULL) {
@@ -339,7 +355,7 @@ int cmd_watch(int argc, char **argv)
 			watch_table(w, (int)pid, t, stdout);
 		json_object_put(doc);
 		int64_t left = next - live_now_ms();
-		if (left > 0 && (count == 0 || i + 1 < count)) {
+		if (left > 0 && (count == 0 || i + 1 < count) && !watch_stop) {
 			struct timespec ts = {left / 1000, (left % 1000) * 1000000};
 			nanosleep(&ts, NULL);
 		}
@@ -348,5 +364,10 @@ int cmd_watch(int argc, char **argv)
 	rmdir(dir);
 	free(dir);
 	watch_free(w);
+	if (watch_stop) { /* ended by the signal, as the caller expects (status 128 + N) */
+		fflush(stdout);
+		signal((int)watch_stop, SIG_DFL);
+		raise((int)watch_stop);
+	}
 	return rc;
 }
