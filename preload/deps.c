@@ -2,6 +2,7 @@
 #include "deps.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,36 @@ static void *open_first(const char *const *names)
 	return NULL;
 }
 
+/* libunwind's code, where its calls of libc come from (wrap_io.c pipe2): set before its first
+ * call. */
+static uintptr_t unwinder_lo, unwinder_hi;
+
+static int code_segment_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	uintptr_t pc = *(uintptr_t *)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && pc >= lo && pc < hi) {
+			unwinder_lo = lo;
+			unwinder_hi = hi;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void find_unwinder_code(uintptr_t pc)
+{
+	dl_iterate_phdr(code_segment_of, &pc);
+}
+
+bool tl_pc_in_unwinder(uintptr_t pc)
+{
+	return pc >= unwinder_lo && pc < unwinder_hi;
+}
+
 static void load_unwind(void)
 {
 	static const char *const names[] = {"libunwind.so.8", "libunwind.so", NULL};
@@ -45,6 +76,7 @@ static void load_unwind(void)
 		tl_warn("libunwind lacks a function threadleak needs: stacks are not available");
 		return;
 	}
+	find_unwinder_code((uintptr_t)tl_deps.unw_step_);
 	/* only to read memory faster at the check (capture.c quiet_access_mem) */
 	*(void **)&tl_deps.unw_get_accessors_ = dlsym(h, TL_XSTR(UNW_ARCH_OBJ(get_accessors)));
 	/* Per-thread caches, so no parked thread can hold a lock the unwinder needs. */

@@ -56,7 +56,7 @@ static bool is(int fd, const struct ident *id)
 /* A high number, so that the program's own descriptors keep the numbers they would have had
  * without us (programs and tests often expect the next open() to return 3); at most 1000, as a
  * number near a limit of a million would grow the kernel's descriptor table. */
-static int high_fd(int fd)
+int tl_high_fd(int fd)
 {
 	struct rlimit rl;
 	int min = 3;
@@ -86,7 +86,7 @@ void tl_log_init(void)
 	err_id = (struct ident){true, st.st_dev, st.st_ino};
 	err_pipe = S_ISFIFO(st.st_mode);
 	if (!S_ISSOCK(st.st_mode) && !err_pipe)
-		err_fd = high_fd(2);
+		err_fd = tl_high_fd(2);
 }
 
 /* The O_PATH reference to a pipe stderr, taken before the program's first thread starts rather
@@ -102,7 +102,7 @@ void tl_log_keep_pipe(void)
 	                               O_PATH | O_CLOEXEC, 0, 0, 0);
 	if (ref < 0)
 		return; /* no /proc: fd 2 only */
-	int fd = high_fd(ref);
+	int fd = tl_high_fd(ref);
 	tl_raw_syscall(SYS_close, ref, 0, 0);
 	if (fd >= 0 && !is(fd, &err_id)) { /* fd 2 changed meanwhile (another thread) */
 		tl_raw_syscall(SYS_close, fd, 0, 0);

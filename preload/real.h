@@ -62,6 +62,8 @@
 	X(int, sem_timedwait, (sem_t *, const struct timespec *))                                  \
 	X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                       \
 	X(ssize_t, read, (int, void *, size_t))                                                    \
+	X(int, pipe, (int *))                                                                      \
+	X(int, pipe2, (int *, int))                                                                \
 	X(ssize_t, write, (int, const void *, size_t))                                             \
 	X(ssize_t, readv, (int, const struct iovec *, int))                                        \
 	X(ssize_t, writev, (int, const struct iovec *, int))                                       \

@@ -64,6 +64,10 @@ void tl_options_print_help(void);
 /* ---- logging and output (log.c) ---- */
 void tl_log_init(void);
 void tl_log_keep_pipe(void); /* before the first thread: see log.c */
+/* A copy of fd at a high number (close-on-exec), out of the program's way; -1 on failure */
+int tl_high_fd(int fd);
+/* Is pc in libunwind's code? (its calls of libc: wrap_io.c pipe2) */
+bool tl_pc_in_unwinder(uintptr_t pc);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */
 void tl_output(const char *buf, size_t len);

@@ -17,6 +17,39 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const s
 
 #define FD_CALL(type, name, fd, realcall) TL_BLOCKING(type, name, TL_OBJ_FD, fd, 0, realcall)
 
+/* libunwind opens a pipe of its own when it starts (it checks memory by writing to it), and
+ * again when that pipe fails: at the lowest free numbers, so that a program found its next
+ * open() returning 5 instead of 3 after its first thread. Those two move to high numbers
+ * (docs/internals.md, "Descriptors"); the program's own pipes are left alone. */
+static void unwinder_pipe(int *fds, uintptr_t caller)
+{
+	if (!tl_pc_in_unwinder(caller))
+		return;
+	for (int i = 0; i < 2; i++) {
+		int high = tl_high_fd(fds[i]);
+		if (high > fds[i]) {
+			tl_raw_syscall(SYS_close, fds[i], 0, 0);
+			fds[i] = high;
+		}
+	}
+}
+
+TL_EXPORT int pipe2(int fds[2], int flags)
+{
+	int r = TL_REAL(pipe2)(fds, flags);
+	if (r == 0)
+		unwinder_pipe(fds, (uintptr_t)__builtin_return_address(0));
+	return r;
+}
+
+TL_EXPORT int pipe(int fds[2])
+{
+	int r = TL_REAL(pipe)(fds);
+	if (r == 0)
+		unwinder_pipe(fds, (uintptr_t)__builtin_return_address(0));
+	return r;
+}
+
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	FD_CALL(ssize_t, "read", fd, TL_REAL(read)(fd, buf, n));

@@ -1,6 +1,7 @@
 """A program that closes or redirects its descriptors before exiting: the report
 still reaches the original stderr (threadleak's private close-on-exec copy) or log_path, and
-never lands in a file of the program's."""
+never lands in a file of the program's. The numbers open() returns do not move: libunwind's own
+pipe, opened with the first thread, goes to high numbers."""
 import os
 import tempfile
 
@@ -78,4 +79,11 @@ if have("prlimit"):
 else:
     print("SKIP closeall_reopen: prlimit not installed")
 
+# the next descriptor is the same before any thread, after one and after a check (it was 5,
+# not 3, once libunwind had opened its pipe)
+fdnext = exe("fdnext")
+bare = run([fdnext], preload=False)
+r = run([fdnext])
+check(bare.rc == 0 and r.rc == 0 and r.stdout == bare.stdout,
+      f"fdnext: {r.stdout!r} (status {r.rc}) against bare {bare.stdout!r}", r.stderr)
 ok()
