@@ -263,7 +263,8 @@ static bool wanted(const struct gather *g, struct tl_thread *t, pid_t self_tid, 
 	*flags = f;
 	if (g->all && !(f & TL_F_FINISHED) && !(t == tl_self && !(t->blk.seq & 1)))
 		return true; /* a hang: every live thread; the checker only inside a call */
-	if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self)
+	if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self ||
+	    atomic_load(&t->in_check))
 		return false;
 	if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED | TL_F_PINNED)))
 		return false; /* pinned: a join or detach of the finished thread is under way */
@@ -1298,6 +1299,11 @@ bool tl_check_running_here(void)
 
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
+	/* a thread that waits here for another thread's check is in our code, not blocked in the
+	 * program's: that check must not report it on our lock (wanted) */
+	struct tl_thread *me = tl_self;
+	if (me)
+		atomic_store(&me->in_check, true);
 	pthread_mutex_lock(&check_lock);
 	checking_here = true;
 	struct check_call cc = {kind, exit_status, print, json, 0};
@@ -1311,6 +1317,8 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		check_call_run(&cc);
 	checking_here = false;
 	pthread_mutex_unlock(&check_lock);
+	if (me)
+		atomic_store(&me->in_check, false);
 	return cc.leaked;
 }
 

@@ -1,0 +1,42 @@
+/* Two threads call threadleak_verify_none() at once while one thread is leaked (blocked in
+ * read): the check that runs second waits for the first, and neither may report the other
+ * checker waiting on threadleak's own lock. Prints each check's count. */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "threadleak.h"
+
+static int fds[2];
+static pthread_barrier_t together;
+
+static void *leaked(void *arg)
+{
+	char c;
+	read(fds[0], &c, 1);
+	return arg;
+}
+
+static void *checker(void *arg)
+{
+	pthread_barrier_wait(&together);
+	*(int *)arg = threadleak_verify_none();
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t l, c1, c2;
+	int r1 = -1, r2 = -1;
+	pipe(fds);
+	pthread_barrier_init(&together, NULL, 2);
+	pthread_create(&l, NULL, leaked, NULL);
+	pthread_create(&c1, NULL, checker, &r1);
+	pthread_create(&c2, NULL, checker, &r2);
+	pthread_join(c1, NULL);
+	pthread_join(c2, NULL);
+	printf("checks %d %d\n", r1, r2);
+	write(fds[1], "x", 1);
+	pthread_join(l, NULL);
+	return 0;
+}
