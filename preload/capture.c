@@ -589,6 +589,23 @@ static bool unwind_syscall(const struct tl_seen *s, struct tl_stack *st)
 #endif
 }
 
+/* A thread no signal may reach (it blocks ours, or its call would end with EINTR: a raw
+ * system call, open() of a FIFO, an unwrapped sleep) that sleeps in a system call: its stack from
+ * the pc and sp of its look (unwind_syscall), kept when its stamp shows that it was not switched
+ * out, nor is running, from that look to the end of the unwinding. Else its pc, as before. */
+static bool unwind_asleep(struct tl_seen *s)
+{
+	if (s->sysno < 0 || s->stamp < 0 || s->kstate == 'R' || !unwind_syscall(s, &s->stack))
+		return false;
+	char st;
+	if (tl_kernel_stamp(s->tid, &st) == s->stamp && st != 'R')
+		return true;
+	s->stack.n = 0;
+	s->stack.exact = 0;
+	s->stack.cut = TL_CUT_NONE;
+	return false;
+}
+
 /* ---- parking ----
  * Parking N threads costs O(N), with no futex call per thread but the wait each parked handler
  * sleeps in. The signal carries its slot's index and the check's generation
@@ -1190,7 +1207,10 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			s->view_held = true;
 			continue;
 		}
-		if (park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1))
+		bool blocks_ours = park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1);
+		if ((blocks_ours || !tl_signal_is_transparent(s)) && unwind_asleep(s))
+			continue;
+		if (blocks_ours)
 			pc_only(
 			    s,
 			    "the thread blocks threadleak's signal: only its program "

@@ -4,18 +4,23 @@
  * Built twice (meson.build): -O2 without frame pointers, and -O0 with them, where the innermost
  * frame's CFA is the rbp nobody knows and the stack needs the signal (docs/internals.md,
  * "Stacks without a signal").
- *   nosignal N    N workers, then exit() once all are asleep on the mutex */
+ *   nosignal N        N workers, then exit() once all are asleep on the mutex
+ *   nosignal N fifo   the same, but each worker blocks in open() of a FIFO nobody writes (a
+ *                     call a signal would end with EINTR: no signal is sent there) */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static const char *fifo; /* NULL: the workers lock mu */
 static atomic_int arrived;
 static volatile int sink;
 
@@ -23,6 +28,8 @@ __attribute__((noinline)) static void descend(int depth)
 {
 	if (depth > 1)
 		descend(depth - 1);
+	else if (fifo)
+		sink = open(fifo, O_RDONLY);
 	else
 		pthread_mutex_lock(&mu);
 	sink = depth; /* not a tail call */
@@ -72,6 +79,13 @@ static int sleeping_tasks(void)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 8;
+	char path[64];
+	if (argc > 2 && strcmp(argv[2], "fifo") == 0) {
+		snprintf(path, sizeof(path), "/tmp/tlnosignal.%d", (int)getpid());
+		if (mkfifo(path, 0600) != 0)
+			return 2;
+		fifo = path;
+	}
 	pthread_mutex_lock(&mu);
 	for (int i = 0; i < n; i++) {
 		pthread_t t;
@@ -83,6 +97,8 @@ int main(int argc, char **argv)
 	/* every worker asleep in the kernel's futex wait, up to 5 s */
 	for (int tries = 0; tries < 500 && sleeping_tasks() < n; tries++)
 		usleep(10000);
+	if (fifo)
+		unlink(fifo); /* the openers stay blocked */
 	printf("main done\n");
 	fflush(stdout);
 	exit(0);

@@ -19,8 +19,8 @@ def whole(leak, depth):
             any("pthread_mutex_lock" in (f or "") for f in fns[:fns.index("descend")]))
 
 
-def run_once(prog):
-    r = run([exe(prog), str(N)], timeout=120)
+def run_once(prog, *args):
+    r = run([exe(prog), str(N), *args], timeout=120)
     check(r.rc == 23, f"{prog}: exit status {r.rc}", r.stderr)
     check(r.stdout == b"main done\n", f"{prog}: output changed", r.stdout)
     workers = [l for l in r.leaks if (l["name"] or "").startswith("ns")]
@@ -55,4 +55,21 @@ for prog in ("nosignal_o2", "nosignal_o0"):
     check(frame.get("file", "").endswith("nosignal.c") and frame.get("line") ==
           line_of("nosignal.c", "pthread_mutex_lock(&mu);"), f"{prog}: descend's frame {frame}", l)
     print(f"ok: {prog}")
+# blocked in open() of a FIFO, a call a signal would end with EINTR: no signal, and at -O2 the
+# stack from the kernel's pc and sp, kept because the thread did not run from its look to the end
+# of the unwinding (the grace period is waited out here: an open may be answered from outside).
+# At -O0 libc's open may or may not save rbp: whole and right, or the pc and the note
+for prog in ("nosignal_o2", "nosignal_o0"):
+    for l in run_once(prog, "fifo"):
+        depth = int(l["name"][2:])
+        check(l["state"] == "blocked" and l["blocked_in"] in ("open", "openat"),
+              f"{prog} fifo: {l['name']} is {l['state']} in {l.get('blocked_in')}", l)
+        fns = functions(l["stack"])
+        if prog == "nosignal_o2" or "descend" in fns:
+            check(l["stack_note"] is None and fns.count("descend") == depth and "worker" in fns,
+                  f"{prog} fifo: {l['name']}: {l['stack_note']} {fns}", l)
+        else:
+            check("signal would interrupt" in (l["stack_note"] or ""),
+                  f"{prog} fifo: {l['name']}: {l['stack_note']} {fns}", l)
+    print(f"ok: {prog} fifo")
 ok()
