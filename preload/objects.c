@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/select.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -134,6 +135,11 @@ void tl_kernel_call(struct tl_seen *s)
 		s->kind = TL_OBJ_MSGQ;
 		s->obj = a0;
 		break;
+	case SYS_semop:
+	case SYS_semtimedop:
+		s->kind = TL_OBJ_SEMSET;
+		s->obj = a0;
+		break;
 	case SYS_wait4:
 		s->kind = TL_OBJ_PID;
 		s->obj = a0;
@@ -181,6 +187,7 @@ static bool kernel_agrees(const struct tl_seen *s, const struct tl_seen *k)
 	case TL_OBJ_EPOLL:
 	case TL_OBJ_MQ:
 	case TL_OBJ_MSGQ:
+	case TL_OBJ_SEMSET:
 	case TL_OBJ_POLL:
 	case TL_OBJ_SELECT:
 		return k->kind == s->kind && k->obj == s->obj;
@@ -1041,6 +1048,20 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			         (int)s->obj, (unsigned long)ds.msg_qnum);
 		else
 			snprintf(o, sizeof(o), "SysV message queue %d", (int)s->obj);
+		break;
+	}
+	case TL_OBJ_SEMSET: {
+		struct semid_ds ds;
+		union {
+			int val;
+			struct semid_ds *buf;
+		} arg = {.buf = &ds};
+		if (semctl((int)s->obj, 0, IPC_STAT, arg) == 0)
+			snprintf(o, sizeof(o), "SysV semaphore set %d of %lu semaphore%s",
+			         (int)s->obj, (unsigned long)ds.sem_nsems,
+			         ds.sem_nsems == 1 ? "" : "s");
+		else
+			snprintf(o, sizeof(o), "SysV semaphore set %d", (int)s->obj);
 		break;
 	}
 	case TL_OBJ_PID: {

@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -63,6 +64,9 @@
 	X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                       \
 	X(ssize_t, read, (int, void *, size_t))                                                    \
 	X(int, pipe, (int *))                                                                      \
+	X(int, semop, (int, struct sembuf *, size_t))                                              \
+	X(int, semtimedop, (int, struct sembuf *, size_t, const struct timespec *))                \
+	X(int, thrd_sleep, (const struct timespec *, struct timespec *))                           \
 	X(int, pipe2, (int *, int))                                                                \
 	X(ssize_t, write, (int, const void *, size_t))                                             \
 	X(ssize_t, readv, (int, const struct iovec *, int))                                        \

@@ -108,6 +108,7 @@ enum tl_obj_kind {
 	TL_OBJ_EPOLL,  /* obj: epoll fd */
 	TL_OBJ_MQ,     /* obj: mqd_t */
 	TL_OBJ_MSGQ,   /* obj: SysV msqid */
+	TL_OBJ_SEMSET, /* obj: SysV semid */
 	TL_OBJ_PID,    /* obj: pid (or -1) */
 	TL_OBJ_FUTEX,  /* obj: futex address */
 	TL_OBJ_SIGNALS,

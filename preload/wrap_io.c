@@ -256,6 +256,16 @@ TL_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags)
 	TL_BLOCKING(int, "msgsnd", TL_OBJ_MSGQ, id, 0, TL_REAL(msgsnd)(id, msg, n, flags));
 }
 
+TL_EXPORT int semop(int id, struct sembuf *ops, size_t n)
+{
+	TL_BLOCKING(int, "semop", TL_OBJ_SEMSET, id, 0, TL_REAL(semop)(id, ops, n));
+}
+
+TL_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n, const struct timespec *ts)
+{
+	TL_BLOCKING(int, "semtimedop", TL_OBJ_SEMSET, id, 0, TL_REAL(semtimedop)(id, ops, n, ts));
+}
+
 TL_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
 {
 	TL_BLOCKING(ssize_t, "msgrcv", TL_OBJ_MSGQ, id, 0,

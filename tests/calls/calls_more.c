@@ -31,10 +31,12 @@
 #include <sys/epoll.h>
 #include <sys/msg.h>
 #include <sys/select.h>
+#include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +57,7 @@ static int ppoll_pipe[2], pselect_pipe[2], ep_pipe[2], ep2_pipe[2];
 static int ep_fd, ep2_fd;
 static mqd_t mq_full, mq_empty;
 static char mq_full_name[64], mq_empty_name[64];
-static int msq_full = -1, msq_empty = -1;
+static int msq_full = -1, msq_empty = -1, sem_set = -1;
 static int msq_full_count;
 static char lock_path[64];
 static int lockf_fd;
@@ -254,6 +256,31 @@ static void *t_msgrcv(void *a)
 	return NULL;
 }
 
+static void *t_semop(void *a)
+{
+	struct sembuf op = {0, -1, 0};
+	announce("semop");
+	semop(sem_set, &op, 1); /* AT_semop */
+	return NULL;
+}
+
+static void *t_semtimedop(void *a)
+{
+	struct sembuf op = {0, -1, 0};
+	struct timespec ts = {3600, 0};
+	announce("semtimedop");
+	semtimedop(sem_set, &op, 1, &ts); /* AT_semtimedop */
+	return NULL;
+}
+
+static void *t_thrd_sleep(void *a)
+{
+	struct timespec ts = {3600, 0};
+	announce("thrd_sleep");
+	thrd_sleep(&ts, NULL); /* AT_thrd_sleep */
+	return NULL;
+}
+
 static void *t_clock_nanosleep(void *a)
 {
 	struct timespec ts = {3600, 0};
@@ -421,6 +448,8 @@ static void reap_ipc(void)
 		msgctl(msq_full, IPC_RMID, NULL);
 	if (msq_empty >= 0)
 		msgctl(msq_empty, IPC_RMID, NULL);
+	if (sem_set >= 0)
+		semctl(sem_set, 0, IPC_RMID);
 	_exit(0);
 }
 
@@ -490,8 +519,10 @@ int main(void)
 	/* keys: 0x7c + pid and 0x7d + pid, so that the test's cleanup removes only ours */
 	msq_full = msgget((key_t)(0x7c000000 | getpid()), IPC_CREAT | IPC_EXCL | 0600);
 	msq_empty = msgget((key_t)(0x7d000000 | getpid()), IPC_CREAT | IPC_EXCL | 0600);
+	sem_set = semget((key_t)(0x7e000000 | getpid()), 1, IPC_CREAT | IPC_EXCL | 0600);
 	pid_t reaper = child(reap_ipc); /* never returns in the child */
-	if (mq_full == (mqd_t)-1 || mq_empty == (mqd_t)-1 || msq_full < 0 || msq_empty < 0)
+	if (mq_full == (mqd_t)-1 || mq_empty == (mqd_t)-1 || msq_full < 0 || msq_empty < 0 ||
+	    sem_set < 0)
 		die("ipc");
 	if (mq_send(mq_full, "a", 1, 0) != 0) /* now full */
 		die("mq_send");
@@ -548,13 +579,13 @@ int main(void)
 	       "send=%d sendto=%d sendmsg=%d listen=%d connect=%d ppoll=%d pselect=%d epoll=%d "
 	       "ep_pipe=%d epoll2=%d ep2_pipe=%d mq_full=%d mq_full_name=%s mq_empty=%d "
 	       "mq_empty_name=%s msq_full=%d msq_full_count=%d msq_empty=%d lockf=%d "
-	       "lock_path=%s reaper=%d lock_child=%d waited_child=%d pid=%d\n",
+	       "lock_path=%s reaper=%d lock_child=%d waited_child=%d sem_set=%d pid=%d\n",
 	       never_pipe[0], readv_pipe[0], full_pipe[1], kmsg_fd, dgram_fds[0][0],
 	       dgram_fds[1][0], dgram_fds[2][0], full_socks[0][0], full_socks[1][0],
 	       full_socks[2][0], listen_fd, conn_fd, ppoll_pipe[0], pselect_pipe[0], ep_fd,
 	       ep_pipe[0], ep2_fd, ep2_pipe[0], (int)mq_full, mq_full_name, (int)mq_empty,
 	       mq_empty_name, msq_full, msq_full_count, msq_empty, lockf_fd, lock_path, (int)reaper,
-	       (int)lock_child, (int)waited_child, (int)getpid());
+	       (int)lock_child, (int)waited_child, sem_set, (int)getpid());
 	fflush(stdout);
 
 	/* in this order: thread 2, 3, ... */
@@ -577,6 +608,9 @@ int main(void)
 	start(t_mq_timedreceive);
 	start(t_msgsnd);
 	start(t_msgrcv);
+	start(t_semop);
+	start(t_semtimedop);
+	start(t_thrd_sleep);
 	start(t_clock_nanosleep);
 	start(t_sigtimedwait);
 	start(t_sigwaitinfo);

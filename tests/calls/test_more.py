@@ -2,7 +2,8 @@
 (tests/calls/calls_more.c): readv, writev on a full pipe, pread (/dev/kmsg at its end, when
 readable), recvfrom/recvmsg/recvmmsg, send/sendto/sendmsg on full socket buffers, accept4,
 connect to a unix listener whose backlog is full, ppoll, pselect, epoll_pwait(2), timed POSIX
-message queue calls, msgsnd on a full SysV queue, msgrcv, clock_nanosleep, sigtimedwait,
+message queue calls, msgsnd on a full SysV queue, msgrcv, semop and semtimedop on a SysV
+semaphore set, C11 thrd_sleep, clock_nanosleep, sigtimedwait,
 sigwaitinfo, wait, waitid, lockf held by a child, timed/clock mutex locks (held_by the
 holder), rwlock read and timed write locks (held_by the writer), timed/clock semaphore and
 condition waits, timed/clock joins (the object and held_by name the awaited thread).
@@ -28,6 +29,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.mq_unlink.argtypes = [ctypes.c_char_p]
 libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
 libc.msgctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+libc.semctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
 IPC_RMID = 0
 
 runs = []  # setup values of every run, for the cleanup
@@ -38,6 +40,17 @@ def sysv_queues():
     with open("/proc/sysvipc/msg") as f:
         lines = f.readlines()[1:]
     return {int(l.split()[1]): int(l.split()[0]) for l in lines if l.split()}
+
+
+def sysv_sems():
+    """semid -> key of every SysV semaphore set (from /proc/sysvipc/sem)."""
+    with open("/proc/sysvipc/sem") as f:
+        lines = f.readlines()[1:]
+    return {int(l.split()[1]): int(l.split()[0]) for l in lines if l.split()}
+
+
+def our_sems(s):
+    return {int(s["sem_set"]): 0x7e000000 | int(s["pid"])} if "sem_set" in s else {}
 
 
 def our_queues(s):
@@ -55,6 +68,10 @@ def cleanup():
         for qid, key in our_queues(s).items():
             if present.get(qid) == key:
                 libc.msgctl(qid, IPC_RMID, None)
+        sems = sysv_sems()
+        for sid, key in our_sems(s).items():
+            if sems.get(sid) == key:
+                libc.semctl(sid, 0, IPC_RMID)
     leftovers_removed(runs, "calls_more", libc, remove_sysv)
 
 
@@ -62,6 +79,9 @@ def ipc_gone(s):
     """True once the run's queues and children are gone."""
     present = sysv_queues()
     if any(present.get(qid) == key for qid, key in our_queues(s).items()):
+        return False
+    sems = sysv_sems()
+    if any(sems.get(sid) == key for sid, key in our_sems(s).items()):
         return False
     return posix_queues_and_children_gone(s, libc)
 
@@ -99,6 +119,9 @@ def expectations(s):
         "msgsnd": ("msgsnd", rf"SysV message queue {s['msq_full']} holding {s['msq_full_count']} messages",
                    None),
         "msgrcv": ("msgrcv", rf"SysV message queue {s['msq_empty']} holding 0 messages", None),
+        "semop": ("semop", rf"SysV semaphore set {s['sem_set']} of 1 semaphore", None),
+        "semtimedop": ("semtimedop", rf"SysV semaphore set {s['sem_set']} of 1 semaphore", None),
+        "thrd_sleep": ("thrd_sleep", r"a sleep of 3600s", None),
         "clock_nanosleep": ("clock_nanosleep", r"a sleep of 3600s", None),
         "sigtimedwait": ("sigtimedwait", r"signal SIGUSR1", None),
         "sigwaitinfo": ("sigwaitinfo", r"signal SIGUSR2", None),
