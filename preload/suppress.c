@@ -246,7 +246,9 @@ static void load_file(const char *path)
 	if (memchr(buf, '\0', got) != NULL)
 		tl_warn("suppressions file %s contains NUL bytes; reading it up to the first one",
 		        path);
-	parse(buf, path, NULL);
+	/* a UTF-8 byte order mark (editors on Windows write one) is not part of the first rule */
+	bool bom = got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
+	parse(bom ? buf + 3 : buf, path, NULL);
 	free(buf);
 }
 

@@ -40,9 +40,12 @@ def reported(r, what):
 
 try:
     # the baseline rule, with and without a final newline, CRLF, blanks and comments around it
+    # and a UTF-8 byte order mark before the first rule (Windows editors write one)
     for data in (b"start:sem_blocker\n", b"start:sem_blocker", b"# c\r\n\r\n  start:sem_blocker \r\n",
-                 b"\t start:sem_blocker\t"):
-        suppressed(run_supp(data), repr(data))
+                 b"\t start:sem_blocker\t", b"\xef\xbb\xbfstart:sem_blocker\r\n"):
+        r = run_supp(data)
+        suppressed(r, repr(data))
+        check(warnings(r) == [], f"{data!r}: warnings {warnings(r)}", r.stderr)
     # truncated lines: warnings with file:line, the valid rule still applies
     r = run_supp(b"sta\nstart:\nstart:sem_blocker\nany")
     suppressed(r, "truncated lines")
