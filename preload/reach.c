@@ -1107,6 +1107,16 @@ static void exclude_dead_stacks(void)
  * roots; their stacks are scanned with the others' when scanning is needed at all: true when
  * every candidate is one of them, and then no verdict depends on memory (each is "reachable"
  * for the reason set here) and nothing is scanned. */
+static const char *unconditional_reason(const struct th *t)
+{
+	if (t->kind == TL_OBJ_THREAD) /* not a candidate: it runs, or waits for time or the world */
+		return t->join_target < 0 || !ths[t->join_target].candidate ||
+		               ths[t->join_target].root
+		           ? "the thread it joins can run"
+		           : NULL;
+	return t->obj_static ? "its object is in memory any thread can name" : NULL;
+}
+
 static bool promote_unconditional(void)
 {
 	bool all, changed;
@@ -1117,14 +1127,7 @@ static bool promote_unconditional(void)
 			struct th *t = &ths[i];
 			if (!t->candidate || t->root)
 				continue;
-			const char *because = NULL;
-			if (t->kind == TL_OBJ_THREAD) {
-				if (t->join_target < 0 || !ths[t->join_target].candidate ||
-				    ths[t->join_target].root)
-					because = "the thread it joins can run";
-			} else if (t->obj_static) {
-				because = "its object is in memory any thread can name";
-			}
+			const char *because = unconditional_reason(t);
 			if (because) {
 				t->root = t->stack_marked = true;
 				t->why = because;
@@ -1349,19 +1352,13 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 			}
 			if (t->root)
 				continue;
-			const char *because = NULL;
-			if (t->kind == TL_OBJ_THREAD) {
-				/* not a candidate: it runs, or waits for time or the world */
-				if (t->join_target < 0 || !ths[t->join_target].candidate ||
-				    ths[t->join_target].root)
-					because = "the thread it joins can run";
-			} else if (t->obj_static) {
-				because = "its object is in memory any thread can name";
-			} else if (t->obj_block >= 0 && (bflags[t->obj_block] & B_MARK)) {
-				because = "its object is reachable";
-			} else if (t->obj_owner >= 0 &&
-			           (ths[t->obj_owner].stack_marked || ths[t->obj_owner].root)) {
-				because = "its object is on a stack that is reachable";
+			const char *because = unconditional_reason(t);
+			if (!because && t->kind != TL_OBJ_THREAD) {
+				if (t->obj_block >= 0 && (bflags[t->obj_block] & B_MARK))
+					because = "its object is reachable";
+				else if (t->obj_owner >= 0 &&
+				         (ths[t->obj_owner].stack_marked || ths[t->obj_owner].root))
+					because = "its object is on a stack that is reachable";
 			}
 			if (!because && t->handle_held)
 				because = "its pthread_t is held by a thread that can run";
