@@ -106,6 +106,7 @@
 	X(ssize_t, msgrcv, (int, void *, size_t, long, int))                                       \
 	X(int, nanosleep, (const struct timespec *, struct timespec *))                            \
 	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *))      \
+	X(int, thrd_sleep, (const struct timespec *, struct timespec *))                           \
 	X(unsigned int, sleep, (unsigned int))                                                     \
 	X(int, usleep, (useconds_t))                                                               \
 	X(int, pause, (void))                                                                      \

@@ -26,6 +26,12 @@ TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
 	            TL_REAL(clock_nanosleep)(clk, flags, req, rem));
 }
 
+/* C11's sleep: glibc's calls its internal clock_nanosleep, which no wrapper sees. */
+TL_EXPORT int thrd_sleep(const struct timespec *req, struct timespec *rem)
+{
+	TL_BLOCKING(int, "thrd_sleep", TL_OBJ_SLEEP, ms_of(req), 0, TL_REAL(thrd_sleep)(req, rem));
+}
+
 TL_EXPORT unsigned int sleep(unsigned int s)
 {
 	TL_BLOCKING(unsigned int, "sleep", TL_OBJ_SLEEP, (uintptr_t)s * 1000, 0, TL_REAL(sleep)(s));
