@@ -1,9 +1,9 @@
 /* Hang reports of live processes: `threadleak dump PID` and what `threadleak run --timeout`
  * shares with it. A process under the library with dump_signal set takes that real-time signal,
- * sent with sigqueue and the value (our pid << 32 | a descriptor of a private folder of ours),
- * as a request: it writes hang.PID (JSON, docs/report-schema.md) into /proc/OURPID/fd/N, which
- * only our user can reach, and goes on (preload/dump.c). The kernel lets only the process's
- * owner (or root) send it a signal. */
+ * sent to one thread that it leaves undisturbed (live_request) with the value (our pid << 32 | a
+ * descriptor of a private folder of ours), as a request: it writes hang.PID (JSON,
+ * docs/report-schema.md) into /proc/OURPID/fd/N, which only our user can reach, and goes on
+ * (preload/dump.c). The kernel lets only the process's owner (or root) send it a signal. */
 #include "cli.h"
 
 #include <dirent.h>
@@ -175,14 +175,17 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 	sp = strtoul(p, &p, 16);
 	pc = strtoul(p, &p, 16);
 	(void)sp;
-	if (blocks) { /* only a sigwait of a set that holds the signal takes it */
+	/* A sigwait's set: the kernel unblocks it while the thread waits (SigBlk shows it
+	 * clear), and a signal in it is dequeued there, not delivered to a handler. */
+	if (nr == NR_rt_sigtimedwait) {
 		uint64_t set = 0;
-		return nr == NR_rt_sigtimedwait && memfd >= 0 &&
-		               pread(memfd, &set, sizeof(set), (off_t)a[0]) == sizeof(set) &&
+		return memfd >= 0 && pread(memfd, &set, sizeof(set), (off_t)a[0]) == sizeof(set) &&
 		               ((set >> (sig - 1)) & 1)
 		           ? AIM_SIGWAIT
 		           : AIM_NONE;
 	}
+	if (blocks)
+		return AIM_NONE;
 	switch (nr) {
 	case NR_futex: {                  /* as preload/kernel.c tl_signal_is_transparent */
 		int op = (int)a[1] & 127; /* FUTEX_CMD_MASK */
@@ -274,7 +277,8 @@ static const char *interrupted_name(long nr)
 }
 
 /* The tid of the best thread of pid to send sig to (AIM_* in *aim), 0 when none; the threads
- * counted into b (all of them; those that block sig); what the others do into why. */
+ * counted into b (all of them; those that block sig) and what the others do into why, both
+ * complete when no thread was found as good as AIM_QUIET (the search stops there). */
 static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why, size_t len)
 {
 	char path[64];
@@ -303,6 +307,8 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 		if (a > best_aim) {
 			best_aim = a;
 			best = atoi(e->d_name);
+			if (a >= AIM_QUIET) /* as good as any: no need to read 1000 more threads */
+				break;
 		}
 		if (a == AIM_NONE && !blocks && why && used < len) {
 			char sys[64] = "";
