@@ -1,9 +1,10 @@
 /* Reports of a process that has not exited (TL_CHECK_HANG: every thread, the main thread
  * included): when it is asked to end (SIGTERM, SIGINT, SIGQUIT with dump_on_signal=1) and on
  * demand (the real-time signal dump_signal, which threadleak run --timeout and threadleak dump
- * send with sigqueue). After the report the signal does what it did before: the program's
- * handler runs, an ignored signal stays ignored, the default action ends the process with the
- * same status; a request on dump_signal is invisible to the program.
+ * send to one thread they chose from /proc, with rt_tgsigqueueinfo: tools/dump.c live_request).
+ * After the report the signal does what it did before: the program's handler runs, an ignored
+ * signal stays ignored, the default action ends the process with the same status; a request on
+ * dump_signal is invisible to the program.
  *
  * Where the report is made (see docs/internals.md, "Reports of a live process"): in the signal
  * handler, on a thread that is inside one of our blocking wrappers and not in a handler of the

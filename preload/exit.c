@@ -279,7 +279,54 @@ struct reduced_thread {
 	int state;
 	bool detached;
 	const char *call;
+	char name[16];     /* the kernel's (comm); "" when unknown */
+	char call_buf[24]; /* "syscall N" */
 };
+
+/* What the kernel shows of thread r: its name, and for a thread outside our wrappers the
+ * system call it waits in (blocked there, named as the full check names it: tl_kernel_call).
+ * /proc files only: no lock, no allocation. */
+static void reduced_kernel_view(struct reduced_thread *r)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)r->tid);
+	ssize_t n = tl_read_file(path, buf, sizeof(buf));
+	if (n > 0) {
+		size_t len = strcspn(buf, "\n");
+		len = len < sizeof(r->name) - 1 ? len : sizeof(r->name) - 1;
+		memcpy(r->name, buf, len);
+		r->name[len] = '\0';
+	}
+	if (r->state != TL_ST_RUNNING || r->tid == tl_gettid()) /* ours would say "read" */
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)r->tid);
+	if (tl_read_file(path, buf, sizeof(buf)) <= 0 || buf[0] < '0' || buf[0] > '9')
+		return; /* "running", or -1: not in a system call */
+	long nr = strtol(buf, NULL, 10);
+	r->state = TL_ST_BLOCKED;
+	r->call = tl_syscall_name(nr);
+	if (r->call == NULL) {
+		snprintf(r->call_buf, sizeof(r->call_buf), "syscall %ld", nr);
+		r->call = r->call_buf;
+	}
+}
+
+/* s as a JSON string's contents: quotes, backslashes and control bytes escaped, bytes past
+ * ASCII as '?' (a thread's name may hold invalid UTF-8). */
+static void json_chars(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		else
+			out[o++] = c < 0x80 ? (char)c : '?';
+	}
+	out[o] = '\0';
+}
 
 static bool tid_listed(const pid_t *v, int n, pid_t tid)
 {
@@ -312,8 +359,8 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool 
 			    ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING | TL_F_ADOPTED)) ||
 			     tid == self))
 				continue;
-			struct reduced_thread r = {t->number, tid, TL_ST_RUNNING,
-			                           (f & TL_F_DETACHED) != 0, NULL};
+			struct reduced_thread r = {
+			    t->number, tid, TL_ST_RUNNING, (f & TL_F_DETACHED) != 0, NULL, "", ""};
 			uint32_t seq = atomic_load(&t->blk.seq);
 			if ((f & TL_F_FINISHED) || (ntasks >= 0 && !tid_listed(tasks, ntasks, tid)))
 				r.state = TL_ST_EXITED;
@@ -321,8 +368,10 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool 
 				r.state = TL_ST_BLOCKED;
 				r.call = t->blk.call; /* a string constant of a wrapper */
 			}
-			if (n < max)
+			if (n < max) {
+				reduced_kernel_view(&r);
 				out[n++] = r;
+			}
 		}
 		/* tasks of threads already forgotten (still in glibc's exit path) are ours */
 		for (int i = 0; i < ntasks; i++)
@@ -331,9 +380,11 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool 
 		tl_registry_unlock();
 	}
 	for (int i = 0; i < ntasks; i++)
-		if ((all || tasks[i] != self) && !tid_listed(known, nknown, tasks[i]) && n < max)
-			out[n++] =
-			    (struct reduced_thread){0, tasks[i], TL_ST_UNTRACKED, false, NULL};
+		if ((all || tasks[i] != self) && !tid_listed(known, nknown, tasks[i]) && n < max) {
+			out[n] = (struct reduced_thread){0,  tasks[i], TL_ST_UNTRACKED, false, NULL,
+			                                 "", ""};
+			reduced_kernel_view(&out[n++]);
+		}
 	return n;
 }
 
@@ -382,9 +433,15 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 				    (unsigned long long)r->number);
 			else
 				PUT("%s\n  {\"thread\": null", i ? "," : "");
-			PUT(", \"tid\": %d, \"name\": null, \"state\": \"%s\", \"detached\": %s, "
-			    "\"blocked_in\": ",
-			    (int)r->tid, state_names[r->state], r->detached ? "true" : "false");
+			char name[sizeof(r->name) * 6 + 1];
+			json_chars(name, sizeof(name), r->name);
+			PUT(", \"tid\": %d, \"name\": ", (int)r->tid);
+			if (name[0])
+				PUT("\"%s\"", name);
+			else
+				PUT("null");
+			PUT(", \"state\": \"%s\", \"detached\": %s, \"blocked_in\": ",
+			    state_names[r->state], r->detached ? "true" : "false");
 			if (r->call)
 				PUT("\"%s\"", r->call);
 			else
@@ -409,9 +466,18 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 		PUT("\nthreadleak: %s\n\n", note);
 		for (int i = 0; i < n; i++) {
 			const struct reduced_thread *r = &v[i];
+			char name[sizeof(r->name) + 4] = "";
+			if (r->name[0]) { /* as report/text.c prints it: control bytes as '?' */
+				size_t k = 0;
+				name[k++] = ',', name[k++] = ' ', name[k++] = '"';
+				for (const char *c = r->name; *c; c++)
+					name[k++] =
+					    ((unsigned char)*c < 0x20 || *c == 0x7f) ? '?' : *c;
+				name[k++] = '"', name[k] = '\0';
+			}
 			if (r->number)
-				PUT("thread %llu (tid %d%s) %s", (unsigned long long)r->number,
-				    (int)r->tid, r->detached ? ", detached" : "",
+				PUT("thread %llu (tid %d%s%s) %s", (unsigned long long)r->number,
+				    (int)r->tid, name, r->detached ? ", detached" : "",
 				    state_names[r->state]);
 			else
 				PUT("a thread threadleak did not see created (tid %d) %s",

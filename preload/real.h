@@ -66,7 +66,6 @@
 	X(int, pipe, (int *))                                                                      \
 	X(int, semop, (int, struct sembuf *, size_t))                                              \
 	X(int, semtimedop, (int, struct sembuf *, size_t, const struct timespec *))                \
-	X(int, thrd_sleep, (const struct timespec *, struct timespec *))                           \
 	X(int, pipe2, (int *, int))                                                                \
 	X(ssize_t, write, (int, const void *, size_t))                                             \
 	X(ssize_t, readv, (int, const struct iovec *, int))                                        \
@@ -112,6 +111,7 @@
 	X(ssize_t, msgrcv, (int, void *, size_t, long, int))                                       \
 	X(int, nanosleep, (const struct timespec *, struct timespec *))                            \
 	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *))      \
+	X(int, thrd_sleep, (const struct timespec *, struct timespec *))                           \
 	X(unsigned int, sleep, (unsigned int))                                                     \
 	X(int, usleep, (useconds_t))                                                               \
 	X(int, pause, (void))                                                                      \

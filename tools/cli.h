@@ -217,8 +217,11 @@ int dump_signal_default(void); /* the dump_signal run gives the library */
 enum live_state { LIVE_READY, LIVE_GONE, LIVE_DENIED, LIVE_NO_LIBRARY, LIVE_NO_SIGNAL };
 enum live_state live_state(int pid, int sig);
 /* Ask pid for its hang report, written as hang.PID into the private folder dirfd (ours);
- * final: a termination follows (the process then skips its own report on that signal). */
-int live_request(int pid, int sig, int dirfd, bool final);
+ * final: a termination follows (the process then skips its own report on that signal). The
+ * signal goes to one thread that it leaves undisturbed; with none (after LIVE_AIM_MS), -1 with
+ * errno EBUSY and why in `why` (a clause). */
+#define LIVE_AIM_MS 1000
+int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len);
 bool live_wait_report(int dirfd, int pid, int64_t deadline_ms);
 struct live_blocked {
 	int threads, blocking; /* threads of the process, those that block the signal */

@@ -1,9 +1,9 @@
 /* Hang reports of live processes: `threadleak dump PID` and what `threadleak run --timeout`
  * shares with it. A process under the library with dump_signal set takes that real-time signal,
- * sent with sigqueue and the value (our pid << 32 | a descriptor of a private folder of ours),
- * as a request: it writes hang.PID (JSON, docs/report-schema.md) into /proc/OURPID/fd/N, which
- * only our user can reach, and goes on (preload/dump.c). The kernel lets only the process's
- * owner (or root) send it a signal. */
+ * sent to one thread that it leaves undisturbed (live_request) with the value (our pid << 32 | a
+ * descriptor of a private folder of ours), as a request: it writes hang.PID (JSON,
+ * docs/report-schema.md) into /proc/OURPID/fd/N, which only our user can reach, and goes on
+ * (preload/dump.c). The kernel lets only the process's owner (or root) send it a signal. */
 #include "cli.h"
 
 #include <dirent.h>
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,12 +61,364 @@ enum live_state live_state(int pid, int sig)
 	return caught ? LIVE_READY : LIVE_NO_SIGNAL;
 }
 
-int live_request(int pid, int sig, int dirfd, bool final)
+/* ---- which thread is asked ---- */
+/* A signal sent to the process goes to whichever thread the kernel picks among those that do
+ * not block it, and a thread asleep in a call the kernel never restarts after a handler
+ * (semop, semtimedop, msgrcv, epoll_pwait2, a recv with SO_RCVTIMEO, sigsuspend, a raw
+ * syscall() of a sleep...) returns EINTR from it. So the request goes to one thread, chosen
+ * from the kernel's view (/proc/PID/task/TID: status's SigBlk and State, syscall, the code
+ * before the pc in mem, the descriptor in fd), best first: */
+enum {
+	AIM_NONE,
+	AIM_EPOLL,    /* in libc's epoll_wait/epoll_pwait: executed again, up to 4 ms late */
+	AIM_RUNNING,  /* in user space, or on a CPU */
+	AIM_REPAIRED, /* asleep in a call of libc's that the library's handler finishes exactly
+	               * (relative and absolute sleeps, poll, select, ppoll, pselect, pause,
+	               * timed futex waits: preload/capture.c tl_repair_eintr) */
+	AIM_QUIET,    /* asleep in a call the kernel restarts unseen (SA_RESTART) */
+	AIM_SIGWAIT,  /* blocks the signal and waits for it in sigwaitinfo/sigtimedwait */
+};
+
+/* The code right before pc (the instruction after `syscall`) in process pid: does it load nr
+ * into eax (mov $nr,%eax) at most `back` bytes before the syscall instruction, as glibc's
+ * wrappers do (the library can then name, and finish, the interrupted call)? */
+static bool loads_nr_before(int memfd, unsigned long pc, long nr, int back)
+{
+	unsigned char code[32];
+	if (memfd < 0 || pc < sizeof(code) ||
+	    pread(memfd, code, sizeof(code), (off_t)(pc - sizeof(code))) != (ssize_t)sizeof(code))
+		return false;
+	const unsigned char *ip = code + sizeof(code);
+	if (ip[-2] != 0x0f || ip[-1] != 0x05)
+		return false;
+	for (int b = 7; b <= back; b++) {
+		int32_t imm;
+		memcpy(&imm, ip - b + 1, sizeof(imm));
+		if (ip[-b] == 0xb8 && imm == nr)
+			return true;
+	}
+	return false;
+}
+
+/* Is descriptor fd of task tid a socket (which may have a timeout: not restarted then)? Not
+ * known: yes. */
+static bool fd_is_socket(int pid, const char *tid, unsigned long fd)
+{
+	char path[96], link[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%.16s/fd/%lu", pid, tid, fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return true;
+	link[n] = '\0';
+	return strncmp(link, "socket:", 7) == 0;
+}
+
+/* x86_64 numbers, as the kernel shows them (the CLI reads another process of this machine) */
+enum {
+	NR_read = 0,
+	NR_write = 1,
+	NR_poll = 7,
+	NR_readv = 19,
+	NR_writev = 20,
+	NR_select = 23,
+	NR_sched_yield = 24,
+	NR_pause = 34,
+	NR_nanosleep = 35,
+	NR_connect = 42,
+	NR_accept = 43,
+	NR_sendto = 44,
+	NR_recvfrom = 45,
+	NR_sendmsg = 46,
+	NR_recvmsg = 47,
+	NR_wait4 = 61,
+	NR_fcntl = 72,
+	NR_flock = 73,
+	NR_rt_sigtimedwait = 128,
+	NR_futex = 202,
+	NR_epoll_wait = 232,
+	NR_mq_timedsend = 242,
+	NR_mq_timedreceive = 243,
+	NR_waitid = 247,
+	NR_clock_nanosleep = 230,
+	NR_pselect6 = 270,
+	NR_ppoll = 271,
+	NR_epoll_pwait = 281,
+	NR_accept4 = 288,
+	NR_sendmmsg = 307,
+};
+
+/* How good a target thread tid of pid is for sig (AIM_*), from what the kernel shows now. */
+static int aim_of(int pid, const char *tid, int sig, int memfd)
+{
+	char path[96], buf[8192];
+	snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, tid);
+	if (!read_small(path, buf, sizeof(buf)))
+		return AIM_NONE;
+	const char *st = strstr(buf, "\nState:"), *blk = strstr(buf, "\nSigBlk:");
+	char state = '?';
+	if (st == NULL || sscanf(st + 7, " %c", &state) != 1 || blk == NULL)
+		return AIM_NONE;
+	if (state != 'R' && state != 'S' && state != 'D')
+		return AIM_NONE; /* stopped, traced, a zombie, dead */
+	bool blocks = (strtoull(blk + 8, NULL, 16) >> (sig - 1)) & 1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall", pid, tid);
+	char sys[256];
+	if (!read_small(path, sys, sizeof(sys)))
+		return AIM_NONE;
+	if (strncmp(sys, "running", 7) == 0)
+		return blocks ? AIM_NONE : AIM_RUNNING;
+	char *p = sys;
+	long nr = strtol(p, &p, 10);
+	unsigned long a[6], sp, pc;
+	for (int i = 0; i < 6; i++)
+		a[i] = strtoul(p, &p, 16);
+	sp = strtoul(p, &p, 16);
+	pc = strtoul(p, &p, 16);
+	(void)sp;
+	/* A sigwait's set: the kernel unblocks it while the thread waits (SigBlk shows it
+	 * clear), and a signal in it is dequeued there, not delivered to a handler. */
+	if (nr == NR_rt_sigtimedwait) {
+		uint64_t set = 0;
+		return memfd >= 0 && pread(memfd, &set, sizeof(set), (off_t)a[0]) == sizeof(set) &&
+		               ((set >> (sig - 1)) & 1)
+		           ? AIM_SIGWAIT
+		           : AIM_NONE;
+	}
+	if (blocks)
+		return AIM_NONE;
+	switch (nr) {
+	case NR_futex: {                  /* as preload/kernel.c tl_signal_is_transparent */
+		int op = (int)a[1] & 127; /* FUTEX_CMD_MASK */
+		if (op == 6 || op == 13)  /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2 */
+			return AIM_QUIET;
+		if (op == 11) /* FUTEX_WAIT_REQUEUE_PI */
+			return AIM_NONE;
+		if (a[3] == 0)
+			return AIM_QUIET;
+		return (op == 0 || op == 9) && loads_nr_before(memfd, pc, nr, 7) ? AIM_REPAIRED
+		                                                                 : AIM_NONE;
+	}
+	case NR_read:
+	case NR_readv:
+	case NR_write:
+	case NR_writev:
+	case NR_recvfrom:
+	case NR_recvmsg:
+	case NR_sendto:
+	case NR_sendmsg:
+	case NR_sendmmsg:
+	case NR_accept:
+	case NR_accept4:
+	case NR_connect:
+		return fd_is_socket(pid, tid, a[0]) ? AIM_NONE : AIM_QUIET;
+	case NR_wait4:
+	case NR_waitid:
+	case NR_flock:
+	case NR_fcntl:
+	case NR_mq_timedsend:
+	case NR_mq_timedreceive:
+	case NR_sched_yield:
+		return AIM_QUIET;
+	case NR_nanosleep:
+	case NR_clock_nanosleep:
+	case NR_poll:
+	case NR_ppoll:
+	case NR_select:
+	case NR_pselect6:
+	case NR_pause:
+		return loads_nr_before(memfd, pc, nr, 7) ? AIM_REPAIRED : AIM_NONE;
+	case NR_epoll_wait:
+	case NR_epoll_pwait:
+		return loads_nr_before(memfd, pc, nr, 24) ? AIM_EPOLL : AIM_NONE;
+	default:
+		return AIM_NONE;
+	}
+}
+
+/* The name of the calls that a signal interrupts, for the message; others by number. */
+static const char *interrupted_name(long nr)
+{
+	static const struct {
+		long nr;
+		const char *name;
+	} names[] = {
+	    {NR_poll, "poll"},
+	    {NR_select, "select"},
+	    {NR_pause, "pause"},
+	    {NR_nanosleep, "nanosleep"},
+	    {NR_recvfrom, "recvfrom"},
+	    {NR_recvmsg, "recvmsg"},
+	    {NR_read, "read"},
+	    {NR_accept, "accept"},
+	    {NR_accept4, "accept4"},
+	    {NR_futex, "futex"},
+	    {NR_rt_sigtimedwait, "rt_sigtimedwait"},
+	    {NR_epoll_wait, "epoll_wait"},
+	    {NR_clock_nanosleep, "clock_nanosleep"},
+	    {NR_pselect6, "pselect6"},
+	    {NR_ppoll, "ppoll"},
+	    {NR_epoll_pwait, "epoll_pwait"},
+	    {65, "semop"},
+	    {69, "msgsnd"},
+	    {70, "msgrcv"},
+	    {130, "rt_sigsuspend"},
+	    {208, "io_getevents"},
+	    {220, "semtimedop"},
+	    {281, "epoll_pwait"},
+	    {299, "recvmmsg"},
+	    {426, "io_uring_enter"},
+	    {441, "epoll_pwait2"},
+	    {449, "futex_waitv"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].nr == nr)
+			return names[i].name;
+	return NULL;
+}
+
+/* The tid of the best thread of pid to send sig to (AIM_* in *aim), 0 when none; the threads
+ * counted into b (all of them; those that block sig) and what the others do into why, both
+ * complete when no thread was found as good as AIM_QUIET (the search stops there). */
+static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int memfd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int best = 0, best_aim = AIM_NONE;
+	size_t used = 0;
+	*b = (struct live_blocked){0, 0};
+	if (why && len)
+		why[0] = '\0';
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char buf[8192];
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, e->d_name);
+		if (!read_small(path, buf, sizeof(buf)))
+			continue;
+		const char *blk = strstr(buf, "\nSigBlk:");
+		bool blocks = blk && ((strtoull(blk + 8, NULL, 16) >> (sig - 1)) & 1);
+		b->threads++;
+		b->blocking += blocks;
+		int a = aim_of(pid, e->d_name, sig, memfd);
+		if (a > best_aim) {
+			best_aim = a;
+			best = atoi(e->d_name);
+			if (a >= AIM_QUIET) /* as good as any: no need to read 1000 more threads */
+				break;
+		}
+		if (a == AIM_NONE && !blocks && why && used < len) {
+			char sys[64] = "";
+			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall", pid, e->d_name);
+			read_small(path, sys, sizeof(sys));
+			sys[strcspn(sys, " \n")] = '\0';
+			long nr = sys[0] >= '0' && sys[0] <= '9' ? atol(sys) : -1;
+			const char *name = nr >= 0 ? interrupted_name(nr) : NULL;
+			char what[64];
+			if (name)
+				snprintf(what, sizeof(what), "%s", name);
+			else
+				snprintf(what, sizeof(what), "system call %s", sys[0] ? sys : "?");
+			int w = snprintf(why + used, len - used, "%stid %s in %s", used ? ", " : "",
+			                 e->d_name, what);
+			used = w > 0 && (size_t)w < len - used ? used + (size_t)w : len;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (memfd >= 0)
+		close(memfd);
+	*aim_out = best_aim;
+	return best;
+}
+
+/* What thread tid of pid shows of its time: on a CPU (ns, schedstat), voluntary switches
+ * (sleeps), "running" in syscall. False when it cannot be read. */
+struct ran {
+	unsigned long long ns, sleeps;
+	bool running;
+};
+
+static bool ran_of(int pid, int tid, struct ran *r)
+{
+	char path[96], buf[8192];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+	if (!read_small(path, buf, sizeof(buf)) || sscanf(buf, "%llu", &r->ns) != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	const char *v;
+	if (!read_small(path, buf, sizeof(buf)) ||
+	    (v = strstr(buf, "\nvoluntary_ctxt_switches:")) == NULL)
+		return false;
+	r->sleeps = strtoull(v + 26, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	r->running = read_small(path, buf, sizeof(buf)) && strncmp(buf, "running", 7) == 0;
+	return true;
+}
+
+/* Is thread tid, seen "running", computing in user space? "running" is any runnable task,
+ * also one in the kernel on its way into a call (a loop of semtimedop shows it between two
+ * calls, 5% of the looks here, more on a loaded machine): only one that stays running 2 ms
+ * later, never slept meanwhile and was on a CPU for 100 us of them is taken. */
+static bool computing(int pid, int tid, int sig)
+{
+	struct ran a, b;
+	if (!ran_of(pid, tid, &a))
+		return false;
+	struct timespec ts = {0, 2 * 1000000};
+	nanosleep(&ts, NULL);
+	if (!ran_of(pid, tid, &b))
+		return false;
+	char tids[16];
+	snprintf(tids, sizeof(tids), "%d", tid);
+	return a.running && b.running && a.sleeps == b.sleeps && b.ns >= a.ns + 100000 &&
+	       aim_of(pid, tids, sig, -1) == AIM_RUNNING;
+}
+
+int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 {
 	union sigval v;
 	uint64_t word = ((uint64_t)getpid() << 32) | (uint32_t)dirfd | (final ? 1u << 31 : 0);
 	v.sival_ptr = (void *)(uintptr_t)word;
-	return sigqueue(pid, sig, v);
+	/* The threads' calls change: a thread between two calls of a loop is worth waiting for
+	 * (up to LIVE_AIM_MS) rather than a refusal. */
+	struct live_blocked b;
+	int64_t until = live_now_ms() + LIVE_AIM_MS;
+	char others[256];
+	for (;;) {
+		int kind, tid = aim(pid, sig, &kind, &b, others, sizeof(others));
+		if (tid > 0 && kind == AIM_RUNNING && !computing(pid, tid, sig))
+			tid = 0;
+		if (tid > 0) {
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			si.si_signo = sig;
+			si.si_code = SI_QUEUE; /* the only code another process may send */
+			si.si_pid = getpid();
+			si.si_uid = getuid();
+			si.si_value = v;
+			return (int)syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si);
+		}
+		if (b.threads == 0) {
+			errno = ESRCH;
+			return -1;
+		}
+		if (b.blocking == b.threads) /* nobody takes it but a sigwait: nobody interrupted */
+			return sigqueue(pid, sig, v);
+		if (live_now_ms() >= until)
+			break;
+		struct timespec ts = {0, 2 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	snprintf(why, len,
+	         "every thread that takes signal %d is in a system call it would interrupt with "
+	         "EINTR (%s), and the other %d block it: not asked",
+	         sig, others, b.blocking);
+	errno = EBUSY;
+	return -1;
 }
 
 /* How many threads of pid block sig (SigBlk in /proc/PID/task/TID/status), of how many. */
@@ -284,8 +637,12 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 	char name[64];
 	snprintf(name, sizeof(name), "hang.%d", pid);
 	unlinkat(dfd, name, 0);
-	if (live_request(pid, sig, dfd, false) != 0) {
-		cli_err("cannot ask process %d: %s", pid, strerror(errno));
+	char refused[512];
+	if (live_request(pid, sig, dfd, false, refused, sizeof(refused)) != 0) {
+		if (errno == EBUSY)
+			cli_err("process %d: %s", pid, refused);
+		else
+			cli_err("cannot ask process %d: %s", pid, strerror(errno));
 		return NULL;
 	}
 	struct live_blocked b;

@@ -55,8 +55,12 @@ static void member_thread(const struct member *m, bool show_pid, struct tl_text_
 	    .pid = show_pid ? m->p->pid : 0,
 	    .name = jstr(leak, "name"),
 	    .detached = jbool(leak, "detached"),
-	    /* only the main thread has a number and no creation record */
-	    .main = jint(leak, "thread", 0) != 0 && jobj(leak, "created_by") == NULL,
+	    /* only the main thread has a number and no creation record; a reduced report has
+	     * no creation records at all: there the main thread is the one whose tid is the
+	     * pid (also in a child forked by another thread) */
+	    .main = jint(leak, "thread", 0) != 0 &&
+	            (jstr(m->p->doc, "reduced") ? jint(leak, "tid", 0) == m->p->pid
+	                                        : jobj(leak, "created_by") == NULL),
 	    .state = jstr(leak, "state"),
 	    .call = jstr(leak, "blocked_in"),
 	    .object = jstr(leak, "object"),

@@ -774,16 +774,23 @@ static void *deadline_thread(void *arg)
 		return NULL;
 	static int tree[MAX_TREE], asked[MAX_TREE];
 	static struct live_blocked blocked[MAX_TREE];
-	size_t n = descendants(tree, MAX_TREE), nasked = 0;
+	size_t n = descendants(tree, MAX_TREE), nasked = 0, used = 0;
 	int sig = dump_signal_default();
-	for (size_t i = 0; i < n; i++)
-		if (live_state(tree[i], sig) == LIVE_READY &&
-		    live_request(tree[i], sig, d->dirfd, true) == 0) {
+	for (size_t i = 0; i < n; i++) {
+		char refused[512];
+		if (live_state(tree[i], sig) != LIVE_READY)
+			continue;
+		if (live_request(tree[i], sig, d->dirfd, true, refused, sizeof(refused)) == 0) {
 			live_blocking(tree[i], sig, &blocked[nasked]);
 			asked[nasked++] = tree[i];
+		} else if (errno == EBUSY) { /* asking would have made a call fail: say why */
+			int w = snprintf(d->silent + used, sizeof(d->silent) - used,
+			                 "%sprocess %d: %s", used ? "; " : "", tree[i], refused);
+			used =
+			    w > 0 && (size_t)w < sizeof(d->silent) - used ? used + (size_t)w : used;
 		}
+	}
 	int64_t until = live_now_ms() + TIMEOUT_REPORT_WAIT_MS;
-	size_t used = 0;
 	for (size_t i = 0; i < nasked; i++) {
 		if (live_wait_report(d->dirfd, asked[i], until))
 			continue;
