@@ -61,15 +61,15 @@ try:
         check(main["thread"] == 1 and main["tid"] == pid, f"reduced: dump {i}: main", main)
         check(main["state"] == "blocked" and main["blocked_in"] == "read",
               f"reduced: dump {i}: main thread", main)
-        check(semw["state"] == "blocked" and semw["blocked_in"] == "semtimedop",
-              f"reduced: dump {i}: semw is asleep in semop (semtimedop for the kernel)", semw)
+        check(semw["state"] == "blocked" and semw["blocked_in"] == "semop",
+              f"reduced: dump {i}: semw is asleep in semop (its wrapper's record)", semw)
         check(spin["state"] == "running", f"reduced: dump {i}: spinner", spin)
         r = dump(pid)
         text = r.stdout.decode()
         check(r.rc == 0, f"reduced: dump {i} (text): status {r.rc}", r.stderr)
         mains = re.findall(r"hread \d+ \(tid (\d+)[^)]*, main\)", text)
         check(mains == [str(pid)], f"reduced: dump {i}: main threads {mains}", text)
-        check(re.search(rf'thread \d+ \(tid {semw["tid"]}, "semw", joinable\) blocked in semtimedop',
+        check(re.search(rf'thread \d+ \(tid {semw["tid"]}, "semw", joinable\) blocked in semop',
                         text, re.I), f"reduced: dump {i}: the semw line", text)
     live.tell("stop\n")
     rc = live.wait(timeout=30)
