@@ -270,7 +270,7 @@ static const unsigned char *quiet_page(uintptr_t page)
  * it but those two, and the frame pointer it may have guessed, is a register nobody knows, and
  * reading one fails the unwinding. */
 static uintptr_t unknown_lo, unknown_hi, known_pc, known_sp, guessed_fp;
-static bool unknown_read, guess_read, guess_confirmed;
+static bool unknown_read, guess_read, guess_confirmed, guess_spoiled;
 
 static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
                             void *arg)
@@ -458,13 +458,22 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 		if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
 		if (guessed_fp && tl_pc_is_own((uintptr_t)ip)) {
-			/* our start wrapper (the only frame of ours in a stack unwind_syscall
-			 * takes): is rbp here still the value it started from? Then no frame
-			 * below saved it, so none changed it (callee-saved), and the guess is
-			 * the value it had all along */
+			/* A frame of ours with rbp still where the unwinding started: no frame
+			 * below saved it, so none changed it (callee-saved). At our start wrapper
+			 * that confirms the guess: it is the value rbp had all along. At any other
+			 * frame of ours (our syscall() wrapper under a raw call) it spoils it: that
+			 * frame's own CFA is its rbp, which is not the guess, so the step past it
+			 * is wrong, and may skip the start wrapper altogether */
 			unw_save_loc_t loc;
-			guess_confirmed = unw_get_save_loc(cur, UNW_X86_64_RBP, &loc) == 0 &&
-			                  loc.type == UNW_SLT_MEMORY && loc.u.addr == guessed_fp;
+			unw_proc_info_t pi;
+			if (unw_get_save_loc(cur, UNW_X86_64_RBP, &loc) == 0 &&
+			    loc.type == UNW_SLT_MEMORY && loc.u.addr == guessed_fp) {
+				if (unw_get_proc_info(cur, &pi) == 0 &&
+				    tl_is_start_wrapper((uintptr_t)pi.start_ip))
+					guess_confirmed = true;
+				else
+					guess_spoiled = true;
+			}
 		}
 		if (!tl_pc_is_own((uintptr_t)ip)) {
 			if (st->n == max) { /* one frame more than we keep */
@@ -569,14 +578,14 @@ static bool unwind_syscall(const struct tl_seen *s, struct tl_stack *st)
 	known_pc = (uintptr_t)&uc.uc_mcontext.gregs[REG_RIP];
 	known_sp = (uintptr_t)&uc.uc_mcontext.gregs[REG_RSP];
 	guessed_fp = s->start_fp ? (uintptr_t)&uc.uc_mcontext.gregs[REG_RBP] : 0;
-	unknown_read = guess_read = guess_confirmed = false;
+	unknown_read = guess_read = guess_confirmed = guess_spoiled = false;
 	unw_cursor_t cur;
 	quiet_forget();
 	bool ok = unw_init_local2(&cur, (unw_context_t *)&uc, UNW_INIT_SIGNAL_FRAME) == 0;
 	if (ok)
 		walk(&cur, st, at_syscall);
 	unknown_lo = unknown_hi = guessed_fp = 0;
-	if (ok && !unknown_read && (!guess_read || guess_confirmed) && st->n > 0)
+	if (ok && !unknown_read && !guess_spoiled && (!guess_read || guess_confirmed) && st->n > 0)
 		return true;
 	st->n = 0;
 	st->exact = 0;
@@ -1194,6 +1203,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	 * thread asleep (nothing_can_change in check.c): each is still in the call it was seen
 	 * in, and its stack can be read without stopping it (unwind_syscall) */
 	bool views_held = views_stamp >= 0 && tl_kernel_others_stamp() == views_stamp;
+	size_t nread = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;
@@ -1205,6 +1215,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
 		if (views_held && s->viewed && s->sysno >= 0 && unwind_syscall(s, &s->stack)) {
 			s->view_held = true;
+			nread++;
 			continue;
 		}
 		bool blocks_ours = park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1);
@@ -1228,6 +1239,14 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			npark++;
 	}
 	quiet_end(&keep);
+	/* Still no thread switched out since the views, now that those stacks are read? Else one
+	 * may have moved while its stack was read: all of them again, without trusting the views */
+	if (nread > 0 && tl_kernel_others_stamp() != views_stamp) {
+		for (size_t i = 0; i < n; i++)
+			v[i].view_held = false;
+		tl_capture_stacks(v, n, -1);
+		return;
+	}
 	if (npark == 0)
 		return;
 	struct park_slots *a = NULL;

@@ -19,6 +19,7 @@
 	X(UNW_OBJ(get_reg), unw_get_reg_)                 \
 	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_) \
 	X(UNW_OBJ(get_save_loc), unw_get_save_loc_)       \
+	X(UNW_OBJ(get_proc_info), unw_get_proc_info_)     \
 	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
 
 /* libdw's functions, and libelf's elf_memory (the vDSO is read from memory): dlsym on libdw's
@@ -100,6 +101,8 @@ char *tl_deps_cplus_demangle(const char *name, int options);
 #define unw_is_signal_frame (*tl_deps.unw_is_signal_frame_)
 #undef unw_get_save_loc
 #define unw_get_save_loc (*tl_deps.unw_get_save_loc_)
+#undef unw_get_proc_info
+#define unw_get_proc_info (*tl_deps.unw_get_proc_info_)
 #undef unw_set_caching_policy
 #define unw_set_caching_policy (*tl_deps.unw_set_caching_policy_)
 #undef unw_get_accessors

@@ -66,6 +66,9 @@ void tl_log_init(void);
 void tl_log_keep_pipe(void); /* before the first thread: see log.c */
 /* A copy of fd at a high number (close-on-exec), out of the program's way; -1 on failure */
 int tl_high_fd(int fd);
+/* Is start the first instruction of our start wrapper (wrap_thread.c thread_start, thrd_start),
+ * the frame whose rbp is tl_thread.start_fp? */
+bool tl_is_start_wrapper(uintptr_t start);
 /* Is pc in libunwind's code? (its calls of libc: wrap_io.c pipe2) */
 bool tl_pc_in_unwinder(uintptr_t pc);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

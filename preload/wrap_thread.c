@@ -28,6 +28,11 @@ static int thrd_start(void *p)
 	return r;
 }
 
+bool tl_is_start_wrapper(uintptr_t start)
+{
+	return start == (uintptr_t)thread_start || start == (uintptr_t)thrd_start;
+}
+
 static bool attr_detached(const pthread_attr_t *attr)
 {
 	int state;

@@ -6,7 +6,9 @@
  * "Stacks without a signal").
  *   nosignal N        N workers, then exit() once all are asleep on the mutex
  *   nosignal N fifo   the same, but each worker blocks in open() of a FIFO nobody writes (a
- *                     call a signal would end with EINTR: no signal is sent there) */
+ *                     call a signal would end with EINTR: no signal is sent there)
+ *   nosignal N raw    the same, but each worker sleeps in syscall(SYS_nanosleep) (through
+ *                     threadleak's syscall() wrapper, a frame-pointer frame of ours) */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,12 +17,16 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *fifo; /* NULL: the workers lock mu */
+static bool raw;
 static atomic_int arrived;
 static volatile int sink;
 
@@ -30,7 +36,10 @@ __attribute__((noinline)) static void descend(int depth)
 		descend(depth - 1);
 	else if (fifo)
 		sink = open(fifo, O_RDONLY);
-	else
+	else if (raw) {
+		struct timespec ts = {3600, 0};
+		sink = (int)syscall(SYS_nanosleep, &ts, NULL);
+	} else
 		pthread_mutex_lock(&mu);
 	sink = depth; /* not a tail call */
 }
@@ -86,6 +95,7 @@ int main(int argc, char **argv)
 			return 2;
 		fifo = path;
 	}
+	raw = argc > 2 && strcmp(argv[2], "raw") == 0;
 	pthread_mutex_lock(&mu);
 	for (int i = 0; i < n; i++) {
 		pthread_t t;
