@@ -1302,8 +1302,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	/* a thread that waits here for another thread's check is in our code, not blocked in the
 	 * program's: that check must not report it on our lock (wanted) */
 	struct tl_thread *me = tl_self;
-	if (me)
-		atomic_store(&me->in_check, true);
+	bool was_in_check = me && atomic_exchange(&me->in_check, true);
 	pthread_mutex_lock(&check_lock);
 	checking_here = true;
 	struct check_call cc = {kind, exit_status, print, json, 0};
@@ -1318,7 +1317,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	checking_here = false;
 	pthread_mutex_unlock(&check_lock);
 	if (me)
-		atomic_store(&me->in_check, false);
+		atomic_store(&me->in_check, was_in_check);
 	return cc.leaked;
 }
 

@@ -225,6 +225,9 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 bool live_wait_report(int dirfd, int pid, int64_t deadline_ms);
 struct live_blocked {
 	int threads, blocking; /* threads of the process, those that block the signal */
+	int sigwaiting;        /* of the others, those in sigwait whose set could not be read */
+	bool mem_unreadable;   /* /proc/PID/mem could not be opened (ptrace rules): errno's */
+	int mem_errno;
 };
 void live_blocking(int pid, int sig, struct live_blocked *b);
 /* Why pid wrote no report: a clause (it ended; every thread blocks the signal; ...). */

@@ -284,12 +284,13 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	int memfd = open(path, O_RDONLY | O_CLOEXEC);
+	int mem_errno = memfd < 0 ? errno : 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	struct dirent *e;
 	int best = 0, best_aim = AIM_NONE;
 	size_t used = 0;
-	*b = (struct live_blocked){0, 0};
+	*b = (struct live_blocked){0, 0, 0, memfd < 0, mem_errno};
 	if (why && len)
 		why[0] = '\0';
 	while (d && (e = readdir(d)) != NULL) {
@@ -310,12 +311,15 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 			if (a >= AIM_QUIET) /* as good as any: no need to read 1000 more threads */
 				break;
 		}
-		if (a == AIM_NONE && !blocks && why && used < len) {
+		if (a == AIM_NONE && !blocks && ((why && used < len) || memfd < 0)) {
 			char sys[64] = "";
 			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall", pid, e->d_name);
 			read_small(path, sys, sizeof(sys));
 			sys[strcspn(sys, " \n")] = '\0';
 			long nr = sys[0] >= '0' && sys[0] <= '9' ? atol(sys) : -1;
+			b->sigwaiting += memfd < 0 && nr == NR_rt_sigtimedwait;
+			if (!why || used >= len)
+				continue;
 			const char *name = nr >= 0 ? interrupted_name(nr) : NULL;
 			char what[64];
 			if (name)
@@ -408,15 +412,26 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 		}
 		if (b.blocking == b.threads) /* nobody takes it but a sigwait: nobody interrupted */
 			return sigqueue(pid, sig, v);
+		/* the others wait in sigwait, with sets we could not read: as before we chose,
+		 * the kernel's choice (the daemon's signal thread takes what its set holds) */
+		if (b.mem_unreadable && b.blocking + b.sigwaiting == b.threads)
+			return sigqueue(pid, sig, v);
 		if (live_now_ms() >= until)
 			break;
 		struct timespec ts = {0, 2 * 1000000};
 		nanosleep(&ts, NULL);
 	}
-	snprintf(why, len,
-	         "every thread that takes signal %d is in a system call it would interrupt with "
-	         "EINTR (%s), and the other %d block it: not asked",
-	         sig, others, b.blocking);
+	if (b.mem_unreadable)
+		snprintf(why, len,
+		         "its memory could not be read to choose a thread that signal %d would "
+		         "leave undisturbed (/proc/%d/mem: %s; ptrace rules, see docs/cli.md), and "
+		         "the threads that take it are in system calls (%s): not asked",
+		         sig, pid, strerror(b.mem_errno), others);
+	else
+		snprintf(why, len,
+		         "every thread that takes signal %d is in a system call it would interrupt "
+		         "with EINTR (%s), and the other %d block it: not asked",
+		         sig, others, b.blocking);
 	errno = EBUSY;
 	return -1;
 }
@@ -425,7 +440,7 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 void live_blocking(int pid, int sig, struct live_blocked *b)
 {
 	char path[64], buf[8192];
-	*b = (struct live_blocked){0, 0};
+	*b = (struct live_blocked){0, 0, 0, false, 0};
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	struct dirent *e;

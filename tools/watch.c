@@ -333,7 +333,8 @@ int cmd_watch(int argc, char **argv)
 	struct watch *w = watch_new();
 	int64_t t0 = live_now_ms();
 	int rc = 0;
-	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: the sleep ends */
+	/* SA_RESTART: a write to a slow pipe goes on (nanosleep ends with EINTR all the same) */
+	struct sigaction sa = {.sa_handler = on_stop, .sa_flags = SA_RESTART};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
