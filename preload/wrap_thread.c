@@ -13,6 +13,8 @@ static void *thread_start(void *p)
 	void *(*start)(void *) = (void *(*)(void *))t->start;
 	t->start_fp = (uintptr_t)__builtin_frame_address(0); /* built with frame pointers */
 	void *r = start(t->arg);
+	t->start_fp = 0; /* this frame is gone from here on (a pthread_exit never gets here: the
+	                  * guess then names a dead frame, which walk() never confirms) */
 	__asm__ volatile(""); /* not a tail call: keep this frame recognisable in stacks */
 	return r;
 }
@@ -24,6 +26,7 @@ static int thrd_start(void *p)
 	thrd_start_t start = (thrd_start_t)t->start;
 	t->start_fp = (uintptr_t)__builtin_frame_address(0);
 	int r = start(t->arg);
+	t->start_fp = 0;
 	__asm__ volatile("");
 	return r;
 }
