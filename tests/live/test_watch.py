@@ -5,6 +5,7 @@ documented shape."""
 import json
 import os
 import re
+import time
 
 from liveutil import CLI, Live, check, exe, ok, run, source_line
 
@@ -69,6 +70,23 @@ try:
     r = run([CLI, "watch", "--interval", "0.5", "--count", "2", "--lines", str(live.p.pid)],
             preload=False, timeout=60)
     check(r.rc == 0 and b"\x1b[" not in r.stdout, "--lines: no table", r.stdout)
+    # to a pipe, with no end: each line arrives in its interval (it came only when watch ended,
+    # and a SIGTERM lost them all), and SIGTERM ends watch with that signal's status
+    import select
+    import signal
+    p = subprocess.Popen([CLI, "watch", "--interval", "0.5", str(live.p.pid)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    got, t_end = b"", time.monotonic() + 6  # a line every 0.5 s from the second
+    while got.count(b"\n") < 2 and time.monotonic() < t_end:
+        if select.select([p.stdout], [], [], 1)[0]:
+            got += os.read(p.stdout.fileno(), 65536)
+    check(got.count(b"\n") >= 2, f"pipe: {got.count(chr(10).encode())} lines before the end",
+          got)
+    p.send_signal(signal.SIGTERM)
+    rest, err = p.communicate(timeout=30)
+    check(p.returncode == -signal.SIGTERM, f"SIGTERM: status {p.returncode}", err)
+    check(re.search(r"^submit \(service\.c:%d\): " % line, (got + rest).decode(), re.M),
+          "pipe: the growth lines", got + rest)
 finally:
     live.close()
 
