@@ -162,7 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	static uintptr_t create[FUZZ_MAX_FRAMES];
 	for (int i = 0; i < nframes; i++)
-		s.stack.pcs[i] = create[i] = (uintptr_t)(i + 1);
+		create[i] = (uintptr_t)(i + 1);
+	s.stack.pcs = create; /* the same frames, created and now */
 	s.create_pcs = create;
 	s.stack.n = s.ncreate = nframes;
 

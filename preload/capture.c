@@ -446,7 +446,7 @@ const char *tl_stack_cut_words(int cut)
 }
 
 /* Unwind from a cursor into st; frames inside threadleak are dropped. */
-static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
+static void walk(unw_cursor_t *cur, struct tl_frames *st, bool first_exact)
 {
 	int max = tl_opt.max_frames;
 	bool exact = first_exact;
@@ -509,7 +509,7 @@ static void walk(unw_cursor_t *cur, struct tl_stack *st, bool first_exact)
 }
 
 /* Unwind a parked thread from the context its handler was given (on its own stack). */
-static bool unwind_context(void *uc, struct tl_stack *st)
+static bool unwind_context(void *uc, struct tl_frames *st)
 {
 	unw_cursor_t cur;
 	quiet_forget();
@@ -522,7 +522,7 @@ static bool unwind_context(void *uc, struct tl_stack *st)
 /* Unwind from registers: rip, rsp, rbp, rbx, r12-r15 (what TL_SAVE_REGS keeps, and what a
  * quick handler copies); interrupted: rip is where a signal interrupted the thread (exact),
  * not a place inside a wrapper's frame. */
-static bool unwind_regs(const uintptr_t *r, struct tl_stack *st, bool interrupted)
+static bool unwind_regs(const uintptr_t *r, struct tl_frames *st, bool interrupted)
 {
 #if TL_HAVE_SAVED_REGS
 	if (!tl_deps_unwind())
@@ -559,7 +559,7 @@ static bool unwind_regs(const uintptr_t *r, struct tl_stack *st, bool interrupte
  * for a thread that cannot move meanwhile: its view holds. The pc the kernel shows follows the
  * syscall instruction; a signal would show that instruction (the call restarted), and so does
  * this when the two bytes before the pc are one. */
-static bool unwind_syscall(const struct tl_seen *s, struct tl_stack *st)
+static bool unwind_syscall(const struct tl_seen *s, struct tl_frames *st)
 {
 #if defined(__x86_64__)
 	if (!tl_deps_unwind() || unwinder_access_mem == NULL || s->sys_pc < 2 || s->sys_sp == 0)
@@ -598,21 +598,29 @@ static bool unwind_syscall(const struct tl_seen *s, struct tl_stack *st)
 #endif
 }
 
+bool tl_stack_keep(struct tl_stack *st, const struct tl_frames *f)
+{
+	st->cut = f->cut;
+	st->exact = f->exact;
+	st->pcs = f->n > 0 ? tl_intern_mem(f->pcs, sizeof(uintptr_t) * (size_t)f->n) : NULL;
+	st->n = st->pcs ? f->n : 0;
+	return st->n == f->n;
+}
+
+/* Where the checker unwinds a stack before it keeps it (the checker only: under check_lock) */
+static struct tl_frames scratch_frames;
+
 /* A thread no signal may reach (it blocks ours, or its call would end with EINTR: a raw
  * system call, open() of a FIFO, an unwrapped sleep) that sleeps in a system call: its stack from
  * the pc and sp of its look (unwind_syscall), kept when its stamp shows that it was not switched
  * out, nor is running, from that look to the end of the unwinding. Else its pc, as before. */
 static bool unwind_asleep(struct tl_seen *s)
 {
-	if (s->sysno < 0 || s->stamp < 0 || s->kstate == 'R' || !unwind_syscall(s, &s->stack))
+	if (s->sysno < 0 || s->stamp < 0 || s->kstate == 'R' || !unwind_syscall(s, &scratch_frames))
 		return false;
 	char st;
-	if (tl_kernel_stamp(s->tid, &st) == s->stamp && st != 'R')
-		return true;
-	s->stack.n = 0;
-	s->stack.exact = 0;
-	s->stack.cut = TL_CUT_NONE;
-	return false;
+	return tl_kernel_stamp(s->tid, &st) == s->stamp && st != 'R' &&
+	       tl_stack_keep(&s->stack, &scratch_frames);
 }
 
 /* ---- parking ----
@@ -1002,6 +1010,7 @@ struct park_job {
 	struct tl_seen *v; /* every thread of the check, and the stamp of its views (or -1) */
 	size_t nv;
 	long views_stamp;
+	struct tl_frames *frames; /* n: the parked threads' frames, kept once they are released */
 };
 
 static uintptr_t needed_room(void)
@@ -1124,6 +1133,11 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	bool views_held = job->views_stamp >= 0 && tl_kernel_others_stamp() == job->views_stamp;
 	for (size_t i = 0; views_held && i < job->nv; i++)
 		job->v[i].view_held = job->v[i].viewed;
+	/* before any thread is parked: none can hold malloc's lock yet */
+	if (!views_held && (job->frames = malloc(job->n * sizeof(*job->frames))) == NULL)
+		return 1; /* no signal: every slot stays requested, and is abandoned */
+	for (size_t i = 0; !views_held && i < job->n; i++)
+		job->frames[i].n = -1; /* not unwound */
 	uint32_t sent = 0;
 	for (size_t i = 0; i < job->n; i++) {
 		/* quick: no thread can move, so a handler needs only copy its registers and
@@ -1150,8 +1164,11 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	for (size_t i = 0; i < job->n; i++) {
 		if (atomic_load(&sl[i].state) != P_STATE(job->gen, P_PARKED))
 			continue;
-		if (sl[i].quick ? unwind_regs(sl[i].regs, &sl[i].seen->stack, true)
-		                : unwind_context(sl[i].uc, &sl[i].seen->stack))
+		/* a parked thread may hold malloc's lock: its frames wait in job->frames,
+		 * kept once it is released; a quick handler has returned already */
+		if (sl[i].quick ? unwind_regs(sl[i].regs, &scratch_frames, true) &&
+		                      tl_stack_keep(&sl[i].seen->stack, &scratch_frames)
+		                : unwind_context(sl[i].uc, &job->frames[i]))
 			job->acked++;
 	}
 	quiet_end(&keep);
@@ -1170,6 +1187,12 @@ static int park_all(struct dl_phdr_info *info, size_t size, void *data)
 	leave_pending = tally_count(&parked);
 	if (!release_late)
 		wait_leaving();
+	/* released: nothing of ours waits on a thread that may hold malloc's lock now */
+	for (size_t i = 0; i < job->n; i++)
+		if (job->frames[i].n >= 0 && !tl_stack_keep(&sl[i].seen->stack, &job->frames[i]))
+			job->acked--;
+	free(job->frames);
+	job->frames = NULL;
 	return 1; /* stop iterating: we only wanted the lock */
 }
 
@@ -1186,10 +1209,8 @@ static void pc_only(struct tl_seen *s, const char *with_pc, const char *without_
 	s->stack.n = 0;
 	s->stack.exact = 0;
 	s->stack.cut = TL_CUT_NONE;
-	if (s->sys_pc) {
-		s->stack.pcs[0] = s->sys_pc;
+	if (s->sys_pc && (s->stack.pcs = tl_intern_mem(&s->sys_pc, sizeof(s->sys_pc))) != NULL)
 		s->stack.n = 1;
-	}
 	s->stack_note = s->sys_pc ? with_pc : without_pc;
 }
 
@@ -1210,10 +1231,13 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		s->stack.cut = TL_CUT_NONE;
 		if (s->state == TL_ST_EXITED)
 			continue;
-		if (s->in_wrapper && unwind_regs(s->regs, &s->stack, false))
+		if (s->in_wrapper && unwind_regs(s->regs, &scratch_frames, false) &&
+		    tl_stack_keep(&s->stack, &scratch_frames))
 			continue;      /* validated by the caller against the sequence number */
 		s->in_wrapper = false; /* no usable snapshot: treat it like any other thread */
-		if (views_held && s->viewed && s->sysno >= 0 && unwind_syscall(s, &s->stack)) {
+		if (views_held && s->viewed && s->sysno >= 0 &&
+		    unwind_syscall(s, &scratch_frames) &&
+		    tl_stack_keep(&s->stack, &scratch_frames)) {
 			s->view_held = true;
 			nread++;
 			continue;
@@ -1280,7 +1304,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	 */
 	void *warm[4];
 	unw_backtrace(warm, 4);
-	struct park_job job = {a, k, gen, 0, v, n, views_stamp};
+	struct park_job job = {a, k, gen, 0, v, n, views_stamp, NULL};
 	dl_iterate_phdr(park_all, &job);
 	for (size_t i = 0; i < k; i++) {
 		struct tl_seen *s = sl[i].seen;

@@ -622,10 +622,9 @@ static void loader_note(const struct gather *g, char *note, size_t len)
 		struct tl_seen *s = &g->v[i];
 		s->stack.n = 0;
 		s->stack.cut = TL_CUT_NONE;
-		if (s->sys_pc && !tl_pc_is_own(s->sys_pc)) {
-			s->stack.pcs[0] = s->sys_pc;
+		if (s->sys_pc && !tl_pc_is_own(s->sys_pc) &&
+		    (s->stack.pcs = tl_intern_mem(&s->sys_pc, sizeof(s->sys_pc))) != NULL)
 			s->stack.n = 1;
-		}
 	}
 }
 

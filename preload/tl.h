@@ -317,12 +317,24 @@ enum tl_stack_cut {
 };
 const char *tl_stack_cut_words(int cut); /* NULL for TL_CUT_NONE */
 
+/* A thread's stack in a check. pcs is tl_intern_mem'd: threads with the same stack share one
+ * copy (10,000 blocked threads were 5 MB of pages first touched at the check, 528 bytes each:
+ * docs/internals.md, "The exit check's cost"). */
 struct tl_stack {
 	int n;
-	int cut;        /* enum tl_stack_cut */
-	uint64_t exact; /* bit i: pcs[i] is an exact pc (not a return address) */
+	int cut;              /* enum tl_stack_cut */
+	uint64_t exact;       /* bit i: pcs[i] is an exact pc (not a return address) */
+	const uintptr_t *pcs; /* n of them; NULL when n is 0 */
+};
+/* A stack as the unwinder writes it (capture.c), before it is kept (tl_stack_keep) */
+struct tl_frames {
+	int n;
+	int cut;
+	uint64_t exact;
 	uintptr_t pcs[TL_MAX_FRAMES];
 };
+/* st takes f's frames (interned); false, and no frames, when out of memory */
+bool tl_stack_keep(struct tl_stack *st, const struct tl_frames *f);
 
 enum tl_state { TL_ST_NONE, TL_ST_BLOCKED, TL_ST_RUNNING, TL_ST_EXITED, TL_ST_UNTRACKED };
 

@@ -393,7 +393,7 @@ static void seen(struct tl_seen *s, const char *name, const char *start, const u
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->start_name = start;
 	s->stack.n = n;
-	memcpy(s->stack.pcs, stack, sizeof(uintptr_t) * (size_t)n);
+	s->stack.pcs = stack; /* the caller keeps it while matching */
 	s->ncreate = nc;
 	s->create_pcs = create; /* the caller keeps it while matching */
 }
