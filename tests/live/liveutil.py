@@ -89,3 +89,16 @@ def by_number(doc, n):
         if t["thread"] == n:
             return t
     return None
+
+
+def dump(pid, *args):
+    """threadleak dump PID (with args), run without the library."""
+    return run([CLI, "dump", *args, str(pid)], preload=False, timeout=60)
+
+
+def sigmask_counts(out):
+    """tests/live/sigmask.c's last line: [semop calls, their EINTRs, sleeps, interrupted, early]."""
+    import re
+    m = re.search(r"semop (\d+) eintr (\d+) sleep (\d+) interrupted (\d+) early (\d+)", out)
+    check(m, "no counts", out)
+    return [int(x) for x in m.groups()]

@@ -8,19 +8,10 @@ import re
 import signal
 import time
 
-from liveutil import CLI, Live, check, exe, ok, run
+from liveutil import CLI, Live, check, dump, exe, ok, run
+from liveutil import sigmask_counts as counts
 
 SIG = signal.SIGRTMAX - 1
-
-
-def dump(pid, *args):
-    return run([CLI, "dump", *args, str(pid)], preload=False, timeout=60)
-
-
-def counts(out):
-    m = re.search(r"semop (\d+) eintr (\d+) sleep (\d+) interrupted (\d+) early (\d+)", out)
-    check(m, "no counts", out)
-    return [int(x) for x in m.groups()]
 
 
 # Only a thread in thrd_sleep takes the signal: it is inside a wrapper, and makes the report.
