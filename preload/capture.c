@@ -585,12 +585,8 @@ static bool unwind_syscall(const struct tl_seen *s, struct tl_frames *st)
 	if (ok)
 		walk(&cur, st, at_syscall);
 	unknown_lo = unknown_hi = guessed_fp = 0;
-	if (ok && !unknown_read && !guess_spoiled && (!guess_read || guess_confirmed) && st->n > 0)
-		return true;
-	st->n = 0;
-	st->exact = 0;
-	st->cut = TL_CUT_NONE;
-	return false;
+	return ok && !unknown_read && !guess_spoiled && (!guess_read || guess_confirmed) &&
+	       st->n > 0;
 #else
 	(void)s;
 	(void)st;

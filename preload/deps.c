@@ -47,11 +47,6 @@ static int code_segment_of(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
-static void find_unwinder_code(uintptr_t pc)
-{
-	dl_iterate_phdr(code_segment_of, &pc);
-}
-
 bool tl_pc_in_unwinder(uintptr_t pc)
 {
 	return pc >= unwinder_lo && pc < unwinder_hi;
@@ -76,7 +71,8 @@ static void load_unwind(void)
 		tl_warn("libunwind lacks a function threadleak needs: stacks are not available");
 		return;
 	}
-	find_unwinder_code((uintptr_t)tl_deps.unw_step_);
+	uintptr_t unwinder_pc = (uintptr_t)tl_deps.unw_step_;
+	dl_iterate_phdr(code_segment_of, &unwinder_pc);
 	/* only to read memory faster at the check (capture.c quiet_access_mem) */
 	*(void **)&tl_deps.unw_get_accessors_ = dlsym(h, TL_XSTR(UNW_ARCH_OBJ(get_accessors)));
 	/* Per-thread caches, so no parked thread can hold a lock the unwinder needs. */

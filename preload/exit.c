@@ -288,9 +288,8 @@ struct reduced_thread {
  * /proc files only: no lock, no allocation. */
 static void reduced_kernel_view(struct reduced_thread *r)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)r->tid);
-	ssize_t n = tl_read_file(path, buf, sizeof(buf));
+	char buf[512];
+	ssize_t n = tl_read_task_file(r->tid, "comm", buf, sizeof(buf));
 	if (n > 0) {
 		size_t len = strcspn(buf, "\n");
 		len = len < sizeof(r->name) - 1 ? len : sizeof(r->name) - 1;
@@ -299,20 +298,17 @@ static void reduced_kernel_view(struct reduced_thread *r)
 	}
 	if (r->state != TL_ST_RUNNING || r->tid == tl_gettid()) /* ours would say "read" */
 		return;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)r->tid);
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0 || buf[0] < '0' || buf[0] > '9')
+	if (tl_read_task_file(r->tid, "syscall", buf, sizeof(buf)) <= 0 || buf[0] < '0' ||
+	    buf[0] > '9')
 		return; /* "running", or -1: not in a system call */
 	long nr = strtol(buf, NULL, 10);
 	r->state = TL_ST_BLOCKED;
-	r->call = tl_syscall_name(nr);
-	if (r->call == NULL) {
-		snprintf(r->call_buf, sizeof(r->call_buf), "syscall %ld", nr);
-		r->call = r->call_buf;
-	}
+	r->call = tl_syscall_word(nr, r->call_buf, sizeof(r->call_buf));
 }
 
 /* s as a JSON string's contents: quotes, backslashes and control bytes escaped, bytes past
- * ASCII as '?' (a thread's name may hold invalid UTF-8). */
+ * ASCII as '?' (a thread's name may hold invalid UTF-8). Not report/buf.c's tl_buf_json_str:
+ * the reduced report is made in a signal handler, and a tl_buf grows with realloc. */
 static void json_chars(char *out, size_t cap, const char *s)
 {
 	size_t o = 0;

@@ -193,6 +193,15 @@ const char *tl_syscall_name(long nr)
 	return NULL;
 }
 
+const char *tl_syscall_word(long nr, char *buf, size_t len)
+{
+	const char *name = tl_syscall_name(nr);
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall %ld", nr);
+	return buf;
+}
+
 /* A socket of another fd table cannot be asked: say it may have one (then the thread is not
  * signalled, which is always safe). */
 static bool socket_has_timeout(pid_t tid, int fd, int opt)

@@ -31,12 +31,7 @@ void tl_kernel_call(struct tl_seen *s)
 {
 	if (s->sysno < 0)
 		return;
-	const char *name = tl_syscall_name(s->sysno);
-	if (name == NULL) {
-		snprintf(s->call_buf, sizeof(s->call_buf), "syscall %ld", s->sysno);
-		name = s->call_buf;
-	}
-	s->call = name;
+	s->call = tl_syscall_word(s->sysno, s->call_buf, sizeof(s->call_buf));
 	uintptr_t a0 = s->sysargs[0];
 	switch (s->sysno) {
 	case SYS_read:

@@ -1099,14 +1099,8 @@ static void exclude_dead_stacks(void)
 	}
 }
 
-/* One attempt. Returns true when the result is a snapshot (nothing moved). The first one
- * starts from the stamps the grace period took when it found that nothing could change (a
- * thread that was not switched out since then did not run during the scan either). */
-/* The candidates that can run whatever memory holds: their object is in memory any thread can
- * name, or the thread they join can run (the first two rules of attempt's fixpoint). They are
- * roots; their stacks are scanned with the others' when scanning is needed at all: true when
- * every candidate is one of them, and then no verdict depends on memory (each is "reachable"
- * for the reason set here) and nothing is scanned. */
+/* Why candidate t can run whatever memory holds: its object is in memory any thread can name,
+ * or the thread it joins can run (the first two rules of attempt's fixpoint); else NULL. */
 static const char *unconditional_reason(const struct th *t)
 {
 	if (t->kind == TL_OBJ_THREAD) /* not a candidate: it runs, or waits for time or the world */
@@ -1117,6 +1111,10 @@ static const char *unconditional_reason(const struct th *t)
 	return t->obj_static ? "its object is in memory any thread can name" : NULL;
 }
 
+/* The candidates unconditional_reason lets run are roots; their stacks are scanned with the
+ * others' when scanning is needed at all: true when every candidate is one of them, and then no
+ * verdict depends on memory (each is "reachable" for the reason set here) and nothing is
+ * scanned. */
 static bool promote_unconditional(void)
 {
 	bool all, changed;
@@ -1140,6 +1138,9 @@ static bool promote_unconditional(void)
 	return all;
 }
 
+/* One attempt. Returns true when the result is a snapshot (nothing moved). The first one
+ * starts from the stamps the grace period took when it found that nothing could change (a
+ * thread that was not switched out since then did not run during the scan either). */
 static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_stamp)
 {
 	nblocks = nwork = nexcl = nregions = 0;

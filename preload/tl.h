@@ -451,6 +451,8 @@ ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len);
 void tl_kernel_check_begin(void);
 void tl_kernel_check_end(void);
 const char *tl_syscall_name(long nr);
+/* tl_syscall_name, or "syscall N" written into buf */
+const char *tl_syscall_word(long nr, char *buf, size_t len);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
 /* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */

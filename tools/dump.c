@@ -113,40 +113,6 @@ static bool fd_is_socket(int pid, const char *tid, unsigned long fd)
 	return strncmp(link, "socket:", 7) == 0;
 }
 
-/* x86_64 numbers, as the kernel shows them (the CLI reads another process of this machine) */
-enum {
-	NR_read = 0,
-	NR_write = 1,
-	NR_poll = 7,
-	NR_readv = 19,
-	NR_writev = 20,
-	NR_select = 23,
-	NR_sched_yield = 24,
-	NR_pause = 34,
-	NR_nanosleep = 35,
-	NR_connect = 42,
-	NR_accept = 43,
-	NR_sendto = 44,
-	NR_recvfrom = 45,
-	NR_sendmsg = 46,
-	NR_recvmsg = 47,
-	NR_wait4 = 61,
-	NR_fcntl = 72,
-	NR_flock = 73,
-	NR_rt_sigtimedwait = 128,
-	NR_futex = 202,
-	NR_epoll_wait = 232,
-	NR_mq_timedsend = 242,
-	NR_mq_timedreceive = 243,
-	NR_waitid = 247,
-	NR_clock_nanosleep = 230,
-	NR_pselect6 = 270,
-	NR_ppoll = 271,
-	NR_epoll_pwait = 281,
-	NR_accept4 = 288,
-	NR_sendmmsg = 307,
-};
-
 /* How good a target thread tid of pid is for sig (AIM_*), from what the kernel shows now. */
 static int aim_of(int pid, const char *tid, int sig, int memfd)
 {
@@ -177,7 +143,7 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 	(void)sp;
 	/* A sigwait's set: the kernel unblocks it while the thread waits (SigBlk shows it
 	 * clear), and a signal in it is dequeued there, not delivered to a handler. */
-	if (nr == NR_rt_sigtimedwait) {
+	if (nr == SYS_rt_sigtimedwait) {
 		uint64_t set = 0;
 		return memfd >= 0 && pread(memfd, &set, sizeof(set), (off_t)a[0]) == sizeof(set) &&
 		               ((set >> (sig - 1)) & 1)
@@ -187,7 +153,7 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 	if (blocks)
 		return AIM_NONE;
 	switch (nr) {
-	case NR_futex: {                  /* as preload/kernel.c tl_signal_is_transparent */
+	case SYS_futex: {                 /* as preload/kernel.c tl_signal_is_transparent */
 		int op = (int)a[1] & 127; /* FUTEX_CMD_MASK */
 		if (op == 6 || op == 13)  /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2 */
 			return AIM_QUIET;
@@ -198,37 +164,37 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 		return (op == 0 || op == 9) && loads_nr_before(memfd, pc, nr, 7) ? AIM_REPAIRED
 		                                                                 : AIM_NONE;
 	}
-	case NR_read:
-	case NR_readv:
-	case NR_write:
-	case NR_writev:
-	case NR_recvfrom:
-	case NR_recvmsg:
-	case NR_sendto:
-	case NR_sendmsg:
-	case NR_sendmmsg:
-	case NR_accept:
-	case NR_accept4:
-	case NR_connect:
+	case SYS_read:
+	case SYS_readv:
+	case SYS_write:
+	case SYS_writev:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_connect:
 		return fd_is_socket(pid, tid, a[0]) ? AIM_NONE : AIM_QUIET;
-	case NR_wait4:
-	case NR_waitid:
-	case NR_flock:
-	case NR_fcntl:
-	case NR_mq_timedsend:
-	case NR_mq_timedreceive:
-	case NR_sched_yield:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_flock:
+	case SYS_fcntl:
+	case SYS_mq_timedsend:
+	case SYS_mq_timedreceive:
+	case SYS_sched_yield:
 		return AIM_QUIET;
-	case NR_nanosleep:
-	case NR_clock_nanosleep:
-	case NR_poll:
-	case NR_ppoll:
-	case NR_select:
-	case NR_pselect6:
-	case NR_pause:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_pause:
 		return loads_nr_before(memfd, pc, nr, 7) ? AIM_REPAIRED : AIM_NONE;
-	case NR_epoll_wait:
-	case NR_epoll_pwait:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
 		return loads_nr_before(memfd, pc, nr, 24) ? AIM_EPOLL : AIM_NONE;
 	default:
 		return AIM_NONE;
@@ -242,33 +208,32 @@ static const char *interrupted_name(long nr)
 		long nr;
 		const char *name;
 	} names[] = {
-	    {NR_poll, "poll"},
-	    {NR_select, "select"},
-	    {NR_pause, "pause"},
-	    {NR_nanosleep, "nanosleep"},
-	    {NR_recvfrom, "recvfrom"},
-	    {NR_recvmsg, "recvmsg"},
-	    {NR_read, "read"},
-	    {NR_accept, "accept"},
-	    {NR_accept4, "accept4"},
-	    {NR_futex, "futex"},
-	    {NR_rt_sigtimedwait, "rt_sigtimedwait"},
-	    {NR_epoll_wait, "epoll_wait"},
-	    {NR_clock_nanosleep, "clock_nanosleep"},
-	    {NR_pselect6, "pselect6"},
-	    {NR_ppoll, "ppoll"},
-	    {NR_epoll_pwait, "epoll_pwait"},
-	    {65, "semop"},
-	    {69, "msgsnd"},
-	    {70, "msgrcv"},
-	    {130, "rt_sigsuspend"},
-	    {208, "io_getevents"},
-	    {220, "semtimedop"},
-	    {281, "epoll_pwait"},
-	    {299, "recvmmsg"},
-	    {426, "io_uring_enter"},
-	    {441, "epoll_pwait2"},
-	    {449, "futex_waitv"},
+	    {SYS_poll, "poll"},
+	    {SYS_select, "select"},
+	    {SYS_pause, "pause"},
+	    {SYS_nanosleep, "nanosleep"},
+	    {SYS_recvfrom, "recvfrom"},
+	    {SYS_recvmsg, "recvmsg"},
+	    {SYS_read, "read"},
+	    {SYS_accept, "accept"},
+	    {SYS_accept4, "accept4"},
+	    {SYS_futex, "futex"},
+	    {SYS_rt_sigtimedwait, "rt_sigtimedwait"},
+	    {SYS_epoll_wait, "epoll_wait"},
+	    {SYS_clock_nanosleep, "clock_nanosleep"},
+	    {SYS_pselect6, "pselect6"},
+	    {SYS_ppoll, "ppoll"},
+	    {SYS_epoll_pwait, "epoll_pwait"},
+	    {SYS_semop, "semop"},
+	    {SYS_msgsnd, "msgsnd"},
+	    {SYS_msgrcv, "msgrcv"},
+	    {SYS_rt_sigsuspend, "rt_sigsuspend"},
+	    {SYS_io_getevents, "io_getevents"},
+	    {SYS_semtimedop, "semtimedop"},
+	    {SYS_recvmmsg, "recvmmsg"},
+	    {SYS_io_uring_enter, "io_uring_enter"},
+	    {SYS_epoll_pwait2, "epoll_pwait2"},
+	    {SYS_futex_waitv, "futex_waitv"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].nr == nr)
@@ -317,7 +282,7 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 			read_small(path, sys, sizeof(sys));
 			sys[strcspn(sys, " \n")] = '\0';
 			long nr = sys[0] >= '0' && sys[0] <= '9' ? atol(sys) : -1;
-			b->sigwaiting += memfd < 0 && nr == NR_rt_sigtimedwait;
+			b->sigwaiting += memfd < 0 && nr == SYS_rt_sigtimedwait;
 			if (!why || used >= len)
 				continue;
 			const char *name = nr >= 0 ? interrupted_name(nr) : NULL;
