@@ -733,6 +733,14 @@ static bool views_hold(const struct gather *g)
 	return true;
 }
 
+static bool all_judged(const struct gather *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (!tl_exit_judged(&g->v[i]))
+			return false;
+	return true;
+}
+
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
  * read again and again, with backoff, until nothing is left, nothing can change any more, or
  * the time is up; then a second pass that must agree (not needed when nothing can change).
@@ -749,6 +757,10 @@ static bool wait_out_grace(struct check *c)
 			break;
 		if (!c->no_early && nothing_can_change(&c->g, &from)) {
 			settled = c->settled_early = true;
+			break;
+		}
+		if (c->r.kind == TL_CHECK_EXIT && all_judged(&c->g)) {
+			settled = true; /* the check taken before the teardown waited for these */
 			break;
 		}
 		int64_t left = deadline - tl_mono_ns();
@@ -1181,7 +1193,19 @@ static void phase_done(const struct check *c, const char *name)
 	        (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, hwm, rss);
 }
 
-/* The deferred exit check (exit.c) needs to know which threads the report names. */
+/* Blocked without a timeout on an object only this process can signal: a thread that leaves
+ * such a call was woken by the program. Descriptors, children and signals may answer by
+ * themselves. */
+static bool untimed_call(const struct tl_seen *s)
+{
+	bool ours = s->kind == TL_OBJ_COND || s->kind == TL_OBJ_MUTEX || s->kind == TL_OBJ_SEM ||
+	            s->kind == TL_OBJ_FUTEX || s->kind == TL_OBJ_BARRIER ||
+	            s->kind == TL_OBJ_RWLOCK || s->kind == TL_OBJ_THREAD;
+	return s->in_wrapper && s->state == TL_ST_BLOCKED && ours && !tl_kernel_timed(s);
+}
+
+/* The deferred exit check (exit.c) needs to know which threads the report names, and which
+ * were blocked in an untimed call on the process's own objects (woken after it, they changed). */
 static void list_deferred(const struct tl_report *r)
 {
 	if (!tl_defer || !r->nleaked || !(tl_defer->v = calloc(r->nleaked, sizeof(*tl_defer->v))))
@@ -1189,7 +1213,8 @@ static void list_deferred(const struct tl_report *r)
 	for (size_t i = 0; i < r->n; i++)
 		if (!r->v[i].suppressed_by)
 			tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
-			    r->v[i].tid, r->v[i].number, r->v[i].state, r->v[i].flags};
+			    r->v[i].tid, r->v[i].number, r->v[i].state, r->v[i].flags,
+			    untimed_call(&r->v[i]) ? r->v[i].seq : 0};
 }
 
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -1,19 +1,29 @@
-/* The exit paths and the exit check: exit(), quick_exit(), our destructor, the last on_exit
- * handler, exit from a signal handler (the reduced check), and whether a thread is in a handler.
+/* The exit paths and the exit check: the end of main, exit(), quick_exit(), our destructor, the
+ * last on_exit handler, exit from a signal handler (the reduced check), and whether a thread is
+ * in a handler.
  *
- * Exit order (docs/internals.md): application atexit handlers and destructors, then _dl_fini runs
- * the destructors of every object in turn - the executable's, ours, then those of the libraries
+ * The check is taken before the program's teardown, where goleak's VerifyNone would run: when
+ * main returns (our __libc_start_main hands glibc our own main) or at the call of exit(), before
+ * atexit handlers, C++ static destructors and thread_local destructors run. A leaked thread
+ * keeps running while the check waits out its grace period, and after the teardown it would
+ * run into freed tables and destroyed objects (docs/internals.md, "Where the check runs"). Its
+ * report is kept (tl_defer), not written.
+ *
+ * Exit order after that: application atexit handlers and destructors, then _dl_fini runs the
+ * destructors of every object in turn - the executable's, ours, then those of the libraries
  * preloaded after us and of the program's own shared libraries (a C++ static thread pool there
  * is joined now) - and last the on_exit handler registered in our constructor, which also
- * receives the exit status. The check that needs other objects (libdw, libunwind, the files it
- * opens, the clock) runs in our destructor, before those objects' destructors tear them down
- * (libfaketime frees its semaphore there). The last handler only confirms, with raw system
- * calls, that the threads reported are all still there, then writes the report; when one went
- * away meanwhile (a library's destructor joined it), the check runs again there, as a whole. To
- * change the exit status the way LeakSanitizer does, we flush stdio ourselves and _exit(). */
+ * receives the exit status. When the process ends another way (the last thread's pthread_exit
+ * from main), the check runs in our destructor, before the other objects' destructors tear down
+ * what it needs (libdw, libunwind, the files it opens; libfaketime frees its semaphore there).
+ * The last handler only confirms, from our own registry, that the threads reported are all still
+ * there and unchanged, then writes the report; when the teardown joined or woke one, the check
+ * runs again there, waiting only for the threads that changed. To change the exit status the
+ * way LeakSanitizer does, we flush stdio ourselves and _exit(). */
 #include "tl.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <sched.h>
 #include <sys/single_threaded.h>
 #include <stdio.h>
@@ -157,13 +167,21 @@ bool tl_in_signal_handler(void)
 	return tl_signal_frame_above((uintptr_t)__builtin_frame_address(0));
 }
 
-/* The status the program passed to exit() through our wrapper; a return from main reaches glibc's
- * exit directly, and is taken as 0 until the last handler says otherwise. */
+/* What the parent sees of exit(status): its low 8 bits. exit(256) ends the process with status
+ * 0, and -1 with 255: the report says so, and a status of 0 becomes exitcode. */
+static int seen_status(int status)
+{
+	return status & 0xff;
+}
+
+/* The status the program passed to exit() through our wrapper, or returned from main; taken as 0
+ * when the process ends another way, until the last handler says otherwise. */
 TL_START_DATA static atomic_int exit_status_arg;
 TL_START_DATA static atomic_bool exit_reduced; /* exit() was called from a signal handler */
 
-/* The check taken in our destructor: EARLY_NONE, EARLY_RUNNING, EARLY_DONE (early_result and
- * early_fd valid), EARLY_SKIPPED (the last handler came first, or the destructor did not run). */
+/* The check taken before the teardown or in our destructor: EARLY_NONE, EARLY_RUNNING,
+ * EARLY_DONE (early_result and early_fd valid), EARLY_SKIPPED (nothing to check then, or the last
+ * handler came first). */
 enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
 TL_START_DATA static atomic_int early_state;
 static struct tl_deferred early_result;
@@ -173,7 +191,7 @@ static int early_status, early_leaked, early_fd = -1;
  * pthread_create, in this process or since fork) and has no other task now (a raw clone()
  * thread) has nothing to report: most processes a CI job starts. The check would still
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
-TL_START_DATA static bool nothing_seen_early; /* our destructor found nothing to check */
+TL_START_DATA static bool nothing_seen_early; /* the early check found nothing to check */
 
 static bool nothing_to_check(void)
 {
@@ -192,35 +210,15 @@ static bool checks_exit(void)
 	return tl_getpid() == tl_pid && tl_opt.check_at_exit && !atomic_load(&child_unchecked);
 }
 
-__attribute__((destructor)) static void exit_check_early(void)
-{
-	int none = EARLY_NONE;
-	if (!checks_exit() || atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
-	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
-		return;
-	if (nothing_to_check()) {
-		nothing_seen_early = true;
-		atomic_store(&early_state, EARLY_SKIPPED);
-		return;
-	}
-	/* Children forked while the check waits must not inherit the program's buffered output
-	 * (they would write it again when they exit). */
-	flush_stdio();
-	early_status = atomic_load(&exit_status_arg);
-	tl_defer = &early_result;
-	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
-	tl_defer = NULL;
-	if (early_result.opened)
-		early_fd = early_result.fd; /* the JSON may be written there already */
-	else if (early_result.out)
-		early_fd = tl_output_open();
-	atomic_store(&early_state, EARLY_DONE);
-}
-
-/* Does the early check's verdict still hold? Not when a destructor that ran after ours joined
- * or detached a thread it reported (a C++ static pool in the program's own library). A thread
- * that ended on its own (detached) meanwhile stays reported: it was still there after the
- * grace period, as with grace_ms=0. Our own registry only: no call into other objects. */
+/* Does the early check's verdict still hold after the teardown? Not when the teardown joined or
+ * detached a thread it reported (a C++ static pool), when one went away (a detached worker an
+ * atexit handler told to stop), is on its way out, or left the untimed wrapped call it was
+ * blocked in (woken). A thread that was running, or asleep in a call with a timeout, may well
+ * have moved: it had its grace period, and bare it would run on until _exit(). Our own registry
+ * only: no call into other objects, and no allocation: a leaked thread that wrote into memory the
+ * teardown freed has broken the heap's lists, which the program, bare, would not touch again before
+ * _exit (docs/internals.md, "After the teardown"). So what it compares against is made when the
+ * early check ends (sort_early). */
 static int by_number(const void *a, const void *b)
 {
 	uint64_t x = ((const struct tl_deferred_thread *)a)->number,
@@ -228,45 +226,209 @@ static int by_number(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static struct tl_deferred_thread *early_sorted; /* the tracked threads reported, by number */
+static size_t nsorted;
+static bool *early_found; /* nsorted + 1 */
+
+static void sort_early(void)
+{
+	early_sorted = malloc(sizeof(*early_sorted) * (early_result.n + 1));
+	early_found = calloc(early_result.n + 1, sizeof(bool));
+	if (early_sorted == NULL || early_found == NULL) {
+		free(early_sorted);
+		free(early_found);
+		early_sorted = NULL;
+		early_found = NULL;
+		return;
+	}
+	nsorted = 0;
+	for (size_t i = 0; i < early_result.n; i++)
+		if (early_result.v[i].number != 0) /* untracked: nobody joins it through us */
+			early_sorted[nsorted++] = early_result.v[i];
+	qsort(early_sorted, nsorted, sizeof(*early_sorted), by_number);
+}
+
+static struct tl_deferred_thread *early_find(uint64_t number)
+{
+	struct tl_deferred_thread key = {.number = number};
+	return nsorted ? bsearch(&key, early_sorted, nsorted, sizeof(key), by_number) : NULL;
+}
+
 /* One pass over the registry against the early result sorted by number: O(N log N) where a
  * search per reported thread was O(N^2) (most of a 10,000-thread exit). */
 static bool early_result_holds(int status)
 {
-	if (status != early_status || (size_t)early_leaked != early_result.n)
+	if (status != early_status || (size_t)early_leaked != early_result.n ||
+	    early_sorted == NULL)
 		return false;
-	size_t n = 0;
-	struct tl_deferred_thread *v = malloc(sizeof(*v) * (early_result.n + 1));
-	bool *found = calloc(early_result.n + 1, sizeof(bool));
-	if (v == NULL || found == NULL) {
-		free(v);
-		free(found);
-		return false;
-	}
-	for (size_t i = 0; i < early_result.n; i++)
-		if (early_result.v[i].number != 0) /* untracked: nobody joins it through us */
-			v[n++] = early_result.v[i];
-	qsort(v, n, sizeof(*v), by_number);
 	bool holds = true;
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (t) {
-		struct tl_deferred_thread key = {.number = t->number};
-		struct tl_deferred_thread *d =
-		    n ? bsearch(&key, v, n, sizeof(key), by_number) : NULL;
+		struct tl_deferred_thread *d = early_find(t->number);
 		if (d == NULL)
 			continue;
-		found[d - v] = true;
+		early_found[d - early_sorted] = true;
+		bool left = (d->seq & 1) && atomic_load(&t->blk.seq) != d->seq;
+		bool going =
+		    d->state != TL_ST_EXITED &&
+		    (atomic_load(&t->finishing) || (t->flags & (TL_F_FINISHED | TL_F_EXITING)));
 		if ((t->flags & TL_F_JOINED) ||
-		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)))
+		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)) || left || going)
 			holds = false;
 	}
 	tl_registry_unlock();
 	/* a record goes once joined, or once detached and finished */
-	for (size_t i = 0; i < n && holds; i++)
-		if (!found[i] && !(v[i].flags & TL_F_DETACHED))
+	for (size_t i = 0; i < nsorted && holds; i++)
+		if (!early_found[i])
 			holds = false;
-	free(found);
-	free(v);
 	return holds;
+}
+
+/* After the early check, leaked threads run on through the program's teardown, where one may
+ * use what an atexit handler freed: bare, _exit() comes a few microseconds after the last
+ * handler and ends it first. What runs after the program's handlers is made ready now, while
+ * the program is whole, since a first touch of a page costs 12-23 us on a virtual machine (the
+ * window grew from 6-9 us bare to 80-130 us): the destructors of the libraries the check loaded
+ * (libunwind, libdw and the compression libraries), whose code pages _dl_fini would fault in,
+ * and the last handler's own confirmation, rehearsed (docs/internals.md, "After the teardown"). */
+static int touch_finis(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
+			continue;
+		uintptr_t base = info->dlpi_addr, array = 0, fini = 0;
+		size_t n = 0;
+		for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(base + info->dlpi_phdr[i].p_vaddr);
+		     d->d_tag != DT_NULL; d++) {
+			/* relocated in place by the loader, or still an offset */
+			uintptr_t p = d->d_un.d_ptr < base ? base + d->d_un.d_ptr : d->d_un.d_ptr;
+			if (d->d_tag == DT_FINI)
+				fini = p;
+			else if (d->d_tag == DT_FINI_ARRAY)
+				array = p;
+			else if (d->d_tag == DT_FINI_ARRAYSZ)
+				n = d->d_un.d_val / sizeof(uintptr_t);
+		}
+		if (fini)
+			(void)*(volatile const char *)fini;
+		for (size_t k = 0; array && k < n; k++) {
+			uintptr_t fn = ((const uintptr_t *)array)[k];
+			if (fn != 0 && fn != (uintptr_t)-1)
+				(void)*(volatile const char *)fn;
+		}
+	}
+	return 0;
+}
+
+static void prepare_teardown(void)
+{
+	if (tl_loader_enter(0)) { /* a thread may keep the loader's lock forever */
+		dl_iterate_phdr(touch_finis, NULL);
+		tl_loader_leave();
+	}
+	(void)early_result_holds(early_status);
+	if (early_found)
+		memset(early_found, 0, (early_result.n + 1) * sizeof(bool));
+	tl_output_write(-1, "", 0);
+}
+
+/* The check taken before the teardown (or, failing that, in our destructor), its report kept
+ * for the last handler. `flush`: children forked while the check waits must not inherit the
+ * program's buffered output (they would write it again when they exit); not done before the
+ * teardown, where it would reorder the program's stdout against what its atexit handlers write
+ * to stderr. */
+static void take_early_check(int status, bool flush)
+{
+	int none = EARLY_NONE;
+	if (atomic_load(&early_state) != EARLY_NONE || !checks_exit() ||
+	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
+	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
+		return;
+	if (nothing_to_check()) {
+		nothing_seen_early = true;
+		atomic_store(&early_state, EARLY_SKIPPED);
+		return;
+	}
+	if (flush)
+		flush_stdio();
+	early_status = status;
+	tl_defer = &early_result;
+	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
+	tl_defer = NULL;
+	sort_early();
+	prepare_teardown();
+	if (early_result.opened)
+		early_fd = early_result.fd; /* the JSON may be written there already */
+	else if (early_result.out)
+		early_fd = tl_output_open();
+	atomic_store(&early_state, EARLY_DONE);
+}
+
+__attribute__((destructor)) static void exit_check_early(void)
+{
+	take_early_check(atomic_load(&exit_status_arg), true);
+}
+
+/* The end of main. glibc's __libc_start_main calls main through the pointer _start hands it,
+ * then exit() with what main returned, by an internal call no wrapper of exit() sees: we hand
+ * it our own main, which takes the check when the program's returns, with its status. Our
+ * frame below main is dropped from stacks like every frame of ours (capture.c). */
+TL_START_DATA static int (*program_main)(int, char **, char **);
+/* looked up without TL_REAL's table of names, as init.c does (docs/internals.md, Process start) */
+TL_START_DATA static char start_main_name[] = "__libc_start_main";
+
+static int main_returned(int argc, char **argv, char **envp)
+{
+	int status = program_main(argc, argv, envp);
+	atomic_store(&exit_status_arg, seen_status(status));
+	take_early_check(seen_status(status), false);
+	return status;
+}
+
+int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
+                      void (*fini)(void), void (*rtld_fini)(void),
+                      void *stack_end); /* no header declares it */
+
+TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+                                void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+                                void *stack_end)
+{
+	program_main = main;
+	__typeof__(tl_real___libc_start_main) next = tl_lookup_next(start_main_name);
+	if (next == NULL)
+		next = TL_REAL(__libc_start_main);
+	return next(main ? main_returned : main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+/* The check taken again after the teardown waits only for what changed: a thread the early
+ * check reported stays judged while it is still in the untimed wrapped call it was blocked in,
+ * or, if it was not blocked in one then (running, or in a call with a timeout: it had its grace
+ * period), once it has had JUDGED_RUNNING_MS more. */
+enum { JUDGED_RUNNING_MS = 20 };
+static bool judging;
+static int64_t judged_since;
+
+bool tl_exit_judged(const struct tl_seen *s)
+{
+	if (!judging)
+		return false;
+	struct tl_deferred_thread *d = NULL;
+	if (s->number != 0) {
+		d = early_find(s->number);
+	} else { /* untracked: by tid */
+		for (size_t i = 0; i < early_result.n && d == NULL; i++)
+			if (early_result.v[i].number == 0 && early_result.v[i].tid == s->tid)
+				d = &early_result.v[i];
+	}
+	if (d == NULL)
+		return false;
+	if (s->state == TL_ST_EXITED)
+		return true;
+	if (d->seq & 1)
+		return s->state == TL_ST_BLOCKED && s->seq == d->seq;
+	return tl_mono_ns() - judged_since >= JUDGED_RUNNING_MS * 1000000LL;
 }
 
 /* exit() from a signal handler: the check, reduced to what needs no allocation and no lock that
@@ -524,13 +686,6 @@ char *tl_reduced_hang_text(bool json)
 	return out;
 }
 
-/* What the parent sees of exit(status): its low 8 bits. exit(256) ends the process with status
- * 0, and -1 with 255: the report says so, and a status of 0 becomes exitcode. */
-static int seen_status(int status)
-{
-	return status & 0xff;
-}
-
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
@@ -552,11 +707,15 @@ static void at_exit(int status, void *arg)
 		if (none != EARLY_DONE || !early_result_holds(status)) {
 			tl_output_close(early_fd);
 			flush_stdio();
+			tl_fork_handlers_again();
+			judging = none == EARLY_DONE && early_sorted != NULL;
+			judged_since = tl_mono_ns();
 			leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+			judging = false;
 		} else {
 			leaked = early_leaked;
+			/* not closed: the process ends now (see early_result_holds) */
 			tl_output_write(early_fd, early_result.out, early_result.len);
-			tl_output_close(early_fd);
 		}
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
 			flush_stdio();
@@ -601,6 +760,7 @@ TL_EXPORT void exit(int status)
 	atomic_store(&exit_status_arg, seen_status(status));
 	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
+	take_early_check(seen_status(status), false); /* before the teardown */
 	TL_REAL(exit)(status);
 	__builtin_unreachable();
 }
@@ -632,6 +792,25 @@ TL_EXPORT void quick_exit(int status)
 	_exit(status);
 }
 
+/* A fork() while the exit check runs before the teardown: the child would inherit what the
+ * program left in its stdio buffers, and write it again when it exits. Flushed here, in the
+ * forking thread, under each stream's lock (other threads still write), as exit() would flush
+ * it soon; not when the check starts, which would put the program's stdout before what its
+ * atexit handlers write to stderr. */
+void tl_exit_before_fork(void)
+{
+	if (atomic_load(&early_state) != EARLY_RUNNING || tl_check_running_here() ||
+	    tl_getpid() != tl_pid)
+		return;
+	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain)
+		if ((f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0) &&
+		    ftrylockfile(f) == 0) {
+			fflush_unlocked(
+			    f); /* a stream locked by a writer stuck on a pipe: skipped */
+			funlockfile(f);
+		}
+}
+
 /* In the child of fork(): no exit check has started there. */
 void tl_exit_after_fork_child(void)
 {
@@ -648,6 +827,9 @@ void tl_exit_after_fork_child(void)
 	/* forked during our early check: the child's own checks print what they find */
 	tl_defer = NULL;
 	early_result = (struct tl_deferred){0};
+	early_sorted = NULL;
+	early_found = NULL;
+	nsorted = 0;
 	early_leaked = 0;
 	early_fd = -1;
 }

@@ -12,6 +12,7 @@ TL_START_DATA pid_t tl_pid;
 
 static void atfork_prepare(void)
 {
+	tl_exit_before_fork();
 	tl_registry_lock();
 }
 
@@ -70,13 +71,20 @@ extern void *__dso_handle __attribute__((weak, visibility("hidden")));
  * looks up in; the name is kept with the start data (docs/internals.md, Process start). */
 TL_START_DATA static char register_atfork_name[] = "__register_atfork";
 
-static void register_fork_handlers(void)
+static void register_fork_handlers(void *dso)
 {
 	__typeof__(tl_real___register_atfork) next = tl_lookup_next(register_atfork_name);
 	if (next == NULL)
 		next = TL_REAL(__register_atfork);
 	if (next != NULL)
-		next(atfork_prepare, atfork_parent, atfork_child, __dso_handle);
+		next(atfork_prepare, atfork_parent, atfork_child, dso);
+}
+
+/* _dl_fini ran our destructors, and __cxa_finalize took our fork handlers away with them: for
+ * the exit check taken again after it (exit.c at_exit), while other threads may still fork. */
+void tl_fork_handlers_again(void)
+{
+	register_fork_handlers(NULL); /* tied to no object: nothing takes them away now */
 }
 
 /* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into
@@ -112,7 +120,7 @@ static void init(void)
 	/* the registry before the fork handlers that lock it, and those before anything else */
 	tl_pid = tl_getpid();
 	tl_registry_init();
-	register_fork_handlers();
+	register_fork_handlers(__dso_handle);
 	touch_earlier_interposers();
 	tl_log_init();
 	tl_options_load();

@@ -296,6 +296,40 @@ static bool read_syscall(struct tl_seen *s)
 	return true;
 }
 
+/* Asleep in a system call with a timeout (a sleep, a timed futex wait, a poll that returns by
+ * itself): it leaves the call on its own, where an untimed wait is left only when something
+ * wakes it. s: as tl_kernel_view left it. */
+bool tl_kernel_timed(const struct tl_seen *s)
+{
+	const uintptr_t *a = s->sysargs;
+	switch (s->sysno) {
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+		return true;
+	case SYS_futex:
+		return a[3] != 0;
+	case SYS_poll:
+		return (int)a[2] >= 0;
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+		return (int)a[3] >= 0;
+	case SYS_ppoll:
+		return a[2] != 0;
+	case SYS_select:
+	case SYS_pselect6:
+		return a[4] != 0;
+	case SYS_rt_sigtimedwait:
+		return a[2] != 0;
+	case SYS_semtimedop:
+		return a[3] != 0;
+	case SYS_mq_timedreceive:
+	case SYS_mq_timedsend:
+		return a[4] != 0;
+	default:
+		return false;
+	}
+}
+
 /* Asleep in a futex wait without a timeout, on a word that only this process can wake: the
  * operation is FUTEX_PRIVATE_FLAG's (the kernel keys the wait by our address space), or
  * shared_ok (a join: glibc waits on the joined thread's tid word with a shared operation,

@@ -145,6 +145,9 @@
 	X(int, lio_listio64, (int, struct aiocb64 *const[], int, struct sigevent *))               \
 	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))                      \
 	X(void, exit, (int))                                                                       \
+	X(int, __libc_start_main,                                                                  \
+	  (int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),           \
+	   void (*)(void), void *))                                                                \
 	X(int, sigprocmask, (int, const sigset_t *, sigset_t *))                                   \
 	X(int, __register_atfork, (void (*)(void), void (*)(void), void (*)(void), void *))        \
 	X(void, quick_exit, (int))                                                                 \

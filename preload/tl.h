@@ -439,6 +439,8 @@ bool tl_kernel_view(struct tl_seen *s);
 /* as tl_kernel_view saw it: asleep in an untimed futex wait only this process can end (a
  * join's shared wait: shared_ok) */
 bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);
+/* as tl_kernel_view saw it: in a system call with a timeout (it returns by itself) */
+bool tl_kernel_timed(const struct tl_seen *s);
 /* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
 long tl_kernel_stamp(pid_t tid, char *state);
 /* The same number for every other task of the process at once, from one getrusage: it
@@ -569,6 +571,8 @@ struct tl_deferred_thread {
 	uint64_t number;
 	int state;
 	unsigned flags;
+	uint32_t seq; /* odd: the untimed wrapped call it was blocked in (tl_thread.blk.seq), which
+	               * it leaves only when woken */
 };
 struct tl_deferred {
 	char *out;
@@ -580,16 +584,21 @@ struct tl_deferred {
 	size_t n;
 };
 extern struct tl_deferred *tl_defer;
+/* The exit check taken again after the program's teardown (exit.c): is s a thread the early
+ * check reported that has not changed since? The grace period does not wait for those. */
+bool tl_exit_judged(const struct tl_seen *s);
 void tl_check_after_fork(void);
 void tl_ignore_current(void); /* threadleak_ignore_current() */
 
 /* ---- process state: constructor and fork (init.c) ---- */
 extern pid_t tl_pid;
 void tl_ensure_init(void);
+void tl_fork_handlers_again(void); /* after _dl_fini unregistered ours */
 
 /* ---- the exit paths (exit.c) ---- */
 void tl_exit_install(void);          /* the constructor registers the exit handlers */
 void tl_exit_after_fork_child(void); /* no exit check has started in a child */
+void tl_exit_before_fork(void);      /* a fork while the exit check runs */
 /* Is the calling thread running a signal handler? Allocation- and lock-free. */
 bool tl_in_signal_handler(void);
 /* Is there a signal frame on this thread's stack above (older than) address `from`, or is

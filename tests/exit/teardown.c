@@ -1,0 +1,154 @@
+/* Threads and the program's teardown (atexit handlers): teardown MODE [exit]. With "exit", main
+ * ends with exit(0) instead of returning.
+ *   table   a detached worker writes into a table every 20 ms, and an atexit handler frees the
+ *           table: leaked, and the process must end with the report, not in the worker's crash.
+ *           The worker runs into the freed table only 50 ms after the handler (until then it
+ *           naps as if it had not woken yet): bare, _exit() ends it long before, even on a busy
+ *           machine; a check that kept it running that long after the teardown lets it crash
+ *   busy    the same worker without the nap
+ *   joined  workers blocked on a condition variable that an atexit handler wakes and joins:
+ *           clean
+ *   stopped detached workers polling a flag with usleep(); an atexit handler sets it and waits
+ *           until each says it is leaving (a semaphore), not for its end: clean
+ *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { NTABLE = 64, NWORKERS = 3 };
+static char **table;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static bool stop;
+static atomic_bool polling_stop;
+static sem_t leaving;
+static pthread_t workers[NWORKERS];
+static int fds[2];
+static useconds_t nap_us;
+static _Atomic long long released_ms;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void release_table(void)
+{
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < NTABLE; i++) {
+		free(table[i]);
+		table[i] = NULL;
+	}
+	free(table);
+	table = NULL;
+	atomic_store(&released_ms, now_ms());
+	pthread_mutex_unlock(&mu);
+}
+
+static void *scribbler(void *arg)
+{
+	for (unsigned n = 0;; n++) {
+		pthread_mutex_lock(&mu); /* each turn through a wrapped call: it keeps changing */
+		if (table == NULL && now_ms() - atomic_load(&released_ms) < 50) {
+			pthread_mutex_unlock(&mu); /* not yet: as if it had not woken so soon */
+			usleep(1000);
+			continue;
+		}
+		char *s = table[n % NTABLE]; /* NULL: the crash */
+		s[0] = 'x';
+		pthread_mutex_unlock(&mu);
+		if (nap_us)
+			usleep(nap_us);
+	}
+	return arg;
+}
+
+static void *waiter(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	while (!stop)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return arg;
+}
+
+static void join_waiters(void)
+{
+	pthread_mutex_lock(&mu);
+	stop = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	for (int i = 0; i < NWORKERS; i++)
+		pthread_join(workers[i], NULL);
+}
+
+static void *poller(void *arg)
+{
+	while (!atomic_load(&polling_stop))
+		usleep(1000);
+	sem_post(&leaving);
+	return arg;
+}
+
+static void stop_pollers(void)
+{
+	atomic_store(&polling_stop, true);
+	for (int i = 0; i < NWORKERS; i++)
+		sem_wait(&leaving);
+}
+
+static void *reader(void *arg)
+{
+	char c;
+	read(fds[0], &c, 1);
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	const char *mode = argv[1];
+	pthread_t t;
+	if (strcmp(mode, "table") == 0 || strcmp(mode, "busy") == 0) {
+		nap_us = strcmp(mode, "table") == 0 ? 20000 : 0;
+		table = malloc(NTABLE * sizeof(*table));
+		for (int i = 0; i < NTABLE; i++)
+			table[i] = strdup("hello");
+		atexit(release_table);
+		pthread_create(&t, NULL, scribbler, NULL);
+		pthread_detach(t);
+	} else if (strcmp(mode, "joined") == 0 || strcmp(mode, "mixed") == 0) {
+		atexit(join_waiters);
+		for (int i = 0; i < NWORKERS; i++)
+			pthread_create(&workers[i], NULL, waiter, NULL);
+		if (strcmp(mode, "mixed") == 0) {
+			pipe(fds);
+			pthread_create(&t, NULL, reader, NULL);
+		}
+	} else if (strcmp(mode, "stopped") == 0) {
+		sem_init(&leaving, 0, 0);
+		atexit(stop_pollers);
+		for (int i = 0; i < NWORKERS; i++) {
+			pthread_create(&t, NULL, poller, NULL);
+			pthread_detach(t);
+		}
+	} else {
+		return 2;
+	}
+	usleep(20000);
+	printf("main done\n");
+	if (argc > 2 && strcmp(argv[2], "exit") == 0) {
+		fflush(stdout);
+		exit(0);
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+"""Leaked threads and the program's teardown. The exit check runs where main returns or exit() is
+called, before atexit handlers and static destructors; after them, before _exit(), only a
+confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where the check runs").
+
+- table: a detached worker writes into a table every 20 ms, and an atexit handler frees the
+  table. It is reported (asleep in usleep, or caught between two naps), the process exits with
+  23 and its report, "main done" on stdout, and no crash, whether main returns or calls
+  exit(0). Before, the worker ran on through the grace period after the teardown and crashed
+  every run.
+- joined: workers that an atexit handler wakes and joins are not leaked (status 0, no leak).
+- stopped: detached pollers that an atexit handler stops, waiting until each says it is leaving,
+  are not leaked: the teardown changed them, and the check waits for those again.
+- mixed: joined workers next to a reader blocked forever: only the reader, in read()."""
+from exitlib import *  # noqa: F401,F403
+from exitlib import check, exe, ok, run
+
+prog = exe("teardown")
+RUNS = 8
+
+for mode in ("table",):
+    for how in ("return", "exit"):
+        for i in range(RUNS):
+            r = run([prog, mode, how])
+            what = f"{mode} ({how}), run {i + 1}"
+            check(r.rc == 23, f"{what}: exit status {r.rc}, expected 23 (a negative status is "
+                  "the worker's crash after the teardown)", r.stderr)
+            check(r.stdout == b"main done\n", f"{what}: stdout {r.stdout!r}")
+            starts = [l.get("start_routine") for l in r.leaks]
+            check(starts == ["scribbler"], f"{what}: reported {starts}", r.reports)
+            leak = r.leaks[0]
+            check(leak["state"] in ("blocked", "running"), f"{what}: {leak['state']}", leak)
+            if leak["state"] == "blocked":
+                check(leak["blocked_in"] == "usleep", f"{what}: in {leak['blocked_in']}", leak)
+
+for how in ("return", "exit"):
+    for mode in ("joined", "stopped"):
+        for i in range(3):
+            r = run([prog, mode, how])
+            check(r.rc == 0, f"{mode} ({how}): exit status {r.rc}", r.reports, r.stderr)
+            check(not r.leaks, f"{mode} ({how}): threads the teardown ended were reported",
+                  r.leaks)
+            check(r.stdout == b"main done\n", f"{mode} ({how}): stdout {r.stdout!r}")
+    for i in range(3):
+        r = run([prog, "mixed", how])
+        check(r.rc == 23, f"mixed ({how}): exit status {r.rc}", r.stderr)
+        got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
+        check(got == [("reader", "read")], f"mixed ({how}): reported {got}", r.reports)
+ok()
