@@ -686,6 +686,33 @@ char *tl_reduced_hang_text(bool json)
 	return out;
 }
 
+/* The exit check's last step, after the teardown: the early check's report when it still
+ * holds, else the check again, waiting only for the threads that changed (tl_exit_judged).
+ * Returns the number of leaks. exit(): `after_fini`, _dl_fini ran (stdio to flush, our fork
+ * handlers gone); quick_exit() runs neither. */
+static int finish_check(int status, bool after_fini)
+{
+	int none = EARLY_NONE;
+	if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
+		while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
+			raw_nap_ms(1);
+	if (none == EARLY_DONE && early_result_holds(status)) {
+		/* not closed: the process ends now (see early_result_holds) */
+		tl_output_write(early_fd, early_result.out, early_result.len);
+		return early_leaked;
+	}
+	tl_output_close(early_fd);
+	if (after_fini) {
+		flush_stdio();
+		tl_fork_handlers_again();
+	}
+	judging = none == EARLY_DONE && early_sorted != NULL;
+	judged_since = tl_mono_ns();
+	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+	judging = false;
+	return leaked;
+}
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
@@ -699,24 +726,7 @@ static void at_exit(int status, void *arg)
 			atomic_store(&exit_check_done, true);
 			return;
 		}
-		int none = EARLY_NONE;
-		if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
-			while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
-				raw_nap_ms(1);
-		int leaked;
-		if (none != EARLY_DONE || !early_result_holds(status)) {
-			tl_output_close(early_fd);
-			flush_stdio();
-			tl_fork_handlers_again();
-			judging = none == EARLY_DONE && early_sorted != NULL;
-			judged_since = tl_mono_ns();
-			leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
-			judging = false;
-		} else {
-			leaked = early_leaked;
-			/* not closed: the process ends now (see early_result_holds) */
-			tl_output_write(early_fd, early_result.out, early_result.len);
-		}
+		int leaked = finish_check(status, true);
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
 			flush_stdio();
 			_exit(tl_opt.exitcode);
@@ -766,17 +776,17 @@ TL_EXPORT void exit(int status)
 }
 
 /* quick_exit() runs only the at_quick_exit handlers, ours last (registered in our constructor):
- * the check runs there, after the program's own. It gets no status: our wrapper keeps it. It
- * flushes nothing either, and neither do we: output the program left buffered is lost, as bare. */
+ * the check is taken before the program's own, as for exit(), and confirmed there. That handler
+ * gets no status: our wrapper keeps it. quick_exit flushes nothing, and neither do we: output
+ * the program left buffered is lost, as bare. */
 TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
 	if (checks_exit() && !atomic_exchange(&exit_checked, true)) {
 		int status = atomic_load(&quick_status);
-		int leaked = atomic_load(&exit_reduced)
-		                 ? reduced_check(status)
-		                 : tl_check(TL_CHECK_EXIT, status, true, NULL);
+		int leaked = atomic_load(&exit_reduced) ? reduced_check(status)
+		                                        : finish_check(status, false);
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0)
 			_exit(tl_opt.exitcode);
 	}
@@ -788,7 +798,8 @@ TL_EXPORT void quick_exit(int status)
 	/* quick_exit is async-signal-safe, made to be called from a handler */
 	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
-	TL_REAL(quick_exit)(status); /* the lookup is signal-safe (real.c) */
+	take_early_check(seen_status(status), false); /* before the at_quick_exit handlers */
+	TL_REAL(quick_exit)(status);                  /* the lookup is signal-safe (real.c) */
 	_exit(status);
 }
 

@@ -1,5 +1,6 @@
-/* Threads and the program's teardown (atexit handlers): teardown MODE [exit]. With "exit", main
- * ends with exit(0) instead of returning.
+/* Threads and the program's teardown (atexit handlers): teardown MODE [exit|quick]. With
+ * "exit", main ends with exit(0) instead of returning; with "quick", quick_exit(0), whose
+ * at_quick_exit handlers are the teardown (table mode registers its handler there too).
  *   table   a detached worker writes into a table every 20 ms, and an atexit handler frees the
  *           table: leaked, and the process must end with the report, not in the worker's crash.
  *           The worker runs into the freed table only 50 ms after the handler (until then it
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < NTABLE; i++)
 			table[i] = strdup("hello");
 		atexit(release_table);
+		at_quick_exit(release_table);
 		pthread_create(&t, NULL, scribbler, NULL);
 		pthread_detach(t);
 	} else if (strcmp(mode, "joined") == 0 || strcmp(mode, "mixed") == 0) {
@@ -149,6 +151,10 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "exit") == 0) {
 		fflush(stdout);
 		exit(0);
+	}
+	if (argc > 2 && strcmp(argv[2], "quick") == 0) {
+		fflush(stdout);
+		quick_exit(0);
 	}
 	return 0;
 }

@@ -4,9 +4,9 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 
 - table: a detached worker writes into a table every 20 ms, and an atexit handler frees the
   table. It is reported (asleep in usleep, or caught between two naps), the process exits with
-  23 and its report, "main done" on stdout, and no crash, whether main returns or calls
-  exit(0). Before, the worker ran on through the grace period after the teardown and crashed
-  every run.
+  23 and its report, "main done" on stdout, and no crash, whether main returns or calls exit(0)
+  or quick_exit(0) (whose at_quick_exit handler frees the table). Before, the worker ran on
+  through the grace period after the teardown and crashed every run.
 - joined: workers that an atexit handler wakes and joins are not leaked (status 0, no leak).
 - stopped: detached pollers that an atexit handler stops, waiting until each says it is leaving,
   are not leaked: the teardown changed them, and the check waits for those again.
@@ -18,7 +18,7 @@ prog = exe("teardown")
 RUNS = 8
 
 for mode in ("table",):
-    for how in ("return", "exit"):
+    for how in ("return", "exit", "quick"):
         for i in range(RUNS):
             r = run([prog, mode, how])
             what = f"{mode} ({how}), run {i + 1}"
