@@ -23,21 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 
-/* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
- * them: they come from the common table). */
-#ifndef SYS_futex_waitv
-#define SYS_futex_waitv 449
-#endif
-#ifndef SYS_futex_wake
-#define SYS_futex_wake 454
-#endif
-#ifndef SYS_futex_wait
-#define SYS_futex_wait 455
-#endif
 #define TL_P_PIDFD 3 /* waitid(P_PIDFD, fd, ...), Linux 5.4 */
-#ifndef SYS_futex_requeue
-#define SYS_futex_requeue 456
-#endif
 
 /* A failed allocation inside uthash leaves the record out of the table (hh.tbl == NULL) instead
  * of calling exit(-1) under the registry lock. */
@@ -452,9 +438,6 @@ long tl_kernel_others_stamp(void);
 ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len);
 void tl_kernel_check_begin(void);
 void tl_kernel_check_end(void);
-const char *tl_syscall_name(long nr);
-/* tl_syscall_name, or "syscall N" written into buf */
-const char *tl_syscall_word(long nr, char *buf, size_t len);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
 /* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */

@@ -10,8 +10,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 struct tl_symbolizer;
+
+/* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
+ * them: they come from the common table). */
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef SYS_futex_wake
+#define SYS_futex_wake 454
+#endif
+#ifndef SYS_futex_wait
+#define SYS_futex_wait 455
+#endif
+#ifndef SYS_futex_requeue
+#define SYS_futex_requeue 456
+#endif
+
+/* system calls by number (syscalls.c): the name of one a thread can wait in for long, or NULL;
+ * that name or "syscall N" written into buf; whether a signal with a SA_RESTART handler restarts
+ * it transparently (1), makes it fail with EINTR (0), or -1 when the table does not know it */
+const char *tl_syscall_name(long nr);
+const char *tl_syscall_word(long nr, char *buf, size_t len);
+int tl_syscall_restarts(long nr);
 
 /* FNV-1a of n bytes: for the hash tables of texts (group keys, interned texts, fingerprints) */
 static inline uint64_t tl_hash_bytes(const void *p, size_t n)

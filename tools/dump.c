@@ -201,46 +201,6 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 	}
 }
 
-/* The name of the calls that a signal interrupts, for the message; others by number. */
-static const char *interrupted_name(long nr)
-{
-	static const struct {
-		long nr;
-		const char *name;
-	} names[] = {
-	    {SYS_poll, "poll"},
-	    {SYS_select, "select"},
-	    {SYS_pause, "pause"},
-	    {SYS_nanosleep, "nanosleep"},
-	    {SYS_recvfrom, "recvfrom"},
-	    {SYS_recvmsg, "recvmsg"},
-	    {SYS_read, "read"},
-	    {SYS_accept, "accept"},
-	    {SYS_accept4, "accept4"},
-	    {SYS_futex, "futex"},
-	    {SYS_rt_sigtimedwait, "rt_sigtimedwait"},
-	    {SYS_epoll_wait, "epoll_wait"},
-	    {SYS_clock_nanosleep, "clock_nanosleep"},
-	    {SYS_pselect6, "pselect6"},
-	    {SYS_ppoll, "ppoll"},
-	    {SYS_epoll_pwait, "epoll_pwait"},
-	    {SYS_semop, "semop"},
-	    {SYS_msgsnd, "msgsnd"},
-	    {SYS_msgrcv, "msgrcv"},
-	    {SYS_rt_sigsuspend, "rt_sigsuspend"},
-	    {SYS_io_getevents, "io_getevents"},
-	    {SYS_semtimedop, "semtimedop"},
-	    {SYS_recvmmsg, "recvmmsg"},
-	    {SYS_io_uring_enter, "io_uring_enter"},
-	    {SYS_epoll_pwait2, "epoll_pwait2"},
-	    {SYS_futex_waitv, "futex_waitv"},
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].nr == nr)
-			return names[i].name;
-	return NULL;
-}
-
 /* The tid of the best thread of pid to send sig to (AIM_* in *aim), 0 when none; the threads
  * counted into b (all of them; those that block sig) and what the others do into why, both
  * complete when no thread was found as good as AIM_QUIET (the search stops there). */
@@ -285,7 +245,7 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 			b->sigwaiting += memfd < 0 && nr == SYS_rt_sigtimedwait;
 			if (!why || used >= len)
 				continue;
-			const char *name = nr >= 0 ? interrupted_name(nr) : NULL;
+			const char *name = nr >= 0 ? tl_syscall_name(nr) : NULL;
 			char what[64];
 			if (name)
 				snprintf(what, sizeof(what), "%s", name);
