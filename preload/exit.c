@@ -212,13 +212,14 @@ static bool checks_exit(void)
 
 /* Does the early check's verdict still hold after the teardown? Not when the teardown joined or
  * detached a thread it reported (a C++ static pool), when one went away (a detached worker an
- * atexit handler told to stop), is on its way out, or left the untimed wrapped call it was
- * blocked in (woken). A thread that was running, or asleep in a call with a timeout, may well
- * have moved: it had its grace period, and bare it would run on until _exit(). Our own registry
- * only: no call into other objects, and no allocation: a leaked thread that wrote into memory the
- * teardown freed has broken the heap's lists, which the program, bare, would not touch again before
- * _exit (docs/internals.md, "After the teardown"). So what it compares against is made when the
- * early check ends (sort_early). */
+ * atexit handler told to stop) or is on its way out, unless it had already when the early check
+ * ended (early_ended), or when one left the untimed wrapped call it was blocked in (woken). A
+ * thread that was running, or asleep in a call with a timeout, may well have moved: it had its
+ * grace period, and bare it would run on until _exit(). Our own registry only: no call into other
+ * objects, and no allocation: a leaked thread that wrote into memory the teardown freed has broken
+ * the heap's lists, which the program, bare, would not touch again before _exit (docs/internals.md,
+ * "After the teardown"). So what it compares against is made when the early check ends
+ * (sort_early). */
 static int by_number(const void *a, const void *b)
 {
 	uint64_t x = ((const struct tl_deferred_thread *)a)->number,
@@ -229,11 +230,14 @@ static int by_number(const void *a, const void *b)
 static struct tl_deferred_thread *early_sorted; /* the tracked threads reported, by number */
 static size_t nsorted;
 static bool *early_found; /* nsorted + 1 */
+/* Gone, or on its way out, already when the early check ended (prepare_teardown): it ended on
+ * its own after the grace period, and stays reported, as with a shorter grace_ms. */
+static bool *early_ended; /* nsorted + 1 */
 
 static void sort_early(void)
 {
 	early_sorted = malloc(sizeof(*early_sorted) * (early_result.n + 1));
-	early_found = calloc(early_result.n + 1, sizeof(bool));
+	early_found = calloc(2 * (early_result.n + 1), sizeof(bool));
 	if (early_sorted == NULL || early_found == NULL) {
 		free(early_sorted);
 		free(early_found);
@@ -241,6 +245,7 @@ static void sort_early(void)
 		early_found = NULL;
 		return;
 	}
+	early_ended = early_found + early_result.n + 1;
 	nsorted = 0;
 	for (size_t i = 0; i < early_result.n; i++)
 		if (early_result.v[i].number != 0) /* untracked: nobody joins it through us */
@@ -256,7 +261,7 @@ static struct tl_deferred_thread *early_find(uint64_t number)
 
 /* One pass over the registry against the early result sorted by number: O(N log N) where a
  * search per reported thread was O(N^2) (most of a 10,000-thread exit). */
-static bool early_result_holds(int status)
+static bool early_result_holds(int status, bool rehearsal)
 {
 	if (status != early_status || (size_t)early_leaked != early_result.n ||
 	    early_sorted == NULL)
@@ -267,20 +272,28 @@ static bool early_result_holds(int status)
 		struct tl_deferred_thread *d = early_find(t->number);
 		if (d == NULL)
 			continue;
-		early_found[d - early_sorted] = true;
+		size_t i = (size_t)(d - early_sorted);
+		early_found[i] = true;
 		bool left = (d->seq & 1) && atomic_load(&t->blk.seq) != d->seq;
 		bool going =
 		    d->state != TL_ST_EXITED &&
 		    (atomic_load(&t->finishing) || (t->flags & (TL_F_FINISHED | TL_F_EXITING)));
+		if (going && rehearsal)
+			early_ended[i] = true;
 		if ((t->flags & TL_F_JOINED) ||
-		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)) || left || going)
+		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)) || left ||
+		    (going && !early_ended[i]))
 			holds = false;
 	}
 	tl_registry_unlock();
 	/* a record goes once joined, or once detached and finished */
-	for (size_t i = 0; i < nsorted && holds; i++)
-		if (!early_found[i])
+	for (size_t i = 0; i < nsorted; i++) {
+		bool ended = !early_found[i] && (early_sorted[i].flags & TL_F_DETACHED);
+		if (ended && rehearsal)
+			early_ended[i] = true;
+		if (!early_found[i] && !(ended && early_ended[i]))
 			holds = false;
+	}
 	return holds;
 }
 
@@ -328,7 +341,7 @@ static void prepare_teardown(void)
 		dl_iterate_phdr(touch_finis, NULL);
 		tl_loader_leave();
 	}
-	(void)early_result_holds(early_status);
+	(void)early_result_holds(early_status, true);
 	if (early_found)
 		memset(early_found, 0, (early_result.n + 1) * sizeof(bool));
 	tl_output_write(-1, "", 0);
@@ -696,7 +709,7 @@ static int finish_check(int status, bool after_fini)
 	if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
 		while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
 			raw_nap_ms(1);
-	if (none == EARLY_DONE && early_result_holds(status)) {
+	if (none == EARLY_DONE && early_result_holds(status, false)) {
 		/* not closed: the process ends now (see early_result_holds) */
 		tl_output_write(early_fd, early_result.out, early_result.len);
 		return early_leaked;
@@ -840,6 +853,7 @@ void tl_exit_after_fork_child(void)
 	early_result = (struct tl_deferred){0};
 	early_sorted = NULL;
 	early_found = NULL;
+	early_ended = NULL;
 	nsorted = 0;
 	early_leaked = 0;
 	early_fd = -1;
