@@ -213,7 +213,8 @@ static bool checks_exit(void)
 /* Does the early check's verdict still hold after the teardown? Not when the teardown joined or
  * detached a thread it reported (a C++ static pool), when one went away (a detached worker an
  * atexit handler told to stop) or is on its way out, unless it had already when the early check
- * ended (early_ended), or when one left the untimed wrapped call it was blocked in (woken). A
+ * ended (early_ended), when one left the untimed wrapped call it was blocked in (woken), or when
+ * the teardown started threads of its own. A
  * thread that was running, or asleep in a call with a timeout, may well have moved: it had its
  * grace period, and bare it would run on until _exit(). Our own registry only: no call into other
  * objects, and no allocation: a leaked thread that wrote into memory the teardown freed has broken
@@ -232,7 +233,8 @@ static size_t nsorted;
 static bool *early_found; /* nsorted + 1 */
 /* Gone, or on its way out, already when the early check ended (prepare_teardown): it ended on
  * its own after the grace period, and stays reported, as with a shorter grace_ms. */
-static bool *early_ended; /* nsorted + 1 */
+static bool *early_ended;   /* nsorted + 1 */
+static uint64_t early_next; /* tl_registry_next_number when the early check ended */
 
 static void sort_early(void)
 {
@@ -268,10 +270,17 @@ static bool early_result_holds(int status, bool rehearsal)
 		return false;
 	bool holds = true;
 	tl_registry_lock();
+	if (rehearsal)
+		early_next = tl_registry_next_number();
 	TL_REGISTRY_FOREACH (t) {
 		struct tl_deferred_thread *d = early_find(t->number);
-		if (d == NULL)
+		if (d == NULL) {
+			/* a thread the teardown started (an atexit handler's) */
+			if (t->number >= early_next &&
+			    !(t->flags & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)))
+				holds = false;
 			continue;
+		}
 		size_t i = (size_t)(d - early_sorted);
 		early_found[i] = true;
 		bool left = (d->seq & 1) && atomic_load(&t->blk.seq) != d->seq;
@@ -371,11 +380,12 @@ static void take_early_check(int status, bool flush)
 	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
 	tl_defer = NULL;
 	sort_early();
-	prepare_teardown();
+	tl_log_hold_stderr();
 	if (early_result.opened)
 		early_fd = early_result.fd; /* the JSON may be written there already */
 	else if (early_result.out)
 		early_fd = tl_output_open();
+	prepare_teardown();
 	atomic_store(&early_state, EARLY_DONE);
 }
 
@@ -416,10 +426,11 @@ TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, ch
 }
 
 /* The check taken again after the teardown waits only for what changed: a thread the early
- * check reported stays judged while it is still in the untimed wrapped call it was blocked in,
- * or, if it was not blocked in one then (running, or in a call with a timeout: it had its grace
- * period), once it has had JUDGED_RUNNING_MS more. */
-enum { JUDGED_RUNNING_MS = 20 };
+ * check reported is judged once the check has looked for JUDGED_MS, if it is still in the
+ * untimed wrapped call it was blocked in, or if it was not blocked in one then (running, or in
+ * a call with a timeout: it had its grace period). The JUDGED_MS are for threads the teardown
+ * woke that are still on their way out of their call (its record has not changed yet). */
+enum { JUDGED_MS = 20 };
 static bool judging;
 static int64_t judged_since;
 
@@ -439,9 +450,9 @@ bool tl_exit_judged(const struct tl_seen *s)
 		return false;
 	if (s->state == TL_ST_EXITED)
 		return true;
-	if (d->seq & 1)
-		return s->state == TL_ST_BLOCKED && s->seq == d->seq;
-	return tl_mono_ns() - judged_since >= JUDGED_RUNNING_MS * 1000000LL;
+	if ((d->seq & 1) && !(s->state == TL_ST_BLOCKED && s->seq == d->seq))
+		return false;
+	return tl_mono_ns() - judged_since >= JUDGED_MS * 1000000LL;
 }
 
 /* exit() from a signal handler: the check, reduced to what needs no allocation and no lock that
@@ -771,8 +782,21 @@ static void exit_gate(int status, void *arg)
  * returning from main calls glibc's internal exit and is met by exit_gate instead. */
 TL_START_DATA static _Atomic pid_t exit_owner;
 
+/* exit() or quick_exit() from another thread while the early check runs: the process is
+ * already ending (main returned, or another thread called exit()), and bare this thread would
+ * have been ended before it got here. It stays where it is, what it was at the end: a leak
+ * (tests/exit teardown "exiter": a leaked worker's exit(7) changed the exit status). */
+static void wait_if_ending(void)
+{
+	if (atomic_load(&early_state) == EARLY_RUNNING && !tl_check_running_here() &&
+	    tl_getpid() == tl_pid)
+		for (;;)
+			raw_nap_ms(3600 * 1000);
+}
+
 TL_EXPORT void exit(int status)
 {
+	wait_if_ending();
 	pid_t me = tl_gettid(), none = 0;
 	if (tl_getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
 	    none != me) {
@@ -807,6 +831,7 @@ static void at_quick(void)
 
 TL_EXPORT void quick_exit(int status)
 {
+	wait_if_ending();
 	atomic_store(&quick_status, seen_status(status));
 	/* quick_exit is async-signal-safe, made to be called from a handler */
 	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
@@ -854,6 +879,7 @@ void tl_exit_after_fork_child(void)
 	early_sorted = NULL;
 	early_found = NULL;
 	early_ended = NULL;
+	early_next = 0;
 	nsorted = 0;
 	early_leaked = 0;
 	early_fd = -1;

@@ -112,12 +112,27 @@ void tl_log_keep_pipe(void)
 	err_fd = fd;
 }
 
+/* The process is ending (exit.c, when the check before the teardown ends): a writing copy of fd 2,
+ * if it is still the original stderr, held until _exit. The teardown may fclose(stderr) or move
+ * fd 2 (a log file dup2'ed there, /dev/null), and a pipe whose last writer went away has lost
+ * its reader by the time the report is written (`cmd 2>&1 | cat`: cat ends at end of file). The
+ * copy is close-on-exec; only a child the teardown forks without exec would hold the pipe. */
+static int ending_err_fd = -1;
+
+void tl_log_hold_stderr(void)
+{
+	if (ending_err_fd < 0 && is(2, &err_id))
+		ending_err_fd = tl_high_fd(2);
+}
+
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
  * it is still ours (a program that closes every descriptor and opens files until the table is
  * full gets our number for its own data, which must not receive the report); else nowhere
  * (-1). The result is released with release(). */
 static int stderr_fd(void)
 {
+	if (ending_err_fd >= 0)
+		return ending_err_fd;
 	if (is(2, &err_id))
 		return 2;
 	int fdflags = err_fd >= 0 ? TL_REAL(fcntl)(err_fd, F_GETFD) : -1;
@@ -152,7 +167,7 @@ static int stdout_fd(void)
 
 static void release(int fd)
 {
-	if (fd > 2 && fd != err_fd)
+	if (fd > 2 && fd != err_fd && fd != ending_err_fd)
 		close(fd);
 }
 

@@ -181,6 +181,11 @@ int tl_registry_starting(void)
 	return atomic_load(&starting);
 }
 
+uint64_t tl_registry_next_number(void)
+{
+	return next_number;
+}
+
 /* A record can go when nobody will ask about it again. Lock held. */
 static void maybe_free(struct tl_thread *t)
 {

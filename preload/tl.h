@@ -49,7 +49,8 @@ void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
 void tl_log_init(void);
-void tl_log_keep_pipe(void); /* before the first thread: see log.c */
+void tl_log_keep_pipe(void);   /* before the first thread: see log.c */
+void tl_log_hold_stderr(void); /* the process is ending: see log.c */
 /* A copy of fd at a high number (close-on-exec), out of the program's way; -1 on failure */
 int tl_high_fd(int fd);
 /* Is start the first instruction of our start wrapper (wrap_thread.c thread_start, thrd_start),
@@ -203,6 +204,7 @@ struct tl_thread *tl_registry_first(void);
 /* The record of thread `number` by its handle, lock held; NULL once it is gone. */
 struct tl_thread *tl_registry_find(pthread_t handle, uint64_t number);
 int tl_registry_starting(void);
+uint64_t tl_registry_next_number(void); /* the number the next record gets; lock held */
 /* tids of the records freed whose tasks may still list in /proc (glibc's exit path), which
  * is no untracked thread: a sorted malloc'ed copy, lock held; NULL (and *n 0) without memory. */
 pid_t *tl_registry_gone_copy(size_t *n);

@@ -11,7 +11,15 @@
  *           clean
  *   stopped detached workers polling a flag with usleep(); an atexit handler sets it and waits
  *           until each says it is leaving (a semaphore), not for its end: clean
- *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked */
+ *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked
+ *   spawned an atexit handler starts a detached thread that waits forever (after a check that
+ *           found nothing): leaked
+ *   spawned2 the same next to a reader blocked on a pipe since main: both leaked
+ *   devnull a leaked reader, and an atexit handler that sends fd 2 to /dev/null
+ *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
+ *   exiter  a leaked worker that calls exit(7) 40 ms after main returns: bare, the process has
+ *           ended by then with main's status */
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -106,6 +114,39 @@ static void stop_pollers(void)
 		sem_wait(&leaving);
 }
 
+static void *forever(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+static void spawn(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, forever, NULL);
+	pthread_detach(t);
+}
+
+static void to_devnull(void)
+{
+	int fd = open("/dev/null", O_WRONLY);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static void close_stderr(void)
+{
+	fclose(stderr);
+}
+
+static void *exiter(void *arg)
+{
+	usleep(60000);
+	exit(7);
+	return arg;
+}
+
 static void *reader(void *arg)
 {
 	char c;
@@ -136,6 +177,18 @@ int main(int argc, char **argv)
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
 		}
+	} else if (strcmp(mode, "spawned") == 0 || strcmp(mode, "spawned2") == 0) {
+		atexit(spawn);
+		if (strcmp(mode, "spawned2") == 0) {
+			pipe(fds);
+			pthread_create(&t, NULL, reader, NULL);
+		}
+	} else if (strcmp(mode, "devnull") == 0 || strcmp(mode, "fclose") == 0) {
+		atexit(strcmp(mode, "devnull") == 0 ? to_devnull : close_stderr);
+		pipe(fds);
+		pthread_create(&t, NULL, reader, NULL);
+	} else if (strcmp(mode, "exiter") == 0) {
+		pthread_create(&t, NULL, exiter, NULL);
 	} else if (strcmp(mode, "stopped") == 0) {
 		sem_init(&leaving, 0, 0);
 		atexit(stop_pollers);

@@ -10,7 +10,13 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - joined: workers that an atexit handler wakes and joins are not leaked (status 0, no leak).
 - stopped: detached pollers that an atexit handler stops, waiting until each says it is leaving,
   are not leaked: the teardown changed them, and the check waits for those again.
-- mixed: joined workers next to a reader blocked forever: only the reader, in read()."""
+- mixed: joined workers next to a reader blocked forever: only the reader, in read().
+- spawned, spawned2: a thread an atexit handler starts is reported (alone, where the check at
+  the end of main found nothing, in the JSON log file too; and next to a leak from before).
+- devnull, fclose: an atexit handler that sends fd 2 to /dev/null or fclose()s stderr: the text
+  report still reaches the original stderr.
+- exiter: a leaked worker that calls exit(7) 40 ms after main returns, during the check: the
+  status is main's (0, made 23), not 7, and the worker is reported."""
 from exitlib import *  # noqa: F401,F403
 from exitlib import check, exe, ok, run
 
@@ -45,4 +51,18 @@ for how in ("return", "exit"):
         check(r.rc == 23, f"mixed ({how}): exit status {r.rc}", r.stderr)
         got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
         check(got == [("reader", "read")], f"mixed ({how}): reported {got}", r.reports)
+for i in range(3):
+    for mode, want in (("spawned", ["forever"]), ("spawned2", ["forever", "reader"])):
+        r = run([prog, mode])
+        starts = sorted(l.get("start_routine") for l in r.leaks)
+        check(r.rc == 23 and starts == want, f"{mode}: status {r.rc}, reported {starts}",
+              r.reports, r.stderr)
+    for mode in ("devnull", "fclose"):
+        r = run([prog, mode], json_format=False)
+        check(r.rc == 23 and b"found 1 leaked thread" in r.stderr,
+              f"{mode}: status {r.rc}, the report lost", r.stderr)
+    r = run([prog, "exiter"])
+    starts = [l.get("start_routine") for l in r.leaks]
+    check(r.rc == 23 and starts == ["exiter"], f"exiter: status {r.rc}, reported {starts}",
+          r.reports, r.stderr)
 ok()
