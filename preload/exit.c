@@ -783,15 +783,17 @@ static void exit_gate(int status, void *arg)
 TL_START_DATA static _Atomic pid_t exit_owner;
 
 /* exit() or quick_exit() from another thread while the early check runs: the process is
- * already ending (main returned, or another thread called exit()), and bare this thread would
- * have been ended before it got here. It stays where it is, what it was at the end: a leak
- * (tests/exit teardown "exiter": a leaked worker's exit(7) changed the exit status). */
+ * already ending (main returned, or another thread called exit()), and this one waits for its
+ * end here, as a third caller of exit() does below; inside exit(), it is not a leak (tests/exit
+ * teardown "exiter": a leaked worker's exit(7) during the check changed the exit status). */
 static void wait_if_ending(void)
 {
-	if (atomic_load(&early_state) == EARLY_RUNNING && !tl_check_running_here() &&
-	    tl_getpid() == tl_pid)
-		for (;;)
-			raw_nap_ms(3600 * 1000);
+	if (atomic_load(&early_state) != EARLY_RUNNING || tl_check_running_here() ||
+	    tl_getpid() != tl_pid)
+		return;
+	tl_thread_exiting();
+	for (;;)
+		raw_nap_ms(3600 * 1000);
 }
 
 TL_EXPORT void exit(int status)

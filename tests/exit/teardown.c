@@ -17,8 +17,8 @@
  *   spawned2 the same next to a reader blocked on a pipe since main: both leaked
  *   devnull a leaked reader, and an atexit handler that sends fd 2 to /dev/null
  *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
- *   exiter  a leaked worker that calls exit(7) 40 ms after main returns: bare, the process has
- *           ended by then with main's status */
+ *   exiter  a worker that calls exit(7) 40 ms after main returns: bare, the process has ended
+ *           by then with main's status */
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
