@@ -394,6 +394,21 @@ __attribute__((destructor)) static void exit_check_early(void)
 	take_early_check(atomic_load(&exit_status_arg), true);
 }
 
+/* exit() or quick_exit() from another thread while the early check runs, or main returning
+ * then: the process is already ending (main returned, or another thread called exit()), and
+ * this one waits for its end here, as a third caller of exit() does below; inside exit(), it is not
+ * a leak (tests/exit teardown "exiter": a leaked worker's exit(7) during the check changed the exit
+ * status). */
+static void wait_if_ending(void)
+{
+	if (atomic_load(&early_state) != EARLY_RUNNING || tl_check_running_here() ||
+	    tl_getpid() != tl_pid)
+		return;
+	tl_thread_exiting();
+	for (;;)
+		raw_nap_ms(3600 * 1000);
+}
+
 /* The end of main. glibc's __libc_start_main calls main through the pointer _start hands it,
  * then exit() with what main returned, by an internal call no wrapper of exit() sees: we hand
  * it our own main, which takes the check when the program's returns, with its status. Our
@@ -405,6 +420,7 @@ TL_START_DATA static char start_main_name[] = "__libc_start_main";
 static int main_returned(int argc, char **argv, char **envp)
 {
 	int status = program_main(argc, argv, envp);
+	wait_if_ending(); /* a worker's exit() is checking: bare, it would have ended us */
 	atomic_store(&exit_status_arg, seen_status(status));
 	take_early_check(seen_status(status), false);
 	return status;
@@ -722,7 +738,7 @@ static int finish_check(int status, bool after_fini)
 			raw_nap_ms(1);
 	if (none == EARLY_DONE && early_result_holds(status, false)) {
 		/* not closed: the process ends now (see early_result_holds) */
-		tl_output_write(early_fd, early_result.out, early_result.len);
+		tl_output_write(tl_output_again(early_fd), early_result.out, early_result.len);
 		return early_leaked;
 	}
 	tl_output_close(early_fd);
@@ -781,20 +797,6 @@ static void exit_gate(int status, void *arg)
  * A nested exit() (from an atexit handler) in the first caller goes on too. The main thread
  * returning from main calls glibc's internal exit and is met by exit_gate instead. */
 TL_START_DATA static _Atomic pid_t exit_owner;
-
-/* exit() or quick_exit() from another thread while the early check runs: the process is
- * already ending (main returned, or another thread called exit()), and this one waits for its
- * end here, as a third caller of exit() does below; inside exit(), it is not a leak (tests/exit
- * teardown "exiter": a leaked worker's exit(7) during the check changed the exit status). */
-static void wait_if_ending(void)
-{
-	if (atomic_load(&early_state) != EARLY_RUNNING || tl_check_running_here() ||
-	    tl_getpid() != tl_pid)
-		return;
-	tl_thread_exiting();
-	for (;;)
-		raw_nap_ms(3600 * 1000);
-}
 
 TL_EXPORT void exit(int status)
 {
@@ -884,6 +886,8 @@ void tl_exit_after_fork_child(void)
 	early_next = 0;
 	nsorted = 0;
 	early_leaked = 0;
+	if (early_fd > 2)
+		tl_output_close(early_fd); /* the parent's log file: not a daemon's to hold */
 	early_fd = -1;
 }
 

@@ -30,6 +30,7 @@ static void atfork_child(void)
 	tl_dump_after_fork_child();
 	tl_pid = tl_getpid();
 	tl_exit_after_fork_child();
+	tl_log_after_fork_child();
 	atomic_store(&tl_checking, false);
 }
 

@@ -69,6 +69,17 @@ int tl_high_fd(int fd)
 	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }
 
+/* Not 0, 1 or 2: with stderr closed (`2>&-`) a file we open would take fd 2, and the program's
+ * own writes to stderr, or its fclose(stderr) at exit, would land on it. */
+static int above_std(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int high = tl_high_fd(fd);
+	close(fd);
+	return high;
+}
+
 TL_START_DATA static bool err_pipe; /* stderr was a pipe at start */
 
 /* Keep stderr reachable for a program that closes or redirects fd 2 before it exits. A pipe
@@ -125,13 +136,24 @@ void tl_log_hold_stderr(void)
 		ending_err_fd = tl_high_fd(2);
 }
 
+/* A child the teardown forks (a daemon) must not hold the parent's stderr pipe: `cmd | cat`
+ * would wait for it. */
+void tl_log_after_fork_child(void)
+{
+	if (ending_err_fd >= 0)
+		close(ending_err_fd);
+	ending_err_fd = -1;
+}
+
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
  * it is still ours (a program that closes every descriptor and opens files until the table is
  * full gets our number for its own data, which must not receive the report); else nowhere
  * (-1). The result is released with release(). */
 static int stderr_fd(void)
 {
-	if (ending_err_fd >= 0)
+	/* unless the teardown closed it (closefrom(3)) or gave its number to something else */
+	if (ending_err_fd >= 0 && TL_REAL(fcntl)(ending_err_fd, F_GETFD) >= 0 &&
+	    is(ending_err_fd, &err_id))
 		return ending_err_fd;
 	if (is(2, &err_id))
 		return 2;
@@ -147,12 +169,19 @@ static int stderr_fd(void)
 	 */
 	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", err_fd);
 	/* O_NONBLOCK: a pipe without a reader fails at once (ENXIO) instead of waiting for one */
-	int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	int fd = above_std(open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
 	if (fd >= 0 && (!is(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
 		close(fd);
 		fd = -1;
 	}
 	return fd;
+}
+
+/* The report's destination opened before the teardown, for the last handler: the same, or, for
+ * stderr, where stderr_fd finds it now (the teardown may have closed our copy: closefrom(3)). */
+int tl_output_again(int fd)
+{
+	return fd >= 0 && (fd == ending_err_fd || fd <= 2) ? stderr_fd() : fd;
 }
 
 /* log_path=stdout: fd 1 only while it is still the original stdout, else stderr. */
@@ -227,6 +256,9 @@ void tl_warn(const char *fmt, ...)
  * (not a hard link to a file elsewhere); emptied only then. -1 after a warning otherwise. */
 static int claim(int fd, const char *path, const char *then)
 {
+	fd = above_std(fd);
+	if (fd < 0)
+		return -1;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    st.st_nlink != 1) {

@@ -51,6 +51,8 @@ void tl_options_print_help(void);
 void tl_log_init(void);
 void tl_log_keep_pipe(void);   /* before the first thread: see log.c */
 void tl_log_hold_stderr(void); /* the process is ending: see log.c */
+void tl_log_after_fork_child(void);
+int tl_output_again(int fd); /* see log.c */
 /* A copy of fd at a high number (close-on-exec), out of the program's way; -1 on failure */
 int tl_high_fd(int fd);
 /* Is start the first instruction of our start wrapper (wrap_thread.c thread_start, thrd_start),

@@ -18,7 +18,14 @@
  *   devnull a leaked reader, and an atexit handler that sends fd 2 to /dev/null
  *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
  *   exiter  a worker that calls exit(7) 40 ms after main returns: bare, the process has ended
- *           by then with main's status */
+ *           by then with main's status
+ *   closefrom a leaked reader, and an atexit handler that closes descriptors 3 to 1023
+ *   daemon  a leaked reader, and an atexit handler that forks a daemon (setsid, its stdio on
+ *           /dev/null, 3 s asleep): `prog 2>&1 | cat` must not wait for it
+ *   closeerr a leaked thread, and an atexit handler that does gnulib's close_stdout on stderr
+ *           (_exit(3) when fclose fails, as it does when the program started with fd 2 closed)
+ *   workerexit a worker calls exit(4) 5 ms after its start while main sleeps 200 ms, next to a
+ *           thread waiting forever: bare, status 4 */
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -140,6 +147,38 @@ static void close_stderr(void)
 	fclose(stderr);
 }
 
+static void close_from_3(void)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
+static void daemonize(void)
+{
+	if (fork() == 0) {
+		setsid();
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		sleep(3);
+		_exit(0);
+	}
+}
+
+static void close_stderr_checked(void)
+{
+	if (fclose(stderr) != 0)
+		_exit(3);
+}
+
+static void *early_exiter(void *arg)
+{
+	usleep(5000);
+	exit(4);
+	return arg;
+}
+
 static void *exiter(void *arg)
 {
 	usleep(60000);
@@ -183,10 +222,24 @@ int main(int argc, char **argv)
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
 		}
-	} else if (strcmp(mode, "devnull") == 0 || strcmp(mode, "fclose") == 0) {
-		atexit(strcmp(mode, "devnull") == 0 ? to_devnull : close_stderr);
-		pipe(fds);
-		pthread_create(&t, NULL, reader, NULL);
+	} else if (strcmp(mode, "devnull") == 0 || strcmp(mode, "fclose") == 0 ||
+	           strcmp(mode, "closefrom") == 0 || strcmp(mode, "daemon") == 0 ||
+	           strcmp(mode, "closeerr") == 0) {
+		atexit(strcmp(mode, "devnull") == 0     ? to_devnull
+		       : strcmp(mode, "fclose") == 0    ? close_stderr
+		       : strcmp(mode, "closefrom") == 0 ? close_from_3
+		       : strcmp(mode, "daemon") == 0    ? daemonize
+		                                        : close_stderr_checked);
+		if (strcmp(mode, "closeerr") == 0) /* no pipe: it would take fd 2 */
+			pthread_create(&t, NULL, forever, NULL);
+		else {
+			pipe(fds);
+			pthread_create(&t, NULL, reader, NULL);
+		}
+	} else if (strcmp(mode, "workerexit") == 0) {
+		pthread_create(&t, NULL, forever, NULL);
+		pthread_create(&t, NULL, early_exiter, NULL);
+		usleep(200000);
 	} else if (strcmp(mode, "exiter") == 0) {
 		pthread_create(&t, NULL, exiter, NULL);
 	} else if (strcmp(mode, "stopped") == 0) {

@@ -15,11 +15,20 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
   the end of main found nothing, in the JSON log file too; and next to a leak from before).
 - devnull, fclose: an atexit handler that sends fd 2 to /dev/null or fclose()s stderr: the text
   report still reaches the original stderr.
+- closefrom: an atexit handler that closes descriptors 3-1023 (our copy of stderr among them):
+  the text report still reaches stderr.
+- daemon: an atexit handler forks a daemon that sleeps 3 s with its stdio on /dev/null: the run
+  (stdout and stderr pipes) ends at once, the daemon holds none of our descriptors.
+- closeerr: started with fd 2 closed, an atexit handler's fclose(stderr) fails as bare (status
+  3), and the JSON log file, opened before the teardown, did not take fd 2.
+- workerexit: a worker calls exit(4) while main sleeps, and main returns during the worker's
+  own check: status 4, as bare (main returning waits; what main printed meanwhile is printed:
+  README Limits).
 - exiter: a worker that calls exit(7) 40 ms after main returns, during the check: the status
   is main's (0), not 7, and the worker, inside exit() when the check ends, is not a leak (as
   with several threads calling exit() at once: robust/stress)."""
 from exitlib import *  # noqa: F401,F403
-from exitlib import check, exe, ok, run
+from exitlib import LIB, check, exe, ok, run, strict_json
 
 prog = exe("teardown")
 RUNS = 8
@@ -66,4 +75,28 @@ for i in range(3):
     starts = [l.get("start_routine") for l in r.leaks]
     check(r.rc == 0 and starts == [], f"exiter: status {r.rc}, reported {starts}", r.reports,
           r.stderr)
+import os
+import subprocess
+import tempfile
+
+for i in range(2):
+    r = run([prog, "closefrom"], json_format=False)
+    check(r.rc == 23 and b"found 1 leaked thread" in r.stderr,
+          f"closefrom: status {r.rc}, the report lost", r.stderr)
+    r = run([prog, "daemon"])
+    check(r.rc == 23 and r.seconds < 2.5,
+          f"daemon: status {r.rc}, {r.seconds:.1f} s (the daemon held a pipe of ours)", r.stderr)
+    r = run([prog, "workerexit"])
+    check(r.rc == 4, f"workerexit: status {r.rc}, expected the worker's 4", r.stderr)
+    with tempfile.TemporaryDirectory() as d:
+        e = dict(os.environ, LD_PRELOAD=LIB,
+                 THREADLEAK_OPTIONS=f"format=json:log_path={d}/report")
+        p = subprocess.run(["sh", "-c", 'exec "$0" closeerr 2>&-', prog], env=e,
+                           stdout=subprocess.DEVNULL, timeout=60)
+        files = os.listdir(d)
+        check(p.returncode == 3 and len(files) == 1,
+              f"closeerr: status {p.returncode} (bare 3), files {files}")
+        with open(os.path.join(d, files[0]), "rb") as f:
+            doc = strict_json(f.read())
+        check(doc["leaked"] == 1, "closeerr: the report", doc)
 ok()
