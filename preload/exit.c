@@ -737,7 +737,11 @@ static int finish_check(int status, bool after_fini)
 		while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
 			raw_nap_ms(1);
 	if (none == EARLY_DONE && early_result_holds(status, false)) {
-		/* not closed: the process ends now (see early_result_holds) */
+		/* after what the program left in stdio (glibc flushes it right after us), as a
+		 * check run again here is: a JSON report on stdout stays one document at the end;
+		 * not closed: the process ends now (see early_result_holds) */
+		if (after_fini)
+			flush_stdio();
 		tl_output_write(tl_output_again(early_fd), early_result.out, early_result.len);
 		return early_leaked;
 	}

@@ -128,12 +128,15 @@ void tl_log_keep_pipe(void)
  * fd 2 (a log file dup2'ed there, /dev/null), and a pipe whose last writer went away has lost
  * its reader by the time the report is written (`cmd 2>&1 | cat`: cat ends at end of file). The
  * copy is close-on-exec; only a child the teardown forks without exec would hold the pipe. */
-static int ending_err_fd = -1;
+static int ending_err_fd = -1, ending_out_fd = -1; /* the same for fd 1 (log_path=stdout) */
 
 void tl_log_hold_stderr(void)
 {
 	if (ending_err_fd < 0 && is(2, &err_id))
 		ending_err_fd = tl_high_fd(2);
+	if (ending_out_fd < 0 && tl_opt.log_path && strcmp(tl_opt.log_path, "stdout") == 0 &&
+	    is(1, &out_id))
+		ending_out_fd = tl_high_fd(1);
 }
 
 /* A child the teardown forks (a daemon) must not hold the parent's stderr pipe: `cmd | cat`
@@ -142,7 +145,9 @@ void tl_log_after_fork_child(void)
 {
 	if (ending_err_fd >= 0)
 		close(ending_err_fd);
-	ending_err_fd = -1;
+	if (ending_out_fd >= 0)
+		close(ending_out_fd);
+	ending_err_fd = ending_out_fd = -1;
 }
 
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
@@ -177,16 +182,12 @@ static int stderr_fd(void)
 	return fd;
 }
 
-/* The report's destination opened before the teardown, for the last handler: the same, or, for
- * stderr, where stderr_fd finds it now (the teardown may have closed our copy: closefrom(3)). */
-int tl_output_again(int fd)
-{
-	return fd >= 0 && (fd == ending_err_fd || fd <= 2) ? stderr_fd() : fd;
-}
-
 /* log_path=stdout: fd 1 only while it is still the original stdout, else stderr. */
 static int stdout_fd(void)
 {
+	if (ending_out_fd >= 0 && TL_REAL(fcntl)(ending_out_fd, F_GETFD) >= 0 &&
+	    is(ending_out_fd, &out_id))
+		return ending_out_fd;
 	if (is(1, &out_id))
 		return 1;
 	tl_warn("log_path=stdout: fd 1 is no longer the standard output the process started with; "
@@ -194,9 +195,18 @@ static int stdout_fd(void)
 	return stderr_fd();
 }
 
+/* The report's destination opened before the teardown, for the last handler: the same, or, for
+ * stderr, where stderr_fd finds it now (the teardown may have closed our copy: closefrom(3)). */
+int tl_output_again(int fd)
+{
+	if (fd >= 0 && (fd == ending_out_fd || fd == 1))
+		return stdout_fd();
+	return fd >= 0 && (fd == ending_err_fd || fd <= 2) ? stderr_fd() : fd;
+}
+
 static void release(int fd)
 {
-	if (fd > 2 && fd != err_fd && fd != ending_err_fd)
+	if (fd > 2 && fd != err_fd && fd != ending_err_fd && fd != ending_out_fd)
 		close(fd);
 }
 
