@@ -641,6 +641,15 @@ struct check {
 	struct tl_report r;
 };
 
+/* A wait on this kind of object ends only when a thread of this process ends it: a condition
+ * variable, mutex, semaphore, futex, barrier, rwlock or join (no fd, sleep, signal or child). */
+static bool process_object(int kind)
+{
+	return kind == TL_OBJ_COND || kind == TL_OBJ_MUTEX || kind == TL_OBJ_SEM ||
+	       kind == TL_OBJ_FUTEX || kind == TL_OBJ_BARRIER || kind == TL_OBJ_RWLOCK ||
+	       kind == TL_OBJ_THREAD;
+}
+
 /* No timer of the process can fire a signal later: no interval timer (alarm, setitimer) and no
  * POSIX timer (/proc/self/timers lists them; unreadable: unsure). */
 static bool no_timers(void)
@@ -676,10 +685,7 @@ static bool nothing_can_change(struct gather *g, size_t *from)
 		live++;
 		if (s->state != TL_ST_BLOCKED && s->state != TL_ST_RUNNING)
 			return false; /* untracked */
-		if (s->state == TL_ST_BLOCKED && s->kind != TL_OBJ_COND &&
-		    s->kind != TL_OBJ_MUTEX && s->kind != TL_OBJ_SEM && s->kind != TL_OBJ_FUTEX &&
-		    s->kind != TL_OBJ_BARRIER && s->kind != TL_OBJ_RWLOCK &&
-		    s->kind != TL_OBJ_THREAD)
+		if (s->state == TL_ST_BLOCKED && !process_object(s->kind))
 			return false; /* an fd, a sleep, signals, a child: the world may answer */
 	}
 	/* every task but ours is a live candidate: none the check cannot judge, no finished
@@ -1198,10 +1204,8 @@ static void phase_done(const struct check *c, const char *name)
  * themselves. */
 static bool untimed_call(const struct tl_seen *s)
 {
-	bool ours = s->kind == TL_OBJ_COND || s->kind == TL_OBJ_MUTEX || s->kind == TL_OBJ_SEM ||
-	            s->kind == TL_OBJ_FUTEX || s->kind == TL_OBJ_BARRIER ||
-	            s->kind == TL_OBJ_RWLOCK || s->kind == TL_OBJ_THREAD;
-	return s->in_wrapper && s->state == TL_ST_BLOCKED && ours && !tl_kernel_timed(s);
+	return s->in_wrapper && s->state == TL_ST_BLOCKED && process_object(s->kind) &&
+	       !tl_kernel_timed(s);
 }
 
 /* The deferred exit check (exit.c) needs to know which threads the report names, and which

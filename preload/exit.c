@@ -46,11 +46,20 @@ TL_START_DATA static atomic_bool child_unchecked;
  * (fflush on an input stream would move a shared file offset). */
 extern FILE *_IO_list_all; /* exported by glibc; the head of its list of open streams */
 
-static void flush_stdio(void)
+static void flush_stdio(bool others_run)
 {
-	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain)
-		if (f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0)
+	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain) {
+		if (!(f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0))
+			continue;
+		/* others_run: other threads still write (a fork during the check); a stream
+		 * locked by one stuck on a pipe is skipped */
+		if (!others_run)
 			fflush_unlocked(f);
+		else if (ftrylockfile(f) == 0) {
+			fflush_unlocked(f);
+			funlockfile(f);
+		}
+	}
 }
 
 TL_START_DATA static atomic_bool exit_check_done;
@@ -374,7 +383,7 @@ static void take_early_check(int status, bool flush)
 		return;
 	}
 	if (flush)
-		flush_stdio();
+		flush_stdio(false);
 	early_status = status;
 	tl_defer = &early_result;
 	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
@@ -399,10 +408,16 @@ __attribute__((destructor)) static void exit_check_early(void)
  * this one waits for its end here, as a third caller of exit() does below; inside exit(), it is not
  * a leak (tests/exit teardown "exiter": a leaked worker's exit(7) during the check changed the exit
  * status). */
+/* Another thread of this process is taking the early check. */
+static bool other_thread_checking(void)
+{
+	return atomic_load(&early_state) == EARLY_RUNNING && !tl_check_running_here() &&
+	       tl_getpid() == tl_pid;
+}
+
 static void wait_if_ending(void)
 {
-	if (atomic_load(&early_state) != EARLY_RUNNING || tl_check_running_here() ||
-	    tl_getpid() != tl_pid)
+	if (!other_thread_checking())
 		return;
 	tl_thread_exiting();
 	for (;;)
@@ -736,20 +751,18 @@ static int finish_check(int status, bool after_fini)
 	if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
 		while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
 			raw_nap_ms(1);
+	/* the report after what the program left in stdio (glibc flushes it right after us): a
+	 * JSON report on stdout stays one document at the end */
+	if (after_fini)
+		flush_stdio(false);
 	if (none == EARLY_DONE && early_result_holds(status, false)) {
-		/* after what the program left in stdio (glibc flushes it right after us), as a
-		 * check run again here is: a JSON report on stdout stays one document at the end;
-		 * not closed: the process ends now (see early_result_holds) */
-		if (after_fini)
-			flush_stdio();
+		/* not closed: the process ends now (see early_result_holds) */
 		tl_output_write(tl_output_again(early_fd), early_result.out, early_result.len);
 		return early_leaked;
 	}
 	tl_output_close(early_fd);
-	if (after_fini) {
-		flush_stdio();
+	if (after_fini)
 		tl_fork_handlers_again();
-	}
 	judging = none == EARLY_DONE && early_sorted != NULL;
 	judged_since = tl_mono_ns();
 	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
@@ -764,7 +777,7 @@ static void at_exit(int status, void *arg)
 	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
-				flush_stdio();
+				flush_stdio(false);
 				_exit(tl_opt.exitcode);
 			}
 			atomic_store(&exit_check_done, true);
@@ -772,7 +785,7 @@ static void at_exit(int status, void *arg)
 		}
 		int leaked = finish_check(status, true);
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
-			flush_stdio();
+			flush_stdio(false);
 			_exit(tl_opt.exitcode);
 		}
 	}
@@ -856,16 +869,8 @@ TL_EXPORT void quick_exit(int status)
  * atexit handlers write to stderr. */
 void tl_exit_before_fork(void)
 {
-	if (atomic_load(&early_state) != EARLY_RUNNING || tl_check_running_here() ||
-	    tl_getpid() != tl_pid)
-		return;
-	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain)
-		if ((f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0) &&
-		    ftrylockfile(f) == 0) {
-			fflush_unlocked(
-			    f); /* a stream locked by a writer stuck on a pipe: skipped */
-			funlockfile(f);
-		}
+	if (other_thread_checking())
+		flush_stdio(true);
 }
 
 /* In the child of fork(): no exit check has started there. */
