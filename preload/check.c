@@ -1214,11 +1214,21 @@ static void list_deferred(const struct tl_report *r)
 {
 	if (!tl_defer || !r->nleaked || !(tl_defer->v = calloc(r->nleaked, sizeof(*tl_defer->v))))
 		return;
+	size_t untimed = 0;
 	for (size_t i = 0; i < r->n; i++)
-		if (!r->v[i].suppressed_by)
-			tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
-			    r->v[i].tid, r->v[i].number, r->v[i].state, r->v[i].flags,
-			    untimed_call(&r->v[i]) ? r->v[i].seq : 0};
+		untimed += !r->v[i].suppressed_by && untimed_call(&r->v[i]);
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].suppressed_by)
+			continue;
+		bool watch = untimed_call(&r->v[i]);
+		long stamp = -1;
+		char st;
+		if (watch && untimed <= TL_DEFER_WATCHED_MAX)
+			stamp = tl_kernel_stamp(r->v[i].tid, &st);
+		tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
+		    r->v[i].tid,   r->v[i].number,          r->v[i].state,
+		    r->v[i].flags, watch ? r->v[i].seq : 0, stamp};
+	}
 }
 
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;

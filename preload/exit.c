@@ -272,6 +272,15 @@ static struct tl_deferred_thread *early_find(uint64_t number)
 
 /* One pass over the registry against the early result sorted by number: O(N log N) where a
  * search per reported thread was O(N^2) (most of a 10,000-thread exit). */
+/* Woken since the early check, still in its wrapped call: the teardown told it to stop (an
+ * atexit handler that broadcasts and returns), and it has not run yet, or it waits for the
+ * mutex again. Bare, it races _exit(); reported, it would be reported in one run of two. */
+static bool woken(const struct tl_deferred_thread *d)
+{
+	char st;
+	return d->stamp >= 0 && (tl_kernel_stamp(d->tid, &st) != d->stamp || st == 'R');
+}
+
 static bool early_result_holds(int status, bool rehearsal)
 {
 	if (status != early_status || (size_t)early_leaked != early_result.n ||
@@ -292,7 +301,7 @@ static bool early_result_holds(int status, bool rehearsal)
 		}
 		size_t i = (size_t)(d - early_sorted);
 		early_found[i] = true;
-		bool left = (d->seq & 1) && atomic_load(&t->blk.seq) != d->seq;
+		bool left = (d->seq & 1) && (atomic_load(&t->blk.seq) != d->seq || woken(d));
 		bool going =
 		    d->state != TL_ST_EXITED &&
 		    (atomic_load(&t->finishing) || (t->flags & (TL_F_FINISHED | TL_F_EXITING)));

@@ -553,6 +553,9 @@ int tl_check(int kind, int exit_status, bool print, char **json);
 extern atomic_bool tl_checking; /* a check is running */
 /* The exit check taken early (exit.c): while tl_defer is set, tl_check keeps the report it would
  * print (out, len) and lists the threads it reports, instead of writing anything. */
+/* the report's threads in untimed waits whose kernel state the last exit handler looks at: the
+ * teardown may have woken them (each costs a /proc read in a torn-down program) */
+enum { TL_DEFER_WATCHED_MAX = 64 };
 struct tl_deferred_thread {
 	pid_t tid;
 	uint64_t number;
@@ -560,6 +563,8 @@ struct tl_deferred_thread {
 	unsigned flags;
 	uint32_t seq; /* odd: the untimed wrapped call it was blocked in (tl_thread.blk.seq), which
 	               * it leaves only when woken */
+	long stamp;   /* then, for a few such threads: tl_kernel_stamp at the check's end, else -1
+	               * (woken, a thread shows a new stamp, or state R before it runs) */
 };
 struct tl_deferred {
 	char *out;

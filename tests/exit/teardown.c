@@ -11,6 +11,9 @@
  *           clean
  *   stopped detached workers polling a flag with usleep(); an atexit handler sets it and waits
  *           until each says it is leaving (a semaphore), not for its end: clean
+ *   told    detached workers blocked on a condition variable; an atexit handler wakes them
+ *           and returns without waiting: bare they race _exit(), and a woken thread is on its
+ *           way out, not leaked: clean in every run, not in one run of two
  *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked
  *   spawned an atexit handler starts a detached thread that waits forever (after a check that
  *           found nothing): leaked
@@ -104,6 +107,14 @@ static void join_waiters(void)
 	pthread_mutex_unlock(&mu);
 	for (int i = 0; i < NWORKERS; i++)
 		pthread_join(workers[i], NULL);
+}
+
+static void tell_waiters(void)
+{
+	pthread_mutex_lock(&mu);
+	stop = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
 }
 
 static void *poller(void *arg)
@@ -215,6 +226,13 @@ int main(int argc, char **argv)
 		if (strcmp(mode, "mixed") == 0) {
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
+		}
+	} else if (strcmp(mode, "told") == 0) {
+		atexit(tell_waiters);
+		at_quick_exit(tell_waiters);
+		for (int i = 0; i < NWORKERS; i++) {
+			pthread_create(&t, NULL, waiter, NULL);
+			pthread_detach(t);
 		}
 	} else if (strcmp(mode, "spawned") == 0 || strcmp(mode, "spawned2") == 0) {
 		atexit(spawn);

@@ -10,6 +10,9 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - joined: workers that an atexit handler wakes and joins are not leaked (status 0, no leak).
 - stopped: detached pollers that an atexit handler stops, waiting until each says it is leaving,
   are not leaked: the teardown changed them, and the check waits for those again.
+- told: detached workers blocked on a condition variable that an atexit handler wakes without
+  waiting for them are not leaked, in every run: the last handler sees that they were woken
+  (their kernel state) before they leave their call. Before, one run in two reported them.
 - mixed: joined workers next to a reader blocked forever: only the reader, in read().
 - spawned, spawned2: a thread an atexit handler starts is reported (alone, where the check at
   the end of main found nothing, in the JSON log file too; and next to a leak from before).
@@ -48,6 +51,11 @@ for mode in ("table",):
             if leak["state"] == "blocked":
                 check(leak["blocked_in"] == "usleep", f"{what}: in {leak['blocked_in']}", leak)
 
+for how in ("return", "exit", "quick"):
+    for i in range(RUNS):
+        r = run([prog, "told", how])
+        check(r.rc == 0 and not r.leaks, f"told ({how}), run {i + 1}: exit status {r.rc}, "
+              "threads the teardown woke were reported", r.reports, r.stderr)
 for how in ("return", "exit"):
     for mode in ("joined", "stopped"):
         for i in range(3):
