@@ -18,6 +18,8 @@
  *   spawned an atexit handler starts a detached thread that waits forever (after a check that
  *           found nothing): leaked
  *   spawned2 the same next to a reader blocked on a pipe since main: both leaked
+ *   moved   a reader blocked on a pipe and a waiter; main moves to "/" before it returns, and
+ *           an atexit handler starts a thread that waits forever (the check runs again)
  *   devnull a leaked reader, and an atexit handler that sends fd 2 to /dev/null
  *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
  *   exiter  a worker that calls exit(7) 40 ms after main returns: bare, the process has ended
@@ -146,6 +148,11 @@ static void spawn(void)
 	pthread_detach(t);
 }
 
+static void *ruled_out(void *arg)
+{
+	return forever(arg);
+}
+
 static void to_devnull(void)
 {
 	int fd = open("/dev/null", O_WRONLY);
@@ -240,6 +247,14 @@ int main(int argc, char **argv)
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
 		}
+	} else if (strcmp(mode, "moved") == 0) {
+		atexit(spawn);
+		pipe(fds);
+		pthread_create(&t, NULL, reader, NULL);
+		pthread_create(&t, NULL, ruled_out, NULL);
+		usleep(20000);
+		if (chdir("/") != 0)
+			return 3;
 	} else if (strcmp(mode, "devnull") == 0 || strcmp(mode, "fclose") == 0 ||
 	           strcmp(mode, "closefrom") == 0 || strcmp(mode, "daemon") == 0 ||
 	           strcmp(mode, "closeerr") == 0) {

@@ -16,6 +16,11 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - mixed: joined workers next to a reader blocked forever: only the reader, in read().
 - spawned, spawned2: a thread an atexit handler starts is reported (alone, where the check at
   the end of main found nothing, in the JSON log file too; and next to a leak from before).
+- moved: relative log_path and suppressions files name files in the folder the program started
+  in: main moves to "/" before the check, an atexit handler starts a thread (the check runs
+  again after the teardown), and the one report is in the starting folder, the suppression
+  file read (its rule hides one thread). Before, the check looked for the rules in "/" and
+  the report after the teardown went to "/report.PID".
 - devnull, fclose: an atexit handler that sends fd 2 to /dev/null or fclose()s stderr: the text
   report still reaches the original stderr.
 - closefrom: an atexit handler that closes descriptors 3-1023 (our copy of stderr among them):
@@ -107,4 +112,24 @@ for i in range(2):
         with open(os.path.join(d, files[0]), "rb") as f:
             doc = strict_json(f.read())
         check(doc["leaked"] == 1, "closeerr: the report", doc)
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "rules.supp"), "w") as f:
+            f.write("start:ruled_out\n")
+        p = subprocess.run([prog, "moved"], cwd=d, env=dict(
+            os.environ, LD_PRELOAD=LIB,
+            THREADLEAK_OPTIONS="format=json:log_path=report:suppressions=rules.supp"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        files = sorted(f for f in os.listdir(d) if f.startswith("report."))
+        stray = f"/report.{files[0][7:]}" if files else None
+        if stray and os.path.exists(stray):
+            os.unlink(stray)
+            check(False, f"moved: part of the report went to {stray}")
+        check(p.returncode == 23 and len(files) == 1,
+              f"moved: status {p.returncode}, report files {files}", p.stderr)
+        with open(os.path.join(d, files[0]), "rb") as f:
+            doc = strict_json(f.read())
+        starts = sorted(l.get("start_routine") for l in doc["leaks"])
+        check(starts == ["forever", "reader"],
+              f"moved: reported {starts}, expected the rules file to hide ruled_out", doc,
+              p.stderr)
 ok()
