@@ -26,7 +26,8 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	  "keeps its own status)")                                                                \
 	X(STR, log_path, log_path, NULL, 0, 0,                                                    \
 	  "write the report to PATH.PID instead of stderr (never through a symlink, never over "  \
-	  "another user's file); 'stderr' and 'stdout' also work")                                \
+	  "another user's file); 'stderr' and 'stdout' also work; a relative path is from the "   \
+	  "folder the program started in")                                                        \
 	X(STR, log_dir_id, log_dir_id, NULL, 0, 0,                                                \
 	  "set by threadleak run: DEV,INO of log_path's folder; no report is written elsewhere")  \
 	X(FORMAT, format, format, TL_FORMAT_TEXT, 0, 0, "report format: text or json")            \
@@ -45,7 +46,8 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	  "check for leaks when the process exits (0: only when the program asks, through the "   \
 	  "API)")                                                                                 \
 	X(LIST, suppressions, suppressions, {NULL}, 0, TL_MAX_SUPPRESSION_FILES,                  \
-	  "a suppression file; may be given several times (at most 8)")                           \
+	  "a suppression file; may be given several times (at most 8); a relative path is from "  \
+	  "the folder the program started in")                                                    \
 	X(BOOL, default_suppressions, default_suppressions, true, 0, 1,                           \
 	  "suppress the threads that libc and common runtimes keep for the process lifetime (0: " \
 	  "turn off every default set)")                                                          \
