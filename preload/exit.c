@@ -301,7 +301,8 @@ static bool early_result_holds(int status, bool rehearsal)
 		}
 		size_t i = (size_t)(d - early_sorted);
 		early_found[i] = true;
-		bool left = (d->seq & 1) && (atomic_load(&t->blk.seq) != d->seq || woken(d));
+		bool left =
+		    (d->seq & 1) && (atomic_load(&t->blk.seq) != d->seq || (holds && woken(d)));
 		bool going =
 		    d->state != TL_ST_EXITED &&
 		    (atomic_load(&t->finishing) || (t->flags & (TL_F_FINISHED | TL_F_EXITING)));

@@ -554,8 +554,9 @@ extern atomic_bool tl_checking; /* a check is running */
 /* The exit check taken early (exit.c): while tl_defer is set, tl_check keeps the report it would
  * print (out, len) and lists the threads it reports, instead of writing anything. */
 /* the report's threads in untimed waits whose kernel state the last exit handler looks at: the
- * teardown may have woken them (each costs a /proc read in a torn-down program) */
-enum { TL_DEFER_WATCHED_MAX = 64 };
+ * teardown may have woken them. Each costs a /proc read, 10-15 us, in the window after the
+ * teardown where a leaked thread that still runs may use what the handlers freed */
+enum { TL_DEFER_WATCHED_MAX = 16 };
 struct tl_deferred_thread {
 	pid_t tid;
 	uint64_t number;
