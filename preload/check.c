@@ -1102,25 +1102,12 @@ static void suppress_and_group(struct check *c)
 	free(groups.slot);
 }
 
-/* The leaks that decide the exit status: all reported ones, or with fail_on=unreachable only
- * the proven ones. */
-static int count_failing_leaks(const struct tl_report *r)
-{
-	if (tl_opt.fail_on != TL_FAIL_UNREACHABLE)
-		return (int)r->nleaked;
-	int leaked = 0;
-	for (size_t i = 0; i < r->n; i++)
-		leaked += !r->v[i].suppressed_by &&
-		          (r->v[i].verdict == TL_V_UNREACHABLE || r->v[i].verdict == TL_V_FREED);
-	return leaked;
-}
-
 /* The deferred exit check's JSON, written to its log file as it is made, where holding the
  * document until the last exit handler was the check's largest memory (18 MB at 10,000
- * threads). The file is ours alone (log.c truncates it when opening it), so the last handler can
- * still take it back: when its verdict does not hold, the check runs again and opening the file
- * truncates it (exit.c). Not for stderr, a pipe or a terminal, which cannot be taken back
- * (docs/internals.md, "The exit check's cost"). */
+ * threads). The file is ours alone (log.c claims it when opening it), so the last handler can
+ * still take it back: when its verdict does not hold, the check runs again and its report
+ * replaces this one (exit.c, tl_output_replace_next). Not for stderr, a pipe or a terminal, which
+ * cannot be taken back (docs/internals.md, "The exit check's cost"). */
 static bool stream_deferred(struct tl_report *r)
 {
 	struct stat st;
@@ -1392,7 +1379,7 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 		suppress_and_group(&c);
 		phase_done(&c, "group");
 	}
-	int leaked = count_failing_leaks(&c.r);
+	int leaked = tl_report_failing(&c.r);
 	c.r.check_ns = tl_mono_ns() - c.t0;
 	tl_kernel_check_end();
 	emit(&c, print, json);

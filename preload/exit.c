@@ -771,6 +771,8 @@ static int finish_check(int status, bool after_fini)
 		return early_leaked;
 	}
 	tl_output_close(early_fd);
+	if (none == EARLY_DONE)
+		tl_output_replace_next(); /* in a log file, the early check's report */
 	if (after_fini)
 		tl_fork_handlers_again();
 	judging = none == EARLY_DONE && early_sorted != NULL;

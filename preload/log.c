@@ -262,8 +262,22 @@ void tl_warn(const char *fmt, ...)
 	errno = saved;
 }
 
+/* A log file holds every report of the process, one after the other: the API's checks, then the
+ * exit check's (one JSON document each). The first check of the process empties it; the exit
+ * check taken again after the teardown replaces the early one's report (tl_output_replace_next).
+ * Before, each check emptied it, and a leak found by a test's mid-run check was lost at exit. */
+static pid_t log_owner;    /* the process that emptied its log file */
+static off_t report_start; /* where the last report begins */
+static bool replace_next;
+
+void tl_output_replace_next(void)
+{
+	replace_next = true;
+}
+
 /* A newly opened log file: written only when it is a regular file of ours with no other name
- * (not a hard link to a file elsewhere); emptied only then. -1 after a warning otherwise. */
+ * (not a hard link to a file elsewhere); emptied only then, or written at its end (see
+ * log_owner). -1 after a warning otherwise. */
 static int claim(int fd, const char *path, const char *then)
 {
 	fd = above_std(fd);
@@ -276,10 +290,16 @@ static int claim(int fd, const char *path, const char *then)
 		tl_warn("log_path file %s is not a regular file of ours%s", path, then);
 		return -1;
 	}
-	if (ftruncate(fd, 0) != 0) {
+	off_t at = 0;
+	if (log_owner == tl_getpid())
+		at = replace_next ? report_start : lseek(fd, 0, SEEK_END);
+	if (at < 0 || ftruncate(fd, at) != 0 || lseek(fd, at, SEEK_SET) != at) {
 		close(fd);
 		return -1;
 	}
+	log_owner = tl_getpid();
+	report_start = at;
+	replace_next = false;
 	return fd;
 }
 

@@ -10,6 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The leaks that decide the exit status: all reported ones, or with fail_on=unreachable only
+ * the proven ones. */
+int tl_report_failing(const struct tl_report *r)
+{
+	if (tl_opt.fail_on != TL_FAIL_UNREACHABLE)
+		return (int)r->nleaked;
+	int leaked = 0;
+	for (size_t i = 0; i < r->n; i++)
+		leaked += !r->v[i].suppressed_by &&
+		          (r->v[i].verdict == TL_V_UNREACHABLE || r->v[i].verdict == TL_V_FREED);
+	return leaked;
+}
+
 /* ---- shared helpers ---- */
 static const char *state_name(int st)
 {
@@ -302,7 +315,8 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	/* the same header as threadleak run's (tools/render.c program_header) */
 	if (r->kind == TL_CHECK_EXIT && r->exit_status >= 0)
 		tl_buf_printf(&b, ", exit status %d", r->exit_status);
-	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode)
+	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode &&
+	    tl_report_failing(r) > 0)
 		tl_buf_printf(&b, " becomes %d", tl_opt.exitcode);
 	if (r->kind != TL_CHECK_HANG)
 		tl_buf_printf(&b, ")\n\n");

@@ -63,8 +63,9 @@ bool tl_pc_in_unwinder(uintptr_t pc);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */
 void tl_output(const char *buf, size_t len);
-int tl_output_open(void);     /* tl_output in two steps: the descriptor (-1: nowhere), */
-void tl_output_close(int fd); /* and closing it after writing */
+int tl_output_open(void);          /* tl_output in two steps: the descriptor (-1: nowhere), */
+void tl_output_close(int fd);      /* and closing it after writing */
+void tl_output_replace_next(void); /* the next report in a log file replaces the last one */
 /* Under threadleak run: its report folder (O_PATH descriptor) and in *leaf log_path's last
  * component; -EINVAL not run's options, -ESTALE not run's folder (run ended), -errno. */
 int tl_run_dir_open(const char **leaf);
@@ -538,6 +539,8 @@ void tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook n
 /* ---- the report's text and JSON (report.c) ---- */
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s); /* symbolized, cached */
 char *tl_report_text(struct tl_report *r, size_t *len);
+/* the leaks that decide the exit status: all, or with fail_on=unreachable the proven ones */
+int tl_report_failing(const struct tl_report *r);
 char *tl_report_json(struct tl_report *r, size_t *len);
 bool tl_report_json_to(struct tl_report *r, int fd); /* written as it is made */
 

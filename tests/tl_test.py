@@ -45,11 +45,12 @@ def exe(name):
 
 
 class Result:
-    def __init__(self, rc, stdout, stderr, reports, seconds):
+    def __init__(self, rc, stdout, stderr, reports, seconds, checks=None):
         self.rc = rc
         self.stdout = stdout
         self.stderr = stderr
-        self.reports = reports  # every JSON report written, one per process
+        self.reports = reports  # the last JSON report of each process (its exit check's)
+        self.checks = checks or []  # each process's reports, one per check, in order
         self.seconds = seconds
 
     @property
@@ -98,25 +99,41 @@ def run(argv, options="", preload=True, env=None, timeout=120, stdin=None, json_
         except subprocess.TimeoutExpired:
             fail(f"{argv} hung (no exit within {timeout}s)")
         seconds = time.monotonic() - t0
-        reports = read_reports(f"{tmp}/report.*")
+        checks = read_checks(f"{tmp}/report.*")
+        reports = [docs[-1] for docs in checks]
     finally:
         # the folder and whatever the program left in it (the library's own report files)
         shutil.rmtree(tmp, ignore_errors=True)
-    return Result(p.returncode, p.stdout, p.stderr, reports, seconds)
+    return Result(p.returncode, p.stdout, p.stderr, reports, seconds, checks)
 
 
-def read_reports(pattern):
-    """Every JSON report of the files matching a glob pattern, in name order (each must be
-    valid JSON)."""
-    reports = []
+def read_checks(pattern):
+    """The JSON reports of the files matching a glob pattern, in name order: for each file
+    (process), its documents, one per check, in order (each must be valid JSON, with nothing
+    but white space between them)."""
+    out = []
     for path in sorted(glob.glob(pattern)):
         with open(path, "rb") as f:
             data = f.read()
+        docs, text, pos = [], data.decode("utf-8", errors="replace"), 0
         try:
-            reports.append(json.loads(data))
+            while True:
+                while pos < len(text) and text[pos] in " \t\r\n":
+                    pos += 1
+                if pos == len(text) and docs:
+                    break
+                doc, pos = json.JSONDecoder().raw_decode(text, pos)
+                docs.append(doc)
         except ValueError as err:
             fail(f"{path} is not valid JSON: {err}\n{data[:2000]!r}")
-    return reports
+        out.append(docs)
+    return out
+
+
+def read_reports(pattern):
+    """The last JSON report of each file matching a glob pattern (a process's exit check's),
+    in name order."""
+    return [docs[-1] for docs in read_checks(pattern)]
 
 
 def strict_json(data, what="document"):

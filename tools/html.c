@@ -653,18 +653,22 @@ static void program_html(struct tl_buf *b, const struct program *pg, const struc
 static void summary_html(struct tl_buf *b, const struct procset *s, const struct program *pg,
                          size_t np, const char *cwd)
 {
-	size_t leaked = procset_leaked(s), leaky = 0;
+	size_t leaked = procset_leaked(s), leaky = 0, nprocs = procset_processes(s, NULL);
 	int64_t suppressed = 0;
+	bool *mark = calloc(s->n + 1, sizeof(bool));
 	for (size_t i = 0; i < s->n; i++) {
-		leaky += jint(s->v[i].doc, "leaked", 0) > 0;
+		if (mark)
+			mark[i] = jint(s->v[i].doc, "leaked", 0) > 0;
 		suppressed += jint(s->v[i].doc, "suppressed", 0);
 	}
+	leaky = mark ? procset_processes(s, mark) : 0;
+	free(mark);
 	if (s->n > 0) /* else a watch session alone */
 		tl_buf_printf(
 		    b,
 		    "<p class=\"total\"><b>%zu leaked thread%s</b> in %zu of %zu process%s; "
 		    "%lld suppressed</p>\n",
-		    leaked, leaked == 1 ? "" : "s", leaky, s->n, s->n == 1 ? "" : "es",
+		    leaked, leaked == 1 ? "" : "s", leaky, nprocs, nprocs == 1 ? "" : "es",
 		    (long long)suppressed);
 	if (np > 0) {
 		put(b, "<table class=\"summary\"><tr><th>program</th><th>processes</th><th>leaked "

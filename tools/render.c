@@ -121,6 +121,16 @@ static void group_text(FILE *out, const struct style *st, const struct group *g,
 	text_group_free(&tg);
 }
 
+static bool one_process(const struct program *pg)
+{
+	for (size_t i = 1; i < pg->nprocs; i++)
+		if (pg->procs[i]->pid != pg->procs[0]->pid || !pg->procs[i]->source ||
+		    !pg->procs[0]->source ||
+		    strcmp(pg->procs[i]->source, pg->procs[0]->source) != 0)
+			return false;
+	return true;
+}
+
 static void program_header(FILE *out, const struct style *st, const struct program *pg,
                            const char *cwd)
 {
@@ -135,6 +145,8 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 		if (es >= 0)
 			fprintf(out, ", exit status %lld", (long long)es);
 		fputc(')', out);
+	} else if (one_process(pg)) { /* its log file: one report per check */
+		fprintf(out, " (pid %d, %zu checks)", pg->procs[0]->pid, pg->nprocs);
 	} else {
 		fprintf(out, " (%zu processes: pids", pg->nprocs);
 		for (size_t i = 0; i < pg->nprocs; i++)

@@ -129,23 +129,17 @@ static const char *json_error_words(enum json_tokener_error e)
 	}
 }
 
-static bool all_blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strchr(" \t\r\n", p[i]))
-			return false;
-	return true;
-}
-
-/* Feed the file to the tokenizer in chunks, counting lines for the messages. */
+/* Feed the file to the tokenizer in chunks, counting lines for the messages. A file may hold
+ * several documents one after the other: a process's log file has one per check (the API's
+ * checks, then the exit check's); they come back as an array. */
 static json_object *parse_fd(int fd, size_t max, char *why, size_t whylen)
 {
 	json_tokener *tok = json_tokener_new();
 	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
-	json_object *o = NULL;
+	json_object *o = NULL, *all = NULL;
 	char buf[65536];
-	size_t total = 0, line = 1, line_start = 0;
-	bool done = false, seen = false;
+	size_t total = 0, line = 1, line_start = 0, ndocs = 0;
+	bool open = false; /* inside a document */
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
@@ -163,35 +157,48 @@ static json_object *parse_fd(int fd, size_t max, char *why, size_t whylen)
 			snprintf(why, whylen, "larger than the limit of %zu MiB", max >> 20);
 			goto fail;
 		}
-		size_t end = n;
-		enum json_tokener_error e = json_tokener_success;
-		if (!done) {
-			seen = seen || !all_blank(buf + off, n - off);
-			o = json_tokener_parse_ex(tok, buf + off, (int)(n - off));
-			e = json_tokener_get_error(tok);
-			end = off + (size_t)json_tokener_get_parse_end(tok);
-			done = e == json_tokener_success && o != NULL;
-		}
-		if (e != json_tokener_success && e != json_tokener_continue) {
-			for (size_t i = 0; i < end; i++)
-				if (buf[i] == '\n')
-					line++, line_start = total + i + 1;
-			snprintf(
-			    why, whylen, "not valid JSON: %s at line %zu, column %zu (byte %zu)",
-			    json_error_words(e), line, total + end - line_start + 1, total + end);
-			goto fail;
-		}
-		if (done && !all_blank(buf + end, n - end)) {
-			snprintf(why, whylen, "not valid JSON: text after the document");
-			goto fail;
+		while (off < n) {
+			if (!open) {
+				while (off < n && strchr(" \t\r\n", buf[off]))
+					off++;
+				if (off == n)
+					break;
+				open = true;
+			}
+			json_object *doc = json_tokener_parse_ex(tok, buf + off, (int)(n - off));
+			enum json_tokener_error e = json_tokener_get_error(tok);
+			size_t end = off + (size_t)json_tokener_get_parse_end(tok);
+			if (e == json_tokener_continue)
+				break;
+			if (e != json_tokener_success || doc == NULL) {
+				for (size_t i = 0; i < end; i++)
+					if (buf[i] == '\n')
+						line++, line_start = total + i + 1;
+				snprintf(why, whylen,
+				         "not valid JSON: %s at line %zu, column %zu (byte %zu)",
+				         json_error_words(e), line, total + end - line_start + 1,
+				         total + end);
+				goto fail;
+			}
+			if (ndocs == 1) {
+				all = json_object_new_array();
+				json_object_array_add(all, o);
+			}
+			if (ndocs++ == 0)
+				o = doc;
+			else
+				json_object_array_add(all, doc);
+			json_tokener_reset(tok);
+			open = false;
+			off = end;
 		}
 		for (size_t i = 0; i < n; i++)
 			if (buf[i] == '\n')
 				line++, line_start = total + i + 1;
 		total += n;
 	}
-	if (!done) {
-		if (!seen)
+	if (open || ndocs == 0) {
+		if (ndocs == 0 && !open)
 			snprintf(why, whylen, "not valid JSON: the file is empty");
 		else
 			snprintf(
@@ -202,9 +209,9 @@ static json_object *parse_fd(int fd, size_t max, char *why, size_t whylen)
 		goto fail;
 	}
 	json_tokener_free(tok);
-	return o;
+	return all ? all : o;
 fail:
-	json_object_put(o);
+	json_object_put(all ? all : o);
 	json_tokener_free(tok);
 	return NULL;
 }
@@ -284,6 +291,23 @@ size_t procset_leaked(const struct procset *s)
 	return n;
 }
 
+/* Processes, not reports: a process's log file holds one report per check (the API's, then
+ * the exit check's), all read from the same file. mark: only the reports marked (NULL: all). */
+size_t procset_processes(const struct procset *s, const bool *mark)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (mark && !mark[i])
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = (!mark || mark[j]) && s->v[j].pid == s->v[i].pid && s->v[j].source &&
+			       s->v[i].source && strcmp(s->v[j].source, s->v[i].source) == 0;
+		n += !seen;
+	}
+	return n;
+}
+
 bool leak_baselined(json_object *leak)
 {
 	return jbool(leak, "baselined");
@@ -295,6 +319,23 @@ size_t proc_new_leaks(const struct proc *p)
 	size_t n = 0;
 	for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++)
 		n += !leak_baselined(json_object_array_get_idx(leaks, j));
+	return n;
+}
+
+/* With fail_on=unreachable, the leaks that fail the run: the new ones proven
+ * (docs/report-schema.md, verdict). */
+size_t procset_proven_leaks(const struct procset *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		json_object *leaks = jarr(s->v[i].doc, "leaks");
+		for (size_t j = 0; leaks && j < json_object_array_length(leaks); j++) {
+			json_object *l = json_object_array_get_idx(leaks, j);
+			const char *v = jstr(l, "verdict");
+			n += !leak_baselined(l) && v &&
+			     (strcmp(v, "unreachable") == 0 || strcmp(v, "freed") == 0);
+		}
+	}
 	return n;
 }
 

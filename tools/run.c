@@ -28,7 +28,8 @@ struct run_opts {
 	long timeout_ms; /* --timeout: 0 none */
 	double watch_s;  /* --watch: 0 none */
 	bool exitcode_set, no_children, allow_static, update_baseline;
-	bool timed_out;              /* the --timeout expired */
+	bool fail_unreachable; /* --options fail_on=unreachable: only proven leaks fail the run */
+	bool timed_out;        /* the --timeout expired */
 	enum tl_unchecked unchecked; /* why the command itself will not get the library */
 	const char *cmd0;
 	const char *json, *sarif, *junit, *baseline, *source_root, *html;
@@ -107,6 +108,8 @@ static int check_raw(struct run_opts *o, const char *raw)
 			        "FILE for JSON)",
 			        (int)klen, t);
 			bad++;
+		} else if (klen == 7 && strncmp(t, "fail_on", 7) == 0 && eq) {
+			o->fail_unreachable = strcmp(eq + 1, "unreachable") == 0;
 		} else if (klen == 8 && strncmp(t, "exitcode", 8) == 0 && eq && !o->exitcode_set &&
 		           !parse_int(eq + 1, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode,
 		                      &o->exitcode)) {
@@ -533,7 +536,7 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 }
 
 struct outcome {
-	size_t leaked, fresh, leaky_procs;
+	size_t leaked, fresh, leaky_procs, procs, proven;
 	bool recording;
 	json_object *gone;
 };
@@ -544,13 +547,17 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 	bool failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
 	if (r->fresh > 0) {
 		fprintf(stderr, "threadleak: %zu leaked thread%s in %zu of %zu process%s", r->fresh,
-		        r->fresh == 1 ? "" : "s", r->leaky_procs, set->n, set->n == 1 ? "" : "es");
+		        r->fresh == 1 ? "" : "s", r->leaky_procs, r->procs,
+		        r->procs == 1 ? "" : "es");
 		if (WIFSIGNALED(c->status))
 			fprintf(stderr, "; the command was killed by signal %d\n",
 			        WTERMSIG(c->status));
 		else if (failed)
 			fprintf(stderr, "; the command's own exit status %d is kept\n",
 			        WEXITSTATUS(c->status));
+		else if (o->fail_unreachable && r->proven == 0)
+			fprintf(stderr,
+			        "; exit status stays 0 (fail_on=unreachable: none is proven)\n");
 		else if (o->exitcode)
 			fprintf(stderr, "; exit status 0 becomes %ld\n", o->exitcode);
 		else
@@ -624,8 +631,13 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	}
 	r.leaked = procset_leaked(set);
 	r.fresh = procset_new_leaks(set);
-	for (size_t i = 0; i < set->n; i++)
-		r.leaky_procs += proc_new_leaks(&set->v[i]) > 0;
+	r.proven = procset_proven_leaks(set);
+	bool *leaky = calloc(set->n + 1, sizeof(bool));
+	for (size_t i = 0; leaky && i < set->n; i++)
+		leaky[i] = proc_new_leaks(&set->v[i]) > 0;
+	r.leaky_procs = leaky ? procset_processes(set, leaky) : 0;
+	r.procs = procset_processes(set, NULL);
+	free(leaky);
 	char cwd[PATH_MAX];
 	struct render_opts ro = {.color = use_color(o->color),
 	                         .show_baselined = r.recording,
@@ -634,7 +646,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	if (r.fresh > 0 || (r.recording && r.leaked > 0))
 		render_text(stderr, set, &ro);
 	summary(o, set, ns, c, &r);
-	int status = r.fresh > 0 ? (int)o->exitcode : 0;
+	int status = (o->fail_unreachable ? r.proven : r.fresh) > 0 ? (int)o->exitcode : 0;
 	bool cmd_failed = !(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
 	struct run_info ri = {.argv = cmd,
 	                      .cmd_status = child_exit_code(c->status),

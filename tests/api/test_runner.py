@@ -1,7 +1,8 @@
 """A test runner using the API (include/threadleak.h) as goleak is used: ignore current, "test
 1" leaks 2 threads (threadleak_verify_none() returns 2, threadleak_report_json() a document
 naming them), ignore current, a clean "test 2" (0). The leaked threads are expected from
-then on, so the exit check is clean. The same program without the library: runs, every call
+then on, so the exit check is clean. The log_path file holds the three checks' reports in
+order (test 1's with its 2 leaks first). The same program without the library: runs, every call
 returns 0 (or NULL), exit 0. Built as C and as C++. Also: threadleak_set_exit_check(0), before
 or after the first check."""
 import glob
@@ -41,8 +42,13 @@ try:
         check(lines(r) == ["active 1", "test1 2", "test1 leaked 2 json yes", "test2 0",
                            "test2 leaked 0 json yes", "done"], f"{name}: output", r.stdout, r.stderr)
         check(warnings(r.stderr) == [], f"{name}: warnings", r.stderr)
-        # the exit check's report (log_path is rewritten by each printed report: the last one)
+        # the exit check's report, the last in the log file
         check(r.report["check"] == "exit" and r.report["leaked"] == 0, f"{name}: clean exit check", r.report)
+        # the log file holds every check's report, in order: a leak found by a test's check is
+        # not lost when the exit check is clean (each check emptied the file before)
+        got = [(d["check"], d["leaked"]) for d in r.checks[0]] if len(r.checks) == 1 else r.checks
+        check(got == [("api", 2), ("api", 0), ("exit", 0)], f"{name}: the log file's reports {got}",
+              r.checks)
 
         t1 = load(f"{work}/{name}.test1")
         check(t1["tool"] == "threadleak" and t1["check"] == "api" and t1["exit_status"] is None,
@@ -55,6 +61,15 @@ try:
             check(functions(l["created_by"]["stack"])[:1] == ["main"], f"{name}: created by main", l)
         t2 = load(f"{work}/{name}.test2")
         check(t2["leaked"] == 0 and t2["leaks"] == [] and t2["check"] == "api", f"{name}: test2 JSON", t2)
+
+        # threadleak run reads every check's report: test 1's leaks fail the run, though the
+        # exit check is clean (before, only the last report was left to read: status 0)
+        cli = os.path.join(os.environ.get("TL_BUILD_ROOT", ""), "tools", "threadleak")
+        t = run([cli, "run", "--", prog], preload=False)
+        err = t.stderr.decode(errors="replace")
+        check(t.rc == 23 and "2 leaked threads in 1 of 1 process;" in err and
+              err.count("test1_blocked") >= 2,
+              f"{name} under threadleak run: status {t.rc}", err)
 
         # text: test 1's report is printed by threadleak_verify_none(), test 2 prints nothing
         t = run([prog], json_format=False)

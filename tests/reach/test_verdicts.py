@@ -104,6 +104,17 @@ T.check(r.rc == 0 and len(leaks) == 3, f"fail_on=unreachable, reachable leaks: s
         r.stderr)
 r, leaks = U.run_case("seed", options="fail_on=unreachable")
 T.check(r.rc == 23, f"fail_on=unreachable, seed: status {r.rc}", r.stderr)
+# ... and the text header does not claim the status changes (it said "becomes 23"), and
+# threadleak run honours the option passed on with --options (it failed the run anyway)
+r = T.run([T.exe("reach"), "global"], options="fail_on=unreachable", json_format=False)
+T.check(r.rc == 0 and b"(pid " in r.stderr and b"exit status 0)" in r.stderr
+        and b"becomes" not in r.stderr, f"fail_on=unreachable text: status {r.rc}", r.stderr)
+cli = os.path.join(os.environ.get("TL_BUILD_ROOT", ""), "tools", "threadleak")
+for case, want in (("global", 0), ("seed", 23)):
+    r = T.run([cli, "run", "--options", "fail_on=unreachable", "--", T.exe("reach"), case],
+              preload=False)
+    T.check(r.rc == want, f"threadleak run --options fail_on=unreachable, {case}: status {r.rc}",
+            r.stderr)
 r = T.run([T.exe("reach"), "global"], options="fail_on=sometimes", json_format=False)
 T.check(b"invalid value 'sometimes' for fail_on" in r.stderr, "fail_on: bad value", r.stderr)
 
