@@ -192,6 +192,23 @@ TL_START_DATA static atomic_bool exit_reduced; /* exit() was called from a signa
  * EARLY_DONE (early_result and early_fd valid), EARLY_SKIPPED (nothing to check then, or the last
  * handler came first). */
 enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
+/* When the early check began (tl_mono_ns). A thread that calls exit() while it runs, coming
+ * out of a sleep or timed wait it entered before then, at least LATE_EXIT_MS later, would not
+ * have got there bare (the process had ended): it is still a leaked thread, a watchdog whose
+ * timer fired during the grace period. Other calls are the program's own race of exits (tests/
+ * robust exitrace: eight threads leave a barrier and call exit(), one of them 50 ms late on a
+ * busy machine). */
+static int64_t early_began_ns, early_began_coarse; /* tl_mono_ns, and tl_now_ns as records */
+enum { LATE_EXIT_MS = 50 };
+
+static bool timer_fired_late(const struct tl_thread *t)
+{
+	const struct tl_block *b = &t->blk; /* its last wrapped call: kept after it returns */
+	return b->call && b->since_ns < early_began_coarse &&
+	       tl_mono_ns() - early_began_ns >= LATE_EXIT_MS * 1000000LL &&
+	       (b->kind == TL_OBJ_SLEEP || strstr(b->call, "timed") || strstr(b->call, "clock"));
+}
+
 TL_START_DATA static atomic_int early_state;
 static struct tl_deferred early_result;
 static int early_status, early_leaked, early_fd = -1;
@@ -387,6 +404,8 @@ static void take_early_check(int status, bool flush)
 	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
+	early_began_ns = tl_mono_ns();
+	early_began_coarse = tl_now_ns();
 	if (nothing_to_check()) {
 		nothing_seen_early = true;
 		atomic_store(&early_state, EARLY_SKIPPED);
@@ -425,10 +444,18 @@ static bool other_thread_checking(void)
 	       tl_getpid() == tl_pid;
 }
 
-static void wait_if_ending(void)
+/* `call`: exit() or quick_exit() from a thread, NULL for main returning */
+static void wait_if_ending(const char *call)
 {
 	if (!other_thread_checking())
 		return;
+	struct tl_thread *t = tl_self;
+	if (call && t && timer_fired_late(t) && TL_BLOCK_OPEN(t)) {
+		/* reported as blocked in the call, with the stack that led there */
+		TL_BLOCK_ENTER(t, call, TL_OBJ_NONE, 0, 0);
+		for (;;)
+			raw_nap_ms(3600 * 1000);
+	}
 	tl_thread_exiting();
 	for (;;)
 		raw_nap_ms(3600 * 1000);
@@ -445,7 +472,7 @@ TL_START_DATA static char start_main_name[] = "__libc_start_main";
 static int main_returned(int argc, char **argv, char **envp)
 {
 	int status = program_main(argc, argv, envp);
-	wait_if_ending(); /* a worker's exit() is checking: bare, it would have ended us */
+	wait_if_ending(NULL); /* a worker's exit() is checking: bare, it would have ended us */
 	atomic_store(&exit_status_arg, seen_status(status));
 	take_early_check(seen_status(status), false);
 	return status;
@@ -829,7 +856,7 @@ TL_START_DATA static _Atomic pid_t exit_owner;
 
 TL_EXPORT void exit(int status)
 {
-	wait_if_ending();
+	wait_if_ending("exit");
 	pid_t me = tl_gettid(), none = 0;
 	if (tl_getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
 	    none != me) {
@@ -864,7 +891,7 @@ static void at_quick(void)
 
 TL_EXPORT void quick_exit(int status)
 {
-	wait_if_ending();
+	wait_if_ending("quick_exit");
 	atomic_store(&quick_status, seen_status(status));
 	/* quick_exit is async-signal-safe, made to be called from a handler */
 	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())

@@ -22,8 +22,8 @@
  *           an atexit handler starts a thread that waits forever (the check runs again)
  *   devnull a leaked reader, and an atexit handler that sends fd 2 to /dev/null
  *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
- *   exiter  a worker that calls exit(7) 40 ms after main returns: bare, the process has ended
- *           by then with main's status
+ *   exiter  a worker that calls exit(7) 150 ms after main returns, in the grace period: bare,
+ *           the process has ended by then with main's status, and the worker is a leak
  *   closefrom a leaked reader, and an atexit handler that closes descriptors 3 to 1023
  *   daemon  a leaked reader, and an atexit handler that forks a daemon (setsid, its stdio on
  *           /dev/null, 3 s asleep): `prog 2>&1 | cat` must not wait for it
@@ -199,7 +199,7 @@ static void *early_exiter(void *arg)
 
 static void *exiter(void *arg)
 {
-	usleep(60000);
+	usleep(170000);
 	exit(7);
 	return arg;
 }
