@@ -244,6 +244,7 @@ static bool copy_block(struct tl_seen *s, struct tl_thread *t, uint32_t seq)
 	s->obj = t->blk.obj;
 	s->obj2 = t->blk.obj2;
 	s->since_ns = t->blk.since_ns;
+	s->seen_ns = tl_now_ns(); /* a short call seen once is over by the report */
 	memcpy(s->regs, t->blk.regs, sizeof(s->regs));
 	atomic_thread_fence(memory_order_acquire);
 	if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) != seq)

@@ -352,6 +352,7 @@ struct tl_seen {
 	int kind;
 	uintptr_t obj, obj2;
 	int64_t since_ns; /* 0: unknown */
+	int64_t seen_ns;  /* when the call was seen (tl_now_ns): "blocked for" ends there */
 	bool in_wrapper;
 	uintptr_t regs[9];
 	uint32_t seq;
