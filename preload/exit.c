@@ -404,13 +404,14 @@ static void take_early_check(int status, bool flush)
 	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
-	early_began_ns = tl_mono_ns();
-	early_began_coarse = tl_now_ns();
 	if (nothing_to_check()) {
 		nothing_seen_early = true;
 		atomic_store(&early_state, EARLY_SKIPPED);
 		return;
 	}
+	/* not before: a process without threads would pay the clock's first lookup */
+	early_began_ns = tl_mono_ns();
+	early_began_coarse = tl_now_ns();
 	if (flush)
 		flush_stdio(false);
 	early_status = status;

@@ -66,20 +66,10 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
-/* Print at most 40 visible bytes of untrusted text: control bytes become '?'. */
+/* At most 40 bytes of untrusted text, as tl_shown prints them. */
 static void sanitize(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < n && j + 4 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (i == 40) {
-			memcpy(out + j, "...", 3);
-			j += 3;
-			break;
-		}
-		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	out[j] = '\0';
+	tl_shown(s, n, 40, out, outlen);
 }
 
 /* One parse's warnings: a few name the problems, the rest are counted (a megabyte of garbage

@@ -113,17 +113,7 @@ static int add_rule(int type, const char *pattern, const char *set)
 
 static void shown(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < n && j + 4 < outlen; i++) {
-		if (i == 60) {
-			memcpy(out + j, "...", 3);
-			j += 3;
-			break;
-		}
-		unsigned char c = (unsigned char)s[i];
-		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	out[j] = '\0';
+	tl_shown(s, n, 60, out, outlen);
 }
 
 /* One warning line per malformed line, for the first MAX_LINE_WARNINGS of a source; then one

@@ -130,6 +130,32 @@ static size_t utf8_printable(const unsigned char *s, size_t n)
 	return (size_t)utf8_len(c) == need ? need : 0;
 }
 
+/* Untrusted text in a one-line message (a malformed option or suppression line): at most max
+ * bytes, then "..."; control bytes and bytes that are no UTF-8 become '?'. No allocation. */
+void tl_shown(const char *s, size_t n, size_t max, char *out, size_t outlen)
+{
+	size_t i = 0, j = 0;
+	while (i < n && j + 8 < outlen) {
+		if (i >= max) {
+			memcpy(out + j, "...", 3);
+			j += 3;
+			break;
+		}
+		unsigned char c = (unsigned char)s[i];
+		size_t len =
+		    c < 0x20 || c == 0x7f ? 0 : utf8_printable((const unsigned char *)s + i, n - i);
+		if (len == 0) {
+			out[j++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + j, s + i, len);
+		i += len;
+		j += len;
+	}
+	out[j] = '\0';
+}
+
 /* Text meant for a terminal: control bytes, C1 controls included (thread names, file names
  * and paths are the program's to choose), are written as \xNN, so an escape sequence cannot
  * retitle or clear the terminal; newlines too, unless they are the report's own line ends.

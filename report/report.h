@@ -58,6 +58,9 @@ struct tl_buf {
 #define TL_BUF_FLUSH_AT 65536
 void tl_buf_flush(struct tl_buf *b);
 void tl_buf_printf(struct tl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* untrusted text for a one-line message: at most max bytes; control bytes and invalid UTF-8
+ * become '?' */
+void tl_shown(const char *s, size_t n, size_t max, char *out, size_t outlen);
 void tl_buf_put(struct tl_buf *b, const char *s, size_t n);
 void tl_buf_json_str(struct tl_buf *b, const char *s); /* quoted, escaped, valid UTF-8 */
 /* Text for a terminal: control bytes written as \xNN (newlines too when escape_newlines). */

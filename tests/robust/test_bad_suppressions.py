@@ -71,8 +71,15 @@ try:
     used = r.report["suppressions_used"]
     check(len(used) == 1 and used[0]["count"] == 1 and used[0]["rule"] == "name:\ufffd\ufffdab",
           "invalid UTF-8 rule: reported in suppressions_used with U+FFFD for the bad bytes", used)
-    r = run_supp(b"\xc3(:x\nstart:\xed\xa0\x80\n\xf8\x88\x80\x80\x80:y\n")
+    r = run_supp(b"\xc3(:x\nstart:\xed\xa0\x80\n\xf8\x88\x80\x80\x80:y\n\xff\xfe\n")
     reported(r, "invalid UTF-8 rule types and patterns")
+    # the warnings show the bad bytes as '?' and stay valid UTF-8 (they were echoed raw)
+    try:
+        r.stderr.decode("utf-8")
+    except UnicodeDecodeError as e:
+        check(False, f"invalid UTF-8 rules: the warnings are not valid UTF-8 ({e})", r.stderr)
+    check(any("'??' is not type:pattern" in w for w in warnings(r)),
+          "invalid UTF-8 rules: a line of two bad bytes is shown as '??'", r.stderr)
     # repeated rules: the first one takes the count
     r = run_supp(b"start:sem_blocker\n" * 1000)
     suppressed(r, "1000 identical rules")
