@@ -359,6 +359,13 @@ void tl_text_group_key(struct tl_buf *b, const struct tl_text_group *g)
 	              g->stack_note ? g->stack_note : "", g->stack_cut ? g->stack_cut : "",
 	              g->create_cut ? g->create_cut : "");
 	key_frames(b, g->stack, g->nstack);
-	tl_buf_put(b, "||", 2);
-	key_frames(b, g->create, g->ncreate);
+	/* the creation as printed: from the headline's frame on (the runtime frames above it, in
+	 * the JSON only, told apart four threads a loop of vector::emplace_back made, as a group
+	 * of three and one that printed the same), with the creator and the start routine */
+	int h = g->headline;
+	if (h < 0 || h >= g->ncreate)
+		h = g->ncreate > 0 ? tl_creator_headline(g->create, g->ncreate) : 0;
+	tl_buf_printf(b, "||%d/%llu/%s/", g->created, (unsigned long long)g->creator,
+	              g->start_routine ? g->start_routine : "");
+	key_frames(b, g->create + h, g->ncreate - h);
 }

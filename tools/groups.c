@@ -53,6 +53,14 @@ static char *group_key(json_object *leak)
 	struct tl_frame *create = stack_frames(leak_creation_stack(leak), &g.ncreate);
 	g.stack = stack;
 	g.create = create;
+	json_object *cb = jobj(leak, "created_by");
+	g.headline = -1; /* as render.c fills it: the key covers what is printed */
+	if (cb) {
+		g.created = true;
+		g.creator = (uint64_t)jint(cb, "thread", 0);
+		g.headline = (int)jint(cb, "headline", -1);
+		g.start_routine = jstr(leak, "start_routine");
+	}
 	struct tl_buf b = {0};
 	tl_buf_printf(&b, "%s", leak_baselined(leak) ? "b" : "n");
 	tl_text_group_key(&b, &g);
