@@ -81,7 +81,33 @@ static bool is_process_report(json_object *o)
 	return tool && strcmp(tool, "threadleak") == 0 && jarr(o, "leaks") != NULL;
 }
 
-/* A process report, a merged document with "processes", or an array of either. */
+/* What a process report needs to be shown, as every version of the library writes it; NULL
+ * when it has it, else what is wrong (a file of the right "tool" with the wrong fields was
+ * shown as a leak of "Thread tid 0 (untracked) ??"). */
+static const char *report_problem(json_object *o, char *why, size_t len)
+{
+	json_object *v, *leaks = jarr(o, "leaks");
+	if (!json_object_object_get_ex(o, "pid", &v) || !json_object_is_type(v, json_type_int))
+		return "\"pid\" is not a number";
+	for (size_t i = 0; i < json_object_array_length(leaks); i++) {
+		json_object *l = json_object_array_get_idx(leaks, i), *f;
+		const char *what = !json_object_is_type(l, json_type_object) ? "is not an object"
+		                   : !jstr(l, "state")                       ? "has no \"state\""
+		                   : !jarr(l, "stack") ? "has no \"stack\" list"
+		                   : !json_object_object_get_ex(l, "tid", &f) ||
+		                           !json_object_is_type(f, json_type_int)
+		                       ? "has no \"tid\" number"
+		                       : NULL;
+		if (what) {
+			snprintf(why, len, "leaks[%zu] %s", i, what);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* A process report, a merged document with "processes", or an array of either: how many
+ * reports were found (an invalid one is named on stderr and skipped). */
 static int add_any(struct procset *s, json_object *o, const char *path, int depth)
 {
 	if (depth > 2)
@@ -93,6 +119,13 @@ static int add_any(struct procset *s, json_object *o, const char *path, int dept
 		return found;
 	}
 	if (is_process_report(o)) {
+		char why[96];
+		const char *bad = report_problem(o, why, sizeof(why));
+		if (bad) {
+			cli_err("%s: not a valid threadleak report (%s); skipped", path, bad);
+			s->bad_files++;
+			return 1; /* found, and named as skipped */
+		}
 		procset_add(s, o, path);
 		return 1;
 	}

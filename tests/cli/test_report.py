@@ -94,6 +94,20 @@ check(f"threadleak: {bad}: not valid JSON" in e and f"threadleak: {half}: not va
 check("missing.json: No such file or directory; skipped" in e, "missing file named", e)
 check(f"{other}: not a threadleak report" in e and "4 files skipped" in e, "not a report", e)
 check(want_cur.search(out(r)) and "2 leaked threads in 1 of 1 process" in out(r), "the valid one reported", out(r))
+# the right tool and schema with the wrong fields: named and skipped, not shown as a leak of
+# "Thread tid 0 (untracked) ??"
+wrong = os.path.join(work, "wrong.json")
+with open(wrong, "w") as f:
+    f.write('{"tool": "threadleak", "schema": 1, "pid": 5, "leaks": [{"thread": "x"}]}')
+r = tl("report", wrong, cwd=work)
+check(r.rc == 1 and f"{wrong}: not a valid threadleak report (leaks[0] has no \"state\"); skipped" in err(r)
+      and "Thread" not in out(r), f"wrong fields: status {r.rc}", out(r), err(r))
+# and two documents in one file (a process's checks) are both read
+two = os.path.join(work, "two.json")
+with open(two, "w") as f:
+    f.write(open(R).read().strip() + "\n" + open(R).read())
+r = tl("report", two, cwd=work)
+check(r.rc == 0 and "4 leaked threads in 1 of 1 process" in out(r), "two documents in one file", out(r), err(r))
 
 # a merged document (run --json) and standard input are read too
 M = os.path.join(work, "merged.json")
