@@ -938,33 +938,30 @@ struct scope_chain {
  * namespace and type (rustc nests functions there; libdw 0.188's dwarf_getscopes does not
  * look inside them, and for an inlined call it continues with the abstract definition's
  * lexical scopes rather than with the calls it was inlined into). */
-static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c, int depth)
+static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c, int depth,
+                        bool nested)
 {
 	Dwarf_Die child;
 	if (depth > 64 || dwarf_child(parent, &child) != 0)
 		return false;
 	do {
 		int tag = dwarf_tag(&child);
-		switch (tag) {
-		case DW_TAG_subprogram:
-		case DW_TAG_inlined_subroutine:
-		case DW_TAG_lexical_block:
-		case DW_TAG_try_block:
-		case DW_TAG_catch_block:
-		case DW_TAG_with_stmt:
-			if (dwarf_haspc(&child, pc) <= 0)
-				break;
-			if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
-				if (c->n < MAX_SCOPES)
-					c->d[c->n++] = child;
-			}
-			walk_scopes(&child, pc, c, depth + 1);
+		bool scope = tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		             tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+		             tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt;
+		if (scope && dwarf_haspc(&child, pc) > 0) {
+			if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) &&
+			    c->n < MAX_SCOPES)
+				c->d[c->n++] = child;
+			walk_scopes(&child, pc, c, depth + 1, nested);
 			return true;
-		default:
-			if (is_type_scope(tag) && walk_scopes(&child, pc, c, depth + 1))
-				return true;
-			break;
 		}
+		/* nested: a function defined inside another one, outside its ranges: GCC puts a
+		 * lambda's body (at -O0, where it is not inlined) inside the function that defines
+		 * it, and the frame lost its inlined calls */
+		if ((is_type_scope(tag) || (nested && tag == DW_TAG_subprogram)) &&
+		    walk_scopes(&child, pc, c, depth + 1, nested))
+			return true;
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return false;
 }
@@ -1073,7 +1070,10 @@ static int lookup(struct tl_symbolizer *s, Dwfl_Module *mod, uintptr_t addr, con
 	/* inlined frames, innermost first (what eu-addr2line -i prints) */
 	struct scope_chain *ch = calloc(1, sizeof(*ch));
 	if (ch && cu)
-		walk_scopes(cu, addr - bias, ch, 0);
+		if (!walk_scopes(cu, addr - bias, ch, 0, false) || ch->n == 0) {
+			ch->n = 0; /* a second pass for functions nested in others (slower) */
+			walk_scopes(cu, addr - bias, ch, 0, true);
+		}
 	int outer = -1; /* the innermost subprogram: the function the code belongs to */
 	for (int i = 0; ch && i < ch->n; i++)
 		if (dwarf_tag(&ch->d[i]) == DW_TAG_subprogram)

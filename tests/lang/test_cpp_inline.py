@@ -75,4 +75,23 @@ for what, path, opt in builds:
         mn = frame(cst, "main")
         check(mn is not None and mn["line"] == main_line, f"{what}: main in {functions(cst)}", l)
     print(f"{what}: 15 leaks, send and the lambda named")
+
+# g++ -O0: the lambda's body is nested in main's debug entry, outside main's ranges; its
+# inlined call (always_inline) was lost, and the lambda's frame showed the inlined line
+gxx = shutil.which("g++")
+if gxx:
+    lsrc = os.path.join(lang_util.SRC, "lambda_O0.cpp")
+    out = os.path.join(SCENARIOS, "lambda_O0")
+    p = subprocess.run([gxx, "-g", "-O0", "-pthread", "-o", out, lsrc], capture_output=True,
+                       text=True, timeout=240)
+    check(p.returncode == 0, "g++ -O0 lambda_O0.cpp failed", p.stderr)
+    r = run([out])
+    check(r.rc == 23 and len(r.leaks) == 1, f"lambda -O0: status {r.rc}", r.stderr)
+    st = r.leaks[0]["stack"]
+    got = [(f["function"], f["inlined"], f["line"]) for f in st[:2]]
+    want = [("wait_byte", True, source_line(lsrc, "INLINED_READ")),
+            ("main::{lambda()#1}::operator()() const", False, source_line(lsrc, "LAMBDA_CALL"))]
+    check(got == want, f"lambda -O0: top frames {got}, expected {want}", st)
+else:
+    print("skipped: g++ not found")
 ok()
