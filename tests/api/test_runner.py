@@ -92,6 +92,13 @@ try:
         err = t.stderr.decode(errors="replace")
         check(t.rc == 0 and err.count("threadleak: found") == 2, f"{name} -l -x text: tests 1 and 3 only", err)
 
+    # exec keeps the pid, and so the log file: the program exec'd adds its report after the
+    # API check's (its first check emptied the file, and the leak the API check found was lost)
+    r = run([exe("api_exec")])
+    got = [[(d["check"], d["leaked"]) for d in docs] for docs in r.checks]
+    check(r.rc == 0 and got == [[("api", 1), ("exit", 0)]], f"api_exec: status {r.rc}, reports {got}",
+          r.stdout, r.stderr)
+
     # threadleak_set_exit_check(0) before any check, in a program whose (not exported)
     # threadleak_default_options() is read at the first check: the call still holds
     prog = exe("api_runner_hook")

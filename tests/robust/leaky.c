@@ -19,7 +19,7 @@
  *            ones included)
  *   -t KIND:DIR  booby-trap DIR/report.PID before exiting: symlink (to DIR/target), dangling
  *            (symlink to DIR/missing), foreign (a file of user nobody), stale (64 KiB of
- *            junk in a file of our own), fifo, dir
+ *            junk in a file of our own, an hour old), fifo, dir
  *   -d LIB   dlopen(LIB) first (secure-execution test: LD_PRELOAD is ignored for setuid)
  *   -G SIG   raise SIG at the very end instead of exiting (e.g. 11: must die, not hang)
  *   -e CODE  exit status (default 0)
@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,9 +77,9 @@ static long raw_read(int fd, void *buf, size_t n)
 {
 	long ret;
 	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"((long)SYS_read), "D"((long)fd), "S"(buf), "d"(n)
-			 : "rcx", "r11", "memory");
+	                 : "=a"(ret)
+	                 : "a"((long)SYS_read), "D"((long)fd), "S"(buf), "d"(n)
+	                 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -125,7 +126,8 @@ static int own_rt_handlers_intact(void)
 {
 	for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
 		struct sigaction cur;
-		if (sigaction(s, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) || cur.sa_sigaction != rt_handler)
+		if (sigaction(s, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
+		    cur.sa_sigaction != rt_handler)
 			return 0;
 	}
 	return 1;
@@ -197,6 +199,10 @@ static void trap(const char *spec)
 		static char junk[65536];
 		memset(junk, 'x', sizeof(junk));
 		write(fd, junk, sizeof(junk));
+		/* as an earlier process of the same pid left it: written before this one began (a
+		 * file this process's earlier image wrote, before an exec, is written to after) */
+		struct timespec hour_ago[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+		futimens(fd, hour_ago);
 		close(fd);
 	} else if (strncmp(spec, "fifo:", 5) == 0) {
 		mkfifo(path, 0666);
@@ -219,7 +225,8 @@ static void close_fds(const char *mode)
 			close((int)fd);
 		if (strncmp(mode, "closeall_reopen:", 16) == 0) {
 			/* a server that daemonized and then opened many files or sockets: the table
-			 * fills up again, high numbers included, with the program's own data files */
+			 * fills up again, high numbers included, with the program's own data files
+			 */
 			for (long i = 0; i < max; i++)
 				if (open(mode + 16, O_WRONLY | O_CREAT | O_APPEND, 0644) < 0)
 					break;
@@ -236,22 +243,53 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "s:r:k:p:n:BHIALc:t:d:G:e:")) != -1) {
 		switch (opt) {
-		case 's': ns = atoi(optarg); break;
-		case 'r': nr = atoi(optarg); break;
-		case 'k': nk = atoi(optarg); break;
-		case 'p': np = atoi(optarg); break;
-		case 'n': decode(optarg, name, sizeof(name)); break;
-		case 'B': block = 1; break;
-		case 'H': handlers = 1; break;
-		case 'I': ignore = 1; break;
-		case 'A': api = 1; break;
-		case 'L': late = 1; break;
-		case 'c': closemode = optarg; break;
-		case 't': trapspec = optarg; break;
-		case 'd': lib = optarg; break;
-		case 'G': raise_sig = atoi(optarg); break;
-		case 'e': code = atoi(optarg); break;
-		default: return 64;
+		case 's':
+			ns = atoi(optarg);
+			break;
+		case 'r':
+			nr = atoi(optarg);
+			break;
+		case 'k':
+			nk = atoi(optarg);
+			break;
+		case 'p':
+			np = atoi(optarg);
+			break;
+		case 'n':
+			decode(optarg, name, sizeof(name));
+			break;
+		case 'B':
+			block = 1;
+			break;
+		case 'H':
+			handlers = 1;
+			break;
+		case 'I':
+			ignore = 1;
+			break;
+		case 'A':
+			api = 1;
+			break;
+		case 'L':
+			late = 1;
+			break;
+		case 'c':
+			closemode = optarg;
+			break;
+		case 't':
+			trapspec = optarg;
+			break;
+		case 'd':
+			lib = optarg;
+			break;
+		case 'G':
+			raise_sig = atoi(optarg);
+			break;
+		case 'e':
+			code = atoi(optarg);
+			break;
+		default:
+			return 64;
 		}
 	}
 	if (lib && dlopen(lib, RTLD_NOW | RTLD_GLOBAL) == NULL) {
