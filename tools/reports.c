@@ -272,10 +272,49 @@ json_object *json_read_file(const char *path, size_t max, char *why, size_t whyl
 	return o;
 }
 
+static bool same_thread(json_object *a, json_object *b)
+{
+	int64_t na = jint(a, "thread", 0), nb = jint(b, "thread", 0);
+	return na || nb ? na == nb : jint(a, "tid", -1) == jint(b, "tid", -2);
+}
+
+/* A process's log file holds a report per check, and a thread that stays leaked is in each of
+ * them: it counts once, as the last report that names it shows it (the exit check's, usually),
+ * and is dropped from the earlier ones. Reports from..n-1 are the file's. */
+static void drop_repeated(struct procset *s, size_t from)
+{
+	for (size_t i = from; i + 1 < s->n; i++) {
+		json_object *leaks = jarr(s->v[i].doc, "leaks");
+		size_t dropped = 0;
+		for (size_t k = leaks ? json_object_array_length(leaks) : 0; k-- > 0;) {
+			json_object *l = json_object_array_get_idx(leaks, k);
+			bool later = false;
+			for (size_t j = i + 1; j < s->n && !later; j++) {
+				json_object *lj = jarr(s->v[j].doc, "leaks");
+				for (size_t m = 0; s->v[j].pid == s->v[i].pid && lj &&
+				                   m < json_object_array_length(lj) && !later;
+				     m++)
+					later = same_thread(l, json_object_array_get_idx(lj, m));
+			}
+			if (later) {
+				json_object_array_del_idx(leaks, k, 1);
+				dropped++;
+			}
+		}
+		int64_t leaked = jint(s->v[i].doc, "leaked", 0);
+		if (dropped)
+			json_object_object_add(s->v[i].doc, "leaked",
+			                       json_object_new_int64(leaked > (int64_t)dropped
+			                                                 ? leaked - (int64_t)dropped
+			                                                 : 0));
+	}
+}
+
 void procset_read(struct procset *s, const char *path, size_t max)
 {
 	char why[256];
 	json_object *o = json_read_file(path, max, why, sizeof(why));
+	size_t from = s->n;
 	if (o == NULL) {
 		cli_err("%s: %s; skipped", path, why);
 		s->bad_files++;
@@ -284,6 +323,8 @@ void procset_read(struct procset *s, const char *path, size_t max)
 		        "skipped",
 		        path);
 		s->bad_files++;
+	} else if (s->n - from > 1 && json_object_is_type(o, json_type_array)) {
+		drop_repeated(s, from); /* a sequence of one process's reports */
 	}
 	json_object_put(o);
 }
