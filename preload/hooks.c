@@ -37,31 +37,6 @@ static void secure_execution(void)
 	}
 }
 
-/* A relative log_path or suppressions file is the user's, typed where the program started:
- * made absolute at start, so that a program that changes its folder (a daemon's chdir("/"), an
- * atexit handler's) still writes its report there, in one piece, and reads its rules from there
- * (docs/internals.md, "Output"). The string is kept for the process's life. */
-static const char *absolute(const char *path)
-{
-	if (path == NULL || path[0] == '\0' || path[0] == '/')
-		return path;
-	char *cwd = getcwd(NULL, 0), *out = NULL;
-	if (cwd == NULL || asprintf(&out, "%s/%s", cwd, path) < 0)
-		out = NULL;
-	free(cwd);
-	return out ? out : path;
-}
-
-static void absolute_paths(void)
-{
-	const char *log = tl_opt.log_path;
-	if (log && strcmp(log, "stdout") != 0 && strcmp(log, "stderr") != 0 &&
-	    !(tl_opt.log_dir_id && tl_opt.log_dir_id[0]))
-		tl_opt.log_path = absolute(log);
-	for (int i = 0; i < tl_opt.nsuppressions; i++)
-		tl_opt.suppressions[i] = absolute(tl_opt.suppressions[i]);
-}
-
 TL_START_DATA static bool options_hook_done;
 
 /* THREADLEAK_OPTIONS, read from environ: libc's getenv, the first call to it through our PLT,
@@ -98,7 +73,8 @@ static void load_options(struct tl_symbolizer *sym)
 	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 	secure_execution();
-	absolute_paths();
+	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
+		tl_absolute_paths();
 }
 
 /* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
@@ -107,7 +83,8 @@ void tl_options_load(void)
 	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
 	load_options(NULL);
 	secure_execution();
-	absolute_paths();
+	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
+		tl_absolute_paths();
 }
 
 /* At the check, for programs that do not export their hook: look in the symbol table. */

@@ -275,35 +275,6 @@ void tl_output_replace_next(void)
 	replace_next = true;
 }
 
-/* Was the log file last written by this process, in an earlier program image? exec() keeps the
- * pid, so the program it starts writes PATH.PID too: emptying it lost the reports written
- * before the exec (a test runner's mid-run checks). A file of an earlier process of the same pid
- * (a run before this one) was written before this process began. The process's start, from
- * /proc/self/stat (clock ticks since boot), on the kernel's clocks, not libc's: an interposer
- * such as libfaketime may fake those. */
-static bool written_since_start(const struct stat *st)
-{
-	char buf[1024];
-	ssize_t n = st->st_size > 0 ? tl_read_file("/proc/self/stat", buf, sizeof(buf) - 1) : -1;
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* after the name, which may hold spaces */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	struct timespec boot, real;
-	long tck = sysconf(_SC_CLK_TCK);
-	if (p == NULL || tck <= 0 ||
-	    tl_raw_syscall(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&boot, 0) != 0 ||
-	    tl_raw_syscall(SYS_clock_gettime, CLOCK_REALTIME, (long)&real, 0) != 0)
-		return false;
-	double ticks = strtod(p + 1, NULL);
-	double started = (double)real.tv_sec + real.tv_nsec / 1e9 -
-	                 ((double)boot.tv_sec + boot.tv_nsec / 1e9 - ticks / (double)tck);
-	/* a tick of rounding, and the file system's timestamp granularity */
-	return (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9 >= started - 0.05;
-}
-
 /* A newly opened log file: written only when it is a regular file of ours with no other name
  * (not a hard link to a file elsewhere); emptied only then, or written at its end (see
  * log_owner). -1 after a warning otherwise. */
@@ -322,7 +293,7 @@ static int claim(int fd, const char *path, const char *then)
 	off_t at = 0;
 	if (log_owner == tl_getpid())
 		at = replace_next ? report_start : lseek(fd, 0, SEEK_END);
-	else if (written_since_start(&st))
+	else if (tl_written_since_start(&st))
 		at = lseek(fd, 0, SEEK_END);
 	if (at < 0 || ftruncate(fd, at) != 0 || lseek(fd, at, SEEK_SET) != at) {
 		close(fd);

@@ -66,6 +66,11 @@ void tl_output(const char *buf, size_t len);
 int tl_output_open(void);          /* tl_output in two steps: the descriptor (-1: nowhere), */
 void tl_output_close(int fd);      /* and closing it after writing */
 void tl_output_replace_next(void); /* the next report in a log file replaces the last one */
+/* paths.c: relative log_path and suppressions files made absolute, at start; was this log file
+ * last written by this process (an earlier image, before an exec)? */
+void tl_absolute_paths(void);
+struct stat;
+bool tl_written_since_start(const struct stat *st);
 /* Under threadleak run: its report folder (O_PATH descriptor) and in *leaf log_path's last
  * component; -EINVAL not run's options, -ESTALE not run's folder (run ended), -errno. */
 int tl_run_dir_open(const char **leaf);
