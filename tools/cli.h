@@ -74,7 +74,8 @@ void procset_add(struct procset *s, json_object *doc, const char *source);
 void procset_sort(struct procset *s, int root_pid);
 void procset_free(struct procset *s);
 size_t procset_leaked(const struct procset *s); /* leaked threads, all processes */
-size_t procset_processes(const struct procset *s, const bool *mark); /* reports.c */
+size_t procset_processes(const struct procset *s, bool (*which)(const struct proc *));
+bool proc_leaky(const struct proc *p); /* its report found leaks */
 size_t procset_proven_leaks(const struct procset *s);
 size_t procset_new_leaks(const struct procset *s); /* leaked threads not in the baseline */
 size_t proc_new_leaks(const struct proc *p);

@@ -653,16 +653,11 @@ static void program_html(struct tl_buf *b, const struct program *pg, const struc
 static void summary_html(struct tl_buf *b, const struct procset *s, const struct program *pg,
                          size_t np, const char *cwd)
 {
-	size_t leaked = procset_leaked(s), leaky = 0, nprocs = procset_processes(s, NULL);
+	size_t leaked = procset_leaked(s), leaky = procset_processes(s, proc_leaky),
+	       nprocs = procset_processes(s, NULL);
 	int64_t suppressed = 0;
-	bool *mark = calloc(s->n + 1, sizeof(bool));
-	for (size_t i = 0; i < s->n; i++) {
-		if (mark)
-			mark[i] = jint(s->v[i].doc, "leaked", 0) > 0;
+	for (size_t i = 0; i < s->n; i++)
 		suppressed += jint(s->v[i].doc, "suppressed", 0);
-	}
-	leaky = mark ? procset_processes(s, mark) : 0;
-	free(mark);
 	if (s->n > 0) /* else a watch session alone */
 		tl_buf_printf(
 		    b,

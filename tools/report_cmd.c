@@ -179,12 +179,8 @@ int cmd_report(int argc, char **argv)
 	                          : isatty(1) && getenv("NO_COLOR") == NULL &&
 	                                !(term && strcmp(term, "dumb") == 0);
 	struct render_opts ro = {.color = color, .cwd = here, .no_source = o.no_source};
-	size_t leaked = procset_leaked(&set), nprocs = procset_processes(&set, NULL);
-	bool *leaky = calloc(set.n + 1, sizeof(bool));
-	for (size_t i = 0; leaky && i < set.n; i++)
-		leaky[i] = jint(set.v[i].doc, "leaked", 0) > 0;
-	size_t nleaky = leaky ? procset_processes(&set, leaky) : 0;
-	free(leaky);
+	size_t leaked = procset_leaked(&set), nprocs = procset_processes(&set, NULL),
+	       nleaky = procset_processes(&set, proc_leaky);
 	if (leaked)
 		render_text(stdout, &set, &ro);
 	printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked,

@@ -366,20 +366,27 @@ size_t procset_leaked(const struct procset *s)
 }
 
 /* Processes, not reports: a process's log file holds one report per check (the API's, then
- * the exit check's), all read from the same file. mark: only the reports marked (NULL: all). */
-size_t procset_processes(const struct procset *s, const bool *mark)
+ * the exit check's), all read from the same file. which: only the reports it takes (NULL:
+ * all). */
+size_t procset_processes(const struct procset *s, bool (*which)(const struct proc *))
 {
 	size_t n = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		if (mark && !mark[i])
+		if (which && !which(&s->v[i]))
 			continue;
 		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = (!mark || mark[j]) && s->v[j].pid == s->v[i].pid && s->v[j].source &&
-			       s->v[i].source && strcmp(s->v[j].source, s->v[i].source) == 0;
+			seen = (!which || which(&s->v[j])) && s->v[j].pid == s->v[i].pid &&
+			       s->v[j].source && s->v[i].source &&
+			       strcmp(s->v[j].source, s->v[i].source) == 0;
 		n += !seen;
 	}
 	return n;
+}
+
+bool proc_leaky(const struct proc *p)
+{
+	return jint(p->doc, "leaked", 0) > 0;
 }
 
 bool leak_baselined(json_object *leak)

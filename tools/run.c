@@ -619,6 +619,11 @@ static bool use_color(int mode)
 }
 
 /* Baseline, report, summary and files; returns threadleak's status for a command that succeeded. */
+static bool has_new_leaks(const struct proc *p)
+{
+	return proc_new_leaks(p) > 0;
+}
+
 static int finish(const struct run_opts *o, struct baseline *b, struct procset *set,
                   const struct procset *hangs, const struct procset *found_hangs,
                   const struct notes *ns, const struct child *c, char **cmd, const char *root)
@@ -632,12 +637,8 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	r.leaked = procset_leaked(set);
 	r.fresh = procset_new_leaks(set);
 	r.proven = procset_proven_leaks(set);
-	bool *leaky = calloc(set->n + 1, sizeof(bool));
-	for (size_t i = 0; leaky && i < set->n; i++)
-		leaky[i] = proc_new_leaks(&set->v[i]) > 0;
-	r.leaky_procs = leaky ? procset_processes(set, leaky) : 0;
+	r.leaky_procs = procset_processes(set, has_new_leaks);
 	r.procs = procset_processes(set, NULL);
-	free(leaky);
 	char cwd[PATH_MAX];
 	struct render_opts ro = {.color = use_color(o->color),
 	                         .show_baselined = r.recording,
