@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,6 +292,13 @@ static bool gather(struct gather *g, pid_t self_tid)
 		return false;
 	}
 	g->known = known;
+	/* room for every record at once: doubling 10,000 threads' records copies and faults in
+	 * twice their size */
+	if (g->cap < count) {
+		struct tl_seen *v = realloc(g->v, count * sizeof(*v));
+		if (v != NULL)
+			g->v = v, g->cap = count;
+	}
 	TL_REGISTRY_FOREACH (t) {
 		pid_t tid = atomic_load(&t->tid);
 		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
@@ -700,20 +708,11 @@ static bool nothing_can_change(struct gather *g, size_t *from)
 	 * verdicts' scan, which starts from them, or after it, and when they moved the check starts
 	 * over with the whole grace period (tl_check). The looks are the kernel views the check
 	 * needs anyway (viewed). */
-	bool still = true;
 	long others = tl_kernel_others_stamp();
-	for (size_t k = 0; still && k < g->n; k++) {
-		size_t i = (*from + k) % g->n;
-		struct tl_seen *s = &g->v[i];
-		if (s->state == TL_ST_EXITED)
-			continue;
-		bool join = s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_THREAD;
-		if (!tl_kernel_view(s) || s->stamp < 0 || s->kstate == 'R' ||
-		    !tl_kernel_waits_forever(s, join)) {
-			*from = i;
-			still = false;
-		}
-	}
+	size_t awake = tl_kernel_view_all(g->v, g->n, *from, true);
+	bool still = awake == g->n;
+	if (!still)
+		*from = awake;
 	still = still && no_timers();
 	for (size_t i = 0; still && i < g->n; i++)
 		g->v[i].viewed = g->v[i].state != TL_ST_EXITED;
@@ -1180,11 +1179,14 @@ static void phase_done(const struct check *c, const char *name)
 	}
 	struct timespec cpu;
 	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	struct rusage ru;
+	long faults = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_minflt : -1;
 	fprintf(stderr,
-	        "threadleak: check: %-8s done at %7.1f ms (this thread's CPU time %7.1f ms), peak "
-	        "RSS %ld kB, RSS %ld kB\n",
+	        "threadleak: check: %-8s done at %7.1f ms (this thread's CPU time %7.1f ms, page "
+	        "faults %ld), peak RSS %ld kB, RSS %ld kB, looks by the helper process %zu\n",
 	        name, (double)(tl_mono_ns() - c->t0) / 1e6,
-	        (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, hwm, rss);
+	        (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, faults, hwm, rss,
+	        atomic_load(&tl_kernel_helped));
 }
 
 /* Blocked without a timeout on an object only this process can signal: a thread that leaves

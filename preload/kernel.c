@@ -15,7 +15,9 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* one_show: a file the kernel writes in one piece (a /proc/PID/task/TID file made by
@@ -81,22 +83,75 @@ void tl_kernel_check_end(void)
 	tasks_buf_release();
 }
 
+/* What the helper process of the views runs (tl_kernel_view_all) is written without libc
+ * calls that could touch errno, a lock or a lazy binding: the helper shares this thread's
+ * thread pointer, so those would be this thread's. Raw system calls, and libc's string
+ * functions only once this thread has called them (their bindings are then done). */
+static char *put_text(char *p, const char *t)
+{
+	while (*t)
+		*p++ = *t++;
+	return p;
+}
+
+static char *put_decimal(char *p, long v)
+{
+	char digits[24];
+	int k = 0;
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (k > 0)
+		*p++ = digits[--k];
+	return p;
+}
+
+/* /proc/self/task/TID/<what> into buf, NUL-terminated, relative to dir (-1: by the whole
+ * path): its length, or -errno. These files are written in one piece (single_open): a read
+ * that returns less than asked reached the end, and the read that would return 0 is saved
+ * (10,000 threads, two files each). */
+static long read_task_raw(int dir, pid_t tid, const char *what, char *buf, size_t len)
+{
+	char path[64], *p = path;
+	if (dir < 0)
+		p = put_text(p, "/proc/self/task/");
+	p = put_decimal(p, tl_proc_tid(tid));
+	*p++ = '/';
+	p = put_text(p, what);
+	*p = '\0';
+	long fd = tl_raw_syscall6(SYS_openat, dir < 0 ? AT_FDCWD : dir, (long)path,
+	                          O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return fd;
+	long n, total = 0;
+	while ((size_t)total < len - 1 &&
+	       (n = tl_raw_syscall(SYS_read, fd, (long)(buf + total),
+	                           (long)(len - 1 - (size_t)total))) > 0) {
+		total += n;
+		if ((size_t)total < len - 1)
+			break;
+	}
+	tl_raw_syscall(SYS_close, fd, 0, 0);
+	buf[total] = '\0';
+	return total;
+}
+
 /* /proc/self/task/TID/<what> into buf, as tl_read_file. */
 ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len)
 {
-	char path[64];
+	long n = -EBADF;
 	if (task_dir >= 0) {
-		snprintf(path, sizeof(path), "%d/%s", (int)tl_proc_tid(tid), what);
-		int fd = openat(task_dir, path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			return read_fd(fd, buf, len, true);
-		if (errno == ENOENT || errno == ESRCH) /* the task is gone */
-			return -1;
-		if (errno == EBADF || errno == ENOTDIR) /* the number is not ours any more */
+		n = read_task_raw(task_dir, tid, what, buf, len);
+		if (n == -EBADF || n == -ENOTDIR) /* the number is not ours any more */
 			task_dir = -1;
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tl_proc_tid(tid), what);
-	return tl_read_file(path, buf, len);
+	if (n == -EBADF || n == -ENOTDIR)
+		n = read_task_raw(-1, tid, what, buf, len);
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
 }
 
 /* A socket of another fd table cannot be asked: say it may have one (then the thread is not
@@ -155,41 +210,37 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 	return false;
 }
 
-/* /proc/self/task/TID/syscall into s (sysno, arguments, sp, pc). False when it cannot be read
- * (errno says why). */
-static bool read_syscall(struct tl_seen *s)
+/* A syscall file's line into s (sysno, arguments, sp, pc). */
+static void parse_syscall(const char *buf, struct tl_seen *s)
 {
-	char buf[512];
 	s->sysno = TL_SYSNO_UNKNOWN;
-	if (tl_read_task_file(s->tid, "syscall", buf, sizeof(buf)) < 0)
-		return false;
 	if (strncmp(buf, "running", 7) == 0) {
 		s->sysno = TL_SYSNO_RUNNING;
-	} else {
-		char *p = buf;
-		long nr = strtol(p, &p, 10);
-		uintptr_t v[8] = {0};
-		int k = 0;
-		while (k < 8 && *p) {
-			char *q;
-			unsigned long x = strtoul(p, &q, 16);
-			if (q == p)
-				break;
-			v[k++] = x;
-			p = q;
-		}
-		if (nr >= 0 && k == 8) {
-			s->sysno = nr;
-			memcpy(s->sysargs, v, sizeof(s->sysargs));
-			s->sys_sp = v[6];
-			s->sys_pc = v[7];
-		} else if (nr == -1 && k >= 2) { /* blocked, but not in a syscall */
-			s->sysno = TL_SYSNO_BLOCKED;
-			s->sys_sp = v[0];
-			s->sys_pc = v[1];
-		}
+		return;
 	}
-	return true;
+	char *p = (char *)buf;
+	long nr = strtol(p, &p, 10);
+	uintptr_t v[8] = {0};
+	int k = 0;
+	while (k < 8 && *p) {
+		char *q;
+		unsigned long x = strtoul(p, &q, 16);
+		if (q == p)
+			break;
+		v[k++] = x;
+		p = q;
+	}
+	if (nr >= 0 && k == 8) {
+		s->sysno = nr;
+		for (int i = 0; i < 6; i++)
+			s->sysargs[i] = v[i];
+		s->sys_sp = v[6];
+		s->sys_pc = v[7];
+	} else if (nr == -1 && k >= 2) { /* blocked, but not in a syscall */
+		s->sysno = TL_SYSNO_BLOCKED;
+		s->sys_sp = v[0];
+		s->sys_pc = v[1];
+	}
 }
 
 /* Asleep in a system call with a timeout (a sleep, a timed futex wait, a poll that returns by
@@ -292,43 +343,222 @@ long tl_kernel_others_stamp(void)
 	return -1;
 }
 
-/* The status file first, then the syscall file: a stamp taken later that equals this one
- * (tl_kernel_stamp) says the task was not switched out since, so that what the syscall file
- * said is still true then (docs/internals.md, "The exit check's cost"). */
-bool tl_kernel_view(struct tl_seen *s)
+/* One look at a task, relative to dir (as read_task_raw): the status file first, then the
+ * syscall file, then comm when status could not name it. 1: seen; 0: gone, or a zombie;
+ * -errno: the syscall file could not be read (ENOENT, ESRCH: gone). Safe in the helper
+ * process (see read_task_raw). */
+static int look(int dir, struct tl_seen *s)
 {
 	char status[2048];
 	bool named = false;
 	s->stamp = -1;
 	s->kstate = '?';
-	if (tl_read_task_file(s->tid, "status", status, sizeof(status)) > 0) {
+	s->sysno = TL_SYSNO_UNKNOWN;
+	if (read_task_raw(dir, s->tid, "status", status, sizeof(status)) > 0) {
 		char *b = strstr(status, "\nSigBlk:");
 		if (b)
 			s->sig_mask = strtoull(b + 8, NULL, 16);
 		s->stamp = status_stamp(status, &s->kstate);
-		if (s->kstate == 'Z' || s->kstate == 'X') {
-			s->sysno = TL_SYSNO_UNKNOWN;
-			return false;
-		}
+		if (s->kstate == 'Z' || s->kstate == 'X')
+			return 0;
 		/* the name, from the same file: one read fewer per thread. status escapes
 		 * backslashes and control characters (see docs/internals.md): comm has it as is */
 		if (strncmp(status, "Name:\t", 6) == 0) {
 			size_t len = strcspn(status + 6, "\n");
 			if (len < sizeof(s->name) && memchr(status + 6, '\\', len) == NULL) {
-				memcpy(s->name, status + 6, len);
+				for (size_t i = 0; i < len; i++)
+					s->name[i] = status[6 + i];
 				s->name[len] = '\0';
 				named = true;
 			}
 		}
 	}
-	if (!read_syscall(s))
-		return errno != ENOENT && errno != ESRCH; /* gone, or /proc unavailable */
+	char buf[512];
+	long n = read_task_raw(dir, s->tid, "syscall", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	parse_syscall(buf, s);
 	if (!named) {
-		ssize_t n = tl_read_task_file(s->tid, "comm", s->name, sizeof(s->name));
+		n = read_task_raw(dir, s->tid, "comm", s->name, sizeof(s->name));
 		if (n > 0 && s->name[n - 1] == '\n')
 			s->name[n - 1] = '\0';
 	}
-	return true;
+	return 1;
+}
+
+/* The status file first, then the syscall file: a stamp taken later that equals this one
+ * (tl_kernel_stamp) says the task was not switched out since, so that what the syscall file
+ * said is still true then (docs/internals.md, "The exit check's cost"). */
+bool tl_kernel_view(struct tl_seen *s)
+{
+	int r = -EBADF;
+	if (task_dir >= 0) {
+		r = look(task_dir, s);
+		if (r == -EBADF || r == -ENOTDIR) /* the number is not ours any more */
+			task_dir = -1;
+	}
+	if (r == -EBADF || r == -ENOTDIR)
+		r = look(-1, s);
+	return r > 0 || (r < 0 && r != -ENOENT && r != -ESRCH); /* gone, or /proc unavailable */
+}
+
+/* ---- the views of many tasks, on two CPUs ----
+ * Two files a task, opened by path: about 20 us a task on a 2-CPU VM, 200 ms of the exit
+ * check of 10,000 threads. With many tasks and a second CPU, a helper process shares the
+ * work: a process, not a thread, so that the process's own context switches (its stamp, see
+ * tl_kernel_others_stamp), its task list and its signals stay as they were; it shares our
+ * memory and fd table (clone: CLONE_VM, CLONE_FILES), blocks every signal, and runs only
+ * look() (docs/internals.md, "Views on two CPUs"). What it could not do (a syscall file that
+ * another process may not read: Yama's ptrace_scope) is done here after it. */
+#define VIEW_HELPER_MIN 256 /* tasks: fewer take a few milliseconds alone */
+#define VIEW_HELPER_STACK (64 * 1024)
+
+struct view_job {
+	struct tl_seen *v;
+	size_t n, from;
+	bool until_awake;
+	int dir;
+	_Atomic size_t next;   /* the next to take, counted from `from` */
+	_Atomic size_t awake;  /* the index of the first task found awake (until_awake), n: none */
+	unsigned char *done;   /* by the count from `from`: 1 once looked at */
+	_Atomic pid_t helper;  /* the helper's tid; the kernel clears it when the helper ends */
+	_Atomic size_t helped; /* looks the helper did */
+};
+
+_Atomic size_t tl_kernel_helped;
+
+/* Not asleep for good, as far as this look tells: running, unreadable, or in a call that may
+ * end by itself or be ended from outside the process. */
+static bool awake_now(const struct tl_seen *s)
+{
+	bool join = s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_THREAD;
+	return s->stamp < 0 || s->kstate == 'R' || !tl_kernel_waits_forever(s, join);
+}
+
+static void view_one(struct view_job *j, size_t k, bool helper)
+{
+	size_t i = (j->from + k) % j->n;
+	struct tl_seen *s = &j->v[i];
+	bool alive = true;
+	if (s->state != TL_ST_EXITED) {
+		if (helper) {
+			int r = look(j->dir, s);
+			if (r < 0 && r != -ENOENT && r != -ESRCH)
+				return; /* not done: this thread does it again */
+			alive = r > 0;
+			atomic_fetch_add_explicit(&j->helped, 1, memory_order_relaxed);
+		} else {
+			alive = tl_kernel_view(s);
+		}
+		if (j->until_awake && (!alive || awake_now(s))) {
+			size_t none = j->n;
+			atomic_compare_exchange_strong(&j->awake, &none, i);
+		}
+	}
+	if (j->done)
+		j->done[k] = 1;
+}
+
+static void view_share(struct view_job *j, bool helper)
+{
+	for (;;) {
+		if (j->until_awake && atomic_load(&j->awake) != j->n)
+			return;
+		size_t k = atomic_fetch_add(&j->next, 1);
+		if (k >= j->n)
+			return;
+		view_one(j, k, helper);
+	}
+}
+
+static int view_helper(void *arg)
+{
+	view_share(arg, true);
+	return 0;
+}
+
+/* The helper only pays with a second CPU to run on, and valgrind runs a process's threads one
+ * at a time (and does not know such a process). */
+static bool helper_worth_it(size_t n)
+{
+	if (n < VIEW_HELPER_MIN || task_dir < 0 || tl_proc_foreign())
+		return false;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) < 2)
+		return false;
+	const char *preload = getenv("LD_PRELOAD");
+	return preload == NULL || strstr(preload, "vgpreload") == NULL;
+}
+
+static void *start_helper(struct view_job *j)
+{
+	void *stack = mmap(NULL, VIEW_HELPER_STACK, PROT_READ | PROT_WRITE,
+	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return NULL;
+	/* every signal blocked in the helper (it inherits this thread's mask): a signal to the
+	 * process group must not run the program's handler there */
+	uint64_t all = ~0ULL, old;
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+	int e = errno;
+	pid_t pid = clone(view_helper, (char *)stack + VIEW_HELPER_STACK,
+	                  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_UNTRACED |
+	                      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
+	                  j, &j->helper, NULL, &j->helper);
+	errno = e;
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	if (pid <= 0) {
+		munmap(stack, VIEW_HELPER_STACK);
+		return NULL;
+	}
+	return stack;
+}
+
+/* The kernel clears j->helper and wakes it when the helper ends (CLONE_CHILD_CLEARTID); then
+ * it is reaped. A helper that does not end within a second (stopped by a signal to the
+ * process group) is killed: what it did not finish is done here. */
+static void end_helper(struct view_job *j, void *stack)
+{
+	pid_t pid = atomic_load(&j->helper);
+	int64_t deadline = tl_mono_ns() + 1000000000LL;
+	pid_t now;
+	while ((now = atomic_load(&j->helper)) != 0) {
+		if (tl_mono_ns() > deadline) {
+			tl_raw_syscall(SYS_kill, pid, SIGKILL, 0);
+			deadline = INT64_MAX;
+		}
+		struct timespec ts = {0, 100000000};
+		tl_raw_syscall6(SYS_futex, (long)&j->helper, FUTEX_WAIT, now, (long)&ts, 0, 0);
+	}
+	tl_raw_syscall6(SYS_wait4, pid, 0, __WALL, 0, 0, 0);
+	munmap(stack, VIEW_HELPER_STACK);
+}
+
+size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_awake)
+{
+	if (n == 0)
+		return 0;
+	struct view_job j = {.v = v,
+	                     .n = n,
+	                     .from = from % n,
+	                     .until_awake = until_awake,
+	                     .dir = task_dir,
+	                     .next = 0,
+	                     .awake = n,
+	                     .done = calloc(n, 1)};
+	/* the first look here: the string functions it calls are bound before the helper runs
+	 * them (out of memory: every look here) */
+	view_one(&j, atomic_fetch_add(&j.next, 1), false);
+	void *stack = j.done && helper_worth_it(n) ? start_helper(&j) : NULL;
+	view_share(&j, false);
+	if (stack != NULL)
+		end_helper(&j, stack);
+	for (size_t k = 0; j.done && k < n; k++)
+		if (!j.done[k] && (!until_awake || atomic_load(&j.awake) == n))
+			view_one(&j, k, false);
+	free(j.done);
+	atomic_fetch_add(&tl_kernel_helped, atomic_load(&j.helped));
+	return atomic_load(&j.awake);
 }
 
 /* /proc/self/task/TID/<what>/FD: the fd as thread TID sees it. A thread may have a table of its

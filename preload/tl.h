@@ -433,6 +433,12 @@ pid_t tl_proc_tid(pid_t tid);
 bool tl_proc_foreign(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
+/* tl_kernel_view of v[from], v[from + 1], ... in rotation, threads that exited left out, on
+ * two CPUs when there are many (kernel.c). until_awake: stop at the first thread that is not
+ * asleep for good (tl_kernel_waits_forever, a running one, one gone) and return its index;
+ * n when there is none (or when !until_awake). */
+size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_awake);
+extern _Atomic size_t tl_kernel_helped; /* looks a helper process did, for the check's debug */
 /* as tl_kernel_view saw it: asleep in an untimed futex wait only this process can end (a
  * join's shared wait: shared_ok) */
 bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);
