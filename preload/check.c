@@ -523,7 +523,8 @@ static void classify(struct tl_seen *s, bool no_proc)
 	if (s->state == TL_ST_EXITED || no_proc)
 		return;
 	if ((!s->in_wrapper || s->tid) && !s->viewed) {
-		bool alive = tl_kernel_view(s);
+		bool alive = s->looked ? s->look_alive : tl_kernel_view(s);
+		s->looked = false;
 		if (!alive && s->state != TL_ST_UNTRACKED && !s->in_wrapper &&
 		    s->sysno == TL_SYSNO_UNKNOWN) {
 			s->state = TL_ST_EXITED;
@@ -787,6 +788,8 @@ static void classify_threads(struct check *c)
 		        "untracked threads, no kernel view, stacks only of threads blocked in "
 		        "wrapped calls)");
 	bool seen_running = false;
+	if (!g->no_proc) /* the looks first: on two CPUs when there are many */
+		tl_kernel_view_all(g->v, g->n, 0, false);
 	for (size_t i = 0; i < g->n; i++) {
 		classify(&g->v[i], g->no_proc);
 		if (g->all && g->v[i].tid == c->self_tid && g->v[i].in_wrapper)

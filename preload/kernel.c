@@ -440,7 +440,10 @@ static void view_one(struct view_job *j, size_t k, bool helper)
 	size_t i = (j->from + k) % j->n;
 	struct tl_seen *s = &j->v[i];
 	bool alive = true;
-	if (s->state != TL_ST_EXITED) {
+	if (s->tid == 0 && j->until_awake && s->state != TL_ST_EXITED && !s->viewed) {
+		size_t none = j->n; /* not started: it may do anything */
+		atomic_compare_exchange_strong(&j->awake, &none, i);
+	} else if (s->state != TL_ST_EXITED && !s->viewed && s->tid != 0) {
 		if (helper) {
 			int r = look(j->dir, s);
 			if (r < 0 && r != -ENOENT && r != -ESRCH)
@@ -450,6 +453,8 @@ static void view_one(struct view_job *j, size_t k, bool helper)
 		} else {
 			alive = tl_kernel_view(s);
 		}
+		s->looked = true;
+		s->look_alive = alive;
 		if (j->until_awake && (!alive || awake_now(s))) {
 			size_t none = j->n;
 			atomic_compare_exchange_strong(&j->awake, &none, i);
@@ -478,13 +483,23 @@ static int view_helper(void *arg)
 }
 
 /* The helper only pays with a second CPU to run on, and valgrind runs a process's threads one
- * at a time (and does not know such a process). */
+ * at a time (and takes such a process for a thread). */
 static bool helper_worth_it(size_t n)
 {
 	if (n < VIEW_HELPER_MIN || task_dir < 0 || tl_proc_foreign())
 		return false;
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) < 2)
+	/* not under a seccomp filter: one that kills on a clone it does not expect would end
+	 * the program (systemd's SystemCallFilter=, sandboxes) */
+	if (tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+		return false;
+	/* raw: libc's sched_getaffinity and CPU_COUNT would add two symbol versions for the
+	 * loader to check at every process's start */
+	uint64_t mask[16] = {0};
+	long len = tl_raw_syscall(SYS_sched_getaffinity, 0, sizeof(mask), (long)mask);
+	int cpus = 0;
+	for (long i = 0; i < len / 8; i++)
+		cpus += __builtin_popcountll(mask[i]);
+	if (cpus < 2)
 		return false;
 	const char *preload = getenv("LD_PRELOAD");
 	return preload == NULL || strstr(preload, "vgpreload") == NULL;
@@ -549,7 +564,8 @@ size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_a
 	/* the first look here: the string functions it calls are bound before the helper runs
 	 * them (out of memory: every look here) */
 	view_one(&j, atomic_fetch_add(&j.next, 1), false);
-	void *stack = j.done && helper_worth_it(n) ? start_helper(&j) : NULL;
+	bool more = !until_awake || atomic_load(&j.awake) == n;
+	void *stack = more && j.done && helper_worth_it(n) ? start_helper(&j) : NULL;
 	view_share(&j, false);
 	if (stack != NULL)
 		end_helper(&j, stack);

@@ -369,6 +369,7 @@ struct tl_seen {
 	char kstate;       /* the kernel's state letter, likewise */
 	bool viewed;       /* the view still holds: the grace period saw nothing move since */
 	bool view_held;    /* a later stamp equal to the view's confirmed it (before parking) */
+	bool looked, look_alive; /* tl_kernel_view_all took its view; what tl_kernel_view said */
 	/* stacks */
 	struct tl_stack stack;
 	const char *stack_note;
@@ -433,9 +434,10 @@ pid_t tl_proc_tid(pid_t tid);
 bool tl_proc_foreign(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
-/* tl_kernel_view of v[from], v[from + 1], ... in rotation, threads that exited left out, on
- * two CPUs when there are many (kernel.c). until_awake: stop at the first thread that is not
- * asleep for good (tl_kernel_waits_forever, a running one, one gone) and return its index;
+/* tl_kernel_view of v[from], v[from + 1], ... in rotation (looked, look_alive), on two CPUs
+ * when there are many (kernel.c); left out: threads that exited, were viewed, or have no tid
+ * yet. until_awake: stop at the first thread that is not asleep for good
+ * (tl_kernel_waits_forever, a running one, one gone or without a tid) and return its index;
  * n when there is none (or when !until_awake). */
 size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_awake);
 extern _Atomic size_t tl_kernel_helped; /* looks a helper process did, for the check's debug */

@@ -1,14 +1,29 @@
 /* Many leaked threads (argv[1], default 1000), each blocked in pthread_cond_wait on one
  * condition variable nobody signals; small stacks to keep memory modest. Expected: all of
- * them reported, and the check must stay well under a second. */
+ * them reported, and the check must stay well under a second. With argv[2] "sleep", each
+ * sleeps in a loop instead (a timed wait: the grace period is waited out). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never_signalled = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
 static int ready;
+static int sleeping;
+
+static void *sleeper(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	ready++;
+	pthread_cond_signal(&ready_cv);
+	pthread_mutex_unlock(&mu);
+	for (;;)
+		usleep(200000); /* SLEEPING */
+	return arg;
+}
 
 static void *parked(void *arg)
 {
@@ -23,13 +38,15 @@ static void *parked(void *arg)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000;
+	sleeping = argc > 2 && strcmp(argv[2], "sleep") == 0;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	int made = 0;
 	for (int i = 0; i < n; i++) {
 		pthread_t t;
-		if (pthread_create(&t, &attr, parked, NULL) == 0) /* MANY_CREATE */
+		if (pthread_create(&t, &attr, sleeping ? sleeper : parked, NULL) ==
+		    0) /* MANY_CREATE */
 			made++;
 	}
 	pthread_mutex_lock(&mu);

@@ -61,8 +61,8 @@ check(median(results["grace_ms=0"][1]) < 750, "median check_ms without grace")
 # and the helper did some of them in at least one of three runs (on a busy machine it may get
 # no CPU before the checker is done).
 def helped(stderr):
-    m = re.findall(rb"check: grace .*looks by the helper process (\d+)", stderr)
-    check(m, "the grace phase's debug line", stderr[-2000:])
+    m = re.findall(rb"check: report .*looks by the helper process (\d+)", stderr)
+    check(m, "the check's debug line", stderr[-2000:])
     return int(m[-1])
 
 
@@ -88,6 +88,18 @@ check(r.rc == 23 and r.report and summary(r.report) == expected,
       f"pinned to CPU {pinned}: exit status {r.rc}", r.stderr[-2000:])
 check(helped(r.stderr) == 0, "a helper process on one CPU", r.stderr[-2000:])
 print(f"looks by the helper process at {N} threads: {looks} (of {N} each)")
+
+# Sleepers: no early end of the grace period, the looks are the classification's
+sleepers = []
+for i in range(3):
+    r = run([prog, str(N), "sleep"], env={"THREADLEAK_CHECK_DEBUG": "1"}, timeout=60)
+    check(r.rc == 23 and r.report and summary(r.report) ==
+          [("blocked", "usleep", "sleeper", line(S, "SLEEPING"))] * N,
+          f"sleepers, run {i}: exit status {r.rc}", r.stderr[-2000:])
+    sleepers.append(helped(r.stderr))
+if two_cpus:
+    check(max(sleepers) > 0, f"the helper process did no look at sleepers in three runs: {sleepers}")
+print(f"looks by the helper process at {N} sleepers: {sleepers}")
 
 # 12,000: /proc/self/maps then holds more than the 1 MiB the verdicts' scan read it into (about
 # 100 bytes a thread), and every verdict came out unknown ("could not be read")
