@@ -56,12 +56,21 @@ static const char *options_env(void)
 	return NULL;
 }
 
+/* The options hook as the loader binds it at load time, when the program exports it: a weak
+ * reference, so 0 when nothing defines it. The loader searches the same objects as
+ * tl_lookup_global, from the hash tables it keeps for each; ours reads each object's dynamic
+ * section first (2,700 instructions of every process's start, docs/internals.md, Process
+ * start). */
+extern const char *threadleak_default_options(void) __attribute__((weak));
+
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
 static void load_options(struct tl_symbolizer *sym)
 {
 	/* with the start data: a constant would cost a page of our read-only data */
 	TL_START_DATA static char hook_name[] = "threadleak_default_options";
-	const char *hook = tl_hook_string(hook_name, sym);
+	const char *hook = sym == NULL
+	                       ? (threadleak_default_options ? threadleak_default_options() : NULL)
+	                       : tl_hook_string(hook_name, sym);
 	if (hook == NULL)
 		return;
 	options_hook_done = true;
