@@ -44,6 +44,8 @@ r, leaks = U.run_case("pool", env={"THREADLEAK_REACH_DEBUG": "1"})
 U.assert_reachable("pool", leaks, routine="worker", count=4)
 NO_SCAN = b"reach: no scan: every waiting thread can be woken"
 T.check(NO_SCAN in r.stderr, "pool: memory scanned for waits on a global object", r.stderr)
+# nor the heap read: each object is in a module's data (reach.c globals_only)
+T.check(b" 0 heap blocks," in r.stderr, "pool: the heap read for waits on globals", r.stderr)
 r, leaks = U.run_case("viablocked", env={"THREADLEAK_REACH_DEBUG": "1"})
 T.check(NO_SCAN not in r.stderr, "viablocked: not scanned", r.stderr)
 
