@@ -505,7 +505,7 @@ static bool helper_worth_it(size_t n)
 	return preload == NULL || strstr(preload, "vgpreload") == NULL;
 }
 
-static void *start_helper(struct view_job *j)
+static void *start_helper(struct view_job *j, pid_t *pid_out)
 {
 	void *stack = mmap(NULL, VIEW_HELPER_STACK, PROT_READ | PROT_WRITE,
 	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -526,15 +526,16 @@ static void *start_helper(struct view_job *j)
 		munmap(stack, VIEW_HELPER_STACK);
 		return NULL;
 	}
+	*pid_out = pid;
 	return stack;
 }
 
 /* The kernel clears j->helper and wakes it when the helper ends (CLONE_CHILD_CLEARTID); then
  * it is reaped. A helper that does not end within a second (stopped by a signal to the
- * process group) is killed: what it did not finish is done here. */
-static void end_helper(struct view_job *j, void *stack)
+ * process group) is killed: what it did not finish is done here. pid: what clone returned
+ * (j->helper may be cleared already: wait4 of 0 would wait for any child of the group). */
+static void end_helper(struct view_job *j, void *stack, pid_t pid)
 {
-	pid_t pid = atomic_load(&j->helper);
 	int64_t deadline = tl_mono_ns() + 1000000000LL;
 	pid_t now;
 	while ((now = atomic_load(&j->helper)) != 0) {
@@ -545,7 +546,8 @@ static void end_helper(struct view_job *j, void *stack)
 		struct timespec ts = {0, 100000000};
 		tl_raw_syscall6(SYS_futex, (long)&j->helper, FUTEX_WAIT, now, (long)&ts, 0, 0);
 	}
-	tl_raw_syscall6(SYS_wait4, pid, 0, __WALL, 0, 0, 0);
+	while (tl_raw_syscall6(SYS_wait4, pid, 0, __WALL, 0, 0, 0) == -EINTR)
+		;
 	munmap(stack, VIEW_HELPER_STACK);
 }
 
@@ -565,10 +567,11 @@ size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_a
 	 * them (out of memory: every look here) */
 	view_one(&j, atomic_fetch_add(&j.next, 1), false);
 	bool more = !until_awake || atomic_load(&j.awake) == n;
-	void *stack = more && j.done && helper_worth_it(n) ? start_helper(&j) : NULL;
+	pid_t pid = 0;
+	void *stack = more && j.done && helper_worth_it(n) ? start_helper(&j, &pid) : NULL;
 	view_share(&j, false);
 	if (stack != NULL)
-		end_helper(&j, stack);
+		end_helper(&j, stack, pid);
 	for (size_t k = 0; j.done && k < n; k++)
 		if (!j.done[k] && (!until_awake || atomic_load(&j.awake) == n))
 			view_one(&j, k, false);
