@@ -1,7 +1,9 @@
 /* Many leaked threads (argv[1], default 1000), each blocked in pthread_cond_wait on one
  * condition variable nobody signals; small stacks to keep memory modest. Expected: all of
  * them reported, and the check must stay well under a second. With argv[2] "sleep", each
- * sleeps in a loop instead (a timed wait: the grace period is waited out). */
+ * sleeps in a loop instead (a timed wait: the grace period is waited out); with "child", the
+ * program first starts a child process that sleeps 20 s (its pid printed): the check must not
+ * wait for it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,16 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000;
 	sleeping = argc > 2 && strcmp(argv[2], "sleep") == 0;
+	if (argc > 2 && strcmp(argv[2], "child") == 0) {
+		pid_t child = fork();
+		if (child == 0) {
+			close(1); /* the test reads the program's output until it ends */
+			close(2);
+			sleep(20);
+			_exit(0);
+		}
+		printf("child %d\n", (int)child);
+	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);

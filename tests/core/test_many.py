@@ -101,6 +101,21 @@ if two_cpus:
     check(max(sleepers) > 0, f"the helper process did no look at sleepers in three runs: {sleepers}")
 print(f"looks by the helper process at {N} sleepers: {sleepers}")
 
+# A child process of the program's: the helper process is reaped by its own pid, never by a
+# wait for any child (a helper done first left 0 where its pid was read: the check waited
+# for the program's child, 20 s, and reaped it)
+for i in range(4):
+    r = run([prog, str(N), "child"], timeout=60)
+    m = re.match(rb"child (\d+)\n", r.stdout)
+    if m:
+        try:
+            os.kill(int(m.group(1)), 9)
+        except ProcessLookupError:
+            pass
+    check(r.rc == 23 and r.report and r.report["leaked"] == N, f"with a child, run {i}: exit "
+          f"status {r.rc}", r.stderr[-2000:])
+    check(r.seconds < 10, f"with a child, run {i}: {r.seconds:.1f} s: the check waited for it")
+
 # 12,000: /proc/self/maps then holds more than the 1 MiB the verdicts' scan read it into (about
 # 100 bytes a thread), and every verdict came out unknown ("could not be read")
 BIG = 12000
