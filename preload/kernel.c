@@ -563,12 +563,18 @@ size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_a
 	                     .next = 0,
 	                     .awake = n,
 	                     .done = calloc(n, 1)};
-	/* the first look here: the string functions it calls are bound before the helper runs
-	 * them (out of memory: every look here) */
+	/* the first look here (out of memory: every look here) */
 	view_one(&j, atomic_fetch_add(&j.next, 1), false);
 	bool more = !until_awake || atomic_load(&j.awake) == n;
 	pid_t pid = 0;
-	void *stack = more && j.done && helper_worth_it(n) ? start_helper(&j, &pid) : NULL;
+	void *stack = NULL;
+	if (more && j.done && helper_worth_it(n)) {
+		/* a look at this thread binds the string functions look() calls before the
+		 * helper runs them (a lazy binding writes to the calling thread's TCB) */
+		struct tl_seen self = {.tid = tl_gettid()};
+		(void)look(j.dir, &self);
+		stack = start_helper(&j, &pid);
+	}
 	view_share(&j, false);
 	if (stack != NULL)
 		end_helper(&j, stack, pid);
