@@ -649,6 +649,12 @@ struct check {
 	bool views_held; /* the verdicts' scan confirmed the grace period's looks */
 	char loader_note[160];
 	struct tl_report r;
+	/* where the exit check taken before the teardown keeps its report (exit.c), NULL for
+	 * any other check: tl_defer as it was when this check took check_lock. The thread
+	 * calling exit() sets tl_defer before it waits for that lock, while another thread's
+	 * check may still run: that check kept its report and its threads in the exit check's
+	 * record, whose next check then wrote past its end (heap corruption). */
+	struct tl_deferred *defer;
 };
 
 /* A wait on this kind of object ends only when a thread of this process ends it: a condition
@@ -1111,15 +1117,15 @@ static void suppress_and_group(struct check *c)
  * still take it back: when its verdict does not hold, the check runs again and its report
  * replaces this one (exit.c, tl_output_replace_next). Not for stderr, a pipe or a terminal, which
  * cannot be taken back (docs/internals.md, "The exit check's cost"). */
-static bool stream_deferred(struct tl_report *r)
+static bool stream_deferred(struct check *c)
 {
 	struct stat st;
 	int fd = tl_output_open(); /* opened once: a failure warns once */
-	tl_defer->fd = fd;
-	tl_defer->opened = true;
+	c->defer->fd = fd;
+	c->defer->opened = true;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
-	tl_report_json_to(r, fd);
+	tl_report_json_to(&c->r, fd);
 	return true;
 }
 
@@ -1141,8 +1147,8 @@ static void emit(struct check *c, bool print, char **json)
 	}
 	if (!printed && !json)
 		return;
-	if (printed && !json && tl_defer && to_file && tl_opt.format == TL_FORMAT_JSON &&
-	    stream_deferred(r))
+	if (printed && !json && c->defer && to_file && tl_opt.format == TL_FORMAT_JSON &&
+	    stream_deferred(c))
 		return;
 	char *out = NULL;
 	if (printed)
@@ -1152,9 +1158,9 @@ static void emit(struct check *c, bool print, char **json)
 		*json =
 		    tl_opt.format == TL_FORMAT_JSON && out ? strdup(out) : tl_report_json(r, &len);
 	leave_loader(c);
-	if (out && tl_defer) { /* the exit check writes it at the very end (exit.c) */
-		tl_defer->out = out;
-		tl_defer->len = strlen(out);
+	if (out && c->defer) { /* the exit check writes it at the very end (exit.c) */
+		c->defer->out = out;
+		c->defer->len = strlen(out);
 		out = NULL;
 	} else if (out) {
 		tl_output(out, strlen(out));
@@ -1203,9 +1209,11 @@ static bool untimed_call(const struct tl_seen *s)
 
 /* The deferred exit check (exit.c) needs to know which threads the report names, and which
  * were blocked in an untimed call on the process's own objects (woken after it, they changed). */
-static void list_deferred(const struct tl_report *r)
+static void list_deferred(struct check *c)
 {
-	if (!tl_defer || !r->nleaked || !(tl_defer->v = calloc(r->nleaked, sizeof(*tl_defer->v))))
+	const struct tl_report *r = &c->r;
+	struct tl_deferred *defer = c->defer;
+	if (!defer || !r->nleaked || !(defer->v = calloc(r->nleaked, sizeof(*defer->v))))
 		return;
 	size_t untimed = 0;
 	for (size_t i = 0; i < r->n; i++)
@@ -1218,7 +1226,7 @@ static void list_deferred(const struct tl_report *r)
 		char st;
 		if (watch && untimed <= TL_DEFER_WATCHED_MAX)
 			stamp = tl_kernel_stamp(r->v[i].tid, &st);
-		tl_defer->v[tl_defer->n++] = (struct tl_deferred_thread){
+		defer->v[defer->n++] = (struct tl_deferred_thread){
 		    r->v[i].tid,   r->v[i].number,          r->v[i].state,
 		    r->v[i].flags, watch ? r->v[i].seq : 0, stamp};
 	}
@@ -1358,6 +1366,7 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 	tl_intern_reset(); /* the last check's texts: its report is written */
 	tl_kernel_check_begin();
 	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
+	c.defer = kind == TL_CHECK_EXIT ? tl_defer : NULL;
 	c.r.kind = kind;
 	c.r.exit_status = exit_status;
 	c.g.all = kind == TL_CHECK_HANG;
@@ -1391,7 +1400,7 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 	emit(&c, print, json);
 	phase_done(&c, "report");
 	leave_loader(&c);
-	list_deferred(&c.r);
+	list_deferred(&c);
 	free(c.g.v);
 	free(c.g.known);
 	atomic_store(&tl_checking, false);

@@ -1,8 +1,13 @@
 /* Two threads call threadleak_verify_none() at once while one thread is leaked (blocked in
  * read): the check that runs second waits for the first, and neither may report the other
- * checker waiting on threadleak's own lock. Prints each check's count. */
+ * checker waiting on threadleak's own lock. Prints each check's count.
+ * With argument "exit": main's check runs (a sleeper keeps it waiting out the grace period)
+ * while another thread calls exit(5) 30 ms after it began: the exit check waits for it, then
+ * reports. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "threadleak.h"
@@ -24,11 +29,37 @@ static void *checker(void *arg)
 	return NULL;
 }
 
-int main(void)
+static void *sleeper(void *arg)
+{
+	for (;;)
+		usleep(10000);
+	return arg;
+}
+
+static void *exiter(void *arg)
+{
+	pthread_barrier_wait(&together);
+	usleep(30000);
+	exit(5);
+	return arg;
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t l, c1, c2;
 	int r1 = -1, r2 = -1;
 	pipe(fds);
+	if (argc > 1 && strcmp(argv[1], "exit") == 0) {
+		pthread_barrier_init(&together, NULL, 2);
+		pthread_create(&l, NULL, leaked, NULL);
+		pthread_create(&c1, NULL, sleeper, NULL);
+		pthread_create(&c2, NULL, exiter, NULL);
+		pthread_barrier_wait(&together);
+		printf("api %d\n", threadleak_verify_none());
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	pthread_barrier_init(&together, NULL, 2);
 	pthread_create(&l, NULL, leaked, NULL);
 	pthread_create(&c1, NULL, checker, &r1);
