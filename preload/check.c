@@ -1192,7 +1192,7 @@ static void phase_done(const struct check *c, const char *name)
 	long faults = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_minflt : -1;
 	fprintf(stderr,
 	        "threadleak: check: %-8s done at %7.1f ms (this thread's CPU time %7.1f ms, page "
-	        "faults %ld), peak RSS %ld kB, RSS %ld kB, looks by the helper process %zu\n",
+	        "faults %ld), peak RSS %ld kB, RSS %ld kB, looks by the helper thread %zu\n",
 	        name, (double)(tl_mono_ns() - c->t0) / 1e6,
 	        (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, faults, hwm, rss,
 	        atomic_load(&tl_kernel_helped));

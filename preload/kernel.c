@@ -83,7 +83,7 @@ void tl_kernel_check_end(void)
 	tasks_buf_release();
 }
 
-/* What the helper process of the views runs (tl_kernel_view_all) is written without libc
+/* What the helper thread of the views runs (tl_kernel_view_all) is written without libc
  * calls that could touch errno, a lock or a lazy binding: the helper shares this thread's
  * thread pointer, so those would be this thread's. Raw system calls, and libc's string
  * functions only once this thread has called them (their bindings are then done). */
@@ -330,6 +330,10 @@ static long switches(int who)
 	return ru.ru_nvcsw * 1000003L + ru.ru_nivcsw;
 }
 
+/* The context switches of the helper threads of the views that have ended (see below), as
+ * each counted them last: not the program's threads' */
+static _Atomic long helpers_switches;
+
 long tl_kernel_others_stamp(void)
 {
 	for (int try = 0; try < 4; try++) {
@@ -338,7 +342,7 @@ long tl_kernel_others_stamp(void)
 		if (before < 0 || all < 0)
 			return -1;
 		if (before == after)
-			return all - after;
+			return all - after - atomic_load(&helpers_switches);
 	}
 	return -1;
 }
@@ -404,12 +408,12 @@ bool tl_kernel_view(struct tl_seen *s)
 
 /* ---- the views of many tasks, on two CPUs ----
  * Two files a task, opened by path: about 20 us a task on a 2-CPU VM, 200 ms of the exit
- * check of 10,000 threads. With many tasks and a second CPU, a helper process shares the
- * work: a process, not a thread, so that the process's own context switches (its stamp, see
- * tl_kernel_others_stamp), its task list and its signals stay as they were; it shares our
- * memory and fd table (clone: CLONE_VM, CLONE_FILES), blocks every signal, and runs only
- * look() (docs/internals.md, "Views on two CPUs"). What it could not do (a syscall file that
- * another process may not read: Yama's ptrace_scope) is done here after it. */
+ * check of 10,000 threads. With many tasks and a second CPU, a helper thread shares the work
+ * (docs/internals.md, "Views on two CPUs"): made with clone, not pthread_create, it shares
+ * this thread's thread pointer and runs only look(); it blocks every signal; it has an fd
+ * table of its own, emptied first, so that its opens never take a descriptor the program
+ * could want; its last context-switch counts are taken out of the process's sum
+ * (tl_kernel_others_stamp); and this thread waits until it is gone from /proc/self/task. */
 #define VIEW_HELPER_MIN 256 /* tasks: fewer take a few milliseconds alone */
 #define VIEW_HELPER_STACK (64 * 1024)
 
@@ -423,6 +427,7 @@ struct view_job {
 	unsigned char *done;   /* by the count from `from`: 1 once looked at */
 	_Atomic pid_t helper;  /* the helper's tid; the kernel clears it when the helper ends */
 	_Atomic size_t helped; /* looks the helper did */
+	_Atomic long switches; /* the helper's context switches, as it counted them last */
 };
 
 _Atomic size_t tl_kernel_helped;
@@ -476,9 +481,22 @@ static void view_share(struct view_job *j, bool helper)
 	}
 }
 
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
 static int view_helper(void *arg)
 {
-	view_share(arg, true);
+	struct view_job *j = arg;
+	/* its copy of the fd table: all but the task directory closed (a kernel without
+	 * close_range keeps the copy, whose references last as long as the helper) */
+	if (j->dir > 0)
+		tl_raw_syscall(SYS_close_range, 0, (unsigned)j->dir - 1, 0);
+	tl_raw_syscall(SYS_close_range, (unsigned)j->dir + 1, ~0U, 0);
+	view_share(j, true);
+	struct rusage ru;
+	if (tl_raw_syscall(SYS_getrusage, RUSAGE_THREAD, (long)&ru, 0) == 0)
+		atomic_store(&j->switches, ru.ru_nvcsw * 1000003L + ru.ru_nivcsw);
 	return 0;
 }
 
@@ -505,49 +523,54 @@ static bool helper_worth_it(size_t n)
 	return preload == NULL || strstr(preload, "vgpreload") == NULL;
 }
 
-static void *start_helper(struct view_job *j, pid_t *pid_out)
+static void *start_helper(struct view_job *j, pid_t *tid_out)
 {
 	void *stack = mmap(NULL, VIEW_HELPER_STACK, PROT_READ | PROT_WRITE,
 	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return NULL;
-	/* every signal blocked in the helper (it inherits this thread's mask): a signal to the
-	 * process group must not run the program's handler there */
+	/* every signal blocked in the helper (it inherits this thread's mask): a signal sent to
+	 * the process is taken by another thread, and no handler of the program runs there */
 	uint64_t all = ~0ULL, old;
 	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	int e = errno;
-	pid_t pid = clone(view_helper, (char *)stack + VIEW_HELPER_STACK,
-	                  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_UNTRACED |
-	                      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
+	/* a thread (no fd table shared: CLONE_FILES left out); a process that unshared its PID
+	 * namespace cannot make one (EINVAL), and the looks are then all taken here */
+	pid_t tid = clone(view_helper, (char *)stack + VIEW_HELPER_STACK,
+	                  CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+	                      CLONE_UNTRACED | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
 	                  j, &j->helper, NULL, &j->helper);
 	errno = e;
 	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
-	if (pid <= 0) {
+	if (tid <= 0) {
 		munmap(stack, VIEW_HELPER_STACK);
 		return NULL;
 	}
-	*pid_out = pid;
+	*tid_out = tid;
 	return stack;
 }
 
-/* The kernel clears j->helper and wakes it when the helper ends (CLONE_CHILD_CLEARTID); then
- * it is reaped. A helper that does not end within a second (stopped by a signal to the
- * process group) is killed: what it did not finish is done here. pid: what clone returned
- * (j->helper may be cleared already: wait4 of 0 would wait for any child of the group). */
-static void end_helper(struct view_job *j, void *stack, pid_t pid)
+/* The kernel clears j->helper and wakes it when the helper leaves its memory
+ * (CLONE_CHILD_CLEARTID), then reaps it a moment later: until then the task is still listed,
+ * and a later pass would take it for a thread of the program's. */
+static void end_helper(struct view_job *j, void *stack, pid_t tid)
 {
-	int64_t deadline = tl_mono_ns() + 1000000000LL;
 	pid_t now;
 	while ((now = atomic_load(&j->helper)) != 0) {
-		if (tl_mono_ns() > deadline) {
-			tl_raw_syscall(SYS_kill, pid, SIGKILL, 0);
-			deadline = INT64_MAX;
-		}
 		struct timespec ts = {0, 100000000};
 		tl_raw_syscall6(SYS_futex, (long)&j->helper, FUTEX_WAIT, now, (long)&ts, 0, 0);
 	}
-	while (tl_raw_syscall6(SYS_wait4, pid, 0, __WALL, 0, 0, 0) == -EINTR)
-		;
+	char path[24], *p = put_decimal(path, tl_proc_tid(tid));
+	*p = '\0';
+	for (int spin = 0; spin < 100000; spin++) {
+		long fd = tl_raw_syscall6(SYS_openat, j->dir, (long)path,
+		                          O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+		if (fd < 0)
+			break;
+		tl_raw_syscall(SYS_close, fd, 0, 0);
+		tl_raw_syscall(SYS_sched_yield, 0, 0, 0);
+	}
+	atomic_fetch_add(&helpers_switches, atomic_load(&j->switches));
 	munmap(stack, VIEW_HELPER_STACK);
 }
 
@@ -566,18 +589,18 @@ size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_a
 	/* the first look here (out of memory: every look here) */
 	view_one(&j, atomic_fetch_add(&j.next, 1), false);
 	bool more = !until_awake || atomic_load(&j.awake) == n;
-	pid_t pid = 0;
 	void *stack = NULL;
+	pid_t tid = 0;
 	if (more && j.done && helper_worth_it(n)) {
 		/* a look at this thread binds the string functions look() calls before the
 		 * helper runs them (a lazy binding writes to the calling thread's TCB) */
 		struct tl_seen self = {.tid = tl_gettid()};
 		(void)look(j.dir, &self);
-		stack = start_helper(&j, &pid);
+		stack = start_helper(&j, &tid);
 	}
 	view_share(&j, false);
 	if (stack != NULL)
-		end_helper(&j, stack, pid);
+		end_helper(&j, stack, tid);
 	for (size_t k = 0; j.done && k < n; k++)
 		if (!j.done[k] && (!until_awake || atomic_load(&j.awake) == n))
 			view_one(&j, k, false);

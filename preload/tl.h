@@ -440,7 +440,7 @@ bool tl_kernel_view(struct tl_seen *s);
  * (tl_kernel_waits_forever, a running one, one gone or without a tid) and return its index;
  * n when there is none (or when !until_awake). */
 size_t tl_kernel_view_all(struct tl_seen *v, size_t n, size_t from, bool until_awake);
-extern _Atomic size_t tl_kernel_helped; /* looks a helper process did, for the check's debug */
+extern _Atomic size_t tl_kernel_helped; /* looks a helper thread did, for the check's debug */
 /* as tl_kernel_view saw it: asleep in an untimed futex wait only this process can end (a
  * join's shared wait: shared_ok) */
 bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);

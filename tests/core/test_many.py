@@ -56,12 +56,12 @@ default_ms = median(results["default grace (250 ms)"][1])
 check(default_ms < 1000, f"median check_ms {default_ms} with the default grace: not well under a second")
 check(median(results["grace_ms=0"][1]) < 750, "median check_ms without grace")
 
-# The looks at 1000 threads are shared with a helper process when a second CPU is there
+# The looks at 1000 threads are shared with a helper thread when a second CPU is there
 # (kernel.c tl_kernel_view_all): the same report with it and without it (pinned to one CPU),
 # and the helper did some of them in at least one of three runs (on a busy machine it may get
 # no CPU before the checker is done).
 def helped(stderr):
-    m = re.findall(rb"check: report .*looks by the helper process (\d+)", stderr)
+    m = re.findall(rb"check: report .*looks by the helper thread (\d+)", stderr)
     check(m, "the check's debug line", stderr[-2000:])
     return int(m[-1])
 
@@ -80,14 +80,14 @@ for i in range(3):
           f"run {i} with the helper: exit status {r.rc}", r.stderr[-2000:])
     looks.append(helped(r.stderr))
 if two_cpus:
-    check(max(looks) > 0, f"the helper process did no look in three runs: {looks}")
+    check(max(looks) > 0, f"the helper thread did no look in three runs: {looks}")
 pinned = sorted(os.sched_getaffinity(0))[0]
 r = run(["taskset", "-c", str(pinned), prog, str(N)], env={"THREADLEAK_CHECK_DEBUG": "1"},
         timeout=60)
 check(r.rc == 23 and r.report and summary(r.report) == expected,
       f"pinned to CPU {pinned}: exit status {r.rc}", r.stderr[-2000:])
-check(helped(r.stderr) == 0, "a helper process on one CPU", r.stderr[-2000:])
-print(f"looks by the helper process at {N} threads: {looks} (of {N} each)")
+check(helped(r.stderr) == 0, "a helper thread on one CPU", r.stderr[-2000:])
+print(f"looks by the helper thread at {N} threads: {looks} (of {N} each)")
 
 # Sleepers: no early end of the grace period, the looks are the classification's
 sleepers = []
@@ -98,12 +98,11 @@ for i in range(3):
           f"sleepers, run {i}: exit status {r.rc}", r.stderr[-2000:])
     sleepers.append(helped(r.stderr))
 if two_cpus:
-    check(max(sleepers) > 0, f"the helper process did no look at sleepers in three runs: {sleepers}")
-print(f"looks by the helper process at {N} sleepers: {sleepers}")
+    check(max(sleepers) > 0, f"the helper thread did no look at sleepers in three runs: {sleepers}")
+print(f"looks by the helper thread at {N} sleepers: {sleepers}")
 
-# A child process of the program's: the helper process is reaped by its own pid, never by a
-# wait for any child (a helper done first left 0 where its pid was read: the check waited
-# for the program's child, 20 s, and reaped it)
+# A child process of the program's: the check never waits for it (the helper was a process
+# once, reaped by a pid read where the kernel had already cleared it: a wait for any child)
 for i in range(4):
     r = run([prog, str(N), "child"], timeout=60)
     m = re.match(rb"child (\d+)\n", r.stdout)
