@@ -3,6 +3,8 @@
 #include "threadleak.h"
 #include "tl.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 
 /* threadleak_set_exit_check()'s last word, -1 before any call. The first check may load the
@@ -23,14 +25,18 @@ static bool refused_in_handler(void)
 	return true;
 }
 
+/* errno as the program left it: the check's own calls set it (a /proc file of a thread gone
+ * meanwhile), and a test that checks errno after its own call would see ours */
 static int api_check(bool print, char **json)
 {
 	if (refused_in_handler())
 		return -1;
+	int saved = errno;
 	int n = tl_check(TL_CHECK_API, 0, print, json);
 	int on = atomic_load(&exit_check_api);
 	if (on >= 0)
 		tl_opt.check_at_exit = on;
+	errno = saved;
 	return n;
 }
 
@@ -52,8 +58,10 @@ TL_EXPORT char *threadleak_report_json(int *leaked)
 
 TL_EXPORT void threadleak_ignore_current(void)
 {
+	int saved = errno;
 	tl_ensure_init();
 	tl_ignore_current();
+	errno = saved;
 }
 
 TL_EXPORT void threadleak_set_exit_check(int enabled)

@@ -7,7 +7,8 @@
  *   pidns     after unshare(CLONE_NEWPID) before the check, a fork: "fork pid 1", the child
  *             being the namespace's first process ("skip" without the privilege)
  *   fds       RLIMIT_NOFILE lowered so that two descriptor numbers are free during the check:
- *             the report must still see every waiter asleep */
+ *             the report must still see every waiter asleep
+ * and last "leaked N errno E": errno as the check left it (0 before the call, 0 after). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -85,7 +86,9 @@ int main(int argc, char **argv)
 		close(top);
 		close(top - 1);
 	}
+	errno = 0;
 	int leaked = threadleak_verify_none();
+	int after = errno;
 	if (strcmp(mode, "children") == 0) {
 		struct rusage ru;
 		struct tms tm;
@@ -109,7 +112,7 @@ int main(int argc, char **argv)
 		else
 			printf("fork child status %d\n", st);
 	}
-	printf("leaked %d\n", leaked);
+	printf("leaked %d errno %d\n", leaked, after);
 	fflush(stdout);
 	_exit(0);
 }
