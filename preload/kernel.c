@@ -780,15 +780,30 @@ static pid_t map_task(pid_t procs, struct ns_map *m)
 
 /* List our tasks. Returns their count (tids holds the first max), or -1 if /proc is not
  * there. */
+/* The task ids of one getdents64 buffer into tids (n so far; max at most); the new n. */
+static int list_entries(const char *buf, long got, pid_t *tids, int max, int n, bool foreign,
+                        struct ns_map *m)
+{
+	for (long off = 0; off < got;) {
+		unsigned short reclen = *(const unsigned short *)(buf + off + 16);
+		const char *name = buf + off + 19;
+		if (name[0] >= '0' && name[0] <= '9') {
+			if (n < max)
+				tids[n] =
+				    foreign ? map_task((pid_t)atoi(name), m) : (pid_t)atoi(name);
+			n++;
+		}
+		off += reclen;
+	}
+	return n;
+}
+
 int tl_list_tasks(pid_t *tids, int max)
 {
 	if (max >= 1 && tl_only_task()) {
 		tids[0] = tl_gettid();
 		return 1;
 	}
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	bool foreign = proc_elsewhere(), filling = false;
 	struct ns_map *m = NULL;
 	if (!foreign) {
@@ -799,24 +814,26 @@ int tl_list_tasks(pid_t *tids, int max)
 		m->n = 0;
 	}
 	char buf[8192];
-	int n = 0;
-	for (;;) {
-		long got = TL_REAL(syscall)(SYS_getdents64, fd, buf, sizeof(buf));
-		if (got <= 0)
+	int n = -1;
+	/* A program that closes every fd while the check runs (close_range in a loop) can close
+	 * ours between two getdents: the list is then cut short, and every thread after the cut
+	 * was taken for gone ("exited"). A failed read lists again (the fd, no longer ours, is
+	 * left alone); three failures: unknown. */
+	for (int attempt = 0; attempt < 3 && n < 0; attempt++) {
+		int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
 			break;
-		for (long off = 0; off < got;) {
-			unsigned short reclen = *(unsigned short *)(buf + off + 16);
-			const char *name = buf + off + 19;
-			if (name[0] >= '0' && name[0] <= '9') {
-				if (n < max)
-					tids[n] = foreign ? map_task((pid_t)atoi(name), m)
-					                  : (pid_t)atoi(name);
-				n++;
-			}
-			off += reclen;
-		}
+		n = 0;
+		if (m != NULL)
+			m->n = 0;
+		long got;
+		while ((got = TL_REAL(syscall)(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+			n = list_entries(buf, got, tids, max, n, foreign, m);
+		if (got < 0)
+			n = -1;
+		else
+			close(fd);
 	}
-	close(fd);
 	if (filling) {
 		atomic_store(&ns_active, m);
 		atomic_flag_clear(&ns_filling);
