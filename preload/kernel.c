@@ -17,31 +17,41 @@
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-/* one_show: a file the kernel writes in one piece (a /proc/PID/task/TID file made by
- * single_open: status, syscall, stat): a read that returns less than asked reached its end, and
- * the read that would return 0 is saved (10,000 threads, three files each). */
-static ssize_t read_fd(int fd, char *buf, size_t len, bool one_show)
+/* path (relative to dir, AT_FDCWD: as it is) into buf, NUL-terminated: its length, or -errno.
+ * Raw system calls only: never through our own read wrapper, and safe in the helper thread of
+ * the views (see put_text below). one_show: a file the kernel writes in one piece (a
+ * /proc/PID/task/TID file made by single_open: status, syscall, stat): a read that returns
+ * less than asked reached its end, and the read that would return 0 is saved (10,000 threads,
+ * two files each). */
+static long read_raw(int dir, const char *path, char *buf, size_t len, bool one_show)
 {
-	ssize_t n, total = 0;
+	long fd = tl_raw_syscall6(SYS_openat, dir, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return fd;
+	long n, total = 0;
 	while ((size_t)total < len - 1 &&
-	       (n = TL_REAL(read)(fd, buf + total, len - 1 - (size_t)total)) > 0) {
+	       (n = tl_raw_syscall(SYS_read, fd, (long)(buf + total),
+	                           (long)(len - 1 - (size_t)total))) > 0) {
 		total += n;
 		if (one_show && (size_t)total < len - 1)
 			break;
 	}
-	close(fd);
+	tl_raw_syscall(SYS_close, fd, 0, 0);
 	buf[total] = '\0';
 	return total;
 }
 
-/* Read a whole small file (NUL-terminated); never through our own read wrapper. */
+/* Read a whole small file (NUL-terminated). */
 ssize_t tl_read_file(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -1 : read_fd(fd, buf, len, false);
+	long n = read_raw(AT_FDCWD, path, buf, len, false);
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
 }
 
 /* /proc/self/task, open while a check runs: each thread's files are opened relative to it, a
@@ -106,10 +116,8 @@ static char *put_decimal(char *p, long v)
 	return p;
 }
 
-/* /proc/self/task/TID/<what> into buf, NUL-terminated, relative to dir (-1: by the whole
- * path): its length, or -errno. These files are written in one piece (single_open): a read
- * that returns less than asked reached the end, and the read that would return 0 is saved
- * (10,000 threads, two files each). */
+/* /proc/self/task/TID/<what> into buf, as read_raw, relative to dir (-1: by the whole
+ * path). */
 static long read_task_raw(int dir, pid_t tid, const char *what, char *buf, size_t len)
 {
 	char path[64], *p = path;
@@ -119,21 +127,7 @@ static long read_task_raw(int dir, pid_t tid, const char *what, char *buf, size_
 	*p++ = '/';
 	p = put_text(p, what);
 	*p = '\0';
-	long fd = tl_raw_syscall6(SYS_openat, dir < 0 ? AT_FDCWD : dir, (long)path,
-	                          O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd < 0)
-		return fd;
-	long n, total = 0;
-	while ((size_t)total < len - 1 &&
-	       (n = tl_raw_syscall(SYS_read, fd, (long)(buf + total),
-	                           (long)(len - 1 - (size_t)total))) > 0) {
-		total += n;
-		if ((size_t)total < len - 1)
-			break;
-	}
-	tl_raw_syscall(SYS_close, fd, 0, 0);
-	buf[total] = '\0';
-	return total;
+	return read_raw(dir < 0 ? AT_FDCWD : dir, path, buf, len, true);
 }
 
 /* /proc/self/task/TID/<what> into buf, as tl_read_file. */
@@ -350,7 +344,7 @@ long tl_kernel_others_stamp(void)
 /* One look at a task, relative to dir (as read_task_raw): the status file first, then the
  * syscall file, then comm when status could not name it. 1: seen; 0: gone, or a zombie;
  * -errno: the syscall file could not be read (ENOENT, ESRCH: gone). Safe in the helper
- * process (see read_task_raw). */
+ * thread (see put_text). */
 static int look(int dir, struct tl_seen *s)
 {
 	char status[2048];
@@ -444,21 +438,18 @@ static void view_one(struct view_job *j, size_t k, bool helper)
 {
 	size_t i = (j->from + k) % j->n;
 	struct tl_seen *s = &j->v[i];
-	bool alive = true;
-	if (s->tid == 0 && j->until_awake && s->state != TL_ST_EXITED && !s->viewed) {
-		size_t none = j->n; /* not started: it may do anything */
-		atomic_compare_exchange_strong(&j->awake, &none, i);
-	} else if (s->state != TL_ST_EXITED && !s->viewed && s->tid != 0) {
-		if (helper) {
+	if (s->state != TL_ST_EXITED && !s->viewed) {
+		bool alive = false; /* no tid: not started, it may do anything */
+		if (s->tid != 0 && helper) {
 			int r = look(j->dir, s);
 			if (r < 0 && r != -ENOENT && r != -ESRCH)
 				return; /* not done: this thread does it again */
 			alive = r > 0;
 			atomic_fetch_add_explicit(&j->helped, 1, memory_order_relaxed);
-		} else {
+		} else if (s->tid != 0) {
 			alive = tl_kernel_view(s);
 		}
-		s->looked = true;
+		s->looked = s->tid != 0;
 		s->look_alive = alive;
 		if (j->until_awake && (!alive || awake_now(s))) {
 			size_t none = j->n;
