@@ -2,6 +2,8 @@
  *
  *   tlbench CASE [ITERATIONS]   run one case, print one result line
  *   tlbench list                print the case names
+ *   tlbench spawn-pair PAIRS A B
+ *                               process start, two preloads compared spawn by spawn (below)
  *
  * Each case does a short warm-up (a tenth of the iterations: lazy binding, libunwind loaded
  * on first pthread_create, glibc's stack cache), then times a fixed amount of work with
@@ -240,6 +242,92 @@ static void process_start(long n)
 	}
 }
 
+/* ---- spawn-pair: process start under two preloads, A and B (a library's path, or "" for
+ * none), compared spawn by spawn: /bin/true with A, then with B (B first on odd pairs), each
+ * child's own CPU time (user + system) from wait4. The ratio of a pair's two children is
+ * measured a few milliseconds apart, so that the load of a shared machine, which moves the
+ * time of a /bin/true by 5-10% from one second to the next, hits both alike; the median of the
+ * pairs' ratios then settles to within about 0.5% in a few hundred pairs, where separate runs
+ * of each mode (process-start above) spread over several percent. Prints
+ *
+ *   spawn-pair PAIRS ops ELAPSED s NS ns/op a_cpu=NS b_cpu=NS ratio=R q1=R q3=R objects=...
+ *
+ * a_cpu and b_cpu the medians of the children's CPU time, ratio the median of b/a over the
+ * pairs, q1 and q3 its quartiles. tlbench itself runs bare. ---- */
+static char **env_with_preload(const char *lib)
+{
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 2, sizeof(*env));
+	if (env == NULL)
+		die("calloc");
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+			env[o++] = environ[i];
+	if (lib[0] != '\0') {
+		size_t len = strlen(lib) + sizeof("LD_PRELOAD=");
+		char *e = malloc(len);
+		if (e == NULL)
+			die("malloc");
+		snprintf(e, len, "LD_PRELOAD=%s", lib);
+		env[o++] = e;
+	}
+	return env;
+}
+
+static double spawn_cpu(char **env)
+{
+	char *argv[] = {"true", NULL};
+	pid_t pid;
+	int st;
+	struct rusage ru;
+	check(posix_spawn(&pid, "/bin/true", NULL, NULL, argv, env), "posix_spawn /bin/true");
+	if (wait4(pid, &st, 0, &ru) != pid)
+		die("wait4");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench: /bin/true exited with status 0x%x\n", st);
+		exit(2);
+	}
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+}
+
+static int cmp_double(const void *a, const void *b);
+static double now(void);
+static int print_object(struct dl_phdr_info *info, size_t size, void *data);
+
+static int spawn_pair(long pairs, const char *lib_a, const char *lib_b)
+{
+	char **env[2] = {env_with_preload(lib_a), env_with_preload(lib_b)};
+	double *cpu[2] = {calloc(pairs, sizeof(double)), calloc(pairs, sizeof(double))};
+	double *ratio = calloc(pairs, sizeof(double));
+	if (!cpu[0] || !cpu[1] || !ratio)
+		die("calloc");
+	for (int i = 0; i < 20; i++) /* warm-up: the page cache, the loader's cache */
+		spawn_cpu(env[i & 1]);
+	double t0 = now();
+	for (long i = 0; i < pairs; i++) {
+		int first = i & 1;
+		cpu[first][i] = spawn_cpu(env[first]);
+		cpu[!first][i] = spawn_cpu(env[!first]);
+		ratio[i] = cpu[1][i] / (cpu[0][i] > 0 ? cpu[0][i] : 1);
+	}
+	double dt = now() - t0;
+	qsort(cpu[0], pairs, sizeof(double), cmp_double);
+	qsort(cpu[1], pairs, sizeof(double), cmp_double);
+	qsort(ratio, pairs, sizeof(double), cmp_double);
+	printf("spawn-pair %ld ops %.6f s %.2f ns/op a_cpu=%.2f b_cpu=%.2f ratio=%.5f q1=%.5f "
+	       "q3=%.5f",
+	       pairs, dt, dt * 1e9 / (double)(2 * pairs), cpu[0][pairs / 2], cpu[1][pairs / 2],
+	       ratio[pairs / 2], ratio[pairs / 4], ratio[3 * pairs / 4]);
+	int nobj = 0;
+	dl_iterate_phdr(print_object, &nobj);
+	printf("\n");
+	return 0;
+}
+
 /* ---- proc-status: open, read and close this thread's /proc/self/task/TID/status, the unit of
  * the exit check's work per thread (bench/run measures it bare, to tell how fast this machine
  * is at what the check does: see PROC_READ_SLOW_US there). ---- */
@@ -314,6 +402,14 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fprintf(stderr, "usage: %s CASE [ITERATIONS] | list\n", argv[0]);
 		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "spawn-pair") == 0) {
+		long pairs = argc == 5 ? strtol(argv[2], NULL, 10) : 0;
+		if (pairs <= 0) {
+			fprintf(stderr, "usage: %s spawn-pair PAIRS PRELOAD_A PRELOAD_B\n", argv[0]);
+			return 2;
+		}
+		return spawn_pair(pairs, argv[3], argv[4]);
 	}
 	if (strcmp(argv[1], "list") == 0) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
