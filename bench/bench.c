@@ -66,6 +66,26 @@ static void create_join(long n)
 	}
 }
 
+/* ---- create-nested: a thread that starts and joins one thread of its own, started and joined:
+ * the first creation by a new thread (a test harness's thread per test, a dispatcher per
+ * request), which the warm-up of create-join does not show ---- */
+static void *start_one(void *arg)
+{
+	pthread_t t;
+	check(pthread_create(&t, NULL, nop_thread, NULL), "pthread_create");
+	check(pthread_join(t, NULL), "pthread_join");
+	return arg;
+}
+
+static void create_nested(long n)
+{
+	for (long i = 0; i < n; i++) {
+		pthread_t t;
+		check(pthread_create(&t, NULL, start_one, NULL), "pthread_create");
+		check(pthread_join(t, NULL), "pthread_join");
+	}
+}
+
 /* ---- create-join-deep: the same, from 24 frames down (creation stacks are unwound) ---- */
 static volatile int deep_sink;
 
@@ -351,6 +371,7 @@ static const struct bench_case {
 } cases[] = {
     {"create-join", create_join, 5000, "pthread_create + pthread_join of a thread that returns"},
     {"create-join-deep", create_join_deep, 5000, "the same, 24 frames deep"},
+    {"create-nested", create_nested, 2000, "a thread that creates and joins one thread"},
     {"pipe-pingpong", pipe_pingpong, 50000, "round trip of one byte over two pipes"},
     {"cond-pingpong", cond_pingpong, 50000, "round trip of a turn with a mutex and two condvars"},
     {"mutex-uncontended", mutex_uncontended, 50000000, "pthread_mutex_lock + unlock"},
@@ -406,7 +427,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "spawn-pair") == 0) {
 		long pairs = argc == 5 ? strtol(argv[2], NULL, 10) : 0;
 		if (pairs <= 0) {
-			fprintf(stderr, "usage: %s spawn-pair PAIRS PRELOAD_A PRELOAD_B\n", argv[0]);
+			fprintf(stderr, "usage: %s spawn-pair PAIRS PRELOAD_A PRELOAD_B\n",
+			        argv[0]);
 			return 2;
 		}
 		return spawn_pair(pairs, argv[3], argv[4]);

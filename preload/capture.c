@@ -183,6 +183,38 @@ bool tl_pc_is_own(uintptr_t pc)
 /* How long a thread creation waits for the loader's locks before it goes without a stack. */
 #define CREATION_LOADER_WAIT_MS 100
 
+/* A thread's first creation stacks are unwound step by step: unw_backtrace's first call in a
+ * thread makes that thread's frame cache, 256 KiB that it writes whole (libunwind's
+ * trace_cache_buckets): 1.2-1.6 ms on a VM whose page faults cost 11-20 us, paid again by every
+ * thread that starts a thread (a test harness's thread per test, a dispatcher per request). A
+ * walk by unw_step, with the signals masked once for it, costs about 4 us more than a cached
+ * unw_backtrace at 12 frames: the cache pays for itself after some 300 creations by one thread,
+ * and the first STEPPED_CAPTURES go without it. docs/internals.md, "Creation stacks". */
+#define STEPPED_CAPTURES 64
+static __thread unsigned captures_here __attribute__((tls_model("initial-exec")));
+
+static void mask_for_unwinding(sigset_t *keep);
+static void unmask_after_unwinding(const sigset_t *keep);
+
+static int stepped_backtrace(void **buf, int max)
+{
+	ucontext_t uc;
+	unw_cursor_t cur;
+	sigset_t keep;
+	int n = 0;
+	mask_for_unwinding(&keep); /* two system calls, not four a step (see sigprocmask below) */
+	if (getcontext(&uc) == 0 && unw_init_local(&cur, (unw_context_t *)&uc) >= 0) {
+		while (n < max && unw_step(&cur) > 0) {
+			unw_word_t ip;
+			if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+				break;
+			buf[n++] = (void *)ip;
+		}
+	}
+	unmask_after_unwinding(&keep);
+	return n;
+}
+
 /* cut: set when the stack had more than max frames (past ours). */
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 {
@@ -199,7 +231,8 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 	int want = max + skip + 8;
 	if (want > (int)TL_ARRAY_SIZE(buf))
 		want = TL_ARRAY_SIZE(buf);
-	int n = unw_backtrace(buf, want);
+	int n = captures_here++ < STEPPED_CAPTURES ? stepped_backtrace(buf, want)
+	                                           : unw_backtrace(buf, want);
 	tl_loader_leave();
 	int i = 0;
 	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
@@ -325,6 +358,18 @@ static void quiet_begin(sigset_t *keep)
 		__atomic_store_n(&acc->access_mem, quiet_access_mem, __ATOMIC_RELEASE);
 	}
 
+	mask_for_unwinding(keep);
+}
+
+static void quiet_end(const sigset_t *keep)
+{
+	unmask_after_unwinding(keep);
+}
+
+/* Every signal but those a fault raises blocked once, and libunwind's own sigprocmask calls
+ * made no-ops meanwhile, in this thread only (sigprocmask above). */
+static void mask_for_unwinding(sigset_t *keep)
+{
 	static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
 	sigset_t mask;
 	sigfillset(&mask);
@@ -334,7 +379,7 @@ static void quiet_begin(sigset_t *keep)
 	unwinder_quiet = true;
 }
 
-static void quiet_end(const sigset_t *keep)
+static void unmask_after_unwinding(const sigset_t *keep)
 {
 	unwinder_quiet = false;
 	TL_REAL(sigprocmask)(SIG_SETMASK, keep, NULL);

@@ -1,0 +1,33 @@
+"""Creation stacks are the same whichever way the creating thread's stack was unwound
+(preload/capture.c: a thread's first 64 creations step by step, the later ones through
+libunwind's frame cache): main's 70 workers all start at the loop's pthread_create line, under
+start_workers and main, the same frames for the first and the 70th; the worker that a
+short-lived thread created (its first creation) starts at that thread's pthread_create line."""
+from coreutil import *  # noqa: F403
+
+r = run([exe("creators")])
+check(r.rc == 23 and r.stdout == b"creators\n", f"status {r.rc}", r.stdout, r.stderr)
+leaks = r.report["leaks"]
+check(len(leaks) == 71, f"{len(leaks)} leaks, expected 71", [l.get("start_routine") for l in leaks])
+loop = line("creators.c", "CREATE_LOOP")
+nested = line("creators.c", "CREATE_NESTED")
+from_main = [l for l in leaks if l.get("start_routine") == "worker"]
+check(len(from_main) == 70, f"{len(from_main)} workers of main", leaks)
+stacks = set()
+for l in from_main:
+    st = l["created_by"]["stack"]
+    check(st and st[0].get("function") == "start_workers" and st[0].get("line") == loop
+          and st[0].get("file", "").endswith("creators.c"),
+          f"a worker of main created at {st[0] if st else None}, expected creators.c:{loop}", l)
+    check(functions(st)[:2] == ["start_workers", "main"], "under start_workers and main",
+          functions(st))
+    stacks.add(tuple((f.get("function"), f.get("offset")) for f in st))
+check(len(stacks) == 1, f"{len(stacks)} different creation stacks among main's workers "
+      "(the stepped walks and the cached ones differ)", stacks)
+l = [l for l in leaks if l.get("start_routine") == "launched"]
+check(len(l) == 1, "the launcher's worker is reported", leaks)
+st = l[0]["created_by"]["stack"]
+check(st and st[0].get("function") == "launcher" and st[0].get("line") == nested,
+      f"the launcher's worker created at {st[0] if st else None}, expected creators.c:{nested}",
+      l[0]["created_by"])
+ok()
