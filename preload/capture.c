@@ -474,6 +474,47 @@ static bool mapped(uintptr_t a)
 	return process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == 1;
 }
 
+/* Is pc in the kernel's signal frame: the sa_restorer a handler returns to (glibc's
+ * __restore_rt on x86_64, the vDSO's __kernel_rt_sigreturn on aarch64), whose code is the
+ * rt_sigreturn system call? Recognised by that code, as gdb does (amd64_linux_sigtramp_p), at pc
+ * (a handler's return address is the trampoline's first byte) or at its system call (a thread
+ * interrupted right there): Debian's libc has no .symtab to name __restore_rt. Not libunwind's
+ * unw_is_signal_frame: 1.6 answers it for the frame after the trampoline (the one its step
+ * restored from the signal's context), other versions for the trampoline itself. Read at the
+ * check, in the checker: directly inside a loaded module's code (mapped while the check holds
+ * the loader's locks), through the kernel when the modules are not known, never elsewhere (a
+ * JIT's code is no trampoline). See docs/internals.md, "Symbolization". */
+#if defined(__x86_64__)
+static const unsigned char sigreturn_code[] = {0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, /* mov $15,%rax */
+                                               0x0f, 0x05};                     /* syscall */
+#define SIGRETURN_SYSCALL_AT 7
+#elif defined(__aarch64__)
+static const unsigned char sigreturn_code[] = {0x68, 0x11, 0x80, 0xd2,  /* mov x8,#139 */
+                                               0x01, 0x00, 0x00, 0xd4}; /* svc #0 */
+#define SIGRETURN_SYSCALL_AT 4
+#endif
+
+static bool is_sigreturn(uintptr_t pc)
+{
+#ifdef SIGRETURN_SYSCALL_AT
+	for (int k = 0; k < 2; k++) {
+		uintptr_t a = pc - (k ? SIGRETURN_SYSCALL_AT : 0);
+		unsigned char buf[sizeof(sigreturn_code)];
+		struct iovec here = {buf, sizeof(buf)}, there = {(void *)a, sizeof(buf)};
+		if (in_ranges(&exec_ranges, a, false) &&
+		    in_ranges(&exec_ranges, a + sizeof(buf) - 1, false))
+			memcpy(buf, (const void *)a, sizeof(buf));
+		else if (exec_ranges.known ||
+		         process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) != sizeof(buf))
+			continue;
+		if (memcmp(buf, sigreturn_code, sizeof(buf)) == 0)
+			return true;
+	}
+#endif
+	(void)pc;
+	return false;
+}
+
 const char *tl_stack_cut_words(int cut)
 {
 	static char max_words[64];
@@ -497,6 +538,7 @@ static void walk(unw_cursor_t *cur, struct tl_frames *st, bool first_exact)
 	bool exact = first_exact;
 	st->n = 0;
 	st->exact = 0;
+	st->sigframe = 0;
 	st->cut = TL_CUT_NONE;
 	for (int guard = 0; guard < TL_MAX_FRAMES + 32; guard++) {
 		unw_word_t ip = 0;
@@ -520,6 +562,7 @@ static void walk(unw_cursor_t *cur, struct tl_frames *st, bool first_exact)
 					guess_spoiled = true;
 			}
 		}
+		bool sigreturn = is_sigreturn((uintptr_t)ip);
 		if (!tl_pc_is_own((uintptr_t)ip)) {
 			if (st->n == max) { /* one frame more than we keep */
 				st->cut = TL_CUT_MAX_FRAMES;
@@ -527,6 +570,8 @@ static void walk(unw_cursor_t *cur, struct tl_frames *st, bool first_exact)
 			}
 			if (exact)
 				st->exact |= 1ull << st->n;
+			if (sigreturn)
+				st->sigframe |= 1ull << st->n;
 			st->pcs[st->n++] = (uintptr_t)ip;
 		}
 		/* A pc in no loaded module's code and in no mapping at all (a return address into
@@ -547,7 +592,7 @@ static void walk(unw_cursor_t *cur, struct tl_frames *st, bool first_exact)
 			break;
 		}
 		/* the frame above a signal frame was interrupted, not called: its pc is exact */
-		exact = unw_is_signal_frame(cur) > 0;
+		exact = sigreturn;
 		if (unw_step(cur) <= 0)
 			break;
 	}
@@ -643,6 +688,7 @@ bool tl_stack_keep(struct tl_stack *st, const struct tl_frames *f)
 {
 	st->cut = f->cut;
 	st->exact = f->exact;
+	st->sigframe = f->sigframe;
 	st->pcs = f->n > 0 ? tl_intern_mem(f->pcs, sizeof(uintptr_t) * (size_t)f->n) : NULL;
 	st->n = st->pcs ? f->n : 0;
 	return st->n == f->n;
@@ -1249,6 +1295,7 @@ static void pc_only(struct tl_seen *s, const char *with_pc, const char *without_
 {
 	s->stack.n = 0;
 	s->stack.exact = 0;
+	s->stack.sigframe = 0;
 	s->stack.cut = TL_CUT_NONE;
 	if (s->sys_pc && (s->stack.pcs = tl_intern_mem(&s->sys_pc, sizeof(s->sys_pc))) != NULL)
 		s->stack.n = 1;

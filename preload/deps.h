@@ -12,14 +12,13 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
-#define TL_UNW_FUNCS(X)                                   \
-	X(UNW_OBJ(init_local), unw_init_local_)           \
-	X(UNW_OBJ(init_local2), unw_init_local2_)         \
-	X(UNW_OBJ(step), unw_step_)                       \
-	X(UNW_OBJ(get_reg), unw_get_reg_)                 \
-	X(UNW_OBJ(is_signal_frame), unw_is_signal_frame_) \
-	X(UNW_OBJ(get_save_loc), unw_get_save_loc_)       \
-	X(UNW_OBJ(get_proc_info), unw_get_proc_info_)     \
+#define TL_UNW_FUNCS(X)                               \
+	X(UNW_OBJ(init_local), unw_init_local_)       \
+	X(UNW_OBJ(init_local2), unw_init_local2_)     \
+	X(UNW_OBJ(step), unw_step_)                   \
+	X(UNW_OBJ(get_reg), unw_get_reg_)             \
+	X(UNW_OBJ(get_save_loc), unw_get_save_loc_)   \
+	X(UNW_OBJ(get_proc_info), unw_get_proc_info_) \
 	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
 
 /* libdw's functions, and libelf's elf_memory (the vDSO is read from memory): dlsym on libdw's
@@ -97,8 +96,6 @@ char *tl_deps_cplus_demangle(const char *name, int options);
 #define unw_step (*tl_deps.unw_step_)
 #undef unw_get_reg
 #define unw_get_reg (*tl_deps.unw_get_reg_)
-#undef unw_is_signal_frame
-#define unw_is_signal_frame (*tl_deps.unw_is_signal_frame_)
 #undef unw_get_save_loc
 #define unw_get_save_loc (*tl_deps.unw_get_save_loc_)
 #undef unw_get_proc_info

@@ -60,14 +60,19 @@ static void exe_path(char *buf, size_t len)
 		snprintf(buf, len, "%s", program_invocation_name ? program_invocation_name : "?");
 }
 
-/* Frames of a stack, inline expanded, our own dropped. Returns count written to out. */
+/* Frames of a stack, inline expanded, our own dropped; exact and sigframe as in struct
+ * tl_stack. Returns count written to out. */
 static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
-                  struct tl_frame *out, int max)
+                  uint64_t sigframe, struct tl_frame *out, int max)
 {
 	int k = 0;
 	for (int i = 0; i < n && k < max; i++) {
 		struct tl_frame fr[TL_SYM_MAX_INLINE];
-		int m = tl_sym_pc(r->sym, pcs[i], (exact >> i) & 1, fr, TL_SYM_MAX_INLINE);
+		int m = 1;
+		if ((sigframe >> i) & 1)
+			tl_sym_signal_frame(r->sym, pcs[i], &fr[0]);
+		else
+			m = tl_sym_pc(r->sym, pcs[i], (exact >> i) & 1, fr, TL_SYM_MAX_INLINE);
 		if (tl_pc_is_own(pcs[i]))
 			continue;
 		for (int j = 0; j < m && k < max; j++)
@@ -231,14 +236,14 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 	if (s->state != TL_ST_EXITED) {
 		g->stack_cut = tl_stack_cut_words(s->stack.cut);
 		g->stack = fr;
-		g->nstack =
-		    expand(r, s->stack.pcs, s->stack.n, s->stack.exact, fr, TL_MAX_FRAMES * 4);
+		g->nstack = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe,
+		                   fr, TL_MAX_FRAMES * 4);
 	}
 	if (s->number && !(s->flags & TL_F_MAIN)) {
 		g->created = true;
 		g->creator = s->creator;
 		g->create = fr + TL_MAX_FRAMES * 4;
-		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, fr + TL_MAX_FRAMES * 4,
+		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, 0, fr + TL_MAX_FRAMES * 4,
 		                    TL_MAX_FRAMES * 4);
 		g->headline = tl_creator_headline(g->create, g->ncreate);
 		g->create_cut = s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL;
@@ -410,7 +415,10 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 			tl_buf_printf(b, ", \"line\": %d", f->line);
 		else
 			tl_buf_printf(b, ", \"line\": null");
-		tl_buf_printf(b, ", \"inlined\": %s}", f->inlined ? "true" : "false");
+		tl_buf_printf(b, ", \"inlined\": %s", f->inlined ? "true" : "false");
+		if (f->signal_frame) /* only there: docs/report-schema.md */
+			tl_buf_printf(b, ", \"signal_frame\": true");
+		tl_buf_put(b, "}", 1);
 	}
 	tl_buf_put(b, "]", 1);
 }
@@ -420,26 +428,27 @@ static void json_frames(struct tl_buf *b, struct tl_frame *fr, int k)
 struct frames_cache {
 	uintptr_t pcs[TL_MAX_FRAMES];
 	int n, headline;
-	uint64_t exact;
+	uint64_t exact, sigframe;
 	bool valid;
 	struct tl_buf json;
 };
 
 static void json_stack(struct tl_buf *b, struct tl_report *r, struct frames_cache *c,
-                       const uintptr_t *pcs, int n, uint64_t exact, struct tl_frame *fr,
-                       int *headline)
+                       const uintptr_t *pcs, int n, uint64_t exact, uint64_t sigframe,
+                       struct tl_frame *fr, int *headline)
 {
 	if (n > TL_MAX_FRAMES)
 		n = TL_MAX_FRAMES;
-	if (!c->valid || c->n != n || c->exact != exact ||
+	if (!c->valid || c->n != n || c->exact != exact || c->sigframe != sigframe ||
 	    memcmp(c->pcs, pcs, sizeof(uintptr_t) * (size_t)n) != 0) {
-		int k = expand(r, pcs, n, exact, fr, TL_MAX_FRAMES * 4);
+		int k = expand(r, pcs, n, exact, sigframe, fr, TL_MAX_FRAMES * 4);
 		c->json.len = 0;
 		json_frames(&c->json, fr, k);
 		c->headline = tl_creator_headline(fr, k);
 		memcpy(c->pcs, pcs, sizeof(uintptr_t) * (size_t)n);
 		c->n = n;
 		c->exact = exact;
+		c->sigframe = sigframe;
 		c->valid = !c->json.oom;
 	}
 	if (c->valid)
@@ -493,7 +502,8 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	if (s->state == TL_ST_EXITED)
 		json_frames(b, fr, 0);
 	else
-		json_stack(b, r, &cache[0], s->stack.pcs, s->stack.n, s->stack.exact, fr, NULL);
+		json_stack(b, r, &cache[0], s->stack.pcs, s->stack.n, s->stack.exact,
+		           s->stack.sigframe, fr, NULL);
 	tl_buf_printf(b, ", \"stack_note\": ");
 	tl_buf_json_str(b, s->stack_note);
 	tl_buf_printf(b, ", \"stack_cut\": ");
@@ -502,7 +512,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
 		              (unsigned long long)s->creator);
 		int headline;
-		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, fr, &headline);
+		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, 0, fr, &headline);
 		tl_buf_printf(b, ", \"headline\": %d, \"stack_cut\": ", headline);
 		tl_buf_json_str(b, s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL);
 		tl_buf_put(b, "}", 1);

@@ -320,6 +320,7 @@ struct tl_stack {
 	int n;
 	int cut;              /* enum tl_stack_cut */
 	uint64_t exact;       /* bit i: pcs[i] is an exact pc (not a return address) */
+	uint64_t sigframe;    /* bit i: pcs[i] is a signal frame (capture.c, is_sigreturn) */
 	const uintptr_t *pcs; /* n of them; NULL when n is 0 */
 };
 /* A stack as the unwinder writes it (capture.c), before it is kept (tl_stack_keep) */
@@ -327,6 +328,7 @@ struct tl_frames {
 	int n;
 	int cut;
 	uint64_t exact;
+	uint64_t sigframe;
 	uintptr_t pcs[TL_MAX_FRAMES];
 };
 /* st takes f's frames (interned); false, and no frames, when out of memory */

@@ -88,6 +88,8 @@ enum tl_mapping {
 	TL_MAP_ANONYMOUS, /* an executable mapping the loader does not know: JIT code */
 	TL_MAP_UNLOADED,  /* no executable mapping holds it: a library dlclose'd since */
 };
+/* A signal frame's function, in gdb's words */
+#define TL_SIGNAL_FRAME "<signal handler called>"
 struct tl_frame {
 	uintptr_t pc;
 	const char *module; /* owned by the symbolizer (or the JSON document) */
@@ -98,6 +100,9 @@ struct tl_frame {
 	bool inlined; /* this frame was inlined into the next one */
 	bool own;     /* inside libthreadleak itself (set by the library) */
 	int mapping;  /* enum tl_mapping */
+	/* the kernel's signal frame, a handler's return into the sa_restorer (JSON
+	 * "signal_frame"): function is TL_SIGNAL_FRAME, the next frame was interrupted there */
+	bool signal_frame;
 };
 const char *tl_mapping_name(int mapping); /* JSON value: NULL for TL_MAP_MODULE */
 int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen);
@@ -119,6 +124,9 @@ void tl_sym_close(struct tl_symbolizer *s);
 #define TL_SYM_MAX_INLINE 24
 /* Expand one pc into frames (inlined ones first). Returns the count written (>= 1). */
 int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max);
+/* The one frame of a signal frame's pc (the unwinder found it: preload/capture.c): its module
+ * and offset, TL_SIGNAL_FRAME for a name. */
+void tl_sym_signal_frame(struct tl_symbolizer *s, uintptr_t pc, struct tl_frame *out);
 /* Name of a data object containing addr ("lock_a (deadlock.c:5)"), or false. */
 bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len);
 void *tl_sym_find_function(struct tl_symbolizer *s, const char *name); /* in the main program */

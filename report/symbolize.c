@@ -1157,6 +1157,18 @@ int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame
 	return n;
 }
 
+void tl_sym_signal_frame(struct tl_symbolizer *s, uintptr_t pc, struct tl_frame *out)
+{
+	struct tl_frame f;
+	tl_sym_pc(s, pc, true, &f, 1);
+	*out = (struct tl_frame){.pc = pc,
+	                         .module = f.module,
+	                         .offset = f.offset,
+	                         .mapping = f.mapping,
+	                         .function = TL_SIGNAL_FRAME,
+	                         .signal_frame = true};
+}
+
 /* Find where a global or static variable was declared: walk the CU's top-level variables. */
 static bool var_decl(struct tl_symbolizer *s, Dwfl_Module *mod, const char *name, char *where,
                      size_t len)

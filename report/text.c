@@ -38,9 +38,11 @@ static const char *base_of(const char *module)
 }
 
 /* " at file:line", or where the code is when there is no line: "(libc.so.6+0x1234)", and for
- * a pc outside every module the pc and why. */
+ * a pc outside every module the pc and why. A signal frame is its name alone, as in gdb. */
 static void where(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *f)
 {
+	if (f->signal_frame)
+		return;
 	if (f->file && f->line > 0) {
 		tl_buf_put(b, " at ", 4);
 		str(b, relative(f->file, st->cwd));

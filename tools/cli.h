@@ -92,6 +92,7 @@ struct frame {
 	int line; /* 0 unknown */
 	unsigned long offset;
 	bool inlined;
+	bool signal_frame; /* the kernel's signal frame: the next frame was interrupted there */
 };
 void frame_get(json_object *f, struct frame *out);
 json_object *leak_creation_stack(json_object *leak); /* created_by.stack, or NULL */

@@ -32,6 +32,7 @@ struct tl_frame *stack_frames(json_object *stack, int *n)
 		    .file = f.file,
 		    .line = f.line,
 		    .inlined = f.inlined,
+		    .signal_frame = f.signal_frame,
 		    .mapping = tl_mapping_parse(jstr(fo, "mapping"), f.module != NULL),
 		};
 	}

@@ -438,6 +438,7 @@ void frame_get(json_object *f, struct frame *out)
 	const char *off = jstr(f, "offset");
 	out->offset = off ? strtoul(off, NULL, 16) : 0;
 	out->inlined = jbool(f, "inlined");
+	out->signal_frame = jbool(f, "signal_frame");
 }
 
 json_object *leak_creation_stack(json_object *leak)

@@ -40,7 +40,8 @@ static json_object *frame_json(json_object *orig, const struct tl_frame *sy, con
 	return f;
 }
 
-static json_object *symbolize_stack(struct osym *s, json_object *stack, bool current)
+/* exact: the first frame's pc is where the thread was stopped, not a return address */
+static json_object *symbolize_stack(struct osym *s, json_object *stack, bool exact)
 {
 	json_object *out = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(stack); i++) {
@@ -50,9 +51,12 @@ static json_object *symbolize_stack(struct osym *s, json_object *stack, bool cur
 		struct tl_frame sy[TL_SYM_MAX_INLINE];
 		const char *from = NULL;
 		int n = 0;
-		if ((f.file == NULL || f.line == 0) && f.module)
-			n = tl_sym_module(s->sym, f.module, f.offset, current && i == 0, sy,
-			                  TL_SYM_MAX_INLINE, &from);
+		/* a signal frame stays as it is (its pc is no function's to look up), and the
+		 * frame after it was interrupted there: its pc is exact too */
+		if ((f.file == NULL || f.line == 0) && f.module && !f.signal_frame)
+			n = tl_sym_module(s->sym, f.module, f.offset, exact, sy, TL_SYM_MAX_INLINE,
+			                  &from);
+		exact = f.signal_frame;
 		bool useful = false;
 		for (int k = 0; k < n; k++)
 			useful = useful || sy[k].file || (sy[k].function && f.function == NULL);
@@ -108,7 +112,8 @@ static void symbolize_threads(struct osym *s, json_object *threads)
 		json_object *t = json_object_array_get_idx(threads, j);
 		/* a blocked thread's first frame called the blocking function (threadleak's own
 		 * frames are not shown): a return address, like the rest; only a thread stopped
-		 * by a signal where it ran has its exact pc there */
+		 * by a signal where it ran has its exact pc there (and the frame after a signal
+		 * frame: symbolize_stack) */
 		const char *state = jstr(t, "state");
 		replace_stack(s, t, "stack", !(state && strcmp(state, "blocked") == 0));
 		infer_start_routine(t);
