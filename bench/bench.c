@@ -57,13 +57,18 @@ static void *nop_thread(void *arg)
 	return arg;
 }
 
-static void create_join(long n)
+static void create_join_of(void *(*fn)(void *), long n)
 {
 	for (long i = 0; i < n; i++) {
 		pthread_t t;
-		check(pthread_create(&t, NULL, nop_thread, NULL), "pthread_create");
+		check(pthread_create(&t, NULL, fn, NULL), "pthread_create");
 		check(pthread_join(t, NULL), "pthread_join");
 	}
+}
+
+static void create_join(long n)
+{
+	create_join_of(nop_thread, n);
 }
 
 /* ---- create-nested: a thread that starts and joins one thread of its own, started and joined:
@@ -71,19 +76,13 @@ static void create_join(long n)
  * request), which the warm-up of create-join does not show ---- */
 static void *start_one(void *arg)
 {
-	pthread_t t;
-	check(pthread_create(&t, NULL, nop_thread, NULL), "pthread_create");
-	check(pthread_join(t, NULL), "pthread_join");
+	create_join(1);
 	return arg;
 }
 
 static void create_nested(long n)
 {
-	for (long i = 0; i < n; i++) {
-		pthread_t t;
-		check(pthread_create(&t, NULL, start_one, NULL), "pthread_create");
-		check(pthread_join(t, NULL), "pthread_join");
-	}
+	create_join_of(start_one, n);
 }
 
 /* ---- create-join-deep: the same, from 24 frames down (creation stacks are unwound) ---- */
