@@ -251,6 +251,10 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
  * the checker's thread only. Unlike libunwind, it leaves unmasked the signals a fault raises:
  * a fault in the checker is a crash either way, and the program's handler may report it. */
 static __thread bool unwinder_quiet __attribute__((tls_model("initial-exec")));
+/* The checker's batches only: libunwind's reads go through quiet_access_mem's page copies and
+ * the check's bounds (a creation's stepped walk masks the signals the same way but reads its
+ * own live stack: docs/internals.md, "Creation stacks") */
+static __thread bool checker_reads __attribute__((tls_model("initial-exec")));
 
 int sigprocmask(int how, const sigset_t *set, sigset_t *old);
 TL_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
@@ -308,7 +312,7 @@ static bool unknown_read, guess_read, guess_confirmed, guess_spoiled;
 static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
                             void *arg)
 {
-	if (!unwinder_quiet || write)
+	if (!checker_reads || write)
 		return unwinder_access_mem(as, addr, val, write, arg);
 	if (addr + sizeof(*val) > unknown_lo && addr < unknown_hi && addr != known_pc &&
 	    addr != known_sp) {
@@ -359,10 +363,12 @@ static void quiet_begin(sigset_t *keep)
 	}
 
 	mask_for_unwinding(keep);
+	checker_reads = true;
 }
 
 static void quiet_end(const sigset_t *keep)
 {
+	checker_reads = false;
 	unmask_after_unwinding(keep);
 }
 
