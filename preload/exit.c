@@ -236,6 +236,11 @@ static bool checks_exit(void)
 	return tl_getpid() == tl_pid && tl_opt.check_at_exit && !atomic_load(&child_unchecked);
 }
 
+bool tl_exit_teardown_after_leaks(void)
+{
+	return atomic_load(&early_state) == EARLY_DONE && early_leaked > 0 && checks_exit();
+}
+
 /* Does the early check's verdict still hold after the teardown? Not when the teardown joined or
  * detached a thread it reported (a C++ static pool), when one went away (a detached worker an
  * atexit handler told to stop) or is on its way out, unless it had already when the early check

@@ -599,6 +599,9 @@ extern struct tl_deferred *tl_defer;
 /* The exit check taken again after the program's teardown (exit.c): is s a thread the early
  * check reported that has not changed since? The grace period does not wait for those. */
 bool tl_exit_judged(const struct tl_seen *s);
+/* The teardown after an exit check that found leaked threads (static destructors, atexit
+ * handlers) is running, or over: the process is ending (wrap_sync.c pthread_cond_destroy) */
+bool tl_exit_teardown_after_leaks(void);
 void tl_check_after_fork(void);
 void tl_ignore_current(void); /* threadleak_ignore_current() */
 

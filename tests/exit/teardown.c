@@ -119,6 +119,18 @@ static void tell_waiters(void)
 	pthread_mutex_unlock(&mu);
 }
 
+/* glibc's pthread_cond_destroy waits for every waiter to leave the condition variable */
+static void destroy_cv(void)
+{
+	pthread_cond_destroy(&cv);
+}
+
+static void tell_and_destroy(void)
+{
+	tell_waiters();
+	destroy_cv();
+}
+
 static void *poller(void *arg)
 {
 	while (!atomic_load(&polling_stop))
@@ -237,6 +249,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "told") == 0) {
 		atexit(tell_waiters);
 		at_quick_exit(tell_waiters);
+		for (int i = 0; i < NWORKERS; i++) {
+			pthread_create(&t, NULL, waiter, NULL);
+			pthread_detach(t);
+		}
+	} else if (strcmp(mode, "destroyed") == 0 || strcmp(mode, "told_destroyed") == 0) {
+		atexit(strcmp(mode, "destroyed") == 0 ? destroy_cv : tell_and_destroy);
 		for (int i = 0; i < NWORKERS; i++) {
 			pthread_create(&t, NULL, waiter, NULL);
 			pthread_detach(t);

@@ -14,6 +14,11 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
   waiting for them are not leaked, in every run: the last handler sees that they were woken
   (their kernel state) before they leave their call. Before, one run in two reported them.
 - mixed: joined workers next to a reader blocked forever: only the reader, in read().
+- destroyed: an atexit handler destroys the condition variable detached workers wait on for
+  good; glibc's pthread_cond_destroy waits for every waiter, so the process hung and the report
+  (held until the teardown ends) was never written. Now reported, status 23 (preload/wrap_sync.c:
+  in that teardown a destroy stops waiting for waiters that stay 100 ms). told_destroyed: the
+  handler wakes them first, then destroys: they leave, nothing is leaked.
 - spawned, spawned2: a thread an atexit handler starts is reported (alone, where the check at
   the end of main found nothing, in the JSON log file too; and next to a leak from before).
 - moved: relative log_path and suppressions files name files in the folder the program started
@@ -64,6 +69,21 @@ for how in ("return", "exit", "quick"):
         check(r.rc == 0 and not r.leaks, f"told ({how}), run {i + 1}: exit status {r.rc}, "
               "threads the teardown woke were reported", r.reports, r.stderr)
 for how in ("return", "exit"):
+    for i in range(3):
+        # an atexit handler (a C++ static's ~condition_variable) destroys the condition variable
+        # that detached workers wait on for good: glibc's destroy waits for them forever, and
+        # the report, held until the teardown ends, was never written (the grace period lets
+        # them reach the wait even when main returns at once)
+        r = run([prog, "destroyed", how], timeout=30)
+        check(r.rc == 23, f"destroyed ({how}), run {i + 1}: exit status {r.rc}", r.stderr)
+        got = {(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks}
+        check(len(r.leaks) == 3 and got == {("waiter", "pthread_cond_wait")},
+              f"destroyed ({how}): reported {got}", r.reports)
+        check(r.stdout == b"main done\n", f"destroyed ({how}): stdout {r.stdout!r}")
+        # woken first, they leave at once: the destroy waits for them, as bare, nothing leaked
+        r = run([prog, "told_destroyed", how], timeout=30)
+        check(r.rc == 0 and not r.leaks, f"told_destroyed ({how}), run {i + 1}: exit status "
+              f"{r.rc}", r.reports, r.stderr)
     for mode in ("joined", "stopped"):
         for i in range(3):
             r = run([prog, mode, how])
