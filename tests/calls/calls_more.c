@@ -275,7 +275,8 @@ static void *t_semtimedop(void *a)
 
 static void *t_thrd_sleep(void *a)
 {
-	struct timespec ts = {3600, 0};
+	/* an hour a nanosecond short, as a conversion from another unit may give: "3600s" */
+	struct timespec ts = {3599, 999999999};
 	announce("thrd_sleep");
 	thrd_sleep(&ts, NULL); /* AT_thrd_sleep */
 	return NULL;
