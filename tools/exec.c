@@ -66,6 +66,8 @@ char *find_library(const char *argv0)
 	if (slash)
 		*slash = '\0';
 	char *found = existing(exe, "../preload"); /* build tree: build/tools, build/preload */
+	if (found == NULL)
+		found = existing(exe, "."); /* a copy of both in one folder */
 	char prefix[PATH_MAX];
 	if (found == NULL && TL_LIBDIR[0] != '/' && installed_prefix(exe, prefix, sizeof(prefix)))
 		found = existing(prefix, TL_LIBDIR); /* relocated install */

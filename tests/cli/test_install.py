@@ -1,5 +1,6 @@
 """Finding the library: next to the program in the build tree (the other tests), under
-PREFIX/LIBDIR when installed as PREFIX/bin/threadleak (relocated: a copy of that layout),
+PREFIX/LIBDIR when installed as PREFIX/bin/threadleak (relocated: a copy of that layout), in
+the program's own folder (a copy of both in one folder: before, not looked for there),
 with THREADLEAK_LIB, and a clear error when it is nowhere. The man page is well-formed."""
 import os
 import shutil
@@ -33,6 +34,15 @@ if r.rc != 0:
     check(r.rc == 125 and b"cannot find libthreadleak.so" in r.stderr and b"THREADLEAK_LIB" in r.stderr,
           f"no library: status {r.rc}", r.stderr)
 check(r.stdout == b"" or r.rc == 0, "the command did not run without the library", r.stdout)
+
+# a copy of both in one folder: the library beside the program
+beside = os.path.join(work, "beside")
+os.makedirs(beside)
+shutil.copy(CLI, os.path.join(beside, "threadleak"))
+shutil.copy(LIB, os.path.join(beside, "libthreadleak.so"))
+r = run([os.path.join(beside, "threadleak"), "run", "--", leaky], preload=False)
+check(r.rc == 23 and b"wait_forever" in r.stderr, f"library beside the program: status {r.rc}",
+      r.stderr)
 
 # THREADLEAK_LIB names it
 r = run([os.path.join(alone, "threadleak"), "run", "--", leaky], preload=False, env={"THREADLEAK_LIB": LIB})
