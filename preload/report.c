@@ -81,6 +81,34 @@ static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exa
 	return k;
 }
 
+/* A name of std:: (or its return type then std::): std::thread's invoker templates, which the
+ * program instantiates, and its return types ("void std::__invoke_impl<...>(...)"). */
+static bool is_std(const char *f)
+{
+	if (strncmp(f, "void ", 5) == 0)
+		f += 5;
+	return strncmp(f, "std::", 5) == 0 || strncmp(f, "__gnu_cxx::", 11) == 0;
+}
+
+/* A std::thread's start routine is libstdc++'s execute_native_thread_routine, which has no
+ * symbol without libstdc++'s debug info (and would say nothing if it had): what the thread
+ * runs is its outermost frame that is neither a system library's nor std::'s, the function or
+ * lambda given to std::thread (docs/report-schema.md, start_routine). Only from a stack. */
+static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
+{
+	for (int i = s->stack.n - 1; i >= 0; i--) {
+		struct tl_frame fr[TL_SYM_MAX_INLINE];
+		int m = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr,
+		                  TL_SYM_MAX_INLINE);
+		for (int j = m - 1; j >= 0;
+		     j--) /* fr[m - 1] the function, inlined ones before it */
+			if (fr[j].function && !tl_module_is_system(fr[j].module) &&
+			    !is_std(fr[j].function))
+				return fr[j].function;
+	}
+	return NULL;
+}
+
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 {
 	if (s->start_name)
@@ -89,6 +117,8 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 		return NULL;
 	struct tl_frame fr[8];
 	int m = tl_sym_pc(r->sym, (uintptr_t)s->start, true, fr, 8);
+	if (fr[m - 1].function == NULL && s->state != TL_ST_EXITED)
+		return callable_of(r, s);
 	return fr[m - 1].function;
 }
 

@@ -16,6 +16,10 @@ spawn = line(S, "SPAWN")
 for l in rep["leaks"]:
     check(l["state"] == "blocked" and l["blocked_in"] == "pthread_cond_wait", "state", l)
     check(l["detached"] is True, "std::thread::detach()ed", l)
+    # std::thread's start routine (libstdc++'s execute_native_thread_routine) has no name: the
+    # lambda it runs stands for it
+    check((l.get("start_routine") or "").startswith("submit(int)::{lambda()#1}::operator()()"),
+          f"start routine {l.get('start_routine')!r}: expected submit's lambda", l)
     fns = functions(l["stack"])
     check_frame(top(l), "Channel<int>::send(int)", S, send_lines, "top frame", l)
     check("lambda" in (fns[1] or "") and "submit(int)" in fns[1],
