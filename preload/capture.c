@@ -604,6 +604,38 @@ static void walk(unw_cursor_t *cur, struct tl_frames *st, bool first_exact)
 	}
 }
 
+/* A thread that handed a report request to another one waits in our handler meanwhile
+ * (preload/dump.c): its view is the call the signal interrupted, from the context the handler
+ * was given. A call the kernel restarts after the handler (SA_RESTART) has its number in rax
+ * again and rip on its syscall instruction (the kernel's handle_signal); one that returns
+ * EINTR has only its arguments, and its number is not known. */
+static void interrupted_view(struct tl_seen *s, const void *context)
+{
+#if defined(__x86_64__)
+	const greg_t *g = ((const ucontext_t *)context)->uc_mcontext.gregs;
+	uintptr_t ip = (uintptr_t)g[REG_RIP];
+	s->sysno = TL_SYSNO_UNKNOWN;
+	s->sys_pc = ip;
+	s->sys_sp = (uintptr_t)g[REG_RSP];
+	if (in_ranges(&exec_ranges, ip, false) && in_ranges(&exec_ranges, ip + 1, false) &&
+	    ((const unsigned char *)ip)[0] == 0x0f && ((const unsigned char *)ip)[1] == 0x05 &&
+	    g[REG_RAX] >= 0 && g[REG_RAX] < 1024) {
+		s->sysno = g[REG_RAX];
+		s->sys_pc = ip + 2; /* where /proc shows a thread in a system call */
+		static const int args[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
+		for (int i = 0; i < 6; i++)
+			s->sysargs[i] = (uintptr_t)g[args[i]];
+	}
+	s->kind = TL_OBJ_NONE; /* what our wait was on: described again from this call */
+	s->obj = s->obj2 = 0;
+	s->call = NULL;
+	tl_kernel_call(s);
+#else
+	(void)s;
+	(void)context;
+#endif
+}
+
 /* Unwind a parked thread from the context its handler was given (on its own stack). */
 static bool unwind_context(void *uc, struct tl_frames *st)
 {
@@ -1325,6 +1357,13 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		s->stack.cut = TL_CUT_NONE;
 		if (s->state == TL_ST_EXITED)
 			continue;
+		const void *handed = tl_dump_handed_context(s->tid);
+		if (handed) { /* waiting in our handler for this report: as it was before it */
+			interrupted_view(s, handed);
+			if (unwind_context((void *)handed, &scratch_frames) &&
+			    tl_stack_keep(&s->stack, &scratch_frames))
+				continue;
+		}
 		if (s->in_wrapper && unwind_regs(s->regs, &scratch_frames, false) &&
 		    tl_stack_keep(&s->stack, &scratch_frames))
 			continue;      /* validated by the caller against the sequence number */

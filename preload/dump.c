@@ -111,7 +111,17 @@ static char *full_report(bool json)
 static struct {
 	_Atomic pid_t tid; /* who does it */
 	_Atomic uint32_t done;
+	_Atomic pid_t from;    /* the thread that handed it and waits meanwhile */
+	void *_Atomic from_uc; /* the context its handler interrupted (its ucontext_t) */
 } handoff;
+
+/* While thread tid waits in our handler for the report it handed over, the report describes it
+ * by the context the signal interrupted: its own call and stack, not our wait (preload/
+ * capture.c). NULL for any other thread. */
+const void *tl_dump_handed_context(pid_t tid)
+{
+	return tid > 0 && atomic_load(&handoff.from) == tid ? atomic_load(&handoff.from_uc) : NULL;
+}
 
 /* Would a signal leave thread tid's system call alone (restarted unseen: docs/internals.md,
  * "Signals perturb")? From the kernel's view, as the sampling of stacks decides it. */
@@ -219,7 +229,7 @@ static void answer_handoff(const struct target *to)
 }
 
 /* Make the report where it can be made: here, on a thread that can check, or the reduced one. */
-static void make_report(int sig, siginfo_t *si, const struct target *to)
+static void make_report(int sig, siginfo_t *si, void *uc, const struct target *to)
 {
 	if (thread_can_check()) {
 		char *text = full_report(report_json(to));
@@ -236,14 +246,19 @@ static void make_report(int sig, siginfo_t *si, const struct target *to)
 		siginfo_t copy = *si;
 		if (copy.si_code >= 0) /* the kernel takes only these from another thread */
 			copy.si_code = SI_QUEUE;
+		atomic_store(&handoff.from_uc, uc);
+		atomic_store(&handoff.from, uc ? tl_gettid() : 0);
 		if (tl_raw_syscall6(SYS_rt_tgsigqueueinfo, getpid(), other, sig, (long)&copy, 0,
 		                    0) == 0) {
 			struct timespec ts = {1, 0};
 			for (int i = 0; i < HANDOFF_WAIT_S && !atomic_load(&handoff.done); i++)
 				futex_op(&handoff.done, FUTEX_WAIT, 0, &ts);
-			if (atomic_load(&handoff.done))
+			if (atomic_load(&handoff.done)) {
+				atomic_store(&handoff.from, 0);
 				return;
+			}
 		}
+		atomic_store(&handoff.from, 0);
 		atomic_store(&handoff.tid, 0);
 	}
 	/* nobody can check safely: what needs no lock and no allocation (a static buffer) */
@@ -414,7 +429,7 @@ static __thread uint32_t requests_here __attribute__((tls_model("initial-exec"))
 /* A request on dump_signal (from threadleak run or dump, or handed to us by another thread):
  * the report, in a handler or in a sigwait of the program. Anything else on that signal is
  * dropped: the program does not see the signal. */
-static void take_request(int sig, siginfo_t *si)
+static void take_request(int sig, siginfo_t *si, void *uc)
 {
 	pid_t me = tl_gettid();
 	if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
@@ -436,7 +451,7 @@ static void take_request(int sig, siginfo_t *si)
 			              : "threadleak dump (pid %d) asked for it",
 			         (int)to.pid);
 			tl_hang_reason = reason_buf;
-			make_report(sig, si, &to);
+			make_report(sig, si, uc, &to);
 			if (last)
 				atomic_store(&final_dumped, true);
 		}
@@ -450,7 +465,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		int64_t signal_ns = tl_mono_ns();
 		hold_signals();
 		requests_here++;
-		take_request(sig, si);
+		take_request(sig, si, uc);
 		finish_interrupted_call(uc, sig, signal_ns);
 		errno = saved;
 		return;
@@ -469,7 +484,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 			snprintf(reason_buf, sizeof(reason_buf), "it received %s", sig_name(sig));
 		tl_hang_reason = reason_buf;
 		struct target to = {0, 0};
-		make_report(sig, si, &to);
+		make_report(sig, si, uc, &to);
 	}
 	errno = saved;
 	chain(sig, si, uc);
@@ -553,7 +568,7 @@ int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct time
 		    ts ? TL_REAL(sigtimedwait)(set, &si, &left) : TL_REAL(sigwaitinfo)(set, &si);
 		int err = errno;
 		if (r == sig && is_held(sig)) {
-			take_request(sig, &si);
+			take_request(sig, &si, NULL); /* in our wrapper: it checks itself */
 		} else if (r > 0 && si.si_code == SI_QUEUE && si.si_pid == getpid() &&
 		           r == tl_capture_signal()) {
 			/* the report measured the sampling signal's frame on this thread, which

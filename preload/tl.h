@@ -626,6 +626,9 @@ char *tl_reduced_hang_text(bool json);
 /* ---- reports of a live process: termination signals, requests (dump.c) ---- */
 void tl_dump_init(void); /* dump_on_signal, dump_signal: take the signals */
 void tl_dump_after_fork_child(void);
+/* The ucontext_t a thread's handler interrupted while it waits there for the report it handed
+ * to another thread, else NULL (capture.c describes it by that context) */
+const void *tl_dump_handed_context(pid_t tid);
 extern const char *tl_hang_reason; /* why the hang report was made, for its headline */
 /* sigwaitinfo (ts NULL), sigtimedwait, sigwait and signalfd when dump_signal is set: the
  * request signal is never the program's (dump.c). */

@@ -39,6 +39,21 @@ check(re.search(r"worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "W
 check("did not finish within its --timeout: 1 hang report above; it was ended with SIGTERM" in err,
       "the closing line", err)
 
+# 1a. The thread the request lands on is in no wrapper of ours (main, in pthread_cond_destroy)
+#     and hands the report to the worker, waiting in our handler meanwhile: main is described
+#     by the call the signal interrupted, not by that wait (it read "blocked in futex on futex
+#     handoff+4 (dump.c:114)" with only a pc).
+DESTROY_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "destroyhang.c")
+r = timeout_run(exe("destroyhang"))
+err = r.stderr.decode()
+check(r.rc == 124 and len(hang_reports(err)) == 1, f"destroyhang: status {r.rc}", err)
+main_block = err.split("\nThread 1 ")[1].split("\n\n")[0] if "\nThread 1 " in err else ""
+check(re.match(r"\(tid \d+, \S+, main\) blocked in futex on futex cv\+\d+ \(destroyhang\.c:\d+\)",
+               main_block), "main blocked in futex on cv", main_block, err)
+check("handoff" not in err and "dump.c" not in err, "no trace of our own wait", err)
+check(re.search(r"teardown at \S*tests/live/destroyhang\.c:%d\b" % source_line(DESTROY_C, "/* DESTROY */"),
+                main_block) and "main at" in main_block, "main's stack at its destroy", main_block)
+
 # 1b. The same for machines: --json has "timed_out" and the hang report, --junit a failed test
 #     case that carries its text.
 work = tmpdir()
