@@ -241,24 +241,28 @@ static void write_devnull(long n)
 	close(fd);
 }
 
-/* ---- process-start: posix_spawn /bin/true and wait for it. Under LD_PRELOAD the child
- * inherits it, so this is what the library adds to every process: loading, the constructor,
- * and the exit check of a process without threads. ---- */
-static void process_start(long n)
+/* ---- what a run prints ---- */
+static int print_object(struct dl_phdr_info *info, size_t size, void *data)
 {
-	char *argv[] = {"true", NULL};
-	for (long i = 0; i < n; i++) {
-		pid_t pid;
-		int st;
-		check(posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ),
-		      "posix_spawn /bin/true");
-		if (waitpid(pid, &st, 0) != pid)
-			die("waitpid");
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			fprintf(stderr, "bench: /bin/true exited with status 0x%x\n", st);
-			exit(2);
-		}
-	}
+	int *n = data;
+	const char *name = info->dlpi_name, *slash = strrchr(name, '/');
+	if (name[0] == '\0')
+		return 0; /* the program itself, or the vDSO */
+	printf("%s%s", (*n)++ ? "," : " objects=", slash ? slash + 1 : name);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* ---- spawn-pair: process start under two preloads, A and B (a library's path, or "" for
@@ -267,7 +271,7 @@ static void process_start(long n)
  * measured a few milliseconds apart, so that the load of a shared machine, which moves the
  * time of a /bin/true by 5-10% from one second to the next, hits both alike; the median of the
  * pairs' ratios then settles to within about 0.5% in a few hundred pairs, where separate runs
- * of each mode (process-start above) spread over several percent. Prints
+ * of each mode spread over several percent. Prints
  *
  *   spawn-pair PAIRS ops ELAPSED s NS ns/op a_cpu=NS b_cpu=NS ratio=R q1=R q3=R objects=...
  *
@@ -312,10 +316,6 @@ static double spawn_cpu(char **env)
 	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
 }
-
-static int cmp_double(const void *a, const void *b);
-static double now(void);
-static int print_object(struct dl_phdr_info *info, size_t size, void *data);
 
 static int spawn_pair(long pairs, const char *lib_a, const char *lib_b)
 {
@@ -378,44 +378,10 @@ static const struct bench_case {
     {"rwlock-rd", rwlock_rd, 20000000, "pthread_rwlock_rdlock + unlock"},
     {"sem-post-wait", sem_post_wait, 20000000, "sem_post + sem_wait, never blocking"},
     {"write-devnull", write_devnull, 2000000, "write of one byte to /dev/null"},
-    {"process-start", process_start, 220, "posix_spawn of /bin/true + waitpid"},
     {"proc-status", proc_status, 20000, "open + read + close of /proc/self/task/TID/status"},
 };
 
-static int print_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-	int *n = data;
-	const char *name = info->dlpi_name, *slash = strrchr(name, '/');
-	if (name[0] == '\0')
-		return 0; /* the program itself, or the vDSO */
-	printf("%s%s", (*n)++ ? "," : " objects=", slash ? slash + 1 : name);
-	return 0;
-}
-
 #define SLICES 11
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* CPU time of the reaped children (user + system), ns: what process-start's children cost
- * themselves, which other processes on a busy machine disturb much less than wall time. */
-static double children_cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_CHILDREN, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv)
 {
@@ -453,18 +419,16 @@ int main(int argc, char **argv)
 		}
 		c->fn(n / 10 > 0 ? n / 10 : 1); /* warm-up */
 		long per = n / SLICES > 0 ? n / SLICES : 1;
-		double slice[SLICES], cpu[SLICES], t0 = now();
+		double slice[SLICES], t0 = now();
 		for (int k = 0; k < SLICES; k++) {
-			double s0 = now(), c0 = children_cpu();
+			double s0 = now();
 			c->fn(per);
 			slice[k] = (now() - s0) * 1e9 / (double)per;
-			cpu[k] = (children_cpu() - c0) / (double)per;
 		}
 		double dt = now() - t0;
 		qsort(slice, SLICES, sizeof(slice[0]), cmp_double);
-		qsort(cpu, SLICES, sizeof(cpu[0]), cmp_double);
-		printf("%s %ld ops %.6f s %.2f ns/op children_cpu=%.2f", c->name, per * SLICES, dt,
-		       slice[SLICES / 2], cpu[SLICES / 2]);
+		printf("%s %ld ops %.6f s %.2f ns/op", c->name, per * SLICES, dt,
+		       slice[SLICES / 2]);
 		int nobj = 0;
 		dl_iterate_phdr(print_object, &nobj);
 		printf("\n");

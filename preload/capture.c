@@ -487,9 +487,7 @@ static bool mapped(uintptr_t a)
  * interrupted right there): Debian's libc has no .symtab to name __restore_rt. Not libunwind's
  * unw_is_signal_frame: 1.6 answers it for the frame after the trampoline (the one its step
  * restored from the signal's context), other versions for the trampoline itself. Read at the
- * check, in the checker: directly inside a loaded module's code (mapped while the check holds
- * the loader's locks), through the kernel when the modules are not known, never elsewhere (a
- * JIT's code is no trampoline). See docs/internals.md, "Symbolization". */
+ * check, in the checker (code_bytes). See docs/internals.md, "Symbolization". */
 #if defined(__x86_64__)
 static const unsigned char sigreturn_code[] = {0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, /* mov $15,%rax */
                                                0x0f, 0x05};                     /* syscall */
@@ -500,22 +498,28 @@ static const unsigned char sigreturn_code[] = {0x68, 0x11, 0x80, 0xd2,  /* mov x
 #define SIGRETURN_SYSCALL_AT 4
 #endif
 
+/* len bytes of code at a: directly inside a loaded module's code (mapped while the check holds
+ * the loader's locks), through the kernel when the modules are not known, never elsewhere (a
+ * JIT's code may go at any time). */
+__attribute__((unused)) static bool code_bytes(uintptr_t a, void *buf, size_t len)
+{
+	if (in_ranges(&exec_ranges, a, false) && in_ranges(&exec_ranges, a + len - 1, false)) {
+		memcpy(buf, (const void *)a, len);
+		return true;
+	}
+	struct iovec here = {buf, len}, there = {(void *)a, len};
+	return !exec_ranges.known &&
+	       process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == (ssize_t)len;
+}
+
 static bool is_sigreturn(uintptr_t pc)
 {
 #ifdef SIGRETURN_SYSCALL_AT
-	for (int k = 0; k < 2; k++) {
-		uintptr_t a = pc - (k ? SIGRETURN_SYSCALL_AT : 0);
-		unsigned char buf[sizeof(sigreturn_code)];
-		struct iovec here = {buf, sizeof(buf)}, there = {(void *)a, sizeof(buf)};
-		if (in_ranges(&exec_ranges, a, false) &&
-		    in_ranges(&exec_ranges, a + sizeof(buf) - 1, false))
-			memcpy(buf, (const void *)a, sizeof(buf));
-		else if (exec_ranges.known ||
-		         process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) != sizeof(buf))
-			continue;
-		if (memcmp(buf, sigreturn_code, sizeof(buf)) == 0)
+	unsigned char buf[sizeof(sigreturn_code)];
+	for (int k = 0; k < 2; k++)
+		if (code_bytes(pc - (k ? SIGRETURN_SYSCALL_AT : 0), buf, sizeof(buf)) &&
+		    memcmp(buf, sigreturn_code, sizeof(buf)) == 0)
 			return true;
-	}
 #endif
 	(void)pc;
 	return false;
@@ -617,9 +621,9 @@ static void interrupted_view(struct tl_seen *s, const void *context)
 	s->sysno = TL_SYSNO_UNKNOWN;
 	s->sys_pc = ip;
 	s->sys_sp = (uintptr_t)g[REG_RSP];
-	if (in_ranges(&exec_ranges, ip, false) && in_ranges(&exec_ranges, ip + 1, false) &&
-	    ((const unsigned char *)ip)[0] == 0x0f && ((const unsigned char *)ip)[1] == 0x05 &&
-	    g[REG_RAX] >= 0 && g[REG_RAX] < 1024) {
+	unsigned char code[2];
+	if (code_bytes(ip, code, sizeof(code)) && code[0] == 0x0f && code[1] == 0x05 &&
+	    g[REG_RAX] >= 0 && g[REG_RAX] < 1024) { /* syscall */
 		s->sysno = g[REG_RAX];
 		s->sys_pc = ip + 2; /* where /proc shows a thread in a system call */
 		static const int args[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};

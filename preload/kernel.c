@@ -769,8 +769,6 @@ static pid_t map_task(pid_t procs, struct ns_map *m)
 	return last;
 }
 
-/* List our tasks. Returns their count (tids holds the first max), or -1 if /proc is not
- * there. */
 /* The task ids of one getdents64 buffer into tids (n so far; max at most); the new n. */
 static int list_entries(const char *buf, long got, pid_t *tids, int max, int n, bool foreign,
                         struct ns_map *m)
@@ -789,6 +787,8 @@ static int list_entries(const char *buf, long got, pid_t *tids, int max, int n, 
 	return n;
 }
 
+/* List our tasks. Returns their count (tids holds the first max), or -1 if /proc is not
+ * there. */
 int tl_list_tasks(pid_t *tids, int max)
 {
 	if (max >= 1 && tl_only_task()) {
@@ -853,8 +853,10 @@ int tl_list_tasks_sorted(pid_t **tids)
 	if (count > 0) {
 		int cap = count + count / 4 + 256;
 		pid_t *p = malloc(sizeof(pid_t) * (size_t)cap);
-		if (p != NULL)
-			tasks_buf = p, tasks_cap = cap;
+		if (p != NULL) {
+			tasks_buf = p;
+			tasks_cap = cap;
+		}
 	}
 	for (int tries = 0; tries < 4; tries++) {
 		int n = tl_list_tasks(tasks_buf, tasks_cap);

@@ -1108,8 +1108,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, o, sizeof(o));
 		break;
 	case TL_OBJ_SLEEP:
-		/* whole seconds within a millisecond (an hour from std::chrono came as 3599999 ms)
-		 */
+		/* whole seconds within a millisecond (std::chrono's hour came as 3599999 ms) */
 		if (s->obj != (uintptr_t)-1 && s->obj >= 10000 && (s->obj + 1) % 1000 <= 2)
 			snprintf(o, sizeof(o), "a sleep of %lus",
 			         (unsigned long)(s->obj + 1) / 1000);

@@ -165,19 +165,17 @@
 
 /* XV(return type, our name, symbol, version, parameters): symbols that exist in two
  * implementations; each of our two wrappers must call its own (see docs/internals.md). */
-#define TL_REAL_VERSIONED(XV)                                                \
-	XV(int, cond_wait_new, "pthread_cond_wait", "GLIBC_2.3.2",           \
-	   (pthread_cond_t *, pthread_mutex_t *))                            \
-	XV(int, cond_wait_old, "pthread_cond_wait", "GLIBC_2.2.5",           \
-	   (pthread_cond_t *, pthread_mutex_t *))                            \
-	XV(int, cond_timedwait_new, "pthread_cond_timedwait", "GLIBC_2.3.2", \
-	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))   \
-	XV(int, cond_timedwait_old, "pthread_cond_timedwait", "GLIBC_2.2.5", \
-	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))   \
-	XV(int, cond_destroy_new, "pthread_cond_destroy", "GLIBC_2.3.2",     \
-	   (pthread_cond_t *))                                               \
-	XV(int, cond_destroy_old, "pthread_cond_destroy", "GLIBC_2.2.5",     \
-	   (pthread_cond_t *))
+#define TL_REAL_VERSIONED(XV)                                                                \
+	XV(int, cond_wait_new, "pthread_cond_wait", "GLIBC_2.3.2",                           \
+	   (pthread_cond_t *, pthread_mutex_t *))                                            \
+	XV(int, cond_wait_old, "pthread_cond_wait", "GLIBC_2.2.5",                           \
+	   (pthread_cond_t *, pthread_mutex_t *))                                            \
+	XV(int, cond_timedwait_new, "pthread_cond_timedwait", "GLIBC_2.3.2",                 \
+	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))                   \
+	XV(int, cond_timedwait_old, "pthread_cond_timedwait", "GLIBC_2.2.5",                 \
+	   (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))                   \
+	XV(int, cond_destroy_new, "pthread_cond_destroy", "GLIBC_2.3.2", (pthread_cond_t *)) \
+	XV(int, cond_destroy_old, "pthread_cond_destroy", "GLIBC_2.2.5", (pthread_cond_t *))
 
 #define TL_DECLARE_REAL(ret, name, params) extern ret(*tl_real_##name) params;
 #define TL_DECLARE_REALV(ret, name, sym, ver, params) extern ret(*tl_real_##name) params;

@@ -96,16 +96,12 @@ static bool is_std(const char *f)
  * lambda given to std::thread (docs/report-schema.md, start_routine). Only from a stack. */
 static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 {
-	for (int i = s->stack.n - 1; i >= 0; i--) {
-		struct tl_frame fr[TL_SYM_MAX_INLINE];
-		int m = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr,
-		                  TL_SYM_MAX_INLINE);
-		for (int j = m - 1; j >= 0;
-		     j--) /* fr[m - 1] the function, inlined ones before it */
-			if (fr[j].function && !tl_module_is_system(fr[j].module) &&
-			    !is_std(fr[j].function))
-				return fr[j].function;
-	}
+	struct tl_frame fr[TL_MAX_FRAMES * 4];
+	for (int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe, fr,
+	                    (int)TL_ARRAY_SIZE(fr));
+	     k-- > 0;)
+		if (fr[k].function && !tl_module_is_system(fr[k].module) && !is_std(fr[k].function))
+			return fr[k].function;
 	return NULL;
 }
 
