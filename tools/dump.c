@@ -316,9 +316,14 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 	 * (up to LIVE_AIM_MS) rather than a refusal. */
 	struct live_blocked b;
 	int64_t until = live_now_ms() + LIVE_AIM_MS;
-	char others[256];
+	char others[256], seen[256] = "";
 	for (;;) {
 		int kind, tid = aim(pid, sig, &kind, &b, others, sizeof(others));
+		/* the calls named by the last look that found any: a thread seen between two calls
+		 * at the last look is named by the call before (it read "()": tests/live sigmask)
+		 */
+		if (others[0])
+			snprintf(seen, sizeof(seen), "%s", others);
 		if (tid > 0 && kind == AIM_RUNNING && !computing(pid, tid, sig))
 			tid = 0;
 		if (tid > 0) {
@@ -351,12 +356,12 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 		         "its memory could not be read to choose a thread that signal %d would "
 		         "leave undisturbed (/proc/%d/mem: %s; ptrace rules, see docs/cli.md), and "
 		         "the threads that take it are in system calls (%s): not asked",
-		         sig, pid, strerror(b.mem_errno), others);
+		         sig, pid, strerror(b.mem_errno), seen);
 	else
 		snprintf(why, len,
 		         "every thread that takes signal %d is in a system call it would interrupt "
 		         "with EINTR (%s), and the other %d block it: not asked",
-		         sig, others, b.blocking);
+		         sig, seen, b.blocking);
 	errno = EBUSY;
 	return -1;
 }
