@@ -622,8 +622,12 @@ static void interrupted_view(struct tl_seen *s, const void *context)
 	s->sys_pc = ip;
 	s->sys_sp = (uintptr_t)g[REG_RSP];
 	unsigned char code[2];
+	/* in a system call that returns EINTR: rip after its syscall instruction */
+	bool in_call = g[REG_RAX] == -EINTR && code_bytes(ip - 2, code, sizeof(code)) &&
+	               code[0] == 0x0f && code[1] == 0x05;
 	if (code_bytes(ip, code, sizeof(code)) && code[0] == 0x0f && code[1] == 0x05 &&
 	    g[REG_RAX] >= 0 && g[REG_RAX] < 1024) { /* syscall */
+		in_call = true;
 		s->sysno = g[REG_RAX];
 		s->sys_pc = ip + 2; /* where /proc shows a thread in a system call */
 		static const int args[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
@@ -633,6 +637,9 @@ static void interrupted_view(struct tl_seen *s, const void *context)
 	s->kind = TL_OBJ_NONE; /* what our wait was on: described again from this call */
 	s->obj = s->obj2 = 0;
 	s->call = NULL;
+	/* Not what the kernel showed of the thread at the check's looks: that was our handler,
+	 * running to its wait or waiting (a slow handler read "running"). */
+	s->state = in_call ? TL_ST_BLOCKED : TL_ST_RUNNING;
 	tl_kernel_call(s);
 #else
 	(void)s;

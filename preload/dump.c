@@ -432,9 +432,9 @@ static __thread uint32_t requests_here __attribute__((tls_model("initial-exec"))
 static void take_request(int sig, siginfo_t *si, void *uc)
 {
 	pid_t me = tl_gettid();
+	uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
 	if (atomic_load(&handoff.tid) == me) { /* handed to us by another thread */
 		struct target to = {0, 0};
-		uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
 		if (si->si_code == SI_QUEUE) {
 			to.pid = (pid_t)(v >> 32);
 			to.fd = (int)(v & 0x7fffffff);
@@ -442,7 +442,6 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 		answer_handoff(&to);
 	} else if (si->si_code == SI_QUEUE &&
 	           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
-		uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
 		struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
 		bool last = (v >> 31) & 1;
 		if (to.pid == si->si_pid && to.pid > 0) {
@@ -451,9 +450,12 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 			              : "threadleak dump (pid %d) asked for it",
 			         (int)to.pid);
 			tl_hang_reason = reason_buf;
-			make_report(sig, si, uc, &to);
+			/* Before the report, which threadleak run's SIGTERM follows at once: no
+			 * second report on that SIGTERM, whichever thread takes it (it replaced
+			 * this one, as hang.PID). */
 			if (last)
 				atomic_store(&final_dumped, true);
+			make_report(sig, si, uc, &to);
 		}
 	}
 }

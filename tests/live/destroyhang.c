@@ -3,9 +3,19 @@
  * the main thread for a signal sent to the process), which is in no wrapper of ours and hands
  * the report to the worker, waiting in our handler meanwhile: the report must describe main by
  * the call the signal interrupted (futex on cv, in pthread_cond_destroy, under teardown at
- * DESTROY), not by our own wait. Prints "shutting down" first. */
+ * DESTROY), not by our own wait. Prints "shutting down" first.
+ *
+ * "slow": the whole process on one CPU, where a thread spins, and main and the worker at nice
+ * 19. The request lands on the spinner, which hands it to main: main makes the report slowly,
+ * and run's SIGTERM, sent once the report is there, lands on the worker while main and the
+ * spinner are still in our handler. It must not make a second report (it replaced the first
+ * one, which has the same file name). */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -19,14 +29,29 @@ static void *waiter(void *arg)
 	return arg;
 }
 
+static void *spinner(void *arg)
+{
+	for (volatile unsigned long n = 0;; n++)
+		;
+	return arg;
+}
+
 static __attribute__((noinline)) void teardown(void)
 {
 	pthread_cond_destroy(&cv); /* DESTROY */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	pthread_t t;
+	pthread_t t, s;
+	if (argc > 1 && strcmp(argv[1], "slow") == 0) {
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu(), &one);
+		sched_setaffinity(0, sizeof(one), &one); /* inherited by the threads */
+		pthread_create(&s, NULL, spinner, NULL);
+		setpriority(PRIO_PROCESS, (id_t)gettid(), 19); /* main, and the worker after it */
+	}
 	pthread_create(&t, NULL, waiter, NULL);
 	usleep(50 * 1000);
 	printf("shutting down\n");
