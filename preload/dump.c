@@ -262,7 +262,7 @@ static void make_report(int sig, siginfo_t *si, void *uc, const struct target *t
 		atomic_store(&handoff.tid, 0);
 	}
 	/* nobody can check safely: what needs no lock and no allocation (a static buffer) */
-	deliver(to, tl_reduced_hang_text(report_json(to)));
+	deliver(to, tl_reduced_hang_text(report_json(to), uc));
 }
 
 /* ---- the call the request interrupted ---- */

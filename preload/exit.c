@@ -34,6 +34,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 TL_START_DATA static atomic_bool exit_checked;
@@ -546,6 +547,29 @@ struct reduced_thread {
 /* What the kernel shows of thread r: its name, and for a thread outside our wrappers the
  * system call it waits in (blocked there, named as the full check names it: tl_kernel_call).
  * /proc files only: no lock, no allocation. */
+/* The context the signal handler that makes a reduced hang report was given (NULL: none). */
+static const void *reduced_context;
+
+/* The system call a signal interrupted, from its handler's context: the kernel restarts it
+ * (SA_RESTART: rax holds its number again, rip is on the syscall instruction), -1 for anything
+ * else (computing, or a call that returns EINTR, whose number is lost). */
+static long interrupted_syscall(const void *context)
+{
+#if defined(__x86_64__)
+	if (context == NULL)
+		return -1;
+	const greg_t *g = ((const ucontext_t *)context)->uc_mcontext.gregs;
+	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+	/* ip is the interrupted instruction, mapped; ip[1] may be on the next page */
+	if (((uintptr_t)ip & 0xfff) == 0xfff || ip[0] != 0x0f || ip[1] != 0x05)
+		return -1;
+	return g[REG_RAX] >= 0 && g[REG_RAX] < 1024 ? (long)g[REG_RAX] : -1;
+#else
+	(void)context;
+	return -1;
+#endif
+}
+
 static void reduced_kernel_view(struct reduced_thread *r)
 {
 	char buf[512];
@@ -556,8 +580,16 @@ static void reduced_kernel_view(struct reduced_thread *r)
 		memcpy(r->name, buf, len);
 		r->name[len] = '\0';
 	}
-	if (r->state != TL_ST_RUNNING || r->tid == tl_gettid()) /* ours would say "read" */
+	if (r->state != TL_ST_RUNNING)
 		return;
+	if (r->tid == tl_gettid()) { /* its syscall file would say "read": ours */
+		long nr = interrupted_syscall(reduced_context);
+		if (nr >= 0) {
+			r->state = TL_ST_BLOCKED;
+			r->call = tl_syscall_word(nr, r->call_buf, sizeof(r->call_buf));
+		}
+		return;
+	}
 	if (tl_read_task_file(r->tid, "syscall", buf, sizeof(buf)) <= 0 || buf[0] < '0' ||
 	    buf[0] > '9')
 		return; /* "running", or -1: not in a system call */
@@ -668,8 +700,15 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 			len = len + (size_t)w_ < cap ? len + (size_t)w_ : cap - 1; \
 	} while (0)
 	if (json) {
-		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": null, ",
+		/* the program, as the full report names it (threadleak run and dump print it) */
+		static char exe[512], exe_json[512 * 6 + 1];
+		long got = tl_raw_syscall(SYS_readlink, (long)"/proc/self/exe", (long)exe,
+		                          sizeof(exe) - 1);
+		exe[got > 0 ? got : 0] = '\0';
+		json_chars(exe_json, sizeof(exe_json), exe);
+		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": ",
 		    (int)tl_pid);
+		PUT(got > 0 ? "\"%s\", " : "null, ", exe_json);
 		if (hang)
 			PUT("\"check\": \"hang\", \"exit_status\": null, \"reason\": \"%s\", "
 			    "\"threads\": %d, \"waits\": [], \"leaked\": 0, ",
@@ -775,11 +814,13 @@ static int reduced_check(int status)
 	return n;
 }
 
-char *tl_reduced_hang_text(bool json)
+char *tl_reduced_hang_text(bool json, const void *context)
 {
 	static struct reduced_thread v[256];
 	static char out[256 * 160 + 512];
+	reduced_context = context;
 	int n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), tl_gettid(), true);
+	reduced_context = NULL;
 	reduced_format(out, sizeof(out), v, n, 0, true, json);
 	return out;
 }

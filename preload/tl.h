@@ -620,8 +620,9 @@ bool tl_in_signal_handler(void);
  * `from` on the alternate signal stack? Allocation- and lock-free. */
 bool tl_signal_frame_above(uintptr_t from);
 /* The hang report reduced to what needs no lock and no allocation (no stacks, no symbols), as
- * text or JSON, in a static buffer: for a signal handler that cannot run the check. */
-char *tl_reduced_hang_text(bool json);
+ * text or JSON, in a static buffer: for a signal handler that cannot run the check. context:
+ * the ucontext_t that handler was given (its own thread's call), or NULL. */
+char *tl_reduced_hang_text(bool json, const void *context);
 
 /* ---- reports of a live process: termination signals, requests (dump.c) ---- */
 void tl_dump_init(void); /* dump_on_signal, dump_signal: take the signals */

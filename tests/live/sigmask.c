@@ -6,6 +6,9 @@
  *   sigmask sleep    the thrd_sleep worker only (C11's sleep: inside a wrapper of the library)
  *   sigmask reduced  workers: one spinning, one in semop until the end (no wrapper of the
  *                    library: the report is reduced), named "spinner" and "semw"
+ *   sigmask rawread  as reduced, with a thread asleep in a raw read(2) of a pipe ("reader", no
+ *                    wrapper either) in place of the spinner: the thread that makes the
+ *                    reduced report is asleep in a system call
  * Says "ready", then on "stop" on stdin ends the workers and prints how many of their calls
  * failed with EINTR or returned early, then "done". */
 #define _GNU_SOURCE
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +73,16 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+static int pipe_fds[2];
+
+static void *reader(void *arg)
+{
+	char c;
+	(void)arg;
+	syscall(SYS_read, pipe_fds[0], &c, 1); /* until main writes at the end */
+	return NULL;
+}
+
 static void *semwait(void *arg)
 {
 	(void)arg;
@@ -87,10 +101,13 @@ int main(int argc, char **argv)
 	sem = semget(IPC_PRIVATE, 1, 0600);
 	if (sem < 0)
 		return perror("semget"), 2;
-	if (strcmp(mode, "reduced") == 0) {
-		pthread_create(&t[n++], NULL, spinner, NULL);
+	bool raw = strcmp(mode, "rawread") == 0;
+	if (raw && pipe(pipe_fds) != 0)
+		return perror("pipe"), 2;
+	if (strcmp(mode, "reduced") == 0 || raw) {
+		pthread_create(&t[n++], NULL, raw ? reader : spinner, NULL);
 		pthread_create(&t[n++], NULL, semwait, NULL);
-		pthread_setname_np(t[0], "spinner");
+		pthread_setname_np(t[0], raw ? "reader" : "spinner");
 		pthread_setname_np(t[1], "semw");
 	} else {
 		if (strcmp(mode, "sleep") != 0)
@@ -107,6 +124,8 @@ int main(int argc, char **argv)
 	while (read(0, buf, sizeof(buf)) > 0 && strncmp(buf, "stop", 4) != 0)
 		;
 	atomic_store(&stop, true);
+	if (raw && write(pipe_fds[1], "x", 1) != 1)
+		return perror("write"), 2;
 	semctl(sem, 0, IPC_RMID);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);

@@ -1,7 +1,8 @@
 """Reduced hang reports (tests/live/sigmask.c, whose main thread blocks every signal): when no
 thread inside the library's wrappers can take the request, the report names each thread as the
 kernel shows it: its name, blocked in its system call, and only the thread whose tid is the pid
-is the main thread. A thread in C11's thrd_sleep is inside a wrapper: its process gets a whole
+is the main thread; the thread that makes the report is named by the call its signal
+interrupted. A thread in C11's thrd_sleep is inside a wrapper: its process gets a whole
 report."""
 import json
 import re
@@ -65,6 +66,32 @@ try:
     live.tell("stop\n")
     rc = live.wait(timeout=30)
     check(rc == 0, f"reduced: status {rc}", live.out, live.err)
+finally:
+    live.close()
+# The thread that makes the reduced report is asleep in a raw read(2) outside our wrappers: it
+# is named by the call its signal interrupted (it read "running": /proc shows our handler), and
+# the report names the program (it read "hang report of ?").
+live = Live([exe("sigmask"), "rawread"], options=f"dump_signal={SIG}")
+try:
+    pid = live.p.pid
+    for i in range(3):
+        time.sleep(0.1)
+        r = dump(pid, "--json")
+        check(r.rc == 0, f"rawread: dump {i}: status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        check(doc.get("reduced"), f"rawread: dump {i}: not reduced", doc)
+        by_name = {t["name"]: t for t in doc["leaks"]}
+        check(set(by_name) == {"sigmask", "reader", "semw"}, f"rawread: dump {i}: names", doc)
+        reader = by_name["reader"]
+        check(reader["state"] == "blocked" and reader["blocked_in"] == "read",
+              f"rawread: dump {i}: the reporting thread is asleep in read", reader)
+        check((doc.get("exe") or "").endswith("/sigmask"), f"rawread: dump {i}: exe", doc)
+        text = dump(pid).stdout.decode()
+        check(re.search(rf"hang report of \S*sigmask \(pid {pid}\)", text),
+              f"rawread: dump {i}: the program's name", text)
+    live.tell("stop\n")
+    rc = live.wait(timeout=30)
+    check(rc == 0, f"rawread: status {rc}", live.out, live.err)
 finally:
     live.close()
 ok()
