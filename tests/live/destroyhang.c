@@ -5,14 +5,14 @@
  * the call the signal interrupted (futex on cv, in pthread_cond_destroy, under teardown at
  * DESTROY), not by our own wait. Prints "shutting down" first.
  *
- * "slow": the whole process on one CPU, where a thread spins, and main and the worker at nice
- * 19. The request lands on the spinner, which hands it to main: main makes the report slowly,
- * and run's SIGTERM, sent once the report is there, lands on the worker while main and the
- * spinner are still in our handler. It must not make a second report (it replaced the first
- * one, which has the same file name). */
+ * "slow": the whole process on one CPU, where a thread spins, and main at nice 19. The request
+ * lands on main, which hands it to the worker, and is slow to leave our handler once the
+ * report is made: run's SIGTERM, sent as soon as the report is there, lands on another thread
+ * meanwhile. It must not make a second report (it replaced the first one: the same file). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -44,15 +44,17 @@ static __attribute__((noinline)) void teardown(void)
 int main(int argc, char **argv)
 {
 	pthread_t t, s;
-	if (argc > 1 && strcmp(argv[1], "slow") == 0) {
+	bool slow = argc > 1 && strcmp(argv[1], "slow") == 0;
+	if (slow) {
 		cpu_set_t one;
 		CPU_ZERO(&one);
 		CPU_SET(sched_getcpu(), &one);
 		sched_setaffinity(0, sizeof(one), &one); /* inherited by the threads */
 		pthread_create(&s, NULL, spinner, NULL);
-		setpriority(PRIO_PROCESS, (id_t)gettid(), 19); /* main, and the worker after it */
 	}
 	pthread_create(&t, NULL, waiter, NULL);
+	if (slow)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), 19); /* main only */
 	usleep(50 * 1000);
 	printf("shutting down\n");
 	fflush(stdout);
