@@ -688,10 +688,13 @@ static const char *const state_names[] = {
 static size_t reduced_format(char *out, size_t cap, const struct reduced_thread *v, int n,
                              int status, bool hang, bool json)
 {
-	const char *note = hang ? "the signal came while no thread could take stacks safely: the "
-	                          "report is reduced (no stacks, no suppressions)"
-	                        : "exit() was called from a signal handler: the check ran in "
-	                          "reduced mode (no stacks, no suppressions)";
+	const char *note = hang && atomic_load(&tl_checking)
+	                       ? "the signal came during a check of the process by threadleak: "
+	                         "the report is reduced (no stacks, no suppressions)"
+	                   : hang ? "the signal came while no thread could take stacks safely: the "
+	                            "report is reduced (no stacks, no suppressions)"
+	                          : "exit() was called from a signal handler: the check ran in "
+	                            "reduced mode (no stacks, no suppressions)";
 	size_t len = 0;
 #define PUT(...)                                                                   \
 	do {                                                                       \

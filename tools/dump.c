@@ -595,8 +595,11 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 	if (!live_wait_report(dfd, pid, live_now_ms() + wait_ms)) {
 		char why[256];
 		live_silence(pid, sig, &b, why, sizeof(why));
-		cli_err("process %d did not answer signal %d within %d s: %s", pid, sig,
-		        wait_ms / 1000, why);
+		if (kill(pid, 0) != 0 && errno == ESRCH) /* not a matter of time */
+			cli_err("process %d did not answer signal %d: %s", pid, sig, why);
+		else
+			cli_err("process %d did not answer signal %d within %d s: %s", pid, sig,
+			        wait_ms / 1000, why);
 		return NULL;
 	}
 	char *path = NULL, why[256];

@@ -65,6 +65,29 @@ try:
 finally:
     live.close()
 
+# A request during the exit check (its grace period: a thread spins): answered at once with a
+# reduced report, and the exit report still has the thread that took it. That thread waited for
+# the exit check, which left it out of its report as one of ours; the process ended first and
+# dump said it had not answered "within 10 s".
+for i in range(3):
+    live = Live([exe("exitleak")], options=f"dump_signal={SIG}:grace_ms=3000")
+    try:
+        time.sleep(0.5)
+        r = dump(live.p.pid, "--json")
+        check(r.rc == 0, f"exitleak {i}: dump status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        check("during a check of the process" in (doc.get("reduced") or ""),
+              f"exitleak {i}: a reduced report, during the check", doc)
+        rc = live.wait(timeout=30)
+        check(rc == 23, f"exitleak {i}: status {rc}", live.err)
+        reps = live.reports()
+        check(len(reps) == 1, f"exitleak {i}: {len(reps)} exit reports", live.err)
+        states = sorted((t["start_routine"], t["state"], t.get("blocked_in")) for t in reps[0]["leaks"])
+        check(states == [("spinner", "running", None), ("waiter", "blocked", "pthread_cond_wait")],
+              f"exitleak {i}: the exit report's threads {states}", reps[0])
+    finally:
+        live.close()
+
 # The library without a request signal: said so, and the process is left alone.
 live = Live([exe("hang")])
 try:
