@@ -15,6 +15,7 @@
  * 6. word_verdicts, 7. suppress_and_group, 8. emit (report.c writes the text and JSON), and the
  *    list of reported threads that the deferred exit check needs. */
 #include "tl.h"
+#include "deps.h"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -1147,6 +1148,8 @@ static void emit(struct check *c, bool print, char **json)
 	}
 	if (!printed && !json)
 		return;
+	if (printed)
+		tl_deps_warn_demangle_missing();
 	if (printed && !json && c->defer && to_file && tl_opt.format == TL_FORMAT_JSON &&
 	    stream_deferred(c))
 		return;

@@ -19,7 +19,9 @@ const struct tl_default_set tl_default_sets[] = {
      /* the creating frame is exported from libnode.so (Debian) and named in nodesource's
       * static binary; the start routine is in an anonymous namespace, so a stripped libnode
       * does not name it */
-     "created_by:^node::inspector::Agent::Start(\n"},
+     "created_by:^node::inspector::Agent::Start(\n"
+     /* the same, mangled: without libthreadleak-demangle.so */
+     "created_by:^_ZN4node9inspector5Agent5StartE\n"},
     {"glib",
      "GLib and GIO: the worker context thread (\"gmain\"), GDBus's shared worker thread "
      "(\"gdbus\"), the thread pool's spawner (\"pool-spawner\", when scheduler settings "

@@ -115,6 +115,8 @@ bool tl_deps_dw(void)
  * be relative to a directory the program has left since (LD_PRELOAD=build/preload/...), so
  * our directory comes from /proc/self/maps, which names the file that holds this function; a
  * bare name (the loader's search path) is the last resort. */
+static bool demangle_missing;
+
 static void load_demangle(void)
 {
 	static const char module[] = "libthreadleak-demangle.so";
@@ -131,8 +133,17 @@ static void load_demangle(void)
 		h = dlopen(module, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (h != NULL)
 		*(void **)&demangle_fn = dlsym(h, "tl_demangle_module");
-	if (demangle_fn == NULL)
-		tl_warn("cannot load %s: C++ and Rust names are shown mangled", module);
+	demangle_missing = demangle_fn == NULL;
+}
+
+/* Said once, with a report that may show such names: a clean program gets no output
+ * (tl_check's emit), though its check may have demangled names to match suppressions. */
+void tl_deps_warn_demangle_missing(void)
+{
+	static atomic_bool said;
+	if (demangle_missing && !atomic_exchange(&said, true))
+		tl_warn("cannot load libthreadleak-demangle.so: C++ and Rust names are shown "
+		        "mangled");
 }
 
 char *tl_deps_cplus_demangle(const char *name, int options)

@@ -82,6 +82,8 @@ bool tl_deps_dw(void);
 /* libiberty's cplus_demangle, from libthreadleak-demangle.so beside our own file: NULL (the
  * name stays mangled) when that module cannot be loaded. */
 char *tl_deps_cplus_demangle(const char *name, int options);
+/* One line on stderr, once, when that module could not be loaded (with a report only). */
+void tl_deps_warn_demangle_missing(void);
 
 /* Redirect the names. libunwind's are macros (unw_step -> _ULx86_64_step): redirect the
  * names they expand to. */

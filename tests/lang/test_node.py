@@ -4,6 +4,8 @@ node::inspector::Agent::Start, blocked in sem_wait until SIGUSR1). The default s
 suppresses it:
 - `node -e 'console.log(1)'` prints its output intact and reports no leak; the thread is
   counted in "suppressed" and the rule listed in "suppressions_used";
+- so it is with the library alone, without its demangler (the rule has a mangled form), and
+  nothing is said about the demangler then;
 - with disable_default_sets=node (or default_suppressions=0) it is reported: the rule is needed;
 - a program using libuv's pool, crypto, zlib and a Worker reports nothing either;
 - a native library loaded with process.dlopen that leaks its thread is still reported.
@@ -43,6 +45,16 @@ check(s["state"] == "blocked" and s["blocked_in"] == "sem_wait", "the inspector 
 check(rep["suppressions_used"] == [{"rule": RULE, "count": 1, "set": "node"}], "suppressions_used", rep)
 t = run(prog, json_format=False)
 check(t.rc == 0 and t.stdout == b"1\n" and b"leaked" not in t.stderr, "text mode: no report", t.stderr)
+
+# the library alone, without libthreadleak-demangle.so beside it: names stay mangled, and the
+# rule's mangled form still matches; no line about the demangler either, since nothing is
+# reported (it exited 23 with that line)
+d = tmpdir()
+shutil.copy(LIB, d)
+solo = run(prog, env={"LD_PRELOAD": os.path.join(d, os.path.basename(LIB)), "LD_LIBRARY_PATH": ""},
+           json_format=False)
+check(solo.rc == 0 and solo.stdout == b"1\n" and solo.stderr == bare.stderr,
+      f"library alone: status {solo.rc}", solo.stdout, solo.stderr)
 
 # the rule is needed: without the set the thread is reported
 for opts in ["disable_default_sets=node", "disable_default_sets=libc,node,glib", "default_suppressions=0"]:
