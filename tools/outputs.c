@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +47,47 @@ int outputs_distinct(const char *const *names, const char *const *paths, size_t 
 	for (size_t i = 0; i < n && i < 8; i++)
 		free(c[i]);
 	return rc;
+}
+
+/* Does the file at path begin as a threadleak JSON document ({"tool": "threadleak", ...})? */
+static bool is_json_report(const char *path)
+{
+	char head[128] = "";
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	size_t got = fread(head, 1, sizeof(head) - 1, f);
+	fclose(f);
+	head[got] = '\0';
+	const char *p = head + strspn(head, " \t\r\n");
+	const char *tool = strstr(head, "\"tool\"");
+	return *p == '{' && tool && strstr(tool, "\"threadleak\"");
+}
+
+int outputs_not_inputs(const char *const *names, const char *const *paths, size_t n,
+                       char *const *inputs, size_t ninputs)
+{
+	struct stat out, in;
+	for (size_t i = 0; i < n; i++) {
+		if (paths[i] == NULL || stat(paths[i], &out) != 0 || !S_ISREG(out.st_mode))
+			continue;
+		if (strcmp(names[i], "--json") != 0 && is_json_report(paths[i])) {
+			cli_err(
+			    "%s %s is a threadleak JSON report: it would be overwritten (an output "
+			    "file name forgotten?)",
+			    names[i], paths[i]);
+			return -1;
+		}
+		for (size_t k = 0; k < ninputs; k++)
+			if (stat(inputs[k], &in) == 0 && in.st_dev == out.st_dev &&
+			    in.st_ino == out.st_ino) {
+				cli_err("%s %s is also a report to read: it would be overwritten "
+				        "(an output file name forgotten?)",
+				        names[i], paths[i]);
+				return -1;
+			}
+	}
+	return 0;
 }
 
 int write_json_file(const char *path, json_object *o)

@@ -159,7 +159,8 @@ int cmd_report(int argc, char **argv)
 	int first = parse_report(argc, argv, &o);
 	const char *names[] = {"--json", "--sarif", "--junit", "--html"};
 	const char *paths[] = {o.json, o.sarif, o.junit, o.html};
-	if (first < 0 || outputs_distinct(names, paths, 4) != 0) {
+	if (first < 0 || outputs_distinct(names, paths, 4) != 0 ||
+	    outputs_not_inputs(names, paths, 4, argv + first, (size_t)(argc - first)) != 0) {
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}

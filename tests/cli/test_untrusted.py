@@ -5,6 +5,7 @@ byte-order mark is accepted, and the other files are still reported. Two outputs
 one file are refused instead of one silently replacing the other."""
 import json
 import os
+import shutil
 import sys
 
 from clitest import *  # noqa: E402,F403
@@ -134,6 +135,19 @@ r = tl("run", "--json", "/dev/null", "--sarif", "/dev/null", "--", leaky, "a", c
 check(r.rc == 23, f"/dev/null twice is fine: status {r.rc}", err(r))
 r = tl("report", "--json", X, "--junit", X, good, cwd=work)
 check(r.rc == 2 and "--json and --junit name the same file" in err(r), f"report: status {r.rc}", err(r))
+# an output that is one of the reports read, or (other than --json) any threadleak JSON report:
+# a forgotten file name ("report --html g/tl.*" turned the first report into HTML, status 0)
+g2 = os.path.join(work, "good2.json")
+shutil.copy(good, g2)
+with open(good, "rb") as f:
+    before = f.read()
+for args in (["--html", good, g2], ["--sarif", good, g2], ["--junit", good, g2], ["--json", g2, good, g2]):
+    r = tl("report", *args, cwd=work)
+    lines = threadleak_lines(err(r))
+    check(r.rc == 2 and len(lines) == 1 and "would be overwritten" in lines[0], f"report {args}: status {r.rc}", err(r))
+    for path in (good, g2):
+        with open(path, "rb") as f:
+            check(f.read() == before, f"report {args}: {path} changed")
 
 # the same cause elsewhere: a FIFO as a suppressions file (run refuses it; the library, given
 # it directly, skips it with a warning instead of waiting for a writer) or as the command
