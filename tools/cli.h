@@ -57,6 +57,8 @@ struct procset {
 	struct proc *v;
 	size_t n, cap;
 	int bad_files; /* files that could not be read or were not valid reports */
+	/* where hang reports go (dump --json, run --json's "hangs"); NULL: with the others */
+	struct procset *hangs;
 };
 
 /* Reports and baselines may come from anywhere (CI artifacts): only a regular file ("-":

@@ -164,13 +164,15 @@ int cmd_report(int argc, char **argv)
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}
-	struct procset set = {0};
+	struct procset hangs = {0}, set = {.hangs = &hangs};
 	struct watchset ws = {0};
 	for (int i = first; i < argc; i++)
 		if (!(o.html && watch_read(&ws, argv[i])))
 			procset_read(&set, argv[i], TL_MAX_REPORT);
-	if (!o.no_symbolize)
+	if (!o.no_symbolize) {
 		symbolize_offline(&set, &o.sym);
+		symbolize_offline(&hangs, &o.sym);
+	}
 	char cwd[PATH_MAX], root[PATH_MAX];
 	const char *here = getcwd(cwd, sizeof(cwd)) ? cwd : NULL;
 	if (realpath(o.source_root ? o.source_root : ".", root) == NULL)
@@ -184,24 +186,30 @@ int cmd_report(int argc, char **argv)
 	       nleaky = procset_processes(&set, proc_leaky);
 	if (leaked)
 		render_text(stdout, &set, &ro);
-	printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked,
-	       leaked == 1 ? "" : "s", nleaky, nprocs, nprocs == 1 ? "" : "es");
+	for (size_t i = 0; i < hangs.n; i++) /* a hang is not a leak: apart, as run prints them */
+		render_hang(stdout, &hangs.v[i], here);
+	if (nprocs || !hangs.n)
+		printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked,
+		       leaked == 1 ? "" : "s", nleaky, nprocs, nprocs == 1 ? "" : "es");
+	if (hangs.n)
+		printf("threadleak: %zu hang report%s\n", hangs.n, hangs.n == 1 ? "" : "s");
 	fflush(stdout);
-	struct run_info ri = {.cmd_status = -1, .exit_status = -1};
+	struct run_info ri = {.cmd_status = -1, .exit_status = -1, .hangs = &hangs};
 	int werr = 0;
 	if (o.json)
 		werr |= write_merged_json(o.json, &set, &ri);
 	if (o.sarif)
 		werr |= write_sarif(o.sarif, &set, root);
 	if (o.junit)
-		werr |= write_junit(o.junit, &set, NULL, here);
+		werr |= write_junit(o.junit, &set, &hangs, here);
 	if (o.html)
 		werr |= write_html(o.html, &set, &ws, &ro);
 	json_object_put(ws.samples);
-	int bad = set.bad_files;
+	int bad = set.bad_files + hangs.bad_files;
 	if (bad)
 		cli_err("%d file%s skipped", bad, bad == 1 ? "" : "s");
 	procset_free(&set);
+	procset_free(&hangs);
 	report_opts_free(&o);
 	return bad || werr ? 1 : 0;
 }

@@ -126,11 +126,19 @@ static int add_any(struct procset *s, json_object *o, const char *path, int dept
 			s->bad_files++;
 			return 1; /* found, and named as skipped */
 		}
-		procset_add(s, o, path);
+		const char *check = jstr(o, "check");
+		procset_add(s->hangs && check && strcmp(check, "hang") == 0 ? s->hangs : s, o,
+		            path);
 		return 1;
 	}
-	json_object *procs = jarr(o, "processes");
-	return procs ? add_any(s, procs, path, depth + 1) : 0;
+	/* run --json: its processes, and the hang reports of a run that timed out or was ended */
+	json_object *procs = jarr(o, "processes"), *hangs = s->hangs ? jarr(o, "hangs") : NULL;
+	int found = procs ? add_any(s, procs, path, depth + 1) : 0;
+	if (hangs)
+		found += add_any(s, hangs, path, depth + 1);
+	if (procs && !found)
+		found = 1; /* a run of clean processes */
+	return found;
 }
 
 /* json-c's error, in the words of someone who wrote or truncated the file. */

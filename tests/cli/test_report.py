@@ -130,4 +130,30 @@ C = os.path.join(work, "clean.json")
 json.dump(rr.reports[0], open(C, "w"))
 r = tl("report", C, cwd=work)
 check(r.rc == 0 and out(r) == "threadleak: 0 leaked threads in 0 of 1 process\n", "clean report", out(r))
+# Hang reports: the --json of a run that timed out holds them under "hangs" (it read "not a
+# threadleak report", status 1), and one from dump --json is a hang report, not leaks (it read
+# "found 3 leaked threads ... in 0 of 1 process", the main thread among them).
+H = os.path.join(work, "hang.json")
+r = tl("run", "--timeout", "1", "--json", H, "--", leaky, "a", "--term-wait", timeout=60)
+check(r.rc == 124, f"run --timeout: status {r.rc}", err(r))
+with open(H) as f:
+    hdoc = json.load(f)
+check(len(hdoc["hangs"]) == 1, "run --json: one hang report", hdoc)
+r = tl("report", H)
+out = r.stdout.decode()
+check(r.rc == 0 and "not a threadleak report" not in err(r), f"report of run --json with hangs: status {r.rc}", err(r))
+check(re.search(r"^threadleak: hang report of \S*leaky \(pid \d+\)", out, re.M) and
+      re.search(r"^Thread 1 \(tid \d+, \"leaky\", main\)", out, re.M) and
+      out.rstrip().endswith("threadleak: 1 hang report"), "report of run --json with hangs: the hang report", out)
+D = os.path.join(work, "dump.json")
+with open(D, "w") as f:
+    json.dump(hdoc["hangs"][0], f)
+X = os.path.join(work, "hang.xml")
+r = tl("report", "--junit", X, D)
+out = r.stdout.decode()
+check(r.rc == 0 and "hang report of" in out and "leaked thread" not in out,
+      f"report of one hang report: status {r.rc}", out, err(r))
+with open(X) as f:
+    xml = f.read()
+check('classname="threadleak.hang.leaky"' in xml, "report --junit: the hang as a failed test case", xml)
 ok()
