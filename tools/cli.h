@@ -168,6 +168,9 @@ int write_json_file(const char *path, json_object *o); /* pretty, newline at the
 /* -1 after a one-line message when two of the (at most 8) files named by options NAMES are
  * one file (the same path, or links to one file): one would silently replace the other. */
 int outputs_distinct(const char *const *names, const char *const *paths, size_t n);
+/* -1 after one line when an output file cannot be written (its folder missing, no
+ * permission, an empty name, "--"): said before the command runs, not after. */
+int outputs_writable(const char *const *names, const char *const *paths, size_t n);
 /* -1 after one line when an output (by its option's name) is one of the input files, or, for
  * an output other than --json, an existing threadleak JSON report: a forgotten file name. */
 int outputs_not_inputs(const char *const *names, const char *const *paths, size_t n,

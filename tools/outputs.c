@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A path as the file it will be: its own real path when it exists, else its folder's plus
  * its name. malloc'd. */
@@ -47,6 +48,45 @@ int outputs_distinct(const char *const *names, const char *const *paths, size_t 
 	for (size_t i = 0; i < n && i < 8; i++)
 		free(c[i]);
 	return rc;
+}
+
+int outputs_writable(const char *const *names, const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p = paths[i];
+		if (p == NULL)
+			continue;
+		if (p[0] == '\0' || strcmp(p, "--") == 0) {
+			cli_err("%s: '%s' is not a file name (%s FILE)", names[i], p, names[i]);
+			return -1;
+		}
+		struct stat st;
+		if (stat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				cli_err("%s %s: a folder, not a file", names[i], p);
+				return -1;
+			}
+			if (access(p, W_OK) != 0) {
+				cli_err("%s %s: %s", names[i], p, strerror(errno));
+				return -1;
+			}
+			continue;
+		}
+		char *copy = strdup(p), *slash = copy ? strrchr(copy, '/') : NULL;
+		const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+		if (slash && slash != copy)
+			*slash = '\0';
+		int ok =
+		    copy && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+		int saved = errno;
+		free(copy);
+		if (!ok) {
+			cli_err("%s %s: cannot be written (%s)", names[i], p,
+			        saved ? strerror(saved) : "its folder is not a folder");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Does the file at path begin as a threadleak JSON document ({"tool": "threadleak", ...})? */

@@ -160,6 +160,7 @@ int cmd_report(int argc, char **argv)
 	const char *names[] = {"--json", "--sarif", "--junit", "--html"};
 	const char *paths[] = {o.json, o.sarif, o.junit, o.html};
 	if (first < 0 || outputs_distinct(names, paths, 4) != 0 ||
+	    outputs_writable(names, paths, 4) != 0 ||
 	    outputs_not_inputs(names, paths, 4, argv + first, (size_t)(argc - first)) != 0) {
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;

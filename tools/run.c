@@ -1089,7 +1089,10 @@ int cmd_run(int argc, char **argv)
 	int first = parse_run(argc, argv, &o);
 	const char *names[] = {"--json", "--sarif", "--junit", "--baseline", "--html"};
 	const char *paths[] = {o.json, o.sarif, o.junit, o.baseline, o.html};
-	if (first < 0 || outputs_distinct(names, paths, 5) != 0) {
+	const char *out_names[] = {"--json", "--sarif", "--junit", "--html"};
+	const char *out_paths[] = {o.json, o.sarif, o.junit, o.html};
+	if (first < 0 || outputs_distinct(names, paths, 5) != 0 ||
+	    outputs_writable(out_names, out_paths, 4) != 0) {
 		run_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}

@@ -32,6 +32,15 @@ expect(["run", "--grace", "soon", "--", leaky], 2, "--grace: 'soon'")
 expect(["run", "--exitcode", "300", "--", leaky], 2, "--exitcode: '300'")
 expect(["run", "--suppressions", "/nonexistent.supp", "--", leaky], 2, "--suppressions /nonexistent.supp")
 expect(["run", "--update-baseline", "--", leaky], 2, "--update-baseline needs --baseline")
+# an output that cannot be written is said before the command runs (it ran the whole command,
+# then said "cannot write", status 125); an empty name, or "--" taken as the file
+for args, words in ((["--json", "/nonexistent/x.json"], "--json /nonexistent/x.json: cannot be written"),
+                    (["--sarif", ""], "--sarif: '' is not a file name"),
+                    (["--json", "--"], "--json: '--' is not a file name"),
+                    (["--junit", work], "a folder, not a file")):
+    r = expect(["run", *args, "--", leaky], 2, words)
+    check(r.stdout == b"", f"{args}: the command did not run", r.stdout)
+expect(["report", "--html", "/nonexistent/x.html", "x.json"], 2, "--html /nonexistent/x.html: cannot be written")
 expect(["frobnicate"], 2, "unknown command 'frobnicate'")
 expect(["--frobnicate"], 2, "unknown option '--frobnicate'")
 expect([], 2, "Usage:")

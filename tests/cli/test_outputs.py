@@ -123,7 +123,13 @@ check(json.load(open(S))["runs"][0]["results"] == [], "no SARIF results", open(S
 check(ET.parse(X).getroot().find("testsuite").get("failures") == "0", "no JUnit failures", open(X).read())
 check(json.load(open(J))["leaked"] == 0, "merged JSON", open(J).read())
 
-# an output that cannot be written fails the run (125), after the report
+# an output that cannot be written: said at once (2), the command not run; one that cannot be
+# written at the end (its folder gone meanwhile) fails the run (125), after the report
 r = tl("run", "--sarif", "/nonexistent/dir/x.sarif", "--", tidy, cwd=work)
-check(r.rc == 125 and "cannot write /nonexistent/dir/x.sarif" in err(r), f"unwritable output: {r.rc}", err(r))
+check(r.rc == 2 and "--sarif /nonexistent/dir/x.sarif: cannot be written" in err(r) and r.stdout == b"",
+      f"unwritable output: {r.rc}", err(r))
+gone = os.path.join(work, "gone")
+os.mkdir(gone)
+r = tl("run", "--sarif", os.path.join(gone, "x.sarif"), "--", "sh", "-c", f"rmdir {gone}", cwd=work)
+check(r.rc == 125 and f"cannot write {gone}/x.sarif" in err(r), f"output folder removed by the command: {r.rc}", err(r))
 ok()
