@@ -133,6 +133,11 @@
 	X(int, fcntl, (int, int, ...))                                                             \
 	X(int, fcntl64, (int, int, ...))                                                           \
 	X(long, syscall, (long, ...))                                                              \
+	X(int, close, (int))                                                                       \
+	X(int, dup2, (int, int))                                                                   \
+	X(int, dup3, (int, int, int))                                                              \
+	X(int, close_range, (unsigned, unsigned, int))                                             \
+	X(void, closefrom, (int))                                                                  \
 	X(int, timer_create, (clockid_t, struct sigevent *, timer_t *))                            \
 	X(int, mq_notify, (mqd_t, const struct sigevent *))                                        \
 	X(int, aio_read, (struct aiocb *))                                                         \

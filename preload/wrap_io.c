@@ -4,6 +4,11 @@
  * back to the kernel's view for those. */
 #include "tl.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
 /* glibc declares these only inside its FORTIFY headers */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
@@ -17,10 +22,109 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const s
 
 #define FD_CALL(type, name, fd, realcall) TL_BLOCKING(type, name, TL_OBJ_FD, fd, 0, realcall)
 
-/* libunwind opens a pipe of its own when it starts (it checks memory by writing to it), and
- * again when that pipe fails: at the lowest free numbers, so that a program found its next
- * open() returning 5 instead of 3 after its first thread. Those two move to high numbers
- * (docs/internals.md, "Descriptors"); the program's own pipes are left alone. */
+/* libunwind's pipe (docs/internals.md, "Descriptors of our own"). libunwind checks memory by
+ * writing a byte of it to a pipe, opened when it starts and again when a read of it fails, at
+ * the lowest free numbers: our pipe2 and pipe move that pair to high numbers, so that the
+ * program's next open() still returns 3. The numbers live in libunwind's static array, and the
+ * program may take them (dup2 of its log onto 1001, a close of every descriptor, then opens):
+ * libunwind then wrote its bytes into the program's file, read the program's data, or closed
+ * the program's descriptor to open its pipe again. So the numbers libunwind holds stand for a
+ * pipe of ours: its read, write (through syscall()) and close of them are served by that pipe,
+ * which is made again when the program has touched its numbers (close, dup2, dup3,
+ * close_range, closefrom, or their system calls). */
+static int unw_nums[2] = {-1, -1}; /* what libunwind holds */
+static int unw_real[2] = {-1, -1}; /* the pipe they stand for */
+static _Atomic bool unw_touched;   /* the program closed or replaced a number of unw_real */
+static pthread_mutex_t unw_lock = PTHREAD_MUTEX_INITIALIZER;
+static dev_t unw_dev;
+static ino_t unw_ino; /* both ends of a pipe are one inode */
+
+static bool unw_end_ours(int fd)
+{
+	struct stat st;
+	return fd >= 0 && tl_raw_syscall(SYS_fstat, fd, (long)&st, 0) == 0 &&
+	       st.st_dev == unw_dev && st.st_ino == unw_ino;
+}
+
+static bool unw_record(const int fds[2])
+{
+	struct stat st;
+	if (tl_raw_syscall(SYS_fstat, fds[0], (long)&st, 0) != 0)
+		return false;
+	unw_dev = st.st_dev;
+	unw_ino = st.st_ino;
+	unw_real[0] = fds[0];
+	unw_real[1] = fds[1];
+	return true;
+}
+
+/* A pipe at high numbers (our pipe2's move), libunwind's flags. */
+static bool high_pipe(int fds[2])
+{
+	if (tl_raw_syscall(SYS_pipe2, (long)fds, O_NONBLOCK | O_CLOEXEC, 0) != 0)
+		return false;
+	for (int i = 0; i < 2; i++) {
+		int high = tl_high_fd(fds[i]);
+		if (high > fds[i]) {
+			tl_raw_syscall(SYS_close, fds[i], 0, 0);
+			fds[i] = high;
+		}
+	}
+	return true;
+}
+
+/* The descriptor that libunwind's number for `end` stands for now, -1 when there is none. */
+static int unw_fd(int end)
+{
+	if (!atomic_load(&unw_touched))
+		return unw_real[end];
+	pthread_mutex_lock(&unw_lock);
+	if (atomic_exchange(&unw_touched, false) &&
+	    !(unw_end_ours(unw_real[0]) && unw_end_ours(unw_real[1]))) {
+		for (int i = 0; i < 2; i++) /* what is left of ours */
+			if (unw_end_ours(unw_real[i]))
+				tl_raw_syscall(SYS_close, unw_real[i], 0, 0);
+		int fds[2];
+		if (!high_pipe(fds) || !unw_record(fds))
+			unw_real[0] = unw_real[1] = -1;
+	}
+	int fd = unw_real[end];
+	pthread_mutex_unlock(&unw_lock);
+	return fd;
+}
+
+/* Does the program's close, dup2... of lo..hi reach our pipe? */
+static void fds_touched(long lo, long hi)
+{
+	for (int i = 0; i < 2; i++)
+		if (unw_real[i] >= 0 && unw_real[i] >= lo && unw_real[i] <= hi)
+			atomic_store(&unw_touched, true);
+}
+
+void tl_fds_touched_by_syscall(long nr, long a1, long a2)
+{
+	if (nr == SYS_close)
+		fds_touched(a1, a1);
+	else if (nr == SYS_dup2 || nr == SYS_dup3)
+		fds_touched(a2, a2);
+	else if (nr == SYS_close_range)
+		fds_touched((unsigned)a1, (unsigned)a2);
+}
+
+int tl_unwinder_pipe_fd(int end)
+{
+	return unw_fd(end);
+}
+
+/* libunwind's call on one of its numbers: which of ours it is (0 read end, 1 write end), -1 for
+ * any other call. */
+int tl_unwinder_fd(int fd, uintptr_t caller)
+{
+	if ((fd != unw_nums[0] && fd != unw_nums[1]) || fd < 0 || !tl_pc_in_unwinder(caller))
+		return -1;
+	return fd == unw_nums[0] ? 0 : 1;
+}
+
 static void unwinder_pipe(int *fds, uintptr_t caller)
 {
 	if (!tl_pc_in_unwinder(caller))
@@ -32,6 +136,13 @@ static void unwinder_pipe(int *fds, uintptr_t caller)
 			fds[i] = high;
 		}
 	}
+	pthread_mutex_lock(&unw_lock);
+	unw_nums[0] = fds[0];
+	unw_nums[1] = fds[1];
+	if (!unw_record(fds))
+		unw_real[0] = unw_real[1] = -1;
+	atomic_store(&unw_touched, false);
+	pthread_mutex_unlock(&unw_lock);
 }
 
 TL_EXPORT int pipe2(int fds[2], int flags)
@@ -50,8 +161,54 @@ TL_EXPORT int pipe(int fds[2])
 	return r;
 }
 
+TL_EXPORT int close(int fd)
+{
+	int end = tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0));
+	if (end >= 0) { /* libunwind opening its pipe again: ours goes, not the number's owner */
+		int real = unw_fd(end);
+		if (real >= 0 && unw_end_ours(real))
+			tl_raw_syscall(SYS_close, real, 0, 0);
+		return 0;
+	}
+	fds_touched(fd, fd);
+	return TL_REAL(close)(fd);
+}
+
+TL_EXPORT int dup2(int old, int new)
+{
+	fds_touched(new, new);
+	return TL_REAL(dup2)(old, new);
+}
+
+TL_EXPORT int dup3(int old, int new, int flags)
+{
+	fds_touched(new, new);
+	return TL_REAL(dup3)(old, new, flags);
+}
+
+TL_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
+{
+	fds_touched(lo, hi);
+	return TL_REAL(close_range)(lo, hi, flags);
+}
+
+TL_EXPORT void closefrom(int lo)
+{
+	fds_touched(lo, INT_MAX);
+	TL_REAL(closefrom)(lo);
+}
+
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
+	if (TL_UNLIKELY(fd == unw_nums[0]) &&
+	    tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0)) == 0) {
+		int real = unw_fd(0); /* libunwind draining its pipe */
+		if (real < 0) {
+			errno = EBADF;
+			return -1;
+		}
+		return TL_REAL(read)(real, buf, n);
+	}
 	FD_CALL(ssize_t, "read", fd, TL_REAL(read)(fd, buf, n));
 }
 

@@ -1,6 +1,8 @@
 /* Overridden libc: sleeps, signal waits, child waits, file locks, raw futex waits. */
 #include "tl.h"
 
+#include <errno.h>
+
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <stdarg.h>
@@ -184,6 +186,18 @@ TL_EXPORT long syscall(long nr, ...)
 	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
 	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
 	va_end(ap);
+	if (TL_UNLIKELY(nr == SYS_write) &&
+	    tl_unwinder_fd((int)a1, (uintptr_t)__builtin_return_address(0)) == 1) {
+		int real = tl_unwinder_pipe_fd(1); /* libunwind checking memory */
+		if (real < 0) {
+			errno = EBADF;
+			return -1;
+		}
+		a1 = real;
+	} else if (TL_UNLIKELY(nr == SYS_close || nr == SYS_dup2 || nr == SYS_dup3 ||
+	                       nr == SYS_close_range)) {
+		tl_fds_touched_by_syscall(nr, a1, a2);
+	}
 	if (nr == SYS_futex) {
 		int op = (int)a2 & FUTEX_CMD_MASK;
 		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI ||

@@ -86,4 +86,19 @@ bare = run([fdnext], preload=False)
 r = run([fdnext])
 check(bare.rc == 0 and r.rc == 0 and r.stdout == bare.stdout,
       f"fdnext: {r.stdout!r} (status {r.rc}) against bare {bare.stdout!r}", r.stderr)
+# A program that puts its log on a number threadleak's pipe (libunwind's) had taken, by dup2,
+# or after closing every descriptor: libunwind wrote its bytes into the log (1002), closed the
+# program's descriptor to open its pipe again (1001: the last line lost, EBADF), or a SIGPIPE
+# ended the program (141, no output). The numbers libunwind holds now stand for a pipe of ours.
+fdtaken = exe("fdtaken")
+for fd in (1000, 1001, 1002, 1003):
+    for mode in ([], ["closeall"]):
+        log = os.path.join(tmpdir(), "log")
+        r = run([fdtaken, log, str(fd), *mode])
+        with open(log, "rb") as f:
+            content = f.read()
+        check(r.rc == 23 and r.stdout == f"fd {fd} ok\n".encode() and content == b"started\nfinal log line\n",
+              f"fdtaken {fd} {mode}: status {r.rc}, stdout {r.stdout!r}, log {content!r}", r.stderr)
+        check(len(r.leaks) == 1 and r.leaks[0]["state"] == "running" and r.leaks[0]["stack"],
+              f"fdtaken {fd} {mode}: the spinner, with its stack", r.reports)
 ok()
