@@ -24,6 +24,7 @@
  *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
  *   exiter  a worker that calls exit(7) 150 ms after main returns, in the grace period: bare,
  *           the process has ended by then with main's status, and the worker is a leak
+ *   exiter_now the same, main returning 1 ms after it starts the worker
  *   closefrom a leaked reader, and an atexit handler that closes descriptors 3 to 1023
  *   daemon  a leaked reader, and an atexit handler that forks a daemon (setsid, its stdio on
  *           /dev/null, 3 s asleep): `prog 2>&1 | cat` must not wait for it
@@ -293,6 +294,11 @@ int main(int argc, char **argv)
 		usleep(200000);
 	} else if (strcmp(mode, "exiter") == 0) {
 		pthread_create(&t, NULL, exiter, NULL);
+	} else if (strcmp(mode, "exiter_now") == 0) {
+		pthread_create(&t, NULL, exiter, NULL);
+		usleep(1000); /* the worker's sleep began in main's last tick of the coarse clock */
+		printf("main done\n");
+		return 0;
 	} else if (strcmp(mode, "stopped") == 0) {
 		sem_init(&leaving, 0, 0);
 		atexit(stop_pollers);
