@@ -87,7 +87,20 @@ static bool is_std(const char *f)
 {
 	if (strncmp(f, "void ", 5) == 0)
 		f += 5;
-	return strncmp(f, "std::", 5) == 0 || strncmp(f, "__gnu_cxx::", 11) == 0;
+	if (strncmp(f, "std::", 5) == 0 || strncmp(f, "__gnu_cxx::", 11) == 0)
+		return true;
+	/* mangled (without libthreadleak-demangle.so): _ZSt..., _ZNSt..., _ZNKSt... (std::), the
+	 * abbreviations of std::allocator, basic_string... (Sa Sb Ss Si So Sd), __gnu_cxx */
+	if (strncmp(f, "_Z", 2) != 0)
+		return false;
+	f += 2;
+	if (*f == 'N') {
+		f++;
+		while (*f && strchr("KVrRO", *f))
+			f++;
+	}
+	return (f[0] == 'S' && f[1] && strchr("tabsiod", f[1])) ||
+	       strncmp(f, "9__gnu_cxx", 10) == 0;
 }
 
 /* A std::thread's start routine is libstdc++'s execute_native_thread_routine, which has no

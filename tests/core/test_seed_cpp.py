@@ -49,6 +49,11 @@ check(any(f.get("function") == "_ZN7ChannelIiE4sendEi" for f in solo.report["lea
       "library alone: the mangled name", solo.report["leaks"][0])
 check(warnings(solo) == ["threadleak: cannot load libthreadleak-demangle.so: C++ and Rust names are shown mangled"],
       "library alone: one line says why", solo.stderr)
+# the start routine is still the program's function, mangled, not libstdc++'s _M_run (a mangled
+# std:: name was not known as std::'s)
+starts = {l["start_routine"] for l in solo.report["leaks"]}
+check(starts and all(s and not s.startswith(("_ZNSt", "_ZSt")) for s in starts),
+      f"library alone: start routines {starts}", solo.report["leaks"][0])
 shutil.copy(os.path.join(os.path.dirname(LIB), "libthreadleak-demangle.so"), d)
 rel = run([prog], env={"LD_PRELOAD": "./" + os.path.basename(LIB), "LD_LIBRARY_PATH": ""}, cwd=d)
 check(rel.rc == 23 and not warnings(rel) and
