@@ -1107,14 +1107,19 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_SIGNALS:
 		describe_signals((const sigset_t *)s->obj, s->obj2 == 1, o, sizeof(o));
 		break;
-	case TL_OBJ_SLEEP:
+	case TL_OBJ_SLEEP: {
+		/* an absolute sleep is named by what it was at the call */
+		const char *until = s->obj2 == TL_SLEEP_ABSOLUTE ? " (to an absolute time)" : "";
 		/* whole seconds within a millisecond (std::chrono's hour came as 3599999 ms) */
 		if (s->obj != (uintptr_t)-1 && s->obj >= 10000 && (s->obj + 1) % 1000 <= 2)
-			snprintf(o, sizeof(o), "a sleep of %lus",
-			         (unsigned long)(s->obj + 1) / 1000);
+			snprintf(o, sizeof(o), "a sleep of %lus%s",
+			         (unsigned long)(s->obj + 1) / 1000, until);
+		else if (s->obj == 0 && s->obj2 > 0 && s->obj2 < 1000) /* usleep(200) */
+			snprintf(o, sizeof(o), "a sleep of %luus", (unsigned long)s->obj2);
 		else if (s->obj != (uintptr_t)-1)
-			snprintf(o, sizeof(o), "a sleep of %lums", (unsigned long)s->obj);
+			snprintf(o, sizeof(o), "a sleep of %lums%s", (unsigned long)s->obj, until);
 		break;
+	}
 	default:
 		break;
 	}

@@ -116,8 +116,10 @@ enum tl_obj_kind {
 	TL_OBJ_PID,    /* obj: pid (or -1) */
 	TL_OBJ_FUTEX,  /* obj: futex address */
 	TL_OBJ_SIGNALS,
-	TL_OBJ_SLEEP, /* obj: requested ms, or -1 */
+	TL_OBJ_SLEEP, /* obj: requested ms, or -1; obj2: its µs when under 1 ms, or
+	               * TL_SLEEP_ABSOLUTE (obj: what was left at the call) */
 };
+#define TL_SLEEP_ABSOLUTE ((uintptr_t)1 << 62)
 
 enum tl_flags {
 	TL_F_JOINED = 1u << 0,

@@ -15,23 +15,43 @@ static uintptr_t ms_of(const struct timespec *ts)
 	return ts ? (uintptr_t)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) : (uintptr_t)-1;
 }
 
+/* A sleep's second word (objects.c): its microseconds when under a millisecond, 0 else. */
+static uintptr_t sub_ms_us(const struct timespec *ts)
+{
+	return ts && ts->tv_sec == 0 && ts->tv_nsec < 1000000 ? (uintptr_t)ts->tv_nsec / 1000 : 0;
+}
+
+/* An absolute sleep as the relative one it is at the call (TL_SLEEP_ABSOLUTE in the second
+ * word): the clock is read once, only for these. */
+static uintptr_t abs_ms_of(clockid_t clk, const struct timespec *until)
+{
+	struct timespec now;
+	if (until == NULL || clock_gettime(clk, &now) != 0)
+		return (uintptr_t)-1;
+	int64_t ms = (until->tv_sec - now.tv_sec) * 1000 + (until->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (uintptr_t)ms : 0;
+}
+
 TL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	TL_BLOCKING(int, "nanosleep", TL_OBJ_SLEEP, ms_of(req), 0, TL_REAL(nanosleep)(req, rem));
+	TL_BLOCKING(int, "nanosleep", TL_OBJ_SLEEP, ms_of(req), sub_ms_us(req),
+	            TL_REAL(nanosleep)(req, rem));
 }
 
 TL_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
                               struct timespec *rem)
 {
-	TL_BLOCKING(int, "clock_nanosleep", TL_OBJ_SLEEP,
-	            (flags & TIMER_ABSTIME) ? (uintptr_t)-1 : ms_of(req), 0,
+	bool abs = flags & TIMER_ABSTIME;
+	TL_BLOCKING(int, "clock_nanosleep", TL_OBJ_SLEEP, abs ? abs_ms_of(clk, req) : ms_of(req),
+	            abs ? TL_SLEEP_ABSOLUTE : sub_ms_us(req),
 	            TL_REAL(clock_nanosleep)(clk, flags, req, rem));
 }
 
 /* glibc's thrd_sleep calls its clock_nanosleep inside libc, past our wrapper */
 TL_EXPORT int thrd_sleep(const struct timespec *req, struct timespec *rem)
 {
-	TL_BLOCKING(int, "thrd_sleep", TL_OBJ_SLEEP, ms_of(req), 0, TL_REAL(thrd_sleep)(req, rem));
+	TL_BLOCKING(int, "thrd_sleep", TL_OBJ_SLEEP, ms_of(req), sub_ms_us(req),
+	            TL_REAL(thrd_sleep)(req, rem));
 }
 
 TL_EXPORT unsigned int sleep(unsigned int s)
@@ -41,7 +61,8 @@ TL_EXPORT unsigned int sleep(unsigned int s)
 
 TL_EXPORT int usleep(useconds_t us)
 {
-	TL_BLOCKING(int, "usleep", TL_OBJ_SLEEP, us / 1000, 0, TL_REAL(usleep)(us));
+	TL_BLOCKING(int, "usleep", TL_OBJ_SLEEP, us / 1000, us < 1000 ? us : 0,
+	            TL_REAL(usleep)(us));
 }
 
 TL_EXPORT int pause(void)
@@ -155,6 +176,13 @@ static bool fcntl_waits(int cmd)
 	    ;
 }
 
+/* The wait named by its command: a record lock of the process (F_SETLKW) or of the open file
+ * description (F_OFD_SETLKW, which a thread of the same process can block). */
+static const char *fcntl_name(int cmd)
+{
+	return cmd == F_OFD_SETLKW ? "fcntl(F_OFD_SETLKW)" : "fcntl(F_SETLKW)";
+}
+
 TL_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -163,7 +191,7 @@ TL_EXPORT int fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	if (!fcntl_waits(cmd))
 		return TL_REAL(fcntl)(fd, cmd, arg);
-	TL_BLOCKING(int, "fcntl(F_SETLKW)", TL_OBJ_FD, fd, 0, TL_REAL(fcntl)(fd, cmd, arg));
+	TL_BLOCKING(int, fcntl_name(cmd), TL_OBJ_FD, fd, 0, TL_REAL(fcntl)(fd, cmd, arg));
 }
 
 TL_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -174,7 +202,7 @@ TL_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	if (!fcntl_waits(cmd))
 		return TL_REAL(fcntl64)(fd, cmd, arg);
-	TL_BLOCKING(int, "fcntl(F_SETLKW)", TL_OBJ_FD, fd, 0, TL_REAL(fcntl64)(fd, cmd, arg));
+	TL_BLOCKING(int, fcntl_name(cmd), TL_OBJ_FD, fd, 0, TL_REAL(fcntl64)(fd, cmd, arg));
 }
 
 /* syscall() is variadic too: the kernel takes six register arguments, so pass six through.

@@ -290,6 +290,27 @@ static void *t_clock_nanosleep(void *a)
 	return NULL;
 }
 
+static void *t_clock_abs(void *a)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += 3600;
+	announce("clock_abs");
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* AT_clock_abs */
+	return NULL;
+}
+
+/* a record lock of an open file description, held by another one of this process */
+static int ofd_fd;
+
+static void *t_ofd(void *a)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	announce("ofd");
+	fcntl(ofd_fd, F_OFD_SETLKW, &fl); /* AT_ofd */
+	return NULL;
+}
+
 static void *t_sigtimedwait(void *a)
 {
 	sigset_t set;
@@ -613,6 +634,19 @@ int main(void)
 	start(t_semtimedop);
 	start(t_thrd_sleep);
 	start(t_clock_nanosleep);
+	start(t_clock_abs);
+	{
+		char ofd_path[] = "/tmp/tlofdXXXXXX";
+		int held = mkostemp(ofd_path, O_CLOEXEC);
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		if (held < 0 || fcntl(held, F_OFD_SETLK, &fl) != 0)
+			die("ofd lock");
+		ofd_fd = open(ofd_path, O_RDWR | O_CLOEXEC);
+		unlink(ofd_path);
+		if (ofd_fd < 0)
+			die("ofd open");
+	}
+	start(t_ofd);
 	start(t_sigtimedwait);
 	start(t_sigwaitinfo);
 	start(t_wait);

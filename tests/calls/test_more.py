@@ -123,6 +123,8 @@ def expectations(s):
         "semtimedop": ("semtimedop", rf"SysV semaphore set {s['sem_set']} of 1 semaphore", None),
         "thrd_sleep": ("thrd_sleep", r"a sleep of 3600s", None),
         "clock_nanosleep": ("clock_nanosleep", r"a sleep of 3600s", None),
+        "clock_abs": ("clock_nanosleep", r"a sleep of (3600s|359\d\d\d\dms) \(to an absolute time\)", None),
+        "ofd": ("fcntl(F_OFD_SETLKW)", r"fd \d+ \(/tmp/tlofd\w+ \(deleted\)\).*", None),
         "sigtimedwait": ("sigtimedwait", r"signal SIGUSR1", None),
         "sigwaitinfo": ("sigwaitinfo", r"signal SIGUSR2", None),
         "wait": ("wait", r"any child", None),

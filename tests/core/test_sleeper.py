@@ -16,17 +16,18 @@ expect = {
     "poll_usleep": ("usleep", "USLEEP_LOOP", "a sleep of 100ms"),
     "poll_nanosleep": ("nanosleep", "NANOSLEEP_LOOP", "a sleep of 100ms"),
     "poll_fast": ("usleep", "FAST_LOOP", "a sleep of 1ms"),
+    "poll_us": ("usleep", "US_LOOP", "a sleep of 500us"),
 }
-main_line = line(S, "pthread_create(&t, NULL, i < 3 ? fns[i] : poll_fast, NULL)")
+main_line = line(S, "pthread_create(&t, NULL, i < 4 ? fns[i] : poll_fast, NULL)")
 
 
 def check_run(r, bare, n, fast=1):
     check(r.rc == 23, f"run {n}: exit status {r.rc}, expected 23", r.stderr)
     check(r.stdout == bare.stdout == b"pollers started\n", f"run {n}: stdout", r.stdout)
     rep = r.report
-    check(rep["leaked"] == 3 + fast and len(rep["leaks"]) == 3 + fast, f"run {n}: {3 + fast} leaks expected", rep)
+    check(rep["leaked"] == 4 + fast and len(rep["leaks"]) == 4 + fast, f"run {n}: {4 + fast} leaks expected", rep)
     moving = [l for l in rep["leaks"] if l["state"] != "blocked"]
-    check(not moving, f"run {n}: {len(moving)} of {3 + fast} sleeping threads not reported blocked; the first: "
+    check(not moving, f"run {n}: {len(moving)} of {4 + fast} sleeping threads not reported blocked; the first: "
           f"{moving and (moving[0]['start_routine'], moving[0]['state'], moving[0]['stack_note'])}", moving[:1])
     groups = {}
     for l in rep["leaks"]:
