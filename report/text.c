@@ -256,9 +256,17 @@ void tl_text_thread_line(struct tl_buf *b, const struct tl_text_style *st,
 		tl_buf_printf(b, "%s tid %ld (untracked, pid %d", label, t->tid, t->pid);
 	else
 		tl_buf_printf(b, "%s tid %ld (untracked", label, t->tid);
-	if (t->name && t->name[0]) {
+	if (t->name && t->name[0]) { /* quoted: a quote or backslash in it escaped, as C would */
 		tl_buf_put(b, ", \"", 3);
-		str(b, t->name);
+		for (const char *p = t->name; *p;) {
+			size_t n = strcspn(p, "\"\\");
+			tl_buf_text(b, p, n, true);
+			p += n;
+			if (*p) {
+				char e[2] = {'\\', *p++};
+				tl_buf_put(b, e, 2);
+			}
+		}
 		tl_buf_put(b, "\"", 1);
 	}
 	if (t->number)

@@ -50,6 +50,8 @@ for raw, want in names:
     check(t.rc == 23 and b"found 1 leaked thread" in t.stderr, f"name {raw!r}: text report", t.stderr)
     if text_has_raw_controls(t):
         raw_text.append(raw)
+    if raw == b'a"b\\c':  # quoted in the text: its quote and backslash escaped (it read "a"b\c")
+        check(b'"a\\"b\\\\c"' in t.stderr, f"name {raw!r}: escaped in the text report", t.stderr)
 expect(not raw_text, f"the text report writes thread names with raw control bytes to the terminal "
        f"(names {raw_text}; an escape sequence in a name can retitle or clear the terminal): "
        "report.c text_thread_line prints s->name with %s; escape bytes < 0x20 and 0x7f")
