@@ -53,8 +53,21 @@ json_object *jobj(json_object *o, const char *key)
 }
 
 /* ---- the set ---- */
+/* The same report of the same process, read twice (a merged run --json given with the files
+ * it was made from): counted once. */
+static bool already_read(const struct procset *s, json_object *doc)
+{
+	int pid = (int)jint(doc, "pid", 0);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].pid == pid && json_object_equal(s->v[i].doc, doc))
+			return true;
+	return false;
+}
+
 void procset_add(struct procset *s, json_object *doc, const char *source)
 {
+	if (already_read(s, doc))
+		return;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct proc *v = realloc(s->v, cap * sizeof(*v));

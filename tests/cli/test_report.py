@@ -156,4 +156,13 @@ check(r.rc == 0 and "hang report of" in out and "leaked thread" not in out,
 with open(X) as f:
     xml = f.read()
 check('classname="threadleak.hang.leaky"' in xml, "report --junit: the hang as a failed test case", xml)
+# A merged report given with the files it was made from: each process counted once (it read
+# "24 leaked threads (6 processes: pids A, B, C, A, B, C)").
+M = os.path.join(work, "merged.json")
+r = tl("report", "--json", M, R, C)
+once = r.stdout.decode().splitlines()[-1]
+r2 = tl("report", M, R, C)
+last = r2.stdout.decode().splitlines()[-1]
+check(r2.rc == 0 and last == once and "0 processes" not in once, f"merged and its sources: {last!r}, expected {once!r}",
+      r2.stdout)
 ok()
