@@ -30,6 +30,7 @@ struct run_opts {
 	bool exitcode_set, no_children, allow_static, update_baseline;
 	bool fail_unreachable; /* --options fail_on=unreachable: only proven leaks fail the run */
 	bool timed_out;        /* the --timeout expired */
+	bool unread_baseline;  /* --baseline could not be read: run ends with 125 */
 	enum tl_unchecked unchecked; /* why the command itself will not get the library */
 	const char *cmd0;
 	const char *json, *sarif, *junit, *baseline, *source_root, *html;
@@ -555,6 +556,9 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 		else if (failed)
 			fprintf(stderr, "; the command's own exit status %d is kept\n",
 			        WEXITSTATUS(c->status));
+		else if (o->unread_baseline)
+			fprintf(stderr, "; exit status %d (the baseline could not be read)\n",
+			        TL_EXIT_INTERNAL);
 		else if (o->fail_unreachable && r->proven == 0)
 			fprintf(stderr,
 			        "; exit status stays 0 (fail_on=unreachable: none is proven)\n");
@@ -1021,6 +1025,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	if (bad_baseline) {
 		eff.baseline = NULL;
 		eff.update_baseline = false;
+		eff.unread_baseline = true;
 	}
 	struct report_dir dir;
 	if (private_dir(&dir) != 0) {

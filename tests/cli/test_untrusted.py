@@ -88,6 +88,8 @@ def baseline_error(content, expect, path=B):
     check(r.rc == 125 and len(named) == 1 and f"baseline {path}: " in named[0] and expect in named[0],
           f"baseline {content!r:.80}: status {r.rc}, one line saying {expect!r}", e)
     check("checking without it" in named[0], "the line says what happens instead", e)
+    check(e.rstrip().endswith("exit status 125 (the baseline could not be read)"),
+          "the last line says the status run ends with (it said 'exit status 0 becomes 23')", e)
     check(out(r) == "leaky a done\n" and "2 leaked threads in 1 of 1 process" in e,
           "the command still ran, its leaks all new", r.stdout, e)
     after = os.stat(path)
