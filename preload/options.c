@@ -57,10 +57,10 @@ static bool parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"1", "true", "yes", "on"};
 	static const char *const no[] = {"0", "false", "no", "off"};
-	for (size_t i = 0; i < TL_ARRAY_SIZE(yes); i++) {
-		if (strcmp(s, yes[i]) == 0)
+	for (size_t i = 0; i < TL_ARRAY_SIZE(yes); i++) { /* any case: TRUE, Off */
+		if (strcasecmp(s, yes[i]) == 0)
 			return (*out = true);
-		if (strcmp(s, no[i]) == 0)
+		if (strcasecmp(s, no[i]) == 0)
 			return !(*out = false);
 	}
 	return false;
@@ -154,7 +154,8 @@ bad:
 		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)ptr);
 	else if (d->kind == K_BOOL)
 		complain(
-		    "%s: invalid value '%s' for %s (expected 0 or 1); keeping the previous value",
+		    "%s: invalid value '%s' for %s (expected 0 or 1, or false/true, no/yes, off/on); "
+		    "keeping the previous value",
 		    origin, shown, d->name);
 	else if (d->kind == K_FAIL_ON)
 		complain("%s: invalid value '%s' for %s (expected all or unreachable); keeping the "

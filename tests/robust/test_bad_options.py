@@ -49,6 +49,11 @@ for opt, key in cases:
     check(warned(r, key), f"{opt}: no warning naming {key}", r.stderr)
     check(len(warnings(r)) == 1, f"{opt}: {len(warnings(r))} warnings, expected one", r.stderr)
 
+# booleans take 0/1, false/true, no/yes, off/on in any case (FALSE was refused, false not)
+for v in ("FALSE", "Off", "no"):
+    r = run_opts(f"check_at_exit={v}")
+    check(r.rc == 0 and not warnings(r), f"check_at_exit={v}: status {r.rc}, warnings {warnings(r)}", r.stderr)
+
 # truncated: a key with no value, half a key
 for opt in ("log_pa", "exitcode", "grace_ms=20:exitc", "=", "==", ":::", "exitcode==5"):
     r = run_opts(opt)
