@@ -397,8 +397,17 @@ static int open_log(void)
 		return stderr_fd();
 	if (strcmp(p, "stdout") == 0)
 		return stdout_fd();
-	if (tl_opt.log_dir_id && tl_opt.log_dir_id[0])
-		return open_run_log();
+	if (tl_opt.log_dir_id && tl_opt.log_dir_id[0]) {
+		const char *id = tl_opt.log_dir_id;
+		unsigned long long dev, ino;
+		if (parse_ull(&id, &dev) && *id++ == ',' && parse_ull(&id, &ino) && *id == '\0')
+			return open_run_log();
+		/* not run's (DEV,INO): a mistake of the user's, not a folder to refuse */
+		char shown[64];
+		tl_shown(tl_opt.log_dir_id, strlen(tl_opt.log_dir_id), 40, shown, sizeof(shown));
+		tl_warn("invalid log_dir_id '%s' (set by threadleak run: DEV,INO); ignored", shown);
+		tl_opt.log_dir_id = NULL;
+	}
 	char path[4096];
 	int n = snprintf(path, sizeof(path), "%s.%d", p, (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(path)) {

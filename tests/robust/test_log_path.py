@@ -100,4 +100,10 @@ with tempfile.TemporaryDirectory(prefix="tllog.") as d:
     expect(not created or all(c.startswith("report.") for c in created),
            f"long log_path: the path was cut at 4096 bytes and the report went to {created} instead "
            "of PATH.PID (log.c open_log: check snprintf's result, refuse with a warning)", r.stderr)
+# a malformed log_dir_id (threadleak run's DEV,INO) is a mistake to name, not a folder to refuse:
+# the report still goes to log_path (it was lost: "report not written")
+with tempfile.TemporaryDirectory() as d:
+    r = run([leaky, "-s", "1"], json_format=False, options=f"format=json:log_path={d}/report:log_dir_id=abc")
+    check(r.rc == 23 and report_file(d) and any("invalid log_dir_id 'abc'" in w for w in warnings(r))
+          and len(warnings(r)) == 1, f"log_dir_id=abc: status {r.rc}, files {os.listdir(d)}", r.stderr)
 finish()
