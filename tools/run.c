@@ -123,6 +123,25 @@ static int check_raw(struct run_opts *o, const char *raw)
 	return bad;
 }
 
+/* An exitcode in the THREADLEAK_OPTIONS of the environment is run's own too (the library is
+ * told exitcode=0): the last valid one, unless --exitcode or --options give one. A bad value
+ * is left to the library, which names it. */
+static void exitcode_from_env(struct run_opts *o)
+{
+	const char *env = getenv("THREADLEAK_OPTIONS");
+	if (env == NULL || o->exitcode_set)
+		return;
+	char *copy = strdup(env);
+	for (char *save = NULL, *t = copy ? strtok_r(copy, ": \t\n\r", &save) : NULL; t;
+	     t = strtok_r(NULL, ": \t\n\r", &save)) {
+		long v;
+		if (strncmp(t, "exitcode=", 9) == 0 &&
+		    parse_int(t + 9, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode, &v))
+			o->exitcode = v;
+	}
+	free(copy);
+}
+
 /* "5", "2.5s", "500ms", "2m", "1h" in milliseconds; -1 when not a positive duration. */
 static long parse_duration_ms(const char *s)
 {
@@ -271,6 +290,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			bad++;
 		}
 	}
+	exitcode_from_env(o);
 	for (size_t i = 0; i < o->nraw; i++)
 		bad += check_raw(o, o->raw[i]);
 	if (o->update_baseline && o->baseline == NULL)

@@ -48,6 +48,11 @@ r = tl("run", "--exitcode", "0", "--", leaky, cwd=work)
 check(r.rc == 0 and "wait_forever" in err(r), f"--exitcode 0: report, status 0 ({r.rc})", err(r))
 r = tl("run", "--options", "exitcode=7", "--", leaky, cwd=work)
 check(r.rc == 7, f"--options exitcode=7: {r.rc}", err(r))
+# an exitcode in the environment's THREADLEAK_OPTIONS too (run exited 23); run's own win
+env = dict(os.environ, THREADLEAK_OPTIONS="exitcode=5")
+for args, want in (([], 5), (["--exitcode", "6"], 6), (["--options", "exitcode=7"], 7)):
+    r = tl("run", *args, "--", leaky, cwd=work, env=env)
+    check(r.rc == want, f"THREADLEAK_OPTIONS=exitcode=5, {args}: status {r.rc}, expected {want}", err(r))
 
 # --grace, raw --options reach the library (max_frames=1: one frame per stack)
 j = os.path.join(work, "r.json")
