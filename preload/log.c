@@ -408,8 +408,18 @@ static int open_log(void)
 		tl_warn("invalid log_dir_id '%s' (set by threadleak run: DEV,INO); ignored", shown);
 		tl_opt.log_dir_id = NULL;
 	}
+	/* a device is written as it is (log_path=/dev/null, a terminal), not as /dev/null.PID */
+	struct stat st;
+	if (stat(p, &st) == 0 && S_ISCHR(st.st_mode)) {
+		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0)
+			return above_std(fd);
+	}
+	/* a folder (log_path=logs/): logs/threadleak.PID, not a hidden logs/.PID */
+	size_t plen = strlen(p);
 	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s.%d", p, (int)getpid());
+	int n = snprintf(path, sizeof(path), "%s%s.%d", p,
+	                 plen && p[plen - 1] == '/' ? "threadleak" : "", (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		tl_warn("log_path is too long (%zu bytes); writing the report to stderr",
 		        strlen(p));

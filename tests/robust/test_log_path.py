@@ -106,4 +106,14 @@ with tempfile.TemporaryDirectory() as d:
     r = run([leaky, "-s", "1"], json_format=False, options=f"format=json:log_path={d}/report:log_dir_id=abc")
     check(r.rc == 23 and report_file(d) and any("invalid log_dir_id 'abc'" in w for w in warnings(r))
           and len(warnings(r)) == 1, f"log_dir_id=abc: status {r.rc}, files {os.listdir(d)}", r.stderr)
+# log_path=/dev/null discards the report (it created /dev/null.PID, as root), and a folder
+# (log_path=DIR/) gets DIR/threadleak.PID (it was a hidden DIR/.PID)
+r = run([leaky, "-s", "1"], json_format=False, options="format=json:log_path=/dev/null")
+made = [f for f in os.listdir("/dev") if f.startswith("null.")]
+check(r.rc == 23 and not json_docs(r.stderr) and not made, f"log_path=/dev/null: status {r.rc}, made {made}", r.stderr)
+with tempfile.TemporaryDirectory() as d:
+    r = run([leaky, "-s", "1"], json_format=False, options=f"format=json:log_path={d}/")
+    names = os.listdir(d)
+    check(r.rc == 23 and len(names) == 1 and names[0].startswith("threadleak."), f"log_path={d}/: files {names}",
+          r.stderr)
 finish()
