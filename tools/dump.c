@@ -472,7 +472,7 @@ int64_t live_now_ms(void)
 /* ---- threadleak dump PID ---- */
 void usage_dump(FILE *out)
 {
-	fputs("Usage: threadleak dump [--json] [--wait S] PID\n"
+	fputs("Usage: threadleak dump [--json] [--wait S] [--signal N] PID\n"
 	      "\n"
 	      "Prints a report of every thread of the running process PID (a hang report: the\n"
 	      "main thread included, with the chains of waits), without stopping it. PID must\n"

@@ -60,8 +60,9 @@ static void usage(FILE *out)
 {
 	fputs("Usage: threadleak run [OPTIONS] -- COMMAND [ARGS...]\n"
 	      "       threadleak report [OPTIONS] FILE...\n"
-	      "       threadleak dump [--json] PID\n"
-	      "       threadleak watch [--interval S] [--json] PID\n"
+	      "       threadleak dump [--json] [--wait S] [--signal N] PID\n"
+	      "       threadleak watch [--interval S] [--count N] [--json] [--lines] [--signal N] "
+	      "PID\n"
 	      "       threadleak --help | --version\n"
 	      "\n"
 	      "Finds threads that a program leaves behind: still running, blocked forever,\n"

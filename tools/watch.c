@@ -240,7 +240,8 @@ static void watch_table(struct watch *w, int pid, double t, FILE *out)
 void usage_watch(FILE *out)
 {
 	fputs(
-	    "Usage: threadleak watch [--interval S] [--count N] [--json] PID\n"
+	    "Usage: threadleak watch [--interval S] [--count N] [--json] [--lines] [--signal N] "
+	    "PID\n"
 	    "\n"
 	    "Every S seconds (1), takes the threads of the running process PID (as\n"
 	    "`threadleak dump` does), groups them by creation site, state and what they wait\n"
