@@ -376,18 +376,32 @@ static int check_suppressions(struct run_opts *o)
 	return 0;
 }
 
+/* A private folder in base, malloc'd path; NULL with errno. */
+static char *folder_in(const char *base)
+{
+	char *path;
+	if (asprintf(&path, "%s/threadleak.XXXXXX", base) < 0)
+		return NULL;
+	if (mkdtemp(path) == NULL) {
+		int e = errno;
+		free(path);
+		errno = e;
+		return NULL;
+	}
+	return path;
+}
+
 static int private_dir(struct report_dir *d)
 {
 	const char *base = getenv("TMPDIR");
 	if (base == NULL || base[0] == '\0')
 		base = "/tmp";
 	d->fd = -1;
-	if (asprintf(&d->path, "%s/threadleak.XXXXXX", base) < 0) {
-		d->path = NULL;
-		return -1;
-	}
+	d->path = folder_in(base);
+	if (d->path == NULL && strcmp(base, "/tmp") != 0)
+		d->path = folder_in(base = "/tmp"); /* a TMPDIR that is gone: /tmp, as unset */
 	struct stat st;
-	if (mkdtemp(d->path) == NULL ||
+	if (d->path == NULL ||
 	    (d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(d->fd, &st) != 0) {
 		cli_err("cannot create a folder in %s for the reports: %s", base, strerror(errno));

@@ -136,6 +136,10 @@ check(r.rc == 23 and "threadleak." in out(r), f"TMPDIR with a blank: status {r.r
 check("2 leaked threads" in err(r), "TMPDIR with a blank: the leaks reported", err(r))
 check(os.listdir(tmp) == [], "TMPDIR with a blank: the folder removed", os.listdir(tmp))
 
+# a TMPDIR that does not exist: run's folder in /tmp, as when it is unset (it exited 125)
+r = tl("run", "--", leaky, "a", env={"TMPDIR": os.path.join(work, "gone")})
+check(r.rc == 23 and "2 leaked threads" in err(r), f"TMPDIR gone: status {r.rc}", err(r))
+
 # the folder's identity is run's own, like log_path
 r = tl("run", "--options", "log_dir_id=1,2", "--", leaky)
 check(r.rc == 2 and "'log_dir_id' is set by threadleak run" in err(r), f"--options log_dir_id: {r.rc}", err(r))
