@@ -224,7 +224,12 @@ static json_object *parse_fd(int fd, size_t max, char *why, size_t whylen)
 			size_t end = off + (size_t)json_tokener_get_parse_end(tok);
 			if (e == json_tokener_continue)
 				break;
-			if (e != json_tokener_success || doc == NULL) {
+			if (e == json_tokener_success && doc == NULL) { /* valid JSON: null */
+				snprintf(why, whylen,
+				         "not a threadleak report (the JSON value null)");
+				goto fail;
+			}
+			if (e != json_tokener_success) {
 				for (size_t i = 0; i < end; i++)
 					if (buf[i] == '\n')
 						line++, line_start = total + i + 1;

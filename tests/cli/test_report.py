@@ -93,6 +93,12 @@ check(r.rc == 1, f"invalid files: status {r.rc}", e)
 check(f"threadleak: {bad}: not valid JSON" in e and f"threadleak: {half}: not valid JSON" in e, "named", e)
 check("missing.json: No such file or directory; skipped" in e, "missing file named", e)
 check(f"{other}: not a threadleak report" in e and "4 files skipped" in e, "not a report", e)
+# a file holding null is valid JSON, just not a report (it was "not valid JSON")
+nul = os.path.join(work, "null.json")
+with open(nul, "w") as f:
+    f.write("null\n")
+rn = tl("report", nul, cwd=work)
+check(rn.rc == 1 and f"{nul}: not a threadleak report (the JSON value null); skipped" in err(rn), "null", err(rn))
 check(want_cur.search(out(r)) and "2 leaked threads in 1 of 1 process" in out(r), "the valid one reported", out(r))
 # the right tool and schema with the wrong fields: named and skipped, not shown as a leak of
 # "Thread tid 0 (untracked) ??"
