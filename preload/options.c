@@ -153,10 +153,10 @@ bad:
 		    "%d); keeping %d",
 		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)ptr);
 	else if (d->kind == K_BOOL)
-		complain(
-		    "%s: invalid value '%s' for %s (expected 0 or 1, or false/true, no/yes, off/on); "
-		    "keeping the previous value",
-		    origin, shown, d->name);
+		complain("%s: invalid value '%s' for %s (expected 0 or 1, or false/true, no/yes, "
+		         "off/on); "
+		         "keeping the previous value",
+		         origin, shown, d->name);
 	else if (d->kind == K_FAIL_ON)
 		complain("%s: invalid value '%s' for %s (expected all or unreachable); keeping the "
 		         "previous value",
