@@ -231,10 +231,11 @@ static void answer_handoff(const struct target *to)
 /* Make the report where it can be made: here, on a thread that can check, or the reduced one. */
 static void make_report(int sig, siginfo_t *si, void *uc, const struct target *to)
 {
-	/* Not while another thread's check runs (an exit check's grace period): this thread would
-	 * wait for it in tl_check, where that check leaves it out of its report (a thread waiting
-	 * on our lock is not the program's), and the process may end first. */
-	if (thread_can_check() && !atomic_load(&tl_checking)) {
+	/* Not while another thread's exit check runs (its grace period): this thread would wait
+	 * for it in tl_check, where that check leaves it out of its report (a thread waiting on
+	 * our lock is not the program's), and the process ends first. Another request's check is
+	 * waited for (threadleak watch, whose requests may overlap on a loaded machine). */
+	if (thread_can_check() && !atomic_load(&tl_exit_checking)) {
 		char *text = full_report(report_json(to));
 		deliver(to, text);
 		free(text);

@@ -690,8 +690,8 @@ static const char *const state_names[] = {
 static size_t reduced_format(char *out, size_t cap, const struct reduced_thread *v, int n,
                              int status, bool hang, bool json)
 {
-	const char *note = hang && atomic_load(&tl_checking)
-	                       ? "the signal came during a check of the process by threadleak: "
+	const char *note = hang && atomic_load(&tl_exit_checking)
+	                       ? "the signal came during threadleak's exit check: "
 	                         "the report is reduced (no stacks, no suppressions)"
 	                   : hang ? "the signal came while no thread could take stacks safely: the "
 	                            "report is reduced (no stacks, no suppressions)"

@@ -32,6 +32,7 @@ static void atfork_child(void)
 	tl_exit_after_fork_child();
 	tl_log_after_fork_child();
 	atomic_store(&tl_checking, false);
+	atomic_store(&tl_exit_checking, false);
 }
 
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
