@@ -123,15 +123,22 @@ static int check_raw(struct run_opts *o, const char *raw)
 	return bad;
 }
 
+/* What run appends to THREADLEAK_OPTIONS for the library (library_options), up to its paths. */
+#define RUN_OWN_OPTIONS "exitcode=0:format=json:"
+
 /* An exitcode in the THREADLEAK_OPTIONS of the environment is run's own too (the library is
  * told exitcode=0): the last valid one, unless --exitcode or --options give one. A bad value
- * is left to the library, which names it. */
+ * is left to the library, which names it. Not what an outer run appended (threadleak run --
+ * make check, whose Makefile runs threadleak run again): from there on, the options are not
+ * the user's. */
 static void exitcode_from_env(struct run_opts *o)
 {
 	const char *env = getenv("THREADLEAK_OPTIONS");
 	if (env == NULL || o->exitcode_set)
 		return;
-	char *copy = strdup(env);
+	char *copy = strdup(env), *outer = copy ? strstr(copy, RUN_OWN_OPTIONS) : NULL;
+	if (outer)
+		*outer = '\0';
 	for (char *save = NULL, *t = copy ? strtok_r(copy, ": \t\n\r", &save) : NULL; t;
 	     t = strtok_r(NULL, ": \t\n\r", &save)) {
 		long v;
@@ -336,7 +343,7 @@ static char *library_options(const struct run_opts *o, const struct report_dir *
 		fprintf(m, "children=0:");
 	/* hang reports: on the signals that end a process, and on our requests (--timeout) */
 	fprintf(m, "dump_on_signal=1:dump_signal=%d:", dump_signal_default());
-	fprintf(m, "exitcode=0:format=json:log_path=/proc/%d/fd/%d/report:log_dir_id=%llu,%llu",
+	fprintf(m, RUN_OWN_OPTIONS "log_path=/proc/%d/fd/%d/report:log_dir_id=%llu,%llu",
 	        (int)getpid(), d->fd, d->dev, d->ino);
 	fclose(m);
 	return buf;
