@@ -33,6 +33,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -405,6 +406,51 @@ static void prepare_teardown(void)
  * program's buffered output (they would write it again when they exit); not done before the
  * teardown, where it would reorder the program's stdout against what its atexit handlers write
  * to stderr. */
+/* The exit check as the process sees it: no time. Bare, exit() ends the process at once, and an
+ * alarm() due a moment later never fires; the check's grace period and work would let it fire
+ * and kill the process (SIGALRM's default action), with its output and the report (a test's
+ * watchdog: alarm(1), a pass at 850 ms). The interval timers stop for the check and go on
+ * with what was left after it; the CPU time the check takes is not the program's either
+ * (ITIMER_VIRTUAL, ITIMER_PROF). A stopped timer also lets the grace period end early
+ * (check.c no_timers). POSIX timers (timer_create) are left as they are. */
+struct paused_timers {
+	struct itimerval left[3];
+	bool any;
+};
+
+static const int interval_timers[3] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
+
+static void pause_timers(struct paused_timers *p)
+{
+	static const struct itimerval stop;
+	p->any = false;
+	for (int i = 0; i < 3; i++) {
+		memset(&p->left[i], 0, sizeof(p->left[i]));
+		if (getitimer(interval_timers[i], &p->left[i]) == 0 &&
+		    (p->left[i].it_value.tv_sec || p->left[i].it_value.tv_usec)) {
+			setitimer(interval_timers[i], &stop, NULL);
+			p->any = true;
+		}
+	}
+}
+
+static void resume_timers(const struct paused_timers *p)
+{
+	for (int i = 0; p->any && i < 3; i++)
+		if (p->left[i].it_value.tv_sec || p->left[i].it_value.tv_usec)
+			setitimer(interval_timers[i], &p->left[i], NULL);
+}
+
+/* The exit check (kind TL_CHECK_EXIT) with the interval timers stopped meanwhile. */
+static int exit_check(int status)
+{
+	struct paused_timers p;
+	pause_timers(&p);
+	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+	resume_timers(&p);
+	return leaked;
+}
+
 static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
@@ -424,7 +470,7 @@ static void take_early_check(int status, bool flush)
 		flush_stdio(false);
 	early_status = status;
 	tl_defer = &early_result;
-	early_leaked = tl_check(TL_CHECK_EXIT, early_status, true, NULL);
+	early_leaked = exit_check(early_status);
 	tl_defer = NULL;
 	sort_early();
 	tl_log_hold_stderr();
@@ -856,7 +902,7 @@ static int finish_check(int status, bool after_fini)
 		tl_fork_handlers_again();
 	judging = none == EARLY_DONE && early_sorted != NULL;
 	judged_since = tl_mono_ns();
-	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
+	int leaked = exit_check(status);
 	judging = false;
 	return leaked;
 }

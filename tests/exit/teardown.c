@@ -25,6 +25,7 @@
  *   exiter  a worker that calls exit(7) 150 ms after main returns, in the grace period: bare,
  *           the process has ended by then with main's status, and the worker is a leak
  *   exiter_now the same, main returning 1 ms after it starts the worker
+ *   alarm   alarm(3), a thread waiting forever; an atexit handler prints "alarm left N ms"
  *   closefrom a leaked reader, and an atexit handler that closes descriptors 3 to 1023
  *   daemon  a leaked reader, and an atexit handler that forks a daemon (setsid, its stdio on
  *           /dev/null, 3 s asleep): `prog 2>&1 | cat` must not wait for it
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,6 +212,16 @@ static void *early_exiter(void *arg)
 	return arg;
 }
 
+/* What is left of alarm(3) in an atexit handler: about 3 s bare (the process took 20 ms);
+ * the exit check's time is not the program's (its grace period made it 2.7 s, and a watchdog
+ * closer to the end killed the process during the check). */
+static void alarm_left(void)
+{
+	struct itimerval it;
+	getitimer(ITIMER_REAL, &it);
+	printf("alarm left %ld ms\n", (long)it.it_value.tv_sec * 1000 + it.it_value.tv_usec / 1000);
+}
+
 static void *exiter(void *arg)
 {
 	usleep(170000);
@@ -294,6 +306,10 @@ int main(int argc, char **argv)
 		usleep(200000);
 	} else if (strcmp(mode, "exiter") == 0) {
 		pthread_create(&t, NULL, exiter, NULL);
+	} else if (strcmp(mode, "alarm") == 0) {
+		alarm(3); /* a watchdog the process ends well before */
+		atexit(alarm_left);
+		pthread_create(&t, NULL, forever, NULL);
 	} else if (strcmp(mode, "exiter_now") == 0) {
 		pthread_create(&t, NULL, exiter, NULL);
 		usleep(1000); /* the worker's sleep began in main's last tick of the coarse clock */

@@ -37,6 +37,9 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - workerexit: a worker calls exit(4) while main sleeps, and main returns during the worker's
   own check: status 4, as bare (main returning waits; what main printed meanwhile is printed:
   README Limits).
+- alarm: an alarm(3) pending at exit has about 3 s left in an atexit handler, as bare: the
+  interval timers stop during the exit check (it had 2.7 s left, and a watchdog due soon after
+  the end killed the process during the check, output and report lost).
 - exiter: a worker that calls exit(7) 150 ms after main returns, during the grace period: the
   status is main's (0, then 23), not 7, and the worker is reported, blocked in exit: bare, the
   process had ended long before. Before, a thread inside exit() was never a leak, so the
@@ -44,6 +47,8 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
   are the program's own race of exits and not leaks (robust/stress exitrace). exiter_now: the
   same when main returns 1 ms after the worker began its sleep (it was missed 7 times in 10:
   both times on the coarse clock, one tick, compared with <)."""
+import re
+
 from exitlib import *  # noqa: F401,F403
 from exitlib import LIB, check, exe, functions, ok, run, strict_json
 
@@ -108,6 +113,12 @@ for i in range(3):
         r = run([prog, mode], json_format=False)
         check(r.rc == 23 and b"found 1 leaked thread" in r.stderr,
               f"{mode}: status {r.rc}, the report lost", r.stderr)
+    # a pending alarm() goes on after the exit check with what it had left: the check's time is
+    # not the program's (it lost 250 ms and more, and a watchdog due soon killed the process)
+    r = run([prog, "alarm"])
+    m = re.search(rb"alarm left (\d+) ms", r.stdout)
+    check(r.rc == 23 and m and int(m.group(1)) > 2900 and len(r.leaks) == 1,
+          f"alarm: status {r.rc}, {r.stdout!r}", r.stderr)
     for mode in ["exiter"] + ["exiter_now"] * 6:
         r = run([prog, mode])
         got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
