@@ -1,10 +1,15 @@
 /* Two threads call threadleak_verify_none() at once while one thread is leaked (blocked in
- * read): the check that runs second waits for the first, and neither may report the other
- * checker waiting on threadleak's own lock. Prints each check's count.
+ * read): the check that runs second waits for the first; the first reports the waiting one
+ * only as blocked in a threadleak check, never on threadleak's own lock. Prints each check's
+ * count.
+ * With argument "checker_thread": a leaked thread that calls threadleak_report_json() every
+ * millisecond, beside the reader; main's check counts both ("leaks 2"): the API caller was left
+ * out whenever it waited for main's check.
  * With argument "exit": main's check runs (a sleeper keeps it waiting out the grace period)
  * while another thread calls exit(5) 30 ms after it began: the exit check waits for it, then
  * reports. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +49,36 @@ static void *exiter(void *arg)
 	return arg;
 }
 
+static atomic_int stop;
+
+/* A leaked thread of the program that calls the API now and then (its own mid-run checks) */
+static void *api_caller(void *arg)
+{
+	while (!atomic_load(&stop)) {
+		free(threadleak_report_json(NULL));
+		usleep(1000); /* API_CALLER_SLEEP */
+	}
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t l, c1, c2;
 	int r1 = -1, r2 = -1;
 	pipe(fds);
+	if (argc > 1 && strcmp(argv[1], "checker_thread") == 0) {
+		threadleak_ignore_current();
+		pthread_create(&c1, NULL, api_caller, NULL);
+		pthread_create(&l, NULL, leaked, NULL);
+		usleep(50000);
+		int n = threadleak_verify_none(); /* both: the API caller, even when it waits */
+		atomic_store(&stop, 1);
+		write(fds[1], "x", 1);
+		pthread_join(c1, NULL);
+		pthread_join(l, NULL);
+		printf("leaks %d\n", n);
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "exit") == 0) {
 		pthread_barrier_init(&together, NULL, 2);
 		pthread_create(&l, NULL, leaked, NULL);

@@ -1,7 +1,9 @@
-"""Two threads check at once: the second check waits for the first, and the thread waiting is
-inside threadleak, not blocked in the program: no check reports it (it was reported blocked in
-pthread_mutex_lock on threadleak's check_lock). Each check finds the leaked reader; the one
-that runs second may also find the first checker finished and not yet joined (main joins the
+"""Two threads check at once: the second check waits for the first. The thread waiting is a
+live thread of the program, in an API call: the first check may report it, "blocked in a
+threadleak check" with its stack at that call, never blocked on threadleak's own lock (it was
+reported blocked in pthread_mutex_lock on check_lock; then left out, which hid a leaked thread
+that calls the API: tests/api checker_thread). Each check finds the leaked reader; the one that
+runs second may also find the first checker finished and not yet joined (main joins the
 checkers in order), a true report of that moment."""
 import json
 
@@ -18,8 +20,9 @@ for i in range(3):
         check(len(readers) == 1 and readers[0]["blocked_in"] == "read",
               f"run {i}: the reader is not reported blocked in read", doc)
         for l in doc["leaks"]:
+            waiting = l["state"] == "blocked" and l["blocked_in"] == "a threadleak check"
             check("check_lock" not in json.dumps(l) and
-                  not (l["start_routine"] == "checker" and l["state"] != "exited"),
+                  not (l["start_routine"] == "checker" and l["state"] != "exited" and not waiting),
                   f"run {i}: a checker reported: {l['state']} in {l.get('blocked_in')} "
                   f"on {l.get('object')}", doc)
     out = r.stdout.decode()
@@ -40,4 +43,9 @@ for i in range(3):
     readers = [l for l in exits[0]["leaks"] if l["start_routine"] == "leaked"]
     check(len(readers) == 1 and readers[0]["blocked_in"] == "read",
           f"run {i}: the reader in the exit report", exits[0])
+# a leaked thread of the program that calls the API itself: counted by main's check, also when
+# it waits for that check (it was left out 20 times in 20)
+for i in range(5):
+    r = run([prog, "checker_thread"], options="format=json", json_format=False, timeout=60)
+    check(r.rc == 0 and r.stdout == b"leaks 2\n", f"checker_thread, run {i}: {r.stdout!r}", r.stderr[-3000:])
 ok()
