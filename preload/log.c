@@ -55,16 +55,21 @@ static bool is(int fd, const struct ident *id)
 
 /* A high number, so that the program's own descriptors keep the numbers they would have had
  * without us (programs and tests often expect the next open() to return 3); at most 1000, as a
- * number near a limit of a million would grow the kernel's descriptor table. */
+ * number near a limit of a million would grow the kernel's descriptor table. Under a small
+ * limit (ulimit -n 64), the top three numbers below it: a program with no thread got 4 from its
+ * first open(), our copy of stderr having taken 3. */
 int tl_high_fd(int fd)
 {
 	struct rlimit rl;
 	int min = 3;
-	if (tl_raw_syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0 &&
-	    rl.rlim_cur > 64)
-		min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
-		          ? 1000
-		          : (int)rl.rlim_cur - 16;
+	if (tl_raw_syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0) {
+		if (rl.rlim_cur > 64)
+			min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
+			          ? 1000
+			          : (int)rl.rlim_cur - 16;
+		else if (rl.rlim_cur > 6) /* the three we hold: the stderr copy, libunwind's pipe */
+			min = (int)rl.rlim_cur - 3;
+	}
 	int high = (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, min);
 	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }

@@ -86,6 +86,13 @@ bare = run([fdnext], preload=False)
 r = run([fdnext])
 check(bare.rc == 0 and r.rc == 0 and r.stdout == bare.stdout,
       f"fdnext: {r.stdout!r} (status {r.rc}) against bare {bare.stdout!r}", r.stderr)
+# the same under a small descriptor limit: ours go to the top three numbers below it (at 64 and
+# less they went from 3, and the program's first open() returned 4)
+for limit in (8, 16, 64):
+    sh = ["sh", "-c", f"ulimit -n {limit} && exec {fdnext}"]
+    bare, r = run(sh, preload=False), run(sh)
+    check(bare.rc == 0 and r.rc == 0 and r.stdout == bare.stdout == b"3 3 3\n",
+          f"fdnext at ulimit -n {limit}: {r.stdout!r} (status {r.rc}) against bare {bare.stdout!r}", r.stderr)
 # A program that puts its log on a number threadleak's pipe (libunwind's) had taken, by dup2,
 # or after closing every descriptor: libunwind wrote its bytes into the log (1002), closed the
 # program's descriptor to open its pipe again (1001: the last line lost, EBADF), or a SIGPIPE
