@@ -232,9 +232,10 @@ static void answer_handoff(const struct target *to)
 static void make_report(int sig, siginfo_t *si, void *uc, const struct target *to)
 {
 	/* Not while another thread's exit check runs (its grace period): this thread would wait
-	 * for it in tl_check, where that check leaves it out of its report (a thread waiting on
-	 * our lock is not the program's), and the process ends first. Another request's check is
-	 * waited for (threadleak watch, whose requests may overlap on a loaded machine). */
+	 * for it in tl_check, and the process ends before the report is made (dump waited for
+	 * nothing; the exit check also left the waiting thread out, before tl_check recorded
+	 * the wait). Another request's check is waited for (threadleak watch, whose requests
+	 * may overlap on a loaded machine). */
 	if (thread_can_check() && !atomic_load(&tl_exit_checking)) {
 		char *text = full_report(report_json(to));
 		deliver(to, text);
