@@ -1341,10 +1341,7 @@ bool tl_check_running_here(void)
 
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
-	/* a thread that waits here for another thread's check is in our code, not blocked in the
-	 * program's: that check must not report it on our lock (wanted) */
 	struct tl_thread *me = tl_self;
-	bool was_in_check = me && atomic_exchange(&me->in_check, true);
 	if (pthread_mutex_trylock(&check_lock) != 0) {
 		/* Another thread's check runs: this thread waits for it as a thread of the program
 		 * (an API call of a test running in parallel: a leak of that check's, with its
@@ -1369,8 +1366,6 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 		check_call_run(&cc);
 	checking_here = false;
 	pthread_mutex_unlock(&check_lock);
-	if (me)
-		atomic_store(&me->in_check, was_in_check);
 	return cc.leaked;
 }
 

@@ -195,21 +195,20 @@ TL_START_DATA static atomic_bool exit_reduced; /* exit() was called from a signa
  * handler came first). */
 enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
 /* When the early check began (tl_mono_ns). A thread that calls exit() while it runs, coming
- * out of a sleep or timed wait it entered before then, at least LATE_EXIT_MS later, would not
- * have got there bare (the process had ended): it is still a leaked thread, a watchdog whose
- * timer fired during the grace period. Other calls are the program's own race of exits (tests/
- * robust exitrace: eight threads leave a barrier and call exit(), one of them 50 ms late on a
- * busy machine). */
-static int64_t early_began_ns, early_began_coarse; /* tl_mono_ns, and tl_now_ns as records */
+ * out of a sleep or timed wait, at least LATE_EXIT_MS later, would not have got there bare (the
+ * process had ended): it is still a leaked thread, a watchdog whose timer fired during the
+ * grace period. Whether the sleep began before the check is not asked: a thread that began it
+ * after main returned was alive then too (a watchdog started just before, which had not run
+ * yet on a loaded machine, was missed; and on the coarse clock the two times were one tick).
+ * Other calls are the program's own race of exits (tests/robust exitrace: eight threads leave
+ * a barrier and call exit(), one of them 50 ms late on a busy machine). */
+static int64_t early_began_ns;
 enum { LATE_EXIT_MS = 50 };
 
 static bool timer_fired_late(const struct tl_thread *t)
 {
 	const struct tl_block *b = &t->blk; /* its last wrapped call: kept after it returns */
-	/* <=: both are on the coarse clock, a tick of up to 4 ms, and a watchdog that began its
-	 * sleep in main's last tick was missed 7 times in 10 */
-	return b->call && b->since_ns <= early_began_coarse &&
-	       tl_mono_ns() - early_began_ns >= LATE_EXIT_MS * 1000000LL &&
+	return b->call && tl_mono_ns() - early_began_ns >= LATE_EXIT_MS * 1000000LL &&
 	       (b->kind == TL_OBJ_SLEEP || strstr(b->call, "timed") || strstr(b->call, "clock"));
 }
 
@@ -401,11 +400,6 @@ static void prepare_teardown(void)
 	tl_output_write(-1, "", 0);
 }
 
-/* The check taken before the teardown (or, failing that, in our destructor), its report kept
- * for the last handler. `flush`: children forked while the check waits must not inherit the
- * program's buffered output (they would write it again when they exit); not done before the
- * teardown, where it would reorder the program's stdout against what its atexit handlers write
- * to stderr. */
 /* The exit check as the process sees it: no time. Bare, exit() ends the process at once, and an
  * alarm() due a moment later never fires; the check's grace period and work would let it fire
  * and kill the process (SIGALRM's default action), with its output and the report (a test's
@@ -451,6 +445,11 @@ static int exit_check(int status)
 	return leaked;
 }
 
+/* The check taken before the teardown (or, failing that, in our destructor), its report kept
+ * for the last handler. `flush`: children forked while the check waits must not inherit the
+ * program's buffered output (they would write it again when they exit); not done before the
+ * teardown, where it would reorder the program's stdout against what its atexit handlers write
+ * to stderr. */
 static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
@@ -465,7 +464,6 @@ static void take_early_check(int status, bool flush)
 	}
 	/* not before: a process without threads would pay the clock's first lookup */
 	early_began_ns = tl_mono_ns();
-	early_began_coarse = tl_now_ns();
 	if (flush)
 		flush_stdio(false);
 	early_status = status;

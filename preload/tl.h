@@ -178,9 +178,6 @@ struct tl_thread {
 	/* set without the lock by the thread in its last destructor, before it waits for the lock
 	 * to mark itself finished: from then on it runs only our code and glibc's exit path */
 	atomic_bool finishing;
-	/* inside tl_check, waiting for another thread's check or running its own: threadleak's,
-	 * not the program's, for as long (no check reports it) */
-	atomic_bool in_check;
 	uintptr_t create_module_base;
 	int ncreate;
 	bool create_cut; /* the creation stack had more than max_frames frames */

@@ -45,8 +45,9 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
   process had ended long before. Before, a thread inside exit() was never a leak, so the
   watchdog vanished from the report. Threads that call exit() within 50 ms of the check's start
   are the program's own race of exits and not leaks (robust/stress exitrace). exiter_now: the
-  same when main returns 1 ms after the worker began its sleep (it was missed 7 times in 10:
-  both times on the coarse clock, one tick, compared with <)."""
+  same when main returns 1 ms after it starts the worker (it was missed 7 times in 10: both
+  times on the coarse clock, one tick, compared with <; then 1 in 20, when the worker had not
+  begun its sleep yet)."""
 import re
 
 from exitlib import *  # noqa: F401,F403
