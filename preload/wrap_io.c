@@ -58,11 +58,9 @@ static bool unw_record(const int fds[2])
 	return true;
 }
 
-/* A pipe at high numbers (our pipe2's move), libunwind's flags. */
-static bool high_pipe(int fds[2])
+/* A pipe's two ends moved to high numbers (tl_high_fd). */
+static void move_high(int fds[2])
 {
-	if (tl_raw_syscall(SYS_pipe2, (long)fds, O_NONBLOCK | O_CLOEXEC, 0) != 0)
-		return false;
 	for (int i = 0; i < 2; i++) {
 		int high = tl_high_fd(fds[i]);
 		if (high > fds[i]) {
@@ -70,6 +68,14 @@ static bool high_pipe(int fds[2])
 			fds[i] = high;
 		}
 	}
+}
+
+/* A pipe at high numbers, libunwind's flags. */
+static bool high_pipe(int fds[2])
+{
+	if (tl_raw_syscall(SYS_pipe2, (long)fds, O_NONBLOCK | O_CLOEXEC, 0) != 0)
+		return false;
+	move_high(fds);
 	return true;
 }
 
@@ -129,13 +135,7 @@ static void unwinder_pipe(int *fds, uintptr_t caller)
 {
 	if (!tl_pc_in_unwinder(caller))
 		return;
-	for (int i = 0; i < 2; i++) {
-		int high = tl_high_fd(fds[i]);
-		if (high > fds[i]) {
-			tl_raw_syscall(SYS_close, fds[i], 0, 0);
-			fds[i] = high;
-		}
-	}
+	move_high(fds);
 	pthread_mutex_lock(&unw_lock);
 	unw_nums[0] = fds[0];
 	unw_nums[1] = fds[1];
