@@ -909,7 +909,10 @@ static void at_exit(int status, void *arg)
 {
 	(void)arg;
 	status = seen_status(status);
-	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
+	/* nothing_to_check's first answer before checks_exit's getpid: a process that never
+	 * started a thread pays no system call here (docs/internals.md, Process start) */
+	if (!(nothing_seen_early && __libc_single_threaded) && checks_exit() &&
+	    !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio(false);
@@ -935,6 +938,8 @@ static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
+	if (atomic_load(&exit_check_done))
+		return; /* the usual case, without a getpid */
 	bool ours = tl_getpid() == tl_pid;
 	if (ours && !atomic_load(&exit_check_done))
 		tl_thread_exiting(); /* itself in exit(): not a leak */
