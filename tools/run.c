@@ -801,9 +801,13 @@ static bool signal_tree(int sig)
 	size_t n = descendants(tree, MAX_TREE);
 	bool child = false;
 	for (size_t i = 0; i < n; i++) {
+		/* our child, and not ended yet: asked before the signal, since once signalled it
+		 * may be reaped by the main thread (spawn_wait) before a look after it */
 		siginfo_t si = {0};
-		if (kill(tree[i], sig) == 0 &&
-		    waitid(P_PID, (id_t)tree[i], &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+		bool alive_child =
+		    waitid(P_PID, (id_t)tree[i], &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid == 0;
+		if (kill(tree[i], sig) == 0 && alive_child)
 			child = true;
 	}
 	return child;
