@@ -26,14 +26,17 @@ const struct tl_default_set tl_default_sets[] = {
      "GLib and GIO: the worker context thread (\"gmain\"), GDBus's shared worker thread "
      "(\"gdbus\"), the thread pool's spawner (\"pool-spawner\", when scheduler settings "
      "cannot be read) and idle threads of GLib's shared thread pool, which wait in "
-     "g_cond_wait_until for a new job (0.5 s) or a new pool (GLib keeps 2 for 15 s). Threads "
-     "of an exclusive pool, and pool jobs that block, are still reported",
+     "g_cond_wait_until for a new job (0.5 s) or a new pool (GLib keeps 2 for 15 s), running "
+     "nothing but GLib's code. Threads of an exclusive pool, pool jobs that block, and the "
+     "program's own threads that wait in GLib are still reported",
      /* GLib is stripped: its threads are recognised by the names GLib gives them and, for
-      * idle pool threads, by the timed wait they sit in (their own functions are static) */
+      * idle pool threads, by the timed wait they sit in (their own functions are static)
+      * with nothing but GLib's code on the stack: a worker of the program's own that polls
+      * a GAsyncQueue with a timeout sits in the same wait, under its own function */
      "name:^gmain$\n"
      "name:^gdbus$\n"
      "name:^pool-spawner$\n"
-     "top:^g_cond_wait_until$\n"},
+     "top:^g_cond_wait_until$ && only_in:/libg*-2.0.so\n"},
     {"libgomp",
      "GCC's OpenMP runtime: the worker threads of libgomp's pool, which it keeps for the "
      "process lifetime and parks between parallel regions (or spins, with "

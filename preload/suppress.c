@@ -11,6 +11,8 @@
  *   only_in:P     every frame of the current stack outside threadleak and libc is in a
  *                 shared object matching P: the thread runs nothing but that library's code
  *                 (a runtime's idle worker, not one running the user's task)
+ * Conditions joined with " && " on one line make one rule that matches a thread only when
+ * all of them do (at most RULE_CONDS): "top:^wait_for_job$ && only_in:libvendor.so".
  * Sources, all loaded at the first check (nothing at start-up): the default sets
  * (default_suppressions.c, unless default_suppressions=0 or disabled by name), the
  * program's threadleak_default_suppressions() hook, and every suppressions=FILE. A malformed
@@ -30,10 +32,13 @@ enum rule_type { R_TOP, R_ANY, R_START, R_CREATED_BY, R_NAME, R_MODULE, R_ONLY_I
 static const char *const type_names[] = {"top",  "any",    "start",  "created_by",
                                          "name", "module", "only_in"};
 
+#define RULE_CONDS 4 /* conditions a rule may join with " && " */
+
 struct rule {
-	int type;
-	char *pattern;
-	char *text;      /* "type:pattern" as written */
+	int ncond;
+	int type[RULE_CONDS];
+	char *pattern[RULE_CONDS];
+	char *text;      /* "type:pattern && ..." as written, blanks normalized */
 	const char *set; /* default set name, NULL for the user's */
 	size_t count;
 };
@@ -84,30 +89,39 @@ bool tl_pattern_match(const char *templ, const char *str)
 	return true;
 }
 
-static int add_rule(int type, const char *pattern, const char *set)
+/* Takes the patterns (malloc'ed, freed on failure). */
+static int add_rule(int ncond, const int *type, char **pattern, const char *set)
 {
-	if (nrules == caprules) {
+	size_t n = 1;
+	for (int i = 0; i < ncond; i++)
+		n += strlen(type_names[type[i]]) + strlen(pattern[i]) + 5;
+	char *text = malloc(n);
+	if (nrules == caprules && text != NULL) {
 		size_t cap = caprules ? caprules * 2 : 32;
 		struct rule *v = realloc(rules, cap * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		rules = v;
-		caprules = cap;
+		if (v != NULL) {
+			rules = v;
+			caprules = cap;
+		}
 	}
-	struct rule *r = &rules[nrules];
-	r->type = type;
-	r->pattern = strdup(pattern);
-	size_t n = strlen(type_names[type]) + strlen(pattern) + 2;
-	r->text = malloc(n);
-	if (r->pattern == NULL || r->text == NULL) {
-		free(r->pattern);
-		free(r->text);
+	if (text == NULL || nrules == caprules) {
+		free(text);
+		for (int i = 0; i < ncond; i++)
+			free(pattern[i]);
 		return -1;
 	}
-	snprintf(r->text, n, "%s:%s", type_names[type], pattern);
+	struct rule *r = &rules[nrules++];
+	size_t used = 0;
+	for (int i = 0; i < ncond; i++) {
+		r->type[i] = type[i];
+		r->pattern[i] = pattern[i];
+		used += (size_t)snprintf(text + used, n - used, "%s%s:%s", i ? " && " : "",
+		                         type_names[type[i]], pattern[i]);
+	}
+	r->ncond = ncond;
+	r->text = text;
 	r->set = set;
 	r->count = 0;
-	nrules++;
 	return 0;
 }
 
@@ -125,6 +139,40 @@ static void shown(const char *s, size_t n, char *out, size_t outlen)
 		if (++problems <= MAX_LINE_WARNINGS) \
 			tl_warn(__VA_ARGS__);        \
 	} while (0)
+
+static const char OUT_OF_MEMORY[] = "out of memory", NOT_TYPE_PATTERN[] = "not type:pattern",
+                  UNKNOWN_TYPE[] = "unknown rule type";
+
+/* One condition, type:pattern, in [b, e) (blanks around it already trimmed): NULL and the
+ * pattern (malloc'ed), or what is wrong with it. */
+static const char *parse_cond(const char *b, const char *e, int *type, char **pat)
+{
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	const char *colon = memchr(b, ':', (size_t)(e - b));
+	if (colon == NULL)
+		return NOT_TYPE_PATTERN;
+	const char *te = colon; /* blanks between the type and the colon are fine */
+	while (te > b && (te[-1] == ' ' || te[-1] == '\t'))
+		te--;
+	*type = -1;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(type_names); i++)
+		if ((size_t)(te - b) == strlen(type_names[i]) &&
+		    strncmp(b, type_names[i], (size_t)(te - b)) == 0)
+			*type = (int)i;
+	if (*type < 0)
+		return UNKNOWN_TYPE;
+	const char *pb = colon + 1;
+	while (pb < e && (*pb == ' ' || *pb == '\t'))
+		pb++;
+	if (pb == e)
+		return "empty pattern";
+	for (const char *q = pb; q < e; q++)
+		if ((unsigned char)*q < 0x20 && *q != '\t')
+			return "control characters";
+	*pat = strndup(pb, (size_t)(e - pb));
+	return *pat == NULL ? OUT_OF_MEMORY : NULL;
+}
 
 /* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
 static int parse(const char *text, const char *origin, const char *set)
@@ -153,50 +201,54 @@ static int parse(const char *text, const char *origin, const char *set)
 			continue;
 		char what[80];
 		shown(b, (size_t)(e - b), what, sizeof(what));
-		const char *colon = memchr(b, ':', (size_t)(e - b));
-		if (colon == NULL) {
-			LINE_WARN("%s:%d: '%s' is not type:pattern; rule ignored", origin, lineno,
-			          what);
+		int ncond = 0, type[RULE_CONDS];
+		char *pat[RULE_CONDS];
+		const char *bad = NULL;
+		for (const char *cb = b; cb < e && bad == NULL;) {
+			/* one condition: up to the next "&&" with a blank before it and a blank or
+			 * the end after it */
+			const char *ce = e, *next = e;
+			for (const char *q = cb; q + 3 <= e; q++)
+				if ((q[0] == ' ' || q[0] == '\t') && q[1] == '&' && q[2] == '&' &&
+				    (q + 3 == e || q[3] == ' ' || q[3] == '\t')) {
+					ce = q;
+					next = q + 3;
+					break;
+				}
+			while (next < e && (*next == ' ' || *next == '\t'))
+				next++;
+			if (ncond == RULE_CONDS)
+				bad = "more than 4 conditions joined with &&";
+			else if (ce != e && next == e)
+				bad = "nothing after &&";
+			else if ((bad = parse_cond(cb, ce, &type[ncond], &pat[ncond])) == NULL)
+				ncond++;
+			cb = next;
+		}
+		if (bad != NULL) {
+			for (int i = 0; i < ncond; i++)
+				free(pat[i]);
+			if (bad == OUT_OF_MEMORY) {
+				tl_warn("%s:%d: out of memory", origin, lineno);
+				return problems + 1;
+			}
+			if (bad == NOT_TYPE_PATTERN)
+				LINE_WARN("%s:%d: '%s' is not type:pattern; rule ignored", origin,
+				          lineno, what);
+			else if (bad == UNKNOWN_TYPE)
+				LINE_WARN(
+				    "%s:%d: unknown rule type in '%s' (expected top, any, start, "
+				    "created_by, name, module or only_in); rule ignored",
+				    origin, lineno, what);
+			else
+				LINE_WARN("%s:%d: %s in '%s'; rule ignored", origin, lineno, bad,
+				          what);
 			continue;
 		}
-		const char *te = colon; /* blanks between the type and the colon are fine */
-		while (te > b && (te[-1] == ' ' || te[-1] == '\t'))
-			te--;
-		int type = -1;
-		for (size_t i = 0; i < TL_ARRAY_SIZE(type_names); i++)
-			if ((size_t)(te - b) == strlen(type_names[i]) &&
-			    strncmp(b, type_names[i], (size_t)(te - b)) == 0)
-				type = (int)i;
-		if (type < 0) {
-			LINE_WARN("%s:%d: unknown rule type in '%s' (expected top, any, start, "
-			          "created_by, name, module or only_in); rule ignored",
-			          origin, lineno, what);
-			continue;
-		}
-		const char *pb = colon + 1;
-		while (pb < e && (*pb == ' ' || *pb == '\t'))
-			pb++;
-		if (pb == e) {
-			LINE_WARN("%s:%d: empty pattern in '%s'; rule ignored", origin, lineno,
-			          what);
-			continue;
-		}
-		bool bad = false;
-		for (const char *q = pb; q < e; q++)
-			if ((unsigned char)*q < 0x20 && *q != '\t')
-				bad = true;
-		if (bad) {
-			LINE_WARN("%s:%d: control characters in '%s'; rule ignored", origin, lineno,
-			          what);
-			continue;
-		}
-		char *pat = strndup(pb, (size_t)(e - pb));
-		if (pat == NULL || add_rule(type, pat, set) != 0) {
-			free(pat);
+		if (add_rule(ncond, type, pat, set) != 0) {
 			tl_warn("%s:%d: out of memory", origin, lineno);
 			return problems + 1;
 		}
-		free(pat);
 	}
 	if (problems > MAX_LINE_WARNINGS)
 		tl_warn("%s: %d more malformed lines not shown; their rules are ignored", origin,
@@ -348,25 +400,33 @@ static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t
 	return in > 0;
 }
 
-static bool matches(const struct rule *rl, struct tl_seen *s, struct tl_report *r)
+static bool cond_matches(int type, const char *pat, struct tl_seen *s, struct tl_report *r)
 {
-	switch (rl->type) {
+	switch (type) {
 	case R_TOP:
-		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, rl->pattern, 1);
+		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, pat, 1);
 	case R_ANY:
-		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, rl->pattern, 0);
+		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, pat, 0);
 	case R_START:
-		return tl_pattern_match(rl->pattern, s->start_name);
+		return tl_pattern_match(pat, s->start_name);
 	case R_CREATED_BY:
-		return any_frame(r, s->create_pcs, s->ncreate, 0, rl->pattern, 0);
+		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 0);
 	case R_NAME:
-		return s->name[0] && tl_pattern_match(rl->pattern, s->name);
+		return s->name[0] && tl_pattern_match(pat, s->name);
 	case R_MODULE:
-		return any_frame(r, s->create_pcs, s->ncreate, 0, rl->pattern, 2);
+		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 2);
 	case R_ONLY_IN:
-		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, rl->pattern, 3);
+		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, pat, 3);
 	}
 	return false;
+}
+
+static bool matches(const struct rule *rl, struct tl_seen *s, struct tl_report *r)
+{
+	for (int i = 0; i < rl->ncond; i++)
+		if (!cond_matches(rl->type[i], rl->pattern[i], s, r))
+			return false;
+	return true;
 }
 
 const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r)

@@ -9,6 +9,10 @@
  *           leak, its idle threads wait in g_cond_wait (no timeout) and must be reported
  *   addon   dlopen the library named by $TL_ADDON and call addon_start(), which starts a
  *           thread that blocks forever: a leak, to be reported inside the runtime too
+ *   qworker a worker of the program's own (g_thread_new) that polls a GAsyncQueue with a
+ *           timeout and is never stopped: a leak whose innermost GLib frame is
+ *           g_cond_wait_until, as for GLib's idle pool threads, but with the program's code
+ *           on its stack: it must be reported
  * It prints one line per part, then "done". */
 #include <dlfcn.h>
 #include <gio/gio.h>
@@ -159,6 +163,23 @@ static void part_addon(void)
 	printf("addon started\n");
 }
 
+static gpointer queue_worker(gpointer data)
+{
+	GAsyncQueue *q = data;
+	for (;;) {
+		gpointer job = g_async_queue_timeout_pop(q, 100000); /* QWORKER_POP */
+		if (job == GINT_TO_POINTER(-1))
+			break;
+	}
+	return NULL;
+}
+
+static void part_qworker(void)
+{
+	g_thread_unref(g_thread_new("qworker", queue_worker, g_async_queue_new()));
+	printf("qworker started\n");
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -176,6 +197,8 @@ int main(int argc, char **argv)
 			part_xpool();
 		else if (strcmp(argv[i], "addon") == 0)
 			part_addon();
+		else if (strcmp(argv[i], "qworker") == 0)
+			part_qworker();
 		else
 			fprintf(stderr, "unknown part %s\n", argv[i]);
 	}

@@ -62,7 +62,8 @@ static void begin(const char *name)
 {
 	unit_current = name;
 	for (size_t i = 0; i < nrules; i++) {
-		free(rules[i].pattern);
+		for (int j = 0; j < rules[i].ncond; j++)
+			free(rules[i].pattern[j]);
 		free(rules[i].text);
 	}
 	nrules = 0;
@@ -186,9 +187,42 @@ static void test_parser(void)
 	for (size_t i = 0; i < 6; i++)
 		CHECK(strcmp(rule_text(i), want[i]) == 0, "rule %zu is '%s', expected '%s'", i,
 		      rule_text(i), want[i]);
-	CHECK(nrules == 6 && rules[1].type == R_ANY &&
-	          strcmp(rules[1].pattern, "grpc_core::Executor*") == 0 && rules[0].set == NULL,
+	CHECK(nrules == 6 && rules[1].ncond == 1 && rules[1].type[0] == R_ANY &&
+	          strcmp(rules[1].pattern[0], "grpc_core::Executor*") == 0 && rules[0].set == NULL,
 	      "rule fields");
+
+	/* conditions joined with " && ": one rule; "&&" inside a pattern (C++) is not a join */
+	begin("conjunctions");
+	p = tl_suppress_parse("top:wait_for_job && only_in:libvendor.so\n"
+	                      "any:f(int&&)\n"
+	                      "name:x  &&\tstart:y   # both\n",
+	                      "and.supp");
+	CHECK(p == 0 && stub_nmsgs == 0 && nrules == 3, "%d problems, %zu rules", p, nrules);
+	CHECK(nrules == 3 && rules[0].ncond == 2 && rules[0].type[1] == R_ONLY_IN &&
+	          strcmp(rule_text(0), "top:wait_for_job && only_in:libvendor.so") == 0,
+	      "two conditions: '%s'", rule_text(0));
+	CHECK(nrules == 3 && rules[1].ncond == 1 && strcmp(rules[1].pattern[0], "f(int&&)") == 0,
+	      "a pattern with && in it: '%s'", rule_text(1));
+	CHECK(nrules == 3 && rules[2].ncond == 2 && strcmp(rule_text(2), "name:x && start:y") == 0,
+	      "blanks around && normalized: '%s'", rule_text(2));
+	begin("malformed conjunctions");
+	p = tl_suppress_parse("top:a &&\n"                                       /* 1 */
+	                      "top:a && frame:b\n"                               /* 2 */
+	                      "top:a && b\n"                                     /* 3 */
+	                      "name:a && name:b && name:c && name:d && name:e\n" /* 4 */
+	                      "top:a && name:\n",                                /* 5 */
+	                      "and.supp");
+	const char *and_why[] = {"nothing after &&", "unknown rule type", "is not type:pattern",
+	                         "more than 4 conditions", "empty pattern"};
+	CHECK(p == 5 && stub_nmsgs == 5 && nrules == 0, "%d problems, %d warnings, %zu rules", p,
+	      stub_nmsgs, nrules);
+	for (int i = 0; i < 5 && i < stub_nmsgs; i++) {
+		char where[32];
+		snprintf(where, sizeof(where), "and.supp:%d: ", i + 1);
+		CHECK(strncmp(stub_msgs[i], where, strlen(where)) == 0 &&
+		          has(stub_msgs[i], and_why[i]) && has(stub_msgs[i], "ignored"),
+		      "warning %d '%s': expected '%s...%s'", i, stub_msgs[i], where, and_why[i]);
+	}
 
 	/* the README's example, comments after the rules included */
 	begin("README example");
@@ -447,6 +481,13 @@ static void test_match(void)
 	    {"module:libvendor", false, true},       /* the innermost creating frame outside libc */
 	    {"module:/app/bin/server", true, false}, /* vendor's creator is libvendor, not server */
 	    {"module:libc.so", false, false},
+	    /* every condition of a rule must match */
+	    {"top:logger_wait && name:logger", true, false},
+	    {"top:logger_wait && name:server", false, false},
+	    {"only_in:/app/bin/server && top:^logger_wait$", true, false},
+	    {"only_in:/app/bin/server && top:^logger_loop$", false, false},
+	    {"top:inner_helper && only_in:libvendor", false, false}, /* a server frame too */
+	    {"name:server && start:^vendor && module:libvendor", false, true},
 	};
 	for (size_t i = 0; i < TL_ARRAY_SIZE(cases); i++) {
 		const char *m = match1(cases[i].rule, &lg);
