@@ -907,11 +907,28 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	char o[TL_OBJECT_MAX] = "";
 	char a[160], b[160];
 	switch (s->kind) {
-	case TL_OBJ_COND:
+	case TL_OBJ_COND: {
 		describe_addr(r, "cond", s->obj, a, sizeof(a));
 		describe_addr(r, "mutex", s->obj2, b, sizeof(b));
-		snprintf(o, sizeof(o), "%s, %s", a, b);
+		/* Woken (signalled, or its time is up) and locking the mutex again inside
+		 * pthread_cond_wait: the kernel shows it waiting on the mutex's lock word (the
+		 * first of pthread_mutex_t), no longer on the condition variable. It waits for
+		 * the mutex's owner now, which may wait for it (docs/internals.md, Mutex and
+		 * lock owners). */
+		struct __pthread_mutex_s m;
+		bool died = false;
+		pid_t owner = 0;
+		if (s->obj2 != 0 && s->sysno == SYS_futex && s->sysargs[0] == s->obj2 &&
+		    s->kstate != 'R' && read_mutex(s->obj2, &m) && mutex_owner(&m, &owner, &died) &&
+		    owner > 0 && owner != s->tid && is_our_thread(k, nk, owner) && !died) {
+			snprintf(o, sizeof(o), "%s, woken; now locking %s", a, b);
+			s->held_by_tid = owner;
+			s->held_by = number_of_tid(k, nk, owner);
+		} else {
+			snprintf(o, sizeof(o), "%s, %s", a, b);
+		}
 		break;
+	}
 	case TL_OBJ_MUTEX: {
 		/* Threads waiting on one mutex are described alike: the last description is kept
 		 * for the next thread on the same mutex in this check (10,000 waiters: a read of

@@ -1,10 +1,21 @@
 /* An AB-BA deadlock on two global mutexes. Thread 2 takes lock_b then wants lock_a;
  * thread 3 takes lock_a then wants lock_b. Neither mutex_lock is wrapped: the check finds both
  * from the kernel (futex waits) and their stacks, names the mutexes by symbol, their owners,
- * and the cycle. */
+ * and the cycle.
+ * With argv[1] "cond", the same cycle through a condition variable: thread 2 takes lock_b,
+ * then waits on cv with lock_a; thread 3 takes lock_a, sets the flag, broadcasts cv and wants
+ * lock_b. Thread 2, woken, waits inside pthread_cond_wait to lock lock_a again, which thread 3
+ * holds. With "relock", main takes lock_a, broadcasts and returns holding it: thread 2 waits
+ * for lock_a held by thread 1 (no cycle). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int ready;
 
 pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
@@ -28,8 +39,56 @@ static void *third(void *arg)
 	return NULL;
 }
 
-int main(void)
+static void *cond_waiter(void *arg)
 {
+	pthread_setname_np(pthread_self(), "cond_waiter");
+	if (arg)
+		pthread_mutex_lock(&lock_b);
+	pthread_mutex_lock(&lock_a);
+	pthread_barrier_wait(&both_hold);
+	while (!ready)
+		pthread_cond_wait(&cv, &lock_a); /* COND_WAIT */
+	pthread_mutex_unlock(&lock_a);
+	if (arg)
+		pthread_mutex_unlock(&lock_b);
+	return NULL;
+}
+
+static void *signaller(void *arg)
+{
+	pthread_setname_np(pthread_self(), "signaller");
+	pthread_barrier_wait(&both_hold);
+	pthread_mutex_lock(&lock_a); /* thread 2 is in its wait: it let lock_a go */
+	ready = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_lock(&lock_b); /* SIGNALLER_LOCK: thread 2 holds lock_b */
+	return NULL;
+}
+
+static int cond_modes(const char *mode)
+{
+	pthread_t t2, t3;
+	bool cycle = strcmp(mode, "cond") == 0;
+	pthread_barrier_init(&both_hold, NULL, cycle ? 3 : 2);
+	pthread_create(&t2, NULL, cond_waiter, cycle ? &t2 : NULL);
+	if (cycle)
+		pthread_create(&t3, NULL, signaller, NULL);
+	pthread_barrier_wait(&both_hold);
+	if (!cycle) {
+		pthread_mutex_lock(&lock_a); /* thread 2 is in its wait */
+		ready = 1;
+		pthread_cond_broadcast(&cv);
+	}
+	struct timespec ts = {0, 100 * 1000000};
+	nanosleep(&ts, NULL); /* let thread 2 wake and block on lock_a */
+	printf("deadlocked\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		return cond_modes(argv[1]);
 	pthread_t t2, t3;
 	pthread_barrier_init(&both_hold, NULL, 3);
 	pthread_create(&t2, NULL, second, NULL);

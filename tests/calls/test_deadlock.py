@@ -1,6 +1,10 @@
 """An AB-BA deadlock on two global mutexes (tests/calls/calls_deadlock.c). Neither
 pthread_mutex_lock is wrapped: both threads are found from the kernel and their stacks, each
-names its mutex by symbol and its owner, and the report starts with the cycle."""
+names its mutex by symbol and its owner, and the report starts with the cycle.
+Then the same cycle through a condition variable ("cond": a waiter woken inside
+pthread_cond_wait waits to lock its mutex again, which the signaller holds while it waits for
+a mutex the waiter holds), and a waiter woken by a signaller that returned holding the mutex
+("relock": held by thread 1, no cycle)."""
 import os
 import re
 import sys
@@ -45,4 +49,32 @@ expect_text(threads, "takes_b_then_a", "pthread_mutex_lock", lock_a, held_by=thr
             duration=False, context=t.stderr)
 expect_text(threads, "takes_a_then_b", "pthread_mutex_lock", lock_b, held_by=threads["takes_b_then_a"],
             duration=False, context=t.stderr)
+
+# through a condition variable
+cv = global_obj("cond", "cv", SRC, "static pthread_cond_t cv")
+relock = rf"{cv}, woken; now locking {lock_a}"
+cond_cycle = (rf"deadlock: thread 2 waits for {relock} held by thread 3, "
+              rf"which waits for {lock_b} held by thread 2")
+r = run([prog, "cond"], timeout=60)
+check(r.rc == 23 and r.stdout == b"deadlocked\n", f"cond: exit status {r.rc}", r.stderr)
+rep = r.report
+leaks = by_name(rep)
+check(rep["leaked"] == 2 and set(leaks) == {"cond_waiter", "signaller"}, "cond: two leaks", rep)
+w, sg = leaks["cond_waiter"], leaks["signaller"]
+expect(w, "pthread_cond_wait", relock, held_by=sg, context=rep)
+expect(sg, "pthread_mutex_lock", lock_b, held_by=w, duration=False, context=rep)
+fr = [f for f in w["stack"] if f.get("function") == "cond_waiter"]
+check(fr and fr[0]["file"].endswith(SRC) and fr[0]["line"] == source_line(src(SRC), "COND_WAIT"),
+      "cond: the waiter's frame at its pthread_cond_wait", w)
+check(isinstance(rep["deadlock"], str) and re.fullmatch(cond_cycle, rep["deadlock"]) is not None,
+      f"cond: deadlock {rep['deadlock']!r} does not match {cond_cycle!r}", rep)
+
+r = run([prog, "relock"], timeout=60)
+check(r.rc == 23, f"relock: exit status {r.rc}", r.stderr)
+rep = r.report
+check(rep["leaked"] == 1 and rep["deadlock"] is None, "relock: one leak, no cycle", rep)
+w = rep["leaks"][0]
+check(w["name"] == "cond_waiter" and w["held_by"] is not None and w["held_by"]["thread"] == 1,
+      f"relock: held by thread 1: {w['held_by']}", w)
+check(re.fullmatch(relock, w["object"] or "") is not None, f"relock: object {w['object']!r}", w)
 ok()
