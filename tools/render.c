@@ -157,12 +157,21 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 		fprintf(out, "; %zu more match the baseline", pg->hidden);
 	fprintf(out, "%s\n\n", st->reset);
 	for (size_t i = 0; i < pg->nprocs; i++) {
-		const char *dl = cl(jstr(pg->procs[i]->doc, "deadlock"));
-		if (dl && pg->nprocs > 1)
-			fprintf(out, "%spid %d: %s%s\n\n", st->red, pg->procs[i]->pid, dl,
-			        st->reset);
-		else if (dl)
-			fprintf(out, "%s%s%s\n\n", st->red, dl, st->reset);
+		/* one "deadlock: ..." line per cycle, as the library prints them */
+		const char *dl = jstr(pg->procs[i]->doc, "deadlock");
+		for (const char *line = dl; line && *line;) {
+			size_t len = strcspn(line, "\n");
+			char one[4096];
+			snprintf(one, sizeof(one), "%.*s", (int)len, line);
+			if (pg->nprocs > 1)
+				fprintf(out, "%spid %d: %s%s\n", st->red, pg->procs[i]->pid,
+				        cl(one), st->reset);
+			else
+				fprintf(out, "%s%s%s\n", st->red, cl(one), st->reset);
+			line += len + (line[len] == '\n');
+		}
+		if (dl && *dl)
+			fputc('\n', out);
 	}
 }
 

@@ -142,6 +142,25 @@ for check_kind, deadlock, drawn in [("hang", None, True), ("api", None, False), 
           f"check {check_kind}, deadlock {deadlock}: graph drawn should be {drawn}")
 print("ok: the graph for hang checks and deadlocks, not for a mid-run check")
 
+# two cycles (the library joins their lines with a newline): one paragraph each, and one
+# text line each from `report`
+dl_doc["check"], dl_doc["deadlock"] = "exit", "deadlock: cycle one\ndeadlock: cycle two"
+doc_2 = os.path.join(work, "dl_two.json")
+with open(doc_2, "w") as f:
+    json.dump(dl_doc, f)
+page = os.path.join(work, "dl_two.html")
+p = subprocess.run([CLI, "report", "--html", page, doc_2], cwd=SRC, capture_output=True, text=True,
+                   timeout=120)
+two = Page(page)
+check(p.returncode == 0 and len(two.all("p", "deadlock")) == 2 and "\\x0a" not in two.body
+      and "deadlock: cycle one" in two.body and "deadlock: cycle two" in two.body,
+      "two cycles: two paragraphs", p.stderr, two.body[:2000])
+p = subprocess.run([CLI, "report", doc_2], cwd=SRC, capture_output=True, text=True, timeout=120)
+lines = p.stderr.splitlines() + p.stdout.splitlines()
+check("deadlock: cycle one" in lines and "deadlock: cycle two" in lines,
+      "two cycles: two text lines", p.stdout, p.stderr)
+print("ok: two deadlock cycles, a paragraph and a line each")
+
 # --html names its own file: the same path as another output is refused
 same = os.path.join(work, "same.out")
 for cmd in (["report", "--html", same, "--json", same, os.path.join(work, "seed.json")],
