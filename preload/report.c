@@ -81,28 +81,6 @@ static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exa
 	return k;
 }
 
-/* A name of std:: (or its return type then std::): std::thread's invoker templates, which the
- * program instantiates, and its return types ("void std::__invoke_impl<...>(...)"). */
-static bool is_std(const char *f)
-{
-	if (strncmp(f, "void ", 5) == 0)
-		f += 5;
-	if (strncmp(f, "std::", 5) == 0 || strncmp(f, "__gnu_cxx::", 11) == 0)
-		return true;
-	/* mangled (without libthreadleak-demangle.so): _ZSt..., _ZNSt..., _ZNKSt... (std::), the
-	 * abbreviations of std::allocator, basic_string... (Sa Sb Ss Si So Sd), __gnu_cxx */
-	if (strncmp(f, "_Z", 2) != 0)
-		return false;
-	f += 2;
-	if (*f == 'N') {
-		f++;
-		while (*f && strchr("KVrRO", *f))
-			f++;
-	}
-	return (f[0] == 'S' && f[1] && strchr("tabsiod", f[1])) ||
-	       strncmp(f, "9__gnu_cxx", 10) == 0;
-}
-
 /* A std::thread's start routine is libstdc++'s execute_native_thread_routine, which has no
  * symbol without libstdc++'s debug info (and would say nothing if it had): what the thread
  * runs is its outermost frame that is neither a system library's nor std::'s, the function or
@@ -113,7 +91,8 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 	for (int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe, fr,
 	                    (int)TL_ARRAY_SIZE(fr));
 	     k-- > 0;)
-		if (fr[k].function && !tl_module_is_system(fr[k].module) && !is_std(fr[k].function))
+		if (fr[k].function && !tl_module_is_system(fr[k].module) &&
+		    !tl_function_is_std(fr[k].function))
 			return fr[k].function;
 	return NULL;
 }

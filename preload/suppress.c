@@ -378,7 +378,10 @@ static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t
 					return true;
 				continue;
 			}
-			if (tl_module_is_system(fr[j].module))
+			/* top: past C++'s and Rust's std too, inlined into the program or not
+			 * (report/runtime.c); module: and only_in: go by module only */
+			if (which == 1 ? tl_frame_is_runtime(&fr[j])
+			               : tl_module_is_system(fr[j].module))
 				continue;
 			/* another interposer's pthread_create, preloaded before us, is not the
 			 * creator: the caller is */

@@ -154,7 +154,10 @@ int tl_sym_module(struct tl_symbolizer *s, const char *module, uintptr_t offset,
 int tl_open_regular(const char *path);
 
 char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
+/* report/runtime.c: frames of libc, the loader, C++'s and Rust's standard libraries */
 bool tl_module_is_system(const char *module);
+bool tl_function_is_std(const char *function);
+bool tl_frame_is_runtime(const struct tl_frame *f);
 /* Index of the creation-stack frame the "created by" headline names: the first past the
  * runtime that starts threads (libc, libstdc++, std::thread inlined, Rust's std). */
 int tl_creator_headline(const struct tl_frame *f, int n);

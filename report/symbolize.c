@@ -1274,40 +1274,16 @@ void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
 	return NULL;
 }
 
-/* libc, the loader and the C++ runtime: frames users did not write. */
-bool tl_module_is_system(const char *m)
-{
-	if (m == NULL)
-		return false;
-	const char *b = strrchr(m, '/');
-	b = b ? b + 1 : m;
-	static const char *const prefixes[] = {"libc.so",      "ld-linux",    "libpthread.so",
-	                                       "libstdc++.so", "libgcc_s.so", "libc++.so",
-	                                       "libc++abi.so"};
-	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
-		if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
-}
-
 /* ---- the creator headline ---- */
 
-/* Frames of the runtime that starts threads for the program: libc and libstdc++, C++'s
- * std::thread (inlined into the program at -O2), and Rust's std, which is linked into the
- * program itself. */
+/* Frames of the runtime that starts threads for the program (report/runtime.c: libc and
+ * libstdc++, C++'s std::thread inlined into the program at -O2, Rust's std, which is linked
+ * into the program itself), and the closure shims Rust calls a thread's function through. */
 static bool creator_runtime_frame(const struct tl_frame *f)
 {
-	static const char *const prefixes[] = {
-	    "std::thread::",         "<std::thread::", "std::sys::",
-	    "<std::sys::",           "std::rt::",      "core::ops::function::",
-	    "<core::ops::function::"};
-	if (tl_module_is_system(f->module))
+	static const char *const prefixes[] = {"core::ops::function::", "<core::ops::function::"};
+	if (tl_frame_is_runtime(f))
 		return true;
-	/* inlined from the C++ library's headers or Rust's std sources */
-	static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/rustc/"};
-	for (size_t i = 0; f->file && i < TL_ARRAY_SIZE(dirs); i++)
-		if (strncmp(f->file, dirs[i], strlen(dirs[i])) == 0)
-			return true;
 	if (f->function == NULL)
 		return false;
 	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)

@@ -29,6 +29,14 @@ static const struct fake fake_frames[] = {
     [8] = {"start_logger", "/app/bin/server", false},
     [9] = {"main", "/app/bin/server", false},
     [10] = {NULL, "/app/bin/server", false}, /* no symbol */
+    /* C++'s std inlined into the program, and Rust's std linked into it */
+    [11] =
+        {"void std::this_thread::sleep_for<long, std::ratio<1l, 1l> >(std::chrono::duration<long, "
+         "std::ratio<1l, 1l> > const&)",
+         "/app/bin/server", false},
+    [12] = {"__gthread_mutex_lock(pthread_mutex_t*)", "/app/bin/server", false},
+    [13] = {"std::sys::pal::unix::futex::futex_wait", "/app/bin/rs", false},
+    [14] = {"rs::consume", "/app/bin/rs", false},
 };
 
 int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max)
@@ -498,6 +506,20 @@ static void test_match(void)
 		CHECK((m != NULL) == cases[i].vendor, "%s on the vendor thread: %s", cases[i].rule,
 		      m ? m : "no match");
 	}
+
+	/* top: goes past C++'s and Rust's std frames in the program itself */
+	const uintptr_t sleeper[] = {2, 11, 3, 4, 5}, locker[] = {2, 12, 4, 5},
+	                rust[] = {2, 13, 14, 5};
+	struct tl_seen sl, lk, rs;
+	seen(&sl, "sleeper", "logger_loop", sleeper, 5, create, 2);
+	seen(&lk, "locker", "logger_loop", locker, 4, create, 2);
+	seen(&rs, "rs", "rs_main", rust, 4, create, 2);
+	CHECK(match1("top:^logger_wait$", &sl) != NULL, "top: past std::this_thread::sleep_for");
+	CHECK(match1("top:^logger_loop$", &lk) != NULL, "top: past __gthread_mutex_lock");
+	CHECK(match1("top:^rs::consume$", &rs) != NULL, "top: past Rust's std::sys");
+	CHECK(match1("top:sleep_for", &sl) == NULL, "top: not std::this_thread::sleep_for itself");
+	CHECK(match1("any:sleep_for", &sl) != NULL, "any: still sees std frames");
+	CHECK(match1("only_in:/app/bin/server", &sl) != NULL, "only_in: by module");
 
 	/* an unnamed thread never matches name: rules, even '*' */
 	struct tl_seen anon;

@@ -1,0 +1,66 @@
+/* Which frames belong to the runtimes, not to the code the user wrote: libc, the loader and
+ * the C++ runtime by module; C++'s standard library inlined from its headers and Rust's std
+ * (linked into the program itself) by source file or by name. The report's "created by"
+ * headline skips them (tl_creator_headline), and so do the `top:` suppressions
+ * (preload/suppress.c), so that a thread in std::this_thread::sleep_for or a Rust channel's
+ * recv is matched by the user's function that called it. */
+#include "report.h"
+
+#include <string.h>
+
+#ifndef TL_ARRAY_SIZE
+#define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+bool tl_module_is_system(const char *m)
+{
+	if (m == NULL)
+		return false;
+	const char *b = strrchr(m, '/');
+	b = b ? b + 1 : m;
+	static const char *const prefixes[] = {"libc.so",      "ld-linux",    "libpthread.so",
+	                                       "libstdc++.so", "libgcc_s.so", "libc++.so",
+	                                       "libc++abi.so"};
+	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
+		if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* A name of std:: (or its return type then std::): std::thread's invoker templates, which the
+ * program instantiates, and its return types ("void std::__invoke_impl<...>(...)"); Rust's
+ * std ("std::sys::...", "<std::sync::... as ...>::..."); libstdc++'s inline gthread wrappers. */
+bool tl_function_is_std(const char *f)
+{
+	if (f == NULL)
+		return false;
+	if (strncmp(f, "void ", 5) == 0)
+		f += 5;
+	if (strncmp(f, "std::", 5) == 0 || strncmp(f, "<std::", 6) == 0 ||
+	    strncmp(f, "__gnu_cxx::", 11) == 0 || strncmp(f, "__gthread_", 10) == 0)
+		return true;
+	/* mangled (without libthreadleak-demangle.so): _ZSt..., _ZNSt..., _ZNKSt... (std::), the
+	 * abbreviations of std::allocator, basic_string... (Sa Sb Ss Si So Sd), __gnu_cxx */
+	if (strncmp(f, "_Z", 2) != 0)
+		return false;
+	f += 2;
+	if (*f == 'N') {
+		f++;
+		while (*f && strchr("KVrRO", *f))
+			f++;
+	}
+	return (f[0] == 'S' && f[1] && strchr("tabsiod", f[1])) ||
+	       strncmp(f, "9__gnu_cxx", 10) == 0;
+}
+
+bool tl_frame_is_runtime(const struct tl_frame *f)
+{
+	if (tl_module_is_system(f->module))
+		return true;
+	/* inlined from the C++ library's headers or Rust's std sources */
+	static const char *const dirs[] = {"/usr/include/", "/usr/lib/gcc/", "/rustc/"};
+	for (size_t i = 0; f->file && i < TL_ARRAY_SIZE(dirs); i++)
+		if (strncmp(f->file, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	return tl_function_is_std(f->function);
+}
