@@ -45,6 +45,19 @@ const struct tl_default_set tl_default_sets[] = {
      /* libgomp is stripped: its workers are recognised by running nothing but libgomp's
       * code; a user frame anywhere on the stack makes the thread the user's */
      "only_in:/libgomp.so.\n"},
+    {"tbb",
+     "oneTBB: the workers of TBB's thread pool, which it starts on the first parallel algorithm "
+     "and keeps, parked or spinning in libtbb, until the process ends (they are gone by the exit "
+     "check; a check made mid-run, as a test fixture does, sees them). A worker running the "
+     "program's task is still reported",
+     /* libtbb's own functions are hidden: its workers are recognised, as libgomp's, by running
+      * nothing but its code */
+     "only_in:/libtbb.so.\n"},
+    {"libuv",
+     "libuv (shared library): the workers of its thread pool (uv_queue_work, file system and "
+     "DNS requests), started on first use and kept, waiting in libuv, until the process ends. A "
+     "worker running the program's work callback is still reported",
+     "only_in:/libuv.so.\n"},
     {"jvm",
      "The HotSpot JVM: the threads it creates itself (GC and JIT compiler workers, Reference "
      "Handler, Finalizer, Service Thread, ... and the java.lang.Thread threads it runs, "

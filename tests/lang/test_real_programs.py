@@ -217,7 +217,9 @@ CORPUS = [
     # built here
     P("OpenMP, gcc (libgomp)", [omp_gcc, "pool"], "gcc", sets={"libgomp": 3}, threads=3, env=OMP4),
     P("OpenMP, clang (libomp)", [omp_clang, "pool"], "libomp-dev", threads=3, env=OMP4),
-    P("oneTBB parallel_reduce", [tbb], "libtbb-dev", threads=1),
+    # TBB ends its worker in its own teardown, after the check before the teardown, which may
+    # see it idle (set tbb)
+    P("oneTBB parallel_reduce", [tbb], "libtbb-dev", sets={"tbb": 0}, threads=1),
     P("cgo program, ends with C's exit", [cgo, "exit"], "golang-go", sets={"go": 2}, threads=2),
 ]
 
@@ -277,7 +279,8 @@ for p in CORPUS:
             supp[u["set"]] = supp.get(u["set"], 0) + u["count"]
     low, high = p.leaks if isinstance(p.leaks, tuple) else (p.leaks, p.leaks)
     check(low <= len(leaks) <= high, what + f"{len(leaks)} leaked threads, expected {p.leaks}", r.reports)
-    check(set(supp) == set(p.sets) and all(supp[s] >= p.sets[s] for s in p.sets),
+    # a set's count: at least that many (0: the set may suppress threads, or none)
+    check(set(supp) <= set(p.sets) and all(supp.get(s, 0) >= p.sets[s] for s in p.sets),
           what + f"suppressed {supp}, expected {p.sets} (at least)", r.reports)
     check(n >= p.threads, what + f"started {n} threads under the detector, expected at least {p.threads}")
     if p.leaks:

@@ -366,7 +366,7 @@ static void test_load(void)
 	      "%zu rules", nrules);
 
 	begin("disable_default_sets=every set");
-	tl_opt.disable_sets = "node,libc,glib,libgomp,jvm,go";
+	tl_opt.disable_sets = "node,libc,glib,libgomp,tbb,libuv,jvm,go";
 	tl_suppress_load(NULL);
 	CHECK(nrules == 0 && stub_nmsgs == 0, "%zu rules", nrules);
 
