@@ -92,6 +92,12 @@ for l in rep["leaks"]:
     cfns = functions(l["created_by"]["stack"])
     check("part_xpool" in cfns and any(f and f.startswith("g_thread_pool_new") for f in cfns),
           f"created by g_thread_pool_new* in part_xpool: {cfns}", l)
+    # GLib's thread trampoline is static (no name in a stripped libglib): no start routine,
+    # rather than an exported GLib function inner on the stack (it said g_cond_wait)
+    check(l["start_routine"] is None, f"exclusive pool: start routine {l['start_routine']!r}", l)
+    # the headline: GLib's first named function, not its unnamed g_thread_new_internal ("??")
+    head = l["created_by"]["stack"][l["created_by"]["headline"]]
+    check((head.get("function") or "").startswith("g_thread"), f"exclusive pool: created by {head}", l)
 
 # a worker of the program's own waiting in g_cond_wait_until (g_async_queue_timeout_pop)
 rep = run_parts(["pool", "qworker"], expect_rc=23)
