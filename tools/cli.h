@@ -282,6 +282,7 @@ struct child {
 struct spawn_opts {
 	const char *preload; /* new LD_PRELOAD value */
 	const char *options; /* THREADLEAK_OPTIONS value */
+	const char *asan;    /* ASAN_OPTIONS value, NULL: unchanged */
 	int orphan_wait_ms;  /* how long to wait for orphaned descendants after the command */
 };
 /* Run argv with the environment changes, forwarding to it the signals other processes send

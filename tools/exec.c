@@ -251,6 +251,8 @@ __attribute__((noreturn)) static void child(char **argv, const struct spawn_opts
 		setenv("LD_PRELOAD", o->preload, 1);
 	if (o->options)
 		setenv("THREADLEAK_OPTIONS", o->options, 1);
+	if (o->asan)
+		setenv("ASAN_OPTIONS", o->asan, 1);
 	execvp(argv[0], argv);
 	int e = errno;
 	ssize_t w = write(errfd, &e, sizeof(e));

@@ -526,6 +526,22 @@ static char *preload_value(const char *lib)
 	return v;
 }
 
+/* AddressSanitizer's runtime aborts a program in which it is not the first object loaded
+ * ("ASan runtime does not come first"), and the library preloaded comes first: its
+ * verify_asan_link_order=0 lets it run (ASan's interceptors are still reached, through ours).
+ * Left alone when the user set that flag. */
+static char *asan_value(void)
+{
+	const char *old = getenv("ASAN_OPTIONS");
+	char *v = NULL;
+	if (old && strstr(old, "verify_asan_link_order"))
+		return NULL;
+	if (asprintf(&v, "%s%sverify_asan_link_order=0", old ? old : "", old && old[0] ? ":" : "") <
+	    0)
+		return NULL;
+	return v;
+}
+
 /* Everything up to the fork: the library, the command, and whether it can be preloaded. */
 static int prepare(struct run_opts *o, char **cmd, char **lib)
 {
@@ -1078,9 +1094,11 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 		return TL_EXIT_INTERNAL;
 	}
 	char *options = library_options(o, &dir);
-	char *preload = preload_value(lib);
-	struct spawn_opts so = {
-	    .preload = preload, .options = options, .orphan_wait_ms = (int)o->orphan_wait};
+	char *preload = preload_value(lib), *asan = asan_value();
+	struct spawn_opts so = {.preload = preload,
+	                        .options = options,
+	                        .asan = asan,
+	                        .orphan_wait_ms = (int)o->orphan_wait};
 	struct child c;
 	struct procset set = {0}, hangs = {0};
 	struct notes notes = {0};
@@ -1129,6 +1147,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	notes_free(&notes);
 	free(options);
 	free(preload);
+	free(asan);
 	free(dir.path);
 	return rc;
 }
