@@ -648,6 +648,7 @@ struct check {
 	struct gather g;
 	bool loader;     /* we hold the dynamic loader's locks */
 	bool views_held; /* the verdicts' scan confirmed the grace period's looks */
+	bool moved;      /* a thread left its wrapped call for good while we took the stacks */
 	char loader_note[160];
 	struct tl_report r;
 	/* where the exit check taken before the teardown keeps its report (exit.c), NULL for
@@ -849,10 +850,11 @@ static void take_stacks(struct check *c);
 /* The grace period ended early on the word of looks that may have been overtaken (see
  * nothing_can_change): confirm them now, once the stacks are taken, from the verdicts' scan,
  * the looks right before the parking signals (tl_seen.view_held) or a stamp of each other
- * thread; when they were overtaken, start again and wait the grace period out. */
+ * thread; when they were overtaken, or a thread left its wrapped call for good while its
+ * stack was taken (c->moved), start again and wait the grace period out. */
 static void confirm_early_end(struct check *c)
 {
-	if (!c->settled_early || c->views_held || views_hold(&c->g))
+	if (!c->settled_early || (!c->moved && (c->views_held || views_hold(&c->g))))
 		return;
 	/* the threads parked for the stacks may still be leaving the handler (the exit check
 	 * does not wait for them): the new looks must not see them there */
@@ -912,9 +914,9 @@ static bool retake_one(struct tl_seen *s)
  * (retake_one), in rounds with a short nap between them: woken by its tick, a poller may wait
  * for a CPU before it enters its next call. After the last round, or when stacks cannot be
  * taken (`retake` NULL), it is running. */
-static void retake_moved_stacks(struct gather *g, bool *retake)
+static size_t retake_moved_stacks(struct gather *g, bool *retake)
 {
-	size_t moved = 0;
+	size_t moved = 0, left = 0;
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (t) {
 		struct tl_seen *s = find_number(g->v, g->n, t->number);
@@ -922,6 +924,7 @@ static void retake_moved_stacks(struct gather *g, bool *retake)
 			continue;
 		if (retake == NULL) {
 			mark_moving(s);
+			left++;
 			continue;
 		}
 		retake[s - g->v] = true;
@@ -943,6 +946,7 @@ static void retake_moved_stacks(struct gather *g, bool *retake)
 	for (size_t i = 0; i < g->n && moved > 0; i++)
 		if (retake[i])
 			mark_moving(&g->v[i]);
+	return left + moved;
 }
 
 /* Keep only the threads of g that a pass made now would list too: what the registry and
@@ -1001,7 +1005,11 @@ static void take_stacks(struct check *c)
 	else
 		loader_note(g, c->loader_note, sizeof(c->loader_note));
 	bool *retake = c->loader ? calloc(g->n, sizeof(bool)) : NULL;
-	retake_moved_stacks(g, retake);
+	/* A thread that left its wrapped call for good after a grace period ended early (a
+	 * barrier's waiter woken late, now locking a mutex outside any wrapper) says the looks
+	 * were overtaken: the confirmation below starts again with the whole grace period, rather
+	 * than report the thread running without a stack */
+	c->moved = retake_moved_stacks(g, retake) > 0;
 	free(retake);
 }
 

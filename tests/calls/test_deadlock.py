@@ -4,9 +4,13 @@ names its mutex by symbol and its owner, and the report starts with the cycle.
 Then the same cycle through a condition variable ("cond": a waiter woken inside
 pthread_cond_wait waits to lock its mutex again, which the signaller holds while it waits for
 a mutex the waiter holds), and a waiter woken by a signaller that returned holding the mutex
-("relock": held by thread 1, no cycle)."""
+("relock": held by thread 1, no cycle). Last, "barrier": main returns right after the
+barrier, with two other processes spinning: the check's first looks may come while a thread is
+still in the barrier's wait; it must still be found blocked on its mutex, with its stack, and the
+cycle named, run after run (it was "running" with no stack in one run in five)."""
 import os
 import re
+import subprocess
 import sys
 
 from tl_test import *  # noqa: E402,F403
@@ -77,4 +81,23 @@ w = rep["leaks"][0]
 check(w["name"] == "cond_waiter" and w["held_by"] is not None and w["held_by"]["thread"] == 1,
       f"relock: held by thread 1: {w['held_by']}", w)
 check(re.fullmatch(relock, w["object"] or "") is not None, f"relock: object {w['object']!r}", w)
+
+# main returns right after the barrier, on a loaded machine
+spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+try:
+    for i in range(20):
+        r = run([prog, "barrier"], timeout=60)
+        rep = r.report
+        leaks = by_name(rep)
+        check(r.rc == 23 and rep["leaked"] == 2, f"barrier run {i}: status {r.rc}", rep)
+        for name in ("takes_b_then_a", "takes_a_then_b"):
+            l = leaks.get(name)
+            check(l is not None and l["state"] == "blocked" and l["blocked_in"] == "pthread_mutex_lock"
+                  and l["stack"], f"barrier run {i}: {name} blocked on its mutex, with a stack", l)
+        check(isinstance(rep["deadlock"], str) and re.fullmatch(cycle, rep["deadlock"]) is not None,
+              f"barrier run {i}: the cycle", rep)
+finally:
+    for sp in spinners:
+        sp.kill()
+        sp.wait()
 ok()
