@@ -50,7 +50,9 @@ struct proc {
 	char *source;     /* the file it was read from */
 	int pid;
 	const char *exe;
-	bool root; /* the command itself, in `run` */
+	bool root;     /* the command itself, in `run` */
+	bool matched;  /* a later file held the same document again (reports.c already_read) */
+	unsigned read; /* which reading of a file it came from (reports.c procset_read) */
 };
 
 struct procset {

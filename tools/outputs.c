@@ -167,7 +167,8 @@ int write_merged_json(const char *path, const struct procset *s, const struct ru
 	                       ri->cmd_status >= 0 ? json_object_new_int(ri->cmd_status) : NULL);
 	json_object_object_add(doc, "exit_status",
 	                       ri->exit_status >= 0 ? json_object_new_int(ri->exit_status) : NULL);
-	json_object_object_add(doc, "processes_checked", json_object_new_int64((int64_t)s->n));
+	json_object_object_add(doc, "processes_checked",
+	                       json_object_new_int64((int64_t)procset_processes(s, NULL)));
 	json_object_object_add(doc, "leaked", json_object_new_int64((int64_t)procset_leaked(s)));
 	if (ri->baseline) {
 		json_object *b = json_object_new_object();
@@ -226,22 +227,42 @@ static void xml_text(FILE *f, const char *s)
 	}
 }
 
-/* `<testcase classname="threadleak.KINDPROGRAM" name="PATH (pid N)" time="..."`, unclosed. */
-static void junit_open(FILE *f, const struct proc *p, const char *kind, const char *cwd)
+/* `<testcase classname="threadleak.KINDPROGRAM" name="PATH (pid N)" time="..."`, unclosed;
+ * a process's checks made mid-run (a test fixture's, one per test) are told apart by their
+ * order: "PATH (pid N, mid-run check K)". */
+static void junit_open(FILE *f, const struct proc *p, const char *kind, const char *cwd, int nth)
 {
 	fprintf(f, "    <testcase classname=\"threadleak.%s", kind);
 	xml_text(f, base_name(p->exe));
 	fputs("\" name=\"", f);
 	xml_text(f, path_under(p->exe, cwd));
-	fprintf(f, " (pid %d)\" time=\"%.3f\"", p->pid,
-	        (double)jint(p->doc, "check_ms", 0) / 1000.0);
+	if (nth > 0)
+		fprintf(f, " (pid %d, mid-run check %d)", p->pid, nth);
+	else
+		fprintf(f, " (pid %d)", p->pid);
+	fprintf(f, "\" time=\"%.3f\"", (double)jint(p->doc, "check_ms", 0) / 1000.0);
 }
 
-static void junit_case(FILE *f, const struct proc *p, const char *cwd)
+/* 1, 2, ...: which of its process's mid-run checks v[i] is; 0: not a mid-run check */
+static int midrun_ordinal(const struct procset *s, size_t i)
+{
+	const char *check = jstr(s->v[i].doc, "check");
+	if (check == NULL || strcmp(check, "api") != 0)
+		return 0;
+	int nth = 1;
+	for (size_t j = 0; j < i; j++) {
+		const char *c = jstr(s->v[j].doc, "check");
+		nth += s->v[j].pid == s->v[i].pid && strcmp(s->v[j].exe, s->v[i].exe) == 0 && c &&
+		       strcmp(c, "api") == 0;
+	}
+	return nth;
+}
+
+static void junit_case(FILE *f, const struct proc *p, const char *cwd, int nth)
 {
 	size_t n = proc_new_leaks(p);
 	size_t all = json_object_array_length(jarr(p->doc, "leaks"));
-	junit_open(f, p, "", cwd);
+	junit_open(f, p, "", cwd, nth);
 	if (n == 0 && all == 0) {
 		fputs("/>\n", f);
 		return;
@@ -266,7 +287,7 @@ static void junit_case(FILE *f, const struct proc *p, const char *cwd)
 /* A hang report (the process had not exited) as a failed test case. */
 static void junit_hang(FILE *f, const struct proc *p, const char *cwd)
 {
-	junit_open(f, p, "hang.", cwd);
+	junit_open(f, p, "hang.", cwd, 0);
 	fputs(">\n", f);
 	char *text = NULL;
 	size_t len = 0;
@@ -314,7 +335,7 @@ int write_junit(const char *path, const struct procset *s, const struct procset 
 	        "time=\"%.3f\">\n",
 	        tests, failures, secs);
 	for (size_t i = 0; i < s->n; i++)
-		junit_case(f, &s->v[i], cwd);
+		junit_case(f, &s->v[i], cwd, midrun_ordinal(s, i));
 	for (size_t i = 0; i < nhang; i++)
 		junit_hang(f, &hangs->v[i], cwd);
 	fputs("  </testsuite>\n</testsuites>\n", f);

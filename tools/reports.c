@@ -53,14 +53,22 @@ json_object *jobj(json_object *o, const char *key)
 }
 
 /* ---- the set ---- */
-/* The same report of the same process, read twice (a merged run --json given with the files
- * it was made from): counted once. */
-static bool already_read(const struct procset *s, json_object *doc)
+/* The same report of the same process, read twice (a file given twice, a merged run --json
+ * given with the files it was made from): counted once. Documents of one reading of a file
+ * are all distinct, even equal ones: a process's clean mid-run checks are alike to the byte
+ * (a test fixture's, one per test). A document of another reading matches each earlier one
+ * once. */
+static unsigned reading; /* procset_read's count */
+
+static bool already_read(struct procset *s, json_object *doc)
 {
 	int pid = (int)jint(doc, "pid", 0);
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].pid == pid && json_object_equal(s->v[i].doc, doc))
+		if (s->v[i].pid == pid && !s->v[i].matched && s->v[i].read != reading &&
+		    json_object_equal(s->v[i].doc, doc)) {
+			s->v[i].matched = true;
 			return true;
+		}
 	return false;
 }
 
@@ -86,6 +94,8 @@ void procset_add(struct procset *s, json_object *doc, const char *source)
 	if (p->exe == NULL)
 		p->exe = "?";
 	p->root = false;
+	p->matched = false;
+	p->read = reading;
 }
 
 static bool is_process_report(json_object *o)
@@ -341,6 +351,7 @@ void procset_read(struct procset *s, const char *path, size_t max)
 	char why[256];
 	json_object *o = json_read_file(path, max, why, sizeof(why));
 	size_t from = s->n;
+	reading++;
 	if (o == NULL) {
 		cli_err("%s: %s; skipped", path, why);
 		s->bad_files++;

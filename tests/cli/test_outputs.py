@@ -132,4 +132,20 @@ gone = os.path.join(work, "gone")
 os.mkdir(gone)
 r = tl("run", "--sarif", os.path.join(gone, "x.sarif"), "--", "sh", "-c", f"rmdir {gone}", cwd=work)
 check(r.rc == 125 and f"cannot write {gone}/x.sarif" in err(r), f"output folder removed by the command: {r.rc}", err(r))
+
+# a process that checks itself three times (clean, alike to the byte) and at exit: four
+# documents of one process, each kept (they were merged into one: identical documents were
+# taken for one report read twice), one process counted, four test cases told apart
+r = tl("run", "--json", J, "--junit", X, "--", tidy, "3", cwd=work)
+doc = json.load(open(J))
+checks = [p["check"] for p in doc["processes"]]
+check(r.rc == 0 and checks == ["api", "api", "api", "exit"] and doc["processes_checked"] == 1,
+      f"three mid-run checks and the exit check: {checks}, processes_checked {doc['processes_checked']}", err(r))
+names = [c.get("name") for c in ET.parse(X).getroot().iter("testcase")]
+check(len(names) == 4 and len(set(names)) == 4 and sum("mid-run check" in n for n in names) == 3,
+      f"JUnit test cases: {names}")
+# the same report given twice is still counted once
+r = tl("report", "--json", os.path.join(work, "twice.json"), J, J, cwd=work)
+doc2 = json.load(open(os.path.join(work, "twice.json")))
+check(len(doc2["processes"]) == 4, f"a merged report given twice: {len(doc2['processes'])} documents", err(r))
 ok()
