@@ -85,7 +85,8 @@ static bool long_piece(const char *p)
 static void reset_rules(void)
 {
 	for (size_t i = 0; i < nrules; i++) {
-		free(rules[i].pattern);
+		for (int j = 0; j < rules[i].ncond; j++)
+			free(rules[i].pattern[j]);
 		free(rules[i].text);
 	}
 	free(rules);
@@ -93,18 +94,18 @@ static void reset_rules(void)
 	nrules = caprules = 0;
 }
 
-/* The README's definitions, evaluated with the reference matcher. */
-static bool ref_rule(const struct rule *rl, const struct tl_seen *s, int nframes)
+/* The README's definitions, evaluated with the reference matcher: one condition. */
+static bool ref_cond(int type, const char *pattern, const struct tl_seen *s, int nframes)
 {
-	switch (rl->type) {
+	switch (type) {
 	case R_NAME:
-		return s->name[0] && ref_match(rl->pattern, s->name);
+		return s->name[0] && ref_match(pattern, s->name);
 	case R_START:
-		return ref_match(rl->pattern, s->start_name);
+		return ref_match(pattern, s->start_name);
 	case R_ANY:
 	case R_CREATED_BY:
 		for (int i = 0; i < nframes; i++)
-			if (ref_match(rl->pattern, stub_fn[i]))
+			if (ref_match(pattern, stub_fn[i]))
 				return true;
 		return false;
 	case R_TOP:
@@ -112,11 +113,14 @@ static bool ref_rule(const struct rule *rl, const struct tl_seen *s, int nframes
 		for (int i = 0; i < nframes; i++) {
 			if (tl_module_is_system(stub_mod[i]))
 				continue;
+			/* top: past C++'s and Rust's std (the frames have no source file here) */
+			if (type == R_TOP && tl_function_is_std(stub_fn[i]))
+				continue;
 			/* another interposer's pthread_create is not the creator: its caller is */
-			if (rl->type == R_MODULE && stub_fn[i] &&
+			if (type == R_MODULE && stub_fn[i] &&
 			    strcmp(stub_fn[i], "pthread_create") == 0)
 				continue;
-			return ref_match(rl->pattern, rl->type == R_TOP ? stub_fn[i] : stub_mod[i]);
+			return ref_match(pattern, type == R_TOP ? stub_fn[i] : stub_mod[i]);
 		}
 		return false;
 	case R_ONLY_IN: {
@@ -125,14 +129,31 @@ static bool ref_rule(const struct rule *rl, const struct tl_seen *s, int nframes
 		for (int i = 0; i < nframes; i++) {
 			if (tl_module_is_system(stub_mod[i]))
 				continue;
-			if (!ref_match(rl->pattern, stub_mod[i]))
+			if (!ref_match(pattern, stub_mod[i]))
 				return false;
 			in++;
 		}
 		return in > 0;
 	}
 	}
-	fuzz_fail("rule type %d", rl->type);
+	fuzz_fail("rule type %d", type);
+}
+
+/* A rule: all of its conditions. */
+static bool ref_rule(const struct rule *rl, const struct tl_seen *s, int nframes)
+{
+	for (int j = 0; j < rl->ncond; j++)
+		if (!ref_cond(rl->type[j], rl->pattern[j], s, nframes))
+			return false;
+	return true;
+}
+
+static bool rule_long_piece(const struct rule *rl)
+{
+	for (int j = 0; j < rl->ncond; j++)
+		if (long_piece(rl->pattern[j]))
+			return true;
+	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -177,23 +198,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool strict = getenv("FUZZ_LONG_PIECES") != NULL;
 	for (size_t i = 0; i < nrules; i++) {
 		const struct rule *rl = &rules[i];
-		if (rl->type < 0 || rl->type >= (int)TL_ARRAY_SIZE(type_names))
-			fuzz_fail("rule %zu: type %d", i, rl->type);
-		size_t n = strlen(rl->pattern);
-		if (n == 0 || rl->pattern[0] == ' ' || rl->pattern[0] == '\t' ||
-		    rl->pattern[n - 1] == ' ' || rl->pattern[n - 1] == '\t' ||
-		    rl->pattern[n - 1] == '\r')
-			fuzz_fail("rule %zu: pattern '%s' empty or with surrounding blanks", i,
-			          rl->pattern);
-		for (const char *q = rl->pattern; *q; q++)
-			if ((unsigned char)*q < 0x20 && *q != '\t')
-				fuzz_fail("rule %zu: control byte in the pattern", i);
+		if (rl->ncond < 1 || rl->ncond > RULE_CONDS)
+			fuzz_fail("rule %zu: %d conditions", i, rl->ncond);
 		char want[8192];
-		snprintf(want, sizeof(want), "%s:%s", type_names[rl->type], rl->pattern);
-		if (n < 8000 && strcmp(want, rl->text) != 0)
-			fuzz_fail("rule %zu: text '%s' is not type:pattern", i, rl->text);
+		size_t used = 0;
+		bool long_text = false;
+		for (int j = 0; j < rl->ncond; j++) {
+			const char *pat = rl->pattern[j];
+			if (rl->type[j] < 0 || rl->type[j] >= (int)TL_ARRAY_SIZE(type_names))
+				fuzz_fail("rule %zu: type %d", i, rl->type[j]);
+			size_t n = strlen(pat);
+			if (n == 0 || pat[0] == ' ' || pat[0] == '\t' || pat[n - 1] == ' ' ||
+			    pat[n - 1] == '\t' || pat[n - 1] == '\r')
+				fuzz_fail("rule %zu: pattern '%s' empty or with surrounding blanks",
+				          i, pat);
+			for (const char *q = pat; *q; q++)
+				if ((unsigned char)*q < 0x20 && *q != '\t')
+					fuzz_fail("rule %zu: control byte in the pattern", i);
+			long_text = long_text || n >= 8000 / RULE_CONDS;
+			if (!long_text)
+				used +=
+				    (size_t)snprintf(want + used, sizeof(want) - used, "%s%s:%s",
+				                     j ? " && " : "", type_names[rl->type[j]], pat);
+		}
+		if (!long_text && strcmp(want, rl->text) != 0)
+			fuzz_fail("rule %zu: text '%s' is not its conditions joined", i, rl->text);
 		/* the matcher against the reference, on every subject string we have */
-		if (!strict && long_piece(rl->pattern))
+		if (!strict && rule_long_piece(rl))
 			continue;
 		const char *subjects[3 + 2 * FUZZ_MAX_FRAMES];
 		size_t ns = 0;
@@ -204,14 +235,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			subjects[ns++] = stub_fn[k];
 			subjects[ns++] = stub_mod[k];
 		}
-		for (size_t k = 0; k < ns; k++) {
-			bool a = tl_pattern_match(rl->pattern, subjects[k]);
-			bool b = ref_match(rl->pattern, subjects[k]);
-			if (a != b)
-				fuzz_fail(
-				    "tl_pattern_match('%s', '%.100s') = %d, TemplateMatch says %d",
-				    rl->pattern, subjects[k] ? subjects[k] : "(null)", a, b);
-		}
+		for (int j = 0; j < rl->ncond; j++)
+			for (size_t k = 0; k < ns; k++) {
+				bool a = tl_pattern_match(rl->pattern[j], subjects[k]);
+				bool b = ref_match(rl->pattern[j], subjects[k]);
+				if (a != b)
+					fuzz_fail(
+					    "tl_pattern_match('%s', '%.100s') = %d, TemplateMatch "
+					    "says %d",
+					    rl->pattern[j], subjects[k] ? subjects[k] : "(null)", a,
+					    b);
+			}
 	}
 
 	/* the first matching rule wins and is counted */
@@ -222,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *ref = NULL;
 	bool comparable = true;
 	for (size_t i = 0; i < nrules && ref == NULL; i++) {
-		if (!strict && long_piece(rules[i].pattern))
+		if (!strict && rule_long_piece(&rules[i]))
 			comparable = false;
 		if (ref_rule(&rules[i], &s, nframes))
 			ref = rules[i].text;
