@@ -32,8 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-atomic_bool tl_checking;
-atomic_bool tl_exit_checking;
+_Atomic int tl_checking = TL_NOT_CHECKING;
 struct tl_deferred *tl_defer;
 
 #define MS (1000000LL) /* in ns */
@@ -1379,8 +1378,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 
 static int check_here(int kind, int exit_status, bool print, char **json)
 {
-	atomic_store(&tl_checking, true);
-	atomic_store(&tl_exit_checking, kind == TL_CHECK_EXIT);
+	atomic_store(&tl_checking, kind);
 	tl_intern_reset(); /* the last check's texts: its report is written */
 	tl_kernel_check_begin();
 	struct check c = {.t0 = tl_mono_ns(), .self_tid = tl_gettid()};
@@ -1421,8 +1419,7 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 	list_deferred(&c);
 	free(c.g.v);
 	free(c.g.known);
-	atomic_store(&tl_exit_checking, false);
-	atomic_store(&tl_checking, false);
+	atomic_store(&tl_checking, TL_NOT_CHECKING);
 	return leaked;
 }
 

@@ -236,7 +236,7 @@ static void make_report(int sig, siginfo_t *si, void *uc, const struct target *t
 	 * nothing; the exit check also left the waiting thread out, before tl_check recorded
 	 * the wait). Another request's check is waited for (threadleak watch, whose requests
 	 * may overlap on a loaded machine). */
-	if (thread_can_check() && !atomic_load(&tl_exit_checking)) {
+	if (thread_can_check() && atomic_load(&tl_checking) != TL_CHECK_EXIT) {
 		char *text = full_report(report_json(to));
 		deliver(to, text);
 		free(text);
@@ -244,7 +244,7 @@ static void make_report(int sig, siginfo_t *si, void *uc, const struct target *t
 	}
 	/* While a check runs (maybe in this very thread, which the other one would wait for),
 	 * nobody else can check: the reduced report, at once. */
-	pid_t other = atomic_load(&tl_checking) ? 0 : quiet_thread(sig);
+	pid_t other = atomic_load(&tl_checking) != TL_NOT_CHECKING ? 0 : quiet_thread(sig);
 	pid_t none = 0;
 	if (other > 0 && atomic_compare_exchange_strong(&handoff.tid, &none, other)) {
 		atomic_store(&handoff.done, 0);

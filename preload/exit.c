@@ -222,11 +222,17 @@ static int early_status, early_leaked, early_fd = -1;
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
 TL_START_DATA static bool nothing_seen_early; /* the early check found nothing to check */
 
+/* The destructor's look found nothing, and no thread can have started since without clearing
+ * the flag: no system call (the exit handlers ask this before their getpid). */
+static bool nothing_since_early(void)
+{
+	return nothing_seen_early && __libc_single_threaded;
+}
+
 static bool nothing_to_check(void)
 {
 	pid_t tid;
-	/* no thread can have started since the destructor's look without clearing the flag */
-	if (nothing_seen_early && __libc_single_threaded)
+	if (nothing_since_early())
 		return true;
 	return __libc_single_threaded &&
 	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
@@ -734,7 +740,7 @@ static const char *const state_names[] = {
 static size_t reduced_format(char *out, size_t cap, const struct reduced_thread *v, int n,
                              int status, bool hang, bool json)
 {
-	const char *note = hang && atomic_load(&tl_exit_checking)
+	const char *note = hang && atomic_load(&tl_checking) == TL_CHECK_EXIT
 	                       ? "the signal came during threadleak's exit check: "
 	                         "the report is reduced (no stacks, no suppressions)"
 	                   : hang ? "the signal came while no thread could take stacks safely: the "
@@ -909,10 +915,10 @@ static void at_exit(int status, void *arg)
 {
 	(void)arg;
 	status = seen_status(status);
-	/* nothing_to_check's first answer before checks_exit's getpid: a process that never
-	 * started a thread pays no system call here (docs/internals.md, Process start) */
-	if (!(nothing_seen_early && __libc_single_threaded) && checks_exit() &&
-	    !atomic_exchange(&exit_checked, true) && !nothing_to_check()) {
+	/* before checks_exit's getpid: a process that never started a thread pays no system
+	 * call here (docs/internals.md, Process start) */
+	if (!nothing_since_early() && checks_exit() && !atomic_exchange(&exit_checked, true) &&
+	    !nothing_to_check()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio(false);
@@ -938,12 +944,11 @@ static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
-	if (atomic_load(&exit_check_done))
-		return; /* the usual case, without a getpid */
-	bool ours = tl_getpid() == tl_pid;
-	if (ours && !atomic_load(&exit_check_done))
-		tl_thread_exiting(); /* itself in exit(): not a leak */
-	while (ours && !atomic_load(&exit_check_done))
+	/* done: the usual case, without a getpid */
+	if (atomic_load(&exit_check_done) || tl_getpid() != tl_pid)
+		return;
+	tl_thread_exiting(); /* itself in exit(): not a leak */
+	while (!atomic_load(&exit_check_done))
 		raw_nap_ms(1);
 }
 

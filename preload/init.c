@@ -31,8 +31,7 @@ static void atfork_child(void)
 	tl_pid = tl_getpid();
 	tl_exit_after_fork_child();
 	tl_log_after_fork_child();
-	atomic_store(&tl_checking, false);
-	atomic_store(&tl_exit_checking, false);
+	atomic_store(&tl_checking, TL_NOT_CHECKING);
 }
 
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */

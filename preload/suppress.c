@@ -174,6 +174,17 @@ static const char *parse_cond(const char *b, const char *e, int *type, char **pa
 	return *pat == NULL ? OUT_OF_MEMORY : NULL;
 }
 
+/* Where the condition that starts at b ends: at the next "&&" with a blank before it and a
+ * blank or the end after it ("any:f(int&&)" is one condition), else at e. */
+static const char *cond_end(const char *b, const char *e)
+{
+	for (const char *q = b; q + 3 <= e; q++)
+		if ((q[0] == ' ' || q[0] == '\t') && q[1] == '&' && q[2] == '&' &&
+		    (q + 3 == e || q[3] == ' ' || q[3] == '\t'))
+			return q;
+	return e;
+}
+
 /* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
 static int parse(const char *text, const char *origin, const char *set)
 {
@@ -205,16 +216,7 @@ static int parse(const char *text, const char *origin, const char *set)
 		char *pat[RULE_CONDS];
 		const char *bad = NULL;
 		for (const char *cb = b; cb < e && bad == NULL;) {
-			/* one condition: up to the next "&&" with a blank before it and a blank or
-			 * the end after it */
-			const char *ce = e, *next = e;
-			for (const char *q = cb; q + 3 <= e; q++)
-				if ((q[0] == ' ' || q[0] == '\t') && q[1] == '&' && q[2] == '&' &&
-				    (q + 3 == e || q[3] == ' ' || q[3] == '\t')) {
-					ce = q;
-					next = q + 3;
-					break;
-				}
+			const char *ce = cond_end(cb, e), *next = ce == e ? e : ce + 3;
 			while (next < e && (*next == ' ' || *next == '\t'))
 				next++;
 			if (ncond == RULE_CONDS)

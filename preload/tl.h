@@ -574,8 +574,9 @@ int tl_check(int kind, int exit_status, bool print, char **json);
 /* The grace loop's naps double from the first to the longest (also exit.c's reduced check). */
 #define TL_GRACE_FIRST_NAP_MS 1
 #define TL_GRACE_MAX_NAP_MS 100
-extern atomic_bool tl_checking;      /* a check is running */
-extern atomic_bool tl_exit_checking; /* and it is the exit check */
+/* The kind of the check running (enum tl_check_kind), TL_NOT_CHECKING when none. */
+#define TL_NOT_CHECKING (-1)
+extern _Atomic int tl_checking;
 /* The exit check taken early (exit.c): while tl_defer is set, tl_check keeps the report it would
  * print (out, len) and lists the threads it reports, instead of writing anything. */
 /* the report's threads in untimed waits whose kernel state the last exit handler looks at: the

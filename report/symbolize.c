@@ -1301,9 +1301,10 @@ int tl_creator_headline(const struct tl_frame *f, int n)
 	 * g_thread_new_internal) says nothing: the next named frame of the program's or a
 	 * library's code, if there is one (g_thread_new); a frame outside every module (an
 	 * unloaded library's, JIT code) stays: "module unloaded" says something */
-	for (int k = h; f[h].function == NULL && f[h].module != NULL && k < n; k++)
-		if (f[k].function != NULL && !creator_runtime_frame(&f[k]))
-			return k;
+	if (f[h].function == NULL && f[h].module != NULL)
+		for (int k = h + 1; k < n; k++)
+			if (f[k].function != NULL && !creator_runtime_frame(&f[k]))
+				return k;
 	return h;
 }
 

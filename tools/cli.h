@@ -108,6 +108,9 @@ int leak_site(json_object *leak, json_object **stack);
 /* A path relative to root when under it, else the path itself. */
 const char *path_under(const char *path, const char *root);
 const char *base_name(const char *path);
+/* The next line of *cursor (a string, or NULL) into out, and *cursor past it; false at the end.
+ * A report's "deadlock" holds a line per cycle. */
+bool next_line(const char **cursor, char *out, size_t n);
 bool leak_baselined(json_object *leak);
 
 /* ---- groups.c: programs, and threads with the same stacks ---- */

@@ -634,18 +634,15 @@ static void program_html(struct tl_buf *b, const struct program *pg, const struc
 	tl_buf_printf(b, "; %zu group%s of threads with the same stacks</p>\n", pg->ng,
 	              pg->ng == 1 ? "" : "s");
 	for (size_t i = 0; i < pg->nprocs; i++) {
-		const char *dl = jstr(pg->procs[i]->doc, "deadlock");
 		/* one paragraph per cycle ("deadlock: ..." lines) */
-		for (const char *line = dl; line && *line;) {
-			size_t len = strcspn(line, "\n");
-			char one[4096];
-			snprintf(one, sizeof(one), "%.*s", (int)len, line);
+		const char *cur = jstr(pg->procs[i]->doc, "deadlock");
+		char one[4096];
+		while (next_line(&cur, one, sizeof(one))) {
 			put(b, "<p class=\"deadlock\">");
 			if (pg->nprocs > 1)
 				tl_buf_printf(b, "pid %d: ", pg->procs[i]->pid);
 			esc(b, one);
 			put(b, "</p>\n");
-			line += len + (line[len] == '\n');
 		}
 	}
 	for (size_t i = 0; i < pg->nprocs; i++)

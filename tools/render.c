@@ -158,17 +158,14 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 	fprintf(out, "%s\n\n", st->reset);
 	for (size_t i = 0; i < pg->nprocs; i++) {
 		/* one "deadlock: ..." line per cycle, as the library prints them */
-		const char *dl = jstr(pg->procs[i]->doc, "deadlock");
-		for (const char *line = dl; line && *line;) {
-			size_t len = strcspn(line, "\n");
-			char one[4096];
-			snprintf(one, sizeof(one), "%.*s", (int)len, line);
+		const char *dl = jstr(pg->procs[i]->doc, "deadlock"), *cur = dl;
+		char one[4096];
+		while (next_line(&cur, one, sizeof(one))) {
 			if (pg->nprocs > 1)
 				fprintf(out, "%spid %d: %s%s\n", st->red, pg->procs[i]->pid,
 				        cl(one), st->reset);
 			else
 				fprintf(out, "%s%s%s\n", st->red, cl(one), st->reset);
-			line += len + (line[len] == '\n');
 		}
 		if (dl && *dl)
 			fputc('\n', out);

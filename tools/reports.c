@@ -531,3 +531,14 @@ const char *base_name(const char *path)
 	const char *s = path ? strrchr(path, '/') : NULL;
 	return s ? s + 1 : (path ? path : "?");
 }
+
+bool next_line(const char **cursor, char *out, size_t n)
+{
+	const char *p = *cursor;
+	if (p == NULL || *p == '\0')
+		return false;
+	size_t len = strcspn(p, "\n");
+	snprintf(out, n, "%.*s", (int)len, p);
+	*cursor = p + len + (p[len] == '\n');
+	return true;
+}
