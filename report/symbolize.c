@@ -825,6 +825,190 @@ static bool append2(char **p, const char *a, const char *b)
 	return true;
 }
 
+/* ---- lambdas ----
+ * GCC gives a lambda's operator() no linkage name, and its closure type no name: what the
+ * demangler writes for the same function when it is not inlined, "main::{lambda()#1}", has to
+ * be rebuilt from the closure's place among the others of its function (docs/internals.md,
+ * "Lambda names"). */
+
+/* A closure type: a structure or class without a name (or named "<lambda...>", "(lambda ...") that
+ * has an operator(). */
+static bool is_closure(Dwarf_Die *die)
+{
+	int tag = dwarf_tag(die);
+	if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type)
+		return false;
+	const char *name = dwarf_diename(die);
+	if (name != NULL && strncmp(name, "<lambda", 7) != 0 && strncmp(name, "(lambda", 7) != 0)
+		return false;
+	Dwarf_Die m;
+	if (dwarf_child(die, &m) != 0)
+		return false;
+	do {
+		const char *n;
+		if (dwarf_tag(&m) == DW_TAG_subprogram && (n = dwarf_diename(&m)) != NULL &&
+		    strcmp(n, "operator()") == 0)
+			return true;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return false;
+}
+
+static bool type_text(Dwarf_Die *type, char **out, int depth);
+
+/* The demangler's names of the base types whose DWARF names differ */
+static const char *base_type_name(const char *n)
+{
+	static const char *const map[][2] = {
+	    {"long int", "long"},
+	    {"long unsigned int", "unsigned long"},
+	    {"short int", "short"},
+	    {"short unsigned int", "unsigned short"},
+	    {"long long int", "long long"},
+	    {"long long unsigned int", "unsigned long long"},
+	    {"_Bool", "bool"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(n, map[i][0]) == 0)
+			return map[i][1];
+	return n;
+}
+
+static bool qualifier(Dwarf_Die *target, char **out);
+
+/* A parameter's type as the demangler writes it ("std::__cxx11::basic_string<char, ...> const&",
+ * "char const*"); false for what it does not spell (arrays, function types, ...). */
+static bool type_text(Dwarf_Die *type, char **out, int depth)
+{
+	if (depth > 16)
+		return false;
+	Dwarf_Attribute attr;
+	Dwarf_Die inner;
+	int tag = dwarf_tag(type);
+	bool has_inner = dwarf_attr(type, DW_AT_type, &attr) && dwarf_formref_die(&attr, &inner);
+	const char *suffix = NULL, *n = dwarf_diename(type);
+	switch (tag) {
+	case DW_TAG_typedef: /* transparent in a mangled name */
+		return has_inner && type_text(&inner, out, depth + 1);
+	case DW_TAG_base_type:
+		return n != NULL && append2(out, base_type_name(n), "");
+	case DW_TAG_unspecified_type:
+		return n != NULL && append2(out, n, ""); /* decltype(nullptr) */
+	case DW_TAG_structure_type:
+	case DW_TAG_class_type:
+	case DW_TAG_union_type:
+	case DW_TAG_enumeration_type:
+		return n != NULL && qualifier(type, out) && append2(out, n, "");
+	case DW_TAG_pointer_type:
+		suffix = "*";
+		break;
+	case DW_TAG_reference_type:
+		suffix = "&";
+		break;
+	case DW_TAG_rvalue_reference_type:
+		suffix = "&&";
+		break;
+	case DW_TAG_const_type:
+		suffix = " const";
+		break;
+	case DW_TAG_volatile_type:
+		suffix = " volatile";
+		break;
+	default:
+		return false;
+	}
+	if (!has_inner) /* void* */
+		return (tag == DW_TAG_pointer_type || tag == DW_TAG_const_type) &&
+		       append2(out, "void", suffix);
+	return type_text(&inner, out, depth + 1) && append2(out, suffix, "");
+}
+
+/* "(int, char const*)": the closure's operator()'s parameters, `this` left out; NULL when one
+ * cannot be spelt. */
+static char *closure_signature(Dwarf_Die *closure)
+{
+	Dwarf_Die m, p;
+	if (dwarf_child(closure, &m) != 0)
+		return NULL;
+	do {
+		const char *n = dwarf_diename(&m);
+		if (dwarf_tag(&m) != DW_TAG_subprogram || n == NULL || strcmp(n, "operator()") != 0)
+			continue;
+		char *sig = strdup("(");
+		bool first = true, ok = sig != NULL;
+		if (ok && dwarf_child(&m, &p) == 0) {
+			do {
+				Dwarf_Attribute attr;
+				Dwarf_Die t;
+				if (dwarf_tag(&p) == DW_TAG_unspecified_parameters) {
+					ok = false; /* a generic lambda's pack, C varargs */
+					break;
+				}
+				if (dwarf_tag(&p) != DW_TAG_formal_parameter ||
+				    dwarf_hasattr(&p, DW_AT_artificial))
+					continue;
+				ok = append2(&sig, first ? "" : ", ", "") &&
+				     dwarf_attr(&p, DW_AT_type, &attr) &&
+				     dwarf_formref_die(&attr, &t) && type_text(&t, &sig, 0);
+				first = false;
+			} while (ok && dwarf_siblingof(&p, &p) == 0);
+		}
+		if (ok && append2(&sig, ")", ""))
+			return sig;
+		free(sig);
+		return NULL;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return NULL;
+}
+
+/* Where a closure type is declared: line and column, 0 when unknown. */
+static long closure_place(Dwarf_Die *closure)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word line = 0, col = 0;
+	if (dwarf_attr(closure, DW_AT_decl_line, &attr))
+		dwarf_formudata(&attr, &line);
+	if (dwarf_attr(closure, DW_AT_decl_column, &attr))
+		dwarf_formudata(&attr, &col);
+	return line ? (long)(line << 16 | (col & 0xffff)) : 0;
+}
+
+/* Count the closures of `ctx` (a function: its blocks too, not what nested functions and
+ * closures hold) declared before `place` in the source. GCC writes the closures of a nested
+ * block after the function's own, so the order of the entries is not the source's. */
+static void count_closures(Dwarf_Die *ctx, long place, int *count, int depth)
+{
+	Dwarf_Die c;
+	if (depth > 32 || dwarf_child(ctx, &c) != 0)
+		return;
+	do {
+		if (is_closure(&c)) {
+			long p = closure_place(&c);
+			*count += p && p < place;
+		} else if (dwarf_tag(&c) == DW_TAG_lexical_block) {
+			count_closures(&c, place, count, depth + 1);
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+/* "{lambda(int)#2}", the demangler's name of `closure`, a closure type declared in the
+ * function `ctx`: GCC numbers the lambdas of a function in the order of the source, whatever
+ * their parameters. (Clang gives a lambda's operator() a linkage name: it is not needed
+ * there.) Without a place in the source, no number. */
+static bool append_closure_name(Dwarf_Die *ctx, Dwarf_Die *closure, char **out)
+{
+	char *sig = closure_signature(closure);
+	long place = closure_place(closure);
+	char num[16] = "";
+	if (place) {
+		int count = 0;
+		count_closures(ctx, place, &count, 0);
+		snprintf(num, sizeof(num), "#%d", count + 1);
+	}
+	bool ok = append2(out, "{lambda", sig ? sig : "(...)") && append2(out, num, "}::");
+	free(sig);
+	return ok;
+}
+
 /* "outer::inner::" for the namespaces, types and functions enclosing `target`, appended to
  * *out: libdw keeps no parent links, so descend from the CU into the child whose span holds
  * the offset. */
@@ -834,7 +1018,7 @@ static bool qualifier(Dwarf_Die *target, char **out)
 	if (dwarf_diecu(target, &cudie, NULL, NULL) == NULL)
 		return true;
 	Dwarf_Off want = dwarf_dieoffset(target), end = (Dwarf_Off)-1;
-	Dwarf_Die cur = cudie;
+	Dwarf_Die cur = cudie, ctx = cudie; /* ctx: the innermost function so far (lambdas) */
 	for (int depth = 0; depth < 64; depth++) {
 		Dwarf_Die child, next;
 		if (dwarf_child(&cur, &child) != 0)
@@ -870,6 +1054,9 @@ static bool qualifier(Dwarf_Die *target, char **out)
 			free(d);
 			if (!ok)
 				return false;
+		} else if (is_closure(&child)) {
+			if (!append_closure_name(&ctx, &child, out))
+				return false;
 		} else if (is_type_scope(tag) || tag == DW_TAG_subprogram) {
 			const char *n = dwarf_diename(&child);
 			if (n == NULL && tag == DW_TAG_namespace)
@@ -877,6 +1064,8 @@ static bool qualifier(Dwarf_Die *target, char **out)
 			if (n && !append2(out, n, "::"))
 				return false;
 		}
+		if (tag == DW_TAG_subprogram)
+			ctx = child;
 		cur = child;
 	}
 	return true;

@@ -92,6 +92,37 @@ if gxx:
     want = [("wait_byte", True, source_line(lsrc, "INLINED_READ")),
             ("main::{lambda()#1}::operator()() const", False, source_line(lsrc, "LAMBDA_CALL"))]
     check(got == want, f"lambda -O0: top frames {got}, expected {want}", st)
+    # lambdas at -O2: GCC gives an inlined lambda's operator() no linkage name; it was named
+    # "main::operator()" for every lambda of main, start routine included, so a rule written
+    # against the -O0 build's "main::{lambda()#3}" did not match the -O2 build
+    nsrc = os.path.join(lang_util.SRC, "lambda_names.cpp")
+    want = {"main::{lambda()#1}", "main::{lambda(int)#2}", "main::{lambda()#3}",
+            "main::{lambda()#4}", "main::{lambda()#4}::operator()() const::{lambda()#1}",
+            "Pool::start()::{lambda()#1}", "spawn_t<int>()::{lambda()#1}",
+            "main::{lambda(std::__cxx11::basic_string<char, std::char_traits<char>, "
+            "std::allocator<char> > const&, double, char*)#5}"}
+    for opt in ("0", "2"):
+        out = os.path.join(SCENARIOS, f"lambda_names_O{opt}")
+        p = subprocess.run([gxx, "-g", f"-O{opt}", "-pthread", "-o", out, nsrc],
+                           capture_output=True, text=True, timeout=240)
+        check(p.returncode == 0, f"g++ -O{opt} lambda_names.cpp failed", p.stderr)
+        r = run([out])
+        check(r.rc == 23 and len(r.leaks) == 8, f"lambdas -O{opt}: status {r.rc}", r.stderr)
+        got = set()
+        for l in r.leaks:
+            # the innermost frame of a lambda: its name up to its operator(), as the
+            # demangler writes it at -O0 ("...::operator()() const"), as we do at -O2
+            names = [f["function"] for f in l["stack"] if f["function"] and "{lambda" in f["function"]
+                     and "<" not in f["function"].split("{lambda")[0].replace("spawn_t<int>", "")]
+            check(names, f"lambdas -O{opt}: no lambda frame in {functions(l['stack'])}", l)
+            got.add(names[0].rsplit("::operator()", 1)[0])
+            start = l["start_routine"] or ""
+            check(start.startswith(names[-1].rsplit("::operator()", 1)[0] + "::operator()"),
+                  f"lambdas -O{opt}: start routine {start!r}, outermost lambda frame {names[-1]!r}", l)
+        # the nested one at -O2 reads "...{lambda()#4}::operator()::{lambda()#1}"
+        got = {g.replace("::operator()::", "::operator()() const::") for g in got}
+        check(got == want, f"lambdas -O{opt}: {sorted(got)}, expected {sorted(want)}")
+    print("lambdas: named as the demangler names them, at -O0 and -O2")
 else:
     print("skipped: g++ not found")
 ok()
