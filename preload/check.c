@@ -239,6 +239,12 @@ static int drop_ours_since(pid_t *tids, int n, bool *creating)
 /* Copy what thread t is blocked in, as it was at sequence number `seq` (odd: inside a wrapped
  * call). The thread writes these fields without a lock; the copy holds only if the sequence
  * number did not move meanwhile. */
+/* The state of a thread inside a wrapped call: blocked, but running while it creates a thread */
+static enum tl_state wrapped_state(const struct tl_seen *s)
+{
+	return s->kind == TL_OBJ_CREATING ? TL_ST_RUNNING : TL_ST_BLOCKED;
+}
+
 static bool copy_block(struct tl_seen *s, struct tl_thread *t, uint32_t seq)
 {
 	s->call = t->blk.call;
@@ -329,7 +335,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 		if ((seq & 1) && s->state != TL_ST_EXITED) {
 			if (copy_block(s, t, seq)) {
 				s->in_wrapper = true;
-				s->state = TL_ST_BLOCKED;
+				s->state = wrapped_state(s);
 			} else {
 				s->call = NULL;
 			}
@@ -401,7 +407,7 @@ static void rejoin_wrappers(struct gather *g)
 		uint32_t seq = atomic_load_explicit(&t->blk.seq, memory_order_acquire);
 		if ((seq & 1) && seq != s->seq && copy_block(s, t, seq)) {
 			s->in_wrapper = true;
-			s->state = TL_ST_BLOCKED;
+			s->state = wrapped_state(s);
 		}
 	}
 	tl_registry_unlock();
@@ -900,6 +906,9 @@ static bool retake_one(struct tl_seen *s)
 		return true;
 	if (!inside)
 		return false;
+	s->in_wrapper = true;
+	s->state = wrapped_state(s);
+	s->stack_note = NULL;
 	tl_capture_stacks(s, 1, -1);
 	tl_registry_lock();
 	t = tl_registry_find(s->handle, s->number);
@@ -912,14 +921,17 @@ static bool retake_one(struct tl_seen *s)
  * trusted. Each one inside a wrapped call again (a sleep loop, a poller) is taken again
  * (retake_one), in rounds with a short nap between them: woken by its tick, a poller may wait
  * for a CPU before it enters its next call. After the last round, or when stacks cannot be
- * taken (`retake` NULL), it is running. */
+ * taken (`retake` NULL), it is running. So is a thread that got only a note for its stack
+ * (its pc) but went through wrapped calls meanwhile: caught between two calls, then parked
+ * inside glibc's pthread_create, which blocks signals (a thread that keeps creating threads). */
 static size_t retake_moved_stacks(struct gather *g, bool *retake)
 {
 	size_t moved = 0, left = 0;
 	tl_registry_lock();
 	TL_REGISTRY_FOREACH (t) {
 		struct tl_seen *s = find_number(g->v, g->n, t->number);
-		if (s == NULL || !s->in_wrapper || atomic_load(&t->blk.seq) == s->seq)
+		if (s == NULL || !(s->in_wrapper || s->stack_note) ||
+		    atomic_load(&t->blk.seq) == s->seq)
 			continue;
 		if (retake == NULL) {
 			mark_moving(s);
@@ -1040,6 +1052,10 @@ static void describe_threads(struct check *c)
 			s->stack_note = c->loader_note;
 		else if (unstarted(s) && s->stack.n == 0)
 			s->stack_note = "the thread has not run yet: created, waiting for a CPU";
+		if (s->kind == TL_OBJ_CREATING) { /* running: its call was for its stack only */
+			s->kind = TL_OBJ_NONE;
+			s->call = NULL;
+		}
 		tl_refine_from_stack(r, s);
 		tl_describe_object(r, c->g.known, c->g.nknown, s);
 		if (s->since_ns && !s->in_wrapper)

@@ -116,8 +116,9 @@ enum tl_obj_kind {
 	TL_OBJ_PID,    /* obj: pid (or -1) */
 	TL_OBJ_FUTEX,  /* obj: futex address */
 	TL_OBJ_SIGNALS,
-	TL_OBJ_SLEEP, /* obj: requested ms, or -1; obj2: its µs when under 1 ms, or
-	               * TL_SLEEP_ABSOLUTE (obj: what was left at the call) */
+	TL_OBJ_SLEEP,    /* obj: requested ms, or -1; obj2: its µs when under 1 ms, or
+	                  * TL_SLEEP_ABSOLUTE (obj: what was left at the call) */
+	TL_OBJ_CREATING, /* inside pthread_create or thrd_create: running, not waiting */
 };
 #define TL_SLEEP_ABSOLUTE ((uintptr_t)1 << 62)
 

@@ -43,10 +43,8 @@ static bool attr_detached(const pthread_attr_t *attr)
 	       state == PTHREAD_CREATE_DETACHED;
 }
 
-TL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *),
-                             void *arg)
+static int create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
 {
-	tl_ensure_init();
 	struct tl_thread *t = tl_thread_new((void *)start, arg, false);
 	if (t == NULL)
 		return TL_REAL(pthread_create)(th, attr, start, arg);
@@ -61,9 +59,8 @@ TL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	return 0;
 }
 
-TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
+static int create_c11(thrd_t *th, thrd_start_t start, void *arg)
 {
-	tl_ensure_init();
 	struct tl_thread *t = tl_thread_new((void *)start, arg, true);
 	if (t == NULL)
 		return TL_REAL(thrd_create)(th, start, arg);
@@ -74,6 +71,23 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
 	}
 	tl_thread_created(t, (pthread_t)*th);
 	return r;
+}
+
+/* A creation is recorded as a call (TL_OBJ_CREATING): the creator's stack is unwound there,
+ * which waits for the loader's lock while a check holds it to take stacks, so a thread that
+ * keeps creating threads was always found outside its calls, moving, and reported running
+ * without a stack. Inside, it is running, with the stack of its creation (check.c gather). */
+TL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *),
+                             void *arg)
+{
+	tl_ensure_init();
+	TL_BLOCKING(int, "pthread_create", TL_OBJ_CREATING, 0, 0, create(th, attr, start, arg));
+}
+
+TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
+{
+	tl_ensure_init();
+	TL_BLOCKING(int, "thrd_create", TL_OBJ_CREATING, 0, 0, create_c11(th, start, arg));
 }
 
 /* A join blocks like any other call; when it succeeds the joined thread's record can go. The

@@ -26,13 +26,16 @@
  *   uring       a thread waiting in io_uring_enter for a completion
  *   waitv       a thread in futex_waitv (raw), one in waitid(P_PIDFD) (wrapped), one in a raw
  *               waitid(P_PIDFD) system call, for a child that exits with the process
- *   three       three threads blocked in read (run under a PID namespace) */
+ *   three       three threads blocked in read (run under a PID namespace)
+ *   creator     a thread that creates and joins threads in a loop, without end
+ *   creator_c11 the same with thrd_create and thrd_join */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/io_uring.h>
 #include <pthread.h>
+#include <threads.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -341,6 +344,33 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+static void *quick(void *arg)
+{
+	return arg;
+}
+
+static int quick_c11(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void *creator_thread(void *c11)
+{
+	for (;;) {
+		if (c11) {
+			thrd_t q;
+			if (thrd_create(&q, quick_c11, NULL) == thrd_success) /* C11_CREATE */
+				thrd_join(q, NULL);                           /* C11_JOIN */
+		} else {
+			pthread_t q;
+			if (pthread_create(&q, NULL, quick, NULL) == 0) /* PT_CREATE */
+				pthread_join(q, NULL);                  /* PT_JOIN */
+		}
+	}
+	return NULL;
+}
+
 static void settle(void)
 {
 	usleep(100000);
@@ -454,6 +484,9 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, waitv_thread, NULL);
 		pthread_create(&t, NULL, pidfd_thread, NULL);
 		pthread_create(&t, NULL, pidfd_thread, (void *)1);
+	} else if (strncmp(what, "creator", 7) == 0) {
+		pthread_create(&t, NULL, creator_thread,
+		               strcmp(what, "creator_c11") == 0 ? (void *)1 : NULL);
 	} else if (strcmp(what, "three") == 0) {
 		for (int i = 0; i < 3; i++)
 			pthread_create(&t, NULL, reader, NULL);
