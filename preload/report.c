@@ -94,7 +94,7 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 		/* the outermost frame of the program's or a library's code is what runs; it may
 		 * have no name (a stripped library's static function, such as GLib's and libuv's
 		 * thread trampolines): then nothing is named, not an inner function that has one */
-		if (!tl_module_is_system(fr[k].module) && !tl_function_is_std(fr[k].function))
+		if (!tl_frame_is_runtime(&fr[k]))
 			return fr[k].function;
 	return NULL;
 }

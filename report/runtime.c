@@ -27,6 +27,32 @@ bool tl_module_is_system(const char *m)
 	return false;
 }
 
+/* Past the return type a demangled template function's name begins with ("int
+ * std::thread::_Invoker<...>::_M_invoke<0ul>(...)", "std::__invoke_result<...>::type
+ * std::__invoke<...>(...)"): after the last space outside brackets before its parameters. */
+static const char *past_return_type(const char *f)
+{
+	const char *name = f;
+	int depth = 0;
+	for (const char *p = f; *p; p++) {
+		if (strncmp(p, "operator", 8) == 0 && depth == 0)
+			break; /* "operator<<", "operator new": no return type to find past here */
+		if (*p == '<' || *p == '[')
+			depth++;
+		else if ((*p == '>' || *p == ']') && depth > 0)
+			depth--;
+		else if (*p == '(' && depth == 0)
+			break;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (*p == ' ' && depth == 0)
+			name = p + 1;
+	}
+	return name;
+}
+
 /* A name of std:: (or its return type then std::): std::thread's invoker templates, which the
  * program instantiates, and its return types ("void std::__invoke_impl<...>(...)"); Rust's
  * std ("std::sys::...", "<std::sync::... as ...>::..."); libstdc++'s inline gthread wrappers. */
@@ -34,8 +60,8 @@ bool tl_function_is_std(const char *f)
 {
 	if (f == NULL)
 		return false;
-	if (strncmp(f, "void ", 5) == 0)
-		f += 5;
+	if (strncmp(f, "std::", 5) != 0 && strncmp(f, "<std::", 6) != 0)
+		f = past_return_type(f);
 	if (strncmp(f, "std::", 5) == 0 || strncmp(f, "<std::", 6) == 0 ||
 	    strncmp(f, "__gnu_cxx::", 11) == 0 || strncmp(f, "__gthread_", 10) == 0)
 		return true;

@@ -123,6 +123,21 @@ if gxx:
         got = {g.replace("::operator()::", "::operator()() const::") for g in got}
         check(got == want, f"lambdas -O{opt}: {sorted(got)}, expected {sorted(want)}")
     print("lambdas: named as the demangler names them, at -O0 and -O2")
+
+    # std::async: the start routine is the function given, or the lambda
+    asrc = os.path.join(lang_util.SRC, "async_start.cpp")
+    for opt in ("0", "2"):
+        out = os.path.join(SCENARIOS, f"async_start_O{opt}")
+        p = subprocess.run([gxx, "-g", f"-O{opt}", "-pthread", "-o", out, asrc],
+                           capture_output=True, text=True, timeout=240)
+        check(p.returncode == 0, f"g++ -O{opt} async_start.cpp failed", p.stderr)
+        r = run([out])
+        check(r.rc == 23 and len(r.leaks) == 2, f"async -O{opt}: status {r.rc}", r.stderr)
+        starts = sorted((l["start_routine"] or "") for l in r.leaks)
+        check(starts[0].startswith("main::{lambda()#1}::operator()") and
+              starts[1] == "park_async(int)",
+              f"async -O{opt}: start routines {starts}", r.leaks)
+    print("std::async: the start routine is the function or the lambda given")
 else:
     print("skipped: g++ not found")
 ok()

@@ -37,6 +37,14 @@ static const struct fake fake_frames[] = {
     [12] = {"__gthread_mutex_lock(pthread_mutex_t*)", "/app/bin/server", false},
     [13] = {"std::sys::pal::unix::futex::futex_wait", "/app/bin/rs", false},
     [14] = {"rs::consume", "/app/bin/rs", false},
+    /* std::async's invoker: a return type other than void before std:: */
+    [15] = {"int std::thread::_Invoker<std::tuple<int (*)(int), int> >::_M_invoke<0ul, 1ul>("
+            "std::_Index_tuple<0ul, 1ul>)",
+            "/app/bin/server", false},
+    [16] = {"std::__invoke_result<int (*)(int), int>::type std::__invoke<int (*)(int), int>(int "
+            "(*&&)(int), int&&)",
+            "/app/bin/server", false},
+    [17] = {"bool operator< <int>(foo<int> const&, foo<int> const&)", "/app/bin/server", false},
 };
 
 int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame *out, int max)
@@ -518,6 +526,12 @@ static void test_match(void)
 	CHECK(match1("top:^logger_loop$", &lk) != NULL, "top: past __gthread_mutex_lock");
 	CHECK(match1("top:^rs::consume$", &rs) != NULL, "top: past Rust's std::sys");
 	CHECK(match1("top:sleep_for", &sl) == NULL, "top: not std::this_thread::sleep_for itself");
+	const uintptr_t invoker[] = {15, 16, 3, 5}, op[] = {17, 3, 5};
+	struct tl_seen iv, ov;
+	seen(&iv, "invoker", "logger_loop", invoker, 4, create, 2);
+	seen(&ov, "op", "logger_loop", op, 3, create, 2);
+	CHECK(match1("top:^logger_wait$", &iv) != NULL, "top: past \"int std::...\" names");
+	CHECK(match1("top:^bool operator<", &ov) != NULL, "top: an operator is not std");
 	CHECK(match1("any:sleep_for", &sl) != NULL, "any: still sees std frames");
 	CHECK(match1("only_in:/app/bin/server", &sl) != NULL, "only_in: by module");
 

@@ -1,0 +1,33 @@
+// Threads std::async started, one with a function and its argument, one with a lambda, left
+// blocked (tests/lang/test_cpp_inline.py): the start routine is the function or the lambda,
+// not libstdc++'s invoker, "int std::thread::_Invoker<...>::_M_invoke<0ul, 1ul>(...)", whose
+// return type hid that it is std's.
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+static std::mutex mu;
+static std::condition_variable cv;
+
+static int park_async(int x)
+{
+	std::unique_lock<std::mutex> l(mu);
+	for (;;)
+		cv.wait(l); // ASYNC_PARK
+	return x;
+}
+
+int main()
+{
+	auto *f = new std::future<int>(std::async(std::launch::async, park_async, 1));
+	auto *g = new std::future<void>(std::async(std::launch::async, [] {
+		std::unique_lock<std::mutex> l(mu);
+		for (;;)
+			cv.wait(l); // LAMBDA_PARK
+	}));
+	(void)f;
+	(void)g;
+	std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	return 0;
+}
