@@ -1224,17 +1224,19 @@ static void phase_done(const struct check *c, const char *name)
 	        atomic_load(&tl_kernel_helped));
 }
 
-/* Blocked without a timeout on an object only this process can signal: a thread that leaves
- * such a call was woken by the program. Descriptors, children and signals may answer by
- * themselves. */
+/* Blocked in a wrapped call without a timeout: a thread that leaves it after the check was
+ * woken, most often by the program's teardown (an atexit handler that broadcasts, posts, writes
+ * to the worker's pipe or eventfd, removes a SysV queue, kills and reaps a child). A descriptor,
+ * a child or a signal may also answer by itself; then the thread is looked at again, and
+ * reported if it is still there. A sleep or a timed wait ends by itself: not watched. */
 static bool untimed_call(const struct tl_seen *s)
 {
-	return s->in_wrapper && s->state == TL_ST_BLOCKED && process_object(s->kind) &&
+	return s->in_wrapper && s->state == TL_ST_BLOCKED && s->kind != TL_OBJ_SLEEP &&
 	       !tl_kernel_timed(s);
 }
 
 /* The deferred exit check (exit.c) needs to know which threads the report names, and which
- * were blocked in an untimed call on the process's own objects (woken after it, they changed). */
+ * were blocked in an untimed call (woken after it, they changed). */
 static void list_deferred(struct check *c)
 {
 	const struct tl_report *r = &c->r;

@@ -14,6 +14,9 @@
  *   told    detached workers blocked on a condition variable; an atexit handler wakes them
  *           and returns without waiting: bare they race _exit(), and a woken thread is on its
  *           way out, not leaked: clean in every run, not in one run of two
+ *   told_fd the same with detached workers blocked in read() on a pipe, read() on an eventfd,
+ *           and semop() and msgrcv() on SysV objects; the handler writes, and removes the
+ *           objects: clean in every run, not in one run of two
  *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked
  *   spawned an atexit handler starts a detached thread that waits forever (after a check that
  *           found nothing): leaked
@@ -38,9 +41,14 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +128,48 @@ static void tell_waiters(void)
 	stop = true;
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
+}
+
+static int told_pipe[2], told_efd = -1, told_sem = -1, told_msq = -1;
+
+static void *pipe_waiter(void *arg)
+{
+	char c;
+	read(told_pipe[0], &c, 1);
+	return arg;
+}
+
+static void *efd_waiter(void *arg)
+{
+	uint64_t v;
+	read(told_efd, &v, sizeof(v));
+	return arg;
+}
+
+static void *semop_waiter(void *arg)
+{
+	struct sembuf op = {0, -1, 0};
+	semop(told_sem, &op, 1);
+	return arg;
+}
+
+static void *msgrcv_waiter(void *arg)
+{
+	struct {
+		long type;
+		char text[8];
+	} m;
+	msgrcv(told_msq, &m, sizeof(m.text), 0, 0);
+	return arg;
+}
+
+static void tell_fd_waiters(void)
+{
+	uint64_t one = 1;
+	write(told_pipe[1], "x", 1);
+	write(told_efd, &one, sizeof(one));
+	semctl(told_sem, 0, IPC_RMID);
+	msgctl(told_msq, IPC_RMID, NULL);
 }
 
 /* glibc's pthread_cond_destroy waits for every waiter to leave the condition variable */
@@ -264,6 +314,19 @@ int main(int argc, char **argv)
 		at_quick_exit(tell_waiters);
 		for (int i = 0; i < NWORKERS; i++) {
 			pthread_create(&t, NULL, waiter, NULL);
+			pthread_detach(t);
+		}
+	} else if (strcmp(mode, "told_fd") == 0) {
+		if (pipe(told_pipe) != 0 || (told_efd = eventfd(0, 0)) < 0 ||
+		    (told_sem = semget(IPC_PRIVATE, 1, 0600)) < 0 ||
+		    (told_msq = msgget(IPC_PRIVATE, 0600)) < 0)
+			return 2;
+		atexit(tell_fd_waiters);
+		at_quick_exit(tell_fd_waiters);
+		void *(*const each[])(void *) = {pipe_waiter, efd_waiter, semop_waiter,
+		                                 msgrcv_waiter};
+		for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
+			pthread_create(&t, NULL, each[i], NULL);
 			pthread_detach(t);
 		}
 	} else if (strcmp(mode, "destroyed") == 0 || strcmp(mode, "told_destroyed") == 0) {

@@ -13,6 +13,8 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - told: detached workers blocked on a condition variable that an atexit handler wakes without
   waiting for them are not leaked, in every run: the last handler sees that they were woken
   (their kernel state) before they leave their call. Before, one run in two reported them.
+- told_fd: the same with workers blocked in read() on a pipe and an eventfd, in semop() and
+  msgrcv(), which an atexit handler writes to and removes.
 - mixed: joined workers next to a reader blocked forever: only the reader, in read().
 - destroyed: an atexit handler destroys the condition variable detached workers wait on for
   good; glibc's pthread_cond_destroy waits for every waiter, so the process hung and the report
@@ -71,6 +73,13 @@ for mode in ("table",):
             if leak["state"] == "blocked":
                 check(leak["blocked_in"] == "usleep", f"{what}: in {leak['blocked_in']}", leak)
 
+for how in ("return", "exit", "quick"):
+    for i in range(RUNS):
+        # the same from a pipe, an eventfd, a SysV semaphore set and message queue removed:
+        # reported in one run of two before (only waits on the process's memory were watched)
+        r = run([prog, "told_fd", how])
+        check(r.rc == 0 and not r.leaks, f"told_fd ({how}), run {i + 1}: exit status {r.rc}, "
+              "threads the teardown woke were reported", r.reports, r.stderr)
 for how in ("return", "exit", "quick"):
     for i in range(RUNS):
         r = run([prog, "told", how])
