@@ -1240,11 +1240,18 @@ static int lookup(struct tl_symbolizer *s, Dwfl_Module *mod, uintptr_t addr, con
 
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = find_cu(mod, addr, &bias);
+	/* libdwfl's search of .debug_aranges takes the last range that begins at or before addr,
+	 * however short: crt1.o's _start, after a C++ program's static initializers at -O2, got
+	 * the initializer's CU and the line of its last row. A CU that says where its code is
+	 * and does not hold addr has no line for it. */
+	if (cu && (dwarf_hasattr(cu, DW_AT_ranges) || dwarf_hasattr(cu, DW_AT_low_pc)) &&
+	    dwarf_haspc(cu, addr - bias) == 0)
+		cu = NULL;
 
 	/* source line of the innermost frame; libdwfl's lookup needs the aranges too */
 	const char *file = NULL;
 	int lineno = 0;
-	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	Dwfl_Line *line = cu ? dwfl_module_getsrc(mod, addr) : NULL;
 	Dwarf_Line *dline = line == NULL && cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
 	if (line) {
 		const char *f = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);

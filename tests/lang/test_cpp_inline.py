@@ -137,6 +137,10 @@ if gxx:
         check(starts[0].startswith("main::{lambda()#1}::operator()") and
               starts[1] == "park_async(int)",
               f"async -O{opt}: start routines {starts}", r.leaks)
+        for l in r.leaks:
+            st = [f for f in l["created_by"]["stack"] if f["function"] == "_start"]
+            check(st and all(f["file"] is None and not f["line"] for f in st),
+                  f"async -O{opt}: _start has no source line: {st}", l)
     print("std::async: the start routine is the function or the lambda given")
 else:
     print("skipped: g++ not found")
