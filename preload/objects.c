@@ -879,11 +879,11 @@ static bool on_own_stack(const struct tl_seen *s)
 	return s->sys_sp != 0 && s->obj >= s->sys_sp && s->obj - s->sys_sp < 2048;
 }
 
-/* A priority-inheritance lock the kernel refused with EDEADLK (a deadlock it detected) is not
- * returned to a caller of pthread_mutex_lock: glibc waits forever on a local word instead.
- * (see docs/internals.md). The mutex is still in the frames of pthread_mutex_lock, just
- * above: take the first word
- * there that points to a PI mutex owned by another thread of ours. */
+/* A priority-inheritance lock the kernel refused with EDEADLK (a deadlock it detected) or
+ * ESRCH (its owner exited without unlocking it) is not returned to a caller of
+ * pthread_mutex_lock: glibc waits forever on a local word instead (see docs/internals.md). The
+ * mutex is often still in the frames of pthread_mutex_lock, just above: take the first word
+ * there that points to a PI mutex owned by another thread, of ours or gone. */
 static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_known *k, size_t nk)
 {
 	uintptr_t words[256];
@@ -896,7 +896,8 @@ static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_know
 		if (words[i] == s->obj || !read_mutex(words[i], &m) || !(m.__kind & MUTEX_PI) ||
 		    !mutex_owner(&m, &owner, &died))
 			continue;
-		if (owner > 0 && owner != s->tid && number_of_tid(k, nk, owner) != 0)
+		if (owner > 0 && owner != s->tid &&
+		    (number_of_tid(k, nk, owner) != 0 || !is_our_thread(k, nk, owner)))
 			return words[i];
 	}
 	return 0;
@@ -961,10 +962,20 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			/* not a mutex: a PI lock glibc gave up on (the kernel said EDEADLK) waits
 			 * forever on a local; find the mutex it wanted on its stack */
 			uintptr_t found = pi_mutex_on_stack(s, k, nk);
-			if (found != 0 && read_mutex(found, &m) && mutex_owner(&m, &owner, &died))
+			if (found != 0 && read_mutex(found, &m) && mutex_owner(&m, &owner, &died)) {
 				s->obj = found;
-			else
+			} else {
 				owner = 0;
+				if (on_own_stack(s)) { /* not in its frames (an -O2 caller) */
+					snprintf(
+					    o, sizeof(o),
+					    "a priority-inheritance mutex the kernel refused (a "
+					    "deadlock, or its owner exited without unlocking it): "
+					    "glibc waits forever");
+					s->obj = 0;
+					break;
+				}
+			}
 		}
 		describe_addr(r, "mutex", s->obj, o, sizeof(o));
 		size_t used = strlen(o);

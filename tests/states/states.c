@@ -18,6 +18,8 @@
  *   robust      an AB-BA deadlock on robust mutexes
  *   pirobust    an AB-BA deadlock on robust priority-inheritance mutexes
  *   dead_owner  a thread waits for a mutex whose owner returned without unlocking it
+ *   pi_dead_owner the same with a priority-inheritance mutex: the kernel refuses the lock
+ *               (ESRCH) and glibc waits forever on a local word
  *   pshared     threads block on process-shared mutexes (a plain and a robust one) and a
  *               rwlock that a child process holds; and on one whose holder, another child,
  *               exited without unlocking it
@@ -453,6 +455,14 @@ int main(int argc, char **argv)
 		pthread_barrier_init(&bar, NULL, 2);
 		pthread_create(&t, NULL, lock_ab, NULL);
 		pthread_create(&u, NULL, lock_ab, (void *)1);
+	} else if (strcmp(what, "pi_dead_owner") == 0) {
+		pthread_mutexattr_t pi;
+		pthread_mutexattr_init(&pi);
+		pthread_mutexattr_setprotocol(&pi, PTHREAD_PRIO_INHERIT);
+		pthread_mutex_init(&mc, &pi);
+		pthread_create(&t, NULL, lock_and_return, NULL);
+		pthread_join(t, NULL);
+		pthread_create(&u, NULL, lock_mc, NULL);
 	} else if (strcmp(what, "dead_owner") == 0) {
 		pthread_create(&t, NULL, lock_and_return, NULL);
 		pthread_join(t, NULL);
