@@ -939,6 +939,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			uintptr_t obj;
 			char o[TL_OBJECT_MAX];
 			pid_t owner, held_by_pid;
+			bool gone;
 			char held_by_process[sizeof(s->held_by_process)];
 		} last;
 		if (last.check == name_cache_check && last.obj == s->obj && s->obj != 0 &&
@@ -949,7 +950,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			       sizeof(s->held_by_process));
 			if (last.owner > 0) {
 				s->held_by_tid = last.owner;
-				s->held_by = number_of_tid(k, nk, last.owner);
+				s->held_by = last.gone ? 0 : number_of_tid(k, nk, last.owner);
 			}
 			break;
 		}
@@ -979,8 +980,16 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		}
 		describe_addr(r, "mutex", s->obj, o, sizeof(o));
 		size_t used = strlen(o);
+		char owner_state = '?';
+		bool gone = false;
 		if (died) {
 			add(o, sizeof(o), &used, " (its owner died)");
+		} else if (owner > 0 && owner != s->tid && number_of_tid(k, nk, owner) != 0 &&
+		           tl_kernel_stamp(owner, &owner_state) >= 0 && owner_state == 'Z') {
+			/* a thread of ours that has ended: main after pthread_exit stays a zombie
+			 * task while the process lives */
+			add(o, sizeof(o), &used, " (its owner has exited)");
+			gone = true;
 		} else if (owner > 0 && !is_our_thread(k, nk, owner)) {
 			switch (foreign_owner(s->obj, owner, &s->held_by_pid, s->held_by_process,
 			                      sizeof(s->held_by_process))) {
@@ -1003,13 +1012,14 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		}
 		if (owner > 0) {
 			s->held_by_tid = owner;
-			s->held_by = number_of_tid(k, nk, owner);
+			s->held_by = gone ? 0 : number_of_tid(k, nk, owner);
 		}
 		if (direct) {
 			last.check = name_cache_check;
 			last.obj = s->obj;
 			memcpy(last.o, o, sizeof(o));
 			last.owner = owner;
+			last.gone = gone;
 			last.held_by_pid = s->held_by_pid;
 			memcpy(last.held_by_process, s->held_by_process,
 			       sizeof(last.held_by_process));

@@ -11,6 +11,9 @@
  *           only an epoll registration points to (data.ptr): reachable, through the kernel's
  *           list, which the scan reads from /proc/thread-self/fdinfo.
  *   unreached  the same without the registration: nothing points to the block.
+ *   holder  like exit, with one leaked worker that waits for a mutex main locked before its
+ *           pthread_exit(): its owner has exited (main stays a zombie task), not "held by
+ *           thread 1"
  * Output is buffered without a newline by main before pthread_exit(): it must not be lost. */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +32,14 @@ static void *reader(void *arg)
 	char c;
 	read(pipefd[0], &c, 1); /* READER_BLOCKS: nobody writes */
 	return NULL;
+}
+
+static pthread_mutex_t held_by_main = PTHREAD_MUTEX_INITIALIZER;
+
+static void *locker(void *arg)
+{
+	pthread_mutex_lock(&held_by_main); /* LOCKER_BLOCKS */
+	return arg;
 }
 
 static void *stuck(void *arg)
@@ -100,6 +111,16 @@ int main(int argc, char **argv)
 		by_exit = 1;
 		start_on_heap(strcmp(argv[1], "epoll") == 0);
 		scrub();
+		pthread_create(&f, NULL, finisher, NULL);
+		pthread_detach(f);
+		printf("main leaves");
+		pthread_exit(NULL);
+	}
+	if (argc > 1 && strcmp(argv[1], "holder") == 0) {
+		by_exit = 1;
+		pthread_mutex_lock(&held_by_main);
+		pthread_t h;
+		pthread_create(&h, NULL, locker, NULL);
 		pthread_create(&f, NULL, finisher, NULL);
 		pthread_detach(f);
 		printf("main leaves");

@@ -65,4 +65,13 @@ for mode, verdict in (("epoll", "reachable"), ("unreached", "unreachable")):
     check(l["verdict"] == verdict, f"{mode}: verdict {l['verdict']!r} ({l['verdict_reason']!r}), "
           f"expected {verdict}", l)
     check_frame(top(l), "stuck_on_heap", S, line(S, "HEAP_BLOCKS"), f"{mode}: top frame", l)
+# a mutex main locked before its pthread_exit: its owner has exited (main is a zombie task
+# now); it was shown "held by thread 1 (tid N)", a live holder
+r = run([prog, "holder"])
+check(r.rc == 23 and r.report["leaked"] == 1, f"holder: status {r.rc}", r.stderr, r.report)
+l = r.leaks[0]
+obj = l.get("object") or ""
+check(l["blocked_in"] == "pthread_mutex_lock" and obj.startswith("mutex held_by_main ")
+      and "(its owner has exited)" in obj and (l.get("held_by") or {}).get("thread") is None,
+      f"holder: object {obj!r}, held_by {l.get('held_by')}", l)
 ok()
