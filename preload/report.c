@@ -90,12 +90,18 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 	struct tl_frame fr[TL_MAX_FRAMES * 4];
 	for (int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe, fr,
 	                    (int)TL_ARRAY_SIZE(fr));
-	     k-- > 0;)
+	     k-- > 0;) {
 		/* the outermost frame of the program's or a library's code is what runs; it may
 		 * have no name (a stripped library's static function, such as GLib's and libuv's
 		 * thread trampolines): then nothing is named, not an inner function that has one */
 		if (!tl_frame_is_runtime(&fr[k]))
 			return fr[k].function;
+		/* the callable has returned: glibc runs the thread's thread_local and TSD
+		 * destructors, which are not what the thread was started with */
+		if (fr[k].function && (strcmp(fr[k].function, "__call_tls_dtors") == 0 ||
+		                       strcmp(fr[k].function, "__nptl_deallocate_tsd") == 0))
+			return NULL;
+	}
 	return NULL;
 }
 

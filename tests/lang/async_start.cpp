@@ -24,8 +24,23 @@ static int park_async(int x)
 	return x;
 }
 
+// a thread_local whose destructor waits forever, armed by a std::thread's lambda: the thread
+// is blocked after its lambda returned, in glibc's __call_tls_dtors; its start routine is not
+// the destructor (it was named "Blocker::~Blocker()")
+struct Blocker {
+	bool armed = false;
+	~Blocker()
+	{
+		std::unique_lock<std::mutex> l(mu);
+		while (armed)
+			cv.wait(l); // TLS_DTOR_PARK
+	}
+};
+static thread_local Blocker blocker;
+
 int main()
 {
+	std::thread([] { blocker.armed = true; }).detach();
 	auto *f = new std::future<int>(std::async(std::launch::async, park_async, 1));
 	auto *g = new std::future<void>(std::async(std::launch::async, [] {
 		std::unique_lock<std::mutex> l(mu);
