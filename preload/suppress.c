@@ -51,12 +51,7 @@ static bool loaded;
  * '$' the end, otherwise a substring match. Two differences: pieces are compared in place,
  * whatever their length, and a piece before '$' must end the string (TemplateMatch only
  * looks at the piece's first occurrence, so "wait$" would not match "wait_for_wait"). */
-/* The kernel keeps a thread's name in 16 bytes (TASK_COMM_LEN): a name of 15 may have been cut. */
-#define TL_NAME_CUT 15
-
-/* `open`: str may have been cut short (a thread's name, 15 bytes at most in the kernel): it
- * matches when a string that begins with str would. */
-static bool match(const char *templ, const char *str, bool open)
+bool tl_pattern_match(const char *templ, const char *str)
 {
 	if (templ == NULL || str == NULL || str[0] == '\0')
 		return false;
@@ -73,21 +68,17 @@ static bool match(const char *templ, const char *str, bool open)
 			continue;
 		}
 		if (templ[0] == '$')
-			return str[0] == '\0' || asterisk || open;
+			return str[0] == '\0' || asterisk;
 		if (str[0] == '\0')
-			return open; /* the rest of the pattern may be in what was cut */
+			return false;
 		size_t len = strcspn(templ, "*$"), slen = strlen(str);
 		const char *spos;
-		if (templ[len] == '$' && !open) /* the last piece: it must end the string */
+		if (templ[len] == '$') /* the last piece: it must end the string */
 			spos = slen >= len && memcmp(str + slen - len, templ, len) == 0
 			           ? str + slen - len
 			           : NULL;
 		else
 			spos = memmem(str, slen, templ, len);
-		if (spos == NULL && open) /* the piece begins at the end and goes on in the cut */
-			for (size_t k = slen < len ? slen : len - 1; k > 0; k--)
-				if ((!start || k == slen) && memcmp(str + slen - k, templ, k) == 0)
-					return true;
 		if (spos == NULL || (start && spos != str))
 			return false;
 		str = spos + len;
@@ -96,11 +87,6 @@ static bool match(const char *templ, const char *str, bool open)
 		asterisk = false;
 	}
 	return true;
-}
-
-bool tl_pattern_match(const char *templ, const char *str)
-{
-	return match(templ, str, false);
 }
 
 /* Takes the patterns (malloc'ed, freed on failure). */
@@ -431,7 +417,7 @@ static bool cond_matches(int type, const char *pat, struct tl_seen *s, struct tl
 	case R_CREATED_BY:
 		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 0);
 	case R_NAME:
-		return s->name[0] && match(pat, s->name, strlen(s->name) == TL_NAME_CUT);
+		return s->name[0] && tl_pattern_match(pat, s->name);
 	case R_MODULE:
 		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 2);
 	case R_ONLY_IN:

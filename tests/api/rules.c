@@ -8,8 +8,6 @@
  * threadleak_default_suppressions()), api_hook_opts[_dyn] (-DHOOK_OPTS: defines
  * threadleak_default_options() returning "exitcode=42"); the _dyn ones are linked with
  * -rdynamic (found with dlsym), the others are not (found in the symbol table at the check).
- * With argument "long" the logger is named "logger-of-requests" as Rust and Java name threads:
- * cut to the 15 bytes the kernel keeps, "logger-of-reque".
  * Prints "ready" once both threads are named and blocked, then returns 0 from main. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -47,11 +45,9 @@ __attribute__((noinline)) static void logger_wait(void)
 	read(logger_pipe[0], &c, 1); /* logger blocks here */
 }
 
-static const char *logger_name = "logger";
-
 static void *logger_loop(void *arg)
 {
-	pthread_setname_np(pthread_self(), logger_name);
+	pthread_setname_np(pthread_self(), "logger");
 	sem_post(&ready);
 	logger_wait();
 	__asm__ volatile("");
@@ -93,8 +89,6 @@ __attribute__((noinline)) static void start_worker(void)
 int main(int argc, char **argv)
 {
 	int in_lib = argc > 1 && strcmp(argv[1], "lib") == 0;
-	if (argc > 1 && strcmp(argv[1], "long") == 0)
-		logger_name = "logger-of-reque"; /* "logger-of-requests", cut */
 	if (pipe(logger_pipe) != 0 || pipe(worker_pipe) != 0 || sem_init(&ready, 0, 0) != 0)
 		return 2;
 	start_logger(in_lib);

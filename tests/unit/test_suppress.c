@@ -535,32 +535,6 @@ static void test_match(void)
 	CHECK(match1("any:sleep_for", &sl) != NULL, "any: still sees std frames");
 	CHECK(match1("only_in:/app/bin/server", &sl) != NULL, "only_in: by module");
 
-	/* a name of 15 bytes may have been cut by the kernel: a rule matches it when it would
-	 * match a name that begins so ("connection-handler-7" shows as "connection-hand") */
-	struct tl_seen cut, whole;
-	seen(&cut, "connection-hand", "logger_loop", stack, 5, create, 2);
-	seen(&whole, "conn-hand", "logger_loop", stack, 5, create, 2);
-	const struct {
-		const char *rule;
-		bool cut, whole;
-	} names[] = {
-	    {"name:connection-handler", true, false},
-	    {"name:^connection-handler-*$", true, false},
-	    {"name:connection-hand$", true, false},
-	    {"name:handler", true, false}, /* "hand" + "ler" */
-	    {"name:^handler", false, false},
-	    {"name:^conn*handler$", true, false},
-	    {"name:^conn-hand$", false, true},
-	    {"name:listener", false, false},
-	    {"name:hand$", true, true},
-	};
-	for (size_t i = 0; i < TL_ARRAY_SIZE(names); i++) {
-		CHECK((match1(names[i].rule, &cut) != NULL) == names[i].cut,
-		      "%s on a name of 15 bytes", names[i].rule);
-		CHECK((match1(names[i].rule, &whole) != NULL) == names[i].whole,
-		      "%s on a shorter name", names[i].rule);
-	}
-
 	/* an unnamed thread never matches name: rules, even '*' */
 	struct tl_seen anon;
 	seen(&anon, "", NULL, stack, 5, create, 2);
