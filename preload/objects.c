@@ -1054,6 +1054,16 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		break;
 	case TL_OBJ_FUTEX:
 		describe_addr(r, "futex", s->obj, o, sizeof(o));
+		/* libstdc++ (12) waits for std::atomic<T>::wait of a T that is not 4 bytes,
+		 * std::atomic_flag::wait and std::barrier on a slot of a pool its objects share by
+		 * their address's hash, and keeps no trace of the object itself: say so, or threads
+		 * waiting on different objects read as waiting on one futex */
+		if (strstr(o, "__waiter_pool_base::_S_for(") != NULL)
+			snprintf(o, sizeof(o),
+			         "a slot of libstdc++'s waiter pool (0x%lx), shared by the objects "
+			         "hashed to it: std::atomic<T>::wait, std::atomic_flag::wait, "
+			         "std::barrier (the object waited on is not recorded)",
+			         (unsigned long)s->obj);
 		break;
 	case TL_OBJ_THREAD: {
 		const struct tl_known *joined = known_of_handle(k, nk, (pthread_t)s->obj);

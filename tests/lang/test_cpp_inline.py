@@ -146,6 +146,21 @@ if gxx:
             check(st and all(f["file"] is None and not f["line"] for f in st),
                   f"async -O{opt}: _start has no source line: {st}", l)
     print("std::async: the start routine is the function or the lambda given")
+
+    # C++20 atomic waits: the atomic itself, or libstdc++'s waiter pool said to be one
+    wsrc = os.path.join(lang_util.SRC, "atomic_wait.cpp")
+    out = os.path.join(SCENARIOS, "atomic_wait")
+    p = subprocess.run([gxx, "-g", "-O2", "-std=c++20", "-pthread", "-o", out, wsrc],
+                       capture_output=True, text=True, timeout=240)
+    check(p.returncode == 0, "g++ -std=c++20 atomic_wait.cpp failed", p.stderr)
+    r = run([out])
+    check(r.rc == 23 and len(r.leaks) == 3, f"atomic waits: status {r.rc}", r.stderr)
+    objs = sorted(l["object"] or "" for l in r.leaks)
+    pool = [o for o in objs if o.startswith("a slot of libstdc++'s waiter pool")]
+    check(len(pool) == 2 and any(o.startswith("futex counter ") for o in objs)
+          and not any("__waiter_pool_base" in o for o in objs),
+          f"atomic waits: objects {objs}", r.leaks)
+    print("C++20 atomic waits: the atomic, or libstdc++'s waiter pool")
 else:
     print("skipped: g++ not found")
 ok()
