@@ -79,12 +79,20 @@ for what, path, opt in builds:
 # g++ -O0: the lambda's body is nested in main's debug entry, outside main's ranges; its
 # inlined call (always_inline) was lost, and the lambda's frame showed the inlined line
 gxx = shutil.which("g++")
+
+
+def gxx_build(name, opt, *flags):
+    """tests/lang/NAME.cpp built by g++ at -OOPT into the scenarios' folder: (source, binary)."""
+    src = os.path.join(lang_util.SRC, name + ".cpp")
+    out = os.path.join(SCENARIOS, f"{name}_O{opt}")
+    p = subprocess.run([gxx, "-g", f"-O{opt}", "-pthread", *flags, "-o", out, src],
+                       capture_output=True, text=True, timeout=240)
+    check(p.returncode == 0, f"g++ -O{opt} {name}.cpp failed", p.stderr)
+    return src, out
+
+
 if gxx:
-    lsrc = os.path.join(lang_util.SRC, "lambda_O0.cpp")
-    out = os.path.join(SCENARIOS, "lambda_O0")
-    p = subprocess.run([gxx, "-g", "-O0", "-pthread", "-o", out, lsrc], capture_output=True,
-                       text=True, timeout=240)
-    check(p.returncode == 0, "g++ -O0 lambda_O0.cpp failed", p.stderr)
+    lsrc, out = gxx_build("lambda_O0", "0")
     r = run([out])
     check(r.rc == 23 and len(r.leaks) == 1, f"lambda -O0: status {r.rc}", r.stderr)
     st = r.leaks[0]["stack"]
@@ -95,17 +103,13 @@ if gxx:
     # lambdas at -O2: GCC gives an inlined lambda's operator() no linkage name; it was named
     # "main::operator()" for every lambda of main, start routine included, so a rule written
     # against the -O0 build's "main::{lambda()#3}" did not match the -O2 build
-    nsrc = os.path.join(lang_util.SRC, "lambda_names.cpp")
     want = {"main::{lambda()#1}", "main::{lambda(int)#2}", "main::{lambda()#3}",
             "main::{lambda()#4}", "main::{lambda()#4}::operator()() const::{lambda()#1}",
             "Pool::start()::{lambda()#1}", "spawn_t<int>()::{lambda()#1}",
             "main::{lambda(std::__cxx11::basic_string<char, std::char_traits<char>, "
             "std::allocator<char> > const&, double, char*)#5}"}
     for opt in ("0", "2"):
-        out = os.path.join(SCENARIOS, f"lambda_names_O{opt}")
-        p = subprocess.run([gxx, "-g", f"-O{opt}", "-pthread", "-o", out, nsrc],
-                           capture_output=True, text=True, timeout=240)
-        check(p.returncode == 0, f"g++ -O{opt} lambda_names.cpp failed", p.stderr)
+        _, out = gxx_build("lambda_names", opt)
         r = run([out])
         check(r.rc == 23 and len(r.leaks) == 8, f"lambdas -O{opt}: status {r.rc}", r.stderr)
         got = set()
@@ -125,12 +129,8 @@ if gxx:
     print("lambdas: named as the demangler names them, at -O0 and -O2")
 
     # std::async: the start routine is the function given, or the lambda
-    asrc = os.path.join(lang_util.SRC, "async_start.cpp")
     for opt in ("0", "2"):
-        out = os.path.join(SCENARIOS, f"async_start_O{opt}")
-        p = subprocess.run([gxx, "-g", f"-O{opt}", "-pthread", "-o", out, asrc],
-                           capture_output=True, text=True, timeout=240)
-        check(p.returncode == 0, f"g++ -O{opt} async_start.cpp failed", p.stderr)
+        _, out = gxx_build("async_start", opt)
         r = run([out])
         check(r.rc == 23 and len(r.leaks) == 3, f"async -O{opt}: status {r.rc}", r.stderr)
         dtor = [l for l in r.leaks if "Blocker::~Blocker()" in functions(l["stack"])]
@@ -148,11 +148,7 @@ if gxx:
     print("std::async: the start routine is the function or the lambda given")
 
     # C++20 atomic waits: the atomic itself, or libstdc++'s waiter pool said to be one
-    wsrc = os.path.join(lang_util.SRC, "atomic_wait.cpp")
-    out = os.path.join(SCENARIOS, "atomic_wait")
-    p = subprocess.run([gxx, "-g", "-O2", "-std=c++20", "-pthread", "-o", out, wsrc],
-                       capture_output=True, text=True, timeout=240)
-    check(p.returncode == 0, "g++ -std=c++20 atomic_wait.cpp failed", p.stderr)
+    _, out = gxx_build("atomic_wait", "2", "-std=c++20")
     r = run([out])
     check(r.rc == 23 and len(r.leaks) == 3, f"atomic waits: status {r.rc}", r.stderr)
     objs = sorted(l["object"] or "" for l in r.leaks)
