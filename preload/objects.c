@@ -70,6 +70,16 @@ void tl_kernel_call(struct tl_seen *s)
 		s->kind = TL_OBJ_FD;
 		s->obj = a0;
 		break;
+	case SYS_open: /* waits for a FIFO's other end (or a device) */
+		s->kind = TL_OBJ_PATH;
+		s->obj = a0;
+		s->obj2 = (uintptr_t)AT_FDCWD;
+		break;
+	case SYS_openat:
+		s->kind = TL_OBJ_PATH;
+		s->obj = s->sysargs[1];
+		s->obj2 = a0;
+		break;
 	case SYS_poll:
 	case SYS_ppoll:
 		s->kind = TL_OBJ_POLL;
@@ -742,6 +752,27 @@ static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr,
  * kernel checks it, no fault. Named by the calling thread's id, not the process's: once main
  * has called pthread_exit, the process id names a zombie task without memory, and
  * process_vm_readv fails with ESRCH (docs/internals.md). */
+/* A NUL-terminated string of the program's at addr into buf (cut to len - 1), read a page at
+ * a time: false when nothing could be read. */
+static bool read_cstr(uintptr_t addr, char *buf, size_t len)
+{
+	size_t have = 0;
+	while (have + 1 < len) {
+		uintptr_t at = addr + have;
+		size_t room = 4096 - (at & 4095), want = len - 1 - have;
+		if (want > room)
+			want = room;
+		if (!read_mem(at, buf + have, want))
+			break;
+		char *nul = memchr(buf + have, '\0', want);
+		if (nul)
+			return have + (size_t)(nul - (buf + have)) > 0;
+		have += want;
+	}
+	buf[have] = '\0';
+	return have > 0;
+}
+
 static bool read_mem(uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
@@ -1150,6 +1181,24 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		} else {
 			snprintf(o, sizeof(o), "any child");
 		}
+		break;
+	}
+	case TL_OBJ_PATH: {
+		/* the path is the program's string, in place while the call waits */
+		char path[256];
+		if (!read_cstr(s->obj, path, sizeof(path)))
+			break;
+		struct stat st;
+		int dfd = (int)(intptr_t)s->obj2;
+		bool fifo = fstatat(path[0] == '/' ? AT_FDCWD : dfd, path, &st, 0) == 0 &&
+		            S_ISFIFO(st.st_mode);
+		if (path[0] != '/' && dfd != AT_FDCWD)
+			snprintf(o, sizeof(o), "%s %.200s (relative to fd %d)%s",
+			         fifo ? "FIFO" : "path", path, dfd,
+			         fifo ? ": no process has its other end open" : "");
+		else
+			snprintf(o, sizeof(o), "%s %.200s%s", fifo ? "FIFO" : "path", path,
+			         fifo ? ": no process has its other end open" : "");
 		break;
 	}
 	case TL_OBJ_SIGNALS:

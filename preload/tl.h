@@ -119,6 +119,7 @@ enum tl_obj_kind {
 	TL_OBJ_SLEEP,    /* obj: requested ms, or -1; obj2: its µs when under 1 ms, or
 	                  * TL_SLEEP_ABSOLUTE (obj: what was left at the call) */
 	TL_OBJ_CREATING, /* inside pthread_create or thrd_create: running, not waiting */
+	TL_OBJ_PATH,     /* obj: the path's address, obj2: the directory fd (open, openat) */
 };
 #define TL_SLEEP_ABSOLUTE ((uintptr_t)1 << 62)
 

@@ -32,6 +32,7 @@
 #include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/sem.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -308,6 +309,16 @@ static void *t_ofd(void *a)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	announce("ofd");
 	fcntl(ofd_fd, F_OFD_SETLKW, &fl); /* AT_ofd */
+	return NULL;
+}
+
+/* open() of a FIFO that no process has open for writing: it waits for a writer */
+static char fifo_path[64];
+
+static void *t_fifo_open(void *a)
+{
+	announce("fifo_open");
+	open(fifo_path, O_RDONLY | O_CLOEXEC); /* AT_fifo_open */
 	return NULL;
 }
 
@@ -596,18 +607,21 @@ int main(void)
 		return 2;
 	}
 	waited_child = child(NULL);
+	snprintf(fifo_path, sizeof(fifo_path), "/tmp/tlfifo.%d", (int)getpid());
+	if (mkfifo(fifo_path, 0600) != 0)
+		die("mkfifo");
 
 	printf("setup never=%d readv=%d full_pipe=%d kmsg=%d recvfrom=%d recvmsg=%d recvmmsg=%d "
 	       "send=%d sendto=%d sendmsg=%d listen=%d connect=%d ppoll=%d pselect=%d epoll=%d "
 	       "ep_pipe=%d epoll2=%d ep2_pipe=%d mq_full=%d mq_full_name=%s mq_empty=%d "
 	       "mq_empty_name=%s msq_full=%d msq_full_count=%d msq_empty=%d lockf=%d "
-	       "lock_path=%s reaper=%d lock_child=%d waited_child=%d sem_set=%d pid=%d\n",
+	       "lock_path=%s reaper=%d lock_child=%d waited_child=%d sem_set=%d fifo=%s pid=%d\n",
 	       never_pipe[0], readv_pipe[0], full_pipe[1], kmsg_fd, dgram_fds[0][0],
 	       dgram_fds[1][0], dgram_fds[2][0], full_socks[0][0], full_socks[1][0],
 	       full_socks[2][0], listen_fd, conn_fd, ppoll_pipe[0], pselect_pipe[0], ep_fd,
 	       ep_pipe[0], ep2_fd, ep2_pipe[0], (int)mq_full, mq_full_name, (int)mq_empty,
 	       mq_empty_name, msq_full, msq_full_count, msq_empty, lockf_fd, lock_path, (int)reaper,
-	       (int)lock_child, (int)waited_child, sem_set, (int)getpid());
+	       (int)lock_child, (int)waited_child, sem_set, fifo_path, (int)getpid());
 	fflush(stdout);
 
 	/* in this order: thread 2, 3, ... */
@@ -647,6 +661,7 @@ int main(void)
 			die("ofd open");
 	}
 	start(t_ofd);
+	start(t_fifo_open);
 	start(t_sigtimedwait);
 	start(t_sigwaitinfo);
 	start(t_wait);
