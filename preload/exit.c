@@ -911,9 +911,14 @@ static int finish_check(int status, bool after_fini)
 	return leaked;
 }
 
+/* Our last exit handler has begun in this process (glibc took it off the list): a child
+ * forked from now on has no such handler left to run (exit_gate must not wait for it). */
+TL_START_DATA static atomic_bool at_exit_began;
+
 static void at_exit(int status, void *arg)
 {
 	(void)arg;
+	atomic_store(&at_exit_began, true);
 	status = seen_status(status);
 	/* before checks_exit's getpid: a process that never started a thread pays no system
 	 * call here (docs/internals.md, Process start) */
@@ -1026,7 +1031,10 @@ void tl_exit_after_fork_child(void)
 	if (!tl_opt.children)
 		atomic_store(&child_unchecked, true);
 	atomic_store(&exit_checked, false);
-	atomic_store(&exit_check_done, false);
+	/* forked while the parent ran its last exit handler, which glibc had taken off the list
+	 * the child copied: no check can run in the child, and its exit_gate, still on the list,
+	 * would wait for one forever (an orphan that never ends) */
+	atomic_store(&exit_check_done, atomic_load(&at_exit_began));
 	atomic_store(&exit_owner, 0);
 	atomic_store(&early_state, EARLY_NONE);
 	atomic_store(&exit_status_arg, 0);

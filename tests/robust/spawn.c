@@ -8,6 +8,9 @@
  *   exec_worker  as exec, but a worker thread calls execv while main waits in pthread_join.
  *   exec_self    main execs this program again as "spawn after_exec" while threads run.
  *   after_exec   (the new image of exec_self) leaves one thread blocked and exits 0.
+ *   forkexit TOKEN  a thread forks in a loop, each child calling exit(0), another creates
+ *                detached threads in a loop; main returns after 20 ms: children forked while
+ *                the parent runs its exit handlers must end too (TOKEN marks them).
  * Prints "done vfork|spawn OK BAD" with the count of children that exited as expected. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -147,6 +150,35 @@ static void *exec_worker(void *arg)
 	return arg;
 }
 
+static void *fork_loop(void *arg)
+{
+	for (;;) {
+		pid_t p = fork();
+		if (p == 0)
+			exit(0);
+		if (p > 0)
+			waitpid(p, NULL, 0);
+	}
+	return arg;
+}
+
+static void *quick(void *arg)
+{
+	return arg;
+}
+
+static void *create_loop(void *arg)
+{
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		pthread_t t;
+		pthread_create(&t, &at, quick, NULL);
+	}
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -189,6 +221,13 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, exec_worker, NULL);
 		pthread_join(t, NULL); /* never returns: the exec ends this image */
 		return 98;
+	}
+	if (strcmp(mode, "forkexit") == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, fork_loop, NULL);
+		pthread_create(&t, NULL, create_loop, NULL);
+		usleep(20000);
+		return 0;
 	}
 	if (strcmp(mode, "after_exec") == 0) {
 		pthread_t t;
