@@ -880,6 +880,23 @@ char *tl_reduced_hang_text(bool json, const void *context)
 	return out;
 }
 
+/* SIGPIPE held back around a flush of the program's output and the report after it: a reader
+ * that went away (`prog | head -1`) made the flush end the process before the report was
+ * written. Let through after the report, the signal ends the process as it would have ended
+ * without us (status 141); a program that blocks or ignores it gets EPIPE, as bare. Raw system
+ * calls: the mask of this thread only. */
+static void hold_sigpipe(uint64_t *old)
+{
+	uint64_t set = 1ull << (SIGPIPE - 1);
+	if (tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, (long)old, 8, 0, 0) != 0)
+		*old = set; /* unknown: leave it blocked rather than let it through early */
+}
+
+static void let_sigpipe(const uint64_t *old)
+{
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
+}
+
 /* The exit check's last step, after the teardown: the early check's report when it still
  * holds, else the check again, waiting only for the threads that changed (tl_exit_judged).
  * Returns the number of leaks. exit(): `after_fini`, _dl_fini ran (stdio to flush, our fork
@@ -892,11 +909,16 @@ static int finish_check(int status, bool after_fini)
 			raw_nap_ms(1);
 	/* the report after what the program left in stdio (glibc flushes it right after us): a
 	 * JSON report on stdout stays one document at the end */
-	if (after_fini)
+	uint64_t mask = 0;
+	if (after_fini) {
+		hold_sigpipe(&mask);
 		flush_stdio(false);
+	}
 	if (none == EARLY_DONE && early_result_holds(status, false)) {
 		/* not closed: the process ends now (see early_result_holds) */
 		tl_output_write(tl_output_again(early_fd), early_result.out, early_result.len);
+		if (after_fini)
+			let_sigpipe(&mask);
 		return early_leaked;
 	}
 	tl_output_close(early_fd);
@@ -908,6 +930,8 @@ static int finish_check(int status, bool after_fini)
 	judged_since = tl_mono_ns();
 	int leaked = exit_check(status);
 	judging = false;
+	if (after_fini)
+		let_sigpipe(&mask);
 	return leaked;
 }
 

@@ -35,7 +35,10 @@
  *   closeerr a leaked thread, and an atexit handler that does gnulib's close_stdout on stderr
  *           (_exit(3) when fclose fails, as it does when the program started with fd 2 closed)
  *   workerexit a worker calls exit(4) 5 ms after its start while main sleeps 200 ms, next to a
- *           thread waiting forever: bare, status 4 */
+ *           thread waiting forever: bare, status 4
+ *   sigpipe two threads waiting forever; main prints five lines into a pipe whose reader has
+ *           gone and returns: exit's flush of stdout ends the process with SIGPIPE, as bare,
+ *           and the text report on stderr comes first */
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -363,6 +366,11 @@ int main(int argc, char **argv)
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
 		}
+	} else if (strcmp(mode, "sigpipe") == 0) {
+		pthread_create(&t, NULL, forever, NULL);
+		pthread_create(&t, NULL, forever, NULL);
+		for (int i = 0; i < 5; i++)
+			printf("line %d\n", i);
 	} else if (strcmp(mode, "workerexit") == 0) {
 		pthread_create(&t, NULL, forever, NULL);
 		pthread_create(&t, NULL, early_exiter, NULL);
