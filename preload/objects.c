@@ -1015,10 +1015,10 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		bool gone = false;
 		if (died) {
 			add(o, sizeof(o), &used, " (its owner died)");
-		} else if (owner > 0 && owner != s->tid && number_of_tid(k, nk, owner) != 0 &&
+		} else if (owner > 0 && owner == tl_pid && owner != s->tid &&
 		           tl_kernel_stamp(owner, &owner_state) >= 0 && owner_state == 'Z') {
-			/* a thread of ours that has ended: main after pthread_exit stays a zombie
-			 * task while the process lives */
+			/* main after pthread_exit stays a zombie task while the process lives
+			 * (another thread's task is gone once it ends): one look, for main only */
 			add(o, sizeof(o), &used, " (its owner has exited)");
 			gone = true;
 		} else if (owner > 0 && !is_our_thread(k, nk, owner)) {
