@@ -39,6 +39,9 @@
 	X(int, thrd_create, (thrd_t *, thrd_start_t, void *))                                      \
 	X(int, thrd_join, (thrd_t, int *))                                                         \
 	X(int, thrd_detach, (thrd_t))                                                              \
+	X(int, pthread_key_create, (pthread_key_t *, void (*)(void *)))                            \
+	X(int, __pthread_key_create, (pthread_key_t *, void (*)(void *)))                          \
+	X(int, tss_create, (tss_t *, tss_dtor_t))                                                  \
 	X(int, pthread_cond_clockwait,                                                             \
 	  (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *))               \
 	X(int, cnd_wait, (cnd_t *, mtx_t *))                                                       \

@@ -204,6 +204,8 @@ struct tl_thread *tl_thread_pin_detach(pthread_t handle); /* also waits: see reg
 bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size);
 void tl_thread_joined(struct tl_thread *t, bool ok);
 void tl_thread_detached(struct tl_thread *t, bool ok);
+/* A thread-specific data key was created by the program (pthread_key_create, tss_create) */
+void tl_registry_key_created(void (*destructor)(void *));
 void tl_thread_exiting(void);
 /* After a libc call that may start helper threads: record as libc's own (start routine `label`) the
  * tasks that are not in before[0..nbefore), the tasks listed before the call that may have started

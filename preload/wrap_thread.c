@@ -151,3 +151,32 @@ TL_EXPORT int thrd_detach(thrd_t th)
 	tl_thread_detached(t, r == thrd_success);
 	return r;
 }
+
+/* Keys with destructors: the registry's own destructor then waits for theirs (registry.c
+ * on_thread_exit). glibc's tss_create calls its internal pthread_key_create, which no wrapper
+ * sees; old binaries may call __pthread_key_create. libunwind's key for its frame cache (made
+ * at our first creation stack) is not the program's: its destructor only frees the cache. */
+static void key_created(void (*destructor)(void *), void *caller)
+{
+	if (!tl_pc_in_unwinder((uintptr_t)caller))
+		tl_registry_key_created(destructor);
+}
+
+TL_EXPORT int pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	key_created(destructor, __builtin_return_address(0));
+	return TL_REAL(pthread_key_create)(key, destructor);
+}
+
+int __pthread_key_create(pthread_key_t *key, void (*destructor)(void *));
+TL_EXPORT int __pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	key_created(destructor, __builtin_return_address(0));
+	return TL_REAL(__pthread_key_create)(key, destructor);
+}
+
+TL_EXPORT int tss_create(tss_t *key, tss_dtor_t destructor)
+{
+	key_created(destructor, __builtin_return_address(0));
+	return TL_REAL(tss_create)(key, destructor);
+}

@@ -12,6 +12,10 @@
  *   jmpstorm    the same, the handlers siglongjmp out of wherever they interrupted the loop
  *   altstack    the same, the handler on an alternate signal stack
  *   tsd         a joinable and a detached thread blocked in their TSD destructor (read(B))
+ *   tsd_late    the same, the key made after the first thread (after threadleak's own key,
+ *               so that its destructor comes later in each round)
+ *   tss         the same as tsd_late with a C11 tss_create key (glibc makes it without
+ *               pthread_key_create)
  *   tls_dtor    a thread blocked in its thread_local destructor (__cxa_thread_atexit_impl)
  *   exit_cleanup  a thread blocked in a cleanup handler run by pthread_exit
  *   pi          an AB-BA deadlock on priority-inheritance mutexes
@@ -180,6 +184,19 @@ static void tsd_destructor(void *v)
 static void *tsd_thread(void *arg)
 {
 	pthread_setspecific(key, arg);
+	return NULL;
+}
+
+static tss_t tss_key;
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+static void *tss_thread(void *arg)
+{
+	tss_set(tss_key, arg);
 	return NULL;
 }
 
@@ -438,6 +455,19 @@ int main(int argc, char **argv)
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 		pthread_create(&t, NULL, tsd_thread, (void *)1);
 		pthread_create(&u, &at, tsd_thread, (void *)2);
+	} else if (strcmp(what, "tsd_late") == 0 || strcmp(what, "tss") == 0) {
+		bool c11 = strcmp(what, "tss") == 0;
+		pthread_create(&t, NULL, nothing, NULL);
+		pthread_join(t, NULL);
+		if (c11)
+			tss_create(&tss_key, tsd_destructor);
+		else
+			pthread_key_create(&key, tsd_destructor);
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		pthread_create(&t, NULL, c11 ? tss_thread : tsd_thread, (void *)1);
+		pthread_create(&u, &at, c11 ? tss_thread : tsd_thread, (void *)2);
 	} else if (strcmp(what, "tls_dtor") == 0) {
 		pthread_create(&t, NULL, tls_dtor_thread, NULL);
 	} else if (strcmp(what, "exit_cleanup") == 0) {
