@@ -456,6 +456,36 @@ static int exit_check(int status)
  * program's buffered output (they would write it again when they exit); not done before the
  * teardown, where it would reorder the program's stdout against what its atexit handlers write
  * to stderr. */
+static void hold_sigpipe(uint64_t *old);
+static void let_sigpipe(const uint64_t *old);
+/* A SIGPIPE raised by the destructor's flush (below), held until the last exit handler has
+ * written the report: the mask to restore then. */
+static bool early_sigpipe_held;
+static uint64_t early_sigpipe_mask;
+
+static void flush_before_check(void)
+{
+	uint64_t mask, pending = 0;
+	hold_sigpipe(&mask);
+	flush_stdio(false);
+	tl_raw_syscall(SYS_rt_sigpending, (long)&pending, 8, 0);
+	if (!(mask & (1ull << (SIGPIPE - 1))) && (pending & (1ull << (SIGPIPE - 1)))) {
+		early_sigpipe_mask = mask;
+		early_sigpipe_held = true;
+	} else {
+		let_sigpipe(&mask);
+	}
+}
+
+/* The held SIGPIPE, let through: the process ends of it as it would have bare. */
+static void release_early_sigpipe(void)
+{
+	if (early_sigpipe_held) {
+		early_sigpipe_held = false;
+		let_sigpipe(&early_sigpipe_mask);
+	}
+}
+
 static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
@@ -471,7 +501,7 @@ static void take_early_check(int status, bool flush)
 	/* not before: a process without threads would pay the clock's first lookup */
 	early_began_ns = tl_mono_ns();
 	if (flush)
-		flush_stdio(false);
+		flush_before_check();
 	early_status = status;
 	tl_defer = &early_result;
 	early_leaked = exit_check(early_status);
@@ -912,6 +942,11 @@ static int finish_check(int status, bool after_fini)
 	uint64_t mask = 0;
 	if (after_fini) {
 		hold_sigpipe(&mask);
+		if (early_sigpipe_held) { /* the destructor's flush raised it: the mask before that
+			                   */
+			mask = early_sigpipe_mask;
+			early_sigpipe_held = false;
+		}
 		flush_stdio(false);
 	}
 	if (none == EARLY_DONE && early_result_holds(status, false)) {
@@ -953,6 +988,7 @@ static void at_exit(int status, void *arg)
 				flush_stdio(false);
 				_exit(tl_opt.exitcode);
 			}
+			release_early_sigpipe();
 			atomic_store(&exit_check_done, true);
 			return;
 		}
@@ -962,6 +998,7 @@ static void at_exit(int status, void *arg)
 			_exit(tl_opt.exitcode);
 		}
 	}
+	release_early_sigpipe();
 	atomic_store(&exit_check_done, true);
 }
 

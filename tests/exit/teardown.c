@@ -38,7 +38,10 @@
  *           thread waiting forever: bare, status 4
  *   sigpipe two threads waiting forever; main prints five lines into a pipe whose reader has
  *           gone and returns: exit's flush of stdout ends the process with SIGPIPE, as bare,
- *           and the text report on stderr comes first */
+ *           and the text report on stderr comes first
+ *   sigpipe_done the same with two threads that return and are never joined; with the second
+ *           argument pexit, main ends by pthread_exit, and the exit comes from glibc when the
+ *           last thread ends (our destructor flushes stdout before the check there) */
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -209,6 +212,11 @@ static void *forever(void *arg)
 	return arg;
 }
 
+static void *returns(void *arg)
+{
+	return arg;
+}
+
 static void spawn(void)
 {
 	pthread_t t;
@@ -371,6 +379,11 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, forever, NULL);
 		for (int i = 0; i < 5; i++)
 			printf("line %d\n", i);
+	} else if (strcmp(mode, "sigpipe_done") == 0) {
+		pthread_create(&t, NULL, returns, NULL);
+		pthread_create(&t, NULL, returns, NULL);
+		for (int i = 0; i < 5; i++)
+			printf("line %d\n", i);
 	} else if (strcmp(mode, "workerexit") == 0) {
 		pthread_create(&t, NULL, forever, NULL);
 		pthread_create(&t, NULL, early_exiter, NULL);
@@ -402,6 +415,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		exit(0);
 	}
+	if (argc > 2 && strcmp(argv[2], "pexit") == 0)
+		pthread_exit(NULL);
 	if (argc > 2 && strcmp(argv[2], "quick") == 0) {
 		fflush(stdout);
 		quick_exit(0);
