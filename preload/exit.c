@@ -451,15 +451,27 @@ static int exit_check(int status)
 	return leaked;
 }
 
-/* The check taken before the teardown (or, failing that, in our destructor), its report kept
- * for the last handler. `flush`: children forked while the check waits must not inherit the
- * program's buffered output (they would write it again when they exit); not done before the
- * teardown, where it would reorder the program's stdout against what its atexit handlers write
- * to stderr. */
-static void hold_sigpipe(uint64_t *old);
-static void let_sigpipe(const uint64_t *old);
-/* A SIGPIPE raised by the destructor's flush (below), held until the last exit handler has
- * written the report: the mask to restore then. */
+/* SIGPIPE held back around a flush of the program's output and the report after it: a reader
+ * that went away (`prog | head -1`) made the flush end the process before the report was
+ * written. Let through after the report, the signal ends the process as it would have ended
+ * without us (status 141); a program that blocks or ignores it gets EPIPE, as bare. Raw system
+ * calls: the mask of this thread only. */
+#define SIGPIPE_BIT (1ull << (SIGPIPE - 1)) /* in a raw signal mask */
+
+static void hold_sigpipe(uint64_t *old)
+{
+	uint64_t set = SIGPIPE_BIT;
+	if (tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, (long)old, 8, 0, 0) != 0)
+		*old = set; /* unknown: leave it blocked rather than let it through early */
+}
+
+static void let_sigpipe(const uint64_t *old)
+{
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
+}
+
+/* A SIGPIPE raised by the destructor's flush (take_early_check), held until the last exit handler
+ * has written the report: the mask to restore then. */
 static bool early_sigpipe_held;
 static uint64_t early_sigpipe_mask;
 
@@ -469,7 +481,7 @@ static void flush_before_check(void)
 	hold_sigpipe(&mask);
 	flush_stdio(false);
 	tl_raw_syscall(SYS_rt_sigpending, (long)&pending, 8, 0);
-	if (!(mask & (1ull << (SIGPIPE - 1))) && (pending & (1ull << (SIGPIPE - 1)))) {
+	if (!(mask & SIGPIPE_BIT) && (pending & SIGPIPE_BIT)) {
 		early_sigpipe_mask = mask;
 		early_sigpipe_held = true;
 	} else {
@@ -486,6 +498,11 @@ static void release_early_sigpipe(void)
 	}
 }
 
+/* The check taken before the teardown (or, failing that, in our destructor), its report kept
+ * for the last handler. `flush`: children forked while the check waits must not inherit the
+ * program's buffered output (they would write it again when they exit); not done before the
+ * teardown, where it would reorder the program's stdout against what its atexit handlers write
+ * to stderr. */
 static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
@@ -910,23 +927,6 @@ char *tl_reduced_hang_text(bool json, const void *context)
 	return out;
 }
 
-/* SIGPIPE held back around a flush of the program's output and the report after it: a reader
- * that went away (`prog | head -1`) made the flush end the process before the report was
- * written. Let through after the report, the signal ends the process as it would have ended
- * without us (status 141); a program that blocks or ignores it gets EPIPE, as bare. Raw system
- * calls: the mask of this thread only. */
-static void hold_sigpipe(uint64_t *old)
-{
-	uint64_t set = 1ull << (SIGPIPE - 1);
-	if (tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, (long)old, 8, 0, 0) != 0)
-		*old = set; /* unknown: leave it blocked rather than let it through early */
-}
-
-static void let_sigpipe(const uint64_t *old)
-{
-	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
-}
-
 /* The exit check's last step, after the teardown: the early check's report when it still
  * holds, else the check again, waiting only for the threads that changed (tl_exit_judged).
  * Returns the number of leaks. exit(): `after_fini`, _dl_fini ran (stdio to flush, our fork
@@ -941,11 +941,11 @@ static int finish_check(int status, bool after_fini)
 	 * JSON report on stdout stays one document at the end */
 	uint64_t mask = 0;
 	if (after_fini) {
-		hold_sigpipe(&mask);
-		if (early_sigpipe_held) { /* the destructor's flush raised it: the mask before that
-			                   */
+		if (early_sigpipe_held) { /* held since the destructor's flush raised it */
 			mask = early_sigpipe_mask;
 			early_sigpipe_held = false;
+		} else {
+			hold_sigpipe(&mask);
 		}
 		flush_stdio(false);
 	}

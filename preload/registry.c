@@ -257,8 +257,8 @@ static void nap_us(long us)
 static __thread int exit_rounds __attribute__((tls_model("initial-exec")));
 /* Only a key of someone else's with a destructor can run program code after ours: without one
  * the thread finishes in the first round. glibc scans every key slot in each round that a
- * value was set again, about 400 instructions, and a thread's creation and join cost 1.07x
- * bare with four rounds instead of one (docs/internals.md, Thread exit order). */
+ * value was set again: the three extra rounds were a quarter of the instructions a creation
+ * and join cost under the library (docs/internals.md, Thread exit order). */
 static atomic_bool other_destructors;
 
 void tl_registry_key_created(void (*destructor)(void *))
