@@ -180,6 +180,20 @@ bool tl_pc_is_own(uintptr_t pc)
 	return pc >= own_lo && pc < own_hi;
 }
 
+/* The path of the shared object that holds pc, as the loader lists it ("" for the program),
+ * or NULL. _dl_find_object takes no lock (glibc 2.35): the check asks before it has the
+ * loader's locks (tl_suppress_early). Weak: an older glibc answers NULL. */
+extern int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((weak));
+
+const char *tl_module_of_pc(uintptr_t pc)
+{
+	struct dl_find_object found;
+	if (_dl_find_object == NULL || pc == 0 || _dl_find_object((void *)(pc - 1), &found) != 0 ||
+	    found.dlfo_link_map == NULL)
+		return NULL;
+	return found.dlfo_link_map->l_name;
+}
+
 /* How long a thread creation waits for the loader's locks before it goes without a stack. */
 #define CREATION_LOADER_WAIT_MS 100
 

@@ -3,7 +3,9 @@
  *
  * 1. wait_out_grace: goleak-style retries with backoff until no thread is left or grace_ms has
  *    passed, then settle (a second pass: only what both saw). Only the registry and
- *    /proc/self/task are read here.
+ *    /proc/self/task are read here. When only threads that rules of names and creating
+ *    modules suppress are left, it ends, and they are listed without the phases below
+ *    (report_suppressed_early).
  * 2. classify_threads: blocked in our wrapper (exact call, object and duration), else the
  *    kernel's view (syscall and arguments), else running; finished-unjoined threads are
  *    `exited`; tasks we never saw created are `untracked`.
@@ -654,6 +656,8 @@ struct check {
 	bool loader;     /* we hold the dynamic loader's locks */
 	bool views_held; /* the verdicts' scan confirmed the grace period's looks */
 	bool moved;      /* a thread left its wrapped call for good while we took the stacks */
+	bool all_early;  /* every thread left is suppressed without stacks (all_suppressed_early) */
+	uint64_t early_blocker; /* the thread that was not, by number: asked first next time */
 	char loader_note[160];
 	struct tl_report r;
 	/* where the exit check taken before the teardown keeps its report (exit.c), NULL for
@@ -761,10 +765,32 @@ static bool all_judged(const struct gather *g)
 	return true;
 }
 
+/* Is every thread left suppressed by a rule of names and creating modules (tl_suppress_early)?
+ * Then waiting for them cannot change the answer, and their stacks are not needed: a JVM's,
+ * GLib's or a Rust runtime's own threads cost a clean process the whole grace period and the
+ * symbols of their libraries (docs/internals.md, "The exit check's cost"). The thread found
+ * not to be is asked first next round: one look per round while it stays. */
+static bool all_suppressed_early(struct check *c)
+{
+	struct gather *g = &c->g;
+	for (size_t i = 0; c->early_blocker != 0 && i < g->n; i++)
+		if (g->v[i].number == c->early_blocker) {
+			if (tl_suppress_early(&g->v[i]) == NULL)
+				return false;
+			break;
+		}
+	for (size_t i = 0; i < g->n; i++)
+		if ((g->v[i].suppressed_by = tl_suppress_early(&g->v[i])) == NULL) {
+			c->early_blocker = g->v[i].number;
+			return false;
+		}
+	return true;
+}
+
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
- * read again and again, with backoff, until nothing is left, nothing can change any more, or
- * the time is up; then a second pass that must agree (not needed when nothing can change).
- * False when out of memory. */
+ * read again and again, with backoff, until nothing is left, nothing can change any more, only
+ * threads suppressed by name or creating module are left, or the time is up; then a second pass
+ * that must agree (not needed when nothing can change). False when out of memory. */
 static bool wait_out_grace(struct check *c)
 {
 	int64_t nap_ns = GRACE_FIRST_NAP_NS;
@@ -773,7 +799,13 @@ static bool wait_out_grace(struct check *c)
 	size_t from = 0;
 	for (;;) {
 		ok = gather(&c->g, c->self_tid);
-		if (!ok || c->g.n == 0 || tl_mono_ns() >= deadline)
+		if (!ok || c->g.n == 0)
+			break;
+		if (all_suppressed_early(c)) {
+			settled = c->all_early = true;
+			break;
+		}
+		if (tl_mono_ns() >= deadline)
 			break;
 		if (!c->no_early && nothing_can_change(&c->g, &from)) {
 			settled = c->settled_early = true;
@@ -1040,7 +1072,8 @@ static void describe_threads(struct check *c)
 	struct tl_report *r = &c->r;
 	if (c->loader) {
 		r->sym = tl_sym_get();
-		tl_options_apply_hook(r->sym);
+		if (tl_options_apply_hook(r->sym))
+			tl_suppress_forget(); /* the grace period loaded them with other options */
 	}
 	tl_sym_system_lines = tl_opt.system_lines; /* looked up from here on */
 	tl_suppress_load(r->sym);
@@ -1062,6 +1095,45 @@ static void describe_threads(struct check *c)
 			s->since_ns = 0;
 	}
 	find_deadlock(r);
+}
+
+/* Only threads suppressed by name or creating module are left (all_suppressed_early): the
+ * report counts them and lists them without stacks; no verdicts' scan, no stacks, no symbols.
+ * False when the program's options hook, found now in the symbol table, changed the options,
+ * or a thread changed its name since: the check goes on as usual. */
+static bool report_suppressed_early(struct check *c)
+{
+	struct tl_report *r = &c->r;
+	c->loader = tl_loader_enter(LOADER_WAIT_MS);
+	if (c->loader) {
+		r->sym = tl_sym_get();
+		if (tl_options_apply_hook(r->sym))
+			tl_suppress_forget();
+	}
+	for (size_t i = 0; i < c->g.n; i++)
+		if ((c->g.v[i].suppressed_by = tl_suppress_early(&c->g.v[i])) == NULL) {
+			leave_loader(c);
+			return false;
+		}
+	tl_suppress_load(r->sym); /* the program's own rules, for the table of rules used */
+	classify_threads(c);      /* state and call: the JSON document lists them */
+	drop_vanished(c);
+	sort_by_number(r->v, r->n);
+	tl_suppress_reset_counts();
+	for (size_t i = 0; i < r->n; i++) {
+		struct tl_seen *s = &r->v[i];
+		if (s->kind == TL_OBJ_CREATING) {
+			s->kind = TL_OBJ_NONE;
+			s->call = NULL;
+		}
+		s->since_ns = s->in_wrapper ? s->since_ns : 0;
+		s->stack_note = "not taken: a rule of names or creating modules suppressed every "
+		                "thread left (suppressed_by)";
+		tl_suppress_credit(s->suppressed_by);
+		r->nsuppressed++;
+		s->group = (int)i;
+	}
+	return true;
 }
 
 /* 6. The verdicts in words, now that objects have names (reach.c). */
@@ -1409,7 +1481,10 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 	if (c.g.all ? !gather(&c.g, c.self_tid) || !settle(&c.g, c.self_tid) : !wait_out_grace(&c))
 		tl_warn("out of memory during the check");
 	phase_done(&c, "grace");
-	if (c.g.n > 0) {
+	bool early = c.all_early && c.g.n > 0 && report_suppressed_early(&c);
+	if (early)
+		phase_done(&c, "suppressed");
+	if (!early && c.g.n > 0) {
 		classify_threads(&c);
 		phase_done(&c, "classify");
 		judge_reachability(&c);
@@ -1419,7 +1494,7 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 		confirm_early_end(&c);
 		phase_done(&c, "confirm");
 	}
-	if (c.g.n > 0) {
+	if (!early && c.g.n > 0) {
 		drop_vanished(&c);
 		phase_done(&c, "stacks");
 		describe_threads(&c);

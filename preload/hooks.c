@@ -63,8 +63,9 @@ static const char *options_env(void)
  * start). */
 extern const char *threadleak_default_options(void) __attribute__((weak));
 
-/* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. */
-static void load_options(struct tl_symbolizer *sym)
+/* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. True when
+ * the program has the hook (the options were parsed again). */
+static bool load_options(struct tl_symbolizer *sym)
 {
 	/* with the start data: a constant would cost a page of our read-only data */
 	TL_START_DATA static char hook_name[] = "threadleak_default_options";
@@ -72,7 +73,7 @@ static void load_options(struct tl_symbolizer *sym)
 	                       ? (threadleak_default_options ? threadleak_default_options() : NULL)
 	                       : tl_hook_string(hook_name, sym);
 	if (hook == NULL)
-		return;
+		return false;
 	options_hook_done = true;
 	tl_options_defaults();
 	tl_options_parse(hook, "threadleak_default_options()");
@@ -84,6 +85,7 @@ static void load_options(struct tl_symbolizer *sym)
 	secure_execution();
 	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
 		tl_absolute_paths();
+	return true;
 }
 
 /* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
@@ -96,11 +98,12 @@ void tl_options_load(void)
 		tl_absolute_paths();
 }
 
-/* At the check, for programs that do not export their hook: look in the symbol table. */
-void tl_options_apply_hook(struct tl_symbolizer *sym)
+/* At the check, for programs that do not export their hook: look in the symbol table. True
+ * when it found one (the options may have changed). */
+bool tl_options_apply_hook(struct tl_symbolizer *sym)
 {
-	if (!options_hook_done) {
-		options_hook_done = true;
-		load_options(sym);
-	}
+	if (options_hook_done)
+		return false;
+	options_hook_done = true;
+	return load_options(sym);
 }

@@ -384,6 +384,21 @@ static int look(int dir, struct tl_seen *s)
 	return 1;
 }
 
+/* The thread's name (comm), for a rule that needs it before the views (tl_suppress_early).
+ * False when the thread is gone or has none. */
+bool tl_kernel_name(struct tl_seen *s)
+{
+	ssize_t n = tl_read_task_file(s->tid, "comm", s->name, sizeof(s->name));
+	if (n <= 0) {
+		s->name[0] = '\0';
+		return false;
+	}
+	if (s->name[n - 1] == '\n')
+		n--;
+	s->name[n < (ssize_t)sizeof(s->name) ? n : (ssize_t)sizeof(s->name) - 1] = '\0';
+	return s->name[0] != '\0';
+}
+
 /* The status file first, then the syscall file: a stamp taken later that equals this one
  * (tl_kernel_stamp) says the task was not switched out since, so that what the syscall file
  * said is still true then (docs/internals.md, "The exit check's cost"). */

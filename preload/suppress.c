@@ -45,7 +45,6 @@ struct rule {
 
 static struct rule *rules;
 static size_t nrules, caprules;
-static bool loaded;
 
 /* LeakSanitizer's TemplateMatch (sanitizer_common): '*' wildcards, '^' anchors the start,
  * '$' the end, otherwise a substring match. Two differences: pieces are compared in place,
@@ -337,11 +336,17 @@ static void check_disabled_names(void)
 	}
 }
 
-void tl_suppress_load(struct tl_symbolizer *sym)
+/* The default sets and the files: what the exit check can load before it has symbols, to tell
+ * the threads that rules of names and creating modules suppress (tl_suppress_early) while it
+ * waits out the grace period. */
+static bool files_loaded, hook_loaded;
+static size_t hook_at; /* where the hook's rules go: after the default sets, before the files */
+
+static void load_sets_and_files(void)
 {
-	if (loaded)
+	if (files_loaded)
 		return;
-	loaded = true;
+	files_loaded = true;
 	check_disabled_names();
 	if (tl_opt.default_suppressions) {
 		for (const struct tl_default_set *d = tl_default_sets; d->name; d++) {
@@ -352,11 +357,99 @@ void tl_suppress_load(struct tl_symbolizer *sym)
 			parse(d->rules, origin, d->name);
 		}
 	}
-	const char *hook = tl_hook_string("threadleak_default_suppressions", sym);
-	if (hook)
-		parse(hook, "threadleak_default_suppressions()", NULL);
+	hook_at = nrules;
 	for (int i = 0; i < tl_opt.nsuppressions; i++)
 		load_file(tl_opt.suppressions[i]);
+}
+
+/* Rules are tried in order: the default sets, the program's threadleak_default_suppressions()
+ * (found with the symbols, so loaded last and moved to its place), then the files. */
+void tl_suppress_load(struct tl_symbolizer *sym)
+{
+	load_sets_and_files();
+	if (hook_loaded)
+		return;
+	hook_loaded = true;
+	const char *hook = tl_hook_string("threadleak_default_suppressions", sym);
+	size_t files_end = nrules;
+	if (hook)
+		parse(hook, "threadleak_default_suppressions()", NULL);
+	size_t nhook = nrules - files_end, nfiles = files_end - hook_at;
+	struct rule *moved = nhook && nfiles ? malloc(nhook * sizeof(*moved)) : NULL;
+	if (moved) {
+		memcpy(moved, rules + files_end, nhook * sizeof(*moved));
+		memmove(rules + hook_at + nhook, rules + hook_at, nfiles * sizeof(*moved));
+		memcpy(rules + hook_at, moved, nhook * sizeof(*moved));
+		free(moved);
+	}
+}
+
+/* The options changed after the rules were loaded (a hook found in the symbol table): load
+ * them again. */
+void tl_suppress_forget(void)
+{
+	for (size_t i = 0; i < nrules; i++) {
+		for (int k = 0; k < rules[i].ncond; k++)
+			free(rules[i].pattern[k]);
+		free(rules[i].text);
+	}
+	nrules = hook_at = 0;
+	files_loaded = hook_loaded = false;
+}
+
+/* The shared object that created the thread, as the module: rule reads it (any_frame), but
+ * from the loader's list rather than the symbols: the first creation frame outside threadleak
+ * and the system libraries. NULL when unknown, or the program itself (its name in the list
+ * is empty): not decided early. */
+static const char *creating_module(const struct tl_seen *s)
+{
+	for (int i = 0; i < s->ncreate; i++) {
+		if (tl_pc_is_own(s->create_pcs[i]))
+			continue;
+		const char *m = tl_module_of_pc(s->create_pcs[i]);
+		if (m == NULL || m[0] == '\0')
+			return NULL;
+		if (!tl_module_is_system(m))
+			return m;
+	}
+	return NULL;
+}
+
+/* Before the stacks and the symbols: the first rule made only of name: and module: conditions
+ * that suppresses the thread, or NULL. The exit check does not wait for such threads, and when
+ * they are all that is left it reports them without stacks (check.c). Reads the thread's name
+ * from the kernel when a rule needs it. The full match (tl_suppress_match) agrees: both read
+ * the same name and module (a rule tried earlier may be credited there instead). */
+const char *tl_suppress_early(struct tl_seen *s)
+{
+	load_sets_and_files();
+	bool named = s->name[0] != '\0';
+	for (size_t i = 0; i < nrules; i++) {
+		const struct rule *rl = &rules[i];
+		bool all = true;
+		for (int k = 0; all && k < rl->ncond; k++)
+			all = rl->type[k] == R_NAME || rl->type[k] == R_MODULE;
+		for (int k = 0; all && k < rl->ncond; k++) {
+			if (rl->type[k] == R_NAME) {
+				if (!named)
+					named = tl_kernel_name(s);
+				all = named && tl_pattern_match(rl->pattern[k], s->name);
+			} else {
+				all = tl_pattern_match(rl->pattern[k], creating_module(s));
+			}
+		}
+		if (all)
+			return rl->text;
+	}
+	return NULL;
+}
+
+/* A thread tl_suppress_early decided about is counted for its rule (text as returned). */
+void tl_suppress_credit(const char *text)
+{
+	for (size_t i = 0; i < nrules; i++)
+		if (rules[i].text == text)
+			rules[i].count++;
 }
 
 void tl_suppress_reset_counts(void)

@@ -445,6 +445,7 @@ pid_t tl_proc_tid(pid_t tid);
 bool tl_proc_foreign(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
+bool tl_kernel_name(struct tl_seen *s); /* comm into s->name; false: gone or none */
 /* tl_kernel_view of v[from], v[from + 1], ... in rotation (looked, look_alive), on two CPUs
  * when there are many (kernel.c); left out: threads that exited, were viewed, or have no tid
  * yet. until_awake: stop at the first thread that is not asleep for good
@@ -480,7 +481,8 @@ void tl_kernel_after_fork_child(void);
 void tl_capture_init(void);
 /* Creation stack of the calling thread, skipping `skip` innermost frames. */
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut);
-bool tl_pc_is_own(uintptr_t pc); /* a pc inside this library */
+bool tl_pc_is_own(uintptr_t pc);           /* a pc inside this library */
+const char *tl_module_of_pc(uintptr_t pc); /* its object's path ("" the program), or NULL */
 /* Wait for the threads the last check parked to be out of its handler, then choose and install
  * the sampling signal: first in a check, before any thread's signal mask is read. at_exit: the
  * threads this check parks may still be leaving the handler when it returns. */
@@ -544,6 +546,11 @@ void tl_suppress_load(struct tl_symbolizer *sym);
 const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
 void tl_suppress_used(struct tl_buf *b, bool json);
 void tl_suppress_reset_counts(void);
+void tl_suppress_forget(void); /* options changed: load the rules again */
+/* before stacks and symbols: the first rule of name: and module: conditions only that
+ * suppresses s, or NULL; tl_suppress_credit counts it when the report uses that answer */
+const char *tl_suppress_early(struct tl_seen *s);
+void tl_suppress_credit(const char *rule_text);
 int tl_suppress_parse(const char *text, const char *origin); /* returns #problems */
 bool tl_pattern_match(const char *pattern, const char *str);
 struct tl_default_set {
@@ -559,7 +566,7 @@ extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c 
  * it, in the symbol table. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
 void tl_options_load(void); /* at start: THREADLEAK_OPTIONS and an exported hook */
-void tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook not exported */
+bool tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook not exported */
 
 /* ---- the report's text and JSON (report.c) ---- */
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s); /* symbolized, cached */

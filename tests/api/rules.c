@@ -7,7 +7,9 @@
  * Built several times: api_rules (plain), api_hook_supp[_dyn] (-DHOOK_SUPP: defines
  * threadleak_default_suppressions()), api_hook_opts[_dyn] (-DHOOK_OPTS: defines
  * threadleak_default_options() returning "exitcode=42"); the _dyn ones are linked with
- * -rdynamic (found with dlsym), the others are not (found in the symbol table at the check).
+ * -rdynamic (found with dlsym), the others are not (found in the symbol table at the check);
+ * api_hook_nodefaults names its threads "gmain" and "gdbus" (names the default set glib
+ * suppresses) and its options hook, not exported, turns the default sets off.
  * Prints "ready" once both threads are named and blocked, then returns 0 from main. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -29,11 +31,18 @@ const char *threadleak_default_suppressions(void)
 }
 #endif
 #ifdef HOOK_OPTS
+#ifndef HOOK_OPTS_TEXT
+#define HOOK_OPTS_TEXT "exitcode=42"
+#endif
 const char *threadleak_default_options(void);
 const char *threadleak_default_options(void)
 {
-	return "exitcode=42";
+	return HOOK_OPTS_TEXT;
 }
+#endif
+#ifndef LOGGER_NAME
+#define LOGGER_NAME "logger"
+#define WORKER_NAME "worker"
 #endif
 
 static int logger_pipe[2], worker_pipe[2];
@@ -47,7 +56,7 @@ __attribute__((noinline)) static void logger_wait(void)
 
 static void *logger_loop(void *arg)
 {
-	pthread_setname_np(pthread_self(), "logger");
+	pthread_setname_np(pthread_self(), LOGGER_NAME);
 	sem_post(&ready);
 	logger_wait();
 	__asm__ volatile("");
@@ -62,7 +71,7 @@ __attribute__((noinline)) static void worker_wait(void)
 
 static void *worker_loop(void *arg)
 {
-	pthread_setname_np(pthread_self(), "worker");
+	pthread_setname_np(pthread_self(), WORKER_NAME);
 	sem_post(&ready);
 	worker_wait();
 	__asm__ volatile("");

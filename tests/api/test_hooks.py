@@ -4,7 +4,11 @@ not (found in the symbol table at the check):
     the program's own rules off), with files after them; its malformed line is named
     threadleak_default_suppressions():3
   threadleak_default_options() returning "exitcode=42": the status with leaks is 42;
-    THREADLEAK_OPTIONS wins over it."""
+    THREADLEAK_OPTIONS wins over it;
+  threadleak_default_options() returning "default_suppressions=0", not exported, in a program
+    whose threads have names the default set glib suppresses (gmain, gdbus): both reported.
+    The check decides about such threads before it has the symbols (it does not wait for them),
+    with the options it had then: the hook it finds later makes it decide again."""
 import shutil
 import subprocess
 
@@ -67,6 +71,15 @@ try:
         f = supp_file(work, "both.supp", "name:logger\nname:worker\n")
         r = run([prog], options=f"suppressions={f}")
         check(r.rc == 0 and r.report["leaked"] == 0, f"{name}: nothing leaked, status {r.rc}", r.report)
+
+    prog = exe("api_hook_nodefaults")
+    r = run([prog])
+    check(r.rc == 23 and r.report["leaked"] == 2 and r.report["suppressed"] == 0,
+          f"api_hook_nodefaults: status {r.rc}, the hook's default_suppressions=0 applies", r.report)
+    check({l["name"] for l in r.report["leaks"]} == {"gmain", "gdbus"}, "api_hook_nodefaults: both", r.report)
+    r = run([prog], options="default_suppressions=1")
+    check(r.rc == 0 and r.report["suppressed"] == 2, f"api_hook_nodefaults: THREADLEAK_OPTIONS wins: {r.rc}",
+          r.report)
 finally:
     shutil.rmtree(work, ignore_errors=True)
 ok()

@@ -52,6 +52,20 @@ cases = [
     (["pool"], {"pool"}, None),
     (["pool"], {"pool-spawner", "pool"}, nosched),
 ]
+# only threads that name: rules suppress are left (gmain, gdbus): the check neither waits its
+# grace period for them (3 s here) nor takes their stacks; the GLib pool's idle threads
+# (top: && only_in:) need their stacks, and the grace period is waited out
+rep = run_parts(["dbus"], options="grace_ms=3000")
+check(rep["leaked"] == 0 and {s["name"] for s in rep["suppressed_threads"]} == {"gmain", "gdbus"},
+      "dbus: GLib's named threads only", rep)
+check(rep["check_ms"] < 1500, f"dbus: the check waited {rep['check_ms']} ms for suppressed threads", rep)
+check(all(s["stack"] == [] and s["stack_note"].startswith("not taken") for s in rep["suppressed_threads"]),
+      "dbus: no stacks taken", rep)
+check(used(rep) == {"name:^gmain$": (1, "glib"), "name:^gdbus$": (1, "glib")}, "dbus: rules used", rep)
+rep = run_parts(["pool"], options="grace_ms=1000")
+check(rep["check_ms"] >= 1000 and all(s["stack"] for s in rep["suppressed_threads"]),
+      "pool: rules of stacks: the grace period and the stacks", rep)
+
 seen_rules = set()
 for parts, kinds, first in cases:
     rep = run_parts(parts, preload_first=first)

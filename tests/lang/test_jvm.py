@@ -47,6 +47,14 @@ check(rep["leaked"] == 0 and rep["suppressed"] >= 5, "the JVM's threads suppress
 check(all(s["suppressed_by"] == RULE for s in rep["suppressed_threads"]), "by the jvm set", rep)
 check(rep["suppressions_used"] == [{"rule": RULE, "count": rep["suppressed"], "set": "jvm"}],
       "suppressions_used", rep)
+# every thread left is suppressed by a module: rule: the check neither waits its grace period
+# for them (3 s here) nor takes their stacks (symbolizing libjvm cost 170 ms)
+r = run(prog, options="grace_ms=3000")
+check(r.rc == 0 and r.stderr == bare.stderr, f"java -version, grace_ms=3000: {r.rc}", r.stderr)
+check(r.report["suppressed"] >= 5 and r.report["check_ms"] < 1500,
+      f"the check waited {r.report['check_ms']} ms for suppressed threads", r.report)
+check(all(s["stack"] == [] and s["stack_note"].startswith("not taken")
+          for s in r.report["suppressed_threads"]), "no stacks taken", r.report)
 for opts in ["disable_default_sets=jvm", "default_suppressions=0"]:
     r = run(prog, options=opts)
     check(r.rc == 23 and r.stdout == bare.stdout, f"{opts}: status {r.rc}", r.stderr)

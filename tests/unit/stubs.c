@@ -96,6 +96,18 @@ WEAK bool tl_pc_is_own(uintptr_t pc)
 	return false;
 }
 
+WEAK const char *tl_module_of_pc(uintptr_t pc)
+{
+	(void)pc;
+	return NULL;
+}
+
+WEAK bool tl_kernel_name(struct tl_seen *s)
+{
+	s->name[0] = '\0';
+	return false;
+}
+
 WEAK const struct tl_default_set tl_default_sets[] = {
     {"libc", "glibc's helpers", "start:timer_helper_thread\nstart:helper_thread\n"},
     {NULL, NULL, NULL},
