@@ -82,19 +82,33 @@ static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exa
 }
 
 /* A std::thread's start routine is libstdc++'s execute_native_thread_routine, which has no
- * symbol without libstdc++'s debug info (and would say nothing if it had): what the thread
- * runs is its outermost frame that is neither a system library's nor std::'s, the function or
- * lambda given to std::thread (docs/report-schema.md, start_routine). Only from a stack. */
+ * symbol without libstdc++'s debug info (and would say nothing if it had), a Rust thread's is
+ * std's thread_start: what the thread runs is its outermost frame that is neither a system
+ * library's nor std::'s (nor Rust's closure shims), the function or lambda given to
+ * std::thread, or the closure Rust's short-backtrace marker names (docs/report-schema.md,
+ * start_routine). Only from a stack. */
 static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 {
 	struct tl_frame fr[TL_MAX_FRAMES * 4];
-	for (int k = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe, fr,
-	                    (int)TL_ARRAY_SIZE(fr));
-	     k-- > 0;) {
+	int n = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe, fr,
+	               (int)TL_ARRAY_SIZE(fr));
+	/* Rust: the closure is what its short-backtrace marker calls (or names) */
+	for (int k = n; k-- > 0;) {
+		if (fr[k].function == NULL ||
+		    !strstr(fr[k].function, "__rust_begin_short_backtrace"))
+			continue;
+		char rust[512];
+		if (tl_rust_thread_function(fr[k].function, rust, sizeof(rust)))
+			return tl_intern(rust);
+		if (k > 0 && !tl_frame_is_thread_plumbing(&fr[k - 1]))
+			return fr[k - 1].function;
+		break;
+	}
+	for (int k = n; k-- > 0;) {
 		/* the outermost frame of the program's or a library's code is what runs; it may
 		 * have no name (a stripped library's static function, such as GLib's and libuv's
 		 * thread trampolines): then nothing is named, not an inner function that has one */
-		if (!tl_frame_is_runtime(&fr[k]))
+		if (!tl_frame_is_thread_plumbing(&fr[k]))
 			return fr[k].function;
 		/* the callable has returned: glibc runs the thread's thread_local and TSD
 		 * destructors, which are not what the thread was started with */
@@ -105,6 +119,8 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 	return NULL;
 }
 
+/* The start routine's own name, unless it is C++'s or Rust's std (or has none): then what
+ * the thread was started with, from its stack, when the stack says. */
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 {
 	if (s->start_name)
@@ -113,9 +129,15 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 		return NULL;
 	struct tl_frame fr[8];
 	int m = tl_sym_pc(r->sym, (uintptr_t)s->start, true, fr, 8);
-	if (fr[m - 1].function == NULL && s->state != TL_ST_EXITED)
+	const char *named = fr[m - 1].function;
+	if (named == NULL && s->state != TL_ST_EXITED)
 		return callable_of(r, s);
-	return fr[m - 1].function;
+	if (named != NULL && tl_function_is_std(named) && s->stack.n > 0) {
+		const char *c = callable_of(r, s);
+		if (c != NULL)
+			return c;
+	}
+	return named;
 }
 
 /* ---- a hang report (TL_CHECK_HANG): the chains of waits ---- */

@@ -158,6 +158,8 @@ char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
 bool tl_module_is_system(const char *module);
 bool tl_function_is_std(const char *function);
 bool tl_frame_is_runtime(const struct tl_frame *f);
+bool tl_frame_is_thread_plumbing(const struct tl_frame *f); /* runtime, or Rust's shims */
+bool tl_rust_thread_function(const char *function, char *buf, size_t len);
 /* Index of the creation-stack frame the "created by" headline names: the first past the
  * runtime that starts threads (libc, libstdc++, std::thread inlined, Rust's std). */
 int tl_creator_headline(const struct tl_frame *f, int n);

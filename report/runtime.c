@@ -79,6 +79,52 @@ bool tl_function_is_std(const char *f)
 	       strncmp(f, "9__gnu_cxx", 10) == 0;
 }
 
+/* Rust's thread plumbing beyond std's own frames: the closure shims a thread's function is
+ * called through (core::ops::function, alloc's Box<dyn FnOnce>, legacy mangling names them
+ * so), the unwinding guard around it (core::panic, __rust_try) and the short-backtrace marker,
+ * which takes the function as its first generic argument. */
+bool tl_frame_is_thread_plumbing(const struct tl_frame *f)
+{
+	static const char *const prefixes[] = {
+	    "core::ops::function::", "<core::ops::function::", "<alloc::boxed::Box<dyn core::ops::",
+	    "core::panic::",         "<core::panic::",         "__rust_try"};
+	if (tl_frame_is_runtime(f))
+		return true;
+	if (f->function == NULL)
+		return false;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
+		if (strncmp(f->function, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return strstr(f->function, "__rust_begin_short_backtrace") != NULL;
+}
+
+/* "std::sys::backtrace::__rust_begin_short_backtrace::<seed::submit::{closure#0}, ()>": the
+ * function a Rust thread was started with (v0 mangling and debug info name the generic
+ * arguments; legacy symbols do not), copied into buf; false when the name has none. */
+bool tl_rust_thread_function(const char *function, char *buf, size_t len)
+{
+	static const char marker[] = "__rust_begin_short_backtrace::<";
+	const char *p = function ? strstr(function, marker) : NULL;
+	if (p == NULL || len == 0)
+		return false;
+	p += sizeof(marker) - 1;
+	int depth = 0;
+	size_t n = 0;
+	for (; p[n]; n++) {
+		if (p[n] == '<' || p[n] == '(' || p[n] == '[')
+			depth++;
+		else if ((p[n] == '>' || p[n] == ')' || p[n] == ']') && depth-- == 0)
+			break;
+		else if (p[n] == ',' && depth == 0)
+			break;
+	}
+	if (n == 0 || n >= len || p[n] == '\0')
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return true;
+}
+
 bool tl_frame_is_runtime(const struct tl_frame *f)
 {
 	if (tl_module_is_system(f->module))

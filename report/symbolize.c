@@ -1477,15 +1477,7 @@ void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
  * into the program itself), and the closure shims Rust calls a thread's function through. */
 static bool creator_runtime_frame(const struct tl_frame *f)
 {
-	static const char *const prefixes[] = {"core::ops::function::", "<core::ops::function::"};
-	if (tl_frame_is_runtime(f))
-		return true;
-	if (f->function == NULL)
-		return false;
-	for (size_t i = 0; i < TL_ARRAY_SIZE(prefixes); i++)
-		if (strncmp(f->function, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return strstr(f->function, "__rust_begin_short_backtrace") != NULL;
+	return tl_frame_is_thread_plumbing(f);
 }
 
 int tl_creator_headline(const struct tl_frame *f, int n)
