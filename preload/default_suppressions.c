@@ -69,6 +69,18 @@ const struct tl_default_set tl_default_sets[] = {
       * recognised too */
      "module:/libjvm.so$\n"
      "module:/libjli.so$\n"},
+    {"rust",
+     "Rust crates' helper threads that live as long as the process by design: the ctrlc "
+     "crate's signal thread (\"ctrl-c\", waiting for the next Ctrl-C; rustc starts one), and "
+     "the jobserver crate's helper thread (rustc, cargo and build scripts), whose client a "
+     "program keeps in a static. Threads of the program's own are still reported",
+     /* ctrlc names its thread, so a stripped binary is recognised too; jobserver's helper is
+      * the closure of jobserver::imp::spawn_helper (rustc: in librustc_driver, which keeps
+      * its symbols), demangled or not (legacy and v0 manglings both spell the path with
+      * length prefixes) */
+     "name:^ctrl-c$\n"
+     "any:jobserver::imp::spawn_helper\n"
+     "any:9jobserver3imp12spawn_helper\n"},
     {"go",
      "The Go runtime in cgo programs and in Go shared libraries (-buildmode=c-shared) loaded "
      "by a C program: its Ms, the threads that run goroutines, which Go never ends. Threads "

@@ -2,7 +2,9 @@
 one recv, 5 rounds: 15 threads blocked at exit while main returns normally. Built here with
 rustc -g -C opt-level=1, so Sender::send and the closure are inlined: the report must still
 name them, demangled (legacy and v0 mangling), and give the closure as the start routine (not
-std's thread_start). Skipped when rustc is not installed."""
+std's thread_start). Then the default set "rust" (rust_helpers.rs): the ctrlc crate's "ctrl-c"
+thread and the jobserver crate's helper are suppressed, each rule shown needed, and a thread of
+the program's own is still reported. Skipped when rustc is not installed."""
 import os
 import re
 import sys
@@ -57,6 +59,30 @@ for variant, flags, closure in [("legacy", [], "seed::submit::{{closure}}"),
         # what the thread was started with, not std's thread_start
         check(l["start_routine"] == closure, f"{variant}: start routine {l['start_routine']}", l)
     print(f"{variant}: 15 leaks, {closure} at seed.rs:{send_line}, created in seed::submit")
+
+# Rust crates' helper threads that live as long as the process (default set "rust")
+hsrc = os.path.join(lang_util.SRC, "rust_helpers.rs")
+hexe = os.path.join(SCENARIOS, "rust_helpers")
+lang_util.build_cached(hexe, [hsrc], [rustc, "-g", "-o", hexe, hsrc])
+bare = run([hexe], preload=False)
+check(bare.rc == 0 and bare.stdout == b"ready\n", "rust_helpers: bare run", bare.stdout, bare.stderr)
+r = run([hexe])
+rep = r.report
+check(r.rc == 0 and r.stdout == bare.stdout and rep["leaked"] == 0 and rep["suppressed"] == 2,
+      f"rust_helpers: status {r.rc}, the crates' threads suppressed", rep)
+check({(u["rule"], u["set"]) for u in rep["suppressions_used"]} ==
+      {("name:^ctrl-c$", "rust"), ("any:jobserver::imp::spawn_helper", "rust")}, "rust_helpers: rules", rep)
+for opts in ["disable_default_sets=rust", "default_suppressions=0"]:
+    r = run([hexe], options=opts)
+    check(r.rc == 23 and r.report["leaked"] == 2, f"rust_helpers {opts}: reported", r.report)
+    starts = {l["start_routine"] for l in r.report["leaks"]}
+    check("rust_helpers::jobserver::imp::spawn_helper::{{closure}}" in starts, f"rust_helpers: start routines {starts}",
+          r.report)
+r = run([hexe, "own"])
+rep = r.report
+check(r.rc == 23 and rep["leaked"] == 1 and rep["leaks"][0]["name"] == "own-worker" and rep["suppressed"] == 2,
+      "rust_helpers own: the program's own thread reported", rep)
+print("rust: ctrl-c and jobserver helper suppressed, the program's own thread reported")
 
 # the text report, as the README shows it
 seed = lang_util.build_rust_seed(rustc, "legacy")
