@@ -81,6 +81,12 @@ const struct tl_default_set tl_default_sets[] = {
      "name:^ctrl-c$\n"
      "any:jobserver::imp::spawn_helper\n"
      "any:9jobserver3imp12spawn_helper\n"},
+    {"gdb",
+     "GDB's worker pool (\"gdb worker\", gdbsupport's thread_pool, which reads symbols in "
+     "parallel): started once, detached and idle until gdb exits, by design, so that a test "
+     "script that runs gdb -batch does not fail the check",
+     /* gdb is usually stripped: its workers are recognised by the name gdb gives them */
+     "name:^gdb worker$\n"},
     {"go",
      "The Go runtime in cgo programs and in Go shared libraries (-buildmode=c-shared) loaded "
      "by a C program: its Ms, the threads that run goroutines, which Go never ends. Threads "

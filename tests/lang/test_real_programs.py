@@ -213,6 +213,8 @@ CORPUS = [
     P("java -version", ["java", *JOPTS, "-version"], "default-jdk-headless", sets={"jvm": 5}, threads=5),
     P("javac", ["javac", "-J-XX:TieredStopAtLevel=1", "-d", "{tmp}/classes",
       os.path.join(lang_util.SRC, "JvmWork.java")], "default-jdk-headless", sets={"jvm": 5}, threads=5),
+    P("gdb -batch", ["gdb", "-batch", "-nx", "-iex", "maint set worker-threads 2", "-ex", "info threads",
+                     "/bin/true"], "gdb", sets={"gdb": 2}, threads=2),
     P("restic version (Go)", ["restic", "version"], "restic", checked=False),
     # built here
     P("OpenMP, gcc (libgomp)", [omp_gcc, "pool"], "gcc", sets={"libgomp": 3}, threads=3, env=OMP4),
@@ -292,6 +294,13 @@ for p in CORPUS:
         check(r.rc == 0 and r.stderr == bare.stderr, what + f"status {r.rc}, stderr", r.stderr, bare.stderr)
     summary.append(f"{p.name}: {n} threads, {len(leaks)} leaked, suppressed {supp or 'none'} "
                    f"({time.monotonic() - t0:.1f} s)")
+
+# the set gdb is needed: without it gdb's idle workers are reported
+r = run(["gdb", "-batch", "-nx", "-iex", "maint set worker-threads 2", "-ex", "info threads", "/bin/true"],
+        options="disable_default_sets=gdb", env={"HOME": tmp})
+gdb_leaks = [l for rep in r.reports for l in rep["leaks"]]
+check(r.rc == 23 and len(gdb_leaks) == 2 and {l["name"] for l in gdb_leaks} == {"gdb worker"},
+      "gdb without its set: its workers reported", r.reports)
 
 server.shutdown()
 shutil.rmtree(tmp)
