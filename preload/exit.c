@@ -239,6 +239,38 @@ static bool nothing_to_check(void)
 	       (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
+/* A fork()ed child (the flag of tl_exit_after_fork_child); death_test_child's answer */
+TL_START_DATA static bool forked_child;
+static int death_child_known = -1;
+
+/* GoogleTest's death tests run their statement in a child process, meant to end there (with
+ * exit(0) too) with the status the test compares: a check would change that status
+ * (ExitedWithCode(0) gets 23) and report the test binary's own background threads, which are
+ * the parent's to answer for. Such a child is not checked. The threadsafe style runs the binary
+ * again with --gtest_internal_run_death_test (/proc/self/cmdline keeps it; InitGoogleTest takes
+ * it out of argv); the fast style fork()s, and gtest's InDeathTestChild() says so, found in the
+ * dynamic symbols or, for a test linked with gtest statically, in the program's symbol table.
+ * Asked once, at exit, in a process with threads left (not in a signal handler). */
+static bool death_test_child(void)
+{
+	int known = death_child_known;
+	if (known >= 0)
+		return known;
+	static const char flag[] = "--gtest_internal_run_death_test";
+	char cmd[8192];
+	ssize_t n = tl_read_file("/proc/self/cmdline", cmd, sizeof(cmd));
+	known = n > 0 && memmem(cmd, (size_t)n, flag, sizeof(flag) - 1) != NULL;
+	if (known || !forked_child)
+		return (death_child_known = known) != 0;
+	static const char name[] = "_ZN7testing8internal16InDeathTestChildEv";
+	bool (*in_child)(void) = (bool (*)(void))tl_lookup_global(name);
+	if (in_child == NULL && tl_loader_enter(500)) {
+		in_child = (bool (*)(void))tl_sym_find_function(tl_sym_get(), name);
+		tl_loader_leave();
+	}
+	return (death_child_known = in_child != NULL && in_child()) != 0;
+}
+
 /* Is this process's exit to be checked at all? */
 static bool checks_exit(void)
 {
@@ -512,6 +544,11 @@ static void take_early_check(int status, bool flush)
 		return;
 	if (nothing_to_check()) {
 		nothing_seen_early = true;
+		atomic_store(&early_state, EARLY_SKIPPED);
+		return;
+	}
+	if (death_test_child()) {
+		atomic_store(&child_unchecked, true);
 		atomic_store(&early_state, EARLY_SKIPPED);
 		return;
 	}
@@ -982,7 +1019,7 @@ static void at_exit(int status, void *arg)
 	/* before checks_exit's getpid: a process that never started a thread pays no system
 	 * call here (docs/internals.md, Process start) */
 	if (!nothing_since_early() && checks_exit() && !atomic_exchange(&exit_checked, true) &&
-	    !nothing_to_check()) {
+	    !nothing_to_check() && !death_test_child()) {
 		if (atomic_load(&exit_reduced)) {
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio(false);
@@ -1052,7 +1089,7 @@ TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
-	if (checks_exit() && !atomic_exchange(&exit_checked, true)) {
+	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !death_test_child()) {
 		int status = atomic_load(&quick_status);
 		int leaked = atomic_load(&exit_reduced) ? reduced_check(status)
 		                                        : finish_check(status, false);
@@ -1091,6 +1128,8 @@ void tl_exit_after_fork_child(void)
 	 * one (init.c takes us out of LD_PRELOAD for those) */
 	if (!tl_opt.children)
 		atomic_store(&child_unchecked, true);
+	forked_child = true;
+	death_child_known = -1;
 	atomic_store(&exit_checked, false);
 	/* forked while the parent ran its last exit handler, which glibc had taken off the list
 	 * the child copied: no check can run in the child, and its exit_gate, still on the list,
