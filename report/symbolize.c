@@ -1147,8 +1147,9 @@ static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, struct scope_chain *c,
 		}
 		/* nested: a function defined inside another one, outside its ranges: GCC puts a
 		 * lambda's body (at -O0, where it is not inlined) inside the function that defines
-		 * it, and the frame lost its inlined calls */
-		if ((is_type_scope(tag) || (nested && tag == DW_TAG_subprogram)) &&
+		 * it, in the block the lambda is written in (an if's, a loop's), and the frame lost
+		 * its inlined calls */
+		if ((is_type_scope(tag) || (nested && (tag == DW_TAG_subprogram || scope))) &&
 		    walk_scopes(&child, pc, c, depth + 1, nested))
 			return true;
 	} while (dwarf_siblingof(&child, &child) == 0);
