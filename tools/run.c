@@ -341,8 +341,14 @@ static char *library_options(const struct run_opts *o, const struct report_dir *
 		fprintf(m, "grace_ms=%ld:", o->grace);
 	if (o->no_children)
 		fprintf(m, "children=0:");
-	/* hang reports: on the signals that end a process, and on our requests (--timeout) */
-	fprintf(m, "dump_on_signal=1:dump_signal=%d:", dump_signal_default());
+	/* hang reports: on the signals that end a process (unless --options says otherwise: the
+	 * report holds signals that come meanwhile, README Limits), and on our requests */
+	bool dump_set = env && strstr(env, "dump_on_signal=") != NULL;
+	for (size_t i = 0; i < o->nraw; i++)
+		dump_set |= strstr(o->raw[i], "dump_on_signal=") != NULL;
+	if (!dump_set)
+		fprintf(m, "dump_on_signal=1:");
+	fprintf(m, "dump_signal=%d:", dump_signal_default());
 	fprintf(m, RUN_OWN_OPTIONS "log_path=/proc/%d/fd/%d/report:log_dir_id=%llu,%llu",
 	        (int)getpid(), d->fd, d->dev, d->ino);
 	fclose(m);

@@ -12,13 +12,13 @@ from clitest import *  # noqa: E402,F403
 leaky = exe("leaky")
 
 
-def start(*args, tmp=None):
+def start(*args, tmp=None, run_args=()):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.pop("THREADLEAK_OPTIONS", None)
     if tmp:
         env["TMPDIR"] = tmp
-    return subprocess.Popen([CLI, "run", "--", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return subprocess.Popen([CLI, "run", *run_args, "--", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, start_new_session=True)
 
 
@@ -66,6 +66,16 @@ wait_line(p, "waiting for SIGTERM")
 os.kill(p.pid, signal.SIGINT)
 o, e = finish(p)
 check(p.returncode == -signal.SIGINT, f"SIGINT: threadleak status {p.returncode}, expected -SIGINT", e)
+
+# the hang report run asks for on the way out (dump_on_signal=1), and --options turning it off
+# (the report holds back signals that come meanwhile, which the kernel then merges)
+for run_args, want in (((), True), (("--options", "dump_on_signal=0"), False)):
+    p = start(leaky, "a", "--term-wait", run_args=run_args)
+    wait_line(p, "waiting for SIGTERM")
+    os.kill(p.pid, signal.SIGINT)
+    o, e = finish(p)
+    check(p.returncode == -signal.SIGINT, f"{run_args}: threadleak status {p.returncode}", e)
+    check((b"received SIGINT" in e) == want, f"{run_args}: hang report {'missing' if want else 'written'}", e)
 
 # every other signal whose default would end run (SIGUSR1, SIGALRM, SIGPIPE, a real-time
 # one...) is forwarded too, as `timeout` does: run must not die and leave its folder and an

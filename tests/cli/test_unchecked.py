@@ -2,6 +2,7 @@
 reason: `env -i` or `env -u LD_PRELOAD` (the variable removed); when run cannot tell, the message lists these
 causes too, not only "_exit, a fatal signal, or the check was turned off"."""
 import os
+import shutil
 import sys
 
 from clitest import *  # noqa: E402,F403
@@ -22,6 +23,15 @@ r = tl("run", "--", "sh", "-c", 'exec env -i "$0" a', leaky)
 e = err(r)
 check(r.rc == 0 and f"threadleak: {leaky} (pid " in e and "env removed LD_PRELOAD" in e
       and "no process of the command wrote a report" not in e, f"sh -c 'exec env -i ...': status {r.rc}", e)
+
+# valgrind's tool is statically linked, but loads the program it runs with LD_PRELOAD: that
+# program is checked (its leaks reported), and run does not call it unchecked
+if shutil.which("valgrind"):
+    r = tl("run", "--", "valgrind", "-q", "--suppressions=" + os.path.join(SOURCE_ROOT, "preload", "valgrind.supp"),
+           leaky, "a", timeout=300)
+    e = err(r)
+    check(r.rc == 23 and "statically linked" not in e and "not checked" not in e and "leaked thread" in e,
+          f"valgrind: status {r.rc}", e)
 
 # run cannot tell why: every cause is listed
 r = tl("run", "--", sys.executable, "-c", "import os; os._exit(0)")

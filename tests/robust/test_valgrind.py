@@ -1,12 +1,12 @@
 """Scenario programs under valgrind memcheck with the library preloaded: zero
 errors. Uses tl_test.run()'s TL_WRAPPER prefix (valgrind passes LD_PRELOAD on to the client;
 the tool itself is static). Noise from libunwind's memory probing is suppressed by
-tests/robust/valgrind.supp, which documents each entry. Skipped (77) without valgrind.
+preload/valgrind.supp, which documents each entry. Skipped (77) without valgrind.
 
 Any other suite can run the same way, e.g.
   TL_WRAPPER="valgrind -q --fair-sched=yes --max-threads=3000 --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-    --suppressions=$PWD/tests/robust/valgrind.supp" meson test -C build --suite core
+    --suppressions=$PWD/preload/valgrind.supp" meson test -C build --suite core
 (--fair-sched: a spinning thread otherwise starves the others for minutes; --show-leak-kinds:
 keeps "possibly lost" records, which are not errors, off the program's stderr.)"""
 import os
@@ -18,7 +18,7 @@ from robust import *  # noqa: F403
 if not have("valgrind"):
     skip("valgrind is not installed")
 
-SUPP = os.path.join(HERE, "valgrind.supp")
+SUPP = os.path.join(HERE, "..", "..", "preload", "valgrind.supp")
 os.environ["TL_WRAPPER"] = (f"valgrind --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "
                             f"--show-leak-kinds=definite "
                             f"--suppressions={SUPP}")
