@@ -309,7 +309,11 @@ static bool gather(struct gather *g, pid_t self_tid)
 	}
 	TL_REGISTRY_FOREACH (t) {
 		pid_t tid = atomic_load(&t->tid);
-		g->known[g->nknown++] = (struct tl_known){tid, t->number, t->handle};
+		struct tl_known *kn = &g->known[g->nknown++];
+		*kn = (struct tl_known){tid, t->number, t->handle, {0}};
+		for (int i = 0; i < TL_READ_HELD; i++)
+			kn->read_held[i] =
+			    atomic_load_explicit(&t->read_held[i], memory_order_relaxed);
 		unsigned f;
 		if (!wanted(g, t, self_tid, &f))
 			continue;

@@ -254,6 +254,22 @@ static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 	return lo < n && k[lo].tid == tid ? k[lo].number : 0;
 }
 
+/* An rwlock without a writer waits for its readers, which glibc counts but does not name: the
+ * first other thread whose record holds it for reading (wrap_sync.c read_taken). */
+static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
+{
+	for (size_t i = 0; i < nk; i++) {
+		if (k[i].tid <= 0 || k[i].tid == s->tid)
+			continue;
+		for (int j = 0; j < TL_READ_HELD; j++)
+			if (k[i].read_held[j] == s->obj) {
+				s->held_by_tid = k[i].tid;
+				s->held_by = k[i].number;
+				return;
+			}
+	}
+}
+
 static bool frame_is(const struct tl_frame *f, const char *const *names)
 {
 	if (f->function == NULL)
@@ -1070,6 +1086,8 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			s->held_by_tid = writer; /* a process-shared rwlock's writer elsewhere */
 		} else {
 			s->held_by_pid = 0;
+			if (writer == 0)
+				reader_of(k, nk, s);
 		}
 		break;
 	}

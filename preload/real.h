@@ -53,6 +53,7 @@
 	X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))                                        \
 	X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *))                                        \
 	X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *))                                     \
+	X(int, pthread_rwlock_unlock, (pthread_rwlock_t *))                                        \
 	X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))                                     \
 	X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *))          \
 	X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *))          \

@@ -161,6 +161,7 @@ struct tl_block {
 	uintptr_t regs[9]; /* rip rsp rbp rbx r12 r13 r14 r15 (x86_64), see TL_SAVE_REGS */
 };
 #define TL_BLOCK_SAVED 3 /* interrupted calls kept; deeper nesting goes unrecorded */
+#define TL_READ_HELD 4   /* rwlocks a thread holds for reading that its record keeps */
 
 struct tl_thread {
 	UT_hash_handle hh; /* in tl_registry, keyed by handle */
@@ -186,6 +187,10 @@ struct tl_thread {
 	uintptr_t create_pcs[TL_MAX_FRAMES];
 	struct tl_block blk;
 	struct tl_block saved[TL_BLOCK_SAVED]; /* the calls blk interrupted, outermost first */
+	/* rwlocks the thread holds for reading, as its wrappers saw them taken and released
+	 * (wrap_sync.c; glibc counts readers, it does not name them): whom a writer blocked on
+	 * one waits for (objects.c). Written by the thread alone, 0 for a free slot. */
+	_Atomic uintptr_t read_held[TL_READ_HELD];
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
@@ -411,6 +416,7 @@ struct tl_known {
 	pid_t tid;
 	uint64_t number;
 	pthread_t handle;
+	uintptr_t read_held[TL_READ_HELD]; /* tl_thread's, as gathered */
 };
 struct tl_report {
 	int kind;

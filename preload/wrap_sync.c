@@ -122,11 +122,51 @@ TL_EXPORT int mtx_timedlock(mtx_t *m, const struct timespec *ts)
 	TL_BLOCKING(int, "mtx_timedlock", TL_OBJ_MUTEX, m, 0, TL_REAL(mtx_timedlock)(m, ts));
 }
 
+/* A read lock taken (rc 0): kept in the thread's record, the reader a blocked writer waits
+ * for (glibc names an rwlock's writer, not its readers: objects.c). */
+static inline int read_taken(pthread_rwlock_t *l, int rc)
+{
+	struct tl_thread *t = tl_self;
+	if (rc != 0 || t == NULL)
+		return rc;
+	for (int i = 0; i < TL_READ_HELD; i++)
+		if (atomic_load_explicit(&t->read_held[i], memory_order_relaxed) == 0) {
+			atomic_store_explicit(&t->read_held[i], (uintptr_t)l, memory_order_relaxed);
+			break;
+		}
+	return rc;
+}
+
+/* TRY_FIRST for a read lock: a lock taken at once is noted too. */
+#define TRY_FIRST_READ(l, trycall)               \
+	do {                                     \
+		int e_ = errno;                  \
+		if ((trycall) == 0)              \
+			return read_taken(l, 0); \
+		errno = e_;                      \
+	} while (0)
+
+TL_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+	return read_taken(l, TL_REAL(pthread_rwlock_tryrdlock)(l));
+}
+
+TL_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	struct tl_thread *t = tl_self;
+	for (int i = 0; t != NULL && i < TL_READ_HELD; i++)
+		if (atomic_load_explicit(&t->read_held[i], memory_order_relaxed) == (uintptr_t)l) {
+			atomic_store_explicit(&t->read_held[i], 0, memory_order_relaxed);
+			break;
+		}
+	return TL_REAL(pthread_rwlock_unlock)(l);
+}
+
 TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-	TRY_FIRST(TL_REAL(pthread_rwlock_tryrdlock)(l));
+	TRY_FIRST_READ(l, TL_REAL(pthread_rwlock_tryrdlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_rdlock", TL_OBJ_RWLOCK, l, 0,
-	            TL_REAL(pthread_rwlock_rdlock)(l));
+	            read_taken(l, TL_REAL(pthread_rwlock_rdlock)(l)));
 }
 
 TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
@@ -138,9 +178,9 @@ TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 
 TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
-	TRY_FIRST(TL_REAL(pthread_rwlock_tryrdlock)(l));
+	TRY_FIRST_READ(l, TL_REAL(pthread_rwlock_tryrdlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_timedrdlock", TL_OBJ_RWLOCK, l, 0,
-	            TL_REAL(pthread_rwlock_timedrdlock)(l, ts));
+	            read_taken(l, TL_REAL(pthread_rwlock_timedrdlock)(l, ts)));
 }
 
 TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
@@ -153,9 +193,9 @@ TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct times
 TL_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk,
                                          const struct timespec *ts)
 {
-	TRY_FIRST(TL_REAL(pthread_rwlock_tryrdlock)(l));
+	TRY_FIRST_READ(l, TL_REAL(pthread_rwlock_tryrdlock)(l));
 	TL_BLOCKING(int, "pthread_rwlock_clockrdlock", TL_OBJ_RWLOCK, l, 0,
-	            TL_REAL(pthread_rwlock_clockrdlock)(l, clk, ts));
+	            read_taken(l, TL_REAL(pthread_rwlock_clockrdlock)(l, clk, ts)));
 }
 
 TL_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk,

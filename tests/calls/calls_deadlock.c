@@ -8,7 +8,9 @@
  * holds. With "relock", main takes lock_a, broadcasts and returns holding it: thread 2 waits
  * for lock_a held by thread 1 (no cycle). With "barrier", the AB-BA deadlock of the first
  * mode, but main returns right after the barrier: the exit check may look at the threads while
- * they are still leaving the barrier's wait (its wrapper) for their second lock. */
+ * they are still leaving the barrier's wait (its wrapper) for their second lock. With "rwread",
+ * the cycle through an rwlock held for reading, which glibc does not name a holder for: thread
+ * 2 reads config_rw and wants lock_b; thread 3 holds lock_b and wants config_rw for writing. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@ static int ready;
 pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t both_hold;
+pthread_rwlock_t config_rw = PTHREAD_RWLOCK_INITIALIZER;
 
 static void *second(void *arg)
 {
@@ -67,6 +70,24 @@ static void *signaller(void *arg)
 	return NULL;
 }
 
+static void *reader(void *arg)
+{
+	pthread_setname_np(pthread_self(), "reads_then_b");
+	pthread_rwlock_rdlock(&config_rw);
+	pthread_barrier_wait(&both_hold);
+	pthread_mutex_lock(&lock_b); /* deadlock: thread 3 holds lock_b */
+	return arg;
+}
+
+static void *writer(void *arg)
+{
+	pthread_setname_np(pthread_self(), "b_then_writes");
+	pthread_mutex_lock(&lock_b);
+	pthread_barrier_wait(&both_hold);
+	pthread_rwlock_wrlock(&config_rw); /* deadlock: thread 2 reads it */
+	return arg;
+}
+
 static int cond_modes(const char *mode)
 {
 	pthread_t t2, t3;
@@ -90,12 +111,13 @@ static int cond_modes(const char *mode)
 int main(int argc, char **argv)
 {
 	bool at_once = argc > 1 && strcmp(argv[1], "barrier") == 0;
-	if (argc > 1 && !at_once)
+	bool rw = argc > 1 && strcmp(argv[1], "rwread") == 0;
+	if (argc > 1 && !at_once && !rw)
 		return cond_modes(argv[1]);
 	pthread_t t2, t3;
 	pthread_barrier_init(&both_hold, NULL, 3);
-	pthread_create(&t2, NULL, second, NULL);
-	pthread_create(&t3, NULL, third, NULL);
+	pthread_create(&t2, NULL, rw ? reader : second, NULL);
+	pthread_create(&t3, NULL, rw ? writer : third, NULL);
 	pthread_barrier_wait(&both_hold); /* both hold their first lock */
 	struct timespec ts = {0, 100 * 1000000};
 	if (!at_once)

@@ -7,7 +7,9 @@ a mutex the waiter holds), and a waiter woken by a signaller that returned holdi
 ("relock": held by thread 1, no cycle). Last, "barrier": main returns right after the
 barrier, with two other processes spinning: the check's first looks may come while a thread is
 still in the barrier's wait; it must still be found blocked on its mutex, with its stack, and the
-cycle named, run after run (it was "running" with no stack in one run in five)."""
+cycle named, run after run (it was "running" with no stack in one run in five). And "rwread":
+the cycle through an rwlock held for reading (glibc names an rwlock's writer, not its readers:
+the writer showed no holder and the cycle was missed)."""
 import os
 import re
 import subprocess
@@ -81,6 +83,21 @@ w = rep["leaks"][0]
 check(w["name"] == "cond_waiter" and w["held_by"] is not None and w["held_by"]["thread"] == 1,
       f"relock: held by thread 1: {w['held_by']}", w)
 check(re.fullmatch(relock, w["object"] or "") is not None, f"relock: object {w['object']!r}", w)
+
+# an rwlock held for reading: the writer waits for the reader, which waits for the writer's mutex
+rw = global_obj("rwlock", "config_rw", SRC, "pthread_rwlock_t config_rw")
+rw_cycle = (rf"deadlock: thread 2 waits for {lock_b} held by thread 3, "
+            rf"which waits for {rw} held by thread 2")
+r = run([prog, "rwread"], timeout=60)
+check(r.rc == 23 and r.stdout == b"deadlocked\n", f"rwread: exit status {r.rc}", r.stderr)
+rep = r.report
+leaks = by_name(rep)
+check(rep["leaked"] == 2 and set(leaks) == {"reads_then_b", "b_then_writes"}, "rwread: two leaks", rep)
+rd, wr = leaks["reads_then_b"], leaks["b_then_writes"]
+expect(rd, "pthread_mutex_lock", lock_b, held_by=wr, duration=False, context=rep)
+expect(wr, "pthread_rwlock_wrlock", rw, held_by=rd, context=rep)
+check(isinstance(rep["deadlock"], str) and re.fullmatch(rw_cycle, rep["deadlock"]) is not None,
+      f"rwread: deadlock {rep['deadlock']!r} does not match {rw_cycle!r}", rep)
 
 # main returns right after the barrier, on a loaded machine
 spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
