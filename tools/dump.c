@@ -420,7 +420,12 @@ void render_hang(FILE *out, const struct proc *p, const char *cwd)
 	        p->exe ? path_under(p->exe, cwd) : "?", p->pid);
 	if (reason)
 		fprintf(out, " (%s)", reason);
-	fprintf(out, "; all %zu of its threads\n", n);
+	json_object *supp = jarr(p->doc, "suppressed_threads");
+	size_t ns = supp ? json_object_array_length(supp) : 0;
+	if (ns > 0) /* a JVM's own threads, ... */
+		fprintf(out, "; %zu of its threads, and %zu suppressed\n", n, ns);
+	else
+		fprintf(out, "; all %zu of its threads\n", n);
 	const char *reduced = jstr(p->doc, "reduced");
 	if (reduced)
 		fprintf(out, "threadleak: %s\n", reduced);

@@ -672,9 +672,9 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 		fprintf(
 		    stderr,
 		    "threadleak: no process of the command wrote a report: each ended without "
-		    "running exit handlers (_exit, a fatal signal), lost LD_PRELOAD from its "
-		    "environment (env -i, sudo), was statically linked, or had the check turned "
-		    "off\n");
+		    "running exit handlers (_exit, a fatal signal; Go programs end with the "
+		    "exit_group system call), lost LD_PRELOAD from its environment (env -i, sudo), "
+		    "was statically linked, or had the check turned off\n");
 }
 
 static bool use_color(int mode)

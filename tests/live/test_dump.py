@@ -3,8 +3,10 @@ in assorted blocking calls keep working while they are dumped several times: non
 EINTR, returns early or loses a message or a wake-up. A process without the library, or without
 the request signal, gets a one-line reason."""
 import json
+import os
 import re
 import signal
+import tempfile
 import time
 
 from liveutil import CLI, Live, by_number, check, exe, ok, run
@@ -58,6 +60,28 @@ try:
         check(counts[k] == "0", f"{k}={counts[k]} after 8 dumps", live.out)
     check(int(counts["msgs"]) > 0 and int(counts["rounds"]) > 0, "work was done", live.out)
     print(f"dump of {N} threads: " + ", ".join(f"{t:.2f}" for t in times) + " s")
+finally:
+    live.close()
+
+# Threads that rules suppress are not listed; the header counts them (it said "all 7 of its
+# threads" for a JVM of 19)
+supp = os.path.join(tempfile.mkdtemp(prefix="tl-dump."), "s.supp")
+with open(supp, "w") as f:
+    f.write("start:^idler$\n")
+live = Live([exe("busy"), "4", "idle"], options=f"dump_signal={SIG}:suppressions={supp}")
+try:
+    time.sleep(0.3)
+    r = dump(live.p.pid)
+    out = r.stdout.decode()
+    m = re.search(r"; (\d+) of its threads, and (\d+) suppressed$", out, re.M)
+    check(r.rc == 0 and m is not None and m.groups() == ("1", "4"), "the header counts the 4 suppressed threads",
+          out[:600])
+    r = dump(live.p.pid, "--json")
+    doc = json.loads(r.stdout)
+    check(len(doc["suppressed_threads"]) == int(m.group(2)) and doc["threads"] == int(m.group(1)),
+          "as the JSON document", doc.get("threads"))
+    live.tell("stop\n")
+    live.wait(timeout=60)
 finally:
     live.close()
 
