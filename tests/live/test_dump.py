@@ -88,7 +88,13 @@ finally:
 # A process without the library: one line saying what is missing.
 live = Live([exe("hang")], preload=False)
 try:
-    r = dump(live.p.pid)
+    # "ready" comes once the worker waits; main blocks right after it (on a loaded machine,
+    # a moment later: it was seen still running)
+    for _ in range(50):
+        r = dump(live.p.pid)
+        if len(re.findall(r"^  tid \d+ \(\"hang\"\) blocked in futex", r.stdout.decode(), re.M)) == 2:
+            break
+        time.sleep(0.1)
     err = r.stderr.decode()
     check(r.rc == 1 and "does not run libthreadleak.so" in err and len(err.splitlines()) == 1,
           f"bare: status {r.rc}", err)
