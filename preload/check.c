@@ -1509,6 +1509,8 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 	}
 	int leaked = tl_report_failing(&c.r);
 	c.r.check_ns = tl_mono_ns() - c.t0;
+	if (kind == TL_CHECK_EXIT && c.defer == NULL) /* after the teardown: both passes */
+		c.r.check_ns += tl_exit_early_check_ns();
 	tl_kernel_check_end();
 	emit(&c, print, json);
 	phase_done(&c, "report");

@@ -203,6 +203,7 @@ enum { EARLY_NONE, EARLY_RUNNING, EARLY_DONE, EARLY_SKIPPED };
  * Other calls are the program's own race of exits (tests/robust exitrace: eight threads leave
  * a barrier and call exit(), one of them 50 ms late on a busy machine). */
 static int64_t early_began_ns;
+static int64_t early_check_ns; /* how long the check before the teardown took */
 enum { LATE_EXIT_MS = 50 };
 
 static bool timer_fired_late(const struct tl_thread *t)
@@ -275,6 +276,13 @@ static bool death_test_child(void)
 static bool checks_exit(void)
 {
 	return tl_getpid() == tl_pid && tl_opt.check_at_exit && !atomic_load(&child_unchecked);
+}
+
+/* The check taken before the teardown, for the time of the one after it (its report's
+ * check_ms: both passes; the first one waited the grace period). */
+int64_t tl_exit_early_check_ns(void)
+{
+	return atomic_load(&early_state) == EARLY_DONE ? early_check_ns : 0;
 }
 
 bool tl_exit_teardown_after_leaks(void)
@@ -559,6 +567,7 @@ static void take_early_check(int status, bool flush)
 	early_status = status;
 	tl_defer = &early_result;
 	early_leaked = exit_check(early_status);
+	early_check_ns = tl_mono_ns() - early_began_ns;
 	tl_defer = NULL;
 	sort_early();
 	tl_log_hold_stderr();

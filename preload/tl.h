@@ -626,6 +626,7 @@ bool tl_exit_judged(const struct tl_seen *s);
 /* The teardown after an exit check that found leaked threads (static destructors, atexit
  * handlers) is running, or over: the process is ending (wrap_sync.c pthread_cond_destroy) */
 bool tl_exit_teardown_after_leaks(void);
+int64_t tl_exit_early_check_ns(void); /* the first pass's time, 0 when it made none */
 void tl_check_after_fork(void);
 void tl_ignore_current(void); /* threadleak_ignore_current() */
 
