@@ -1105,9 +1105,6 @@ static bool install_handler(void)
 	if (sigaction(sig, &sa, NULL) != 0)
 		return false;
 	park_signal = sig;
-	/* measure the frame on ourselves: a signal that names no slot, which only returns */
-	if (atomic_load(&frame_need) == 0)
-		send_park(getpid(), getuid(), tl_gettid(), 0, UINT32_MAX);
 	return true;
 }
 
@@ -1462,6 +1459,12 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	 */
 	void *warm[4];
 	unw_backtrace(warm, 4);
+	/* measure the signal frame on ourselves: a signal that names no slot, which only
+	 * returns. Only when a thread is to be parked: a process that never needs the signal
+	 * never receives it (under gdb, which stops at every real-time signal, a check with
+	 * nothing to park used to stop the program at exit) */
+	if (k > 0 && atomic_load(&frame_need) == 0)
+		send_park(getpid(), getuid(), tl_gettid(), 0, UINT32_MAX);
 	struct park_job job = {a, k, gen, 0, v, n, views_stamp, NULL};
 	dl_iterate_phdr(park_all, &job);
 	for (size_t i = 0; i < k; i++) {
