@@ -324,6 +324,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->tid = tid;
 		s->handle = t->handle;
 		s->creator = t->creator;
+		s->creator_tid = t->creator_tid;
+		s->named = atomic_load(&t->named);
 		s->flags = f;
 		s->start = t->start;
 		s->start_name = t->start_label;

@@ -318,6 +318,7 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 	t->c11 = c11;
 	struct tl_thread *self = tl_self;
 	t->creator = self ? self->number : 0;
+	t->creator_tid = self ? atomic_load(&self->tid) : 0;
 	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper */
 	t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2, &t->create_cut);
 	tl_registry_lock();
@@ -423,6 +424,20 @@ struct tl_thread *tl_thread_pin(pthread_t handle)
 		t->flags |= TL_F_PINNED;
 	tl_registry_unlock();
 	return t;
+}
+
+void tl_thread_named(pthread_t handle)
+{
+	struct tl_thread *self = tl_self;
+	if (self != NULL && pthread_equal(pthread_self(), handle)) {
+		atomic_store(&self->named, true);
+		return;
+	}
+	tl_registry_lock();
+	struct tl_thread *t = find(handle);
+	if (t != NULL)
+		atomic_store(&t->named, true);
+	tl_registry_unlock();
 }
 
 static void settle(struct tl_thread *t, unsigned flag)

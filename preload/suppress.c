@@ -6,7 +6,7 @@
  *   any:P         any frame of the current stack
  *   start:P       the thread's start routine
  *   created_by:P  any frame of the creation stack
- *   name:P        the thread's name (pthread_setname_np)
+ *   name:P        the thread's name (pthread_setname_np), not one its creator passed on
  *   module:P      the shared object that created the thread
  *   only_in:P     every frame of the current stack outside threadleak and libc is in a
  *                 shared object matching P: the thread runs nothing but that library's code
@@ -397,6 +397,28 @@ void tl_suppress_forget(void)
 	files_loaded = hook_loaded = false;
 }
 
+/* Is the thread's name one it was given, rather than its creator's, which the kernel copies
+ * to a new thread? A thread that a GLib callback in "gmain", a Rust ctrlc handler in "ctrl-c"
+ * or a gdb worker starts without naming it carries that name, and a default set's name: rule
+ * would hide it. Given: named by pthread_setname_np since its creation, or named otherwise
+ * than its creator is now (a creator that is gone: taken as given). */
+static bool own_name(struct tl_seen *s)
+{
+	if (s->name_own == 0) {
+		char creator[sizeof(s->name)];
+		ssize_t n =
+		    s->named || s->creator_tid <= 0
+		        ? -1
+		        : tl_read_task_file(s->creator_tid, "comm", creator, sizeof(creator));
+		if (n > 0 && creator[n - 1] == '\n')
+			n--;
+		bool same = n > 0 && (size_t)n < sizeof(creator) &&
+		            (creator[n] = '\0', strcmp(creator, s->name) == 0);
+		s->name_own = same ? -1 : 1;
+	}
+	return s->name_own > 0;
+}
+
 /* The shared object that created the thread, as the module: rule reads it (any_frame), but
  * from the loader's list rather than the symbols: the first creation frame outside threadleak
  * and the system libraries. NULL when unknown, or the program itself (its name in the list
@@ -433,7 +455,8 @@ const char *tl_suppress_early(struct tl_seen *s)
 			if (rl->type[k] == R_NAME) {
 				if (!named)
 					named = tl_kernel_name(s);
-				all = named && tl_pattern_match(rl->pattern[k], s->name);
+				all = named && tl_pattern_match(rl->pattern[k], s->name) &&
+				      own_name(s);
 			} else {
 				all = tl_pattern_match(rl->pattern[k], creating_module(s));
 			}
@@ -510,7 +533,7 @@ static bool cond_matches(int type, const char *pat, struct tl_seen *s, struct tl
 	case R_CREATED_BY:
 		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 0);
 	case R_NAME:
-		return s->name[0] && tl_pattern_match(pat, s->name);
+		return s->name[0] && tl_pattern_match(pat, s->name) && own_name(s);
 	case R_MODULE:
 		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 2);
 	case R_ONLY_IN:

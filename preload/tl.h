@@ -169,7 +169,9 @@ struct tl_thread {
 	uint64_t number;
 	_Atomic pid_t tid;
 	uint64_t creator;
-	void *start;             /* start routine as passed to pthread_create/thrd_create */
+	pid_t creator_tid; /* the creating thread's tid then: a name it passed on (suppress.c) */
+	atomic_bool named; /* named by pthread_setname_np since its creation */
+	void *start;       /* start routine as passed to pthread_create/thrd_create */
 	const char *start_label; /* adopted threads: libc's start routine, by name */
 	void *arg;
 	/* the frame pointer of our start wrapper while it runs the start routine (thread_start in
@@ -208,6 +210,7 @@ struct tl_thread *tl_thread_pin_detach(pthread_t handle); /* also waits: see reg
 /* The stack block of thread `number` (handle `handle`) if it is still ours and running. */
 bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size);
 void tl_thread_joined(struct tl_thread *t, bool ok);
+void tl_thread_named(pthread_t handle); /* pthread_setname_np succeeded on it */
 void tl_thread_detached(struct tl_thread *t, bool ok);
 /* A thread-specific data key was created by the program (pthread_key_create, tss_create) */
 void tl_registry_key_created(void (*destructor)(void *));
@@ -362,6 +365,9 @@ struct tl_seen {
 	pid_t tid;
 	pthread_t handle;
 	uint64_t creator;
+	pid_t creator_tid; /* tl_thread's */
+	bool named;        /* tl_thread's */
+	int name_own;      /* suppress.c own_name: 0 not asked, 1 its own, -1 its creator's */
 	unsigned flags;
 	void *start;
 	bool c11;

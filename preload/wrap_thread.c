@@ -136,6 +136,16 @@ TL_EXPORT int thrd_join(thrd_t th, int *res)
 	JOIN_BODY("thrd_join", th, thrd_success, TL_REAL(thrd_join)(th, res));
 }
 
+/* A name given, not passed on by the creating thread (the kernel copies it): name: rules
+ * match only names a thread was given (preload/suppress.c own_name). */
+TL_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+	int r = TL_REAL(pthread_setname_np)(th, name);
+	if (r == 0)
+		tl_thread_named(th);
+	return r;
+}
+
 TL_EXPORT int pthread_detach(pthread_t th)
 {
 	struct tl_thread *t = tl_thread_pin_detach(th);
