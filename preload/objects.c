@@ -255,18 +255,30 @@ static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 }
 
 /* An rwlock without a writer waits for its readers, which glibc counts but does not name: the
- * first other thread whose record holds it for reading (wrap_sync.c read_taken). */
+ * first other thread whose record holds it for reading (wrap_sync.c read_taken), else the
+ * waiter itself (a read lock it wants to upgrade: a deadlock of one). */
 static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 {
+	const struct tl_known *self = NULL;
 	for (size_t i = 0; i < nk; i++) {
-		if (k[i].tid <= 0 || k[i].tid == s->tid)
+		if (k[i].tid <= 0)
 			continue;
-		for (int j = 0; j < TL_READ_HELD; j++)
-			if (k[i].read_held[j] == s->obj) {
-				s->held_by_tid = k[i].tid;
-				s->held_by = k[i].number;
-				return;
+		for (int j = 0; j < TL_READ_HELD; j++) {
+			if (k[i].read_held[j] != s->obj)
+				continue;
+			if (k[i].tid == s->tid) {
+				self = &k[i];
+				break;
 			}
+			s->held_by_tid = k[i].tid;
+			s->held_by = k[i].number;
+			return;
+		}
+	}
+	if (self != NULL && s->kind == TL_OBJ_RWLOCK && s->call &&
+	    strstr(s->call, "wrlock") != NULL) {
+		s->held_by_tid = self->tid;
+		s->held_by = self->number;
 	}
 }
 

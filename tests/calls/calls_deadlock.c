@@ -10,7 +10,8 @@
  * mode, but main returns right after the barrier: the exit check may look at the threads while
  * they are still leaving the barrier's wait (its wrapper) for their second lock. With "rwread",
  * the cycle through an rwlock held for reading, which glibc does not name a holder for: thread
- * 2 reads config_rw and wants lock_b; thread 3 holds lock_b and wants config_rw for writing. */
+ * 2 reads config_rw and wants lock_b; thread 3 holds lock_b and wants config_rw for writing.
+ * With "rwupgrade", thread 2 reads config_rw and then wants it for writing: a deadlock of one. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -88,6 +89,14 @@ static void *writer(void *arg)
 	return arg;
 }
 
+static void *upgrader(void *arg)
+{
+	pthread_setname_np(pthread_self(), "upgrades");
+	pthread_rwlock_rdlock(&config_rw);
+	pthread_rwlock_wrlock(&config_rw); /* deadlock: it reads it itself */
+	return arg;
+}
+
 static int cond_modes(const char *mode)
 {
 	pthread_t t2, t3;
@@ -112,6 +121,14 @@ int main(int argc, char **argv)
 {
 	bool at_once = argc > 1 && strcmp(argv[1], "barrier") == 0;
 	bool rw = argc > 1 && strcmp(argv[1], "rwread") == 0;
+	if (argc > 1 && strcmp(argv[1], "rwupgrade") == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, upgrader, NULL);
+		struct timespec ts = {0, 100 * 1000000};
+		nanosleep(&ts, NULL);
+		printf("deadlocked\n");
+		return 0;
+	}
 	if (argc > 1 && !at_once && !rw)
 		return cond_modes(argv[1]);
 	pthread_t t2, t3;

@@ -9,7 +9,8 @@ barrier, with two other processes spinning: the check's first looks may come whi
 still in the barrier's wait; it must still be found blocked on its mutex, with its stack, and the
 cycle named, run after run (it was "running" with no stack in one run in five). And "rwread":
 the cycle through an rwlock held for reading (glibc names an rwlock's writer, not its readers:
-the writer showed no holder and the cycle was missed)."""
+the writer showed no holder and the cycle was missed), and "rwupgrade": a thread that reads an
+rwlock and then wants it for writing, a deadlock of one."""
 import os
 import re
 import subprocess
@@ -98,6 +99,15 @@ expect(rd, "pthread_mutex_lock", lock_b, held_by=wr, duration=False, context=rep
 expect(wr, "pthread_rwlock_wrlock", rw, held_by=rd, context=rep)
 check(isinstance(rep["deadlock"], str) and re.fullmatch(rw_cycle, rep["deadlock"]) is not None,
       f"rwread: deadlock {rep['deadlock']!r} does not match {rw_cycle!r}", rep)
+
+r = run([prog, "rwupgrade"], timeout=60)
+rep = r.report
+check(r.rc == 23 and rep["leaked"] == 1, f"rwupgrade: exit status {r.rc}", rep)
+up = rep["leaks"][0]
+expect(up, "pthread_rwlock_wrlock", rw, held_by=up, context=rep)
+up_cycle = rf"deadlock: thread 2 waits for {rw} held by thread 2"
+check(isinstance(rep["deadlock"], str) and re.fullmatch(up_cycle, rep["deadlock"]) is not None,
+      f"rwupgrade: deadlock {rep['deadlock']!r}", rep)
 
 # main returns right after the barrier, on a loaded machine
 spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
