@@ -132,11 +132,10 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 	const char *named = fr[m - 1].function;
 	if (named == NULL && s->state != TL_ST_EXITED)
 		return callable_of(r, s);
-	if (named != NULL && tl_function_is_std(named) && s->stack.n > 0) {
-		const char *c = callable_of(r, s);
-		if (c != NULL)
-			return c;
-	}
+	/* std's own (Rust's thread_start): what the thread runs, or null when its stack does not
+	 * say (a build without debug info inlined the closure into std's frames) */
+	if (named != NULL && tl_function_is_std(named) && s->state != TL_ST_EXITED)
+		return s->stack.n > 0 ? callable_of(r, s) : NULL;
 	return named;
 }
 

@@ -1486,6 +1486,13 @@ int tl_creator_headline(const struct tl_frame *f, int n)
 	int h = 0;
 	while (h + 1 < n && creator_runtime_frame(&f[h]))
 		h++;
+	/* every frame the runtime's: a Rust thread started in another thread of a build without
+	 * debug info, whose closure std's frames inlined. The innermost frame of the program's own
+	 * module (one of std's, but where the program created it) says more than libc's __clone3 */
+	if (h == n - 1 && creator_runtime_frame(&f[h]))
+		for (int k = 0; k < n; k++)
+			if (f[k].module != NULL && !tl_module_is_system(f[k].module))
+				return k;
 	/* a frame of a module without a name (a stripped library's static code, such as GLib's
 	 * g_thread_new_internal) says nothing: the next named frame of the program's or a
 	 * library's code, if there is one (g_thread_new); a frame outside every module (an

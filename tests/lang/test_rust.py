@@ -84,6 +84,15 @@ check(r.rc == 23 and rep["leaked"] == 1 and rep["leaks"][0]["name"] == "own-work
       "rust_helpers own: the program's own thread reported", rep)
 print("rust: ctrl-c and jobserver helper suppressed, the program's own thread reported")
 
+# a release build without debug info (cargo build --release): the closures are inlined into
+# std's frames; the start routine is what the stack says, or null, never std's thread_start
+rexe = os.path.join(SCENARIOS, "rust_helpers_release")
+lang_util.build_cached(rexe, [hsrc], [rustc, "-C", "opt-level=3", "-C", "debuginfo=0", "-o", rexe, hsrc])
+r = run([rexe, "own"], options="disable_default_sets=rust")
+check(r.rc == 23 and r.report["leaked"] == 3, f"release: status {r.rc}", r.report)
+for l in r.report["leaks"]:
+    check(not (l["start_routine"] or "").endswith("thread_start"), f"release: start routine {l['start_routine']}", l)
+
 # the text report, as the README shows it
 seed = lang_util.build_rust_seed(rustc, "legacy")
 t = run([seed], json_format=False)
