@@ -1133,8 +1133,8 @@ static bool report_suppressed_early(struct check *c)
 			s->call = NULL;
 		}
 		s->since_ns = s->in_wrapper ? s->since_ns : 0;
-		s->stack_note = "not taken: a rule of names or creating modules suppressed every "
-		                "thread left (suppressed_by)";
+		s->stack_note = "not taken: every thread left was suppressed by a rule of names or "
+		                "creating modules";
 		tl_suppress_credit(s->suppressed_by);
 		r->nsuppressed++;
 		s->group = (int)i;

@@ -4,6 +4,7 @@
 #include "tl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,14 +51,22 @@ static int64_t blocked_ms(const struct tl_report *r, const struct tl_seen *s)
 	return d < 0 ? 0 : d / 1000000;
 }
 
+/* The program's path; under valgrind, /proc names valgrind's tool: the program is the one it
+ * was asked to run (our argv[0]). */
 static void exe_path(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/thread-self/exe", buf, len - 1);
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
-	if (n == 0)
-		snprintf(buf, len, "%s", program_invocation_name ? program_invocation_name : "?");
+	if (n > 0 && !tl_valgrind_tool(buf))
+		return;
+	char abs[PATH_MAX];
+	const char *name = program_invocation_name ? program_invocation_name : "?";
+	const char *p = realpath(name, abs) != NULL ? abs : name;
+	size_t m = strnlen(p, len - 1);
+	memcpy(buf, p, m);
+	buf[m] = '\0';
 }
 
 /* Frames of a stack, inline expanded, our own dropped; exact and sigframe as in struct

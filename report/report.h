@@ -158,6 +158,8 @@ char *tl_demangle(const char *name); /* malloc'd, or NULL if not mangled */
 bool tl_module_is_system(const char *module);
 bool tl_function_is_std(const char *function);
 bool tl_frame_is_runtime(const struct tl_frame *f);
+/* one of valgrind's tools (memcheck-amd64-linux...), which runs the program in its own process */
+bool tl_valgrind_tool(const char *path);
 bool tl_frame_is_thread_plumbing(const struct tl_frame *f); /* runtime, or Rust's shims */
 bool tl_rust_thread_function(const char *function, char *buf, size_t len);
 /* Index of the creation-stack frame the "created by" headline names: the first past the

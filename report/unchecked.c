@@ -106,7 +106,7 @@ static const char *interpreter(char *buf, long n)
 /* Valgrind's tools (/usr/libexec/valgrind/memcheck-amd64-linux, ...) are statically linked,
  * but load the program they run with its own dynamic loader, which preloads LD_PRELOAD: that
  * program is checked, under the same pid. */
-static bool valgrind_tool(const char *path)
+bool tl_valgrind_tool(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	size_t n = base ? strlen(base) : 0;
@@ -141,7 +141,7 @@ enum tl_unchecked tl_unchecked_program(int dirfd, const char *path, int fd_in)
 			/* a script's own set-ID bits are ignored by Linux */
 			if (elf >= 0 && secure(fd, &st))
 				why = TL_UNCHECKED_SECURE;
-			else if (elf == 1 && !valgrind_tool(path))
+			else if (elf == 1 && !tl_valgrind_tool(path))
 				why = TL_UNCHECKED_STATIC;
 			else if (elf == 0)
 				n = -1;

@@ -32,6 +32,9 @@ if shutil.which("valgrind"):
     e = err(r)
     check(r.rc == 23 and "statically linked" not in e and "not checked" not in e and "leaked thread" in e,
           f"valgrind: status {r.rc}", e)
+    # the program named, not valgrind's tool (/proc/self/exe; the threads' kernel names are
+    # the tool's, as the kernel keeps them)
+    check(f"leaked threads in {leaky} (pid" in e, "valgrind: the report names the program", e)
 
 # run cannot tell why: every cause is listed
 r = tl("run", "--", sys.executable, "-c", "import os; os._exit(0)")
