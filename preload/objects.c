@@ -282,6 +282,22 @@ static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 	}
 }
 
+/* A reader blocked on an rwlock without a writer: a writer-preferring one (glibc's default
+ * lets readers pass waiting writers) that a writer waits for, which holds it back; found
+ * among the check's threads (a recursive read behind it is then a cycle). */
+static void queued_writer(const struct tl_report *r, struct tl_seen *s)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct tl_seen *w = &r->v[i];
+		if (w != s && w->kind == TL_OBJ_RWLOCK && w->obj == s->obj &&
+		    w->state == TL_ST_BLOCKED && w->call && strstr(w->call, "wrlock")) {
+			s->held_by_tid = w->tid;
+			s->held_by = w->number;
+			return;
+		}
+	}
+}
+
 static bool frame_is(const struct tl_frame *f, const char *const *names)
 {
 	if (f->function == NULL)
@@ -1098,7 +1114,9 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			s->held_by_tid = writer; /* a process-shared rwlock's writer elsewhere */
 		} else {
 			s->held_by_pid = 0;
-			if (writer == 0)
+			if (writer == 0 && s->call && strstr(s->call, "rdlock"))
+				queued_writer(r, s);
+			else if (writer == 0)
 				reader_of(k, nk, s);
 		}
 		break;

@@ -11,9 +11,12 @@
  * they are still leaving the barrier's wait (its wrapper) for their second lock. With "rwread",
  * the cycle through an rwlock held for reading, which glibc does not name a holder for: thread
  * 2 reads config_rw and wants lock_b; thread 3 holds lock_b and wants config_rw for writing.
- * With "rwupgrade", thread 2 reads config_rw and then wants it for writing: a deadlock of one. */
+ * With "rwupgrade", thread 2 reads config_rw and then wants it for writing: a deadlock of one.
+ * With "rwqueue", on a writer-preferring rwlock: thread 2 reads it, thread 3 wants to write
+ * (and waits for thread 2), then thread 2 reads it again, which waits behind thread 3. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -97,6 +100,27 @@ static void *upgrader(void *arg)
 	return arg;
 }
 
+static pthread_rwlock_t queue_rw;
+static sem_t reading;
+
+static void *rereader(void *arg)
+{
+	pthread_setname_np(pthread_self(), "reads_twice");
+	pthread_rwlock_rdlock(&queue_rw);
+	sem_post(&reading);
+	struct timespec ts = {0, 30 * 1000000};
+	nanosleep(&ts, NULL);             /* the writer queues meanwhile */
+	pthread_rwlock_rdlock(&queue_rw); /* deadlock: behind the writer, which waits for us */
+	return arg;
+}
+
+static void *queued(void *arg)
+{
+	pthread_setname_np(pthread_self(), "writes");
+	pthread_rwlock_wrlock(&queue_rw);
+	return arg;
+}
+
 static int cond_modes(const char *mode)
 {
 	pthread_t t2, t3;
@@ -121,6 +145,21 @@ int main(int argc, char **argv)
 {
 	bool at_once = argc > 1 && strcmp(argv[1], "barrier") == 0;
 	bool rw = argc > 1 && strcmp(argv[1], "rwread") == 0;
+	if (argc > 1 && strcmp(argv[1], "rwqueue") == 0) {
+		pthread_rwlockattr_t at;
+		pthread_rwlockattr_init(&at);
+		pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&queue_rw, &at);
+		sem_init(&reading, 0, 0);
+		pthread_t r, w;
+		pthread_create(&r, NULL, rereader, NULL);
+		sem_wait(&reading);
+		pthread_create(&w, NULL, queued, NULL);
+		struct timespec ts = {0, 150 * 1000000};
+		nanosleep(&ts, NULL);
+		printf("deadlocked\n");
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "rwupgrade") == 0) {
 		pthread_t t;
 		pthread_create(&t, NULL, upgrader, NULL);

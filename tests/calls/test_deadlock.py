@@ -10,7 +10,9 @@ still in the barrier's wait; it must still be found blocked on its mutex, with i
 cycle named, run after run (it was "running" with no stack in one run in five). And "rwread":
 the cycle through an rwlock held for reading (glibc names an rwlock's writer, not its readers:
 the writer showed no holder and the cycle was missed), and "rwupgrade": a thread that reads an
-rwlock and then wants it for writing, a deadlock of one."""
+rwlock and then wants it for writing, a deadlock of one; "rwqueue": on a writer-preferring
+rwlock, a reader that reads again behind a writer waiting for it (the reader was shown held
+by nobody, and no cycle)."""
 import os
 import re
 import subprocess
@@ -108,6 +110,17 @@ expect(up, "pthread_rwlock_wrlock", rw, held_by=up, context=rep)
 up_cycle = rf"deadlock: thread 2 waits for {rw} held by thread 2"
 check(isinstance(rep["deadlock"], str) and re.fullmatch(up_cycle, rep["deadlock"]) is not None,
       f"rwupgrade: deadlock {rep['deadlock']!r}", rep)
+
+qrw = global_obj("rwlock", "queue_rw", SRC, "static pthread_rwlock_t queue_rw")
+r = run([prog, "rwqueue"], timeout=60)
+rep = r.report
+leaks = by_name(rep)
+check(r.rc == 23 and rep["leaked"] == 2 and set(leaks) == {"reads_twice", "writes"}, f"rwqueue: status {r.rc}", rep)
+rd2, wq = leaks["reads_twice"], leaks["writes"]
+expect(rd2, "pthread_rwlock_rdlock", qrw, held_by=wq, context=rep)
+expect(wq, "pthread_rwlock_wrlock", qrw, held_by=rd2, context=rep)
+check(isinstance(rep["deadlock"], str) and f"held by thread {wq['thread']}" in rep["deadlock"]
+      and f"held by thread {rd2['thread']}" in rep["deadlock"], f"rwqueue: deadlock {rep['deadlock']!r}", rep)
 
 # main returns right after the barrier, on a loaded machine
 spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
