@@ -975,8 +975,8 @@ char *tl_reduced_hang_text(bool json, const void *context)
 
 /* The exit check's last step, after the teardown: the early check's report when it still
  * holds, else the check again, waiting only for the threads that changed (tl_exit_judged).
- * Returns the number of leaks. exit(): `after_fini`, _dl_fini ran (stdio to flush, our fork
- * handlers gone); quick_exit() runs neither. */
+ * Returns the number of leaks. exit(): `after_fini`, _dl_fini ran (stdio to flush); quick_exit()
+ * runs neither. */
 static int finish_check(int status, bool after_fini)
 {
 	int none = EARLY_NONE;
@@ -1005,8 +1005,6 @@ static int finish_check(int status, bool after_fini)
 	tl_output_close(early_fd);
 	if (none == EARLY_DONE)
 		tl_output_replace_next(); /* in a log file, the early check's report */
-	if (after_fini)
-		tl_fork_handlers_again();
 	judging = none == EARLY_DONE && early_sorted != NULL;
 	judged_since = tl_mono_ns();
 	int leaked = exit_check(status);

@@ -63,8 +63,6 @@ static void unpreload_children(void)
 	free(out);
 }
 
-extern void *__dso_handle __attribute__((weak, visibility("hidden")));
-
 /* Our fork handlers, registered first thing in init(), before anything of ours that may call
  * into another library (an allocator registers its own handlers on first use). Straight to the
  * next __register_atfork (libc's): calling pthread_atfork (libc_nonshared.a, at the end of our
@@ -72,20 +70,13 @@ extern void *__dso_handle __attribute__((weak, visibility("hidden")));
  * looks up in; the name is kept with the start data (docs/internals.md, Process start). */
 TL_START_DATA static char register_atfork_name[] = "__register_atfork";
 
-static void register_fork_handlers(void *dso)
+static void register_fork_handlers(void)
 {
 	__typeof__(tl_real___register_atfork) next = tl_lookup_next(register_atfork_name);
 	if (next == NULL)
 		next = TL_REAL(__register_atfork);
 	if (next != NULL)
-		next(atfork_prepare, atfork_parent, atfork_child, dso);
-}
-
-/* _dl_fini ran our destructors, and __cxa_finalize took our fork handlers away with them: for
- * the exit check taken again after it (exit.c at_exit), while other threads may still fork. */
-void tl_fork_handlers_again(void)
-{
-	register_fork_handlers(NULL); /* tied to no object: nothing takes them away now */
+		next(atfork_prepare, atfork_parent, atfork_child, NULL);
 }
 
 /* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into
@@ -121,7 +112,13 @@ static void init(void)
 	/* the registry before the fork handlers that lock it, and those before anything else */
 	tl_pid = tl_getpid();
 	tl_registry_init();
-	register_fork_handlers(__dso_handle);
+	/* Tied to no object, so that nothing takes them away (we are never unloaded). They used
+	 * to be tied to ours, which __cxa_finalize unregisters when _dl_fini runs our
+	 * destructors, and registered again for the exit check after the teardown: when they had
+	 * not been taken away yet, a fork ran our prepare handler twice and locked the registry
+	 * twice, and the process hung (tests/robust spawn forkexit under load: 3 runs in 600 of
+	 * the library before, none in 800 after). */
+	register_fork_handlers();
 	touch_earlier_interposers();
 	tl_log_init();
 	tl_options_load();

@@ -639,7 +639,6 @@ void tl_ignore_current(void); /* threadleak_ignore_current() */
 /* ---- process state: constructor and fork (init.c) ---- */
 extern pid_t tl_pid;
 void tl_ensure_init(void);
-void tl_fork_handlers_again(void); /* after _dl_fini unregistered ours */
 
 /* ---- the exit paths (exit.c) ---- */
 void tl_exit_install(void);          /* the constructor registers the exit handlers */
