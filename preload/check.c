@@ -1073,14 +1073,33 @@ static void drop_vanished(struct check *c)
 /* 5. Symbols, and what they let the program add: its hooks (options, suppressions, found in
  * the symbol table when not exported); then each thread's call, object, owner and start
  * routine, in thread order, and the wait-for cycles among them. */
+/* The symbolizer, and the program's options hook it finds in the symbol table: the rules the
+ * grace period loaded (tl_suppress_early) go when the hook changed the options. */
+static void symbols_and_hook(struct check *c)
+{
+	if (!c->loader)
+		return;
+	c->r.sym = tl_sym_get();
+	if (tl_options_apply_hook(c->r.sym))
+		tl_suppress_forget();
+}
+
+/* A call seen only for its stack (a thread being created) is none; a duration only a wrapper
+ * knows. */
+static void settle_call(struct tl_seen *s)
+{
+	if (s->kind == TL_OBJ_CREATING) { /* running: its call was for its stack only */
+		s->kind = TL_OBJ_NONE;
+		s->call = NULL;
+	}
+	if (s->since_ns && !s->in_wrapper)
+		s->since_ns = 0;
+}
+
 static void describe_threads(struct check *c)
 {
 	struct tl_report *r = &c->r;
-	if (c->loader) {
-		r->sym = tl_sym_get();
-		if (tl_options_apply_hook(r->sym))
-			tl_suppress_forget(); /* the grace period loaded them with other options */
-	}
+	symbols_and_hook(c);
 	tl_sym_system_lines = tl_opt.system_lines; /* looked up from here on */
 	tl_suppress_load(r->sym);
 	sort_by_number(r->v, r->n);
@@ -1091,14 +1110,9 @@ static void describe_threads(struct check *c)
 			s->stack_note = c->loader_note;
 		else if (unstarted(s) && s->stack.n == 0)
 			s->stack_note = "the thread has not run yet: created, waiting for a CPU";
-		if (s->kind == TL_OBJ_CREATING) { /* running: its call was for its stack only */
-			s->kind = TL_OBJ_NONE;
-			s->call = NULL;
-		}
+		settle_call(s);
 		tl_refine_from_stack(r, s);
 		tl_describe_object(r, c->g.known, c->g.nknown, s);
-		if (s->since_ns && !s->in_wrapper)
-			s->since_ns = 0;
 	}
 	find_deadlock(r);
 }
@@ -1111,11 +1125,7 @@ static bool report_suppressed_early(struct check *c)
 {
 	struct tl_report *r = &c->r;
 	c->loader = tl_loader_enter(LOADER_WAIT_MS);
-	if (c->loader) {
-		r->sym = tl_sym_get();
-		if (tl_options_apply_hook(r->sym))
-			tl_suppress_forget();
-	}
+	symbols_and_hook(c);
 	for (size_t i = 0; i < c->g.n; i++)
 		if ((c->g.v[i].suppressed_by = tl_suppress_early(&c->g.v[i])) == NULL) {
 			leave_loader(c);
@@ -1128,11 +1138,7 @@ static bool report_suppressed_early(struct check *c)
 	tl_suppress_reset_counts();
 	for (size_t i = 0; i < r->n; i++) {
 		struct tl_seen *s = &r->v[i];
-		if (s->kind == TL_OBJ_CREATING) {
-			s->kind = TL_OBJ_NONE;
-			s->call = NULL;
-		}
-		s->since_ns = s->in_wrapper ? s->since_ns : 0;
+		settle_call(s);
 		s->stack_note = "not taken: every thread left was suppressed by a rule of names or "
 		                "creating modules";
 		tl_suppress_credit(s->suppressed_by);

@@ -384,19 +384,18 @@ static int look(int dir, struct tl_seen *s)
 	return 1;
 }
 
-/* The thread's name (comm), for a rule that needs it before the views (tl_suppress_early).
- * False when the thread is gone or has none. */
-bool tl_kernel_name(struct tl_seen *s)
+/* A task's name (comm) into buf, without its newline. False when it is gone or has none. */
+bool tl_kernel_comm(pid_t tid, char *buf, size_t len)
 {
-	ssize_t n = tl_read_task_file(s->tid, "comm", s->name, sizeof(s->name));
+	ssize_t n = tl_read_task_file(tid, "comm", buf, len);
 	if (n <= 0) {
-		s->name[0] = '\0';
+		buf[0] = '\0';
 		return false;
 	}
-	if (s->name[n - 1] == '\n')
+	if (buf[n - 1] == '\n')
 		n--;
-	s->name[n < (ssize_t)sizeof(s->name) ? n : (ssize_t)sizeof(s->name) - 1] = '\0';
-	return s->name[0] != '\0';
+	buf[(size_t)n < len ? (size_t)n : len - 1] = '\0';
+	return buf[0] != '\0';
 }
 
 /* The status file first, then the syscall file: a stamp taken later that equals this one

@@ -275,8 +275,7 @@ static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 			return;
 		}
 	}
-	if (self != NULL && s->kind == TL_OBJ_RWLOCK && s->call &&
-	    strstr(s->call, "wrlock") != NULL) {
+	if (self != NULL && s->call != NULL) { /* a writer: readers go to queued_writer */
 		s->held_by_tid = self->tid;
 		s->held_by = self->number;
 	}

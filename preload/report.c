@@ -366,20 +366,16 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	struct tl_text_style st = tl_text_plain;
 	st.cwd = cwd;
 	st.no_source = !tl_opt.source_lines;
-	if (r->kind == TL_CHECK_HANG && r->nsuppressed > 0) /* a JVM's own threads, ... */
+	if (r->kind == TL_CHECK_HANG) {
 		tl_buf_printf(&b,
 		              "\nthreadleak: hang report of %s (pid %d): the process has not "
-		              "exited (%s); %zu of its threads, the main thread included, and %zu "
-		              "suppressed\n\n",
+		              "exited (%s); %s%zu of its threads, the main thread included",
 		              exe, (int)getpid(), tl_hang_reason ? tl_hang_reason : "on demand",
-		              r->nleaked, r->nsuppressed);
-	else if (r->kind == TL_CHECK_HANG)
-		tl_buf_printf(&b,
-		              "\nthreadleak: hang report of %s (pid %d): the process has not "
-		              "exited (%s); all %zu of its threads, the main thread included\n\n",
-		              exe, (int)getpid(), tl_hang_reason ? tl_hang_reason : "on demand",
-		              r->nleaked);
-	else
+		              r->nsuppressed ? "" : "all ", r->nleaked);
+		if (r->nsuppressed) /* a JVM's own threads, ... */
+			tl_buf_printf(&b, ", and %zu suppressed", r->nsuppressed);
+		tl_buf_printf(&b, "\n\n");
+	} else
 		tl_buf_printf(&b, "\nthreadleak: found %zu leaked thread%s in %s (pid %d",
 		              r->nleaked, r->nleaked == 1 ? "" : "s", exe, (int)getpid());
 	/* the same header as threadleak run's (tools/render.c program_header) */

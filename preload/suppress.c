@@ -406,14 +406,9 @@ static bool own_name(struct tl_seen *s)
 {
 	if (s->name_own == 0) {
 		char creator[sizeof(s->name)];
-		ssize_t n =
-		    s->named || s->creator_tid <= 0
-		        ? -1
-		        : tl_read_task_file(s->creator_tid, "comm", creator, sizeof(creator));
-		if (n > 0 && creator[n - 1] == '\n')
-			n--;
-		bool same = n > 0 && (size_t)n < sizeof(creator) &&
-		            (creator[n] = '\0', strcmp(creator, s->name) == 0);
+		bool same = !s->named && s->creator_tid > 0 &&
+		            tl_kernel_comm(s->creator_tid, creator, sizeof(creator)) &&
+		            strcmp(creator, s->name) == 0;
 		s->name_own = same ? -1 : 1;
 	}
 	return s->name_own > 0;
@@ -454,7 +449,7 @@ const char *tl_suppress_early(struct tl_seen *s)
 		for (int k = 0; all && k < rl->ncond; k++) {
 			if (rl->type[k] == R_NAME) {
 				if (!named)
-					named = tl_kernel_name(s);
+					named = tl_kernel_comm(s->tid, s->name, sizeof(s->name));
 				all = named && tl_pattern_match(rl->pattern[k], s->name) &&
 				      own_name(s);
 			} else {

@@ -457,7 +457,7 @@ pid_t tl_proc_tid(pid_t tid);
 bool tl_proc_foreign(void);
 /* Fill kernel view (sysno/args/sp/pc, sig_mask) for one tid. Returns false if gone. */
 bool tl_kernel_view(struct tl_seen *s);
-bool tl_kernel_name(struct tl_seen *s); /* comm into s->name; false: gone or none */
+bool tl_kernel_comm(pid_t tid, char *buf, size_t len); /* its name; false: gone or none */
 /* tl_kernel_view of v[from], v[from + 1], ... in rotation (looked, look_alive), on two CPUs
  * when there are many (kernel.c); left out: threads that exited, were viewed, or have no tid
  * yet. until_awake: stop at the first thread that is not asleep for good

@@ -94,12 +94,14 @@ TL_EXPORT int cnd_timedwait(cnd_t *c, mtx_t *m, const struct timespec *ts)
 }
 
 /* Try first: the uncontended path must cost nothing. */
-#define TRY_FIRST(trycall)          \
-	do {                        \
-		int e_ = errno;     \
-		if ((trycall) == 0) \
-			return 0;   \
-		errno = e_;         \
+#define TRY_FIRST(trycall) TRY_FIRST_THEN(trycall, 0)
+/* the same, returning `taken` (evaluated then) when the lock was free */
+#define TRY_FIRST_THEN(trycall, taken) \
+	do {                           \
+		int e_ = errno;        \
+		if ((trycall) == 0)    \
+			return taken;  \
+		errno = e_;            \
 	} while (0)
 
 TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
@@ -138,13 +140,7 @@ static inline int read_taken(pthread_rwlock_t *l, int rc)
 }
 
 /* TRY_FIRST for a read lock: a lock taken at once is noted too. */
-#define TRY_FIRST_READ(l, trycall)               \
-	do {                                     \
-		int e_ = errno;                  \
-		if ((trycall) == 0)              \
-			return read_taken(l, 0); \
-		errno = e_;                      \
-	} while (0)
+#define TRY_FIRST_READ(l, trycall) TRY_FIRST_THEN(trycall, read_taken(l, 0))
 
 TL_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {

@@ -1473,23 +1473,18 @@ void *tl_sym_find_function(struct tl_symbolizer *s, const char *name)
 
 /* ---- the creator headline ---- */
 
-/* Frames of the runtime that starts threads for the program (report/runtime.c: libc and
+/* Past the runtime that starts threads for the program (report/runtime.c: libc and
  * libstdc++, C++'s std::thread inlined into the program at -O2, Rust's std, which is linked
- * into the program itself), and the closure shims Rust calls a thread's function through. */
-static bool creator_runtime_frame(const struct tl_frame *f)
-{
-	return tl_frame_is_thread_plumbing(f);
-}
-
+ * into the program itself, and the closure shims Rust calls a thread's function through). */
 int tl_creator_headline(const struct tl_frame *f, int n)
 {
 	int h = 0;
-	while (h + 1 < n && creator_runtime_frame(&f[h]))
+	while (h + 1 < n && tl_frame_is_thread_plumbing(&f[h]))
 		h++;
 	/* every frame the runtime's: a Rust thread started in another thread of a build without
 	 * debug info, whose closure std's frames inlined. The innermost frame of the program's own
 	 * module (one of std's, but where the program created it) says more than libc's __clone3 */
-	if (h == n - 1 && creator_runtime_frame(&f[h]))
+	if (h == n - 1 && tl_frame_is_thread_plumbing(&f[h]))
 		for (int k = 0; k < n; k++)
 			if (f[k].module != NULL && !tl_module_is_system(f[k].module))
 				return k;
@@ -1499,7 +1494,7 @@ int tl_creator_headline(const struct tl_frame *f, int n)
 	 * unloaded library's, JIT code) stays: "module unloaded" says something */
 	if (f[h].function == NULL && f[h].module != NULL)
 		for (int k = h + 1; k < n; k++)
-			if (f[k].function != NULL && !creator_runtime_frame(&f[k]))
+			if (f[k].function != NULL && !tl_frame_is_thread_plumbing(&f[k]))
 				return k;
 	return h;
 }

@@ -102,18 +102,11 @@ WEAK const char *tl_module_of_pc(uintptr_t pc)
 	return NULL;
 }
 
-WEAK ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len)
+WEAK bool tl_kernel_comm(pid_t tid, char *buf, size_t len)
 {
 	(void)tid;
-	(void)what;
-	(void)buf;
 	(void)len;
-	return -1; /* no creator to compare names with: every name is the thread's own */
-}
-
-WEAK bool tl_kernel_name(struct tl_seen *s)
-{
-	s->name[0] = '\0';
+	buf[0] = '\0'; /* no task to read: no name, and no creator's to compare with */
 	return false;
 }
 
