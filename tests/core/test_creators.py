@@ -2,13 +2,15 @@
 (preload/capture.c: a thread's first 64 creations step by step, the later ones through
 libunwind's frame cache): main's 70 workers all start at the loop's pthread_create line, under
 start_workers and main, the same frames for the first and the 70th; the worker that a
-short-lived thread created (its first creation) starts at that thread's pthread_create line."""
+short-lived thread created (its first creation) starts at that thread's pthread_create line.
+Workers created in turn through one function by two callers whose frames are the same size (so
+at the same stack address: capture.c's stacks seen before) each name their own caller."""
 from coreutil import *  # noqa: F403
 
 r = run([exe("creators")])
 check(r.rc == 23 and r.stdout == b"creators\n", f"status {r.rc}", r.stdout, r.stderr)
 leaks = r.report["leaks"]
-check(len(leaks) == 71, f"{len(leaks)} leaks, expected 71", [l.get("start_routine") for l in leaks])
+check(len(leaks) == 87, f"{len(leaks)} leaks, expected 87", [l.get("start_routine") for l in leaks])
 loop = line("creators.c", "CREATE_LOOP")
 nested = line("creators.c", "CREATE_NESTED")
 from_main = [l for l in leaks if l.get("start_routine") == "worker"]
@@ -30,4 +32,14 @@ st = l[0]["created_by"]["stack"]
 check(st and st[0].get("function") == "launcher" and st[0].get("line") == nested,
       f"the launcher's worker created at {st[0] if st else None}, expected creators.c:{nested}",
       l[0]["created_by"])
+common = line("creators.c", "CREATE_COMMON")
+for start, caller in (("worker_x", "via_x"), ("worker_y", "via_y")):
+    mine = [l for l in leaks if l.get("start_routine") == start]
+    check(len(mine) == 8, f"{len(mine)} leaks of {start}, expected 8", leaks)
+    for l in mine:
+        st = l["created_by"]["stack"]
+        check(functions(st)[:3] == ["spawn_common", caller, "main"]
+              and st[0].get("line") == common,
+              f"{start} created by {functions(st)[:3]} at line {st[0].get('line') if st else None},"
+              f" expected spawn_common (creators.c:{common}) under {caller} and main", st)
 ok()
