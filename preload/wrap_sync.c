@@ -93,14 +93,20 @@ TL_EXPORT int cnd_timedwait(cnd_t *c, mtx_t *m, const struct timespec *ts)
 	TL_BLOCKING(int, "cnd_timedwait", TL_OBJ_COND, c, m, TL_REAL(cnd_timedwait)(c, m, ts));
 }
 
-/* Try first: the uncontended path must cost nothing. */
+/* Try first: the uncontended path must cost nothing. glibc's pthread functions return their
+ * errors and leave errno alone (saving it cost an uncontended read lock 2 ns of 12). */
+#define TRY_FIRST_THEN(trycall, taken)  \
+	do {                            \
+		if ((trycall) == 0)     \
+			return taken;   \
+	} while (0)
 #define TRY_FIRST(trycall) TRY_FIRST_THEN(trycall, 0)
-/* the same, returning `taken` (evaluated then) when the lock was free */
-#define TRY_FIRST_THEN(trycall, taken) \
+/* the same for a try that sets errno when it fails (sem_trywait's EAGAIN): put back */
+#define TRY_FIRST_KEEP_ERRNO(trycall)  \
 	do {                           \
 		int e_ = errno;        \
 		if ((trycall) == 0)    \
-			return taken;  \
+			return 0;      \
 		errno = e_;            \
 	} while (0)
 
@@ -210,18 +216,18 @@ TL_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 
 TL_EXPORT int sem_wait(sem_t *s)
 {
-	TRY_FIRST(TL_REAL(sem_trywait)(s));
+	TRY_FIRST_KEEP_ERRNO(TL_REAL(sem_trywait)(s));
 	TL_BLOCKING(int, "sem_wait", TL_OBJ_SEM, s, 0, TL_REAL(sem_wait)(s));
 }
 
 TL_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
 {
-	TRY_FIRST(TL_REAL(sem_trywait)(s));
+	TRY_FIRST_KEEP_ERRNO(TL_REAL(sem_trywait)(s));
 	TL_BLOCKING(int, "sem_timedwait", TL_OBJ_SEM, s, 0, TL_REAL(sem_timedwait)(s, ts));
 }
 
 TL_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
 {
-	TRY_FIRST(TL_REAL(sem_trywait)(s));
+	TRY_FIRST_KEEP_ERRNO(TL_REAL(sem_trywait)(s));
 	TL_BLOCKING(int, "sem_clockwait", TL_OBJ_SEM, s, 0, TL_REAL(sem_clockwait)(s, clk, ts));
 }
