@@ -829,7 +829,7 @@ static void mark_value(uintptr_t v)
 	struct th *t = cand_of(v);
 	if (t == NULL)
 		return;
-	if (v == (uintptr_t)t->handle)
+	if (v == (uintptr_t)t->handle && v != 0)
 		t->handle_held = true; /* pthread_cancel, pthread_kill can reach it */
 	else if (v < t->tls_lo) {
 		if (debug > 1 && !t->stack_marked) {
@@ -1597,7 +1597,7 @@ static void snapshot_waits(bool blind)
 		pthread_attr_t a;
 		void *addr;
 		size_t size;
-		if (pthread_getattr_np(t->handle, &a) != 0)
+		if (t->handle == 0 || pthread_getattr_np(t->handle, &a) != 0)
 			continue;
 		if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
 		    (uintptr_t)addr + size > t->regs[1] && (uintptr_t)addr <= t->regs[1] &&
@@ -1657,7 +1657,8 @@ static void snapshot_waits(bool blind)
 		cands[ncands++] = i;
 		if (t->kind == TL_OBJ_THREAD)
 			for (int j = 0; j < nths; j++)
-				if (ths[j].tracked && ths[j].handle == (pthread_t)t->obj)
+				if (ths[j].tracked && ths[j].handle != 0 &&
+				    ths[j].handle == (pthread_t)t->obj)
 					t->join_target = j;
 	}
 	qsort(cands, (size_t)ncands, sizeof(*cands), cmp_cand_stk_lo);
@@ -1801,7 +1802,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			continue;
 		t->tracked = true;
 		t->rec = rec;
-		t->handle = rec->handle;
+		t->handle = tl_thread_has_handle(rec) ? rec->handle : 0; /* 0: none known */
 		t->main = (rec->flags & TL_F_MAIN) != 0;
 	}
 	tl_registry_unlock();

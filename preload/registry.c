@@ -404,7 +404,7 @@ bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size)
 	struct tl_thread *t = find(handle);
 	/* under the lock, a thread that has not finished cannot free its descriptor (its last
 	 * destructor takes the lock first), and no join or detach can start (they pin first) */
-	if (t != NULL && t->number == number &&
+	if (t != NULL && t->number == number && tl_thread_has_handle(t) &&
 	    !(t->flags & (TL_F_FINISHED | TL_F_JOINED | TL_F_PINNED))) {
 		pthread_attr_t a;
 		if (pthread_getattr_np(handle, &a) == 0) {

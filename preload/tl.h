@@ -209,6 +209,14 @@ struct tl_thread *tl_thread_pin(pthread_t handle);
 struct tl_thread *tl_thread_pin_detach(pthread_t handle); /* also waits: see registry.c */
 /* The stack block of thread `number` (handle `handle`) if it is still ours and running. */
 bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size);
+/* Whether t->handle is a pthread_t. A thread libc started inside a call (TL_F_ADOPTED) has
+ * none: its record is keyed by its own address, and a libc function given that address as a
+ * thread would read our record as glibc's descriptor (pthread_getattr_np waited for ever on
+ * a "lock" past its end). */
+static inline bool tl_thread_has_handle(const struct tl_thread *t)
+{
+	return !(t->flags & TL_F_ADOPTED);
+}
 void tl_thread_joined(struct tl_thread *t, bool ok);
 void tl_thread_named(pthread_t handle); /* pthread_setname_np succeeded on it */
 void tl_thread_detached(struct tl_thread *t, bool ok);
