@@ -538,6 +538,90 @@ static void release_early_sigpipe(void)
 	}
 }
 
+/* ---- a teardown that dies ----
+ * The report of an exit check that found leaks waits for the end of the program's teardown (its
+ * exit handlers and destructors), where the verdict is confirmed. A teardown that aborts
+ * (std::terminate in the destructor of a global std::thread left joinable: the commonest C++
+ * leak) or faults never got there, and the report was lost. While the teardown runs, the fatal
+ * signals whose action is the default one print the early report first; then the action is
+ * the default again and the signal, raised again, ends the process as it would have (core dump
+ * included). A handler the program installs meanwhile replaces ours; a sigaction() that asks
+ * during the teardown sees ours. docs/internals.md, "A teardown that dies". */
+static const int teardown_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+static bool teardown_caught[TL_ARRAY_SIZE(teardown_signals)];
+static atomic_bool teardown_died;
+
+static const char *teardown_signal_name(int sig)
+{
+	return sig == SIGABRT   ? "SIGABRT"
+	       : sig == SIGSEGV ? "SIGSEGV"
+	       : sig == SIGBUS  ? "SIGBUS"
+	       : sig == SIGFPE  ? "SIGFPE"
+	                        : "SIGILL";
+}
+
+static void teardown_default(int sig)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	TL_REAL(sigaction)(sig, &dfl, NULL);
+}
+
+static void teardown_died_of(int sig)
+{
+	int e = errno;
+	teardown_default(sig);
+	if (!atomic_exchange(&teardown_died, true) && early_result.out != NULL &&
+	    tl_getpid() == tl_pid) {
+		int fd = tl_output_again(early_fd);
+		tl_output_write(fd, early_result.out, early_result.len);
+		if (tl_opt.format != TL_FORMAT_JSON) {
+			char note[200];
+			int n = snprintf(
+			    note, sizeof(note),
+			    "threadleak: then the program's teardown (its exit handlers and "
+			    "destructors) ended it with %s: the report is the check's from "
+			    "before, the exit status the signal's\n",
+			    teardown_signal_name(sig));
+			tl_output_write(fd, note, (size_t)n);
+		}
+	}
+	/* blocked until we return: then the default action, as without us */
+	tl_raw_syscall(SYS_tgkill, tl_getpid(), tl_gettid(), sig);
+	errno = e;
+}
+
+static void catch_teardown_deaths(void)
+{
+	if (early_leaked == 0 || early_result.out == NULL)
+		return;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++) {
+		struct sigaction cur, sa;
+		if (TL_REAL(sigaction)(teardown_signals[i], NULL, &cur) != 0 ||
+		    (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = teardown_died_of;
+		sigemptyset(&sa.sa_mask);
+		teardown_caught[i] = TL_REAL(sigaction)(teardown_signals[i], &sa, NULL) == 0;
+	}
+}
+
+/* The teardown is over: the signals that still have our handler get the default back. */
+static void release_teardown_deaths(void)
+{
+	for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++) {
+		struct sigaction cur;
+		if (!teardown_caught[i])
+			continue;
+		teardown_caught[i] = false;
+		if (TL_REAL(sigaction)(teardown_signals[i], NULL, &cur) == 0 &&
+		    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == teardown_died_of)
+			teardown_default(teardown_signals[i]);
+	}
+}
+
 /* The check taken before the teardown (or, failing that, in our destructor), its report kept
  * for the last handler. `flush`: children forked while the check waits must not inherit the
  * program's buffered output (they would write it again when they exit); not done before the
@@ -576,6 +660,7 @@ static void take_early_check(int status, bool flush)
 	else if (early_result.out)
 		early_fd = tl_output_open();
 	prepare_teardown();
+	catch_teardown_deaths();
 	atomic_store(&early_state, EARLY_DONE);
 }
 
@@ -983,6 +1068,7 @@ static int finish_check(int status, bool after_fini)
 	if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
 		while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
 			raw_nap_ms(1);
+	release_teardown_deaths();
 	/* the report after what the program left in stdio (glibc flushes it right after us): a
 	 * JSON report on stdout stays one document at the end */
 	uint64_t mask = 0;

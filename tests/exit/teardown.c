@@ -25,6 +25,9 @@
  *           an atexit handler starts a thread that waits forever (the check runs again)
  *   devnull a leaked reader, and an atexit handler that sends fd 2 to /dev/null
  *   fclose  a leaked reader, and an atexit handler that fclose()s stderr (gnulib's close_stdout)
+ *   aborts  a leaked reader, and an atexit handler that calls abort() (as std::terminate does in
+ *           the destructor of a global std::thread left joinable): the process dies of SIGABRT
+ *   faults  the same with a handler that writes through a null pointer (SIGSEGV)
  *   exiter  a worker that calls exit(7) 150 ms after main returns, in the grace period: bare,
  *           the process has ended by then with main's status, and the worker is a leak
  *   exiter_now the same, main returning 1 ms after it starts the worker
@@ -283,6 +286,16 @@ static void alarm_left(void)
 	printf("alarm left %ld ms\n", (long)it.it_value.tv_sec * 1000 + it.it_value.tv_usec / 1000);
 }
 
+static void aborts(void)
+{
+	abort();
+}
+
+static void faults(void)
+{
+	*(volatile int *)(uintptr_t)0 = 1;
+}
+
 static void *exiter(void *arg)
 {
 	usleep(170000);
@@ -388,6 +401,10 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, forever, NULL);
 		pthread_create(&t, NULL, early_exiter, NULL);
 		usleep(200000);
+	} else if (strcmp(mode, "aborts") == 0 || strcmp(mode, "faults") == 0) {
+		atexit(strcmp(mode, "aborts") == 0 ? aborts : faults);
+		pipe(fds);
+		pthread_create(&t, NULL, reader, NULL);
 	} else if (strcmp(mode, "exiter") == 0) {
 		pthread_create(&t, NULL, exiter, NULL);
 	} else if (strcmp(mode, "alarm") == 0) {

@@ -142,6 +142,24 @@ for i in range(3):
         if got:
             check(functions(r.leaks[0]["stack"])[:1] == ["exiter"],
                   f"{mode}: the stack from the call of exit()", r.leaks[0])
+# a teardown that dies (abort() as std::terminate does in a global std::thread's destructor, or a
+# fault): the early check's report is written first, then the process dies of the same signal,
+# as bare (the report waited for the teardown's end and was lost)
+import signal
+
+for mode, sig in (("aborts", signal.SIGABRT), ("faults", signal.SIGSEGV)):
+    bare = run([prog, mode], preload=False)
+    check(bare.rc == -sig, f"{mode} bare: status {bare.rc}, expected -{int(sig)}")
+    r = run([prog, mode], json_format=False)
+    check(r.rc == -sig and b"found 1 leaked thread" in r.stderr and b"reader at " in r.stderr
+          and f"ended it with {sig.name}".encode() in r.stderr and r.stdout == bare.stdout,
+          f"{mode}: status {r.rc} (expected -{int(sig)}), the report and its note on stderr",
+          r.stdout, r.stderr)
+    r = run([prog, mode])
+    got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
+    check(r.rc == -sig and got == [("reader", "read")], f"{mode} (JSON log file): status {r.rc},"
+          f" reported {got}", r.reports, r.stderr)
+
 import os
 import subprocess
 import tempfile
