@@ -663,6 +663,7 @@ struct check {
 	bool views_held; /* the verdicts' scan confirmed the grace period's looks */
 	bool moved;      /* a thread left its wrapped call for good while we took the stacks */
 	bool all_early;  /* every thread left is suppressed without stacks (all_suppressed_early) */
+	bool hook_looked; /* the symbol table was read for a hook before the grace period waited */
 	uint64_t early_blocker; /* the thread that was not, by number: asked first next time */
 	char loader_note[160];
 	struct tl_report r;
@@ -793,6 +794,28 @@ static bool all_suppressed_early(struct check *c)
 	return true;
 }
 
+/* A program's options hook that is not exported is found in the symbol table (hooks.c), which
+ * the check reads for the report anyway: before the grace period waits, not after, so that the
+ * hook's grace_ms is the one waited (it was the default 250 ms, whatever the hook said) and its
+ * other options hold for the whole check. Only an exit check that is about to wait pays for it,
+ * once. A mid-run check keeps the symbols for after its looks: the module files they open may
+ * be the last descriptors a program near RLIMIT_NOFILE has (tests/api helper "fds"), and the
+ * looks need one; its hook holds from the next check on. */
+static void hook_before_waiting(struct check *c, int64_t *deadline)
+{
+	if (c->hook_looked || !tl_options_hook_pending() || c->r.kind != TL_CHECK_EXIT)
+		return;
+	c->hook_looked = true;
+	if (!tl_loader_enter(LOADER_WAIT_MS))
+		return;
+	bool changed = tl_options_apply_hook(tl_sym_get());
+	tl_loader_leave();
+	if (changed) {
+		tl_suppress_forget();
+		*deadline = c->t0 + (int64_t)tl_opt.grace_ms * MS;
+	}
+}
+
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
  * read again and again, with backoff, until nothing is left, nothing can change any more, only
  * threads suppressed by name or creating module are left, or the time is up; then a second pass
@@ -821,6 +844,7 @@ static bool wait_out_grace(struct check *c)
 			settled = true; /* the check taken before the teardown waited for these */
 			break;
 		}
+		hook_before_waiting(c, &deadline);
 		int64_t left = deadline - tl_mono_ns();
 		tl_nap_ns(nap_ns < left ? nap_ns : left);
 		nap_ns = nap_ns * 2 > GRACE_MAX_NAP_NS ? GRACE_MAX_NAP_NS : nap_ns * 2;
@@ -1111,6 +1135,15 @@ static void describe_threads(struct check *c)
 		else if (unstarted(s) && s->stack.n == 0)
 			s->stack_note = "the thread has not run yet: created, waiting for a CPU";
 		settle_call(s);
+		/* taken before the symbol table's hook set max_frames lower */
+		if (s->ncreate > tl_opt.max_frames) {
+			s->ncreate = tl_opt.max_frames;
+			s->create_cut = true;
+		}
+		if (s->stack.n > tl_opt.max_frames) {
+			s->stack.n = tl_opt.max_frames;
+			s->stack.cut = TL_CUT_MAX_FRAMES;
+		}
 		tl_refine_from_stack(r, s);
 		tl_describe_object(r, c->g.known, c->g.nknown, s);
 	}

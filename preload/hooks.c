@@ -98,6 +98,12 @@ void tl_options_load(void)
 		tl_absolute_paths();
 }
 
+/* Not found yet: the program exports no hook, and the symbol table was not read for one. */
+bool tl_options_hook_pending(void)
+{
+	return !options_hook_done;
+}
+
 /* At the check, for programs that do not export their hook: look in the symbol table. True
  * when it found one (the options may have changed). */
 bool tl_options_apply_hook(struct tl_symbolizer *sym)

@@ -587,6 +587,7 @@ extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c 
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym);
 void tl_options_load(void); /* at start: THREADLEAK_OPTIONS and an exported hook */
 bool tl_options_apply_hook(struct tl_symbolizer *sym); /* at the check: a hook not exported */
+bool tl_options_hook_pending(void);
 
 /* ---- the report's text and JSON (report.c) ---- */
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s); /* symbolized, cached */
