@@ -326,6 +326,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->creator = t->creator;
 		s->creator_tid = t->creator_tid;
 		s->named = atomic_load(&t->named);
+		if (s->named) /* a finished thread's: the kernel's look replaces it for a live one
+		               */
+			memcpy(s->name, t->given_name, sizeof(t->given_name));
 		s->flags = f;
 		s->start = t->start;
 		s->start_name = t->start_label;

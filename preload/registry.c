@@ -426,17 +426,17 @@ struct tl_thread *tl_thread_pin(pthread_t handle)
 	return t;
 }
 
-void tl_thread_named(pthread_t handle)
+void tl_thread_named(pthread_t handle, const char *name)
 {
-	struct tl_thread *self = tl_self;
-	if (self != NULL && pthread_equal(pthread_self(), handle)) {
-		atomic_store(&self->named, true);
-		return;
-	}
 	tl_registry_lock();
-	struct tl_thread *t = find(handle);
-	if (t != NULL)
+	struct tl_thread *self = tl_self;
+	struct tl_thread *t =
+	    self != NULL && pthread_equal(pthread_self(), handle) ? self : find(handle);
+	if (t != NULL) {
+		/* kept for the report of a thread that has finished: the kernel's copy is gone */
+		strncpy(t->given_name, name, sizeof(t->given_name) - 1);
 		atomic_store(&t->named, true);
+	}
 	tl_registry_unlock();
 }
 

@@ -171,6 +171,7 @@ struct tl_thread {
 	uint64_t creator;
 	pid_t creator_tid; /* the creating thread's tid then: a name it passed on (suppress.c) */
 	atomic_bool named; /* named by pthread_setname_np since its creation */
+	char given_name[16]; /* that name, under the registry lock (the kernel keeps 15 bytes) */
 	void *start;       /* start routine as passed to pthread_create/thrd_create */
 	const char *start_label; /* adopted threads: libc's start routine, by name */
 	void *arg;
@@ -218,7 +219,7 @@ static inline bool tl_thread_has_handle(const struct tl_thread *t)
 	return !(t->flags & TL_F_ADOPTED);
 }
 void tl_thread_joined(struct tl_thread *t, bool ok);
-void tl_thread_named(pthread_t handle); /* pthread_setname_np succeeded on it */
+void tl_thread_named(pthread_t handle, const char *name); /* pthread_setname_np succeeded on it */
 void tl_thread_detached(struct tl_thread *t, bool ok);
 /* A thread-specific data key was created by the program (pthread_key_create, tss_create) */
 void tl_registry_key_created(void (*destructor)(void *));

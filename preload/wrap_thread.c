@@ -142,7 +142,7 @@ TL_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 {
 	int r = TL_REAL(pthread_setname_np)(th, name);
 	if (r == 0)
-		tl_thread_named(th);
+		tl_thread_named(th, name);
 	return r;
 }
 
