@@ -975,9 +975,9 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 			else
 				PUT("null");
 			PUT(", \"object\": null, \"blocked_ms\": null, \"held_by\": null, "
-			    "\"start_routine\": null, \"group\": %d, \"stack\": [], "
-			    "\"stack_note\": "
-			    "\"%s\", \"created_by\": null}",
+			    "\"start_routine\": null, \"verdict\": null, \"verdict_reason\": null, "
+			    "\"group\": %d, \"stack\": [], \"stack_cut\": null, "
+			    "\"stack_note\": \"%s\", \"created_by\": null}",
 			    i, note);
 		}
 		PUT("],\n \"suppressed_threads\": [],\n \"suppressions_used\": []}\n");

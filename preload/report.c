@@ -614,6 +614,7 @@ static bool json_doc(struct tl_buf *bp, struct tl_report *r)
 	    &b, ", \"leaked\": %zu, \"suppressed\": %zu, \"check_ms\": %.1f, \"deadlock\": ",
 	    r->kind == TL_CHECK_HANG ? 0 : r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
 	tl_buf_json_str(&b, r->deadlock[0] ? r->deadlock : NULL);
+	tl_buf_printf(&b, ", \"reduced\": null"); /* a full report (exit.c writes reduced ones) */
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
 	/* "group" is an index in the document, which lists the leaks before the suppressed
 	 * threads (a group's threads are all one or all the other) */
