@@ -194,6 +194,51 @@ const char *tl_module_of_pc(uintptr_t pc)
 	return found.dlfo_link_map->l_name;
 }
 
+/* dlclose(handle) is about to run: the symbolizer keeps the module's file and addresses, for
+ * the frames of threads it started (they outlive it). Its range as report/symbolize.c
+ * collect_module reports a loaded one. */
+struct unloading {
+	uintptr_t base;
+	const char *name;
+	uintptr_t lo, hi;
+};
+
+static int find_unloading(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct unloading *u = data;
+	if (info->dlpi_addr != u->base || !info->dlpi_name || strcmp(info->dlpi_name, u->name) != 0)
+		return 0;
+	bool have_lo = false;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (!have_lo) {
+			u->lo = info->dlpi_addr + (ph->p_vaddr & -(ph->p_align ? ph->p_align : 1));
+			have_lo = true;
+		}
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > u->hi)
+			u->hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	return 1;
+}
+
+void tl_module_unloading(void *handle)
+{
+	struct link_map *lm = NULL;
+	if (handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL ||
+	    lm->l_name == NULL || lm->l_name[0] == '\0')
+		return;
+	struct unloading u = {lm->l_addr, lm->l_name, 0, 0};
+	dl_iterate_phdr(find_unloading, &u);
+	/* as dlopen was given it ("./libplug.so"): from the folder of now, which may change */
+	char *path = u.hi > u.lo ? realpath(u.name, NULL) : NULL;
+	if (path)
+		tl_sym_unloading(path, u.lo, u.hi);
+	free(path);
+}
+
 /* How long a thread creation waits for the loader's locks before it goes without a stack. */
 #define CREATION_LOADER_WAIT_MS 100
 

@@ -503,7 +503,8 @@ void tl_capture_init(void);
 /* Creation stack of the calling thread, skipping `skip` innermost frames. */
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut);
 bool tl_pc_is_own(uintptr_t pc);           /* a pc inside this library */
-const char *tl_module_of_pc(uintptr_t pc); /* its object's path ("" the program), or NULL */
+const char *tl_module_of_pc(uintptr_t pc);
+void tl_module_unloading(void *handle); /* dlclose(handle) is about to run */ /* its object's path ("" the program), or NULL */
 /* Wait for the threads the last check parked to be out of its handler, then choose and install
  * the sampling signal: first in a check, before any thread's signal mask is read. at_exit: the
  * threads this check parks may still be leaving the handler when it returns. */

@@ -4,6 +4,7 @@
  * thread finishes (return from the start routine, pthread_exit, thrd_exit, cancellation). */
 #include "tl.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 
 static void *thread_start(void *p)
@@ -144,6 +145,14 @@ TL_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 	if (r == 0)
 		tl_thread_named(th, name);
 	return r;
+}
+
+/* A library a thread was started from may be unloaded while the thread runs on: its frames
+ * are named from the file after that (report/symbolize.c, modules unloaded). */
+TL_EXPORT int dlclose(void *handle)
+{
+	tl_module_unloading(handle);
+	return TL_REAL(dlclose)(handle);
 }
 
 TL_EXPORT int pthread_detach(pthread_t th)

@@ -119,6 +119,9 @@ struct tl_symbolizer *tl_sym_open(void);
 extern bool tl_sym_system_lines;
 struct tl_symbolizer *tl_sym_get(void); /* shared across checks; do not close */
 void tl_sym_forget(void);
+/* A module dlclose unloads: reported at its old addresses by later symbolizers, when no module
+ * loaded since took them (its threads' frames stay named) */
+void tl_sym_unloading(const char *path, uintptr_t lo, uintptr_t hi);
 void tl_sym_close(struct tl_symbolizer *s);
 /* Frames one pc expands to at most: Rust's std nests ten inlined calls and more. */
 #define TL_SYM_MAX_INLINE 24

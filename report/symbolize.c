@@ -18,6 +18,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <link.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
@@ -649,6 +650,69 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	return fd;
 }
 
+/* ---- modules unloaded since ----
+ * A plugin's threads keep their start routine and creation stack in its code after dlclose:
+ * their frames read "?? (module unloaded)", and module:, start: and created_by: rules no longer
+ * matched them. The file is still on disk: the symbolizer reports it at the addresses it had
+ * (newest first), unless a module loaded since overlaps them. */
+#define UNLOADED_MAX 32
+static struct {
+	char *path;
+	uintptr_t lo, hi;
+} unloaded[UNLOADED_MAX];
+static size_t unloaded_next; /* a ring: the oldest goes */
+static pthread_mutex_t unloaded_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void tl_sym_unloading(const char *path, uintptr_t lo, uintptr_t hi)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return;
+	pthread_mutex_lock(&unloaded_lock);
+	size_t i = unloaded_next++ % UNLOADED_MAX;
+	free(unloaded[i].path);
+	unloaded[i].path = copy;
+	unloaded[i].lo = lo;
+	unloaded[i].hi = hi;
+	pthread_mutex_unlock(&unloaded_lock);
+}
+
+static bool overlaps(const struct loaded_list *l, size_t n, uintptr_t lo, uintptr_t hi)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l->v[i].lo < hi && lo < l->v[i].hi)
+			return true;
+	return false;
+}
+
+/* Appended to l: the unloaded modules whose addresses are free. */
+static void collect_unloaded(struct loaded_list *l)
+{
+	pthread_mutex_lock(&unloaded_lock);
+	for (size_t k = 0; k < UNLOADED_MAX && k < unloaded_next; k++) {
+		size_t i = (unloaded_next - 1 - k) % UNLOADED_MAX;
+		if (unloaded[i].path == NULL || overlaps(l, l->n, unloaded[i].lo, unloaded[i].hi))
+			continue;
+		if (l->n == l->cap) {
+			size_t cap = l->cap < 32 ? 32 : l->cap * 2;
+			struct loaded *v = realloc(l->v, cap * sizeof(*v));
+			if (v == NULL)
+				break;
+			l->v = v;
+			l->cap = cap;
+		}
+		struct mod_data *md = calloc(1, sizeof(*md));
+		char *name = strdup(unloaded[i].path);
+		if (md == NULL || name == NULL) {
+			free(md);
+			free(name);
+			break;
+		}
+		l->v[l->n++] = (struct loaded){name, unloaded[i].lo, unloaded[i].hi, md};
+	}
+	pthread_mutex_unlock(&unloaded_lock);
+}
+
 struct tl_symbolizer *tl_sym_open(void)
 {
 	static char *debuginfo_path = NULL; /* libdw's default: ":.debug:/usr/lib/debug" */
@@ -668,6 +732,7 @@ struct tl_symbolizer *tl_sym_open(void)
 	char *exe = main_program_path();
 	l.exe = exe;
 	dl_iterate_phdr(collect_module, &l);
+	collect_unloaded(&l);
 	dwfl_report_begin(s->dwfl);
 	for (size_t i = 0; i < l.n; i++) {
 		Dwfl_Module *m = dwfl_report_module(s->dwfl, l.v[i].name, l.v[i].lo, l.v[i].hi);

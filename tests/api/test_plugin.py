@@ -1,0 +1,37 @@
+"""A thread a plugin started outlives the plugin's dlclose (plugin.c, plugin_host.c): its frames
+were "?? (module unloaded)" with no start routine, and module:, start: and created_by: rules for
+it stopped matching. The symbolizer now reports the unloaded file at its old addresses: the
+thread is named (plugin_sleeper at plugin.c), its creation (plugin_start), and each rule holds."""
+import os
+
+from apiutil import *  # noqa: F403
+
+prog = exe("api_plugin_host")
+plugin = os.path.join(SCENARIOS, "libapiplugin.so")
+src = os.path.join(SOURCE_ROOT, "tests", "api", "plugin.c")
+sleeps, starts = source_line(src, "PLUGIN_SLEEPS"), source_line(src, "PLUGIN_STARTS")
+
+r = run([prog, plugin])
+check(r.rc == 23 and r.stdout == b"dlclose 0\n", f"status {r.rc}", r.stdout, r.stderr)
+check(len(r.leaks) == 1, f"{len(r.leaks)} leaks", r.reports)
+l = r.leaks[0]
+st = l["stack"]
+fr = [f for f in st if f.get("function") == "plugin_sleeper"]
+check(l.get("start_routine") == "plugin_sleeper" and fr and fr[0].get("line") == sleeps
+      and fr[0].get("file", "").endswith("plugin.c"),
+      f"the plugin's thread: start routine {l.get('start_routine')}, frames "
+      f"{[(f.get('function'), f.get('line'), f.get('mapping')) for f in st]}", l)
+cb = l["created_by"]["stack"]
+check(cb and cb[0].get("function") == "plugin_start" and cb[0].get("line") == starts
+      and (cb[0].get("module") or "").endswith("libapiplugin.so"),
+      f"created by {cb[:1]}, expected plugin_start at plugin.c:{starts}", l["created_by"])
+
+for rule in ("module:libapiplugin.so", "start:plugin_sleeper", "created_by:plugin_start"):
+    d = tmpdir()
+    supp = os.path.join(d, "plugin.supp")
+    with open(supp, "w") as f:
+        f.write(rule + "\n")
+    r = run([prog, plugin], options=f"suppressions={supp}")
+    check(r.rc == 0 and r.report["leaked"] == 0 and r.report["suppressed"] == 1,
+          f"{rule}: status {r.rc}, the unloaded plugin's thread not suppressed", r.report)
+ok()
