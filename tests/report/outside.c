@@ -1,6 +1,7 @@
 /* Frames outside every module, one leaked thread blocked in read() on a pipe:
- *   outside unloaded LIB: the thread is started by LIB (spawner.c), which is dlclose'd after;
- *   outside unloaded_stack LIB: the same, the thread's current stack through LIB's code;
+ *   outside unloaded LIB [gone]: the thread is started by LIB (spawner.c), which is dlclose'd
+ *                after (with "gone", LIB's file is deleted first: nothing can name its frames);
+ *   outside unloaded_stack LIB [gone]: the same, the thread's current stack through LIB's code;
  *   outside jit: the thread runs generated code in an anonymous executable mapping that calls
  *                blocker(), like JIT-compiled code calling into the runtime.
  * Prints "region 0xADDR SIZE" for the mapping (jit) so the test can check the pc. */
@@ -25,8 +26,8 @@ int main(int argc, char **argv)
 {
 	if (pipe(fds) != 0)
 		return 2;
-	bool in_stack = argc == 3 && strcmp(argv[1], "unloaded_stack") == 0;
-	if (argc == 3 && (strcmp(argv[1], "unloaded") == 0 || in_stack)) {
+	bool in_stack = argc >= 3 && strcmp(argv[1], "unloaded_stack") == 0;
+	if (argc >= 3 && (strcmp(argv[1], "unloaded") == 0 || in_stack)) {
 		void *h = dlopen(argv[2], RTLD_NOW);
 		if (h == NULL) {
 			fprintf(stderr, "%s\n", dlerror());
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		if (start == NULL || start(blocker, NULL) != 0)
 			return 2;
 		usleep(100 * 1000);
+		if (argc == 4 && strcmp(argv[3], "gone") == 0 && unlink(argv[2]) != 0)
+			return 2;
 		dlclose(h);
 		printf("unloaded\n");
 		return 0;
