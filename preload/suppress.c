@@ -184,6 +184,32 @@ static const char *cond_end(const char *b, const char *e)
 	return e;
 }
 
+/* A condition (of `type`) that parses but can never match what it was meant to: NULL, or why
+ * (the rule is kept, with a warning). */
+static const char *dead_cond(int type, const char *pat)
+{
+	/* "top:f&&top:g": no blanks around &&, so one pattern (any:f(int&&) needs that) */
+	for (const char *q = strstr(pat, "&&"); q != NULL; q = strstr(q + 2, "&&"))
+		for (size_t i = 0; i < TL_ARRAY_SIZE(type_names); i++)
+			if (strncmp(q + 2, type_names[i], strlen(type_names[i])) == 0 &&
+			    q[2 + strlen(type_names[i])] == ':')
+				return "'&&' without blanks around it is part of the pattern "
+				       "(conditions "
+				       "are joined with ' && ')";
+	if (type != R_NAME)
+		return NULL;
+	/* the kernel keeps 15 bytes of a thread's name: a longer literal never matches */
+	size_t n = strlen(pat);
+	const char *b = pat;
+	if (*b == '^')
+		b++, n--;
+	if (n > 0 && b[n - 1] == '$')
+		n--;
+	if (n <= 15 || strcspn(b, ".[]()*+?{}|\\") < n)
+		return NULL;
+	return "names are at most 15 bytes (the kernel keeps no more): this pattern never matches";
+}
+
 /* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
 static int parse(const char *text, const char *origin, const char *set)
 {
@@ -222,6 +248,8 @@ static int parse(const char *text, const char *origin, const char *set)
 				bad = "more than 4 conditions joined with &&";
 			else if (ce != e && next == e)
 				bad = "nothing after &&";
+			else if (cb[0] == '&' && cb + 1 < e && cb[1] == '&')
+				bad = "an empty condition between two &&";
 			else if ((bad = parse_cond(cb, ce, &type[ncond], &pat[ncond])) == NULL)
 				ncond++;
 			cb = next;
@@ -245,6 +273,13 @@ static int parse(const char *text, const char *origin, const char *set)
 				LINE_WARN("%s:%d: %s in '%s'; rule ignored", origin, lineno, bad,
 				          what);
 			continue;
+		}
+		for (int i = 0; i < ncond; i++) {
+			const char *dead = dead_cond(type[i], pat[i]);
+			if (dead != NULL) {
+				LINE_WARN("%s:%d: %s in '%s'", origin, lineno, dead, what);
+				break;
+			}
 		}
 		if (add_rule(ncond, type, pat, set) != 0) {
 			tl_warn("%s:%d: out of memory", origin, lineno);

@@ -1,5 +1,7 @@
 """A malformed suppression file: an unknown rule type, a missing colon, an empty pattern,
-control characters; a file over the size limit; a missing file. Each problem gets exactly one
+control characters, an empty condition between two &&; a file over the size limit; a missing
+file. Rules that parse but can never match get a warning too and are kept: a name: literal
+longer than the kernel's 15 bytes, conditions joined by && without blanks. Each problem gets exactly one
 warning line naming the file (and the line, for a line; past 20 lines in one file, one line
 counts the rest), the valid rules in the same file still apply, and the check still runs (the
 worker is reported, exit status 23)."""
@@ -19,15 +21,20 @@ try:
                     b"name:\x1b[31mlogger\x07\n"    # 5 control characters
                     b"\n"                           # 6
                     b"  name:logger  \r\n"          # 7 valid
-                    b"start:   \n")                 # 8 empty pattern
+                    b"start:   \n"                   # 8 empty pattern
+                    b"top:a && && top:b\n"          # 9 empty condition
+                    b"name:connection-handler\n"    # 10 never matches (kept)
+                    b"top:a&&top:b\n")              # 11 one pattern (kept)
     r = run([prog], options=f"suppressions={bad}")
     logger_suppressed(r, "name:logger", "malformed file")
     ws = warnings(r.stderr)
-    expect = [(2, "unknown rule type"), (3, "is not type:pattern"), (4, "empty pattern"),
-              (5, "control characters"), (8, "empty pattern")]
+    expect = [(2, "unknown rule type", True), (3, "is not type:pattern", True),
+              (4, "empty pattern", True), (5, "control characters", True),
+              (8, "empty pattern", True), (9, "empty condition between two &&", True),
+              (10, "at most 15 bytes", False), (11, "without blanks", False)]
     check(len(ws) == len(expect), f"{len(ws)} warning lines, expected {len(expect)}", r.stderr)
-    for w, (line, why) in zip(ws, expect):
-        check(w.startswith(f"threadleak: {bad}:{line}: ") and why in w and "ignored" in w,
+    for w, (line, why, ignored) in zip(ws, expect):
+        check(w.startswith(f"threadleak: {bad}:{line}: ") and why in w and ("ignored" in w) == ignored,
               f"warning {w!r}: expected {bad}:{line}: ... {why}", r.stderr)
     check(b"\x1b" not in r.stderr and b"\x07" not in r.stderr, "raw control bytes on stderr", r.stderr)
 
@@ -47,7 +54,7 @@ try:
     check(len(ws) == 1 and huge in ws[0] and "16 MiB" in ws[0], "one warning for the huge file", r.stderr)
 
     # a big file within the limit (8 MiB of rules that match nothing): read, and it works
-    big = supp_file(work, "big.supp", b"".join(b"name:nomatch_%08d\n" % i for i in range(8 * 1024 * 1024 // 20))
+    big = supp_file(work, "big.supp", b"".join(b"name:nomatch%07d\n" % i for i in range(8 * 1024 * 1024 // 20))
                     + b"name:logger\n")
     r = run([prog], options=f"suppressions={big}", timeout=180)
     logger_suppressed(r, "name:logger", "8 MiB file")
