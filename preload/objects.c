@@ -308,6 +308,21 @@ static bool frame_is(const struct tl_frame *f, const char *const *names)
 }
 
 /* A futex wait seen from outside is usually a lock: say which, from the top frames. */
+/* A thread outside our wrappers asleep in pthread_cond_wait (one glibc started: a timer's or
+ * mq_notify's notification function) waits, as the kernel sees it, on a word inside the
+ * condition variable, __g_signals[0] or [1] (a cond is 8-aligned: the address says which): it
+ * read "futex cv+40". The object is the condition variable. */
+static void cond_of_futex(struct tl_seen *s)
+{
+	const uintptr_t g = offsetof(struct __pthread_cond_s, __g_signals);
+	uintptr_t base = s->obj - ((s->obj - g) % 8 == 0 ? g : g + sizeof(unsigned int));
+	if (s->obj < g + sizeof(unsigned int) || base % 8 != 0)
+		return;
+	s->kind = TL_OBJ_COND;
+	s->obj = base;
+	s->obj2 = 0; /* its mutex is not known */
+}
+
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 {
 	static const char *const mutex_fns[] = {
@@ -344,6 +359,7 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 			if (frame_is(&fr[j], cond_fns)) {
 				s->call = "pthread_cond_wait";
 				s->kind = TL_OBJ_FUTEX;
+				cond_of_futex(s);
 				return;
 			}
 			if (frame_is(&fr[j], join_fns)) {
@@ -984,6 +1000,10 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	switch (s->kind) {
 	case TL_OBJ_COND: {
 		describe_addr(r, "cond", s->obj, a, sizeof(a));
+		if (s->obj2 == 0) { /* a thread outside our wrappers (cond_of_futex) */
+			snprintf(o, sizeof(o), "%s", a);
+			break;
+		}
 		describe_addr(r, "mutex", s->obj2, b, sizeof(b));
 		/* Woken (signalled, or its time is up) and locking the mutex again inside
 		 * pthread_cond_wait: the kernel shows it waiting on the mutex's lock word (the
