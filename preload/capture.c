@@ -195,8 +195,7 @@ const char *tl_module_of_pc(uintptr_t pc)
 }
 
 /* dlclose(handle) is about to run: the symbolizer keeps the module's file and addresses, for
- * the frames of threads it started (they outlive it). Its range as report/symbolize.c
- * collect_module reports a loaded one. */
+ * the frames of threads it started (they outlive it), and its range as a loaded one's. */
 struct unloading {
 	uintptr_t base;
 	const char *name;
@@ -209,18 +208,8 @@ static int find_unloading(struct dl_phdr_info *info, size_t size, void *data)
 	struct unloading *u = data;
 	if (info->dlpi_addr != u->base || !info->dlpi_name || strcmp(info->dlpi_name, u->name) != 0)
 		return 0;
-	bool have_lo = false;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (!have_lo) {
-			u->lo = info->dlpi_addr + (ph->p_vaddr & -(ph->p_align ? ph->p_align : 1));
-			have_lo = true;
-		}
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > u->hi)
-			u->hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
+	if (!tl_module_range(info, &u->lo, &u->hi))
+		u->lo = u->hi = 0;
 	return 1;
 }
 

@@ -122,6 +122,8 @@ void tl_sym_forget(void);
 /* A module dlclose unloads: reported at its old addresses by later symbolizers, when no module
  * loaded since took them (its threads' frames stay named) */
 void tl_sym_unloading(const char *path, uintptr_t lo, uintptr_t hi);
+struct dl_phdr_info;
+bool tl_module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 void tl_sym_close(struct tl_symbolizer *s);
 /* Frames one pc expands to at most: Rust's std nests ten inlined calls and more. */
 #define TL_SYM_MAX_INLINE 24

@@ -268,27 +268,35 @@ struct loaded_list {
 	const char *exe; /* path of the main program, or NULL */
 };
 
+/* The address range a module is reported at: libdwfl takes the first PT_LOAD's aligned address
+ * as the module start and derives the bias from it when the file is opened, so exactly that, up
+ * to the end of the last segment. False for an object without segments. */
+bool tl_module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	bool have_lo = false;
+	*lo = UINTPTR_MAX;
+	*hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (!have_lo) {
+			*lo = info->dlpi_addr + (ph->p_vaddr & -(ph->p_align ? ph->p_align : 1));
+			have_lo = true;
+		}
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > *hi)
+			*hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	return have_lo && *hi > *lo;
+}
+
 static int collect_module(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	struct loaded_list *l = data;
 	bool first = l->seen++ == 0; /* the loader lists the main program first */
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	bool have_lo = false;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		/* libdwfl takes the first PT_LOAD's aligned address as the module start and
-		 * derives the bias from it when the file is opened: report exactly that */
-		if (!have_lo) {
-			lo = info->dlpi_addr + (ph->p_vaddr & -(ph->p_align ? ph->p_align : 1));
-			have_lo = true;
-		}
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	if (!have_lo || hi <= lo)
+	uintptr_t lo, hi;
+	if (!tl_module_range(info, &lo, &hi))
 		return 0;
 	struct mod_data *md = calloc(1, sizeof(*md));
 	if (md == NULL)
