@@ -244,180 +244,48 @@ static __thread unsigned captures_here __attribute__((tls_model("initial-exec"))
 static void mask_for_unwinding(sigset_t *keep);
 static void unmask_after_unwinding(const sigset_t *keep);
 
-/* sps[i]: the stack pointer of frame i (its caller's, before the call): buf[i], a return
- * address, was read from sps[i] - 8. */
-static int step_frames(unw_cursor_t *cur, void **buf, uintptr_t *sps, int max)
-{
-	int n = 0;
-	while (n < max && unw_step(cur) > 0) {
-		unw_word_t ip, sp;
-		if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0 ||
-		    unw_get_reg(cur, UNW_REG_SP, &sp) < 0)
-			break;
-		sps[n] = sp;
-		buf[n++] = (void *)ip;
-	}
-	return n;
-}
-
-__attribute__((noinline)) static int step_from_here(void **buf, uintptr_t *sps, int max)
+static int stepped_backtrace(void **buf, int max)
 {
 	ucontext_t uc;
 	unw_cursor_t cur;
-	if (getcontext(&uc) != 0 || unw_init_local(&cur, (unw_context_t *)&uc) < 0)
-		return 0;
-	return step_frames(&cur, buf, sps, max);
-}
-
-static int stepped_backtrace(void **buf, uintptr_t *sps, int max)
-{
 	sigset_t keep;
+	int n = 0;
 	mask_for_unwinding(&keep); /* two system calls, not four a step (see sigprocmask below) */
-	int n = step_from_here(buf, sps, max);
+	if (getcontext(&uc) == 0 && unw_init_local(&cur, (unw_context_t *)&uc) >= 0) {
+		while (n < max && unw_step(&cur) > 0) {
+			unw_word_t ip;
+			if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+				break;
+			buf[n++] = (void *)ip;
+		}
+	}
 	unmask_after_unwinding(&keep);
 	return n;
 }
 
-/* ---- creation stacks seen before ----
- * A thread pool, a dispatcher, a test harness start their threads from one place: the same
- * frames at the same stack addresses. Such a creation is not unwound again: each frame's
- * return address is compared with the word in its slot on the live stack, from the frame of
- * tl_backtrace_here up, and when every one matches the frames are the ones unwound before
- * (each return address names its caller, and each slot's place follows from the frames below
- * it). A stack with a frame that is not a plain call (a signal frame, a frame libunwind could
- * not step through) is not kept. The slots read lie between here and the top of the thread's
- * own stack, known at the first recording: on a stack of the program's own (a coroutine's),
- * nothing is kept. docs/internals.md, "Creation stacks". */
-#define SEEN_STACKS 32
-#define SEEN_FRAMES (TL_MAX_FRAMES + 16)
-static struct seen_stack {
-	atomic_uint seq;            /* odd while being written */
-	uintptr_t here;             /* the frame address of tl_backtrace_here */
-	int max;                    /* the max_frames it was taken for */
-	int nframes, own;           /* frames from here up; the first own of them are ours */
-	uint32_t slot[SEEN_FRAMES]; /* each frame's return-address slot, as an offset from here */
-	uintptr_t ip[SEEN_FRAMES];
-} seen[SEEN_STACKS];
-/* this thread's stack, set at its first recording (hi 0: not yet, or not a stack of ours) */
-static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
-static __thread bool stack_known __attribute__((tls_model("initial-exec")));
-extern void *__libc_stack_end;
-
-static struct seen_stack *seen_slot(uintptr_t here)
+/* cut: set when the stack had more than max frames (past ours). */
+int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 {
-	return &seen[((here >> 4) * 0x9E3779B97F4A7C15ULL) >> 59];
-}
-
-static void learn_stack(void)
-{
-	stack_known = true;
-	if (tl_gettid() == getpid()) {
-		/* the initial thread (or a fork child's, whose stack is elsewhere: the bound below
-		 * then keeps every here out) */
-		stack_hi = (uintptr_t)__libc_stack_end;
-		stack_lo = stack_hi - (8u << 20);
-		return;
-	}
-	pthread_attr_t a;
-	void *lo;
-	size_t size;
-	if (pthread_getattr_np(pthread_self(), &a) != 0)
-		return;
-	if (pthread_attr_getstack(&a, &lo, &size) == 0) {
-		stack_lo = (uintptr_t)lo;
-		stack_hi = (uintptr_t)lo + size;
-	}
-	pthread_attr_destroy(&a);
-}
-
-/* The frames from a stack seen before, or -1. */
-static int seen_frames(uintptr_t here, int max, void **buf, int *own)
-{
-	if (!(here > stack_lo && here < stack_hi))
-		return -1;
-	struct seen_stack *e = seen_slot(here);
-	unsigned seq = atomic_load_explicit(&e->seq, memory_order_acquire);
-	if ((seq & 1) || e->here != here || e->max != max)
-		return -1;
-	int n = e->nframes;
-	for (int i = 0; i < n; i++) {
-		uintptr_t at = here + e->slot[i];
-		if (at >= stack_hi - sizeof(uintptr_t) || *(const uintptr_t *)at != e->ip[i])
-			return -1;
-		buf[i] = (void *)e->ip[i];
-	}
-	*own = e->own;
-	atomic_thread_fence(memory_order_acquire);
-	return atomic_load_explicit(&e->seq, memory_order_relaxed) == seq ? n : -1;
-}
-
-/* Keeps frames first..n-1 of a walk that ended by itself (n below its limit). */
-static void remember_frames(uintptr_t here, int max, void *const *buf, const uintptr_t *sps,
-                            int first, int n, int own)
-{
-	if (n - first > SEEN_FRAMES || !(here > stack_lo && here < stack_hi))
-		return;
-	for (int i = first; i < n; i++) {
-		uintptr_t at = sps[i] - sizeof(uintptr_t);
-		if (at < here || at >= stack_hi - sizeof(uintptr_t) || at - here > UINT32_MAX ||
-		    *(const uintptr_t *)at != (uintptr_t)buf[i])
-			return; /* not a plain call: a signal frame, or a guess of libunwind's */
-	}
-	struct seen_stack *e = seen_slot(here);
-	unsigned seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
-	if ((seq & 1) || !atomic_compare_exchange_strong(&e->seq, &seq, seq + 1))
-		return; /* another thread writes it */
-	atomic_thread_fence(memory_order_release);
-	e->here = here;
-	e->max = max;
-	e->nframes = n - first;
-	e->own = own;
-	for (int i = first; i < n; i++) {
-		e->slot[i - first] = (uint32_t)(sps[i] - sizeof(uintptr_t) - here);
-		e->ip[i - first] = (uintptr_t)buf[i];
-	}
-	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
-}
-
-/* cut: set when the stack had more than max frames (past ours). Not inlined: its frame
- * address is where the slots of seen stacks are counted from. */
-__attribute__((noinline)) int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
-{
-	void *buf[SEEN_FRAMES];
-	uintptr_t sps[SEEN_FRAMES];
-	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	void *buf[TL_MAX_FRAMES + 16];
 	*cut = false;
+	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
+	 * every thread creation (bare, pthread_create does not need that lock) */
+	if (!tl_loader_enter(CREATION_LOADER_WAIT_MS))
+		return 0;
+	if (!tl_deps_unwind()) {
+		tl_loader_leave();
+		return 0;
+	}
 	int want = max + skip + 8;
 	if (want > (int)TL_ARRAY_SIZE(buf))
 		want = TL_ARRAY_SIZE(buf);
-	int own = 0;
-	int n = seen_frames(here, max, buf, &own);
-	if (n < 0) {
-		/* unw_backtrace uses the loader: a thread that holds its lock forever must not
-		 * hang every thread creation (bare, pthread_create does not need that lock) */
-		if (!tl_loader_enter(CREATION_LOADER_WAIT_MS))
-			return 0;
-		if (!tl_deps_unwind()) {
-			tl_loader_leave();
-			return 0;
-		}
-		bool stepped = captures_here++ < STEPPED_CAPTURES;
-		n = stepped ? stepped_backtrace(buf, sps, want) : unw_backtrace(buf, want);
-		tl_loader_leave();
-		while (own < n && tl_pc_is_own((uintptr_t)buf[own]))
-			own++;
-		if (stepped && n < want) {
-			if (!stack_known)
-				learn_stack();
-			int first = 0; /* the frames of the walk's own calls lie below here */
-			while (first < own && sps[first] - sizeof(uintptr_t) < here)
-				first++;
-			remember_frames(here, max, buf, sps, first, n, own - first);
-			/* the walk's frames below here are ours, and dropped */
-		}
-	}
-	int i = own, k = 0;
+	int n = captures_here++ < STEPPED_CAPTURES ? stepped_backtrace(buf, want)
+	                                           : unw_backtrace(buf, want);
+	tl_loader_leave();
+	int i = 0;
+	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
+		i++;
+	int k = 0;
 	for (; i < n && k < max; i++)
 		pcs[k++] = (uintptr_t)buf[i];
 	*cut = i < n;

@@ -4,11 +4,17 @@
  *   launcher  a thread that creates one worker of its own (its first creation) and ends, joined;
  *   via_x, via_y  main again, in turn, 8 workers each through one function (spawn_common) from
  *             two callers of the same frame size: the creations are at the same stack address,
- *             and a stack seen before must not be taken for the other caller's (capture.c,
- *             "creation stacks seen before").
- * Expected: 87 leaks; every worker's creation stack starts at its pthread_create line, the same
- * frames for main's first worker and its last, and each of the 16 names its own caller. */
+ *             and a stack seen before must not be taken for the other caller's;
+ *   handle    main again, 6 workers through a function with a variable-size buffer (alloca),
+ *             called from one call site through chains of 1, 2 and 3 functions, the buffer sized
+ *             so that pthread_create runs at the same stack address each time (where the words
+ *             of a longer chain are still there, stale, in the buffer).
+ * Expected: 93 leaks; every worker's creation stack starts at its pthread_create line, the same
+ * frames for main's first worker and its last, and each names its own callers. (A cache of
+ * creation stacks checked by the return addresses in their slots failed the last two.) */
+#include <alloca.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -74,9 +80,64 @@ static __attribute__((noinline)) void via_y(void)
 	__asm__ volatile("");
 }
 
+static void *worker_h1(void *arg)
+{
+	return worker(arg);
+}
+
+static void *worker_h2(void *arg)
+{
+	return worker(arg);
+}
+
+static void *worker_h3(void *arg)
+{
+	return worker(arg);
+}
+
+static uintptr_t target; /* where handle's callee's frame goes, whoever called handle */
+
+static __attribute__((noinline)) void spawn_here(void *(*fn)(void *))
+{
+	pthread_t t;
+	pthread_create(&t, NULL, fn, NULL); /* CREATE_HANDLE */
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void handle(void *(*fn)(void *))
+{
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	volatile char *scratch = alloca(here - target);
+	scratch[0] = 1;
+	spawn_here(fn);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void middle(void *(*fn)(void *))
+{
+	volatile char pad[200];
+	pad[0] = 1;
+	handle(fn);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void outer(void *(*fn)(void *))
+{
+	volatile char pad[72];
+	pad[0] = 1;
+	middle(fn);
+	__asm__ volatile("" ::: "memory");
+}
+
 int main(void)
 {
 	pthread_t l;
+	target = (uintptr_t)__builtin_frame_address(0) - 8192;
+	void (*const chain[])(void *(*)(void *)) = {handle, outer, middle, outer, handle, middle};
+	void *(*const fns[])(void *) = {worker_h1, worker_h3, worker_h2,
+	                                worker_h3, worker_h1, worker_h2};
+	for (int i = 0; i < 6; i++)
+		chain[i](fns[i]); /* one call site */
 	start_workers();
 	for (int i = 0; i < 8; i++) {
 		via_x();

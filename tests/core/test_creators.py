@@ -4,13 +4,16 @@ libunwind's frame cache): main's 70 workers all start at the loop's pthread_crea
 start_workers and main, the same frames for the first and the 70th; the worker that a
 short-lived thread created (its first creation) starts at that thread's pthread_create line.
 Workers created in turn through one function by two callers whose frames are the same size (so
-at the same stack address: capture.c's stacks seen before) each name their own caller."""
+at the same stack address) each name their own caller; so do workers created through a function
+with a variable-size buffer from one call site by chains of 1, 2 and 3 functions, at the same
+stack address each time (a cache of creation stacks checked by their return-address slots took
+the stale words of a longer chain for the live ones)."""
 from coreutil import *  # noqa: F403
 
 r = run([exe("creators")])
 check(r.rc == 23 and r.stdout == b"creators\n", f"status {r.rc}", r.stdout, r.stderr)
 leaks = r.report["leaks"]
-check(len(leaks) == 87, f"{len(leaks)} leaks, expected 87", [l.get("start_routine") for l in leaks])
+check(len(leaks) == 93, f"{len(leaks)} leaks, expected 93", [l.get("start_routine") for l in leaks])
 loop = line("creators.c", "CREATE_LOOP")
 nested = line("creators.c", "CREATE_NESTED")
 from_main = [l for l in leaks if l.get("start_routine") == "worker"]
@@ -42,4 +45,15 @@ for start, caller in (("worker_x", "via_x"), ("worker_y", "via_y")):
               and st[0].get("line") == common,
               f"{start} created by {functions(st)[:3]} at line {st[0].get('line') if st else None},"
               f" expected spawn_common (creators.c:{common}) under {caller} and main", st)
+at = line("creators.c", "CREATE_HANDLE")
+for start, chain in (("worker_h1", ["handle"]), ("worker_h2", ["handle", "middle"]),
+                     ("worker_h3", ["handle", "middle", "outer"])):
+    mine = [l for l in leaks if l.get("start_routine") == start]
+    check(len(mine) == 2, f"{len(mine)} leaks of {start}, expected 2", leaks)
+    want = ["spawn_here"] + chain + ["main"]
+    for l in mine:
+        st = l["created_by"]["stack"]
+        got = functions(st)[:len(want)]
+        check(got == want and st[0].get("line") == at,
+              f"{start} created by {got}, expected {want} (creators.c:{at})", st)
 ok()
