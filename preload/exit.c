@@ -547,18 +547,15 @@ static void release_early_sigpipe(void)
  * the default again and the signal, raised again, ends the process as it would have (core dump
  * included). A handler the program installs meanwhile replaces ours; a sigaction() that asks
  * during the teardown sees ours. docs/internals.md, "A teardown that dies". */
-static const int teardown_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+static const int teardown_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
+                                       SIGILL,  SIGTRAP, SIGSYS, SIGPIPE};
+static const char *const teardown_signal_names[] = {"SIGABRT", "SIGSEGV", "SIGBUS", "SIGFPE",
+                                                    "SIGILL",  "SIGTRAP", "SIGSYS", "SIGPIPE"};
 static bool teardown_caught[TL_ARRAY_SIZE(teardown_signals)];
-static atomic_bool teardown_died;
-
-static const char *teardown_signal_name(int sig)
-{
-	return sig == SIGABRT   ? "SIGABRT"
-	       : sig == SIGSEGV ? "SIGSEGV"
-	       : sig == SIGBUS  ? "SIGBUS"
-	       : sig == SIGFPE  ? "SIGFPE"
-	                        : "SIGILL";
-}
+/* who writes the early report after the teardown began: nobody yet, a dying thread (writing,
+ * then written), or the last exit handler */
+enum { TD_NONE, TD_WRITING, TD_WRITTEN, TD_FINISHING };
+static atomic_int teardown_report;
 
 static void teardown_default(int sig)
 {
@@ -568,27 +565,48 @@ static void teardown_default(int sig)
 	TL_REAL(sigaction)(sig, &dfl, NULL);
 }
 
-static void teardown_died_of(int sig)
+/* A thread (another than the writer) waits until the report is whole: the signal it raises next
+ * ends the process. Bounded: a writer stopped for good must not hang the process. */
+static void teardown_wait_written(void)
 {
+	for (int ms = 0; ms < 2000 && atomic_load(&teardown_report) == TD_WRITING; ms++)
+		raw_nap_ms(1);
+}
+
+static void teardown_died_of(int sig, siginfo_t *si, void *context)
+{
+	(void)context;
 	int e = errno;
 	teardown_default(sig);
-	if (!atomic_exchange(&teardown_died, true) && early_result.out != NULL &&
-	    tl_getpid() == tl_pid) {
+	int none = TD_NONE;
+	if (tl_getpid() != tl_pid || early_result.out == NULL) {
+		/* a child forked during the teardown: not its report */
+	} else if (atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
 		int fd = tl_output_again(early_fd);
 		tl_output_write(fd, early_result.out, early_result.len);
+		const char *name = "a signal";
+		for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++)
+			if (teardown_signals[i] == sig)
+				name = teardown_signal_names[i];
 		if (tl_opt.format != TL_FORMAT_JSON) {
-			char note[200];
-			int n = snprintf(
-			    note, sizeof(note),
-			    "threadleak: then the program's teardown (its exit handlers and "
-			    "destructors) ended it with %s: the report is the check's from "
-			    "before, the exit status the signal's\n",
-			    teardown_signal_name(sig));
+			char note[240];
+			int n =
+			    snprintf(note, sizeof(note),
+			             "threadleak: then %s ended the process during its teardown "
+			             "(exit handlers and destructors): this report is the check's "
+			             "from before the teardown, the exit status the signal's\n",
+			             name);
 			tl_output_write(fd, note, (size_t)n);
 		}
+		atomic_store(&teardown_report, TD_WRITTEN);
+	} else {
+		teardown_wait_written();
 	}
-	/* blocked until we return: then the default action, as without us */
-	tl_raw_syscall(SYS_tgkill, tl_getpid(), tl_gettid(), sig);
+	/* Then the default action, as without us. A fault the kernel raised (si_code > 0) comes
+	 * back when the instruction runs again, with its own address and code (the core shows
+	 * them); one sent (abort, raise, kill) is sent again, blocked until we return. */
+	if (si == NULL || si->si_code <= 0 || sig == SIGABRT || sig == SIGPIPE)
+		tl_raw_syscall(SYS_tgkill, tl_getpid(), tl_gettid(), sig);
 	errno = e;
 }
 
@@ -602,13 +620,15 @@ static void catch_teardown_deaths(void)
 		    (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
 			continue;
 		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = teardown_died_of;
+		sa.sa_sigaction = teardown_died_of;
+		sa.sa_flags = SA_SIGINFO;
 		sigemptyset(&sa.sa_mask);
 		teardown_caught[i] = TL_REAL(sigaction)(teardown_signals[i], &sa, NULL) == 0;
 	}
 }
 
-/* The teardown is over: the signals that still have our handler get the default back. */
+/* The teardown is over (or the process is a child now): the signals that still have our
+ * handler get the default back. */
 static void release_teardown_deaths(void)
 {
 	for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++) {
@@ -617,9 +637,23 @@ static void release_teardown_deaths(void)
 			continue;
 		teardown_caught[i] = false;
 		if (TL_REAL(sigaction)(teardown_signals[i], NULL, &cur) == 0 &&
-		    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == teardown_died_of)
+		    (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == teardown_died_of)
 			teardown_default(teardown_signals[i]);
 	}
+}
+
+/* The last exit handler writes the report, unless a thread dying in the teardown has: then the
+ * process is about to end of that thread's signal, and this handler waits for it (bounded: a
+ * process that goes on after all gets its report twice rather than hang). */
+static void teardown_report_ours(void)
+{
+	release_teardown_deaths();
+	int none = TD_NONE;
+	if (atomic_compare_exchange_strong(&teardown_report, &none, TD_FINISHING) ||
+	    none == TD_FINISHING)
+		return;
+	teardown_wait_written();
+	raw_nap_ms(5000);
 }
 
 /* The check taken before the teardown (or, failing that, in our destructor), its report kept
@@ -1068,7 +1102,7 @@ static int finish_check(int status, bool after_fini)
 	if (!atomic_compare_exchange_strong(&early_state, &none, EARLY_SKIPPED))
 		while (atomic_load(&early_state) == EARLY_RUNNING) /* in another thread */
 			raw_nap_ms(1);
-	release_teardown_deaths();
+	teardown_report_ours();
 	/* the report after what the program left in stdio (glibc flushes it right after us): a
 	 * JSON report on stdout stays one document at the end */
 	uint64_t mask = 0;
@@ -1114,6 +1148,7 @@ static void at_exit(int status, void *arg)
 	if (!nothing_since_early() && checks_exit() && !atomic_exchange(&exit_checked, true) &&
 	    !nothing_to_check() && !death_test_child()) {
 		if (atomic_load(&exit_reduced)) {
+			release_teardown_deaths(); /* the early report will not be written */
 			if (reduced_check(status) > 0 && status == 0 && tl_opt.exitcode != 0) {
 				flush_stdio(false);
 				_exit(tl_opt.exitcode);
@@ -1184,6 +1219,8 @@ static void at_quick(void)
 {
 	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !death_test_child()) {
 		int status = atomic_load(&quick_status);
+		if (atomic_load(&exit_reduced))
+			release_teardown_deaths();
 		int leaked = atomic_load(&exit_reduced) ? reduced_check(status)
 		                                        : finish_check(status, false);
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0)
@@ -1223,6 +1260,8 @@ void tl_exit_after_fork_child(void)
 		atomic_store(&child_unchecked, true);
 	forked_child = true;
 	death_child_known = -1;
+	release_teardown_deaths(); /* the parent's report is not the child's */
+	atomic_store(&teardown_report, TD_NONE);
 	atomic_store(&exit_checked, false);
 	/* forked while the parent ran its last exit handler, which glibc had taken off the list
 	 * the child copied: no check can run in the child, and its exit_gate, still on the list,
