@@ -310,12 +310,16 @@ static bool frame_is(const struct tl_frame *f, const char *const *names)
 /* A futex wait seen from outside is usually a lock: say which, from the top frames. */
 /* A thread outside our wrappers asleep in pthread_cond_wait (one glibc started: a timer's or
  * mq_notify's notification function) waits, as the kernel sees it, on a word inside the
- * condition variable, __g_signals[0] or [1] (a cond is 8-aligned: the address says which): it
- * read "futex cv+40". The object is the condition variable. */
-static void cond_of_futex(struct tl_seen *s)
+ * condition variable: __g_signals[0] or [1] (a cond is 8-aligned: the address says which), or,
+ * inside __condvar_acquire_lock (a waiter leaving, a signaller), its internal lock in
+ * __g1_orig_size. It read "futex cv+40". The object is the condition variable. */
+static void cond_of_futex(struct tl_seen *s, bool internal_lock)
 {
-	const uintptr_t g = offsetof(struct __pthread_cond_s, __g_signals);
-	uintptr_t base = s->obj - ((s->obj - g) % 8 == 0 ? g : g + sizeof(unsigned int));
+	const uintptr_t g = offsetof(struct __pthread_cond_s, __g_signals),
+	                l = offsetof(struct __pthread_cond_s, __g1_orig_size);
+	uintptr_t base = internal_lock           ? s->obj - l
+	                 : (s->obj - g) % 8 == 0 ? s->obj - g
+	                                         : s->obj - g - sizeof(unsigned int);
 	if (s->obj < g + sizeof(unsigned int) || base % 8 != 0)
 		return;
 	s->kind = TL_OBJ_COND;
@@ -347,10 +351,14 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 	}
 	if (s->in_wrapper || s->kind != TL_OBJ_FUTEX || s->stack.n == 0)
 		return;
+	static const char *const cond_lock_fns[] = {"__condvar_acquire_lock",
+	                                            "__condvar_cancel_waiting", NULL};
+	bool internal_lock = false;
 	for (int i = 0; i < s->stack.n && i < 4; i++) {
 		struct tl_frame fr[8];
 		int k = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr, 8);
 		for (int j = 0; j < k; j++) {
+			internal_lock |= frame_is(&fr[j], cond_lock_fns);
 			if (frame_is(&fr[j], mutex_fns)) {
 				s->call = "pthread_mutex_lock";
 				s->kind = TL_OBJ_MUTEX;
@@ -359,7 +367,7 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 			if (frame_is(&fr[j], cond_fns)) {
 				s->call = "pthread_cond_wait";
 				s->kind = TL_OBJ_FUTEX;
-				cond_of_futex(s);
+				cond_of_futex(s, internal_lock);
 				return;
 			}
 			if (frame_is(&fr[j], join_fns)) {

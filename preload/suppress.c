@@ -194,18 +194,15 @@ static const char *dead_cond(int type, const char *pat)
 			if (strncmp(q + 2, type_names[i], strlen(type_names[i])) == 0 &&
 			    q[2 + strlen(type_names[i])] == ':')
 				return "'&&' without blanks around it is part of the pattern "
-				       "(conditions "
-				       "are joined with ' && ')";
+				       "(conditions are joined with ' && ')";
 	if (type != R_NAME)
 		return NULL;
-	/* the kernel keeps 15 bytes of a thread's name: a longer literal never matches */
-	size_t n = strlen(pat);
-	const char *b = pat;
-	if (*b == '^')
-		b++, n--;
-	if (n > 0 && b[n - 1] == '$')
-		n--;
-	if (n <= 15 || strcspn(b, ".[]()*+?{}|\\") < n)
+	/* the kernel keeps 15 bytes of a thread's name: the pieces between '*' (up to a '$') must
+	 * all be found in it, one after the other (tl_pattern_match) */
+	size_t n = 0;
+	for (const char *q = pat[0] == '^' ? pat + 1 : pat; *q && *q != '$'; q++)
+		n += *q != '*';
+	if (n <= 15)
 		return NULL;
 	return "names are at most 15 bytes (the kernel keeps no more): this pattern never matches";
 }
