@@ -221,11 +221,8 @@ void tl_module_unloading(void *handle)
 		return;
 	struct unloading u = {lm->l_addr, lm->l_name, 0, 0};
 	dl_iterate_phdr(find_unloading, &u);
-	/* as dlopen was given it ("./libplug.so"): from the folder of now, which may change */
-	char *path = u.hi > u.lo ? realpath(u.name, NULL) : NULL;
-	if (path)
-		tl_sym_unloading(path, u.lo, u.hi);
-	free(path);
+	if (u.hi > u.lo)
+		tl_sym_unloading(u.lo, u.hi);
 }
 
 /* How long a thread creation waits for the loader's locks before it goes without a stack. */

@@ -105,7 +105,7 @@ struct tl_frame {
 	bool signal_frame;
 };
 const char *tl_mapping_name(int mapping); /* JSON value: NULL for TL_MAP_MODULE */
-int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen);
+int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen, unsigned long *inode);
 /* /proc/thread-self/maps, opened (an fd, or -1): the process's mappings as the calling thread
  * sees them, which are everyone's. Not /proc/self/maps: once main has called pthread_exit,
  * "self" names a zombie task without memory, whose maps file is empty (docs/internals.md). */
@@ -121,7 +121,7 @@ struct tl_symbolizer *tl_sym_get(void); /* shared across checks; do not close */
 void tl_sym_forget(void);
 /* A module dlclose unloads: reported at its old addresses by later symbolizers, when no module
  * loaded since took them (its threads' frames stay named) */
-void tl_sym_unloading(const char *path, uintptr_t lo, uintptr_t hi);
+void tl_sym_unloading(uintptr_t lo, uintptr_t hi);
 struct dl_phdr_info;
 bool tl_module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 void tl_sym_close(struct tl_symbolizer *s);

@@ -308,8 +308,16 @@ static int collect_module(struct dl_phdr_info *info, size_t size, void *data)
 		md->vdso = (const void *)vdso;
 		md->vdso_size = ((hi - vdso) + (size_t)page - 1) & ~((size_t)page - 1);
 		name = strdup("[vdso]");
-	} else if (info->dlpi_name && info->dlpi_name[0]) {
+	} else if (info->dlpi_name && info->dlpi_name[0] == '/') {
 		name = strdup(info->dlpi_name);
+	} else if (info->dlpi_name && info->dlpi_name[0]) {
+		/* dlopen("./libplug.so") keeps that name, from a folder the program may have left:
+		 * the kernel's name of the file mapped there is absolute */
+		char perms[8], path[PATH_MAX];
+		name =
+		    strdup(tl_mapping_of(lo, perms, path, sizeof(path), NULL) > 0 && path[0] == '/'
+		               ? path
+		               : info->dlpi_name);
 	} else if (first && l->exe) {
 		md->main = true;
 		name = strdup(l->exe);
@@ -667,12 +675,20 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 static struct {
 	char *path;
 	uintptr_t lo, hi;
+	unsigned long inode; /* of the file that was mapped: the path may name another one since */
 } unloaded[UNLOADED_MAX];
 static size_t unloaded_next; /* a ring: the oldest goes */
 static pthread_mutex_t unloaded_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void tl_sym_unloading(const char *path, uintptr_t lo, uintptr_t hi)
+void tl_sym_unloading(uintptr_t lo, uintptr_t hi)
 {
+	/* the kernel's name for the file mapped there: absolute, whatever dlopen was given
+	 * ("./libplug.so", from a folder the program may have left) */
+	char perms[8], path[PATH_MAX];
+	unsigned long inode = 0;
+	if (tl_mapping_of(lo, perms, path, sizeof(path), &inode) <= 0 || path[0] != '/' ||
+	    inode == 0)
+		return;
 	char *copy = strdup(path);
 	if (copy == NULL)
 		return;
@@ -682,6 +698,7 @@ void tl_sym_unloading(const char *path, uintptr_t lo, uintptr_t hi)
 	unloaded[i].path = copy;
 	unloaded[i].lo = lo;
 	unloaded[i].hi = hi;
+	unloaded[i].inode = inode;
 	pthread_mutex_unlock(&unloaded_lock);
 }
 
@@ -699,8 +716,10 @@ static void collect_unloaded(struct loaded_list *l)
 	pthread_mutex_lock(&unloaded_lock);
 	for (size_t k = 0; k < UNLOADED_MAX && k < unloaded_next; k++) {
 		size_t i = (unloaded_next - 1 - k) % UNLOADED_MAX;
-		if (unloaded[i].path == NULL || overlaps(l, l->n, unloaded[i].lo, unloaded[i].hi))
-			continue;
+		struct stat st;
+		if (unloaded[i].path == NULL || overlaps(l, l->n, unloaded[i].lo, unloaded[i].hi) ||
+		    stat(unloaded[i].path, &st) != 0 || st.st_ino != unloaded[i].inode)
+			continue; /* the file was replaced or deleted: its names would be wrong */
 		if (l->n == l->cap) {
 			size_t cap = l->cap < 32 ? 32 : l->cap * 2;
 			struct loaded *v = realloc(l->v, cap * sizeof(*v));
@@ -1237,7 +1256,7 @@ int tl_open_maps(void)
 /* The mapping of /proc/thread-self/maps that holds `addr`: its permissions ("r-xp") and its path
  * ("" for an anonymous one), both cut to their buffers. At most 16 MiB of the file is read.
  * 1: found; 0: no mapping holds it; -1: the file cannot be read. */
-int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen)
+int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen, unsigned long *inode)
 {
 	int fd = tl_open_maps();
 	if (fd < 0)
@@ -1253,10 +1272,13 @@ int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen)
 		char *line = buf, *nl;
 		while ((nl = strchr(line, '\n')) != NULL) {
 			*nl = '\0';
-			unsigned long lo, hi;
+			unsigned long lo, hi, ino = 0;
 			int end = 0;
-			if (sscanf(line, "%lx-%lx %7s %*s %*s %*s%n", &lo, &hi, perms, &end) == 3 &&
+			if (sscanf(line, "%lx-%lx %7s %*s %*s %lu%n", &lo, &hi, perms, &ino,
+			           &end) == 4 &&
 			    addr >= lo && addr < hi) {
+				if (inode)
+					*inode = ino;
 				const char *p = line + end;
 				while (*p == ' ')
 					p++;
@@ -1283,7 +1305,7 @@ static int outside_modules(uintptr_t pc)
 	if (pc >= ((uintptr_t)1 << 47))
 		return TL_MAP_UNKNOWN; /* not a user-space address: a stack unwound past its end */
 	char perms[8], path[8];
-	int found = tl_mapping_of(pc, perms, path, sizeof(path));
+	int found = tl_mapping_of(pc, perms, path, sizeof(path), NULL);
 	if (found <= 0)
 		return found < 0 ? TL_MAP_UNKNOWN : TL_MAP_UNLOADED;
 	return strchr(perms, 'x') ? TL_MAP_ANONYMOUS : TL_MAP_UNLOADED;

@@ -1,8 +1,11 @@
-/* plugin_host PATH: dlopen the plugin at PATH (plugin.c), call plugin_start, let its thread
- * reach its sleep, dlclose the plugin, return. Its thread is leaked, in the plugin's code that
- * is no longer mapped: the report names it from the plugin's file all the same. */
+/* plugin_host PATH [chdir | replace OTHER]: dlopen the plugin at PATH (plugin.c), call
+ * plugin_start, let its thread reach its sleep, dlclose the plugin, return. Its thread is leaked,
+ * in the plugin's code that is no longer mapped: the report names it from the plugin's file all
+ * the same. "chdir": PATH is relative, and the program moves to "/" before dlclose. "replace":
+ * after dlclose, OTHER is renamed over PATH (a plugin rebuilt): no name may come from it. */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -19,6 +22,10 @@ int main(int argc, char **argv)
 		return 1;
 	start();
 	usleep(20000);
+	if (argc > 2 && strcmp(argv[2], "chdir") == 0 && chdir("/") != 0)
+		return 1;
 	printf("dlclose %d\n", dlclose(h));
+	if (argc > 3 && strcmp(argv[2], "replace") == 0 && rename(argv[3], argv[1]) != 0)
+		return 1;
 	return 0;
 }

@@ -1,7 +1,10 @@
 """A thread a plugin started outlives the plugin's dlclose (plugin.c, plugin_host.c): its frames
 were "?? (module unloaded)" with no start routine, and module:, start: and created_by: rules for
 it stopped matching. The symbolizer now reports the unloaded file at its old addresses: the
-thread is named (plugin_sleeper at plugin.c), its creation (plugin_start), and each rule holds."""
+thread is named (plugin_sleeper at plugin.c), its creation (plugin_start), and each rule holds:
+also when dlopen was given a relative path and the program changed folders since (the module is
+named by its absolute path). A plugin file replaced after dlclose names nothing (its frames
+read as unloaded, not as the new file's functions)."""
 import os
 
 from apiutil import *  # noqa: F403
@@ -34,4 +37,24 @@ for rule in ("module:libapiplugin.so", "start:plugin_sleeper", "created_by:plugi
     r = run([prog, plugin], options=f"suppressions={supp}")
     check(r.rc == 0 and r.report["leaked"] == 0 and r.report["suppressed"] == 1,
           f"{rule}: status {r.rc}, the unloaded plugin's thread not suppressed", r.report)
+import shutil
+
+d = tmpdir()
+shutil.copy(plugin, os.path.join(d, "libcopy.so"))
+r = run([prog, "./libcopy.so", "chdir"], cwd=d)
+cb = r.leaks[0]["created_by"]["stack"] if r.leaks else []
+check(r.rc == 23 and r.leaks and r.leaks[0].get("start_routine") == "plugin_sleeper"
+      and cb and cb[0].get("function") == "plugin_start"
+      and cb[0].get("module") == os.path.join(os.path.realpath(d), "libcopy.so"),
+      f"relative path, then chdir: status {r.rc}, created by {cb[:1]}", r.reports, r.stderr)
+
+other = os.path.join(d, "other.so")
+shutil.copy(os.path.join(SCENARIOS, "libapispawn.so"), other)
+r = run([prog, os.path.join(d, "libcopy.so"), "replace", other])
+l = r.leaks[0] if r.leaks else {}
+names = {f.get("function") for f in l.get("stack", []) + l.get("created_by", {}).get("stack", [])}
+check(r.rc == 23 and l and l.get("start_routine") is None and "plugin_start" not in names
+      and any(f.get("mapping") == "unloaded" for f in l["created_by"]["stack"]),
+      f"replaced after dlclose: start routine {l.get('start_routine')}, names {sorted(n for n in names if n)}",
+      l)
 ok()
