@@ -352,13 +352,18 @@ static bool woken(const struct tl_deferred_thread *d)
 	return d->stamp >= 0 && (tl_kernel_stamp(d->tid, &st) != d->stamp || st == 'R');
 }
 
-static bool early_result_holds(int status, bool rehearsal)
+/* `in_handler`: asked by a thread dying in the teardown (teardown_died_of), which may have
+ * interrupted a holder of the registry's lock: then the answer is yes, unknown. */
+static bool early_result_holds(int status, bool rehearsal, bool in_handler)
 {
 	if (status != early_status || (size_t)early_leaked != early_result.n ||
 	    early_sorted == NULL)
 		return false;
 	bool holds = true;
-	tl_registry_lock();
+	if (!in_handler)
+		tl_registry_lock();
+	else if (!tl_registry_trylock())
+		return true;
 	if (rehearsal)
 		early_next = tl_registry_next_number();
 	TL_REGISTRY_FOREACH (t) {
@@ -440,7 +445,7 @@ static void prepare_teardown(void)
 		dl_iterate_phdr(touch_finis, NULL);
 		tl_loader_leave();
 	}
-	(void)early_result_holds(early_status, true);
+	(void)early_result_holds(early_status, true, false);
 	if (early_found)
 		memset(early_found, 0, (early_result.n + 1) * sizeof(bool));
 	tl_output_write(-1, "", 0);
@@ -583,19 +588,27 @@ static void teardown_died_of(int sig, siginfo_t *si, void *context)
 		/* a child forked during the teardown: not its report */
 	} else if (atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
 		int fd = tl_output_again(early_fd);
-		tl_output_write(fd, early_result.out, early_result.len);
+		/* the teardown may have joined or stopped a thread the check found (a pool joined,
+		 * then an abort): its report no longer holds, and is not written */
+		bool holds = early_result_holds(early_status, false, true);
+		if (holds)
+			tl_output_write(fd, early_result.out, early_result.len);
 		const char *name = "a signal";
 		for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++)
 			if (teardown_signals[i] == sig)
 				name = teardown_signal_names[i];
 		if (tl_opt.format != TL_FORMAT_JSON) {
-			char note[240];
-			int n =
-			    snprintf(note, sizeof(note),
-			             "threadleak: then %s ended the process during its teardown "
-			             "(exit handlers and destructors): this report is the check's "
-			             "from before the teardown, the exit status the signal's\n",
-			             name);
+			char note[320];
+			int n = snprintf(
+			    note, sizeof(note),
+			    holds ? "threadleak: then %s ended the process during its "
+			            "teardown (exit handlers and destructors): this report "
+			            "is the check's from before the teardown, the exit "
+			            "status the signal's\n"
+			          : "\nthreadleak: %s ended the process during its teardown "
+			            "(exit handlers and destructors), after the threads the "
+			            "exit check had found changed there: no report\n",
+			    name);
 			tl_output_write(fd, note, (size_t)n);
 		}
 		atomic_store(&teardown_report, TD_WRITTEN);
@@ -1115,7 +1128,7 @@ static int finish_check(int status, bool after_fini)
 		}
 		flush_stdio(false);
 	}
-	if (none == EARLY_DONE && early_result_holds(status, false)) {
+	if (none == EARLY_DONE && early_result_holds(status, false, false)) {
 		/* not closed: the process ends now (see early_result_holds) */
 		tl_output_write(tl_output_again(early_fd), early_result.out, early_result.len);
 		if (after_fini)

@@ -28,6 +28,8 @@
  *   aborts  a leaked reader, and an atexit handler that calls abort() (as std::terminate does in
  *           the destructor of a global std::thread left joinable): the process dies of SIGABRT
  *   faults  the same with a handler that writes through a null pointer (SIGSEGV)
+ *   joinaborts the reader, and an atexit handler that wakes it, joins it, then aborts: nothing
+ *           is leaked any more when the process dies, and no report may name it
  *   exiter  a worker that calls exit(7) 150 ms after main returns, in the grace period: bare,
  *           the process has ended by then with main's status, and the worker is a leak
  *   exiter_now the same, main returning 1 ms after it starts the worker
@@ -291,6 +293,16 @@ static void aborts(void)
 	abort();
 }
 
+static pthread_t reader_thread;
+
+static void join_then_abort(void)
+{
+	char c = 'x';
+	write(fds[1], &c, 1);
+	pthread_join(reader_thread, NULL);
+	abort();
+}
+
 static void faults(void)
 {
 	*(volatile int *)(uintptr_t)0 = 1;
@@ -401,6 +413,10 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, forever, NULL);
 		pthread_create(&t, NULL, early_exiter, NULL);
 		usleep(200000);
+	} else if (strcmp(mode, "joinaborts") == 0) {
+		atexit(join_then_abort);
+		pipe(fds);
+		pthread_create(&reader_thread, NULL, reader, NULL);
 	} else if (strcmp(mode, "aborts") == 0 || strcmp(mode, "faults") == 0) {
 		atexit(strcmp(mode, "aborts") == 0 ? aborts : faults);
 		pipe(fds);

@@ -160,6 +160,12 @@ for mode, sig in (("aborts", signal.SIGABRT), ("faults", signal.SIGSEGV)):
     check(r.rc == -sig and got == [("reader", "read")], f"{mode} (JSON log file): status {r.rc},"
           f" reported {got}", r.reports, r.stderr)
 
+# the teardown joins the thread the check found, then aborts: no report may name it
+r = run([prog, "joinaborts"], json_format=False)
+check(r.rc == -signal.SIGABRT and b"found 1 leaked thread" not in r.stderr
+      and b"changed there: no report" in r.stderr,
+      f"joinaborts: status {r.rc}, a report of a thread the teardown joined", r.stderr)
+
 import os
 import subprocess
 import tempfile
