@@ -122,8 +122,8 @@ static void load_demangle(void)
 	static const char module[] = "libthreadleak-demangle.so";
 	char perms[8], path[PATH_MAX];
 	void *h = NULL;
-	if (tl_mapping_of((uintptr_t)load_demangle, perms, path, sizeof(path) - sizeof(module), NULL) >
-	        0 &&
+	if (tl_mapping_of((uintptr_t)load_demangle, perms, path, sizeof(path) - sizeof(module),
+	                  NULL) > 0 &&
 	    path[0] == '/') {
 		char *slash = strrchr(path, '/');
 		memcpy(slash + 1, module, sizeof(module));

@@ -28,7 +28,7 @@ enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 	  "write the report to PATH.PID instead of stderr (never through a symlink, never over "  \
 	  "another user's file); 'stderr' and 'stdout' also work (an empty value is stderr), a "  \
 	  "device ('/dev/null') is written as it is, a folder ('logs/') gets "                    \
-	  "'logs/threadleak.PID'; a relative path is "                                           \
+	  "'logs/threadleak.PID'; a relative path is "                                            \
 	  "from the folder the program started in")                                               \
 	X(STR, log_dir_id, log_dir_id, NULL, 0, 0,                                                \
 	  "set by threadleak run: DEV,INO of log_path's folder; no report is written elsewhere")  \

@@ -169,10 +169,10 @@ struct tl_thread {
 	uint64_t number;
 	_Atomic pid_t tid;
 	uint64_t creator;
-	pid_t creator_tid; /* the creating thread's tid then: a name it passed on (suppress.c) */
-	atomic_bool named; /* named by pthread_setname_np since its creation */
+	pid_t creator_tid;   /* the creating thread's tid then: a name it passed on (suppress.c) */
+	atomic_bool named;   /* named by pthread_setname_np since its creation */
 	char given_name[16]; /* that name, under the registry lock (the kernel keeps 15 bytes) */
-	void *start;       /* start routine as passed to pthread_create/thrd_create */
+	void *start;         /* start routine as passed to pthread_create/thrd_create */
 	const char *start_label; /* adopted threads: libc's start routine, by name */
 	void *arg;
 	/* the frame pointer of our start wrapper while it runs the start routine (thread_start in
@@ -503,8 +503,8 @@ void tl_capture_init(void);
 /* Creation stack of the calling thread, skipping `skip` innermost frames. */
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut);
 bool tl_pc_is_own(uintptr_t pc);           /* a pc inside this library */
-const char *tl_module_of_pc(uintptr_t pc);
-void tl_module_unloading(void *handle); /* dlclose(handle) is about to run */ /* its object's path ("" the program), or NULL */
+const char *tl_module_of_pc(uintptr_t pc); /* its object's path ("" the program), or NULL */
+void tl_module_unloading(void *handle);    /* dlclose(handle) is about to run */
 /* Wait for the threads the last check parked to be out of its handler, then choose and install
  * the sampling signal: first in a check, before any thread's signal mask is read. at_exit: the
  * threads this check parks may still be leaving the handler when it returns. */

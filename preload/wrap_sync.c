@@ -95,19 +95,19 @@ TL_EXPORT int cnd_timedwait(cnd_t *c, mtx_t *m, const struct timespec *ts)
 
 /* Try first: the uncontended path must cost nothing. glibc's pthread functions return their
  * errors and leave errno alone (saving it cost an uncontended read lock 2 ns of 12). */
-#define TRY_FIRST_THEN(trycall, taken)  \
-	do {                            \
-		if ((trycall) == 0)     \
-			return taken;   \
+#define TRY_FIRST_THEN(trycall, taken) \
+	do {                           \
+		if ((trycall) == 0)    \
+			return taken;  \
 	} while (0)
 #define TRY_FIRST(trycall) TRY_FIRST_THEN(trycall, 0)
 /* the same for a try that sets errno when it fails (sem_trywait's EAGAIN): put back */
-#define TRY_FIRST_KEEP_ERRNO(trycall)  \
-	do {                           \
-		int e_ = errno;        \
-		if ((trycall) == 0)    \
-			return 0;      \
-		errno = e_;            \
+#define TRY_FIRST_KEEP_ERRNO(trycall) \
+	do {                          \
+		int e_ = errno;       \
+		if ((trycall) == 0)   \
+			return 0;     \
+		errno = e_;           \
 	} while (0)
 
 TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
