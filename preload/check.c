@@ -326,8 +326,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		s->creator = t->creator;
 		s->creator_tid = t->creator_tid;
 		s->named = atomic_load(&t->named);
-		if (s->named) /* a finished thread's: the kernel's look replaces it for a live one
-		               */
+		/* the name it gave itself, for a finished thread: a live one's is the kernel's */
+		if (s->named)
 			memcpy(s->name, t->given_name, sizeof(t->given_name));
 		s->flags = f;
 		s->start = t->start;
@@ -797,6 +797,16 @@ static bool all_suppressed_early(struct check *c)
 	return true;
 }
 
+/* The program's options hook, found in the symbol table when it is not exported (hooks.c):
+ * true when it changed the options; the rules loaded with the old ones go. */
+static bool hook_from_symbols(struct tl_symbolizer *sym)
+{
+	if (!tl_options_apply_hook(sym))
+		return false;
+	tl_suppress_forget();
+	return true;
+}
+
 /* A program's options hook that is not exported is found in the symbol table (hooks.c), which
  * the check reads for the report anyway: before the grace period waits, not after, so that the
  * hook's grace_ms is the one waited (it was the default 250 ms, whatever the hook said) and its
@@ -811,12 +821,10 @@ static void hook_before_waiting(struct check *c, int64_t *deadline)
 	c->hook_looked = true;
 	if (!tl_loader_enter(LOADER_WAIT_MS))
 		return;
-	bool changed = tl_options_apply_hook(tl_sym_get());
+	bool changed = hook_from_symbols(tl_sym_get());
 	tl_loader_leave();
-	if (changed) {
-		tl_suppress_forget();
+	if (changed)
 		*deadline = c->t0 + (int64_t)tl_opt.grace_ms * MS;
-	}
 }
 
 /* 1. Threads that are winding down get grace_ms to go: the registry and /proc/self/task are
@@ -1107,8 +1115,7 @@ static void symbols_and_hook(struct check *c)
 	if (!c->loader)
 		return;
 	c->r.sym = tl_sym_get();
-	if (tl_options_apply_hook(c->r.sym))
-		tl_suppress_forget();
+	hook_from_symbols(c->r.sym);
 }
 
 /* A call seen only for its stack (a thread being created) is none; a duration only a wrapper

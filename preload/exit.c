@@ -554,8 +554,6 @@ static void release_early_sigpipe(void)
  * during the teardown sees ours. docs/internals.md, "A teardown that dies". */
 static const int teardown_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
                                        SIGILL,  SIGTRAP, SIGSYS, SIGPIPE};
-static const char *const teardown_signal_names[] = {"SIGABRT", "SIGSEGV", "SIGBUS", "SIGFPE",
-                                                    "SIGILL",  "SIGTRAP", "SIGSYS", "SIGPIPE"};
 static bool teardown_caught[TL_ARRAY_SIZE(teardown_signals)];
 /* who writes the early report after the teardown began: nobody yet, a dying thread (writing,
  * then written), or the last exit handler */
@@ -593,22 +591,19 @@ static void teardown_died_of(int sig, siginfo_t *si, void *context)
 		bool holds = early_result_holds(early_status, false, true);
 		if (holds)
 			tl_output_write(fd, early_result.out, early_result.len);
-		const char *name = "a signal";
-		for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++)
-			if (teardown_signals[i] == sig)
-				name = teardown_signal_names[i];
+		const char *abbrev = sigabbrev_np(sig); /* glibc's table: no allocation, no lock */
 		if (tl_opt.format != TL_FORMAT_JSON) {
 			char note[320];
 			int n = snprintf(
 			    note, sizeof(note),
-			    holds ? "threadleak: then %s ended the process during its "
+			    holds ? "threadleak: then SIG%s ended the process during its "
 			            "teardown (exit handlers and destructors): this report "
 			            "is the check's from before the teardown, the exit "
 			            "status the signal's\n"
-			          : "\nthreadleak: %s ended the process during its teardown "
+			          : "\nthreadleak: SIG%s ended the process during its teardown "
 			            "(exit handlers and destructors), after the threads the "
 			            "exit check had found changed there: no report\n",
-			    name);
+			    abbrev ? abbrev : "?");
 			tl_output_write(fd, note, (size_t)n);
 		}
 		atomic_store(&teardown_report, TD_WRITTEN);

@@ -307,7 +307,6 @@ static bool frame_is(const struct tl_frame *f, const char *const *names)
 	return false;
 }
 
-/* A futex wait seen from outside is usually a lock: say which, from the top frames. */
 /* A thread outside our wrappers asleep in pthread_cond_wait (one glibc started: a timer's or
  * mq_notify's notification function) waits, as the kernel sees it, on a word inside the
  * condition variable: __g_signals[0] or [1] (a cond is 8-aligned: the address says which), or,
@@ -327,6 +326,7 @@ static void cond_of_futex(struct tl_seen *s, bool internal_lock)
 	s->obj2 = 0; /* its mutex is not known */
 }
 
+/* A futex wait seen from outside is usually a lock: say which, from the top frames. */
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 {
 	static const char *const mutex_fns[] = {

@@ -268,6 +268,30 @@ struct loaded_list {
 	const char *exe; /* path of the main program, or NULL */
 };
 
+/* Appends a module; takes name and md (freed when it cannot). False when out of memory. */
+static bool add_loaded(struct loaded_list *l, char *name, uintptr_t lo, uintptr_t hi,
+                       struct mod_data *md)
+{
+	if (name == NULL || md == NULL) {
+		free(name);
+		free(md);
+		return false;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap < 32 ? 32 : l->cap * 2;
+		struct loaded *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL) {
+			free(name);
+			free(md);
+			return false;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct loaded){name, lo, hi, md};
+	return true;
+}
+
 /* The address range a module is reported at: libdwfl takes the first PT_LOAD's aligned address
  * as the module start and derives the bias from it when the file is opened, so exactly that, up
  * to the end of the last segment. False for an object without segments. */
@@ -322,22 +346,7 @@ static int collect_module(struct dl_phdr_info *info, size_t size, void *data)
 		md->main = true;
 		name = strdup(l->exe);
 	}
-	if (name == NULL) {
-		free(md);
-		return 0;
-	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap < 32 ? 32 : l->cap * 2;
-		struct loaded *v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL) {
-			free(name);
-			free(md);
-			return 0;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct loaded){name, lo, hi, md};
+	add_loaded(l, name, lo, hi, md);
 	return 0;
 }
 
@@ -720,22 +729,9 @@ static void collect_unloaded(struct loaded_list *l)
 		if (unloaded[i].path == NULL || overlaps(l, l->n, unloaded[i].lo, unloaded[i].hi) ||
 		    stat(unloaded[i].path, &st) != 0 || st.st_ino != unloaded[i].inode)
 			continue; /* the file was replaced or deleted: its names would be wrong */
-		if (l->n == l->cap) {
-			size_t cap = l->cap < 32 ? 32 : l->cap * 2;
-			struct loaded *v = realloc(l->v, cap * sizeof(*v));
-			if (v == NULL)
-				break;
-			l->v = v;
-			l->cap = cap;
-		}
-		struct mod_data *md = calloc(1, sizeof(*md));
-		char *name = strdup(unloaded[i].path);
-		if (md == NULL || name == NULL) {
-			free(md);
-			free(name);
+		if (!add_loaded(l, strdup(unloaded[i].path), unloaded[i].lo, unloaded[i].hi,
+		                calloc(1, sizeof(struct mod_data))))
 			break;
-		}
-		l->v[l->n++] = (struct loaded){name, unloaded[i].lo, unloaded[i].hi, md};
 	}
 	pthread_mutex_unlock(&unloaded_lock);
 }
