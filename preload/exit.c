@@ -46,11 +46,9 @@ TL_START_DATA static atomic_bool child_unchecked;
  * it locks every stream, and a leaked thread blocked in fgets() holds stdin's lock forever.
  * glibc's own exit-time flush takes no locks either; flush only streams with pending output
  * (fflush on an input stream would move a shared file offset). */
-extern FILE *_IO_list_all; /* exported by glibc; the head of its list of open streams */
-
 static void flush_stdio(bool others_run)
 {
-	for (FILE *f = _IO_list_all; f != NULL; f = f->_chain) {
+	for (FILE *f = tl_stdio_streams(); f != NULL; f = f->_chain) {
 		if (!(f->_IO_write_ptr > f->_IO_write_base || f->_mode > 0))
 			continue;
 		/* others_run: other threads still write (a fork during the check); a stream
@@ -517,7 +515,7 @@ static void let_sigpipe(const uint64_t *old)
 
 /* A SIGPIPE raised by the destructor's flush (take_early_check), held until the last exit handler
  * has written the report: the mask to restore then. */
-static bool early_sigpipe_held;
+TL_START_DATA static bool early_sigpipe_held;
 static uint64_t early_sigpipe_mask;
 
 static void flush_before_check(void)
@@ -1296,12 +1294,13 @@ void tl_exit_after_fork_child(void)
 /* at_quick_exit itself comes from libc_nonshared.a, linked at the end of our text: calling what
  * it calls saves every process a page fault there (docs/internals.md, Process start). */
 extern int __cxa_at_quick_exit(void (*fn)(void), void *dso_handle);
-extern void *__dso_handle __attribute__((weak, visibility("hidden")));
 
-/* From the constructor: the handlers that run the check at exit. */
+/* From the constructor: the handlers that run the check at exit. Tied to no object (the
+ * library has no __dso_handle: it is linked without crtbegin.o, preload/meson.build), so that
+ * nothing takes them away before they run; we are never unloaded. */
 void tl_exit_install(void)
 {
 	on_exit(exit_gate, NULL);
 	on_exit(at_exit, NULL);
-	__cxa_at_quick_exit(at_quick, __dso_handle);
+	__cxa_at_quick_exit(at_quick, NULL);
 }
