@@ -182,13 +182,21 @@ bool tl_pc_is_own(uintptr_t pc)
 
 /* The path of the shared object that holds pc, as the loader lists it ("" for the program),
  * or NULL. _dl_find_object takes no lock (glibc 2.35): the check asks before it has the
- * loader's locks (tl_suppress_early). Weak: an older glibc answers NULL. */
-extern int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((weak));
-
+ * loader's locks (tl_suppress_early). Looked up on first use rather than bound at load (real.c
+ * says why); an older glibc has none and answers NULL. */
 const char *tl_module_of_pc(uintptr_t pc)
 {
+	static int (*_Atomic find)(void *, struct dl_find_object *);
+	static _Atomic bool looked;
+	if (!atomic_load_explicit(&looked, memory_order_acquire)) {
+		atomic_store_explicit(&find, tl_lookup_global("_dl_find_object"),
+		                      memory_order_relaxed);
+		atomic_store_explicit(&looked, true, memory_order_release);
+	}
+	int (*fn)(void *, struct dl_find_object *) =
+	    atomic_load_explicit(&find, memory_order_relaxed);
 	struct dl_find_object found;
-	if (_dl_find_object == NULL || pc == 0 || _dl_find_object((void *)(pc - 1), &found) != 0 ||
+	if (fn == NULL || pc == 0 || fn((void *)(pc - 1), &found) != 0 ||
 	    found.dlfo_link_map == NULL)
 		return NULL;
 	return found.dlfo_link_map->l_name;

@@ -1343,7 +1343,7 @@ static void phase_done(const struct check *c, const char *name)
 	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 	struct rusage ru;
 	long faults = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_minflt : -1;
-	fprintf(stderr,
+	dprintf(2,
 	        "threadleak: check: %-8s done at %7.1f ms (this thread's CPU time %7.1f ms, page "
 	        "faults %ld), peak RSS %ld kB, RSS %ld kB, looks by the helper thread %zu\n",
 	        name, (double)(tl_mono_ns() - c->t0) / 1e6,

@@ -39,14 +39,19 @@ static void secure_execution(void)
 
 TL_START_DATA static bool options_hook_done;
 
-/* THREADLEAK_OPTIONS, read from environ: libc's getenv, the first call to it through our PLT,
- * would cost every process the loader's lazy binding and a page of libc (docs/internals.md,
- * Process start). */
-static const char *options_env(void)
+/* The environment the constructor was given (glibc passes argc, argv and envp to the
+ * functions of .init_array), NULL when something else initialised us first. */
+TL_START_DATA char **tl_start_envp;
+
+/* THREADLEAK_OPTIONS, read from the environment: libc's getenv, the first call to it through
+ * our PLT, would cost every process the loader's lazy binding and a page of libc, and a
+ * reference to `environ` a symbol lookup at load (docs/internals.md, Process start). */
+static const char *options_env(bool at_start)
 {
 	/* with the start data: a constant would cost a page of our read-only data */
 	TL_START_DATA static char name[] = "THREADLEAK_OPTIONS=";
-	for (char **e = environ; e != NULL && *e != NULL; e++) {
+	char **env = at_start && tl_start_envp != NULL ? tl_start_envp : tl_environ();
+	for (char **e = env; e != NULL && *e != NULL; e++) {
 		size_t i = 0;
 		while (name[i] && (*e)[i] == name[i])
 			i++;
@@ -80,7 +85,7 @@ static bool load_options(struct tl_symbolizer *sym)
 	bool quiet = tl_log_quiet;
 	tl_log_quiet =
 	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
-	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
+	tl_options_parse(options_env(false), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 	secure_execution();
 	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
@@ -91,7 +96,7 @@ static bool load_options(struct tl_symbolizer *sym)
 /* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
 void tl_options_load(void)
 {
-	tl_options_parse(options_env(), "THREADLEAK_OPTIONS");
+	tl_options_parse(options_env(true), "THREADLEAK_OPTIONS");
 	load_options(NULL);
 	secure_execution();
 	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */

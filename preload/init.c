@@ -21,9 +21,10 @@ static void atfork_parent(void)
 	tl_registry_unlock();
 }
 
-static void atfork_child(void)
+/* The child's reset, after our child handler or, for a child forked before the handlers
+ * existed, before its first thread (tl_fork_child_missed). */
+static void reset_child(void)
 {
-	tl_registry_unlock();
 	tl_registry_after_fork_child();
 	tl_check_after_fork();
 	tl_capture_after_fork_child();
@@ -32,6 +33,12 @@ static void atfork_child(void)
 	tl_exit_after_fork_child();
 	tl_log_after_fork_child();
 	atomic_store(&tl_checking, TL_NOT_CHECKING);
+}
+
+static void atfork_child(void)
+{
+	tl_registry_unlock();
+	reset_child();
 }
 
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
@@ -63,35 +70,74 @@ static void unpreload_children(void)
 	free(out);
 }
 
-/* Our fork handlers, registered first thing in init(), before anything of ours that may call
- * into another library (an allocator registers its own handlers on first use). Straight to the
- * next __register_atfork (libc's): calling pthread_atfork (libc_nonshared.a, at the end of our
- * text) would cost every process a page fault there, and so would the table of names TL_REAL
- * looks up in; the name is kept with the start data (docs/internals.md, Process start). */
+/* Our fork handlers, registered the first time they can matter: before the process's first
+ * thread, before its first fork(), and before anyone else's fork handler (the wrapper below), so
+ * that ours stay the oldest. glibc runs prepare handlers newest first, parent and child handlers
+ * oldest first, and ours must be the oldest: a prepare handler that joins a library's workers
+ * (OpenBLAS registers one from its constructor, then starts them) calls our join wrapper, which
+ * takes the registry lock that our prepare handler holds until the fork is done. Not at start:
+ * registering costs every process two page faults of libc's, its code and its list of handlers
+ * (docs/internals.md, Process start). Straight to the next __register_atfork (libc's):
+ * pthread_atfork is a stub of libc_nonshared.a at the end of our text, a page of its own. */
 TL_START_DATA static char register_atfork_name[] = "__register_atfork";
+/* 0 not registered, 1 being registered, 2 registered */
+TL_START_DATA static _Atomic int fork_handlers_state;
+static __thread bool registering_fork_handlers __attribute__((tls_model("initial-exec")));
 
-static void register_fork_handlers(void)
+void tl_fork_handlers_install(void)
 {
+	if (TL_LIKELY(atomic_load_explicit(&fork_handlers_state, memory_order_acquire) == 2) ||
+	    registering_fork_handlers) /* an allocator's own registration, from inside ours */
+		return;
+	int idle = 0;
+	if (!atomic_compare_exchange_strong(&fork_handlers_state, &idle, 1)) {
+		while (atomic_load_explicit(&fork_handlers_state, memory_order_acquire) != 2)
+			sched_yield();
+		return;
+	}
+	registering_fork_handlers = true;
 	__typeof__(tl_real___register_atfork) next = tl_lookup_next(register_atfork_name);
 	if (next == NULL)
 		next = TL_REAL(__register_atfork);
+	/* tied to no object: __cxa_finalize would take them away when _dl_fini runs our
+	 * destructors, and a fork after that ran our prepare handler twice, locking the registry
+	 * twice (tests/robust spawn forkexit hung under load) */
 	if (next != NULL)
 		next(atfork_prepare, atfork_parent, atfork_child, NULL);
+	registering_fork_handlers = false;
+	atomic_store_explicit(&fork_handlers_state, 2, memory_order_release);
+}
+
+/* A child forked before our handlers existed, by a fork inside libc that our fork() wrapper
+ * does not see (daemon(), forkpty()): nothing ran our child handler, and the pid and the main
+ * thread's record are the parent's. Told by the pid before the child's first thread (which it
+ * cannot have had: the parent had none either, or the handlers would exist), and reset then.
+ * A child that starts no thread needs nothing: its exit path finds nothing to check. */
+void tl_fork_child_missed(void)
+{
+	if (tl_getpid() != tl_pid)
+		reset_child();
 }
 
 /* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into
- * every caller. glibc runs prepare handlers newest first, parent and child handlers oldest
- * first. Ours must be the oldest: a prepare handler that joins a library's workers (OpenBLAS,
- * registered from its constructor, which may run before ours) calls our join wrapper, which
- * takes the registry lock that our prepare handler holds until the fork is done. Initialising
- * on the first registration of anyone else's makes ours the oldest (docs/internals.md, fork). */
+ * every caller. Ours first (see above), even when the caller is another library's constructor
+ * that runs before ours (docs/internals.md, fork). */
 int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
                       void *dso_handle);
 TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
                                 void *dso_handle)
 {
 	tl_ensure_init();
+	tl_fork_handlers_install();
 	return TL_REAL(__register_atfork)(prepare, parent, child, dso_handle);
+}
+
+/* fork() itself: the handlers before the first fork of a process that has started no thread. */
+TL_EXPORT pid_t fork(void)
+{
+	tl_ensure_init();
+	tl_fork_handlers_install();
+	return TL_REAL(fork)();
 }
 
 /* An interposer preloaded before us is initialised after us, and its destructor runs before
@@ -109,16 +155,8 @@ static void touch_earlier_interposers(void)
 
 static void init(void)
 {
-	/* the registry before the fork handlers that lock it, and those before anything else */
 	tl_pid = tl_getpid();
 	tl_registry_init();
-	/* Tied to no object, so that nothing takes them away (we are never unloaded). They used
-	 * to be tied to ours, which __cxa_finalize unregisters when _dl_fini runs our
-	 * destructors, and registered again for the exit check after the teardown: when they had
-	 * not been taken away yet, a fork ran our prepare handler twice and locked the registry
-	 * twice, and the process hung (tests/robust spawn forkexit under load: 3 runs in 600 of
-	 * the library before, none in 800 after). */
-	register_fork_handlers();
 	touch_earlier_interposers();
 	tl_log_init();
 	tl_options_load();
@@ -162,7 +200,10 @@ void tl_fini(void)
 {
 }
 
-__attribute__((constructor)) static void constructor(void)
+__attribute__((constructor)) static void constructor(int argc, char **argv, char **envp)
 {
+	(void)argc;
+	(void)argv;
+	tl_start_envp = envp;
 	tl_ensure_init();
 }

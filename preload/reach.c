@@ -807,15 +807,15 @@ static void mark_value(uintptr_t v)
 		if (!(bflags[b] & (B_MARK | B_FREE | B_EXCL))) {
 			if (debug > 1) {
 				struct vma *sv = vma_of(debug_src);
-				fprintf(stderr,
+				dprintf(2,
 				        "reach: block %#lx-%#lx marked from %#lx (vma %#lx %s)\n",
 				        (unsigned long)blocks[b].lo, (unsigned long)blocks[b].hi,
 				        (unsigned long)debug_src, sv ? (unsigned long)sv->lo : 0ul,
 				        sv ? sv->path : "");
 				Dl_info di;
 				if (dladdr((void *)debug_src, &di))
-					fprintf(
-					    stderr, "reach:   (in %s, %s+%#lx)\n",
+					dprintf(
+					    2, "reach:   (in %s, %s+%#lx)\n",
 					    di.dli_sname ? di.dli_sname : "?", di.dli_fname,
 					    (unsigned long)(debug_src - (uintptr_t)di.dli_fbase));
 			}
@@ -834,7 +834,7 @@ static void mark_value(uintptr_t v)
 	else if (v < t->tls_lo) {
 		if (debug > 1 && !t->stack_marked) {
 			struct vma *sv = vma_of(debug_src);
-			fprintf(stderr, "reach: stack of %d marked by %#lx from %#lx (vma %#lx)\n",
+			dprintf(2, "reach: stack of %d marked by %#lx from %#lx (vma %#lx)\n",
 			        t->tid, (unsigned long)v, (unsigned long)debug_src,
 			        sv ? (unsigned long)sv->lo : 0ul);
 		}
@@ -1106,7 +1106,7 @@ static void exclude_dead_stacks(void)
 			    pr[j].tid == 0) {
 				exclude(v->lo, is_unjoined(pd) ? pd : v->hi);
 				if (debug > 1)
-					fprintf(stderr, "reach: dead stack %#lx-%#lx\n",
+					dprintf(2, "reach: dead stack %#lx-%#lx\n",
 					        (unsigned long)v->lo, (unsigned long)v->hi);
 			}
 		}
@@ -1216,8 +1216,8 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 	nprobe_excl = nexcl; /* exact blocks only: not the dead stacks, which are whole mappings */
 	exclude_dead_stacks();
 	if (debug > 1)
-		fprintf(stderr, "reach: tcb_from_top %#lx tid_off %ld\n",
-		        (unsigned long)tcb_from_top, (long)tid_off);
+		dprintf(2, "reach: tcb_from_top %#lx tid_off %ld\n", (unsigned long)tcb_from_top,
+		        (long)tid_off);
 	const char *why = find_heap(wbuf);
 	if (why)
 		return give_up(why), true;
@@ -1261,8 +1261,8 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 	/* When every candidate can be woken whatever memory holds, nothing needs scanning */
 	bool decided = promote_unconditional();
 	if (decided && debug)
-		fprintf(stderr, "reach: no scan: every waiting thread can be woken whatever "
-		                "memory holds\n");
+		dprintf(2, "reach: no scan: every waiting thread can be woken whatever "
+		           "memory holds\n");
 	/* roots: every readable mapping that is neither code nor heap (read-only data too: a
 	 * program may mprotect what it set up); excluded parts skipped */
 	for (int i = 0; i < nvmas && !incomplete && !decided; i++) {
@@ -1422,7 +1422,7 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 	}
 	tl_registry_unlock();
 	if (debug)
-		fprintf(stderr,
+		dprintf(2,
 		        "reach: maps+heap+roots %.1f ms, fixpoint %.1f ms, stamps %.1f ms (%s)\n",
 		        (double)(ph1 - ph0) / 1e6, (double)(ph2 - ph1) / 1e6,
 		        (double)(tl_mono_ns() - ph2) / 1e6,
@@ -1663,8 +1663,7 @@ static void snapshot_waits(bool blind)
 	}
 	qsort(cands, (size_t)ncands, sizeof(*cands), cmp_cand_stk_lo);
 	for (int i = 0; debug > 1 && i < nths; i++)
-		fprintf(stderr,
-		        "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
+		dprintf(2, "reach: tid %d parked %d cand %d stack %#lx-%#lx tls_lo %#lx sp %#lx\n",
 		        ths[i].tid, ths[i].parked, ths[i].candidate, (unsigned long)ths[i].stk_lo,
 		        (unsigned long)ths[i].stk_hi, (unsigned long)ths[i].tls_lo,
 		        (unsigned long)ths[i].regs[1]);
@@ -1848,8 +1847,8 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	int64_t budget_end = tl_mono_ns() + SCAN_BUDGET_NS;
 	bool globals = ncands > 0 && !blind_first && globals_only();
 	if (globals && debug)
-		fprintf(stderr, "reach: no scan: every waiting thread can be woken whatever "
-		                "memory holds (each waits on a global: the heap is not read)\n");
+		dprintf(2, "reach: no scan: every waiting thread can be woken whatever "
+		           "memory holds (each waits on a global: the heap is not read)\n");
 	for (int tries = 0; tries < 4 && !still && !globals; tries++) {
 		arena_used = mark;
 		if (tries > 0)
@@ -1917,7 +1916,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	}
 	tl_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	if (debug)
-		fprintf(stderr,
+		dprintf(2,
 		        "reach: %d threads, %d waiting, %zu heap blocks, %s, classified in %.1f ms "
 		        "(%.1f ms of CPU)\n",
 		        nths, ncands, nblocks, still ? "snapshot" : "no snapshot",

@@ -331,6 +331,42 @@ void *tl_lookup_global(const char *name)
 	return lookup(_r_debug.r_map, name, NULL);
 }
 
+/* Data of libc's and of the loader's that only the check and the wrappers read, found on first
+ * use: a reference the loader binds at load time costs every process a symbol lookup, started
+ * threads or not (docs/internals.md, Process start). The program's copy comes first, as for
+ * the loader (a program that names `environ` has its own, which libc uses too). */
+static void *data_symbol(void *_Atomic *cache, const char *name)
+{
+	void *p = atomic_load_explicit(cache, memory_order_acquire);
+	if (p == NULL) {
+		p = tl_lookup_global(name);
+		atomic_store_explicit(cache, p, memory_order_release);
+	}
+	return p;
+}
+
+char **tl_environ(void)
+{
+	static void *_Atomic cache;
+	char ***p = data_symbol(&cache, "environ");
+	return p ? *p : NULL;
+}
+
+const char *tl_program_name(bool short_name)
+{
+	static void *_Atomic cache[2];
+	char **p = data_symbol(&cache[short_name], short_name ? "program_invocation_short_name"
+	                                                      : "program_invocation_name");
+	return p && *p ? *p : "?";
+}
+
+FILE *tl_stdio_streams(void)
+{
+	static void *_Atomic cache;
+	FILE **p = data_symbol(&cache, "_IO_list_all");
+	return p ? *p : NULL;
+}
+
 void *tl_lookup_libc(const char *name)
 {
 	for (struct link_map *l = _r_debug.r_map; l != NULL; l = l->l_next) {

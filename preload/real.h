@@ -11,6 +11,8 @@
 #define TL_START_DATA __attribute__((section(".data.tl_start")))
 
 #include <aio.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <mqueue.h>
 #include <netdb.h>
 #include <poll.h>
@@ -162,6 +164,7 @@
 	X(int, sigprocmask, (int, const sigset_t *, sigset_t *))                                   \
 	X(int, __register_atfork, (void (*)(void), void (*)(void), void (*)(void), void *))        \
 	X(void, quick_exit, (int))                                                                 \
+	X(pid_t, fork, (void))                                                                     \
 	X(int, execve, (const char *, char *const[], char *const[]))                               \
 	X(int, execv, (const char *, char *const[]))                                               \
 	X(int, execvp, (const char *, char *const[]))                                              \
@@ -218,6 +221,12 @@ void *tl_lookup_next(const char *name);
  * load order from the program, as dlsym(RTLD_DEFAULT) without its error path: NULL when no
  * object defines it (the program's optional hooks). Async-signal-safe. */
 void *tl_lookup_global(const char *name);
+
+/* Data of libc's found on first use, with tl_lookup_global (real.c says why): environ,
+ * program_invocation_(short_)name ("?" when unknown), the head of glibc's list of open streams. */
+char **tl_environ(void);
+const char *tl_program_name(bool short_name);
+FILE *tl_stdio_streams(void);
 
 /* Our own file name as the loader recorded it (the LD_PRELOAD entry), or NULL. */
 const char *tl_self_path(void);

@@ -287,12 +287,15 @@ static void on_thread_exit(void *p)
 }
 
 /* Before the first thread, not at start (a process that starts no thread would pay for them:
- * docs/internals.md, Process start): the key, whose pthread_key_create costs a lazy binding
- * and a page of libc's data, and the reference to a pipe stderr. */
+ * docs/internals.md, Process start): the reset of a child forked before our fork handlers
+ * existed, the fork handlers, the key, whose pthread_key_create costs a lazy binding and a
+ * page of libc's data, and the reference to a pipe stderr. */
 static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
 
 static void before_first_thread(void)
 {
+	tl_fork_child_missed();
+	tl_fork_handlers_install();
 	TL_REAL(pthread_key_create)(&exit_key, on_thread_exit); /* ours: not counted */
 	tl_log_keep_pipe();
 }

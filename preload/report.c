@@ -62,7 +62,7 @@ static void exe_path(char *buf, size_t len)
 	if (n > 0 && !tl_valgrind_tool(buf))
 		return;
 	char abs[PATH_MAX];
-	const char *name = program_invocation_name ? program_invocation_name : "?";
+	const char *name = tl_program_name(false);
 	const char *p = realpath(name, abs) != NULL ? abs : name;
 	size_t m = strnlen(p, len - 1);
 	memcpy(buf, p, m);

@@ -21,8 +21,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-extern char **environ;
-
 static bool under_run(void)
 {
 	return TL_UNLIKELY(tl_opt.log_dir_id != NULL) && tl_opt.log_dir_id[0] && tl_opt.children;
@@ -83,7 +81,7 @@ static const char *search(const char *file, char *buf, size_t size)
 {
 	if (strchr(file, '/') != NULL)
 		return file;
-	const char *path = env_value(environ, "PATH=");
+	const char *path = env_value(tl_environ(), "PATH=");
 	if (path == NULL)
 		path = "/bin:/usr/bin";
 	size_t flen = strlen(file);
@@ -160,7 +158,7 @@ static bool write_note(struct note *n, long pid, enum tl_unchecked why, const ch
 		path += 2;
 	long clen =
 	    path[0] == '/' || fd >= 0 ? -1 : tl_raw_syscall(SYS_getcwd, (long)cwd, sizeof(cwd), 0);
-	const char *caller = program_invocation_short_name;
+	const char *caller = tl_program_name(true);
 	struct iovec v[] = {
 	    {reason, rlen},
 	    {(void *)caller, strlen(caller)},
@@ -220,12 +218,12 @@ TL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 TL_EXPORT int execv(const char *path, char *const argv[])
 {
-	TL_EXEC(path, false, -1, environ, TL_REAL(execv)(path, argv));
+	TL_EXEC(path, false, -1, tl_environ(), TL_REAL(execv)(path, argv));
 }
 
 TL_EXPORT int execvp(const char *file, char *const argv[])
 {
-	TL_EXEC(file, true, -1, environ, TL_REAL(execvp)(file, argv));
+	TL_EXEC(file, true, -1, tl_environ(), TL_REAL(execvp)(file, argv));
 }
 
 TL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -258,7 +256,7 @@ TL_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
 	TL_ARGS_ARRAY(arg, ap, argv, (void)0);
-	return execve(path, argv, environ);
+	return execve(path, argv, tl_environ());
 }
 
 TL_EXPORT int execlp(const char *file, const char *arg, ...)

@@ -5,8 +5,13 @@
  * waits for the child and prints the child's exit status: the parent has 0 leaks.
  * argv[1] "worker": the fork is made by a worker thread (thread 3) instead of main.
  * argv[1] "first": main forks before the process has ever started a thread (the library
- * installs its fork handlers only with the first thread), and starts none itself. */
+ * installs its fork handlers only with the first thread or fork), and starts none itself.
+ * argv[1] "daemon": a fresh process (posix_spawn of this program, "daemon-inner") calls
+ * daemon(), whose fork inside libc passes no wrapper of ours, before it ever started a thread;
+ * the daemon then leaks child_worker. Prints "daemon PID done" once the daemon has ended (it
+ * holds a pipe to us until then). */
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +73,46 @@ static void *forker(void *arg)
 	return NULL;
 }
 
+static int daemon_mode(void)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		return 1;
+	char fd[16];
+	snprintf(fd, sizeof(fd), "%d", p[1]);
+	char *args[] = {"fork_leak", "daemon-inner", fd, NULL};
+	extern char **environ;
+	pid_t inner;
+	if (posix_spawn(&inner, "/proc/self/exe", NULL, NULL, args, environ) != 0)
+		return 1;
+	close(p[1]);
+	int status;
+	waitpid(inner, &status, 0);
+	char buf[64];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(buf) - 1 && (r = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	char dummy;
+	while (read(p[0], &dummy, 1) > 0) /* until the daemon has ended */
+		;
+	printf("daemon %d done\n", atoi(buf));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "daemon") == 0)
+		return daemon_mode();
+	if (argc > 2 && strcmp(argv[1], "daemon-inner") == 0) {
+		if (daemon(1, 1) != 0)
+			return 1;
+		char line[32];
+		int len = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+		write(atoi(argv[2]), line, (size_t)len);
+		return child_main(); /* CHILD_MAIN_DAEMON */
+	}
 	if (argc > 1 && strcmp(argv[1], "first") == 0) {
 		fflush(stdout);
 		pid_t pid = fork();

@@ -3,8 +3,9 @@ writes PATH.PID for each): the child's lists exactly its worker (not the parent'
 existed at fork time), created by child_main in the forking thread; the parent's is empty.
 The child's status becomes 23, which the parent prints; the parent itself exits 0. Three
 times: fork from main, from a worker thread (thread 3), and from main before the process's
-first thread (the fork handlers are not installed yet: the child resets itself on its first
-thread). With children=0 the child is not checked."""
+first thread (the fork() wrapper installs the fork handlers then). A daemon() started before
+any thread (libc's own fork: no handler of ours runs) resets itself on its first thread. With
+children=0 the child is not checked."""
 import os
 import re
 
@@ -45,6 +46,24 @@ for mode in ("main", "worker", "first"):
         check_created_by(l, 3, ["child_main", "fork_and_wait", "forker"], S,
                          [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_CALL"), line(S, "FORKER_CALL")])
     no_own_frames(l)
+
+# daemon(): libc forks inside, past our fork() wrapper, in a process that never started a thread
+# (so no fork handler of ours exists yet): the daemon finds out before its first thread and is
+# checked as its own process, with its own pid and its own leak.
+r = run([prog, "daemon"])
+m = re.match(rb"^daemon (\d+) done\n$", r.stdout)
+check(r.rc == 0 and m is not None, "daemon: status and stdout", r.rc, r.stdout, r.stderr)
+daemon_pid = int(m.group(1))
+pids = {rep["pid"]: rep for rep in r.reports}
+check(daemon_pid in pids, f"daemon: no report of the daemon {daemon_pid}: {sorted(pids)}", r.reports)
+d = pids[daemon_pid]
+check(d["leaked"] == 1 and len(d["leaks"]) == 1 and d["exit_status"] == 0, "daemon: 1 leak", d)
+l = d["leaks"][0]
+check(l["start_routine"] == "child_worker" and l["state"] == "blocked" and l["blocked_in"] == "read",
+      "daemon: its worker, blocked in read", l)
+check_created_by(l, 1, ["child_main", "main"], S, [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_DAEMON")])
+check(all(rep["leaked"] == 0 for p, rep in pids.items() if p != daemon_pid), "daemon: others clean",
+      r.reports)
 
 # children=0: only the first process is checked, forked children too: the child keeps its status
 # and writes no report. Not under valgrind (TL_WRAPPER): there children=0 makes even the first
