@@ -10,14 +10,24 @@
 
 TL_START_DATA pid_t tl_pid;
 
+/* Our handlers may be registered twice (tl_fork_handlers_install, a child that takes the
+ * registration over): the second pair does nothing. glibc calls all of them in the forking
+ * thread (the child's handlers in its copy), newest prepare handler first, oldest parent and
+ * child handler first. */
+static __thread int fork_depth __attribute__((tls_model("initial-exec")));
+
 static void atfork_prepare(void)
 {
+	if (fork_depth++ > 0)
+		return;
 	tl_exit_before_fork();
 	tl_registry_lock();
 }
 
 static void atfork_parent(void)
 {
+	if (--fork_depth > 0)
+		return;
 	tl_registry_unlock();
 }
 
@@ -35,8 +45,13 @@ static void reset_child(void)
 	atomic_store(&tl_checking, TL_NOT_CHECKING);
 }
 
+static void fork_handlers_registered(void);
+
 static void atfork_child(void)
 {
+	fork_handlers_registered(); /* ours ran: a registration the fork cut short is done */
+	if (--fork_depth > 0)
+		return;
 	tl_registry_unlock();
 	reset_child();
 }
@@ -82,20 +97,19 @@ static void unpreload_children(void)
 TL_START_DATA static char register_atfork_name[] = "__register_atfork";
 /* 0 not registered, 1 being registered, 2 registered */
 TL_START_DATA static _Atomic int fork_handlers_state;
+/* The process whose threads register them: a child forked meanwhile by a fork that ran no
+ * handler of ours (_Fork, a raw clone) finds 1 and another pid, and no thread of its own that
+ * will finish; it registers them itself (again, perhaps: then the second pair does nothing). */
+TL_START_DATA static _Atomic pid_t fork_handlers_registrar;
 static __thread bool registering_fork_handlers __attribute__((tls_model("initial-exec")));
 
-void tl_fork_handlers_install(void)
+static void fork_handlers_registered(void)
 {
-	if (TL_LIKELY(atomic_load_explicit(&fork_handlers_state, memory_order_acquire) == 2) ||
-	    registering_fork_handlers) /* an allocator's own registration, from inside ours */
-		return;
-	int idle = 0;
-	if (!atomic_compare_exchange_strong(&fork_handlers_state, &idle, 1)) {
-		while (atomic_load_explicit(&fork_handlers_state, memory_order_acquire) != 2)
-			sched_yield();
-		return;
-	}
-	registering_fork_handlers = true;
+	atomic_store_explicit(&fork_handlers_state, 2, memory_order_release);
+}
+
+static void register_them(void)
+{
 	__typeof__(tl_real___register_atfork) next = tl_lookup_next(register_atfork_name);
 	if (next == NULL)
 		next = TL_REAL(__register_atfork);
@@ -104,15 +118,52 @@ void tl_fork_handlers_install(void)
 	 * twice (tests/robust spawn forkexit hung under load) */
 	if (next != NULL)
 		next(atfork_prepare, atfork_parent, atfork_child, NULL);
-	registering_fork_handlers = false;
-	atomic_store_explicit(&fork_handlers_state, 2, memory_order_release);
 }
 
-/* A child forked before our handlers existed, by a fork inside libc that our fork() wrapper
- * does not see (daemon(), forkpty()): nothing ran our child handler, and the pid and the main
- * thread's record are the parent's. Told by the pid before the child's first thread (which it
- * cannot have had: the parent had none either, or the handlers would exist), and reset then.
- * A child that starts no thread needs nothing: its exit path finds nothing to check. */
+void tl_fork_handlers_install(void)
+{
+	if (TL_LIKELY(atomic_load_explicit(&fork_handlers_state, memory_order_acquire) == 2) ||
+	    registering_fork_handlers) /* an allocator's own registration, from inside ours */
+		return;
+	/* No signal handler of this thread's may fork or start a thread meanwhile: it would wait
+	 * here for the registration it interrupted. Once per process, so the system calls do not
+	 * matter; raw, past our sigprocmask wrapper. */
+	uint64_t all = ~(uint64_t)0, old = 0;
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, sizeof(all), 0, 0);
+	registering_fork_handlers = true;
+	pid_t me = tl_getpid();
+	atomic_store(&fork_handlers_registrar, me); /* every thread of a process writes the same */
+	for (;;) {
+		int state = atomic_load_explicit(&fork_handlers_state, memory_order_acquire);
+		if (state == 2)
+			break;
+		if (state == 0) {
+			if (atomic_compare_exchange_strong(&fork_handlers_state, &state, 1)) {
+				register_them();
+				fork_handlers_registered();
+				break;
+			}
+			continue;
+		}
+		if (atomic_load(&fork_handlers_registrar) != me) { /* see fork_handlers_registrar */
+			atomic_compare_exchange_strong(&fork_handlers_state, &state, 0);
+			atomic_store(&fork_handlers_registrar, me);
+			continue;
+		}
+		sched_yield(); /* another thread of ours registers them */
+	}
+	registering_fork_handlers = false;
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0, 0);
+}
+
+/* A child forked before our handlers existed by a fork that passes no wrapper of ours (_Fork,
+ * a raw clone or fork system call; daemon() and forkpty(), which fork inside libc, are
+ * wrapped below): nothing ran our child handler, and the pid and the main thread's record are
+ * the parent's. Told by the pid before the child's first thread (which it cannot have had: the
+ * parent had none either, or the handlers would exist), and reset then. Until then its exit
+ * path takes it for a vfork child (it cannot tell them apart without writing memory a vfork
+ * child shares) and checks nothing: no JSON record of a clean run, as for such children of a
+ * process that had threads, whose handlers never run either. */
 void tl_fork_child_missed(void)
 {
 	if (tl_getpid() != tl_pid)
@@ -132,12 +183,28 @@ TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), voi
 	return TL_REAL(__register_atfork)(prepare, parent, child, dso_handle);
 }
 
-/* fork() itself: the handlers before the first fork of a process that has started no thread. */
+/* fork() itself, and the two calls that fork inside libc: the handlers before the first fork
+ * of a process that has started no thread. */
 TL_EXPORT pid_t fork(void)
 {
 	tl_ensure_init();
 	tl_fork_handlers_install();
 	return TL_REAL(fork)();
+}
+
+TL_EXPORT int daemon(int nochdir, int noclose)
+{
+	tl_ensure_init();
+	tl_fork_handlers_install();
+	return TL_REAL(daemon)(nochdir, noclose);
+}
+
+TL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
+                        const struct winsize *winp)
+{
+	tl_ensure_init();
+	tl_fork_handlers_install();
+	return TL_REAL(forkpty)(amaster, name, termp, winp);
 }
 
 /* An interposer preloaded before us is initialised after us, and its destructor runs before

@@ -16,6 +16,7 @@
 #include <mqueue.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pty.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
@@ -165,6 +166,8 @@
 	X(int, __register_atfork, (void (*)(void), void (*)(void), void (*)(void), void *))        \
 	X(void, quick_exit, (int))                                                                 \
 	X(pid_t, fork, (void))                                                                     \
+	X(int, daemon, (int, int))                                                                 \
+	X(pid_t, forkpty, (int *, char *, const struct termios *, const struct winsize *))         \
 	X(int, execve, (const char *, char *const[], char *const[]))                               \
 	X(int, execv, (const char *, char *const[]))                                               \
 	X(int, execvp, (const char *, char *const[]))                                              \

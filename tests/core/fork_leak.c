@@ -7,9 +7,12 @@
  * argv[1] "first": main forks before the process has ever started a thread (the library
  * installs its fork handlers only with the first thread or fork), and starts none itself.
  * argv[1] "daemon": a fresh process (posix_spawn of this program, "daemon-inner") calls
- * daemon(), whose fork inside libc passes no wrapper of ours, before it ever started a thread;
- * the daemon then leaks child_worker. Prints "daemon PID done" once the daemon has ended (it
- * holds a pipe to us until then). */
+ * daemon(), which forks inside libc, before it ever started a thread; the daemon then leaks
+ * child_worker. "daemon-none": the same daemon starts no thread. Prints "daemon PID done" once
+ * the daemon has ended (it holds a pipe to us until then).
+ * argv[1] "_Fork": main forks with _Fork(), which runs no fork handler, before the process has
+ * ever started a thread. */
+#define _GNU_SOURCE /* _Fork */
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -73,14 +76,14 @@ static void *forker(void *arg)
 	return NULL;
 }
 
-static int daemon_mode(void)
+static int daemon_mode(const char *what)
 {
 	int p[2];
 	if (pipe(p) != 0)
 		return 1;
 	char fd[16];
 	snprintf(fd, sizeof(fd), "%d", p[1]);
-	char *args[] = {"fork_leak", "daemon-inner", fd, NULL};
+	char *args[] = {"fork_leak", "daemon-inner", fd, (char *)what, NULL};
 	extern char **environ;
 	pid_t inner;
 	if (posix_spawn(&inner, "/proc/self/exe", NULL, NULL, args, environ) != 0)
@@ -104,14 +107,29 @@ static int daemon_mode(void)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "daemon") == 0)
-		return daemon_mode();
-	if (argc > 2 && strcmp(argv[1], "daemon-inner") == 0) {
+		return daemon_mode("leak");
+	if (argc > 1 && strcmp(argv[1], "daemon-none") == 0)
+		return daemon_mode("none");
+	if (argc > 3 && strcmp(argv[1], "daemon-inner") == 0) {
 		if (daemon(1, 1) != 0)
 			return 1;
 		char line[32];
 		int len = snprintf(line, sizeof(line), "%d\n", (int)getpid());
 		write(atoi(argv[2]), line, (size_t)len);
+		if (strcmp(argv[3], "leak") != 0)
+			return 0;
 		return child_main(); /* CHILD_MAIN_DAEMON */
+	}
+	if (argc > 1 && strcmp(argv[1], "_Fork") == 0) {
+		fflush(stdout);
+		pid_t pid = _Fork();
+		if (pid == 0)
+			exit(child_main()); /* CHILD_MAIN_FORK */
+		int status;
+		waitpid(pid, &status, 0);
+		printf("child %d exited %d\n", (int)pid,
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "first") == 0) {
 		fflush(stdout);

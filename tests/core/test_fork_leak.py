@@ -3,8 +3,9 @@ writes PATH.PID for each): the child's lists exactly its worker (not the parent'
 existed at fork time), created by child_main in the forking thread; the parent's is empty.
 The child's status becomes 23, which the parent prints; the parent itself exits 0. Three
 times: fork from main, from a worker thread (thread 3), and from main before the process's
-first thread (the fork() wrapper installs the fork handlers then). A daemon() started before
-any thread (libc's own fork: no handler of ours runs) resets itself on its first thread. With
+first thread (the fork() wrapper installs the fork handlers then), and with _Fork() before the
+first thread (no fork handler runs: the child resets itself before its first thread). A
+daemon() before any thread, leaking or not (daemon() is wrapped as fork() is). With
 children=0 the child is not checked."""
 import os
 import re
@@ -14,7 +15,7 @@ from coreutil import *  # noqa: F403
 prog = exe("fork_leak")
 S = "fork_leak.c"
 pat = re.compile(rb"^child (\d+) exited (\d+)\n$")
-for mode in ("main", "worker", "first"):
+for mode in ("main", "worker", "first", "_Fork"):
     bare, r = bare_and_preloaded([prog, mode])
     check(pat.match(bare.stdout) and pat.match(bare.stdout).group(2) == b"0", f"{mode}: bare output", bare.stdout)
     check(r.rc == 0, f"{mode}: parent exit status {r.rc}, expected 0", r.stderr)
@@ -39,6 +40,9 @@ for mode in ("main", "worker", "first"):
     if mode == "first":
         check_created_by(l, 1, ["child_main", "main"], S,
                          [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_FIRST")])
+    elif mode == "_Fork":
+        check_created_by(l, 1, ["child_main", "main"], S,
+                         [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_FORK")])
     elif mode == "main":
         check_created_by(l, 1, ["child_main", "fork_and_wait", "main"], S,
                          [line(S, "CHILD_CREATES"), line(S, "CHILD_MAIN_CALL"), line(S, "FORK_FROM_MAIN")])
@@ -48,8 +52,15 @@ for mode in ("main", "worker", "first"):
     no_own_frames(l)
 
 # daemon(): libc forks inside, past our fork() wrapper, in a process that never started a thread
-# (so no fork handler of ours exists yet): the daemon finds out before its first thread and is
-# checked as its own process, with its own pid and its own leak.
+# (so no fork handler of ours existed before the call): the daemon is checked as its own
+# process, with its own pid and its own leak; and a daemon that starts no thread still writes
+# its (clean) JSON record, as every process does under log_path.
+r = run([prog, "daemon-none"])
+m = re.match(rb"^daemon (\d+) done\n$", r.stdout)
+check(r.rc == 0 and m is not None, "daemon-none: status and stdout", r.rc, r.stdout, r.stderr)
+pids = {rep["pid"]: rep for rep in r.reports}
+check(int(m.group(1)) in pids and pids[int(m.group(1))]["leaked"] == 0,
+      f"daemon-none: no clean record of the daemon {int(m.group(1))}: {sorted(pids)}", r.reports)
 r = run([prog, "daemon"])
 m = re.match(rb"^daemon (\d+) done\n$", r.stdout)
 check(r.rc == 0 and m is not None, "daemon: status and stdout", r.rc, r.stdout, r.stderr)
