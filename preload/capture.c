@@ -89,7 +89,7 @@ static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	(void)data;
-	if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && loader_locks[1] == NULL)
+	if (info->dlpi_addr == (uintptr_t)TL_REAL(getauxval)(AT_BASE) && loader_locks[1] == NULL)
 		find_loader_locks(info);
 	return 0;
 }
@@ -224,7 +224,7 @@ static int find_unloading(struct dl_phdr_info *info, size_t size, void *data)
 void tl_module_unloading(void *handle)
 {
 	struct link_map *lm = NULL;
-	if (handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL ||
+	if (handle == NULL || TL_REAL(dlinfo)(handle, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL ||
 	    lm->l_name == NULL || lm->l_name[0] == '\0')
 		return;
 	struct unloading u = {lm->l_addr, lm->l_name, 0, 0};
@@ -350,7 +350,7 @@ static const unsigned char *quiet_page(uintptr_t page)
 	unsigned k = quiet_next++ % QUIET_PAGES;
 	struct iovec here = {quiet_copy[k], QUIET_PAGE}, there = {(void *)page, QUIET_PAGE};
 	quiet_pages[k] = 0;
-	if (process_vm_readv(quiet_tid, &here, 1, &there, 1, 0) != QUIET_PAGE)
+	if (TL_REAL(process_vm_readv)(quiet_tid, &here, 1, &there, 1, 0) != QUIET_PAGE)
 		return NULL;
 	quiet_pages[k] = page;
 	return quiet_copy[k];
@@ -530,7 +530,7 @@ static bool mapped(uintptr_t a)
 {
 	char b;
 	struct iovec here = {&b, 1}, there = {(void *)a, 1};
-	return process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == 1;
+	return TL_REAL(process_vm_readv)(tl_gettid(), &here, 1, &there, 1, 0) == 1;
 }
 
 /* Is pc in the kernel's signal frame: the sa_restorer a handler returns to (glibc's
@@ -562,7 +562,7 @@ __attribute__((unused)) static bool code_bytes(uintptr_t a, void *buf, size_t le
 	}
 	struct iovec here = {buf, len}, there = {(void *)a, len};
 	return !exec_ranges.known &&
-	       process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == (ssize_t)len;
+	       TL_REAL(process_vm_readv)(tl_gettid(), &here, 1, &there, 1, 0) == (ssize_t)len;
 }
 
 static bool is_sigreturn(uintptr_t pc)
@@ -758,7 +758,7 @@ static bool unwind_syscall(const struct tl_seen *s, struct tl_frames *st)
 		return false;
 	unsigned char insn[2];
 	struct iovec here = {insn, 2}, there = {(void *)(s->sys_pc - 2), 2};
-	bool at_syscall = process_vm_readv(tl_gettid(), &here, 1, &there, 1, 0) == 2 &&
+	bool at_syscall = TL_REAL(process_vm_readv)(tl_gettid(), &here, 1, &there, 1, 0) == 2 &&
 	                  insn[0] == 0x0f && insn[1] == 0x05;
 	ucontext_t uc;
 	memset(&uc, 0, sizeof(uc));
@@ -1208,7 +1208,7 @@ static uintptr_t needed_room(void)
 	if (need == 0 ||
 	    (TL_REAL(syscall)(SYS_arch_prctl, 0x1022 /* ARCH_GET_XCOMP_PERM */, &perm) == 0 &&
 	     (perm & (1ul << 18) /* XTILEDATA */)))
-		need = (uintptr_t)getauxval(AT_MINSIGSTKSZ) + 1024;
+		need = (uintptr_t)TL_REAL(getauxval)(AT_MINSIGSTKSZ) + 1024;
 	return need + TL_HANDLER_MARGIN;
 }
 

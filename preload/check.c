@@ -1274,7 +1274,7 @@ static bool stream_deferred(struct check *c)
 	int fd = tl_output_open(); /* opened once: a failure warns once */
 	c->defer->fd = fd;
 	c->defer->opened = true;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (fd < 0 || TL_REAL(fstat)(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	tl_report_json_to(&c->r, fd);
 	return true;
@@ -1494,7 +1494,7 @@ bool tl_check_running_here(void)
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
 	struct tl_thread *me = tl_self;
-	if (pthread_mutex_trylock(&check_lock) != 0) {
+	if (TL_REAL(pthread_mutex_trylock)(&check_lock) != 0) {
 		/* Another thread's check runs: this thread waits for it as a thread of the program
 		 * (an API call of a test running in parallel: a leak of that check's, with its
 		 * stack from here), not left out as one of ours. Inside a wrapper of the program

@@ -20,7 +20,7 @@ static char *(*demangle_fn)(const char *, int);
 static void *open_first(const char *const *names)
 {
 	for (; *names; names++) {
-		void *h = dlopen(*names, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+		void *h = TL_REAL(dlopen)(*names, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 		if (h)
 			return h;
 	}
@@ -57,16 +57,16 @@ static void load_unwind(void)
 	static const char *const names[] = {"libunwind.so.8", "libunwind.so", NULL};
 	void *h = open_first(names);
 	if (h == NULL) {
-		tl_warn("cannot load libunwind (%s): stacks are not available", dlerror());
+		tl_warn("cannot load libunwind (%s): stacks are not available", TL_REAL(dlerror)());
 		return;
 	}
 	bool ok = true;
 #define TL_UNW_LOAD(sym, member) \
-	ok = ok && (*(void **)&tl_deps.member = dlsym(h, TL_XSTR(sym))) != NULL;
+	ok = ok && (*(void **)&tl_deps.member = TL_REAL(dlsym)(h, TL_XSTR(sym))) != NULL;
 	TL_UNW_FUNCS(TL_UNW_LOAD)
-	ok = ok &&
-	     (tl_deps.unw_local_addr_space_ = dlsym(h, TL_XSTR(UNW_OBJ(local_addr_space)))) != NULL;
-	ok = ok && (*(void **)&tl_deps.unw_backtrace_ = dlsym(h, "unw_backtrace")) != NULL;
+	ok = ok && (tl_deps.unw_local_addr_space_ =
+	                TL_REAL(dlsym)(h, TL_XSTR(UNW_OBJ(local_addr_space)))) != NULL;
+	ok = ok && (*(void **)&tl_deps.unw_backtrace_ = TL_REAL(dlsym)(h, "unw_backtrace")) != NULL;
 	if (!ok) {
 		tl_warn("libunwind lacks a function threadleak needs: stacks are not available");
 		return;
@@ -74,7 +74,8 @@ static void load_unwind(void)
 	uintptr_t unwinder_pc = (uintptr_t)tl_deps.unw_step_;
 	dl_iterate_phdr(code_segment_of, &unwinder_pc);
 	/* only to read memory faster at the check (capture.c quiet_access_mem) */
-	*(void **)&tl_deps.unw_get_accessors_ = dlsym(h, TL_XSTR(UNW_ARCH_OBJ(get_accessors)));
+	*(void **)&tl_deps.unw_get_accessors_ =
+	    TL_REAL(dlsym)(h, TL_XSTR(UNW_ARCH_OBJ(get_accessors)));
 	/* Per-thread caches, so no parked thread can hold a lock the unwinder needs. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	unwind_ok = true;
@@ -86,11 +87,11 @@ static void load_dw(void)
 	void *h = open_first(names);
 	if (h == NULL) {
 		tl_warn("cannot load libdw (%s): frames are shown without names and lines",
-		        dlerror());
+		        TL_REAL(dlerror)());
 		return;
 	}
 	bool ok = true;
-#define TL_DW_LOAD(sym) ok = ok && (*(void **)&tl_deps.sym##_ = dlsym(h, #sym)) != NULL;
+#define TL_DW_LOAD(sym) ok = ok && (*(void **)&tl_deps.sym##_ = TL_REAL(dlsym)(h, #sym)) != NULL;
 	TL_DW_FUNCS(TL_DW_LOAD)
 	if (!ok) {
 		tl_warn("libdw lacks a function threadleak needs: frames are shown without names");
@@ -101,13 +102,13 @@ static void load_dw(void)
 
 bool tl_deps_unwind(void)
 {
-	pthread_once(&unwind_once, load_unwind);
+	TL_REAL(pthread_once)(&unwind_once, load_unwind);
 	return unwind_ok;
 }
 
 bool tl_deps_dw(void)
 {
-	pthread_once(&dw_once, load_dw);
+	TL_REAL(pthread_once)(&dw_once, load_dw);
 	return dw_ok;
 }
 
@@ -127,12 +128,12 @@ static void load_demangle(void)
 	    path[0] == '/') {
 		char *slash = strrchr(path, '/');
 		memcpy(slash + 1, module, sizeof(module));
-		h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+		h = TL_REAL(dlopen)(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	}
 	if (h == NULL)
-		h = dlopen(module, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+		h = TL_REAL(dlopen)(module, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (h != NULL)
-		*(void **)&demangle_fn = dlsym(h, "tl_demangle_module");
+		*(void **)&demangle_fn = TL_REAL(dlsym)(h, "tl_demangle_module");
 	demangle_missing = demangle_fn == NULL;
 }
 
@@ -148,6 +149,6 @@ void tl_deps_warn_demangle_missing(void)
 
 char *tl_deps_cplus_demangle(const char *name, int options)
 {
-	pthread_once(&demangle_once, load_demangle);
+	TL_REAL(pthread_once)(&demangle_once, load_demangle);
 	return demangle_fn ? demangle_fn(name, options) : NULL;
 }

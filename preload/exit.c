@@ -215,9 +215,10 @@ TL_START_DATA static atomic_int early_state;
 static struct tl_deferred early_result;
 static int early_status, early_leaked, early_fd = -1;
 
-/* A process that never started a thread (glibc clears __libc_single_threaded at the first
- * pthread_create, in this process or since fork) and has no other task now (a raw clone()
- * thread) has nothing to report: most processes a CI job starts. The check would still
+/* A process that never started a thread (tl_threads_started: set before the first thread our
+ * wrappers start, and after a libc call that started its own; inherited by fork children) and
+ * has no other task now (a raw clone() thread, or a libc helper thread in the moment before we
+ * adopt it) has nothing to report: most processes a CI job starts. The check would still
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
 TL_START_DATA static bool nothing_seen_early; /* the early check found nothing to check */
 
@@ -225,7 +226,8 @@ TL_START_DATA static bool nothing_seen_early; /* the early check found nothing t
  * the flag: no system call (the exit handlers ask this before their getpid). */
 static bool nothing_since_early(void)
 {
-	return nothing_seen_early && __libc_single_threaded;
+	return nothing_seen_early &&
+	       !atomic_load_explicit(&tl_threads_started, memory_order_relaxed);
 }
 
 static bool nothing_to_check(void)
@@ -233,7 +235,7 @@ static bool nothing_to_check(void)
 	pid_t tid;
 	if (nothing_since_early())
 		return true;
-	return __libc_single_threaded &&
+	return !atomic_load_explicit(&tl_threads_started, memory_order_relaxed) &&
 	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
 	       (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
 }
@@ -589,7 +591,8 @@ static void teardown_died_of(int sig, siginfo_t *si, void *context)
 		bool holds = early_result_holds(early_status, false, true);
 		if (holds)
 			tl_output_write(fd, early_result.out, early_result.len);
-		const char *abbrev = sigabbrev_np(sig); /* glibc's table: no allocation, no lock */
+		const char *abbrev =
+		    TL_REAL(sigabbrev_np)(sig); /* glibc's table: no allocation, no lock */
 		if (tl_opt.format != TL_FORMAT_JSON) {
 			char note[320];
 			int n = snprintf(

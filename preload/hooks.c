@@ -29,7 +29,7 @@ static void secure_execution(void)
 	/* getauxval only when there is something to drop: its first call costs every process a
 	 * lazy binding (docs/internals.md, Process start) */
 	if (((tl_opt.log_path && tl_opt.log_path[0]) || tl_opt.nsuppressions) &&
-	    getauxval(AT_SECURE)) {
+	    TL_REAL(getauxval)(AT_SECURE)) {
 		tl_warn(
 		    "secure execution: ignoring log_path and suppressions from THREADLEAK_OPTIONS");
 		tl_opt.log_path = NULL;

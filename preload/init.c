@@ -216,8 +216,12 @@ TL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
 static void touch_earlier_interposers(void)
 {
 	struct stat st;
-	if (tl_preloaded_after_another())
-		fstat(2, &st);
+	if (!tl_preloaded_after_another())
+		return;
+	/* the first definition, the interposer's, as a call through our PLT would find it */
+	int (*first)(int, struct stat *) = (int (*)(int, struct stat *))tl_lookup_global("fstat");
+	if (first != NULL)
+		first(2, &st);
 }
 
 static void init(void)

@@ -66,7 +66,7 @@ static ino_t task_dir_ino;
 static bool task_dir_ours(void)
 {
 	struct stat st;
-	return task_dir >= 0 && fstat(task_dir, &st) == 0 && st.st_dev == task_dir_dev &&
+	return task_dir >= 0 && TL_REAL(fstat)(task_dir, &st) == 0 && st.st_dev == task_dir_dev &&
 	       st.st_ino == task_dir_ino && S_ISDIR(st.st_mode);
 }
 
@@ -76,7 +76,7 @@ void tl_kernel_check_begin(void)
 {
 	struct stat st;
 	task_dir = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (task_dir >= 0 && fstat(task_dir, &st) == 0) {
+	if (task_dir >= 0 && TL_REAL(fstat)(task_dir, &st) == 0) {
 		task_dir_dev = st.st_dev;
 		task_dir_ino = st.st_ino;
 	} else if (task_dir >= 0) {

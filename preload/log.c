@@ -49,7 +49,7 @@ static void ident_of(int fd, struct ident *id)
 static bool is(int fd, const struct ident *id)
 {
 	struct stat st;
-	return id->known && fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == id->dev &&
+	return id->known && fd >= 0 && TL_REAL(fstat)(fd, &st) == 0 && st.st_dev == id->dev &&
 	       st.st_ino == id->ino;
 }
 
@@ -226,7 +226,7 @@ void tl_output_write(int fd, const char *buf, size_t len)
 	sigaddset(&pipe_set, SIGPIPE);
 	sigpending(&pending);
 	bool was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	TL_REAL(pthread_sigmask)(SIG_BLOCK, &pipe_set, &old);
 	bool broken = false;
 	while (fd >= 0 && len > 0) {
 		ssize_t w = TL_REAL(syscall)(SYS_write, fd, buf, len);
@@ -242,7 +242,7 @@ void tl_output_write(int fd, const char *buf, size_t len)
 		struct timespec zero = {0, 0};
 		TL_REAL(sigtimedwait)(&pipe_set, NULL, &zero);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	TL_REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 }
 
 void tl_warn(const char *fmt, ...)
@@ -289,7 +289,7 @@ static int claim(int fd, const char *path, const char *then)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	if (TL_REAL(fstat)(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    st.st_nlink != 1) {
 		close(fd);
 		tl_warn("log_path file %s is not a regular file of ours%s", path, then);
@@ -379,7 +379,8 @@ static int open_run_log(void)
 			        (int)getpid());
 		return -1;
 	}
-	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	int fd = TL_REAL(openat)(dfd, name,
+	                         O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	int err = errno;
 	close(dfd);
 	if (fd < 0) {
@@ -415,7 +416,7 @@ static int open_log(void)
 	}
 	/* a device is written as it is (log_path=/dev/null, a terminal), not as /dev/null.PID */
 	struct stat st;
-	if (stat(p, &st) == 0 && S_ISCHR(st.st_mode)) {
+	if (TL_REAL(stat)(p, &st) == 0 && S_ISCHR(st.st_mode)) {
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (fd >= 0)
 			return above_std(fd);

@@ -509,8 +509,8 @@ static bool lock_line(char *line, void *arg)
 	unsigned long ino;
 	if (strstr(p, "->") != NULL)
 		return true;
-	if (sscanf(p + 1, "%15s %15s %15s %d %x:%x:%lu", type, mode, rw, &pid, &maj, &min, &ino) !=
-	    7)
+	if (TL_REAL(__isoc99_sscanf)(p + 1, "%15s %15s %15s %d %x:%x:%lu", type, mode, rw, &pid,
+	                             &maj, &min, &ino) != 7)
 		return true;
 	if (maj != q->maj || min != q->min || ino != q->ino)
 		return true;
@@ -538,7 +538,7 @@ static void describe_lock_holders(pid_t tid, int fd, bool flock, char *buf, size
 	struct stat st;
 	char path[80];
 	tl_fd_proc_path(tid, fd, "fd", path, sizeof(path));
-	if (stat(path, &st) != 0) /* the file itself, through the thread's own fd table */
+	if (TL_REAL(stat)(path, &st) != 0) /* the file itself, through the thread's own fd table */
 		return;
 	struct lock_query q = {
 	    major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, flock, {0}, {{0}}, 0};
@@ -564,7 +564,7 @@ static void describe_lock_holders(pid_t tid, int fd, bool flock, char *buf, size
 /* A signal's name: "SIGUSR1", "SIGRTMIN+3". */
 static void signal_name(int sig, char *buf, size_t len)
 {
-	const char *abbrev = sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+	const char *abbrev = sig < SIGRTMIN ? TL_REAL(sigabbrev_np)(sig) : NULL;
 	if (abbrev)
 		snprintf(buf, len, "SIG%s", abbrev);
 	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
@@ -843,7 +843,8 @@ static bool read_cstr(uintptr_t addr, char *buf, size_t len)
 static bool read_mem(uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
-	return addr != 0 && process_vm_readv(tl_gettid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+	return addr != 0 &&
+	       TL_REAL(process_vm_readv)(tl_gettid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
 static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)
@@ -915,7 +916,8 @@ static bool map_line(char *line, void *arg)
 	unsigned long lo, hi, off, ino;
 	char perms[8], dev[16];
 	m->any = true;
-	if (sscanf(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev, &ino) != 6)
+	if (TL_REAL(__isoc99_sscanf)(line, "%lx-%lx %7s %lx %15s %lu", &lo, &hi, perms, &off, dev,
+	                             &ino) != 6)
 		return true;
 	bool shared = perms[3] == 's';
 	if (m->want == NULL) {
@@ -1151,7 +1153,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_SEM: {
 		int val = 0;
 		describe_addr(r, "semaphore", s->obj, a, sizeof(a));
-		sem_getvalue((sem_t *)s->obj, &val);
+		TL_REAL(sem_getvalue)((sem_t *)s->obj, &val);
 		snprintf(o, sizeof(o), "%s (value %d)", a, val);
 		break;
 	}
@@ -1197,7 +1199,8 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_MQ: {
 		struct mq_attr at;
 		tl_describe_fd(s->tid, (int)s->obj, a, sizeof(a));
-		if (tl_fd_shared(s->tid, (int)s->obj) && mq_getattr((mqd_t)s->obj, &at) == 0)
+		if (tl_fd_shared(s->tid, (int)s->obj) &&
+		    TL_REAL(mq_getattr)((mqd_t)s->obj, &at) == 0)
 			snprintf(o, sizeof(o), "message queue %s holding %ld of %ld messages", a,
 			         (long)at.mq_curmsgs, (long)at.mq_maxmsg);
 		else
@@ -1265,7 +1268,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			break;
 		struct stat st;
 		int dfd = (int)(intptr_t)s->obj2;
-		bool fifo = fstatat(path[0] == '/' ? AT_FDCWD : dfd, path, &st, 0) == 0 &&
+		bool fifo = TL_REAL(fstatat)(path[0] == '/' ? AT_FDCWD : dfd, path, &st, 0) == 0 &&
 		            S_ISFIFO(st.st_mode);
 		if (path[0] != '/' && dfd != AT_FDCWD)
 			snprintf(o, sizeof(o), "%s %.200s (relative to fd %d)%s",

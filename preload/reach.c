@@ -160,7 +160,8 @@ static bool read_maps(void)
 		unsigned long lo, hi;
 		char perms[8];
 		int pos = 0;
-		if (sscanf(p, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &pos) >= 3) {
+		if (TL_REAL(__isoc99_sscanf)(p, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms,
+		                             &pos) >= 3) {
 			struct vma *v = &vmas[nvmas++];
 			const char *path = pos ? p + pos : "";
 			v->lo = lo;
@@ -813,7 +814,7 @@ static void mark_value(uintptr_t v)
 				        (unsigned long)debug_src, sv ? (unsigned long)sv->lo : 0ul,
 				        sv ? sv->path : "");
 				Dl_info di;
-				if (dladdr((void *)debug_src, &di))
+				if (TL_REAL(dladdr)((void *)debug_src, &di))
 					dprintf(
 					    2, "reach:   (in %s, %s+%#lx)\n",
 					    di.dli_sname ? di.dli_sname : "?", di.dli_fname,
@@ -1437,12 +1438,12 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 /* Does malloc come from libc? Another allocator's heap is not walked. */
 static bool glibc_malloc(void)
 {
-	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *libc = TL_REAL(dlopen)("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
 	if (libc == NULL)
 		return false;
-	void *theirs = dlsym(libc, "malloc");
+	void *theirs = TL_REAL(dlsym)(libc, "malloc");
 	dlclose(libc);
-	void *used = dlsym(RTLD_DEFAULT, "malloc");
+	void *used = TL_REAL(dlsym)(RTLD_DEFAULT, "malloc");
 	return theirs != NULL && theirs == used;
 }
 
@@ -1597,9 +1598,9 @@ static void snapshot_waits(bool blind)
 		pthread_attr_t a;
 		void *addr;
 		size_t size;
-		if (t->handle == 0 || pthread_getattr_np(t->handle, &a) != 0)
+		if (t->handle == 0 || TL_REAL(pthread_getattr_np)(t->handle, &a) != 0)
 			continue;
-		if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
+		if (TL_REAL(pthread_attr_getstack)(&a, &addr, &size) == 0 &&
 		    (uintptr_t)addr + size > t->regs[1] && (uintptr_t)addr <= t->regs[1] &&
 		    (uintptr_t)t->handle >= (uintptr_t)addr &&
 		    (uintptr_t)t->handle < (uintptr_t)addr + size) {
@@ -1811,8 +1812,8 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 		pthread_attr_t a;
 		void *addr;
 		size_t size;
-		if (pthread_getattr_np(pthread_self(), &a) == 0) {
-			if (pthread_attr_getstack(&a, &addr, &size) == 0 &&
+		if (TL_REAL(pthread_getattr_np)(pthread_self(), &a) == 0) {
+			if (TL_REAL(pthread_attr_getstack)(&a, &addr, &size) == 0 &&
 			    (uintptr_t)addr < checker_sp && checker_sp < (uintptr_t)addr + size)
 				checker_lo = (uintptr_t)addr;
 			pthread_attr_destroy(&a);
@@ -1820,7 +1821,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	}
 	/* our data, and where each module's static TLS sits from a thread pointer */
 	Dl_info di;
-	own_base = dladdr((void *)tl_reach_classify, &di) ? (uintptr_t)di.dli_fbase : 0;
+	own_base = TL_REAL(dladdr)((void *)tl_reach_classify, &di) ? (uintptr_t)di.dli_fbase : 0;
 	nown = 0;
 	ntlsmods = 0;
 	nlibc_data = 0;
@@ -1831,7 +1832,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	size_t static_align = 0;
 	static_tls_size = 0;
 	void (*get_static)(size_t *, size_t *) =
-	    (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+	    (void (*)(size_t *, size_t *))TL_REAL(dlsym)(RTLD_DEFAULT, "_dl_get_tls_static_info");
 	if (get_static)
 		get_static(&static_tls_size, &static_align);
 	if (!snapshot_room())

@@ -224,6 +224,19 @@ static struct link_map *initial_end(void)
 	return end;
 }
 
+/* The vDSO is in the loader's list, after the program, but not in the scope dlsym searches:
+ * its clock_gettime is not the one a call binds to. The only entry besides the program whose
+ * name has no slash (the loader records the path it loaded every other object from). */
+static bool is_vdso(const struct link_map *l)
+{
+	if (l->l_prev == NULL || l->l_name == NULL)
+		return false;
+	for (const char *c = l->l_name; *c; c++)
+		if (*c == '/')
+			return false;
+	return l->l_name[0] != '\0';
+}
+
 /* The first definition in the objects from `from` to the last one loaded at start. */
 static void *lookup(struct link_map *from, const char *name, const char *version)
 {
@@ -231,7 +244,7 @@ static void *lookup(struct link_map *from, const char *name, const char *version
 	uint32_t gh = gnu_hash(name);
 	for (struct link_map *l = from; l != NULL; l = l == end ? NULL : l->l_next) {
 		struct object o;
-		if (!open_object(l, &o))
+		if (is_vdso(l) || !open_object(l, &o))
 			continue;
 		const ElfW(Sym) *s = find_in(&o, name, gh, version);
 		if (s == NULL)
@@ -314,8 +327,20 @@ void tl_real_find(enum tl_real_id id)
 	/* not found the fast way (a loader without the list we read, a function defined only in
 	 * an object loaded later): ask the loader */
 	if (p == NULL) {
+		/* dlsym and dlvsym themselves from the whole list (we may have been dlopen'ed, with
+		 * nothing after us): named here, they would make the library need libc's GLIBC_2.34
+		 * version (real.h says why not) */
 		atomic_fetch_add_explicit(&tl_real_fallbacks, 1, memory_order_relaxed);
-		p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+		if (version != NULL) {
+			void *(*vsym)(void *, const char *, const char *) =
+			    (void *(*)(void *, const char *, const char *))tl_lookup_global(
+			        "dlvsym");
+			p = vsym ? vsym(RTLD_NEXT, name, version) : NULL;
+		} else {
+			void *(*sym)(void *, const char *) =
+			    (void *(*)(void *, const char *))tl_lookup_global("dlsym");
+			p = sym ? sym(RTLD_NEXT, name) : NULL;
+		}
 	}
 	store(id, p);
 }

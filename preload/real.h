@@ -11,6 +11,9 @@
 #define TL_START_DATA __attribute__((section(".data.tl_start")))
 
 #include <aio.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <mqueue.h>
@@ -30,6 +33,8 @@
 #include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
+
+#define TL_LIKELY(x) __builtin_expect(!!(x), 1) /* as tl.h has it */
 
 /* X(return type, name, parameter list): the next definition after us, as dlsym(RTLD_NEXT). */
 #define TL_REAL_LIST(X)                                                                            \
@@ -166,6 +171,34 @@
 	X(int, __register_atfork, (void (*)(void), void (*)(void), void (*)(void), void *))        \
 	X(void, quick_exit, (int))                                                                 \
 	X(pid_t, fork, (void))                                                                     \
+	/* not wrapped: called through this table so that the library needs no symbol version of   \
+	 * libc's but the oldest (each version a library needs costs every process a check at      \
+	 * load: docs/internals.md, Process start) */                                              \
+	X(int, dladdr, (const void *, Dl_info *))                                                  \
+	X(char *, dlerror, (void))                                                                 \
+	X(int, dlinfo, (void *, int, void *))                                                      \
+	X(void *, dlopen, (const char *, int))                                                     \
+	X(void *, dlsym, (void *, const char *))                                                   \
+	X(int, mq_getattr, (mqd_t, struct mq_attr *))                                              \
+	X(int, pthread_attr_getstack, (const pthread_attr_t *, void **, size_t *))                 \
+	X(int, pthread_getcpuclockid, (pthread_t, clockid_t *))                                    \
+	X(int, pthread_once, (pthread_once_t *, void (*)(void)))                                   \
+	X(int, pthread_setspecific, (pthread_key_t, const void *))                                 \
+	X(int, sem_getvalue, (sem_t *, int *))                                                     \
+	X(int, pthread_getattr_np, (pthread_t, pthread_attr_t *))                                  \
+	X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))                               \
+	X(const char *, sigabbrev_np, (int))                                                       \
+	X(int, stat, (const char *, struct stat *))                                                \
+	X(int, fstat, (int, struct stat *))                                                        \
+	X(int, fstatat, (int, const char *, struct stat *, int))                                   \
+	X(int, openat, (int, const char *, int, ...))                                              \
+	X(int, __isoc99_sscanf, (const char *, const char *, ...))                                 \
+	X(unsigned long, getauxval, (unsigned long))                                               \
+	X(ssize_t, process_vm_readv,                                                               \
+	  (pid_t, const struct iovec *, unsigned long, const struct iovec *, unsigned long,        \
+	   unsigned long))                                                                         \
+	X(int, clock_gettime, (clockid_t, struct timespec *))                                      \
+	X(char *, realpath, (const char *, char *))                                                \
 	X(int, daemon, (int, int))                                                                 \
 	X(pid_t, forkpty, (int *, char *, const struct termios *, const struct winsize *))         \
 	X(int, execve, (const char *, char *const[], char *const[]))                               \

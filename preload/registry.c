@@ -159,7 +159,7 @@ void tl_registry_lock(void)
 /* For code that may run in a signal handler that interrupted a holder of the lock. */
 bool tl_registry_trylock(void)
 {
-	if (pthread_mutex_trylock(&lock) != 0)
+	if (TL_REAL(pthread_mutex_trylock)(&lock) != 0)
 		return false;
 	if (TL_UNLIKELY(!main_in_table))
 		insert_main();
@@ -271,7 +271,8 @@ static void on_thread_exit(void *p)
 {
 	struct tl_thread *t = p;
 	if (atomic_load_explicit(&other_destructors, memory_order_relaxed) &&
-	    ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && pthread_setspecific(exit_key, t) == 0)
+	    ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
+	    TL_REAL(pthread_setspecific)(exit_key, t) == 0)
 		return;
 	tl_self = NULL; /* later destructors of this thread must not touch the record */
 	atomic_store(&t->finishing, true);
@@ -292,8 +293,14 @@ static void on_thread_exit(void *p)
  * page of libc's data, and the reference to a pipe stderr. */
 static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
 
+/* Read by every process's exit path (exit.c nothing_to_check), hence with the start data.
+ * Ours rather than glibc's __libc_single_threaded, which cleared at the same first
+ * pthread_create: bound at load, that symbol cost every process a lookup and a version need. */
+TL_START_DATA atomic_bool tl_threads_started;
+
 static void before_first_thread(void)
 {
+	atomic_store(&tl_threads_started, true);
 	tl_fork_child_missed();
 	tl_fork_handlers_install();
 	TL_REAL(pthread_key_create)(&exit_key, on_thread_exit); /* ours: not counted */
@@ -312,7 +319,7 @@ void tl_registry_init(void)
 
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 {
-	pthread_once(&first_thread_once, before_first_thread);
+	TL_REAL(pthread_once)(&first_thread_once, before_first_thread);
 	struct tl_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
@@ -336,7 +343,7 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 static pid_t tid_of(pthread_t handle)
 {
 	clockid_t cid;
-	return pthread_getcpuclockid(handle, &cid) == 0 ? (pid_t) ~((int)cid >> 3) : 0;
+	return TL_REAL(pthread_getcpuclockid)(handle, &cid) == 0 ? (pid_t) ~((int)cid >> 3) : 0;
 }
 
 void tl_thread_started(struct tl_thread *t)
@@ -345,7 +352,7 @@ void tl_thread_started(struct tl_thread *t)
 	pid_t tid = tid_of(self); /* a gettid would cost every creation a system call */
 	atomic_store(&t->tid, tid > 0 ? tid : tl_gettid());
 	tl_self = t;
-	pthread_setspecific(exit_key, t);
+	TL_REAL(pthread_setspecific)(exit_key, t);
 	tl_registry_lock();
 	t->flags |= TL_F_STARTED;
 	insert(t, self);
@@ -393,8 +400,8 @@ struct tl_thread *tl_thread_pin_detach(pthread_t handle)
 	}
 	tl_registry_unlock();
 	clockid_t cid;
-	for (long waited = 0;
-	     finished && waited < DETACH_WAIT_MAX_US && pthread_getcpuclockid(handle, &cid) == 0;
+	for (long waited = 0; finished && waited < DETACH_WAIT_MAX_US &&
+	                      TL_REAL(pthread_getcpuclockid)(handle, &cid) == 0;
 	     waited += DETACH_POLL_US)
 		nap_us(DETACH_POLL_US);
 	return t;
@@ -410,8 +417,8 @@ bool tl_thread_stack(uint64_t number, pthread_t handle, void **lo, size_t *size)
 	if (t != NULL && t->number == number && tl_thread_has_handle(t) &&
 	    !(t->flags & (TL_F_FINISHED | TL_F_JOINED | TL_F_PINNED))) {
 		pthread_attr_t a;
-		if (pthread_getattr_np(handle, &a) == 0) {
-			ok = pthread_attr_getstack(&a, lo, size) == 0;
+		if (TL_REAL(pthread_getattr_np)(handle, &a) == 0) {
+			ok = TL_REAL(pthread_attr_getstack)(&a, lo, size) == 0;
 			pthread_attr_destroy(&a);
 		}
 	}
@@ -495,7 +502,8 @@ static bool tid_known(pid_t tid)
 
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 {
-	pthread_once(&first_thread_once, before_first_thread); /* libc's threads count too */
+	TL_REAL(pthread_once)
+	(&first_thread_once, before_first_thread); /* libc's threads count too */
 	/* Without a complete list from before the call we cannot tell which tasks it started:
 	 * adopt none (they are reported as untracked rather than risk hiding a real leak). */
 	if (nbefore < 0 || nbefore > TL_MAX_TASKS_BEFORE)

@@ -63,7 +63,7 @@ static void exe_path(char *buf, size_t len)
 		return;
 	char abs[PATH_MAX];
 	const char *name = tl_program_name(false);
-	const char *p = realpath(name, abs) != NULL ? abs : name;
+	const char *p = TL_REAL(realpath)(name, abs) != NULL ? abs : name;
 	size_t m = strnlen(p, len - 1);
 	memcpy(buf, p, m);
 	buf[m] = '\0';

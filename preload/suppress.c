@@ -302,7 +302,7 @@ static void load_file(const char *path)
 		return;
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
+	if (TL_REAL(fstat)(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
 		tl_warn("suppressions file %s is not a regular file of at most 16 MiB; ignored",
 		        path);
 		close(fd);

@@ -650,9 +650,10 @@ void tl_ignore_current(void); /* threadleak_ignore_current() */
 /* ---- process state: constructor and fork (init.c) ---- */
 extern pid_t tl_pid;
 void tl_ensure_init(void);
-extern char **tl_start_envp;         /* the constructor's envp (hooks.c) */
-void tl_fork_handlers_install(void); /* before the first thread or fork (init.c) */
-void tl_fork_child_missed(void);     /* a child forked before them: reset it now */
+extern char **tl_start_envp;           /* the constructor's envp (hooks.c) */
+extern atomic_bool tl_threads_started; /* a thread was started (registry.c) */
+void tl_fork_handlers_install(void);   /* before the first thread or fork (init.c) */
+void tl_fork_child_missed(void);       /* a child forked before them: reset it now */
 
 /* ---- the exit paths (exit.c) ---- */
 void tl_exit_install(void);          /* the constructor registers the exit handlers */

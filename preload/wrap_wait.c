@@ -26,7 +26,7 @@ static uintptr_t sub_ms_us(const struct timespec *ts)
 static uintptr_t abs_ms_of(clockid_t clk, const struct timespec *until)
 {
 	struct timespec now;
-	if (until == NULL || clock_gettime(clk, &now) != 0)
+	if (until == NULL || TL_REAL(clock_gettime)(clk, &now) != 0)
 		return (uintptr_t)-1;
 	int64_t ms = (until->tv_sec - now.tv_sec) * 1000 + (until->tv_nsec - now.tv_nsec) / 1000000;
 	return ms > 0 ? (uintptr_t)ms : 0;

@@ -14,6 +14,17 @@
 
 struct tl_symbolizer;
 
+/* A libc function as this folder's code calls it: in the library through its table of real
+ * functions (preload/real.h says why), in the CLI directly. */
+#ifdef TL_PRELOADED
+#include "real.h"
+#define TL_LIBC(name) TL_REAL(name)
+#define TL_LIBC_SSCANF TL_REAL(__isoc99_sscanf)
+#else
+#define TL_LIBC(name) name
+#define TL_LIBC_SSCANF sscanf
+#endif
+
 /* Syscalls newer than this system's headers (x86_64 numbers, the same on every arch that has
  * them: they come from the common table). */
 #ifndef SYS_futex_waitv

@@ -325,7 +325,7 @@ static int collect_module(struct dl_phdr_info *info, size_t size, void *data)
 	struct mod_data *md = calloc(1, sizeof(*md));
 	if (md == NULL)
 		return 0;
-	uintptr_t vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	uintptr_t vdso = (uintptr_t)TL_LIBC(getauxval)(AT_SYSINFO_EHDR);
 	char *name = NULL;
 	if (vdso && vdso >= lo && vdso < hi) {
 		long page = sysconf(_SC_PAGESIZE);
@@ -360,10 +360,10 @@ static char *main_program_path(void)
 		buf[n] = '\0';
 		return strdup(buf);
 	}
-	const char *fn = (const char *)getauxval(AT_EXECFN);
+	const char *fn = (const char *)TL_LIBC(getauxval)(AT_EXECFN);
 	if (fn == NULL || fn[0] == '\0')
 		return NULL;
-	char *real = realpath(fn, NULL);
+	char *real = TL_LIBC(realpath)(fn, NULL);
 	return real ? real : strdup(fn);
 }
 
@@ -376,7 +376,7 @@ int tl_open_regular(const char *path)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TL_SYM_MAX_FILE) {
+	if (TL_LIBC(fstat)(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TL_SYM_MAX_FILE) {
 		close(fd);
 		errno = EINVAL;
 		return -1;
@@ -458,7 +458,7 @@ static bool module_build_id(Dwfl_Module *mod, char *hex)
 static bool exists_not_regular(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	return TL_LIBC(stat)(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 /* libdw opens the build-id tree's .build-id/xx/yyyy.debug with a plain open(): a FIFO there
@@ -496,11 +496,12 @@ static struct debuginfod_api *debuginfod_api(void)
 	if (tried)
 		return api.client ? &api : NULL;
 	tried = true;
-	void *h = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_LOCAL);
+	void *h = TL_LIBC(dlopen)("libdebuginfod.so.1", RTLD_LAZY | RTLD_LOCAL);
 	if (h == NULL)
 		return NULL;
-	api.begin = (__typeof__(api.begin))dlsym(h, "debuginfod_begin");
-	api.find_debuginfo = (__typeof__(api.find_debuginfo))dlsym(h, "debuginfod_find_debuginfo");
+	api.begin = (__typeof__(api.begin))TL_LIBC(dlsym)(h, "debuginfod_begin");
+	api.find_debuginfo =
+	    (__typeof__(api.find_debuginfo))TL_LIBC(dlsym)(h, "debuginfod_find_debuginfo");
 	if (api.begin && api.find_debuginfo)
 		api.client = api.begin();
 	return api.client ? &api : NULL;
@@ -520,7 +521,7 @@ static bool debuginfod_cache_regular(const char *hex)
 	struct stat st;
 	if (env && env[0])
 		snprintf(dir, sizeof(dir), "%s", env);
-	else if (home && stat(legacy, &st) == 0)
+	else if (home && TL_LIBC(stat)(legacy, &st) == 0)
 		snprintf(dir, sizeof(dir), "%s", legacy);
 	else if (xdg && xdg[0])
 		snprintf(dir, sizeof(dir), "%s/debuginfod_client", xdg);
@@ -571,8 +572,8 @@ static int debuginfod_fetch_id(const char *hex, const char *modname, const struc
 	char *path = NULL;
 	int fd = api->find_debuginfo(api->client, (const unsigned char *)hex, 0, &path);
 	struct stat st;
-	if (fd >= 0 &&
-	    (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TL_SYM_MAX_FILE)) {
+	if (fd >= 0 && (TL_LIBC(fstat)(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	                st.st_size > TL_SYM_MAX_FILE)) {
 		close(fd);
 		fd = -1;
 	}
@@ -727,7 +728,7 @@ static void collect_unloaded(struct loaded_list *l)
 		size_t i = (unloaded_next - 1 - k) % UNLOADED_MAX;
 		struct stat st;
 		if (unloaded[i].path == NULL || overlaps(l, l->n, unloaded[i].lo, unloaded[i].hi) ||
-		    stat(unloaded[i].path, &st) != 0 || st.st_ino != unloaded[i].inode)
+		    TL_LIBC(stat)(unloaded[i].path, &st) != 0 || st.st_ino != unloaded[i].inode)
 			continue; /* the file was replaced or deleted: its names would be wrong */
 		if (!add_loaded(l, strdup(unloaded[i].path), unloaded[i].lo, unloaded[i].hi,
 		                calloc(1, sizeof(struct mod_data))))
@@ -1270,8 +1271,8 @@ int tl_mapping_of(uintptr_t addr, char perms[8], char *path, size_t pathlen, uns
 			*nl = '\0';
 			unsigned long lo, hi, ino = 0;
 			int end = 0;
-			if (sscanf(line, "%lx-%lx %7s %*s %*s %lu%n", &lo, &hi, perms, &ino,
-			           &end) == 4 &&
+			if (TL_LIBC_SSCANF(line, "%lx-%lx %7s %*s %*s %lu%n", &lo, &hi, perms, &ino,
+			                   &end) == 4 &&
 			    addr >= lo && addr < hi) {
 				if (inode)
 					*inode = ino;
@@ -1669,7 +1670,7 @@ static char *build_id(struct tl_symbolizer *s, const char *file)
 static bool is_regular(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return TL_LIBC(stat)(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static bool same_build(struct tl_symbolizer *s, const char *orig, const char *cand)

@@ -129,7 +129,7 @@ static bool read_line(int fd, int line, char *out, size_t len, bool *cut)
 static bool newer(int fd, const char *module)
 {
 	struct stat src, mod;
-	if (module == NULL || fstat(fd, &src) != 0 || stat(module, &mod) != 0)
+	if (module == NULL || TL_LIBC(fstat)(fd, &src) != 0 || TL_LIBC(stat)(module, &mod) != 0)
 		return false;
 	return src.st_mtim.tv_sec > mod.st_mtim.tv_sec ||
 	       (src.st_mtim.tv_sec == mod.st_mtim.tv_sec &&

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stubs.h"
@@ -16,6 +17,8 @@
 
 WEAK struct tl_options tl_opt;
 WEAK bool tl_log_quiet;
+/* what suppress.c calls through real.c's table */
+WEAK int (*tl_real_fstat)(int, struct stat *) = fstat;
 
 char stub_msgs[STUB_MAX_MSGS][1024];
 int stub_nmsgs;
