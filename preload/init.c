@@ -15,27 +15,36 @@ TL_START_DATA pid_t tl_pid;
  * thread (the child's handlers in its copy), newest prepare handler first, oldest parent and
  * child handler first. */
 static __thread int fork_depth __attribute__((tls_model("initial-exec")));
+/* The forking thread held the registry already: a fork() from a signal handler that interrupted
+ * it inside our bookkeeping (pthread_create's). Waiting for the lock would wait for itself, for
+ * ever (a hang bare glibc does not have). The fork goes on without it; the child, whose table
+ * may be half updated, starts a new one (registry.c). */
+static __thread bool fork_lock_held __attribute__((tls_model("initial-exec")));
 
 static void atfork_prepare(void)
 {
 	if (fork_depth++ > 0)
 		return;
 	tl_exit_before_fork();
-	tl_registry_lock();
+	fork_lock_held = tl_registry_held_here();
+	if (!fork_lock_held)
+		tl_registry_lock();
 }
 
 static void atfork_parent(void)
 {
 	if (--fork_depth > 0)
 		return;
-	tl_registry_unlock();
+	if (!fork_lock_held)
+		tl_registry_unlock();
+	fork_lock_held = false;
 }
 
 /* The child's reset, after our child handler or, for a child forked before the handlers
  * existed, before its first thread (tl_fork_child_missed). */
-static void reset_child(void)
+static void reset_child(bool consistent)
 {
-	tl_registry_after_fork_child();
+	tl_registry_after_fork_child(consistent);
 	tl_check_after_fork();
 	tl_capture_after_fork_child();
 	tl_dump_after_fork_child();
@@ -52,8 +61,11 @@ static void atfork_child(void)
 	fork_handlers_registered(); /* ours ran: a registration the fork cut short is done */
 	if (--fork_depth > 0)
 		return;
-	tl_registry_unlock();
-	reset_child();
+	bool consistent = !fork_lock_held;
+	fork_lock_held = false;
+	if (consistent)
+		tl_registry_unlock();
+	reset_child(consistent);
 }
 
 /* children=0: take ourselves out of LD_PRELOAD, so that programs this one starts run bare. */
@@ -167,7 +179,7 @@ void tl_fork_handlers_install(void)
 void tl_fork_child_missed(void)
 {
 	if (tl_getpid() != tl_pid)
-		reset_child();
+		reset_child(true);
 }
 
 /* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into

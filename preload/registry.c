@@ -149,9 +149,19 @@ static void insert_main(void)
 	insert(&main_record, main_record.handle);
 }
 
+/* This thread holds the lock: a fork() from a signal handler that interrupted it there (in
+ * pthread_create's bookkeeping) must not wait for it in our prepare handler (init.c). */
+static __thread bool held_here __attribute__((tls_model("initial-exec")));
+
+bool tl_registry_held_here(void)
+{
+	return held_here;
+}
+
 void tl_registry_lock(void)
 {
 	pthread_mutex_lock(&lock);
+	held_here = true;
 	if (TL_UNLIKELY(!main_in_table))
 		insert_main();
 }
@@ -161,6 +171,7 @@ bool tl_registry_trylock(void)
 {
 	if (TL_REAL(pthread_mutex_trylock)(&lock) != 0)
 		return false;
+	held_here = true;
 	if (TL_UNLIKELY(!main_in_table))
 		insert_main();
 	return true;
@@ -168,6 +179,7 @@ bool tl_registry_trylock(void)
 
 void tl_registry_unlock(void)
 {
+	held_here = false;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -473,16 +485,31 @@ void tl_thread_detached(struct tl_thread *t, bool ok)
 
 /* In the child of fork(): only the forking thread exists. Keep its record (it is the child's
  * main thread now) and drop every other one. */
-void tl_registry_after_fork_child(void)
+void tl_registry_after_fork_child(bool consistent)
 {
 	pthread_mutex_init(&lock, NULL);
+	held_here = false;
 	tl_kernel_after_fork_child();
 	struct tl_thread *self = tl_self, *t, *tmp;
-	HASH_ITER (hh, registry, t, tmp) {
-		if (t == self)
-			continue;
-		HASH_DEL(registry, t);
-		free_record(t);
+	if (!consistent) {
+		/* forked by a signal handler that interrupted this thread's own update of the
+		 * table, which may be half done: left as it is (its memory is lost to the child),
+		 * and a new one made with this thread alone */
+		registry = NULL;
+		if (self == &main_record) {
+			main_in_table = false; /* put back on first use */
+			self->flags &= ~(TL_F_INSERTED | TL_F_IN_HASH);
+		} else if (self != NULL) {
+			self->flags &= ~(TL_F_INSERTED | TL_F_IN_HASH);
+			insert(self, pthread_self());
+		}
+	} else {
+		HASH_ITER (hh, registry, t, tmp) {
+			if (t == self)
+				continue;
+			HASH_DEL(registry, t);
+			free_record(t);
+		}
 	}
 	atomic_store(&starting, 0);
 	if (self != NULL) {

@@ -199,7 +199,7 @@ struct tl_thread {
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 
 void tl_registry_init(void);
-void tl_registry_after_fork_child(void);
+void tl_registry_after_fork_child(bool consistent); /* false: the table may be half updated */
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11);
 void tl_thread_started(struct tl_thread *t);                   /* in the new thread, first thing */
 void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after success */
@@ -232,6 +232,7 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore);
 void tl_registry_lock(void);
 void tl_registry_unlock(void);
 bool tl_registry_trylock(void);
+bool tl_registry_held_here(void); /* the calling thread holds the registry lock */
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);

@@ -4,6 +4,7 @@ threads at once (vfork + exec), and the C scenarios for vfork, posix_spawn and e
 threads run (spawn.c). No crash, output intact, every process reports for itself and clean
 processes report nothing."""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -100,6 +101,15 @@ for pid in orphans:
     except OSError:
         pass
 check(not orphans, f"forkexit: {len(orphans)} forked children never ended")
+
+# fork() from a signal handler that interrupted the library's own code (pthread_create's
+# bookkeeping, the registry lock held): our prepare handler waited for the lock its own thread
+# held, for ever (5 hangs in 5 runs of 2000 threads before; 0.1 s now)
+sigfork = exe("sigfork")
+for i in range(5):
+    r = run([sigfork, "2000"], timeout=60)
+    check(r.rc == 0 and re.match(rb"^(ok \d+|skip)\n$", r.stdout),
+          f"sigfork: run {i}: status {r.rc}, stdout {r.stdout!r} (a hang is a timeout)", r.stderr)
 
 r = run([spawn, "exec_self"], timeout=60)
 check(r.rc == 23 and r.report and start_routines(r.report) == ["sem_blocker"],
