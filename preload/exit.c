@@ -746,8 +746,12 @@ static void wait_if_ending(const char *call)
  * it our own main, which takes the check when the program's returns, with its status. Our
  * frame below main is dropped from stacks like every frame of ours (capture.c). */
 TL_START_DATA static int (*program_main)(int, char **, char **);
-/* looked up without TL_REAL's table of names, as init.c does (docs/internals.md, Process start) */
-TL_START_DATA static char start_main_name[] = "__libc_start_main";
+/* libc's functions the start path calls, found in one pass over libc's tables: a first call
+ * through our PLT costs a lazy binding each, more than the lookup (docs/internals.md, Process
+ * start). The names with the start data: a constant would cost a page of our read-only data. */
+TL_START_DATA static char start_names[] = "on_exit\0__cxa_at_quick_exit\0__libc_start_main";
+enum { START_ON_EXIT, START_AT_QUICK_EXIT, START_LIBC_START_MAIN, START_N };
+TL_START_DATA static void *start_fns[START_N];
 
 static int main_returned(int argc, char **argv, char **envp)
 {
@@ -767,7 +771,10 @@ TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, ch
                                 void *stack_end)
 {
 	program_main = main;
-	__typeof__(tl_real___libc_start_main) next = tl_lookup_next(start_main_name);
+	__typeof__(tl_real___libc_start_main) next =
+	    start_fns[START_LIBC_START_MAIN]
+	        ? start_fns[START_LIBC_START_MAIN]
+	        : tl_lookup_next(start_names + sizeof("on_exit") + sizeof("__cxa_at_quick_exit"));
 	if (next == NULL)
 		next = TL_REAL(__libc_start_main);
 	return next(main ? main_returned : main, argc, argv, init, fini, rtld_fini, stack_end);
@@ -1303,7 +1310,25 @@ extern int __cxa_at_quick_exit(void (*fn)(void), void *dso_handle);
  * nothing takes them away before they run; we are never unloaded. */
 void tl_exit_install(void)
 {
-	on_exit(exit_gate, NULL);
-	on_exit(at_exit, NULL);
-	__cxa_at_quick_exit(at_quick, NULL);
+	const char *names[START_N] = {start_names, start_names + sizeof("on_exit"),
+	                              start_names + sizeof("on_exit") +
+	                                  sizeof("__cxa_at_quick_exit")};
+	tl_lookup_next_n(names, start_fns, START_N);
+	/* not found the fast way: the calls through our PLT (named as values, the functions would
+	 * be bound at load instead) */
+	int (*onexit)(void (*)(int, void *), void *) =
+	    (int (*)(void (*)(int, void *), void *))start_fns[START_ON_EXIT];
+	int (*atquick)(void (*)(void), void *) =
+	    (int (*)(void (*)(void), void *))start_fns[START_AT_QUICK_EXIT];
+	if (onexit != NULL) {
+		onexit(exit_gate, NULL);
+		onexit(at_exit, NULL);
+	} else {
+		on_exit(exit_gate, NULL);
+		on_exit(at_exit, NULL);
+	}
+	if (atquick != NULL)
+		atquick(at_quick, NULL);
+	else
+		__cxa_at_quick_exit(at_quick, NULL);
 }

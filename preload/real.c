@@ -237,6 +237,40 @@ static bool is_vdso(const struct link_map *l)
 	return l->l_name[0] != '\0';
 }
 
+static void *address_of(const struct object *o, const ElfW(Sym) * s)
+{
+	void *p = (void *)(o->base + s->st_value);
+	/* an indirect function: its resolver returns the implementation for this CPU (x86_64
+	 * resolvers take no arguments) */
+	if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+		p = ((void *(*)(void))p)();
+	return p;
+}
+
+/* The first definition of each of n names (default versions) in the objects from `from` to
+ * the last one loaded at start, each object's dynamic section read once; out[i] NULL when
+ * none. */
+static void lookup_n(struct link_map *from, const char *const *names, void **out, int n)
+{
+	struct link_map *end = initial_end();
+	int left = n;
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	for (struct link_map *l = from; l != NULL && left > 0; l = l == end ? NULL : l->l_next) {
+		struct object o;
+		if (is_vdso(l) || !open_object(l, &o))
+			continue;
+		for (int i = 0; i < n; i++) {
+			const ElfW(Sym) *s =
+			    out[i] ? NULL : find_in(&o, names[i], gnu_hash(names[i]), NULL);
+			if (s != NULL) {
+				out[i] = address_of(&o, s);
+				left--;
+			}
+		}
+	}
+}
+
 /* The first definition in the objects from `from` to the last one loaded at start. */
 static void *lookup(struct link_map *from, const char *name, const char *version)
 {
@@ -247,14 +281,8 @@ static void *lookup(struct link_map *from, const char *name, const char *version
 		if (is_vdso(l) || !open_object(l, &o))
 			continue;
 		const ElfW(Sym) *s = find_in(&o, name, gh, version);
-		if (s == NULL)
-			continue;
-		void *p = (void *)(o.base + s->st_value);
-		/* an indirect function: its resolver returns the implementation for this CPU
-		 * (x86_64 resolvers take no arguments) */
-		if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
-			p = ((void *(*)(void))p)();
-		return p;
+		if (s != NULL)
+			return address_of(&o, s);
 	}
 	return NULL;
 }
@@ -343,6 +371,12 @@ void tl_real_find(enum tl_real_id id)
 		}
 	}
 	store(id, p);
+}
+
+void tl_lookup_next_n(const char *const *names, void **out, int n)
+{
+	struct link_map *me = self_cached();
+	lookup_n(me != NULL ? me->l_next : NULL, names, out, n);
 }
 
 void *tl_lookup_next(const char *name)

@@ -252,6 +252,8 @@ extern atomic_uint tl_real_fallbacks;
  * of names, whose page a process that starts no thread does not touch: NULL when not found.
  * Async-signal-safe. */
 void *tl_lookup_next(const char *name);
+/* The same for n names at once (each object's tables read once: the start path's lookups). */
+void tl_lookup_next_n(const char *const *names, void **out, int n);
 
 /* The first definition of `name` (its default version) in the objects loaded at start, in
  * load order from the program, as dlsym(RTLD_DEFAULT) without its error path: NULL when no

@@ -325,7 +325,13 @@ void tl_registry_init(void)
 	t->number = next_number++;
 	t->tid = tl_pid;
 	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
-	t->handle = pthread_self(); /* in the table on first use: insert_main */
+	/* in the table on first use: insert_main. On x86_64 glibc's pthread_self() is the thread
+	 * pointer (its descriptor is the TCB): read here, it saves every process a lazy binding */
+#if defined(__x86_64__) && defined(__GLIBC__)
+	t->handle = (pthread_t)__builtin_thread_pointer();
+#else
+	t->handle = pthread_self();
+#endif
 	tl_self = t;
 }
 
