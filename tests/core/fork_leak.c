@@ -15,6 +15,7 @@
 #define _GNU_SOURCE /* _Fork */
 #include <pthread.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,20 +121,12 @@ int main(int argc, char **argv)
 			return 0;
 		return child_main(); /* CHILD_MAIN_DAEMON */
 	}
-	if (argc > 1 && strcmp(argv[1], "_Fork") == 0) {
+	bool use_Fork = argc > 1 && strcmp(argv[1], "_Fork") == 0;
+	if (use_Fork || (argc > 1 && strcmp(argv[1], "first") == 0)) {
 		fflush(stdout);
-		pid_t pid = _Fork();
-		if (pid == 0)
+		pid_t pid = use_Fork ? _Fork() : fork();
+		if (pid == 0 && use_Fork)
 			exit(child_main()); /* CHILD_MAIN_FORK */
-		int status;
-		waitpid(pid, &status, 0);
-		printf("child %d exited %d\n", (int)pid,
-		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return 0;
-	}
-	if (argc > 1 && strcmp(argv[1], "first") == 0) {
-		fflush(stdout);
-		pid_t pid = fork();
 		if (pid == 0)
 			exit(child_main()); /* CHILD_MAIN_FIRST */
 		int status;
