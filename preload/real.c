@@ -355,20 +355,12 @@ void tl_real_find(enum tl_real_id id)
 	/* not found the fast way (a loader without the list we read, a function defined only in
 	 * an object loaded later): ask the loader */
 	if (p == NULL) {
-		/* dlsym and dlvsym themselves from the whole list (we may have been dlopen'ed, with
-		 * nothing after us): named here, they would make the library need libc's GLIBC_2.34
-		 * version (real.h says why not) */
+		/* called directly, these two make the library need libc's GLIBC_2.34: the one
+		 * version kept on purpose besides the oldest, so that an older glibc (whose libc lacks
+		 * what the table names: stat before 2.33, dlopen before 2.34) refuses to load us with
+		 * the loader's clear message rather than letting a call through the table crash */
 		atomic_fetch_add_explicit(&tl_real_fallbacks, 1, memory_order_relaxed);
-		if (version != NULL) {
-			void *(*vsym)(void *, const char *, const char *) =
-			    (void *(*)(void *, const char *, const char *))tl_lookup_global(
-			        "dlvsym");
-			p = vsym ? vsym(RTLD_NEXT, name, version) : NULL;
-		} else {
-			void *(*sym)(void *, const char *) =
-			    (void *(*)(void *, const char *))tl_lookup_global("dlsym");
-			p = sym ? sym(RTLD_NEXT, name) : NULL;
-		}
+		p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
 	}
 	store(id, p);
 }

@@ -149,19 +149,40 @@ static void insert_main(void)
 	insert(&main_record, main_record.handle);
 }
 
-/* This thread holds the lock: a fork() from a signal handler that interrupted it there (in
- * pthread_create's bookkeeping) must not wait for it in our prepare handler (init.c). */
-static __thread bool held_here __attribute__((tls_model("initial-exec")));
+/* Where this thread is with the lock, for a fork() from a signal handler that interrupted it
+ * there (in pthread_create's bookkeeping): our prepare handler must not wait for a lock its own
+ * thread holds or is about to take (init.c), and the child must know whether the interrupted
+ * section will still unlock it and touch the table (tl_registry_after_fork_child). Each phase
+ * is set before the step it names, with a signal fence, so no instruction reads a stale one. */
+enum { LOCK_NONE, LOCK_TAKING, LOCK_HELD, LOCK_RELEASING };
+static __thread int lock_phase __attribute__((tls_model("initial-exec")));
+/* In the child of such a fork: prune the table when the interrupted section unlocks */
+static bool prune_on_unlock;
+/* ... or start a new one when the interrupted wait for the lock ends */
+static bool fresh_on_lock;
+
+static void set_phase(int phase)
+{
+	lock_phase = phase;
+	atomic_signal_fence(memory_order_seq_cst);
+}
 
 bool tl_registry_held_here(void)
 {
-	return held_here;
+	return lock_phase != LOCK_NONE;
 }
+
+static void fresh_table_in_child(void);
 
 void tl_registry_lock(void)
 {
+	set_phase(LOCK_TAKING);
 	pthread_mutex_lock(&lock);
-	held_here = true;
+	set_phase(LOCK_HELD);
+	if (TL_UNLIKELY(fresh_on_lock)) {
+		fresh_on_lock = false;
+		fresh_table_in_child();
+	}
 	if (TL_UNLIKELY(!main_in_table))
 		insert_main();
 }
@@ -169,18 +190,29 @@ void tl_registry_lock(void)
 /* For code that may run in a signal handler that interrupted a holder of the lock. */
 bool tl_registry_trylock(void)
 {
-	if (TL_REAL(pthread_mutex_trylock)(&lock) != 0)
+	int before = lock_phase;
+	set_phase(LOCK_TAKING);
+	if (TL_REAL(pthread_mutex_trylock)(&lock) != 0) {
+		set_phase(before); /* a handler's try, over a section that holds or takes it */
 		return false;
-	held_here = true;
+	}
+	set_phase(LOCK_HELD);
 	if (TL_UNLIKELY(!main_in_table))
 		insert_main();
 	return true;
 }
 
+static void prune_in_child(void);
+
 void tl_registry_unlock(void)
 {
-	held_here = false;
+	if (TL_UNLIKELY(prune_on_unlock)) {
+		prune_on_unlock = false;
+		prune_in_child();
+	}
+	set_phase(LOCK_RELEASING);
 	pthread_mutex_unlock(&lock);
+	set_phase(LOCK_NONE);
 }
 
 struct tl_thread *tl_registry_first(void)
@@ -491,37 +523,71 @@ void tl_thread_detached(struct tl_thread *t, bool ok)
 
 /* In the child of fork(): only the forking thread exists. Keep its record (it is the child's
  * main thread now) and drop every other one. */
-void tl_registry_after_fork_child(bool consistent)
+/* The child of fork: only the forking thread exists. */
+static void prune_in_child(void)
 {
-	pthread_mutex_init(&lock, NULL);
-	held_here = false;
-	tl_kernel_after_fork_child();
 	struct tl_thread *self = tl_self, *t, *tmp;
-	if (!consistent) {
-		/* forked by a signal handler that interrupted this thread's own update of the
-		 * table, which may be half done: left as it is (its memory is lost to the child),
-		 * and a new one made with this thread alone */
-		registry = NULL;
-		if (self == &main_record) {
-			main_in_table = false; /* put back on first use */
-			self->flags &= ~(TL_F_INSERTED | TL_F_IN_HASH);
-		} else if (self != NULL) {
-			self->flags &= ~(TL_F_INSERTED | TL_F_IN_HASH);
-			insert(self, pthread_self());
-		}
-	} else {
-		HASH_ITER (hh, registry, t, tmp) {
-			if (t == self)
-				continue;
-			HASH_DEL(registry, t);
-			free_record(t);
-		}
+	HASH_ITER (hh, registry, t, tmp) {
+		if (t == self)
+			continue;
+		HASH_DEL(registry, t);
+		free_record(t);
 	}
 	atomic_store(&starting, 0);
 	if (self != NULL) {
 		self->tid = getpid();
 		self->flags |= TL_F_MAIN | TL_F_CREATOR_DONE;
 		self->flags &= ~TL_F_IGNORED;
+	}
+}
+
+/* The child of a fork that interrupted this thread's own use of the lock, once nothing of the
+ * interrupted section will touch the table again: another thread of the parent may have been
+ * half way through an update of it. Left as it is (its memory is lost to the child), and a
+ * new one holds this thread alone. */
+static void fresh_table_in_child(void)
+{
+	struct tl_thread *self = tl_self;
+	registry = NULL;
+	atomic_store(&starting, 0);
+	if (self == NULL)
+		return;
+	self->flags &= ~(TL_F_INSERTED | TL_F_IN_HASH | TL_F_IGNORED);
+	self->flags |= TL_F_MAIN | TL_F_CREATOR_DONE;
+	self->tid = getpid();
+	if (self == &main_record)
+		main_in_table = false; /* put back on first use */
+	else {
+		insert(self, pthread_self());
+		atomic_store(&starting, 0);
+	}
+}
+
+void tl_registry_after_fork_child(bool consistent)
+{
+	pthread_mutex_init(&lock, NULL);
+	tl_kernel_after_fork_child();
+	/* the parent's tids, perhaps in a list it was growing */
+	gone = gone_static;
+	gone_cap = GONE_STATIC;
+	ngone = 0;
+	if (consistent) {
+		set_phase(LOCK_NONE);
+		prune_in_child();
+		return;
+	}
+	/* forked by a signal handler that interrupted this thread's own use of the lock */
+	switch (lock_phase) {
+	case LOCK_HELD: /* its section goes on and unlocks, with the table whole: pruned then */
+		pthread_mutex_lock(&lock);
+		prune_on_unlock = true;
+		break;
+	case LOCK_TAKING: /* its wait for the lock ends in the child: a new table then */
+		fresh_on_lock = true;
+		break;
+	default: /* releasing: nothing of it touches the table again */
+		fresh_table_in_child();
+		break;
 	}
 }
 

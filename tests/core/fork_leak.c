@@ -6,7 +6,7 @@
  * argv[1] "worker": the fork is made by a worker thread (thread 3) instead of main.
  * argv[1] "first": main forks before the process has ever started a thread (the library
  * installs its fork handlers only with the first thread or fork), and starts none itself.
- * argv[1] "daemon": a fresh process (posix_spawn of this program, "daemon-inner") calls
+ * argv[1] "daemon": a fresh process (posix_spawn of argv[0], "daemon-inner") calls
  * daemon(), which forks inside libc, before it ever started a thread; the daemon then leaks
  * child_worker. "daemon-none": the same daemon starts no thread. Prints "daemon PID done" once
  * the daemon has ended (it holds a pipe to us until then).
@@ -77,7 +77,7 @@ static void *forker(void *arg)
 	return NULL;
 }
 
-static int daemon_mode(const char *what)
+static int daemon_mode(const char *self, const char *what)
 {
 	int p[2];
 	if (pipe(p) != 0)
@@ -87,7 +87,8 @@ static int daemon_mode(const char *what)
 	char *args[] = {"fork_leak", "daemon-inner", fd, (char *)what, NULL};
 	extern char **environ;
 	pid_t inner;
-	if (posix_spawn(&inner, "/proc/self/exe", NULL, NULL, args, environ) != 0)
+	/* argv[0], not /proc/self/exe: under valgrind that is valgrind's tool */
+	if (posix_spawn(&inner, self, NULL, NULL, args, environ) != 0)
 		return 1;
 	close(p[1]);
 	int status;
@@ -108,9 +109,9 @@ static int daemon_mode(const char *what)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "daemon") == 0)
-		return daemon_mode("leak");
+		return daemon_mode(argv[0], "leak");
 	if (argc > 1 && strcmp(argv[1], "daemon-none") == 0)
-		return daemon_mode("none");
+		return daemon_mode(argv[0], "none");
 	if (argc > 3 && strcmp(argv[1], "daemon-inner") == 0) {
 		if (daemon(1, 1) != 0)
 			return 1;
