@@ -108,8 +108,10 @@ static void *rereader(void *arg)
 	pthread_setname_np(pthread_self(), "reads_twice");
 	pthread_rwlock_rdlock(&queue_rw);
 	sem_post(&reading);
-	struct timespec ts = {0, 30 * 1000000};
-	nanosleep(&ts, NULL);             /* the writer queues meanwhile */
+	/* the writer queues meanwhile: 30 ms was too short once under valgrind, which runs one
+	 * thread at a time (the second read lock was granted, and the thread had exited) */
+	struct timespec ts = {0, 300 * 1000000};
+	nanosleep(&ts, NULL);
 	pthread_rwlock_rdlock(&queue_rw); /* deadlock: behind the writer, which waits for us */
 	return arg;
 }
