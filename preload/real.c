@@ -356,9 +356,10 @@ void tl_real_find(enum tl_real_id id)
 	 * an object loaded later): ask the loader */
 	if (p == NULL) {
 		/* called directly, these two make the library need libc's GLIBC_2.34: the one
-		 * version kept on purpose besides the oldest, so that an older glibc (whose libc lacks
-		 * what the table names: stat before 2.33, dlopen before 2.34) refuses to load us with
-		 * the loader's clear message rather than letting a call through the table crash */
+		 * version kept on purpose besides the oldest, so that an older glibc (whose libc
+		 * lacks what the table names: stat before 2.33, dlopen before 2.34) refuses to load
+		 * us with the loader's clear message rather than letting a call through the table
+		 * crash */
 		atomic_fetch_add_explicit(&tl_real_fallbacks, 1, memory_order_relaxed);
 		p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
 	}
