@@ -129,11 +129,29 @@ void tl_capture_init(void)
 			own_hi = bias + ph[i].p_vaddr + ph[i].p_memsz;
 }
 
+/* Every pthread_create comes here: a try of each lock first (no clock read, no deadline), the
+ * timed wait only when one is taken (docs/internals.md, "Creation stacks"). */
+static bool loader_try_all(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (TL_REAL(pthread_mutex_trylock)(loader_locks[i]) != 0) {
+			while (i-- > 0)
+				pthread_mutex_unlock(loader_locks[i]);
+			return false;
+		}
+	return true;
+}
+
 bool tl_loader_enter(int timeout_ms)
 {
 	locate_loader_locks();
 	if (loader_locks[1] == NULL)
 		return true; /* not found: use the loader as before */
+	if (TL_LIKELY(loader_try_all())) {
+		if (TL_UNLIKELY(atomic_load_explicit(&loader_holder, memory_order_relaxed) != 0))
+			atomic_store(&loader_holder, 0);
+		return true;
+	}
 	struct timespec ts;
 	tl_clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += timeout_ms / 1000;
