@@ -19,6 +19,7 @@
 #include <mqueue.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pty.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -184,6 +185,10 @@
 	X(int, pthread_getcpuclockid, (pthread_t, clockid_t *))                                    \
 	X(int, pthread_once, (pthread_once_t *, void (*)(void)))                                   \
 	X(int, pthread_setspecific, (pthread_key_t, const void *))                                 \
+	X(void, __pthread_register_cancel, (__pthread_unwind_buf_t *))                             \
+	X(void, __pthread_unregister_cancel, (__pthread_unwind_buf_t *))                           \
+	X(void, __pthread_unwind_next, (__pthread_unwind_buf_t *))                                 \
+	X(int, __cxa_thread_atexit_impl, (void (*)(void *), void *, void *))                       \
 	X(int, sem_getvalue, (sem_t *, int *))                                                     \
 	X(int, pthread_getattr_np, (pthread_t, pthread_attr_t *))                                  \
 	X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))                               \

@@ -17,7 +17,8 @@ __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 TL_START_DATA static struct tl_thread *registry;
-static uint64_t next_number = 1;
+/* atomic: a creation takes its number without the lock */
+static _Atomic uint64_t next_number = 1;
 /* tids of records freed (joined, or detached and finished) whose tasks may still be listed:
  * they go on in glibc's exit path, where they may wait a long time for a lock (the stack
  * cache, which a busy creator takes again and again before a waiter gets it); the check must
@@ -311,6 +312,8 @@ void tl_registry_key_created(void (*destructor)(void *))
 		atomic_store_explicit(&other_destructors, true, memory_order_relaxed);
 }
 
+static void finish(struct tl_thread *t);
+
 static void on_thread_exit(void *p)
 {
 	struct tl_thread *t = p;
@@ -318,6 +321,44 @@ static void on_thread_exit(void *p)
 	    ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
 	    TL_REAL(pthread_setspecific)(exit_key, t) == 0)
 		return;
+	finish(t);
+}
+
+/* Set by the thread's first C++/Rust thread_local destructor (wrap_thread.c): glibc runs them
+ * after the start routine returns, before the thread-specific data's. */
+static __thread bool late_destructors __attribute__((tls_model("initial-exec")));
+
+void tl_thread_late_destructor(void)
+{
+	late_destructors = true;
+}
+
+/* The start routine returned (wrap_thread.c thread_start). When no code of the program's can
+ * run in this thread any more (no thread_local destructor of its own, no key of the program's
+ * with a destructor), it finishes here; else its value under our key finishes it after theirs.
+ * A value set under a key costs every exit a scan of all the thread's key slots in glibc: a
+ * sixth of the instructions a creation and join cost under the library (docs/internals.md,
+ * Thread exit order). */
+void tl_thread_returned(struct tl_thread *t)
+{
+	if (late_destructors || atomic_load_explicit(&other_destructors, memory_order_relaxed))
+		tl_thread_unwinding(t);
+	else
+		finish(t);
+}
+
+/* pthread_exit, thrd_exit or a cancellation unwinds the start routine: program code
+ * (cleanup handlers, destructors) may run after this. */
+void tl_thread_unwinding(struct tl_thread *t)
+{
+	if (t == NULL) /* it called exit(): no longer one of the registry's threads */
+		return;
+	if (TL_REAL(pthread_setspecific)(exit_key, t) != 0)
+		finish(t); /* no memory for the key's slots: finished a little early */
+}
+
+static void finish(struct tl_thread *t)
+{
 	tl_self = NULL; /* later destructors of this thread must not touch the record */
 	atomic_store(&t->finishing, true);
 	tl_registry_lock();
@@ -381,10 +422,9 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 	t->creator_tid = self ? atomic_load(&self->tid) : 0;
 	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper */
 	t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2, &t->create_cut);
-	tl_registry_lock();
-	t->number = next_number++;
+	/* no lock: a check that sees the new task also sees it counted in `starting` */
+	t->number = atomic_fetch_add(&next_number, 1);
 	atomic_fetch_add(&starting, 1);
-	tl_registry_unlock();
 	return t;
 }
 
@@ -402,7 +442,6 @@ void tl_thread_started(struct tl_thread *t)
 	pid_t tid = tid_of(self); /* a gettid would cost every creation a system call */
 	atomic_store(&t->tid, tid > 0 ? tid : tl_gettid());
 	tl_self = t;
-	TL_REAL(pthread_setspecific)(exit_key, t);
 	tl_registry_lock();
 	t->flags |= TL_F_STARTED;
 	insert(t, self);

@@ -1,22 +1,42 @@
 /* Overridden libc: thread lifecycle. Creation wraps the start routine so the new thread
- * registers itself; joins and detaches tell the registry a record may go. pthread_exit and
- * thrd_exit need no wrapper: the registry's thread-specific-data destructor sees every way a
- * thread finishes (return from the start routine, pthread_exit, thrd_exit, cancellation). */
+ * registers itself, and sees it finish: its return, or the unwind of pthread_exit, thrd_exit or
+ * a cancellation through the wrapper's cancellation buffer (AROUND_START). Joins and detaches
+ * tell the registry a record may go. */
 #include "tl.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+
+/* Around the start routine, glibc's cancellation buffer (what pthread_cleanup_push expands to
+ * in C, through the table: its functions' version would be one more for every process to
+ * check at load): an unwind by pthread_exit, thrd_exit or a cancellation jumps here on its way
+ * out, so the thread's record needs no thread-specific data value while it runs, whose slot
+ * scan glibc pays at every thread's exit (registry.c tl_thread_returned). */
+#define AROUND_START(t, call, r)                                                               \
+	do {                                                                                   \
+		__pthread_unwind_buf_t unwind_buf;                                             \
+		if (__builtin_expect(__sigsetjmp_cancel(unwind_buf.__cancel_jmp_buf, 0), 0)) { \
+			tl_thread_unwinding(tl_self); /* locals are stale after the jump */    \
+			TL_REAL(__pthread_unwind_next)(&unwind_buf);                           \
+		}                                                                              \
+		TL_REAL(__pthread_register_cancel)(&unwind_buf);                               \
+		(t)->start_fp = (uintptr_t)__builtin_frame_address(0);                         \
+		r = call;                                                                      \
+		(t)->start_fp = 0; /* this frame is gone from here on (a pthread_exit          \
+		                    * never gets here: the guess then names a dead frame,      \
+		                    * which walk() never confirms) */                          \
+		TL_REAL(__pthread_unregister_cancel)(&unwind_buf);                             \
+		tl_thread_returned(t);                                                         \
+		__asm__ volatile(""); /* not a tail call: keep this frame recognisable */      \
+	} while (0)
 
 static void *thread_start(void *p)
 {
 	struct tl_thread *t = p;
 	tl_thread_started(t);
 	void *(*start)(void *) = (void *(*)(void *))t->start;
-	t->start_fp = (uintptr_t)__builtin_frame_address(0); /* built with frame pointers */
-	void *r = start(t->arg);
-	t->start_fp = 0; /* this frame is gone from here on (a pthread_exit never gets here: the
-	                  * guess then names a dead frame, which walk() never confirms) */
-	__asm__ volatile(""); /* not a tail call: keep this frame recognisable in stacks */
+	void *r;
+	AROUND_START(t, start(t->arg), r); /* built with frame pointers: start_fp */
 	return r;
 }
 
@@ -25,10 +45,8 @@ static int thrd_start(void *p)
 	struct tl_thread *t = p;
 	tl_thread_started(t);
 	thrd_start_t start = (thrd_start_t)t->start;
-	t->start_fp = (uintptr_t)__builtin_frame_address(0);
-	int r = start(t->arg);
-	t->start_fp = 0;
-	__asm__ volatile("");
+	int r;
+	AROUND_START(t, start(t->arg), r);
 	return r;
 }
 
@@ -169,6 +187,15 @@ TL_EXPORT int thrd_detach(thrd_t th)
 	int r = TL_REAL(thrd_detach)(th);
 	tl_thread_detached(t, r == thrd_success);
 	return r;
+}
+
+/* C++ and Rust thread_local destructors (libstdc++'s __cxa_thread_atexit, Rust's std come here):
+ * glibc runs them after the start routine returns, so that thread finishes after them. */
+int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso_symbol); /* no header */
+TL_EXPORT int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso_symbol)
+{
+	tl_thread_late_destructor();
+	return TL_REAL(__cxa_thread_atexit_impl)(func, obj, dso_symbol);
 }
 
 /* Keys with destructors: the registry's own destructor then waits for theirs (registry.c
