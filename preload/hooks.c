@@ -68,6 +68,16 @@ static const char *options_env(bool at_start)
  * start). */
 extern const char *threadleak_default_options(void) __attribute__((weak));
 
+/* What follows from the options, once they are loaded or loaded again */
+static void options_loaded(void)
+{
+	secure_execution();
+	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
+		tl_absolute_paths();
+	if (tl_opt.log_path)
+		tl_log_note_stdout();
+}
+
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. True when
  * the program has the hook (the options were parsed again). */
 static bool load_options(struct tl_symbolizer *sym)
@@ -87,9 +97,7 @@ static bool load_options(struct tl_symbolizer *sym)
 	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
 	tl_options_parse(options_env(false), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
-	secure_execution();
-	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
-		tl_absolute_paths();
+	options_loaded();
 	return true;
 }
 
@@ -97,10 +105,8 @@ static bool load_options(struct tl_symbolizer *sym)
 void tl_options_load(void)
 {
 	tl_options_parse(options_env(true), "THREADLEAK_OPTIONS");
-	load_options(NULL);
-	secure_execution();
-	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
-		tl_absolute_paths();
+	if (!load_options(NULL))
+		options_loaded();
 }
 
 /* Not found yet: the program exports no hook, and the symbol table was not read for one. */

@@ -95,7 +95,6 @@ TL_START_DATA static bool err_pipe; /* stderr was a pipe at start */
  * (tl_log_keep_pipe); for a socket, nothing. */
 void tl_log_init(void)
 {
-	ident_of(1, &out_id);
 	struct stat st;
 	if (!raw_fstat(2, &st))
 		return;
@@ -103,6 +102,15 @@ void tl_log_init(void)
 	err_pipe = S_ISFIFO(st.st_mode);
 	if (!S_ISSOCK(st.st_mode) && !err_pipe)
 		err_fd = tl_high_fd(2);
+}
+
+/* log_path=stdout: what fd 1 is now, the standard output the report goes to. Taken once the
+ * options are loaded (at start, or at the check for a hook found then), not for every process:
+ * a system call that only this option needs. */
+void tl_log_note_stdout(void)
+{
+	if (!out_id.known && strcmp(tl_opt.log_path, "stdout") == 0)
+		ident_of(1, &out_id);
 }
 
 /* The O_PATH reference to a pipe stderr, taken before the program's first thread starts rather

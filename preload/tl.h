@@ -49,6 +49,7 @@ void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
 void tl_log_init(void);
+void tl_log_note_stdout(void); /* log_path=stdout: fd 1 is the report's standard output */
 void tl_log_keep_pipe(void);   /* before the first thread: see log.c */
 void tl_log_hold_stderr(void); /* the process is ending: see log.c */
 void tl_log_after_fork_child(void);

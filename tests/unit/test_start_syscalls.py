@@ -4,7 +4,7 @@ Nothing may be allocated (malloc's first use shows as getrandom and brk calls), 
 (no /proc read at start or at exit), no futex (no lock contention, no dlsym), whatever the hook
 lookup and the exit check do. What it may add is counted, not only named (docs/internals.md,
 Process start):
-- the identity of fds 1 and 2 (two fstat);
+- the identity of fd 2 (one fstat), and of fd 1 with log_path=stdout (a second one);
 - for a stderr that is a regular file or a terminal, its close-on-exec copy (prlimit64 and
   fcntl); for a pipe, nothing at start: the O_PATH reference to it is taken before the first
   thread, so no openat of /proc/self/fd/2 here;
@@ -24,7 +24,7 @@ from tl_test import skip
 LIB = os.environ["TL_LIB"]
 EMPTY = os.path.join(os.environ["TL_BUILD_ROOT"], "bench", "libtlbench-empty.so")
 # system call -> how many more times than under the empty library
-BUDGET = {"fstat": 2, "getpid": 2, "prctl": 1, "unshare": 1}
+BUDGET = {"fstat": 1, "getpid": 2, "prctl": 1, "unshare": 1}
 COPY = {"prlimit64": 1, "fcntl": 1}  # the copy of a stderr that is not a pipe
 
 if shutil.which("strace") is None:
@@ -74,6 +74,8 @@ judge("stderr a pipe", BUDGET)
 # the parse of THREADLEAK_OPTIONS allocates nothing either
 judge("with THREADLEAK_OPTIONS set", BUDGET,
       options="grace_ms=100:max_frames=20:disable_default_sets=node")
+# the report to stdout: fd 1's identity too
+judge("log_path=stdout", dict(BUDGET, fstat=2), options="log_path=stdout")
 # stderr a regular file: its copy, and nothing else
 with tempfile.TemporaryFile(prefix="tlstderr.") as err:
     judge("stderr a file", dict(BUDGET, **COPY), stderr=err)
