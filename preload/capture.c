@@ -204,15 +204,10 @@ bool tl_pc_is_own(uintptr_t pc)
  * says why); an older glibc has none and answers NULL. */
 const char *tl_module_of_pc(uintptr_t pc)
 {
-	static int (*_Atomic find)(void *, struct dl_find_object *);
-	static _Atomic bool looked;
-	if (!atomic_load_explicit(&looked, memory_order_acquire)) {
-		atomic_store_explicit(&find, tl_lookup_global("_dl_find_object"),
-		                      memory_order_relaxed);
-		atomic_store_explicit(&looked, true, memory_order_release);
-	}
+	static void *_Atomic cache;
 	int (*fn)(void *, struct dl_find_object *) =
-	    atomic_load_explicit(&find, memory_order_relaxed);
+	    (int (*)(void *, struct dl_find_object *))tl_lookup_global_once(&cache,
+	                                                                    "_dl_find_object");
 	struct dl_find_object found;
 	if (fn == NULL || pc == 0 || fn((void *)(pc - 1), &found) != 0 ||
 	    found.dlfo_link_map == NULL)

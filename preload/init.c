@@ -185,13 +185,18 @@ void tl_fork_child_missed(void)
 /* What pthread_atfork calls: pthread_atfork itself is a stub of libc_nonshared.a, linked into
  * every caller. Ours first (see above), even when the caller is another library's constructor
  * that runs before ours (docs/internals.md, fork). */
+static void handlers_first(void)
+{
+	tl_ensure_init();
+	tl_fork_handlers_install();
+}
+
 int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
                       void *dso_handle);
 TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
                                 void *dso_handle)
 {
-	tl_ensure_init();
-	tl_fork_handlers_install();
+	handlers_first();
 	return TL_REAL(__register_atfork)(prepare, parent, child, dso_handle);
 }
 
@@ -199,23 +204,20 @@ TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), voi
  * of a process that has started no thread. */
 TL_EXPORT pid_t fork(void)
 {
-	tl_ensure_init();
-	tl_fork_handlers_install();
+	handlers_first();
 	return TL_REAL(fork)();
 }
 
 TL_EXPORT int daemon(int nochdir, int noclose)
 {
-	tl_ensure_init();
-	tl_fork_handlers_install();
+	handlers_first();
 	return TL_REAL(daemon)(nochdir, noclose);
 }
 
 TL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
                         const struct winsize *winp)
 {
-	tl_ensure_init();
-	tl_fork_handlers_install();
+	handlers_first();
 	return TL_REAL(forkpty)(amaster, name, termp, winp);
 }
 

@@ -247,12 +247,15 @@ static void *address_of(const struct object *o, const ElfW(Sym) * s)
 	return p;
 }
 
-/* The first definition of each of n names (default versions) in the objects from `from` to
- * the last one loaded at start, each object's dynamic section read once; out[i] NULL when
- * none. */
-static void lookup_n(struct link_map *from, const char *const *names, void **out, int n)
+/* The first definition of each of n names in the objects from `from` to `end` (NULL: the last
+ * one loaded at start), each object's dynamic section read once; out[i] NULL when none.
+ * versions[i] (versions itself may be NULL) names the version wanted, NULL the default one.
+ * The one walk behind every lookup of ours. */
+static void lookup_n(struct link_map *from, struct link_map *end, const char *const *names,
+                     const char *const *versions, void **out, int n)
 {
-	struct link_map *end = initial_end();
+	if (end == NULL)
+		end = initial_end();
 	int left = n;
 	for (int i = 0; i < n; i++)
 		out[i] = NULL;
@@ -261,8 +264,9 @@ static void lookup_n(struct link_map *from, const char *const *names, void **out
 		if (is_vdso(l) || !open_object(l, &o))
 			continue;
 		for (int i = 0; i < n; i++) {
-			const ElfW(Sym) *s =
-			    out[i] ? NULL : find_in(&o, names[i], gnu_hash(names[i]), NULL);
+			const ElfW(Sym) *s = out[i] ? NULL
+			                            : find_in(&o, names[i], gnu_hash(names[i]),
+			                                      versions ? versions[i] : NULL);
 			if (s != NULL) {
 				out[i] = address_of(&o, s);
 				left--;
@@ -271,20 +275,11 @@ static void lookup_n(struct link_map *from, const char *const *names, void **out
 	}
 }
 
-/* The first definition in the objects from `from` to the last one loaded at start. */
 static void *lookup(struct link_map *from, const char *name, const char *version)
 {
-	struct link_map *end = initial_end();
-	uint32_t gh = gnu_hash(name);
-	for (struct link_map *l = from; l != NULL; l = l == end ? NULL : l->l_next) {
-		struct object o;
-		if (is_vdso(l) || !open_object(l, &o))
-			continue;
-		const ElfW(Sym) *s = find_in(&o, name, gh, version);
-		if (s != NULL)
-			return address_of(&o, s);
-	}
-	return NULL;
+	void *p;
+	lookup_n(from, NULL, &name, &version, &p, 1);
+	return p;
 }
 
 static struct link_map *self_map(void)
@@ -369,7 +364,7 @@ void tl_real_find(enum tl_real_id id)
 void tl_lookup_next_n(const char *const *names, void **out, int n)
 {
 	struct link_map *me = self_cached();
-	lookup_n(me != NULL ? me->l_next : NULL, names, out, n);
+	lookup_n(me != NULL ? me->l_next : NULL, NULL, names, NULL, out, n);
 }
 
 void *tl_lookup_next(const char *name)
@@ -383,39 +378,42 @@ void *tl_lookup_global(const char *name)
 	return lookup(_r_debug.r_map, name, NULL);
 }
 
-/* Data of libc's and of the loader's that only the check and the wrappers read, found on first
- * use: a reference the loader binds at load time costs every process a symbol lookup, started
- * threads or not (docs/internals.md, Process start). The program's copy comes first, as for
- * the loader (a program that names `environ` has its own, which libc uses too). */
-static void *data_symbol(void *_Atomic *cache, const char *name)
+/* Data of libc's and of the loader's that only the check and the wrappers read, and functions
+ * of the loader's that only the check calls, found on first use: a reference the loader binds
+ * at load time costs every process a symbol lookup, started threads or not (docs/internals.md,
+ * Process start). The program's copy comes first, as for the loader (a program that names
+ * `environ` has its own, which libc uses too). A name not found is not looked up again. */
+#define NOT_FOUND ((void *)1)
+void *tl_lookup_global_once(void *_Atomic *cache, const char *name)
 {
 	void *p = atomic_load_explicit(cache, memory_order_acquire);
 	if (p == NULL) {
 		p = tl_lookup_global(name);
-		atomic_store_explicit(cache, p, memory_order_release);
+		atomic_store_explicit(cache, p ? p : NOT_FOUND, memory_order_release);
 	}
-	return p;
+	return p == NOT_FOUND ? NULL : p;
 }
 
 char **tl_environ(void)
 {
 	static void *_Atomic cache;
-	char ***p = data_symbol(&cache, "environ");
+	char ***p = tl_lookup_global_once(&cache, "environ");
 	return p ? *p : NULL;
 }
 
 const char *tl_program_name(bool short_name)
 {
 	static void *_Atomic cache[2];
-	char **p = data_symbol(&cache[short_name], short_name ? "program_invocation_short_name"
-	                                                      : "program_invocation_name");
+	char **p =
+	    tl_lookup_global_once(&cache[short_name], short_name ? "program_invocation_short_name"
+	                                                         : "program_invocation_name");
 	return p && *p ? *p : "?";
 }
 
 FILE *tl_stdio_streams(void)
 {
 	static void *_Atomic cache;
-	FILE **p = data_symbol(&cache, "_IO_list_all");
+	FILE **p = tl_lookup_global_once(&cache, "_IO_list_all");
 	return p ? *p : NULL;
 }
 
@@ -424,15 +422,8 @@ void *tl_lookup_libc(const char *name)
 	for (struct link_map *l = _r_debug.r_map; l != NULL; l = l->l_next) {
 		const char *slash = l->l_name ? strrchr(l->l_name, '/') : NULL;
 		if (slash != NULL && strcmp(slash + 1, "libc.so.6") == 0) {
-			struct object o;
-			if (!open_object(l, &o))
-				return NULL;
-			const ElfW(Sym) *sym = find_in(&o, name, gnu_hash(name), NULL);
-			if (sym == NULL)
-				return NULL;
-			void *p = (void *)(o.base + sym->st_value);
-			if (ELF64_ST_TYPE(sym->st_info) == STT_GNU_IFUNC)
-				p = ((void *(*)(void))p)();
+			void *p;
+			lookup_n(l, l, &name, NULL, &p, 1);
 			return p;
 		}
 	}

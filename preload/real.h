@@ -265,6 +265,8 @@ void tl_lookup_next_n(const char *const *names, void **out, int n);
  * object defines it (the program's optional hooks). Async-signal-safe. */
 void *tl_lookup_global(const char *name);
 
+/* tl_lookup_global, once: *cache keeps the answer (start it NULL) */
+void *tl_lookup_global_once(void *_Atomic *cache, const char *name);
 /* Data of libc's found on first use, with tl_lookup_global (real.c says why): environ,
  * program_invocation_(short_)name ("?" when unknown), the head of glibc's list of open streams. */
 char **tl_environ(void);
