@@ -100,9 +100,19 @@ static void load_dw(void)
 	dw_ok = true;
 }
 
+/* Asked by every pthread_create: the flag first, pthread_once's call only until it is done */
+static atomic_bool unwind_done;
+
+static void load_unwind_once(void)
+{
+	load_unwind();
+	atomic_store_explicit(&unwind_done, true, memory_order_release);
+}
+
 bool tl_deps_unwind(void)
 {
-	TL_REAL(pthread_once)(&unwind_once, load_unwind);
+	if (!atomic_load_explicit(&unwind_done, memory_order_acquire))
+		TL_REAL(pthread_once)(&unwind_once, load_unwind_once);
 	return unwind_ok;
 }
 

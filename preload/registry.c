@@ -67,13 +67,50 @@ static void table_free(void *p)
 #define uthash_malloc(size) table_alloc(size)
 #define uthash_free(p, size) table_free(p)
 
+/* The table is keyed by pthread_t (the address of glibc's descriptor; adopted threads: of
+ * their record), 8 bytes: a multiplicative hash, not uthash's Jenkins hash of any key (three
+ * hashes a creation and join, about 60 instructions each). */
+static inline unsigned hash_handle(const void *key)
+{
+	uint64_t v;
+	memcpy(&v, key, sizeof(v));
+	return (unsigned)((v * 0x9E3779B97F4A7C15ull) >> 32);
+}
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = hash_handle(keyptr))
+_Static_assert(sizeof(pthread_t) == sizeof(uint64_t), "hash_handle reads 8 bytes");
+
+/* One freed record kept by each thread, zeroed, for its next creation: a thread that creates
+ * and joins (a dispatcher, a test harness) skips calloc and free, about 650 of the 4,000
+ * instructions the library added to a creation and join. A thread frees its own when it
+ * finishes (finish). Exchanged atomically: a signal handler of the same thread may create or
+ * free one in between. */
+static __thread struct tl_thread *_Atomic spare __attribute__((tls_model("initial-exec")));
+
+static struct tl_thread *new_record(void)
+{
+	struct tl_thread *t = atomic_exchange_explicit(&spare, NULL, memory_order_relaxed);
+	return t != NULL ? t : calloc(1, sizeof(*t));
+}
+
 /* No stale copy of the program's pointers (objects, registers, start argument) is left in
- * memory malloc hands out again: the verdicts' conservative scan would see them (reach.c). */
+ * memory malloc hands out again: the verdicts' conservative scan would see them (reach.c).
+ * Zeroed, it is also as calloc gives it (new_record). */
 static void free_record(struct tl_thread *t)
 {
 	memset(t, 0, sizeof(*t));
-	if (t != &main_record)
+	if (t == &main_record)
+		return;
+	struct tl_thread *none = NULL;
+	/* kept only by a thread of ours that has not finished: it frees it when it does */
+	if (tl_self == NULL || !atomic_compare_exchange_strong_explicit(
+	                           &spare, &none, t, memory_order_relaxed, memory_order_relaxed))
 		free(t);
+}
+
+static void free_spare(void)
+{
+	free(atomic_exchange_explicit(&spare, NULL, memory_order_relaxed));
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -370,6 +407,7 @@ static void finish(struct tl_thread *t)
 	t->flags |= TL_F_FINISHED;
 	maybe_free(t);
 	tl_registry_unlock();
+	free_spare();
 }
 
 /* Before the first thread, not at start (a process that starts no thread would pay for them:
@@ -377,6 +415,7 @@ static void finish(struct tl_thread *t)
  * existed, the fork handlers, the key, whose pthread_key_create costs a lazy binding and a
  * page of libc's data, and the reference to a pipe stderr. */
 static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
+static atomic_bool first_thread_done; /* every creation asks: no call once it is set */
 
 /* Read by every process's exit path (exit.c nothing_to_check), hence with the start data.
  * Ours rather than glibc's __libc_single_threaded, which cleared at the same first
@@ -390,6 +429,7 @@ static void before_first_thread(void)
 	tl_fork_handlers_install();
 	TL_REAL(pthread_key_create)(&exit_key, on_thread_exit); /* ours: not counted */
 	tl_log_keep_pipe();
+	atomic_store_explicit(&first_thread_done, true, memory_order_release);
 }
 
 void tl_registry_init(void)
@@ -410,8 +450,9 @@ void tl_registry_init(void)
 
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 {
-	TL_REAL(pthread_once)(&first_thread_once, before_first_thread);
-	struct tl_thread *t = calloc(1, sizeof(*t));
+	if (!atomic_load_explicit(&first_thread_done, memory_order_acquire))
+		TL_REAL(pthread_once)(&first_thread_once, before_first_thread);
+	struct tl_thread *t = new_record();
 	if (t == NULL)
 		return NULL;
 	t->start = start;
@@ -467,7 +508,7 @@ void tl_thread_created(struct tl_thread *t, pthread_t handle)
 void tl_thread_create_failed(struct tl_thread *t)
 {
 	atomic_fetch_sub(&starting, 1);
-	free(t);
+	free_record(t);
 }
 
 /* glibc's pthread_detach marks the thread detached, then reads its descriptor again; a thread
@@ -667,7 +708,7 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 			alive = tids[i] == t->tid;
 		if (!alive) {
 			HASH_DEL(registry, t);
-			free(t);
+			free_record(t);
 		}
 	}
 	for (int i = 0; i < n; i++) {
@@ -676,7 +717,7 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 			old = before[j] == tids[i];
 		if (old || tid_known(tids[i]) || atomic_load(&starting) > 0)
 			continue;
-		struct tl_thread *a = calloc(1, sizeof(*a));
+		struct tl_thread *a = new_record();
 		if (a == NULL)
 			break;
 		a->number = next_number++;

@@ -62,7 +62,9 @@ static bool attr_detached(const pthread_attr_t *attr)
 	       state == PTHREAD_CREATE_DETACHED;
 }
 
-static int create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+/* Inlined: each frame of ours costs the creation stack's unwind a step */
+static inline __attribute__((always_inline)) int create(pthread_t *th, const pthread_attr_t *attr,
+                                                        void *(*start)(void *), void *arg)
 {
 	struct tl_thread *t = tl_thread_new((void *)start, arg, false);
 	if (t == NULL)
@@ -78,7 +80,8 @@ static int create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void
 	return 0;
 }
 
-static int create_c11(thrd_t *th, thrd_start_t start, void *arg)
+static inline __attribute__((always_inline)) int create_c11(thrd_t *th, thrd_start_t start,
+                                                            void *arg)
 {
 	struct tl_thread *t = tl_thread_new((void *)start, arg, true);
 	if (t == NULL)
