@@ -356,7 +356,9 @@ static bool gather(struct gather *g, pid_t self_tid)
 	tl_registry_unlock();
 
 	/* Tasks we never saw created. Threads of our own records that vanished without passing
-	 * our exit hook (a raw SYS_exit) count as exited. */
+	 * our exit hook (a raw SYS_exit; glibc skips the thread-specific data destructors left in
+	 * a round when one calls pthread_exit, ours among them) count as exited, and a detached
+	 * one, gone as its detach asked, is no leak. */
 	pid_t *tids;
 	int ntasks = tl_list_tasks_sorted(&tids);
 	if (ntasks < 0) {
@@ -370,7 +372,8 @@ static bool gather(struct gather *g, pid_t self_tid)
 		struct tl_seen *s = &g->v[i];
 		if (s->state == TL_ST_EXITED || s->tid == 0 || tid_in(tids, ntasks, s->tid))
 			continue;
-		if (s->flags & TL_F_ADOPTED) /* libc's helper went away: nothing to report */
+		/* libc's helper went away, a detached thread ended: nothing to report */
+		if (s->flags & (TL_F_ADOPTED | TL_F_DETACHED))
 			*s-- = g->v[--g->n], i--;
 		else
 			s->state = TL_ST_EXITED;

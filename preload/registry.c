@@ -30,6 +30,7 @@ static pid_t *gone = gone_static;
 static size_t ngone, gone_cap = GONE_STATIC;
 TL_START_DATA static atomic_int starting;    /* created, not yet in the registry */
 TL_START_DATA static pthread_key_t exit_key; /* its destructor marks a thread finished */
+static bool have_exit_key;
 
 /* The main thread's record and the hash table's first allocations are static: a process that
  * never starts a thread allocates nothing, and does not even set up malloc. */
@@ -388,10 +389,10 @@ void tl_thread_returned(struct tl_thread *t)
  * (cleanup handlers, destructors) may run after this. */
 void tl_thread_unwinding(struct tl_thread *t)
 {
-	if (t == NULL) /* it called exit(): no longer one of the registry's threads */
+	if (t == NULL) /* finished already: a cancellation landed in tl_thread_returned */
 		return;
-	if (TL_REAL(pthread_setspecific)(exit_key, t) != 0)
-		finish(t); /* no memory for the key's slots: finished a little early */
+	if (!have_exit_key || TL_REAL(pthread_setspecific)(exit_key, t) != 0)
+		finish(t); /* no key, or no memory for its slots: finished a little early */
 }
 
 static void finish(struct tl_thread *t)
@@ -427,7 +428,9 @@ static void before_first_thread(void)
 	atomic_store(&tl_threads_started, true);
 	tl_fork_child_missed();
 	tl_fork_handlers_install();
-	TL_REAL(pthread_key_create)(&exit_key, on_thread_exit); /* ours: not counted */
+	/* ours: not counted. Without it (every key taken) threads finish when they leave their
+	 * start routine, whatever runs after (tl_thread_unwinding) */
+	have_exit_key = TL_REAL(pthread_key_create)(&exit_key, on_thread_exit) == 0;
 	tl_log_keep_pipe();
 	atomic_store_explicit(&first_thread_done, true, memory_order_release);
 }

@@ -11,12 +11,17 @@
  * in C, through the table: its functions' version would be one more for every process to
  * check at load): an unwind by pthread_exit, thrd_exit or a cancellation jumps here on its way
  * out, so the thread's record needs no thread-specific data value while it runs, whose slot
- * scan glibc pays at every thread's exit (registry.c tl_thread_returned). */
+ * scan glibc pays at every thread's exit (registry.c tl_thread_returned). On either way out the
+ * buffer is unregistered before the frame goes: glibc leaves the thread's pointer to it in
+ * place otherwise, and a pthread_exit from a destructor that runs later (thread_local, key)
+ * would jump into the dead frame. The return is noted while the buffer is still there: a
+ * cancellation that lands meanwhile goes through it. */
 #define AROUND_START(t, call, r)                                                               \
 	do {                                                                                   \
 		__pthread_unwind_buf_t unwind_buf;                                             \
 		if (__builtin_expect(__sigsetjmp_cancel(unwind_buf.__cancel_jmp_buf, 0), 0)) { \
 			tl_thread_unwinding(tl_self); /* locals are stale after the jump */    \
+			TL_REAL(__pthread_unregister_cancel)(&unwind_buf);                     \
 			TL_REAL(__pthread_unwind_next)(&unwind_buf);                           \
 		}                                                                              \
 		TL_REAL(__pthread_register_cancel)(&unwind_buf);                               \
@@ -25,8 +30,8 @@
 		(t)->start_fp = 0; /* this frame is gone from here on (a pthread_exit          \
 		                    * never gets here: the guess then names a dead frame,      \
 		                    * which walk() never confirms) */                          \
-		TL_REAL(__pthread_unregister_cancel)(&unwind_buf);                             \
 		tl_thread_returned(t);                                                         \
+		TL_REAL(__pthread_unregister_cancel)(&unwind_buf);                             \
 		__asm__ volatile(""); /* not a tail call: keep this frame recognisable */      \
 	} while (0)
 

@@ -3,7 +3,11 @@
  * and an unwind through it: pthread_exit, thrd_exit, a deferred or an asynchronous
  * cancellation; a thread_local destructor defers it to the thread-specific data destructor).
  * Prints the heap's growth per thread once every thread is gone; leaks nothing.
- *   exit_ways WAY N    WAY: return | pthread_exit | thrd_exit | cancel | cancel_async | tls_dtor */
+ *   exit_ways WAY N    WAY: return | pthread_exit | thrd_exit | cancel | cancel_async | tls_dtor
+ *                      | exit_then_key | exit_then_tls | cancel_then_tls
+ * The last three leave by pthread_exit or a cancellation, then call pthread_exit again from a
+ * thread-specific data or thread_local destructor: glibc then unwinds to the buffer its own
+ * start_thread registered (the start wrapper's is gone with its frame). */
 #include <dirent.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -22,6 +26,14 @@ static void tls_destructor(void *p)
 	(void)p;
 }
 
+static void exit_again(void *p)
+{
+	(void)p;
+	pthread_exit(NULL);
+}
+
+static pthread_key_t exiting_key;
+
 extern void *__dso_handle;
 int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso_symbol);
 
@@ -29,11 +41,15 @@ static void *worker(void *arg)
 {
 	(void)arg;
 	atomic_fetch_add(&started, 1);
-	if (strcmp(way, "pthread_exit") == 0)
+	if (strcmp(way, "exit_then_key") == 0)
+		pthread_setspecific(exiting_key, (void *)1);
+	if (strcmp(way, "exit_then_tls") == 0 || strcmp(way, "cancel_then_tls") == 0)
+		__cxa_thread_atexit_impl(exit_again, NULL, &__dso_handle);
+	if (strcmp(way, "pthread_exit") == 0 || strncmp(way, "exit_then", 9) == 0)
 		pthread_exit(NULL);
 	if (strcmp(way, "tls_dtor") == 0)
 		__cxa_thread_atexit_impl(tls_destructor, NULL, &__dso_handle);
-	if (strcmp(way, "cancel") == 0)
+	if (strncmp(way, "cancel", 6) == 0 && strcmp(way, "cancel_async") != 0)
 		for (;;)
 			pause(); /* a cancellation point */
 	if (strcmp(way, "cancel_async") == 0) {
@@ -97,6 +113,7 @@ int main(int argc, char **argv)
 		return 2;
 	way = argv[1];
 	int n = atoi(argv[2]);
+	pthread_key_create(&exiting_key, exit_again);
 	batch(200); /* warm up: malloc's arenas, the first table, the tid list */
 	size_t before = mallinfo2().uordblks;
 	batch(n);

@@ -1,5 +1,7 @@
 """Detached threads ending every way a thread can end (return, pthread_exit, thrd_exit, a
-deferred and an asynchronous cancellation, a thread_local destructor after the return): the
+deferred and an asynchronous cancellation, a thread_local destructor after the return, and a
+pthread_exit from a destructor after a first pthread_exit or cancellation, which crashed when
+the start wrapper left its cancellation buffer registered): the
 registry frees each record as its thread finishes, so the heap does not grow with the number of
 threads (a record is 1.3 KB), and the exit check reports nothing."""
 import os
@@ -10,11 +12,15 @@ from coreutil import *  # noqa: F403
 prog = exe("exit_ways")
 N = 3000
 under_wrapper = bool(os.environ.get("TL_WRAPPER"))  # valgrind's heap: no mallinfo2 figures
-for way in ("return", "pthread_exit", "thrd_exit", "cancel", "cancel_async", "tls_dtor"):
+for way in ("return", "pthread_exit", "thrd_exit", "cancel", "cancel_async", "tls_dtor",
+            "exit_then_key", "exit_then_tls", "cancel_then_tls"):
     bare, r = bare_and_preloaded([prog, way, str(N)])
     check(r.rc == 0, f"{way}: exit status {r.rc}", r.stdout, r.stderr)
     check(r.reports and not r.report["leaks"], f"{way}: leaks reported", r.reports, r.stderr)
-    if under_wrapper:
+    # exit_then_key: glibc skips the destructors left in the round whose destructor called
+    # pthread_exit, ours among them; such a detached thread, gone, is not reported (above), but
+    # its record stays (docs/internals.md, Thread exit order)
+    if under_wrapper or way == "exit_then_key":
         continue
     got = {}
     for name, res in (("bare", bare), ("preloaded", r)):
