@@ -81,16 +81,17 @@ static inline unsigned hash_handle(const void *key)
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = hash_handle(keyptr))
 _Static_assert(sizeof(pthread_t) == sizeof(uint64_t), "hash_handle reads 8 bytes");
 
-/* One freed record kept by each thread, zeroed, for its next creation: a thread that creates
- * and joins (a dispatcher, a test harness) skips calloc and free, about 650 of the 4,000
- * instructions the library added to a creation and join. A thread frees its own when it
- * finishes (finish). Exchanged atomically: a signal handler of the same thread may create or
- * free one in between. */
-static __thread struct tl_thread *_Atomic spare __attribute__((tls_model("initial-exec")));
-
+/* One freed record kept by each thread of ours, zeroed, for its next creation: a thread that
+ * creates and joins (a dispatcher, a test harness) skips calloc and free, about 650 of the
+ * 4,000 instructions the library added to a creation and join. Kept in the thread's own
+ * record, so that it goes with it (free_record), also for a thread that never finishes (a
+ * destructor of glibc's round skipped). Exchanged atomically: a signal handler of the same
+ * thread may create or free one in between. */
 static struct tl_thread *new_record(void)
 {
-	struct tl_thread *t = atomic_exchange_explicit(&spare, NULL, memory_order_relaxed);
+	struct tl_thread *self = tl_self, *t = NULL;
+	if (self != NULL)
+		t = atomic_exchange_explicit(&self->spare, NULL, memory_order_relaxed);
 	return t != NULL ? t : calloc(1, sizeof(*t));
 }
 
@@ -99,19 +100,16 @@ static struct tl_thread *new_record(void)
  * Zeroed, it is also as calloc gives it (new_record). */
 static void free_record(struct tl_thread *t)
 {
+	free(atomic_exchange_explicit(&t->spare, NULL, memory_order_relaxed));
 	memset(t, 0, sizeof(*t));
 	if (t == &main_record)
 		return;
-	struct tl_thread *none = NULL;
-	/* kept only by a thread of ours that has not finished: it frees it when it does */
-	if (tl_self == NULL || !atomic_compare_exchange_strong_explicit(
-	                           &spare, &none, t, memory_order_relaxed, memory_order_relaxed))
+	struct tl_thread *self = tl_self, *none = NULL;
+	/* kept only by a thread of ours that has not finished (finish clears tl_self first) */
+	if (self == NULL || self == t ||
+	    !atomic_compare_exchange_strong_explicit(&self->spare, &none, t, memory_order_relaxed,
+	                                             memory_order_relaxed))
 		free(t);
-}
-
-static void free_spare(void)
-{
-	free(atomic_exchange_explicit(&spare, NULL, memory_order_relaxed));
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -408,7 +406,6 @@ static void finish(struct tl_thread *t)
 	t->flags |= TL_F_FINISHED;
 	maybe_free(t);
 	tl_registry_unlock();
-	free_spare();
 }
 
 /* Before the first thread, not at start (a process that starts no thread would pay for them:

@@ -195,6 +195,8 @@ struct tl_thread {
 	 * (wrap_sync.c; glibc counts readers, it does not name them): whom a writer blocked on
 	 * one waits for (objects.c). Written by the thread alone, 0 for a free slot. */
 	_Atomic uintptr_t read_held[TL_READ_HELD];
+	/* a freed record, zeroed, for this thread's next creation (registry.c new_record) */
+	struct tl_thread *_Atomic spare;
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
