@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,10 @@ static void finish(struct tl_thread *t);
 static void on_thread_exit(void *p)
 {
 	struct tl_thread *t = p;
+	/* our key's value is always the thread's own record: anything else was set by a program
+	 * that used a key it never made (ours, as numbered), which bare gets EINVAL for */
+	if (t != tl_self)
+		return;
 	if (atomic_load_explicit(&other_destructors, memory_order_relaxed) &&
 	    ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
 	    TL_REAL(pthread_setspecific)(exit_key, t) == 0)
@@ -369,15 +374,124 @@ void tl_thread_late_destructor(void)
 	late_destructors = true;
 }
 
+/* Whether this thread ever set a thread-specific value (a program's key may have been made
+ * where no wrapper sees it: through dlsym on libc's handle, in a library loaded with
+ * RTLD_DEEPBIND): glibc's `specific_used` flag, which follows the `specific` array that
+ * glibc describes to libthread_db (_thread_db_pthread_specific: size in bits, count, offset
+ * in the descriptor), checked once against a value set (before_first_thread). Unknown: yes.
+ * docs/internals.md, Thread exit order. */
+static long specific_used_off = -1;
+
+static bool specific_used_here(void)
+{
+	return specific_used_off < 0 || ((const unsigned char *)pthread_self())[specific_used_off];
+}
+
+static void find_specific_used(void)
+{
+	const uint32_t *d = tl_lookup_libc("_thread_db_pthread_specific");
+	/* glibc 2.36 describes the array as one field of 2048 bits */
+	if (d == NULL || (uint64_t)d[0] * d[1] != 32 * 8 * sizeof(void *) || d[2] > 16384)
+		return;
+	long off = (long)d[2] + 32 * (long)sizeof(void *);
+	const unsigned char *flag = (const unsigned char *)pthread_self() + off;
+	if (*flag > 1)
+		return;
+	if (*flag == 0) { /* it must change with a value set */
+		TL_REAL(pthread_setspecific)(exit_key, &exit_key);
+		bool changed = *flag == 1;
+		TL_REAL(pthread_setspecific)(exit_key, NULL);
+		if (!changed)
+			return;
+	}
+	specific_used_off = off;
+}
+
+/* Whether this thread has a thread_local destructor that glibc will run (C++, Rust): glibc's
+ * list of them is a thread-local of libc's (tls_dtor_list), not one our wrapper of
+ * __cxa_thread_atexit_impl always sees (a library loaded with RTLD_DEEPBIND binds libc's).
+ * Its place in libc's static TLS block is found once, by registering a destructor that does
+ * nothing on the first creating thread and finding the word that now points to an entry
+ * holding our argument; x86_64 places static TLS at fixed distances below the thread
+ * pointer, the same in every thread. Unknown: yes. docs/internals.md, Thread exit order. */
+static long tls_dtors_off = LONG_MIN; /* from the thread pointer (below it); LONG_MIN: unknown */
+
+static bool tls_dtors_here(void)
+{
+#if defined(__x86_64__) && defined(__GLIBC__)
+	return tls_dtors_off == LONG_MIN ||
+	       *(void *const *)((const char *)__builtin_thread_pointer() + tls_dtors_off) != NULL;
+#else
+	return true;
+#endif
+}
+
+struct libc_tls {
+	char *block; /* libc's TLS block in this thread */
+	size_t size;
+};
+
+static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct libc_tls *out = data;
+	const char *slash = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	if (slash == NULL || strcmp(slash + 1, "libc.so.6") != 0 || info->dlpi_tls_data == NULL)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS) {
+			out->block = info->dlpi_tls_data;
+			out->size = info->dlpi_phdr[i].p_memsz;
+		}
+	return 1;
+}
+
+static void no_destructor(void *p)
+{
+	(void)p;
+}
+
+static void find_tls_dtors(void)
+{
+#if defined(__x86_64__) && defined(__GLIBC__)
+	static char mark; /* the argument our entry holds */
+	static char ours; /* an address of ours: our object is the destructor's (no crtbegin.o,
+	                   * whose __dso_handle says that, with -nostartfiles) */
+	struct libc_tls tls = {0};
+	dl_iterate_phdr(find_libc_tls, &tls);
+	if (tls.block == NULL || tls.size < sizeof(void *) || tls.size > 65536)
+		return;
+	void *before[64];
+	size_t n = tls.size / sizeof(void *);
+	void **words = (void **)(((uintptr_t)tls.block + 7) & ~(uintptr_t)7);
+	if (n > TL_ARRAY_SIZE(before))
+		return;
+	memcpy(before, words, n * sizeof(void *));
+	if (TL_REAL(__cxa_thread_atexit_impl)(no_destructor, &mark, &ours) != 0)
+		return;
+	/* the words glibc changed: the list's head (its entry: func, mangled; obj; map; next),
+	 * its cache of our address (`ours`), and of our link map: only pointers it wrote are
+	 * read */
+	for (size_t i = 0; i < n; i++) {
+		void **entry = words[i];
+		if (entry != before[i] && entry != NULL && entry != (void **)&ours &&
+		    ((uintptr_t)entry & 7) == 0 && entry[1] == (void *)&mark) {
+			tls_dtors_off = (long)((char *)&words[i] - (char *)__builtin_thread_pointer());
+			return;
+		}
+	}
+#endif
+}
+
 /* The start routine returned (wrap_thread.c thread_start). When no code of the program's can
- * run in this thread any more (no thread_local destructor of its own, no key of the program's
- * with a destructor), it finishes here; else its value under our key finishes it after theirs.
+ * run in this thread any more (no thread_local destructor of its own, no thread-specific value
+ * it set), it finishes here; else its value under our key finishes it after theirs.
  * A value set under a key costs every exit a scan of all the thread's key slots in glibc: a
  * sixth of the instructions a creation and join cost under the library (docs/internals.md,
  * Thread exit order). */
 void tl_thread_returned(struct tl_thread *t)
 {
-	if (late_destructors || atomic_load_explicit(&other_destructors, memory_order_relaxed))
+	if (late_destructors || specific_used_here() || tls_dtors_here())
 		tl_thread_unwinding(t);
 	else
 		finish(t);
@@ -428,6 +542,9 @@ static void before_first_thread(void)
 	/* ours: not counted. Without it (every key taken) threads finish when they leave their
 	 * start routine, whatever runs after (tl_thread_unwinding) */
 	have_exit_key = TL_REAL(pthread_key_create)(&exit_key, on_thread_exit) == 0;
+	if (have_exit_key)
+		find_specific_used();
+	find_tls_dtors();
 	tl_log_keep_pipe();
 	atomic_store_explicit(&first_thread_done, true, memory_order_release);
 }

@@ -16,7 +16,12 @@
  *               so that its destructor comes later in each round)
  *   tss         the same as tsd_late with a C11 tss_create key (glibc makes it without
  *               pthread_key_create)
+ *   tsd_hidden  the same as tsd, the key made by libc's pthread_key_create found with dlsym
+ *               on libc's handle, where no wrapper sees it
  *   tls_dtor    a thread blocked in its thread_local destructor (__cxa_thread_atexit_impl)
+ *   tls_hidden  the same, registered through libc's __cxa_thread_atexit_impl found with dlsym on
+ *               libc's handle (as a library loaded with RTLD_DEEPBIND binds it), where no
+ *               wrapper sees it
  *   exit_cleanup  a thread blocked in a cleanup handler run by pthread_exit
  *   pi          an AB-BA deadlock on priority-inheritance mutexes
  *   robust      an AB-BA deadlock on robust mutexes
@@ -42,6 +47,7 @@
 #include <linux/io_uring.h>
 #include <pthread.h>
 #include <threads.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -206,6 +212,18 @@ int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso);
 static void *tls_dtor_thread(void *arg)
 {
 	__cxa_thread_atexit_impl(tsd_destructor, NULL, &__dso_handle);
+	return NULL;
+}
+
+static void *tls_hidden_thread(void *arg)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	int (*atexit_impl)(void (*)(void *), void *, void *) =
+	    libc
+	        ? (int (*)(void (*)(void *), void *, void *))dlsym(libc, "__cxa_thread_atexit_impl")
+	        : NULL;
+	if (atexit_impl == NULL || atexit_impl(tsd_destructor, NULL, &__dso_handle) != 0)
+		abort();
 	return NULL;
 }
 
@@ -455,6 +473,19 @@ int main(int argc, char **argv)
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 		pthread_create(&t, NULL, tsd_thread, (void *)1);
 		pthread_create(&u, &at, tsd_thread, (void *)2);
+	} else if (strcmp(what, "tsd_hidden") == 0) {
+		void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+		int (*create)(pthread_key_t *, void (*)(void *)) =
+		    libc ? (int (*)(pthread_key_t *, void (*)(void *)))dlsym(libc,
+		                                                             "pthread_key_create")
+		         : NULL;
+		if (create == NULL || create(&key, tsd_destructor) != 0)
+			return 2;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		pthread_create(&t, NULL, tsd_thread, (void *)1);
+		pthread_create(&u, &at, tsd_thread, (void *)2);
 	} else if (strcmp(what, "tsd_late") == 0 || strcmp(what, "tss") == 0) {
 		bool c11 = strcmp(what, "tss") == 0;
 		pthread_create(&t, NULL, nothing, NULL);
@@ -470,6 +501,8 @@ int main(int argc, char **argv)
 		pthread_create(&u, &at, c11 ? tss_thread : tsd_thread, (void *)2);
 	} else if (strcmp(what, "tls_dtor") == 0) {
 		pthread_create(&t, NULL, tls_dtor_thread, NULL);
+	} else if (strcmp(what, "tls_hidden") == 0) {
+		pthread_create(&t, NULL, tls_hidden_thread, NULL);
 	} else if (strcmp(what, "exit_cleanup") == 0) {
 		pthread_create(&t, NULL, exit_cleanup_thread, NULL);
 	} else if (strcmp(what, "pi") == 0 || strcmp(what, "robust") == 0 ||
