@@ -346,7 +346,7 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 		for (int j = 0; j < k; j++)
 			if (frame_is(&fr[j], dtor_fns))
 				s->stack_note = strstr(fr[j].function, "tls")
-				                    ? "in a C++ thread_local destructor"
+				                    ? "in a thread_local destructor"
 				                    : "in a thread-specific data destructor";
 	}
 	if (s->in_wrapper || s->kind != TL_OBJ_FUTEX || s->stack.n == 0)

@@ -4,10 +4,12 @@
  * cancellation; a thread_local destructor defers it to the thread-specific data destructor).
  * Prints the heap's growth per thread once every thread is gone; leaks nothing.
  *   exit_ways WAY N    WAY: return | pthread_exit | thrd_exit | cancel | cancel_async | tls_dtor
- *                      | exit_then_key | exit_then_tls | cancel_then_tls
+ *                      | exit_then_key | exit_then_tls | cancel_then_tls | unmade_key
  * The last three leave by pthread_exit or a cancellation, then call pthread_exit again from a
  * thread-specific data or thread_local destructor: glibc then unwinds to the buffer its own
- * start_thread registered (the start wrapper's is gone with its frame). */
+ * start_thread registered (the start wrapper's is gone with its frame). unmade_key: a buggy
+ * program sets a value under a key it never made, the one after its own (glibc numbers them in
+ * order: the library's, made at the first creation); bare, EINVAL. */
 #include <dirent.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -43,6 +45,8 @@ static void *worker(void *arg)
 	atomic_fetch_add(&started, 1);
 	if (strcmp(way, "exit_then_key") == 0)
 		pthread_setspecific(exiting_key, (void *)1);
+	if (strcmp(way, "unmade_key") == 0)
+		pthread_setspecific(exiting_key + 1, (void *)1);
 	if (strcmp(way, "exit_then_tls") == 0 || strcmp(way, "cancel_then_tls") == 0)
 		__cxa_thread_atexit_impl(exit_again, NULL, &__dso_handle);
 	if (strcmp(way, "pthread_exit") == 0 || strncmp(way, "exit_then", 9) == 0)
