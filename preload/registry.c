@@ -476,7 +476,8 @@ static void find_tls_dtors(void)
 		void **entry = words[i];
 		if (entry != before[i] && entry != NULL && entry != (void **)&ours &&
 		    ((uintptr_t)entry & 7) == 0 && entry[1] == (void *)&mark) {
-			tls_dtors_off = (long)((char *)&words[i] - (char *)__builtin_thread_pointer());
+			tls_dtors_off =
+			    (long)((char *)&words[i] - (char *)__builtin_thread_pointer());
 			return;
 		}
 	}
