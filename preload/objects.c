@@ -24,8 +24,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool read_mem(uintptr_t addr, void *buf, size_t len);
-
 /* The kernel's word for a thread outside our wrappers. */
 void tl_kernel_call(struct tl_seen *s)
 {
@@ -124,7 +122,7 @@ void tl_kernel_call(struct tl_seen *s)
 	case SYS_futex_waitv: { /* (waiters, n, ...): the first waiter's word */
 		struct futex_waitv w;
 		s->kind = TL_OBJ_NONE;
-		if (s->sysargs[1] >= 1 && read_mem(a0, &w, sizeof(w))) {
+		if (s->sysargs[1] >= 1 && tl_read_own(a0, &w, sizeof(w))) {
 			s->kind = TL_OBJ_FUTEX;
 			s->obj = (uintptr_t)w.uaddr;
 		}
@@ -815,10 +813,6 @@ static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr,
 
 /* ---- mutex owners ---- */
 
-/* Copy memory of our own process that may not be mapped (an address found on a stack): the
- * kernel checks it, no fault. Named by the calling thread's id, not the process's: once main
- * has called pthread_exit, the process id names a zombie task without memory, and
- * process_vm_readv fails with ESRCH (docs/internals.md). */
 /* A NUL-terminated string of the program's at addr into buf (cut to len - 1), read a page at
  * a time: false when nothing could be read. */
 static bool read_cstr(uintptr_t addr, char *buf, size_t len)
@@ -829,7 +823,7 @@ static bool read_cstr(uintptr_t addr, char *buf, size_t len)
 		size_t room = 4096 - (at & 4095), want = len - 1 - have;
 		if (want > room)
 			want = room;
-		if (!read_mem(at, buf + have, want))
+		if (!tl_read_own(at, buf + have, want))
 			break;
 		char *nul = memchr(buf + have, '\0', want);
 		if (nul)
@@ -840,7 +834,11 @@ static bool read_cstr(uintptr_t addr, char *buf, size_t len)
 	return have > 0;
 }
 
-static bool read_mem(uintptr_t addr, void *buf, size_t len)
+/* Copy memory of our own process that may not be mapped (an address found on a stack): the
+ * kernel checks it, no fault. Named by the calling thread's id, not the process's: once main
+ * has called pthread_exit, the process id names a zombie task without memory, and
+ * process_vm_readv fails with ESRCH (docs/internals.md). */
+bool tl_read_own(uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
 	return addr != 0 &&
@@ -849,7 +847,7 @@ static bool read_mem(uintptr_t addr, void *buf, size_t len)
 
 static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)
 {
-	return (addr & (__alignof__(pthread_mutex_t) - 1)) == 0 && read_mem(addr, m, sizeof(*m));
+	return (addr & (__alignof__(pthread_mutex_t) - 1)) == 0 && tl_read_own(addr, m, sizeof(*m));
 }
 
 /* glibc's internal mutex kind bits (nptl/pthreadP.h, see docs/internals.md): the type in the low
@@ -987,7 +985,7 @@ static bool on_own_stack(const struct tl_seen *s)
 static uintptr_t pi_mutex_on_stack(const struct tl_seen *s, const struct tl_known *k, size_t nk)
 {
 	uintptr_t words[256];
-	if (!on_own_stack(s) || !read_mem(s->sys_sp, words, sizeof(words)))
+	if (!on_own_stack(s) || !tl_read_own(s->sys_sp, words, sizeof(words)))
 		return 0;
 	for (size_t i = 0; i < TL_ARRAY_SIZE(words); i++) {
 		struct __pthread_mutex_s m;
@@ -1133,7 +1131,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	case TL_OBJ_RWLOCK: {
 		describe_addr(r, "rwlock", s->obj, o, sizeof(o));
 		struct __pthread_rwlock_arch_t l;
-		pid_t writer = read_mem(s->obj, &l, sizeof(l)) ? l.__cur_writer : 0;
+		pid_t writer = tl_read_own(s->obj, &l, sizeof(l)) ? l.__cur_writer : 0;
 		if (writer > 0 && is_our_thread(k, nk, writer)) {
 			s->held_by_tid = writer;
 			s->held_by = number_of_tid(k, nk, writer);

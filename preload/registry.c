@@ -342,6 +342,9 @@ static __thread int exit_rounds __attribute__((tls_model("initial-exec")));
  * value was set again: the three extra rounds were a quarter of the instructions a creation
  * and join cost under the library (docs/internals.md, Thread exit order). */
 static atomic_bool other_destructors;
+/* ... or, in this thread, one no wrapper saw: it had set a thread-specific value of its own
+ * when it left its start routine (tl_thread_unwinding) */
+static __thread bool unseen_destructors __attribute__((tls_model("initial-exec")));
 
 void tl_registry_key_created(void (*destructor)(void *))
 {
@@ -358,7 +361,7 @@ static void on_thread_exit(void *p)
 	 * that used a key it never made (ours, as numbered), which bare gets EINVAL for */
 	if (t != tl_self)
 		return;
-	if (atomic_load_explicit(&other_destructors, memory_order_relaxed) &&
+	if ((unseen_destructors || atomic_load_explicit(&other_destructors, memory_order_relaxed)) &&
 	    ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
 	    TL_REAL(pthread_setspecific)(exit_key, t) == 0)
 		return;
@@ -415,6 +418,7 @@ static void find_specific_used(void)
  * holding our argument; x86_64 places static TLS at fixed distances below the thread
  * pointer, the same in every thread. Unknown: yes. docs/internals.md, Thread exit order. */
 static long tls_dtors_off = LONG_MIN; /* from the thread pointer (below it); LONG_MIN: unknown */
+#define FIRST_LOADER_WAIT_MS 100
 
 static bool tls_dtors_here(void)
 {
@@ -457,25 +461,36 @@ static void find_tls_dtors(void)
 	static char mark; /* the argument our entry holds */
 	static char ours; /* an address of ours: our object is the destructor's (no crtbegin.o,
 	                   * whose __dso_handle says that, with -nostartfiles) */
+	/* glibc registers under the loader's big lock, which a dlopen holds through constructors
+	 * that may wait for this very creation: taken with a timeout, as for creation stacks */
+	if (!tl_loader_enter(FIRST_LOADER_WAIT_MS))
+		return;
 	struct libc_tls tls = {0};
 	dl_iterate_phdr(find_libc_tls, &tls);
-	if (tls.block == NULL || tls.size < sizeof(void *) || tls.size > 65536)
-		return;
 	void *before[64];
 	size_t n = tls.size / sizeof(void *);
 	void **words = (void **)(((uintptr_t)tls.block + 7) & ~(uintptr_t)7);
-	if (n > TL_ARRAY_SIZE(before))
-		return;
-	memcpy(before, words, n * sizeof(void *));
-	if (TL_REAL(__cxa_thread_atexit_impl)(no_destructor, &mark, &ours) != 0)
+	/* no handler may write errno or the like into the block meanwhile: only the words glibc
+	 * changes must change (and those read through the kernel all the same) */
+	sigset_t all, keep;
+	sigfillset(&all);
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&keep, _NSIG / 8, 0, 0);
+	bool ok = tls.block != NULL && n > 0 && n <= TL_ARRAY_SIZE(before);
+	if (ok) {
+		memcpy(before, words, n * sizeof(void *));
+		ok = TL_REAL(__cxa_thread_atexit_impl)(no_destructor, &mark, &ours) == 0;
+	}
+	tl_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&keep, 0, _NSIG / 8, 0, 0);
+	tl_loader_leave();
+	if (!ok)
 		return;
 	/* the words glibc changed: the list's head (its entry: func, mangled; obj; map; next),
 	 * its cache of our address (`ours`), and of our link map: only pointers it wrote are
 	 * read */
 	for (size_t i = 0; i < n; i++) {
-		void **entry = words[i];
+		void **entry = words[i], *obj;
 		if (entry != before[i] && entry != NULL && entry != (void **)&ours &&
-		    ((uintptr_t)entry & 7) == 0 && entry[1] == (void *)&mark) {
+		    tl_read_own((uintptr_t)(entry + 1), &obj, sizeof(obj)) && obj == (void *)&mark) {
 			tls_dtors_off =
 			    (long)((char *)&words[i] - (char *)__builtin_thread_pointer());
 			return;
@@ -504,6 +519,7 @@ void tl_thread_unwinding(struct tl_thread *t)
 {
 	if (t == NULL) /* finished already: a cancellation landed in tl_thread_returned */
 		return;
+	unseen_destructors = specific_used_here(); /* before ours is set */
 	if (!have_exit_key || TL_REAL(pthread_setspecific)(exit_key, t) != 0)
 		finish(t); /* no key, or no memory for its slots: finished a little early */
 }

@@ -509,6 +509,9 @@ void tl_kernel_after_fork_child(void);
 void tl_capture_init(void);
 /* Creation stack of the calling thread, skipping `skip` innermost frames. */
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut);
+/* len bytes of our own memory at addr, which may not be mapped: read through the kernel, no
+ * fault (objects.c) */
+bool tl_read_own(uintptr_t addr, void *buf, size_t len);
 bool tl_pc_is_own(uintptr_t pc);           /* a pc inside this library */
 const char *tl_module_of_pc(uintptr_t pc); /* its object's path ("" the program), or NULL */
 void tl_module_unloading(void *handle);    /* dlclose(handle) is about to run */

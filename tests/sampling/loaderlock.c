@@ -5,6 +5,9 @@
  *             (looked up before: dlsym itself waits for dl_load_lock; and bare, exit() waits
  *             for it in _dl_fini, so the ctor mode is tested with -a only)
  *   -c        a thread also creates threads while the lock is held (creation stacks)
+ *   -f        the holder is made by libc's pthread_create (found with dlsym on libc's handle,
+ *             as a library bound to libc would make it), so the process's first creation
+ *             through the library comes while the lock is held (its set-up must not wait)
  * Also leaked: one thread blocked in sem_wait, one spinning. Prints "main done" last. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -77,14 +80,16 @@ static void *creator(void *arg)
 int main(int argc, char **argv)
 {
 	const char *mode = "phdr";
-	int api = 0, create = 0, opt;
-	while ((opt = getopt(argc, argv, "m:ac")) != -1) {
+	int api = 0, create = 0, first = 0, opt;
+	while ((opt = getopt(argc, argv, "m:acf")) != -1) {
 		if (opt == 'm')
 			mode = optarg;
 		else if (opt == 'a')
 			api = 1;
 		else if (opt == 'c')
 			create = 1;
+		else if (opt == 'f')
+			first = 1;
 	}
 	char path[4096];
 	snprintf(path, sizeof(path), "%s", argv[0]);
@@ -97,10 +102,22 @@ int main(int argc, char **argv)
 	sem_init(&held, 0, 0);
 	sem_init(&never, 0, 0);
 	pthread_t h, w, s, c;
+	if (first) {
+		void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+		int (*libc_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
+		    libc ? (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+		                    void *))dlsym(libc, "pthread_create")
+		         : NULL;
+		if (libc_create == NULL || libc_create(&h, NULL, holder, (void *)mode) != 0)
+			return 2;
+		sem_wait(&held);
+	}
 	pthread_create(&w, NULL, waiter, NULL);
 	pthread_create(&s, NULL, spinner, NULL);
-	pthread_create(&h, NULL, holder, (void *)mode);
-	sem_wait(&held);
+	if (!first) {
+		pthread_create(&h, NULL, holder, (void *)mode);
+		sem_wait(&held);
+	}
 	if (create)
 		pthread_create(&c, NULL, creator, NULL);
 	usleep(20000);

@@ -2,7 +2,8 @@
 or inside a constructor that dlopen runs): the check must neither hang nor lose the report.
 The threads are reported with their states, the holder blocked in its read, and a note says
 why stacks are missing. Repeated, with the exit check and with a mid-run check after which the
-program releases the lock and must go on unharmed."""
+program releases the lock and must go on unharmed; and the process's first creation through
+the library made while the lock is held (by a thread made through libc's own pthread_create)."""
 from sampling import *  # noqa: F403
 
 prog = exe("loaderlock")
@@ -41,5 +42,15 @@ for mode in ("phdr", "ctor"):
         check("api leaks 4" in out and "main done" in out, f"{what}: output {out!r}", r.stderr)
         check(r.rc == 0, f"{what}: clean exit expected, status {r.rc}", r.stderr)
         check(r.report["leaked"] == 0, f"{what}: the exit report", r.report)
+
+# the process's first creation through the library while a thread it never saw holds the lock
+# in a constructor: the first creation's set-up waits for that lock only with a timeout (it
+# hung for ever there)
+for i in range(3):
+    r = run([prog, "-m", "ctor", "-a", "-c", "-f"], timeout=30)
+    what = f"first creation under the lock, run {i}"
+    out = r.stdout.decode(errors="replace")
+    check("main done" in out, f"{what}: output {out!r}", r.stderr)
+    check(r.rc == 0, f"{what}: clean exit expected, status {r.rc}", r.stderr)
 
 ok()

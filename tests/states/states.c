@@ -16,8 +16,8 @@
  *               so that its destructor comes later in each round)
  *   tss         the same as tsd_late with a C11 tss_create key (glibc makes it without
  *               pthread_key_create)
- *   tsd_hidden  the same as tsd, the key made by libc's pthread_key_create found with dlsym
- *               on libc's handle, where no wrapper sees it
+ *   tsd_hidden  the same as tsd_late, the key made by libc's pthread_key_create found with
+ *               dlsym on libc's handle, where no wrapper sees it
  *   tls_dtor    a thread blocked in its thread_local destructor (__cxa_thread_atexit_impl)
  *   tls_hidden  the same, registered through libc's __cxa_thread_atexit_impl found with dlsym on
  *               libc's handle (as a library loaded with RTLD_DEEPBIND binds it), where no
@@ -474,6 +474,8 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, tsd_thread, (void *)1);
 		pthread_create(&u, &at, tsd_thread, (void *)2);
 	} else if (strcmp(what, "tsd_hidden") == 0) {
+		pthread_create(&t, NULL, nothing, NULL); /* the library's key first */
+		pthread_join(t, NULL);
 		void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
 		int (*create)(pthread_key_t *, void (*)(void *)) =
 		    libc ? (int (*)(pthread_key_t *, void (*)(void *)))dlsym(libc,
