@@ -361,7 +361,8 @@ static void on_thread_exit(void *p)
 	 * that used a key it never made (ours, as numbered), which bare gets EINVAL for */
 	if (t != tl_self)
 		return;
-	if ((unseen_destructors || atomic_load_explicit(&other_destructors, memory_order_relaxed)) &&
+	if ((unseen_destructors ||
+	     atomic_load_explicit(&other_destructors, memory_order_relaxed)) &&
 	    ++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
 	    TL_REAL(pthread_setspecific)(exit_key, t) == 0)
 		return;
@@ -490,7 +491,8 @@ static void find_tls_dtors(void)
 	for (size_t i = 0; i < n; i++) {
 		void **entry = words[i], *obj;
 		if (entry != before[i] && entry != NULL && entry != (void **)&ours &&
-		    tl_read_own((uintptr_t)(entry + 1), &obj, sizeof(obj)) && obj == (void *)&mark) {
+		    tl_read_own((uintptr_t)(entry + 1), &obj, sizeof(obj)) &&
+		    obj == (void *)&mark) {
 			tls_dtors_off =
 			    (long)((char *)&words[i] - (char *)__builtin_thread_pointer());
 			return;
