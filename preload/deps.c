@@ -13,8 +13,7 @@ struct tl_deps tl_deps;
 #define TL_XSTR(x) TL_XSTR_(x)
 
 static bool unwind_ok, dw_ok;
-static pthread_once_t unwind_once = PTHREAD_ONCE_INIT, dw_once = PTHREAD_ONCE_INIT,
-                      demangle_once = PTHREAD_ONCE_INIT;
+static pthread_once_t dw_once = PTHREAD_ONCE_INIT, demangle_once = PTHREAD_ONCE_INIT;
 static char *(*demangle_fn)(const char *, int);
 
 static void *open_first(const char *const *names)
@@ -100,19 +99,10 @@ static void load_dw(void)
 	dw_ok = true;
 }
 
-/* Asked by every pthread_create: the flag first, pthread_once's call only until it is done */
-static atomic_bool unwind_done;
-
-static void load_unwind_once(void)
-{
-	load_unwind();
-	atomic_store_explicit(&unwind_done, true, memory_order_release);
-}
-
 bool tl_deps_unwind(void)
 {
-	if (!atomic_load_explicit(&unwind_done, memory_order_acquire))
-		TL_REAL(pthread_once)(&unwind_once, load_unwind_once);
+	static struct tl_once once = TL_ONCE_INIT; /* asked by every pthread_create */
+	tl_once(&once, load_unwind);
 	return unwind_ok;
 }
 

@@ -369,15 +369,6 @@ static void on_thread_exit(void *p)
 	finish(t);
 }
 
-/* Set by the thread's first C++/Rust thread_local destructor (wrap_thread.c): glibc runs them
- * after the start routine returns, before the thread-specific data's. */
-static __thread bool late_destructors __attribute__((tls_model("initial-exec")));
-
-void tl_thread_late_destructor(void)
-{
-	late_destructors = true;
-}
-
 /* Whether this thread ever set a thread-specific value (a program's key may have been made
  * where no wrapper sees it: through dlsym on libc's handle, in a library loaded with
  * RTLD_DEEPBIND): glibc's `specific_used` flag, which follows the `specific` array that
@@ -509,7 +500,7 @@ static void find_tls_dtors(void)
  * Thread exit order). */
 void tl_thread_returned(struct tl_thread *t)
 {
-	if (late_destructors || specific_used_here() || tls_dtors_here())
+	if (specific_used_here() || tls_dtors_here())
 		tl_thread_unwinding(t);
 	else
 		finish(t);
@@ -545,8 +536,7 @@ static void finish(struct tl_thread *t)
  * docs/internals.md, Process start): the reset of a child forked before our fork handlers
  * existed, the fork handlers, the key, whose pthread_key_create costs a lazy binding and a
  * page of libc's data, and the reference to a pipe stderr. */
-static pthread_once_t first_thread_once = PTHREAD_ONCE_INIT;
-static atomic_bool first_thread_done; /* every creation asks: no call once it is set */
+static struct tl_once first_thread_once = TL_ONCE_INIT;
 
 /* Read by every process's exit path (exit.c nothing_to_check), hence with the start data.
  * Ours rather than glibc's __libc_single_threaded, which cleared at the same first
@@ -565,7 +555,6 @@ static void before_first_thread(void)
 		find_specific_used();
 	find_tls_dtors();
 	tl_log_keep_pipe();
-	atomic_store_explicit(&first_thread_done, true, memory_order_release);
 }
 
 void tl_registry_init(void)
@@ -586,8 +575,7 @@ void tl_registry_init(void)
 
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 {
-	if (!atomic_load_explicit(&first_thread_done, memory_order_acquire))
-		TL_REAL(pthread_once)(&first_thread_once, before_first_thread);
+	tl_once(&first_thread_once, before_first_thread);
 	struct tl_thread *t = new_record();
 	if (t == NULL)
 		return NULL;
@@ -817,8 +805,7 @@ static bool tid_known(pid_t tid)
 
 void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore)
 {
-	TL_REAL(pthread_once)
-	(&first_thread_once, before_first_thread); /* libc's threads count too */
+	tl_once(&first_thread_once, before_first_thread); /* libc's threads count too */
 	/* Without a complete list from before the call we cannot tell which tasks it started:
 	 * adopt none (they are reported as untracked rather than risk hiding a real leak). */
 	if (nbefore < 0 || nbefore > TL_MAX_TASKS_BEFORE)

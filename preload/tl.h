@@ -204,10 +204,25 @@ extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec
 void tl_registry_init(void);
 void tl_registry_after_fork_child(bool consistent); /* false: the table may be half updated */
 struct tl_thread *tl_thread_new(void *start, void *arg, bool c11);
-void tl_thread_started(struct tl_thread *t);   /* in the new thread, first thing */
+void tl_thread_started(struct tl_thread *t); /* in the new thread, first thing */
+/* pthread_once behind a flag read first: code every creation runs pays no call once it is done */
+struct tl_once {
+	pthread_once_t once;
+	atomic_bool done;
+};
+#define TL_ONCE_INIT                     \
+	{                                \
+		PTHREAD_ONCE_INIT, false \
+	}
+static inline void tl_once(struct tl_once *o, void (*fn)(void))
+{
+	if (TL_LIKELY(atomic_load_explicit(&o->done, memory_order_acquire)))
+		return;
+	TL_REAL(pthread_once)(&o->once, fn);
+	atomic_store_explicit(&o->done, true, memory_order_release);
+}
 void tl_thread_returned(struct tl_thread *t);  /* its start routine returned */
 void tl_thread_unwinding(struct tl_thread *t); /* pthread_exit or a cancellation unwinds it */
-void tl_thread_late_destructor(void);          /* it registered a thread_local destructor */
 void tl_thread_created(struct tl_thread *t, pthread_t handle); /* creator, after success */
 void tl_thread_create_failed(struct tl_thread *t);
 /* Join and detach: pin the record while the handle is still valid (before the real call; after

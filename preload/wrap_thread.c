@@ -197,15 +197,6 @@ TL_EXPORT int thrd_detach(thrd_t th)
 	return r;
 }
 
-/* C++ and Rust thread_local destructors (libstdc++'s __cxa_thread_atexit, Rust's std come here):
- * glibc runs them after the start routine returns, so that thread finishes after them. */
-int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso_symbol); /* no header */
-TL_EXPORT int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso_symbol)
-{
-	tl_thread_late_destructor();
-	return TL_REAL(__cxa_thread_atexit_impl)(func, obj, dso_symbol);
-}
-
 /* Keys with destructors: the registry's own destructor then waits for theirs (registry.c
  * on_thread_exit). glibc's tss_create calls its internal pthread_key_create, which no wrapper
  * sees; old binaries may call __pthread_key_create. libunwind's key for its frame cache (made
