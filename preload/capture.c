@@ -113,7 +113,7 @@ extern const ElfW(Ehdr) __ehdr_start; /* our own ELF header, placed by the linke
 
 /* From our own program headers, mapped with our first segment: no dl_iterate_phdr at start
  * (its loader lock, and a page fault per object whose headers it reads). */
-void tl_capture_init(void)
+TL_START_CODE void tl_capture_init(void)
 {
 	const ElfW(Ehdr) *eh = &__ehdr_start;
 	const ElfW(Phdr) *ph = (const void *)((const char *)eh + eh->e_phoff);

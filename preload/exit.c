@@ -230,7 +230,7 @@ static bool nothing_since_early(void)
 	       !atomic_load_explicit(&tl_threads_started, memory_order_relaxed);
 }
 
-static bool nothing_to_check(void)
+TL_START_CODE static bool nothing_to_check(void)
 {
 	pid_t tid;
 	if (nothing_since_early())
@@ -670,7 +670,7 @@ static void teardown_report_ours(void)
  * program's buffered output (they would write it again when they exit); not done before the
  * teardown, where it would reorder the program's stdout against what its atexit handlers write
  * to stderr. */
-static void take_early_check(int status, bool flush)
+TL_START_CODE static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
 	if (atomic_load(&early_state) != EARLY_NONE || !checks_exit() ||
@@ -753,7 +753,7 @@ TL_START_DATA static char start_names[] = "on_exit\0__cxa_at_quick_exit\0__libc_
 enum { START_ON_EXIT, START_AT_QUICK_EXIT, START_LIBC_START_MAIN, START_N };
 TL_START_DATA static void *start_fns[START_N];
 
-static int main_returned(int argc, char **argv, char **envp)
+TL_START_CODE static int main_returned(int argc, char **argv, char **envp)
 {
 	int status = program_main(argc, argv, envp);
 	wait_if_ending(NULL); /* a worker's exit() is checking: bare, it would have ended us */
@@ -766,9 +766,9 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
                       void (*fini)(void), void (*rtld_fini)(void),
                       void *stack_end); /* no header declares it */
 
-TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
-                                void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
-                                void *stack_end)
+TL_START_CODE TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc,
+                                              char **argv, void (*init)(void), void (*fini)(void),
+                                              void (*rtld_fini)(void), void *stack_end)
 {
 	program_main = main;
 	__typeof__(tl_real___libc_start_main) next =
@@ -1154,7 +1154,7 @@ static int finish_check(int status, bool after_fini)
  * forked from now on has no such handler left to run (exit_gate must not wait for it). */
 TL_START_DATA static atomic_bool at_exit_began;
 
-static void at_exit(int status, void *arg)
+TL_START_CODE static void at_exit(int status, void *arg)
 {
 	(void)arg;
 	atomic_store(&at_exit_began, true);
@@ -1187,7 +1187,7 @@ static void at_exit(int status, void *arg)
  * the next handler: one runs the check while the other would reach _exit() first and end
  * the process with no report. This handler is registered before the check's, so it runs
  * after it in whichever thread takes it, and holds that thread until the check is done. */
-static void exit_gate(int status, void *arg)
+TL_START_CODE static void exit_gate(int status, void *arg)
 {
 	(void)status;
 	(void)arg;
@@ -1308,7 +1308,7 @@ extern int __cxa_at_quick_exit(void (*fn)(void), void *dso_handle);
 /* From the constructor: the handlers that run the check at exit. Tied to no object (the
  * library has no __dso_handle: it is linked without crtbegin.o, preload/meson.build), so that
  * nothing takes them away before they run; we are never unloaded. */
-void tl_exit_install(void)
+TL_START_CODE void tl_exit_install(void)
 {
 	const char *names[START_N] = {start_names, start_names + sizeof("on_exit"),
 	                              start_names + sizeof("on_exit") +

@@ -46,7 +46,7 @@ TL_START_DATA char **tl_start_envp;
 /* THREADLEAK_OPTIONS, read from the environment: libc's getenv, the first call to it through
  * our PLT, would cost every process the loader's lazy binding and a page of libc, and a
  * reference to `environ` a symbol lookup at load (docs/internals.md, Process start). */
-static const char *options_env(bool at_start)
+TL_START_CODE static const char *options_env(bool at_start)
 {
 	/* with the start data: a constant would cost a page of our read-only data */
 	TL_START_DATA static char name[] = "THREADLEAK_OPTIONS=";
@@ -69,7 +69,7 @@ static const char *options_env(bool at_start)
 extern const char *threadleak_default_options(void) __attribute__((weak));
 
 /* What follows from the options, once they are loaded or loaded again */
-static void options_loaded(void)
+TL_START_CODE static void options_loaded(void)
 {
 	secure_execution();
 	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
@@ -80,7 +80,7 @@ static void options_loaded(void)
 
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. True when
  * the program has the hook (the options were parsed again). */
-static bool load_options(struct tl_symbolizer *sym)
+TL_START_CODE static bool load_options(struct tl_symbolizer *sym)
 {
 	/* with the start data: a constant would cost a page of our read-only data */
 	TL_START_DATA static char hook_name[] = "threadleak_default_options";
@@ -102,7 +102,7 @@ static bool load_options(struct tl_symbolizer *sym)
 }
 
 /* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
-void tl_options_load(void)
+TL_START_CODE void tl_options_load(void)
 {
 	tl_options_parse(options_env(true), "THREADLEAK_OPTIONS");
 	if (!load_options(NULL))

@@ -261,7 +261,7 @@ static void init(void)
 TL_START_DATA static _Atomic int init_state;
 static __thread bool in_init __attribute__((tls_model("initial-exec")));
 
-void tl_ensure_init(void)
+TL_START_CODE void tl_ensure_init(void)
 {
 	if (TL_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == 2) || in_init)
 		return;
@@ -281,7 +281,7 @@ void tl_ensure_init(void)
  * is an empty function of crti.o/crtn.o at the very end of our code, a 64 KiB window of code
  * that every process would fault in at exit only to return from it. */
 void tl_fini(void);
-void tl_fini(void)
+TL_START_CODE void tl_fini(void)
 {
 }
 

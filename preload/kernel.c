@@ -690,7 +690,7 @@ void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
  * process's exit (most processes a CI job starts; raw, so that this costs such a process no
  * lazy binding and no stack page). Not under a seccomp filter, which might answer unshare with
  * a signal. */
-bool tl_only_task(void)
+TL_START_CODE bool tl_only_task(void)
 {
 	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) == 0 &&
 	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;

@@ -58,7 +58,7 @@ static bool is(int fd, const struct ident *id)
  * number near a limit of a million would grow the kernel's descriptor table. Under a small
  * limit (ulimit -n 64), the top three numbers below it: a program with no thread got 4 from its
  * first open(), our copy of stderr having taken 3. */
-int tl_high_fd(int fd)
+TL_START_CODE int tl_high_fd(int fd)
 {
 	struct rlimit rl;
 	int min = 3;
@@ -93,7 +93,7 @@ TL_START_DATA static bool err_pipe; /* stderr was a pipe at start */
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
  * (possible only while the pipe still has a reader), taken before the first thread starts
  * (tl_log_keep_pipe); for a socket, nothing. */
-void tl_log_init(void)
+TL_START_CODE void tl_log_init(void)
 {
 	struct stat st;
 	if (!raw_fstat(2, &st))

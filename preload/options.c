@@ -183,7 +183,7 @@ static bool is_sep(char c)
  * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. The
  * first copy that fits goes to a static buffer: the start-up parse of THREADLEAK_OPTIONS
  * allocates nothing. */
-int tl_options_parse(const char *input, const char *origin)
+TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 {
 	/* volatile: never read, so the compiler would drop the stores otherwise */
 	static char *volatile kept[8];

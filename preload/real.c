@@ -150,7 +150,8 @@ static const char *version_name(const struct object *o, unsigned ndx)
 /* The loader's rules (check_match in glibc's dl-lookup.c): a defined global or weak symbol of
  * a type that has an address; without a version, the default one (a hidden, non-default
  * version such as pthread_cond_wait@GLIBC_2.2.5 is skipped); with one, that one. */
-static bool matches(const struct object *o, uint32_t i, const char *name, const char *version)
+TL_START_CODE static bool matches(const struct object *o, uint32_t i, const char *name,
+                                  const char *version)
 {
 	const ElfW(Sym) *s = &o->symtab[i];
 	unsigned type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
@@ -251,8 +252,9 @@ static void *address_of(const struct object *o, const ElfW(Sym) * s)
  * one loaded at start), each object's dynamic section read once; out[i] NULL when none.
  * versions[i] (versions itself may be NULL) names the version wanted, NULL the default one.
  * The one walk behind every lookup of ours. */
-static void lookup_n(struct link_map *from, struct link_map *end, const char *const *names,
-                     const char *const *versions, void **out, int n)
+TL_START_CODE static void lookup_n(struct link_map *from, struct link_map *end,
+                                   const char *const *names, const char *const *versions,
+                                   void **out, int n)
 {
 	if (end == NULL)
 		end = initial_end();
@@ -290,7 +292,7 @@ static struct link_map *self_map(void)
 	return NULL;
 }
 
-static struct link_map *self_cached(void)
+TL_START_CODE static struct link_map *self_cached(void)
 {
 	TL_START_DATA static _Atomic(struct link_map *) self;
 	struct link_map *me = atomic_load_explicit(&self, memory_order_acquire);
@@ -303,7 +305,7 @@ static struct link_map *self_cached(void)
 
 /* Another object preloaded before us (LD_PRELOAD=other.so:libthreadleak.so)? Objects loaded at
  * start come after the program and the vDSO (whose name has no slash) in the loader's list. */
-bool tl_preloaded_after_another(void)
+TL_START_CODE bool tl_preloaded_after_another(void)
 {
 	struct link_map *me = self_cached();
 	for (struct link_map *l = me ? me->l_prev : NULL; l != NULL && l->l_prev != NULL;
@@ -361,7 +363,7 @@ void tl_real_find(enum tl_real_id id)
 	store(id, p);
 }
 
-void tl_lookup_next_n(const char *const *names, void **out, int n)
+TL_START_CODE void tl_lookup_next_n(const char *const *names, void **out, int n)
 {
 	struct link_map *me = self_cached();
 	lookup_n(me != NULL ? me->l_next : NULL, NULL, names, NULL, out, n);
@@ -373,7 +375,7 @@ void *tl_lookup_next(const char *name)
 	return me != NULL ? lookup(me->l_next, name, NULL) : NULL;
 }
 
-void *tl_lookup_global(const char *name)
+TL_START_CODE void *tl_lookup_global(const char *name)
 {
 	return lookup(_r_debug.r_map, name, NULL);
 }
@@ -433,7 +435,7 @@ void *tl_lookup_libc(const char *name)
 /* A system call without libc's syscall() (which we wrap) nor a lookup: for the start and exit
  * of a process that calls nothing we wrap, so that it never reads libc's symbol tables (a few
  * page faults). Returns -errno on failure, as the kernel does. */
-long tl_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+TL_START_CODE long tl_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
 {
 #if defined(__x86_64__)
 	long ret;
@@ -451,7 +453,7 @@ long tl_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
 #endif
 }
 
-long tl_raw_syscall(long nr, long a, long b, long c)
+TL_START_CODE long tl_raw_syscall(long nr, long a, long b, long c)
 {
 	return tl_raw_syscall6(nr, a, b, c, 0, 0, 0);
 }
@@ -516,7 +518,7 @@ pid_t tl_gettid(void)
 	return (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
 }
 
-pid_t tl_getpid(void)
+TL_START_CODE pid_t tl_getpid(void)
 {
 	return (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
 }

@@ -557,7 +557,7 @@ static void before_first_thread(void)
 	tl_log_keep_pipe();
 }
 
-void tl_registry_init(void)
+TL_START_CODE void tl_registry_init(void)
 {
 	struct tl_thread *t = &main_record;
 	t->number = next_number++;

@@ -21,7 +21,11 @@ Process start): page faults, not system calls, were most of what the library cos
   load (0.7% of /bin/true for eleven of them): libc functions whose default version is newer
   than the oldest are called through real.h's table (only memcpy, which the compiler calls,
   __cxa_at_quick_exit, the start path's fallback, and dlsym's GLIBC_2.34, kept so that an older
-  glibc refuses to load the library rather than crash in it, keep theirs)."""
+  glibc refuses to load the library rather than crash in it, keep theirs).
+- Code: every function of the library that /bin/true runs (callgrind says which) lies in the
+  first 16 KiB of .text, where TL_START_CODE (preload/real.h) packs them. Laid out in file order
+  they spanned sixteen pages among code no thread-less process runs: a page first touched costs
+  a VM microseconds, and the spread cost 0.8% of /bin/true (docs/internals.md, Process start)."""
 import os
 import re
 import resource
@@ -123,4 +127,53 @@ else:
     print(f"FAIL: the library costs {min(o - e for o, e in rounds)} page faults or more than an "
           f"empty one in each of {len(rounds)} rounds (budget {BUDGET})")
     sys.exit(1)
+
+# Code: what /bin/true runs of ours, packed at the head of .text
+if shutil.which("valgrind") is None:
+    print("valgrind not installed: the code's layout is not checked")
+else:
+    text = sections[".text"]
+    START_CODE = 16 * 1024
+    syms = {}  # name -> [address, ...]
+    for line in subprocess.run(["nm", "-S", LIB], stdout=subprocess.PIPE, text=True,
+                               check=True).stdout.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in "tT":
+            syms.setdefault(f[3], []).append(int(f[0], 16))
+    out = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tl_start_code.{os.getpid()}")
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "THREADLEAK_OPTIONS")}
+    env["LD_PRELOAD"] = LIB
+    subprocess.run(["valgrind", "-q", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    "/bin/true"], env=env, check=True)
+    ran, obj, names = set(), {}, {}
+    current_ob = None
+    # callgrind's format: ob=(id) path, fn=(id) name, and the same of a callee (cob=, cfn=);
+    # a name is given with its id's first use, by any of them
+    with open(out) as f:
+        for line in f:
+            m = re.match(r"(c?ob|c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if not m:
+                continue
+            kind, ident, name = m.groups()
+            table = obj if kind.endswith("ob") else names
+            if name is not None:
+                table[ident] = name
+            if kind.startswith("c"):
+                continue
+            if kind == "ob":
+                current_ob = obj[ident]
+            elif os.path.realpath(current_ob or "") == os.path.realpath(LIB):
+                ran.add(names[ident])
+    os.unlink(out)
+    far = []
+    for name in sorted(ran):
+        where = syms.get(name.split("'")[0])
+        if where and not any(text[0] <= a < text[0] + START_CODE for a in where):
+            far.append(f"{name} at {where[0]:#x}")
+    print(f"{len(ran)} functions run by /bin/true, .text at {text[0]:#x}")
+    if not ran or far:
+        print(f"FAIL: /bin/true runs code of ours outside the first {START_CODE // 1024} KiB of "
+              f".text: {', '.join(far) or 'none seen at all'}: mark it TL_START_CODE "
+              "(preload/real.h)")
+        sys.exit(1)
 print("ok")
