@@ -347,7 +347,6 @@ TL_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 #define QUIET_PAGES 16
 #define QUIET_PAGE 4096
 static uintptr_t quiet_pages[QUIET_PAGES]; /* the page each copy is of, 0: none */
-static unsigned char quiet_copy[QUIET_PAGES][QUIET_PAGE];
 static unsigned quiet_next;
 static pid_t quiet_tid; /* the checker's: see read_mem in objects.c */
 static int (*unwinder_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
@@ -357,6 +356,10 @@ static bool in_module(uintptr_t a);
 /* The copy of page (read now if not yet), NULL when it cannot be read. */
 static const unsigned char *quiet_page(uintptr_t page)
 {
+	TL_LAZY_ARRAY(unsigned char, quiet_copy_mem, (size_t)QUIET_PAGES *QUIET_PAGE);
+	unsigned char(*quiet_copy)[QUIET_PAGE] = (unsigned char(*)[QUIET_PAGE])quiet_copy_mem;
+	if (quiet_copy == NULL)
+		return NULL;
 	for (int i = 0; i < QUIET_PAGES; i++)
 		if (quiet_pages[i] == page)
 			return quiet_copy[i];

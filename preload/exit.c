@@ -1067,16 +1067,27 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 	return len;
 }
 
+/* what the reduced check gathers and writes: tl_lazy_map'ed (out of .bss) */
+#define REDUCED_MAX 256
+#define REDUCED_OUT (REDUCED_MAX * 160 + 512)
+
 static int reduced_check(int status)
 {
-	static struct reduced_thread v[256];
-	static char out[256 * 160 + 512];
+	TL_LAZY_ARRAY(struct reduced_thread, v, REDUCED_MAX);
+	TL_LAZY_ARRAY(char, out, REDUCED_OUT);
+	if (v == NULL || out == NULL) {
+		static const char oom[] = "threadleak: no memory for the exit check\n";
+		int fd = tl_output_open();
+		tl_output_write(fd, oom, sizeof(oom) - 1);
+		tl_output_close(fd);
+		return 0;
+	}
 	pid_t self = tl_gettid();
 	int64_t t0 = tl_mono_ns();
 	long nap = TL_GRACE_FIRST_NAP_MS;
 	int n;
 	for (;;) { /* the check's grace loop (check.c), signal-safe */
-		n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), self, false);
+		n = reduced_gather(v, REDUCED_MAX, self, false);
 		long waited = (long)((tl_mono_ns() - t0) / 1000000);
 		if (n == 0 || waited >= tl_opt.grace_ms)
 			break;
@@ -1085,7 +1096,7 @@ static int reduced_check(int status)
 		nap = nap * 2 > TL_GRACE_MAX_NAP_MS ? TL_GRACE_MAX_NAP_MS : nap * 2;
 	}
 	bool json = tl_opt.format == TL_FORMAT_JSON;
-	size_t len = reduced_format(out, sizeof(out), v, n, status, false, json);
+	size_t len = reduced_format(out, REDUCED_OUT, v, n, status, false, json);
 	bool to_file = tl_opt.log_path && tl_opt.log_path[0] &&
 	               strcmp(tl_opt.log_path, "stderr") != 0 &&
 	               strcmp(tl_opt.log_path, "stdout") != 0;
@@ -1099,12 +1110,14 @@ static int reduced_check(int status)
 
 char *tl_reduced_hang_text(bool json, const void *context)
 {
-	static struct reduced_thread v[256];
-	static char out[256 * 160 + 512];
+	TL_LAZY_ARRAY(struct reduced_thread, v, REDUCED_MAX);
+	TL_LAZY_ARRAY(char, out, REDUCED_OUT);
+	if (v == NULL || out == NULL)
+		return NULL;
 	reduced_context = context;
-	int n = reduced_gather(v, (int)TL_ARRAY_SIZE(v), tl_gettid(), true);
+	int n = reduced_gather(v, REDUCED_MAX, tl_gettid(), true);
 	reduced_context = NULL;
-	reduced_format(out, sizeof(out), v, n, 0, true, json);
+	reduced_format(out, REDUCED_OUT, v, n, 0, true, json);
 	return out;
 }
 

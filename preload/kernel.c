@@ -685,6 +685,45 @@ void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
 	snprintf(buf, len, "fd %d (%s)", fd, target);
 }
 
+/* What tl_lazy_map mapped, for the conservative scan to leave out of its roots (it holds
+ * copies of the program's pointers): more than LAZY_MAX, and the rest are roots (fewer proofs,
+ * none wrong) */
+#define LAZY_MAX 24
+static struct {
+	_Atomic uintptr_t lo, hi;
+} lazy[LAZY_MAX];
+static atomic_int nlazy;
+
+bool tl_lazy_region(int i, uintptr_t *lo, uintptr_t *hi)
+{
+	if (i < 0 || i >= LAZY_MAX || i >= atomic_load(&nlazy))
+		return false;
+	*lo = atomic_load(&lazy[i].lo);
+	*hi = atomic_load(&lazy[i].hi);
+	return true;
+}
+
+void *tl_lazy_map(void *_Atomic *slot, size_t size)
+{
+	void *p = atomic_load_explicit(slot, memory_order_acquire);
+	if (p != NULL)
+		return p;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	void *was = NULL;
+	if (atomic_compare_exchange_strong(slot, &was, p)) {
+		int i = atomic_fetch_add(&nlazy, 1);
+		if (i < LAZY_MAX) { /* hi first: a reader sees lo set only with its hi */
+			atomic_store(&lazy[i].hi, (uintptr_t)p + size);
+			atomic_store(&lazy[i].lo, (uintptr_t)p);
+		}
+		return p;
+	}
+	munmap(p, size); /* another thread mapped it first */
+	return was;
+}
+
 /* Is this the process's only thread? unshare(CLONE_THREAD) succeeds, doing nothing, exactly
  * when it is: two raw system calls instead of reading /proc/self/task at every single-threaded
  * process's exit (most processes a CI job starts; raw, so that this costs such a process no
@@ -709,8 +748,9 @@ struct ns_map {
 	} e[NS_MAP_MAX];
 };
 /* Any thread may list tasks (libc-thread adoption) while the checking thread reads the map: a
- * listing fills the map not in use and then publishes it; one listing at a time fills. */
-static struct ns_map ns_maps[2];
+ * listing fills the map not in use and then publishes it; one listing at a time fills. The two
+ * maps (64 KiB), only in a PID namespace: tl_lazy_map. */
+static void *_Atomic ns_maps_slot;
 static _Atomic(struct ns_map *) ns_active; /* NULL: /proc is in our namespace */
 static atomic_flag ns_filling = ATOMIC_FLAG_INIT;
 
@@ -814,9 +854,14 @@ int tl_list_tasks(pid_t *tids, int max)
 	if (!foreign) {
 		atomic_store(&ns_active, NULL);
 	} else if (!atomic_flag_test_and_set(&ns_filling)) {
-		filling = true;
-		m = atomic_load(&ns_active) == &ns_maps[0] ? &ns_maps[1] : &ns_maps[0];
-		m->n = 0;
+		struct ns_map *ns_maps = tl_lazy_map(&ns_maps_slot, 2 * sizeof(struct ns_map));
+		if (ns_maps != NULL) {
+			filling = true;
+			m = atomic_load(&ns_active) == &ns_maps[0] ? &ns_maps[1] : &ns_maps[0];
+			m->n = 0;
+		} else {
+			atomic_flag_clear(&ns_filling);
+		}
 	}
 	char buf[8192];
 	int n = -1;

@@ -733,12 +733,12 @@ const char *tl_intern(const char *t)
 /* Many threads wait on the same few objects: their names are looked up once per check
  * (direct-mapped by address; the symbolizer identifies the check). */
 #define NAME_CACHE_SIZE 256
-static struct {
+struct name_entry {
 	const struct tl_symbolizer *sym;
 	uintptr_t addr;
 	bool found;
 	char name[128];
-} name_cache[NAME_CACHE_SIZE];
+};
 static unsigned name_cache_check; /* the check the entries belong to */
 static unsigned name_cache_gen[NAME_CACHE_SIZE];
 
@@ -787,6 +787,9 @@ static const struct tl_known *known_of_handle(const struct tl_known *k, size_t n
 static bool data_name(struct tl_report *r, uintptr_t addr, char *sym, size_t len)
 {
 	size_t i = (addr >> 3) % NAME_CACHE_SIZE;
+	TL_LAZY_ARRAY(struct name_entry, name_cache, NAME_CACHE_SIZE);
+	if (name_cache == NULL)
+		return tl_sym_data(r->sym, addr, sym, len);
 	if (name_cache_gen[i] == name_cache_check && name_cache[i].sym == r->sym &&
 	    name_cache[i].addr == addr) {
 		snprintf(sym, len, "%s", name_cache[i].name);

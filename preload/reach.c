@@ -325,7 +325,8 @@ static struct block *blocks;
 static uint8_t *bflags;
 static size_t nblocks;
 static uintptr_t heap_lo = UINTPTR_MAX, heap_hi;
-static struct range heap_regions[4096];
+#define MAX_REGIONS 4096
+static struct range *heap_regions; /* MAX_REGIONS, from the work memory (not .bss: tl_lazy_map) */
 static size_t nregions;
 static uint32_t *work;
 static size_t nwork;
@@ -341,7 +342,7 @@ static bool add_block(uintptr_t lo, uintptr_t hi, uint8_t f)
 
 /* Page index of each heap region (sorted by address): the first block reaching into each
  * page, so that a lookup is a short search within one page's blocks. NULL: plain search. */
-static uint32_t *page_first[TL_ARRAY_SIZE(heap_regions)];
+static uint32_t **page_first; /* MAX_REGIONS, from the work memory */
 
 static ssize_t search_blocks(uintptr_t v, size_t lo, size_t hi)
 {
@@ -410,7 +411,7 @@ static void index_regions(void)
 
 static bool add_region(uintptr_t lo, uintptr_t hi)
 {
-	if (nregions >= TL_ARRAY_SIZE(heap_regions))
+	if (nregions >= MAX_REGIONS)
 		return false;
 	heap_regions[nregions++] = (struct range){lo, hi};
 	return true;
@@ -906,11 +907,15 @@ static void scan_range(uintptr_t lo, uintptr_t hi)
 /* Scan the marked blocks on the work list, many small ones per system call. */
 static void drain(void)
 {
-	static struct iovec remote[1024];
-	static uint32_t batch[1024];
+	TL_LAZY_ARRAY(struct iovec, remote, 1024);
+	TL_LAZY_ARRAY(uint32_t, batch, 1024);
+	if (remote == NULL || batch == NULL) {
+		give_up("out of memory");
+		return;
+	}
 	while (nwork > 0 && !incomplete) {
 		size_t n = 0, total = 0;
-		while (nwork > 0 && n < TL_ARRAY_SIZE(batch)) {
+		while (nwork > 0 && n < 1024) {
 			uint32_t b = work[nwork - 1];
 			size_t len = blocks[b].hi - blocks[b].lo;
 			if (len > WIN && n == 0) { /* a big one, alone */
@@ -987,7 +992,11 @@ static void scan_direct(uintptr_t lo, uintptr_t hi)
  * per system call; and each one's dynamic TLS (its dtv, a heap block). */
 static void scan_tls_all(void)
 {
-	static struct iovec remote[1024];
+	TL_LAZY_ARRAY(struct iovec, remote, 1024);
+	if (remote == NULL) {
+		give_up("out of memory");
+		return;
+	}
 	size_t cap = (size_t)(nths + 1) * (size_t)(ntlsmods + 1);
 	struct range *piece = take(sizeof(*piece) * cap);
 	struct iovec *dl = take(sizeof(*dl) * (size_t)(nths + 1));
@@ -1020,8 +1029,7 @@ static void scan_tls_all(void)
 	}
 	for (size_t k = 0; k < npiece && !incomplete;) {
 		size_t n = 0, total = 0;
-		while (k < npiece && n < TL_ARRAY_SIZE(remote) &&
-		       total + (piece[k].hi - piece[k].lo) <= WIN) {
+		while (k < npiece && n < 1024 && total + (piece[k].hi - piece[k].lo) <= WIN) {
 			remote[n++] =
 			    (struct iovec){(void *)piece[k].lo, piece[k].hi - piece[k].lo};
 			total += piece[k].hi - piece[k].lo;
@@ -1076,13 +1084,17 @@ static void exclude_dead_stacks(void)
 	size_t nsorted = nexcl; /* normalized just before */
 	/* each stack-like mapping's would-be TCB (three words) and tid, read 512 at a time */
 	enum { BATCH = 512 };
-	static struct dead_probe {
+	struct dead_probe {
 		uintptr_t w[3];
 		int32_t tid;
 		int vma;
-	} pr[BATCH];
-	static struct iovec loc[2 * BATCH], rem[2 * BATCH];
+	};
+	TL_LAZY_ARRAY(struct dead_probe, pr, BATCH);
+	TL_LAZY_ARRAY(struct iovec, loc, 2 * BATCH);
+	TL_LAZY_ARRAY(struct iovec, rem, 2 * BATCH);
 	static bool ok[2 * BATCH];
+	if (pr == NULL || loc == NULL || rem == NULL)
+		return; /* their stale data stays a root: fewer proofs, none wrong */
 	for (int i = 0; i < nvmas;) {
 		size_t m = 0;
 		for (; i < nvmas && m < BATCH; i++) {
@@ -1184,6 +1196,9 @@ static bool attempt(uintptr_t checker_sp, char *wbuf, bool first, long others_st
 		return give_up("/proc/thread-self/maps could not be read"), true;
 	/* exclusions: our data, work memory, the checker's dead stack, waiting threads' stacks */
 	exclude((uintptr_t)arena, (uintptr_t)arena + arena_size);
+	uintptr_t lazy_lo, lazy_hi; /* the check's other memory (tl_lazy_map) */
+	for (int i = 0; tl_lazy_region(i, &lazy_lo, &lazy_hi); i++)
+		exclude(lazy_lo, lazy_hi);
 	if (tl_check_caller_sp) /* the check's own stack: our frames' copies of pointers */
 		exclude(tl_check_stack_lo, tl_check_stack_hi);
 	for (size_t i = 0; i < nown; i++)
@@ -1756,6 +1771,8 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 	}
 	arena_used = 0;
 	blocks = take(sizeof(struct block) * MAX_BLOCKS);
+	heap_regions = take(sizeof(*heap_regions) * MAX_REGIONS);
+	page_first = take(sizeof(*page_first) * MAX_REGIONS);
 	bflags = take(MAX_BLOCKS);
 	work = take(sizeof(uint32_t) * MAX_BLOCKS);
 	scanbuf = take(WIN);

@@ -479,7 +479,17 @@ int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 withou
 /* every task, sorted, in *tids (a buffer kept until tl_kernel_check_end): their count, -1
  * without /proc, -2 out of memory */
 int tl_list_tasks_sorted(pid_t **tids);
-bool tl_only_task(void);  /* the process has one task (two raw system calls) */
+bool tl_only_task(void); /* the process has one task (two raw system calls) */
+/* Memory of the check's that a process that never checks must not pay for: mapped zeroed on
+ * first use, kept (*slot); NULL when it cannot be mapped. Any thread, async-signal-safe. A
+ * buffer in .bss instead makes the library's mapping larger, which every process pays at start
+ * (docs/internals.md, Process start). */
+void *tl_lazy_map(void *_Atomic *slot, size_t size);
+bool tl_lazy_region(int i, uintptr_t *lo, uintptr_t *hi); /* the i-th mapped, for reach.c */
+/* A function's static array of count elements, lazily mapped: name is NULL when it cannot be */
+#define TL_LAZY_ARRAY(type, name, count)  \
+	static void *_Atomic name##_slot; \
+	type *name = tl_lazy_map(&name##_slot, sizeof(type) * (count))
 int tl_count_tasks(void); /* /proc/self/status's Threads:, -1 unknown */
 /* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
  * /proc belongs to another PID namespace). */
