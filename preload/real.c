@@ -518,7 +518,11 @@ pid_t tl_gettid(void)
 	return (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
 }
 
+/* A seccomp filter may deny getpid: then this is taken for the process we started in (the
+ * forks we see through our wrappers say otherwise themselves), not for a child, which makes
+ * no exit check. */
 TL_START_CODE pid_t tl_getpid(void)
 {
-	return (pid_t)tl_raw_syscall(SYS_getpid, 0, 0, 0);
+	long pid = tl_raw_syscall(SYS_getpid, 0, 0, 0);
+	return pid > 0 ? (pid_t)pid : tl_pid;
 }

@@ -94,6 +94,9 @@ int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own dura
 int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
 pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
 pid_t tl_getpid(void);    /* getpid(), a raw system call: no lazy binding at start or exit */
+/* ours everywhere: under a seccomp filter that denies getpid, tl_getpid answers tl_pid, and
+ * every pid we print or compare stays that of the process (real.c) */
+#define getpid() tl_getpid()
 /* Sleep ns, not with nanosleep, which would reset the restart block of a call our signal
  * interrupted (real.c). Async-signal-safe. */
 void tl_nap_ns(int64_t ns);

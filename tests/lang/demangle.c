@@ -25,6 +25,8 @@ bool tl_pc_is_own(uintptr_t pc)
 	return false;
 }
 
+pid_t tl_pid; /* real.c's tl_getpid falls back to it */
+
 int main(void)
 {
 	char line[65536];

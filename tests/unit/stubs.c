@@ -17,6 +17,7 @@
 
 WEAK struct tl_options tl_opt;
 WEAK bool tl_log_quiet;
+WEAK pid_t tl_pid; /* real.c tl_getpid falls back to it */
 /* what suppress.c calls through real.c's table */
 WEAK int (*tl_real_fstat)(int, struct stat *) = fstat;
 
