@@ -21,9 +21,12 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
+static bool waiting; /* set under mu, which the waiter releases only inside its wait */
+
 static void *waiter(void *arg)
 {
 	pthread_mutex_lock(&mu);
+	waiting = true;
 	for (;;)
 		pthread_cond_wait(&cv, &mu); /* WAIT */
 	return arg;
@@ -55,6 +58,13 @@ int main(int argc, char **argv)
 	pthread_create(&t, NULL, waiter, NULL);
 	if (slow)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), 19); /* main only */
+	/* the waiter in its wait before the destroy: a fixed 50 ms was not always enough on a
+	 * loaded machine (the destroy found no waiter, and the program ended) */
+	for (bool in = false; !in; usleep(1000)) {
+		pthread_mutex_lock(&mu);
+		in = waiting;
+		pthread_mutex_unlock(&mu);
+	}
 	usleep(50 * 1000);
 	printf("shutting down\n");
 	fflush(stdout);
