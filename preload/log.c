@@ -107,7 +107,12 @@ static int above_std(int fd)
 	return high;
 }
 
-TL_START_DATA static bool err_pipe; /* stderr was a pipe at start */
+TL_START_DATA static bool err_pipe;  /* stderr was a pipe at start */
+TL_START_DATA static bool err_named; /* a file or a terminal: err_path may reopen it */
+/* Where a file or terminal stderr is, read before the first thread: a program that closes every
+ * descriptor (close_range(0, ~0U)) closes our copy too, and the report reopens it by this path
+ * (checking that it is still the same file). Empty: unknown, or too long. */
+static char err_path[256];
 
 /* Keep stderr reachable for a program that closes or redirects fd 2 before it exits. A pipe
  * or a socket is never held open by a copy: its reader waits for the last writer, so `cmd |
@@ -122,6 +127,7 @@ TL_START_CODE void tl_log_init(void)
 		return;
 	err_id = (struct ident){true, st.st_dev, st.st_ino};
 	err_pipe = S_ISFIFO(st.st_mode);
+	err_named = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode);
 	if (!S_ISSOCK(st.st_mode) && !err_pipe)
 		err_fd = tl_high_fd(2);
 }
@@ -142,6 +148,13 @@ void tl_log_note_stdout(void)
  * is the pipe again at the report, else nowhere. */
 void tl_log_keep_pipe(void)
 {
+	if (err_named && is(2, &err_id)) { /* its path instead (err_path), as cheap */
+		long n = tl_raw_syscall(SYS_readlink, (long)"/proc/self/fd/2", (long)err_path,
+		                        sizeof(err_path) - 1);
+		err_path[n > 0 && n < (long)sizeof(err_path) - 1 && err_path[0] == '/' ? n : 0] =
+		    '\0';
+		return;
+	}
 	if (!err_pipe || err_fd >= 0 || !is(2, &err_id))
 		return;
 	int ref = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
@@ -185,6 +198,20 @@ void tl_log_after_fork_child(void)
 	ending_err_fd = ending_out_fd = -1;
 }
 
+/* Our copy of a file or terminal stderr is gone (the program closed every descriptor): the same
+ * file opened again by its path, if it is still the same file; -1 otherwise. */
+static int reopen_by_path(void)
+{
+	if (err_path[0] != '/')
+		return -1;
+	int fd = above_std(open(err_path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+	if (fd >= 0 && !is(fd, &err_id)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
  * it is still ours (a program that closes every descriptor and opens files until the table is
  * full gets our number for its own data, which must not receive the report); else nowhere
@@ -199,7 +226,7 @@ static int stderr_fd(void)
 		return 2;
 	int fdflags = err_fd >= 0 ? TL_REAL(fcntl)(err_fd, F_GETFD) : -1;
 	if (fdflags < 0 || !(fdflags & FD_CLOEXEC) || !is(err_fd, &err_id))
-		return -1;
+		return reopen_by_path();
 	if (!err_reopen)
 		return err_fd;
 	if (!(TL_REAL(fcntl)(err_fd, F_GETFL) & O_PATH))

@@ -60,6 +60,15 @@ check_report_shape(r.report)
 r = run([leaky, "-s", "2", "-c", "closeall"], json_format=False)
 check(r.rc == 23, f"closeall, stderr: exit status {r.rc}, expected 23 (no crash)", r.stderr)
 
+# every descriptor closed, stderr a file: threadleak's copy is closed too, and the report opens
+# the file again by the path it had before the first thread (checking it is the same file)
+for fmt in ("text", "json"):
+    r = run_err_file([leaky, "-s", "2", "-c", "closeall"], json_format=False, options=f"format={fmt}")
+    got = (b"found 2 leaked threads" in r.stderr if fmt == "text" else
+           [d["leaked"] for d in json_docs(r.stderr)] == [2])
+    check(r.rc == 23 and got, f"closeall, stderr a file, {fmt}: the report reaches the file "
+          f"(status {r.rc})", r.stderr)
+
 # every descriptor closed, then the table filled again with the program's own data file (a
 # daemon that closed everything, then opened many files or sockets): threadleak's old
 # descriptor number now belongs to the program, and the report must not be written into it.
