@@ -48,7 +48,9 @@ static void reset_child(bool consistent)
 	tl_check_after_fork();
 	tl_capture_after_fork_child();
 	tl_dump_after_fork_child();
-	tl_pid = tl_getpid();
+	/* the child's only thread: its tid is the pid, even under a filter that denies getpid
+	 * (tl_getpid would then answer the parent's) */
+	tl_pid = tl_gettid();
 	tl_exit_after_fork_child();
 	tl_log_after_fork_child();
 	atomic_store(&tl_checking, TL_NOT_CHECKING);
@@ -240,7 +242,8 @@ static void touch_earlier_interposers(void)
 
 static void init(void)
 {
-	tl_pid = tl_getpid();
+	pid_t pid = tl_getpid();
+	tl_pid = pid > 0 ? pid : tl_gettid(); /* getpid denied: the main thread's tid */
 	tl_registry_init();
 	touch_earlier_interposers();
 	tl_log_init();

@@ -700,6 +700,8 @@ bool tl_lazy_region(int i, uintptr_t *lo, uintptr_t *hi)
 		return false;
 	*lo = atomic_load(&lazy[i].lo);
 	*hi = atomic_load(&lazy[i].hi);
+	if (*lo == 0 || *hi <= *lo) /* still being written (or by a fork at that moment): none */
+		*lo = *hi = 0;
 	return true;
 }
 

@@ -48,14 +48,13 @@ static void ident_of(int fd, struct ident *id)
 	id->ino = st.st_ino;
 }
 
-/* Is fd still the file of id? By fstat, else the kernel's fstat, else statx: a
- * seccomp filter may deny one of them (glibc's fstat is newfstatat). When a filter denies them
- * all, what fd holds cannot be told: an open fd is taken for the file of id rather than losing
- * the report (a program that also put a file of its own at that number is the one left out). */
-static bool is(int fd, const struct ident *id)
+/* Is fd still the file of id? 1 yes, 0 no, -1 cannot be told. By fstat, else the kernel's
+ * fstat, else statx: a seccomp filter may deny one of them (glibc's fstat is newfstatat); when
+ * it denies them all, -1 for a descriptor that is open. */
+static int same_file(int fd, const struct ident *id)
 {
 	if (!id->known || fd < 0)
-		return false;
+		return 0;
 	struct stat st;
 	/* libc's first: an interposer's fstat (libfaketime's) is thereby initialised before its
 	 * constructor, which keeps it usable after its destructor (docs/internals.md, Process
@@ -66,13 +65,33 @@ static bool is(int fd, const struct ident *id)
 	if (r == 0)
 		return st.st_dev == id->dev && st.st_ino == id->ino;
 	if (r == -EBADF)
-		return false;
+		return 0;
 	struct statx sx;
 	r = tl_raw_syscall6(SYS_statx, fd, (long)"", AT_EMPTY_PATH, STATX_INO, (long)&sx, 0);
 	if (r == 0)
 		return makedev(sx.stx_dev_major, sx.stx_dev_minor) == id->dev &&
 		       sx.stx_ino == id->ino;
-	return r != -EBADF && tl_raw_syscall(SYS_fcntl, fd, F_GETFD, 0) >= 0;
+	return r != -EBADF && tl_raw_syscall(SYS_fcntl, fd, F_GETFD, 0) >= 0 ? -1 : 0;
+}
+
+/* A descriptor anyone may have put there (fd 2, a file opened by path): only when it is known
+ * to be the file of id, never into a file of the program's */
+static bool is(int fd, const struct ident *id)
+{
+	return same_file(fd, id) == 1;
+}
+
+static bool cloexec(int fd)
+{
+	int flags = TL_REAL(fcntl)(fd, F_GETFD);
+	return flags >= 0 && (flags & FD_CLOEXEC);
+}
+
+/* A descriptor of ours (close-on-exec, checked by the caller) that was the file of id when we
+ * made it: also when that cannot be told any more (a filter denies every stat call) */
+static bool is_ours(int fd, const struct ident *id)
+{
+	return same_file(fd, id) != 0;
 }
 
 /* A high number, so that the program's own descriptors keep the numbers they would have had
@@ -200,16 +219,20 @@ void tl_log_after_fork_child(void)
 
 /* Our copy of a file or terminal stderr is gone (the program closed every descriptor): the same
  * file opened again by its path, if it is still the same file; -1 otherwise. */
+static int reopened = -1; /* the last descriptor stderr_fd opened anew: checked again later */
+
 static int reopen_by_path(void)
 {
 	if (err_path[0] != '/')
 		return -1;
 	int fd = above_std(open(err_path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-	if (fd >= 0 && !is(fd, &err_id)) {
+	/* O_NONBLOCK for the open only (a serial line may wait for its carrier): a slow terminal
+	 * must get the whole report */
+	if (fd >= 0 && (!is(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
 		close(fd);
 		fd = -1;
 	}
-	return fd;
+	return reopened = fd;
 }
 
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
@@ -219,13 +242,12 @@ static int reopen_by_path(void)
 static int stderr_fd(void)
 {
 	/* unless the teardown closed it (closefrom(3)) or gave its number to something else */
-	if (ending_err_fd >= 0 && TL_REAL(fcntl)(ending_err_fd, F_GETFD) >= 0 &&
-	    is(ending_err_fd, &err_id))
+	if (ending_err_fd >= 0 && cloexec(ending_err_fd) && is_ours(ending_err_fd, &err_id))
 		return ending_err_fd;
 	if (is(2, &err_id))
 		return 2;
 	int fdflags = err_fd >= 0 ? TL_REAL(fcntl)(err_fd, F_GETFD) : -1;
-	if (fdflags < 0 || !(fdflags & FD_CLOEXEC) || !is(err_fd, &err_id))
+	if (fdflags < 0 || !(fdflags & FD_CLOEXEC) || !is_ours(err_fd, &err_id))
 		return reopen_by_path();
 	if (!err_reopen)
 		return err_fd;
@@ -237,18 +259,17 @@ static int stderr_fd(void)
 	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", err_fd);
 	/* O_NONBLOCK: a pipe without a reader fails at once (ENXIO) instead of waiting for one */
 	int fd = above_std(open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-	if (fd >= 0 && (!is(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
+	if (fd >= 0 && (!is_ours(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
 		close(fd);
 		fd = -1;
 	}
-	return fd;
+	return reopened = fd;
 }
 
 /* log_path=stdout: fd 1 only while it is still the original stdout, else stderr. */
 static int stdout_fd(void)
 {
-	if (ending_out_fd >= 0 && TL_REAL(fcntl)(ending_out_fd, F_GETFD) >= 0 &&
-	    is(ending_out_fd, &out_id))
+	if (ending_out_fd >= 0 && cloexec(ending_out_fd) && is_ours(ending_out_fd, &out_id))
 		return ending_out_fd;
 	if (is(1, &out_id))
 		return 1;
@@ -263,7 +284,9 @@ int tl_output_again(int fd)
 {
 	if (fd >= 0 && (fd == ending_out_fd || fd == 1))
 		return stdout_fd();
-	return fd >= 0 && (fd == ending_err_fd || fd <= 2) ? stderr_fd() : fd;
+	/* one opened anew (by path, or from the pipe's reference) may have been closed by the
+	 * teardown and its number given to a file of the program's: found again too */
+	return fd >= 0 && (fd == ending_err_fd || fd <= 2 || fd == reopened) ? stderr_fd() : fd;
 }
 
 static void release(int fd)

@@ -739,7 +739,7 @@ static void prune_in_child(void)
 	}
 	atomic_store(&starting, 0);
 	if (self != NULL) {
-		self->tid = getpid();
+		self->tid = tl_gettid(); /* the child's only thread: tid == pid */
 		self->flags |= TL_F_MAIN | TL_F_CREATOR_DONE;
 		self->flags &= ~TL_F_IGNORED;
 	}
@@ -758,7 +758,7 @@ static void fresh_table_in_child(void)
 		return;
 	self->flags &= ~(TL_F_INSERTED | TL_F_IN_HASH | TL_F_IGNORED);
 	self->flags |= TL_F_MAIN | TL_F_CREATOR_DONE;
-	self->tid = getpid();
+	self->tid = tl_gettid(); /* the child's only thread: tid == pid */
 	if (self == &main_record)
 		main_in_table = false; /* put back on first use */
 	else {

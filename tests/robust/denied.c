@@ -1,10 +1,12 @@
 /* Leaks 3 threads blocked on a condition variable, then installs a seccomp filter that makes
  * the system calls named in argv[1] (comma-separated: getpid, fstat, newfstatat, statx) fail
- * with EPERM, and exits 0 ("mid" as argv[2]: a mid-run check first, which prints "mid N").
+ * with EPERM, and exits 0 ("mid" as argv[2]: a mid-run check first, which prints "mid N";
+ * "data=PATH": fd 2 closed and PATH opened in its place, before the filter).
  * A container's or a sandbox's filter can deny any of them; the report must not be lost
  * (tests/robust/test_denied.py). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -75,6 +77,11 @@ int main(int argc, char **argv)
 	while (started < 3)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
+	if (argc > 2 && strncmp(argv[2], "data=", 5) == 0) {
+		close(2);
+		if (open(argv[2] + 5, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 2)
+			return 2;
+	}
 	for (char *s = strtok(argv[1], ","); s != NULL; s = strtok(NULL, ",")) {
 		int nr = number(s);
 		if (nr < 0 || deny(nr) != 0) {
