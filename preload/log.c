@@ -170,8 +170,8 @@ void tl_log_keep_pipe(void)
 	if (err_named && is(2, &err_id)) { /* its path instead (err_path), as cheap */
 		long n = tl_raw_syscall(SYS_readlink, (long)"/proc/self/fd/2", (long)err_path,
 		                        sizeof(err_path) - 1);
-		err_path[n > 0 && n < (long)sizeof(err_path) - 1 && err_path[0] == '/' ? n : 0] =
-		    '\0';
+		bool whole = n > 0 && n < (long)sizeof(err_path) - 1 && err_path[0] == '/';
+		err_path[whole ? n : 0] = '\0'; /* else unknown: no reopening */
 		return;
 	}
 	if (!err_pipe || err_fd >= 0 || !is(2, &err_id))
@@ -217,10 +217,10 @@ void tl_log_after_fork_child(void)
 	ending_err_fd = ending_out_fd = -1;
 }
 
-/* Our copy of a file or terminal stderr is gone (the program closed every descriptor): the same
- * file opened again by its path, if it is still the same file; -1 otherwise. */
 static int reopened = -1; /* the last descriptor stderr_fd opened anew: checked again later */
 
+/* Our copy of a file or terminal stderr is gone (the program closed every descriptor): the same
+ * file opened again by its path, if it is still the same file; -1 otherwise. */
 static int reopen_by_path(void)
 {
 	if (err_path[0] != '/')
