@@ -140,15 +140,36 @@ bool tl_registry_gone_has(pid_t tid)
 	return false;
 }
 
+/* Lock held. Has the process no more tasks than the registry has threads not finished, each
+ * of which has its task? Then no task of a forgotten tid is left. One read of /proc/self/status
+ * (Threads:); a task the registry does not account for (a forgotten thread still in glibc's
+ * exit path, a thread being created, glibc's timer helper, a raw clone) makes it false. */
+static bool no_task_unaccounted(void)
+{
+	int running = 0;
+	struct tl_thread *t, *tmp;
+	HASH_ITER (hh, registry, t, tmp)
+		running += atomic_load(&t->tid) > 0 && !(t->flags & TL_F_FINISHED);
+	int tasks = tl_count_tasks();
+	return tasks > 0 && tasks <= running;
+}
+
 /* Drop the tids whose tasks are gone. Asked task by task (tgkill with signal 0 says ESRCH):
  * a listing of /proc/self/task can skip entries while tasks come and go, and a tid dropped
  * while its task still waits in glibc's exit path would come back as an untracked thread.
- * Lock held; once per GONE_STATIC exits at most. */
+ * Lock held; once per GONE_STATIC exits at most. A process whose every task the registry
+ * accounts for (the usual case: threads created and joined) asks only about the last
+ * GONE_RECENT, the ones a thread not finished but without a task (one that left by a raw exit
+ * system call) could hide: asking about every tid cost a system call per join, 4% of a thread's
+ * creation and join on a VM where a system call takes a microsecond (docs/internals.md,
+ * "Forgotten threads still listed"). */
+#define GONE_RECENT 64
 static void forget_reaped(void)
 {
 	long pid = getpid();
+	size_t from = ngone > GONE_RECENT && no_task_unaccounted() ? ngone - GONE_RECENT : 0;
 	size_t k = 0;
-	for (size_t i = 0; i < ngone; i++)
+	for (size_t i = from; i < ngone; i++)
 		if (tl_raw_syscall(SYS_tgkill, pid, gone[i], 0) != -ESRCH)
 			gone[k++] = gone[i];
 	ngone = k;
