@@ -219,9 +219,6 @@ for what, argv, head, env in programs:
     rep_old = run([CLI, "report", old], preload=False, cwd=SRC, timeout=120)
     check(blocks(rep_old.stdout.decode(errors="replace")) == b_run,
           f"{what}: a report without headline and mapping prints other blocks", run_text, rep_old.stdout)
-    check(headlines(lib_text) == headlines(run_text),
-          f"{what}: creator headlines differ: library {headlines(lib_text)}, run {headlines(run_text)}",
-          lib_text, run_text)
     if head:
         check(headlines(lib_text) and all(head in h for h in headlines(lib_text)),
               f"{what}: headline should name {head!r}: {headlines(lib_text)}", lib_text)
@@ -237,6 +234,12 @@ for what, argv, head, env in programs:
         run_text = run([CLI, "run", "--json", jpath, "--", *argv], preload=False, cwd=SRC, timeout=120,
                        env=env).stderr.decode(errors="replace")
     check(differ is None, differ, lib_text, run_text)
+    # after the retries: the creator of a GLib pool thread depends on the schedule too (an idle
+    # thread of a freed shared pool, waiting in the global pool, may be adopted by a pool made
+    # later, even an exclusive one), so compare the pair that was last taken
+    check(headlines(lib_text) == headlines(run_text),
+          f"{what}: creator headlines differ: library {headlines(lib_text)}, run {headlines(run_text)}",
+          lib_text, run_text)
     c_lib, _ = summary(lib_text)
     print(f"ok: {what}: {n_lib} threads, {len(c_lib)} distinct stacks, headlines {headlines(lib_text)}")
 # Threads that print the same are one group, though their creation stacks differ above the
