@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,36 +141,63 @@ bool tl_registry_gone_has(pid_t tid)
 	return false;
 }
 
-/* Lock held. Has the process no more tasks than the registry has threads not finished, each
- * of which has its task? Then no task of a forgotten tid is left. One read of /proc/self/status
- * (Threads:); a task the registry does not account for (a forgotten thread still in glibc's
- * exit path, a thread being created, glibc's timer helper, a raw clone) makes it false. */
-static bool no_task_unaccounted(void)
+/* Lock held. Is every task of the process the caller or a thread of a record known to be alive?
+ * Then no task of a forgotten tid is left. The task count first (/proc/self/status, Threads:),
+ * then each record not finished asked with tgkill: a task alive after the count was alive at it
+ * (under the lock no record gains a tid, and a record's task started before its tid was set),
+ * so a record whose task is gone (a raw exit system call, an adopted helper of libc's that
+ * ended, a destructor's pthread_exit that skipped ours) is not counted, and the answer is
+ * exact. Only for a registry much smaller than the list (else asking about each tid costs
+ * less), and not under a seccomp filter, which may kill on the open of /proc (a sandbox that
+ * allows threads). */
+#define ASKED_MAX 128
+static bool no_task_unaccounted(long pid, pid_t self)
 {
-	int running = 0;
-	struct tl_thread *t, *tmp;
-	HASH_ITER (hh, registry, t, tmp)
-		running += atomic_load(&t->tid) > 0 && !(t->flags & TL_F_FINISHED);
+	if (HASH_COUNT(registry) > ASKED_MAX || HASH_COUNT(registry) > ngone / 4 ||
+	    tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+		return false;
 	int tasks = tl_count_tasks();
-	return tasks > 0 && tasks <= running;
+	if (tasks <= 0)
+		return false;
+	pid_t alive[ASKED_MAX + 1];
+	int n = 0;
+	alive[n++] = self; /* the caller: its record may be the one just freed */
+	struct tl_thread *t, *tmp;
+	HASH_ITER (hh, registry, t, tmp) {
+		pid_t tid = atomic_load(&t->tid);
+		bool seen = false;
+		for (int i = 0; i < n && !seen; i++)
+			seen = alive[i] == tid; /* a tid counted once (a reused one) */
+		if (tid > 0 && !seen && !(t->flags & TL_F_FINISHED) &&
+		    tl_raw_syscall(SYS_tgkill, pid, tid, 0) == 0)
+			alive[n++] = tid;
+	}
+	return tasks <= n;
 }
 
 /* Drop the tids whose tasks are gone. Asked task by task (tgkill with signal 0 says ESRCH):
  * a listing of /proc/self/task can skip entries while tasks come and go, and a tid dropped
  * while its task still waits in glibc's exit path would come back as an untracked thread.
- * Lock held; once per GONE_STATIC exits at most. A process whose every task the registry
- * accounts for (the usual case: threads created and joined) asks only about the last
- * GONE_RECENT, the ones a thread not finished but without a task (one that left by a raw exit
- * system call) could hide: asking about every tid cost a system call per join, 4% of a thread's
- * creation and join on a VM where a system call takes a microsecond (docs/internals.md,
- * "Forgotten threads still listed"). */
-#define GONE_RECENT 64
+ * Lock held; once per GONE_STATIC exits at most. When every task is accounted for (the usual
+ * case: threads created and joined), all are dropped at the cost of a few system calls: asking
+ * about every tid cost a system call per join, 4% of a thread's creation and join on a VM
+ * where a system call takes a microsecond (docs/internals.md, "Forgotten threads still
+ * listed"). */
 static void forget_reaped(void)
 {
 	long pid = getpid();
-	size_t from = ngone > GONE_RECENT && no_task_unaccounted() ? ngone - GONE_RECENT : 0;
+	pid_t self = tl_gettid();
+	if (no_task_unaccounted(pid, self)) {
+		bool had_self = false; /* still running: a thread forgotten that joins another */
+		for (size_t i = 0; i < ngone; i++)
+			had_self |= gone[i] == self;
+		ngone = 0;
+		if (had_self)
+			gone[ngone++] = self;
+		return;
+	}
 	size_t k = 0;
-	for (size_t i = from; i < ngone; i++)
+	for (size_t i = 0; i < ngone; i++)
 		if (tl_raw_syscall(SYS_tgkill, pid, gone[i], 0) != -ESRCH)
 			gone[k++] = gone[i];
 	ngone = k;

@@ -1,0 +1,104 @@
+/* A forgotten thread still on its way out while thousands of threads are created and joined.
+ * Thread S is detached and blocks in a thread-specific data destructor after threadleak's own
+ * (its record is freed, its tid kept as "gone": it stands for a thread stuck in glibc's exit
+ * path on the stack cache lock). Then, by MODE, one record that says "not finished" for a task
+ * that is gone:
+ *   none     nothing of the kind;
+ *   rawexit  a detached thread that leaves by the raw exit system call (glibc's exit path, and
+ *            ours, never run);
+ *   aio      glibc's aio worker, adopted during aio_read, which ends after 1 s idle.
+ * Then 5000 creations and joins (the list of gone tids fills: 4096), then main lets S go and
+ * returns; S takes 2 s to leave, beyond the exit check's grace period. Nothing leaked: a report
+ * of S as an untracked thread means its tid was forgotten while its task was alive. */
+#define _GNU_SOURCE
+#include <aio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_key_t key;
+static sem_t in_dtor;
+static int rounds;
+static int block_pipe[2];
+
+static void dtor(void *v)
+{
+	if (++rounds < 4) { /* again in glibc's next round, after threadleak's destructor ran */
+		pthread_setspecific(key, v);
+		return;
+	}
+	sem_post(&in_dtor);
+	char c = 0;
+	if (read(block_pipe[0], &c, 1) != 1)
+		return;
+	struct timespec a, b; /* slow to leave: 2 s of work, no wrapped call */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec < 2000000000L);
+}
+
+static void *stuck(void *a)
+{
+	pthread_setspecific(key, a);
+	return NULL;
+}
+
+static void *rawexit(void *a)
+{
+	(void)a;
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static void *nop(void *a)
+{
+	return a;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "none";
+	if (pipe(block_pipe) != 0)
+		return 2;
+	sem_init(&in_dtor, 0, 0);
+	pthread_t t;
+	pthread_create(&t, NULL, nop, NULL); /* threadleak's key first: ours runs before the dtor */
+	pthread_join(t, NULL);
+	pthread_key_create(&key, dtor);
+	pthread_attr_t det;
+	pthread_attr_init(&det);
+	pthread_attr_setdetachstate(&det, PTHREAD_CREATE_DETACHED);
+	pthread_create(&t, &det, stuck, (void *)1);
+	sem_wait(&in_dtor);
+	usleep(10000);
+	if (strcmp(mode, "rawexit") == 0) {
+		pthread_create(&t, &det, rawexit, NULL);
+		usleep(10000);
+	} else if (strcmp(mode, "aio") == 0) {
+		static char buf[16];
+		static struct aiocb cb;
+		cb.aio_fildes = open("/dev/zero", O_RDONLY);
+		cb.aio_buf = buf;
+		cb.aio_nbytes = sizeof(buf);
+		aio_read(&cb);
+		while (aio_error(&cb) == EINPROGRESS)
+			usleep(1000);
+		sleep(2); /* glibc's aio worker ends after 1 s idle */
+	}
+	for (int i = 0; i < 5000; i++) {
+		pthread_create(&t, NULL, nop, NULL);
+		pthread_join(t, NULL);
+	}
+	printf("mode %s: done\n", mode);
+	fflush(stdout);
+	if (write(block_pipe[1], "b", 1) != 1) /* S may go: it leaves within 2 s */
+		return 2;
+	return 0;
+}
