@@ -141,25 +141,25 @@ bool tl_registry_gone_has(pid_t tid)
 	return false;
 }
 
-/* Lock held. Is every task of the process the caller or a thread of a record known to be alive?
- * Then no task of a forgotten tid is left. The task count first (/proc/self/status, Threads:),
- * then each record not finished asked with tgkill: a task alive after the count was alive at it
- * (under the lock no record gains a tid, and a record's task started before its tid was set),
- * so a record whose task is gone (a raw exit system call, an adopted helper of libc's that
- * ended, a destructor's pthread_exit that skipped ours) is not counted, and the answer is
- * exact. Only for a registry much smaller than the list (else asking about each tid costs
- * less), and not under a seccomp filter, which may kill on the open of /proc (a sandbox that
- * allows threads). */
+/* Lock held. How many tasks of the process are neither the caller nor the thread of a record
+ * known to be alive (-1: cannot tell)? A forgotten thread whose task is alive is one of them.
+ * The task count first (/proc/self/status, Threads:), then each record not finished asked with
+ * tgkill: a task alive after the count was alive at it (under the lock no record gains a tid,
+ * and a record's task exists before its tid is set), so a record whose task is gone (a raw exit
+ * system call, an adopted helper of libc's that ended, a destructor's pthread_exit that skipped
+ * ours) is not counted, and the answer bounds the forgotten tasks alive exactly. alive[] gets
+ * the counted tids. Only for a registry of at most ASKED_MAX records and a quarter of the list
+ * (else asking about each tid costs less), and not under a seccomp filter, which may kill on
+ * the open of /proc (a sandbox that allows threads). */
 #define ASKED_MAX 128
-static bool no_task_unaccounted(long pid, pid_t self)
+static int unaccounted_tasks(long pid, pid_t self, pid_t *alive, int *nalive)
 {
 	if (HASH_COUNT(registry) > ASKED_MAX || HASH_COUNT(registry) > ngone / 4 ||
 	    tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
-		return false;
+		return -1;
 	int tasks = tl_count_tasks();
 	if (tasks <= 0)
-		return false;
-	pid_t alive[ASKED_MAX + 1];
+		return -1;
 	int n = 0;
 	alive[n++] = self; /* the caller: its record may be the one just freed */
 	struct tl_thread *t, *tmp;
@@ -172,31 +172,53 @@ static bool no_task_unaccounted(long pid, pid_t self)
 		    tl_raw_syscall(SYS_tgkill, pid, tid, 0) == 0)
 			alive[n++] = tid;
 	}
-	return tasks <= n;
+	*nalive = n;
+	return tasks > n ? tasks - n : 0;
+}
+
+static bool tid_among(const pid_t *v, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == tid)
+			return true;
+	return false;
 }
 
 /* Drop the tids whose tasks are gone. Asked task by task (tgkill with signal 0 says ESRCH):
  * a listing of /proc/self/task can skip entries while tasks come and go, and a tid dropped
  * while its task still waits in glibc's exit path would come back as an untracked thread.
- * Lock held; once per GONE_STATIC exits at most. When every task is accounted for (the usual
- * case: threads created and joined), all are dropped at the cost of a few system calls: asking
- * about every tid cost a system call per join, 4% of a thread's creation and join on a VM
- * where a system call takes a microsecond (docs/internals.md, "Forgotten threads still
- * listed"). */
+ * Lock held; once per GONE_STATIC exits at most. Asking about every tid cost a system call per
+ * join, 4% of a thread's creation and join on a VM where a system call takes a microsecond: when
+ * the tasks not accounted for are counted, the newest tids are asked first, and once as many
+ * were found alive, the older ones are gone (docs/internals.md, "Forgotten threads still
+ * listed"). The caller may itself be forgotten (a finished thread that joins another): kept. */
 static void forget_reaped(void)
 {
 	long pid = getpid();
-	pid_t self = tl_gettid();
-	if (no_task_unaccounted(pid, self)) {
-		bool had_self = false; /* still running: a thread forgotten that joins another */
-		for (size_t i = 0; i < ngone; i++)
-			had_self |= gone[i] == self;
-		ngone = 0;
-		if (had_self)
-			gone[ngone++] = self;
+	pid_t self = tl_gettid(), alive[ASKED_MAX + 1];
+	int nalive = 0;
+	int spare = unaccounted_tasks(pid, self, alive, &nalive);
+	size_t k = 0;
+	/* many tasks unaccounted for: the plain walk below */
+	if (spare >= 0 && spare <= ASKED_MAX) {
+		/* newest first; the kept ones gathered at the top (w never passes i), then moved
+		 * down */
+		int found = 0;
+		size_t w = ngone;
+		for (size_t i = ngone; i-- > 0;) {
+			pid_t tid = gone[i];
+			if (tid_among(gone + w, (int)(ngone - w), tid))
+				continue; /* a reused tid listed twice: one task */
+			if (tid == self)
+				gone[--w] = tid;
+			else if (found < spare && !tid_among(alive, nalive, tid) &&
+			         tl_raw_syscall(SYS_tgkill, pid, tid, 0) != -ESRCH)
+				gone[--w] = tid, found++;
+		}
+		memmove(gone, gone + w, sizeof(pid_t) * (ngone - w));
+		ngone -= w;
 		return;
 	}
-	size_t k = 0;
 	for (size_t i = 0; i < ngone; i++)
 		if (tl_raw_syscall(SYS_tgkill, pid, gone[i], 0) != -ESRCH)
 			gone[k++] = gone[i];
