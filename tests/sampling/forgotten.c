@@ -12,7 +12,11 @@
  * of S as an untracked thread means its tid was forgotten while its task was alive.
  * MODE sandbox instead: a seccomp filter that kills the process on openat (a sandbox that
  * allows threads), then 10000 creations and joins, then _exit (no check): the list is cut
- * without opening anything of /proc. */
+ * without opening anything of /proc.
+ * MODE groups OFFSET (needs CAP_SETGID; prints "skipped" without it): as none, with 110 threads
+ * parked (the task count has three digits) and as many supplementary groups as put the count's
+ * first digit at byte OFFSET of /proc/self/status: a read of the file cut there must not be
+ * taken for a smaller count. */
 #define _GNU_SOURCE
 #include <aio.h>
 #include <errno.h>
@@ -21,9 +25,12 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
+#include <grp.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -69,6 +76,51 @@ static void *nop(void *a)
 	return a;
 }
 
+static int park_pipe[2];
+
+static void *park(void *a)
+{
+	char c;
+	if (read(park_pipe[0], &c, 1) != 1)
+		return NULL;
+	return a;
+}
+
+/* Where the first digit of "Threads:" is in /proc/self/status */
+static long threads_offset(void)
+{
+	static char buf[65536];
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	char *t = strstr(buf, "\nThreads:\t");
+	return t ? (t - buf) + 10 : -1;
+}
+
+/* Supplementary groups that put it at `want` (7-digit gids, then one shorter) */
+static int place_threads_count(long want)
+{
+	static gid_t g[1024];
+	for (int k = 0; k < 1000; k++)
+		for (int last = 0; last <= 7; last++) {
+			int ng = 0;
+			for (int i = 0; i < k; i++)
+				g[ng++] = 1000000 + i;
+			if (last) {
+				long v = 1;
+				for (int i = 1; i < last; i++)
+					v *= 10;
+				g[ng++] = (gid_t)(v + 1);
+			}
+			if (setgroups(ng, g) != 0)
+				return -1;
+			if (threads_offset() == want)
+				return 0;
+		}
+	return 1;
+}
+
 static int sandboxed(void)
 {
 	pthread_t t;
@@ -111,6 +163,19 @@ int main(int argc, char **argv)
 	pthread_create(&t, &det, stuck, (void *)1);
 	sem_wait(&in_dtor);
 	usleep(10000);
+	pthread_t parked[110];
+	bool groups = strcmp(mode, "groups") == 0;
+	if (groups) {
+		if (pipe(park_pipe) != 0)
+			return 2;
+		for (int i = 0; i < 110; i++)
+			pthread_create(&parked[i], NULL, park, NULL);
+		int r = place_threads_count(argc > 2 ? atol(argv[2]) : 2045);
+		if (r != 0) {
+			printf("mode groups: %s\n", r < 0 ? "skipped" : "offset not reached");
+			return r < 0 ? 0 : 2;
+		}
+	}
 	if (strcmp(mode, "rawexit") == 0) {
 		pthread_create(&t, &det, rawexit, NULL);
 		usleep(10000);
@@ -131,6 +196,13 @@ int main(int argc, char **argv)
 	}
 	printf("mode %s: done\n", mode);
 	fflush(stdout);
+	if (groups) {
+		for (int i = 0; i < 110; i++)
+			if (write(park_pipe[1], "x", 1) != 1)
+				return 2;
+		for (int i = 0; i < 110; i++)
+			pthread_join(parked[i], NULL);
+	}
 	if (write(block_pipe[1], "b", 1) != 1) /* S may go: it leaves within 2 s */
 		return 2;
 	return 0;
