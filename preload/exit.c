@@ -896,14 +896,6 @@ static void json_chars(char *out, size_t cap, const char *s)
 	out[o] = '\0';
 }
 
-static bool tid_listed(const pid_t *v, int n, pid_t tid)
-{
-	for (int i = 0; i < n; i++)
-		if (v[i] == tid)
-			return true;
-	return false;
-}
-
 static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool all)
 {
 	static pid_t tasks[1024], known[1024];
@@ -930,7 +922,8 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool 
 			struct reduced_thread r = {
 			    t->number, tid, TL_ST_RUNNING, (f & TL_F_DETACHED) != 0, NULL, "", ""};
 			uint32_t seq = atomic_load(&t->blk.seq);
-			if ((f & TL_F_FINISHED) || (ntasks >= 0 && !tid_listed(tasks, ntasks, tid)))
+			if ((f & TL_F_FINISHED) ||
+			    (ntasks >= 0 && !tl_tid_listed(tasks, ntasks, tid)))
 				r.state = TL_ST_EXITED;
 			else if (seq & 1) {
 				r.state = TL_ST_BLOCKED;
@@ -948,7 +941,8 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool 
 		tl_registry_unlock();
 	}
 	for (int i = 0; i < ntasks; i++)
-		if ((all || tasks[i] != self) && !tid_listed(known, nknown, tasks[i]) && n < max) {
+		if ((all || tasks[i] != self) && !tl_tid_listed(known, nknown, tasks[i]) &&
+		    n < max) {
 			out[n] = (struct reduced_thread){0,  tasks[i], TL_ST_UNTRACKED, false, NULL,
 			                                 "", ""};
 			reduced_kernel_view(&out[n++]);

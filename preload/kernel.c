@@ -514,7 +514,7 @@ static bool helper_worth_it(size_t n)
 		return false;
 	/* not under a seccomp filter: one that kills on a clone it does not expect would end
 	 * the program (systemd's SystemCallFilter=, sandboxes) */
-	if (tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+	if (tl_seccomp_filtered())
 		return false;
 	/* raw: libc's sched_getaffinity and CPU_COUNT would add two symbol versions for the
 	 * loader to check at every process's start */
@@ -734,8 +734,22 @@ void *tl_lazy_map(void *_Atomic *slot, size_t size)
  * a signal. */
 TL_START_CODE bool tl_only_task(void)
 {
-	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) == 0 &&
-	       tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
+	return !tl_seccomp_filtered() && tl_raw_syscall(SYS_unshare, CLONE_THREAD, 0, 0) == 0;
+}
+
+/* Under a seccomp filter (or in strict mode)? Then a system call the program does not make
+ * itself (a clone, an open of /proc, unshare) may end it, whatever the filter answers others. */
+TL_START_CODE bool tl_seccomp_filtered(void)
+{
+	return tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0;
+}
+
+bool tl_tid_listed(const pid_t *v, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == tid)
+			return true;
+	return false;
 }
 
 /* PID namespaces. In a PID namespace whose /proc was not remounted (unshare --pid --fork),

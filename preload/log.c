@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,16 +218,16 @@ void tl_log_after_fork_child(void)
 
 static int reopened = -1; /* the last descriptor stderr_fd opened anew: checked again later */
 
-/* Our copy of a file or terminal stderr is gone (the program closed every descriptor): the same
- * file opened again by its path, if it is still the same file; -1 otherwise. */
-static int reopen_by_path(void)
+/* The original stderr opened anew to write (by its path, or through /proc from the pipe's
+ * reference), if it is still that file (`ours`: a reference of ours, trusted also when that
+ * cannot be told, see is_ours); -1 otherwise. O_NONBLOCK for the open only: a pipe without a
+ * reader fails at once (ENXIO) instead of waiting for one, a serial line does not wait for its
+ * carrier; a slow terminal must still get the whole report. */
+static int open_again(const char *path, bool ours)
 {
-	if (err_path[0] != '/')
-		return -1;
-	int fd = above_std(open(err_path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-	/* O_NONBLOCK for the open only (a serial line may wait for its carrier): a slow terminal
-	 * must get the whole report */
-	if (fd >= 0 && (!is(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
+	int fd = above_std(open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+	if (fd >= 0 && (!(ours ? is_ours(fd, &err_id) : is(fd, &err_id)) ||
+	                TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
 		close(fd);
 		fd = -1;
 	}
@@ -237,8 +236,9 @@ static int reopen_by_path(void)
 
 /* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
  * it is still ours (a program that closes every descriptor and opens files until the table is
- * full gets our number for its own data, which must not receive the report); else nowhere
- * (-1). The result is released with release(). */
+ * full gets our number for its own data, which must not receive the report); else, for a file
+ * or terminal whose copy the program closed too (close_range(0, ~0U)), the same file by its
+ * path; else nowhere (-1). The result is released with release(). */
 static int stderr_fd(void)
 {
 	/* unless the teardown closed it (closefrom(3)) or gave its number to something else */
@@ -246,9 +246,8 @@ static int stderr_fd(void)
 		return ending_err_fd;
 	if (is(2, &err_id))
 		return 2;
-	int fdflags = err_fd >= 0 ? TL_REAL(fcntl)(err_fd, F_GETFD) : -1;
-	if (fdflags < 0 || !(fdflags & FD_CLOEXEC) || !is_ours(err_fd, &err_id))
-		return reopen_by_path();
+	if (err_fd < 0 || !cloexec(err_fd) || !is_ours(err_fd, &err_id))
+		return err_path[0] == '/' ? open_again(err_path, false) : -1;
 	if (!err_reopen)
 		return err_fd;
 	if (!(TL_REAL(fcntl)(err_fd, F_GETFL) & O_PATH))
@@ -257,13 +256,7 @@ static int stderr_fd(void)
 	/* thread-self: once main has called pthread_exit, /proc/self's fds are gone (tl_open_maps)
 	 */
 	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", err_fd);
-	/* O_NONBLOCK: a pipe without a reader fails at once (ENXIO) instead of waiting for one */
-	int fd = above_std(open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-	if (fd >= 0 && (!is_ours(fd, &err_id) || TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
-		close(fd);
-		fd = -1;
-	}
-	return reopened = fd;
+	return open_again(path, true);
 }
 
 /* log_path=stdout: fd 1 only while it is still the original stdout, else stderr. */

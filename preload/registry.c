@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,7 +154,7 @@ bool tl_registry_gone_has(pid_t tid)
 static int unaccounted_tasks(long pid, pid_t self, pid_t *alive, int *nalive)
 {
 	if (HASH_COUNT(registry) > ASKED_MAX || HASH_COUNT(registry) > ngone / 4 ||
-	    tl_raw_syscall6(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+	    tl_seccomp_filtered())
 		return -1;
 	int tasks = tl_count_tasks();
 	if (tasks <= 0)
@@ -165,23 +164,13 @@ static int unaccounted_tasks(long pid, pid_t self, pid_t *alive, int *nalive)
 	struct tl_thread *t, *tmp;
 	HASH_ITER (hh, registry, t, tmp) {
 		pid_t tid = atomic_load(&t->tid);
-		bool seen = false;
-		for (int i = 0; i < n && !seen; i++)
-			seen = alive[i] == tid; /* a tid counted once (a reused one) */
-		if (tid > 0 && !seen && !(t->flags & TL_F_FINISHED) &&
+		/* a tid counted once (a reused one) */
+		if (tid > 0 && !tl_tid_listed(alive, n, tid) && !(t->flags & TL_F_FINISHED) &&
 		    tl_raw_syscall(SYS_tgkill, pid, tid, 0) == 0)
 			alive[n++] = tid;
 	}
 	*nalive = n;
 	return tasks > n ? tasks - n : 0;
-}
-
-static bool tid_among(const pid_t *v, int n, pid_t tid)
-{
-	for (int i = 0; i < n; i++)
-		if (v[i] == tid)
-			return true;
-	return false;
 }
 
 /* Drop the tids whose tasks are gone. Asked task by task (tgkill with signal 0 says ESRCH):
@@ -198,20 +187,18 @@ static void forget_reaped(void)
 	pid_t self = tl_gettid(), alive[ASKED_MAX + 1];
 	int nalive = 0;
 	int spare = unaccounted_tasks(pid, self, alive, &nalive);
-	size_t k = 0;
-	/* many tasks unaccounted for: the plain walk below */
-	if (spare >= 0 && spare <= ASKED_MAX) {
+	if (spare >= 0 && spare <= ASKED_MAX) { /* else (cannot tell, or many): every tid asked */
 		/* newest first; the kept ones gathered at the top (w never passes i), then moved
 		 * down */
 		int found = 0;
 		size_t w = ngone;
 		for (size_t i = ngone; i-- > 0;) {
 			pid_t tid = gone[i];
-			if (tid_among(gone + w, (int)(ngone - w), tid))
+			if (tl_tid_listed(gone + w, (int)(ngone - w), tid))
 				continue; /* a reused tid listed twice: one task */
 			if (tid == self)
 				gone[--w] = tid;
-			else if (found < spare && !tid_among(alive, nalive, tid) &&
+			else if (found < spare && !tl_tid_listed(alive, nalive, tid) &&
 			         tl_raw_syscall(SYS_tgkill, pid, tid, 0) != -ESRCH)
 				gone[--w] = tid, found++;
 		}
@@ -219,6 +206,7 @@ static void forget_reaped(void)
 		ngone -= w;
 		return;
 	}
+	size_t k = 0;
 	for (size_t i = 0; i < ngone; i++)
 		if (tl_raw_syscall(SYS_tgkill, pid, gone[i], 0) != -ESRCH)
 			gone[k++] = gone[i];

@@ -493,7 +493,9 @@ bool tl_lazy_region(int i, uintptr_t *lo, uintptr_t *hi); /* the i-th mapped, fo
 #define TL_LAZY_ARRAY(type, name, count)  \
 	static void *_Atomic name##_slot; \
 	type *name = tl_lazy_map(&name##_slot, sizeof(type) * (count))
-int tl_count_tasks(void); /* /proc/self/status's Threads:, -1 unknown */
+int tl_count_tasks(void);       /* /proc/self/status's Threads:, -1 unknown */
+bool tl_seccomp_filtered(void); /* under a seccomp filter: calls we add may be fatal */
+bool tl_tid_listed(const pid_t *v, int n, pid_t tid); /* linear search */
 /* The tid under which /proc/self/task lists a thread whose gettid() is tid (they differ when
  * /proc belongs to another PID namespace). */
 pid_t tl_proc_tid(pid_t tid);
