@@ -1337,7 +1337,7 @@ static void phase_done(const struct check *c, const char *name)
 		return;
 	char buf[2048];
 	long hwm = -1, rss = -1;
-	if (tl_read_file("/proc/self/status", buf, sizeof(buf)) > 0) {
+	if (tl_read_status("/proc/self/status", buf, sizeof(buf)) > 0) {
 		const char *a = strstr(buf, "\nVmHWM:"), *b = strstr(buf, "\nVmRSS:");
 		hwm = a ? strtol(a + 7, NULL, 10) : -1;
 		rss = b ? strtol(b + 7, NULL, 10) : -1;

@@ -144,7 +144,7 @@ static bool blocks_signal(pid_t tid, int sig)
 {
 	char path[64], buf[2048];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	if (tl_read_file(path, buf, sizeof(buf)) <= 0)
+	if (tl_read_status(path, buf, sizeof(buf)) <= 0)
 		return true;
 	const char *b = strstr(buf, "\nSigBlk:");
 	return b == NULL || ((strtoull(b + 8, NULL, 16) >> (sig - 1)) & 1);

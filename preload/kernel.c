@@ -20,39 +20,114 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* How read_raw reads. ONE_SHOW: a file the kernel writes in one piece (a /proc/PID/task/TID
+ * file made by single_open: status, syscall, stat): a read that returns less than asked reached
+ * its end, and the read that would return 0 is saved (10,000 threads, two files each). STATUS: a
+ * status file, whose long lines are dropped when it does not fit (see keep_lines). */
+enum { READ_ONE_SHOW = 1, READ_STATUS = 2 };
+
+/* A line of a status file that grows with the system or the user rather than with anything we
+ * read: the supplementary groups (up to 65,536 numbers: a directory's user with a few hundred
+ * groups has a 4 KiB file), the masks of CPUs and memory nodes (300 characters on a kernel
+ * built for 1,024 nodes), and any line longer than every field we read. The fields read
+ * (State, Tgid, NSpid, Threads, SigPnd, SigBlk, the context switches, VmRSS) are short, and
+ * all but the first two come after Groups: a read cut at the buffer's end lost them
+ * (tests/sampling/test_nosignal.py, groups). Written without libc calls (see put_text). */
+static bool long_line(const char *l, size_t n)
+{
+	static const char *const keys[] = {"Groups:", "Cpus_allowed", "Mems_allowed"};
+	if (n > 512)
+		return true;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t i = 0;
+		while (keys[k][i] && i < n && l[i] == keys[k][i])
+			i++;
+		if (keys[k][i] == '\0')
+			return true;
+	}
+	return false;
+}
+
+/* buf[*whole..total) read since the last call (buf[0..*whole) is whole lines, kept): drops
+ * the long lines in it, *dropping saying that it starts inside one, and moves the rest down.
+ * The new length; an incomplete last line that is kept is looked at again with what follows. */
+static size_t keep_lines(char *buf, size_t *whole, size_t total, bool *dropping)
+{
+	size_t w = *whole, r = *whole;
+	while (r < total) {
+		size_t end = r;
+		while (end < total && buf[end] != '\n')
+			end++;
+		bool complete = end < total;
+		end += complete;
+		if (*dropping || long_line(buf + r, end - r)) {
+			*dropping = !complete;
+		} else {
+			for (size_t i = r; i < end; i++)
+				buf[w++] = buf[i];
+			if (complete)
+				*whole = w;
+		}
+		r = end;
+	}
+	return w;
+}
+
 /* path (relative to dir, AT_FDCWD: as it is) into buf, NUL-terminated: its length, or -errno.
  * Raw system calls only: never through our own read wrapper, and safe in the helper thread of
- * the views (see put_text below). one_show: a file the kernel writes in one piece (a
- * /proc/PID/task/TID file made by single_open: status, syscall, stat): a read that returns
- * less than asked reached its end, and the read that would return 0 is saved (10,000 threads,
- * two files each). */
-static long read_raw(int dir, const char *path, char *buf, size_t len, bool one_show)
+ * the views (see put_text below). A file longer than buf is cut, but for READ_STATUS: when buf
+ * fills, its long lines are dropped and the reading goes on (the kernel made the whole file at
+ * the first read: the rest is that same text). */
+static long read_raw(int dir, const char *path, char *buf, size_t len, unsigned how)
 {
 	long fd = tl_raw_syscall6(SYS_openat, dir, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
 	if (fd < 0)
 		return fd;
-	long n, total = 0;
-	while ((size_t)total < len - 1 &&
-	       (n = tl_raw_syscall(SYS_read, fd, (long)(buf + total),
-	                           (long)(len - 1 - (size_t)total))) > 0) {
-		total += n;
-		if (one_show && (size_t)total < len - 1)
+	size_t total = 0, whole = 0;
+	bool dropping = false, compacted = false;
+	for (;;) {
+		if (total == len - 1) {
+			if (!(how & READ_STATUS))
+				break;
+			size_t kept = keep_lines(buf, &whole, total, &dropping);
+			compacted = true;
+			if (kept == total)
+				break; /* all of it kept: cut there */
+			total = kept;
+		}
+		long n = tl_raw_syscall(SYS_read, fd, (long)(buf + total), (long)(len - 1 - total));
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+		if ((how & READ_ONE_SHOW) && total < len - 1)
 			break;
 	}
+	if (compacted)
+		total = keep_lines(buf, &whole, total, &dropping);
 	tl_raw_syscall(SYS_close, fd, 0, 0);
 	buf[total] = '\0';
-	return total;
+	return (long)total;
 }
 
 /* Read a whole small file (NUL-terminated). */
-ssize_t tl_read_file(const char *path, char *buf, size_t len)
+static ssize_t read_file(const char *path, char *buf, size_t len, unsigned how)
 {
-	long n = read_raw(AT_FDCWD, path, buf, len, false);
+	long n = read_raw(AT_FDCWD, path, buf, len, how);
 	if (n < 0) {
 		errno = (int)-n;
 		return -1;
 	}
 	return n;
+}
+
+ssize_t tl_read_file(const char *path, char *buf, size_t len)
+{
+	return read_file(path, buf, len, 0);
+}
+
+ssize_t tl_read_status(const char *path, char *buf, size_t len)
+{
+	return read_file(path, buf, len, READ_STATUS);
 }
 
 /* /proc/self/task, open while a check runs: each thread's files are opened relative to it, a
@@ -126,9 +201,13 @@ static long read_task_raw(int dir, pid_t tid, const char *what, char *buf, size_
 		p = put_text(p, "/proc/self/task/");
 	p = put_decimal(p, tl_proc_tid(tid));
 	*p++ = '/';
+	const char *w = what, *status = "status";
+	while (*w && *w == *status)
+		w++, status++;
 	p = put_text(p, what);
 	*p = '\0';
-	return read_raw(dir < 0 ? AT_FDCWD : dir, path, buf, len, true);
+	return read_raw(dir < 0 ? AT_FDCWD : dir, path, buf, len,
+	                READ_ONE_SHOW | (*w == *status ? READ_STATUS : 0));
 }
 
 /* /proc/self/task/TID/<what> into buf, as tl_read_file. */
@@ -780,7 +859,7 @@ void tl_kernel_after_fork_child(void)
 static bool nspid(const char *path, pid_t *first, pid_t *last, int *fields)
 {
 	char status[2048];
-	if (tl_read_file(path, status, sizeof(status)) <= 0)
+	if (tl_read_status(path, status, sizeof(status)) <= 0)
 		return false;
 	char *p = strstr(status, "\nNSpid:");
 	if (p == NULL)
@@ -960,14 +1039,14 @@ static void tasks_buf_release(void)
 	tasks_cap = 0;
 }
 
-/* How many tasks the process has (status's Threads:, one small read), -1 unknown. The number
- * only when its line ends within what was read: the lines before it grow with the process's
- * supplementary groups (Groups:), and a read cut inside "Threads:\t112" says 11 or 1
- * (tests/sampling/test_forgotten.py, groups). */
+/* How many tasks the process has (status's Threads:, one small read), -1 unknown. The lines
+ * before it grow with the process's supplementary groups (Groups:, dropped by tl_read_status),
+ * and a read cut inside "Threads:\t112" would say 11 or 1: the number only when its line ends
+ * within what was read (tests/sampling/test_forgotten.py, groups). */
 int tl_count_tasks(void)
 {
-	char buf[4096];
-	if (tl_read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
+	char buf[2048];
+	if (tl_read_status("/proc/self/status", buf, sizeof(buf)) <= 0)
 		return -1;
 	const char *t = strstr(buf, "\nThreads:");
 	if (t == NULL)

@@ -952,7 +952,7 @@ static enum owner_place foreign_owner(uintptr_t addr, pid_t tid, pid_t *pid, cha
 		return OWNER_UNKNOWN;
 	char path[64], status[2048];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if (tl_read_file(path, status, sizeof(status)) <= 0)
+	if (tl_read_status(path, status, sizeof(status)) <= 0)
 		return OWNER_GONE;
 	const char *st = strstr(status, "\nState:\t"), *tg = strstr(status, "\nTgid:\t");
 	if (st == NULL || tg == NULL || st[8] == 'Z' || st[8] == 'X')

@@ -478,6 +478,10 @@ struct tl_report {
 
 /* ---- the kernel's view, from /proc (kernel.c) ---- */
 ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NUL-terminated */
+/* a status file (/proc/PID/status), as tl_read_file; its lines that can grow long (Groups:,
+ * the CPU and node masks) dropped when it would not fit. tl_read_task_file does so for
+ * "status". */
+ssize_t tl_read_status(const char *path, char *buf, size_t len);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
 /* every task, sorted, in *tids (a buffer kept until tl_kernel_check_end): their count, -1
  * without /proc, -2 out of memory */

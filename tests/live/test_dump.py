@@ -5,6 +5,7 @@ the request signal, gets a one-line reason."""
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
 import time
@@ -128,6 +129,24 @@ for i in range(3):
               f"exitleak {i}: the exit report's threads {states}", reps[0])
     finally:
         live.close()
+
+# A process with 1,000 supplementary groups: its status file is 9 KiB, and SigCgt, SigBlk and
+# State come after Groups:. They are still read, so the request signal is found and sent
+# (before: "runs libthreadleak.so without a request signal"). As root only (setpriv --groups).
+groups = ",".join(str(1000000 + i) for i in range(1000))
+if shutil.which("setpriv") and run(["setpriv", f"--groups={groups}", "true"], preload=False).rc == 0:
+    live = Live(["setpriv", f"--groups={groups}", exe("hang")], options=f"dump_signal={SIG}")
+    try:
+        r = dump(live.p.pid, "--json")
+        check(r.rc == 0, f"1,000 groups: dump status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        blocked = [t for t in doc["leaks"] if t.get("blocked_in") == "pthread_cond_wait"]
+        check(doc["threads"] == 2 and len(blocked) == 1, "1,000 groups: the worker", doc)
+        check(live.p.poll() is None, "1,000 groups: the process is still running")
+    finally:
+        live.close()
+else:
+    print("1,000 groups: skipped (setgroups not permitted)")
 
 # The library without a request signal: said so, and the process is left alone.
 live = Live([exe("hang")])

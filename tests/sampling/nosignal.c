@@ -8,9 +8,13 @@
  *   nosignal N fifo   the same, but each worker blocks in open() of a FIFO nobody writes (a
  *                     call a signal would end with EINTR: no signal is sent there)
  *   nosignal N raw    the same, but each worker sleeps in syscall(SYS_nanosleep) (through
- *                     threadleak's syscall() wrapper, a frame-pointer frame of ours) */
+ *                     threadleak's syscall() wrapper, a frame-pointer frame of ours)
+ *   nosignal N groups [G]  as the first, with G (400) supplementary groups of 7-digit gids:
+ *                     a status file of 4.6 KiB, whose SigBlk and context switches lie beyond
+ *                     the first 2 KiB (needs CAP_SETGID: says "groups: skipped" on stderr) */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -96,6 +100,14 @@ int main(int argc, char **argv)
 		fifo = path;
 	}
 	raw = argc > 2 && strcmp(argv[2], "raw") == 0;
+	if (argc > 2 && strcmp(argv[2], "groups") == 0) {
+		static gid_t g[65536];
+		int ng = argc > 3 ? atoi(argv[3]) : 400;
+		for (int i = 0; i < ng; i++)
+			g[i] = 1000000 + i;
+		if (setgroups((size_t)ng, g) != 0)
+			fprintf(stderr, "groups: skipped\n");
+	}
 	pthread_mutex_lock(&mu);
 	for (int i = 0; i < n; i++) {
 		pthread_t t;
