@@ -53,19 +53,6 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
-static bool parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"1", "true", "yes", "on"};
-	static const char *const no[] = {"0", "false", "no", "off"};
-	for (size_t i = 0; i < TL_ARRAY_SIZE(yes); i++) { /* any case: TRUE, Off */
-		if (strcasecmp(s, yes[i]) == 0)
-			return (*out = true);
-		if (strcasecmp(s, no[i]) == 0)
-			return !(*out = false);
-	}
-	return false;
-}
-
 /* At most 40 bytes of untrusted text, as tl_shown prints them. */
 static void sanitize(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -106,7 +93,7 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		return 0;
 	}
 	case K_BOOL:
-		if (!parse_bool(val, (bool *)ptr))
+		if (!tl_options_bool(val, (bool *)ptr))
 			goto bad;
 		return 0;
 	case K_STR:
@@ -174,11 +161,6 @@ void tl_options_defaults(void)
 	tl_opt = defaults;
 }
 
-static bool is_sep(char c)
-{
-	return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* String values point into a copy of the input, kept for the process lifetime when they do
  * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. The
  * first copy that fits goes to a static buffer: the start-up parse of THREADLEAK_OPTIONS
@@ -200,26 +182,23 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 	uses_copy = false;
 	warnings_shown = 0;
 	int problems = 0;
-	char *p = s;
-	while (*p) {
-		while (*p && is_sep(*p))
-			p++;
-		if (!*p)
-			break;
-		char *start = p;
-		while (*p && !is_sep(*p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-		char *eq = strchr(start, '=');
+	char *p = s, *start, *value;
+	int got;
+	while ((got = tl_options_next(&p, &start, &value)) != 0) {
 		char shown[64];
-		if (eq == NULL) {
+		if (got < 0) {
+			sanitize(start, strlen(start), shown, sizeof(shown));
+			complain("%s: the value of %s has no closing quote; ignored", origin,
+			         shown);
+			problems++;
+			break;
+		}
+		if (value == NULL) {
 			sanitize(start, strlen(start), shown, sizeof(shown));
 			complain("%s: '%s' is not key=value; ignored", origin, shown);
 			problems++;
 			continue;
 		}
-		*eq = '\0';
 		const struct option_def *d = NULL;
 		for (size_t i = 0; i < TL_ARRAY_SIZE(defs); i++)
 			if (strcmp(defs[i].name, start) == 0)
@@ -231,7 +210,7 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 			problems++;
 			continue;
 		}
-		problems += set_one(d, eq + 1, origin);
+		problems += set_one(d, value, origin);
 	}
 	if (warnings_shown > SHOWN_WARNINGS)
 		tl_warn("%s: %d more problems not shown", origin, warnings_shown - SHOWN_WARNINGS);

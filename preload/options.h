@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <strings.h>
 
 /* Hard upper bound of frames in any captured stack; option max_frames picks the depth used. */
 #define TL_MAX_FRAMES 64
@@ -107,5 +108,60 @@ enum { TL_OPTIONS(TL_OPT_DEFAULT) };
 	{                               \
 		TL_OPTIONS(TL_OPT_INIT) \
 	}
+
+/* The syntax's one tokenizer, the library's (options.c) and the CLI's (tools/run.c): the next
+ * key=value of the text at *p, which it cuts in place (the key and the value end with a NUL),
+ * after any separators (':' and blanks). A value may be quoted, as the sanitizers take it:
+ * log_path='/tmp/a b/report' or "...". 1: a key and its value (*value NULL: no '='); 0: the
+ * end; -1: a quoted value with no closing quote (*key set). Inline, so that the library's
+ * start-up parse stays on its start pages. */
+static inline __attribute__((always_inline)) bool tl_options_sep(char c)
+{
+	return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static inline __attribute__((always_inline)) int tl_options_next(char **p, char **key, char **value)
+{
+	char *s = *p;
+	while (tl_options_sep(*s))
+		s++;
+	*key = s;
+	*value = NULL;
+	if (*s == '\0') {
+		*p = s;
+		return 0;
+	}
+	while (*s && !tl_options_sep(*s) && *s != '=')
+		s++;
+	if (*s == '=') {
+		*s++ = '\0';
+		char quote = *s == '"' || *s == '\'' ? *s++ : '\0';
+		*value = s;
+		while (*s && (quote ? *s != quote : !tl_options_sep(*s)))
+			s++;
+		if (quote && *s == '\0') {
+			*p = s;
+			return -1;
+		}
+	}
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return 1;
+}
+
+/* A BOOL option's value, in any case: 1/0, true/false, yes/no, on/off. False when it is none. */
+static inline __attribute__((always_inline)) bool tl_options_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return (*out = true);
+		if (strcasecmp(s, no[i]) == 0)
+			return !(*out = false);
+	}
+	return false;
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -74,6 +75,37 @@ char *find_library(const char *argv0)
 	if (found == NULL)
 		found = existing(TL_LIBDIR[0] == '/' ? "" : TL_PREFIX, TL_LIBDIR);
 	return found;
+}
+
+/* Is path our library, an ELF object that defines threadleak_verify_none? A wrong
+ * THREADLEAK_LIB (a typo that names another library, libm) would otherwise load, check
+ * nothing, and let a leaking command pass. Its dynamic symbols, read with libelf. */
+bool library_is_ours(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ours = false;
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	for (Elf_Scn *scn = NULL; e && !ours && (scn = elf_nextscn(e, scn)) != NULL;) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_DYNSYM ||
+		    sh.sh_entsize == 0 || (data = elf_getdata(scn, NULL)) == NULL)
+			continue;
+		for (size_t i = 0; !ours && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+			ours = gelf_getsym(data, (int)i, &sym) && sym.st_shndx != SHN_UNDEF &&
+			       (name = elf_strptr(e, sh.sh_link, sym.st_name)) != NULL &&
+			       strcmp(name, "threadleak_verify_none") == 0;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return ours;
 }
 
 /* ---- programs that start without the library ---- */

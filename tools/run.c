@@ -54,7 +54,8 @@ void usage_run(FILE *out)
 	      "  --grace MS           how long the exit check waits for threads winding down\n"
 	      "                       (250)\n"
 	      "  --no-children        check only COMMAND, not the processes it starts\n"
-	      "  --options K=V:K=V    raw THREADLEAK_OPTIONS (not format nor log_path)\n"
+	      "  --options K=V:K=V    raw THREADLEAK_OPTIONS, checked before COMMAND runs\n"
+	      "                       (not format, log_path nor log_dir_id: run's own)\n"
 	      "Result:\n"
 	      "  --exitcode N         status when threads leaked and COMMAND succeeded (23)\n"
 	      "  --json FILE          write every process report into one JSON document\n"
@@ -93,31 +94,93 @@ static bool has_separator(const char *s)
 	return strpbrk(s, ": \t\n\r") != NULL;
 }
 
-/* --options: format and log_path belong to run; exitcode becomes run's own. */
+/* --options, checked here as the library would take them (preload/options.h), so that a
+ * mistake stops run at once with one line, rather than a warning from every process of the
+ * command: format and log_path belong to run; exitcode becomes run's own. */
+enum raw_kind { RAW_INT, RAW_BOOL, RAW_STR, RAW_FORMAT, RAW_SIGNAL, RAW_LIST, RAW_FAIL_ON };
+static const struct {
+	const char *name;
+	enum raw_kind kind;
+	long min, max;
+} raw_defs[] = {
+#define RAW_DEF(kind, name, field, def, min, max, help) {#name, RAW_##kind, min, max},
+    TL_OPTIONS(RAW_DEF)
+#undef RAW_DEF
+};
+
+static int check_one(struct run_opts *o, const char *key, const char *val)
+{
+	size_t i = 0;
+	while (i < (sizeof(raw_defs) / sizeof(raw_defs[0])) && strcmp(raw_defs[i].name, key) != 0)
+		i++;
+	if (i == (sizeof(raw_defs) / sizeof(raw_defs[0])))
+		return cli_err("--options: unknown option '%s' (THREADLEAK_OPTIONS=help=1 lists "
+		               "them)",
+		               key),
+		       1;
+	if (strcmp(key, "format") == 0 || strcmp(key, "log_path") == 0 ||
+	    strcmp(key, "log_dir_id") == 0)
+		return cli_err("--options: '%s' is set by threadleak run itself%s", key,
+		               strcmp(key, "log_dir_id") ? " (use --json FILE for JSON)" : ""),
+		       1;
+	long v;
+	bool b;
+	switch (raw_defs[i].kind) {
+	case RAW_INT:
+		if (!parse_int(val, raw_defs[i].min, raw_defs[i].max, &v))
+			return cli_err("--options: invalid %s '%s' (%ld to %ld)", key, val,
+			               raw_defs[i].min, raw_defs[i].max),
+			       1;
+		if (strcmp(key, "exitcode") == 0 && !o->exitcode_set)
+			o->exitcode = v;
+		return 0;
+	case RAW_BOOL:
+		if (!tl_options_bool(val, &b))
+			return cli_err("--options: invalid %s '%s' (0 or 1, false or true, no or "
+			               "yes, off or on)",
+			               key, val),
+			       1;
+		return 0;
+	case RAW_SIGNAL:
+		if (strcmp(val, "0") != 0 && !parse_int(val, SIGRTMIN, SIGRTMAX, &v))
+			return cli_err("--options: invalid %s '%s' (0, or a real-time signal from "
+			               "%d to %d)",
+			               key, val, SIGRTMIN, SIGRTMAX),
+			       1;
+		return 0;
+	case RAW_FAIL_ON:
+		if (strcmp(val, "all") != 0 && strcmp(val, "unreachable") != 0)
+			return cli_err("--options: invalid %s '%s' (all or unreachable)", key, val),
+			       1;
+		o->fail_unreachable = strcmp(val, "unreachable") == 0;
+		return 0;
+	case RAW_LIST: /* suppressions=FILE */
+		if (val[0] && access(val, R_OK) != 0)
+			return cli_err("--options: %s=%s: %s", key, val, strerror(errno)), 1;
+		return 0;
+	case RAW_STR:
+	case RAW_FORMAT:
+		return 0;
+	}
+	return 0;
+}
+
 static int check_raw(struct run_opts *o, const char *raw)
 {
-	char *copy = strdup(raw);
-	int bad = 0;
-	for (char *save = NULL, *t = strtok_r(copy, ": \t\n\r", &save); t;
-	     t = strtok_r(NULL, ": \t\n\r", &save)) {
-		char *eq = strchr(t, '=');
-		size_t klen = eq ? (size_t)(eq - t) : strlen(t);
-		if ((klen == 6 && strncmp(t, "format", 6) == 0) ||
-		    (klen == 8 && strncmp(t, "log_path", 8) == 0) ||
-		    (klen == 10 && strncmp(t, "log_dir_id", 10) == 0)) {
-			cli_err("--options: '%.*s' is set by threadleak run itself (use --json "
-			        "FILE for JSON)",
-			        (int)klen, t);
+	char *copy = strdup(raw), *p = copy, *key, *val;
+	int bad = 0, got;
+	while (p && (got = tl_options_next(&p, &key, &val)) != 0) {
+		if (got < 0) {
+			cli_err("--options: the value of %s has no closing quote", key);
 			bad++;
-		} else if (klen == 7 && strncmp(t, "fail_on", 7) == 0 && eq) {
-			o->fail_unreachable = strcmp(eq + 1, "unreachable") == 0;
-		} else if (klen == 8 && strncmp(t, "exitcode", 8) == 0 && eq && !o->exitcode_set &&
-		           !parse_int(eq + 1, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode,
-		                      &o->exitcode)) {
-			cli_err("--options: invalid exitcode '%s' (%d to %d)", eq + 1,
-			        TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode);
-			bad++;
+			break;
 		}
+		if (val == NULL) {
+			cli_err("--options: '%s' is not key=value", key);
+			bad++;
+			continue;
+		}
+		bad += check_one(o, key, val);
 	}
 	free(copy);
 	return bad;
@@ -139,11 +202,11 @@ static void exitcode_from_env(struct run_opts *o)
 	char *copy = strdup(env), *outer = copy ? strstr(copy, RUN_OWN_OPTIONS) : NULL;
 	if (outer)
 		*outer = '\0';
-	for (char *save = NULL, *t = copy ? strtok_r(copy, ": \t\n\r", &save) : NULL; t;
-	     t = strtok_r(NULL, ": \t\n\r", &save)) {
+	char *p = copy, *key, *val;
+	while (p && tl_options_next(&p, &key, &val) > 0) {
 		long v;
-		if (strncmp(t, "exitcode=", 9) == 0 &&
-		    parse_int(t + 9, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode, &v))
+		if (val && strcmp(key, "exitcode") == 0 &&
+		    parse_int(val, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode, &v))
 			o->exitcode = v;
 	}
 	free(copy);
@@ -335,8 +398,9 @@ static char *library_options(const struct run_opts *o, const struct report_dir *
 		fprintf(m, "%s:", env);
 	for (size_t i = 0; i < o->nraw; i++)
 		fprintf(m, "%s:", o->raw[i]);
-	for (size_t i = 0; i < o->nsupps; i++)
-		fprintf(m, "suppressions=%s:", o->supps[i]);
+	for (size_t i = 0; i < o->nsupps; i++) /* quoted when it has blanks or ':' */
+		fprintf(m, has_separator(o->supps[i]) ? "suppressions='%s':" : "suppressions=%s:",
+		        o->supps[i]);
 	if (o->grace >= 0)
 		fprintf(m, "grace_ms=%ld:", o->grace);
 	if (o->no_children)
@@ -375,11 +439,12 @@ static int check_suppressions(struct run_opts *o)
 			free(abs);
 			return -1;
 		}
-		if (has_separator(abs)) {
-			cli_err("--suppressions %s: the path cannot contain ':' or blanks "
-			        "(THREADLEAK_OPTIONS "
-			        "separators); copy or link the file elsewhere",
-			        abs);
+		if (has_separator(abs) && strchr(abs, '\'')) {
+			cli_err(
+			    "--suppressions %s: a path with ':' or blanks is quoted in "
+			    "THREADLEAK_OPTIONS, and this one also has a \"'\"; copy or link the "
+			    "file elsewhere",
+			    abs);
 			free(abs);
 			return -1;
 		}
@@ -568,6 +633,11 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 	if (has_separator(*lib)) {
 		cli_err("the library path %s contains ':' or blanks, which LD_PRELOAD cannot hold",
 		        *lib);
+		return TL_EXIT_INTERNAL;
+	}
+	if (!library_is_ours(*lib)) {
+		cli_err("%s%s is not libthreadleak.so (it does not define threadleak_verify_none)",
+		        env && env[0] ? "THREADLEAK_LIB=" : "", *lib);
 		return TL_EXIT_INTERNAL;
 	}
 	char *path = resolve_command(cmd[0]);

@@ -79,4 +79,41 @@ check(r.rc == 23 and "other_wait" in err(r) and "2 threads suppressed by start:w
 # format and log_path belong to run
 r = tl("run", "--options", "format=text", "--", leaky, cwd=work)
 check(r.rc == 2 and "'format' is set by threadleak run" in err(r), "format rejected", err(r))
+
+# --options checked as the library takes them: a mistake stops run with one line (status 2)
+# before the command runs. Before, only exitcode was: the rest ran the command, which warned
+# once per process
+for opts, words in (("bogus=1", "unknown option 'bogus'"), ("grace_ms=abc", "invalid grace_ms 'abc'"),
+                    ("children=maybe", "invalid children 'maybe'"), ("signal=5", "invalid signal '5'"),
+                    ("fail_on=x", "invalid fail_on 'x'"), ("max_frames", "'max_frames' is not key=value"),
+                    ("suppressions=/nonexistent.supp", "suppressions=/nonexistent.supp: No such file"),
+                    ("log_dir_id=1,2", "'log_dir_id' is set by threadleak run"),
+                    ("grace_ms='20", "the value of grace_ms has no closing quote")):
+    r = tl("run", "--options", opts, "--", leaky, cwd=work)
+    lines = [l for l in err(r).splitlines() if l.startswith("threadleak:")]
+    check(r.rc == 2 and len(lines) == 1 and words in lines[0] and out(r) == "",
+          f"--options {opts}: status {r.rc}, expected 2 and one line with {words!r}", err(r))
+r = tl("run", "--options", "grace_ms='20':children=YES", "--", leaky, cwd=work)
+check(r.rc == 23 and "wait_forever" in err(r), f"quoted and any-case values: status {r.rc}", err(r))
+
+# a suppression file whose path has blanks and ':' is passed quoted (before: refused)
+sub = os.path.join(work, "my rules:1")
+os.makedirs(sub, exist_ok=True)
+with open(os.path.join(sub, "w.supp"), "w") as f:
+    f.write("start:wait_forever\n")
+r = tl("run", "--suppressions", os.path.join(sub, "w.supp"), "--", leaky, cwd=work)
+check(r.rc == 0 and r.stderr == b"", f"--suppressions with blanks: status {r.rc} (0: both suppressed)",
+      err(r))
+
+# THREADLEAK_LIB naming a library that is not threadleak: 125 at once, the command not run
+# (before: it ran unchecked, and a leaking command passed with status 0)
+with open(os.path.join(work, "notlib.so"), "w") as f:
+    f.write("not an ELF object\n")
+for lib in ("/lib/x86_64-linux-gnu/libm.so.6", os.path.join(work, "notlib.so")):
+    if not os.path.exists(lib):
+        continue
+    env = dict(os.environ, THREADLEAK_LIB=lib)
+    r = tl("run", "--", leaky, cwd=work, env=env)
+    check(r.rc == 125 and "is not libthreadleak.so" in err(r) and out(r) == "",
+          f"THREADLEAK_LIB={lib}: status {r.rc}", err(r))
 ok()

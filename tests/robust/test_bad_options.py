@@ -93,6 +93,24 @@ with tempfile.TemporaryDirectory(prefix="tlopt.") as d:
     check(len(files) == 1, f"log_path with invalid UTF-8: files {files}", r.stderr)
     strict_json(open(os.path.join(os.fsencode(d), files[0]), "rb").read(), "report at a non-UTF-8 path")
 
+# quoted values, as the sanitizers take them: a log_path with blanks and ':' (before, cut at
+# the blank: the report went to the path's first word), in either quote, beside other options;
+# a quote left open is one warning naming the option, and the check still runs
+with tempfile.TemporaryDirectory(prefix="tlopt.") as d:
+    for q in ("'", '"'):
+        sub = os.path.join(d, f"a b:{'single' if q == chr(39) else 'double'}")
+        os.mkdir(sub)
+        r = run([leaky, "-s", "1"], json_format=False,
+                options=f"format=json:log_path={q}{sub}/report{q}:exitcode=7", timeout=60)
+        check(r.rc == 7 and not warnings(r), f"log_path quoted with {q}: status {r.rc}", r.stderr)
+        files = os.listdir(sub)
+        check(len(files) == 1 and files[0].startswith("report."), f"quoted {q}: files {files}",
+              os.listdir(d))
+    r = run_opts("exitcode=7:log_path='/tmp/no end")
+    sane(r, "an open quote", rc=7)
+    check(len(warnings(r)) == 1 and warned(r, "log_path", "no closing quote"),
+          "an open quote: one warning naming log_path", r.stderr)
+
 # huge, within the environment's limit: 120 KiB
 big = "exitcode=7:" * (120 * 1024 // 11)
 r = run_opts(big)
