@@ -29,6 +29,13 @@
 extern "C" {
 #endif
 
+/* Hooks the program may define, the LeakSanitizer way: options applied before
+ * THREADLEAK_OPTIONS, and suppression rules added to the suppression files'. Declared here so
+ * that a definition in C++ gets C linkage, the name the library looks for (one without this
+ * declaration is found at the first check, by its C++ name). */
+const char *threadleak_default_options(void);
+const char *threadleak_default_suppressions(void);
+
 #ifdef THREADLEAK_BUILDING
 /* Definitions, in libthreadleak.so. */
 int threadleak_verify_none(void);

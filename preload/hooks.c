@@ -16,9 +16,17 @@
  * Not dlsym: an absent hook is the common case, and dlsym's error path allocates. */
 const char *tl_hook_string(const char *name, struct tl_symbolizer *sym)
 {
+	/* a C++ definition that did not see threadleak.h's declaration has C++ linkage:
+	 * _Z26threadleak_default_optionsv */
+	char mangled[96];
+	snprintf(mangled, sizeof(mangled), "_Z%zu%sv", strlen(name), name);
 	const char *(*fn)(void) = (const char *(*)(void))tl_lookup_global(name);
+	if (fn == NULL)
+		fn = (const char *(*)(void))tl_lookup_global(mangled);
 	if (fn == NULL && sym != NULL)
 		fn = (const char *(*)(void))tl_sym_find_function(sym, name);
+	if (fn == NULL && sym != NULL)
+		fn = (const char *(*)(void))tl_sym_find_function(sym, mangled);
 	return fn ? fn() : NULL;
 }
 
@@ -79,12 +87,15 @@ TL_START_CODE static void options_loaded(void)
 }
 
 /* Options: defaults, then threadleak_default_options(), then THREADLEAK_OPTIONS. True when
- * the program has the hook (the options were parsed again). */
+ * the program has the hook (the options were parsed again). At start, THREADLEAK_OPTIONS is
+ * checked here, after the hook, so that a warning's "keeping N" names the hook's value; at
+ * the check (a hook found in the symbol table) it was checked, and warned about, at start. */
 TL_START_CODE static bool load_options(struct tl_symbolizer *sym)
 {
 	/* with the start data: a constant would cost a page of our read-only data */
 	TL_START_DATA static char hook_name[] = "threadleak_default_options";
-	const char *hook = sym == NULL
+	bool at_start = sym == NULL;
+	const char *hook = at_start
 	                       ? (threadleak_default_options ? threadleak_default_options() : NULL)
 	                       : tl_hook_string(hook_name, sym);
 	if (hook == NULL)
@@ -93,20 +104,20 @@ TL_START_CODE static bool load_options(struct tl_symbolizer *sym)
 	tl_options_defaults();
 	tl_options_parse(hook, "threadleak_default_options()");
 	bool quiet = tl_log_quiet;
-	tl_log_quiet =
-	    true; /* THREADLEAK_OPTIONS was already checked, and warned about, at start-up */
-	tl_options_parse(options_env(false), "THREADLEAK_OPTIONS");
+	tl_log_quiet = quiet || !at_start;
+	tl_options_parse(options_env(at_start), "THREADLEAK_OPTIONS");
 	tl_log_quiet = quiet;
 	options_loaded();
 	return true;
 }
 
-/* At start: THREADLEAK_OPTIONS, then the hook if the program exports it. */
+/* At start: the hook if the program exports it, then THREADLEAK_OPTIONS. */
 TL_START_CODE void tl_options_load(void)
 {
+	if (load_options(NULL))
+		return;
 	tl_options_parse(options_env(true), "THREADLEAK_OPTIONS");
-	if (!load_options(NULL))
-		options_loaded();
+	options_loaded();
 }
 
 /* Not found yet: the program exports no hook, and the symbol table was not read for one. */

@@ -9,6 +9,7 @@ not (found in the symbol table at the check):
     whose threads have names the default set glib suppresses (gmain, gdbus): both reported.
     The check decides about such threads before it has the symbols (it does not wait for them),
     with the options it had then: the hook it finds later makes it decide again."""
+import os
 import shutil
 import subprocess
 
@@ -71,6 +72,32 @@ try:
         f = supp_file(work, "both.supp", "name:logger\nname:worker\n")
         r = run([prog], options=f"suppressions={f}")
         check(r.rc == 0 and r.report["leaked"] == 0, f"{name}: nothing leaked, status {r.rc}", r.report)
+
+        # a bad exitcode in THREADLEAK_OPTIONS keeps the hook's, and (exported: the hook is
+        # known when the warning is written, at start) says so
+        r = run([prog], options="exitcode=abc")
+        ws = warnings(r.stderr)
+        check(r.rc == 42 and len(ws) == 1 and "invalid value 'abc' for exitcode" in ws[0] and
+              (not exported or ws[0].endswith("keeping 42")),
+              f"{name}: exitcode=abc: status {r.rc}, warning {ws}", r.stderr)
+
+    # hooks defined in C++: found by their C++ names without threadleak.h, by their C names
+    # (exported) with it; before, both were ignored (status 23, logger reported)
+    for name in ("api_hook_cpp", "api_hook_cpp_header"):
+        if os.environ.get("TL_NO_CPP"):
+            print("C++ hooks: skipped (no C++ compiler)")
+            break
+        prog = exe(name)
+        syms = dynamic_symbols(prog)
+        if syms is not None and name.endswith("header"):
+            check({"threadleak_default_options", "threadleak_default_suppressions"} <= syms,
+                  f"{name}: the hooks exported by their C names", sorted(syms))
+        r = run([prog])
+        rep = r.report
+        check(r.rc == 42 and rep["leaked"] == 1 and rep["suppressed"] == 1 and
+              [l["name"] for l in rep["leaks"]] == ["worker"] and r.stdout == b"ready\n",
+              f"{name}: status {r.rc}, the hooks' exitcode 42 and rule expected", r.stderr, rep)
+        check(warnings(r.stderr) == [], f"{name}: no warnings", r.stderr)
 
     prog = exe("api_hook_nodefaults")
     r = run([prog])
