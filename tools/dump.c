@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -554,6 +555,36 @@ int live_signal_of(int pid)
 	return sig ? sig : dump_signal_default();
 }
 
+/* Root asking a process of another user: the process writes its report through
+ * /proc/OURPID/fd/N, which the kernel opens only to a process allowed to trace us, so root's
+ * request would go unanswered. Root becomes that user for the rest of the command (its
+ * filesystem ids, what the kernel compares; dumpable again, as setuid clears it). True when
+ * nothing had to change or the change was made. */
+int setgroups(size_t size, const gid_t *list); /* <grp.h>'s struct group clashes with ours */
+
+static bool become_owner(int pid)
+{
+	char path[64], buf[4096];
+	unsigned long uid[4], gid[4];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	const char *u, *g;
+	if (geteuid() != 0 || !read_status(path, buf, sizeof(buf)) ||
+	    (u = strstr(buf, "\nUid:")) == NULL || (g = strstr(buf, "\nGid:")) == NULL ||
+	    sscanf(u + 5, "%lu %lu %lu %lu", &uid[0], &uid[1], &uid[2], &uid[3]) != 4 ||
+	    sscanf(g + 5, "%lu %lu %lu %lu", &gid[0], &gid[1], &gid[2], &gid[3]) != 4 ||
+	    uid[3] == 0)
+		return true;
+	if (setgroups(0, NULL) != 0 ||
+	    setresgid((gid_t)gid[3], (gid_t)gid[3], (gid_t)gid[3]) != 0 ||
+	    setresuid((uid_t)uid[3], (uid_t)uid[3], (uid_t)uid[3]) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 1) != 0) {
+		cli_err("process %d belongs to user %lu: cannot become that user to ask it (%s)",
+		        pid, uid[3], strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 /* Can process pid be asked? Else one line saying what is missing. */
 bool live_check(int pid, int sig)
 {
@@ -581,7 +612,7 @@ bool live_check(int pid, int sig)
 	case LIVE_READY:
 		break;
 	}
-	return true;
+	return become_owner(pid);
 }
 
 /* A private folder (0700, mkdtemp) for the reports: its descriptor, or -1 after a message. */

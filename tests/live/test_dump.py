@@ -148,6 +148,23 @@ if shutil.which("setpriv") and run(["setpriv", f"--groups={groups}", "true"], pr
 else:
     print("1,000 groups: skipped (setgroups not permitted)")
 
+# Root asks a process of another user (nobody): the process writes its report through
+# /proc/DUMPPID/fd, which the kernel opens only to whom may trace the dump, so dump becomes that
+# user first. Before, it waited --wait out and said no thread could make the report.
+if os.geteuid() == 0 and shutil.which("setpriv"):
+    live = Live(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", exe("hang")],
+                options=f"dump_signal={SIG}")
+    try:
+        r = dump(live.p.pid, "--json", "--wait", "5")
+        check(r.rc == 0, f"another user's process: dump status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        check(doc["threads"] == 2, "another user's process: its two threads", doc)
+        check(live.p.poll() is None, "another user's process: still running")
+    finally:
+        live.close()
+else:
+    print("another user's process: skipped (not root)")
+
 # The library without a request signal: said so, and the process is left alone.
 live = Live([exe("hang")])
 try:
