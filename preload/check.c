@@ -1371,6 +1371,8 @@ static void list_deferred(struct check *c)
 {
 	const struct tl_report *r = &c->r;
 	struct tl_deferred *defer = c->defer;
+	if (defer)
+		defer->reported = r->nleaked;
 	if (!defer || !r->nleaked || !(defer->v = calloc(r->nleaked, sizeof(*defer->v))))
 		return;
 	size_t untimed = 0;

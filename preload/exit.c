@@ -287,7 +287,8 @@ int64_t tl_exit_early_check_ns(void)
 
 bool tl_exit_teardown_after_leaks(void)
 {
-	return atomic_load(&early_state) == EARLY_DONE && early_leaked > 0 && checks_exit();
+	return atomic_load(&early_state) == EARLY_DONE && early_result.reported > 0 &&
+	       checks_exit();
 }
 
 /* Does the early check's verdict still hold after the teardown? Not when the teardown joined or
@@ -356,7 +357,7 @@ static bool woken(const struct tl_deferred_thread *d)
  * interrupted a holder of the registry's lock: then the answer is yes, unknown. */
 static bool early_result_holds(int status, bool rehearsal, bool in_handler)
 {
-	if (status != early_status || (size_t)early_leaked != early_result.n ||
+	if (status != early_status || early_result.reported != early_result.n ||
 	    early_sorted == NULL)
 		return false;
 	bool holds = true;
@@ -621,7 +622,7 @@ static void teardown_died_of(int sig, siginfo_t *si, void *context)
 
 static void catch_teardown_deaths(void)
 {
-	if (early_leaked == 0 || early_result.out == NULL)
+	if (early_result.reported == 0 || early_result.out == NULL)
 		return;
 	for (size_t i = 0; i < TL_ARRAY_SIZE(teardown_signals); i++) {
 		struct sigaction cur, sa;

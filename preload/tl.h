@@ -679,6 +679,9 @@ struct tl_deferred {
 	bool opened; /* else the exit check opens it (tl_output_open) */
 	struct tl_deferred_thread *v;
 	size_t n;
+	/* the leaks it reports (fail_on=unreachable: not only those that fail); n when v was
+	 * allocated */
+	size_t reported;
 };
 extern struct tl_deferred *tl_defer;
 /* The exit check taken again after the program's teardown (exit.c): is s a thread the early

@@ -98,6 +98,16 @@ for how in ("return", "exit"):
         check(len(r.leaks) == 3 and got == {("waiter", "pthread_cond_wait")},
               f"destroyed ({how}): reported {got}", r.reports)
         check(r.stdout == b"main done\n", f"destroyed ({how}): stdout {r.stdout!r}")
+        # the same with fail_on=unreachable: the workers (on a global condition variable) are
+        # reported but do not fail, and the destroy still stops waiting; the text report is
+        # printed. Before, the escape counted only failing leaks: the process hung, silent
+        r = run([prog, "destroyed", how], options="fail_on=unreachable", timeout=30)
+        check(r.rc == 0 and len(r.leaks) == 3, f"destroyed ({how}) fail_on=unreachable, run "
+              f"{i + 1}: exit status {r.rc}, {len(r.leaks)} reported", r.stderr)
+        r = run([prog, "destroyed", how], options="fail_on=unreachable", json_format=False,
+                timeout=30)
+        check(r.rc == 0 and b"found 3 leaked threads" in r.stderr,
+              f"destroyed ({how}) fail_on=unreachable, text: exit status {r.rc}", r.stderr)
         # woken first, they leave at once: the destroy waits for them, as bare, nothing leaked
         r = run([prog, "told_destroyed", how], timeout=30)
         check(r.rc == 0 and not r.leaks, f"told_destroyed ({how}), run {i + 1}: exit status "
