@@ -191,7 +191,7 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 			complain("%s: the value of %s has no closing quote; ignored", origin,
 			         shown);
 			problems++;
-			break;
+			continue;
 		}
 		if (value == NULL) {
 			sanitize(start, strlen(start), shown, sizeof(shown));

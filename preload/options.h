@@ -113,7 +113,8 @@ enum { TL_OPTIONS(TL_OPT_DEFAULT) };
  * key=value of the text at *p, which it cuts in place (the key and the value end with a NUL),
  * after any separators (':' and blanks). A value may be quoted, as the sanitizers take it:
  * log_path='/tmp/a b/report' or "...". 1: a key and its value (*value NULL: no '='); 0: the
- * end; -1: a quoted value with no closing quote (*key set). Inline, so that the library's
+ * end; -1: a quoted value with no closing quote (*key set; the text goes on after the next
+ * ':'). Inline, so that the library's
  * start-up parse stays on its start pages. */
 static inline __attribute__((always_inline)) bool tl_options_sep(char c)
 {
@@ -139,8 +140,12 @@ static inline __attribute__((always_inline)) int tl_options_next(char **p, char 
 		*value = s;
 		while (*s && (quote ? *s != quote : !tl_options_sep(*s)))
 			s++;
+		/* not closed: the value is dropped up to the next ':', not the whole rest (what
+		 * threadleak run appends to the user's options comes after) */
 		if (quote && *s == '\0') {
-			*p = s;
+			for (s = *value; *s && *s != ':'; s++)
+				;
+			*p = *s ? s + 1 : s;
 			return -1;
 		}
 	}

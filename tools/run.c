@@ -173,7 +173,7 @@ static int check_raw(struct run_opts *o, const char *raw)
 		if (got < 0) {
 			cli_err("--options: the value of %s has no closing quote", key);
 			bad++;
-			break;
+			continue;
 		}
 		if (val == NULL) {
 			cli_err("--options: '%s' is not key=value", key);

@@ -110,6 +110,10 @@ with tempfile.TemporaryDirectory(prefix="tlopt.") as d:
     sane(r, "an open quote", rc=7)
     check(len(warnings(r)) == 1 and warned(r, "log_path", "no closing quote"),
           "an open quote: one warning naming log_path", r.stderr)
+    # what follows the next ':' still applies (threadleak run appends its own options there)
+    r = run_opts("log_path='/tmp/no end:exitcode=9")
+    sane(r, "an open quote, then exitcode=9", rc=9)
+    check(len(warnings(r)) == 1, "an open quote, then exitcode=9: one warning", r.stderr)
 
 # huge, within the environment's limit: 120 KiB
 big = "exitcode=7:" * (120 * 1024 // 11)
