@@ -1527,9 +1527,11 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		if (s->stack.n == 0 && !s->stack_note) {
 			/* its pc now; the grace period's stamp stays, for confirm_early_end */
 			long stamp = s->stamp;
+			int64_t asleep = s->asleep_since_ns; /* before our signal woke it */
 			tl_kernel_view(s);
 			if (s->viewed)
 				s->stamp = stamp;
+			s->asleep_since_ns = asleep;
 			bool running = s->sysno == TL_SYSNO_RUNNING;
 			if (sl[i].stack_lo && s->sysno < 0)
 				pc_only(s, SMALL_RUNNING, SMALL_RUNNING);

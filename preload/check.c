@@ -1121,8 +1121,9 @@ static void symbols_and_hook(struct check *c)
 	hook_from_symbols(c->r.sym);
 }
 
-/* A call seen only for its stack (a thread being created) is none; a duration only a wrapper
- * knows. */
+/* A call seen only for its stack (a thread being created) is none; a duration a wrapper
+ * knows, or for a thread asleep in a call no wrapper saw begin (a mutex wait, a raw system
+ * call), the scheduler's (kernel.c asleep_look). */
 static void settle_call(struct tl_seen *s)
 {
 	if (s->kind == TL_OBJ_CREATING) { /* running: its call was for its stack only */
@@ -1131,6 +1132,9 @@ static void settle_call(struct tl_seen *s)
 	}
 	if (s->since_ns && !s->in_wrapper)
 		s->since_ns = 0;
+	if (s->since_ns == 0 && s->state == TL_ST_BLOCKED && !s->in_wrapper &&
+	    s->asleep_since_ns > 0 && s->asleep_since_ns <= tl_now_ns())
+		s->since_ns = s->asleep_since_ns;
 }
 
 static void describe_threads(struct check *c)

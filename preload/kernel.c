@@ -148,9 +148,12 @@ static bool task_dir_ours(void)
 
 static void tasks_buf_release(void);
 
+static void sched_clock_tie(void);
+
 void tl_kernel_check_begin(void)
 {
 	struct stat st;
+	sched_clock_tie();
 	task_dir = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (task_dir >= 0 && TL_REAL(fstat)(task_dir, &st) == 0) {
 		task_dir_dev = st.st_dev;
@@ -421,6 +424,71 @@ long tl_kernel_others_stamp(void)
 	return -1;
 }
 
+/* ---- how long an unwrapped call has waited ----
+ * A thread in a call no wrapper of ours saw begin (a mutex wait: pthread_mutex_lock is not
+ * wrapped; a raw system call) had no "blocked for". The scheduler knows: se.exec_start of the
+ * task's sched file (kernels built with CONFIG_SCHED_DEBUG, as Debian's, Ubuntu's and Fedora's
+ * are) is when it last accounted the task's run time, for a sleeping task its going to sleep;
+ * in its own clock, tied to ours once per check by the checker's own line (about now, within a
+ * tick). Read in the look, before any signal of ours wakes the thread; at most ASLEEP_MAX
+ * reads a check (10,000 mutex waiters would cost 60 ms more). docs/internals.md, "How long an
+ * unwrapped call has waited". */
+#define ASLEEP_MAX 1000
+static int64_t sched_to_now; /* add to the scheduler's clock for tl_now_ns's; 0: unknown */
+static atomic_int asleep_reads;
+
+/* se.exec_start (in ms, with ns decimals) of a sched file's text, in ns, -1 without. Written
+ * without libc calls (see put_text). */
+static int64_t exec_start_of(const char *buf)
+{
+	static const char key[] = "\nse.exec_start";
+	const char *p = buf;
+	for (; *p; p++) {
+		size_t i = 0;
+		while (key[i] && p[i] == key[i])
+			i++;
+		if (key[i] == '\0')
+			break;
+	}
+	while (*p && *p != ':')
+		p++;
+	if (*p != ':')
+		return -1;
+	for (p++; *p == ' '; p++)
+		;
+	int64_t ms = 0, ns = 0, scale = 100000;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		ms = ms * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+			ns += (*p - '0') * scale;
+	return ms * 1000000 + ns;
+}
+
+static void sched_clock_tie(void)
+{
+	char buf[256];
+	atomic_store(&asleep_reads, 0);
+	sched_to_now = 0;
+	int64_t own =
+	    tl_read_task_file(tl_gettid(), "sched", buf, sizeof(buf)) > 0 ? exec_start_of(buf) : -1;
+	if (own > 0)
+		sched_to_now = tl_now_ns() - own;
+}
+
+static void asleep_look(int dir, struct tl_seen *s)
+{
+	char buf[256];
+	if (sched_to_now == 0 || atomic_fetch_add(&asleep_reads, 1) >= ASLEEP_MAX ||
+	    read_task_raw(dir, s->tid, "sched", buf, sizeof(buf)) <= 0)
+		return;
+	int64_t then = exec_start_of(buf);
+	if (then > 0)
+		s->asleep_since_ns = then + sched_to_now;
+}
+
 /* One look at a task, relative to dir (as read_task_raw): the status file first, then the
  * syscall file, then comm when status could not name it. 1: seen; 0: gone, or a zombie;
  * -errno: the syscall file could not be read (ENOENT, ESRCH: gone). Safe in the helper
@@ -456,6 +524,8 @@ static int look(int dir, struct tl_seen *s)
 	if (n < 0)
 		return (int)n;
 	parse_syscall(buf, s);
+	if (s->sysno >= 0 && !s->in_wrapper && s->since_ns == 0 && s->kstate != 'R')
+		asleep_look(dir, s);
 	if (!named) {
 		n = read_task_raw(dir, s->tid, "comm", s->name, sizeof(s->name));
 		if (n > 0 && s->name[n - 1] == '\n')

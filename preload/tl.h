@@ -420,11 +420,12 @@ struct tl_seen {
 	/* kernel view */
 	long sysno; /* >= 0, or enum tl_sysno */
 	uintptr_t sysargs[6], sys_sp, sys_pc;
-	uint64_t sig_mask; /* the signals it blocks (bit n-1: signal n) */
-	long stamp;        /* tl_kernel_stamp's, read by tl_kernel_view (-1: unknown) */
-	char kstate;       /* the kernel's state letter, likewise */
-	bool viewed;       /* the view still holds: the grace period saw nothing move since */
-	bool view_held;    /* a later stamp equal to the view's confirmed it (before parking) */
+	uint64_t sig_mask;       /* the signals it blocks (bit n-1: signal n) */
+	int64_t asleep_since_ns; /* in a call no wrapper saw: when it went to sleep, 0 unknown */
+	long stamp;              /* tl_kernel_stamp's, read by tl_kernel_view (-1: unknown) */
+	char kstate;             /* the kernel's state letter, likewise */
+	bool viewed;             /* the view still holds: the grace period saw nothing move since */
+	bool view_held; /* a later stamp equal to the view's confirmed it (before parking) */
 	bool looked, look_alive; /* tl_kernel_view_all took its view; what tl_kernel_view said */
 	/* stacks */
 	struct tl_stack stack;

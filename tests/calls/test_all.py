@@ -79,7 +79,7 @@ def expectations(s):
         # pthread_mutex_lock is not wrapped: kernel (futex wait) + stack (__lll_lock_wait)
         "mutex_lock": ("pthread_mutex_lock", global_obj("mutex", "held_mutex", SRC,
                                                         "static pthread_mutex_t held_mutex"),
-                       "mutex_holder", False),
+                       "mutex_holder", os.path.exists("/proc/self/sched")),
         "flock": ("flock", rf"fd {s['flock']} \({lock_file}\), write lock held by this process", None, True),
         "fcntl": ("fcntl(F_SETLKW)", rf"fd {s['fcntl']} \({lock_file}\), write lock held by pid "
                   rf"{s['lock_child']} \(calls_all\)", None, True),

@@ -38,8 +38,17 @@ leaks = by_name(rep)
 check(rep["leaked"] == 2 and set(leaks) == {"takes_b_then_a", "takes_a_then_b"}, "two leaks", rep)
 t2, t3 = leaks["takes_b_then_a"], leaks["takes_a_then_b"]
 check(t2["thread"] == 2 and t3["thread"] == 3, "thread numbers", rep)
-expect(t2, "pthread_mutex_lock", lock_a, held_by=t3, duration=False, context=rep)
-expect(t3, "pthread_mutex_lock", lock_b, held_by=t2, duration=False, context=rep)
+# how long: not from a wrapper (pthread_mutex_lock is not wrapped) but from the scheduler
+# (/proc/PID/task/TID/sched, se.exec_start: when each went to sleep), read before any signal
+# of the check's wakes them. They block right after the barrier, and main exits 100 ms later
+# (before, blocked_ms was null). Kernels without CONFIG_SCHED_DEBUG have no such file.
+sched = os.path.exists("/proc/self/sched")
+expect(t2, "pthread_mutex_lock", lock_a, held_by=t3, duration=sched, context=rep)
+expect(t3, "pthread_mutex_lock", lock_b, held_by=t2, duration=sched, context=rep)
+if sched:
+    for t in (t2, t3):
+        check(80 <= t["blocked_ms"] <= 10000, f"{t['name']}: blocked_ms {t['blocked_ms']}, "
+              "expected the 100 ms main slept and the check's time", rep)
 for leak, fn in ((t2, "second"), (t3, "third")):
     check(fn in functions(leak["stack"]), f"{fn} in the stack", leak)
 check(isinstance(rep["deadlock"], str) and re.fullmatch(cycle, rep["deadlock"]) is not None,
