@@ -33,7 +33,7 @@ enum { READ_ONE_SHOW = 1, READ_STATUS = 2 };
  * (State, Tgid, NSpid, Threads, SigPnd, SigBlk, the context switches, VmRSS) are short, and
  * all but the first two come after Groups: a read cut at the buffer's end lost them
  * (tests/sampling/test_nosignal.py, groups). Written without libc calls (see put_text). */
-static bool long_line(const char *l, size_t n)
+static bool long_line(const char *l, size_t n, bool complete)
 {
 	static const char *const keys[] = {"Groups:", "Cpus_allowed", "Mems_allowed"};
 	if (n > 512)
@@ -42,7 +42,9 @@ static bool long_line(const char *l, size_t n)
 		size_t i = 0;
 		while (keys[k][i] && i < n && l[i] == keys[k][i])
 			i++;
-		if (keys[k][i] == '\0')
+		/* a line cut where it could still be one of them ("Mems") counts as one: no field
+		 * read begins that way, and keeping it would stop the reading there */
+		if (keys[k][i] == '\0' || (!complete && i == n))
 			return true;
 	}
 	return false;
@@ -60,7 +62,7 @@ static size_t keep_lines(char *buf, size_t *whole, size_t total, bool *dropping)
 			end++;
 		bool complete = end < total;
 		end += complete;
-		if (*dropping || long_line(buf + r, end - r)) {
+		if (*dropping || long_line(buf + r, end - r, complete)) {
 			*dropping = !complete;
 		} else {
 			for (size_t i = r; i < end; i++)

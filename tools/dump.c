@@ -5,6 +5,7 @@
  * docs/report-schema.md) into /proc/OURPID/fd/N, which only our user can reach, and goes on
  * (preload/dump.c). The kernel lets only the process's owner (or root) send it a signal. */
 #include "cli.h"
+#include "../preload/options.h" /* the options' syntax: tl_options_next */
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -506,8 +506,9 @@ void usage_dump(FILE *out)
 	      "main thread included, with the chains of waits), without stopping it. PID must\n"
 	      "run under threadleak: `threadleak run`, or LD_PRELOAD=libthreadleak.so with\n"
 	      "THREADLEAK_OPTIONS=dump_signal=N (N: a real-time signal, 63 here by default).\n"
-	      "Only the process's owner (or root) can ask. For a process without the library,\n"
-	      "what /proc shows of its threads (states, kernel waits, system calls).\n"
+	      "Only the process's owner can ask (root: as that user). For a process without\n"
+	      "the library, what /proc shows of its threads (states, kernel waits, system\n"
+	      "calls).\n"
 	      "\n"
 	      "  --json       the library's JSON report (docs/report-schema.md)\n"
 	      "  --signal N   the real-time signal the process takes requests on (its\n"
@@ -535,14 +536,18 @@ static int signal_from_environ(int pid)
 		return 0;
 	buf[len] = '\0';
 	int sig = 0;
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
-		const char *e = buf + i;
-		if (strncmp(e, "THREADLEAK_OPTIONS=", 19) != 0)
+	for (size_t i = 0, next; i < len; i = next) {
+		char *p = buf + i, *key, *val;
+		next = i + strlen(p) + 1; /* before the tokenizer cuts the text */
+		if (strncmp(p, "THREADLEAK_OPTIONS=", 19) != 0)
 			continue;
-		for (const char *p = strstr(e, "dump_signal="); p;
-		     p = strstr(p + 1, "dump_signal="))
-			if (p == e + 19 || p[-1] == ':')
-				sig = atoi(p + 12);
+		p += 19;
+		int got;
+		long v; /* as the library reads them (quotes, blanks), the last one */
+		while ((got = tl_options_next(&p, &key, &val)) != 0)
+			if (got > 0 && val && strcmp(key, "dump_signal") == 0 &&
+			    parse_int(val, 0, SIGRTMAX, &v))
+				sig = (int)v;
 	}
 	free(buf);
 	return sig;
@@ -557,32 +562,25 @@ int live_signal_of(int pid)
 
 /* Root asking a process of another user: the process writes its report through
  * /proc/OURPID/fd/N, which the kernel opens only to a process allowed to trace us, so root's
- * request would go unanswered. Root becomes that user for the rest of the command (its
- * filesystem ids, what the kernel compares; dumpable again, as setuid clears it). True when
- * nothing had to change or the change was made. */
-int setgroups(size_t size, const gid_t *list); /* <grp.h>'s struct group clashes with ours */
-
-static bool become_owner(int pid)
+ * request would go unanswered (dump waited --wait out, then blamed the threads). Becoming that
+ * user here would hand this process (root's environment, its terminal) to it: dumpable, its
+ * own uid. So say at once how to ask: as that user. False after the message. */
+static bool owner_can_answer(int pid)
 {
 	char path[64], buf[4096];
-	unsigned long uid[4], gid[4];
+	unsigned long uid[4];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	const char *u, *g;
+	const char *u;
 	if (geteuid() != 0 || !read_status(path, buf, sizeof(buf)) ||
-	    (u = strstr(buf, "\nUid:")) == NULL || (g = strstr(buf, "\nGid:")) == NULL ||
+	    (u = strstr(buf, "\nUid:")) == NULL ||
 	    sscanf(u + 5, "%lu %lu %lu %lu", &uid[0], &uid[1], &uid[2], &uid[3]) != 4 ||
-	    sscanf(g + 5, "%lu %lu %lu %lu", &gid[0], &gid[1], &gid[2], &gid[3]) != 4 ||
 	    uid[3] == 0)
 		return true;
-	if (setgroups(0, NULL) != 0 ||
-	    setresgid((gid_t)gid[3], (gid_t)gid[3], (gid_t)gid[3]) != 0 ||
-	    setresuid((uid_t)uid[3], (uid_t)uid[3], (uid_t)uid[3]) != 0 ||
-	    prctl(PR_SET_DUMPABLE, 1) != 0) {
-		cli_err("process %d belongs to user %lu: cannot become that user to ask it (%s)",
-		        pid, uid[3], strerror(errno));
-		return false;
-	}
-	return true;
+	cli_err("process %d runs as uid %lu, and its report would come back through this "
+	        "command's /proc entry, which that user cannot open while this runs as root: ask "
+	        "as that user (sudo -u '#%lu' threadleak ... %d)",
+	        pid, uid[3], uid[3], pid);
+	return false;
 }
 
 /* Can process pid be asked? Else one line saying what is missing. */
@@ -612,7 +610,7 @@ bool live_check(int pid, int sig)
 	case LIVE_READY:
 		break;
 	}
-	return become_owner(pid);
+	return owner_can_answer(pid);
 }
 
 /* A private folder (0700, mkdtemp) for the reports: its descriptor, or -1 after a message. */

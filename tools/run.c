@@ -24,6 +24,7 @@
 struct run_opts {
 	char **supps, **raw;
 	size_t nsupps, nraw;
+	size_t nsupp_options; /* suppressions= in --options */
 	long grace, exitcode, orphan_wait;
 	long timeout_ms; /* --timeout: 0 none */
 	double watch_s;  /* --watch: 0 none */
@@ -157,6 +158,7 @@ static int check_one(struct run_opts *o, const char *key, const char *val)
 	case RAW_LIST: /* suppressions=FILE */
 		if (val[0] && access(val, R_OK) != 0)
 			return cli_err("--options: %s=%s: %s", key, val, strerror(errno)), 1;
+		o->nsupp_options += val[0] != '\0';
 		return 0;
 	case RAW_STR:
 	case RAW_FORMAT:
@@ -194,22 +196,30 @@ static int check_raw(struct run_opts *o, const char *raw)
  * is left to the library, which names it. Not what an outer run appended (threadleak run --
  * make check, whose Makefile runs threadleak run again): from there on, the options are not
  * the user's. */
-static void exitcode_from_env(struct run_opts *o)
+static int exitcode_from_env(struct run_opts *o)
 {
 	const char *env = getenv("THREADLEAK_OPTIONS");
-	if (env == NULL || o->exitcode_set)
-		return;
+	int bad = 0;
+	if (env == NULL)
+		return 0;
 	char *copy = strdup(env), *outer = copy ? strstr(copy, RUN_OWN_OPTIONS) : NULL;
 	if (outer)
 		*outer = '\0';
 	char *p = copy, *key, *val;
-	while (p && tl_options_next(&p, &key, &val) > 0) {
+	int got;
+	while (p && (got = tl_options_next(&p, &key, &val)) != 0) {
 		long v;
-		if (val && strcmp(key, "exitcode") == 0 &&
-		    parse_int(val, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode, &v))
+		/* a quote left open would take in run's own options, appended after these */
+		if (got < 0)
+			bad += (cli_err("THREADLEAK_OPTIONS: the value of %s has no closing quote",
+			                key),
+			        1);
+		else if (val && strcmp(key, "exitcode") == 0 && !o->exitcode_set &&
+		         parse_int(val, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode, &v))
 			o->exitcode = v;
 	}
 	free(copy);
+	return bad;
 }
 
 /* "5", "2.5s", "500ms", "2m", "1h" in milliseconds; -1 when not a positive duration. */
@@ -360,7 +370,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			bad++;
 		}
 	}
-	exitcode_from_env(o);
+	bad += exitcode_from_env(o);
 	for (size_t i = 0; i < o->nraw; i++)
 		bad += check_raw(o, o->raw[i]);
 	if (o->update_baseline && o->baseline == NULL)
@@ -422,8 +432,9 @@ static char *library_options(const struct run_opts *o, const struct report_dir *
 /* Suppression files as absolute paths (the command may change directory). */
 static int check_suppressions(struct run_opts *o)
 {
-	if (o->nsupps > TL_MAX_SUPPRESSION_FILES) {
-		cli_err("--suppressions: at most %d files", TL_MAX_SUPPRESSION_FILES);
+	if (o->nsupps + o->nsupp_options > TL_MAX_SUPPRESSION_FILES) {
+		cli_err("--suppressions and --options suppressions=: at most %d files",
+		        TL_MAX_SUPPRESSION_FILES);
 		return -1;
 	}
 	for (size_t i = 0; i < o->nsupps; i++) {

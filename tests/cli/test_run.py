@@ -93,6 +93,19 @@ for opts, words in (("bogus=1", "unknown option 'bogus'"), ("grace_ms=abc", "inv
     lines = [l for l in err(r).splitlines() if l.startswith("threadleak:")]
     check(r.rc == 2 and len(lines) == 1 and words in lines[0] and out(r) == "",
           f"--options {opts}: status {r.rc}, expected 2 and one line with {words!r}", err(r))
+# a quote left open in the environment's THREADLEAK_OPTIONS would take in run's own options
+# (appended after them): said, status 2
+env = dict(os.environ, THREADLEAK_OPTIONS="suppressions='/tmp/a b")
+r = tl("run", "--", leaky, cwd=work, env=env)
+check(r.rc == 2 and "the value of suppressions has no closing quote" in err(r) and out(r) == "",
+      f"open quote in THREADLEAK_OPTIONS: status {r.rc}", err(r))
+# suppression files: at most 8, counting --options suppressions= too
+supp = os.path.join(work, "none.supp")
+with open(supp, "w") as f:
+    f.write("# nothing\n")
+r = tl("run", *sum((["--suppressions", supp] for _ in range(5)), []),
+       *sum((["--options", f"suppressions={supp}"] for _ in range(4)), []), "--", leaky, cwd=work)
+check(r.rc == 2 and "at most 8 files" in err(r), f"9 suppression files: status {r.rc}", err(r))
 r = tl("run", "--options", "grace_ms='20':children=YES", "--", leaky, cwd=work)
 check(r.rc == 23 and "wait_forever" in err(r), f"quoted and any-case values: status {r.rc}", err(r))
 
