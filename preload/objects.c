@@ -258,6 +258,7 @@ static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 {
 	const struct tl_known *self = NULL;
+	int readers = 0; /* the others: all of them hold the waiter back */
 	for (size_t i = 0; i < nk; i++) {
 		if (k[i].tid <= 0)
 			continue;
@@ -268,10 +269,16 @@ static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 				self = &k[i];
 				break;
 			}
-			s->held_by_tid = k[i].tid;
-			s->held_by = k[i].number;
-			return;
+			if (readers++ == 0) {
+				s->held_by_tid = k[i].tid;
+				s->held_by = k[i].number;
+			}
+			break;
 		}
+	}
+	if (readers > 0) {
+		s->held_by_readers = readers;
+		return;
 	}
 	if (self != NULL && s->call != NULL) { /* a writer: readers go to queued_writer */
 		s->held_by_tid = self->tid;

@@ -277,6 +277,7 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .blocked_ms = blocked_ms(r, s),
 	    .held_by = s->held_by,
 	    .held_by_tid = s->held_by_tid,
+	    .held_by_readers = s->held_by ? s->held_by_readers : 0,
 	    .held_by_pid = s->held_by ? 0 : s->held_by_pid,
 	    .held_by_process = s->held_by_process[0] ? s->held_by_process : NULL,
 	    .verdict = tl_verdict_name(s->verdict),
@@ -538,8 +539,11 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	else
 		tl_buf_printf(b, ", \"blocked_ms\": null");
 	if (s->held_by) {
-		tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d}",
+		tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d",
 		              (unsigned long long)s->held_by, (int)s->held_by_tid);
+		if (s->held_by_readers > 1) /* for reading, with others: how many in all */
+			tl_buf_printf(b, ", \"readers\": %d", s->held_by_readers);
+		tl_buf_put(b, "}", 1);
 	} else if (s->held_by_tid) {
 		tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d",
 		              (int)s->held_by_tid);

@@ -438,6 +438,7 @@ struct tl_seen {
 	const char *object;         /* tl_intern'd, NULL or "": none */
 	uint64_t held_by;           /* thread number, 0 none */
 	pid_t held_by_tid;          /* 0 none */
+	int held_by_readers;        /* an rwlock held for reading: by how many threads (0: not) */
 	pid_t held_by_pid;          /* the owner's process when it is another one, else 0 */
 	char held_by_process[16];   /* that process's name (comm) */
 	const char *suppressed_by;  /* rule text, NULL if reported */

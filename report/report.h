@@ -195,6 +195,7 @@ struct tl_text_thread {
 	int64_t blocked_ms;                   /* -1 unknown */
 	uint64_t held_by;                     /* thread number, 0 none */
 	long held_by_tid;                     /* 0 none */
+	long held_by_readers;                 /* an rwlock's readers, held_by one of them; 0 */
 	long held_by_pid;                     /* the owner's process when another one, else 0 */
 	const char *held_by_process;          /* its name, or NULL */
 	const char *verdict, *verdict_reason; /* "unreachable", "freed", ...; NULL: none */

@@ -201,7 +201,11 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 			tl_buf_put(b, " on ", 4);
 			str(b, t->object);
 		}
-		if (t->held_by)
+		if (t->held_by && t->held_by_readers > 1) /* an rwlock held for reading */
+			tl_buf_printf(b, " held by thread %llu (tid %ld) and %ld more reader%s",
+			              (unsigned long long)t->held_by, t->held_by_tid,
+			              t->held_by_readers - 1, t->held_by_readers > 2 ? "s" : "");
+		else if (t->held_by)
 			tl_buf_printf(b, " held by thread %llu (tid %ld)",
 			              (unsigned long long)t->held_by, t->held_by_tid);
 		else if (t->held_by_tid)

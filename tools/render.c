@@ -67,6 +67,7 @@ static void member_thread(const struct member *m, bool show_pid, struct tl_text_
 	    .blocked_ms = jint(leak, "blocked_ms", -1),
 	    .held_by = (uint64_t)jint(held, "thread", 0),
 	    .held_by_tid = (long)jint(held, "tid", 0),
+	    .held_by_readers = (long)jint(held, "readers", 0),
 	    .held_by_pid = (long)jint(held, "pid", 0),
 	    .held_by_process = jstr(held, "process"),
 	    .verdict = jstr(leak, "verdict"),

@@ -13,7 +13,9 @@
  * 2 reads config_rw and wants lock_b; thread 3 holds lock_b and wants config_rw for writing.
  * With "rwupgrade", thread 2 reads config_rw and then wants it for writing: a deadlock of one.
  * With "rwqueue", on a writer-preferring rwlock: thread 2 reads it, thread 3 wants to write
- * (and waits for thread 2), then thread 2 reads it again, which waits behind thread 3. */
+ * (and waits for thread 2), then thread 2 reads it again, which waits behind thread 3.
+ * With "rwreaders", threads 2 and 3 ("reader") read config_rw and stay, and thread 4
+ * ("wants_write") waits to write it: held by both, not only by the first one found. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
@@ -103,6 +105,23 @@ static void *upgrader(void *arg)
 static pthread_rwlock_t queue_rw;
 static sem_t reading;
 
+static void *stays_reading(void *arg)
+{
+	pthread_setname_np(pthread_self(), "reader");
+	pthread_rwlock_rdlock(&config_rw);
+	sem_post(&reading);
+	for (;;)
+		pause();
+	return arg;
+}
+
+static void *wants_write(void *arg)
+{
+	pthread_setname_np(pthread_self(), "wants_write");
+	pthread_rwlock_wrlock(&config_rw);
+	return arg;
+}
+
 static void *rereader(void *arg)
 {
 	pthread_setname_np(pthread_self(), "reads_twice");
@@ -157,6 +176,19 @@ int main(int argc, char **argv)
 		pthread_create(&r, NULL, rereader, NULL);
 		sem_wait(&reading);
 		pthread_create(&w, NULL, queued, NULL);
+		struct timespec ts = {0, 150 * 1000000};
+		nanosleep(&ts, NULL);
+		printf("deadlocked\n");
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "rwreaders") == 0) {
+		sem_init(&reading, 0, 0);
+		pthread_t t;
+		for (int i = 0; i < 2; i++) {
+			pthread_create(&t, NULL, stays_reading, NULL);
+			sem_wait(&reading);
+		}
+		pthread_create(&t, NULL, wants_write, NULL);
 		struct timespec ts = {0, 150 * 1000000};
 		nanosleep(&ts, NULL);
 		printf("deadlocked\n");

@@ -13,10 +13,12 @@ the writer showed no holder and the cycle was missed), and "rwupgrade": a thread
 rwlock and then wants it for writing, a deadlock of one; "rwqueue": on a writer-preferring
 rwlock, a reader that reads again behind a writer waiting for it (the reader was shown held
 by nobody, and no cycle)."""
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 from tl_test import *  # noqa: E402,F403
 from calls_util import *  # noqa: E402,F403
@@ -119,6 +121,34 @@ expect(up, "pthread_rwlock_wrlock", rw, held_by=up, context=rep)
 up_cycle = rf"deadlock: thread 2 waits for {rw} held by thread 2"
 check(isinstance(rep["deadlock"], str) and re.fullmatch(up_cycle, rep["deadlock"]) is not None,
       f"rwupgrade: deadlock {rep['deadlock']!r}", rep)
+
+# an rwlock held for reading by two threads: the writer waiting for it is held by both, said
+# as the first reader and how many (before: the first one found, nothing of the other)
+r = run([prog, "rwreaders"], timeout=60)
+rep = r.report
+check(r.rc == 23 and rep["leaked"] == 3, f"rwreaders: exit status {r.rc}", rep)
+w = next(l for l in rep["leaks"] if l["name"] == "wants_write")
+readers = {l["thread"]: l["tid"] for l in rep["leaks"] if l["name"] == "reader"}
+held = w["held_by"] or {}
+check(w["blocked_in"] == "pthread_rwlock_wrlock" and held.get("thread") in readers and
+      held.get("tid") == readers.get(held.get("thread")) and held.get("readers") == 2,
+      f"rwreaders: the writer's held_by {w['held_by']}", rep)
+t = run([prog, "rwreaders"], json_format=False, timeout=60)
+line = next((l for l in t.stderr.decode().splitlines() if '"wants_write"' in l), "")
+check(re.search(r"held by thread \d+ \(tid \d+\) and 1 more reader$", line) is not None,
+      f"rwreaders: text {line!r}", t.stderr)
+# the CLI renders the JSON report the same way
+cli = os.path.join(os.environ.get("TL_BUILD_ROOT", ""), "tools", "threadleak")
+if os.path.exists(cli):
+    with tempfile.TemporaryDirectory(prefix="tlrw.") as d:
+        path = os.path.join(d, "report.json")
+        with open(path, "w") as f:
+            json.dump(rep, f)
+        c = subprocess.run([cli, "report", "--no-source", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        text = c.stdout.decode(errors="replace") + c.stderr.decode(errors="replace")
+        check(re.search(r"held by thread \d+ \(tid \d+\) and 1 more reader\n", text),
+              "rwreaders: threadleak report's text", text)
 
 qrw = global_obj("rwlock", "queue_rw", SRC, "static pthread_rwlock_t queue_rw")
 r = run([prog, "rwqueue"], timeout=60)
