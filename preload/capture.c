@@ -707,8 +707,10 @@ static void interrupted_view(struct tl_seen *s, const void *context)
 	s->obj = s->obj2 = 0;
 	s->call = NULL;
 	/* Not what the kernel showed of the thread at the check's looks: that was our handler,
-	 * running to its wait or waiting (a slow handler read "running"). */
+	 * running to its wait or waiting (a slow handler read "running"); nor when it went to
+	 * sleep (that was in our handler: how long the call waited before is not known) */
 	s->state = in_call ? TL_ST_BLOCKED : TL_ST_RUNNING;
+	s->asleep_since_ns = 0;
 	tl_kernel_call(s);
 #else
 	(void)s;
@@ -1118,6 +1120,7 @@ static bool send_park(pid_t pid, uid_t uid, pid_t tid, uint32_t gen, uint32_t i)
 	si.si_pid = pid;
 	si.si_uid = uid;
 	si.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)gen << 32 | i);
+	tl_kernel_signal_sent();
 	return TL_REAL(syscall)(SYS_rt_tgsigqueueinfo, pid, tid, park_signal, &si) == 0;
 }
 

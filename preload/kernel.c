@@ -438,6 +438,16 @@ long tl_kernel_others_stamp(void)
 #define ASLEEP_MAX 1000
 static int64_t sched_to_now; /* add to the scheduler's clock for tl_now_ns's; 0: unknown */
 static atomic_int asleep_reads;
+/* When a thread was last sent our signal (tl_now_ns): a thread asleep since then may have been
+ * woken by it, by an earlier check or dump (threadleak watch asks every second), and its sleep
+ * is ours, not its call's. Those are left unknown; the margin covers the clocks' ticks. */
+static _Atomic int64_t last_signal_ns;
+#define SIGNAL_MARGIN_NS (20 * 1000000LL)
+
+void tl_kernel_signal_sent(void)
+{
+	atomic_store_explicit(&last_signal_ns, tl_now_ns(), memory_order_relaxed);
+}
 
 /* se.exec_start (in ms, with ns decimals) of a sched file's text, in ns, -1 without. Written
  * without libc calls (see put_text). */
@@ -486,8 +496,8 @@ static void asleep_look(int dir, struct tl_seen *s)
 	if (sched_to_now == 0 || atomic_fetch_add(&asleep_reads, 1) >= ASLEEP_MAX ||
 	    read_task_raw(dir, s->tid, "sched", buf, sizeof(buf)) <= 0)
 		return;
-	int64_t then = exec_start_of(buf);
-	if (then > 0)
+	int64_t then = exec_start_of(buf), last = atomic_load(&last_signal_ns);
+	if (then > 0 && (last == 0 || then + sched_to_now < last - SIGNAL_MARGIN_NS))
 		s->asleep_since_ns = then + sched_to_now;
 }
 

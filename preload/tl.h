@@ -524,6 +524,7 @@ bool tl_kernel_waits_forever(const struct tl_seen *s, bool shared_ok);
 bool tl_kernel_timed(const struct tl_seen *s);
 /* a task's state letter, and a number that changes whenever it is switched out (-1: unknown) */
 long tl_kernel_stamp(pid_t tid, char *state);
+void tl_kernel_signal_sent(void); /* a thread was sent our signal now (capture.c send_park) */
 /* The same number for every other task of the process at once, from one getrusage: it
  * changes whenever any of them is switched out (-1: unknown). */
 long tl_kernel_others_stamp(void);
