@@ -206,13 +206,11 @@ static long read_task_raw(int dir, pid_t tid, const char *what, char *buf, size_
 		p = put_text(p, "/proc/self/task/");
 	p = put_decimal(p, tl_proc_tid(tid));
 	*p++ = '/';
-	const char *w = what, *status = "status";
-	while (*w && *w == *status)
-		w++, status++;
 	p = put_text(p, what);
 	*p = '\0';
-	return read_raw(dir < 0 ? AT_FDCWD : dir, path, buf, len,
-	                READ_ONE_SHOW | (*w == *status ? READ_STATUS : 0));
+	/* READ_STATUS for every task file: its rule acts only when buf fills, and only the
+	 * status file has long lines then (the others are one short line) */
+	return read_raw(dir < 0 ? AT_FDCWD : dir, path, buf, len, READ_ONE_SHOW | READ_STATUS);
 }
 
 /* /proc/self/task/TID/<what> into buf, as tl_read_file. */

@@ -14,8 +14,6 @@
 struct tl_options tl_opt = TL_OPTIONS_DEFAULTS;
 static const struct tl_options defaults = TL_OPTIONS_DEFAULTS;
 
-enum kind { K_INT, K_BOOL, K_STR, K_FORMAT, K_LIST, K_SIGNAL, K_FAIL_ON };
-
 struct option_def {
 	const char *name;
 	int kind;
@@ -32,8 +30,9 @@ struct option_def {
 #define COUNT_SIGNAL(field) NULL
 #define COUNT_FAIL_ON(field) NULL
 #define COUNT_LIST(field) &tl_opt.n##field
-#define OPTION_DEF(kind, name, field, def, min, max, help) \
-	{#name, K_##kind, offsetof(struct tl_options, field), COUNT_##kind(field), min, max, help},
+#define OPTION_DEF(kind, name, field, def, min, max, help)                                         \
+	{#name, TL_KIND_##kind, offsetof(struct tl_options, field), COUNT_##kind(field), min, max, \
+	 help},
 static const struct option_def defs[] = {TL_OPTIONS(OPTION_DEF)};
 
 static void *field_of(struct tl_options *o, const struct option_def *d)
@@ -76,7 +75,7 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 	char shown[64];
 	void *ptr = field_of(&tl_opt, d);
 	switch (d->kind) {
-	case K_SIGNAL: {
+	case TL_KIND_SIGNAL: {
 		/* 0 (pick a free one) or a real-time signal: only those are free of default
 		 * meanings; SIGRTMIN is computed at run time (glibc reserves the first ones). */
 		long v;
@@ -85,22 +84,22 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		*(int *)ptr = (int)v;
 		return 0;
 	}
-	case K_INT: {
+	case TL_KIND_INT: {
 		long v;
 		if (!parse_long(val, d->min, d->max, &v))
 			goto bad;
 		*(int *)ptr = (int)v;
 		return 0;
 	}
-	case K_BOOL:
+	case TL_KIND_BOOL:
 		if (!tl_options_bool(val, (bool *)ptr))
 			goto bad;
 		return 0;
-	case K_STR:
+	case TL_KIND_STR:
 		*(const char **)ptr = val;
 		uses_copy = true;
 		return 0;
-	case K_FORMAT:
+	case TL_KIND_FORMAT:
 		if (strcmp(val, "text") == 0)
 			*(int *)ptr = TL_FORMAT_TEXT;
 		else if (strcmp(val, "json") == 0)
@@ -108,7 +107,7 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		else
 			goto bad;
 		return 0;
-	case K_FAIL_ON:
+	case TL_KIND_FAIL_ON:
 		if (strcmp(val, "all") == 0)
 			*(int *)ptr = TL_FAIL_ALL;
 		else if (strcmp(val, "unreachable") == 0)
@@ -116,7 +115,7 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		else
 			goto bad;
 		return 0;
-	case K_LIST:
+	case TL_KIND_LIST:
 		if (*val == '\0')
 			return 0;
 		if (*d->count >= d->max) {
@@ -130,21 +129,21 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 	}
 bad:
 	sanitize(val, strlen(val), shown, sizeof(shown));
-	if (d->kind == K_INT)
+	if (d->kind == TL_KIND_INT)
 		complain("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); "
 		         "keeping %d",
 		         origin, shown, d->name, d->min, d->max, *(int *)ptr);
-	else if (d->kind == K_SIGNAL)
+	else if (d->kind == TL_KIND_SIGNAL)
 		complain(
 		    "%s: invalid value '%s' for %s (expected 0 or a real-time signal from %d to "
 		    "%d); keeping %d",
 		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)ptr);
-	else if (d->kind == K_BOOL)
+	else if (d->kind == TL_KIND_BOOL)
 		complain("%s: invalid value '%s' for %s (expected 0 or 1, or false/true, no/yes, "
 		         "off/on); "
 		         "keeping the previous value",
 		         origin, shown, d->name);
-	else if (d->kind == K_FAIL_ON)
+	else if (d->kind == TL_KIND_FAIL_ON)
 		complain("%s: invalid value '%s' for %s (expected all or unreachable); keeping the "
 		         "previous value",
 		         origin, shown, d->name);
@@ -231,17 +230,17 @@ void tl_options_print_help(void)
 		const struct option_def *d = &defs[i];
 		const void *p = field_of((struct tl_options *)&defaults, d);
 		char def[32] = "''";
-		if (d->kind == K_INT || d->kind == K_SIGNAL)
+		if (d->kind == TL_KIND_INT || d->kind == TL_KIND_SIGNAL)
 			snprintf(def, sizeof(def), "%d", *(const int *)p);
-		else if (d->kind == K_BOOL)
+		else if (d->kind == TL_KIND_BOOL)
 			snprintf(def, sizeof(def), "%d", *(const bool *)p);
-		else if (d->kind == K_FORMAT)
+		else if (d->kind == TL_KIND_FORMAT)
 			snprintf(def, sizeof(def), "%s",
 			         *(const int *)p == TL_FORMAT_JSON ? "json" : "text");
-		else if (d->kind == K_FAIL_ON)
+		else if (d->kind == TL_KIND_FAIL_ON)
 			snprintf(def, sizeof(def), "%s",
 			         *(const int *)p == TL_FAIL_UNREACHABLE ? "unreachable" : "all");
-		else if (d->kind == K_STR && *(const char *const *)p != NULL)
+		else if (d->kind == TL_KIND_STR && *(const char *const *)p != NULL)
 			snprintf(def, sizeof(def), "%s", *(const char *const *)p);
 		tl_warn("  %-22s default %-6s %s", d->name, def, d->help);
 	}

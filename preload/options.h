@@ -17,6 +17,18 @@
 enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
 enum tl_fail_on { TL_FAIL_ALL, TL_FAIL_UNREACHABLE };
 
+/* The kinds of option (X's first column): how a value is parsed, by the library and by
+ * threadleak run's check of --options alike. */
+enum tl_opt_kind {
+	TL_KIND_INT,
+	TL_KIND_BOOL,
+	TL_KIND_STR,
+	TL_KIND_FORMAT,
+	TL_KIND_LIST,
+	TL_KIND_SIGNAL,
+	TL_KIND_FAIL_ON
+};
+
 /* X(kind, name, field, default, min, max, help). Kinds: INT (a whole decimal number from min
  * to max), BOOL (1/0, true/false, yes/no, on/off), STR (text, NULL by default), FORMAT (text
  * or json), SIGNAL (0 or a real-time signal), LIST (repeatable: up to max values), FAIL_ON

@@ -268,7 +268,7 @@ void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 void watch_free(struct watch *w);
 
 /* ---- exec.c ---- */
-char *find_library(const char *argv0); /* malloc'd path of libthreadleak.so, or NULL */
+char *find_library(const char *argv0);  /* malloc'd path of libthreadleak.so, or NULL */
 bool library_is_ours(const char *path); /* an ELF object defining threadleak's API */
 /* Why the program at PATH (run as ARGV) gets no library although LD_PRELOAD names it: statically
  * linked, secure execution (set-ID), or `env -i` (report/unchecked.c for the file). */

@@ -98,13 +98,12 @@ static bool has_separator(const char *s)
 /* --options, checked here as the library would take them (preload/options.h), so that a
  * mistake stops run at once with one line, rather than a warning from every process of the
  * command: format and log_path belong to run; exitcode becomes run's own. */
-enum raw_kind { RAW_INT, RAW_BOOL, RAW_STR, RAW_FORMAT, RAW_SIGNAL, RAW_LIST, RAW_FAIL_ON };
 static const struct {
 	const char *name;
-	enum raw_kind kind;
+	enum tl_opt_kind kind;
 	long min, max;
 } raw_defs[] = {
-#define RAW_DEF(kind, name, field, def, min, max, help) {#name, RAW_##kind, min, max},
+#define RAW_DEF(kind, name, field, def, min, max, help) {#name, TL_KIND_##kind, min, max},
     TL_OPTIONS(RAW_DEF)
 #undef RAW_DEF
 };
@@ -127,7 +126,7 @@ static int check_one(struct run_opts *o, const char *key, const char *val)
 	long v;
 	bool b;
 	switch (raw_defs[i].kind) {
-	case RAW_INT:
+	case TL_KIND_INT:
 		if (!parse_int(val, raw_defs[i].min, raw_defs[i].max, &v))
 			return cli_err("--options: invalid %s '%s' (%ld to %ld)", key, val,
 			               raw_defs[i].min, raw_defs[i].max),
@@ -135,33 +134,33 @@ static int check_one(struct run_opts *o, const char *key, const char *val)
 		if (strcmp(key, "exitcode") == 0 && !o->exitcode_set)
 			o->exitcode = v;
 		return 0;
-	case RAW_BOOL:
+	case TL_KIND_BOOL:
 		if (!tl_options_bool(val, &b))
 			return cli_err("--options: invalid %s '%s' (0 or 1, false or true, no or "
 			               "yes, off or on)",
 			               key, val),
 			       1;
 		return 0;
-	case RAW_SIGNAL:
+	case TL_KIND_SIGNAL:
 		if (strcmp(val, "0") != 0 && !parse_int(val, SIGRTMIN, SIGRTMAX, &v))
 			return cli_err("--options: invalid %s '%s' (0, or a real-time signal from "
 			               "%d to %d)",
 			               key, val, SIGRTMIN, SIGRTMAX),
 			       1;
 		return 0;
-	case RAW_FAIL_ON:
+	case TL_KIND_FAIL_ON:
 		if (strcmp(val, "all") != 0 && strcmp(val, "unreachable") != 0)
 			return cli_err("--options: invalid %s '%s' (all or unreachable)", key, val),
 			       1;
 		o->fail_unreachable = strcmp(val, "unreachable") == 0;
 		return 0;
-	case RAW_LIST: /* suppressions=FILE */
+	case TL_KIND_LIST: /* suppressions=FILE */
 		if (val[0] && access(val, R_OK) != 0)
 			return cli_err("--options: %s=%s: %s", key, val, strerror(errno)), 1;
 		o->nsupp_options += val[0] != '\0';
 		return 0;
-	case RAW_STR:
-	case RAW_FORMAT:
+	case TL_KIND_STR:
+	case TL_KIND_FORMAT:
 		return 0;
 	}
 	return 0;
