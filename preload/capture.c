@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -234,8 +235,12 @@ static int find_unloading(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
+/* a dlclose: every kept creation walk is stale (the creation stacks' memo, below) */
+static _Atomic unsigned memo_generation;
+
 void tl_module_unloading(void *handle)
 {
+	atomic_fetch_add_explicit(&memo_generation, 1, memory_order_release);
 	struct link_map *lm = NULL;
 	if (handle == NULL || TL_REAL(dlinfo)(handle, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL ||
 	    lm->l_name == NULL || lm->l_name[0] == '\0')
@@ -262,22 +267,189 @@ static __thread unsigned captures_here __attribute__((tls_model("initial-exec"))
 static void mask_for_unwinding(sigset_t *keep);
 static void unmask_after_unwinding(const sigset_t *keep);
 
-static int stepped_backtrace(void **buf, int max)
+/* ---- the creation stacks' memo ----
+ * A program that creates threads in a loop asks for the same creation stack again and again.
+ * libunwind's walk from a context is a function of what it reads: the context's registers and
+ * stack words (through the address space's access_mem, which we hook: quiet_access_mem), and
+ * the modules' unwind tables. A recorded walk (unw_step, with every word it read noted) is
+ * kept with those words; the next capture from the same place (its context at the same
+ * address: the same depth) compares them, and when all are equal the walk would read the same
+ * and find the same frames: it is not made. About 10 instructions a frame instead of 90 for
+ * libunwind's cached trace, and neither the loader's locks nor libunwind are touched.
+ * A walk is kept only when every word it read lies on this thread's own stack between the
+ * context and the outermost frame (no module memory, as a first walk reads unwind tables; no
+ * signal frame, whose handler may have run on another stack), and it ended at the outermost
+ * frame: the compare then reads only live stack of this thread, which cannot fault. A dlclose
+ * makes every kept walk stale (memo_generation). docs/internals.md, "Creation stacks". */
+#define MEMO_ENTRIES 4
+#define MEMO_READS 160
+struct memo_entry {
+	uintptr_t at; /* the address of the context, 0: empty */
+	unsigned gen; /* memo_generation then */
+	int max, nreads, npcs;
+	bool cut;
+	struct {
+		uintptr_t addr, val;
+	} reads[MEMO_READS];
+	uintptr_t pcs[TL_MAX_FRAMES];
+};
+struct tl_stack_memo {
+	uintptr_t lo, hi;      /* this thread's stack; lo == hi: unknown, nothing kept */
+	unsigned hits, walks;  /* since the thread's first creation */
+	unsigned misses;       /* walks not recorded, while the memo did not pay */
+	unsigned next;         /* the entry to replace */
+	bool busy;             /* in use: a signal handler's creation in between goes without */
+	struct memo_entry rec; /* the walk being recorded */
+	struct memo_entry e[MEMO_ENTRIES];
+};
+extern void *__libc_stack_end; /* the sp at _start, set by the loader */
+/* the entry this thread's walk is noting its reads in, NULL: none */
+static __thread struct memo_entry *memo_recording __attribute__((tls_model("initial-exec")));
+
+void tl_stack_memo_free(struct tl_stack_memo *m)
 {
-	ucontext_t uc;
-	unw_cursor_t cur;
-	sigset_t keep;
-	int n = 0;
-	mask_for_unwinding(&keep); /* two system calls, not four a step (see sigprocmask below) */
-	if (getcontext(&uc) == 0 && unw_init_local(&cur, (unw_context_t *)&uc) >= 0) {
-		while (n < max && unw_step(&cur) > 0) {
-			unw_word_t ip;
-			if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
-				break;
-			buf[n++] = (void *)ip;
+	free(m);
+}
+
+static bool hook_unwinder_reads(void);
+
+/* This thread's memo, made at its first recorded walk, with the bounds of its stack. */
+static struct tl_stack_memo *memo_here(bool make)
+{
+	struct tl_thread *self = tl_self;
+	if (self == NULL)
+		return NULL;
+	struct tl_stack_memo *m = self->stack_memo;
+	if (m != NULL || !make || !tl_deps.unw_getcontext_ || !tl_deps.unw_is_signal_frame_ ||
+	    !hook_unwinder_reads())
+		return m;
+	m = malloc(sizeof(*m)); /* 15 KiB, written only as walks are kept */
+	if (m == NULL)
+		return NULL;
+	memset(m, 0, offsetof(struct tl_stack_memo, rec));
+	for (int i = 0; i < MEMO_ENTRIES; i++)
+		m->e[i].at = 0;
+	if (tl_gettid() == tl_pid) {
+		/* the main thread's stack: from the sp at _start down to its limit (the kernel
+		 * keeps other mappings below that), at most 64 MiB; 8 MiB when unlimited */
+		struct rlimit rl;
+		uintptr_t span = 8u << 20;
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			span = rl.rlim_cur < (64u << 20) ? rl.rlim_cur : (64u << 20);
+		m->hi = (uintptr_t)__libc_stack_end + 4096;
+		m->lo = (uintptr_t)__libc_stack_end - span;
+	} else {
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		if (TL_REAL(pthread_getattr_np)(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+				m->lo = (uintptr_t)addr;
+				m->hi = (uintptr_t)addr + size;
+			}
+			pthread_attr_destroy(&a);
 		}
 	}
+	self->stack_memo = m;
+	return m;
+}
+
+/* The frames a kept walk found, when everything it read is unchanged; -1 otherwise. */
+static int memo_find(struct tl_stack_memo *m, const void *at, int max, uintptr_t *pcs, bool *cut)
+{
+	unsigned gen = atomic_load_explicit(&memo_generation, memory_order_acquire);
+	for (int i = 0; i < MEMO_ENTRIES; i++) {
+		const struct memo_entry *e = &m->e[i];
+		if (e->at != (uintptr_t)at || e->gen != gen || e->max != max)
+			continue;
+		int r = 0;
+		while (r < e->nreads &&
+		       *(const volatile uintptr_t *)e->reads[r].addr == e->reads[r].val)
+			r++;
+		if (r < e->nreads)
+			continue;
+		memcpy(pcs, e->pcs, sizeof(uintptr_t) * (size_t)e->npcs);
+		*cut = e->cut;
+		m->hits++;
+		return e->npcs;
+	}
+	return -1;
+}
+
+/* Keep the walk just recorded in m->rec, if the compare can rely on it (above). */
+static void memo_keep(struct tl_stack_memo *m, const void *at, uintptr_t outermost, int max,
+                      const uintptr_t *pcs, int npcs, bool cut)
+{
+	struct memo_entry *rec = &m->rec;
+	uintptr_t lo = (uintptr_t)at;
+	if (rec->nreads < 0 || lo < m->lo || outermost > m->hi || outermost <= lo)
+		return;
+	for (int r = 0; r < rec->nreads; r++)
+		if (rec->reads[r].addr < lo || rec->reads[r].addr + sizeof(uintptr_t) > outermost)
+			return;
+	struct memo_entry *e = &m->e[m->next++ % MEMO_ENTRIES];
+	e->at = 0;
+	e->nreads = rec->nreads;
+	memcpy(e->reads, rec->reads, sizeof(rec->reads[0]) * (size_t)rec->nreads);
+	memcpy(e->pcs, pcs, sizeof(uintptr_t) * (size_t)npcs);
+	e->npcs = npcs;
+	e->cut = cut;
+	e->max = max;
+	e->gen = rec->gen;
+	e->at = lo;
+}
+
+/* Called by quiet_access_mem for each word libunwind reads while memo_recording is set. */
+static void memo_note(struct memo_entry *rec, uintptr_t addr, uintptr_t val, bool ok)
+{
+	if (rec->nreads < 0)
+		return;
+	if (!ok || rec->nreads >= MEMO_READS) {
+		rec->nreads = -1; /* a read that failed, or too many: not kept */
+		return;
+	}
+	rec->reads[rec->nreads].addr = addr;
+	rec->reads[rec->nreads].val = val;
+	rec->nreads++;
+}
+
+/* A walk from uc by unw_step, its reads noted in rec when rec is not NULL; *outermost: the
+ * outermost frame's CFA when the walk ended there (0: it did not, or crossed a signal frame). */
+static int stepped_backtrace(unw_context_t *uc, void **buf, int max, struct memo_entry *rec,
+                             uintptr_t *outermost)
+{
+	unw_cursor_t cur;
+	sigset_t keep;
+	int n = 0, r = -1;
+	bool signal_frame = false;
+	unw_word_t cfa = 0;
+	*outermost = 0;
+	mask_for_unwinding(&keep); /* two system calls, not four a step (see sigprocmask below) */
+	struct memo_entry *outer = memo_recording;
+	if (rec != NULL) {
+		rec->nreads = 0;
+		rec->gen = atomic_load_explicit(&memo_generation, memory_order_acquire);
+		memo_recording = rec;
+	}
+	if (unw_init_local(&cur, uc) >= 0) {
+		while (n < max && (r = unw_step(&cur)) > 0) {
+			unw_word_t ip;
+			if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) {
+				r = -1;
+				break;
+			}
+			buf[n++] = (void *)ip;
+			if (rec != NULL) {
+				signal_frame |= unw_is_signal_frame(&cur) > 0;
+				if (unw_get_reg(&cur, UNW_REG_SP, &cfa) < 0)
+					r = -1;
+			}
+		}
+	}
+	memo_recording = outer;
 	unmask_after_unwinding(&keep);
+	if (rec != NULL && r == 0 && !signal_frame)
+		*outermost = cfa;
 	return n;
 }
 
@@ -285,20 +457,56 @@ static int stepped_backtrace(void **buf, int max)
 int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 {
 	void *buf[TL_MAX_FRAMES + 16];
+	unw_context_t uc; /* at the same address whenever the caller's stack is as deep */
 	*cut = false;
+	struct tl_stack_memo *m = memo_here(false);
+	/* made at a thread's second creation: a thread that starts one thread pays nothing */
+	if (m == NULL && captures_here - 1 < STEPPED_CAPTURES - 1 && tl_loader_enter(0)) {
+		if (tl_deps_unwind())
+			m = memo_here(true);
+		tl_loader_leave();
+	}
+	bool memo = m != NULL && !m->busy;
+	if (memo) {
+		m->busy = true;
+		atomic_signal_fence(memory_order_seq_cst);
+		if (unw_getcontext(&uc) == 0) {
+			int k = memo_find(m, &uc, max, pcs, cut);
+			if (k >= 0) {
+				atomic_signal_fence(memory_order_seq_cst);
+				m->busy = false;
+				return k;
+			}
+		} else {
+			memo = false;
+		}
+	}
 	/* unw_backtrace uses the loader: a thread that holds its lock forever must not hang
 	 * every thread creation (bare, pthread_create does not need that lock) */
 	if (!tl_loader_enter(CREATION_LOADER_WAIT_MS))
-		return 0;
+		goto out;
 	if (!tl_deps_unwind()) {
 		tl_loader_leave();
-		return 0;
+		goto out;
 	}
 	int want = max + skip + 8;
 	if (want > (int)TL_ARRAY_SIZE(buf))
 		want = TL_ARRAY_SIZE(buf);
-	int n = captures_here++ < STEPPED_CAPTURES ? stepped_backtrace(buf, want)
-	                                           : unw_backtrace(buf, want);
+	unsigned here = captures_here++;
+	int n;
+	uintptr_t outermost = 0;
+	/* a walk is recorded while the memo pays: the first ones, and later when it finds some */
+	if (memo && (here < STEPPED_CAPTURES || m->hits >= m->walks / 2 || m->misses++ % 64 == 0)) {
+		m->walks++;
+		n = stepped_backtrace(&uc, buf, want, &m->rec, &outermost);
+	} else if (here < STEPPED_CAPTURES) {
+		ucontext_t guc;
+		n = getcontext(&guc) == 0
+		        ? stepped_backtrace((unw_context_t *)&guc, buf, want, NULL, &outermost)
+		        : 0;
+	} else {
+		n = unw_backtrace(buf, want);
+	}
 	tl_loader_leave();
 	int i = 0;
 	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
@@ -307,7 +515,19 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 	for (; i < n && k < max; i++)
 		pcs[k++] = (uintptr_t)buf[i];
 	*cut = i < n;
+	if (outermost != 0)
+		memo_keep(m, &uc, outermost, max, pcs, k, *cut);
+	if (memo) {
+		atomic_signal_fence(memory_order_seq_cst);
+		m->busy = false;
+	}
 	return k;
+out:
+	if (memo) {
+		atomic_signal_fence(memory_order_seq_cst);
+		m->busy = false;
+	}
+	return 0;
 }
 
 /* libunwind masks every signal around each step, twice: its cache lock and its dl_iterate_phdr
@@ -381,8 +601,13 @@ static bool unknown_read, guess_read, guess_confirmed, guess_spoiled;
 static int quiet_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
                             void *arg)
 {
-	if (!checker_reads || write)
-		return unwinder_access_mem(as, addr, val, write, arg);
+	if (!checker_reads || write) {
+		int r = unwinder_access_mem(as, addr, val, write, arg);
+		struct memo_entry *rec = memo_recording;
+		if (TL_UNLIKELY(rec != NULL) && !write)
+			memo_note(rec, addr, r == 0 ? *val : 0, r == 0);
+		return r;
+	}
 	if (addr + sizeof(*val) > unknown_lo && addr < unknown_hi && addr != known_pc &&
 	    addr != known_sp) {
 		if (addr != guessed_fp) {
@@ -420,16 +645,29 @@ static void quiet_forget(void)
 	memset(quiet_pages, 0, sizeof(quiet_pages));
 }
 
+static void hook_once(void)
+{
+	unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
+	unwinder_access_mem = acc->access_mem;
+	__atomic_store_n(&acc->access_mem, quiet_access_mem, __ATOMIC_RELEASE);
+}
+
+/* libunwind's reads go through quiet_access_mem from now on: once, by the first checker or
+ * the first creation stack recorded; a thread unwinding meanwhile calls either function, both
+ * right. A libunwind without unw_get_accessors keeps its own (false). */
+static bool hook_unwinder_reads(void)
+{
+	static struct tl_once once = TL_ONCE_INIT;
+	if (!tl_deps_unwind() || tl_deps.unw_get_accessors_ == NULL)
+		return false;
+	tl_once(&once, hook_once);
+	return true;
+}
+
 static void quiet_begin(sigset_t *keep)
 {
-	/* once, by the checker (under the check's lock); a thread unwinding meanwhile calls
-	 * either function, both right. A libunwind without unw_get_accessors keeps its own. */
 	quiet_tid = tl_gettid();
-	if (unwinder_access_mem == NULL && tl_deps_unwind() && tl_deps.unw_get_accessors_) {
-		unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
-		unwinder_access_mem = acc->access_mem;
-		__atomic_store_n(&acc->access_mem, quiet_access_mem, __ATOMIC_RELEASE);
-	}
+	hook_unwinder_reads();
 
 	mask_for_unwinding(keep);
 	checker_reads = true;

@@ -75,6 +75,10 @@ static void load_unwind(void)
 	/* only to read memory faster at the check (capture.c quiet_access_mem) */
 	*(void **)&tl_deps.unw_get_accessors_ =
 	    TL_REAL(dlsym)(h, TL_XSTR(UNW_ARCH_OBJ(get_accessors)));
+	/* only for the creation stacks' memo (capture.c, "Creation stacks") */
+	*(void **)&tl_deps.unw_getcontext_ = TL_REAL(dlsym)(h, TL_XSTR(UNW_ARCH_OBJ(getcontext)));
+	*(void **)&tl_deps.unw_is_signal_frame_ =
+	    TL_REAL(dlsym)(h, TL_XSTR(UNW_OBJ(is_signal_frame)));
 	/* Per-thread caches, so no parked thread can hold a lock the unwinder needs. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	unwind_ok = true;

@@ -71,6 +71,9 @@ struct tl_deps {
 	unw_addr_space_t *unw_local_addr_space_;
 	__typeof__(unw_backtrace) *unw_backtrace_;
 	__typeof__(UNW_ARCH_OBJ(get_accessors)) *unw_get_accessors_; /* optional: NULL */
+	/* optional (NULL): only for the creation stacks' memo (capture.c) */
+	__typeof__(UNW_ARCH_OBJ(getcontext)) *unw_getcontext_;
+	__typeof__(UNW_OBJ(is_signal_frame)) *unw_is_signal_frame_;
 	TL_DW_FUNCS(TL_DW_MEMBER)
 };
 extern struct tl_deps tl_deps;
@@ -106,6 +109,10 @@ void tl_deps_warn_demangle_missing(void);
 #define unw_set_caching_policy (*tl_deps.unw_set_caching_policy_)
 #undef unw_get_accessors
 #define unw_get_accessors (*tl_deps.unw_get_accessors_)
+#undef unw_getcontext
+#define unw_getcontext (*tl_deps.unw_getcontext_)
+#undef unw_is_signal_frame
+#define unw_is_signal_frame (*tl_deps.unw_is_signal_frame_)
 #undef unw_local_addr_space
 #define unw_local_addr_space (*tl_deps.unw_local_addr_space_)
 

@@ -102,6 +102,7 @@ static struct tl_thread *new_record(void)
 static void free_record(struct tl_thread *t)
 {
 	free(atomic_exchange_explicit(&t->spare, NULL, memory_order_relaxed));
+	tl_stack_memo_free(t->stack_memo);
 	memset(t, 0, sizeof(*t));
 	if (t == &main_record)
 		return;

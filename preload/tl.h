@@ -200,6 +200,9 @@ struct tl_thread {
 	_Atomic uintptr_t read_held[TL_READ_HELD];
 	/* a freed record, zeroed, for this thread's next creation (registry.c new_record) */
 	struct tl_thread *_Atomic spare;
+	/* the creation stacks this thread took last, with what each depended on (capture.c,
+	 * "the creation stacks' memo"); malloc'd by the thread itself, freed with the record */
+	struct tl_stack_memo *stack_memo;
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
@@ -552,6 +555,7 @@ bool tl_read_own(uintptr_t addr, void *buf, size_t len);
 bool tl_pc_is_own(uintptr_t pc);           /* a pc inside this library */
 const char *tl_module_of_pc(uintptr_t pc); /* its object's path ("" the program), or NULL */
 void tl_module_unloading(void *handle);    /* dlclose(handle) is about to run */
+void tl_stack_memo_free(struct tl_stack_memo *m);
 /* Wait for the threads the last check parked to be out of its handler, then choose and install
  * the sampling signal: first in a check, before any thread's signal mask is read. at_exit: the
  * threads this check parks may still be leaving the handler when it returns. */
