@@ -298,7 +298,7 @@ struct th {
 	bool candidate, root, stack_marked, stack_scanned, handle_held;
 	int kind;
 	const char *call;
-	uintptr_t obj;
+	uintptr_t obj, obj2;
 	uint32_t seq;
 	struct tl_thread *rec;
 	uintptr_t regs[9];
@@ -666,15 +666,23 @@ static int cmp_th_tid(const void *a, const void *b)
 /* The checking thread's stack's low end when it is not the main thread (0: its mapping's). */
 static uintptr_t checker_lo;
 
-static bool untimed_memory_wait(const char *call)
+/* A wait that only a wake of its object in memory ends: the wrapped calls without a timeout,
+ * and a futex wait without one made through syscall() (Rust's std, libstdc++'s std::future,
+ * std::latch and std::atomic<int>::wait: wrap_wait.c). A futex word that another process may
+ * wake lies in shared memory, which is no heap block: "memory any thread can name". */
+static bool untimed_memory_wait(const struct th *t)
 {
 	static const char *const calls[] = {
 	    "pthread_cond_wait",    "cnd_wait", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
 	    "pthread_barrier_wait", "sem_wait", "pthread_join",          "thrd_join",
 	    "pthread_mutex_lock",   "mtx_lock",
 	};
-	for (size_t i = 0; call && i < TL_ARRAY_SIZE(calls); i++)
-		if (strcmp(call, calls[i]) == 0)
+	if (t->call == NULL)
+		return false;
+	if (t->kind == TL_OBJ_FUTEX)
+		return t->obj2 == TL_FUTEX_UNTIMED && strcmp(t->call, "futex") == 0;
+	for (size_t i = 0; i < TL_ARRAY_SIZE(calls); i++)
+		if (strcmp(t->call, calls[i]) == 0)
 			return true;
 	return false;
 }
@@ -1560,7 +1568,7 @@ static void snapshot_waits(bool blind)
 		t->parked = t->candidate = t->blocked_unparked = false;
 		t->call = NULL;
 		t->kind = 0;
-		t->obj = 0;
+		t->obj = t->obj2 = 0;
 		t->seq = 0;
 		t->join_target = -1;
 		t->tls_lo = 0;
@@ -1581,6 +1589,7 @@ static void snapshot_waits(bool blind)
 		t->call = rec->blk.call;
 		t->kind = rec->blk.kind;
 		t->obj = rec->blk.obj;
+		t->obj2 = rec->blk.obj2;
 		memcpy(t->regs, rec->blk.regs, sizeof(t->regs));
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&rec->blk.seq, memory_order_relaxed) != seq)
@@ -1666,7 +1675,7 @@ static void snapshot_waits(bool blind)
 		struct th *t = &ths[i];
 		if (t->stk_lo && static_tls_size > tcb_from_top && tcb_from_top > 1)
 			t->tls_lo = (uintptr_t)t->handle - (static_tls_size - tcb_from_top);
-		if (!t->parked || t->main || !t->stk_lo || !untimed_memory_wait(t->call) ||
+		if (!t->parked || t->main || !t->stk_lo || !untimed_memory_wait(t) ||
 		    t->tls_lo <= t->regs[1] || t->tls_lo > t->stk_hi)
 			continue;
 		t->candidate = true;
@@ -1899,7 +1908,7 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			why = "not found in /proc";
 		} else if (!t->candidate) {
 			v = TL_V_REACHABLE;
-			if (t->parked && untimed_memory_wait(t->call))
+			if (t->parked && untimed_memory_wait(t))
 				v = TL_V_UNKNOWN,
 				why = "its stack is not where threadleak can find it";
 			else if (t->parked)

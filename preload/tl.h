@@ -118,7 +118,7 @@ enum tl_obj_kind {
 	TL_OBJ_MSGQ,   /* obj: SysV msqid */
 	TL_OBJ_SEMSET, /* obj: SysV semid */
 	TL_OBJ_PID,    /* obj: pid (or -1) */
-	TL_OBJ_FUTEX,  /* obj: futex address */
+	TL_OBJ_FUTEX,  /* obj: futex address; obj2: TL_FUTEX_UNTIMED (syscall() wrapper) */
 	TL_OBJ_SIGNALS,
 	TL_OBJ_SLEEP,    /* obj: requested ms, or -1; obj2: its µs when under 1 ms, or
 	                  * TL_SLEEP_ABSOLUTE (obj: what was left at the call) */
@@ -126,6 +126,9 @@ enum tl_obj_kind {
 	TL_OBJ_PATH,     /* obj: the path's address, obj2: the directory fd (open, openat) */
 };
 #define TL_SLEEP_ABSOLUTE ((uintptr_t)1 << 62)
+/* A futex wait (FUTEX_WAIT or FUTEX_WAIT_BITSET) without a timeout: only a wake of its word
+ * ends it, as a condition variable's wait (the verdicts, reach.c) */
+#define TL_FUTEX_UNTIMED 1
 
 enum tl_flags {
 	TL_F_JOINED = 1u << 0,

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <malloc.h>
 #include <sys/epoll.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef BIG
@@ -273,6 +277,30 @@ static struct chan *submit_and_free(void)
 	return NULL;
 }
 
+/* Raw futex waits through syscall(), as Rust's std (FUTEX_WAIT_BITSET, no timeout) and
+ * libstdc++'s std::future and std::latch (FUTEX_WAIT) block: on a heap word that only the
+ * waiters' stacks hold (blocked forever), on a global one, or with a timeout (it returns by
+ * itself and waits again). */
+static int futex_op = FUTEX_WAIT_PRIVATE;
+static struct timespec *futex_timeout;
+static _Atomic int global_word;
+
+static void *futex_waiter(void *arg)
+{
+	_Atomic int *w = unbox(arg);
+	while (atomic_load(w) == 0)
+		syscall(SYS_futex, w, futex_op, 0, futex_timeout, NULL, FUTEX_BITSET_MATCH_ANY);
+	return NULL;
+}
+
+/* n waiters on a fresh heap word, or on w */
+static void futex_waiters(int n, _Atomic int *w)
+{
+	_Atomic int *word = w ? w : calloc(1, sizeof(*word));
+	for (int i = 0; i < n; i++)
+		start_detached(futex_waiter, boxed((struct chan *)word));
+}
+
 struct node {
 	struct node *next;
 	void *payload;
@@ -367,6 +395,20 @@ int main(int argc, char **argv)
 		 * check allocates more than it holds */
 		mallopt(M_TOP_PAD, 0);
 		printf("top %zu\n", mallinfo2().keepcost);
+	} else if (strcmp(mode, "futex") == 0) { /* 3 words, 2 waiters each: unreachable */
+		for (int i = 0; i < 3; i++)
+			futex_waiters(2, NULL);
+	} else if (strcmp(mode, "futexbitset") == 0) {
+		futex_op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
+		for (int i = 0; i < 3; i++)
+			futex_waiters(2, NULL);
+	} else if (strcmp(mode, "futextimed") == 0) { /* reachable: each returns by itself */
+		static struct timespec minute = {.tv_sec = 60};
+		futex_timeout = &minute;
+		for (int i = 0; i < 3; i++)
+			futex_waiters(2, NULL);
+	} else if (strcmp(mode, "futexglobal") == 0) { /* reachable: any thread can name it */
+		futex_waiters(6, &global_word);
 	} else if (strcmp(mode, "mixed") == 0) {
 		/* unreachable and reachable side by side */
 		seed();

@@ -81,6 +81,26 @@ if sum(n for (v, _), n in c.items() if v == "unreachable") != 15:
 T.check(sum(n for (v, _), n in c.items() if v == "unreachable") == 15 and
         sum(n for (v, _), n in c.items() if v == "reachable") == 1, f"mixed: {c}", leaks)
 
+# raw futex waits through syscall() (Rust's std, libstdc++'s std::future and std::latch):
+# untimed on a heap word only the waiters hold, blocked forever (they were "reachable: it can
+# run again on its own"), with FUTEX_WAIT and with FUTEX_WAIT_BITSET; with a timeout, or on a
+# global word, reachable
+for case in ("futex", "futexbitset"):
+    r, leaks = U.run_case(case)
+    if sum(l["verdict"] == "unreachable" for l in leaks) != 6:  # a stale pointer copy
+        r, leaks = U.run_case(case)
+    T.check(len(leaks) == 6, f"{case}: {len(leaks)} leaks, expected 6", leaks)
+    for l in leaks:
+        T.check(l["blocked_in"] == "futex" and l["verdict"] == "unreachable" and
+                l["verdict_reason"].startswith("nothing can reach futex "),
+                f"{case}: thread {l['thread']} is {l['verdict']} ({l['verdict_reason']})", leaks)
+r, leaks = U.run_case("futextimed")
+U.assert_reachable("futextimed", leaks, routine="futex_waiter", count=6)
+T.check(all(l["verdict_reason"].startswith("it can run again on its own") for l in leaks),
+        f"futextimed: reasons {U.verdicts(leaks)}", leaks)
+r, leaks = U.run_case("futexglobal")
+U.assert_reachable("futexglobal", leaks, routine="futex_waiter", count=6)
+
 # freed while its senders wait: a channel in a mapping of its own, unmapped by free()
 r, leaks = U.run_case("freed", prog="reach_big")
 T.check(len(leaks) == 3, f"freed: {len(leaks)} leaks", leaks)
