@@ -62,6 +62,9 @@
 	X(dwarf_decl_line)              \
 	X(dwarf_decl_file)              \
 	X(dwarf_hasattr)                \
+	X(dwarf_getlocation)            \
+	X(dwarf_getlocation_attr)       \
+	X(dwarf_formaddr)               \
 	X(elf_memory)
 
 struct tl_deps {
@@ -156,6 +159,9 @@ void tl_deps_warn_demangle_missing(void);
 #define dwarf_decl_line (*tl_deps.dwarf_decl_line_)
 #define dwarf_decl_file (*tl_deps.dwarf_decl_file_)
 #define dwarf_hasattr (*tl_deps.dwarf_hasattr_)
+#define dwarf_getlocation (*tl_deps.dwarf_getlocation_)
+#define dwarf_getlocation_attr (*tl_deps.dwarf_getlocation_attr_)
+#define dwarf_formaddr (*tl_deps.dwarf_formaddr_)
 #define elf_memory (*tl_deps.elf_memory_)
 
 #endif

@@ -229,9 +229,8 @@ TL_EXPORT long syscall(long nr, ...)
 	if (nr == SYS_futex) {
 		int op = (int)a2 & FUTEX_CMD_MASK;
 		/* the timeout is a4 for each of them */
-		uintptr_t untimed = (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && a4 == 0
-		                        ? TL_FUTEX_UNTIMED
-		                        : 0;
+		uintptr_t untimed =
+		    (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && a4 == 0 ? TL_FUTEX_UNTIMED : 0;
 		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI ||
 		    op == FUTEX_WAIT_REQUEUE_PI)
 			TL_BLOCKING(long, "futex", TL_OBJ_FUTEX, a1, untimed,

@@ -245,6 +245,7 @@ struct cu_range {
 };
 
 /* What we keep per module, in its libdwfl userdata slot. */
+struct var_loc; /* var_decl's index */
 struct mod_data {
 	bool main;        /* the executable: open /proc/self/exe if its path does not open */
 	const void *vdso; /* the vDSO's image in memory, read with elf_memory */
@@ -252,6 +253,9 @@ struct mod_data {
 	bool cus_indexed; /* cus: every CU's ranges, for modules without .debug_aranges */
 	struct cu_range *cus;
 	size_t ncus;
+	bool vars_indexed; /* vars: every static-storage variable's address (var_decl) */
+	struct var_loc *vars;
+	size_t nvars;
 	const struct tl_sym_files *opts; /* report files: the --debug-dir folders */
 };
 
@@ -786,6 +790,7 @@ static int free_mod_data(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Ad
 	struct mod_data *md = *ud;
 	if (md) {
 		free(md->cus);
+		free(md->vars);
 		free(md);
 		*ud = NULL;
 	}
@@ -1458,55 +1463,117 @@ void tl_sym_signal_frame(struct tl_symbolizer *s, uintptr_t pc, struct tl_frame 
 	                         .signal_frame = true};
 }
 
-/* Find where a global or static variable was declared: walk the CU's top-level variables. */
-static bool var_decl(struct tl_symbolizer *s, Dwfl_Module *mod, const char *name, char *where,
-                     size_t len)
+/* ---- where a global or static variable was declared ---- */
+
+/* Each variable of static storage that DWARF places at a fixed address: found by the address,
+ * not the name. Names are not unique (a static `mu` in two files, two function-local statics
+ * `lock` in one), and C++ ones are mangled in the symbol table and live in namespaces and
+ * functions. */
+struct var_loc {
+	Dwarf_Addr addr; /* unbiased, as DWARF has it */
+	Dwarf_Die die;   /* the variable's, for its declaration's file and line */
+};
+
+static int cmp_var_loc(const void *a, const void *b)
 {
+	const struct var_loc *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The fixed address of a variable's DW_AT_location: a lone DW_OP_addr (or DWARF 5's DW_OP_addrx,
+ * GNU's DW_OP_GNU_addr_index). */
+static bool var_addr(Dwarf_Die *die, Dwarf_Addr *out)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Op *expr;
+	size_t n;
+	if (dwarf_attr(die, DW_AT_location, &attr) == NULL ||
+	    dwarf_getlocation(&attr, &expr, &n) != 0 || n != 1)
+		return false;
+	if (expr[0].atom == DW_OP_addr) {
+		*out = expr[0].number;
+		return true;
+	}
+	Dwarf_Attribute res;
+	return (expr[0].atom == DW_OP_addrx || expr[0].atom == DW_OP_GNU_addr_index) &&
+	       dwarf_getlocation_attr(&attr, &expr[0], &res) == 0 && dwarf_formaddr(&res, out) == 0;
+}
+
+static bool var_push(struct mod_data *md, size_t *cap, Dwarf_Addr addr, const Dwarf_Die *die)
+{
+	if (md->nvars == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct var_loc *v = realloc(md->vars, c * sizeof(*v));
+		if (v == NULL)
+			return false;
+		md->vars = v;
+		*cap = c;
+	}
+	md->vars[md->nvars++] = (struct var_loc){addr, *die};
+	return true;
+}
+
+/* The scopes a static-storage variable is defined in: the unit, namespaces, functions and
+ * their blocks (a class holds only its static members' declarations; their definitions are
+ * at namespace level). depth bounds a malformed tree. */
+static void index_vars_in(struct mod_data *md, size_t *cap, Dwarf_Die *parent, int depth)
+{
+	Dwarf_Die child;
+	if (depth > 64 || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		Dwarf_Addr a;
+		if (tag == DW_TAG_variable) {
+			if (var_addr(&child, &a) && !var_push(md, cap, a, &child))
+				return;
+		} else if (tag == DW_TAG_namespace || tag == DW_TAG_subprogram ||
+		           tag == DW_TAG_lexical_block || tag == DW_TAG_module) {
+			index_vars_in(md, cap, &child, depth + 1);
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static void index_vars(Dwfl_Module *mod, struct mod_data *md)
+{
+	md->vars_indexed = true;
+	size_t cap = 0;
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = NULL;
-	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
-		Dwarf_Die child;
-		if (dwarf_child(cu, &child) != 0)
-			continue;
-		do {
-			int tag = dwarf_tag(&child);
-			Dwarf_Die inner;
-			/* function-local statics sit one level down */
-			if (tag == DW_TAG_subprogram && dwarf_child(&child, &inner) == 0) {
-				do {
-					if (dwarf_tag(&inner) == DW_TAG_variable &&
-					    dwarf_diename(&inner) &&
-					    strcmp(dwarf_diename(&inner), name) == 0 &&
-					    dwarf_hasattr(&inner, DW_AT_location)) {
-						int line = 0;
-						dwarf_decl_line(&inner, &line);
-						const char *f = dwarf_decl_file(&inner);
-						char *nf = normalize_path(f);
-						const char *base = nf ? strrchr(nf, '/') : NULL;
-						snprintf(where, len, "%s:%d",
-						         base ? base + 1 : (nf ? nf : "?"), line);
-						free(nf);
-						return true;
-					}
-				} while (dwarf_siblingof(&inner, &inner) == 0);
-			}
-			if (tag != DW_TAG_variable)
-				continue;
-			const char *n = dwarf_diename(&child);
-			if (n == NULL || strcmp(n, name) != 0)
-				continue;
-			int line = 0;
-			dwarf_decl_line(&child, &line);
-			const char *f = dwarf_decl_file(&child);
-			char *nf = normalize_path(f);
-			const char *base = nf ? strrchr(nf, '/') : NULL;
-			snprintf(where, len, "%s:%d", base ? base + 1 : (nf ? nf : "?"), line);
-			free(nf);
-			return true;
-		} while (dwarf_siblingof(&child, &child) == 0);
-	}
-	(void)s;
-	return false;
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL)
+		index_vars_in(md, &cap, cu, 0);
+	if (md->nvars)
+		qsort(md->vars, md->nvars, sizeof(*md->vars), cmp_var_loc);
+}
+
+/* "file:line" of the declaration of the variable that starts at addr (a symbol's address). */
+static bool var_decl(Dwfl_Module *mod, uintptr_t addr, char *where, size_t len)
+{
+	void **ud = NULL;
+	Dwarf_Addr bias;
+	if (dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL) == NULL || ud == NULL ||
+	    *ud == NULL || dwfl_module_nextcu(mod, NULL, &bias) == NULL)
+		return false;
+	struct mod_data *md = *ud;
+	if (!md->vars_indexed)
+		index_vars(mod, md);
+	struct var_loc key = {.addr = addr - bias};
+	struct var_loc *v =
+	    md->nvars ? bsearch(&key, md->vars, md->nvars, sizeof(key), cmp_var_loc) : NULL;
+	if (v == NULL)
+		return false;
+	Dwarf_Die die = v->die; /* the module's Dwarf lives as long as the symbolizer */
+	/* both follow DW_AT_specification: a C++ static member's line is its declaration's */
+	int line = 0;
+	dwarf_decl_line(&die, &line);
+	const char *f = dwarf_decl_file(&die);
+	if (f == NULL || line <= 0)
+		return false;
+	char *nf = normalize_path(f);
+	const char *base = nf ? strrchr(nf, '/') : NULL;
+	snprintf(where, len, "%s:%d", base ? base + 1 : (nf ? nf : f), line);
+	free(nf);
+	return true;
 }
 
 bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
@@ -1529,7 +1596,7 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	bool lines =
 	    tl_sym_system_lines ||
 	    !tl_module_is_system(dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
-	if (lines && var_decl(s, mod, plain ? plain : name, where, sizeof(where))) {
+	if (lines && var_decl(mod, addr - off, where, sizeof(where))) {
 		if (off)
 			snprintf(buf, len, "%s+%lu (%s)", shown, (unsigned long)off, where);
 		else

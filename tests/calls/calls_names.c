@@ -1,0 +1,44 @@
+/* Objects are named with where they were declared, found by their address (tests/calls
+ * test_names.py): this file and calls_names_other.c each have a static `mu` and `cv`, and
+ * first() and second() each a function-local static `lock`. By name alone, the first match
+ * in any unit was taken: other.c's waiter was shown on this file's objects, and first()'s
+ * lock at second()'s line. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <unistd.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* DECL this_mu */
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;   /* DECL this_cv */
+
+void names_other_start(void); /* calls_names_other.c */
+
+static void *first(void *arg)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* DECL first_lock */
+	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&lock); /* relocks: blocked forever */
+	return arg;
+}
+
+static void *second(void *arg)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* DECL second_lock */
+	static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;     /* DECL second_cv */
+	pthread_mutex_lock(&lock);
+	for (;;)
+		pthread_cond_wait(&cv, &lock);
+	return arg;
+}
+
+int main(void)
+{
+	pthread_t t;
+	pthread_mutex_lock(&mu); /* this file's statics, in use, waited on by nobody */
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_create(&t, NULL, first, NULL);
+	pthread_create(&t, NULL, second, NULL);
+	names_other_start();
+	usleep(100000);
+	return 0;
+}
