@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -282,10 +283,54 @@ int tl_output_again(int fd)
 	return fd >= 0 && (fd == ending_err_fd || fd <= 2 || fd == reopened) ? stderr_fd() : fd;
 }
 
+/* The log file opened for the report (open_log, open_run_log): a write to it that fails (a full
+ * disk, a quota, an I/O error, a device such as /dev/full) puts the report on stderr instead,
+ * with one line that says why: a report is never lost without a word. */
+static int log_fd = -1;
+static char log_name[256];
+static bool log_failed; /* once failed: what follows goes to stderr too */
+
+static void opened_log(int fd, const char *name)
+{
+	log_fd = fd;
+	log_failed = false;
+	tl_shown(name, strlen(name), sizeof(log_name) - 8, log_name, sizeof(log_name));
+}
+
 static void release(int fd)
 {
+	if (fd >= 0 && fd == log_fd)
+		log_fd = -1;
 	if (fd > 2 && fd != err_fd && fd != ending_err_fd && fd != ending_out_fd)
 		close(fd);
+}
+
+/* Wait until fd takes more (a log that is a FIFO or a terminal, opened O_NONBLOCK so that opening
+ * it cannot block): a second at a time, ten at most without progress. */
+static bool writable_again(int fd, int *waits)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	return ++*waits <= 10 && TL_REAL(syscall)(SYS_poll, &p, 1, 1000) > 0 &&
+	       !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* Write it all; 0, or the errno that stopped it (EPIPE: the reader has gone). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	int waits = 0;
+	while (len > 0) {
+		ssize_t w = TL_REAL(syscall)(SYS_write, fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN && writable_again(fd, &waits))
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		buf += w;
+		len -= (size_t)w;
+		waits = 0;
+	}
+	return 0;
 }
 
 /* A reader that has gone (a pipe whose reader saw the program close it) must cost the report,
@@ -300,20 +345,23 @@ void tl_output_write(int fd, const char *buf, size_t len)
 	sigpending(&pending);
 	bool was_pending = sigismember(&pending, SIGPIPE);
 	TL_REAL(pthread_sigmask)(SIG_BLOCK, &pipe_set, &old);
-	bool broken = false;
-	while (fd >= 0 && len > 0) {
-		ssize_t w = TL_REAL(syscall)(SYS_write, fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		broken = w < 0 && errno == EPIPE;
-		if (w <= 0)
-			break;
-		buf += w;
-		len -= (size_t)w;
-	}
-	if (broken && !was_pending) {
+	bool to_log = fd >= 0 && fd == log_fd;
+	int err = fd < 0 || (to_log && log_failed) ? 0 : write_all(fd, buf, len);
+	if (err == EPIPE && !was_pending) {
 		struct timespec zero = {0, 0};
 		TL_REAL(sigtimedwait)(&pipe_set, NULL, &zero);
+	}
+	if (to_log && (err != 0 || log_failed)) {
+		if (!log_failed) {
+			log_failed = true;
+			tl_warn("cannot write the report to %s: %s; writing it to stderr", log_name,
+			        strerror(err));
+		}
+		int efd = stderr_fd();
+		if (efd != fd)
+			write_all(efd, buf, len);
+		if (efd != fd)
+			release(efd);
 	}
 	TL_REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 }
@@ -466,7 +514,10 @@ static int open_run_log(void)
 		        (int)getpid(), strerror(err));
 		return -1;
 	}
-	return claim(fd, name, "; report not written");
+	fd = claim(fd, name, "; report not written");
+	if (fd >= 0)
+		opened_log(fd, "the report folder of threadleak run");
+	return fd;
 }
 
 /* Open PATH.PID for the report: never through a symlink in the last component, never over a
@@ -493,8 +544,10 @@ static int open_log(void)
 	struct stat st;
 	if (TL_REAL(stat)(p, &st) == 0 && S_ISCHR(st.st_mode)) {
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0 && (fd = above_std(fd)) >= 0)
+			opened_log(fd, p);
 		if (fd >= 0)
-			return above_std(fd);
+			return fd;
 	}
 	/* a folder (log_path=logs/): logs/threadleak.PID, not a hidden logs/.PID */
 	size_t plen = strlen(p);
@@ -514,6 +567,8 @@ static int open_log(void)
 		return stderr_fd();
 	}
 	fd = claim(fd, path, "; writing the report to stderr");
+	if (fd >= 0)
+		opened_log(fd, path);
 	return fd >= 0 ? fd : stderr_fd();
 }
 

@@ -42,7 +42,8 @@ enum tl_opt_kind {
 	  "another user's file); 'stderr' and 'stdout' also work (an empty value is stderr), a "  \
 	  "device ('/dev/null') is written as it is, a folder ('logs/') gets "                    \
 	  "'logs/threadleak.PID'; a relative path is "                                            \
-	  "from the folder the program started in")                                               \
+	  "from the folder the program started in. A log that cannot be opened or written (a "    \
+	  "full disk) gets one line saying why, and the report goes to stderr")                   \
 	X(STR, log_dir_id, log_dir_id, NULL, 0, 0,                                                \
 	  "set by threadleak run: DEV,INO of log_path's folder; no report is written elsewhere")  \
 	X(FORMAT, format, format, TL_FORMAT_TEXT, 0, 0, "report format: text or json")            \

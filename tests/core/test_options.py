@@ -7,6 +7,8 @@
  - log_path writes PATH.PID (the text report, nothing on stderr);
  - help=1 lists every option with its default, and the check still runs."""
 import glob
+import json
+import os
 import re
 import shutil
 import tempfile
@@ -96,6 +98,25 @@ try:
     # log_path=stderr is stderr
     r = seed_run("log_path=stderr", json_format=False)
     check("found 15 leaked threads" in r.stderr.decode(), "log_path=stderr", r.stderr)
+    # a log that takes no more (a full disk: /dev/full fails every write with ENOSPC): the
+    # report goes to stderr after one line that says why (it was lost without a word), in text
+    # and in JSON
+    if os.path.exists("/dev/full"):
+        for fmt in (False, True):
+            r = seed_run("log_path=/dev/full" + (":format=json" if fmt else ""),
+                         json_format=False)
+            err = r.stderr.decode()
+            lines = err.splitlines()
+            check(r.rc == 23, f"log_path=/dev/full: status {r.rc}", r.stderr)
+            check(lines and lines[0] == "threadleak: cannot write the report to /dev/full: No "
+                  "space left on device; writing it to stderr",
+                  "log_path=/dev/full: the first line", r.stderr)
+            if fmt:
+                doc = json.loads(err[err.index("\n") + 1:])
+                check(doc["leaked"] == 15, "log_path=/dev/full: the JSON report on stderr", r.stderr)
+            else:
+                check("found 15 leaked threads" in err and "chan_send at" in err,
+                      "log_path=/dev/full: the text report on stderr", r.stderr)
 finally:
     shutil.rmtree(tmp)
 
