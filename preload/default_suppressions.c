@@ -2,7 +2,9 @@
  * for the whole process. Each set can be turned off by name
  * (THREADLEAK_OPTIONS=disable_default_sets=node,glib) and all of them with
  * default_suppressions=0. Every rule has a test showing it is needed (tests/api, tests/lang). */
-#include "tl.h"
+#include "default_sets.h" /* also compiled into the CLI (tools/run.c checks the names) */
+
+#include <stddef.h>
 
 const struct tl_default_set tl_default_sets[] = {
     {"libc",

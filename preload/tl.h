@@ -629,12 +629,7 @@ const char *tl_suppress_early(struct tl_seen *s);
 void tl_suppress_credit(const char *rule_text);
 int tl_suppress_parse(const char *text, const char *origin); /* returns #problems */
 bool tl_pattern_match(const char *pattern, const char *str);
-struct tl_default_set {
-	const char *name;
-	const char *doc;
-	const char *rules;
-};
-extern const struct tl_default_set tl_default_sets[]; /* default_suppressions.c */
+#include "default_sets.h" /* tl_default_sets: default_suppressions.c */
 
 /* ---- the program's hooks, and the order options apply in (hooks.c) ---- */
 /* A string returned by a hook function the program defines (threadleak_default_options, ...),

@@ -5,7 +5,8 @@
  * else 0. The library itself is told exitcode=0, so that the programs of the run behave as
  * they would without threadleak (a script that checks its children's status still works). */
 #include "cli.h"
-#include "../preload/options.h" /* the library's options: limits and defaults */
+#include "../preload/options.h"      /* the library's options: limits and defaults */
+#include "../preload/default_sets.h" /* their names, for disable_default_sets */
 
 #include <dirent.h>
 #include <errno.h>
@@ -108,11 +109,51 @@ static const struct {
 #undef RAW_DEF
 };
 
+/* A value or key as an error line shows it: at most 40 bytes (a value of thousands made one line
+ * of thousands), control bytes as '?'. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t n = 0, max = len > 4 ? len - 4 : 0;
+	for (; s[n] && n < max && n < 40; n++)
+		buf[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
+	snprintf(buf + n, len - n, "%s", s[n] ? "..." : "");
+	return buf;
+}
+
+/* disable_default_sets: every name one of the default sets' (the library warns about one that
+ * is not, in every process) */
+static int check_set_names(const char *key, const char *val)
+{
+	char copy[4096], names[512] = "", v[64];
+	snprintf(copy, sizeof(copy), "%s", val);
+	size_t used = 0;
+	for (const struct tl_default_set *d = tl_default_sets; d->name; d++)
+		used +=
+		    (size_t)snprintf(names + used, used < sizeof(names) ? sizeof(names) - used : 0,
+		                     "%s%s", used ? ", " : "", d->name);
+	for (char *save = NULL, *name = strtok_r(copy, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		const struct tl_default_set *d = tl_default_sets;
+		while (d->name && strcmp(d->name, name) != 0)
+			d++;
+		if (d->name == NULL)
+			return cli_err("--options: %s: no default suppression set named '%s' "
+			               "(sets: %s)",
+			               key, shown(name, v, sizeof(v)), names),
+			       1;
+	}
+	return 0;
+}
+
 static int check_one(struct run_opts *o, const char *key, const char *val)
 {
+	char k_[64], v_[64];
+	const char *val_full = val;
 	size_t i = 0;
 	while (i < (sizeof(raw_defs) / sizeof(raw_defs[0])) && strcmp(raw_defs[i].name, key) != 0)
 		i++;
+	key = shown(key, k_, sizeof(k_)); /* as the lines below show them */
+	val = shown(val, v_, sizeof(v_));
 	if (i == (sizeof(raw_defs) / sizeof(raw_defs[0])))
 		return cli_err("--options: unknown option '%s' (THREADLEAK_OPTIONS=help=1 lists "
 		               "them)",
@@ -127,7 +168,7 @@ static int check_one(struct run_opts *o, const char *key, const char *val)
 	bool b;
 	switch (raw_defs[i].kind) {
 	case TL_KIND_INT:
-		if (!parse_int(val, raw_defs[i].min, raw_defs[i].max, &v))
+		if (!parse_int(val_full, raw_defs[i].min, raw_defs[i].max, &v))
 			return cli_err("--options: invalid %s '%s' (%ld to %ld)", key, val,
 			               raw_defs[i].min, raw_defs[i].max),
 			       1;
@@ -135,31 +176,34 @@ static int check_one(struct run_opts *o, const char *key, const char *val)
 			o->exitcode = v;
 		return 0;
 	case TL_KIND_BOOL:
-		if (!tl_options_bool(val, &b))
+		if (!tl_options_bool(val_full, &b))
 			return cli_err("--options: invalid %s '%s' (0 or 1, false or true, no or "
 			               "yes, off or on)",
 			               key, val),
 			       1;
 		return 0;
 	case TL_KIND_SIGNAL:
-		if (strcmp(val, "0") != 0 && !parse_int(val, SIGRTMIN, SIGRTMAX, &v))
+		if (strcmp(val_full, "0") != 0 && !parse_int(val_full, SIGRTMIN, SIGRTMAX, &v))
 			return cli_err("--options: invalid %s '%s' (0, or a real-time signal from "
 			               "%d to %d)",
 			               key, val, SIGRTMIN, SIGRTMAX),
 			       1;
 		return 0;
 	case TL_KIND_FAIL_ON:
-		if (strcmp(val, "all") != 0 && strcmp(val, "unreachable") != 0)
+		if (strcmp(val_full, "all") != 0 && strcmp(val_full, "unreachable") != 0)
 			return cli_err("--options: invalid %s '%s' (all or unreachable)", key, val),
 			       1;
-		o->fail_unreachable = strcmp(val, "unreachable") == 0;
+		o->fail_unreachable = strcmp(val_full, "unreachable") == 0;
 		return 0;
 	case TL_KIND_LIST: /* suppressions=FILE */
-		if (val[0] && access(val, R_OK) != 0)
+		if (val_full[0] && access(val_full, R_OK) != 0)
 			return cli_err("--options: %s=%s: %s", key, val, strerror(errno)), 1;
-		o->nsupp_options += val[0] != '\0';
+		o->nsupp_options += val_full[0] != '\0';
 		return 0;
 	case TL_KIND_STR:
+		return strcmp(raw_defs[i].name, "disable_default_sets") == 0
+		           ? check_set_names(key, val_full)
+		           : 0;
 	case TL_KIND_FORMAT:
 		return 0;
 	}
@@ -168,16 +212,17 @@ static int check_one(struct run_opts *o, const char *key, const char *val)
 
 static int check_raw(struct run_opts *o, const char *raw)
 {
-	char *copy = strdup(raw), *p = copy, *key, *val;
+	char *copy = strdup(raw), *p = copy, *key, *val, k_[64];
 	int bad = 0, got;
 	while (p && (got = tl_options_next(&p, &key, &val)) != 0) {
 		if (got < 0) {
-			cli_err("--options: the value of %s has no closing quote", key);
+			cli_err("--options: the value of %s has no closing quote",
+			        shown(key, k_, sizeof(k_)));
 			bad++;
 			continue;
 		}
 		if (val == NULL) {
-			cli_err("--options: '%s' is not key=value", key);
+			cli_err("--options: '%s' is not key=value", shown(key, k_, sizeof(k_)));
 			bad++;
 			continue;
 		}

@@ -88,11 +88,24 @@ for opts, words in (("bogus=1", "unknown option 'bogus'"), ("grace_ms=abc", "inv
                     ("fail_on=x", "invalid fail_on 'x'"), ("max_frames", "'max_frames' is not key=value"),
                     ("suppressions=/nonexistent.supp", "suppressions=/nonexistent.supp: No such file"),
                     ("log_dir_id=1,2", "'log_dir_id' is set by threadleak run"),
-                    ("grace_ms='20", "the value of grace_ms has no closing quote")):
+                    ("grace_ms='20", "the value of grace_ms has no closing quote"),
+                    # a set name the library does not know (it was passed on, and every
+                    # process warned)
+                    ("disable_default_sets=libc,bogus",
+                     "disable_default_sets: no default suppression set named 'bogus' (sets: libc, "),
+                    # a long value or key is shown cut (a 3,000-byte value made a line as long)
+                    ("grace_ms=" + "9" * 3000, "invalid grace_ms '" + "9" * 40 + "...' ("),
+                    ("k" * 5000 + "=1", "unknown option '" + "k" * 40 + "...' (")):
     r = tl("run", "--options", opts, "--", leaky, cwd=work)
     lines = [l for l in err(r).splitlines() if l.startswith("threadleak:")]
-    check(r.rc == 2 and len(lines) == 1 and words in lines[0] and out(r) == "",
-          f"--options {opts}: status {r.rc}, expected 2 and one line with {words!r}", err(r))
+    check(r.rc == 2 and len(lines) == 1 and words in lines[0] and len(lines[0]) < 400 and
+          out(r) == "", f"--options {opts[:60]}: status {r.rc}, expected 2 and one line with "
+          f"{words[:80]!r}", err(r)[:2000])
+# every default set's name is accepted
+r = tl("run", "--options", "disable_default_sets=libc,node,glib,libgomp,tbb,libuv,jvm,rust,gdb,go",
+       "--", leaky, cwd=work)
+check(r.rc == 23 and "no default suppression set" not in err(r),
+      f"disable_default_sets with every set: status {r.rc}", err(r))
 # a quote left open in the environment's THREADLEAK_OPTIONS would take in run's own options
 # (appended after them): said, status 2
 env = dict(os.environ, THREADLEAK_OPTIONS="suppressions='/tmp/a b")
