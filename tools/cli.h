@@ -195,6 +195,9 @@ struct watchset {
 bool watch_read(struct watchset *w, const char *path);
 int write_html(const char *path, const struct procset *s, const struct watchset *w,
                const struct render_opts *o);
+/* the same with the hang reports among the processes (run and report) */
+int write_html_page(const char *path, const struct procset *set, const struct procset *hangs,
+                    const struct watchset *w, const struct render_opts *o);
 
 /* ---- baseline.c ---- */
 struct baseline {

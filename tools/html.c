@@ -893,3 +893,18 @@ int write_html(const char *path, const struct procset *s, const struct watchset 
 	}
 	return 0;
 }
+
+/* One page for run and report: the hang reports among the processes (each with its graph of
+ * waits); run --timeout wrote a page without them. */
+int write_html_page(const char *path, const struct procset *set, const struct procset *hangs,
+                    const struct watchset *w, const struct render_opts *o)
+{
+	struct procset page = {0};
+	for (size_t i = 0; i < set->n; i++)
+		procset_add(&page, set->v[i].doc, set->v[i].source);
+	for (size_t i = 0; hangs && i < hangs->n; i++)
+		procset_add(&page, hangs->v[i].doc, hangs->v[i].source);
+	int r = write_html(path, &page, w, o);
+	procset_free(&page);
+	return r;
+}

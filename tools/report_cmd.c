@@ -203,15 +203,8 @@ int cmd_report(int argc, char **argv)
 		werr |= write_sarif(o.sarif, &set, root);
 	if (o.junit)
 		werr |= write_junit(o.junit, &set, &hangs, here);
-	if (o.html) { /* one page: the hang reports among the processes (its graph of waits) */
-		struct procset page = {0};
-		for (size_t i = 0; i < set.n; i++)
-			procset_add(&page, set.v[i].doc, set.v[i].source);
-		for (size_t i = 0; i < hangs.n; i++)
-			procset_add(&page, hangs.v[i].doc, hangs.v[i].source);
-		werr |= write_html(o.html, &page, &ws, &ro);
-		procset_free(&page);
-	}
+	if (o.html)
+		werr |= write_html_page(o.html, &set, &hangs, &ws, &ro);
 	json_object_put(ws.samples);
 	int bad = set.bad_files + hangs.bad_files;
 	if (bad)

@@ -738,7 +738,12 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 		fprintf(stderr, "threadleak: %zu leaked thread%s in %zu of %zu process%s", r->fresh,
 		        r->fresh == 1 ? "" : "s", r->leaky_procs, r->procs,
 		        r->procs == 1 ? "" : "es");
-		if (WIFSIGNALED(c->status))
+		if (o->timed_out) /* run's status is timeout(1)'s, whatever the command did then */
+			fprintf(stderr,
+			        "; exit status %d: the command did not finish within its "
+			        "--timeout\n",
+			        TL_EXIT_TIMEOUT);
+		else if (WIFSIGNALED(c->status))
 			fprintf(stderr, "; the command was killed by signal %d\n",
 			        WTERMSIG(c->status));
 		else if (failed)
@@ -848,7 +853,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	                      .recorded = r.recording,
 	                      .timed_out = o->timed_out,
 	                      .hangs = hangs};
-	ri.exit_status = cmd_failed ? ri.cmd_status : status;
+	ri.exit_status = o->timed_out ? TL_EXIT_TIMEOUT : cmd_failed ? ri.cmd_status : status;
 	int werr = 0;
 	if (o->json)
 		werr |= write_merged_json(o->json, set, &ri);
@@ -857,7 +862,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	if (o->junit)
 		werr |= write_junit(o->junit, set, found_hangs, cwd);
 	if (o->html)
-		werr |= write_html(o->html, set, NULL, &ro);
+		werr |= write_html_page(o->html, set, hangs, NULL, &ro);
 	if (r.recording) {
 		werr |= baseline_record(o->baseline, set, root);
 		if (werr == 0)
