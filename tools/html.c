@@ -630,7 +630,8 @@ static void program_html(struct tl_buf *b, const struct program *pg, const struc
 		tl_buf_printf(b, ", exit status %lld",
 		              (long long)jint(pg->procs[0]->doc, "exit_status", -1));
 	if (pg->hidden)
-		tl_buf_printf(b, "; %zu more match the baseline", pg->hidden);
+		tl_buf_printf(b, "; %zu more match%s the baseline", pg->hidden,
+		              pg->hidden == 1 ? "es" : "");
 	tl_buf_printf(b, "; %zu group%s of threads with the same stacks</p>\n", pg->ng,
 	              pg->ng == 1 ? "" : "s");
 	for (size_t i = 0; i < pg->nprocs; i++) {

@@ -155,7 +155,8 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 		fputc(')', out);
 	}
 	if (pg->hidden)
-		fprintf(out, "; %zu more match the baseline", pg->hidden);
+		fprintf(out, "; %zu more match%s the baseline", pg->hidden,
+		        pg->hidden == 1 ? "es" : "");
 	fprintf(out, "%s\n\n", st->reset);
 	for (size_t i = 0; i < pg->nprocs; i++) {
 		/* one "deadlock: ..." line per cycle, as the library prints them */

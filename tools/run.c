@@ -761,8 +761,9 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 			fprintf(stderr, "; exit status stays 0 (--exitcode 0)\n");
 	}
 	if (o->baseline && !r->recording && r->leaked > r->fresh)
-		fprintf(stderr, "threadleak: %zu leaked thread%s match the baseline %s\n",
-		        r->leaked - r->fresh, r->leaked - r->fresh == 1 ? "" : "s", o->baseline);
+		fprintf(stderr, "threadleak: %zu leaked thread%s the baseline %s\n",
+		        r->leaked - r->fresh, r->leaked - r->fresh == 1 ? " matches" : "s match",
+		        o->baseline);
 	size_t ngone = r->gone ? json_object_array_length(r->gone) : 0;
 	if (ngone && r->recording)
 		fprintf(stderr,
