@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,43 +11,99 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A path as the file it will be: its own real path when it exists, else its folder's plus
- * its name. malloc'd. */
-static char *canonical(const char *path)
+/* The path a write to PATH opens: PATH itself, or where its final component leads when it is
+ * a symlink (fopen "w" follows a dangling symlink and creates the file it names). malloc'd. */
+static char *link_target(const char *path)
 {
-	char *real = realpath(path, NULL);
-	if (real)
-		return real;
-	char *copy = strdup(path), *slash = strrchr(copy, '/');
-	const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
-	if (slash)
-		*slash = '\0';
-	char *rdir = realpath(dir, NULL), *out = NULL;
-	if (rdir == NULL || asprintf(&out, "%s/%s", rdir, slash ? slash + 1 : path) < 0)
-		out = strdup(path);
-	free(rdir);
-	free(copy);
-	return out;
+	char *cur = strdup(path);
+	/* 40: the kernel's own limit (ELOOP); past it the write fails anyway */
+	for (int hops = 0; cur && hops < 40; hops++) {
+		struct stat st;
+		char buf[PATH_MAX];
+		ssize_t n;
+		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode) ||
+		    (n = readlink(cur, buf, sizeof(buf) - 1)) < 0)
+			break;
+		buf[n] = '\0';
+		char *next = NULL, *slash = strrchr(cur, '/');
+		/* a relative target is relative to the link's folder, not to ours */
+		if (buf[0] == '/' || slash == NULL)
+			next = strdup(buf);
+		else if (asprintf(&next, "%.*s/%s", (int)(slash - cur), cur, buf) < 0)
+			next = NULL;
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+/* Which file an output is. One that exists is its device and inode: a path string cannot tell
+ * that two hard links, or ./x and x through a symlinked folder, are one file. One that does
+ * not exist yet (nor the file a dangling symlink names) is the folder it would be made in
+ * (device and inode) and its name there. */
+struct file_id {
+	bool exists, known; /* known: false when even its folder cannot be found */
+	dev_t dev;
+	ino_t ino;
+	char *name; /* not existing: its name in that folder (malloc'd) */
+};
+
+static void file_id_of(const char *path, struct file_id *id)
+{
+	struct stat st;
+	*id = (struct file_id){0};
+	if (stat(path, &st) == 0) {
+		*id = (struct file_id){
+		    .exists = true, .known = true, .dev = st.st_dev, .ino = st.st_ino};
+		return;
+	}
+	char *target = link_target(path);
+	char *slash = target ? strrchr(target, '/') : NULL;
+	if (target == NULL)
+		return;
+	const char *name = slash ? slash + 1 : target;
+	char *dir =
+	    slash ? strndup(target, slash == target ? 1 : (size_t)(slash - target)) : strdup(".");
+	if (dir && stat(dir, &st) == 0) {
+		id->known = true;
+		id->dev = st.st_dev;
+		id->ino = st.st_ino;
+		id->name = strdup(name);
+	}
+	free(dir);
+	free(target);
+}
+
+static bool file_id_same(const struct file_id *a, const struct file_id *b)
+{
+	if (!a->known || !b->known || a->exists != b->exists || a->dev != b->dev ||
+	    a->ino != b->ino)
+		return false;
+	return a->exists || (a->name && b->name && strcmp(a->name, b->name) == 0);
 }
 
 int outputs_distinct(const char *const *names, const char *const *paths, size_t n)
 {
-	char *c[8] = {0};
+	struct file_id id[8];
+	bool used[8] = {false};
 	int rc = 0;
 	struct stat st;
-	for (size_t i = 0; i < n && i < 8; i++) /* /dev/null twice is fine */
-		c[i] = paths[i] && (stat(paths[i], &st) != 0 || S_ISREG(st.st_mode))
-		           ? canonical(paths[i])
-		           : NULL;
+	for (size_t i = 0; i < n && i < 8; i++) { /* /dev/null twice is fine */
+		used[i] = paths[i] && (stat(paths[i], &st) != 0 || S_ISREG(st.st_mode));
+		if (used[i])
+			file_id_of(paths[i], &id[i]);
+	}
 	for (size_t i = 0; i < n && i < 8 && rc == 0; i++)
 		for (size_t j = i + 1; j < n && j < 8 && rc == 0; j++)
-			if (c[i] && c[j] && strcmp(c[i], c[j]) == 0) {
+			if (used[i] && used[j] &&
+			    (file_id_same(&id[i], &id[j]) || strcmp(paths[i], paths[j]) == 0)) {
 				cli_err("%s and %s name the same file %s: each needs its own",
 				        names[i], names[j], paths[j]);
 				rc = -1;
 			}
 	for (size_t i = 0; i < n && i < 8; i++)
-		free(c[i]);
+		if (used[i])
+			free(id[i].name);
 	return rc;
 }
 
