@@ -98,13 +98,29 @@ static char *uri_path(const char *prefix, const char *path)
 	return out;
 }
 
+/* file relative to root when it is under it, else NULL. Not path_under, which leaves a path
+ * absolute under "/" (a report's paths under the current folder "/" read better whole), and
+ * SRCROOT-relative URIs must be relative for every root: "/" and "/src/" too. */
+static const char *under_root(const char *file, const char *root)
+{
+	size_t n = strlen(root);
+	while (n > 0 && root[n - 1] == '/') /* "/" becomes "", "/src/" "/src" */
+		n--;
+	if (root[0] != '/' || file[0] != '/' || strncmp(file, root, n) != 0 || file[n] != '/')
+		return NULL;
+	const char *rel = file + n;
+	while (*rel == '/') /* "//x" under "/" */
+		rel++;
+	return *rel ? rel : NULL;
+}
+
 static json_object *artifact(const char *file, const char *root)
 {
 	json_object *a = json_object_new_object();
-	const char *rel = path_under(file, root);
-	char *uri = rel != file ? uri_path("", rel) : uri_path("file://", file);
+	const char *rel = under_root(file, root);
+	char *uri = rel ? uri_path("", rel) : uri_path("file://", file);
 	json_object_object_add(a, "uri", json_object_new_string(uri ? uri : file));
-	if (rel != file)
+	if (rel)
 		json_object_object_add(a, "uriBaseId", json_object_new_string("SRCROOT"));
 	free(uri);
 	return a;

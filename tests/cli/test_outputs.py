@@ -96,6 +96,23 @@ art = res["locations"][0]["physicalLocation"]["artifactLocation"]
 check(art["uri"].startswith("file:///") and "uriBaseId" not in art, "absolute URI", art)
 check(resolve(art) == os.path.realpath(LEAKY_C), "absolute URI resolves", art)
 
+# --source-root / (every file is under it) and a root with a trailing slash: still relative to
+# SRCROOT, never an absolute file:// URI (with "/" every location was absolute)
+for root_arg in ("/", SOURCE_ROOT + "/", SOURCE_ROOT + "//"):
+    S3 = os.path.join(work, "rooted.sarif")
+    r = tl("run", "--source-root", root_arg, "--sarif", S3, "--", leaky, cwd=work)
+    run3 = json.load(open(S3))["runs"][0]
+    bases = run3["originalUriBaseIds"]
+    want_root = "file://" + (os.path.realpath(root_arg).rstrip("/") + "/")
+    check(bases["SRCROOT"]["uri"] == want_root, f"--source-root {root_arg}: SRCROOT", bases)
+    arts = [loc["physicalLocation"]["artifactLocation"] for res in run3["results"]
+            for loc in res["locations"] + res["relatedLocations"] if "physicalLocation" in loc]
+    check(arts, f"--source-root {root_arg}: locations", run3["results"])
+    for art in arts:
+        check(art.get("uriBaseId") == "SRCROOT" and not art["uri"].startswith(("/", "file:")),
+              f"--source-root {root_arg}: a relative URI", art)
+        check(resolve(art) == os.path.realpath(LEAKY_C), f"--source-root {root_arg}: resolves", art)
+
 # ---- JUnit ----
 root = ET.parse(X).getroot()
 check(root.tag == "testsuites", "root element", root.tag)
