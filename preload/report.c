@@ -618,6 +618,10 @@ static bool json_doc(struct tl_buf *bp, struct tl_report *r)
 	    &b, ", \"leaked\": %zu, \"suppressed\": %zu, \"check_ms\": %.1f, \"deadlock\": ",
 	    r->kind == TL_CHECK_HANG ? 0 : r->nleaked, r->nsuppressed, (double)r->check_ns / 1e6);
 	tl_buf_json_str(&b, r->deadlock[0] ? r->deadlock : NULL);
+	/* which leaks fail the process: threadleak run and report make JUnit and SARIF agree
+	 * with it from the report alone */
+	tl_buf_printf(&b, ", \"fail_on\": \"%s\"",
+	              tl_opt.fail_on == TL_FAIL_UNREACHABLE ? "unreachable" : "all");
 	tl_buf_printf(&b, ", \"reduced\": null"); /* a full report (exit.c writes reduced ones) */
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
 	/* "group" is an index in the document, which lists the leaks before the suppressed

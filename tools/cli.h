@@ -180,6 +180,12 @@ int outputs_writable(const char *const *names, const char *const *paths, size_t 
  * an output other than --json, an existing threadleak JSON report: a forgotten file name. */
 int outputs_not_inputs(const char *const *names, const char *const *paths, size_t n,
                        char *const *inputs, size_t ninputs);
+/* Whether the fail_on of leak's process (its report's "fail_on") counts it: always with
+ * "all", only proven ones (verdict unreachable or freed) with "unreachable". */
+bool leak_fails_on(const struct proc *p, json_object *leak);
+/* The leaks that fail the run for p: new (not in the baseline) and counted by its fail_on.
+ * JUnit failures and SARIF errors are these, as run's exit status is. */
+size_t proc_failing_leaks(const struct proc *p);
 int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri);
 int write_junit(const char *path, const struct procset *s, const struct procset *hangs,
                 const char *cwd); /* hangs: NULL, or run --timeout's hang reports */

@@ -281,7 +281,13 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 	json_object *res = json_object_new_object();
 	json_object_object_add(res, "ruleId", json_object_new_string(rules[ri].id));
 	json_object_object_add(res, "ruleIndex", json_object_new_int(ri));
-	json_object_object_add(res, "level", json_object_new_string("error"));
+	/* "error" as the run's exit status counts it; a leak the process's fail_on=unreachable
+	 * does not count (not proven) is a "warning": code scanning must not fail what run
+	 * passed */
+	bool counts = false;
+	for (size_t i = 0; i < g->n && !counts; i++)
+		counts = leak_fails_on(g->m[i].p, g->m[i].leak);
+	json_object_object_add(res, "level", json_object_new_string(counts ? "error" : "warning"));
 	char *text = result_text(pg, g);
 	json_object_object_add(res, "message", text_msg(text ? text : "leaked thread"));
 	free(text);
