@@ -102,6 +102,22 @@ enum {
 	AIM_SIGWAIT,  /* blocks the signal and waits for it in sigwaitinfo/sigtimedwait */
 };
 
+/* Each of these leaves the program's calls as they were; what differs is the report. The
+ * library makes it whole only on a thread inside one of its wrappers (preload/dump.c
+ * thread_can_check); elsewhere it hands the request to a thread in a wrapper whose call is
+ * quiet, or writes the reduced report (no stacks). pthread_mutex_lock is not wrapped: a
+ * deadlocked thread waits in a quiet futex outside any wrapper, and aimed at before a main
+ * thread in sleep() (repaired, inside the sleep wrapper), it lost every stack. So a thread
+ * inside a wrapper comes first (in the order above), then the others. A thread in a quiet
+ * call outside any wrapper is as good as one inside when such a one exists: the library hands
+ * the request over (aim). */
+static int rank_of(int aim, bool wrapped)
+{
+	if (aim == AIM_NONE)
+		return 0;
+	return wrapped || aim == AIM_SIGWAIT ? AIM_SIGWAIT + aim : aim;
+}
+
 /* The code right before pc (the instruction after `syscall`) in process pid: does it load nr
  * into eax (mov $nr,%eax) at most `back` bytes before the syscall instruction, as glibc's
  * wrappers do (the library can then name, and finish, the interrupted call)? */
@@ -136,8 +152,89 @@ static bool fd_is_socket(int pid, const char *tid, unsigned long fd)
 	return strncmp(link, "socket:", 7) == 0;
 }
 
-/* How good a target thread tid of pid is for sig (AIM_*), from what the kernel shows now. */
-static int aim_of(int pid, const char *tid, int sig, int memfd)
+/* The executable mappings of a process, to tell whose code an address on a stack returns to. */
+struct code_range {
+	unsigned long lo, hi;
+	bool ours; /* libthreadleak.so's */
+};
+
+struct code_map {
+	struct code_range *v;
+	size_t n;
+};
+
+static void code_map_read(int pid, struct code_map *m)
+{
+	char path[64], line[PATH_MAX + 128];
+	*m = (struct code_map){NULL, 0};
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x')
+			continue;
+		if (m->n == cap) {
+			struct code_range *v =
+			    realloc(m->v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+			if (v == NULL)
+				break;
+			m->v = v;
+		}
+		m->v[m->n++] =
+		    (struct code_range){lo, hi, strstr(line, "/libthreadleak.so") != NULL};
+	}
+	if (f)
+		fclose(f);
+}
+
+/* The mapping that holds address a, or NULL. */
+static const struct code_range *code_range_of(const struct code_map *m, unsigned long a)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (a >= m->v[i].lo && a < m->v[i].hi)
+			return &m->v[i];
+	return NULL;
+}
+
+/* Does a follow a call instruction (is it a return address, not a function pointer or stale
+ * data)? The forms compilers emit: call rel32, call *%reg, call *disp8(%reg), call
+ * *disp32(%rip) or *disp32(%reg). */
+static bool follows_call(int memfd, unsigned long a)
+{
+	unsigned char c[7];
+	if (a < sizeof(c) ||
+	    pread(memfd, c, sizeof(c), (off_t)(a - sizeof(c))) != (ssize_t)sizeof(c))
+		return false;
+	const unsigned char *ip = c + sizeof(c);
+	return ip[-5] == 0xe8 || (ip[-2] == 0xff && (ip[-1] & 0xf8) == 0xd0) ||
+	       (ip[-3] == 0xff && (ip[-2] & 0xf8) == 0x50) ||
+	       (ip[-6] == 0xff && (ip[-5] == 0x15 || (ip[-5] & 0xf8) == 0x90));
+}
+
+/* Is a thread asleep in a system call at pc, with stack pointer sp, inside one of the
+ * library's wrappers (where the library can make the whole report)? The first return address
+ * on its stack out of the code that made the call (libc's) tells who called that code: our
+ * wrapper, or the program (pthread_mutex_lock, not wrapped). Within 4 KiB; not known: no. */
+static bool in_wrapper(int memfd, const struct code_map *m, unsigned long sp, unsigned long pc)
+{
+	const struct code_range *own = code_range_of(m, pc);
+	uint64_t words[512];
+	ssize_t got = memfd < 0 || own == NULL || own->ours
+	                  ? -1
+	                  : pread(memfd, words, sizeof(words), (off_t)sp);
+	for (ssize_t i = 0; i < got / 8; i++) {
+		const struct code_range *r = code_range_of(m, (unsigned long)words[i]);
+		if (r != NULL && r != own && follows_call(memfd, (unsigned long)words[i]))
+			return r->ours;
+	}
+	return false;
+}
+
+/* How good a target thread tid of pid is for sig (AIM_*), from what the kernel shows now; at:
+ * its stack pointer and pc when asleep in a system call (else left alone). */
+static int aim_of(int pid, const char *tid, int sig, int memfd, unsigned long at[2])
 {
 	char path[96], buf[8192];
 	snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, tid);
@@ -163,7 +260,10 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 		a[i] = strtoul(p, &p, 16);
 	sp = strtoul(p, &p, 16);
 	pc = strtoul(p, &p, 16);
-	(void)sp;
+	if (at) {
+		at[0] = sp;
+		at[1] = pc;
+	}
 	/* A sigwait's set: the kernel unblocks it while the thread waits (SigBlk shows it
 	 * clear), and a signal in it is dequeued there, not delivered to a handler. */
 	if (nr == SYS_rt_sigtimedwait) {
@@ -224,9 +324,23 @@ static int aim_of(int pid, const char *tid, int sig, int memfd)
 	}
 }
 
+/* How thread tid of pid ranks as a target for sig (rank_of; its AIM_* in *a), when it could
+ * rank above `than`: whether it is inside a wrapper is read only then. */
+static int rank_thread(int pid, const char *tid, int sig, int memfd, const struct code_map *code,
+                       int than, int *a)
+{
+	unsigned long at[2] = {0, 0};
+	*a = aim_of(pid, tid, sig, memfd, at);
+	int r = rank_of(*a, false), wrapped = rank_of(*a, true);
+	if (wrapped > r && wrapped > than && at[1] != 0 && in_wrapper(memfd, code, at[0], at[1]))
+		r = wrapped;
+	return r;
+}
+
 /* The tid of the best thread of pid to send sig to (AIM_* in *aim), 0 when none; the threads
  * counted into b (all of them; those that block sig) and what the others do into why, both
- * complete when no thread was found as good as AIM_QUIET (the search stops there). */
+ * complete when no thread was found in a quiet call inside a wrapper (the search stops
+ * there). */
 static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why, size_t len)
 {
 	char path[64];
@@ -236,8 +350,11 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	struct dirent *e;
-	int best = 0, best_aim = AIM_NONE;
+	int best = 0, best_aim = AIM_NONE, best_rank = 0, first_quiet = 0;
 	size_t used = 0;
+	struct code_map code = {NULL, 0};
+	if (memfd >= 0)
+		code_map_read(pid, &code);
 	*b = (struct live_blocked){0, 0, 0, memfd < 0, mem_errno};
 	if (why && len)
 		why[0] = '\0';
@@ -252,11 +369,15 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 		bool blocks = blk && ((strtoull(blk + 8, NULL, 16) >> (sig - 1)) & 1);
 		b->threads++;
 		b->blocking += blocks;
-		int a = aim_of(pid, e->d_name, sig, memfd);
-		if (a > best_aim) {
+		int a, r = rank_thread(pid, e->d_name, sig, memfd, &code, best_rank, &a);
+		if (a == AIM_QUIET && first_quiet == 0)
+			first_quiet = atoi(e->d_name);
+		if (r > best_rank) {
+			best_rank = r;
 			best_aim = a;
 			best = atoi(e->d_name);
-			if (a >= AIM_QUIET) /* as good as any: no need to read 1000 more threads */
+			/* as good as any: no need to read 1000 more threads */
+			if (r >= rank_of(AIM_QUIET, true))
 				break;
 		}
 		if (a == AIM_NONE && !blocks && ((why && used < len) || memfd < 0)) {
@@ -283,6 +404,12 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 		closedir(d);
 	if (memfd >= 0)
 		close(memfd);
+	free(code.v);
+	/* A quiet call inside a wrapper: the first thread in a quiet call, as before (main, the
+	 * kernel's own choice), which hands the request to such a thread when it is in none
+	 * itself (preload/dump.c quiet_thread; tests/live timeout, destroyhang). */
+	if (best_aim == AIM_QUIET)
+		best = first_quiet;
 	*aim_out = best_aim;
 	return best;
 }
@@ -327,7 +454,7 @@ static bool computing(int pid, int tid, int sig)
 	char tids[16];
 	snprintf(tids, sizeof(tids), "%d", tid);
 	return a.running && b.running && a.sleeps == b.sleeps && b.ns >= a.ns + 100000 &&
-	       aim_of(pid, tids, sig, -1) == AIM_RUNNING;
+	       aim_of(pid, tids, sig, -1, NULL) == AIM_RUNNING;
 }
 
 int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
