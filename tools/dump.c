@@ -710,6 +710,52 @@ static bool owner_can_answer(int pid)
 	return false;
 }
 
+/* The uids of process pid (real, effective, saved: what the kernel compares with ours before it
+ * shows the process's maps and memory). False when they cannot be read. */
+static bool uids_of(int pid, unsigned long uid[3])
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	const char *u;
+	return read_status(path, buf, sizeof(buf)) && (u = strstr(buf, "\nUid:")) != NULL &&
+	       sscanf(u + 5, "%lu %lu %lu", &uid[0], &uid[1], &uid[2]) == 3;
+}
+
+/* Why the kernel keeps /proc/PID/maps from us (EACCES), in one line. Another user's process;
+ * or one of ours that is not dumpable (prctl(PR_SET_DUMPABLE, 0), a set-user-ID, set-group-ID
+ * or file-capability program), whose /proc/PID files the kernel gives to root: its owner may not
+ * read its maps or memory either (ptrace rules). It read "belongs to another user" for both. */
+static void say_denied(int pid)
+{
+	unsigned long uid[3], me = (unsigned long)geteuid();
+	struct stat st;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!uids_of(pid, uid)) {
+		cli_err("process %d belongs to another user: only its owner can ask for its report",
+		        pid);
+	} else if (uid[0] != me || uid[1] != me || uid[2] != me) {
+		unsigned long other = uid[1] != me ? uid[1] : uid[0] != me ? uid[0] : uid[2];
+		cli_err("process %d belongs to another user (uid %lu): only its owner can ask for "
+		        "its report",
+		        pid, other);
+	} else if (me != 0 && stat(path, &st) == 0 && st.st_uid == 0) {
+		cli_err(
+		    "process %d is yours but not dumpable (prctl(PR_SET_DUMPABLE, 0), or a "
+		    "set-user-ID, set-group-ID or file-capability program): the kernel keeps its "
+		    "memory maps and memory (/proc/%d/maps, mem) from its owner too, so threadleak "
+		    "cannot tell whether it runs libthreadleak.so nor choose a thread to ask",
+		    pid, pid);
+	} else {
+		cli_err(
+		    "process %d runs as uid %lu, as this command does, but the kernel refuses "
+		    "this command its memory maps (/proc/%d/maps: %s; ptrace rules: not "
+		    "dumpable, more capabilities than ours, another user namespace, or a "
+		    "security module), so threadleak cannot tell whether it runs libthreadleak.so",
+		    pid, me, pid, strerror(EACCES));
+	}
+}
+
 /* Can process pid be asked? Else one line saying what is missing. */
 bool live_check(int pid, int sig)
 {
@@ -718,9 +764,7 @@ bool live_check(int pid, int sig)
 		cli_err("no process %d", pid);
 		return false;
 	case LIVE_DENIED:
-		cli_err("process %d belongs to another user: only its owner can ask for its "
-		        "report",
-		        pid);
+		say_denied(pid);
 		return false;
 	case LIVE_NO_LIBRARY:
 		cli_err("process %d does not run libthreadleak.so: start it with `threadleak run "
