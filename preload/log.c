@@ -358,10 +358,10 @@ void tl_output_write(int fd, const char *buf, size_t len)
 			        strerror(err));
 		}
 		int efd = stderr_fd();
-		if (efd != fd)
+		if (efd != fd) {
 			write_all(efd, buf, len);
-		if (efd != fd)
 			release(efd);
+		}
 	}
 	TL_REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 }

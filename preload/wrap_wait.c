@@ -228,12 +228,11 @@ TL_EXPORT long syscall(long nr, ...)
 	}
 	if (nr == SYS_futex) {
 		int op = (int)a2 & FUTEX_CMD_MASK;
-		/* the timeout is a4 for each of them */
-		uintptr_t untimed =
-		    (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && a4 == 0 ? TL_FUTEX_UNTIMED : 0;
-		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET || op == FUTEX_LOCK_PI ||
-		    op == FUTEX_WAIT_REQUEUE_PI)
-			TL_BLOCKING(long, "futex", TL_OBJ_FUTEX, a1, untimed,
+		bool wait = op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET;
+		if (wait || op == FUTEX_LOCK_PI ||
+		    op == FUTEX_WAIT_REQUEUE_PI) /* a4: the timeout */
+			TL_BLOCKING(long, "futex", TL_OBJ_FUTEX, a1,
+			            wait &&a4 == 0 ? TL_FUTEX_UNTIMED : 0,
 			            TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6));
 	}
 	return TL_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6);

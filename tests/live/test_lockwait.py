@@ -35,18 +35,18 @@ def by_routine(doc, routine):
 for call in ("sleep", "usleep", "nanosleep"):
     live = Live([exe("lockwait"), call, str(MS)], options=f"dump_signal={SIG}")
     try:
-        for i in range(1):
-            time.sleep(0.5)
-            r = dump(live.p.pid, "--json")
-            check(r.rc == 0, f"{call}: dump {i}: status {r.rc}", r.stderr)
-            doc = json.loads(r.stdout)
-            whole(doc, f"{call}: dump {i}")
-            main, worker = doc["leaks"][0], by_routine(doc, "waiter")
-            check(main["thread"] == 1 and main["blocked_in"] == call,
-                  f"{call}: dump {i}: main thread", main)
-            check(len(worker) == 1 and worker[0]["blocked_in"] == "pthread_mutex_lock" and
-                  (worker[0].get("held_by") or {}).get("thread") == 1,
-                  f"{call}: dump {i}: the worker waits for main's mutex", worker)
+        i = 0  # one request per sleep (above)
+        time.sleep(0.5)
+        r = dump(live.p.pid, "--json")
+        check(r.rc == 0, f"{call}: dump {i}: status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        whole(doc, f"{call}: dump {i}")
+        main, worker = doc["leaks"][0], by_routine(doc, "waiter")
+        check(main["thread"] == 1 and main["blocked_in"] == call,
+              f"{call}: dump {i}: main thread", main)
+        check(len(worker) == 1 and worker[0]["blocked_in"] == "pthread_mutex_lock" and
+              (worker[0].get("held_by") or {}).get("thread") == 1,
+              f"{call}: dump {i}: the worker waits for main's mutex", worker)
         rc = live.wait(timeout=30)
         check(rc == 0, f"{call}: lockwait ended with {rc}", live.out, live.err)
         m = re.search(r"^\w+ returned (-?\d+) errno (\w+) after (\d+) ms$", live.out, re.M)
