@@ -11,8 +11,11 @@ def fine(l):
 
 r, leaks = U.run_case("bigheap", args=["1024"])
 # a stale copy of one round's channel pointer (main's dead frames) makes its senders reachable
-# once in a while, big heap or not (the seed's own test looks once more too): once more
-if not all(fine(l) for l in leaks):
+# once in a while, big heap or not (the seed's own test looks once more too): up to twice more
+# (a fresh-clone CI run, the suite in parallel, met it two runs in a row)
+for _ in range(2):
+    if all(fine(l) for l in leaks):
+        break
     r, leaks = U.run_case("bigheap", args=["1024"])
 T.check(r.seconds < 60, f"the check took {r.seconds:.1f}s", r.stderr)
 T.check(len(leaks) == 15, f"{len(leaks)} leaks", leaks)
