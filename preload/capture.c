@@ -329,7 +329,7 @@ static struct tl_stack_memo *memo_here(bool make)
 	memset(m, 0, offsetof(struct tl_stack_memo, rec));
 	for (int i = 0; i < MEMO_ENTRIES; i++)
 		m->e[i].at = 0;
-	if (tl_gettid() == tl_pid) {
+	if (tl_gettid() == tl_main_pid()) {
 		/* the main thread's stack: from the sp at _start down to its limit (the kernel
 		 * keeps other mappings below that), at most 64 MiB; 8 MiB when unlimited */
 		struct rlimit rl;

@@ -140,7 +140,7 @@ bool tl_signal_frame_above(uintptr_t from)
 		return false;
 	uintptr_t sp = from & ~(uintptr_t)7;
 	uintptr_t top =
-	    tl_gettid() == tl_pid ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
+	    tl_gettid() == tl_main_pid() ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
 		return false;
 	static const size_t chunk = 4096;
@@ -222,12 +222,49 @@ static int early_status, early_leaked, early_fd = -1;
  * allocate and walk the registry. A JSON log file is still written, to record a clean run. */
 TL_START_DATA static bool nothing_seen_early; /* the early check found nothing to check */
 
+/* A process whose clean run is recorded too (a JSON log file) is checked whatever it did. */
+TL_START_CODE static bool records_clean_run(void)
+{
+	return tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0];
+}
+
+/* No task but this one can exist, told without a system call: no thread started through our
+ * wrappers or by libc's calls that start helper threads (tl_threads_started), no clone() or
+ * clone system call through our wrappers, and glibc's own flag, which its pthread_create
+ * clears for every thread it starts, its helper threads included, says so too (looked up here
+ * rather than bound at load, which would cost every process a lookup and a version need; through
+ * the first definition: a program that names it has a copy that libc writes). What this misses
+ * is a thread started by a clone system call of a program's own assembly. Reads only, pid
+ * not taken: a vfork child's exit runs this in memory its parent shares. (Before: getpid, then
+ * prctl and unshare to count the tasks, three system calls at the exit of every process; on a
+ * VM with page-table isolation and no PCID each one empties the TLB: docs/internals.md, Process
+ * start.) */
+TL_START_CODE static bool never_threaded(void)
+{
+	TL_START_DATA static void *_Atomic single_cache;
+	/* with the start data: a constant would cost a page of our read-only data */
+	TL_START_DATA static char name[] = "__libc_single_threaded";
+	if (atomic_load_explicit(&tl_threads_started, memory_order_relaxed) ||
+	    atomic_load_explicit(&tl_clone_called, memory_order_relaxed))
+		return false;
+
+	const volatile char *single = tl_lookup_global_once(&single_cache, name);
+	return single != NULL && *single;
+}
+
+/* Nothing to check at this exit, and nothing to record: see never_threaded. */
+TL_START_CODE static bool quiet_exit(void)
+{
+	return never_threaded() && !records_clean_run();
+}
+
 /* The destructor's look found nothing, and no thread can have started since without clearing
  * the flag: no system call (the exit handlers ask this before their getpid). */
 static bool nothing_since_early(void)
 {
-	return nothing_seen_early &&
-	       !atomic_load_explicit(&tl_threads_started, memory_order_relaxed);
+	return (nothing_seen_early &&
+	        !atomic_load_explicit(&tl_threads_started, memory_order_relaxed)) ||
+	       quiet_exit();
 }
 
 TL_START_CODE static bool nothing_to_check(void)
@@ -236,8 +273,7 @@ TL_START_CODE static bool nothing_to_check(void)
 	if (nothing_since_early())
 		return true;
 	return !atomic_load_explicit(&tl_threads_started, memory_order_relaxed) &&
-	       !(tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) &&
-	       (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
+	       !records_clean_run() && (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
 /* A fork()ed child (the flag of tl_exit_after_fork_child); death_test_child's answer */
@@ -275,7 +311,7 @@ static bool death_test_child(void)
 /* Is this process's exit to be checked at all? */
 static bool checks_exit(void)
 {
-	return tl_getpid() == tl_pid && tl_opt.check_at_exit && !atomic_load(&child_unchecked);
+	return tl_own_process() && tl_opt.check_at_exit && !atomic_load(&child_unchecked);
 }
 
 /* The check taken before the teardown, for the time of the one after it (its report's
@@ -583,7 +619,7 @@ static void teardown_died_of(int sig, siginfo_t *si, void *context)
 	int e = errno;
 	teardown_default(sig);
 	int none = TD_NONE;
-	if (tl_getpid() != tl_pid || early_result.out == NULL) {
+	if (!tl_own_process() || early_result.out == NULL) {
 		/* a child forked during the teardown: not its report */
 	} else if (atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
 		int fd = tl_output_again(early_fd);
@@ -671,10 +707,14 @@ static void teardown_report_ours(void)
  * program's buffered output (they would write it again when they exit); not done before the
  * teardown, where it would reorder the program's stdout against what its atexit handlers write
  * to stderr. */
+/* The process is ending: exit(), quick_exit() or main's return has begun (log.c). */
+TL_START_DATA atomic_bool tl_exit_begun;
+
 TL_START_CODE static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
-	if (atomic_load(&early_state) != EARLY_NONE || !checks_exit() ||
+	atomic_store_explicit(&tl_exit_begun, true, memory_order_relaxed);
+	if (atomic_load(&early_state) != EARLY_NONE || quiet_exit() || !checks_exit() ||
 	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
@@ -722,7 +762,7 @@ __attribute__((destructor)) static void exit_check_early(void)
 static bool other_thread_checking(void)
 {
 	return atomic_load(&early_state) == EARLY_RUNNING && !tl_check_running_here() &&
-	       tl_getpid() == tl_pid;
+	       tl_own_process();
 }
 
 /* `call`: exit() or quick_exit() from a thread, NULL for main returning */
@@ -985,7 +1025,7 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 		exe[got > 0 ? got : 0] = '\0';
 		json_chars(exe_json, sizeof(exe_json), exe);
 		PUT("{\"tool\": \"threadleak\", \"schema\": 1, \"pid\": %d, \"exe\": ",
-		    (int)tl_pid);
+		    (int)tl_main_pid());
 		PUT(got > 0 ? "\"%s\", " : "null, ", exe_json);
 		if (hang)
 			PUT("\"check\": \"hang\", \"exit_status\": null, \"reason\": \"%s\", "
@@ -1030,10 +1070,10 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 		if (hang)
 			PUT("\nthreadleak: hang report (pid %d): the process has not exited (%s); "
 			    "all %d of its threads",
-			    (int)tl_pid, tl_hang_reason ? tl_hang_reason : "on demand", n);
+			    (int)tl_main_pid(), tl_hang_reason ? tl_hang_reason : "on demand", n);
 		else
 			PUT("\nthreadleak: found %d leaked thread%s (pid %d)", n, n == 1 ? "" : "s",
-			    (int)tl_pid);
+			    (int)tl_main_pid());
 		if (!hang && status == 0 && tl_opt.exitcode)
 			PUT("; exit status 0 becomes %d", tl_opt.exitcode);
 		PUT("\nthreadleak: %s\n\n", note);
@@ -1200,7 +1240,7 @@ TL_START_CODE static void exit_gate(int status, void *arg)
 	(void)status;
 	(void)arg;
 	/* done: the usual case, without a getpid */
-	if (atomic_load(&exit_check_done) || tl_getpid() != tl_pid)
+	if (atomic_load(&exit_check_done) || !tl_own_process())
 		return;
 	tl_thread_exiting(); /* itself in exit(): not a leak */
 	while (!atomic_load(&exit_check_done))
@@ -1218,15 +1258,16 @@ TL_START_DATA static _Atomic pid_t exit_owner;
 TL_EXPORT void exit(int status)
 {
 	wait_if_ending("exit");
-	pid_t me = tl_gettid(), none = 0;
-	if (tl_getpid() == tl_pid && !atomic_compare_exchange_strong(&exit_owner, &none, me) &&
-	    none != me) {
+	/* with no other task and nothing to record, none of this: no system call */
+	bool own = !quiet_exit() && tl_own_process();
+	pid_t none = 0, me = own ? tl_gettid() : 0;
+	if (own && !atomic_compare_exchange_strong(&exit_owner, &none, me) && none != me) {
 		tl_thread_exiting();
 		for (;;)
 			raw_nap_ms(3600 * 1000);
 	}
 	atomic_store(&exit_status_arg, seen_status(status));
-	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (own && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	take_early_check(seen_status(status), false); /* before the teardown */
 	TL_REAL(exit)(status);
@@ -1241,7 +1282,8 @@ TL_START_DATA static atomic_int quick_status;
 
 static void at_quick(void)
 {
-	if (checks_exit() && !atomic_exchange(&exit_checked, true) && !death_test_child()) {
+	if (!nothing_since_early() && checks_exit() && !atomic_exchange(&exit_checked, true) &&
+	    !death_test_child()) {
 		int status = atomic_load(&quick_status);
 		if (atomic_load(&exit_reduced))
 			release_teardown_deaths();
@@ -1257,7 +1299,7 @@ TL_EXPORT void quick_exit(int status)
 	wait_if_ending("quick_exit");
 	atomic_store(&quick_status, seen_status(status));
 	/* quick_exit is async-signal-safe, made to be called from a handler */
-	if (tl_getpid() == tl_pid && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (!quiet_exit() && tl_own_process() && tl_opt.check_at_exit && tl_in_signal_handler())
 		atomic_store(&exit_reduced, true);
 	take_early_check(seen_status(status), false); /* before the at_quick_exit handlers */
 	TL_REAL(quick_exit)(status);                  /* the lookup is signal-safe (real.c) */

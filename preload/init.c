@@ -180,7 +180,7 @@ void tl_fork_handlers_install(void)
  * process that had threads, whose handlers never run either. */
 void tl_fork_child_missed(void)
 {
-	if (tl_getpid() != tl_pid)
+	if (!tl_own_process())
 		reset_child(true);
 }
 
@@ -190,6 +190,7 @@ void tl_fork_child_missed(void)
 static void handlers_first(void)
 {
 	tl_ensure_init();
+	(void)tl_main_pid(); /* the parent's, before its child can inherit our memory */
 	tl_fork_handlers_install();
 }
 
@@ -213,6 +214,8 @@ TL_EXPORT pid_t fork(void)
 TL_EXPORT int daemon(int nochdir, int noclose)
 {
 	handlers_first();
+	if (!noclose)
+		tl_log_fds_closing(0, 2); /* it sends them to /dev/null */
 	return TL_REAL(daemon)(nochdir, noclose);
 }
 
@@ -240,14 +243,47 @@ static void touch_earlier_interposers(void)
 		first(2, &st);
 }
 
+/* The pid of the process whose threads the registry holds, taken when first needed: before
+ * its first thread (tl_fork_child_missed), a fork, a clone(), a dump or a check, not at start,
+ * where the getpid would be a system call that every process pays (docs/internals.md, Process
+ * start). Never from a vfork child, which would write its own pid into its parent's memory:
+ * each caller comes after one of those events, or from the exit path of a process that may
+ * have another task (exit.c never_threaded). A child forked before it was taken takes its
+ * own: it has nothing of its parent's to reset. */
+pid_t tl_main_pid(void)
+{
+	if (TL_UNLIKELY(tl_pid == 0)) {
+		pid_t pid = tl_getpid();
+		tl_pid = pid > 0 ? pid : tl_gettid(); /* getpid denied: this thread's tid */
+	}
+	return tl_pid;
+}
+
+bool tl_own_process(void)
+{
+	if (TL_UNLIKELY(tl_pid == 0)) {
+		(void)tl_main_pid();
+		return true;
+	}
+	return tl_getpid() == tl_pid;
+}
+
+/* A JSON log records every process's exit, also a clean one without threads, and the dump
+ * options answer a signal: those processes need the pid from the start, to tell a vfork
+ * child's exit from their own. */
+static bool pid_needed_from_start(void)
+{
+	return (tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) ||
+	       tl_opt.dump_on_signal || tl_opt.dump_signal;
+}
+
 static void init(void)
 {
-	pid_t pid = tl_getpid();
-	tl_pid = pid > 0 ? pid : tl_gettid(); /* getpid denied: the main thread's tid */
 	tl_registry_init();
 	touch_earlier_interposers();
-	tl_log_init();
 	tl_options_load();
+	if (pid_needed_from_start())
+		(void)tl_main_pid();
 	if (tl_opt.help)
 		tl_options_print_help();
 	if (!tl_opt.children)

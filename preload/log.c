@@ -26,7 +26,8 @@ struct ident {
 	ino_t ino;
 };
 
-TL_START_DATA static struct ident err_id, out_id; /* fd 2 and fd 1 at start */
+TL_START_DATA static struct ident err_id,
+    out_id; /* fd 2 and fd 1 (note_stderr, tl_log_note_stdout) */
 /* Ours, close-on-exec: a copy of stderr, or for a pipe an O_PATH reference (see below). */
 static int err_fd = -1;
 TL_START_DATA static bool err_reopen; /* err_fd is an O_PATH reference, reopened to write */
@@ -126,7 +127,7 @@ static int above_std(int fd)
 	return high;
 }
 
-TL_START_DATA static bool err_pipe;  /* stderr was a pipe at start */
+TL_START_DATA static bool err_pipe;  /* stderr is a pipe (note_stderr) */
 TL_START_DATA static bool err_named; /* a file or a terminal: err_path may reopen it */
 /* Where a file or terminal stderr is, read before the first thread: a program that closes every
  * descriptor (close_range(0, ~0U)) closes our copy too, and the report reopens it by this path
@@ -137,18 +138,54 @@ static char err_path[256];
  * or a socket is never held open by a copy: its reader waits for the last writer, so `cmd |
  * cat` would wait for a daemon that cmd started and that sent its own stdio to /dev/null.
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
- * (possible only while the pipe still has a reader), taken before the first thread starts
- * (tl_log_keep_pipe); for a socket, nothing. */
-TL_START_CODE void tl_log_init(void)
+ * (possible only while the pipe still has a reader); for a file or a terminal, a copy and its
+ * path; for a socket, nothing. Both are taken before the first thread starts
+ * (tl_log_keep_pipe).
+ *
+ * What fd 2 is (its identity) is read once, when first needed: before the program's first
+ * thread, before a call of the program's that closes or replaces fd 2 (tl_log_fds_closing:
+ * close, dup2, dup3, close_range, closefrom, fclose and freopen of a stream on it, daemon), or
+ * at the first message. Not at start, where the fstat would be a system call that every
+ * process pays, with or without threads: on a VM with page-table isolation and no PCID each one
+ * empties the TLB (docs/internals.md, Process start). The caller may be a vfork child, which
+ * shares our memory with its parent: nothing is written here that is not as true of the
+ * parent (the file its fd 2 stands for, and its path), and no descriptor is made. */
+TL_START_DATA static atomic_int err_state; /* 0 not read, 1 being read, 2 read */
+
+static void note_stderr(void)
 {
-	struct stat st;
-	if (!raw_fstat(2, &st))
+	int none = 0;
+	if (TL_LIKELY(atomic_load_explicit(&err_state, memory_order_acquire) == 2))
 		return;
-	err_id = (struct ident){true, st.st_dev, st.st_ino};
-	err_pipe = S_ISFIFO(st.st_mode);
-	err_named = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode);
-	if (!S_ISSOCK(st.st_mode) && !err_pipe)
-		err_fd = tl_high_fd(2);
+	if (!atomic_compare_exchange_strong(&err_state, &none, 1)) {
+		while (atomic_load_explicit(&err_state, memory_order_acquire) != 2)
+			sched_yield(); /* another task of ours (a raw clone()) reads it */
+		return;
+	}
+	struct stat st;
+	if (raw_fstat(2, &st)) {
+		err_id = (struct ident){true, st.st_dev, st.st_ino};
+		err_pipe = S_ISFIFO(st.st_mode);
+		err_named = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode);
+	}
+	if (err_named) { /* to open it again after the program moved fd 2 (stderr_fd) */
+		long n = tl_raw_syscall(SYS_readlink, (long)"/proc/self/fd/2", (long)err_path,
+		                        sizeof(err_path) - 1);
+		bool whole = n > 0 && n < (long)sizeof(err_path) - 1 && err_path[0] == '/';
+		err_path[whole ? n : 0] = '\0'; /* else unknown: no reopening */
+	}
+	atomic_store_explicit(&err_state, 2, memory_order_release);
+}
+
+/* The program is about to close or replace its descriptors lo..hi. Not once its exit has
+ * begun: a process without threads has nothing to report then (exit.c never_threaded), and
+ * coreutils' exit handler closes stderr in every command that a build or a test suite runs (a
+ * process with threads read it before its first one). */
+void tl_log_fds_closing(long lo, long hi)
+{
+	if (TL_UNLIKELY(atomic_load_explicit(&err_state, memory_order_relaxed) != 2) && lo <= 2 &&
+	    hi >= 2 && !atomic_load_explicit(&tl_exit_begun, memory_order_relaxed))
+		note_stderr();
 }
 
 /* log_path=stdout: what fd 1 is now, the standard output the report goes to. Taken once the
@@ -160,22 +197,23 @@ void tl_log_note_stdout(void)
 		ident_of(1, &out_id);
 }
 
-/* The O_PATH reference to a pipe stderr, taken before the program's first thread starts rather
- * than at start: opening /proc/self/fd/2 walks /proc, about 5 us that every process would pay
- * (docs/internals.md, Process start). Taken only while fd 2 is still the pipe of the start: a
- * program that moved its stderr away before its first thread gets its report on fd 2 if that
- * is the pipe again at the report, else nowhere. */
+/* Before the program's first thread (registry.c), in the process itself: what fd 2 is, and
+ * while it is still that file, a copy of a file or a terminal at a high number, or for a pipe an
+ * O_PATH reference. Not at start: opening /proc/self/fd/2 walks /proc, about 5 us, and each
+ * system call costs every process (docs/internals.md, Process start). A program that moved
+ * its stderr away before its first thread gets its report there by the path read then (a file
+ * or a terminal), or on fd 2 if that is the pipe again at the report, else nowhere. */
 void tl_log_keep_pipe(void)
 {
-	if (err_named && is(2, &err_id)) { /* its path instead (err_path), as cheap */
-		long n = tl_raw_syscall(SYS_readlink, (long)"/proc/self/fd/2", (long)err_path,
-		                        sizeof(err_path) - 1);
-		bool whole = n > 0 && n < (long)sizeof(err_path) - 1 && err_path[0] == '/';
-		err_path[whole ? n : 0] = '\0'; /* else unknown: no reopening */
+	note_stderr();
+	if (err_fd >= 0 || !is(2, &err_id))
+		return;
+	if (err_named) {
+		err_fd = tl_high_fd(2);
 		return;
 	}
-	if (!err_pipe || err_fd >= 0 || !is(2, &err_id))
-		return;
+	if (!err_pipe)
+		return; /* a socket: nothing */
 	int ref = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
 	                               O_PATH | O_CLOEXEC, 0, 0, 0);
 	if (ref < 0)
@@ -199,6 +237,7 @@ static int ending_err_fd = -1, ending_out_fd = -1; /* the same for fd 1 (log_pat
 
 void tl_log_hold_stderr(void)
 {
+	note_stderr();
 	if (ending_err_fd < 0 && is(2, &err_id))
 		ending_err_fd = tl_high_fd(2);
 	if (ending_out_fd < 0 && tl_opt.log_path && strcmp(tl_opt.log_path, "stdout") == 0 &&
@@ -242,6 +281,7 @@ static int open_again(const char *path, bool ours)
  * path; else nowhere (-1). The result is released with release(). */
 static int stderr_fd(void)
 {
+	note_stderr();
 	/* unless the teardown closed it (closefrom(3)) or gave its number to something else */
 	if (ending_err_fd >= 0 && cloexec(ending_err_fd) && is_ours(ending_err_fd, &err_id))
 		return ending_err_fd;

@@ -1096,7 +1096,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		bool gone = false;
 		if (died) {
 			add(o, sizeof(o), &used, " (its owner died)");
-		} else if (owner > 0 && owner == tl_pid && owner != s->tid &&
+		} else if (owner > 0 && owner == tl_main_pid() && owner != s->tid &&
 		           tl_kernel_stamp(owner, &owner_state) >= 0 && owner_state == 'Z') {
 			/* main after pthread_exit stays a zombie task while the process lives
 			 * (another thread's task is gone once it ends): one look, for main only */

@@ -386,7 +386,7 @@ TL_START_CODE void *tl_lookup_global(const char *name)
  * Process start). The program's copy comes first, as for the loader (a program that names
  * `environ` has its own, which libc uses too). A name not found is not looked up again. */
 #define NOT_FOUND ((void *)1)
-void *tl_lookup_global_once(void *_Atomic *cache, const char *name)
+TL_START_CODE void *tl_lookup_global_once(void *_Atomic *cache, const char *name)
 {
 	void *p = atomic_load_explicit(cache, memory_order_acquire);
 	if (p == NULL) {

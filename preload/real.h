@@ -46,6 +46,7 @@
 #define TL_REAL_LIST(X)                                                                            \
 	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))   \
 	X(int, pthread_join, (pthread_t, void **))                                                 \
+	X(int, clone, (int (*)(void *), void *, int, void *, ...))                                 \
 	X(int, pthread_tryjoin_np, (pthread_t, void **))                                           \
 	X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *))                \
 	X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *))     \
@@ -158,6 +159,10 @@
 	X(int, dup3, (int, int, int))                                                              \
 	X(int, close_range, (unsigned, unsigned, int))                                             \
 	X(void, closefrom, (int))                                                                  \
+	X(int, fclose, (FILE *))                                                                   \
+	X(int, fcloseall, (void))                                                                  \
+	X(FILE *, freopen, (const char *, const char *, FILE *))                                   \
+	X(FILE *, freopen64, (const char *, const char *, FILE *))                                 \
 	X(int, timer_create, (clockid_t, struct sigevent *, timer_t *))                            \
 	X(int, mq_notify, (mqd_t, const struct sigevent *))                                        \
 	X(int, aio_read, (struct aiocb *))                                                         \

@@ -243,6 +243,8 @@ static void insert(struct tl_thread *t, pthread_t handle);
 static void insert_main(void)
 {
 	main_in_table = true;
+	if (main_record.tid == 0)
+		main_record.tid = tl_main_pid(); /* not known at start (init.c) */
 	atomic_fetch_add(&starting, 1);
 	insert(&main_record, main_record.handle);
 }
@@ -602,11 +604,14 @@ static struct tl_once first_thread_once = TL_ONCE_INIT;
  * Ours rather than glibc's __libc_single_threaded, which cleared at the same first
  * pthread_create: bound at load, that symbol cost every process a lookup and a version need. */
 TL_START_DATA atomic_bool tl_threads_started;
+TL_START_DATA atomic_bool tl_clone_called;
 
 static void before_first_thread(void)
 {
 	atomic_store(&tl_threads_started, true);
 	tl_fork_child_missed();
+	if (main_record.tid == 0) /* the pid (a raw clone() thread may be the caller) */
+		main_record.tid = tl_main_pid();
 	tl_fork_handlers_install();
 	/* ours: not counted. Without it (every key taken) threads finish when they leave their
 	 * start routine, whatever runs after (tl_thread_unwinding) */
@@ -620,8 +625,7 @@ static void before_first_thread(void)
 TL_START_CODE void tl_registry_init(void)
 {
 	struct tl_thread *t = &main_record;
-	t->number = next_number++;
-	t->tid = tl_pid;
+	t->number = next_number++; /* its tid: when it goes in the table (insert_main) */
 	t->flags = TL_F_MAIN | TL_F_CREATOR_DONE;
 	/* in the table on first use: insert_main. On x86_64 glibc's pthread_self() is the thread
 	 * pointer (its descriptor is the TCB): read here, it saves every process a lazy binding */

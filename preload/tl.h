@@ -48,7 +48,7 @@ void tl_options_defaults(void); /* back to the static defaults */
 void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
-void tl_log_init(void);
+void tl_log_fds_closing(long lo, long hi); /* the program closes or replaces lo..hi */
 void tl_log_note_stdout(void); /* log_path=stdout: fd 1 is the report's standard output */
 void tl_log_keep_pipe(void);   /* before the first thread: see log.c */
 void tl_log_hold_stderr(void); /* the process is ending: see log.c */
@@ -700,12 +700,18 @@ void tl_check_after_fork(void);
 void tl_ignore_current(void); /* threadleak_ignore_current() */
 
 /* ---- process state: constructor and fork (init.c) ---- */
-extern pid_t tl_pid;
+extern pid_t tl_pid;       /* 0 until tl_main_pid() took it */
+pid_t tl_main_pid(void);   /* the pid of the process the registry describes */
+bool tl_own_process(void); /* this is that process, not a child that inherited our memory */
 void tl_ensure_init(void);
 extern char **tl_start_envp;           /* the constructor's envp (hooks.c) */
 extern atomic_bool tl_threads_started; /* a thread was started (registry.c) */
-void tl_fork_handlers_install(void);   /* before the first thread or fork (init.c) */
-void tl_fork_child_missed(void);       /* a child forked before them: reset it now */
+/* clone() or a clone system call went through our wrappers: a task we did not start may exist */
+extern atomic_bool tl_clone_called;
+void tl_clone_before(void);          /* wrap_thread.c */
+extern atomic_bool tl_exit_begun;    /* exit(), quick_exit() or main's return has begun (exit.c) */
+void tl_fork_handlers_install(void); /* before the first thread or fork (init.c) */
+void tl_fork_child_missed(void);     /* a child forked before them: reset it now */
 
 /* ---- the exit paths (exit.c) ---- */
 void tl_exit_install(void);          /* the constructor registers the exit handlers */

@@ -102,6 +102,7 @@ static int unw_fd(int end)
 /* Does the program's close, dup2... of lo..hi reach our pipe? */
 static void fds_touched(long lo, long hi)
 {
+	tl_log_fds_closing(lo, hi); /* fd 2 among them: what it was, first */
 	for (int i = 0; i < 2; i++)
 		if (unw_real[i] >= 0 && unw_real[i] >= lo && unw_real[i] <= hi)
 			atomic_store(&unw_touched, true);
@@ -196,6 +197,39 @@ TL_EXPORT void closefrom(int lo)
 {
 	fds_touched(lo, INT_MAX);
 	TL_REAL(closefrom)(lo);
+}
+
+/* Streams that close or replace their descriptor inside libc, past the wrappers above: for fd
+ * 2, what it was is read first (log.c, note_stderr). The stream's descriptor is read from the
+ * FILE itself, as fileno() would (a call of libc's would cost its lazy binding). */
+static void stream_closing(FILE *f)
+{
+	if (f != NULL)
+		tl_log_fds_closing(f->_fileno, f->_fileno);
+}
+
+TL_EXPORT int fclose(FILE *f)
+{
+	stream_closing(f);
+	return TL_REAL(fclose)(f);
+}
+
+TL_EXPORT int fcloseall(void)
+{
+	tl_log_fds_closing(0, 2);
+	return TL_REAL(fcloseall)();
+}
+
+TL_EXPORT FILE *freopen(const char *path, const char *mode, FILE *f)
+{
+	stream_closing(f);
+	return TL_REAL(freopen)(path, mode, f);
+}
+
+TL_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *f)
+{
+	stream_closing(f);
+	return TL_REAL(freopen64)(path, mode, f);
 }
 
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)

@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 
 /* Around the start routine, glibc's cancellation buffer (what pthread_cleanup_push expands to
  * in C, through the table: its functions' version would be one more for every process to
@@ -224,4 +225,27 @@ TL_EXPORT int tss_create(tss_t *key, tss_dtor_t destructor)
 {
 	key_created(destructor, __builtin_return_address(0));
 	return TL_REAL(tss_create)(key, destructor);
+}
+
+/* A task started past pthread_create (clone(), or the clone system calls through syscall()):
+ * not ours to record, but the exit path must look for it (exit.c never_threaded). Before the
+ * call, in the parent: the process it is part of is this one (init.c tl_main_pid). */
+void tl_clone_before(void)
+{
+	atomic_store(&tl_clone_called, true);
+	(void)tl_main_pid();
+}
+
+/* clone() is variadic: the three optional arguments (parent_tid, tls, child_tid) are passed
+ * through whether the flags use them or not, as glibc reads its registers either way. */
+TL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	pid_t *ptid = va_arg(ap, pid_t *);
+	void *tls = va_arg(ap, void *);
+	pid_t *ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	tl_clone_before();
+	return TL_REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
 }

@@ -17,6 +17,9 @@
  *            closeall_reopen:PATH (close all, then open PATH for appending until the
  *            table is full: the program's own file now has every number, the old high
  *            ones included)
+ *   -C MODE  the same, or freopen (stderr reopened on /dev/null), fclose (fclose(stderr)), at
+ *            the start of main, before any thread: what stderr was is then read lazily (by
+ *            the wrappers of the calls that change fd 2), not at start
  *   -t KIND:DIR  booby-trap DIR/report.PID before exiting: symlink (to DIR/target), dangling
  *            (symlink to DIR/missing), foreign (a file of user nobody), stale (64 KiB of
  *            junk in a file of our own, an hour old), fifo, dir
@@ -219,6 +222,11 @@ static void close_fds(const char *mode)
 		int fd = open("/dev/null", O_WRONLY);
 		dup2(fd, 2);
 		close(fd);
+	} else if (strcmp(mode, "freopen") == 0) {
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(68);
+	} else if (strcmp(mode, "fclose") == 0) {
+		fclose(stderr);
 	} else if (strncmp(mode, "closeall", 8) == 0) {
 		long max = sysconf(_SC_OPEN_MAX);
 		for (long fd = 0; fd < max; fd++)
@@ -238,10 +246,10 @@ int main(int argc, char **argv)
 {
 	int ns = 0, nr = 0, nk = 0, np = 0, code = 0, raise_sig = 0;
 	int block = 0, handlers = 0, ignore = 0, api = 0, late = 0;
-	const char *closemode = NULL, *trapspec = NULL, *lib = NULL;
+	const char *closemode = NULL, *trapspec = NULL, *lib = NULL, *early = NULL;
 	int opt;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "s:r:k:p:n:BHIALc:t:d:G:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:k:p:n:BHIALc:C:t:d:G:e:")) != -1) {
 		switch (opt) {
 		case 's':
 			ns = atoi(optarg);
@@ -276,6 +284,9 @@ int main(int argc, char **argv)
 		case 'c':
 			closemode = optarg;
 			break;
+		case 'C':
+			early = optarg;
+			break;
 		case 't':
 			trapspec = optarg;
 			break;
@@ -292,6 +303,8 @@ int main(int argc, char **argv)
 			return 64;
 		}
 	}
+	if (early)
+		close_fds(early);
 	if (lib && dlopen(lib, RTLD_NOW | RTLD_GLOBAL) == NULL) {
 		fprintf(stderr, "leaky: dlopen: %s\n", dlerror());
 		return 65;

@@ -34,6 +34,17 @@ check_report_shape(docs[0])
 r = run_err_file([leaky, "-s", "1", "-c", "dup2null"], json_format=False)
 check(r.rc == 23 and b"found 1 leaked thread" in r.stderr, "dup2null: report on the original stderr", r.stderr)
 
+# fd 2 closed or moved before the program's first thread, stderr a file: what stderr was is
+# read then (by the wrappers of close, dup2, freopen, fclose), not at start, and the report
+# still reaches the file (by its path: no copy was taken yet)
+for mode in ("close2", "dup2null", "freopen", "fclose", "closeall"):
+    for fmt in ("text", "json"):
+        r = run_err_file([leaky, "-s", "2", "-C", mode], json_format=False, options=f"format={fmt}")
+        got = (b"found 2 leaked threads" in r.stderr if fmt == "text" else
+               [d["leaked"] for d in json_docs(r.stderr)] == [2])
+        check(r.rc == 23 and got, f"{mode} before the first thread, stderr a file, {fmt}: the "
+              f"report reaches the file (status {r.rc})", r.stderr)
+
 # stderr a pipe: threadleak never holds it open (its reader waits for the last writer), so
 # the reader sees its end when the program closes it, and the report is lost; but the
 # program is not killed by SIGPIPE for it, and keeps its status
