@@ -235,11 +235,11 @@ static int check_raw(struct run_opts *o, const char *raw)
 /* What run appends to THREADLEAK_OPTIONS for the library (library_options), up to its paths. */
 #define RUN_OWN_OPTIONS "exitcode=0:format=json:"
 
-/* An exitcode in the THREADLEAK_OPTIONS of the environment is run's own too (the library is
- * told exitcode=0): the last valid one, unless --exitcode or --options give one. A bad value
- * is left to the library, which names it. Not what an outer run appended (threadleak run --
- * make check, whose Makefile runs threadleak run again): from there on, the options are not
- * the user's. */
+/* An exitcode or fail_on in the THREADLEAK_OPTIONS of the environment is run's own too (the library
+ * is told exitcode=0): the last valid one, unless --exitcode or --options give one. A bad value is
+ * left to the library, which names it. Not what an outer run appended (threadleak run -- make
+ * check, whose Makefile runs threadleak run again): from there on, the options are not the user's.
+ */
 static int exitcode_from_env(struct run_opts *o)
 {
 	const char *env = getenv("THREADLEAK_OPTIONS");
@@ -261,6 +261,8 @@ static int exitcode_from_env(struct run_opts *o)
 		else if (val && strcmp(key, "exitcode") == 0 && !o->exitcode_set &&
 		         parse_int(val, TL_OPT_MIN_exitcode, TL_OPT_MAX_exitcode, &v))
 			o->exitcode = v;
+		else if (val && strcmp(key, "fail_on") == 0) /* --options, checked after, wins */
+			o->fail_unreachable = strcmp(val, "unreachable") == 0;
 	}
 	free(copy);
 	return bad;

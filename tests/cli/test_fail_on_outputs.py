@@ -66,6 +66,17 @@ for x, s, what in ((X, S, "run"), (X2, S2, "report")):
           ET.tostring(suite))
     check(levels(s) == {("leaky", "warning"), ("reach", "error")}, f"{what}: SARIF levels {levels(s)}")
 
+# fail_on given in the environment rather than --options: run's status follows it as the
+# reports do (it counted every leak, while JUnit and SARIF said none failed)
+env = {"THREADLEAK_OPTIONS": "fail_on=unreachable"}
+r = tl("run", "--junit", X, "--sarif", S, "--", leaky, cwd=work, env=env)
+check(r.rc == 0 and "fail_on=unreachable: none is proven" in err(r),
+      f"fail_on=unreachable in THREADLEAK_OPTIONS: status {r.rc}", err(r))
+check_reachable_only(X, S, "run, fail_on in the environment")
+# --options, later, wins over the environment
+r = tl("run", "--options", "fail_on=all", "--", leaky, cwd=work, env=env)
+check(r.rc == 23, f"--options fail_on=all over the environment's unreachable: status {r.rc}", err(r))
+
 # fail_on=all (the default): every leak fails, as before
 r = tl("run", "--junit", X, "--sarif", S, "--", leaky, cwd=work)
 suite, cases = junit(X)
