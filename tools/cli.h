@@ -61,6 +61,7 @@ struct procset {
 	int bad_files; /* files that could not be read or were not valid reports */
 	/* where hang reports go (dump --json, run --json's "hangs"); NULL: with the others */
 	struct procset *hangs;
+	bool timed_out; /* one of the files is a run --json of a run whose --timeout expired */
 };
 
 /* Reports and baselines may come from anywhere (CI artifacts): only a regular file ("-":

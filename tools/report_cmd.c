@@ -195,7 +195,8 @@ int cmd_report(int argc, char **argv)
 	if (hangs.n)
 		printf("threadleak: %zu hang report%s\n", hangs.n, hangs.n == 1 ? "" : "s");
 	fflush(stdout);
-	struct run_info ri = {.cmd_status = -1, .exit_status = -1, .hangs = &hangs};
+	struct run_info ri = {
+	    .cmd_status = -1, .exit_status = -1, .hangs = &hangs, .timed_out = set.timed_out};
 	int werr = 0;
 	if (o.json)
 		werr |= write_merged_json(o.json, &set, &ri);

@@ -156,6 +156,8 @@ static int add_any(struct procset *s, json_object *o, const char *path, int dept
 	}
 	/* run --json: its processes, and the hang reports of a run that timed out or was ended */
 	json_object *procs = jarr(o, "processes"), *hangs = s->hangs ? jarr(o, "hangs") : NULL;
+	if (procs && jbool(o, "timed_out"))
+		s->timed_out = true; /* said again by report --json */
 	int found = procs ? add_any(s, procs, path, depth + 1) : 0;
 	if (hangs)
 		found += add_any(s, hangs, path, depth + 1);

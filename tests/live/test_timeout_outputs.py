@@ -26,6 +26,12 @@ h2 = os.path.join(d, "report.html")
 r = run([CLI, "report", "--html", h2, j], preload=False, timeout=60)
 check(r.rc == 0 and re.sub(r"[0-9]", "", open(h2).read()) == re.sub(r"[0-9]", "", page),
       "--html: run's page and report's differ", r.stderr)
+# report --json of the same JSON says it timed out too (it wrote false)
+j2 = os.path.join(d, "report.json")
+r = run([CLI, "report", "--json", j2, j], preload=False, timeout=60)
+doc2 = json.load(open(j2))
+check(r.rc == 0 and doc2.get("timed_out") is True and len(doc2.get("hangs", [])) == 1,
+      f"report --json of a timed-out run: timed_out {doc2.get('timed_out')}", doc2)
 
 # the command's SIGTERM handler makes it end (_exit(3)): the command's status in the JSON, run's
 # beside it
