@@ -1326,6 +1326,8 @@ void tl_exit_after_fork_child(void)
 		atomic_store(&child_unchecked, true);
 	forked_child = true;
 	death_child_known = -1;
+	/* a child forked by an exit handler (a daemon started there) has not begun its own exit */
+	atomic_store(&tl_exit_begun, false);
 	release_teardown_deaths(); /* the parent's report is not the child's */
 	atomic_store(&teardown_report, TD_NONE);
 	atomic_store(&exit_checked, false);

@@ -204,11 +204,18 @@ TL_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void), voi
 }
 
 /* fork() itself, and the two calls that fork inside libc: the handlers before the first fork
- * of a process that has started no thread. */
+ * of a process that has started no thread. daemon(), forkpty() and login_tty() move fds 0-2
+ * inside libc, where our dup2 does not see it: what stderr was is read first (log.c). */
 TL_EXPORT pid_t fork(void)
 {
 	handlers_first();
 	return TL_REAL(fork)();
+}
+
+TL_EXPORT int login_tty(int fd)
+{
+	tl_log_fds_closing(0, 2);
+	return TL_REAL(login_tty)(fd);
 }
 
 TL_EXPORT int daemon(int nochdir, int noclose)
@@ -223,6 +230,7 @@ TL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
                         const struct winsize *winp)
 {
 	handlers_first();
+	tl_log_fds_closing(0, 2); /* its child's login_tty moves them inside libc */
 	return TL_REAL(forkpty)(amaster, name, termp, winp);
 }
 
@@ -246,10 +254,11 @@ static void touch_earlier_interposers(void)
 /* The pid of the process whose threads the registry holds, taken when first needed: before
  * its first thread (tl_fork_child_missed), a fork, a clone(), a dump or a check, not at start,
  * where the getpid would be a system call that every process pays (docs/internals.md, Process
- * start). Never from a vfork child, which would write its own pid into its parent's memory:
- * each caller comes after one of those events, or from the exit path of a process that may
- * have another task (exit.c never_threaded). A child forked before it was taken takes its
- * own: it has nothing of its parent's to reset. */
+ * start). Not to be taken by a vfork child, which would write its own pid into its parent's
+ * memory: each caller comes after one of those events, or from the exit path of a process
+ * that may have another task (exit.c never_threaded; the case left is in docs/internals.md,
+ * "No system call at start or exit"). A child forked before it was taken takes its own: it
+ * has nothing of its parent's to reset. */
 pid_t tl_main_pid(void)
 {
 	if (TL_UNLIKELY(tl_pid == 0)) {

@@ -123,7 +123,7 @@ static int above_std(int fd)
 	if (fd < 0 || fd > 2)
 		return fd;
 	int high = tl_high_fd(fd);
-	close(fd);
+	tl_raw_syscall(SYS_close, fd, 0, 0); /* ours: not a program's close of fd 2 (note_stderr) */
 	return high;
 }
 
@@ -150,30 +150,44 @@ static char err_path[256];
  * empties the TLB (docs/internals.md, Process start). The caller may be a vfork child, which
  * shares our memory with its parent: nothing is written here that is not as true of the
  * parent (the file its fd 2 stands for, and its path), and no descriptor is made. */
-TL_START_DATA static atomic_int err_state; /* 0 not read, 1 being read, 2 read */
+TL_START_DATA static atomic_int err_state; /* 0 not read, 1 being published, 2 read */
 
+/* Read into locals, then published by whichever caller claims it first: a caller that loses
+ * (another task of ours, a raw clone(); a signal handler of the same thread, which must not wait
+ * for what it interrupted) goes on without it. A descriptor the program opened itself is not
+ * taken for stderr: with stderr closed at start (`2>&-`), the program's first file gets fd 2.
+ * So a close-on-exec or read-only fd 2 counts as no stderr; a file the program opened for
+ * writing without O_CLOEXEC cannot be told from a stderr it was given (its own writes to stderr
+ * land there too, as a sanitizer's report would). */
 static void note_stderr(void)
 {
-	int none = 0;
-	if (TL_LIKELY(atomic_load_explicit(&err_state, memory_order_acquire) == 2))
+	if (TL_LIKELY(atomic_load_explicit(&err_state, memory_order_acquire) != 0))
 		return;
-	if (!atomic_compare_exchange_strong(&err_state, &none, 1)) {
-		while (atomic_load_explicit(&err_state, memory_order_acquire) != 2)
-			sched_yield(); /* another task of ours (a raw clone()) reads it */
-		return;
-	}
 	struct stat st;
-	if (raw_fstat(2, &st)) {
-		err_id = (struct ident){true, st.st_dev, st.st_ino};
-		err_pipe = S_ISFIFO(st.st_mode);
-		err_named = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode);
+	struct ident id = {false, 0, 0};
+	bool pipe = false, named = false;
+	char path[sizeof(err_path)] = "";
+	long fdflags = tl_raw_syscall(SYS_fcntl, 2, F_GETFD, 0);
+	long flflags = tl_raw_syscall(SYS_fcntl, 2, F_GETFL, 0);
+	if (fdflags >= 0 && !(fdflags & FD_CLOEXEC) && flflags >= 0 &&
+	    (flflags & O_ACCMODE) != O_RDONLY && !(flflags & O_PATH) && raw_fstat(2, &st)) {
+		id = (struct ident){true, st.st_dev, st.st_ino};
+		pipe = S_ISFIFO(st.st_mode);
+		named = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode);
 	}
-	if (err_named) { /* to open it again after the program moved fd 2 (stderr_fd) */
-		long n = tl_raw_syscall(SYS_readlink, (long)"/proc/self/fd/2", (long)err_path,
-		                        sizeof(err_path) - 1);
-		bool whole = n > 0 && n < (long)sizeof(err_path) - 1 && err_path[0] == '/';
-		err_path[whole ? n : 0] = '\0'; /* else unknown: no reopening */
+	if (named) { /* to open it again after the program moved fd 2 (stderr_fd) */
+		long n = tl_raw_syscall(SYS_readlink, (long)"/proc/self/fd/2", (long)path,
+		                        sizeof(path) - 1);
+		bool whole = n > 0 && n < (long)sizeof(path) - 1 && path[0] == '/';
+		path[whole ? n : 0] = '\0'; /* else unknown: no reopening */
 	}
+	int none = 0;
+	if (!atomic_compare_exchange_strong(&err_state, &none, 1))
+		return;
+	err_id = id;
+	err_pipe = pipe;
+	err_named = named;
+	memcpy(err_path, path, sizeof(err_path));
 	atomic_store_explicit(&err_state, 2, memory_order_release);
 }
 
@@ -183,7 +197,7 @@ static void note_stderr(void)
  * process with threads read it before its first one). */
 void tl_log_fds_closing(long lo, long hi)
 {
-	if (TL_UNLIKELY(atomic_load_explicit(&err_state, memory_order_relaxed) != 2) && lo <= 2 &&
+	if (TL_UNLIKELY(atomic_load_explicit(&err_state, memory_order_relaxed) == 0) && lo <= 2 &&
 	    hi >= 2 && !atomic_load_explicit(&tl_exit_begun, memory_order_relaxed))
 		note_stderr();
 }

@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pty.h>
+#include <utmp.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
@@ -47,6 +48,7 @@
 	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))   \
 	X(int, pthread_join, (pthread_t, void **))                                                 \
 	X(int, clone, (int (*)(void *), void *, int, void *, ...))                                 \
+	X(int, login_tty, (int))                                                                   \
 	X(int, pthread_tryjoin_np, (pthread_t, void **))                                           \
 	X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *))                \
 	X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *))     \

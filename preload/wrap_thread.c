@@ -237,15 +237,20 @@ void tl_clone_before(void)
 }
 
 /* clone() is variadic: the three optional arguments (parent_tid, tls, child_tid) are passed
- * through whether the flags use them or not, as glibc reads its registers either way. */
-TL_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	pid_t *ptid = va_arg(ap, pid_t *);
-	void *tls = va_arg(ap, void *);
-	pid_t *ctid = va_arg(ap, pid_t *);
-	va_end(ap);
-	tl_clone_before();
-	return TL_REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
-}
+ * through whether the flags use them or not, as glibc reads its registers either way. glibc
+ * exports the same function as __clone too. */
+#define CLONE_WRAPPER(name)                                                           \
+	TL_EXPORT int name(int (*fn)(void *), void *stack, int flags, void *arg, ...) \
+	{                                                                             \
+		va_list ap;                                                           \
+		va_start(ap, arg);                                                    \
+		pid_t *ptid = va_arg(ap, pid_t *);                                    \
+		void *tls = va_arg(ap, void *);                                       \
+		pid_t *ctid = va_arg(ap, pid_t *);                                    \
+		va_end(ap);                                                           \
+		tl_clone_before();                                                    \
+		return TL_REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);        \
+	}
+int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...); /* no header has it */
+CLONE_WRAPPER(clone)
+CLONE_WRAPPER(__clone)

@@ -45,6 +45,37 @@ for mode in ("close2", "dup2null", "freopen", "fclose", "closeall"):
         check(r.rc == 23 and got, f"{mode} before the first thread, stderr a file, {fmt}: the "
               f"report reaches the file (status {r.rc})", r.stderr)
 
+# stderr closed at start (2>&-): the program's first file gets fd 2 before its first thread. A
+# close-on-exec or read-only one is the program's, not a stderr: the report never goes into it
+# (the status still says a thread leaked); with log_path, the report is in the log as ever
+with tempfile.TemporaryDirectory(prefix="tlfds.") as d:
+    for kind in ("cloexec", "readonly"):
+        data = os.path.join(d, kind)
+        with open(data, "wb") as f:
+            f.write(b"data\n")
+        for fmt in ("text", "json"):
+            r = run(["sh", "-c", 'exec "$0" "$@" 2>&-', leaky, "-s", "1", "-C", f"{kind}:{data}"],
+                    json_format=False, options=f"format={fmt}")
+            check(r.rc == 23 and open(data, "rb").read() == b"data\n",
+                  f"2>&-, then {kind} file on fd 2, {fmt}: the file is left alone (status {r.rc})",
+                  open(data, "rb").read())
+        r = run(["sh", "-c", 'exec "$0" "$@" 2>&-', leaky, "-s", "1", "-C", f"{kind}:{data}"])
+        check(r.rc == 23 and r.report is not None and r.report["leaked"] == 1 and
+              open(data, "rb").read() == b"data\n", f"2>&-, {kind} file on fd 2, log_path: the report "
+              f"in the log (status {r.rc})", r.stderr)
+
+# a child forked by an exit handler of a process without threads moves fd 2 to /dev/null, then
+# leaks a thread: its report reaches the stderr it was given (the parent's exit had begun, and
+# the child inherited that: it stopped our dup2 from reading what fd 2 was, and the report went
+# to /dev/null)
+exitfork = exe("exitfork")
+for fmt in ("text", "json"):
+    r = run_err_file([exitfork], json_format=False, options=f"format={fmt}")
+    got = (b"found 1 leaked thread" in r.stderr if fmt == "text" else
+           [d["leaked"] for d in json_docs(r.stderr)] == [1])
+    check(r.rc == 0 and got, f"exitfork, {fmt}: the child's report reaches the file (status {r.rc})",
+          r.stderr)
+
 # stderr a pipe: threadleak never holds it open (its reader waits for the last writer), so
 # the reader sees its end when the program closes it, and the report is lost; but the
 # program is not killed by SIGPIPE for it, and keeps its status
