@@ -155,10 +155,11 @@ TL_START_DATA static atomic_int err_state; /* 0 not read, 1 being published, 2 r
 /* Read into locals, then published by whichever caller claims it first: a caller that loses
  * (another task of ours, a raw clone(); a signal handler of the same thread, which must not wait
  * for what it interrupted) goes on without it. A descriptor the program opened itself is not
- * taken for stderr: with stderr closed at start (`2>&-`), the program's first file gets fd 2.
- * So a close-on-exec or read-only fd 2 counts as no stderr; a file the program opened for
- * writing without O_CLOEXEC cannot be told from a stderr it was given (its own writes to stderr
- * land there too, as a sanitizer's report would). */
+ * taken for stderr when that can be told: with stderr closed at start (`2>&-`), the program's
+ * first file gets fd 2, so a read-only fd 2 counts as no stderr. A file the program opened for
+ * writing cannot be told from a stderr it was given (close-on-exec proves nothing: Node.js sets
+ * it on its own stderr); the program's own writes to stderr land there too, as a sanitizer's
+ * report would. */
 static void note_stderr(void)
 {
 	if (TL_LIKELY(atomic_load_explicit(&err_state, memory_order_acquire) != 0))
@@ -167,10 +168,9 @@ static void note_stderr(void)
 	struct ident id = {false, 0, 0};
 	bool pipe = false, named = false;
 	char path[sizeof(err_path)] = "";
-	long fdflags = tl_raw_syscall(SYS_fcntl, 2, F_GETFD, 0);
 	long flflags = tl_raw_syscall(SYS_fcntl, 2, F_GETFL, 0);
-	if (fdflags >= 0 && !(fdflags & FD_CLOEXEC) && flflags >= 0 &&
-	    (flflags & O_ACCMODE) != O_RDONLY && !(flflags & O_PATH) && raw_fstat(2, &st)) {
+	if (flflags >= 0 && (flflags & O_ACCMODE) != O_RDONLY && !(flflags & O_PATH) &&
+	    raw_fstat(2, &st)) {
 		id = (struct ident){true, st.st_dev, st.st_ino};
 		pipe = S_ISFIFO(st.st_mode);
 		named = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode);

@@ -19,9 +19,9 @@
  *            ones included)
  *   -C MODE  the same, or freopen (stderr reopened on /dev/null), fclose (fclose(stderr)), at
  *            the start of main, before any thread: what stderr was is then read lazily (by
- *            the wrappers of the calls that change fd 2), not at start; or cloexec:PATH,
- *            readonly:PATH (open PATH, for appending with O_CLOEXEC, or for reading: run with
- *            stderr closed, the file gets fd 2, and must not be taken for stderr)
+ *            the wrappers of the calls that change fd 2), not at start; or readonly:PATH
+ *            (open PATH for reading: run with stderr closed, the file gets fd 2, and must not
+ *            be taken for stderr)
  *   -t KIND:DIR  booby-trap DIR/report.PID before exiting: symlink (to DIR/target), dangling
  *            (symlink to DIR/missing), foreign (a file of user nobody), stale (64 KiB of
  *            junk in a file of our own, an hour old), fifo, dir
@@ -229,9 +229,6 @@ static void close_fds(const char *mode)
 			_exit(68);
 	} else if (strcmp(mode, "fclose") == 0) {
 		fclose(stderr);
-	} else if (strncmp(mode, "cloexec:", 8) == 0) {
-		if (open(mode + 8, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) < 0)
-			_exit(68);
 	} else if (strncmp(mode, "readonly:", 9) == 0) {
 		if (open(mode + 9, O_RDONLY) < 0)
 			_exit(68);
