@@ -223,7 +223,7 @@ static int early_status, early_leaked, early_fd = -1;
 TL_START_DATA static bool nothing_seen_early; /* the early check found nothing to check */
 
 /* A process whose clean run is recorded too (a JSON log file) is checked whatever it did. */
-TL_START_CODE static bool records_clean_run(void)
+TL_START_CODE bool tl_exit_records_clean_run(void)
 {
 	return tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0];
 }
@@ -255,7 +255,7 @@ TL_START_CODE static bool never_threaded(void)
 /* Nothing to check at this exit, and nothing to record: see never_threaded. */
 TL_START_CODE static bool quiet_exit(void)
 {
-	return never_threaded() && !records_clean_run();
+	return never_threaded() && !tl_exit_records_clean_run();
 }
 
 /* The destructor's look found nothing, and no thread can have started since without clearing
@@ -273,7 +273,7 @@ TL_START_CODE static bool nothing_to_check(void)
 	if (nothing_since_early())
 		return true;
 	return !atomic_load_explicit(&tl_threads_started, memory_order_relaxed) &&
-	       !records_clean_run() && (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
+	       !tl_exit_records_clean_run() && (tl_only_task() || tl_list_tasks(&tid, 1) == 1);
 }
 
 /* A fork()ed child (the flag of tl_exit_after_fork_child); death_test_child's answer */

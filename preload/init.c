@@ -282,8 +282,7 @@ bool tl_own_process(void)
  * child's exit from their own. */
 static bool pid_needed_from_start(void)
 {
-	return (tl_opt.format == TL_FORMAT_JSON && tl_opt.log_path && tl_opt.log_path[0]) ||
-	       tl_opt.dump_on_signal || tl_opt.dump_signal;
+	return tl_exit_records_clean_run() || tl_opt.dump_on_signal || tl_opt.dump_signal;
 }
 
 static void init(void)

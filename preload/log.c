@@ -140,7 +140,7 @@ static char err_path[256];
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
  * (possible only while the pipe still has a reader); for a file or a terminal, a copy and its
  * path; for a socket, nothing. Both are taken before the first thread starts
- * (tl_log_keep_pipe).
+ * (tl_log_keep_stderr).
  *
  * What fd 2 is (its identity) is read once, when first needed: before the program's first
  * thread, before a call of the program's that closes or replaces fd 2 (tl_log_fds_closing:
@@ -217,7 +217,7 @@ void tl_log_note_stdout(void)
  * system call costs every process (docs/internals.md, Process start). A program that moved
  * its stderr away before its first thread gets its report there by the path read then (a file
  * or a terminal), or on fd 2 if that is the pipe again at the report, else nowhere. */
-void tl_log_keep_pipe(void)
+void tl_log_keep_stderr(void)
 {
 	note_stderr();
 	if (err_fd >= 0 || !is(2, &err_id))

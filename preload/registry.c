@@ -619,7 +619,7 @@ static void before_first_thread(void)
 	if (have_exit_key)
 		find_specific_used();
 	find_tls_dtors();
-	tl_log_keep_pipe();
+	tl_log_keep_stderr();
 }
 
 TL_START_CODE void tl_registry_init(void)

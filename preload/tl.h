@@ -50,7 +50,7 @@ void tl_options_print_help(void);
 /* ---- logging and output (log.c) ---- */
 void tl_log_fds_closing(long lo, long hi); /* the program closes or replaces lo..hi */
 void tl_log_note_stdout(void); /* log_path=stdout: fd 1 is the report's standard output */
-void tl_log_keep_pipe(void);   /* before the first thread: see log.c */
+void tl_log_keep_stderr(void); /* before the first thread: see log.c */
 void tl_log_hold_stderr(void); /* the process is ending: see log.c */
 void tl_log_after_fork_child(void);
 int tl_output_again(int fd); /* see log.c */
@@ -708,10 +708,11 @@ extern char **tl_start_envp;           /* the constructor's envp (hooks.c) */
 extern atomic_bool tl_threads_started; /* a thread was started (registry.c) */
 /* clone() or a clone system call went through our wrappers: a task we did not start may exist */
 extern atomic_bool tl_clone_called;
-void tl_clone_before(void);          /* wrap_thread.c */
-extern atomic_bool tl_exit_begun;    /* exit(), quick_exit() or main's return has begun (exit.c) */
-void tl_fork_handlers_install(void); /* before the first thread or fork (init.c) */
-void tl_fork_child_missed(void);     /* a child forked before them: reset it now */
+void tl_clone_before(void);           /* wrap_thread.c */
+extern atomic_bool tl_exit_begun;     /* exit(), quick_exit() or main's return has begun (exit.c) */
+bool tl_exit_records_clean_run(void); /* a JSON log records even a clean exit (exit.c) */
+void tl_fork_handlers_install(void);  /* before the first thread or fork (init.c) */
+void tl_fork_child_missed(void);      /* a child forked before them: reset it now */
 
 /* ---- the exit paths (exit.c) ---- */
 void tl_exit_install(void);          /* the constructor registers the exit handlers */
