@@ -155,7 +155,7 @@ static bool blocks_signal(pid_t tid, int sig)
 static pid_t quiet_thread(int sig)
 {
 	pid_t found = 0, me = tl_gettid();
-	if (!tl_registry_trylock())
+	if (!tl_registry_trylock_for(50))
 		return 0;
 	TL_REGISTRY_FOREACH (t) {
 		pid_t tid = atomic_load(&t->tid);

@@ -943,10 +943,7 @@ static int reduced_gather(struct reduced_thread *out, int max, pid_t self, bool 
 	int ntasks = tl_list_tasks(tasks, (int)TL_ARRAY_SIZE(tasks)), nknown = 0, n = 0;
 	if (ntasks > (int)TL_ARRAY_SIZE(tasks))
 		ntasks = (int)TL_ARRAY_SIZE(tasks);
-	bool locked = false;
-	for (int i = 0; i < 50 && !(locked = tl_registry_trylock()); i++)
-		raw_nap_ms(1);
-	if (locked) {
+	if (tl_registry_trylock_for(50)) {
 		TL_REGISTRY_FOREACH (t) {
 			pid_t tid = atomic_load(&t->tid);
 			if (nknown < (int)TL_ARRAY_SIZE(known))

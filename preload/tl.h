@@ -262,7 +262,8 @@ void tl_adopt_new_tasks(const char *label, const pid_t *before, int nbefore);
 void tl_registry_lock(void);
 void tl_registry_unlock(void);
 bool tl_registry_trylock(void);
-bool tl_registry_held_here(void); /* the calling thread holds the registry lock */
+bool tl_registry_trylock_for(int ms); /* a handler's: waits for another thread's section */
+bool tl_registry_held_here(void);     /* the calling thread holds the registry lock */
 /* Iterate with the lock held. */
 #define TL_REGISTRY_FOREACH(t) for (struct tl_thread *t = tl_registry_first(); t; t = t->hh.next)
 struct tl_thread *tl_registry_first(void);

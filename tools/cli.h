@@ -273,8 +273,9 @@ void usage_watch(FILE *out);
  * prefix) the groups that grew, or with json the interval's JSON line. */
 struct watch;
 struct watch *watch_new(void);
-void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, bool first,
-                FILE *out, const char *prefix);
+json_object *watch_take(int pid, int sig, int dfd, const char *dir, int wait_ms);
+bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, FILE *out,
+                const char *prefix);
 void watch_free(struct watch *w);
 
 /* ---- exec.c ---- */

@@ -1125,18 +1125,17 @@ static void *watcher_thread(void *arg)
 				j++;
 			if (j == nw && nw == WATCH_MAX_PROCS)
 				continue;
-			bool first = j == nw;
-			if (first) {
+			if (j == nw) {
 				pids[nw] = tree[k];
 				ws[nw++] = watch_new();
 			}
-			json_object *doc = live_take(tree[k], sig, wt->dirfd, wt->dir, 5000);
+			json_object *doc = watch_take(tree[k], sig, wt->dirfd, wt->dir, 5000);
 			if (doc == NULL)
 				continue;
 			char prefix[64];
 			snprintf(prefix, sizeof(prefix), "threadleak watch: pid %d: ", tree[k]);
 			watch_step(ws[j], doc, tree[k], (double)(live_now_ms() - t0) / 1000, false,
-			           first, stderr, prefix);
+			           stderr, prefix);
 			json_object_put(doc);
 		}
 	}

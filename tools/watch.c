@@ -33,6 +33,7 @@ struct wgroup {
 struct watch {
 	struct wgroup *g;
 	size_t n;
+	long steps; /* intervals counted */
 };
 
 struct watch *watch_new(void)
@@ -131,10 +132,34 @@ static json_object *watch_line(int pid, double t)
 	return o;
 }
 
-/* One interval: count the threads of doc by group; print (or JSON) what grew. */
-void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, bool first,
-                FILE *out, const char *prefix)
+/* pid's report for one interval. A reduced one has no creation sites to group by (made when no
+ * thread could take stacks at that moment: preload/dump.c make_report), so it is asked for
+ * again, a few times. NULL after a message when none came. */
+json_object *watch_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 {
+	json_object *doc = live_take(pid, sig, dfd, dir, wait_ms);
+	for (int again = 0; again < 3 && doc != NULL && jstr(doc, "reduced") != NULL; again++) {
+		json_object_put(doc);
+		struct timespec ts = {0, 50 * 1000000};
+		nanosleep(&ts, NULL);
+		doc = live_take(pid, sig, dfd, dir, wait_ms);
+	}
+	return doc;
+}
+
+/* One interval: count the threads of doc by group; print (or JSON) what grew. A reduced report
+ * (still, after watch_take asked again) counts no interval: false, after a note on stderr. */
+bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json, FILE *out,
+                const char *prefix)
+{
+	const char *reduced = jstr(doc, "reduced");
+	if (reduced != NULL) {
+		fprintf(stderr,
+		        "threadleak watch: process %d: interval at %.1f s not counted: %s\n", pid,
+		        t, reduced);
+		return false;
+	}
+	bool first = w->steps++ == 0;
 	for (size_t k = 0; k < w->n; k++) {
 		w->g[k].count = 0;
 		w->g[k].seen = false;
@@ -194,6 +219,7 @@ void watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 		json_object_put(groups);
 	}
 	json_object_put(line);
+	return true;
 }
 
 static int by_count(const void *a, const void *b)
@@ -342,7 +368,7 @@ int cmd_watch(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	for (long i = 0; (count == 0 || i < count) && !watch_stop; i++) {
 		int64_t next = t0 + (int64_t)(every * 1000 * (double)(i + 1));
-		json_object *doc = live_take((int)pid, (int)sig, dfd, dir, 10000);
+		json_object *doc = watch_take((int)pid, (int)sig, dfd, dir, 10000);
 		if (doc == NULL) {
 			if (kill((pid_t)pid, 0) != 0)
 				break; /* it ended */
@@ -352,8 +378,7 @@ int cmd_watch(int argc, char **argv)
 		}
 		double t = (double)(live_now_ms() - t0) / 1000;
 		bool table = !json && !lines && isatty(STDOUT_FILENO);
-		watch_step(w, doc, (int)pid, t, json, i == 0, table ? NULL : stdout, NULL);
-		if (table)
+		if (watch_step(w, doc, (int)pid, t, json, table ? NULL : stdout, NULL) && table)
 			watch_table(w, (int)pid, t, stdout);
 		json_object_put(doc);
 		int64_t left = next - live_now_ms();

@@ -2,8 +2,10 @@
  * and writers checking that every message arrives in order, semaphore ping-pong pairs (a lost
  * wake-up would stop a pair for good), sleepers in nanosleep, poll and epoll_wait checking that
  * no call fails with EINTR or returns before its time. Prints "ready", works until a line on
- * stdin, then joins everything and prints the counts. Usage: busy NTHREADS [idle]; idle: every
- * thread waits in a read of one pipe, with no work (for benchmarks of the dump itself). */
+ * stdin, then joins everything and prints the counts. Usage: busy NTHREADS [idle|churn]; idle:
+ * every thread waits in a read of one pipe, with no work (for benchmarks of the dump itself);
+ * churn: every thread creates and joins a thread after another (the library's registry lock
+ * is taken all the time), and one more waits in a condition variable. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +123,35 @@ static void *sleeper(void *arg)
 }
 
 static int idle_pipe[2];
+static atomic_long created;
+static pthread_mutex_t cmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ccv = PTHREAD_COND_INITIALIZER;
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+static void *churner(void *arg)
+{
+	while (!stop) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, nothing, NULL) != 0 || pthread_join(t, NULL) != 0)
+			lost++;
+		created++;
+	}
+	return arg;
+}
+
+static void *waiter(void *arg)
+{
+	pthread_mutex_lock(&cmu);
+	while (!stop)
+		if (pthread_cond_wait(&ccv, &cmu) != 0)
+			eintr++;
+	pthread_mutex_unlock(&cmu);
+	return arg;
+}
 
 static void *idler(void *arg)
 {
@@ -132,6 +164,25 @@ static void *idler(void *arg)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000;
+	if (argc > 2 && strcmp(argv[2], "churn") == 0) {
+		pthread_t *ct = calloc((size_t)n + 1, sizeof(*ct));
+		pthread_create(&ct[n], NULL, waiter, NULL);
+		for (int i = 0; i < n; i++)
+			pthread_create(&ct[i], NULL, churner, NULL);
+		puts("ready");
+		fflush(stdout);
+		char line[16];
+		char *got = fgets(line, sizeof(line), stdin);
+		pthread_mutex_lock(&cmu);
+		stop = true;
+		pthread_cond_broadcast(&ccv);
+		pthread_mutex_unlock(&cmu);
+		for (int i = 0; i <= n; i++)
+			pthread_join(ct[i], NULL);
+		printf("threads=%d eintr=%ld early=0 lost=%ld msgs=%ld rounds=0\n", n + 1,
+		       (long)eintr, (long)lost, (long)created);
+		return 0;
+	}
 	if (argc > 2) { /* idle */
 		pthread_t *it = calloc((size_t)n, sizeof(*it));
 		if (pipe(idle_pipe) != 0)
