@@ -390,7 +390,8 @@ static bool woken(const struct tl_deferred_thread *d)
 }
 
 /* `in_handler`: asked by a thread dying in the teardown (teardown_died_of), which may have
- * interrupted a holder of the registry's lock: then the answer is yes, unknown. */
+ * interrupted a holder of the registry's lock (another thread's section is waited for, 50 ms
+ * at most): then the answer is yes, unknown. */
 static bool early_result_holds(int status, bool rehearsal, bool in_handler)
 {
 	if (status != early_status || early_result.reported != early_result.n ||
@@ -399,7 +400,7 @@ static bool early_result_holds(int status, bool rehearsal, bool in_handler)
 	bool holds = true;
 	if (!in_handler)
 		tl_registry_lock();
-	else if (!tl_registry_trylock())
+	else if (!tl_registry_trylock_for(50))
 		return true;
 	if (rehearsal)
 		early_next = tl_registry_next_number();
