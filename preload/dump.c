@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -228,6 +229,71 @@ static void answer_handoff(const struct target *to)
 	futex_op(&handoff.done, FUTEX_WAKE, 1, NULL);
 }
 
+/* ---- a lock wait of the program's as the report's host ----
+ * pthread_mutex_lock is not wrapped (wrap_sync.c), so a thread asleep there is in none of our
+ * wrappers; when every thread is (main and a worker deadlocked on two mutexes), no thread could
+ * make the whole report and it was reduced. A thread asleep in pthread_mutex_lock or mtx_lock
+ * that the program's own code called holds none of the locks the check takes, as inside a
+ * wrapper: glibc's malloc never calls pthread_mutex_lock, nor does the loader through these
+ * entry points. So it makes the report when (docs/internals.md, "A lock wait as the host"):
+ * the signal interrupted an untimed futex wait (restarted unseen); malloc is libc's (an
+ * allocator of the program's may be waiting for its own lock); no signal frame is above (a
+ * handler of the program's may have interrupted anything); and the return addresses on its
+ * stack, within 4 KiB, are libc's inside those two functions, then one into the program or
+ * another library (not the loader's, not ours). */
+static bool program_lock_wait(const void *context)
+{
+#if defined(__x86_64__)
+	static const char *const lock_calls[] = {"pthread_mutex_lock", "mtx_lock"};
+	const ucontext_t *uc = context;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	if (tl_interrupted_syscall(uc) != SYS_futex)
+		return false;
+	struct tl_seen k;
+	memset(&k, 0, sizeof(k));
+	k.tid = tl_gettid();
+	k.sysno = SYS_futex;
+	static const int args[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
+	for (int i = 0; i < 6; i++)
+		k.sysargs[i] = (uintptr_t)g[args[i]];
+	if (!tl_signal_is_transparent(&k))
+		return false;
+	void *malloc_bound = tl_lookup_global("malloc");
+	if (malloc_bound == NULL || malloc_bound != tl_lookup_libc("malloc"))
+		return false;
+	uintptr_t sp = (uintptr_t)g[REG_RSP];
+	if (tl_signal_frame_above(sp))
+		return false;
+	/* copied with process_vm_readv, which stops at the first unmapped page: a stack of the
+	 * program's own (a coroutine's) may end within the 4 KiB */
+	uintptr_t words[512];
+	struct iovec local = {words, sizeof(words)},
+	             remote = {(void *)(sp & ~(uintptr_t)7), sizeof(words)};
+	long got = tl_raw_syscall6(SYS_process_vm_readv, tl_raw_syscall(SYS_gettid, 0, 0, 0),
+	                           (long)&local, 1, (long)&remote, 1, 0);
+	int in_lock = 0;
+	for (long i = 0; i < got / 8; i++) {
+		uintptr_t w = words[i];
+		switch (tl_code_owner(w)) {
+		case TL_CODE_NONE:
+			continue;
+		case TL_CODE_LIBC:
+			if (!tl_in_libc_function(w, lock_calls, (int)TL_ARRAY_SIZE(lock_calls)))
+				return false;
+			in_lock++;
+			continue;
+		case TL_CODE_OTHER:
+			return in_lock > 0;
+		default:
+			return false;
+		}
+	}
+#else
+	(void)context;
+#endif
+	return false;
+}
+
 /* Make the report where it can be made: here, on a thread that can check, or the reduced one. */
 static void make_report(int sig, siginfo_t *si, void *uc, const struct target *to)
 {
@@ -265,6 +331,22 @@ static void make_report(int sig, siginfo_t *si, void *uc, const struct target *t
 		}
 		atomic_store(&handoff.from, 0);
 		atomic_store(&handoff.tid, 0);
+	}
+	/* Nobody to hand it to: here, when this thread sleeps in a lock the program asked for. The
+	 * report describes it by the context the signal interrupted, as a thread that handed the
+	 * request on (handoff.from: nobody else hands one meanwhile). */
+	none = 0;
+	if (uc != NULL && other <= 0 && atomic_load(&tl_checking) == TL_NOT_CHECKING &&
+	    !tl_check_running_here() && program_lock_wait(uc) &&
+	    atomic_compare_exchange_strong(&handoff.tid, &none, tl_gettid())) {
+		atomic_store(&handoff.from_uc, uc);
+		atomic_store(&handoff.from, tl_gettid());
+		char *text = full_report(report_json(to));
+		atomic_store(&handoff.from, 0);
+		atomic_store(&handoff.tid, 0);
+		deliver(to, text);
+		free(text);
+		return;
 	}
 	/* nobody can check safely: what needs no lock and no allocation (a static buffer) */
 	deliver(to, tl_reduced_hang_text(report_json(to), uc));

@@ -875,7 +875,7 @@ static const void *reduced_context;
 /* The system call a signal interrupted, from its handler's context: the kernel restarts it
  * (SA_RESTART: rax holds its number again, rip is on the syscall instruction), -1 for anything
  * else (computing, or a call that returns EINTR, whose number is lost). */
-static long interrupted_syscall(const void *context)
+long tl_interrupted_syscall(const void *context)
 {
 #if defined(__x86_64__)
 	if (context == NULL)
@@ -905,7 +905,7 @@ static void reduced_kernel_view(struct reduced_thread *r)
 	if (r->state != TL_ST_RUNNING)
 		return;
 	if (r->tid == tl_gettid()) { /* its syscall file would say "read": ours */
-		long nr = interrupted_syscall(reduced_context);
+		long nr = tl_interrupted_syscall(reduced_context);
 		if (nr >= 0) {
 			r->state = TL_ST_BLOCKED;
 			r->call = tl_syscall_word(nr, r->call_buf, sizeof(r->call_buf));

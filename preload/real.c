@@ -13,6 +13,8 @@
 #include <linux/futex.h>
 #include <link.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <stddef.h>
 
 #define TL_DEFINE_REAL(ret, name, params) ret(*tl_real_##name) params;
@@ -419,17 +421,113 @@ FILE *tl_stdio_streams(void)
 	return p ? *p : NULL;
 }
 
+static bool named(const struct link_map *l, const char *base)
+{
+	const char *slash = l->l_name ? strrchr(l->l_name, '/') : NULL;
+	return slash != NULL && strncmp(slash + 1, base, strlen(base)) == 0;
+}
+
+static struct link_map *libc_map(void)
+{
+	for (struct link_map *l = _r_debug.r_map; l != NULL; l = l->l_next)
+		if (named(l, "libc.so.6"))
+			return l;
+	return NULL;
+}
+
 void *tl_lookup_libc(const char *name)
 {
-	for (struct link_map *l = _r_debug.r_map; l != NULL; l = l->l_next) {
-		const char *slash = l->l_name ? strrchr(l->l_name, '/') : NULL;
-		if (slash != NULL && strcmp(slash + 1, "libc.so.6") == 0) {
-			void *p;
-			lookup_n(l, l, &name, NULL, &p, 1);
-			return p;
-		}
+	struct link_map *l = libc_map();
+	void *p = NULL;
+	if (l != NULL)
+		lookup_n(l, l, &name, NULL, &p, 1);
+	return p;
+}
+
+/* ---- whose code an address on a stack returns to (dump.c: a lock wait as the host of a hang
+ * report). Lock-free, no allocation: in a signal handler. ---- */
+bool tl_in_libc_function(uintptr_t a, const char *const *names, int n)
+{
+	struct link_map *l = libc_map();
+	struct object o;
+	if (l == NULL || !open_object(l, &o))
+		return false;
+	for (int i = 0; i < n; i++) {
+		const ElfW(Sym) *s = find_in(&o, names[i], gnu_hash(names[i]), NULL);
+		uintptr_t lo = s ? o.base + s->st_value : 0;
+		if (s != NULL && a >= lo && a - lo < s->st_size)
+			return true;
 	}
-	return NULL;
+	return false;
+}
+
+/* n bytes of this process's memory at src, copied by the kernel: false instead of a fault when
+ * a page is gone (an object another thread dlclose'd meanwhile). */
+static bool copy_mapped(void *dst, uintptr_t src, size_t n)
+{
+	struct iovec local = {dst, n}, remote = {(void *)src, n};
+	return tl_raw_syscall6(SYS_process_vm_readv, tl_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0),
+	                       (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+}
+
+/* The object whose code holds a return address a: glibc's _dl_find_object (2.35; lock-free and
+ * async-signal-safe, made for unwinders), then the object's executable segments, read from its
+ * program headers (at the start of its mapping), and the instruction before a, which must be a
+ * call (the forms compilers emit: call rel32, call *%reg, call *disp8(%reg), call
+ * *disp32(%rip) or *disp32(%reg)): a saved pointer to a global is not taken for a return. */
+enum tl_code_owner tl_code_owner(uintptr_t a)
+{
+#ifdef DLFO_EH_SEGMENT_TYPE
+	static void *_Atomic find_cache;
+	int (*find)(void *, struct dl_find_object *) =
+	    (int (*)(void *, struct dl_find_object *))atomic_load(&find_cache);
+	if (find == NULL) {
+		find = (int (*)(void *, struct dl_find_object *))tl_lookup_libc("_dl_find_object");
+		if (find == NULL)
+			return TL_CODE_UNKNOWN;
+		atomic_store(&find_cache, (void *)find);
+	}
+	struct dl_find_object r;
+	if (find((void *)a, &r) != 0 || r.dlfo_link_map == NULL)
+		return TL_CODE_NONE;
+	/* the headers, at the start of the mapping's first page */
+	uintptr_t start = (uintptr_t)r.dlfo_map_start;
+	ElfW(Ehdr) ehdr;
+	ElfW(Phdr) ph[24];
+	const ElfW(Ehdr) *eh = &ehdr;
+	if ((start & 0xfff) != 0 || (uintptr_t)r.dlfo_map_end - start < 4096 ||
+	    !copy_mapped(&ehdr, start, sizeof(ehdr)) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phnum > TL_ARRAY_SIZE(ph) ||
+	    eh->e_phoff + (uintptr_t)eh->e_phnum * sizeof(ElfW(Phdr)) > 4096 ||
+	    !copy_mapped(ph, start + eh->e_phoff, eh->e_phnum * sizeof(ElfW(Phdr))))
+		return TL_CODE_UNKNOWN;
+	uintptr_t base = r.dlfo_link_map->l_addr;
+	bool code = false;
+	for (int i = 0; i < eh->e_phnum && !code; i++)
+		code = ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) &&
+		       a >= base + ph[i].p_vaddr + 7 && a - base - ph[i].p_vaddr < ph[i].p_memsz;
+	if (!code)
+		return TL_CODE_NONE;
+	unsigned char before[7];
+	if (!copy_mapped(before, a - sizeof(before), sizeof(before)))
+		return TL_CODE_NONE;
+	const unsigned char *ip = before + sizeof(before);
+	if (!(ip[-5] == 0xe8 || (ip[-2] == 0xff && (ip[-1] & 0xf8) == 0xd0) ||
+	      (ip[-3] == 0xff && (ip[-2] & 0xf8) == 0x50) ||
+	      (ip[-6] == 0xff && (ip[-5] == 0x15 || (ip[-5] & 0xf8) == 0x90))))
+		return TL_CODE_NONE;
+	struct link_map *l = r.dlfo_link_map;
+	if (l == libc_map())
+		return TL_CODE_LIBC;
+	if (l->l_ld == _DYNAMIC)
+		return TL_CODE_OURS;
+	if (named(l, "ld-linux") || named(l, "ld64.so") || named(l, "ld.so"))
+		return TL_CODE_LOADER;
+	return TL_CODE_OTHER;
+#else
+	(void)a;
+	return TL_CODE_UNKNOWN;
+#endif
 }
 
 /* A system call without libc's syscall() (which we wrap) nor a lookup: for the start and exit

@@ -296,6 +296,19 @@ bool tl_preload_next(const char **p, const char **entry, size_t *len, bool *ours
 /* libc's own definition of `name`, not the next interposer's (RTLD_NEXT may find libfaketime
  * first): for what the exit check calls after other libraries' destructors. Async-signal-safe. */
 void *tl_lookup_libc(const char *name);
+/* Is a inside one of the named functions of libc (by its dynamic symbols)? */
+bool tl_in_libc_function(uintptr_t a, const char *const *names, int n);
+/* Whose code a return address found on a stack is (real.c). UNKNOWN: it cannot be told here
+ * (no _dl_find_object, an object whose headers are not where they should be). */
+enum tl_code_owner {
+	TL_CODE_NONE, /* not a return address into a loaded object's code */
+	TL_CODE_UNKNOWN,
+	TL_CODE_LIBC,
+	TL_CODE_LOADER,
+	TL_CODE_OURS,
+	TL_CODE_OTHER, /* the program's or another library's */
+};
+enum tl_code_owner tl_code_owner(uintptr_t a);
 
 /* A raw system call (returns -errno), for the start and exit paths and for code that may run
  * after other libraries' destructors or in a signal handler: see real.c. */

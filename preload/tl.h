@@ -724,6 +724,9 @@ bool tl_in_signal_handler(void);
 /* Is there a signal frame on this thread's stack above (older than) address `from`, or is
  * `from` on the alternate signal stack? Allocation- and lock-free. */
 bool tl_signal_frame_above(uintptr_t from);
+/* The system call a signal interrupted and the kernel restarts, from the handler's context;
+ * -1: none, or one that returns EINTR (exit.c) */
+long tl_interrupted_syscall(const void *context);
 /* The hang report reduced to what needs no lock and no allocation (no stacks, no symbols), as
  * text or JSON, in a static buffer: for a signal handler that cannot run the check. context:
  * the ucontext_t that handler was given (its own thread's call), or NULL. */

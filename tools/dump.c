@@ -155,7 +155,8 @@ static bool fd_is_socket(int pid, const char *tid, unsigned long fd)
 /* The executable mappings of a process, to tell whose code an address on a stack returns to. */
 struct code_range {
 	unsigned long lo, hi;
-	bool ours; /* libthreadleak.so's */
+	bool ours;   /* libthreadleak.so's */
+	bool loader; /* ld.so's */
 };
 
 struct code_map {
@@ -183,7 +184,8 @@ static void code_map_read(int pid, struct code_map *m)
 			m->v = v;
 		}
 		m->v[m->n++] =
-		    (struct code_range){lo, hi, strstr(line, "/libthreadleak.so") != NULL};
+		    (struct code_range){lo, hi, strstr(line, "/libthreadleak.so") != NULL,
+		                        strstr(line, "/ld-linux") != NULL};
 	}
 	if (f)
 		fclose(f);
@@ -213,11 +215,12 @@ static bool follows_call(int memfd, unsigned long a)
 	       (ip[-6] == 0xff && (ip[-5] == 0x15 || (ip[-5] & 0xf8) == 0x90));
 }
 
-/* Is a thread asleep in a system call at pc, with stack pointer sp, inside one of the
- * library's wrappers (where the library can make the whole report)? The first return address
- * on its stack out of the code that made the call (libc's) tells who called that code: our
- * wrapper, or the program (pthread_mutex_lock, not wrapped). Within 4 KiB; not known: no. */
-static bool in_wrapper(int memfd, const struct code_map *m, unsigned long sp, unsigned long pc)
+/* Who called the code (libc's) a thread asleep in a system call at pc, with stack pointer sp,
+ * made it from: the first return address on its stack out of that code, within 4 KiB. */
+enum caller { CALLER_UNKNOWN, CALLER_OURS, CALLER_LOADER, CALLER_PROGRAM };
+
+static enum caller caller_of(int memfd, const struct code_map *m, unsigned long sp,
+                             unsigned long pc)
 {
 	const struct code_range *own = code_range_of(m, pc);
 	uint64_t words[512];
@@ -227,9 +230,34 @@ static bool in_wrapper(int memfd, const struct code_map *m, unsigned long sp, un
 	for (ssize_t i = 0; i < got / 8; i++) {
 		const struct code_range *r = code_range_of(m, (unsigned long)words[i]);
 		if (r != NULL && r != own && follows_call(memfd, (unsigned long)words[i]))
-			return r->ours;
+			return r->ours ? CALLER_OURS : r->loader ? CALLER_LOADER : CALLER_PROGRAM;
 	}
-	return false;
+	return CALLER_UNKNOWN;
+}
+
+/* Is the thread inside one of the library's wrappers (where the library can make the whole
+ * report)? Or called by the program (pthread_mutex_lock, not wrapped). */
+static bool in_wrapper(int memfd, const struct code_map *m, unsigned long sp, unsigned long pc)
+{
+	return caller_of(memfd, m, sp, pc) == CALLER_OURS;
+}
+
+/* Is thread tid asleep in a futex wait the program's own code called (pthread_mutex_lock)? The
+ * library makes the whole report there too when it can tell that call is safe
+ * (preload/dump.c program_lock_wait): the next best target after a thread inside a wrapper. */
+static bool program_lock_wait(int pid, const char *tid, int memfd, const struct code_map *m)
+{
+	char path[96], sys[256];
+	snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall", pid, tid);
+	if (memfd < 0 || !read_small(path, sys, sizeof(sys)))
+		return false;
+	char *p = sys;
+	if (strtol(p, &p, 10) != SYS_futex)
+		return false;
+	unsigned long a[8];
+	for (int i = 0; i < 8; i++)
+		a[i] = strtoul(p, &p, 16);
+	return caller_of(memfd, m, a[6], a[7]) == CALLER_PROGRAM;
 }
 
 /* How good a target thread tid of pid is for sig (AIM_*), from what the kernel shows now; at:
@@ -350,7 +378,7 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	struct dirent *e;
-	int best = 0, best_aim = AIM_NONE, best_rank = 0, first_quiet = 0;
+	int best = 0, best_aim = AIM_NONE, best_rank = 0, first_quiet = 0, first_lockwait = 0;
 	size_t used = 0;
 	struct code_map code = {NULL, 0};
 	if (memfd >= 0)
@@ -372,6 +400,9 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 		int a, r = rank_thread(pid, e->d_name, sig, memfd, &code, best_rank, &a);
 		if (a == AIM_QUIET && first_quiet == 0)
 			first_quiet = atoi(e->d_name);
+		if (a == AIM_QUIET && first_lockwait == 0 && r < rank_of(AIM_QUIET, true) &&
+		    program_lock_wait(pid, e->d_name, memfd, &code))
+			first_lockwait = atoi(e->d_name);
 		if (r > best_rank) {
 			best_rank = r;
 			best_aim = a;
@@ -407,9 +438,12 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 	free(code.v);
 	/* A quiet call inside a wrapper: the first thread in a quiet call, as before (main, the
 	 * kernel's own choice), which hands the request to such a thread when it is in none
-	 * itself (preload/dump.c quiet_thread; tests/live timeout, destroyhang). */
+	 * itself (preload/dump.c quiet_thread; tests/live timeout, destroyhang). None: a thread
+	 * asleep in a lock the program called, which can make the report itself, before the
+	 * others (main in a read under fgets, whose report was reduced: tests/live lockwait). */
 	if (best_aim == AIM_QUIET)
-		best = first_quiet;
+		best = best_rank < rank_of(AIM_QUIET, true) && first_lockwait ? first_lockwait
+		                                                              : first_quiet;
 	*aim_out = best_aim;
 	return best;
 }

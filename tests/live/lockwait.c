@@ -7,8 +7,12 @@
  *     forever; the main thread sleeps MS ms at a time (a watchdog), forever;
  *   join: the same deadlock, and the main thread joins the first worker;
  *   plain: the main thread and one worker make the deadlock: every thread is in
- *     pthread_mutex_lock.
- * Prints "ready" once every thread is where it stays. */
+ *     pthread_mutex_lock;
+ *   stdin: the two workers' deadlock, while the main thread reads a line from stdin (fgets:
+ *     a read inside libc, in no wrapper), then ends with status 0.
+ * Prints "ready" once every thread is where it stays. Built with -DOWN_MALLOC (lockwait_alloc),
+ * the program defines malloc, calloc, realloc and free itself (forwarding to glibc's), as a
+ * program linked with its own allocator does. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +21,33 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef OWN_MALLOC
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+
+void *malloc(size_t n)
+{
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+#endif
 
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
@@ -100,7 +131,7 @@ int main(int argc, char **argv)
 	const char *mode = argv[1];
 	long ms = argc > 2 ? atol(argv[2]) : 1000;
 	if (strcmp(mode, "deadlock") != 0 && strcmp(mode, "join") != 0 &&
-	    strcmp(mode, "plain") != 0)
+	    strcmp(mode, "plain") != 0 && strcmp(mode, "stdin") != 0)
 		return main_sleeps(mode, ms);
 	pthread_t t1, t2;
 	pthread_barrier_init(&both, NULL, 2);
@@ -111,7 +142,7 @@ int main(int argc, char **argv)
 		pthread_barrier_wait(&both);
 		printf("ready\n"); /* before: nobody can print after */
 		fflush(stdout);
-		pthread_mutex_lock(&lock_a);
+		pthread_mutex_lock(&lock_a); /* MAIN_LOCKS */
 		return 1;
 	}
 	if (pthread_create(&t2, NULL, ba, NULL) != 0)
@@ -121,6 +152,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (strcmp(mode, "join") == 0)
 		pthread_join(t1, NULL);
+	if (strcmp(mode, "stdin") == 0) {
+		char line[64];
+		_exit(fgets(line, sizeof(line), stdin) ? 0 : 1);
+	}
 	for (;;)
 		usleep((useconds_t)ms * 1000);
 }

@@ -3,14 +3,17 @@ library does not wrap: it cannot take stacks there. The request must go to a thr
 wrapper when one exists, here a main thread in sleep, usleep or nanosleep: the report is whole
 (it was reduced, no stacks at all, because an untimed futex wait outside any wrapper was chosen
 first), and the sleep returns on time, neither early nor with EINTR. A deadlock of two workers
-is shown with its cycle and stacks whether main sleeps (the watchdog pattern) or joins; with
-every thread in pthread_mutex_lock, nobody can take stacks: the report is reduced."""
+is shown with its cycle and stacks whether main sleeps (the watchdog pattern) or joins, or is
+itself one of the two threads in pthread_mutex_lock."""
 import json
+import os
 import re
 import signal
 import time
 
-from liveutil import CLI, Live, check, dump, exe, ok, run
+from liveutil import CLI, Live, check, dump, exe, ok, run, source_line
+
+LOCKWAIT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lockwait.c")
 
 SIG = signal.SIGRTMAX - 1  # what threadleak run gives the library
 MS = 2000
@@ -96,17 +99,77 @@ for mode in ("deadlock", "join"):
     finally:
         live.close()
 
-# 4. Every thread in pthread_mutex_lock: none can take stacks, the report is reduced (README,
-#    Limits) and names both threads.
-live = Live([exe("lockwait"), "plain"], options=f"dump_signal={SIG}")
+# 4. Every thread in pthread_mutex_lock (main and a worker deadlocked): no thread is in a
+#    wrapper, and the thread the request reached, asleep in a pthread_mutex_lock the program
+#    called, makes the whole report (it was reduced: no stacks); main is described by the call
+#    the request interrupted, its stack from main's pthread_mutex_lock (lockwait.c MAIN_LOCKS).
+#    A program with its own malloc gets the reduced report: a thread asleep in a lock there may
+#    be inside that allocator, which the check calls (preload/dump.c, program_lock_wait).
+main_line = source_line(LOCKWAIT_C, "MAIN_LOCKS")
+for round_ in range(3):
+    live = Live([exe("lockwait"), "plain"], options=f"dump_signal={SIG}")
+    try:
+        time.sleep(0.3)
+        r = dump(live.p.pid, "--json")
+        check(r.rc == 0, f"plain: dump status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        whole(doc, "plain")
+        check(sorted(t["tid"] for t in doc["leaks"])[0] == live.p.pid and len(doc["leaks"]) == 2,
+              "plain: both threads", doc)
+        check(re.match(r"deadlock: thread \d+ waits for mutex lock_[ab] .* held by thread "
+                       r"\d+, which waits for mutex lock_[ab] ", doc.get("deadlock") or ""),
+              "plain: the cycle", doc.get("deadlock"), doc)
+        main = [t for t in doc["leaks"] if t["tid"] == live.p.pid][0]
+        check(main["state"] == "blocked" and main["blocked_in"] == "pthread_mutex_lock" and
+              (main.get("held_by") or {}).get("thread") == 2,
+              "plain: main waits for the worker's mutex", main)
+        check(any(f.get("function") == "main" and f.get("line") == main_line
+                  for f in main["stack"]), f"plain: main's stack at lockwait.c:{main_line}",
+              main["stack"])
+        worker = by_routine(doc, "ab")
+        check(len(worker) == 1 and any(f.get("function") == "lock_both"
+                                       for f in worker[0]["stack"]),
+              "plain: the worker's stack", worker)
+        r = dump(live.p.pid)
+        text = r.stdout.decode()
+        check(r.rc == 0 and "deadlock: thread" in text and "reduced" not in text and
+              re.search(r"^\s+main at \S*lockwait\.c:%d" % main_line, text, re.M),
+              "plain: the second request (text), again whole", text, r.stderr)
+        check(live.p.poll() is None, "plain: the process ended", live.err)
+    finally:
+        live.close()
+# 5. The two workers' deadlock while main reads stdin (fgets: a read inside libc, in no
+#    wrapper, which threadleak dump asked first and which could only write the reduced
+#    report): a worker asleep in its pthread_mutex_lock is asked instead, and the report is
+#    whole; the process reads its line and ends as it would.
+live = Live([exe("lockwait"), "stdin"], options=f"dump_signal={SIG}")
+try:
+    for i in range(3):
+        time.sleep(0.2)
+        r = dump(live.p.pid, "--json")
+        check(r.rc == 0, f"stdin: dump {i}: status {r.rc}", r.stderr)
+        doc = json.loads(r.stdout)
+        whole(doc, f"stdin: dump {i}")
+        check(doc.get("deadlock") and len(doc["leaks"]) == 3, f"stdin: dump {i}: the cycle", doc)
+        main = [t for t in doc["leaks"] if t["tid"] == live.p.pid][0]
+        check(main["state"] == "blocked" and any(f.get("function") == "main"
+                                                 for f in main["stack"]),
+              f"stdin: dump {i}: main, blocked, with its stack", main)
+    live.tell("line\n")
+    rc = live.wait(timeout=30)
+    check(rc == 0, f"stdin: lockwait ended with {rc}", live.out, live.err)
+finally:
+    live.close()
+live = Live([exe("lockwait_alloc"), "plain"], options=f"dump_signal={SIG}")
 try:
     time.sleep(0.3)
     r = dump(live.p.pid, "--json")
-    check(r.rc == 0, f"plain: dump status {r.rc}", r.stderr)
+    check(r.rc == 0, f"own malloc: dump status {r.rc}", r.stderr)
     doc = json.loads(r.stdout)
-    check(doc.get("reduced"), "plain: not reduced, though no thread is in a wrapper", doc)
+    check(doc.get("reduced"), "own malloc: a lock wait made the report", doc)
     check(sorted(t["tid"] for t in doc["leaks"])[0] == live.p.pid and len(doc["leaks"]) == 2,
-          "plain: both threads", doc)
+          "own malloc: both threads", doc)
+    check(live.p.poll() is None, "own malloc: the process ended", live.err)
 finally:
     live.close()
 ok()
