@@ -1739,9 +1739,13 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	tally_reset(&leaving, gen);
 	struct park_slot *sl = a->s;
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && k < npark; i++) {
 		struct tl_seen *s = &v[i];
-		if (s->state == TL_ST_EXITED || s->in_wrapper || s->stack_note)
+		/* the threads counted in npark above: not those whose stack is taken already (a
+		 * thread described by the context its request interrupted is the checker itself
+		 * when a lock wait makes the report, dump.c: parked, it waited for its own release
+		 * forever; and the slots are npark) */
+		if (s->state == TL_ST_EXITED || s->in_wrapper || s->stack_note || s->stack.n > 0)
 			continue;
 		atomic_store_explicit(&sl[k].tid, s->tid, memory_order_relaxed);
 		sl[k].uc = NULL;

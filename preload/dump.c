@@ -45,6 +45,10 @@ static bool term_sig[NSIGS];             /* SIGTERM, SIGINT, SIGQUIT with dump_o
  * run sends after it gets no second report. */
 static atomic_bool final_dumped;
 
+/* Reports of termination signals: odd while one is being made (on_signal) */
+static _Atomic uint32_t term_gen;
+#define TERM_WAIT_S 30
+
 static bool is_held(int sig)
 {
 	return sig > 0 && sig < NSIGS && atomic_load(&held[sig]);
@@ -119,9 +123,24 @@ static struct {
 /* While thread tid waits in our handler for the report it handed over, the report describes it
  * by the context the signal interrupted: its own call and stack, not our wait (preload/
  * capture.c). NULL for any other thread. */
+/* Threads waiting in our handler for another thread's report of a termination signal
+ * (on_signal), described the same way. */
+#define TERM_WAITERS 4
+static struct {
+	_Atomic pid_t tid;
+	void *_Atomic uc;
+} term_waiter[TERM_WAITERS];
+
 const void *tl_dump_handed_context(pid_t tid)
 {
-	return tid > 0 && atomic_load(&handoff.from) == tid ? atomic_load(&handoff.from_uc) : NULL;
+	if (tid <= 0)
+		return NULL;
+	if (atomic_load(&handoff.from) == tid)
+		return atomic_load(&handoff.from_uc);
+	for (int i = 0; i < TERM_WAITERS; i++)
+		if (atomic_load(&term_waiter[i].tid) == tid)
+			return atomic_load(&term_waiter[i].uc);
+	return NULL;
 }
 
 /* Would a signal leave thread tid's system call alone (restarted unseen: docs/internals.md,
@@ -566,7 +585,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
-	if (!atomic_load(&final_dumped)) {
+	uint32_t gen = atomic_load(&term_gen);
+	if (!atomic_load(&final_dumped) && !(gen & 1) &&
+	    atomic_compare_exchange_strong(&term_gen, &gen, gen + 1)) {
 		snprintf(reason_buf, sizeof(reason_buf), "it received %s from pid %d",
 		         sig_name(sig), (int)si->si_pid);
 		if (si->si_code > 0) /* from the kernel: a terminal's ^C or ^\ */
@@ -574,6 +595,27 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		tl_hang_reason = reason_buf;
 		struct target to = {0, 0};
 		make_report(sig, si, uc, &to);
+		atomic_store(&term_gen, gen + 2);
+		futex_op(&term_gen, FUTEX_WAKE, INT32_MAX, NULL);
+	} else if (!atomic_load(&final_dumped)) {
+		/* Another thread makes the report of a termination signal (timeout(1) sends its
+		 * SIGTERM to the command and again to its process group: the kernel gives the
+		 * second to another thread while the first one's handler blocks it). No second
+		 * report: its default action would end the process before the first is written
+		 * (the reduced report came, the whole one was lost). Wait for it (bounded). */
+		int slot = -1;
+		for (int i = 0; i < TERM_WAITERS && slot < 0 && uc != NULL; i++) {
+			pid_t none = 0;
+			if (atomic_compare_exchange_strong(&term_waiter[i].tid, &none, me)) {
+				atomic_store(&term_waiter[i].uc, uc);
+				slot = i;
+			}
+		}
+		struct timespec ts = {1, 0};
+		for (int i = 0; i < TERM_WAIT_S && atomic_load(&term_gen) == gen; i++)
+			futex_op(&term_gen, FUTEX_WAIT, gen, &ts);
+		if (slot >= 0)
+			atomic_store(&term_waiter[slot].tid, 0);
 	}
 	errno = saved;
 	chain(sig, si, uc);

@@ -11,7 +11,7 @@ import re
 import signal
 import time
 
-from liveutil import CLI, Live, check, dump, exe, ok, run, source_line
+from liveutil import CLI, Live, check, dump, exe, ok, read_checks, run, source_line
 
 LOCKWAIT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lockwait.c")
 
@@ -160,6 +160,29 @@ try:
     check(rc == 0, f"stdin: lockwait ended with {rc}", live.out, live.err)
 finally:
     live.close()
+# 6. SIGTERM twice at once (timeout(1) sends it to the command and again to its process
+#    group; dump_on_signal): the kernel gives the second to the other thread while the first
+#    handler blocks it. One report, whole, both threads at their locks; then the death of
+#    SIGTERM. The second handler wrote a reduced report and its default action ended the
+#    process before the first report was written (the whole one was lost, 1 run in 3).
+for round_ in range(4):
+    live = Live([exe("lockwait"), "plain"], options="dump_on_signal=1")
+    try:
+        time.sleep(0.3)
+        os.kill(live.p.pid, signal.SIGTERM)
+        os.kill(live.p.pid, signal.SIGTERM)
+        rc = live.wait(timeout=60)
+        check(rc == -signal.SIGTERM, f"twice: status {rc}", live.err)
+        reports = [d for docs in read_checks(os.path.join(live.dir, "report*")) for d in docs]
+        check(len(reports) == 1, f"twice: {len(reports)} reports", live.err, reports)
+        doc = reports[0]
+        whole(doc, "twice")
+        check(doc.get("deadlock") and all(t["state"] == "blocked" and
+                                          t["blocked_in"] == "pthread_mutex_lock"
+                                          for t in doc["leaks"]),
+              "twice: both threads blocked in pthread_mutex_lock, the cycle", doc)
+    finally:
+        live.close()
 live = Live([exe("lockwait_alloc"), "plain"], options=f"dump_signal={SIG}")
 try:
     time.sleep(0.3)
