@@ -1673,6 +1673,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;
 		s->stack.cut = TL_CUT_NONE;
+		s->park = false;
 		if (s->state == TL_ST_EXITED)
 			continue;
 		const void *handed = tl_dump_handed_context(s->tid);
@@ -1681,6 +1682,11 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			if (unwind_context((void *)handed, &scratch_frames) &&
 			    tl_stack_keep(&s->stack, &scratch_frames))
 				continue;
+			if (s->tid ==
+			    tl_gettid()) { /* the checker: a signal would park it for good */
+				pc_only(s, "its stack could not be taken", "its stack is unknown");
+				continue;
+			}
 		}
 		if (s->in_wrapper && unwind_regs(s->regs, &scratch_frames, false) &&
 		    tl_stack_keep(&s->stack, &scratch_frames))
@@ -1710,8 +1716,10 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			        "a signal would interrupt this call: only its program counter "
 			        "is known",
 			        "a signal would interrupt this call: its stack is unknown");
-		else
+		else {
+			s->park = true;
 			npark++;
+		}
 	}
 	quiet_end(&keep);
 	/* Still no thread switched out since the views, now that those stacks are read? Else one
@@ -1741,11 +1749,11 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	size_t k = 0;
 	for (size_t i = 0; i < n && k < npark; i++) {
 		struct tl_seen *s = &v[i];
-		/* the threads counted in npark above: not those whose stack is taken already (a
-		 * thread described by the context its request interrupted is the checker itself
-		 * when a lock wait makes the report, dump.c: parked, it waited for its own release
-		 * forever; and the slots are npark) */
-		if (s->state == TL_ST_EXITED || s->in_wrapper || s->stack_note || s->stack.n > 0)
+		/* the threads counted in npark above, and only those: not one whose stack is taken
+		 * already (a thread described by the context its request interrupted is the checker
+		 * itself when a lock wait makes the report, dump.c: parked, it waited for its own
+		 * release forever; and the slots are npark) */
+		if (!s->park)
 			continue;
 		atomic_store_explicit(&sl[k].tid, s->tid, memory_order_relaxed);
 		sl[k].uc = NULL;

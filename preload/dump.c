@@ -566,6 +566,43 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+/* A termination signal while another thread makes the report of one (term_gen odd: gen).
+ * timeout(1) sends SIGTERM to the command and again to its process group, and the kernel gives
+ * the second to another thread while the first one's handler blocks it. No second report: it
+ * was the reduced one, and its default action ended the process before the whole one was
+ * written. With the default action, the reporting thread's ends the process with the same
+ * status: false, drop this one (waiting here could hold a lock the report needs: the code
+ * the signal interrupted may be inside malloc). With a handler of the program's: true, after
+ * waiting for the report (30 s at most) when this thread holds nothing the report needs
+ * (inside a wrapper, or in a lock the program called), described meanwhile by its interrupted
+ * call; else at once. */
+static bool term_waits(void *uc, uint32_t gen, int sig)
+{
+	struct sigaction *p = &prog_act[sig];
+	if (p->sa_handler == SIG_DFL && !(p->sa_flags & SA_SIGINFO))
+		return false;
+	if (uc == NULL || !(thread_can_check() || program_lock_wait(uc)))
+		return true;
+	int slot = -1;
+	for (int i = 0; i < TERM_WAITERS && slot < 0; i++) {
+		pid_t none = 0;
+		if (atomic_compare_exchange_strong(&term_waiter[i].tid, &none, -1)) {
+			atomic_store(&term_waiter[i].uc, uc); /* before its tid names it */
+			atomic_store(&term_waiter[i].tid, tl_gettid());
+			slot = i;
+		}
+	}
+	struct timespec ts = {1, 0};
+	for (int i = 0; i < TERM_WAIT_S && atomic_load(&term_gen) == gen; i++)
+		futex_op(&term_gen, FUTEX_WAIT, gen, &ts);
+	if (slot >= 0) {
+		atomic_store(&term_waiter[slot].tid, -1);
+		atomic_store(&term_waiter[slot].uc, NULL);
+		atomic_store(&term_waiter[slot].tid, 0);
+	}
+	return true;
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -585,9 +622,16 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
+	if (atomic_load(&final_dumped)) {
+		errno = saved;
+		chain(sig, si, uc);
+		errno = saved;
+		return;
+	}
 	uint32_t gen = atomic_load(&term_gen);
-	if (!atomic_load(&final_dumped) && !(gen & 1) &&
-	    atomic_compare_exchange_strong(&term_gen, &gen, gen + 1)) {
+	while (!(gen & 1) && !atomic_compare_exchange_strong(&term_gen, &gen, gen + 1))
+		;
+	if (!(gen & 1)) { /* ours to make: gen is what it was before */
 		snprintf(reason_buf, sizeof(reason_buf), "it received %s from pid %d",
 		         sig_name(sig), (int)si->si_pid);
 		if (si->si_code > 0) /* from the kernel: a terminal's ^C or ^\ */
@@ -597,25 +641,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		make_report(sig, si, uc, &to);
 		atomic_store(&term_gen, gen + 2);
 		futex_op(&term_gen, FUTEX_WAKE, INT32_MAX, NULL);
-	} else if (!atomic_load(&final_dumped)) {
-		/* Another thread makes the report of a termination signal (timeout(1) sends its
-		 * SIGTERM to the command and again to its process group: the kernel gives the
-		 * second to another thread while the first one's handler blocks it). No second
-		 * report: its default action would end the process before the first is written
-		 * (the reduced report came, the whole one was lost). Wait for it (bounded). */
-		int slot = -1;
-		for (int i = 0; i < TERM_WAITERS && slot < 0 && uc != NULL; i++) {
-			pid_t none = 0;
-			if (atomic_compare_exchange_strong(&term_waiter[i].tid, &none, me)) {
-				atomic_store(&term_waiter[i].uc, uc);
-				slot = i;
-			}
-		}
-		struct timespec ts = {1, 0};
-		for (int i = 0; i < TERM_WAIT_S && atomic_load(&term_gen) == gen; i++)
-			futex_op(&term_gen, FUTEX_WAIT, gen, &ts);
-		if (slot >= 0)
-			atomic_store(&term_waiter[slot].tid, 0);
+	} else if (!term_waits(uc, gen, sig)) {
+		errno = saved;
+		return; /* the reporting thread's default action ends the process */
 	}
 	errno = saved;
 	chain(sig, si, uc);
@@ -665,7 +693,12 @@ void tl_dump_init(void)
 void tl_dump_after_fork_child(void)
 {
 	atomic_store(&handoff.tid, 0);
+	atomic_store(&handoff.from, 0);
 	atomic_store(&final_dumped, false);
+	/* a report another thread of the parent was making is not the child's to wait for */
+	atomic_store(&term_gen, 0);
+	for (int i = 0; i < TERM_WAITERS; i++)
+		atomic_store(&term_waiter[i].tid, 0);
 }
 
 /* ---- a program that waits for its signals: sigwait, sigwaitinfo, sigtimedwait ---- */

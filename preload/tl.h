@@ -433,6 +433,7 @@ struct tl_seen {
 	char kstate;             /* the kernel's state letter, likewise */
 	bool viewed;             /* the view still holds: the grace period saw nothing move since */
 	bool view_held; /* a later stamp equal to the view's confirmed it (before parking) */
+	bool park;      /* its stack is to be taken by a signal (capture.c, this check) */
 	bool looked, look_alive; /* tl_kernel_view_all took its view; what tl_kernel_view said */
 	/* stacks */
 	struct tl_stack stack;

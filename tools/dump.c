@@ -257,7 +257,9 @@ static bool program_lock_wait(int pid, const char *tid, int memfd, const struct 
 	unsigned long a[8];
 	for (int i = 0; i < 8; i++)
 		a[i] = strtoul(p, &p, 16);
-	return caller_of(memfd, m, a[6], a[7]) == CALLER_PROGRAM;
+	/* glibc's lock wait (__lll_lock_wait): FUTEX_WAIT for the value 2 ("locked, with
+	 * waiters"); a semaphore, a once or a condition variable waits for other values */
+	return (a[1] & 127) == 0 && a[2] == 2 && caller_of(memfd, m, a[6], a[7]) == CALLER_PROGRAM;
 }
 
 /* How good a target thread tid of pid is for sig (AIM_*), from what the kernel shows now; at:
