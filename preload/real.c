@@ -473,8 +473,7 @@ static bool copy_mapped(void *dst, uintptr_t src, size_t n)
 /* The object whose code holds a return address a: glibc's _dl_find_object (2.35; lock-free and
  * async-signal-safe, made for unwinders), then the object's executable segments, read from its
  * program headers (at the start of its mapping), and the instruction before a, which must be a
- * call (the forms compilers emit: call rel32, call *%reg, call *disp8(%reg), call
- * *disp32(%rip) or *disp32(%reg)): a saved pointer to a global is not taken for a return. */
+ * call (tl_ends_with_call): a saved pointer to a global is not taken for a return. */
 enum tl_code_owner tl_code_owner(uintptr_t a)
 {
 #ifdef DLFO_EH_SEGMENT_TYPE
@@ -509,12 +508,7 @@ enum tl_code_owner tl_code_owner(uintptr_t a)
 	if (!code)
 		return TL_CODE_NONE;
 	unsigned char before[7];
-	if (!copy_mapped(before, a - sizeof(before), sizeof(before)))
-		return TL_CODE_NONE;
-	const unsigned char *ip = before + sizeof(before);
-	if (!(ip[-5] == 0xe8 || (ip[-2] == 0xff && (ip[-1] & 0xf8) == 0xd0) ||
-	      (ip[-3] == 0xff && (ip[-2] & 0xf8) == 0x50) ||
-	      (ip[-6] == 0xff && (ip[-5] == 0x15 || (ip[-5] & 0xf8) == 0x90))))
+	if (!copy_mapped(before, a - sizeof(before), sizeof(before)) || !tl_ends_with_call(before))
 		return TL_CODE_NONE;
 	struct link_map *l = r.dlfo_link_map;
 	if (l == libc_map())

@@ -47,6 +47,18 @@ const char *tl_syscall_name(long nr);
 const char *tl_syscall_word(long nr, char *buf, size_t len);
 int tl_syscall_restarts(long nr);
 
+/* Do the 7 bytes before an address end with a call instruction (is the address a return
+ * address, not a function pointer or stale data)? The forms compilers emit: call rel32, call
+ * *%reg, call *disp8(%reg), call *disp32(%rip) or *disp32(%reg). The CLI reads them from
+ * /proc/PID/mem (tools/dump.c), the library from its own memory (preload/real.c). */
+static inline bool tl_ends_with_call(const unsigned char before[7])
+{
+	const unsigned char *ip = before + 7;
+	return ip[-5] == 0xe8 || (ip[-2] == 0xff && (ip[-1] & 0xf8) == 0xd0) ||
+	       (ip[-3] == 0xff && (ip[-2] & 0xf8) == 0x50) ||
+	       (ip[-6] == 0xff && (ip[-5] == 0x15 || (ip[-5] & 0xf8) == 0x90));
+}
+
 /* FNV-1a of n bytes: for the hash tables of texts (group keys, interned texts, fingerprints) */
 static inline uint64_t tl_hash_bytes(const void *p, size_t n)
 {

@@ -200,19 +200,13 @@ static const struct code_range *code_range_of(const struct code_map *m, unsigned
 	return NULL;
 }
 
-/* Does a follow a call instruction (is it a return address, not a function pointer or stale
- * data)? The forms compilers emit: call rel32, call *%reg, call *disp8(%reg), call
- * *disp32(%rip) or *disp32(%reg). */
+/* Does a follow a call instruction (tl_ends_with_call)? */
 static bool follows_call(int memfd, unsigned long a)
 {
 	unsigned char c[7];
-	if (a < sizeof(c) ||
-	    pread(memfd, c, sizeof(c), (off_t)(a - sizeof(c))) != (ssize_t)sizeof(c))
-		return false;
-	const unsigned char *ip = c + sizeof(c);
-	return ip[-5] == 0xe8 || (ip[-2] == 0xff && (ip[-1] & 0xf8) == 0xd0) ||
-	       (ip[-3] == 0xff && (ip[-2] & 0xf8) == 0x50) ||
-	       (ip[-6] == 0xff && (ip[-5] == 0x15 || (ip[-5] & 0xf8) == 0x90));
+	return a >= sizeof(c) &&
+	       pread(memfd, c, sizeof(c), (off_t)(a - sizeof(c))) == (ssize_t)sizeof(c) &&
+	       tl_ends_with_call(c);
 }
 
 /* Who called the code (libc's) a thread asleep in a system call at pc, with stack pointer sp,
