@@ -784,7 +784,7 @@ static bool mapped(uintptr_t a)
 {
 	char b;
 	struct iovec here = {&b, 1}, there = {(void *)a, 1};
-	return TL_REAL(process_vm_readv)(tl_gettid(), &here, 1, &there, 1, 0) == 1;
+	return TL_REAL(process_vm_readv)(tl_self_tid(), &here, 1, &there, 1, 0) == 1;
 }
 
 /* Is pc in the kernel's signal frame: the sa_restorer a handler returns to (glibc's
@@ -816,7 +816,7 @@ __attribute__((unused)) static bool code_bytes(uintptr_t a, void *buf, size_t le
 	}
 	struct iovec here = {buf, len}, there = {(void *)a, len};
 	return !exec_ranges.known &&
-	       TL_REAL(process_vm_readv)(tl_gettid(), &here, 1, &there, 1, 0) == (ssize_t)len;
+	       TL_REAL(process_vm_readv)(tl_self_tid(), &here, 1, &there, 1, 0) == (ssize_t)len;
 }
 
 static bool is_sigreturn(uintptr_t pc)
@@ -1012,10 +1012,11 @@ static bool unwind_syscall(const struct tl_seen *s, struct tl_frames *st)
 #if defined(__x86_64__)
 	if (!tl_deps_unwind() || unwinder_access_mem == NULL || s->sys_pc < 2 || s->sys_sp == 0)
 		return false;
+	/* in a module's code (libc's, mostly): read directly; elsewhere through the kernel */
 	unsigned char insn[2];
-	struct iovec here = {insn, 2}, there = {(void *)(s->sys_pc - 2), 2};
-	bool at_syscall = TL_REAL(process_vm_readv)(tl_gettid(), &here, 1, &there, 1, 0) == 2 &&
-	                  insn[0] == 0x0f && insn[1] == 0x05;
+	bool at_syscall =
+	    (code_bytes(s->sys_pc - 2, insn, 2) || tl_read_own(s->sys_pc - 2, insn, 2)) &&
+	    insn[0] == 0x0f && insn[1] == 0x05;
 	ucontext_t uc;
 	memset(&uc, 0, sizeof(uc));
 	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)(at_syscall ? s->sys_pc - 2 : s->sys_pc);

@@ -1496,10 +1496,16 @@ static void check_call_run(void *arg)
  * (check_lock is ours already), and the wrapped calls the check makes (libdw's pread) are not
  * the program's: they leave the thread's record alone (registry.c tl_block_nest). */
 static __thread bool checking_here __attribute__((tls_model("initial-exec")));
+static __thread pid_t checking_tid __attribute__((tls_model("initial-exec")));
 
 bool tl_check_running_here(void)
 {
 	return checking_here;
+}
+
+pid_t tl_self_tid(void)
+{
+	return checking_tid > 0 ? checking_tid : tl_gettid();
 }
 
 int tl_check(int kind, int exit_status, bool print, char **json)
@@ -1518,6 +1524,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 			TL_BLOCK_LEAVE(me);
 	}
 	checking_here = true;
+	checking_tid = tl_gettid();
 	struct check_call cc = {kind, exit_status, print, json, 0};
 	void *top = check_stack_top();
 #if defined(__x86_64__)
@@ -1528,6 +1535,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 #endif
 		check_call_run(&cc);
 	checking_here = false;
+	checking_tid = 0;
 	pthread_mutex_unlock(&check_lock);
 	return cc.leaked;
 }

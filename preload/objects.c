@@ -852,7 +852,7 @@ bool tl_read_own(uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
 	return addr != 0 &&
-	       TL_REAL(process_vm_readv)(tl_gettid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+	       TL_REAL(process_vm_readv)(tl_self_tid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
 static bool read_mutex(uintptr_t addr, struct __pthread_mutex_s *m)

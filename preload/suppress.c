@@ -46,6 +46,28 @@ struct rule {
 static struct rule *rules;
 static size_t nrules, caprules;
 
+/* any_frame's answers within one pass over a check's threads (emptied by
+ * tl_suppress_reset_counts, and whenever the rules change), by stack: threads with the same stack
+ * share one interned copy of it (tl_intern_mem), so that 10,000 threads of a few stacks are matched
+ * a few times, not 10,000 (18 ms of the check of 10,000 threads). Open addressing; a full
+ * neighbourhood is matched without memo. */
+#define FRAME_MEMO 1024 /* a power of two */
+#define FRAME_MEMO_PROBES 8
+struct frame_memo {
+	const uintptr_t *pcs; /* NULL: empty */
+	const char *pat;
+	uint64_t exact;
+	int n, which;
+	bool answer;
+};
+static struct frame_memo *frame_memo; /* allocated at the first check that matches frames */
+
+static void forget_frame_memo(void)
+{
+	if (frame_memo)
+		memset(frame_memo, 0, sizeof(*frame_memo) * FRAME_MEMO);
+}
+
 /* LeakSanitizer's TemplateMatch (sanitizer_common): '*' wildcards, '^' anchors the start,
  * '$' the end, otherwise a substring match. Two differences: pieces are compared in place,
  * whatever their length, and a piece before '$' must end the string (TemplateMatch only
@@ -110,6 +132,7 @@ static int add_rule(int ncond, const int *type, char **pattern, const char *set)
 		return -1;
 	}
 	struct rule *r = &rules[nrules++];
+	forget_frame_memo(); /* a pattern's address may be a freed one's */
 	size_t used = 0;
 	for (int i = 0; i < ncond; i++) {
 		r->type[i] = type[i];
@@ -426,6 +449,7 @@ void tl_suppress_forget(void)
 		free(rules[i].text);
 	}
 	nrules = hook_at = 0;
+	forget_frame_memo();
 	files_loaded = hook_loaded = false;
 }
 
@@ -506,10 +530,40 @@ void tl_suppress_reset_counts(void)
 {
 	for (size_t i = 0; i < nrules; i++)
 		rules[i].count = 0;
+	forget_frame_memo();
 }
+
+static bool any_frame_unmemoized(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
+                                 const char *pat, int which);
 
 static bool any_frame(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
                       const char *pat, int which /* 0 any, 1 top, 2 module of creator, 3 only_in */)
+{
+	if (pcs == NULL || n <= 0)
+		return any_frame_unmemoized(r, pcs, n, exact, pat, which);
+	if (frame_memo == NULL)
+		frame_memo = calloc(FRAME_MEMO, sizeof(*frame_memo));
+	if (frame_memo == NULL)
+		return any_frame_unmemoized(r, pcs, n, exact, pat, which);
+	uint64_t h = ((uintptr_t)pcs >> 3) * 0x9e3779b97f4a7c15ull ^ (uintptr_t)pat ^ exact ^
+	             ((uint64_t)n << 40) ^ ((uint64_t)which << 56);
+	h ^= h >> 29;
+	for (int k = 0; k < FRAME_MEMO_PROBES; k++) {
+		struct frame_memo *m = &frame_memo[(h + (uint64_t)k) & (FRAME_MEMO - 1)];
+		if (m->pcs == NULL) {
+			bool answer = any_frame_unmemoized(r, pcs, n, exact, pat, which);
+			*m = (struct frame_memo){pcs, pat, exact, n, which, answer};
+			return answer;
+		}
+		if (m->pcs == pcs && m->pat == pat && m->exact == exact && m->n == n &&
+		    m->which == which)
+			return m->answer;
+	}
+	return any_frame_unmemoized(r, pcs, n, exact, pat, which);
+}
+
+static bool any_frame_unmemoized(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exact,
+                                 const char *pat, int which)
 {
 	int in = 0;
 	for (int i = 0; i < n; i++) {

@@ -572,6 +572,10 @@ void tl_capture_after_fork_child(void);
 extern uintptr_t tl_check_stack_lo, tl_check_stack_hi, tl_check_caller_sp;
 /* Is the calling thread running a check? */
 bool tl_check_running_here(void);
+/* The calling thread's id, remembered by a checker for the length of its check: a check reads
+ * its own process's memory through the kernel (tl_read_own) for each of thousands of threads,
+ * and a gettid a read was 10-12 ms of the check of 10,000 threads. Else gettid. */
+pid_t tl_self_tid(void);
 /* Capture current stacks of the given live threads without disturbing them. views_stamp: the
  * process-wide stamp (tl_kernel_others_stamp) of the grace period's views when it ended early
  * (no thread can move), else -1. */
