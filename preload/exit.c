@@ -703,6 +703,10 @@ static void teardown_report_ours(void)
 	raw_nap_ms(5000);
 }
 
+/* Our last exit handler has begun in this process (glibc took it off the list): a child
+ * forked from now on has no such handler left to run (exit_gate must not wait for it). */
+TL_START_DATA static atomic_bool at_exit_began;
+
 /* The check taken before the teardown (or, failing that, in our destructor), its report kept
  * for the last handler. `flush`: children forked while the check waits must not inherit the
  * program's buffered output (they would write it again when they exit); not done before the
@@ -1196,10 +1200,6 @@ static int finish_check(int status, bool after_fini)
 	return leaked;
 }
 
-/* Our last exit handler has begun in this process (glibc took it off the list): a child
- * forked from now on has no such handler left to run (exit_gate must not wait for it). */
-TL_START_DATA static atomic_bool at_exit_began;
-
 TL_START_CODE static void at_exit(int status, void *arg)
 {
 	(void)arg;
@@ -1302,6 +1302,62 @@ TL_EXPORT void quick_exit(int status)
 	take_early_check(seen_status(status), false); /* before the at_quick_exit handlers */
 	TL_REAL(quick_exit)(status);                  /* the lookup is signal-safe (real.c) */
 	_exit(status);
+}
+
+/* _exit() or _Exit() while the teardown runs: an atexit handler, a destructor or another thread
+ * ends the process at once, and the last exit handler, which writes the early check's report
+ * and sets the exit status, never runs (a leak passed a CI gate with status 0). So _exit does
+ * what that handler would have (at_exit), but flushes no stdio, as _exit does not. In a signal
+ * handler (a watchdog's _exit), only what a thread dying there does (teardown_died_of): the
+ * early report written when it still holds, no check again. A fork or vfork child is not the
+ * checked process (tl_own_process). docs/internals.md, "A teardown that dies". */
+static int teardown_cut(int status)
+{
+	if (TL_LIKELY(atomic_load(&early_state) != EARLY_DONE) || atomic_load(&at_exit_began) ||
+	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
+	    early_result.reported == 0 || !tl_own_process())
+		return status;
+	int e = errno;
+	int leaked = 0;
+	if (!tl_in_signal_handler()) {
+		if (!atomic_exchange(&exit_checked, true)) {
+			leaked = finish_check(status, false);
+			atomic_store(&exit_check_done, true);
+		}
+	} else {
+		release_teardown_deaths();
+		int none = TD_NONE;
+		if (atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
+			if (early_result_holds(early_status, false, true)) {
+				if (early_result.out != NULL)
+					tl_output_write(tl_output_again(early_fd), early_result.out,
+					                early_result.len);
+				leaked = early_leaked;
+			}
+			atomic_store(&teardown_report, TD_WRITTEN);
+		} else {
+			teardown_wait_written(); /* a dying thread writes it, and ends the process
+			                          */
+		}
+	}
+	errno = e;
+	return leaked > 0 && status == 0 && tl_opt.exitcode != 0 ? tl_opt.exitcode : status;
+}
+
+TL_EXPORT void _exit(int status)
+{
+	status = teardown_cut(status);
+	TL_REAL(_exit)(status);
+	tl_raw_syscall(SYS_exit_group, status, 0, 0); /* no libc after us: not reached */
+	__builtin_unreachable();
+}
+
+TL_EXPORT void _Exit(int status)
+{
+	status = teardown_cut(status);
+	TL_REAL(_Exit)(status);
+	tl_raw_syscall(SYS_exit_group, status, 0, 0);
+	__builtin_unreachable();
 }
 
 /* A fork() while the exit check runs before the teardown: the child would inherit what the

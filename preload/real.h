@@ -183,6 +183,8 @@
 	X(int, sigprocmask, (int, const sigset_t *, sigset_t *))                                   \
 	X(int, __register_atfork, (void (*)(void), void (*)(void), void (*)(void), void *))        \
 	X(void, quick_exit, (int))                                                                 \
+	X(void, _exit, (int))                                                                      \
+	X(void, _Exit, (int))                                                                      \
 	X(pid_t, fork, (void))                                                                     \
 	/* not wrapped: called through this table so that the library needs no symbol version of   \
 	 * libc's but the oldest (each version a library needs costs every process a check at      \

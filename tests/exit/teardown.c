@@ -28,6 +28,9 @@
  *   aborts  a leaked reader, and an atexit handler that calls abort() (as std::terminate does in
  *           the destructor of a global std::thread left joinable): the process dies of SIGABRT
  *   faults  the same with a handler that writes through a null pointer (SIGSEGV)
+ *   cuts    a leaked reader, and an atexit handler that prints, flushes and calls _exit(0) (a
+ *           second argument _Exit: _Exit(0); clean: no reader; joins: it wakes and joins the
+ *           reader first): the last exit handler never runs
  *   joinaborts the reader, and an atexit handler that wakes it, joins it, then aborts: nothing
  *           is leaked any more when the process dies, and no report may name it
  *   exiter  a worker that calls exit(7) 150 ms after main returns, in the grace period: bare,
@@ -303,6 +306,23 @@ static void join_then_abort(void)
 	abort();
 }
 
+static const char *cut_how = "_exit";
+static bool cut_joins;
+
+static void cuts(void)
+{
+	if (cut_joins) {
+		char c = 'x';
+		write(fds[1], &c, 1);
+		pthread_join(reader_thread, NULL);
+	}
+	printf("handler done\n");
+	fflush(stdout);
+	if (strcmp(cut_how, "_Exit") == 0)
+		_Exit(0);
+	_exit(0);
+}
+
 static void faults(void)
 {
 	*(volatile int *)(uintptr_t)0 = 1;
@@ -417,6 +437,14 @@ int main(int argc, char **argv)
 		atexit(join_then_abort);
 		pipe(fds);
 		pthread_create(&reader_thread, NULL, reader, NULL);
+	} else if (strcmp(mode, "cuts") == 0) {
+		const char *how = argc > 2 ? argv[2] : "";
+		cut_how = strcmp(how, "_Exit") == 0 ? "_Exit" : "_exit";
+		cut_joins = strcmp(how, "joins") == 0;
+		atexit(cuts);
+		pipe(fds);
+		if (strcmp(how, "clean") != 0)
+			pthread_create(&reader_thread, NULL, reader, NULL);
 	} else if (strcmp(mode, "aborts") == 0 || strcmp(mode, "faults") == 0) {
 		atexit(strcmp(mode, "aborts") == 0 ? aborts : faults);
 		pipe(fds);

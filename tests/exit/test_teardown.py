@@ -43,6 +43,10 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - alarm: an alarm(3) pending at exit has about 3 s left in an atexit handler, as bare: the
   interval timers stop during the exit check (it had 2.7 s left, and a watchdog due soon after
   the end killed the process during the check, output and report lost).
+- cuts: an atexit handler that ends the process with _exit(0) or _Exit(0): the last exit handler,
+  which writes the report and sets the status, never runs. The leak was lost and the status
+  stayed 0; now _exit does what that handler would have: the report, and status 23. A
+  handler that joins the leaked thread before its _exit(0): no report, status 0.
 - exiter: a worker that calls exit(7) 150 ms after main returns, during the grace period: the
   status is main's (0, then 23), not 7, and the worker is reported, blocked in exit: bare, the
   process had ended long before. Before, a thread inside exit() was never a leak, so the
@@ -169,6 +173,26 @@ for mode, sig in (("aborts", signal.SIGABRT), ("faults", signal.SIGSEGV)):
     got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
     check(r.rc == -sig and got == [("reader", "read")], f"{mode} (JSON log file): status {r.rc},"
           f" reported {got}", r.reports, r.stderr)
+
+# an atexit handler ends the process with _exit(0) or _Exit(0): the last exit handler never runs.
+# The report was lost and the status stayed 0 (a leak passed the gate); now _exit does what that
+# handler would have, and the status is 23. A handler that joined the thread first: no report, 0.
+for how in ("_exit", "_Exit"):
+    bare = run([prog, "cuts", how], preload=False)
+    check(bare.rc == 0 and bare.stdout == b"main done\nhandler done\n", f"cuts {how} bare", bare.rc, bare.stdout)
+    r = run([prog, "cuts", how], json_format=False)
+    check(r.rc == 23 and b"found 1 leaked thread" in r.stderr and b"reader at " in r.stderr
+          and r.stdout == bare.stdout,
+          f"cuts {how}: status {r.rc} (expected 23), the report on stderr",
+          r.stdout, r.stderr)
+    r = run([prog, "cuts", how])
+    got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
+    check(r.rc == 23 and got == [("reader", "read")],
+          f"cuts {how} (JSON log file): status {r.rc}, reported {got}", r.reports, r.stderr)
+for how in ("clean", "joins"):
+    r = run([prog, "cuts", how], json_format=False)
+    check(r.rc == 0 and r.stderr == b"" and r.stdout == b"main done\nhandler done\n",
+          f"cuts {how}: status {r.rc}, expected 0 and nothing on stderr", r.stdout, r.stderr)
 
 # the teardown joins the thread the check found, then aborts: no report may name it
 r = run([prog, "joinaborts"], json_format=False)
