@@ -131,9 +131,14 @@ static const char *report_problem(json_object *o, char *why, size_t len)
 
 /* A process report, a merged document with "processes", or an array of either: how many
  * reports were found (an invalid one is named on stderr and skipped). */
+/* depth: a file's sequence of documents (0), a run --json document in it (1), its "processes"
+ * (2), a process's report (3); deeper nesting is no report of ours. It stopped at 2, and a file
+ * of two run --json documents (cat ci-*.json) read as no process at all, status 0. */
+#define ADD_DEPTH_MAX 3
+
 static int add_any(struct procset *s, json_object *o, const char *path, int depth)
 {
-	if (depth > 2)
+	if (depth > ADD_DEPTH_MAX)
 		return 0;
 	if (json_object_is_type(o, json_type_array)) {
 		int found = 0;

@@ -122,6 +122,27 @@ tl("run", "--json", M, "--", "sh", os.path.join(HERE, "three.sh"), leaky, cwd=wo
 r = tl("report", "-", cwd=work, stdin=open(M, "rb").read())
 check(r.rc == 0 and "5 leaked threads in 3 of 3 processes" in out(r), "merged document on stdin", out(r), err(r))
 
+# two run --json documents in one file (cat ci-*/threadleak.json | threadleak report -): both
+# runs' processes. It read "0 leaked threads in 0 of 0 processes", status 0; a run document
+# followed by a process's report lost the run's.
+with open(M, "rb") as f:
+    merged = f.read()
+r = tl("report", "-", cwd=work, stdin=merged + b"\n" + merged)
+check(r.rc == 0 and "5 leaked threads in 3 of 3 processes" in out(r),
+      "two copies of one run document: its processes once", out(r), err(r))
+M2 = os.path.join(work, "merged2.json")
+tl("run", "--json", M2, "--", "sh", os.path.join(HERE, "three.sh"), leaky, cwd=work)
+with open(M2, "rb") as f:
+    merged2 = f.read()
+r = tl("report", "-", cwd=work, stdin=merged + merged2)
+check(r.rc == 0 and "10 leaked threads in 6 of 6 processes" in out(r),
+      "two run documents in one file: both runs' processes", out(r), err(r))
+alone = tl("report", R, cwd=work)
+n_r = int(re.search(r"(\d+) leaked threads? in 1 of 1 process", out(alone)).group(1))
+r = tl("report", "-", cwd=work, stdin=merged + open(R, "rb").read())
+check(r.rc == 0 and f"{5 + n_r} leaked threads in 4 of 4 processes" in out(r),
+      "a run document, then a process's report", out(r), err(r))
+
 # colors: never through a pipe unless asked
 r = tl("report", R, cwd=work)
 check(b"\x1b[" not in r.stdout, "no colors through a pipe", r.stdout)
