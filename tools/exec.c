@@ -272,6 +272,11 @@ void spawn_done(void)
 {
 	child_pid = 0;
 	for_each_forwarded(restore_one);
+	/* What is left is ours: the report on stdout, then the files. A reader that has gone
+	 * (`threadleak run ... | head -1`) must not end run between the two, its --json and
+	 * --junit unwritten (or a stale one from the last run left in place) and its status 141:
+	 * a write to it fails instead. exit_like sets a signal's default back before raising it. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* ---- the child ---- */

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -165,6 +166,9 @@ int cmd_report(int argc, char **argv)
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}
+	/* a reader of stdout that has gone (| head -1) must not end report before it writes its
+	 * --json, --sarif, --junit and --html files: a write to it fails instead */
+	signal(SIGPIPE, SIG_IGN);
 	struct procset hangs = {0}, set = {.hangs = &hangs};
 	struct watchset ws = {0};
 	for (int i = first; i < argc; i++)

@@ -165,4 +165,23 @@ check(len(names) == 4 and len(set(names)) == 4 and sum("mid-run check" in n for 
 r = tl("report", "--json", os.path.join(work, "twice.json"), J, J, cwd=work)
 doc2 = json.load(open(os.path.join(work, "twice.json")))
 check(len(doc2["processes"]) == 4, f"a merged report given twice: {len(doc2['processes'])} documents", err(r))
+
+# A reader of stdout that goes after one line (| head -1): run and report still write their
+# files and end with the status they would have. They died of SIGPIPE (141), the files
+# unwritten, or a stale one from the last run left in place.
+import subprocess  # noqa: E402
+
+for cmd, status in ((["run", "--junit", X, "--json", J, "--", leaky, "a"], 23),
+                    (["report", "--sarif", S, "--json", os.path.join(work, "again.json"), J], 0)):
+    for i in range(3):
+        for f in (X, J) if cmd[0] == "run" else (S,):
+            if os.path.exists(f):
+                os.unlink(f)
+        p = subprocess.Popen([CLI, *cmd], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        p.stdout.readline()
+        p.stdout.close()
+        rc = p.wait(timeout=120)
+        wrote = [os.path.basename(f) for f in ((X, J) if cmd[0] == "run" else (S,)) if os.path.exists(f)]
+        check(rc == status and len(wrote) == (2 if cmd[0] == "run" else 1),
+              f"{cmd[0]} | head -1, round {i + 1}: status {rc} (expected {status}), files {wrote}")
 ok()
