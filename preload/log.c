@@ -594,9 +594,10 @@ static int open_log(void)
 		tl_warn("invalid log_dir_id '%s' (set by threadleak run: DEV,INO); ignored", shown);
 		tl_opt.log_dir_id = NULL;
 	}
-	/* a device is written as it is (log_path=/dev/null, a terminal), not as /dev/null.PID */
+	/* a device or a named pipe is written as it is (log_path=/dev/null, a terminal, a FIFO
+	 * someone reads), not as /dev/null.PID */
 	struct stat st;
-	if (TL_REAL(stat)(p, &st) == 0 && S_ISCHR(st.st_mode)) {
+	if (TL_REAL(stat)(p, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (fd >= 0 && (fd = above_std(fd)) >= 0)
 			opened_log(fd, p);

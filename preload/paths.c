@@ -25,9 +25,29 @@ static const char *absolute(const char *path)
 	return out ? out : path;
 }
 
+/* "stderr" or "stdout" when p names the process's own fd 2 or 1 by a path (/dev/stderr,
+ * /dev/fd/2, /proc/self/fd/2, ...), else NULL. Those are symlinks to whatever the fd is: a file
+ * (2>err.txt) or a pipe made the report go to a new file "/dev/stderr.PID". */
+static const char *stream_named(const char *p)
+{
+	static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"};
+	if (strcmp(p, "/dev/stderr") == 0)
+		return "stderr";
+	if (strcmp(p, "/dev/stdout") == 0)
+		return "stdout";
+	for (size_t i = 0; i < TL_ARRAY_SIZE(dirs); i++) {
+		size_t n = strlen(dirs[i]);
+		if (strncmp(p, dirs[i], n) == 0 && (p[n] == '1' || p[n] == '2') && p[n + 1] == '\0')
+			return p[n] == '2' ? "stderr" : "stdout";
+	}
+	return NULL;
+}
+
 void tl_absolute_paths(void)
 {
 	const char *log = tl_opt.log_path;
+	if (log && stream_named(log))
+		log = tl_opt.log_path = stream_named(log);
 	if (log && strcmp(log, "stdout") != 0 && strcmp(log, "stderr") != 0 &&
 	    !(tl_opt.log_dir_id && tl_opt.log_dir_id[0]))
 		tl_opt.log_path = absolute(log);

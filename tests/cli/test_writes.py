@@ -153,4 +153,22 @@ check(b"threadleak" not in content, "log_path=stdout: the report was written int
 check(r.rc == 23 and r.stdout == b"ready\n", f"log_path=stdout: status {r.rc}", r.stderr, r.stdout)
 check(b"redirect_wait" in r.stderr and b"fd 1 is no longer" in r.stderr,
       "log_path=stdout: the report goes to stderr, saying why", r.stderr)
+
+# log_path given as a path of the process's own stream (/dev/stderr, /proc/self/fd/1, ...) is
+# that stream: the report went to a new file /dev/stderr.PID, and nothing said so
+for path, stream in (("/dev/stderr", 2), ("/dev/fd/2", 2), ("/proc/self/fd/2", 2),
+                     ("/dev/stdout", 1), ("/proc/self/fd/1", 1)):
+    before = set(glob.glob(path + ".*"))
+    with open(os.path.join(work, "err.txt"), "w+b") as errf:
+        p = subprocess.run([leaky, "a"], env=dict(os.environ, LD_PRELOAD=LIB,
+                                                  THREADLEAK_OPTIONS=f"log_path={path}"),
+                           stdout=subprocess.PIPE, stderr=errf, timeout=60)
+        errf.seek(0)
+        e = errf.read()
+    where, other = (e, p.stdout) if stream == 2 else (p.stdout, e)
+    made = set(glob.glob(path + ".*")) - before
+    for f in made:
+        os.unlink(f)
+    check(p.returncode == 23 and b"found 2 leaked threads" in where and b"leaked thread" not in other
+          and not made, f"log_path={path}: status {p.returncode}, files made {sorted(made)}", e, p.stdout)
 ok()
