@@ -49,6 +49,7 @@
 	X(dwarf_formref_die)            \
 	X(dwarf_diename)                \
 	X(dwarf_diecu)                  \
+	X(dwarf_cu_info)                \
 	X(dwarf_dieoffset)              \
 	X(dwarf_haspc)                  \
 	X(dwarf_ranges)                 \
@@ -146,6 +147,7 @@ void tl_deps_warn_demangle_missing(void);
 #define dwarf_formref_die (*tl_deps.dwarf_formref_die_)
 #define dwarf_diename (*tl_deps.dwarf_diename_)
 #define dwarf_diecu (*tl_deps.dwarf_diecu_)
+#define dwarf_cu_info (*tl_deps.dwarf_cu_info_)
 #define dwarf_dieoffset (*tl_deps.dwarf_dieoffset_)
 #define dwarf_haspc (*tl_deps.dwarf_haspc_)
 #define dwarf_ranges (*tl_deps.dwarf_ranges_)

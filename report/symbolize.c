@@ -1546,8 +1546,32 @@ static void index_vars(Dwfl_Module *mod, struct mod_data *md)
 		qsort(md->vars, md->nvars, sizeof(*md->vars), cmp_var_loc);
 }
 
+/* The file a declaration is in. DWARF 5 numbers the unit's own source file 0 (clang's default
+ * -g since 14: DW_AT_decl_file 0), which libdw's dwarf_decl_file (elfutils 0.188) still takes
+ * for DWARF 4's "no file" and refuses: every global declared in the main file of a clang build
+ * lost its file:line. Then file 0 of the unit's line table, as DWARF 5 defines it. */
+static const char *decl_file(Dwarf_Die *die)
+{
+	const char *f = dwarf_decl_file(die);
+	if (f != NULL)
+		return f;
+	Dwarf_Attribute attr;
+	Dwarf_Word idx;
+	Dwarf_Die cu;
+	Dwarf_Half version;
+	Dwarf_Files *files;
+	size_t nfiles;
+	if (dwarf_formudata(dwarf_attr_integrate(die, DW_AT_decl_file, &attr), &idx) != 0 ||
+	    idx != 0 || dwarf_diecu(die, &cu, NULL, NULL) == NULL ||
+	    dwarf_cu_info(cu.cu, &version, NULL, NULL, NULL, NULL, NULL, NULL) != 0 ||
+	    version < 5 || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || nfiles == 0)
+		return NULL;
+	return dwarf_filesrc(files, 0, NULL, NULL);
+}
+
 /* "file:line" of the declaration of the variable that starts at addr (a symbol's address). */
-static bool var_decl(Dwfl_Module *mod, uintptr_t addr, char *where, size_t len)
+static bool var_decl(Dwfl_Module *mod, uintptr_t addr, char *where, size_t len,
+                     const char **die_name)
 {
 	void **ud = NULL;
 	Dwarf_Addr bias;
@@ -1566,9 +1590,10 @@ static bool var_decl(Dwfl_Module *mod, uintptr_t addr, char *where, size_t len)
 	/* both follow DW_AT_specification: a C++ static member's line is its declaration's */
 	int line = 0;
 	dwarf_decl_line(&die, &line);
-	const char *f = dwarf_decl_file(&die);
+	const char *f = decl_file(&die);
 	if (f == NULL || line <= 0)
 		return false;
+	*die_name = dwarf_diename(&die);
 	char *nf = normalize_path(f);
 	const char *base = nf ? strrchr(nf, '/') : NULL;
 	snprintf(where, len, "%s:%d", base ? base + 1 : (nf ? nf : f), line);
@@ -1596,7 +1621,12 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	bool lines =
 	    tl_sym_system_lines ||
 	    !tl_module_is_system(dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
-	if (lines && var_decl(mod, addr - off, where, sizeof(where))) {
+	const char *die_name = NULL;
+	if (lines && var_decl(mod, addr - off, where, sizeof(where), &die_name)) {
+		/* a function-local static of C: its symbol is gcc's "lock.0" or clang's
+		 * "first.lock"; its name is the variable's, as the source has it */
+		if (d == NULL && die_name != NULL && die_name[0] && strchr(name, '.'))
+			shown = die_name;
 		if (off)
 			snprintf(buf, len, "%s+%lu (%s)", shown, (unsigned long)off, where);
 		else

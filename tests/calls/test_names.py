@@ -3,9 +3,12 @@
 (other.c's waiter was shown on calls_names.c's `mu` and `cv`), two function-local statics of
 one name in one unit (first()'s lock was shown at second()'s line), at -O0 and -O2; and C++
 objects in namespaces, a class's static members and function-local statics, whose symbols are
-mangled (they were shown with no place at all). The text report names them the same way."""
+mangled (they were shown with no place at all). The text report names them the same way. Built
+by clang -g (DWARF 5, the unit's own file numbered 0) too, when clang is there."""
 import os
 import re
+import shutil
+import subprocess
 
 from tl_test import *  # noqa: E402,F403
 from calls_util import ADDR, src
@@ -50,6 +53,16 @@ for prog in ("calls_names", "calls_names_o2"):
               f"{prog} text: no /{pattern}/", t.stderr)
     check(re.search(r"^deadlock: thread \d+ waits for " + c_want["first"], text, re.M) is not None,
           f"{prog} text: the deadlock line names first()'s lock", t.stderr)
+
+# clang's -g is DWARF 5 (clang 14): the main file of a unit is file 0, which libdw's
+# dwarf_decl_file took for "no file", and the globals of calls_names.c lost their place
+clang = shutil.which("clang")
+if clang:
+    out = os.path.join(tmpdir(), "calls_names_clang")
+    subprocess.run([clang, "-g", "-O0", "-pthread", "-o", out, src(C), src(OTHER)], check=True)
+    expect(run([out]), c_want, "calls_names built by clang -g")
+else:
+    print("skipped: clang not found")
 
 if os.environ.get("TL_NO_CPP"):
     ok("C only: no C++ compiler, calls_names_cpp not built")
