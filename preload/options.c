@@ -70,6 +70,30 @@ static int warnings_shown;
 
 static bool uses_copy; /* an option now points into this parse's copy of the input */
 
+static bool too_many_said; /* this parse said that there are too many suppression files */
+
+/* The value an option keeps after a bad one, as a user would write it. */
+static const char *kept_value(const struct option_def *d, const void *ptr)
+{
+	static char num[24];
+	switch (d->kind) {
+	case TL_KIND_INT:
+	case TL_KIND_SIGNAL:
+		snprintf(num, sizeof(num), "%d", *(const int *)ptr);
+		return num;
+	case TL_KIND_BOOL:
+		return *(const bool *)ptr ? "1" : "0";
+	case TL_KIND_FORMAT:
+		return *(const int *)ptr == TL_FORMAT_JSON ? "json" : "text";
+	case TL_KIND_FAIL_ON:
+		return *(const int *)ptr == TL_FAIL_UNREACHABLE ? "unreachable" : "all";
+	case TL_KIND_STR:
+	case TL_KIND_LIST:
+		break;
+	}
+	return "the previous value";
+}
+
 static int set_one(const struct option_def *d, const char *val, const char *origin)
 {
 	char shown[64];
@@ -119,8 +143,12 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		if (*val == '\0')
 			return 0;
 		if (*d->count >= d->max) {
-			complain("%s: too many suppression files (at most %ld); ignoring the rest",
-			         origin, d->max);
+			if (!too_many_said) /* once a parse, not once a file left out */
+				complain(
+				    "%s: too many suppression files (at most %ld); ignoring the "
+				    "rest",
+				    origin, d->max);
+			too_many_said = true;
 			return 1;
 		}
 		((const char **)ptr)[(*d->count)++] = val;
@@ -129,7 +157,10 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 	}
 bad:
 	sanitize(val, strlen(val), shown, sizeof(shown));
-	if (d->kind == TL_KIND_INT)
+	if (*val == '\0' && d->kind != TL_KIND_STR)
+		complain("%s: no value for %s (a blank after '='?); keeping %s", origin, d->name,
+		         kept_value(d, ptr));
+	else if (d->kind == TL_KIND_INT)
 		complain("%s: invalid value '%s' for %s (expected an integer from %ld to %ld); "
 		         "keeping %d",
 		         origin, shown, d->name, d->min, d->max, *(int *)ptr);
@@ -140,18 +171,14 @@ bad:
 		    origin, shown, d->name, SIGRTMIN, SIGRTMAX, *(int *)ptr);
 	else if (d->kind == TL_KIND_BOOL)
 		complain("%s: invalid value '%s' for %s (expected 0 or 1, or false/true, no/yes, "
-		         "off/on); "
-		         "keeping the previous value",
-		         origin, shown, d->name);
+		         "off/on); keeping %s",
+		         origin, shown, d->name, kept_value(d, ptr));
 	else if (d->kind == TL_KIND_FAIL_ON)
-		complain("%s: invalid value '%s' for %s (expected all or unreachable); keeping the "
-		         "previous value",
-		         origin, shown, d->name);
+		complain("%s: invalid value '%s' for %s (expected all or unreachable); keeping %s",
+		         origin, shown, d->name, kept_value(d, ptr));
 	else
-		complain(
-		    "%s: invalid value '%s' for %s (expected text or json); keeping the previous "
-		    "value",
-		    origin, shown, d->name);
+		complain("%s: invalid value '%s' for %s (expected text or json); keeping %s",
+		         origin, shown, d->name, kept_value(d, ptr));
 	return 1;
 }
 
@@ -180,6 +207,7 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 		return 1;
 	uses_copy = false;
 	warnings_shown = 0;
+	too_many_said = false;
 	int problems = 0;
 	char *p = s, *start, *value;
 	int got;
@@ -202,6 +230,13 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 		for (size_t i = 0; i < TL_ARRAY_SIZE(defs); i++)
 			if (strcmp(defs[i].name, start) == 0)
 				d = &defs[i];
+		if (d == NULL && start[0] == '\0') {
+			sanitize(value, strlen(value), shown, sizeof(shown));
+			complain("%s: '=%s' has no option name (a blank before '='?); ignored",
+			         origin, shown);
+			problems++;
+			continue;
+		}
 		if (d == NULL) {
 			sanitize(start, strlen(start), shown, sizeof(shown));
 			complain("%s: unknown option '%s' (help=1 lists them); ignored", origin,

@@ -174,7 +174,10 @@ static void test_malformed(void)
 	one_bad("grace_ms=60001", "grace_ms", NULL, &tl_opt.grace_ms, 7);
 	one_bad("signal=65", "signal", NULL, &tl_opt.signal, 0);
 	one_bad("bogus=1", "bogus", NULL, NULL, 0);
-	one_bad("=5", "unknown", NULL, NULL, 0);
+	one_bad("=5", "no option name", "=5", NULL, 0); /* exitcode =5: a blank before = */
+	one_bad("exitcode=", "no value for exitcode", "keeping 23", &tl_opt.exitcode, 23);
+	one_bad("format=xml", "format", "keeping text", NULL, 0);
+	one_bad("fail_on=some", "fail_on", "keeping all", NULL, 0);
 	one_bad("grace_ms", "grace_ms", NULL, &tl_opt.grace_ms, 7);
 	one_bad("exitcode", "exitcode", NULL, &tl_opt.exitcode, 23);
 	one_bad("Exitcode=3", "Exitcode", NULL, &tl_opt.exitcode,
@@ -230,6 +233,23 @@ static void test_kept_value_named(void)
 	if (stub_nmsgs == 1)
 		CHECK(!contains(stub_msgs[0], "keeping 250"),
 		      "the warning claims the default 250 is kept while 1000 is: %s", stub_msgs[0]);
+}
+
+/* More suppression files than allowed: one line says so, not one per file left out. */
+static void test_too_many_files(void)
+{
+	begin("too many suppression files");
+	char input[1024] = "";
+	for (int i = 0; i < TL_MAX_SUPPRESSION_FILES + 3; i++) {
+		char one[32];
+		snprintf(one, sizeof(one), "%ssuppressions=f%d", i ? ":" : "", i);
+		strcat(input, one);
+	}
+	tl_options_parse(input, "T");
+	CHECK(stub_nmsgs == 1 && contains(stub_msgs[0], "too many suppression files"),
+	      "%d warnings, expected one: %s", stub_nmsgs, stub_nmsgs ? stub_msgs[0] : "");
+	CHECK(tl_opt.nsuppressions == TL_MAX_SUPPRESSION_FILES, "%d files kept",
+	      tl_opt.nsuppressions);
 }
 
 /* Untrusted text in a warning: control bytes are not echoed, long text is cut. */
@@ -342,5 +362,6 @@ int main(void)
 	test_suppression_files();
 	test_help();
 	test_kept_value_named();
+	test_too_many_files();
 	return unit_result();
 }
