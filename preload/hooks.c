@@ -114,10 +114,15 @@ TL_START_CODE static bool load_options(struct tl_symbolizer *sym)
 /* At start: the hook if the program exports it, then THREADLEAK_OPTIONS. */
 TL_START_CODE void tl_options_load(void)
 {
-	if (load_options(NULL))
-		return;
-	tl_options_parse(options_env(true), "THREADLEAK_OPTIONS");
-	options_loaded();
+	if (!load_options(NULL)) {
+		tl_options_parse(options_env(true), "THREADLEAK_OPTIONS");
+		options_loaded();
+	}
+	/* the user's suppression files now, not at the first check that needs them: a mistake
+	 * in one (no such file, a malformed line) is said in every run, not only in one that
+	 * leaks. Only with the option: every other process reads nothing. */
+	if (tl_opt.nsuppressions)
+		tl_suppress_read_files();
 }
 
 /* Not found yet: the program exports no hook, and the symbol table was not read for one. */

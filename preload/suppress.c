@@ -417,6 +417,11 @@ static void load_sets_and_files(void)
 		load_file(tl_opt.suppressions[i]);
 }
 
+void tl_suppress_read_files(void)
+{
+	load_sets_and_files();
+}
+
 /* Rules are tried in order: the default sets, the program's threadleak_default_suppressions()
  * (found with the symbols, so loaded last and moved to its place), then the files. */
 void tl_suppress_load(struct tl_symbolizer *sym)

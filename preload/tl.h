@@ -628,6 +628,10 @@ void tl_suppress_load(struct tl_symbolizer *sym);
 const char *tl_suppress_match(struct tl_seen *s, struct tl_report *r);
 void tl_suppress_used(struct tl_buf *b, bool json);
 void tl_suppress_reset_counts(void);
+/* The default sets and the user's files, read and checked now (at start, with suppressions=):
+ * their mistakes are said whether or not anything leaks. Read once; tl_suppress_forget drops them.
+ */
+void tl_suppress_read_files(void);
 void tl_suppress_forget(void); /* options changed: load the rules again */
 /* before stacks and symbols: the first rule of name: and module: conditions only that
  * suppresses s, or NULL; tl_suppress_credit counts it when the report uses that answer */

@@ -1,7 +1,8 @@
 """Bad suppression files: huge (MBs, and over the 16 MiB limit), truncated, CRLF,
 control characters, NUL bytes, invalid UTF-8, repeated rules, patterns longer than any buffer,
 and a threadleak_default_suppressions() hook returning megabytes. Expected: warnings with file
-and line, the valid rules still apply, the JSON report stays valid, no crash."""
+and line, the valid rules still apply, the JSON report stays valid, no crash. A malformed or
+missing file is said in a clean run too (the files are read at start)."""
 import os
 import shutil
 import tempfile
@@ -113,6 +114,20 @@ try:
         r = run([leaky, "-s", "1"], options=f"suppressions={p}", timeout=60)
         reported(r, p)
         check(len(warnings(r)) == 1 and p in warnings(r)[0], f"{p}: one warning naming it", r.stderr)
+
+    # a clean program, one that starts no thread at all: a malformed line or a missing file is
+    # still said (it was said only when something leaked, so a typo passed CI unnoticed), and
+    # nothing else changes: status 0, no leak
+    bad = supp_file("typo.supp", b"# rules\nstart:blocked\nstrat:oops\n")
+    for prog in (["/bin/true"], [leaky, "-s", "0"]):
+        for opt, what in ((f"suppressions={bad}", "typo.supp:3"),
+                          (f"suppressions={tmp}/none.supp", "none.supp")):
+            r = run(prog, options=opt, timeout=60)
+            w = warnings(r)
+            check(r.rc == 0 and all(d["leaked"] == 0 for d in r.reports) and len(w) == 1
+                  and what in w[0],
+                  f"{prog[0]} with {opt}: status {r.rc}, warnings {w} (expected one naming {what})",
+                  r.stderr)
 
     # the program's hook returns 4 MiB: rules that match nothing, then one that matches
     n = 4 * 1024 * 1024 // 20
