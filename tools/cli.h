@@ -106,6 +106,9 @@ bool frame_is_user(const struct frame *f);
 /* Index of the frame where the thread was created in the user's code: the first user frame
  * of the creation stack (else of the current stack, for untracked threads), or -1. */
 int leak_site(json_object *leak, json_object **stack);
+/* The index of the first frame of the user's code in a stack (a readable source file outside
+ * /usr), -1: none. */
+int first_user_frame(json_object *stack);
 /* A path relative to root when under it, else the path itself. */
 const char *path_under(const char *path, const char *root);
 const char *base_name(const char *path);

@@ -496,7 +496,7 @@ bool frame_is_user(const struct frame *f)
 	       access(f->file, R_OK) == 0;
 }
 
-static int first_user_frame(json_object *stack)
+int first_user_frame(json_object *stack)
 {
 	for (size_t i = 0; stack && i < json_object_array_length(stack); i++) {
 		struct frame f;

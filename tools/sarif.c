@@ -233,6 +233,27 @@ static char *result_text(const struct program *pg, const struct group *g)
 		             "%zu threads of %s leaked with the same stacks: %s. Start routine %s.",
 		             g->n, base_name(pg->exe), what ? what : "?", sr ? sr : "unknown");
 	free(what);
+	/* where it is now, in the user's code: groups of one creation site differ there */
+	json_object *now = jarr(leak, "stack");
+	int k = first_user_frame(now);
+	char *with = NULL;
+	if (r >= 0 && k >= 0 && blocked) {
+		struct frame f;
+		frame_get(json_object_array_get_idx(now, (size_t)k), &f);
+		size_t n = strlen(t);
+		if (n > 0 && t[n - 1] == '.' && strstr(t, ": blocked in ")) {
+			const char *end = strstr(t, ". Start routine");
+			size_t cut = end ? (size_t)(end - t) : n - 1;
+			if (asprintf(&with, "%.*s, at %s (%s:%d)%s", (int)cut, t,
+			             f.function ? f.function : "?", base_name(f.file), f.line,
+			             t + cut) < 0)
+				with = NULL;
+		}
+	}
+	if (with) {
+		free(t);
+		t = with;
+	}
 	return r < 0 ? NULL : t;
 }
 
@@ -306,6 +327,20 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 		    stacks, stack_json(leak_creation_stack(leak), "creation stack", root));
 	json_object_object_add(res, "stacks", stacks);
 	json_object *sig = leak_signature(leak, root);
+	/* and where the threads are now: two groups made at one site and blocked at two lines
+	 * (the seed's senders) were two results of one fingerprint, which code scanning takes for
+	 * one alert. Not in the baseline's signature, which counts them together. */
+	json_object *now = jarr(leak, "stack");
+	int k = first_user_frame(now);
+	if (k >= 0) {
+		struct frame f;
+		frame_get(json_object_array_get_idx(now, (size_t)k), &f);
+		json_object *at = json_object_new_object();
+		json_object_object_add(at, "function",
+		                       f.function ? json_object_new_string(f.function) : NULL);
+		json_object_object_add(at, "line", json_object_new_int(f.line));
+		json_object_object_add(sig, "now_at", at);
+	}
 	const char *sig_text = json_object_to_json_string(sig);
 	char fp[32];
 	snprintf(fp, sizeof(fp), "%016llx",

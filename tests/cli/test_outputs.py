@@ -88,6 +88,18 @@ check(sites == {line("CREATE A"), line("CREATE B")}, f"located at the pthread_cr
 counts = sorted(res["occurrenceCount"] for res in results)
 check(counts == [1, 4], f"4 start_a threads over two processes, 1 start_b: {counts}", results)
 
+# Two groups made at one site, blocked at two lines (the seed's senders: 10 at one line of
+# chan_send, 5 at another): two results with two fingerprints and two messages. They had one
+# fingerprint and one message, which code scanning shows as one alert.
+S3 = os.path.join(work, "seed.sarif")
+seed = os.path.join(os.path.dirname(SCENARIOS.rstrip("/")), "core", "seed")  # the README's demo
+tl("run", "--sarif", S3, "--", seed, cwd=work)
+res3 = json.load(open(S3))["runs"][0]["results"]
+fps = {r["partialFingerprints"]["threadleakSignature/v1"] for r in res3}
+msgs = {r["message"]["text"] for r in res3}
+check(len(res3) == 2 and len(fps) == 2 and len(msgs) == 2 and all("at chan_send (seed.c:" in m for m in msgs),
+      f"seed: {len(res3)} results, {len(fps)} fingerprints, messages {sorted(msgs)}", res3)
+
 # without a source root under the file: absolute file:// URIs
 S2 = os.path.join(work, "abs.sarif")
 r = tl("run", "--sarif", S2, "--", leaky, cwd=work)
