@@ -622,7 +622,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
-	if (atomic_load(&final_dumped)) {
+	/* The process ending itself (kill(getpid(), SIGTERM), raise): no hang, and not a signal
+	 * others send (README), whose report this is; its own way out, as bare. */
+	if (atomic_load(&final_dumped) ||
+	    (si != NULL && si->si_code <= 0 && si->si_pid == tl_getpid())) {
 		errno = saved;
 		chain(sig, si, uc);
 		errno = saved;

@@ -53,12 +53,14 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	const char *sites = "a";
-	int status = 0, term_wait = 0;
+	int status = 0, term_wait = 0, self_term = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--exit") == 0 && i + 1 < argc)
 			status = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--term-wait") == 0)
 			term_wait = 1;
+		else if (strcmp(argv[i], "--self-term") == 0)
+			self_term = 1; /* ends itself with SIGTERM, its threads started */
 		else
 			sites = argv[i];
 	}
@@ -74,6 +76,10 @@ int main(int argc, char **argv)
 		start_a();
 	if (strchr(sites, 'b'))
 		start_b();
+	if (self_term) {
+		kill(getpid(), SIGTERM);
+		pause();
+	}
 	if (term_wait) {
 		printf("waiting for SIGTERM\n");
 		fflush(stdout);

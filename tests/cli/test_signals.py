@@ -100,4 +100,10 @@ for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGPIPE, sign
 # a command killed by a signal: same signal, no core dump of ours
 r = tl("run", "--", "sh", "-c", "kill -TERM $$")
 check(r.rc == -signal.SIGTERM, f"killed command: status {r.rc}", err(r))
+
+# a program that ends itself with SIGTERM (kill(getpid(), ...)): its own way out, not a signal
+# others send, and no hang: no hang report (it got a reduced one, "from pid <its own>")
+r = tl("run", "--", leaky, "a", "--self-term")
+check(r.rc == -signal.SIGTERM and "hang report" not in err(r),
+      f"self-sent SIGTERM: status {r.rc}, expected -15 and no hang report", err(r))
 ok()
