@@ -1070,8 +1070,11 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 		PUT("],\n \"suppressed_threads\": [],\n \"suppressions_used\": []}\n");
 	} else if (n > 0) {
 		if (hang)
-			PUT("\nthreadleak: hang report (pid %d): the process has not exited (%s); "
-			    "all %d of its threads",
+			PUT(n == 1
+			        ? "\nthreadleak: hang report (pid %d): the process has not exited "
+			          "(%s); its one thread"
+			        : "\nthreadleak: hang report (pid %d): the process has not exited "
+			          "(%s); all %d of its threads",
 			    (int)tl_main_pid(), tl_hang_reason ? tl_hang_reason : "on demand", n);
 		else
 			PUT("\nthreadleak: found %d leaked thread%s (pid %d)", n, n == 1 ? "" : "s",

@@ -396,9 +396,13 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	if (r->kind == TL_CHECK_HANG) {
 		tl_buf_printf(&b,
 		              "\nthreadleak: hang report of %s (pid %d): the process has not "
-		              "exited (%s); %s%zu of its threads, the main thread included",
-		              exe, (int)getpid(), tl_hang_reason ? tl_hang_reason : "on demand",
-		              r->nsuppressed ? "" : "all ", r->nleaked);
+		              "exited (%s); ",
+		              exe, (int)getpid(), tl_hang_reason ? tl_hang_reason : "on demand");
+		if (r->nleaked == 1 && !r->nsuppressed)
+			tl_buf_printf(&b, "its one thread, the main thread");
+		else
+			tl_buf_printf(&b, "%s%zu of its threads, the main thread included",
+			              r->nsuppressed ? "" : "all ", r->nleaked);
 		if (r->nsuppressed) /* a JVM's own threads, ... */
 			tl_buf_printf(&b, ", and %zu suppressed", r->nsuppressed);
 		tl_buf_printf(&b, "\n\n");

@@ -604,6 +604,8 @@ void render_hang(FILE *out, const struct proc *p, const char *cwd)
 	size_t ns = supp ? json_object_array_length(supp) : 0;
 	if (ns > 0) /* a JVM's own threads, ... */
 		fprintf(out, "; %zu of its threads, and %zu suppressed\n", n, ns);
+	else if (n == 1)
+		fprintf(out, "; its one thread\n");
 	else
 		fprintf(out, "; all %zu of its threads\n", n);
 	const char *reduced = jstr(p->doc, "reduced");

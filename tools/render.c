@@ -81,10 +81,12 @@ void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *t
 	struct tl_text_thread *tv = cli_realloc(NULL, sizeof(*tv) * g->n);
 	for (size_t j = 0; j < g->n; j++)
 		member_thread(&g->m[j], show_pid, &tv[j]);
-	*tg = (struct tl_text_group){.t = tv,
-	                             .n = g->n,
-	                             .stack_note = jstr(leak, "stack_note"),
-	                             .stack_cut = jstr(leak, "stack_cut")};
+	/* a reduced report says why once, in its header: not again under each thread */
+	const char *note = jstr(leak, "stack_note"), *reduced = jstr(g->m[0].p->doc, "reduced");
+	if (note && reduced && strcmp(note, reduced) == 0)
+		note = NULL;
+	*tg = (struct tl_text_group){
+	    .t = tv, .n = g->n, .stack_note = note, .stack_cut = jstr(leak, "stack_cut")};
 	tg->stack = stack_frames(jarr(leak, "stack"), &tg->nstack);
 	tg->create = stack_frames(jarr(cb, "stack"), &tg->ncreate);
 	if (cb) {
