@@ -1799,8 +1799,21 @@ static char *choose_file(struct tl_symbolizer *s, const char *name)
 		size_t n = (size_t)(eq - o->maps[i]);
 		bool by_base = memchr(o->maps[i], '/', n) == NULL;
 		const char *cmp = by_base ? base_of(name) : name;
-		if (strlen(cmp) == n && strncmp(cmp, o->maps[i], n) == 0)
+		if (strlen(cmp) != n || strncmp(cmp, o->maps[i], n) != 0)
+			continue;
+		/* asked for by name: a file of another build is said even without -v (its
+		 * lines would be wrong), and not used */
+		char *a = is_regular(name) && is_regular(eq + 1) ? build_id(s, name) : NULL;
+		char *b = a ? build_id(s, eq + 1) : NULL;
+		bool other = a && b && strcmp(a, b) != 0;
+		free(a);
+		free(b);
+		if (!other)
 			return strdup(eq + 1);
+		if (o->err)
+			o->err("%s has another build-id than %s (not the same build); not used",
+			       eq + 1, name);
+		break;
 	}
 	for (size_t i = 0; i < o->ndebug_dirs; i++) {
 		char *cand = NULL;
@@ -1849,7 +1862,9 @@ static struct file_mod *file_for(struct tl_symbolizer *s, const char *name, size
 	}
 	if (m->mod == NULL) {
 		say(s, "%s: no file to symbolize it with%s", name,
-		    m->file && !is_regular(m->file) ? " (not a regular file)" : "");
+		    m->file == NULL || is_regular(m->file) ? ""
+		    : access(m->file, F_OK) != 0           ? " (no such file)"
+		                                           : " (not a regular file)");
 		free(m->file);
 		m->file = NULL;
 	}

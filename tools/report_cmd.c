@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void usage_report(FILE *out)
@@ -166,14 +167,34 @@ int cmd_report(int argc, char **argv)
 		report_opts_free(&o);
 		return TL_EXIT_USAGE;
 	}
+	struct stat root_st;
+	errno = 0;
+	if (o.source_root && (stat(o.source_root, &root_st) != 0 || !S_ISDIR(root_st.st_mode))) {
+		cli_err("--source-root %s: %s", o.source_root,
+		        errno ? strerror(errno) : "not a folder");
+		report_opts_free(&o);
+		return TL_EXIT_USAGE;
+	}
 	/* a reader of stdout that has gone (| head -1) must not end report before it writes its
 	 * --json, --sarif, --junit and --html files: a write to it fails instead */
 	signal(SIGPIPE, SIG_IGN);
 	struct procset hangs = {0}, set = {.hangs = &hangs};
 	struct watchset ws = {0};
-	for (int i = first; i < argc; i++)
-		if (!(o.html && watch_read(&ws, argv[i])))
+	size_t nwatch = 0; /* watch sessions read (for --html) */
+	int watch_skipped = 0;
+	for (int i = first; i < argc; i++) {
+		if (!watch_read(&ws, argv[i]))
 			procset_read(&set, argv[i], TL_MAX_REPORT);
+		else if (o.html)
+			nwatch++;
+		else {
+			cli_err(
+			    "%s: a watch session (threadleak watch --json): only --html renders "
+			    "it; skipped",
+			    argv[i]);
+			watch_skipped++;
+		}
+	}
 	if (!o.no_symbolize) {
 		symbolize_offline(&set, &o.sym);
 		symbolize_offline(&hangs, &o.sym);
@@ -193,7 +214,7 @@ int cmd_report(int argc, char **argv)
 		render_text(stdout, &set, &ro);
 	for (size_t i = 0; i < hangs.n; i++) /* a hang is not a leak: apart, as run prints them */
 		render_hang(stdout, &hangs.v[i], here);
-	if (nprocs || !hangs.n)
+	if (nprocs || (!hangs.n && !nwatch))
 		printf("threadleak: %zu leaked thread%s in %zu of %zu process%s\n", leaked,
 		       leaked == 1 ? "" : "s", nleaky, nprocs, nprocs == 1 ? "" : "es");
 	if (hangs.n)
@@ -211,7 +232,10 @@ int cmd_report(int argc, char **argv)
 	if (o.html)
 		werr |= write_html_page(o.html, &set, &hangs, &ws, &ro);
 	json_object_put(ws.samples);
-	int bad = set.bad_files + hangs.bad_files;
+	if (nwatch && o.html && !werr)
+		printf("threadleak: %zu watch session%s drawn in %s\n", nwatch,
+		       nwatch == 1 ? "" : "s", o.html);
+	int bad = set.bad_files + hangs.bad_files + watch_skipped;
 	if (bad)
 		cli_err("%d file%s skipped", bad, bad == 1 ? "" : "s");
 	procset_free(&set);

@@ -268,7 +268,8 @@ static int exitcode_from_env(struct run_opts *o)
 	return bad;
 }
 
-/* "5", "2.5s", "500ms", "2m", "1h" in milliseconds; -1 when not a positive duration. */
+/* "5", "2.5s", "500ms", "2m", "1h" in milliseconds; -1 when not a positive duration, -2 when
+ * one out of range (under 1 ms, over 7 days). */
 static long parse_duration_ms(const char *s)
 {
 	char *end;
@@ -286,7 +287,7 @@ static long parse_duration_ms(const char *s)
 	else if (strcmp(end, "s") != 0 && *end != '\0')
 		return -1;
 	double ms = v * unit;
-	return ms >= 1 && ms <= 7 * 24 * 3600000.0 ? (long)ms : -1;
+	return ms >= 1 && ms <= 7 * 24 * 3600000.0 ? (long)ms : -2;
 }
 
 static int parse_run(int argc, char **argv, struct run_opts *o)
@@ -382,7 +383,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case 'T':
-			if ((o->timeout_ms = parse_duration_ms(optarg)) <= 0)
+			if ((o->timeout_ms = parse_duration_ms(optarg)) == -2)
+				bad += (cli_err("--timeout: '%s' is out of range (1ms to 7 days)",
+				                optarg),
+				        1);
+			else if (o->timeout_ms <= 0)
 				bad +=
 				    (cli_err("--timeout: '%s' is not a duration (5, 2.5s, 500ms, "
 				             "2m)",
@@ -1308,8 +1313,12 @@ int cmd_run(int argc, char **argv)
 	char root[PATH_MAX];
 	int raw_status = -1;
 	int rc = prepare(&o, cmd, &lib);
+	struct stat root_st;
 	if (rc == 0 && realpath(o.source_root ? o.source_root : ".", root) == NULL) {
 		cli_err("--source-root %s: %s", o.source_root, strerror(errno));
+		rc = TL_EXIT_USAGE;
+	} else if (rc == 0 && (stat(root, &root_st) != 0 || !S_ISDIR(root_st.st_mode))) {
+		cli_err("--source-root %s: not a folder", o.source_root);
 		rc = TL_EXIT_USAGE;
 	}
 	if (rc == 0)

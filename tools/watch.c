@@ -201,8 +201,13 @@ bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 				fprintf(out, "%s%ld", h ? " -> " : "", g->hist[h]);
 			fprintf(out, " thread%s", g->count == 1 ? "" : "s");
 			if (g->nhist > 1) {
-				long per = (g->hist[g->nhist - 1] - g->hist[0]) / (g->nhist - 1);
-				fprintf(out, ", %+ld per interval", per);
+				/* 1 -> 1 -> 2 is half a thread an interval, not "+0" */
+				long d = g->hist[g->nhist - 1] - g->hist[0], steps = g->nhist - 1;
+				if (d % steps == 0)
+					fprintf(out, ", %+ld per interval", d / steps);
+				else
+					fprintf(out, ", %+.1f per interval",
+					        (double)d / (double)steps);
 			}
 			fprintf(out, ", all %s%s%s\n", g->state,
 			        g->call && strcmp(g->state, "blocked") == 0 ? " in " : "",

@@ -25,6 +25,15 @@ expect(["run", "--", LEAKY_C], 126, f"threadleak: {LEAKY_C}: Permission denied")
 expect(["run", "--", work], 126, "threadleak: ")
 # command line mistakes: status 2, what was wrong, where to look
 expect(["run", "--bogus", "--", leaky], 2, "unknown option '--bogus'", "threadleak run --help")
+# a duration too large is said to be so, not "not a duration"; a source root must be a folder
+expect(["run", "--timeout", "99999999999", "--", leaky], 2, "--timeout: '99999999999' is out of range")
+expect(["run", "--source-root", LEAKY_C, "--", leaky], 2, f"--source-root {LEAKY_C}: not a folder")
+expect(["report", "--source-root", LEAKY_C, LEAKY_C], 2, f"--source-root {LEAKY_C}: not a folder")
+# a watch session given to report without --html: said so (it read "not a threadleak report")
+wl = os.path.join(work, "w.jsonl")
+with open(wl, "w") as f:
+    f.write('{"tool": "threadleak", "kind": "watch", "pid": 5, "t": 1.0, "groups": []}\n')
+expect(["report", wl], 1, "a watch session (threadleak watch --json): only --html renders it")
 expect(["run"], 2, "missing command")
 expect(["run", "--"], 2, "missing command")
 expect(["run", "--grace"], 2, "option '--grace' needs a value")
