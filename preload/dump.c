@@ -639,6 +639,14 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		         sig_name(sig), (int)si->si_pid);
 		if (si->si_code > 0) /* from the kernel: a terminal's ^C or ^\ */
 			snprintf(reason_buf, sizeof(reason_buf), "it received %s", sig_name(sig));
+		else if (tl_opt.log_dir_id && tl_opt.log_dir_id[0] &&
+		         si->si_pid == (pid_t)tl_raw_syscall(SYS_getppid, 0, 0, 0))
+			/* the command of threadleak run (which sets log_dir_id), from run: not
+			 * the sender, run's pid, but what run does with signals */
+			snprintf(
+			    reason_buf, sizeof(reason_buf),
+			    "it received %s from threadleak run, which passed on one sent to it",
+			    sig_name(sig));
 		tl_hang_reason = reason_buf;
 		struct target to = {0, 0};
 		make_report(sig, si, uc, &to);

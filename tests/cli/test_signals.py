@@ -76,6 +76,11 @@ for run_args, want in (((), True), (("--options", "dump_on_signal=0"), False)):
     o, e = finish(p)
     check(p.returncode == -signal.SIGINT, f"{run_args}: threadleak status {p.returncode}", e)
     check((b"received SIGINT" in e) == want, f"{run_args}: hang report {'missing' if want else 'written'}", e)
+    # the sender is whoever sent it to run, not run's own pid (run passes it on): the report said
+    # "from pid <run's pid>"
+    check(not want or (b"received SIGINT from threadleak run, which passed on one sent to it" in e
+                       and f"from pid {p.pid}".encode() not in e),
+          f"{run_args}: the hang report names run's pid as the sender", e)
 
 # every other signal whose default would end run (SIGUSR1, SIGALRM, SIGPIPE, a real-time
 # one...) is forwarded too, as `timeout` does: run must not die and leave its folder and an
