@@ -804,12 +804,31 @@ bool live_check(int pid, int sig)
 		        "THREADLEAK_OPTIONS=dump_signal=%d) to see its threads",
 		        pid, dump_signal_default());
 		return false;
-	case LIVE_NO_SIGNAL:
-		cli_err("process %d runs libthreadleak.so without a request signal: start it "
-		        "with THREADLEAK_OPTIONS=dump_signal=%d (threadleak run sets it), or name "
-		        "its signal with --signal",
-		        pid, dump_signal_default());
+	case LIVE_NO_SIGNAL: {
+		/* a real-time signal it does catch: most likely its request signal, given by
+		 * dump_signal= (--signal named another) */
+		char path[64], buf[8192];
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		const char *c =
+		    read_status(path, buf, sizeof(buf)) ? strstr(buf, "\nSigCgt:") : NULL;
+		unsigned long long cgt = c ? strtoull(c + 8, NULL, 16) : 0;
+		int rt = 0;
+		for (int k = SIGRTMAX; k >= SIGRTMIN && rt == 0; k--)
+			if ((cgt >> (k - 1)) & 1)
+				rt = k;
+		if (rt)
+			cli_err(
+			    "process %d does not catch signal %d; it catches real-time signal %d, "
+			    "likely its request signal (its dump_signal=): try --signal %d",
+			    pid, sig, rt, rt);
+		else
+			cli_err(
+			    "process %d runs libthreadleak.so without a request signal: start "
+			    "it with THREADLEAK_OPTIONS=dump_signal=%d (threadleak run sets it), "
+			    "or name its signal with --signal",
+			    pid, dump_signal_default());
 		return false;
+	}
 	case LIVE_READY:
 		break;
 	}

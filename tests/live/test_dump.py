@@ -215,4 +215,17 @@ try:
     check(live.p.poll() is None, "the process is still running")
 finally:
     live.close()
+
+# --signal naming another signal than the process's dump_signal: the one it catches is named (it
+# said "runs libthreadleak.so without a request signal: start it with dump_signal=...", though
+# it was started with one)
+live = Live([exe("hang")], options="dump_signal=63")
+try:
+    r = dump(live.p.pid, "--signal", "40")
+    err = r.stderr.decode()
+    check(r.rc == 1 and "does not catch signal 40" in err and "try --signal 63" in err,
+          f"--signal 40 for a process of dump_signal=63: status {r.rc}", err)
+    check(live.p.poll() is None, "the process is still running")
+finally:
+    live.close()
 ok()
