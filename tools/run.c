@@ -809,10 +809,12 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 	else if (set->n == 0 && ns->n == 0 && WIFEXITED(c->status))
 		fprintf(
 		    stderr,
-		    "threadleak: no process of the command wrote a report: each ended without "
+		    "threadleak: no process of the command %s a report: each ended without "
 		    "running exit handlers (_exit, a fatal signal; Go programs end with the "
 		    "exit_group system call), lost LD_PRELOAD from its environment (env -i, sudo), "
-		    "was statically linked, or had the check turned off\n");
+		    "was statically linked, or had the check turned off\n",
+		    /* one still running (above) has not ended: the others */
+		    c->nstill ? "that has ended wrote" : "wrote");
 }
 
 static bool use_color(int mode)

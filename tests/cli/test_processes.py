@@ -70,4 +70,9 @@ if m:
     os.kill(int(m.group(1)), signal.SIGKILL)
 check(r.rc == 0 and m, f"still running process named: status {r.rc}", err(r))
 check(r.seconds < 10, f"run did not wait for it ({r.seconds:.1f}s)")
+# and the note on the others does not say that every process ended ("each ended without
+# running exit handlers", right after naming one still running)
+check("no process of the command that has ended wrote a report" in err(r)
+      and "no process of the command wrote a report" not in err(r),
+      "the note on the processes that ended, next to one still running", err(r))
 ok()
