@@ -799,9 +799,54 @@ TL_START_DATA static char start_names[] = "on_exit\0__cxa_at_quick_exit\0__libc_
 enum { START_ON_EXIT, START_AT_QUICK_EXIT, START_LIBC_START_MAIN, START_N };
 TL_START_DATA static void *start_fns[START_N];
 
+/* Once main has returned, the stack it used is dead, but the verdicts' scan is conservative: a
+ * pointer main kept in a local (a thread pool made with new and never deleted) stays in a slot
+ * below this frame, where the exit path's frames may or may not overwrite it, so the same
+ * program's pool was "reachable" in some runs and formats and "unreachable" in others (a
+ * fail_on=unreachable gate passed or failed at random). The pages just below, main's frame and
+ * its callees', are zeroed before the check: at most SCRUB_BYTES, only pages already in memory
+ * (mincore: none is faulted in), from below this function's own frame and red zone, by a loop
+ * that calls nothing. A process that started no thread does none of it. docs/internals.md, "The
+ * verdicts' scan". */
+#define SCRUB_BYTES (64 * 1024)
+#define SCRUB_PAGE 4096
+
+/* Inlined into main_returned: main's frame was right below that frame, so the zeroing starts at
+ * its stack pointer (main_returned calls functions, so the compiler keeps nothing below it),
+ * not below a helper's frame, which would sit where main's did. */
+static inline __attribute__((always_inline)) void scrub_dead_stack(void)
+{
+	uintptr_t sp;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+	return;
+#endif
+	uintptr_t hi = (sp - 8) & ~(uintptr_t)7, lo = hi - SCRUB_BYTES;
+	uintptr_t first = lo & ~(uintptr_t)(SCRUB_PAGE - 1);
+	size_t npages = (hi - first + SCRUB_PAGE - 1) / SCRUB_PAGE;
+	unsigned char resident[SCRUB_BYTES / SCRUB_PAGE + 2];
+	if (tl_raw_syscall(SYS_mincore, (long)first, (long)(npages * SCRUB_PAGE), (long)resident) !=
+	    0)
+		return; /* below the stack's mapping, or no mincore: nothing */
+	for (size_t k = 0; k < npages; k++) {
+		uintptr_t from = first + k * SCRUB_PAGE, to = from + SCRUB_PAGE;
+		if (!(resident[k] & 1))
+			continue;
+		from = from < lo ? lo : from;
+		to = to > hi ? hi : to;
+		for (volatile uintptr_t *w = (volatile uintptr_t *)from; (uintptr_t)w < to; w++)
+			*w = 0;
+	}
+}
+
 TL_START_CODE static int main_returned(int argc, char **argv, char **envp)
 {
 	int status = program_main(argc, argv, envp);
+	if (atomic_load_explicit(&tl_threads_started, memory_order_relaxed))
+		scrub_dead_stack();
 	wait_if_ending(NULL); /* a worker's exit() is checking: bare, it would have ended us */
 	atomic_store(&exit_status_arg, seen_status(status));
 	take_early_check(seen_status(status), false);

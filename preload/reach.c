@@ -1071,9 +1071,14 @@ static uintptr_t tcb_from_top;
 static ptrdiff_t tid_off = -1;
 
 /* Stacks glibc keeps for reuse, and those of threads that exited, hold stale data: not roots.
- * Such a stack ends with a TCB that points to itself and whose tid the kernel cleared. Only
- * a thread that exited unjoined keeps something live there (its return value, in its TCB):
- * those TCBs stay roots. */
+ * Such a stack ends with a TCB that points to itself and whose tid is 0 (the kernel cleared it:
+ * exited) or -1 (glibc's mark of a joined or detached thread's stack, in its cache for reuse:
+ * these were taken for roots, so a pointer left in a pool's joined worker's TLS kept a leaked
+ * pool "reachable" in some runs, tests/reach). Only a thread that exited unjoined keeps
+ * something live there (its return value, in its TCB): those TCBs stay roots. A cached stack's
+ * TCB holds stale thread-specific values (keys without a destructor keep theirs) and is no
+ * root either, unless a thread is being created (one made on that stack has its argument there
+ * before the kernel sets its tid). */
 static pthread_t *unjoined; /* sorted handles of our threads that exited unjoined */
 static size_t nunjoined;
 static bool unjoined_overflow; /* too many to list: keep every dead TCB */
@@ -1090,6 +1095,7 @@ static void exclude_dead_stacks(void)
 	if (tcb_from_top == 0 || tid_off < 0)
 		return;
 	size_t nsorted = nexcl; /* normalized just before */
+	bool creating = tl_registry_starting() > 0;
 	/* each stack-like mapping's would-be TCB (three words) and tid, read 512 at a time */
 	enum { BATCH = 512 };
 	struct dead_probe {
@@ -1124,8 +1130,9 @@ static void exclude_dead_stacks(void)
 			struct vma *v = &vmas[pr[j].vma];
 			uintptr_t pd = v->hi - tcb_from_top;
 			if (ok[2 * j] && ok[2 * j + 1] && pr[j].w[0] == pd && pr[j].w[2] == pd &&
-			    pr[j].tid == 0) {
-				exclude(v->lo, is_unjoined(pd) ? pd : v->hi);
+			    (pr[j].tid == 0 || pr[j].tid == -1)) {
+				bool tcb_live = pr[j].tid == -1 ? creating : is_unjoined(pd);
+				exclude(v->lo, tcb_live ? pd : v->hi);
 				if (debug > 1)
 					dprintf(2, "reach: dead stack %#lx-%#lx\n",
 					        (unsigned long)v->lo, (unsigned long)v->hi);

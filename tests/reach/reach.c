@@ -204,6 +204,18 @@ static void *tlskeeper(void *arg)
 	return NULL;
 }
 
+/* A thread that kept the channel in its __thread variable and in a thread-specific value of a
+ * key without destructor, then returned and was joined: its stack and TCB, which glibc keeps
+ * in its cache for the next thread (tid -1), still hold both, dead. */
+static pthread_key_t stale_key;
+static void *stale_keeper(void *arg)
+{
+	tls_chan = unbox(arg);
+	pthread_setspecific(stale_key, tls_chan);
+	arg = NULL;
+	return NULL;
+}
+
 /* A blocked thread that is itself reachable: it waits on a global semaphore and holds the
  * channel on its stack. */
 static sem_t gsem;
@@ -333,6 +345,12 @@ int main(int argc, char **argv)
 		start_detached(regkeeper, boxed(submit()));
 	} else if (strcmp(mode, "tls") == 0) {
 		start_detached(tlskeeper, boxed(submit()));
+	} else if (strcmp(mode, "joinedtls") == 0) {
+		pthread_key_create(&stale_key, NULL);
+		pthread_t t;
+		pthread_create(&t, NULL, stale_keeper, boxed(submit()));
+		pthread_join(t, NULL);
+		scrub();
 	} else if (strcmp(mode, "heapchain") == 0) {
 		/* global -> node -> node -> node -> channel */
 		struct node *n = NULL;
