@@ -186,24 +186,31 @@ static void suppressed_summary(FILE *out, const struct procset *s)
 		json_object *used = jarr(s->v[i].doc, "suppressions_used");
 		for (size_t j = 0; used && j < json_object_array_length(used); j++) {
 			json_object *u = json_object_array_get_idx(used, j);
-			const char *rule = jstr(u, "rule");
+			const char *rule = jstr(u, "rule"), *set = jstr(u, "set");
 			int64_t count = jint(u, "count", 0);
 			json_object *prev;
 			if (rule == NULL || count == 0)
 				continue;
 			if (json_object_object_get_ex(rules, rule, &prev))
-				count += json_object_get_int64(prev);
-			json_object_object_add(rules, rule, json_object_new_int64(count));
+				count += jint(prev, "count", 0);
+			/* with its default set's name, as the library prints it: what
+			 * disable_default_sets= takes */
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "count", json_object_new_int64(count));
+			json_object_object_add(e, "set", set ? json_object_new_string(set) : NULL);
+			json_object_object_add(rules, rule, e);
 		}
 	}
 	if (total > 0) {
 		fprintf(out, "threadleak: %lld thread%s suppressed", (long long)total,
 		        total == 1 ? "" : "s");
 		const char *sep = " by ";
-		json_object_object_foreach(rules, rule, count)
+		json_object_object_foreach(rules, rule, e)
 		{
-			fprintf(out, "%s%s (%lld)", sep, cl(rule),
-			        (long long)json_object_get_int64(count));
+			const char *set = jstr(e, "set");
+			fprintf(out, "%s%s (%lld%s%s)", sep, cl(rule),
+			        (long long)jint(e, "count", 0), set ? ", default set " : "",
+			        set ? cl(set) : "");
 			sep = ", ";
 		}
 		fputc('\n', out);

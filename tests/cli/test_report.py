@@ -143,6 +143,19 @@ r = tl("report", "-", cwd=work, stdin=merged + open(R, "rb").read())
 check(r.rc == 0 and f"{5 + n_r} leaked threads in 4 of 4 processes" in out(r),
       "a run document, then a process's report", out(r), err(r))
 
+# the summary of suppressed threads names each rule's default set, as the library does (what
+# disable_default_sets= takes); it left it out
+with open(R) as f:
+    doc = json.load(f)
+doc["suppressed"] = 4
+doc["suppressions_used"] = [{"rule": "created_by:^_cgo_try_pthread_create$", "count": 4, "set": "go"}]
+SUPP = os.path.join(work, "supp.json")
+with open(SUPP, "w") as f:
+    json.dump(doc, f)
+r = tl("report", SUPP, cwd=work)
+check("4 threads suppressed by created_by:^_cgo_try_pthread_create$ (4, default set go)" in out(r) + err(r),
+      "suppressed summary with the default set's name", out(r), err(r))
+
 # colors: never through a pipe unless asked
 r = tl("report", R, cwd=work)
 check(b"\x1b[" not in r.stdout, "no colors through a pipe", r.stdout)
