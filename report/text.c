@@ -303,11 +303,15 @@ static void created_by(struct tl_buf *b, const struct tl_text_style *st,
 		str(b, g->start_routine);
 	}
 	tl_buf_printf(b, ":%s\n", st->reset);
-	if (g->ncreate > 0)
-		source(b, st, &g->create[h]);
+	/* the source line of the innermost frame in the program's sources: the headline's, or
+	 * when that is a library's (GLib's g_thread_pool_push, libuv's uv_thread_create_ex), the
+	 * program's call below it */
+	bool shown = g->ncreate > 0 && source(b, st, &g->create[h]);
 	/* the runtime frames before the headline are in the JSON only */
-	for (int j = h + 1; j < g->ncreate; j++)
+	for (int j = h + 1; j < g->ncreate; j++) {
 		tl_text_frame(b, st, &g->create[j]);
+		shown = shown || source(b, st, &g->create[j]);
+	}
 	if (g->create_cut) {
 		tl_buf_put(b, "    (", 5);
 		str(b, g->create_cut);

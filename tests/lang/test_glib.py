@@ -14,6 +14,7 @@ without a timeout), a dlopen'ed library's blocked thread, and a worker of its ow
 GAsyncQueue with a timeout (the same innermost GLib frame as an idle pool thread; reported
 since its own function is on its stack). Skipped without GLib (libglib2.0-dev)."""
 import os
+import re
 import sys
 
 from tl_test import *  # noqa: E402,F403
@@ -112,6 +113,14 @@ for l in rep["leaks"]:
     # the headline: GLib's first named function, not its unnamed g_thread_new_internal ("??")
     head = l["created_by"]["stack"][l["created_by"]["headline"]]
     check((head.get("function") or "").startswith("g_thread"), f"exclusive pool: created by {head}", l)
+
+# the text report: under the headline (GLib's, no source) the program's call into GLib shows its
+# source line, as a headline of the program's own does (it showed none)
+t = run([prog, "xpool"], env=env, json_format=False)
+text = t.stderr.decode(errors="replace")
+m = re.search(r"^    part_xpool at \S*glib_runtime\.c:(\d+)\n +(\d+) \| ", text, re.M)
+check(t.rc == 23 and m is not None and m.group(1) == m.group(2),
+      "xpool text: the source line under part_xpool, below GLib's headline", text)
 
 # a worker of the program's own waiting in g_cond_wait_until (g_async_queue_timeout_pop)
 rep = run_parts(["pool", "qworker"], expect_rc=23)
