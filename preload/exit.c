@@ -703,6 +703,24 @@ static void teardown_report_ours(void)
 	raw_nap_ms(5000);
 }
 
+/* A destroy in the teardown that did not wait for a leaked thread's wait (wrap_sync.c): bare,
+ * glibc's pthread_cond_destroy waits for every waiter, and this process hangs there at exit
+ * (a global std::condition_variable's destructor). The report says so, in text; the JSON is one
+ * document that a line cannot follow. */
+static void say_destroy_hang(void)
+{
+	uintptr_t c = atomic_load(&tl_destroy_left_waiters);
+	if (c == 0 || tl_opt.format == TL_FORMAT_JSON)
+		return;
+	char note[320];
+	int n = snprintf(note, sizeof(note),
+	                 "threadleak: note: bare, this process hangs at exit: in its teardown, "
+	                 "pthread_cond_destroy(0x%lx) waits for ever for leaked threads blocked on "
+	                 "that condition variable (threadleak let it return)\n",
+	                 (unsigned long)c);
+	tl_output(note, (size_t)n);
+}
+
 /* Our last exit handler has begun in this process (glibc took it off the list): a child
  * forked from now on has no such handler left to run (exit_gate must not wait for it). */
 TL_START_DATA static atomic_bool at_exit_began;
@@ -1268,6 +1286,7 @@ TL_START_CODE static void at_exit(int status, void *arg)
 			return;
 		}
 		int leaked = finish_check(status, true);
+		say_destroy_hang();
 		if (leaked > 0 && status == 0 && tl_opt.exitcode != 0) {
 			flush_stdio(false);
 			_exit(tl_opt.exitcode);

@@ -705,6 +705,9 @@ bool tl_exit_judged(const struct tl_seen *s);
 /* The teardown after an exit check that found leaked threads (static destructors, atexit
  * handlers) is running, or over: the process is ending (wrap_sync.c pthread_cond_destroy) */
 bool tl_exit_teardown_after_leaks(void);
+/* The first condition variable whose destroy in that teardown returned without waiting for its
+ * leaked waiters (wrap_sync.c), 0 none: the report says that bare, the process hangs there. */
+extern _Atomic uintptr_t tl_destroy_left_waiters;
 int64_t tl_exit_early_check_ns(void); /* the first pass's time, 0 when it made none */
 void tl_check_after_fork(void);
 void tl_ignore_current(void); /* threadleak_ignore_current() */

@@ -48,6 +48,8 @@ COND_WAIT_WRAPPERS(old, "GLIBC_2.2.5", "@")
  * thread". */
 #define DESTROY_WAIT_MS 100
 
+_Atomic uintptr_t tl_destroy_left_waiters;
+
 static bool waiters_stay(pthread_cond_t *c)
 {
 	for (int ms = 0;; ms++) {
@@ -64,8 +66,11 @@ int tl_cond_destroy_new(pthread_cond_t *c);
 int tl_cond_destroy_old(pthread_cond_t *c);
 TL_EXPORT int tl_cond_destroy_new(pthread_cond_t *c)
 {
-	if (TL_UNLIKELY(tl_exit_teardown_after_leaks()) && waiters_stay(c))
+	if (TL_UNLIKELY(tl_exit_teardown_after_leaks()) && waiters_stay(c)) {
+		uintptr_t none = 0; /* the first: the report's note names it (exit.c) */
+		atomic_compare_exchange_strong(&tl_destroy_left_waiters, &none, (uintptr_t)c);
 		return 0;
+	}
 	return TL_REAL(cond_destroy_new)(c);
 }
 
