@@ -617,8 +617,11 @@ static int open_log(void)
 	/* no O_TRUNC before we know the file is ours */
 	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 	if (fd < 0) {
-		tl_warn("cannot open log_path file %s: %s; writing the report to stderr", path,
-		        strerror(errno));
+		tl_warn(errno == ELOOP
+		            ? "cannot open log_path file %s: %s (a symbolic link: refused, "
+		              "see the README); writing the report to stderr"
+		            : "cannot open log_path file %s: %s; writing the report to stderr",
+		        path, strerror(errno));
 		return stderr_fd();
 	}
 	fd = claim(fd, path, "; writing the report to stderr");

@@ -1829,6 +1829,20 @@ static char *choose_file(struct tl_symbolizer *s, const char *name)
 /* Files a report may name before the rest are left unsymbolized: each costs a Dwfl. */
 #define MAX_FILES 512
 
+/* Does the module's file have a symbol table (.symtab: what strip takes away)? .dynsym names
+ * only what the executable exports, seldom its own functions. */
+static bool has_symtab(Dwfl_Module *mod)
+{
+	GElf_Addr bias;
+	Elf *e = dwfl_module_getelf(mod, &bias);
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while (e && (scn = elf_nextscn(e, scn)) != NULL)
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			return true;
+	return false;
+}
+
 static struct file_mod *file_for(struct tl_symbolizer *s, const char *name, size_t *index)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
@@ -1860,6 +1874,12 @@ static struct file_mod *file_for(struct tl_symbolizer *s, const char *name, size
 	} else {
 		free(md);
 	}
+	Dwarf_Addr bias;
+	if (m->mod != NULL && dwfl_module_getdwarf(m->mod, &bias) == NULL && !has_symtab(m->mod))
+		say(s,
+		    "%s: no symbols and no debug info (stripped?): name the unstripped build with "
+		    "--exe-map %s=FILE, or a folder of its debug file with --debug-dir",
+		    m->file, base_of(name));
 	if (m->mod == NULL) {
 		say(s, "%s: no file to symbolize it with%s", name,
 		    m->file == NULL || is_regular(m->file) ? ""

@@ -43,6 +43,10 @@ want_site = frame_re("created by start_a", "CREATE A")
 r = tl("report", R, cwd=work)
 check(r.rc == 0 and "(leaky+0x" in out(r) and not want_cur.search(out(r)), "unsymbolized frames", out(r), err(r))
 check(out(r).rstrip().endswith("threadleak: 2 leaked threads in 1 of 1 process"), "summary", out(r))
+# -v says why, and what to give (it said nothing)
+r = tl("report", "-v", R, cwd=work)
+check("no symbols and no debug info (stripped?)" in err(r) and "--exe-map leaky=FILE" in err(r),
+      "report -v of a stripped program: why its frames stay unnamed", err(r))
 
 # --exe-map OLD=NEW (a path, or a file name)
 for m in (f"{stripped}={unstripped}", f"leaky={unstripped}"):

@@ -35,6 +35,8 @@ with tempfile.TemporaryDirectory(prefix="tllog.") as d:
 
     r = run_trap("symlink", d)
     report_on_stderr(r, "symlink")
+    check(any("a symbolic link: refused" in w for w in warnings(r)),
+          "symlink: the warning says why (it said only 'Too many levels of symbolic links')", r.stderr)
     check(open(target, "rb").read() == PRECIOUS, "symlink: the link target was written")
     links = report_file(d)
     check(len(links) == 1 and os.path.islink(os.path.join(d, links[0])), "symlink: the link is left alone")
