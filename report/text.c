@@ -280,6 +280,42 @@ void tl_text_thread_line(struct tl_buf *b, const struct tl_text_style *st,
 	tl_buf_put(b, "\n", 1);
 }
 
+/* C++'s and Rust's std plumbing between the program's frames and the start of the thread or
+ * of main (std::__invoke_impl, std::thread::_State_impl::_M_run, Rust's lang_start and
+ * catch_unwind frames): a run of COLLAPSE_MIN or more of them, past the first frame of the
+ * program's own, is one line in the text (35 lines a thread for a std::async task, some of a
+ * thousand characters); the JSON keeps every frame. libc's and the loader's frames stay. */
+#define COLLAPSE_MIN 3
+
+static bool collapsible(const struct tl_frame *f)
+{
+	if (!tl_frame_is_thread_plumbing(f))
+		return false;
+	const char *m = f->module ? base_of(f->module) : NULL;
+	return !(m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "ld-linux", 8) == 0));
+}
+
+/* Frames from..n-1, a run of plumbing as one line; the source line under the innermost frame
+ * in the program's sources when none was shown (*shown). */
+static void frames_text(struct tl_buf *b, const struct tl_text_style *st, const struct tl_frame *fr,
+                        int from, int n, bool past_user, bool *shown)
+{
+	for (int j = from; j < n; j++) {
+		int k = j;
+		while (past_user && k < n && collapsible(&fr[k]))
+			k++;
+		if (k - j >= COLLAPSE_MIN) {
+			tl_buf_printf(b, "    %s... %d frames of the runtime's thread plumbing%s\n",
+			              st->dim, k - j, st->reset);
+			j = k - 1;
+			continue;
+		}
+		tl_text_frame(b, st, &fr[j]);
+		*shown = *shown || source(b, st, &fr[j]);
+		past_user = past_user || !tl_frame_is_runtime(&fr[j]);
+	}
+}
+
 static void created_by(struct tl_buf *b, const struct tl_text_style *st,
                        const struct tl_text_group *g)
 {
@@ -308,10 +344,7 @@ static void created_by(struct tl_buf *b, const struct tl_text_style *st,
 	 * program's call below it */
 	bool shown = g->ncreate > 0 && source(b, st, &g->create[h]);
 	/* the runtime frames before the headline are in the JSON only */
-	for (int j = h + 1; j < g->ncreate; j++) {
-		tl_text_frame(b, st, &g->create[j]);
-		shown = shown || source(b, st, &g->create[j]);
-	}
+	frames_text(b, st, g->create, h + 1, g->ncreate, true, &shown);
 	if (g->create_cut) {
 		tl_buf_put(b, "    (", 5);
 		str(b, g->create_cut);
@@ -340,10 +373,7 @@ void tl_text_group(struct tl_buf *b, const struct tl_text_style *st, const struc
 			tl_buf_put(b, ")\n", 2);
 		}
 		bool shown = false; /* the innermost frame in the program's sources */
-		for (int j = 0; j < g->nstack; j++) {
-			tl_text_frame(b, st, &g->stack[j]);
-			shown = shown || source(b, st, &g->stack[j]);
-		}
+		frames_text(b, st, g->stack, 0, g->nstack, false, &shown);
 		if (g->nstack == 0 && !g->stack_note)
 			tl_buf_printf(b, "    (no stack)\n");
 		if (g->stack_cut) {
