@@ -64,4 +64,10 @@ t = run([prog], json_format=False)
 err = t.stderr.decode()
 check(t.rc == 23 and "found 15 leaked threads" in err and "Channel<int>::send(int) at" in err and
       "submit(int)" in err, "text report", err)
+# std::thread's plumbing below the lambda (std::__invoke_impl ... _M_run) is one line in the text,
+# every frame in the JSON
+check("frames of the runtime's thread plumbing" in err and "__invoke_impl" not in err and
+      "start_thread" in err, "text: std::thread's plumbing as one line, libc's frames kept", err)
+check(any("__invoke_impl" in (f or "") for f in functions(rep["leaks"][0]["stack"])),
+      "JSON: every frame kept", rep["leaks"][0])
 ok()
