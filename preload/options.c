@@ -143,11 +143,11 @@ static int set_one(const struct option_def *d, const char *val, const char *orig
 		if (*val == '\0')
 			return 0;
 		if (*d->count >= d->max) {
-			if (!too_many_said) /* once a parse, not once a file left out */
-				complain(
-				    "%s: too many suppression files (at most %ld); ignoring the "
-				    "rest",
-				    origin, d->max);
+			/* one problem a parse, said once: not one line a file left out */
+			if (too_many_said)
+				return 0;
+			complain("%s: too many suppression files (at most %ld); ignoring the rest",
+			         origin, d->max);
 			too_many_said = true;
 			return 1;
 		}
