@@ -247,6 +247,9 @@ void usage_dump(FILE *out);
 int dump_signal_default(void); /* the dump_signal run gives the library */
 enum live_state { LIVE_READY, LIVE_GONE, LIVE_DENIED, LIVE_NO_LIBRARY, LIVE_NO_SIGNAL };
 enum live_state live_state(int pid, int sig);
+/* A task of pid that has not exited (pid itself unless its main thread called pthread_exit),
+ * 0 when none is left. */
+int live_task(int pid);
 /* Ask pid for its hang report, written as hang.PID into the private folder dirfd (ours);
  * final: a termination follows (the process then skips its own report on that signal). The
  * signal goes to one thread that it leaves undisturbed; with none (after LIVE_AIM_MS), -1 with

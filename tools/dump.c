@@ -61,16 +61,53 @@ static bool read_status(const char *path, char *buf, size_t len)
 	return true;
 }
 
-/* Does process pid run the library, and does it take `sig` (a handler on it)? */
-enum live_state live_state(int pid, int sig)
+/* A task of process pid that has not exited: pid itself, or when its main thread has called
+ * pthread_exit (a zombie task, whose maps file is empty while the other threads run on), the
+ * first other task that is not one; 0 when none is left. */
+int live_task(int pid)
 {
 	char path[64], buf[8192];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (!read_status(path, buf, sizeof(buf)))
+		return pid; /* the callers say why */
+	const char *st = strstr(buf, "\nState:");
+	if (st == NULL || strncmp(st + 8 + strspn(st + 8, " \t"), "Z", 1) != 0)
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int found = 0;
+	while (d && found == 0 && (e = readdir(d)) != NULL) {
+		int tid = atoi(e->d_name);
+		if (tid <= 0 || tid == pid)
+			continue;
+		char tpath[96];
+		snprintf(tpath, sizeof(tpath), "/proc/%d/task/%d/status", pid, tid);
+		const char *ts =
+		    read_status(tpath, buf, sizeof(buf)) ? strstr(buf, "\nState:") : NULL;
+		if (ts && strncmp(ts + 8 + strspn(ts + 8, " \t"), "Z", 1) != 0 &&
+		    strncmp(ts + 8 + strspn(ts + 8, " \t"), "X", 1) != 0)
+			found = tid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Does process pid run the library, and does it take `sig` (a handler on it)? Read from a live
+ * task: after main's pthread_exit, the process's own files describe a zombie. */
+enum live_state live_state(int pid, int sig)
+{
+	char path[64], buf[8192];
+	int task = live_task(pid);
+	if (task == 0)
+		return LIVE_GONE;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, task);
+	if (!read_status(path, buf, sizeof(buf)))
 		return errno == EACCES ? LIVE_DENIED : LIVE_GONE;
 	const char *c = strstr(buf, "\nSigCgt:");
 	bool caught = c && ((strtoull(c + 8, NULL, 16) >> (sig - 1)) & 1);
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", pid, task);
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
 		return errno == EACCES ? LIVE_DENIED : LIVE_GONE;
@@ -168,7 +205,8 @@ static void code_map_read(int pid, struct code_map *m)
 {
 	char path[64], line[PATH_MAX + 128];
 	*m = (struct code_map){NULL, 0};
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	int t = live_task(pid); /* not an exited main thread's: empty */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", pid, t ? t : pid);
 	FILE *f = fopen(path, "re");
 	size_t cap = 0;
 	while (f && fgets(line, sizeof(line), f)) {
@@ -368,7 +406,8 @@ static int rank_thread(int pid, const char *tid, int sig, int memfd, const struc
 static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why, size_t len)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int t = live_task(pid); /* an exited main thread has no memory to read */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/mem", pid, t ? t : pid);
 	int memfd = open(path, O_RDONLY | O_CLOEXEC);
 	int mem_errno = memfd < 0 ? errno : 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
@@ -681,7 +720,8 @@ void usage_dump(FILE *out)
 static int signal_from_environ(int pid)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	int t = live_task(pid); /* an exited main thread's is empty */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/environ", pid, t ? t : pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

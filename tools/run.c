@@ -934,9 +934,11 @@ static size_t descendants(int *out, size_t max)
 		buf[got] = '\0';
 		char *close_paren = strrchr(buf, ')'), state;
 		int parent;
+		/* a zombie main task whose other threads run on (main called pthread_exit) is
+		 * a live process: left out, a --timeout never asked it nor ended it */
 		if (close_paren == NULL ||
-		    sscanf(close_paren + 1, " %c %d", &state, &parent) != 2 || state == 'Z' ||
-		    state == 'X')
+		    sscanf(close_paren + 1, " %c %d", &state, &parent) != 2 || state == 'X' ||
+		    (state == 'Z' && live_task(atoi(e->d_name)) == 0))
 			continue;
 		pid[n] = atoi(e->d_name);
 		ppid[n++] = parent;

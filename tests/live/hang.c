@@ -6,6 +6,8 @@
  *   ignore            SIGTERM is ignored
  *   sigaction         print what sigaction() says SIGINT's action is before installing one only
  *                     when it is SIG_DFL (as CPython does), then hang
+ *   pexit             main calls pthread_exit instead of joining: its task is a zombie while
+ *                     the worker waits on
  * Prints "ready" once the worker waits. */
 #include <pthread.h>
 #include <signal.h>
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 		atexit(join_worker);
 		return 0;
 	}
+	if (strcmp(mode, "pexit") == 0)
+		pthread_exit(NULL);
 	pthread_join(t, NULL); /* MAIN_JOIN */
 	return 0;
 }

@@ -216,6 +216,17 @@ try:
 finally:
     live.close()
 
+# main called pthread_exit: the process's own /proc files describe a zombie task (no maps), and
+# dump said "does not run libthreadleak.so" (a black-box round); the worker is reported
+live = Live([exe("hang"), "pexit"], options=f"dump_signal={SIG}")
+try:
+    r = dump(live.p.pid)
+    out = r.stdout.decode()
+    check(r.rc == 0 and "hang report of" in out and "worker at" in out,
+          f"dump of a process whose main thread called pthread_exit: status {r.rc}", out, r.stderr)
+finally:
+    live.close()
+
 # --signal naming another signal than the process's dump_signal: the one it catches is named (it
 # said "runs libthreadleak.so without a request signal: start it with dump_signal=...", though
 # it was started with one)

@@ -39,6 +39,17 @@ check(re.search(r"worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "W
 check("did not finish within its --timeout: 1 hang report above; it was ended with SIGTERM" in err,
       "the closing line", err)
 
+# 1c. main called pthread_exit: the process's own /proc files describe a zombie task (state Z,
+#     no maps) while the worker waits on. run took it for gone: no report, no SIGTERM, and it
+#     waited for ever (a black-box round). Now the same report and 124 at the deadline.
+r = timeout_run(exe("hang"), "pexit")
+err = r.stderr.decode()
+check(r.rc == 124 and len(hang_reports(err)) == 1 and "--timeout of threadleak run" in err
+      and "it was ended with SIGTERM" in err and r.seconds < 15,
+      f"pexit: status {r.rc} after {r.seconds:.1f} s, expected 124 at the deadline", err)
+check(re.search(r"worker at \S*tests/live/hang\.c:%d\b" % source_line(HANG_C, "WORKER_WAIT"), err),
+      "pexit: the worker's stack at its wait", err)
+
 # 1a. The thread the request lands on is in no wrapper of ours (main, in pthread_cond_destroy)
 #     and hands the report to the worker, waiting in our handler meanwhile: main is described
 #     by the call the signal interrupted, not by that wait (it read "blocked in futex on futex
