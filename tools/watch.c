@@ -27,6 +27,7 @@ struct wgroup {
 	long hist[HISTORY]; /* oldest first */
 	int nhist;
 	long count; /* this interval */
+	long peak;  /* the most of any interval before this one: growth is past it */
 	bool seen;  /* in this interval */
 };
 
@@ -166,7 +167,12 @@ bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 	}
 	json_object *threads = jarr(doc, "leaks");
 	for (size_t i = 0; threads && i < json_object_array_length(threads); i++) {
-		struct wgroup *g = group_of(w, json_object_array_get_idx(threads, i));
+		json_object *th = json_object_array_get_idx(threads, i);
+		/* the main thread: one, never made by anyone, and keyed by where it is now, which
+		 * moves (a main that computes, then sleeps, "grew" from 0 to 1 at each turn) */
+		if (jint(th, "thread", 0) == 1 && jobj(th, "created_by") == NULL)
+			continue;
+		struct wgroup *g = group_of(w, th);
 		if (g) {
 			g->count++;
 			g->seen = true;
@@ -176,8 +182,11 @@ bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 	json_object *groups = json_object_new_array();
 	for (size_t k = 0; k < w->n; k++) {
 		struct wgroup *g = &w->g[k];
-		long prev = g->nhist ? g->hist[g->nhist - 1] : 0;
-		bool grew = !first && g->count > prev;
+		/* past every count before: a group that comes and goes (1 -> 0 -> 1) holds steady
+		 */
+		bool grew = !first && g->count > g->peak;
+		if (g->count > g->peak)
+			g->peak = g->count;
 		push(g, g->count);
 		if (json && g->count > 0) {
 			json_object *o = json_object_new_object();

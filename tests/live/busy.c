@@ -5,7 +5,8 @@
  * stdin, then joins everything and prints the counts. Usage: busy NTHREADS [idle|churn]; idle:
  * every thread waits in a read of one pipe, with no work (for benchmarks of the dump itself);
  * churn: every thread creates and joins a thread after another (the library's registry lock
- * is taken all the time), and one more waits in a condition variable. */
+ * is taken all the time), and one more waits in a condition variable; flip: the idle threads,
+ * and main alternating 250 ms of computing with 250 ms in poll (its current frame changes). */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -181,6 +182,32 @@ int main(int argc, char **argv)
 			pthread_join(ct[i], NULL);
 		printf("threads=%d eintr=%ld early=0 lost=%ld msgs=%ld rounds=0\n", n + 1,
 		       (long)eintr, (long)lost, (long)created);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[2], "flip") == 0) {
+		pthread_t *it = calloc((size_t)n, sizeof(*it));
+		if (pipe(idle_pipe) != 0)
+			return 2;
+		for (int i = 0; i < n; i++)
+			pthread_create(&it[i], NULL, idler, NULL);
+		puts("ready");
+		fflush(stdout);
+		for (;;) {
+			struct pollfd in = {0, POLLIN, 0};
+			if (poll(&in, 1, 250) > 0)
+				break;
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+			while ((t1.tv_sec - t0.tv_sec) * 1000 +
+			           (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+			       250);
+		}
+		close(idle_pipe[1]);
+		for (int i = 0; i < n; i++)
+			pthread_join(it[i], NULL);
+		printf("threads=%d eintr=%ld early=0 lost=0 msgs=0 rounds=0\n", n, (long)eintr);
 		return 0;
 	}
 	if (argc > 2) { /* idle */

@@ -42,7 +42,7 @@ try:
     check(all(b > a for a, b in zip(counts, counts[1:])), f"counts grow: {counts}")
     r = watch(live.p.pid)
     out = r.stdout.decode()
-    check(r.rc == 0 and re.search(r"^submit \(service\.c:%d\): \d+ -> \d+ -> \d+ -> \d+ threads, \+\d+ per "
+    check(r.rc == 0 and re.search(r"^submit \(service\.c:%d\): \d+ -> \d+ -> \d+ -> \d+ threads, \+\d+(\.\d)? per "
                                   r"interval, all blocked in chan_send$" % line, out, re.M),
           "the text line", out, r.stderr)
     # on a terminal: the table, redrawn each interval, the growing group marked
@@ -108,7 +108,19 @@ finally:
 r = run(["sh", "-c", f"(sleep 2.5; echo stop) | {CLI} run --watch 0.5 -- {exe('service')} leak"],
         preload=False, timeout=60)
 err = r.stderr.decode()
-grew = re.findall(r"^threadleak watch: pid \d+: submit \(service\.c:%d\): [\d >-]+ threads, \+\d+ per "
+grew = re.findall(r"^threadleak watch: pid \d+: submit \(service\.c:%d\): [\d >-]+ threads, \+\d+(\.\d)? per "
                   r"interval, all blocked in chan_send$" % line, err, re.M)
 check(len(grew) >= 2, f"run --watch: {len(grew)} growth lines", err)
+# a steady process whose main thread computes, then waits, in turn (its current frame moves):
+# nothing grew. It printed "main (busy.c:N): 1 -> 0 -> 0 -> 0 -> 1 thread, +0 per interval" and
+# the same for its computing frame (a black-box round): the main thread is not a group, and a
+# group that comes and goes holds steady
+live = Live([exe("busy"), "4", "flip"], options=f"dump_signal={SIG}")
+try:
+    r = run([CLI, "watch", "--interval", "0.3", "--count", "8", str(live.p.pid)], preload=False,
+            timeout=60)
+    check(r.rc == 0 and r.stdout.decode().strip() == "", f"flip: watch status {r.rc}, growth printed",
+          r.stdout, r.stderr)
+finally:
+    live.close()
 ok()
