@@ -94,6 +94,20 @@ int live_task(int pid)
 	return found;
 }
 
+/* Is process pid stopped (state T: SIGSTOP, ^Z; t: a debugger)? Then every thread sits in the
+ * call it was in, and no request is answered until it is continued. */
+static bool process_stopped(int pid)
+{
+	char path[64], buf[8192];
+	int task = live_task(pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, task ? task : pid);
+	const char *st = read_status(path, buf, sizeof(buf)) ? strstr(buf, "\nState:") : NULL;
+	if (st == NULL)
+		return false;
+	st += 8 + strspn(st + 8, " \t");
+	return *st == 'T' || *st == 't';
+}
+
 /* Does process pid run the library, and does it take `sig` (a handler on it)? Read from a live
  * task: after main's pthread_exit, the process's own files describe a zombie. */
 enum live_state live_state(int pid, int sig)
@@ -570,7 +584,13 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 		struct timespec ts = {0, 2 * 1000000};
 		nanosleep(&ts, NULL);
 	}
-	if (b.mem_unreadable)
+	if (process_stopped(pid))
+		snprintf(
+		    why, len,
+		    "it is stopped (SIGSTOP, ^Z or a debugger): it answers nothing until it is "
+		    "continued (kill -CONT %d): not asked",
+		    pid);
+	else if (b.mem_unreadable)
 		snprintf(why, len,
 		         "its memory could not be read to choose a thread that signal %d would "
 		         "leave undisturbed (/proc/%d/mem: %s; ptrace rules, see docs/cli.md), and "

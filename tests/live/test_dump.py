@@ -216,6 +216,20 @@ try:
 finally:
     live.close()
 
+# a stopped process (kill -STOP): said so, not "every thread ... would interrupt with EINTR";
+# continued, it goes on undisturbed
+live = Live([exe("busy"), "4", "idle"], options=f"dump_signal={SIG}")
+try:
+    os.kill(live.p.pid, signal.SIGSTOP)
+    r = dump(live.p.pid, "--wait", "1")
+    err = r.stderr.decode()
+    os.kill(live.p.pid, signal.SIGCONT)
+    check(r.rc == 1 and "it is stopped (SIGSTOP" in err and "EINTR" not in err,
+          f"dump of a stopped process: status {r.rc}", err)
+    check(live.p.poll() is None, "the process is still running")
+finally:
+    live.close()
+
 # main called pthread_exit: the process's own /proc files describe a zombie task (no maps), and
 # dump said "does not run libthreadleak.so" (a black-box round); the worker is reported
 live = Live([exe("hang"), "pexit"], options=f"dump_signal={SIG}")
