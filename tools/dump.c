@@ -881,6 +881,10 @@ bool live_check(int pid, int sig)
 			    "process %d does not catch signal %d; it catches real-time signal %d, "
 			    "likely its request signal (its dump_signal=): try --signal %d",
 			    pid, sig, rt, rt);
+		else if (sig != dump_signal_default()) /* --signal named it: no circular advice */
+			cli_err("process %d runs libthreadleak.so without a request signal: start "
+			        "it with THREADLEAK_OPTIONS=dump_signal=%d",
+			        pid, sig);
 		else
 			cli_err(
 			    "process %d runs libthreadleak.so without a request signal: start "

@@ -213,6 +213,11 @@ try:
     err = r.stderr.decode()
     check(r.rc == 1 and "without a request signal" in err, f"no dump_signal: status {r.rc}", err)
     check(live.p.poll() is None, "the process is still running")
+    # with --signal given, the advice is not to give --signal
+    r = dump(live.p.pid, "--signal", "50")
+    err = r.stderr.decode()
+    check(r.rc == 1 and "dump_signal=50" in err and "--signal" not in err,
+          f"no dump_signal, --signal 50: status {r.rc}", err)
 finally:
     live.close()
 
