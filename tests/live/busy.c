@@ -162,6 +162,21 @@ static void *idler(void *arg)
 	return arg;
 }
 
+/* flip: 250 ms in poll, 250 ms computing, until stdin has a line */
+static void flip_until_stdin(void)
+{
+	for (;;) {
+		struct pollfd in = {0, POLLIN, 0};
+		if (poll(&in, 1, 250) > 0)
+			return;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+		while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 250);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000;
@@ -184,7 +199,7 @@ int main(int argc, char **argv)
 		       (long)eintr, (long)lost, (long)created);
 		return 0;
 	}
-	if (argc > 2 && strcmp(argv[2], "flip") == 0) {
+	if (argc > 2) { /* idle, flip */
 		pthread_t *it = calloc((size_t)n, sizeof(*it));
 		if (pipe(idle_pipe) != 0)
 			return 2;
@@ -192,32 +207,8 @@ int main(int argc, char **argv)
 			pthread_create(&it[i], NULL, idler, NULL);
 		puts("ready");
 		fflush(stdout);
-		for (;;) {
-			struct pollfd in = {0, POLLIN, 0};
-			if (poll(&in, 1, 250) > 0)
-				break;
-			struct timespec t0, t1;
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			do
-				clock_gettime(CLOCK_MONOTONIC, &t1);
-			while ((t1.tv_sec - t0.tv_sec) * 1000 +
-			           (t1.tv_nsec - t0.tv_nsec) / 1000000 <
-			       250);
-		}
-		close(idle_pipe[1]);
-		for (int i = 0; i < n; i++)
-			pthread_join(it[i], NULL);
-		printf("threads=%d eintr=%ld early=0 lost=0 msgs=0 rounds=0\n", n, (long)eintr);
-		return 0;
-	}
-	if (argc > 2) { /* idle */
-		pthread_t *it = calloc((size_t)n, sizeof(*it));
-		if (pipe(idle_pipe) != 0)
-			return 2;
-		for (int i = 0; i < n; i++)
-			pthread_create(&it[i], NULL, idler, NULL);
-		puts("ready");
-		fflush(stdout);
+		if (strcmp(argv[2], "flip") == 0)
+			flip_until_stdin();
 		char line[16];
 		char *got = fgets(line, sizeof(line), stdin);
 		close(idle_pipe[1]);
