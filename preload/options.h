@@ -39,7 +39,7 @@ enum tl_opt_kind {
 	  "keeps its own status)")                                                                \
 	X(STR, log_path, log_path, NULL, 0, 0,                                                    \
 	  "write the report to PATH.PID instead of stderr (never through a symlink, never over "  \
-	  "another user's file); 'stderr' and 'stdout' also work, and so do their paths "        \
+	  "another user's file); 'stderr' and 'stdout' also work, and so do their paths "         \
 	  "('/dev/stderr', '/proc/self/fd/1'; an empty value is stderr), a device ('/dev/null') " \
 	  "or a named pipe is written as it is, a folder ('logs/') gets "                         \
 	  "'logs/threadleak.PID'; a relative path is "                                            \
