@@ -61,18 +61,24 @@ static bool read_status(const char *path, char *buf, size_t len)
 	return true;
 }
 
+/* The state letter of a status file (R, S, Z, T...), '?' when it cannot be read. */
+static char state_of(const char *status_path)
+{
+	char buf[8192];
+	const char *st =
+	    read_status(status_path, buf, sizeof(buf)) ? strstr(buf, "\nState:") : NULL;
+	return st ? st[8 + strspn(st + 8, " \t")] : '?';
+}
+
 /* A task of process pid that has not exited: pid itself, or when its main thread has called
  * pthread_exit (a zombie task, whose maps file is empty while the other threads run on), the
  * first other task that is not one; 0 when none is left. */
 int live_task(int pid)
 {
-	char path[64], buf[8192];
+	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (!read_status(path, buf, sizeof(buf)))
-		return pid; /* the callers say why */
-	const char *st = strstr(buf, "\nState:");
-	if (st == NULL || strncmp(st + 8 + strspn(st + 8, " \t"), "Z", 1) != 0)
-		return pid;
+	if (state_of(path) != 'Z')
+		return pid; /* alive, or unreadable: the callers say why */
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	struct dirent *e;
@@ -81,12 +87,9 @@ int live_task(int pid)
 		int tid = atoi(e->d_name);
 		if (tid <= 0 || tid == pid)
 			continue;
-		char tpath[96];
-		snprintf(tpath, sizeof(tpath), "/proc/%d/task/%d/status", pid, tid);
-		const char *ts =
-		    read_status(tpath, buf, sizeof(buf)) ? strstr(buf, "\nState:") : NULL;
-		if (ts && strncmp(ts + 8 + strspn(ts + 8, " \t"), "Z", 1) != 0 &&
-		    strncmp(ts + 8 + strspn(ts + 8, " \t"), "X", 1) != 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+		char st = state_of(path);
+		if (st != '?' && st != 'Z' && st != 'X')
 			found = tid;
 	}
 	if (d)
@@ -98,14 +101,11 @@ int live_task(int pid)
  * call it was in, and no request is answered until it is continued. */
 static bool process_stopped(int pid)
 {
-	char path[64], buf[8192];
+	char path[96];
 	int task = live_task(pid);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, task ? task : pid);
-	const char *st = read_status(path, buf, sizeof(buf)) ? strstr(buf, "\nState:") : NULL;
-	if (st == NULL)
-		return false;
-	st += 8 + strspn(st + 8, " \t");
-	return *st == 'T' || *st == 't';
+	char st = state_of(path);
+	return st == 'T' || st == 't';
 }
 
 /* Does process pid run the library, and does it take `sig` (a handler on it)? Read from a live
