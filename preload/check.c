@@ -253,8 +253,8 @@ static bool copy_block(struct tl_seen *s, struct tl_thread *t, uint32_t seq)
 	s->kind = t->blk.kind;
 	s->obj = t->blk.obj;
 	s->obj2 = t->blk.obj2;
-	s->since_ns = t->blk.since_ns;
-	s->seen_ns = tl_now_ns(); /* a short call seen once is over by the report */
+	s->since_ns = tl_stamp_ns(t->blk.since);
+	s->seen_ns = tl_mono_ns(); /* a short call seen once is over by the report */
 	memcpy(s->regs, t->blk.regs, sizeof(s->regs));
 	atomic_thread_fence(memory_order_acquire);
 	if (atomic_load_explicit(&t->blk.seq, memory_order_relaxed) != seq)
@@ -1135,7 +1135,7 @@ static void settle_call(struct tl_seen *s)
 	if (s->since_ns && !s->in_wrapper)
 		s->since_ns = 0;
 	if (s->since_ns == 0 && s->state == TL_ST_BLOCKED && !s->in_wrapper &&
-	    s->asleep_since_ns > 0 && s->asleep_since_ns <= tl_now_ns())
+	    s->asleep_since_ns > 0 && s->asleep_since_ns <= tl_mono_ns())
 		s->since_ns = s->asleep_since_ns;
 }
 

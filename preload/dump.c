@@ -424,10 +424,16 @@ static void redo_epoll(ucontext_t *uc, int sig)
 			epoll_first.seq = seq;
 			epoll_first.timeout = timeout;
 		}
-		struct timespec res = {0, 4000000};
-		tl_raw_syscall(SYS_clock_getres, CLOCK_MONOTONIC_COARSE, (long)&res, 0);
-		int64_t gone =
-		    tl_now_ns() - t->blk.since_ns - (res.tv_sec * 1000000000 + res.tv_nsec);
+		/* on the coarse clock, the entry may be up to one tick later than its stamp says:
+		 * the time gone is taken that much shorter, so as never to end the wait early */
+		int64_t gone, since = t->blk.since;
+		if (since > 0) {
+			gone = tl_mono_ns() - tl_stamp_ns(since);
+		} else {
+			struct timespec res = {0, 4000000};
+			tl_raw_syscall(SYS_clock_getres, CLOCK_MONOTONIC_COARSE, (long)&res, 0);
+			gone = tl_now_ns() + since - (res.tv_sec * 1000000000 + res.tv_nsec);
+		}
 		int64_t left_ms = epoll_first.timeout - (gone > 0 ? gone / 1000000 : 0);
 		g[REG_R10] = left_ms > 0 ? left_ms : 0;
 	}

@@ -880,7 +880,7 @@ TL_START_CODE TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **)
                                               void (*rtld_fini)(void), void *stack_end)
 {
 	program_main = main;
-	__typeof__(tl_real___libc_start_main) next =
+	__typeof__(tl_real.__libc_start_main) next =
 	    start_fns[START_LIBC_START_MAIN]
 	        ? start_fns[START_LIBC_START_MAIN]
 	        : tl_lookup_next(start_names + sizeof("on_exit") + sizeof("__cxa_at_quick_exit"));

@@ -3,8 +3,10 @@
 #include "tl.h"
 
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,7 +126,7 @@ static void fork_handlers_registered(void)
 
 static void register_them(void)
 {
-	__typeof__(tl_real___register_atfork) next = tl_lookup_next(register_atfork_name);
+	__typeof__(tl_real.__register_atfork) next = tl_lookup_next(register_atfork_name);
 	if (next == NULL)
 		next = TL_REAL(__register_atfork);
 	/* tied to no object: __cxa_finalize would take them away when _dl_fini runs our
@@ -216,6 +218,25 @@ TL_EXPORT int login_tty(int fd)
 {
 	tl_log_fds_closing(0, 2);
 	return TL_REAL(login_tty)(fd);
+}
+
+/* A thread that forbids itself the time-stamp counter (and the threads it makes after) would
+ * fault in our wrappers' stamps: they go back to the clock first (real.c tl_stamp_off).
+ * glibc's prctl passes four words on. */
+TL_EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long),
+	              a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (option == PR_SET_TSC && a2 != PR_TSC_ENABLE) {
+		struct tl_thread *self = tl_self;
+		if (self != NULL)
+			self->tsc = false;
+		tl_stamp_off();
+	}
+	return TL_REAL(prctl)(option, a2, a3, a4, a5);
 }
 
 TL_EXPORT int daemon(int nochdir, int noclose)

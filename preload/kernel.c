@@ -434,9 +434,9 @@ long tl_kernel_others_stamp(void)
  * reads a check (10,000 mutex waiters would cost 60 ms more). docs/internals.md, "How long an
  * unwrapped call has waited". */
 #define ASLEEP_MAX 1000
-static int64_t sched_to_now; /* add to the scheduler's clock for tl_now_ns's; 0: unknown */
+static int64_t sched_to_now; /* add to the scheduler's clock for tl_mono_ns's; 0: unknown */
 static atomic_int asleep_reads;
-/* When a thread was last sent our signal (tl_now_ns): a thread asleep since then may have been
+/* When a thread was last sent our signal (tl_mono_ns): a thread asleep since then may have been
  * woken by it, by an earlier check or dump (threadleak watch asks every second), and its sleep
  * is ours, not its call's. Those are left unknown; the margin covers the clocks' ticks. */
 static _Atomic int64_t last_signal_ns;
@@ -444,7 +444,7 @@ static _Atomic int64_t last_signal_ns;
 
 void tl_kernel_signal_sent(void)
 {
-	atomic_store_explicit(&last_signal_ns, tl_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&last_signal_ns, tl_mono_ns(), memory_order_relaxed);
 }
 
 /* se.exec_start (in ms, with ns decimals) of a sched file's text, in ns, -1 without. Written
@@ -485,7 +485,7 @@ static void sched_clock_tie(void)
 	int64_t own =
 	    tl_read_task_file(tl_gettid(), "sched", buf, sizeof(buf)) > 0 ? exec_start_of(buf) : -1;
 	if (own > 0)
-		sched_to_now = tl_now_ns() - own;
+		sched_to_now = tl_mono_ns() - own;
 }
 
 static void asleep_look(int dir, struct tl_seen *s)

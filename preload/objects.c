@@ -212,7 +212,7 @@ void tl_block_validate(struct tl_seen *s)
 		return; /* no kernel view, or blocked outside a system call (a page fault) */
 	/* Running at both looks, inside a call that began moments ago: a thread that makes
 	 * short calls in a loop (a poller) and waits for a CPU between them. */
-	if (s->sysno == TL_SYSNO_RUNNING && tl_now_ns() - s->since_ns < SHORT_CALL_NS)
+	if (s->sysno == TL_SYSNO_RUNNING && tl_mono_ns() - s->since_ns < SHORT_CALL_NS)
 		return;
 	if (s->sysno >= 0) {
 		struct tl_seen k;

@@ -16,11 +16,12 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <stddef.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/prctl.h>
+#endif
 
-#define TL_DEFINE_REAL(ret, name, params) ret(*tl_real_##name) params;
-#define TL_DEFINE_REALV(ret, name, sym, ver, params) ret(*tl_real_##name) params;
-TL_REAL_LIST(TL_DEFINE_REAL)
-TL_REAL_VERSIONED(TL_DEFINE_REALV)
+struct tl_real_table tl_real __attribute__((aligned(64)));
 
 /* Each id's symbol name and version (empty: the default one), as offsets into one block of
  * characters rather than pointers: a table of pointers would need a relocation per entry at
@@ -46,9 +47,9 @@ static const struct {
 static void store(enum tl_real_id id, void *p)
 {
 	switch (id) {
-#define TL_REAL_STORE(ret, name, params)                                         \
-	case TL_REAL_ID_##name:                                                  \
-		__atomic_store_n((void **)&tl_real_##name, p, __ATOMIC_RELEASE); \
+#define TL_REAL_STORE(ret, name, params)                                       \
+	case TL_REAL_ID_##name:                                                \
+		__atomic_store_n((void **)&tl_real.name, p, __ATOMIC_RELEASE); \
 		break;
 #define TL_REAL_STOREV(ret, name, sym, ver, params) TL_REAL_STORE(ret, name, params)
 		TL_REAL_LIST(TL_REAL_STORE)
@@ -585,6 +586,69 @@ int64_t tl_now_ns(void)
 	struct timespec ts;
 	tl_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Wrappers' timestamps (tl.h TL_STAMP; docs/internals.md, "Timestamps"). The counter is
+ * converted at the check by the pair of readings taken here and a second one taken then: its
+ * rate need not be known, only constant (CPUID's invariant TSC), and the counter readable by
+ * this process (prctl PR_GET_TSC: a tracer such as rr may make it fault). Decided once, before
+ * the first thread: a process that starts none pays nothing, and its stamps, which only the
+ * main thread takes, stay on the coarse clock. Each thread's record holds the choice (tl_thread
+ * tsc), taken from tl_stamp_tsc when it is made. */
+bool tl_stamp_tsc;
+static int64_t tsc0, tsc0_ns;
+static atomic_bool tsc_off;
+
+#if defined(__x86_64__)
+static bool tsc_usable(void)
+{
+	unsigned a, b, c, d, top = __get_cpuid_max(0x80000000, NULL);
+	int mode = 0;
+	if (top < 0x80000007 || !__get_cpuid(0x80000007, &a, &b, &c, &d) || !(d & (1u << 8)))
+		return false; /* no invariant TSC: its rate may change with the CPU's */
+	return tl_raw_syscall(SYS_prctl, PR_GET_TSC, (long)&mode, 0) == 0 && mode == PR_TSC_ENABLE;
+}
+#endif
+
+void tl_stamp_init(void)
+{
+#if defined(__x86_64__)
+	if (!tsc_usable())
+		return;
+	tsc0 = (int64_t)__builtin_ia32_rdtsc();
+	tsc0_ns = tl_mono_ns();
+	atomic_signal_fence(memory_order_seq_cst);
+	tl_stamp_tsc = true;
+#endif
+}
+
+/* From now on the coarse clock for the threads made after (the caller clears its own record's
+ * choice); the counter's stamps already taken stay unknown: reading it to convert them could
+ * fault. */
+void tl_stamp_off(void)
+{
+	tl_stamp_tsc = false;
+	atomic_store(&tsc_off, true);
+}
+
+int64_t tl_stamp_ns(int64_t stamp)
+{
+	if (stamp <= 0)
+		return -stamp; /* the coarse clock's, or 0 */
+#if defined(__x86_64__)
+	if (atomic_load(&tsc_off))
+		return 0;
+	int64_t tsc1 = (int64_t)__builtin_ia32_rdtsc();
+	int64_t now = tl_mono_ns();
+	if (tsc1 <= tsc0 || now <= tsc0_ns || stamp >= tsc1)
+		return now;
+	/* the rate since the first thread; a double keeps 53 bits, ns for 100 days */
+	double ns_per_tick = (double)(now - tsc0_ns) / (double)(tsc1 - tsc0);
+	int64_t ns = now - (int64_t)((double)(tsc1 - stamp) * ns_per_tick);
+	return ns > 0 ? ns : 1;
+#else
+	return stamp;
+#endif
 }
 
 /* Not nanosleep: every nanosleep resets the thread's restart block, the kernel's record of the

@@ -44,7 +44,9 @@
 #define TL_LIKELY(x) __builtin_expect(!!(x), 1) /* as tl.h has it */
 
 /* X(return type, name, parameter list): the next definition after us, as dlsym(RTLD_NEXT). */
+/* read first: beside tl_real_table's unwinder_read, which it reads too */
 #define TL_REAL_LIST(X)                                                                            \
+	X(ssize_t, read, (int, void *, size_t))                                                    \
 	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))   \
 	X(int, pthread_join, (pthread_t, void **))                                                 \
 	X(int, clone, (int (*)(void *), void *, int, void *, ...))                                 \
@@ -85,7 +87,6 @@
 	X(int, sem_trywait, (sem_t *))                                                             \
 	X(int, sem_timedwait, (sem_t *, const struct timespec *))                                  \
 	X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                       \
-	X(ssize_t, read, (int, void *, size_t))                                                    \
 	X(int, pipe, (int *))                                                                      \
 	X(int, semop, (int, struct sembuf *, size_t))                                              \
 	X(int, semtimedop, (int, struct sembuf *, size_t, const struct timespec *))                \
@@ -219,6 +220,7 @@
 	X(int, clock_gettime, (clockid_t, struct timespec *))                                      \
 	X(char *, realpath, (const char *, char *))                                                \
 	X(int, daemon, (int, int))                                                                 \
+	X(int, prctl, (int, unsigned long, unsigned long, unsigned long, unsigned long))           \
 	X(pid_t, forkpty, (int *, char *, const struct termios *, const struct winsize *))         \
 	X(int, execve, (const char *, char *const[], char *const[]))                               \
 	X(int, execv, (const char *, char *const[]))                                               \
@@ -246,10 +248,18 @@
 	XV(int, cond_destroy_new, "pthread_cond_destroy", "GLIBC_2.3.2", (pthread_cond_t *)) \
 	XV(int, cond_destroy_old, "pthread_cond_destroy", "GLIBC_2.2.5", (pthread_cond_t *))
 
-#define TL_DECLARE_REAL(ret, name, params) extern ret(*tl_real_##name) params;
-#define TL_DECLARE_REALV(ret, name, sym, ver, params) extern ret(*tl_real_##name) params;
-TL_REAL_LIST(TL_DECLARE_REAL)
-TL_REAL_VERSIONED(TL_DECLARE_REALV)
+/* The real functions, each set on its first use, in one table, and first in it what `read`
+ * tests every descriptor against, in the cache line of `read`'s pointer. Where every system
+ * call empties the TLB, each page a wrapper touches after it costs a walk (docs/internals.md,
+ * "Timestamps"): that number, a variable of its own, and the pointer were on two pages. */
+#define TL_DECLARE_REAL(ret, name, params) ret(*name) params;
+#define TL_DECLARE_REALV(ret, name, sym, ver, params) ret(*name) params;
+struct tl_real_table {
+	int unwinder_read; /* libunwind's read end + 1, 0 before it has one (wrap_io.c read) */
+	TL_REAL_LIST(TL_DECLARE_REAL)
+	TL_REAL_VERSIONED(TL_DECLARE_REALV)
+};
+extern struct tl_real_table tl_real;
 
 #define TL_REAL_ID(ret, name, params) TL_REAL_ID_##name,
 #define TL_REAL_IDV(ret, name, sym, ver, params) TL_REAL_ID_##name,
@@ -263,9 +273,9 @@ void tl_real_find(enum tl_real_id id);
  * checks it). */
 extern atomic_uint tl_real_fallbacks;
 /* The real function: one load and a test once it is known. */
-#define TL_REAL(name)                                       \
-	(TL_LIKELY(tl_real_##name != NULL) ? tl_real_##name \
-	                                   : (tl_real_find(TL_REAL_ID_##name), tl_real_##name))
+#define TL_REAL(name)                                   \
+	(TL_LIKELY(tl_real.name != NULL) ? tl_real.name \
+	                                 : (tl_real_find(TL_REAL_ID_##name), tl_real.name))
 
 /* The next definition of `name` after us (its default version), as TL_REAL without the table
  * of names, whose page a process that starts no thread does not touch: NULL when not found.

@@ -625,6 +625,8 @@ TL_START_DATA atomic_bool tl_clone_called;
 static void before_first_thread(void)
 {
 	atomic_store(&tl_threads_started, true);
+	tl_stamp_init(); /* the wrappers' timestamps: before a second thread can take one */
+	main_record.tsc = tl_stamp_tsc;
 	tl_fork_child_missed();
 	if (main_record.tid == 0) /* the pid (a raw clone() thread may be the caller) */
 		main_record.tid = tl_main_pid();
@@ -662,6 +664,7 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 	t->start = start;
 	t->arg = arg;
 	t->c11 = c11;
+	t->tsc = tl_stamp_tsc;
 	struct tl_thread *self = tl_self;
 	t->creator = self ? self->number : 0;
 	t->creator_tid = self ? atomic_load(&self->tid) : 0;
@@ -981,7 +984,7 @@ static void copy_record(struct tl_block *to, const struct tl_block *from)
 	to->kind = from->kind;
 	to->obj = from->obj;
 	to->obj2 = from->obj2;
-	to->since_ns = from->since_ns;
+	to->since = from->since;
 	to->frame = from->frame;
 	memcpy(to->regs, from->regs, sizeof(to->regs));
 }

@@ -47,7 +47,7 @@ static int64_t blocked_ms(const struct tl_report *r, const struct tl_seen *s)
 		return -1;
 	/* up to the look that saw the call: a thread in a loop of 1 ms sleeps was shown blocked
 	 * "for 60ms" when the report came 60 ms after that look */
-	int64_t d = (s->seen_ns ? s->seen_ns : tl_now_ns()) - s->since_ns;
+	int64_t d = (s->seen_ns ? s->seen_ns : tl_mono_ns()) - s->since_ns;
 	return d < 0 ? 0 : d / 1000000;
 }
 

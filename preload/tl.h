@@ -91,9 +91,19 @@ extern bool tl_log_quiet;
  * wrappers). Looked up on first use; a raw system call when libc has none. */
 extern int (*tl_clock_gettime)(clockid_t, struct timespec *);
 int64_t tl_mono_ns(void); /* CLOCK_MONOTONIC: deadlines and the check's own durations */
-int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution (wrappers) */
-pid_t tl_gettid(void);    /* the calling thread's kernel id, a raw system call */
-pid_t tl_getpid(void);    /* getpid(), a raw system call: no lazy binding at start or exit */
+int64_t tl_now_ns(void);  /* CLOCK_MONOTONIC_COARSE: cheap, 1-4 ms resolution */
+/* When a wrapper entered its call (tl_block.since, TL_STAMP): the CPU's time-stamp counter
+ * where it is invariant and user space may read it (x86_64, decided before the first thread),
+ * else the coarse clock, negated. The counter costs no memory access: the clock's vDSO code and
+ * data are two more pages to walk to after every system call on a machine whose system calls
+ * empty the TLB (docs/internals.md, "Timestamps"). 0: none. tl_stamp_ns converts either into
+ * tl_mono_ns's time. */
+extern bool tl_stamp_tsc;           /* the counter's, for threads created from now on */
+int64_t tl_stamp_ns(int64_t stamp); /* tl_mono_ns's time of a stamp; 0 for 0; async-signal-safe */
+void tl_stamp_init(void);           /* before the first thread (registry.c) */
+void tl_stamp_off(void);            /* the counter may fault from now on (prctl PR_SET_TSC) */
+pid_t tl_gettid(void);              /* the calling thread's kernel id, a raw system call */
+pid_t tl_getpid(void); /* getpid(), a raw system call: no lazy binding at start or exit */
 /* ours everywhere: under a seccomp filter that denies getpid, tl_getpid answers tl_pid, and
  * every pid we print or compare stays that of the process (real.c) */
 #define getpid() tl_getpid()
@@ -163,7 +173,7 @@ struct tl_block {
 	const char *call;
 	int kind;
 	uintptr_t obj, obj2;
-	int64_t since_ns;
+	int64_t since;     /* TL_STAMP at the call's entry */
 	uintptr_t frame;   /* the wrapper's frame address: whose record this is */
 	uintptr_t regs[9]; /* rip rsp rbp rbx r12 r13 r14 r15 (x86_64), see TL_SAVE_REGS */
 };
@@ -195,6 +205,9 @@ struct tl_thread {
 	int ncreate;
 	bool create_cut; /* the creation stack had more than max_frames frames */
 	uintptr_t create_pcs[TL_MAX_FRAMES];
+	/* its stamps are the time-stamp counter's (TL_STAMP): read where blk is written, so the
+	 * choice costs no other page */
+	bool tsc;
 	struct tl_block blk;
 	struct tl_block saved[TL_BLOCK_SAVED]; /* the calls blk interrupted, outermost first */
 	/* rwlocks the thread holds for reading, as its wrappers saw them taken and released
@@ -322,6 +335,11 @@ void tl_block_leave(struct tl_thread *t, uintptr_t frame);
 	    (odd) ? (atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1) | 1    \
 	          : (atomic_load_explicit(&(t)->blk.seq, memory_order_relaxed) + 1) & ~1u, \
 	    memory_order_release)
+#if defined(__x86_64__)
+#define TL_STAMP(t) (TL_LIKELY((t)->tsc) ? (int64_t)__builtin_ia32_rdtsc() : -tl_now_ns())
+#else
+#define TL_STAMP(t) (-tl_now_ns())
+#endif
 #define TL_BLOCK_ENTER(t, name, k, o1, o2)                              \
 	do {                                                            \
 		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0); \
@@ -332,7 +350,7 @@ void tl_block_leave(struct tl_thread *t, uintptr_t frame);
 		(t)->blk.kind = (k);                                    \
 		(t)->blk.obj = (uintptr_t)(o1);                         \
 		(t)->blk.obj2 = (uintptr_t)(o2);                        \
-		(t)->blk.since_ns = tl_now_ns();                        \
+		(t)->blk.since = TL_STAMP(t);                           \
 		(t)->blk.frame = (uintptr_t)__builtin_frame_address(0); \
 		TL_SAVE_REGS((t)->blk.regs);                            \
 		TL_SEQ_SET(t, true);                                    \
@@ -419,8 +437,8 @@ struct tl_seen {
 	char call_buf[32];
 	int kind;
 	uintptr_t obj, obj2;
-	int64_t since_ns; /* 0: unknown */
-	int64_t seen_ns;  /* when the call was seen (tl_now_ns): "blocked for" ends there */
+	int64_t since_ns; /* when the call began (tl_mono_ns); 0: unknown */
+	int64_t seen_ns;  /* when the call was seen (tl_mono_ns): "blocked for" ends there */
 	bool in_wrapper;
 	uintptr_t regs[9];
 	uint32_t seq;

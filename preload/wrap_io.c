@@ -140,6 +140,7 @@ static void unwinder_pipe(int *fds, uintptr_t caller)
 	pthread_mutex_lock(&unw_lock);
 	unw_nums[0] = fds[0];
 	unw_nums[1] = fds[1];
+	tl_real.unwinder_read = fds[0] + 1;
 	if (!unw_record(fds))
 		unw_real[0] = unw_real[1] = -1;
 	atomic_store(&unw_touched, false);
@@ -234,7 +235,7 @@ TL_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *f)
 
 TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	if (TL_UNLIKELY(fd == unw_nums[0]) &&
+	if (TL_UNLIKELY(fd + 1 == tl_real.unwinder_read) &&
 	    tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0)) == 0) {
 		int real = unw_fd(0); /* libunwind draining its pipe */
 		if (real < 0) {

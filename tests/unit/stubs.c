@@ -18,8 +18,8 @@
 WEAK struct tl_options tl_opt;
 WEAK bool tl_log_quiet;
 WEAK pid_t tl_pid; /* real.c tl_getpid falls back to it */
-/* what suppress.c calls through real.c's table */
-WEAK int (*tl_real_fstat)(int, struct stat *) = fstat;
+/* what suppress.c and the tests call through real.c's table */
+WEAK struct tl_real_table tl_real = {.fstat = fstat, .read = read};
 
 char stub_msgs[STUB_MAX_MSGS][1024];
 int stub_nmsgs;
@@ -118,8 +118,6 @@ WEAK const struct tl_default_set tl_default_sets[] = {
     {"libc", "glibc's helpers", "start:timer_helper_thread\nstart:helper_thread\n"},
     {NULL, NULL, NULL},
 };
-
-WEAK ssize_t (*tl_real_read)(int, void *, size_t) = read;
 
 WEAK void tl_real_find(enum tl_real_id id)
 {

@@ -28,9 +28,9 @@ struct entry {
 };
 
 static const struct entry entries[] = {
-#define ENTRY(ret, name, params) {#name, #name, NULL, (void **)&tl_real_##name, TL_REAL_ID_##name},
+#define ENTRY(ret, name, params) {#name, #name, NULL, (void **)&tl_real.name, TL_REAL_ID_##name},
 #define ENTRYV(ret, name, sym, ver, params) \
-	{#name, sym, ver, (void **)&tl_real_##name, TL_REAL_ID_##name},
+	{#name, sym, ver, (void **)&tl_real.name, TL_REAL_ID_##name},
     TL_REAL_LIST(ENTRY) TL_REAL_VERSIONED(ENTRYV)};
 
 static volatile sig_atomic_t handler_ok;
@@ -65,9 +65,9 @@ static void *racer(void *arg)
 static void on_signal(int sig)
 {
 	(void)sig;
-	tl_real_nanosleep = NULL;
+	tl_real.nanosleep = NULL;
 	tl_real_find(TL_REAL_ID_nanosleep);
-	handler_ok = tl_real_nanosleep != NULL;
+	handler_ok = tl_real.nanosleep != NULL;
 }
 
 int main(void)
@@ -91,9 +91,9 @@ int main(void)
 		CHECK(*e->slot != NULL, "%s: not found", e->name);
 		CHECK(*e->slot == want, "%s: %p, dlsym says %p", e->name, *e->slot, want);
 	}
-	CHECK(tl_real_cond_wait_new != tl_real_cond_wait_old,
-	      "both pthread_cond_wait versions resolved to %p", (void *)tl_real_cond_wait_new);
-	CHECK(tl_real_cond_timedwait_new != tl_real_cond_timedwait_old,
+	CHECK(tl_real.cond_wait_new != tl_real.cond_wait_old,
+	      "both pthread_cond_wait versions resolved to %p", (void *)tl_real.cond_wait_new);
+	CHECK(tl_real.cond_timedwait_new != tl_real.cond_timedwait_old,
 	      "both pthread_cond_timedwait versions resolved to the same function");
 
 	CHECK(hook == (void *)threadleak_default_options, "the exported hook: %p, expected %p",
