@@ -66,6 +66,8 @@
 	X(dwarf_getlocation)            \
 	X(dwarf_getlocation_attr)       \
 	X(dwarf_formaddr)               \
+	X(dwarf_aggregate_size)         \
+	X(dwarf_peel_type)              \
 	X(elf_memory)
 
 struct tl_deps {
@@ -164,6 +166,8 @@ void tl_deps_warn_demangle_missing(void);
 #define dwarf_getlocation (*tl_deps.dwarf_getlocation_)
 #define dwarf_getlocation_attr (*tl_deps.dwarf_getlocation_attr_)
 #define dwarf_formaddr (*tl_deps.dwarf_formaddr_)
+#define dwarf_aggregate_size (*tl_deps.dwarf_aggregate_size_)
+#define dwarf_peel_type (*tl_deps.dwarf_peel_type_)
 #define elf_memory (*tl_deps.elf_memory_)
 
 #endif

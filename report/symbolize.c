@@ -1569,9 +1569,89 @@ static const char *decl_file(Dwarf_Die *die)
 	return dwarf_filesrc(files, 0, NULL, NULL);
 }
 
-/* "file:line" of the declaration of the variable that starts at addr (a symbol's address). */
-static bool var_decl(Dwfl_Module *mod, uintptr_t addr, char *where, size_t len,
-                     const char **die_name)
+/* The part of a variable `off` bytes in, by its type: "[2]", ".lock", "[1].queue.cond", so
+ * that an object inside an array or a struct reads as the source names it ("m[1]", not
+ * "m+40"). Members named "__..." (glibc's insides of a pthread_mutex_t) and unions are not
+ * entered: what is left is said in bytes ("+8"). An empty text for off 0. */
+static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	Dwarf_Attribute attr;
+	Dwarf_Die type;
+	bool have = dwarf_attr_integrate(var, DW_AT_type, &attr) &&
+	            dwarf_formref_die(&attr, &type) && dwarf_peel_type(&type, &type) == 0;
+	for (int depth = 0; have && off > 0 && depth < 16 && n + 24 < len; depth++) {
+		int tag = dwarf_tag(&type);
+		Dwarf_Die inner, m;
+		have = false;
+		if (tag == DW_TAG_array_type) {
+			/* one index per dimension: each one's stride the element's size times the
+			 * later dimensions' counts */
+			Dwarf_Word size, count[4];
+			int dims = 0;
+			if (!dwarf_attr_integrate(&type, DW_AT_type, &attr) ||
+			    !dwarf_formref_die(&attr, &inner) ||
+			    dwarf_aggregate_size(&inner, &size) != 0 || size == 0 ||
+			    dwarf_child(&type, &m) != 0)
+				break;
+			do {
+				Dwarf_Word c = 0, ub;
+				if (dwarf_tag(&m) != DW_TAG_subrange_type)
+					continue;
+				if (dwarf_formudata(dwarf_attr(&m, DW_AT_count, &attr), &c) != 0 &&
+				    dwarf_formudata(dwarf_attr(&m, DW_AT_upper_bound, &attr),
+				                    &ub) == 0)
+					c = ub + 1;
+				if (dims < 4)
+					count[dims] = c;
+				dims++;
+			} while (dwarf_siblingof(&m, &m) == 0);
+			if (dims < 1 || dims > 4)
+				break;
+			Dwarf_Word stride = size;
+			for (int i = 1; i < dims; i++)
+				stride *= count[i] ? count[i] : 1;
+			for (int i = 0; i < dims; i++) {
+				Dwarf_Word idx = off / stride;
+				n += (size_t)snprintf(out + n, len - n, "[%llu]",
+				                      (unsigned long long)idx);
+				off -= idx * stride;
+				if (i + 1 < dims)
+					stride /= count[i + 1] ? count[i + 1] : 1;
+			}
+			have = dwarf_peel_type(&inner, &type) == 0;
+		} else if ((tag == DW_TAG_structure_type || tag == DW_TAG_class_type) &&
+		           dwarf_child(&type, &m) == 0) {
+			do {
+				Dwarf_Word at, size;
+				const char *name = dwarf_diename(&m);
+				if (dwarf_tag(&m) != DW_TAG_member ||
+				    dwarf_formudata(
+				        dwarf_attr(&m, DW_AT_data_member_location, &attr), &at) !=
+				        0 ||
+				    at > off || !dwarf_attr_integrate(&m, DW_AT_type, &attr) ||
+				    !dwarf_formref_die(&attr, &inner) ||
+				    dwarf_aggregate_size(&inner, &size) != 0 || off >= at + size)
+					continue;
+				if (name != NULL && strncmp(name, "__", 2) == 0)
+					break; /* a library's insides */
+				if (name != NULL)
+					n += (size_t)snprintf(out + n, len - n, ".%s", name);
+				off -= at;
+				have = dwarf_peel_type(&inner, &type) == 0;
+				break;
+			} while (dwarf_siblingof(&m, &m) == 0);
+		}
+	}
+	if (off > 0 && n + 24 < len)
+		snprintf(out + n, len - n, "+%llu", (unsigned long long)off);
+}
+
+/* "file:line" of the declaration of the variable that starts at addr (a symbol's address);
+ * part: the object's place in it, `off` bytes in (var_part). */
+static bool var_decl(Dwfl_Module *mod, uintptr_t addr, uint64_t off, char *part, size_t partlen,
+                     char *where, size_t len, const char **die_name)
 {
 	void **ud = NULL;
 	Dwarf_Addr bias;
@@ -1594,6 +1674,7 @@ static bool var_decl(Dwfl_Module *mod, uintptr_t addr, char *where, size_t len,
 	if (f == NULL || line <= 0)
 		return false;
 	*die_name = dwarf_diename(&die);
+	var_part(&die, off, part, partlen);
 	char *nf = normalize_path(f);
 	const char *base = nf ? strrchr(nf, '/') : NULL;
 	snprintf(where, len, "%s:%d", base ? base + 1 : (nf ? nf : f), line);
@@ -1622,15 +1703,14 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	    tl_sym_system_lines ||
 	    !tl_module_is_system(dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	const char *die_name = NULL;
-	if (lines && var_decl(mod, addr - off, where, sizeof(where), &die_name)) {
+	char part[96];
+	if (lines &&
+	    var_decl(mod, addr - off, off, part, sizeof(part), where, sizeof(where), &die_name)) {
 		/* a function-local static of C: its symbol is gcc's "lock.0" or clang's
 		 * "first.lock"; its name is the variable's, as the source has it */
 		if (d == NULL && die_name != NULL && die_name[0] && strchr(name, '.'))
 			shown = die_name;
-		if (off)
-			snprintf(buf, len, "%s+%lu (%s)", shown, (unsigned long)off, where);
-		else
-			snprintf(buf, len, "%s (%s)", shown, where);
+		snprintf(buf, len, "%s%s (%s)", shown, part, where);
 	} else {
 		if (off)
 			snprintf(buf, len, "%s+%lu", shown, (unsigned long)off);

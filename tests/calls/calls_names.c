@@ -10,6 +10,15 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* DECL this_mu */
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;   /* DECL this_cv */
 
+/* Objects inside arrays and structs: named by their place, not by a byte offset ("shards+240") */
+struct shard {
+	int id;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+static struct shard shards[3];      /* DECL shards */
+static pthread_mutex_t table[2][3]; /* DECL table */
+
 void names_other_start(void); /* calls_names_other.c */
 
 static void *first(void *arg)
@@ -30,6 +39,21 @@ static void *second(void *arg)
 	return arg;
 }
 
+static void *third(void *arg)
+{
+	pthread_mutex_lock(&shards[2].mu);
+	for (;;)
+		pthread_cond_wait(&shards[2].cv, &shards[2].mu);
+	return arg;
+}
+
+static void *fourth(void *arg)
+{
+	pthread_mutex_lock(&table[1][2]);
+	pthread_mutex_lock(&table[1][2]); /* relocks */
+	return arg;
+}
+
 int main(void)
 {
 	pthread_t t;
@@ -38,6 +62,8 @@ int main(void)
 	pthread_mutex_unlock(&mu);
 	pthread_create(&t, NULL, first, NULL);
 	pthread_create(&t, NULL, second, NULL);
+	pthread_create(&t, NULL, third, NULL);
+	pthread_create(&t, NULL, fourth, NULL);
 	names_other_start();
 	usleep(100000);
 	return 0;

@@ -1,7 +1,9 @@
 """Objects named with where they were declared, found by their address in the debug info
 (tests/calls/calls_names*.c, calls_names_cpp.cpp): statics of the same names in two units
 (other.c's waiter was shown on calls_names.c's `mu` and `cv`), two function-local statics of
-one name in one unit (first()'s lock was shown at second()'s line), at -O0 and -O2; and C++
+one name in one unit (first()'s lock was shown at second()'s line), at -O0 and -O2; objects
+inside an array of structs and a two-dimensional array, by index and member ("shards[2].cv",
+"table[1][2]"; they were "shards+240" and "table+200"); and C++
 objects in namespaces, a class's static members and function-local statics, whose symbols are
 mangled (they were shown with no place at all). The text report names them the same way. Built
 by clang -g (DWARF 5, the unit's own file numbered 0) too, when clang is there."""
@@ -41,6 +43,10 @@ c_want = {
     "first": obj("mutex", "lock", C, "DECL first_lock"),
     "second": obj("cond", "cv", C, "DECL second_cv") + ", " + obj("mutex", "lock", C, "DECL second_lock"),
     "waiter": obj("cond", "cv", OTHER, "DECL other_cv") + ", " + obj("mutex", "mu", OTHER, "DECL other_mu"),
+    # inside an array of structs and a two-dimensional array: "shards+240" and "table+200"
+    "third": obj("cond", "shards[2].cv", C, "DECL shards") + ", " +
+             obj("mutex", "shards[2].mu", C, "DECL shards"),
+    "fourth": obj("mutex", "table[1][2]", C, "DECL table"),
 }
 for prog in ("calls_names", "calls_names_o2"):
     r = run([exe(prog)])
