@@ -1112,7 +1112,6 @@ static int park_signal;
  * handler's own frames. Measured on ourselves, then a margin for what the handler calls. */
 static _Atomic uintptr_t frame_need;
 #define TL_HANDLER_MARGIN 3072
-#define TL_SMALL_STACK (256 * 1024)
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {

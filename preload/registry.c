@@ -655,7 +655,13 @@ TL_START_CODE void tl_registry_init(void)
 	tl_self = t;
 }
 
-struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
+/* Free stack the creation stack's walk needs (libunwind's cursor and steps, the context, the
+ * buffer): measured about 3.5 KiB beyond what pthread_create itself needs; a creator on a
+ * PTHREAD_STACK_MIN stack with 6 KiB of it used crashed in the walk (tests/core smallstack). */
+#define CREATE_WALK_ROOM (8 * 1024)
+
+struct tl_thread *tl_thread_new(void *start, void *arg, bool c11, uintptr_t caller,
+                                size_t stack_size)
 {
 	tl_once(&first_thread_once, before_first_thread);
 	struct tl_thread *t = new_record();
@@ -668,8 +674,16 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11)
 	struct tl_thread *self = tl_self;
 	t->creator = self ? self->number : 0;
 	t->creator_tid = self ? atomic_load(&self->tid) : 0;
-	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper */
-	t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2, &t->create_cut);
+	t->small_stack = stack_size < TL_SMALL_STACK ? stack_size : 0;
+	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper. A creator near the
+	 * end of its small stack: its call alone */
+	if (self == NULL || self->stack_lo == 0 ||
+	    (uintptr_t)__builtin_frame_address(0) - self->stack_lo >= CREATE_WALK_ROOM) {
+		t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2, &t->create_cut);
+	} else {
+		t->create_pcs[0] = caller;
+		t->ncreate = tl_opt.max_frames > 0;
+	}
 	/* no lock: a check that sees the new task also sees it counted in `starting` */
 	t->number = atomic_fetch_add(&next_number, 1);
 	atomic_fetch_add(&starting, 1);
@@ -687,6 +701,16 @@ static pid_t tid_of(pthread_t handle)
 void tl_thread_started(struct tl_thread *t)
 {
 	pthread_t self = pthread_self();
+	if (t->small_stack) { /* only those: pthread_getattr_np allocates */
+		pthread_attr_t a;
+		void *lo;
+		size_t size;
+		if (TL_REAL(pthread_getattr_np)(self, &a) == 0) {
+			if (TL_REAL(pthread_attr_getstack)(&a, &lo, &size) == 0)
+				t->stack_lo = (uintptr_t)lo;
+			pthread_attr_destroy(&a);
+		}
+	}
 	pid_t tid = tid_of(self); /* a gettid would cost every creation a system call */
 	atomic_store(&t->tid, tid > 0 ? tid : tl_gettid());
 	tl_self = t;

@@ -205,6 +205,11 @@ struct tl_thread {
 	int ncreate;
 	bool create_cut; /* the creation stack had more than max_frames frames */
 	uintptr_t create_pcs[TL_MAX_FRAMES];
+	/* a small stack (under TL_SMALL_STACK, as its attributes asked): its lowest address, set
+	 * by the thread when it starts; else 0. Its creations are not walked near the end of it
+	 * (registry.c tl_thread_new) */
+	size_t small_stack;
+	uintptr_t stack_lo;
 	/* its stamps are the time-stamp counter's (TL_STAMP): read where blk is written, so the
 	 * choice costs no other page */
 	bool tsc;
@@ -225,7 +230,14 @@ extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec
 
 void tl_registry_init(void);
 void tl_registry_after_fork_child(bool consistent); /* false: the table may be half updated */
-struct tl_thread *tl_thread_new(void *start, void *arg, bool c11);
+/* A stack this small may not have room for our signal's frame (capture.c) or for the walk of
+ * a creation stack (registry.c tl_thread_new). */
+#define TL_SMALL_STACK (256 * 1024)
+/* caller: the program's call (the wrapper's return address), the whole creation stack when
+ * the creating thread's stack has no room for the walk. stack_size: the new thread's, as its
+ * attributes ask (0: the default) */
+struct tl_thread *tl_thread_new(void *start, void *arg, bool c11, uintptr_t caller,
+                                size_t stack_size);
 void tl_thread_started(struct tl_thread *t); /* in the new thread, first thing */
 /* pthread_once behind a flag read first: code every creation runs pays no call once it is done */
 struct tl_once {

@@ -68,11 +68,26 @@ static bool attr_detached(const pthread_attr_t *attr)
 	       state == PTHREAD_CREATE_DETACHED;
 }
 
+/* The stack size attr asks for; 0 for the default (no attributes, or none set) */
+static size_t attr_stack_size(const pthread_attr_t *attr)
+{
+	void *addr;
+	size_t size = 0;
+	if (attr == NULL)
+		return 0;
+	/* a stack of the program's own (pthread_attr_setstack) has its size there too */
+	if (TL_REAL(pthread_attr_getstack)(attr, &addr, &size) != 0)
+		size = 0;
+	return size;
+}
+
 /* Inlined: each frame of ours costs the creation stack's unwind a step */
 static inline __attribute__((always_inline)) int create(pthread_t *th, const pthread_attr_t *attr,
                                                         void *(*start)(void *), void *arg)
 {
-	struct tl_thread *t = tl_thread_new((void *)start, arg, false);
+	struct tl_thread *t =
+	    tl_thread_new((void *)start, arg, false, (uintptr_t)__builtin_return_address(0),
+	                  attr_stack_size(attr));
 	if (t == NULL)
 		return TL_REAL(pthread_create)(th, attr, start, arg);
 	if (attr_detached(attr))
@@ -89,7 +104,8 @@ static inline __attribute__((always_inline)) int create(pthread_t *th, const pth
 static inline __attribute__((always_inline)) int create_c11(thrd_t *th, thrd_start_t start,
                                                             void *arg)
 {
-	struct tl_thread *t = tl_thread_new((void *)start, arg, true);
+	struct tl_thread *t =
+	    tl_thread_new((void *)start, arg, true, (uintptr_t)__builtin_return_address(0), 0);
 	if (t == NULL)
 		return TL_REAL(thrd_create)(th, start, arg);
 	int r = TL_REAL(thrd_create)(th, thrd_start, t);

@@ -1,7 +1,10 @@
 /* The check runs in the thread that calls exit() or the API, whatever its stack: a worker made
  * with PTHREAD_STACK_MIN that calls exit(), a test runner's thread with a 32 KiB stack asking
  * for a report, a main thread under `ulimit -s 128`. argv[1]: exit | api | main; argv[2]: how
- * many threads to leak (blocked in pause). */
+ * many threads to leak (blocked in pause).
+ * creates: a PTHREAD_STACK_MIN thread that has used argv[2] bytes of its stack creates a thread
+ * that leaks (the walk of its creation stack needs several KiB: it crashed from 6000 bytes on,
+ * bare from 9000). */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,12 +38,23 @@ static void *asker(void *arg)
 	return NULL;
 }
 
+static int used;
+
+static void *creator(void *arg)
+{
+	volatile char pad[used];
+	pthread_t t;
+	memset((char *)pad, 1, (size_t)used);
+	pthread_create(&t, NULL, blocked, NULL); /* created here */
+	return (void *)(long)pad[0];
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "exit";
 	int n = argc > 2 ? atoi(argv[2]) : 2;
 	pthread_t t;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && strcmp(mode, "creates") != 0; i++)
 		pthread_create(&t, NULL, blocked, NULL);
 	pthread_attr_t small;
 	pthread_attr_init(&small);
@@ -49,6 +63,14 @@ int main(int argc, char **argv)
 		pthread_create(&t, &small, ender, NULL);
 		for (;;)
 			pause();
+	}
+	if (strcmp(mode, "creates") == 0) {
+		used = n;
+		memset(&t, 0, sizeof(t)); /* memset bound before the small thread needs it */
+		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
+		pthread_create(&t, &small, creator, NULL);
+		pthread_join(t, NULL);
+		return 0;
 	}
 	if (strcmp(mode, "api") == 0) {
 		pthread_attr_setstacksize(&small, 32 * 1024);

@@ -1,7 +1,10 @@
 """The check runs on a stack of its own: a thread with a PTHREAD_STACK_MIN stack that calls
 exit(), a 32 KiB thread that asks for a report, and a main thread under a 128 KiB stack limit
 all get the check, clean or leaking (before, each crashed with SIGSEGV inside libdw, even in a
-clean program)."""
+clean program). A PTHREAD_STACK_MIN thread that has used 1000 to 8000 bytes of its stack
+creates a thread that leaks: no crash (from 6000 bytes on it crashed in the walk of the
+creation stack); the creation stack is whole with room for the walk, and the creator's call
+alone without."""
 import resource
 
 import coreutil as U
@@ -31,6 +34,20 @@ want = U.line("smallstack.c", "leak: nobody wakes it")
 for l in r.leaks:
     f = U.frame(l["stack"], "blocked")
     U.check(f and f.get("line") == want, f"exit 2: frame of blocked at line {want}", l)
+
+# creations from a nearly full small stack
+line = U.line("smallstack.c", "created here")
+for used in (1000, 4000, 6000, 7000, 8000):
+    r = run("creates", used)
+    U.check(r.rc == 23, f"creates {used}: status {r.rc}, expected 23 (139: SIGSEGV)", r.stderr)
+    U.check(len(r.leaks) == 1, f"creates {used}: {len(r.leaks)} leaks, expected 1", r.leaks)
+    created = r.leaks[0]["created_by"]["stack"]
+    f = U.frame(created, "creator")
+    U.check(f is not None and f.get("line") == line, f"creates {used}: created by creator at "
+            f"line {line}", r.leaks[0])
+    if used == 1000:  # room for the walk: the whole stack, down to glibc's start_thread
+        U.check(U.frame(created, "start_thread") is not None,
+                f"creates {used}: the whole creation stack", created)
 
 # the API from a 32 KiB thread
 r = run("api", 2)
