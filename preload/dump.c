@@ -538,9 +538,20 @@ static void chain(int sig, siginfo_t *si, void *uc)
  * (tl_dump_sigtimedwait). */
 static __thread uint32_t requests_here __attribute__((tls_model("initial-exec")));
 
+/* Is this signal on dump_signal a request: handed to this thread by another one of ours, or
+ * queued by threadleak run or dump, which puts its own pid in the value's high half? */
+static bool is_request(const siginfo_t *si)
+{
+	uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
+	return atomic_load(&handoff.tid) == tl_gettid() ||
+	       (si->si_code == SI_QUEUE && si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0) &&
+	        (pid_t)(v >> 32) == si->si_pid && si->si_pid > 0);
+}
+
 /* A request on dump_signal (from threadleak run or dump, or handed to us by another thread):
  * the report, in a handler or in a sigwait of the program. Anything else on that signal is
- * dropped: the program does not see the signal. */
+ * dropped in our handler (a signal of the program's own, sent where it has no handler); a
+ * sigwait of the program gets it (tl_dump_sigtimedwait). */
 static void take_request(int sig, siginfo_t *si, void *uc)
 {
 	pid_t me = tl_gettid();
@@ -724,7 +735,8 @@ void tl_dump_after_fork_child(void)
  * handler. Taken here, the report is made in this thread, in a normal context inside our
  * wrapper (no handler below: the whole check can run), and the wait goes on, for what is left
  * of its timeout: the program never sees the signal, nor the sampling's signal that the report
- * sends its own thread. Unless the program put its own handler
+ * sends its own thread. The program's own signals on that number (its sigqueue, a kill) are
+ * its own: the wait returns them. Unless the program put its own handler
  * on dump_signal (then the signal is its own: not held). A wait that our handler interrupted
  * (the set does not hold the signal, which this thread does not block) goes on too. A timeout
  * out of range goes to libc as it is, for its EINVAL. */
@@ -748,7 +760,7 @@ int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct time
 		int r =
 		    ts ? TL_REAL(sigtimedwait)(set, &si, &left) : TL_REAL(sigwaitinfo)(set, &si);
 		int err = errno;
-		if (r == sig && is_held(sig)) {
+		if (r == sig && is_held(sig) && is_request(&si)) {
 			take_request(sig, &si, NULL); /* in our wrapper: it checks itself */
 		} else if (r > 0 && si.si_code == SI_QUEUE && si.si_pid == getpid() &&
 		           r == tl_capture_signal()) {

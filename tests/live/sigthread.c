@@ -6,6 +6,9 @@
  *                 that does not end after its 700 ms prints "bad wait N ms"
  *   narrow        sigwaitinfo on SIGUSR1 and SIGTERM only
  *   signalfd      read from a signalfd of the full set
+ *   own           sigwaitinfo on the full set; main queues SIGRTMAX-1 (the request signal of
+ *                 threadleak run) to the process itself with the value 101: the thread prints
+ *                 "own signal N value V" (the library took it for a request and dropped it)
  * Every signal the thread gets but SIGUSR1 (its end, sent by main) prints "unexpected signal
  * N". Prints "ready" once the thread waits; main ends after a line on stdin, or after SECONDS
  * (then by itself, whatever signals it gets), and prints "done". */
@@ -65,6 +68,11 @@ static void *sigthread(void *a)
 		}
 		if (s == SIGUSR1)
 			break;
+		if (strcmp(mode, "own") == 0 && s == SIGRTMAX - 1) {
+			printf("own signal %d value %d\n", s, si.si_value.sival_int);
+			fflush(stdout);
+			continue;
+		}
 		printf("unexpected signal %d (%s)\n", s, s < 0 ? strerror(errno) : strsignal(s));
 		fflush(stdout);
 	}
@@ -83,6 +91,10 @@ int main(int argc, char **argv)
 	if (pthread_create(&st, NULL, sigthread, NULL) != 0)
 		return 2;
 	usleep(100 * 1000); /* the thread is in its wait */
+	if (strcmp(mode, "own") == 0) {
+		union sigval v = {.sival_int = 101};
+		sigqueue(getpid(), SIGRTMAX - 1, v);
+	}
 	printf("ready\n");
 	fflush(stdout);
 	if (argc > 2) {

@@ -4,7 +4,9 @@ the process and that wait dequeues it. The library takes it there, makes the rep
 thread and waits on: the program never sees the request (nor the sampling's signal), and a
 sigtimedwait still ends after its own timeout. A daemon whose waits leave the signal out (a
 narrow set, a signalfd) cannot answer: dump says why in one line and fails, and the daemon
-goes on undisturbed."""
+goes on undisturbed. A signal the program queues itself on that number is its own: its
+sigwaitinfo gets it, with its value (it was dropped as a request that was not one), and a dump
+is still answered."""
 import json
 import re
 import signal
@@ -37,6 +39,20 @@ for mode, call in (("sigwaitinfo", "sigwaitinfo"), ("sigwait", "sigwait"),
               f"{mode}: the program saw the requests", live.out)
     finally:
         live.close()
+
+live = Live([exe("sigthread"), "own"], options=f"dump_signal={SIG}")
+try:
+    time.sleep(0.3)
+    r = dump(live.p.pid, "--json", "--wait", "10")
+    check(r.rc == 0, f"own: dump: status {r.rc}", r.stderr)
+    live.tell("stop\n")
+    rc = live.wait(timeout=30)
+    check(rc == 0 and f"own signal {SIG} value 101" in live.out,
+          f"own: status {rc}; the program's own signal {SIG} did not reach its sigwaitinfo", live.out,
+          live.err)
+    check("unexpected" not in live.out, "own: the program saw the request", live.out)
+finally:
+    live.close()
 
 # No wait of the program takes the signal, and every thread blocks it: no report possible.
 for mode in ("narrow", "signalfd"):
