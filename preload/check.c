@@ -693,7 +693,8 @@ static bool process_object(int kind)
 }
 
 /* No timer of the process can fire a signal later: no interval timer (alarm, setitimer) and no
- * POSIX timer (/proc/self/timers lists them; unreadable: unsure). */
+ * armed POSIX timer (/proc/self/timers lists them, the exit check's stopped ones too;
+ * unreadable: unsure). */
 static bool no_timers(void)
 {
 	static const int which[] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
@@ -702,8 +703,14 @@ static bool no_timers(void)
 		if (getitimer(which[i], &it) != 0 || it.it_value.tv_sec || it.it_value.tv_usec)
 			return false;
 	}
-	char buf[64];
-	return tl_read_file("/proc/self/timers", buf, sizeof(buf)) == 0;
+	int ids[16], n = tl_posix_timers(ids, 16);
+	for (int i = 0; i < n; i++) {
+		struct itimerspec it;
+		if (i == 16 || tl_raw_syscall(SYS_timer_gettime, ids[i], (long)&it, 0) != 0 ||
+		    it.it_value.tv_sec || it.it_value.tv_nsec)
+			return false;
+	}
+	return n >= 0;
 }
 
 /* Can the answer still change? Not when every other task of the process is a candidate asleep,

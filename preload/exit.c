@@ -495,10 +495,16 @@ static void prepare_teardown(void)
  * watchdog: alarm(1), a pass at 850 ms). The interval timers stop for the check and go on
  * with what was left after it; the CPU time the check takes is not the program's either
  * (ITIMER_VIRTUAL, ITIMER_PROF). A stopped timer also lets the grace period end early
- * (check.c no_timers). POSIX timers (timer_create) are left as they are. */
+ * (check.c no_timers). So do the POSIX timers (timer_create: a watchdog's SIGALRM, a
+ * SIGEV_THREAD timer's thread), through the kernel's ids in /proc/self/timers: up to
+ * PAUSED_MAX of them; more stay running. */
+#define PAUSED_MAX 64
 struct paused_timers {
 	struct itimerval left[3];
 	bool any;
+	int nposix;
+	int posix_ids[PAUSED_MAX];
+	struct itimerspec posix_left[PAUSED_MAX];
 };
 
 static const int interval_timers[3] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
@@ -515,6 +521,16 @@ static void pause_timers(struct paused_timers *p)
 			p->any = true;
 		}
 	}
+	int ids[PAUSED_MAX], n = tl_posix_timers(ids, PAUSED_MAX);
+	p->nposix = 0;
+	for (int i = 0; i < n && i < PAUSED_MAX; i++) {
+		static const struct itimerspec disarm;
+		struct itimerspec *left = &p->posix_left[p->nposix];
+		if (tl_raw_syscall(SYS_timer_gettime, ids[i], (long)left, 0) == 0 &&
+		    (left->it_value.tv_sec || left->it_value.tv_nsec) &&
+		    tl_raw_syscall6(SYS_timer_settime, ids[i], 0, (long)&disarm, 0, 0, 0) == 0)
+			p->posix_ids[p->nposix++] = ids[i];
+	}
 }
 
 static void resume_timers(const struct paused_timers *p)
@@ -522,6 +538,10 @@ static void resume_timers(const struct paused_timers *p)
 	for (int i = 0; p->any && i < 3; i++)
 		if (p->left[i].it_value.tv_sec || p->left[i].it_value.tv_usec)
 			setitimer(interval_timers[i], &p->left[i], NULL);
+	/* relative: what was left, from now (an absolute timer's deadline moves by the check) */
+	for (int i = 0; i < p->nposix; i++)
+		tl_raw_syscall6(SYS_timer_settime, p->posix_ids[i], 0, (long)&p->posix_left[i], 0, 0,
+		                0);
 }
 
 /* The exit check (kind TL_CHECK_EXIT) with the interval timers stopped meanwhile. */

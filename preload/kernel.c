@@ -132,6 +132,26 @@ ssize_t tl_read_status(const char *path, char *buf, size_t len)
 	return read_file(path, buf, len, READ_STATUS);
 }
 
+/* Each timer is four lines ("ID: 3", "signal: 14/...", "notify: signal/pid.12", "ClockID: 1"),
+ * about 70 bytes. The kernel's ids, not glibc's timer_t: for a SIGEV_THREAD timer that is a
+ * pointer of glibc's, but the raw system calls take the kernel's id whatever the notification. */
+int tl_posix_timers(int *ids, int max)
+{
+	char buf[4096];
+	ssize_t len = tl_read_file("/proc/self/timers", buf, sizeof(buf));
+	if (len < 0)
+		return -1;
+	int n = 0;
+	for (const char *p = buf; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, "ID: ", 4) != 0)
+			continue;
+		if (n == max)
+			return max + 1;
+		ids[n++] = atoi(p + 4);
+	}
+	return (size_t)len + 1 >= sizeof(buf) ? max + 1 : n;
+}
+
 /* /proc/self/task, open while a check runs: each thread's files are opened relative to it, a
  * third cheaper than by the whole path (the kernel walks "/proc/self/task" once). The program
  * may close the fd meanwhile (a loop closing every fd); then the number is no longer ours,

@@ -523,6 +523,9 @@ ssize_t tl_read_file(const char *path, char *buf, size_t len); /* small file, NU
  * "status". */
 ssize_t tl_read_status(const char *path, char *buf, size_t len);
 int tl_list_tasks(pid_t *tids, int max); /* count (may exceed max), or -1 without /proc */
+/* The kernel's ids of the process's POSIX timers (/proc/self/timers), at most max of them:
+ * how many, max + 1 when there may be more, -1 without /proc. */
+int tl_posix_timers(int *ids, int max);
 /* every task, sorted, in *tids (a buffer kept until tl_kernel_check_end): their count, -1
  * without /proc, -2 out of memory */
 int tl_list_tasks_sorted(pid_t **tids);

@@ -37,6 +37,8 @@
  *           the process has ended by then with main's status, and the worker is a leak
  *   exiter_now the same, main returning 1 ms after it starts the worker
  *   alarm   alarm(3), a thread waiting forever; an atexit handler prints "alarm left N ms"
+ *   watchdog a POSIX timer (timer_create, SIGALRM) due 150 ms after main returns, a thread
+ *           waiting forever; an atexit handler prints "watchdog left N ms"
  *   closefrom a leaked reader, and an atexit handler that closes descriptors 3 to 1023
  *   daemon  a leaked reader, and an atexit handler that forks a daemon (setsid, its stdio on
  *           /dev/null, 3 s asleep): `prog 2>&1 | cat` must not wait for it
@@ -53,6 +55,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -291,6 +294,16 @@ static void alarm_left(void)
 	printf("alarm left %ld ms\n", (long)it.it_value.tv_sec * 1000 + it.it_value.tv_usec / 1000);
 }
 
+static timer_t watchdog;
+
+static void watchdog_left(void)
+{
+	struct itimerspec it;
+	timer_gettime(watchdog, &it);
+	printf("watchdog left %ld ms\n",
+	       (long)it.it_value.tv_sec * 1000 + it.it_value.tv_nsec / 1000000);
+}
+
 static void aborts(void)
 {
 	abort();
@@ -451,6 +464,15 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, reader, NULL);
 	} else if (strcmp(mode, "exiter") == 0) {
 		pthread_create(&t, NULL, exiter, NULL);
+	} else if (strcmp(mode, "watchdog") == 0) {
+		struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM};
+		struct itimerspec due = {.it_value = {0, 150 * 1000000}};
+		timer_create(CLOCK_MONOTONIC, &ev, &watchdog);
+		timer_settime(watchdog, 0, &due, NULL);
+		atexit(watchdog_left);
+		pthread_create(&t, NULL, forever, NULL);
+		printf("main done\n"); /* buffered: lost with the process if SIGALRM ends it */
+		return 0;
 	} else if (strcmp(mode, "alarm") == 0) {
 		alarm(3); /* a watchdog the process ends well before */
 		atexit(alarm_left);

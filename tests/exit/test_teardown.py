@@ -43,6 +43,9 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - alarm: an alarm(3) pending at exit has about 3 s left in an atexit handler, as bare: the
   interval timers stop during the exit check (it had 2.7 s left, and a watchdog due soon after
   the end killed the process during the check, output and report lost).
+- watchdog: the same with a POSIX timer (timer_create, SIGALRM) due 150 ms after main returns:
+  the process was killed by it during the grace period (its buffered output and the report
+  lost, status 142); now it is stopped for the check as well.
 - cuts: an atexit handler that ends the process with _exit(0) or _Exit(0): the last exit handler,
   which writes the report and sets the status, never runs. The leak was lost and the status
   stayed 0; now _exit does what that handler would have: the report, and status 23. A
@@ -152,6 +155,10 @@ for i in range(3):
     m = re.search(rb"alarm left (\d+) ms", r.stdout)
     check(r.rc == 23 and m and int(m.group(1)) > 2900 and len(r.leaks) == 1,
           f"alarm: status {r.rc}, {r.stdout!r}", r.stderr)
+    r = run([prog, "watchdog"])
+    m = re.search(rb"watchdog left (\d+) ms", r.stdout)
+    check(r.rc == 23 and b"main done" in r.stdout and m and int(m.group(1)) > 100 and
+          len(r.leaks) == 1, f"watchdog: status {r.rc}, {r.stdout!r}", r.stderr)
     for mode in ["exiter"] + ["exiter_now"] * 6:
         r = run([prog, mode])
         got = [(l.get("start_routine"), l.get("blocked_in")) for l in r.leaks]
