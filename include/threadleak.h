@@ -81,7 +81,9 @@ THREADLEAK_INLINE_ int threadleak_active(void)
 
 /* Check now: every live thread but the caller and the ignored ones, after the grace period
  * (grace_ms). Prints the report (text or JSON, per THREADLEAK_OPTIONS) when there are leaks.
- * Returns the number of leaked threads (suppressed ones excluded); 0 without threadleak.
+ * Returns the number of leaked threads that fail the check (suppressed ones excluded; with
+ * the option fail_on=unreachable only the proven ones: the report's "failing"); 0 without
+ * threadleak.
  * From a signal handler it refuses (the check takes locks that the interrupted code may hold,
  * malloc's among them): it returns -1 and says so once on stderr. */
 THREADLEAK_INLINE_ int threadleak_verify_none(void)
@@ -91,7 +93,7 @@ THREADLEAK_INLINE_ int threadleak_verify_none(void)
 }
 
 /* Like threadleak_verify_none() but prints nothing: returns the JSON report (free() it), or
- * NULL without threadleak; *leaked (if not NULL) gets the number of leaked threads. From a
+ * NULL without threadleak; *leaked (if not NULL) gets the number verify_none would return. From a
  * signal handler it refuses: NULL, and *leaked gets -1. */
 THREADLEAK_INLINE_ char *threadleak_report_json(int *leaked)
 {

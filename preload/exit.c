@@ -1120,8 +1120,14 @@ static size_t reduced_format(char *out, size_t cap, const struct reduced_thread 
 			PUT("\"check\": \"exit\", \"exit_status\": %d, \"leaked\": %d, ", status,
 			    n);
 		PUT("\"suppressed\": 0, \"check_ms\": null, \"deadlock\": null, \"fail_on\": "
-		    "\"%s\", \"reduced\": \"%s\",\n \"leaks\": [",
-		    tl_opt.fail_on == TL_FAIL_UNREACHABLE ? "unreachable" : "all", note);
+		    "\"%s\", ",
+		    tl_opt.fail_on == TL_FAIL_UNREACHABLE ? "unreachable" : "all");
+		/* no verdicts here: with fail_on=unreachable, which fail is unknown */
+		if (hang || tl_opt.fail_on == TL_FAIL_UNREACHABLE)
+			PUT("\"failing\": null, ");
+		else
+			PUT("\"failing\": %d, ", n);
+		PUT("\"reduced\": \"%s\",\n \"leaks\": [", note);
 		for (int i = 0; i < n; i++) {
 			const struct reduced_thread *r = &v[i];
 			if (len + 600 > cap) /* the rest would not fit: the document stays whole */

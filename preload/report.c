@@ -415,6 +415,15 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 	if (r->kind == TL_CHECK_EXIT && r->exit_status == 0 && tl_opt.exitcode &&
 	    tl_report_failing(r) > 0)
 		tl_buf_printf(&b, " becomes %d", tl_opt.exitcode);
+	/* only the proven ones fail: say how many, or the count above reads as a failure */
+	if (r->kind != TL_CHECK_HANG && tl_opt.fail_on == TL_FAIL_UNREACHABLE) {
+		int failing = tl_report_failing(r);
+		if (failing == 0)
+			tl_buf_printf(&b, "; none proven, not a failure (fail_on=unreachable)");
+		else
+			tl_buf_printf(&b, "; %d proven, which fail%s the check (fail_on=unreachable)",
+			              failing, failing == 1 ? "s" : "");
+	}
 	if (r->kind != TL_CHECK_HANG)
 		tl_buf_printf(&b, ")\n\n");
 	if (r->deadlock[0])
@@ -652,6 +661,10 @@ static bool json_doc(struct tl_buf *bp, struct tl_report *r)
 	 * with it from the report alone */
 	tl_buf_printf(&b, ", \"fail_on\": \"%s\"",
 	              tl_opt.fail_on == TL_FAIL_UNREACHABLE ? "unreachable" : "all");
+	if (r->kind == TL_CHECK_HANG)
+		tl_buf_printf(&b, ", \"failing\": null");
+	else /* what the API returns: with fail_on=unreachable, fewer than "leaked" */
+		tl_buf_printf(&b, ", \"failing\": %d", tl_report_failing(r));
 	tl_buf_printf(&b, ", \"reduced\": null"); /* a full report (exit.c writes reduced ones) */
 	struct tl_frame *fr = malloc(sizeof(*fr) * TL_MAX_FRAMES * 4);
 	/* "group" is an index in the document, which lists the leaks before the suppressed

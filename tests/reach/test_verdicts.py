@@ -132,16 +132,31 @@ T.check(len(leaks) == 15 and all(l["verdict"] == "unreachable" for l in leaks),
 
 # fail_on=unreachable: a reachable leak keeps exit status 0, a proven one changes it; the
 # report lists every leak either way
+# "failing", what the API returns, counts the proven ones only ("leaked" all of them)
 r, leaks = U.run_case("global", options="fail_on=unreachable")
 T.check(r.rc == 0 and len(leaks) == 3, f"fail_on=unreachable, reachable leaks: status {r.rc}",
         r.stderr)
+T.check(r.report["leaked"] == 3 and r.report["failing"] == 0,
+        f"fail_on=unreachable, global: leaked {r.report['leaked']}, failing {r.report['failing']}",
+        r.report)
 r, leaks = U.run_case("seed", options="fail_on=unreachable")
 T.check(r.rc == 23, f"fail_on=unreachable, seed: status {r.rc}", r.stderr)
-# ... and the text header does not claim the status changes (it said "becomes 23"), and
-# threadleak run honours the option passed on with --options (it failed the run anyway)
+proven = sum(l["verdict"] in ("unreachable", "freed") for l in leaks)
+T.check(r.report["failing"] == proven > 0, f"fail_on=unreachable, seed: failing "
+        f"{r.report['failing']}, {proven} proven", r.report)
+r, leaks = U.run_case("seed")
+T.check(r.report["failing"] == r.report["leaked"] == 15, "fail_on=all: failing is leaked", r.report)
+# ... and the text header does not claim the status changes (it said "becomes 23"), says that
+# no leak is proven (it read "found 3 leaked threads" and nothing more, next to an API count
+# of 0), and threadleak run honours the option passed on with --options (it failed the run)
 r = T.run([T.exe("reach"), "global"], options="fail_on=unreachable", json_format=False)
-T.check(r.rc == 0 and b"(pid " in r.stderr and b"exit status 0)" in r.stderr
+T.check(r.rc == 0 and b"(pid " in r.stderr and
+        b"exit status 0; none proven, not a failure (fail_on=unreachable))" in r.stderr
         and b"becomes" not in r.stderr, f"fail_on=unreachable text: status {r.rc}", r.stderr)
+r = T.run([T.exe("reach"), "seed"], options="fail_on=unreachable", json_format=False)
+T.check(r.rc == 23 and b"exit status 0 becomes 23; " in r.stderr and
+        b" proven, which fail the check (fail_on=unreachable))" in r.stderr,
+        f"fail_on=unreachable text, seed: status {r.rc}", r.stderr)
 cli = os.path.join(os.environ.get("TL_BUILD_ROOT", ""), "tools", "threadleak")
 for case, want in (("global", 0), ("seed", 23)):
     r = T.run([cli, "run", "--options", "fail_on=unreachable", "--", T.exe("reach"), case],
