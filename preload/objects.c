@@ -4,6 +4,7 @@
  * it (glibc records mutex owners and rwlock writers). */
 #include "tl.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <mqueue.h>
@@ -888,13 +889,16 @@ static bool mutex_owner(const struct __pthread_mutex_s *m, pid_t *owner, bool *d
 	return *owner >= 0;
 }
 
-static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
+static bool task_exists(pid_t tid)
 {
-	if (number_of_tid(k, nk, tid) != 0)
-		return true;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tl_proc_tid(tid));
-	return access(path, F_OK) == 0;
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
+static bool is_our_thread(const struct tl_known *k, size_t nk, pid_t tid)
+{
+	return number_of_tid(k, nk, tid) != 0 || task_exists(tid);
 }
 
 /* ---- owners in other processes ----
@@ -1102,6 +1106,10 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			 * (another thread's task is gone once it ends): one look, for main only */
 			add(o, sizeof(o), &used, " (its owner has exited)");
 			gone = true;
+		} else if (owner > 0 && owner != s->tid && number_of_tid(k, nk, owner) != 0 &&
+		           !task_exists(owner)) {
+			/* a thread of ours that ended holding it, not joined yet: still named */
+			add(o, sizeof(o), &used, " (its owner has exited)");
 		} else if (owner > 0 && !is_our_thread(k, nk, owner)) {
 			switch (foreign_owner(s->obj, owner, &s->held_by_pid, s->held_by_process,
 			                      sizeof(s->held_by_process))) {

@@ -27,6 +27,7 @@
  *   robust      an AB-BA deadlock on robust mutexes
  *   pirobust    an AB-BA deadlock on robust priority-inheritance mutexes
  *   dead_owner  a thread waits for a mutex whose owner returned without unlocking it
+ *   dead_owner_unjoined the same, the owner not joined (a leak itself, exited)
  *   pi_dead_owner the same with a priority-inheritance mutex: the kernel refuses the lock
  *               (ESRCH) and glibc waits forever on a local word
  *   pshared     threads block on process-shared mutexes (a plain and a robust one) and a
@@ -531,6 +532,10 @@ int main(int argc, char **argv)
 	} else if (strcmp(what, "dead_owner") == 0) {
 		pthread_create(&t, NULL, lock_and_return, NULL);
 		pthread_join(t, NULL);
+		pthread_create(&u, NULL, lock_mc, NULL);
+	} else if (strcmp(what, "dead_owner_unjoined") == 0) {
+		pthread_create(&t, NULL, lock_and_return, NULL);
+		usleep(50000); /* it has returned */
 		pthread_create(&u, NULL, lock_mc, NULL);
 	} else if (strcmp(what, "pshared") == 0) {
 		pshared_setup();

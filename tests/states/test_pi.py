@@ -2,7 +2,8 @@
 reported, each thread waits for the mutex the other holds, held_by names the other thread.
 For PI mutexes the kernel detects the deadlock and one of the two lock calls gets EDEADLK,
 after which glibc waits forever on a local word: which one varies, so each runs several
-times. A mutex whose owner returned without unlocking it says so."""
+times. A mutex whose owner returned without unlocking it says so, joined or not (not joined,
+the owner is named and reported exited: it said "held by thread 2" and nothing more)."""
 from states import *  # noqa: F403
 
 for case, runs in (("pi", 6), ("pirobust", 4), ("robust", 2)):
@@ -37,6 +38,14 @@ l = only_leak(r, "dead_owner")
 obj = l.get("object") or ""
 check(l["blocked_in"] == "pthread_mutex_lock" and obj.startswith("mutex mc ") and "its owner has exited" in obj
       and (l.get("held_by") or {}).get("tid"), f"dead_owner: object {obj!r}, held_by {l.get('held_by')}", l)
+r, v = run_case("dead_owner_unjoined")
+check(len(r.leaks) == 2, f"dead_owner_unjoined: {len(r.leaks)} leaks, expected 2", r.leaks)
+l = next((o for o in r.leaks if o.get("start_routine") == "lock_mc"), {})
+owner = [o for o in r.leaks if o.get("start_routine") == "lock_and_return"]
+obj = l.get("object") or ""
+check(len(owner) == 1 and owner[0]["state"] == "exited" and "its owner has exited" in obj and
+      (l.get("held_by") or {}).get("thread") == owner[0]["thread"],
+      f"dead_owner_unjoined: object {obj!r}, held_by {l.get('held_by')}", r.leaks)
 # a PI mutex whose owner returned: glibc waits forever on a local word, where the mutex's
 # address is not always to be found; it was shown as "mutex 0x7f..." (that word, on the stack)
 r, v = run_case("pi_dead_owner")
