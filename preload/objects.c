@@ -4,6 +4,7 @@
  * it (glibc records mutex owners and rwlock writers). */
 #include "tl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -822,6 +823,47 @@ static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr,
 		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);
 }
 
+/* A named semaphore (sem_open) is the first page of a file of /dev/shm mapped at addr: glibc
+ * makes it as a temporary "sem.XXXXXX", which it links to "sem.NAME" and removes, so the
+ * mapping names the removed file; the name is the link of the same inode. "/NAME", as the
+ * program opened it; false when it was removed (sem_unlink) or addr is no such page. Only for
+ * a page-aligned semaphore no symbol names: a readlink and a stat of /proc/self/map_files,
+ * and a look through /dev/shm. */
+static bool named_sem(uintptr_t addr, char *buf, size_t len)
+{
+	static const char dir[] = "/dev/shm/sem.";
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	char path[64], target[256];
+	struct stat st;
+	if (addr == 0 || addr % page != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)addr,
+	         (unsigned long)(addr + page));
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n <= (ssize_t)sizeof(dir) - 1)
+		return false;
+	target[n] = '\0';
+	if (strncmp(target, dir, sizeof(dir) - 1) != 0 || stat(path, &st) != 0)
+		return false;
+	const char *name = NULL;
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	while (d != NULL && name == NULL && (e = readdir(d)) != NULL)
+		if (e->d_ino == st.st_ino && strncmp(e->d_name, "sem.", 4) == 0)
+			name = e->d_name + 4;
+	size_t n2 = name ? strlen(name) : 0;
+	if (n2 + 2 > len)
+		n2 = len - 2;
+	if (n2 > 0) {
+		buf[0] = '/';
+		memcpy(buf + 1, name, n2);
+		buf[n2 + 1] = '\0';
+	}
+	if (d != NULL)
+		closedir(d);
+	return n2 > 0;
+}
+
 /* ---- mutex owners ---- */
 
 /* A NUL-terminated string of the program's at addr into buf (cut to len - 1), read a page at
@@ -1168,7 +1210,11 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	}
 	case TL_OBJ_SEM: {
 		int val = 0;
-		describe_addr(r, "semaphore", s->obj, a, sizeof(a));
+		char name[120];
+		if (named_sem(s->obj, name, sizeof(name)))
+			snprintf(a, sizeof(a), "semaphore %s (0x%lx)", name, (unsigned long)s->obj);
+		else
+			describe_addr(r, "semaphore", s->obj, a, sizeof(a));
 		TL_REAL(sem_getvalue)((sem_t *)s->obj, &val);
 		snprintf(o, sizeof(o), "%s (value %d)", a, val);
 		break;

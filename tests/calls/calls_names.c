@@ -4,7 +4,9 @@
  * in any unit was taken: other.c's waiter was shown on this file's objects, and first()'s
  * lock at second()'s line. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* DECL this_mu */
@@ -18,6 +20,9 @@ struct shard {
 };
 static struct shard shards[3];      /* DECL shards */
 static pthread_mutex_t table[2][3]; /* DECL table */
+
+/* A named semaphore (sem_open, argv[1] its name): named by it, not by its address */
+static sem_t *named;
 
 void names_other_start(void); /* calls_names_other.c */
 
@@ -54,7 +59,13 @@ static void *fourth(void *arg)
 	return arg;
 }
 
-int main(void)
+static void *fifth(void *arg)
+{
+	sem_wait(named);
+	return arg;
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t t;
 	pthread_mutex_lock(&mu); /* this file's statics, in use, waited on by nobody */
@@ -64,6 +75,8 @@ int main(void)
 	pthread_create(&t, NULL, second, NULL);
 	pthread_create(&t, NULL, third, NULL);
 	pthread_create(&t, NULL, fourth, NULL);
+	if (argc > 1 && (named = sem_open(argv[1], O_CREAT | O_EXCL, 0600, 0)) != SEM_FAILED)
+		pthread_create(&t, NULL, fifth, NULL);
 	names_other_start();
 	usleep(100000);
 	return 0;

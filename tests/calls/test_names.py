@@ -60,6 +60,17 @@ for prog in ("calls_names", "calls_names_o2"):
     check(re.search(r"^deadlock: thread \d+ waits for " + c_want["first"], text, re.M) is not None,
           f"{prog} text: the deadlock line names first()'s lock", t.stderr)
 
+# a named semaphore (sem_open) by its name: it was "semaphore 0x7f..." (glibc maps a temporary
+# file it then links to the name and removes: the name is found by the inode)
+sem = f"/tl_names_{os.getpid()}"
+try:
+    r = run([exe("calls_names"), sem])
+    want = dict(c_want, fifth=rf"semaphore {re.escape(sem)} {ADDR} \(value 0\)")
+    expect(r, want, "calls_names with a named semaphore")
+finally:
+    if os.path.exists(f"/dev/shm/sem.{sem[1:]}"):
+        os.unlink(f"/dev/shm/sem.{sem[1:]}")
+
 # clang's -g is DWARF 5 (clang 14): the main file of a unit is file 0, which libdw's
 # dwarf_decl_file took for "no file", and the globals of calls_names.c lost their place
 clang = shutil.which("clang")
