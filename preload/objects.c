@@ -843,7 +843,7 @@ static bool named_sem(uintptr_t addr, char *buf, size_t len)
 	if (n <= (ssize_t)sizeof(dir) - 1)
 		return false;
 	target[n] = '\0';
-	if (strncmp(target, dir, sizeof(dir) - 1) != 0 || stat(path, &st) != 0)
+	if (strncmp(target, dir, sizeof(dir) - 1) != 0 || TL_REAL(stat)(path, &st) != 0)
 		return false;
 	const char *name = NULL;
 	DIR *d = opendir("/dev/shm");
