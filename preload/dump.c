@@ -544,7 +544,8 @@ static bool is_request(const siginfo_t *si)
 {
 	uintptr_t v = (uintptr_t)si->si_value.sival_ptr;
 	return atomic_load(&handoff.tid) == tl_gettid() ||
-	       (si->si_code == SI_QUEUE && si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0) &&
+	       (si->si_code == SI_QUEUE &&
+	        si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0) &&
 	        (pid_t)(v >> 32) == si->si_pid && si->si_pid > 0);
 }
 

@@ -540,8 +540,8 @@ static void resume_timers(const struct paused_timers *p)
 			setitimer(interval_timers[i], &p->left[i], NULL);
 	/* relative: what was left, from now (an absolute timer's deadline moves by the check) */
 	for (int i = 0; i < p->nposix; i++)
-		tl_raw_syscall6(SYS_timer_settime, p->posix_ids[i], 0, (long)&p->posix_left[i], 0, 0,
-		                0);
+		tl_raw_syscall6(SYS_timer_settime, p->posix_ids[i], 0, (long)&p->posix_left[i], 0,
+		                0, 0);
 }
 
 /* The exit check (kind TL_CHECK_EXIT) with the interval timers stopped meanwhile. */
