@@ -255,8 +255,9 @@ static uint64_t number_of_tid(const struct tl_known *k, size_t n, pid_t tid)
 }
 
 /* An rwlock without a writer waits for its readers, which glibc counts but does not name: the
- * first other thread whose record holds it for reading (wrap_sync.c read_taken), else the
- * waiter itself (a read lock it wants to upgrade: a deadlock of one). */
+ * other threads whose records hold it for reading (wrap_sync.c read_taken), the first as the
+ * holder and the next TL_READERS_NAMED named, else the waiter itself (a read lock it wants to
+ * upgrade: a deadlock of one). */
 static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 {
 	const struct tl_known *self = NULL;
@@ -271,10 +272,14 @@ static void reader_of(const struct tl_known *k, size_t nk, struct tl_seen *s)
 				self = &k[i];
 				break;
 			}
-			if (readers++ == 0) {
+			if (readers == 0) {
 				s->held_by_tid = k[i].tid;
 				s->held_by = k[i].number;
+			} else if (readers <= TL_READERS_NAMED) {
+				s->other_readers[readers - 1] = k[i].number;
+				s->other_reader_tids[readers - 1] = k[i].tid;
 			}
+			readers++;
 			break;
 		}
 	}

@@ -278,11 +278,20 @@ static void text_thread(struct tl_report *r, struct tl_seen *s, struct tl_text_t
 	    .held_by = s->held_by,
 	    .held_by_tid = s->held_by_tid,
 	    .held_by_readers = s->held_by ? s->held_by_readers : 0,
+	    .n_other_readers =
+	        s->held_by && s->held_by_readers > 1
+	            ? (s->held_by_readers - 1 < TL_READERS_NAMED ? s->held_by_readers - 1
+	                                                         : TL_READERS_NAMED)
+	            : 0,
 	    .held_by_pid = s->held_by ? 0 : s->held_by_pid,
 	    .held_by_process = s->held_by_process[0] ? s->held_by_process : NULL,
 	    .verdict = tl_verdict_name(s->verdict),
 	    .verdict_reason = tl_text_or_null(s->verdict_reason),
 	};
+	for (int i = 0; i < t->n_other_readers; i++) {
+		t->other_readers[i] = s->other_readers[i];
+		t->other_reader_tids[i] = s->other_reader_tids[i];
+	}
 }
 
 /* The block of thread s (threads as given), its frames expanded into fr (TL_MAX_FRAMES * 8). */
@@ -421,7 +430,8 @@ char *tl_report_text(struct tl_report *r, size_t *len)
 		if (failing == 0)
 			tl_buf_printf(&b, "; none proven, not a failure (fail_on=unreachable)");
 		else
-			tl_buf_printf(&b, "; %d proven, which fail%s the check (fail_on=unreachable)",
+			tl_buf_printf(&b,
+			              "; %d proven, which fail%s the check (fail_on=unreachable)",
 			              failing, failing == 1 ? "s" : "");
 	}
 	if (r->kind != TL_CHECK_HANG)
@@ -580,8 +590,15 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	if (s->held_by) {
 		tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d",
 		              (unsigned long long)s->held_by, (int)s->held_by_tid);
-		if (s->held_by_readers > 1) /* for reading, with others: how many in all */
-			tl_buf_printf(b, ", \"readers\": %d", s->held_by_readers);
+		if (s->held_by_readers > 1) { /* for reading, with others: how many in all */
+			tl_buf_printf(b, ", \"readers\": %d, \"other_readers\": [",
+			              s->held_by_readers);
+			for (int i = 0; i < s->held_by_readers - 1 && i < TL_READERS_NAMED; i++)
+				tl_buf_printf(b, "%s{\"thread\": %llu, \"tid\": %d}", i ? ", " : "",
+				              (unsigned long long)s->other_readers[i],
+				              (int)s->other_reader_tids[i]);
+			tl_buf_put(b, "]", 1);
+		}
 		tl_buf_put(b, "}", 1);
 	} else if (s->held_by_tid) {
 		tl_buf_printf(b, ", \"held_by\": {\"thread\": null, \"tid\": %d",

@@ -177,8 +177,9 @@ struct tl_block {
 	uintptr_t frame;   /* the wrapper's frame address: whose record this is */
 	uintptr_t regs[9]; /* rip rsp rbp rbx r12 r13 r14 r15 (x86_64), see TL_SAVE_REGS */
 };
-#define TL_BLOCK_SAVED 3 /* interrupted calls kept; deeper nesting goes unrecorded */
-#define TL_READ_HELD 4   /* rwlocks a thread holds for reading that its record keeps */
+#define TL_BLOCK_SAVED 3   /* interrupted calls kept; deeper nesting goes unrecorded */
+#define TL_READ_HELD 4     /* rwlocks a thread holds for reading that its record keeps */
+#define TL_READERS_NAMED 3 /* an rwlock's readers a report names besides the first */
 
 struct tl_thread {
 	UT_hash_handle hh; /* in tl_registry, keyed by handle */
@@ -473,10 +474,13 @@ struct tl_seen {
 	const uintptr_t *create_pcs; /* tl_intern_mem'd: threads share their creation stacks */
 	uintptr_t start_fp;          /* tl_thread's */
 	/* derived */
-	const char *object;         /* tl_intern'd, NULL or "": none */
-	uint64_t held_by;           /* thread number, 0 none */
-	pid_t held_by_tid;          /* 0 none */
-	int held_by_readers;        /* an rwlock held for reading: by how many threads (0: not) */
+	const char *object;  /* tl_intern'd, NULL or "": none */
+	uint64_t held_by;    /* thread number, 0 none */
+	pid_t held_by_tid;   /* 0 none */
+	int held_by_readers; /* an rwlock held for reading: by how many threads (0: not) */
+	/* the readers after held_by, named up to TL_READERS_NAMED (the rest only counted) */
+	uint64_t other_readers[TL_READERS_NAMED];
+	pid_t other_reader_tids[TL_READERS_NAMED];
 	pid_t held_by_pid;          /* the owner's process when it is another one, else 0 */
 	char held_by_process[16];   /* that process's name (comm) */
 	const char *suppressed_by;  /* rule text, NULL if reported */

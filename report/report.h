@@ -204,10 +204,13 @@ struct tl_text_thread {
 	bool main;         /* the process's main thread: neither joinable nor detached */
 	const char *state; /* "blocked", "running", "exited", "untracked" */
 	const char *call, *object;
-	int64_t blocked_ms;                   /* -1 unknown */
-	uint64_t held_by;                     /* thread number, 0 none */
-	long held_by_tid;                     /* 0 none */
-	long held_by_readers;                 /* an rwlock's readers, held_by one of them; 0 */
+	int64_t blocked_ms;   /* -1 unknown */
+	uint64_t held_by;     /* thread number, 0 none */
+	long held_by_tid;     /* 0 none */
+	long held_by_readers; /* an rwlock's readers, held_by one of them; 0 */
+	int n_other_readers;  /* the others named: other_readers[i], tids */
+	uint64_t other_readers[3];
+	long other_reader_tids[3];
 	long held_by_pid;                     /* the owner's process when another one, else 0 */
 	const char *held_by_process;          /* its name, or NULL */
 	const char *verdict, *verdict_reason; /* "unreachable", "freed", ...; NULL: none */

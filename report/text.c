@@ -201,11 +201,19 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 			tl_buf_put(b, " on ", 4);
 			str(b, t->object);
 		}
-		if (t->held_by && t->held_by_readers > 1) /* an rwlock held for reading */
-			tl_buf_printf(b, " held by thread %llu (tid %ld) and %ld more reader%s",
-			              (unsigned long long)t->held_by, t->held_by_tid,
-			              t->held_by_readers - 1, t->held_by_readers > 2 ? "s" : "");
-		else if (t->held_by)
+		if (t->held_by && t->held_by_readers > 1) { /* an rwlock held for reading */
+			tl_buf_printf(b, " held for reading by thread %llu (tid %ld)",
+			              (unsigned long long)t->held_by, t->held_by_tid);
+			long rest = t->held_by_readers - 1 - t->n_other_readers;
+			for (int i = 0; i < t->n_other_readers; i++)
+				tl_buf_printf(b, "%s thread %llu (tid %ld)",
+				              i + 1 == t->n_other_readers && rest <= 0 ? " and"
+				                                                       : ",",
+				              (unsigned long long)t->other_readers[i],
+				              t->other_reader_tids[i]);
+			if (rest > 0)
+				tl_buf_printf(b, " and %ld more", rest);
+		} else if (t->held_by)
 			tl_buf_printf(b, " held by thread %llu (tid %ld)",
 			              (unsigned long long)t->held_by, t->held_by_tid);
 		else if (t->held_by_tid)

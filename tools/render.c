@@ -73,6 +73,14 @@ static void member_thread(const struct member *m, bool show_pid, struct tl_text_
 	    .verdict = jstr(leak, "verdict"),
 	    .verdict_reason = jstr(leak, "verdict_reason"),
 	};
+	json_object *others = jarr(held, "other_readers");
+	size_t n = others ? json_object_array_length(others) : 0;
+	for (size_t i = 0; i < n && i < sizeof(t->other_readers) / sizeof(t->other_readers[0]);
+	     i++) {
+		json_object *o = json_object_array_get_idx(others, i);
+		t->other_readers[t->n_other_readers] = (uint64_t)jint(o, "thread", 0);
+		t->other_reader_tids[t->n_other_readers++] = (long)jint(o, "tid", 0);
+	}
 }
 
 void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *tg)

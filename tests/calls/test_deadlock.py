@@ -122,20 +122,24 @@ up_cycle = rf"deadlock: thread 2 waits for {rw} held by thread 2"
 check(isinstance(rep["deadlock"], str) and re.fullmatch(up_cycle, rep["deadlock"]) is not None,
       f"rwupgrade: deadlock {rep['deadlock']!r}", rep)
 
-# an rwlock held for reading by two threads: the writer waiting for it is held by both, said
-# as the first reader and how many (before: the first one found, nothing of the other)
+# an rwlock held for reading by two threads: the writer waiting for it is held by both, named
+# (before: the first one found and "1 more reader"; before that, nothing of the other)
 r = run([prog, "rwreaders"], timeout=60)
 rep = r.report
 check(r.rc == 23 and rep["leaked"] == 3, f"rwreaders: exit status {r.rc}", rep)
 w = next(l for l in rep["leaks"] if l["name"] == "wants_write")
 readers = {l["thread"]: l["tid"] for l in rep["leaks"] if l["name"] == "reader"}
 held = w["held_by"] or {}
+others = held.get("other_readers") or []
 check(w["blocked_in"] == "pthread_rwlock_wrlock" and held.get("thread") in readers and
-      held.get("tid") == readers.get(held.get("thread")) and held.get("readers") == 2,
+      held.get("tid") == readers.get(held.get("thread")) and held.get("readers") == 2 and
+      len(others) == 1 and others[0].get("thread") in readers and
+      others[0]["thread"] != held["thread"] and others[0].get("tid") == readers[others[0]["thread"]],
       f"rwreaders: the writer's held_by {w['held_by']}", rep)
 t = run([prog, "rwreaders"], json_format=False, timeout=60)
 line = next((l for l in t.stderr.decode().splitlines() if '"wants_write"' in l), "")
-check(re.search(r"held by thread \d+ \(tid \d+\) and 1 more reader$", line) is not None,
+check(re.search(r"held for reading by thread \d+ \(tid \d+\) and thread \d+ \(tid \d+\)$", line)
+      is not None,
       f"rwreaders: text {line!r}", t.stderr)
 # the CLI renders the JSON report the same way
 cli = os.path.join(os.environ.get("TL_BUILD_ROOT", ""), "tools", "threadleak")
@@ -147,7 +151,8 @@ if os.path.exists(cli):
         c = subprocess.run([cli, "report", "--no-source", path], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
         text = c.stdout.decode(errors="replace") + c.stderr.decode(errors="replace")
-        check(re.search(r"held by thread \d+ \(tid \d+\) and 1 more reader\n", text),
+        check(re.search(r"held for reading by thread \d+ \(tid \d+\) and thread \d+ \(tid \d+\)\n",
+                        text),
               "rwreaders: threadleak report's text", text)
 
 qrw = global_obj("rwlock", "queue_rw", SRC, "static pthread_rwlock_t queue_rw")
