@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "task_state.h"
+
 #define TIMEOUT_S 60
 #define NTHREADS 6
 
@@ -187,21 +189,6 @@ static void *in_read_socket(void *arg)
 static void on_usr1(int sig)
 {
 	(void)sig;
-}
-
-/* The kernel shows the thread asleep ('S') in its wait */
-static int asleep(pid_t tid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
 }
 
 static int count(const char *hay, const char *needle)

@@ -15,24 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "task_state.h"
 #include "threadleak.h"
 
 #define N 10
 static int fds[2];
-
-static int asleep(pid_t tid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' && p[2] == 'S';
-}
 
 static _Atomic pid_t tid_of[N + 1];
 
