@@ -1469,12 +1469,17 @@ static void *check_stack_top(void)
 {
 #if defined(__x86_64__)
 	if (tl_check_stack_hi == 0) {
-		size_t guard = (size_t)sysconf(_SC_PAGESIZE);
-		char *p = mmap(NULL, CHECK_STACK_SIZE + guard, PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-		if (p == MAP_FAILED)
+		/* raw system calls and no sysconf: a libc function's first call is bound lazily,
+		 * which takes kilobytes of the caller's stack, exit() on a 16 KiB one (tests/core
+		 * smallstack exit_deep). 64 KiB: a page whatever the page size. */
+		size_t guard = 64 * 1024;
+		long m = tl_raw_syscall6(SYS_mmap, 0, CHECK_STACK_SIZE + guard, PROT_READ | PROT_WRITE,
+		                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
+		                         0);
+		if (m < 0 && m > -4096)
 			return NULL;
-		mprotect(p, guard, PROT_NONE);
+		char *p = (char *)m;
+		tl_raw_syscall(SYS_mprotect, (long)p, guard, PROT_NONE);
 		tl_check_stack_lo = (uintptr_t)p;
 		tl_check_stack_hi = (uintptr_t)p + guard + CHECK_STACK_SIZE;
 	}
@@ -1490,13 +1495,18 @@ struct check_call {
 	int kind, exit_status;
 	bool print;
 	char **json;
+	void (*around)(bool before);
 	int leaked;
 };
 
 static void check_call_run(void *arg)
 {
 	struct check_call *cc = arg;
+	if (cc->around)
+		cc->around(true);
 	cc->leaked = check_here(cc->kind, cc->exit_status, cc->print, cc->json);
+	if (cc->around)
+		cc->around(false);
 }
 
 /* This thread is running a check: a dump request it takes meanwhile must not start another
@@ -1517,6 +1527,11 @@ pid_t tl_self_tid(void)
 
 int tl_check(int kind, int exit_status, bool print, char **json)
 {
+	return tl_check_around(kind, exit_status, print, json, NULL);
+}
+
+int tl_check_around(int kind, int exit_status, bool print, char **json, void (*around)(bool))
+{
 	struct tl_thread *me = tl_self;
 	if (TL_REAL(pthread_mutex_trylock)(&check_lock) != 0) {
 		/* Another thread's check runs: this thread waits for it as a thread of the program
@@ -1532,7 +1547,7 @@ int tl_check(int kind, int exit_status, bool print, char **json)
 	}
 	checking_here = true;
 	checking_tid = tl_gettid();
-	struct check_call cc = {kind, exit_status, print, json, 0};
+	struct check_call cc = {kind, exit_status, print, json, around, 0};
 	void *top = check_stack_top();
 #if defined(__x86_64__)
 	if (top != NULL) {

@@ -143,8 +143,10 @@ bool tl_signal_frame_above(uintptr_t from)
 	    tl_gettid() == tl_main_pid() ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
 		return false;
-	static const size_t chunk = 4096;
-	uintptr_t buf[(4096 + 256) / sizeof(uintptr_t)];
+	/* 1 KiB at a time: the caller may be exit() on a 16 KiB stack (a 4 KiB buffer here was
+	 * half of what such a thread had left: SIGSEGV, tests/core smallstack exit_deep) */
+	static const size_t chunk = 1024;
+	uintptr_t buf[(1024 + 256) / sizeof(uintptr_t)];
 	pid_t pid = (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0); /* see read_mem in objects.c */
 	for (uintptr_t at = sp; at < top; at += chunk) {
 		/* each chunk with 256 bytes more, so that a frame across the boundary is whole */
@@ -294,7 +296,10 @@ static bool death_test_child(void)
 	if (known >= 0)
 		return known;
 	static const char flag[] = "--gtest_internal_run_death_test";
-	char cmd[8192];
+	/* static: exit() may come from a thread with 16 KiB of stack, this frame before the check
+	 * moves to its own stack (it had 8 KiB here: SIGSEGV, tests/core smallstack exit_deep);
+	 * one thread gets here, the exit's owner, once */
+	static char cmd[8192];
 	ssize_t n = tl_read_file("/proc/self/cmdline", cmd, sizeof(cmd));
 	known = n > 0 && memmem(cmd, (size_t)n, flag, sizeof(flag) - 1) != NULL;
 	if (known || !forked_child)
@@ -509,27 +514,30 @@ struct paused_timers {
 
 static const int interval_timers[3] = {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF};
 
+/* Raw system calls, no libc function: a first call of one would be bound lazily, and the
+ * loader's binding takes kilobytes of a stack that may be 16 KiB (tests/core smallstack). */
 static void pause_timers(struct paused_timers *p)
 {
 	static const struct itimerval stop;
 	p->any = false;
 	for (int i = 0; i < 3; i++) {
 		memset(&p->left[i], 0, sizeof(p->left[i]));
-		if (getitimer(interval_timers[i], &p->left[i]) == 0 &&
+		if (tl_raw_syscall(SYS_getitimer, interval_timers[i], (long)&p->left[i], 0) == 0 &&
 		    (p->left[i].it_value.tv_sec || p->left[i].it_value.tv_usec)) {
-			setitimer(interval_timers[i], &stop, NULL);
+			tl_raw_syscall(SYS_setitimer, interval_timers[i], (long)&stop, 0);
 			p->any = true;
 		}
 	}
-	int ids[PAUSED_MAX], n = tl_posix_timers(ids, PAUSED_MAX);
+	int n = tl_posix_timers(p->posix_ids, PAUSED_MAX);
 	p->nposix = 0;
 	for (int i = 0; i < n && i < PAUSED_MAX; i++) {
 		static const struct itimerspec disarm;
 		struct itimerspec *left = &p->posix_left[p->nposix];
-		if (tl_raw_syscall(SYS_timer_gettime, ids[i], (long)left, 0) == 0 &&
+		int id = p->posix_ids[i];
+		if (tl_raw_syscall(SYS_timer_gettime, id, (long)left, 0) == 0 &&
 		    (left->it_value.tv_sec || left->it_value.tv_nsec) &&
-		    tl_raw_syscall6(SYS_timer_settime, ids[i], 0, (long)&disarm, 0, 0, 0) == 0)
-			p->posix_ids[p->nposix++] = ids[i];
+		    tl_raw_syscall6(SYS_timer_settime, id, 0, (long)&disarm, 0, 0, 0) == 0)
+			p->posix_ids[p->nposix++] = id;
 	}
 }
 
@@ -537,7 +545,7 @@ static void resume_timers(const struct paused_timers *p)
 {
 	for (int i = 0; p->any && i < 3; i++)
 		if (p->left[i].it_value.tv_sec || p->left[i].it_value.tv_usec)
-			setitimer(interval_timers[i], &p->left[i], NULL);
+			tl_raw_syscall(SYS_setitimer, interval_timers[i], (long)&p->left[i], 0);
 	/* relative: what was left, from now (an absolute timer's deadline moves by the check) */
 	for (int i = 0; i < p->nposix; i++)
 		tl_raw_syscall6(SYS_timer_settime, p->posix_ids[i], 0, (long)&p->posix_left[i], 0,
@@ -545,13 +553,21 @@ static void resume_timers(const struct paused_timers *p)
 }
 
 /* The exit check (kind TL_CHECK_EXIT) with the interval timers stopped meanwhile. */
+static void timers_around(bool before)
+{
+	static struct paused_timers p; /* under the check's lock */
+	if (before)
+		pause_timers(&p);
+	else
+		resume_timers(&p);
+}
+
+/* On the check's stack: the thread that calls exit() may have 16 KiB of its own, and what
+ * the timers take (a buffer, the first binding of a libc function) did not fit there (SIGSEGV,
+ * tests/core smallstack exit_deep). */
 static int exit_check(int status)
 {
-	struct paused_timers p;
-	pause_timers(&p);
-	int leaked = tl_check(TL_CHECK_EXIT, status, true, NULL);
-	resume_timers(&p);
-	return leaked;
+	return tl_check_around(TL_CHECK_EXIT, status, true, NULL, timers_around);
 }
 
 /* SIGPIPE held back around a flush of the program's output and the report after it: a reader

@@ -137,19 +137,24 @@ ssize_t tl_read_status(const char *path, char *buf, size_t len)
  * pointer of glibc's, but the raw system calls take the kernel's id whatever the notification. */
 int tl_posix_timers(int *ids, int max)
 {
-	char buf[4096];
-	ssize_t len = tl_read_file("/proc/self/timers", buf, sizeof(buf));
-	if (len < 0)
+	enum { size = 4096 };
+	char *buf = malloc(size); /* not on the stack: exit() may come from a 16 KiB one */
+	ssize_t len = buf ? tl_read_file("/proc/self/timers", buf, size) : -1;
+	if (len < 0) {
+		free(buf);
 		return -1;
+	}
 	int n = 0;
 	for (const char *p = buf; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (strncmp(p, "ID: ", 4) != 0)
 			continue;
 		if (n == max)
-			return max + 1;
+			break;
 		ids[n++] = atoi(p + 4);
 	}
-	return (size_t)len + 1 >= sizeof(buf) ? max + 1 : n;
+	bool more = n == max || (size_t)len + 1 >= size;
+	free(buf);
+	return more ? max + 1 : n;
 }
 
 /* /proc/self/task, open while a check runs: each thread's files are opened relative to it, a

@@ -699,6 +699,10 @@ bool tl_report_json_to(struct tl_report *r, int fd); /* written as it is made */
 /* Run a check; returns the number of leaked (unsuppressed) threads; fills *json when not NULL
  * (malloc'd) and prints the report when `print`. */
 int tl_check(int kind, int exit_status, bool print, char **json);
+/* The same with around(true) before and around(false) after, run on the check's own stack
+ * under its lock (exit.c: the timers stopped for the exit check, by a thread whose stack may
+ * be 16 KiB). */
+int tl_check_around(int kind, int exit_status, bool print, char **json, void (*around)(bool));
 /* For TL_CHECK_HANG, exit_status names the format *json gets: TL_HANG_JSON, else text. */
 #define TL_HANG_JSON 1
 /* The grace loop's naps double from the first to the longest (also exit.c's reduced check). */

@@ -4,7 +4,10 @@
  * many threads to leak (blocked in pause).
  * creates: a PTHREAD_STACK_MIN thread that has used argv[2] bytes of its stack creates a thread
  * that leaks (the walk of its creation stack needs several KiB: it crashed from 6000 bytes on,
- * bare from 9000). */
+ * bare from 9000).
+ * exit_deep: the same PTHREAD_STACK_MIN thread calls exit() having used argv[2] bytes of its
+ * stack, next to a leaked thread (the exit path before the check's own stack took 8.6 KiB of
+ * it: SIGSEGV from the first bytes used; bare works up to about 8.6 KiB). */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,6 +43,15 @@ static void *asker(void *arg)
 
 static int used;
 
+static void *deep_ender(void *arg)
+{
+	volatile char pad[used];
+	memset((char *)pad, 1, (size_t)used);
+	usleep(20000);
+	exit(pad[0] - 1); /* 0 */
+	return arg;
+}
+
 static void *creator(void *arg)
 {
 	volatile char pad[used];
@@ -54,13 +66,21 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "exit";
 	int n = argc > 2 ? atoi(argv[2]) : 2;
 	pthread_t t;
-	for (int i = 0; i < n && strcmp(mode, "creates") != 0; i++)
+	for (int i = 0; i < n && strcmp(mode, "creates") != 0 && strcmp(mode, "exit_deep") != 0; i++)
 		pthread_create(&t, NULL, blocked, NULL);
 	pthread_attr_t small;
 	pthread_attr_init(&small);
 	if (strcmp(mode, "exit") == 0) {
 		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
 		pthread_create(&t, &small, ender, NULL);
+		for (;;)
+			pause();
+	}
+	if (strcmp(mode, "exit_deep") == 0) {
+		used = n;
+		pthread_create(&t, NULL, blocked, NULL);
+		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
+		pthread_create(&t, &small, deep_ender, NULL);
 		for (;;)
 			pause();
 	}

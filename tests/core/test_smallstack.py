@@ -2,6 +2,8 @@
 exit(), a 32 KiB thread that asks for a report, and a main thread under a 128 KiB stack limit
 all get the check, clean or leaking (before, each crashed with SIGSEGV inside libdw, even in a
 clean program). A PTHREAD_STACK_MIN thread that has used 1000 to 8000 bytes of its stack
+calls exit() next to a leaked thread: the report (it crashed in the exit path before the
+check moved to its own stack: 8.6 KiB of it). Such a thread that has used 1000 to 8000 bytes
 creates a thread that leaks: no crash (from 6000 bytes on it crashed in the walk of the
 creation stack); the creation stack is whole with room for the walk, and the creator's call
 alone without."""
@@ -34,6 +36,13 @@ want = U.line("smallstack.c", "leak: nobody wakes it")
 for l in r.leaks:
     f = U.frame(l["stack"], "blocked")
     U.check(f and f.get("line") == want, f"exit 2: frame of blocked at line {want}", l)
+
+# exit() from a PTHREAD_STACK_MIN thread that has used some of it, one thread leaked: the
+# report and status 23 (the exit path took 8.6 KiB before the check's stack: SIGSEGV)
+for used in (1000, 4000, 6000):
+    r = run("exit_deep", used)
+    U.check(r.rc == 23, f"exit_deep {used}: status {r.rc}, expected 23 (139: SIGSEGV)", r.stderr)
+    U.check(len(r.leaks) == 1, f"exit_deep {used}: {len(r.leaks)} leaks, expected 1", r.leaks)
 
 # creations from a nearly full small stack
 line = U.line("smallstack.c", "created here")
