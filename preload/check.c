@@ -56,7 +56,7 @@ struct gather {
 	struct tl_seen *v;
 	size_t n, cap;
 	struct tl_known *known; /* every record's tid, reported or not */
-	size_t nknown;
+	size_t nknown, known_cap;
 	int ntasks;        /* in /proc/self/task, the checking thread included */
 	long others_stamp; /* when nothing_can_change said so: tl_kernel_others_stamp before its
 	                    * views; else -1 */
@@ -64,11 +64,38 @@ struct gather {
 	bool all; /* TL_CHECK_HANG: every thread, the main thread and the checker's own included */
 };
 
+/* The check's arrays hold the program's pointers (its objects, registers, rwlocks): memory
+ * malloc hands out again must not keep them, or a later check's conservative scan finds the
+ * stale copy in the program's new buffer (its stdout buffer, the first printf after a mid-run
+ * check) and calls a proven leak reachable (tests/reach midrun). They grow and go zeroed, as
+ * the threads' records do (registry.c free_record). */
+static void *regrow(void *p, size_t old_size, size_t size)
+{
+	void *q = malloc(size);
+	if (q != NULL && p != NULL)
+		memcpy(q, p, old_size < size ? old_size : size);
+	if (q != NULL && p != NULL) {
+		memset(p, 0, old_size);
+		free(p);
+	}
+	return q;
+}
+
+static void gather_free(struct gather *g)
+{
+	if (g->v != NULL)
+		memset(g->v, 0, g->cap * sizeof(*g->v));
+	if (g->known != NULL)
+		memset(g->known, 0, g->known_cap * sizeof(*g->known));
+	free(g->v);
+	free(g->known);
+}
+
 static struct tl_seen *add(struct gather *g)
 {
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 64;
-		struct tl_seen *v = realloc(g->v, cap * sizeof(*v));
+		struct tl_seen *v = regrow(g->v, g->cap * sizeof(*v), cap * sizeof(*v));
 		if (v == NULL)
 			return NULL;
 		g->v = v;
@@ -296,7 +323,13 @@ static bool gather(struct gather *g, pid_t self_tid)
 	size_t count = 0;
 	TL_REGISTRY_FOREACH (t)
 		count++;
-	struct tl_known *known = realloc(g->known, (count + 1) * sizeof(*known));
+	struct tl_known *known = g->known;
+	if (g->known_cap < count + 1) {
+		known =
+		    regrow(g->known, g->known_cap * sizeof(*known), (count + 1) * sizeof(*known));
+		if (known != NULL)
+			g->known_cap = count + 1;
+	}
 	if (known == NULL) {
 		tl_registry_unlock();
 		return false;
@@ -305,7 +338,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 	/* room for every record at once: doubling 10,000 threads' records copies and faults in
 	 * twice their size */
 	if (g->cap < count) {
-		struct tl_seen *v = realloc(g->v, count * sizeof(*v));
+		struct tl_seen *v = regrow(g->v, g->cap * sizeof(*v), count * sizeof(*v));
 		if (v != NULL)
 			g->v = v, g->cap = count;
 	}
@@ -950,8 +983,7 @@ static void confirm_early_end(struct check *c)
 	 * does not wait for them): the new looks must not see them there */
 	tl_capture_prepare(c->r.kind == TL_CHECK_EXIT);
 	leave_loader(c);
-	free(c->g.v);
-	free(c->g.known);
+	gather_free(&c->g);
 	c->g = (struct gather){.all = c->g.all};
 	c->settled_early = false;
 	c->no_early = true;
@@ -1473,9 +1505,9 @@ static void *check_stack_top(void)
 		 * which takes kilobytes of the caller's stack, exit() on a 16 KiB one (tests/core
 		 * smallstack exit_deep). 64 KiB: a page whatever the page size. */
 		size_t guard = 64 * 1024;
-		long m = tl_raw_syscall6(SYS_mmap, 0, CHECK_STACK_SIZE + guard, PROT_READ | PROT_WRITE,
-		                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
-		                         0);
+		long m =
+		    tl_raw_syscall6(SYS_mmap, 0, CHECK_STACK_SIZE + guard, PROT_READ | PROT_WRITE,
+		                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 		if (m < 0 && m > -4096)
 			return NULL;
 		char *p = (char *)m;
@@ -1608,8 +1640,7 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 	phase_done(&c, "report");
 	leave_loader(&c);
 	list_deferred(&c);
-	free(c.g.v);
-	free(c.g.known);
+	gather_free(&c.g);
 	atomic_store(&tl_checking, TL_NOT_CHECKING);
 	return leaked;
 }

@@ -166,6 +166,13 @@ for case, want in (("global", 0), ("seed", 23)):
 r = T.run([T.exe("reach"), "global"], options="fail_on=sometimes", json_format=False)
 T.check(b"invalid value 'sometimes' for fail_on" in r.stderr, "fail_on: bad value", r.stderr)
 
+# a check leaves no copy of the program's pointers in memory malloc hands out again: 4 were
+# found, and a later check found one in the program's stdout buffer (a black-box tester's
+# program, fail_on=unreachable, status 0 after a mid-run check had proven the leak)
+r = T.run([T.exe("stale")], options="check_at_exit=0")
+T.check(r.rc == 0 and r.stdout == b"stale copies 0\n", f"stale: {r.stdout!r}, status {r.rc}",
+        r.stderr)
+
 # the text headline says it in words
 r = T.run([T.exe("reach"), "seed"], json_format=False)
 T.check(b"; blocked forever: nothing can reach cond " in r.stderr, "text headline", r.stderr)
