@@ -155,6 +155,14 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 		int64_t es = jint(p->doc, "exit_status", -1);
 		if (es >= 0)
 			fprintf(out, ", exit status %lld", (long long)es);
+		/* as the library says it: only the proven ones fail */
+		const char *fail_on = jstr(p->doc, "fail_on");
+		int64_t failing = jint(p->doc, "failing", -1);
+		if (fail_on && strcmp(fail_on, "unreachable") == 0 && failing == 0)
+			fprintf(out, "; none proven, not a failure (fail_on=unreachable)");
+		else if (fail_on && strcmp(fail_on, "unreachable") == 0 && failing > 0)
+			fprintf(out, "; %lld proven, which fail%s the check (fail_on=unreachable)",
+			        (long long)failing, failing == 1 ? "s" : "");
 		fputc(')', out);
 	} else if (one_process(pg)) { /* its log file: one report per check */
 		fprintf(out, " (pid %d, %zu checks)", pg->procs[0]->pid, pg->nprocs);

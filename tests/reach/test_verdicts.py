@@ -163,6 +163,10 @@ for case, want in (("global", 0), ("seed", 23)):
               preload=False)
     T.check(r.rc == want, f"threadleak run --options fail_on=unreachable, {case}: status {r.rc}",
             r.stderr)
+    # run's header says it as the library's does (it gave the count and nothing more)
+    says = b"; none proven, not a failure (fail_on=unreachable))" if want == 0 else \
+        b" proven, which fail the check (fail_on=unreachable))"
+    T.check(says in r.stderr, f"threadleak run, {case}: header", r.stderr)
 r = T.run([T.exe("reach"), "global"], options="fail_on=sometimes", json_format=False)
 T.check(b"invalid value 'sometimes' for fail_on" in r.stderr, "fail_on: bad value", r.stderr)
 
