@@ -427,8 +427,9 @@ static void redo_epoll(ucontext_t *uc, int sig)
 		/* on the coarse clock, the entry may be up to one tick later than its stamp says:
 		 * the time gone is taken that much shorter, so as never to end the wait early */
 		int64_t gone, since = t->blk.since;
-		if (since > 0) {
-			gone = tl_mono_ns() - tl_stamp_ns(since);
+		if (since > 0) { /* the counter's; 0 when it can no longer be read: none gone */
+			int64_t at = tl_stamp_ns(since);
+			gone = at > 0 ? tl_mono_ns() - at : 0;
 		} else {
 			struct timespec res = {0, 4000000};
 			tl_raw_syscall(SYS_clock_getres, CLOCK_MONOTONIC_COARSE, (long)&res, 0);
