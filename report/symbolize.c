@@ -1571,8 +1571,9 @@ static const char *decl_file(Dwarf_Die *die)
 
 /* The part of a variable `off` bytes in, by its type: "[2]", ".lock", "[1].queue.cond", so
  * that an object inside an array or a struct reads as the source names it ("m[1]", not
- * "m+40"). Members named "__..." (glibc's insides of a pthread_mutex_t) and unions are not
- * entered: what is left is said in bytes ("+8"). An empty text for off 0. */
+ * "m+40"), a member of a base class as the class's own. Members named "__..." (glibc's
+ * insides of a pthread_mutex_t), unions and virtual bases are not entered: what is left is
+ * said in bytes ("+8"). An empty text for off 0. */
 static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
 {
 	size_t n = 0;
@@ -1626,8 +1627,15 @@ static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
 			do {
 				Dwarf_Word at, size;
 				const char *name = dwarf_diename(&m);
-				if (dwarf_tag(&m) != DW_TAG_member ||
-				    dwarf_formudata(
+				int mtag = dwarf_tag(&m);
+				/* a base class is entered without a name of its own: "obj.cv" for a
+				 * member of it (a virtual one's place is an expression: not
+				 * entered) */
+				if (mtag == DW_TAG_inheritance)
+					name = NULL;
+				else if (mtag != DW_TAG_member)
+					continue;
+				if (dwarf_formudata(
 				        dwarf_attr(&m, DW_AT_data_member_location, &attr), &at) !=
 				        0 ||
 				    at > off || !dwarf_attr_integrate(&m, DW_AT_type, &attr) ||

@@ -1,6 +1,7 @@
 /* C++ objects named with where they were declared (tests/calls test_names.py): in namespaces,
  * a class's static members (defined out of the class: the definition's line), function-local
- * statics. Their symbols are mangled, so matching DWARF by name found none of them. */
+ * statics. Their symbols are mangled, so matching DWARF by name found none of them. Members
+ * of an object, one of them through its base class ("derived.bm", not "derived+8"). */
 #include <pthread.h>
 #include <unistd.h>
 
@@ -18,6 +19,22 @@ pthread_cond_t Box::cv = PTHREAD_COND_INITIALIZER;   /* DECL box_cv */
 pthread_mutex_t Box::mu = PTHREAD_MUTEX_INITIALIZER; /* DECL box_mu */
 } // namespace inner
 } // namespace app
+
+struct Base {
+	int id;
+	pthread_mutex_t bm;
+};
+struct Derived : Base {
+	pthread_cond_t cv;
+};
+Derived derived; /* DECL derived */
+
+static void *derived_waiter(void *)
+{
+	pthread_mutex_lock(&derived.bm);
+	for (;;)
+		pthread_cond_wait(&derived.cv, &derived.bm);
+}
 
 static void *queue_waiter(void *)
 {
@@ -48,6 +65,7 @@ int main()
 	pthread_create(&t, nullptr, queue_waiter, nullptr);
 	pthread_create(&t, nullptr, box_waiter, nullptr);
 	pthread_create(&t, nullptr, local_waiter, nullptr);
+	pthread_create(&t, nullptr, derived_waiter, nullptr);
 	usleep(100000);
 	return 0;
 }

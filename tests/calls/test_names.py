@@ -91,5 +91,8 @@ expect(r, {
                          obj("mutex", "app::inner::Box::mu", CPP, "DECL box_mu"),
     "local_waiter(void*)": obj("cond", "local_waiter(void*)::local_cv", CPP, "DECL local_cv") + ", " +
                            obj("mutex", "local_waiter(void*)::local_mu", CPP, "DECL local_mu"),
+    # a member of the base class: it was "derived+8"
+    "derived_waiter(void*)": obj("cond", "derived.cv", CPP, "DECL derived") + ", " +
+                             obj("mutex", "derived.bm", CPP, "DECL derived"),
 }, "calls_names_cpp")
 ok()
