@@ -72,9 +72,8 @@ struct gather {
 static void *regrow(void *p, size_t old_size, size_t size)
 {
 	void *q = malloc(size);
-	if (q != NULL && p != NULL)
-		memcpy(q, p, old_size < size ? old_size : size);
 	if (q != NULL && p != NULL) {
+		memcpy(q, p, old_size < size ? old_size : size);
 		memset(p, 0, old_size);
 		free(p);
 	}

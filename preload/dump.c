@@ -565,23 +565,20 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 			to.fd = (int)(v & 0x7fffffff);
 		}
 		answer_handoff(&to);
-	} else if (si->si_code == SI_QUEUE &&
-	           si->si_uid == (uid_t)tl_raw_syscall(SYS_getuid, 0, 0, 0)) {
+	} else if (is_request(si)) {
 		struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
 		bool last = (v >> 31) & 1;
-		if (to.pid == si->si_pid && to.pid > 0) {
-			snprintf(reason_buf, sizeof(reason_buf),
-			         last ? "the --timeout of threadleak run (pid %d) expired"
-			              : "threadleak dump (pid %d) asked for it",
-			         (int)to.pid);
-			tl_hang_reason = reason_buf;
-			/* Before the report, which threadleak run's SIGTERM follows at once: no
-			 * second report on that SIGTERM, whichever thread takes it (it replaced
-			 * this one, as hang.PID). */
-			if (last)
-				atomic_store(&final_dumped, true);
-			make_report(sig, si, uc, &to);
-		}
+		snprintf(reason_buf, sizeof(reason_buf),
+		         last ? "the --timeout of threadleak run (pid %d) expired"
+		              : "threadleak dump (pid %d) asked for it",
+		         (int)to.pid);
+		tl_hang_reason = reason_buf;
+		/* Before the report, which threadleak run's SIGTERM follows at once: no second
+		 * report on that SIGTERM, whichever thread takes it (it replaced this one, as
+		 * hang.PID). */
+		if (last)
+			atomic_store(&final_dumped, true);
+		make_report(sig, si, uc, &to);
 	}
 }
 

@@ -25,13 +25,6 @@ static void *blocked(void *arg)
 	return arg;
 }
 
-static void *ender(void *arg)
-{
-	(void)arg;
-	usleep(20000);
-	exit(0); /* the check runs here, on a PTHREAD_STACK_MIN stack */
-}
-
 static void *asker(void *arg)
 {
 	(void)arg;
@@ -42,9 +35,10 @@ static void *asker(void *arg)
 	return NULL;
 }
 
-static int used;
+static int used = 1; /* bytes of its stack a small thread uses first (exit_deep, creates) */
 
-static void *deep_ender(void *arg)
+/* exit(0) on a PTHREAD_STACK_MIN stack, `used` bytes of it taken: the check runs here */
+static void *ender(void *arg)
 {
 	volatile char pad[used];
 	memset((char *)pad, 1, (size_t)used);
@@ -73,17 +67,13 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, blocked, NULL);
 	pthread_attr_t small;
 	pthread_attr_init(&small);
-	if (strcmp(mode, "exit") == 0) {
+	if (strcmp(mode, "exit") == 0 || strcmp(mode, "exit_deep") == 0) {
+		if (sized) { /* exit_deep: one leak */
+			used = n;
+			pthread_create(&t, NULL, blocked, NULL);
+		}
 		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
 		pthread_create(&t, &small, ender, NULL);
-		for (;;)
-			pause();
-	}
-	if (strcmp(mode, "exit_deep") == 0) {
-		used = n;
-		pthread_create(&t, NULL, blocked, NULL);
-		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
-		pthread_create(&t, &small, deep_ender, NULL);
 		for (;;)
 			pause();
 	}
