@@ -21,7 +21,8 @@
 	X(UNW_OBJ(get_proc_info), unw_get_proc_info_) \
 	X(UNW_OBJ(set_caching_policy), unw_set_caching_policy_)
 
-/* libdw's functions, and libelf's elf_memory (the vDSO is read from memory): dlsym on libdw's
+/* libdw's functions, and libelf's elf_memory (the vDSO is read from memory) and the four that
+ * read a module's file without keeping its descriptor (report/symbolize.c): dlsym on libdw's
  * handle also searches libelf, which libdw depends on. */
 #define TL_DW_FUNCS(X)                  \
 	X(dwfl_begin)                   \
@@ -68,7 +69,11 @@
 	X(dwarf_formaddr)               \
 	X(dwarf_aggregate_size)         \
 	X(dwarf_peel_type)              \
-	X(elf_memory)
+	X(elf_memory)                   \
+	X(elf_begin)                    \
+	X(elf_kind)                     \
+	X(elf_cntl)                     \
+	X(elf_end)
 
 struct tl_deps {
 #define TL_UNW_MEMBER(sym, member) __typeof__(sym) *member;
@@ -169,5 +174,9 @@ void tl_deps_warn_demangle_missing(void);
 #define dwarf_aggregate_size (*tl_deps.dwarf_aggregate_size_)
 #define dwarf_peel_type (*tl_deps.dwarf_peel_type_)
 #define elf_memory (*tl_deps.elf_memory_)
+#define elf_begin (*tl_deps.elf_begin_)
+#define elf_kind (*tl_deps.elf_kind_)
+#define elf_cntl (*tl_deps.elf_cntl_)
+#define elf_end (*tl_deps.elf_end_)
 
 #endif

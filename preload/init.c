@@ -251,7 +251,9 @@ TL_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
                         const struct winsize *winp)
 {
 	handlers_first();
-	tl_log_fds_closing(0, 2); /* its child's login_tty moves them inside libc */
+	/* its child's login_tty moves them inside libc: what stderr is, but no copy of ours (this
+	 * process keeps its fd 2, and would have one descriptor fewer) */
+	tl_log_note_stderr();
 	return TL_REAL(forkpty)(amaster, name, termp, winp);
 }
 

@@ -139,8 +139,10 @@ static char err_path[256];
  * cat` would wait for a daemon that cmd started and that sent its own stdio to /dev/null.
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
  * (possible only while the pipe still has a reader); for a file or a terminal, a copy and its
- * path; for a socket, nothing. Both are taken before the first thread starts
- * (tl_log_keep_stderr).
+ * path; for a socket, nothing. Both are taken when the program is about to close or replace
+ * fd 2 (keep_stderr), not before: held from the first thread on, the descriptor was one fewer
+ * for the program (one that opened files until EMFILE counted one fewer once it had started
+ * a thread; docs/internals.md, "Descriptors of our own").
  *
  * What fd 2 is (its identity) is read once, when first needed: before the program's first
  * thread, before a call of the program's that closes or replaces fd 2 (tl_log_fds_closing:
@@ -191,15 +193,38 @@ static void note_stderr(void)
 	atomic_store_explicit(&err_state, 2, memory_order_release);
 }
 
+static void keep_stderr(void);
+/* A call of the program's closed or replaced fd 2 (also in a vfork child, or during the exit):
+ * where no stat call can tell what fd 2 is (a seccomp filter denies them all), it is taken for
+ * the original stderr only while this is false (stderr_fd). */
+static atomic_bool fd2_moved;
+
 /* The program is about to close or replace its descriptors lo..hi. Not once its exit has
  * begun: a process without threads has nothing to report then (exit.c never_threaded), and
  * coreutils' exit handler closes stderr in every command that a build or a test suite runs (a
  * process with threads read it before its first one). */
 void tl_log_fds_closing(long lo, long hi)
 {
-	if (TL_UNLIKELY(atomic_load_explicit(&err_state, memory_order_relaxed) == 0) && lo <= 2 &&
-	    hi >= 2 && !atomic_load_explicit(&tl_exit_begun, memory_order_relaxed))
-		note_stderr();
+	if (TL_LIKELY(lo > 2 || hi < 2))
+		return;
+	atomic_store_explicit(&fd2_moved, true, memory_order_relaxed);
+	if (atomic_load_explicit(&tl_exit_begun, memory_order_relaxed))
+		return;
+	note_stderr();
+	keep_stderr();
+}
+
+/* Before the program's first thread (registry.c): what fd 2 is, and its path, for a program
+ * that moves it in a way no wrapper of ours sees (a system call of its own code). Then one
+ * fstat through libc's (the first definition: an interposer's), as the copy of stderr taken
+ * here until 2026-12-05 made: libfaketime preloaded after us, its fstat first called by the
+ * exit check after its destructor, crashed the process (SIGSEGV in its semaphore); called once
+ * while it runs, it keeps working (docs/internals.md, Process start, the paragraph on
+ * libfaketime; tests/exit/test_destructors.py, pool with libfaketime). */
+void tl_log_note_stderr(void)
+{
+	note_stderr();
+	(void)is(2, &err_id);
 }
 
 /* log_path=stdout: what fd 1 is now, the standard output the report goes to. Taken once the
@@ -211,35 +236,44 @@ void tl_log_note_stdout(void)
 		ident_of(1, &out_id);
 }
 
-/* Before the program's first thread (registry.c), in the process itself: what fd 2 is, and
- * while it is still that file, a copy of a file or a terminal at a high number, or for a pipe an
- * O_PATH reference. Not at start: opening /proc/self/fd/2 walks /proc, about 5 us, and each
- * system call costs every process (docs/internals.md, Process start). A program that moved
- * its stderr away before its first thread gets its report there by the path read then (a file
- * or a terminal), or on fd 2 if that is the pipe again at the report, else nowhere. */
-void tl_log_keep_stderr(void)
+/* When the program is about to close or replace fd 2 (tl_log_fds_closing), in the process
+ * itself (a vfork child's descriptors are not its parent's: tl_own_process), while fd 2 is still
+ * the original stderr: a copy of a file or a terminal at a high number, or for a pipe an O_PATH
+ * reference. Once: two threads closing fd 2 at the same time take one, and a signal handler
+ * that closes it while its thread is taking one goes without. A program whose fd 2 moves
+ * without a call we see gets its report by the path read before its first thread (a file or
+ * a terminal), or on fd 2 if that is the pipe again at the report, else nowhere. */
+static atomic_int keep_state; /* 0 none taken, 1 being taken, 2 taken */
+
+static void keep_stderr(void)
 {
-	note_stderr();
-	if (err_fd >= 0 || !is(2, &err_id))
+	int none = 0;
+	if (TL_LIKELY(atomic_load_explicit(&keep_state, memory_order_relaxed) != 0) ||
+	    !atomic_compare_exchange_strong(&keep_state, &none, 1))
 		return;
-	if (err_named) {
-		err_fd = tl_high_fd(2);
-		return;
+	int fd = -1;
+	bool reopen = false;
+	if (tl_own_process() && is(2, &err_id)) {
+		if (err_named) {
+			fd = tl_high_fd(2);
+		} else if (err_pipe) { /* a socket: nothing */
+			int ref =
+			    (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
+			                         O_PATH | O_CLOEXEC, 0, 0, 0);
+			if (ref >= 0) { /* else no /proc: fd 2 only */
+				fd = tl_high_fd(ref);
+				tl_raw_syscall(SYS_close, ref, 0, 0);
+				if (fd >= 0 && !is(fd, &err_id)) { /* fd 2 changed meanwhile */
+					tl_raw_syscall(SYS_close, fd, 0, 0);
+					fd = -1;
+				}
+				reopen = fd >= 0;
+			}
+		}
 	}
-	if (!err_pipe)
-		return; /* a socket: nothing */
-	int ref = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd/2",
-	                               O_PATH | O_CLOEXEC, 0, 0, 0);
-	if (ref < 0)
-		return; /* no /proc: fd 2 only */
-	int fd = tl_high_fd(ref);
-	tl_raw_syscall(SYS_close, ref, 0, 0);
-	if (fd >= 0 && !is(fd, &err_id)) { /* fd 2 changed meanwhile (another thread) */
-		tl_raw_syscall(SYS_close, fd, 0, 0);
-		return;
-	}
-	err_reopen = fd >= 0;
+	err_reopen = reopen;
 	err_fd = fd;
+	atomic_store(&keep_state, fd >= 0 ? 2 : 0);
 }
 
 /* The process is ending (exit.c, when the check before the teardown ends): a writing copy of fd 2,
@@ -288,7 +322,8 @@ static int open_again(const char *path, bool ours)
 	return reopened = fd;
 }
 
-/* Where a message goes: fd 2 while it is still the original stderr; else our descriptor, if
+/* Where a message goes: fd 2 while it is still the original stderr (where no stat call can tell,
+ * while no call of the program's has closed or replaced it: fd2_moved); else our descriptor, if
  * it is still ours (a program that closes every descriptor and opens files until the table is
  * full gets our number for its own data, which must not receive the report); else, for a file
  * or terminal whose copy the program closed too (close_range(0, ~0U)), the same file by its
@@ -299,7 +334,8 @@ static int stderr_fd(void)
 	/* unless the teardown closed it (closefrom(3)) or gave its number to something else */
 	if (ending_err_fd >= 0 && cloexec(ending_err_fd) && is_ours(ending_err_fd, &err_id))
 		return ending_err_fd;
-	if (is(2, &err_id))
+	int two = same_file(2, &err_id);
+	if (two == 1 || (two < 0 && !atomic_load_explicit(&fd2_moved, memory_order_relaxed)))
 		return 2;
 	if (err_fd < 0 || !cloexec(err_fd) || !is_ours(err_fd, &err_id))
 		return err_path[0] == '/' ? open_again(err_path, false) : -1;

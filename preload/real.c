@@ -463,8 +463,8 @@ bool tl_in_libc_function(uintptr_t a, const char *const *names, int n)
 }
 
 /* n bytes of this process's memory at src, copied by the kernel: false instead of a fault when
- * a page is gone (an object another thread dlclose'd meanwhile). */
-static bool copy_mapped(void *dst, uintptr_t src, size_t n)
+ * a page is gone (an object another thread dlclose'd meanwhile) or unreadable. */
+bool tl_copy_mapped(void *dst, uintptr_t src, size_t n)
 {
 	struct iovec local = {dst, n}, remote = {(void *)src, n};
 	return tl_raw_syscall6(SYS_process_vm_readv, tl_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0),
@@ -496,10 +496,11 @@ enum tl_code_owner tl_code_owner(uintptr_t a)
 	ElfW(Phdr) ph[24];
 	const ElfW(Ehdr) *eh = &ehdr;
 	if ((start & 0xfff) != 0 || (uintptr_t)r.dlfo_map_end - start < 4096 ||
-	    !copy_mapped(&ehdr, start, sizeof(ehdr)) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phnum > TL_ARRAY_SIZE(ph) ||
+	    !tl_copy_mapped(&ehdr, start, sizeof(ehdr)) ||
+	    memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+	    eh->e_phnum > TL_ARRAY_SIZE(ph) ||
 	    eh->e_phoff + (uintptr_t)eh->e_phnum * sizeof(ElfW(Phdr)) > 4096 ||
-	    !copy_mapped(ph, start + eh->e_phoff, eh->e_phnum * sizeof(ElfW(Phdr))))
+	    !tl_copy_mapped(ph, start + eh->e_phoff, eh->e_phnum * sizeof(ElfW(Phdr))))
 		return TL_CODE_UNKNOWN;
 	uintptr_t base = r.dlfo_link_map->l_addr;
 	bool code = false;
@@ -509,7 +510,8 @@ enum tl_code_owner tl_code_owner(uintptr_t a)
 	if (!code)
 		return TL_CODE_NONE;
 	unsigned char before[7];
-	if (!copy_mapped(before, a - sizeof(before), sizeof(before)) || !tl_ends_with_call(before))
+	if (!tl_copy_mapped(before, a - sizeof(before), sizeof(before)) ||
+	    !tl_ends_with_call(before))
 		return TL_CODE_NONE;
 	struct link_map *l = r.dlfo_link_map;
 	if (l == libc_map())

@@ -613,7 +613,7 @@ static void finish(struct tl_thread *t)
 /* Before the first thread, not at start (a process that starts no thread would pay for them:
  * docs/internals.md, Process start): the reset of a child forked before our fork handlers
  * existed, the fork handlers, the key, whose pthread_key_create costs a lazy binding and a
- * page of libc's data, and the reference to a pipe stderr. */
+ * page of libc's data, and what stderr is. */
 static struct tl_once first_thread_once = TL_ONCE_INIT;
 
 /* Read by every process's exit path (exit.c nothing_to_check), hence with the start data.
@@ -637,7 +637,7 @@ static void before_first_thread(void)
 	if (have_exit_key)
 		find_specific_used();
 	find_tls_dtors();
-	tl_log_keep_stderr();
+	tl_log_note_stderr();
 }
 
 TL_START_CODE void tl_registry_init(void)

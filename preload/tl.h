@@ -50,7 +50,7 @@ void tl_options_print_help(void);
 /* ---- logging and output (log.c) ---- */
 void tl_log_fds_closing(long lo, long hi); /* the program closes or replaces lo..hi */
 void tl_log_note_stdout(void); /* log_path=stdout: fd 1 is the report's standard output */
-void tl_log_keep_stderr(void); /* before the first thread: see log.c */
+void tl_log_note_stderr(void); /* before the first thread: see log.c */
 void tl_log_hold_stderr(void); /* the process is ending: see log.c */
 void tl_log_after_fork_child(void);
 int tl_output_again(int fd); /* see log.c */
@@ -66,6 +66,7 @@ bool tl_pc_in_unwinder(uintptr_t pc);
  * and a system call of the program that may close or replace descriptors. */
 int tl_unwinder_fd(int fd, uintptr_t caller);
 int tl_unwinder_pipe_fd(int end);
+long tl_unwinder_check_mem(long addr, long n); /* -2: no answer, write to the pipe */
 void tl_fds_touched_by_syscall(long nr, long a1, long a2);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */

@@ -23,15 +23,23 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const s
 #define FD_CALL(type, name, fd, realcall) TL_BLOCKING(type, name, TL_OBJ_FD, fd, 0, realcall)
 
 /* libunwind's pipe (docs/internals.md, "Descriptors of our own"). libunwind checks memory by
- * writing a byte of it to a pipe, opened when it starts and again when a read of it fails, at
- * the lowest free numbers: our pipe2 and pipe move that pair to high numbers, so that the
- * program's next open() still returns 3. The numbers live in libunwind's static array, and the
- * program may take them (dup2 of its log onto 1001, a close of every descriptor, then opens):
- * libunwind then wrote its bytes into the program's file, read the program's data, or closed
- * the program's descriptor to open its pipe again. So the numbers libunwind holds stand for a
- * pipe of ours: its read, write (through syscall()) and close of them are served by that pipe,
+ * writing a byte of it to a pipe (EFAULT: unreadable), which it opens when it starts and again
+ * when a read of it fails. A pipe costs the program two descriptors: one that opens files until
+ * EMFILE got two fewer once it had started a thread. So libunwind is given two numbers that no
+ * descriptor can have (above the kernel's largest, fs.nr_open's maximum 2147483584), and its calls
+ * on them are answered here: its write of a byte is a process_vm_readv of that byte (the same
+ * answer, the same one system call), its read of the pipe finds it empty (EAGAIN), its close does
+ * nothing. Under a seccomp filter, or where process_vm_readv is refused, libunwind gets a real
+ * pipe, moved to high numbers so that the program's next open() still returns 3. The program may
+ * then take those numbers (dup2 of its log onto 1001, a close of every descriptor, then opens):
+ * libunwind would write its bytes into the program's file, read the program's data, or close the
+ * program's descriptor to open its pipe again. So the numbers libunwind holds stand for a pipe
+ * of ours: its read, write (through syscall()) and close of them are served by that pipe,
  * which is made again when the program has touched its numbers (close, dup2, dup3,
  * close_range, closefrom, or their system calls). */
+#define UNW_NO_FD_READ (INT_MAX - 2) /* + 1 must not overflow: tl_real.unwinder_read */
+#define UNW_NO_FD_WRITE (INT_MAX - 1)
+static bool unw_no_fd;             /* libunwind holds the two numbers above, no pipe */
 static int unw_nums[2] = {-1, -1}; /* what libunwind holds */
 static int unw_real[2] = {-1, -1}; /* the pipe they stand for */
 static _Atomic bool unw_touched;   /* the program closed or replaced a number of unw_real */
@@ -132,6 +140,40 @@ int tl_unwinder_fd(int fd, uintptr_t caller)
 	return fd == unw_nums[0] ? 0 : 1;
 }
 
+/* libunwind opening its pipe: two numbers without descriptors, when process_vm_readv answers
+ * (true: fds is set, no pipe is made). Not under a seccomp filter, which may kill the process
+ * for a system call it does not allow (systemd's SystemCallFilter does by default) rather than
+ * refuse it: there, the pipe as libunwind would have had it. */
+static bool unwinder_pipe_no_fd(int *fds, uintptr_t caller)
+{
+	char probe = 1, copy = 0;
+	if (!tl_pc_in_unwinder(caller) || tl_seccomp_filtered() ||
+	    !tl_copy_mapped(&copy, (uintptr_t)&probe, 1))
+		return false;
+	pthread_mutex_lock(&unw_lock);
+	unw_nums[0] = fds[0] = UNW_NO_FD_READ;
+	unw_nums[1] = fds[1] = UNW_NO_FD_WRITE;
+	tl_real.unwinder_read = UNW_NO_FD_READ + 1;
+	unw_real[0] = unw_real[1] = -1;
+	unw_no_fd = true;
+	pthread_mutex_unlock(&unw_lock);
+	return true;
+}
+
+/* libunwind's check of n bytes at addr, its write to the pipe's write end: 1 when the
+ * kernel can read them (as the pipe's write returned), else -1 with errno EFAULT. Without the
+ * numbers above, -2: the caller writes to the pipe they stand for. */
+long tl_unwinder_check_mem(long addr, long n)
+{
+	if (!unw_no_fd)
+		return -2;
+	char byte;
+	if (n >= 1 && tl_copy_mapped(&byte, (uintptr_t)addr, 1))
+		return 1;
+	errno = EFAULT;
+	return -1;
+}
+
 static void unwinder_pipe(int *fds, uintptr_t caller)
 {
 	if (!tl_pc_in_unwinder(caller))
@@ -143,12 +185,15 @@ static void unwinder_pipe(int *fds, uintptr_t caller)
 	tl_real.unwinder_read = fds[0] + 1;
 	if (!unw_record(fds))
 		unw_real[0] = unw_real[1] = -1;
+	unw_no_fd = false;
 	atomic_store(&unw_touched, false);
 	pthread_mutex_unlock(&unw_lock);
 }
 
 TL_EXPORT int pipe2(int fds[2], int flags)
 {
+	if (TL_UNLIKELY(unwinder_pipe_no_fd(fds, (uintptr_t)__builtin_return_address(0))))
+		return 0;
 	int r = TL_REAL(pipe2)(fds, flags);
 	if (r == 0)
 		unwinder_pipe(fds, (uintptr_t)__builtin_return_address(0));
@@ -157,6 +202,8 @@ TL_EXPORT int pipe2(int fds[2], int flags)
 
 TL_EXPORT int pipe(int fds[2])
 {
+	if (TL_UNLIKELY(unwinder_pipe_no_fd(fds, (uintptr_t)__builtin_return_address(0))))
+		return 0;
 	int r = TL_REAL(pipe)(fds);
 	if (r == 0)
 		unwinder_pipe(fds, (uintptr_t)__builtin_return_address(0));
@@ -237,7 +284,11 @@ TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	if (TL_UNLIKELY(fd + 1 == tl_real.unwinder_read) &&
 	    tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0)) == 0) {
-		int real = unw_fd(0); /* libunwind draining its pipe */
+		if (unw_no_fd) { /* libunwind draining its pipe: empty */
+			errno = EAGAIN;
+			return -1;
+		}
+		int real = unw_fd(0);
 		if (real < 0) {
 			errno = EBADF;
 			return -1;

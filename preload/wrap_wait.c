@@ -216,7 +216,10 @@ TL_EXPORT long syscall(long nr, ...)
 	va_end(ap);
 	if (TL_UNLIKELY(nr == SYS_write) &&
 	    tl_unwinder_fd((int)a1, (uintptr_t)__builtin_return_address(0)) == 1) {
-		int real = tl_unwinder_pipe_fd(1); /* libunwind checking memory */
+		long r = tl_unwinder_check_mem(a2, a3); /* libunwind checking memory */
+		if (r != -2)
+			return r;
+		int real = tl_unwinder_pipe_fd(1);
 		if (real < 0) {
 			errno = EBADF;
 			return -1;

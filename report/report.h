@@ -20,6 +20,7 @@ struct tl_symbolizer;
 #include "real.h"
 #define TL_LIBC(name) TL_REAL(name)
 #define TL_LIBC_SSCANF TL_REAL(__isoc99_sscanf)
+int tl_high_fd(int fd); /* preload/log.c: fd copied to a high number (close-on-exec) */
 #else
 #define TL_LIBC(name) name
 #define TL_LIBC_SSCANF sscanf

@@ -72,6 +72,20 @@ struct tl_symbolizer {
 
 bool tl_sym_system_lines = false;
 
+#ifdef TL_PRELOADED
+/* The descriptors libdwfl holds for the library's symbolizer, and what they were: the program
+ * may close them (closefrom(3)) and open its own files at their numbers, and libdwfl's
+ * dwfl_end would then close the program's files (tl_sym_close). */
+#define KEPT_MAX 64
+static struct {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+} kept[KEPT_MAX];
+static size_t nkept;
+static bool kept_lost; /* one was not recorded: none can be vouched for */
+#endif
+
 static char *keep(struct tl_symbolizer *s, char *str)
 {
 	if (str == NULL)
@@ -231,6 +245,10 @@ struct tl_symbolizer *tl_sym_get(void)
 void tl_sym_forget(void)
 {
 	cached = NULL; /* after fork: the child's maps are the parent's, but keep it simple */
+#ifdef TL_PRELOADED
+	nkept = 0; /* the parent's symbolizer, which this child never ends */
+	kept_lost = false;
+#endif
 }
 
 /* ---- modules ----
@@ -388,6 +406,73 @@ int tl_open_regular(const char *path)
 	return fd;
 }
 
+/* A module's file as an Elf of its own, read through a private mapping, its descriptor no longer
+ * needed (NULL: keep using the descriptor). libdwfl keeps the descriptor of a file it opens until
+ * the symbolizer ends, and the library reuses one symbolizer from check to check
+ * (tl_sym_get): each module a mid-run report named kept a descriptor of the program's, at the
+ * lowest free number, for the rest of its life (docs/internals.md, "Descriptors of our own"). */
+
+/* A descriptor libdwfl keeps: in the library, moved to a high number (preload/log.c
+ * tl_high_fd), so that the program's next open() returns what it would without us, and
+ * recorded. */
+static int tl_fd_kept(int fd)
+{
+#ifdef TL_PRELOADED
+	if (fd >= 0 && fd < 1000) {
+		int high = tl_high_fd(fd);
+		if (high > fd) {
+			close(fd);
+			fd = high;
+		}
+	}
+	/* the kernel's fstat: an interposer's (libfaketime's) may be called after its destructor
+	 * here (docs/internals.md, Process start, the paragraph on libfaketime) */
+	struct stat st;
+	if (fd >= 0 && nkept < KEPT_MAX && tl_raw_syscall(SYS_fstat, fd, (long)&st, 0) == 0) {
+		kept[nkept].fd = fd;
+		kept[nkept].dev = st.st_dev;
+		kept[nkept].ino = st.st_ino;
+		nkept++;
+	} else if (fd >= 0) {
+		kept_lost = true;
+	}
+#endif
+	return fd;
+}
+
+/* May libdwfl close the descriptors it holds (dwfl_end)? Only while each is still the file it
+ * opened; otherwise the symbolizer is left as it is (its memory is lost, the program's files
+ * stay open). Forgets them. */
+static bool kept_unchanged(void)
+{
+#ifdef TL_PRELOADED
+	bool same = !kept_lost;
+	for (size_t i = 0; i < nkept && same; i++) {
+		struct stat st;
+		same = tl_raw_syscall(SYS_fstat, kept[i].fd, (long)&st, 0) == 0 &&
+		       st.st_dev == kept[i].dev && st.st_ino == kept[i].ino;
+	}
+	nkept = 0;
+	kept_lost = false;
+	return same;
+#else
+	return true;
+#endif
+}
+
+static Elf *elf_without_fd(int fd)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
+	if (e == NULL)
+		return NULL;
+	/* FDREAD reads what is not mapped, then marks the descriptor unused, as FDDONE does */
+	if (elf_kind(e) != ELF_K_ELF || elf_cntl(e, ELF_C_FDREAD) != 0) {
+		elf_end(e);
+		return NULL;
+	}
+	return e;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
                     char **file_name, Elf **elfp)
 {
@@ -407,9 +492,15 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		path = "/proc/self/exe";
 		fd = tl_open_regular(path);
 	}
-	if (fd >= 0)
-		*file_name = strdup(path);
-	return fd;
+	if (fd < 0)
+		return -1;
+	*file_name = strdup(path);
+	Elf *e = elf_without_fd(fd);
+	if (e == NULL)
+		return tl_fd_kept(fd);
+	close(fd);
+	*elfp = e;
+	return -1;
 }
 
 /* CRC-32 of a file, as .gnu_debuglink records it. */
@@ -677,7 +768,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		fd = debuginfod_fetch(mod, modname, o, file_name, debuglink, crc,
 		                      debuginfo_file_name);
 #endif
-	return fd;
+	return tl_fd_kept(fd); /* libdwfl keeps it (elf_without_fd says why) */
 }
 
 /* ---- modules unloaded since ----
@@ -809,9 +900,11 @@ void tl_sym_close(struct tl_symbolizer *s)
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
 	free(s->strings);
+	bool may_close = kept_unchanged();
 	if (s->dwfl) {
 		dwfl_getmodules(s->dwfl, free_mod_data, NULL, 0);
-		dwfl_end(s->dwfl);
+		if (may_close)
+			dwfl_end(s->dwfl);
 	}
 	for (size_t i = 0; i < s->nfiles; i++) {
 		if (s->files[i].dwfl) {
