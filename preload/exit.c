@@ -650,41 +650,55 @@ static void teardown_wait_written(void)
 		raw_nap_ms(1);
 }
 
+/* The early check's report, from a path that ends the process during the teardown (a dying
+ * thread: teardown_died_of; _exit: teardown_cut): the first such caller writes it where it went
+ * (found again: tl_output_again), if it still holds (the teardown may have joined or stopped a
+ * thread the check found: a pool joined, then an abort), and then note (NULL: none); the others
+ * wait until it is written. -1: another caller wrote it; else whether it held. */
+static int teardown_write_early(void (*note)(int fd, bool holds, int arg), int arg)
+{
+	int none = TD_NONE;
+	if (!atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
+		teardown_wait_written();
+		return -1;
+	}
+	bool holds = early_result_holds(early_status, false, true);
+	bool out = holds && early_result.out != NULL;
+	int fd = out || note != NULL ? tl_output_again(early_fd) : -1;
+	if (out)
+		tl_output_write(fd, early_result.out, early_result.len);
+	if (note != NULL)
+		note(fd, holds, arg);
+	atomic_store(&teardown_report, TD_WRITTEN);
+	return holds;
+}
+
+/* What teardown_died_of adds to the report: the signal that ended the process. */
+static void died_note(int fd, bool holds, int sig)
+{
+	const char *abbrev = TL_REAL(sigabbrev_np)(sig); /* glibc's table: no allocation, no lock */
+	if (tl_opt.format == TL_FORMAT_JSON)
+		return;
+	char note[320];
+	int n = snprintf(note, sizeof(note),
+	                 holds ? "threadleak: then SIG%s ended the process during its teardown "
+	                         "(exit handlers and destructors): this report is the check's "
+	                         "from before the teardown, the exit status the signal's\n"
+	                       : "\nthreadleak: SIG%s ended the process during its teardown (exit "
+	                         "handlers and destructors), after the threads the exit check had "
+	                         "found changed there: no report\n",
+	                 abbrev ? abbrev : "?");
+	tl_output_write(fd, note, (size_t)n);
+}
+
 static void teardown_died_of(int sig, siginfo_t *si, void *context)
 {
 	(void)context;
 	int e = errno;
 	teardown_default(sig);
-	int none = TD_NONE;
-	if (!tl_own_process() || early_result.out == NULL) {
-		/* a child forked during the teardown: not its report */
-	} else if (atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
-		int fd = tl_output_again(early_fd);
-		/* the teardown may have joined or stopped a thread the check found (a pool joined,
-		 * then an abort): its report no longer holds, and is not written */
-		bool holds = early_result_holds(early_status, false, true);
-		if (holds)
-			tl_output_write(fd, early_result.out, early_result.len);
-		const char *abbrev =
-		    TL_REAL(sigabbrev_np)(sig); /* glibc's table: no allocation, no lock */
-		if (tl_opt.format != TL_FORMAT_JSON) {
-			char note[320];
-			int n = snprintf(
-			    note, sizeof(note),
-			    holds ? "threadleak: then SIG%s ended the process during its "
-			            "teardown (exit handlers and destructors): this report "
-			            "is the check's from before the teardown, the exit "
-			            "status the signal's\n"
-			          : "\nthreadleak: SIG%s ended the process during its teardown "
-			            "(exit handlers and destructors), after the threads the "
-			            "exit check had found changed there: no report\n",
-			    abbrev ? abbrev : "?");
-			tl_output_write(fd, note, (size_t)n);
-		}
-		atomic_store(&teardown_report, TD_WRITTEN);
-	} else {
-		teardown_wait_written();
-	}
+	/* a child forked during the teardown: not its report */
+	if (tl_own_process() && early_result.out != NULL)
+		(void)teardown_write_early(died_note, sig);
 	/* Then the default action, as without us. A fault the kernel raised (si_code > 0) comes
 	 * back when the instruction runs again, with its own address and code (the core shows
 	 * them); one sent (abort, raise, kill) is sent again, blocked until we return. */
@@ -1435,19 +1449,9 @@ static int teardown_cut(int status)
 		}
 	} else {
 		release_teardown_deaths();
-		int none = TD_NONE;
-		if (atomic_compare_exchange_strong(&teardown_report, &none, TD_WRITING)) {
-			if (early_result_holds(early_status, false, true)) {
-				if (early_result.out != NULL)
-					tl_output_write(tl_output_again(early_fd), early_result.out,
-					                early_result.len);
-				leaked = early_leaked;
-			}
-			atomic_store(&teardown_report, TD_WRITTEN);
-		} else {
-			teardown_wait_written(); /* a dying thread writes it, and ends the process
-			                          */
-		}
+		/* else a dying thread writes it, and ends the process */
+		if (teardown_write_early(NULL, 0) == 1)
+			leaked = early_leaked;
 	}
 	errno = e;
 	return leaked > 0 && status == 0 && tl_opt.exitcode != 0 ? tl_opt.exitcode : status;
