@@ -12,7 +12,18 @@ struct tl_deps tl_deps;
 #define TL_XSTR_(x) #x
 #define TL_XSTR(x) TL_XSTR_(x)
 
-static bool unwind_ok, dw_ok;
+static _Atomic bool unwind_ok, dw_ok;
+/* The last load failed for a reason that passes (descriptors or memory exhausted: a program at
+ * its RLIMIT_NOFILE when a check first needed libdw): tried again at the next need, instead of
+ * going without names and lines, or stacks, for the rest of the run. */
+static _Atomic bool unwind_again, dw_again;
+static pthread_mutex_t again_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool passing(const char *err)
+{
+	return err != NULL &&
+	       (strstr(err, "Too many open files") || strstr(err, "Cannot allocate memory"));
+}
 static pthread_once_t dw_once = PTHREAD_ONCE_INIT, demangle_once = PTHREAD_ONCE_INIT;
 static char *(*demangle_fn)(const char *, int);
 
@@ -56,9 +67,13 @@ static void load_unwind(void)
 	static const char *const names[] = {"libunwind.so.8", "libunwind.so", NULL};
 	void *h = open_first(names);
 	if (h == NULL) {
-		tl_warn("cannot load libunwind (%s): stacks are not available", TL_REAL(dlerror)());
+		const char *err = TL_REAL(dlerror)();
+		if (!unwind_again)
+			tl_warn("cannot load libunwind (%s): stacks are not available", err);
+		unwind_again = passing(err);
 		return;
 	}
+	unwind_again = false;
 	bool ok = true;
 #define TL_UNW_LOAD(sym, member) \
 	ok = ok && (*(void **)&tl_deps.member = TL_REAL(dlsym)(h, TL_XSTR(sym))) != NULL;
@@ -89,10 +104,14 @@ static void load_dw(void)
 	static const char *const names[] = {"libdw.so.1", "libdw.so", NULL};
 	void *h = open_first(names);
 	if (h == NULL) {
-		tl_warn("cannot load libdw (%s): frames are shown without names and lines",
-		        TL_REAL(dlerror)());
+		const char *err = TL_REAL(dlerror)();
+		if (!dw_again)
+			tl_warn("cannot load libdw (%s): frames are shown without names and lines",
+			        err);
+		dw_again = passing(err);
 		return;
 	}
+	dw_again = false;
 	bool ok = true;
 #define TL_DW_LOAD(sym) ok = ok && (*(void **)&tl_deps.sym##_ = TL_REAL(dlsym)(h, #sym)) != NULL;
 	TL_DW_FUNCS(TL_DW_LOAD)
@@ -107,12 +126,24 @@ bool tl_deps_unwind(void)
 {
 	static struct tl_once once = TL_ONCE_INIT; /* asked by every pthread_create */
 	tl_once(&once, load_unwind);
+	if (TL_UNLIKELY(unwind_again)) {
+		pthread_mutex_lock(&again_lock);
+		if (unwind_again && !unwind_ok)
+			load_unwind();
+		pthread_mutex_unlock(&again_lock);
+	}
 	return unwind_ok;
 }
 
 bool tl_deps_dw(void)
 {
 	TL_REAL(pthread_once)(&dw_once, load_dw);
+	if (TL_UNLIKELY(dw_again)) {
+		pthread_mutex_lock(&again_lock);
+		if (dw_again && !dw_ok)
+			load_dw();
+		pthread_mutex_unlock(&again_lock);
+	}
 	return dw_ok;
 }
 

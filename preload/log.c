@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,18 +97,20 @@ static bool is_ours(int fd, const struct ident *id)
 }
 
 /* A high number, so that the program's own descriptors keep the numbers they would have had
- * without us (programs and tests often expect the next open() to return 3); at most 1000, as a
- * number near a limit of a million would grow the kernel's descriptor table. Under a small
- * limit (ulimit -n 64), the top three numbers below it: a program with no thread got 4 from its
- * first open(), our copy of stderr having taken 3. */
+ * without us (programs and tests often expect the next open() to return 3): from FD_SETSIZE
+ * (1024) where the limit allows, out of select()'s reach (at 1000, a program that opened 1021
+ * files got 1024 for its last one, and select() on it aborted), and no higher, as a number near
+ * a limit of a million would grow the kernel's descriptor table; else 16 below the limit.
+ * Under a small limit (ulimit -n 64), the top three numbers below it: a program with no thread
+ * got 4 from its first open(), our copy of stderr having taken 3. */
 TL_START_CODE int tl_high_fd(int fd)
 {
 	struct rlimit rl;
 	int min = 3;
 	if (tl_raw_syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0) {
 		if (rl.rlim_cur > 64)
-			min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > 1000
-			          ? 1000
+			min = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur - 16 > FD_SETSIZE
+			          ? FD_SETSIZE
 			          : (int)rl.rlim_cur - 16;
 		else if (rl.rlim_cur > 6) /* the three we hold: the stderr copy, libunwind's pipe */
 			min = (int)rl.rlim_cur - 3;
@@ -139,10 +142,10 @@ static char err_path[256];
  * cat` would wait for a daemon that cmd started and that sent its own stdio to /dev/null.
  * For a pipe we keep an O_PATH reference, which is not a writer, and open it again to write
  * (possible only while the pipe still has a reader); for a file or a terminal, a copy and its
- * path; for a socket, nothing. Both are taken when the program is about to close or replace
- * fd 2 (keep_stderr), not before: held from the first thread on, the descriptor was one fewer
- * for the program (one that opened files until EMFILE counted one fewer once it had started
- * a thread; docs/internals.md, "Descriptors of our own").
+ * path; for a socket, nothing. Both are taken when the program, once it has a thread, is about
+ * to close or replace fd 2 (keep_stderr), not before: held from the first thread on, the
+ * descriptor was one fewer for the program (one that opened files until EMFILE counted one
+ * fewer once it had started a thread; docs/internals.md, "Descriptors of our own").
  *
  * What fd 2 is (its identity) is read once, when first needed: before the program's first
  * thread, before a call of the program's that closes or replaces fd 2 (tl_log_fds_closing:
@@ -236,24 +239,30 @@ void tl_log_note_stdout(void)
 		ident_of(1, &out_id);
 }
 
-/* When the program is about to close or replace fd 2 (tl_log_fds_closing), in the process
- * itself (a vfork child's descriptors are not its parent's: tl_own_process), while fd 2 is still
- * the original stderr: a copy of a file or a terminal at a high number, or for a pipe an O_PATH
- * reference. Once: two threads closing fd 2 at the same time take one, and a signal handler
- * that closes it while its thread is taking one goes without. A program whose fd 2 moves
- * without a call we see gets its report by the path read before its first thread (a file or
- * a terminal), or on fd 2 if that is the pipe again at the report, else nowhere. */
+/* When the program is about to close or replace fd 2 (tl_log_fds_closing) after its first
+ * thread, in the process itself, while fd 2 is still the original stderr: a copy of a file or
+ * a terminal at a high number, or for a pipe an O_PATH reference. Not before the first thread:
+ * a process without threads has nothing to report, and would hold the launcher's log or
+ * terminal for nothing (a daemon); and its pid may not be known yet, where a vfork child
+ * (Python's subprocess with stderr=DEVNULL: vfork, then dup2 onto fd 2) that took it would
+ * write its own pid into its parent's memory. The pid is compared before anything is written:
+ * a vfork child's descriptors are not its parent's. Once: two threads closing fd 2 at the same
+ * time take one, and a signal handler that closes it while its thread is taking one goes
+ * without. A program whose fd 2 moves before its first thread, or without a call we see, gets
+ * its report by the path read then (a file or a terminal), or on fd 2 if that is the pipe again
+ * at the report, else nowhere. */
 static atomic_int keep_state; /* 0 none taken, 1 being taken, 2 taken */
 
 static void keep_stderr(void)
 {
 	int none = 0;
 	if (TL_LIKELY(atomic_load_explicit(&keep_state, memory_order_relaxed) != 0) ||
-	    !atomic_compare_exchange_strong(&keep_state, &none, 1))
+	    !atomic_load_explicit(&tl_threads_started, memory_order_relaxed) || tl_pid == 0 ||
+	    tl_getpid() != tl_pid || !atomic_compare_exchange_strong(&keep_state, &none, 1))
 		return;
 	int fd = -1;
 	bool reopen = false;
-	if (tl_own_process() && is(2, &err_id)) {
+	if (is(2, &err_id)) {
 		if (err_named) {
 			fd = tl_high_fd(2);
 		} else if (err_pipe) { /* a socket: nothing */
@@ -302,6 +311,10 @@ void tl_log_after_fork_child(void)
 	if (ending_out_fd >= 0)
 		close(ending_out_fd);
 	ending_err_fd = ending_out_fd = -1;
+	/* forked while another thread was taking the copy of stderr: that thread is not here to
+	 * finish it, and the child takes its own when it moves fd 2 */
+	int taking = 1;
+	atomic_compare_exchange_strong(&keep_state, &taking, 0);
 }
 
 static int reopened = -1; /* the last descriptor stderr_fd opened anew: checked again later */

@@ -67,7 +67,7 @@ bool tl_pc_in_unwinder(uintptr_t pc);
 int tl_unwinder_fd(int fd, uintptr_t caller);
 int tl_unwinder_pipe_fd(int end);
 long tl_unwinder_check_mem(long addr, long n); /* -2: no answer, write to the pipe */
-void tl_fds_touched_by_syscall(long nr, long a1, long a2);
+void tl_fds_touched_by_syscall(long nr, long a1, long a2, long a3);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */
 void tl_output(const char *buf, size_t len);

@@ -74,6 +74,8 @@ static void move_high(int fds[2])
 		if (high > fds[i]) {
 			tl_raw_syscall(SYS_close, fds[i], 0, 0);
 			fds[i] = high;
+		} else if (high >= 0) { /* no higher number free: a lower one, not kept */
+			tl_raw_syscall(SYS_close, high, 0, 0);
 		}
 	}
 }
@@ -116,13 +118,21 @@ static void fds_touched(long lo, long hi)
 			atomic_store(&unw_touched, true);
 }
 
-void tl_fds_touched_by_syscall(long nr, long a1, long a2)
+/* Does dup2/dup3(old, new) close or replace new? Not when old is new (dup2 returns it, dup3
+ * fails), nor when old is no descriptor (EBADF): a call that changes nothing must not make the
+ * copy of stderr (log.c keep_stderr). old is looked at only for fd 2. */
+static bool dup_replaces(long old, long new)
+{
+	return old != new && (new != 2 || tl_raw_syscall(SYS_fcntl, old, F_GETFD, 0) >= 0);
+}
+
+void tl_fds_touched_by_syscall(long nr, long a1, long a2, long a3)
 {
 	if (nr == SYS_close)
 		fds_touched(a1, a1);
-	else if (nr == SYS_dup2 || nr == SYS_dup3)
+	else if ((nr == SYS_dup2 || nr == SYS_dup3) && dup_replaces(a1, a2))
 		fds_touched(a2, a2);
-	else if (nr == SYS_close_range)
+	else if (nr == SYS_close_range && !(a3 & CLOSE_RANGE_CLOEXEC))
 		fds_touched((unsigned)a1, (unsigned)a2);
 }
 
@@ -162,14 +172,29 @@ static bool unwinder_pipe_no_fd(int *fds, uintptr_t caller)
 
 /* libunwind's check of n bytes at addr, its write to the pipe's write end: 1 when the
  * kernel can read them (as the pipe's write returned), else -1 with errno EFAULT. Without the
- * numbers above, -2: the caller writes to the pipe they stand for. */
+ * numbers above, -2: the caller writes to the pipe they stand for. A process_vm_readv refused
+ * (a seccomp filter installed since) makes that pipe: the numbers stand for it from then on,
+ * as for a pipe libunwind opened (unw_fd). */
 long tl_unwinder_check_mem(long addr, long n)
 {
 	if (!unw_no_fd)
 		return -2;
 	char byte;
-	if (n >= 1 && tl_copy_mapped(&byte, (uintptr_t)addr, 1))
+	struct iovec local = {&byte, 1}, remote = {(void *)addr, 1};
+	long r = n < 1 ? -EFAULT
+	               : tl_raw_syscall6(SYS_process_vm_readv, tl_gettid(), (long)&local, 1,
+	                                 (long)&remote, 1, 0);
+	if (r == 1)
 		return 1;
+	if (r == -EPERM || r == -ENOSYS) {
+		pthread_mutex_lock(&unw_lock);
+		int fds[2];
+		if (unw_no_fd && high_pipe(fds) && unw_record(fds))
+			unw_no_fd = false;
+		pthread_mutex_unlock(&unw_lock);
+		if (!unw_no_fd)
+			return -2;
+	}
 	errno = EFAULT;
 	return -1;
 }
@@ -225,19 +250,22 @@ TL_EXPORT int close(int fd)
 
 TL_EXPORT int dup2(int old, int new)
 {
-	fds_touched(new, new);
+	if (dup_replaces(old, new))
+		fds_touched(new, new);
 	return TL_REAL(dup2)(old, new);
 }
 
 TL_EXPORT int dup3(int old, int new, int flags)
 {
-	fds_touched(new, new);
+	if (dup_replaces(old, new))
+		fds_touched(new, new);
 	return TL_REAL(dup3)(old, new, flags);
 }
 
 TL_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 {
-	fds_touched(lo, hi);
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) /* that only marks them */
+		fds_touched(lo, hi);
 	return TL_REAL(close_range)(lo, hi, flags);
 }
 
@@ -305,6 +333,20 @@ TL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
+	/* a libunwind built without syscall() checks memory with write() (the constant costs no
+	 * load: one compare on this path) */
+	if (TL_UNLIKELY(fd == UNW_NO_FD_WRITE) &&
+	    tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0)) == 1) {
+		long r = tl_unwinder_check_mem((long)buf, (long)n);
+		if (r != -2)
+			return r;
+		int real = unw_fd(1);
+		if (real < 0) {
+			errno = EBADF;
+			return -1;
+		}
+		return TL_REAL(write)(real, buf, n);
+	}
 	FD_CALL(ssize_t, "write", fd, TL_REAL(write)(fd, buf, n));
 }
 

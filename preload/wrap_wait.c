@@ -227,7 +227,7 @@ TL_EXPORT long syscall(long nr, ...)
 		a1 = real;
 	} else if (TL_UNLIKELY(nr == SYS_close || nr == SYS_dup2 || nr == SYS_dup3 ||
 	                       nr == SYS_close_range)) {
-		tl_fds_touched_by_syscall(nr, a1, a2);
+		tl_fds_touched_by_syscall(nr, a1, a2, a3);
 	} else if (TL_UNLIKELY(nr == SYS_clone || nr == SYS_clone3)) {
 		tl_clone_before();
 	}

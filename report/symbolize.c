@@ -76,13 +76,13 @@ bool tl_sym_system_lines = false;
 /* The descriptors libdwfl holds for the library's symbolizer, and what they were: the program
  * may close them (closefrom(3)) and open its own files at their numbers, and libdwfl's
  * dwfl_end would then close the program's files (tl_sym_close). */
-#define KEPT_MAX 64
-static struct {
+struct kept_fd {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-} kept[KEPT_MAX];
-static size_t nkept;
+};
+static struct kept_fd *kept;
+static size_t nkept, capkept;
 static bool kept_lost; /* one was not recorded: none can be vouched for */
 #endif
 
@@ -228,14 +228,28 @@ static int read_counts(struct dl_phdr_info *info, size_t size, void *data)
 static struct tl_symbolizer *cached;
 static struct phdr_counts cached_counts;
 
+/* A file could not be opened for want of descriptors or memory (a program at its
+ * RLIMIT_NOFILE during a check): libdwfl keeps that failure for the module, so the symbolizer
+ * is not reused. */
+static bool sym_incomplete;
+
+static void note_open_failure(void)
+{
+	if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+		sym_incomplete = true;
+}
+
 /* Checks reuse one symbolizer (a test runner may check a thousand times) until a library is
- * loaded or unloaded. */
+ * loaded or unloaded, or it lacked something for a reason that passes: libdw, or a file
+ * (sym_incomplete). */
 struct tl_symbolizer *tl_sym_get(void)
 {
 	struct phdr_counts now = {0, 0};
 	dl_iterate_phdr(read_counts, &now);
-	if (cached && now.adds == cached_counts.adds && now.subs == cached_counts.subs)
+	if (cached && now.adds == cached_counts.adds && now.subs == cached_counts.subs &&
+	    cached->dwfl != NULL && !sym_incomplete)
 		return cached;
+	sym_incomplete = false;
 	tl_sym_close(cached);
 	cached = tl_sym_open();
 	cached_counts = now;
@@ -423,35 +437,71 @@ static int tl_fd_kept(int fd)
 		if (high > fd) {
 			close(fd);
 			fd = high;
+		} else if (high >= 0) { /* no higher number free: a lower one, not kept */
+			close(high);
 		}
 	}
 	/* the kernel's fstat: an interposer's (libfaketime's) may be called after its destructor
 	 * here (docs/internals.md, Process start, the paragraph on libfaketime) */
 	struct stat st;
-	if (fd >= 0 && nkept < KEPT_MAX && tl_raw_syscall(SYS_fstat, fd, (long)&st, 0) == 0) {
-		kept[nkept].fd = fd;
-		kept[nkept].dev = st.st_dev;
-		kept[nkept].ino = st.st_ino;
-		nkept++;
-	} else if (fd >= 0) {
-		kept_lost = true;
+	if (fd < 0)
+		return fd;
+	if (nkept == capkept) {
+		size_t cap = capkept ? 2 * capkept : 16;
+		struct kept_fd *v = realloc(kept, cap * sizeof(*v));
+		if (v != NULL) {
+			kept = v;
+			capkept = cap;
+		}
 	}
+	if (nkept < capkept && tl_raw_syscall(SYS_fstat, fd, (long)&st, 0) == 0)
+		kept[nkept++] = (struct kept_fd){fd, st.st_dev, st.st_ino};
+	else
+		kept_lost = true;
 #endif
 	return fd;
 }
 
 /* May libdwfl close the descriptors it holds (dwfl_end)? Only while each is still the file it
- * opened; otherwise the symbolizer is left as it is (its memory is lost, the program's files
- * stay open). Forgets them. */
+ * opened, or free (the program closed it: closefrom(3)), which a placeholder of ours then
+ * takes, atomically (F_DUPFD_CLOEXEC at that number: the lowest free one from there), for
+ * dwfl_end to close. Otherwise the symbolizer is left as it is: its memory is lost, the
+ * program's files stay open. Forgets them. */
 static bool kept_unchanged(void)
 {
 #ifdef TL_PRELOADED
 	bool same = !kept_lost;
 	for (size_t i = 0; i < nkept && same; i++) {
 		struct stat st;
-		same = tl_raw_syscall(SYS_fstat, kept[i].fd, (long)&st, 0) == 0 &&
-		       st.st_dev == kept[i].dev && st.st_ino == kept[i].ino;
+		long r = tl_raw_syscall(SYS_fstat, kept[i].fd, (long)&st, 0);
+		if (r == 0)
+			same = st.st_dev == kept[i].dev && st.st_ino == kept[i].ino;
+		else if (r == -EBADF)
+			kept[i].ino = 0; /* free: a placeholder below */
+		else
+			same = false;
 	}
+	int null = -1;
+	size_t placed = 0;
+	for (; same && placed < nkept; placed++) {
+		if (kept[placed].ino != 0)
+			continue;
+		if (null < 0)
+			null = (int)tl_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/dev/null",
+			                            O_RDONLY | O_CLOEXEC, 0, 0, 0);
+		long got = null < 0
+		               ? -1
+		               : tl_raw_syscall(SYS_fcntl, null, F_DUPFD_CLOEXEC, kept[placed].fd);
+		same = got == kept[placed].fd;
+		if (got >= 0 && !same)
+			tl_raw_syscall(SYS_close, got, 0, 0);
+	}
+	if (!same) /* the placeholders made before the one that failed */
+		for (size_t i = 0; i + 1 < placed; i++)
+			if (kept[i].ino == 0)
+				tl_raw_syscall(SYS_close, kept[i].fd, 0, 0);
+	if (null >= 0)
+		tl_raw_syscall(SYS_close, null, 0, 0);
 	nkept = 0;
 	kept_lost = false;
 	return same;
@@ -492,8 +542,10 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		path = "/proc/self/exe";
 		fd = tl_open_regular(path);
 	}
-	if (fd < 0)
+	if (fd < 0) {
+		note_open_failure();
 		return -1;
+	}
 	*file_name = strdup(path);
 	Elf *e = elf_without_fd(fd);
 	if (e == NULL)

@@ -4,11 +4,16 @@ never lands in a file of the program's. The numbers open() returns do not move, 
 has as many descriptors as without threadleak: libunwind's pipe has none, and the copy of stderr
 is taken only when the program closes or replaces fd 2."""
 import os
+import resource
 import tempfile
 
 from robust import *  # noqa: F403
 
 leaky = exe("leaky")
+# where threadleak's own numbers begin (preload/log.c tl_high_fd): FD_SETSIZE, or 16 below a
+# lower limit
+soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+HIGH = 1024 if soft == resource.RLIM_INFINITY or soft - 16 > 1024 else soft - 16
 
 def run_err_file(args, **kw):
     """run(), with the program's stderr a regular file: its contents replace r.stderr."""
@@ -191,10 +196,36 @@ for json_format in (True, False):
     check(b"leaked" in r.stderr if not json_format else
           len(r.reports) == 1 and len(r.reports[0]["leaks"]) == 1,
           f"{what}: the check reports the thread", r.stderr)
-    check(all(fd >= 1000 and path.endswith(".debug") for fd, path in ours.items()),
+    check(all(fd >= HIGH and path.endswith(".debug") for fd, path in ours.items()),
           f"{what}: descriptors left open by the check: {ours}", r.stderr)
     check(filtered or int(on[3]) == int(bn[3]) - len(ours),
           f"{what}: {on[3]} files opened, bare {bn[3]}, with {len(ours)} of ours open", r.stderr)
+
+# a check made while every descriptor is taken cannot load libdw: the checks after it, once
+# descriptors are free again, name the frames (libdw was given up for the rest of the run)
+for limit in (16, 64):
+    r = run(["sh", "-c", f'ulimit -n {limit} && exec "$0" full', fdnext])
+    docs = r.checks[0] if r.checks else []
+    last = docs[-1]["leaks"] if docs else []
+    check(r.rc == 23 and r.stdout == b"done\n" and len(docs) >= 1 and len(last) == 1 and
+          "wait_forever" in functions(last[0]["stack"]),
+          f"fdnext full at ulimit -n {limit}: status {r.rc}, {len(docs)} checks, "
+          f"last stack {[f.get('function') for f in last[0]['stack']] if last else None}",
+          r.stderr)
+
+# a vfork child that moves fd 2 before its parent's first thread (Python's subprocess with
+# stderr=DEVNULL) must not take the copy of stderr, nor the pid, for its parent: the parent then
+# took itself for a fork child and, with children=0, made no exit check (status 0); and the
+# copy, in the child's table, was none for the parent, whose report was lost when it then moved
+# its own fd 2 (stderr the pipe stdout also writes to: `cmd 2>&1 | cat`)
+vforkerr = exe("vforkerr")
+for opts in ("children=0", ""):
+    r = run([vforkerr], options=opts, json_format=False)
+    check(r.rc == 23 and r.stdout == b"done\n" and b"found 1 leaked thread" in r.stderr,
+          f"vforkerr {opts}: status {r.rc}, stdout {r.stdout!r}", r.stderr)
+r = run(["sh", "-c", 'exec "$0" move 2>&1', vforkerr], json_format=False)
+check(r.rc == 23 and r.stdout.startswith(b"done\n") and b"found 1 leaked thread" in r.stdout,
+      f"vforkerr move, 2>&1: status {r.rc}, stdout {r.stdout!r}", r.stderr)
 
 # A program that puts its log on a number threadleak's pipe (libunwind's) had taken, by dup2,
 # or after closing every descriptor: libunwind wrote its bytes into the log (1002), closed the
@@ -202,7 +233,7 @@ for json_format in (True, False):
 # ended the program (141, no output). The numbers libunwind holds now stand for a pipe of ours
 # where it has a real pipe (under a seccomp filter), and no descriptor at all elsewhere.
 fdtaken = exe("fdtaken")
-for fd in (1000, 1001, 1002, 1003):
+for fd in (HIGH, HIGH + 1, HIGH + 2, HIGH + 3):
     for mode in ([], ["closeall"], ["seccomp"], ["closeall", "seccomp"]):
         log = os.path.join(tmpdir(), "log")
         r = run([fdtaken, log, str(fd), *mode])
@@ -212,10 +243,10 @@ for fd in (1000, 1001, 1002, 1003):
               f"fdtaken {fd} {mode}: status {r.rc}, stdout {r.stdout!r}, log {content!r}", r.stderr)
         check(len(r.leaks) == 1 and r.leaks[0]["state"] == "running" and r.leaks[0]["stack"],
               f"fdtaken {fd} {mode}: the spinner, with its stack", r.reports)
-# A check during the run kept libc's debug file open at 1000; the program then closed every
-# descriptor, put its log on 1000 and loaded a library: the next check ended that symbolizer,
-# and libdw closed its descriptor 1000, the program's log (the last line lost, EBADF).
-for fd in (1000, 1001):
+# A check during the run kept libc's debug file open at HIGH; the program then closed every
+# descriptor, put its log there and loaded a library: the next check ended that symbolizer,
+# and libdw closed that descriptor, the program's log (the last line lost, EBADF).
+for fd in (HIGH, HIGH + 1):
     log = os.path.join(tmpdir(), "log")
     r = run([fdtaken, log, str(fd), "closeall", "recheck"])
     with open(log, "rb") as f:
