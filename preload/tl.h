@@ -61,12 +61,12 @@ int tl_high_fd(int fd);
 bool tl_is_start_wrapper(uintptr_t start);
 /* Is pc in libunwind's code? (its calls of libc: wrap_io.c pipe2) */
 bool tl_pc_in_unwinder(uintptr_t pc);
-/* libunwind's pipe, whose numbers stand for a pipe of ours (preload/wrap_io.c): which end a
- * call from libunwind (at caller) on fd names (0, 1; -1: none), the descriptor that end is now,
- * and a system call of the program that may close or replace descriptors. */
+/* libunwind's pipe, whose numbers stand for no descriptor or for a pipe of ours
+ * (preload/wrap_io.c): which end a call from libunwind (at caller) on fd names (0, 1; -1:
+ * none), its write to the pipe answered, and a system call of the program that may close or
+ * replace descriptors. */
 int tl_unwinder_fd(int fd, uintptr_t caller);
-int tl_unwinder_pipe_fd(int end);
-long tl_unwinder_check_mem(long addr, long n); /* -2: no answer, write to the pipe */
+long tl_unwinder_write(const void *buf, size_t n);
 void tl_fds_touched_by_syscall(long nr, long a1, long a2, long a3);
 void tl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a whole report: to log_path.PID when set, else to the saved stderr. */

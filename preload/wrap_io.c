@@ -136,11 +136,6 @@ void tl_fds_touched_by_syscall(long nr, long a1, long a2, long a3)
 		fds_touched((unsigned)a1, (unsigned)a2);
 }
 
-int tl_unwinder_pipe_fd(int end)
-{
-	return unw_fd(end);
-}
-
 /* libunwind's call on one of its numbers: which of ours it is (0 read end, 1 write end), -1 for
  * any other call. */
 int tl_unwinder_fd(int fd, uintptr_t caller)
@@ -175,7 +170,7 @@ static bool unwinder_pipe_no_fd(int *fds, uintptr_t caller)
  * numbers above, -2: the caller writes to the pipe they stand for. A process_vm_readv refused
  * (a seccomp filter installed since) makes that pipe: the numbers stand for it from then on,
  * as for a pipe libunwind opened (unw_fd). */
-long tl_unwinder_check_mem(long addr, long n)
+static long unwinder_check_mem(long addr, long n)
 {
 	if (!unw_no_fd)
 		return -2;
@@ -197,6 +192,22 @@ long tl_unwinder_check_mem(long addr, long n)
 	}
 	errno = EFAULT;
 	return -1;
+}
+
+/* libunwind's write of n bytes at buf to its pipe's write end (by write() or
+ * syscall(SYS_write)): answered without a descriptor, or written to the pipe its number stands
+ * for. */
+long tl_unwinder_write(const void *buf, size_t n)
+{
+	long r = unwinder_check_mem((long)buf, (long)n);
+	if (r != -2)
+		return r;
+	int real = unw_fd(1);
+	if (real < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return TL_REAL(write)(real, buf, n);
 }
 
 static void unwinder_pipe(int *fds, uintptr_t caller)
@@ -336,17 +347,8 @@ TL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	/* a libunwind built without syscall() checks memory with write() (the constant costs no
 	 * load: one compare on this path) */
 	if (TL_UNLIKELY(fd == UNW_NO_FD_WRITE) &&
-	    tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0)) == 1) {
-		long r = tl_unwinder_check_mem((long)buf, (long)n);
-		if (r != -2)
-			return r;
-		int real = unw_fd(1);
-		if (real < 0) {
-			errno = EBADF;
-			return -1;
-		}
-		return TL_REAL(write)(real, buf, n);
-	}
+	    tl_unwinder_fd(fd, (uintptr_t)__builtin_return_address(0)) == 1)
+		return tl_unwinder_write(buf, n);
 	FD_CALL(ssize_t, "write", fd, TL_REAL(write)(fd, buf, n));
 }
 

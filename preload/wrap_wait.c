@@ -216,15 +216,7 @@ TL_EXPORT long syscall(long nr, ...)
 	va_end(ap);
 	if (TL_UNLIKELY(nr == SYS_write) &&
 	    tl_unwinder_fd((int)a1, (uintptr_t)__builtin_return_address(0)) == 1) {
-		long r = tl_unwinder_check_mem(a2, a3); /* libunwind checking memory */
-		if (r != -2)
-			return r;
-		int real = tl_unwinder_pipe_fd(1);
-		if (real < 0) {
-			errno = EBADF;
-			return -1;
-		}
-		a1 = real;
+		return tl_unwinder_write((const void *)a2, (size_t)a3); /* checking memory */
 	} else if (TL_UNLIKELY(nr == SYS_close || nr == SYS_dup2 || nr == SYS_dup3 ||
 	                       nr == SYS_close_range)) {
 		tl_fds_touched_by_syscall(nr, a1, a2, a3);
