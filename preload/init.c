@@ -274,6 +274,18 @@ static void touch_earlier_interposers(void)
 		first(2, &st);
 }
 
+/* Before the first thread (registry.c): one fstat through the next definition, an interposer
+ * preloaded after us. libfaketime's destructor runs after ours, and the exit check that follows
+ * it (a pool its library's destructor joins) called its fstat first: SIGSEGV in its semaphore;
+ * called once while the program runs, it keeps working. The copy of stderr taken at the first
+ * thread until 2026-12-05 made that call by accident (docs/internals.md, Process start;
+ * tests/exit/test_destructors.py, pool with libfaketime). */
+void tl_touch_later_interposers(void)
+{
+	struct stat st;
+	(void)TL_REAL(fstat)(2, &st);
+}
+
 /* The pid of the process whose threads the registry holds, taken when first needed: before
  * its first thread (tl_fork_child_missed), a fork, a clone(), a dump or a check, not at start,
  * where the getpid would be a system call that every process pays (docs/internals.md, Process

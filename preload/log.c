@@ -218,16 +218,10 @@ void tl_log_fds_closing(long lo, long hi)
 }
 
 /* Before the program's first thread (registry.c): what fd 2 is, and its path, for a program
- * that moves it in a way no wrapper of ours sees (a system call of its own code). Then one
- * fstat through libc's (the first definition: an interposer's), as the copy of stderr taken
- * here until 2026-12-05 made: libfaketime preloaded after us, its fstat first called by the
- * exit check after its destructor, crashed the process (SIGSEGV in its semaphore); called once
- * while it runs, it keeps working (docs/internals.md, Process start, the paragraph on
- * libfaketime; tests/exit/test_destructors.py, pool with libfaketime). */
+ * that moves it in a way no wrapper of ours sees (a system call of its own code). */
 void tl_log_note_stderr(void)
 {
 	note_stderr();
-	(void)is(2, &err_id);
 }
 
 /* log_path=stdout: what fd 1 is now, the standard output the report goes to. Taken once the

@@ -462,13 +462,19 @@ bool tl_in_libc_function(uintptr_t a, const char *const *names, int n)
 	return false;
 }
 
-/* n bytes of this process's memory at src, copied by the kernel: false instead of a fault when
- * a page is gone (an object another thread dlclose'd meanwhile) or unreadable. */
-bool tl_copy_mapped(void *dst, uintptr_t src, size_t n)
+/* n bytes of this process's memory at src, copied by the kernel: what process_vm_readv
+ * returned (the bytes copied, or -errno: EFAULT where a page is gone, an object another thread
+ * dlclose'd meanwhile, or unreadable; EPERM or ENOSYS under a filter). */
+long tl_vm_read(void *dst, uintptr_t src, size_t n)
 {
 	struct iovec local = {dst, n}, remote = {(void *)src, n};
 	return tl_raw_syscall6(SYS_process_vm_readv, tl_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0),
-	                       (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+	                       (long)&local, 1, (long)&remote, 1, 0);
+}
+
+bool tl_copy_mapped(void *dst, uintptr_t src, size_t n)
+{
+	return tl_vm_read(dst, src, n) == (long)n;
 }
 
 /* The object whose code holds a return address a: glibc's _dl_find_object (2.35; lock-free and

@@ -321,7 +321,9 @@ enum tl_code_owner {
 	TL_CODE_OTHER, /* the program's or another library's */
 };
 enum tl_code_owner tl_code_owner(uintptr_t a);
-/* n bytes of this process's memory at src, by process_vm_readv: false when unreadable */
+/* n bytes of this process's memory at src, by process_vm_readv: its result (-errno), and
+ * whether all were copied */
+long tl_vm_read(void *dst, uintptr_t src, size_t n);
 bool tl_copy_mapped(void *dst, uintptr_t src, size_t n);
 
 /* A raw system call (returns -errno), for the start and exit paths and for code that may run

@@ -638,6 +638,7 @@ static void before_first_thread(void)
 		find_specific_used();
 	find_tls_dtors();
 	tl_log_note_stderr();
+	tl_touch_later_interposers();
 }
 
 TL_START_CODE void tl_registry_init(void)

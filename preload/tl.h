@@ -49,9 +49,10 @@ void tl_options_print_help(void);
 
 /* ---- logging and output (log.c) ---- */
 void tl_log_fds_closing(long lo, long hi); /* the program closes or replaces lo..hi */
-void tl_log_note_stdout(void); /* log_path=stdout: fd 1 is the report's standard output */
-void tl_log_note_stderr(void); /* before the first thread: see log.c */
-void tl_log_hold_stderr(void); /* the process is ending: see log.c */
+void tl_log_note_stdout(void);         /* log_path=stdout: fd 1 is the report's standard output */
+void tl_log_note_stderr(void);         /* before the first thread: see log.c */
+void tl_touch_later_interposers(void); /* before the first thread: see init.c */
+void tl_log_hold_stderr(void);         /* the process is ending: see log.c */
 void tl_log_after_fork_child(void);
 int tl_output_again(int fd); /* see log.c */
 /* A copy of fd at a high number (close-on-exec), out of the program's way; -1 on failure */

@@ -175,10 +175,7 @@ static long unwinder_check_mem(long addr, long n)
 	if (!unw_no_fd)
 		return -2;
 	char byte;
-	struct iovec local = {&byte, 1}, remote = {(void *)addr, 1};
-	long r = n < 1 ? -EFAULT
-	               : tl_raw_syscall6(SYS_process_vm_readv, tl_gettid(), (long)&local, 1,
-	                                 (long)&remote, 1, 0);
+	long r = n < 1 ? -EFAULT : tl_vm_read(&byte, (uintptr_t)addr, 1);
 	if (r == 1)
 		return 1;
 	if (r == -EPERM || r == -ENOSYS) {
