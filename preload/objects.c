@@ -750,6 +750,7 @@ const char *tl_intern(const char *t)
 struct name_entry {
 	const struct tl_symbolizer *sym;
 	uintptr_t addr;
+	size_t size;
 	bool found;
 	char name[128];
 };
@@ -798,31 +799,34 @@ static const struct tl_known *known_of_handle(const struct tl_known *k, size_t n
 	return hit ? *hit : NULL;
 }
 
-static bool data_name(struct tl_report *r, uintptr_t addr, char *sym, size_t len)
+static bool data_name(struct tl_report *r, uintptr_t addr, size_t size, char *sym, size_t len)
 {
 	size_t i = (addr >> 3) % NAME_CACHE_SIZE;
 	TL_LAZY_ARRAY(struct name_entry, name_cache, NAME_CACHE_SIZE);
 	if (name_cache == NULL)
-		return tl_sym_data(r->sym, addr, sym, len);
+		return tl_sym_data(r->sym, addr, size, sym, len);
 	if (name_cache_gen[i] == name_cache_check && name_cache[i].sym == r->sym &&
-	    name_cache[i].addr == addr) {
+	    name_cache[i].addr == addr && name_cache[i].size == size) {
 		snprintf(sym, len, "%s", name_cache[i].name);
 		return name_cache[i].found;
 	}
-	bool found = tl_sym_data(r->sym, addr, sym, len);
+	bool found = tl_sym_data(r->sym, addr, size, sym, len);
 	name_cache_gen[i] = name_cache_check;
 	name_cache[i].sym = r->sym;
 	name_cache[i].addr = addr;
+	name_cache[i].size = size;
 	name_cache[i].found = found;
 	snprintf(name_cache[i].name, sizeof(name_cache[i].name), "%s", found ? sym : "");
 	return found;
 }
 
-static void describe_addr(struct tl_report *r, const char *what, uintptr_t addr, char *buf,
-                          size_t len)
+/* what: "mutex", ..., of size bytes at addr (a mutex that is a struct's first member is that
+ * member, not the struct: tl_sym_data) */
+static void describe_addr(struct tl_report *r, const char *what, size_t size, uintptr_t addr,
+                          char *buf, size_t len)
 {
 	char sym[128];
-	if (data_name(r, addr, sym, sizeof(sym)))
+	if (data_name(r, addr, size, sym, sizeof(sym)))
 		snprintf(buf, len, "%s %s (0x%lx)", what, sym, (unsigned long)addr);
 	else
 		snprintf(buf, len, "%s 0x%lx", what, (unsigned long)addr);
@@ -1068,12 +1072,12 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 	char a[160], b[160];
 	switch (s->kind) {
 	case TL_OBJ_COND: {
-		describe_addr(r, "cond", s->obj, a, sizeof(a));
+		describe_addr(r, "cond", sizeof(pthread_cond_t), s->obj, a, sizeof(a));
 		if (s->obj2 == 0) { /* a thread outside our wrappers (cond_of_futex) */
 			snprintf(o, sizeof(o), "%s", a);
 			break;
 		}
-		describe_addr(r, "mutex", s->obj2, b, sizeof(b));
+		describe_addr(r, "mutex", sizeof(pthread_mutex_t), s->obj2, b, sizeof(b));
 		/* Woken (signalled, or its time is up) and locking the mutex again inside
 		 * pthread_cond_wait: the kernel shows it waiting on the mutex's lock word (the
 		 * first of pthread_mutex_t), no longer on the condition variable. It waits for
@@ -1141,7 +1145,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 				}
 			}
 		}
-		describe_addr(r, "mutex", s->obj, o, sizeof(o));
+		describe_addr(r, "mutex", sizeof(pthread_mutex_t), s->obj, o, sizeof(o));
 		size_t used = strlen(o);
 		char owner_state = '?';
 		bool gone = false;
@@ -1194,7 +1198,7 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		break;
 	}
 	case TL_OBJ_RWLOCK: {
-		describe_addr(r, "rwlock", s->obj, o, sizeof(o));
+		describe_addr(r, "rwlock", sizeof(pthread_rwlock_t), s->obj, o, sizeof(o));
 		struct __pthread_rwlock_arch_t l;
 		pid_t writer = tl_read_own(s->obj, &l, sizeof(l)) ? l.__cur_writer : 0;
 		if (writer > 0 && is_our_thread(k, nk, writer)) {
@@ -1219,16 +1223,16 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		if (named_sem(s->obj, name, sizeof(name)))
 			snprintf(a, sizeof(a), "semaphore %s (0x%lx)", name, (unsigned long)s->obj);
 		else
-			describe_addr(r, "semaphore", s->obj, a, sizeof(a));
+			describe_addr(r, "semaphore", sizeof(sem_t), s->obj, a, sizeof(a));
 		TL_REAL(sem_getvalue)((sem_t *)s->obj, &val);
 		snprintf(o, sizeof(o), "%s (value %d)", a, val);
 		break;
 	}
 	case TL_OBJ_BARRIER:
-		describe_addr(r, "barrier", s->obj, o, sizeof(o));
+		describe_addr(r, "barrier", sizeof(pthread_barrier_t), s->obj, o, sizeof(o));
 		break;
 	case TL_OBJ_FUTEX:
-		describe_addr(r, "futex", s->obj, o, sizeof(o));
+		describe_addr(r, "futex", sizeof(uint32_t), s->obj, o, sizeof(o));
 		/* libstdc++ (12) waits for std::atomic<T>::wait of a T that is not 4 bytes,
 		 * std::atomic_flag::wait and std::barrier on a slot of a pool its objects share by
 		 * their address's hash, and keeps no trace of the object itself: say so, or threads

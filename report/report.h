@@ -156,8 +156,9 @@ int tl_sym_pc(struct tl_symbolizer *s, uintptr_t pc, bool exact, struct tl_frame
 /* The one frame of a signal frame's pc (the unwinder found it: preload/capture.c): its module
  * and offset, TL_SIGNAL_FRAME for a name. */
 void tl_sym_signal_frame(struct tl_symbolizer *s, uintptr_t pc, struct tl_frame *out);
-/* Name of a data object containing addr ("lock_a (deadlock.c:5)"), or false. */
-bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len);
+/* Name of the data object of size bytes at addr ("lock_a (deadlock.c:5)", "chans[0].mu
+ * (seed.c:57)"), or false. size 0: unknown. */
+bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, size_t size, char *buf, size_t len);
 void *tl_sym_find_function(struct tl_symbolizer *s, const char *name); /* in the main program */
 
 /* Module files named by a report, opened when first asked for (the CLI). Only regular files

@@ -1714,32 +1714,47 @@ static const char *decl_file(Dwarf_Die *die)
 	return dwarf_filesrc(files, 0, NULL, NULL);
 }
 
-/* The part of a variable `off` bytes in, by its type: "[2]", ".lock", "[1].queue.cond", so
- * that an object inside an array or a struct reads as the source names it ("m[1]", not
- * "m+40"), a member of a base class as the class's own. Members named "__..." (glibc's
- * insides of a pthread_mutex_t), unions and virtual bases are not entered: what is left is
- * said in bytes ("+8"). An empty text for off 0. */
-static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
+/* A name the language keeps for its implementation ("__data", libstdc++'s "_M_mutex"): what is
+ * behind it is a library's insides, not the program's names. */
+static bool reserved_name(const char *name)
+{
+	return name[0] == '_' && (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z'));
+}
+
+/* The part of a variable that an object of `size` bytes `off` bytes in is, by its type:
+ * "[2]", ".lock", "[1].queue.cond", so that an object inside an array or a struct reads as the
+ * source names it ("m[1]", not "m+40"), a member of a base class as the class's own. The
+ * object is the innermost part of its size that holds it: a mutex that is the first member of
+ * a struct in an array is "chans[0].mu", not "chans" (size 0: the outermost part at its
+ * offset). An anonymous member and a base class add no name; a reserved-named member
+ * (reserved_name) is a library's insides and is not entered, unless it is an array (a
+ * std::array's elements: "locks[1]"). Unions and virtual bases are not entered: what is left
+ * is said in bytes ("+8"). An empty text when the object is the variable. */
+static void var_part(Dwarf_Die *var, uint64_t off, uint64_t size, char *out, size_t len)
 {
 	size_t n = 0;
 	out[0] = '\0';
 	Dwarf_Attribute attr;
 	Dwarf_Die type;
+	Dwarf_Word cur = 0; /* the size of the part the object is in */
+	uint64_t span = size ? size : 1;
 	bool have = dwarf_attr_integrate(var, DW_AT_type, &attr) &&
-	            dwarf_formref_die(&attr, &type) && dwarf_peel_type(&type, &type) == 0;
-	for (int depth = 0; have && off > 0 && depth < 16 && n + 24 < len; depth++) {
+	            dwarf_formref_die(&attr, &type) && dwarf_peel_type(&type, &type) == 0 &&
+	            dwarf_aggregate_size(&type, &cur) == 0;
+	for (int depth = 0; have && (off > 0 || cur > size) && depth < 16 && n + 24 < len;
+	     depth++) {
 		int tag = dwarf_tag(&type);
 		Dwarf_Die inner, m;
 		have = false;
 		if (tag == DW_TAG_array_type) {
 			/* one index per dimension: each one's stride the element's size times the
 			 * later dimensions' counts */
-			Dwarf_Word size, count[4];
+			Dwarf_Word esize, count[4];
 			int dims = 0;
 			if (!dwarf_attr_integrate(&type, DW_AT_type, &attr) ||
 			    !dwarf_formref_die(&attr, &inner) ||
-			    dwarf_aggregate_size(&inner, &size) != 0 || size == 0 ||
-			    dwarf_child(&type, &m) != 0)
+			    dwarf_aggregate_size(&inner, &esize) != 0 || esize == 0 ||
+			    off % esize + span > esize || dwarf_child(&type, &m) != 0)
 				break;
 			do {
 				Dwarf_Word c = 0, ub;
@@ -1755,7 +1770,7 @@ static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
 			} while (dwarf_siblingof(&m, &m) == 0);
 			if (dims < 1 || dims > 4)
 				break;
-			Dwarf_Word stride = size;
+			Dwarf_Word stride = esize;
 			for (int i = 1; i < dims; i++)
 				stride *= count[i] ? count[i] : 1;
 			for (int i = 0; i < dims; i++) {
@@ -1766,11 +1781,12 @@ static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
 				if (i + 1 < dims)
 					stride /= count[i + 1] ? count[i + 1] : 1;
 			}
+			cur = esize;
 			have = dwarf_peel_type(&inner, &type) == 0;
 		} else if ((tag == DW_TAG_structure_type || tag == DW_TAG_class_type) &&
 		           dwarf_child(&type, &m) == 0) {
 			do {
-				Dwarf_Word at, size;
+				Dwarf_Word at, msize;
 				const char *name = dwarf_diename(&m);
 				int mtag = dwarf_tag(&m);
 				/* a base class is entered without a name of its own: "obj.cv" for a
@@ -1785,14 +1801,23 @@ static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
 				        0 ||
 				    at > off || !dwarf_attr_integrate(&m, DW_AT_type, &attr) ||
 				    !dwarf_formref_die(&attr, &inner) ||
-				    dwarf_aggregate_size(&inner, &size) != 0 || off >= at + size)
+				    dwarf_aggregate_size(&inner, &msize) != 0 ||
+				    off + span > at + msize)
 					continue;
-				if (name != NULL && strncmp(name, "__", 2) == 0)
-					break; /* a library's insides */
+				Dwarf_Die peeled;
+				if (dwarf_peel_type(&inner, &peeled) != 0)
+					break;
+				if (name != NULL && reserved_name(name)) {
+					if (dwarf_tag(&peeled) != DW_TAG_array_type)
+						break; /* a library's insides */
+					name = NULL;
+				}
 				if (name != NULL)
 					n += (size_t)snprintf(out + n, len - n, ".%s", name);
 				off -= at;
-				have = dwarf_peel_type(&inner, &type) == 0;
+				cur = msize;
+				type = peeled;
+				have = true;
 				break;
 			} while (dwarf_siblingof(&m, &m) == 0);
 		}
@@ -1803,8 +1828,8 @@ static void var_part(Dwarf_Die *var, uint64_t off, char *out, size_t len)
 
 /* "file:line" of the declaration of the variable that starts at addr (a symbol's address);
  * part: the object's place in it, `off` bytes in (var_part). */
-static bool var_decl(Dwfl_Module *mod, uintptr_t addr, uint64_t off, char *part, size_t partlen,
-                     char *where, size_t len, const char **die_name)
+static bool var_decl(Dwfl_Module *mod, uintptr_t addr, uint64_t off, uint64_t size, char *part,
+                     size_t partlen, char *where, size_t len, const char **die_name)
 {
 	void **ud = NULL;
 	Dwarf_Addr bias;
@@ -1827,7 +1852,7 @@ static bool var_decl(Dwfl_Module *mod, uintptr_t addr, uint64_t off, char *part,
 	if (f == NULL || line <= 0)
 		return false;
 	*die_name = dwarf_diename(&die);
-	var_part(&die, off, part, partlen);
+	var_part(&die, off, size, part, partlen);
 	char *nf = normalize_path(f);
 	const char *base = nf ? strrchr(nf, '/') : NULL;
 	snprintf(where, len, "%s:%d", base ? base + 1 : (nf ? nf : f), line);
@@ -1835,7 +1860,7 @@ static bool var_decl(Dwfl_Module *mod, uintptr_t addr, uint64_t off, char *part,
 	return true;
 }
 
-bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
+bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, size_t size, char *buf, size_t len)
 {
 	if (s == NULL || s->dwfl == NULL || addr == 0)
 		return false;
@@ -1857,8 +1882,8 @@ bool tl_sym_data(struct tl_symbolizer *s, uintptr_t addr, char *buf, size_t len)
 	    !tl_module_is_system(dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	const char *die_name = NULL;
 	char part[96];
-	if (lines &&
-	    var_decl(mod, addr - off, off, part, sizeof(part), where, sizeof(where), &die_name)) {
+	if (lines && var_decl(mod, addr - off, off, size, part, sizeof(part), where, sizeof(where),
+	                      &die_name)) {
 		/* a function-local static of C: its symbol is gcc's "lock.0" or clang's
 		 * "first.lock"; its name is the variable's, as the source has it */
 		if (d == NULL && die_name != NULL && die_name[0] && strchr(name, '.'))

@@ -21,6 +21,20 @@ struct shard {
 static struct shard shards[3];      /* DECL shards */
 static pthread_mutex_t table[2][3]; /* DECL table */
 
+/* Objects at offset 0 of what holds them: named by the innermost part ("pool.lanes[0].mu"),
+ * not the outermost ("pool"); a C11 anonymous struct's members as the source names them */
+struct lane {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+static struct {
+	struct lane lanes[2];
+	struct {
+		pthread_mutex_t gate;
+		int open;
+	};
+} pool; /* DECL pool */
+
 /* A named semaphore (sem_open, argv[1] its name): named by it, not by its address */
 static sem_t *named;
 
@@ -59,6 +73,21 @@ static void *fourth(void *arg)
 	return arg;
 }
 
+static void *sixth(void *arg)
+{
+	pthread_mutex_lock(&pool.lanes[0].mu);
+	for (;;)
+		pthread_cond_wait(&pool.lanes[0].cv, &pool.lanes[0].mu);
+	return arg;
+}
+
+static void *seventh(void *arg)
+{
+	pthread_mutex_lock(&pool.gate);
+	pthread_mutex_lock(&pool.gate); /* relocks */
+	return arg;
+}
+
 static void *fifth(void *arg)
 {
 	sem_wait(named);
@@ -75,6 +104,8 @@ int main(int argc, char **argv)
 	pthread_create(&t, NULL, second, NULL);
 	pthread_create(&t, NULL, third, NULL);
 	pthread_create(&t, NULL, fourth, NULL);
+	pthread_create(&t, NULL, sixth, NULL);
+	pthread_create(&t, NULL, seventh, NULL);
 	if (argc > 1 && (named = sem_open(argv[1], O_CREAT | O_EXCL, 0600, 0)) != SEM_FAILED)
 		pthread_create(&t, NULL, fifth, NULL);
 	names_other_start();

@@ -2,6 +2,9 @@
  * a class's static members (defined out of the class: the definition's line), function-local
  * statics. Their symbols are mangled, so matching DWARF by name found none of them. Members
  * of an object, one of them through its base class ("derived.bm", not "derived+8"). */
+#include <array>
+#include <condition_variable>
+#include <mutex>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -36,6 +39,31 @@ static void *derived_waiter(void *)
 		pthread_cond_wait(&derived.cv, &derived.bm);
 }
 
+/* std::mutex and std::condition_variable at offset 0 of what holds them, and std::array's
+ * elements: "workers[0].m", not "workers"; "locks[1]", not "locks._M_elems[1]"; and not
+ * libstdc++'s insides ("workers[0].m._M_mutex") */
+struct Worker {
+	std::mutex m;
+	std::condition_variable cv;
+	bool stop = false;
+};
+Worker workers[2];               /* DECL workers */
+std::array<std::mutex, 3> locks; /* DECL locks */
+
+static void *worker_waiter(void *)
+{
+	std::unique_lock<std::mutex> g(workers[0].m);
+	workers[0].cv.wait(g, [] { return workers[0].stop; });
+	return nullptr;
+}
+
+static void *array_waiter(void *)
+{
+	locks[1].lock();
+	locks[1].lock(); /* relocks: blocked forever */
+	return nullptr;
+}
+
 static void *queue_waiter(void *)
 {
 	pthread_mutex_lock(&app::queue_mu);
@@ -66,6 +94,8 @@ int main()
 	pthread_create(&t, nullptr, box_waiter, nullptr);
 	pthread_create(&t, nullptr, local_waiter, nullptr);
 	pthread_create(&t, nullptr, derived_waiter, nullptr);
+	pthread_create(&t, nullptr, worker_waiter, nullptr);
+	pthread_create(&t, nullptr, array_waiter, nullptr);
 	usleep(100000);
 	return 0;
 }

@@ -47,6 +47,10 @@ c_want = {
     "third": obj("cond", "shards[2].cv", C, "DECL shards") + ", " +
              obj("mutex", "shards[2].mu", C, "DECL shards"),
     "fourth": obj("mutex", "table[1][2]", C, "DECL table"),
+    # at offset 0 of what holds them: they were "pool" and "pool+64"... "pool" for the gate
+    "sixth": obj("cond", "pool.lanes[0].cv", C, "DECL pool") + ", " +
+             obj("mutex", "pool.lanes[0].mu", C, "DECL pool"),
+    "seventh": obj("mutex", "pool.gate", C, "DECL pool"),
 }
 for prog in ("calls_names", "calls_names_o2"):
     r = run([exe(prog)])
@@ -94,5 +98,10 @@ expect(r, {
     # a member of the base class: it was "derived+8"
     "derived_waiter(void*)": obj("cond", "derived.cv", CPP, "DECL derived") + ", " +
                              obj("mutex", "derived.bm", CPP, "DECL derived"),
+    # std::mutex and std::condition_variable at offset 0: it was "workers" for the mutex;
+    # std::array's element: "locks._M_elems[1]"
+    "worker_waiter(void*)": obj("cond", "workers[0].cv", CPP, "DECL workers") + ", " +
+                            obj("mutex", "workers[0].m", CPP, "DECL workers"),
+    "array_waiter(void*)": obj("mutex", "locks[1]", CPP, "DECL locks"),
 }, "calls_names_cpp")
 ok()

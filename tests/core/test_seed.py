@@ -1,6 +1,7 @@
 """The seed: 15 senders blocked in pthread_cond_wait inside chan_send, created by
 submit from main; exit status becomes non-zero; without the library it exits 0."""
 import os
+import re
 import sys
 
 from tl_test import *  # noqa: E402,F403
@@ -28,7 +29,11 @@ main_line = source_line(src, "sum += submit(round)")
 for l in rep["leaks"]:
     check(l["state"] == "blocked" and l["blocked_in"] == "pthread_cond_wait", "state", l)
     check(l["detached"] is True, "senders are detached", l)
-    check(l["object"].startswith("cond ") and "mutex " in l["object"], "object names cond and mutex", l)
+    # each round's channel by its place: chans[i].taken and chans[i].mu (the mutex, at offset 0
+    # of the array's element, was "chans" or "chans[1]")
+    check(re.fullmatch(r"cond chans\[([0-4])\]\.taken \(seed\.c:\d+\) \(0x[0-9a-f]+\), "
+                       r"mutex chans\[\1\]\.mu \(seed\.c:\d+\) \(0x[0-9a-f]+\)", l["object"]) is not None,
+          "object names the round's cond and mutex", l)
     check(isinstance(l["blocked_ms"], int) and l["blocked_ms"] >= 0, "blocked_ms", l)
     fns = functions(l["stack"])
     check(fns[:2] == ["chan_send", "sender"], f"current stack {fns}", l)
