@@ -755,8 +755,9 @@ static void teardown_report_ours(void)
 
 /* A destroy in the teardown that did not wait for a leaked thread's wait (wrap_sync.c): bare,
  * glibc's pthread_cond_destroy waits for every waiter, and this process hangs there at exit
- * (a global std::condition_variable's destructor). The report says so, in text; the JSON is one
- * document that a line cannot follow. */
+ * (a global std::condition_variable's destructor) whenever a thread waits by then: "can", since
+ * bare the thread may not have reached its wait yet (the check gives it time to). The report
+ * says so, in text; the JSON is one document that a line cannot follow. */
 static void say_destroy_hang(void)
 {
 	uintptr_t c = atomic_load(&tl_destroy_left_waiters);
@@ -764,7 +765,7 @@ static void say_destroy_hang(void)
 		return;
 	char note[320];
 	int n = snprintf(note, sizeof(note),
-	                 "threadleak: note: bare, this process hangs at exit: in its teardown, "
+	                 "threadleak: note: bare, this process can hang at exit: in its teardown, "
 	                 "pthread_cond_destroy(0x%lx) waits for ever for leaked threads blocked on "
 	                 "that condition variable (threadleak let it return)\n",
 	                 (unsigned long)c);
@@ -783,6 +784,8 @@ TL_START_DATA static atomic_bool at_exit_began;
 /* The process is ending: exit(), quick_exit() or main's return has begun (log.c). */
 TL_START_DATA atomic_bool tl_exit_begun;
 
+TL_START_CODE static void early_check(int status, bool flush);
+
 TL_START_CODE static void take_early_check(int status, bool flush)
 {
 	int none = EARLY_NONE;
@@ -791,6 +794,14 @@ TL_START_CODE static void take_early_check(int status, bool flush)
 	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
 		return;
+	int saved_errno = errno; /* the exit handlers see the program's (docs/internals.md) */
+	early_check(status, flush);
+	errno = saved_errno;
+}
+
+/* take_early_check's work, once it is this thread's. */
+TL_START_CODE static void early_check(int status, bool flush)
+{
 	if (nothing_to_check()) {
 		nothing_seen_early = true;
 		atomic_store(&early_state, EARLY_SKIPPED);
@@ -811,9 +822,16 @@ TL_START_CODE static void take_early_check(int status, bool flush)
 	early_check_ns = tl_mono_ns() - early_began_ns;
 	tl_defer = NULL;
 	sort_early();
-	tl_log_hold_stderr();
-	if (early_result.opened)
-		early_fd = early_result.fd; /* the JSON may be written there already */
+	/* Only what a report to write needs is held through the teardown: the exit handlers of a
+	 * clean program see the descriptors they would see bare (tests/robust fdnext `atexit`). A
+	 * JSON report streamed to its log file is there already: the file is closed, and a check
+	 * taken again after the teardown opens it anew to replace that report. */
+	if (early_result.out != NULL)
+		tl_log_hold_stderr();
+	if (early_result.opened && early_result.out == NULL)
+		tl_output_close(early_result.fd);
+	else if (early_result.opened)
+		early_fd = early_result.fd;
 	else if (early_result.out)
 		early_fd = tl_output_open();
 	prepare_teardown();

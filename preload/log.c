@@ -119,15 +119,24 @@ TL_START_CODE int tl_high_fd(int fd)
 	return high >= 0 ? high : (int)tl_raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 }
 
-/* Not 0, 1 or 2: with stderr closed (`2>&-`) a file we open would take fd 2, and the program's
- * own writes to stderr, or its fclose(stderr) at exit, would land on it. */
-static int above_std(int fd)
+/* A descriptor of ours (a log file) moved to a high number: not the number the program's next
+ * open() gets (a program that checks its descriptors, or counts on their numbers, in an exit
+ * handler or while a mid-run check writes), and never 0, 1 or 2: with stderr closed (`2>&-`) a
+ * file we open would take fd 2, and the program's own writes to stderr, or its fclose(stderr)
+ * at exit, would land on it. Where no higher number is free, the same. */
+static int out_of_the_way(int fd)
 {
-	if (fd < 0 || fd > 2)
+	if (fd < 0)
 		return fd;
 	int high = tl_high_fd(fd);
-	tl_raw_syscall(SYS_close, fd, 0, 0); /* ours: not a program's close of fd 2 (note_stderr) */
-	return high;
+	if (high > fd || fd <= 2) {
+		/* ours: not a program's close of fd 2 (note_stderr) */
+		tl_raw_syscall(SYS_close, fd, 0, 0);
+		return high;
+	}
+	if (high >= 0)
+		tl_raw_syscall(SYS_close, high, 0, 0);
+	return fd;
 }
 
 TL_START_DATA static bool err_pipe;  /* stderr is a pipe (note_stderr) */
@@ -320,7 +329,8 @@ static int reopened = -1; /* the last descriptor stderr_fd opened anew: checked 
  * carrier; a slow terminal must still get the whole report. */
 static int open_again(const char *path, bool ours)
 {
-	int fd = above_std(open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+	int fd =
+	    out_of_the_way(open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
 	if (fd >= 0 && (!(ours ? is_ours(fd, &err_id) : is(fd, &err_id)) ||
 	                TL_REAL(fcntl)(fd, F_SETFL, O_APPEND) != 0)) {
 		close(fd);
@@ -503,7 +513,7 @@ void tl_output_replace_next(void)
  * log_owner). -1 after a warning otherwise. */
 static int claim(int fd, const char *path, const char *then)
 {
-	fd = above_std(fd);
+	fd = out_of_the_way(fd);
 	if (fd < 0)
 		return -1;
 	struct stat st;
@@ -642,7 +652,7 @@ static int open_log(void)
 	struct stat st;
 	if (TL_REAL(stat)(p, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-		if (fd >= 0 && (fd = above_std(fd)) >= 0)
+		if (fd >= 0 && (fd = out_of_the_way(fd)) >= 0)
 			opened_log(fd, p);
 		if (fd >= 0)
 			return fd;

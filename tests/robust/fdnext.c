@@ -3,7 +3,11 @@
  * check during the run is the same; and as many descriptors are left to the program as without
  * it (one that opens files until EMFILE counted three fewer once it had started a thread:
  * libunwind's pipe and threadleak's copy of stderr). Prints the three numbers and that count;
- * status 0 when the numbers are equal. With "report", a check that reports a leaked thread. */
+ * status 0 when the numbers are equal. With "report", a check that reports a leaked thread.
+ * With "atexit" (and "atexit-leak", which leaves a thread blocked), an exit handler prints the
+ * number open() returns there and every descriptor above 2: the exit check runs before the
+ * handlers, and held the copy of stderr and the log file (at the lowest free number) through
+ * them, also for a clean program. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -67,10 +71,45 @@ static int full(void)
 	return 0;
 }
 
+/* Every descriptor above 2, "fd N PATH" */
+static void list_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		int fd = atoi(e->d_name);
+		char path[4096];
+		ssize_t n = readlink((snprintf(path, sizeof(path), "/proc/self/fd/%d", fd), path),
+		                     path, sizeof(path) - 1);
+		if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d) && n > 0)
+			printf("fd %d %.*s\n", fd, (int)n, path);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+static void in_exit_handler(void)
+{
+	printf("atexit %d\n", next_fd());
+	list_fds();
+}
+
+static int at_exit(int leak)
+{
+	atexit(in_exit_handler);
+	pthread_t t;
+	pthread_create(&t, NULL, leak ? wait_forever : work, NULL);
+	if (!leak)
+		pthread_join(t, NULL);
+	printf("main %d\n", next_fd());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "full") == 0)
 		return full();
+	if (argc > 1 && strncmp(argv[1], "atexit", 6) == 0)
+		return at_exit(strcmp(argv[1], "atexit-leak") == 0);
 	int report = argc > 1 && strcmp(argv[1], "report") == 0;
 	int before = next_fd();
 	pthread_t t;
@@ -85,17 +124,8 @@ int main(int argc, char **argv)
 	threadleak_verify_none();
 	int after_check = next_fd();
 	printf("%d %d %d %d\n", before, after_thread, after_check, room());
-	DIR *d = report ? opendir("/proc/self/fd") : NULL;
-	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
-		int fd = atoi(e->d_name);
-		char path[4096];
-		ssize_t n = readlink((snprintf(path, sizeof(path), "/proc/self/fd/%d", fd), path),
-		                     path, sizeof(path) - 1);
-		if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d) && n > 0)
-			printf("fd %d %.*s\n", fd, (int)n, path);
-	}
-	if (d != NULL)
-		closedir(d);
+	if (report)
+		list_fds();
 	if (report)
 		threadleak_set_exit_check(0);
 	return before == after_thread && after_thread == after_check ? 0 : 1;

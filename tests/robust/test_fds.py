@@ -201,6 +201,30 @@ for json_format in (True, False):
     check(filtered or int(on[3]) == int(bn[3]) - len(ours),
           f"{what}: {on[3]} files opened, bare {bn[3]}, with {len(ours)} of ours open", r.stderr)
 
+# The exit check runs before the program's exit handlers: they saw a copy of stderr (at 1024)
+# in a clean program, and the log file at the lowest free number (their open() returned 4, not
+# 3). A clean program's handlers now see the descriptors they would bare, with the report as
+# text, as JSON in a log file, and under `threadleak run`; a leaky one's handlers get the
+# numbers they would bare, and see only ours, at high numbers.
+THREADLEAK = os.path.join(os.environ.get("TL_BUILD_ROOT", ""), "tools", "threadleak")
+bare = run([fdnext, "atexit"], preload=False)
+check(bare.rc == 0 and bare.stdout == b"main 3\natexit 3\n", f"fdnext atexit bare: {bare.stdout!r}",
+      bare.stderr)
+for what, r in (("text", run([fdnext, "atexit"], json_format=False)),
+                ("JSON in log_path", run([fdnext, "atexit"])),
+                ("threadleak run", run([THREADLEAK, "run", "--", fdnext, "atexit"], preload=False))):
+    check(r.rc == 0 and r.stdout == bare.stdout and r.stderr == b"",
+          f"fdnext atexit, {what}: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
+bare = run([fdnext, "atexit-leak"], preload=False)
+for json_format in (False, True):
+    r = run([fdnext, "atexit-leak"], json_format=json_format)
+    lines = r.stdout.decode().splitlines()
+    ours = [l for l in lines if l.startswith("fd ")]
+    check(r.rc == 23 and lines[:2] == ["main 3", "atexit 3"] and
+          all(int(l.split()[1]) >= HIGH for l in ours),
+          f"fdnext atexit-leak ({'JSON' if json_format else 'text'}): status {r.rc}, {r.stdout!r}",
+          r.stderr)
+
 # a check made while every descriptor is taken cannot load libdw: the checks after it, once
 # descriptors are free again, name the frames (libdw was given up for the rest of the run)
 for limit in (16, 64):
