@@ -1299,13 +1299,37 @@ void tl_repair_eintr(void *ucontext, int sig)
 	g[REG_RAX] = r == -1 ? -err : r;
 }
 
-/* Async-signal-safe: no locks, no malloc, no libunwind. A signal sent by this process: with
- * SI_QUEUE, by send_park, whose value names the slot and the check; any other (tgkill) parks
- * nothing, but its EINTR is undone like a late one's. */
+/* The sampling signal's action as the program sees it (tl_capture_sigaction): the one that was
+ * there before ours, SIG_DFL for a signal we picked. */
+static struct sigaction park_prev;
+
+/* The sampling signal, sent by the program itself (raise, kill): what its action does bare.
+ * SIG_DFL is put back (the next check picks a signal again) and the signal sent again to this
+ * thread, delivered with its status when our handler returns, as dump.c's chain does. */
+static void park_not_ours(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction p = park_prev;
+	if (p.sa_flags & SA_SIGINFO) {
+		p.sa_sigaction(sig, si, uc);
+	} else if (p.sa_handler == SIG_DFL) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		TL_REAL(sigaction)(sig, &dfl, NULL);
+		tl_raw_syscall(SYS_tgkill, getpid(), tl_gettid(), sig);
+	} else if (p.sa_handler != SIG_IGN) {
+		p.sa_handler(sig);
+	}
+}
+
+/* Async-signal-safe: no locks, no malloc, no libunwind. Ours are sent by this process with
+ * SI_QUEUE (send_park), whose value names the slot and the check; any other is the program's
+ * (park_not_ours). */
 static void park_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	if ((si->si_code != SI_QUEUE && si->si_code != SI_TKILL) || si->si_pid != getpid()) {
+	if (si->si_code != SI_QUEUE || si->si_pid != getpid()) {
+		park_not_ours(sig, si, uc);
 		errno = saved;
 		return;
 	}
@@ -1362,30 +1386,34 @@ static bool send_park(pid_t pid, uid_t uid, pid_t tid, uint32_t gen, uint32_t i)
 	return TL_REAL(syscall)(SYS_rt_tgsigqueueinfo, pid, tid, park_signal, &si) == 0;
 }
 
+/* The kernel's action, not the program's view of it (dump.c's sigaction asks us for that). */
 static bool handler_is_ours(int sig)
 {
 	struct sigaction cur;
-	return sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	return TL_REAL(sigaction)(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
 	       cur.sa_sigaction == park_handler;
 }
 
 /* Pick a real-time signal nobody uses (or the configured one) and install our handler.
  * The handler stays installed: a signal still pending for a thread that had it blocked must
- * never reach the default action (which would kill the process). If the program later puts
- * its own handler on the signal we picked, that signal is the program's now: the next check
- * picks another free one (a configured signal is taken as the user's explicit choice). */
+ * never reach the default action (which would kill the process). The program does not see it
+ * (tl_capture_sigaction): its sigaction shows the action that was there before. If the program
+ * puts its own handler on the signal we picked, that signal is the program's now: the next
+ * check picks another free one (a configured signal is taken as the user's explicit choice). */
 static bool install_handler(void)
 {
 	if (park_signal && handler_is_ours(park_signal))
 		return true;
 	int sig = 0;
+	struct sigaction prev;
 	if (tl_opt.signal > 0) {
 		sig = tl_opt.signal;
+		if (TL_REAL(sigaction)(sig, NULL, &prev) != 0)
+			return false;
 	} else {
 		for (int s = SIGRTMAX - 2; s > SIGRTMIN + 2; s--) {
-			struct sigaction cur;
-			if (sigaction(s, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
-			    cur.sa_handler == SIG_DFL) {
+			if (TL_REAL(sigaction)(s, NULL, &prev) == 0 &&
+			    !(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_DFL) {
 				sig = s;
 				break;
 			}
@@ -1398,9 +1426,29 @@ static bool install_handler(void)
 	sa.sa_sigaction = park_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask); /* while parked, nothing else of the program runs on that thread */
-	if (sigaction(sig, &sa, NULL) != 0)
+	park_prev = prev;        /* before the handler can run */
+	if (TL_REAL(sigaction)(sig, &sa, NULL) != 0)
 		return false;
 	park_signal = sig;
+	return true;
+}
+
+/* The program's sigaction (dump.c) on the sampling signal while our handler is installed on it
+ * (false otherwise: not ours to answer). It sees the action it would see bare (park_prev);
+ * setting SIG_DFL changes only that; any other action is installed, and the signal is the
+ * program's from then on. */
+bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc)
+{
+	if (sig <= 0 || sig != park_signal || !handler_is_ours(sig))
+		return false;
+	struct sigaction before = park_prev;
+	*rc = 0;
+	if (act != NULL && (act->sa_handler != SIG_DFL || (act->sa_flags & SA_SIGINFO)))
+		*rc = TL_REAL(sigaction)(sig, act, NULL);
+	else if (act != NULL)
+		park_prev = *act;
+	if (*rc == 0 && old != NULL)
+		*old = before;
 	return true;
 }
 

@@ -806,6 +806,9 @@ int tl_dump_signalfd(int fd, const sigset_t *mask, int flags)
 /* ---- the program's view of the signals we hold ---- */
 TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	int rc;
+	if (TL_UNLIKELY(sig == tl_capture_signal()) && tl_capture_sigaction(sig, act, old, &rc))
+		return rc;
 	if (!is_held(sig))
 		return TL_REAL(sigaction)(sig, act, old);
 	struct sigaction before = prog_act[sig];
@@ -816,7 +819,6 @@ TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	}
 	bool dfl = act->sa_handler == SIG_DFL && !(act->sa_flags & SA_SIGINFO);
 	bool ign = act->sa_handler == SIG_IGN && !(act->sa_flags & SA_SIGINFO);
-	int rc;
 	if (sig == tl_opt.dump_signal && !dfl) {
 		/* the program takes our request signal: it is its own from now on */
 		atomic_store(&held[sig], false);
@@ -841,7 +843,7 @@ TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 
 TL_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 {
-	if (!is_held(sig))
+	if (!is_held(sig) && sig != tl_capture_signal())
 		return TL_REAL(signal)(sig, handler);
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof(sa));

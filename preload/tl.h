@@ -764,8 +764,10 @@ extern char **tl_start_envp;           /* the constructor's envp (hooks.c) */
 extern atomic_bool tl_threads_started; /* a thread was started (registry.c) */
 /* clone() or a clone system call went through our wrappers: a task we did not start may exist */
 extern atomic_bool tl_clone_called;
-void tl_clone_before(void);           /* wrap_thread.c */
-extern atomic_bool tl_exit_begun;     /* exit(), quick_exit() or main's return has begun (exit.c) */
+void tl_clone_before(void);       /* wrap_thread.c */
+extern atomic_bool tl_exit_begun; /* exit(), quick_exit() or main's return has begun (exit.c) */
+/* The word a thread the Python interpreter ended waits on for good (wrap_thread.c) */
+extern uint32_t tl_runtime_end_word;
 bool tl_exit_records_clean_run(void); /* a JSON log records even a clean exit (exit.c) */
 void tl_fork_handlers_install(void);  /* before the first thread or fork (init.c) */
 void tl_fork_child_missed(void);      /* a child forked before them: reset it now */
@@ -806,5 +808,7 @@ void tl_repair_eintr(void *ucontext, int sig);
 bool tl_program_signal_pending(const void *ucontext, int sig);
 /* The sampling signal (capture.c), 0 before the first check chose one. */
 int tl_capture_signal(void);
+/* The program's sigaction on the sampling signal, answered as bare (false: not ours) */
+bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
 
 #endif

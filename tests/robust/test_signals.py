@@ -123,4 +123,23 @@ expect(rc != "hang", "signal=11: after a mid-run check the program's segmentatio
       "(park_handler installed on SIGSEGV returns and the fault repeats)", err)
 expect(rc == -11, f"signal=11: a segmentation fault must still kill the process (status {rc})", err)
 
+# 8. after a check, the program sees every real-time signal as it would bare: threadleak's
+#    handler stays on the signal it sampled with (a late signal must not kill the process), but
+#    sigaction showed it ("rt 62 handled"), and the program's own raise of that signal was
+#    swallowed (status 0) where bare its default action ends the process; in an exit handler
+#    after the exit check too
+sigview = exe("sigview")
+for mode in ("mid", "exit"):
+    bare = run([sigview, mode], preload=False)
+    r = run([sigview, mode])
+    check(bare.stdout == b"view done\n" and r.stdout == bare.stdout and
+          r.rc == (23 if mode == "exit" else 0) and r.report and r.report["leaked"] == 1 and
+          "waiter" in functions(r.report["leaks"][0]["stack"]),
+          f"sigview {mode}: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
+    for s in (SIGRTMAX - 2, SIGRTMAX - 3):
+        bare = run([sigview, mode, str(s)], preload=False)
+        r = run([sigview, mode, str(s)])
+        check(bare.rc == -s and r.rc == -s and r.stdout == bare.stdout,
+              f"sigview {mode} raising {s}: status {r.rc}, bare {bare.rc}", r.stdout, r.stderr)
+
 finish()

@@ -10,8 +10,10 @@
  *          -b US: busy microseconds between sleeps (30).
  *   -t SIG after one check, send threadleak's sampling signal SIG (option signal=SIG) to a
  *          thread in the middle of 50 ms sleeps of each kind -k names, as a check whose
- *          signal arrives just after the thread went to sleep would. Prints
- *          "direct eintr E short S" (S: sleeps shorter than asked).
+ *          signal arrives just after the thread went to sleep would: as threadleak sends
+ *          it (SI_QUEUE from this process), with a value that names no check. Prints
+ *          "direct eintr E short S" (S: sleeps shorter than asked). (A pthread_kill of that
+ *          signal is the program's own: its action, SIG_DFL, ends the process as bare.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -97,8 +100,11 @@ static void *sleeper(void *arg)
 }
 
 /* every kind of sleep, 50 ms each, counting EINTR and early wake-ups */
+static atomic_int direct_tid;
+
 static void *direct_sleeper(void *arg)
 {
+	atomic_store(&direct_tid, (int)syscall(SYS_gettid));
 	static const char kinds[] = "ncau";
 	for (int round = 0; round < 4; round++) {
 		for (const char *k = kinds; *k; k++) {
@@ -113,7 +119,8 @@ static void *direct_sleeper(void *arg)
 			if (*k == 'n')
 				rc = nanosleep(&ts, NULL);
 			else if (*k == 'c')
-				rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL), errno = rc, rc = -!!rc;
+				rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL), errno = rc,
+				rc = -!!rc;
 			else if (*k == 'a')
 				rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL),
 				errno = rc, rc = -!!rc;
@@ -185,7 +192,15 @@ int main(int argc, char **argv)
 		free(threadleak_report_json(NULL)); /* a check with a leak installs the handler */
 		while (!atomic_load(&stop)) {
 			usleep(7000);
-			pthread_kill(s, direct);
+			siginfo_t si = {0};
+			si.si_signo = direct;
+			si.si_code = SI_QUEUE;
+			si.si_pid = getpid();
+			si.si_uid = getuid();
+			si.si_value.sival_ptr = (void *)~(uintptr_t)0; /* no check's slot */
+			if (atomic_load(&direct_tid) != 0)
+				syscall(SYS_rt_tgsigqueueinfo, getpid(), atomic_load(&direct_tid),
+				        direct, &si);
 		}
 		pthread_join(s, NULL);
 		printf("direct eintr %d short %d\n", atomic_load(&eintr), atomic_load(&early));

@@ -1,0 +1,57 @@
+/* The sampling signal as the program sees it once a check has used it (tests/robust
+ * test_signals.py, 8). A worker waits on a mutex main holds, outside any wrapper, so a check
+ * takes its stack with a signal. Then every real-time signal whose action is not SIG_DFL is
+ * printed ("rt N handled"): bare, none. With a signal number after the mode, it is raised then:
+ * bare, its default action ends the process. threadleak's handler stayed on the signal it had
+ * picked, sigaction showed it, and a raise of that signal was swallowed (status 0).
+ *   sigview mid [SIG]    a check during the run (threadleak_verify_none), then the view
+ *   sigview exit [SIG]   the exit check, then the view in an exit handler */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "threadleak.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int raise_sig;
+
+static void *waiter(void *arg)
+{
+	pthread_mutex_lock(&mu); /* main holds it: blocked for ever */
+	return arg;
+}
+
+static void view(void)
+{
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
+		struct sigaction cur;
+		if (sigaction(s, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
+		    cur.sa_handler != SIG_DFL)
+			printf("rt %d handled\n", s);
+	}
+	printf("view done\n");
+	fflush(stdout);
+	if (raise_sig > 0)
+		raise(raise_sig);
+}
+
+int main(int argc, char **argv)
+{
+	int at_exit = argc > 1 && strcmp(argv[1], "exit") == 0;
+	raise_sig = argc > 2 ? atoi(argv[2]) : 0;
+	pthread_mutex_lock(&mu);
+	pthread_t t;
+	pthread_create(&t, NULL, waiter, NULL);
+	usleep(100 * 1000);
+	if (at_exit) {
+		atexit(view);
+		return 0;
+	}
+	threadleak_verify_none();
+	view();
+	threadleak_set_exit_check(0);
+	return 0;
+}
