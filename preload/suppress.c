@@ -7,7 +7,7 @@
  *   start:P       the thread's start routine
  *   created_by:P  any frame of the creation stack
  *   name:P        the thread's name (pthread_setname_np), not one its creator passed on
- *   module:P      the shared object that created the thread
+ *   module:P      the shared object that created the thread (or that its start routine is in)
  *   only_in:P     every frame of the current stack outside threadleak and libc is in a
  *                 shared object matching P: the thread runs nothing but that library's code
  *                 (a runtime's idle worker, not one running the user's task)
@@ -493,6 +493,24 @@ static const char *creating_module(const struct tl_seen *s)
 	return NULL;
 }
 
+/* The shared object the thread's start routine is in, when it is neither the program, a system
+ * library (std::thread's and Rust's trampolines) nor ours: its thread too, for module: rules. A
+ * library whose function ends in `return pthread_create(...)`, built with -O2, calls it by a
+ * jump: no frame of the library is left in the creation stack, which begins in its caller. From
+ * the loader's list; with r, a library unloaded since (dlclose) by the symbolizer's record of
+ * it. NULL: none. */
+static const char *start_module(const struct tl_seen *s, struct tl_report *r)
+{
+	uintptr_t pc = (uintptr_t)s->start;
+	if (pc == 0 || tl_pc_is_own(pc))
+		return NULL;
+	const char *m = tl_module_of_pc(pc);
+	struct tl_frame fr[TL_SYM_MAX_INLINE];
+	if (m == NULL && r != NULL && tl_sym_pc(r->sym, pc, true, fr, TL_SYM_MAX_INLINE) > 0)
+		m = fr[0].module;
+	return m == NULL || m[0] == '\0' || tl_module_is_system(m) ? NULL : m;
+}
+
 /* Before the stacks and the symbols: the first rule made only of name: and module: conditions
  * that suppresses the thread, or NULL. The exit check does not wait for such threads, and when
  * they are all that is left it reports them without stacks (check.c). Reads the thread's name
@@ -514,7 +532,8 @@ const char *tl_suppress_early(struct tl_seen *s)
 				all = named && tl_pattern_match(rl->pattern[k], s->name) &&
 				      own_name(s);
 			} else {
-				all = tl_pattern_match(rl->pattern[k], creating_module(s));
+				all = tl_pattern_match(rl->pattern[k], creating_module(s)) ||
+				      tl_pattern_match(rl->pattern[k], start_module(s, NULL));
 			}
 		}
 		if (all)
@@ -621,7 +640,8 @@ static bool cond_matches(int type, const char *pat, struct tl_seen *s, struct tl
 	case R_NAME:
 		return s->name[0] && tl_pattern_match(pat, s->name) && own_name(s);
 	case R_MODULE:
-		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 2);
+		return any_frame(r, s->create_pcs, s->ncreate, 0, pat, 2) ||
+		       tl_pattern_match(pat, start_module(s, r));
 	case R_ONLY_IN:
 		return any_frame(r, s->stack.pcs, s->stack.n, s->stack.exact, pat, 3);
 	}

@@ -57,4 +57,23 @@ check(r.rc == 23 and l and l.get("start_routine") is None and "plugin_start" not
       and any(f.get("mapping") == "unloaded" for f in l["created_by"]["stack"]),
       f"replaced after dlclose: start routine {l.get('start_routine')}, names {sorted(n for n in names if n)}",
       l)
+# A plugin whose start function ends in `return pthread_create(...)`, built with -O2: no frame
+# of it is in the creation stack (which begins in the host's main), and module: did not
+# suppress its thread; the start routine's module counts too, also once the plugin is unloaded
+tail = os.path.join(SCENARIOS, "libapiplugin_tail.so")
+r = run([prog, tail])
+cb = r.leaks[0]["created_by"]["stack"] if r.leaks else []
+check(r.rc == 23 and len(r.leaks) == 1 and r.leaks[0].get("start_routine") == "tail_keeper",
+      f"tail-calling plugin: status {r.rc}, {len(r.leaks)} leaks", r.reports, r.stderr)
+if any((f.get("module") or "").endswith("libapiplugin_tail.so") for f in cb):
+    print("note: the compiler kept plugin_start's frame (no tail call): module: matched it before too")
+for rule in ("module:libapiplugin_tail.so", "module:^libapiplugin_tail.so$"):
+    d = tmpdir()
+    supp = os.path.join(d, "tail.supp")
+    with open(supp, "w") as f:
+        f.write(rule + "\n")
+    r = run([prog, tail], options=f"suppressions={supp}")
+    suppressed = rule.startswith("module:libapiplugin")
+    check(r.rc == (0 if suppressed else 23) and r.report["suppressed"] == (1 if suppressed else 0),
+          f"{rule} on the tail-calling plugin's thread: status {r.rc}", r.report)
 ok()
