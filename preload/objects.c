@@ -1232,6 +1232,12 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 		describe_addr(r, "barrier", sizeof(pthread_barrier_t), s->obj, o, sizeof(o));
 		break;
 	case TL_OBJ_FUTEX:
+		if (s->obj == (uintptr_t)&tl_runtime_end_word) { /* wrap_thread.c */
+			snprintf(o, sizeof(o),
+			         "the interpreter's end: bare, CPython ends the thread "
+			         "here (it finalized while the thread lived)");
+			break;
+		}
 		describe_addr(r, "futex", sizeof(uint32_t), s->obj, o, sizeof(o));
 		/* libstdc++ (12) waits for std::atomic<T>::wait of a T that is not 4 bytes,
 		 * std::atomic_flag::wait and std::barrier on a slot of a pool its objects share by

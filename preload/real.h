@@ -55,6 +55,7 @@
 	X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *))                \
 	X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *))     \
 	X(int, pthread_detach, (pthread_t))                                                        \
+	X(void, pthread_exit, (void *))                                                            \
 	X(int, pthread_setname_np, (pthread_t, const char *))                                      \
 	X(int, dlclose, (void *))                                                                  \
 	X(int, thrd_create, (thrd_t *, thrd_start_t, void *))                                      \

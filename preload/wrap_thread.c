@@ -6,7 +6,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <stdarg.h>
+#include <string.h>
+#include <sys/syscall.h>
 
 /* Around the start routine, glibc's cancellation buffer (what pthread_cleanup_push expands to
  * in C, through the table: its functions' version would be one more for every process to
@@ -132,6 +135,52 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
 {
 	tl_ensure_init();
 	TL_BLOCKING(int, "thrd_create", TL_OBJ_CREATING, 0, 0, create_c11(th, start, arg));
+}
+
+/* ---- a thread the Python interpreter ends at the program's end ---- */
+/* CPython (3.8 to 3.13) ends a thread that wants the interpreter back while it finalizes: a
+ * daemon thread woken from a sleep, or one whose loop reaches a switch, calls
+ * PyThread_exit_thread from take_gil, and that calls pthread_exit. The thread was alive,
+ * abandoned, when the program ended, and is reported like any other (README); bare, it is gone
+ * by the exit check, or during its grace period, so a daemon that polls every 50 ms, or spins,
+ * was never reported. It waits here instead, as 3.14's PyThread_hang_thread makes it: for good
+ * once the process is exiting (the exit check reports it, blocked in PyThread_exit_thread, its
+ * stack the interpreter's), and before that (the finalization runs before exit()) a second at
+ * most, then it ends as bare: a program that embeds the interpreter, finalizes it and goes on.
+ * docs/internals.md, "Runtimes". */
+uint32_t tl_runtime_end_word; /* nothing wakes a wait on it */
+
+static bool from_python_end(uintptr_t ra)
+{
+	Dl_info info;
+	/* ra - 1: the call is the function's last instruction, its return address the next one's */
+	return dladdr((void *)(ra - 1), &info) != 0 && info.dli_sname != NULL &&
+	       strcmp(info.dli_sname, "PyThread_exit_thread") == 0;
+}
+
+static __attribute__((noinline)) void held_at_python_end(struct tl_thread *t)
+{
+	for (int ms = 0; !atomic_load(&tl_exit_begun); ms += 10) {
+		if (ms >= 1000)
+			return;
+		struct timespec ten = {0, 10 * 1000 * 1000};
+		tl_raw_syscall(SYS_nanosleep, (long)&ten, 0, 0);
+	}
+	if (TL_BLOCK_OPEN(t))
+		TL_BLOCK_ENTER(t, "PyThread_exit_thread", TL_OBJ_FUTEX, &tl_runtime_end_word,
+		               TL_FUTEX_UNTIMED);
+	for (;;)
+		tl_raw_syscall6(SYS_futex, (long)&tl_runtime_end_word, FUTEX_WAIT_PRIVATE, 0, 0, 0,
+		                0);
+}
+
+TL_EXPORT void pthread_exit(void *r)
+{
+	struct tl_thread *t = tl_self;
+	if (t != NULL && from_python_end((uintptr_t)__builtin_return_address(0)))
+		held_at_python_end(t);
+	TL_REAL(pthread_exit)(r);
+	__builtin_unreachable();
 }
 
 /* A join blocks like any other call; when it succeeds the joined thread's record can go. The

@@ -4,7 +4,9 @@ through PyThread_start_new_thread -> pthread_create, so its threads are tracked:
   (a lock acquire: sem_wait), created by PyThread_start_new_thread, exit status 23;
 - py_joined.py: worker threads joined, a ThreadPoolExecutor, asyncio.to_thread: CPython keeps
   no thread of its own at exit, so nothing is reported and the output is byte-identical;
-- py_addon.py: a native library loaded with ctypes leaks its thread: reported, named.
+- py_addon.py: a native library loaded with ctypes leaks its thread: reported, named;
+- py_ended.py: daemon threads that CPython ends itself at finalization (a poller, a spinner):
+  held where it ends them and reported there, with the one on a queue.
 Run with Debian's /usr/bin/python3 (stripped) and the interpreter running the test."""
 import os
 import sys
@@ -58,5 +60,23 @@ for python in lang_util.pythons():
     l = rep["leaks"][0]
     check(l["start_routine"] == "addon_worker" and l["blocked_in"] == "pthread_cond_wait", f"{python}: addon leak", l)
     check(functions(l["created_by"]["stack"])[0] == "addon_start", f"{python}: created by addon_start", l)
+    # daemon threads that CPython ends itself when they want the interpreter back while it
+    # finalizes (a poller, a spinner): bare they were gone by the check, and never reported;
+    # they are held at PyThread_exit_thread, as 3.14 holds them, and reported there
+    prog = [python, "-I", os.path.join(here, "py_ended.py")]
+    bare = run(prog, preload=False, env=env)
+    check(bare.rc == 0 and bare.stdout == b"started 3 daemon threads\n", f"{python}: bare ended run",
+          bare.stdout, bare.stderr)
+    for attempt in range(3):
+        r = run(prog, env=env)
+        rep = r.report
+        check(r.rc == 23 and r.stdout == bare.stdout and rep and rep["leaked"] == 3,
+              f"{python}: ended daemons: status {r.rc}, {rep and rep['leaked']} leaks", r.stdout, r.stderr)
+        ended = [l for l in rep["leaks"] if l["blocked_in"] == "PyThread_exit_thread"]
+        check(len(ended) == 2 and all("interpreter's end" in (l["object"] or "") and
+                                      "PyThread_exit_thread" in functions(l["stack"])
+                                      for l in ended),
+              f"{python}: the poller and the spinner, held where CPython ends them: "
+              f"{[(l['blocked_in'], l['object']) for l in rep['leaks']]}", rep)
     print(f"{python}: daemon threads reported, joined program silent, addon thread reported")
 ok()
