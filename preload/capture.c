@@ -1309,26 +1309,36 @@ static struct sigaction park_prev;
 static void park_not_ours(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction p = park_prev;
-	if (p.sa_flags & SA_SIGINFO) {
-		p.sa_sigaction(sig, si, uc);
-	} else if (p.sa_handler == SIG_DFL) {
+	/* SIG_DFL and SIG_IGN whatever the flags say, as the kernel reads them */
+	if (p.sa_handler == SIG_IGN)
+		return;
+	if (p.sa_handler == SIG_DFL) {
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		TL_REAL(sigaction)(sig, &dfl, NULL);
 		tl_raw_syscall(SYS_tgkill, getpid(), tl_gettid(), sig);
-	} else if (p.sa_handler != SIG_IGN) {
+	} else if (p.sa_flags & SA_SIGINFO) {
+		p.sa_sigaction(sig, si, uc);
+	} else {
 		p.sa_handler(sig);
 	}
 }
 
-/* Async-signal-safe: no locks, no malloc, no libunwind. Ours are sent by this process with
- * SI_QUEUE (send_park), whose value names the slot and the check; any other is the program's
- * (park_not_ours). */
+/* Ours: queued by this process (send_park) with our mark in si_errno, which a program's
+ * sigqueue() leaves 0 (glibc fills the rest of its siginfo itself). */
+#define PARK_MARK 0x544c /* "TL" */
+bool tl_capture_is_ours(const siginfo_t *si)
+{
+	return si->si_code == SI_QUEUE && si->si_pid == getpid() && si->si_errno == PARK_MARK;
+}
+
+/* Async-signal-safe: no locks, no malloc, no libunwind. Ours (tl_capture_is_ours) name the slot
+ * and the check in their value; any other is the program's (park_not_ours). */
 static void park_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	if (si->si_code != SI_QUEUE || si->si_pid != getpid()) {
+	if (!tl_capture_is_ours(si)) {
 		park_not_ours(sig, si, uc);
 		errno = saved;
 		return;
@@ -1379,6 +1389,7 @@ static bool send_park(pid_t pid, uid_t uid, pid_t tid, uint32_t gen, uint32_t i)
 	memset(&si, 0, sizeof(si));
 	si.si_signo = park_signal;
 	si.si_code = SI_QUEUE;
+	si.si_errno = PARK_MARK;
 	si.si_pid = pid;
 	si.si_uid = uid;
 	si.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)gen << 32 | i);
@@ -1427,8 +1438,14 @@ static bool install_handler(void)
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask); /* while parked, nothing else of the program runs on that thread */
 	park_prev = prev;        /* before the handler can run */
-	if (TL_REAL(sigaction)(sig, &sa, NULL) != 0)
+	struct sigaction was;
+	if (TL_REAL(sigaction)(sig, &sa, &was) != 0)
 		return false;
+	if (was.sa_handler != prev.sa_handler) {
+		/* the program put its own action there meanwhile: its signal, not ours to take */
+		TL_REAL(sigaction)(sig, &was, NULL);
+		return false;
+	}
 	park_signal = sig;
 	return true;
 }
@@ -1443,7 +1460,7 @@ bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction
 		return false;
 	struct sigaction before = park_prev;
 	*rc = 0;
-	if (act != NULL && (act->sa_handler != SIG_DFL || (act->sa_flags & SA_SIGINFO)))
+	if (act != NULL && act->sa_handler != SIG_DFL) /* SIG_DFL whatever the flags */
 		*rc = TL_REAL(sigaction)(sig, act, NULL);
 	else if (act != NULL)
 		park_prev = *act;

@@ -761,8 +761,7 @@ int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct time
 		int err = errno;
 		if (r == sig && is_held(sig) && is_request(&si)) {
 			take_request(sig, &si, NULL); /* in our wrapper: it checks itself */
-		} else if (r > 0 && si.si_code == SI_QUEUE && si.si_pid == getpid() &&
-		           r == tl_capture_signal()) {
+		} else if (r > 0 && r == tl_capture_signal() && tl_capture_is_ours(&si)) {
 			/* the report measured the sampling signal's frame on this thread, which
 			 * blocks it: not the program's either */
 		} else if (!(r < 0 && err == EINTR && requests_here != before)) {

@@ -422,13 +422,17 @@ static bool early_result_holds(int status, bool rehearsal, bool in_handler)
 		early_found[i] = true;
 		bool left =
 		    (d->seq & 1) && (atomic_load(&t->blk.seq) != d->seq || (holds && woken(d)));
+		/* a thread the Python interpreter ended, held for the check: released after it
+		 * (wrap_thread.c), it leaves its call and ends in the teardown */
 		bool going =
 		    d->state != TL_ST_EXITED &&
-		    (atomic_load(&t->finishing) || (t->flags & (TL_F_FINISHED | TL_F_EXITING)));
+		    (atomic_load(&t->finishing) || (t->flags & (TL_F_FINISHED | TL_F_EXITING)) ||
+		     atomic_load(&t->runtime_ended));
 		if (going && rehearsal)
 			early_ended[i] = true;
 		if ((t->flags & TL_F_JOINED) ||
-		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)) || left ||
+		    ((t->flags & TL_F_DETACHED) && !(d->flags & TL_F_DETACHED)) ||
+		    (left && !(early_ended[i] && atomic_load(&t->runtime_ended))) ||
 		    (going && !early_ended[i]))
 			holds = false;
 	}
@@ -792,10 +796,13 @@ TL_START_CODE static void take_early_check(int status, bool flush)
 	atomic_store_explicit(&tl_exit_begun, true, memory_order_relaxed);
 	if (atomic_load(&early_state) != EARLY_NONE || quiet_exit() || !checks_exit() ||
 	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
-	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING))
+	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING)) {
+		tl_release_runtime_ended(); /* no check to wait for */
 		return;
+	}
 	int saved_errno = errno; /* the exit handlers see the program's (docs/internals.md) */
 	early_check(status, flush);
+	tl_release_runtime_ended();
 	errno = saved_errno;
 }
 

@@ -204,6 +204,9 @@ struct tl_thread {
 	/* set without the lock by the thread in its last destructor, before it waits for the lock
 	 * to mark itself finished: from then on it runs only our code and glibc's exit path */
 	atomic_bool finishing;
+	/* held where the Python interpreter ended it (wrap_thread.c): its end after the exit check
+	 * is expected (exit.c early_result_holds) */
+	atomic_bool runtime_ended;
 	uintptr_t create_module_base;
 	int ncreate;
 	bool create_cut; /* the creation stack had more than max_frames frames */
@@ -766,8 +769,10 @@ extern atomic_bool tl_threads_started; /* a thread was started (registry.c) */
 extern atomic_bool tl_clone_called;
 void tl_clone_before(void);       /* wrap_thread.c */
 extern atomic_bool tl_exit_begun; /* exit(), quick_exit() or main's return has begun (exit.c) */
-/* The word a thread the Python interpreter ended waits on for good (wrap_thread.c) */
-extern uint32_t tl_runtime_end_word;
+/* The word a thread the Python interpreter ended waits on until the exit check is over
+ * (wrap_thread.c), and its release, once that check has run or will not run (exit.c) */
+extern _Atomic uint32_t tl_runtime_end_word;
+void tl_release_runtime_ended(void);
 bool tl_exit_records_clean_run(void); /* a JSON log records even a clean exit (exit.c) */
 void tl_fork_handlers_install(void);  /* before the first thread or fork (init.c) */
 void tl_fork_child_missed(void);      /* a child forked before them: reset it now */
@@ -810,5 +815,6 @@ bool tl_program_signal_pending(const void *ucontext, int sig);
 int tl_capture_signal(void);
 /* The program's sigaction on the sampling signal, answered as bare (false: not ours) */
 bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
+bool tl_capture_is_ours(const siginfo_t *si); /* a signal the check sent (async-signal-safe) */
 
 #endif

@@ -143,42 +143,83 @@ TL_EXPORT int thrd_create(thrd_t *th, thrd_start_t start, void *arg)
  * PyThread_exit_thread from take_gil, and that calls pthread_exit. The thread was alive,
  * abandoned, when the program ended, and is reported like any other (README); bare, it is gone
  * by the exit check, or during its grace period, so a daemon that polls every 50 ms, or spins,
- * was never reported. It waits here instead, as 3.14's PyThread_hang_thread makes it: for good
- * once the process is exiting (the exit check reports it, blocked in PyThread_exit_thread, its
- * stack the interpreter's), and before that (the finalization runs before exit()) a second at
- * most, then it ends as bare: a program that embeds the interpreter, finalizes it and goes on.
- * docs/internals.md, "Runtimes". */
-uint32_t tl_runtime_end_word; /* nothing wakes a wait on it */
+ * was never reported. Such a thread waits here until the exit check is over, recorded as
+ * blocked in PyThread_exit_thread, then goes on to its pthread_exit as bare (its unwind, its
+ * destructors: a lock it holds is released, a join of it returns, in the teardown). Before the
+ * process exits (the finalization runs before exit()) it waits for that 200 ms at most, then
+ * goes on: a program that embeds the interpreter, finalizes it and goes on. docs/internals.md,
+ * "Runtimes that keep threads". */
+_Atomic uint32_t tl_runtime_end_word; /* 1: released */
+static atomic_int runtime_held;       /* threads waiting on it */
 
-static bool from_python_end(uintptr_t ra)
+/* Is the interpreter finalizing? Asked only at a pthread_exit: found without the loader's lock
+ * (Py_IsFinalizing from 3.13, _Py_IsFinalizing before: an atomic read, no lock, no GIL) */
+static bool python_finalizing(void)
 {
-	Dl_info info;
-	/* ra - 1: the call is the function's last instruction, its return address the next one's */
-	return dladdr((void *)(ra - 1), &info) != 0 && info.dli_sname != NULL &&
-	       strcmp(info.dli_sname, "PyThread_exit_thread") == 0;
+	static void *_Atomic cache[2];
+	bool (*fn)(void) = (bool (*)(void))tl_lookup_global_once(&cache[0], "Py_IsFinalizing");
+	if (fn == NULL)
+		fn = (bool (*)(void))tl_lookup_global_once(&cache[1], "_Py_IsFinalizing");
+	return fn != NULL && fn();
 }
 
-static __attribute__((noinline)) void held_at_python_end(struct tl_thread *t)
+static bool from_python_end(uintptr_t ra, Dl_info *info)
 {
-	for (int ms = 0; !atomic_load(&tl_exit_begun); ms += 10) {
-		if (ms >= 1000)
-			return;
-		struct timespec ten = {0, 10 * 1000 * 1000};
-		tl_raw_syscall(SYS_nanosleep, (long)&ten, 0, 0);
-	}
-	if (TL_BLOCK_OPEN(t))
+	/* ra - 1: the call is the function's last instruction, its return address the next one's */
+	return dladdr((void *)(ra - 1), info) != 0 && info->dli_sname != NULL &&
+	       strcmp(info->dli_sname, "PyThread_exit_thread") == 0;
+}
+
+static void wait_released(struct timespec *timeout)
+{
+	tl_raw_syscall6(SYS_futex, (long)&tl_runtime_end_word, FUTEX_WAIT_PRIVATE, 0, (long)timeout,
+	                0, 0);
+}
+
+static __attribute__((noinline)) void held_at_python_end(struct tl_thread *t, const Dl_info *info)
+{
+	/* the interpreter must stay mapped while this thread's frames in it wait (an embedder may
+	 * unload it after its finalization: the unwind would run through unmapped code) */
+	if (!atomic_load(&tl_exit_begun) && info->dli_fname != NULL)
+		dlopen(info->dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+	atomic_store(&t->runtime_ended, true);
+	atomic_fetch_add(&runtime_held, 1);
+	bool open = TL_BLOCK_OPEN(t);
+	if (open)
 		TL_BLOCK_ENTER(t, "PyThread_exit_thread", TL_OBJ_FUTEX, &tl_runtime_end_word,
 		               TL_FUTEX_UNTIMED);
-	for (;;)
-		tl_raw_syscall6(SYS_futex, (long)&tl_runtime_end_word, FUTEX_WAIT_PRIVATE, 0, 0, 0,
-		                0);
+	for (int ms = 0; !atomic_load(&tl_exit_begun) && atomic_load(&tl_runtime_end_word) == 0;
+	     ms += 10) {
+		if (ms >= 200)
+			goto out;
+		struct timespec ten = {0, 10 * 1000 * 1000};
+		wait_released(&ten);
+	}
+	while (atomic_load(&tl_runtime_end_word) == 0)
+		wait_released(NULL);
+out:
+	if (open)
+		TL_BLOCK_LEAVE(t);
+	atomic_fetch_sub(&runtime_held, 1);
+}
+
+void tl_release_runtime_ended(void)
+{
+	if (atomic_load_explicit(&tl_runtime_end_word, memory_order_relaxed) != 0)
+		return;
+	atomic_store(&tl_runtime_end_word, 1);
+	if (atomic_load(&runtime_held) > 0) /* no system call in a process that held none */
+		tl_raw_syscall6(SYS_futex, (long)&tl_runtime_end_word, FUTEX_WAKE_PRIVATE,
+		                INT32_MAX, 0, 0, 0);
 }
 
 TL_EXPORT void pthread_exit(void *r)
 {
 	struct tl_thread *t = tl_self;
-	if (t != NULL && from_python_end((uintptr_t)__builtin_return_address(0)))
-		held_at_python_end(t);
+	Dl_info info;
+	if (t != NULL && atomic_load_explicit(&tl_runtime_end_word, memory_order_relaxed) == 0 &&
+	    python_finalizing() && from_python_end((uintptr_t)__builtin_return_address(0), &info))
+		held_at_python_end(t, &info);
 	TL_REAL(pthread_exit)(r);
 	__builtin_unreachable();
 }

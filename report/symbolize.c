@@ -1725,11 +1725,11 @@ static bool reserved_name(const char *name)
  * "[2]", ".lock", "[1].queue.cond", so that an object inside an array or a struct reads as the
  * source names it ("m[1]", not "m+40"), a member of a base class as the class's own. The
  * object is the innermost part of its size that holds it: a mutex that is the first member of
- * a struct in an array is "chans[0].mu", not "chans" (size 0: the outermost part at its
- * offset). An anonymous member and a base class add no name; a reserved-named member
- * (reserved_name) is a library's insides and is not entered, unless it is an array (a
- * std::array's elements: "locks[1]"). Unions and virtual bases are not entered: what is left
- * is said in bytes ("+8"). An empty text when the object is the variable. */
+ * a struct in an array is "chans[0].mu", not "chans" (size 0: unknown, taken as one byte). An
+ * anonymous member and a base class add no name; a reserved-named member (reserved_name) is a
+ * library's insides and is not entered, unless it is an array (a std::array's elements:
+ * "locks[1]"). Unions and virtual bases are not entered: what is left is said in bytes ("+8"). An
+ * empty text when the object is the variable. */
 static void var_part(Dwarf_Die *var, uint64_t off, uint64_t size, char *out, size_t len)
 {
 	size_t n = 0;
@@ -1739,8 +1739,9 @@ static void var_part(Dwarf_Die *var, uint64_t off, uint64_t size, char *out, siz
 	Dwarf_Word cur = 0; /* the size of the part the object is in */
 	uint64_t span = size ? size : 1;
 	bool have = dwarf_attr_integrate(var, DW_AT_type, &attr) &&
-	            dwarf_formref_die(&attr, &type) && dwarf_peel_type(&type, &type) == 0 &&
-	            dwarf_aggregate_size(&type, &cur) == 0;
+	            dwarf_formref_die(&attr, &type) && dwarf_peel_type(&type, &type) == 0;
+	if (have && dwarf_aggregate_size(&type, &cur) != 0)
+		cur = 0; /* an array without a bound (extern T a[]): entered for an offset only */
 	for (int depth = 0; have && (off > 0 || cur > size) && depth < 16 && n + 24 < len;
 	     depth++) {
 		int tag = dwarf_tag(&type);

@@ -5,9 +5,14 @@
  * bare, its default action ends the process. threadleak's handler stayed on the signal it had
  * picked, sigaction showed it, and a raise of that signal was swallowed (status 0).
  *   sigview mid [SIG]    a check during the run (threadleak_verify_none), then the view
- *   sigview exit [SIG]   the exit check, then the view in an exit handler */
+ *   sigview exit [SIG]   the exit check, then the view in an exit handler
+ *   sigview own SIG      a handler of the program's on SIG first (the test configures
+ *                        signal=SIG), a check, then the program's own sigqueue() and raise()
+ *                        of SIG: its handler runs for both, "own hits 2" (they were taken
+ *                        for threadleak's own and swallowed) */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,16 @@ static void *waiter(void *arg)
 {
 	pthread_mutex_lock(&mu); /* main holds it: blocked for ever */
 	return arg;
+}
+
+static atomic_int hits;
+
+static void own_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	atomic_fetch_add(&hits, 1);
 }
 
 static void view(void)
@@ -41,7 +56,16 @@ static void view(void)
 int main(int argc, char **argv)
 {
 	int at_exit = argc > 1 && strcmp(argv[1], "exit") == 0;
-	raise_sig = argc > 2 ? atoi(argv[2]) : 0;
+	int own = argc > 1 && strcmp(argv[1], "own") == 0;
+	raise_sig = argc > 2 && !own ? atoi(argv[2]) : 0;
+	int own_sig = own && argc > 2 ? atoi(argv[2]) : 0;
+	if (own_sig > 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = own_handler;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigaction(own_sig, &sa, NULL);
+	}
 	pthread_mutex_lock(&mu);
 	pthread_t t;
 	pthread_create(&t, NULL, waiter, NULL);
@@ -51,6 +75,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	threadleak_verify_none();
+	if (own_sig > 0) {
+		sigqueue(getpid(), own_sig, (union sigval){.sival_int = 7});
+		raise(own_sig);
+		printf("own hits %d\n", atomic_load(&hits));
+		threadleak_set_exit_check(0);
+		return 0;
+	}
 	view();
 	threadleak_set_exit_check(0);
 	return 0;

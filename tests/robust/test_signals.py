@@ -141,5 +141,12 @@ for mode in ("mid", "exit"):
         r = run([sigview, mode, str(s)])
         check(bare.rc == -s and r.rc == -s and r.stdout == bare.stdout,
               f"sigview {mode} raising {s}: status {r.rc}, bare {bare.rc}", r.stdout, r.stderr)
+# ... and with signal=N naming a signal the program has its own handler on, the program's own
+# sigqueue() and raise() of it reach that handler (they were taken for threadleak's: swallowed)
+n = SIGRTMIN + 5
+bare = run([sigview, "own", str(n)], preload=False)
+r = run([sigview, "own", str(n)], options=f"signal={n}")
+check(bare.stdout == b"own hits 2\n" and r.rc == 0 and r.stdout == bare.stdout,
+      f"sigview own {n}: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
 
 finish()

@@ -11,7 +11,8 @@
  *   -t SIG after one check, send threadleak's sampling signal SIG (option signal=SIG) to a
  *          thread in the middle of 50 ms sleeps of each kind -k names, as a check whose
  *          signal arrives just after the thread went to sleep would: as threadleak sends
- *          it (SI_QUEUE from this process), with a value that names no check. Prints
+ *          it (SI_QUEUE from this process, its mark in si_errno), with a value that names
+ *          no check. Prints
  *          "direct eintr E short S" (S: sleeps shorter than asked). (A pthread_kill of that
  *          signal is the program's own: its action, SIG_DFL, ends the process as bare.)
  */
@@ -195,6 +196,7 @@ int main(int argc, char **argv)
 			siginfo_t si = {0};
 			si.si_signo = direct;
 			si.si_code = SI_QUEUE;
+			si.si_errno = 0x544c; /* threadleak's mark (preload/capture.c PARK_MARK) */
 			si.si_pid = getpid();
 			si.si_uid = getuid();
 			si.si_value.sival_ptr = (void *)~(uintptr_t)0; /* no check's slot */
