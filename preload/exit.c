@@ -797,12 +797,16 @@ TL_START_CODE static void take_early_check(int status, bool flush)
 	if (atomic_load(&early_state) != EARLY_NONE || quiet_exit() || !checks_exit() ||
 	    atomic_load(&exit_checked) || atomic_load(&exit_reduced) ||
 	    !atomic_compare_exchange_strong(&early_state, &none, EARLY_RUNNING)) {
-		tl_release_runtime_ended(); /* no check to wait for */
+		/* no check to wait for (a process without threads holds none: no page of that
+		 * code is touched on its way out, docs/internals.md Process start) */
+		if (atomic_load_explicit(&tl_threads_started, memory_order_relaxed))
+			tl_release_runtime_ended();
 		return;
 	}
 	int saved_errno = errno; /* the exit handlers see the program's (docs/internals.md) */
 	early_check(status, flush);
-	tl_release_runtime_ended();
+	if (atomic_load_explicit(&tl_threads_started, memory_order_relaxed))
+		tl_release_runtime_ended();
 	errno = saved_errno;
 }
 
