@@ -84,13 +84,17 @@ static size_t attr_stack_size(const pthread_attr_t *attr)
 	return size;
 }
 
-/* Inlined: each frame of ours costs the creation stack's unwind a step */
+/* Inlined: each frame of ours costs the creation stack's unwind a step. errno is the
+ * program's: the creation stack's unwind leaves EAGAIN there (libunwind drains its memory
+ * check's pipe), which a successful pthread_create does not. */
 static inline __attribute__((always_inline)) int create(pthread_t *th, const pthread_attr_t *attr,
                                                         void *(*start)(void *), void *arg)
 {
+	int e = errno;
 	struct tl_thread *t =
 	    tl_thread_new((void *)start, arg, false, (uintptr_t)__builtin_return_address(0),
 	                  attr_stack_size(attr));
+	errno = e;
 	if (t == NULL)
 		return TL_REAL(pthread_create)(th, attr, start, arg);
 	if (attr_detached(attr))
@@ -107,8 +111,10 @@ static inline __attribute__((always_inline)) int create(pthread_t *th, const pth
 static inline __attribute__((always_inline)) int create_c11(thrd_t *th, thrd_start_t start,
                                                             void *arg)
 {
+	int e = errno;
 	struct tl_thread *t =
 	    tl_thread_new((void *)start, arg, true, (uintptr_t)__builtin_return_address(0), 0);
+	errno = e;
 	if (t == NULL)
 		return TL_REAL(thrd_create)(th, start, arg);
 	int r = TL_REAL(thrd_create)(th, thrd_start, t);
