@@ -808,6 +808,9 @@ TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	int rc;
 	if (TL_UNLIKELY(sig == tl_capture_signal()) && tl_capture_sigaction(sig, act, old, &rc))
 		return rc;
+	if (TL_UNLIKELY(atomic_load_explicit(&tl_exit_begun, memory_order_relaxed)) &&
+	    tl_exit_sigaction(sig, act, old, &rc))
+		return rc;
 	if (!is_held(sig))
 		return TL_REAL(sigaction)(sig, act, old);
 	struct sigaction before = prog_act[sig];
@@ -842,7 +845,8 @@ TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 
 TL_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 {
-	if (!is_held(sig) && sig != tl_capture_signal())
+	if (!is_held(sig) && sig != tl_capture_signal() &&
+	    !atomic_load_explicit(&tl_exit_begun, memory_order_relaxed))
 		return TL_REAL(signal)(sig, handler);
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof(sa));

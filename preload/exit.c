@@ -629,10 +629,13 @@ static void release_early_sigpipe(void)
  * signals whose action is the default one print the early report first; then the action is
  * the default again and the signal, raised again, ends the process as it would have (core dump
  * included). A handler the program installs meanwhile replaces ours; a sigaction() that asks
- * during the teardown sees ours. docs/internals.md, "A teardown that dies". */
+ * during the teardown sees what was there before (tl_exit_sigaction). docs/internals.md, "A
+ * teardown that dies". */
 static const int teardown_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
                                        SIGILL,  SIGTRAP, SIGSYS, SIGPIPE};
 static bool teardown_caught[TL_ARRAY_SIZE(teardown_signals)];
+/* what each one had before ours (SIG_DFL, with its mask and flags): what the program sees */
+static struct sigaction teardown_prev[TL_ARRAY_SIZE(teardown_signals)];
 /* who writes the early report after the teardown began: nobody yet, a dying thread (writing,
  * then written), or the last exit handler */
 enum { TD_NONE, TD_WRITING, TD_WRITTEN, TD_FINISHING };
@@ -724,8 +727,37 @@ static void catch_teardown_deaths(void)
 		sa.sa_sigaction = teardown_died_of;
 		sa.sa_flags = SA_SIGINFO;
 		sigemptyset(&sa.sa_mask);
+		teardown_prev[i] = cur;
 		teardown_caught[i] = TL_REAL(sigaction)(teardown_signals[i], &sa, NULL) == 0;
 	}
+}
+
+/* The program's sigaction (dump.c) on a signal whose teardown handler is ours: false when it
+ * is not. The teardown's handlers see the action they would see bare (a pool joined by an
+ * atexit handler is no leak, and its handler saw SIGSEGV "installed"); setting SIG_DFL
+ * changes only that; any other action is installed, and replaces ours. */
+bool tl_exit_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc)
+{
+	size_t i = 0;
+	while (i < TL_ARRAY_SIZE(teardown_signals) && teardown_signals[i] != sig)
+		i++;
+	struct sigaction cur;
+	if (i == TL_ARRAY_SIZE(teardown_signals) || !teardown_caught[i] ||
+	    TL_REAL(sigaction)(sig, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
+	    cur.sa_sigaction != teardown_died_of)
+		return false;
+	struct sigaction before = teardown_prev[i];
+	*rc = 0;
+	if (act != NULL && act->sa_handler != SIG_DFL) { /* SIG_DFL whatever the flags */
+		*rc = TL_REAL(sigaction)(sig, act, NULL);
+		if (*rc == 0)
+			teardown_caught[i] = false;
+	} else if (act != NULL) {
+		teardown_prev[i] = *act;
+	}
+	if (*rc == 0 && old != NULL)
+		*old = before;
+	return true;
 }
 
 /* The teardown is over (or the process is a child now): the signals that still have our

@@ -816,5 +816,8 @@ int tl_capture_signal(void);
 /* The program's sigaction on the sampling signal, answered as bare (false: not ours) */
 bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
 bool tl_capture_is_ours(const siginfo_t *si); /* a signal the check sent (async-signal-safe) */
+/* The same for the signals whose teardown handler is ours after an exit check that found
+ * leaks (exit.c) */
+bool tl_exit_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
 
 #endif

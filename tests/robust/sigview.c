@@ -9,7 +9,11 @@
  *   sigview own SIG      a handler of the program's on SIG first (the test configures
  *                        signal=SIG), a check, then the program's own sigqueue() and raise()
  *                        of SIG: its handler runs for both, "own hits 2" (they were taken
- *                        for threadleak's own and swallowed) */
+ *                        for threadleak's own and swallowed)
+ *   sigview teardown     a worker waits on a condition variable; an exit handler wakes and
+ *                        joins it (no leak), then prints the fatal signals that have a
+ *                        handler: threadleak's, put there for a teardown that dies after
+ *                        the exit check found the worker, showed ("sig 11 handled") */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -39,6 +43,37 @@ static void own_handler(int sig, siginfo_t *si, void *uc)
 	atomic_fetch_add(&hits, 1);
 }
 
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static int pool_stop;
+static pthread_t pool_worker;
+
+static void *pool_work(void *arg)
+{
+	pthread_mutex_lock(&pool_mu);
+	while (!pool_stop)
+		pthread_cond_wait(&pool_cv, &pool_mu);
+	pthread_mutex_unlock(&pool_mu);
+	return arg;
+}
+
+static void pool_shutdown(void)
+{
+	static const int fatal[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
+	                            SIGILL,  SIGTRAP, SIGSYS, SIGPIPE};
+	pthread_mutex_lock(&pool_mu);
+	pool_stop = 1;
+	pthread_cond_signal(&pool_cv);
+	pthread_mutex_unlock(&pool_mu);
+	pthread_join(pool_worker, NULL);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		struct sigaction cur;
+		if (sigaction(fatal[i], NULL, &cur) != 0 || cur.sa_handler != SIG_DFL)
+			printf("sig %d handled\n", fatal[i]);
+	}
+	printf("teardown done\n");
+}
+
 static void view(void)
 {
 	for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
@@ -55,6 +90,12 @@ static void view(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "teardown") == 0) {
+		atexit(pool_shutdown);
+		pthread_create(&pool_worker, NULL, pool_work, NULL);
+		usleep(50 * 1000);
+		return 0;
+	}
 	int at_exit = argc > 1 && strcmp(argv[1], "exit") == 0;
 	int own = argc > 1 && strcmp(argv[1], "own") == 0;
 	raise_sig = argc > 2 && !own ? atoi(argv[2]) : 0;

@@ -148,5 +148,14 @@ bare = run([sigview, "own", str(n)], preload=False)
 r = run([sigview, "own", str(n)], options=f"signal={n}")
 check(bare.stdout == b"own hits 2\n" and r.rc == 0 and r.stdout == bare.stdout,
       f"sigview own {n}: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
+# ... and the handlers threadleak puts on the fatal signals for a teardown that dies (after an
+# exit check that found leaks) are not the program's view either: an exit handler that joins
+# the pool (no leak) saw "sig 11 handled"
+bare = run([sigview, "teardown"], preload=False)
+for json_format in (True, False):
+    r = run([sigview, "teardown"], json_format=json_format)
+    check(bare.stdout == b"teardown done\n" and r.rc == 0 and r.stdout == bare.stdout and
+          (not json_format or not r.report or r.report["leaked"] == 0),
+          f"sigview teardown: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
 
 finish()
