@@ -514,7 +514,10 @@ static void finish_interrupted_call(ucontext_t *uc, int sig, int64_t signal_ns)
 static void chain(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction *p = &prog_act[sig];
-	if (p->sa_handler == SIG_DFL && !(p->sa_flags & SA_SIGINFO)) {
+	/* SIG_DFL and SIG_IGN whatever the flags say, as the kernel reads them */
+	if (p->sa_handler == SIG_IGN)
+		return;
+	if (p->sa_handler == SIG_DFL) {
 		/* the default action, with the same status: from our handler's return on */
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
@@ -595,7 +598,7 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 static bool term_waits(void *uc, uint32_t gen, int sig)
 {
 	struct sigaction *p = &prog_act[sig];
-	if (p->sa_handler == SIG_DFL && !(p->sa_flags & SA_SIGINFO))
+	if (p->sa_handler == SIG_DFL)
 		return false;
 	if (uc == NULL || !(thread_can_check() || program_lock_wait(uc)))
 		return true;
@@ -684,7 +687,7 @@ static int install(int sig, const struct sigaction *like)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	if (like && (like->sa_handler != SIG_DFL || (like->sa_flags & SA_SIGINFO)))
+	if (like && like->sa_handler != SIG_DFL)
 		sa.sa_flags =
 		    SA_SIGINFO | (like->sa_flags & (SA_RESTART | SA_ONSTACK | SA_NODEFER));
 	if (like)
@@ -819,8 +822,9 @@ TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 			*old = before;
 		return 0;
 	}
-	bool dfl = act->sa_handler == SIG_DFL && !(act->sa_flags & SA_SIGINFO);
-	bool ign = act->sa_handler == SIG_IGN && !(act->sa_flags & SA_SIGINFO);
+	/* as the kernel reads them: SA_SIGINFO changes nothing for SIG_DFL and SIG_IGN */
+	bool dfl = act->sa_handler == SIG_DFL;
+	bool ign = act->sa_handler == SIG_IGN;
 	if (sig == tl_opt.dump_signal && !dfl) {
 		/* the program takes our request signal: it is its own from now on */
 		atomic_store(&held[sig], false);

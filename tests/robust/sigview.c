@@ -13,7 +13,10 @@
  *   sigview teardown     a worker waits on a condition variable; an exit handler wakes and
  *                        joins it (no leak), then prints the fatal signals that have a
  *                        handler: threadleak's, put there for a teardown that dies after
- *                        the exit check found the worker, showed ("sig 11 handled") */
+ *                        the exit check found the worker, showed ("sig 11 handled")
+ *   sigview ignore       SIGTERM set to SIG_IGN with SA_SIGINFO (ignored all the same, as
+ *                        the kernel reads it), then raised: "survived". With dump_on_signal,
+ *                        threadleak took the flag for a handler and called address 1 */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -90,6 +93,16 @@ static void view(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "ignore") == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_IGN;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGTERM, &sa, NULL);
+		raise(SIGTERM);
+		printf("survived\n");
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "teardown") == 0) {
 		atexit(pool_shutdown);
 		pthread_create(&pool_worker, NULL, pool_work, NULL);

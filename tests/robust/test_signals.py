@@ -148,6 +148,12 @@ bare = run([sigview, "own", str(n)], preload=False)
 r = run([sigview, "own", str(n)], options=f"signal={n}")
 check(bare.stdout == b"own hits 2\n" and r.rc == 0 and r.stdout == bare.stdout,
       f"sigview own {n}: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
+# SIG_IGN (or SIG_DFL) with SA_SIGINFO is SIG_IGN to the kernel: with dump_on_signal, threadleak
+# took it for a handler and called address 1 when SIGTERM came (SIGSEGV)
+bare = run([sigview, "ignore"], preload=False)
+r = run([sigview, "ignore"], options="dump_on_signal=1")
+check(bare.rc == 0 and bare.stdout == b"survived\n" and r.stdout == bare.stdout and r.rc in (0, 23),
+      f"sigview ignore: status {r.rc}, {r.stdout!r}", r.stderr)
 # ... and the handlers threadleak puts on the fatal signals for a teardown that dies (after an
 # exit check that found leaks) are not the program's view either: an exit handler that joins
 # the pool (no leak) saw "sig 11 handled"
