@@ -1312,13 +1312,9 @@ static void park_not_ours(int sig, siginfo_t *si, void *uc)
 	/* SIG_DFL and SIG_IGN whatever the flags say, as the kernel reads them */
 	if (p.sa_handler == SIG_IGN)
 		return;
-	if (p.sa_handler == SIG_DFL) {
-		struct sigaction dfl;
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		TL_REAL(sigaction)(sig, &dfl, NULL);
-		tl_raw_syscall(SYS_tgkill, getpid(), tl_gettid(), sig);
-	} else if (p.sa_flags & SA_SIGINFO) {
+	if (p.sa_handler == SIG_DFL)
+		tl_signal_default_again(sig);
+	else if (p.sa_flags & SA_SIGINFO) {
 		p.sa_sigaction(sig, si, uc);
 	} else {
 		p.sa_handler(sig);
@@ -1458,14 +1454,7 @@ bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction
 {
 	if (sig <= 0 || sig != park_signal || !handler_is_ours(sig))
 		return false;
-	struct sigaction before = park_prev;
-	*rc = 0;
-	if (act != NULL && act->sa_handler != SIG_DFL) /* SIG_DFL whatever the flags */
-		*rc = TL_REAL(sigaction)(sig, act, NULL);
-	else if (act != NULL)
-		park_prev = *act;
-	if (*rc == 0 && old != NULL)
-		*old = before;
+	tl_sigaction_behind(sig, &park_prev, act, old, rc);
 	return true;
 }
 

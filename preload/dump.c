@@ -511,6 +511,15 @@ static void finish_interrupted_call(ucontext_t *uc, int sig, int64_t signal_ns)
 }
 
 /* ---- the handler ---- */
+void tl_signal_default_again(int sig)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	TL_REAL(sigaction)(sig, &dfl, NULL);
+	tl_raw_syscall(SYS_tgkill, getpid(), tl_gettid(), sig);
+}
+
 static void chain(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction *p = &prog_act[sig];
@@ -518,13 +527,8 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	if (p->sa_handler == SIG_IGN)
 		return;
 	if (p->sa_handler == SIG_DFL) {
-		/* the default action, with the same status: from our handler's return on */
-		struct sigaction dfl;
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
 		atomic_store(&held[sig], false);
-		TL_REAL(sigaction)(sig, &dfl, NULL);
-		tl_raw_syscall(SYS_tgkill, getpid(), tl_gettid(), sig);
+		tl_signal_default_again(sig);
 		return;
 	}
 	struct sigaction act = *p;
@@ -806,6 +810,20 @@ int tl_dump_signalfd(int fd, const sigset_t *mask, int flags)
 }
 
 /* ---- the program's view of the signals we hold ---- */
+
+bool tl_sigaction_behind(int sig, struct sigaction *prev, const struct sigaction *act,
+                         struct sigaction *old, int *rc)
+{
+	struct sigaction before = *prev;
+	bool replaced = act != NULL && act->sa_handler != SIG_DFL; /* SIG_DFL whatever the flags */
+	*rc = replaced ? TL_REAL(sigaction)(sig, act, NULL) : 0;
+	if (act != NULL && !replaced)
+		*prev = *act;
+	if (*rc == 0 && old != NULL)
+		*old = before;
+	return replaced && *rc == 0;
+}
+
 TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	int rc;

@@ -746,17 +746,8 @@ bool tl_exit_sigaction(int sig, const struct sigaction *act, struct sigaction *o
 	    TL_REAL(sigaction)(sig, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
 	    cur.sa_sigaction != teardown_died_of)
 		return false;
-	struct sigaction before = teardown_prev[i];
-	*rc = 0;
-	if (act != NULL && act->sa_handler != SIG_DFL) { /* SIG_DFL whatever the flags */
-		*rc = TL_REAL(sigaction)(sig, act, NULL);
-		if (*rc == 0)
-			teardown_caught[i] = false;
-	} else if (act != NULL) {
-		teardown_prev[i] = *act;
-	}
-	if (*rc == 0 && old != NULL)
-		*old = before;
+	if (tl_sigaction_behind(sig, &teardown_prev[i], act, old, rc))
+		teardown_caught[i] = false;
 	return true;
 }
 

@@ -816,6 +816,14 @@ int tl_capture_signal(void);
 /* The program's sigaction on the sampling signal, answered as bare (false: not ours) */
 bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
 bool tl_capture_is_ours(const siginfo_t *si); /* a signal the check sent (async-signal-safe) */
+/* The program's sigaction on sig while a handler of ours it must not see is there (dump.c),
+ * prev the action ours replaced: it sees prev; SIG_DFL only changes prev; any other action is
+ * installed (true: it replaced ours). */
+bool tl_sigaction_behind(int sig, struct sigaction *prev, const struct sigaction *act,
+                         struct sigaction *old, int *rc);
+/* SIG_DFL back on sig and sig sent again to this thread: delivered, with the status the
+ * default action gives, when the handler that calls this returns (async-signal-safe) */
+void tl_signal_default_again(int sig);
 /* The same for the signals whose teardown handler is ours after an exit check that found
  * leaks (exit.c) */
 bool tl_exit_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
