@@ -1378,6 +1378,22 @@ static void park_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/* Our signal, dequeued by the program's own wait for signals (sigtimedwait, sigpending: dump.c
+ * tl_sigtimedwait) in a thread that blocked it after the check found it open: parked here as
+ * the handler parks, from a context taken in this frame, under a full mask as the handler's;
+ * the check unwinds from this frame (ours, not shown) into the program's. */
+void tl_capture_take(const siginfo_t *si)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
+	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc));
+	if (getcontext(&uc) == 0)
+		park_handler(si->si_signo, (siginfo_t *)si, &uc);
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+}
+
 /* Our signal to thread tid for slot i of generation gen. */
 static bool send_park(pid_t pid, uid_t uid, pid_t tid, uint32_t gen, uint32_t i)
 {

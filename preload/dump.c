@@ -543,7 +543,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 }
 
 /* Requests this thread took in our handler: a sigwait that fails with EINTR meanwhile goes on
- * (tl_dump_sigtimedwait). */
+ * (tl_sigtimedwait). */
 static __thread uint32_t requests_here __attribute__((tls_model("initial-exec")));
 
 /* Is this signal on dump_signal a request: handed to this thread by another one of ours, or
@@ -560,7 +560,7 @@ static bool is_request(const siginfo_t *si)
 /* A request on dump_signal (from threadleak run or dump, or handed to us by another thread):
  * the report, in a handler or in a sigwait of the program. Anything else on that signal is
  * dropped in our handler (a signal of the program's own, sent where it has no handler); a
- * sigwait of the program gets it (tl_dump_sigtimedwait). */
+ * sigwait of the program gets it (tl_sigtimedwait). */
 static void take_request(int sig, siginfo_t *si, void *uc)
 {
 	pid_t me = tl_gettid();
@@ -735,18 +735,21 @@ void tl_dump_after_fork_child(void)
 		atomic_store(&term_waiter[i].tid, 0);
 }
 
-/* ---- a program that waits for its signals: sigwait, sigwaitinfo, sigtimedwait ---- */
+/* ---- a program that waits for its signals: sigwait, sigwaitinfo, sigtimedwait, sigpending ---- */
 /* A daemon blocks every signal in every thread and takes them in one thread with sigwaitinfo
  * on the full set: the request, pending for the process, goes to that wait instead of our
  * handler. Taken here, the report is made in this thread, in a normal context inside our
  * wrapper (no handler below: the whole check can run), and the wait goes on, for what is left
- * of its timeout: the program never sees the signal, nor the sampling's signal that the report
- * sends its own thread. The program's own signals on that number (its sigqueue, a kill) are
- * its own: the wait returns them. Unless the program put its own handler
- * on dump_signal (then the signal is its own: not held). A wait that our handler interrupted
- * (the set does not hold the signal, which this thread does not block) goes on too. A timeout
- * out of range goes to libc as it is, for its EINVAL. */
-int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+ * of its timeout: the program never sees the signal. The program's own signals on that number
+ * (its sigqueue, a kill) are its own: the wait returns them. Unless the program put its own
+ * handler on dump_signal (then the signal is its own: not held). A wait that our handler
+ * interrupted (the set does not hold the signal, which this thread does not block) goes on too.
+ * The sampling signal comes out of such a wait too, with or without dump_signal: a thread the
+ * check found open to it that blocks every signal and polls them with sigtimedwait before it
+ * arrives (or the report's own thread, whose frame the first check measures): the thread is
+ * parked from here (capture.c tl_capture_take) and the wait goes on. A timeout out of range
+ * goes to libc as it is, for its EINVAL. */
+int tl_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
 	int sig = tl_opt.dump_signal;
 	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
@@ -769,8 +772,7 @@ int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct time
 		if (r == sig && is_held(sig) && is_request(&si)) {
 			take_request(sig, &si, NULL); /* in our wrapper: it checks itself */
 		} else if (r > 0 && r == tl_capture_signal() && tl_capture_is_ours(&si)) {
-			/* the report measured the sampling signal's frame on this thread, which
-			 * blocks it: not the program's either */
+			tl_capture_take(&si);
 		} else if (!(r < 0 && err == EINTR && requests_here != before)) {
 			if (r > 0 && info != NULL)
 				*info = si;
@@ -782,15 +784,53 @@ int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct time
 }
 
 /* sigwait as glibc's: sigtimedwait again after EINTR, the error as the result. */
-int tl_dump_sigwait(const sigset_t *set, int *sig)
+int tl_sigwait(const sigset_t *set, int *sig)
 {
 	int r;
 	do
-		r = tl_dump_sigtimedwait(set, NULL, NULL);
+		r = tl_sigtimedwait(set, NULL, NULL);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return errno;
 	*sig = r;
+	return 0;
+}
+
+/* sigpending: the sampling signal, pending on this thread that blocks it, is not the program's.
+ * It is taken (the thread parked, as tl_sigtimedwait does) and left out; one of the program's
+ * own on that number (its raise or kill of a signal it never handled) is queued again as it
+ * came and stays in the set. */
+int tl_sigpending(sigset_t *set)
+{
+	int sig = tl_capture_signal();
+	int r = TL_REAL(sigpending)(set);
+	if (r != 0 || sig <= 0 || sigismember(set, sig) != 1)
+		return r;
+	sigset_t only, old;
+	sigemptyset(&only);
+	sigaddset(&only, sig);
+	/* blocked for the take (it is pending, so blocked already unless it arrived meanwhile) */
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_BLOCK, &only, &old, _NSIG / 8);
+	int saved = errno;
+	siginfo_t si;
+	bool others = false;
+	struct timespec zero = {0, 0};
+	while (TL_REAL(sigtimedwait)(&only, &si, &zero) == sig) {
+		if (tl_capture_is_ours(&si)) {
+			tl_capture_take(&si);
+			continue;
+		}
+		/* the program's: back where it was, for the program's own wait (the kernel keeps
+		 * one instance of a standard signal, and a real-time one in order) */
+		others = true;
+		TL_REAL(syscall)(SYS_rt_tgsigqueueinfo, getpid(), tl_gettid(), sig, &si);
+		break;
+	}
+	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+	errno = saved;
+	sigset_t now;
+	if (TL_REAL(sigpending)(&now) == 0 && !others && sigismember(&now, sig) != 1)
+		sigdelset(set, sig);
 	return 0;
 }
 

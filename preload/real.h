@@ -143,6 +143,7 @@
 	X(int, sigwait, (const sigset_t *, int *))                                                 \
 	X(int, sigwaitinfo, (const sigset_t *, siginfo_t *))                                       \
 	X(int, sigtimedwait, (const sigset_t *, siginfo_t *, const struct timespec *))             \
+	X(int, sigpending, (sigset_t *))                                                           \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))                     \
 	X(__sighandler_t, signal, (int, __sighandler_t))                                           \
 	X(int, sigsuspend, (const sigset_t *))                                                     \

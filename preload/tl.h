@@ -801,10 +801,11 @@ void tl_dump_after_fork_child(void);
  * to another thread, else NULL (capture.c describes it by that context) */
 const void *tl_dump_handed_context(pid_t tid);
 extern const char *tl_hang_reason; /* why the hang report was made, for its headline */
-/* sigwaitinfo (ts NULL), sigtimedwait, sigwait and signalfd when dump_signal is set: the
- * request signal is never the program's (dump.c). */
-int tl_dump_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts);
-int tl_dump_sigwait(const sigset_t *set, int *sig);
+/* sigwaitinfo (ts NULL), sigtimedwait, sigwait and sigpending: neither the request signal nor
+ * the sampling signal is ever the program's (dump.c); signalfd, when dump_signal is set */
+int tl_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts);
+int tl_sigwait(const sigset_t *set, int *sig);
+int tl_sigpending(sigset_t *set);
 int tl_dump_signalfd(int fd, const sigset_t *mask, int flags);
 /* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
 void tl_repair_eintr(void *ucontext, int sig);
@@ -816,6 +817,8 @@ int tl_capture_signal(void);
 /* The program's sigaction on the sampling signal, answered as bare (false: not ours) */
 bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc);
 bool tl_capture_is_ours(const siginfo_t *si); /* a signal the check sent (async-signal-safe) */
+/* Our signal, dequeued by the program's wait: park this thread as the handler would */
+void tl_capture_take(const siginfo_t *si);
 /* The program's sigaction on sig while a handler of ours it must not see is there (dump.c),
  * prev the action ours replaced: it sees prev; SIG_DFL only changes prev; any other action is
  * installed (true: it replaced ours). */

@@ -70,25 +70,26 @@ TL_EXPORT int pause(void)
 	TL_BLOCKING(int, "pause", TL_OBJ_SIGNALS, 0, 0, TL_REAL(pause)()); /* any signal */
 }
 
-/* With dump_signal set, the request signal may be pending in the set: dump.c takes it. */
+/* Neither the request signal (dump_signal) nor the sampling signal is the program's: dump.c
+ * takes them out of the waits' results. */
 TL_EXPORT int sigwait(const sigset_t *set, int *sig)
 {
-	TL_BLOCKING(int, "sigwait", TL_OBJ_SIGNALS, set, 0,
-	            tl_opt.dump_signal ? tl_dump_sigwait(set, sig) : TL_REAL(sigwait)(set, sig));
+	TL_BLOCKING(int, "sigwait", TL_OBJ_SIGNALS, set, 0, tl_sigwait(set, sig));
 }
 
 TL_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 {
-	TL_BLOCKING(int, "sigwaitinfo", TL_OBJ_SIGNALS, set, 0,
-	            tl_opt.dump_signal ? tl_dump_sigtimedwait(set, info, NULL)
-	                               : TL_REAL(sigwaitinfo)(set, info));
+	TL_BLOCKING(int, "sigwaitinfo", TL_OBJ_SIGNALS, set, 0, tl_sigtimedwait(set, info, NULL));
 }
 
 TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
-	TL_BLOCKING(int, "sigtimedwait", TL_OBJ_SIGNALS, set, 0,
-	            tl_opt.dump_signal ? tl_dump_sigtimedwait(set, info, ts)
-	                               : TL_REAL(sigtimedwait)(set, info, ts));
+	TL_BLOCKING(int, "sigtimedwait", TL_OBJ_SIGNALS, set, 0, tl_sigtimedwait(set, info, ts));
+}
+
+TL_EXPORT int sigpending(sigset_t *set)
+{
+	return tl_sigpending(set);
 }
 
 TL_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)

@@ -164,4 +164,30 @@ for json_format in (True, False):
           (not json_format or not r.report or r.report["leaked"] == 0),
           f"sigview teardown: status {r.rc}, {r.stdout!r} against bare {bare.stdout!r}", r.stderr)
 
+# 9. threads that poll their signals with every signal blocked (sigtimedwait on the full set,
+#    sigpending): a check samples a poller it found open to signals, which blocks them all before
+#    the signal comes, and its own wait took threadleak's sampling signal (5-24 in 40 checks),
+#    and sigpending showed it. The pollers' stacks still name their function (one seen running
+#    with every signal blocked has none, and a note that says why).
+sigpoll = exe("sigpoll")
+for mode in ("wait", "pending"):
+    bare = run([sigpoll, mode], preload=False)
+    r = run([sigpoll, mode], options="grace_ms=0", json_format=False)
+    out = r.stdout.decode(errors="replace")
+    rest, _, doc = out.partition("json\n")
+    rest = rest.splitlines()
+    docs = [json.loads(doc)] if doc else []
+    check(bare.rc == 0 and bare.stdout == b"seen 0 pending 0\n",
+          f"sigpoll {mode} bare: {bare.rc} {bare.stdout!r}", bare.stderr)
+    check(r.rc == 23 and rest == ["seen 0 pending 0"],
+          f"sigpoll {mode}: the program saw threadleak's signal: status {r.rc}, {rest}", r.stderr)
+    check(len(docs) == 1, f"sigpoll {mode}: no JSON of the last check", r.stdout)
+    pollers = [l for l in docs[0]["leaks"] if l["start_routine"] == "poller"]
+    # a poller seen running with every signal blocked cannot be sampled: its stack is empty
+    # and its stack_note says why
+    check(len(pollers) == 4 and all("poller" in functions(l["stack"]) or
+                                    (not l["stack"] and l["stack_note"]) for l in pollers) and
+          any(l["stack"] for l in pollers),
+          f"sigpoll {mode}: the last mid-run check shows the 4 pollers by their stacks", docs[0])
+
 finish()
