@@ -1841,8 +1841,21 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	 * returns. Only when a thread is to be parked: a process that never needs the signal
 	 * never receives it (under gdb, which stops at every real-time signal, a check with
 	 * nothing to park used to stop the program at exit) */
-	if (k > 0 && atomic_load(&frame_need) == 0)
+	if (k > 0 && atomic_load(&frame_need) == 0) {
+		/* delivered before the send returns, even where the program blocks it (a daemon's
+		 * thread that blocks every signal): left pending, it came out of the program's next
+		 * signalfd read as the program's own. Not in dump.c's handler: a report made there
+		 * keeps every handler out (hold_signals) */
+		sigset_t only, old;
+		sigemptyset(&only);
+		sigaddset(&only, park_signal);
+		bool open = !tl_dump_in_handler();
+		if (open)
+			TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_UNBLOCK, &only, &old, _NSIG / 8);
 		send_park(getpid(), getuid(), tl_gettid(), 0, UINT32_MAX);
+		if (open)
+			TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+	}
 	struct park_job job = {a, k, gen, 0, v, n, views_stamp, NULL};
 	dl_iterate_phdr(park_all, &job);
 	for (size_t i = 0; i < k; i++) {

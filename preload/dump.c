@@ -626,7 +626,24 @@ static bool term_waits(void *uc, uint32_t gen, int sig)
 	return true;
 }
 
+/* Our handler is running on this thread (reports made there keep other handlers out) */
+static __thread int handler_depth __attribute__((tls_model("initial-exec")));
+
+bool tl_dump_in_handler(void)
+{
+	return handler_depth > 0;
+}
+
+static void on_signal_body(int sig, siginfo_t *si, void *uc);
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	handler_depth++;
+	on_signal_body(sig, si, uc);
+	handler_depth--;
+}
+
+static void on_signal_body(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	if (sig == tl_opt.dump_signal) {

@@ -807,6 +807,7 @@ int tl_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec 
 int tl_sigwait(const sigset_t *set, int *sig);
 int tl_sigpending(sigset_t *set);
 int tl_dump_signalfd(int fd, const sigset_t *mask, int flags);
+bool tl_dump_in_handler(void); /* a handler of dump.c's runs on this thread */
 /* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
 void tl_repair_eintr(void *ucontext, int sig);
 /* Would a pending signal of the program have interrupted the call a handler of sig

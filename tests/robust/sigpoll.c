@@ -7,13 +7,18 @@
  * own wait took threadleak's sampling signal (seen 5-24 in 40 checks), and sigpending showed it.
  * The last check's JSON is printed last, after a line "json": the pollers' stacks must name poller.
  * One worker leaks, waiting for ever, so the exit check reports it.
- *   sigpoll wait|pending [CHECKS] */
+ *   sigpoll wait|pending [CHECKS]
+ *   sigpoll signalfd     main blocks every signal and reads them from a signalfd (a daemon's
+ *                        loop) after a check: the check's first signal, which measures its
+ *                        frame on its own thread, stayed pending there and came out of the
+ *                        signalfd ("signalfd got 62"); bare, "signalfd empty" */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,10 +68,47 @@ static void *leaked(void *arg)
 	return arg;
 }
 
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+
+static void *held_waiter(void *arg)
+{
+	pthread_mutex_lock(&held); /* main holds it: sampled with a signal */
+	pthread_mutex_unlock(&held);
+	return arg;
+}
+
+static int signalfd_mode(void)
+{
+	pthread_t w;
+	pthread_mutex_lock(&held);
+	pthread_create(&w, NULL, held_waiter, NULL);
+	usleep(100 * 1000);
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	int fd = signalfd(-1, &all, SFD_NONBLOCK);
+	if (fd < 0) {
+		perror("signalfd");
+		return 1;
+	}
+	if (threadleak_active())
+		threadleak_verify_none();
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		printf("signalfd got %u\n", si.ssi_signo);
+	else
+		printf("signalfd empty\n");
+	pthread_mutex_unlock(&held);
+	pthread_join(w, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "signalfd") == 0)
+		return signalfd_mode();
 	if (argc < 2 || (strcmp(argv[1], "wait") != 0 && strcmp(argv[1], "pending") != 0)) {
-		fprintf(stderr, "usage: sigpoll wait|pending [CHECKS]\n");
+		fprintf(stderr, "usage: sigpoll wait|pending [CHECKS] | signalfd\n");
 		return 2;
 	}
 	use_pending = strcmp(argv[1], "pending") == 0;

@@ -189,5 +189,11 @@ for mode in ("wait", "pending"):
                                     (not l["stack"] and l["stack_note"]) for l in pollers) and
           any(l["stack"] for l in pollers),
           f"sigpoll {mode}: the last mid-run check shows the 4 pollers by their stacks", docs[0])
+# ... and the check's first signal, which measures its frame on its own thread, stayed pending
+# where that thread blocks every signal, and came out of the program's signalfd ("got 62")
+bare = run([sigpoll, "signalfd"], preload=False)
+r = run([sigpoll, "signalfd"])
+check(bare.rc == 0 and bare.stdout == b"signalfd empty\n" and r.rc == 0 and
+      r.stdout == bare.stdout, f"sigpoll signalfd: status {r.rc}, {r.stdout!r}", r.stderr)
 
 finish()
