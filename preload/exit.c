@@ -110,8 +110,10 @@ static int handler_restorers(uintptr_t *out, int max)
 
 #if defined(__x86_64__)
 /* rt_sigframe: the return address (pretcode), then the ucontext, whose first fields glibc's
- * ucontext_t shares with the kernel's. */
-static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const stack_t *ss)
+ * ucontext_t shares with the kernel's. On the alternate stack the interrupted rsp is anywhere
+ * (rsp_near false). */
+static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const stack_t *ss,
+                            bool rsp_near)
 {
 	/* words after pretcode: uc_flags, uc_link, uc_stack (sp, flags, size: the alternate stack
 	 * as configured when the signal came, which a handler rarely changes; the kernel's flags
@@ -120,29 +122,35 @@ static bool plausible_frame(uintptr_t at, const uintptr_t *w, size_t nw, const s
 		return false;
 	uintptr_t uc_flags = w[1], uc_link = w[2], rsp = w[6 + 15], rip = w[6 + 16];
 	bool same_altstack = w[3] == (uintptr_t)ss->ss_sp && w[5] == ss->ss_size;
-	return uc_flags < 16 && uc_link == 0 && rip != 0 && rsp > at && rsp - at < (1u << 20) &&
-	       same_altstack;
+	return uc_flags < 16 && uc_link == 0 && rip != 0 &&
+	       (!rsp_near || (rsp > at && rsp - at < (1u << 20))) && same_altstack;
 }
 #endif
 
-bool tl_signal_frame_above(uintptr_t from)
+/* The innermost signal frame above `from` (tl_signal_frame_above); with rip non-NULL, the
+ * interrupted rip and rax it holds (0 and -1 when not found). */
+static bool frame_above(uintptr_t from, uintptr_t *rip, long *rax)
 {
 	stack_t ss;
+	if (rip != NULL)
+		*rip = 0, *rax = -1;
 	if (tl_raw_syscall(SYS_sigaltstack, 0, (long)&ss, 0) != 0)
 		return false;
-	if (!(ss.ss_flags & SS_DISABLE) && from >= (uintptr_t)ss.ss_sp &&
-	    from - (uintptr_t)ss.ss_sp < ss.ss_size)
+	bool on_alt = !(ss.ss_flags & SS_DISABLE) && from >= (uintptr_t)ss.ss_sp &&
+	              from - (uintptr_t)ss.ss_sp < ss.ss_size;
+	if (on_alt && rip == NULL)
 		return true;
 #if defined(__x86_64__)
 	uintptr_t restorers[8];
 	int nr = handler_restorers(restorers, (int)TL_ARRAY_SIZE(restorers));
 	if (nr == 0)
-		return false;
+		return on_alt;
 	uintptr_t sp = from & ~(uintptr_t)7;
-	uintptr_t top =
-	    tl_gettid() == tl_main_pid() ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
+	uintptr_t top = on_alt                         ? (uintptr_t)ss.ss_sp + ss.ss_size
+	                : tl_gettid() == tl_main_pid() ? (uintptr_t)__libc_stack_end
+	                                               : (uintptr_t)pthread_self();
 	if (top <= sp || top - sp > (64u << 20))
-		return false;
+		return on_alt;
 	/* 1 KiB at a time: the caller may be exit() on a 16 KiB stack (a 4 KiB buffer here was
 	 * half of what such a thread had left: SIGSEGV, tests/core smallstack exit_deep) */
 	static const size_t chunk = 1024;
@@ -155,17 +163,81 @@ bool tl_signal_frame_above(uintptr_t from)
 		long got = tl_raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1,
 		                           (long)&remote, 1, 0);
 		if (got <= 0)
-			return false;
+			return on_alt;
 		size_t nw = (size_t)got / sizeof(uintptr_t);
 		for (size_t i = 0; i < nw && i < chunk / sizeof(uintptr_t); i++)
 			for (int r = 0; r < nr; r++)
 				if (buf[i] == restorers[r] &&
 				    plausible_frame(at + i * sizeof(uintptr_t), buf + i, nw - i,
-				                    &ss))
+				                    &ss, !on_alt)) {
+					if (rip != NULL)
+						*rip = buf[i + 6 + 16],
+						*rax = (long)buf[i + 6 + 13];
 					return true;
+				}
 	}
 #endif
+	return on_alt;
+}
+
+bool tl_signal_frame_above(uintptr_t from)
+{
+	return frame_above(from, NULL, NULL);
+}
+
+/* exit() from a signal handler that interrupted this thread asleep in one of these system calls,
+ * made from code that holds no lock the full check takes (the loader's, malloc's, stdio's, our
+ * registry's: none of them is held across such a call): the check can run in full, with stacks
+ * and suppressions, as it does for a daemon that exits on SIGTERM while its main thread waits
+ * in pause(), sigsuspend(), a sleep or its event loop. Anything else (computing, malloc, a read
+ * that may hold stdin's lock, a futex wait, a call whose number the context does not say) gets
+ * the reduced check. The number: a call the kernel restarts has rip on its syscall instruction
+ * and the number in rax; one that returns EINTR has rip after it, and glibc's wrappers load the
+ * number right before it (mov $nr,%eax: see tl_repair_eintr). */
+static bool interrupted_asleep(void)
+{
+#if defined(__x86_64__)
+	uintptr_t rip;
+	long rax;
+	if (!frame_above((uintptr_t)__builtin_frame_address(0), &rip, &rax) || rip < 16)
+		return false;
+	unsigned char code[9]; /* rip - 7 .. rip + 1 */
+	struct iovec local = {code, sizeof(code)}, remote = {(void *)(rip - 7), sizeof(code)};
+	pid_t tid = (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
+	if (tl_raw_syscall6(SYS_process_vm_readv, tid, (long)&local, 1, (long)&remote, 1, 0) !=
+	    (long)sizeof(code))
+		return false;
+	long nr = -1;
+	if (code[7] == 0x0f && code[8] == 0x05 && rax >= 0)
+		nr = rax;
+	else if (rax == -EINTR && code[5] == 0x0f && code[6] == 0x05 && code[0] == 0xb8) {
+		int32_t imm;
+		memcpy(&imm, code + 1, sizeof(imm));
+		nr = imm;
+	}
+	switch (nr) {
+	case SYS_pause:
+	case SYS_rt_sigsuspend:
+	case SYS_rt_sigtimedwait:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_accept:
+	case SYS_accept4:
+		return true;
+	default:
+		return false;
+	}
+#else
 	return false;
+#endif
 }
 
 bool tl_in_signal_handler(void)
@@ -1440,7 +1512,7 @@ TL_EXPORT void exit(int status)
 			raw_nap_ms(3600 * 1000);
 	}
 	atomic_store(&exit_status_arg, seen_status(status));
-	if (own && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (own && tl_opt.check_at_exit && tl_in_signal_handler() && !interrupted_asleep())
 		atomic_store(&exit_reduced, true);
 	take_early_check(seen_status(status), false); /* before the teardown */
 	TL_REAL(exit)(status);
@@ -1472,7 +1544,8 @@ TL_EXPORT void quick_exit(int status)
 	wait_if_ending("quick_exit");
 	atomic_store(&quick_status, seen_status(status));
 	/* quick_exit is async-signal-safe, made to be called from a handler */
-	if (!quiet_exit() && tl_own_process() && tl_opt.check_at_exit && tl_in_signal_handler())
+	if (!quiet_exit() && tl_own_process() && tl_opt.check_at_exit && tl_in_signal_handler() &&
+	    !interrupted_asleep())
 		atomic_store(&exit_reduced, true);
 	take_early_check(seen_status(status), false); /* before the at_quick_exit handlers */
 	TL_REAL(quick_exit)(status);                  /* the lookup is signal-safe (real.c) */

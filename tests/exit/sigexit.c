@@ -4,7 +4,10 @@
  *   altstack: the same, the handler running on an alternate signal stack;
  *   quick: the handler calls quick_exit(0) (async-signal-safe, made for handlers);
  *   api:  the handler calls threadleak_verify_none() (looked up beforehand: dlsym is no
- *         function for a handler), then main prints what it returned and returns 0. */
+ *         function for a handler), then main prints what it returned and returns 0.
+ *   asleep CALL [altstack]: main waits for the signal in CALL (pause, sigsuspend, sleep, poll,
+ *         select or epoll), as a daemon's main loop does, and the handler calls exit(0): no lock
+ *         is held there, and the check runs in full (stacks, suppressions); it was reduced. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -12,7 +15,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -63,13 +69,36 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
-	if (strcmp(mode, "altstack") == 0) {
+	const char *asleep = strcmp(mode, "asleep") == 0 && argc > 2 ? argv[2] : NULL;
+	if (strcmp(mode, "altstack") == 0 || (asleep && argc > 3 && !strcmp(argv[3], "altstack"))) {
 		static char altstack[1 << 16];
 		stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
 		sigaltstack(&ss, NULL);
 		sa.sa_flags = SA_ONSTACK;
 	}
 	sigaction(SIGALRM, &sa, NULL);
+	if (asleep) {
+		struct itimerval soon = {{0, 0}, {0, 50 * 1000}};
+		setitimer(ITIMER_REAL, &soon, NULL);
+		sigset_t none;
+		sigemptyset(&none);
+		int ep = epoll_create1(0);
+		struct epoll_event ev;
+		for (;;) { /* the daemon's main loop */
+			if (!strcmp(asleep, "pause"))
+				pause();
+			else if (!strcmp(asleep, "sigsuspend"))
+				sigsuspend(&none);
+			else if (!strcmp(asleep, "sleep"))
+				sleep(10);
+			else if (!strcmp(asleep, "poll"))
+				poll(NULL, 0, -1);
+			else if (!strcmp(asleep, "select"))
+				select(0, NULL, NULL, NULL, NULL);
+			else
+				epoll_wait(ep, &ev, 1, -1);
+		}
+	}
 	srand((unsigned)getpid());
 	struct itimerval it = {{0, 0}, {0, 2000 + rand() % 8000}};
 	setitimer(ITIMER_REAL, &it, NULL);

@@ -4,9 +4,10 @@ both leaked threads reported (reduced check: no stacks); threadleak_verify_none(
 says so once, and the check at exit then runs in full. The reduced report has the full one's
 fields (docs/report-schema.md: unknown ones null), its threads too."""
 import os
+import tempfile
 
 from exitlib import *  # noqa: F401,F403
-from exitlib import check, exe, ok, run
+from exitlib import check, exe, functions, ok, run
 
 RUNS = int(os.environ.get("TL_SIGEXIT_RUNS", "150"))
 prog = exe("sigexit")
@@ -35,5 +36,25 @@ check(not missing and reduced_doc.get("reduced") and full_doc.get("reduced", 0) 
       f"{full_doc.get('reduced', 'absent')!r} in the full one", reduced_doc)
 missing = set(full_doc["leaks"][0]) - set(reduced_doc["leaks"][0])
 check(not missing, f"a reduced report's thread lacks {sorted(missing)}", reduced_doc["leaks"][0])
+# A daemon's handler that calls exit(0) while main waits for signals in its loop (pause,
+# sigsuspend, a sleep, poll, select, epoll_wait): main holds no lock there, so the check runs
+# in full, with stacks and suppressions. It was reduced: no stacks, and every suppression
+# ignored (a start: rule for the two readers did not spare the gate).
+with tempfile.TemporaryDirectory() as d:
+    rules = os.path.join(d, "readers.supp")
+    with open(rules, "w") as f:
+        f.write("start:reader\n")
+    for call in ("pause", "sigsuspend", "sleep", "poll", "select", "epoll"):
+        for extra in ([], ["altstack"]):
+            what = f"asleep {call} {' '.join(extra)}"
+            r = run([prog, "asleep", call] + extra, options="grace_ms=20", timeout=20)
+            check(r.rc == 23 and len(r.leaks) == 2 and r.report.get("reduced") is None and
+                  all(l["blocked_in"] == "read" and "reader" in functions(l["stack"]) and
+                      l["created_by"] and l["created_by"]["stack"] for l in r.leaks),
+                  f"{what}: status {r.rc}, the check in full", r.reports, r.stderr)
+            r = run([prog, "asleep", call] + extra, options=f"grace_ms=20:suppressions={rules}",
+                    timeout=20)
+            check(r.rc == 0 and r.report and r.report["leaked"] == 0,
+                  f"{what}: status {r.rc} with both readers suppressed", r.reports, r.stderr)
 print(f"{RUNS} exit/quick_exit runs, {RUNS // 3} api runs: no hang")
 ok()
