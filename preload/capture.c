@@ -1394,6 +1394,14 @@ void tl_capture_take(const siginfo_t *si)
 	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 }
 
+/* A check that will not go on (exit() from a handler that interrupted it, exit.c): threads it
+ * parked are released, as its end would release them. Async-signal-safe. */
+void tl_capture_abandon(void)
+{
+	atomic_store(&release_gen, park_gen);
+	futex(&release_gen, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
 /* Our signal to thread tid for slot i of generation gen. */
 static bool send_park(pid_t pid, uid_t uid, pid_t tid, uint32_t gen, uint32_t i)
 {

@@ -302,7 +302,8 @@ static bool wanted(const struct gather *g, struct tl_thread *t, pid_t self_tid, 
 	    !(t == tl_self && !(t->blk.seq & 1) && tl_dump_handed_context(tid) == NULL))
 		return true; /* a hang: every live thread; the checker only inside a call, or
 		              * described by the call a request interrupted (dump.c) */
-	if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self)
+	if ((f & (TL_F_MAIN | TL_F_IGNORED | TL_F_EXITING)) || tid == self_tid || t == tl_self ||
+	    tl_exit_excused(t))
 		return false;
 	if ((f & TL_F_FINISHED) && (f & (TL_F_DETACHED | TL_F_JOINED | TL_F_PINNED)))
 		return false; /* pinned: a join or detach of the finished thread is under way */

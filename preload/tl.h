@@ -748,6 +748,8 @@ extern struct tl_deferred *tl_defer;
 /* The exit check taken again after the program's teardown (exit.c): is s a thread the early
  * check reported that has not changed since? The grace period does not wait for those. */
 bool tl_exit_judged(const struct tl_seen *s);
+/* ... and is t one it reported that the teardown woke (on its way out: not looked at)? */
+bool tl_exit_excused(const struct tl_thread *t);
 /* The teardown after an exit check that found leaked threads (static destructors, atexit
  * handlers) is running, or over: the process is ending (wrap_sync.c pthread_cond_destroy) */
 bool tl_exit_teardown_after_leaks(void);
@@ -820,6 +822,7 @@ bool tl_capture_sigaction(int sig, const struct sigaction *act, struct sigaction
 bool tl_capture_is_ours(const siginfo_t *si); /* a signal the check sent (async-signal-safe) */
 /* Our signal, dequeued by the program's wait: park this thread as the handler would */
 void tl_capture_take(const siginfo_t *si);
+void tl_capture_abandon(void); /* release what a check that will not go on has parked */
 /* The program's sigaction on sig while a handler of ours it must not see is there (dump.c),
  * prev the action ours replaced: it sees prev; SIG_DFL only changes prev; any other action is
  * installed (true: it replaced ours). */

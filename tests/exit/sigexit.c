@@ -7,7 +7,15 @@
  *         function for a handler), then main prints what it returned and returns 0.
  *   asleep CALL [altstack]: main waits for the signal in CALL (pause, sigsuspend, sleep, poll,
  *         select or epoll), as a daemon's main loop does, and the handler calls exit(0): no lock
- *         is held there, and the check runs in full (stacks, suppressions); it was reduced. */
+ *         is held there, and the check runs in full (stacks, suppressions); it was reduced.
+ *   ingrace: a worker polls (usleep), so the exit check waits its whole grace period; main
+ *         returns 0 and a child sends SIGTERM 50 ms later, whose handler calls exit(3) on main,
+ *         inside the check: bare, status 3. The exit waited for the check it had interrupted:
+ *         hung for good.
+ *   inapi: the same worker; a SIGALRM handler calls exit(0) while main is inside
+ *         threadleak_verify_none: it waited for the check's lock, its own: hung.
+ *   longjmp: the handler siglongjmps out of threadleak_verify_none; main prints "timed out"
+ *         and returns 0: the exit check waited for that lock too. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -16,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int fds[2];
@@ -49,12 +59,75 @@ static void on_alarm(int sig)
 	done = 1;
 }
 
+static void *poller(void *arg)
+{
+	for (;;)
+		usleep(20 * 1000);
+	return arg;
+}
+
+static sigjmp_buf jump;
+
+static void exit3(int sig)
+{
+	(void)sig;
+	exit(3);
+}
+
+static void exit0(int sig)
+{
+	(void)sig;
+	exit(0);
+}
+
+static void jump_out(int sig)
+{
+	(void)sig;
+	siglongjmp(jump, 1);
+}
+
+/* ingrace, inapi, longjmp: a handler of main's that ends a check it interrupted */
+static int in_check(const char *mode)
+{
+	int sig = strcmp(mode, "ingrace") == 0 ? SIGTERM : SIGALRM;
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	pthread_sigmask(SIG_BLOCK, &one, NULL); /* the worker blocks it: main takes it */
+	pthread_t t;
+	pthread_create(&t, NULL, poller, NULL);
+	pthread_detach(t);
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	if (sig == SIGTERM) {
+		signal(SIGTERM, exit3);
+		if (fork() == 0) {
+			usleep(50 * 1000);
+			kill(getppid(), SIGTERM);
+			_exit(0);
+		}
+		return 0; /* the exit check runs, and SIGTERM comes in its grace period */
+	}
+	signal(SIGALRM, strcmp(mode, "inapi") == 0 ? exit0 : jump_out);
+	if (sigsetjmp(jump, 1) == 0) {
+		ualarm(100 * 1000, 0);
+		if (verify_none)
+			verify_none();
+		for (;;)
+			pause();
+	}
+	printf("timed out\n");
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "exit";
 	api_mode = strcmp(mode, "api") == 0;
 	quick_mode = strcmp(mode, "quick") == 0;
 	verify_none = (int (*)(void))dlsym(RTLD_DEFAULT, "threadleak_verify_none");
+	if (!strcmp(mode, "ingrace") || !strcmp(mode, "inapi") || !strcmp(mode, "longjmp"))
+		return in_check(mode);
 	pipe(fds);
 	pthread_t t;
 	sigset_t alrm;

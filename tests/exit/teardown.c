@@ -14,6 +14,8 @@
  *   told    detached workers blocked on a condition variable; an atexit handler wakes them
  *           and returns without waiting: bare they race _exit(), and a woken thread is on its
  *           way out, not leaked: clean in every run, not in one run of two
+ *   told_sleeps "told", and each woken worker then sleeps 300 ms: clean, and no wait for them
+ *           (reported, blocked in usleep, after the whole grace period)
  *   told_fd the same with detached workers blocked in read() on a pipe, read() on an eventfd,
  *           and semop() and msgrcv() on SysV objects; the handler writes, and removes the
  *           objects: clean in every run, not in one run of two
@@ -126,6 +128,8 @@ static void *waiter(void *arg)
 	while (!stop)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
+	if (arg != NULL) /* told_sleeps */
+		usleep(300 * 1000);
 	return arg;
 }
 
@@ -378,11 +382,12 @@ int main(int argc, char **argv)
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
 		}
-	} else if (strcmp(mode, "told") == 0) {
+	} else if (strcmp(mode, "told") == 0 || strcmp(mode, "told_sleeps") == 0) {
 		atexit(tell_waiters);
 		at_quick_exit(tell_waiters);
 		for (int i = 0; i < NWORKERS; i++) {
-			pthread_create(&t, NULL, waiter, NULL);
+			pthread_create(&t, NULL, waiter,
+			               strcmp(mode, "told") == 0 ? NULL : (void *)"sleeps");
 			pthread_detach(t);
 		}
 	} else if (strcmp(mode, "told_fd") == 0) {

@@ -56,5 +56,15 @@ with tempfile.TemporaryDirectory() as d:
                     timeout=20)
             check(r.rc == 0 and r.report and r.report["leaked"] == 0,
                   f"{what}: status {r.rc} with both readers suppressed", r.reports, r.stderr)
+# A handler that ends a check it interrupted: exit(3) on SIGTERM during the exit check's grace
+# period (bare: status 3), exit(0) on SIGALRM inside threadleak_verify_none, and a siglongjmp
+# out of it before main returns. Each hung for good (the exit waited for the check it had
+# interrupted, or for that check's lock). The poller is leaked: reported, reduced.
+for mode, want, out in (("ingrace", 3, b""), ("inapi", 23, b""), ("longjmp", 23, b"timed out\n")):
+    for i in range(5):
+        r = run([prog, mode], timeout=20)
+        check(r.rc == want and r.stdout == out and len(r.leaks) == 1,
+              f"{mode}, run {i + 1}: status {r.rc} (want {want}), {r.stdout!r}", r.reports,
+              r.stderr)
 print(f"{RUNS} exit/quick_exit runs, {RUNS // 3} api runs: no hang")
 ok()

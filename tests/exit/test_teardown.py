@@ -93,6 +93,14 @@ for how in ("return", "exit", "quick"):
         r = run([prog, "told", how])
         check(r.rc == 0 and not r.leaks, f"told ({how}), run {i + 1}: exit status {r.rc}, "
               "threads the teardown woke were reported", r.reports, r.stderr)
+for how in ("return", "exit", "quick"):
+    for i in range(3):
+        # ... and woken, each then sleeps 300 ms: it was waited for the whole grace period
+        # (up to 300 ms more than bare), and reported blocked in usleep
+        r = run([prog, "told_sleeps", how])
+        check(r.rc == 0 and not r.leaks and r.seconds < 1.0,
+              f"told_sleeps ({how}), run {i + 1}: exit status {r.rc} after {r.seconds:.2f} s, "
+              "threads the teardown woke were waited for or reported", r.reports, r.stderr)
 for how in ("return", "exit"):
     for i in range(3):
         # an atexit handler (a C++ static's ~condition_variable) destroys the condition variable
