@@ -1244,6 +1244,15 @@ int tl_capture_signal(void)
 	return park_signal;
 }
 
+long tl_syscall_loaded_before(const unsigned char *code)
+{
+	if (code[0] != 0xb8 || code[5] != 0x0f || code[6] != 0x05)
+		return -1;
+	int32_t nr;
+	memcpy(&nr, code + 1, sizeof(nr));
+	return nr;
+}
+
 void tl_repair_eintr(void *ucontext, int sig)
 {
 	ucontext_t *uc = ucontext;
@@ -1251,10 +1260,9 @@ void tl_repair_eintr(void *ucontext, int sig)
 	if (g[REG_RAX] != -EINTR)
 		return;
 	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
-	if (((uintptr_t)ip & 0xfff) < 7 || ip[-2] != 0x0f || ip[-1] != 0x05 || ip[-7] != 0xb8)
+	long nr = ((uintptr_t)ip & 0xfff) < 7 ? -1 : tl_syscall_loaded_before(ip - 7);
+	if (nr < 0)
 		return;
-	int32_t nr;
-	memcpy(&nr, ip - 6, sizeof(nr));
 	bool restart_block = false;
 	switch (nr) {
 	case SYS_nanosleep:

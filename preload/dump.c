@@ -823,12 +823,12 @@ int tl_sigpending(sigset_t *set)
 	int r = TL_REAL(sigpending)(set);
 	if (r != 0 || sig <= 0 || sigismember(set, sig) != 1)
 		return r;
+	int saved = errno;
 	sigset_t only, old;
 	sigemptyset(&only);
 	sigaddset(&only, sig);
 	/* blocked for the take (it is pending, so blocked already unless it arrived meanwhile) */
 	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_BLOCK, &only, &old, _NSIG / 8);
-	int saved = errno;
 	siginfo_t si;
 	bool others = false;
 	struct timespec zero = {0, 0};

@@ -193,7 +193,7 @@ bool tl_signal_frame_above(uintptr_t from)
  * that may hold stdin's lock, a futex wait, a call whose number the context does not say) gets
  * the reduced check. The number: a call the kernel restarts has rip on its syscall instruction
  * and the number in rax; one that returns EINTR has rip after it, and glibc's wrappers load the
- * number right before it (mov $nr,%eax: see tl_repair_eintr). */
+ * number right before it (tl_syscall_loaded_before). */
 static bool interrupted_asleep(void)
 {
 #if defined(__x86_64__)
@@ -201,20 +201,17 @@ static bool interrupted_asleep(void)
 	long rax;
 	if (!frame_above((uintptr_t)__builtin_frame_address(0), &rip, &rax) || rip < 16)
 		return false;
+	/* copied, not read in place: the frame was found by its shape, and its rip is not
+	 * trusted to be mapped */
 	unsigned char code[9]; /* rip - 7 .. rip + 1 */
 	struct iovec local = {code, sizeof(code)}, remote = {(void *)(rip - 7), sizeof(code)};
 	pid_t tid = (pid_t)tl_raw_syscall(SYS_gettid, 0, 0, 0);
 	if (tl_raw_syscall6(SYS_process_vm_readv, tid, (long)&local, 1, (long)&remote, 1, 0) !=
 	    (long)sizeof(code))
 		return false;
-	long nr = -1;
-	if (code[7] == 0x0f && code[8] == 0x05 && rax >= 0)
-		nr = rax;
-	else if (rax == -EINTR && code[5] == 0x0f && code[6] == 0x05 && code[0] == 0xb8) {
-		int32_t imm;
-		memcpy(&imm, code + 1, sizeof(imm));
-		nr = imm;
-	}
+	long nr = code[7] == 0x0f && code[8] == 0x05 && rax >= 0 ? rax /* restarted */
+	          : rax == -EINTR                                ? tl_syscall_loaded_before(code)
+	                                                         : -1;
 	switch (nr) {
 	case SYS_pause:
 	case SYS_rt_sigsuspend:
@@ -468,6 +465,13 @@ static bool woken(const struct tl_deferred_thread *d)
 	return d->stamp >= 0 && (tl_kernel_stamp(d->tid, &st) != d->stamp || st == 'R');
 }
 
+/* Has t left the untimed wrapped call the early check found it in (d)? Its record says so once
+ * it has; with `look`, also one the teardown woke that has not yet (woken). */
+static bool left_call(const struct tl_deferred_thread *d, const struct tl_thread *t, bool look)
+{
+	return (d->seq & 1) && (atomic_load(&t->blk.seq) != d->seq || (look && woken(d)));
+}
+
 /* `in_handler`: asked by a thread dying in the teardown (teardown_died_of), which may have
  * interrupted a holder of the registry's lock (another thread's section is waited for, 50 ms
  * at most): then the answer is yes, unknown. */
@@ -494,8 +498,7 @@ static bool early_result_holds(int status, bool rehearsal, bool in_handler)
 		}
 		size_t i = (size_t)(d - early_sorted);
 		early_found[i] = true;
-		bool left =
-		    (d->seq & 1) && (atomic_load(&t->blk.seq) != d->seq || (holds && woken(d)));
+		bool left = left_call(d, t, holds); /* the stamps only while it may hold */
 		/* a thread the Python interpreter ended, held for the check: released after it
 		 * (wrap_thread.c), it leaves its call and ends in the teardown */
 		bool going =
@@ -1042,7 +1045,7 @@ static inline __attribute__((always_inline)) void scrub_dead_stack(void)
  * That check never ends: waiting for it (finish_check) or for its lock (a check of our own
  * again) hung the process for good. The exit gets the reduced check, which takes neither, and
  * threads the check had parked are let go (a teardown may join them). */
-static bool abandons_check(void)
+static bool abandon_own_check(void)
 {
 	if (!tl_check_running_here())
 		return false;
@@ -1062,7 +1065,7 @@ TL_START_CODE static int main_returned(int argc, char **argv, char **envp)
 	int status = program_main(argc, argv, envp);
 	if (atomic_load_explicit(&tl_threads_started, memory_order_relaxed)) {
 		scrub_dead_stack();
-		if (abandons_check()) /* main returned after a siglongjmp out of a check */
+		if (abandon_own_check()) /* main returned after a siglongjmp out of a check */
 			atomic_store(&exit_reduced, true);
 	}
 	wait_if_ending(NULL); /* a worker's exit() is checking: bare, it would have ended us */
@@ -1112,8 +1115,7 @@ bool tl_exit_excused(const struct tl_thread *t)
 		return false;
 	struct tl_deferred_thread *d = early_find(t->number);
 	/* detached: a joinable one that ends is still a leak (finished, never joined) */
-	return d != NULL && (d->seq & 1) && (t->flags & TL_F_DETACHED) &&
-	       (atomic_load(&t->blk.seq) != d->seq || woken(d));
+	return d != NULL && (t->flags & TL_F_DETACHED) && left_call(d, t, true);
 }
 
 bool tl_exit_judged(const struct tl_seen *s)
@@ -1556,7 +1558,7 @@ TL_EXPORT void exit(int status)
 			raw_nap_ms(3600 * 1000);
 	}
 	atomic_store(&exit_status_arg, seen_status(status));
-	if (own && tl_opt.check_at_exit && (abandons_check() || !handler_can_check()))
+	if (own && tl_opt.check_at_exit && (abandon_own_check() || !handler_can_check()))
 		atomic_store(&exit_reduced, true);
 	take_early_check(seen_status(status), false); /* before the teardown */
 	TL_REAL(exit)(status);
@@ -1589,7 +1591,7 @@ TL_EXPORT void quick_exit(int status)
 	atomic_store(&quick_status, seen_status(status));
 	/* quick_exit is async-signal-safe, made to be called from a handler */
 	if (!quiet_exit() && tl_own_process() && tl_opt.check_at_exit &&
-	    (abandons_check() || !handler_can_check()))
+	    (abandon_own_check() || !handler_can_check()))
 		atomic_store(&exit_reduced, true);
 	take_early_check(seen_status(status), false); /* before the at_quick_exit handlers */
 	TL_REAL(quick_exit)(status);                  /* the lookup is signal-safe (real.c) */

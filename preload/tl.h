@@ -812,6 +812,10 @@ int tl_dump_signalfd(int fd, const sigset_t *mask, int flags);
 bool tl_dump_in_handler(void); /* a handler of dump.c's runs on this thread */
 /* Undo the EINTR a handler of ours caused in the call it interrupted (capture.c). */
 void tl_repair_eintr(void *ucontext, int sig);
+/* The system call number glibc's wrapper loads right before its syscall instruction: code is
+ * the 7 bytes that end with it (mov $nr,%eax; syscall), -1 for code of another shape. A call
+ * that returns EINTR to a handler's context has its rip there (capture.c). */
+long tl_syscall_loaded_before(const unsigned char *code);
 /* Would a pending signal of the program have interrupted the call a handler of sig
  * interrupted? (capture.c) */
 bool tl_program_signal_pending(const void *ucontext, int sig);
