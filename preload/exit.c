@@ -734,6 +734,29 @@ static void teardown_wait_written(void)
 		raw_nap_ms(1);
 }
 
+static void died_note(int fd, bool holds, int sig);
+
+/* The early text report but its header's "exit status 0 becomes N": a process that dies of a
+ * signal ends with the signal's status, not exitcode (report.c writes that header; the exe's
+ * name before it cannot hold "(pid P, exit status 0 becomes N" by chance). JSON has no such
+ * claim. */
+static void write_but_becomes(int fd, const char *out, size_t len)
+{
+	char claim[96];
+	int kept = snprintf(claim, sizeof(claim), "(pid %d, exit status 0", (int)tl_main_pid());
+	int n = kept + snprintf(claim + kept, sizeof(claim) - (size_t)kept, " becomes %d",
+	                        tl_opt.exitcode);
+	size_t skip = len > 0 && out[0] == '\n'; /* the header's blank line */
+	const char *eol = memchr(out + skip, '\n', len - skip);
+	const char *at = eol ? memmem(out, (size_t)(eol - out), claim, (size_t)n) : NULL;
+	if (tl_opt.format == TL_FORMAT_JSON || at == NULL) {
+		tl_output_write(fd, out, len);
+		return;
+	}
+	tl_output_write(fd, out, (size_t)(at - out) + (size_t)kept);
+	tl_output_write(fd, at + n, len - (size_t)(at + n - out));
+}
+
 /* The early check's report, from a path that ends the process during the teardown (a dying
  * thread: teardown_died_of; _exit: teardown_cut): the first such caller writes it where it went
  * (found again: tl_output_again), if it still holds (the teardown may have joined or stopped a
@@ -749,7 +772,9 @@ static int teardown_write_early(void (*note)(int fd, bool holds, int arg), int a
 	bool holds = early_result_holds(early_status, false, true);
 	bool out = holds && early_result.out != NULL;
 	int fd = out || note != NULL ? tl_output_again(early_fd) : -1;
-	if (out)
+	if (out && note == died_note)
+		write_but_becomes(fd, early_result.out, early_result.len);
+	else if (out)
 		tl_output_write(fd, early_result.out, early_result.len);
 	if (note != NULL)
 		note(fd, holds, arg);
