@@ -572,7 +572,9 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 			to.fd = (int)(v & 0x7fffffff);
 		}
 		answer_handoff(&to);
-	} else if (is_request(si)) {
+	} else if (is_request(si) && tl_raw_syscall(SYS_kill, (pid_t)(v >> 32), 0, 0) == 0) {
+		/* a requester still there: one that gave up and ended (every thread blocked the
+		 * signal until now) gets no report, nor its sampling of every thread */
 		struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
 		bool last = (v >> 31) & 1;
 		snprintf(reason_buf, sizeof(reason_buf),
@@ -816,14 +818,10 @@ int tl_sigwait(const sigset_t *set, int *sig)
 /* sigpending: the sampling signal, pending on this thread that blocks it, is not the program's.
  * It is taken (the thread parked, as tl_sigtimedwait does) and left out; one of the program's
  * own on that number (its raise or kill of a signal it never handled) is queued again as it
- * came and stays in the set. */
-int tl_sigpending(sigset_t *set)
+ * was. A request on dump_signal that every thread blocked (a threadleak dump that gave up) is
+ * not the program's either: it is answered here, as a sigwait would, and left out. */
+static bool take_pending(int sig, bool (*ours)(const siginfo_t *), void (*take)(siginfo_t *))
 {
-	int sig = tl_capture_signal();
-	int r = TL_REAL(sigpending)(set);
-	if (r != 0 || sig <= 0 || sigismember(set, sig) != 1)
-		return r;
-	int saved = errno;
 	sigset_t only, old;
 	sigemptyset(&only);
 	sigaddset(&only, sig);
@@ -833,8 +831,8 @@ int tl_sigpending(sigset_t *set)
 	bool others = false;
 	struct timespec zero = {0, 0};
 	while (TL_REAL(sigtimedwait)(&only, &si, &zero) == sig) {
-		if (tl_capture_is_ours(&si)) {
-			tl_capture_take(&si);
+		if (ours(&si)) {
+			take(&si);
 			continue;
 		}
 		/* the program's: back where it was, for the program's own wait (the kernel keeps
@@ -844,10 +842,35 @@ int tl_sigpending(sigset_t *set)
 		break;
 	}
 	TL_REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
-	errno = saved;
 	sigset_t now;
-	if (TL_REAL(sigpending)(&now) == 0 && !others && sigismember(&now, sig) != 1)
+	return !others && TL_REAL(sigpending)(&now) == 0 && sigismember(&now, sig) != 1;
+}
+
+static void take_sampling(siginfo_t *si)
+{
+	tl_capture_take(si);
+}
+
+static void take_pending_request(siginfo_t *si)
+{
+	take_request(tl_opt.dump_signal, si, NULL);
+}
+
+int tl_sigpending(sigset_t *set)
+{
+	int r = TL_REAL(sigpending)(set);
+	if (r != 0)
+		return r;
+	int saved = errno;
+	int sig = tl_capture_signal();
+	if (sig > 0 && sigismember(set, sig) == 1 &&
+	    take_pending(sig, tl_capture_is_ours, take_sampling))
 		sigdelset(set, sig);
+	sig = tl_opt.dump_signal;
+	if (is_held(sig) && sigismember(set, sig) == 1 &&
+	    take_pending(sig, is_request, take_pending_request))
+		sigdelset(set, sig);
+	errno = saved;
 	return 0;
 }
 

@@ -449,7 +449,9 @@ void tl_output_write(int fd, const char *buf, size_t len)
 	sigset_t pipe_set, old, pending;
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
+	sigemptyset(&pending);
+	tl_raw_syscall(SYS_rt_sigpending, (long)&pending, _NSIG / 8,
+	               0); /* not our sigpending: dump.c */
 	bool was_pending = sigismember(&pending, SIGPIPE);
 	TL_REAL(pthread_sigmask)(SIG_BLOCK, &pipe_set, &old);
 	bool to_log = fd >= 0 && fd == log_fd;

@@ -11,7 +11,11 @@
  *   sigpoll signalfd     main blocks every signal and reads them from a signalfd (a daemon's
  *                        loop) after a check: the check's first signal, which measures its
  *                        frame on its own thread, stayed pending there and came out of the
- *                        signalfd ("signalfd got 62"); bare, "signalfd empty" */
+ *                        signalfd ("signalfd got 62"); bare, "signalfd empty"
+ *   sigpoll dumped       main blocks every signal, says "ready", and waits for its stdin to
+ *                        close; then it prints what sigpending() shows. A threadleak dump that
+ *                        gave up meanwhile (no thread takes its request) left its signal
+ *                        pending there ("pending 63"); bare, "pending none" */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -103,12 +107,36 @@ static int signalfd_mode(void)
 	return 0;
 }
 
+static int dumped_mode(void)
+{
+	sigset_t all, p;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	printf("ready\n");
+	fflush(stdout);
+	char c;
+	while (read(0, &c, 1) > 0)
+		;
+	if (sigpending(&p) != 0) {
+		perror("sigpending");
+		return 1;
+	}
+	int any = 0;
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&p, s) == 1)
+			printf("%s%d", any++ ? " " : "pending ", s);
+	printf(any ? "\n" : "pending none\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "signalfd") == 0)
 		return signalfd_mode();
+	if (argc == 2 && strcmp(argv[1], "dumped") == 0)
+		return dumped_mode();
 	if (argc < 2 || (strcmp(argv[1], "wait") != 0 && strcmp(argv[1], "pending") != 0)) {
-		fprintf(stderr, "usage: sigpoll wait|pending [CHECKS] | signalfd\n");
+		fprintf(stderr, "usage: sigpoll wait|pending [CHECKS] | signalfd | dumped\n");
 		return 2;
 	}
 	use_pending = strcmp(argv[1], "pending") == 0;

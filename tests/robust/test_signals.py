@@ -196,4 +196,27 @@ r = run([sigpoll, "signalfd"])
 check(bare.rc == 0 and bare.stdout == b"signalfd empty\n" and r.rc == 0 and
       r.stdout == bare.stdout, f"sigpoll signalfd: status {r.rc}, {r.stdout!r}", r.stderr)
 
+# ... and a threadleak dump that gave up (every thread blocks the request signal) left its signal
+# pending: the program's sigpending() showed 63 ever after. Bare: "pending none".
+import os
+import subprocess
+
+cli = os.path.join(os.environ["TL_BUILD_ROOT"], "tools", "threadleak")
+bare = run([sigpoll, "dumped"], preload=False, stdin=b"")
+check(bare.rc == 0 and bare.stdout == b"ready\npending none\n", f"sigpoll dumped bare: {bare.stdout!r}")
+env = dict(os.environ, LD_PRELOAD=LIB, THREADLEAK_OPTIONS="dump_signal=63")
+p = subprocess.Popen([sigpoll, "dumped"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+try:
+    check(p.stdout.readline() == b"ready\n", "sigpoll dumped: no ready line")
+    d = subprocess.run([cli, "dump", "--wait", "1", str(p.pid)], capture_output=True, timeout=60)
+    check(d.returncode != 0 and b"block" in d.stderr, f"sigpoll dumped: threadleak dump got a report"
+          f" from a process that blocks every signal (status {d.returncode})", d.stdout, d.stderr)
+    out, err = p.communicate(b"", timeout=60)
+finally:
+    if p.poll() is None:
+        p.kill()
+check(p.returncode == 0 and out == b"pending none\n" and err == b"",
+      f"sigpoll dumped: status {p.returncode}, {out!r}", err)
+
 finish()
