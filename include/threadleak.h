@@ -85,7 +85,8 @@ THREADLEAK_INLINE_ int threadleak_active(void)
  * the option fail_on=unreachable only the proven ones: the report's "failing"); 0 without
  * threadleak.
  * From a signal handler it refuses (the check takes locks that the interrupted code may hold,
- * malloc's among them): it returns -1 and says so once on stderr. */
+ * malloc's among them): it returns -1 and says so once on stderr. So it does in a thread whose
+ * earlier check a handler left by siglongjmp (that check never ended, and holds its lock). */
 THREADLEAK_INLINE_ int threadleak_verify_none(void)
 {
 	int (*f)(void) = THREADLEAK_FN_("threadleak_verify_none", int (*)(void));

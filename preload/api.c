@@ -25,11 +25,28 @@ static bool refused_in_handler(void)
 	return true;
 }
 
+/* A check of this thread's that a signal handler left by a jump (siglongjmp out of
+ * threadleak_verify_none: a test runner's watchdog) still holds the check's lock and whatever
+ * it held when the handler came: a new check here would wait for it for ever. Refuse, and say
+ * so once. (An exit from this thread takes the reduced check: exit.c abandon_own_check.) */
+static bool refused_after_jump(void)
+{
+	static atomic_bool warned;
+	if (!tl_check_running_here())
+		return false;
+	if (!atomic_exchange(&warned, true))
+		tl_warn(
+		    "threadleak_verify_none() and threadleak_report_json(): an earlier check of "
+		    "this thread was left by a jump out of a signal handler (siglongjmp) and never "
+		    "ended: refused (they return -1 and NULL)");
+	return true;
+}
+
 /* errno as the program left it: the check's own calls set it (a /proc file of a thread gone
  * meanwhile), and a test that checks errno after its own call would see ours */
 static int api_check(bool print, char **json)
 {
-	if (refused_in_handler())
+	if (refused_in_handler() || refused_after_jump())
 		return -1;
 	int saved = errno;
 	int n = tl_check(TL_CHECK_API, 0, print, json);

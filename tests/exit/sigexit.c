@@ -15,7 +15,9 @@
  *   inapi: the same worker; a SIGALRM handler calls exit(0) while main is inside
  *         threadleak_verify_none: it waited for the check's lock, its own: hung.
  *   longjmp: the handler siglongjmps out of threadleak_verify_none; main prints "timed out"
- *         and returns 0: the exit check waited for that lock too. */
+ *         and returns 0: the exit check waited for that lock too.
+ *   longjmp_again: the same, then main calls threadleak_verify_none() again and prints what it
+ *         returned ("again -1": refused, with one line on stderr): it waited for that lock. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -116,6 +118,8 @@ static int in_check(const char *mode)
 			pause();
 	}
 	printf("timed out\n");
+	if (strcmp(mode, "longjmp_again") == 0 && verify_none)
+		printf("again %d\n", verify_none());
 	fflush(stdout);
 	return 0;
 }
@@ -126,7 +130,8 @@ int main(int argc, char **argv)
 	api_mode = strcmp(mode, "api") == 0;
 	quick_mode = strcmp(mode, "quick") == 0;
 	verify_none = (int (*)(void))dlsym(RTLD_DEFAULT, "threadleak_verify_none");
-	if (!strcmp(mode, "ingrace") || !strcmp(mode, "inapi") || !strcmp(mode, "longjmp"))
+	if (!strcmp(mode, "ingrace") || !strcmp(mode, "inapi") || !strcmp(mode, "longjmp") ||
+	    !strcmp(mode, "longjmp_again"))
 		return in_check(mode);
 	pipe(fds);
 	pthread_t t;

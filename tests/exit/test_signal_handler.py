@@ -66,5 +66,13 @@ for mode, want, out in (("ingrace", 3, b""), ("inapi", 23, b""), ("longjmp", 23,
         check(r.rc == want and r.stdout == out and len(r.leaks) == 1,
               f"{mode}, run {i + 1}: status {r.rc} (want {want}), {r.stdout!r}", r.reports,
               r.stderr)
+# ... and after that jump, a second threadleak_verify_none() from the same thread waited for the
+# lock its first check still holds: hung. Now refused: -1 and one line saying why.
+for i in range(3):
+    r = run([prog, "longjmp_again"], timeout=20)
+    err = r.stderr.decode(errors="replace")
+    check(r.rc == 23 and r.stdout == b"timed out\nagain -1\n" and len(r.leaks) == 1 and
+          err.count("left by a jump out of a signal handler") == 1,
+          f"longjmp_again, run {i + 1}: status {r.rc}, {r.stdout!r}", r.reports, err)
 print(f"{RUNS} exit/quick_exit runs, {RUNS // 3} api runs: no hang")
 ok()
