@@ -938,6 +938,24 @@ static void classify_threads(struct check *c)
 				classify(&g->v[i], g->no_proc);
 			}
 	}
+	/* Still running inside a wrapped call it entered long ago: its record is stale (a
+	 * siglongjmp out of the call), or a handler of the program's runs inside the call (a storm
+	 * of the program's own signals: a reader blocked in read() for good was reported running
+	 * in 2 runs of 10). Up to six more looks, 1 to 8 ms apart, only at those: one that finds
+	 * the thread asleep in its call keeps the record. */
+	for (int round = 0; seen_running && round < 6; round++) {
+		bool any = false;
+		for (size_t i = 0; i < g->n && !any; i++)
+			any = tl_block_running_inside(&g->v[i]);
+		if (!any)
+			break;
+		tl_nap_ns(RUNNING_LOOK_AGAIN_NS << (round < 3 ? round : 3));
+		for (size_t i = 0; i < g->n; i++)
+			if (tl_block_running_inside(&g->v[i])) {
+				g->v[i].viewed = false;
+				classify(&g->v[i], g->no_proc);
+			}
+	}
 	for (size_t i = 0; i < g->n; i++)
 		tl_block_validate(&g->v[i]);
 	rejoin_wrappers(g);

@@ -208,13 +208,19 @@ static bool kernel_agrees(const struct tl_seen *s, const struct tl_seen *k)
 /* A wrapped call this young, with its thread seen running, is one of a loop of short calls. */
 #define SHORT_CALL_NS (50 * 1000000LL)
 
+bool tl_block_running_inside(const struct tl_seen *s)
+{
+	return s->in_wrapper && s->sysno == TL_SYSNO_RUNNING &&
+	       tl_mono_ns() - s->since_ns >= SHORT_CALL_NS;
+}
+
 void tl_block_validate(struct tl_seen *s)
 {
 	if (!s->in_wrapper || s->sysno == TL_SYSNO_UNKNOWN || s->sysno == TL_SYSNO_BLOCKED)
 		return; /* no kernel view, or blocked outside a system call (a page fault) */
 	/* Running at both looks, inside a call that began moments ago: a thread that makes
 	 * short calls in a loop (a poller) and waits for a CPU between them. */
-	if (s->sysno == TL_SYSNO_RUNNING && tl_mono_ns() - s->since_ns < SHORT_CALL_NS)
+	if (s->sysno == TL_SYSNO_RUNNING && !tl_block_running_inside(s))
 		return;
 	if (s->sysno >= 0) {
 		struct tl_seen k;

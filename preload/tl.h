@@ -638,6 +638,8 @@ void tl_kernel_call(struct tl_seen *s);
 /* A wrapper's record is trusted only if the kernel's view agrees (the thread in a compatible
  * system call); else s takes the kernel's view. After two looks at a running thread. */
 void tl_block_validate(struct tl_seen *s);
+/* ... would it take s, seen running inside an old wrapped call, for a stale record? */
+bool tl_block_running_inside(const struct tl_seen *s);
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s);
 void tl_objects_new_check(void); /* forget the names of objects described by the last check */
 #define TL_OBJECT_MAX 400        /* an object's description, at most */

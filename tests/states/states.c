@@ -11,6 +11,10 @@
  *               read(A)
  *   jmpstorm    the same, the handlers siglongjmp out of wherever they interrupted the loop
  *   altstack    the same, the handler on an alternate signal stack
+ *   readstorm   a thread blocked in read(A) for good, while another one sends the process
+ *               SIGUSR1 every 50 us (both others block it) and an SA_RESTART handler works a
+ *               little each time: caught in the handler at the check's two looks, the reader
+ *               was reported running in 1 run of 10 to 2 of 10
  *   tsd         a joinable and a detached thread blocked in their TSD destructor (read(B))
  *   tsd_late    the same, the key made after the first thread (after threadleak's own key,
  *               so that its destructor comes later in each round)
@@ -167,6 +171,29 @@ static void *jmpstorm_thread(void *arg)
 	char c;
 	read(a[0], &c, 1); /* JMPSTORM_READ */
 	return NULL;
+}
+
+static void handler_works(int sig)
+{
+	for (volatile int i = 0; i < 2000; i++)
+		;
+}
+
+static void *storm_sender(void *arg)
+{
+	pid_t self = getpid();
+	for (;;) {
+		kill(self, SIGUSR1);
+		usleep(50);
+	}
+	return arg;
+}
+
+static void *readstorm_thread(void *arg)
+{
+	char c;
+	read(a[0], &c, 1); /* READSTORM_READ */
+	return arg;
 }
 
 static void *handler_thread(void *arg)
@@ -456,6 +483,17 @@ int main(int argc, char **argv)
 				sched_yield();
 			sched_yield();
 		}
+	} else if (strcmp(what, "readstorm") == 0) {
+		struct sigaction sa = {.sa_handler = handler_works, .sa_flags = SA_RESTART};
+		sigaction(SIGUSR1, &sa, NULL);
+		pthread_create(&t, NULL, readstorm_thread, NULL);
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &one, NULL); /* the reader takes them all */
+		pthread_t sender;
+		pthread_create(&sender, NULL, storm_sender, NULL);
+		settle();
 	} else if (strncmp(what, "handler", 7) == 0 || strcmp(what, "altstack") == 0) {
 		struct sigaction sa = {.sa_handler = handler_reads};
 		if (strcmp(what, "handler_spin") == 0)
