@@ -7,7 +7,11 @@
  * out whenever it waited for main's check.
  * With argument "exit": main's check runs (a sleeper keeps it waiting out the grace period)
  * while another thread calls exit(5) 30 ms after it began: the exit check waits for it, then
- * reports. */
+ * reports.
+ * With argument "cancel": a thread checks in a loop (verify_none, then pthread_testcancel) and
+ * main cancels it after DELAY us (argv[2]), joins it, prints "cancelled 1" and returns; the
+ * leaked reader makes the exit check report. The cancel unwound the thread out of the check
+ * with the check's lock held: the exit hung for ever. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -61,6 +65,15 @@ static void *api_caller(void *arg)
 	return arg;
 }
 
+static void *check_loop(void *arg)
+{
+	for (;;) {
+		threadleak_verify_none();
+		pthread_testcancel();
+	}
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t l, c1, c2;
@@ -77,6 +90,16 @@ int main(int argc, char **argv)
 		pthread_join(c1, NULL);
 		pthread_join(l, NULL);
 		printf("leaks %d\n", n);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "cancel") == 0) {
+		void *res;
+		pthread_create(&l, NULL, leaked, NULL);
+		pthread_create(&c1, NULL, check_loop, NULL);
+		usleep(atoi(argv[2]));
+		pthread_cancel(c1);
+		pthread_join(c1, &res);
+		printf("cancelled %d\n", res == PTHREAD_CANCELED);
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "exit") == 0) {

@@ -48,4 +48,12 @@ for i in range(3):
 for i in range(5):
     r = run([prog, "checker_thread"], options="format=json", json_format=False, timeout=60)
     check(r.rc == 0 and r.stdout == b"leaks 2\n", f"checker_thread, run {i}: {r.stdout!r}", r.stderr[-3000:])
+# a thread cancelled while it checks (a deferred cancel acts at the check's reads and naps):
+# it left the check with the check's lock held, and the exit waited for ever (10 runs in 10)
+for delay in (0, 1000, 30000, 130000, 260000):
+    r = run([prog, "cancel", str(delay)], options="format=json", json_format=False, timeout=30)
+    docs = [d for d in json_docs(r.stderr) if d.get("check") == "exit"]
+    readers = [l for l in docs[0]["leaks"] if l["start_routine"] == "leaked"] if docs else []
+    check(r.rc == 23 and r.stdout == b"cancelled 1\n" and len(readers) == 1,
+          f"cancel after {delay} us: status {r.rc}, {r.stdout!r}", r.stderr[-3000:])
 ok()
