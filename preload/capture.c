@@ -143,6 +143,10 @@ static bool loader_try_all(void)
 	return true;
 }
 
+/* The thread that holds the loader's locks through tl_loader_enter, 0 none: a child forked
+ * meanwhile gets them back (tl_capture_after_fork_child). */
+static _Atomic pid_t loader_ours;
+
 bool tl_loader_enter(int timeout_ms)
 {
 	locate_loader_locks();
@@ -151,6 +155,7 @@ bool tl_loader_enter(int timeout_ms)
 	if (TL_LIKELY(loader_try_all())) {
 		if (TL_UNLIKELY(atomic_load_explicit(&loader_holder, memory_order_relaxed) != 0))
 			atomic_store(&loader_holder, 0);
+		atomic_store(&loader_ours, tl_gettid());
 		return true;
 	}
 	struct timespec ts;
@@ -178,6 +183,7 @@ bool tl_loader_enter(int timeout_ms)
 		}
 	}
 	atomic_store(&loader_holder, 0);
+	atomic_store(&loader_ours, tl_gettid());
 	return true;
 }
 
@@ -187,6 +193,8 @@ void tl_loader_leave(void)
 		return;
 	for (int i = 3; i-- > 0;)
 		pthread_mutex_unlock(loader_locks[i]);
+	if (loader_locks[1]->__data.__owner != tl_gettid()) /* not nested in another enter */
+		atomic_store(&loader_ours, 0);
 }
 
 pid_t tl_loader_holder(void)
@@ -1506,9 +1514,33 @@ bool tl_capture_prepare(bool at_exit)
 	return install_handler();
 }
 
+/* A child forked while a check of the parent held the loader's locks: glibc's fork sets two of
+ * them back in the child (dl_load_lock, dl_load_tls_lock), not the third (dl_load_write_lock,
+ * which dl_iterate_phdr takes): every dl_iterate_phdr of the child, so every C++ throw and
+ * backtrace(), waited for ever for a thread that is not there (11 children in 50 forked during
+ * mid-run checks hung; bare, none). Ours held them only to keep the loader's lists still, so
+ * they are consistent: each one the check's thread still owns is set back to free. */
+static void loader_after_fork_child(void)
+{
+	pid_t ours = atomic_load(&loader_ours);
+	atomic_store(&loader_ours, 0);
+	if (ours == 0 || loader_locks[1] == NULL)
+		return;
+	for (int i = 0; i < 3; i++) {
+		pthread_mutex_t *m = loader_locks[i];
+		if (m->__data.__owner != ours)
+			continue;
+		m->__data.__lock = 0;
+		m->__data.__count = 0;
+		m->__data.__owner = 0;
+		m->__data.__nusers = 0;
+	}
+}
+
 void tl_capture_after_fork_child(void)
 {
 	leave_pending = 0; /* the parked threads were the parent's */
+	loader_after_fork_child();
 }
 
 /* Room for n slots: the current array, or a new one (the old one is kept: see above). */

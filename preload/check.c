@@ -1681,6 +1681,8 @@ static int check_here(int kind, int exit_status, bool print, char **json)
 void tl_check_after_fork(void)
 {
 	pthread_mutex_init(&check_lock, NULL);
+	atomic_store(&tl_checking, TL_NOT_CHECKING);
+	tl_intern_forget(); /* the kernel's part: tl_kernel_after_fork_child */
 	tl_sym_forget();
 }
 

@@ -955,9 +955,16 @@ static void *_Atomic ns_maps_slot;
 static _Atomic(struct ns_map *) ns_active; /* NULL: /proc is in our namespace */
 static atomic_flag ns_filling = ATOMIC_FLAG_INIT;
 
+static void forget_check(void);
+
+/* In a child of fork(). What a check of the parent's held is not freed, only forgotten: the
+ * parent's checking thread may have been between realloc() and the store of its result, and the
+ * child's first check freed the old block again ("double free or corruption", a round of forks
+ * during mid-run checks). The descriptor is the child's copy of ours. */
 void tl_kernel_after_fork_child(void)
 {
 	atomic_flag_clear(&ns_filling);
+	forget_check();
 }
 
 /* The NSpid line of a status file: its first and last field. False without one. */
@@ -1140,6 +1147,15 @@ int tl_list_tasks_sorted(pid_t **tids)
 static void tasks_buf_release(void)
 {
 	free(tasks_buf);
+	tasks_buf = NULL;
+	tasks_cap = 0;
+}
+
+static void forget_check(void)
+{
+	if (task_dir_ours()) /* the number may be the program's again */
+		tl_raw_syscall(SYS_close, task_dir, 0, 0);
+	task_dir = -1;
 	tasks_buf = NULL;
 	tasks_cap = 0;
 }

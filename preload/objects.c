@@ -701,6 +701,15 @@ void tl_intern_reset(void)
 	iset_cap = iset_n = 0;
 }
 
+/* In a child of fork(): the parent's check may have been halfway through one of these (see
+ * tl_kernel_after_fork_child): forgotten, not freed. */
+void tl_intern_forget(void)
+{
+	chunks = NULL;
+	iset = NULL;
+	iset_cap = iset_n = 0;
+}
+
 static struct interned *iset_slot(struct interned *set, size_t cap, const void *p, size_t len)
 {
 	for (size_t at = (size_t)tl_hash_bytes(p, len) & (cap - 1);; at = (at + 1) & (cap - 1))

@@ -590,7 +590,7 @@ bool tl_signal_is_transparent(const struct tl_seen *s);
 void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
 bool tl_fd_shared(pid_t tid, int fd);
 void tl_fd_proc_path(pid_t tid, int fd, const char *what, char *buf, size_t len);
-void tl_kernel_after_fork_child(void);
+void tl_kernel_after_fork_child(void); /* forgets a check of the parent's, frees nothing */
 
 /* ---- stacks: creation stacks, current stacks, the loader's locks (capture.c) ---- */
 void tl_capture_init(void);
@@ -648,6 +648,7 @@ void tl_objects_new_check(void); /* forget the names of objects described by the
 const char *tl_intern(const char *t);
 const void *tl_intern_mem(const void *p, size_t len); /* 8-byte aligned; NULL: out of memory */
 void tl_intern_reset(void);
+void tl_intern_forget(void); /* in a fork child: forget the parent's, free nothing */
 /* t, or NULL when it is NULL or empty */
 static inline const char *tl_text_or_null(const char *t)
 {

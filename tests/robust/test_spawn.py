@@ -91,16 +91,46 @@ def left_over():
     return found
 
 
+def waits_in(pid):
+    """The file whose mapping holds the futex the task waits on ("" if not in a futex wait)."""
+    try:
+        call = open(f"/proc/{pid}/syscall").read().split()
+        if not call or call[0] != "202":
+            return ""
+        addr = int(call[1], 16)
+        prev_hi, prev_path = 0, ""
+        for line in open(f"/proc/{pid}/maps"):
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            path = f[5] if len(f) > 5 else ""
+            if not path and lo == prev_hi:
+                path = prev_path  # a module's .bss past its file: anonymous, right after it
+            if lo <= addr < hi:
+                return path or "[anon]"
+            prev_hi, prev_path = hi, path
+    except (OSError, ValueError, IndexError):
+        pass
+    return ""
+
+
 deadline = time.time() + 5
 while left_over() and time.time() < deadline:
     time.sleep(0.2)
 orphans = left_over()
+# glibc's own race: a child forked while the parent's exit() holds glibc's lock of the exit
+# handlers' list inherits it held, and its own exit() waits on it for ever (libc's .data);
+# bare, 26 runs of 200 leave such a child. Only a child that waits on anything else is ours.
+where = {pid: waits_in(pid) for pid in orphans}
 for pid in orphans:
     try:
         os.kill(pid, 9)
     except OSError:
         pass
-check(not orphans, f"forkexit: {len(orphans)} forked children never ended")
+ours = [f"{pid} ({w or 'not in a futex wait'})" for pid, w in where.items()
+        if not os.path.basename(w).startswith("libc.so")]
+check(not ours, f"forkexit: {len(ours)} forked children never ended: {ours}")
+if orphans:
+    print(f"forkexit: {len(orphans) - len(ours)} children left in glibc's own exit lock (bare too)")
 
 # fork() from a signal handler that interrupted the library's own code (pthread_create's
 # bookkeeping, the registry lock held): our prepare handler waited for the lock its own thread
@@ -114,6 +144,18 @@ for i in range(20):  # a few forks a run (tests/robust/sigfork.c says why no mor
     check(r.rc == 0 and re.match(rb"^(ok \d+|skip)\n$", r.stdout),
           f"sigfork: run {i}: status {r.rc}, stdout {r.stdout!r} (a hang is a timeout)", r.stderr)
 check(forks > 0 or b"skip" in r.stdout, "sigfork: no fork inside the library in 20 runs: the test tested nothing")
+
+# children forked while another thread runs a mid-run check (tests/robust/forkcheck.c): the
+# check held the loader's locks, one of which glibc's fork does not set back in the child, so
+# a child's dl_iterate_phdr (any C++ throw, backtrace()) hung for ever (11 of 50), its exit and
+# first thread waited 500 and 100 ms; and a check in the child freed a block again. The idle
+# thread beside the checker is leaked: status 23
+forkcheck = exe("forkcheck")
+for mode, n in (("iterate", 60), ("exit", 60), ("thread", 60), ("check", 300)):
+    r = run([forkcheck, mode, str(n)], options="grace_ms=0:log_path=/dev/null",
+            json_format=False, timeout=180)
+    check(r.rc == 23 and r.stdout == f"children {n} slow 0 hung 0 bad 0\n".encode(),
+          f"forkcheck {mode}: status {r.rc}, {r.stdout!r}", r.stderr[-3000:])
 
 r = run([spawn, "exec_self"], timeout=60)
 check(r.rc == 23 and r.report and start_routines(r.report) == ["sem_blocker"],
