@@ -77,8 +77,21 @@ TL_START_CODE static const char *options_env(bool at_start)
 extern const char *threadleak_default_options(void) __attribute__((weak));
 
 /* What follows from the options, once they are loaded or loaded again */
+/* signal= and dump_signal= name one signal: the check's sampling would take the requests of
+ * threadleak dump and run --timeout for its own, and their reports for samples. The sampling
+ * signal is then picked as with signal=0. */
+static void same_signals(void)
+{
+	tl_warn("THREADLEAK_OPTIONS: signal=%d is dump_signal's too (they must differ); using a "
+	        "free real-time signal for sampling",
+	        tl_opt.signal);
+	tl_opt.signal = 0;
+}
+
 TL_START_CODE static void options_loaded(void)
 {
+	if (TL_UNLIKELY(tl_opt.signal > 0 && tl_opt.signal == tl_opt.dump_signal))
+		same_signals();
 	secure_execution();
 	if (tl_opt.log_path || tl_opt.nsuppressions) /* the code is not on the start pages */
 		tl_absolute_paths();

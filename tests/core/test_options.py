@@ -42,6 +42,8 @@ cases = [
     ("grace_ms", ["grace_ms"]),          # missing '='
     ("check_at_exit=maybe", ["check_at_exit", "maybe"]),
     ("format=xml", ["format", "xml"]),   # after format=json: json kept
+    # the sampling signal on dump_signal's number: a free one is used instead
+    ("signal=60:dump_signal=60", ["signal=60", "dump_signal"]),
 ]
 for item, words in cases:
     r = seed_run(item)
