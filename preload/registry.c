@@ -676,10 +676,12 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11, uintptr_t call
 	t->creator = self ? self->number : 0;
 	t->creator_tid = self ? atomic_load(&self->tid) : 0;
 	t->small_stack = stack_size < TL_SMALL_STACK ? stack_size : 0;
+	t->stack_asked = stack_size;
 	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper. A creator near the
 	 * end of its small stack: its call alone */
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	if (self == NULL || self->stack_lo == 0 ||
-	    (uintptr_t)__builtin_frame_address(0) - self->stack_lo >= CREATE_WALK_ROOM) {
+	    (here > self->stack_lo && here - self->stack_lo >= CREATE_WALK_ROOM)) {
 		t->ncreate = tl_backtrace_here(t->create_pcs, tl_opt.max_frames, 2, &t->create_cut);
 	} else {
 		t->create_pcs[0] = caller;
@@ -699,6 +701,29 @@ static pid_t tid_of(pthread_t handle)
 	return TL_REAL(pthread_getcpuclockid)(handle, &cid) == 0 ? (pid_t) ~((int)cid >> 3) : 0;
 }
 
+/* glibc's default thread stack size (RLIMIT_STACK's at start, or pthread_setattr_default_np's),
+ * 0 unknown */
+static size_t default_stack_size(void)
+{
+	static _Atomic size_t known;
+	size_t size = atomic_load_explicit(&known, memory_order_relaxed);
+	pthread_attr_t a;
+	if (size == 0 && pthread_getattr_default_np(&a) == 0) {
+		if (pthread_attr_getstacksize(&a, &size) != 0)
+			size = 0;
+		pthread_attr_destroy(&a);
+		atomic_store_explicit(&known, size, memory_order_relaxed);
+	}
+	return size;
+}
+
+/* A thread's stack as glibc lays it out: its descriptor (what pthread_self() points to, about
+ * 2.3 KiB) at the top, the static TLS blocks right below it, then the usable stack, the size
+ * asked for; this glibc adds the TLS to that size, older ones take it out of it. So the lowest
+ * usable address is at most this far above pthread_self() minus the size (measured here: 2 KiB
+ * below it). */
+#define STACK_TOP_SLACK (4 * 1024)
+
 void tl_thread_started(struct tl_thread *t)
 {
 	pthread_t self = pthread_self();
@@ -711,6 +736,15 @@ void tl_thread_started(struct tl_thread *t)
 				t->stack_lo = (uintptr_t)lo;
 			pthread_attr_destroy(&a);
 		}
+	} else {
+		/* A larger stack: a bound of its lowest address from below, with no call (its
+		 * size, asked or the default, from its top). A thread deep in a 1 MiB stack with
+		 * 5 KiB left that created one crashed in the walk (the bound was known for small
+		 * stacks only). */
+		size_t size = t->stack_asked ? t->stack_asked : default_stack_size();
+		uintptr_t top = (uintptr_t)self;
+		if (size > STACK_TOP_SLACK && top > size)
+			t->stack_lo = top - size + STACK_TOP_SLACK;
 	}
 	pid_t tid = tid_of(self); /* a gettid would cost every creation a system call */
 	atomic_store(&t->tid, tid > 0 ? tid : tl_gettid());

@@ -211,10 +211,12 @@ struct tl_thread {
 	int ncreate;
 	bool create_cut; /* the creation stack had more than max_frames frames */
 	uintptr_t create_pcs[TL_MAX_FRAMES];
-	/* a small stack (under TL_SMALL_STACK, as its attributes asked): its lowest address, set
-	 * by the thread when it starts; else 0. Its creations are not walked near the end of it
-	 * (registry.c tl_thread_new) */
+	/* a small stack (under TL_SMALL_STACK, as its attributes asked): its size; stack_lo, its
+	 * lowest address, set by the thread when it starts (a larger one's: a bound from below,
+	 * registry.c tl_thread_started; 0: unknown, the main thread's). Its creations are not
+	 * walked near the end of it (registry.c tl_thread_new) */
 	size_t small_stack;
+	size_t stack_asked; /* the size its attributes asked for; 0: the default */
 	uintptr_t stack_lo;
 	/* its stamps are the time-stamp counter's (TL_STAMP): read where blk is written, so the
 	 * choice costs no other page */

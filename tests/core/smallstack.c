@@ -5,12 +5,17 @@
  * creates: a PTHREAD_STACK_MIN thread that has used argv[2] bytes of its stack creates a thread
  * that leaks (the walk of its creation stack needs several KiB: it crashed from 6000 bytes on,
  * bare from 9000).
+ * creates_left: a thread on a 1 MiB stack goes down it until argv[2] bytes are left, then creates
+ * a thread that leaks (the room for the walk was known on small stacks only: it crashed with
+ * 5.5 KiB left; bare works with 600 bytes).
  * exit_deep: the same PTHREAD_STACK_MIN thread calls exit() having used argv[2] bytes of its
  * stack, next to a leaked thread (the exit path before the check's own stack took 8.6 KiB of
  * it: SIGSEGV from the first bytes used; bare works up to about 8.6 KiB). */
+#define _GNU_SOURCE
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +61,42 @@ static void *creator(void *arg)
 	return (void *)(long)pad[0];
 }
 
+static uintptr_t deep_lo; /* creates_left: the lowest address of the creator's stack */
+
+static void __attribute__((noinline)) go_down(void)
+{
+	volatile char frame[128];
+	frame[0] = 1;
+	if ((uintptr_t)frame - deep_lo > (uintptr_t)used) {
+		go_down();
+		frame[1] = frame[0]; /* not a tail call */
+		return;
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, blocked, NULL); /* created deep */
+}
+
+static void *deep_creator(void *arg)
+{
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	pthread_getattr_np(pthread_self(), &a);
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	deep_lo = (uintptr_t)lo;
+	go_down();
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "exit";
 	int n = argc > 2 ? atoi(argv[2]) : 2;
 	pthread_t t;
 	/* creates and exit_deep: n is the stack they use, their one leak is their own */
-	bool sized = strcmp(mode, "creates") == 0 || strcmp(mode, "exit_deep") == 0;
+	bool sized = strcmp(mode, "creates") == 0 || strcmp(mode, "exit_deep") == 0 ||
+	             strcmp(mode, "creates_left") == 0;
 	for (int i = 0; i < n && !sized; i++)
 		pthread_create(&t, NULL, blocked, NULL);
 	pthread_attr_t small;
@@ -82,6 +116,13 @@ int main(int argc, char **argv)
 		memset(&t, 0, sizeof(t)); /* memset bound before the small thread needs it */
 		pthread_attr_setstacksize(&small, PTHREAD_STACK_MIN);
 		pthread_create(&t, &small, creator, NULL);
+		pthread_join(t, NULL);
+		return 0;
+	}
+	if (strcmp(mode, "creates_left") == 0) {
+		used = n; /* here: the bytes left */
+		pthread_attr_setstacksize(&small, 1 << 20);
+		pthread_create(&t, &small, deep_creator, NULL);
 		pthread_join(t, NULL);
 		return 0;
 	}

@@ -58,6 +58,14 @@ for used in (1000, 4000, 6000, 7000, 8000):
         U.check(U.frame(created, "start_thread") is not None,
                 f"creates {used}: the whole creation stack", created)
 
+# a thread deep in a 1 MiB stack (2.5 to 8 KiB left) creates one: it crashed up to 5.5 KiB
+for left in (2500, 4000, 5500, 8000):
+    r = run("creates_left", left)
+    U.check(r.rc == 23 and len(r.leaks) == 1,
+            f"creates_left {left}: status {r.rc} (139: SIGSEGV), {len(r.leaks)} leaks", r.stderr)
+    U.check(U.frame(r.leaks[0]["created_by"]["stack"], "go_down") is not None,
+            f"creates_left {left}: created by go_down", r.leaks[0])
+
 # the API from a 32 KiB thread
 r = run("api", 2)
 U.check(r.rc == 0, f"api: status {r.rc}", r.stderr)
