@@ -1099,6 +1099,7 @@ struct park_slot {
 	void *uc;
 	struct tl_seen *seen;
 	uintptr_t stack_lo; /* a small stack's lowest address: signal only with room; else 0 */
+	uintptr_t deep_lo;  /* a larger one's, a bound: no signal when seen without room */
 	bool quick;         /* copy the registers and return at once: see park_all */
 	uintptr_t regs[8];  /* quick: rip, rsp, rbp, rbx, r12-r15 (unwind_regs) */
 };
@@ -1609,20 +1610,29 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
  * is still in the call it was in then: its view says all, and is confirmed by the same look
  * (view_held: the exit check's early end needs no other stamp of it). views_held: one stamp of
  * the whole process confirmed every view right before the signals (park_all). */
+/* A larger stack seen asleep at sp: room for the signal's frame below it? A thread on 1 MiB with
+ * 2.5 KiB left died of SIGSEGV when the kernel could not push the frame. */
+static bool deep_room(const struct park_slot *sl, uintptr_t sp, uintptr_t room)
+{
+	return sl->deep_lo == 0 || sp == 0 || (sp > sl->deep_lo && sp - sl->deep_lo >= room);
+}
+
 static bool still_transparent(const struct park_slot *sl, uintptr_t room, bool views_held)
 {
 	static struct tl_seen scratch; /* the checker only, under check_lock */
 	pid_t tid = sl->tid;
 	struct tl_seen *s = sl->seen;
 	if (s->viewed && views_held)
-		return sl->stack_lo == 0 ||
-		       (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room);
+		return (sl->stack_lo == 0 ||
+		        (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room)) &&
+		       deep_room(sl, s->sys_sp, room);
 	if (s->viewed && s->stamp >= 0) {
 		char st;
 		if (tl_kernel_stamp(tid, &st) == s->stamp && st != 'R') {
 			s->view_held = true;
-			return sl->stack_lo == 0 ||
-			       (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room);
+			return (sl->stack_lo == 0 ||
+			        (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room)) &&
+			       deep_room(sl, s->sys_sp, room);
 		}
 	}
 	scratch.tid = tid;
@@ -1636,7 +1646,8 @@ static bool still_transparent(const struct park_slot *sl, uintptr_t room, bool v
 	for (int k = 0; k < 6; k++)
 		scratch.sysargs[k] = strtoul(p, &p, 16);
 	uintptr_t sp = strtoul(p, &p, 16);
-	if (sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < room))
+	if ((sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < room)) ||
+	    !deep_room(sl, sp, room))
 		return false;
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
@@ -1877,6 +1888,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		sl[k].uc = NULL;
 		sl[k].seen = s;
 		sl[k].stack_lo = small_stack_lo(s);
+		sl[k].deep_lo = sl[k].stack_lo ? 0 : s->stack_bound;
 		atomic_store(&sl[k].state, P_STATE(gen, P_REQUESTED));
 		k++;
 	}
@@ -1925,6 +1937,13 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 				    "the thread's small stack has no room for a signal: only "
 				    "its program counter is known",
 				    "the thread's small stack has no room for a signal: its stack "
+				    "is unknown");
+			else if (sl[i].deep_lo)
+				pc_only(
+				    s,
+				    "the thread is too deep in its stack for a signal: only its "
+				    "program counter is known",
+				    "the thread is too deep in its stack for a signal: its stack "
 				    "is unknown");
 			else
 				pc_only(s,
