@@ -1603,13 +1603,6 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
 	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
 }
 
-/* Look again right before the signal: a thread seen running a moment ago may be in a call
- * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
- * between this read and the signal, which repair_eintr covers. room: needed_room().
- * A thread the grace period looked at (viewed) that was not switched out since (its stamp)
- * is still in the call it was in then: its view says all, and is confirmed by the same look
- * (view_held: the exit check's early end needs no other stamp of it). views_held: one stamp of
- * the whole process confirmed every view right before the signals (park_all). */
 /* A larger stack seen asleep at sp: room for the signal's frame below it? A thread on 1 MiB with
  * 2.5 KiB left died of SIGSEGV when the kernel could not push the frame. */
 static bool deep_room(const struct park_slot *sl, uintptr_t sp, uintptr_t room)
@@ -1617,6 +1610,13 @@ static bool deep_room(const struct park_slot *sl, uintptr_t sp, uintptr_t room)
 	return sl->deep_lo == 0 || sp == 0 || (sp > sl->deep_lo && sp - sl->deep_lo >= room);
 }
 
+/* Look again right before the signal: a thread seen running a moment ago may be in a call
+ * that our signal would interrupt by now (a sleep loop). What is left is the few microseconds
+ * between this read and the signal, which repair_eintr covers. room: needed_room().
+ * A thread the grace period looked at (viewed) that was not switched out since (its stamp)
+ * is still in the call it was in then: its view says all, and is confirmed by the same look
+ * (view_held: the exit check's early end needs no other stamp of it). views_held: one stamp of
+ * the whole process confirmed every view right before the signals (park_all). */
 static bool still_transparent(const struct park_slot *sl, uintptr_t room, bool views_held)
 {
 	static struct tl_seen scratch; /* the checker only, under check_lock */

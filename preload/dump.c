@@ -615,7 +615,7 @@ static void take_request(int sig, siginfo_t *si, void *uc)
 			to.fd = (int)(v & 0x7fffffff);
 		}
 		answer_handoff(&to);
-	} else if (is_request(si) && tl_raw_syscall(SYS_kill, (pid_t)(v >> 32), 0, 0) == 0) {
+	} else if (is_request(si) && tl_raw_syscall(SYS_kill, (pid_t)(v >> 32), 0, 0) != -ESRCH) {
 		/* a requester still there: one that gave up and ended (every thread blocked the
 		 * signal until now) gets no report, nor its sampling of every thread */
 		struct target to = {(pid_t)(v >> 32), (int)(v & 0x7fffffff)};
