@@ -146,9 +146,14 @@ static bool loader_try_all(void)
 /* The thread that holds the loader's locks through tl_loader_enter, 0 none: a child forked
  * meanwhile gets them back (tl_capture_after_fork_child). */
 static _Atomic pid_t loader_ours;
+/* In such a child: what ran under those locks in the parent (libunwind's walks, with their own
+ * locks) may have been cut in the middle, so nothing of ours enters the loader there again. */
+static bool loader_forbidden;
 
 bool tl_loader_enter(int timeout_ms)
 {
+	if (TL_UNLIKELY(loader_forbidden))
+		return false;
 	locate_loader_locks();
 	if (loader_locks[1] == NULL)
 		return true; /* not found: use the loader as before */
@@ -1520,13 +1525,18 @@ bool tl_capture_prepare(bool at_exit)
  * which dl_iterate_phdr takes): every dl_iterate_phdr of the child, so every C++ throw and
  * backtrace(), waited for ever for a thread that is not there (11 children in 50 forked during
  * mid-run checks hung; bare, none). Ours held them only to keep the loader's lists still, so
- * they are consistent: each one the check's thread still owns is set back to free. */
+ * they are consistent: each one the check's thread still owns is set back to free. Our own
+ * walks stay out of the loader in that child (loader_forbidden): libunwind's locks, taken under
+ * the loader's, may be held for good there (a child's first pthread_create hung in one CI run
+ * of forkcheck `thread`); creation stacks are then the caller alone, as when the loader is
+ * busy. */
 static void loader_after_fork_child(void)
 {
 	pid_t ours = atomic_load(&loader_ours);
 	atomic_store(&loader_ours, 0);
 	if (ours == 0 || loader_locks[1] == NULL)
 		return;
+	loader_forbidden = true;
 	for (int i = 0; i < 3; i++) {
 		pthread_mutex_t *m = loader_locks[i];
 		if (m->__data.__owner != ours)

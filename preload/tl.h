@@ -466,7 +466,7 @@ struct tl_seen {
 	long sysno; /* >= 0, or enum tl_sysno */
 	uintptr_t sysargs[6], sys_sp, sys_pc;
 	uintptr_t stack_bound; /* a larger stack's lowest address, a bound (tl_thread's stack_lo) */
-	uint64_t sig_mask;       /* the signals it blocks (bit n-1: signal n) */
+	uint64_t sig_mask;     /* the signals it blocks (bit n-1: signal n) */
 	int64_t asleep_since_ns; /* in a call no wrapper saw: when it went to sleep, 0 unknown */
 	long stamp;              /* tl_kernel_stamp's, read by tl_kernel_view (-1: unknown) */
 	char kstate;             /* the kernel's state letter, likewise */
