@@ -1104,7 +1104,6 @@ struct park_slot {
 	void *uc;
 	struct tl_seen *seen;
 	uintptr_t stack_lo; /* a small stack's lowest address: signal only with room; else 0 */
-	uintptr_t deep_lo;  /* a larger one's, a bound: no signal when seen without room */
 	bool quick;         /* copy the registers and return at once: see park_all */
 	uintptr_t regs[8];  /* quick: rip, rsp, rbp, rbx, r12-r15 (unwind_regs) */
 };
@@ -1613,11 +1612,16 @@ static uintptr_t small_stack_lo(const struct tl_seen *s)
 	return size < TL_SMALL_STACK ? (uintptr_t)lo : 0;
 }
 
-/* A larger stack seen asleep at sp: room for the signal's frame below it? A thread on 1 MiB with
- * 2.5 KiB left died of SIGSEGV when the kernel could not push the frame. */
-static bool deep_room(const struct park_slot *sl, uintptr_t sp, uintptr_t room)
+/* Room below sp for the signal's frame? A small stack's lowest address (stack_lo) is exact, and
+ * an unknown sp there means no; a larger one's is a bound (tl_seen's stack_bound), and an
+ * unknown sp means yes (a thread on 1 MiB with 2.5 KiB left died of SIGSEGV when the kernel
+ * could not push the frame). */
+static bool signal_fits(const struct park_slot *sl, uintptr_t sp, uintptr_t room)
 {
-	return sl->deep_lo == 0 || sp == 0 || (sp > sl->deep_lo && sp - sl->deep_lo >= room);
+	if (sl->stack_lo)
+		return sp >= sl->stack_lo && sp - sl->stack_lo >= room;
+	uintptr_t lo = sl->seen->stack_bound;
+	return lo == 0 || sp == 0 || (sp > lo && sp - lo >= room);
 }
 
 /* Look again right before the signal: a thread seen running a moment ago may be in a call
@@ -1633,16 +1637,12 @@ static bool still_transparent(const struct park_slot *sl, uintptr_t room, bool v
 	pid_t tid = sl->tid;
 	struct tl_seen *s = sl->seen;
 	if (s->viewed && views_held)
-		return (sl->stack_lo == 0 ||
-		        (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room)) &&
-		       deep_room(sl, s->sys_sp, room);
+		return signal_fits(sl, s->sys_sp, room);
 	if (s->viewed && s->stamp >= 0) {
 		char st;
 		if (tl_kernel_stamp(tid, &st) == s->stamp && st != 'R') {
 			s->view_held = true;
-			return (sl->stack_lo == 0 ||
-			        (s->sys_sp >= sl->stack_lo && s->sys_sp - sl->stack_lo >= room)) &&
-			       deep_room(sl, s->sys_sp, room);
+			return signal_fits(sl, s->sys_sp, room);
 		}
 	}
 	scratch.tid = tid;
@@ -1656,8 +1656,7 @@ static bool still_transparent(const struct park_slot *sl, uintptr_t room, bool v
 	for (int k = 0; k < 6; k++)
 		scratch.sysargs[k] = strtoul(p, &p, 16);
 	uintptr_t sp = strtoul(p, &p, 16);
-	if ((sl->stack_lo && (sp < sl->stack_lo || sp - sl->stack_lo < room)) ||
-	    !deep_room(sl, sp, room))
+	if (!signal_fits(sl, sp, room))
 		return false;
 	return scratch.sysno < 0 || tl_signal_is_transparent(&scratch);
 }
@@ -1898,7 +1897,6 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		sl[k].uc = NULL;
 		sl[k].seen = s;
 		sl[k].stack_lo = small_stack_lo(s);
-		sl[k].deep_lo = sl[k].stack_lo ? 0 : s->stack_bound;
 		atomic_store(&sl[k].state, P_STATE(gen, P_REQUESTED));
 		k++;
 	}
@@ -1948,7 +1946,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 				    "its program counter is known",
 				    "the thread's small stack has no room for a signal: its stack "
 				    "is unknown");
-			else if (sl[i].deep_lo)
+			else if (s->sysno >= 0 && !signal_fits(&sl[i], s->sys_sp, needed_room()))
 				pc_only(
 				    s,
 				    "the thread is too deep in its stack for a signal: only its "
