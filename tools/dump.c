@@ -934,14 +934,30 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 	}
 	struct live_blocked b;
 	live_blocking(pid, sig, &b); /* now, while it may still end before the deadline */
-	if (!live_wait_report(dfd, pid, live_now_ms() + wait_ms)) {
+	int64_t start = live_now_ms(), deadline = start + wait_ms;
+	bool came;
+	for (;;) {
+		/* Every thread blocks the signal and none waits for it in a sigwait (the kernel
+		 * unblocks what a sigwait waits for, so SigBlk would show it): nothing takes the
+		 * request unless the program unblocks the signal. Look again after a second, and
+		 * give up if that still holds, rather than wait the whole --wait. */
+		bool none_takes = b.threads > 0 && b.blocking == b.threads;
+		int64_t until = none_takes && start + 1000 < deadline ? live_now_ms() + 1000 : deadline;
+		came = live_wait_report(dfd, pid, until);
+		if (came || until >= deadline || kill(pid, 0) != 0)
+			break;
+		live_blocking(pid, sig, &b);
+		if (b.threads > 0 && b.blocking == b.threads)
+			break;
+	}
+	if (!came) {
 		char why[256];
 		live_silence(pid, sig, &b, why, sizeof(why));
 		if (kill(pid, 0) != 0 && errno == ESRCH) /* not a matter of time */
 			cli_err("process %d did not answer signal %d: %s", pid, sig, why);
 		else
 			cli_err("process %d did not answer signal %d within %d s: %s", pid, sig,
-			        wait_ms / 1000, why);
+			        (int)((live_now_ms() - start + 500) / 1000), why);
 		return NULL;
 	}
 	char *path = NULL, why[256];

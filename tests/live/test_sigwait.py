@@ -4,7 +4,7 @@ the process and that wait dequeues it. The library takes it there, makes the rep
 thread and waits on: the program never sees the request (nor the sampling's signal), and a
 sigtimedwait still ends after its own timeout. A daemon whose waits leave the signal out (a
 narrow set, a signalfd) cannot answer: dump says why in one line and fails, and the daemon
-goes on undisturbed. A signal the program queues itself on that number is its own: its
+goes on undisturbed; dump gives up after a second, not after its whole --wait. A signal the program queues itself on that number is its own: its
 sigwaitinfo gets it, with its value (it was dropped as a request that was not one), and a dump
 is still answered."""
 import json
@@ -55,10 +55,14 @@ finally:
     live.close()
 
 # No wait of the program takes the signal, and every thread blocks it: no report possible.
-for mode in ("narrow", "signalfd"):
+# dump looks again after a second and gives up then, whatever --wait says.
+for mode, wait in (("narrow", "1"), ("signalfd", "10")):
     live = Live([exe("sigthread"), mode], options=f"dump_signal={SIG}")
     try:
-        r = dump(live.p.pid, "--wait", "1")
+        t0 = time.monotonic()
+        r = dump(live.p.pid, "--wait", wait)
+        took = time.monotonic() - t0
+        check(took < 4, f"{mode}: --wait {wait}: gave up after {took:.1f} s, not after about 1 s")
         err = r.stderr.decode()
         check(r.rc == 1 and len(err.splitlines()) == 1 and
               re.search(rf"process {live.p.pid} did not answer signal {SIG} within 1 s: all 2 "
