@@ -87,8 +87,8 @@ static void unpreload_children(void)
 	bool ours;
 	for (const char *p = env; tl_preload_next(&p, &entry, &len, &ours);) {
 		if (!ours) {
-			if (o)
-				out[o++] = ':';
+			if (o) /* the separator the entry had: a list that used spaces keeps them */
+				out[o++] = entry[-1];
 			memcpy(out + o, entry, len);
 			o += len;
 		}

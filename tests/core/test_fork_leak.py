@@ -86,4 +86,14 @@ for mode in () if os.environ.get("TL_WRAPPER") else ("main", "worker"):
           r.stderr)
     check(r.rc == 0 and len(r.reports) == 1 and r.reports[0]["pid"] != int(m.group(1)) and
           r.reports[0]["leaked"] == 0, f"children=0, {mode}: only the parent's report", r.reports)
+
+# children=0 takes only our entry out of LD_PRELOAD: the others stay, with the separators they
+# had (a list written with spaces keeps its spaces)
+if not os.environ.get("TL_WRAPPER"):
+    for sep in (" ", ":"):
+        preload = sep.join(["libm.so.6", LIB, "libdl.so.2"])
+        r = run(["sh", "-c", 'printf "[%s]" "$LD_PRELOAD"'], options="children=0",
+                env={"LD_PRELOAD": preload})
+        check(r.rc == 0 and r.stdout.decode() == f"[libm.so.6{sep}libdl.so.2]",
+              f"children=0, LD_PRELOAD={preload!r}: status {r.rc}, the rest as it was", r.stdout, r.stderr)
 ok()
