@@ -20,6 +20,9 @@
  *           and semop() and msgrcv() on SysV objects; the handler writes, and removes the
  *           objects: clean in every run, not in one run of two
  *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked
+ *   pollpool "joined" plus a detached poller whose next look at a flag comes 15 ms after
+ *           another atexit handler, run first, sets it: bare, _exit() ends it before it looks
+ *           again; it is leaked, and never prints "poller saw quit"
  *   spawned an atexit handler starts a detached thread that waits forever (after a check that
  *           found nothing): leaked
  *   spawned2 the same next to a reader blocked on a pipe since main: both leaked
@@ -120,6 +123,28 @@ static void *scribbler(void *arg)
 			usleep(nap_us);
 	}
 	return arg;
+}
+
+/* pollpool: the poller's next look at the flag comes 15 ms after the handler set it (it naps
+ * 1 ms at a time, so that no phase of its naps against the exit decides the run) */
+static _Atomic long long poller_quit_ms;
+
+static void *flag_poller(void *arg)
+{
+	for (;;) {
+		usleep(1000);
+		long long q = atomic_load(&poller_quit_ms);
+		if (q != 0 && now_ms() - q >= 15)
+			break;
+	}
+	static const char saw[] = "poller saw quit\n";
+	(void)!write(1, saw, sizeof(saw) - 1);
+	return arg;
+}
+
+static void quit_poller(void)
+{
+	atomic_store(&poller_quit_ms, now_ms());
 }
 
 static void *waiter(void *arg)
@@ -374,13 +399,18 @@ int main(int argc, char **argv)
 		at_quick_exit(release_table);
 		pthread_create(&t, NULL, scribbler, NULL);
 		pthread_detach(t);
-	} else if (strcmp(mode, "joined") == 0 || strcmp(mode, "mixed") == 0) {
+	} else if (strcmp(mode, "joined") == 0 || strcmp(mode, "mixed") == 0 ||
+	           strcmp(mode, "pollpool") == 0) {
 		atexit(join_waiters);
 		for (int i = 0; i < NWORKERS; i++)
 			pthread_create(&workers[i], NULL, waiter, NULL);
 		if (strcmp(mode, "mixed") == 0) {
 			pipe(fds);
 			pthread_create(&t, NULL, reader, NULL);
+		} else if (strcmp(mode, "pollpool") == 0) {
+			atexit(quit_poller); /* runs first */
+			pthread_create(&t, NULL, flag_poller, NULL);
+			pthread_detach(t);
 		}
 	} else if (strcmp(mode, "told") == 0 || strcmp(mode, "told_sleeps") == 0) {
 		atexit(tell_waiters);
