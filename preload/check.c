@@ -366,6 +366,7 @@ static bool gather(struct gather *g, pid_t self_tid)
 			memcpy(s->name, t->given_name, sizeof(t->given_name));
 		s->flags = f;
 		s->start = t->start;
+		s->arg = t->arg;
 		s->stack_bound = t->small_stack ? 0 : t->stack_lo;
 		s->start_name = t->start_label;
 		s->c11 = t->c11;

@@ -1185,8 +1185,7 @@ bool tl_exit_judged(const struct tl_seen *s)
 	if (!(s->state == TL_ST_BLOCKED && s->seq == d->seq))
 		return false;
 	/* still in its untimed call: judged now when its stamp shows it has not run since */
-	return (d->stamp >= 0 && !woken(d)) ||
-	       tl_mono_ns() - judged_since >= JUDGED_MS * 1000000LL;
+	return (d->stamp >= 0 && !woken(d)) || tl_mono_ns() - judged_since >= JUDGED_MS * 1000000LL;
 }
 
 /* exit() from a signal handler: the check, reduced to what needs no allocation and no lock that

@@ -128,8 +128,58 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 	return NULL;
 }
 
+/* A std::thread's callable when its stack does not name it: at -O2 a lambda or function whose
+ * last call is a tail call into std's code (sem.acquire(), fut.wait()) leaves no frame of its
+ * own (a black-box round: start_routine null, and `start:` rules missed). libstdc++ passes its
+ * start routine the thread's _State, alive until the callable returns; the third slot of its
+ * vtable (after the two destructors) is _M_run, named for the callable's type:
+ * "std::thread::_State_impl<std::thread::_Invoker<std::tuple<main::{lambda()#1}> > >::_M_run()".
+ * A function pointer alone in the tuple is stored right after the vtable pointer: its name.
+ * Read with process_vm_readv (tl_copy_mapped): a start argument that is no such object reads
+ * as what it is, and names nothing unless its third slot is such an _M_run. */
+static const char *cxx_thread_callable(struct tl_report *r, const struct tl_seen *s)
+{
+	static const char state[] = "std::thread::_State_impl<std::thread::_Invoker<std::tuple<";
+	uintptr_t vptr, run;
+	if (s->arg == NULL || s->state == TL_ST_EXITED ||
+	    !tl_copy_mapped(&vptr, (uintptr_t)s->arg, sizeof(vptr)) ||
+	    !tl_copy_mapped(&run, vptr + 2 * sizeof(uintptr_t), sizeof(run)))
+		return NULL;
+	struct tl_frame fr[TL_SYM_MAX_INLINE];
+	int m = tl_sym_pc(r->sym, run, true, fr, TL_SYM_MAX_INLINE);
+	const char *name = m > 0 ? fr[m - 1].function : NULL;
+	if (name == NULL || strncmp(name, state, sizeof(state) - 1) != 0)
+		return NULL;
+	const char *p = name + sizeof(state) - 1;
+	int depth = 0;
+	size_t n = 0;
+	for (; p[n]; n++) {
+		if (p[n] == '<' || p[n] == '(' || p[n] == '[')
+			depth++;
+		else if ((p[n] == '>' || p[n] == ')' || p[n] == ']') && depth-- == 0)
+			break;
+		else if (p[n] == ',' && depth == 0)
+			break;
+	}
+	if (n == 0 || p[n] != '>')
+		return NULL; /* none, or more than the callable: its place is not known */
+	char type[512];
+	if (n >= sizeof(type))
+		return NULL;
+	memcpy(type, p, n);
+	type[n] = '\0';
+	if (strstr(type, "(*)") == NULL) /* a lambda's or a function object's type */
+		return tl_intern(type);
+	uintptr_t fn;
+	if (!tl_copy_mapped(&fn, (uintptr_t)s->arg + sizeof(uintptr_t), sizeof(fn)))
+		return NULL;
+	m = tl_sym_pc(r->sym, fn, true, fr, TL_SYM_MAX_INLINE);
+	return m > 0 ? fr[m - 1].function : NULL;
+}
+
 /* The start routine's own name, unless it is C++'s or Rust's std (or has none): then what
- * the thread was started with, from its stack, when the stack says. */
+ * the thread was started with, from its stack, when the stack says, or for a std::thread from
+ * its state (cxx_thread_callable). */
 const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 {
 	if (s->start_name)
@@ -139,12 +189,16 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 	struct tl_frame fr[8];
 	int m = tl_sym_pc(r->sym, (uintptr_t)s->start, true, fr, 8);
 	const char *named = fr[m - 1].function;
-	if (named == NULL && s->state != TL_ST_EXITED)
-		return callable_of(r, s);
+	if (named != NULL && strcmp(named, "execute_native_thread_routine") == 0)
+		named = NULL; /* libstdc++'s, named where its symbols are installed */
+	if (named == NULL && s->state != TL_ST_EXITED) {
+		const char *callable = callable_of(r, s);
+		return callable ? callable : cxx_thread_callable(r, s);
+	}
 	/* std's own (Rust's thread_start): what the thread runs, or null when its stack does not
 	 * say (a build without debug info inlined the closure into std's frames) */
-	if (named != NULL && tl_function_is_std(named) && s->state != TL_ST_EXITED)
-		return s->stack.n > 0 ? callable_of(r, s) : NULL;
+	if (named != NULL && tl_function_is_std(named)) /* finished: no stack says (schema) */
+		return s->state != TL_ST_EXITED && s->stack.n > 0 ? callable_of(r, s) : NULL;
 	return named;
 }
 

@@ -449,6 +449,7 @@ struct tl_seen {
 	int name_own;      /* suppress.c own_name: 0 not asked, 1 its own, -1 its creator's */
 	unsigned flags;
 	void *start;
+	void *arg; /* tl_thread's: a std::thread's state (report.c cxx_thread_callable) */
 	bool c11;
 	int state;
 	char name[32];

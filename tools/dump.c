@@ -942,7 +942,8 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 		 * request unless the program unblocks the signal. Look again after a second, and
 		 * give up if that still holds, rather than wait the whole --wait. */
 		bool none_takes = b.threads > 0 && b.blocking == b.threads;
-		int64_t until = none_takes && start + 1000 < deadline ? live_now_ms() + 1000 : deadline;
+		int64_t until =
+		    none_takes && start + 1000 < deadline ? live_now_ms() + 1000 : deadline;
 		came = live_wait_report(dfd, pid, until);
 		if (came || until >= deadline || kill(pid, 0) != 0)
 			break;

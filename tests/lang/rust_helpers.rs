@@ -44,6 +44,14 @@ fn main() {
     for _ in 0..n {
         ready_rx.recv().unwrap();
     }
+    if std::env::args().nth(1).as_deref() == Some("exited") {
+        // a thread that returns and is never joined: its handle forgotten, not dropped
+        let h = thread::spawn(|| 1);
+        while !h.is_finished() {
+            thread::sleep(std::time::Duration::from_millis(1));
+        }
+        std::mem::forget(h);
+    }
     println!("ready");
     std::mem::forget(keep); // the senders stay: every thread waits for good
 }

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from tl_test import *  # noqa: E402,F403
 import lang_util  # noqa: E402
@@ -153,6 +154,26 @@ if gxx:
             check(st and all(f["file"] is None and not f["line"] for f in st),
                   f"async -O{opt}: _start has no source line: {st}", l)
     print("std::async: the start routine is the function or the lambda given")
+
+    # a callable whose last call is a tail call into std's code keeps no frame at -O2: the
+    # start routine was null and a `start:` rule matched nothing (a black-box round)
+    for opt in ("0", "2"):
+        _, out = gxx_build("tail_start", opt, "-std=c++20")
+        r = run([out])
+        check(r.rc == 23 and len(r.leaks) == 3, f"tail calls -O{opt}: status {r.rc}", r.stderr)
+        starts = sorted((l["start_routine"] or "") for l in r.leaks)
+        lam = [x for x in starts if x.startswith("main::{lambda()#1}")]
+        rest = sorted(set(starts) - set(lam))
+        check(len(lam) == 1 and rest in (["", "waiter()"], ["waiter()", "waiter_arg(int)"]),
+              f"tail calls -O{opt}: start routines {starts}", r.leaks)
+        with tempfile.NamedTemporaryFile("w", suffix=".supp") as supp:
+            supp.write("start:^waiter()\n")
+            supp.flush()
+            r = run([out], options=f"suppressions={supp.name}")
+            starts = sorted((l["start_routine"] or "") for l in r.leaks)
+            check(r.rc == 23 and len(r.leaks) == 2 and "waiter()" not in starts,
+                  f"tail calls -O{opt}: start:^waiter() left {starts}", r.leaks)
+    print("tail calls: the callable named from the std::thread's state")
 
     # C++20 atomic waits: the atomic itself, or libstdc++'s waiter pool said to be one
     _, out = gxx_build("atomic_wait", "2", "-std=c++20")

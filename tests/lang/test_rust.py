@@ -82,6 +82,13 @@ r = run([hexe, "own"])
 rep = r.report
 check(r.rc == 23 and rep["leaked"] == 1 and rep["leaks"][0]["name"] == "own-worker" and rep["suppressed"] == 2,
       "rust_helpers own: the program's own thread reported", rep)
+# a finished thread never joined: no stack says what it ran, so no start routine (it was std's
+# thread_start, which also went into baseline signatures)
+r = run([hexe, "exited"])
+rep = r.report
+check(r.rc == 23 and rep["leaked"] == 1 and rep["leaks"][0]["state"] == "exited" and
+      rep["leaks"][0]["start_routine"] is None,
+      f"rust_helpers exited: status {r.rc}, start routine of the finished thread", rep)
 print("rust: ctrl-c and jobserver helper suppressed, the program's own thread reported")
 
 # a release build without debug info (cargo build --release): the closures are inlined into
