@@ -586,6 +586,26 @@ int tl_run_dir_open(const char **leaf)
 	return dfd;
 }
 
+bool tl_run_first(const char *key)
+{
+	const char *leaf;
+	int dfd = tl_run_dir_open(&leaf);
+	if (dfd < 0)
+		return true;
+	/* "once.HASH" (FNV-1a of the key), made with O_EXCL; run removes it with the folder */
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *c = key; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	char name[32];
+	snprintf(name, sizeof(name), "once.%016llx", (unsigned long long)h);
+	long fd = tl_raw_syscall6(SYS_openat, dfd, (long)name,
+	                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600, 0, 0);
+	tl_raw_syscall(SYS_close, dfd, 0, 0);
+	if (fd >= 0)
+		tl_raw_syscall(SYS_close, fd, 0, 0);
+	return fd != -EEXIST;
+}
+
 static int open_run_log(void)
 {
 	const char *leaf;

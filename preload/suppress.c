@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +157,10 @@ static void shown(const char *s, size_t n, char *out, size_t outlen)
  * line with the count of the rest (a file in another format, say valgrind's, would otherwise
  * flood the program's stderr). */
 #define MAX_LINE_WARNINGS 20
-#define LINE_WARN(...)                               \
-	do {                                         \
-		if (++problems <= MAX_LINE_WARNINGS) \
-			tl_warn(__VA_ARGS__);        \
+#define LINE_WARN(...)                                         \
+	do {                                                   \
+		if (++problems <= MAX_LINE_WARNINGS && !quiet) \
+			tl_warn(__VA_ARGS__);                  \
 	} while (0)
 
 static const char OUT_OF_MEMORY[] = "out of memory", NOT_TYPE_PATTERN[] = "not type:pattern",
@@ -230,8 +231,9 @@ static const char *dead_cond(int type, const char *pat)
 	return "names are at most 15 bytes (the kernel keeps no more): this pattern never matches";
 }
 
-/* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"). */
-static int parse(const char *text, const char *origin, const char *set)
+/* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"); `quiet`:
+ * no warning about its lines (another process of the run gave them). */
+static int parse(const char *text, const char *origin, const char *set, bool quiet)
 {
 	int problems = 0, lineno = 0;
 	const char *p = text;
@@ -306,7 +308,7 @@ static int parse(const char *text, const char *origin, const char *set)
 			return problems + 1;
 		}
 	}
-	if (problems > MAX_LINE_WARNINGS)
+	if (problems > MAX_LINE_WARNINGS && !quiet)
 		tl_warn("%s: %d more malformed lines not shown; their rules are ignored", origin,
 		        problems - MAX_LINE_WARNINGS);
 	return problems;
@@ -314,14 +316,29 @@ static int parse(const char *text, const char *origin, const char *set)
 
 int tl_suppress_parse(const char *text, const char *origin)
 {
-	return parse(text, origin, NULL);
+	return parse(text, origin, NULL, false);
+}
+
+/* Under threadleak run, what is wrong with a file is said by the first process of the run that
+ * reads it, not again by each (a black-box round: once per program a script ran, into each
+ * program's own stderr). The key holds the file's identity and time, so that a file the run
+ * changes is judged again. */
+static bool first_to_say(const char *path, const struct stat *st)
+{
+	char key[PATH_MAX + 64];
+	snprintf(key, sizeof(key), "supp:%s:%llu:%llu:%lld.%ld", path,
+	         st ? (unsigned long long)st->st_dev : 0, st ? (unsigned long long)st->st_ino : 0,
+	         st ? (long long)st->st_mtim.tv_sec : 0, st ? st->st_mtim.tv_nsec : 0);
+	return tl_run_first(key);
 }
 
 static void load_file(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO: no wait for a writer */
 	if (fd < 0) {
-		tl_warn("cannot read suppressions file %s: %s", path, strerror(errno));
+		int e = errno;
+		if (first_to_say(path, NULL))
+			tl_warn("cannot read suppressions file %s: %s", path, strerror(e));
 		return;
 	}
 	struct stat st;
@@ -346,7 +363,7 @@ static void load_file(const char *path)
 		        path);
 	/* a UTF-8 byte order mark (editors on Windows write one) is not part of the first rule */
 	bool bom = got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
-	parse(bom ? buf + 3 : buf, path, NULL);
+	parse(bom ? buf + 3 : buf, path, NULL, !first_to_say(path, &st));
 	free(buf);
 }
 
@@ -409,7 +426,7 @@ static void load_sets_and_files(void)
 				continue;
 			char origin[64];
 			snprintf(origin, sizeof(origin), "default set %s", d->name);
-			parse(d->rules, origin, d->name);
+			parse(d->rules, origin, d->name, false);
 		}
 	}
 	hook_at = nrules;
@@ -433,7 +450,7 @@ void tl_suppress_load(struct tl_symbolizer *sym)
 	const char *hook = tl_hook_string("threadleak_default_suppressions", sym);
 	size_t files_end = nrules;
 	if (hook)
-		parse(hook, "threadleak_default_suppressions()", NULL);
+		parse(hook, "threadleak_default_suppressions()", NULL, false);
 	size_t nhook = nrules - files_end, nfiles = files_end - hook_at;
 	struct rule *moved = nhook && nfiles ? malloc(nhook * sizeof(*moved)) : NULL;
 	if (moved) {

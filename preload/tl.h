@@ -83,6 +83,9 @@ bool tl_written_since_start(const struct stat *st);
 /* Under threadleak run: its report folder (O_PATH descriptor) and in *leaf log_path's last
  * component; -EINVAL not run's options, -ESTALE not run's folder (run ended), -errno. */
 int tl_run_dir_open(const char **leaf);
+/* Under threadleak run: true for the first process of the run that asks with this key, false
+ * for the others; true when not under run. For warnings every process would repeat. */
+bool tl_run_first(const char *key);
 void tl_output_write(int fd, const char *buf, size_t len); /* SIGPIPE held; signal-safe */
 extern bool tl_log_quiet;
 

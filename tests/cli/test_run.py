@@ -76,6 +76,16 @@ r = tl("run", "--", leaky, "ab", cwd=work, env={"THREADLEAK_OPTIONS": f"suppress
 check(r.rc == 23 and "other_wait" in err(r) and "2 threads suppressed by start:wait_forever (2)" in err(r),
       "suppressed threads summarized", err(r))
 
+# a malformed line is reported once for the run, by the first process that reads the file, not
+# by each process the command starts (a script of three programs printed it four times)
+bad = os.path.join(work, "bad.supp")
+with open(bad, "w") as f:
+    f.write("bogus:foo\nstart:wait_forever\n")
+r = tl("run", "--suppressions", bad, "--", "sh", "-c", f"{leaky}; {leaky}; {leaky} ab", cwd=work)
+lines = [l for l in err(r).splitlines() if "bad.supp:1: unknown rule type" in l]
+check(r.rc == 23 and len(lines) == 1 and "other_wait" in err(r),
+      f"malformed suppressions under run: status {r.rc}, said {len(lines)} times", err(r))
+
 # format and log_path belong to run
 r = tl("run", "--options", "format=text", "--", leaky, cwd=work)
 check(r.rc == 2 and "'format' is set by threadleak run" in err(r), "format rejected", err(r))
