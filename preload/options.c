@@ -62,10 +62,11 @@ static void sanitize(const char *s, size_t n, char *out, size_t outlen)
  * in THREADLEAK_OPTIONS must not become a megabyte of warnings on the program's stderr). */
 enum { SHOWN_WARNINGS = 10 };
 static int warnings_shown;
-#define complain(...)                                  \
-	do {                                           \
-		if (warnings_shown++ < SHOWN_WARNINGS) \
-			tl_warn(__VA_ARGS__);          \
+static bool quiet_parse; /* counted, not said (tl_options_parse) */
+#define complain(...)                                                  \
+	do {                                                           \
+		if (warnings_shown++ < SHOWN_WARNINGS && !quiet_parse) \
+			tl_warn(__VA_ARGS__);                          \
 	} while (0)
 
 static bool uses_copy; /* an option now points into this parse's copy of the input */
@@ -191,7 +192,7 @@ void tl_options_defaults(void)
  * (`kept` holds it, so leak checkers see it reachable) and freed at once when none does. The
  * first copy that fits goes to a static buffer: the start-up parse of THREADLEAK_OPTIONS
  * allocates nothing. */
-TL_START_CODE int tl_options_parse(const char *input, const char *origin)
+TL_START_CODE static int parse_input(const char *input, const char *origin)
 {
 	/* volatile: never read, so the compiler would drop the stores otherwise */
 	static char *volatile kept[8];
@@ -246,7 +247,7 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 		}
 		problems += set_one(d, value, origin);
 	}
-	if (warnings_shown > SHOWN_WARNINGS)
+	if (warnings_shown > SHOWN_WARNINGS && !quiet_parse)
 		tl_warn("%s: %d more problems not shown", origin, warnings_shown - SHOWN_WARNINGS);
 	if (in_first)
 		first_kept = uses_copy;
@@ -254,6 +255,25 @@ TL_START_CODE int tl_options_parse(const char *input, const char *origin)
 		free(s);
 	else if (nkept < TL_ARRAY_SIZE(kept))
 		kept[nkept++] = s;
+	return problems;
+}
+
+/* Under threadleak run (its log_dir_id in the same input), what is wrong with the options is
+ * said by the first process of the run, not again by every process the command starts (a
+ * black-box round: a script of two programs said each problem three times): parsed without a
+ * word first, then again aloud by that process only. */
+TL_START_CODE int tl_options_parse(const char *input, const char *origin)
+{
+	if (input == NULL || strstr(input, "log_dir_id=") == NULL)
+		return parse_input(input, origin);
+	struct tl_options before = tl_opt; /* the second parse starts from there: lists append */
+	quiet_parse = true;
+	int problems = parse_input(input, origin);
+	quiet_parse = false;
+	if (problems > 0 && tl_run_first(input)) {
+		tl_opt = before;
+		parse_input(input, origin);
+	}
 	return problems;
 }
 

@@ -86,6 +86,15 @@ lines = [l for l in err(r).splitlines() if "bad.supp:1: unknown rule type" in l]
 check(r.rc == 23 and len(lines) == 1 and "other_wait" in err(r),
       f"malformed suppressions under run: status {r.rc}, said {len(lines)} times", err(r))
 
+# the same for a malformed THREADLEAK_OPTIONS of the environment, which run passes on: said
+# once for the run, and the rest of it still applies in every process
+r = tl("run", "--", "sh", "-c", f"{leaky}; {leaky} ab", cwd=work,
+       env={"THREADLEAK_OPTIONS": f"bogus=1:suppressions={supp}"})
+lines = [l for l in err(r).splitlines() if "unknown option 'bogus'" in l]
+check(r.rc == 23 and len(lines) == 1 and "4 threads suppressed by start:wait_forever (4)" in err(r)
+      and err(r).count("other_wait") >= 1,
+      f"malformed THREADLEAK_OPTIONS under run: status {r.rc}, said {len(lines)} times", err(r))
+
 # format and log_path belong to run
 r = tl("run", "--options", "format=text", "--", leaky, cwd=work)
 check(r.rc == 2 and "'format' is set by threadleak run" in err(r), "format rejected", err(r))
