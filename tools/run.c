@@ -566,6 +566,7 @@ struct note {
 struct notes {
 	struct note *v;
 	size_t n;
+	size_t clean; /* processes that ended by _exit without a thread (clean.PID) */
 };
 
 static void read_note(struct notes *ns, int dfd, const char *name)
@@ -626,6 +627,8 @@ static void collect(struct procset *set, struct procset *hangs, struct notes *ns
 			procset_read(hangs, path, TL_MAX_OWN_REPORT);
 		else if (strncmp(e->d_name, "note.", 5) == 0)
 			read_note(ns, d->fd, e->d_name);
+		else if (strncmp(e->d_name, "clean.", 6) == 0)
+			ns->clean++;
 		unlinkat(d->fd, e->d_name, 0);
 		free(path);
 	}
@@ -806,7 +809,7 @@ static void summary(const struct run_opts *o, const struct procset *set, const s
 	}
 	if (!root_explained && o->unchecked != TL_UNCHECKED_NO)
 		print_unchecked(o->cmd0, 0, o->unchecked, "env");
-	else if (set->n == 0 && ns->n == 0 && WIFEXITED(c->status))
+	else if (set->n == 0 && ns->n == 0 && ns->clean == 0 && WIFEXITED(c->status))
 		fprintf(
 		    stderr,
 		    "threadleak: no process of the command %s a report: each ended without "

@@ -62,8 +62,17 @@ r = tl("run", "--json", j, "--", "sh", "-c", f"{leaky} b & exit 0", cwd=work)
 check(r.rc == 23, f"orphan: status {r.rc}", err(r))
 check(any(p["exe"] == leaky for p in procs()), "the orphan's report was read", procs())
 
-# a process left running past --orphan-wait is named (and not waited for forever)
-r = tl("run", "--orphan-wait", "100", "--", "sh", "-c", "sleep 30 </dev/null >/dev/null 2>&1 & exit 0",
+# a shell that runs only builtins ends by _exit and writes no report, but started no thread:
+# nothing to say (it said that no process of the command wrote a report, in every run)
+r = tl("run", "--", "sh", "-c", "echo hi", cwd=work)
+check(r.rc == 0 and out(r) == "hi\n" and r.stderr == b"", f"sh -c 'echo hi': status {r.rc}", err(r))
+
+# a process left running past --orphan-wait is named (and not waited for forever); the one that
+# started it ends by _exit after a thread of its own, so no report is written at all
+r = tl("run", "--orphan-wait", "100", "--", sys.executable, "-c",
+       "import os, subprocess, threading; t = threading.Thread(target=len, args=('',)); "
+       "t.start(); t.join(); subprocess.Popen(['sleep', '30'], stdin=subprocess.DEVNULL, "
+       "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); os._exit(0)",
        cwd=work, timeout=20)
 m = re.search(r"threadleak: pid (\d+) \(sleep\), started by the command, is still running", err(r))
 if m:
