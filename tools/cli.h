@@ -193,7 +193,8 @@ size_t proc_failing_leaks(const struct proc *p);
 int write_merged_json(const char *path, const struct procset *s, const struct run_info *ri);
 int write_junit(const char *path, const struct procset *s, const struct procset *hangs,
                 const char *cwd); /* hangs: NULL, or run --timeout's hang reports */
-int write_sarif(const char *path, const struct procset *s, const char *root);
+int write_sarif(const char *path, const struct procset *s, const struct procset *hangs,
+                const char *root);
 /* html.c: one self-contained page (no network): the groups with their stacks and source
  * lines, the wait-for graph and, for watch sessions (JSON lines of "kind": "watch"), the
  * thread count per creation site over time. Returns 0, or -1 after a message. */

@@ -871,7 +871,7 @@ static int finish(const struct run_opts *o, struct baseline *b, struct procset *
 	if (o->json)
 		werr |= write_merged_json(o->json, set, &ri);
 	if (o->sarif)
-		werr |= write_sarif(o->sarif, set, root);
+		werr |= write_sarif(o->sarif, set, found_hangs, root);
 	if (o->junit)
 		werr |= write_junit(o->junit, set, found_hangs, cwd);
 	if (o->html)

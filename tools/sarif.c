@@ -1,9 +1,11 @@
 /* SARIF 2.1.0 for code scanning: one result per leak (threads of one program with the same
  * state and stacks make one result, with occurrenceCount), located where the thread was
  * created in the user's code; the current and creation stacks as SARIF stacks, their frames
- * in the user's code as related locations. */
+ * in the user's code as related locations. The threads of a hang report (run --timeout) the
+ * same way, under their own rule, located where they wait. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +50,19 @@ static const struct rule rules[] = {
         .help = "A thread that threadleak never saw created (started by libc internals, "
                 "before threadleak, or with a raw clone) was alive when the program exited.",
     },
+    /* not a state: the threads of a hang report (run --timeout), main included */
+    {
+        .state = NULL,
+        .id = "hang/thread",
+        .name = "HungProcessThread",
+        .text = "A thread of a process that had not exited when its time was up",
+        .help = "threadleak run --timeout ended a process that had not exited in time; this "
+                "thread was where its location says (blocked, with the chain of waits in the "
+                "message when it waits for another thread). Find what it waits for that never "
+                "comes: a lock held, a thread never joined, a read nobody writes to.",
+    },
 };
+enum { HANG_RULE = sizeof(rules) / sizeof(rules[0]) - 1 };
 
 static int rule_index(const char *state)
 {
@@ -295,25 +309,71 @@ static json_object *primary_location(json_object *leak, const struct program *pg
 	return locs;
 }
 
-static json_object *result_json(const struct program *pg, const struct group *g, const char *root)
+/* A hang report's group: where its threads are now, in the user's code, with the process's
+ * chains of waits ("main thread blocked in pthread_join on thread 2 ..."). */
+static char *hang_text(const struct program *pg, const struct group *g)
+{
+	char *leaked = result_text(pg, g), *t = NULL;
+	const char *p = leaked ? strstr(leaked, " leaked") : NULL;
+	json_object *waits = jarr(g->m[0].p->doc, "waits");
+	size_t nw = waits ? json_object_array_length(waits) : 0;
+	char *chains = NULL;
+	size_t len = 0;
+	const char *deadlock =
+	    jstr(g->m[0].p->doc, "deadlock"); /* the cycle, which waits leave out */
+	FILE *m = nw || deadlock ? open_memstream(&chains, &len) : NULL;
+	if (m && deadlock) /* "deadlock: thread 1 waits for ...", lines of one each */
+		for (const char *l = deadlock; *l;) {
+			const char *e = strchr(l, '\n');
+			size_t n = e ? (size_t)(e - l) : strlen(l);
+			fprintf(m, " %c%.*s.", n ? toupper((unsigned char)*l) : ' ',
+			        n ? (int)n - 1 : 0, l + 1);
+			l += n + (e != NULL);
+		}
+	for (size_t i = 0; m && i < nw; i++)
+		fprintf(m, " %s.", json_object_get_string(json_object_array_get_idx(waits, i)));
+	if (m)
+		fclose(m);
+	/* "Thread 3 of app (pid 42) leaked: blocked in read, at ..." becomes "Thread 3 of app
+	 * (pid 42), which had not exited in time: blocked in read, at ..." */
+	if (p == NULL || asprintf(&t, "%.*s, which had not exited in time%s%s", (int)(p - leaked),
+	                          leaked, p + strlen(" leaked"), chains ? chains : "") < 0)
+		t = NULL;
+	free(leaked);
+	free(chains);
+	return t;
+}
+
+static json_object *result_json(const struct program *pg, const struct group *g, const char *root,
+                                bool hang)
 {
 	json_object *leak = g->m[0].leak;
-	int ri = rule_index(jstr(leak, "state"));
+	int ri = hang ? HANG_RULE : rule_index(jstr(leak, "state"));
 	json_object *res = json_object_new_object();
 	json_object_object_add(res, "ruleId", json_object_new_string(rules[ri].id));
 	json_object_object_add(res, "ruleIndex", json_object_new_int(ri));
 	/* "error" as the run's exit status counts it; a leak the process's fail_on=unreachable
 	 * does not count (not proven) is a "warning": code scanning must not fail what run
-	 * passed */
-	bool counts = false;
+	 * passed. A hang fails the run (124). */
+	bool counts = hang;
 	for (size_t i = 0; i < g->n && !counts; i++)
 		counts = leak_fails_on(g->m[i].p, g->m[i].leak);
 	json_object_object_add(res, "level", json_object_new_string(counts ? "error" : "warning"));
-	char *text = result_text(pg, g);
+	char *text = hang ? hang_text(pg, g) : result_text(pg, g);
 	json_object_object_add(res, "message", text_msg(text ? text : "leaked thread"));
 	free(text);
-	json_object *site;
-	json_object_object_add(res, "locations", primary_location(leak, pg, root, &site));
+	json_object *site = NULL;
+	json_object *cur = jarr(leak, "stack");
+	int where = hang ? first_user_frame(cur) : -1;
+	if (where >= 0) { /* a hang: where the thread waits, in the user's code */
+		struct frame f;
+		frame_get(json_object_array_get_idx(cur, (size_t)where), &f);
+		json_object *locs = json_object_new_array();
+		json_object_array_add(locs, frame_location(&f, root, NULL));
+		json_object_object_add(res, "locations", locs);
+	} else {
+		json_object_object_add(res, "locations", primary_location(leak, pg, root, &site));
+	}
 	json_object *rel = json_object_new_array();
 	add_related(rel, leak_creation_stack(leak), "creation stack", root, site);
 	add_related(rel, jarr(leak, "stack"), "current stack", root, NULL);
@@ -327,6 +387,8 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 		    stacks, stack_json(leak_creation_stack(leak), "creation stack", root));
 	json_object_object_add(res, "stacks", stacks);
 	json_object *sig = leak_signature(leak, root);
+	if (hang)
+		json_object_object_add(sig, "hang", json_object_new_boolean(true));
 	/* and where the threads are now: two groups made at one site and blocked at two lines
 	 * (the seed's senders) were two results of one fingerprint, which code scanning takes for
 	 * one alert. Not in the baseline's signature, which counts them together. */
@@ -378,7 +440,8 @@ static json_object *tool_json(void)
 	return tool;
 }
 
-int write_sarif(const char *path, const struct procset *s, const char *root)
+int write_sarif(const char *path, const struct procset *s, const struct procset *hangs,
+                const char *root)
 {
 	json_object *run = json_object_new_object();
 	json_object_object_add(run, "tool", tool_json());
@@ -406,8 +469,18 @@ int write_sarif(const char *path, const struct procset *s, const char *root)
 	struct program *pg = programs(s, true, &np);
 	for (size_t i = 0; i < np; i++)
 		for (size_t j = 0; j < pg[i].ng; j++)
-			json_object_array_add(results, result_json(&pg[i], &pg[i].g[j], root));
+			json_object_array_add(results,
+			                      result_json(&pg[i], &pg[i].g[j], root, false));
 	programs_free(pg, np);
+	/* run --timeout: the threads of each process that had not exited (the JUnit file has a
+	 * failed test case for it; here it had no result at all) */
+	pg = hangs ? programs(hangs, true, &np) : NULL;
+	for (size_t i = 0; pg && i < np; i++)
+		for (size_t j = 0; j < pg[i].ng; j++)
+			json_object_array_add(results,
+			                      result_json(&pg[i], &pg[i].g[j], root, true));
+	if (pg)
+		programs_free(pg, np);
 	json_object_object_add(run, "results", results);
 	json_object *runs = json_object_new_array();
 	json_object_array_add(runs, run);

@@ -79,11 +79,13 @@ for i in range(5):
           "destroyhang slow: the full report of the --timeout", err)
 
 # 1c. The same for machines: --json has "timed_out" and the hang report, --junit a failed test
-#     case that carries its text.
+#     case that carries its text, --sarif an error result per thread where it waits (it had no
+#     result at all).
 work = tmpdir()
 jpath, xpath = os.path.join(work, "out.json"), os.path.join(work, "out.xml")
-r = run([CLI, "run", "--timeout", "1", "--json", jpath, "--junit", xpath, "--", exe("hang")],
-        preload=False, timeout=60)
+spath = os.path.join(work, "out.sarif")
+r = run([CLI, "run", "--timeout", "1", "--json", jpath, "--junit", xpath, "--sarif", spath, "--",
+         exe("hang")], preload=False, timeout=60)
 check(r.rc == 124, f"--json: status {r.rc}", r.stderr)
 with open(jpath) as f:
     doc = json.load(f)
@@ -98,6 +100,13 @@ check(suite.get("failures") == str(len(suite.findall("testcase"))) and len(hung)
       and hung[0].find("failure") is not None
       and "blocked in pthread_join" in hung[0].find("failure").text,
       "--junit: the hang is a failed test case with its report", open(xpath).read())
+with open(spath) as f:
+    results = json.load(f)["runs"][0]["results"]
+main_res = [x for x in results if "in time: blocked in pthread_join" in x["message"]["text"]]
+check(results and all(x["ruleId"] == "hang/thread" and x["level"] == "error" for x in results)
+      and len(main_res) == 1 and main_res[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+      == source_line(HANG_C, "MAIN_JOIN"), "--sarif: the hang's threads, main where it joins",
+      results)
 
 # 2. A hang in an atexit handler (main already in exit()).
 r = timeout_run(exe("hang"), "atexit")
