@@ -110,12 +110,24 @@ static bool is_process_report(json_object *o)
 static const char *report_problem(json_object *o, char *why, size_t len)
 {
 	json_object *v, *leaks = jarr(o, "leaks");
+	/* the schema first: a report of another schema has other fields, and saying which one
+	 * is missing would hide why (it was "\"pid\" is not a number" for schema 2, and schema
+	 * 99 was read as if it were 1) */
+	if (json_object_object_get_ex(o, "schema", &v) &&
+	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1)) {
+		snprintf(why, len, "\"schema\" is %s; this threadleak reads schema 1",
+		         json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		return why;
+	}
 	if (!json_object_object_get_ex(o, "pid", &v) || !json_object_is_type(v, json_type_int))
 		return "\"pid\" is not a number";
 	for (size_t i = 0; i < json_object_array_length(leaks); i++) {
 		json_object *l = json_object_array_get_idx(leaks, i), *f;
+		bool has_state = json_object_is_type(l, json_type_object) &&
+		                 json_object_object_get_ex(l, "state", &f);
 		const char *what = !json_object_is_type(l, json_type_object) ? "is not an object"
-		                   : !jstr(l, "state")                       ? "has no \"state\""
+		                   : !has_state                              ? "has no \"state\""
+		                   : !jstr(l, "state") ? "has a \"state\" that is not a string"
 		                   : !jarr(l, "stack") ? "has no \"stack\" list"
 		                   : !json_object_object_get_ex(l, "tid", &f) ||
 		                           !json_object_is_type(f, json_type_int)

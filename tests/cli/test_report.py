@@ -112,6 +112,19 @@ with open(wrong, "w") as f:
 r = tl("report", wrong, cwd=work)
 check(r.rc == 1 and f"{wrong}: not a valid threadleak report (leaks[0] has no \"state\"); skipped" in err(r)
       and "Thread" not in out(r), f"wrong fields: status {r.rc}", out(r), err(r))
+# a state of the wrong type, and a schema this version does not read (schema 2 was said to
+# lack a "pid", and schema 99 was read as schema 1)
+for doc, why in (('{"tool": "threadleak", "schema": 1, "pid": 5, "leaks": [{"thread": 2, "state": 7}]}',
+                  'leaks[0] has a "state" that is not a string'),
+                 ('{"tool": "threadleak", "schema": 2, "leaks": []}',
+                  '"schema" is 2; this threadleak reads schema 1'),
+                 (open(R).read().replace('"schema": 1', '"schema": 99', 1).replace('"schema":1', '"schema":99', 1),
+                  '"schema" is 99; this threadleak reads schema 1')):
+    with open(wrong, "w") as f:
+        f.write(doc)
+    r = tl("report", wrong, cwd=work)
+    check(r.rc == 1 and f"{wrong}: not a valid threadleak report ({why}); skipped" in err(r),
+          f"{why}: status {r.rc}", out(r), err(r))
 # and two documents in one file (a process's checks) are both read; the threads the second
 # names again count once
 two = os.path.join(work, "two.json")
