@@ -1452,8 +1452,13 @@ static void list_deferred(struct check *c)
 		if (watch && untimed <= TL_DEFER_WATCHED_MAX)
 			stamp = tl_kernel_stamp(r->v[i].tid, &st);
 		defer->v[defer->n++] = (struct tl_deferred_thread){
-		    r->v[i].tid,   r->v[i].number,          r->v[i].state,
-		    r->v[i].flags, watch ? r->v[i].seq : 0, stamp};
+		    r->v[i].tid,
+		    r->v[i].number,
+		    r->v[i].state,
+		    r->v[i].flags,
+		    watch ? r->v[i].seq : 0,
+		    stamp,
+		    r->v[i].state == TL_ST_BLOCKED && r->v[i].kind == TL_OBJ_SLEEP};
 	}
 }
 

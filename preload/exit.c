@@ -331,7 +331,7 @@ TL_START_CODE static bool quiet_exit(void)
 
 /* The destructor's look found nothing, and no thread can have started since without clearing
  * the flag: no system call (the exit handlers ask this before their getpid). */
-static bool nothing_since_early(void)
+TL_START_CODE static bool nothing_since_early(void)
 {
 	return (nothing_seen_early &&
 	        !atomic_load_explicit(&tl_threads_started, memory_order_relaxed)) ||
@@ -1133,12 +1133,12 @@ TL_START_CODE TL_EXPORT int __libc_start_main(int (*main)(int, char **, char **)
 }
 
 /* The check taken again after the teardown waits only for what changed: a thread the early
- * check reported is judged at once if it was not blocked in an untimed wrapped call then
- * (running, or in a call with a timeout: it had its grace period), or if it is still in the
- * untimed call it was blocked in and its stamp shows it has not run since; one still in that
- * call without a stamp (past TL_DEFER_WATCHED_MAX) once the check has looked for JUDGED_MS.
- * The JUDGED_MS are for threads the teardown woke that are still on their way out of their
- * call (its record has not changed yet). */
+ * check reported is judged at once if it was running or asleep then (it had its grace period,
+ * and nothing the teardown does wakes it), or if it is still in the untimed call it was
+ * blocked in and its stamp shows it has not run since; one in a timed wait on an object, or
+ * still in its untimed call without a stamp (past TL_DEFER_WATCHED_MAX), once the check has
+ * looked for JUDGED_MS. The JUDGED_MS are for threads the teardown woke that are still on
+ * their way out of their call (its record has not changed yet). */
 enum { JUDGED_MS = 20 };
 static bool judging;
 static int64_t judged_since;
@@ -1176,12 +1176,18 @@ bool tl_exit_judged(const struct tl_seen *s)
 		return false;
 	if (s->state == TL_ST_EXITED)
 		return true;
-	/* running, or in a call with a timeout, when the early check looked: it had its grace
-	 * period, and bare, _exit() ends it now. Waited for, a detached thread that polls a flag
-	 * an atexit handler set saw it, printed and left unreported (a black-box round: 10 runs
-	 * of 10 with a 100 ms poll, while a pool's destructor joined another thread). */
-	if (!(d->seq & 1))
-		return true;
+	/* running or asleep (a sleep, not a wait on an object) when the early check looked, or
+	 * asleep now: it had its grace period, nothing the teardown did woke it, and bare,
+	 * _exit() ends it now. Waited for, a detached thread that polls a flag an atexit handler
+	 * set saw it, printed and left unreported (a black-box round: 10 runs of 10 with a 100 ms
+	 * poll, while a pool's destructor joined another thread). One in a timed wait on an
+	 * object may have been woken by the teardown, and on its way out: JUDGED_MS. */
+	if (!(d->seq & 1)) {
+		if (d->state == TL_ST_RUNNING || d->asleep ||
+		    (s->state == TL_ST_BLOCKED && s->kind == TL_OBJ_SLEEP))
+			return true;
+		return tl_mono_ns() - judged_since >= JUDGED_MS * 1000000LL;
+	}
 	if (!(s->state == TL_ST_BLOCKED && s->seq == d->seq))
 		return false;
 	/* still in its untimed call: judged now when its stamp shows it has not run since */
@@ -1685,7 +1691,11 @@ static int teardown_cut(int status)
 static void say_clean_exit(void)
 {
 	const char *leaf;
-	if (atomic_load(&tl_threads_started) || !tl_own_process())
+	/* outside run, not a system call; and never tl_own_process(), which would write the pid
+	 * of a vfork child into the memory it shares with its parent (under run, the pid is taken
+	 * at start: init.c pid_needed_from_start) */
+	if (tl_opt.log_dir_id == NULL || !never_threaded() || tl_pid == 0 ||
+	    tl_raw_syscall(SYS_getpid, 0, 0, 0) != tl_pid)
 		return;
 	int dfd = tl_run_dir_open(&leaf);
 	if (dfd < 0)

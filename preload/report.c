@@ -96,8 +96,9 @@ static int expand(struct tl_report *r, const uintptr_t *pcs, int n, uint64_t exa
  * library's nor std::'s (nor Rust's closure shims), the function or lambda given to
  * std::thread, or the closure Rust's short-backtrace marker names (docs/report-schema.md,
  * start_routine). Only from a stack. */
-static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
+static const char *callable_of(struct tl_report *r, const struct tl_seen *s, bool *returned)
 {
+	*returned = false;
 	struct tl_frame fr[TL_MAX_FRAMES * 4];
 	int n = expand(r, s->stack.pcs, s->stack.n, s->stack.exact, s->stack.sigframe, fr,
 	               (int)TL_ARRAY_SIZE(fr));
@@ -122,8 +123,10 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
 		/* the callable has returned: glibc runs the thread's thread_local and TSD
 		 * destructors, which are not what the thread was started with */
 		if (fr[k].function && (strcmp(fr[k].function, "__call_tls_dtors") == 0 ||
-		                       strcmp(fr[k].function, "__nptl_deallocate_tsd") == 0))
+		                       strcmp(fr[k].function, "__nptl_deallocate_tsd") == 0)) {
+			*returned = true; /* a std::thread's state is freed by now */
 			return NULL;
+		}
 	}
 	return NULL;
 }
@@ -139,7 +142,8 @@ static const char *callable_of(struct tl_report *r, const struct tl_seen *s)
  * as what it is, and names nothing unless its third slot is such an _M_run. */
 static const char *cxx_thread_callable(struct tl_report *r, const struct tl_seen *s)
 {
-	static const char state[] = "std::thread::_State_impl<std::thread::_Invoker<std::tuple<";
+	static const char head[] = "std::thread::_State_impl<std::thread::_Invoker<std::tuple<",
+	                  tail[] = "> > >::_M_run()";
 	uintptr_t vptr, run;
 	if (s->arg == NULL || s->state == TL_ST_EXITED ||
 	    !tl_copy_mapped(&vptr, (uintptr_t)s->arg, sizeof(vptr)) ||
@@ -148,27 +152,38 @@ static const char *cxx_thread_callable(struct tl_report *r, const struct tl_seen
 	struct tl_frame fr[TL_SYM_MAX_INLINE];
 	int m = tl_sym_pc(r->sym, run, true, fr, TL_SYM_MAX_INLINE);
 	const char *name = m > 0 ? fr[m - 1].function : NULL;
-	if (name == NULL || strncmp(name, state, sizeof(state) - 1) != 0)
+	size_t len = name ? strlen(name) : 0;
+	if (len <= sizeof(head) - 1 + sizeof(tail) - 1 || strncmp(name, head, sizeof(head) - 1) ||
+	    strcmp(name + len - (sizeof(tail) - 1), tail))
 		return NULL;
-	const char *p = name + sizeof(state) - 1;
+	const char *p = name + sizeof(head) - 1;
+	size_t n = len - (sizeof(head) - 1) - (sizeof(tail) - 1);
+	/* the tuple's elements: more than the callable (arguments) leave its place unknown. An
+	 * operator's own '<', '>' or "->" in a name ("S::operator<(S)::{lambda()#1}") is no
+	 * bracket. */
 	int depth = 0;
-	size_t n = 0;
-	for (; p[n]; n++) {
-		if (p[n] == '<' || p[n] == '(' || p[n] == '[')
+	for (size_t i = 0; i < n; i++) {
+		if (i + 8 <= n && strncmp(p + i, "operator", 8) == 0) {
+			for (i += 8; i < n && p[i] != '('; i++)
+				;
 			depth++;
-		else if ((p[n] == '>' || p[n] == ')' || p[n] == ']') && depth-- == 0)
-			break;
-		else if (p[n] == ',' && depth == 0)
-			break;
+		} else if (p[i] == '<' || p[i] == '(' || p[i] == '[') {
+			depth++;
+		} else if (p[i] == '>' || p[i] == ')' || p[i] == ']') {
+			depth--;
+		} else if (p[i] == ',' && depth == 0) {
+			return NULL;
+		}
 	}
-	if (n == 0 || p[n] != '>')
-		return NULL; /* none, or more than the callable: its place is not known */
 	char type[512];
-	if (n >= sizeof(type))
+	if (n == 0 || n >= sizeof(type))
 		return NULL;
 	memcpy(type, p, n);
 	type[n] = '\0';
-	if (strstr(type, "(*)") == NULL) /* a lambda's or a function object's type */
+	/* a function pointer alone ("void (*)(int)"): its value, right after the vtable pointer;
+	 * anything else is a lambda's or a function object's type */
+	const char *paren = strchr(type, '(');
+	if (!(type[n - 1] == ')' && paren != NULL && paren == strstr(type, "(*)(")))
 		return tl_intern(type);
 	uintptr_t fn;
 	if (!tl_copy_mapped(&fn, (uintptr_t)s->arg + sizeof(uintptr_t), sizeof(fn)))
@@ -191,14 +206,16 @@ const char *tl_start_name(struct tl_report *r, struct tl_seen *s)
 	const char *named = fr[m - 1].function;
 	if (named != NULL && strcmp(named, "execute_native_thread_routine") == 0)
 		named = NULL; /* libstdc++'s, named where its symbols are installed */
+	bool returned;
 	if (named == NULL && s->state != TL_ST_EXITED) {
-		const char *callable = callable_of(r, s);
-		return callable ? callable : cxx_thread_callable(r, s);
+		const char *callable = callable_of(r, s, &returned);
+		return callable || returned ? callable : cxx_thread_callable(r, s);
 	}
 	/* std's own (Rust's thread_start): what the thread runs, or null when its stack does not
 	 * say (a build without debug info inlined the closure into std's frames) */
 	if (named != NULL && tl_function_is_std(named)) /* finished: no stack says (schema) */
-		return s->state != TL_ST_EXITED && s->stack.n > 0 ? callable_of(r, s) : NULL;
+		return s->state != TL_ST_EXITED && s->stack.n > 0 ? callable_of(r, s, &returned)
+		                                                  : NULL;
 	return named;
 }
 

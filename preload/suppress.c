@@ -157,10 +157,10 @@ static void shown(const char *s, size_t n, char *out, size_t outlen)
  * line with the count of the rest (a file in another format, say valgrind's, would otherwise
  * flood the program's stderr). */
 #define MAX_LINE_WARNINGS 20
-#define LINE_WARN(...)                                         \
-	do {                                                   \
-		if (++problems <= MAX_LINE_WARNINGS && !quiet) \
-			tl_warn(__VA_ARGS__);                  \
+#define LINE_WARN(...)                                                            \
+	do {                                                                      \
+		if (++problems <= MAX_LINE_WARNINGS && aloud(&say, origin, file)) \
+			tl_warn(__VA_ARGS__);                                     \
 	} while (0)
 
 static const char OUT_OF_MEMORY[] = "out of memory", NOT_TYPE_PATTERN[] = "not type:pattern",
@@ -231,11 +231,33 @@ static const char *dead_cond(int type, const char *pat)
 	return "names are at most 15 bytes (the kernel keeps no more): this pattern never matches";
 }
 
-/* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"); `quiet`:
- * no warning about its lines (another process of the run gave them). */
-static int parse(const char *text, const char *origin, const char *set, bool quiet)
+/* Under threadleak run, what is wrong with a file is said by the first process of the run that
+ * reads it, not again by each (a black-box round: once per program a script ran, into each
+ * program's own stderr). The key holds the file's identity and time, so that a file the run
+ * changes is judged again. */
+static bool first_to_say(const char *path, const struct stat *st)
 {
-	int problems = 0, lineno = 0;
+	char key[PATH_MAX + 64];
+	snprintf(key, sizeof(key), "supp:%s:%llu:%llu:%lld.%ld", path,
+	         st ? (unsigned long long)st->st_dev : 0, st ? (unsigned long long)st->st_ino : 0,
+	         st ? (long long)st->st_mtim.tv_sec : 0, st ? st->st_mtim.tv_nsec : 0);
+	return tl_run_first(key);
+}
+
+/* Whether this process says what is wrong with the source: asked at its first problem, once
+ * (*say: -1 not asked yet). Other sources than files: always. */
+static bool aloud(int *say, const char *origin, const struct stat *file)
+{
+	if (*say < 0)
+		*say = file == NULL || first_to_say(origin, file);
+	return *say;
+}
+
+/* Parse rules from text; `origin` names the source ("supp.txt", "default set libc"); `file`:
+ * the file's, for a file (what is wrong with it is then said once under run). */
+static int parse(const char *text, const char *origin, const char *set, const struct stat *file)
+{
+	int problems = 0, lineno = 0, say = -1;
 	const char *p = text;
 	while (*p) {
 		lineno++;
@@ -308,7 +330,7 @@ static int parse(const char *text, const char *origin, const char *set, bool qui
 			return problems + 1;
 		}
 	}
-	if (problems > MAX_LINE_WARNINGS && !quiet)
+	if (problems > MAX_LINE_WARNINGS && aloud(&say, origin, file))
 		tl_warn("%s: %d more malformed lines not shown; their rules are ignored", origin,
 		        problems - MAX_LINE_WARNINGS);
 	return problems;
@@ -316,20 +338,7 @@ static int parse(const char *text, const char *origin, const char *set, bool qui
 
 int tl_suppress_parse(const char *text, const char *origin)
 {
-	return parse(text, origin, NULL, false);
-}
-
-/* Under threadleak run, what is wrong with a file is said by the first process of the run that
- * reads it, not again by each (a black-box round: once per program a script ran, into each
- * program's own stderr). The key holds the file's identity and time, so that a file the run
- * changes is judged again. */
-static bool first_to_say(const char *path, const struct stat *st)
-{
-	char key[PATH_MAX + 64];
-	snprintf(key, sizeof(key), "supp:%s:%llu:%llu:%lld.%ld", path,
-	         st ? (unsigned long long)st->st_dev : 0, st ? (unsigned long long)st->st_ino : 0,
-	         st ? (long long)st->st_mtim.tv_sec : 0, st ? st->st_mtim.tv_nsec : 0);
-	return tl_run_first(key);
+	return parse(text, origin, NULL, NULL);
 }
 
 static void load_file(const char *path)
@@ -363,7 +372,7 @@ static void load_file(const char *path)
 		        path);
 	/* a UTF-8 byte order mark (editors on Windows write one) is not part of the first rule */
 	bool bom = got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
-	parse(bom ? buf + 3 : buf, path, NULL, !first_to_say(path, &st));
+	parse(bom ? buf + 3 : buf, path, NULL, &st);
 	free(buf);
 }
 
@@ -426,7 +435,7 @@ static void load_sets_and_files(void)
 				continue;
 			char origin[64];
 			snprintf(origin, sizeof(origin), "default set %s", d->name);
-			parse(d->rules, origin, d->name, false);
+			parse(d->rules, origin, d->name, NULL);
 		}
 	}
 	hook_at = nrules;
@@ -450,7 +459,7 @@ void tl_suppress_load(struct tl_symbolizer *sym)
 	const char *hook = tl_hook_string("threadleak_default_suppressions", sym);
 	size_t files_end = nrules;
 	if (hook)
-		parse(hook, "threadleak_default_suppressions()", NULL, false);
+		parse(hook, "threadleak_default_suppressions()", NULL, NULL);
 	size_t nhook = nrules - files_end, nfiles = files_end - hook_at;
 	struct rule *moved = nhook && nfiles ? malloc(nhook * sizeof(*moved)) : NULL;
 	if (moved) {

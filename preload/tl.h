@@ -741,6 +741,7 @@ struct tl_deferred_thread {
 	               * it leaves only when woken */
 	long stamp;   /* then, for a few such threads: tl_kernel_stamp at the check's end, else -1
 	               * (woken, a thread shows a new stamp, or state R before it runs) */
+	bool asleep;  /* in a sleep (nanosleep, usleep, ...): nothing but a signal wakes it */
 };
 struct tl_deferred {
 	char *out;

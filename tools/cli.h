@@ -263,6 +263,7 @@ struct live_blocked {
 	int sigwaiting;        /* of the others, those in sigwait whose set could not be read */
 	bool mem_unreadable;   /* /proc/PID/mem could not be opened (ptrace rules): errno's */
 	int mem_errno;
+	bool pending; /* the signal is pending (ShdPnd, or a thread's SigPnd): nobody took it */
 };
 void live_blocking(int pid, int sig, struct live_blocked *b);
 /* Why pid wrote no report: a clause (it ended; every thread blocks the signal; ...). */

@@ -432,7 +432,7 @@ static int aim(int pid, int sig, int *aim_out, struct live_blocked *b, char *why
 	struct code_map code = {NULL, 0};
 	if (memfd >= 0)
 		code_map_read(pid, &code);
-	*b = (struct live_blocked){0, 0, 0, memfd < 0, mem_errno};
+	*b = (struct live_blocked){0, 0, 0, memfd < 0, mem_errno, false};
 	if (why && len)
 		why[0] = '\0';
 	while (d && (e = readdir(d)) != NULL) {
@@ -609,7 +609,7 @@ int live_request(int pid, int sig, int dirfd, bool final, char *why, size_t len)
 void live_blocking(int pid, int sig, struct live_blocked *b)
 {
 	char path[64], buf[8192];
-	*b = (struct live_blocked){0, 0, 0, false, 0};
+	*b = (struct live_blocked){0, 0, 0, false, 0, false};
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	struct dirent *e;
@@ -619,9 +619,12 @@ void live_blocking(int pid, int sig, struct live_blocked *b)
 		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, e->d_name);
 		if (!read_status(path, buf, sizeof(buf)))
 			continue;
-		const char *blk = strstr(buf, "\nSigBlk:");
+		const char *blk = strstr(buf, "\nSigBlk:"), *pnd = strstr(buf, "\nSigPnd:"),
+		           *shd = strstr(buf, "\nShdPnd:");
 		b->threads++;
 		b->blocking += blk && ((strtoull(blk + 8, NULL, 16) >> (sig - 1)) & 1);
+		b->pending |= (pnd && ((strtoull(pnd + 8, NULL, 16) >> (sig - 1)) & 1)) ||
+		              (shd && ((strtoull(shd + 8, NULL, 16) >> (sig - 1)) & 1));
 	}
 	if (d)
 		closedir(d);
@@ -938,17 +941,19 @@ json_object *live_take(int pid, int sig, int dfd, const char *dir, int wait_ms)
 	bool came;
 	for (;;) {
 		/* Every thread blocks the signal and none waits for it in a sigwait (the kernel
-		 * unblocks what a sigwait waits for, so SigBlk would show it): nothing takes the
-		 * request unless the program unblocks the signal. Look again after a second, and
-		 * give up if that still holds, rather than wait the whole --wait. */
-		bool none_takes = b.threads > 0 && b.blocking == b.threads;
+		 * unblocks what a sigwait waits for, so SigBlk would show it), and the request is
+		 * still pending: nothing takes it unless the program unblocks the signal. Look
+		 * again after a second, and give up if that still holds, rather than wait the whole
+		 * --wait. Not while it is taken: the library's handler blocks the signal while it
+		 * writes the report, which can take longer than a second. */
+		bool none_takes = b.threads > 0 && b.blocking == b.threads && b.pending;
 		int64_t until =
 		    none_takes && start + 1000 < deadline ? live_now_ms() + 1000 : deadline;
 		came = live_wait_report(dfd, pid, until);
 		if (came || until >= deadline || kill(pid, 0) != 0)
 			break;
 		live_blocking(pid, sig, &b);
-		if (b.threads > 0 && b.blocking == b.threads)
+		if (b.threads > 0 && b.blocking == b.threads && b.pending)
 			break;
 	}
 	if (!came) {

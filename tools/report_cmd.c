@@ -226,7 +226,7 @@ int cmd_report(int argc, char **argv)
 	if (o.json)
 		werr |= write_merged_json(o.json, &set, &ri);
 	if (o.sarif)
-		werr |= write_sarif(o.sarif, &set, NULL, root);
+		werr |= write_sarif(o.sarif, &set, &hangs, root);
 	if (o.junit)
 		werr |= write_junit(o.junit, &set, &hangs, here);
 	if (o.html)

@@ -66,7 +66,7 @@ enum { HANG_RULE = sizeof(rules) / sizeof(rules[0]) - 1 };
 
 static int rule_index(const char *state)
 {
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (size_t i = 0; i < HANG_RULE; i++) /* the states' rules */
 		if (state && strcmp(state, rules[i].state) == 0)
 			return (int)i;
 	return 1; /* running: a thread doing something unknown */
@@ -335,9 +335,13 @@ static char *hang_text(const struct program *pg, const struct group *g)
 	if (m)
 		fclose(m);
 	/* "Thread 3 of app (pid 42) leaked: blocked in read, at ..." becomes "Thread 3 of app
-	 * (pid 42), which had not exited in time: blocked in read, at ..." */
-	if (p == NULL || asprintf(&t, "%.*s, which had not exited in time%s%s", (int)(p - leaked),
-	                          leaked, p + strlen(" leaked"), chains ? chains : "") < 0)
+	 * (pid 42), which had not exited (the --timeout of threadleak run (pid 7) expired):
+	 * blocked in read, at ..." */
+	const char *reason = jstr(g->m[0].p->doc, "reason");
+	if (p == NULL ||
+	    asprintf(&t, "%.*s, which had not exited%s%s%s%s%s", (int)(p - leaked), leaked,
+	             reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
+	             p + strlen(" leaked"), chains ? chains : "") < 0)
 		t = NULL;
 	free(leaked);
 	free(chains);

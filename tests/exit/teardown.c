@@ -20,7 +20,7 @@
  *           and semop() and msgrcv() on SysV objects; the handler writes, and removes the
  *           objects: clean in every run, not in one run of two
  *   mixed   "joined" plus a reader blocked forever on a pipe: only the reader is leaked
- *   pollpool "joined" plus a detached poller whose next look at a flag comes 15 ms after
+ *   pollpool "joined" plus a detached poller whose next look at a flag comes 25 ms after
  *           another atexit handler, run first, sets it: bare, _exit() ends it before it looks
  *           again; it is leaked, and never prints "poller saw quit"
  *   spawned an atexit handler starts a detached thread that waits forever (after a check that
@@ -125,7 +125,7 @@ static void *scribbler(void *arg)
 	return arg;
 }
 
-/* pollpool: the poller's next look at the flag comes 15 ms after the handler set it (it naps
+/* pollpool: the poller's next look at the flag comes 25 ms after the handler set it (it naps
  * 1 ms at a time, so that no phase of its naps against the exit decides the run) */
 static _Atomic long long poller_quit_ms;
 
@@ -134,7 +134,7 @@ static void *flag_poller(void *arg)
 	for (;;) {
 		usleep(1000);
 		long long q = atomic_load(&poller_quit_ms);
-		if (q != 0 && now_ms() - q >= 15)
+		if (q != 0 && now_ms() - q >= 25)
 			break;
 	}
 	static const char saw[] = "poller saw quit\n";

@@ -17,7 +17,7 @@ confirmation that allocates nothing (preload/exit.c, docs/internals.md "Where th
 - told_fd: the same with workers blocked in read() on a pipe and an eventfd, in semop() and
   msgrcv(), which an atexit handler writes to and removes.
 - mixed: joined workers next to a reader blocked forever: only the reader, in read().
-- pollpool: joined workers next to a detached poller whose next look at a flag comes 15 ms
+- pollpool: joined workers next to a detached poller whose next look at a flag comes 25 ms
   after another atexit handler sets it: the poller is leaked (bare, _exit() ends it before it
   looks again), and its "poller saw quit" never reaches stdout.
 - destroyed: an atexit handler destroys the condition variable detached workers wait on for

@@ -102,7 +102,7 @@ check(suite.get("failures") == str(len(suite.findall("testcase"))) and len(hung)
       "--junit: the hang is a failed test case with its report", open(xpath).read())
 with open(spath) as f:
     results = json.load(f)["runs"][0]["results"]
-main_res = [x for x in results if "in time: blocked in pthread_join" in x["message"]["text"]]
+main_res = [x for x in results if "expired): blocked in pthread_join" in x["message"]["text"]]
 check(results and all(x["ruleId"] == "hang/thread" and x["level"] == "error" for x in results)
       and len(main_res) == 1 and main_res[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
       == source_line(HANG_C, "MAIN_JOIN"), "--sarif: the hang's threads, main where it joins",
