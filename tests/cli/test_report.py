@@ -125,6 +125,17 @@ for doc, why in (('{"tool": "threadleak", "schema": 1, "pid": 5, "leaks": [{"thr
     r = tl("report", wrong, cwd=work)
     check(r.rc == 1 and f"{wrong}: not a valid threadleak report ({why}); skipped" in err(r),
           f"{why}: status {r.rc}", out(r), err(r))
+# a state this version does not know (the library writes "unknown" where it cannot tell): a
+# SARIF result under the running rule (it crashed once a rule without a state was added)
+odd = json.loads(open(R).read())
+odd["leaks"][0]["state"] = "unknown"
+with open(wrong, "w") as f:
+    json.dump(odd, f)
+sarif = os.path.join(work, "odd.sarif")
+r = tl("report", "--sarif", sarif, wrong, cwd=work)
+results = json.load(open(sarif))["runs"][0]["results"] if r.rc >= 0 and os.path.exists(sarif) else []
+check(r.rc >= 0 and results and results[0]["ruleId"] == "leaked-thread/running",
+      f"unknown state in SARIF: status {r.rc}", err(r))
 # and two documents in one file (a process's checks) are both read; the threads the second
 # names again count once
 two = os.path.join(work, "two.json")
