@@ -1700,15 +1700,8 @@ static void say_clean_exit(void)
 	int dfd = tl_run_dir_open(&leaf);
 	if (dfd < 0)
 		return;
-	char name[32] = "clean.", digits[24];
-	unsigned long pid = (unsigned long)tl_raw_syscall(SYS_getpid, 0, 0, 0);
-	size_t n = 0, at = 6;
-	do
-		digits[n++] = (char)('0' + pid % 10);
-	while ((pid /= 10) != 0);
-	while (n)
-		name[at++] = digits[--n];
-	name[at] = '\0';
+	char name[32] = "clean.";
+	tl_put_uint(name + 6, (unsigned long)tl_pid);
 	long fd =
 	    tl_raw_syscall6(SYS_openat, dfd, (long)name,
 	                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600, 0, 0);

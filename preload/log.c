@@ -586,6 +586,19 @@ int tl_run_dir_open(const char **leaf)
 	return dfd;
 }
 
+size_t tl_put_uint(char *buf, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0, i = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		buf[i++] = tmp[--n];
+	buf[i] = '\0';
+	return i;
+}
+
 bool tl_run_first(const char *key)
 {
 	const char *leaf;

@@ -86,6 +86,8 @@ int tl_run_dir_open(const char **leaf);
 /* Under threadleak run: true for the first process of the run that asks with this key, false
  * for the others; true when not under run. For warnings every process would repeat. */
 bool tl_run_first(const char *key);
+/* v in decimal at buf (24 bytes are enough), NUL-terminated; its length. Async-signal-safe. */
+size_t tl_put_uint(char *buf, unsigned long v);
 void tl_output_write(int fd, const char *buf, size_t len); /* SIGPIPE held; signal-safe */
 extern bool tl_log_quiet;
 

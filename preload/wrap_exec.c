@@ -107,19 +107,6 @@ static const char *search(const char *file, char *buf, size_t size)
 	}
 }
 
-static size_t put_uint(char *buf, unsigned long v)
-{
-	char tmp[24];
-	size_t n = 0, i = 0;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n)
-		buf[i++] = tmp[--n];
-	buf[i] = '\0';
-	return i;
-}
-
 struct note {
 	int dfd;
 	char name[32];
@@ -134,7 +121,7 @@ static bool write_note(struct note *n, long pid, enum tl_unchecked why, const ch
 	if (n->dfd < 0)
 		return false;
 	memcpy(n->name, "note.", 5);
-	put_uint(n->name + 5, (unsigned long)pid);
+	tl_put_uint(n->name + 5, (unsigned long)pid);
 	int out =
 	    (int)tl_raw_syscall6(SYS_openat, n->dfd, (long)n->name,
 	                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600, 0, 0);
@@ -145,10 +132,10 @@ static bool write_note(struct note *n, long pid, enum tl_unchecked why, const ch
 	/* one buffer: an fd's path (absolute) or the current folder (for a relative path); the
 	 * stack may be a small thread's */
 	char reason[8], cwd[PATH_MAX], *fdpath = cwd, link[40] = "/proc/thread-self/fd/";
-	size_t rlen = put_uint(reason, (unsigned long)why);
+	size_t rlen = tl_put_uint(reason, (unsigned long)why);
 	reason[rlen++] = '\n';
 	if (fd >= 0) {
-		put_uint(link + 21, (unsigned long)fd); /* thread-self: see tl_open_maps */
+		tl_put_uint(link + 21, (unsigned long)fd); /* thread-self: see tl_open_maps */
 		long len = tl_raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)link, (long)fdpath,
 		                           sizeof(cwd) - 1, 0, 0);
 		fdpath[len > 0 ? len : 0] = '\0';
