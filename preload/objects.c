@@ -344,6 +344,22 @@ static void cond_of_futex(struct tl_seen *s, bool internal_lock)
 	s->obj2 = 0; /* its mutex is not known */
 }
 
+/* C11's mtx_lock calls glibc's mutex lock: a thread blocked in it is headlined as the program
+ * called it (it read "blocked in pthread_mutex_lock" in a C11 program). The frames just
+ * outside frame `from`. */
+static bool c11_lock_above(struct tl_report *r, const struct tl_seen *s, int from)
+{
+	static const char *const c11_fns[] = {"mtx_lock", "__mtx_lock", NULL};
+	for (int i = from + 1; i < s->stack.n && i <= from + 3; i++) {
+		struct tl_frame fr[8];
+		int k = tl_sym_pc(r->sym, s->stack.pcs[i], (s->stack.exact >> i) & 1, fr, 8);
+		for (int j = 0; j < k; j++)
+			if (frame_is(&fr[j], c11_fns))
+				return true;
+	}
+	return false;
+}
+
 /* A futex wait seen from outside is usually a lock: say which, from the top frames. */
 void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 {
@@ -378,7 +394,8 @@ void tl_refine_from_stack(struct tl_report *r, struct tl_seen *s)
 		for (int j = 0; j < k; j++) {
 			internal_lock |= frame_is(&fr[j], cond_lock_fns);
 			if (frame_is(&fr[j], mutex_fns)) {
-				s->call = "pthread_mutex_lock";
+				s->call =
+				    c11_lock_above(r, s, i) ? "mtx_lock" : "pthread_mutex_lock";
 				s->kind = TL_OBJ_MUTEX;
 				return;
 			}

@@ -1,5 +1,5 @@
 """C11 threads (thrd_create does not pass through pthread_create): the thread blocked in
-cnd_wait and the finished-but-unjoined one are reported; the joined one (thrd_join) and the
+cnd_wait, the one blocked in mtx_lock and the finished-but-unjoined one are reported; the joined one (thrd_join) and the
 detached one that finished (thrd_detach) are not. Start routines, lines and creation stacks
 are those of the C11 calls."""
 from coreutil import *  # noqa: F403
@@ -7,9 +7,16 @@ from coreutil import *  # noqa: F403
 prog = exe("c11")
 S = "c11.c"
 bare, r, rep = run_vs_bare([prog], b"joined returned 7\n")  # thrd_join's result too
-check(rep["leaked"] == 2 and len(rep["leaks"]) == 2, "2 leaks expected", rep)
+check(rep["leaked"] == 3 and len(rep["leaks"]) == 3, "3 leaks expected", rep)
 leaks = by_start(rep["leaks"])
-check(set(leaks) == {"stuck", "forgotten"}, f"start routines {sorted(leaks, key=str)}, expected stuck and forgotten", rep)
+check(set(leaks) == {"stuck", "forgotten", "locker"},
+      f"start routines {sorted(leaks, key=str)}, expected stuck, forgotten and locker", rep)
+
+# blocked in mtx_lock, as the program called it (it read pthread_mutex_lock, glibc's call inside)
+lk = leaks["locker"]
+check(lk["state"] == "blocked" and lk["blocked_in"] == "mtx_lock" and
+      (lk["object"] or "").startswith(f"mutex held ({S}:"),
+      f"locker: {lk['state']} in {lk['blocked_in']} on {lk['object']!r}", lk)
 
 st = leaks["stuck"]
 check(st["state"] == "blocked" and st["blocked_in"] == "cnd_wait", f"stuck: {st['state']} in {st['blocked_in']}", st)
