@@ -15,22 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../scenarios/deep_stack.h"
+
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 static long left;
 static int mode, fds[2];
 static sem_t sem;
 static atomic_int waiting;
-static __thread uintptr_t lo;
-
-static void __attribute__((noinline)) go_down(void)
+static void wait_there(void)
 {
-	volatile char frame[128];
-	frame[0] = 1;
-	if ((uintptr_t)frame - lo > (uintptr_t)left) {
-		go_down();
-		frame[1] = frame[0]; /* not a tail call */
-		return;
-	}
 	atomic_fetch_add(&waiting, 1);
 	char c;
 	if (mode == 0) {
@@ -46,14 +39,7 @@ static void __attribute__((noinline)) go_down(void)
 
 static void *deep(void *arg)
 {
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	pthread_getattr_np(pthread_self(), &a);
-	pthread_attr_getstack(&a, &addr, &size);
-	pthread_attr_destroy(&a);
-	lo = (uintptr_t)addr;
-	go_down();
+	go_down_to(stack_low_end(), (size_t)left, wait_there);
 	return arg;
 }
 

@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../scenarios/deep_stack.h"
+
 static size_t left = 2560;
 static int fds[2];
 static atomic_int ready;
@@ -23,14 +25,9 @@ static atomic_int ready;
 static size_t room(void)
 {
 	syscall(SYS_getpid); /* bound now: lazy binding saves the vector state on the stack */
-	pthread_attr_t a;
-	void *lo;
-	size_t size;
-	pthread_getattr_np(pthread_self(), &a);
-	pthread_attr_getstack(&a, &lo, &size);
-	pthread_attr_destroy(&a);
+	uintptr_t lo = stack_low_end();
 	char here;
-	return (size_t)((uintptr_t)&here - (uintptr_t)lo);
+	return (size_t)((uintptr_t)&here - lo);
 }
 
 static void *spinner(void *arg)
