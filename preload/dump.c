@@ -163,13 +163,9 @@ static bool call_is_quiet(pid_t tid)
 /* buf: 2 KiB for the status file (a caller low on stack passes memory of its own) */
 static bool blocks_signal_in(pid_t tid, int sig, char *buf, size_t len)
 {
-	char path[48] = "/proc/self/task/", digits[12];
-	size_t n = strlen(path);
-	int k = 0;
-	for (unsigned v = (unsigned)tid; k == 0 || v > 0; v /= 10) /* no snprintf: its stack */
-		digits[k++] = (char)('0' + v % 10);
-	while (k > 0)
-		path[n++] = digits[--k];
+	char path[64] = "/proc/self/task/";
+	size_t n = sizeof("/proc/self/task/") - 1;
+	n += tl_put_uint(path + n, (unsigned long)tid); /* no snprintf: its stack */
 	memcpy(path + n, "/status", sizeof("/status"));
 	if (tl_read_status(path, buf, len) <= 0)
 		return true;

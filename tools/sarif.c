@@ -217,7 +217,8 @@ static void add_related(json_object *rel, json_object *stack, const char *what, 
 	}
 }
 
-static char *result_text(const struct program *pg, const struct group *g)
+/* hang: NULL for a leak; for a thread of a hang report, " (why)" or "" */
+static char *result_text(const struct program *pg, const struct group *g, const char *hang)
 {
 	json_object *leak = g->m[0].leak;
 	const char *state = jstr(leak, "state");
@@ -232,20 +233,27 @@ static char *result_text(const struct program *pg, const struct group *g)
 		what = strdup(state && strcmp(state, "exited") == 0 ? "finished but never joined"
 		              : state && strcmp(state, "untracked") == 0 ? "never seen created"
 		                                                         : "running");
+	char *how = NULL; /* " leaked", or ", which had not exited (why)" */
+	if (hang == NULL)
+		how = strdup(" leaked");
+	else if (asprintf(&how, ", which had not exited%s", hang) < 0)
+		how = NULL;
 	int r;
 	int64_t number = jint(leak, "thread", 0);
 	if (g->n == 1 && number)
-		r = asprintf(&t, "Thread %lld of %s (pid %d) leaked: %s. Start routine %s.",
-		             (long long)number, base_name(pg->exe), g->m[0].p->pid,
+		r = asprintf(&t, "Thread %lld of %s (pid %d)%s: %s. Start routine %s.",
+		             (long long)number, base_name(pg->exe), g->m[0].p->pid, how ? how : "",
 		             what ? what : "?", sr ? sr : "unknown");
 	else if (g->n == 1)
-		r = asprintf(&t, "Thread tid %lld of %s (pid %d) leaked: %s.",
+		r = asprintf(&t, "Thread tid %lld of %s (pid %d)%s: %s.",
 		             (long long)jint(leak, "tid", 0), base_name(pg->exe), g->m[0].p->pid,
-		             what ? what : "?");
+		             how ? how : "", what ? what : "?");
 	else
 		r = asprintf(&t,
-		             "%zu threads of %s leaked with the same stacks: %s. Start routine %s.",
-		             g->n, base_name(pg->exe), what ? what : "?", sr ? sr : "unknown");
+		             "%zu threads of %s%s%s with the same stacks: %s. Start routine %s.",
+		             g->n, base_name(pg->exe), how ? how : "", hang ? "," : "",
+		             what ? what : "?", sr ? sr : "unknown");
+	free(how);
 	free(what);
 	/* where it is now, in the user's code: groups of one creation site differ there */
 	json_object *now = jarr(leak, "stack");
@@ -311,40 +319,35 @@ static json_object *primary_location(json_object *leak, const struct program *pg
 
 /* A hang report's group: where its threads are now, in the user's code, with the process's
  * chains of waits ("main thread blocked in pthread_join on thread 2 ..."). */
+/* A hang report's group: the text of a leak's, saying the process had not exited instead, then
+ * the process's deadlock and chains of waits ("main thread blocked in pthread_join on thread 2
+ * ..."). */
 static char *hang_text(const struct program *pg, const struct group *g)
 {
-	char *leaked = result_text(pg, g), *t = NULL;
-	const char *p = leaked ? strstr(leaked, " leaked") : NULL;
-	json_object *waits = jarr(g->m[0].p->doc, "waits");
-	size_t nw = waits ? json_object_array_length(waits) : 0;
-	char *chains = NULL;
+	json_object *doc = g->m[0].p->doc, *waits = jarr(doc, "waits");
+	const char *reason = jstr(doc, "reason"), *deadlock = jstr(doc, "deadlock");
+	char *why = NULL, *t = NULL;
+	if (asprintf(&why, reason ? " (%s)" : "%s", reason ? reason : "") < 0)
+		return NULL;
+	char *text = result_text(pg, g, why);
+	free(why);
 	size_t len = 0;
-	const char *deadlock =
-	    jstr(g->m[0].p->doc, "deadlock"); /* the cycle, which waits leave out */
-	FILE *m = nw || deadlock ? open_memstream(&chains, &len) : NULL;
-	if (m && deadlock) /* "deadlock: thread 1 waits for ...", lines of one each */
-		for (const char *l = deadlock; *l;) {
-			const char *e = strchr(l, '\n');
-			size_t n = e ? (size_t)(e - l) : strlen(l);
-			fprintf(m, " %c%.*s.", n ? toupper((unsigned char)*l) : ' ',
-			        n ? (int)n - 1 : 0, l + 1);
-			l += n + (e != NULL);
-		}
-	for (size_t i = 0; m && i < nw; i++)
+	FILE *m = text ? open_memstream(&t, &len) : NULL;
+	if (m == NULL)
+		return text;
+	fputs(text, m);
+	free(text);
+	/* the cycle, which waits leave out: "deadlock: thread 1 waits for ...", a line each */
+	for (const char *l = deadlock; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		if (n > 0)
+			fprintf(m, " %c%.*s.", toupper((unsigned char)*l), (int)n - 1, l + 1);
+		l += n + (e != NULL);
+	}
+	for (size_t i = 0; waits && i < json_object_array_length(waits); i++)
 		fprintf(m, " %s.", json_object_get_string(json_object_array_get_idx(waits, i)));
-	if (m)
-		fclose(m);
-	/* "Thread 3 of app (pid 42) leaked: blocked in read, at ..." becomes "Thread 3 of app
-	 * (pid 42), which had not exited (the --timeout of threadleak run (pid 7) expired):
-	 * blocked in read, at ..." */
-	const char *reason = jstr(g->m[0].p->doc, "reason");
-	if (p == NULL ||
-	    asprintf(&t, "%.*s, which had not exited%s%s%s%s%s", (int)(p - leaked), leaked,
-	             reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
-	             p + strlen(" leaked"), chains ? chains : "") < 0)
-		t = NULL;
-	free(leaked);
-	free(chains);
+	fclose(m);
 	return t;
 }
 
@@ -363,7 +366,7 @@ static json_object *result_json(const struct program *pg, const struct group *g,
 	for (size_t i = 0; i < g->n && !counts; i++)
 		counts = leak_fails_on(g->m[i].p, g->m[i].leak);
 	json_object_object_add(res, "level", json_object_new_string(counts ? "error" : "warning"));
-	char *text = hang ? hang_text(pg, g) : result_text(pg, g);
+	char *text = hang ? hang_text(pg, g) : result_text(pg, g, NULL);
 	json_object_object_add(res, "message", text_msg(text ? text : "leaked thread"));
 	free(text);
 	json_object *site = NULL;
