@@ -67,12 +67,18 @@ struct job {
 	int id;
 };
 
+/* belowsp: a global pointing 1 MiB below a sender's frames, into the unused part of its stack */
+static int point_below_sp;
+static void *volatile below_sp;
+
 static void *sender(void *arg)
 {
 	struct job j = *(struct job *)arg;
 	/* no stale copy in memory malloc hands out again (a conservative scan would see it) */
 	memset(arg, 0, sizeof(j));
 	free(arg);
+	if (point_below_sp)
+		below_sp = (char *)&j - (1 << 20);
 	chan_send(j.c, j.id);
 	return NULL;
 }
@@ -351,6 +357,9 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, stale_keeper, boxed(submit()));
 		pthread_join(t, NULL);
 		scrub();
+	} else if (strcmp(mode, "belowsp") == 0) {
+		point_below_sp = 1;
+		submit();
 	} else if (strcmp(mode, "heapchain") == 0) {
 		/* global -> node -> node -> node -> channel */
 		struct node *n = NULL;
