@@ -297,6 +297,7 @@ enum tl_unchecked program_unchecked(const char *path, char **argv);
 void print_unchecked(const char *path, int pid, enum tl_unchecked why, const char *caller);
 /* Resolve a command as execvp would. malloc'd, or NULL with errno set. */
 char *resolve_command(const char *cmd);
+void say_exec_failure(const char *cmd, int e);
 struct child {
 	int pid;
 	int status;           /* raw wait status */

@@ -206,6 +206,36 @@ char *resolve_command(const char *cmd)
 	return NULL;
 }
 
+/* Why COMMAND could not be started, in a shell's words, on stderr: "command not found" only
+ * when there is no such file. A script whose #! interpreter is missing fails with ENOENT too,
+ * and a folder passes access(X_OK) and fails with EACCES. */
+void say_exec_failure(const char *cmd, int e)
+{
+	char *path = e == ENOENT || e == EACCES ? resolve_command(cmd) : NULL;
+	struct stat st;
+	char line[256] = "";
+	if (path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_err("%s: Is a directory", cmd);
+	} else if (path != NULL && e == ENOENT) {
+		FILE *f = fopen(path, "r");
+		if (f == NULL || fgets(line, sizeof(line), f) == NULL ||
+		    strncmp(line, "#!", 2) != 0)
+			line[0] = '\0';
+		if (f != NULL)
+			fclose(f);
+		char *interp = line + (line[0] ? 2 : 0);
+		interp += strspn(interp, " \t");
+		interp[strcspn(interp, " \t\r\n")] = '\0';
+		if (interp[0])
+			cli_err("%s: %s: bad interpreter: %s", cmd, interp, strerror(ENOENT));
+		else
+			cli_err("%s: %s", cmd, strerror(ENOENT));
+	} else {
+		cli_err("%s: %s", cmd, e == ENOENT ? "command not found" : strerror(e));
+	}
+	free(path);
+}
+
 /* ---- signals: forward what other processes send us ---- */
 /* Every signal whose default action would end run, leaving its folder behind and the command
  * orphaned, except the faults of run itself: what a CI timeout, a supervisor or a user

@@ -708,10 +708,7 @@ static int prepare(struct run_opts *o, char **cmd, char **lib)
 	char *path = resolve_command(cmd[0]);
 	if (path == NULL) {
 		int e = errno;
-		if (e == ENOENT)
-			cli_err("%s: command not found", cmd[0]);
-		else
-			cli_err("%s: %s", cmd[0], strerror(e));
+		say_exec_failure(cmd[0], e);
 		return e == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	}
 	o->unchecked = program_unchecked(path, cmd);
@@ -1266,8 +1263,7 @@ static int run_command(struct run_opts *o, char **cmd, const char *lib, const ch
 	if (rc != 0) {
 		rc = TL_EXIT_INTERNAL;
 	} else if (c.exec_errno) {
-		cli_err("%s: %s", cmd[0],
-		        c.exec_errno == ENOENT ? "command not found" : strerror(c.exec_errno));
+		say_exec_failure(cmd[0], c.exec_errno);
 		rc = c.exec_errno == ENOENT ? TL_EXIT_NOTFOUND : TL_EXIT_NOEXEC;
 	} else {
 		bool cmd_ok = !o->timed_out && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;

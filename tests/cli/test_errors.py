@@ -22,7 +22,14 @@ def expect(args, rc, *words, where="stderr"):
 expect(["run", "--", "/nonexistent/prog"], 127, "threadleak: /nonexistent/prog: command not found")
 expect(["run", "--", "no-such-command-tl5"], 127, "threadleak: no-such-command-tl5: command not found")
 expect(["run", "--", LEAKY_C], 126, f"threadleak: {LEAKY_C}: Permission denied")
-expect(["run", "--", work], 126, "threadleak: ")
+expect(["run", "--", work], 126, f"threadleak: {work}: Is a directory")
+# a script whose interpreter is missing exists: named as a shell names it, not "not found"
+script = os.path.join(work, "noint.sh")
+with open(script, "w") as f:
+    f.write("#!/nonexistent/interp -e\necho hi\n")
+os.chmod(script, 0o755)
+expect(["run", "--", script], 127,
+       f"threadleak: {script}: /nonexistent/interp: bad interpreter: No such file or directory")
 # command line mistakes: status 2, what was wrong, where to look
 expect(["run", "--bogus", "--", leaky], 2, "unknown option '--bogus'", "threadleak run --help")
 # a duration too large is said to be so, not "not a duration"; a source root must be a folder
