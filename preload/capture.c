@@ -1849,6 +1849,12 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			        ? "the thread blocks threadleak's signal and is running: its "
 			          "stack is unknown"
 			        : "the thread blocks threadleak's signal: its stack is unknown");
+		else if (tl_futex_word_lost(s))
+			pc_only(s,
+			        "its lock's memory is gone or changed, and a signal would end its "
+			        "wait: only its program counter is known",
+			        "its lock's memory is gone or changed, and a signal would end its "
+			        "wait: its stack is unknown");
 		else if (!tl_signal_is_transparent(s))
 			pc_only(s,
 			        "a signal would interrupt this call: only its program counter "

@@ -270,6 +270,22 @@ static bool socket_has_timeout(pid_t tid, int fd, int opt)
 }
 
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
+/* A futex call the kernel would fail or end if a signal restarted it: the restarted call reads
+ * the word again. Unmapped or made PROT_NONE since the wait began (a mutex freed under its
+ * waiters), it fails with EFAULT and glibc aborts the process ("The futex facility returned an
+ * unexpected error code"); changed, a wait returns EAGAIN and a lock's loop takes a lock that
+ * is no longer there. Bare, the thread sleeps on. */
+bool tl_futex_word_lost(const struct tl_seen *s)
+{
+	if (s->sysno != SYS_futex)
+		return false;
+	int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
+	uint32_t word;
+	if (!tl_read_own(s->sysargs[0], &word, sizeof(word)))
+		return true;
+	return op != FUTEX_LOCK_PI && op != FUTEX_LOCK_PI2 && word != (uint32_t)s->sysargs[2];
+}
+
 bool tl_signal_is_transparent(const struct tl_seen *s)
 {
 	if (s->sysno == TL_SYSNO_RUNNING)
@@ -286,11 +302,11 @@ bool tl_signal_is_transparent(const struct tl_seen *s)
 			 * FUTEX_WAIT_REQUEUE_PI. A plain wait restarts: glibc and Rust retry it;
 			 * the PI locks always restart (ERESTARTNOINTR). */
 			int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
-			if (op == FUTEX_LOCK_PI || op == FUTEX_LOCK_PI2)
-				return true;
 			if (op == FUTEX_WAIT_REQUEUE_PI)
 				return false;
-			return s->sysargs[3] == 0;
+			if (op != FUTEX_LOCK_PI && op != FUTEX_LOCK_PI2 && s->sysargs[3] != 0)
+				return false;
+			return !tl_futex_word_lost(s);
 		}
 		case SYS_recvfrom:
 		case SYS_recvmsg:

@@ -1256,8 +1256,16 @@ void tl_describe_object(struct tl_report *r, const struct tl_known *k, size_t nk
 			snprintf(a, sizeof(a), "semaphore %s (0x%lx)", name, (unsigned long)s->obj);
 		else
 			describe_addr(r, "semaphore", sizeof(sem_t), s->obj, a, sizeof(a));
-		TL_REAL(sem_getvalue)((sem_t *)s->obj, &val);
-		snprintf(o, sizeof(o), "%s (value %d)", a, val);
+		/* read through the kernel, not sem_getvalue: the memory may be gone or PROT_NONE
+		 * by now (the exit check died of SIGSEGV there). glibc's 64-bit semaphore keeps
+		 * its value in the low 32 bits of its first word (SEM_VALUE_MASK). */
+		uint64_t data;
+		if (tl_read_own(s->obj, &data, sizeof(data))) {
+			val = (int)(uint32_t)data;
+			snprintf(o, sizeof(o), "%s (value %d)", a, val);
+		} else {
+			snprintf(o, sizeof(o), "%s (its memory is no longer readable)", a);
+		}
 		break;
 	}
 	case TL_OBJ_BARRIER:

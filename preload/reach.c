@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -685,6 +686,20 @@ static bool untimed_memory_wait(const struct th *t)
 		if (strcmp(t->call, calls[i]) == 0)
 			return true;
 	return false;
+}
+
+/* A thread the kernel shows asleep in an untimed futex wait on a word whose page is no longer
+ * mapped: nothing but a wake through that dead address can end its wait. Not parked (a signal
+ * would make the restarted wait fail, kernel.c tl_signal_is_transparent), so not a candidate:
+ * a mutex in a block that free() unmapped under its waiter. */
+static bool asleep_on_unmapped(const struct tl_seen *s)
+{
+	unsigned char in_core;
+	int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
+	return s->state == TL_ST_BLOCKED && s->sysno == SYS_futex && s->sysargs[0] != 0 &&
+	       (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && s->sysargs[3] == 0 &&
+	       mincore((void *)(s->sysargs[0] & ~(uintptr_t)4095), 1, &in_core) != 0 &&
+	       errno == ENOMEM;
 }
 
 /* State letter and voluntary + involuntary context switches of one task. */
@@ -1921,6 +1936,9 @@ static void classify(struct tl_report *r, uintptr_t checker_sp)
 			why = "not waiting: it has exited";
 		} else if (t == NULL) {
 			why = "not found in /proc";
+		} else if (!t->candidate && asleep_on_unmapped(s)) {
+			v = TL_V_FREED;
+			why = "its object's memory was unmapped";
 		} else if (!t->candidate) {
 			v = TL_V_REACHABLE;
 			if (t->parked && untimed_memory_wait(t))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <malloc.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -295,6 +296,46 @@ static struct chan *submit_and_free(void)
 	return NULL;
 }
 
+/* A mutex that main holds, a thread waiting for it (pthread_mutex_lock: no wrapper, the kernel
+ * shows a futex wait), then the lock's memory taken away: freed (in reach_big, free() unmaps
+ * the block) or made PROT_NONE. A signal that restarts such a wait makes it fail (EFAULT: glibc
+ * aborts the process). protsem: a semaphore's waiter, whose page goes PROT_NONE. */
+static void *lock_waiter(void *arg)
+{
+	pthread_mutex_lock(arg);
+	return NULL;
+}
+
+static void *sem_waiter(void *arg)
+{
+	sem_wait(arg);
+	return NULL;
+}
+
+static void lock_then_lose(const char *how)
+{
+	pthread_t t;
+	if (strcmp(how, "freedlock") == 0) {
+		struct chan *c = chan_new();
+		pthread_mutex_lock(&c->mu);
+		pthread_create(&t, NULL, lock_waiter, &c->mu);
+		usleep(50000);
+		free(c);
+		return;
+	}
+	char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (strcmp(how, "protsem") == 0) {
+		sem_init((sem_t *)page, 0, 0);
+		pthread_create(&t, NULL, sem_waiter, page);
+	} else {
+		pthread_mutex_init((pthread_mutex_t *)page, NULL);
+		pthread_mutex_lock((pthread_mutex_t *)page);
+		pthread_create(&t, NULL, lock_waiter, page);
+	}
+	usleep(50000);
+	mprotect(page, 4096, PROT_NONE);
+}
+
 /* Raw futex waits through syscall(), as Rust's std (FUTEX_WAIT_BITSET, no timeout) and
  * libstdc++'s std::future and std::latch (FUTEX_WAIT) block: on a heap word that only the
  * waiters' stacks hold (blocked forever), on a global one, or with a timeout (it returns by
@@ -357,6 +398,10 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, stale_keeper, boxed(submit()));
 		pthread_join(t, NULL);
 		scrub();
+	} else if (strcmp(mode, "freedlock") == 0 || strcmp(mode, "protlock") == 0 ||
+	           strcmp(mode, "protsem") == 0) {
+		lock_then_lose(mode);
+		printf("%s: done\n", mode);
 	} else if (strcmp(mode, "belowsp") == 0) {
 		point_below_sp = 1;
 		submit();

@@ -123,6 +123,26 @@ T.check(len(leaks) == 3, f"freed: {len(leaks)} leaks", leaks)
 for l in leaks:
     T.check(l["verdict"] == "freed", f"freed: thread {l['thread']} is {l['verdict']} "
             f"({l['verdict_reason']})", leaks)
+# a lock's memory taken from under its waiter (pthread_mutex_lock, unwrapped: a futex wait the
+# kernel shows): the check's signal made the restarted wait fail with EFAULT and glibc abort
+# the process (status 134, no report, stdout lost). Now no signal reaches it: freed (unmapped by
+# free()), or blocked on a PROT_NONE page; a semaphore's waiter there no longer crashes the
+# check that describes its object (sem_getvalue: SIGSEGV)
+for case, prog, verdicts in (("freedlock", "reach_big", ("freed",)),
+                             ("protlock", "reach", ("unknown", "reachable")),
+                             ("protsem", "reach", ("unknown", "reachable"))):
+    for i in range(3):
+        r, leaks = U.run_case(case, prog=prog)
+        T.check(r.rc == 23 and r.stdout == f"{case}: done\n".encode(),
+                f"{case}: status {r.rc}, stdout {r.stdout!r}", r.stderr)
+        T.check(len(leaks) == 1 and leaks[0]["state"] == "blocked" and
+                leaks[0]["verdict"] in verdicts,
+                f"{case}: {[(l['state'], l['verdict']) for l in leaks]}", leaks)
+        what = "semaphore" if case == "protsem" else "mutex"
+        T.check(leaks[0]["object"].startswith(what + " 0x"), f"{case}: object", leaks)
+        if case == "protsem":
+            T.check("no longer readable" in leaks[0]["object"], f"{case}: object", leaks)
+
 # the same with a small channel (in the tcache): freed, or unreachable when the check itself
 # reused that memory before it looked
 r, leaks = U.run_case("freed")
