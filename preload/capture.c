@@ -1855,6 +1855,12 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			        "wait: only its program counter is known",
 			        "its lock's memory is gone or changed, and a signal would end its "
 			        "wait: its stack is unknown");
+		else if (tl_fd_closed(s))
+			pc_only(s,
+			        "its descriptor was closed since, and a signal would end its call: "
+			        "only its program counter is known",
+			        "its descriptor was closed since, and a signal would end its call: "
+			        "its stack is unknown");
 		else if (!tl_signal_is_transparent(s))
 			pc_only(s,
 			        "a signal would interrupt this call: only its program counter "

@@ -182,6 +182,14 @@ void tl_kernel_check_begin(void)
 	struct stat st;
 	sched_clock_tie();
 	task_dir = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* at a high number (docs/internals.md, "Descriptors of our own"): at the lowest free one it
+	 * took the number of a descriptor the program had closed under a thread blocked reading it,
+	 * and that thread was taken for one whose descriptor is still open (tl_fd_closed) */
+	int high = task_dir >= 0 ? tl_high_fd(task_dir) : -1;
+	if (high >= 0 && high != task_dir) {
+		close(task_dir);
+		task_dir = high;
+	}
 	if (task_dir >= 0 && TL_REAL(fstat)(task_dir, &st) == 0) {
 		task_dir_dev = st.st_dev;
 		task_dir_ino = st.st_ino;
@@ -286,13 +294,47 @@ bool tl_futex_word_lost(const struct tl_seen *s)
 	return op != FUTEX_LOCK_PI && op != FUTEX_LOCK_PI2 && word != (uint32_t)s->sysargs[2];
 }
 
+/* A call on a descriptor the program has closed since (another thread's close() does not wake
+ * a read on a pipe or socket: a shutdown pattern that leaks the reader): the restarted call
+ * fails with EBADF, or works on whatever file took the number since, where bare the thread
+ * stays in its call on the old file. The restartable calls whose first argument is an fd. */
+bool tl_fd_closed(const struct tl_seen *s)
+{
+	switch (s->sysno) {
+	case SYS_read:
+	case SYS_write:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_pread64:
+	case SYS_pwrite64:
+	case SYS_preadv:
+	case SYS_pwritev:
+	case SYS_preadv2:
+	case SYS_pwritev2:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_connect:
+	case SYS_flock:
+	case SYS_fcntl:
+		return TL_REAL(syscall)(SYS_fcntl, (int)s->sysargs[0], F_GETFD) < 0 &&
+		       errno == EBADF;
+	default:
+		return false;
+	}
+}
+
 bool tl_signal_is_transparent(const struct tl_seen *s)
 {
 	if (s->sysno == TL_SYSNO_RUNNING)
 		return true; /* running in user space */
 	int restarts = tl_syscall_restarts(s->sysno);
 	if (restarts >= 0) {
-		if (!restarts)
+		if (!restarts || tl_fd_closed(s))
 			return false;
 		/* socket calls with a timeout return EINTR (socket(7)) */
 		switch (s->sysno) {
@@ -853,7 +895,9 @@ void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len)
 {
 	char target[256];
 	if (fd_target(tid, fd, target, sizeof(target)) < 0) {
-		snprintf(buf, len, "fd %d", fd);
+		/* a thread's call outlives a close() of its descriptor by another thread */
+		bool closed = TL_REAL(syscall)(SYS_fcntl, fd, F_GETFD) < 0 && errno == EBADF;
+		snprintf(buf, len, closed ? "fd %d (closed since)" : "fd %d", fd);
 		return;
 	}
 	if (strncmp(target, "socket:", 7) == 0) {

@@ -279,4 +279,20 @@ for fd in (HIGH, HIGH + 1):
           f"fdtaken {fd} recheck: status {r.rc}, stdout {r.stdout!r}, log {content!r}", r.stderr)
     check(len(r.reports) == 1 and len(r.checks[0]) == 3,
           f"fdtaken {fd} recheck: three checks", r.reports)
+# a descriptor closed under a thread blocked reading it (through stdio: no wrapper): the check's
+# signal restarted the read on the closed number (EBADF), and the reader printed "fgets failed"
+# (1 run of 1); the check's own /proc/self/task had taken the number, at the lowest free one
+closedread = exe("closedread")
+src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "closedread.c")
+read_line = next(i for i, l in enumerate(open(src), 1) if "/* READ */" in l)
+for i in range(3):
+    r = run([closedread])
+    check(r.rc == 23 and r.stdout == b"main: done\n", f"closedread {i}: status {r.rc}, "
+          f"stdout {r.stdout!r}", r.stderr)
+    check(len(r.leaks) == 1 and r.leaks[0]["state"] == "blocked" and
+          r.leaks[0]["blocked_in"] == "read" and
+          r.leaks[0]["object"].endswith("(closed since)"), f"closedread {i}: the reader", r.leaks)
+    frames = [(f.get("function"), f.get("line")) for f in r.leaks[0]["stack"]]
+    check(("reader", read_line) in frames, f"closedread {i}: reader:{read_line} not in {frames}",
+          r.leaks)
 ok()
