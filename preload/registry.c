@@ -674,7 +674,7 @@ struct tl_thread *tl_thread_new(void *start, void *arg, bool c11, uintptr_t call
 	t->tsc = tl_stamp_tsc;
 	struct tl_thread *self = tl_self;
 	t->creator = self ? self->number : 0;
-	t->creator_tid = self ? atomic_load(&self->tid) : 0;
+	t->creator_tid = self ? atomic_load(&self->tid) : tl_gettid(); /* untracked: named by tid */
 	t->small_stack = stack_size < TL_SMALL_STACK ? stack_size : 0;
 	t->stack_asked = stack_size;
 	/* skip: tl_backtrace_here, tl_thread_new, the pthread_create wrapper. A creator near the

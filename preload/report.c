@@ -379,6 +379,7 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 	if (s->number && !(s->flags & TL_F_MAIN)) {
 		g->created = true;
 		g->creator = s->creator;
+		g->creator_tid = s->creator_tid;
 		g->create = fr + TL_MAX_FRAMES * 4;
 		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, 0, fr + TL_MAX_FRAMES * 4,
 		                    TL_MAX_FRAMES * 4);
@@ -699,8 +700,15 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	tl_buf_printf(b, ", \"stack_cut\": ");
 	tl_buf_json_str(b, s->state == TL_ST_EXITED ? NULL : tl_stack_cut_words(s->stack.cut));
 	if (s->number && !(s->flags & TL_F_MAIN)) {
-		tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, \"stack\": ",
-		              (unsigned long long)s->creator);
+		/* an untracked creator (a SIGEV_THREAD timer's thread): null, and its tid */
+		if (s->creator)
+			tl_buf_printf(b, ", \"created_by\": {\"thread\": %llu, ",
+			              (unsigned long long)s->creator);
+		else
+			tl_buf_printf(b, ", \"created_by\": {\"thread\": null, ");
+		if (s->creator_tid > 0)
+			tl_buf_printf(b, "\"tid\": %d, ", (int)s->creator_tid);
+		tl_buf_put(b, "\"stack\": ", 9);
 		int headline;
 		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, 0, fr, &headline);
 		tl_buf_printf(b, ", \"headline\": %d, \"stack_cut\": ", headline);

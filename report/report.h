@@ -195,6 +195,9 @@ bool tl_rust_thread_function(const char *function, char *buf, size_t len);
 /* Index of the creation-stack frame the "created by" headline names: the first past the
  * runtime that starts threads (libc, libstdc++, std::thread inlined, Rust's std). */
 int tl_creator_headline(const struct tl_frame *f, int n);
+/* " in thread N" of a creation line; " in tid T (untracked)" for a creator threadleak did not
+ * track (a SIGEV_THREAD timer's thread), " in an untracked thread" without its tid */
+void tl_creator_words(struct tl_buf *b, uint64_t creator, long long creator_tid);
 
 /* ---- the text renderer (text.c) ---- */
 struct tl_text_thread {
@@ -225,9 +228,10 @@ struct tl_text_group {
 	int nstack;
 	const char *stack_note;
 	const char
-	    *stack_cut; /* why the stack stops early ("stack cut at max_frames=32"), or NULL */
-	bool created;   /* a creation record: creator, create[], headline */
-	uint64_t creator;
+	    *stack_cut;   /* why the stack stops early ("stack cut at max_frames=32"), or NULL */
+	bool created;     /* a creation record: creator, create[], headline */
+	uint64_t creator; /* 0: a thread threadleak did not track (creator_tid, if known) */
+	long long creator_tid; /* 0: unknown */
 	const struct tl_frame *create;
 	int ncreate;
 	int headline;           /* index in create[] */

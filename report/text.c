@@ -324,6 +324,16 @@ static void frames_text(struct tl_buf *b, const struct tl_text_style *st, const 
 	}
 }
 
+void tl_creator_words(struct tl_buf *b, uint64_t creator, long long creator_tid)
+{
+	if (creator)
+		tl_buf_printf(b, " in thread %llu", (unsigned long long)creator);
+	else if (creator_tid > 0)
+		tl_buf_printf(b, " in tid %lld (untracked)", creator_tid);
+	else
+		tl_buf_printf(b, " in an untracked thread");
+}
+
 static void created_by(struct tl_buf *b, const struct tl_text_style *st,
                        const struct tl_text_group *g)
 {
@@ -341,7 +351,7 @@ static void created_by(struct tl_buf *b, const struct tl_text_style *st,
 	} else {
 		tl_buf_put(b, "  created", 9);
 	}
-	tl_buf_printf(b, " in thread %llu", (unsigned long long)g->creator);
+	tl_creator_words(b, g->creator, g->creator_tid);
 	if (g->start_routine) {
 		tl_buf_put(b, ", start routine ", 16);
 		str(b, g->start_routine);

@@ -59,6 +59,7 @@ static char *group_key(json_object *leak)
 	if (cb) {
 		g.created = true;
 		g.creator = (uint64_t)jint(cb, "thread", 0);
+		g.creator_tid = jint(cb, "tid", 0);
 		g.headline = (int)jint(cb, "headline", -1);
 		g.start_routine = jstr(leak, "start_routine");
 	}

@@ -239,7 +239,7 @@ static void group_html(struct tl_buf *b, const struct group *g, bool show_pid,
 		put(b, "<div class=\"created\">created by ");
 		if (tg.ncreate > 0)
 			frame_text(b, &tg.create[h], o->cwd);
-		tl_buf_printf(b, " in thread %llu", (unsigned long long)tg.creator);
+		tl_creator_words(b, tg.creator, tg.creator_tid);
 		if (tg.start_routine) {
 			put(b, ", start routine ");
 			esc(b, tg.start_routine);

@@ -100,6 +100,7 @@ void text_group_of(const struct group *g, bool show_pid, struct tl_text_group *t
 	if (cb) {
 		tg->created = true;
 		tg->creator = (uint64_t)jint(cb, "thread", 0);
+		tg->creator_tid = jint(cb, "tid", 0);
 		/* reports of older versions have no headline: the same heuristic picks it */
 		tg->headline = (int)jint(cb, "headline", -1);
 		tg->create_cut = jstr(cb, "stack_cut");

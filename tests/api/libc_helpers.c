@@ -9,13 +9,16 @@
  * Each mode waits for its request to complete, prints "done MODE" and returns 0 at once, so
  * that glibc's thread is still there at the exit check. Several modes may be given.
  * "timer-stuck": the timer's notification function blocks forever (a real leak in a thread
- * nobody saw created); then "aio" or another mode must not hide it. */
+ * nobody saw created); then "aio" or another mode must not hide it. "timer-spawn": the
+ * notification function starts a thread that blocks forever (created by a thread threadleak
+ * did not track). */
 #define _GNU_SOURCE
 #include <aio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -49,12 +52,28 @@ static void timer_fired_stuck(union sigval v)
 	sem_wait(&never); /* blocks forever: glibc's notification thread leaks */
 }
 
+static void *spawned_waiter(void *arg)
+{
+	sem_wait(&never);
+	return arg;
+}
+
+static void timer_fired_spawn(union sigval v)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, spawned_waiter, NULL);
+	notify_tid = gettid();
+	sem_post(&fired);
+}
+
 static int do_timer(int stuck)
 {
 	struct sigevent sev;
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD;
-	sev.sigev_notify_function = stuck ? timer_fired_stuck : timer_fired;
+	sev.sigev_notify_function = stuck == 1   ? timer_fired_stuck
+	                            : stuck == 2 ? timer_fired_spawn
+	                                         : timer_fired;
 	timer_t t;
 	if (timer_create(CLOCK_MONOTONIC, &sev, &t) != 0) {
 		perror("timer_create");
@@ -69,7 +88,7 @@ static int do_timer(int stuck)
 		;
 	/* glibc's notification thread returns from timer_fired and goes: wait until it has, so
 	 * that the exit check sees only the helper, however slow the machine */
-	for (int i = 0; !stuck && i < 10000 && task_alive(notify_tid); i++)
+	for (int i = 0; stuck != 1 && i < 10000 && task_alive(notify_tid); i++)
 		usleep(1000);
 	return 0;
 }
@@ -165,6 +184,7 @@ int main(int argc, char **argv)
 		const char *m = argv[i];
 		int r = strcmp(m, "timer") == 0         ? do_timer(0)
 		        : strcmp(m, "timer-stuck") == 0 ? do_timer(1)
+		        : strcmp(m, "timer-spawn") == 0 ? do_timer(2)
 		        : strcmp(m, "mq") == 0          ? do_mq()
 		        : strcmp(m, "aio") == 0         ? do_aio()
 		        : strcmp(m, "gai") == 0         ? do_gai()

@@ -21,4 +21,15 @@ for then, rule in (("aio", "start:handle_fildes_io"), ("mq", "start:mq_notify_he
           f"timer-stuck then {then}: the stuck notification thread is hidden: status {r.rc}, leaked "
           f"{rep['leaked']}, used {used(rep)} (tl_adopt_new_tasks() adopts every task nobody saw created, "
           "not only those the call started: registry.c must adopt only tasks absent before the call)", rep)
+# a thread created by such a thread: its creator named by tid, "thread 0" it was (there is none)
+r = run([prog, "timer-spawn"])
+leaks = [l for l in r.report["leaks"] if l["start_routine"] == "spawned_waiter"]
+check(r.rc == 23 and len(leaks) == 1, f"timer-spawn: status {r.rc}", r.report)
+cb = leaks[0]["created_by"]
+check(cb["thread"] is None and isinstance(cb.get("tid"), int) and cb["tid"] > 0 and
+      cb["tid"] != r.report["pid"] and functions(cb["stack"])[:1] == ["timer_fired_spawn"],
+      "timer-spawn: created by the notification thread, by tid", cb)
+t = run([prog, "timer-spawn"], json_format=False)
+check(b"created by timer_fired_spawn at " in t.stderr and b"libc_helpers.c:" in t.stderr and
+      b" (untracked), start routine spawned_waiter:" in t.stderr, "timer-spawn: text", t.stderr)
 ok()
