@@ -845,6 +845,22 @@ static bool is_sigreturn(uintptr_t pc)
 	return false;
 }
 
+/* The signal trampolines among the pcs of a stack taken by stepping (a creation stack: a thread
+ * created in a signal handler), and the frames they interrupted, whose pcs are exact (not
+ * return addresses), as walk() marks them in the stacks it unwinds. */
+uint64_t tl_sigframes_of(const uintptr_t *pcs, int n, uint64_t *exact)
+{
+	uint64_t sig = 0;
+	*exact = 0;
+	for (int i = 0; i < n && i < 64; i++)
+		if (is_sigreturn(pcs[i])) {
+			sig |= 1ull << i;
+			if (i + 1 < 64)
+				*exact |= 1ull << (i + 1);
+		}
+	return sig;
+}
+
 const char *tl_stack_cut_words(int cut)
 {
 	static char max_words[64];

@@ -381,8 +381,9 @@ static void text_block(struct tl_report *r, struct tl_seen *s, struct tl_frame *
 		g->creator = s->creator;
 		g->creator_tid = s->creator_tid;
 		g->create = fr + TL_MAX_FRAMES * 4;
-		g->ncreate = expand(r, s->create_pcs, s->ncreate, 0, 0, fr + TL_MAX_FRAMES * 4,
-		                    TL_MAX_FRAMES * 4);
+		uint64_t cexact, csig = tl_sigframes_of(s->create_pcs, s->ncreate, &cexact);
+		g->ncreate = expand(r, s->create_pcs, s->ncreate, cexact, csig,
+		                    fr + TL_MAX_FRAMES * 4, TL_MAX_FRAMES * 4);
 		g->headline = tl_creator_headline(g->create, g->ncreate);
 		g->create_cut = s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL;
 		g->start_routine = tl_start_name(r, s);
@@ -710,7 +711,8 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 			tl_buf_printf(b, "\"tid\": %d, ", (int)s->creator_tid);
 		tl_buf_put(b, "\"stack\": ", 9);
 		int headline;
-		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, 0, 0, fr, &headline);
+		uint64_t cexact, csig = tl_sigframes_of(s->create_pcs, s->ncreate, &cexact);
+		json_stack(b, r, &cache[1], s->create_pcs, s->ncreate, cexact, csig, fr, &headline);
 		tl_buf_printf(b, ", \"headline\": %d, \"stack_cut\": ", headline);
 		tl_buf_json_str(b, s->create_cut ? tl_stack_cut_words(TL_CUT_MAX_FRAMES) : NULL);
 		tl_buf_put(b, "}", 1);

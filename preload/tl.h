@@ -412,7 +412,8 @@ enum tl_stack_cut {
 	TL_CUT_MAX_FRAMES, /* more frames than the option max_frames */
 	TL_CUT_NO_MODULE,  /* a frame in unmapped code: nothing past it is known */
 };
-const char *tl_stack_cut_words(int cut); /* NULL for TL_CUT_NONE */
+const char *tl_stack_cut_words(int cut);
+uint64_t tl_sigframes_of(const uintptr_t *pcs, int n, uint64_t *exact); /* NULL for TL_CUT_NONE */
 
 /* A thread's stack in a check. pcs is tl_intern_mem'd: threads with the same stack share one
  * copy (10,000 blocked threads were 5 MB of pages first touched at the check, 528 bytes each:

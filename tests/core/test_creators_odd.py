@@ -36,4 +36,10 @@ for start in ("worker_sig", "worker_alt"):
               f"{start} created by {fs[:3]}, expected on_signal", st)
         check("raise_twice" in fs and "main" in fs,
               f"{start}'s creation stack does not reach raise_twice and main through the signal frame", fs)
+        # the trampoline named as in a current stack ("??" it was, libc's __restore_rt)
+        check(sum(f.get("signal_frame") is True for f in st) == 1 and
+              st[1].get("signal_frame") is True, f"{start}: the signal frame not marked", st)
+t = run([exe("creators_odd")], json_format=False)
+check(t.stderr.count(b"<signal handler called>") >= 4, "the text's creation stacks: no "
+      "<signal handler called>", t.stderr)
 ok()
