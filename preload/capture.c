@@ -524,9 +524,14 @@ int tl_backtrace_here(uintptr_t *pcs, int max, int skip, bool *cut)
 	int i = 0;
 	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
 		i++;
+	/* ours further out too (the frame that calls main, exit.c): reports leave them out, and
+	 * max_frames counts what they show (it kept one frame fewer and said the stack was cut) */
 	int k = 0;
 	for (; i < n && k < max; i++)
-		pcs[k++] = (uintptr_t)buf[i];
+		if (!tl_pc_is_own((uintptr_t)buf[i]))
+			pcs[k++] = (uintptr_t)buf[i];
+	while (i < n && tl_pc_is_own((uintptr_t)buf[i]))
+		i++;
 	*cut = i < n;
 	if (outermost != 0)
 		memo_keep(m, &uc, outermost, max, pcs, k, *cut);

@@ -38,4 +38,14 @@ for frames in (32, 8):
         text = t.stdout.decode(errors="replace")
         check(t.rc == 0 and text.count(f"    ({cut})\n") == 2,
               f"[{frames}] threadleak report: ({cut}) after each stack", text, t.stderr)
+# max_frames exactly the length of a whole creation stack keeps it whole, uncut; one fewer cuts
+# it. It kept one frame fewer than asked and said "cut" (our frame that calls main counted)
+r = run([prog])
+whole = len(by_start(r.report["leaks"])["shallow"]["created_by"]["stack"])
+for frames, cut in ((whole, None), (whole - 1, f"stack cut at max_frames={whole - 1}")):
+    r = run([prog], options=f"max_frames={frames}")
+    cb = by_start(r.report["leaks"])["shallow"]["created_by"]
+    check(len(cb["stack"]) == frames and cb.get("stack_cut") == cut,
+          f"max_frames={frames}: the shallow creation stack has {len(cb['stack'])} frames, cut "
+          f"{cb.get('stack_cut')!r}", cb)
 ok()
