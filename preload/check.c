@@ -597,28 +597,63 @@ static void classify(struct tl_seen *s, bool no_proc)
 	}
 }
 
+/* A thread that waits for a holder of this process, and that holder: by number, or by tid for
+ * a thread threadleak did not track (a SIGEV_THREAD timer's), found among the few untracked
+ * ones. NULL when it waits for none. */
+static struct tl_seen *holder_of(struct tl_report *r, const struct tl_seen *s,
+                                 const size_t *untracked, size_t nuntracked)
+{
+	if (s->state != TL_ST_BLOCKED && s->state != TL_ST_UNTRACKED)
+		return NULL;
+	if (s->held_by != 0)
+		return find_number(r->v, r->n, s->held_by);
+	if (s->held_by_tid <= 0 || s->held_by_pid != 0)
+		return NULL;
+	for (size_t k = 0; k < nuntracked; k++)
+		if (r->v[untracked[k]].tid == s->held_by_tid)
+			return &r->v[untracked[k]];
+	return NULL;
+}
+
+/* Which thread of a cycle starts its line: the smallest number, untracked ones after all */
+static uint64_t cycle_key(const struct tl_seen *s)
+{
+	return s->number ? s->number : ((uint64_t)1 << 62) + (uint64_t)s->tid;
+}
+
+static size_t put_thread_name(char *p, size_t room, const struct tl_seen *s)
+{
+	return s->number ? (size_t)snprintf(p, room, "thread %llu", (unsigned long long)s->number)
+	                 : (size_t)snprintf(p, room, "tid %d (untracked)", (int)s->tid);
+}
+
 /* "deadlock: thread 2 waits for mutex lock_b held by thread 3, which waits for mutex lock_a
- * held by thread 2" */
+ * held by thread 2"; a thread threadleak did not track takes part by its tid */
 static void find_deadlock(struct tl_report *r)
 {
+	size_t nuntracked = 0;
+	for (size_t i = 0; i < r->n; i++)
+		nuntracked += r->v[i].state == TL_ST_UNTRACKED;
+	size_t *untracked = nuntracked ? malloc(nuntracked * sizeof(*untracked)) : NULL;
+	nuntracked = 0;
+	for (size_t i = 0; untracked && i < r->n; i++)
+		if (r->v[i].state == TL_ST_UNTRACKED)
+			untracked[nuntracked++] = i;
 	for (size_t i = 0; i < r->n; i++) {
 		size_t cur = i;
 		size_t path[DEADLOCK_MAX_CYCLE];
 		int len = 0;
 		while (len < DEADLOCK_MAX_CYCLE) {
-			struct tl_seen *s = &r->v[cur];
-			if (s->held_by == 0 || s->state != TL_ST_BLOCKED)
-				break;
-			path[len++] = cur;
-			struct tl_seen *h = find_number(r->v, r->n, s->held_by);
+			struct tl_seen *h = holder_of(r, &r->v[cur], untracked, nuntracked);
 			if (h == NULL)
 				break;
+			path[len++] = cur;
 			size_t next = (size_t)(h - r->v);
 			if (next == i) {
-				/* report each cycle once: from its smallest thread number */
+				/* report each cycle once: from its smallest thread */
 				bool smallest = true;
 				for (int k = 0; k < len; k++)
-					if (r->v[path[k]].number < r->v[i].number)
+					if (cycle_key(&r->v[path[k]]) < cycle_key(&r->v[i]))
 						smallest = false;
 				if (!smallest)
 					break;
@@ -631,27 +666,31 @@ static void find_deadlock(struct tl_report *r)
 				                     "%sdeadlock: ", used ? "\n" : "");
 				for (int k = 0; k < len && used < sizeof(r->deadlock); k++) {
 					struct tl_seen *p = &r->v[path[k]];
+					size_t next_k = k + 1 < len ? path[k + 1] : i;
 					if (k == 0)
-						used += (size_t)snprintf(
-						    r->deadlock + used, sizeof(r->deadlock) - used,
-						    "thread %llu waits for",
-						    (unsigned long long)p->number);
-					else
+						used +=
+						    put_thread_name(r->deadlock + used,
+						                    sizeof(r->deadlock) - used, p);
+					else if (used < sizeof(r->deadlock))
 						used += (size_t)snprintf(r->deadlock + used,
 						                         sizeof(r->deadlock) - used,
-						                         ", which waits for");
+						                         ", which");
 					if (used < sizeof(r->deadlock))
 						used += (size_t)snprintf(
 						    r->deadlock + used, sizeof(r->deadlock) - used,
-						    " %s held by thread %llu",
-						    p->object ? p->object : "an object",
-						    (unsigned long long)p->held_by);
+						    " waits for %s held by ",
+						    p->object ? p->object : "an object");
+					if (used < sizeof(r->deadlock))
+						used += put_thread_name(r->deadlock + used,
+						                        sizeof(r->deadlock) - used,
+						                        &r->v[next_k]);
 				}
 				break;
 			}
 			cur = next;
 		}
 	}
+	free(untracked);
 }
 
 static bool same_stacks(const struct tl_seen *a, const struct tl_seen *b)

@@ -190,6 +190,35 @@ static void duration(struct tl_buf *b, int64_t ms)
 		              (long long)(ms % 60000) / 1000);
 }
 
+/* Who holds the object a thread waits on: a blocked thread's, an untracked one's alike */
+static void holder_words(struct tl_buf *b, const struct tl_text_thread *t)
+{
+	if (t->held_by && t->held_by_readers > 1) { /* an rwlock held for reading */
+		tl_buf_printf(b, " held for reading by thread %llu (tid %ld)",
+		              (unsigned long long)t->held_by, t->held_by_tid);
+		long rest = t->held_by_readers - 1 - t->n_other_readers;
+		for (int i = 0; i < t->n_other_readers; i++)
+			tl_buf_printf(b, "%s thread %llu (tid %ld)",
+			              i + 1 == t->n_other_readers && rest <= 0 ? " and" : ",",
+			              (unsigned long long)t->other_readers[i],
+			              t->other_reader_tids[i]);
+		if (rest > 0)
+			tl_buf_printf(b, " and %ld more", rest);
+	} else if (t->held_by)
+		tl_buf_printf(b, " held by thread %llu (tid %ld)", (unsigned long long)t->held_by,
+		              t->held_by_tid);
+	else if (t->held_by_tid)
+		tl_buf_printf(b, " held by tid %ld", t->held_by_tid);
+	if (!t->held_by && t->held_by_tid && t->held_by_pid > 0) {
+		tl_buf_printf(b, " of process %ld", t->held_by_pid);
+		if (t->held_by_process) {
+			tl_buf_put(b, " (", 2);
+			str(b, t->held_by_process);
+			tl_buf_put(b, ")", 1);
+		}
+	}
+}
+
 static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 {
 	const char *state = t->state ? t->state : "?";
@@ -201,31 +230,7 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 			tl_buf_put(b, " on ", 4);
 			str(b, t->object);
 		}
-		if (t->held_by && t->held_by_readers > 1) { /* an rwlock held for reading */
-			tl_buf_printf(b, " held for reading by thread %llu (tid %ld)",
-			              (unsigned long long)t->held_by, t->held_by_tid);
-			long rest = t->held_by_readers - 1 - t->n_other_readers;
-			for (int i = 0; i < t->n_other_readers; i++)
-				tl_buf_printf(b, "%s thread %llu (tid %ld)",
-				              i + 1 == t->n_other_readers && rest <= 0 ? " and"
-				                                                       : ",",
-				              (unsigned long long)t->other_readers[i],
-				              t->other_reader_tids[i]);
-			if (rest > 0)
-				tl_buf_printf(b, " and %ld more", rest);
-		} else if (t->held_by)
-			tl_buf_printf(b, " held by thread %llu (tid %ld)",
-			              (unsigned long long)t->held_by, t->held_by_tid);
-		else if (t->held_by_tid)
-			tl_buf_printf(b, " held by tid %ld", t->held_by_tid);
-		if (!t->held_by && t->held_by_tid && t->held_by_pid > 0) {
-			tl_buf_printf(b, " of process %ld", t->held_by_pid);
-			if (t->held_by_process) {
-				tl_buf_put(b, " (", 2);
-				str(b, t->held_by_process);
-				tl_buf_put(b, ")", 1);
-			}
-		}
+		holder_words(b, t);
 	} else if (strcmp(state, "running") == 0) {
 		tl_buf_put(b, " running", 8);
 	} else if (strcmp(state, "exited") == 0) {
@@ -240,6 +245,7 @@ static void state_words(struct tl_buf *b, const struct tl_text_thread *t)
 			tl_buf_put(b, " on ", 4);
 			str(b, t->object);
 		}
+		holder_words(b, t);
 	} else {
 		tl_buf_put(b, " ", 1);
 		str(b, state);

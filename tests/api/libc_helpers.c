@@ -11,7 +11,8 @@
  * "timer-stuck": the timer's notification function blocks forever (a real leak in a thread
  * nobody saw created); then "aio" or another mode must not hide it. "timer-spawn": the
  * notification function starts a thread that blocks forever (created by a thread threadleak
- * did not track). */
+ * did not track). "timer-deadlock": the notification function and a worker of main's lock two
+ * mutexes in opposite orders (a deadlock through a thread threadleak did not see created). */
 #define _GNU_SOURCE
 #include <aio.h>
 #include <errno.h>
@@ -66,6 +67,26 @@ static void timer_fired_spawn(union sigval v)
 	sem_post(&fired);
 }
 
+static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER, lock_b = PTHREAD_MUTEX_INITIALIZER;
+static sem_t a_taken, b_taken;
+
+static void *a_then_b(void *arg)
+{
+	pthread_mutex_lock(&lock_a);
+	sem_post(&a_taken);
+	sem_wait(&b_taken);
+	pthread_mutex_lock(&lock_b); /* held by the notification thread */
+	return arg;
+}
+
+static void timer_fired_deadlock(union sigval v)
+{
+	pthread_mutex_lock(&lock_b);
+	sem_post(&b_taken);
+	sem_post(&fired);
+	pthread_mutex_lock(&lock_a); /* held by a_then_b */
+}
+
 static int do_timer(int stuck)
 {
 	struct sigevent sev;
@@ -73,7 +94,15 @@ static int do_timer(int stuck)
 	sev.sigev_notify = SIGEV_THREAD;
 	sev.sigev_notify_function = stuck == 1   ? timer_fired_stuck
 	                            : stuck == 2 ? timer_fired_spawn
+	                            : stuck == 3 ? timer_fired_deadlock
 	                                         : timer_fired;
+	if (stuck == 3) {
+		pthread_t th;
+		sem_init(&a_taken, 0, 0);
+		sem_init(&b_taken, 0, 0);
+		pthread_create(&th, NULL, a_then_b, NULL);
+		sem_wait(&a_taken);
+	}
 	timer_t t;
 	if (timer_create(CLOCK_MONOTONIC, &sev, &t) != 0) {
 		perror("timer_create");
@@ -88,7 +117,9 @@ static int do_timer(int stuck)
 		;
 	/* glibc's notification thread returns from timer_fired and goes: wait until it has, so
 	 * that the exit check sees only the helper, however slow the machine */
-	for (int i = 0; stuck != 1 && i < 10000 && task_alive(notify_tid); i++)
+	if (stuck == 3)
+		usleep(50000); /* both in their second lock */
+	for (int i = 0; stuck != 1 && stuck != 3 && i < 10000 && task_alive(notify_tid); i++)
 		usleep(1000);
 	return 0;
 }
@@ -182,12 +213,13 @@ int main(int argc, char **argv)
 	sem_init(&never, 0, 0);
 	for (int i = 1; i < argc; i++) {
 		const char *m = argv[i];
-		int r = strcmp(m, "timer") == 0         ? do_timer(0)
-		        : strcmp(m, "timer-stuck") == 0 ? do_timer(1)
-		        : strcmp(m, "timer-spawn") == 0 ? do_timer(2)
-		        : strcmp(m, "mq") == 0          ? do_mq()
-		        : strcmp(m, "aio") == 0         ? do_aio()
-		        : strcmp(m, "gai") == 0         ? do_gai()
+		int r = strcmp(m, "timer") == 0            ? do_timer(0)
+		        : strcmp(m, "timer-stuck") == 0    ? do_timer(1)
+		        : strcmp(m, "timer-spawn") == 0    ? do_timer(2)
+		        : strcmp(m, "timer-deadlock") == 0 ? do_timer(3)
+		        : strcmp(m, "mq") == 0             ? do_mq()
+		        : strcmp(m, "aio") == 0            ? do_aio()
+		        : strcmp(m, "gai") == 0            ? do_gai()
 		                                : (fprintf(stderr, "unknown mode %s\n", m), 2);
 		if (r != 0)
 			return r;

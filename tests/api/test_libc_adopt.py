@@ -32,4 +32,15 @@ check(cb["thread"] is None and isinstance(cb.get("tid"), int) and cb["tid"] > 0 
 t = run([prog, "timer-spawn"], json_format=False)
 check(b"created by timer_fired_spawn at " in t.stderr and b"libc_helpers.c:" in t.stderr and
       b" (untracked), start routine spawned_waiter:" in t.stderr, "timer-spawn: text", t.stderr)
+# a deadlock between a worker and the notification thread: the cycle found through the untracked
+# thread (by tid), and its line says who holds its mutex (the JSON had it, the text did not)
+r = run([prog, "timer-deadlock"])
+dl = r.report.get("deadlock") or ""
+check(r.rc == 23 and "(untracked)" in dl and dl.count("held by") == 2 and "lock_b" in dl and
+      "lock_a" in dl, f"timer-deadlock: status {r.rc}, deadlock {dl!r}", r.report)
+t = run([prog, "timer-deadlock"], json_format=False)
+line = next((l for l in t.stderr.decode(errors="replace").splitlines() if "never seen created" in l),
+            "")
+check("lock_a" in line and " held by thread 2 (tid " in line, f"timer-deadlock: text {line!r}",
+      t.stderr)
 ok()
