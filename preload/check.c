@@ -951,11 +951,34 @@ static bool wait_out_grace(struct check *c)
 	return ok;
 }
 
+/* /proc is there, but no descriptor is left to open it with (a program that lowered its
+ * RLIMIT_NOFILE, or filled its table): say that, not that /proc is missing. */
+static bool proc_out_of_fds(void)
+{
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
+static unsigned long long nofile_limit(void)
+{
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (unsigned long long)rl.rlim_cur : 0;
+}
+
 /* 2. What each thread is doing: its wrapper's record, checked against the kernel's view. */
 static void classify_threads(struct check *c)
 {
 	struct gather *g = &c->g;
-	if (g->no_proc)
+	if (g->no_proc && proc_out_of_fds())
+		tl_warn("/proc cannot be opened: the process has no descriptor left "
+		        "(RLIMIT_NOFILE %llu): reporting what threadleak saw itself (no untracked "
+		        "threads, no kernel view, stacks only of threads blocked in wrapped calls)",
+		        (unsigned long long)nofile_limit());
+	else if (g->no_proc)
 		tl_warn("/proc is not available: reporting what threadleak saw itself (no "
 		        "untracked threads, no kernel view, stacks only of threads blocked in "
 		        "wrapped calls)");

@@ -16,7 +16,7 @@
  *            closeall (close every descriptor),
  *            closeall_reopen:PATH (close all, then open PATH for appending until the
  *            table is full: the program's own file now has every number, the old high
- *            ones included)
+ *            ones included), nofile3 (RLIMIT_NOFILE soft and hard 3: nothing can be opened)
  *   -C MODE  the same, or freopen (stderr reopened on /dev/null), fclose (fclose(stderr)), at
  *            the start of main, before any thread: what stderr was is then read lazily (by
  *            the wrappers of the calls that change fd 2), not at start; or readonly:PATH
@@ -33,6 +33,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -232,6 +233,9 @@ static void close_fds(const char *mode)
 	} else if (strncmp(mode, "readonly:", 9) == 0) {
 		if (open(mode + 9, O_RDONLY) < 0)
 			_exit(68);
+	} else if (strcmp(mode, "nofile3") == 0) {
+		struct rlimit rl = {3, 3}; /* no descriptor can be opened again */
+		setrlimit(RLIMIT_NOFILE, &rl);
 	} else if (strncmp(mode, "closeall", 8) == 0) {
 		long max = sysconf(_SC_OPEN_MAX);
 		for (long fd = 0; fd < max; fd++)
