@@ -663,7 +663,7 @@ static void json_thread(struct tl_buf *b, struct tl_report *r, struct tl_seen *s
 	if (s->held_by) {
 		tl_buf_printf(b, ", \"held_by\": {\"thread\": %llu, \"tid\": %d",
 		              (unsigned long long)s->held_by, (int)s->held_by_tid);
-		if (s->held_by_readers > 1) { /* for reading, with others: how many in all */
+		if (s->held_by_readers > 0) { /* for reading (alone too): how many in all */
 			tl_buf_printf(b, ", \"readers\": %d, \"other_readers\": [",
 			              s->held_by_readers);
 			for (int i = 0; i < s->held_by_readers - 1 && i < TL_READERS_NAMED; i++)

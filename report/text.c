@@ -193,7 +193,7 @@ static void duration(struct tl_buf *b, int64_t ms)
 /* Who holds the object a thread waits on: a blocked thread's, an untracked one's alike */
 static void holder_words(struct tl_buf *b, const struct tl_text_thread *t)
 {
-	if (t->held_by && t->held_by_readers > 1) { /* an rwlock held for reading */
+	if (t->held_by && t->held_by_readers > 0) { /* an rwlock held for reading */
 		tl_buf_printf(b, " held for reading by thread %llu (tid %ld)",
 		              (unsigned long long)t->held_by, t->held_by_tid);
 		long rest = t->held_by_readers - 1 - t->n_other_readers;

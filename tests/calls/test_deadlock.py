@@ -110,6 +110,12 @@ check(rep["leaked"] == 2 and set(leaks) == {"reads_then_b", "b_then_writes"}, "r
 rd, wr = leaks["reads_then_b"], leaks["b_then_writes"]
 expect(rd, "pthread_mutex_lock", lock_b, held_by=wr, duration=False, context=rep)
 expect(wr, "pthread_rwlock_wrlock", rw, held_by=rd, context=rep)
+# one reader holds it: said so (the same words as a writer's "held by" it was)
+check(wr["held_by"].get("readers") == 1 and wr["held_by"].get("other_readers") == [],
+      "rwread: the writer's held_by has readers 1", wr)
+t = run([prog, "rwread"], json_format=False, timeout=60)
+check(re.search(rb"blocked in pthread_rwlock_wrlock .* held for reading by thread 2 \(tid \d+\)\n",
+                t.stderr) is not None, "rwread: text 'held for reading by'", t.stderr)
 check(isinstance(rep["deadlock"], str) and re.fullmatch(rw_cycle, rep["deadlock"]) is not None,
       f"rwread: deadlock {rep['deadlock']!r} does not match {rw_cycle!r}", rep)
 
