@@ -25,6 +25,41 @@ static bool passing(const char *err)
 	       (strstr(err, "Too many open files") || strstr(err, "Cannot allocate memory"));
 }
 static pthread_once_t dw_once = PTHREAD_ONCE_INIT, demangle_once = PTHREAD_ONCE_INIT;
+
+/* This thread is loading a library of ours (inside dlopen, under pthread_once): a signal
+ * handler that interrupted the load and checks (dump_on_signal's report of a SIGTERM, a
+ * program's handler calling exit() during the first pthread_create) must not wait for the
+ * pthread_once it is itself running: it waited forever, and so did threadleak run. It goes on
+ * without that library, as when it is missing. */
+static __thread int loading_here;
+
+static void load_guarded(void (*load)(void))
+{
+	loading_here++;
+	load();
+	loading_here--;
+}
+
+bool tl_deps_loading_here(void)
+{
+	return loading_here > 0;
+}
+
+static void load_unwind(void);
+static void load_dw(void);
+static void load_demangle(void);
+static void load_unwind_guarded(void)
+{
+	load_guarded(load_unwind);
+}
+static void load_dw_guarded(void)
+{
+	load_guarded(load_dw);
+}
+static void load_demangle_guarded(void)
+{
+	load_guarded(load_demangle);
+}
 static char *(*demangle_fn)(const char *, int);
 
 static void *open_first(const char *const *names)
@@ -125,11 +160,14 @@ static void load_dw(void)
 bool tl_deps_unwind(void)
 {
 	static struct tl_once once = TL_ONCE_INIT; /* asked by every pthread_create */
-	tl_once(&once, load_unwind);
-	if (TL_UNLIKELY(unwind_again)) {
+	if (TL_UNLIKELY(!atomic_load_explicit(&once.done, memory_order_acquire)) &&
+	    loading_here > 0)
+		return false;
+	tl_once(&once, load_unwind_guarded);
+	if (TL_UNLIKELY(unwind_again) && loading_here == 0) {
 		pthread_mutex_lock(&again_lock);
 		if (unwind_again && !unwind_ok)
-			load_unwind();
+			load_guarded(load_unwind);
 		pthread_mutex_unlock(&again_lock);
 	}
 	return unwind_ok;
@@ -137,11 +175,13 @@ bool tl_deps_unwind(void)
 
 bool tl_deps_dw(void)
 {
-	TL_REAL(pthread_once)(&dw_once, load_dw);
+	if (loading_here > 0)
+		return dw_ok;
+	TL_REAL(pthread_once)(&dw_once, load_dw_guarded);
 	if (TL_UNLIKELY(dw_again)) {
 		pthread_mutex_lock(&again_lock);
 		if (dw_again && !dw_ok)
-			load_dw();
+			load_guarded(load_dw);
 		pthread_mutex_unlock(&again_lock);
 	}
 	return dw_ok;
@@ -184,6 +224,8 @@ void tl_deps_warn_demangle_missing(void)
 
 char *tl_deps_cplus_demangle(const char *name, int options)
 {
-	TL_REAL(pthread_once)(&demangle_once, load_demangle);
+	if (loading_here > 0)
+		return NULL;
+	TL_REAL(pthread_once)(&demangle_once, load_demangle_guarded);
 	return demangle_fn ? demangle_fn(name, options) : NULL;
 }

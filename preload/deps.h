@@ -92,6 +92,9 @@ extern struct tl_deps tl_deps;
 /* Load once; false when the library is not installed (stacks or symbols are then missing,
  * and the report says so). */
 bool tl_deps_unwind(void);
+/* This thread is inside the load of one of them (a signal handler interrupted it):
+ * docs/internals.md */
+bool tl_deps_loading_here(void);
 bool tl_deps_dw(void);
 /* libiberty's cplus_demangle, from libthreadleak-demangle.so beside our own file: NULL (the
  * name stays mangled) when that module cannot be loaded. */

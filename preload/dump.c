@@ -18,6 +18,7 @@
  * believes is installed (SIG_DFL at first); a handler the program installs is called by ours,
  * with its own mask and flags; SIG_IGN, or any action on dump_signal, hands the signal back. */
 #include "tl.h"
+#include "deps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -355,6 +356,12 @@ static bool program_lock_wait(const void *context)
 /* Make the report where it can be made: here, on a thread that can check, or the reduced one. */
 static void make_report(int sig, siginfo_t *si, void *uc, const struct target *to)
 {
+	/* interrupted inside dlopen of a library of ours (the first pthread_create loads
+	 * libunwind): the loader's lists are half made, and its pthread_once is ours to finish */
+	if (tl_deps_loading_here()) {
+		deliver(to, tl_reduced_hang_text(report_json(to), uc));
+		return;
+	}
 	/* Not while another thread's exit check runs (its grace period): this thread would wait
 	 * for it in tl_check, and the process ends before the report is made (dump waited for
 	 * nothing; the exit check also left the waiting thread out, before tl_check recorded

@@ -21,6 +21,7 @@
  * runs again there, waiting only for the threads that changed. To change the exit status the
  * way LeakSanitizer does, we flush stdio ourselves and _exit(). */
 #include "tl.h"
+#include "deps.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -1097,7 +1098,7 @@ static bool abandon_own_check(void)
  * interrupted this thread asleep (interrupted_asleep). */
 static bool handler_can_check(void)
 {
-	return !tl_in_signal_handler() || interrupted_asleep();
+	return !tl_deps_loading_here() && (!tl_in_signal_handler() || interrupted_asleep());
 }
 
 TL_START_CODE static int main_returned(int argc, char **argv, char **envp)
