@@ -246,6 +246,11 @@ static const int forwarded_std[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,   SIGUSR
                                     SIGIO,   SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGPWR};
 static struct sigaction saved[NSIG];
 static bool installed[NSIG];
+/* A signal that ends the command (SIGTERM, SIGINT, SIGHUP, SIGQUIT), forwarded to it: its
+ * descendants left behind get it too (reap_orphans), as they would from `timeout`, which
+ * signals its whole process group. A cancelled `threadleak run -- make check` left the tests
+ * running. */
+static volatile sig_atomic_t ended_by;
 
 static void forward(int sig, siginfo_t *si, void *uc)
 {
@@ -254,8 +259,11 @@ static void forward(int sig, siginfo_t *si, void *uc)
 	 * (SI_KERNEL) already reaches the child, which is in our process group; a SIGPIPE or
 	 * SIGXFSZ of our own write (sent with our own pid) makes the write fail instead. */
 	int saved_errno = errno;
-	if (child_pid > 0 && si->si_code <= 0 && si->si_pid != getpid())
+	if (child_pid > 0 && si->si_code <= 0 && si->si_pid != getpid()) {
 		kill(child_pid, sig);
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)
+			ended_by = sig;
+	}
 	errno = saved_errno;
 }
 
@@ -334,8 +342,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Our children now (orphans that came to us): "pid N (comm)". */
-static void list_children(struct child *c)
+/* Our children now (orphans that came to us): "pid N (comm)" into c, or, with sig, each one
+ * not in sent[] gets sig and goes there. */
+static void each_child(struct child *c, int sig, pid_t *sent, size_t *nsent, size_t cap)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -357,6 +366,15 @@ static void list_children(struct child *c)
 		    sscanf(close + 1, " %c %d", &state, &ppid) != 2 || ppid != getpid() ||
 		    state == 'Z')
 			continue;
+		if (sig) {
+			pid_t pid = (pid_t)atoi(e->d_name);
+			bool done = false;
+			for (size_t i = 0; i < *nsent && !done; i++)
+				done = sent[i] == pid;
+			if (!done && *nsent < cap && kill(pid, sig) == 0)
+				sent[(*nsent)++] = pid;
+			continue;
+		}
 		char *text;
 		if (asprintf(&text, "pid %s %.*s", e->d_name, (int)(close - open + 1), open) > 0)
 			strv_push(&c->still_running, &c->nstill, text);
@@ -369,7 +387,11 @@ static void list_children(struct child *c)
 static void reap_orphans(struct child *c, int wait_ms)
 {
 	int64_t deadline = now_ms() + wait_ms;
+	pid_t sent[256];
+	size_t nsent = 0;
 	for (;;) {
+		if (ended_by) /* orphans come to us as their parents die: each gets it once */
+			each_child(c, ended_by, sent, &nsent, sizeof(sent) / sizeof(sent[0]));
 		int st;
 		pid_t r = waitpid(-1, &st, WNOHANG);
 		if (r > 0)
@@ -383,7 +405,7 @@ static void reap_orphans(struct child *c, int wait_ms)
 		struct timespec ts = {0, 10 * 1000000};
 		nanosleep(&ts, NULL);
 	}
-	list_children(c);
+	each_child(c, 0, NULL, NULL, 0);
 }
 
 int spawn_wait(char **argv, const struct spawn_opts *o, struct child *c)

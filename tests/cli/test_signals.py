@@ -111,4 +111,27 @@ check(r.rc == -signal.SIGTERM, f"killed command: status {r.rc}", err(r))
 r = tl("run", "--", leaky, "a", "--self-term")
 check(r.rc == -signal.SIGTERM and "hang report" not in err(r),
       f"self-sent SIGTERM: status {r.rc}, expected -15 and no hang report", err(r))
+# SIGTERM to threadleak alone while the command (a shell) waits for a program it started: the
+# shell dies of it, and the program, orphaned, gets the same signal from run (as timeout's group
+# signal gives it). It went on running after run had exited (a cancelled `run -- make check`)
+# (SIGTERM: a non-interactive shell's background job ignores SIGINT, bare and under timeout)
+for sig in (signal.SIGTERM,):
+    p = start("sh", "-c", 'sleep 60 & echo "grandchild $!"; wait')
+    line = wait_line(p, "grandchild")
+    pid = int(line.split()[-1])
+    time.sleep(0.3)
+    os.kill(p.pid, sig)
+    o, e = finish(p)
+    gone = False
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            gone = True
+            break
+        time.sleep(0.1)
+    if not gone:
+        os.kill(pid, signal.SIGKILL)
+    check(gone, f"{sig.name}: the shell's child {pid} still runs after run ended "
+          f"(status {p.returncode})", e)
 ok()
