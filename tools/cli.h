@@ -133,10 +133,13 @@ struct program {
 	size_t nprocs;
 	struct group *g;
 	size_t ng;
-	size_t leaked;      /* threads, baselined ones included */
+	size_t leaked;      /* threads, baselined ones included (hung ones too) */
+	size_t hung;        /* of those, threads of hang reports: not leaks (the process had not
+	                     * exited) */
 	size_t hidden;      /* baselined threads left out of the groups */
 	json_object *index; /* group key -> index in g */
 };
+bool proc_is_hang(const struct proc *p); /* a hang report (check "hang") */
 /* Programs in order of first appearance; baselined leaks only when with_baselined. */
 struct program *programs(const struct procset *s, bool with_baselined, size_t *np);
 void programs_free(struct program *v, size_t n);

@@ -124,6 +124,7 @@ struct program *programs(const struct procset *s, bool with_baselined, size_t *n
 		for (size_t k = 0; k < nl; k++) {
 			json_object *leak = json_object_array_get_idx(leaks, k);
 			pg->leaked++;
+			pg->hung += proc_is_hang(p);
 			if (leak_baselined(leak) && !with_baselined)
 				pg->hidden++;
 			else

@@ -618,11 +618,17 @@ static void process_graph(struct tl_buf *b, const struct proc *p, bool show_pid,
 static void program_html(struct tl_buf *b, const struct program *pg, const struct render_opts *o,
                          int *ids)
 {
-	size_t shown = pg->leaked - pg->hidden;
+	size_t shown = pg->leaked - pg->hidden - pg->hung;
 	put(b, "<section class=\"program\"><h2>");
 	esc(b, path_under(pg->exe, o->cwd));
-	tl_buf_printf(b, "</h2>\n<p>%zu leaked thread%s in %zu process%s (pid", shown,
-	              shown == 1 ? "" : "s", pg->nprocs, pg->nprocs == 1 ? "" : "es");
+	put(b, "</h2>\n<p>");
+	if (shown > 0 || pg->hung == 0)
+		tl_buf_printf(b, "%zu leaked thread%s%s", shown, shown == 1 ? "" : "s",
+		              pg->hung ? ", " : "");
+	if (pg->hung > 0)
+		tl_buf_printf(b, "%zu thread%s of a process that had not exited", pg->hung,
+		              pg->hung == 1 ? "" : "s");
+	tl_buf_printf(b, " in %zu process%s (pid", pg->nprocs, pg->nprocs == 1 ? "" : "es");
 	for (size_t i = 0; i < pg->nprocs; i++)
 		tl_buf_printf(b, "%s %d", i ? "," : "", pg->procs[i]->pid);
 	put(b, ")");
@@ -656,21 +662,34 @@ static void program_html(struct tl_buf *b, const struct program *pg, const struc
 static void summary_html(struct tl_buf *b, const struct procset *s, const struct program *pg,
                          size_t np, const char *cwd)
 {
-	size_t leaked = procset_leaked(s), leaky = procset_processes(s, proc_leaky),
-	       nprocs = procset_processes(s, NULL);
-	int64_t suppressed = 0;
+	/* a hang report's threads are not leaks: its process had not exited (counted apart) */
+	struct procset ended = {0}, hung = {0};
 	for (size_t i = 0; i < s->n; i++)
-		suppressed += jint(s->v[i].doc, "suppressed", 0);
-	if (s->n > 0) /* else a watch session alone */
+		procset_add(proc_is_hang(&s->v[i]) ? &hung : &ended, s->v[i].doc, s->v[i].source);
+	size_t leaked = procset_leaked(&ended), leaky = procset_processes(&ended, proc_leaky),
+	       nprocs = procset_processes(&ended, NULL), nhung = procset_leaked(&hung),
+	       nhungp = procset_processes(&hung, NULL);
+	int64_t suppressed = 0;
+	for (size_t i = 0; i < ended.n; i++)
+		suppressed += jint(ended.v[i].doc, "suppressed", 0);
+	if (ended.n > 0) /* else a watch session alone, or hangs alone */
 		tl_buf_printf(
 		    b,
 		    "<p class=\"total\"><b>%zu leaked thread%s</b> in %zu of %zu process%s; "
 		    "%lld suppressed</p>\n",
 		    leaked, leaked == 1 ? "" : "s", leaky, nprocs, nprocs == 1 ? "" : "es",
 		    (long long)suppressed);
+	if (hung.n > 0)
+		tl_buf_printf(b,
+		              "<p class=\"total\"><b>%zu process%s had not exited</b> (hang "
+		              "report%s: %zu thread%s, not leaks)</p>\n",
+		              nhungp, nhungp == 1 ? "" : "es", nhungp == 1 ? "" : "s", nhung,
+		              nhung == 1 ? "" : "s");
+	procset_free(&ended);
+	procset_free(&hung);
 	if (np > 0) {
 		put(b, "<table class=\"summary\"><tr><th>program</th><th>processes</th><th>leaked "
-		       "threads</th><th>groups</th><th>deadlock</th></tr>\n");
+		       "threads</th><th>hung threads</th><th>groups</th><th>deadlock</th></tr>\n");
 		for (size_t i = 0; i < np; i++) {
 			bool dl = false;
 			for (size_t j = 0; j < pg[i].nprocs; j++)
@@ -678,8 +697,11 @@ static void summary_html(struct tl_buf *b, const struct procset *s, const struct
 			put(b, "<tr><td class=\"mono\">");
 			esc(b, path_under(pg[i].exe, cwd));
 			tl_buf_printf(
-			    b, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%s</td></tr>\n",
-			    pg[i].nprocs, pg[i].leaked - pg[i].hidden, pg[i].ng, dl ? "yes" : "");
+			    b,
+			    "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%s</"
+			    "td></tr>\n",
+			    pg[i].nprocs, pg[i].leaked - pg[i].hidden - pg[i].hung, pg[i].hung,
+			    pg[i].ng, dl ? "yes" : "");
 		}
 		put(b, "</table>\n");
 	}

@@ -445,6 +445,12 @@ bool proc_leaky(const struct proc *p)
 	return jint(p->doc, "leaked", 0) > 0;
 }
 
+bool proc_is_hang(const struct proc *p)
+{
+	const char *check = jstr(p->doc, "check");
+	return check != NULL && strcmp(check, "hang") == 0;
+}
+
 bool leak_baselined(json_object *leak)
 {
 	return jbool(leak, "baselined");

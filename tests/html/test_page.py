@@ -4,6 +4,8 @@ script); every leaked thread and group of the seed with its stacks and source li
 deadlock scenario's wait-for graph with its cycle marked; the watch session's chart, one line
 per creation site; hostile thread names and sites shown as text, never as markup."""
 import html.parser
+import json
+import re
 import os
 import subprocess
 
@@ -141,6 +143,22 @@ for check_kind, deadlock, drawn in [("hang", None, True), ("api", None, False), 
     check(p.returncode == 0 and bool(Page(page).all("svg", "waitfor")) == drawn,
           f"check {check_kind}, deadlock {deadlock}: graph drawn should be {drawn}")
 print("ok: the graph for hang checks and deadlocks, not for a mid-run check")
+
+# a hang report's threads are not leaks: counted apart ("3 leaked threads in 0 of 1 process" it
+# said of a deadlocked process that run --timeout reported)
+dl_doc["check"], dl_doc["deadlock"] = "hang", None
+n_hung = len(dl_doc["leaks"])
+doc_h = os.path.join(work, "dl_hang_only.json")
+with open(doc_h, "w") as f:
+    json.dump(dl_doc, f)
+page = os.path.join(work, "dl_hang_only.html")
+p = subprocess.run([CLI, "report", "--html", page, doc_h], cwd=SRC, capture_output=True,
+                   text=True, timeout=120)
+body = Page(page).body
+check(p.returncode == 0 and re.search(r"\d+ leaked threads? in", body) is None and
+      f"1 process had not exited (hang report: {n_hung} threads, not leaks)" in body,
+      "a hang report alone: no leaked threads counted", body[:3000])
+print("ok: a hang report's threads counted apart from leaks")
 
 # two cycles (the library joins their lines with a newline): one paragraph each, and one
 # text line each from `report`
