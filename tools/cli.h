@@ -140,6 +140,8 @@ struct program {
 	json_object *index; /* group key -> index in g */
 };
 bool proc_is_hang(const struct proc *p); /* a hang report (check "hang") */
+bool suppressed_first(json_object *seen, const struct proc *p, json_object *t);
+int64_t suppressed_counts(const struct procset *s, json_object *rules);
 /* Programs in order of first appearance; baselined leaks only when with_baselined. */
 struct program *programs(const struct procset *s, bool with_baselined, size_t *np);
 void programs_free(struct program *v, size_t n);

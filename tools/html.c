@@ -669,9 +669,9 @@ static void summary_html(struct tl_buf *b, const struct procset *s, const struct
 	size_t leaked = procset_leaked(&ended), leaky = procset_processes(&ended, proc_leaky),
 	       nprocs = procset_processes(&ended, NULL), nhung = procset_leaked(&hung),
 	       nhungp = procset_processes(&hung, NULL);
-	int64_t suppressed = 0;
-	for (size_t i = 0; i < ended.n; i++)
-		suppressed += jint(ended.v[i].doc, "suppressed", 0);
+	json_object *rules = json_object_new_object();
+	int64_t suppressed = suppressed_counts(&ended, rules); /* each thread once */
+	json_object_put(rules);
 	if (ended.n > 0) /* else a watch session alone, or hangs alone */
 		tl_buf_printf(
 		    b,
@@ -712,20 +712,23 @@ static void summary_html(struct tl_buf *b, const struct procset *s, const struct
 /* Suppressed threads (each with its rule) and the rules used, over every process. */
 static void suppressed_html(struct tl_buf *b, const struct procset *s, const char *cwd)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		json_object *st = jarr(s->v[i].doc, "suppressed_threads");
-		n += st ? json_object_array_length(st) : 0;
-	}
-	if (n == 0)
+	json_object *rules = json_object_new_object(), *seen = json_object_new_object();
+	int64_t n = suppressed_counts(s, rules);
+	if (n == 0) {
+		json_object_put(rules);
+		json_object_put(seen);
 		return;
-	tl_buf_printf(b, "<section class=\"suppressed\"><h2>Suppressed threads (%zu)</h2>\n", n);
+	}
+	tl_buf_printf(b, "<section class=\"suppressed\"><h2>Suppressed threads (%lld)</h2>\n",
+	              (long long)n);
 	put(b, "<details><summary>threads</summary><table class=\"rules\"><tr><th>program</th>"
 	       "<th>thread</th><th>rule</th></tr>\n");
 	for (size_t i = 0; i < s->n; i++) {
 		json_object *st = jarr(s->v[i].doc, "suppressed_threads");
 		for (size_t j = 0; st && j < json_object_array_length(st); j++) {
 			json_object *t = json_object_array_get_idx(st, j);
+			if (!suppressed_first(seen, &s->v[i], t))
+				continue; /* listed by an earlier check of its process */
 			struct member m = {&s->v[i], t};
 			struct group g = {.m = &m, .n = 1};
 			struct tl_text_group tg;
@@ -742,21 +745,17 @@ static void suppressed_html(struct tl_buf *b, const struct procset *s, const cha
 	}
 	put(b, "</table></details>\n<h3>Rules used</h3><table class=\"rules\"><tr><th>rule</th>"
 	       "<th>default set</th><th>threads</th></tr>\n");
-	for (size_t i = 0; i < s->n; i++) {
-		json_object *used = jarr(s->v[i].doc, "suppressions_used");
-		for (size_t j = 0; used && j < json_object_array_length(used); j++) {
-			json_object *u = json_object_array_get_idx(used, j);
-			if (jint(u, "count", 0) == 0)
-				continue;
-			put(b, "<tr><td class=\"mono\">");
-			esc(b, jstr(u, "rule"));
-			put(b, "</td><td>");
-			esc(b, jstr(u, "set"));
-			tl_buf_printf(b, "</td><td>%lld</td></tr>\n",
-			              (long long)jint(u, "count", 0));
-		}
+	json_object_object_foreach(rules, rule, u)
+	{
+		put(b, "<tr><td class=\"mono\">");
+		esc(b, rule);
+		put(b, "</td><td>");
+		esc(b, jstr(u, "set"));
+		tl_buf_printf(b, "</td><td>%lld</td></tr>\n", (long long)jint(u, "count", 0));
 	}
 	put(b, "</table></section>\n");
+	json_object_put(rules);
+	json_object_put(seen);
 }
 
 /* ---- a watch session: threads per creation site over time ---- */

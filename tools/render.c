@@ -196,28 +196,10 @@ static void program_header(FILE *out, const struct style *st, const struct progr
 /* Suppressed threads and the rules that matched them, over every process. */
 static void suppressed_summary(FILE *out, const struct procset *s)
 {
-	int64_t total = 0;
+	/* each thread once, though every check of its process listed it; each rule with its
+	 * default set's name, as the library prints it: what disable_default_sets= takes */
 	json_object *rules = json_object_new_object();
-	for (size_t i = 0; i < s->n; i++) {
-		total += jint(s->v[i].doc, "suppressed", 0);
-		json_object *used = jarr(s->v[i].doc, "suppressions_used");
-		for (size_t j = 0; used && j < json_object_array_length(used); j++) {
-			json_object *u = json_object_array_get_idx(used, j);
-			const char *rule = jstr(u, "rule"), *set = jstr(u, "set");
-			int64_t count = jint(u, "count", 0);
-			json_object *prev;
-			if (rule == NULL || count == 0)
-				continue;
-			if (json_object_object_get_ex(rules, rule, &prev))
-				count += jint(prev, "count", 0);
-			/* with its default set's name, as the library prints it: what
-			 * disable_default_sets= takes */
-			json_object *e = json_object_new_object();
-			json_object_object_add(e, "count", json_object_new_int64(count));
-			json_object_object_add(e, "set", set ? json_object_new_string(set) : NULL);
-			json_object_object_add(rules, rule, e);
-		}
-	}
+	int64_t total = suppressed_counts(s, rules);
 	if (total > 0) {
 		fprintf(out, "threadleak: %lld thread%s suppressed", (long long)total,
 		        total == 1 ? "" : "s");

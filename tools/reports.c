@@ -445,6 +445,78 @@ bool proc_leaky(const struct proc *p)
 	return jint(p->doc, "leaked", 0) > 0;
 }
 
+static void rule_add(json_object *rules, json_object *sets, const char *rule, int64_t n)
+{
+	json_object *prev, *set = NULL;
+	if (json_object_object_get_ex(rules, rule, &prev))
+		n += jint(prev, "count", 0);
+	json_object_object_get_ex(sets, rule, &set);
+	json_object *e = json_object_new_object();
+	json_object_object_add(e, "count", json_object_new_int64(n));
+	json_object_object_add(e, "set", set ? json_object_get(set) : NULL);
+	json_object_object_add(rules, rule, e);
+}
+
+/* A process's log holds one report per check (a test's mid-run checks, then the exit check):
+ * a thread suppressed at each of them is one thread. True the first time (pid, tid) of a
+ * suppressed thread is seen in seen (a JSON object used as a set). */
+bool suppressed_first(json_object *seen, const struct proc *p, json_object *t)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "%d:%lld:%lld", p->pid, (long long)jint(t, "tid", 0),
+	         (long long)jint(t, "thread", 0));
+	if (json_object_object_get_ex(seen, key, NULL))
+		return false;
+	json_object_object_add(seen, key, NULL);
+	return true;
+}
+
+/* Suppressed threads over every process, each once: their number, and per rule
+ * {"count": threads, "set": default set or null}, into rules (a JSON object). A report whose
+ * suppressed_threads is not the whole list counts its "suppressed" figure and its rules'
+ * counts as they are. */
+int64_t suppressed_counts(const struct procset *s, json_object *rules)
+{
+	int64_t total = 0;
+	json_object *seen = json_object_new_object(), *sets = json_object_new_object();
+	for (size_t i = 0; i < s->n; i++) {
+		json_object *used = jarr(s->v[i].doc, "suppressions_used");
+		for (size_t j = 0; used && j < json_object_array_length(used); j++) {
+			json_object *u = json_object_array_get_idx(used, j);
+			if (jstr(u, "rule") && jstr(u, "set"))
+				json_object_object_add(sets, jstr(u, "rule"),
+				                       json_object_new_string(jstr(u, "set")));
+		}
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		json_object *st = jarr(s->v[i].doc, "suppressed_threads");
+		json_object *used = jarr(s->v[i].doc, "suppressions_used");
+		if (st &&
+		    (int64_t)json_object_array_length(st) != jint(s->v[i].doc, "suppressed", 0))
+			st = NULL; /* not the whole list: its figures as they are */
+		for (size_t j = 0; st == NULL && used && j < json_object_array_length(used); j++) {
+			json_object *u = json_object_array_get_idx(used, j);
+			if (jstr(u, "rule") && jint(u, "count", 0) > 0)
+				rule_add(rules, sets, jstr(u, "rule"), jint(u, "count", 0));
+		}
+		if (st == NULL) {
+			total += jint(s->v[i].doc, "suppressed", 0);
+			continue;
+		}
+		for (size_t j = 0; j < json_object_array_length(st); j++) {
+			json_object *t = json_object_array_get_idx(st, j);
+			if (!suppressed_first(seen, &s->v[i], t))
+				continue;
+			total++;
+			if (jstr(t, "suppressed_by"))
+				rule_add(rules, sets, jstr(t, "suppressed_by"), 1);
+		}
+	}
+	json_object_put(seen);
+	json_object_put(sets);
+	return total;
+}
+
 bool proc_is_hang(const struct proc *p)
 {
 	const char *check = jstr(p->doc, "check");

@@ -184,6 +184,23 @@ r = tl("report", SUPP, cwd=work)
 check("4 threads suppressed by created_by:^_cgo_try_pthread_create$ (4, default set go)" in out(r) + err(r),
       "suppressed summary with the default set's name", out(r), err(r))
 
+# one thread suppressed at each of a process's checks (a test's two mid-run checks, then the
+# exit check: three reports in its log) is one thread: "2 threads suppressed ... (4)" it said
+bg = dict(doc["leaks"][0], suppressed_by="name:^known-bg$")
+checks = []
+for kind in ("api", "api", "exit"):
+    d = dict(doc, check=kind, suppressed=1, suppressed_threads=[bg],
+             suppressions_used=[{"rule": "name:^known-bg$", "count": 1, "set": None}])
+    checks.append(json.dumps(d).encode())
+r = tl("report", "-", cwd=work, stdin=b"\n".join(checks))
+check("1 thread suppressed by name:^known-bg$ (1)" in out(r) + err(r),
+      "a thread suppressed at three checks of one process counted once", out(r), err(r))
+H = os.path.join(work, "supp.html")
+r = tl("report", "--html", H, "-", cwd=work, stdin=b"\n".join(checks))
+page = open(H).read()
+check("Suppressed threads (1)" in page and page.count("name:^known-bg$</td>") == 2,
+      "the page: one suppressed thread, one rule line", page[-3000:])
+
 # colors: never through a pipe unless asked
 r = tl("report", R, cwd=work)
 check(b"\x1b[" not in r.stdout, "no colors through a pipe", r.stdout)
