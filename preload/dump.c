@@ -100,8 +100,13 @@ static void write_to_requester(pid_t pid, int fd, const char *buf, size_t len)
 static bool thread_can_check(void)
 {
 	struct tl_thread *t = tl_self;
+	/* not inside pthread_create: recorded as a call, but our code runs there (the creation
+	 * stack's memo and unwinding, which malloc and load libunwind): a report made in the
+	 * handler waited for malloc's lock that the interrupted code held (1 run of 150 hung on
+	 * a SIGTERM in a program's first milliseconds, tests/live churn) */
 	return t != NULL && (atomic_load(&t->blk.seq) & 1) && t->blk.depth == 1 &&
-	       !tl_check_running_here() && !tl_signal_frame_above(t->blk.frame);
+	       t->blk.kind != TL_OBJ_CREATING && !tl_check_running_here() &&
+	       !tl_signal_frame_above(t->blk.frame);
 }
 
 /* The report as text or JSON (malloc'd), made here. Neither tl_opt.format nor tl_defer is
