@@ -1,7 +1,8 @@
 /* threadleak watch PID: every interval, a hang report of the running process (as `threadleak
  * dump` asks for it), its threads grouped by where they were created (the first frame in the
  * program's own code), state and what they wait in (the innermost frame in the program's own
- * code, else the call), and the groups whose count grew: "submit (seed.c:65): 3 -> 6 -> 9
+ * code, else the call), and the creation sites whose count of threads grew, whatever their
+ * state (wsite): "submit (seed.c:65): 3 -> 6 -> 9
  * threads, +3 per interval, all blocked in chan_send". A pool that holds steady is never
  * listed. With --json, one line per interval for machines:
  * {"tool":"threadleak","kind":"watch","pid":P,"t":SECONDS,"groups":[{"site":"submit",
@@ -24,6 +25,7 @@ struct wgroup {
 	char *key;
 	char *site, *file, *state, *call;
 	int line;
+	size_t at;          /* its creation site, in watch.s */
 	long hist[HISTORY]; /* oldest first */
 	int nhist;
 	long count; /* this interval */
@@ -31,9 +33,22 @@ struct wgroup {
 	bool seen;  /* in this interval */
 };
 
+/* A creation site: growth is judged on all of its threads, whatever their state. A steady pool
+ * whose threads move between running and blocked made the groups of each state come and go
+ * (0 -> 1 -> 2 in one of them), which read as growth. */
+struct wsite {
+	char *key;
+	long hist[HISTORY];
+	int nhist;
+	long count, peak;
+	bool grew;
+};
+
 struct watch {
 	struct wgroup *g;
 	size_t n;
+	struct wsite *s;
+	size_t ns;
 	long steps; /* intervals counted */
 };
 
@@ -53,8 +68,12 @@ void watch_free(struct watch *w)
 		free(w->g[k].state);
 		free(w->g[k].call);
 	}
-	if (w)
+	for (size_t k = 0; w && k < w->ns; k++)
+		free(w->s[k].key);
+	if (w) {
 		free(w->g);
+		free(w->s);
+	}
 	free(w);
 }
 
@@ -101,9 +120,24 @@ static struct wgroup *group_of(struct watch *w, json_object *t)
 			free(key);
 			return &w->g[k];
 		}
+	char *skey = NULL;
+	if (asprintf(&skey, "%s|%s|%d", site ? site : "?", file ? file : "", line) < 0) {
+		free(key);
+		return NULL;
+	}
+	size_t at = 0;
+	while (at < w->ns && strcmp(w->s[at].key, skey) != 0)
+		at++;
+	if (at == w->ns) {
+		w->s = cli_realloc(w->s, (w->ns + 1) * sizeof(*w->s));
+		w->s[w->ns++] = (struct wsite){.key = skey};
+	} else {
+		free(skey);
+	}
 	w->g = cli_realloc(w->g, (w->n + 1) * sizeof(*w->g));
 	struct wgroup *g = &w->g[w->n++];
 	*g = (struct wgroup){.key = key,
+	                     .at = at,
 	                     .site = strdup(site ? site : "?"),
 	                     .file = file ? strdup(base_name(file)) : NULL,
 	                     .line = line,
@@ -112,13 +146,35 @@ static struct wgroup *group_of(struct watch *w, json_object *t)
 	return g;
 }
 
-static void push(struct wgroup *g, long v)
+static void push(long *hist, int *nhist, long v)
 {
-	if (g->nhist == HISTORY) {
-		memmove(g->hist, g->hist + 1, sizeof(long) * (HISTORY - 1));
-		g->nhist--;
+	if (*nhist == HISTORY) {
+		memmove(hist, hist + 1, sizeof(long) * (HISTORY - 1));
+		(*nhist)--;
 	}
-	g->hist[g->nhist++] = v;
+	hist[(*nhist)++] = v;
+}
+
+/* "all blocked in chan_send", or the states of a site's threads one by one */
+static void states_text(FILE *out, const struct watch *w, size_t at)
+{
+	size_t shown = 0, kinds = 0;
+	for (size_t k = 0; k < w->n; k++)
+		kinds += w->g[k].at == at && w->g[k].count > 0;
+	for (size_t k = 0; k < w->n; k++) {
+		const struct wgroup *g = &w->g[k];
+		if (g->at != at || g->count == 0)
+			continue;
+		bool in = g->call && strcmp(g->state, "blocked") == 0;
+		if (kinds == 1)
+			fprintf(out, ", all %s", g->state);
+		else
+			fprintf(out, "%s%ld %s", shown ? ", " : ": ", g->count, g->state);
+		if (in)
+			fprintf(out, " in %s", g->call);
+		shown++;
+	}
+	fputc('\n', out);
 }
 
 static json_object *watch_line(int pid, double t)
@@ -165,6 +221,8 @@ bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 		w->g[k].count = 0;
 		w->g[k].seen = false;
 	}
+	for (size_t k = 0; k < w->ns; k++)
+		w->s[k].count = 0;
 	json_object *threads = jarr(doc, "leaks");
 	for (size_t i = 0; threads && i < json_object_array_length(threads); i++) {
 		json_object *th = json_object_array_get_idx(threads, i);
@@ -178,16 +236,23 @@ bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 			g->seen = true;
 		}
 	}
+	for (size_t k = 0; k < w->n; k++)
+		w->s[w->g[k].at].count += w->g[k].count;
+	for (size_t k = 0; k < w->ns; k++) {
+		struct wsite *s = &w->s[k];
+		/* past every count before: a site whose threads come and go (1 -> 0 -> 1) holds
+		 * steady */
+		s->grew = !first && s->count > s->peak;
+		if (s->count > s->peak)
+			s->peak = s->count;
+		push(s->hist, &s->nhist, s->count);
+	}
 	json_object *line = watch_line(pid, t);
 	json_object *groups = json_object_new_array();
 	for (size_t k = 0; k < w->n; k++) {
 		struct wgroup *g = &w->g[k];
-		/* past every count before: a group that comes and goes (1 -> 0 -> 1) holds steady
-		 */
-		bool grew = !first && g->count > g->peak;
-		if (g->count > g->peak)
-			g->peak = g->count;
-		push(g, g->count);
+		bool grew = w->s[g->at].grew;
+		push(g->hist, &g->nhist, g->count);
 		if (json && g->count > 0) {
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "site", json_object_new_string(g->site));
@@ -201,27 +266,33 @@ bool watch_step(struct watch *w, json_object *doc, int pid, double t, bool json,
 			json_object_object_add(o, "count", json_object_new_int64(g->count));
 			json_object_object_add(o, "grew", json_object_new_boolean(grew));
 			json_object_array_add(groups, o);
-		} else if (!json && grew && out != NULL) {
-			fprintf(out, "%s%s", prefix ? prefix : "", g->site);
-			if (g->file)
-				fprintf(out, " (%s:%d)", g->file, g->line);
-			fprintf(out, ": ");
-			for (int h = 0; h < g->nhist; h++)
-				fprintf(out, "%s%ld", h ? " -> " : "", g->hist[h]);
-			fprintf(out, " thread%s", g->count == 1 ? "" : "s");
-			if (g->nhist > 1) {
-				/* 1 -> 1 -> 2 is half a thread an interval, not "+0" */
-				long d = g->hist[g->nhist - 1] - g->hist[0], steps = g->nhist - 1;
-				if (d % steps == 0)
-					fprintf(out, ", %+ld per interval", d / steps);
-				else
-					fprintf(out, ", %+.1f per interval",
-					        (double)d / (double)steps);
-			}
-			fprintf(out, ", all %s%s%s\n", g->state,
-			        g->call && strcmp(g->state, "blocked") == 0 ? " in " : "",
-			        g->call && strcmp(g->state, "blocked") == 0 ? g->call : "");
 		}
+	}
+	/* a line per site that grew, at its first group */
+	for (size_t k = 0; !json && out != NULL && k < w->n; k++) {
+		struct wgroup *g = &w->g[k];
+		struct wsite *s = &w->s[g->at];
+		bool first_of_site = true;
+		for (size_t j = 0; j < k && first_of_site; j++)
+			first_of_site = w->g[j].at != g->at;
+		if (!s->grew || !first_of_site)
+			continue;
+		fprintf(out, "%s%s", prefix ? prefix : "", g->site);
+		if (g->file)
+			fprintf(out, " (%s:%d)", g->file, g->line);
+		fprintf(out, ": ");
+		for (int h = 0; h < s->nhist; h++)
+			fprintf(out, "%s%ld", h ? " -> " : "", s->hist[h]);
+		fprintf(out, " thread%s", s->count == 1 ? "" : "s");
+		if (s->nhist > 1) {
+			/* 1 -> 1 -> 2 is half a thread an interval, not "+0" */
+			long d = s->hist[s->nhist - 1] - s->hist[0], steps = s->nhist - 1;
+			if (d % steps == 0)
+				fprintf(out, ", %+ld per interval", d / steps);
+			else
+				fprintf(out, ", %+.1f per interval", (double)d / (double)steps);
+		}
+		states_text(out, w, g->at);
 	}
 	if (!json && out != NULL)
 		fflush(out); /* a line when it is news, to a pipe or a file too */
@@ -271,7 +342,8 @@ static void watch_table(struct watch *w, int pid, double t, FILE *out)
 		else
 			snprintf(site, sizeof(site), "%s", g->site);
 		fprintf(out, "%7ld %8s  %-9s %-28s %s%s\n", g->count, change, g->state,
-		        g->call ? g->call : "-", site, g->count > prev ? "  <- grew" : "");
+		        g->call ? g->call : "-", site,
+		        g->count > prev && w->s[g->at].grew ? "  <- grew" : "");
 	}
 	fflush(out);
 	free(v);
@@ -285,7 +357,7 @@ void usage_watch(FILE *out)
 	    "\n"
 	    "Every S seconds (1), takes the threads of the running process PID (as\n"
 	    "`threadleak dump` does), groups them by creation site, state and what they wait\n"
-	    "in, and prints the groups whose count grew:\n"
+	    "in, and prints the creation sites whose count of threads grew:\n"
 	    "  submit (seed.c:65): 3 -> 6 -> 9 threads, +3 per interval, all blocked in chan_send\n"
 	    "A pool that holds steady is not listed. Ends when PID ends, or after N intervals.\n"
 	    "On a terminal, a table of every group redrawn each interval instead.\n"

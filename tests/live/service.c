@@ -2,11 +2,14 @@
  *   leak  each request is the seed's submit(): 4 senders on an unbuffered channel, the first
  *         answer taken, the 3 others blocked forever in chan_send (3 threads more per request)
  *   pool  each request goes to a pool of 8 workers that always wait on the same queue
+ *   phases  no requests: 2 threads made at one line, both 300 ms asleep in wait_a, then 300 ms
+ *         in wait_b, by the clock (a pool that holds steady, what its threads wait in changing)
  * Prints "ready" after the first request. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct chan {
@@ -95,8 +98,52 @@ static void *requests(void *arg)
 	return NULL;
 }
 
+/* Both in step, by the clock: 300 ms asleep in wait_a, then 300 ms asleep in wait_b */
+static long until_next_phase_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (300 - ms % 300) * 1000;
+}
+
+static __attribute__((noinline)) void wait_a(void)
+{
+	usleep((useconds_t)until_next_phase_us());
+}
+
+static __attribute__((noinline)) void wait_b(void)
+{
+	usleep((useconds_t)until_next_phase_us());
+}
+
+static void *phases(void *arg)
+{
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((ts.tv_sec * 1000 + ts.tv_nsec / 1000000) / 300 % 2 == 0)
+			wait_a();
+		else
+			wait_b();
+	}
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "phases") == 0) {
+		for (int i = 0; i < 2; i++) {
+			pthread_t t;
+			pthread_create(&t, NULL, phases, NULL);
+		}
+		puts("ready");
+		fflush(stdout);
+		char line[16];
+		char *got = fgets(line, sizeof(line), stdin);
+		(void)got;
+		_exit(0);
+	}
 	int leak = argc < 2 || strcmp(argv[1], "pool") != 0;
 	pthread_t t;
 	if (!leak)

@@ -123,4 +123,20 @@ try:
           r.stdout, r.stderr)
 finally:
     live.close()
+# a steady pool whose two threads (made at one line) wait now in wait_a, now in wait_b: nothing
+# grew. The groups of each state and call came and went ("0 -> 2 threads, all blocked in
+# wait_b"; a ping-pong pair, now running, now blocked, printed growth in 6 runs of 6, a
+# black-box round): growth is judged on a creation site's threads, whatever their state
+live = Live([exe("service"), "phases"], options=f"dump_signal={SIG}")
+try:
+    r = run([CLI, "watch", "--interval", "0.3", "--count", "10", str(live.p.pid)], preload=False,
+            timeout=60)
+    check(r.rc == 0 and r.stdout.decode().strip() == "", f"phases: watch status {r.rc}, "
+          "growth printed", r.stdout, r.stderr)
+    r = watch(live.p.pid, "--json")
+    docs = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    check(r.rc == 0 and docs and not [g for d in docs for g in d["groups"] if g["grew"]],
+          "phases: --json marked growth", docs)
+finally:
+    live.close()
 ok()
