@@ -300,32 +300,8 @@ bool tl_futex_word_lost(const struct tl_seen *s)
  * stays in its call on the old file. The restartable calls whose first argument is an fd. */
 bool tl_fd_closed(const struct tl_seen *s)
 {
-	switch (s->sysno) {
-	case SYS_read:
-	case SYS_write:
-	case SYS_readv:
-	case SYS_writev:
-	case SYS_pread64:
-	case SYS_pwrite64:
-	case SYS_preadv:
-	case SYS_pwritev:
-	case SYS_preadv2:
-	case SYS_pwritev2:
-	case SYS_recvfrom:
-	case SYS_recvmsg:
-	case SYS_sendto:
-	case SYS_sendmsg:
-	case SYS_sendmmsg:
-	case SYS_accept:
-	case SYS_accept4:
-	case SYS_connect:
-	case SYS_flock:
-	case SYS_fcntl:
-		return TL_REAL(syscall)(SYS_fcntl, (int)s->sysargs[0], F_GETFD) < 0 &&
-		       errno == EBADF;
-	default:
-		return false;
-	}
+	return s->sysno >= 0 && tl_syscall_on_fd(s->sysno) && tl_syscall_restarts(s->sysno) > 0 &&
+	       TL_REAL(syscall)(SYS_fcntl, (int)s->sysargs[0], F_GETFD) < 0 && errno == EBADF;
 }
 
 bool tl_signal_is_transparent(const struct tl_seen *s)

@@ -47,6 +47,7 @@ int tl_high_fd(int fd); /* preload/log.c: fd copied to a high number (close-on-e
 const char *tl_syscall_name(long nr);
 const char *tl_syscall_word(long nr, char *buf, size_t len);
 int tl_syscall_restarts(long nr);
+bool tl_syscall_on_fd(long nr); /* its first argument is a descriptor */
 
 /* Do the 7 bytes before an address end with a call instruction (is the address a return
  * address, not a function pointer or stale data)? The forms compilers emit: call rel32, call
