@@ -136,6 +136,8 @@ TL_START_CODE void tl_options_load(void)
 	 * leaks. Only with the option: every other process reads nothing. */
 	if (tl_opt.nsuppressions)
 		tl_suppress_read_files();
+	else if (tl_opt.disable_sets && tl_opt.disable_sets[0])
+		tl_suppress_check_disabled_names();
 }
 
 /* Not found yet: the program exports no hook, and the symbol table was not read for one. */

@@ -390,16 +390,30 @@ static bool set_disabled(const char *name)
 	return false;
 }
 
-/* disable_default_sets naming no set is a typo that would leave a set on: say so. */
-static void check_disabled_names(void)
+/* disable_default_sets naming no set is a typo that would leave a set on: say so, once (under
+ * threadleak run, by its first process), at start (tl_options_load): a clean program said
+ * nothing, its check never loading the sets. */
+static bool disabled_names_checked;
+
+void tl_suppress_check_disabled_names(void)
 {
+	if (disabled_names_checked)
+		return;
+	disabled_names_checked = true;
+	char key[320];
+	snprintf(key, sizeof(key), "disable_default_sets=%.280s",
+	         tl_opt.disable_sets ? tl_opt.disable_sets : "");
 	const char *list = tl_opt.disable_sets;
+	bool said = false;
 	while (list && *list) {
 		const char *end = strchr(list, ',');
 		size_t len = end ? (size_t)(end - list) : strlen(list);
 		bool known = len == 0;
 		for (const struct tl_default_set *d = tl_default_sets; d->name && !known; d++)
 			known = strlen(d->name) == len && strncmp(d->name, list, len) == 0;
+		if (!known && !said && !tl_run_first(key))
+			return; /* another process of the run says it */
+		said = said || !known;
 		if (!known) {
 			char what[80], names[256];
 			size_t used = 0;
@@ -428,7 +442,7 @@ static void load_sets_and_files(void)
 	if (files_loaded)
 		return;
 	files_loaded = true;
-	check_disabled_names();
+	tl_suppress_check_disabled_names();
 	if (tl_opt.default_suppressions) {
 		for (const struct tl_default_set *d = tl_default_sets; d->name; d++) {
 			if (set_disabled(d->name))

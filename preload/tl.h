@@ -689,7 +689,8 @@ void tl_suppress_reset_counts(void);
  * their mistakes are said whether or not anything leaks. Read once; tl_suppress_forget drops them.
  */
 void tl_suppress_read_files(void);
-void tl_suppress_forget(void); /* options changed: load the rules again */
+void tl_suppress_check_disabled_names(void); /* disable_default_sets names known sets */
+void tl_suppress_forget(void);               /* options changed: load the rules again */
 /* before stacks and symbols: the first rule of name: and module: conditions only that
  * suppresses s, or NULL; tl_suppress_credit counts it when the report uses that answer */
 const char *tl_suppress_early(struct tl_seen *s);

@@ -121,7 +121,10 @@ try:
     bad = supp_file("typo.supp", b"# rules\nstart:blocked\nstrat:oops\n")
     for prog in (["/bin/true"], [leaky, "-s", "0"]):
         for opt, what in ((f"suppressions={bad}", "typo.supp:3"),
-                          (f"suppressions={tmp}/none.supp", "none.supp")):
+                          (f"suppressions={tmp}/none.supp", "none.supp"),
+                          # a set name mistyped: said in a clean run too (it was not)
+                          ("disable_default_sets=libc,glibb", "no default suppression set "
+                           "named 'glibb'")):
             r = run(prog, options=opt, timeout=60)
             w = warnings(r)
             check(r.rc == 0 and all(d["leaked"] == 0 for d in r.reports) and len(w) == 1
