@@ -1055,8 +1055,10 @@ int cmd_dump(int argc, char **argv)
 			break;
 		case 'w':
 			if (!parse_int(optarg, 1, 3600, &wait_s))
-				bad +=
-				    (cli_err("--wait: '%s' is not a number of seconds", optarg), 1);
+				bad += (cli_err("--wait: '%s' is not a whole number of seconds "
+				                "from 1 to 3600",
+				                optarg),
+				        1);
 			break;
 		case 'h':
 			usage_dump(stdout);

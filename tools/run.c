@@ -378,8 +378,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			char *end;
 			o->watch_s = strtod(optarg, &end);
 			if (*end || !(o->watch_s >= 0.05 && o->watch_s <= 86400))
-				bad += (cli_err("--watch: '%s' is not a number of seconds", optarg),
-				        1);
+				bad +=
+				    (cli_err("--watch: '%s' is not a number of seconds from 0.05 "
+				             "to 86400",
+				             optarg),
+				     1);
 			break;
 		}
 		case 'T':

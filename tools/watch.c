@@ -403,7 +403,10 @@ int cmd_watch(int argc, char **argv)
 			every = strtod(optarg, &end);
 			if (*end || !(every >= 0.05 && every <= 86400))
 				bad +=
-				    (cli_err("--interval: '%s' is not a number of seconds", optarg),
+				    (cli_err(
+				         "--interval: '%s' is not a number of seconds from 0.05 to "
+				         "86400",
+				         optarg),
 				     1);
 			break;
 		case 'c':
