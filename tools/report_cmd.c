@@ -90,6 +90,10 @@ static int parse_report(int argc, char **argv, struct report_opts *o)
 		case 'm':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
 				bad += (cli_err("--exe-map: '%s' is not OLD=NEW", optarg), 1);
+			else if (access(strchr(optarg, '=') + 1, R_OK) != 0) /* said, not fatal */
+				cli_err(
+				    "--exe-map %s: %s: %s; its frames keep the report's symbols",
+				    optarg, strchr(optarg, '=') + 1, strerror(errno));
 			strv_push(&o->sym.maps, &o->sym.nmaps, optarg);
 			break;
 		case 'n':

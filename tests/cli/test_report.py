@@ -48,6 +48,10 @@ r = tl("report", "-v", R, cwd=work)
 check("no symbols and no debug info (stripped?)" in err(r) and "--exe-map leaky=FILE" in err(r),
       "report -v of a stripped program: why its frames stay unnamed", err(r))
 
+# --exe-map to a file that is not there: said (it was silent without -v), the report still made
+r = tl("report", "--exe-map", "leaky=/nonexistent/leaky", R, cwd=work)
+check(r.rc == 0 and "--exe-map leaky=/nonexistent/leaky: /nonexistent/leaky: No such file or "
+      "directory" in err(r), "--exe-map to a missing file", err(r))
 # --exe-map OLD=NEW (a path, or a file name)
 for m in (f"{stripped}={unstripped}", f"leaky={unstripped}"):
     r = tl("report", "--exe-map", m, R, cwd=work)
