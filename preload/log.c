@@ -638,10 +638,13 @@ static int open_run_log(void)
 			    "cannot open the report folder of threadleak run: %s; report of pid "
 			    "%d not written",
 			    strerror(-dfd), (int)getpid());
-		else
-			tl_warn("threadleak run has ended (pid %d outlived it): its report is not "
-			        "written",
-			        (int)getpid());
+		else /* /proc/RUN/fd/N: in a PID namespace of its own, /proc shows no such pid */
+			tl_warn(
+			    "threadleak run's report folder is gone: run has ended (pid %d "
+			    "outlived it), or this process is in another PID namespace (unshare "
+			    "-p, a container), whose /proc does not show run; its report is not "
+			    "written",
+			    (int)getpid());
 		return -1;
 	}
 	int fd = TL_REAL(openat)(dfd, name,
@@ -650,8 +653,10 @@ static int open_run_log(void)
 	close(dfd);
 	if (fd < 0) {
 		tl_warn(err == ENOENT
-		            ? "threadleak run has ended (pid %d outlived it): its report is "
-		              "not written"
+		            ? "threadleak run's report folder is gone: run has ended (pid %d "
+		              "outlived it), or this process is in another PID namespace "
+		              "(unshare -p, a container), whose /proc does not show run; its "
+		              "report is not written"
 		            : "cannot write the report of pid %d for threadleak run: %s",
 		        (int)getpid(), strerror(err));
 		return -1;

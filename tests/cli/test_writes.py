@@ -124,7 +124,7 @@ for how in ("recreated", "symlink"):
     check(os.listdir(where) == [], f"{how}: the report of a process that outlived run was written in "
           f"{where}: {os.listdir(where)}")
     late = open(errfile, "rb").read()
-    check(b"threadleak run has ended" in late and b"{" not in late,
+    check(b"run has ended" in late and b"{" not in late,
           f"{how}: the late process says where its report did not go (and nothing else)", late)
 
 # TMPDIR with a blank (and a colon): run's folder is made there, and the reports are read
