@@ -1828,6 +1828,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 	 * in, and its stack can be read without stopping it (unwind_syscall) */
 	bool views_held = views_stamp >= 0 && tl_kernel_others_stamp() == views_stamp;
 	size_t nread = 0;
+	tl_futex_words_pass(true);
 	for (size_t i = 0; i < n; i++) {
 		struct tl_seen *s = &v[i];
 		s->stack.n = 0;
@@ -1893,6 +1894,7 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 		}
 	}
 	quiet_end(&keep);
+	tl_futex_words_pass(false);
 	/* Still no thread switched out since the views, now that those stacks are read? Else one
 	 * may have moved while its stack was read: all of them again, without trusting the views */
 	if (nread > 0 && tl_kernel_others_stamp() != views_stamp) {

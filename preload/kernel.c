@@ -283,13 +283,47 @@ static bool socket_has_timeout(pid_t tid, int fd, int opt)
  * waiters), it fails with EFAULT and glibc aborts the process ("The futex facility returned an
  * unexpected error code"); changed, a wait returns EAGAIN and a lock's loop takes a lock that
  * is no longer there. Bare, the thread sleeps on. */
+/* The last word read, within one pass of tl_capture_stacks on this thread (tl_futex_words_pass):
+ * 10,000 threads waiting on one mutex are one read, not 10,000 system calls. `valid` is cleared
+ * before and set after the other fields, so that a handler that interrupts an update reads
+ * afresh. */
+static __thread struct {
+	uintptr_t at;
+	uint32_t word;
+	bool readable, valid, on;
+} words;
+
+void tl_futex_words_pass(bool on)
+{
+	words.valid = false;
+	atomic_signal_fence(memory_order_seq_cst);
+	words.on = on;
+}
+
 bool tl_futex_word_lost(const struct tl_seen *s)
 {
 	if (s->sysno != SYS_futex)
 		return false;
 	int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
-	uint32_t word;
-	if (!tl_read_own(s->sysargs[0], &word, sizeof(word)))
+	uintptr_t at = s->sysargs[0];
+	uint32_t word = 0;
+	bool readable;
+	if (words.on && words.valid && words.at == at && at != 0) {
+		word = words.word;
+		readable = words.readable;
+	} else {
+		readable = tl_read_own(at, &word, sizeof(word));
+		if (words.on) {
+			words.valid = false;
+			atomic_signal_fence(memory_order_seq_cst);
+			words.at = at;
+			words.word = word;
+			words.readable = readable;
+			atomic_signal_fence(memory_order_seq_cst);
+			words.valid = true;
+		}
+	}
+	if (!readable)
 		return true;
 	return op != FUTEX_LOCK_PI && op != FUTEX_LOCK_PI2 && word != (uint32_t)s->sysargs[2];
 }

@@ -597,6 +597,7 @@ void tl_kernel_check_end(void);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 bool tl_signal_is_transparent(const struct tl_seen *s);
 bool tl_futex_word_lost(const struct tl_seen *s);
+void tl_futex_words_pass(bool on); /* the words read are kept for one pass (capture.c) */
 bool tl_fd_closed(const struct tl_seen *s);
 /* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
 void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
