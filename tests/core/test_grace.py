@@ -1,4 +1,4 @@
-"""A detached thread that finishes 50 ms after main returns: with the default grace period
+"""A detached thread that finishes 120 ms after main returns: with the default grace period
 (250 ms) the check waits for it (no leak, status 0, and check_ms shows the wait); with
 grace_ms=0 it is reported (still waking up, or already in its usleep: the race is the
 program's), and with grace_ms=20 it is reported blocked in its usleep."""
@@ -9,7 +9,7 @@ S = "grace.c"
 bare, r, rep = run_vs_bare([prog], b"main returns\n", rc=0)
 check(r.stderr == b"", "stderr", r.stderr)
 check(rep["leaked"] == 0 and rep["leaks"] == [], "no leak with the default grace period", rep)
-check(30 <= rep["check_ms"] < 250, f"check_ms {rep['check_ms']}: expected a wait of about 50 ms", rep)
+check(30 <= rep["check_ms"] < 250, f"check_ms {rep['check_ms']}: expected a wait of about 120 ms", rep)
 print(f"default grace: check_ms {rep['check_ms']}")
 
 for grace in (0, 20):
@@ -25,7 +25,7 @@ for grace in (0, 20):
               ("pthread_cond_wait", "pthread_mutex_lock")), f"grace_ms=0: state {l['state']} {l['blocked_in']}", l)
         continue
     check(l["state"] == "blocked" and l["blocked_in"] == "usleep", f"grace_ms={grace}: blocked in usleep", l)
-    check(l["object"] == "a sleep of 50ms", f"object {l['object']!r}", l)
+    check(l["object"] == "a sleep of 120ms", f"object {l['object']!r}", l)
     check_frame(top(l), "winding_down", S, line(S, "WIND_DOWN"), "top frame", l)
     check(rep["check_ms"] < 200, f"grace_ms={grace}: check_ms {rep['check_ms']}", rep)
     print(f"grace_ms={grace}: check_ms {rep['check_ms']}")
