@@ -393,16 +393,16 @@ static bool set_disabled(const char *name)
 /* disable_default_sets naming no set is a typo that would leave a set on: say so, once (under
  * threadleak run, by its first process), at start (tl_options_load): a clean program said
  * nothing, its check never loading the sets. */
-static bool disabled_names_checked;
+static char names_checked[320]; /* the key of the value checked last: each value once */
 
 void tl_suppress_check_disabled_names(void)
 {
-	if (disabled_names_checked)
-		return;
-	disabled_names_checked = true;
 	char key[320];
 	snprintf(key, sizeof(key), "disable_default_sets=%.280s",
 	         tl_opt.disable_sets ? tl_opt.disable_sets : "");
+	if (strcmp(key, names_checked) == 0)
+		return;
+	memcpy(names_checked, key, sizeof(key));
 	const char *list = tl_opt.disable_sets;
 	bool said = false;
 	while (list && *list) {
