@@ -1860,7 +1860,8 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			continue;
 		}
 		bool blocks_ours = park_signal > 0 && ((s->sig_mask >> (park_signal - 1)) & 1);
-		if ((blocks_ours || !tl_signal_is_transparent(s)) && unwind_asleep(s))
+		enum tl_harm harm = blocks_ours ? TL_HARM_NONE : tl_signal_harm(s);
+		if ((blocks_ours || harm != TL_HARM_NONE) && unwind_asleep(s))
 			continue;
 		if (blocks_ours)
 			pc_only(
@@ -1871,19 +1872,19 @@ void tl_capture_stacks(struct tl_seen *v, size_t n, long views_stamp)
 			        ? "the thread blocks threadleak's signal and is running: its "
 			          "stack is unknown"
 			        : "the thread blocks threadleak's signal: its stack is unknown");
-		else if (tl_futex_word_lost(s))
+		else if (harm == TL_HARM_WORD_LOST)
 			pc_only(s,
 			        "its lock's memory is gone or changed, and a signal would end its "
 			        "wait: only its program counter is known",
 			        "its lock's memory is gone or changed, and a signal would end its "
 			        "wait: its stack is unknown");
-		else if (tl_fd_closed(s))
+		else if (harm == TL_HARM_FD_CLOSED)
 			pc_only(s,
 			        "its descriptor was closed since, and a signal would end its call: "
 			        "only its program counter is known",
 			        "its descriptor was closed since, and a signal would end its call: "
 			        "its stack is unknown");
-		else if (!tl_signal_is_transparent(s))
+		else if (harm == TL_HARM_INTERRUPTS)
 			pc_only(s,
 			        "a signal would interrupt this call: only its program counter "
 			        "is known",

@@ -184,7 +184,7 @@ void tl_kernel_check_begin(void)
 	task_dir = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* at a high number (docs/internals.md, "Descriptors of our own"): at the lowest free one it
 	 * took the number of a descriptor the program had closed under a thread blocked reading it,
-	 * and that thread was taken for one whose descriptor is still open (tl_fd_closed) */
+	 * and that thread was taken for one whose descriptor is still open (fd_closed) */
 	int high = task_dir >= 0 ? tl_high_fd(task_dir) : -1;
 	if (high >= 0 && high != task_dir) {
 		close(task_dir);
@@ -277,7 +277,6 @@ static bool socket_has_timeout(pid_t tid, int fd, int opt)
 	return tv.tv_sec != 0 || tv.tv_usec != 0;
 }
 
-/* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
 /* A futex call the kernel would fail or end if a signal restarted it: the restarted call reads
  * the word again. Unmapped or made PROT_NONE since the wait began (a mutex freed under its
  * waiters), it fails with EFAULT and glibc aborts the process ("The futex facility returned an
@@ -300,7 +299,7 @@ void tl_futex_words_pass(bool on)
 	words.on = on;
 }
 
-bool tl_futex_word_lost(const struct tl_seen *s)
+static bool futex_word_lost(const struct tl_seen *s)
 {
 	if (s->sysno != SYS_futex)
 		return false;
@@ -332,52 +331,64 @@ bool tl_futex_word_lost(const struct tl_seen *s)
  * a read on a pipe or socket: a shutdown pattern that leaks the reader): the restarted call
  * fails with EBADF, or works on whatever file took the number since, where bare the thread
  * stays in its call on the old file. The restartable calls whose first argument is an fd. */
-bool tl_fd_closed(const struct tl_seen *s)
+static bool fd_closed(const struct tl_seen *s)
 {
 	return s->sysno >= 0 && tl_syscall_on_fd(s->sysno) && tl_syscall_restarts(s->sysno) > 0 &&
 	       TL_REAL(syscall)(SYS_fcntl, (int)s->sysargs[0], F_GETFD) < 0 && errno == EBADF;
 }
 
-bool tl_signal_is_transparent(const struct tl_seen *s)
+/* What a signal with a SA_RESTART handler would do to a thread in this state: nothing
+ * (TL_HARM_NONE), or why it would show (the call fails with EINTR, or its restart finds what
+ * it waited on gone). */
+enum tl_harm tl_signal_harm(const struct tl_seen *s)
 {
 	if (s->sysno == TL_SYSNO_RUNNING)
-		return true; /* running in user space */
+		return TL_HARM_NONE; /* running in user space */
 	int restarts = tl_syscall_restarts(s->sysno);
-	if (restarts >= 0) {
-		if (!restarts || tl_fd_closed(s))
-			return false;
-		/* socket calls with a timeout return EINTR (socket(7)) */
-		switch (s->sysno) {
-		case SYS_futex: {
-			/* A wait with a timeout is restarted through the restart block, which a
-			 * handler turns into EINTR (sem_timedwait, timed condition waits); so is
-			 * FUTEX_WAIT_REQUEUE_PI. A plain wait restarts: glibc and Rust retry it;
-			 * the PI locks always restart (ERESTARTNOINTR). */
-			int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
-			if (op == FUTEX_WAIT_REQUEUE_PI)
-				return false;
-			if (op != FUTEX_LOCK_PI && op != FUTEX_LOCK_PI2 && s->sysargs[3] != 0)
-				return false;
-			return !tl_futex_word_lost(s);
-		}
-		case SYS_recvfrom:
-		case SYS_recvmsg:
-		case SYS_accept:
-		case SYS_accept4:
-		case SYS_read:
-		case SYS_readv:
-			return !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_RCVTIMEO);
-		case SYS_sendto:
-		case SYS_sendmsg:
-		case SYS_write:
-		case SYS_writev:
-		case SYS_connect:
-			return !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_SNDTIMEO);
-		default:
-			return true;
-		}
+	if (restarts < 0 || !restarts)
+		return TL_HARM_INTERRUPTS;
+	if (fd_closed(s))
+		return TL_HARM_FD_CLOSED;
+	bool restarted = true;
+	/* socket calls with a timeout return EINTR (socket(7)) */
+	switch (s->sysno) {
+	case SYS_futex: {
+		/* A wait with a timeout is restarted through the restart block, which a
+		 * handler turns into EINTR (sem_timedwait, timed condition waits); so is
+		 * FUTEX_WAIT_REQUEUE_PI. A plain wait restarts: glibc and Rust retry it;
+		 * the PI locks always restart (ERESTARTNOINTR). */
+		int op = (int)s->sysargs[1] & FUTEX_CMD_MASK;
+		if (op == FUTEX_WAIT_REQUEUE_PI ||
+		    (op != FUTEX_LOCK_PI && op != FUTEX_LOCK_PI2 && s->sysargs[3] != 0))
+			restarted = false;
+		else if (futex_word_lost(s))
+			return TL_HARM_WORD_LOST;
+		break;
 	}
-	return false;
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_read:
+	case SYS_readv:
+		restarted = !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_RCVTIMEO);
+		break;
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_write:
+	case SYS_writev:
+	case SYS_connect:
+		restarted = !socket_has_timeout(s->tid, (int)s->sysargs[0], SO_SNDTIMEO);
+		break;
+	default:
+		break;
+	}
+	return restarted ? TL_HARM_NONE : TL_HARM_INTERRUPTS;
+}
+
+bool tl_signal_is_transparent(const struct tl_seen *s)
+{
+	return tl_signal_harm(s) == TL_HARM_NONE;
 }
 
 /* A syscall file's line into s (sysno, arguments, sp, pc). */

@@ -595,10 +595,16 @@ ssize_t tl_read_task_file(pid_t tid, const char *what, char *buf, size_t len);
 void tl_kernel_check_begin(void);
 void tl_kernel_check_end(void);
 /* Would a signal with a SA_RESTART handler be invisible to a thread in this state? */
+/* What a sampling signal would do to a thread in this state (kernel.c tl_signal_harm) */
+enum tl_harm {
+	TL_HARM_NONE,       /* nothing the program can see */
+	TL_HARM_INTERRUPTS, /* the call ends with EINTR */
+	TL_HARM_WORD_LOST,  /* its restart finds the futex word gone or changed */
+	TL_HARM_FD_CLOSED,  /* its restart finds the descriptor closed since */
+};
+enum tl_harm tl_signal_harm(const struct tl_seen *s);
 bool tl_signal_is_transparent(const struct tl_seen *s);
-bool tl_futex_word_lost(const struct tl_seen *s);
 void tl_futex_words_pass(bool on); /* the words read are kept for one pass (capture.c) */
-bool tl_fd_closed(const struct tl_seen *s);
 /* fds as thread tid sees them (its fd table may be its own); tid 0: the calling thread */
 void tl_describe_fd(pid_t tid, int fd, char *buf, size_t len);
 bool tl_fd_shared(pid_t tid, int fd);
